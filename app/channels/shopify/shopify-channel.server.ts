@@ -1,0 +1,198 @@
+/**
+ * Shopify implementation of `Channel` plus the inventory reads/writes the sync engine needs.
+ * Quantities are units. Writes use `inventoryAdjustQuantities` / `inventorySetQuantities` with
+ * `@idempotent(key:)` and `changeFromQuantity` (mandatory from 2026-04), in chunks of ≤ 250.
+ * A lost compare-and-swap (userError CHANGE_FROM_QUANTITY_STALE) raises ChannelError("STALE") with `current`.
+ * Idempotency: Shopify replays the first result for the same key + same input; a different input under the
+ * same key fails (IDEMPOTENCY_KEY_PARAMETER_MISMATCH / IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED), so after STALE
+ * the caller must retry with a NEW key. Chunk n>0 of a call uses key `${idempotencyKey}:${n}`.
+ */
+import { ChannelError, type Channel, type ChannelListing, type QuantityWriteResult } from "../channel.js";
+import { ShopifyGraphqlClient, type ShopifyClientOptions } from "./client.server.js";
+import { INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY } from "./graphql/index.js";
+
+/** Shopify caps inventory mutations and connection pages at 250. */
+export const SHOPIFY_MAX_BATCH = 250;
+const MAX_QUERY_COST = 1000;
+
+export interface ShopifyLocation { id: string; name: string; isActive: boolean }
+export interface AdjustChange { inventoryItemId: string; locationId: string; delta: number; changeFromQuantity: number | null }
+export interface SetQuantity { inventoryItemId: string; locationId: string; quantity: number; changeFromQuantity: number | null }
+/** Audit data for a write: key for @idempotent, a documented reason (e.g. "correction"), and a URI like gid://syncflow/... */
+export interface WriteMeta { idempotencyKey: string; reason: string; referenceDocumentUri: string }
+
+interface UserError { field: string[] | null; message: string; code: string | null }
+interface MutationPayload {
+  inventoryAdjustmentGroup: { id: string; changes: { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } | null; location: { id: string } | null }[] } | null;
+  userErrors: UserError[];
+}
+interface LevelsNode { inventoryLevels: { nodes: { location: { id: string }; quantities: { name: string; quantity: number }[] }[] } }
+
+function chunks<T>(list: T[], size = SHOPIFY_MAX_BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+function availableByLocation(item: LevelsNode | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of item?.inventoryLevels.nodes ?? []) {
+    const q = n.quantities.find((x) => x.name === "available");
+    if (q) out[n.location.id] = q.quantity;
+  }
+  return out;
+}
+
+/** The Shopify channel for one shop, using its offline access token. */
+export class ShopifyChannel implements Channel {
+  readonly kind = "shopify" as const;
+  readonly client: ShopifyGraphqlClient;
+  private locationsCache: ShopifyLocation[] | null = null;
+
+  constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken">) {
+    this.client = new ShopifyGraphqlClient(opts);
+  }
+
+  /** Shop name/currency; ChannelError AUTH when the token is rejected. */
+  async verifyConnection(): Promise<{ name: string; currency?: string | null }> {
+    const r = await this.client.request<{ shop: { name: string; currencyCode: string } }>(SHOP_QUERY);
+    return { name: r.data.shop.name, currency: r.data.shop.currencyCode };
+  }
+
+  /** All active locations (paged by 250). */
+  async listLocations(): Promise<ShopifyLocation[]> {
+    const out: ShopifyLocation[] = [];
+    let after: string | null = null;
+    do {
+      const r: { data: { locations: { nodes: ShopifyLocation[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
+        await this.client.request(LOCATIONS_QUERY, { first: SHOPIFY_MAX_BATCH, after });
+      out.push(...r.data.locations.nodes);
+      after = r.data.locations.pageInfo.hasNextPage ? r.data.locations.pageInfo.endCursor : null;
+    } while (after);
+    this.locationsCache = out;
+    return out;
+  }
+
+  /** How many inventory levels to ask for per item (number of locations, ≥ 1, ≤ 250). */
+  private async levelsPerItem(): Promise<number> {
+    const locs = this.locationsCache ?? (await this.listLocations());
+    return Math.max(1, Math.min(SHOPIFY_MAX_BATCH, locs.length));
+  }
+
+  /**
+   * Every variant as a ChannelListing, a page at a time. Page size is ≤ 250 and sized so the query's
+   * requested cost stays ≤ 1000 points: cost ≈ 2 + first × (5 + 3 × levels).
+   * `quantity` = available summed over all locations; null when not tracked.
+   */
+  async *listListings(opts: { query?: string } = {}): AsyncGenerator<ChannelListing[]> {
+    const levels = await this.levelsPerItem();
+    const first = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor((MAX_QUERY_COST - 2) / (5 + 3 * levels))));
+    let after: string | null = null;
+    type Node = { id: string; sku: string | null; title: string; displayName: string; price: string; updatedAt: string; product: { id: string; title: string }; inventoryItem: ({ id: string; tracked: boolean } & LevelsNode) | null };
+    do {
+      const r: { data: { productVariants: { nodes: Node[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
+        await this.client.request(VARIANTS_QUERY, { first, after, levels, query: opts.query ?? null });
+      const page = r.data.productVariants.nodes.map((v): ChannelListing => {
+        const byLoc = availableByLocation(v.inventoryItem);
+        const tracked = v.inventoryItem?.tracked ?? false;
+        return {
+          externalId: v.id, productId: v.product.id, variantId: v.id, inventoryItemId: v.inventoryItem?.id ?? null,
+          sku: v.sku && v.sku.length ? v.sku : null, title: v.displayName, productType: "variant", manageStock: tracked,
+          quantity: tracked ? Object.values(byLoc).reduce((s, q) => s + q, 0) : null, quantitiesByLocation: byLoc,
+          price: v.price, modifiedAt: v.updatedAt,
+        };
+      });
+      if (page.length) yield page;
+      after = r.data.productVariants.pageInfo.hasNextPage ? r.data.productVariants.pageInfo.endCursor : null;
+    } while (after);
+  }
+
+  /**
+   * Available (units) for each inventory item at each asked location. Items/locations Shopify does not stock
+   * are absent from the inner map. Chunked at 250 ids per `nodes` call (and sized to the cost limit).
+   */
+  async readAvailable(inventoryItemIds: string[], locationIds: string[]): Promise<Map<string, Map<string, number>>> {
+    const out = new Map<string, Map<string, number>>();
+    const levels = await this.levelsPerItem();
+    const per = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor(MAX_QUERY_COST / (3 + 3 * levels))));
+    const wanted = new Set(locationIds);
+    for (const ids of chunks([...new Set(inventoryItemIds)], per)) {
+      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(INVENTORY_ITEMS_AVAILABLE_QUERY, { ids, levels });
+      for (const node of r.data.nodes) {
+        if (!node || !node.id) continue;
+        const m = new Map<string, number>();
+        for (const [loc, q] of Object.entries(availableByLocation(node))) if (wanted.size === 0 || wanted.has(loc)) m.set(loc, q);
+        out.set(node.id, m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Relative change of `available` via inventoryAdjustQuantities. Returns per change {before, after}
+   * (after = quantityAfterChange; before = after − delta). Throws ChannelError STALE (with `current` read back
+   * for the first stale change), BAD_REQUEST for other userErrors.
+   */
+  async adjustAvailable(changes: AdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]> {
+    const results: QuantityWriteResult[] = [];
+    const parts = chunks(changes);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const input = {
+        name: "available", reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+        changes: part.map((c) => ({ inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity })),
+      };
+      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const payload = await this.checkPayload(r.data.inventoryAdjustQuantities, part, "changes");
+      for (const c of part) {
+        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === "available" && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        else results.push({ before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Absolute compare-and-set of `available` via inventorySetQuantities. Returns per quantity {before, after}.
+   * Throws ChannelError STALE (with `current`) when a changeFromQuantity no longer matches; nothing is applied.
+   */
+  async setAvailable(quantities: SetQuantity[], meta: WriteMeta): Promise<QuantityWriteResult[]> {
+    const results: QuantityWriteResult[] = [];
+    const parts = chunks(quantities);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const input = {
+        name: "available", reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+        quantities: part.map((q) => ({ inventoryItemId: q.inventoryItemId, locationId: q.locationId, quantity: q.quantity, changeFromQuantity: q.changeFromQuantity })),
+      };
+      const r = await this.client.request<{ inventorySetQuantities: MutationPayload | null }>(INVENTORY_SET_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const payload = await this.checkPayload(r.data.inventorySetQuantities, part, "quantities");
+      for (const q of part) {
+        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === "available" && x.item?.id === q.inventoryItemId && x.location?.id === q.locationId);
+        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        else results.push({ before: q.changeFromQuantity ?? q.quantity, after: q.quantity }); // no change reported: already at quantity
+      }
+    }
+    return results;
+  }
+
+  private async checkPayload(payload: MutationPayload | null, part: { inventoryItemId: string; locationId: string }[], listField: string): Promise<MutationPayload> {
+    if (!payload) throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory mutation", { retryable: false });
+    if (!payload.userErrors.length) return payload;
+    const stale = payload.userErrors.find((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
+    if (stale) {
+      const idx = Number(stale.field?.[2] ?? (stale.field?.[0] === listField ? stale.field?.[1] : NaN));
+      const target = Number.isInteger(idx) ? part[idx] : undefined;
+      let current: number | null = null;
+      if (target) {
+        try {
+          current = (await this.readAvailable([target.inventoryItemId], [target.locationId])).get(target.inventoryItemId)?.get(target.locationId) ?? null;
+        } catch { current = null; }
+      }
+      throw new ChannelError("STALE", `Shopify compare-and-swap lost: ${stale.message}${target ? ` (${target.inventoryItemId} @ ${target.locationId})` : ""}`, { current, retryable: false });
+    }
+    const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+    throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory write: ${msg}`, { retryable: false });
+  }
+}

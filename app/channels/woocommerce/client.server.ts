@@ -1,0 +1,170 @@
+/**
+ * HTTP client for one WooCommerce store, on top of `@woocommerce/woocommerce-rest-api` 1.0.2.
+ *
+ * What the library does (node_modules/@woocommerce/woocommerce-rest-api/index.mjs): URL =
+ * `url + "/wp-json/" + version + "/" + endpoint`; over https it sends basic auth (or
+ * consumer_key/consumer_secret in the query with `queryStringAuth`); over http it signs OAuth 1.0a
+ * (HMAC-SHA256, parameters in the query string) — the only scheme WooCommerce accepts over plain HTTP
+ * (class-wc-rest-authentication.php). The signature covers the exact host:port of `url`, so `url` must be
+ * the store's own site URL.
+ *
+ * This wrapper adds: a per-call timeout, bounded retries with exponential backoff + jitter on 429 / 5xx /
+ * timeouts / connection resets — for idempotent calls only (GET/PUT/DELETE, or calls the caller marks
+ * idempotent, e.g. plugin writes carrying a request_key) — and maps every failure to `ChannelError`.
+ * Times in ms.
+ */
+import * as wooLib from "@woocommerce/woocommerce-rest-api";
+import { ChannelError } from "../channel";
+
+/** Options of a `WooClient`. */
+export interface WooClientOptions {
+  /** Store site URL, e.g. https://shop.example.com (http only for local/test stores: OAuth 1.0a is used). */
+  url: string;
+  consumerKey: string;
+  consumerSecret: string;
+  /** Default per-call timeout (default 20 000 ms). */
+  timeoutMs?: number;
+  /** Max retries after the first attempt for retryable failures of idempotent calls (default 3). */
+  maxRetries?: number;
+  /** Backoff base (default 250 ms): delay = random(0.5..1) × min(maxDelayMs, base × 2^attempt). */
+  baseDelayMs?: number;
+  /** Backoff cap, also caps Retry-After (default 5 000 ms). */
+  maxDelayMs?: number;
+}
+
+/** Per-call options. */
+export interface WooCallOptions {
+  params?: Record<string, string | number>;
+  data?: unknown;
+  /** Override the timeout for this call (ms). */
+  timeoutMs?: number;
+  /** Force retry behaviour; default: GET/PUT/DELETE true, POST false. */
+  idempotent?: boolean;
+  /** REST namespace; default "wc/v3". */
+  namespace?: string;
+}
+
+/** A successful response. */
+export interface WooResponse<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string>;
+}
+
+type Method = "get" | "post" | "put" | "delete";
+interface LibInstance {
+  get(endpoint: string, params?: object): Promise<any>;
+  post(endpoint: string, data: unknown, params?: object): Promise<any>;
+  put(endpoint: string, data: unknown, params?: object): Promise<any>;
+  delete(endpoint: string, params?: object): Promise<any>;
+}
+// The package ships CJS (index.js, __esModule) and index.mjs; depending on the loader the class is the
+// default export or the default export's `default`.
+const LibCtor: new (opts: Record<string, unknown>) => LibInstance = (() => {
+  const d = (wooLib as any).default;
+  return (d && typeof d === "function" ? d : d?.default) as any;
+})();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Maps an axios/library failure to ChannelError:
+ * 401/403 → AUTH; 404 → NOT_FOUND; 409 → STALE (body.current); 429 → THROTTLED (Retry-After → retryAfterMs);
+ * 5xx → SERVER; other 4xx → BAD_REQUEST; axios timeout → TIMEOUT; resets/refused/DNS → NETWORK.
+ * The WordPress error body ({code, message, data}) is kept in `cause`.
+ */
+export function toChannelError(err: unknown, what: string): ChannelError {
+  if (err instanceof ChannelError) return err;
+  const e = err as any;
+  const status: number | undefined = e?.response?.status;
+  const body = e?.response?.data;
+  const wpCode = body && typeof body === "object" ? body.code : undefined;
+  const wpMsg = body && typeof body === "object" ? body.message : undefined;
+  const msg = `${what}: ${status ? `HTTP ${status}` : (e?.code ?? "error")}${wpCode ? ` ${wpCode}` : ""}${wpMsg ? ` — ${wpMsg}` : e?.message && !status ? ` — ${e.message}` : ""}`;
+  if (status) {
+    if (status === 401 || status === 403) return new ChannelError("AUTH", msg, { status, cause: body });
+    if (status === 404) return new ChannelError(wpCode === "rest_no_route" ? "UNSUPPORTED" : "NOT_FOUND", msg, { status, cause: body, retryable: false });
+    if (status === 409) {
+      const current = typeof body?.current === "number" ? body.current : typeof body?.data?.current === "number" ? body.data.current : null;
+      return new ChannelError("STALE", msg, { status, current, cause: body });
+    }
+    if (status === 429) {
+      const ra = Number(e.response.headers?.["retry-after"]);
+      return new ChannelError("THROTTLED", msg, { status, retryAfterMs: Number.isFinite(ra) ? ra * 1000 : undefined, cause: body });
+    }
+    if (status >= 500) return new ChannelError("SERVER", msg, { status, cause: body });
+    return new ChannelError("BAD_REQUEST", msg, { status, cause: body });
+  }
+  const code: string = e?.code ?? "";
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT" || /timeout/i.test(e?.message ?? ""))
+    return new ChannelError("TIMEOUT", msg, { cause: err });
+  return new ChannelError("NETWORK", msg, { cause: err });
+}
+
+/** A WooCommerce REST client with timeouts, retries and ChannelError mapping. */
+export class WooClient {
+  private libs = new Map<string, LibInstance>();
+  readonly opts: Required<WooClientOptions>;
+
+  constructor(opts: WooClientOptions) {
+    if (!LibCtor) throw new Error("@woocommerce/woocommerce-rest-api could not be loaded");
+    this.opts = { timeoutMs: 20_000, maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5_000, ...opts, url: opts.url.replace(/\/+$/, "") };
+  }
+
+  private lib(namespace: string, timeoutMs: number): LibInstance {
+    const k = `${namespace}|${timeoutMs}`;
+    let l = this.libs.get(k);
+    if (!l) {
+      l = new LibCtor({
+        url: this.opts.url,
+        consumerKey: this.opts.consumerKey,
+        consumerSecret: this.opts.consumerSecret,
+        version: namespace,
+        timeout: timeoutMs,
+        axiosConfig: { transitional: { clarifyTimeoutError: true } },
+      });
+      this.libs.set(k, l);
+    }
+    return l;
+  }
+
+  /**
+   * One logical call (with retries). `endpoint` is relative to the namespace, e.g. "products/12".
+   * Resolves with status/data/headers (header names lower-case); rejects with ChannelError.
+   */
+  async request<T = any>(method: Method, endpoint: string, o: WooCallOptions = {}): Promise<WooResponse<T>> {
+    const idempotent = o.idempotent ?? method !== "post";
+    const lib = this.lib(o.namespace ?? "wc/v3", o.timeoutMs ?? this.opts.timeoutMs);
+    const what = `WooCommerce ${method.toUpperCase()} ${o.namespace ?? "wc/v3"}/${endpoint}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const p = o.params ?? {};
+        const r =
+          method === "get" ? await lib.get(endpoint, p)
+          : method === "delete" ? await lib.delete(endpoint, p)
+          : await lib[method](endpoint, o.data ?? {}, p);
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
+        return { status: r.status, data: r.data as T, headers };
+      } catch (err) {
+        const ce = toChannelError(err, what);
+        if (!idempotent || !ce.retryable || attempt >= this.opts.maxRetries) throw ce;
+        const backoff = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+        await sleep(ce.opts.retryAfterMs !== undefined ? Math.min(this.opts.maxDelayMs, ce.opts.retryAfterMs) : backoff);
+      }
+    }
+  }
+
+  get<T = any>(endpoint: string, params?: Record<string, string | number>, o: WooCallOptions = {}) {
+    return this.request<T>("get", endpoint, { ...o, params });
+  }
+  put<T = any>(endpoint: string, data: unknown, o: WooCallOptions = {}) {
+    return this.request<T>("put", endpoint, { ...o, data });
+  }
+  post<T = any>(endpoint: string, data: unknown, o: WooCallOptions = {}) {
+    return this.request<T>("post", endpoint, { ...o, data });
+  }
+  delete<T = any>(endpoint: string, params?: Record<string, string | number>, o: WooCallOptions = {}) {
+    return this.request<T>("delete", endpoint, { ...o, params });
+  }
+}

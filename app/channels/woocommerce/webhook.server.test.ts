@@ -1,0 +1,67 @@
+/**
+ * Webhook helpers against deliveries made by the WooCommerce emulator.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startWooEmulator, type WooEmulator } from "../../../tests/emulators/woocommerce/index";
+import { startWebhookReceiver, type WebhookReceiver } from "../../../tests/emulators/woocommerce/receiver";
+import { loadSampleCatalog } from "../../../tests/fixtures/sample-catalog";
+import { WooCommerceChannel } from "./woocommerce-channel.server";
+import { dedupeKeyFor, isPingDelivery, parseWooOrder, parseWooProduct, readWooWebhookHeaders, verifyWooSignature, WooWebhookParseError } from "./webhook.server";
+
+let emu: WooEmulator;
+let rx: WebhookReceiver;
+let ch: WooCommerceChannel;
+beforeEach(async () => {
+  emu = await startWooEmulator({ deliveryDelayMs: 5 });
+  emu.control.seedCatalog(loadSampleCatalog());
+  const k = emu.control.createKey();
+  ch = new WooCommerceChannel({ url: emu.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret });
+  rx = await startWebhookReceiver();
+});
+afterEach(async () => {
+  await emu.close();
+  await rx.close();
+});
+
+describe("WooCommerce webhook helpers", () => {
+  it("verify, parse and dedupe a real order.created delivery", async () => {
+    await ch.createWebhook({ topic: "order.created", deliveryUrl: rx.url, secret: "hub-secret", name: "orders" });
+    const o = emu.control.placeOrder({ lines: [{ sku: "woo-hoodie-red", quantity: 2 }, { sku: "woo-cap", quantity: 1 }], billing: { first_name: "Ada", email: "ada@example.com" } });
+    await emu.control.idle();
+    const d = rx.received[1];
+    const h = readWooWebhookHeaders(d.headers as any);
+    expect(h.topic).toBe("order.created");
+    expect(verifyWooSignature(d.rawBody, h.signature, "hub-secret")).toBe(true);
+    expect(verifyWooSignature(d.rawBody.toString() + " ", h.signature, "hub-secret")).toBe(false);
+    expect(verifyWooSignature(d.rawBody, undefined, "hub-secret")).toBe(false);
+    expect(isPingDelivery(d.headers as any, d.rawBody)).toBe(false);
+    const p = parseWooOrder(d.rawBody);
+    expect(p).toMatchObject({ orderId: String(o.id), status: "processing", currency: "USD", total: "100.00", customer: { firstName: "Ada", email: "ada@example.com" } });
+    expect(p.createdAt).toMatch(/Z$/);
+    expect(p.lines[0]).toMatchObject({ sku: "woo-hoodie-red", quantity: 2, price: "42", variationId: String(emu.control.productIdBySku("woo-hoodie-red")) });
+    expect(p.lines[1].variationId).toBeNull();
+    expect(dedupeKeyFor("order.created", d.rawBody)).toBe(`order:${o.id}:${(o as any).date_modified_gmt}:processing`);
+  });
+
+  it("parseWooProduct handles managed, unmanaged and 'parent' stock; dedupe key changes with stock in the same second", () => {
+    expect(parseWooProduct({ id: 5, sku: "a", manage_stock: true, stock_quantity: 3, date_modified_gmt: "2026-01-01T00:00:00" })).toEqual({ productId: "5", parentId: null, sku: "a", type: null, manageStock: true, stockQuantity: 3, modifiedAt: "2026-01-01T00:00:00Z" });
+    expect(parseWooProduct({ id: 6, parent_id: 5, manage_stock: "parent", stock_quantity: 3 }).manageStock).toBe("parent");
+    expect(parseWooProduct({ id: 7, manage_stock: false, stock_quantity: null }).stockQuantity).toBeNull();
+    const a = dedupeKeyFor("product.updated", { id: 5, date_modified_gmt: "2026-01-01T00:00:00", stock_quantity: 3 });
+    const b = dedupeKeyFor("product.updated", { id: 5, date_modified_gmt: "2026-01-01T00:00:00", stock_quantity: 2 });
+    expect(a).not.toBe(b);
+    expect(dedupeKeyFor("product.updated", JSON.stringify({ id: 5, date_modified_gmt: "2026-01-01T00:00:00", stock_quantity: 3 }))).toBe(a);
+  });
+
+  it("ping detection and clear errors on malformed bodies", () => {
+    expect(isPingDelivery({ "content-type": "application/x-www-form-urlencoded" }, "webhook_id=12")).toBe(true);
+    expect(isPingDelivery(new Headers({ "X-WC-Webhook-Topic": "order.created" }), "webhook_id=12")).toBe(false);
+    expect(isPingDelivery({}, "{}")).toBe(false);
+    expect(() => parseWooOrder("not json")).toThrow(WooWebhookParseError);
+    expect(() => parseWooOrder({ id: 1, status: "processing" })).toThrow(/line_items/);
+    expect(() => parseWooOrder({ id: 1, status: "processing", line_items: [{ id: 1, quantity: -1 }] })).toThrow(/quantity/);
+    expect(() => parseWooProduct([])).toThrow(WooWebhookParseError);
+    expect(() => parseWooProduct({ sku: "x" })).toThrow(/product id/);
+    expect(() => dedupeKeyFor("nonsense", { id: 1 })).toThrow(/topic/);
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * `Channel` implementation for a WooCommerce store (REST v3 + the SyncFlow plugin's `wc-syncflow/v1`).
+ *
+ * Exactness model (GUIDE §2): with the plugin, stock writes are atomic deltas
+ * (`wc_update_product_stock(..., 'increase'|'decrease')`) or compare-and-set, both idempotent per
+ * request key (docs/contracts/wc-syncflow-v1.md). Without it, only `setStockAbsolute` / `batchSetStock`
+ * (REST `PUT stock_quantity`, last writer wins) exist — "buffered mode".
+ * Quantities in units; times in ms. Every method rejects with `ChannelError` only.
+ */
+import { ChannelError, type Channel, type ChannelListing, type QuantityWriteResult } from "../channel";
+import { WooClient, type WooClientOptions } from "./client.server";
+
+/** WooCommerce REST v3 product/variation fields the adapter reads. */
+export interface WooProductJson {
+  id: number;
+  name: string;
+  type?: string;
+  status?: string;
+  sku: string;
+  price?: string;
+  manage_stock: boolean | "parent";
+  stock_quantity: number | null;
+  stock_status?: string;
+  parent_id?: number;
+  variations?: number[];
+  grouped_products?: number[];
+  date_modified_gmt?: string | null;
+  attributes?: Array<{ name: string; option?: string }>;
+}
+
+/** REST v3 webhook resource. */
+export interface WooWebhookJson {
+  id: number;
+  name: string;
+  status: "active" | "paused" | "disabled";
+  topic: string;
+  delivery_url: string;
+  secret?: string;
+  date_created_gmt?: string;
+  date_modified_gmt?: string;
+}
+
+/** One item of `batchSetStock`. */
+export interface WooStockSetItem {
+  /** Product or variation id. */
+  productId: number;
+  /** Required for variations: the variable parent id (batch goes to /products/<parentId>/variations/batch). */
+  parentId?: number | null;
+  quantity: number;
+}
+/** Result per item of `batchSetStock` (same order as the input). */
+export type WooStockSetResult =
+  | { productId: number; ok: true; quantity: number | null; modifiedAt: string | null }
+  | { productId: number; ok: false; error: { code: string; message: string; status?: number } };
+
+/** Constructor options of WooCommerceChannel. */
+export interface WooCommerceChannelOptions {
+  url: string;
+  consumerKey: string;
+  consumerSecret: string;
+  timeoutMs?: number;
+  /** Advanced: retry tuning passed to WooClient. */
+  client?: Partial<Pick<WooClientOptions, "maxRetries" | "baseDelayMs" | "maxDelayMs">>;
+}
+
+/** Max items per WooCommerce batch request (`woocommerce_rest_batch_items_limit`, 100; more → 413). */
+export const WOO_BATCH_LIMIT = 100;
+const PAGE = 100;
+
+/** WooCommerce store adapter. */
+export class WooCommerceChannel implements Channel {
+  readonly kind = "woocommerce" as const;
+  readonly client: WooClient;
+
+  constructor(opts: WooCommerceChannelOptions) {
+    this.client = new WooClient({ url: opts.url, consumerKey: opts.consumerKey, consumerSecret: opts.consumerSecret, timeoutMs: opts.timeoutMs, ...opts.client });
+  }
+
+  /**
+   * GET /wc/v3/system_status. Resolves {name, currency, wcVersion}. Throws ChannelError AUTH (bad keys),
+   * NETWORK/TIMEOUT (unreachable).
+   */
+  async verifyConnection(): Promise<{ name: string; currency?: string | null; wcVersion?: string | null }> {
+    const r = await this.client.get("system_status");
+    const env = r.data?.environment ?? {};
+    return {
+      name: env.site_title ?? env.home_url ?? this.client.opts.url,
+      currency: r.data?.settings?.currency ?? null,
+      wcVersion: env.version ?? null,
+    };
+  }
+
+  /**
+   * Every listing, one page (≤ 100) at a time: simple products, each variation of variable products
+   * (GET /products/<id>/variations), and grouped/external products with manageStock false so the matcher can
+   * explain why they are not synced. Variable parents themselves are not yielded.
+   */
+  async *listListings(): AsyncGenerator<ChannelListing[]> {
+    for (let page = 1; ; page++) {
+      const r = await this.client.get<WooProductJson[]>("products", { per_page: PAGE, page, status: "any" });
+      const out: ChannelListing[] = [];
+      for (const p of r.data) {
+        if (p.type === "variable") {
+          for (let vp = 1; ; vp++) {
+            const vr = await this.client.get<WooProductJson[]>(`products/${p.id}/variations`, { per_page: PAGE, page: vp });
+            for (const v of vr.data) out.push(toListing({ ...v, type: "variation", parent_id: p.id }, p.name));
+            if (vp >= Number(vr.headers["x-wp-totalpages"] ?? 1)) break;
+          }
+        } else out.push(toListing(p));
+      }
+      if (out.length) yield out;
+      if (page >= Number(r.headers["x-wp-totalpages"] ?? 1) || r.data.length === 0) return;
+    }
+  }
+
+  /** Finds products and variations with exactly this SKU (`GET /products?sku=`; WooCommerce searches variations too). */
+  async findBySku(sku: string): Promise<WooProductJson[]> {
+    return (await this.client.get<WooProductJson[]>("products", { sku, per_page: PAGE })).data;
+  }
+
+  /** GET /products/<id> (works for variation ids too). Throws NOT_FOUND. */
+  async getProduct(productId: number | string): Promise<WooProductJson> {
+    return (await this.client.get<WooProductJson>(`products/${productId}`)).data;
+  }
+
+  /**
+   * Whether the store runs the SyncFlow plugin (GET wc-syncflow/v1/capabilities).
+   * Resolves {exact:true, version} when contract 1 with stock-delta + stock-cas is present; {exact:false}
+   * when the route is missing (404). Other failures reject (AUTH, NETWORK, ...).
+   */
+  async capabilities(): Promise<{ exact: boolean; version?: string; features?: string[] }> {
+    try {
+      const r = await this.client.get("capabilities", undefined, { namespace: "wc-syncflow/v1" });
+      const f: string[] = Array.isArray(r.data?.features) ? r.data.features : [];
+      const exact = r.data?.contract === 1 && f.includes("stock-delta") && f.includes("stock-cas");
+      return { exact, version: r.data?.version, features: f };
+    } catch (e) {
+      if (e instanceof ChannelError && (e.code === "UNSUPPORTED" || e.code === "NOT_FOUND")) return { exact: false };
+      throw e;
+    }
+  }
+
+  /**
+   * Atomic stock change via POST wc-syncflow/v1/stock/delta (delta in units, ≠ 0; negative = sale).
+   * Idempotent per requestKey (retried safely). Throws UNSUPPORTED (no plugin), NOT_FOUND, BAD_REQUEST
+   * (not managed / bad body / key reused with another body).
+   */
+  async adjustStock(input: { productId: number | string; delta: number; requestKey: string }): Promise<QuantityWriteResult> {
+    if (!Number.isInteger(input.delta) || input.delta === 0) throw new ChannelError("BAD_REQUEST", "delta must be a non-zero integer");
+    const r = await this.client.post(
+      "stock/delta",
+      { product_id: Number(input.productId), delta: input.delta, request_key: input.requestKey },
+      { namespace: "wc-syncflow/v1", idempotent: true },
+    );
+    return { before: r.data.before, after: r.data.after, replayed: !!r.data.replayed };
+  }
+
+  /**
+   * Compare-and-set via POST wc-syncflow/v1/stock/cas: sets `quantity` only if the store holds `expected`.
+   * Throws ChannelError STALE with opts.current = the store's quantity when it does not.
+   */
+  async casStock(input: { productId: number | string; expected: number; quantity: number; requestKey: string }): Promise<QuantityWriteResult> {
+    const r = await this.client.post(
+      "stock/cas",
+      { product_id: Number(input.productId), expected: input.expected, quantity: input.quantity, request_key: input.requestKey },
+      { namespace: "wc-syncflow/v1", idempotent: true },
+    );
+    return { before: r.data.before, after: r.data.after, replayed: !!r.data.replayed };
+  }
+
+  /**
+   * Buffered mode: absolute set with REST PUT (manage_stock true + stock_quantity). Last writer wins.
+   * `parentId` routes variations to /products/<parent>/variations/<id>. Retried (PUT is idempotent).
+   */
+  async setStockAbsolute(productId: number | string, quantity: number, parentId?: number | null): Promise<QuantityWriteResult> {
+    const path = parentId ? `products/${parentId}/variations/${productId}` : `products/${productId}`;
+    const r = await this.client.put<WooProductJson>(path, { manage_stock: true, stock_quantity: quantity });
+    return { before: null, after: r.data.stock_quantity ?? quantity };
+  }
+
+  /**
+   * Buffered mode, many items: POST products/batch (simple) and products/<parent>/variations/batch, chunks of
+   * ≤ 100. Returns one result per input item in input order; per-item WooCommerce errors come back as
+   * {ok:false, error}. A failed chunk (e.g. 5xx after retries) rejects. Batch POST is retried because an
+   * absolute set is idempotent.
+   */
+  async batchSetStock(items: WooStockSetItem[]): Promise<WooStockSetResult[]> {
+    const groups = new Map<number, Array<{ item: WooStockSetItem; index: number }>>();
+    items.forEach((item, index) => {
+      const g = item.parentId ?? 0;
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g)!.push({ item, index });
+    });
+    const results: WooStockSetResult[] = new Array(items.length);
+    for (const [parent, list] of groups) {
+      for (let i = 0; i < list.length; i += WOO_BATCH_LIMIT) {
+        const chunk = list.slice(i, i + WOO_BATCH_LIMIT);
+        const path = parent ? `products/${parent}/variations/batch` : "products/batch";
+        const r = await this.client.post<{ update?: any[] }>(
+          path,
+          { update: chunk.map(({ item }) => ({ id: item.productId, manage_stock: true, stock_quantity: item.quantity })) },
+          { idempotent: true },
+        );
+        const upd = r.data.update ?? [];
+        chunk.forEach(({ item, index }, k) => {
+          const res = upd[k];
+          if (!res) results[index] = { productId: item.productId, ok: false, error: { code: "missing_result", message: "No result for item in batch response" } };
+          else if (res.error)
+            results[index] = { productId: item.productId, ok: false, error: { code: res.error.code, message: res.error.message, status: res.error.data?.status } };
+          else results[index] = { productId: item.productId, ok: true, quantity: res.stock_quantity ?? null, modifiedAt: res.date_modified_gmt ?? null };
+        });
+      }
+    }
+    return results;
+  }
+
+  /** GET /webhooks (all statuses, pages of 100). */
+  async listWebhooks(): Promise<WooWebhookJson[]> {
+    const out: WooWebhookJson[] = [];
+    for (let page = 1; ; page++) {
+      const r = await this.client.get<WooWebhookJson[]>("webhooks", { per_page: PAGE, page, status: "all" });
+      out.push(...r.data);
+      if (page >= Number(r.headers["x-wp-totalpages"] ?? 1) || !r.data.length) return out;
+    }
+  }
+
+  /**
+   * POST /webhooks. WooCommerce pings `deliveryUrl` (form body webhook_id=N) before answering, so the hub's
+   * route must already answer 200. Not retried (POST).
+   */
+  async createWebhook(input: { topic: string; deliveryUrl: string; secret: string; name: string; status?: "active" | "paused" }): Promise<WooWebhookJson> {
+    const r = await this.client.post<WooWebhookJson>("webhooks", {
+      name: input.name,
+      topic: input.topic,
+      delivery_url: input.deliveryUrl,
+      secret: input.secret,
+      status: input.status ?? "active",
+    });
+    return r.data;
+  }
+
+  /** PUT /webhooks/<id> (e.g. {status:"active"} to re-enable a disabled webhook). */
+  async updateWebhook(id: number, patch: Partial<{ name: string; topic: string; deliveryUrl: string; secret: string; status: "active" | "paused" | "disabled" }>): Promise<WooWebhookJson> {
+    const body: Record<string, unknown> = {};
+    if (patch.name !== undefined) body.name = patch.name;
+    if (patch.topic !== undefined) body.topic = patch.topic;
+    if (patch.deliveryUrl !== undefined) body.delivery_url = patch.deliveryUrl;
+    if (patch.secret !== undefined) body.secret = patch.secret;
+    if (patch.status !== undefined) body.status = patch.status;
+    return (await this.client.put<WooWebhookJson>(`webhooks/${id}`, body)).data;
+  }
+
+  /** DELETE /webhooks/<id>?force=true (webhooks cannot be trashed). */
+  async deleteWebhook(id: number): Promise<void> {
+    await this.client.delete(`webhooks/${id}`, { force: "true" });
+  }
+
+  /** GET /orders/<id> (raw REST v3 order; parse with `parseWooOrder`). Throws NOT_FOUND. */
+  async getOrder(id: number | string): Promise<Record<string, unknown>> {
+    return (await this.client.get(`orders/${id}`)).data;
+  }
+}
+
+/** Maps a REST product/variation to a ChannelListing. `parentName` prefixes variation titles when given. */
+export function toListing(p: WooProductJson, parentName?: string): ChannelListing {
+  const isVariation = p.type === "variation";
+  const stockable = p.type === "simple" || isVariation;
+  const manage = stockable && p.manage_stock !== false;
+  return {
+    externalId: String(p.id),
+    productId: String(isVariation ? p.parent_id : p.id),
+    variantId: isVariation ? String(p.id) : null,
+    sku: p.sku ? p.sku : null,
+    title: isVariation && parentName && !p.name?.startsWith(parentName) ? `${parentName} - ${p.name}` : p.name,
+    productType: p.type ?? "simple",
+    manageStock: manage,
+    quantity: manage ? (p.stock_quantity ?? 0) : null,
+    price: p.price ?? null,
+    modifiedAt: p.date_modified_gmt ? p.date_modified_gmt + "Z" : null,
+  };
+}

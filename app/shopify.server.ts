@@ -1,0 +1,46 @@
+/**
+ * Shopify app configuration (Shopify template spot).
+ *
+ * Env: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPIFY_APP_URL (required by shopifyApp), SCOPES.
+ * API version: the newest stable one @shopify/shopify-api 15 supports (2026-10, see
+ * app/channels/shopify/api-version.ts). Sessions live in PostgreSQL through PrismaSessionStorage.
+ * In demo/test mode (SYNCFLOW_MODE + SHOPIFY_ADMIN_ORIGIN) the library's own HTTP — token exchange —
+ * reaches the emulated Shopify; production never sets those.
+ */
+import "@shopify/shopify-app-remix/adapters/node";
+import { AppDistribution, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import prisma from "./db.server";
+import { installShopifyFetch } from "./channels/shopify/transport.server";
+import { SHOPIFY_API_VERSION } from "./channels/shopify/api-version";
+import { onShopInstalled } from "./sync/shops.server";
+
+installShopifyFetch();
+
+export const SCOPES = (process.env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(",");
+
+const shopify = shopifyApp({
+  apiKey: process.env.SHOPIFY_API_KEY,
+  apiSecretKey: process.env.SHOPIFY_API_SECRET || "",
+  apiVersion: SHOPIFY_API_VERSION as ApiVersion,
+  scopes: SCOPES,
+  appUrl: process.env.SHOPIFY_APP_URL || "",
+  authPathPrefix: "/auth",
+  sessionStorage: new PrismaSessionStorage(prisma),
+  distribution: AppDistribution.AppStore,
+  future: { expiringOfflineAccessTokens: true },
+  hooks: {
+    afterAuth: async ({ session }) => {
+      await onShopInstalled(session.shop, session.scope ?? null);
+    },
+  },
+});
+
+export default shopify;
+export const apiVersion = SHOPIFY_API_VERSION;
+export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
+export const authenticate = shopify.authenticate;
+export const unauthenticated = shopify.unauthenticated;
+export const login = shopify.login;
+export const registerWebhooks = shopify.registerWebhooks;
+export const sessionStorage = shopify.sessionStorage;

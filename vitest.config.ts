@@ -1,0 +1,21 @@
+/**
+ * Unit + integration tests (vitest). Integration tests use a real PostgreSQL: the global setup starts
+ * the embedded server on a fresh data directory (or uses TEST_DATABASE_URL), applies the migrations and
+ * hands DATABASE_URL to the test workers. Browser tests live in tests/e2e and run separately.
+ */
+import { defineConfig } from "vitest/config";
+import tsconfigPaths from "vite-tsconfig-paths";
+
+export default defineConfig({
+  plugins: [tsconfigPaths()],
+  test: {
+    include: ["app/**/*.test.ts", "app/**/*.test.tsx", "tests/**/*.test.ts", "scripts/**/*.test.ts"],
+    exclude: ["tests/e2e/**", "node_modules/**", "woo-plugin/**"],
+    globalSetup: ["tests/setup/global-db.ts"],
+    env: { SYNCFLOW_MODE: "test", NODE_ENV: "test" },
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
