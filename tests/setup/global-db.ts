@@ -3,15 +3,19 @@
  * Uses TEST_DATABASE_URL when given (CI with a server), else starts the embedded PostgreSQL on a fresh
  * `.data/pg-test` directory, applies the Prisma migrations, and exports DATABASE_URL to test workers.
  */
+import fs from "node:fs";
 import { startEmbeddedPostgres, type EmbeddedHandle } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
 
 let handle: EmbeddedHandle | undefined;
+let dataDir: string | undefined;
 
 export async function setup(): Promise<void> {
   let url = process.env.TEST_DATABASE_URL;
   if (!url) {
-    handle = await startEmbeddedPostgres({ dataDir: ".data/pg-test", database: "syncflow_test", fresh: true });
+    // One data directory per run, so concurrent test runs on one machine never share a server.
+    dataDir = `.data/pg-test-${process.pid}`;
+    handle = await startEmbeddedPostgres({ dataDir, database: "syncflow_test", fresh: true });
     url = handle.url;
   }
   migrateDeploy(url);
@@ -20,4 +24,5 @@ export async function setup(): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await handle?.stop();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 }

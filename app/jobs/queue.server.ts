@@ -1,0 +1,82 @@
+/**
+ * Durable background work on pg-boss 12 in the app's own PostgreSQL (docs/decisions/002-pg-boss-queue.md).
+ *
+ * Queues (one per task, `app/jobs/<task>.server.ts`) share one retry policy by pg-boss's standard names:
+ * `retryLimit`, `retryDelay` (s), `retryBackoff` (exponential with jitter), `retryDelayMax`, and a
+ * `deadLetter` queue where a job lands with its data once its retries are spent. Queues use
+ * LISTEN/NOTIFY so a worker wakes as soon as a job is sent (polling stays as the backstop).
+ */
+import { PgBoss } from "pg-boss";
+
+export const QUEUES = {
+  /** Process one stored webhook receipt. data: { receiptId } */
+  webhook: "webhook",
+  /** Apply one pending sale/restock to Shopify. data: { shopId, adjustmentId } */
+  shopifyAdjust: "shopify-adjust",
+  /** Push derived quantities of items to one store. data: { shopId, channelId, itemIds } */
+  pushStock: "push-stock",
+  /** Read a store's catalog and link SKUs. data: { shopId, channelId } */
+  linkChannel: "link-channel",
+  /** Re-enqueue receipts stuck in "received" (ack happened, enqueue did not). data: {} */
+  sweep: "sweep",
+  /** Dead letters: jobs whose retries are spent, with their data. */
+  deadLetter: "dead-letter",
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */
+export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBackoff: boolean; retryDelayMax: number } {
+  const delay = Number(process.env.SYNCFLOW_RETRY_DELAY_S ?? 2);
+  return { retryLimit: Number(process.env.SYNCFLOW_RETRY_LIMIT ?? 5), retryDelay: delay, retryBackoff: true, retryDelayMax: 300 };
+}
+
+let bossPromise: Promise<PgBoss> | null = null;
+
+/**
+ * The process-wide pg-boss instance, started, with every queue created. Needs DATABASE_URL.
+ * Throws when the database cannot be reached.
+ */
+export function getBoss(): Promise<PgBoss> {
+  bossPromise ??= (async () => {
+    const connectionString = process.env.DATABASE_URL;
+    if (!connectionString) throw new Error("DATABASE_URL is not set");
+    const boss = new PgBoss({ connectionString, max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue" });
+    boss.on("error", (err: unknown) => console.error("[queue] pg-boss error:", err));
+    await boss.start();
+    await boss.createQueue(QUEUES.deadLetter, { notify: false }).catch(ignoreExists);
+    const policy = retryPolicy();
+    for (const name of Object.values(QUEUES)) {
+      if (name === QUEUES.deadLetter) continue;
+      await boss.createQueue(name, { ...policy, deadLetter: QUEUES.deadLetter, notify: true }).catch(ignoreExists);
+      await boss.updateQueue(name, { ...policy, notify: true }).catch(() => {});
+    }
+    return boss;
+  })();
+  bossPromise.catch(() => (bossPromise = null));
+  return bossPromise;
+}
+
+function ignoreExists(err: unknown): void {
+  if (!/already exists/i.test(String((err as Error)?.message ?? err))) throw err;
+}
+
+/**
+ * Sends a job. `singletonKey` collapses duplicates while one is queued (pg-boss semantics).
+ * @returns the job id, or null when pg-boss dropped it as a duplicate.
+ */
+export async function enqueue(name: QueueName, data: object, opts: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
+  const boss = await getBoss();
+  return boss.send(name, data, {
+    ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+    ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
+  });
+}
+
+/** Stops the process-wide instance (graceful: waits for active jobs up to `timeoutMs`). */
+export async function stopBoss(timeoutMs = 10_000): Promise<void> {
+  if (!bossPromise) return;
+  const boss = await bossPromise.catch(() => null);
+  bossPromise = null;
+  await boss?.stop({ graceful: true, timeout: timeoutMs, close: true });
+}

@@ -1,0 +1,154 @@
+/**
+ * The worker: registers one handler per queue (app/jobs/queue.server.ts). Runs inside the app process
+ * (demo, small installs) or on its own (`npm run worker`); several worker processes on one PostgreSQL
+ * share the work (pg-boss claims jobs with SKIP LOCKED).
+ *
+ * A handler that throws is retried by pg-boss (retryLimit / retryDelay / retryBackoff). On the last
+ * attempt the failure is recorded as a `job.dead_lettered` event with its cause, and pg-boss moves the
+ * job with its data to the dead-letter queue, from where it can be replayed (`replayDeadLetter`).
+ */
+import type { JobWithMetadata, PgBoss } from "pg-boss";
+import prisma from "../db.server";
+import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
+import { processReceipt, pushToStores } from "../sync/process-receipt.server";
+import { applyAdjustment } from "../sync/adjust.server";
+import { pushStock, linkedItemIds } from "../sync/push.server";
+import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
+import { emitEvent } from "../sync/events.server";
+import { ChannelError } from "../channels/channel";
+
+type Handler = (data: any) => Promise<unknown>;
+
+/** Job handlers by queue. Each takes the job's data and is idempotent. */
+export const handlers: Partial<Record<QueueName, Handler>> = {
+  [QUEUES.webhook]: async ({ receiptId }: { receiptId: string }) => processReceipt(receiptId),
+
+  [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
+    const res = await applyAdjustment(shopId, adjustmentId);
+    if (res.status === "applied" && res.itemId) await pushToStores(shopId, [res.itemId]);
+    return res;
+  },
+
+  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds: string[] }) =>
+    pushStock(shopId, channelId, itemIds),
+
+  [QUEUES.linkChannel]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => {
+    const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
+    if (!channel) return { skipped: "channel not found" };
+    if (channel.kind === "shopify") {
+      const report = await importShopifyCatalog(shopId);
+      const stores = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+      for (const s of stores) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
+      return report;
+    }
+    const report = await linkWooChannel(shopId, channelId);
+    const ids = await linkedItemIds(shopId, channelId);
+    for (let i = 0; i < ids.length; i += 100) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: ids.slice(i, i + 100) });
+    return { ...report, linkedItemIds: report.linkedItemIds.length };
+  },
+
+  [QUEUES.sweep]: async () => sweep(),
+};
+
+/**
+ * Re-queues work that was stored but never queued (crash between commit and send): webhook receipts
+ * still "received" after 30 s and pending Shopify adjustments older than 60 s. Keys make re-queueing
+ * harmless when the original job is merely slow.
+ */
+export async function sweep(): Promise<{ receipts: number; adjustments: number }> {
+  const receipts = await prisma.webhookReceipt.findMany({
+    where: { status: "received", receivedAt: { lt: new Date(Date.now() - 30_000) } },
+    select: { id: true },
+    take: 500,
+  });
+  for (const r of receipts) await enqueue(QUEUES.webhook, { receiptId: r.id }, { singletonKey: `receipt:${r.id}` });
+  const adjustments = await prisma.shopifyAdjustment.findMany({
+    where: { status: "pending", createdAt: { lt: new Date(Date.now() - 60_000) } },
+    select: { id: true, shopId: true },
+    take: 500,
+  });
+  for (const a of adjustments) await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
+  return { receipts: receipts.length, adjustments: adjustments.length };
+}
+
+const CONCURRENCY: Partial<Record<QueueName, number>> = {
+  [QUEUES.webhook]: 4,
+  [QUEUES.shopifyAdjust]: 4,
+  [QUEUES.pushStock]: 4,
+  [QUEUES.linkChannel]: 1,
+  [QUEUES.sweep]: 1,
+};
+
+async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unknown> {
+  const handler = handlers[queue]!;
+  try {
+    return await handler(job.data);
+  } catch (err) {
+    const final = job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
+    const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    console.error(`[worker] ${queue} job ${job.id} attempt ${job.retryCount + 1}/${job.retryLimit + 1} failed: ${cause}`);
+    if (final) {
+      const shopId = (job.data as { shopId?: string }).shopId ?? (await shopOfReceipt(job.data));
+      if (shopId) {
+        await emitEvent(shopId, "job.dead_lettered", { queue, jobId: job.id, data: job.data, cause, attempts: job.retryCount + 1 });
+      }
+      if (queue === QUEUES.shopifyAdjust) {
+        await prisma.shopifyAdjustment.updateMany({ where: { id: job.data.adjustmentId, status: "pending" }, data: { lastError: `dead-lettered: ${cause}` } });
+      }
+    }
+    throw err;
+  }
+}
+
+async function shopOfReceipt(data: { receiptId?: string }): Promise<string | null> {
+  if (!data?.receiptId) return null;
+  const r = await prisma.webhookReceipt.findUnique({ where: { id: data.receiptId }, select: { shopId: true } });
+  return r?.shopId ?? null;
+}
+
+export interface WorkerHandle {
+  boss: PgBoss;
+  stop(): Promise<void>;
+}
+
+/** Starts workers for every queue on the process-wide pg-boss instance and schedules the sweep. */
+export async function startWorker(): Promise<WorkerHandle> {
+  const boss = await getBoss();
+  const ids: string[] = [];
+  for (const [queue, concurrency] of Object.entries(CONCURRENCY) as [QueueName, number][]) {
+    ids.push(
+      await boss.work(
+        queue,
+        { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 },
+        async (jobs: JobWithMetadata<any>[]) => {
+          for (const job of jobs) await runJob(queue, job);
+        },
+      ),
+    );
+  }
+  await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
+  return {
+    boss,
+    stop: async () => {
+      for (const q of Object.keys(CONCURRENCY)) await boss.offWork(q, { wait: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Replays dead-lettered jobs: sends each one's data back to its original queue. The handlers are
+ * idempotent, so a replay of work that meanwhile succeeded changes nothing.
+ * @returns how many were re-sent.
+ */
+export async function replayDeadLetter(jobIds: string[], originalQueue: QueueName): Promise<number> {
+  const boss = await getBoss();
+  let n = 0;
+  for (const id of jobIds) {
+    const [job] = await boss.findJobs(QUEUES.deadLetter, { id } as never);
+    if (!job) continue;
+    await boss.send(originalQueue, job.data as object);
+    await boss.complete(QUEUES.deadLetter, id).catch(() => {});
+    n++;
+  }
+  return n;
+}

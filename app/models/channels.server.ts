@@ -1,0 +1,31 @@
+/** Read-side queries of the channels page (app/routes/app.channels.tsx). Every query filters on shopId. */
+import prisma from "../db.server";
+
+/** A connected store row for the channels list. Dates are ISO strings. Credentials are never selected. */
+export interface ChannelRow {
+  id: string;
+  kind: string;
+  name: string;
+  baseUrl: string;
+  status: string;
+  statusReason: string | null;
+  mode: string;
+  lastSyncAt: string | null;
+  lastWebhookAt: string | null;
+  createdAt: string;
+}
+
+/** All stores of `shopId`, Shopify first then WooCommerce stores oldest first. */
+export async function listChannels(shopId: string): Promise<ChannelRow[]> {
+  const rows = await prisma.channel.findMany({
+    where: { shopId },
+    orderBy: [{ kind: "desc" }, { createdAt: "asc" }],
+    select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true, createdAt: true },
+  });
+  return rows.map((r) => ({
+    ...r,
+    lastSyncAt: r.lastSyncAt?.toISOString() ?? null,
+    lastWebhookAt: r.lastWebhookAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}

@@ -1,0 +1,15 @@
+/** POST /api/woo/disconnect — signed: the store owner disconnected SyncFlow (hub-api-v1 §2). */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { apiError, apiJson, DisconnectBody, disconnectStore, parseBody, verifySignedCall } from "../sync/plugin-api.server";
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  try {
+    const raw = await request.text();
+    const channel = await verifySignedCall(request, raw);
+    const body = parseBody(DisconnectBody, raw);
+    await disconnectStore(channel.id, body.reason);
+    return apiJson(200, { ok: true });
+  } catch (err) {
+    return apiError(err);
+  }
+};

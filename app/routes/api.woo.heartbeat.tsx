@@ -1,0 +1,14 @@
+/** POST /api/woo/heartbeat — signed liveness + webhook health from the plugin (hub-api-v1 §2). */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { apiError, apiJson, HeartbeatBody, parseBody, recordHeartbeat, verifySignedCall } from "../sync/plugin-api.server";
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  try {
+    const raw = await request.text();
+    const channel = await verifySignedCall(request, raw);
+    const body = parseBody(HeartbeatBody, raw);
+    return apiJson(200, { ok: true, ...(await recordHeartbeat(channel.id, body)) });
+  } catch (err) {
+    return apiError(err);
+  }
+};

@@ -1,0 +1,175 @@
+/**
+ * Channels: the shop's stores (Shopify record + WooCommerce stores) and a one-time connection code to
+ * register a WooCommerce store with the SyncFlow plugin. The code is shown once (only its hash is stored).
+ */
+import { useEffect, useState } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
+import { Banner, BlockStack, Box, Card, IndexTable, InlineStack, Layout, List, Page, Text, TextField } from "@shopify/polaris";
+import { TitleBar } from "@shopify/app-bridge-react";
+import { requireShop } from "../models/shop.server";
+import { listChannels } from "../models/channels.server";
+import { createConnectionCode } from "../sync/registration.server";
+import { ChannelStatusBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
+import { Time } from "../components/Time";
+import { PageError } from "../components/PageStates";
+import { formatDateTime } from "../components/format";
+
+export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
+
+/** The shop's stores and the hub URL the WooCommerce plugin needs. */
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const channels = await listChannels(shop.id);
+  return json({ channels, hubUrl: (process.env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, "") });
+};
+
+type ActionData = { ok: true; code: string; expiresAt: string } | { ok: false; error: string };
+
+/** `intent=create-code`: a new one-time connection code for the session's shop (never cached). */
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const form = await request.formData();
+  const headers = { "Cache-Control": "no-store" };
+  if (form.get("intent") !== "create-code") return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400, headers });
+  try {
+    const { code, expiresAt } = await createConnectionCode(shop.id);
+    return json<ActionData>({ ok: true, code, expiresAt: expiresAt.toISOString() }, { headers });
+  } catch (e) {
+    console.error("createConnectionCode failed", e);
+    return json<ActionData>({ ok: false, error: "The code could not be created. Try again; if it keeps failing, check the SyncFlow server logs." }, { status: 500, headers });
+  }
+};
+
+export default function Channels() {
+  const { channels, hubUrl } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<typeof action>();
+  const creating = fetcher.state !== "idle";
+  const result = fetcher.data as ActionData | undefined;
+  const [hidden, setHidden] = useState(false);
+  useEffect(() => {
+    if (fetcher.state === "submitting") setHidden(false);
+  }, [fetcher.state]);
+  const woo = channels.filter((c) => c.kind === "woocommerce");
+
+  const createCode = () => fetcher.submit({ intent: "create-code" }, { method: "post" });
+
+  return (
+    <Page
+      title="Channels"
+      subtitle="Stores whose stock SyncFlow keeps equal to Shopify's"
+      primaryAction={{ content: "Create connection code", onAction: createCode, loading: creating, disabled: creating }}
+    >
+      <TitleBar title="Channels" />
+      <Layout>
+        {result && !hidden && (
+          <Layout.Section>
+            {result.ok ? (
+              <Banner tone="success" title="Connection code created — copy it now, it is shown only once" onDismiss={() => setHidden(true)}>
+                <BlockStack gap="300">
+                  <Box maxWidth="420px">
+                    <TextField
+                      label="Connection code"
+                      value={result.code}
+                      readOnly
+                      autoComplete="off"
+                      monospaced
+                      selectTextOnFocus
+                      helpText={`Valid for 15 minutes, until ${formatDateTime(result.expiresAt)}. It can be used once.`}
+                    />
+                  </Box>
+                  <Box maxWidth="420px">
+                    <TextField label="Hub URL" value={hubUrl} readOnly autoComplete="off" monospaced selectTextOnFocus />
+                  </Box>
+                  <Text as="p">In WordPress:</Text>
+                  <List type="number">
+                    <List.Item>Install and activate the SyncFlow plugin.</List.Item>
+                    <List.Item>Open WooCommerce → Settings → SyncFlow.</List.Item>
+                    <List.Item>Paste the hub URL and the connection code, then select Connect.</List.Item>
+                  </List>
+                  <Text as="p" tone="subdued">
+                    The store appears in the list below once the plugin has connected. If the code expires, create a new one.
+                  </Text>
+                </BlockStack>
+              </Banner>
+            ) : (
+              <Banner tone="critical" title="No code created" onDismiss={() => setHidden(true)}>
+                <Text as="p">{result.error}</Text>
+              </Banner>
+            )}
+          </Layout.Section>
+        )}
+        {woo.length === 0 && !(result && result.ok && !hidden) && (
+          <Layout.Section>
+            <Banner tone="info" title="No WooCommerce store connected yet">
+              <Text as="p">
+                Select “Create connection code”, then paste the code with the hub URL in WooCommerce → Settings → SyncFlow (SyncFlow plugin
+                required).
+              </Text>
+            </Banner>
+          </Layout.Section>
+        )}
+        <Layout.Section>
+          <Card padding="0">
+            <IndexTable
+              resourceName={{ singular: "store", plural: "stores" }}
+              itemCount={channels.length}
+              selectable={false}
+              emptyState={
+                <Box padding="400">
+                  <Text as="p">No stores yet. Your Shopify store appears once SyncFlow has finished installing; reload in a minute.</Text>
+                </Box>
+              }
+              headings={[
+                { title: "Store" },
+                { title: "Kind" },
+                { title: "Status" },
+                { title: "Mode" },
+                { title: "Last sync" },
+                { title: "Webhook last seen" },
+              ]}
+            >
+              {channels.map((c, i) => (
+                <IndexTable.Row id={c.id} key={c.id} position={i}>
+                  <IndexTable.Cell>
+                    <BlockStack gap="050">
+                      <Text as="span" fontWeight="semibold">
+                        {c.name}
+                      </Text>
+                      <Text as="span" tone="subdued" variant="bodySm">
+                        {c.baseUrl}
+                      </Text>
+                    </BlockStack>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>{kindLabel(c.kind)}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <InlineStack gap="100" blockAlign="center" wrap={false}>
+                      <ChannelStatusBadge status={c.status} reason={c.statusReason} />
+                    </InlineStack>
+                    {c.statusReason && c.status !== "active" && (
+                      <Text as="p" tone="subdued" variant="bodySm">
+                        {c.statusReason}
+                      </Text>
+                    )}
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>{c.kind === "woocommerce" ? <ModeBadge mode={c.mode} /> : "Record"}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Time value={c.lastSyncAt} />
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Time value={c.lastWebhookAt} />
+                  </IndexTable.Cell>
+                </IndexTable.Row>
+              ))}
+            </IndexTable>
+          </Card>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}
+
+export function ErrorBoundary() {
+  return <PageError title="Channels" error={useRouteError()} />;
+}

@@ -1,0 +1,60 @@
+/**
+ * Embedded admin layout (Shopify template spot): App Bridge + Polaris through `AppProvider`, the admin
+ * navigation (`NavMenu`), Shopify's auth-aware `ErrorBoundary`/`headers`, and a page skeleton while the
+ * next page's loader runs. In demo mode only (`SYNCFLOW_MODE=demo`), App Bridge's CDN script is replaced by
+ * the local shim `public/demo/app-bridge-shim.js` (docs/decisions/050-demo-admin-entry.md).
+ */
+import type { HeadersFunction, LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { NavLink, Outlet, useLoaderData, useLocation, useNavigation, useRouteError } from "@remix-run/react";
+import { boundary } from "@shopify/shopify-app-remix/server";
+import { AppProvider } from "@shopify/shopify-app-remix/react";
+import { NavMenu } from "@shopify/app-bridge-react";
+import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
+import { requireShop } from "../models/shop.server";
+import { isDemoMode } from "../models/demo-session.server";
+import { PageSkeleton } from "../components/PageStates";
+
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: polarisStyles }];
+
+/** Authenticates the admin request; returns the API key and whether the demo App Bridge shim is used. */
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  await requireShop(request);
+  return json({ apiKey: process.env.SHOPIFY_API_KEY || "", demo: isDemoMode() });
+};
+
+const TITLES: Record<string, string> = {
+  "/app": "Overview",
+  "/app/channels": "Channels",
+  "/app/inventory": "Inventory",
+  "/app/activity": "Activity",
+};
+
+export default function App() {
+  const { apiKey, demo } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const location = useLocation();
+  const switchingPage = navigation.state === "loading" && navigation.location.pathname !== location.pathname;
+  return (
+    <AppProvider isEmbeddedApp apiKey={apiKey} {...(demo ? { __APP_BRIDGE_URL: "/demo/app-bridge-shim.js" } : {})}>
+      <NavMenu>
+        <NavLink to="/app" rel="home" end>
+          Overview
+        </NavLink>
+        <NavLink to="/app/channels">Channels</NavLink>
+        <NavLink to="/app/inventory">Inventory</NavLink>
+        <NavLink to="/app/activity">Activity</NavLink>
+      </NavMenu>
+      {switchingPage ? <PageSkeleton title={TITLES[navigation.location.pathname.replace(/\/$/, "")]} /> : <Outlet />}
+    </AppProvider>
+  );
+}
+
+// Shopify needs Remix to catch some thrown responses, so that their headers are included in the response.
+export function ErrorBoundary() {
+  return boundary.error(useRouteError());
+}
+
+export const headers: HeadersFunction = (headersArgs) => {
+  return boundary.headers(headersArgs);
+};

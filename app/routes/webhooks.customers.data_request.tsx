@@ -1,0 +1,5 @@
+/** Shopify webhook `customers/data_request` (declared in shopify.app.toml): verify, store, acknowledge; a job does the work. */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { acceptShopifyWebhook } from "../webhooks/intake.server";
+
+export const action = async ({ request }: ActionFunctionArgs) => acceptShopifyWebhook(request);

@@ -1,0 +1,5 @@
+/** Shopify webhook `products/update` (declared in shopify.app.toml): verify, store, acknowledge; a job does the work. */
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { acceptShopifyWebhook } from "../webhooks/intake.server";
+
+export const action = async ({ request }: ActionFunctionArgs) => acceptShopifyWebhook(request);

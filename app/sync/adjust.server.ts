@@ -1,0 +1,99 @@
+/**
+ * Applying sales (and restocks) taken on linked stores to Shopify, the record (GUIDE §2 rules 2–3).
+ *
+ * Each ShopifyAdjustment is one `inventoryAdjustQuantities` change of `available` at the store's sales
+ * location, sent with `changeFromQuantity` (compare-and-set, mandatory from API 2026-04) and
+ * `@idempotent(key: "<adjustment key>:<keyAttempt>")`:
+ * - success → the adjustment is `applied`, a ledger row records before/after, the cached level moves, and
+ *   every linked store of the item gets a push;
+ * - CHANGE_FROM_QUANTITY_STALE (someone else changed the level) → a new key attempt: re-read, recompute,
+ *   retry, at most `MAX_STALE_ROUNDS` times per job run (the job layer then retries, then dead-letters);
+ * - unknown outcome (timeout, 5xx, throttled) → the same key and the same changeFromQuantity are resent,
+ *   so Shopify replays the first result instead of applying twice.
+ * Source of the rules: shopify.dev/docs/api/admin-graphql/latest/mutations/inventoryAdjustQuantities and
+ * the 2026-10 introspection (`changeFromQuantity`, `@idempotent`).
+ */
+import prisma from "../db.server";
+import { ChannelError } from "../channels/channel";
+import { appendLedger } from "./ledger.server";
+import { shopifyForShop } from "./stores.server";
+import { recordLevel } from "./levels.server";
+
+const MAX_STALE_ROUNDS = 5;
+
+export interface AdjustOutcome {
+  status: "applied" | "already_applied" | "missing";
+  before?: number;
+  after?: number;
+  /** WooCommerce channels that should receive a push of this item. */
+  itemId?: string;
+}
+
+/** Applies one pending adjustment of `shopId`. Throws ChannelError on failures the job layer retries. */
+export async function applyAdjustment(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
+  const { shop, adapter } = await shopifyForShop(shopId);
+  for (let round = 0; round < MAX_STALE_ROUNDS; round++) {
+    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, include: { item: true } });
+    if (!adj) return { status: "missing" };
+    if (adj.status !== "pending") return { status: "already_applied", itemId: adj.itemId };
+    if (!adj.item.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${adj.item.sku} has no Shopify inventory item`, { retryable: false });
+
+    let changeFrom = adj.inFlightChangeFrom;
+    if (changeFrom == null) {
+      const levels = await adapter.readAvailable([adj.item.inventoryItemId], [adj.locationGid]);
+      changeFrom = levels.get(adj.item.inventoryItemId)?.get(adj.locationGid) ?? 0;
+      const { count } = await prisma.shopifyAdjustment.updateMany({
+        where: { id: adj.id, status: "pending", keyAttempt: adj.keyAttempt, inFlightChangeFrom: null },
+        data: { inFlightChangeFrom: changeFrom },
+      });
+      if (count !== 1) continue; // another worker took this attempt; re-evaluate
+    }
+    const key = `${adj.idempotencyKey}:${adj.keyAttempt}`;
+    try {
+      const [res] = await adapter.adjustAvailable(
+        [{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom }],
+        { idempotencyKey: key, reason: adj.reason, referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}` },
+      );
+      const before = res?.before ?? changeFrom;
+      const after = res?.after ?? changeFrom + adj.delta;
+      const applied = await prisma.$transaction(async (tx) => {
+        const { count } = await tx.shopifyAdjustment.updateMany({
+          where: { id: adj.id, status: "pending" },
+          data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
+        });
+        if (count !== 1) return false;
+        await appendLedger(tx, {
+          shopId, itemId: adj.itemId, channelId: await shopifyChannelId(tx, shopId), locationGid: adj.locationGid,
+          cause: adj.delta < 0 ? "order" : "cancel",
+          delta: adj.delta, before, after, idempotencyKey: `${adj.idempotencyKey}:applied`, orderId: adj.orderId,
+          note: `applied to Shopify (${shop.domain}) with key ${key}`,
+        });
+        await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true });
+        return true;
+      });
+      return { status: applied ? "applied" : "already_applied", before, after, itemId: adj.itemId };
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === "STALE") {
+        // Definitive: nothing applied under this key. Next key attempt, fresh read.
+        await prisma.shopifyAdjustment.updateMany({
+          where: { id: adj.id, status: "pending", keyAttempt: adj.keyAttempt },
+          data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: err.message },
+        });
+        continue;
+      }
+      await prisma.shopifyAdjustment.update({ where: { id: adj.id }, data: { attempts: { increment: 1 }, lastError: String((err as Error).message ?? err) } });
+      if (err instanceof ChannelError && !err.retryable) {
+        // A definitive refusal (bad request): next run starts a fresh attempt.
+        await prisma.shopifyAdjustment.updateMany({ where: { id: adj.id, status: "pending" }, data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null } });
+      }
+      throw err;
+    }
+  }
+  throw new ChannelError("STALE", `adjustment ${adjustmentId}: Shopify level kept changing (${MAX_STALE_ROUNDS} stale rounds)`, { retryable: true });
+}
+
+/** The shop's own Shopify channel id (created at install). */
+export async function shopifyChannelId(tx: Pick<typeof prisma, "channel">, shopId: string): Promise<string | null> {
+  const ch = await tx.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } });
+  return ch?.id ?? null;
+}

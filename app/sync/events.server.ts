@@ -1,0 +1,31 @@
+/**
+ * Domain events (DomainEvent rows) that the UI and notifications read: `stock.low` when a store's
+ * quantity crosses its low-stock threshold downwards, `job.dead_lettered`, `store.unhealthy`,
+ * `order.imported`. Emitting is best-effort bookkeeping and never fails the caller's sync work.
+ */
+import prisma from "../db.server";
+import type { Channel as ChannelRow, Prisma } from "@prisma/client";
+
+export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised";
+
+/** Records one event for a shop. */
+export async function emitEvent(shopId: string, type: DomainEventType, payload: Prisma.InputJsonValue, refs: { itemId?: string | null; channelId?: string | null } = {}): Promise<void> {
+  try {
+    await prisma.domainEvent.create({ data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null } });
+  } catch (err) {
+    console.error(`[events] could not record ${type} for shop ${shopId}:`, err);
+  }
+}
+
+/**
+ * Emits `stock.low` when a store's quantity goes from above its threshold to at/below it (one event per
+ * crossing, so an item that stays low does not repeat). Threshold: the channel's, else the shop's.
+ */
+export async function emitLowStockIfCrossed(channel: ChannelRow, itemId: string, before: number | null, after: number | null): Promise<void> {
+  if (after == null) return;
+  const shop = await prisma.shop.findUnique({ where: { id: channel.shopId }, select: { lowStockThreshold: true } });
+  const threshold = channel.lowStockThreshold ?? shop?.lowStockThreshold ?? 0;
+  if (after <= threshold && (before == null || before > threshold)) {
+    await emitEvent(channel.shopId, "stock.low", { channelId: channel.id, itemId, quantity: after, threshold }, { itemId, channelId: channel.id });
+  }
+}

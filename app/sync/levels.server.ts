@@ -1,0 +1,72 @@
+/**
+ * Shopify's available quantities as the hub last observed them (the record's cache), and the handling of
+ * `inventory_levels/update` webhooks (GUIDE §2 rules 4–5).
+ *
+ * Monotonic per (item, location): an observation older than the stored one is ignored, so late and
+ * out-of-order webhooks cannot roll a level back. The hub's own writes are stored with the time of
+ * Shopify's answer; their echo (same available, older or equal timestamp) is recognised and not
+ * propagated again.
+ */
+import prisma, { type Tx } from "../db.server";
+import { appendLedger } from "./ledger.server";
+import type { ShopifyInventoryLevelUpdate } from "../channels/shopify/webhook-payloads";
+
+/**
+ * Upserts a level if `observedAt` is newer than the stored one.
+ * @returns the previous available (null when new) and whether the row changed.
+ */
+export async function recordLevel(
+  tx: Tx,
+  input: { shopId: string; itemId: string; locationGid: string; available: number; observedAt: Date; ownWrite?: boolean },
+): Promise<{ changed: boolean; before: number | null; stale: boolean }> {
+  const rows = await tx.$queryRaw<{ available: number; observedAt: Date }[]>`
+    SELECT available, "observedAt" FROM "InventoryLevel" WHERE "itemId" = ${input.itemId} AND "locationGid" = ${input.locationGid} FOR UPDATE`;
+  const current = rows[0];
+  if (!current) {
+    await tx.inventoryLevel.create({ data: { shopId: input.shopId, itemId: input.itemId, locationGid: input.locationGid, available: input.available, observedAt: input.observedAt } });
+    return { changed: true, before: null, stale: false };
+  }
+  if (current.observedAt > input.observedAt && !input.ownWrite) return { changed: false, before: current.available, stale: true };
+  await tx.inventoryLevel.update({
+    where: { itemId_locationGid: { itemId: input.itemId, locationGid: input.locationGid } },
+    data: { available: input.available, observedAt: input.observedAt > current.observedAt ? input.observedAt : current.observedAt },
+  });
+  return { changed: current.available !== input.available, before: current.available, stale: false };
+}
+
+export type LevelWebhookOutcome = "applied" | "echo" | "stale" | "unknown_item" | "untracked";
+
+/**
+ * Applies an `inventory_levels/update` webhook of `shopId`.
+ * @returns what happened and, when applied, the item whose stores need a push.
+ */
+export async function applyLevelWebhook(
+  shopId: string,
+  update: ShopifyInventoryLevelUpdate,
+  receiptKey: string,
+): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
+  if (update.available == null) return { outcome: "untracked" };
+  const item = await prisma.catalogItem.findFirst({ where: { shopId, inventoryItemId: update.inventoryItemGid }, select: { id: true } });
+  if (!item) return { outcome: "unknown_item" };
+  const observedAt = new Date(update.updatedAt);
+  return prisma.$transaction(async (tx) => {
+    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available: update.available!, observedAt });
+    if (res.stale) return { outcome: "stale" as const };
+    if (!res.changed) return { outcome: "echo" as const };
+    const shopifyChannel = await tx.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } });
+    await appendLedger(tx, {
+      shopId, itemId: item.id, channelId: shopifyChannel?.id ?? null, locationGid: update.locationGid, cause: "webhook",
+      delta: res.before == null ? null : update.available! - res.before, before: res.before, after: update.available,
+      idempotencyKey: `shopify-level:${receiptKey}`, note: "inventory_levels/update from Shopify",
+    });
+    return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationGid };
+  });
+}
+
+/** WooCommerce channels of a shop fed by `locationGid` (explicit feed list, or sales location). */
+export async function channelsFedBy(shopId: string, locationGid: string): Promise<string[]> {
+  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+  return channels
+    .filter((c) => (c.feedLocationIds.length ? c.feedLocationIds.includes(locationGid) : c.salesLocationId === locationGid))
+    .map((c) => c.id);
+}

@@ -1,0 +1,107 @@
+/**
+ * The hub's API for the SyncFlow for WooCommerce plugin (docs/contracts/hub-api-v1.md): request parsing
+ * and validation (zod), signed-call verification, and the heartbeat/disconnect effects.
+ * Every failure is a `PluginApiError` carrying the HTTP status and a stable error code.
+ */
+import { z } from "zod";
+import prisma from "../db.server";
+import { decryptSecret, hmacBase64, safeEqual } from "../lib/crypto.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
+
+export class PluginApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** JSON error/success responses in the contract's shape. */
+export const apiJson = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers } });
+
+export const apiError = (err: unknown): Response => {
+  if (err instanceof PluginApiError || (err && typeof err === "object" && "status" in err && "code" in err && err instanceof Error)) {
+    const e = err as PluginApiError;
+    return apiJson(e.status, { ok: false, error: { code: e.code, message: e.message } }, e.headers ?? {});
+  }
+  console.error("[plugin-api] unexpected error:", err);
+  return apiJson(500, { ok: false, error: { code: "internal", message: "Unexpected error; nothing was changed. Try again." } });
+};
+
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
+
+export const RegisterBody = z.object({
+  code: z.string().min(8).max(200),
+  store_url: httpUrl,
+  consumer_key: z.string().regex(/^ck_[A-Za-z0-9]+$/, "must look like ck_…"),
+  consumer_secret: z.string().regex(/^cs_[A-Za-z0-9]+$/, "must look like cs_…"),
+  plugin_version: z.string().max(40).optional(),
+  store_name: z.string().max(200).optional(),
+});
+
+export const HeartbeatBody = z.object({
+  store_url: httpUrl,
+  plugin_version: z.string().max(40).optional(),
+  webhooks: z.array(z.object({ id: z.number().int(), topic: z.string(), status: z.string(), delivery_url: z.string().optional() })).default([]),
+  recreated: z.array(z.object({ id: z.number().int(), topic: z.string() })).default([]),
+  last_event_at: z.string().optional().nullable(),
+  missed_since: z.string().optional().nullable(),
+});
+
+export const DisconnectBody = z.object({ store_url: httpUrl, reason: z.string().max(500).optional() });
+
+/** Parses a JSON body against a schema; throws PluginApiError 400 with the first problem. */
+export function parseBody<T extends z.ZodTypeAny>(schema: T, raw: string): z.infer<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    throw new PluginApiError(400, "bad_request", "Body is not JSON.");
+  }
+  const res = schema.safeParse(data);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    throw new PluginApiError(400, "bad_request", `${issue.path.join(".") || "body"}: ${issue.message}`);
+  }
+  return res.data;
+}
+
+/**
+ * Verifies a signed plugin call: `X-SyncFlow-Channel` names a WooCommerce channel and
+ * `X-SyncFlow-Signature` is base64 HMAC-SHA256 of the raw body with that channel's webhook secret.
+ * @returns the channel row. Throws 404 unknown_channel / 401 bad_signature.
+ */
+export async function verifySignedCall(request: Request, raw: string) {
+  const channelId = request.headers.get("x-syncflow-channel") ?? "";
+  const signature = request.headers.get("x-syncflow-signature") ?? "";
+  const channel = channelId ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  if (!channel || !channel.webhookSecretEnc) throw new PluginApiError(404, "unknown_channel", "No connected store with this id.");
+  if (!signature || !safeEqual(hmacBase64(raw, decryptSecret(channel.webhookSecretEnc)), signature)) {
+    throw new PluginApiError(401, "bad_signature", "X-SyncFlow-Signature does not match the body.");
+  }
+  return channel;
+}
+
+/** Records a heartbeat; schedules a reconciliation (re-link + push) when events may have been missed. */
+export async function recordHeartbeat(channelId: string, body: z.infer<typeof HeartbeatBody>) {
+  const unhealthy = body.webhooks.filter((w) => w.status !== "active");
+  const channel = await prisma.channel.update({
+    where: { id: channelId },
+    data: {
+      lastHeartbeatAt: new Date(),
+      pluginVersion: body.plugin_version ?? undefined,
+      status: unhealthy.length ? "degraded" : "active",
+      statusReason: unhealthy.length ? `webhooks not active: ${unhealthy.map((w) => `${w.topic} (${w.status})`).join(", ")}` : null,
+    },
+  });
+  const reconcile = body.recreated.length > 0 || !!body.missed_since;
+  if (reconcile) await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId }, { singletonKey: `link:${channelId}` });
+  return { mode: channel.mode, reconcile_scheduled: reconcile };
+}
+
+/** Marks a store disconnected and forgets its credentials. */
+export async function disconnectStore(channelId: string, reason?: string) {
+  await prisma.channel.update({
+    where: { id: channelId },
+    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null },
+  });
+}

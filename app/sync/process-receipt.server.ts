@@ -1,0 +1,145 @@
+/**
+ * Work done for one stored webhook receipt (run by the `webhook` job). Idempotent: a receipt already
+ * processed is skipped, and everything below is keyed so a re-run changes nothing.
+ *
+ * Topic → effect:
+ * - woocommerce order.created / order.updated → order recorded; stock taken/released as Shopify
+ *   adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce product.updated → the store's observed quantity (an echo of our own push when it equals
+ *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies);
+ * - shopify inventory_levels/update → the record's level moves (monotonic) and linked stores get a push;
+ * - shopify orders/create, orders/cancelled, refunds/create → the unified order view (stock follows via
+ *   inventory_levels/update);
+ * - shopify app/uninstalled, shop/redact, customers/redact, customers/data_request → lifecycle / GDPR.
+ */
+import prisma from "../db.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
+import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
+import { parseInventoryLevelWebhook, parseOrderWebhook, parseRefundWebhook } from "../channels/shopify/webhook-payloads";
+import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { applyLevelWebhook, channelsFedBy } from "./levels.server";
+import { redactCustomer, redactShop } from "./shops.server";
+import { emitEvent } from "./events.server";
+
+export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
+
+/** Processes one receipt by id. Throws on transient failures (the job retries). */
+export async function processReceipt(receiptId: string): Promise<ReceiptOutcome> {
+  const receipt = await prisma.webhookReceipt.findUnique({ where: { id: receiptId } });
+  if (!receipt) return { status: "ignored", note: "receipt not found" };
+  if (receipt.status === "processed" || receipt.status === "ignored") return { status: receipt.status as "processed" | "ignored", note: "already done" };
+  let outcome: ReceiptOutcome;
+  try {
+    outcome = receipt.source === "woocommerce" ? await processWoo(receipt) : await processShopify(receipt);
+  } catch (err) {
+    await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { error: String((err as Error).message ?? err).slice(0, 2000) } });
+    throw err;
+  }
+  await prisma.webhookReceipt.update({
+    where: { id: receipt.id },
+    data: { status: outcome.status, processedAt: new Date(), error: outcome.note ?? null },
+  });
+  return outcome;
+}
+
+type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findUnique>>>;
+
+async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
+  const channel = await prisma.channel.findFirst({ where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" } });
+  if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
+  if (receipt.topic.startsWith("order.")) {
+    const res = await ingestWooOrder(channel, parseWooOrder(receipt.body));
+    for (const adjustmentId of res.adjustmentIds) {
+      await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
+    }
+    // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
+    if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    if (res.result === "taken") await emitEvent(channel.shopId, "order.imported", { channelId: channel.id, orderId: res.orderId }, { channelId: channel.id });
+    return { status: "processed", note: `order ${res.result}` };
+  }
+  if (receipt.topic.startsWith("product.")) {
+    const p = parseWooProduct(receipt.body);
+    const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
+    if (!listing) return { status: "ignored", note: "unknown listing" };
+    const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
+    if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt) return { status: "ignored", note: "older than last observation" };
+    await prisma.listing.update({
+      where: { id: listing.id },
+      data: { lastObservedQuantity: p.stockQuantity, lastObservedAt: new Date(), lastSourceModifiedAt: modifiedAt, manageStock: p.manageStock !== false },
+    });
+    const echo = p.stockQuantity != null && p.stockQuantity === listing.lastWrittenQuantity;
+    return { status: "processed", note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" };
+  }
+  return { status: "ignored", note: `topic ${receipt.topic} not handled` };
+}
+
+async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
+  const domain = (receipt.headers as Record<string, string>)["x-shopify-shop-domain"] ?? "";
+  switch (receipt.topic) {
+    case "shop/redact":
+      await redactShop(domain);
+      return { status: "processed", note: "shop data erased" };
+    case "customers/redact": {
+      const email = (receipt.body as { customer?: { email?: string } }).customer?.email ?? null;
+      const n = await redactCustomer(domain, email);
+      return { status: "processed", note: `customer redacted on ${n} orders` };
+    }
+    case "customers/data_request":
+      // SyncFlow keeps only name and e-mail on orders; the merchant is told to export them.
+      if (receipt.shopId) await emitEvent(receipt.shopId, "store.unhealthy", { kind: "customers/data_request", body: receipt.body as object });
+      return { status: "processed", note: "data request recorded for the merchant" };
+    case "app/uninstalled":
+    case "app/scopes_update":
+      if (receipt.topic === "app/scopes_update" && receipt.shopId) {
+        const current = (receipt.body as { current?: string[] }).current;
+        if (current) await prisma.shop.update({ where: { id: receipt.shopId }, data: { scopes: current.join(",") } });
+      }
+      return { status: "processed" };
+  }
+  if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
+  const shopId = receipt.shopId;
+  const shopifyChannel = await prisma.channel.findFirst({ where: { shopId, kind: "shopify" } });
+  if (!shopifyChannel) return { status: "ignored", note: "shop has no Shopify channel yet" };
+  switch (receipt.topic) {
+    case "inventory_levels/update": {
+      const update = parseInventoryLevelWebhook(receipt.body);
+      const res = await applyLevelWebhook(shopId, update, receipt.dedupeKey);
+      if (res.outcome === "applied" && res.itemId) {
+        const channelIds = await channelsFedBy(shopId, res.locationGid!);
+        for (const channelId of channelIds) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: [res.itemId] });
+      }
+      return { status: res.outcome === "applied" ? "processed" : "ignored", note: res.outcome };
+    }
+    case "orders/create":
+    case "orders/updated":
+    case "orders/cancelled": {
+      const order = parseOrderWebhook(receipt.body, receipt.topic);
+      const status = receipt.topic === "orders/cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
+      await recordShopifyOrder(shopId, shopifyChannel.id, order, status);
+      return { status: "processed", note: "order recorded (stock follows inventory_levels/update)" };
+    }
+    case "refunds/create": {
+      const refund = parseRefundWebhook(receipt.body);
+      if (refund.orderGid) {
+        const order = await prisma.order.findUnique({ where: { channelId_externalId: { channelId: shopifyChannel.id, externalId: refund.orderGid } } });
+        if (order) {
+          for (const l of refund.restockLines) {
+            await prisma.orderLine.updateMany({ where: { orderId: order.id, externalLineId: l.lineGid }, data: { restockedQuantity: { increment: l.quantity } } });
+          }
+        }
+      }
+      return { status: "processed", note: "refund recorded (stock follows inventory_levels/update)" };
+    }
+    case "products/update":
+      // Titles/SKUs may have changed: refresh the catalog in the background (collapsed per shop).
+      await enqueue(QUEUES.linkChannel, { shopId, channelId: shopifyChannel.id }, { singletonKey: `link:${shopifyChannel.id}` });
+      return { status: "processed", note: "catalog refresh queued" };
+  }
+  return { status: "ignored", note: `topic ${receipt.topic} not handled` };
+}
+
+/** Queues a push of `itemIds` to every active WooCommerce store of the shop (optionally all but one). */
+export async function pushToStores(shopId: string, itemIds: string[], _exceptChannelId?: string): Promise<void> {
+  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, select: { id: true } });
+  for (const c of channels) await enqueue(QUEUES.pushStock, { shopId, channelId: c.id, itemIds });
+}

@@ -1,0 +1,166 @@
+/**
+ * Pushing derived quantities to a linked store (GUIDE §2 rules 1–3, 5).
+ *
+ * For each linked listing: derived = available(feed locations) − buffer − pending sales (derive.ts).
+ * - exact mode (SyncFlow plugin present): send `derived − baseline` as an atomic, idempotent delta
+ *   (`wc-syncflow/v1/stock/delta`, request key `push:<listing>:<seq>`). The store's own sales since the
+ *   baseline stay applied, so a unit just sold there is never handed back.
+ * - buffered mode (plain REST): absolute set of `derived` (last writer wins; the larger buffer covers it).
+ * A push whose outcome is unknown (timeout, 5xx) is resent verbatim with the same key on retry, so it is
+ * applied at most once. Every applied push is a ledger row with cause `push`.
+ */
+import prisma, { type Tx } from "../db.server";
+import { ChannelError } from "../channels/channel";
+import { deriveStoreQuantity, feedLocations } from "./derive";
+import { appendLedger } from "./ledger.server";
+import { wooForChannel } from "./stores.server";
+import { emitLowStockIfCrossed } from "./events.server";
+import type { Channel as ChannelRow, Listing } from "@prisma/client";
+
+/** Computes a store's derived quantity for items (one query per input kind, no N+1). */
+export async function derivedQuantities(db: Tx | typeof prisma, channel: ChannelRow, itemIds: string[]): Promise<Map<string, number>> {
+  const locs = feedLocations(channel);
+  const [levels, pending] = await Promise.all([
+    db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
+    db.shopifyAdjustment.groupBy({
+      by: ["itemId", "locationGid"],
+      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs } },
+      _sum: { delta: true },
+    }),
+  ]);
+  const out = new Map<string, number>();
+  for (const itemId of itemIds) {
+    const availableByLocation: Record<string, number> = {};
+    for (const l of levels) if (l.itemId === itemId) availableByLocation[l.locationGid] = l.available;
+    const pendingByLocation: Record<string, number> = {};
+    for (const p of pending) if (p.itemId === itemId) pendingByLocation[p.locationGid] = p._sum.delta ?? 0;
+    out.set(
+      itemId,
+      deriveStoreQuantity({
+        availableByLocation,
+        pendingByLocation,
+        feedLocationIds: channel.feedLocationIds,
+        salesLocationId: channel.salesLocationId,
+        bufferUnits: channel.bufferUnits,
+        bufferPercent: channel.bufferPercent,
+      }).quantity,
+    );
+  }
+  return out;
+}
+
+export interface PushOutcome {
+  itemId: string;
+  listingId: string;
+  action: "unchanged" | "delta" | "set";
+  before: number | null;
+  after: number | null;
+}
+
+/**
+ * Pushes the derived quantity of `itemIds` to one WooCommerce channel of `shopId`.
+ * Throws ChannelError (retryable ones are retried by the job layer); listings whose push is in flight
+ * are resent first.
+ */
+export async function pushStock(shopId: string, channelId: string, itemIds: string[]): Promise<PushOutcome[]> {
+  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const listings = await prisma.listing.findMany({
+    where: { shopId, channelId, itemId: { in: itemIds }, matchStatus: "linked" },
+    orderBy: { id: "asc" },
+  });
+  const outcomes: PushOutcome[] = [];
+  for (const listing of listings) {
+    outcomes.push(await pushListing(channel, listing.id, adapter));
+  }
+  await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date() } });
+  return outcomes;
+}
+
+type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
+
+/** One listing: decide under a row lock, write outside it, record the result under the lock again. */
+async function pushListing(channel: ChannelRow, listingId: string, adapter: WooAdapter): Promise<PushOutcome> {
+  // Bounded: a concurrent change between decide and record makes us loop to push the remainder.
+  for (let round = 0; round < 5; round++) {
+    const plan = await prisma.$transaction(async (tx) => {
+      const [listing] = await tx.$queryRaw<Listing[]>`SELECT * FROM "Listing" WHERE id = ${listingId} FOR UPDATE`;
+      if (!listing?.itemId) return null;
+      if (listing.inFlightPushSeq != null && listing.inFlightPushDelta != null) {
+        return { listing, seq: listing.inFlightPushSeq, delta: listing.inFlightPushDelta, derived: null as number | null };
+      }
+      const derived = (await derivedQuantities(tx, channel, [listing.itemId])).get(listing.itemId)!;
+      const baseline = listing.lastWrittenQuantity ?? listing.lastObservedQuantity;
+      if (baseline === derived) return { listing, seq: 0, delta: 0, derived };
+      if (channel.mode === "exact" && baseline != null) {
+        const seq = listing.pushSeq + 1;
+        await tx.listing.update({ where: { id: listing.id }, data: { inFlightPushSeq: seq, inFlightPushDelta: derived - baseline } });
+        return { listing, seq, delta: derived - baseline, derived };
+      }
+      return { listing, seq: -1, delta: 0, derived };
+    });
+    if (!plan) return { itemId: "", listingId, action: "unchanged", before: null, after: null };
+    const { listing } = plan;
+    const itemId = listing.itemId!;
+    if (plan.seq === 0) return { itemId, listingId, action: "unchanged", before: plan.derived, after: plan.derived };
+
+    if (plan.seq === -1) {
+      // Buffered mode (or no baseline yet): absolute set, as WooCommerce REST allows.
+      const res = await adapter.setStockAbsolute(listing.externalId, plan.derived!, listing.variantId ? Number(listing.productId) : null);
+      await prisma.$transaction(async (tx) => {
+        await tx.listing.update({
+          where: { id: listing.id },
+          data: { lastWrittenQuantity: res.after, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+        });
+        await appendLedger(tx, {
+          shopId: listing.shopId, itemId, channelId: channel.id, cause: "push", delta: res.before == null ? null : res.after - res.before,
+          before: res.before, after: res.after, idempotencyKey: `push:${listing.id}:set:${Date.now()}:${res.after}`,
+          note: "buffered mode: absolute set",
+        });
+      });
+      await emitLowStockIfCrossed(channel, itemId, listing.lastWrittenQuantity, res.after);
+      return { itemId, listingId, action: "set", before: res.before, after: res.after };
+    }
+
+    let res;
+    try {
+      res = await adapter.adjustStock({ productId: listing.externalId, delta: plan.delta, requestKey: `push:${listing.id}:${plan.seq}` });
+    } catch (err) {
+      if (err instanceof ChannelError && !err.retryable) {
+        // Definitive refusal: nothing was applied; forget the in-flight push so a fresh decision is made.
+        await prisma.listing.updateMany({ where: { id: listing.id, inFlightPushSeq: plan.seq }, data: { inFlightPushSeq: null, inFlightPushDelta: null } });
+      }
+      throw err;
+    }
+    const recorded = await prisma.$transaction(async (tx) => {
+      const { count } = await tx.listing.updateMany({
+        where: { id: listing.id, inFlightPushSeq: plan.seq },
+        data: {
+          pushSeq: plan.seq,
+          inFlightPushSeq: null,
+          inFlightPushDelta: null,
+          lastWrittenQuantity: { increment: plan.delta },
+          lastWrittenAt: new Date(),
+          lastObservedQuantity: res.after,
+          lastObservedAt: new Date(),
+        },
+      });
+      if (count === 1) {
+        await appendLedger(tx, {
+          shopId: listing.shopId, itemId, channelId: channel.id, cause: "push", delta: plan.delta,
+          before: res.before, after: res.after, idempotencyKey: `push:${listing.id}:${plan.seq}`,
+          note: res.replayed ? "replayed by the store (already applied)" : null,
+        });
+      }
+      return count === 1;
+    });
+    if (recorded) await emitLowStockIfCrossed(channel, itemId, res.before, res.after);
+    // Loop: the derived value may have moved while we were writing.
+  }
+  return { itemId: "", listingId, action: "delta", before: null, after: null };
+}
+
+/** Item ids linked on a channel (for a full push after linking). */
+export async function linkedItemIds(shopId: string, channelId: string): Promise<string[]> {
+  const rows = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, select: { itemId: true } });
+  return rows.map((r) => r.itemId!).filter(Boolean);
+}

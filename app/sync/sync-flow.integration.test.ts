@@ -1,0 +1,170 @@
+/**
+ * The main job end to end on real PostgreSQL, the real app (production build), the real queue and real
+ * HTTP to the emulated stores: install → catalog import → store registration → SKU linking; a WooCommerce
+ * sale reaches Shopify exactly once; a Shopify sale reaches WooCommerce as the derived quantity; echoes,
+ * duplicates, out-of-order and late webhooks change nothing; bad signatures are refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import crypto from "node:crypto";
+import prisma from "../db.server";
+import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
+import { installApp, registerStore, startWorld, waitFor, type World } from "../../tests/harness/world";
+import { startWorker, type WorkerHandle } from "../jobs/worker.server";
+import { stopBoss } from "../jobs/queue.server";
+import { createConnectionCode } from "./registration.server";
+
+let world: World;
+let app: AppHandle;
+let worker: WorkerHandle;
+let shopId: string;
+let channelId: string;
+const SHOP = "flow-test.myshopify.com";
+
+const shopifyAvailable = (sku: string) => world.shopify.control.state(SHOP).availableBySku[sku]?.[world.locationId];
+const woo = () => world.woo[0]!;
+
+beforeAll(async () => {
+  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
+  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
+  world.shopify.control.setAppUrl(app.url);
+  worker = await startWorker();
+  expect(await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET)).toBeLessThan(500);
+  const shop = await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: SHOP } }));
+  shopId = shop.id;
+  await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17);
+  const { code } = await createConnectionCode(shopId);
+  const reg = await registerStore(app.url, code, woo());
+  expect(reg.status).toBe(201);
+  expect(reg.body.mode).toBe("exact");
+  channelId = reg.body.channel_id;
+  await waitFor("listings linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= 17);
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await stopBoss();
+  await app?.close();
+  await world?.close();
+});
+
+describe("walking skeleton", () => {
+  it("imported Shopify's catalog and linked the WooCommerce store by SKU, reporting what it could not link", async () => {
+    const listings = await prisma.listing.findMany({ where: { channelId } });
+    const by = (sku: string) => listings.find((l) => l.sku === sku);
+    expect(by("Woo-tshirt-logo")?.matchStatus).toBe("linked");
+    expect(by("woo-hoodie-blue")?.matchStatus).toBe("linked"); // a variation
+    expect(by("woo-hoodie")?.matchStatus ?? "not listed").not.toBe("linked"); // variable parent: stock lives on variations
+    expect(by("logo-collection")?.matchStatus).toBe("not_stocked"); // grouped
+    expect(by("wp-pennant")?.matchStatus).toBe("not_stocked"); // external
+    const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    expect(channel.credentialsEnc).not.toContain("ck_");
+    const hooks = woo().control.state().webhooks.filter((w: { delivery_url: string }) => w.delivery_url.endsWith(channelId));
+    expect(hooks.map((w: { topic: string }) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.updated"]);
+  });
+
+  it("applies a WooCommerce sale to Shopify exactly once, and ignores the duplicate delivery", async () => {
+    const sku = "woo-beanie";
+    const before = shopifyAvailable(sku)!;
+    woo().control.placeOrder({ lines: [{ sku, quantity: 2 }], status: "processing" });
+    await waitFor("Shopify decremented", () => shopifyAvailable(sku) === before - 2);
+    await woo().control.idle();
+    const delivery = woo().control.deliveries().filter((d: any) => d.topic === "order.created").at(-1)!;
+    await woo().control.redeliver(delivery.logId);
+    await woo().control.redeliver(delivery.logId);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(shopifyAvailable(sku)).toBe(before - 2);
+    const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, item: { sku } } });
+    expect(adjustments).toHaveLength(1);
+    expect(adjustments[0]!.status).toBe("applied");
+    const ledger = await prisma.stockLedger.findMany({ where: { shopId, item: { sku }, cause: "order" } });
+    expect(ledger.map((l) => l.delta)).toEqual([-2, -2]); // taken on the store, applied on Shopify
+    // The WooCommerce store sold it itself; its stock is not reduced a second time by our push.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(woo().control.getStock(sku)).toBe(world.stock[sku]! - 2);
+  });
+
+  it("pushes a Shopify sale to WooCommerce as the derived quantity, and recognises the echo", async () => {
+    const sku = "woo-cap";
+    const start = woo().control.getStock(sku)!;
+    world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 3 }] });
+    await waitFor("WooCommerce updated", () => woo().control.getStock(sku) === start - 3);
+    await woo().control.idle();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(woo().control.getStock(sku)).toBe(start - 3);
+    const echo = await prisma.webhookReceipt.findFirst({ where: { channelId, topic: "product.updated", error: "echo of our own write" } });
+    expect(echo).not.toBeNull();
+    const order = await prisma.order.findFirst({ where: { shopId, channel: { kind: "shopify" } }, include: { lines: true } });
+    expect(order?.lines[0]?.sku).toBe(sku);
+  });
+
+  it("gives stock back once when a WooCommerce order is cancelled, even if the update is delivered twice", async () => {
+    const sku = "woo-belt";
+    const before = shopifyAvailable(sku)!;
+    const order = woo().control.placeOrder({ lines: [{ sku, quantity: 1 }], status: "processing" }) as { id: number };
+    await waitFor("sale applied", () => shopifyAvailable(sku) === before - 1);
+    woo().control.setOrderStatus(order.id, "cancelled");
+    await waitFor("stock released", () => shopifyAvailable(sku) === before);
+    await woo().control.idle();
+    const upd = woo().control.deliveries().filter((d: any) => d.topic === "order.updated").at(-1)!;
+    await woo().control.redeliver(upd.logId);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(shopifyAvailable(sku)).toBe(before);
+  });
+
+  it("ignores a late, out-of-order Shopify level update (monotonic per item and location)", async () => {
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku: "woo-sunglasses" } });
+    const level = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } });
+    const body = JSON.stringify({
+      inventory_item_id: Number(item.inventoryItemId!.split("/").pop()),
+      location_id: Number(level.locationGid.split("/").pop()),
+      available: 999,
+      updated_at: new Date(level.observedAt.getTime() - 86_400_000).toISOString(), // a day late
+      admin_graphql_api_id: `gid://shopify/InventoryLevel/${level.locationGid.split("/").pop()}?inventory_item_id=${item.inventoryItemId!.split("/").pop()}`,
+    });
+    const res = await signedShopifyPost("inventory_levels/update", body);
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1200));
+    const after = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id, locationGid: level.locationGid } });
+    expect(after.available).toBe(level.available);
+  });
+
+  it("refuses webhooks with a bad signature from either platform (401) and unknown stores (404)", async () => {
+    const bad = await world.shopify.control.sendBadHmac(SHOP, { topic: "orders/create" });
+    expect(bad.attempts.at(-1)?.status ?? (bad as any).status).toBe(401);
+    const res = await fetch(`${app.url}/webhooks/woocommerce/${channelId}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": "bm9wZQ==" },
+      body: JSON.stringify({ id: 1 }),
+    });
+    expect(res.status).toBe(401);
+    const unknown = await fetch(`${app.url}/webhooks/woocommerce/nope`, { method: "POST", body: "{}" });
+    expect(unknown.status).toBe(404);
+    const ping = await fetch(`${app.url}/webhooks/woocommerce/${channelId}`, {
+      method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "webhook_id=12",
+    });
+    expect(ping.status).toBe(200);
+  });
+
+  it("keeps the ledger append-only", async () => {
+    await expect(prisma.stockLedger.updateMany({ where: { shopId }, data: { note: "tampered" } })).rejects.toThrow(/append-only/);
+  });
+});
+
+/** Posts a correctly signed Shopify webhook (as Shopify would) to the app. */
+async function signedShopifyPost(topic: string, body: string): Promise<Response> {
+  const hmac = crypto.createHmac("sha256", TEST_API_SECRET).update(body).digest("base64");
+  return fetch(`${app.url}/webhooks/${topic}`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "X-Shopify-Topic": topic,
+      "X-Shopify-Hmac-Sha256": hmac,
+      "X-Shopify-Shop-Domain": SHOP,
+      "X-Shopify-API-Version": "2026-10",
+      "X-Shopify-Webhook-Id": crypto.randomUUID(),
+      "X-Shopify-Event-Id": crypto.randomUUID(),
+      "X-Shopify-Triggered-At": new Date().toISOString(),
+    },
+    body,
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Webhook intake: verify, store with a dedupe key, acknowledge, and let a job do the work
+ * (GUIDE §2 rule 4: persist, acknowledge, then work).
+ *
+ * Shopify (`/webhooks/<topic>`): verified by `authenticate.webhook` (401 on a bad HMAC, 400 on missing
+ * headers); dedupe key = `X-Shopify-Webhook-Id`, which Shopify keeps across its retries.
+ * WooCommerce (`/webhooks/woocommerce/<channel id>`): unknown channel → 404; the unsigned creation ping
+ * (`webhook_id=N` form) → 200; bad signature → 401 (base64 HMAC-SHA256 of the raw body with the channel's
+ * secret, as `WC_Webhook::generate_signature`); malformed JSON → 400; dedupe key = resource id +
+ * `date_modified_gmt` (+ state), because X-WC-Webhook-Delivery-ID is not unique.
+ * A duplicate delivery answers 200 and does nothing. Receipts whose job could not be queued are picked up
+ * by the sweep job, so an acknowledged webhook is never lost.
+ */
+import crypto from "node:crypto";
+import prisma from "../db.server";
+import { authenticate } from "../shopify.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
+import { decryptSecret, sha256Hex } from "../lib/crypto.server";
+import {
+  dedupeKeyFor,
+  isPingDelivery,
+  readWooWebhookHeaders,
+  verifyWooSignature,
+} from "../channels/woocommerce/webhook.server";
+import { onShopUninstalled } from "../sync/shops.server";
+import type { Prisma } from "@prisma/client";
+
+/** "ORDERS_CREATE" / "orders/create" → "orders/create". */
+export function normalizeShopifyTopic(topic: string): string {
+  if (topic.includes("/")) return topic.toLowerCase();
+  const t = topic.toLowerCase();
+  const known = ["inventory_levels", "app_subscriptions", "customers", "shop", "orders", "refunds", "products", "app"];
+  const prefix = known.find((k) => t.startsWith(k + "_"));
+  return prefix ? `${prefix}/${t.slice(prefix.length + 1)}` : t.replace("_", "/");
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+
+/** Stores a receipt; returns its id, or null when the dedupe key was seen before. */
+async function storeReceipt(data: Prisma.WebhookReceiptUncheckedCreateInput): Promise<string | null> {
+  const id = crypto.randomUUID();
+  const { count } = await prisma.webhookReceipt.createMany({ data: [{ ...data, id }], skipDuplicates: true });
+  return count === 1 ? id : null;
+}
+
+async function queueReceipt(receiptId: string): Promise<void> {
+  try {
+    await enqueue(QUEUES.webhook, { receiptId }, { singletonKey: `receipt:${receiptId}` });
+  } catch (err) {
+    // Stored but not queued: the sweep job re-queues receipts left in "received".
+    console.error(`[webhooks] receipt ${receiptId} stored, queueing failed (sweep will retry):`, err);
+  }
+}
+
+/**
+ * Handles a Shopify webhook request end to end (route action). Throws the library's Response on
+ * authentication failure (401/400), which Remix returns as is.
+ */
+export async function acceptShopifyWebhook(request: Request): Promise<Response> {
+  const raw = await request.clone().arrayBuffer();
+  const ctx = await authenticate.webhook(request);
+  const topic = normalizeShopifyTopic(String(ctx.topic));
+  const shop = await prisma.shop.findUnique({ where: { domain: ctx.shop }, select: { id: true } });
+  const headers: Record<string, string> = {};
+  for (const h of ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version"]) {
+    const v = request.headers.get(h);
+    if (v) headers[h] = v;
+  }
+  const receiptId = await storeReceipt({
+    shopId: shop?.id ?? null,
+    source: "shopify",
+    topic,
+    dedupeKey: `shopify:${ctx.shop}:${ctx.webhookId}`,
+    bodyHash: sha256Hex(Buffer.from(raw)),
+    body: ctx.payload as Prisma.InputJsonValue,
+    headers,
+    triggeredAt: ctx.triggeredAt ? new Date(ctx.triggeredAt) : null,
+  });
+  if (!receiptId) return json(200, { ok: true, duplicate: true });
+  if (topic === "app/uninstalled") {
+    // The template deletes sessions right away; the rest of the uninstall is the job's.
+    await onShopUninstalled(ctx.shop);
+  }
+  await queueReceipt(receiptId);
+  return json(200, { ok: true });
+}
+
+/** Handles a WooCommerce delivery for channel `channelId` (route action). */
+export async function acceptWooWebhook(request: Request, channelId: string): Promise<Response> {
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } });
+  if (!channel || !channel.webhookSecretEnc) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
+  const raw = Buffer.from(await request.arrayBuffer());
+  const headerBag = Object.fromEntries(request.headers.entries());
+  if (isPingDelivery(headerBag, raw)) return json(200, { ok: true, ping: true });
+  const h = readWooWebhookHeaders(headerBag);
+  const secret = decryptSecret(channel.webhookSecretEnc);
+  if (!verifyWooSignature(raw, h.signature, secret)) {
+    return json(401, { error: { code: "bad_signature", message: "X-WC-Webhook-Signature does not match the body." } });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return json(400, { error: { code: "bad_request", message: "Body is not JSON." } });
+  }
+  const topic = h.topic ?? `${h.resource ?? "unknown"}.${h.event ?? "unknown"}`;
+  if (!["order.created", "order.updated", "product.updated", "product.created"].includes(topic)) {
+    return json(200, { ok: true, ignored: topic });
+  }
+  let dedupe: string;
+  try {
+    dedupe = dedupeKeyFor(topic, body);
+  } catch (err) {
+    return json(400, { error: { code: "bad_request", message: (err as Error).message } });
+  }
+  const receiptId = await storeReceipt({
+    shopId: channel.shopId,
+    channelId: channel.id,
+    source: "woocommerce",
+    topic,
+    dedupeKey: `woo:${channel.id}:${dedupe}`,
+    bodyHash: sha256Hex(raw),
+    body: body as Prisma.InputJsonValue,
+    headers: { "x-wc-webhook-id": h.webhookId ?? "", "x-wc-webhook-delivery-id": h.deliveryId ?? "", "x-wc-webhook-topic": topic },
+  });
+  await prisma.channel.update({ where: { id: channel.id }, data: { lastWebhookAt: new Date() } });
+  if (!receiptId) return json(200, { ok: true, duplicate: true });
+  await queueReceipt(receiptId);
+  return json(200, { ok: true });
+}

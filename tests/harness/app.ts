@@ -1,0 +1,85 @@
+/**
+ * The real app, in-process, for integration tests: the production build (`remix vite:build`, built on
+ * demand) served by a small node:http adapter around Remix's `createRequestHandler`, plus the worker on
+ * the same pg-boss queues. Environment (API key/secret, app URL, emulator origin) is set before the build
+ * is imported, as the real server reads it at start. Static assets are not served (tests hit routes).
+ */
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ensureBuild } from "../../scripts/lib/build";
+
+export const TEST_API_KEY = "syncflow-test-api-key";
+export const TEST_API_SECRET = "syncflow-test-api-secret";
+
+export interface AppHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Converts a node request to a Fetch Request. */
+function toRequest(req: http.IncomingMessage, origin: string): Request {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
+    else if (v != null) headers.set(k, v);
+  }
+  const method = req.method ?? "GET";
+  const init: RequestInit & { duplex?: string } = { method, headers };
+  if (method !== "GET" && method !== "HEAD") {
+    init.body = req as unknown as BodyInit;
+    init.duplex = "half";
+  }
+  return new Request(new URL(req.url ?? "/", origin), init);
+}
+
+/**
+ * Starts the app on a free loopback port. `env` is merged into process.env first (SHOPIFY_ADMIN_ORIGIN etc.).
+ * SHOPIFY_APP_URL is set to the server's own URL.
+ */
+export async function startApp(env: Record<string, string> = {}): Promise<AppHandle> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  Object.assign(process.env, {
+    SHOPIFY_API_KEY: TEST_API_KEY,
+    SHOPIFY_API_SECRET: TEST_API_SECRET,
+    SHOPIFY_APP_URL: url,
+    SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
+    SYNCFLOW_MODE: "test",
+    ...env,
+  });
+  ensureBuild(process.cwd(), { quiet: true });
+  const { createRequestHandler } = await import("@remix-run/node");
+  const build = await import(pathToFileURL(path.join(process.cwd(), "build", "server", "index.js")).href);
+  const handle = createRequestHandler(build, "production");
+  const server = http.createServer(async (req, res) => {
+    try {
+      const response = await handle(toRequest(req, url));
+      const headers: Record<string, string | string[]> = {};
+      response.headers.forEach((v, k) => {
+        headers[k] = k === "set-cookie" ? [...((headers[k] as string[]) ?? []), v] : v;
+      });
+      res.writeHead(response.status, headers);
+      res.end(Buffer.from(await response.arrayBuffer()));
+    } catch (err) {
+      console.error("[test-app]", err);
+      res.writeHead(500).end("internal error");
+    }
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    url,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
