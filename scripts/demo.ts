@@ -1,0 +1,213 @@
+/**
+ * `npm run demo` — SyncFlow's main job on emulated stores, one command.
+ *
+ * Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, starts the emulated
+ * Shopify shop and WooCommerce store seeded from WooCommerce's sample catalog (same SKUs and stock),
+ * builds and starts the app (remix-serve) and the worker as separate processes, installs the app (session
+ * token → token exchange), registers the WooCommerce store with a one-time code as the plugin does, and
+ * waits until every SKU is linked. Then it prints where to look and keeps running until Ctrl-C.
+ *
+ * `npm run demo -- --smoke` runs unattended: a WooCommerce sale and a Shopify sale, one webhook replayed
+ * twice, one webhook with a bad signature; prints one JSON line (last line) and exits 0 only if every
+ * check holds.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import crypto from "node:crypto";
+import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
+import { migrateDeploy } from "../app/db/migrate.server";
+import { ensureBuild } from "./lib/build";
+import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
+
+const smoke = process.argv.includes("--smoke");
+const API_KEY = "syncflow-demo-api-key";
+const API_SECRET = crypto.randomBytes(24).toString("hex");
+const SHOP = "syncflow-demo.myshopify.com";
+const root = process.cwd();
+const children: ChildProcess[] = [];
+let world: World | undefined;
+let stopDb: (() => Promise<void>) | undefined;
+
+const log = (msg: string) => console.log(`[demo] ${msg}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const prefix = (line: string) => (smoke ? undefined : console.log(`[${name}] ${line}`));
+  child.stdout!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach(prefix));
+  child.stderr!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach((l) => console.error(`[${name}] ${l}`)));
+  children.push(child);
+  return child;
+}
+
+async function shutdown(code: number): Promise<never> {
+  for (const c of children) c.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  await world?.close().catch(() => {});
+  await stopDb?.().catch(() => {});
+  process.exit(code);
+}
+
+async function main() {
+  const t0 = Date.now();
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(root, ".data", "pg-demo"), database: "syncflow_demo", fresh: true });
+    databaseUrl = pg.url;
+    stopDb = pg.stop;
+    log(`embedded PostgreSQL 17 at ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}`);
+  }
+  process.env.DATABASE_URL = databaseUrl;
+  migrateDeploy(databaseUrl);
+  log("migrations applied");
+  ensureBuild(root);
+
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  world = await startWorld({
+    apiKey: API_KEY, apiSecret: API_SECRET, appUrl, shop: SHOP, wooStores: 1,
+    shopifyLatencyMs: 40, restoreRate: 100,
+    woo: { latencyMs: 60, deliveryDelayMs: 50 },
+  });
+  log(`emulated Shopify at ${world.shopify.url} (shop ${SHOP}); emulated WooCommerce at ${world.woo[0]!.url}`);
+  log(`seeded ${Object.keys(world.stock).length} stock-keeping SKUs of WooCommerce's sample catalog in both stores`);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: databaseUrl,
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: appUrl,
+    SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
+    SYNCFLOW_MODE: "demo",
+    SYNCFLOW_DEMO_SHOP: SHOP,
+    SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
+  };
+  startChild("app", [path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js"), path.join(root, "build", "server", "index.js")], env);
+  startChild("worker", [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "app", "jobs", "worker-main.server.ts")], env);
+  await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
+  log(`app on ${appUrl}; worker running as its own process`);
+
+  // Install (session token → token exchange against the emulated Shopify → afterAuth).
+  const { default: prisma } = await import("../app/db.server");
+  await installApp(appUrl, SHOP, API_KEY, API_SECRET);
+  const shop = await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: SHOP } }), 30_000);
+  const expectedItems = Object.keys(world.stock).length;
+  await waitFor("Shopify catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) >= expectedItems, 60_000);
+
+  // Connect the WooCommerce store with a one-time code, as the plugin does.
+  const { createConnectionCode } = await import("../app/sync/registration.server");
+  const { code } = await createConnectionCode(shop.id);
+  const reg = await registerStore(appUrl, code, world.woo[0]!);
+  if (reg.status !== 201) throw new Error(`store registration failed: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const channelId: string = reg.body.channel_id;
+  await waitFor("SKUs linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems, 60_000);
+  const listings = await prisma.listing.groupBy({ by: ["matchStatus"], where: { channelId }, _count: true });
+  log(`WooCommerce store connected in ${reg.body.mode} mode: ${listings.map((l) => `${l._count} ${l.matchStatus}`).join(", ")}`);
+  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  if (!smoke) {
+    console.log(`
+  SyncFlow demo is running.
+    Embedded admin (demo session):  ${appUrl}/demo/admin
+    App URL:                        ${appUrl}
+    Emulated Shopify control API:   ${world.shopify.url}/__control/${SHOP}/state
+    Emulated WooCommerce store:     ${world.woo[0]!.url}/__control/state
+  Try: place a WooCommerce order  →  curl -XPOST ${world.woo[0]!.url}/__control/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"woo-beanie","quantity":1}]}'
+       place a Shopify order      →  curl -XPOST ${world.shopify.url}/__control/${SHOP}/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"woo-cap","quantity":1}]}'
+  Ctrl-C stops everything.`);
+    process.on("SIGINT", () => void shutdown(0));
+    process.on("SIGTERM", () => void shutdown(0));
+    return;
+  }
+
+  // ---- smoke ----
+  const woo = world.woo[0]!;
+  const loc = world.locationId;
+  const shopifyAvailable = (sku: string) => world!.shopify.control.state(SHOP).availableBySku[sku]?.[loc];
+  const checks = { wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false };
+  const failures: string[] = [];
+
+  // 1. A WooCommerce sale reaches Shopify (exactly once).
+  const wooSku = "woo-beanie";
+  const beforeShopify = shopifyAvailable(wooSku)!;
+  const tWoo = Date.now();
+  woo.control.placeOrder({ lines: [{ sku: wooSku, quantity: 2 }], status: "processing", billing: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com" } });
+  let wooToShopifyMs = -1;
+  try {
+    await waitFor("WooCommerce sale on Shopify", () => shopifyAvailable(wooSku) === beforeShopify - 2, 20_000, 5);
+    wooToShopifyMs = Date.now() - tWoo;
+    checks.wooSaleReachesShopify = true;
+  } catch (e) {
+    failures.push(String(e));
+  }
+
+  // 2. A Shopify sale reaches WooCommerce as the derived quantity.
+  const shopifySku = "woo-cap";
+  const beforeWoo = woo.control.getStock(shopifySku)!;
+  const tShopify = Date.now();
+  world.shopify.control.placeOrder(SHOP, { lines: [{ sku: shopifySku, quantity: 1 }] });
+  let shopifyToWooMs = -1;
+  try {
+    await waitFor("Shopify sale on WooCommerce", () => woo.control.getStock(shopifySku) === beforeWoo - 1, 20_000, 5);
+    shopifyToWooMs = Date.now() - tShopify;
+    checks.shopifySaleReachesWoo = true;
+  } catch (e) {
+    failures.push(String(e));
+  }
+
+  // 3. One webhook replayed twice changes nothing (the WooCommerce order.created above).
+  await woo.control.idle();
+  await world.shopify.control.webhooksIdle(5000).catch(() => {});
+  const orderDelivery = woo.control.deliveries().filter((d) => d.topic === "order.created").at(-1);
+  const receiptsBefore = await prisma.webhookReceipt.count();
+  const adjustmentsBefore = await prisma.shopifyAdjustment.count();
+  if (orderDelivery) {
+    await woo.control.redeliver(orderDelivery.logId);
+    await woo.control.redeliver(orderDelivery.logId);
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  checks.duplicateWebhookIgnored =
+    !!orderDelivery &&
+    shopifyAvailable(wooSku) === beforeShopify - 2 &&
+    (await prisma.webhookReceipt.count()) === receiptsBefore &&
+    (await prisma.shopifyAdjustment.count()) === adjustmentsBefore &&
+    woo.control.getStock(wooSku) === world.stock[wooSku]! - 2;
+  if (!checks.duplicateWebhookIgnored) failures.push("replayed webhook changed state");
+
+  // 4. A webhook with a bad signature is refused (Shopify HMAC and WooCommerce signature).
+  const bad = await world.shopify.control.sendBadHmac(SHOP, { topic: "orders/create" });
+  const badWoo = await fetch(`${appUrl}/webhooks/woocommerce/${channelId}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": "AAAA" },
+    body: orderDelivery?.body ?? "{}",
+  });
+  checks.badSignatureRejected = bad.attempts.at(-1)?.status === 401 && badWoo.status === 401;
+  if (!checks.badSignatureRejected) failures.push(`bad signature answered ${bad.attempts.at(-1)?.status} / ${badWoo.status}`);
+
+  const ok = Object.values(checks).every(Boolean);
+  if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
+  await prisma.$disconnect();
+  console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs }));
+  await shutdown(ok ? 0 : 1);
+}
+
+main().catch(async (err) => {
+  console.error("[demo] failed:", err);
+  if (smoke) console.log(JSON.stringify({ ok: false, error: String((err as Error).message ?? err) }));
+  await shutdown(1);
+});
