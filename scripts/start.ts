@@ -1,0 +1,39 @@
+/**
+ * `npm start` — the production server: DATABASE_URL (or the embedded PostgreSQL on a fresh checkout),
+ * migrations applied, the Remix build (built here if missing or stale) served by remix-serve, and — unless
+ * SYNCFLOW_WORKER=separate (then run `npm run worker` processes yourself) — a worker in this process.
+ * SIGTERM/SIGINT stop both gracefully.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { ensureDatabaseUrl } from "../app/db/embedded-postgres.server";
+import { migrateDeploy } from "../app/db/migrate.server";
+import { ensureBuild } from "./lib/build";
+
+const root = process.cwd();
+const url = await ensureDatabaseUrl();
+migrateDeploy(url);
+ensureBuild(root);
+for (const v of ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL"]) {
+  if (!process.env[v]) console.warn(`[start] ${v} is not set: shopifyApp() will refuse to start (see README "Run against a real Shopify dev store").`);
+}
+const server = spawn(process.execPath, [path.join(root, "node_modules/@remix-run/serve/dist/cli.js"), path.join(root, "build/server/index.js")], {
+  stdio: "inherit",
+  env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" },
+});
+let worker: { stop(): Promise<void> } | undefined;
+if (process.env.SYNCFLOW_WORKER !== "separate") {
+  const { startWorker } = await import("../app/jobs/worker.server");
+  worker = await startWorker();
+  console.log("[start] worker running in this process");
+}
+const stop = async () => {
+  server.kill("SIGTERM");
+  await worker?.stop();
+  const { stopBoss } = await import("../app/jobs/queue.server");
+  await stopBoss();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+server.on("exit", (code) => process.exit(code ?? 1));

@@ -1,0 +1,52 @@
+/**
+ * `npm test` — every test the project has, in one command (README quick start; .ci/run calls it):
+ *   1. type check (tsc --noEmit, strict);
+ *   2. unit + integration tests (vitest; real embedded PostgreSQL, real HTTP to the emulators, the real
+ *      app build and queue; WordPress Playground tests of the plugin);
+ *   3. browser tests (tests/e2e, Playwright driving Debian's Chromium; installs it with apt-get when
+ *      missing and running as root, and says so).
+ * Exits non-zero when any step fails. `--skip-e2e` / `--only-e2e` narrow the run.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = process.cwd();
+const args = process.argv.slice(2);
+const node = process.execPath;
+const bin = (pkg: string, file: string) => path.join(root, "node_modules", pkg, file);
+const steps: { name: string; ok: boolean; s: number }[] = [];
+
+function run(name: string, cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = {}): boolean {
+  console.log(`\n=== ${name} ===`);
+  const t = Date.now();
+  const res = spawnSync(cmd, cmdArgs, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  const ok = res.status === 0;
+  steps.push({ name, ok, s: Math.round((Date.now() - t) / 100) / 10 });
+  return ok;
+}
+
+function ensureChromium(): boolean {
+  if (fs.existsSync("/usr/bin/chromium")) return true;
+  if (process.getuid?.() !== 0) {
+    console.error("[test] Chromium not found at /usr/bin/chromium and not root: install it with `apt-get install -y chromium`.");
+    return false;
+  }
+  console.log("[test] Chromium not found: installing Debian's chromium with apt-get (about a minute)...");
+  spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+  const res = spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  return res.status === 0 && fs.existsSync("/usr/bin/chromium");
+}
+
+if (!args.includes("--only-e2e")) {
+  run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
+  run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run"]);
+}
+const e2eConfig = path.join(root, "tests", "e2e", "vitest.e2e.config.ts");
+if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {
+  if (ensureChromium()) run("browser tests", node, [bin("vitest", "vitest.mjs"), "run", "--config", e2eConfig]);
+  else steps.push({ name: "browser tests (Chromium unavailable)", ok: false, s: 0 });
+}
+console.log("\n=== summary ===");
+for (const s of steps) console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.name}  (${s.s} s)`);
+process.exit(steps.every((s) => s.ok) ? 0 : 1);
