@@ -8,7 +8,7 @@
  * reaches the emulated Shopify; production never sets those.
  */
 import "@shopify/shopify-app-remix/adapters/node";
-import { AppDistribution, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
+import { AppDistribution, LogSeverity, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
 import { installShopifyFetch } from "./channels/shopify/transport.server";
@@ -29,6 +29,7 @@ const shopify = shopifyApp({
   sessionStorage: new PrismaSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
   future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
+  logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
   hooks: {
     afterAuth: async ({ session }) => {
       await onShopInstalled(session.shop, session.scope ?? null);

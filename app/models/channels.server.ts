@@ -19,7 +19,7 @@ export interface ChannelRow {
 export async function listChannels(shopId: string): Promise<ChannelRow[]> {
   const rows = await prisma.channel.findMany({
     where: { shopId },
-    orderBy: [{ kind: "desc" }, { createdAt: "asc" }],
+    orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
     select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true, createdAt: true },
   });
   return rows.map((r) => ({

@@ -33,7 +33,7 @@ export async function getOverview(shopId: string): Promise<Overview> {
   const [channels, groups, catalogItems] = await Promise.all([
     prisma.channel.findMany({
       where: { shopId },
-      orderBy: [{ kind: "desc" }, { createdAt: "asc" }],
+      orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
       select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true },
     }),
     prisma.listing.groupBy({ by: ["channelId", "matchStatus"], where: { shopId }, _count: { _all: true } }),

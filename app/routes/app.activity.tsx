@@ -133,12 +133,14 @@ export default function Activity() {
             </IndexTable.Row>
           ))}
         </IndexTable>
-        <Box padding="300" borderBlockStartWidth="025" borderColor="border">
-          <InlineStack align="end" gap="200">
-            {!firstPage && <Button url={`/app/activity${cause ? `?cause=${cause}` : ""}`}>Newest</Button>}
-            {nextCursor && <Button url={`/app/activity?${causeParam}cursor=${nextCursor}`}>Older changes</Button>}
-          </InlineStack>
-        </Box>
+        {(!firstPage || nextCursor) && (
+          <Box padding="300" borderBlockStartWidth="025" borderColor="border">
+            <InlineStack align="end" gap="200">
+              {!firstPage && <Button url={`/app/activity${cause ? `?cause=${cause}` : ""}`}>Newest</Button>}
+              {nextCursor && <Button url={`/app/activity?${causeParam}cursor=${nextCursor}`}>Older changes</Button>}
+            </InlineStack>
+          </Box>
+        )}
       </Card>
     </Page>
   );

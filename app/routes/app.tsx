@@ -45,7 +45,7 @@ export default function App() {
         <NavLink to="/app/inventory">Inventory</NavLink>
         <NavLink to="/app/activity">Activity</NavLink>
       </NavMenu>
-      {switchingPage ? <PageSkeleton title={TITLES[navigation.location.pathname.replace(/\/$/, "")]} /> : <Outlet />}
+      <main>{switchingPage ? <PageSkeleton title={TITLES[navigation.location.pathname.replace(/\/$/, "")]} /> : <Outlet />}</main>
     </AppProvider>
   );
 }

@@ -1,11 +1,12 @@
 /**
  * Vitest global setup: a real PostgreSQL for integration tests.
  * Uses TEST_DATABASE_URL when given (CI with a server), else starts the embedded PostgreSQL on a fresh
- * `.data/pg-test` directory, applies the Prisma migrations, and exports DATABASE_URL to test workers.
+ * directory, applies the Prisma migrations, builds the app once, and exports DATABASE_URL to test workers.
  */
 import fs from "node:fs";
 import { startEmbeddedPostgres, type EmbeddedHandle } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
+import { ensureBuild } from "../../scripts/lib/build";
 
 let handle: EmbeddedHandle | undefined;
 let dataDir: string | undefined;
@@ -20,6 +21,8 @@ export async function setup(): Promise<void> {
   }
   migrateDeploy(url);
   process.env.DATABASE_URL = url;
+  // Build the app once, before test workers start (integration tests import the production build).
+  ensureBuild(process.cwd(), { quiet: true });
 }
 
 export async function teardown(): Promise<void> {
