@@ -1,0 +1,249 @@
+/**
+ * Browser-test harness: a fresh embedded PostgreSQL (`.data/pg-e2e`) with the migrations applied, the
+ * emulated Shopify with one shop, a production build of the app (`remix vite:build` into
+ * `.data/e2e-build`) served by `remix-serve` on 127.0.0.1 in demo mode, and seed data written with
+ * Prisma. Everything listens on loopback; `stop()` ends only the processes this harness started.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { PrismaClient } from "@prisma/client";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { startEmbeddedPostgres, type EmbeddedHandle } from "../../app/db/embedded-postgres.server";
+import { migrateDeploy } from "../../app/db/migrate.server";
+import { startShopifyEmulator, type ShopifyEmulator } from "../emulators/shopify/index";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const API_KEY = "e2e-api-key";
+export const API_SECRET = "e2e-api-secret-0123456789abcdef";
+export const SHOP = "e2e-demo.myshopify.com";
+export const OTHER_SHOP = "other-tenant.myshopify.com";
+const BUILD_DIR = path.join(ROOT, ".data", "e2e-build");
+
+/** A running stack. */
+export interface Harness {
+  appUrl: string;
+  /** PostgreSQL URL of the test database. */
+  databaseUrl: string;
+  emulator: ShopifyEmulator;
+  prisma: PrismaClient;
+  shopId: string;
+  otherShopId: string;
+  /** Milliseconds per step (postgres, migrate, build — overlapping with migrate —, server). */
+  timings: Record<string, number>;
+  /** Server output so far (for failure messages). */
+  serverLog(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Node binary and JS entry of a package's CLI, run on the current Node (no shell, no npx lookup). */
+function cli(pkg: string, rel: string): string {
+  return path.join(ROOT, "node_modules", pkg, rel);
+}
+
+/** Production build into `.data/e2e-build` (reused when E2E_SKIP_BUILD=1 and a build exists). Rejects with the build output on failure. */
+export function buildApp(): Promise<void> {
+  if (process.env.E2E_SKIP_BUILD === "1" && fs.existsSync(path.join(BUILD_DIR, "server", "index.js"))) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli("@remix-run/dev", "dist/cli.js"), "vite:build", "--config", "tests/e2e/vite.e2e.config.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += String(d)));
+    child.stderr!.on("data", (d) => (out += String(d)));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`remix vite:build failed (${code}):\n${out.slice(-6000)}`))));
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`app server exited (${child.exitCode}):\n${log()}`);
+    try {
+      const res = await fetch(url, { redirect: "manual" });
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`app server did not answer ${url} within ${timeoutMs} ms:\n${log()}`);
+}
+
+/** Start everything and seed both shops. */
+export async function startHarness(): Promise<Harness> {
+  const timings: Record<string, number> = {};
+  const t = (k: string, t0: number) => (timings[k] = Date.now() - t0);
+  let t0 = Date.now();
+  const pg: EmbeddedHandle = await startEmbeddedPostgres({ dataDir: path.join(ROOT, ".data", "pg-e2e"), database: "syncflow_e2e", fresh: true });
+  t("postgres", t0);
+  t0 = Date.now();
+  // The build (child process) runs while the migrations apply (another child process, ~12 s).
+  const build = buildApp().then(() => t("build", t0));
+  build.catch(() => {});
+  migrateDeploy(pg.url, ROOT);
+  t("migrate", t0);
+  await build;
+
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: pg.url, max: 3 }) });
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const emulator = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: API_SECRET, appUrl });
+  const shop = emulator.control.createShop({ domain: SHOP, name: "E2E Demo Store" });
+  emulator.control.createShop({ domain: OTHER_SHOP, name: "Other Tenant" });
+
+  const { shopId, otherShopId } = await seed(prisma, shop.locationId);
+
+  t0 = Date.now();
+  let out = "";
+  const server = spawn(process.execPath, [cli("@remix-run/serve", "dist/cli.js"), path.join(BUILD_DIR, "server", "index.js")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: pg.url,
+      SHOPIFY_API_KEY: API_KEY,
+      SHOPIFY_API_SECRET: API_SECRET,
+      SHOPIFY_APP_URL: appUrl,
+      SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
+      SYNCFLOW_MODE: "demo",
+      SHOPIFY_ADMIN_ORIGIN: emulator.url,
+      SYNCFLOW_DEMO_SHOP: SHOP,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  server.stdout!.on("data", (d) => (out += String(d)));
+  server.stderr!.on("data", (d) => (out += String(d)));
+  const log = () => out.slice(-8000);
+  await waitForHttp(`${appUrl}/`, server, log);
+  t("server", t0);
+
+  return {
+    appUrl,
+    databaseUrl: pg.url,
+    emulator,
+    prisma,
+    shopId,
+    otherShopId,
+    timings,
+    serverLog: log,
+    async stop() {
+      if (server.exitCode === null) {
+        server.kill("SIGTERM");
+        await new Promise((r) => {
+          const timer = setTimeout(() => {
+            server.kill("SIGKILL");
+            r(null);
+          }, 5000);
+          server.once("exit", () => {
+            clearTimeout(timer);
+            r(null);
+          });
+        });
+      }
+      await prisma.$disconnect().catch(() => {});
+      await emulator.close().catch(() => {});
+      await pg.stop().catch(() => {});
+    },
+  };
+}
+
+/** Seed items per page test: 62 items (2 pages), two WooCommerce stores, ledger rows; plus another tenant. */
+export const SEED = { items: 62, ledgerRows: 8 } as const;
+
+async function seed(prisma: PrismaClient, locationGid: string): Promise<{ shopId: string; otherShopId: string }> {
+  const now = Date.now();
+  const shop = await prisma.shop.create({ data: { domain: SHOP, name: "E2E Demo Store", scopes: "read_products,read_inventory,write_inventory" } });
+  await prisma.location.create({ data: { shopId: shop.id, gid: locationGid, name: "Main warehouse" } });
+  await prisma.channel.create({ data: { shopId: shop.id, kind: "shopify", name: SHOP, baseUrl: `https://${SHOP}`, mode: "exact", status: "active", lastSyncAt: new Date(now - 60_000) } });
+  const outlet = await prisma.channel.create({
+    data: {
+      shopId: shop.id, kind: "woocommerce", name: "Woo Outlet", baseUrl: "https://outlet.example.test", mode: "exact", status: "active",
+      salesLocationId: locationGid, lastSyncAt: new Date(now - 120_000), lastWebhookAt: new Date(now - 90_000),
+    },
+  });
+  const wholesale = await prisma.channel.create({
+    data: {
+      shopId: shop.id, kind: "woocommerce", name: "Woo Wholesale", baseUrl: "https://wholesale.example.test", mode: "buffered", status: "degraded",
+      statusReason: "3 of the last 10 pushes timed out; retrying with backoff", feedLocationIds: [locationGid], salesLocationId: locationGid,
+      lastSyncAt: new Date(now - 3_600_000),
+    },
+  });
+
+  const colours = ["Blue", "Red", "Green", "Black"];
+  const items = [] as { id: string; sku: string }[];
+  for (let i = 1; i <= SEED.items; i++) {
+    const sku = `TEE-${String(i).padStart(3, "0")}`;
+    const item = await prisma.catalogItem.create({
+      data: { shopId: shop.id, sku, skuKey: sku.toLowerCase(), title: `${colours[i % 4]} tee ${i}`, inventoryItemId: `gid://shopify/InventoryItem/${1000 + i}` },
+    });
+    items.push({ id: item.id, sku });
+  }
+  await prisma.inventoryLevel.createMany({
+    data: items.map((it, i) => ({ shopId: shop.id, itemId: it.id, locationGid, available: 10 + i, observedAt: new Date(now - 30_000) })),
+  });
+  await prisma.listing.createMany({
+    data: items.flatMap((it, i) => [
+      {
+        shopId: shop.id, channelId: outlet.id, itemId: it.id, externalId: `outlet-${i}`, productId: `${100 + i}`, sku: it.sku, title: it.sku,
+        productType: "simple", manageStock: true, matchStatus: "linked", lastObservedQuantity: 10 + i, lastObservedAt: new Date(now - 60_000),
+        lastWrittenQuantity: 10 + i, lastWrittenAt: new Date(now - 50_000),
+      },
+      ...(i < 40
+        ? [{
+            shopId: shop.id, channelId: wholesale.id, itemId: it.id, externalId: `wh-${i}`, productId: `${500 + i}`, sku: it.sku, title: it.sku,
+            productType: "simple", manageStock: i !== 3, matchStatus: i === 3 ? "not_stocked" : "linked",
+            lastObservedQuantity: i === 3 ? null : 8 + i, lastObservedAt: new Date(now - 3_600_000),
+          }]
+        : []),
+    ]),
+  });
+  await prisma.listing.createMany({
+    data: [
+      { shopId: shop.id, channelId: wholesale.id, itemId: null, externalId: "wh-x1", productId: "900", sku: "LEGACY-1", title: "Legacy mug", productType: "simple", matchStatus: "unmatched" },
+      { shopId: shop.id, channelId: wholesale.id, itemId: null, externalId: "wh-x2", productId: "901", sku: null, title: "Gift card", productType: "simple", matchStatus: "no_sku" },
+    ],
+  });
+  const causes = ["initial", "order", "push", "webhook", "order", "refund", "reconcile", "cancel"] as const;
+  for (let i = 0; i < SEED.ledgerRows; i++) {
+    const it = items[i]!;
+    const cause = causes[i]!;
+    const delta = cause === "order" ? -2 : cause === "refund" || cause === "cancel" ? 1 : cause === "initial" ? null : 0;
+    await prisma.stockLedger.create({
+      data: {
+        shopId: shop.id, itemId: it.id, channelId: cause === "push" || cause === "order" ? outlet.id : null, locationGid, cause, delta,
+        before: cause === "initial" ? null : 12, after: cause === "initial" ? 12 : 12 + (delta ?? 0), idempotencyKey: `e2e:${cause}:${i}`,
+        note: cause === "order" ? `Order #${1000 + i} from Woo Outlet` : null, createdAt: new Date(now - (SEED.ledgerRows - i) * 60_000),
+      },
+    });
+  }
+
+  // Another tenant with its own data: must never show up for SHOP.
+  const other = await prisma.shop.create({ data: { domain: OTHER_SHOP, name: "Other Tenant" } });
+  const otherChannel = await prisma.channel.create({ data: { shopId: other.id, kind: "woocommerce", name: "Other Tenant Woo", baseUrl: "https://other.example.test" } });
+  const secret = await prisma.catalogItem.create({ data: { shopId: other.id, sku: "OTHER-SECRET-1", skuKey: "other-secret-1", title: "Other tenant secret tee" } });
+  await prisma.listing.create({
+    data: { shopId: other.id, channelId: otherChannel.id, itemId: secret.id, externalId: "o-1", productId: "1", sku: "OTHER-SECRET-1", title: "x", productType: "simple", matchStatus: "linked" },
+  });
+  await prisma.stockLedger.create({
+    data: { shopId: other.id, itemId: secret.id, cause: "order", delta: -1, before: 5, after: 4, idempotencyKey: "other:order:1", note: "OTHER TENANT LEDGER" },
+  });
+  return { shopId: shop.id, otherShopId: other.id };
+}

@@ -1,0 +1,19 @@
+/**
+ * Browser tests (tests/e2e/*.e2e.test.ts): real Chromium through playwright-core against a production
+ * build of the app on embedded PostgreSQL and the emulated Shopify. Run:
+ *   npx vitest run --config tests/e2e/vitest.e2e.config.ts
+ * Needs /usr/bin/chromium (`apt-get install -y chromium`) or CHROMIUM_PATH.
+ */
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/e2e/**/*.e2e.test.ts"],
+    env: { NODE_ENV: "test" },
+    testTimeout: 60_000,
+    hookTimeout: 150_000,
+    pool: "forks",
+    maxWorkers: 1,
+    fileParallelism: false,
+  },
+});
