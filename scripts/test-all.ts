@@ -17,7 +17,7 @@ const node = process.execPath;
 const bin = (pkg: string, file: string) => path.join(root, "node_modules", pkg, file);
 const steps: { name: string; ok: boolean; s: number }[] = [];
 
-function run(name: string, cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = {}): boolean {
+function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}): boolean {
   console.log(`\n=== ${name} ===`);
   const t = Date.now();
   const res = spawnSync(cmd, cmdArgs, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
