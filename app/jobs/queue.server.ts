@@ -17,11 +17,35 @@ export const QUEUES = {
   pushStock: "push-stock",
   /** Read a store's catalog and link SKUs. data: { shopId, channelId } */
   linkChannel: "link-channel",
+  /** Reconcile a shop's stores (or one). data: { shopId, channelId?, dryRun, trigger } */
+  reconcile: "reconcile",
+  /** Every minute: queue reconciliations that are due per shop schedule. data: {} */
+  reconcileTick: "reconcile-tick",
   /** Re-enqueue receipts stuck in "received" (ack happened, enqueue did not). data: {} */
   sweep: "sweep",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
+  // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
+  /** Turn one DomainEvent into notifications per the shop's settings. data: { eventId } */
+  notify: "notify",
+  /** Deliver one Notification row (email/SMS), flush a digest, or poll an SMS status. data: { notificationId } | { digest: { shopId, channel } } | { smsStatus: notificationId } */
+  notifySend: "notify-send",
+  /** Evaluate low / out-of-stock alerts from new ledger rows (debounced per shop). data: { shopId } */
+  stockWatch: "stock-watch",
+  /** Update changed rows of the shop's Google Sheet (debounced per shop) or rewrite it. data: { shopId, full? } */
+  sheetsSync: "sheets-sync",
+  /** Hourly: send the daily summary to shops whose local summary hour it is. data: {} */
+  dailySummary: "daily-summary",
 } as const;
+
+/**
+ * Queue policy per queue (pg-boss `policy`; default "standard"). "short" keeps at most one *queued* job
+ * per singletonKey, so a burst of sends collapses into one debounced job (issue 6).
+ */
+export const QUEUE_POLICY: Partial<Record<string, "standard" | "short">> = {
+  "stock-watch": "short",
+  "sheets-sync": "short",
+};
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -48,7 +72,7 @@ export function getBoss(): Promise<PgBoss> {
     const policy = retryPolicy();
     for (const name of Object.values(QUEUES)) {
       if (name === QUEUES.deadLetter) continue;
-      await boss.createQueue(name, { ...policy, deadLetter: QUEUES.deadLetter, notify: true }).catch(ignoreExists);
+      await boss.createQueue(name, { ...policy, ...(QUEUE_POLICY[name] ? { policy: QUEUE_POLICY[name] } : {}), deadLetter: QUEUES.deadLetter, notify: true }).catch(ignoreExists);
       await boss.updateQueue(name, { ...policy, notify: true }).catch(() => {});
     }
     return boss;

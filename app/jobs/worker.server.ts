@@ -15,6 +15,7 @@ import { applyAdjustment } from "../sync/adjust.server";
 import { pushStock, linkedItemIds } from "../sync/push.server";
 import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
+import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { ChannelError } from "../channels/channel";
 
 type Handler = (data: any) => Promise<unknown>;
@@ -48,6 +49,13 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   },
 
   [QUEUES.sweep]: async () => sweep(),
+
+  [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
+    const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
+    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs }));
+  },
+
+  [QUEUES.reconcileTick]: async () => ({ queued: await scheduleDueReconciliations() }),
 };
 
 /**
@@ -77,6 +85,8 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
   [QUEUES.sweep]: 1,
+  [QUEUES.reconcile]: 1,
+  [QUEUES.reconcileTick]: 1,
 };
 
 async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unknown> {
@@ -127,6 +137,7 @@ export async function startWorker(): Promise<WorkerHandle> {
     );
   }
   await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
+  await boss.schedule(QUEUES.reconcileTick, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
   return {
     boss,
     stop: async () => {

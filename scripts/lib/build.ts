@@ -16,6 +16,8 @@ function newestMtime(p: string): number {
 
 export function ensureBuild(root = process.cwd(), opts: { quiet?: boolean } = {}): { built: boolean; ms: number } {
   const out = path.join(root, "build", "server", "index.js");
+  // Developers iterating on non-route code may reuse an existing build (never set in CI).
+  if (process.env.SYNCFLOW_SKIP_BUILD === "1" && fs.existsSync(out)) return { built: false, ms: 0 };
   const sources = ["app", "remix.config.js", "vite.config.ts", "public"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return { built: false, ms: 0 };

@@ -255,6 +255,20 @@ export class WooCommerceChannel implements Channel {
     await this.client.delete(`webhooks/${id}`, { force: "true" });
   }
 
+  /**
+   * Orders modified at or after `sinceIso` (GET /orders?modified_after=…&dates_are_gmt=true, paged by 100),
+   * oldest first. Used by reconciliation to catch orders whose webhook never arrived.
+   */
+  async *listOrdersModifiedAfter(sinceIso: string): AsyncGenerator<Record<string, unknown>[]> {
+    for (let page = 1; ; page++) {
+      const r = await this.client.get<Record<string, unknown>[]>("orders", {
+        modified_after: sinceIso.replace(/\.\d+Z$|Z$/, ""), dates_are_gmt: "true", per_page: PAGE, page, orderby: "modified", order: "asc",
+      });
+      if (r.data.length) yield r.data;
+      if (page >= Number(r.headers["x-wp-totalpages"] ?? 1) || r.data.length === 0) return;
+    }
+  }
+
   /** GET /orders/<id> (raw REST v3 order; parse with `parseWooOrder`). Throws NOT_FOUND. */
   async getOrder(id: number | string): Promise<Record<string, unknown>> {
     return (await this.client.get(`orders/${id}`)).data;

@@ -309,6 +309,12 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/orders$`), (c) => {
       let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
       if (str(c.query.status) && c.query.status !== "any") os = os.filter((o) => list(c.query.status).includes(o.status));
+      // REST v3 `modified_after` (ISO-8601; with dates_are_gmt=true the value is GMT), exclusive like WP_Query's `after`.
+      if (str(c.query.modified_after)) {
+        const t = Date.parse(String(c.query.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(c.query.modified_after)) ? "" : "Z"));
+        os = os.filter((o) => Math.floor(o.date_modified_ms / 1000) * 1000 > t);
+      }
+      if (c.query.orderby === "modified") os.sort((a, b) => (c.query.order === "asc" ? a.date_modified_ms - b.date_modified_ms : b.date_modified_ms - a.date_modified_ms));
       return paginate(os.map((o) => store.orderJson(o)), c.query);
     }],
     ["POST", new RegExp(`${W}/orders$`), (c) => {

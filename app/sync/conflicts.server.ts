@@ -1,0 +1,101 @@
+/**
+ * Resolving conflicts raised by reconciliation (a store's stock differs from what the record implies and
+ * nobody can explain why). Resolutions, all through the compare-and-set paths and logged in the ledger
+ * with cause `manual` and the person's name:
+ * - `use_shopify`: the store is set to the derived quantity (the record wins);
+ * - `use_store`: the record moves so the store's quantity becomes right: Shopify's available at the
+ *   store's sales location is adjusted by (store − derived), then the store keeps its value;
+ * - `typed`: the person types the correct sellable quantity Q for the store: Shopify is adjusted by
+ *   (Q − derived) and the store is set to Q.
+ * Resolved conflicts stay as history (status `resolved`, resolution, quantity, who, when).
+ */
+import crypto from "node:crypto";
+import prisma from "../db.server";
+import { ChannelError } from "../channels/channel";
+import { appendLedger } from "./ledger.server";
+import { derivedQuantities } from "./push.server";
+import { shopifyForShop, wooForChannel } from "./stores.server";
+import { recordLevel } from "./levels.server";
+import { shopifyChannelId } from "./adjust.server";
+
+export class ConflictError extends Error {}
+
+export interface ResolveInput {
+  resolution: "use_shopify" | "use_store" | "typed";
+  /** Required for `typed`: units ≥ 0. */
+  quantity?: number;
+  /** Who resolved it (staff e-mail or name). */
+  actor: string;
+}
+
+/**
+ * Resolves an open conflict of `shopId`.
+ * @returns the quantity the store shows afterwards
+ * @throws ConflictError when the conflict is unknown/closed or the input is invalid; ChannelError when a
+ *   store or Shopify write fails (nothing is marked resolved then)
+ */
+export async function resolveConflict(shopId: string, conflictId: string, input: ResolveInput): Promise<{ status: "resolved"; appliedQuantity: number }> {
+  const conflict = await prisma.conflict.findFirst({ where: { id: conflictId, shopId } });
+  if (!conflict) throw new ConflictError("This conflict does not exist.");
+  if (conflict.status !== "open") throw new ConflictError("This conflict is already resolved.");
+  if (input.resolution === "typed" && (input.quantity == null || !Number.isInteger(input.quantity) || input.quantity < 0)) {
+    throw new ConflictError("Type a whole number of units, 0 or more.");
+  }
+  const listing = await prisma.listing.findFirst({ where: { id: conflict.listingId ?? "", shopId }, include: { item: true } });
+  if (!listing?.item) throw new ConflictError("The listing of this conflict is no longer linked.");
+  const { channel, adapter: store } = await wooForChannel(shopId, conflict.channelId);
+  const current = (await store.getProduct(listing.externalId)).stock_quantity ?? 0;
+  const derived = (await derivedQuantities(prisma, channel, [listing.item.id])).get(listing.item.id) ?? 0;
+  const target = input.resolution === "use_shopify" ? derived : input.resolution === "use_store" ? current : input.quantity!;
+  const key = `conflict:${conflict.id}:${crypto.randomUUID()}`;
+
+  // Move the record first when the store's value (or the typed one) should win.
+  const recordDelta = target - derived;
+  if (recordDelta !== 0) {
+    if (!channel.salesLocationId || !listing.item.inventoryItemId) throw new ConflictError("The store has no Shopify sales location; pick one in Settings first.");
+    const { adapter: shopify } = await shopifyForShop(shopId);
+    const levels = await shopify.readAvailable([listing.item.inventoryItemId], [channel.salesLocationId]);
+    const before = levels.get(listing.item.inventoryItemId)?.get(channel.salesLocationId) ?? 0;
+    const [res] = await shopify.adjustAvailable(
+      [{ inventoryItemId: listing.item.inventoryItemId, locationId: channel.salesLocationId, delta: recordDelta, changeFromQuantity: before }],
+      { idempotencyKey: `${key}:shopify`, reason: "correction", referenceDocumentUri: `gid://syncflow/Conflict/${conflict.id}` },
+    );
+    const after = res?.after ?? before + recordDelta;
+    await prisma.$transaction(async (tx) => {
+      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: new Date(), ownWrite: true });
+      await appendLedger(tx, {
+        shopId, itemId: listing.item!.id, channelId: await shopifyChannelId(tx, shopId), locationGid: channel.salesLocationId, cause: "manual",
+        delta: recordDelta, before, after, idempotencyKey: `${key}:shopify`, actor: input.actor, note: `conflict resolved (${input.resolution})`,
+      });
+    });
+  }
+
+  // Then the store, compare-and-set against what it showed.
+  let storeAfter = current;
+  if (current !== target) {
+    try {
+      const res =
+        channel.mode === "exact"
+          ? await store.casStock({ productId: listing.externalId, expected: current, quantity: target, requestKey: `${key}:store` })
+          : await store.setStockAbsolute(listing.externalId, target, listing.variantId ? Number(listing.productId) : null);
+      storeAfter = res.after;
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === "STALE") throw new ConflictError("The store's stock changed while resolving; review the new values and try again.");
+      throw err;
+    }
+  }
+  await prisma.$transaction(async (tx) => {
+    await tx.listing.update({ where: { id: listing.id }, data: { lastWrittenQuantity: storeAfter, lastObservedQuantity: storeAfter, lastObservedAt: new Date(), lastWrittenAt: new Date() } });
+    if (current !== target) {
+      await appendLedger(tx, {
+        shopId, itemId: listing.item!.id, channelId: channel.id, cause: "manual", delta: storeAfter - current, before: current, after: storeAfter,
+        idempotencyKey: `${key}:store`, actor: input.actor, note: `conflict resolved (${input.resolution})`,
+      });
+    }
+    await tx.conflict.update({
+      where: { id: conflict.id },
+      data: { status: "resolved", resolution: input.resolution, resolvedQuantity: storeAfter, resolvedBy: input.actor, resolvedAt: new Date() },
+    });
+  });
+  return { status: "resolved", appliedQuantity: storeAfter };
+}

@@ -1,0 +1,346 @@
+/**
+ * Reconciliation (GUIDE §2 rule 7): webhooks get lost, so a scheduled job (default every 15 minutes,
+ * `Shop.reconcileEveryMin`) and an on-demand run compare every linked listing with the record.
+ *
+ * For one WooCommerce store, in order:
+ *  1. webhook health — SyncFlow's webhooks on the store exist and are active (WooCommerce disables a
+ *     webhook after more than 5 consecutive failed deliveries and never retries); missing ones are
+ *     recreated, disabled/paused ones re-activated;
+ *  2. missed orders — orders modified since the last run (minus a margin) are read back and ingested
+ *     through the same idempotent path as their webhooks, so a never-delivered order webhook still takes
+ *     its stock exactly once;
+ *  3. the record — Shopify's available at the store's feed locations is re-read (cost-throttled GraphQL,
+ *     or a bulk operation above `SYNCFLOW_BULK_THRESHOLD` items when the adapter offers one) and the
+ *     hub's cache corrected (ledger cause `reconcile`);
+ *  4. the store — every linked listing's quantity S is compared with its derived quantity D:
+ *     - S = D: nothing to do;
+ *     - S equals the hub's baseline (the store shows what the hub last set): an *explained* difference
+ *       (e.g. a lost Shopify webhook) → corrected through compare-and-set (expected S → D);
+ *     - otherwise *unexplained* (a manual edit on the store, a lost stock change): the store's policy
+ *       decides — `shopify_wins` corrects it like above, `review` raises a Conflict for a person;
+ *     - S < 0 always raises a Conflict (`negative_stock`).
+ * A dry run performs only the reads and returns the full list of changes it would make.
+ * Every run is a SyncRun row (progress, counts, duration, plan).
+ */
+import prisma from "../db.server";
+import { ChannelError, type ChannelListing } from "../channels/channel";
+import { parseWooOrder } from "../channels/woocommerce/webhook.server";
+import { appendLedger } from "./ledger.server";
+import { derivedQuantities } from "./push.server";
+import { feedLocations } from "./derive";
+import { ingestWooOrder } from "./orders.server";
+import { recordLevel } from "./levels.server";
+import { shopifyForShop, wooForChannel } from "./stores.server";
+import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
+import { emitEvent } from "./events.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
+import type { Listing } from "@prisma/client";
+
+export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
+
+export interface ReconcileChange {
+  kind: ReconcileChangeKind;
+  sku?: string | null;
+  itemId?: string | null;
+  listingId?: string;
+  /** Quantities in units. */
+  from?: number | null;
+  to?: number | null;
+  explained?: boolean;
+  reason: string;
+}
+
+export interface ReconcileResult {
+  runId: string;
+  dryRun: boolean;
+  changes: ReconcileChange[];
+  checked: number;
+  durationMs: number;
+}
+
+/** Orders modified up to this long before the previous run's start are read again (clock skew, seconds truncation). */
+const ORDER_MARGIN_MS = 10 * 60_000;
+
+/**
+ * Reconciles one WooCommerce store of a shop.
+ * @param opts.dryRun only read; return the changes that would be made
+ * @throws ChannelError when a store or Shopify read fails (the job retries)
+ */
+export async function reconcileChannel(
+  shopId: string,
+  channelId: string,
+  opts: { dryRun?: boolean; trigger?: string } = {},
+): Promise<ReconcileResult> {
+  const dryRun = !!opts.dryRun;
+  const started = Date.now();
+  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const previous = await prisma.syncRun.findFirst({
+    where: { shopId, channelId, kind: "reconcile", dryRun: false, status: "succeeded" },
+    orderBy: { startedAt: "desc" },
+  });
+  const run = await prisma.syncRun.create({ data: { shopId, channelId, kind: "reconcile", trigger: opts.trigger ?? "manual", dryRun } });
+  const changes: ReconcileChange[] = [];
+  try {
+    // 1. Webhook health.
+    const deliveryUrl = webhookUrlFor(channel.id);
+    const hooks = (await adapter.listWebhooks()).filter((w) => w.delivery_url === deliveryUrl);
+    let repaired = false;
+    for (const topic of WOO_TOPICS) {
+      const hook = hooks.find((w) => w.topic === topic);
+      if (hook?.status === "active") continue;
+      repaired = true;
+      changes.push({ kind: "webhook_repaired", reason: hook ? `${topic} webhook was ${hook.status}: re-activated` : `${topic} webhook was missing: recreated` });
+      if (dryRun) continue;
+      if (hook) await adapter.updateWebhook(hook.id, { status: "active" });
+      else {
+        const { decryptSecret } = await import("../lib/crypto.server");
+        await adapter.createWebhook({ topic, deliveryUrl, secret: decryptSecret(channel.webhookSecretEnc!), name: `SyncFlow ${topic}` });
+      }
+    }
+    if (repaired && !dryRun) {
+      await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" } });
+      await emitEvent(shopId, "store.unhealthy", { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" }, { channelId: channel.id });
+    }
+
+    // 2. Missed orders (orders whose webhook never came).
+    const since = new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS);
+    for await (const page of adapter.listOrdersModifiedAfter(since.toISOString())) {
+      for (const raw of page) {
+        const order = parseWooOrder(raw);
+        if (dryRun) {
+          const known = await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: order.orderId } } });
+          if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
+          continue;
+        }
+        const res = await ingestWooOrder(channel, order);
+        if (res.result === "taken" || res.result === "released") {
+          changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
+          for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
+        }
+      }
+    }
+
+    // 3 + 4. Read the record and the store in parallel (they are independent and both rate-limited).
+    const listings = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, include: { item: true } });
+    await prisma.syncRun.update({ where: { id: run.id }, data: { total: listings.length } });
+    const locs = feedLocations(channel);
+    const [record, storeListings] = await Promise.all([readRecord(shopId, listings, locs), readStore(adapter)]);
+
+    for (const l of listings) {
+      const item = l.item!;
+      for (const loc of locs) {
+        const truth = record.get(item.inventoryItemId ?? "")?.get(loc);
+        if (truth == null) continue;
+        const cached = await prisma.inventoryLevel.findUnique({ where: { itemId_locationGid: { itemId: item.id, locationGid: loc } } });
+        if (cached?.available === truth) continue;
+        changes.push({ kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached?.available ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" });
+        if (dryRun) continue;
+        await prisma.$transaction(async (tx) => {
+          await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: new Date(), ownWrite: true });
+          await appendLedger(tx, {
+            shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: cached?.available ?? null, after: truth,
+            delta: cached ? truth - cached.available : null, idempotencyKey: `reconcile:${run.id}:level:${item.id}:${loc}`,
+            note: "record corrected from Shopify (lost webhook)",
+          });
+        });
+      }
+    }
+
+    const derived = dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
+    let processed = 0;
+    for (const l of listings) {
+      processed++;
+      const s = storeListings.get(l.externalId);
+      const d = derived.get(l.itemId!);
+      if (d == null) continue;
+      if (!s) {
+        changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "listing no longer on the store" });
+        continue;
+      }
+      const storeQty = s.quantity;
+      if (storeQty == null) {
+        changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
+        continue;
+      }
+      if (storeQty < 0) {
+        changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
+        if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, record, locs);
+        continue;
+      }
+      if (storeQty === d) {
+        if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
+        continue;
+      }
+      const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
+      if (!explained && channel.conflictPolicy === "review") {
+        changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
+        if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, record, locs);
+        continue;
+      }
+      const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
+      if (dryRun) {
+        changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
+        continue;
+      }
+      const outcome = await correctStore(channel, adapter, l, storeQty, d, run.id, reason);
+      changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: outcome === "written" ? reason : outcome });
+      if (processed % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed } });
+    }
+
+    const durationMs = Date.now() - started;
+    await prisma.syncRun.update({
+      where: { id: run.id },
+      data: {
+        status: "succeeded", processed: listings.length, finishedAt: new Date(), durationMs,
+        changed: changes.filter((c) => c.kind !== "conflict" && c.kind !== "skipped").length,
+        conflicts: changes.filter((c) => c.kind === "conflict").length,
+        plan: (dryRun ? changes : changes.slice(0, 1000)) as object[],
+      },
+    });
+    if (!dryRun) {
+      const healthy = !repaired;
+      await prisma.channel.update({
+        where: { id: channel.id },
+        data: { lastSyncAt: new Date(), ...(healthy && channel.status === "degraded" && channel.statusReason?.startsWith("webhooks were disabled") ? { status: "active", statusReason: null } : {}) },
+      });
+    }
+    return { runId: run.id, dryRun, changes, checked: listings.length, durationMs };
+  } catch (err) {
+    await prisma.syncRun.update({
+      where: { id: run.id },
+      data: { status: "failed", error: String((err as Error).message ?? err).slice(0, 2000), finishedAt: new Date(), durationMs: Date.now() - started },
+    });
+    throw err;
+  }
+}
+
+/** Reconciles every connected WooCommerce store of a shop. */
+export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; trigger?: string } = {}): Promise<ReconcileResult[]> {
+  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } });
+  const out: ReconcileResult[] = [];
+  for (const c of channels) out.push(await reconcileChannel(shopId, c.id, opts));
+  return out;
+}
+
+/**
+ * Queues scheduled reconciliations: every shop whose last scheduled run is older than its
+ * `reconcileEveryMin`. Run each minute by the scheduler.
+ */
+export async function scheduleDueReconciliations(): Promise<number> {
+  const shops = await prisma.shop.findMany({ where: { uninstalledAt: null }, select: { id: true, reconcileEveryMin: true } });
+  let n = 0;
+  for (const s of shops) {
+    const last = await prisma.syncRun.findFirst({ where: { shopId: s.id, kind: "reconcile", dryRun: false }, orderBy: { startedAt: "desc" }, select: { startedAt: true } });
+    if (last && Date.now() - last.startedAt.getTime() < s.reconcileEveryMin * 60_000) continue;
+    await enqueue(QUEUES.reconcile, { shopId: s.id, dryRun: false, trigger: "schedule" }, { singletonKey: `reconcile:${s.id}` });
+    n++;
+  }
+  return n;
+}
+
+type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
+type ListingWithItem = Listing & { item: { id: string; sku: string; inventoryItemId: string | null } | null };
+
+/** Shopify available for the listings' inventory items at `locs`: inventoryItemId → location → units. */
+async function readRecord(shopId: string, listings: ListingWithItem[], locs: string[]): Promise<Map<string, Map<string, number>>> {
+  const { adapter } = await shopifyForShop(shopId);
+  const ids = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
+  const threshold = Number(process.env.SYNCFLOW_BULK_THRESHOLD ?? 2000);
+  const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[]) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
+  if (ids.length > threshold && typeof bulk === "function") return bulk.call(adapter, locs);
+  const out = new Map<string, Map<string, number>>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const part = await adapter.readAvailable(ids.slice(i, i + 100), locs);
+    for (const [k, v] of part) out.set(k, v);
+  }
+  return out;
+}
+
+/** The store's listings by external id. */
+async function readStore(adapter: WooAdapter): Promise<Map<string, ChannelListing>> {
+  const out = new Map<string, ChannelListing>();
+  for await (const page of adapter.listListings()) for (const l of page) out.set(l.externalId, l);
+  return out;
+}
+
+/** Derived quantities computed as if the record corrections were applied (dry run writes nothing). */
+async function derivedWithOverrides(
+  channel: Parameters<typeof derivedQuantities>[1],
+  listings: ListingWithItem[],
+  record: Map<string, Map<string, number>>,
+  locs: string[],
+): Promise<Map<string, number>> {
+  const { deriveStoreQuantity } = await import("./derive");
+  const itemIds = listings.map((l) => l.itemId!);
+  const [levels, pending] = await Promise.all([
+    prisma.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
+    prisma.shopifyAdjustment.groupBy({ by: ["itemId", "locationGid"], where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending" }, _sum: { delta: true } }),
+  ]);
+  const out = new Map<string, number>();
+  for (const l of listings) {
+    const availableByLocation: Record<string, number> = {};
+    for (const lv of levels) if (lv.itemId === l.itemId) availableByLocation[lv.locationGid] = lv.available;
+    const truth = record.get(l.item?.inventoryItemId ?? "");
+    if (truth) for (const [loc, v] of truth) availableByLocation[loc] = v;
+    const pendingByLocation: Record<string, number> = {};
+    for (const p of pending) if (p.itemId === l.itemId) pendingByLocation[p.locationGid] = p._sum.delta ?? 0;
+    out.set(l.itemId!, deriveStoreQuantity({ availableByLocation, pendingByLocation, feedLocationIds: channel.feedLocationIds, salesLocationId: channel.salesLocationId, bufferUnits: channel.bufferUnits, bufferPercent: channel.bufferPercent }).quantity);
+  }
+  return out;
+}
+
+/**
+ * Writes D to the store through compare-and-set (exact mode) or an absolute set (buffered), under the
+ * listing's row lock so it never races a push; a listing with a push in flight is left to that push.
+ * @returns "written" or the reason it was skipped
+ */
+async function correctStore(
+  channel: { id: string; mode: string; shopId: string },
+  adapter: WooAdapter,
+  l: ListingWithItem,
+  storeQty: number,
+  d: number,
+  runId: string,
+  reason: string,
+): Promise<string> {
+  return prisma.$transaction(
+    async (tx) => {
+      const [row] = await tx.$queryRaw<Listing[]>`SELECT * FROM "Listing" WHERE id = ${l.id} FOR UPDATE`;
+      if (!row || row.inFlightPushSeq != null) return "a push is in flight for this listing; left to it";
+      let res;
+      try {
+        res =
+          channel.mode === "exact"
+            ? await adapter.casStock({ productId: l.externalId, expected: storeQty, quantity: d, requestKey: `reconcile:${runId}:${l.id}` })
+            : await adapter.setStockAbsolute(l.externalId, d, l.variantId ? Number(l.productId) : null);
+      } catch (err) {
+        if (err instanceof ChannelError && err.code === "STALE") return `the store changed during reconciliation (now ${err.opts.current}); next run`;
+        throw err;
+      }
+      await tx.listing.update({
+        where: { id: l.id },
+        data: { lastWrittenQuantity: res.after, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+      });
+      await appendLedger(tx, {
+        shopId: channel.shopId, itemId: l.itemId!, channelId: channel.id, cause: "reconcile", before: res.before ?? storeQty, after: res.after,
+        delta: res.after - (res.before ?? storeQty), idempotencyKey: `reconcile:${runId}:${l.id}`, note: reason,
+      });
+      return "written";
+    },
+    { timeout: 60_000 },
+  );
+}
+
+/** Opens (or refreshes) the open conflict for a listing and emits `conflict.raised` for a new one. */
+async function raiseConflict(l: ListingWithItem, kind: string, expected: number, storeQty: number, record: Map<string, Map<string, number>>, locs: string[]) {
+  const truth = record.get(l.item?.inventoryItemId ?? "");
+  const recordQuantity = truth ? locs.reduce((n, loc) => n + (truth.get(loc) ?? 0), 0) : null;
+  const open = await prisma.conflict.findFirst({ where: { shopId: l.shopId, listingId: l.id, status: "open" } });
+  const data = { kind, expectedQuantity: expected, storeQuantity: storeQty, recordQuantity, detail: { baseline: l.lastWrittenQuantity, sku: l.sku } };
+  if (open) {
+    await prisma.conflict.update({ where: { id: open.id }, data });
+    return;
+  }
+  const c = await prisma.conflict.create({ data: { shopId: l.shopId, itemId: l.itemId!, channelId: l.channelId, listingId: l.id, ...data } });
+  await emitEvent(l.shopId, "conflict.raised", { conflictId: c.id, sku: l.sku, kind, expected, store: storeQty }, { itemId: l.itemId, channelId: l.channelId });
+}
