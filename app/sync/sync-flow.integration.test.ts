@@ -97,6 +97,26 @@ describe("walking skeleton", () => {
     expect(order?.lines[0]?.sku).toBe(sku);
   });
 
+  it("pushes available − safety buffer − pending sales, never the raw Shopify number", async () => {
+    const sku = "woo-hoodie-with-zipper";
+    await prisma.channel.update({ where: { id: channelId }, data: { bufferUnits: 2 } });
+    const available = shopifyAvailable(sku)!;
+    world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 1 }] });
+    await waitFor("buffered quantity pushed", () => woo().control.getStock(sku) === available - 1 - 2);
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku } });
+    // A sale taken from the store but not yet applied to Shopify is subtracted from what is pushed.
+    const { derivedQuantities } = await import("./push.server");
+    const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    const pending = await prisma.shopifyAdjustment.create({
+      data: { shopId, itemId: item.id, locationGid: channel.salesLocationId!, delta: -3, idempotencyKey: `test-pending:${Date.now()}`, status: "dead" },
+    });
+    expect((await derivedQuantities(prisma, channel, [item.id])).get(item.id)).toBe(available - 1 - 2);
+    await prisma.$executeRaw`UPDATE "ShopifyAdjustment" SET status = 'pending' WHERE id = ${pending.id}`;
+    expect((await derivedQuantities(prisma, channel, [item.id])).get(item.id)).toBe(available - 1 - 2 - 3);
+    await prisma.$executeRaw`UPDATE "ShopifyAdjustment" SET status = 'dead' WHERE id = ${pending.id}`;
+    await prisma.channel.update({ where: { id: channelId }, data: { bufferUnits: 0 } });
+  });
+
   it("gives stock back once when a WooCommerce order is cancelled, even if the update is delivered twice", async () => {
     const sku = "woo-belt";
     const before = shopifyAvailable(sku)!;
