@@ -23,6 +23,8 @@ export const QUEUES = {
   reconcileTick: "reconcile-tick",
   /** Re-enqueue receipts stuck in "received" (ack happened, enqueue did not). data: {} */
   sweep: "sweep",
+  /** Inventory bulk action (sync now, set buffer, link, unlink) with progress in a SyncRun. data: BulkJobData (app/jobs/bulk.server.ts) */
+  bulk: "bulk",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -65,7 +67,9 @@ export function getBoss(): Promise<PgBoss> {
   bossPromise ??= (async () => {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error("DATABASE_URL is not set");
-    const boss = new PgBoss({ connectionString, max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue" });
+    // SYNCFLOW_QUEUE_SCHEMA (tests only): a private pg-boss schema, so one test file's workers never run another's jobs.
+    const schema = process.env.SYNCFLOW_QUEUE_SCHEMA ? { schema: process.env.SYNCFLOW_QUEUE_SCHEMA } : {};
+    const boss = new PgBoss({ connectionString, ...schema, max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue", useListenNotify: true });
     boss.on("error", (err: unknown) => console.error("[queue] pg-boss error:", err));
     await boss.start();
     await boss.createQueue(QUEUES.deadLetter, { notify: false }).catch(ignoreExists);
