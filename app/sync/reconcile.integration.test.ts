@@ -108,7 +108,7 @@ describe("reconciliation", () => {
     const run = await reconcileChannel(shopId, channelId);
     expect(run.changes.find((c) => c.sku === sku)?.kind).toBe("conflict");
     expect(woo().control.getStock(sku)).toBe(expected - 4); // untouched until a person decides
-    const conflict = await prisma.conflict.findFirstOrThrow({ where: { shopId, status: "open", listing: undefined } });
+    const conflict = await prisma.conflict.findFirstOrThrow({ where: { shopId, status: "open" } });
     expect(conflict).toMatchObject({ kind: "store_drift", storeQuantity: expected - 4, expectedQuantity: expected });
     const shopifyBefore = shopifyAvailable(sku)!;
     const res = await resolveConflict(shopId, conflict.id, { resolution: "typed", quantity: expected - 1, actor: "merchant@example.com" });
