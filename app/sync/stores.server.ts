@@ -13,9 +13,17 @@ export class NotFoundError extends Error {
 }
 export class MissingTokenError extends Error {}
 
-/** Offline access token of a shop from the Shopify session storage (PrismaSessionStorage rows). */
+/**
+ * Offline access token of a shop. Goes through the Shopify library (`unauthenticated.admin`), which loads
+ * the offline session from PrismaSessionStorage and refreshes an expiring offline token within 5 minutes of
+ * its expiry (future flag `expiringOfflineAccessTokens`), so long-running workers never use a dead token.
+ * Throws MissingTokenError when the shop has no offline session (not installed, or uninstalled).
+ */
 export async function offlineToken(domain: string): Promise<string> {
-  const session = await prisma.session.findFirst({ where: { shop: domain, isOnline: false }, orderBy: { expires: "desc" } });
+  const exists = await prisma.session.findFirst({ where: { shop: domain, isOnline: false }, select: { id: true } });
+  if (!exists) throw new MissingTokenError(`no offline session for ${domain}`);
+  const { unauthenticated } = await import("../shopify.server");
+  const { session } = await unauthenticated.admin(domain);
   if (!session?.accessToken) throw new MissingTokenError(`no offline session for ${domain}`);
   return session.accessToken;
 }

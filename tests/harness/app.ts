@@ -57,6 +57,9 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppHan
     SHOPIFY_APP_URL: url,
     SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
     SYNCFLOW_MODE: "test",
+    // A private pg-boss schema per test process: one file's workers never run another file's jobs
+    // (they would reach the wrong emulators). Test files run in separate forks.
+    SYNCFLOW_QUEUE_SCHEMA: process.env.SYNCFLOW_QUEUE_SCHEMA ?? `pgboss_t${process.pid}`,
     ...env,
   });
   ensureBuild(process.cwd(), { quiet: true });
