@@ -8,7 +8,10 @@ export const loader = () => apiJson(405, { ok: false, error: { code: "method_not
 export const action = async ({ request }: ActionFunctionArgs) => {
   try {
     if (request.method !== "POST") throw new PluginApiError(405, "method_not_allowed", "Use POST.");
-    const client = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() || "direct";
+    // Behind a proxy the client address is the first X-Forwarded-For hop; the header is trusted only when
+    // the deployment says a proxy sets it (SYNCFLOW_TRUST_PROXY=1), else anyone could pick their own key.
+    const forwarded = process.env.SYNCFLOW_TRUST_PROXY === "1" ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : null;
+    const client = forwarded || "direct";
     await limitRegistration(client);
     const body = parseBody(RegisterBody, await request.text());
     const res = await registerWooStore({

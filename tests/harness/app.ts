@@ -57,6 +57,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppHan
     SHOPIFY_APP_URL: url,
     SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
     SYNCFLOW_MODE: "test",
+    // Tests stand in for a proxy that sets X-Forwarded-For (each test file its own client address).
+    SYNCFLOW_TRUST_PROXY: "1",
     // A private pg-boss schema per test process: one file's workers never run another file's jobs
     // (they would reach the wrong emulators). Test files run in separate forks.
     SYNCFLOW_QUEUE_SCHEMA: process.env.SYNCFLOW_QUEUE_SCHEMA ?? `pgboss_t${process.pid}`,

@@ -115,11 +115,11 @@ export async function installApp(appUrl: string, shop: string, apiKey: string, a
 export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 
 /** Registers a WooCommerce store with the hub exactly as the plugin does (docs/contracts/hub-api-v1.md). */
-export async function registerStore(appUrl: string, code: string, woo: WooEmulator): Promise<{ status: number; body: any }> {
+export async function registerStore(appUrl: string, code: string, woo: WooEmulator, clientAddress = `198.51.100.${process.pid % 250}`): Promise<{ status: number; body: any }> {
   const key = woo.control.createKey({ permissions: "read_write" });
   const res = await fetch(`${appUrl}/api/woo/register`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "X-Forwarded-For": clientAddress },
     body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
   });
   return { status: res.status, body: await res.json().catch(() => null) };
