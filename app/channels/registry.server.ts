@@ -14,9 +14,14 @@ export interface WooCredentials {
   consumerSecret: string;
 }
 
-/** Shopify adapter for a shop's offline access token. */
+/**
+ * Shopify adapter for a shop's offline access token. Client retry tuning (tests, operations):
+ * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
+ */
 export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
-  return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken });
+  const maxRetries = process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES ? Number(process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES) : undefined;
+  const baseBackoffMs = process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS ? Number(process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS) : undefined;
+  return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
 }
 
 /**

@@ -5,7 +5,8 @@
  * - exact mode (SyncFlow plugin present): send `derived − baseline` as an atomic, idempotent delta
  *   (`wc-syncflow/v1/stock/delta`, request key `push:<listing>:<seq>`). The store's own sales since the
  *   baseline stay applied, so a unit just sold there is never handed back.
- * - buffered mode (plain REST): absolute set of `derived` (last writer wins; the larger buffer covers it).
+ * - buffered mode (plain REST): absolute set of `derived` (last writer wins; the larger buffer covers it);
+ *   several items at once go through WooCommerce batch updates (≤ 100 per call), per-item failures retried.
  * A push whose outcome is unknown (timeout, 5xx) is resent verbatim with the same key on retry, so it is
  * applied at most once. Every applied push is a ledger row with cause `push`.
  */
@@ -28,12 +29,15 @@ export async function derivedQuantities(db: Tx | typeof prisma, channel: Channel
       _sum: { delta: true },
     }),
   ]);
+  // Group once (linear), so 10,000 items do not cost 10,000 × rows comparisons.
+  const levelsBy = new Map<string, Record<string, number>>();
+  for (const l of levels) (levelsBy.get(l.itemId) ?? levelsBy.set(l.itemId, {}).get(l.itemId)!)[l.locationGid] = l.available;
+  const pendingBy = new Map<string, Record<string, number>>();
+  for (const p of pending) (pendingBy.get(p.itemId) ?? pendingBy.set(p.itemId, {}).get(p.itemId)!)[p.locationGid] = p._sum.delta ?? 0;
   const out = new Map<string, number>();
   for (const itemId of itemIds) {
-    const availableByLocation: Record<string, number> = {};
-    for (const l of levels) if (l.itemId === itemId) availableByLocation[l.locationGid] = l.available;
-    const pendingByLocation: Record<string, number> = {};
-    for (const p of pending) if (p.itemId === itemId) pendingByLocation[p.locationGid] = p._sum.delta ?? 0;
+    const availableByLocation = levelsBy.get(itemId) ?? {};
+    const pendingByLocation = pendingBy.get(itemId) ?? {};
     out.set(
       itemId,
       deriveStoreQuantity({
@@ -69,10 +73,67 @@ export async function pushStock(shopId: string, channelId: string, itemIds: stri
     orderBy: { id: "asc" },
   });
   const outcomes: PushOutcome[] = [];
-  for (const listing of listings) {
-    outcomes.push(await pushListing(channel, listing.id, adapter));
+  if (channel.mode !== "exact" && listings.length > 1) {
+    // Buffered mode, several items: WooCommerce batch updates (≤ 100 per call) instead of one PUT each.
+    outcomes.push(...(await pushBufferedBatch(channel, listings, adapter)));
+  } else {
+    for (const listing of listings) {
+      outcomes.push(await pushListing(channel, listing.id, adapter));
+    }
   }
   await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date() } });
+  return outcomes;
+}
+
+/**
+ * Buffered mode, many listings (docs/decisions/036-buffered-batch-push.md): one `products/batch` call per
+ * ≤ 100 items (and per variable parent) setting `stock_quantity` to the derived quantity. Each item that
+ * succeeded is recorded at once (baseline, ledger row `push`); items the store refused inline are not
+ * recorded, and the job fails with a ChannelError naming them, so the job layer retries — the retry sends
+ * only what still differs (the recorded successes are now `unchanged`) — and after the last retry parks
+ * the job in the dead-letter queue with that cause, from where it can be replayed.
+ */
+async function pushBufferedBatch(channel: ChannelRow, listings: Listing[], adapter: WooAdapter): Promise<PushOutcome[]> {
+  const linked = listings.filter((l): l is Listing & { itemId: string } => !!l.itemId);
+  const derived = await derivedQuantities(prisma, channel, linked.map((l) => l.itemId));
+  const outcomes: PushOutcome[] = [];
+  const todo: { listing: Listing & { itemId: string }; quantity: number }[] = [];
+  for (const listing of linked) {
+    const quantity = derived.get(listing.itemId)!;
+    if ((listing.lastWrittenQuantity ?? listing.lastObservedQuantity) === quantity) {
+      outcomes.push({ itemId: listing.itemId, listingId: listing.id, action: "unchanged", before: quantity, after: quantity });
+    } else todo.push({ listing, quantity });
+  }
+  if (!todo.length) return outcomes;
+  const results = await adapter.batchSetStock(
+    todo.map(({ listing, quantity }) => ({ productId: Number(listing.externalId), parentId: listing.variantId ? Number(listing.productId) : null, quantity })),
+  );
+  const failed: string[] = [];
+  for (let i = 0; i < todo.length; i++) {
+    const { listing, quantity } = todo[i]!;
+    const res = results[i]!;
+    if (!res.ok) {
+      failed.push(`${listing.sku ?? listing.externalId} (${res.error.code}: ${res.error.message})`);
+      continue;
+    }
+    const after = res.quantity ?? quantity;
+    const now = new Date();
+    await prisma.$transaction(async (tx) => {
+      await tx.listing.update({
+        where: { id: listing.id },
+        data: { lastWrittenQuantity: after, lastWrittenAt: now, lastObservedQuantity: after, lastObservedAt: now },
+      });
+      await appendLedger(tx, {
+        shopId: listing.shopId, itemId: listing.itemId, channelId: channel.id, cause: "push", delta: null, before: null, after,
+        idempotencyKey: `push:${listing.id}:set:${now.getTime()}:${after}`, note: "buffered mode: absolute set (batch)",
+      });
+    });
+    await emitLowStockIfCrossed(channel, listing.itemId, listing.lastWrittenQuantity, after);
+    outcomes.push({ itemId: listing.itemId, listingId: listing.id, action: "set", before: null, after });
+  }
+  if (failed.length) {
+    throw new ChannelError("BAD_REQUEST", `batch stock update: ${failed.length} of ${todo.length} items refused by the store: ${failed.join("; ").slice(0, 1500)}`, { retryable: true });
+  }
   return outcomes;
 }
 
