@@ -9,7 +9,13 @@
  */
 import { ChannelError, type Channel, type ChannelListing, type QuantityWriteResult } from "../channel.js";
 import { ShopifyGraphqlClient, type ShopifyClientOptions } from "./client.server.js";
-import { INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY } from "./graphql/index.js";
+import { Readable } from "node:stream";
+import readline from "node:readline";
+import {
+  BULK_CANCEL_MUTATION, BULK_INVENTORY_AVAILABLE_QUERY, BULK_OPERATION_QUERY, BULK_RUN_QUERY_MUTATION,
+  INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
+} from "./graphql/index.js";
+import { shopifyFetch } from "./transport.server.js";
 
 /** Shopify caps inventory mutations and connection pages at 250. */
 export const SHOPIFY_MAX_BATCH = 250;
@@ -26,6 +32,24 @@ interface MutationPayload {
   inventoryAdjustmentGroup: { id: string; changes: { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } | null; location: { id: string } | null }[] } | null;
   userErrors: UserError[];
 }
+/** Options of the bulk read (ms). */
+export interface BulkReadOptions {
+  /** Interval between status polls (default env SYNCFLOW_BULK_POLL_MS or 1000). */
+  bulkPollMs?: number;
+  /** Give up (cancel, ChannelError TIMEOUT) after this long (default 30 min). */
+  bulkTimeoutMs?: number;
+}
+
+/** BulkOperation fields read while polling. UnsignedInt64 values arrive as strings. */
+interface BulkOperationView {
+  id: string;
+  status: "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
+  errorCode: string | null;
+  objectCount: string | number;
+  url: string | null;
+  partialDataUrl: string | null;
+}
+
 interface LevelsNode { inventoryLevels: { nodes: { location: { id: string }; quantities: { name: string; quantity: number }[] }[] } }
 
 function chunks<T>(list: T[], size = SHOPIFY_MAX_BATCH): T[][] {
@@ -49,7 +73,7 @@ export class ShopifyChannel implements Channel {
   readonly client: ShopifyGraphqlClient;
   private locationsCache: ShopifyLocation[] | null = null;
 
-  constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken">) {
+  constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken"> & BulkReadOptions) {
     this.client = new ShopifyGraphqlClient(opts);
   }
 
@@ -126,6 +150,84 @@ export class ShopifyChannel implements Channel {
       }
     }
     return out;
+  }
+
+  /**
+   * Shopify's available (units) for EVERY inventory item at `locationIds` (empty = every location), read with
+   * one bulk operation instead of cost-throttled pages: `bulkOperationRunQuery` (10 points) → poll
+   * `bulkOperation(id:)` every `bulkPollMs` (1 point each) → stream the JSONL from `url`.
+   * Items without a level at the asked locations map to an empty inner map (as `readAvailable` does).
+   * @returns inventoryItem GID → location GID → available
+   * @throws ChannelError THROTTLED (retryable) when the shop's bulk query slots are taken, SERVER when the
+   *   operation fails/expires/is cancelled, TIMEOUT after `bulkTimeoutMs`, BAD_REQUEST on userErrors.
+   */
+  async readAllAvailableBulk(locationIds: string[]): Promise<Map<string, Map<string, number>>> {
+    const op = await this.runBulkQuery(BULK_INVENTORY_AVAILABLE_QUERY);
+    const out = new Map<string, Map<string, number>>();
+    if (!op.url) return out; // no objects at all
+    const wanted = new Set(locationIds);
+    for await (const row of this.bulkRows(op.url)) {
+      const parent = row.__parentId as string | undefined;
+      if (parent === undefined) {
+        if (typeof row.id === "string" && !out.has(row.id)) out.set(row.id, new Map());
+        continue;
+      }
+      const loc = (row.location as { id?: string } | undefined)?.id;
+      const q = (row.quantities as { name: string; quantity: number }[] | undefined)?.find((x) => x.name === "available");
+      if (!loc || !q || (wanted.size > 0 && !wanted.has(loc))) continue;
+      let m = out.get(parent);
+      if (!m) out.set(parent, (m = new Map()));
+      m.set(loc, q.quantity);
+    }
+    return out;
+  }
+
+  /** Starts a bulk query and waits until it is COMPLETED; returns the final operation. */
+  private async runBulkQuery(query: string): Promise<BulkOperationView> {
+    type Run = { bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: UserError[] } | null };
+    const started = await this.client.request<Run>(BULK_RUN_QUERY_MUTATION, { query });
+    const payload = started.data.bulkOperationRunQuery;
+    const errs = payload?.userErrors ?? [];
+    if (errs.length || !payload?.bulkOperation) {
+      const busy = errs.some((e) => e.code === "OPERATION_IN_PROGRESS" || e.code === "LIMIT_REACHED");
+      const msg = errs.map((e) => `${e.code ?? "ERROR"}: ${e.message}`).join("; ") || "no bulk operation returned";
+      throw new ChannelError(busy ? "THROTTLED" : "BAD_REQUEST", `Shopify bulk query refused: ${msg}`, busy ? { retryAfterMs: 10_000 } : { retryable: false });
+    }
+    const id = payload.bulkOperation.id;
+    const pollMs = this.opts.bulkPollMs ?? Number(process.env.SYNCFLOW_BULK_POLL_MS ?? 1000);
+    const deadline = Date.now() + (this.opts.bulkTimeoutMs ?? 30 * 60_000);
+    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    for (;;) {
+      const r = await this.client.request<{ bulkOperation: BulkOperationView | null }>(BULK_OPERATION_QUERY, { id });
+      const op = r.data.bulkOperation;
+      if (!op) throw new ChannelError("NOT_FOUND", `Shopify bulk operation ${id} vanished`);
+      if (op.status === "COMPLETED") return op;
+      if (op.status === "FAILED" || op.status === "CANCELED" || op.status === "CANCELING" || op.status === "EXPIRED") {
+        throw new ChannelError("SERVER", `Shopify bulk operation ${id} ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`);
+      }
+      if (Date.now() > deadline) {
+        await this.client.request(BULK_CANCEL_MUTATION, { id }).catch(() => undefined);
+        throw new ChannelError("TIMEOUT", `Shopify bulk operation ${id} still ${op.status} after ${this.opts.bulkTimeoutMs ?? 1_800_000} ms (cancelled)`);
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  /** Streams a bulk result's JSONL rows (one object per line). */
+  private async *bulkRows(url: string): AsyncGenerator<Record<string, unknown>> {
+    const f = this.opts.fetchImpl ?? shopifyFetch;
+    let res: Response;
+    try {
+      res = await f(url, { signal: AbortSignal.timeout(this.opts.bulkTimeoutMs ?? 30 * 60_000) });
+    } catch (e) {
+      throw new ChannelError("NETWORK", `Shopify bulk result download failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (!res.ok || !res.body) throw new ChannelError(res.status >= 500 ? "SERVER" : "NOT_FOUND", `Shopify bulk result download: HTTP ${res.status}`, { status: res.status });
+    const lines = readline.createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      yield JSON.parse(line) as Record<string, unknown>;
+    }
   }
 
   /**

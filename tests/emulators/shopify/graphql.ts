@@ -10,6 +10,7 @@ import {
   type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema, type OperationDefinitionNode,
 } from "graphql";
 import { actualCost, MAX_SINGLE_QUERY_COST, refill, requestedCost } from "./cost.js";
+import type { BulkOperations } from "./bulk.js";
 import { gidNum, levelKey, type EmuShop, type EmuStore, type EmuVariant, type EmuLevel, type EmuInventoryItem, type EmuLocation, type EmuProduct } from "./store.js";
 
 /** Reasons documented for inventory quantity changes (shopify.dev … manage-quantities-states#set-inventory-quantities-on-hand). */
@@ -28,7 +29,23 @@ const b64 = (s: string) => Buffer.from(s).toString("base64url");
 const unb64 = (s: string) => Buffer.from(s, "base64url").toString("utf8");
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** True while a bulk operation executes: connections then return every node (bulk ignores first/last). */
+let unboundedConnections = false;
+/** Runs `fn` with connections unbounded (bulk operations). */
+export function withUnboundedConnections<T>(fn: () => T): T {
+  unboundedConnections = true;
+  try {
+    return fn();
+  } finally {
+    unboundedConnections = false;
+  }
+}
+
 function connection<T>(items: T[], args: Obj, view: (t: T) => Obj, cursorOf: (t: T) => string): Obj {
+  if (unboundedConnections && typeof args.after !== "string") {
+    const edges = items.map((t) => ({ cursor: b64(cursorOf(t)), node: view(t) }));
+    return { edges, nodes: edges.map((e) => e.node), pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
   const first = args.first as number | undefined;
   const last = args.last as number | undefined;
   if (first == null && last == null) throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
@@ -63,7 +80,22 @@ function searchTerms(q: unknown): Record<string, string[]> {
 
 /** Builds resolver views over one shop's state. */
 class Views {
+  private levelsByItem: Map<number, EmuLevel[]> | null = null;
+  private indexedSize = -1;
   constructor(readonly shop: EmuShop) {}
+  /** Levels of an inventory item (index built once per request: O(levels) instead of O(levels) per item). */
+  levelsOf(itemId: number): EmuLevel[] {
+    if (!this.levelsByItem || this.indexedSize !== this.shop.levels.size) {
+      this.levelsByItem = new Map();
+      this.indexedSize = this.shop.levels.size;
+      for (const l of this.shop.levels.values()) {
+        const list = this.levelsByItem.get(l.itemId);
+        if (list) list.push(l);
+        else this.levelsByItem.set(l.itemId, [l]);
+      }
+    }
+    return this.levelsByItem.get(itemId) ?? [];
+  }
   location(l: EmuLocation): Obj {
     return { __typename: "Location", id: l.gid, legacyResourceId: String(l.id), name: l.name, isActive: l.isActive };
   }
@@ -77,7 +109,7 @@ class Views {
   }
   totalAvailable(itemId: number): number {
     let t = 0;
-    for (const l of this.shop.levels.values()) if (l.itemId === itemId) t += l.available;
+    for (const l of this.levelsOf(itemId)) t += l.available;
     return t;
   }
   variant(v: EmuVariant): Obj {
@@ -91,7 +123,7 @@ class Views {
     };
   }
   item(i: EmuInventoryItem): Obj {
-    const levels = () => [...this.shop.levels.values()].filter((l) => l.itemId === i.id);
+    const levels = () => this.levelsOf(i.id);
     const v = this.shop.variants.get(i.variantId)!;
     return {
       __typename: "InventoryItem", id: i.gid, legacyResourceId: String(i.id), tracked: i.tracked, sku: v.sku,
@@ -138,7 +170,7 @@ interface Change { itemId: number; locationId: number; delta: number; cfq: numbe
 /** Executes Admin GraphQL requests against an EmuStore. */
 export class GraphqlEngine {
   private groupSeq = 0;
-  constructor(private readonly store: EmuStore, readonly schema: GraphQLSchema) {}
+  constructor(private readonly store: EmuStore, readonly schema: GraphQLSchema, private readonly bulk?: BulkOperations) {}
 
   /** Parse/validate/cost/execute. Returns HTTP status 200 and a Shopify-shaped body in all GraphQL cases. */
   run(shop: EmuShop, body: { query?: unknown; variables?: unknown; operationName?: unknown }, throttle: ThrottleConfig, forceThrottle: boolean): GraphqlResult {
@@ -202,13 +234,43 @@ export class GraphqlEngine {
       product: (args: Obj) => v.node(String(args.id)),
       inventoryItem: (args: Obj) => v.node(String(args.id)),
       inventoryLevel: (args: Obj) => v.node(String(args.id)),
-      node: (args: Obj) => v.node(String(args.id)),
-      nodes: (args: Obj) => (args.ids as string[]).map((id) => v.node(id)),
+      node: (args: Obj) => this.bulkNode(shop, String(args.id)) ?? v.node(String(args.id)),
+      nodes: (args: Obj) => (args.ids as string[]).map((id) => this.bulkNode(shop, id) ?? v.node(id)),
+      inventoryItems: (args: Obj) => connection([...shop.inventoryItems.values()], args, (i) => v.item(i), (i) => String(i.id)),
+      bulkOperation: (args: Obj) => this.bulkNode(shop, String(args.id)),
+      currentBulkOperation: (args: Obj) => {
+        if (args.type === "MUTATION" || !this.bulk) return null;
+        const op = this.bulk.current(shop.domain);
+        return op ? this.bulk.view(op) : null;
+      },
+      bulkOperations: (args: Obj) => {
+        const t = searchTerms(args.query);
+        const bulk = this.bulk;
+        let list = bulk ? bulk.list(shop.domain) : [];
+        if (t.status && bulk) list = list.filter((o) => t.status!.map((x) => x.toUpperCase()).includes(bulk.status(o)));
+        if (t.operation_type) list = list.filter((o) => t.operation_type!.map((x) => x.toUpperCase()).includes(o.type));
+        return connection(list, args, (o) => bulk!.view(o), (o) => String(o.id));
+      },
     };
+  }
+
+  /** A BulkOperation of this shop by GID (null for other ids or other shops' operations). */
+  private bulkNode(shop: EmuShop, id: string): Obj | null {
+    if (!this.bulk || !id.startsWith("gid://shopify/BulkOperation/")) return null;
+    const op = this.bulk.byGid(shop.domain, id);
+    return op ? this.bulk.view(op) : null;
   }
 
   private mutationRoot(shop: EmuShop, views: Views): Obj {
     return {
+      bulkOperationRunQuery: (args: Obj) => {
+        if (!this.bulk) throw new GraphQLError("bulk operations are not enabled on this emulator", { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+        return this.bulk.run(shop.domain, String(args.query), this.queryRoot(shop, new Views(shop)), withUnboundedConnections);
+      },
+      bulkOperationCancel: (args: Obj) => {
+        if (!this.bulk) throw new GraphQLError("bulk operations are not enabled on this emulator", { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+        return this.bulk.cancel(shop.domain, String(args.id));
+      },
       inventoryAdjustQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>
         this.idempotent(shop, info, "inventoryAdjustQuantities", args, () => this.adjust(shop, views, args.input as Obj)),
       inventorySetQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>

@@ -15,11 +15,13 @@ import { GraphqlEngine } from "./graphql.js";
 import { WebhookDispatcher, type WebhookDelivery } from "./webhooks.js";
 import { verifySessionToken } from "./session-token.js";
 import { inventoryLevelPayload } from "./payloads.js";
+import { BulkOperations, type BulkTiming } from "./bulk.js";
 
 export { mintSessionToken, verifySessionToken } from "./session-token.js";
 export { webhookHmac, type WebhookDelivery } from "./webhooks.js";
 export { loadAdminSchema } from "./schema.js";
 export { EMITTED_TOPICS, WEBHOOK_SCHEMA_VERSION } from "./payloads.js";
+export { DEFAULT_BULK_TIMING, MAX_CONCURRENT_BULK_QUERIES, type BulkTiming } from "./bulk.js";
 
 /** Options of {@link startShopifyEmulator}. restoreRate in points/s; bucketSize in points; delays in ms. */
 export interface ShopifyEmulatorOptions {
@@ -38,6 +40,8 @@ export interface ShopifyEmulatorOptions {
   webhookRetryScheduleMs?: number[];
   /** Per-attempt webhook timeout in ms (default 5000, Shopify's). */
   webhookTimeoutMs?: number;
+  /** Bulk operation timing (default DEFAULT_BULK_TIMING: 1000 ms start-up, 2000 objects/s). */
+  bulk?: Partial<BulkTiming>;
 }
 
 /** Injected faults (global to the emulator). */
@@ -48,6 +52,8 @@ export interface Faults {
   dropWebhooks?: number;
   duplicateWebhooks?: number;
   delayWebhooksMs?: number;
+  /** Run the next n *mutations* but answer 503 (the write happened; the client cannot know): unknown outcome. */
+  loseResponseNext?: number;
 }
 
 /** One logged Admin GraphQL call. */
@@ -79,6 +85,10 @@ export interface ShopifyEmulatorControl {
   graphqlLog(shop?: string): GraphqlCall[];
   /** Resolves when no webhook is pending or in flight (ms bound). */
   webhooksIdle(timeoutMs?: number): Promise<void>;
+  /** Changes the plan's rate limit (points/s, bucket points) for every shop, e.g. Standard = 100 / 2000. */
+  setRateLimit(input: { restoreRate: number; bucketSize?: number }): { restoreRate: number; bucketSize: number };
+  /** Changes the timing of bulk operations started from now on. */
+  setBulkTiming(input: Partial<BulkTiming>): BulkTiming;
 }
 
 /** A running emulator. */
@@ -97,8 +107,9 @@ const SHOPIFY_401 = { errors: "[API] Invalid API key or access token (unrecogniz
  */
 export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promise<ShopifyEmulator> {
   const apiVersion = opts.apiVersion ?? "2026-10";
-  const restoreRate = opts.restoreRate ?? 100;
-  const bucketSize = opts.bucketSize ?? restoreRate * 20;
+  let restoreRate = opts.restoreRate ?? 100;
+  let bucketSize = opts.bucketSize ?? restoreRate * 20;
+  let baseUrl = "";
   const schema = loadAdminSchema(apiVersion);
   let appUrl: string | null = opts.appUrl ?? null;
   const faults: Faults = { latencyMs: opts.latencyMs ?? 0 };
@@ -113,7 +124,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     timeoutMs: opts.webhookTimeoutMs ?? 5000,
   });
   const store = new EmuStore((shop, topic, payload) => { dispatcher.emit(shop.domain, topic, payload); }, () => bucketSize);
-  const engine = new GraphqlEngine(store, schema);
+  const bulk = new BulkOperations(schema, () => baseUrl, opts.bulk);
+  const engine = new GraphqlEngine(store, schema, bulk);
 
   const control: ShopifyEmulatorControl = {
     createShop(input) {
@@ -147,12 +159,23 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       if (f.failNext !== undefined) faults.failNext = { ...f.failNext };
       if (f.throttleNext !== undefined) faults.throttleNext = f.throttleNext;
       if (f.delayWebhooksMs !== undefined) faults.delayWebhooksMs = f.delayWebhooksMs;
+      if (f.loseResponseNext !== undefined) faults.loseResponseNext = f.loseResponseNext;
       if (f.dropWebhooks !== undefined) dispatcher.dropNext = f.dropWebhooks;
       if (f.duplicateWebhooks !== undefined) dispatcher.duplicateNext = f.duplicateWebhooks;
       return { ...faults, dropWebhooks: dispatcher.dropNext, duplicateWebhooks: dispatcher.duplicateNext };
     },
     graphqlLog: (shop) => (shop ? gqlLog.filter((c) => c.shop === shop) : [...gqlLog]),
     webhooksIdle: (timeoutMs) => dispatcher.idle(timeoutMs),
+    setRateLimit(input) {
+      restoreRate = input.restoreRate;
+      bucketSize = input.bucketSize ?? input.restoreRate * 20;
+      for (const s of store.shops.values()) s.bucket.available = Math.min(s.bucket.available, bucketSize);
+      return { restoreRate, bucketSize };
+    },
+    setBulkTiming(input) {
+      bulk.timing = { ...bulk.timing, ...input };
+      return { ...bulk.timing };
+    },
   };
 
   function tokenResponse(shop: EmuShop, body: Json): { status: number; body: Json } {
@@ -215,6 +238,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     else if (method === "POST" && a === "app-url") out = control.setAppUrl(body.appUrl ?? null);
     else if (method === "POST" && a === "faults") out = control.setFaults(body);
     else if (method === "GET" && a === "graphql-log") out = control.graphqlLog();
+    else if (method === "POST" && a === "rate-limit") out = control.setRateLimit(body as never);
+    else if (method === "POST" && a === "bulk-timing") out = control.setBulkTiming(body);
     else if (a) {
       const shop = decodeURIComponent(a);
       if (method === "POST" && b === "locations") out = control.createLocation(shop, body as never);
@@ -246,6 +271,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
         let body: Json = {};
         if (raw) body = JSON.parse(raw);
         return await handleControl(req.method ?? "GET", parts.slice(1), body, res);
+      }
+      if (parts[0] === "__bulk" && req.method === "GET" && parts.length === 3) {
+        // A finished bulk operation's JSONL (stands in for Shopify's signed storage URL: no token needed).
+        const text = bulk.download(Number(parts[1]), parts[2]!.replace(/\.jsonl$/, ""));
+        if (text === null) return send(res, 404, { error: "not found" });
+        res.writeHead(200, { "Content-Type": "application/jsonl", "Content-Length": String(Buffer.byteLength(text)) });
+        return res.end(text);
       }
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (parts[0] !== "store" || !parts[1]) return send(res, 404, { errors: "Not Found" });
@@ -287,6 +319,11 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       const r = eng.run(shop, body, { restoreRate, bucketSize }, force);
       log.status = r.status;
       log.response = r.body;
+      if (faults.loseResponseNext && faults.loseResponseNext > 0 && /^\s*mutation\b/.test(log.query)) {
+        faults.loseResponseNext--;
+        log.status = 503;
+        return send(res, 503, { errors: "Service Unavailable" });
+      }
       return send(res, r.status, r.body, { "X-Request-Id": crypto.randomUUID() });
     } catch (e) {
       if (e instanceof ControlError) return send(res, e.status, { error: e.message });
@@ -300,8 +337,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     apiVersion,
     control,
     async close() {

@@ -1,3 +1,4 @@
 /** All GraphQL documents the Shopify channel sends, keyed by export name (documents.test.ts validates each). */
 export * from "./queries.js";
 export * from "./mutations.js";
+export * from "./bulk.js";

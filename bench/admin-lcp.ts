@@ -1,0 +1,141 @@
+/**
+ * Admin speed benchmark (not a timed unit test): the inventory page with a 10,000-SKU catalog, opened in
+ * Debian's Chromium like the e2e suite does (production build, demo-mode session token, local App Bridge
+ * shim). Reports, over RUNS cold page loads:
+ *  - Largest Contentful Paint (PerformanceObserver `largest-contentful-paint`, buffered);
+ *  - the inventory loader's server time (its `Server-Timing: loader;dur=…` header, read from the
+ *    navigation entry) for the document request, and for client-side data requests (next page, search);
+ *  - TTFB and CLS.
+ * Budgets: LCP ≤ 2500 ms (Built for Shopify), loader ≤ 200 ms. Writes bench/out/admin-lcp.json (git-ignored).
+ *
+ *   npx tsx bench/admin-lcp.ts            # RUNS=5 by default; E2E_SKIP_BUILD=1 reuses the e2e build
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { startHarness, ROOT } from "../tests/e2e/harness";
+
+const RUNS = Number(process.env.RUNS ?? 5);
+const N = 10_000;
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+};
+const max = (xs: number[]) => Math.max(...xs);
+
+async function main() {
+  const h = await startHarness();
+  try {
+    // Grow the demo shop's catalog to 10,000 SKUs (levels + a listing per store for each).
+    const channels = await h.prisma.channel.findMany({ where: { shopId: h.shopId, kind: "woocommerce" } });
+    const loc = (await h.prisma.location.findFirstOrThrow({ where: { shopId: h.shopId } })).gid;
+    const existing = await h.prisma.catalogItem.count({ where: { shopId: h.shopId } });
+    const add = N - existing;
+    const ids = Array.from({ length: add }, (_, i) => `bench-item-${i}`);
+    const sku = (i: number) => `BENCH-${String(i).padStart(5, "0")}`;
+    for (let off = 0; off < add; off += 2000) {
+      const slice = ids.slice(off, off + 2000);
+      await h.prisma.catalogItem.createMany({ data: slice.map((id, j) => ({ id, shopId: h.shopId, sku: sku(off + j), skuKey: sku(off + j).toLowerCase(), title: `Bench tee ${off + j}` })) });
+      await h.prisma.inventoryLevel.createMany({ data: slice.map((itemId, j) => ({ shopId: h.shopId, itemId, locationGid: loc, available: (off + j) % 40, observedAt: new Date() })) });
+      for (const ch of channels) {
+        await h.prisma.listing.createMany({
+          data: slice.map((itemId, j) => ({
+            shopId: h.shopId, channelId: ch.id, itemId, externalId: `bench-${ch.id}-${off + j}`, productId: String(off + j), sku: sku(off + j), title: "x",
+            productType: "simple", manageStock: true, matchStatus: "linked", lastObservedQuantity: (off + j) % 40, lastObservedAt: new Date(),
+          })),
+        });
+      }
+    }
+    await h.prisma.$executeRawUnsafe("ANALYZE");
+    const total = await h.prisma.catalogItem.count({ where: { shopId: h.shopId } });
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    const version = browser.version().split(".")[0];
+    const results: { lcp: number; cls: number; ttfb: number; docLoader: number | null; nextPageLoader: number | null; searchLoader: number | null }[] = [];
+    for (let run = 0; run < RUNS + 1; run++) {
+      const context = await browser.newContext({
+        viewport: { width: 1280, height: 900 },
+        userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
+      });
+      const origin = new URL(h.appUrl).origin;
+      await context.route("**/*", (route) => {
+        const url = route.request().url();
+        if (url.startsWith(origin)) return route.continue();
+        if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js")) return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
+        return route.abort();
+      });
+      await context.addInitScript(() => {
+        const w = window as unknown as { __lcp: number; __cls: number };
+        w.__lcp = 0;
+        w.__cls = 0;
+        new PerformanceObserver((l) => {
+          for (const e of l.getEntries()) w.__lcp = e.startTime;
+        }).observe({ type: "largest-contentful-paint", buffered: true });
+        new PerformanceObserver((l) => {
+          for (const e of l.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[]) if (!e.hadRecentInput) w.__cls += e.value;
+        }).observe({ type: "layout-shift", buffered: true });
+      });
+      const page = await context.newPage();
+      // The token-minting redirect (/demo/admin) stands in for Shopify Admin; LCP is measured on the app document.
+      await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent("/app/inventory")}`, { waitUntil: "load" });
+      await page.locator(".Polaris-IndexTable__TableRow").first().waitFor();
+      await page.waitForLoadState("networkidle");
+      await page.waitForTimeout(300);
+      const m = await page.evaluate(() => {
+        const w = window as unknown as { __lcp: number; __cls: number };
+        const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+        const loader = nav.serverTiming.find((s) => s.name === "loader");
+        return { lcp: w.__lcp, cls: w.__cls, ttfb: nav.responseStart - nav.startTime, docLoader: loader ? loader.duration : null };
+      });
+      const footer = await page.locator(".Polaris-Page").innerText();
+      if (!footer.includes(`of ${total.toLocaleString("en-US")} SKUs`)) throw new Error(`inventory did not show ${total} SKUs`);
+      // Client-side data requests: next page and a search (Server-Timing on the fetch entries).
+      const dataTiming = async (action: () => Promise<unknown>) => {
+        await page.evaluate(() => performance.clearResourceTimings());
+        await action();
+        await page.waitForLoadState("networkidle");
+        return page.evaluate(() => {
+          const e = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).filter((r) => r.name.includes("/app/inventory") && r.serverTiming.some((s) => s.name === "loader"));
+          return e.length ? e[e.length - 1]!.serverTiming.find((s) => s.name === "loader")!.duration : null;
+        });
+      };
+      const nextPageLoader = await dataTiming(() => page.getByRole("link", { name: "Next page" }).click());
+      const searchLoader = await dataTiming(async () => {
+        await page.getByRole("searchbox", { name: "Search by SKU or title" }).fill("bench-0999");
+        await page.waitForURL((u) => u.searchParams.get("q") === "bench-0999");
+      });
+      if (run > 0) results.push({ ...m, nextPageLoader, searchLoader }); // run 0 warms the server
+      await context.close();
+    }
+    await browser.close();
+    const col = (k: keyof (typeof results)[number]) => results.map((r) => r[k]).filter((v): v is number => typeof v === "number");
+    const summary = {
+      catalog: total,
+      runs: results.length,
+      lcpMs: { median: median(col("lcp")), max: max(col("lcp")) },
+      clsMax: max(col("cls")),
+      ttfbMs: { median: median(col("ttfb")), max: max(col("ttfb")) },
+      loaderMs: {
+        document: { median: median(col("docLoader")), max: max(col("docLoader")) },
+        nextPage: { median: median(col("nextPageLoader")), max: max(col("nextPageLoader")) },
+        search: { median: median(col("searchLoader")), max: max(col("searchLoader")) },
+      },
+      budgets: { lcpMs: 2500, loaderMs: 200 },
+      raw: results,
+    };
+    const ok = summary.lcpMs.max <= 2500 && summary.loaderMs.document.max <= 200 && summary.loaderMs.nextPage.max <= 200 && summary.loaderMs.search.max <= 200;
+    fs.mkdirSync(path.join(ROOT, "bench", "out"), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, "bench", "out", "admin-lcp.json"), JSON.stringify(summary, null, 2));
+    console.log(JSON.stringify({ ...summary, raw: undefined, withinBudget: ok }, null, 2));
+  } finally {
+    await h.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

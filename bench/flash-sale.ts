@@ -1,0 +1,158 @@
+/**
+ * Flash sale: K units of one SKU on Shopify and two WooCommerce stores, N buyers (1 unit each) arriving at
+ * seeded-random times across the three stores. Run once with the NAIVE syncer and once with SyncFlow (the
+ * real app + worker), same schedule, same emulator latencies. Every `sampleMs` the quantity each store shows
+ * is compared with the true remaining stock (K − successful checkouts, floored at 0).
+ * Metrics (ms): exposure windows (a store shows stock that no longer exists), propagation (a sale → every
+ * other store shows ≤ the remaining after it), oversold units (successful checkouts − K, floored at 0).
+ */
+import { startShopifyEmulator, type ShopifyEmulator } from "../tests/emulators/shopify/index";
+import { startWooEmulator, REALISTIC_WOO_LATENCY, type WooEmulator } from "../tests/emulators/woocommerce/index";
+import { startNaiveSyncer } from "./naive-syncer";
+import type { Stack } from "./lib/stack";
+import { onboardShop } from "./lib/onboard";
+
+export const FLASH_SKU = "FLASH-TEE-1";
+
+/** Parameters of one flash sale. */
+export interface FlashParams { units: number; buyers: number; arrivalWindowMs: number; settleMs: number; sampleMs: number; seed: number; shopifyLatencyMs: number; shopifyWebhookDelayMs: number }
+
+/** Results of one mode. */
+export interface FlashResult {
+  oversold: number;
+  sold: number;
+  exposureP99Ms: number;
+  propagationP99Ms: number;
+  /** Shopify's final available and whether it equals units − sold (no lost or doubled sale). */
+  finalShopify: number;
+  ledgerExact: boolean;
+  finalShown: number[];
+  /** Timeline: [t ms from start, shown per store..., true remaining]. */
+  timeline: number[][];
+  sales: { t: number; store: number }[];
+}
+
+const STORE_NAMES = ["Shopify", "Woo A", "Woo B"];
+export { STORE_NAMES };
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+/** The buyers' schedule: arrival time (ms from start) and store index (0 Shopify, 1/2 Woo). */
+export function schedule(p: FlashParams): { t: number; store: number }[] {
+  const r = rng(p.seed);
+  return Array.from({ length: p.buyers }, () => ({ t: Math.floor(r() * p.arrivalWindowMs), store: Math.floor(r() * 3) })).sort((a, b) => a.t - b.t);
+}
+
+async function world(p: FlashParams, shop: string, appUrl: string | undefined, apiKey: string, apiSecret: string) {
+  const shopify = await startShopifyEmulator({ apiKey, apiSecret, appUrl, latencyMs: p.shopifyLatencyMs, restoreRate: 100, webhookDelayMs: p.shopifyWebhookDelayMs });
+  const created = shopify.control.createShop({ domain: shop, name: "Flash Sale Outfitters" });
+  const prod = shopify.control.createProduct(shop, { title: "Flash Tee", variants: [{ sku: FLASH_SKU, price: 25, quantities: { [created.locationId]: p.units } }] });
+  const woo: WooEmulator[] = [];
+  for (let i = 0; i < 2; i++) {
+    const w = await startWooEmulator({ siteName: `Flash Woo ${i + 1}`, ...REALISTIC_WOO_LATENCY });
+    w.store.createProduct({ type: "simple", name: "Flash Tee", sku: FLASH_SKU, regular_price: "25", status: "publish", manage_stock: true, stock_quantity: p.units });
+    woo.push(w);
+  }
+  return { shopify, shop, created, inventoryItemId: prod.variants[0]!.inventoryItemId, woo };
+}
+
+/** Runs the buyers against the stores while sampling; returns metrics. */
+async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, locationId: string, woo: WooEmulator[]): Promise<FlashResult> {
+  const shown = () => [
+    shopify.control.state(shop).availableBySku[FLASH_SKU]?.[locationId] ?? 0,
+    woo[0]!.control.getStock(FLASH_SKU) ?? 0,
+    woo[1]!.control.getStock(FLASH_SKU) ?? 0,
+  ];
+  const plan = schedule(p);
+  const sales: { t: number; store: number }[] = [];
+  const timeline: number[][] = [];
+  const t0 = Date.now();
+  let sold = 0;
+  const sampler = setInterval(() => {
+    const t = Date.now() - t0;
+    timeline.push([t, ...shown(), Math.max(0, p.units - sold)]);
+  }, p.sampleMs);
+  await Promise.all(plan.map(async (b) => {
+    await new Promise((r) => setTimeout(r, Math.max(0, b.t - (Date.now() - t0))));
+    try {
+      if (b.store === 0) shopify.control.placeOrder(shop, { lines: [{ sku: FLASH_SKU, quantity: 1 }] });
+      else woo[b.store - 1]!.control.placeOrder({ lines: [{ sku: FLASH_SKU, quantity: 1 }], status: "processing" });
+      sold++;
+      sales.push({ t: Date.now() - t0, store: b.store });
+      timeline.push([Date.now() - t0, ...shown(), Math.max(0, p.units - sold)]);
+    } catch {
+      /* refused: out of stock on that store */
+    }
+  }));
+  await new Promise((r) => setTimeout(r, p.settleMs));
+  clearInterval(sampler);
+  const end = Date.now() - t0;
+  timeline.sort((a, b) => a[0]! - b[0]!);
+
+  // Exposure windows per store.
+  const windows: number[] = [];
+  for (let s = 0; s < 3; s++) {
+    let open: number | null = null;
+    for (const row of timeline) {
+      const exposed = row[1 + s]! > row[4]!;
+      if (exposed && open === null) open = row[0]!;
+      if (!exposed && open !== null) { windows.push(row[0]! - open); open = null; }
+    }
+    if (open !== null) windows.push(end - open);
+  }
+  // Propagation per sale: until every other store shows ≤ the remaining right after that sale.
+  const props: number[] = [];
+  sales.forEach((sale, j) => {
+    const remaining = Math.max(0, p.units - (j + 1));
+    let reached = end;
+    for (const row of timeline) {
+      if (row[0]! < sale.t) continue;
+      if ([0, 1, 2].every((s) => s === sale.store || row[1 + s]! <= remaining)) { reached = row[0]!; break; }
+    }
+    props.push(reached - sale.t);
+  });
+  const finalShown = shown();
+  return {
+    oversold: Math.max(0, sold - p.units), sold, exposureP99Ms: p99(windows), propagationP99Ms: p99(props),
+    finalShopify: finalShown[0]!, ledgerExact: finalShown[0] === p.units - sold, finalShown, timeline, sales,
+  };
+}
+
+/** p99 (nearest rank) of `xs`, 0 when empty. */
+export function p99(xs: number[]): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
+}
+
+/** Naive mode: the naive syncer in this process, same emulators and latencies. */
+export async function runNaive(p: FlashParams): Promise<FlashResult> {
+  const w = await world(p, "flash-naive.myshopify.com", undefined, "naive-key", "naive-secret");
+  const naive = await startNaiveSyncer({ shopify: w.shopify, shop: w.shop, accessToken: w.created.accessToken, locationId: w.created.locationId, inventoryItemId: w.inventoryItemId, woo: w.woo, sku: FLASH_SKU });
+  await new Promise((r) => setTimeout(r, 500));
+  try {
+    return await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
+  } finally {
+    await naive.close();
+    await Promise.all([w.shopify.close(), ...w.woo.map((x) => x.close())]);
+  }
+}
+
+/**
+ * SyncFlow mode: the real app + worker (`stack`), started against this run's Shopify emulator origin by
+ * the caller (`makeStack`), onboarding the shop and both stores (exact mode) first.
+ */
+export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: string) => Promise<Stack>): Promise<{ result: FlashResult; stack: Stack; shopify: ShopifyEmulator; closeWorld: () => Promise<void> }> {
+  // The app's key/secret must match the emulator's: the stack uses fixed bench credentials.
+  const w = await world(p, "flash-syncflow.myshopify.com", undefined, "syncflow-bench-api-key", "syncflow-bench-api-secret");
+  const stack = await makeStack(w.shopify.url);
+  w.shopify.control.setAppUrl(stack.appUrl);
+  await onboardShop({ stack, shopify: w.shopify, shop: w.shop, woo: w.woo, expectedItems: 1 });
+  await w.woo[0]!.control.idle();
+  await new Promise((r) => setTimeout(r, 1000));
+  const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
+  return { result, stack, shopify: w.shopify, closeWorld: async () => { await Promise.all(w.woo.map((x) => x.close())); } };
+}
