@@ -97,6 +97,58 @@ async function main() {
     SYNCFLOW_DEMO_SHOP: SHOP,
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
   };
+  // ---- notifications, sheets (issue 6) — local SMTP sink, Twilio fake, Google Sheets fake ----------------
+  // The app and worker get real provider settings pointing at loopback fakes (tests/fakes). Once the shop is
+  // installed and linked this block sets its recipients, connects Google Sheets through the real OAuth
+  // callback, and (interactive demo only) plays the issue-6 scenario: a WooCommerce sale crossing the
+  // low-stock threshold → e-mail + sheet row; a forced sync failure → SMS after the retries.
+  {
+    const { startSmtpFake } = await import("../tests/fakes/smtp/index");
+    const { startTwilioFake } = await import("../tests/fakes/twilio/index");
+    const { startSheetsFake } = await import("../tests/fakes/sheets/index");
+    const fs = await import("node:fs");
+    const mailbox = path.join(root, ".data", "demo-mailbox");
+    fs.rmSync(mailbox, { recursive: true, force: true });
+    const smtpFake = await startSmtpFake({ mailboxDir: mailbox, onMessage: (m) => log(`e-mail to ${m.to.join(", ")}: "${m.subject}" (saved in ${mailbox})`) });
+    const twilioFake = await startTwilioFake({ log: (m) => log(`SMS to ${m.to} via Twilio fake: "${m.body}"`) });
+    const sheetsFake = await startSheetsFake({ persistFile: path.join(root, ".data", "demo-sheets.json") });
+    const notifyEnv = {
+      SMTP_URL: smtpFake.url, NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
+      TWILIO_ACCOUNT_SID: twilioFake.accountSid, TWILIO_AUTH_TOKEN: twilioFake.authToken, TWILIO_FROM: "+15005550006", TWILIO_API_BASE: twilioFake.url,
+      GOOGLE_CLIENT_ID: sheetsFake.clientId, GOOGLE_CLIENT_SECRET: sheetsFake.clientSecret, GOOGLE_API_ROOT_URL: sheetsFake.url, GOOGLE_OAUTH_BASE: sheetsFake.url,
+      SHEETS_DEBOUNCE_S: "2", NOTIFY_SMS_STATUS_DELAY_S: "5",
+    };
+    Object.assign(env, notifyEnv);
+    Object.assign(process.env, notifyEnv, { SHOPIFY_APP_URL: appUrl, SYNCFLOW_MODE: "demo" });
+    log(`issue 6 fakes: SMTP ${smtpFake.url} (mailbox ${mailbox}), Twilio ${twilioFake.url}, Google Sheets ${sheetsFake.url}`);
+    void (async () => {
+      const { default: db } = await import("../app/db.server");
+      const shopRow = await waitFor("shop for notifications", () => db.shop.findUnique({ where: { domain: SHOP } }), 120_000, 250);
+      await db.notificationSettings.upsert({ where: { shopId: shopRow.id }, create: { shopId: shopRow.id, emailRecipients: ["merchant@syncflow.demo"], smsRecipients: ["+15555550100"] }, update: {} });
+      const { startGoogleOAuth } = await import("../app/exports/google.server");
+      const consent = await fetch(await startGoogleOAuth(shopRow.id), { redirect: "manual" }); // the fake consents at once
+      await fetch(consent.headers.get("location")!); // → the app's /sheets/oauth/callback
+      const sheet = await waitFor("spreadsheet", async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId, 60_000, 250);
+      log(`Google Sheet (local fake): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and .../Orders.csv; settings: ${appUrl}/app/settings/notifications`);
+      if (smoke) return;
+      await waitFor("linked SKUs", async () => (await db.listing.count({ where: { shopId: shopRow.id, matchStatus: "linked" } })) >= Object.keys(world!.stock).length, 120_000, 500);
+      const w = world!.woo[0]!;
+      const sku = "woo-belt";
+      const qty = Math.max(1, (w.control.getStock(sku) ?? 10) - 3);
+      log(`issue 6 scenario: a WooCommerce sale of ${qty} × ${sku} takes it under the threshold (${shopRow.lowStockThreshold}) → low-stock e-mail + sheet row`);
+      w.control.placeOrder({ lines: [{ sku, quantity: qty }], status: "processing" });
+      await waitFor("low-stock e-mail", () => smtpFake.messages.some((m) => m.subject.includes(`Low stock: ${sku}`)), 60_000, 250).catch(() => log("no low-stock e-mail yet"));
+      const row = await waitFor("sheet row", () => sheetsFake.sheet(sheet, "Inventory")?.rows.find((r) => r?.[0] === sku && Number(r[2]) <= 3), 60_000, 250).catch(() => null);
+      log(row ? `sheet row updated: ${JSON.stringify(row)}` : "sheet row not updated yet");
+      log("issue 6 scenario: forcing WooCommerce to answer 503 and selling woo-cap on Shopify → the push fails every retry (~1 min) → SMS");
+      w.control.setFaults({ failNext: { status: 503, count: 10_000, paths: ["/wp-json/"] } });
+      world!.shopify.control.placeOrder(SHOP, { lines: [{ sku: "woo-cap", quantity: 1 }] });
+      await waitFor("SMS", () => twilioFake.messages.length > 0, 240_000, 500).catch(() => log("no SMS yet"));
+      w.control.resetFaults();
+      log(`issue 6 scenario done: ${smtpFake.messages.length} e-mail(s) in ${mailbox}, ${twilioFake.messages.length} SMS; record at ${appUrl}/app/notifications`);
+    })().catch((err) => console.error("[demo] issue 6 setup failed:", err));
+  }
+  // ---- end of issue 6 block ---------------------------------------------------------------------------
   startChild("app", [path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js"), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "app", "jobs", "worker-main.server.ts")], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);

@@ -57,6 +57,22 @@ export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBa
   return { retryLimit: Number(process.env.SYNCFLOW_RETRY_LIMIT ?? 5), retryDelay: delay, retryBackoff: true, retryDelayMax: 300 };
 }
 
+/**
+ * Liveness of a claimed job (docs/decisions/035-killed-worker-recovery.md): workers refresh a heartbeat
+ * every heartbeatSeconds/2 while a handler runs; a job whose worker died (SIGKILL, OOM, lost host) stops
+ * beating and pg-boss's monitor fails it into a retry after `heartbeatSeconds` instead of waiting for the
+ * 15-minute expiry. pg-boss requires ≥ 10. Env SYNCFLOW_JOB_HEARTBEAT_S (default 30).
+ */
+export function heartbeatSeconds(): number {
+  return Math.max(10, Math.round(Number(process.env.SYNCFLOW_JOB_HEARTBEAT_S ?? 30)));
+}
+
+/** Tests only: SYNCFLOW_QUEUE_SUPERVISE_S shortens pg-boss's monitor pass (default 60 s) so dead claims are found fast. */
+function superviseOptions(): { superviseIntervalSeconds?: number; monitorIntervalSeconds?: number } {
+  const s = Number(process.env.SYNCFLOW_QUEUE_SUPERVISE_S);
+  return s >= 1 ? { superviseIntervalSeconds: s, monitorIntervalSeconds: s } : {};
+}
+
 let bossPromise: Promise<PgBoss> | null = null;
 
 /**
@@ -69,11 +85,11 @@ export function getBoss(): Promise<PgBoss> {
     if (!connectionString) throw new Error("DATABASE_URL is not set");
     // SYNCFLOW_QUEUE_SCHEMA (tests only): a private pg-boss schema, so one test file's workers never run another's jobs.
     const schema = process.env.SYNCFLOW_QUEUE_SCHEMA ? { schema: process.env.SYNCFLOW_QUEUE_SCHEMA } : {};
-    const boss = new PgBoss({ connectionString, ...schema, max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue", useListenNotify: true });
+    const boss = new PgBoss({ connectionString, ...schema, ...superviseOptions(), max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue", useListenNotify: true });
     boss.on("error", (err: unknown) => console.error("[queue] pg-boss error:", err));
     await boss.start();
     await boss.createQueue(QUEUES.deadLetter, { notify: false }).catch(ignoreExists);
-    const policy = retryPolicy();
+    const policy = { ...retryPolicy(), heartbeatSeconds: heartbeatSeconds() };
     for (const name of Object.values(QUEUES)) {
       if (name === QUEUES.deadLetter) continue;
       await boss.createQueue(name, { ...policy, ...(QUEUE_POLICY[name] ? { policy: QUEUE_POLICY[name] } : {}), deadLetter: QUEUES.deadLetter, notify: true }).catch(ignoreExists);

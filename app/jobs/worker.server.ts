@@ -16,22 +16,36 @@ import { pushStock, linkedItemIds } from "../sync/push.server";
 import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
+import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { ChannelError } from "../channels/channel";
+// ---- notifications, sheets (issue 6) ----
+import { handleNotifySend, processEvent } from "../notify/dispatch.server";
+import { signalReceiptProcessed, signalStockChanged, watchStock } from "../notify/stock-watch.server";
+import { runDailySummaries } from "../notify/summary.server";
+import { syncSheet } from "../exports/sheets.server";
 
 type Handler = (data: any) => Promise<unknown>;
 
 /** Job handlers by queue. Each takes the job's data and is idempotent. */
 export const handlers: Partial<Record<QueueName, Handler>> = {
-  [QUEUES.webhook]: async ({ receiptId }: { receiptId: string }) => processReceipt(receiptId),
+  [QUEUES.webhook]: async ({ receiptId }: { receiptId: string }) => {
+    const res = await processReceipt(receiptId);
+    await signalReceiptProcessed(receiptId); // issue 6: low-stock watch + sheet update (debounced)
+    return res;
+  },
 
   [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
     const res = await applyAdjustment(shopId, adjustmentId);
     if (res.status === "applied" && res.itemId) await pushToStores(shopId, [res.itemId]);
+    await signalStockChanged(shopId); // issue 6
     return res;
   },
 
-  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds: string[] }) =>
-    pushStock(shopId, channelId, itemIds),
+  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds: string[] }) => {
+    const res = await pushStock(shopId, channelId, itemIds);
+    await signalStockChanged(shopId); // issue 6
+    return res;
+  },
 
   [QUEUES.linkChannel]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => {
     const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
@@ -49,6 +63,15 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   },
 
   [QUEUES.sweep]: async () => sweep(),
+
+  // ---- notifications, sheets (issue 6) ----
+  [QUEUES.notify]: async ({ eventId }: { eventId: string }) => processEvent(eventId),
+  [QUEUES.notifySend]: async (data: Parameters<typeof handleNotifySend>[0]) => handleNotifySend(data),
+  [QUEUES.stockWatch]: async ({ shopId }: { shopId: string }) => watchStock(shopId),
+  [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) => syncSheet(shopId, { full: !!full }),
+  [QUEUES.dailySummary]: async () => ({ shops: await runDailySummaries() }),
+
+  [QUEUES.bulk]: async (data: BulkJobData) => runBulkJob(data),
 
   [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
     const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
@@ -85,6 +108,13 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
   [QUEUES.sweep]: 1,
+  // issue 6
+  [QUEUES.notify]: 2,
+  [QUEUES.notifySend]: 2,
+  [QUEUES.stockWatch]: 2,
+  [QUEUES.sheetsSync]: 2,
+  [QUEUES.dailySummary]: 1,
+  [QUEUES.bulk]: 2,
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
 };
@@ -92,7 +122,10 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
 async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unknown> {
   const handler = handlers[queue]!;
   try {
-    return await handler(job.data);
+    const out = await handler(job.data);
+    // SYNCFLOW_JOB_LOG=1 (tests, debugging): one line per finished job, so a test can tell which process ran it.
+    if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
+    return out;
   } catch (err) {
     const final = job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
     const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -137,6 +170,7 @@ export async function startWorker(): Promise<WorkerHandle> {
     );
   }
   await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
+  await boss.schedule(QUEUES.dailySummary, "0 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
   await boss.schedule(QUEUES.reconcileTick, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
   return {
     boss,
@@ -147,18 +181,30 @@ export async function startWorker(): Promise<WorkerHandle> {
 }
 
 /**
- * Replays dead-lettered jobs: sends each one's data back to its original queue. The handlers are
- * idempotent, so a replay of work that meanwhile succeeded changes nothing.
+ * Replays dead-lettered jobs: sends each one's data back to its original queue (`originalQueue`, or the
+ * queue pg-boss recorded as the copy's `sourceName`). The handlers are idempotent, so a replay of work
+ * that meanwhile succeeded changes nothing. Each dead letter is claimed first (cancelled, atomically), so
+ * two concurrent replays of one dead letter send it once; if the send fails the claim is undone (resumed).
+ * pg-boss keeps the failure on the copy (`sourceOutput`), so the cause stays readable after a replay.
  * @returns how many were re-sent.
  */
-export async function replayDeadLetter(jobIds: string[], originalQueue: QueueName): Promise<number> {
+export async function replayDeadLetter(jobIds: string[], originalQueue?: QueueName): Promise<number> {
   const boss = await getBoss();
   let n = 0;
   for (const id of jobIds) {
-    const [job] = await boss.findJobs(QUEUES.deadLetter, { id } as never);
+    const [job] = await boss.findJobs(QUEUES.deadLetter, { id });
     if (!job) continue;
-    await boss.send(originalQueue, job.data as object);
-    await boss.complete(QUEUES.deadLetter, id).catch(() => {});
+    const target = originalQueue ?? ((job as { sourceName?: string | null }).sourceName as QueueName | null | undefined);
+    if (!target) continue;
+    // complete() only settles *active* jobs; a dead letter sits in "created", so claim it by cancelling.
+    const claim = (await boss.cancel(QUEUES.deadLetter, id)) as { affected?: number };
+    if (claim.affected !== 1) continue; // already replayed (or being replayed) by someone else
+    try {
+      await boss.send(target, job.data as object);
+    } catch (err) {
+      await boss.resume(QUEUES.deadLetter, id).catch(() => {});
+      throw err;
+    }
     n++;
   }
   return n;

@@ -5,13 +5,16 @@
  */
 import prisma from "../db.server";
 import type { Channel as ChannelRow, Prisma } from "@prisma/client";
+import { enqueue, QUEUES } from "../jobs/queue.server";
 
-export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised";
+export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised" | "summary.daily" | "dead_letter.discarded";
 
 /** Records one event for a shop. */
 export async function emitEvent(shopId: string, type: DomainEventType, payload: Prisma.InputJsonValue, refs: { itemId?: string | null; channelId?: string | null } = {}): Promise<void> {
   try {
-    await prisma.domainEvent.create({ data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null } });
+    const event = await prisma.domainEvent.create({ data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null } });
+    // Issue 6: the notify job turns the event into notifications per the shop's settings (app/notify).
+    await enqueue(QUEUES.notify, { shopId, eventId: event.id }).catch((err: unknown) => console.error(`[events] could not queue notify for ${type}:`, err));
   } catch (err) {
     console.error(`[events] could not record ${type} for shop ${shopId}:`, err);
   }

@@ -1,0 +1,74 @@
+/**
+ * E-mail over SMTP with nodemailer (any relay: SendGrid, Mailgun, SES, Postmark, your own).
+ *
+ * Env: `SMTP_URL` — `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`;
+ * `NOTIFY_FROM` — the sender, e.g. `SyncFlow <alerts@yourdomain.com>` (must be a sender the relay accepts).
+ * Recipients are per shop (NotificationSettings). Failures throw; the notify-send job retries them.
+ */
+import nodemailer, { type Transporter } from "nodemailer";
+
+/** Thrown when the app has no SMTP relay configured. */
+export class NotConfiguredError extends Error {
+  constructor(what: string) {
+    super(`${what} is not configured`);
+    this.name = "NotConfiguredError";
+  }
+}
+
+let cached: { url: string; transport: Transporter } | null = null;
+
+/** Whether SMTP_URL is set. */
+export const emailConfigured = (): boolean => !!process.env.SMTP_URL;
+
+/** The sender address (NOTIFY_FROM, else a no-reply on the app's host). */
+export function senderAddress(): string {
+  if (process.env.NOTIFY_FROM) return process.env.NOTIFY_FROM;
+  let host = "localhost";
+  try {
+    host = new URL(process.env.SHOPIFY_APP_URL ?? "http://localhost").hostname;
+  } catch {
+    /* keep localhost */
+  }
+  return `SyncFlow <no-reply@${host}>`;
+}
+
+function transport(): Transporter {
+  const url = process.env.SMTP_URL;
+  if (!url) throw new NotConfiguredError("E-mail (SMTP_URL)");
+  if (cached?.url !== url) {
+    cached?.transport.close();
+    cached = {
+      url,
+      // One connection per send keeps failures per message; timeouts bounded so a dead relay fails the job fast.
+      transport: nodemailer.createTransport(url, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as never),
+    };
+  }
+  return cached.transport;
+}
+
+/** One e-mail: plain text and HTML alternatives. */
+export interface EmailMessage {
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** Stable Message-ID seed (notification id) so a retried send is recognisable. */
+  id?: string;
+}
+
+/**
+ * Sends one message through the SMTP relay.
+ * @returns the Message-ID and the relay's response line.
+ */
+export async function sendEmail(msg: EmailMessage): Promise<{ messageId: string; response: string }> {
+  const info = await transport().sendMail({
+    from: senderAddress(),
+    to: msg.to.join(", "),
+    subject: msg.subject,
+    text: msg.text,
+    html: msg.html,
+    ...(msg.id ? { messageId: `<${msg.id}@syncflow>` } : {}),
+    headers: { "X-SyncFlow-Notification": msg.id ?? "" },
+  });
+  return { messageId: info.messageId, response: String(info.response ?? "") };
+}

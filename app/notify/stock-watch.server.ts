@@ -1,0 +1,114 @@
+/**
+ * Low-stock and out-of-stock alerts from the ledger (queue `stock-watch`, debounced per shop).
+ *
+ * After sync work, the items with new StockLedger rows (id above the shop's watermark) are evaluated:
+ * an item is *low* when the lowest of its known quantities — Shopify available (all locations) and each
+ * linked store's last known quantity — is at or under its threshold (item's, else the shop's); it is
+ * *out* when every known quantity is 0 or less. Entering a state emits `stock.low` (with `outOfStock`)
+ * once; the AlertState row keeps it from repeating until the item recovers, which clears it. The very
+ * first run of a shop takes a silent baseline (already-low items are listed in the daily summary).
+ */
+import prisma from "../db.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
+import { emitEvent } from "../sync/events.server";
+
+/** Current stock picture of items: min and whether all known quantities are ≤ 0. */
+export async function stockPicture(shopId: string, itemIds: string[]): Promise<Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>> {
+  const shop = await prisma.shop.findUnique({ where: { id: shopId }, select: { lowStockThreshold: true } });
+  const [items, levels, listings] = await Promise.all([
+    prisma.catalogItem.findMany({ where: { shopId, id: { in: itemIds }, tracked: true }, select: { id: true, lowStockThreshold: true } }),
+    prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds } }, select: { itemId: true, available: true } }),
+    prisma.listing.findMany({
+      where: { shopId, itemId: { in: itemIds }, matchStatus: "linked", channel: { kind: "woocommerce", status: { not: "disconnected" } } },
+      select: { itemId: true, lastObservedQuantity: true, lastWrittenQuantity: true, channel: { select: { name: true, lowStockThreshold: true } } },
+    }),
+  ]);
+  const out = new Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>();
+  for (const item of items) {
+    const threshold = item.lowStockThreshold ?? shop?.lowStockThreshold ?? 5;
+    const lv = levels.filter((l) => l.itemId === item.id);
+    const quantities: { q: number; where: string }[] = [];
+    if (lv.length) quantities.push({ q: lv.reduce((s, l) => s + l.available, 0), where: "Shopify" });
+    for (const l of listings.filter((x) => x.itemId === item.id)) {
+      const q = l.lastObservedQuantity ?? l.lastWrittenQuantity;
+      if (q != null) quantities.push({ q, where: l.channel.name });
+    }
+    if (!quantities.length) {
+      out.set(item.id, { min: null, allOut: false, threshold, where: null });
+      continue;
+    }
+    const lowest = quantities.reduce((a, b) => (b.q < a.q ? b : a));
+    out.set(item.id, { min: lowest.q, allOut: quantities.every((x) => x.q <= 0), threshold, where: lowest.where });
+  }
+  return out;
+}
+
+/**
+ * Evaluates the items changed since the shop's watermark; emits `stock.low` for new low / out-of-stock
+ * conditions and clears recovered ones. @returns counts.
+ */
+export async function watchStock(shopId: string): Promise<{ evaluated: number; low: number; out: number; cleared: number; baseline: boolean }> {
+  const settings = await prisma.notificationSettings.upsert({ where: { shopId }, create: { shopId }, update: {}, select: { watchedLedgerId: true } });
+  const max = await prisma.stockLedger.aggregate({ where: { shopId }, _max: { id: true } });
+  const maxId = max._max.id ?? 0n;
+  if (maxId <= settings.watchedLedgerId) return { evaluated: 0, low: 0, out: 0, cleared: 0, baseline: false };
+  const baseline = settings.watchedLedgerId === 0n;
+  const changed = baseline
+    ? await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true } })
+    : await prisma.stockLedger.findMany({ where: { shopId, id: { gt: settings.watchedLedgerId, lte: maxId } }, distinct: ["itemId"], select: { itemId: true } });
+  const itemIds = changed.map((c) => ("itemId" in c ? c.itemId : c.id));
+  const picture = await stockPicture(shopId, itemIds);
+  const active = new Set(
+    (await prisma.alertState.findMany({ where: { shopId, active: true, key: { in: itemIds.flatMap((id) => [`stock.low:${id}`, `stock.out:${id}`]) } }, select: { key: true } })).map((a) => a.key),
+  );
+  let low = 0;
+  let out = 0;
+  let cleared = 0;
+  for (const [itemId, s] of picture) {
+    if (s.min == null) continue;
+    const isLow = s.min <= s.threshold;
+    const conditions: [string, boolean, boolean][] = [
+      [`stock.low:${itemId}`, isLow, false],
+      [`stock.out:${itemId}`, s.allOut, true],
+    ];
+    for (const [key, on, outOfStock] of conditions) {
+      if (on && !active.has(key)) {
+        if (baseline) {
+          await prisma.alertState.upsert({ where: { shopId_key: { shopId, key } }, create: { shopId, key }, update: { active: true, since: new Date(), clearedAt: null } });
+        } else {
+          await emitEvent(shopId, "stock.low", { itemId, quantity: s.min, threshold: s.threshold, where: s.where, outOfStock, source: "stock-watch" }, { itemId });
+          if (outOfStock) out++;
+          else low++;
+        }
+      } else if (!on && active.has(key)) {
+        await prisma.alertState.updateMany({ where: { shopId, key, active: true }, data: { active: false, clearedAt: new Date() } });
+        cleared++;
+      }
+    }
+  }
+  await prisma.notificationSettings.updateMany({ where: { shopId, watchedLedgerId: { lt: maxId } }, data: { watchedLedgerId: maxId } });
+  return { evaluated: picture.size, low, out, cleared, baseline };
+}
+
+/**
+ * Signals that sync work changed stock or orders of a shop: queues the debounced stock watch and, when the
+ * shop exports to Google Sheets, the debounced sheet update. Never throws (bookkeeping after real work).
+ */
+export async function signalStockChanged(shopId: string | null | undefined): Promise<void> {
+  if (!shopId) return;
+  try {
+    await enqueue(QUEUES.stockWatch, { shopId }, { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: Number(process.env.NOTIFY_WATCH_DEBOUNCE_S ?? 1) });
+    const sheet = await prisma.sheetConnection.findUnique({ where: { shopId }, select: { status: true } });
+    if (sheet?.status === "connected") {
+      await enqueue(QUEUES.sheetsSync, { shopId }, { singletonKey: `sheets:${shopId}`, startAfterSeconds: Number(process.env.SHEETS_DEBOUNCE_S ?? 10) });
+    }
+  } catch (err) {
+    console.error(`[notify] could not signal stock change for ${shopId}:`, err);
+  }
+}
+
+/** `signalStockChanged` for the shop of a webhook receipt. */
+export async function signalReceiptProcessed(receiptId: string): Promise<void> {
+  const r = await prisma.webhookReceipt.findUnique({ where: { id: receiptId }, select: { shopId: true } }).catch(() => null);
+  await signalStockChanged(r?.shopId);
+}
