@@ -102,7 +102,11 @@ async function main() {
           return e.length ? e[e.length - 1]!.serverTiming.find((s) => s.name === "loader")!.duration : null;
         });
       };
-      const nextPageLoader = await dataTiming(() => page.getByRole("link", { name: "Next page" }).click());
+      const nextPageLoader = await dataTiming(async () => {
+        await page.getByRole("link", { name: "Next page" }).click();
+        await page.waitForURL((u) => u.searchParams.get("page") === "2");
+        await page.getByText(`51–100 of ${total.toLocaleString("en-US")} SKUs`).waitFor();
+      });
       const searchLoader = await dataTiming(async () => {
         await page.getByRole("searchbox", { name: "Search by SKU or title" }).fill("bench-0999");
         await page.waitForURL((u) => u.searchParams.get("q") === "bench-0999");

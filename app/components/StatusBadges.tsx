@@ -47,3 +47,41 @@ export function MatchBadge({ status }: { status: string }) {
 export function kindLabel(kind: string): string {
   return kind === "shopify" ? "Shopify (record)" : kind === "woocommerce" ? "WooCommerce" : kind;
 }
+
+const HEALTH: Record<string, { label: string; tone: Tone }> = {
+  healthy: { label: "Healthy", tone: "success" },
+  degraded: { label: "Degraded", tone: "warning" },
+  failing: { label: "Failing", tone: "critical" },
+  disconnected: { label: "Disconnected", tone: undefined },
+};
+
+/** Dashboard health (healthy / degraded / failing / disconnected). The reason is shown next to it by the caller. */
+export function HealthBadge({ health }: { health: string }) {
+  const h = HEALTH[health] ?? { label: health, tone: "info" as Tone };
+  return <Badge tone={h.tone}>{h.label}</Badge>;
+}
+
+const RUN: Record<string, { label: string; tone: Tone }> = {
+  running: { label: "Running", tone: "info" },
+  succeeded: { label: "Succeeded", tone: "success" },
+  failed: { label: "Failed", tone: "critical" },
+};
+
+/** SyncRun status badge. */
+export function RunStatusBadge({ status }: { status: string }) {
+  const r = RUN[status] ?? { label: status, tone: undefined };
+  return <Badge tone={r.tone}>{r.label}</Badge>;
+}
+
+/** Human label of a SyncRun kind. */
+export function runKindLabel(kind: string, dryRun = false): string {
+  const k: Record<string, string> = {
+    reconcile: "Reconciliation",
+    bulk_sync: "Bulk sync",
+    bulk_buffer: "Set buffer",
+    bulk_link: "Link listings",
+    bulk_unlink: "Unlink listings",
+    link: "Catalog link",
+  };
+  return `${k[kind] ?? kind}${dryRun ? " (dry run)" : ""}`;
+}

@@ -2,12 +2,14 @@
  * Read-side queries of the inventory page (app/routes/app.inventory.tsx), built to stay fast at 10,000+
  * SKUs: one page of catalog items (ordered by the (shopId, skuKey) unique index), then that page's
  * inventory levels and listings with `in` queries (indexes (itemId, locationGid) and (shopId, itemId)).
- * Five round trips per page whatever the page size; every query filters on shopId.
+ * Six round trips per page whatever the page size; every query filters on shopId. Filters (store,
+ * mapping status, low stock, open conflict, exact/buffered) and sorting (SKU, title, updated) are
+ * server-side.
  */
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 
-import { INVENTORY_PAGE_SIZE } from "../components/constants";
+import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../components/constants";
 
 export { INVENTORY_PAGE_SIZE };
 
@@ -52,25 +54,95 @@ export interface InventoryPage {
   page: number;
   pageCount: number;
   q: string;
+  /** Items with an open conflict among this page's rows. */
+  conflictItemIds: string[];
 }
 
-/** Parse `?page=` (1-based, clamped to ≥ 1) and `?q=` (trimmed, ≤ 100 chars). */
-export function parseInventoryParams(url: URL): { q: string; page: number } {
-  const q = (url.searchParams.get("q") ?? "").trim().slice(0, 100);
-  const n = Number.parseInt(url.searchParams.get("page") ?? "1", 10);
-  return { q, page: Number.isFinite(n) && n > 0 ? Math.min(n, 100_000) : 1 };
+export { INVENTORY_SORTS };
+/** Sort order of the table. */
+export type InventorySort = (typeof INVENTORY_SORTS)[number];
+
+/** Filters of the inventory table (all optional, combined with AND). */
+export interface InventoryFilter {
+  q?: string;
+  /** A WooCommerce channel id: mapping status and mode filters then apply to that store. */
+  store?: string;
+  /** linked | unmatched | not_listed | not_stocked | needs_attention */
+  match?: string;
+  /** Only items whose Shopify available (all locations) is at or below the low-stock threshold. */
+  low?: boolean;
+  /** Only items with an open conflict. */
+  conflict?: boolean;
+  /** exact | buffered: items listed in a store with that sync mode. */
+  mode?: string;
+}
+
+/** Parse `?page=` (1-based, clamped to ≥ 1), `?q=` (trimmed, ≤ 100 chars), filters and `?sort=`. */
+export function parseInventoryParams(url: URL): InventoryFilter & { q: string; page: number; sort: InventorySort } {
+  const sp = url.searchParams;
+  const q = (sp.get("q") ?? "").trim().slice(0, 100);
+  const n = Number.parseInt(sp.get("page") ?? "1", 10);
+  const sort = (INVENTORY_SORTS as readonly string[]).includes(sp.get("sort") ?? "") ? (sp.get("sort") as InventorySort) : "sku";
+  const match = sp.get("match") ?? "";
+  const mode = sp.get("mode") ?? "";
+  return {
+    q,
+    page: Number.isFinite(n) && n > 0 ? Math.min(n, 100_000) : 1,
+    sort,
+    store: (sp.get("store") ?? "").slice(0, 40) || undefined,
+    match: ["linked", "unmatched", "not_listed", "not_stocked", "needs_attention"].includes(match) ? match : undefined,
+    low: sp.get("low") === "1",
+    conflict: sp.get("conflict") === "1",
+    mode: mode === "exact" || mode === "buffered" ? mode : undefined,
+  };
+}
+
+/**
+ * The Prisma filter for `shopId`'s catalog items matching `f` (shared by the table and bulk actions
+ * applied to "all matching"). Low stock and conflicts resolve to id lists first (bounded by the shop's
+ * catalog; both use indexed queries).
+ */
+export async function buildInventoryWhere(shopId: string, f: InventoryFilter, lowStockThreshold: number): Promise<Prisma.CatalogItemWhereInput> {
+  const and: Prisma.CatalogItemWhereInput[] = [{ shopId }];
+  const q = (f.q ?? "").trim();
+  if (q) and.push({ OR: [{ skuKey: { contains: q.toLowerCase() } }, { title: { contains: q, mode: "insensitive" } }] });
+  const channelScope = f.store ? { channelId: f.store } : {};
+  if (f.match === "not_listed") and.push({ listings: { none: { shopId, ...channelScope } } });
+  else if (f.match === "needs_attention") and.push({ listings: { some: { shopId, ...channelScope, matchStatus: { in: ["unmatched", "duplicate_sku", "no_sku"] } } } });
+  else if (f.match) and.push({ listings: { some: { shopId, ...channelScope, matchStatus: f.match } } });
+  else if (f.store) and.push({ listings: { some: { shopId, channelId: f.store } } });
+  if (f.mode) and.push({ listings: { some: { shopId, ...channelScope, channel: { mode: f.mode } } } });
+  if (f.low) {
+    const rows = await prisma.$queryRaw<{ itemId: string }[]>`
+      SELECT "itemId" FROM "InventoryLevel" WHERE "shopId" = ${shopId} GROUP BY "itemId" HAVING sum(available) <= ${lowStockThreshold}`;
+    and.push({ id: { in: rows.map((r) => r.itemId) } });
+  }
+  if (f.conflict) {
+    const rows = await prisma.conflict.findMany({ where: { shopId, status: "open" }, select: { itemId: true }, distinct: ["itemId"] });
+    and.push({ id: { in: rows.map((r) => r.itemId) } });
+  }
+  return and.length === 1 ? and[0]! : { AND: and };
+}
+
+function orderByOf(sort: InventorySort): Prisma.CatalogItemOrderByWithRelationInput[] {
+  const dir = sort.startsWith("-") ? "desc" : "asc";
+  const col = sort.replace(/^-/, "");
+  if (col === "title") return [{ title: dir }, { skuKey: "asc" }];
+  if (col === "updated") return [{ updatedAt: dir }, { skuKey: "asc" }];
+  return [{ skuKey: dir }];
 }
 
 /**
  * One page of `shopId`'s catalog, optionally filtered by `q` (case-insensitive substring of SKU or title),
  * with Shopify availability and each WooCommerce store's observed quantity and match status.
  */
-export async function getInventoryPage(shopId: string, opts: { q?: string; page?: number; pageSize?: number }): Promise<InventoryPage> {
+export async function getInventoryPage(
+  shopId: string,
+  opts: InventoryFilter & { page?: number; pageSize?: number; sort?: InventorySort; lowStockThreshold?: number },
+): Promise<InventoryPage> {
   const q = (opts.q ?? "").trim();
   const pageSize = opts.pageSize ?? INVENTORY_PAGE_SIZE;
-  const where: Prisma.CatalogItemWhereInput = q
-    ? { shopId, OR: [{ skuKey: { contains: q.toLowerCase() } }, { title: { contains: q, mode: "insensitive" } }] }
-    : { shopId };
+  const where = await buildInventoryWhere(shopId, { ...opts, q }, opts.lowStockThreshold ?? 5);
   const [total, channels] = await Promise.all([
     prisma.catalogItem.count({ where }),
     prisma.channel.findMany({
@@ -83,21 +155,22 @@ export async function getInventoryPage(shopId: string, opts: { q?: string; page?
   const page = Math.min(Math.max(1, opts.page ?? 1), pageCount);
   const items = await prisma.catalogItem.findMany({
     where,
-    orderBy: { skuKey: "asc" },
+    orderBy: orderByOf(opts.sort ?? "sku"),
     skip: (page - 1) * pageSize,
     take: pageSize,
     select: { id: true, sku: true, title: true, tracked: true },
   });
   const itemIds = items.map((i) => i.id);
-  const [levels, listings] = itemIds.length
+  const [levels, listings, conflicts] = itemIds.length
     ? await Promise.all([
         prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds } }, select: { itemId: true, locationGid: true, available: true } }),
         prisma.listing.findMany({
           where: { shopId, itemId: { in: itemIds }, channelId: { in: channels.map((c) => c.id) } },
           select: { itemId: true, channelId: true, matchStatus: true, lastObservedQuantity: true, lastObservedAt: true, lastWrittenAt: true },
         }),
+        prisma.conflict.findMany({ where: { shopId, status: "open", itemId: { in: itemIds } }, select: { itemId: true } }),
       ])
-    : [[], []];
+    : [[], [], []];
 
   const levelsByItem = new Map<string, Map<string, number>>();
   for (const l of levels) {
@@ -141,5 +214,6 @@ export async function getInventoryPage(shopId: string, opts: { q?: string; page?
     page,
     pageCount,
     q,
+    conflictItemIds: [...new Set(conflicts.map((c) => c.itemId))],
   };
 }

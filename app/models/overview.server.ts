@@ -10,6 +10,8 @@ export interface ChannelSummary {
   status: string;
   statusReason: string | null;
   mode: string;
+  /** Shopify location GID that absorbs this store's sales (null until picked). */
+  salesLocationId: string | null;
   lastSyncAt: string | null;
   lastWebhookAt: string | null;
   linked: number;
@@ -34,7 +36,7 @@ export async function getOverview(shopId: string): Promise<Overview> {
     prisma.channel.findMany({
       where: { shopId },
       orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
-      select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true },
+      select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, salesLocationId: true, lastSyncAt: true, lastWebhookAt: true },
     }),
     prisma.listing.groupBy({ by: ["channelId", "matchStatus"], where: { shopId }, _count: { _all: true } }),
     prisma.catalogItem.count({ where: { shopId } }),

@@ -1,135 +1,193 @@
-/** Overview: each connected store's health, sync mode, last sync and listing counts; onboarding when no WooCommerce store yet. */
+/**
+ * Dashboard: the onboarding checklist until it is done, then per store a health badge with its reason,
+ * last successful sync, pending jobs, items synced per minute, error rate and orders; Shopify API points
+ * used vs the plan's bucket; revenue trend; low-stock count. Charts are inline SVG (decision 052).
+ */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData, useRouteError } from "@remix-run/react";
-import { BlockStack, Box, Button, CalloutCard, Card, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Button, Card, InlineGrid, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
-import { getOverview } from "../models/overview.server";
-import { ChannelStatusBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
+import { getDashboard, readApiPoints } from "../models/dashboard.server";
+import { HealthBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
 import { Time } from "../components/Time";
-import { formatCount } from "../components/format";
+import { formatCount, formatDay, formatMoney, formatPercent } from "../components/format";
 import { PageError } from "../components/PageStates";
+import { GroupedBarChart, TrendChart } from "../components/Charts";
+import { Onboarding } from "../components/Onboarding";
 
-export const meta: MetaFunction = () => [{ title: "SyncFlow · Overview" }];
+export const meta: MetaFunction = () => [{ title: "SyncFlow · Dashboard" }];
 
-/** The shop's stores with counts (filtered by the session's shop). */
+/** Dashboard data of the session's shop plus its live Shopify API cost bucket. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop } = await requireShop(request);
-  const overview = await getOverview(shop.id);
-  return json({ shopName: shop.name ?? shop.domain, ...overview });
+  const { shop, admin } = await requireShop(request);
+  const [dashboard, apiPoints] = await Promise.all([getDashboard(shop), readApiPoints(admin)]);
+  return json({ shopName: shop.name ?? shop.domain, apiPoints, ...dashboard });
 };
 
-export default function Overview() {
-  const { shopName, channels, catalogItems, hasWooCommerce } = useLoaderData<typeof loader>();
+export default function Dashboard() {
+  const d = useLoaderData<typeof loader>();
+  const woo = d.stores.filter((s) => s.kind === "woocommerce");
+  const revenueTotal = d.revenue.reduce((s, r) => s + r.total, 0);
+  const money = (n: number) => formatMoney(n, d.currency);
   return (
-    <Page title="Overview" subtitle={`Stock kept exact across ${shopName}'s stores`}>
-      <TitleBar title="Overview" />
+    <Page title="Dashboard" subtitle={`Stock kept exact across ${d.shopName}'s stores`}>
+      <TitleBar title="Dashboard" />
       <BlockStack gap="500">
-        {!hasWooCommerce && (
-          <CalloutCard
-            title="Connect your first WooCommerce store"
-            illustration="/images/connect-store.svg"
-            primaryAction={{ content: "Create a connection code", url: "/app/channels" }}
-          >
+        {!d.onboarding.done && <Onboarding steps={d.onboarding.steps} />}
+        <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
+          <Kpi label="SKUs tracked" value={`${formatCount(d.catalogItems)}`} url="/app/inventory" linkLabel="View inventory" />
+          <Kpi
+            label={`Low stock (≤ ${d.lowStockThreshold})`}
+            value={formatCount(d.lowStockCount)}
+            url="/app/inventory?low=1"
+            linkLabel="View low-stock SKUs"
+            tone={d.lowStockCount > 0 ? "caution" : undefined}
+          />
+          <Kpi label="Open conflicts" value={formatCount(d.openConflicts)} url="/app/conflicts" linkLabel="Review conflicts" tone={d.openConflicts > 0 ? "critical" : undefined} />
+          <Card>
             <BlockStack gap="200">
-              <Text as="p">
-                SyncFlow keeps each WooCommerce store's stock equal to your Shopify stock, so no store sells what you do not have.
+              <Text as="h2" variant="headingSm" tone="subdued">
+                Shopify API points
               </Text>
-              <Text as="p">
-                1. Install the SyncFlow plugin in WordPress. 2. Create a one-time connection code on the Channels page. 3. Paste the hub URL and
-                the code in WooCommerce → Settings → SyncFlow.
-              </Text>
-            </BlockStack>
-          </CalloutCard>
-        )}
-        <Layout>
-          <Layout.Section>
-            <BlockStack gap="400">
-              <Text as="h2" variant="headingMd">
-                Connected stores
-              </Text>
-              {channels.length === 0 ? (
-                <Card>
-                  <BlockStack gap="200">
-                    <Text as="h3" variant="headingSm">
-                      No stores yet
-                    </Text>
-                    <Text as="p">Your Shopify store appears here once SyncFlow has read its locations. Reload in a minute.</Text>
-                  </BlockStack>
-                </Card>
+              {d.apiPoints ? (
+                <>
+                  <Text as="p" variant="headingLg">
+                    {formatCount(d.apiPoints.used)} / {formatCount(d.apiPoints.maximum)}
+                  </Text>
+                  <ProgressBar progress={(100 * d.apiPoints.used) / Math.max(1, d.apiPoints.maximum)} size="small" ariaLabelledBy="api-points-label" />
+                  <Text as="p" variant="bodySm" tone="subdued" id="api-points-label">
+                    {d.apiPoints.plan} plan · restores {formatCount(d.apiPoints.restoreRate)} points/s
+                  </Text>
+                </>
               ) : (
-                <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
-                  {channels.map((c) => (
-                    <Card key={c.id}>
-                      <BlockStack gap="300">
-                        <InlineStack align="space-between" blockAlign="center" gap="200">
-                          <Text as="h3" variant="headingSm">
-                            {c.name}
-                          </Text>
-                          <InlineStack gap="100">
-                            <ChannelStatusBadge status={c.status} reason={c.statusReason} />
-                            {c.kind === "woocommerce" && <ModeBadge mode={c.mode} />}
-                          </InlineStack>
-                        </InlineStack>
-                        <Text as="p" tone="subdued">
-                          {kindLabel(c.kind)} · {c.baseUrl}
-                        </Text>
-                        {c.statusReason && c.status !== "active" && (
-                          <Text as="p" tone="critical">
-                            {c.statusReason}
-                          </Text>
-                        )}
-                        <InlineGrid columns={3} gap="200">
-                          <Stat label="Linked listings" value={formatCount(c.linked)} />
-                          <Stat label="Unmatched" value={formatCount(c.unmatched + c.needsAttention)} />
-                          <BlockStack gap="100">
-                            <Text as="span" tone="subdued" variant="bodySm">
-                              Last sync
-                            </Text>
-                            <Text as="span" variant="bodySm">
-                              <Time value={c.lastSyncAt} />
-                            </Text>
-                          </BlockStack>
-                        </InlineGrid>
-                      </BlockStack>
-                    </Card>
-                  ))}
-                </InlineGrid>
+                <Text as="p" tone="subdued">
+                  Not available right now. Shopify did not answer; reload in a minute.
+                </Text>
               )}
             </BlockStack>
+          </Card>
+        </InlineGrid>
+
+        <BlockStack gap="300">
+          <Text as="h2" variant="headingMd">
+            Stores
+          </Text>
+          {d.stores.length === 0 ? (
+            <Card>
+              <Text as="p">Your Shopify store appears here once SyncFlow has read its locations. Reload in a minute.</Text>
+            </Card>
+          ) : (
+            <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
+              {d.stores.map((s) => (
+                <Card key={s.id}>
+                  <BlockStack gap="300">
+                    <InlineStack align="space-between" blockAlign="center" gap="200">
+                      <Text as="h3" variant="headingSm">
+                        {s.name}
+                      </Text>
+                      <InlineStack gap="100">
+                        <HealthBadge health={s.health} />
+                        {s.kind === "woocommerce" && <ModeBadge mode={s.mode} />}
+                      </InlineStack>
+                    </InlineStack>
+                    <Text as="p" tone="subdued" variant="bodySm">
+                      {kindLabel(s.kind)} · {s.baseUrl}
+                    </Text>
+                    {s.healthReason && (
+                      <Text as="p" tone={s.health === "failing" ? "critical" : "caution"}>
+                        {s.healthReason}
+                      </Text>
+                    )}
+                    <InlineGrid columns={3} gap="200">
+                      <Stat label="Last successful sync" value={<Time value={s.lastSyncAt} />} />
+                      <Stat label="Pending jobs" value={s.pendingJobs === null ? "—" : formatCount(s.pendingJobs)} />
+                      <Stat label="Items synced / min" value={String(s.itemsPerMinute)} />
+                      <Stat label="Error rate (24 h)" value={`${formatPercent(s.errorRate)}${s.failures24h ? ` · ${s.failures24h} failed` : ""}`} />
+                      <Stat label="Linked listings" value={formatCount(s.linked)} />
+                      <Stat label="Orders today / 7 d / 30 d" value={`${s.ordersToday} / ${s.ordersWeek} / ${s.ordersMonth}`} />
+                    </InlineGrid>
+                  </BlockStack>
+                </Card>
+              ))}
+            </InlineGrid>
+          )}
+        </BlockStack>
+
+        <Layout>
+          <Layout.Section>
+            <Card>
+              <BlockStack gap="300">
+                <InlineStack align="space-between">
+                  <Text as="h2" variant="headingMd">
+                    Revenue, last 30 days
+                  </Text>
+                  <Text as="p" fontWeight="semibold">
+                    {money(revenueTotal)}
+                  </Text>
+                </InlineStack>
+                <TrendChart title="Daily revenue, all stores" points={d.revenue.map((r) => ({ label: formatDay(r.day), value: r.total }))} format={(n) => formatMoney(Math.round(n)).replace(/\.00$/, "")} />
+              </BlockStack>
+            </Card>
           </Layout.Section>
           <Layout.Section variant="oneThird">
             <Card>
-              <BlockStack gap="200">
-                <Text as="h2" variant="headingMd">
-                  Catalog
-                </Text>
-                <Text as="p">
-                  <Text as="span" fontWeight="bold">
-                    {formatCount(catalogItems)}
-                  </Text>{" "}
-                  SKUs tracked
-                </Text>
-                <Box>
-                  <Button url="/app/inventory">View inventory</Button>
-                </Box>
+              <BlockStack gap="300">
+                <InlineStack align="space-between">
+                  <Text as="h2" variant="headingMd">
+                    Orders by store
+                  </Text>
+                  <Button variant="plain" url="/app/orders">
+                    View orders
+                  </Button>
+                </InlineStack>
+                <GroupedBarChart
+                  title="Orders by store: today, last 7 days, last 30 days"
+                  categories={["Today", "7 days", "30 days"]}
+                  series={d.stores.map((s) => ({ name: s.name, values: [s.ordersToday, s.ordersWeek, s.ordersMonth] }))}
+                />
               </BlockStack>
             </Card>
           </Layout.Section>
         </Layout>
+        {woo.length === 0 && d.onboarding.done && (
+          <Box>
+            <Badge>No WooCommerce store connected</Badge>
+          </Box>
+        )}
       </BlockStack>
     </Page>
   );
 }
 
-function Stat({ label, value }: { label: string; value: string }) {
+function Kpi({ label, value, url, linkLabel, tone }: { label: string; value: string; url: string; linkLabel: string; tone?: "caution" | "critical" }) {
   return (
-    <BlockStack gap="100">
+    <Card>
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingSm" tone="subdued">
+          {label}
+        </Text>
+        <Text as="p" variant="headingLg" tone={tone}>
+          {value}
+        </Text>
+        <Box>
+          <Button variant="plain" url={url}>
+            {linkLabel}
+          </Button>
+        </Box>
+      </BlockStack>
+    </Card>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: React.ReactNode }) {
+  return (
+    <BlockStack gap="050">
       <Text as="span" tone="subdued" variant="bodySm">
         {label}
       </Text>
-      <Text as="span" variant="headingMd">
+      <Text as="span" variant="bodyMd" fontWeight="semibold">
         {value}
       </Text>
     </BlockStack>
@@ -137,5 +195,5 @@ function Stat({ label, value }: { label: string; value: string }) {
 }
 
 export function ErrorBoundary() {
-  return <PageError title="Overview" error={useRouteError()} />;
+  return <PageError title="Dashboard" error={useRouteError()} />;
 }

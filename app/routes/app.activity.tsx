@@ -1,50 +1,87 @@
 /**
- * Activity: the shop's stock ledger, newest first — every quantity change SyncFlow observed or made, with
- * its cause, delta, before → after and idempotency key. Filter by cause (`?cause=`), older rows by
- * keyset cursor (`?cursor=<id>`).
+ * Activity, two tabs:
+ *  - Stock changes (default): the shop's stock ledger, newest first — every quantity change SyncFlow
+ *    observed or made, with its cause, delta, before → after and idempotency key. Filter by cause
+ *    (`?cause=`), older rows by keyset cursor (`?cursor=<id>`). CSV export (streamed) at /app/exports/activity.csv.
+ *  - Sync log (`?tab=runs`): reconciliations and bulk actions with status, duration and items per run;
+ *    filters kind / status / store / date range.
  */
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, useLoaderData, useNavigation, useRouteError, useSubmit } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, IndexTable, InlineStack, Page, Select, Text } from "@shopify/polaris";
-import { TitleBar } from "@shopify/app-bridge-react";
+import { Form, useLoaderData, useNavigation, useRouteError, useSearchParams, useSubmit } from "@remix-run/react";
+import { Badge, BlockStack, Box, Button, Card, IndexTable, InlineStack, Page, Select, Tabs, Text } from "@shopify/polaris";
+import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
+import { downloadFile } from "../components/download";
 import { requireShop } from "../models/shop.server";
+import { listChannels } from "../models/channels.server";
 import { getActivityPage, parseActivityParams } from "../models/activity.server";
-import { LEDGER_CAUSES } from "../components/constants";
+import { LEDGER_CAUSES, CAUSE_LABEL } from "../components/constants";
+import { listRuns, parseRunParams } from "../models/runs.server";
+import { SyncLog } from "../components/SyncLog";
 import { Time } from "../components/Time";
 import { formatDelta } from "../components/format";
 import { PageError } from "../components/PageStates";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Activity" }];
 
-/** Ledger rows of the session shop (`?cause=`, `?cursor=`). */
+/** Ledger rows (`?cause=`, `?cursor=`) or, with `?tab=runs`, sync runs of the session shop. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
-  const { cause, cursor } = parseActivityParams(new URL(request.url));
-  return json({ ...(await getActivityPage(shop.id, { cause, cursor })), firstPage: !cursor });
-};
-
-const CAUSE_LABEL: Record<string, string> = {
-  order: "Order",
-  cancel: "Cancellation",
-  refund: "Refund",
-  webhook: "Store change",
-  push: "Push to store",
-  reconcile: "Reconcile",
-  manual: "Manual",
-  initial: "Initial",
+  const url = new URL(request.url);
+  if (url.searchParams.get("tab") === "runs") {
+    const f = parseRunParams(url);
+    const [runs, stores] = await Promise.all([listRuns(shop.id, f), listChannels(shop.id)]);
+    return json({
+      tab: "runs" as const,
+      runs: { ...runs, filter: { kind: f.kind ?? "", status: f.status ?? "", store: f.store ?? "", from: f.from ?? "", to: f.to ?? "" }, firstPage: !f.cursor, stores: stores.map((s) => ({ id: s.id, name: s.name })) },
+      ledger: null,
+    });
+  }
+  const { cause, cursor } = parseActivityParams(url);
+  return json({ tab: "ledger" as const, runs: null, ledger: { ...(await getActivityPage(shop.id, { cause, cursor })), firstPage: !cursor } });
 };
 
 export default function Activity() {
-  const { rows, nextCursor, cause, firstPage } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
+  const shopify = useAppBridge();
+  const [, setSearchParams] = useSearchParams();
+  const tabs = [
+    { id: "ledger", content: "Stock changes" },
+    { id: "runs", content: "Sync log" },
+  ];
+  return (
+    <Page
+      title="Activity"
+      subtitle="Every stock change SyncFlow observed or made, and every sync run"
+      fullWidth
+      secondaryActions={[
+        {
+          content: "Export CSV",
+          accessibilityLabel: "Export CSV of stock changes",
+          onAction: () =>
+            downloadFile("/app/exports/activity.csv", "activity.csv").then(
+              (n) => shopify.toast.show(`Downloaded ${n}`),
+              (e: Error) => shopify.toast.show(e.message, { isError: true }),
+            ),
+        },
+      ]}
+    >
+      <TitleBar title="Activity" />
+      <BlockStack gap="300">
+        <Tabs tabs={tabs} selected={data.tab === "runs" ? 1 : 0} onSelect={(i) => setSearchParams(i === 1 ? { tab: "runs" } : {})} />
+        {data.tab === "runs" && data.runs ? <SyncLog {...data.runs} /> : data.ledger ? <Ledger {...data.ledger} /> : null}
+      </BlockStack>
+    </Page>
+  );
+}
+
+function Ledger({ rows, nextCursor, cause, firstPage }: NonNullable<ReturnType<typeof useLoaderData<typeof loader>>["ledger"]>) {
   const navigation = useNavigation();
   const submit = useSubmit();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/app/activity";
   const causeParam = cause ? `cause=${cause}&` : "";
 
   return (
-    <Page title="Activity" subtitle="Every stock change SyncFlow observed or made, newest first" fullWidth>
-      <TitleBar title="Activity" />
       <Card padding="0">
         <Box padding="300">
           <Form method="get" aria-label="Filter activity">
@@ -142,7 +179,6 @@ export default function Activity() {
           </Box>
         )}
       </Card>
-    </Page>
   );
 }
 

@@ -24,11 +24,25 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 };
 
 const TITLES: Record<string, string> = {
-  "/app": "Overview",
-  "/app/channels": "Channels",
+  "/app": "Dashboard",
   "/app/inventory": "Inventory",
+  "/app/orders": "Orders",
+  "/app/conflicts": "Conflicts",
   "/app/activity": "Activity",
+  "/app/dead-letters": "Dead letters",
+  "/app/channels": "Channels",
+  "/app/settings": "Settings",
+  "/app/notifications": "Notifications",
 };
+
+/** Title of the page being loaded (detail pages fall back to their section). */
+function skeletonTitle(pathname: string): string | undefined {
+  const p = pathname.replace(/\/$/, "");
+  if (TITLES[p]) return TITLES[p];
+  if (p.startsWith("/app/items/")) return "Item";
+  if (p.startsWith("/app/orders/")) return "Order";
+  return undefined;
+}
 
 export default function App() {
   const { apiKey, demo } = useLoaderData<typeof loader>();
@@ -39,13 +53,18 @@ export default function App() {
     <AppProvider isEmbeddedApp apiKey={apiKey} {...(demo ? { __APP_BRIDGE_URL: "/demo/app-bridge-shim.js" } : {})}>
       <NavMenu>
         <NavLink to="/app" rel="home" end>
-          Overview
+          Dashboard
         </NavLink>
-        <NavLink to="/app/channels">Channels</NavLink>
         <NavLink to="/app/inventory">Inventory</NavLink>
+        <NavLink to="/app/orders">Orders</NavLink>
+        <NavLink to="/app/conflicts">Conflicts</NavLink>
         <NavLink to="/app/activity">Activity</NavLink>
+        <NavLink to="/app/dead-letters">Dead letters</NavLink>
+        <NavLink to="/app/channels">Channels</NavLink>
+        <NavLink to="/app/settings">Settings</NavLink>
+        <NavLink to="/app/notifications">Notifications</NavLink>
       </NavMenu>
-      <main>{switchingPage ? <PageSkeleton title={TITLES[navigation.location.pathname.replace(/\/$/, "")]} /> : <Outlet />}</main>
+      <main>{switchingPage ? <PageSkeleton title={skeletonTitle(navigation.location.pathname)} /> : <Outlet />}</main>
     </AppProvider>
   );
 }

@@ -13,7 +13,8 @@
  *    `X-Shopify-Retry-Invalid-Session-Request` 401;
  *  - the bounce page (/auth/session-token?shopify-reload=...) reloads with a fresh id_token;
  *  - <ui-nav-menu> shows its links as a visible navigation bar (Shopify Admin would draw them);
- *    <ui-title-bar> stays hidden (pages have their own title); shopify.toast.show() shows a status toast.
+ *    <ui-title-bar> stays hidden (pages have their own title); shopify.toast.show() shows a status toast;
+ *    <ui-save-bar> (App Bridge's contextual save bar) shows as a sticky bar with its Save/Discard buttons.
  */
 (function () {
   "use strict";
@@ -183,4 +184,62 @@
       },
     );
   }
+  // <ui-save-bar>: App Bridge shows a contextual save bar at the top of Shopify Admin while a form is dirty.
+  // The shim shows the element itself (its light-DOM <button>s keep their React click handlers).
+  if (window.customElements && !window.customElements.get("ui-save-bar")) {
+    window.customElements.define(
+      "ui-save-bar",
+      class extends HTMLElement {
+        connectedCallback() {
+          if (!this._shown) this.style.display = "none";
+          this.setAttribute("role", "region");
+          this.setAttribute("aria-label", "Unsaved changes");
+        }
+        show() {
+          this._shown = true;
+          this.style.cssText =
+            "display:flex;gap:8px;align-items:center;justify-content:flex-end;position:sticky;top:0;z-index:500;padding:8px 16px;" +
+            "background:#1a1a1a;color:#fff;font:600 13px/1.4 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,sans-serif;";
+          if (!this.querySelector("[data-shim-label]")) {
+            var label = document.createElement("span");
+            label.setAttribute("data-shim-label", "");
+            label.textContent = "Unsaved changes";
+            label.style.marginRight = "auto";
+            this.insertBefore(label, this.firstChild);
+          }
+          this.dispatchEvent(new CustomEvent("show"));
+          return Promise.resolve();
+        }
+        hide() {
+          this._shown = false;
+          this.style.display = "none";
+          this.dispatchEvent(new CustomEvent("hide"));
+          return Promise.resolve();
+        }
+        toggle() {
+          return this._shown ? this.hide() : this.show();
+        }
+        get showing() {
+          return !!this._shown;
+        }
+      },
+    );
+  }
+  window.shopify.saveBar = {
+    show: function (id) {
+      var el = document.getElementById(id);
+      return el && el.show ? el.show() : Promise.resolve();
+    },
+    hide: function (id) {
+      var el = document.getElementById(id);
+      return el && el.hide ? el.hide() : Promise.resolve();
+    },
+    toggle: function (id) {
+      var el = document.getElementById(id);
+      return el && el.toggle ? el.toggle() : Promise.resolve();
+    },
+    leaveConfirmation: function () {
+      return Promise.resolve();
+    },
+  };
 })();

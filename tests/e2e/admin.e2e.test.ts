@@ -1,14 +1,21 @@
 /**
  * Admin UI in a real browser (Chromium via playwright-core) against a production build in demo mode:
  * /demo/admin plays Shopify Admin opening the embedded app (session token → token exchange with the
- * emulated Shopify), then Overview, Channels (connection code shown once), Inventory (search, pages) and
- * Activity (cause filter) — each checked with axe-core (no serious/critical violations) and screenshotted
- * to tests/e2e/screenshots/. Nothing leaves 127.0.0.1: every other request is aborted.
+ * emulated Shopify), then one flow per page: Dashboard (onboarding, store health, charts), Channels
+ * (connection code shown once), Inventory (search, filters, pages, bulk sync with progress to completion),
+ * Item detail (timeline → order), Orders (filters, search, detail), Activity (cause filter, sync log, CSV
+ * downloaded and parsed), Conflicts (resolved against the emulated WooCommerce store, kept in history),
+ * Dead letters (replay, discard with reason), Settings (save bar, reconcile now) — each checked with
+ * axe-core (no serious/critical violations) and screenshotted to tests/e2e/screenshots/ (git-ignored).
+ * The test process runs the `bulk` queue's worker; other queues only collect jobs (asserted on).
+ * Nothing leaves 127.0.0.1: every other request is aborted.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { parse as parseCsv } from "csv-parse/sync";
+import type { PgBoss } from "pg-boss";
 import { startHarness, ROOT, SEED, type Harness } from "./harness";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -17,6 +24,9 @@ const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min
 const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
 
 let h: Harness;
+let boss: PgBoss;
+/** Dead-letter job ids seeded in beforeAll: [replay, discard]. */
+const deadLetterIds: string[] = [];
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -55,7 +65,11 @@ function pageTitle(name: string) {
 
 /** Client-side navigation through the NavMenu links, waiting for the page (not its skeleton). */
 async function gotoNav(label: string, heading: string): Promise<void> {
-  await page.locator("ui-nav-menu").getByRole("link", { name: label, exact: true }).click();
+  const link = page.locator("ui-nav-menu").getByRole("link", { name: label, exact: true });
+  const href = new URL((await link.getAttribute("href"))!, h.appUrl).pathname;
+  await link.click();
+  // Same page with other params (filters): wait for the param-less URL before going on.
+  await page.waitForURL((u) => u.pathname === href && !["q", "store", "match", "low", "conflict", "mode", "sort", "page", "cause", "tab", "status", "view"].some((k) => u.searchParams.has(k)));
   await pageTitle(heading).waitFor();
   await page.waitForLoadState("networkidle");
 }
@@ -63,6 +77,7 @@ async function gotoNav(label: string, heading: string): Promise<void> {
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
+  await seedQueue();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -92,19 +107,52 @@ beforeAll(async () => {
   });
 }, 170_000);
 
+/**
+ * In this process: pg-boss on the test database, a worker for the `bulk` queue only (bulk actions), and
+ * two genuine dead letters (link-channel jobs failed on their only attempt, with their job.dead_lettered events).
+ */
+async function seedQueue(): Promise<void> {
+  process.env.DATABASE_URL = h.databaseUrl;
+  process.env.SYNCFLOW_RETRY_DELAY_S = "1";
+  const { getBoss, QUEUES } = await import("../../app/jobs/queue.server");
+  const { runBulkJob } = await import("../../app/jobs/bulk.server");
+  const { emitEvent } = await import("../../app/sync/events.server");
+  boss = await getBoss();
+  await boss.work(QUEUES.bulk, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    for (const job of jobs) await runBulkJob(job.data as Parameters<typeof runBulkJob>[0]);
+  });
+  const outlet = await h.prisma.channel.findFirstOrThrow({ where: { shopId: h.shopId, name: "Woo Outlet" } });
+  const causes = ["ChannelError: Woo Outlet answered 401 Unauthorized (consumer key revoked)", "ChannelError: Woo Outlet timed out after 30 s"];
+  for (const cause of causes) {
+    const id = (await boss.send(QUEUES.linkChannel, { shopId: h.shopId, channelId: outlet.id }, { retryLimit: 0 }))!;
+    const [job] = await boss.fetch(QUEUES.linkChannel);
+    expect(job?.id).toBe(id);
+    await emitEvent(h.shopId, "job.dead_lettered", { queue: QUEUES.linkChannel, jobId: id, data: { shopId: h.shopId, channelId: outlet.id }, cause, attempts: 1 });
+    await boss.fail(QUEUES.linkChannel, id, { message: cause });
+  }
+  for (let i = 0; i < 50 && deadLetterIds.length < 2; i++) {
+    const dl = await boss.findJobs<{ shopId: string }>(QUEUES.deadLetter, { queued: true });
+    deadLetterIds.splice(0, deadLetterIds.length, ...dl.sort((a, b) => a.createdOn.getTime() - b.createdOn.getTime()).map((j) => j.id));
+    if (deadLetterIds.length < 2) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(deadLetterIds).toHaveLength(2);
+}
+
 afterAll(async () => {
   console.log(`[e2e] harness timings ms: ${JSON.stringify(h?.timings)}`);
   console.log(`[e2e] axe: ${JSON.stringify(axeSummary)}`);
   if (offHost.length) console.log(`[e2e] blocked off-host requests: ${[...new Set(offHost)].join(", ")}`);
   await context?.close().catch(() => {});
   await browser?.close().catch(() => {});
+  const { stopBoss } = await import("../../app/jobs/queue.server");
+  await stopBoss(2000).catch(() => {});
   await h?.stop();
 });
 
 describe("embedded admin (demo mode)", () => {
-  it("opens through /demo/admin, exchanges the session token and renders the overview", async () => {
+  it("opens through /demo/admin, exchanges the session token and renders the dashboard", async () => {
     await page.goto(`${h.appUrl}/demo/admin`);
-    await pageTitle("Overview").waitFor({ timeout: 20_000 });
+    await pageTitle("Dashboard").waitFor({ timeout: 20_000 });
     const url = new URL(page.url());
     expect(url.pathname).toBe("/app");
     expect(url.searchParams.get("embedded")).toBe("1");
@@ -115,22 +163,37 @@ describe("embedded admin (demo mode)", () => {
     await page.getByText("Woo Outlet").first().waitFor();
     await page.getByText("Woo Wholesale").first().waitFor();
     await page.getByText("Degraded").first().waitFor();
-    await page.getByText(`${SEED.items} SKUs tracked`).waitFor();
+    await page.getByText("3 of the last 10 pushes timed out; retrying with backoff").waitFor();
+    await page.getByRole("heading", { name: "SKUs tracked" }).waitFor();
+    await page.getByText(String(SEED.items), { exact: true }).first().waitFor();
+    // Onboarding: a store is connected; SKU matches still need review (2 unlinked listings); no reconciliation yet.
+    await page.getByRole("heading", { name: "Set up SyncFlow" }).waitFor();
+    expect(await page.locator('[data-step="connect"]').getAttribute("data-done")).toBe("true");
+    expect(await page.locator('[data-step="matches"]').getAttribute("data-done")).toBe("false");
+    // A reconciliation already succeeded (seeded run), and both stores have a sales location.
+    expect(await page.locator('[data-step="reconcile"]').getAttribute("data-done")).toBe("true");
+    expect(await page.locator('[data-step="locations"]').getAttribute("data-done")).toBe("true");
+    // Orders chart and revenue: 6 orders, 5 not cancelled (40 + 20 + 300 + 25 + 75 = 460).
+    await page.getByRole("img", { name: /Orders by store/ }).waitFor();
+    await page.getByText("EUR 460.00").waitFor();
+    // Shopify API points read live from the emulated Admin API.
+    await page.getByText(/plan · restores/).waitFor();
+    await page.getByRole("heading", { name: /Low stock/ }).waitFor();
     // Another tenant's store never shows.
     expect(await page.getByText("Other Tenant Woo").count()).toBe(0);
     // The demo shim stands in for App Bridge (AppProvider points its script tag at /demo/app-bridge-shim.js).
     expect(await page.evaluate(() => (window as unknown as { shopify?: { __syncflowDemoShim?: boolean } }).shopify?.__syncflowDemoShim)).toBe(true);
     expect(await page.locator('script[src="/demo/app-bridge-shim.js"]').count()).toBe(1);
     await page.waitForLoadState("networkidle");
-    await shot("01-overview");
-    await axeCheck("overview");
+    await shot("01-dashboard");
+    await axeCheck("dashboard");
   });
 
   it("channels: lists stores and shows a new connection code once", async () => {
     await gotoNav("Channels", "Channels");
     const table = page.locator(".Polaris-IndexTable");
     await table.getByText("https://outlet.example.test").waitFor();
-    await table.getByText("https://wholesale.example.test").waitFor();
+    await table.getByText(h.woo.url).waitFor();
     expect(await table.getByText("Other Tenant Woo").count()).toBe(0);
     const before = await h.prisma.connectionCode.count({ where: { shopId: h.shopId } });
     await page.getByRole("button", { name: "Create connection code" }).first().click();
@@ -148,7 +211,7 @@ describe("embedded admin (demo mode)", () => {
     await shot("02-channels-code");
     await axeCheck("channels");
     // Shown once: leaving and coming back does not show it again.
-    await gotoNav("Overview", "Overview");
+    await gotoNav("Dashboard", "Dashboard");
     await gotoNav("Channels", "Channels");
     expect(await page.getByLabel("Connection code", { exact: true }).count()).toBe(0);
     expect(await page.getByText(code).count()).toBe(0);
@@ -177,7 +240,7 @@ describe("embedded admin (demo mode)", () => {
     expect(await rows.count()).toBe(9);
     await page.getByText("TEE-004", { exact: true }).waitFor();
     // TEE-004 is "not stocked" at the wholesale store (manage stock off).
-    await page.getByText("Stock not managed").first().waitFor();
+    await page.locator(".Polaris-Badge", { hasText: "Stock not managed" }).first().waitFor();
     await shot("04-inventory-search");
 
     await search.fill("OTHER-SECRET");
@@ -187,21 +250,109 @@ describe("embedded admin (demo mode)", () => {
     await axeCheck("inventory-empty");
   });
 
+  it("inventory: filters, then a bulk sync of every SKU runs as a job with progress to completion", async () => {
+    await gotoNav("Inventory", "Inventory");
+    const rows = page.locator(".Polaris-IndexTable__TableRow");
+    // Store + mapping status: 22 SKUs are not listed at Woo Wholesale.
+    await page.getByLabel("Store", { exact: true }).selectOption({ label: "Woo Wholesale" });
+    await page.waitForURL((u) => Boolean(u.searchParams.get("store")));
+    await page.getByLabel("Mapping status").selectOption("not_listed");
+    await page.waitForURL((u) => u.searchParams.get("match") === "not_listed");
+    await expect.poll(async () => page.locator(".Polaris-Page").innerText().then((t) => t.match(/\d+–\d+ of \d+ SKUs|0 SKUs/)?.[0]), { timeout: 10_000 }).toBe("1–22 of 22 SKUs");
+    expect(await rows.count()).toBe(22);
+    await page.getByText("TEE-041", { exact: true }).waitFor();
+    // Sort by SKU descending keeps the filter.
+    await page.getByLabel("Sort by").selectOption("-sku");
+    await page.waitForURL((u) => u.searchParams.get("sort") === "-sku");
+    await expect.poll(() => rows.first().textContent()).toContain("TEE-062");
+    await shot("09-inventory-filtered");
+    // Has conflict: TEE-001 (open conflict at Woo Wholesale).
+    await gotoNav("Inventory", "Inventory");
+    await page.locator("label", { hasText: "Has conflict" }).click();
+    await page.waitForURL((u) => u.searchParams.get("conflict") === "1");
+    await page.getByText("1–1 of 1 SKUs").waitFor();
+    await page.getByText("TEE-001", { exact: true }).waitFor();
+
+    // Bulk: select all 62 (beyond the page), "Sync now", progress bar to completion.
+    await gotoNav("Inventory", "Inventory");
+    await page.getByText(`1–50 of ${SEED.items} SKUs`).waitFor();
+    await page.locator(".Polaris-IndexTable__TableHeading--first .Polaris-Checkbox").filter({ visible: true }).first().click();
+    await page.getByRole("button", { name: `Select all ${SEED.items} matching SKUs` }).click();
+    await page.getByRole("button", { name: "Sync now" }).click();
+    await page.getByRole("heading", { name: `Sync now — ${SEED.items} SKUs` }).waitFor();
+    await page.getByRole("button", { name: "Start: Sync now" }).click();
+    const progress = page.locator("[data-run-status]");
+    await progress.waitFor();
+    await page.locator('[data-run-status="succeeded"]').waitFor({ timeout: 30_000 });
+    await page.getByText(`${SEED.items} of ${SEED.items} SKUs processed (100%)`).waitFor();
+    await shot("10-inventory-bulk-sync-done");
+    await axeCheck("inventory-bulk");
+    const run = await h.prisma.syncRun.findFirstOrThrow({ where: { shopId: h.shopId, kind: "bulk_sync" } });
+    expect(run).toMatchObject({ status: "succeeded", total: SEED.items, processed: SEED.items });
+    // push-stock jobs queued per store for the linked SKUs: 62 at Outlet + 39 at Wholesale (TEE-004 not stocked).
+    const { QUEUES } = await import("../../app/jobs/queue.server");
+    const pushes = await boss.findJobs<{ shopId: string; channelId: string; itemIds: string[] }>(QUEUES.pushStock, { data: { shopId: h.shopId }, queued: true });
+    expect(pushes.reduce((n, j) => n + j.data.itemIds.length, 0)).toBe(SEED.items + 39);
+    expect(run.changed).toBe(SEED.items + 39);
+  });
+
+  it("item detail: quantities per location and store, ledger timeline linking to its order, order detail", async () => {
+    await page.getByRole("link", { name: "TEE-001", exact: true }).first().click();
+    await pageTitle("TEE-001").waitFor();
+    await page.getByText("Main warehouse").first().waitFor();
+    await page.getByRole("heading", { name: "Woo Outlet" }).waitFor();
+    await page.getByRole("heading", { name: "Woo Wholesale" }).waitFor();
+    await page.getByText("1 open conflict").waitFor();
+    await page.getByRole("list", { name: "Stock history" }).waitFor();
+    await page.getByText("By woocommerce:outlet · Order #1001 from Woo Outlet").waitFor();
+    await shot("11-item-detail");
+    await axeCheck("item-detail");
+    await page.getByRole("link", { name: "Order 1001" }).click();
+    await pageTitle("Order #1001").waitFor();
+    await page.getByText("Ada Lovelace").first().waitFor();
+    await page.getByText("What this order did to stock").waitFor();
+    await page.getByText("10 → 8").or(page.getByText("12 → 10")).first().waitFor();
+    await shot("12-order-detail");
+    await axeCheck("order-detail");
+  });
+
+  it("orders: every store's orders, totals, filters by store/status, search by customer and SKU", async () => {
+    await gotoNav("Orders", "Orders");
+    const rows = page.locator(".Polaris-IndexTable__TableRow");
+    expect(await rows.count()).toBe(SEED.orders);
+    await page.getByText("6 orders · EUR 520.00").waitFor();
+    await shot("13-orders");
+    await axeCheck("orders");
+    await page.getByLabel("Store", { exact: true }).selectOption({ label: "Woo Wholesale" });
+    await page.getByText("2 orders · EUR 360.00").waitFor();
+    await page.getByLabel("Status").selectOption("cancelled");
+    await page.getByText("1 orders · EUR 60.00").waitFor();
+    await gotoNav("Orders", "Orders");
+    const search = page.getByRole("searchbox", { name: "Search by order number, customer or SKU" });
+    await search.fill("TEE-003");
+    await page.waitForURL((u) => u.searchParams.get("q") === "TEE-003");
+    await page.getByText("1 orders · EUR 300.00").waitFor();
+    await page.getByText("Katherine Johnson").waitFor();
+    await search.fill("grace");
+    await page.getByText("1 orders · EUR 20.00").waitFor();
+    await shot("14-orders-search");
+  });
+
   it("activity: ledger rows newest first, filter by cause, reload stays in the app", async () => {
     await gotoNav("Activity", "Activity");
     const rows = page.locator(".Polaris-IndexTable__TableRow");
-    expect(await rows.count()).toBe(SEED.ledgerRows);
+    expect(await rows.count()).toBe(SEED.ledgerRows + 1);
     await page.getByText("e2e:cancel:7").waitFor();
     expect(await page.getByText("OTHER TENANT LEDGER").count()).toBe(0);
     // Newest first: the last seeded row (cancel) is on top.
-    await expect(rows.first().textContent()).resolves.toContain("e2e:cancel:7");
+    await expect(rows.first().textContent()).resolves.toContain("e2e:order-1001:line-0");
     await shot("06-activity");
     await axeCheck("activity");
 
     await page.getByLabel("Cause").selectOption("order");
     await page.waitForURL((u) => u.searchParams.get("cause") === "order");
     await page.getByText("e2e:order:4").waitFor();
-    expect(await rows.count()).toBe(2);
+    expect(await rows.count()).toBe(3);
     expect(await page.getByText("e2e:push:2").count()).toBe(0);
     await shot("07-activity-orders");
 
@@ -209,7 +360,102 @@ describe("embedded admin (demo mode)", () => {
     await page.reload();
     await pageTitle("Activity").waitFor();
     expect(new URL(page.url()).searchParams.get("cause")).toBe("order");
+    expect(await rows.count()).toBe(3);
+
+    // Sync log: duration and items per run, filter by status.
+    await page.getByRole("tab", { name: "Sync log" }).click();
+    await page.waitForURL((u) => u.searchParams.get("tab") === "runs");
+    await page.getByText("Woo Wholesale timed out after 30 s").waitFor();
+    await page.getByText("4.0 s").waitFor();
+    await page.getByText("62 / 62").first().waitFor();
+    // Seeded reconcile runs + the bulk sync run of the inventory flow.
+    await page.locator(".Polaris-IndexTable__TableRow", { hasText: "Bulk sync" }).first().waitFor();
+    await shot("08-activity-sync-log");
+    await axeCheck("activity-sync-log");
+    await page.getByLabel("Status").selectOption("failed");
+    await page.waitForURL((u) => u.searchParams.get("status") === "failed");
+    await page.getByText("Woo Wholesale timed out after 30 s").waitFor();
+    await expect.poll(() => page.getByText("62 / 62").count()).toBe(0);
+    expect(await page.locator(".Polaris-IndexTable__TableRow").count()).toBe(1);
+
+    // CSV export (streamed by the exports route), downloaded through the page and parsed.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV of stock changes" }).click()]);
+    const file = path.join(SHOTS, "activity.csv");
+    await download.saveAs(file);
+    const records = parseCsv(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    expect(records.length).toBe(SEED.ledgerRows + 1);
+    expect(records.some((r) => Object.values(r).includes("e2e:cancel:7"))).toBe(true);
+    expect(JSON.stringify(records)).not.toContain("OTHER TENANT LEDGER");
+  });
+
+  it("conflicts: side-by-side values, resolved with “use Shopify” against the store, kept in history", async () => {
+    await gotoNav("Conflicts", "Conflicts");
+    await page.getByRole("heading", { name: "TEE-001 at Woo Wholesale" }).waitFor();
+    await page.getByText("Woo Wholesale shows").waitFor();
+    await shot("15-conflicts-open");
+    await axeCheck("conflicts");
+    expect(h.woo.control.state().stockBySku["TEE-001"]).toBe(SEED.wholesaleStock);
+    await page.getByRole("button", { name: "Resolve conflict on TEE-001 at Woo Wholesale" }).click();
+    await page.getByRole("heading", { name: "No open conflicts" }).waitFor({ timeout: 20_000 });
+    // The store now shows Shopify's derived quantity (10), the conflict is resolved and in history.
+    expect(h.woo.control.state().stockBySku["TEE-001"]).toBe(10);
+    const c = await h.prisma.conflict.findFirstOrThrow({ where: { shopId: h.shopId, kind: "store_drift" } });
+    expect(c).toMatchObject({ status: "resolved", resolution: "use_shopify", resolvedQuantity: 10, resolvedBy: "e2e-demo.myshopify.com" });
+    await page.getByRole("tab", { name: "History" }).click();
+    await page.waitForURL((u) => u.searchParams.get("view") === "history");
+    await page.getByText("Used Shopify → 10").waitFor();
+    await expect.poll(() => page.locator(".Polaris-IndexTable__TableRow").count()).toBe(2);
+    await shot("16-conflicts-history");
+    await axeCheck("conflicts-history");
+  });
+
+  it("dead letters: cause and attempts, replay one, discard one with a reason", async () => {
+    await gotoNav("Dead letters", "Dead letters");
+    const rows = page.locator(".Polaris-IndexTable__TableRow");
     expect(await rows.count()).toBe(2);
+    await page.getByText("ChannelError: Woo Outlet answered 401 Unauthorized (consumer key revoked)").waitFor();
+    await shot("17-dead-letters");
+    await axeCheck("dead-letters");
+    const { QUEUES } = await import("../../app/jobs/queue.server");
+    const before = (await boss.findJobs(QUEUES.linkChannel, { data: { shopId: h.shopId }, queued: true })).length;
+    await rows.filter({ hasText: "401 Unauthorized" }).locator(".Polaris-Checkbox").click();
+    await page.getByRole("button", { name: "Replay" }).click();
+    await page.getByText("Replayed 1 job").waitFor();
+    await expect.poll(async () => rows.count()).toBe(1);
+    expect((await boss.findJobs(QUEUES.linkChannel, { data: { shopId: h.shopId }, queued: true })).length).toBe(before + 1);
+    await rows.first().locator(".Polaris-Checkbox").click();
+    await page.getByRole("button", { name: "Discard…" }).click();
+    await page.getByLabel("Reason").fill("Outlet store was rebuilt; a fresh catalog read is queued");
+    await page.getByRole("button", { name: "Discard", exact: true }).click();
+    await page.getByText("No failed jobs").waitFor();
+    const ev = await h.prisma.domainEvent.findFirstOrThrow({ where: { shopId: h.shopId, type: "dead_letter.discarded" } });
+    expect((ev.payload as { reason: string }).reason).toContain("Outlet store was rebuilt");
+    await shot("18-dead-letters-empty");
+  });
+
+  it("settings: edit raises the save bar, save persists; reconcile now queues a run", async () => {
+    await gotoNav("Settings", "Settings");
+    await page.getByRole("heading", { name: "Woo Wholesale" }).waitFor();
+    await shot("19-settings");
+    await axeCheck("settings");
+    const saveBar = page.locator("ui-save-bar");
+    expect(await saveBar.isVisible()).toBe(false);
+    await page.getByLabel("Low-stock threshold (units)").fill("12");
+    await saveBar.waitFor({ state: "visible" });
+    await shot("20-settings-save-bar");
+    await axeCheck("settings-dirty");
+    await saveBar.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Settings saved").waitFor();
+    await saveBar.waitFor({ state: "hidden" });
+    expect((await h.prisma.shop.findUniqueOrThrow({ where: { id: h.shopId } })).lowStockThreshold).toBe(12);
+    await page.getByRole("button", { name: "Reconcile now" }).click();
+    await page.getByText("Reconciliation queued — see Activity for progress").waitFor();
+    const jobs = await boss.findJobs<{ shopId: string; dryRun: boolean }>("reconcile", { data: { shopId: h.shopId }, queued: true });
+    expect(jobs.map((j) => j.data.dryRun)).toContain(false);
+    // The dashboard's low-stock count follows the new threshold (TEE-001..003 have 10, 11, 12).
+    await gotoNav("Dashboard", "Dashboard");
+    await page.getByRole("link", { name: "View low-stock SKUs" }).waitFor();
+    await page.getByText("Low stock (≤ 12)").waitFor();
   });
 
   it("inventory read model stays fast at 10,000 SKUs (one page + search, no N+1)", async () => {

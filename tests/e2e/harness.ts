@@ -13,6 +13,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { startEmbeddedPostgres, type EmbeddedHandle } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../emulators/shopify/index";
+import { startWooEmulator, type WooEmulator } from "../emulators/woocommerce/index";
+import { encryptJson } from "../../app/lib/crypto.server";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const API_KEY = "e2e-api-key";
@@ -27,6 +29,8 @@ export interface Harness {
   /** PostgreSQL URL of the test database. */
   databaseUrl: string;
   emulator: ShopifyEmulator;
+  /** The emulated WooCommerce store behind "Woo Wholesale" (conflict resolution writes to it). */
+  woo: WooEmulator;
   prisma: PrismaClient;
   shopId: string;
   otherShopId: string;
@@ -107,7 +111,8 @@ export async function startHarness(): Promise<Harness> {
   const shop = emulator.control.createShop({ domain: SHOP, name: "E2E Demo Store" });
   emulator.control.createShop({ domain: OTHER_SHOP, name: "Other Tenant" });
 
-  const { shopId, otherShopId } = await seed(prisma, shop.locationId);
+  const woo = await startWooEmulator({ siteName: "Woo Wholesale" });
+  const { shopId, otherShopId } = await seed(prisma, shop.locationId, woo);
 
   t0 = Date.now();
   let out = "";
@@ -139,6 +144,7 @@ export async function startHarness(): Promise<Harness> {
     appUrl,
     databaseUrl: pg.url,
     emulator,
+    woo,
     prisma,
     shopId,
     otherShopId,
@@ -160,19 +166,25 @@ export async function startHarness(): Promise<Harness> {
       }
       await prisma.$disconnect().catch(() => {});
       await emulator.close().catch(() => {});
+      await woo.close().catch(() => {});
       await pg.stop().catch(() => {});
     },
   };
 }
 
-/** Seed items per page test: 62 items (2 pages), two WooCommerce stores, ledger rows; plus another tenant. */
-export const SEED = { items: 62, ledgerRows: 8 } as const;
+/**
+ * Seed: 62 items (2 pages), two WooCommerce stores (Wholesale backed by the Woo emulator), ledger rows,
+ * 6 orders over 3 stores, one open + one resolved conflict, two sync runs; plus another tenant.
+ */
+export const SEED = { items: 62, ledgerRows: 8, orders: 6, wholesaleStock: 3 } as const;
 
-async function seed(prisma: PrismaClient, locationGid: string): Promise<{ shopId: string; otherShopId: string }> {
+async function seed(prisma: PrismaClient, locationGid: string, woo: WooEmulator): Promise<{ shopId: string; otherShopId: string }> {
   const now = Date.now();
   const shop = await prisma.shop.create({ data: { domain: SHOP, name: "E2E Demo Store", scopes: "read_products,read_inventory,write_inventory" } });
   await prisma.location.create({ data: { shopId: shop.id, gid: locationGid, name: "Main warehouse" } });
-  await prisma.channel.create({ data: { shopId: shop.id, kind: "shopify", name: SHOP, baseUrl: `https://${SHOP}`, mode: "exact", status: "active", lastSyncAt: new Date(now - 60_000) } });
+  const shopifyCh = await prisma.channel.create({ data: { shopId: shop.id, kind: "shopify", name: SHOP, baseUrl: `https://${SHOP}`, mode: "exact", status: "active", lastSyncAt: new Date(now - 60_000) } });
+  const key = woo.control.createKey({ permissions: "read_write" });
+  const wooProduct = woo.store.createProduct({ name: "Blue tee 1", type: "simple", sku: "TEE-001", regular_price: "20.00", manage_stock: true, stock_quantity: SEED.wholesaleStock });
   const outlet = await prisma.channel.create({
     data: {
       shopId: shop.id, kind: "woocommerce", name: "Woo Outlet", baseUrl: "https://outlet.example.test", mode: "exact", status: "active",
@@ -181,7 +193,8 @@ async function seed(prisma: PrismaClient, locationGid: string): Promise<{ shopId
   });
   const wholesale = await prisma.channel.create({
     data: {
-      shopId: shop.id, kind: "woocommerce", name: "Woo Wholesale", baseUrl: "https://wholesale.example.test", mode: "buffered", status: "degraded",
+      shopId: shop.id, kind: "woocommerce", name: "Woo Wholesale", baseUrl: woo.url, mode: "buffered", status: "degraded",
+      credentialsEnc: encryptJson({ consumerKey: key.consumer_key, consumerSecret: key.consumer_secret }),
       statusReason: "3 of the last 10 pushes timed out; retrying with backoff", feedLocationIds: [locationGid], salesLocationId: locationGid,
       lastSyncAt: new Date(now - 3_600_000),
     },
@@ -208,7 +221,7 @@ async function seed(prisma: PrismaClient, locationGid: string): Promise<{ shopId
       },
       ...(i < 40
         ? [{
-            shopId: shop.id, channelId: wholesale.id, itemId: it.id, externalId: `wh-${i}`, productId: `${500 + i}`, sku: it.sku, title: it.sku,
+            shopId: shop.id, channelId: wholesale.id, itemId: it.id, externalId: i === 0 ? String(wooProduct.id) : `wh-${i}`, productId: `${500 + i}`, sku: it.sku, title: it.sku,
             productType: "simple", manageStock: i !== 3, matchStatus: i === 3 ? "not_stocked" : "linked",
             lastObservedQuantity: i === 3 ? null : 8 + i, lastObservedAt: new Date(now - 3_600_000),
           }]
@@ -234,6 +247,56 @@ async function seed(prisma: PrismaClient, locationGid: string): Promise<{ shopId
       },
     });
   }
+
+  // Orders over three stores (today, this week, this month), one with its stock effects in the ledger.
+  const day = 86_400_000;
+  const orderSpecs = [
+    { ch: outlet.id, number: "1001", status: "processing", customer: "Ada Lovelace", total: "40.00", at: now - 3_600_000, lines: [{ i: 0, q: 2 }] },
+    { ch: outlet.id, number: "1002", status: "completed", customer: "Grace Hopper", total: "20.00", at: now - 2 * day, lines: [{ i: 1, q: 1 }] },
+    { ch: wholesale.id, number: "2001", status: "processing", customer: "Katherine Johnson", total: "300.00", at: now - 3 * day, lines: [{ i: 2, q: 10 }, { i: 3, q: 5 }] },
+    { ch: wholesale.id, number: "2002", status: "cancelled", customer: "Margaret Hamilton", total: "60.00", at: now - 10 * day, lines: [{ i: 4, q: 3 }], cancelled: true },
+    { ch: shopifyCh.id, number: "#S1001", status: "paid", customer: "Alan Turing", total: "25.00", at: now - 5 * day, lines: [{ i: 5, q: 1 }] },
+    { ch: shopifyCh.id, number: "#S1002", status: "paid", customer: "Barbara Liskov", total: "75.00", at: now - 20 * day, lines: [{ i: 6, q: 3 }] },
+  ];
+  const orderIds: string[] = [];
+  for (const [n, o] of orderSpecs.entries()) {
+    const order = await prisma.order.create({
+      data: {
+        shopId: shop.id, channelId: o.ch, externalId: `ext-${n}`, number: o.number, status: o.status, currency: "EUR", totalPrice: o.total, customerName: o.customer,
+        customerEmail: `${o.customer.split(" ")[0]!.toLowerCase()}@example.test`, placedAt: new Date(o.at), cancelledAt: o.cancelled ? new Date(o.at + 3_600_000) : null, stockTaken: !o.cancelled,
+        lines: { create: o.lines.map((l, j) => ({ externalLineId: `l${j}`, sku: items[l.i]!.sku, itemId: items[l.i]!.id, title: `Tee ${l.i + 1}`, quantity: l.q, price: "20.00" })) },
+      },
+    });
+    orderIds.push(order.id);
+  }
+  await prisma.stockLedger.create({
+    data: {
+      shopId: shop.id, itemId: items[0]!.id, channelId: outlet.id, locationGid, cause: "order", delta: -2, before: 12, after: 10, orderId: orderIds[0],
+      idempotencyKey: "e2e:order-1001:line-0", actor: "woocommerce:outlet", note: "Order #1001 from Woo Outlet", createdAt: new Date(now - 3_500_000),
+    },
+  });
+
+  // Conflicts: one open at Woo Wholesale (the emulator shows 3), one already resolved (history).
+  await prisma.conflict.create({
+    data: {
+      shopId: shop.id, itemId: items[0]!.id, channelId: wholesale.id, listingId: (await prisma.listing.findFirstOrThrow({ where: { channelId: wholesale.id, itemId: items[0]!.id } })).id,
+      kind: "store_drift", expectedQuantity: 10, storeQuantity: SEED.wholesaleStock, recordQuantity: 10, detail: { note: "manual edit on the store" }, createdAt: new Date(now - 600_000),
+    },
+  });
+  await prisma.conflict.create({
+    data: {
+      shopId: shop.id, itemId: items[1]!.id, channelId: outlet.id, kind: "negative_stock", expectedQuantity: 0, storeQuantity: -1, recordQuantity: 0, status: "resolved",
+      resolution: "use_shopify", resolvedQuantity: 0, resolvedBy: "merchant@example.test", resolvedAt: new Date(now - day), createdAt: new Date(now - 2 * day),
+    },
+  });
+
+  // Sync runs for the sync log.
+  await prisma.syncRun.create({
+    data: { shopId: shop.id, channelId: outlet.id, kind: "reconcile", trigger: "schedule", status: "succeeded", total: 62, processed: 62, changed: 2, startedAt: new Date(now - 900_000), finishedAt: new Date(now - 896_000), durationMs: 4_000 },
+  });
+  await prisma.syncRun.create({
+    data: { shopId: shop.id, channelId: wholesale.id, kind: "reconcile", trigger: "manual", status: "failed", total: 40, processed: 12, errors: 1, error: "Woo Wholesale timed out after 30 s", startedAt: new Date(now - 1_800_000), finishedAt: new Date(now - 1_770_000), durationMs: 30_000 },
+  });
 
   // Another tenant with its own data: must never show up for SHOP.
   const other = await prisma.shop.create({ data: { domain: OTHER_SHOP, name: "Other Tenant" } });

@@ -1,0 +1,172 @@
+/**
+ * Read-side queries of the orders pages (app/routes/app.orders._index.tsx, app.orders.$orderId.tsx):
+ * one list of orders from every store with filters, search, count and revenue total; one order with its
+ * lines and what it did to stock (ledger rows and Shopify adjustments). Every query filters on shopId.
+ */
+import type { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { ORDERS_PAGE_SIZE } from "../components/constants";
+
+/** Filters of the order list. */
+export interface OrderFilter {
+  store?: string;
+  status?: string;
+  /** YYYY-MM-DD, inclusive, UTC. */
+  from?: string;
+  to?: string;
+  /** Order number, customer name/email, or a line's SKU. */
+  q?: string;
+}
+
+/** Parse `?store=&status=&from=&to=&q=&page=`. */
+export function parseOrderParams(url: URL): OrderFilter & { page: number } {
+  const sp = url.searchParams;
+  const date = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
+  const n = Number.parseInt(sp.get("page") ?? "1", 10);
+  return {
+    store: sp.get("store") || undefined,
+    status: (sp.get("status") ?? "").slice(0, 40) || undefined,
+    from: date(sp.get("from")),
+    to: date(sp.get("to")),
+    q: (sp.get("q") ?? "").trim().slice(0, 100) || undefined,
+    page: Number.isFinite(n) && n > 0 ? Math.min(n, 100_000) : 1,
+  };
+}
+
+/** The Prisma filter of the order list (shared with CSV export). */
+export function orderWhere(shopId: string, f: OrderFilter): Prisma.OrderWhereInput {
+  const and: Prisma.OrderWhereInput[] = [{ shopId }];
+  if (f.store) and.push({ channelId: f.store });
+  if (f.status) and.push({ status: f.status });
+  if (f.from) and.push({ placedAt: { gte: new Date(`${f.from}T00:00:00Z`) } });
+  if (f.to) and.push({ placedAt: { lt: new Date(new Date(`${f.to}T00:00:00Z`).getTime() + 86_400_000) } });
+  if (f.q) {
+    const q = f.q.replace(/^#/, "");
+    and.push({
+      OR: [
+        { number: { contains: q, mode: "insensitive" } },
+        { customerName: { contains: q, mode: "insensitive" } },
+        { customerEmail: { contains: q, mode: "insensitive" } },
+        { lines: { some: { sku: { contains: q, mode: "insensitive" } } } },
+      ],
+    });
+  }
+  return and.length === 1 ? and[0]! : { AND: and };
+}
+
+/** One order row (JSON-safe). */
+export interface OrderRow {
+  id: string;
+  number: string;
+  store: string;
+  storeKind: string;
+  status: string;
+  customer: string | null;
+  total: string | null;
+  currency: string | null;
+  placedAt: string;
+  cancelledAt: string | null;
+  lines: number;
+  units: number;
+  stockTaken: boolean;
+}
+
+/** A page of orders with the filter's count and revenue total. */
+export async function listOrders(shopId: string, f: OrderFilter & { page?: number }) {
+  const where = orderWhere(shopId, f);
+  const [agg, channels, statuses] = await Promise.all([
+    prisma.order.aggregate({ where, _count: { _all: true }, _sum: { totalPrice: true } }),
+    prisma.channel.findMany({ where: { shopId }, orderBy: [{ kind: "asc" }, { createdAt: "asc" }], select: { id: true, name: true, kind: true } }),
+    prisma.order.groupBy({ by: ["status"], where: { shopId }, orderBy: { status: "asc" } }),
+  ]);
+  const total = agg._count._all;
+  const pageCount = Math.max(1, Math.ceil(total / ORDERS_PAGE_SIZE));
+  const page = Math.min(Math.max(1, f.page ?? 1), pageCount);
+  const orders = await prisma.order.findMany({
+    where,
+    orderBy: [{ placedAt: "desc" }, { id: "desc" }],
+    skip: (page - 1) * ORDERS_PAGE_SIZE,
+    take: ORDERS_PAGE_SIZE,
+    include: { lines: { select: { quantity: true } } },
+  });
+  const names = new Map(channels.map((c) => [c.id, c]));
+  const currencies = new Set(orders.map((o) => o.currency).filter(Boolean));
+  const rows: OrderRow[] = orders.map((o) => ({
+    id: o.id,
+    number: o.number,
+    store: names.get(o.channelId)?.name ?? "—",
+    storeKind: names.get(o.channelId)?.kind ?? "",
+    status: o.status,
+    customer: o.customerName ?? o.customerEmail,
+    total: o.totalPrice?.toFixed(2) ?? null,
+    currency: o.currency,
+    placedAt: o.placedAt.toISOString(),
+    cancelledAt: o.cancelledAt?.toISOString() ?? null,
+    lines: o.lines.length,
+    units: o.lines.reduce((s, l) => s + l.quantity, 0),
+    stockTaken: o.stockTaken,
+  }));
+  return {
+    rows,
+    total,
+    revenue: agg._sum.totalPrice?.toFixed(2) ?? "0.00",
+    currency: currencies.size === 1 ? [...currencies][0]! : null,
+    page,
+    pageCount,
+    stores: channels.map((c) => ({ id: c.id, name: c.name })),
+    statuses: statuses.map((s) => s.status),
+  };
+}
+
+/** One order with its lines and its stock effects, or null when it is not the shop's. */
+export async function getOrderDetail(shopId: string, orderId: string) {
+  const o = await prisma.order.findFirst({ where: { id: orderId, shopId }, include: { lines: { orderBy: { externalLineId: "asc" } }, channel: { select: { name: true, kind: true, baseUrl: true } } } });
+  if (!o) return null;
+  const [ledger, adjustments] = await Promise.all([
+    prisma.stockLedger.findMany({ where: { shopId, orderId }, orderBy: { id: "asc" }, include: { item: { select: { sku: true } }, channel: { select: { name: true } } } }),
+    prisma.shopifyAdjustment.findMany({ where: { shopId, orderId }, orderBy: { createdAt: "asc" }, include: { item: { select: { sku: true } } } }),
+  ]);
+  return {
+    order: {
+      id: o.id,
+      number: o.number,
+      externalId: o.externalId,
+      status: o.status,
+      store: o.channel.name,
+      storeKind: o.channel.kind,
+      customer: o.customerName,
+      email: o.customerEmail,
+      total: o.totalPrice?.toFixed(2) ?? null,
+      currency: o.currency,
+      placedAt: o.placedAt.toISOString(),
+      cancelledAt: o.cancelledAt?.toISOString() ?? null,
+      stockTaken: o.stockTaken,
+    },
+    lines: o.lines.map((l) => ({ id: l.id, sku: l.sku, itemId: l.itemId, title: l.title, quantity: l.quantity, price: l.price?.toFixed(2) ?? null, restocked: l.restockedQuantity })),
+    ledger: ledger.map((r) => ({
+      id: r.id.toString(),
+      createdAt: r.createdAt.toISOString(),
+      sku: r.item.sku,
+      itemId: r.itemId,
+      store: r.channel?.name ?? null,
+      cause: r.cause,
+      delta: r.delta,
+      before: r.before,
+      after: r.after,
+      actor: r.actor,
+      note: r.note,
+    })),
+    adjustments: adjustments.map((a) => ({
+      id: a.id,
+      sku: a.item.sku,
+      itemId: a.itemId,
+      delta: a.delta,
+      status: a.status,
+      reason: a.reason,
+      attempts: a.attempts,
+      lastError: a.lastError,
+      createdAt: a.createdAt.toISOString(),
+      appliedAt: a.appliedAt?.toISOString() ?? null,
+    })),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Settings of a shop (app/routes/app.settings._index.tsx): per WooCommerce store the feed locations,
+ * sales location, buffer, conflict policy and low-stock threshold (mode is shown, not editable: it
+ * follows the store's capabilities); shop-wide reconciliation interval and low-stock threshold.
+ * Validation returns field errors with what to fix. Every query filters on shopId.
+ */
+import { z } from "zod";
+import prisma from "../db.server";
+
+import { RECONCILE_CHOICES } from "../components/constants";
+
+export { RECONCILE_CHOICES };
+
+/** Settings as the form edits them. */
+export interface SettingsForm {
+  reconcileEveryMin: number;
+  lowStockThreshold: number;
+  stores: {
+    id: string;
+    feedLocationIds: string[];
+    salesLocationId: string | null;
+    bufferUnits: number;
+    bufferPercent: number;
+    conflictPolicy: "shopify_wins" | "review";
+    lowStockThreshold: number | null;
+  }[];
+}
+
+/** The settings page data. */
+export async function getSettings(shopId: string) {
+  const [shop, channels, locations, lastReconcile] = await Promise.all([
+    prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { reconcileEveryMin: true, lowStockThreshold: true } }),
+    prisma.channel.findMany({
+      where: { shopId, kind: "woocommerce" },
+      orderBy: { createdAt: "asc" },
+      select: {
+        id: true, name: true, baseUrl: true, mode: true, status: true, feedLocationIds: true, salesLocationId: true,
+        bufferUnits: true, bufferPercent: true, conflictPolicy: true, lowStockThreshold: true,
+      },
+    }),
+    prisma.location.findMany({ where: { shopId, isActive: true }, orderBy: { name: "asc" }, select: { gid: true, name: true } }),
+    prisma.syncRun.findFirst({ where: { shopId, kind: "reconcile" }, orderBy: { startedAt: "desc" }, select: { id: true, status: true, startedAt: true, dryRun: true } }),
+  ]);
+  const form: SettingsForm = {
+    reconcileEveryMin: shop.reconcileEveryMin,
+    lowStockThreshold: shop.lowStockThreshold,
+    stores: channels.map((c) => ({
+      id: c.id,
+      feedLocationIds: c.feedLocationIds,
+      salesLocationId: c.salesLocationId,
+      bufferUnits: c.bufferUnits,
+      bufferPercent: c.bufferPercent,
+      conflictPolicy: c.conflictPolicy === "review" ? "review" : "shopify_wins",
+      lowStockThreshold: c.lowStockThreshold,
+    })),
+  };
+  return {
+    form,
+    stores: channels.map((c) => ({ id: c.id, name: c.name, baseUrl: c.baseUrl, mode: c.mode, status: c.status })),
+    locations,
+    lastReconcile: lastReconcile ? { ...lastReconcile, startedAt: lastReconcile.startedAt.toISOString() } : null,
+  };
+}
+
+const storeSchema = z.object({
+  id: z.string().min(1),
+  feedLocationIds: z.array(z.string()).max(50),
+  salesLocationId: z.string().nullable(),
+  bufferUnits: z.number().int("Buffer units must be a whole number").min(0, "Buffer units cannot be negative").max(100_000),
+  bufferPercent: z.number().int("Buffer percent must be a whole number").min(0, "Buffer percent must be 0–100").max(100, "Buffer percent must be 0–100"),
+  conflictPolicy: z.enum(["shopify_wins", "review"]),
+  lowStockThreshold: z.number().int().min(0).max(100_000).nullable(),
+});
+const formSchema = z.object({
+  reconcileEveryMin: z.number().refine((n) => (RECONCILE_CHOICES as readonly number[]).includes(n), "Pick one of the listed intervals"),
+  lowStockThreshold: z.number().int("Low-stock threshold must be a whole number").min(0, "Low-stock threshold cannot be negative").max(100_000),
+  stores: z.array(storeSchema).max(100),
+});
+
+/**
+ * Validates and saves `input` for `shopId`. Locations must be the shop's; stores must be the shop's.
+ * @returns field errors (path → message) or ok.
+ */
+export async function saveSettings(shopId: string, input: unknown): Promise<{ ok: true } | { ok: false; errors: Record<string, string> }> {
+  const parsed = formSchema.safeParse(input);
+  if (!parsed.success) {
+    const errors: Record<string, string> = {};
+    for (const issue of parsed.error.issues) errors[issue.path.join(".")] ??= issue.message;
+    return { ok: false, errors };
+  }
+  const f = parsed.data;
+  const [locations, channels] = await Promise.all([
+    prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
+    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true } }),
+  ]);
+  const gids = new Set(locations.map((l) => l.gid));
+  const ids = new Set(channels.map((c) => c.id));
+  const errors: Record<string, string> = {};
+  f.stores.forEach((s, i) => {
+    if (!ids.has(s.id)) errors[`stores.${i}.id`] = "This store is no longer connected. Reload the page.";
+    if (s.salesLocationId && !gids.has(s.salesLocationId)) errors[`stores.${i}.salesLocationId`] = "Pick one of your Shopify locations.";
+    if (s.feedLocationIds.some((g) => !gids.has(g))) errors[`stores.${i}.feedLocationIds`] = "Pick your Shopify locations only.";
+    if (!s.salesLocationId) errors[`stores.${i}.salesLocationId`] = "Pick the location that absorbs this store's sales.";
+  });
+  if (Object.keys(errors).length) return { ok: false, errors };
+  await prisma.$transaction([
+    prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: f.reconcileEveryMin, lowStockThreshold: f.lowStockThreshold } }),
+    ...f.stores.map((s) =>
+      prisma.channel.updateMany({
+        where: { id: s.id, shopId },
+        data: {
+          feedLocationIds: s.feedLocationIds,
+          salesLocationId: s.salesLocationId,
+          bufferUnits: s.bufferUnits,
+          bufferPercent: s.bufferPercent,
+          conflictPolicy: s.conflictPolicy,
+          lowStockThreshold: s.lowStockThreshold,
+        },
+      }),
+    ),
+  ]);
+  return { ok: true };
+}

@@ -1,0 +1,248 @@
+/**
+ * Item detail: Shopify quantities per location, each store's listing (quantity, mode, buffer, last
+ * sync), the mapping editor (link a store listing / unlink), and the ledger timeline — every change with
+ * its cause, before → after, who or what made it, and a link to the order it came from.
+ */
+import { useEffect, useState } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { Link, useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
+import { Badge, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Select, Text } from "@shopify/polaris";
+import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
+import { requireShop } from "../models/shop.server";
+import { getItemDetail, linkListing, unlinkListing } from "../models/item.server";
+import { startBulkAction } from "../jobs/bulk.server";
+import { MatchBadge, ModeBadge } from "../components/StatusBadges";
+import { Time } from "../components/Time";
+import { formatCount, formatDelta } from "../components/format";
+import { CAUSE_LABEL } from "../components/constants";
+import { PageError } from "../components/PageStates";
+import { RunProgress } from "../components/RunProgress";
+
+export const meta: MetaFunction = () => [{ title: "SyncFlow · Item" }];
+
+/** The item of the session shop (404 when it is not the shop's). */
+export const loader = async ({ request, params }: LoaderFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const detail = await getItemDetail(shop.id, params.itemId ?? "");
+  if (!detail) throw json({ message: "This SKU does not exist in your catalog. Go back to Inventory and search for it." }, { status: 404 });
+  return json(detail);
+};
+
+type ActionData = { ok: boolean; message: string; runId?: string };
+
+/** `intent=link` (listingId), `intent=unlink` (listingId), `intent=sync` (push this item to every store now). */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { shop, session } = await requireShop(request);
+  const form = await request.formData();
+  const intent = form.get("intent");
+  const itemId = params.itemId ?? "";
+  if (intent === "link") return json<ActionData>(await linkListing(shop.id, itemId, String(form.get("listingId") ?? "")));
+  if (intent === "unlink") return json<ActionData>(await unlinkListing(shop.id, String(form.get("listingId") ?? "")));
+  if (intent === "sync") {
+    const runId = await startBulkAction({ shopId: shop.id, action: "sync", channelIds: [], itemIds: [itemId], actor: session.shop });
+    return json<ActionData>({ ok: true, message: "Sync queued", runId });
+  }
+  return json<ActionData>({ ok: false, message: "Unknown action." }, { status: 400 });
+};
+
+export default function ItemDetailPage() {
+  const d = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<ActionData>();
+  const shopify = useAppBridge();
+  const [runId, setRunId] = useState<string | null>(null);
+  useEffect(() => {
+    if (fetcher.state !== "idle" || !fetcher.data) return;
+    if (fetcher.data.runId) setRunId(fetcher.data.runId);
+    else shopify.toast.show(fetcher.data.message, { isError: !fetcher.data.ok });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [fetcher.state, fetcher.data]);
+  const total = d.levels.reduce((s, l) => s + l.available, 0);
+
+  return (
+    <Page
+      backAction={{ content: "Inventory", url: "/app/inventory" }}
+      title={d.item.sku}
+      subtitle={d.item.title}
+      titleMetadata={d.openConflicts ? <Badge tone="critical">{`${d.openConflicts} open conflict${d.openConflicts > 1 ? "s" : ""}`}</Badge> : undefined}
+      primaryAction={{ content: "Sync now", loading: fetcher.state !== "idle" && fetcher.formData?.get("intent") === "sync", onAction: () => fetcher.submit({ intent: "sync" }, { method: "post" }) }}
+    >
+      <TitleBar title={d.item.sku} />
+      <BlockStack gap="400">
+        {runId && <RunProgress runId={runId} onDismiss={() => setRunId(null)} />}
+        <Layout>
+          <Layout.Section variant="oneThird">
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">
+                  Shopify (record)
+                </Text>
+                <Text as="p" variant="headingLg">
+                  {formatCount(total)} available
+                </Text>
+                {d.levels.length === 0 ? (
+                  <Text as="p" tone="subdued">
+                    No Shopify level observed yet. SyncFlow reads it on the next reconciliation.
+                  </Text>
+                ) : (
+                  <DataTable
+                    columnContentTypes={["text", "numeric"]}
+                    headings={["Location", "Available"]}
+                    rows={d.levels.map((l) => [l.location, formatCount(l.available)])}
+                  />
+                )}
+                {!d.item.tracked && <Badge tone="attention">Shopify does not track this SKU's inventory</Badge>}
+              </BlockStack>
+            </Card>
+          </Layout.Section>
+          <Layout.Section>
+            <BlockStack gap="400">
+              {d.stores.length === 0 && (
+                <Card>
+                  <Text as="p">No WooCommerce store connected. Connect one on the Channels page to sync this SKU.</Text>
+                </Card>
+              )}
+              <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
+                {d.stores.map((s) => (
+                  <StoreCard key={s.channelId} store={s} fetcher={fetcher} />
+                ))}
+              </InlineGrid>
+            </BlockStack>
+          </Layout.Section>
+        </Layout>
+        <Card padding="0">
+          <Box padding="400">
+            <Text as="h2" variant="headingMd">
+              Stock history
+            </Text>
+          </Box>
+          {d.timeline.length === 0 ? (
+            <Box padding="400">
+              <Text as="p" tone="subdued">
+                No stock change recorded for this SKU yet.
+              </Text>
+            </Box>
+          ) : (
+            <ol aria-label="Stock history" style={{ listStyle: "none", margin: 0, padding: 0 }}>
+              {d.timeline.map((t) => (
+                <li key={t.id}>
+                  <Box paddingInline="400" paddingBlock="300" borderBlockStartWidth="025" borderColor="border">
+                    <InlineStack align="space-between" blockAlign="start" gap="300">
+                      <BlockStack gap="100">
+                        <InlineStack gap="200" blockAlign="center">
+                          <Badge>{CAUSE_LABEL[t.cause] ?? t.cause}</Badge>
+                          <Text as="span" fontWeight="semibold" numeric>
+                            {formatDelta(t.delta)}
+                          </Text>
+                          <Text as="span" numeric tone="subdued">
+                            {t.before ?? "—"} → {t.after ?? "—"}
+                          </Text>
+                          <Text as="span" tone="subdued">
+                            {t.store ? `at ${t.store}` : `in Shopify${t.location ? ` · ${t.location}` : ""}`}
+                          </Text>
+                        </InlineStack>
+                        <Text as="p" variant="bodySm" tone="subdued">
+                          By {t.actor}
+                          {t.note ? ` · ${t.note}` : ""}
+                          {t.orderId && (
+                            <>
+                              {" · "}
+                              <Link to={`/app/orders/${t.orderId}`}>{t.orderNumber ? `Order ${t.orderNumber}` : "View order"}</Link>
+                            </>
+                          )}
+                        </Text>
+                      </BlockStack>
+                      <Text as="span" variant="bodySm" tone="subdued">
+                        <Time value={t.createdAt} />
+                      </Text>
+                    </InlineStack>
+                  </Box>
+                </li>
+              ))}
+            </ol>
+          )}
+        </Card>
+      </BlockStack>
+    </Page>
+  );
+}
+
+type StoreView = ReturnType<typeof useLoaderData<typeof loader>>["stores"][number];
+
+function StoreCard({ store: s, fetcher }: { store: StoreView; fetcher: ReturnType<typeof useFetcher<ActionData>> }) {
+  const [choice, setChoice] = useState(s.candidates[0]?.id ?? "");
+  useEffect(() => setChoice(s.candidates[0]?.id ?? ""), [s.candidates]);
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <InlineStack align="space-between" blockAlign="center">
+          <Text as="h2" variant="headingMd">
+            {s.name}
+          </Text>
+          <ModeBadge mode={s.mode} />
+        </InlineStack>
+        {s.listing ? (
+          <>
+            <InlineStack gap="200" blockAlign="center">
+              <Text as="p" variant="headingLg" numeric>
+                {s.listing.quantity === null ? "—" : formatCount(s.listing.quantity)}
+              </Text>
+              <MatchBadge status={s.listing.matchStatus} />
+            </InlineStack>
+            <Text as="p" variant="bodySm" tone="subdued">
+              Listing “{s.listing.title}” (#{s.listing.externalId}{s.listing.sku ? `, SKU ${s.listing.sku}` : ""})
+            </Text>
+            <Text as="p" variant="bodySm">
+              Last seen <Time value={s.listing.lastObservedAt} /> · last written <Time value={s.listing.lastWrittenAt} />
+            </Text>
+          </>
+        ) : (
+          <Text as="p" tone="subdued">
+            Not linked: SyncFlow does not sync this SKU to {s.name}.
+          </Text>
+        )}
+        <Text as="p" variant="bodySm" tone="subdued">
+          Fed by {s.feedLocations.length ? s.feedLocations.join(", ") : "no location yet (pick one in Settings)"}
+          {s.mode === "buffered" || s.bufferUnits || s.bufferPercent ? ` · buffer ${s.bufferUnits} units + ${s.bufferPercent}%` : ""}
+        </Text>
+        {s.listing ? (
+          <Box>
+            <Button
+              tone="critical"
+              variant="secondary"
+              onClick={() => fetcher.submit({ intent: "unlink", listingId: s.listing!.id }, { method: "post" })}
+              accessibilityLabel={`Unlink from ${s.name}`}
+            >
+              Unlink
+            </Button>
+          </Box>
+        ) : s.candidates.length ? (
+          <InlineStack gap="200" blockAlign="end">
+            <Box minWidth="220px">
+              <Select
+                label={`Listing at ${s.name}`}
+                value={choice}
+                onChange={setChoice}
+                options={s.candidates.map((c) => ({ label: `${c.sku ?? "(no SKU)"} — ${c.title}`, value: c.id }))}
+              />
+            </Box>
+            <Button onClick={() => fetcher.submit({ intent: "link", listingId: choice }, { method: "post" })} disabled={!choice} accessibilityLabel={`Link to ${s.name}`}>
+              Link
+            </Button>
+          </InlineStack>
+        ) : (
+          <Text as="p" variant="bodySm" tone="subdued">
+            No unlinked listing at this store. Create the product in WooCommerce with this SKU, then run a reconciliation.
+          </Text>
+        )}
+        <Text as="p" variant="bodySm" tone="subdued">
+          Price and title overrides: not stored by SyncFlow yet; edit them in WooCommerce.
+        </Text>
+      </BlockStack>
+    </Card>
+  );
+}
+
+export function ErrorBoundary() {
+  return <PageError title="Item" error={useRouteError()} />;
+}
