@@ -1,0 +1,139 @@
+/**
+ * STUB HUB — a tiny stand-in for the SyncFlow hub's plugin-facing API (docs/contracts/hub-api-v1.md), used by the
+ * WordPress tests because the real `app/routes/api.woo.*` routes were not ready when the plugin was built.
+ * It is NOT the hub: no database, no Shopify. Like the real hub it verifies the store's keys by calling the store
+ * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel, since the WooCommerce test
+ * double has no `wc/v3/system_status`), and it checks X-SyncFlow-Signature on heartbeat / disconnect.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { WooCommerceChannel } from "../../app/channels/woocommerce/woocommerce-channel.server";
+
+export interface StubHubRegistration {
+  body: any;
+  channelId: string;
+  webhookSecret: string;
+  mode: "exact" | "buffered";
+}
+export interface StubHubSignedCall {
+  path: string;
+  channel: string;
+  signatureOk: boolean;
+  body: any;
+}
+
+export interface StubHub {
+  url: string;
+  port: number;
+  /** Issues a one-time connection code (single use). */
+  issueCode(): string;
+  registrations: StubHubRegistration[];
+  calls: StubHubSignedCall[];
+  /** Duration of each verification call-back to the store (ms). */
+  callbackMs: number[];
+  /** Next N heartbeats answer this status (e.g. 500) instead of 200. */
+  failHeartbeats(n: number, status?: number): void;
+  /** The last registration's credentials, as the hub would store them. */
+  channel(): WooCommerceChannel;
+  close(): Promise<void>;
+}
+
+export async function startStubHub(): Promise<StubHub> {
+  const codes = new Set<string>();
+  const registrations: StubHubRegistration[] = [];
+  const calls: StubHubSignedCall[] = [];
+  const secrets = new Map<string, string>();
+  const callbackMs: number[] = [];
+  let failing = { n: 0, status: 500 };
+  let last: { url: string; ck: string; cs: string } | null = null;
+
+  const send = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(body));
+  };
+  const error = (res: http.ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const raw = Buffer.concat(chunks);
+        let body: any;
+        try {
+          body = JSON.parse(raw.toString("utf8"));
+        } catch {
+          return error(res, 400, "bad_request", "body is not JSON");
+        }
+        const path = new URL(req.url ?? "/", "http://x").pathname;
+        if (req.method === "POST" && path === "/api/woo/register") {
+          for (const f of ["code", "store_url", "consumer_key", "consumer_secret"]) if (typeof body?.[f] !== "string" || !body[f]) return error(res, 400, "bad_request", `${f} missing`);
+          if (!/^https?:\/\//.test(body.store_url)) return error(res, 400, "bad_request", "store_url not http(s)");
+          if (!codes.delete(body.code)) return error(res, 401, "invalid_code", "Unknown, used or expired code.");
+          const ch = new WooCommerceChannel({ url: body.store_url, consumerKey: body.consumer_key, consumerSecret: body.consumer_secret, timeoutMs: 50_000, client: { maxRetries: 0 } });
+          let mode: "exact" | "buffered";
+          try {
+            const t0 = Date.now();
+            mode = (await ch.capabilities()).exact ? "exact" : "buffered";
+            callbackMs.push(Date.now() - t0);
+          } catch (e) {
+            return error(res, 422, "store_rejected_keys", String((e as Error).message));
+          }
+          const channelId = "ch_" + randomBytes(6).toString("hex");
+          const webhookSecret = randomBytes(32).toString("base64url");
+          secrets.set(channelId, webhookSecret);
+          registrations.push({ body, channelId, webhookSecret, mode });
+          last = { url: body.store_url, ck: body.consumer_key, cs: body.consumer_secret };
+          return send(res, 201, { ok: true, channel_id: channelId, webhook_secret: webhookSecret, shop_domain: "stub-shop.myshopify.com", shop_name: "Stub Shop", mode, linked: 0, unmatched: 0 });
+        }
+        if (req.method === "POST" && (path === "/api/woo/heartbeat" || path === "/api/woo/disconnect")) {
+          const channel = String(req.headers["x-syncflow-channel"] ?? "");
+          const secret = secrets.get(channel);
+          const given = Buffer.from(String(req.headers["x-syncflow-signature"] ?? ""));
+          const want = Buffer.from(secret ? createHmac("sha256", secret).update(raw).digest("base64") : "");
+          const signatureOk = !!secret && given.length === want.length && timingSafeEqual(given, want);
+          calls.push({ path, channel, signatureOk, body });
+          if (!secret) return error(res, 404, "unknown_channel", "unknown channel");
+          if (!signatureOk) return error(res, 401, "bad_signature", "bad signature");
+          if (path === "/api/woo/disconnect") {
+            secrets.delete(channel);
+            return send(res, 200, { ok: true });
+          }
+          if (failing.n > 0) {
+            failing.n--;
+            return error(res, failing.status, "internal", "stub failure");
+          }
+          return send(res, 200, { ok: true, mode: "exact", reconcile_scheduled: (body.recreated?.length ?? 0) > 0 || !!body.missed_since });
+        }
+        return error(res, 404, "not_found", "no route");
+      })().catch((e) => error(res, 500, "internal", String(e)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    issueCode() {
+      const c = "SF-" + randomBytes(20).toString("hex").toUpperCase();
+      codes.add(c);
+      return c;
+    },
+    registrations,
+    calls,
+    callbackMs,
+    failHeartbeats(n, status = 500) {
+      failing = { n, status };
+    },
+    channel() {
+      if (!last) throw new Error("no registration yet");
+      return new WooCommerceChannel({ url: last.url, consumerKey: last.ck, consumerSecret: last.cs, timeoutMs: 30_000, client: { maxRetries: 0 } });
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
