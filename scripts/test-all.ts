@@ -17,10 +17,28 @@ const node = process.execPath;
 const bin = (pkg: string, file: string) => path.join(root, "node_modules", pkg, file);
 const steps: { name: string; ok: boolean; s: number }[] = [];
 
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+/** Adds vitest's "Tests  N failed | M passed | K skipped (T)" counts to the totals. */
+function countTests(output: string): void {
+  const clean = output.replace(/\u001b\[[0-9;]*m/g, "");
+  for (const line of clean.split("\n")) {
+    if (!/^\s*Tests\s/.test(line)) continue;
+    for (const [, n, kind] of line.matchAll(/(\d+) (passed|failed|skipped)/g)) totals[kind as keyof typeof totals] += Number(n);
+  }
+}
+
 function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}): boolean {
   console.log(`\n=== ${name} ===`);
   const t = Date.now();
-  const res = spawnSync(cmd, cmdArgs, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  // Output is streamed through as it comes, and kept to count the tests.
+  const res = spawnSync("bash", ["-o", "pipefail", "-c", `"$0" "$@" 2>&1 | tee /dev/stderr`, cmd, ...cmdArgs], {
+    cwd: root,
+    stdio: ["inherit", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  countTests(res.stdout?.toString() ?? "");
   const ok = res.status === 0;
   steps.push({ name, ok, s: Math.round((Date.now() - t) / 100) / 10 });
   return ok;
@@ -49,4 +67,5 @@ if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {
 }
 console.log("\n=== summary ===");
 for (const s of steps) console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.name}  (${s.s} s)`);
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);
