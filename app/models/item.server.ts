@@ -36,7 +36,13 @@ export interface ItemDetail {
     bufferUnits: number;
     bufferPercent: number;
     feedLocations: string[];
-    listing: { id: string; externalId: string; sku: string | null; title: string; matchStatus: string; quantity: number | null; lastObservedAt: string | null; lastWrittenAt: string | null; lastWrittenQuantity: number | null } | null;
+    listing: { id: string; externalId: string; sku: string | null; title: string; matchStatus: string; quantity: number | null; lastObservedAt: string | null; lastWrittenAt: string | null; lastWrittenQuantity: number | null;
+      /** Per-store overrides (app/models/overrides.server.ts); price as a 2-decimal string. */
+      priceOverride: string | null;
+      titleOverride: string | null;
+      /** A WooCommerce variation: only its price can be overridden. */
+      isVariation: boolean;
+    } | null;
     candidates: { id: string; sku: string | null; title: string; externalId: string }[];
   }[];
   timeline: TimelineEntry[];
@@ -107,6 +113,9 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
               lastObservedAt: l.lastObservedAt?.toISOString() ?? null,
               lastWrittenAt: l.lastWrittenAt?.toISOString() ?? null,
               lastWrittenQuantity: l.lastWrittenQuantity,
+              priceOverride: l.priceOverride?.toFixed(2) ?? null,
+              titleOverride: l.titleOverride,
+              isVariation: l.variantId !== null,
             }
           : null,
         candidates: candidatesBy.get(c.id) ?? [],

@@ -1,16 +1,18 @@
 /**
  * Item detail: Shopify quantities per location, each store's listing (quantity, mode, buffer, last
- * sync), the mapping editor (link a store listing / unlink), and the ledger timeline — every change with
- * its cause, before → after, who or what made it, and a link to the order it came from.
+ * sync), the mapping editor (link a store listing / unlink), per-store price/title overrides (saved with the
+ * App Bridge save bar, written to the store: app/models/overrides.server.ts), and the ledger timeline —
+ * every change with its cause, before → after, who or what made it, and a link to the order it came from.
  */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, DataTable, InlineGrid, InlineStack, Layout, Page, Select, Text } from "@shopify/polaris";
-import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
+import { Badge, BlockStack, Box, Button, Card, DataTable, Form, FormLayout, InlineGrid, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { SaveBar, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getItemDetail, linkListing, unlinkListing } from "../models/item.server";
+import { saveListingOverrides, TITLE_OVERRIDE_MAX, type OverrideErrors } from "../models/overrides.server";
 import { startBulkAction } from "../jobs/bulk.server";
 import { MatchBadge, ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";
@@ -26,12 +28,28 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const detail = await getItemDetail(shop.id, params.itemId ?? "");
   if (!detail) throw json({ message: "This SKU does not exist in your catalog. Go back to Inventory and search for it." }, { status: 404 });
-  return json(detail);
+  return json({ ...detail, titleMax: TITLE_OVERRIDE_MAX });
 };
 
-type ActionData = { ok: boolean; message: string; runId?: string };
+type OverrideDraft = { price: string; title: string };
+type ActionData = { ok: boolean; message: string; runId?: string; overrides?: Record<string, { ok: boolean; message: string; errors?: OverrideErrors }> };
 
-/** `intent=link` (listingId), `intent=unlink` (listingId), `intent=sync` (push this item to every store now). */
+/** Parses the `overrides` payload: a JSON array of {listingId, price, title} (strings). */
+function parseOverridePayload(raw: unknown): Array<{ listingId: string } & OverrideDraft> | null {
+  try {
+    const v: unknown = JSON.parse(String(raw ?? ""));
+    if (!Array.isArray(v) || v.length === 0 || v.length > 50) return null;
+    const out = v.map((x) => ({ listingId: String(x?.listingId ?? ""), price: String(x?.price ?? ""), title: String(x?.title ?? "") }));
+    return out.every((x) => x.listingId) ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `intent=link` (listingId), `intent=unlink` (listingId), `intent=sync` (push this item to every store now),
+ * `intent=overrides` (payload: JSON [{listingId, price, title}]; each saved and written to its store).
+ */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { shop, session } = await requireShop(request);
   const form = await request.formData();
@@ -39,6 +57,16 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const itemId = params.itemId ?? "";
   if (intent === "link") return json<ActionData>(await linkListing(shop.id, itemId, String(form.get("listingId") ?? "")));
   if (intent === "unlink") return json<ActionData>(await unlinkListing(shop.id, String(form.get("listingId") ?? "")));
+  if (intent === "overrides") {
+    const rows = parseOverridePayload(form.get("payload"));
+    if (!rows) return json<ActionData>({ ok: false, message: "Nothing to save. Reload the page and try again." }, { status: 400 });
+    const overrides: NonNullable<ActionData["overrides"]> = {};
+    for (const r of rows) overrides[r.listingId] = await saveListingOverrides(shop.id, r.listingId, { price: r.price, title: r.title });
+    const results = Object.values(overrides);
+    const ok = results.every((r) => r.ok);
+    const message = results.length === 1 ? results[0]!.message : ok ? "Overrides saved" : results.filter((r) => !r.ok).map((r) => r.message).join(" ");
+    return json<ActionData>({ ok, message, overrides }, { status: ok ? 200 : 400 });
+  }
   if (intent === "sync") {
     const runId = await startBulkAction({ shopId: shop.id, action: "sync", channelIds: [], itemIds: [itemId], actor: session.shop });
     return json<ActionData>({ ok: true, message: "Sync queued", runId });
@@ -57,6 +85,36 @@ export default function ItemDetailPage() {
     else shopify.toast.show(fetcher.data.message, { isError: !fetcher.data.ok });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fetcher.state, fetcher.data]);
+
+  // Overrides: unsaved edits per listing id (absent = shows what is saved). Saved ones leave `edits`.
+  const save = useFetcher<ActionData>();
+  const [edits, setEdits] = useState<Record<string, OverrideDraft>>({});
+  const savedDraft = useCallback(
+    (listingId: string): OverrideDraft => {
+      const l = d.stores.find((s) => s.listing?.id === listingId)?.listing;
+      return { price: l?.priceOverride ?? "", title: l?.titleOverride ?? "" };
+    },
+    [d.stores],
+  );
+  const setDraft = (listingId: string, patch: Partial<OverrideDraft>) =>
+    setEdits((e) => {
+      const next = { ...(e[listingId] ?? savedDraft(listingId)), ...patch };
+      const saved = savedDraft(listingId);
+      const rest = { ...e };
+      delete rest[listingId];
+      return next.price === saved.price && next.title === saved.title ? rest : { ...rest, [listingId]: next };
+    });
+  const dirty = Object.keys(edits).length > 0;
+  const onSave = () => save.submit({ intent: "overrides", payload: JSON.stringify(Object.entries(edits).map(([listingId, v]) => ({ listingId, ...v }))) }, { method: "post" });
+  const onDiscard = () => setEdits({});
+  useEffect(() => {
+    if (save.state !== "idle" || !save.data) return;
+    const results = save.data.overrides ?? {};
+    setEdits((e) => Object.fromEntries(Object.entries(e).filter(([id]) => results[id] && !results[id]!.ok)));
+    shopify.toast.show(save.data.message, { isError: !save.data.ok });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [save.state, save.data]);
+  const overrideErrors = (listingId: string) => (edits[listingId] && save.state === "idle" ? save.data?.overrides?.[listingId]?.errors : undefined);
   const total = d.levels.reduce((s, l) => s + l.available, 0);
 
   return (
@@ -68,6 +126,14 @@ export default function ItemDetailPage() {
       primaryAction={{ content: "Sync now", loading: fetcher.state !== "idle" && fetcher.formData?.get("intent") === "sync", onAction: () => fetcher.submit({ intent: "sync" }, { method: "post" }) }}
     >
       <TitleBar title={d.item.sku} />
+      <SaveBar id="item-overrides-save-bar" open={dirty}>
+        <button variant="primary" onClick={onSave} disabled={save.state !== "idle"}>
+          Save
+        </button>
+        <button onClick={onDiscard} disabled={save.state !== "idle"}>
+          Discard
+        </button>
+      </SaveBar>
       <BlockStack gap="400">
         {runId && <RunProgress runId={runId} onDismiss={() => setRunId(null)} />}
         <Layout>
@@ -104,7 +170,17 @@ export default function ItemDetailPage() {
               )}
               <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
                 {d.stores.map((s) => (
-                  <StoreCard key={s.channelId} store={s} fetcher={fetcher} />
+                  <StoreCard
+                    key={s.channelId}
+                    store={s}
+                    fetcher={fetcher}
+                    itemTitle={d.item.title}
+                    titleMax={d.titleMax}
+                    draft={s.listing ? (edits[s.listing.id] ?? savedDraft(s.listing.id)) : null}
+                    errors={s.listing ? overrideErrors(s.listing.id) : undefined}
+                    onDraft={(patch) => s.listing && setDraft(s.listing.id, patch)}
+                    onSubmit={onSave}
+                  />
                 ))}
               </InlineGrid>
             </BlockStack>
@@ -169,7 +245,19 @@ export default function ItemDetailPage() {
 
 type StoreView = ReturnType<typeof useLoaderData<typeof loader>>["stores"][number];
 
-function StoreCard({ store: s, fetcher }: { store: StoreView; fetcher: ReturnType<typeof useFetcher<ActionData>> }) {
+interface StoreCardProps {
+  store: StoreView;
+  fetcher: ReturnType<typeof useFetcher<ActionData>>;
+  itemTitle: string;
+  titleMax: number;
+  /** Override form values (null when the store has no linked listing). */
+  draft: OverrideDraft | null;
+  errors?: OverrideErrors;
+  onDraft: (patch: Partial<OverrideDraft>) => void;
+  onSubmit: () => void;
+}
+
+function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDraft, onSubmit }: StoreCardProps) {
   const [choice, setChoice] = useState(s.candidates[0]?.id ?? "");
   useEffect(() => setChoice(s.candidates[0]?.id ?? ""), [s.candidates]);
   return (
@@ -235,11 +323,64 @@ function StoreCard({ store: s, fetcher }: { store: StoreView; fetcher: ReturnTyp
             No unlinked listing at this store. Create the product in WooCommerce with this SKU, then run a reconciliation.
           </Text>
         )}
-        <Text as="p" variant="bodySm" tone="subdued">
-          Price and title overrides: not stored by SyncFlow yet; edit them in WooCommerce.
-        </Text>
+        {s.listing && draft && <OverridesForm store={s} listing={s.listing} itemTitle={itemTitle} titleMax={titleMax} draft={draft} errors={errors} onDraft={onDraft} onSubmit={onSubmit} />}
       </BlockStack>
     </Card>
+  );
+}
+
+/** Price/title override of one store's listing (saved through the page's save bar; Enter also saves). */
+function OverridesForm({
+  store: s,
+  listing: l,
+  itemTitle,
+  titleMax,
+  draft,
+  errors,
+  onDraft,
+  onSubmit,
+}: Omit<StoreCardProps, "fetcher" | "draft" | "store"> & { store: StoreView; listing: NonNullable<StoreView["listing"]>; draft: OverrideDraft }) {
+  const overridden = [l.priceOverride !== null && `price ${l.priceOverride}`, l.titleOverride !== null && "title"].filter(Boolean).join(" and ");
+  return (
+    <Box borderBlockStartWidth="025" borderColor="border" paddingBlockStart="300">
+      <Form onSubmit={onSubmit}>
+        <BlockStack gap="200">
+          <InlineStack gap="200" blockAlign="center">
+            <Text as="h3" variant="headingSm">
+              Store overrides
+            </Text>
+            {overridden ? <Badge tone="info">{`Overrides ${overridden}`}</Badge> : <Badge>No overrides</Badge>}
+          </InlineStack>
+          <FormLayout>
+            <TextField
+              label={`Price at ${s.name}`}
+              autoComplete="off"
+              inputMode="decimal"
+              value={draft.price}
+              onChange={(v) => onDraft({ price: v })}
+              placeholder="Store's own price"
+              error={errors?.price}
+              helpText="The store's regular price. Empty: no override (the store keeps its current price; SyncFlow does not store Shopify's)."
+            />
+            <TextField
+              label={`Title at ${s.name}`}
+              autoComplete="off"
+              value={draft.title}
+              onChange={(v) => onDraft({ title: v })}
+              placeholder={l.isVariation ? undefined : itemTitle}
+              disabled={l.isVariation}
+              maxLength={titleMax}
+              error={errors?.title}
+              helpText={
+                l.isVariation
+                  ? "This listing is a WooCommerce variation: WooCommerce names it after its parent product and attributes, so only its price can be overridden."
+                  : `Leave empty to use the Shopify title (“${itemTitle}”).`
+              }
+            />
+          </FormLayout>
+        </BlockStack>
+      </Form>
+    </Box>
   );
 }
 

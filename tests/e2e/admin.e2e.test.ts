@@ -3,7 +3,7 @@
  * /demo/admin plays Shopify Admin opening the embedded app (session token → token exchange with the
  * emulated Shopify), then one flow per page: Dashboard (onboarding, store health, charts), Channels
  * (connection code shown once), Inventory (search, filters, pages, bulk sync with progress to completion),
- * Item detail (timeline → order), Orders (filters, search, detail), Activity (cause filter, sync log, CSV
+ * Item detail (timeline → order; a store price override saved via the save bar), Orders (filters, search, detail), Activity (cause filter, sync log, CSV
  * downloaded and parsed), Conflicts (resolved against the emulated WooCommerce store, kept in history),
  * Dead letters (replay, discard with reason), Settings (save bar, reconcile now) — each checked with
  * axe-core (no serious/critical violations) and screenshotted to tests/e2e/screenshots/ (git-ignored).
@@ -456,6 +456,29 @@ describe("embedded admin (demo mode)", () => {
     await gotoNav("Dashboard", "Dashboard");
     await page.getByRole("link", { name: "View low-stock SKUs" }).waitFor();
     await page.getByText("Low stock (≤ 12)").waitFor();
+  });
+
+  it("item overrides: a store price set on the item page, saved via the save bar, written to the store", async () => {
+    await gotoNav("Inventory", "Inventory");
+    await page.getByRole("link", { name: "TEE-001", exact: true }).first().click();
+    await pageTitle("TEE-001").waitFor();
+    await page.getByLabel("Price at Woo Wholesale").waitFor();
+    const saveBar = page.locator("ui-save-bar");
+    expect(await saveBar.isVisible()).toBe(false);
+    await page.getByLabel("Price at Woo Wholesale").fill("27.5");
+    await saveBar.waitFor({ state: "visible" });
+    await axeCheck("item-overrides-dirty");
+    await saveBar.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved for Woo Wholesale: price 27.50.").waitFor();
+    await saveBar.waitFor({ state: "hidden" });
+    await page.getByText("Overrides price 27.50").waitFor();
+    expect(await page.getByLabel("Price at Woo Wholesale").inputValue()).toBe("27.50");
+    const wooId = h.woo.control.productIdBySku("TEE-001")!;
+    expect(h.woo.store.products.get(wooId)!.regular_price).toBe("27.50");
+    const listing = await h.prisma.listing.findFirstOrThrow({ where: { shopId: h.shopId, externalId: String(wooId) } });
+    expect(listing.priceOverride?.toFixed(2)).toBe("27.50");
+    await shot("21-item-overrides");
+    await axeCheck("item-overrides");
   });
 
   it("inventory read model stays fast at 10,000 SKUs (one page + search, no N+1)", async () => {

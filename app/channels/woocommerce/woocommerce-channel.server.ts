@@ -18,6 +18,7 @@ export interface WooProductJson {
   status?: string;
   sku: string;
   price?: string;
+  regular_price?: string;
   manage_stock: boolean | "parent";
   stock_quantity: number | null;
   stock_status?: string;
@@ -176,6 +177,29 @@ export class WooCommerceChannel implements Channel {
     const path = parentId ? `products/${parentId}/variations/${productId}` : `products/${productId}`;
     const r = await this.client.put<WooProductJson>(path, { manage_stock: true, stock_quantity: quantity });
     return { before: null, after: r.data.stock_quantity ?? quantity };
+  }
+
+  /**
+   * Per-store overrides (docs/decisions/054): REST PUT of `regular_price` and/or `name` on a product
+   * (`products/<id>`) or a variation (`products/<parent>/variations/<id>` when `parentId` is set).
+   * A field that is undefined or null is not sent (the store keeps its value). A WooCommerce variation
+   * has no name of its own (it is derived from the parent and its attributes): `name` with a `parentId`
+   * throws ChannelError BAD_REQUEST before any request. Retried (PUT is idempotent). Resolves with the
+   * store's values after the write; throws NOT_FOUND, AUTH, BAD_REQUEST, NETWORK/TIMEOUT/SERVER.
+   */
+  async updateListingDetails(
+    productId: number | string,
+    parentId: number | string | null,
+    fields: { regularPrice?: string | null; name?: string | null },
+  ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
+    if (parentId && fields.name != null) throw new ChannelError("BAD_REQUEST", "A WooCommerce variation has no name of its own; only its price can be changed", { retryable: false });
+    const body: Record<string, string> = {};
+    if (fields.regularPrice != null) body.regular_price = fields.regularPrice;
+    if (fields.name != null) body.name = fields.name;
+    if (!Object.keys(body).length) throw new ChannelError("BAD_REQUEST", "Nothing to update: give a regular price or a name", { retryable: false });
+    const path = parentId ? `products/${parentId}/variations/${productId}` : `products/${productId}`;
+    const r = await this.client.put<WooProductJson>(path, body);
+    return { regularPrice: r.data.regular_price ?? "", name: r.data.name, modifiedAt: r.data.date_modified_gmt ? r.data.date_modified_gmt + "Z" : null };
   }
 
   /**
