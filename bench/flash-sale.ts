@@ -23,7 +23,11 @@ export interface FlashResult {
   sold: number;
   exposureP99Ms: number;
   propagationP99Ms: number;
-  /** Shopify's final available and whether it equals units − sold (no lost or doubled sale). */
+  /** Windows (ms, p99) during which the channels together show more units than exist (Σ shown > remaining): units offered twice. */
+  overlapP99Ms: number;
+  /** Windows (ms, p99) during which some channel shows 0 while another channel still shows stock (a sale refused there). */
+  strandedP99Ms: number;
+  /** Shopify's final on_hand − committed (available + units held for stores) and whether it equals units − sold (no lost or doubled sale). */
   finalShopify: number;
   ledgerExact: boolean;
   finalShown: number[];
@@ -66,6 +70,11 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     woo[0]!.control.getStock(FLASH_SKU) ?? 0,
     woo[1]!.control.getStock(FLASH_SKU) ?? 0,
   ];
+  // Units Shopify still holds at the location: on_hand − committed (= available + safety_stock held for stores).
+  const stockLeft = () => {
+    const l = shopify.control.state(shop).levels.find((x) => x.sku === FLASH_SKU && x.locationId === locationId);
+    return l ? l.onHand - l.committed : 0;
+  };
   const plan = schedule(p);
   const sales: { t: number; store: number }[] = [];
   const timeline: number[][] = [];
@@ -103,6 +112,24 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     }
     if (open !== null) windows.push(end - open);
   }
+  // Overlap (units offered on two channels at once) and stranded stock (a channel out while another holds units).
+  const overlap: number[] = [];
+  const stranded: number[] = [];
+  {
+    let o: number | null = null;
+    let st: number | null = null;
+    for (const row of timeline) {
+      const shownNow = [row[1]!, row[2]!, row[3]!];
+      const isOverlap = shownNow.reduce((a, b) => a + Math.max(0, b), 0) > row[4]!;
+      const isStranded = shownNow.some((q) => q <= 0) && shownNow.some((q) => q > 0);
+      if (isOverlap && o === null) o = row[0]!;
+      if (!isOverlap && o !== null) { overlap.push(row[0]! - o); o = null; }
+      if (isStranded && st === null) st = row[0]!;
+      if (!isStranded && st !== null) { stranded.push(row[0]! - st); st = null; }
+    }
+    if (o !== null) overlap.push(end - o);
+    if (st !== null) stranded.push(end - st);
+  }
   // Propagation per sale: until every other store shows ≤ the remaining right after that sale.
   const props: number[] = [];
   sales.forEach((sale, j) => {
@@ -116,9 +143,33 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
   });
   const finalShown = shown();
   return {
-    oversold: Math.max(0, sold - p.units), sold, exposureP99Ms: p99(windows), propagationP99Ms: p99(props),
-    finalShopify: finalShown[0]!, ledgerExact: finalShown[0] === p.units - sold, finalShown, timeline, sales,
+    oversold: Math.max(0, sold - p.units), sold, exposureP99Ms: p99(windows), propagationP99Ms: p99(props), overlapP99Ms: p99(overlap), strandedP99Ms: p99(stranded),
+    finalShopify: stockLeft(), ledgerExact: stockLeft() === p.units - sold, finalShown, timeline, sales,
   };
+}
+
+/**
+ * Switches the stores to allocations and waits for the first (full) rebalance: every linked listing migrated,
+ * no step in flight, and the emulators' quantities stable for 1.5 s.
+ */
+async function enableAllocations(shopId: string, channelIds: string[], snapshot: () => unknown[]): Promise<void> {
+  const { default: prisma } = await import("../app/db.server");
+  const { Prisma } = await import("@prisma/client");
+  const { queueRebalance } = await import("../app/sync/allocation.server");
+  await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
+  const items = await prisma.listing.findMany({ where: { channelId: { in: channelIds }, matchStatus: "linked" }, select: { itemId: true } });
+  for (const id of new Set(items.map((i) => i.itemId!))) await queueRebalance(shopId, id, true);
+  let last = "";
+  let since = Date.now();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const open = await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked", OR: [{ allocatedQuantity: null }, { allocOp: { not: Prisma.DbNull } }] } });
+    const snap = JSON.stringify([open, snapshot()]);
+    if (snap !== last) { last = snap; since = Date.now(); }
+    if (open === 0 && Date.now() - since > 1500) return;
+    if (Date.now() > deadline) throw new Error(`allocations not settled: ${snap}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** p99 (nearest rank) of `xs`, 0 when empty. */
@@ -150,9 +201,15 @@ export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: str
   const w = await world(p, "flash-syncflow.myshopify.com", undefined, "syncflow-bench-api-key", "syncflow-bench-api-secret");
   const stack = await makeStack(w.shopify.url);
   w.shopify.control.setAppUrl(stack.appUrl);
-  await onboardShop({ stack, shopify: w.shopify, shop: w.shop, woo: w.woo, expectedItems: 1 });
+  const { shopId, channelIds } = await onboardShop({ stack, shopify: w.shopify, shop: w.shop, woo: w.woo, expectedItems: 1 });
   await w.woo[0]!.control.idle();
   await new Promise((r) => setTimeout(r, 1000));
+  // Exact mode with allocations (docs/decisions/008): each store sells only units reserved for it in Shopify's safety_stock.
+  await enableAllocations(shopId, channelIds, () => [
+    w.shopify.control.state(w.shop).levels.find((l) => l.sku === FLASH_SKU)!,
+    w.woo[0]!.control.getStock(FLASH_SKU),
+    w.woo[1]!.control.getStock(FLASH_SKU),
+  ]);
   const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
   return { result, stack, shopify: w.shopify, closeWorld: async () => { await Promise.all(w.woo.map((x) => x.close())); } };
 }

@@ -64,7 +64,7 @@ async function main() {
 }
 
 function pick(r: FlashResult) {
-  return { oversold: r.oversold, exposureP99Ms: r.exposureP99Ms, propagationP99Ms: r.propagationP99Ms };
+  return { oversold: r.oversold, sold: r.sold, exposureP99Ms: r.exposureP99Ms, propagationP99Ms: r.propagationP99Ms, overlapP99Ms: r.overlapP99Ms, strandedP99Ms: r.strandedP99Ms, ledgerExact: r.ledgerExact };
 }
 
 function renderReport(x: { naive: FlashResult; syncflow: FlashResult; rec: ReconcileBench; ing: IngestBench; rss: ReturnType<Stack["peakRssMb"]>; seconds: number }): string {
@@ -74,10 +74,10 @@ function renderReport(x: { naive: FlashResult; syncflow: FlashResult; rec: Recon
 
 ## Flash sale — ${flash.units} units, ${flash.buyers} buyers over ${flash.arrivalWindowMs / 1000} s, Shopify + 2 WooCommerce (realistic latency)
 
-| | oversold units | sold | exposure p99 (ms) | propagation p99 (ms) | Shopify final = units − sold | final shown (Shopify / Woo A / Woo B) |
-|---|---:|---:|---:|---:|:---:|---|
-| naive (absolute copy) | ${naive.oversold} | ${naive.sold} | ${naive.exposureP99Ms} | ${naive.propagationP99Ms} | ${ok(naive.ledgerExact)} (${naive.finalShopify}) | ${naive.finalShown.join(" / ")} |
-| SyncFlow | ${syncflow.oversold} | ${syncflow.sold} | ${syncflow.exposureP99Ms} | ${syncflow.propagationP99Ms} | ${ok(syncflow.ledgerExact)} (${syncflow.finalShopify}) | ${syncflow.finalShown.join(" / ")} |
+| | oversold units | sold | exposure p99 (ms) | propagation p99 (ms) | overlap p99 (ms) | stranded p99 (ms) | Shopify final = units − sold | final shown (Shopify / Woo A / Woo B) |
+|---|---:|---:|---:|---:|---:|---:|:---:|---|
+| naive (absolute copy) | ${naive.oversold} | ${naive.sold} | ${naive.exposureP99Ms} | ${naive.propagationP99Ms} | ${naive.overlapP99Ms} | ${naive.strandedP99Ms} | ${ok(naive.ledgerExact)} (${naive.finalShopify}) | ${naive.finalShown.join(" / ")} |
+| SyncFlow | ${syncflow.oversold} | ${syncflow.sold} | ${syncflow.exposureP99Ms} | ${syncflow.propagationP99Ms} | ${syncflow.overlapP99Ms} | ${syncflow.strandedP99Ms} | ${ok(syncflow.ledgerExact)} (${syncflow.finalShopify}) | ${syncflow.finalShown.join(" / ")} |
 
 Targets: SyncFlow oversold = 0 ${ok(syncflow.oversold === 0)}; naive oversold > 0 ${ok(naive.oversold > 0)}.
 

@@ -25,6 +25,8 @@ export const QUEUES = {
   sweep: "sweep",
   /** Inventory bulk action (sync now, set buffer, link, unlink) with progress in a SyncRun. data: BulkJobData (app/jobs/bulk.server.ts) */
   bulk: "bulk",
+  /** Rebalance one item's allocations across Shopify and exact stores (docs/decisions/008). data: { shopId, itemId, full? } */
+  rebalance: "rebalance",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -44,9 +46,11 @@ export const QUEUES = {
  * Queue policy per queue (pg-boss `policy`; default "standard"). "short" keeps at most one *queued* job
  * per singletonKey, so a burst of sends collapses into one debounced job (issue 6).
  */
-export const QUEUE_POLICY: Partial<Record<string, "standard" | "short">> = {
+export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "stately">> = {
   "stock-watch": "short",
   "sheets-sync": "short",
+  // One queued + one running per item (singletonKey rebalance:<itemId>): rebalances of an item never overlap.
+  rebalance: "stately",
 };
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -17,6 +17,7 @@ import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
+import { rebalanceItemWhenFree } from "../sync/allocation.server";
 import { ChannelError } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent } from "../notify/dispatch.server";
@@ -64,6 +65,12 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
   [QUEUES.sweep]: async () => sweep(),
 
+  [QUEUES.rebalance]: async ({ shopId, itemId, full }: { shopId: string; itemId: string; full?: boolean }) => {
+    const res = await rebalanceItemWhenFree(shopId, itemId, !!full);
+    if (res.moves.length) await signalStockChanged(shopId); // issue 6
+    return res;
+  },
+
   // ---- notifications, sheets (issue 6) ----
   [QUEUES.notify]: async ({ eventId }: { eventId: string }) => processEvent(eventId),
   [QUEUES.notifySend]: async (data: Parameters<typeof handleNotifySend>[0]) => handleNotifySend(data),
@@ -107,6 +114,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.shopifyAdjust]: 4,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
+  [QUEUES.rebalance]: 2,
   [QUEUES.sweep]: 1,
   // issue 6
   [QUEUES.notify]: 2,

@@ -10,6 +10,9 @@
  *   retry, at most `MAX_STALE_ROUNDS` times per job run (the job layer then retries, then dead-letters);
  * - unknown outcome (timeout, 5xx, throttled) → the same key and the same changeFromQuantity are resent,
  *   so Shopify replays the first result instead of applying twice.
+ * Allocation stores (docs/decisions/008): an adjustment with `quantityName` "safety_stock" moves the store's
+ * allocation instead (ledger document `gid://syncflow/Allocation/<channel>`), Shopify's available is untouched,
+ * and the listing's `allocatedQuantity` follows in the same transaction.
  * Source of the rules: shopify.dev/docs/api/admin-graphql/latest/mutations/inventoryAdjustQuantities and
  * the 2026-10 introspection (`changeFromQuantity`, `@idempotent`).
  */
@@ -18,6 +21,7 @@ import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { shopifyForShop } from "./stores.server";
 import { recordLevel } from "./levels.server";
+import { allocationDocument, SAFETY_STOCK } from "./allocation.server";
 
 const MAX_STALE_ROUNDS = 5;
 
@@ -38,10 +42,16 @@ export async function applyAdjustment(shopId: string, adjustmentId: string): Pro
     if (adj.status !== "pending") return { status: "already_applied", itemId: adj.itemId };
     if (!adj.item.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${adj.item.sku} has no Shopify inventory item`, { retryable: false });
 
+    const named = adj.quantityName !== "available";
     let changeFrom = adj.inFlightChangeFrom;
     if (changeFrom == null) {
-      const levels = await adapter.readAvailable([adj.item.inventoryItemId], [adj.locationGid]);
-      changeFrom = levels.get(adj.item.inventoryItemId)?.get(adj.locationGid) ?? 0;
+      if (named) {
+        const q = await adapter.readQuantities([adj.item.inventoryItemId], [adj.locationGid], [adj.quantityName]);
+        changeFrom = q.get(adj.item.inventoryItemId)?.get(adj.locationGid)?.[adj.quantityName] ?? 0;
+      } else {
+        const levels = await adapter.readAvailable([adj.item.inventoryItemId], [adj.locationGid]);
+        changeFrom = levels.get(adj.item.inventoryItemId)?.get(adj.locationGid) ?? 0;
+      }
       const { count } = await prisma.shopifyAdjustment.updateMany({
         where: { id: adj.id, status: "pending", keyAttempt: adj.keyAttempt, inFlightChangeFrom: null },
         data: { inFlightChangeFrom: changeFrom },
@@ -50,10 +60,14 @@ export async function applyAdjustment(shopId: string, adjustmentId: string): Pro
     }
     const key = `${adj.idempotencyKey}:${adj.keyAttempt}`;
     try {
-      const [res] = await adapter.adjustAvailable(
-        [{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom }],
-        { idempotencyKey: key, reason: adj.reason, referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}` },
-      );
+      const meta = { idempotencyKey: key, reason: adj.reason, referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}` };
+      const [res] = named
+        ? await adapter.adjustQuantities(
+            adj.quantityName,
+            [{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom, ledgerDocumentUri: allocationDocument(adj.sourceChannelId ?? "unknown") }],
+            meta,
+          )
+        : await adapter.adjustAvailable([{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom }], meta);
       const before = res?.before ?? changeFrom;
       const after = res?.after ?? changeFrom + adj.delta;
       const applied = await prisma.$transaction(async (tx) => {
@@ -66,9 +80,16 @@ export async function applyAdjustment(shopId: string, adjustmentId: string): Pro
           shopId, itemId: adj.itemId, channelId: await shopifyChannelId(tx, shopId), locationGid: adj.locationGid,
           cause: adj.delta < 0 ? "order" : "cancel",
           delta: adj.delta, before, after, idempotencyKey: `${adj.idempotencyKey}:applied`, orderId: adj.orderId,
-          note: `applied to Shopify (${shop.domain}) with key ${key}`,
+          note: `applied to Shopify (${shop.domain}) ${named ? `${adj.quantityName} (the store's allocation)` : "available"} with key ${key}`,
         });
-        await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true });
+        if (named) {
+          // The store sold (or restocked) from its allocation: the hub's allocation follows Shopify's safety_stock.
+          if (adj.quantityName === SAFETY_STOCK && adj.sourceChannelId) {
+            await tx.listing.updateMany({ where: { shopId, channelId: adj.sourceChannelId, itemId: adj.itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: adj.delta } } });
+          }
+        } else {
+          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true });
+        }
         return true;
       });
       return { status: applied ? "applied" : "already_applied", before, after, itemId: adj.itemId };

@@ -5,7 +5,8 @@
  */
 import type { Tx } from "../db.server";
 
-export type LedgerCause = "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial";
+/** `allocate`: units moved between Shopify's available and a store's allocation (safety_stock), docs/decisions/008. */
+export type LedgerCause = "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial" | "allocate";
 
 export interface LedgerRow {
   shopId: string;

@@ -14,6 +14,7 @@
 import prisma from "../db.server";
 import { appendLedger } from "./ledger.server";
 import { normalizeSku } from "./sku";
+import { SAFETY_STOCK, usesAllocations } from "./allocation.server";
 import type { ParsedWooOrder } from "../channels/woocommerce/webhook.server";
 import type { ShopifyOrder } from "../channels/shopify/webhook-payloads";
 import type { Channel as ChannelRow } from "@prisma/client";
@@ -95,8 +96,11 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder)
       if (l.listing && l.listing.matchStatus !== "linked") continue;
       const delta = shouldTake ? -l.quantity : l.quantity;
       const key = `woo:${channel.id}:order:${order.orderId}:line:${l.lineId}:${transition}:${seq}`;
+      // Allocation stores (docs/decisions/008) sold from their allocation: Shopify's safety_stock moves, not available.
+      const allocated = usesAllocations(channel) && l.listing?.allocatedQuantity != null;
       const adj = await tx.shopifyAdjustment.create({
         data: {
+          quantityName: allocated ? SAFETY_STOCK : "available",
           shopId: channel.shopId, itemId: l.itemId, locationGid: channel.salesLocationId, delta, idempotencyKey: key,
           sourceChannelId: channel.id, orderId: row.id, reason: shouldTake ? "correction" : "restock",
         },

@@ -16,6 +16,7 @@ import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedger } from "./ledger.server";
 import { wooForChannel } from "./stores.server";
 import { emitLowStockIfCrossed } from "./events.server";
+import { queueRebalance, usesAllocations } from "./allocation.server";
 import type { Channel as ChannelRow, Listing } from "@prisma/client";
 
 /** Computes a store's derived quantity for items (one query per input kind, no N+1). */
@@ -25,7 +26,8 @@ export async function derivedQuantities(db: Tx | typeof prisma, channel: Channel
     db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
     db.shopifyAdjustment.groupBy({
       by: ["itemId", "locationGid"],
-      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs } },
+      // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
+      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs }, quantityName: "available" },
       _sum: { delta: true },
     }),
   ]);
@@ -68,6 +70,11 @@ export interface PushOutcome {
  */
 export async function pushStock(shopId: string, channelId: string, itemIds: string[]): Promise<PushOutcome[]> {
   const { channel, adapter } = await wooForChannel(shopId, channelId);
+  if (usesAllocations(channel)) {
+    // Exact mode with allocations (docs/decisions/008): stores show their allocation; only a rebalance moves units.
+    for (const itemId of itemIds) await queueRebalance(shopId, itemId);
+    return [];
+  }
   const listings = await prisma.listing.findMany({
     where: { shopId, channelId, itemId: { in: itemIds }, matchStatus: "linked" },
     orderBy: { id: "asc" },

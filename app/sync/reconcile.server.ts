@@ -19,6 +19,12 @@
  *     - otherwise *unexplained* (a manual edit on the store, a lost stock change): the store's policy
  *       decides — `shopify_wins` corrects it like above, `review` raises a Conflict for a person;
  *     - S < 0 always raises a Conflict (`negative_stock`).
+ * Allocation stores (exact mode with allocations, docs/decisions/008): the expected quantity D is the
+ * listing's baseline (its allocation remaining as far as the hub knows), never a value derived from
+ * `available`; the same explained/unexplained rules apply. Shopify's `safety_stock` at the sales location
+ * is checked against Σ allocations of the allocation stores (pending store sales included, they are still
+ * held); a difference is reported as a conflict (not fixed automatically), and every linked item gets a
+ * rebalance (which also releases units reserved but no longer shown).
  * A dry run performs only the reads and returns the full list of changes it would make.
  * Every run is a SyncRun row (progress, counts, duration, plan).
  */
@@ -35,6 +41,7 @@ import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing } from "@prisma/client";
+import { queueRebalance, SAFETY_STOCK, usesAllocations } from "./allocation.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
@@ -149,7 +156,10 @@ export async function reconcileChannel(
       }
     }
 
-    const derived = dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
+    const allocation = usesAllocations(channel);
+    const derived = allocation
+      ? new Map(listings.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
+      : dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
     let processed = 0;
     for (const l of listings) {
       processed++;
@@ -190,6 +200,8 @@ export async function reconcileChannel(
       if (processed % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed } });
     }
 
+    if (allocation) changes.push(...(await checkAllocations(channel, listings, run.id, dryRun)));
+
     const durationMs = Date.now() - started;
     await prisma.syncRun.update({
       where: { id: run.id },
@@ -215,6 +227,46 @@ export async function reconcileChannel(
     });
     throw err;
   }
+}
+
+/**
+ * Allocation stores: Shopify safety_stock at the sales location must equal Σ allocations (allocatedQuantity)
+ * of the allocation stores selling from it, for items without an allocation step in flight. Differences are
+ * reported (kind "conflict", not fixed: another app or a person may have moved safety stock); then every
+ * linked item of the store is queued for a rebalance (a real run only).
+ */
+async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ListingWithItem[], runId: string, dryRun: boolean): Promise<ReconcileChange[]> {
+  const out: ReconcileChange[] = [];
+  const loc = channel.salesLocationId;
+  if (!loc) return out;
+  const { adapter } = await shopifyForShop(channel.shopId);
+  const itemIds = listings.map((l) => l.itemId!).filter(Boolean);
+  const peers = await prisma.listing.findMany({
+    where: { shopId: channel.shopId, itemId: { in: itemIds }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } },
+    select: { itemId: true, allocatedQuantity: true, allocOp: true },
+  });
+  const held = new Map<string, { sum: number; busy: boolean }>();
+  for (const p of peers) {
+    const h = held.get(p.itemId!) ?? { sum: 0, busy: false };
+    h.sum += p.allocatedQuantity ?? 0;
+    h.busy ||= p.allocOp != null;
+    held.set(p.itemId!, h);
+  }
+  const ids = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
+  const truth = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const part = await adapter.readQuantities(ids.slice(i, i + 100), [loc], [SAFETY_STOCK]);
+    for (const [k, v] of part) truth.set(k, v.get(loc)?.[SAFETY_STOCK] ?? 0);
+  }
+  for (const l of listings) {
+    const h = held.get(l.itemId!);
+    const shopifySafety = truth.get(l.item?.inventoryItemId ?? "");
+    if (!h || h.busy || shopifySafety == null || shopifySafety === h.sum) continue;
+    out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: shopifySafety, to: h.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${shopifySafety}, SyncFlow's allocations add up to ${h.sum} (changed outside SyncFlow?)` });
+  }
+  if (!dryRun) for (const id of new Set(itemIds)) await queueRebalance(channel.shopId, id);
+  void runId;
+  return out;
 }
 
 /** Reconciles every connected WooCommerce store of a shop. */

@@ -17,5 +17,6 @@ describe("Shopify GraphQL documents", () => {
   it("inventory mutations carry @idempotent(key:)", () => {
     expect(documents.INVENTORY_ADJUST_MUTATION).toContain("@idempotent(key: $key)");
     expect(documents.INVENTORY_SET_MUTATION).toContain("@idempotent(key: $key)");
+    expect(documents.INVENTORY_MOVE_MUTATION).toContain("@idempotent(key: $key)");
   });
 });

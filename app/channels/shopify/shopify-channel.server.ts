@@ -13,7 +13,7 @@ import { Readable } from "node:stream";
 import readline from "node:readline";
 import {
   BULK_CANCEL_MUTATION, BULK_INVENTORY_AVAILABLE_QUERY, BULK_OPERATION_QUERY, BULK_RUN_QUERY_MUTATION,
-  INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
+  INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_ITEMS_QUANTITIES_QUERY, INVENTORY_MOVE_MUTATION, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
 } from "./graphql/index.js";
 import { shopifyFetch } from "./transport.server.js";
 
@@ -24,6 +24,14 @@ const MAX_QUERY_COST = 1000;
 export interface ShopifyLocation { id: string; name: string; isActive: boolean }
 export interface AdjustChange { inventoryItemId: string; locationId: string; delta: number; changeFromQuantity: number | null }
 export interface SetQuantity { inventoryItemId: string; locationId: string; quantity: number; changeFromQuantity: number | null }
+/** A relative change of a named quantity; `ledgerDocumentUri` is required by Shopify for every name but `available`. */
+export interface NamedAdjustChange extends AdjustChange { ledgerDocumentUri: string | null }
+/** One end of a move: quantity name, expected current value (CAS; null = no check), ledger document (not for `available`). */
+export interface MoveTerminal { name: string; changeFromQuantity: number | null; ledgerDocumentUri: string | null }
+/** Move `quantity` units of an item between two quantity names at one location. */
+export interface MoveChange { inventoryItemId: string; locationId: string; quantity: number; from: MoveTerminal; to: MoveTerminal }
+/** Result of a move: each terminal's quantity after the change. */
+export interface MoveResult { fromAfter: number; toAfter: number }
 /** Audit data for a write: key for @idempotent, a documented reason (e.g. "correction"), and a URI like gid://syncflow/... */
 export interface WriteMeta { idempotencyKey: string; reason: string; referenceDocumentUri: string }
 
@@ -277,6 +285,98 @@ export class ShopifyChannel implements Channel {
       }
     }
     return results;
+  }
+
+  /**
+   * Named quantities (units) per inventory item and location, e.g. `["available", "safety_stock"]`.
+   * @returns inventoryItem GID → location GID → name → quantity (names Shopify did not return are 0)
+   */
+  async readQuantities(inventoryItemIds: string[], locationIds: string[], names: string[]): Promise<Map<string, Map<string, Record<string, number>>>> {
+    const out = new Map<string, Map<string, Record<string, number>>>();
+    const levels = await this.levelsPerItem();
+    const per = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor(MAX_QUERY_COST / (3 + 3 * levels))));
+    const wanted = new Set(locationIds);
+    for (const ids of chunks([...new Set(inventoryItemIds)], per)) {
+      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(INVENTORY_ITEMS_QUANTITIES_QUERY, { ids, levels, names });
+      for (const node of r.data.nodes) {
+        if (!node || !node.id) continue;
+        const m = new Map<string, Record<string, number>>();
+        for (const n of node.inventoryLevels.nodes) {
+          if (wanted.size && !wanted.has(n.location.id)) continue;
+          const q: Record<string, number> = Object.fromEntries(names.map((x) => [x, 0]));
+          for (const x of n.quantities) q[x.name] = x.quantity;
+          m.set(n.location.id, q);
+        }
+        out.set(node.id, m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Relative change of a named quantity (e.g. `safety_stock`) via inventoryAdjustQuantities, compare-and-set on
+   * that name. Every change of one call must carry the same `ledgerDocumentUri` (Shopify's rule), required
+   * for names other than `available`. Returns per change {before, after} of that name.
+   * @throws ChannelError STALE (current: null) when a changeFromQuantity no longer matches; BAD_REQUEST otherwise
+   */
+  async adjustQuantities(name: string, changes: NamedAdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]> {
+    if (name === "available") return this.adjustAvailable(changes, meta);
+    const results: QuantityWriteResult[] = [];
+    const parts = chunks(changes);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const input = {
+        name, reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+        changes: part.map((c) => ({ inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity, ledgerDocumentUri: c.ledgerDocumentUri })),
+      };
+      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const payload = this.checkNamedPayload(r.data.inventoryAdjustQuantities, "adjust");
+      for (const c of part) {
+        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        else results.push({ before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta });
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Moves quantities between names at one location via inventoryMoveQuantities (one call, ≤ 250 changes),
+   * compare-and-set on both terminals, `@idempotent(key:)`. `referenceDocumentUri` is required by Shopify here.
+   * @returns each change's terminal quantities after the move
+   * @throws ChannelError STALE (current: null) when a terminal's changeFromQuantity no longer matches (nothing
+   *   moved; retry with a NEW key), BAD_REQUEST for other userErrors
+   */
+  async moveQuantities(changes: MoveChange[], meta: WriteMeta): Promise<MoveResult[]> {
+    if (changes.length > SHOPIFY_MAX_BATCH) throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} moves per call`, { retryable: false });
+    const input = {
+      reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+      changes: changes.map((c) => ({
+        inventoryItemId: c.inventoryItemId, quantity: c.quantity,
+        from: { name: c.from.name, locationId: c.locationId, changeFromQuantity: c.from.changeFromQuantity, ledgerDocumentUri: c.from.ledgerDocumentUri },
+        to: { name: c.to.name, locationId: c.locationId, changeFromQuantity: c.to.changeFromQuantity, ledgerDocumentUri: c.to.ledgerDocumentUri },
+      })),
+    };
+    const r = await this.client.request<{ inventoryMoveQuantities: MutationPayload | null }>(INVENTORY_MOVE_MUTATION, { input, key: meta.idempotencyKey });
+    const payload = this.checkNamedPayload(r.data.inventoryMoveQuantities, "move");
+    return changes.map((c) => {
+      const find = (name: string) => payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+      const f = find(c.from.name);
+      const t = find(c.to.name);
+      return {
+        fromAfter: f?.quantityAfterChange ?? (c.from.changeFromQuantity ?? 0) - c.quantity,
+        toAfter: t?.quantityAfterChange ?? (c.to.changeFromQuantity ?? 0) + c.quantity,
+      };
+    });
+  }
+
+  private checkNamedPayload(payload: MutationPayload | null, what: string): MutationPayload {
+    if (!payload) throw new ChannelError("BAD_REQUEST", `Shopify returned no payload for the inventory ${what}`, { retryable: false });
+    if (!payload.userErrors.length) return payload;
+    const stale = payload.userErrors.find((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
+    if (stale) throw new ChannelError("STALE", `Shopify compare-and-swap lost (${what}): ${stale.message} [${stale.field?.join(".") ?? ""}]`, { current: null, retryable: false });
+    const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+    throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory ${what}: ${msg}`, { retryable: false });
   }
 
   private async checkPayload(payload: MutationPayload | null, part: { inventoryItemId: string; locationId: string }[], listField: string): Promise<MutationPayload> {

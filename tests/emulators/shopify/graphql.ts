@@ -145,7 +145,7 @@ class Views {
       item: () => this.item(this.shop.inventoryItems.get(l.itemId)!),
       quantities: (args: Obj) => (args.names as string[]).map((name) => {
         if (!QUANTITY_NAMES.has(name)) throw new GraphQLError(`Invalid quantity name: ${name}`, { extensions: { code: "BAD_REQUEST" } });
-        const q = name === "available" ? l.available : name === "committed" ? l.committed : name === "on_hand" ? l.available + l.committed : 0;
+        const q = name === "available" ? l.available : name === "committed" ? l.committed : name === "safety_stock" ? l.safetyStock ?? 0 : name === "on_hand" ? l.available + l.committed + (l.safetyStock ?? 0) : 0;
         return { __typename: "InventoryQuantity", id: `gid://shopify/InventoryQuantity/${l.locationId}?inventory_item_id=${l.itemId}&name=${name}`, name, quantity: q, updatedAt: iso(l.updatedAt) };
       }),
     };
@@ -275,6 +275,8 @@ export class GraphqlEngine {
         this.idempotent(shop, info, "inventoryAdjustQuantities", args, () => this.adjust(shop, views, args.input as Obj)),
       inventorySetQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>
         this.idempotent(shop, info, "inventorySetQuantities", args, () => this.set(shop, views, args.input as Obj)),
+      inventoryMoveQuantities: (args: Obj, _ctx: unknown, info: GraphQLResolveInfo) =>
+        this.idempotent(shop, info, "inventoryMoveQuantities", args, () => this.move(shop, views, args.input as Obj)),
     };
   }
 
@@ -328,7 +330,16 @@ export class GraphqlEngine {
   private current(shop: EmuShop, name: string, itemId: number, locationId: number): number {
     const l = shop.levels.get(levelKey(itemId, locationId));
     if (!l) return 0;
-    return name === "on_hand" ? l.available + l.committed : l.available;
+    if (name === "safety_stock") return l.safetyStock ?? 0;
+    return name === "on_hand" ? l.available + l.committed + (l.safetyStock ?? 0) : l.available;
+  }
+
+  /** Applies `delta` to quantity `name` of a level (available emits inventory_levels/update; others do not). */
+  private bump(shop: EmuShop, level: EmuLevel, name: string, delta: number): void {
+    if (name === "safety_stock") {
+      level.safetyStock = (level.safetyStock ?? 0) + delta;
+      level.updatedAt = Date.now();
+    } else this.store.moveAvailable(shop, level, delta);
   }
 
   private apply(shop: EmuShop, views: Views, input: Obj, name: string, changes: Change[], listField: string): Obj {
@@ -340,12 +351,25 @@ export class GraphqlEngine {
     for (const c of changes) {
       if (c.delta === 0) continue;
       const level = this.store.level(shop, c.itemId, c.locationId);
+      if (name === "safety_stock") {
+        // safety_stock is part of on_hand: adjusting it moves on_hand, never available.
+        this.bump(shop, level, name, c.delta);
+        for (const n of ["safety_stock", "on_hand"]) {
+          out.push({ __typename: "InventoryChange", name: n, delta: c.delta, quantityAfterChange: this.current(shop, n, c.itemId, c.locationId), ledgerDocumentUri: n === name ? c.ledger ?? null : null, itemId: c.itemId, locationId: c.locationId });
+        }
+        continue;
+      }
       this.store.moveAvailable(shop, level, c.delta);
       const names = name === "available" ? ["available", "on_hand"] : ["on_hand", "available"];
       for (const n of names) {
-        out.push({ __typename: "InventoryChange", name: n, delta: c.delta, quantityAfterChange: n === "available" ? level.available : level.available + level.committed, ledgerDocumentUri: n === name ? c.ledger ?? null : null, itemId: c.itemId, locationId: c.locationId });
+        out.push({ __typename: "InventoryChange", name: n, delta: c.delta, quantityAfterChange: n === "available" ? level.available : level.available + level.committed + (level.safetyStock ?? 0), ledgerDocumentUri: n === name ? c.ledger ?? null : null, itemId: c.itemId, locationId: c.locationId });
       }
     }
+    return this.group(shop, views, input, out);
+  }
+
+  /** Records an InventoryAdjustmentGroup of `out` changes and returns the mutation payload. */
+  private group(shop: EmuShop, views: Views, input: Obj, out: Obj[]): Obj {
     const gid = `gid://shopify/InventoryAdjustmentGroup/${this.store.id()}${++this.groupSeq}`;
     const createdAt = new Date().toISOString();
     const group = {
@@ -365,7 +389,10 @@ export class GraphqlEngine {
 
   private adjust(shop: EmuShop, views: Views, input: Obj): Obj {
     const list = (input.changes as Obj[]) ?? [];
-    const errs = this.validateCommon(shop, input, list, "changes", new Set(["available", "on_hand"]), "INVALID_QUANTITY_NAME");
+    const errs = this.validateCommon(shop, input, list, "changes", new Set(["available", "on_hand", "safety_stock"]), "INVALID_QUANTITY_NAME");
+    if (input.name !== "available" && new Set(list.map((c) => c.ledgerDocumentUri ?? null)).size > 1) {
+      errs.push({ field: ["input", "changes"], message: "All changes must have the same ledger document URI or, in the case of adjusting available, no ledger document URI.", code: "MAX_ONE_LEDGER_DOCUMENT" });
+    }
     list.forEach((c, i) => {
       if (input.name === "available" && c.ledgerDocumentUri != null) errs.push({ field: ["input", "changes", String(i), "ledgerDocumentUri"], message: "A ledger document URI is not allowed when adjusting available.", code: "INVALID_AVAILABLE_DOCUMENT" });
       if (input.name !== "available" && c.ledgerDocumentUri == null) errs.push({ field: ["input", "changes", String(i), "ledgerDocumentUri"], message: "A ledger document URI is required except when adjusting available.", code: "INVALID_QUANTITY_DOCUMENT" });
@@ -373,6 +400,84 @@ export class GraphqlEngine {
     if (errs.length) return { inventoryAdjustmentGroup: null, userErrors: errs };
     const changes = list.map((c, i) => ({ itemId: gidNum(String(c.inventoryItemId)), locationId: gidNum(String(c.locationId)), delta: Number(c.delta), cfq: (c.changeFromQuantity as number | null) ?? null, ledger: (c.ledgerDocumentUri as string | null) ?? null, index: i }));
     return this.apply(shop, views, input, String(input.name), changes, "changes");
+  }
+
+  /**
+   * inventoryMoveQuantities (2026-10): each change moves `quantity` of one item from one terminal
+   * {name, locationId, ledgerDocumentUri, changeFromQuantity} to another — different names at one location
+   * (or one name between locations; only the former is modelled). Compare-and-set on BOTH terminals; a stale
+   * terminal fails the whole call (nothing applied). Ledger documents: required except for `available`,
+   * forbidden for `available`, at most 2 across all changes. Names: available, safety_stock.
+   */
+  private move(shop: EmuShop, views: Views, input: Obj): Obj {
+    const list = (input.changes as Obj[]) ?? [];
+    if (list.length > 250) throw new GraphQLError(`The input array size of ${list.length} is greater than the maximum allowed of 250.`, { extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" } });
+    const names = new Set(["available", "safety_stock"]);
+    const errs: Obj[] = [];
+    list.forEach((c, i) => {
+      for (const side of ["from", "to"] as const) {
+        if (!Object.prototype.hasOwnProperty.call(c[side] as Obj, "changeFromQuantity")) {
+          throw new GraphQLError(`changeFromQuantity is required on input.changes[${i}].${side}: pass the expected quantity, or null to skip the compare-and-swap check.`, { extensions: { code: "BAD_REQUEST" } });
+        }
+      }
+    });
+    if (!INVENTORY_REASONS.has(String(input.reason))) errs.push({ field: ["input", "reason"], message: "The specified reason is invalid.", code: "INVALID_REASON" });
+    if (input.referenceDocumentUri == null || this.refDocError(input.referenceDocumentUri)) errs.push({ field: ["input", "referenceDocumentUri"], message: "The specified reference document is invalid.", code: "INVALID_REFERENCE_DOCUMENT" });
+    const ledgerDocs = new Set<string>();
+    list.forEach((c, i) => {
+      const at = (f: string) => ["input", "changes", String(i), ...f.split(".")];
+      const item = safeNum(c.inventoryItemId, "InventoryItem");
+      if (item === null || !shop.inventoryItems.has(item)) errs.push({ field: at("inventoryItemId"), message: "The specified inventory item could not be found.", code: "INVALID_INVENTORY_ITEM" });
+      if (!Number.isInteger(c.quantity) || (c.quantity as number) < 0) errs.push({ field: at("quantity"), message: "The quantity can't be negative.", code: "INVALID_QUANTITY_NEGATIVE" });
+      const from = c.from as Obj;
+      const to = c.to as Obj;
+      for (const [side, t] of [["from", from], ["to", to]] as const) {
+        const loc = safeNum(t.locationId, "Location");
+        if (loc === null || !shop.locations.has(loc)) errs.push({ field: at(`${side}.locationId`), message: "The specified location could not be found.", code: "INVALID_LOCATION" });
+        if (!names.has(String(t.name))) errs.push({ field: at(`${side}.name`), message: "The specified quantity name is invalid.", code: "INVALID_QUANTITY_NAME" });
+        if (t.name === "available" && t.ledgerDocumentUri != null) errs.push({ field: at(`${side}.ledgerDocumentUri`), message: "A ledger document URI is not allowed when adjusting available.", code: "INVALID_AVAILABLE_DOCUMENT" });
+        if (t.name !== "available" && t.ledgerDocumentUri == null) errs.push({ field: at(`${side}.ledgerDocumentUri`), message: "A ledger document URI is required except when adjusting available.", code: "INVALID_QUANTITY_DOCUMENT" });
+        if (typeof t.ledgerDocumentUri === "string") {
+          if (t.ledgerDocumentUri.startsWith("gid://shopify/")) errs.push({ field: at(`${side}.ledgerDocumentUri`), message: "Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.", code: "INTERNAL_LEDGER_DOCUMENT" });
+          else if (this.refDocError(t.ledgerDocumentUri)) errs.push({ field: at(`${side}.ledgerDocumentUri`), message: "The specified ledger document is invalid.", code: "INVALID_LEDGER_DOCUMENT" });
+          ledgerDocs.add(t.ledgerDocumentUri);
+        }
+      }
+      if (from.name === to.name && from.locationId === to.locationId) errs.push({ field: at("to.name"), message: "The quantity names for each change can't be the same.", code: "SAME_QUANTITY_NAME" });
+      else if (from.name !== to.name && from.locationId !== to.locationId) errs.push({ field: at("to.locationId"), message: "The quantities can't be moved between different locations.", code: "DIFFERENT_LOCATIONS" });
+      else if (from.name === to.name) errs.push({ field: at("to.locationId"), message: "Moves between locations are not modelled by the emulator.", code: "MOVE_QUANTITIES_FAILED" });
+    });
+    if (ledgerDocs.size > 2) errs.push({ field: ["input", "changes"], message: "Only a maximum of 2 ledger document URIs across all changes is allowed.", code: "MAXIMUM_LEDGER_DOCUMENT_URIS" });
+    if (errs.length) return { inventoryAdjustmentGroup: null, userErrors: errs };
+    const moves = list.map((c, i) => {
+      const from = c.from as Obj;
+      const to = c.to as Obj;
+      return { i, itemId: gidNum(String(c.inventoryItemId)), locationId: gidNum(String(from.locationId)), q: Number(c.quantity), from, to };
+    });
+    // Compare-and-set on both terminals, checked for every change before anything moves.
+    const stale: Obj[] = [];
+    for (const m of moves) {
+      for (const [side, t] of [["from", m.from], ["to", m.to]] as const) {
+        const cfq = (t.changeFromQuantity as number | null) ?? null;
+        if (cfq !== null && cfq !== this.current(shop, String(t.name), m.itemId, m.locationId)) {
+          stale.push({ field: ["input", "changes", String(m.i), side, "changeFromQuantity"], message: "The specified changeFromQuantity does not match the current quantity.", code: "CHANGE_FROM_QUANTITY_STALE" });
+        }
+      }
+      if (m.from.name !== "available" && this.current(shop, String(m.from.name), m.itemId, m.locationId) < m.q) {
+        stale.push({ field: ["input", "changes", String(m.i), "quantity"], message: "The quantity can't be negative.", code: "INVALID_QUANTITY_NEGATIVE" });
+      }
+    }
+    if (stale.length) return { inventoryAdjustmentGroup: null, userErrors: stale };
+    const out: Obj[] = [];
+    for (const m of moves) {
+      if (m.q === 0) continue;
+      const level = this.store.level(shop, m.itemId, m.locationId);
+      for (const [t, delta] of [[m.from, -m.q], [m.to, m.q]] as const) {
+        this.bump(shop, level, String(t.name), delta);
+        out.push({ __typename: "InventoryChange", name: t.name, delta, quantityAfterChange: this.current(shop, String(t.name), m.itemId, m.locationId), ledgerDocumentUri: t.ledgerDocumentUri ?? null, itemId: m.itemId, locationId: m.locationId });
+      }
+    }
+    return this.group(shop, views, input, out);
   }
 
   private set(shop: EmuShop, views: Views, input: Obj): Obj {

@@ -1,6 +1,7 @@
 /**
  * In-memory model of emulated Shopify stores: locations, products/variants/inventory items, inventory
- * levels (quantities in units: available, committed; on_hand = available + committed), orders, refunds.
+ * levels (quantities in units: available, committed, safety_stock; on_hand = available + committed + safety_stock),
+ * orders, refunds.
  * Every change to `available` at a location emits `inventory_levels/update` (including the app's own
  * mutations — the echo the app must recognise), as Shopify does. Times are ms since epoch.
  */
@@ -11,7 +12,11 @@ export interface EmuLocation { id: number; gid: string; name: string; isActive: 
 export interface EmuProduct { id: number; gid: string; title: string; handle: string; productType: string; createdAt: number; updatedAt: number; variantIds: number[] }
 export interface EmuVariant { id: number; gid: string; productId: number; sku: string | null; title: string; price: string; inventoryItemId: number; createdAt: number; updatedAt: number }
 export interface EmuInventoryItem { id: number; gid: string; variantId: number; tracked: boolean }
-export interface EmuLevel { itemId: number; locationId: number; available: number; committed: number; updatedAt: number }
+export interface EmuLevel {
+  itemId: number; locationId: number; available: number; committed: number; updatedAt: number;
+  /** `safety_stock` units (part of on_hand, not sellable by Shopify's checkout); absent = 0. */
+  safetyStock?: number;
+}
 export interface EmuOrderLine { id: number; gid: string; variantId: number; productId: number; sku: string | null; title: string; variantTitle: string | null; quantity: number; price: string; refundedQuantity: number; restockedQuantity: number }
 export interface EmuOrder {
   id: number; gid: string; number: number; name: string; locationId: number; createdAt: number; updatedAt: number;
@@ -298,14 +303,19 @@ export class EmuStore {
     const levels = [...shop.levels.values()].map((l) => {
       const item = shop.inventoryItems.get(l.itemId)!;
       const v = shop.variants.get(item.variantId)!;
-      return { sku: v.sku, variantId: v.gid, inventoryItemId: item.gid, locationId: `gid://shopify/Location/${l.locationId}`, available: l.available, committed: l.committed, onHand: l.available + l.committed, tracked: item.tracked };
+      const safetyStock = l.safetyStock ?? 0;
+      return { sku: v.sku, variantId: v.gid, inventoryItemId: item.gid, locationId: `gid://shopify/Location/${l.locationId}`, available: l.available, committed: l.committed, safetyStock, onHand: l.available + l.committed + safetyStock, tracked: item.tracked };
     });
     const bySku: Record<string, Record<string, number>> = {};
-    for (const l of levels) if (l.sku !== null) (bySku[l.sku] ??= {})[l.locationId] = l.available;
+    const safetyBySku: Record<string, Record<string, number>> = {};
+    for (const l of levels) if (l.sku !== null) {
+      (bySku[l.sku] ??= {})[l.locationId] = l.available;
+      (safetyBySku[l.sku] ??= {})[l.locationId] = l.safetyStock;
+    }
     return {
       shop: { domain: shop.domain, name: shop.name, installed: shop.installed, currency: shop.currency },
       locations: [...shop.locations.values()].map((l) => ({ id: l.gid, name: l.name, isActive: l.isActive })),
-      levels, availableBySku: bySku,
+      levels, availableBySku: bySku, safetyStockBySku: safetyBySku,
       orders: [...shop.orders.values()].map((o) => ({ id: o.gid, name: o.name, cancelledAt: o.cancelledAt ? new Date(o.cancelledAt).toISOString() : null, lines: o.lines.map((l) => ({ id: l.gid, sku: l.sku, quantity: l.quantity, refunded: l.refundedQuantity, restocked: l.restockedQuantity })) })),
     };
   }

@@ -34,3 +34,22 @@ export const INVENTORY_SET_MUTATION = /* GraphQL */ `
     }
   }
 `;
+
+/**
+ * Move quantities between states at one location (e.g. `available` → `safety_stock`), compare-and-set on
+ * both terminals. Variables: input (InventoryMoveQuantitiesInput), key. `@idempotent` required from 2026-04.
+ * https://shopify.dev/docs/api/admin-graphql/latest/mutations/inventoryMoveQuantities
+ */
+export const INVENTORY_MOVE_MUTATION = /* GraphQL */ `
+  mutation SyncflowInventoryMove($input: InventoryMoveQuantitiesInput!, $key: String!) {
+    inventoryMoveQuantities(input: $input) @idempotent(key: $key) {
+      inventoryAdjustmentGroup {
+        id
+        reason
+        referenceDocumentUri
+        changes { name delta quantityAfterChange item { id } location { id } }
+      }
+      userErrors { field message code }
+    }
+  }
+`;

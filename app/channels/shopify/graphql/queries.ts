@@ -58,3 +58,17 @@ export const INVENTORY_ITEMS_AVAILABLE_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+/** Named quantities (e.g. available + safety_stock) for specific inventory items (≤250 ids) across their levels. */
+export const INVENTORY_ITEMS_QUANTITIES_QUERY = /* GraphQL */ `
+  query SyncflowQuantities($ids: [ID!]!, $levels: Int!, $names: [String!]!) {
+    nodes(ids: $ids) {
+      ... on InventoryItem {
+        id
+        inventoryLevels(first: $levels) {
+          nodes { location { id } quantities(names: $names) { name quantity } }
+        }
+      }
+    }
+  }
+`;
