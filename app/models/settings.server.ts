@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import prisma from "../db.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
 
 import { RECONCILE_CHOICES } from "../components/constants";
 
@@ -23,6 +24,8 @@ export interface SettingsForm {
     bufferPercent: number;
     conflictPolicy: "shopify_wins" | "review";
     lowStockThreshold: number | null;
+    /** Exact allocations (docs/decisions/008); only for stores in exact mode. */
+    allocationEnabled: boolean;
   }[];
 }
 
@@ -35,7 +38,7 @@ export async function getSettings(shopId: string) {
       orderBy: { createdAt: "asc" },
       select: {
         id: true, name: true, baseUrl: true, mode: true, status: true, feedLocationIds: true, salesLocationId: true,
-        bufferUnits: true, bufferPercent: true, conflictPolicy: true, lowStockThreshold: true,
+        bufferUnits: true, bufferPercent: true, conflictPolicy: true, lowStockThreshold: true, allocationEnabled: true,
       },
     }),
     prisma.location.findMany({ where: { shopId, isActive: true }, orderBy: { name: "asc" }, select: { gid: true, name: true } }),
@@ -52,6 +55,7 @@ export async function getSettings(shopId: string) {
       bufferPercent: c.bufferPercent,
       conflictPolicy: c.conflictPolicy === "review" ? "review" : "shopify_wins",
       lowStockThreshold: c.lowStockThreshold,
+      allocationEnabled: c.allocationEnabled,
     })),
   };
   return {
@@ -70,6 +74,7 @@ const storeSchema = z.object({
   bufferPercent: z.number().int("Buffer percent must be a whole number").min(0, "Buffer percent must be 0–100").max(100, "Buffer percent must be 0–100"),
   conflictPolicy: z.enum(["shopify_wins", "review"]),
   lowStockThreshold: z.number().int().min(0).max(100_000).nullable(),
+  allocationEnabled: z.boolean().default(false),
 });
 const formSchema = z.object({
   reconcileEveryMin: z.number().refine((n) => (RECONCILE_CHOICES as readonly number[]).includes(n), "Pick one of the listed intervals"),
@@ -91,7 +96,7 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
   const f = parsed.data;
   const [locations, channels] = await Promise.all([
     prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
-    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true } }),
+    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true, mode: true, allocationEnabled: true } }),
   ]);
   const gids = new Set(locations.map((l) => l.gid));
   const ids = new Set(channels.map((c) => c.id));
@@ -101,6 +106,8 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
     if (s.salesLocationId && !gids.has(s.salesLocationId)) errors[`stores.${i}.salesLocationId`] = "Pick one of your Shopify locations.";
     if (s.feedLocationIds.some((g) => !gids.has(g))) errors[`stores.${i}.feedLocationIds`] = "Pick your Shopify locations only.";
     if (!s.salesLocationId) errors[`stores.${i}.salesLocationId`] = "Pick the location that absorbs this store's sales.";
+    const mode = channels.find((c) => c.id === s.id)?.mode;
+    if (s.allocationEnabled && mode !== "exact") errors[`stores.${i}.allocationEnabled`] = "Reserving stock needs the SyncFlow plugin on the store (exact mode).";
   });
   if (Object.keys(errors).length) return { ok: false, errors };
   await prisma.$transaction([
@@ -115,9 +122,13 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
           bufferPercent: s.bufferPercent,
           conflictPolicy: s.conflictPolicy,
           lowStockThreshold: s.lowStockThreshold,
+          allocationEnabled: s.allocationEnabled,
         },
       }),
     ),
   ]);
+  // Switching reservations on or off re-links the store, which queues a full rebalance / push of its items.
+  const toggled = f.stores.filter((s) => channels.find((c) => c.id === s.id)?.allocationEnabled !== s.allocationEnabled);
+  for (const s of toggled) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
   return { ok: true };
 }

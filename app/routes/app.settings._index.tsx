@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { BlockStack, Box, Button, Card, ChoiceList, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
 import { SaveBar, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getSettings, saveSettings, type SettingsForm } from "../models/settings.server";
@@ -197,6 +197,19 @@ export default function Settings() {
                           onChange={(v) => setStore(i, { conflictPolicy: v as "shopify_wins" | "review" })}
                         />
                       </FormLayout.Group>
+                      {s.mode === "exact" ? (
+                        <Checkbox
+                          label="Reserve this store's stock in Shopify (exact allocations)"
+                          helpText="SyncFlow holds this store's units in Shopify's safety stock so no two channels can sell the same unit. The store may show fewer units than Shopify has until stock is rebalanced."
+                          checked={f.allocationEnabled}
+                          onChange={(v) => setStore(i, { allocationEnabled: v })}
+                          error={err("allocationEnabled")}
+                        />
+                      ) : (
+                        <Text as="p" tone="subdued" variant="bodySm">
+                          Reserving stock for this store needs the SyncFlow plugin (exact mode). Until then it is protected by its buffer only.
+                        </Text>
+                      )}
                       <FormLayout.Group condensed>
                         <TextField
                           label="Buffer units"
