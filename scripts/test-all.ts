@@ -7,7 +7,7 @@
  *      missing and running as root, and says so).
  * Exits non-zero when any step fails. `--skip-e2e` / `--only-e2e` narrow the run.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -19,29 +19,34 @@ const steps: { name: string; ok: boolean; s: number }[] = [];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-/** Adds vitest's "Tests  N failed | M passed | K skipped (T)" counts to the totals. */
+/** Adds the counts of vitest's final summary line ("Tests  N failed | M passed | K skipped (T)") to the totals. */
 function countTests(output: string): void {
   const clean = output.replace(/\u001b\[[0-9;]*m/g, "");
-  for (const line of clean.split("\n")) {
-    if (!/^\s*Tests\s/.test(line)) continue;
-    for (const [, n, kind] of line.matchAll(/(\d+) (passed|failed|skipped)/g)) totals[kind as keyof typeof totals] += Number(n);
-  }
+  const summaries = clean.split("\n").filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
+  const last = summaries.at(-1);
+  if (!last) return;
+  for (const [, n, kind] of last.matchAll(/(\d+) (passed|failed|skipped)/g)) totals[kind as keyof typeof totals] += Number(n);
 }
 
-function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}): boolean {
+/** Runs a step, streaming its output as it comes and keeping it to count the tests. */
+function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, string> = {}): Promise<boolean> {
   console.log(`\n=== ${name} ===`);
   const t = Date.now();
-  // Output is streamed through as it comes, and kept to count the tests.
-  const res = spawnSync("bash", ["-o", "pipefail", "-c", `"$0" "$@" 2>&1 | tee /dev/stderr`, cmd, ...cmdArgs], {
-    cwd: root,
-    stdio: ["inherit", "pipe", "inherit"],
-    env: { ...process.env, ...env },
-    maxBuffer: 512 * 1024 * 1024,
+  return new Promise((resolve) => {
+    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...process.env, ...env } });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      process.stdout.write(d);
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
+    child.on("close", (code) => {
+      countTests(out);
+      const ok = code === 0;
+      steps.push({ name, ok, s: Math.round((Date.now() - t) / 100) / 10 });
+      resolve(ok);
+    });
   });
-  countTests(res.stdout?.toString() ?? "");
-  const ok = res.status === 0;
-  steps.push({ name, ok, s: Math.round((Date.now() - t) / 100) / 10 });
-  return ok;
 }
 
 function ensureChromium(): boolean {
@@ -57,12 +62,12 @@ function ensureChromium(): boolean {
 }
 
 if (!args.includes("--only-e2e")) {
-  run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
-  run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run"]);
+  await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
+  await run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run"]);
 }
 const e2eConfig = path.join(root, "tests", "e2e", "vitest.e2e.config.ts");
 if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {
-  if (ensureChromium()) run("browser tests", node, [bin("vitest", "vitest.mjs"), "run", "--config", e2eConfig]);
+  if (ensureChromium()) await run("browser tests", node, [bin("vitest", "vitest.mjs"), "run", "--config", e2eConfig]);
   else steps.push({ name: "browser tests (Chromium unavailable)", ok: false, s: 0 });
 }
 console.log("\n=== summary ===");

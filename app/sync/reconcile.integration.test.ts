@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { installApp, registerStore, startWorld, waitFor, type World } from "../../tests/harness/world";
+import { startWorld, waitFor, type World } from "../../tests/harness/world";
+import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { createConnectionCode } from "./registration.server";
 import { reconcileChannel } from "./reconcile.server";
 import { resolveConflict } from "./conflicts.server";
 
@@ -29,12 +29,7 @@ beforeAll(async () => {
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
-  await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET);
-  shopId = (await waitFor("shop", () => prisma.shop.findUnique({ where: { domain: SHOP } }))).id;
-  await waitFor("catalog", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17);
-  const reg = await registerStore(app.url, (await createConnectionCode(shopId)).code, woo());
-  channelId = reg.body.channel_id;
-  await waitFor("linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= 17);
+  ({ shopId, channelId } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET));
   await settle(1500);
 }, 120_000);
 

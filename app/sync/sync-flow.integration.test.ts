@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { installApp, registerStore, startWorld, waitFor, type World } from "../../tests/harness/world";
+import { startWorld, waitFor, type World } from "../../tests/harness/world";
+import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { createConnectionCode } from "./registration.server";
 
 let world: World;
 let app: AppHandle;
@@ -28,16 +28,9 @@ beforeAll(async () => {
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
-  expect(await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET)).toBeLessThan(500);
-  const shop = await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: SHOP } }));
-  shopId = shop.id;
-  await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17);
-  const { code } = await createConnectionCode(shopId);
-  const reg = await registerStore(app.url, code, woo());
-  expect(reg.status).toBe(201);
-  expect(reg.body.mode).toBe("exact");
-  channelId = reg.body.channel_id;
-  await waitFor("listings linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= 17);
+  const onboarded = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET);
+  expect(onboarded.registration.body.mode).toBe("exact");
+  ({ shopId, channelId } = onboarded);
 }, 120_000);
 
 afterAll(async () => {
