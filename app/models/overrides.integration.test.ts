@@ -8,9 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { BROWSER_UA, installApp, registerStore, waitFor } from "../../tests/harness/world";
+import { adminHeaders, installApp, registerStore, waitFor } from "../../tests/harness/world";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulators/shopify/index";
-import { mintSessionToken } from "../../tests/emulators/shopify/session-token";
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
@@ -62,7 +61,7 @@ function wooProduct(woo: WooEmulator, sku: string) {
 const postAs = (shop: string, itemId: string, fields: Record<string, string>) =>
   fetch(`${app.url}/app/items/${itemId}?shop=${shop}&embedded=1&_data=${encodeURIComponent(ROUTE)}`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${mintSessionToken({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop })}`, "User-Agent": BROWSER_UA },
+    headers: adminHeaders(shop, TEST_API_KEY, TEST_API_SECRET),
     body: new URLSearchParams(fields),
   });
 

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { BROWSER_UA, installApp, startWorld, waitFor, type World } from "../../tests/harness/world";
-import { mintSessionToken } from "../../tests/emulators/shopify/session-token";
+import { adminHeaders, installApp, startWorld, waitFor, type World } from "../../tests/harness/world";
 import { startSmtpFake, type SmtpFake } from "../../tests/fakes/smtp/index";
 import { startTwilioFake, type TwilioFake } from "../../tests/fakes/twilio/index";
 import { stopBoss } from "../jobs/queue.server";
@@ -42,7 +41,7 @@ afterAll(async () => {
   await twilio?.close();
 });
 
-const auth = () => ({ Authorization: `Bearer ${mintSessionToken({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP })}`, "User-Agent": BROWSER_UA });
+const auth = () => adminHeaders(SHOP, TEST_API_KEY, TEST_API_SECRET);
 const post = (fields: Record<string, string>) =>
   fetch(`${app.url}/app/settings/notifications?shop=${SHOP}&embedded=1&_data=${encodeURIComponent(ROUTE)}`, { method: "POST", headers: auth(), body: new URLSearchParams(fields) });
 const valid = { emailRecipients: "owner@shop.test", smsRecipients: "+14155550123", timezone: "Europe/Paris", dailySummaryHour: "7", lowStockThreshold: "3", quietStart: "22:00", quietEnd: "07:00", criticalBypassQuiet: "on", "stock.low.email": "on", "stock.out.sms": "on" };

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { BROWSER_UA, installApp, registerStore, waitFor } from "../../tests/harness/world";
+import { adminHeaders, installApp, registerStore, waitFor } from "../../tests/harness/world";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulators/shopify/index";
-import { mintSessionToken } from "../../tests/emulators/shopify/session-token";
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
@@ -63,7 +62,7 @@ afterAll(async () => {
 
 const asShop = (shop: string, path: string) =>
   fetch(`${app.url}${path}${path.includes("?") ? "&" : "?"}shop=${shop}&embedded=1`, {
-    headers: { Authorization: `Bearer ${mintSessionToken({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop })}`, "User-Agent": BROWSER_UA },
+    headers: adminHeaders(shop, TEST_API_KEY, TEST_API_SECRET),
   });
 
 describe("tenant isolation", () => {

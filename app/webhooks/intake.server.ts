@@ -124,7 +124,10 @@ export async function acceptWooWebhook(request: Request, channelId: string): Pro
     body: body as Prisma.InputJsonValue,
     headers: { "x-wc-webhook-id": h.webhookId ?? "", "x-wc-webhook-delivery-id": h.deliveryId ?? "", "x-wc-webhook-topic": topic },
   });
-  await prisma.channel.update({ where: { id: channel.id }, data: { lastWebhookAt: new Date() } });
+  // "Last webhook seen" at minute resolution: one write a minute per store, not one per delivery (hot path).
+  if (!channel.lastWebhookAt || Date.now() - channel.lastWebhookAt.getTime() > 60_000) {
+    await prisma.channel.update({ where: { id: channel.id }, data: { lastWebhookAt: new Date() } });
+  }
   if (!receiptId) return json(200, { ok: true, duplicate: true });
   await queueReceipt(receiptId);
   return json(200, { ok: true });

@@ -114,6 +114,14 @@ export async function installApp(appUrl: string, shop: string, apiKey: string, a
 
 export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 
+/**
+ * Headers of an embedded-admin request for `shop` the way App Bridge sends them: a fresh session token
+ * signed with the app's secret, and a browser user agent.
+ */
+export function adminHeaders(shop: string, apiKey: string, apiSecret: string): Record<string, string> {
+  return { Authorization: `Bearer ${mintSessionToken({ apiKey, apiSecret, shop })}`, "User-Agent": BROWSER_UA };
+}
+
 /** Registers a WooCommerce store with the hub exactly as the plugin does (docs/contracts/hub-api-v1.md). */
 export async function registerStore(appUrl: string, code: string, woo: WooEmulator, clientAddress = `198.51.100.${process.pid % 250}`): Promise<{ status: number; body: any }> {
   const key = woo.control.createKey({ permissions: "read_write" });
