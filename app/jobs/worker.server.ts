@@ -20,7 +20,7 @@ import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { rebalanceItemWhenFree } from "../sync/allocation.server";
 import { ChannelError } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
-import { handleNotifySend, processEvent } from "../notify/dispatch.server";
+import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { signalReceiptProcessed, signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
@@ -90,10 +90,11 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
 /**
  * Re-queues work that was stored but never queued (crash between commit and send): webhook receipts
- * still "received" after 30 s and pending Shopify adjustments older than 60 s. Keys make re-queueing
- * harmless when the original job is merely slow.
+ * still "received" after 30 s, pending Shopify adjustments older than 60 s, and domain events older than
+ * 2 min without notification rows (`sweepUnnotifiedEvents`). Keys make re-queueing harmless when the
+ * original job is merely slow.
  */
-export async function sweep(): Promise<{ receipts: number; adjustments: number }> {
+export async function sweep(): Promise<{ receipts: number; adjustments: number; events: number }> {
   const receipts = await prisma.webhookReceipt.findMany({
     where: { status: "received", receivedAt: { lt: new Date(Date.now() - 30_000) } },
     select: { id: true },
@@ -106,7 +107,9 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number }
     take: 500,
   });
   for (const a of adjustments) await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
-  return { receipts: receipts.length, adjustments: adjustments.length };
+  // Domain events whose notify job was lost (issue 6 gap): re-queued once they are 2 minutes old.
+  const events = await sweepUnnotifiedEvents();
+  return { receipts: receipts.length, adjustments: adjustments.length, events };
 }
 
 const CONCURRENCY: Partial<Record<QueueName, number>> = {

@@ -177,6 +177,37 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
   return { kind, rows: created };
 }
 
+/**
+ * Re-queues the notify job of domain events that have no notification rows yet although they should
+ * (the event row was committed but its `notify` job was never queued, e.g. a crash or a queue outage
+ * between the two writes in `emitEvent`). Looks at events between `minAgeMs` (default 120 000 ms, so a
+ * merely slow job is not doubled) and `maxAgeMs` (default 24 h, so a stale alert is not sent days late)
+ * old, at most `limit` per call. The job's singleton key `notify:<event id>` keeps a re-queue harmless.
+ * Returns the number of events re-queued.
+ */
+export async function sweepUnnotifiedEvents(opts: { minAgeMs?: number; maxAgeMs?: number; limit?: number } = {}): Promise<number> {
+  const now = Date.now();
+  const rows = await prisma.domainEvent.findMany({
+    where: {
+      createdAt: { lt: new Date(now - (opts.minAgeMs ?? 120_000)), gt: new Date(now - (opts.maxAgeMs ?? 86_400_000)) },
+      type: { in: NOTIFIABLE_EVENT_TYPES },
+    },
+    select: { id: true, shopId: true, type: true, payload: true },
+    orderBy: { createdAt: "asc" },
+    take: 5000,
+  });
+  if (!rows.length) return 0;
+  const notified = new Set(
+    (await prisma.notification.findMany({ where: { eventId: { in: rows.map((r) => r.id) } }, select: { eventId: true }, distinct: ["eventId"] })).map((n) => n.eventId),
+  );
+  const missing = rows.filter((r) => !notified.has(r.id) && kindOfEvent(r.type, r.payload) !== null).slice(0, opts.limit ?? 500);
+  for (const e of missing) await enqueue(QUEUES.notify, { shopId: e.shopId, eventId: e.id }, { singletonKey: `notify:${e.id}` });
+  return missing.length;
+}
+
+/** DomainEvent types that `kindOfEvent` can turn into a notification. */
+const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily"];
+
 /** Permanent provider refusal (bad number, unverified sender): not retried. */
 function isPermanent(err: unknown): boolean {
   const status = (err as { status?: number })?.status;

@@ -14,6 +14,7 @@ import { startSmtpFake, type SmtpFake } from "../../tests/fakes/smtp/index";
 import { startTwilioFake, type TwilioFake } from "../../tests/fakes/twilio/index";
 import { createTestItem, createTestShop, setLevel } from "./test-shop";
 import { watchStock } from "./stock-watch.server";
+import { sweepUnnotifiedEvents } from "./dispatch.server";
 
 const SCHEMA = "pgboss_test_notify";
 let smtp: SmtpFake;
@@ -48,6 +49,32 @@ afterAll(async () => {
 });
 
 const rowsOf = (shopId: string) => prisma.notification.findMany({ where: { shopId }, orderBy: { createdAt: "asc" } });
+
+describe("lost notify jobs", () => {
+  it("re-queues an event whose notify job was never queued, once, and leaves fresh, old and notified events alone", async () => {
+    const shop = await createTestShop("sweep", { emailRecipients: ["owner@sweep.test"] });
+    const item = await createTestItem(shop.id, "SWEEP-1", 2, "Sweep socks");
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    // Written as emitEvent writes them, but with no job queued (the crash between the two writes).
+    const lost = await prisma.domainEvent.create({ data: { shopId: shop.id, type: "stock.low", itemId: item.id, payload: { itemId: item.id, quantity: 2, threshold: 5 }, createdAt: ago(5 * 60_000) } });
+    const fresh = await prisma.domainEvent.create({ data: { shopId: shop.id, type: "order.imported", payload: {}, createdAt: ago(10_000) } });
+    const stale = await prisma.domainEvent.create({ data: { shopId: shop.id, type: "order.imported", payload: {}, createdAt: ago(2 * 86_400_000) } });
+    const silent = await prisma.domainEvent.create({ data: { shopId: shop.id, type: "dead_letter.discarded", payload: {}, createdAt: ago(5 * 60_000) } });
+    const before = smtp.messages.length;
+
+    expect(await sweepUnnotifiedEvents()).toBeGreaterThanOrEqual(1);
+    const [mail] = (await smtp.waitFor(before + 1)).slice(before);
+    expect(mail!.subject).toContain("Low stock: SWEEP-1 is at 2");
+    await waitFor("lost event notified", async () => (await prisma.notification.count({ where: { eventId: lost.id, status: "sent" } })) === 1);
+
+    // A second sweep finds nothing of this shop to do: the event now has its rows.
+    await sweepUnnotifiedEvents();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await prisma.notification.count({ where: { eventId: lost.id } })).toBe(1);
+    for (const e of [fresh, stale, silent]) expect(await prisma.notification.count({ where: { eventId: e.id } })).toBe(0);
+    expect(smtp.messages.length).toBe(before + 1);
+  });
+});
 
 describe("e-mail", () => {
   it("sends a low-stock e-mail with both parts and links, once per item until it recovers", async () => {

@@ -14,7 +14,7 @@ export async function emitEvent(shopId: string, type: DomainEventType, payload: 
   try {
     const event = await prisma.domainEvent.create({ data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null } });
     // Issue 6: the notify job turns the event into notifications per the shop's settings (app/notify).
-    await enqueue(QUEUES.notify, { shopId, eventId: event.id }).catch((err: unknown) => console.error(`[events] could not queue notify for ${type}:`, err));
+    await enqueue(QUEUES.notify, { shopId, eventId: event.id }, { singletonKey: `notify:${event.id}` }).catch((err: unknown) => console.error(`[events] could not queue notify for ${type}:`, err));
   } catch (err) {
     console.error(`[events] could not record ${type} for shop ${shopId}:`, err);
   }
