@@ -200,7 +200,7 @@ export default function Settings() {
                       {s.mode === "exact" ? (
                         <Checkbox
                           label="Reserve this store's stock in Shopify (exact allocations)"
-                          helpText="SyncFlow holds this store's units in Shopify's safety stock so no two channels can sell the same unit. The store may show fewer units than Shopify has until stock is rebalanced."
+                          helpText="Off: the store shows Shopify's available stock minus its buffer, kept exact by compare-and-set; two channels can still sell the last units within a few seconds of each other. On: SyncFlow moves this store's units into Shopify's safety stock so no two channels ever offer the same unit; the store may show fewer units than Shopify has until stock is rebalanced, and Shopify admin shows them as safety stock."
                           checked={f.allocationEnabled}
                           onChange={(v) => setStore(i, { allocationEnabled: v })}
                           error={err("allocationEnabled")}
