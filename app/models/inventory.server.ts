@@ -19,6 +19,8 @@ export interface InventoryStoreColumn {
   name: string;
   mode: string;
   status: string;
+  /** Exact allocations on (decision 008): the store sells only units reserved for it in Shopify. */
+  allocationEnabled: boolean;
 }
 
 /** One store's view of an item. */
@@ -31,6 +33,12 @@ export interface InventoryStoreCell {
   matchStatus: string;
   lastObservedAt: string | null;
   lastWrittenAt: string | null;
+  /**
+   * Units SyncFlow holds for this store in Shopify's `safety_stock` (exact allocations, decision 008), as
+   * the hub wrote them (`Listing.allocatedQuantity`); null when the store does not use allocations or the
+   * listing is not migrated yet.
+   */
+  reserved: number | null;
 }
 
 /** One catalog item row. */
@@ -148,7 +156,7 @@ export async function getInventoryPage(
     prisma.channel.findMany({
       where: { shopId, kind: "woocommerce" },
       orderBy: { createdAt: "asc" },
-      select: { id: true, name: true, mode: true, status: true, feedLocationIds: true, salesLocationId: true },
+      select: { id: true, name: true, mode: true, status: true, allocationEnabled: true, feedLocationIds: true, salesLocationId: true },
     }),
   ]);
   const pageCount = Math.max(1, Math.ceil(total / pageSize));
@@ -166,7 +174,7 @@ export async function getInventoryPage(
         prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds } }, select: { itemId: true, locationGid: true, available: true } }),
         prisma.listing.findMany({
           where: { shopId, itemId: { in: itemIds }, channelId: { in: channels.map((c) => c.id) } },
-          select: { itemId: true, channelId: true, matchStatus: true, lastObservedQuantity: true, lastObservedAt: true, lastWrittenAt: true },
+          select: { itemId: true, channelId: true, matchStatus: true, lastObservedQuantity: true, lastObservedAt: true, lastWrittenAt: true, allocatedQuantity: true },
         }),
         prisma.conflict.findMany({ where: { shopId, status: "open", itemId: { in: itemIds } }, select: { itemId: true } }),
       ])
@@ -202,6 +210,7 @@ export async function getInventoryPage(
         matchStatus: listing?.matchStatus ?? "not_listed",
         lastObservedAt: listing?.lastObservedAt?.toISOString() ?? null,
         lastWrittenAt: listing?.lastWrittenAt?.toISOString() ?? null,
+        reserved: ch.allocationEnabled && ch.mode === "exact" ? (listing?.allocatedQuantity ?? null) : null,
       };
     }
     return { ...item, shopifyAvailable, stores, lastSyncAt: lastSync ? (lastSync as Date).toISOString() : null };
@@ -209,7 +218,7 @@ export async function getInventoryPage(
 
   return {
     rows,
-    stores: channels.map(({ id, name, mode, status }) => ({ id, name, mode, status })),
+    stores: channels.map(({ id, name, mode, status, allocationEnabled }) => ({ id, name, mode, status, allocationEnabled: allocationEnabled && mode === "exact" })),
     total,
     page,
     pageCount,

@@ -381,7 +381,13 @@ export default function Inventory() {
                           {cell.matchStatus !== "linked" && <MatchBadge status={cell.matchStatus} />}
                         </InlineStack>
                         <Text as="span" tone="subdued" variant="bodySm">
-                          {cell.feedAvailable === null ? "No Shopify feed level" : `Feed: ${formatCount(cell.feedAvailable)} in Shopify`}
+                          {s.allocationEnabled
+                            ? cell.reserved === null
+                              ? "Not reserved yet"
+                              : `Reserved: ${formatCount(cell.reserved)} in Shopify safety stock`
+                            : cell.feedAvailable === null
+                              ? "No Shopify feed level"
+                              : `Feed: ${formatCount(cell.feedAvailable)} in Shopify`}
                         </Text>
                         <Text as="span" tone="subdued" variant="bodySm">
                           <Time value={cell.lastWrittenAt ?? cell.lastObservedAt} never="Not synced yet" />
