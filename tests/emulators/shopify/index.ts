@@ -182,8 +182,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     if (body.client_id !== opts.apiKey || body.client_secret !== opts.apiSecret) return { status: 400, body: { error: "invalid_client", error_description: "Client credentials are invalid" } };
     const grant = body.grant_type;
     const expiring = body.expiring === "1" || body.expiring === 1 || body.expiring === true;
-    const offline = (): Json => {
-      if (!expiring) return { access_token: shop.accessToken, scope: shop.scope };
+    const offline = (forceExpiring = false): Json => {
+      if (!expiring && !forceExpiring) return { access_token: shop.accessToken, scope: shop.scope };
       const access = `shpat_${crypto.randomBytes(16).toString("hex")}`;
       const refresh = `shprt_${crypto.randomBytes(16).toString("hex")}`;
       tokens.set(access, shop.domain);
@@ -212,7 +212,9 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       const d = refreshTokens.get(String(body.refresh_token));
       if (d !== shop.domain) return { status: 400, body: { error: "invalid_grant", error_description: "refresh token is invalid" } };
       refreshTokens.delete(String(body.refresh_token));
-      return { status: 200, body: { ...offline(), ...(expiring ? {} : {}) } };
+      // A refresh always answers with a new expiring access token and a new refresh token (the old one is
+      // spent): https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
+      return { status: 200, body: offline(true) };
     }
     if (grant === undefined && typeof body.code === "string" && body.code) return { status: 200, body: offline() };
     return { status: 400, body: { error: "unsupported_grant_type" } };
