@@ -1,7 +1,7 @@
 /**
  * The real SyncFlow stack for benchmarks: embedded PostgreSQL (unless DATABASE_URL is set), migrations, the
- * production build served by `remix-serve` and the worker (`app/jobs/worker-main.server.ts`) as two child
- * processes, as `scripts/demo.ts` runs them; plus peak-RSS sampling of those processes (VmHWM / VmRSS from
+ * production build served by the app server (`build/node/serve.js`, scripts/serve.ts) and the worker
+ * (`build/node/worker.js`, app/jobs/worker-main.server.ts) as two child processes, as `scripts/demo.ts` runs them; plus peak-RSS sampling of those processes (VmHWM / VmRSS from
  * /proc). Times in ms, memory in MB.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,7 +11,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
-import { ensureBuild } from "../../scripts/lib/build";
+import { ensureBuild, NODE_ENTRIES } from "../../scripts/lib/build";
 
 export interface Stack {
   appUrl: string;
@@ -156,8 +156,9 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
   };
   // BENCH_APP_NODE_ARGS / BENCH_WORKER_NODE_ARGS (profiling only, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof"): extra node flags.
   const extra = (v: string | undefined) => (v ? v.split(/\s+/).filter(Boolean) : []);
-  const app = start("app", [...extra(process.env.BENCH_APP_NODE_ARGS), path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js"), path.join(root, "build", "server", "index.js")]);
-  const worker = start("worker", [...extra(process.env.BENCH_WORKER_NODE_ARGS), "--import", "tsx", path.join(root, "app", "jobs", "worker-main.server.ts")]);
+  // The production entry points, compiled (scripts/lib/build.ts): the app server and the worker.
+  const app = start("app", [...extra(process.env.BENCH_APP_NODE_ARGS), path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")]);
+  const worker = start("worker", [...extra(process.env.BENCH_WORKER_NODE_ARGS), path.join(root, NODE_ENTRIES.worker.out)]);
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${appUrl}/`).then((r) => r.status > 0).catch(() => false);
