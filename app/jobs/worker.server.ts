@@ -11,6 +11,7 @@ import type { JobResult, JobWithMetadata, PgBoss } from "pg-boss";
 import prisma from "../db.server";
 import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
 import { processReceipt, pushToStores } from "../sync/process-receipt.server";
+import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { applyAdjustment } from "../sync/adjust.server";
 import { pushStock, linkedItemIds } from "../sync/push.server";
 import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
@@ -172,7 +173,20 @@ async function workBatched(boss: PgBoss, queue: QueueName, concurrency: number, 
   const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
   return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
     const results: JobResult[] = [];
+    // Webhook receipts that are certainly no-ops (stale level updates) are settled for the whole batch at once.
+    const presettled = queue === QUEUES.webhook
+      ? await settleStaleLevelReceipts(jobs.map((j) => String(j.data?.receiptId ?? ""))).catch((err: unknown) => {
+          console.error("[worker] stale-receipt pre-pass failed (processing one by one):", err);
+          return new Map<string, unknown>();
+        })
+      : new Map<string, unknown>();
     for (const job of jobs) {
+      const outcome = presettled.get(String(job.data?.receiptId ?? ""));
+      if (outcome) {
+        if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
+        results.push({ id: job.id, status: "completed", output: outcome });
+        continue;
+      }
       try {
         results.push({ id: job.id, status: "completed", output: await runJob(queue, job) });
       } catch (err) {
