@@ -101,7 +101,7 @@ async function mainOnly() {
     }
     const rss = stack.peakRssMb();
     const head = runs.find((r) => r.concurrency === INGEST_CONCURRENCY) ?? runs[0]!;
-    for (const r of runs) log(`ingest @${r.concurrency}: ${r.webhooksPerSecond}/s, p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms, ${JSON.stringify(r.statuses)}, CPU ms/webhook ${JSON.stringify(r.cpuMsPerWebhook)}`);
+    for (const r of runs) log(`ingest @${r.concurrency}: ${r.webhooksPerSecond}/s, p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms, ${JSON.stringify(r.statuses)}, CPU ms/webhook ${JSON.stringify(r.cpuMsPerWebhook)}, worker ${JSON.stringify(r.worker)}`);
     log(`rss: peak sum ${rss.sumPeakMb} MB (app VmHWM ${rss.appHwmMb}, worker VmHWM ${rss.workerHwmMb})`);
     console.log(JSON.stringify({ ingest: { webhooksPerSecond: head.webhooksPerSecond, ackP99Ms: head.ackP99Ms, ackP50Ms: head.ackP50Ms, concurrency: head.concurrency }, byConcurrency: runs, rssMb: rss.sumPeakMb, rss }));
   } finally {
