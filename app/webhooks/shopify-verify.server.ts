@@ -46,6 +46,8 @@ function getApi(): ReturnType<typeof shopifyApi> {
     hostScheme: appUrl.protocol.replace(":", "") as "http" | "https",
     isEmbeddedApp: true,
     logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
+    // As shopify-app-remix does for its own instance: app/shopify.server.ts already reports the flags.
+    _logDisabledFutureFlags: false,
   });
   return api;
 }
