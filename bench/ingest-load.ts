@@ -53,9 +53,11 @@ async function loop(until: number, measure: boolean) {
 
 const w0 = performance.now();
 await Promise.all(Array.from({ length: cfg.concurrency }, () => loop(w0 + (cfg.warmupMs ?? 1000), false)));
+console.log("warm"); // bench/ingest.ts samples CPU times here and at "done"
 const t0 = performance.now();
 await Promise.all(Array.from({ length: cfg.concurrency }, () => loop(t0 + cfg.durationMs, true)));
 const secs = (performance.now() - t0) / 1000;
+console.log("done");
 lat.sort((a, b) => a - b);
 const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]! : 0);
 console.log(JSON.stringify({ sent: lat.length, accepted: ok, webhooksPerSecond: Math.round(ok / secs), ackP50Ms: Math.round(pct(0.5) * 10) / 10, ackP99Ms: Math.round(pct(0.99) * 10) / 10, statuses, concurrency: cfg.concurrency }));

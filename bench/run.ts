@@ -9,6 +9,8 @@ import { buildApp, startDatabase, startStack, type Stack } from "./lib/stack";
 import { runNaive, runSyncflow, STORE_NAMES, type FlashParams, type FlashResult } from "./flash-sale";
 import { runReconcile, type ReconcileBench } from "./reconcile";
 import { runIngest, type IngestBench } from "./ingest";
+import { onboardShop } from "./lib/onboard";
+import { startShopifyEmulator } from "../tests/emulators/shopify/index";
 
 const quick = process.argv.includes("--quick");
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -20,8 +22,14 @@ const flash: FlashParams = quick
   : { units: 100, buyers: 300, arrivalWindowMs: 15000, settleMs: 10000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 };
 const reconcileSkus = quick ? 1000 : 10_000;
 const ingestMs = quick ? 3000 : 10_000;
+/** Concurrency of the headline ingest figure (bench/README.md); `--concurrency a,b` adds detail runs. */
+const INGEST_CONCURRENCY = 16;
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only" || a.startsWith("--only="));
+/** `--only ingest` (alias `rss`): just the stack, one small shop and the ingest scenario (a fast loop for ingest work). */
+const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, "").split(",")) : null;
 
 async function main() {
+  if (only) return mainOnly();
   const started = Date.now();
   const db = await startDatabase();
   buildApp(log);
@@ -36,7 +44,7 @@ async function main() {
     log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
     const rec = await runReconcile({ stack: stack!, shopify: sf.shopify, skus: reconcileSkus, drifts: 5, log });
     log(`ingest: ${ingestMs} ms of signed webhooks`);
-    const ing = await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency: 16 });
+    const ing = await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency: INGEST_CONCURRENCY });
     const rss = stack!.peakRssMb();
     const result = {
       flashSale: {
@@ -57,6 +65,48 @@ async function main() {
   } finally {
     await stack?.stop().catch(() => {});
     for (const c of cleanups) await c().catch(() => {});
+    const { default: prisma } = await import("../app/db.server");
+    await prisma.$disconnect().catch(() => {});
+    await db.stop().catch(() => {});
+  }
+}
+
+/**
+ * `--only ingest[,rss]`: embedded PostgreSQL, the Shopify emulator with one shop of `INGEST_ONLY_SKUS`
+ * items (no stores), the real app + worker, onboarding, then the ingest scenario at each concurrency of
+ * `--concurrency` (default 16). Prints a short table and, as the last line, one JSON object
+ * `{"ingest":{webhooksPerSecond, ackP99Ms, ackP50Ms, concurrency}, "byConcurrency":[...], "rssMb", "rss"}`.
+ * The peak RSS here covers onboarding + ingest only, not the flash sale and reconcile of the full run.
+ */
+async function mainOnly() {
+  for (const k of only!) if (!["ingest", "rss"].includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ingest, rss)`);
+  const concArg = process.argv.find((a, i) => process.argv[i - 1] === "--concurrency");
+  const concurrencies = concArg ? concArg.split(",").map(Number) : [INGEST_CONCURRENCY];
+  const skus = 200;
+  const db = await startDatabase();
+  buildApp(log);
+  let stack: Stack | undefined;
+  const shop = "ingest-bench.myshopify.com";
+  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: 0, restoreRate: 2000, bucketSize: 40_000 });
+  try {
+    const created = shopify.control.createShop({ domain: shop, name: "Ingest Co" });
+    for (let i = 0; i < skus; i++) shopify.control.createProduct(shop, { title: `Item ${i}`, variants: [{ sku: `ING-${i}`, price: 10, quantities: { [created.locationId]: 10 } }] });
+    stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log });
+    shopify.control.setAppUrl(stack.appUrl);
+    await onboardShop({ stack, shopify, shop, woo: [], expectedItems: skus });
+    const runs: IngestBench[] = [];
+    for (const concurrency of concurrencies) {
+      log(`ingest: ${ingestMs} ms of signed webhooks, ${concurrency} in flight`);
+      runs.push(await runIngest({ stack, shop, durationMs: ingestMs, concurrency }));
+    }
+    const rss = stack.peakRssMb();
+    const head = runs.find((r) => r.concurrency === INGEST_CONCURRENCY) ?? runs[0]!;
+    for (const r of runs) log(`ingest @${r.concurrency}: ${r.webhooksPerSecond}/s, p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms, ${JSON.stringify(r.statuses)}, CPU ms/webhook ${JSON.stringify(r.cpuMsPerWebhook)}, worker ${JSON.stringify(r.worker)}`);
+    log(`rss: peak sum ${rss.sumPeakMb} MB (app VmHWM ${rss.appHwmMb}, worker VmHWM ${rss.workerHwmMb})`);
+    console.log(JSON.stringify({ ingest: { webhooksPerSecond: head.webhooksPerSecond, ackP99Ms: head.ackP99Ms, ackP50Ms: head.ackP50Ms, concurrency: head.concurrency }, byConcurrency: runs, rssMb: rss.sumPeakMb, rss }));
+  } finally {
+    await stack?.stop().catch(() => {});
+    await shopify.close().catch(() => {});
     const { default: prisma } = await import("../app/db.server");
     await prisma.$disconnect().catch(() => {});
     await db.stop().catch(() => {});

@@ -3,7 +3,7 @@
  *
  * Starts the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, starts the emulated
  * Shopify shop and WooCommerce store seeded from WooCommerce's sample catalog (same SKUs and stock),
- * builds and starts the app (remix-serve) and the worker as separate processes, installs the app (session
+ * builds and starts the app (build/node/serve.js) and the worker (build/node/worker.js) as separate processes, installs the app (session
  * token → token exchange), registers the WooCommerce store with a one-time code as the plugin does, and
  * waits until every SKU is linked. Then it prints where to look and keeps running until Ctrl-C.
  *
@@ -17,7 +17,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../app/db/migrate.server";
-import { ensureBuild } from "./lib/build";
+import { ensureBuild, NODE_ENTRIES } from "./lib/build";
 import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
 
 const smoke = process.argv.includes("--smoke");
@@ -149,8 +149,9 @@ async function main() {
     })().catch((err) => console.error("[demo] issue 6 setup failed:", err));
   }
   // ---- end of issue 6 block ---------------------------------------------------------------------------
-  startChild("app", [path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js"), path.join(root, "build", "server", "index.js")], env);
-  startChild("worker", [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), path.join(root, "app", "jobs", "worker-main.server.ts")], env);
+  // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
+  startChild("app", [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")], env);
+  startChild("worker", [path.join(root, NODE_ENTRIES.worker.out)], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
   log(`app on ${appUrl}; worker running as its own process`);
 

@@ -1,6 +1,7 @@
 /**
  * `npm start` — the production server: DATABASE_URL (or the embedded PostgreSQL on a fresh checkout),
- * migrations applied, the Remix build (built here if missing or stale) served by remix-serve, and — unless
+ * migrations applied, the Remix build (built here if missing or stale) served by the app server
+ * (`build/node/serve.js`, scripts/serve.ts: remix-serve's stack plus a direct path for webhooks), and — unless
  * SYNCFLOW_WORKER=separate (then run `npm run worker` processes yourself) — a worker in this process.
  * SIGTERM/SIGINT stop both gracefully.
  */
@@ -8,7 +9,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { ensureDatabaseUrl } from "../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../app/db/migrate.server";
-import { ensureBuild } from "./lib/build";
+import { ensureBuild, NODE_ENTRIES } from "./lib/build";
 
 const root = process.cwd();
 const url = await ensureDatabaseUrl();
@@ -17,7 +18,7 @@ ensureBuild(root);
 for (const v of ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL"]) {
   if (!process.env[v]) console.warn(`[start] ${v} is not set: shopifyApp() will refuse to start (see README "Run against a real Shopify dev store").`);
 }
-const server = spawn(process.execPath, [path.join(root, "node_modules/@remix-run/serve/dist/cli.js"), path.join(root, "build/server/index.js")], {
+const server = spawn(process.execPath, [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build/server/index.js")], {
   stdio: "inherit",
   env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" },
 });

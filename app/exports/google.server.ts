@@ -9,9 +9,13 @@
  *    self-signed JWT (no token endpoint); the merchant shares an existing spreadsheet with its e-mail.
  * Test/demo only (`SYNCFLOW_MODE`): `GOOGLE_API_ROOT_URL` and `GOOGLE_OAUTH_BASE` point the real clients at
  * a local fake (tests/fakes/sheets).
+ *
+ * Memory: the Google client is loaded on first use only, and only its Sheets part
+ * (`googleapis/build/src/apis/sheets`, ~17 MB) — the `googleapis` entry point loads every Google API
+ * (~110 MB RSS, ~1.3 s) in every process that imports it (docs/decisions/071-memory-worker-bundle-lazy-sdks.md).
  */
 import crypto from "node:crypto";
-import { google, type sheets_v4 } from "googleapis";
+import type { sheets_v4 } from "googleapis";
 import prisma from "../db.server";
 import { decryptJson, encryptJson, sha256Hex } from "../lib/crypto.server";
 
@@ -31,10 +35,23 @@ export const googleOAuthConfigured = (): boolean => !!process.env.GOOGLE_CLIENT_
 /** The OAuth redirect URI registered in Google Cloud Console. */
 export const oauthRedirectUri = (): string => `${(process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/callback`;
 
+/**
+ * The Sheets v4 client factory and Google auth classes, loaded on first use. `googleapis` has no `exports`
+ * map, so this per-API entry (stable across googleapis releases) is importable; it carries the same
+ * `sheets()` and `auth` (AuthPlus: OAuth2, JWT) as the full `google` object.
+ */
+let sheetsModule: Promise<typeof import("googleapis/build/src/apis/sheets/index.js")> | null = null;
+function loadSheets() {
+  sheetsModule ??= import("googleapis/build/src/apis/sheets/index.js");
+  sheetsModule.catch(() => (sheetsModule = null));
+  return sheetsModule;
+}
+
 /** A Google OAuth2 client of the app (token/auth endpoints overridable in test/demo). */
-export function oauthClient() {
+export async function oauthClient() {
+  const { auth: google } = await loadSheets();
   const base = localMode() ? process.env.GOOGLE_OAUTH_BASE?.replace(/\/$/, "") : undefined;
-  return new google.auth.OAuth2({
+  return new google.OAuth2({
     clientId: process.env.GOOGLE_CLIENT_ID,
     clientSecret: process.env.GOOGLE_CLIENT_SECRET,
     redirectUri: oauthRedirectUri(),
@@ -48,7 +65,7 @@ export async function startGoogleOAuth(shopId: string): Promise<string> {
   const state = crypto.randomBytes(24).toString("base64url");
   const data = { oauthStateHash: sha256Hex(state), oauthStateExpires: new Date(Date.now() + 10 * 60_000) };
   await prisma.sheetConnection.upsert({ where: { shopId }, create: { shopId, authType: "oauth", status: "pending", ...data }, update: data });
-  return oauthClient().generateAuthUrl({ access_type: "offline", prompt: "consent", scope: [DRIVE_FILE_SCOPE], state, include_granted_scopes: true });
+  return (await oauthClient()).generateAuthUrl({ access_type: "offline", prompt: "consent", scope: [DRIVE_FILE_SCOPE], state, include_granted_scopes: true });
 }
 
 /**
@@ -59,7 +76,7 @@ export async function completeGoogleOAuth(code: string, state: string): Promise<
   const conn = await prisma.sheetConnection.findUnique({ where: { oauthStateHash: sha256Hex(state) } });
   if (!conn || !conn.oauthStateExpires || conn.oauthStateExpires < new Date()) throw new Error("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.");
   await prisma.sheetConnection.update({ where: { id: conn.id }, data: { oauthStateHash: null, oauthStateExpires: null } });
-  const { tokens } = await oauthClient().getToken(code);
+  const { tokens } = await (await oauthClient()).getToken(code);
   if (!tokens.refresh_token) {
     throw new Error("Google did not return a refresh token. Remove SyncFlow at myaccount.google.com/permissions and connect again.");
   }
@@ -129,19 +146,20 @@ export function extractSpreadsheetId(value: string): string | null {
 }
 
 /** An authenticated Sheets v4 client for a stored connection. */
-export function sheetsFor(conn: { authType: string; credentialsEnc: string | null }): sheets_v4.Sheets {
+export async function sheetsFor(conn: { authType: string; credentialsEnc: string | null }): Promise<sheets_v4.Sheets> {
   if (!conn.credentialsEnc) throw new Error("Google Sheets is not connected");
+  const { auth: google, sheets } = await loadSheets();
   let auth;
   if (conn.authType === "service_account") {
     const key = decryptJson<ServiceAccountKey>(conn.credentialsEnc);
-    const jwt = new google.auth.JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SHEETS_SCOPE] });
+    const jwt = new google.JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SHEETS_SCOPE] });
     jwt.useJWTAccessWithScope = true; // self-signed JWT with the scope: no call to the token endpoint
     auth = jwt;
   } else {
     const { refresh_token } = decryptJson<{ refresh_token: string }>(conn.credentialsEnc);
-    auth = oauthClient();
+    auth = await oauthClient();
     auth.setCredentials({ refresh_token });
   }
   const rootUrl = sheetsRootUrl();
-  return google.sheets({ version: "v4", auth, ...(rootUrl ? { rootUrl } : {}) });
+  return sheets({ version: "v4", auth, ...(rootUrl ? { rootUrl } : {}) });
 }

@@ -153,7 +153,7 @@ export async function syncSheet(shopId: string, opts: { full?: boolean } = {}): 
   if (!conn || conn.status !== "connected" || !conn.credentialsEnc) return { skipped: "not connected" };
   const startedAt = new Date();
   const ledgerMax = (await prisma.stockLedger.aggregate({ where: { shopId }, _max: { id: true } }))._max.id ?? 0n;
-  const api = sheetsFor(conn);
+  const api = await sheetsFor(conn);
   let requests = 0;
   try {
     const itemCount = await prisma.catalogItem.count({ where: { shopId } });

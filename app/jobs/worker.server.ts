@@ -7,10 +7,11 @@
  * attempt the failure is recorded as a `job.dead_lettered` event with its cause, and pg-boss moves the
  * job with its data to the dead-letter queue, from where it can be replayed (`replayDeadLetter`).
  */
-import type { JobWithMetadata, PgBoss } from "pg-boss";
+import type { JobResult, JobWithMetadata, PgBoss } from "pg-boss";
 import prisma from "../db.server";
 import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
 import { processReceipt, pushToStores } from "../sync/process-receipt.server";
+import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { applyAdjustment } from "../sync/adjust.server";
 import { pushStock, linkedItemIds } from "../sync/push.server";
 import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
@@ -31,7 +32,9 @@ type Handler = (data: any) => Promise<unknown>;
 export const handlers: Partial<Record<QueueName, Handler>> = {
   [QUEUES.webhook]: async ({ receiptId }: { receiptId: string }) => {
     const res = await processReceipt(receiptId);
-    await signalReceiptProcessed(receiptId); // issue 6: low-stock watch + sheet update (debounced)
+    // issue 6: low-stock watch + sheet update (debounced). An "ignored" receipt (stale, echo, duplicate,
+    // unknown item, ...) wrote no ledger row and no order, so there is nothing for either to look at.
+    if (res.status !== "ignored") await signalReceiptProcessed(receiptId);
     return res;
   },
 
@@ -130,6 +133,14 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.reconcileTick]: 1,
 };
 
+/**
+ * Jobs fetched (and settled) per round trip, for high-volume queues of short jobs. Each job of a batch
+ * still succeeds or fails on its own (pg-boss `perJobResults`), with its own retries and dead letter.
+ */
+const BATCH_SIZE: Partial<Record<QueueName, number>> = {
+  [QUEUES.webhook]: 10,
+};
+
 async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unknown> {
   const handler = handlers[queue]!;
   try {
@@ -160,6 +171,35 @@ async function shopOfReceipt(data: { receiptId?: string }): Promise<string | nul
   return r?.shopId ?? null;
 }
 
+/** Registers a batched worker: `batchSize` jobs per fetch, each settled on its own (`perJobResults`). */
+async function workBatched(boss: PgBoss, queue: QueueName, concurrency: number, batchSize: number): Promise<string> {
+  const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
+  return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
+    const results: JobResult[] = [];
+    // Webhook receipts that are certainly no-ops (stale level updates) are settled for the whole batch at once.
+    const presettled = queue === QUEUES.webhook
+      ? await settleStaleLevelReceipts(jobs.map((j) => String(j.data?.receiptId ?? ""))).catch((err: unknown) => {
+          console.error("[worker] stale-receipt pre-pass failed (processing one by one):", err);
+          return new Map<string, unknown>();
+        })
+      : new Map<string, unknown>();
+    for (const job of jobs) {
+      const outcome = presettled.get(String(job.data?.receiptId ?? ""));
+      if (outcome) {
+        if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
+        results.push({ id: job.id, status: "completed", output: outcome });
+        continue;
+      }
+      try {
+        results.push({ id: job.id, status: "completed", output: await runJob(queue, job) });
+      } catch (err) {
+        results.push({ id: job.id, status: "failed", output: err });
+      }
+    }
+    return results;
+  });
+}
+
 export interface WorkerHandle {
   boss: PgBoss;
   stop(): Promise<void>;
@@ -170,6 +210,11 @@ export async function startWorker(): Promise<WorkerHandle> {
   const boss = await getBoss();
   const ids: string[] = [];
   for (const [queue, concurrency] of Object.entries(CONCURRENCY) as [QueueName, number][]) {
+    const batchSize = BATCH_SIZE[queue];
+    if (batchSize) {
+      ids.push(await workBatched(boss, queue, concurrency, batchSize));
+      continue;
+    }
     ids.push(
       await boss.work(
         queue,

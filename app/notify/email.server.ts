@@ -4,8 +4,9 @@
  * Env: `SMTP_URL` — `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`;
  * `NOTIFY_FROM` — the sender, e.g. `SyncFlow <alerts@yourdomain.com>` (must be a sender the relay accepts).
  * Recipients are per shop (NotificationSettings). Failures throw; the notify-send job retries them.
+ * nodemailer is imported on the first e-mail only (startup memory: docs/decisions/071).
  */
-import nodemailer, { type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 
 /** Thrown when the app has no SMTP relay configured. */
 export class NotConfiguredError extends Error {
@@ -32,9 +33,10 @@ export function senderAddress(): string {
   return `SyncFlow <no-reply@${host}>`;
 }
 
-function transport(): Transporter {
+async function transport(): Promise<Transporter> {
   const url = process.env.SMTP_URL;
   if (!url) throw new NotConfiguredError("E-mail (SMTP_URL)");
+  const nodemailer = (await import("nodemailer")).default; // before the cache check: no await between check and set
   if (cached?.url !== url) {
     cached?.transport.close();
     cached = {
@@ -61,7 +63,7 @@ export interface EmailMessage {
  * @returns the Message-ID and the relay's response line.
  */
 export async function sendEmail(msg: EmailMessage): Promise<{ messageId: string; response: string }> {
-  const info = await transport().sendMail({
+  const info = await (await transport()).sendMail({
     from: senderAddress(),
     to: msg.to.join(", "),
     subject: msg.subject,

@@ -7,8 +7,11 @@
  * Tests and the demo point the SDK at a local fake of the Messages API (tests/fakes/twilio) through the
  * SDK's supported `httpClient` option: a `RequestClient` whose requests go to `TWILIO_API_BASE` instead of
  * https://api.twilio.com. That override is honoured only when `SYNCFLOW_MODE` is `test` or `demo`.
+ *
+ * The SDK (~22 MB RSS) is imported on the first SMS only, not when the app or worker starts
+ * (docs/decisions/071-memory-worker-bundle-lazy-sdks.md).
  */
-import twilio from "twilio";
+import type { Twilio } from "twilio";
 import type IRequestClient from "twilio/lib/base/RequestClient";
 import { NotConfiguredError } from "./email.server";
 
@@ -26,25 +29,29 @@ function localBase(): string | null {
 }
 
 /** A Twilio RequestClient that sends every request to `base` (same path and query), for the local fake. */
-class LocalRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: string) {
-    super({ autoRetry: false });
+function localRequestClient(twilio: typeof import("twilio"), base: string) {
+  class LocalRequestClient extends twilio.RequestClient {
+    constructor() {
+      super({ autoRetry: false });
+    }
+    override request<T>(opts: IRequestClient.RequestOptions<T>) {
+      const u = new URL(opts.uri);
+      return super.request<T>({ ...opts, uri: `${base}${u.pathname}${u.search}` });
+    }
   }
-  override request<T>(opts: IRequestClient.RequestOptions<T>) {
-    const u = new URL(opts.uri);
-    return super.request<T>({ ...opts, uri: `${this.base}${u.pathname}${u.search}` });
-  }
+  return new LocalRequestClient();
 }
 
-let cached: { key: string; client: twilio.Twilio } | null = null;
+let cached: { key: string; client: Twilio } | null = null;
 
-function client(): twilio.Twilio {
+async function client(): Promise<Twilio> {
   if (!smsConfigured()) throw new NotConfiguredError("SMS (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)");
   const sid = process.env.TWILIO_ACCOUNT_SID!;
   const base = localBase();
   const key = [sid, process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_KEY, base].join("|");
+  const twilio = (await import("twilio")).default; // before the cache check: no await between check and set
   if (cached?.key !== key) {
-    const opts = { accountSid: sid, ...(base ? { httpClient: new LocalRequestClient(base) } : { autoRetry: true, maxRetries: 2 }) };
+    const opts = { accountSid: sid, ...(base ? { httpClient: localRequestClient(twilio, base) } : { autoRetry: true, maxRetries: 2 }) };
     const c = process.env.TWILIO_API_KEY
       ? twilio(process.env.TWILIO_API_KEY, process.env.TWILIO_API_SECRET, opts)
       : twilio(sid, process.env.TWILIO_AUTH_TOKEN, opts);
@@ -61,12 +68,12 @@ export async function sendSms(to: string, body: string, statusCallback?: string)
   const from = process.env.TWILIO_MESSAGING_SERVICE_SID
     ? { messagingServiceSid: process.env.TWILIO_MESSAGING_SERVICE_SID }
     : { from: process.env.TWILIO_FROM! };
-  const msg = await client().messages.create({ to, body, ...from, ...(statusCallback ? { statusCallback } : {}) });
+  const msg = await (await client()).messages.create({ to, body, ...from, ...(statusCallback ? { statusCallback } : {}) });
   return { sid: msg.sid, status: msg.status, segments: msg.numSegments ?? null };
 }
 
 /** Fetches a message's current delivery status (queued, sent, delivered, undelivered, failed). */
 export async function fetchSmsStatus(sid: string): Promise<{ status: string; errorCode: number | null; errorMessage: string | null }> {
-  const m = await client().messages(sid).fetch();
+  const m = await (await client()).messages(sid).fetch();
   return { status: m.status, errorCode: m.errorCode ?? null, errorMessage: m.errorMessage ?? null };
 }

@@ -46,9 +46,17 @@ export async function applyLevelWebhook(
   receiptKey: string,
 ): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
   if (update.available == null) return { outcome: "untracked" };
-  const item = await prisma.catalogItem.findFirst({ where: { shopId, inventoryItemId: update.inventoryItemGid }, select: { id: true } });
-  if (!item) return { outcome: "unknown_item" };
   const observedAt = new Date(update.updatedAt);
+  // The item and, without a lock, its stored observation time. observedAt only ever moves forward
+  // (recordLevel keeps the newest), so an update older than it is stale for good: answered here without a
+  // transaction — the common case for late and replayed deliveries (docs/decisions/070).
+  const [item] = await prisma.$queryRaw<{ id: string; observedAt: Date | null }[]>`
+    SELECT ci.id, il."observedAt" FROM "CatalogItem" ci
+    LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ${update.locationGid}
+    WHERE ci."shopId" = ${shopId} AND ci."inventoryItemId" = ${update.inventoryItemGid}
+    LIMIT 1`;
+  if (!item) return { outcome: "unknown_item" };
+  if (item.observedAt && item.observedAt > observedAt) return { outcome: "stale" };
   return prisma.$transaction(async (tx) => {
     const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available: update.available!, observedAt });
     if (res.stale) return { outcome: "stale" as const };

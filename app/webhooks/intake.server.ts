@@ -2,19 +2,19 @@
  * Webhook intake: verify, store with a dedupe key, acknowledge, and let a job do the work
  * (GUIDE §2 rule 4: persist, acknowledge, then work).
  *
- * Shopify (`/webhooks/<topic>`): verified by `authenticate.webhook` (401 on a bad HMAC, 400 on missing
- * headers); dedupe key = `X-Shopify-Webhook-Id`, which Shopify keeps across its retries.
+ * Shopify (`/webhooks/<topic>`): verified by `@shopify/shopify-api`'s `webhooks.validate`, the check
+ * `authenticate.webhook` runs (401 on a bad HMAC, 400 on missing headers; shopify-verify.server.ts); dedupe key = `X-Shopify-Webhook-Id`, which Shopify keeps across its retries.
  * WooCommerce (`/webhooks/woocommerce/<channel id>`): unknown channel → 404; the unsigned creation ping
  * (`webhook_id=N` form) → 200; bad signature → 401 (base64 HMAC-SHA256 of the raw body with the channel's
  * secret, as `WC_Webhook::generate_signature`); malformed JSON → 400; dedupe key = resource id +
  * `date_modified_gmt` (+ state), because X-WC-Webhook-Delivery-ID is not unique.
- * A duplicate delivery answers 200 and does nothing. Receipts whose job could not be queued are picked up
- * by the sweep job, so an acknowledged webhook is never lost.
+ * A duplicate delivery answers 200 and does nothing. The receipt is committed before the answer; its job
+ * is queued right after, in a batch (receipt-writer.server.ts, docs/decisions/070). Receipts whose job
+ * could not be queued are picked up by the sweep job, so an acknowledged webhook is never lost.
  */
-import crypto from "node:crypto";
 import prisma from "../db.server";
-import { authenticate } from "../shopify.server";
-import { enqueue, QUEUES } from "../jobs/queue.server";
+import { verifyShopifyWebhook } from "./shopify-verify.server";
+import { storeAndQueueReceipt, type ReceiptRow } from "./receipt-writer.server";
 import { decryptSecret, sha256Hex } from "../lib/crypto.server";
 import {
   dedupeKeyFor,
@@ -23,7 +23,6 @@ import {
   verifyWooSignature,
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
-import type { Prisma } from "@prisma/client";
 
 /** "ORDERS_CREATE" / "orders/create" → "orders/create". */
 export function normalizeShopifyTopic(topic: string): string {
@@ -37,43 +36,30 @@ export function normalizeShopifyTopic(topic: string): string {
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
-/** Stores a receipt; returns its id, or null when the dedupe key was seen before. */
-async function storeReceipt(data: Prisma.WebhookReceiptUncheckedCreateInput): Promise<string | null> {
-  const id = crypto.randomUUID();
-  const { count } = await prisma.webhookReceipt.createMany({ data: [{ ...data, id }], skipDuplicates: true });
-  return count === 1 ? id : null;
-}
-
-async function queueReceipt(receiptId: string): Promise<void> {
-  try {
-    await enqueue(QUEUES.webhook, { receiptId }, { singletonKey: `receipt:${receiptId}` });
-  } catch (err) {
-    // Stored but not queued: the sweep job re-queues receipts left in "received".
-    console.error(`[webhooks] receipt ${receiptId} stored, queueing failed (sweep will retry):`, err);
-  }
+/** Stores a receipt (group commit) and queues its job once committed; returns its id, or null for a duplicate. */
+async function storeReceipt(data: ReceiptRow): Promise<string | null> {
+  return (await storeAndQueueReceipt(data))?.id ?? null;
 }
 
 /**
- * Handles a Shopify webhook request end to end (route action). Throws the library's Response on
- * authentication failure (401/400), which Remix returns as is.
+ * Handles a Shopify webhook request end to end (route action). Throws a Response on verification failure
+ * (405/401/400, as `authenticate.webhook`; see shopify-verify.server.ts), which Remix returns as is.
  */
 export async function acceptShopifyWebhook(request: Request): Promise<Response> {
-  const raw = await request.clone().arrayBuffer();
-  const ctx = await authenticate.webhook(request);
+  const ctx = await verifyShopifyWebhook(request);
   const topic = normalizeShopifyTopic(String(ctx.topic));
-  const shop = await prisma.shop.findUnique({ where: { domain: ctx.shop }, select: { id: true } });
   const headers: Record<string, string> = {};
   for (const h of ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version"]) {
     const v = request.headers.get(h);
     if (v) headers[h] = v;
   }
   const receiptId = await storeReceipt({
-    shopId: shop?.id ?? null,
+    shopDomain: ctx.shop, // resolved to the shop id in the insert itself
     source: "shopify",
     topic,
     dedupeKey: `shopify:${ctx.shop}:${ctx.webhookId}`,
-    bodyHash: sha256Hex(Buffer.from(raw)),
-    body: ctx.payload as Prisma.InputJsonValue,
+    bodyHash: sha256Hex(Buffer.from(ctx.rawBody, "utf8")),
+    body: ctx.payload,
     headers,
     triggeredAt: ctx.triggeredAt ? new Date(ctx.triggeredAt) : null,
   });
@@ -82,7 +68,6 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
     // The template deletes sessions right away; the rest of the uninstall is the job's.
     await onShopUninstalled(ctx.shop);
   }
-  await queueReceipt(receiptId);
   return json(200, { ok: true });
 }
 
@@ -121,7 +106,7 @@ export async function acceptWooWebhook(request: Request, channelId: string): Pro
     topic,
     dedupeKey: `woo:${channel.id}:${dedupe}`,
     bodyHash: sha256Hex(raw),
-    body: body as Prisma.InputJsonValue,
+    body,
     headers: { "x-wc-webhook-id": h.webhookId ?? "", "x-wc-webhook-delivery-id": h.deliveryId ?? "", "x-wc-webhook-topic": topic },
   });
   // "Last webhook seen" at minute resolution: one write a minute per store, not one per delivery (hot path).
@@ -129,6 +114,5 @@ export async function acceptWooWebhook(request: Request, channelId: string): Pro
     await prisma.channel.update({ where: { id: channel.id }, data: { lastWebhookAt: new Date() } });
   }
   if (!receiptId) return json(200, { ok: true, duplicate: true });
-  await queueReceipt(receiptId);
   return json(200, { ok: true });
 }

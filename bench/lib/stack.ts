@@ -1,7 +1,7 @@
 /**
  * The real SyncFlow stack for benchmarks: embedded PostgreSQL (unless DATABASE_URL is set), migrations, the
- * production build served by `remix-serve` and the worker (`app/jobs/worker-main.server.ts`) as two child
- * processes, as `scripts/demo.ts` runs them; plus peak-RSS sampling of those processes (VmHWM / VmRSS from
+ * production build served by the app server (`build/node/serve.js`, scripts/serve.ts) and the worker
+ * (`build/node/worker.js`, app/jobs/worker-main.server.ts) as two child processes, as `scripts/demo.ts` runs them; plus peak-RSS sampling of those processes (VmHWM / VmRSS from
  * /proc). Times in ms, memory in MB.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,10 +11,13 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
-import { ensureBuild } from "../../scripts/lib/build";
+import { ensureBuild, NODE_ENTRIES } from "../../scripts/lib/build";
 
 export interface Stack {
   appUrl: string;
+  /** Pids of the app and worker processes (each may have children: see `cpuSeconds`). */
+  appPid: number;
+  workerPid: number;
   apiKey: string;
   apiSecret: string;
   databaseUrl: string;
@@ -72,6 +75,35 @@ function kb(pid: number, field: "VmHWM" | "VmRSS"): number {
   }
 }
 
+/**
+ * CPU time (user + system, seconds) consumed so far by `pid` and its live descendants (Linux /proc, clock
+ * ticks of 10 ms). Exited children are not counted.
+ */
+export function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of tree(pid)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15 of proc(5))
+    } catch {
+      /* exited */
+    }
+  }
+  return ticks / 100;
+}
+
+/** Pids of the PostgreSQL postmasters started by this process (embedded server), for CPU accounting. */
+export function postgresPids(): number[] {
+  return tree(process.pid).filter((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "postgres" && !tree(p).includes(process.pid) && fs.readFileSync(`/proc/${fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]}/comm`, "utf8").trim() !== "postgres";
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Pids of `pid` and all its descendants (Linux /proc). */
 function tree(pid: number): number[] {
   const out = [pid];
@@ -122,8 +154,11 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
     children.push(child);
     return child;
   };
-  const app = start("app", [path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js"), path.join(root, "build", "server", "index.js")]);
-  const worker = start("worker", ["--import", "tsx", path.join(root, "app", "jobs", "worker-main.server.ts")]);
+  // BENCH_APP_NODE_ARGS / BENCH_WORKER_NODE_ARGS (profiling only, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof"): extra node flags.
+  const extra = (v: string | undefined) => (v ? v.split(/\s+/).filter(Boolean) : []);
+  // The production entry points, compiled (scripts/lib/build.ts): the app server and the worker.
+  const app = start("app", [...extra(process.env.BENCH_APP_NODE_ARGS), path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")]);
+  const worker = start("worker", [...extra(process.env.BENCH_WORKER_NODE_ARGS), path.join(root, NODE_ENTRIES.worker.out)]);
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${appUrl}/`).then((r) => r.status > 0).catch(() => false);
@@ -141,7 +176,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
   const hwm = (pid: number) => tree(pid).reduce((n, p) => n + kb(p, "VmHWM"), 0) / 1024;
   let last = { app: 0, worker: 0 };
   return {
-    appUrl, apiKey, apiSecret, databaseUrl: opts.databaseUrl,
+    appUrl, apiKey, apiSecret, databaseUrl: opts.databaseUrl, appPid: app.pid!, workerPid: worker.pid!,
     peakRssMb() {
       sample();
       last = { app: Math.max(last.app, hwm(app.pid!)), worker: Math.max(last.worker, hwm(worker.pid!)) };

@@ -1,0 +1,72 @@
+/**
+ * Batch pre-pass of the `webhook` queue (docs/decisions/070-webhook-intake-group-commit.md): settles, in
+ * three statements for a whole batch of jobs, the receipts that are certainly no-ops — Shopify
+ * `inventory_levels/update` deliveries older than the level the hub already holds (late, retried or
+ * replayed deliveries; GUIDE §2 rule 4) — with exactly the outcome `processReceipt` gives them
+ * (status "ignored", note "stale"). Every other receipt is left to `processReceipt`, one by one.
+ *
+ * Why it is safe without locks: a level's `observedAt` only moves forward (`recordLevel` keeps the newest),
+ * so an update older than the stored observation stays stale whatever happens concurrently. A receipt is
+ * settled here only when processReceipt would reach the same answer by the same checks, in the same order:
+ * status "received", source shopify, shop installed, the shop has its Shopify channel, the payload parses
+ * with a tracked quantity, exactly one catalog item has that inventory item, and its level at that location
+ * was observed after `updated_at`. The update is guarded by `status = 'received'`.
+ */
+import prisma from "../db.server";
+import { parseInventoryLevelWebhook } from "../channels/shopify/webhook-payloads";
+import type { ReceiptOutcome } from "./process-receipt.server";
+
+/**
+ * Settles the stale `inventory_levels/update` receipts among `receiptIds`.
+ * @returns the outcome of each receipt it settled (by receipt id); the others are not touched.
+ * @throws on database errors (the caller then processes every receipt the normal way).
+ */
+export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Map<string, ReceiptOutcome>> {
+  const settled = new Map<string, ReceiptOutcome>();
+  if (!receiptIds.length) return settled;
+  const rows = await prisma.$queryRaw<{ id: string; shopId: string; body: unknown }[]>`
+    SELECT r.id, r."shopId", r.body FROM "WebhookReceipt" r
+    WHERE r.id = ANY(${receiptIds}) AND r.status = 'received' AND r.source = 'shopify' AND r.topic = 'inventory_levels/update'
+      AND r."shopId" IS NOT NULL
+      AND EXISTS (SELECT 1 FROM "Channel" c WHERE c."shopId" = r."shopId" AND c.kind = 'shopify')`;
+  const candidates: { id: string; shopId: string; itemGid: string; locationGid: string; updatedAt: Date }[] = [];
+  for (const r of rows) {
+    try {
+      const u = parseInventoryLevelWebhook(r.body);
+      const updatedAt = new Date(u.updatedAt);
+      if (u.available == null || Number.isNaN(updatedAt.getTime())) continue;
+      candidates.push({ id: r.id, shopId: r.shopId, itemGid: u.inventoryItemGid, locationGid: u.locationGid, updatedAt });
+    } catch {
+      /* malformed: processReceipt records the error */
+    }
+  }
+  if (!candidates.length) return settled;
+  const levels = await prisma.$queryRaw<{ shopId: string; inventoryItemId: string; itemId: string; locationGid: string | null; observedAt: Date | null }[]>`
+    SELECT ci."shopId", ci."inventoryItemId", ci.id AS "itemId", il."locationGid", il."observedAt"
+    FROM "CatalogItem" ci
+    LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ANY(${[...new Set(candidates.map((c) => c.locationGid))]})
+    WHERE ci."shopId" = ANY(${[...new Set(candidates.map((c) => c.shopId))]})
+      AND ci."inventoryItemId" = ANY(${[...new Set(candidates.map((c) => c.itemGid))]})`;
+  const items = new Map<string, Set<string>>(); // shop|inventory item → catalog item ids
+  const observed = new Map<string, Date>(); // item id|location → observedAt
+  for (const l of levels) {
+    const key = `${l.shopId}|${l.inventoryItemId}`;
+    if (!items.has(key)) items.set(key, new Set());
+    items.get(key)!.add(l.itemId);
+    if (l.locationGid && l.observedAt) observed.set(`${l.itemId}|${l.locationGid}`, l.observedAt);
+  }
+  const stale: string[] = [];
+  for (const c of candidates) {
+    const ids = items.get(`${c.shopId}|${c.itemGid}`);
+    if (!ids || ids.size !== 1) continue;
+    const at = observed.get(`${[...ids][0]}|${c.locationGid}`);
+    if (at && at > c.updatedAt) stale.push(c.id);
+  }
+  if (!stale.length) return settled;
+  const done = await prisma.$queryRaw<{ id: string }[]>`
+    UPDATE "WebhookReceipt" SET status = 'ignored', "processedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3), error = 'stale'
+    WHERE id = ANY(${stale}) AND status = 'received'
+    RETURNING id`;
+  for (const d of done) settled.set(d.id, { status: "ignored", note: "stale" });
+  return settled;
+}
