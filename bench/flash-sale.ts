@@ -17,6 +17,9 @@ export const FLASH_SKU = "FLASH-TEE-1";
 /** Parameters of one flash sale. */
 export interface FlashParams { units: number; buyers: number; arrivalWindowMs: number; settleMs: number; sampleMs: number; seed: number; shopifyLatencyMs: number; shopifyWebhookDelayMs: number }
 
+/** p50 / p99 / max of a set of durations (ms). */
+export interface Spread { p50: number; p99: number; max: number; n: number }
+
 /** Results of one mode. */
 export interface FlashResult {
   oversold: number;
@@ -42,6 +45,11 @@ export interface FlashResult {
   casRetries: { adjust: number; move: number; set: number };
   /** Inventory mutations sent to Shopify during the run, per mutation. */
   mutations: { adjust: number; move: number; set: number };
+  /**
+   * SyncFlow only: where the lag goes, ms (p50 / p99 / max). `webhookQueue`: a store webhook stored → processed
+   * (the sale becomes a pending adjustment); `adjust`: a pending adjustment created → applied to Shopify.
+   */
+  stages?: { webhookQueue: Spread; adjust: Spread; storeSales: number; shopifyWrites: number };
   /** Timeline: [t ms from start, shown per store..., true remaining]. */
   timeline: number[][];
   sales: { t: number; store: number }[];
@@ -222,6 +230,13 @@ function casStats(shopify: ShopifyEmulator, shop: string, since: number): Pick<F
   return { casRetries, mutations };
 }
 
+/** p50 / p99 / max (nearest rank) of `xs` (ms); unfinished items count up to the end of the run. */
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : 0);
+  return { p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0, n: s.length };
+}
+
 /** p99 (nearest rank) of `xs`, 0 when empty. */
 export function p99(xs: number[]): number {
   if (!xs.length) return 0;
@@ -262,6 +277,16 @@ export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: str
   ]);
   const { default: prisma } = await import("../app/db.server");
   const pendingSales = () => prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
+  const since = new Date();
   const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo, pendingSales);
+  const receipts = await prisma.webhookReceipt.findMany({ where: { shopId, source: "woocommerce", receivedAt: { gte: since } }, select: { receivedAt: true, processedAt: true } });
+  const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, createdAt: { gte: since } }, select: { createdAt: true, appliedAt: true } });
+  const end = Date.now();
+  result.stages = {
+    webhookQueue: spread(receipts.map((r) => (r.processedAt?.getTime() ?? end) - r.receivedAt.getTime())),
+    adjust: spread(adjustments.map((a) => (a.appliedAt?.getTime() ?? end) - a.createdAt.getTime())),
+    storeSales: adjustments.length,
+    shopifyWrites: result.mutations.adjust,
+  };
   return { result, stack, shopify: w.shopify, closeWorld: async () => { await Promise.all(w.woo.map((x) => x.close())); } };
 }

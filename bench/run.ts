@@ -84,7 +84,7 @@ function pick(r: FlashResult) {
 
 /** Flash-sale figures kept out of the last JSON line (its shape is fixed by issue 3) but in result.json and the report. */
 function detail(r: FlashResult) {
-  return { sold: r.sold, ledgerExact: r.ledgerExact, finalShown: r.finalShown, lagAfterLastSaleMs: r.lagAfterLastSaleMs, pendingAtEnd: r.pendingAtEnd, casRetries: r.casRetries, mutations: r.mutations };
+  return { sold: r.sold, ledgerExact: r.ledgerExact, finalShown: r.finalShown, lagAfterLastSaleMs: r.lagAfterLastSaleMs, pendingAtEnd: r.pendingAtEnd, casRetries: r.casRetries, mutations: r.mutations, stages: r.stages };
 }
 
 function renderReport(x: { naive: FlashResult; syncflow: FlashResult; rec?: ReconcileBench; ing?: IngestBench; rss?: ReturnType<Stack["peakRssMb"]>; seconds: number }): string {
@@ -92,6 +92,7 @@ function renderReport(x: { naive: FlashResult; syncflow: FlashResult; rec?: Reco
   const ok = (b: boolean) => (b ? "✅" : "❌");
   const lag = (r: FlashResult) => (r.lagAfterLastSaleMs === null ? `not within ${flash.settleMs} ms (${r.pendingAtEnd} pending)` : `${r.lagAfterLastSaleMs}`);
   const cas = (r: FlashResult) => `adjust ${r.casRetries.adjust}/${r.mutations.adjust}, move ${r.casRetries.move}/${r.mutations.move}, set ${r.casRetries.set}/${r.mutations.set}`;
+  const st = (x: { p50: number; p99: number; max: number }) => `${x.p50} / ${x.p99} / ${x.max}`;
   const flashPart = `# SyncFlow benchmark ${quick ? "(quick)" : "(full)"} — ${new Date().toISOString()}
 
 ## Flash sale — ${flash.units} units, ${flash.buyers} buyers over ${flash.arrivalWindowMs / 1000} s, Shopify + 2 WooCommerce (realistic latency)
@@ -107,7 +108,9 @@ Targets: SyncFlow oversold = 0 ${ok(syncflow.oversold === 0)}; naive oversold > 
 |---|---:|---|
 | naive | ${lag(naive)} | ${cas(naive)} |
 | SyncFlow | ${lag(syncflow)} | ${cas(syncflow)} |
-`;
+${syncflow.stages ? `
+SyncFlow stages (ms, p50 / p99 / max): store webhook stored → processed ${st(syncflow.stages.webhookQueue)} (${syncflow.stages.webhookQueue.n} webhooks); sale pending → applied to Shopify ${st(syncflow.stages.adjust)} (${syncflow.stages.storeSales} store sales in ${syncflow.stages.shopifyWrites} Shopify writes).
+` : ""}`;
   if (!x.rec || !x.ing || !x.rss) return `${flashPart}
 Total bench time ${x.seconds.toFixed(0)} s. Timeline chart: bench/out/flash-sale.svg.
 `;
