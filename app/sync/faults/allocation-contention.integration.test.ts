@@ -40,7 +40,7 @@ async function settle(timeoutMs = 60_000): Promise<void> {
     ]);
     const snap = JSON.stringify([receipts, pending, ops, level(), storeStock(0), storeStock(1)]);
     if (snap !== last) { last = snap; since = Date.now(); return false; }
-    return receipts === 0 && pending === 0 && Date.now() - since > 2000;
+    return receipts === 0 && pending === 0 && ops === 0 && Date.now() - since > 2000;
   }, timeoutMs, 100);
 }
 
