@@ -43,7 +43,7 @@ const LOCK_WAIT_MS = 20_000;
  * - `available` (buffered / pre-allocation stores): on its own, as described above.
  * - `safety_stock` (allocation stores, docs/decisions/090): under the item's allocation lock, together with every
  *   other pending sale of the item (`flushAllocationAdjustments`: one compare-and-set write per store), so sales and
- *   rebalance moves never race for safety_stock. Waits for the lock up to LOCK_WAIT_MS; returns "already_applied"
+ *   rebalance moves never race for safety_stock. Waits for the lock up to LOCK_WAIT_MS (polling 50 → 400 ms); returns "already_applied"
  *   when another job or a rebalance applied this sale meanwhile.
  * @throws ChannelError on failures the job layer retries (THROTTLED when the lock stayed busy)
  */
@@ -57,6 +57,9 @@ export async function applyAdjustment(shopId: string, adjustmentId: string): Pro
 
 async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
   const deadline = Date.now() + LOCK_WAIT_MS;
+  // Back-off 50 → 400 ms: whoever holds the lock (a rebalance or another sale's job) applies every pending sale of
+  // the item before releasing it, so a waiting job rarely has work left; polling fast only loads the database.
+  let pause = 50;
   for (;;) {
     const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
     if (!adj) return { status: "missing" };
@@ -66,7 +69,8 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
       const mine = res.value.applied.get(adjustmentId);
       if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
     } else {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(400, pause * 2);
     }
     if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: item ${itemId} stayed locked for ${LOCK_WAIT_MS} ms`, { retryable: true });
   }

@@ -459,12 +459,13 @@ async function resume(ctx: Ctx, channel: ChannelRow, listing: Listing): Promise<
   else await runMigrate(ctx, channel, listing, op);
 }
 
-/** Rebalances with retries while another holder (a rebalance, store sales being applied) has the item lock (≤ ~10 s), for the job handler. */
+/** Rebalances with retries (50 → 200 ms apart) while another holder (a rebalance, store sales being applied) has the item lock (≤ 10 s), for the job handler. */
 export async function rebalanceItemWhenFree(shopId: string, itemId: string, full = false): Promise<RebalanceOutcome> {
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + 10_000;
+  for (let pause = 50; Date.now() < deadline; pause = Math.min(200, pause * 2)) {
     const res = await rebalanceItem(shopId, itemId, { full });
     if (res.status !== "busy") return res;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pause));
   }
   throw new ChannelError("THROTTLED", `rebalance of ${itemId} is busy`, { retryable: true });
 }
