@@ -23,7 +23,7 @@ import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { shopifyForShop } from "./stores.server";
 import { recordLevel } from "./levels.server";
-import { allocationDocument, flushAllocationAdjustments, SAFETY_STOCK, withItemLock } from "./allocation.server";
+import { allocationDocument, flushAllocationAdjustments, groupOf, SAFETY_STOCK, withItemLock } from "./allocation.server";
 
 const MAX_STALE_ROUNDS = 5;
 
@@ -68,6 +68,10 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
     if (res.locked) {
       const mine = res.value.applied.get(adjustmentId);
       if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
+      const row = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, sourceChannelId: true, locationGid: true } });
+      if (row && row.status !== "pending") return { status: "already_applied", itemId };
+      const failure = row && res.value.failed.get(groupOf(row));
+      if (failure) throw failure; // this sale's write failed: the job layer retries (the claim decides what is resent)
     } else {
       await new Promise((r) => setTimeout(r, pause));
       pause = Math.min(400, pause * 2);

@@ -117,7 +117,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Store sales first (one compare-and-set per store, docs/decisions/090): they change safety_stock, which every
   // move below compares against. A failure here is left to the shopify-adjust jobs (retries, dead letters).
-  await flushAllocationAdjustments(shopId, itemId).catch((err) => console.error(`[allocation] applying store sales of ${itemId} before the rebalance failed: ${(err as Error).message}`));
+  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} before the rebalance failed: ${(err as Error).message}`));
   const byLocation = new Map<string, ChannelRow[]>();
   for (const c of channels) (byLocation.get(c.salesLocationId!) ?? byLocation.set(c.salesLocationId!, []).get(c.salesLocationId!)!).push(c);
   for (const [location, group] of byLocation) {
@@ -125,7 +125,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
     await rebalanceAt(ctx, group, full);
   }
   // Sales ingested while this rebalance ran: apply them before the lock is released (their jobs are waiting for it).
-  await flushAllocationAdjustments(shopId, itemId).catch((err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
+  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
   // Buffered stores derive from `available`, which the moves changed (their echo is recognised as ours).
   const others = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
   if (moves.length) for (const c of others) if (!usesAllocations(c)) await enqueue(QUEUES.pushStock, { shopId, channelId: c.id, itemIds: [itemId] });
@@ -477,6 +477,8 @@ export interface FlushOutcome {
   /** Shopify writes sent (one per batch attempt) and CHANGE_FROM_QUANTITY_STALE answers among them. */
   writes: number;
   stale: number;
+  /** Groups (`groupOf`) whose Shopify write failed in this call, with the error (their sales stay pending). */
+  failed: Map<string, unknown>;
 }
 
 /** Most store sales applied in one Shopify write (keeps the commit transaction and the ledger batch small). */
@@ -517,11 +519,12 @@ export function batchWrite(members: Pick<PendingAdj, "id" | "idempotencyKey" | "
  * marks each member applied exactly once, appends ONE ledger row per sale (before/after in member order, key
  * `<adjustment key>:applied`) and moves the store's `allocatedQuantity` by the batch delta, in one transaction.
  * CHANGE_FROM_QUANTITY_STALE → the batch is dissolved (every member's key attempt + 1), re-read, retried (bounded).
- * @throws ChannelError from Shopify (unknown outcome: the claim stays and the same write is resent next time;
- *   definitive refusal: the batch is dissolved) or STALE after repeated losses
+ * Any other failure of a store's write is recorded in `failed` (unknown outcome: the claim stays and the same write
+ * is resent next time; definitive refusal: the batch is dissolved) and the other stores' sales still go on.
+ * @throws ChannelError STALE after MAX_ROUNDS lost compare-and-sets; database errors
  */
 export async function flushAllocationAdjustments(shopId: string, itemId: string): Promise<FlushOutcome> {
-  const out: FlushOutcome = { itemId, applied: new Map(), writes: 0, stale: 0 };
+  const out: FlushOutcome = { itemId, applied: new Map(), writes: 0, stale: 0, failed: new Map() };
   const where = { shopId, itemId, status: "pending", quantityName: SAFETY_STOCK };
   if ((await prisma.shopifyAdjustment.count({ where })) === 0) return out;
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
@@ -530,8 +533,9 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Bounded: MAX_ROUNDS lost compare-and-sets, and 50 batches per call (sales still arriving are left to their jobs).
   for (let round = 0; out.stale < MAX_ROUNDS && round < 50; round++) {
-    const pending = await prisma.shopifyAdjustment.findMany({ where, orderBy: { id: "asc" } });
-    if (!pending.length) return out;
+    // Groups whose write failed in this call are left for the next one (their jobs retry); the others go on.
+    const pending = (await prisma.shopifyAdjustment.findMany({ where, orderBy: { id: "asc" } })).filter((a) => !out.failed.has(groupOf(a)));
+    if (!pending.length) break;
     // One batch per (store, location): a claimed batch (in flight) first, exactly as claimed.
     const first = pending.find((a) => a.inFlightChangeFrom != null) ?? pending[0]!;
     const group = pending.filter((a) => a.sourceChannelId === first.sourceChannelId && a.locationGid === first.locationGid);
@@ -543,7 +547,12 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
       cfq = first.inFlightChangeFrom!;
     } else {
       members = group.slice(0, MAX_BATCH);
-      cfq = (await shopify.readQuantities([item.inventoryItemId], [first.locationGid], [SAFETY_STOCK])).get(item.inventoryItemId)?.get(first.locationGid)?.[SAFETY_STOCK] ?? 0;
+      try {
+        cfq = (await shopify.readQuantities([item.inventoryItemId], [first.locationGid], [SAFETY_STOCK])).get(item.inventoryItemId)?.get(first.locationGid)?.[SAFETY_STOCK] ?? 0;
+      } catch (err) {
+        out.failed.set(groupOf(first), err); // nothing claimed: the next call starts afresh
+        continue;
+      }
       const ok = await prisma.$transaction(async (tx) => {
         const { count } = await tx.shopifyAdjustment.updateMany({ where: { id: { in: members.map((m) => m.id) }, status: "pending", inFlightChangeFrom: null }, data: { inFlightChangeFrom: cfq } });
         if (count !== members.length) throw new ClaimLost();
@@ -580,7 +589,8 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
         // Unknown outcome (timeout, 5xx, throttled): keep the claim, so the same write is resent.
         await prisma.shopifyAdjustment.updateMany({ where: { id: { in: ids }, status: "pending" }, data: { attempts: { increment: 1 }, lastError: msg } });
       }
-      throw err;
+      out.failed.set(groupOf(first), err);
+      continue;
     }
     await prisma.$transaction(async (tx) => {
       const still = await tx.shopifyAdjustment.findMany({ where: { id: { in: ids }, status: "pending" }, orderBy: { id: "asc" }, select: { id: true } });
@@ -613,4 +623,11 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
   return out;
 }
 
+/** The batch group of a store sale: its store and Shopify location. */
+export const groupOf = (a: Pick<PendingAdj, "sourceChannelId" | "locationGid">): string => `${a.sourceChannelId ?? ""}|${a.locationGid}`;
+
 class ClaimLost extends Error {}
+
+function logFailed(out: FlushOutcome): void {
+  for (const [group, err] of out.failed) console.error(`[allocation] store sales of ${out.itemId} (${group}) not applied yet: ${(err as Error)?.message ?? err}`);
+}

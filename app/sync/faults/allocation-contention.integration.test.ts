@@ -10,13 +10,14 @@
  *   so the batch lands once;
  * - at the end every adjustment is applied exactly once, the ledger has one `:taken` and one `:applied` row per
  *   sale, Shopify's safety_stock = Σ allocations, every store shows its allocation, and on_hand − committed =
- *   units − sold (no sale lost or doubled).
+ *   units − sold (no sale lost or doubled);
+ * - a store whose Shopify write fails does not hold up the other store's sales of the item.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@prisma/client";
 import prisma from "../../db.server";
 import { applyAdjustment } from "../adjust.server";
-import { allocationFaults, queueRebalance, rebalanceItemWhenFree, withItemLock } from "../allocation.server";
+import { allocationFaults, flushAllocationAdjustments, groupOf, queueRebalance, rebalanceItemWhenFree, withItemLock } from "../allocation.server";
 import { sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
 
 const SHOP = "fault-alloc-contention.myshopify.com";
@@ -67,7 +68,10 @@ function staleSafetyAdjusts(): number {
 }
 
 beforeAll(async () => {
-  fw = await startFaultWorld({ shop: SHOP, wooStores: 2, stockFor: (sku) => (sku === SKU ? K : 5), woo: { deliveryDelayMs: 150 } });
+  fw = await startFaultWorld({
+    shop: SHOP, wooStores: 2, stockFor: (sku) => (sku === SKU ? K : 5), woo: { deliveryDelayMs: 150 },
+    env: { SYNCFLOW_SHOPIFY_MAX_RETRIES: "1", SYNCFLOW_SHOPIFY_BACKOFF_MS: "100" }, // a Shopify 5xx surfaces after one resend
+  });
   itemId = (await prisma.catalogItem.findFirstOrThrow({ where: { shopId: fw.shopId, sku: SKU } })).id;
   await prisma.channel.updateMany({ where: { id: { in: fw.channelIds } }, data: { allocationEnabled: true } });
   await queueRebalance(fw.shopId, itemId, true);
@@ -157,4 +161,34 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     expect(end.onHand - end.committed).toBe(K - sold[0]! - storeUnits);
     expect(end.available + end.safetyStock).toBe(K - sold[0]! - storeUnits);
   }, 150_000);
+
+  it("a store whose Shopify write fails does not hold up the other store's sales; the failed one is applied later, once", async () => {
+    const before = level().safetyStock;
+    const left = level().onHand - level().committed;
+    const res = await withItemLock(itemId, async () => {
+      fw.world.woo[0]!.control.placeOrder({ lines: [{ sku: SKU, quantity: 1 }], status: "processing" });
+      await sleep(20);
+      fw.world.woo[1]!.control.placeOrder({ lines: [{ sku: SKU, quantity: 1 }], status: "processing" });
+      await waitFor("2 sales pending", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 2, 20_000, 50);
+      fw.world.shopify.control.setFaults({ failNext: { status: 503, count: 2 } }); // the first store's read, and its one resend
+      return flushAllocationAdjustments(fw.shopId, itemId);
+    });
+    expect(res.locked).toBe(true);
+    if (!res.locked) return;
+    const pending = await prisma.shopifyAdjustment.findMany({ where: { itemId, status: "pending" } });
+    expect(pending).toHaveLength(1);
+    expect([...res.value.failed.keys()]).toEqual([groupOf(pending[0]!)]);
+    expect(res.value.applied.size).toBe(1);
+    expect(level().safetyStock).toBe(before - 1);
+    await settle(); // the failed store's job retries and applies it (rebalances may move units meanwhile)
+    const end = level();
+    expect(end.onHand - end.committed).toBe(left - 2);
+    const listings = await prisma.listing.findMany({ where: { itemId, channelId: { in: fw.channelIds } } });
+    expect(end.safetyStock).toBe(listings.reduce((n, l) => n + (l.allocatedQuantity ?? 0), 0));
+    const adjustments = await prisma.shopifyAdjustment.findMany({ where: { itemId } });
+    expect(adjustments.every((a) => a.status === "applied")).toBe(true);
+    expect(safetyAdjustWrites().reduce((n, w) => n + w.delta, 0)).toBe(adjustments.reduce((n, a) => n + a.delta, 0)); // each sale once on Shopify
+    const applied = await prisma.stockLedger.count({ where: { itemId, cause: "order", idempotencyKey: { endsWith: ":applied" } } });
+    expect(applied).toBe(adjustments.length);
+  }, 90_000);
 });
