@@ -17,6 +17,9 @@ export const FLASH_SKU = "FLASH-TEE-1";
 /** Parameters of one flash sale. */
 export interface FlashParams { units: number; buyers: number; arrivalWindowMs: number; settleMs: number; sampleMs: number; seed: number; shopifyLatencyMs: number; shopifyWebhookDelayMs: number }
 
+/** p50 / p99 / max of a set of durations (ms). */
+export interface Spread { p50: number; p99: number; max: number; n: number }
+
 /** Results of one mode. */
 export interface FlashResult {
   oversold: number;
@@ -31,6 +34,22 @@ export interface FlashResult {
   finalShopify: number;
   ledgerExact: boolean;
   finalShown: number[];
+  /**
+   * ms from the last successful sale until Shopify's on_hand − committed equals units − sold AND (SyncFlow) no store
+   * sale is still pending for Shopify (and stays so); null when that was not reached by the end of the settle window.
+   */
+  lagAfterLastSaleMs: number | null;
+  /** Store sales still pending for Shopify at the end of the settle window (SyncFlow; 0 for naive). */
+  pendingAtEnd: number;
+  /** CHANGE_FROM_QUANTITY_STALE answers during the run, per mutation (each one is a compare-and-set retry). */
+  casRetries: { adjust: number; move: number; set: number };
+  /** Inventory mutations sent to Shopify during the run, per mutation. */
+  mutations: { adjust: number; move: number; set: number };
+  /**
+   * SyncFlow only: where the lag goes, ms (p50 / p99 / max). `webhookQueue`: a store webhook stored → processed
+   * (the sale becomes a pending adjustment); `adjust`: a pending adjustment created → applied to Shopify.
+   */
+  stages?: { webhookQueue: Spread; adjust: Spread; storeSales: number; shopifyWrites: number };
   /** Timeline: [t ms from start, shown per store..., true remaining]. */
   timeline: number[][];
   sales: { t: number; store: number }[];
@@ -64,7 +83,7 @@ async function world(p: FlashParams, shop: string, appUrl: string | undefined, a
 }
 
 /** Runs the buyers against the stores while sampling; returns metrics. */
-async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, locationId: string, woo: WooEmulator[]): Promise<FlashResult> {
+async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, locationId: string, woo: WooEmulator[], pendingSales: () => Promise<number> = async () => 0): Promise<FlashResult> {
   const shown = () => [
     shopify.control.state(shop).availableBySku[FLASH_SKU]?.[locationId] ?? 0,
     woo[0]!.control.getStock(FLASH_SKU) ?? 0,
@@ -84,6 +103,18 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     const t = Date.now() - t0;
     timeline.push([t, ...shown(), Math.max(0, p.units - sold)]);
   }, p.sampleMs);
+  // Watcher: when Shopify's on_hand − committed became units − sold with no store sale pending (null while not).
+  let exactSince: number | null = null;
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const n = sold;
+      const exact = stockLeft() === p.units - n && (await pendingSales()) === 0 && sold === n;
+      if (exact && exactSince === null) exactSince = Date.now() - t0;
+      if (!exact) exactSince = null;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
   await Promise.all(plan.map(async (b) => {
     await new Promise((r) => setTimeout(r, Math.max(0, b.t - (Date.now() - t0))));
     try {
@@ -97,6 +128,12 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     }
   }));
   await new Promise((r) => setTimeout(r, p.settleMs));
+  watching = false;
+  await watcher;
+  // Lag: from the last successful sale until the record became (and stayed) exact with nothing pending.
+  const lastSaleT = sales.length ? Math.max(...sales.map((x) => x.t)) : 0;
+  const lagAfterLastSaleMs = exactSince === null ? null : Math.max(0, exactSince - lastSaleT);
+  const pendingAtEnd = await pendingSales();
   clearInterval(sampler);
   const end = Date.now() - t0;
   timeline.sort((a, b) => a[0]! - b[0]!);
@@ -142,7 +179,9 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     props.push(reached - sale.t);
   });
   const finalShown = shown();
+  const { casRetries, mutations } = casStats(shopify, shop, t0);
   return {
+    lagAfterLastSaleMs, pendingAtEnd, casRetries, mutations,
     oversold: Math.max(0, sold - p.units), sold, exposureP99Ms: p99(windows), propagationP99Ms: p99(props), overlapP99Ms: p99(overlap), strandedP99Ms: p99(stranded),
     finalShopify: stockLeft(), ledgerExact: stockLeft() === p.units - sold, finalShown, timeline, sales,
   };
@@ -170,6 +209,32 @@ async function enableAllocations(shopId: string, channelIds: string[], snapshot:
     if (Date.now() > deadline) throw new Error(`allocations not settled: ${snap}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Counts inventory mutations and their CHANGE_FROM_QUANTITY_STALE answers in the emulator's GraphQL log since `since` (ms epoch). */
+function casStats(shopify: ShopifyEmulator, shop: string, since: number): Pick<FlashResult, "casRetries" | "mutations"> {
+  const casRetries = { adjust: 0, move: 0, set: 0 };
+  const mutations = { adjust: 0, move: 0, set: 0 };
+  const fields = { adjust: "inventoryAdjustQuantities", move: "inventoryMoveQuantities", set: "inventorySetQuantities" } as const;
+  for (const call of shopify.control.graphqlLog(shop)) {
+    if (call.at < since) continue;
+    const data = (call.response as { data?: Record<string, { userErrors?: { code?: string }[] } | null> } | null)?.data;
+    if (!data) continue;
+    for (const k of Object.keys(fields) as (keyof typeof fields)[]) {
+      const payload = data[fields[k]];
+      if (payload === undefined) continue;
+      mutations[k]++;
+      if (payload?.userErrors?.some((e) => e.code === "CHANGE_FROM_QUANTITY_STALE")) casRetries[k]++;
+    }
+  }
+  return { casRetries, mutations };
+}
+
+/** p50 / p99 / max (nearest rank) of `xs` (ms); unfinished items count up to the end of the run. */
+function spread(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : 0);
+  return { p50: at(0.5), p99: at(0.99), max: s.at(-1) ?? 0, n: s.length };
 }
 
 /** p99 (nearest rank) of `xs`, 0 when empty. */
@@ -210,6 +275,18 @@ export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: str
     w.woo[0]!.control.getStock(FLASH_SKU),
     w.woo[1]!.control.getStock(FLASH_SKU),
   ]);
-  const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
+  const { default: prisma } = await import("../app/db.server");
+  const pendingSales = () => prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
+  const since = new Date();
+  const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo, pendingSales);
+  const receipts = await prisma.webhookReceipt.findMany({ where: { shopId, source: "woocommerce", receivedAt: { gte: since } }, select: { receivedAt: true, processedAt: true } });
+  const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, createdAt: { gte: since } }, select: { createdAt: true, appliedAt: true } });
+  const end = Date.now();
+  result.stages = {
+    webhookQueue: spread(receipts.map((r) => (r.processedAt?.getTime() ?? end) - r.receivedAt.getTime())),
+    adjust: spread(adjustments.map((a) => (a.appliedAt?.getTime() ?? end) - a.createdAt.getTime())),
+    storeSales: adjustments.length,
+    shopifyWrites: result.mutations.adjust,
+  };
   return { result, stack, shopify: w.shopify, closeWorld: async () => { await Promise.all(w.woo.map((x) => x.close())); } };
 }

@@ -10,9 +10,11 @@
  *   retry, at most `MAX_STALE_ROUNDS` times per job run (the job layer then retries, then dead-letters);
  * - unknown outcome (timeout, 5xx, throttled) → the same key and the same changeFromQuantity are resent,
  *   so Shopify replays the first result instead of applying twice.
- * Allocation stores (docs/decisions/008): an adjustment with `quantityName` "safety_stock" moves the store's
+ * Allocation stores (docs/decisions/008, 090): an adjustment with `quantityName` "safety_stock" moves the store's
  * allocation instead (ledger document `gid://syncflow/Allocation/<channel>`), Shopify's available is untouched,
- * and the listing's `allocatedQuantity` follows in the same transaction.
+ * and the listing's `allocatedQuantity` follows in the same transaction. Those are applied in batches under the
+ * item's allocation lock (`flushAllocationAdjustments` in allocation.server.ts): one compare-and-set write per store
+ * for all its pending sales of the item, still applied exactly once per order line and one ledger row per sale.
  * Source of the rules: shopify.dev/docs/api/admin-graphql/latest/mutations/inventoryAdjustQuantities and
  * the 2026-10 introspection (`changeFromQuantity`, `@idempotent`).
  */
@@ -21,7 +23,7 @@ import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { shopifyForShop } from "./stores.server";
 import { recordLevel } from "./levels.server";
-import { allocationDocument, SAFETY_STOCK } from "./allocation.server";
+import { allocationDocument, flushAllocationAdjustments, groupOf, SAFETY_STOCK, withItemLock } from "./allocation.server";
 
 const MAX_STALE_ROUNDS = 5;
 
@@ -33,8 +35,52 @@ export interface AdjustOutcome {
   itemId?: string;
 }
 
-/** Applies one pending adjustment of `shopId`. Throws ChannelError on failures the job layer retries. */
+/** How long an allocation-store sale waits for its item's lock (held by a rebalance or another batch), ms. */
+const LOCK_WAIT_MS = 20_000;
+
+/**
+ * Applies one pending adjustment of `shopId`.
+ * - `available` (buffered / pre-allocation stores): on its own, as described above.
+ * - `safety_stock` (allocation stores, docs/decisions/090): under the item's allocation lock, together with every
+ *   other pending sale of the item (`flushAllocationAdjustments`: one compare-and-set write per store), so sales and
+ *   rebalance moves never race for safety_stock. Waits for the lock up to LOCK_WAIT_MS (polling 50 → 400 ms); returns "already_applied"
+ *   when another job or a rebalance applied this sale meanwhile.
+ * @throws ChannelError on failures the job layer retries (THROTTLED when the lock stayed busy)
+ */
 export async function applyAdjustment(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
+  const head = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, itemId: true, quantityName: true } });
+  if (!head) return { status: "missing" };
+  if (head.status !== "pending") return { status: "already_applied", itemId: head.itemId };
+  if (head.quantityName === SAFETY_STOCK) return applyAllocationSale(shopId, adjustmentId, head.itemId);
+  return applyOne(shopId, adjustmentId);
+}
+
+async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  // Back-off 50 → 400 ms: whoever holds the lock (a rebalance or another sale's job) applies every pending sale of
+  // the item before releasing it, so a waiting job rarely has work left; polling fast only loads the database.
+  let pause = 50;
+  for (;;) {
+    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+    if (!adj) return { status: "missing" };
+    if (adj.status !== "pending") return { status: "already_applied", itemId };
+    const res = await withItemLock(itemId, () => flushAllocationAdjustments(shopId, itemId));
+    if (res.locked) {
+      const mine = res.value.applied.get(adjustmentId);
+      if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
+      const row = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, sourceChannelId: true, locationGid: true } });
+      if (row && row.status !== "pending") return { status: "already_applied", itemId };
+      const failure = row && res.value.failed.get(groupOf(row));
+      if (failure) throw failure; // this sale's write failed: the job layer retries (the claim decides what is resent)
+    } else {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(400, pause * 2);
+    }
+    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: item ${itemId} stayed locked for ${LOCK_WAIT_MS} ms`, { retryable: true });
+  }
+}
+
+async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
   const { shop, adapter } = await shopifyForShop(shopId);
   for (let round = 0; round < MAX_STALE_ROUNDS; round++) {
     const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, include: { item: true } });

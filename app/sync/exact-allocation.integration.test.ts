@@ -30,7 +30,7 @@ const channelIds: string[] = [];
 const shopifyLevel = () => world.shopify.control.state(SHOP).levels.find((l) => l.sku === SKU && l.locationId === world.locationId)!;
 const storeStock = (i: number) => world.woo[i]!.control.getStock(SKU)!;
 
-/** Waits until the hub is quiet for the item (no receipt, adjustment or allocation step outstanding) and stable. */
+/** Waits until the hub is quiet for the item (no receipt, adjustment or allocation step outstanding — a crashed step is resumed by the job retry, which can take seconds) and stable. */
 async function settle(timeoutMs = 60_000): Promise<void> {
   let last = "";
   let stableSince = Date.now();
@@ -44,7 +44,7 @@ async function settle(timeoutMs = 60_000): Promise<void> {
       ]);
       const snap = JSON.stringify([receipts, pending, ops, shopifyLevel(), storeStock(0), storeStock(1)]);
       if (snap !== last) { last = snap; stableSince = Date.now(); return false; }
-      return receipts === 0 && pending === 0 && Date.now() - stableSince > 2500;
+      return receipts === 0 && pending === 0 && ops === 0 && Date.now() - stableSince > 2500;
     },
     timeoutMs,
     100,
