@@ -82,7 +82,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
   [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
     const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
-    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs }));
+    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs, phases: r.phases }));
   },
 
   [QUEUES.reconcileTick]: async () => ({ queued: await scheduleDueReconciliations() }),
@@ -172,7 +172,11 @@ export async function startWorker(): Promise<WorkerHandle> {
         queue,
         { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 },
         async (jobs: JobWithMetadata<any>[]) => {
-          for (const job of jobs) await runJob(queue, job);
+          let out: unknown;
+          for (const job of jobs) out = await runJob(queue, job);
+          // A reconcile job's summary (per store: counts, phase timings) becomes its output in pgboss.job,
+          // for operators and the benchmark; other queues keep none (their results can be large).
+          return queue === QUEUES.reconcile ? out : undefined;
         },
       ),
     );
