@@ -228,7 +228,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
 
   // ------------------------------------------------------------------ helpers
-  const paginate = (items: unknown[], q: PhpParams): Resp => {
+  /** One page of `items` (WP_Query paging), each rendered with `json` — only the page's items are rendered. */
+  const paginate = <T,>(items: T[], q: PhpParams, json: (x: T) => unknown = (x) => x): Resp => {
     const perPage = q.per_page === undefined ? 10 : Number(q.per_page);
     const page = q.page === undefined ? 1 : Number(q.page);
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
@@ -236,7 +237,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (!Number.isInteger(page) || page < 1) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): page");
     const total = items.length;
     return {
-      body: items.slice((page - 1) * perPage, page * perPage),
+      body: items.slice((page - 1) * perPage, page * perPage).map(json),
       headers: { "X-WP-Total": String(total), "X-WP-TotalPages": String(Math.ceil(total / perPage)) },
     };
   };
@@ -334,7 +335,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/products$`), async (c) => {
       const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
       const pool = [...store.products.values()].filter((p) => skuSearch || p.type !== "variation");
-      const r = paginate(productFilter(c.query, pool).map((p) => store.productJson(p)), c.query);
+      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.productJson(p));
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
@@ -350,7 +351,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
       const parent = store.getProduct(Number(m[1]));
       const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
-      const r = paginate(productFilter(c.query, pool).map((p) => store.variationJson(p)), c.query);
+      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.variationJson(p));
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
@@ -376,7 +377,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         os = os.filter((o) => Math.floor(o.date_modified_ms / 1000) * 1000 > t);
       }
       if (c.query.orderby === "modified") os.sort((a, b) => (c.query.order === "asc" ? a.date_modified_ms - b.date_modified_ms : b.date_modified_ms - a.date_modified_ms));
-      return paginate(os.map((o) => store.orderJson(o)), c.query);
+      return paginate(os, c.query, (o) => store.orderJson(o));
     }],
     ["POST", new RegExp(`${W}/orders$`), (c) => {
       const b = c.body ?? {};
@@ -391,7 +392,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/webhooks$`), (c) => {
       let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
       if (str(c.query.status) && c.query.status !== "all") ws = ws.filter((w) => w.status === c.query.status);
-      return paginate(ws.map((w) => store.webhookJson(w)), c.query);
+      return paginate(ws, c.query, (w) => store.webhookJson(w));
     }],
     ["POST", new RegExp(`${W}/webhooks$`), async (c) => {
       const w = store.createWebhook(c.body ?? {});
