@@ -42,6 +42,8 @@ export interface ReconcileBench {
   changes: Record<string, number>;
   detail: {
     onboarding: { importSeconds: number; linkSeconds: number; settleSeconds: number; totalSeconds: number };
+    /** Peak RSS (MB, app + worker) sampled up to the end of onboarding, then up to the end of the scenario. */
+    rssPeakMb: { afterOnboarding: number; afterReconcile: number };
     dryRun: ReconcileRunFigures;
     real: ReconcileRunFigures;
     wooCallsPerStore: number;
@@ -125,6 +127,7 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   const tLinked = Date.now();
   await waitFor("setup jobs drained", async () => (await queueBusy()) === 0, 1_800_000, 500);
   const onboarding = { importSeconds: round(importMs / 1000), linkSeconds: round(linkMs / 1000), settleSeconds: round((Date.now() - tLinked) / 1000), totalSeconds: round((Date.now() - tOnboard) / 1000) };
+  const rssAfterOnboarding = stack.peakRssMb().sumPeakMb;
   log(`reconcile setup: ${skus} SKUs on 2 stores in ${((Date.now() - t) / 1000).toFixed(0)} s; onboarding ${JSON.stringify(onboarding)}`);
 
   // A first reconciliation in sync (untimed): the steady state has a previous run, and the scheduler
@@ -192,7 +195,7 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
     skus, stores: 2, seconds: real.seconds, lowerBoundSeconds: round(lowerBoundSeconds), ratio: round(real.seconds / lowerBoundSeconds),
     perChannelSeconds: real.perChannelSeconds, changes: real.changes,
     detail: {
-      onboarding, dryRun, real,
+      onboarding, rssPeakMb: { afterOnboarding: rssAfterOnboarding, afterReconcile: stack.peakRssMb().sumPeakMb }, dryRun, real,
       wooCallsPerStore: Math.max(...wooCalls), wooCost: { perCallMs: cost.latencyMs, perItemReadMs: cost.readLatencyPerItemMs, workers: c }, maxQueuedAtStore,
       bulkOperations: bulkRuns.length, bulkSeconds,
       bound: { shopifySeconds: round(shopifyBound), bulkSeconds: round(bulkBound), pagedSeconds: round(pagedBound), wooWorkerSeconds: round(wooWorkerSeconds), wooSeconds: round(wooBound), writesPerStore },

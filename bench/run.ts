@@ -163,6 +163,7 @@ ${phaseRow("real", d.real.phases)}
 ${phaseRow("dry", d.dryRun.phases)}
 
 Onboarding (${rec.skus} SKUs, 2 stores, cost-free emulators): import ${d.onboarding.importSeconds} s, linking ${d.onboarding.linkSeconds} s, initial pushes settled ${d.onboarding.settleSeconds} s, total ${d.onboarding.totalSeconds} s.
+Peak RSS app + worker: ${d.rssPeakMb.afterOnboarding} MB by the end of onboarding, ${d.rssPeakMb.afterReconcile} MB by the end of the reconcile runs.
 `;
 }
 
