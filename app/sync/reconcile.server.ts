@@ -12,7 +12,8 @@
  *  3. the record — Shopify's available at the store's feed locations is re-read (cost-throttled GraphQL,
  *     or a bulk operation above `SYNCFLOW_BULK_THRESHOLD` items when the adapter offers one) and the
  *     hub's cache corrected (ledger cause `reconcile`);
- *  4. the store — every linked listing's quantity S is compared with its derived quantity D:
+ *  4. the store — its listings are read `SYNCFLOW_WOO_READ_CONCURRENCY` (2) pages at a time, in parallel with
+ *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D:
  *     - S = D: nothing to do;
  *     - S equals the hub's baseline (the store shows what the hub last set): an *explained* difference
  *       (e.g. a lost Shopify webhook) → corrected through compare-and-set (expected S → D);
@@ -26,7 +27,8 @@
  * held); a difference is reported as a conflict (not fixed automatically), and every linked item gets a
  * rebalance (which also releases units reserved but no longer shown).
  * A dry run performs only the reads and returns the full list of changes it would make.
- * Every run is a SyncRun row (progress, counts, duration, plan).
+ * Every run is a SyncRun row (progress, counts, duration, plan); the result also carries per-phase timings
+ * (`phases`, ms), which the `reconcile` job keeps as its output.
  */
 import prisma from "../db.server";
 import { ChannelError, type ChannelListing } from "../channels/channel";
