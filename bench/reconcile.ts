@@ -20,6 +20,8 @@ import type { Stack } from "./lib/stack";
 /** One timed reconcile job (both stores). */
 export interface ReconcileRunFigures {
   seconds: number;
+  /** From enqueue to the first store's run starting (queue pick-up; another reconcile job holding the queue shows here). */
+  startDelaySeconds: number;
   perChannelSeconds: number[];
   /** Per store: ms by phase (ReconcileResult.phases). */
   phases: Record<string, number>[];
@@ -98,6 +100,7 @@ async function timedRun(shopId: string, channelIds: string[], dryRun: boolean): 
   return {
     t0: t0.getTime(),
     seconds: round((t1 - t0.getTime()) / 1000),
+    startDelaySeconds: round((Math.min(...runs.map((r) => r.startedAt.getTime())) - t0.getTime()) / 1000),
     perChannelSeconds: channelIds.map((id) => round((runs.find((r) => r.channelId === id)?.durationMs ?? NaN) / 1000)),
     phases: channelIds.map((id) => out.find((o) => o.runId === runs.find((r) => r.channelId === id)?.id)?.phases ?? {}),
     changes,

@@ -153,6 +153,7 @@ function renderReconcile(rec: ReconcileBench): string {
 | ${rec.seconds} | ${rec.lowerBoundSeconds} | ${rec.ratio} ${ok(rec.ratio <= 1.5)} | ${rec.perChannelSeconds.join(", ")} | ${d.bound.shopifySeconds} | ${d.bound.wooSeconds} (${d.bound.wooWorkerSeconds} worker-s / ${d.wooCost.workers}) | ${d.bulkOperations} (${d.bulkSeconds.join(", ")}) | ${d.wooCallsPerStore} | ${d.maxQueuedAtStore} |
 
 Changes: ${Object.entries(rec.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}.
+Queue pick-up (enqueue → first store's run started): real ${d.real.startDelaySeconds} s, dry ${d.dryRun.startDelaySeconds} s.
 Dry run first: ${d.dryRun.seconds} s, listed ${d.dryRun.planned} changes (${Object.entries(d.dryRun.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"})${d.dryRun.failed.length ? `, FAILED: ${d.dryRun.failed.join("; ")}` : ""}.
 
 Per phase (s; \`readRecord\` and \`readStore\` run in parallel, \`reads\` is their wall time):

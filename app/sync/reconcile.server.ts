@@ -13,7 +13,8 @@
  *     or a bulk operation above `SYNCFLOW_BULK_THRESHOLD` items when the adapter offers one) and the
  *     hub's cache corrected (ledger cause `reconcile`);
  *  4. the store — its listings are read `SYNCFLOW_WOO_READ_CONCURRENCY` (2) pages at a time, in parallel with
- *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D:
+ *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D
+ *     (the compare-and-set writes go out `SYNCFLOW_WOO_WRITE_CONCURRENCY` (2) at a time, after the comparison):
  *     - S = D: nothing to do;
  *     - S equals the hub's baseline (the store shows what the hub last set): an *explained* difference
  *       (e.g. a lost Shopify webhook) → corrected through compare-and-set (expected S → D);
@@ -185,9 +186,8 @@ export async function reconcileChannel(
       ? new Map(listings.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
       : dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
     phase("compare");
-    let processed = 0;
+    const corrections: { l: ListingWithItem; storeQty: number; d: number; explained: boolean; reason: string }[] = [];
     for (const l of listings) {
-      processed++;
       const s = storeListings.get(l.externalId);
       const d = derived.get(l.itemId!);
       if (d == null) continue;
@@ -220,10 +220,15 @@ export async function reconcileChannel(
         changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
         continue;
       }
+      corrections.push({ l, storeQty, d, explained, reason });
+    }
+    // The compare-and-set writes, WOO_WRITE_CONCURRENCY at a time (each under its listing's row lock).
+    let written = 0;
+    await runPool(corrections, WOO_WRITE_CONCURRENCY, async ({ l, storeQty, d, explained, reason }) => {
       const outcome = await correctStore(channel, adapter, l, storeQty, d, run.id, reason);
       changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: outcome === "written" ? reason : outcome });
-      if (processed % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed } });
-    }
+      if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: listings.length - corrections.length + written } });
+    });
 
     if (allocation) changes.push(...(await checkAllocations(channel, listings, run.id, dryRun)));
     phase("writes");
@@ -343,6 +348,27 @@ async function readRecord(shopId: string, listings: ListingWithItem[], locs: str
  * it busy without queueing the merchant's shoppers behind the hub (docs/decisions/081).
  */
 const WOO_READ_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_READ_CONCURRENCY ?? 2) || 1);
+
+/** Compare-and-set writes a reconciliation sends to one store at once (`SYNCFLOW_WOO_WRITE_CONCURRENCY`, default 2: its workers). */
+const WOO_WRITE_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_WRITE_CONCURRENCY ?? 2) || 1);
+
+/** Runs `fn` over `items`, at most `n` at a time; rejects with the first failure once the running ones settle. */
+async function runPool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  const lane = async () => {
+    while (next < items.length && failed == null) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+  if (failed != null) throw failed;
+}
 
 /** The store's listings by external id (only the fields the comparison needs are kept). */
 async function readStore(adapter: WooAdapter): Promise<Map<string, Pick<ChannelListing, "externalId" | "quantity">>> {
