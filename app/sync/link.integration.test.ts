@@ -11,7 +11,7 @@ import { startWorld, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { importShopifyCatalog, linkWooChannel, WRITE_CHUNK } from "./link.server";
+import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel, WRITE_CHUNK } from "./link.server";
 
 const SHOP = "link-test.myshopify.com";
 const EXTRA = WRITE_CHUNK + 150; // more variants than one chunk
@@ -91,5 +91,14 @@ describe("catalog import and linking in chunks", () => {
     const lv = await prisma.inventoryLevel.findUnique({ where: { itemId_locationGid: { itemId: item.id, locationGid: world.locationId } } });
     expect(lv?.available).toBe(77);
     expect(lv?.observedAt.getTime()).toBe(future.getTime());
+  });
+
+  it("after linking, only listings that do not show their derived quantity need the initial push", async () => {
+    const l = (await prisma.listing.findFirst({ where: { channelId, sku: sku(44) } }))!;
+    const before = await itemsNeedingInitialPush(shopId, channelId);
+    expect(before).not.toContain(l.itemId); // store and Shopify agree: nothing to push
+    await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: (l.lastWrittenQuantity ?? 0) + 5 } });
+    expect(await itemsNeedingInitialPush(shopId, channelId)).toContain(l.itemId);
+    await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: l.lastWrittenQuantity } });
   });
 });

@@ -15,6 +15,8 @@ import { randomBytes } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { shopifyForShop, wooForChannel } from "./stores.server";
+import { derivedQuantities } from "./push.server";
+import { usesAllocations } from "./allocation.server";
 import type { ChannelListing } from "../channels/channel";
 
 export interface CatalogImportReport {
@@ -151,6 +153,30 @@ export async function linkWooChannel(shopId: string, channelId: string): Promise
   }
   await prisma.channel.update({ where: { id: channelId }, data: { lastSyncAt: new Date() } });
   return report;
+}
+
+/**
+ * The linked items of a store that need the initial push after linking: those whose listing does not
+ * already show its derived quantity (baseline ≠ derived), has no baseline, or has a push in flight. A
+ * listing that already shows what it should needs no lock, no store call and no ledger row — `pushStock`
+ * would find it "unchanged" one transaction per listing (≈ 10 ms each: 20,000 listings ≈ 4 minutes).
+ * Allocation stores (docs/decisions/008) are not filtered: their push is a rebalance of every item.
+ * Any change after this read queues its own push (webhook, sale, adjustment), as for every push.
+ * @returns item ids, in listing order
+ */
+export async function itemsNeedingInitialPush(shopId: string, channelId: string): Promise<string[]> {
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
+  if (!channel) return [];
+  const listings = await prisma.listing.findMany({
+    where: { shopId, channelId, matchStatus: "linked", itemId: { not: null } },
+    select: { itemId: true, lastWrittenQuantity: true, lastObservedQuantity: true, inFlightPushSeq: true },
+    orderBy: { id: "asc" },
+  });
+  if (usesAllocations(channel)) return listings.map((l) => l.itemId!);
+  const derived = await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
+  return listings
+    .filter((l) => l.inFlightPushSeq != null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) == null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) !== derived.get(l.itemId!))
+    .map((l) => l.itemId!);
 }
 
 // ---------------------------------------------------------------------------------------------- writes
