@@ -2,17 +2,36 @@
  * Reconciliation of a big catalog: `skus` SKUs on the emulated Shopify (Standard plan: 100 points/s,
  * bucket 2000) and two WooCommerce stores in exact mode, all in sync except a few drifts (manual edits on
  * each store, and Shopify levels whose webhooks were lost). Times the real `reconcile` job (reconcileShop
- * over both stores) from enqueue to the last SyncRun finishing, and computes the lower bound the platforms'
- * limits allow (bench/README.md). Setup (catalog import, linking) runs with fast emulators; the measured run
- * uses the realistic per-call latencies.
+ * over both stores) from enqueue to the last SyncRun finishing — first as a dry run (which must list every
+ * change), then for real — and computes the lower bound the platforms' limits allow (bench/README.md).
+ *
+ * Setup (catalog import, linking) runs with cost-free WooCommerce emulators and a fast Shopify rate; the
+ * measured runs use the realistic WooCommerce cost model set at runtime (`control.setLatency`: 180 ms per
+ * call, 9 ms per item read, 2 server workers) and Shopify's Standard plan rate. Times in s unless stated.
  */
 import prisma from "../app/db.server";
 import { enqueue, QUEUES, stopBoss } from "../app/jobs/queue.server";
 import { waitFor } from "../tests/harness/world";
-import { startWooEmulator, REALISTIC_WOO_LATENCY, type WooEmulator } from "../tests/emulators/woocommerce/index";
+import { startWooEmulator, REALISTIC_WOO_LATENCY, REALISTIC_WOO_WORKERS, type WooEmulator } from "../tests/emulators/woocommerce/index";
 import type { ShopifyEmulator } from "../tests/emulators/shopify/index";
 import { onboardShop } from "./lib/onboard";
 import type { Stack } from "./lib/stack";
+
+/** One timed reconcile job (both stores). */
+export interface ReconcileRunFigures {
+  seconds: number;
+  /** From enqueue to the first store's run starting (queue pick-up; another reconcile job holding the queue shows here). */
+  startDelaySeconds: number;
+  perChannelSeconds: number[];
+  /** Per store: ms by phase (ReconcileResult.phases). */
+  phases: Record<string, number>[];
+  changes: Record<string, number>;
+  /** The same per store (in store order). */
+  changesPerStore: Record<string, number>[];
+  /** Changes listed in the SyncRun plans (a dry run stores every change). */
+  planned: number;
+  failed: string[];
+}
 
 /** Result of the reconcile scenario (seconds unless stated). */
 export interface ReconcileBench {
@@ -24,15 +43,17 @@ export interface ReconcileBench {
   perChannelSeconds: number[];
   changes: Record<string, number>;
   detail: {
+    onboarding: { importSeconds: number; linkSeconds: number; settleSeconds: number; totalSeconds: number };
+    /** Peak RSS (MB, app + worker) sampled up to the end of onboarding, then up to the end of the scenario. */
+    rssPeakMb: { afterOnboarding: number; afterReconcile: number };
+    dryRun: ReconcileRunFigures;
+    real: ReconcileRunFigures;
     wooCallsPerStore: number;
-    wooCallLatencyMs: number;
+    wooCost: { perCallMs: number; perItemReadMs: number; workers: number };
+    maxQueuedAtStore: number;
     bulkOperations: number;
     bulkSeconds: number[];
-    shopifyBoundSeconds: number;
-    wooBoundSeconds: number;
-    /** Hub-side DB work estimate: time per channel not explained by the reads. */
-    dbSecondsPerChannel: number[];
-    microbench: { findUniqueLoopMs: number; findManyMs: number; items: number };
+    bound: { shopifySeconds: number; bulkSeconds: number; pagedSeconds: number; wooWorkerSeconds: number; wooSeconds: number; writesPerStore: number };
   };
 }
 
@@ -47,6 +68,48 @@ async function queueBusy(): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** Enqueues one reconcile job for the shop and waits for both stores' SyncRuns. */
+async function timedRun(shopId: string, channelIds: string[], dryRun: boolean): Promise<ReconcileRunFigures & { t0: number }> {
+  const t0 = new Date();
+  await enqueue(QUEUES.reconcile, { shopId, dryRun, trigger: "bench" });
+  const runs = await waitFor(`reconcile${dryRun ? " (dry run)" : ""} finished`, async () => {
+    const rs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", dryRun, startedAt: { gte: t0 } } });
+    return rs.length === channelIds.length && rs.every((r) => r.status !== "running" && r.finishedAt) ? rs : null;
+  }, 900_000, 100);
+  const t1 = Math.max(...runs.map((r) => r.finishedAt!.getTime()));
+  // The job's output carries each store's phase timings (app/jobs/worker.server.ts).
+  const jobs = await waitFor("reconcile job output", async () => {
+    const rows = await prisma.$queryRawUnsafe<{ output: unknown }[]>(
+      `SELECT output FROM pgboss.job WHERE name = 'reconcile' AND state = 'completed' AND created_on >= $1 ORDER BY created_on DESC LIMIT 1`, t0,
+    );
+    return rows.length ? rows : null;
+  }, 10_000, 100).catch((e) => (console.error("[bench] job output:", e), [] as { output: unknown }[]));
+  if (process.env.BENCH_DEBUG) console.error("[bench] runs", JSON.stringify(runs.map((r) => ({ id: r.id, ch: r.channelId, dry: r.dryRun, s: r.startedAt, f: r.finishedAt, d: r.durationMs, changed: r.changed, plan: Array.isArray(r.plan) ? (r.plan as unknown[]).length : r.plan, status: r.status }))), JSON.stringify(jobs).slice(0, 500));
+  type Summary = { runId: string; phases?: Record<string, number> }[];
+  const raw = jobs[0]?.output as Summary | { value?: Summary } | null | undefined; // pg-boss wraps a non-object output in {value}
+  const out: Summary = Array.isArray(raw) ? raw : (raw?.value ?? []);
+  const changes: Record<string, number> = {};
+  const changesPerStore = channelIds.map(() => ({}) as Record<string, number>);
+  let planned = 0;
+  for (const r of runs) for (const c of (r.plan as { kind: string }[] | null) ?? []) {
+    changes[c.kind] = (changes[c.kind] ?? 0) + 1;
+    const mine = changesPerStore[channelIds.indexOf(r.channelId ?? "")];
+    if (mine) mine[c.kind] = (mine[c.kind] ?? 0) + 1;
+    planned++;
+  }
+  return {
+    t0: t0.getTime(),
+    seconds: round((t1 - t0.getTime()) / 1000),
+    startDelaySeconds: round((Math.min(...runs.map((r) => r.startedAt.getTime())) - t0.getTime()) / 1000),
+    perChannelSeconds: channelIds.map((id) => round((runs.find((r) => r.channelId === id)?.durationMs ?? NaN) / 1000)),
+    phases: channelIds.map((id) => out.find((o) => o.runId === runs.find((r) => r.channelId === id)?.id)?.phases ?? {}),
+    changes,
+    changesPerStore,
+    planned,
+    failed: runs.filter((r) => r.status !== "succeeded").map((r) => r.error ?? r.status),
+  };
+}
+
 /** Runs the scenario on the running stack and Shopify emulator. */
 export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulator; skus: number; drifts: number; log: (m: string) => void }): Promise<ReconcileBench> {
   const { stack, shopify, skus, drifts, log } = input;
@@ -58,90 +121,87 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   }
   const woo: WooEmulator[] = [];
   for (let s = 0; s < 2; s++) {
-    const w = await startWooEmulator({ siteName: `Big Woo ${s + 1}`, deliveryDelayMs: 50 });
+    const w = await startWooEmulator({ siteName: `Big Woo ${s + 1}`, deliveryDelayMs: 50 }); // cost-free until the measured runs
     for (let i = 0; i < skus; i++) w.store.createProduct({ type: "simple", name: `Item ${i}`, sku: sku(i), regular_price: "10", status: "publish", manage_stock: true, stock_quantity: qty(i) });
     woo.push(w);
   }
-  const { shopId, channelIds } = await onboardShop({ stack, shopify, shop: SHOP, woo, expectedItems: skus, timeoutMs: 600_000 });
-  await waitFor("setup jobs drained", async () => (await queueBusy()) === 0, 600_000, 500);
-  log(`reconcile setup: ${skus} SKUs imported and linked on 2 stores in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  const tOnboard = Date.now();
+  const { shopId, channelIds, importMs, linkMs } = await onboardShop({ stack, shopify, shop: SHOP, woo, expectedItems: skus, timeoutMs: 1_800_000 });
+  const tLinked = Date.now();
+  await waitFor("setup jobs drained", async () => (await queueBusy()) === 0, 1_800_000, 500);
+  const onboarding = { importSeconds: round(importMs / 1000), linkSeconds: round(linkMs / 1000), settleSeconds: round((Date.now() - tLinked) / 1000), totalSeconds: round((Date.now() - tOnboard) / 1000) };
+  const rssAfterOnboarding = stack.peakRssMb().sumPeakMb;
+  log(`reconcile setup: ${skus} SKUs on 2 stores in ${((Date.now() - t) / 1000).toFixed(0)} s; onboarding ${JSON.stringify(onboarding)}`);
+
+  // A first reconciliation in sync (untimed): the steady state has a previous run, and the scheduler
+  // (which reconciles a shop that never was right away) does not start one during the measurement.
+  const warm = await timedRun(shopId, channelIds, false);
+  log(`reconcile warm-up (in sync, cost-free emulators): ${warm.seconds} s, changes ${JSON.stringify(warm.changes)}`);
 
   // Drifts: manual edits on each store (not propagated), and Shopify changes whose webhooks are lost.
+  const mid = Math.floor(skus / 2), late = Math.floor(skus * 0.9);
   for (let d = 0; d < drifts; d++) {
     woo[0]!.control.setStock(sku(10 + d), qty(10 + d) + 3);
-    woo[1]!.control.setStock(sku(500 + d), Math.max(0, qty(500 + d) - 2));
+    woo[1]!.control.setStock(sku(mid + d), Math.max(0, qty(mid + d) - 2));
   }
   shopify.control.setFaults({ dropWebhooks: drifts });
-  for (let d = 0; d < drifts; d++) shopify.control.setAvailable(SHOP, { sku: sku(900 + d), available: qty(900 + d) - 1 });
+  for (let d = 0; d < drifts; d++) shopify.control.setAvailable(SHOP, { sku: sku(late + d), available: qty(late + d) - 1 });
   await Promise.all(woo.map((w) => w.control.idle()));
   await new Promise((r) => setTimeout(r, 1500));
   await waitFor("drift webhooks processed", async () => (await queueBusy()) === 0, 60_000, 200);
 
-  // Measured run: Standard plan, realistic WooCommerce per-call latency.
-  const lat = REALISTIC_WOO_LATENCY.latencyMs;
+  // Measured runs: Standard plan, realistic WooCommerce cost (per call, per item read, 2 server workers).
+  const cost = { latencyMs: REALISTIC_WOO_LATENCY.latencyMs, readLatencyPerItemMs: REALISTIC_WOO_LATENCY.readLatencyPerItemMs, batchLatencyPerItemMs: REALISTIC_WOO_LATENCY.batchLatencyPerItemMs, maxConcurrent: REALISTIC_WOO_WORKERS };
   shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
-  for (const w of woo) w.control.setFaults({ latencyMs: lat });
-  const before = woo.map((w) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0));
-  const bulkBefore = new Set(shopify.control.graphqlLog(SHOP).map((c) => c.at));
-  const t0 = new Date();
-  await enqueue(QUEUES.reconcile, { shopId, dryRun: false, trigger: "bench" });
-  const runs = await waitFor("reconcile finished", async () => {
-    const rs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", startedAt: { gte: t0 } } });
-    return rs.length === 2 && rs.every((r) => r.status !== "running" && r.finishedAt) ? rs : null;
-  }, 900_000, 100);
-  const t1 = Math.max(...runs.map((r) => r.finishedAt!.getTime()));
-  const seconds = (t1 - t0.getTime()) / 1000;
-  for (const w of woo) w.control.resetFaults();
-  const failed = runs.filter((r) => r.status !== "succeeded");
-  if (failed.length) log(`WARNING: reconcile run failed: ${failed.map((r) => r.error).join("; ")}`);
+  for (const w of woo) w.control.setLatency(cost);
 
+  const dryRun = await timedRun(shopId, channelIds, true);
+  log(`reconcile dry run: ${dryRun.seconds} s, ${dryRun.planned} changes listed ${JSON.stringify(dryRun.changes)}${dryRun.failed.length ? `, FAILED: ${dryRun.failed.join("; ")}` : ""}`);
+  await new Promise((r) => setTimeout(r, 2500)); // Shopify's bucket refills (2000 points at 100/s = 20 s would be full; the bulk path needs few)
+
+  const before = woo.map((w) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0));
+  const real = await timedRun(shopId, channelIds, false);
+  for (const w of woo) w.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0, batchLatencyPerItemMs: 0, maxConcurrent: 0 });
+  if (real.failed.length) log(`WARNING: reconcile run failed: ${real.failed.join("; ")}`);
   const wooCalls = woo.map((w, i) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0) - before[i]!);
-  const gql = shopify.control.graphqlLog(SHOP).filter((c) => !bulkBefore.has(c.at) && c.at >= t0.getTime());
+  const maxQueuedAtStore = Math.max(...woo.map((w) => w.control.queueStats().maxWaiting)); // over both measured runs
+
+  const gql = shopify.control.graphqlLog(SHOP).filter((c) => c.at >= real.t0);
   const bulkRuns = gql.filter((c) => c.query.includes("bulkOperationRunQuery"));
   const bulkPolls = gql.filter((c) => c.query.includes("SyncflowBulkOperation"));
   const bulkSeconds = bulkRuns.map((r) => {
     const done = bulkPolls.find((p) => p.at > r.at && JSON.stringify(p.response).includes("COMPLETED"));
-    return done ? (done.at - r.at) / 1000 : NaN;
+    return done ? round((done.at - r.at) / 1000) : NaN;
   });
 
-  // Lower bound (bench/README.md): stores read in parallel with Shopify; fixed calls; required writes.
+  // Lower bound (bench/README.md).
   const timing = shopify.control.setBulkTiming({});
-  const objects = skus * 2; // one line per inventory item + one per level (1 location)
-  const shopifyLatency = Number(process.env.BENCH_SHOPIFY_LATENCY_MS ?? 75);
-  const bulkBound = (2 * shopifyLatency + timing.startupMs + (objects / timing.objectsPerSecond) * 1000) / 1000;
-  // Paged alternative: readAvailable, ≥ 3 points per item (node + level + quantities) over 100 pts/s after a 2000-point bucket.
-  const pagedBound = Math.max(0, skus * 3 - 2000) / 100;
+  const locations = 1;
+  const objects = skus * (1 + locations); // one JSONL line per inventory item + one per level
+  const L_s = Number(process.env.BENCH_SHOPIFY_LATENCY_MS ?? 75) / 1000;
+  const L = cost.latencyMs / 1000;
+  const r = cost.readLatencyPerItemMs / 1000;
+  const c = cost.maxConcurrent;
+  const bulkBound = 2 * L_s + timing.startupMs / 1000 + objects / timing.objectsPerSecond;
+  const pagedBound = Math.max(0, 3 * skus - 2000) / 100; // ≥ 3 points per item at 100 pts/s after the 2000-point bucket
   const shopifyBound = Math.min(bulkBound, pagedBound);
   const pages = Math.ceil(skus / 100);
-  const wooBound = (pages * lat) / 1000;
-  const fixed = (2 * lat) / 1000; // webhooks list + modified orders list (before the parallel reads)
-  const writes = (drifts * lat) / 1000; // one compare-and-set per drifted listing of a store
-  const lowerBoundSeconds = fixed + Math.max(shopifyBound, wooBound) + writes;
-
-  const changes: Record<string, number> = {};
-  for (const r of runs) for (const c of (r.plan as { kind: string }[] | null) ?? []) changes[c.kind] = (changes[c.kind] ?? 0) + 1;
-  const perChannelSeconds = channelIds.map((id) => (runs.find((r) => r.channelId === id)?.durationMs ?? NaN) / 1000);
-  const readPart = Math.max(Number.isFinite(bulkSeconds[0]!) ? bulkSeconds[0]! : bulkBound, wooBound);
-  const dbSecondsPerChannel = perChannelSeconds.map((s) => Math.max(0, s - readPart - fixed - writes));
-
-  // Micro-benchmark of the per-listing level read in reconcile step 3 (same database, same rows).
-  const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true } });
-  const m0 = Date.now();
-  for (const it of items) await prisma.inventoryLevel.findUnique({ where: { itemId_locationGid: { itemId: it.id, locationGid: created.locationId } } });
-  const findUniqueLoopMs = Date.now() - m0;
-  const m1 = Date.now();
-  await prisma.inventoryLevel.findMany({ where: { shopId, locationGid: { in: [created.locationId] } } });
-  const findManyMs = Date.now() - m1;
+  // Writes any implementation must make on a store: its listings that differ from the record (the changes counted).
+  const writesPerStore = Math.max(0, ...real.changesPerStore.map((ch) => ch.store_corrected ?? 0));
+  const wooWorkerSeconds = (2 + pages + writesPerStore) * L + skus * r; // webhooks + orders lists, product pages, CAS writes
+  const wooBound = wooWorkerSeconds / c;
+  const lowerBoundSeconds = Math.max(wooBound, shopifyBound + (writesPerStore ? L : 0));
 
   await stopBoss();
   await Promise.all(woo.map((w) => w.close()));
   return {
-    skus, stores: 2, seconds: round(seconds), lowerBoundSeconds: round(lowerBoundSeconds), ratio: round(seconds / lowerBoundSeconds),
-    perChannelSeconds: perChannelSeconds.map(round), changes,
+    skus, stores: 2, seconds: real.seconds, lowerBoundSeconds: round(lowerBoundSeconds), ratio: round(real.seconds / lowerBoundSeconds),
+    perChannelSeconds: real.perChannelSeconds, changes: real.changes,
     detail: {
-      wooCallsPerStore: Math.max(...wooCalls), wooCallLatencyMs: lat, bulkOperations: bulkRuns.length, bulkSeconds: bulkSeconds.map(round),
-      shopifyBoundSeconds: round(shopifyBound), wooBoundSeconds: round(wooBound), dbSecondsPerChannel: dbSecondsPerChannel.map(round),
-      microbench: { findUniqueLoopMs, findManyMs, items: items.length },
+      onboarding, rssPeakMb: { afterOnboarding: rssAfterOnboarding, afterReconcile: stack.peakRssMb().sumPeakMb }, dryRun, real,
+      wooCallsPerStore: Math.max(...wooCalls), wooCost: { perCallMs: cost.latencyMs, perItemReadMs: cost.readLatencyPerItemMs, workers: c }, maxQueuedAtStore,
+      bulkOperations: bulkRuns.length, bulkSeconds,
+      bound: { shopifySeconds: round(shopifyBound), bulkSeconds: round(bulkBound), pagedSeconds: round(pagedBound), wooWorkerSeconds: round(wooWorkerSeconds), wooSeconds: round(wooBound), writesPerStore },
     },
   };
 }

@@ -2,6 +2,10 @@
  * `npm run bench -- --json [--quick]`: SyncFlow's benchmark suite against the emulators with realistic
  * latencies (bench/README.md). Prints a table, writes bench/out/report.md and bench/out/flash-sale.svg, and
  * prints ONE JSON object as the last line of stdout.
+ *
+ * `--only reconcile [--skus N]` runs just the reconcile scenario (default 10,000 SKUs, 1,000 with --quick)
+ * on its own Shopify emulator (same settings as the full run's); its last line is
+ * `{"reconcile":{…},"rssMb":m}`.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -13,13 +17,6 @@ import { onboardShop } from "./lib/onboard";
 import { startShopifyEmulator } from "../tests/emulators/shopify/index";
 
 const quick = process.argv.includes("--quick");
-/** `--only flash`: run only the flash sale (naive + SyncFlow); the last line is then `{"flashSale":{...}}`. */
-const only = (() => {
-  const i = process.argv.indexOf("--only");
-  const v = i >= 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-  if (v && v !== "flash") throw new Error(`--only ${v}: only "flash" is supported`);
-  return v ?? null;
-})();
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const SHOPIFY_LATENCY_MS = 75;
 process.env.BENCH_SHOPIFY_LATENCY_MS = String(SHOPIFY_LATENCY_MS);
@@ -27,16 +24,63 @@ process.env.BENCH_SHOPIFY_LATENCY_MS = String(SHOPIFY_LATENCY_MS);
 const flash: FlashParams = quick
   ? { units: 20, buyers: 60, arrivalWindowMs: 4000, settleMs: 6000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 }
   : { units: 100, buyers: 300, arrivalWindowMs: 15000, settleMs: 10000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 };
-const reconcileSkus = quick ? 1000 : 10_000;
+const argValue = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const reconcileSkus = Number(argValue("--skus") ?? (quick ? 1000 : 10_000));
 const ingestMs = quick ? 3000 : 10_000;
 /** Concurrency of the headline ingest figure (bench/README.md); `--concurrency a,b` adds detail runs. */
 const INGEST_CONCURRENCY = 16;
-const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === "--only" || a.startsWith("--only="));
-/** `--only ingest` (alias `rss`): just the stack, one small shop and the ingest scenario (a fast loop for ingest work). */
-const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, "").split(",")) : null;
+/**
+ * `--only <scenario>` (or `--only=<scenario>`) runs one part alone:
+ * - `flash`: the flash sale (naive + SyncFlow); last line `{"flashSale":{...}}`;
+ * - `reconcile` (with `--skus N`): the reconcile scenario on its own Shopify emulator; last line `{"reconcile":{…},"rssMb":m}`;
+ * - `ingest` (alias `rss`, comma-separated): the stack, one small shop and the ingest scenario (a fast loop for ingest work).
+ * Without it the full suite runs and the last line has issue 3's shape.
+ */
+const only = (() => {
+  const arg = argValue("--only") ?? process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  if (!arg) return null;
+  const parts = new Set(arg.split(","));
+  const known = ["flash", "reconcile", "ingest", "rss"];
+  for (const k of parts) if (!known.includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ${known.join(", ")})`);
+  if ((parts.has("flash") || parts.has("reconcile")) && parts.size > 1) throw new Error(`--only ${arg}: flash and reconcile run alone`);
+  return parts;
+})();
+
+/** `--only reconcile`: the reconcile scenario alone, on a Shopify emulator set up like the flash sale's. */
+async function mainReconcileOnly() {
+  const started = Date.now();
+  const db = await startDatabase();
+  buildApp(log);
+  let stack: Stack | undefined;
+  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: SHOPIFY_LATENCY_MS, restoreRate: 100, webhookDelayMs: 300 });
+  try {
+    stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
+    shopify.control.setAppUrl(stack.appUrl);
+    log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
+    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, log });
+    const rss = stack.peakRssMb();
+    const result = { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, rssMb: rss.sumPeakMb };
+    const report = `# SyncFlow benchmark (reconcile only) — ${new Date().toISOString()}\n\n${renderReconcile(rec)}\nPeak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
+    fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report-reconcile.md"), report);
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result-reconcile.json"), JSON.stringify({ ...result, detail: { reconcile: rec, rss } }, null, 2));
+    console.log(report);
+    console.log(JSON.stringify(result));
+  } finally {
+    await stack?.stop().catch(() => {});
+    await shopify.close().catch(() => {});
+    const { default: prisma } = await import("../app/db.server");
+    await prisma.$disconnect().catch(() => {});
+    await db.stop().catch(() => {});
+  }
+}
 
 async function main() {
-  if (only) return mainOnly();
+  if (only?.has("reconcile")) return mainReconcileOnly();
+  if (only && !only.has("flash")) return mainOnly();
   const started = Date.now();
   const db = await startDatabase();
   buildApp(log);
@@ -52,7 +96,7 @@ async function main() {
     const flashDetail = { naive: detail(naive), syncflow: detail(sf.result) };
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
     fs.writeFileSync(path.join(process.cwd(), "bench", "out", "flash-sale.svg"), renderSvg(naive, sf.result, flash.units));
-    if (only === "flash") {
+    if (only?.has("flash")) {
       const result = { flashSale };
       const report = renderReport({ naive, syncflow: sf.result, seconds: (Date.now() - started) / 1000 });
       fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report.md"), report);
@@ -94,7 +138,6 @@ async function main() {
  * The peak RSS here covers onboarding + ingest only, not the flash sale and reconcile of the full run.
  */
 async function mainOnly() {
-  for (const k of only!) if (!["ingest", "rss"].includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ingest, rss)`);
   const concArg = process.argv.find((a, i) => process.argv[i - 1] === "--concurrency");
   const concurrencies = concArg ? concArg.split(",").map(Number) : [INGEST_CONCURRENCY];
   const skus = 200;
@@ -166,15 +209,7 @@ Total bench time ${x.seconds.toFixed(0)} s. Timeline chart: bench/out/flash-sale
 `;
   const { rec, ing, rss } = x;
   return `${flashPart}
-## Reconcile — ${rec.skus} SKUs × ${rec.stores} stores, Standard plan (100 pts/s), WooCommerce ${rec.detail.wooCallLatencyMs} ms/call
-
-| measured (s) | lower bound (s) | ratio | per channel (s) | Shopify bound (s) | Woo bound (s) | bulk ops (s each) | Woo calls/store | est. hub DB work per channel (s) |
-|---:|---:|---:|---|---:|---:|---|---:|---|
-| ${rec.seconds} | ${rec.lowerBoundSeconds} | ${rec.ratio} ${ok(rec.ratio <= 1.5)} | ${rec.perChannelSeconds.join(", ")} | ${rec.detail.shopifyBoundSeconds} | ${rec.detail.wooBoundSeconds} | ${rec.detail.bulkOperations} (${rec.detail.bulkSeconds.join(", ")}) | ${rec.detail.wooCallsPerStore} | ${rec.detail.dbSecondsPerChannel.join(", ")} |
-
-Changes: ${Object.entries(rec.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}.
-Micro-benchmark on the same rows: ${rec.detail.microbench.items} × \`inventoryLevel.findUnique\` = ${rec.detail.microbench.findUniqueLoopMs} ms vs one \`findMany\` = ${rec.detail.microbench.findManyMs} ms.
-
+${renderReconcile(rec)}
 ## Ingest — signed Shopify webhooks from a second process, ${ing.concurrency} in flight
 
 | accepted / s | ack p50 (ms) | ack p99 (ms) | sent | statuses |
@@ -188,6 +223,35 @@ Micro-benchmark on the same rows: ${rec.detail.microbench.items} × \`inventoryL
 | ${rss.sumPeakMb} ${ok(rss.sumPeakMb < 400)} | ${rss.appHwmMb} | ${rss.workerHwmMb} |
 
 Total bench time ${x.seconds.toFixed(0)} s. Timeline chart: bench/out/flash-sale.svg.
+`;
+}
+
+/** The reconcile section of the report: figures, per-phase breakdown, lower bound terms, onboarding. */
+function renderReconcile(rec: ReconcileBench): string {
+  const ok = (b: boolean) => (b ? "✅" : "❌");
+  const d = rec.detail;
+  const order = ["webhooks", "orders", "load", "readRecord", "readStore", "reads", "compare", "writes", "finish"];
+  const phaseNames = [...new Set([...order, ...[...d.real.phases, ...d.dryRun.phases].flatMap((p) => Object.keys(p))])];
+  const phaseRow = (label: string, ps: Record<string, number>[]) => ps.map((p, i) => `| ${label} store ${i + 1} | ${phaseNames.map((n) => ((p[n] ?? 0) / 1000).toFixed(2)).join(" | ")} |`).join("\n");
+  return `## Reconcile — ${rec.skus} SKUs × ${rec.stores} stores, Standard plan (100 pts/s), WooCommerce ${d.wooCost.perCallMs} ms/call + ${d.wooCost.perItemReadMs} ms/item read, ${d.wooCost.workers} server workers
+
+| measured (s) | lower bound (s) | ratio | per store (s) | Shopify bound (s) | Woo bound (s) | bulk ops (s each) | Woo calls/store | most requests queued at a store |
+|---:|---:|---:|---|---:|---:|---|---:|---:|
+| ${rec.seconds} | ${rec.lowerBoundSeconds} | ${rec.ratio} ${ok(rec.ratio <= 1.5)} | ${rec.perChannelSeconds.join(", ")} | ${d.bound.shopifySeconds} | ${d.bound.wooSeconds} (${d.bound.wooWorkerSeconds} worker-s / ${d.wooCost.workers}) | ${d.bulkOperations} (${d.bulkSeconds.join(", ")}) | ${d.wooCallsPerStore} | ${d.maxQueuedAtStore} |
+
+Changes: ${Object.entries(rec.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}.
+Queue pick-up (enqueue → first store's run started): real ${d.real.startDelaySeconds} s, dry ${d.dryRun.startDelaySeconds} s.
+Dry run first: ${d.dryRun.seconds} s, listed ${d.dryRun.planned} changes (${Object.entries(d.dryRun.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"})${d.dryRun.failed.length ? `, FAILED: ${d.dryRun.failed.join("; ")}` : ""}.
+
+Per phase (s; \`readRecord\` and \`readStore\` run in parallel, \`reads\` is their wall time):
+
+| run | ${phaseNames.join(" | ")} |
+|---|${phaseNames.map(() => "---:").join("|")}|
+${phaseRow("real", d.real.phases)}
+${phaseRow("dry", d.dryRun.phases)}
+
+Onboarding (${rec.skus} SKUs, 2 stores, cost-free emulators): import ${d.onboarding.importSeconds} s, linking ${d.onboarding.linkSeconds} s, initial pushes settled ${d.onboarding.settleSeconds} s, total ${d.onboarding.totalSeconds} s.
+Peak RSS app + worker: ${d.rssPeakMb.afterOnboarding} MB by the end of onboarding, ${d.rssPeakMb.afterReconcile} MB by the end of the reconcile runs.
 `;
 }
 

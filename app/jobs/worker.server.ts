@@ -13,8 +13,8 @@ import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
 import { processReceipt, pushToStores } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { applyAdjustment } from "../sync/adjust.server";
-import { pushStock, linkedItemIds } from "../sync/push.server";
-import { importShopifyCatalog, linkWooChannel } from "../sync/link.server";
+import { pushStock } from "../sync/push.server";
+import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -61,7 +61,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
       return report;
     }
     const report = await linkWooChannel(shopId, channelId);
-    const ids = await linkedItemIds(shopId, channelId);
+    const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
     for (let i = 0; i < ids.length; i += 100) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: ids.slice(i, i + 100) });
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
@@ -85,7 +85,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
   [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
     const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
-    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs }));
+    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs, phases: r.phases }));
   },
 
   [QUEUES.reconcileTick]: async () => ({ queued: await scheduleDueReconciliations() }),
@@ -220,7 +220,11 @@ export async function startWorker(): Promise<WorkerHandle> {
         queue,
         { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 },
         async (jobs: JobWithMetadata<any>[]) => {
-          for (const job of jobs) await runJob(queue, job);
+          let out: unknown;
+          for (const job of jobs) out = await runJob(queue, job);
+          // A reconcile job's summary (per store: counts, phase timings) becomes its output in pgboss.job,
+          // for operators and the benchmark; other queues keep none (their results can be large).
+          return queue === QUEUES.reconcile ? out : undefined;
         },
       ),
     );

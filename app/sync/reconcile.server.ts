@@ -12,7 +12,9 @@
  *  3. the record — Shopify's available at the store's feed locations is re-read (cost-throttled GraphQL,
  *     or a bulk operation above `SYNCFLOW_BULK_THRESHOLD` items when the adapter offers one) and the
  *     hub's cache corrected (ledger cause `reconcile`);
- *  4. the store — every linked listing's quantity S is compared with its derived quantity D:
+ *  4. the store — its listings are read `SYNCFLOW_WOO_READ_CONCURRENCY` (2) pages at a time, in parallel with
+ *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D
+ *     (the compare-and-set writes go out `SYNCFLOW_WOO_WRITE_CONCURRENCY` (2) at a time, after the comparison):
  *     - S = D: nothing to do;
  *     - S equals the hub's baseline (the store shows what the hub last set): an *explained* difference
  *       (e.g. a lost Shopify webhook) → corrected through compare-and-set (expected S → D);
@@ -26,7 +28,8 @@
  * held); a difference is reported as a conflict (not fixed automatically), and every linked item gets a
  * rebalance (which also releases units reserved but no longer shown).
  * A dry run performs only the reads and returns the full list of changes it would make.
- * Every run is a SyncRun row (progress, counts, duration, plan).
+ * Every run is a SyncRun row (progress, counts, duration, plan); the result also carries per-phase timings
+ * (`phases`, ms), which the `reconcile` job keeps as its output.
  */
 import prisma from "../db.server";
 import { ChannelError, type ChannelListing } from "../channels/channel";
@@ -63,6 +66,13 @@ export interface ReconcileResult {
   changes: ReconcileChange[];
   checked: number;
   durationMs: number;
+  /**
+   * Where the time went, ms, by phase: `webhooks`, `orders` (store calls), `load` (the hub's listings),
+   * `readRecord` (Shopify: bulk operation or paged reads) and `readStore` (the store's listings) — these two
+   * run in parallel, so `reads` is their wall time —, `compare` (cached levels, record corrections, derived
+   * quantities), `writes` (the compare loop with its compare-and-set writes and conflicts), `finish`.
+   */
+  phases: Record<string, number>;
 }
 
 /** Orders modified up to this long before the previous run's start are read again (clock skew, seconds truncation). */
@@ -87,6 +97,13 @@ export async function reconcileChannel(
   });
   const run = await prisma.syncRun.create({ data: { shopId, channelId, kind: "reconcile", trigger: opts.trigger ?? "manual", dryRun } });
   const changes: ReconcileChange[] = [];
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const phase = (name: string) => {
+    const now = Date.now();
+    phases[name] = (phases[name] ?? 0) + (now - mark);
+    mark = now;
+  };
   try {
     // 1. Webhook health.
     const deliveryUrl = webhookUrlFor(channel.id);
@@ -109,6 +126,8 @@ export async function reconcileChannel(
       await emitEvent(shopId, "store.unhealthy", { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" }, { channelId: channel.id });
     }
 
+    phase("webhooks");
+
     // 2. Missed orders (orders whose webhook never came).
     const since = new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS);
     for await (const page of adapter.listOrdersModifiedAfter(since.toISOString())) {
@@ -127,11 +146,17 @@ export async function reconcileChannel(
       }
     }
 
+    phase("orders");
+
     // 3 + 4. Read the record and the store in parallel (they are independent and both rate-limited).
-    const listings = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, include: { item: true } });
+    const listings = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, include: { item: { select: { id: true, sku: true, inventoryItemId: true } } } });
     await prisma.syncRun.update({ where: { id: run.id }, data: { total: listings.length } });
     const locs = feedLocations(channel);
-    const [record, storeListings] = await Promise.all([readRecord(shopId, listings, locs), readStore(adapter)]);
+    phase("load");
+    const t0 = Date.now();
+    const timed = <T,>(name: string, p: Promise<T>) => p.then((v) => ((phases[name] = Date.now() - t0), v));
+    const [record, storeListings] = await Promise.all([timed("readRecord", readRecord(shopId, listings, locs)), timed("readStore", readStore(adapter))]);
+    phase("reads");
 
     // One read of the cached levels (not one per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms).
     const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: listings.map((l) => l.itemId!) }, locationGid: { in: locs } } });
@@ -160,9 +185,9 @@ export async function reconcileChannel(
     const derived = allocation
       ? new Map(listings.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
       : dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
-    let processed = 0;
+    phase("compare");
+    const corrections: { l: ListingWithItem; storeQty: number; d: number; explained: boolean; reason: string }[] = [];
     for (const l of listings) {
-      processed++;
       const s = storeListings.get(l.externalId);
       const d = derived.get(l.itemId!);
       if (d == null) continue;
@@ -195,12 +220,18 @@ export async function reconcileChannel(
         changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
         continue;
       }
+      corrections.push({ l, storeQty, d, explained, reason });
+    }
+    // The compare-and-set writes, WOO_WRITE_CONCURRENCY at a time (each under its listing's row lock).
+    let written = 0;
+    await runPool(corrections, WOO_WRITE_CONCURRENCY, async ({ l, storeQty, d, explained, reason }) => {
       const outcome = await correctStore(channel, adapter, l, storeQty, d, run.id, reason);
       changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: outcome === "written" ? reason : outcome });
-      if (processed % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed } });
-    }
+      if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: listings.length - corrections.length + written } });
+    });
 
     if (allocation) changes.push(...(await checkAllocations(channel, listings, run.id, dryRun)));
+    phase("writes");
 
     const durationMs = Date.now() - started;
     await prisma.syncRun.update({
@@ -219,7 +250,8 @@ export async function reconcileChannel(
         data: { lastSyncAt: new Date(), ...(healthy && channel.status === "degraded" && channel.statusReason?.startsWith("webhooks were disabled") ? { status: "active", statusReason: null } : {}) },
       });
     }
-    return { runId: run.id, dryRun, changes, checked: listings.length, durationMs };
+    phase("finish");
+    return { runId: run.id, dryRun, changes, checked: listings.length, durationMs, phases };
   } catch (err) {
     await prisma.syncRun.update({
       where: { id: run.id },
@@ -310,10 +342,38 @@ async function readRecord(shopId: string, listings: ListingWithItem[], locs: str
   return out;
 }
 
-/** The store's listings by external id. */
-async function readStore(adapter: WooAdapter): Promise<Map<string, ChannelListing>> {
-  const out = new Map<string, ChannelListing>();
-  for await (const page of adapter.listListings()) for (const l of page) out.set(l.externalId, l);
+/**
+ * Product pages a reconciliation reads from a store at once (`SYNCFLOW_WOO_READ_CONCURRENCY`, default 2): a
+ * WooCommerce host serves only a few requests at a time (≈ 2 PHP workers on 2 cores, GUIDE §4), so 2 keeps
+ * it busy without queueing the merchant's shoppers behind the hub (docs/decisions/081).
+ */
+const WOO_READ_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_READ_CONCURRENCY ?? 2) || 1);
+
+/** Compare-and-set writes a reconciliation sends to one store at once (`SYNCFLOW_WOO_WRITE_CONCURRENCY`, default 2: its workers). */
+const WOO_WRITE_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_WRITE_CONCURRENCY ?? 2) || 1);
+
+/** Runs `fn` over `items`, at most `n` at a time; rejects with the first failure once the running ones settle. */
+async function runPool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown = null;
+  const lane = async () => {
+    while (next < items.length && failed == null) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+  if (failed != null) throw failed;
+}
+
+/** The store's listings by external id (only the fields the comparison needs are kept). */
+async function readStore(adapter: WooAdapter): Promise<Map<string, Pick<ChannelListing, "externalId" | "quantity">>> {
+  const out = new Map<string, Pick<ChannelListing, "externalId" | "quantity">>();
+  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, { externalId: l.externalId, quantity: l.quantity });
   return out;
 }
 
@@ -328,16 +388,24 @@ async function derivedWithOverrides(
   const itemIds = listings.map((l) => l.itemId!);
   const [levels, pending] = await Promise.all([
     prisma.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
-    prisma.shopifyAdjustment.groupBy({ by: ["itemId", "locationGid"], where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending" }, _sum: { delta: true } }),
+    // Same filter as derivedQuantities: only sales pending on `available` (allocation stores' move safety_stock).
+    prisma.shopifyAdjustment.groupBy({
+      by: ["itemId", "locationGid"],
+      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs }, quantityName: "available" },
+      _sum: { delta: true },
+    }),
   ]);
+  // Grouped once (linear): scanning every level per listing costs 10,000 × 10,000 comparisons at 10k SKUs.
+  const levelsBy = new Map<string, Record<string, number>>();
+  for (const lv of levels) (levelsBy.get(lv.itemId) ?? levelsBy.set(lv.itemId, {}).get(lv.itemId)!)[lv.locationGid] = lv.available;
+  const pendingBy = new Map<string, Record<string, number>>();
+  for (const p of pending) (pendingBy.get(p.itemId) ?? pendingBy.set(p.itemId, {}).get(p.itemId)!)[p.locationGid] = p._sum.delta ?? 0;
   const out = new Map<string, number>();
   for (const l of listings) {
-    const availableByLocation: Record<string, number> = {};
-    for (const lv of levels) if (lv.itemId === l.itemId) availableByLocation[lv.locationGid] = lv.available;
+    const availableByLocation: Record<string, number> = { ...levelsBy.get(l.itemId!) };
     const truth = record.get(l.item?.inventoryItemId ?? "");
     if (truth) for (const [loc, v] of truth) availableByLocation[loc] = v;
-    const pendingByLocation: Record<string, number> = {};
-    for (const p of pending) if (p.itemId === l.itemId) pendingByLocation[p.locationGid] = p._sum.delta ?? 0;
+    const pendingByLocation: Record<string, number> = { ...pendingBy.get(l.itemId!) };
     out.set(l.itemId!, deriveStoreQuantity({ availableByLocation, pendingByLocation, feedLocationIds: channel.feedLocationIds, salesLocationId: channel.salesLocationId, bufferUnits: channel.bufferUnits, bufferPercent: channel.bufferPercent }).quantity);
   }
   return out;

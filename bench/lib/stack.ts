@@ -144,6 +144,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
     ...opts.env,
   };
   const children: ChildProcess[] = [];
+  let stopping = false;
   const start = (name: string, args: string[]) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     const quiet = /\[worker\] (push-stock|shopify-adjust|webhook) job .* failed/;
@@ -151,6 +152,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
     child.stderr!.on("data", (d: Buffer) => {
       for (const line of d.toString().split("\n").filter(Boolean)) if (process.env.BENCH_VERBOSE || !quiet.test(line)) process.stderr.write(`[${name}] ${line}\n`);
     });
+    child.on("exit", (code, signal) => { if (!stopping) process.stderr.write(`[${name}] exited unexpectedly (code ${code}, signal ${signal})\n`); });
     children.push(child);
     return child;
   };
@@ -183,6 +185,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
       return { sumPeakMb: Math.round(peakSum / 1024), appHwmMb: Math.round(last.app), workerHwmMb: Math.round(last.worker) };
     },
     async stop() {
+      stopping = true;
       clearInterval(timer);
       for (const c of children) c.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 500));

@@ -57,6 +57,32 @@ describe("WooCommerceChannel", () => {
     expect(all.find((l) => l.sku === "Woo-tshirt-logo")!.modifiedAt).toMatch(/Z$/);
   });
 
+  it("listListings with concurrency reads the same listings (pages in any order), never more pages at once than asked", async () => {
+    await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `Bulk ${i}`, sku: `bulk-${i}`, manage_stock: true, stock_quantity: 1 })) });
+    await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `More ${i}`, sku: `more-${i}`, manage_stock: true, stock_quantity: 2 })) });
+    const inOrder: ChannelListing[] = [];
+    for await (const page of ch.listListings()) inOrder.push(...page);
+    emu.control.setLatency({ latencyMs: 20, maxConcurrent: 2 });
+    const concurrent: ChannelListing[] = [];
+    for await (const page of ch.listListings({ concurrency: 2 })) concurrent.push(...page);
+    const key = (l: ChannelListing) => l.externalId;
+    expect(concurrent.map(key).sort()).toEqual(inOrder.map(key).sort());
+    expect(concurrent).toHaveLength(223);
+    expect(emu.control.queueStats().maxWaiting).toBe(0); // 2 in flight at most: none waited for the store's 2 workers
+  });
+
+  it("listListings with concurrency: pages failing together reject once as a ChannelError (no unhandled rejection)", async () => {
+    for (let b = 0; b < 3; b++) await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `F${b}-${i}`, sku: `f-${b}-${i}`, manage_stock: true, stock_quantity: 1 })) });
+    const it = ch.listListings({ concurrency: 2 });
+    expect((await it.next()).done).toBe(false); // page 1 read; pages 2 and 3 start with the next call
+    emu.control.setFaults({ failNext: { status: 500, count: 1000, paths: ["/products"] } });
+    const e = await caught(it.next());
+    expect(e).toBeInstanceOf(ChannelError);
+    expect(e.code).toBe("SERVER");
+    emu.control.resetFaults();
+    await new Promise((r) => setTimeout(r, 200)); // the other page fails after the first: Promise.race has subscribed to it, so it is handled
+  });
+
   it("capabilities: exact with the plugin, exact:false without (404)", async () => {
     expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.0.0" });
     const e2 = await startWooEmulator({ syncflowPlugin: false });

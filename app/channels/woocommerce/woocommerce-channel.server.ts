@@ -95,23 +95,46 @@ export class WooCommerceChannel implements Channel {
    * Every listing, one page (≤ 100) at a time: simple products, each variation of variable products
    * (GET /products/<id>/variations), and grouped/external products with manageStock false so the matcher can
    * explain why they are not synced. Variable parents themselves are not yielded.
+   * @param opts.concurrency product pages read at once after the first (default 1: in order). A store
+   *   serves only a few requests at a time (PHP workers; ≈ 2 on a 2-core host), so more than that only
+   *   queues on its side; with concurrency > 1 pages are yielded as they arrive, not in page order.
    */
-  async *listListings(): AsyncGenerator<ChannelListing[]> {
-    for (let page = 1; ; page++) {
-      const r = await this.client.get<WooProductJson[]>("products", { per_page: PAGE, page, status: "any" });
-      const out: ChannelListing[] = [];
-      for (const p of r.data) {
-        if (p.type === "variable") {
-          for (let vp = 1; ; vp++) {
-            const vr = await this.client.get<WooProductJson[]>(`products/${p.id}/variations`, { per_page: PAGE, page: vp });
-            for (const v of vr.data) out.push(toListing({ ...v, type: "variation", parent_id: p.id }, p.name));
-            if (vp >= Number(vr.headers["x-wp-totalpages"] ?? 1)) break;
-          }
-        } else out.push(toListing(p));
+  async *listListings(opts: { concurrency?: number } = {}): AsyncGenerator<ChannelListing[]> {
+    const first = await this.listingsPage(1);
+    if (first.listings.length) yield first.listings;
+    const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+    let next = 2;
+    const inFlight = new Map<number, Promise<{ page: number; r: { listings: ChannelListing[]; empty: boolean } }>>();
+    const launch = () => {
+      while (inFlight.size < concurrency && next <= first.totalPages) {
+        const page = next++;
+        inFlight.set(page, this.listingsPage(page).then((r) => ({ page, r })));
       }
-      if (out.length) yield out;
-      if (page >= Number(r.headers["x-wp-totalpages"] ?? 1) || r.data.length === 0) return;
+    };
+    launch();
+    while (inFlight.size) {
+      const { page, r } = await Promise.race(inFlight.values());
+      inFlight.delete(page);
+      if (r.empty) next = first.totalPages + 1; // the catalog shrank while reading: stop after the pages in flight
+      launch();
+      if (r.listings.length) yield r.listings;
     }
+  }
+
+  /** One page of `GET /products` (status any) with its variable products' variations, and the page count. */
+  private async listingsPage(page: number): Promise<{ listings: ChannelListing[]; totalPages: number; empty: boolean }> {
+    const r = await this.client.get<WooProductJson[]>("products", { per_page: PAGE, page, status: "any" });
+    const out: ChannelListing[] = [];
+    for (const p of r.data) {
+      if (p.type === "variable") {
+        for (let vp = 1; ; vp++) {
+          const vr = await this.client.get<WooProductJson[]>(`products/${p.id}/variations`, { per_page: PAGE, page: vp });
+          for (const v of vr.data) out.push(toListing({ ...v, type: "variation", parent_id: p.id }, p.name));
+          if (vp >= Number(vr.headers["x-wp-totalpages"] ?? 1)) break;
+        }
+      } else out.push(toListing(p));
+    }
+    return { listings: out, totalPages: r.data.length ? Number(r.headers["x-wp-totalpages"] ?? 1) : page, empty: r.data.length === 0 };
   }
 
   /** Finds products and variations with exactly this SKU (`GET /products?sku=`; WooCommerce searches variations too). */

@@ -369,6 +369,24 @@ describe("faults and control over HTTP", () => {
       await e2.close();
     }
   });
+  it("setLatency changes the cost model at runtime (HTTP and in-process); bad values are 400", async () => {
+    const set = await (await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: 40, readLatencyPerItemMs: 5 }) })).json();
+    expect(set).toEqual({ latencyMs: 40, readLatencyPerItemMs: 5, batchLatencyPerItemMs: 0, maxConcurrent: 0 });
+    const t = Date.now();
+    const r = await api.get("products", { per_page: 10 });
+    expect(r.data).toHaveLength(10);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(40 + 10 * 5 - 5); // per call + per item returned
+    expect(emu.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0 })).toMatchObject({ latencyMs: 0, readLatencyPerItemMs: 0 });
+    expect((await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: -1 }) })).status).toBe(400);
+  });
+  it("maxConcurrent: requests beyond the server's workers wait their turn, and all are answered", async () => {
+    emu.control.setLatency({ latencyMs: 30, maxConcurrent: 2 });
+    const rs = await Promise.all(Array.from({ length: 6 }, () => api.get("products", { per_page: 1 })));
+    expect(rs.every((x: any) => x.status === 200)).toBe(true);
+    const q = await (await fetch(`${emu.url}/__control/queue`)).json();
+    expect(q.maxWaiting).toBeGreaterThanOrEqual(1);
+    expect(q).toMatchObject({ waiting: 0, running: 0 });
+  });
   it("failNext / resetNext / control state", async () => {
     await fetch(`${emu.url}/__control/faults`, { method: "POST", body: JSON.stringify({ failNext: { status: 503, count: 1, paths: ["/products"] } }) });
     expect((await err(api.get("products"))).status).toBe(503);

@@ -4,6 +4,14 @@
  * (docs/contracts/wc-syncflow-v1.md) and an unauthenticated control API under `/__control/`.
  * Used by tests, the demo and the benchmarks. See ./store.ts, ./webhooks.ts and ./oauth.ts for the exact
  * WooCommerce code paths encoded. Quantities in units; times in ms.
+ *
+ * Cost model of a `/wp-json` request (all settable at start and at runtime with `control.setLatency`):
+ *  - it first waits for one of `maxConcurrent` server workers (PHP-FPM children; default unlimited) —
+ *    requests beyond that queue in arrival order, as on a real host;
+ *  - then holds that worker for `latencyMs` (per call; a `setFaults({latencyMs})` overrides it), plus
+ *    `readLatencyPerItemMs` × items returned by a list (products, variations), or `batchLatencyPerItemMs` ×
+ *    items of a batch write.
+ * Control routes (`/__control/…`) cost nothing and never queue.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -21,6 +29,21 @@ export { signWooRequest } from "./oauth.js";
 /** Latencies measured on a real WooCommerce 10 (GUIDE §4): PUT ≈ 180 ms, GET 100 ≈ 1.1 s, 100-item batch ≈ 9 s. */
 export const REALISTIC_WOO_LATENCY = { latencyMs: 180, readLatencyPerItemMs: 9, batchLatencyPerItemMs: 88, deliveryDelayMs: 2000 } as const;
 
+/**
+ * Server workers of that measured host (2 cores; PHP requests are CPU-bound, so ≈ 2 run at once). Kept out of
+ * `REALISTIC_WOO_LATENCY` (which callers spread into the options) so existing scenarios keep unlimited
+ * concurrency unless they opt in; the reconcile benchmark sets it (bench/README.md).
+ */
+export const REALISTIC_WOO_WORKERS = 2;
+
+/** Runtime cost settings (`control.setLatency`); times in ms; `maxConcurrent` 0 = unlimited. */
+export interface WooLatencySettings {
+  latencyMs: number;
+  readLatencyPerItemMs: number;
+  batchLatencyPerItemMs: number;
+  maxConcurrent: number;
+}
+
 /** Options of `startWooEmulator`. All times in ms; defaults suit fast tests. */
 export interface WooEmulatorOptions {
   /** TCP port on 127.0.0.1 (0 / omitted = ephemeral). */
@@ -32,6 +55,8 @@ export interface WooEmulatorOptions {
   batchLatencyPerItemMs?: number;
   /** Added per item returned by a list request (default 0). */
   readLatencyPerItemMs?: number;
+  /** Server workers: /wp-json requests handled at once; more wait in a FIFO queue (default 0 = unlimited). */
+  maxConcurrent?: number;
   /** Delay before an async webhook delivery (Action Scheduler) (default 50). */
   deliveryDelayMs?: number;
   /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
@@ -98,6 +123,15 @@ export interface WooEmulatorControl {
   idle(): Promise<void>;
   /** Changes a webhook's status like wp-admin. HTTP: POST /__control/webhooks/<id>/status {status}. */
   setWebhookStatus(id: number, status: WebhookStatus): void;
+  /**
+   * Merges cost settings at runtime (e.g. a benchmark seeds and onboards with 0, then measures with
+   * `REALISTIC_WOO_LATENCY` and `REALISTIC_WOO_WORKERS`); applies to requests that start afterwards.
+   * Returns the settings now in force. HTTP: POST /__control/latency {latencyMs?, readLatencyPerItemMs?, ...}.
+   * @throws WooEmulatorError 400 for a negative or non-finite value
+   */
+  setLatency(s: Partial<WooLatencySettings>): WooLatencySettings;
+  /** Requests waiting for a server worker now, and the most that ever waited. HTTP: GET /__control/queue. */
+  queueStats(): { waiting: number; running: number; maxWaiting: number };
 }
 
 /** A running emulator. */
@@ -133,7 +167,34 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     latencyMs: opts.latencyMs ?? 0,
     batchLatencyPerItemMs: opts.batchLatencyPerItemMs ?? 0,
     readLatencyPerItemMs: opts.readLatencyPerItemMs ?? 0,
+    maxConcurrent: opts.maxConcurrent ?? 0,
     syncflowPlugin: opts.syncflowPlugin ?? true,
+  };
+  // Server workers: FIFO of requests waiting for one (see the module docstring).
+  let running = 0;
+  let maxWaiting = 0;
+  const waiting: Array<() => void> = [];
+  const free = () => settings.maxConcurrent <= 0 || running < settings.maxConcurrent;
+  const acquireWorker = async () => {
+    if (free()) {
+      running++;
+      return;
+    }
+    // Queued: the releasing request hands its worker over (`running` already counts this one).
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      maxWaiting = Math.max(maxWaiting, waiting.length);
+    });
+  };
+  const releaseWorker = () => {
+    running--;
+    drainWorkers();
+  };
+  const drainWorkers = () => {
+    while (waiting.length && free()) {
+      running++;
+      waiting.shift()!();
+    }
   };
   const faults: Required<Pick<WooFaults, "hangNext" | "resetNext">> & WooFaults = { hangNext: 0, resetNext: 0 };
   const keys = new Map<string, WooApiKey>();
@@ -167,7 +228,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
 
   // ------------------------------------------------------------------ helpers
-  const paginate = (items: unknown[], q: PhpParams): Resp => {
+  /** One page of `items` (WP_Query paging), each rendered with `json` — only the page's items are rendered. */
+  const paginate = <T,>(items: T[], q: PhpParams, json: (x: T) => unknown = (x) => x): Resp => {
     const perPage = q.per_page === undefined ? 10 : Number(q.per_page);
     const page = q.page === undefined ? 1 : Number(q.page);
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
@@ -175,7 +237,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (!Number.isInteger(page) || page < 1) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): page");
     const total = items.length;
     return {
-      body: items.slice((page - 1) * perPage, page * perPage),
+      body: items.slice((page - 1) * perPage, page * perPage).map(json),
       headers: { "X-WP-Total": String(total), "X-WP-TotalPages": String(Math.ceil(total / perPage)) },
     };
   };
@@ -273,7 +335,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/products$`), async (c) => {
       const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
       const pool = [...store.products.values()].filter((p) => skuSearch || p.type !== "variation");
-      const r = paginate(productFilter(c.query, pool).map((p) => store.productJson(p)), c.query);
+      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.productJson(p));
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
@@ -289,7 +351,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
       const parent = store.getProduct(Number(m[1]));
       const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
-      const r = paginate(productFilter(c.query, pool).map((p) => store.variationJson(p)), c.query);
+      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.variationJson(p));
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
@@ -315,7 +377,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         os = os.filter((o) => Math.floor(o.date_modified_ms / 1000) * 1000 > t);
       }
       if (c.query.orderby === "modified") os.sort((a, b) => (c.query.order === "asc" ? a.date_modified_ms - b.date_modified_ms : b.date_modified_ms - a.date_modified_ms));
-      return paginate(os.map((o) => store.orderJson(o)), c.query);
+      return paginate(os, c.query, (o) => store.orderJson(o));
     }],
     ["POST", new RegExp(`${W}/orders$`), (c) => {
       const b = c.body ?? {};
@@ -330,7 +392,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", new RegExp(`${W}/webhooks$`), (c) => {
       let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
       if (str(c.query.status) && c.query.status !== "all") ws = ws.filter((w) => w.status === c.query.status);
-      return paginate(ws.map((w) => store.webhookJson(w)), c.query);
+      return paginate(ws, c.query, (w) => store.webhookJson(w));
     }],
     ["POST", new RegExp(`${W}/webhooks$`), async (c) => {
       const w = store.createWebhook(c.body ?? {});
@@ -479,6 +541,17 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     setWebhookStatus(id, status) {
       store.getWebhook(id).status = status;
     },
+    setLatency(next) {
+      for (const k of ["latencyMs", "readLatencyPerItemMs", "batchLatencyPerItemMs", "maxConcurrent"] as const) {
+        const v = next[k];
+        if (v === undefined) continue;
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new WooEmulatorError(400, "bad_request", `${k} must be a finite number ≥ 0`);
+        settings[k] = v;
+      }
+      drainWorkers(); // a raised limit lets queued requests start now
+      return { latencyMs: settings.latencyMs, readLatencyPerItemMs: settings.readLatencyPerItemMs, batchLatencyPerItemMs: settings.batchLatencyPerItemMs, maxConcurrent: settings.maxConcurrent };
+    },
+    queueStats: () => ({ waiting: waiting.length, running, maxWaiting }),
   };
 
   const controlRoutes: Array<[string, RegExp, (b: any, m: RegExpExecArray, q: URLSearchParams) => unknown]> = [
@@ -495,6 +568,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["DELETE", /^\/__control\/faults$/, () => (control.resetFaults(), { ok: true })],
     ["POST", /^\/__control\/idle$/, async () => (await control.idle(), { ok: true })],
     ["POST", /^\/__control\/webhooks\/(\d+)\/status$/, (b, m) => (control.setWebhookStatus(Number(m[1]), b.status), { ok: true })],
+    ["POST", /^\/__control\/latency$/, (b) => control.setLatency(b ?? {})],
+    ["GET", /^\/__control\/queue$/, () => control.queueStats()],
   ];
 
   // ------------------------------------------------------------------ dispatch
@@ -565,6 +640,16 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       const e = new WooEmulatorError(fn.status, fn.status === 429 ? "too_many_requests" : "internal_server_error", fn.status === 429 ? "Too Many Requests" : "There has been a critical error on this website.");
       return send(res, fn.status, e.toJSON(), fn.status === 429 ? { "Retry-After": "1" } : {});
     }
+    await acquireWorker();
+    try {
+      await serve(req, res, method, u, path, form, body);
+    } finally {
+      releaseWorker();
+    }
+  }
+
+  /** The request's work on a server worker: per-call latency, routing, authentication, the handler. */
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse, method: string, u: URL, path: string, form: PhpParams, body: any) {
     await sleep((faults.latencyMs ?? settings.latencyMs) || 0);
 
     const isSyncflow = path.startsWith("/wp-json/wc-syncflow/");
