@@ -171,10 +171,28 @@ async function shopOfReceipt(data: { receiptId?: string }): Promise<string | nul
   return r?.shopId ?? null;
 }
 
-/** Registers a batched worker: `batchSize` jobs per fetch, each settled on its own (`perJobResults`). */
-async function workBatched(boss: PgBoss, queue: QueueName, concurrency: number, batchSize: number): Promise<string> {
-  const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 };
+/**
+ * Registers a worker that takes up to `batchSize` jobs per fetch, each settled on its own
+ * (`perJobResults`: one job's failure retries or dead-letters only that job). `parallel` runs the jobs of
+ * a batch at once (so `localConcurrency × batchSize` jobs can be in flight), otherwise one after another.
+ *
+ * `burstWhenBatchFull`: after a full batch the worker fetches again at once. Without it pg-boss waits
+ * `notifyPollingIntervalSeconds` (5 s) after every fetch unless a NOTIFY for a new job arrives, so a
+ * backlog left after a burst (a flash sale's store webhooks and sales) drained at a few jobs per 5 s
+ * (pg-boss 12 `Manager.work` → `resolveInterval`). A short batch means the queue is drained; the worker
+ * then waits for the next NOTIFY (or the 5 s backstop).
+ */
+async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batchSize: number, parallel: boolean): Promise<string> {
+  const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: workers, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5, burstWhenBatchFull: true };
+  const settle = async (job: JobWithMetadata<any>): Promise<JobResult> => {
+    try {
+      return { id: job.id, status: "completed", output: await runJob(queue, job) };
+    } catch (err) {
+      return { id: job.id, status: "failed", output: err };
+    }
+  };
   return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
+    if (parallel) return Promise.all(jobs.map(settle));
     const results: JobResult[] = [];
     // Webhook receipts that are certainly no-ops (stale level updates) are settled for the whole batch at once.
     const presettled = queue === QUEUES.webhook
@@ -190,11 +208,7 @@ async function workBatched(boss: PgBoss, queue: QueueName, concurrency: number, 
         results.push({ id: job.id, status: "completed", output: outcome });
         continue;
       }
-      try {
-        results.push({ id: job.id, status: "completed", output: await runJob(queue, job) });
-      } catch (err) {
-        results.push({ id: job.id, status: "failed", output: err });
-      }
+      results.push(await settle(job));
     }
     return results;
   });
@@ -212,7 +226,12 @@ export async function startWorker(): Promise<WorkerHandle> {
   for (const [queue, concurrency] of Object.entries(CONCURRENCY) as [QueueName, number][]) {
     const batchSize = BATCH_SIZE[queue];
     if (batchSize) {
-      ids.push(await workBatched(boss, queue, concurrency, batchSize));
+      ids.push(await workBatched(boss, queue, concurrency, batchSize, false));
+      continue;
+    }
+    if (concurrency >= 2) {
+      // Pairs run side by side: the same number of jobs in flight, and a backlog drains without the 5 s pauses.
+      ids.push(await workBatched(boss, queue, Math.ceil(concurrency / 2), 2, true));
       continue;
     }
     ids.push(
