@@ -74,6 +74,7 @@ async function mainReconcileOnly() {
     await shopify.close().catch(() => {});
     const { default: prisma } = await import("../app/db.server");
     await prisma.$disconnect().catch(() => {});
+    await stopQueue();
     await db.stop().catch(() => {});
   }
 }
@@ -126,6 +127,7 @@ async function main() {
     for (const c of cleanups) await c().catch(() => {});
     const { default: prisma } = await import("../app/db.server");
     await prisma.$disconnect().catch(() => {});
+    await stopQueue();
     await db.stop().catch(() => {});
   }
 }
@@ -167,8 +169,15 @@ async function mainOnly() {
     await shopify.close().catch(() => {});
     const { default: prisma } = await import("../app/db.server");
     await prisma.$disconnect().catch(() => {});
+    await stopQueue();
     await db.stop().catch(() => {});
   }
+}
+
+/** Stops this process's pg-boss (the bench queues jobs too) before PostgreSQL goes away, so its pool does not log the shutdown as errors. */
+async function stopQueue(): Promise<void> {
+  const { stopBoss } = await import("../app/jobs/queue.server");
+  await stopBoss().catch(() => {});
 }
 
 function pick(r: FlashResult) {
