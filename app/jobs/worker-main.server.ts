@@ -2,8 +2,23 @@
  * `npm run worker`: the worker as its own process. Uses DATABASE_URL (or starts/reuses the embedded
  * PostgreSQL of this checkout), applies nothing to the schema (the app's start script migrates), and
  * stops gracefully on SIGTERM/SIGINT (active jobs finish; unfinished ones are retried elsewhere).
+ *
+ * CPU priority: the worker lowers its own scheduling priority by `SYNCFLOW_WORKER_NICE` (default 5, 0 to
+ * keep it; Linux/macOS nice values, higher = lower priority) so that on a shared host the web process —
+ * which must acknowledge Shopify webhooks within 5 s and serve the admin — is never starved by background
+ * sync work; the work still runs at full speed whenever the web process is idle (decision 072).
  */
+import os from "node:os";
 import { ensureDatabaseUrl } from "../db/embedded-postgres.server";
+
+const nice = Number(process.env.SYNCFLOW_WORKER_NICE ?? 5);
+if (Number.isInteger(nice) && nice > 0) {
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + nice));
+  } catch (err) {
+    console.warn(`[worker] could not lower CPU priority: ${(err as Error).message}`);
+  }
+}
 
 await ensureDatabaseUrl();
 const { startWorker } = await import("./worker.server");
