@@ -1,7 +1,8 @@
 /**
  * Browser-test harness: a fresh embedded PostgreSQL (`.data/pg-e2e`) with the migrations applied, the
  * emulated Shopify with one shop, a production build of the app (`remix vite:build` into
- * `.data/e2e-build`) served by `remix-serve` on 127.0.0.1 in demo mode, and seed data written with
+ * `.data/e2e-build`) served by the production server (`build/node/serve.js`, scripts/serve.ts, bundled
+ * here when stale) on 127.0.0.1 in demo mode, and seed data written with
  * Prisma. Everything listens on loopback; `stop()` ends only the processes this harness started.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -15,6 +16,7 @@ import { migrateDeploy } from "../../app/db/migrate.server";
 import { startShopifyEmulator, type ShopifyEmulator } from "../emulators/shopify/index";
 import { startWooEmulator, type WooEmulator } from "../emulators/woocommerce/index";
 import { encryptJson } from "../../app/lib/crypto.server";
+import { ensureNodeBuild, NODE_ENTRIES } from "../../scripts/lib/build";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const API_KEY = "e2e-api-key";
@@ -116,7 +118,8 @@ export async function startHarness(): Promise<Harness> {
 
   t0 = Date.now();
   let out = "";
-  const server = spawn(process.execPath, [cli("@remix-run/serve", "dist/cli.js"), path.join(BUILD_DIR, "server", "index.js")], {
+  ensureNodeBuild(ROOT, { quiet: true });
+  const server = spawn(process.execPath, [path.join(ROOT, NODE_ENTRIES.serve.out), path.join(BUILD_DIR, "server", "index.js")], {
     cwd: ROOT,
     env: {
       ...process.env,
