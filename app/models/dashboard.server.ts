@@ -226,9 +226,11 @@ export async function getDashboard(shop: { id: string; lowStockThreshold: number
     {
       id: "matches",
       title: "Review SKU matches",
-      detail: needsAttention ? `${needsAttention} store listings are not linked to a Shopify SKU. Link them or leave them unsynced.` : "Every store listing is linked to a Shopify SKU.",
+      detail: needsAttention
+        ? `${needsAttention} store listings are not linked to a Shopify SKU. Fix their SKUs or leave them unsynced.`
+        : "Every store listing is linked to a Shopify SKU or left unsynced.",
       done: woo.length > 0 && needsAttention === 0,
-      url: "/app/inventory?match=unmatched",
+      url: "/app/listings",
       action: "Review matches",
     },
     {

@@ -7,11 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { startWorld, type World } from "../../tests/harness/world";
+import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
 import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel, WRITE_CHUNK } from "./link.server";
+import { leaveUnsynced, listUnlinkedListings, syncAgain } from "../models/listings.server";
+import { getDashboard } from "../models/dashboard.server";
 
 const SHOP = "link-test.myshopify.com";
 const EXTRA = WRITE_CHUNK + 150; // more variants than one chunk
@@ -100,5 +102,40 @@ describe("catalog import and linking in chunks", () => {
     await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: (l.lastWrittenQuantity ?? 0) + 5 } });
     expect(await itemsNeedingInitialPush(shopId, channelId)).toContain(l.itemId);
     await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: l.lastWrittenQuantity } });
+  });
+
+  it("a listing left unsynced stays unsynced across re-links, leaves the review list, and syncs again when asked", async () => {
+    const review = await listUnlinkedListings(shopId);
+    const only = review.rows.find((r) => r.sku === "WOO-ONLY-1")!;
+    expect(only).toMatchObject({ status: "unmatched", channelId });
+    expect(only.reason).toContain("No Shopify variant has SKU “WOO-ONLY-1”");
+    expect(review.rows.some((r) => r.sku === "unmanaged-1")).toBe(false); // not stocked: nothing to review
+    const step = async () => (await getDashboard(await prisma.shop.findUniqueOrThrow({ where: { id: shopId } }))).onboarding.steps.find((s) => s.id === "matches")!;
+    expect((await step()).done).toBe(false);
+
+    // Another shop's listing id changes nothing.
+    expect(await leaveUnsynced("another-shop", [only.id])).toBe(0);
+    expect(await leaveUnsynced(shopId, [only.id])).toBe(1);
+    expect((await listUnlinkedListings(shopId)).rows.some((r) => r.id === only.id)).toBe(false);
+    expect((await listUnlinkedListings(shopId, { view: "ignored" })).rows.map((r) => r.id)).toEqual([only.id]);
+    expect((await step()).done).toBe(true);
+
+    // Shopify gains the SKU: a re-link still leaves the merchant's decision alone.
+    world.shopify.control.createProduct(SHOP, { title: "Now on Shopify", variants: [{ sku: "WOO-ONLY-1", price: 5, quantities: { [world.locationId]: 4 } }] });
+    await importShopifyCatalog(shopId);
+    await linkWooChannel(shopId, channelId);
+    expect(await prisma.listing.findUnique({ where: { id: only.id } })).toMatchObject({ matchStatus: "ignored", itemId: null });
+
+    // "Sync again": the store's linking job runs and links it by SKU.
+    expect(await syncAgain(shopId, [only.id])).toBe(1);
+    await waitFor("re-linked", async () => (await prisma.listing.findUnique({ where: { id: only.id } }))?.matchStatus === "linked", 30_000);
+    expect((await prisma.listing.findUnique({ where: { id: only.id } }))?.itemId).toBeTruthy();
+  });
+
+  it("a store listing that starts managing stock is linked from its product.updated webhook, without a manual re-link", async () => {
+    const woo = world.woo[0]!;
+    expect(await prisma.listing.findFirst({ where: { channelId, sku: "unmanaged-1" } })).toMatchObject({ matchStatus: "not_stocked" });
+    woo.store.updateProduct(woo.control.productIdBySku("unmanaged-1")!, { manage_stock: true, stock_quantity: 3 });
+    await waitFor("linked from the webhook", async () => (await prisma.listing.findFirst({ where: { channelId, sku: "unmanaged-1" } }))?.matchStatus === "linked", 20_000);
   });
 });

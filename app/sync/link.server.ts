@@ -239,8 +239,9 @@ async function upsertLevels(tx: Tx, shopId: string, rows: LevelRow[], observedAt
  * Upserts listings of a channel by (channelId, externalId) in one statement. A new row's baseline
  * (`lastWrittenQuantity`) is `baseline` (null when not given); an existing row keeps its baseline, push
  * state, allocation and overrides — only what the store reports (ids, SKU, title, type, stock flag,
- * match status, observed quantity and times) is replaced, as `listing.upsert` did. A repeated external id
- * keeps its last row.
+ * match status, observed quantity and times) is replaced, as `listing.upsert` did — except that a listing
+ * the merchant left unsynced (`matchStatus = "ignored"`, app/models/listings.server.ts) stays unsynced and
+ * unlinked. A repeated external id keeps its last row.
  */
 async function upsertListings(
   tx: Tx,
@@ -264,8 +265,8 @@ async function upsertListings(
                 ${col((r) => (r.listing.modifiedAt ? new Date(r.listing.modifiedAt).toISOString() : null))}::text[], ${col((r) => r.baseline ?? null)}::int[])
          AS u(id, ext, item_id, product_id, variant_id, inv, sku, title, ptype, manage, status, qty, modified, baseline)
     ON CONFLICT ("channelId", "externalId") DO UPDATE SET
-      "itemId" = EXCLUDED."itemId", "productId" = EXCLUDED."productId", "variantId" = EXCLUDED."variantId", "inventoryItemId" = EXCLUDED."inventoryItemId",
+      "itemId" = CASE WHEN "Listing"."matchStatus" = 'ignored' THEN NULL ELSE EXCLUDED."itemId" END, "productId" = EXCLUDED."productId", "variantId" = EXCLUDED."variantId", "inventoryItemId" = EXCLUDED."inventoryItemId",
       sku = EXCLUDED.sku, title = EXCLUDED.title, "productType" = EXCLUDED."productType", "manageStock" = EXCLUDED."manageStock",
-      "matchStatus" = EXCLUDED."matchStatus", "lastObservedQuantity" = EXCLUDED."lastObservedQuantity", "lastObservedAt" = EXCLUDED."lastObservedAt",
+      "matchStatus" = CASE WHEN "Listing"."matchStatus" = 'ignored' THEN 'ignored' ELSE EXCLUDED."matchStatus" END, "lastObservedQuantity" = EXCLUDED."lastObservedQuantity", "lastObservedAt" = EXCLUDED."lastObservedAt",
       "lastSourceModifiedAt" = EXCLUDED."lastSourceModifiedAt", "updatedAt" = (now() AT TIME ZONE 'UTC')`;
 }

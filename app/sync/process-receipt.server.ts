@@ -6,7 +6,8 @@
  * - woocommerce order.created / order.updated → order recorded; stock taken/released as Shopify
  *   adjustments (orders.server.ts), then applied and pushed to the other stores;
  * - woocommerce product.updated → the store's observed quantity (an echo of our own push when it equals
- *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies);
+ *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies); a new
+ *   listing or a changed SKU / stock management queues the store's linking job;
  * - shopify inventory_levels/update → the record's level moves (monotonic) and linked stores get a push;
  * - shopify orders/create, orders/cancelled, refunds/create → the unified order view (stock follows via
  *   inventory_levels/update);
@@ -20,6 +21,7 @@ import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
+import { normalizeSku } from "./sku";
 
 export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
 
@@ -60,7 +62,11 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
   if (receipt.topic.startsWith("product.")) {
     const p = parseWooProduct(receipt.body);
     const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
-    if (!listing) return { status: "ignored", note: "unknown listing" };
+    // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
+    // matches it again (collapsed per store). A listing the merchant left unsynced stays so.
+    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || listing.manageStock !== (p.manageStock !== false)));
+    if (relink) await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
+    if (!listing) return { status: "processed", note: "new listing: store linking queued" };
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
     if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt) return { status: "ignored", note: "older than last observation" };
     await prisma.listing.update({
@@ -68,6 +74,7 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
       data: { lastObservedQuantity: p.stockQuantity, lastObservedAt: new Date(), lastSourceModifiedAt: modifiedAt, manageStock: p.manageStock !== false },
     });
     const echo = p.stockQuantity != null && p.stockQuantity === listing.lastWrittenQuantity;
+    if (relink) return { status: "processed", note: "SKU or stock management changed: store linking queued" };
     return { status: "processed", note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" };
   }
   return { status: "ignored", note: `topic ${receipt.topic} not handled` };

@@ -18,7 +18,8 @@ export function normalizeSku(sku: string | null | undefined): string | null {
 /** Product types that never hold stock of their own on WooCommerce. */
 const NON_STOCK_TYPES = new Set(["grouped", "external", "variable"]);
 
-export type MatchStatus = "linked" | "unmatched" | "duplicate_sku" | "no_sku" | "not_stocked";
+/** A listing's match status; "ignored" (left unsynced by the merchant) is never computed here, only kept. */
+export type MatchStatus = "linked" | "unmatched" | "duplicate_sku" | "no_sku" | "not_stocked" | "ignored";
 
 export interface MatchResult<L extends Pick<ChannelListing, "externalId" | "sku" | "productType" | "manageStock">> {
   listing: L;

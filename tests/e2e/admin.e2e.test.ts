@@ -510,6 +510,28 @@ describe("embedded admin (demo mode)", () => {
     for (const t of [first, last, search]) expect(t.ms).toBeLessThan(500);
   });
 
+  it("store listings to review: reasons for unlinked listings; one left unsynced leaves the review list", async () => {
+    await gotoNav("Dashboard", "Dashboard");
+    await page.getByRole("link", { name: "Review matches: Review SKU matches" }).click();
+    await pageTitle("Store listings to review").waitFor();
+    await page.waitForLoadState("networkidle");
+    const rows = page.locator(".Polaris-IndexTable__TableRow");
+    expect(await rows.count()).toBe(2);
+    await page.getByText("No Shopify variant has SKU “LEGACY-1”", { exact: false }).waitFor();
+    await page.getByText("The listing has no SKU.", { exact: false }).waitFor();
+    await shot("21-listings-review");
+    await axeCheck("listings-review");
+    await rows.filter({ hasText: "Gift card" }).locator('input[type="checkbox"]').check({ force: true });
+    await page.getByRole("button", { name: "Leave unsynced" }).click();
+    await page.getByRole("tab", { name: "Left unsynced (1)" }).waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(await rows.count()).toBe(1);
+    expect(await h.prisma.listing.findFirst({ where: { externalId: "wh-x2" } })).toMatchObject({ matchStatus: "ignored" });
+    await page.getByRole("tab", { name: "Left unsynced (1)" }).click();
+    await page.getByText("Left unsynced by you.", { exact: false }).waitFor();
+    await axeCheck("listings-ignored");
+  });
+
   it("had no page errors, hydration errors or off-host requests", () => {
     expect(pageErrors).toEqual([]);
     expect(consoleErrors.filter((e) => /hydrat|did not match|Minified React error/i.test(e))).toEqual([]);
