@@ -17,7 +17,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../app/db/migrate.server";
-import { ensureBuild, NODE_ENTRIES } from "./lib/build";
+import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "./lib/build";
 import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
 
 const smoke = process.argv.includes("--smoke");
@@ -151,7 +151,7 @@ async function main() {
   // ---- end of issue 6 block ---------------------------------------------------------------------------
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
   startChild("app", [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")], env);
-  startChild("worker", [path.join(root, NODE_ENTRIES.worker.out)], env);
+  startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
   log(`app on ${appUrl}; worker running as its own process`);
 

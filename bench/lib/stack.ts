@@ -11,7 +11,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
-import { ensureBuild, NODE_ENTRIES } from "../../scripts/lib/build";
+import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "../../scripts/lib/build";
 
 export interface Stack {
   appUrl: string;
@@ -160,7 +160,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
   const extra = (v: string | undefined) => (v ? v.split(/\s+/).filter(Boolean) : []);
   // The production entry points, compiled (scripts/lib/build.ts): the app server and the worker.
   const app = start("app", [...extra(process.env.BENCH_APP_NODE_ARGS), path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")]);
-  const worker = start("worker", [...extra(process.env.BENCH_WORKER_NODE_ARGS), path.join(root, NODE_ENTRIES.worker.out)]);
+  const worker = start("worker", [...WORKER_NODE_FLAGS, ...extra(process.env.BENCH_WORKER_NODE_ARGS), path.join(root, NODE_ENTRIES.worker.out)]);
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${appUrl}/`).then((r) => r.status > 0).catch(() => false);
