@@ -70,12 +70,7 @@ async function mainReconcileOnly() {
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {
-    await stack?.stop().catch(() => {});
-    await shopify.close().catch(() => {});
-    const { default: prisma } = await import("../app/db.server");
-    await prisma.$disconnect().catch(() => {});
-    await stopQueue();
-    await db.stop().catch(() => {});
+    await teardown(stack, [() => shopify.close()], db);
   }
 }
 
@@ -123,12 +118,7 @@ async function main() {
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {
-    await stack?.stop().catch(() => {});
-    for (const c of cleanups) await c().catch(() => {});
-    const { default: prisma } = await import("../app/db.server");
-    await prisma.$disconnect().catch(() => {});
-    await stopQueue();
-    await db.stop().catch(() => {});
+    await teardown(stack, cleanups, db);
   }
 }
 
@@ -165,19 +155,23 @@ async function mainOnly() {
     log(`rss: peak sum ${rss.sumPeakMb} MB (app VmHWM ${rss.appHwmMb}, worker VmHWM ${rss.workerHwmMb})`);
     console.log(JSON.stringify({ ingest: { webhooksPerSecond: head.webhooksPerSecond, ackP99Ms: head.ackP99Ms, ackP50Ms: head.ackP50Ms, concurrency: head.concurrency }, byConcurrency: runs, rssMb: rss.sumPeakMb, rss }));
   } finally {
-    await stack?.stop().catch(() => {});
-    await shopify.close().catch(() => {});
-    const { default: prisma } = await import("../app/db.server");
-    await prisma.$disconnect().catch(() => {});
-    await stopQueue();
-    await db.stop().catch(() => {});
+    await teardown(stack, [() => shopify.close()], db);
   }
 }
 
-/** Stops this process's pg-boss (the bench queues jobs too) before PostgreSQL goes away, so its pool does not log the shutdown as errors. */
-async function stopQueue(): Promise<void> {
+/**
+ * Ends a run: the app and worker, then `cleanups` (emulators, worlds), this process's Prisma client and
+ * pg-boss (the bench queues jobs too; stopped before PostgreSQL goes away so its pool does not log the
+ * shutdown as errors), then PostgreSQL. Never throws.
+ */
+async function teardown(stack: Stack | undefined, cleanups: (() => Promise<unknown>)[], db: { stop: () => Promise<void> }): Promise<void> {
+  await stack?.stop().catch(() => {});
+  for (const c of cleanups) await c().catch(() => {});
+  const { default: prisma } = await import("../app/db.server");
+  await prisma.$disconnect().catch(() => {});
   const { stopBoss } = await import("../app/jobs/queue.server");
   await stopBoss().catch(() => {});
+  await db.stop().catch(() => {});
 }
 
 function pick(r: FlashResult) {

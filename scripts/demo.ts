@@ -12,13 +12,13 @@
  * check holds.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../app/db/migrate.server";
 import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "./lib/build";
 import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
+import { freePort } from "../app/lib/free-port.server";
 
 const smoke = process.argv.includes("--smoke");
 const API_KEY = "syncflow-demo-api-key";
@@ -31,15 +31,6 @@ let stopDb: (() => Promise<void>) | undefined;
 
 const log = (msg: string) => console.log(`[demo] ${msg}`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });

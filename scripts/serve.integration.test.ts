@@ -9,7 +9,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../app/db.server";
@@ -19,6 +18,7 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../tests/emulators/s
 import { installApp, waitFor } from "../tests/harness/world";
 import { TEST_API_KEY, TEST_API_SECRET } from "../tests/harness/app";
 import { NODE_ENTRIES } from "./lib/build";
+import { freePort } from "../app/lib/free-port.server";
 
 const SHOP = "serve-intake.myshopify.com";
 let shopify: ShopifyEmulator;
@@ -27,15 +27,6 @@ let url: string;
 let worker: WorkerHandle;
 let shopId: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function post(topic: string, body: object, opts: { secret?: string; drop?: string; webhookId?: string } = {}): Promise<Response> {
   const raw = JSON.stringify(body);

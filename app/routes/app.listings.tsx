@@ -8,11 +8,12 @@ import { useEffect } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError, useSearchParams } from "@remix-run/react";
-import { Badge, BlockStack, Box, Card, IndexTable, InlineStack, Page, Pagination, Tabs, Text, useIndexResourceState } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, IndexTable, Page, Tabs, Text, useIndexResourceState } from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { leaveUnsynced, listUnlinkedListings, syncAgain } from "../models/listings.server";
 import { PageError } from "../components/PageStates";
+import { TabPagination } from "../components/TabPagination";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Store listings to review" }];
 
@@ -127,17 +128,7 @@ export default function Listings() {
             ))}
           </IndexTable>
         </Card>
-        {pageCount > 1 && (
-          <InlineStack align="center">
-            <Pagination
-              hasPrevious={page > 1}
-              onPrevious={() => setSearchParams({ ...(view === "ignored" ? { view } : {}), page: String(page - 1) })}
-              hasNext={page < pageCount}
-              onNext={() => setSearchParams({ ...(view === "ignored" ? { view } : {}), page: String(page + 1) })}
-              label={`Page ${page} of ${pageCount} · ${total} listings`}
-            />
-          </InlineStack>
-        )}
+        <TabPagination page={page} pageCount={pageCount} total={total} noun="listings" view={view} defaultView="review" />
       </BlockStack>
     </Page>
   );

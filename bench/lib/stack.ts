@@ -6,12 +6,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import crypto from "node:crypto";
 import { startEmbeddedPostgres } from "../../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../../app/db/migrate.server";
 import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "../../scripts/lib/build";
+import { freePort } from "../../app/lib/free-port.server";
+export { freePort };
 
 export interface Stack {
   appUrl: string;
@@ -28,16 +29,6 @@ export interface Stack {
 
 const root = process.cwd();
 
-/** A free loopback TCP port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts PostgreSQL (embedded, fresh) and applies migrations; sets process.env.DATABASE_URL. */
 export async function startDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -17,6 +16,7 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../emulators/shopify
 import { startWooEmulator, type WooEmulator } from "../emulators/woocommerce/index";
 import { encryptJson } from "../../app/lib/crypto.server";
 import { ensureNodeBuild, NODE_ENTRIES } from "../../scripts/lib/build";
+import { freePort } from "../../app/lib/free-port.server";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const API_KEY = "e2e-api-key";
@@ -43,16 +43,6 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Node binary and JS entry of a package's CLI, run on the current Node (no shell, no npx lookup). */
 function cli(pkg: string, rel: string): string {

@@ -5,10 +5,10 @@
  * is imported, as the real server reads it at start. Static assets are not served (tests hit routes).
  */
 import http from "node:http";
-import net from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureBuild } from "../../scripts/lib/build";
+import { freePort } from "../../app/lib/free-port.server";
 
 export const TEST_API_KEY = "syncflow-test-api-key";
 export const TEST_API_SECRET = "syncflow-test-api-secret";
@@ -18,15 +18,6 @@ export interface AppHandle {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Converts a node request to a Fetch Request. */
 function toRequest(req: http.IncomingMessage, origin: string): Request {
