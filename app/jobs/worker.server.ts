@@ -173,16 +173,15 @@ async function shopOfReceipt(data: { receiptId?: string }): Promise<string | nul
 
 /**
  * Registers a worker that takes up to `batchSize` jobs per fetch, each settled on its own
- * (`perJobResults`: one job's failure retries or dead-letters only that job). `parallel` runs the jobs of
- * a batch at once (so `localConcurrency × batchSize` jobs can be in flight), otherwise one after another.
+ * (`perJobResults`: one job's failure retries or dead-letters only that job), one after another.
  *
  * `burstWhenBatchFull`: after a full batch the worker fetches again at once. Without it pg-boss waits
- * `notifyPollingIntervalSeconds` (5 s) after every fetch unless a NOTIFY for a new job arrives, so a
- * backlog left after a burst (a flash sale's store webhooks and sales) drained at a few jobs per 5 s
- * (pg-boss 12 `Manager.work` → `resolveInterval`). A short batch means the queue is drained; the worker
- * then waits for the next NOTIFY (or the 5 s backstop).
+ * `notifyPollingIntervalSeconds` after every fetch unless a NOTIFY for a new job arrives, so a backlog
+ * left after a burst (a flash sale's store webhooks) drained at a few jobs per 5 s (pg-boss 12
+ * `Manager.work` → `resolveInterval`). A short batch means the queue is drained; the worker then waits
+ * for the next NOTIFY (or the 5 s backstop).
  */
-async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batchSize: number, parallel: boolean): Promise<string> {
+async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batchSize: number): Promise<string> {
   const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: workers, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5, burstWhenBatchFull: true };
   const settle = async (job: JobWithMetadata<any>): Promise<JobResult> => {
     try {
@@ -192,7 +191,6 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
     }
   };
   return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
-    if (parallel) return Promise.all(jobs.map(settle));
     const results: JobResult[] = [];
     // Webhook receipts that are certainly no-ops (stale level updates) are settled for the whole batch at once.
     const presettled = queue === QUEUES.webhook
@@ -226,18 +224,16 @@ export async function startWorker(): Promise<WorkerHandle> {
   for (const [queue, concurrency] of Object.entries(CONCURRENCY) as [QueueName, number][]) {
     const batchSize = BATCH_SIZE[queue];
     if (batchSize) {
-      ids.push(await workBatched(boss, queue, concurrency, batchSize, false));
-      continue;
-    }
-    if (concurrency >= 2) {
-      // Pairs run side by side: the same number of jobs in flight, and a backlog drains without the 5 s pauses.
-      ids.push(await workBatched(boss, queue, Math.ceil(concurrency / 2), 2, true));
+      ids.push(await workBatched(boss, queue, concurrency, batchSize));
       continue;
     }
     ids.push(
       await boss.work(
         queue,
-        { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5 },
+        // One job per fetch: a slow job (a lock wait, a store timeout) never holds another back. pg-boss does
+        // not burst at batchSize 1, so the backstop poll is short (1 s) to drain a backlog left after a burst
+        // when NOTIFYs stop; NOTIFY still wakes idle workers at once.
+        { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 1 },
         async (jobs: JobWithMetadata<any>[]) => {
           let out: unknown;
           for (const job of jobs) out = await runJob(queue, job);
