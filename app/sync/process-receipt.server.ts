@@ -64,7 +64,9 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
     const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
     // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
     // matches it again (collapsed per store). A listing the merchant left unsynced stays so.
-    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || listing.manageStock !== (p.manageStock !== false)));
+    // Only simple products and variations hold stock (as `toListing` maps them), so only theirs can flip.
+    const stockable = listing?.productType === "simple" || listing?.productType === "variation";
+    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || (stockable && listing.manageStock !== (p.manageStock !== false))));
     if (relink) await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
     if (!listing) return { status: "processed", note: "new listing: store linking queued" };
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
