@@ -189,6 +189,8 @@ export async function getInventoryPage(
   const listingByKey = new Map<string, (typeof listings)[number]>();
   for (const l of listings) listingByKey.set(`${l.itemId}|${l.channelId}`, l);
 
+  // Exact allocations need exact mode (decision 008): a buffered store with the flag left on reserves nothing.
+  const reserving = new Set(channels.filter((c) => c.allocationEnabled && c.mode === "exact").map((c) => c.id));
   const rows: InventoryRow[] = items.map((item) => {
     const itemLevels = levelsByItem.get(item.id);
     let shopifyAvailable: number | null = null;
@@ -210,7 +212,7 @@ export async function getInventoryPage(
         matchStatus: listing?.matchStatus ?? "not_listed",
         lastObservedAt: listing?.lastObservedAt?.toISOString() ?? null,
         lastWrittenAt: listing?.lastWrittenAt?.toISOString() ?? null,
-        reserved: ch.allocationEnabled && ch.mode === "exact" ? (listing?.allocatedQuantity ?? null) : null,
+        reserved: reserving.has(ch.id) ? (listing?.allocatedQuantity ?? null) : null,
       };
     }
     return { ...item, shopifyAvailable, stores, lastSyncAt: lastSync ? (lastSync as Date).toISOString() : null };
@@ -218,7 +220,7 @@ export async function getInventoryPage(
 
   return {
     rows,
-    stores: channels.map(({ id, name, mode, status, allocationEnabled }) => ({ id, name, mode, status, allocationEnabled: allocationEnabled && mode === "exact" })),
+    stores: channels.map(({ id, name, mode, status }) => ({ id, name, mode, status, allocationEnabled: reserving.has(id) })),
     total,
     page,
     pageCount,

@@ -15,7 +15,7 @@
 import crypto from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import { CRITICAL_KINDS, inQuietHours, kindOfEvent, localParts, minutesUntilQuietEnd, type NotificationKind, type NotifyChannel } from "./kinds";
+import { CRITICAL_KINDS, inQuietHours, kindOfEvent, NOTIFIABLE_EVENT_TYPES, localParts, minutesUntilQuietEnd, type NotificationKind, type NotifyChannel } from "./kinds";
 import { getNotifySettings, type ShopNotifySettings } from "./settings.server";
 import { eventContext, appLink, shopIdentity } from "./context.server";
 import { renderDigest, renderMessage, kindLabel, type RenderedMessage } from "./templates";
@@ -190,7 +190,7 @@ export async function sweepUnnotifiedEvents(opts: { minAgeMs?: number; maxAgeMs?
   const rows = await prisma.domainEvent.findMany({
     where: {
       createdAt: { lt: new Date(now - (opts.minAgeMs ?? 120_000)), gt: new Date(now - (opts.maxAgeMs ?? 86_400_000)) },
-      type: { in: NOTIFIABLE_EVENT_TYPES },
+      type: { in: [...NOTIFIABLE_EVENT_TYPES] },
     },
     select: { id: true, shopId: true, type: true, payload: true },
     orderBy: { createdAt: "asc" },
@@ -204,9 +204,6 @@ export async function sweepUnnotifiedEvents(opts: { minAgeMs?: number; maxAgeMs?
   for (const e of missing) await enqueue(QUEUES.notify, { shopId: e.shopId, eventId: e.id }, { singletonKey: `notify:${e.id}` });
   return missing.length;
 }
-
-/** DomainEvent types that `kindOfEvent` can turn into a notification. */
-const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily"];
 
 /** Permanent provider refusal (bad number, unverified sender): not retried. */
 function isPermanent(err: unknown): boolean {

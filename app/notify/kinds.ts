@@ -63,6 +63,9 @@ export function mergeSwitches(stored: unknown): ChannelSwitches {
 }
 
 /** The notification kind of a DomainEvent (type + payload). */
+/** DomainEvent types that `kindOfEvent` can turn into a notification (keep in step with its switch). */
+export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily"] as const;
+
 export function kindOfEvent(type: string, payload: unknown): NotificationKind | null {
   const p = (payload ?? {}) as Record<string, unknown>;
   switch (type) {

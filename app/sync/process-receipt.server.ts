@@ -21,7 +21,7 @@ import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
-import { normalizeSku } from "./sku";
+import { holdsStock, normalizeSku } from "./sku";
 
 export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
 
@@ -64,9 +64,8 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
     const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
     // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
     // matches it again (collapsed per store). A listing the merchant left unsynced stays so.
-    // Only simple products and variations hold stock (as `toListing` maps them), so only theirs can flip.
-    const stockable = listing?.productType === "simple" || listing?.productType === "variation";
-    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || (stockable && listing.manageStock !== (p.manageStock !== false))));
+    // Only listings that hold stock can flip their stock flag (a variable parent's never counts).
+    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
     if (relink) await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
     if (!listing) return { status: "processed", note: "new listing: store linking queued" };
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();

@@ -18,6 +18,11 @@ export function normalizeSku(sku: string | null | undefined): string | null {
 /** Product types that never hold stock of their own on WooCommerce. */
 const NON_STOCK_TYPES = new Set(["grouped", "external", "variable"]);
 
+/** Whether a WooCommerce listing of `productType` can hold stock of its own (grouped, external and variable products cannot). */
+export function holdsStock(productType: string): boolean {
+  return !NON_STOCK_TYPES.has(productType);
+}
+
 /** A listing's match status; "ignored" (left unsynced by the merchant) is never computed here, only kept. */
 export type MatchStatus = "linked" | "unmatched" | "duplicate_sku" | "no_sku" | "not_stocked" | "ignored";
 

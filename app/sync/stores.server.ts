@@ -43,7 +43,7 @@ export async function offlineToken(domain: string): Promise<string> {
     ({ session } = await unauthenticated.admin(domain));
   } catch (err) {
     await markTokenRefused(domain, err);
-    throw new TokenRefreshError(`${TOKEN_REFUSED_REASON} for ${domain}: ${describe(err)}`);
+    throw new TokenRefreshError(`${TOKEN_REFUSED_REASON} for ${domain}: ${errorText(err)}`);
   }
   if (!session?.accessToken) throw new MissingTokenError(`no offline session for ${domain}`);
   if (Date.now() - (tokenOkAt.get(domain) ?? 0) > 60_000) {
@@ -56,7 +56,7 @@ export async function offlineToken(domain: string): Promise<string> {
   return session.accessToken;
 }
 
-function describe(err: unknown): string {
+function errorText(err: unknown): string {
   const e = err as { message?: string; response?: { body?: unknown } };
   const body = e?.response?.body;
   return `${e?.message ?? String(err)}${body ? ` ${JSON.stringify(body).slice(0, 300)}` : ""}`;
@@ -70,7 +70,7 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   const { count } = await prisma.channel.updateMany({ where: { id: channel.id, OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }] }, data: { status: "failing", statusReason: reason } });
   if (count === 1) {
     const { emitEvent } = await import("./events.server");
-    await emitEvent(channel.shopId, "store.unhealthy", { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${describe(err)}`.slice(0, 500) }, { channelId: channel.id });
+    await emitEvent(channel.shopId, "store.unhealthy", { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${errorText(err)}`.slice(0, 500) }, { channelId: channel.id });
   }
 }
 
