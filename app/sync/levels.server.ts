@@ -37,6 +37,20 @@ export async function recordLevel(
 export type LevelWebhookOutcome = "applied" | "echo" | "stale" | "unknown_item" | "untracked";
 
 /**
+ * The observation time of a Shopify level webhook's `updated_at`. Shopify writes it to the second
+ * ("2026-11-22T12:00:05-05:00", REST InventoryLevel resource), while the hub's own observations (catalog
+ * reads, its writes) carry milliseconds. A change made in second S is therefore taken as observed at the
+ * END of S (S + 999 ms): a hub read that started earlier in the same second can no longer make the change
+ * look stale and drop it. Two deliveries of the same second compare equal, and the later one applies — as
+ * every change sends its own webhook, the last change of that second still wins. A timestamp that has
+ * fractional seconds is taken as is. Returns an invalid Date for an unparsable value.
+ */
+export function webhookObservedAt(updatedAt: string): Date {
+  const t = new Date(updatedAt);
+  return /T\d{2}:\d{2}:\d{2}(?:[Z+-]|$)/.test(updatedAt) && !Number.isNaN(t.getTime()) ? new Date(t.getTime() + 999) : t;
+}
+
+/**
  * Applies an `inventory_levels/update` webhook of `shopId`.
  * @returns what happened and, when applied, the item whose stores need a push.
  */
@@ -46,7 +60,7 @@ export async function applyLevelWebhook(
   receiptKey: string,
 ): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
   if (update.available == null) return { outcome: "untracked" };
-  const observedAt = new Date(update.updatedAt);
+  const observedAt = webhookObservedAt(update.updatedAt);
   // The item and, without a lock, its stored observation time. observedAt only ever moves forward
   // (recordLevel keeps the newest), so an update older than it is stale for good: answered here without a
   // transaction — the common case for late and replayed deliveries (docs/decisions/070).

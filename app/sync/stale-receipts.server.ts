@@ -15,6 +15,7 @@
 import prisma from "../db.server";
 import { parseInventoryLevelWebhook } from "../channels/shopify/webhook-payloads";
 import type { ReceiptOutcome } from "./process-receipt.server";
+import { webhookObservedAt } from "./levels.server";
 
 /**
  * Settles the stale `inventory_levels/update` receipts among `receiptIds`.
@@ -33,7 +34,7 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
   for (const r of rows) {
     try {
       const u = parseInventoryLevelWebhook(r.body);
-      const updatedAt = new Date(u.updatedAt);
+      const updatedAt = webhookObservedAt(u.updatedAt);
       if (u.available == null || Number.isNaN(updatedAt.getTime())) continue;
       candidates.push({ id: r.id, shopId: r.shopId, itemGid: u.inventoryItemGid, locationGid: u.locationGid, updatedAt });
     } catch {
