@@ -65,6 +65,41 @@ describe("reconciliation", () => {
     expect(ledger.length).toBe(2); // record corrected + store corrected
   });
 
+  it("compares in keyset chunks: drift in the first, a middle and the last chunk is found, every listing checked once", async () => {
+    const linked = await prisma.listing.findMany({ where: { channelId, matchStatus: "linked" }, orderBy: { id: "asc" }, select: { sku: true } });
+    const picks = [linked[0]!, linked[Math.floor(linked.length / 2)]!, linked.at(-1)!].map((l) => l.sku!);
+    const stock = Object.fromEntries(picks.map((sku) => [sku, woo().control.getStock(sku)!]));
+    for (const sku of picks) woo().control.setStock(sku, stock[sku]! + 2);
+    await woo().control.idle();
+    process.env.SYNCFLOW_RECONCILE_CHUNK = "4";
+    try {
+      const dry = await reconcileChannel(shopId, channelId, { dryRun: true });
+      expect(dry.checked).toBe(linked.length);
+      expect(dry.changes.filter((c) => c.kind === "store_corrected").map((c) => c.sku).sort()).toEqual([...picks].sort());
+      const run = await reconcileChannel(shopId, channelId);
+      expect(run.changes.filter((c) => c.kind === "store_corrected").map((c) => c.sku).sort()).toEqual([...picks].sort());
+      for (const sku of picks) expect(woo().control.getStock(sku)).toBe(stock[sku]);
+      expect(await prisma.syncRun.findUniqueOrThrow({ where: { id: run.runId } })).toMatchObject({ total: linked.length, processed: linked.length });
+    } finally {
+      delete process.env.SYNCFLOW_RECONCILE_CHUNK;
+    }
+  });
+
+  it("keeps a level the hub observed after Shopify's record was read (a newer webhook is not rolled back)", async () => {
+    const sku = "woo-polo";
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku } });
+    const level = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } });
+    // A record read that started before the hub's last observation of this level, and saw an older value.
+    const levels = new Map([[item.inventoryItemId!, new Map([[level.locationGid, level.available + 7]])]]);
+    const record = async () => ({ levels, readStartedAt: new Date(level.observedAt.getTime() - 1000) });
+    const run = await reconcileChannel(shopId, channelId, { record });
+    expect(run.changes.some((c) => c.kind === "record_corrected")).toBe(false);
+    expect((await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } })).available).toBe(level.available);
+    // The same value read after the observation is a lost webhook: corrected.
+    const later = await reconcileChannel(shopId, channelId, { dryRun: true, record: async () => ({ levels, readStartedAt: new Date() }) });
+    expect(later.changes.find((c) => c.kind === "record_corrected")).toMatchObject({ sku, from: level.available, to: level.available + 7 });
+  });
+
   it("catches a never-delivered WooCommerce order webhook and takes its stock exactly once", async () => {
     const sku = "woo-long-sleeve-tee";
     const before = shopifyAvailable(sku)!;

@@ -11,7 +11,9 @@
  *     its stock exactly once;
  *  3. the record — Shopify's available at the store's feed locations is re-read (cost-throttled GraphQL,
  *     or a bulk operation above `SYNCFLOW_BULK_THRESHOLD` items when the adapter offers one) and the
- *     hub's cache corrected (ledger cause `reconcile`);
+ *     hub's cache corrected (ledger cause `reconcile`) unless the hub has observed that level since the read
+ *     started (a newer webhook wins); a shop-wide run (`reconcileShop`) reads the record once for all its
+ *     stores;
  *  4. the store — its listings are read `SYNCFLOW_WOO_READ_CONCURRENCY` (2) pages at a time, in parallel with
  *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D
  *     (the compare-and-set writes go out `SYNCFLOW_WOO_WRITE_CONCURRENCY` (2) at a time, after the comparison):
@@ -27,6 +29,9 @@
  * is checked against Σ allocations of the allocation stores (pending store sales included, they are still
  * held); a difference is reported as a conflict (not fixed automatically), and every linked item gets a
  * rebalance (which also releases units reserved but no longer shown).
+ * Memory stays flat in the catalog size (docs/decisions/082): the store's listings are kept as externalId →
+ * quantity only, and the hub's listings are compared in keyset chunks of `SYNCFLOW_RECONCILE_CHUNK` (1,000)
+ * with only the columns the comparison needs; only drifted listings are held until the writes.
  * A dry run performs only the reads and returns the full list of changes it would make.
  * Every run is a SyncRun row (progress, counts, duration, plan); the result also carries per-phase timings
  * (`phases`, ms), which the `reconcile` job keeps as its output.
@@ -43,7 +48,7 @@ import { shopifyForShop, wooForChannel } from "./stores.server";
 import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import type { Listing } from "@prisma/client";
+import type { Listing, Prisma } from "@prisma/client";
 import { queueRebalance, SAFETY_STOCK, usesAllocations } from "./allocation.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
@@ -81,12 +86,14 @@ const ORDER_MARGIN_MS = 10 * 60_000;
 /**
  * Reconciles one WooCommerce store of a shop.
  * @param opts.dryRun only read; return the changes that would be made
+ * @param opts.record where Shopify's record comes from (reconcileShop shares one read between its stores);
+ *   by default it is read for this store's linked items and feed locations
  * @throws ChannelError when a store or Shopify read fails (the job retries)
  */
 export async function reconcileChannel(
   shopId: string,
   channelId: string,
-  opts: { dryRun?: boolean; trigger?: string } = {},
+  opts: { dryRun?: boolean; trigger?: string; record?: RecordSource } = {},
 ): Promise<ReconcileResult> {
   const dryRun = !!opts.dryRun;
   const started = Date.now();
@@ -149,95 +156,110 @@ export async function reconcileChannel(
     phase("orders");
 
     // 3 + 4. Read the record and the store in parallel (they are independent and both rate-limited).
-    const listings = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, include: { item: { select: { id: true, sku: true, inventoryItemId: true } } } });
-    await prisma.syncRun.update({ where: { id: run.id }, data: { total: listings.length } });
+    const where = { shopId, channelId, matchStatus: "linked" } as const;
+    const total = await prisma.listing.count({ where });
+    await prisma.syncRun.update({ where: { id: run.id }, data: { total } });
     const locs = feedLocations(channel);
     phase("load");
     const t0 = Date.now();
     const timed = <T,>(name: string, p: Promise<T>) => p.then((v) => ((phases[name] = Date.now() - t0), v));
-    const [record, storeListings] = await Promise.all([timed("readRecord", readRecord(shopId, listings, locs)), timed("readStore", readStore(adapter))]);
+    const recordSource = opts.record ?? (() => readRecord(shopId, [channelId], locs));
+    const [record, storeListings] = await Promise.all([timed("readRecord", recordSource()), timed("readStore", readStore(adapter))]);
     phase("reads");
 
-    // One read of the cached levels (not one per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms).
-    const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: listings.map((l) => l.itemId!) }, locationGid: { in: locs } } });
-    const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c]));
-    for (const l of listings) {
-      const item = l.item!;
-      for (const loc of locs) {
-        const truth = record.get(item.inventoryItemId ?? "")?.get(loc);
-        if (truth == null) continue;
-        const cached = cachedBy.get(`${item.id}|${loc}`);
-        if (cached?.available === truth) continue;
-        changes.push({ kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached?.available ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" });
-        if (dryRun) continue;
-        await prisma.$transaction(async (tx) => {
-          await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: new Date(), ownWrite: true });
-          await appendLedger(tx, {
-            shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: cached?.available ?? null, after: truth,
-            delta: cached ? truth - cached.available : null, idempotencyKey: `reconcile:${run.id}:level:${item.id}:${loc}`,
-            note: "record corrected from Shopify (lost webhook)",
-          });
-        });
-      }
-    }
-
+    // 5. Compare, chunk by chunk (keyset on the listing id). Drifted listings are kept for the writes.
     const allocation = usesAllocations(channel);
-    const derived = allocation
-      ? new Map(listings.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
-      : dryRun ? await derivedWithOverrides(channel, listings, record, locs) : await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
-    phase("compare");
-    const corrections: { l: ListingWithItem; storeQty: number; d: number; explained: boolean; reason: string }[] = [];
-    for (const l of listings) {
-      const s = storeListings.get(l.externalId);
-      const d = derived.get(l.itemId!);
-      if (d == null) continue;
-      if (!s) {
-        changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "listing no longer on the store" });
-        continue;
+    const corrections: { l: ReconcileListing; storeQty: number; d: number; explained: boolean; reason: string }[] = [];
+    for await (const chunk of linkedListingChunks(where)) {
+      phase("load");
+      const itemIds = chunk.map((l) => l.itemId!);
+      // One read of the chunk's cached levels (not one per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms).
+      const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } });
+      const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
+      for (const l of chunk) {
+        const item = l.item!;
+        for (const loc of locs) {
+          const truth = record.levels.get(item.inventoryItemId ?? "")?.get(loc);
+          if (truth == null) continue;
+          const cached = cachedBy.get(`${item.id}|${loc}`);
+          if (cached === truth) continue;
+          const change: ReconcileChange = { kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" };
+          if (dryRun) {
+            changes.push(change);
+            continue;
+          }
+          const applied = await prisma.$transaction(async (tx) => {
+            // Observed when the read started: a webhook or hub write seen since then is newer and wins.
+            const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: record.readStartedAt });
+            if (res.stale || !res.changed) return false;
+            await appendLedger(tx, {
+              shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: res.before, after: truth,
+              delta: res.before == null ? null : truth - res.before, idempotencyKey: `reconcile:${run.id}:level:${item.id}:${loc}`,
+              note: "record corrected from Shopify (lost webhook)",
+            });
+            return true;
+          });
+          if (applied) changes.push(change);
+        }
       }
-      const storeQty = s.quantity;
-      if (storeQty == null) {
-        changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
-        continue;
+
+      const derived = allocation
+        ? new Map(chunk.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
+        : dryRun ? await derivedWithOverrides(channel, chunk, record.levels, locs) : await derivedQuantities(prisma, channel, itemIds);
+      phase("compare");
+      for (const l of chunk) {
+        const storeQty = storeListings.get(l.externalId);
+        const d = derived.get(l.itemId!);
+        if (d == null) continue;
+        if (storeQty === undefined) {
+          changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "listing no longer on the store" });
+          continue;
+        }
+        if (storeQty == null) {
+          changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
+          continue;
+        }
+        if (storeQty < 0) {
+          changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
+          if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, record.levels, locs);
+          continue;
+        }
+        if (storeQty === d) {
+          if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
+          continue;
+        }
+        const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
+        if (!explained && channel.conflictPolicy === "review") {
+          changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
+          if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, record.levels, locs);
+          continue;
+        }
+        const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
+        if (dryRun) {
+          changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
+          continue;
+        }
+        corrections.push({ l, storeQty, d, explained, reason });
       }
-      if (storeQty < 0) {
-        changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
-        if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, record, locs);
-        continue;
-      }
-      if (storeQty === d) {
-        if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
-        continue;
-      }
-      const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
-      if (!explained && channel.conflictPolicy === "review") {
-        changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
-        if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, record, locs);
-        continue;
-      }
-      const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
-      if (dryRun) {
-        changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
-        continue;
-      }
-      corrections.push({ l, storeQty, d, explained, reason });
+      phase("writes");
     }
+    storeListings.clear();
     // The compare-and-set writes, WOO_WRITE_CONCURRENCY at a time (each under its listing's row lock).
     let written = 0;
     await runPool(corrections, WOO_WRITE_CONCURRENCY, async ({ l, storeQty, d, explained, reason }) => {
       const outcome = await correctStore(channel, adapter, l, storeQty, d, run.id, reason);
       changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: outcome === "written" ? reason : outcome });
-      if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: listings.length - corrections.length + written } });
+      if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: total - corrections.length + written } });
     });
 
-    if (allocation) changes.push(...(await checkAllocations(channel, listings, run.id, dryRun)));
+    if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun)));
     phase("writes");
 
     const durationMs = Date.now() - started;
     await prisma.syncRun.update({
       where: { id: run.id },
       data: {
-        status: "succeeded", processed: listings.length, finishedAt: new Date(), durationMs,
+        status: "succeeded", processed: total, finishedAt: new Date(), durationMs,
         changed: changes.filter((c) => c.kind !== "conflict" && c.kind !== "skipped").length,
         conflicts: changes.filter((c) => c.kind === "conflict").length,
         plan: (dryRun ? changes : changes.slice(0, 1000)) as object[],
@@ -251,7 +273,7 @@ export async function reconcileChannel(
       });
     }
     phase("finish");
-    return { runId: run.id, dryRun, changes, checked: listings.length, durationMs, phases };
+    return { runId: run.id, dryRun, changes, checked: total, durationMs, phases };
   } catch (err) {
     await prisma.syncRun.update({
       where: { id: run.id },
@@ -265,9 +287,9 @@ export async function reconcileChannel(
  * Allocation stores: Shopify safety_stock at the sales location must equal Σ allocations (allocatedQuantity)
  * of the allocation stores selling from it, for items without an allocation step in flight. Differences are
  * reported (kind "conflict", not fixed: another app or a person may have moved safety stock); then every
- * linked item of the store is queued for a rebalance (a real run only).
+ * linked item of `listings` (one chunk of the store's) is queued for a rebalance (a real run only).
  */
-async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ListingWithItem[], runId: string, dryRun: boolean): Promise<ReconcileChange[]> {
+async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ReconcileListing[], dryRun: boolean): Promise<ReconcileChange[]> {
   const out: ReconcileChange[] = [];
   const loc = channel.salesLocationId;
   if (!loc) return out;
@@ -297,15 +319,21 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
     out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: shopifySafety, to: h.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${shopifySafety}, SyncFlow's allocations add up to ${h.sum} (changed outside SyncFlow?)` });
   }
   if (!dryRun) for (const id of new Set(itemIds)) await queueRebalance(channel.shopId, id);
-  void runId;
   return out;
 }
 
-/** Reconciles every connected WooCommerce store of a shop. */
+/**
+ * Reconciles every connected WooCommerce store of a shop, in parallel (each store is rate-limited on its own
+ * side). Shopify's record is read once for all of them — the first store to reach its reads starts it, for
+ * the union of their feed locations — so a 10,000-SKU shop with two stores runs one bulk operation and holds
+ * one copy of the record, not two.
+ */
 export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; trigger?: string } = {}): Promise<ReconcileResult[]> {
   const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } });
-  // Stores are independent and each is rate-limited on its own side: reconcile them in parallel.
-  return Promise.all(channels.map((c) => reconcileChannel(shopId, c.id, opts)));
+  const locs = [...new Set(channels.flatMap((c) => feedLocations(c)))];
+  let shared: ReturnType<RecordSource> | undefined;
+  const record: RecordSource = () => (shared ??= readRecord(shopId, channels.map((c) => c.id), locs));
+  return Promise.all(channels.map((c) => reconcileChannel(shopId, c.id, { ...opts, record })));
 }
 
 /**
@@ -325,21 +353,64 @@ export async function scheduleDueReconciliations(): Promise<number> {
 }
 
 type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
-type ListingWithItem = Listing & { item: { id: string; sku: string; inventoryItemId: string | null } | null };
 
-/** Shopify available for the listings' inventory items at `locs`: inventoryItemId → location → units. */
-async function readRecord(shopId: string, listings: ListingWithItem[], locs: string[]): Promise<Map<string, Map<string, number>>> {
+/** The columns of a linked listing the comparison, the writes and conflicts need (not the whole row). */
+const RECONCILE_LISTING = {
+  id: true, shopId: true, channelId: true, itemId: true, externalId: true, productId: true, variantId: true, sku: true,
+  lastWrittenQuantity: true, allocatedQuantity: true,
+  item: { select: { id: true, sku: true, inventoryItemId: true } },
+} as const satisfies Prisma.ListingSelect;
+type ReconcileListing = Prisma.ListingGetPayload<{ select: typeof RECONCILE_LISTING }>;
+
+/**
+ * Hub listings compared per query (`SYNCFLOW_RECONCILE_CHUNK`, default 1,000): the chunk's listings, cached
+ * levels and derived quantities are what a reconciliation holds besides the store's quantities.
+ */
+const reconcileChunk = () => Math.max(1, Number(process.env.SYNCFLOW_RECONCILE_CHUNK ?? 1000) || 1000);
+
+/** The linked listings matching `where`, in keyset chunks of `SYNCFLOW_RECONCILE_CHUNK` ordered by id. */
+async function* linkedListingChunks(where: Prisma.ListingWhereInput): AsyncGenerator<ReconcileListing[]> {
+  const size = reconcileChunk();
+  let after: string | undefined;
+  for (;;) {
+    const chunk = await prisma.listing.findMany({ where: { ...where, ...(after ? { id: { gt: after } } : {}) }, select: RECONCILE_LISTING, orderBy: { id: "asc" }, take: size });
+    if (chunk.length) yield chunk;
+    if (chunk.length < size) return;
+    after = chunk[chunk.length - 1]!.id;
+  }
+}
+
+/** Shopify's record as read: available by inventory item GID → location GID → units, and when the read started. */
+export interface ShopifyRecord {
+  levels: Map<string, Map<string, number>>;
+  readStartedAt: Date;
+}
+
+/** Where a reconciliation gets Shopify's record; called once per run (reconcileShop shares one read). */
+export type RecordSource = () => Promise<ShopifyRecord>;
+
+/**
+ * Shopify available for the inventory items linked on `channelIds` at `locs`. Above `SYNCFLOW_BULK_THRESHOLD`
+ * (2,000) items, one bulk operation (JSONL, every item at `locs`: decision 030); below it, cost-throttled
+ * pages of 100 items.
+ */
+async function readRecord(shopId: string, channelIds: string[], locs: string[]): Promise<ShopifyRecord> {
+  const readStartedAt = new Date();
   const { adapter } = await shopifyForShop(shopId);
-  const ids = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
+  const rows = await prisma.catalogItem.findMany({
+    where: { shopId, inventoryItemId: { not: null }, listings: { some: { channelId: { in: channelIds }, matchStatus: "linked" } } },
+    select: { inventoryItemId: true },
+  });
+  const ids = rows.map((r) => r.inventoryItemId!);
   const threshold = Number(process.env.SYNCFLOW_BULK_THRESHOLD ?? 2000);
   const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[]) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
-  if (ids.length > threshold && typeof bulk === "function") return bulk.call(adapter, locs);
-  const out = new Map<string, Map<string, number>>();
+  if (ids.length > threshold && typeof bulk === "function") return { levels: await bulk.call(adapter, locs), readStartedAt };
+  const levels = new Map<string, Map<string, number>>();
   for (let i = 0; i < ids.length; i += 100) {
     const part = await adapter.readAvailable(ids.slice(i, i + 100), locs);
-    for (const [k, v] of part) out.set(k, v);
+    for (const [k, v] of part) levels.set(k, v);
   }
-  return out;
+  return { levels, readStartedAt };
 }
 
 /**
@@ -370,17 +441,17 @@ async function runPool<T>(items: T[], n: number, fn: (item: T) => Promise<void>)
   if (failed != null) throw failed;
 }
 
-/** The store's listings by external id (only the fields the comparison needs are kept). */
-async function readStore(adapter: WooAdapter): Promise<Map<string, Pick<ChannelListing, "externalId" | "quantity">>> {
-  const out = new Map<string, Pick<ChannelListing, "externalId" | "quantity">>();
-  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, { externalId: l.externalId, quantity: l.quantity });
+/** The store's stock by listing external id: units, or null when the store does not manage its stock. */
+async function readStore(adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
+  const out = new Map<string, ChannelListing["quantity"]>();
+  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
   return out;
 }
 
 /** Derived quantities computed as if the record corrections were applied (dry run writes nothing). */
 async function derivedWithOverrides(
   channel: Parameters<typeof derivedQuantities>[1],
-  listings: ListingWithItem[],
+  listings: ReconcileListing[],
   record: Map<string, Map<string, number>>,
   locs: string[],
 ): Promise<Map<string, number>> {
@@ -404,7 +475,7 @@ async function derivedWithOverrides(
   for (const l of listings) {
     const availableByLocation: Record<string, number> = { ...levelsBy.get(l.itemId!) };
     const truth = record.get(l.item?.inventoryItemId ?? "");
-    if (truth) for (const [loc, v] of truth) availableByLocation[loc] = v;
+    if (truth) for (const loc of locs) if (truth.has(loc)) availableByLocation[loc] = truth.get(loc)!;
     const pendingByLocation: Record<string, number> = { ...pendingBy.get(l.itemId!) };
     out.set(l.itemId!, deriveStoreQuantity({ availableByLocation, pendingByLocation, feedLocationIds: channel.feedLocationIds, salesLocationId: channel.salesLocationId, bufferUnits: channel.bufferUnits, bufferPercent: channel.bufferPercent }).quantity);
   }
@@ -419,7 +490,7 @@ async function derivedWithOverrides(
 async function correctStore(
   channel: { id: string; mode: string; shopId: string },
   adapter: WooAdapter,
-  l: ListingWithItem,
+  l: ReconcileListing,
   storeQty: number,
   d: number,
   runId: string,
@@ -454,7 +525,7 @@ async function correctStore(
 }
 
 /** Opens (or refreshes) the open conflict for a listing and emits `conflict.raised` for a new one. */
-async function raiseConflict(l: ListingWithItem, kind: string, expected: number, storeQty: number, record: Map<string, Map<string, number>>, locs: string[]) {
+async function raiseConflict(l: ReconcileListing, kind: string, expected: number, storeQty: number, record: Map<string, Map<string, number>>, locs: string[]) {
   const truth = record.get(l.item?.inventoryItemId ?? "");
   const recordQuantity = truth ? locs.reduce((n, loc) => n + (truth.get(loc) ?? 0), 0) : null;
   const open = await prisma.conflict.findFirst({ where: { shopId: l.shopId, listingId: l.id, status: "open" } });
