@@ -25,9 +25,14 @@ import { webhookObservedAt } from "./levels.server";
 export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Map<string, ReceiptOutcome>> {
   const settled = new Map<string, ReceiptOutcome>();
   if (!receiptIds.length) return settled;
+  // Fetched by primary key first (a MATERIALIZED CTE the planner cannot fold into the filters): with stale
+  // statistics — a receipts table that grew by thousands of rows since its last ANALYZE — PostgreSQL chose to
+  // AND the status and shop indexes instead, reading every waiting receipt (2 ms per batch of 10 under the
+  // ingest benchmark, about 0.1 ms by key).
   const rows = await prisma.$queryRaw<{ id: string; shopId: string; body: unknown }[]>`
-    SELECT r.id, r."shopId", r.body FROM "WebhookReceipt" r
-    WHERE r.id = ANY(${receiptIds}) AND r.status = 'received' AND r.source = 'shopify' AND r.topic = 'inventory_levels/update'
+    WITH r AS MATERIALIZED (SELECT id, "shopId", body, status, source, topic FROM "WebhookReceipt" WHERE id = ANY(${receiptIds}))
+    SELECT r.id, r."shopId", r.body FROM r
+    WHERE r.status = 'received' AND r.source = 'shopify' AND r.topic = 'inventory_levels/update'
       AND r."shopId" IS NOT NULL
       AND EXISTS (SELECT 1 FROM "Channel" c WHERE c."shopId" = r."shopId" AND c.kind = 'shopify')`;
   const candidates: { id: string; shopId: string; itemGid: string; locationGid: string; updatedAt: Date }[] = [];
@@ -66,7 +71,7 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
   if (!stale.length) return settled;
   const done = await prisma.$queryRaw<{ id: string }[]>`
     UPDATE "WebhookReceipt" SET status = 'ignored', "processedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3), error = 'stale'
-    WHERE id = ANY(${stale}) AND status = 'received'
+    WHERE id IN (SELECT id FROM "WebhookReceipt" WHERE id = ANY(${stale}) FOR UPDATE) AND status = 'received'
     RETURNING id`;
   for (const d of done) settled.set(d.id, { status: "ignored", note: "stale" });
   return settled;

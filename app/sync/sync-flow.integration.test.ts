@@ -12,6 +12,7 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
+import { settleStaleLevelReceipts } from "./stale-receipts.server";
 
 let world: World;
 let app: AppHandle;
@@ -139,6 +140,28 @@ describe("walking skeleton", () => {
     await new Promise((r) => setTimeout(r, 1200));
     const after = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id, locationGid: level.locationGid } });
     expect(after.available).toBe(level.available);
+  });
+
+  it("the worker's batch pre-pass settles exactly the stale level receipts, by key, and leaves the rest", async () => {
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku: "woo-sunglasses" } });
+    const level = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } });
+    const [itemNum, locNum] = [item.inventoryItemId!, level.locationGid].map((g) => Number(g.split("/").pop()));
+    // Stored directly, without a job, so the running worker does not race the call below.
+    const receipt = (updatedAt: Date) =>
+      prisma.webhookReceipt.create({
+        data: {
+          shopId, source: "shopify", topic: "inventory_levels/update", dedupeKey: crypto.randomUUID(), bodyHash: "x", headers: {},
+          body: { inventory_item_id: itemNum, location_id: locNum, available: 5, updated_at: updatedAt.toISOString(), admin_graphql_api_id: `gid://shopify/InventoryLevel/${locNum}?inventory_item_id=${itemNum}` },
+        },
+      });
+    const late = await receipt(new Date(level.observedAt.getTime() - 86_400_000));
+    const fresh = await receipt(new Date(Date.now() + 60_000));
+    const settled = await settleStaleLevelReceipts([late.id, fresh.id, "no-such-receipt"]);
+    expect([...settled]).toEqual([[late.id, { status: "ignored", note: "stale" }]]);
+    expect(await prisma.webhookReceipt.findUniqueOrThrow({ where: { id: late.id } })).toMatchObject({ status: "ignored", error: "stale" });
+    expect((await prisma.webhookReceipt.findUniqueOrThrow({ where: { id: fresh.id } })).status).toBe("received");
+    expect((await settleStaleLevelReceipts([late.id])).size).toBe(0); // settled once
+    await prisma.webhookReceipt.deleteMany({ where: { id: { in: [late.id, fresh.id] } } });
   });
 
   it("refuses webhooks with a bad signature from either platform (401) and unknown stores (404)", async () => {
