@@ -41,15 +41,17 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder)
   const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
   const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
   return prisma.$transaction(async (tx) => {
-    // Upsert then lock: unique (channelId, externalId) makes concurrent first deliveries converge.
-    await tx.order.upsert({
-      where: { channelId_externalId: { channelId: channel.id, externalId: order.orderId } },
-      create: {
+    // Insert-if-absent then lock. `INSERT … ON CONFLICT DO NOTHING` (createMany + skipDuplicates), not
+    // Prisma's upsert: that one reads, then inserts, so two first deliveries of one order (order.created and
+    // order.updated together, or a webhook and reconciliation's missed-order read) both inserted and the
+    // loser failed on the unique key (its job retried). ON CONFLICT waits for the other insert and yields.
+    await tx.order.createMany({
+      data: [{
         shopId: channel.shopId, channelId: channel.id, externalId: order.orderId, number: order.number, status: order.status,
         currency: order.currency, totalPrice: order.total, customerName, customerEmail: order.customer.email, placedAt,
         sourceModifiedAt: null,
-      },
-      update: {},
+      }],
+      skipDuplicates: true,
     });
     const [row] = await tx.$queryRaw<{ id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null }[]>`
       SELECT id, status, "stockTaken", "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${channel.id} AND "externalId" = ${order.orderId} FOR UPDATE`;
@@ -124,23 +126,28 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder)
 
 /**
  * Records (or updates) a Shopify order for the unified order view. Stock is not touched here.
- * Monotonic on `updated_at`.
+ * Monotonic on `updated_at`; concurrent deliveries of one order serialise on its row lock.
+ * @returns the hub's order id
  */
 export async function recordShopifyOrder(shopId: string, shopifyChannelId: string, order: ShopifyOrder, status: string): Promise<string> {
   const updatedAt = order.updatedAt ? new Date(order.updatedAt) : null;
   return prisma.$transaction(async (tx) => {
-    const existing = await tx.order.findUnique({ where: { channelId_externalId: { channelId: shopifyChannelId, externalId: order.orderGid } } });
-    if (existing?.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
     const data = {
       number: order.name, status, currency: order.currency, totalPrice: order.total,
       customerName: order.customer?.name ?? null, customerEmail: order.customer?.email ?? null,
       cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null, sourceModifiedAt: updatedAt,
     };
-    const row = await tx.order.upsert({
-      where: { channelId_externalId: { channelId: shopifyChannelId, externalId: order.orderGid } },
-      create: { shopId, channelId: shopifyChannelId, externalId: order.orderGid, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data },
-      update: data,
+    // Insert-if-absent, then lock the row, so concurrent deliveries of one order (orders/create and
+    // orders/updated together) serialise instead of racing on the unique key (see ingestWooOrder).
+    await tx.order.createMany({
+      data: [{ shopId, channelId: shopifyChannelId, externalId: order.orderGid, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data }],
+      skipDuplicates: true,
     });
+    const [existing] = await tx.$queryRaw<{ id: string; sourceModifiedAt: Date | null }[]>`
+      SELECT id, "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${shopifyChannelId} AND "externalId" = ${order.orderGid} FOR UPDATE`;
+    if (!existing) throw new Error("order row vanished");
+    if (existing.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
+    const row = await tx.order.update({ where: { id: existing.id }, data });
     const keys = order.lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
     const items = await tx.catalogItem.findMany({ where: { shopId, skuKey: { in: keys } }, select: { id: true, skuKey: true } });
     for (const l of order.lines) {

@@ -13,6 +13,7 @@ import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
 import { settleStaleLevelReceipts } from "./stale-receipts.server";
+import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
 
 let world: World;
 let app: AppHandle;
@@ -183,6 +184,30 @@ describe("walking skeleton", () => {
 
   it("keeps the ledger append-only", async () => {
     await expect(prisma.stockLedger.updateMany({ where: { shopId }, data: { note: "tampered" } })).rejects.toThrow(/append-only/);
+  });
+
+  it("records an order delivered twice at the same moment once, on both platforms (no unique-key race)", async () => {
+    const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    // A line with an unknown SKU: the order and its stock flag are recorded, no stock moves.
+    const woo = {
+      orderId: "990001", number: "990001", status: "processing", currency: "USD", total: "10.00", createdAt: new Date().toISOString(), modifiedAt: new Date().toISOString(),
+      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variationId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone" }],
+    };
+    for (let round = 0; round < 3; round++) {
+      const orderId = `${woo.orderId}${round}`;
+      const results = await Promise.all([ingestWooOrder(channel, { ...woo, orderId }), ingestWooOrder(channel, { ...woo, orderId })]);
+      expect(results.map((r) => r.result).sort()).toEqual(["taken", "unchanged"]);
+      expect(await prisma.order.count({ where: { channelId, externalId: orderId } })).toBe(1);
+    }
+    const shopifyChannel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
+    const order = {
+      orderGid: "gid://shopify/Order/990003", name: "#9903", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), cancelledAt: null,
+      currency: "USD", total: "5.00", financialStatus: "paid", locationGid: null, customer: null,
+      lines: [{ lineGid: "gid://shopify/LineItem/990004", sku: "no-such-sku", variantGid: null, productGid: null, quantity: 1, currentQuantity: 1, price: "5.00", title: "Gone" }],
+    };
+    const ids = await Promise.all([recordShopifyOrder(shopId, shopifyChannel.id, order, "paid"), recordShopifyOrder(shopId, shopifyChannel.id, order, "paid")]);
+    expect(ids[0]).toBe(ids[1]);
+    expect(await prisma.orderLine.count({ where: { orderId: ids[0] } })).toBe(1);
   });
 });
 
