@@ -34,6 +34,8 @@ beforeAll(async () => {
   world.woo[0]!.store.createProduct({ type: "simple", name: "Only on Woo", sku: "WOO-ONLY-1", regular_price: "5", status: "publish", manage_stock: true, stock_quantity: 4 });
   world.shopify.control.createProduct(SHOP, { title: "Unmanaged", variants: [{ sku: "UNMANAGED-1", price: 5, quantities: { [world.locationId]: 3 } }] });
   world.woo[0]!.store.createProduct({ type: "simple", name: "Unmanaged", sku: "unmanaged-1", regular_price: "5", status: "publish", manage_stock: false });
+  // On Shopify only, until the store owner adds it to the store after onboarding.
+  world.shopify.control.createProduct(SHOP, { title: "Added later", variants: [{ sku: "ADDED-LATER-1", price: 5, quantities: { [world.locationId]: 6 } }] });
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
@@ -137,5 +139,13 @@ describe("catalog import and linking in chunks", () => {
     expect(await prisma.listing.findFirst({ where: { channelId, sku: "unmanaged-1" } })).toMatchObject({ matchStatus: "not_stocked" });
     woo.store.updateProduct(woo.control.productIdBySku("unmanaged-1")!, { manage_stock: true, stock_quantity: 3 });
     await waitFor("linked from the webhook", async () => (await prisma.listing.findFirst({ where: { channelId, sku: "unmanaged-1" } }))?.matchStatus === "linked", 20_000);
+  });
+
+  it("a product the store owner adds later is linked from its product.created webhook and shows Shopify's stock", async () => {
+    const woo = world.woo[0]!;
+    expect(woo.control.state().webhooks.map((w: { topic: string }) => w.topic)).toContain("product.created");
+    woo.store.createProduct({ type: "simple", name: "Added later", sku: "added-later-1", regular_price: "5", status: "publish", manage_stock: true, stock_quantity: 0 });
+    await waitFor("linked from the webhook", async () => (await prisma.listing.findFirst({ where: { channelId, sku: "added-later-1" } }))?.matchStatus === "linked", 20_000);
+    await waitFor("the store shows Shopify's 6", () => woo.control.getStock("added-later-1") === 6, 20_000);
   });
 });

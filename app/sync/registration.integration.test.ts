@@ -64,7 +64,7 @@ describe("POST /api/woo/register", () => {
     expect(channel.shopId).toBe(shopId);
     expect(channel.credentialsEnc).toMatch(/^v1:/);
     expect(channel.webhookSecretEnc).not.toContain(first.body.webhook_secret);
-    expect(exactStore.control.state().webhooks.filter((w: { status: string }) => w.status === "active")).toHaveLength(3);
+    expect(exactStore.control.state().webhooks.filter((w: { status: string }) => w.status === "active")).toHaveLength(4);
     const again = await registerStore(app.url, code, exactStore);
     expect(again.status).toBe(401);
     expect(again.body.error.code).toBe("invalid_code");

@@ -110,7 +110,13 @@ export function webhookUrlFor(channelId: string): string {
   return `${base}/webhooks/woocommerce/${channelId}`;
 }
 
-export const WOO_TOPICS = ["order.created", "order.updated", "product.updated"] as const;
+/**
+ * The WooCommerce webhook topics SyncFlow subscribes each store to (registration; reconciliation recreates any
+ * that are missing or disabled, and the plugin's health check does the same from the store's side —
+ * woo-plugin/includes/class-syncflow-webhooks.php TOPICS must list the same). product.created links a product
+ * the owner adds after onboarding; product.updated observes stock and re-links on SKU / stock-flag changes.
+ */
+export const WOO_TOPICS = ["order.created", "order.updated", "product.created", "product.updated"] as const;
 
 /**
  * Registers a store with a one-time code. Throws RegistrationError (401 invalid code, 422 store

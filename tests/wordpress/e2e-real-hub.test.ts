@@ -53,7 +53,7 @@ describe("plugin ⇄ real hub", () => {
     expect(channel).toMatchObject({ baseUrl: site.url, mode: "exact", status: "active", pluginVersion: "1.0.0" });
     const s = await site.control("GET", "/state");
     expect(s.options.syncflow_connection).toMatchObject({ status: "connected", channel_id: channel.id, mode: "exact" });
-    expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.updated"]);
+    expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
     expect(s.webhooks.every((w: any) => w.delivery_url.endsWith(`/webhooks/woocommerce/${channel.id}`))).toBe(true);
     expect(new Set(s.webhook_secrets)).toEqual(new Set([s.options.syncflow_webhook_secret]));
   });

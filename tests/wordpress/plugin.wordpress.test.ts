@@ -186,15 +186,15 @@ describe("connect, health, status, disconnect", () => {
     await site.control("POST", "/run-actions", { group: "syncflow", hook: "syncflow_health_check" });
     const s = await state();
     const reg = hub.registrations[0];
-    expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.updated"]);
+    expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
     for (const w of s.webhooks) expect(w).toMatchObject({ status: "active", delivery_url: `${hub.url}/webhooks/woocommerce/${reg.channelId}`, api_version: "wp_api_v3" });
     expect(new Set(s.webhook_secrets)).toEqual(new Set([reg.webhookSecret]));
     expect(hub.calls).toHaveLength(1);
     const hb = hub.calls[0];
     expect(hb).toMatchObject({ path: "/api/woo/heartbeat", channel: reg.channelId, signatureOk: true });
     expect(hb.body).toMatchObject({ store_url: site.url, plugin_version: "1.0.0" });
-    expect(hb.body.webhooks).toHaveLength(3);
-    expect(hb.body.recreated).toHaveLength(3);
+    expect(hb.body.webhooks).toHaveLength(4);
+    expect(hb.body.recreated).toHaveLength(4);
     expect(hb.body.missed_since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect((await state()).options.syncflow_health.missed_since_gmt).toBe("");
   });
@@ -208,7 +208,7 @@ describe("connect, health, status, disconnect", () => {
     hub.calls.length = 0;
     await site.control("POST", "/run-actions", { group: "syncflow", hook: "syncflow_health_check" });
     const after = (await state()).webhooks;
-    expect(after).toHaveLength(3);
+    expect(after).toHaveLength(4);
     expect(after.every((w: any) => w.status === "active")).toBe(true);
     expect(after.find((w: any) => w.id === disabled.id)).toMatchObject({ status: "active", failure_count: 0 });
     const recreated = hub.calls[0].body.recreated;
@@ -247,7 +247,7 @@ describe("connect, health, status, disconnect", () => {
     expect(html).toContain("Exact (atomic stock updates through this plugin)");
     expect(html).toMatch(/Last successful sync<\/th><td>\d{4}-/);
     const hooks = html.slice(html.indexOf('id="syncflow-webhooks"'), html.indexOf('id="syncflow-events"'));
-    for (const topic of ["order.created", "order.updated", "product.updated"]) expect(hooks).toContain(topic);
+    for (const topic of ["order.created", "order.updated", "product.created", "product.updated"]) expect(hooks).toContain(topic);
     expect(html).toContain("syncflow-event-error");
     expect(html).toContain("HTTP 503");
     expect(inputValue(html, "_syncflow_test_nonce")).toBeTruthy();
@@ -332,7 +332,7 @@ describe("wc-auth flow, purge, deactivation, uninstall", () => {
     // make sure there are webhooks and a scheduled health check
     await site.control("POST", "/run-actions", { group: "syncflow", hook: "syncflow_health_check" });
     let s = await state();
-    expect(s.webhooks).toHaveLength(3);
+    expect(s.webhooks).toHaveLength(4);
     expect(s.actions.length).toBeGreaterThan(0);
     await admin.get(TAB); // leaves nothing behind, but exercises the notice transient path
     await site.control("POST", "/plugin", { action: "uninstall", plugin: SYNCFLOW_PLUGIN });

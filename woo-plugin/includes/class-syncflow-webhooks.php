@@ -16,7 +16,7 @@ defined( 'ABSPATH' ) || exit;
  */
 class SyncFlow_Webhooks {
 
-	const TOPICS = array( 'order.created', 'order.updated', 'product.updated' );
+	const TOPICS = array( 'order.created', 'order.updated', 'product.created', 'product.updated' );
 
 	/**
 	 * The delivery URL SyncFlow's webhooks must use.
