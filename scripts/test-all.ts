@@ -19,13 +19,21 @@ const steps: { name: string; ok: boolean; s: number }[] = [];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-/** Adds the counts of vitest's final summary line ("Tests  N failed | M passed | K skipped (T)") to the totals. */
-function countTests(output: string): void {
+/**
+ * Adds the counts of vitest's final summary line ("Tests  N failed | M passed | K skipped (T)") to the totals.
+ * @returns the number of failed tests in that line (0 when there is none)
+ */
+function countTests(output: string): number {
   const clean = output.replace(/\u001b\[[0-9;]*m/g, "");
   const summaries = clean.split("\n").filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
   const last = summaries.at(-1);
-  if (!last) return;
-  for (const [, n, kind] of last.matchAll(/(\d+) (passed|failed|skipped)/g)) totals[kind as keyof typeof totals] += Number(n);
+  if (!last) return 0;
+  let failed = 0;
+  for (const [, n, kind] of last.matchAll(/(\d+) (passed|failed|skipped)/g)) {
+    totals[kind as keyof typeof totals] += Number(n);
+    if (kind === "failed") failed += Number(n);
+  }
+  return failed;
 }
 
 /** Runs a step, streaming its output as it comes and keeping it to count the tests. */
@@ -41,8 +49,9 @@ function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, s
     });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
     child.on("close", (code) => {
-      countTests(out);
-      const ok = code === 0;
+      // A step fails on a non-zero exit OR on failed tests in its summary, whatever its exit code says.
+      const failed = countTests(out);
+      const ok = code === 0 && failed === 0;
       steps.push({ name, ok, s: Math.round((Date.now() - t) / 100) / 10 });
       resolve(ok);
     });

