@@ -54,7 +54,7 @@ describe("walking skeleton", () => {
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     expect(channel.credentialsEnc).not.toContain("ck_");
     const hooks = woo().control.state().webhooks.filter((w: { delivery_url: string }) => w.delivery_url.endsWith(channelId));
-    expect(hooks.map((w: { topic: string }) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.updated"]);
+    expect(hooks.map((w: { topic: string }) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
   });
 
   it("applies a WooCommerce sale to Shopify exactly once, and ignores the duplicate delivery", async () => {
