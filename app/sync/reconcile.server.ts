@@ -49,7 +49,7 @@ import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
-import { queueRebalance, SAFETY_STOCK, usesAllocations } from "./allocation.server";
+import { queueRebalance, SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
@@ -285,9 +285,10 @@ export async function reconcileChannel(
 
 /**
  * Allocation stores: Shopify safety_stock at the sales location must equal Σ allocations (allocatedQuantity)
- * of the allocation stores selling from it, for items without an allocation step in flight. Differences are
- * reported (kind "conflict", not fixed: another app or a person may have moved safety stock); then every
- * linked item of `listings` (one chunk of the store's) is queued for a rebalance (a real run only).
+ * of the allocation stores selling from it, for items without an allocation step in flight. A difference is
+ * confirmed under the item's allocation lock (both values re-read) before it is reported (kind "conflict", not
+ * fixed: another app or a person may have moved safety stock); then every linked item of `listings` (one chunk
+ * of the store's) is queued for a rebalance (a real run only).
  */
 async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ReconcileListing[], dryRun: boolean): Promise<ReconcileChange[]> {
   const out: ReconcileChange[] = [];
@@ -295,28 +296,44 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
   if (!loc) return out;
   const { adapter } = await shopifyForShop(channel.shopId);
   const itemIds = listings.map((l) => l.itemId!).filter(Boolean);
-  const peers = await prisma.listing.findMany({
-    where: { shopId: channel.shopId, itemId: { in: itemIds }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } },
-    select: { itemId: true, allocatedQuantity: true, allocOp: true },
-  });
-  const held = new Map<string, { sum: number; busy: boolean }>();
-  for (const p of peers) {
-    const h = held.get(p.itemId!) ?? { sum: 0, busy: false };
-    h.sum += p.allocatedQuantity ?? 0;
-    h.busy ||= p.allocOp != null;
-    held.set(p.itemId!, h);
-  }
-  const ids = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
-  const truth = new Map<string, number>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const part = await adapter.readQuantities(ids.slice(i, i + 100), [loc], [SAFETY_STOCK]);
-    for (const [k, v] of part) truth.set(k, v.get(loc)?.[SAFETY_STOCK] ?? 0);
-  }
+  const peerWhere = (ids: string[]) => ({ shopId: channel.shopId, itemId: { in: ids }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } });
+  const heldBy = async (ids: string[]) => {
+    const peers = await prisma.listing.findMany({ where: peerWhere(ids), select: { itemId: true, allocatedQuantity: true, allocOp: true } });
+    const held = new Map<string, { sum: number; busy: boolean }>();
+    for (const p of peers) {
+      const h = held.get(p.itemId!) ?? { sum: 0, busy: false };
+      h.sum += p.allocatedQuantity ?? 0;
+      h.busy ||= p.allocOp != null;
+      held.set(p.itemId!, h);
+    }
+    return held;
+  };
+  const safetyStock = async (ids: string[]) => {
+    const truth = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 100) {
+      const part = await adapter.readQuantities(ids.slice(i, i + 100), [loc], [SAFETY_STOCK]);
+      for (const [k, v] of part) truth.set(k, v.get(loc)?.[SAFETY_STOCK] ?? 0);
+    }
+    return truth;
+  };
+  // A first pass without locks finds candidates; both reads are then repeated under the item's allocation lock
+  // (which every safety_stock writer holds), so a sale or rebalance landing between the two reads of the first
+  // pass is not reported as a conflict. An item whose lock is busy is being worked on: not reported this run.
+  const held = await heldBy(itemIds);
+  const truth = await safetyStock([...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))]);
   for (const l of listings) {
     const h = held.get(l.itemId!);
-    const shopifySafety = truth.get(l.item?.inventoryItemId ?? "");
-    if (!h || h.busy || shopifySafety == null || shopifySafety === h.sum) continue;
-    out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: shopifySafety, to: h.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${shopifySafety}, SyncFlow's allocations add up to ${h.sum} (changed outside SyncFlow?)` });
+    const inventoryItemId = l.item?.inventoryItemId;
+    const shopifySafety = truth.get(inventoryItemId ?? "");
+    if (!h || h.busy || !inventoryItemId || shopifySafety == null || shopifySafety === h.sum) continue;
+    const locked = await withItemLock(l.itemId!, async () => {
+      const again = (await heldBy([l.itemId!])).get(l.itemId!);
+      const now = (await safetyStock([inventoryItemId])).get(inventoryItemId);
+      return again && !again.busy && now != null && now !== again.sum ? { shopifySafety: now, sum: again.sum } : null;
+    });
+    const confirmed = locked.locked ? locked.value : null;
+    if (!confirmed) continue;
+    out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: confirmed.shopifySafety, to: confirmed.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${confirmed.shopifySafety}, SyncFlow's allocations add up to ${confirmed.sum} (changed outside SyncFlow?)` });
   }
   if (!dryRun) for (const id of new Set(itemIds)) await queueRebalance(channel.shopId, id);
   return out;
