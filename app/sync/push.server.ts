@@ -19,11 +19,21 @@ import { emitLowStockIfCrossed } from "./events.server";
 import { queueRebalance, usesAllocations } from "./allocation.server";
 import type { Channel as ChannelRow, Listing } from "@prisma/client";
 
-/** Computes a store's derived quantity for items (one query per input kind, no N+1). */
-export async function derivedQuantities(db: Tx | typeof prisma, channel: ChannelRow, itemIds: string[]): Promise<Map<string, number>> {
+/**
+ * Computes a store's derived quantity for items (one query per input kind, no N+1): item id → units.
+ * @param opts.availableOverride available by location GID to use instead of the cached level for an item
+ *   (reconciliation's dry run: the levels as they would be after its record corrections); only the store's
+ *   feed locations are taken from it
+ */
+export async function derivedQuantities(
+  db: Tx | typeof prisma,
+  channel: ChannelRow,
+  itemIds: string[],
+  opts: { availableOverride?: (itemId: string) => Map<string, number> | undefined } = {},
+): Promise<Map<string, number>> {
   const locs = feedLocations(channel);
   const [levels, pending] = await Promise.all([
-    db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
+    db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } }),
     db.shopifyAdjustment.groupBy({
       by: ["itemId", "locationGid"],
       // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
@@ -38,7 +48,12 @@ export async function derivedQuantities(db: Tx | typeof prisma, channel: Channel
   for (const p of pending) (pendingBy.get(p.itemId) ?? pendingBy.set(p.itemId, {}).get(p.itemId)!)[p.locationGid] = p._sum.delta ?? 0;
   const out = new Map<string, number>();
   for (const itemId of itemIds) {
-    const availableByLocation = levelsBy.get(itemId) ?? {};
+    let availableByLocation = levelsBy.get(itemId) ?? {};
+    const override = opts.availableOverride?.(itemId);
+    if (override) {
+      availableByLocation = { ...availableByLocation };
+      for (const loc of locs) if (override.has(loc)) availableByLocation[loc] = override.get(loc)!;
+    }
     const pendingByLocation = pendingBy.get(itemId) ?? {};
     out.set(
       itemId,

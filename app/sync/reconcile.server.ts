@@ -205,7 +205,7 @@ export async function reconcileChannel(
 
       const derived = allocation
         ? new Map(chunk.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
-        : dryRun ? await derivedWithOverrides(channel, chunk, record.levels, locs) : await derivedQuantities(prisma, channel, itemIds);
+        : await derivedQuantities(prisma, channel, itemIds, dryRun ? { availableOverride: recordFor(chunk, record.levels) } : {});
       phase("compare");
       for (const l of chunk) {
         const storeQty = storeListings.get(l.externalId);
@@ -371,6 +371,12 @@ export async function scheduleDueReconciliations(): Promise<number> {
 
 type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
 
+/** A dry run's view of the levels: item id → Shopify's record for its inventory item (as if corrected). */
+function recordFor(listings: ReconcileListing[], record: Map<string, Map<string, number>>): (itemId: string) => Map<string, number> | undefined {
+  const inventoryItem = new Map(listings.map((l) => [l.itemId!, l.item?.inventoryItemId ?? ""]));
+  return (itemId) => record.get(inventoryItem.get(itemId) ?? "");
+}
+
 /** The columns of a linked listing the comparison, the writes and conflicts need (not the whole row). */
 const RECONCILE_LISTING = {
   id: true, shopId: true, channelId: true, itemId: true, externalId: true, productId: true, variantId: true, sku: true,
@@ -462,40 +468,6 @@ async function runPool<T>(items: T[], n: number, fn: (item: T) => Promise<void>)
 async function readStore(adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
   for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
-  return out;
-}
-
-/** Derived quantities computed as if the record corrections were applied (dry run writes nothing). */
-async function derivedWithOverrides(
-  channel: Parameters<typeof derivedQuantities>[1],
-  listings: ReconcileListing[],
-  record: Map<string, Map<string, number>>,
-  locs: string[],
-): Promise<Map<string, number>> {
-  const { deriveStoreQuantity } = await import("./derive");
-  const itemIds = listings.map((l) => l.itemId!);
-  const [levels, pending] = await Promise.all([
-    prisma.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } } }),
-    // Same filter as derivedQuantities: only sales pending on `available` (allocation stores' move safety_stock).
-    prisma.shopifyAdjustment.groupBy({
-      by: ["itemId", "locationGid"],
-      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs }, quantityName: "available" },
-      _sum: { delta: true },
-    }),
-  ]);
-  // Grouped once (linear): scanning every level per listing costs 10,000 × 10,000 comparisons at 10k SKUs.
-  const levelsBy = new Map<string, Record<string, number>>();
-  for (const lv of levels) (levelsBy.get(lv.itemId) ?? levelsBy.set(lv.itemId, {}).get(lv.itemId)!)[lv.locationGid] = lv.available;
-  const pendingBy = new Map<string, Record<string, number>>();
-  for (const p of pending) (pendingBy.get(p.itemId) ?? pendingBy.set(p.itemId, {}).get(p.itemId)!)[p.locationGid] = p._sum.delta ?? 0;
-  const out = new Map<string, number>();
-  for (const l of listings) {
-    const availableByLocation: Record<string, number> = { ...levelsBy.get(l.itemId!) };
-    const truth = record.get(l.item?.inventoryItemId ?? "");
-    if (truth) for (const loc of locs) if (truth.has(loc)) availableByLocation[loc] = truth.get(loc)!;
-    const pendingByLocation: Record<string, number> = { ...pendingBy.get(l.itemId!) };
-    out.set(l.itemId!, deriveStoreQuantity({ availableByLocation, pendingByLocation, feedLocationIds: channel.feedLocationIds, salesLocationId: channel.salesLocationId, bufferUnits: channel.bufferUnits, bufferPercent: channel.bufferPercent }).quantity);
-  }
   return out;
 }
 
