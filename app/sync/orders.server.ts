@@ -11,13 +11,13 @@
  * Shopify: orders are recorded for the unified view only — Shopify already moved its own stock, which
  * reaches the stores through `inventory_levels/update` (never decrement from both).
  */
-import prisma from "../db.server";
+import prisma, { type Tx } from "../db.server";
 import { appendLedger } from "./ledger.server";
 import { normalizeSku } from "./sku";
 import { SAFETY_STOCK, usesAllocations } from "./allocation.server";
 import type { ParsedWooOrder } from "../channels/woocommerce/webhook.server";
 import type { ShopifyOrder } from "../channels/shopify/webhook-payloads";
-import type { Channel as ChannelRow } from "@prisma/client";
+import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 
 const TAKING = new Set(["processing", "on-hold", "completed"]);
 
@@ -33,6 +33,22 @@ export interface WooOrderOutcome {
 }
 
 /**
+ * The order row of (`create.channelId`, `create.externalId`), created from `create` when absent, locked
+ * (FOR UPDATE) until the transaction ends, so concurrent deliveries of one order serialise.
+ * Insert-if-absent is `INSERT … ON CONFLICT DO NOTHING` (createMany + skipDuplicates), not Prisma's upsert:
+ * that one reads, then inserts, so two first deliveries of one order (order.created and order.updated
+ * together, or a webhook and reconciliation's missed-order read) both inserted and the loser failed on the
+ * unique key (its job retried). ON CONFLICT waits for the other insert and yields.
+ */
+async function lockOrCreateOrder(tx: Tx, create: Prisma.OrderCreateManyInput): Promise<{ id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null }> {
+  await tx.order.createMany({ data: [create], skipDuplicates: true });
+  const [row] = await tx.$queryRaw<{ id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null }[]>`
+    SELECT id, status, "stockTaken", "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${create.channelId} AND "externalId" = ${create.externalId} FOR UPDATE`;
+  if (!row) throw new Error("order row vanished");
+  return row;
+}
+
+/**
  * Records a WooCommerce order of `channel` and moves stock for its status transition.
  * The order row is locked for the transition so concurrent deliveries serialise.
  */
@@ -41,21 +57,11 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder)
   const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
   const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
   return prisma.$transaction(async (tx) => {
-    // Insert-if-absent then lock. `INSERT … ON CONFLICT DO NOTHING` (createMany + skipDuplicates), not
-    // Prisma's upsert: that one reads, then inserts, so two first deliveries of one order (order.created and
-    // order.updated together, or a webhook and reconciliation's missed-order read) both inserted and the
-    // loser failed on the unique key (its job retried). ON CONFLICT waits for the other insert and yields.
-    await tx.order.createMany({
-      data: [{
-        shopId: channel.shopId, channelId: channel.id, externalId: order.orderId, number: order.number, status: order.status,
-        currency: order.currency, totalPrice: order.total, customerName, customerEmail: order.customer.email, placedAt,
-        sourceModifiedAt: null,
-      }],
-      skipDuplicates: true,
+    const row = await lockOrCreateOrder(tx, {
+      shopId: channel.shopId, channelId: channel.id, externalId: order.orderId, number: order.number, status: order.status,
+      currency: order.currency, totalPrice: order.total, customerName, customerEmail: order.customer.email, placedAt,
+      sourceModifiedAt: null,
     });
-    const [row] = await tx.$queryRaw<{ id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null }[]>`
-      SELECT id, status, "stockTaken", "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${channel.id} AND "externalId" = ${order.orderId} FOR UPDATE`;
-    if (!row) throw new Error("order row vanished");
     if (row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt) {
       return { orderId: row.id, result: "stale" as const, adjustmentIds: [], itemIds: [] };
     }
@@ -137,15 +143,7 @@ export async function recordShopifyOrder(shopId: string, shopifyChannelId: strin
       customerName: order.customer?.name ?? null, customerEmail: order.customer?.email ?? null,
       cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null, sourceModifiedAt: updatedAt,
     };
-    // Insert-if-absent, then lock the row, so concurrent deliveries of one order (orders/create and
-    // orders/updated together) serialise instead of racing on the unique key (see ingestWooOrder).
-    await tx.order.createMany({
-      data: [{ shopId, channelId: shopifyChannelId, externalId: order.orderGid, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data }],
-      skipDuplicates: true,
-    });
-    const [existing] = await tx.$queryRaw<{ id: string; sourceModifiedAt: Date | null }[]>`
-      SELECT id, "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${shopifyChannelId} AND "externalId" = ${order.orderGid} FOR UPDATE`;
-    if (!existing) throw new Error("order row vanished");
+    const existing = await lockOrCreateOrder(tx, { shopId, channelId: shopifyChannelId, externalId: order.orderGid, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data });
     if (existing.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
     const row = await tx.order.update({ where: { id: existing.id }, data });
     const keys = order.lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
