@@ -52,6 +52,8 @@ export function runStockContract(name: string, makeTarget: () => Promise<StockCo
       }
     };
     const delta = (b: Record<string, unknown>) => call("post", "stock/delta", b);
+    const batch = (ops: unknown) => call("post", "stock/batch", { ops });
+    const snapshot = (q: string) => call("get", `stock/snapshot${q}`);
     const cas = (b: Record<string, unknown>) => call("post", "stock/cas", b);
     let seq = 0;
     const sku = (p: string) => `${p}-${++seq}-${Math.random().toString(36).slice(2, 7)}`;
@@ -68,10 +70,13 @@ export function runStockContract(name: string, makeTarget: () => Promise<StockCo
       it("GET /capabilities answers the contract-1 body", async () => {
         const r = await call("get", "capabilities");
         expect(r.status).toBe(200);
-        expect(r.body).toEqual({ plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] });
+        expect(r.body).toEqual({
+          plugin: "syncflow-for-woocommerce", version: "1.1.0", contract: 1, contract_version: "1.1",
+          features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot"],
+        });
       });
       it("unauthenticated calls get 401 rest_forbidden on every route", async () => {
-        const routes = [["GET", "capabilities"], ["POST", "stock/delta"], ["POST", "stock/cas"]] as const;
+        const routes = [["GET", "capabilities"], ["POST", "stock/delta"], ["POST", "stock/cas"], ["POST", "stock/batch"], ["GET", "stock/snapshot"]] as const;
         const answers = await Promise.all(
           routes.map(([method, route]) =>
             fetch(`${t.baseUrl}/wp-json/wc-syncflow/v1/${route}`, {
@@ -241,6 +246,129 @@ export function runStockContract(name: string, makeTarget: () => Promise<StockCo
         const loser = a.status === 200 ? b : a;
         expect(loser.body.current).toBe(winner.body.after);
         expect(await t.getStock(s)).toBe(winner.body.after);
+      });
+    });
+
+    describe("POST /stock/batch (contract 1.1)", () => {
+      it("applies delta and cas ops in order, each with its own result, one op's failure leaving the others", async () => {
+        const a = sku("ba");
+        const b = sku("bb");
+        const ida = await t.createProduct(a, 10);
+        const idb = await t.createProduct(b, 4);
+        const r = await batch([
+          { op: "delta", product_id: ida, delta: -3, request_key: sku("k") },
+          { op: "cas", sku: b, expected: 4, quantity: 9, request_key: sku("k") },
+          { op: "cas", product_id: ida, expected: 99, quantity: 1, request_key: sku("k") },
+          { op: "delta", product_id: 987654, delta: 1, request_key: sku("k") },
+          { op: "move", product_id: ida, delta: 1, request_key: sku("k") },
+          { op: "delta", sku: a, delta: 2, request_key: "" },
+          { op: "delta", sku: a, delta: 1, request_key: sku("k") },
+        ]);
+        expect(r.status).toBe(200);
+        const res = r.body.results;
+        expect(res).toHaveLength(7);
+        expect(res[0]).toEqual({ status: 200, product_id: ida, stock_product_id: ida, before: 10, after: 7, replayed: false });
+        expect(res[1]).toEqual({ status: 200, product_id: idb, stock_product_id: idb, before: 4, after: 9, replayed: false });
+        expect(res[2]).toMatchObject({ status: 409, code: "syncflow_stale", current: 7 });
+        expect(res[3]).toMatchObject({ status: 404, code: "woocommerce_rest_product_invalid_id" });
+        expect(res[4]).toMatchObject({ status: 400, code: "syncflow_bad_request" });
+        expect(res[5]).toMatchObject({ status: 400, code: "syncflow_bad_request" });
+        expect(res[6]).toMatchObject({ status: 200, before: 7, after: 8 });
+        for (const x of res.slice(2, 6)) expect(typeof x.message).toBe("string");
+        expect(await t.getStock(a)).toBe(8);
+        expect(await t.getStock(b)).toBe(9);
+      });
+      it("request keys are per op and shared with the single routes: a resent batch replays, a reused key with another change is 422", async () => {
+        const s = sku("bidem");
+        const id = await t.createProduct(s, 20);
+        const k1 = sku("k");
+        const k2 = sku("k");
+        const ops = [{ op: "delta", product_id: id, delta: -2, request_key: k1 }, { op: "delta", sku: s, delta: -5, request_key: k2 }];
+        const first = await batch(ops);
+        const again = await batch(ops);
+        expect(first.body.results.map((x: any) => x.after)).toEqual([18, 13]);
+        expect(again.body.results).toEqual(first.body.results.map((x: any) => ({ ...x, replayed: true })));
+        // The single route sees the same remembered outcome; another change under the key is refused.
+        expect((await delta({ product_id: id, delta: -2, request_key: k1 })).body).toMatchObject({ replayed: true, after: 18 });
+        const mismatch = await batch([{ op: "delta", product_id: id, delta: -1, request_key: k2 }]);
+        expect(mismatch.body.results[0]).toMatchObject({ status: 422, code: "syncflow_idempotency_mismatch" });
+        expect(await t.getStock(s)).toBe(13);
+      });
+      it("a stale cas is not remembered: retried in a later batch under the same key with a fresh expected", async () => {
+        const s = sku("bstale");
+        await t.createProduct(s, 6);
+        const key = sku("k");
+        expect((await batch([{ op: "cas", sku: s, expected: 5, quantity: 2, request_key: key }])).body.results[0]).toMatchObject({ status: 409, current: 6 });
+        expect((await batch([{ op: "cas", sku: s, expected: 6, quantity: 2, request_key: key }])).body.results[0]).toMatchObject({ status: 200, before: 6, after: 2 });
+        expect(await t.getStock(s)).toBe(2);
+      });
+      it("400 when ops is missing or empty, 413 above 100 ops; nothing is applied", async () => {
+        const s = sku("blimit");
+        const id = await t.createProduct(s, 500);
+        for (const body of [{}, { ops: [] }, { ops: "x" }]) {
+          const r = await call("post", "stock/batch", body);
+          expect(r.status).toBe(400);
+          expect(r.body.code).toBe("syncflow_bad_request");
+        }
+        const many = Array.from({ length: 101 }, (_, i) => ({ op: "delta", product_id: id, delta: -1, request_key: `${s}-${i}` }));
+        const r = await batch(many);
+        expect(r.status).toBe(413);
+        expect(r.body.code).toBe("syncflow_batch_too_large");
+        expect(await t.getStock(s)).toBe(500);
+        const hundred = await batch(many.slice(0, 100));
+        expect(hundred.body.results.filter((x: any) => x.status === 200)).toHaveLength(100);
+        expect(await t.getStock(s)).toBe(400);
+      });
+    });
+
+    describe("GET /stock/snapshot (contract 1.1)", () => {
+      it("pages products and variations in id order (keyset), with stock management and the stock holder's quantity", async () => {
+        const a = sku("sa");
+        const parent = sku("sp");
+        const child = sku("sc");
+        const own = sku("so");
+        const none = sku("sn");
+        const ida = await t.createProduct(a, 12);
+        const pid = await t.createProduct(parent, 7, { variable: true });
+        const vid = await t.createProduct(child, null, { parentSku: parent });
+        const oid = await t.createProduct(own, 3, { parentSku: parent });
+        const nid = await t.createProduct(none, null);
+        const rows: any[] = [];
+        let after = ida - 1;
+        for (let page = 0; page < 10; page++) {
+          const r = await snapshot(`?after=${after}&limit=2`);
+          expect(r.status).toBe(200);
+          expect(r.body.rows.length).toBeLessThanOrEqual(2);
+          rows.push(...r.body.rows);
+          if (r.body.next_after === null) break;
+          expect(r.body.next_after).toBe(r.body.rows.at(-1).id);
+          after = r.body.next_after;
+          if (rows.some((x) => x.id >= nid)) break;
+        }
+        const ids = rows.map((x) => x.id);
+        expect(ids).toEqual([...ids].sort((x, y) => x - y));
+        const by = (id: number) => rows.find((x) => x.id === id);
+        expect(by(ida)).toMatchObject({ id: ida, parent_id: 0, sku: a, manage_stock: true, stock_quantity: 12 });
+        expect(by(pid)).toMatchObject({ sku: parent, manage_stock: true, stock_quantity: 7 });
+        expect(by(vid)).toMatchObject({ parent_id: pid, type: "variation", sku: child, manage_stock: "parent", stock_quantity: 7 });
+        expect(by(oid)).toMatchObject({ parent_id: pid, type: "variation", sku: own, manage_stock: true, stock_quantity: 3 });
+        expect(by(nid)).toMatchObject({ sku: none, manage_stock: false, stock_quantity: null });
+        expect(by(ida).date_modified_gmt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+      });
+      it("a page shorter than the limit ends the catalog (next_after null); the default page is 1000 rows", async () => {
+        const s = sku("slast");
+        const id = await t.createProduct(s, 1);
+        const r = await snapshot(`?after=${id - 1}`);
+        expect(r.status).toBe(200);
+        expect(r.body.rows.map((x: any) => x.id)).toContain(id);
+        expect(r.body.next_after).toBeNull();
+      });
+      it("400 syncflow_bad_request for a bad after or limit", async () => {
+        for (const q of ["?after=-1", "?after=x", "?limit=0", "?limit=5001", "?limit=2.5"]) {
+          const r = await snapshot(q);
+          expect(r.status, q).toBe(400);
+          expect(r.body.code).toBe("syncflow_bad_request");
+        }
       });
     });
 

@@ -49,6 +49,25 @@ class SyncFlow_REST_Controller {
 				'permission_callback' => $permission,
 			)
 		);
+		// Contract 1.1 (class-syncflow-stock-batch.php): many operations per call, and the catalog's stock in pages.
+		register_rest_route(
+			self::NAMESPACE_V1,
+			'/stock/batch',
+			array(
+				'methods'             => WP_REST_Server::CREATABLE,
+				'callback'            => array( 'SyncFlow_Stock_Batch', 'batch' ),
+				'permission_callback' => $permission,
+			)
+		);
+		register_rest_route(
+			self::NAMESPACE_V1,
+			'/stock/snapshot',
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => array( 'SyncFlow_Stock_Batch', 'snapshot' ),
+				'permission_callback' => $permission,
+			)
+		);
 		register_rest_route(
 			self::NAMESPACE_V1,
 			'/connection',
@@ -78,10 +97,11 @@ class SyncFlow_REST_Controller {
 	public static function capabilities() {
 		return new WP_REST_Response(
 			array(
-				'plugin'   => 'syncflow-for-woocommerce',
-				'version'  => SYNCFLOW_VERSION,
-				'contract' => SYNCFLOW_CONTRACT,
-				'features' => array( 'stock-delta', 'stock-cas', 'idempotency' ),
+				'plugin'           => 'syncflow-for-woocommerce',
+				'version'          => SYNCFLOW_VERSION,
+				'contract'         => SYNCFLOW_CONTRACT,
+				'contract_version' => SYNCFLOW_CONTRACT_VERSION,
+				'features'         => array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-batch', 'stock-snapshot' ),
 			)
 		);
 	}
@@ -93,8 +113,18 @@ class SyncFlow_REST_Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public static function delta( WP_REST_Request $request ) {
-		$params = self::params( $request );
-		$key    = self::request_key( $params );
+		return rest_ensure_response( self::delta_op( self::params( $request ) ) );
+	}
+
+	/**
+	 * One delta operation (POST /stock/delta, and each "delta" op of POST /stock/batch): validation in the contract's
+	 * order, then SyncFlow_Stock::delta.
+	 *
+	 * @param array $params {product_id|sku, delta, request_key}.
+	 * @return array|WP_REST_Response|WP_Error
+	 */
+	public static function delta_op( array $params ) {
+		$key = self::request_key( $params );
 		if ( is_wp_error( $key ) ) {
 			return $key;
 		}
@@ -109,7 +139,7 @@ class SyncFlow_REST_Controller {
 		if ( ! SyncFlow_Stock::stock_holder( $product ) ) {
 			return SyncFlow_Stock::not_managed( $product );
 		}
-		return rest_ensure_response( SyncFlow_Stock::delta( $product, $delta, $key ) );
+		return SyncFlow_Stock::delta( $product, $delta, $key );
 	}
 
 	/**
@@ -119,8 +149,17 @@ class SyncFlow_REST_Controller {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public static function cas( WP_REST_Request $request ) {
-		$params = self::params( $request );
-		$key    = self::request_key( $params );
+		return rest_ensure_response( self::cas_op( self::params( $request ) ) );
+	}
+
+	/**
+	 * One compare-and-set operation (POST /stock/cas, and each "cas" op of POST /stock/batch).
+	 *
+	 * @param array $params {product_id|sku, expected, quantity, request_key}.
+	 * @return array|WP_REST_Response|WP_Error
+	 */
+	public static function cas_op( array $params ) {
+		$key = self::request_key( $params );
 		if ( is_wp_error( $key ) ) {
 			return $key;
 		}
@@ -136,7 +175,7 @@ class SyncFlow_REST_Controller {
 		if ( ! SyncFlow_Stock::stock_holder( $product ) ) {
 			return SyncFlow_Stock::not_managed( $product );
 		}
-		return rest_ensure_response( SyncFlow_Stock::cas( $product, $expected, $quantity, $key ) );
+		return SyncFlow_Stock::cas( $product, $expected, $quantity, $key );
 	}
 
 	/**

@@ -84,7 +84,7 @@ describe("WooCommerceChannel", () => {
   });
 
   it("capabilities: exact with the plugin, exact:false without (404)", async () => {
-    expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.0.0" });
+    expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.0", features: expect.arrayContaining(["stock-batch", "stock-snapshot"]) });
     const e2 = await startWooEmulator({ syncflowPlugin: false });
     try {
       const c2 = await channelFor(e2);

@@ -54,6 +54,32 @@ export type WooStockSetResult =
   | { productId: number; ok: true; quantity: number | null; modifiedAt: string | null }
   | { productId: number; ok: false; error: { code: string; message: string; status?: number } };
 
+/** One operation of the plugin's batch (`POST wc-syncflow/v1/stock/batch`, contract 1.1). Quantities in units. */
+export type StockOp =
+  | { op: "delta"; productId: number | string; delta: number; requestKey: string }
+  | { op: "cas"; productId: number | string; expected: number; quantity: number; requestKey: string };
+
+/** Result of one batch operation, in input order: the write, or why the store refused it. */
+export type StockOpResult =
+  | ({ ok: true } & QuantityWriteResult)
+  | { ok: false; error: ChannelError };
+
+/** One row of the plugin's stock snapshot (`GET wc-syncflow/v1/stock/snapshot`, contract 1.1). */
+export interface SnapshotRow {
+  id: number;
+  parent_id: number;
+  type: string;
+  sku: string;
+  manage_stock: boolean | "parent";
+  /** The stock holder's quantity (the parent's for manage_stock "parent"); null when nothing manages stock. */
+  stock_quantity: number | null;
+  date_modified_gmt: string | null;
+}
+
+/** Features of the plugin's contract 1.1 (`GET /capabilities` → `features`). */
+export const FEATURE_BATCH = "stock-batch";
+export const FEATURE_SNAPSHOT = "stock-snapshot";
+
 /** Constructor options of WooCommerceChannel. */
 export interface WooCommerceChannelOptions {
   url: string;
@@ -66,6 +92,8 @@ export interface WooCommerceChannelOptions {
 
 /** Max items per WooCommerce batch request (`woocommerce_rest_batch_items_limit`, 100; more → 413). */
 export const WOO_BATCH_LIMIT = 100;
+/** Max ops per plugin batch (`POST wc-syncflow/v1/stock/batch`; more → 413). */
+export const PLUGIN_BATCH_LIMIT = 100;
 const PAGE = 100;
 
 /** WooCommerce store adapter. */
@@ -190,6 +218,55 @@ export class WooCommerceChannel implements Channel {
       { namespace: "wc-syncflow/v1", idempotent: true },
     );
     return { before: r.data.before, after: r.data.after, replayed: !!r.data.replayed };
+  }
+
+  /**
+   * Many stock writes in one call (plugin contract 1.1, `POST wc-syncflow/v1/stock/batch`), chunks of ≤ 100 ops sent
+   * one after another. Each op is applied by the store exactly like `adjustStock` / `casStock` (its own request key,
+   * its own result); a resent chunk replays per op, so the call is retried on unknown outcomes. Returns one result per
+   * op in input order: `{ok:true, before, after, replayed}` or `{ok:false, error}` (STALE with `current`, NOT_FOUND,
+   * BAD_REQUEST for 400/422). Rejects (ChannelError) only when a whole chunk failed (after retries): its ops' outcomes
+   * are then unknown — resend them with the same keys. UNSUPPORTED when the plugin has no batch route (contract 1.0).
+   */
+  async stockBatch(ops: StockOp[]): Promise<StockOpResult[]> {
+    const out: StockOpResult[] = [];
+    for (let i = 0; i < ops.length; i += PLUGIN_BATCH_LIMIT) {
+      const chunk = ops.slice(i, i + PLUGIN_BATCH_LIMIT);
+      const body = {
+        ops: chunk.map((o) =>
+          o.op === "delta"
+            ? { op: "delta", product_id: Number(o.productId), delta: o.delta, request_key: o.requestKey }
+            : { op: "cas", product_id: Number(o.productId), expected: o.expected, quantity: o.quantity, request_key: o.requestKey },
+        ),
+      };
+      const r = await this.client.post<{ results?: Array<Record<string, any>> }>("stock/batch", body, { namespace: "wc-syncflow/v1", idempotent: true, timeoutMs: 20_000 + chunk.length * 1_000 });
+      const results = Array.isArray(r.data?.results) ? r.data.results : [];
+      chunk.forEach((o, k) => {
+        const x = results[k];
+        if (!x) out.push({ ok: false, error: new ChannelError("SERVER", `stock batch: no result for op ${k} (${o.requestKey})`) });
+        else if (x.status === 200) out.push({ ok: true, before: x.before ?? null, after: x.after, replayed: !!x.replayed });
+        else out.push({ ok: false, error: opError(x, o.requestKey) });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The store's stock, a page at a time, in product id order (plugin contract 1.1, `GET wc-syncflow/v1/stock/snapshot`,
+   * keyset paging on `after`): every product and variation with its parent, type, SKU, stock management and the stock
+   * holder's quantity. `pageSize` rows per call (≤ 5,000; default 5,000): a 10,000-product store is read in 2 calls.
+   * UNSUPPORTED when the plugin has no snapshot route.
+   */
+  async *stockSnapshot(opts: { pageSize?: number; after?: number } = {}): AsyncGenerator<SnapshotRow[]> {
+    const limit = Math.max(1, Math.min(5000, Math.floor(opts.pageSize ?? 5000)));
+    let after = opts.after ?? 0;
+    for (;;) {
+      const r = await this.client.get<{ rows: SnapshotRow[]; next_after: number | null }>("stock/snapshot", { after, limit }, { namespace: "wc-syncflow/v1", timeoutMs: 60_000 });
+      const rows = Array.isArray(r.data?.rows) ? r.data.rows : [];
+      if (rows.length) yield rows;
+      if (r.data?.next_after == null || !rows.length) return;
+      after = r.data.next_after;
+    }
   }
 
   /**
@@ -320,6 +397,27 @@ export class WooCommerceChannel implements Channel {
   async getOrder(id: number | string): Promise<Record<string, unknown>> {
     return (await this.client.get(`orders/${id}`)).data;
   }
+}
+
+/** A refused batch op (`{status, code, message, current?}`) as the ChannelError its single route would have raised. */
+function opError(x: Record<string, any>, key: string): ChannelError {
+  const status = Number(x.status) || 500;
+  const msg = `stock batch op ${key}: HTTP ${status} ${x.code ?? ""} — ${x.message ?? ""}`;
+  if (status === 409) return new ChannelError("STALE", msg, { status, current: typeof x.current === "number" ? x.current : null, cause: x });
+  if (status === 404) return new ChannelError("NOT_FOUND", msg, { status, retryable: false, cause: x });
+  if (status === 503 || status >= 500) return new ChannelError("SERVER", msg, { status, cause: x });
+  return new ChannelError("BAD_REQUEST", msg, { status, retryable: false, cause: x });
+}
+
+/**
+ * A snapshot row as the listing's quantity, exactly as `listListings` / `toListing` map the REST product: units for a
+ * simple product or a variation whose stock is managed (by itself or its parent), null for every other listing
+ * (grouped, external, unmanaged); undefined for a variable parent, which `listListings` does not yield.
+ */
+export function snapshotQuantity(row: SnapshotRow): number | null | undefined {
+  if (row.type === "variable") return undefined;
+  const stockable = row.type === "simple" || row.type === "variation";
+  return !stockable || row.manage_stock === false ? null : (row.stock_quantity ?? 0);
 }
 
 /** Maps a REST product/variation to a ChannelListing. `parentName` prefixes variation titles when given. */

@@ -302,7 +302,10 @@ describe("SyncFlow plugin wc-syncflow/v1", () => {
     plugin = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc-syncflow/v1" });
   });
   it("capabilities; unauthenticated is 401", async () => {
-    expect((await plugin.get("capabilities")).data).toEqual({ plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] });
+    expect((await plugin.get("capabilities")).data).toEqual({
+      plugin: "syncflow-for-woocommerce", version: "1.1.0", contract: 1, contract_version: "1.1",
+      features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot"],
+    });
     expect((await fetch(`${emu.url}/wp-json/wc-syncflow/v1/capabilities`)).status).toBe(401);
   });
   it("delta is atomic and idempotent per request_key; 422 on key reuse with another body", async () => {
@@ -371,7 +374,7 @@ describe("faults and control over HTTP", () => {
   });
   it("setLatency changes the cost model at runtime (HTTP and in-process); bad values are 400", async () => {
     const set = await (await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: 40, readLatencyPerItemMs: 5 }) })).json();
-    expect(set).toEqual({ latencyMs: 40, readLatencyPerItemMs: 5, batchLatencyPerItemMs: 0, maxConcurrent: 0 });
+    expect(set).toEqual({ latencyMs: 40, readLatencyPerItemMs: 5, batchLatencyPerItemMs: 0, maxConcurrent: 0, pluginBatchLatencyPerItemMs: 0, snapshotLatencyPerRowMs: 0, deliveryDelayMs: 20, deliveryDelayMaxMs: 20 });
     const t = Date.now();
     const r = await api.get("products", { per_page: 10 });
     expect(r.data).toHaveLength(10);

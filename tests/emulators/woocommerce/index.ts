@@ -21,6 +21,7 @@ import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
 import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { demoStock } from "../../fixtures/sample-catalog.js";
+import { installDeliverySpread, PLUGIN_CAPABILITIES, syncflowStockRoutes } from "./syncflow-stock.js";
 
 export { WooEmulatorError } from "./store.js";
 export type { DeliveryLogEntry } from "./webhooks.js";
@@ -42,6 +43,13 @@ export interface WooLatencySettings {
   readLatencyPerItemMs: number;
   batchLatencyPerItemMs: number;
   maxConcurrent: number;
+  /** Per op of the plugin's `POST /stock/batch` (syncflow-stock.ts). */
+  pluginBatchLatencyPerItemMs: number;
+  /** Per row of the plugin's `GET /stock/snapshot` (syncflow-stock.ts). */
+  snapshotLatencyPerRowMs: number;
+  /** Webhook delivery delay after a change: uniform in [deliveryDelayMs, deliveryDelayMaxMs]. */
+  deliveryDelayMs: number;
+  deliveryDelayMaxMs: number;
 }
 
 /** Options of `startWooEmulator`. All times in ms; defaults suit fast tests. */
@@ -59,6 +67,12 @@ export interface WooEmulatorOptions {
   maxConcurrent?: number;
   /** Delay before an async webhook delivery (Action Scheduler) (default 50). */
   deliveryDelayMs?: number;
+  /** With it, each delivery's delay is drawn uniformly from [deliveryDelayMs, deliveryDelayMaxMs] (a real store: 2–6 s). */
+  deliveryDelayMaxMs?: number;
+  /** Per op of the plugin's batch endpoint (default 0). */
+  pluginBatchLatencyPerItemMs?: number;
+  /** Per row of the plugin's snapshot endpoint (default 0). */
+  snapshotLatencyPerRowMs?: number;
   /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
   deliveryTimeoutMs?: number;
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
@@ -75,6 +89,8 @@ export interface WooFaults {
   failNext?: { status: 500 | 502 | 503 | 429; count: number; paths?: string[] } | null;
   /** Never answer the next n requests (client timeouts). */
   hangNext?: number;
+  /** Hold the next `count` matching requests `ms` before serving them (a slow answer that lets a later request overtake). */
+  delayNext?: { ms: number; count: number; paths?: string[]; methods?: string[] } | null;
   /** Destroy the socket of the next n requests (ECONNRESET). */
   resetNext?: number;
   /** Batch items touching these SKUs fail inline with an error object. */
@@ -144,6 +160,8 @@ export interface WooEmulator {
   store: WooStore;
   /** Number of /wp-json requests received, by "METHOD path". */
   requestCounts: Map<string, number>;
+  /** Items carried by batch write requests (REST batches, the plugin's batch), by path. */
+  itemCounts: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -168,6 +186,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     batchLatencyPerItemMs: opts.batchLatencyPerItemMs ?? 0,
     readLatencyPerItemMs: opts.readLatencyPerItemMs ?? 0,
     maxConcurrent: opts.maxConcurrent ?? 0,
+    pluginBatchLatencyPerItemMs: opts.pluginBatchLatencyPerItemMs ?? 0,
+    snapshotLatencyPerRowMs: opts.snapshotLatencyPerRowMs ?? 0,
     syncflowPlugin: opts.syncflowPlugin ?? true,
   };
   // Server workers: FIFO of requests waiting for one (see the module docstring).
@@ -202,6 +222,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const sockets = new Set<Socket>();
   const hung = new Set<http.ServerResponse>();
   const requestCounts = new Map<string, number>();
+  const itemCounts = new Map<string, number>();
 
   const server = http.createServer();
   server.on("connection", (s) => {
@@ -226,6 +247,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     duplicateDeliveries: 0,
     maxFailures: 5,
   });
+  const spread = installDeliverySpread(engine.settings, opts.deliveryDelayMs ?? 50, opts.deliveryDelayMaxMs);
 
   // ------------------------------------------------------------------ helpers
   /** One page of `items` (WP_Query paging), each rendered with `json` — only the page's items are rendered. */
@@ -258,11 +280,14 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     out = out.filter((p) => (status === "any" ? p.status !== "trash" : p.status === status));
     return out.sort((a, b) => b.id - a.id);
   };
-  const batchCheck = (body: any) => {
+  const batchCheck = (body: any, path?: string) => {
     const total = ["create", "update", "delete"].reduce((n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0), 0);
     if (total > 100) throw new WooEmulatorError(413, "rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
+    if (path) countItems(path, total);
     return total;
   };
+  /** Items written by batch requests, by path (benchmarks count store writes per item). */
+  const countItems = (path: string, n: number) => itemCounts.set(path, (itemCounts.get(path) ?? 0) + n);
   const itemError = (e: unknown, id: unknown) => {
     const err = e instanceof WooEmulatorError ? e : new WooEmulatorError(500, "internal_error", String(e));
     return { id: Number(id) || 0, error: { code: err.code, message: err.message, data: { status: err.status } } };
@@ -320,6 +345,35 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const ensureManaged = (p: ProductRecord) => {
     if (!store.stockHolder(p)) throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
   };
+  /** POST /stock/delta's work (and each "delta" op of /stock/batch): the 200 body, or throws the error answer. */
+  const deltaOp = (b: any): Record<string, unknown> => {
+    const key = needKey(b);
+    if (!Number.isInteger(b.delta) || b.delta === 0) throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
+    const p = pluginTarget(b);
+    ensureManaged(p);
+    const fp = JSON.stringify(["delta", p.id, b.delta]);
+    return store.idempotent(key, fp, () => {
+      const r = store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease");
+      return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
+    });
+  };
+  /** POST /stock/cas's work (and each "cas" op of /stock/batch). */
+  const casOp = (b: any): Record<string, unknown> => {
+    const key = needKey(b);
+    if (!Number.isInteger(b.expected) || !Number.isInteger(b.quantity))
+      throw new WooEmulatorError(400, "syncflow_bad_request", "expected and quantity must be integers.");
+    const p = pluginTarget(b);
+    ensureManaged(p);
+    const fp = JSON.stringify(["cas", p.id, b.expected, b.quantity]);
+    return store.idempotent(key, fp, () => {
+      const h = store.stockHolder(p)!;
+      const current = h.stock_quantity ?? 0;
+      if (current !== b.expected)
+        throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current });
+      const r = store.updateStock(p, b.quantity, "set");
+      return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
+    });
+  };
 
   // ------------------------------------------------------------------ routes
   const W = "^/wp-json/wc/v3";
@@ -341,7 +395,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     }],
     ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {})) })],
     ["POST", new RegExp(`${W}/products/batch$`), async (c) => {
-      const n = batchCheck(c.body);
+      const n = batchCheck(c.body, c.path);
       await sleep(settings.batchLatencyPerItemMs * n);
       return { body: runBatch(c.body, null) };
     }],
@@ -358,7 +412,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1]))) })],
     ["POST", new RegExp(`${W}/products/(\\d+)/variations/batch$`), async (c, m) => {
       store.getProduct(Number(m[1]));
-      const n = batchCheck(c.body);
+      const n = batchCheck(c.body, c.path);
       await sleep(settings.batchLatencyPerItemMs * n);
       return { body: runBatch(c.body, Number(m[1])) };
     }],
@@ -414,42 +468,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       return { body: store.webhookJson(w) };
     }],
     // ---------------- SyncFlow plugin (docs/contracts/wc-syncflow-v1.md)
-    ["GET", new RegExp(`${S}/capabilities$`), () => ({
-      body: { plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] },
-    })],
-    ["POST", new RegExp(`${S}/stock/delta$`), (c) => {
-      const b = c.body ?? {};
-      const key = needKey(b);
-      if (!Number.isInteger(b.delta) || b.delta === 0) throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
-      const p = pluginTarget(b);
-      ensureManaged(p);
-      const fp = JSON.stringify(["delta", p.id, b.delta]);
-      return {
-        body: store.idempotent(key, fp, () => {
-          const r = store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease");
-          return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
-        }),
-      };
-    }],
-    ["POST", new RegExp(`${S}/stock/cas$`), (c) => {
-      const b = c.body ?? {};
-      const key = needKey(b);
-      if (!Number.isInteger(b.expected) || !Number.isInteger(b.quantity))
-        throw new WooEmulatorError(400, "syncflow_bad_request", "expected and quantity must be integers.");
-      const p = pluginTarget(b);
-      ensureManaged(p);
-      const fp = JSON.stringify(["cas", p.id, b.expected, b.quantity]);
-      return {
-        body: store.idempotent(key, fp, () => {
-          const h = store.stockHolder(p)!;
-          const current = h.stock_quantity ?? 0;
-          if (current !== b.expected)
-            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current });
-          const r = store.updateStock(p, b.quantity, "set");
-          return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
-        }),
-      };
-    }],
+    ["GET", new RegExp(`${S}/capabilities$`), () => ({ body: PLUGIN_CAPABILITIES })],
+    ["POST", new RegExp(`${S}/stock/delta$`), (c) => ({ body: deltaOp(c.body ?? {}) })],
+    ["POST", new RegExp(`${S}/stock/cas$`), (c) => ({ body: casOp(c.body ?? {}) })],
+    // Contract 1.1: batch and snapshot (./syncflow-stock.ts), with the single routes' per-op logic.
+    ...syncflowStockRoutes(S, { store, deltaOp, casOp, settings, sleep, countItems }),
   ];
 
   const permissionError = (method: string) => {
@@ -527,13 +550,14 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       if (f.latencyMs !== undefined) faults.latencyMs = f.latencyMs;
       if (f.failNext !== undefined) faults.failNext = f.failNext ? { ...f.failNext } : null;
       if (f.hangNext !== undefined) faults.hangNext = f.hangNext;
+      if (f.delayNext !== undefined) faults.delayNext = f.delayNext ? { ...f.delayNext } : null;
       if (f.resetNext !== undefined) faults.resetNext = f.resetNext;
       if (f.batchItemErrors !== undefined) faults.batchItemErrors = f.batchItemErrors;
       if (f.dropDeliveries !== undefined) engine.settings.dropDeliveries = f.dropDeliveries;
       if (f.duplicateDeliveries !== undefined) engine.settings.duplicateDeliveries = f.duplicateDeliveries;
     },
     resetFaults() {
-      Object.assign(faults, { latencyMs: undefined, failNext: null, hangNext: 0, resetNext: 0, batchItemErrors: null });
+      Object.assign(faults, { latencyMs: undefined, failNext: null, hangNext: 0, resetNext: 0, batchItemErrors: null, delayNext: null });
       engine.settings.dropDeliveries = 0;
       engine.settings.duplicateDeliveries = 0;
     },
@@ -542,14 +566,20 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       store.getWebhook(id).status = status;
     },
     setLatency(next) {
-      for (const k of ["latencyMs", "readLatencyPerItemMs", "batchLatencyPerItemMs", "maxConcurrent"] as const) {
+      for (const k of ["latencyMs", "readLatencyPerItemMs", "batchLatencyPerItemMs", "maxConcurrent", "pluginBatchLatencyPerItemMs", "snapshotLatencyPerRowMs", "deliveryDelayMs", "deliveryDelayMaxMs"] as const) {
         const v = next[k];
         if (v === undefined) continue;
         if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new WooEmulatorError(400, "bad_request", `${k} must be a finite number ≥ 0`);
-        settings[k] = v;
+        if (k === "deliveryDelayMs" || k === "deliveryDelayMaxMs") spread[k] = v;
+        else settings[k] = v;
       }
+      if (next.deliveryDelayMs !== undefined && next.deliveryDelayMaxMs === undefined) spread.deliveryDelayMaxMs = spread.deliveryDelayMs;
       drainWorkers(); // a raised limit lets queued requests start now
-      return { latencyMs: settings.latencyMs, readLatencyPerItemMs: settings.readLatencyPerItemMs, batchLatencyPerItemMs: settings.batchLatencyPerItemMs, maxConcurrent: settings.maxConcurrent };
+      return {
+        latencyMs: settings.latencyMs, readLatencyPerItemMs: settings.readLatencyPerItemMs, batchLatencyPerItemMs: settings.batchLatencyPerItemMs, maxConcurrent: settings.maxConcurrent,
+        pluginBatchLatencyPerItemMs: settings.pluginBatchLatencyPerItemMs, snapshotLatencyPerRowMs: settings.snapshotLatencyPerRowMs,
+        deliveryDelayMs: spread.deliveryDelayMs, deliveryDelayMaxMs: spread.deliveryDelayMaxMs,
+      };
     },
     queueStats: () => ({ waiting: waiting.length, running, maxWaiting }),
   };
@@ -640,6 +670,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       const e = new WooEmulatorError(fn.status, fn.status === 429 ? "too_many_requests" : "internal_server_error", fn.status === 429 ? "Too Many Requests" : "There has been a critical error on this website.");
       return send(res, fn.status, e.toJSON(), fn.status === 429 ? { "Retry-After": "1" } : {});
     }
+    const dn = faults.delayNext;
+    if (dn && dn.count > 0 && (!dn.paths || dn.paths.some((p) => path.includes(p))) && (!dn.methods || dn.methods.includes(method))) {
+      dn.count--;
+      await sleep(dn.ms);
+    }
     await acquireWorker();
     try {
       await serve(req, res, method, u, path, form, body);
@@ -685,6 +720,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     control,
     store,
     requestCounts,
+    itemCounts,
     async close() {
       engine.close();
       for (const r of hung) r.destroy();
