@@ -13,6 +13,7 @@ import { buildApp, startDatabase, startStack, type Stack } from "./lib/stack";
 import { runNaive, runSyncflow, STORE_NAMES, type FlashParams, type FlashResult } from "./flash-sale";
 import { runReconcile, type ReconcileBench } from "./reconcile";
 import { runIngest, type IngestBench } from "./ingest";
+import { renderStream, renderStreamSvg, runStream, STREAM_DEFAULTS, type StreamParams, type StreamRun } from "./stream";
 import { onboardShop } from "./lib/onboard";
 import { startShopifyEmulator } from "../tests/emulators/shopify/index";
 
@@ -49,9 +50,9 @@ const only = (() => {
   const arg = argValue("--only") ?? process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
   if (!arg) return null;
   const parts = new Set(arg.split(","));
-  const known = ["flash", "reconcile", "ingest", "rss"];
+  const known = ["flash", "reconcile", "ingest", "rss", "stream"];
   for (const k of parts) if (!known.includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ${known.join(", ")})`);
-  if ((parts.has("flash") || parts.has("reconcile")) && parts.size > 1) throw new Error(`--only ${arg}: flash and reconcile run alone`);
+  if ((parts.has("flash") || parts.has("reconcile") || parts.has("stream")) && parts.size > 1) throw new Error(`--only ${arg}: flash, reconcile and stream run alone`);
   return parts;
 })();
 
@@ -80,7 +81,70 @@ async function mainReconcileOnly() {
   }
 }
 
+/**
+ * Stream parameters: the issue's full size by default; `--quick` 1,000 SKUs at 10 orders/s for 30 s;
+ * `--skus N` and `--stream-seconds S` override.
+ */
+const streamParams: Partial<StreamParams> = {
+  ...(quick ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 } : {}),
+  ...(argValue("--skus") && only?.has("stream") ? { skus: Number(argValue("--skus")) } : {}),
+  ...(argValue("--stream-seconds") ? { durationMs: Number(argValue("--stream-seconds")) * 1000 } : {}),
+};
+
+/** The stream scenario, without then with allocations, each on its own shop of `shopify`; writes the chart. */
+async function runStreams(stack: Stack, shopify: Awaited<ReturnType<typeof startShopifyEmulator>>): Promise<StreamRun[]> {
+  const runs: StreamRun[] = [];
+  for (const allocations of (argValue("--allocations") === "only" ? [true] : argValue("--allocations") === "off" ? [false] : [false, true])) {
+    log(`stream: ${allocations ? "with" : "without"} allocations`);
+    runs.push(await runStream({ stack, shopify, shop: `stream-${allocations ? "alloc" : "plain"}.myshopify.com`, allocations, params: streamParams, log }));
+    const r = runs.at(-1)!;
+    log(`stream ${allocations ? "with" : "without"} allocations: oversold ${r.oversold.total}, sold ${r.unitsSold}, settle ${r.settleSeconds} s, peak queue ${r.peakQueue.total}, wrong ${JSON.stringify(r.wrongAt)}, record exact ${r.recordExact}, ledger mismatches ${r.ledgerMismatchSkus}`);
+  }
+  fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
+  fs.writeFileSync(path.join(process.cwd(), "bench", "out", "stream.svg"), renderStreamSvg(runs));
+  return runs;
+}
+
+/** The stream figures of the last JSON line, per run. */
+function streamSummary(runs: StreamRun[]) {
+  const one = (r: StreamRun | undefined) =>
+    r && {
+      oversold: r.oversold.total, oversoldByChannel: r.oversold.byChannel, unitsSold: r.unitsSold, settleSeconds: r.settleSeconds,
+      peakQueue: r.peakQueue.total, storeWritesPerSecond: r.storeWrites.meanPerSecond, storeWritesPeakPerSecond: r.storeWrites.peakPerSecond,
+      wrongAt5s: r.wrongAt["5"], wrongAt30s: r.wrongAt["30"], wrongAt60s: r.wrongAt["60"], recordExact: r.recordExact, ledgerExact: r.ledgerMismatchSkus === 0,
+      ...(r.migration ? { migrationSeconds: r.migration.seconds } : {}),
+    };
+  const without = runs.find((r) => !r.allocations);
+  const withA = runs.find((r) => r.allocations);
+  const target = without && withA ? Math.floor(0.95 * (without.unitsSold - without.oversold.total)) : null;
+  return { skus: streamParams.skus ?? STREAM_DEFAULTS.skus, withoutAllocations: one(without), withAllocations: one(withA), soldTarget: target };
+}
+
+/** `--only stream`: the stream scenario alone on its own Shopify emulator (Standard plan, 75 ms per call). */
+async function mainStreamOnly() {
+  const started = Date.now();
+  const db = await startDatabase();
+  buildApp(log);
+  let stack: Stack | undefined;
+  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: SHOPIFY_LATENCY_MS, restoreRate: 100, webhookDelayMs: 300 });
+  try {
+    stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
+    shopify.control.setAppUrl(stack.appUrl);
+    const runs = await runStreams(stack, shopify);
+    const rss = stack.peakRssMb();
+    const result = { stream: streamSummary(runs), rssMb: rss.sumPeakMb };
+    const report = `# SyncFlow benchmark (stream only) — ${new Date().toISOString()}\n\n${renderStream(runs, { ...STREAM_DEFAULTS, ...streamParams })}\nTimeline chart: bench/out/stream.svg. Peak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report-stream.md"), report);
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result-stream.json"), JSON.stringify({ ...result, detail: { runs, rss } }, null, 2));
+    console.log(report);
+    console.log(JSON.stringify(result));
+  } finally {
+    await teardown(stack, [() => shopify.close()], db);
+  }
+}
+
 async function main() {
+  if (only?.has("stream")) return mainStreamOnly();
   if (only?.has("reconcile")) return mainReconcileOnly();
   if (only && !only.has("flash")) return mainOnly();
   const started = Date.now();
@@ -116,16 +180,18 @@ async function main() {
       log(`ingest (detail): ${ingestMs} ms at ${concurrency} in flight`);
       ingDetail.push(await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency }));
     }
+    const streams = await runStreams(stack!, sf.shopify);
     const rss = stack!.peakRssMb();
     const result = {
       flashSale,
       reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio },
       ingest: { webhooksPerSecond: ing.webhooksPerSecond, ackP99Ms: ing.ackP99Ms },
+      stream: streamSummary(streams),
       rssMb: rss.sumPeakMb,
     };
-    const report = renderReport({ naive, syncflow: sf.result, rec, ing, ingDetail, rss, seconds: (Date.now() - started) / 1000 });
+    const report = renderReport({ naive, syncflow: sf.result, rec, ing, ingDetail, rss, seconds: (Date.now() - started) / 1000 }) + "\n" + renderStream(streams, { ...STREAM_DEFAULTS, ...streamParams }) + "\nTimeline chart: bench/out/stream.svg.\n";
     fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report.md"), report);
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result.json"), JSON.stringify({ ...result, detail: { reconcile: rec, ingest: ing, ingestByConcurrency: [ing, ...ingDetail], rss, ...flashDetail } }, null, 2));
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result.json"), JSON.stringify({ ...result, detail: { reconcile: rec, ingest: ing, ingestByConcurrency: [ing, ...ingDetail], stream: streams, rss, ...flashDetail } }, null, 2));
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {

@@ -1,0 +1,512 @@
+/**
+ * The real-traffic benchmark (issue 11): a seeded synthetic order stream at catalog scale against Shopify and two
+ * WooCommerce stores in exact mode, run once without and once with allocations (docs/decisions/008).
+ *
+ * The stream: `skus` SKUs (≥ 5,000) with Zipf-like popularity (p ∝ rank^−s), orders of 1–8 distinct lines (1–3 units
+ * each) at `ordersPerSecond` for `durationMs`, split Shopify / Woo A / Woo B by `split`; `cancelRate` of the orders are
+ * cancelled and `refundRate` refunded (one line restocked on Shopify; the order's status on WooCommerce) a few seconds
+ * later. Starting stock is set from the stream's own demand so that demand exceeds stock on `shortShare` of the SKUs.
+ * Orders arrive through the emulators' checkout paths (Shopify `placeOrder`, WooCommerce's shopper checkout), not their
+ * REST workers; a shopper whose line is short takes what the store shows (or drops the line) and checks out the rest.
+ *
+ * Each WooCommerce store is modelled as the real one measured for GUIDE §4 and bench/README.md
+ * (`REALISTIC_STREAM_WOO`: 4 PHP workers, PUT 0.18 s, GET of 100 1.1 s, REST batch of 100 9 s, the plugin's batch
+ * endpoint at the per-op cost measured on a real WooCommerce 10.0.2, webhooks 2–6 s after the change). Shopify runs at
+ * the Standard plan (100 points/s), 75 ms per call, webhooks 300 ms after the change.
+ *
+ * Measured: oversold units (total and per channel: a unit sold when the shop's physical stock — start − sold + restocked,
+ * in time order — had none), units sold, settle (from the last stream event until every store shows its derived value,
+ * nothing is pending and no job is queued), peak queue depth, store writes per second, listings wrong at +5 / +30 / +60 s,
+ * whether Shopify's record is exact (per SKU, available + safety_stock = start − net sold) and whether, per SKU, the
+ * ledger's Shopify-side sum equals Shopify's real change. Times in ms unless named …Seconds.
+ */
+import { Prisma } from "@prisma/client";
+import prisma from "../app/db.server";
+import { enqueue, QUEUES } from "../app/jobs/queue.server";
+import { waitFor } from "../tests/harness/world";
+import { startWooEmulator, type WooEmulator } from "../tests/emulators/woocommerce/index";
+import { REALISTIC_STREAM_WOO } from "../tests/emulators/woocommerce/syncflow-stock";
+import type { ShopifyEmulator } from "../tests/emulators/shopify/index";
+import { onboardShop } from "./lib/onboard";
+import type { Stack } from "./lib/stack";
+
+/** Parameters of one stream run. */
+export interface StreamParams {
+  skus: number;
+  ordersPerSecond: number;
+  durationMs: number;
+  seed: number;
+  /** Share of orders per channel: Shopify, Woo A, Woo B. */
+  split: [number, number, number];
+  cancelRate: number;
+  refundRate: number;
+  /** Share of SKUs whose demand in the stream exceeds their starting stock (≥ 0.30). */
+  shortShare: number;
+  /** Zipf exponent of SKU popularity. */
+  zipfS: number;
+  /** Longest wait after the last stream event for the system to settle (the +60 s sample is always taken). */
+  settleMaxMs: number;
+  /** Longest wait for the migration to allocations before the stream starts anyway. */
+  migrationMaxMs: number;
+  /** Shopify per-call latency (ms) of the measured part. */
+  shopifyLatencyMs: number;
+}
+
+export const STREAM_DEFAULTS: StreamParams = {
+  skus: 5000, ordersPerSecond: 20, durationMs: 90_000, seed: 2026, split: [0.5, 0.25, 0.25], cancelRate: 0.03, refundRate: 0.02,
+  shortShare: 0.35, zipfS: 0.7, settleMaxMs: 120_000, migrationMaxMs: 300_000, shopifyLatencyMs: 75,
+};
+
+/** One planned event of the stream. */
+type PlannedOrder = { kind: "order"; t: number; channel: 0 | 1 | 2; lines: { sku: number; qty: number }[]; follow: "cancel" | "refund" | null; followAt: number; idx: number };
+
+/** The stream and starting stock, a pure function of the parameters. */
+export function planStream(p: StreamParams): { orders: PlannedOrder[]; stock: number[]; demand: number[]; shortSkus: number } {
+  let s = p.seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  // Popularity: rank r (1-based) of SKU perm[r-1] has weight r^-s.
+  const perm = Array.from({ length: p.skus }, (_, i) => i);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  const cdf: number[] = [];
+  let acc = 0;
+  for (let r = 1; r <= p.skus; r++) cdf.push((acc += r ** -p.zipfS));
+  const pick = () => {
+    const x = rnd() * acc;
+    let lo = 0, hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return perm[lo]!;
+  };
+  const n = Math.round((p.ordersPerSecond * p.durationMs) / 1000);
+  const gap = 1000 / p.ordersPerSecond;
+  const orders: PlannedOrder[] = [];
+  const demand = new Array<number>(p.skus).fill(0);
+  for (let k = 0; k < n; k++) {
+    const t = Math.floor(k * gap + rnd() * gap);
+    const c = rnd();
+    const channel = (c < p.split[0] ? 0 : c < p.split[0] + p.split[1] ? 1 : 2) as 0 | 1 | 2;
+    const want = 1 + Math.floor(rnd() * 8);
+    const skus = new Set<number>();
+    for (let g = 0; skus.size < want && g < 50; g++) skus.add(pick());
+    const lines = [...skus].map((sku) => ({ sku, qty: 1 + (rnd() < 0.25 ? 1 : 0) + (rnd() < 0.08 ? 1 : 0) }));
+    for (const l of lines) demand[l.sku]! += l.qty;
+    const f = rnd();
+    const follow = f < p.cancelRate ? "cancel" : f < p.cancelRate + p.refundRate ? "refund" : null;
+    const followAt = Math.min(p.durationMs, t + 3000 + Math.floor(rnd() * 20_000));
+    orders.push({ kind: "order", t, channel, lines, follow, followAt, idx: k });
+  }
+  // Starting stock from demand: `shortShare` of all SKUs (drawn among those with demand) get less than their demand.
+  const withDemand = perm.filter((i) => demand[i]! > 0);
+  const shortCount = Math.min(withDemand.length, Math.ceil(p.shortShare * p.skus));
+  const short = new Set(withDemand.slice(0, shortCount));
+  const stock = demand.map((d, i) => (short.has(i) ? Math.floor(d * (0.2 + 0.6 * rnd())) : d > 0 ? d + 1 + Math.floor(rnd() * 8) : 1 + Math.floor(rnd() * 20)));
+  const shortSkus = demand.filter((d, i) => d > stock[i]!).length;
+  return { orders, stock, demand, shortSkus };
+}
+
+/** Figures of one stream run (allocations on or off). */
+export interface StreamRun {
+  allocations: boolean;
+  orders: { planned: number; placed: number; byChannel: number[]; refused: number; cancelled: number; refunded: number };
+  unitsRequested: number;
+  unitsSold: number;
+  unitsSoldByChannel: number[];
+  oversold: { total: number; byChannel: number[]; skus: number };
+  /** s from the last stream event until every store shows its derived value, nothing is pending and no job waits; null = not within settleMaxMs. */
+  settleSeconds: number | null;
+  peakQueue: { total: number; byQueue: Record<string, number> };
+  storeWrites: { requests: number; items: number; peakPerSecond: number; meanPerSecond: number };
+  wrongAt: Record<"5" | "30" | "60", number>;
+  recordExact: boolean;
+  recordMismatchSkus: number;
+  ledgerMismatchSkus: number;
+  ledgerExample: string | null;
+  pendingAtEnd: number;
+  shortSkus: number;
+  migration: { seconds: number | null; listings: number; migratedAtStart: number } | null;
+  /** Per second: [t s, orders so far, store write requests that second, queued jobs, listings wrong]. */
+  timeline: number[][];
+  shopifyCalls: { queries: number; mutations: number; throttled: number };
+}
+
+const SKU = (i: number) => `STR-${String(i).padStart(5, "0")}`;
+
+/** Store write routes counted as writes (requestCounts keys start with the method). */
+function storeWrites(w: WooEmulator): { requests: number; items: number } {
+  let requests = 0;
+  let items = 0;
+  for (const [k, n] of w.requestCounts) {
+    if (/^POST .*wc-syncflow\/v1\/stock\/(delta|cas)$/.test(k) || /^PUT .*\/products\/\d+(\/variations\/\d+)?$/.test(k)) { requests += n; items += n; }
+    else if (/^POST .*(\/batch)$/.test(k)) requests += n;
+  }
+  for (const n of w.itemCounts.values()) items += n;
+  return { requests, items };
+}
+
+async function queueDepth(): Promise<Record<string, number>> {
+  const rows = await prisma.$queryRawUnsafe<{ name: string; n: bigint }[]>(
+    `SELECT name, count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send') GROUP BY name`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
+}
+
+/**
+ * Runs the stream once on a fresh shop (`shop`) of the running stack and Shopify emulator, with two new WooCommerce
+ * emulators. Setup (import, linking, and with `allocations` the migration) runs with cost-free stores and a fast
+ * Shopify rate; the measured part with the realistic models.
+ */
+export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator; shop: string; allocations: boolean; params?: Partial<StreamParams>; log: (m: string) => void }): Promise<StreamRun> {
+  const p: StreamParams = { ...STREAM_DEFAULTS, ...input.params };
+  const { stack, shopify, shop, log } = input;
+  const plan = planStream(p);
+  shopify.control.setRateLimit({ restoreRate: 2000, bucketSize: 40_000 });
+  shopify.control.setFaults({ latencyMs: 0 });
+  const created = shopify.control.createShop({ domain: shop, name: input.allocations ? "Stream Co (allocations)" : "Stream Co" });
+  const loc = created.locationId;
+  const itemOf = new Map<string, number>(); // inventory item numeric id → sku index
+  for (let i = 0; i < p.skus; i++) {
+    const prod = shopify.control.createProduct(shop, { title: `Stream item ${i}`, variants: [{ sku: SKU(i), price: 12, quantities: { [loc]: plan.stock[i]! } }] });
+    itemOf.set(prod.variants[0]!.inventoryItemId.split("/").pop()!, i);
+  }
+  const woo: WooEmulator[] = [];
+  const productOf: Map<number, number>[] = [];
+  for (let s = 0; s < 2; s++) {
+    const w = await startWooEmulator({ siteName: `Stream Woo ${s + 1}`, deliveryDelayMs: 50 });
+    const ids = new Map<number, number>();
+    for (let i = 0; i < p.skus; i++) ids.set(i, w.store.createProduct({ type: "simple", name: `Stream item ${i}`, sku: SKU(i), regular_price: "12", status: "publish", manage_stock: true, stock_quantity: plan.stock[i]! }).id);
+    woo.push(w);
+    productOf.push(ids);
+  }
+  const wooStock = (s: number, i: number) => woo[s]!.store.products.get(productOf[s]!.get(i)!)!.stock_quantity ?? 0;
+  const { shopId, channelIds } = await onboardShop({ stack, shopify, shop, woo, expectedItems: p.skus, timeoutMs: 900_000 });
+  await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
+  log(`stream${input.allocations ? " (allocations)" : ""}: ${p.skus} SKUs onboarded; ${plan.orders.length} orders planned, demand > stock on ${plan.shortSkus} SKUs (${((100 * plan.shortSkus) / p.skus).toFixed(1)} %)`);
+
+  let migration: StreamRun["migration"] = null;
+  if (input.allocations) {
+    // As the Settings page does: the flag, then the store's re-link (which queues its migration).
+    const t0 = Date.now();
+    await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
+    for (const id of channelIds) await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
+    const total = p.skus * channelIds.length;
+    let migrated = 0;
+    const deadline = Date.now() + p.migrationMaxMs;
+    for (;;) {
+      migrated = await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked", allocatedQuantity: { not: null }, allocOp: { equals: Prisma.DbNull } } });
+      const idle = Object.keys(await queueDepth()).length === 0;
+      if (migrated >= total && idle) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const seconds = migrated >= total ? Math.round((Date.now() - t0) / 100) / 10 : null;
+    migration = { seconds, listings: total, migratedAtStart: migrated };
+    log(`stream (allocations): migration ${seconds === null ? `NOT finished after ${p.migrationMaxMs / 1000} s (${migrated} of ${total} listings)` : `${seconds} s for ${total} listings`}`);
+  }
+
+  // Measured part: realistic stores and Shopify.
+  shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
+  shopify.control.setFaults({ latencyMs: p.shopifyLatencyMs, delayWebhooksMs: 300 });
+  for (const w of woo) w.control.setLatency({ ...REALISTIC_STREAM_WOO });
+  const shopifyChannelId = (await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" }, select: { id: true } })).id;
+  const stateAt = () => {
+    const st = shopify.control.state(shop);
+    const avail = new Array<number>(p.skus).fill(0);
+    const safety = new Array<number>(p.skus).fill(0);
+    for (const l of st.levels) {
+      const i = itemOf.get(l.inventoryItemId.split("/").pop()!);
+      if (i === undefined || l.locationId !== loc) continue;
+      avail[i] = l.available;
+      safety[i] = l.safetyStock;
+    }
+    return { avail, safety };
+  };
+  const start = stateAt();
+  const ledgerStart = await prisma.stockLedger.aggregate({ where: { shopId }, _max: { id: true } });
+  const gqlStart = Date.now();
+
+  // What each store should show now: without allocations the derived quantity from Shopify's truth (pending sales
+  // subtracted); with allocations the store's allocation less its sales not yet applied (the hub's baseline).
+  const listingRows = async () =>
+    prisma.listing.findMany({ where: { channelId: { in: channelIds }, matchStatus: "linked" }, select: { channelId: true, sku: true, lastWrittenQuantity: true, allocatedQuantity: true } });
+  const wrongNow = async (): Promise<number> => {
+    const { avail } = stateAt();
+    let wrong = 0;
+    if (!input.allocations) {
+      const pend = await prisma.shopifyAdjustment.groupBy({ by: ["itemId"], where: { shopId, status: "pending", quantityName: "available" }, _sum: { delta: true } });
+      const items = await prisma.catalogItem.findMany({ where: { shopId, id: { in: pend.map((x) => x.itemId) } }, select: { id: true, sku: true } });
+      const pendBySku = new Map<number, number>();
+      for (const x of pend) {
+        const sku = items.find((it) => it.id === x.itemId)?.sku;
+        if (sku) pendBySku.set(Number(sku.slice(4)), x._sum.delta ?? 0);
+      }
+      for (let s = 0; s < 2; s++) for (let i = 0; i < p.skus; i++) if (wooStock(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0))) wrong++;
+      return wrong;
+    }
+    const rows = await listingRows();
+    for (const r of rows) {
+      const s = channelIds.indexOf(r.channelId);
+      const i = Number((r.sku ?? "").slice(4));
+      if (wooStock(s, i) !== (r.lastWrittenQuantity ?? 0)) wrong++;
+    }
+    return wrong;
+  };
+
+  // ---- drive the stream
+  type Sale = { t: number; channel: number; sku: number; qty: number };
+  const sales: Sale[] = [];
+  const restocks: { t: number; sku: number; qty: number }[] = [];
+  const placed: { channel: number; id: string | number; lines: { sku: number; qty: number; lineId?: string }[] }[] = [];
+  const stats = { placed: 0, byChannel: [0, 0, 0], refused: 0, cancelled: 0, refunded: 0, requested: 0 };
+  const t0 = Date.now();
+  const events: { t: number; run: () => void }[] = [];
+  for (const o of plan.orders) {
+    events.push({ t: o.t, run: () => placeOrder(o) });
+  }
+  const placeOrder = (o: PlannedOrder) => {
+    let lines = o.lines.map((l) => ({ ...l }));
+    for (const l of lines) stats.requested += l.qty;
+    for (let attempt = 0; attempt < 10 && lines.length; attempt++) {
+      try {
+        if (o.channel === 0) {
+          const r = shopify.control.placeOrder(shop, { lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })) });
+          const ids = r.lineItems.map((li) => li.id);
+          record(o, 0, r.orderId, lines.map((l, k) => ({ ...l, lineId: ids[k] })));
+        } else {
+          const r = woo[o.channel - 1]!.control.placeOrder({ lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })), status: "processing" });
+          record(o, o.channel, r.id as number, lines);
+        }
+        return;
+      } catch (err) {
+        // The shopper takes what the store shows for the short line (or drops it) and checks out again.
+        const e = err as { status?: number; message?: string; extra?: { sku?: string; available?: number } };
+        let short: number | undefined;
+        let have = 0;
+        if (o.channel === 0) {
+          const m = /inventory item (\d+): (-?\d+) < (\d+)/.exec(String(e.message));
+          if (m) { short = itemOf.get(m[1]!); have = Number(m[2]); }
+        } else if (e.extra?.sku) {
+          short = Number(e.extra.sku.slice(4));
+          have = Number(e.extra.available ?? 0);
+        }
+        if (short === undefined) throw err;
+        lines = lines.flatMap((l) => (l.sku !== short ? [l] : have > 0 ? [{ ...l, qty: Math.min(l.qty, have) }] : []));
+      }
+    }
+    stats.refused++;
+  };
+  const record = (o: PlannedOrder, channel: number, id: string | number, lines: { sku: number; qty: number; lineId?: string }[]) => {
+    const t = Date.now() - t0;
+    stats.placed++;
+    stats.byChannel[channel]!++;
+    for (const l of lines) sales.push({ t, channel, sku: l.sku, qty: l.qty });
+    const entry = { channel, id, lines };
+    placed.push(entry);
+    if (o.follow) events.push({ t: Math.max(o.followAt, t + 1000), run: () => follow(o.follow!, entry) });
+  };
+  const follow = (kind: "cancel" | "refund", e: (typeof placed)[number]) => {
+    const t = Date.now() - t0;
+    if (e.channel === 0) {
+      if (kind === "cancel") {
+        shopify.control.cancelOrder(shop, { orderId: String(e.id), restock: true });
+        for (const l of e.lines) restocks.push({ t, sku: l.sku, qty: l.qty });
+        stats.cancelled++;
+      } else {
+        const l = e.lines[0]!;
+        shopify.control.refund(shop, { orderId: String(e.id), lines: [{ lineItemId: l.lineId!, quantity: l.qty }], restock: true });
+        restocks.push({ t, sku: l.sku, qty: l.qty });
+        stats.refunded++;
+      }
+      return;
+    }
+    const s = e.channel - 1;
+    const before = e.lines.map((l) => wooStock(s, l.sku));
+    woo[s]!.control.setOrderStatus(Number(e.id), kind === "cancel" ? "cancelled" : "refunded");
+    // What the store restocked (WooCommerce's status rules decide; read, not assumed).
+    e.lines.forEach((l, k) => {
+      const back = wooStock(s, l.sku) - before[k]!;
+      if (back > 0) restocks.push({ t, sku: l.sku, qty: back });
+    });
+    if (kind === "cancel") stats.cancelled++;
+    else stats.refunded++;
+  };
+
+  // Sampler: every second the queue depth, the store writes that second and the listings shown wrong.
+  const timeline: number[][] = [];
+  const peak: Record<string, number> = {};
+  let peakTotal = 0;
+  let lastWrites = woo.reduce((n, w) => n + storeWrites(w).requests, 0);
+  const writesAtStart = lastWrites;
+  const itemsAtStart = woo.reduce((n, w) => n + storeWrites(w).items, 0);
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const tick = Date.now();
+      const depth = await queueDepth();
+      const total = Object.values(depth).reduce((a, b) => a + b, 0);
+      peakTotal = Math.max(peakTotal, total);
+      for (const [k, v] of Object.entries(depth)) peak[k] = Math.max(peak[k] ?? 0, v);
+      const writes = woo.reduce((n, w) => n + storeWrites(w).requests, 0);
+      const wrong = await wrongNow();
+      timeline.push([Math.round((tick - t0) / 100) / 10, stats.placed, writes - lastWrites, total, wrong]);
+      lastWrites = writes;
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
+    }
+  })();
+
+  log(`stream${input.allocations ? " (allocations)" : ""}: ${plan.orders.length} orders over ${p.durationMs / 1000} s`);
+  for (let k = 0; ; k++) {
+    events.sort((a, b) => a.t - b.t);
+    const next = events.shift();
+    if (!next) break;
+    const wait = next.t - (Date.now() - t0);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    next.run();
+    if (k % 200 === 0) await new Promise((r) => setImmediate(r));
+  }
+  const lastEventAt = Date.now();
+  log(`stream: last event at ${((lastEventAt - t0) / 1000).toFixed(1)} s; placed ${stats.placed}, refused ${stats.refused}`);
+
+  // ---- settle and the +5 / +30 / +60 s samples
+  const wrongAt: StreamRun["wrongAt"] = { "5": -1, "30": -1, "60": -1 };
+  let settledAt: number | null = null;
+  const marks = [5, 30, 60] as const;
+  for (;;) {
+    const since = Date.now() - lastEventAt;
+    for (const m of marks) if (wrongAt[m] < 0 && since >= m * 1000) wrongAt[m] = await wrongNow();
+    if (settledAt === null) {
+      const depth = Object.values(await queueDepth()).reduce((a, b) => a + b, 0);
+      const pending = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
+      const dirty = await prisma.listing.count({ where: { channelId: { in: channelIds }, OR: [{ inFlightPushSeq: { not: null } }] } });
+      if (depth === 0 && pending === 0 && dirty === 0 && (await wrongNow()) === 0) settledAt = Date.now();
+    }
+    if ((settledAt !== null || since > p.settleMaxMs) && wrongAt["60"] >= 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  sampling = false;
+  await sampler;
+  const pendingAtEnd = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
+
+  // ---- oversold: per SKU in time order, a sale beyond the physical stock left (start − sold + restocked)
+  const perSku = new Map<number, { t: number; d: number; channel: number }[]>();
+  for (const s of sales) (perSku.get(s.sku) ?? perSku.set(s.sku, []).get(s.sku)!).push({ t: s.t, d: -s.qty, channel: s.channel });
+  for (const r of restocks) (perSku.get(r.sku) ?? perSku.set(r.sku, []).get(r.sku)!).push({ t: r.t, d: r.qty, channel: -1 });
+  const oversoldBy = [0, 0, 0];
+  let oversoldSkus = 0;
+  for (const [sku, evs] of perSku) {
+    evs.sort((a, b) => a.t - b.t || b.d - a.d);
+    let left = plan.stock[sku]!;
+    let any = false;
+    for (const e of evs) {
+      if (e.d < 0) {
+        const over = Math.max(0, -e.d - Math.max(0, left));
+        if (over) { oversoldBy[e.channel]! += over; any = true; }
+      }
+      left += e.d;
+    }
+    if (any) oversoldSkus++;
+  }
+
+  // ---- Shopify's record and the ledger, per SKU
+  const end = stateAt();
+  const net = new Array<number>(p.skus).fill(0);
+  for (const s of sales) net[s.sku]! -= s.qty;
+  for (const r of restocks) net[r.sku]! += r.qty;
+  let recordMismatch = 0;
+  for (let i = 0; i < p.skus; i++) if (end.avail[i]! + end.safety[i]! !== plan.stock[i]! + net[i]!) recordMismatch++;
+  const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, sku: true } });
+  const skuOfItem = new Map(items.map((it) => [it.id, Number(it.sku.slice(4))]));
+  const sums = await prisma.stockLedger.groupBy({
+    by: ["itemId"],
+    where: { shopId, channelId: shopifyChannelId, cause: { not: "allocate" }, id: { gt: ledgerStart._max.id ?? 0n } },
+    _sum: { delta: true },
+  });
+  const ledgerBy = new Map(sums.map((r) => [skuOfItem.get(r.itemId)!, r._sum.delta ?? 0]));
+  let ledgerMismatch = 0;
+  let ledgerExample: string | null = null;
+  for (let i = 0; i < p.skus; i++) {
+    const real = end.avail[i]! + end.safety[i]! - (start.avail[i]! + start.safety[i]!);
+    const led = ledgerBy.get(i) ?? 0;
+    if (real !== led) {
+      ledgerMismatch++;
+      ledgerExample ??= `${SKU(i)}: ledger ${led} vs Shopify ${real}`;
+    }
+  }
+
+  const calls = shopify.control.graphqlLog(shop).filter((c) => c.at >= gqlStart);
+  const throttled = calls.filter((c) => JSON.stringify(c.response ?? "").includes("THROTTLED")).length;
+  const mutations = calls.filter((c) => /^\s*mutation/.test(c.query)).length;
+  const writes = woo.map((w) => storeWrites(w));
+  const writeRequests = writes.reduce((n, w) => n + w.requests, 0) - writesAtStart;
+  const writeItems = writes.reduce((n, w) => n + w.items, 0) - itemsAtStart;
+  const perSecond = timeline.map((r) => r[2]!);
+  const unitsSoldByChannel = [0, 1, 2].map((c) => sales.filter((s) => s.channel === c).reduce((n, s) => n + s.qty, 0));
+  for (const w of woo) await w.close();
+  return {
+    allocations: input.allocations,
+    orders: { planned: plan.orders.length, placed: stats.placed, byChannel: stats.byChannel, refused: stats.refused, cancelled: stats.cancelled, refunded: stats.refunded },
+    unitsRequested: stats.requested,
+    unitsSold: unitsSoldByChannel.reduce((a, b) => a + b, 0),
+    unitsSoldByChannel,
+    oversold: { total: oversoldBy.reduce((a, b) => a + b, 0), byChannel: oversoldBy, skus: oversoldSkus },
+    settleSeconds: settledAt === null ? null : Math.round((settledAt - lastEventAt) / 100) / 10,
+    peakQueue: { total: peakTotal, byQueue: peak },
+    storeWrites: {
+      requests: writeRequests, items: writeItems,
+      peakPerSecond: Math.max(0, ...perSecond),
+      meanPerSecond: Math.round((writeRequests / Math.max(1, timeline.length)) * 10) / 10,
+    },
+    wrongAt,
+    recordExact: recordMismatch === 0,
+    recordMismatchSkus: recordMismatch,
+    ledgerMismatchSkus: ledgerMismatch,
+    ledgerExample,
+    pendingAtEnd,
+    shortSkus: plan.shortSkus,
+    migration,
+    timeline,
+    shopifyCalls: { queries: calls.length - mutations, mutations, throttled },
+  };
+}
+
+/** The report's stream table (markdown) for both runs. */
+export function renderStream(runs: StreamRun[], p: StreamParams = STREAM_DEFAULTS): string {
+  const row = (r: StreamRun) =>
+    `| ${r.allocations ? "with allocations" : "without allocations"} | ${r.oversold.total} (${r.oversold.byChannel.join(" / ")}; ${r.oversold.skus} SKUs) | ${r.unitsSold} (${r.unitsSoldByChannel.join(" / ")}) | ${r.settleSeconds ?? `> ${p.settleMaxMs / 1000}`} | ${r.peakQueue.total} (push-stock ${r.peakQueue.byQueue["push-stock"] ?? 0}) | ${r.storeWrites.meanPerSecond} / ${r.storeWrites.peakPerSecond} (${r.storeWrites.items} items in ${r.storeWrites.requests} calls) | ${r.wrongAt["5"]} / ${r.wrongAt["30"]} / ${r.wrongAt["60"]} | ${r.recordExact ? "✅" : `❌ (${r.recordMismatchSkus} SKUs)`} | ${r.ledgerMismatchSkus === 0 ? "✅" : `❌ ${r.ledgerMismatchSkus} SKUs (${r.ledgerExample})`} |`;
+  const mig = runs.find((r) => r.migration)?.migration;
+  return `## Stream — ${p.skus} SKUs, ${p.ordersPerSecond} orders/s for ${p.durationMs / 1000} s (Shopify / Woo A / Woo B ${p.split.map((x) => x * 100).join(" / ")} %), ${p.cancelRate * 100} % cancelled, ${p.refundRate * 100} % refunded
+
+| run | oversold units (Shopify / A / B) | units sold (Shopify / A / B) | settle (s) | peak queue | store writes/s mean / peak | listings wrong +5 / +30 / +60 s | Shopify record exact | ledger = Shopify per SKU |
+|---|---:|---:|---:|---:|---:|---:|:---:|:---:|
+${runs.map(row).join("\n")}
+
+Orders: ${runs.map((r) => `${r.allocations ? "with" : "without"} allocations ${r.orders.placed} placed (${r.orders.byChannel.join(" / ")}), ${r.orders.refused} refused outright, ${r.orders.cancelled} cancelled, ${r.orders.refunded} refunded, ${r.unitsRequested} units asked for, ${r.pendingAtEnd} store sales pending at the end, Shopify calls ${r.shopifyCalls.queries} queries + ${r.shopifyCalls.mutations} mutations (${r.shopifyCalls.throttled} throttled)`).join("; ")}.
+Demand above stock on ${runs[0]?.shortSkus ?? 0} of ${p.skus} SKUs.${mig ? ` Enabling allocations: ${mig.seconds === null ? `not finished after ${p.migrationMaxMs / 1000} s (${mig.migratedAtStart} of ${mig.listings} listings migrated when the stream started)` : `${mig.seconds} s for ${mig.listings} listings`}.` : ""}
+`;
+}
+
+/** Timeline chart (SVG): per run, queued jobs and listings wrong (left axis) and store writes per second, over time. */
+export function renderStreamSvg(runs: StreamRun[]): string {
+  const W = 900, H = 260, pad = 44;
+  const panel = (r: StreamRun, y0: number) => {
+    const tl = r.timeline;
+    const maxT = Math.max(1, ...tl.map((x) => x[0]!));
+    const maxY = Math.max(1, ...tl.map((x) => Math.max(x[3]!, x[4]!)));
+    const maxW = Math.max(1, ...tl.map((x) => x[2]!));
+    const X = (t: number) => pad + (t / maxT) * (W - 2 * pad);
+    const Y = (v: number, m: number) => y0 + H - pad - (v / m) * (H - 2 * pad);
+    const line = (col: number, m: number, color: string) => `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${tl.map((x) => `${X(x[0]!).toFixed(1)},${Y(x[col]!, m).toFixed(1)}`).join(" ")}"/>`;
+    return `<text x="${pad}" y="${y0 + 18}" font-size="13" font-weight="bold">${r.allocations ? "With allocations" : "Without allocations"} — oversold ${r.oversold.total}, settle ${r.settleSeconds ?? "not reached"} s, peak queue ${r.peakQueue.total}</text>
+<line x1="${pad}" y1="${y0 + H - pad}" x2="${W - pad}" y2="${y0 + H - pad}" stroke="#999"/><line x1="${pad}" y1="${y0 + pad}" x2="${pad}" y2="${y0 + H - pad}" stroke="#999"/>
+<text x="${pad - 4}" y="${Y(maxY, maxY) + 4}" font-size="10" text-anchor="end">${maxY}</text><text x="${W - pad + 4}" y="${Y(maxW, maxW) + 4}" font-size="10">${maxW}/s</text>
+<text x="${W - pad}" y="${y0 + H - pad + 16}" font-size="10" text-anchor="end">${maxT.toFixed(0)} s</text>${line(3, maxY, "#d0a000")}${line(4, maxY, "#c0392b")}${line(2, maxW, "#008060")}`;
+  };
+  const legend = [["queued jobs", "#d0a000"], ["listings wrong", "#c0392b"], ["store writes / s (right scale)", "#008060"]]
+    .map(([n, c], i) => `<rect x="${44 + i * 220}" y="${runs.length * H + 6}" width="12" height="12" fill="${c}"/><text x="${62 + i * 220}" y="${runs.length * H + 16}" font-size="12">${n}</text>`).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${runs.length * H + 26}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${runs.map((r, i) => panel(r, i * H)).join("")}${legend}</svg>\n`;
+}
