@@ -14,6 +14,7 @@
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "./queue.server";
 import { buildInventoryWhere, type InventoryFilter } from "../models/inventory.server";
+import { requestPush } from "../sync/push.server";
 
 /** The bulk actions the inventory page offers. */
 export type BulkAction = "sync" | "buffer" | "link" | "unlink";
@@ -90,7 +91,7 @@ async function pushChunk(shopId: string, channels: { id: string }[], ids: string
     const linked = await prisma.listing.findMany({ where: { shopId, channelId: ch.id, itemId: { in: ids }, matchStatus: "linked" }, select: { itemId: true } });
     const itemIds = linked.map((l) => l.itemId!).filter(Boolean);
     if (!itemIds.length) continue;
-    await enqueue(QUEUES.pushStock, { shopId, channelId: ch.id, itemIds });
+    await requestPush(shopId, ch.id, itemIds);
     queued += itemIds.length;
   }
   return queued;

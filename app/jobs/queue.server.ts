@@ -13,7 +13,7 @@ export const QUEUES = {
   webhook: "webhook",
   /** Apply one pending sale/restock to Shopify. data: { shopId, adjustmentId } */
   shopifyAdjust: "shopify-adjust",
-  /** Push derived quantities of items to one store. data: { shopId, channelId, itemIds } */
+  /** Drain one store's requested pushes (docs/decisions/100; collapsed per store). data: { shopId, channelId, itemIds? (legacy) } */
   pushStock: "push-stock",
   /** Read a store's catalog and link SKUs. data: { shopId, channelId } */
   linkChannel: "link-channel",
@@ -49,6 +49,8 @@ export const QUEUES = {
 export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "stately">> = {
   "stock-watch": "short",
   "sheets-sync": "short",
+  // One queued drain per store (singletonKey push:<channelId>); the drainer's lease keeps one running (decision 100).
+  "push-stock": "short",
   // One queued + one running per item (singletonKey rebalance:<itemId>): rebalances of an item never overlap.
   rebalance: "stately",
 };

@@ -13,7 +13,7 @@ import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
 import { processReceipt, pushToStores } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { applyAdjustment } from "../sync/adjust.server";
-import { pushStock } from "../sync/push.server";
+import { drainPushes, markForPush, queueDrain, requestPush } from "../sync/push.server";
 import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
@@ -45,9 +45,11 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
     return res;
   },
 
-  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds: string[] }) => {
-    const res = await pushStock(shopId, channelId, itemIds);
-    await signalStockChanged(shopId); // issue 6
+  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds?: string[] }) => {
+    // Jobs queued before pushes were coalesced (docs/decisions/100) carry their items: requested like any push.
+    if (itemIds?.length) await markForPush(prisma, shopId, channelId, itemIds);
+    const res = await drainPushes(shopId, channelId);
+    if (res.written) await signalStockChanged(shopId); // issue 6
     return res;
   },
 
@@ -62,7 +64,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
     }
     const report = await linkWooChannel(shopId, channelId);
     const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
-    for (let i = 0; i < ids.length; i += 100) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: ids.slice(i, i + 100) });
+    for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
 
@@ -93,11 +95,11 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
 /**
  * Re-queues work that was stored but never queued (crash between commit and send): webhook receipts
- * still "received" after 30 s, pending Shopify adjustments older than 60 s, and domain events older than
- * 2 min without notification rows (`sweepUnnotifiedEvents`). Keys make re-queueing harmless when the
+ * still "received" after 30 s, pending Shopify adjustments older than 60 s, stores with pushes requested for 30 s
+ * and no live drainer, and domain events older than 2 min without notification rows (`sweepUnnotifiedEvents`). Keys make re-queueing harmless when the
  * original job is merely slow.
  */
-export async function sweep(): Promise<{ receipts: number; adjustments: number; events: number }> {
+export async function sweep(): Promise<{ receipts: number; adjustments: number; events: number; pushDrains: number }> {
   const receipts = await prisma.webhookReceipt.findMany({
     where: { status: "received", receivedAt: { lt: new Date(Date.now() - 30_000) } },
     select: { id: true },
@@ -110,9 +112,17 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
     take: 500,
   });
   for (const a of adjustments) await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
+  // Stores with pushes requested (or left in flight) for 30 s and no drainer holding their lease: a drainer died, or
+  // its job was lost between commit and send (docs/decisions/100).
+  const stale = new Date(Date.now() - 30_000);
+  const stores = await prisma.listing.groupBy({
+    by: ["shopId", "channelId"],
+    where: { OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }], channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] } },
+  });
+  for (const s of stores) await queueDrain(s.shopId, s.channelId);
   // Domain events whose notify job was lost (issue 6 gap): re-queued once they are 2 minutes old.
   const events = await sweepUnnotifiedEvents();
-  return { receipts: receipts.length, adjustments: adjustments.length, events };
+  return { receipts: receipts.length, adjustments: adjustments.length, events, pushDrains: stores.length };
 }
 
 const CONCURRENCY: Partial<Record<QueueName, number>> = {

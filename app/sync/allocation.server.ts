@@ -54,6 +54,17 @@ function maybeCrash(point: string): void {
   }
 }
 
+/** `requestPush` of push.server.ts, loaded on use (push.server imports this module). */
+async function requestPushLater(shopId: string, channelId: string, itemIds: string[]): Promise<void> {
+  const { requestPush } = await import("./push.server");
+  await requestPush(shopId, channelId, itemIds);
+}
+
+/** Requests a rebalance of each of `itemIds` (a push request on an allocation store). */
+export async function requestRebalance(shopId: string, itemIds: string[]): Promise<void> {
+  for (const itemId of new Set(itemIds)) await queueRebalance(shopId, itemId);
+}
+
 /** Queues a rebalance of `itemId` (collapsed per item: one queued + one running). */
 export async function queueRebalance(shopId: string, itemId: string, full = false): Promise<void> {
   await enqueue(QUEUES.rebalance, { shopId, itemId, full }, { singletonKey: `rebalance:${itemId}` });
@@ -128,7 +139,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
   // Buffered stores derive from `available`, which the moves changed (their echo is recognised as ours).
   const others = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
-  if (moves.length) for (const c of others) if (!usesAllocations(c)) await enqueue(QUEUES.pushStock, { shopId, channelId: c.id, itemIds: [itemId] });
+  if (moves.length) for (const c of others) if (!usesAllocations(c)) await requestPushLater(shopId, c.id, [itemId]);
   return { itemId, status: "done", moves };
 }
 
@@ -292,7 +303,10 @@ async function recordMove(ctx: Ctx, channel: ChannelRow, listing: Listing, op: A
       where: { id: listing.id },
       data: { allocatedQuantity: { increment: sign * op.qty }, allocOp: next === null ? Prisma.DbNull : (next as unknown as Prisma.InputJsonValue), ...(next === null ? { allocSeq: op.seq } : {}), ...extra },
     });
-    await recordLevel(tx, { shopId: ctx.shopId, itemId: ctx.itemId, locationGid: ctx.location, available: r.available, observedAt: new Date(), ownWrite: true });
+    await recordLevel(tx, {
+      shopId: ctx.shopId, itemId: ctx.itemId, locationGid: ctx.location, available: r.available, observedAt: new Date(), ownWrite: true,
+      writeBefore: { before: r.available + sign * op.qty, key: `alloc:${listing.id}:${op.seq}:shopify`, shopifyChannelId: ctx.shopifyChannelId },
+    });
     await ledger(ctx, {
       channelId: ctx.shopifyChannelId, locationGid: ctx.location, key: `alloc:${listing.id}:${op.seq}:shopify`, delta: -sign * op.qty, after: r.available,
       note: `${op.kind}: ${op.qty} unit(s) ${sign > 0 ? "available → safety_stock (reserved for" : "safety_stock → available (released from"} ${channel.name}); safety_stock now ${r.safety}`,

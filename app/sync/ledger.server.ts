@@ -29,3 +29,10 @@ export async function appendLedger(tx: Tx, row: LedgerRow): Promise<boolean> {
   const { count } = await tx.stockLedger.createMany({ data: [row], skipDuplicates: true });
   return count === 1;
 }
+
+/** Inserts many rows in one statement; rows whose idempotency key was already recorded are skipped. @returns rows inserted */
+export async function appendLedgerMany(tx: Tx, rows: LedgerRow[]): Promise<number> {
+  if (!rows.length) return 0;
+  const { count } = await tx.stockLedger.createMany({ data: rows, skipDuplicates: true });
+  return count;
+}

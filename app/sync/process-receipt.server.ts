@@ -22,6 +22,7 @@ import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
 import { holdsStock, normalizeSku } from "./sku";
+import { requestPush, requestPushToStores } from "./push.server";
 
 export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
 
@@ -114,7 +115,7 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       const res = await applyLevelWebhook(shopId, update, receipt.dedupeKey);
       if (res.outcome === "applied" && res.itemId) {
         const channelIds = await channelsFedBy(shopId, res.locationGid!);
-        for (const channelId of channelIds) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: [res.itemId] });
+        for (const channelId of channelIds) await requestPush(shopId, channelId, [res.itemId]);
       }
       return { status: res.outcome === "applied" ? "processed" : "ignored", note: res.outcome };
     }
@@ -146,8 +147,7 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
   return { status: "ignored", note: `topic ${receipt.topic} not handled` };
 }
 
-/** Queues a push of `itemIds` to every active WooCommerce store of the shop (optionally all but one). */
+/** Requests a push of `itemIds` to every active WooCommerce store of the shop (coalesced: push.server.ts). */
 export async function pushToStores(shopId: string, itemIds: string[], _exceptChannelId?: string): Promise<void> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, select: { id: true } });
-  for (const c of channels) await enqueue(QUEUES.pushStock, { shopId, channelId: c.id, itemIds });
+  await requestPushToStores(shopId, itemIds);
 }

@@ -132,10 +132,13 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   let storeName: string;
   let mode: "exact" | "buffered";
+  let pluginFeatures: string[] = [];
   try {
     const info = await adapter.verifyConnection();
     storeName = input.storeName || info.name;
-    mode = (await adapter.capabilities()).exact ? "exact" : "buffered";
+    const caps = await adapter.capabilities();
+    mode = caps.exact ? "exact" : "buffered";
+    pluginFeatures = caps.exact ? (caps.features ?? []) : []; // contract 1.1 features (batch, snapshot): decision 101
   } catch (err) {
     if (err instanceof ChannelError && err.code === "AUTH") {
       throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
@@ -155,10 +158,10 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
       shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
       credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
       webhookSecretEnc: encryptSecret(webhookSecret), salesLocationId: defaultLocation?.gid ?? null,
-      bufferUnits: mode === "exact" ? 0 : 2, pluginVersion: input.pluginVersion ?? null,
+      bufferUnits: mode === "exact" ? 0 : 2, pluginVersion: input.pluginVersion ?? null, pluginFeatures,
     },
     update: {
-      name: storeName, status: "active", statusReason: null, mode,
+      name: storeName, status: "active", statusReason: null, mode, pluginFeatures,
       credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
       webhookSecretEnc: encryptSecret(webhookSecret), pluginVersion: input.pluginVersion ?? null,
     },

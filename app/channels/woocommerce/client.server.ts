@@ -10,11 +10,14 @@
  *
  * This wrapper adds: a per-call timeout, bounded retries with exponential backoff + jitter on 429 / 5xx /
  * timeouts / connection resets — for idempotent calls only (GET/PUT/DELETE, or calls the caller marks
- * idempotent, e.g. plugin writes carrying a request_key) — and maps every failure to `ChannelError`.
+ * idempotent, e.g. plugin writes carrying a request_key) — maps every failure to `ChannelError`, and sends every
+ * request through the store's adaptive concurrency limiter (./concurrency.ts, docs/decisions/105): callers may start
+ * many requests at once; the store gets as many as it answers quickly.
  * Times in ms.
  */
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { ChannelError } from "../channel";
+import { limiterFor, type StoreLimiter } from "./concurrency";
 
 /** Options of a `WooClient`. */
 export interface WooClientOptions {
@@ -101,14 +104,28 @@ export function toChannelError(err: unknown, what: string): ChannelError {
   return new ChannelError("NETWORK", msg, { cause: err });
 }
 
+/**
+ * What kind of request this is, for the limiter's "answered quickly" test: method, route with ids folded, and the
+ * size class of a list or batch (log2 of per_page / items), so a 100-item batch is compared with 100-item batches.
+ */
+function requestKind(method: string, namespace: string, endpoint: string, o: WooCallOptions): string {
+  const route = endpoint.replace(/\d+/g, ":id");
+  const data = o.data as { ops?: unknown[]; update?: unknown[]; create?: unknown[] } | undefined;
+  const n = Number(o.params?.per_page ?? o.params?.limit ?? 0) || (data?.ops?.length ?? 0) + (data?.update?.length ?? 0) + (data?.create?.length ?? 0);
+  return `${method} ${namespace}/${route}#${n > 1 ? Math.ceil(Math.log2(n)) : 0}`;
+}
+
 /** A WooCommerce REST client with timeouts, retries and ChannelError mapping. */
 export class WooClient {
   private libs = new Map<string, LibInstance>();
   readonly opts: Required<WooClientOptions>;
+  /** The store's adaptive concurrency limiter (shared by every client of the store in this process). */
+  readonly limiter: StoreLimiter;
 
   constructor(opts: WooClientOptions) {
     if (!LibCtor) throw new Error("@woocommerce/woocommerce-rest-api could not be loaded");
     this.opts = { timeoutMs: 20_000, maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5_000, ...opts, url: opts.url.replace(/\/+$/, "") };
+    this.limiter = limiterFor(this.opts.url);
   }
 
   private lib(namespace: string, timeoutMs: number): LibInstance {
@@ -136,13 +153,18 @@ export class WooClient {
     const idempotent = o.idempotent ?? method !== "post";
     const lib = this.lib(o.namespace ?? "wc/v3", o.timeoutMs ?? this.opts.timeoutMs);
     const what = `WooCommerce ${method.toUpperCase()} ${o.namespace ?? "wc/v3"}/${endpoint}`;
+    const kind = requestKind(method, o.namespace ?? "wc/v3", endpoint, o);
     for (let attempt = 0; ; attempt++) {
       try {
         const p = o.params ?? {};
-        const r =
-          method === "get" ? await lib.get(endpoint, p)
-          : method === "delete" ? await lib.delete(endpoint, p)
-          : await lib[method](endpoint, o.data ?? {}, p);
+        const r = await this.limiter.run(
+          kind,
+          () =>
+            method === "get" ? lib.get(endpoint, p)
+            : method === "delete" ? lib.delete(endpoint, p)
+            : lib[method](endpoint, o.data ?? {}, p),
+          (err) => ["THROTTLED", "SERVER", "TIMEOUT", "NETWORK"].includes(toChannelError(err, what).code),
+        );
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
         return { status: r.status, data: r.data as T, headers };

@@ -39,7 +39,7 @@ describe("WooCommerce batch with per-item failures (buffered mode)", () => {
     for (const event of events) {
       const payload = event.payload as { queue: string; cause: string; attempts: number };
       expect(payload.queue).toBe(QUEUES.pushStock);
-      expect(payload.cause).toContain(`1 of 1 items refused by the store: ${BAD} (woocommerce_rest_invalid_stock`);
+      expect(payload.cause).toContain(`items refused by the store or unanswered: ${BAD} (woocommerce_rest_invalid_stock`);
       expect(payload.attempts).toBe(3);
     }
 
