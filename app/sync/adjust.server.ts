@@ -122,8 +122,9 @@ async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOut
           data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
         });
         if (count !== 1) return false;
+        const scId = await shopifyChannelId(tx, shopId);
         await appendLedger(tx, {
-          shopId, itemId: adj.itemId, channelId: await shopifyChannelId(tx, shopId), locationGid: adj.locationGid,
+          shopId, itemId: adj.itemId, channelId: scId, locationGid: adj.locationGid,
           cause: adj.delta < 0 ? "order" : "cancel",
           delta: adj.delta, before, after, idempotencyKey: `${adj.idempotencyKey}:applied`, orderId: adj.orderId,
           note: `applied to Shopify (${shop.domain}) ${named ? `${adj.quantityName} (the store's allocation)` : "available"} with key ${key}`,
@@ -134,7 +135,7 @@ async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOut
             await tx.listing.updateMany({ where: { shopId, channelId: adj.sourceChannelId, itemId: adj.itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: adj.delta } } });
           }
         } else {
-          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true });
+          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true, writeBefore: { before, key, shopifyChannelId: scId } });
         }
         return true;
       });

@@ -62,9 +62,10 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
     );
     const after = res?.after ?? before + recordDelta;
     await prisma.$transaction(async (tx) => {
-      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: new Date(), ownWrite: true });
+      const scId = await shopifyChannelId(tx, shopId);
+      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: new Date(), ownWrite: true, writeBefore: { before: after - recordDelta, key: `${key}:shopify`, shopifyChannelId: scId } });
       await appendLedger(tx, {
-        shopId, itemId: listing.item!.id, channelId: await shopifyChannelId(tx, shopId), locationGid: channel.salesLocationId, cause: "manual",
+        shopId, itemId: listing.item!.id, channelId: scId, locationGid: channel.salesLocationId, cause: "manual",
         delta: recordDelta, before, after, idempotencyKey: `${key}:shopify`, actor: input.actor, note: `conflict resolved (${input.resolution})`,
       });
     });

@@ -13,11 +13,19 @@ import type { ShopifyInventoryLevelUpdate } from "../channels/shopify/webhook-pa
 
 /**
  * Upserts a level if `observedAt` is newer than the stored one.
+ * `writeBefore` (the hub's own writes): Shopify's value just before the write, from its answer. When it differs from
+ * the cached level, Shopify changed in between without the hub having seen it (a sale whose webhook is still on its
+ * way — and will be judged stale, as this write is newer): that change gets its own ledger row (cause `webhook`, key
+ * `shopify-gap:<writeKey>`, on the Shopify channel), so the ledger's Shopify-side sum keeps matching Shopify's real
+ * change (issue 11, B8).
  * @returns the previous available (null when new) and whether the row changed.
  */
 export async function recordLevel(
   tx: Tx,
-  input: { shopId: string; itemId: string; locationGid: string; available: number; observedAt: Date; ownWrite?: boolean },
+  input: {
+    shopId: string; itemId: string; locationGid: string; available: number; observedAt: Date; ownWrite?: boolean;
+    writeBefore?: { before: number; key: string; shopifyChannelId: string | null } | null;
+  },
 ): Promise<{ changed: boolean; before: number | null; stale: boolean }> {
   const rows = await tx.$queryRaw<{ available: number; observedAt: Date }[]>`
     SELECT available, "observedAt" FROM "InventoryLevel" WHERE "itemId" = ${input.itemId} AND "locationGid" = ${input.locationGid} FOR UPDATE`;
@@ -25,6 +33,14 @@ export async function recordLevel(
   if (!current) {
     await tx.inventoryLevel.create({ data: { shopId: input.shopId, itemId: input.itemId, locationGid: input.locationGid, available: input.available, observedAt: input.observedAt } });
     return { changed: true, before: null, stale: false };
+  }
+  const gap = input.writeBefore;
+  if (gap && input.ownWrite && gap.before !== current.available) {
+    await appendLedger(tx, {
+      shopId: input.shopId, itemId: input.itemId, channelId: gap.shopifyChannelId, locationGid: input.locationGid, cause: "webhook",
+      delta: gap.before - current.available, before: current.available, after: gap.before, idempotencyKey: `shopify-gap:${gap.key}`,
+      note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
+    });
   }
   if (current.observedAt > input.observedAt && !input.ownWrite) return { changed: false, before: current.available, stale: true };
   await tx.inventoryLevel.update({
@@ -60,29 +76,58 @@ export async function applyLevelWebhook(
   receiptKey: string,
 ): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
   if (update.available == null) return { outcome: "untracked" };
-  const observedAt = webhookObservedAt(update.updatedAt);
-  // The item and, without a lock, its stored observation time. observedAt only ever moves forward
-  // (recordLevel keeps the newest), so an update older than it is stale for good: answered here without a
-  // transaction — the common case for late and replayed deliveries (docs/decisions/070).
-  const [item] = await prisma.$queryRaw<{ id: string; observedAt: Date | null }[]>`
-    SELECT ci.id, il."observedAt" FROM "CatalogItem" ci
+  let observedAt = webhookObservedAt(update.updatedAt);
+  // The item and, without a lock, its stored observation. observedAt only ever moves forward (recordLevel keeps the
+  // newest), so an update older than it is stale for good: answered here without a transaction — the common case for
+  // late and replayed deliveries (docs/decisions/070).
+  const [item] = await prisma.$queryRaw<{ id: string; observedAt: Date | null; available: number | null }[]>`
+    SELECT ci.id, il."observedAt", il.available FROM "CatalogItem" ci
     LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ${update.locationGid}
     WHERE ci."shopId" = ${shopId} AND ci."inventoryItemId" = ${update.inventoryItemGid}
     LIMIT 1`;
   if (!item) return { outcome: "unknown_item" };
   if (item.observedAt && item.observedAt > observedAt) return { outcome: "stale" };
+  let available = update.available;
+  let note = "inventory_levels/update from Shopify";
+  const second = wholeSecondOf(update.updatedAt);
+  if (second && item.observedAt && item.available != null && item.available !== available && item.observedAt.getTime() >= second.getTime()) {
+    // Ambiguous order (issue 11, B7): the hub already holds a different value observed within this webhook's second
+    // (another delivery of the same second, or SyncFlow's own write). Shopify does not order webhooks and `updated_at`
+    // has one-second resolution, so neither value can be trusted: read the level from Shopify now.
+    const readAt = new Date();
+    const truth = await readLevel(shopId, update.inventoryItemGid, update.locationGid);
+    if (truth != null) {
+      available = truth;
+      observedAt = readAt > observedAt ? readAt : observedAt;
+      note = `inventory_levels/update from Shopify, order ambiguous within ${update.updatedAt}: level read from Shopify (${truth}; the webhook said ${update.available})`;
+    }
+  }
   return prisma.$transaction(async (tx) => {
-    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available: update.available!, observedAt });
+    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available, observedAt });
     if (res.stale) return { outcome: "stale" as const };
     if (!res.changed) return { outcome: "echo" as const };
     const shopifyChannel = await tx.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } });
     await appendLedger(tx, {
       shopId, itemId: item.id, channelId: shopifyChannel?.id ?? null, locationGid: update.locationGid, cause: "webhook",
-      delta: res.before == null ? null : update.available! - res.before, before: res.before, after: update.available,
-      idempotencyKey: `shopify-level:${receiptKey}`, note: "inventory_levels/update from Shopify",
+      delta: res.before == null ? null : available - res.before, before: res.before, after: available,
+      idempotencyKey: `shopify-level:${receiptKey}`, note,
     });
     return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationGid };
   });
+}
+
+/** Start of the second of a whole-second `updated_at` (null for a timestamp with fractions or an invalid one). */
+function wholeSecondOf(updatedAt: string): Date | null {
+  if (!/T\d{2}:\d{2}:\d{2}(?:[Z+-]|$)/.test(updatedAt)) return null;
+  const t = new Date(updatedAt);
+  return Number.isNaN(t.getTime()) ? null : t;
+}
+
+/** Shopify's available of one inventory item at one location, read now (null when Shopify has no such level). */
+async function readLevel(shopId: string, inventoryItemGid: string, locationGid: string): Promise<number | null> {
+  const { shopifyForShop } = await import("./stores.server");
+  const { adapter } = await shopifyForShop(shopId);
+  return (await adapter.readAvailable([inventoryItemGid], [locationGid])).get(inventoryItemGid)?.get(locationGid) ?? null;
 }
 
 /** WooCommerce channels of a shop fed by `locationGid` (explicit feed list, or sales location). */
