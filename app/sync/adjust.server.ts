@@ -52,7 +52,36 @@ export async function applyAdjustment(shopId: string, adjustmentId: string): Pro
   if (!head) return { status: "missing" };
   if (head.status !== "pending") return { status: "already_applied", itemId: head.itemId };
   if (head.quantityName === SAFETY_STOCK) return applyAllocationSale(shopId, adjustmentId, head.itemId);
-  return applyOne(shopId, adjustmentId);
+  return applyAvailableSale(shopId, adjustmentId, head.itemId);
+}
+
+/**
+ * An `available` sale (docs/decisions/102): applied with every other pending `available` sale of the shop, ≤ 250
+ * changes per Shopify call, by whoever holds the shop's flush lock; waits for the lock up to LOCK_WAIT_MS (polling
+ * 50 → 400 ms) and answers "already_applied" when another job's flush applied it.
+ */
+async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
+  const { flushAvailableSales } = await import("./adjust-batch.server");
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let pause = 50;
+  for (;;) {
+    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+    if (!adj) return { status: "missing" };
+    if (adj.status !== "pending") return { status: "already_applied", itemId };
+    const res = await flushAvailableSales(shopId);
+    if (res) {
+      const mine = res.applied.get(adjustmentId);
+      if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
+      const failure = res.failed.get(adjustmentId);
+      if (failure) throw failure;
+      const row = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+      if (row && row.status !== "pending") return { status: "already_applied", itemId };
+    } else {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(400, pause * 2);
+    }
+    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: the shop's store sales stayed busy for ${LOCK_WAIT_MS} ms`, { retryable: true });
+  }
 }
 
 async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
@@ -80,7 +109,11 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
   }
 }
 
-async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
+/**
+ * One `available` sale on its own (decision 007's path), with its own key `<key>:<keyAttempt>`: kept for sales claimed
+ * by it before calls were batched (resent with their stored compare-and-set value) and for callers outside the flush.
+ */
+export async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
   const { shop, adapter } = await shopifyForShop(shopId);
   for (let round = 0; round < MAX_STALE_ROUNDS; round++) {
     const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, include: { item: true } });

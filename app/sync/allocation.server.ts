@@ -96,9 +96,18 @@ export async function rebalanceItem(shopId: string, itemId: string, opts: { full
  * lock's transaction only holds the lock (≤ 300 s).
  */
 export async function withItemLock<T>(itemId: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+  return withAdvisoryLock(`syncflow:alloc:${itemId}`, fn);
+}
+
+/**
+ * Runs `fn` while holding the transaction-scoped PostgreSQL advisory lock `key` (hashtext), without waiting:
+ * `{ locked: false }` when someone else holds it. `fn` uses its own connections; the lock's transaction only holds the
+ * lock (≤ 300 s).
+ */
+export async function withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
   return prisma.$transaction(
     async (tx) => {
-      const [row] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${`syncflow:alloc:${itemId}`})) AS ok`;
+      const [row] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS ok`;
       if (!row?.ok) return { locked: false as const };
       return { locked: true as const, value: await fn() };
     },

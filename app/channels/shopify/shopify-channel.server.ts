@@ -341,6 +341,45 @@ export class ShopifyChannel implements Channel {
   }
 
   /**
+   * ONE `inventoryAdjustQuantities` call of ≤ 250 changes of quantity `name` (`available`, or a named quantity such as
+   * `safety_stock` whose changes must all carry the same `ledgerDocumentUri`), compare-and-set per change, under
+   * `@idempotent(key: meta.idempotencyKey)` — the key covers the whole call, so a resend after an unknown outcome must
+   * carry exactly these changes (docs/decisions/102). Nothing is read back: the caller chose every changeFromQuantity.
+   * @returns per change (input order) {before, after} of `name`
+   * @throws ChannelError STALE (nothing applied) with `cause.staleIndexes` = the changes whose changeFromQuantity no
+   *   longer matched; BAD_REQUEST for other userErrors (`cause.userErrors`); transport errors as `request` raises them
+   */
+  async adjustQuantitiesCall(name: string, changes: NamedAdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]> {
+    if (!changes.length) return [];
+    if (changes.length > SHOPIFY_MAX_BATCH) throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} changes per call`, { retryable: false });
+    const input = {
+      name, reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+      changes: changes.map((c) => ({
+        inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity,
+        ...(name === "available" ? {} : { ledgerDocumentUri: c.ledgerDocumentUri }),
+      })),
+    };
+    const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: meta.idempotencyKey });
+    const payload = r.data.inventoryAdjustQuantities;
+    if (!payload) throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory adjustment", { retryable: false });
+    if (payload.userErrors.length) {
+      const stale = payload.userErrors.filter((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
+      const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+      if (stale.length) {
+        const staleIndexes = stale.map((e) => Number(e.field?.[2])).filter((i) => Number.isInteger(i));
+        throw new ChannelError("STALE", `Shopify compare-and-swap lost on ${stale.length} of ${changes.length} changes: ${msg.slice(0, 300)}`, { current: null, retryable: false, cause: { staleIndexes } });
+      }
+      throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory adjustment: ${msg.slice(0, 1000)}`, { retryable: false, cause: { userErrors: payload.userErrors } });
+    }
+    return changes.map((c) => {
+      const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+      return ch && ch.quantityAfterChange !== null
+        ? { before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange }
+        : { before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta };
+    });
+  }
+
+  /**
    * Moves quantities between names at one location via inventoryMoveQuantities (one call, ≤ 250 changes),
    * compare-and-set on both terminals, `@idempotent(key:)`. `referenceDocumentUri` is required by Shopify here.
    * @returns each change's terminal quantities after the move

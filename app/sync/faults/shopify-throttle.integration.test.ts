@@ -59,7 +59,8 @@ describe("Shopify faults while applying a store sale", () => {
   it("HTTP 5xx after Shopify applied the write: the same key and changeFromQuantity are resent and Shopify replays, not re-applies", async () => {
     const adj = await saleSurvives("woo-sunglasses", 2, { loseResponseNext: 1 });
     expect(adj.keyAttempt).toBe(0);
-    const calls = adjustCalls(adj.idempotencyKey);
+    // The sale went out in a stored call (docs/decisions/102): the same call under the same key, resent verbatim.
+    const calls = adjustCalls(`syncflow-batch:${adj.batchId}`);
     expect(calls.length).toBe(2);
     expect(calls.map((c) => c.status)).toEqual([503, 200]);
     expect(new Set(calls.map((c) => JSON.stringify(c.variables))).size).toBe(1); // verbatim resend

@@ -61,6 +61,8 @@ describe("two worker processes racing on the same item", () => {
 
       const pids = adj.map((x) => fw.workers.find((w) => w.output().includes(`"adjustmentId":"${x.id}"`))?.pid);
       if (pids[0] && pids[1] && pids[0] !== pids[1]) racedAcrossProcesses++;
+      // Both sales pending at once and applied in one Shopify call (docs/decisions/102) is the race too.
+      else if (adj[0]!.batchId && adj[0]!.batchId === adj[1]!.batchId) racedAcrossProcesses++;
     }
     fw.world.shopify.control.setFaults({ latencyMs: 0 });
     console.log(`[race] rounds=${SKUS.length} adjust jobs split across processes=${racedAcrossProcesses} CAS stale retries=${staleRetries}`);
