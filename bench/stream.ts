@@ -28,7 +28,7 @@ import { startWooEmulator, type WooEmulator } from "../tests/emulators/woocommer
 import { REALISTIC_STREAM_WOO } from "../tests/emulators/woocommerce/syncflow-stock";
 import type { ShopifyEmulator } from "../tests/emulators/shopify/index";
 import { onboardShop } from "./lib/onboard";
-import type { Stack } from "./lib/stack";
+import { cpuSeconds, postgresPids, type Stack } from "./lib/stack";
 
 /** Parameters of one stream run. */
 export interface StreamParams {
@@ -133,6 +133,10 @@ export interface StreamRun {
   /** Per second: [t s, orders so far, store write requests that second, queued jobs, listings wrong]. */
   timeline: number[][];
   shopifyCalls: { queries: number; mutations: number; throttled: number };
+  /** CPU seconds (user + system) each process tree used from the first order to the end of the settle window, and per order placed (ms). */
+  cpu: { app: number; worker: number; postgres: number; msPerOrder: number };
+  /** Webhook receipts stored during the run, by "source topic" and by what their processing found. */
+  receipts: Record<string, number>;
 }
 
 const SKU = (i: number) => `STR-${String(i).padStart(5, "0")}`;
@@ -185,6 +189,14 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   }
   const wooStock = (s: number, i: number) => woo[s]!.store.products.get(productOf[s]!.get(i)!)!.stock_quantity ?? 0;
   const { shopId, channelIds } = await onboardShop({ stack, shopify, shop, woo, expectedItems: p.skus, timeoutMs: 900_000 });
+  await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
+  // One reconciliation in sync, as a live shop has had (the scheduler starts one at once for a shop that never had one).
+  const warmAt = new Date();
+  await enqueue(QUEUES.reconcile, { shopId, dryRun: false, trigger: "bench" });
+  await waitFor("warm-up reconciliation", async () => {
+    const runs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", startedAt: { gte: warmAt } } });
+    return runs.length === 2 && runs.every((r) => r.status !== "running");
+  }, 600_000, 250);
   await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
   log(`stream${input.allocations ? " (allocations)" : ""}: ${p.skus} SKUs onboarded; ${plan.orders.length} orders planned, demand > stock on ${plan.shortSkus} SKUs (${((100 * plan.shortSkus) / p.skus).toFixed(1)} %)`);
 
@@ -263,6 +275,9 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   const restocks: { t: number; sku: number; qty: number }[] = [];
   const placed: { channel: number; id: string | number; lines: { sku: number; qty: number; lineId?: string }[] }[] = [];
   const stats = { placed: 0, byChannel: [0, 0, 0], refused: 0, cancelled: 0, refunded: 0, requested: 0 };
+  const pg = postgresPids();
+  const cpuNow = () => ({ app: cpuSeconds(stack.appPid), worker: cpuSeconds(stack.workerPid), postgres: pg.reduce((n, p) => n + cpuSeconds(p), 0) });
+  const cpu0 = cpuNow();
   const t0 = Date.now();
   const events: { t: number; run: () => void }[] = [];
   for (const o of plan.orders) {
@@ -354,6 +369,12 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
       const writes = woo.reduce((n, w) => n + storeWrites(w).requests, 0);
       const wrong = await wrongNow();
       timeline.push([Math.round((tick - t0) / 100) / 10, stats.placed, writes - lastWrites, total, wrong]);
+      if (process.env.BENCH_DEBUG && timeline.length % 5 === 0) {
+        const act = await prisma.$queryRawUnsafe<{ state: string; wait: string | null; q: string; n: bigint }[]>(
+          `SELECT state, wait_event_type AS wait, left(query, 60) AS q, count(*)::bigint AS n FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 8`);
+        const receipts = await prisma.webhookReceipt.groupBy({ by: ["status"], where: { shopId }, _count: true });
+        log(`debug t=${timeline.at(-1)![0]} depth=${JSON.stringify(depth)} receipts=${JSON.stringify(receipts.map((r) => [r.status, r._count]))} pg=${JSON.stringify(act.map((a) => [a.state, a.wait, a.q, Number(a.n)]))}`);
+      }
       lastWrites = writes;
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
     }
@@ -390,6 +411,9 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   }
   sampling = false;
   await sampler;
+  const cpu1 = cpuNow();
+  const cpu = { app: round1(cpu1.app - cpu0.app), worker: round1(cpu1.worker - cpu0.worker), postgres: round1(cpu1.postgres - cpu0.postgres), msPerOrder: 0 };
+  cpu.msPerOrder = Math.round(((cpu.app + cpu.worker + cpu.postgres) * 1000) / Math.max(1, stats.placed));
   const pendingAtEnd = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
 
   // ---- oversold: per SKU in time order, a sale beyond the physical stock left (start − sold + restocked)
@@ -438,6 +462,9 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     }
   }
 
+  const receiptRows = await prisma.webhookReceipt.groupBy({ by: ["source", "topic", "status", "error"], where: { shopId, receivedAt: { gte: new Date(gqlStart) } }, _count: true });
+  const receipts: Record<string, number> = {};
+  for (const r of receiptRows) receipts[`${r.source} ${r.topic} ${r.status}${r.error ? ` (${r.error.slice(0, 40)})` : ""}`] = r._count;
   const calls = shopify.control.graphqlLog(shop).filter((c) => c.at >= gqlStart);
   const throttled = calls.filter((c) => JSON.stringify(c.response ?? "").includes("THROTTLED")).length;
   const mutations = calls.filter((c) => /^\s*mutation/.test(c.query)).length;
@@ -471,8 +498,12 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     migration,
     timeline,
     shopifyCalls: { queries: calls.length - mutations, mutations, throttled },
+    cpu,
+    receipts,
   };
 }
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** The report's stream table (markdown) for both runs. */
 export function renderStream(runs: StreamRun[], p: StreamParams = STREAM_DEFAULTS): string {
@@ -485,7 +516,7 @@ export function renderStream(runs: StreamRun[], p: StreamParams = STREAM_DEFAULT
 |---|---:|---:|---:|---:|---:|---:|:---:|:---:|
 ${runs.map(row).join("\n")}
 
-Orders: ${runs.map((r) => `${r.allocations ? "with" : "without"} allocations ${r.orders.placed} placed (${r.orders.byChannel.join(" / ")}), ${r.orders.refused} refused outright, ${r.orders.cancelled} cancelled, ${r.orders.refunded} refunded, ${r.unitsRequested} units asked for, ${r.pendingAtEnd} store sales pending at the end, Shopify calls ${r.shopifyCalls.queries} queries + ${r.shopifyCalls.mutations} mutations (${r.shopifyCalls.throttled} throttled)`).join("; ")}.
+Orders: ${runs.map((r) => `${r.allocations ? "with" : "without"} allocations ${r.orders.placed} placed (${r.orders.byChannel.join(" / ")}), ${r.orders.refused} refused outright, ${r.orders.cancelled} cancelled, ${r.orders.refunded} refunded, ${r.unitsRequested} units asked for, ${r.pendingAtEnd} store sales pending at the end, Shopify calls ${r.shopifyCalls.queries} queries + ${r.shopifyCalls.mutations} mutations (${r.shopifyCalls.throttled} throttled), CPU s app ${r.cpu.app} / worker ${r.cpu.worker} / PostgreSQL ${r.cpu.postgres} (${r.cpu.msPerOrder} ms per order)`).join("; ")}.
 Demand above stock on ${runs[0]?.shortSkus ?? 0} of ${p.skus} SKUs.${mig ? ` Enabling allocations: ${mig.seconds === null ? `not finished after ${p.migrationMaxMs / 1000} s (${mig.migratedAtStart} of ${mig.listings} listings migrated when the stream started)` : `${mig.seconds} s for ${mig.listings} listings`}.` : ""}
 `;
 }

@@ -25,7 +25,7 @@ export const QUEUES = {
   sweep: "sweep",
   /** Inventory bulk action (sync now, set buffer, link, unlink) with progress in a SyncRun. data: BulkJobData (app/jobs/bulk.server.ts) */
   bulk: "bulk",
-  /** Rebalance one item's allocations across Shopify and exact stores (docs/decisions/008). data: { shopId, itemId, full? } */
+  /** Drain a shop's requested rebalances in batches (docs/decisions/008, 104; collapsed per shop). data: { shopId, itemId? (legacy) } */
   rebalance: "rebalance",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
@@ -51,7 +51,7 @@ export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "statel
   "sheets-sync": "short",
   // One queued drain per store (singletonKey push:<channelId>); the drainer's lease keeps one running (decision 100).
   "push-stock": "short",
-  // One queued + one running per item (singletonKey rebalance:<itemId>): rebalances of an item never overlap.
+  // One queued + one running per shop (singletonKey rebalance:<shopId>); the drainer's lock keeps one at work.
   rebalance: "stately",
 };
 

@@ -10,15 +10,16 @@
 import type { JobResult, JobWithMetadata, PgBoss } from "pg-boss";
 import prisma from "../db.server";
 import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
-import { processReceipt, pushToStores } from "../sync/process-receipt.server";
+import { processReceipt } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
+import { settleProductObservations } from "../sync/receipt-batch.server";
 import { applyAdjustment } from "../sync/adjust.server";
 import { drainPushes, markForPush, queueDrain, requestPush } from "../sync/push.server";
 import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
-import { rebalanceItemWhenFree } from "../sync/allocation.server";
+import { drainRebalances, requestRebalance } from "../sync/allocation-batch.server";
 import { ChannelError } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
@@ -39,8 +40,8 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   },
 
   [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
+    // The stores' pushes after a sale reaches Shopify are requested by the flush that applied it (adjust-batch.server.ts).
     const res = await applyAdjustment(shopId, adjustmentId);
-    if (res.status === "applied" && res.itemId) await pushToStores(shopId, [res.itemId]);
     await signalStockChanged(shopId); // issue 6
     return res;
   },
@@ -70,10 +71,12 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
 
   [QUEUES.sweep]: async () => sweep(),
 
-  [QUEUES.rebalance]: async ({ shopId, itemId, full }: { shopId: string; itemId: string; full?: boolean }) => {
-    const res = await rebalanceItemWhenFree(shopId, itemId, !!full);
-    if (res.moves.length) await signalStockChanged(shopId); // issue 6
-    return res;
+  [QUEUES.rebalance]: async ({ shopId, itemId }: { shopId: string; itemId?: string }) => {
+    // Jobs queued per item before rebalancing was batched (docs/decisions/104) carry their item: requested like any.
+    if (itemId) await requestRebalance(shopId, [itemId]);
+    const res = await drainRebalances(shopId);
+    if (res.moves || res.salesApplied || res.storeWrites) await signalStockChanged(shopId); // issue 6
+    return { ...res };
   },
 
   // ---- notifications, sheets (issue 6) ----
@@ -120,6 +123,9 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
     where: { OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }], channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] } },
   });
   for (const s of stores) await queueDrain(s.shopId, s.channelId);
+  // Shops with rebalances requested (or put off after a failure) and due for 5 s: their drainer died or gave up.
+  const rebalances = await prisma.catalogItem.groupBy({ by: ["shopId"], where: { rebalanceRequestedAt: { lt: new Date(Date.now() - 5_000) } } });
+  for (const r of rebalances) await enqueue(QUEUES.rebalance, { shopId: r.shopId }, { singletonKey: `rebalance:${r.shopId}` });
   // Domain events whose notify job was lost (issue 6 gap): re-queued once they are 2 minutes old.
   const events = await sweepUnnotifiedEvents();
   return { receipts: receipts.length, adjustments: adjustments.length, events, pushDrains: stores.length };
@@ -153,10 +159,11 @@ const BATCH_SIZE: Partial<Record<QueueName, number>> = {
 
 async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unknown> {
   const handler = handlers[queue]!;
+  const started = Date.now();
   try {
     const out = await handler(job.data);
     // SYNCFLOW_JOB_LOG=1 (tests, debugging): one line per finished job, so a test can tell which process ran it.
-    if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
+    if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
     return out;
   } catch (err) {
     const final = job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
@@ -202,13 +209,19 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
   };
   return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
     const results: JobResult[] = [];
-    // Webhook receipts that are certainly no-ops (stale level updates) are settled for the whole batch at once.
-    const presettled = queue === QUEUES.webhook
-      ? await settleStaleLevelReceipts(jobs.map((j) => String(j.data?.receiptId ?? ""))).catch((err: unknown) => {
-          console.error("[worker] stale-receipt pre-pass failed (processing one by one):", err);
+    // Webhook receipts that are certainly no-ops (stale level updates) and WooCommerce product observations (echoes
+    // of our writes, the stock moves of the store's own orders) are settled for the whole batch at once.
+    const presettled = new Map<string, unknown>();
+    if (queue === QUEUES.webhook) {
+      const ids = jobs.map((j) => String(j.data?.receiptId ?? ""));
+      for (const [name, pass] of [["stale-receipt", settleStaleLevelReceipts], ["product-observation", settleProductObservations]] as const) {
+        const done = await pass(ids.filter((id) => !presettled.has(id))).catch((err: unknown) => {
+          console.error(`[worker] ${name} pre-pass failed (processing one by one):`, err);
           return new Map<string, unknown>();
-        })
-      : new Map<string, unknown>();
+        });
+        for (const [id, o] of done) presettled.set(id, o);
+      }
+    }
     for (const job of jobs) {
       const outcome = presettled.get(String(job.data?.receiptId ?? ""));
       if (outcome) {

@@ -96,6 +96,13 @@ export async function watchStock(shopId: string): Promise<{ evaluated: number; l
  */
 export async function signalStockChanged(shopId: string | null | undefined): Promise<void> {
   if (!shopId) return;
+  // Under real traffic every job of a shop signals; the watch is debounced by NOTIFY_WATCH_DEBOUNCE_S (1 s) anyway, so a
+  // signal within SIGNAL_SKIP_MS of the previous one (shorter than the debounce: the job queued then has not run yet)
+  // changes nothing and is skipped (issue 11: two queries and a job insert per webhook).
+  const last = lastSignal.get(shopId) ?? 0;
+  const skipMs = Math.min(SIGNAL_SKIP_MS, Number(process.env.NOTIFY_WATCH_DEBOUNCE_S ?? 1) * 500);
+  if (Date.now() - last < skipMs) return;
+  lastSignal.set(shopId, Date.now());
   try {
     await enqueue(QUEUES.stockWatch, { shopId }, { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: Number(process.env.NOTIFY_WATCH_DEBOUNCE_S ?? 1) });
     const sheet = await prisma.sheetConnection.findUnique({ where: { shopId }, select: { status: true } });
@@ -106,6 +113,9 @@ export async function signalStockChanged(shopId: string | null | undefined): Pro
     console.error(`[notify] could not signal stock change for ${shopId}:`, err);
   }
 }
+
+const SIGNAL_SKIP_MS = 500;
+const lastSignal = new Map<string, number>();
 
 /** `signalStockChanged` for the shop of a webhook receipt. */
 export async function signalReceiptProcessed(receiptId: string): Promise<void> {

@@ -23,7 +23,7 @@ import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { shopifyForShop } from "./stores.server";
 import { recordLevel } from "./levels.server";
-import { allocationDocument, flushAllocationAdjustments, groupOf, SAFETY_STOCK, withItemLock } from "./allocation.server";
+import { allocationDocument, SAFETY_STOCK } from "./allocation.server";
 
 const MAX_STALE_ROUNDS = 5;
 
@@ -84,28 +84,23 @@ async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: 
   }
 }
 
+/**
+ * A `safety_stock` sale (allocation stores): applied by the shop's rebalance drainer with every other pending sale of
+ * the store, one call per store (allocation-batch.server.ts, docs/decisions/104). Requests the item's rebalance and
+ * waits (≤ LOCK_WAIT_MS, polling 50 → 400 ms) until the drainer applied it.
+ */
 async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
+  const { requestRebalance } = await import("./allocation-batch.server");
+  await requestRebalance(shopId, [itemId]);
   const deadline = Date.now() + LOCK_WAIT_MS;
-  // Back-off 50 → 400 ms: whoever holds the lock (a rebalance or another sale's job) applies every pending sale of
-  // the item before releasing it, so a waiting job rarely has work left; polling fast only loads the database.
   let pause = 50;
   for (;;) {
-    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, lastError: true } });
     if (!adj) return { status: "missing" };
     if (adj.status !== "pending") return { status: "already_applied", itemId };
-    const res = await withItemLock(itemId, () => flushAllocationAdjustments(shopId, itemId));
-    if (res.locked) {
-      const mine = res.value.applied.get(adjustmentId);
-      if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
-      const row = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, sourceChannelId: true, locationGid: true } });
-      if (row && row.status !== "pending") return { status: "already_applied", itemId };
-      const failure = row && res.value.failed.get(groupOf(row));
-      if (failure) throw failure; // this sale's write failed: the job layer retries (the claim decides what is resent)
-    } else {
-      await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(400, pause * 2);
-    }
-    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: item ${itemId} stayed locked for ${LOCK_WAIT_MS} ms`, { retryable: true });
+    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: not applied by the rebalance drainer within ${LOCK_WAIT_MS} ms${adj.lastError ? ` (${adj.lastError})` : ""}`, { retryable: true });
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(400, pause * 2);
   }
 }
 

@@ -47,7 +47,7 @@ const MAX_ROUNDS = 6;
 
 /** Test hook: throw after a named step (crash simulation). Never set in production. */
 export const allocationFaults: { crashAfter: string | null } = { crashAfter: null };
-function maybeCrash(point: string): void {
+export function maybeCrash(point: string): void {
   if (allocationFaults.crashAfter === point) {
     allocationFaults.crashAfter = null;
     throw new Error(`simulated crash after ${point}`);
@@ -60,14 +60,38 @@ async function requestPushLater(shopId: string, channelId: string, itemIds: stri
   await requestPush(shopId, channelId, itemIds);
 }
 
-/** Requests a rebalance of each of `itemIds` (a push request on an allocation store). */
+/**
+ * Requests a rebalance of `itemIds` (a push request on an allocation store, a sale, linking, enabling allocations):
+ * the items are marked and the shop's batched drainer queued (allocation-batch.server.ts, docs/decisions/104).
+ */
 export async function requestRebalance(shopId: string, itemIds: string[]): Promise<void> {
-  for (const itemId of new Set(itemIds)) await queueRebalance(shopId, itemId);
+  const { requestRebalance: request } = await import("./allocation-batch.server");
+  await request(shopId, itemIds);
 }
 
-/** Queues a rebalance of `itemId` (collapsed per item: one queued + one running). */
-export async function queueRebalance(shopId: string, itemId: string, full = false): Promise<void> {
-  await enqueue(QUEUES.rebalance, { shopId, itemId, full }, { singletonKey: `rebalance:${itemId}` });
+/** Requests a rebalance of one item (kept for callers of decision 008's API; `full` no longer differs). */
+export async function queueRebalance(shopId: string, itemId: string, _full = false): Promise<void> {
+  await requestRebalance(shopId, [itemId]);
+}
+
+/**
+ * Finishes the allocation steps left in flight for `itemId`'s listings (a crash, an unknown outcome), one listing at a
+ * time with the same keys and compare-and-set values (decision 008). The caller holds the item's allocation lock.
+ * Steps riding in a stored batched call (`batchId`) are left to that call's resend (allocation-batch.server.ts).
+ */
+export async function resumeItemSteps(shopId: string, itemId: string): Promise<void> {
+  const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
+  if (!item?.inventoryItemId) return;
+  const listings = await prisma.listing.findMany({ where: { shopId, itemId, NOT: { allocOp: { equals: Prisma.DbNull } } }, orderBy: { id: "asc" } });
+  if (!listings.length) return;
+  const { adapter: shopify } = await shopifyForShop(shopId);
+  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  for (const l of listings) {
+    const channel = await prisma.channel.findUnique({ where: { id: l.channelId } });
+    if (!channel || !usesAllocations(channel) || !channel.salesLocationId) continue;
+    const ctx: Ctx = { shopId, itemId, inventoryItemId: item.inventoryItemId, location: channel.salesLocationId, shopify, shopifyChannelId: scId, moves: [] };
+    await resume(ctx, channel, l);
+  }
 }
 
 export interface RebalanceOutcome {
@@ -475,7 +499,8 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
 
 /** Resumes the persisted step of a listing (after a crash or a failed attempt), with the same keys and CAS values. */
 async function resume(ctx: Ctx, channel: ChannelRow, listing: Listing): Promise<void> {
-  const op = listing.allocOp as unknown as AllocOp;
+  const op = listing.allocOp as unknown as AllocOp & { batchId?: string };
+  if (op.batchId) return; // rides in a stored batched call: resent (exactly) by allocation-batch.server.ts
   if (op.kind === "topup") await runTopUp(ctx, channel, listing, op);
   else if (op.kind === "takeback") await runTakeBack(ctx, channel, listing, op);
   else if (op.kind === "release") await runRelease(ctx, channel, listing, op);

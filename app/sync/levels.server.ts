@@ -106,15 +106,23 @@ export async function applyLevelWebhook(
     const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available, observedAt });
     if (res.stale) return { outcome: "stale" as const };
     if (!res.changed) return { outcome: "echo" as const };
-    const shopifyChannel = await tx.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } });
     await appendLedger(tx, {
-      shopId, itemId: item.id, channelId: shopifyChannel?.id ?? null, locationGid: update.locationGid, cause: "webhook",
+      shopId, itemId: item.id, channelId: await shopifyChannelOf(shopId), locationGid: update.locationGid, cause: "webhook",
       delta: res.before == null ? null : available - res.before, before: res.before, after: available,
       idempotencyKey: `shopify-level:${receiptKey}`, note,
     });
     return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationGid };
   });
 }
+
+/** The shop's Shopify channel id (created at install, never changes), cached per process. */
+async function shopifyChannelOf(shopId: string): Promise<string | null> {
+  if (shopifyChannels.has(shopId)) return shopifyChannels.get(shopId)!;
+  const id = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  if (id) shopifyChannels.set(shopId, id);
+  return id;
+}
+const shopifyChannels = new Map<string, string>();
 
 /** Start of the second of a whole-second `updated_at` (null for a timestamp with fractions or an invalid one). */
 function wholeSecondOf(updatedAt: string): Date | null {
@@ -132,7 +140,8 @@ async function readLevel(shopId: string, inventoryItemGid: string, locationGid: 
 
 /** WooCommerce channels of a shop fed by `locationGid` (explicit feed list, or sales location). */
 export async function channelsFedBy(shopId: string, locationGid: string): Promise<string[]> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+  const { storesOf } = await import("./push.server");
+  const channels = await storesOf(shopId);
   return channels
     .filter((c) => (c.feedLocationIds.length ? c.feedLocationIds.includes(locationGid) : c.salesLocationId === locationGid))
     .map((c) => c.id);

@@ -52,9 +52,9 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
   if (receipt.topic.startsWith("order.")) {
     const res = await ingestWooOrder(channel, parseWooOrder(receipt.body));
-    for (const adjustmentId of res.adjustmentIds) {
-      await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
-    }
+    // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
+    // the sweep queues a job of its own for any sale still pending after a minute.
+    if (res.adjustmentIds.length) await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
     // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
     if (res.result === "taken") await emitEvent(channel.shopId, "order.imported", { channelId: channel.id, orderId: res.orderId }, { channelId: channel.id });

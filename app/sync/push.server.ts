@@ -110,22 +110,40 @@ export interface PushOutcome {
  */
 export async function requestPush(shopId: string, channelId: string, itemIds: string[]): Promise<void> {
   if (!itemIds.length) return;
-  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId }, select: { kind: true, mode: true, allocationEnabled: true, status: true } });
-  if (!channel || channel.status === "disconnected") return;
+  const channel = (await storesOf(shopId)).find((c) => c.id === channelId);
+  if (!channel) return;
   if (usesAllocations(channel)) {
     await requestRebalance(shopId, itemIds);
     return;
   }
-  await markForPush(prisma, shopId, channelId, itemIds);
-  await queueDrain(shopId, channelId);
+  // Only a listing this call marked needs a drain queued: a listing already marked has one queued or running (its
+  // marker queued it after marking; a running drainer checks for marks again after releasing its lease).
+  if (await markForPush(prisma, shopId, channelId, itemIds)) await queueDrain(shopId, channelId);
 }
 
 /** Requests a push of `itemIds` to every connected WooCommerce store of the shop. */
 export async function requestPushToStores(shopId: string, itemIds: string[]): Promise<void> {
   if (!itemIds.length) return;
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, select: { id: true } });
-  for (const c of channels) await requestPush(shopId, c.id, itemIds);
+  for (const c of await storesOf(shopId)) await requestPush(shopId, c.id, itemIds);
 }
+
+/**
+ * The shop's connected WooCommerce stores (id and what decides how they are pushed), cached per process for
+ * STORES_TTL_MS: every sale and level change asks, and these change only in Settings or at registration.
+ */
+export async function storesOf(shopId: string): Promise<{ id: string; kind: string; mode: string; allocationEnabled: boolean; feedLocationIds: string[]; salesLocationId: string | null }[]> {
+  const hit = storesCache.get(shopId);
+  if (hit && hit.at > Date.now() - STORES_TTL_MS) return hit.rows;
+  const rows = await prisma.channel.findMany({
+    where: { shopId, kind: "woocommerce", status: { not: "disconnected" } },
+    select: { id: true, kind: true, mode: true, allocationEnabled: true, feedLocationIds: true, salesLocationId: true },
+    orderBy: { id: "asc" },
+  });
+  storesCache.set(shopId, { at: Date.now(), rows });
+  return rows;
+}
+const STORES_TTL_MS = 2_000;
+const storesCache = new Map<string, { at: number; rows: Awaited<ReturnType<typeof storesOf>> }>();
 
 /** Sets `pushRequestedAt` on the linked listings of `itemIds` that have none (in `db`'s transaction when given one). */
 export async function markForPush(db: Tx | typeof prisma, shopId: string, channelId: string, itemIds: string[]): Promise<number> {

@@ -27,8 +27,8 @@
  * listing's baseline (its allocation remaining as far as the hub knows), never a value derived from
  * `available`; the same explained/unexplained rules apply. Shopify's `safety_stock` at the sales location
  * is checked against Σ allocations of the allocation stores (pending store sales included, they are still
- * held); a difference is reported as a conflict (not fixed automatically), and every linked item gets a
- * rebalance (which also releases units reserved but no longer shown).
+ * held); a difference is reported as a conflict (not fixed automatically), and the items whose split is off target
+ * (allocation-batch.server.ts `planItem`) are rebalanced, in batches (docs/decisions/104).
  * Memory stays flat in the catalog size (docs/decisions/082): the store's listings are kept as externalId →
  * quantity only, and the hub's listings are compared in keyset chunks of `SYNCFLOW_RECONCILE_CHUNK` (1,000)
  * with only the columns the comparison needs; only drifted listings are held until the writes.
@@ -39,7 +39,8 @@
 import prisma from "../db.server";
 import { ChannelError, type ChannelListing } from "../channels/channel";
 import { parseWooOrder } from "../channels/woocommerce/webhook.server";
-import { appendLedger } from "./ledger.server";
+import { appendLedger, appendLedgerMany, type LedgerRow } from "./ledger.server";
+import { FEATURE_BATCH, FEATURE_SNAPSHOT, PLUGIN_BATCH_LIMIT, snapshotQuantity } from "../channels/woocommerce/woocommerce-channel.server";
 import { derivedQuantities } from "./push.server";
 import { feedLocations } from "./derive";
 import { ingestWooOrder } from "./orders.server";
@@ -49,7 +50,7 @@ import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
-import { queueRebalance, SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server";
+import { SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
@@ -112,6 +113,16 @@ export async function reconcileChannel(
     mark = now;
   };
   try {
+    // 0. What the store's plugin offers now (an update may have added the batch and snapshot routes: decision 101).
+    if (channel.mode === "exact") {
+      const caps = await adapter.capabilities().catch(() => null);
+      const features = caps?.exact ? (caps.features ?? []) : null;
+      if (features && (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))) {
+        if (!dryRun) await prisma.channel.update({ where: { id: channel.id }, data: { pluginFeatures: features } });
+        channel.pluginFeatures = features;
+      }
+    }
+
     // 1. Webhook health.
     const deliveryUrl = webhookUrlFor(channel.id);
     const hooks = (await adapter.listWebhooks()).filter((w) => w.delivery_url === deliveryUrl);
@@ -164,7 +175,7 @@ export async function reconcileChannel(
     const t0 = Date.now();
     const timed = <T,>(name: string, p: Promise<T>) => p.then((v) => ((phases[name] = Date.now() - t0), v));
     const recordSource = opts.record ?? (() => readRecord(shopId, [channelId], locs));
-    const [record, storeListings] = await Promise.all([timed("readRecord", recordSource()), timed("readStore", readStore(adapter))]);
+    const [record, storeListings] = await Promise.all([timed("readRecord", recordSource()), timed("readStore", readStore(channel, adapter))]);
     phase("reads");
 
     // 5. Compare, chunk by chunk (keyset on the listing id). Drifted listings are kept for the writes.
@@ -244,13 +255,24 @@ export async function reconcileChannel(
       phase("writes");
     }
     storeListings.clear();
-    // The compare-and-set writes, WOO_WRITE_CONCURRENCY at a time (each under its listing's row lock).
+    // The compare-and-set writes: with the plugin's batch (contract 1.1) ≤ 100 per call, as many calls at once as the
+    // store's adaptive concurrency allows, each chunk under its listings' row locks (decision 101); else one call per
+    // listing, WOO_WRITE_CONCURRENCY at a time.
     let written = 0;
-    await runPool(corrections, WOO_WRITE_CONCURRENCY, async ({ l, storeQty, d, explained, reason }) => {
-      const outcome = await correctStore(channel, adapter, l, storeQty, d, run.id, reason);
-      changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: outcome === "written" ? reason : outcome });
+    const report = async (c: (typeof corrections)[number], outcome: string) => {
+      changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: c.l.sku, listingId: c.l.id, from: c.storeQty, to: c.d, explained: c.explained, reason: outcome === "written" ? c.reason : outcome });
       if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: total - corrections.length + written } });
-    });
+    };
+    if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_BATCH)) {
+      const chunks: (typeof corrections)[] = [];
+      for (let i = 0; i < corrections.length; i += PLUGIN_BATCH_LIMIT) chunks.push(corrections.slice(i, i + PLUGIN_BATCH_LIMIT));
+      await runPool(chunks, () => adapter.client.limiter.limit, async (chunk) => {
+        const outcomes = await correctStoreBatch(channel, adapter, chunk, run.id);
+        for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
+      });
+    } else {
+      await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) => report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, run.id, c.reason)));
+    }
 
     if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun)));
     phase("writes");
@@ -335,7 +357,11 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
     if (!confirmed) continue;
     out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: confirmed.shopifySafety, to: confirmed.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${confirmed.shopifySafety}, SyncFlow's allocations add up to ${confirmed.sum} (changed outside SyncFlow?)` });
   }
-  if (!dryRun) for (const id of new Set(itemIds)) await queueRebalance(channel.shopId, id);
+  // Only the items whose split is off target (or not migrated yet) are rebalanced, in the drainer's batches (decision 104).
+  if (!dryRun) {
+    const { offTargetItems, requestRebalance } = await import("./allocation-batch.server");
+    await requestRebalance(channel.shopId, await offTargetItems(channel.shopId, [...new Set(itemIds)]));
+  }
   return out;
 }
 
@@ -446,29 +472,112 @@ const WOO_READ_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_READ_CO
 /** Compare-and-set writes a reconciliation sends to one store at once (`SYNCFLOW_WOO_WRITE_CONCURRENCY`, default 2: its workers). */
 const WOO_WRITE_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_WRITE_CONCURRENCY ?? 2) || 1);
 
-/** Runs `fn` over `items`, at most `n` at a time; rejects with the first failure once the running ones settle. */
-async function runPool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` over `items`, at most `n` at a time (`n` may be a function, read again whenever a lane finishes an item:
+ * a store's adaptive concurrency); rejects with the first failure once the running ones settle.
+ */
+async function runPool<T>(items: T[], n: number | (() => number), fn: (item: T) => Promise<void>): Promise<void> {
+  const width = () => Math.max(1, typeof n === "function" ? n() : n);
   let next = 0;
   let failed: unknown = null;
+  let active = 0;
+  const lanes: Promise<void>[] = [];
   const lane = async () => {
-    while (next < items.length && failed == null) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed ??= err;
+    try {
+      while (next < items.length && failed == null && active <= width()) {
+        const item = items[next++]!;
+        try {
+          await fn(item);
+        } catch (err) {
+          failed ??= err;
+        }
+        spawn();
       }
+    } finally {
+      active--;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+  const spawn = () => {
+    while (next < items.length && failed == null && active < width()) {
+      active++;
+      lanes.push(lane());
+    }
+  };
+  spawn();
+  for (let i = 0; i < lanes.length; i++) await lanes[i];
   if (failed != null) throw failed;
 }
 
-/** The store's stock by listing external id: units, or null when the store does not manage its stock. */
-async function readStore(adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
+/**
+ * The store's stock by listing external id: units, or null when the store does not manage its stock. With the plugin's
+ * snapshot (contract 1.1, decision 101) a few keyset pages of up to 5,000 rows; else the REST product pages
+ * (`SYNCFLOW_WOO_READ_CONCURRENCY` at a time) and each variable product's variations.
+ */
+async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
+  if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_SNAPSHOT)) {
+    for await (const rows of adapter.stockSnapshot({ pageSize: SNAPSHOT_PAGE })) {
+      for (const r of rows) {
+        const q = snapshotQuantity(r);
+        if (q !== undefined) out.set(String(r.id), q);
+      }
+    }
+    return out;
+  }
   for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
   return out;
+}
+
+/** Rows per snapshot call (`SYNCFLOW_SNAPSHOT_PAGE`, default 5,000: the plugin's largest page). */
+const SNAPSHOT_PAGE = Math.max(1, Math.min(5000, Number(process.env.SYNCFLOW_SNAPSHOT_PAGE ?? 5000) || 5000));
+
+/**
+ * Exact stores with the plugin's batch (decision 101): up to 100 compare-and-set corrections in one call, under the
+ * chunk's row locks (taken in id order, so it never deadlocks with another chunk or a push) — a listing with a push in
+ * flight is left to that push, as `correctStore` does. Same keys (`reconcile:<run>:<listing>`) and same ledger rows.
+ * @returns one outcome per correction, in order: "written" or the reason it was skipped
+ * @throws ChannelError when the call failed as a whole (its CASes' outcomes unknown; the job retries with the same keys)
+ */
+async function correctStoreBatch(
+  channel: { id: string; shopId: string },
+  adapter: WooAdapter,
+  chunk: { l: ReconcileListing; storeQty: number; d: number; reason: string }[],
+  runId: string,
+): Promise<string[]> {
+  return prisma.$transaction(
+    async (tx) => {
+      const ids = [...chunk.map((c) => c.l.id)].sort();
+      const rows = await tx.$queryRaw<{ id: string; inFlightPushSeq: number | null }[]>`SELECT id, "inFlightPushSeq" FROM "Listing" WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+      const inFlight = new Set(rows.filter((r) => r.inFlightPushSeq != null).map((r) => r.id));
+      const present = new Set(rows.map((r) => r.id));
+      const send = chunk.filter((c) => present.has(c.l.id) && !inFlight.has(c.l.id));
+      const results = send.length
+        ? await adapter.stockBatch(send.map((c) => ({ op: "cas" as const, productId: c.l.externalId, expected: c.storeQty, quantity: c.d, requestKey: `reconcile:${runId}:${c.l.id}` })))
+        : [];
+      const byListing = new Map(send.map((c, i) => [c.l.id, results[i]!]));
+      const now = new Date();
+      const out: string[] = [];
+      const ledger: LedgerRow[] = [];
+      for (const c of chunk) {
+        if (!present.has(c.l.id)) { out.push("the listing is gone"); continue; }
+        if (inFlight.has(c.l.id)) { out.push("a push is in flight for this listing; left to it"); continue; }
+        const r = byListing.get(c.l.id)!;
+        if (!r.ok) {
+          if (r.error.code === "STALE") { out.push(`the store changed during reconciliation (now ${r.error.opts.current}); next run`); continue; }
+          throw r.error;
+        }
+        await tx.listing.update({ where: { id: c.l.id }, data: { lastWrittenQuantity: r.after, lastWrittenAt: now, lastObservedQuantity: r.after, lastObservedAt: now } });
+        ledger.push({
+          shopId: channel.shopId, itemId: c.l.itemId!, channelId: channel.id, cause: "reconcile", before: r.before ?? c.storeQty, after: r.after,
+          delta: r.after - (r.before ?? c.storeQty), idempotencyKey: `reconcile:${runId}:${c.l.id}`, note: c.reason,
+        });
+        out.push("written");
+      }
+      await appendLedgerMany(tx, ledger);
+      return out;
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
 }
 
 /**

@@ -179,7 +179,9 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
       stopping = true;
       clearInterval(timer);
       for (const c of children) c.kill("SIGTERM");
-      await new Promise((r) => setTimeout(r, 500));
+      // A profiled process (--cpu-prof) writes its profile on exit: give it time.
+      const profiling = /--cpu-prof/.test(`${process.env.BENCH_APP_NODE_ARGS ?? ""} ${process.env.BENCH_WORKER_NODE_ARGS ?? ""}`);
+      for (let waited = 0; waited < (profiling ? 15_000 : 500) && children.some((c) => c.exitCode === null && c.signalCode === null); waited += 100) await new Promise((r) => setTimeout(r, 100));
       for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
     },
   };
