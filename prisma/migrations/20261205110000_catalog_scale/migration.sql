@@ -1,5 +1,5 @@
 -- Issue 11 (catalog scale): coalesced pushes and the push drainer lease (docs/decisions/100), batched Shopify
--- writes of store sales (102), demand per listing (103), batched rebalancing (104).
+-- writes of store sales (102), demand from recent orders (103), batched rebalancing (104).
 
 -- AlterTable
 ALTER TABLE "Channel" ADD COLUMN "pluginFeatures" TEXT[] DEFAULT ARRAY[]::TEXT[],
@@ -14,9 +14,7 @@ ALTER TABLE "Listing" ADD COLUMN "inFlightPushQuantity" INTEGER,
 ADD COLUMN "inFlightPushAt" TIMESTAMP(3),
 ADD COLUMN "pushRequestedAt" TIMESTAMP(3),
 ADD COLUMN "pushRefusals" INTEGER NOT NULL DEFAULT 0,
-ADD COLUMN "pushLastError" TEXT,
-ADD COLUMN "demandRate" DOUBLE PRECISION NOT NULL DEFAULT 0,
-ADD COLUMN "demandAt" TIMESTAMP(3);
+ADD COLUMN "pushLastError" TEXT;
 
 -- AlterTable
 ALTER TABLE "ShopifyAdjustment" ADD COLUMN "batchId" TEXT;
@@ -48,6 +46,9 @@ CREATE INDEX "Listing_channelId_pushRequestedAt_idx" ON "Listing"("channelId", "
 
 -- CreateIndex
 CREATE INDEX "ShopifyAdjustment_batchId_idx" ON "ShopifyAdjustment"("batchId");
+
+-- CreateIndex
+CREATE INDEX "OrderLine_itemId_idx" ON "OrderLine"("itemId");
 
 -- AddForeignKey
 ALTER TABLE "ShopifyWriteBatch" ADD CONSTRAINT "ShopifyWriteBatch_shopId_fkey" FOREIGN KEY ("shopId") REFERENCES "Shop"("id") ON DELETE CASCADE ON UPDATE CASCADE;
