@@ -12,15 +12,16 @@ import { WooEmulatorError, type WooStore } from "./store.js";
  * A WooCommerce 10 store as measured on a 2-core host (GUIDE §4, ENV.md "A real WooCommerce") and as the issue's
  * stream benchmark models it: 4 PHP workers, a single PUT ≈ 180 ms, GET of 100 products ≈ 1.1 s (180 ms + 9 ms per
  * item), a REST batch of 100 ≈ 9 s (88 ms per item), webhooks delivered 2–6 s after the change (Action Scheduler).
- * `pluginBatchLatencyPerItemMs` is the plugin's own batch endpoint, per op, measured on the real WooCommerce 10.0.2
- * (bench/README.md, "The plugin's batch endpoint on a real WooCommerce"); `snapshotLatencyPerRowMs` its snapshot.
+ * `pluginBatchLatencyPerItemMs` is the plugin's own batch endpoint, per op, and `snapshotLatencyPerRowMs` its snapshot,
+ * per row, as measured on the real WooCommerce 10.0.2 (bench/README.md, "The plugin's endpoints on a real WooCommerce":
+ * a batch of 100 deltas ≈ 8.2 s, i.e. ≈ 77 ms per op after the call; 1,000 snapshot rows ≈ 0.25 s).
  */
 export const REALISTIC_STREAM_WOO = {
   latencyMs: 180,
   readLatencyPerItemMs: 9,
   batchLatencyPerItemMs: 88,
-  pluginBatchLatencyPerItemMs: 25,
-  snapshotLatencyPerRowMs: 0.05,
+  pluginBatchLatencyPerItemMs: 80,
+  snapshotLatencyPerRowMs: 0.02,
   maxConcurrent: 4,
   deliveryDelayMs: 2000,
   deliveryDelayMaxMs: 6000,
