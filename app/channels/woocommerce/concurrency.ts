@@ -4,9 +4,9 @@
  * A store serves a few requests at a time (PHP workers: ≈ 2 on a 2-core host, more on a bigger one) and queues the
  * rest; the hub cannot know how many, so it measures. Every request to a store goes through that store's limiter
  * (one per store URL and process): at most `limit` run at once, the others wait in order. The limit
- * - grows by 1 after `limit` successes in a row that were fast — answered within 1.5× the quickest time seen for that
- *   kind of request (the store was not queueing them);
- * - shrinks by a quarter when answers slow down to more than 3× that time (requests are queueing on the store);
+ * - grows by 1 after each fast success until its first cut (slow start), then after `limit` fast successes in a row —
+ *   fast = answered within 1.3× the quickest time seen for that kind and size of request (the store was not queueing it);
+ * - shrinks by a quarter when answers slow down to more than 2× that time (requests are queueing on the store);
  * - halves on 429 (Retry-After respected by the caller), 5xx, timeouts and dropped connections;
  * and stays within [1, max] (default 2 … 16; `SYNCFLOW_WOO_CONCURRENCY_MAX`). Times in ms.
  */
@@ -71,14 +71,16 @@ export class StoreLimiter {
     }
     const best = Math.min(this.quickest.get(o.kind) ?? Infinity, Math.max(1, o.ms));
     this.quickest.set(o.kind, best);
-    if (o.ms > 3 * best && this.limit > this.min) {
+    if (o.ms > 2 * best && this.limit > this.min) {
       this.limit = Math.max(this.min, Math.floor(this.limit * 0.75));
       this.streak = 0;
       this.cuts++;
       return;
     }
-    if (o.ms <= 1.5 * best) {
-      if (++this.streak >= this.limit && this.limit < this.max) {
+    if (o.ms <= 1.3 * best) {
+      // Slow start until the first cut (one more per quick answer: a store of 4 workers is reached after 2 batches),
+      // then one more per `limit` quick answers in a row.
+      if (++this.streak >= (this.cuts ? this.limit : 1) && this.limit < this.max) {
         this.limit++;
         this.peak = Math.max(this.peak, this.limit);
         this.streak = 0;
