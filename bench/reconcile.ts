@@ -12,7 +12,9 @@
 import prisma from "../app/db.server";
 import { enqueue, QUEUES, stopBoss } from "../app/jobs/queue.server";
 import { waitFor } from "../tests/harness/world";
-import { startWooEmulator, REALISTIC_WOO_LATENCY, REALISTIC_WOO_WORKERS, type WooEmulator } from "../tests/emulators/woocommerce/index";
+import { startWooEmulator, type WooEmulator } from "../tests/emulators/woocommerce/index";
+import { REALISTIC_STREAM_WOO } from "../tests/emulators/woocommerce/syncflow-stock";
+import { runCatalogScenarios, type CatalogBench } from "./catalog";
 import type { ShopifyEmulator } from "../tests/emulators/shopify/index";
 import { onboardShop } from "./lib/onboard";
 import type { Stack } from "./lib/stack";
@@ -35,6 +37,8 @@ export interface ReconcileRunFigures {
 
 /** Result of the reconcile scenario (seconds unless stated). */
 export interface ReconcileBench {
+  /** Correcting every listing of a store, enabling allocations, a reconciliation's rebalancing (bench/catalog.ts). */
+  catalog: CatalogBench | null;
   skus: number;
   stores: number;
   seconds: number;
@@ -111,7 +115,7 @@ async function timedRun(shopId: string, channelIds: string[], dryRun: boolean): 
 }
 
 /** Runs the scenario on the running stack and Shopify emulator. */
-export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulator; skus: number; drifts: number; log: (m: string) => void }): Promise<ReconcileBench> {
+export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulator; skus: number; drifts: number; catalog?: boolean; log: (m: string) => void }): Promise<ReconcileBench> {
   const { stack, shopify, skus, drifts, log } = input;
   const t = Date.now();
   shopify.control.setRateLimit({ restoreRate: 2000, bucketSize: 40_000 }); // setup only: fast import
@@ -150,8 +154,12 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   await new Promise((r) => setTimeout(r, 1500));
   await waitFor("drift webhooks processed", async () => (await queueBusy()) === 0, 60_000, 200);
 
-  // Measured runs: Standard plan, realistic WooCommerce cost (per call, per item read, 2 server workers).
-  const cost = { latencyMs: REALISTIC_WOO_LATENCY.latencyMs, readLatencyPerItemMs: REALISTIC_WOO_LATENCY.readLatencyPerItemMs, batchLatencyPerItemMs: REALISTIC_WOO_LATENCY.batchLatencyPerItemMs, maxConcurrent: REALISTIC_WOO_WORKERS };
+  // Measured runs: Standard plan, realistic WooCommerce cost (per call, per item read, the plugin's batch and snapshot as
+  // measured on the real WooCommerce 10.0.2, 4 PHP workers: REALISTIC_STREAM_WOO), webhooks delivered as before.
+  const cost = {
+    latencyMs: REALISTIC_STREAM_WOO.latencyMs, readLatencyPerItemMs: REALISTIC_STREAM_WOO.readLatencyPerItemMs, batchLatencyPerItemMs: REALISTIC_STREAM_WOO.batchLatencyPerItemMs,
+    maxConcurrent: REALISTIC_STREAM_WOO.maxConcurrent, pluginBatchLatencyPerItemMs: REALISTIC_STREAM_WOO.pluginBatchLatencyPerItemMs, snapshotLatencyPerRowMs: REALISTIC_STREAM_WOO.snapshotLatencyPerRowMs,
+  };
   shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
   for (const w of woo) w.control.setLatency(cost);
 
@@ -161,7 +169,6 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
 
   const before = woo.map((w) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0));
   const real = await timedRun(shopId, channelIds, false);
-  for (const w of woo) w.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0, batchLatencyPerItemMs: 0, maxConcurrent: 0 });
   if (real.failed.length) log(`WARNING: reconcile run failed: ${real.failed.join("; ")}`);
   const wooCalls = woo.map((w, i) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0) - before[i]!);
   const maxQueuedAtStore = Math.max(...woo.map((w) => w.control.queueStats().maxWaiting)); // over both measured runs
@@ -180,21 +187,31 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   const objects = skus * (1 + locations); // one JSONL line per inventory item + one per level
   const L_s = Number(process.env.BENCH_SHOPIFY_LATENCY_MS ?? 75) / 1000;
   const L = cost.latencyMs / 1000;
-  const r = cost.readLatencyPerItemMs / 1000;
   const c = cost.maxConcurrent;
+  const o = cost.pluginBatchLatencyPerItemMs / 1000;
+  const sRow = cost.snapshotLatencyPerRowMs / 1000;
   const bulkBound = 2 * L_s + timing.startupMs / 1000 + objects / timing.objectsPerSecond;
   const pagedBound = Math.max(0, 3 * skus - 2000) / 100; // ≥ 3 points per item at 100 pts/s after the 2000-point bucket
   const shopifyBound = Math.min(bulkBound, pagedBound);
-  const pages = Math.ceil(skus / 100);
   // Writes any implementation must make on a store: its listings that differ from the record (the changes counted).
   const writesPerStore = Math.max(0, ...real.changesPerStore.map((ch) => ch.store_corrected ?? 0));
-  const wooWorkerSeconds = (2 + pages + writesPerStore) * L + skus * r; // webhooks + orders lists, product pages, CAS writes
-  const wooBound = wooWorkerSeconds / c;
-  const lowerBoundSeconds = Math.max(wooBound, shopifyBound + (writesPerStore ? L : 0));
+  // A store (decision 101): webhook list, orders list and the snapshot pages one after the other (keyset: each page
+  // needs the last id of the one before), then the compare-and-set writes in batches of ≤ 100 over its c workers.
+  const snapshotPages = Math.ceil(skus / 5000);
+  const writeBound = storeWriteBound(writesPerStore, { L, o, c });
+  const wooBound = (2 + snapshotPages) * L + skus * sRow + writeBound;
+  const wooWorkerSeconds = (2 + snapshotPages + Math.ceil(writesPerStore / 100)) * L + skus * sRow + writesPerStore * o;
+  // The writes need the derived quantities, which need Shopify's record: record read, then the writes.
+  const lowerBoundSeconds = Math.max(wooBound, shopifyBound + writeBound);
+
+  // Catalog-scale corrections and allocations on the same shop (bench/catalog.ts).
+  const catalog = input.catalog ? await runCatalogScenarios({ stack, shopify, shop: SHOP, shopId, channelIds, woo, skus, cost, log }) : null;
+  for (const w of woo) w.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0, batchLatencyPerItemMs: 0, maxConcurrent: 0, pluginBatchLatencyPerItemMs: 0, snapshotLatencyPerRowMs: 0 });
 
   await stopBoss();
   await Promise.all(woo.map((w) => w.close()));
   return {
+    catalog,
     skus, stores: 2, seconds: real.seconds, lowerBoundSeconds: round(lowerBoundSeconds), ratio: round(real.seconds / lowerBoundSeconds),
     perChannelSeconds: real.perChannelSeconds, changes: real.changes,
     detail: {
@@ -207,3 +224,14 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * The least time `w` store writes take at a store (s): batches of ≤ 100 ops (one call, `L` + `o` per op), the calls
+ * spread over its `c` workers, each call on one worker (a call cannot be split): max(largest call, total / c).
+ */
+export function storeWriteBound(w: number, cost: { L: number; o: number; c: number }): number {
+  if (w <= 0) return 0;
+  const calls = Math.ceil(w / 100);
+  const total = calls * cost.L + w * cost.o;
+  return Math.max(cost.L + Math.min(100, w) * cost.o, total / cost.c);
+}

@@ -67,9 +67,9 @@ async function mainReconcileOnly() {
     stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
     shopify.control.setAppUrl(stack.appUrl);
     log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
-    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, log });
+    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
     const rss = stack.peakRssMb();
-    const result = { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, rssMb: rss.sumPeakMb };
+    const result = { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, catalog: catalogSummary(rec), rssMb: rss.sumPeakMb };
     const report = `# SyncFlow benchmark (reconcile only) — ${new Date().toISOString()}\n\n${renderReconcile(rec)}\nPeak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
     fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report-reconcile.md"), report);
@@ -103,6 +103,13 @@ async function runStreams(stack: Stack, shopify: Awaited<ReturnType<typeof start
   fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
   fs.writeFileSync(path.join(process.cwd(), "bench", "out", "stream.svg"), renderStreamSvg(runs));
   return runs;
+}
+
+/** The catalog-scale operations of the last JSON line (bench/catalog.ts): seconds, lower bound and ratio each. */
+function catalogSummary(rec: ReconcileBench) {
+  if (!rec.catalog) return null;
+  const one = (r: { seconds: number; lowerBoundSeconds: number; ratio: number }) => ({ seconds: r.seconds, lowerBoundSeconds: r.lowerBoundSeconds, ratio: r.ratio });
+  return { correct10k: one(rec.catalog.correct), enableAllocations10k: one(rec.catalog.enableAllocations), rebalance10k: one(rec.catalog.rebalance) };
 }
 
 /** The stream figures of the last JSON line, per run. */
@@ -172,7 +179,7 @@ async function main() {
       return;
     }
     log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
-    const rec = await runReconcile({ stack: stack!, shopify: sf.shopify, skus: reconcileSkus, drifts: 5, log });
+    const rec = await runReconcile({ stack: stack!, shopify: sf.shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
     log(`ingest: ${ingestMs} ms of signed webhooks`);
     const ing = await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency: INGEST_CONCURRENCY });
     const ingDetail: IngestBench[] = [];
@@ -186,6 +193,7 @@ async function main() {
       flashSale,
       reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio },
       ingest: { webhooksPerSecond: ing.webhooksPerSecond, ackP99Ms: ing.ackP99Ms },
+      catalog: catalogSummary(rec),
       stream: streamSummary(streams),
       rssMb: rss.sumPeakMb,
     };
@@ -313,13 +321,20 @@ function renderReconcile(rec: ReconcileBench): string {
   const order = ["webhooks", "orders", "load", "readRecord", "readStore", "reads", "compare", "writes", "finish"];
   const phaseNames = [...new Set([...order, ...[...d.real.phases, ...d.dryRun.phases].flatMap((p) => Object.keys(p))])];
   const phaseRow = (label: string, ps: Record<string, number>[]) => ps.map((p, i) => `| ${label} store ${i + 1} | ${phaseNames.map((n) => ((p[n] ?? 0) / 1000).toFixed(2)).join(" | ")} |`).join("\n");
-  return `## Reconcile — ${rec.skus} SKUs × ${rec.stores} stores, Standard plan (100 pts/s), WooCommerce ${d.wooCost.perCallMs} ms/call + ${d.wooCost.perItemReadMs} ms/item read, ${d.wooCost.workers} server workers
+  return `## Reconcile — ${rec.skus} SKUs × ${rec.stores} stores, Standard plan (100 pts/s), WooCommerce ${d.wooCost.perCallMs} ms/call + ${d.wooCost.perItemReadMs} ms/item read (REST) or the plugin's snapshot and batch, ${d.wooCost.workers} server workers
 
 | measured (s) | lower bound (s) | ratio | per store (s) | Shopify bound (s) | Woo bound (s) | bulk ops (s each) | Woo calls/store | most requests queued at a store |
 |---:|---:|---:|---|---:|---:|---|---:|---:|
 | ${rec.seconds} | ${rec.lowerBoundSeconds} | ${rec.ratio} ${ok(rec.ratio <= 1.5)} | ${rec.perChannelSeconds.join(", ")} | ${d.bound.shopifySeconds} | ${d.bound.wooSeconds} (${d.bound.wooWorkerSeconds} worker-s / ${d.wooCost.workers}) | ${d.bulkOperations} (${d.bulkSeconds.join(", ")}) | ${d.wooCallsPerStore} | ${d.maxQueuedAtStore} |
 
 Changes: ${Object.entries(rec.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}.
+${rec.catalog ? `
+Catalog-scale operations on the same shop (bench/catalog.ts; bounds in bench/README.md):
+
+| operation | measured (s) | lower bound (s) | ratio (≤ 1.5) | ≤ 300 s | store writes (A / B) | Shopify mutations | |
+|---|---:|---:|---:|:---:|---|---:|---|
+${([["correcting every listing of store A", rec.catalog.correct], ["enabling allocations on both stores", rec.catalog.enableAllocations], ["a reconciliation's rebalancing", rec.catalog.rebalance]] as const).map(([n, r]) => `| ${n} | ${r.seconds} | ${r.lowerBoundSeconds} | ${r.ratio} ${ok(r.ratio <= 1.5)} | ${ok(r.seconds <= 300)} | ${r.storeWrites.join(" / ")} | ${r.shopifyMutations} | ${r.detail} |`).join("\n")}
+` : ""}
 Queue pick-up (enqueue → first store's run started): real ${d.real.startDelaySeconds} s, dry ${d.dryRun.startDelaySeconds} s.
 Dry run first: ${d.dryRun.seconds} s, listed ${d.dryRun.planned} changes (${Object.entries(d.dryRun.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"})${d.dryRun.failed.length ? `, FAILED: ${d.dryRun.failed.join("; ")}` : ""}.
 

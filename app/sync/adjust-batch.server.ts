@@ -18,9 +18,10 @@
 import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { recordLevel } from "./levels.server";
+import { recordOwnLevels } from "./levels.server";
 import { shopifyForShop } from "./stores.server";
 import { withAdvisoryLock } from "./allocation.server";
+import { claimMembers } from "./allocation-batch.server";
 import { requestPushToStores } from "./push.server";
 import { Prisma } from "@prisma/client";
 
@@ -149,12 +150,9 @@ async function flushLocked(shopId: string): Promise<SalesFlushOutcome> {
     // Store the call before sending it: its sales are claimed by it (batchId) in the same transaction.
     const batchId = await prisma.$transaction(async (tx) => {
       const b = await tx.shopifyWriteBatch.create({ data: { shopId, quantityName: "available", changes: changes as unknown as Prisma.InputJsonValue } });
-      const ids = changes.flatMap((c) => c.members);
-      const { count } = await tx.shopifyAdjustment.updateMany({ where: { id: { in: ids }, status: "pending", batchId: null }, data: { batchId: b.id } });
-      if (count !== ids.length) throw new ClaimLost();
-      for (const c of changes) await tx.shopifyAdjustment.updateMany({ where: { id: { in: c.members } }, data: { inFlightChangeFrom: c.changeFromQuantity } });
+      if ((await claimMembers(tx, b.id, changes)) !== changes.reduce((n, c) => n + c.members.length, 0)) throw new ClaimLost();
       return b.id;
-    }).catch((err) => { if (err instanceof ClaimLost) return null; throw err; });
+    }, { timeout: 60_000, maxWait: 30_000 }).catch((err) => { if (err instanceof ClaimLost) return null; throw err; });
     if (!batchId) continue;
     const r = await send(shopId, shop.domain, scId, adapter, batchId, changes, out);
     if (r.kind === "stale") for (const k of r.keys) reread.add(k);
@@ -208,6 +206,7 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
       const { count } = await tx.shopifyWriteBatch.updateMany({ where: { id: batchId, status: "sending" }, data: { status: "applied", finishedAt: new Date(), attempts: { increment: 1 }, lastError: null } });
       if (count !== 1) return;
       const rows: LedgerRow[] = [];
+      const levels: { itemId: string; locationGid: string; available: number; before: number; key: string }[] = [];
       for (let i = 0; i < changes.length; i++) {
         const c = changes[i]!;
         const r = results[i]!;
@@ -225,11 +224,9 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
           out.items.add(m.itemId);
           q += m.delta;
         }
-        await recordLevel(tx, {
-          shopId, itemId: c.itemId, locationGid: c.locationId, available: r.after, observedAt: new Date(), ownWrite: true,
-          writeBefore: { before, key: `syncflow-batch:${batchId}:${i}`, shopifyChannelId: scId },
-        });
+        levels.push({ itemId: c.itemId, locationGid: c.locationId, available: r.after, before, key: `syncflow-batch:${batchId}:${i}` });
       }
+      await recordOwnLevels(tx, shopId, levels, scId);
       await tx.shopifyAdjustment.updateMany({
         where: { batchId, status: "pending" },
         data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },

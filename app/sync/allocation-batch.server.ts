@@ -24,7 +24,7 @@ import { ChannelError } from "../channels/channel";
 import { FEATURE_BATCH, type StockOp } from "../channels/woocommerce/woocommerce-channel.server";
 import type { MoveChange } from "../channels/shopify/shopify-channel.server";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { recordLevel } from "./levels.server";
+import { recordOwnLevels } from "./levels.server";
 import { shopifyForShop, wooAdapter } from "./stores.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import {
@@ -32,8 +32,11 @@ import {
 } from "./allocation.server";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 
-/** Items per round: Shopify's limit per inventory mutation. */
-const ROUND_ITEMS = 250;
+/**
+ * Items per round (`SYNCFLOW_REBALANCE_ROUND`, default 1,000): enough store operations per round (≤ 100 per call) to
+ * keep a store's workers busy while the round's calls run; Shopify calls are split at 250 changes.
+ */
+const ROUND_ITEMS = Math.max(1, Number(process.env.SYNCFLOW_REBALANCE_ROUND ?? 1000) || 1000);
 /** Demand is measured over this window, with this decay (an order τ ago counts 1/e), ms. */
 export const DEMAND_WINDOW_MS = 30 * 60_000;
 export const DEMAND_TAU_MS = 10 * 60_000;
@@ -307,28 +310,29 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
   const takebacks = planned.filter((p) => p.step.kind === "takeback");
   const takenBack = new Set<string>();
   await persistOps(takebacks.map((p) => ({ id: p.listing.id, op: { kind: "takeback", seq: p.listing.allocSeq + 1, qty: p.step.qty, stage: "store", attempt: 0, expected: p.listing.lastWrittenQuantity ?? 0, fromCfq: null, toCfq: null } })));
-  for (const [ch, group] of groupBy(takebacks, (p) => p.channel.id)) {
+  await Promise.all([...groupBy(takebacks, (p) => p.channel.id)].map(async ([ch, group]) => {
     const results = await storeWrite(channelOf.get(ch)!, group.map((p) => ({ op: "cas", productId: p.listing.externalId, expected: p.listing.lastWrittenQuantity ?? 0, quantity: (p.listing.lastWrittenQuantity ?? 0) - p.step.qty, requestKey: `alloc:${p.listing.id}:${p.listing.allocSeq + 1}:store:0` })));
     out.storeWrites += group.length;
     const ledger: LedgerRow[] = [];
+    const steps: ListingStep[] = [];
+    for (let i = 0; i < group.length; i++) {
+      const p = group[i]!;
+      const r = results[i]!;
+      const seq = p.listing.allocSeq + 1;
+      if (r.ok) {
+        takenBack.add(p.listing.id);
+        steps.push({ id: p.listing.id, op: { kind: "takeback", seq, qty: p.step.qty, stage: "shopify", attempt: 0, expected: p.listing.lastWrittenQuantity ?? 0, fromCfq: null, toCfq: null }, writtenDelta: -p.step.qty, observed: r.after });
+        ledger.push({ shopId, itemId: p.listing.itemId, channelId: p.channel.id, cause: "allocate", delta: -p.step.qty, before: r.before, after: r.after, idempotencyKey: `alloc:${p.listing.id}:${seq}:store`, note: `take-back: ${p.step.qty} unit(s) taken off the store (compare-and-set, batched)` });
+      } else if (r.error.code === "STALE" || !r.error.retryable) {
+        // The store sold meanwhile (or refused): nothing applied; plan again once its sale is in.
+        steps.push({ id: p.listing.id, op: null, seq });
+      } // unknown outcome: the step stays persisted at stage "store"; allocation.server resumes it with the same key
+    }
     await prisma.$transaction(async (tx) => {
-      for (let i = 0; i < group.length; i++) {
-        const p = group[i]!;
-        const r = results[i]!;
-        const seq = p.listing.allocSeq + 1;
-        if (r.ok) {
-          takenBack.add(p.listing.id);
-          const op: AllocOp = { kind: "takeback", seq, qty: p.step.qty, stage: "shopify", attempt: 0, expected: p.listing.lastWrittenQuantity ?? 0, fromCfq: null, toCfq: null };
-          await tx.listing.update({ where: { id: p.listing.id }, data: { allocOp: op as unknown as Prisma.InputJsonValue, lastWrittenQuantity: { increment: -p.step.qty }, lastWrittenAt: new Date(), lastObservedQuantity: r.after, lastObservedAt: new Date() } });
-          ledger.push({ shopId, itemId: p.listing.itemId, channelId: p.channel.id, cause: "allocate", delta: -p.step.qty, before: r.before, after: r.after, idempotencyKey: `alloc:${p.listing.id}:${seq}:store`, note: `take-back: ${p.step.qty} unit(s) taken off the store (compare-and-set, batched)` });
-        } else if (r.error.code === "STALE" || !r.error.retryable) {
-          // The store sold meanwhile (or refused): nothing applied; plan again once its sale is in.
-          await tx.listing.update({ where: { id: p.listing.id }, data: { allocOp: Prisma.DbNull, allocSeq: seq } });
-        } // unknown outcome: the step stays persisted at stage "store"; allocation.server resumes it with the same key
-      }
+      await updateListings(tx, steps);
       await appendLedgerMany(tx, ledger);
-    });
-  }
+    }, { timeout: 120_000, maxWait: 30_000 });
+  }));
 
   // 4b. Shopify: one move call per store (one ledger document each) for every reservation and release of the round.
   const moves: { p: Planned; direction: "reserve" | "unreserve"; qty: number }[] = [];
@@ -351,8 +355,11 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
 
   // 4c. The stores again: top-ups shown (+x), migrations set to what was reserved (compare-and-set on what they showed).
   const after = planned.filter((p) => (p.step.kind === "topup" && reserved.has(p.listing.id)) || (p.step.kind === "migrate" && (reserved.has(p.listing.id) || p.step.qty === 0)));
-  for (const p of migratedEmpty) await prisma.listing.update({ where: { id: p.listing.id }, data: { allocatedQuantity: 0, allocOp: { kind: "migrate", seq: p.listing.allocSeq + 1, qty: 0, stage: "store", attempt: 0, fromCfq: null, toCfq: null, expected: null } as unknown as Prisma.InputJsonValue } });
-  for (const [ch, group] of groupBy(after, (p) => p.channel.id)) {
+  if (migratedEmpty.length) {
+    await prisma.$executeRaw`UPDATE "Listing" SET "allocatedQuantity" = 0 WHERE id = ANY(${migratedEmpty.map((p) => p.listing.id)}::text[])`;
+    await persistOps(migratedEmpty.map((p) => ({ id: p.listing.id, op: { kind: "migrate", seq: p.listing.allocSeq + 1, qty: 0, stage: "store", attempt: 0, fromCfq: null, toCfq: null, expected: null } })));
+  }
+  await Promise.all([...groupBy(after, (p) => p.channel.id)].map(async ([ch, group]) => {
     const ops: StockOp[] = group.map((p) => {
       const seq = p.listing.allocSeq + 1;
       const qty = reserved.get(p.listing.id) ?? 0;
@@ -361,12 +368,13 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
         ? { op: "delta", productId: p.listing.externalId, delta: qty, requestKey: `alloc:${p.listing.id}:${seq}:store` }
         : { op: "cas", productId: p.listing.externalId, expected: shows, quantity: qty, requestKey: `alloc:${p.listing.id}:${seq}:store:0` };
     });
-    const send = ops.map((o, i) => ({ o, i })).filter(({ o }) => o.op === "cas" || o.delta !== 0);
+    const send = ops.map((o, i) => ({ o, i })).filter(({ o }) => (o.op === "cas" ? o.expected !== o.quantity : o.delta !== 0));
     const results = send.length ? await storeWrite(channelOf.get(ch)!, send.map((x) => x.o)) : [];
     out.storeWrites += send.length;
     const resultOf = new Map(send.map((x, k) => [x.i, results[k]!]));
     const ledger: LedgerRow[] = [];
-    await prisma.$transaction(async (tx) => {
+    const steps: ListingStep[] = [];
+    {
       for (let i = 0; i < group.length; i++) {
         const p = group[i]!;
         const seq = p.listing.allocSeq + 1;
@@ -375,12 +383,11 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
         const shows = p.listing.lastWrittenQuantity ?? p.listing.lastObservedQuantity ?? 0;
         if (!r) {
           // Nothing to write (a migration whose store already shows what was reserved).
-          await tx.listing.update({ where: { id: p.listing.id }, data: { allocOp: Prisma.DbNull, allocSeq: seq, lastWrittenQuantity: shows } });
+          steps.push({ id: p.listing.id, op: null, seq, written: shows });
           continue;
         }
         if (r.ok) {
-          const newShown = p.step.kind === "topup" ? { increment: qty } : r.after;
-          await tx.listing.update({ where: { id: p.listing.id }, data: { allocOp: Prisma.DbNull, allocSeq: seq, lastWrittenQuantity: newShown, lastWrittenAt: new Date(), lastObservedQuantity: r.after, lastObservedAt: new Date() } });
+          steps.push(p.step.kind === "topup" ? { id: p.listing.id, op: null, seq, writtenDelta: qty, observed: r.after } : { id: p.listing.id, op: null, seq, written: r.after, observed: r.after });
           ledger.push({
             shopId, itemId: p.listing.itemId, channelId: p.channel.id, cause: "allocate", delta: r.after - (r.before ?? shows), before: r.before, after: r.after,
             idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
@@ -388,12 +395,15 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
           });
         } else if (r.error.code === "STALE" && p.step.kind === "migrate") {
           // The store changed since it was read: decision 008's migration step re-reads it and compares-and-sets again.
-          await tx.listing.update({ where: { id: p.listing.id }, data: { allocOp: { kind: "migrate", seq, qty, stage: "store", attempt: 1, fromCfq: null, toCfq: null, expected: null } as unknown as Prisma.InputJsonValue } });
+          steps.push({ id: p.listing.id, op: { kind: "migrate", seq, qty, stage: "store", attempt: 1, fromCfq: null, toCfq: null, expected: null } });
         } // otherwise the step stays persisted at stage "store" and is resumed with the same key
       }
+    }
+    await prisma.$transaction(async (tx) => {
+      await updateListings(tx, steps);
       await appendLedgerMany(tx, ledger);
-    });
-  }
+    }, { timeout: 120_000, maxWait: 30_000 });
+  }));
   if (salesError) throw salesError;
   // Steps still in flight are finished by the next round of these items.
   const left = await prisma.listing.findMany({ where: { shopId, itemId: { in: ids }, NOT: { allocOp: { equals: Prisma.DbNull } } }, select: { itemId: true } });
@@ -451,6 +461,38 @@ export async function offTargetItems(shopId: string, itemIds: string[]): Promise
   const out = new Set<string>();
   for (let i = 0; i < itemIds.length; i += 1000) for (const p of await planRound(shopId, itemIds.slice(i, i + 1000), channels, scId)) out.add(p.listing.itemId);
   return [...out];
+}
+
+
+/** Puts a stored call's sales in it: each sale's `batchId` and the compare-and-set value of its change, one statement. */
+export async function claimMembers(tx: Prisma.TransactionClient, batchId: string, changes: { changeFromQuantity: number; members: string[] }[]): Promise<number> {
+  const ids = changes.flatMap((c) => c.members);
+  const cfq = changes.flatMap((c) => c.members.map(() => c.changeFromQuantity));
+  return tx.$executeRaw`
+    UPDATE "ShopifyAdjustment" a SET "batchId" = ${batchId}, "inFlightChangeFrom" = u.cfq
+    FROM unnest(${ids}::text[], ${cfq}::int[]) AS u(id, cfq)
+    WHERE a.id = u.id AND a.status = 'pending' AND a."batchId" IS NULL`;
+}
+
+/** One listing's change after a batched step (a field left undefined keeps its value). */
+type ListingStep = { id: string; op?: AllocOp | null; seq?: number; writtenDelta?: number; written?: number; observed?: number };
+
+/** Applies many listings' step results in one statement (a round touches up to ROUND_ITEMS listings per store). */
+async function updateListings(tx: Prisma.TransactionClient, rows: ListingStep[]): Promise<void> {
+  if (!rows.length) return;
+  const col = <T,>(f: (r: ListingStep) => T) => rows.map(f);
+  await tx.$executeRaw`
+    UPDATE "Listing" l SET
+      "allocOp" = CASE WHEN u.set_op THEN u.op::jsonb ELSE l."allocOp" END,
+      "allocSeq" = COALESCE(u.seq, l."allocSeq"),
+      "lastWrittenQuantity" = CASE WHEN u.written IS NOT NULL THEN u.written WHEN u.wdelta IS NOT NULL THEN COALESCE(l."lastWrittenQuantity", 0) + u.wdelta ELSE l."lastWrittenQuantity" END,
+      "lastWrittenAt" = CASE WHEN u.written IS NOT NULL OR u.wdelta IS NOT NULL THEN (now() AT TIME ZONE 'UTC')::timestamp(3) ELSE l."lastWrittenAt" END,
+      "lastObservedQuantity" = COALESCE(u.observed, l."lastObservedQuantity"),
+      "lastObservedAt" = CASE WHEN u.observed IS NOT NULL THEN (now() AT TIME ZONE 'UTC')::timestamp(3) ELSE l."lastObservedAt" END
+    FROM unnest(${col((r) => r.id)}::text[], ${col((r) => r.op !== undefined)}::boolean[], ${col((r) => (r.op ? JSON.stringify(r.op) : null))}::text[],
+                ${col((r) => r.seq ?? null)}::int[], ${col((r) => r.writtenDelta ?? null)}::int[], ${col((r) => r.written ?? null)}::int[], ${col((r) => r.observed ?? null)}::int[])
+         AS u(id, set_op, op, seq, wdelta, written, observed)
+    WHERE l.id = u.id`;
 }
 
 /** Σ allocations (units) of the allocation stores per item and sales location: Shopify's safety_stock as the hub wrote it. */
@@ -541,12 +583,13 @@ async function moveBatch(
     if (!changes.length) break;
     const batch = await prisma.$transaction(async (tx) => {
       const b = await tx.shopifyWriteBatch.create({ data: { shopId, quantityName: "move", channelId: channel.id, changes: changes as unknown as Prisma.InputJsonValue } });
-      for (const c of changes) {
-        const op = { kind: c.kind, seq: c.seq, qty: c.quantity, stage: "shopify", attempt: 0, fromCfq: c.fromCfq, toCfq: c.toCfq, expected: null, batchId: b.id };
-        await tx.listing.update({ where: { id: c.listingId }, data: { allocOp: op as unknown as Prisma.InputJsonValue, ...(c.kind === "migrate" ? { allocatedQuantity: 0 } : {}) } });
-      }
+      const ops = changes.map((c) => JSON.stringify({ kind: c.kind, seq: c.seq, qty: c.quantity, stage: "shopify", attempt: 0, fromCfq: c.fromCfq, toCfq: c.toCfq, expected: null, batchId: b.id }));
+      await tx.$executeRaw`
+        UPDATE "Listing" l SET "allocOp" = u.op::jsonb, "allocatedQuantity" = CASE WHEN u.migrate THEN 0 ELSE l."allocatedQuantity" END
+        FROM unnest(${changes.map((c) => c.listingId)}::text[], ${ops}::text[], ${changes.map((c) => c.kind === "migrate")}::boolean[]) AS u(id, op, migrate)
+        WHERE l.id = u.id`;
       return b;
-    });
+    }, { timeout: 60_000, maxWait: 30_000 });
     const r = await sendMoves(shopId, shopify, scId, channel, batch.id, changes, out);
     if (r.kind === "applied") {
       for (const c of changes) {
@@ -621,6 +664,8 @@ async function settleMoves(shopId: string, scId: string | null, channel: Channel
       const { count } = await tx.shopifyWriteBatch.updateMany({ where: { id: batchId, status: "sending" }, data: { status: "applied", finishedAt: new Date(), attempts: { increment: 1 } } });
       if (count !== 1) return;
       const ledger: LedgerRow[] = [];
+      const levels: { itemId: string; locationGid: string; available: number; before: number; key: string }[] = [];
+      const upd: { id: string; delta: number; op: string | null; seq: number }[] = [];
       for (let i = 0; i < changes.length; i++) {
         const c = changes[i]!;
         const r = results[i]!;
@@ -628,20 +673,20 @@ async function settleMoves(shopId: string, scId: string | null, channel: Channel
         const available = reserve ? r.fromAfter : r.toAfter;
         const safety = reserve ? r.toAfter : r.fromAfter;
         const next = c.kind === "takeback" ? null : { kind: c.kind, seq: c.seq, qty: c.quantity, stage: "store", attempt: 0, fromCfq: c.fromCfq, toCfq: c.toCfq, expected: null };
-        await tx.listing.update({
-          where: { id: c.listingId },
-          data: { allocatedQuantity: { increment: reserve ? c.quantity : -c.quantity }, allocOp: next === null ? Prisma.DbNull : (next as unknown as Prisma.InputJsonValue), ...(next === null ? { allocSeq: c.seq } : {}) },
-        });
-        await recordLevel(tx, {
-          shopId, itemId: c.itemId, locationGid: c.locationId, available, observedAt: new Date(), ownWrite: true,
-          writeBefore: { before: available + (reserve ? c.quantity : -c.quantity), key: `syncflow-move:${batchId}:${i}`, shopifyChannelId: scId },
-        });
+        upd.push({ id: c.listingId, delta: reserve ? c.quantity : -c.quantity, op: next === null ? null : JSON.stringify(next), seq: c.seq });
+        levels.push({ itemId: c.itemId, locationGid: c.locationId, available, before: available + (reserve ? c.quantity : -c.quantity), key: `syncflow-move:${batchId}:${i}` });
         ledger.push({
           shopId, itemId: c.itemId, channelId: scId, locationGid: c.locationId, cause: "allocate", delta: reserve ? -c.quantity : c.quantity, after: available,
           idempotencyKey: `alloc:${c.listingId}:${c.seq}:shopify`,
           note: `${c.kind}: ${c.quantity} unit(s) ${reserve ? "available → safety_stock (reserved for" : "safety_stock → available (released from"} ${channel.name}); safety_stock now ${safety} (one call of ${changes.length})`,
         });
       }
+      await tx.$executeRaw`
+        UPDATE "Listing" l SET "allocatedQuantity" = COALESCE(l."allocatedQuantity", 0) + u.delta, "allocOp" = u.op::jsonb,
+               "allocSeq" = CASE WHEN u.op IS NULL THEN u.seq ELSE l."allocSeq" END
+        FROM unnest(${upd.map((x) => x.id)}::text[], ${upd.map((x) => x.delta)}::int[], ${upd.map((x) => x.op)}::text[], ${upd.map((x) => x.seq)}::int[]) AS u(id, delta, op, seq)
+        WHERE l.id = u.id`;
+      await recordOwnLevels(tx, shopId, levels, scId);
       await appendLedgerMany(tx, ledger);
     },
     { timeout: 60_000, maxWait: 30_000 },
@@ -698,9 +743,9 @@ async function flushStoreSales(
       }));
       batchId = await prisma.$transaction(async (tx) => {
         const b = await tx.shopifyWriteBatch.create({ data: { shopId, quantityName: SAFETY_STOCK, channelId: channel.id, changes: changes as unknown as Prisma.InputJsonValue } });
-        for (const c of changes) await tx.shopifyAdjustment.updateMany({ where: { id: { in: c.members } }, data: { batchId: b.id, inFlightChangeFrom: c.changeFromQuantity } });
+        await claimMembers(tx, b.id, changes);
         return b.id;
-      });
+      }, { timeout: 60_000, maxWait: 30_000 });
     }
     const live = changes.filter((c) => c.delta !== 0);
     let results: { before: number | null; after: number }[] = [];
@@ -735,6 +780,7 @@ async function flushStoreSales(
         if (count !== 1) return;
         const members = await tx.shopifyAdjustment.findMany({ where: { batchId, status: "pending" }, orderBy: { id: "asc" } });
         const rows: LedgerRow[] = [];
+        const movedBy: { itemId: string; moved: number }[] = [];
         for (const c of changes) {
           let q = resultOf.get(c.itemId)?.before ?? c.changeFromQuantity;
           let moved = 0;
@@ -748,7 +794,13 @@ async function flushStoreSales(
             moved += m.delta;
             applied++;
           }
-          if (moved) await tx.listing.updateMany({ where: { shopId, channelId: channel.id, itemId: c.itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: moved } } });
+          if (moved) movedBy.push({ itemId: c.itemId, moved });
+        }
+        if (movedBy.length) {
+          await tx.$executeRaw`
+            UPDATE "Listing" l SET "allocatedQuantity" = l."allocatedQuantity" + u.moved
+            FROM unnest(${movedBy.map((m) => m.itemId)}::text[], ${movedBy.map((m) => m.moved)}::int[]) AS u(item, moved)
+            WHERE l."shopId" = ${shopId} AND l."channelId" = ${channel.id} AND l."itemId" = u.item AND l."allocatedQuantity" IS NOT NULL`;
         }
         await tx.shopifyAdjustment.updateMany({ where: { batchId, status: "pending" }, data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null } });
         await appendLedgerMany(tx, rows);

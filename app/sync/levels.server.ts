@@ -8,7 +8,7 @@
  * propagated again.
  */
 import prisma, { type Tx } from "../db.server";
-import { appendLedger } from "./ledger.server";
+import { appendLedger, appendLedgerMany } from "./ledger.server";
 import type { ShopifyInventoryLevelUpdate } from "../channels/shopify/webhook-payloads";
 
 /**
@@ -48,6 +48,51 @@ export async function recordLevel(
     data: { available: input.available, observedAt: input.observedAt > current.observedAt ? input.observedAt : current.observedAt },
   });
   return { changed: current.available !== input.available, before: current.available, stale: false };
+}
+
+/**
+ * `recordLevel` for many of the hub's own writes at once (a batched Shopify call): each level becomes Shopify's answer,
+ * observed now; a level whose cached value differed from the answer's `before` gets its gap ledger row (B8), as
+ * `recordLevel` does. Three statements whatever the number of levels: the locking read, the update, the ledger rows.
+ * Levels missing from the cache are created. Quantities in units.
+ */
+export async function recordOwnLevels(
+  tx: Tx,
+  shopId: string,
+  rows: { itemId: string; locationGid: string; available: number; before: number; key: string }[],
+  shopifyChannelId: string | null,
+): Promise<void> {
+  if (!rows.length) return;
+  // One row per level: the last write of a level in the batch is its value; its first write's `before` is the gap test.
+  const by = new Map<string, { itemId: string; locationGid: string; available: number; before: number; key: string }>();
+  for (const r of rows) {
+    const k = `${r.itemId}|${r.locationGid}`;
+    const prev = by.get(k);
+    by.set(k, prev ? { ...r, before: prev.before, key: prev.key } : r);
+  }
+  const list = [...by.values()];
+  const current = await tx.$queryRaw<{ itemId: string; locationGid: string; available: number }[]>`
+    SELECT il."itemId", il."locationGid", il.available FROM "InventoryLevel" il
+    JOIN unnest(${list.map((r) => r.itemId)}::text[], ${list.map((r) => r.locationGid)}::text[]) AS u(item, loc) ON il."itemId" = u.item AND il."locationGid" = u.loc
+    ORDER BY il.id FOR UPDATE OF il`;
+  const cached = new Map(current.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
+  const gaps = list.filter((r) => cached.has(`${r.itemId}|${r.locationGid}`) && cached.get(`${r.itemId}|${r.locationGid}`) !== r.before);
+  await appendLedgerMany(tx, gaps.map((r) => {
+    const was = cached.get(`${r.itemId}|${r.locationGid}`)!;
+    return {
+      shopId, itemId: r.itemId, channelId: shopifyChannelId, locationGid: r.locationGid, cause: "webhook" as const, delta: r.before - was, before: was, after: r.before,
+      idempotencyKey: `shopify-gap:${r.key}`,
+      note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
+    };
+  }));
+  const now = new Date();
+  await tx.$executeRaw`
+    UPDATE "InventoryLevel" il SET available = u.available, "observedAt" = GREATEST(il."observedAt", (now() AT TIME ZONE 'UTC')::timestamp(3)), "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    FROM unnest(${list.map((r) => r.itemId)}::text[], ${list.map((r) => r.locationGid)}::text[], ${list.map((r) => r.available)}::int[]) AS u(item, loc, available)
+    WHERE il."itemId" = u.item AND il."locationGid" = u.loc`;
+  for (const r of list.filter((x) => !cached.has(`${x.itemId}|${x.locationGid}`))) {
+    await tx.inventoryLevel.create({ data: { shopId, itemId: r.itemId, locationGid: r.locationGid, available: r.available, observedAt: now } });
+  }
 }
 
 export type LevelWebhookOutcome = "applied" | "echo" | "stale" | "unknown_item" | "untracked";

@@ -274,7 +274,7 @@ export async function reconcileChannel(
       await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) => report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, run.id, c.reason)));
     }
 
-    if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun)));
+    if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun, record.safety)));
     phase("writes");
 
     const durationMs = Date.now() - started;
@@ -312,7 +312,7 @@ export async function reconcileChannel(
  * fixed: another app or a person may have moved safety stock); then every linked item of `listings` (one chunk
  * of the store's) is queued for a rebalance (a real run only).
  */
-async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ReconcileListing[], dryRun: boolean): Promise<ReconcileChange[]> {
+async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ReconcileListing[], dryRun: boolean, recordSafety?: Map<string, Map<string, number>>): Promise<ReconcileChange[]> {
   const out: ReconcileChange[] = [];
   const loc = channel.salesLocationId;
   if (!loc) return out;
@@ -342,7 +342,10 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
   // (which every safety_stock writer holds), so a sale or rebalance landing between the two reads of the first
   // pass is not reported as a conflict. An item whose lock is busy is being worked on: not reported this run.
   const held = await heldBy(itemIds);
-  const truth = await safetyStock([...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))]);
+  // The first pass reads safety_stock from the record's bulk read when there was one (one read for the whole catalog,
+  // not a query per 100 items: at 10,000 items those cost ~50,000 points at 100 points/s); candidates are re-read below.
+  const invIds = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
+  const truth = recordSafety ? new Map(invIds.map((id) => [id, recordSafety.get(id)?.get(loc) ?? 0])) : await safetyStock(invIds);
   for (const l of listings) {
     const h = held.get(l.itemId!);
     const inventoryItemId = l.item?.inventoryItemId;
@@ -432,6 +435,8 @@ async function* linkedListingChunks(where: Prisma.ListingWhereInput): AsyncGener
 /** Shopify's record as read: available by inventory item GID → location GID → units, and when the read started. */
 export interface ShopifyRecord {
   levels: Map<string, Map<string, number>>;
+  /** safety_stock by inventory item GID → location GID, when the read was a bulk operation (decision 104). */
+  safety?: Map<string, Map<string, number>>;
   readStartedAt: Date;
 }
 
@@ -452,8 +457,11 @@ async function readRecord(shopId: string, channelIds: string[], locs: string[]):
   });
   const ids = rows.map((r) => r.inventoryItemId!);
   const threshold = Number(process.env.SYNCFLOW_BULK_THRESHOLD ?? 2000);
-  const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[]) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
-  if (ids.length > threshold && typeof bulk === "function") return { levels: await bulk.call(adapter, locs), readStartedAt };
+  const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[], opts: { safetyStock?: Map<string, Map<string, number>> }) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
+  if (ids.length > threshold && typeof bulk === "function") {
+    const safety = new Map<string, Map<string, number>>();
+    return { levels: await bulk.call(adapter, locs, { safetyStock: safety }), safety, readStartedAt };
+  }
   const levels = new Map<string, Map<string, number>>();
   for (let i = 0; i < ids.length; i += 100) {
     const part = await adapter.readAvailable(ids.slice(i, i + 100), locs);

@@ -161,15 +161,16 @@ export class ShopifyChannel implements Channel {
   }
 
   /**
-   * Shopify's available (units) for EVERY inventory item at `locationIds` (empty = every location), read with
-   * one bulk operation instead of cost-throttled pages: `bulkOperationRunQuery` (10 points) → poll
+   * Shopify's available (units) for EVERY inventory item at `locationIds` (empty = every location) — and, into
+   * `opts.safetyStock` when given, each level's `safety_stock` from the same read — with one bulk operation instead of
+   * cost-throttled pages: `bulkOperationRunQuery` (10 points) → poll
    * `bulkOperation(id:)` every `bulkPollMs` (1 point each) → stream the JSONL from `url`.
    * Items without a level at the asked locations map to an empty inner map (as `readAvailable` does).
    * @returns inventoryItem GID → location GID → available
    * @throws ChannelError THROTTLED (retryable) when the shop's bulk query slots are taken, SERVER when the
    *   operation fails/expires/is cancelled, TIMEOUT after `bulkTimeoutMs`, BAD_REQUEST on userErrors.
    */
-  async readAllAvailableBulk(locationIds: string[]): Promise<Map<string, Map<string, number>>> {
+  async readAllAvailableBulk(locationIds: string[], opts: { safetyStock?: Map<string, Map<string, number>> } = {}): Promise<Map<string, Map<string, number>>> {
     const op = await this.runBulkQuery(BULK_INVENTORY_AVAILABLE_QUERY);
     const out = new Map<string, Map<string, number>>();
     if (!op.url) return out; // no objects at all
@@ -181,11 +182,19 @@ export class ShopifyChannel implements Channel {
         continue;
       }
       const loc = (row.location as { id?: string } | undefined)?.id;
-      const q = (row.quantities as { name: string; quantity: number }[] | undefined)?.find((x) => x.name === "available");
+      const qs = row.quantities as { name: string; quantity: number }[] | undefined;
+      const q = qs?.find((x) => x.name === "available");
       if (!loc || !q || (wanted.size > 0 && !wanted.has(loc))) continue;
       let m = out.get(parent);
       if (!m) out.set(parent, (m = new Map()));
       m.set(loc, q.quantity);
+      // The same read's safety_stock (allocations, docs/decisions/008), for callers that ask for it.
+      if (opts.safetyStock) {
+        const ss = qs?.find((x) => x.name === "safety_stock")?.quantity ?? 0;
+        let sm = opts.safetyStock.get(parent);
+        if (!sm) opts.safetyStock.set(parent, (sm = new Map()));
+        sm.set(loc, ss);
+      }
     }
     return out;
   }

@@ -58,7 +58,7 @@ export const BULK_INVENTORY_AVAILABLE_QUERY = /* GraphQL */ `
             edges {
               node {
                 location { id }
-                quantities(names: ["available"]) { name quantity }
+                quantities(names: ["available", "safety_stock"]) { name quantity }
               }
             }
           }
