@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import prisma from "../../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
-import { installApp, startWorld, waitFor, type World } from "../../../tests/harness/world";
+import { installApp, keepConnection, startWorld, waitFor, type World } from "../../../tests/harness/world";
 import type { WooEmulator, WooEmulatorOptions } from "../../../tests/emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
 import { getBoss, QUEUES, stopBoss } from "../../jobs/queue.server";
@@ -143,7 +143,9 @@ export async function registerStoreAs(appUrl: string, code: string, woo: WooEmul
     headers: { "Content-Type": "application/json", "X-Forwarded-For": `fault-test-${clientId}` },
     body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
   });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  const body = await res.json().catch(() => null);
+  keepConnection(appUrl, woo, key.consumer_key, res.status, body);
+  return { status: res.status, body };
 }
 
 /** Removes the reconcile tick a starting worker schedules (private queue schema: this file's only). */
