@@ -15,6 +15,8 @@ import { encryptJson, encryptSecret, sha256Hex } from "../lib/crypto.server";
 import { wooChannel } from "../channels/registry.server";
 import { ChannelError } from "../channels/channel";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { bufferForMode, linkAtRegistration } from "./store-mode.server";
+import { reportsStockEvents } from "./plugin-api.server";
 
 export const CODE_TTL_MS = 15 * 60_000;
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -75,6 +77,11 @@ export interface RegistrationResult {
   shopDomain: string;
   shopName: string;
   mode: "exact" | "buffered";
+  /** Whether the plugin should report its stock changes (decision 130). */
+  stockEvents: boolean;
+  /** Listings linked by SKU / left unmatched; null when linking continues in the background (decision 134). */
+  linked: number | null;
+  unmatched: number | null;
 }
 
 let limiter: RateLimiterPostgres | null = null;
@@ -132,10 +139,13 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   let storeName: string;
   let mode: "exact" | "buffered";
+  let stockEvents = false;
   try {
     const info = await adapter.verifyConnection();
     storeName = input.storeName || info.name;
-    mode = (await adapter.capabilities()).exact ? "exact" : "buffered";
+    const caps = await adapter.capabilities();
+    mode = caps.exact ? "exact" : "buffered";
+    stockEvents = caps.exact && reportsStockEvents(caps.features);
   } catch (err) {
     if (err instanceof ChannelError && err.code === "AUTH") {
       throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
@@ -149,18 +159,20 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const shopId = code.shopId;
   const defaultLocation = await prisma.location.findFirst({ where: { shopId, isActive: true }, orderBy: { gid: "asc" } });
   const webhookSecret = crypto.randomBytes(32).toString("base64url");
+  const previous = await prisma.channel.findUnique({ where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } }, select: { mode: true, bufferSource: true } });
   const channel = await prisma.channel.upsert({
     where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
     create: {
       shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
       credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
       webhookSecretEnc: encryptSecret(webhookSecret), salesLocationId: defaultLocation?.gid ?? null,
-      bufferUnits: mode === "exact" ? 0 : 2, pluginVersion: input.pluginVersion ?? null,
+      ...bufferForMode(null, mode), pluginVersion: input.pluginVersion ?? null, stockEvents,
     },
     update: {
       name: storeName, status: "active", statusReason: null, mode,
       credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
       webhookSecretEnc: encryptSecret(webhookSecret), pluginVersion: input.pluginVersion ?? null,
+      ...bufferForMode(previous, mode), stockEvents,
     },
   });
   await prisma.connectionCode.update({ where: { id: code.id }, data: { channelId: channel.id } });
@@ -176,6 +188,9 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   } catch (err) {
     await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` } });
   }
-  await enqueue(QUEUES.linkChannel, { shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
-  return { channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode };
+  const link = await linkAtRegistration(shopId, channel.id);
+  return {
+    channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode, stockEvents,
+    linked: link?.linked ?? null, unmatched: link?.unmatched ?? null,
+  };
 }
