@@ -12,13 +12,16 @@
  * and move, so a duplicate, replayed or reordered delivery never takes or gives back twice.
  *
  * Where the tally comes from (`LineTarget`):
- * - the plugin's stock events (exact stores with plugin ≥ 1.1, stock-events.server.ts): each order event carries
- *   the line's tally after the change and a per-store sequence; once an event has moved a line, only newer events
- *   move it (webhook payloads are built at delivery time and carry no sequence);
- * - the order webhook payload (every store): REST v3 renders each line's meta, `_reduced_stock` included; lines no
- *   event has touched follow it (WooCommerce builds the payload at delivery time: an older `date_modified_gmt`
- *   than stored is ignored);
+ * - a store whose plugin reports stock events (`Channel.stockEvents`, plugin ≥ 1.1, stock-events.server.ts): the
+ *   events alone. Each order event carries the line's tally after the change and a per-store sequence; an event
+ *   older than the last one applied to its line changes nothing. The order webhooks only record the order. The one
+ *   exception is reconciliation's read of missed orders: a line no event has touched on an order last modified more
+ *   than `EVENT_GRACE_MS` ago was never reported (the plugin was off or lost it), so it follows the payload;
+ * - every other store: the order webhook payload. REST v3 renders each line's meta, `_reduced_stock` included
+ *   (WooCommerce builds the payload at delivery time: an older `date_modified_gmt` than stored is ignored);
  * - a payload without line meta (not a real WooCommerce): WooCommerce's status rules, inferred.
+ * Both sources set the same tally, so a store switching to stock events (plugin upgrade) never counts a line twice:
+ * an event reaching a tally a webhook already set moves nothing.
  *
  * Shopify: orders are recorded for the unified view only — Shopify already moved its own stock, which reaches the
  * stores through `inventory_levels/update` (never decrement from both).
@@ -35,6 +38,15 @@ import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
 const REDUCING = new Set(["processing", "on-hold", "completed"]);
 /** WooCommerce statuses that give reduced stock back on entry (`wc_maybe_increase_stock_levels` hooks). */
 const RESTOCKING = new Set(["cancelled", "pending"]);
+
+/**
+ * How long a stock-events store has to report an order's stock change before reconciliation follows the order itself
+ * (ms). The plugin sends its events through Action Scheduler within a minute, retried while the hub is away.
+ */
+export const EVENT_GRACE_MS = 10 * 60_000;
+
+/** Whether the plugin's stock events are the source of a store's order stock moves (decision 130). */
+export const followsStockEvents = (c: Pick<ChannelRow, "stockEvents" | "mode">): boolean => c.stockEvents && c.mode === "exact";
 
 /** Whether WooCommerce reduces an order's stock when it enters `status` (processing / on-hold / completed). */
 export const wooStatusTakesStock = (status: string): boolean => REDUCING.has(status);
@@ -184,7 +196,8 @@ export function payloadTarget(line: ParsedWooOrder["lines"][number], status: str
 
 /**
  * Records a WooCommerce order of `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
- * store did (see the module comment). Lines a plugin stock event has moved are left to the events.
+ * store did (see the module comment: lines a plugin stock event has moved, and every line of a stock-events store
+ * but the unreported ones reconciliation finds, are left to the events).
  * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
  */
 export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder, via: "webhook" | "reconcile" = "webhook"): Promise<WooOrderOutcome> {
@@ -209,6 +222,8 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder,
       },
     });
     const lines = await resolveWooLines(tx, channel, order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variationId ?? l.productId, sku: l.sku })));
+    const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;
+    const payloadMoves = !followsStockEvents(channel) || unreported;
     const targets: LineTarget[] = [];
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i]!;
@@ -218,7 +233,7 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder,
         create: { orderId: row.id, externalLineId: l.lineId, sku: l.sku, itemId: l.itemId, title: p.title, quantity: p.quantity, price: p.price },
         update: { quantity: p.quantity, itemId: l.itemId, sku: l.sku, title: p.title, price: p.price },
       });
-      if (saved.stockEventSeq != null) continue; // the plugin's events own this line's stock
+      if (saved.stockEventSeq != null || !payloadMoves) continue; // the plugin's events own this line's stock
       targets.push({ line: l, orderLineId: saved.id, taken: saved.stockTakenQuantity, target: payloadTarget(p, order.status, row.stockTaken, saved.stockTakenQuantity) });
     }
     const moved = await moveLineTallies(tx, channel, { id: row.id, externalId: order.orderId, number: order.number }, targets, { kind: via, status: order.status });

@@ -146,7 +146,7 @@ export async function reconcileChannel(
           if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
           continue;
         }
-        const res = await ingestWooOrder(channel, order);
+        const res = await ingestWooOrder(channel, order, "reconcile");
         if (res.result === "taken" || res.result === "released") {
           changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
           for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });

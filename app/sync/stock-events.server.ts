@@ -15,7 +15,8 @@
  *   change) through orders.server.ts `moveLineTallies` — a Shopify adjustment through the existing pending-adjustment
  *   path, the store's baseline moved by the same delta. Events of one store carry a stream id and an increasing
  *   sequence: an event older than the last one applied to its line changes nothing, so a late or resent event never
- *   undoes a newer one; once an event has moved a line, order webhooks leave that line to the events.
+ *   undoes a newer one. A store that reports events moves no stock from its order webhooks (orders.server.ts); an
+ *   event reaching a tally its webhook set before the store switched to events moves nothing.
  * - `hub_write`: the hub's own write coming back (plugin endpoints with its request key, or REST with its key): an
  *   echo — the store's observed quantity is noted, nothing moves (GUIDE §2 rule 5).
  * - anything else (`admin_edit`, `import`, `rest_api`, `other`, or a cause this hub does not know): a change on the
