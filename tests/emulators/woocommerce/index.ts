@@ -160,6 +160,8 @@ export interface WooEmulatorControl {
   holdStockEvents(hold: boolean): void;
   /** Resolves when the stock event outbox is sent (or held). HTTP: POST /__control/stock-events/idle. */
   stockEventsIdle(): Promise<void>;
+  /** Activates / deactivates the SyncFlow plugin (its wc-syncflow/v1 routes). HTTP: POST /__control/plugin {active}. */
+  setPluginActive(active: boolean): void;
 }
 
 /** A running emulator. */
@@ -625,6 +627,9 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       reporter?.hold(hold);
     },
     stockEventsIdle: async () => reporter?.idle(),
+    setPluginActive(active) {
+      settings.syncflowPlugin = active;
+    },
   };
 
   const controlRoutes: Array<[string, RegExp, (b: any, m: RegExpExecArray, q: URLSearchParams) => unknown]> = [
@@ -648,6 +653,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["GET", /^\/__control\/stock-events$/, () => control.stockEvents()],
     ["POST", /^\/__control\/stock-events\/hold$/, (b) => (control.holdStockEvents(!!b?.hold), { ok: true })],
     ["POST", /^\/__control\/stock-events\/idle$/, async () => (await control.stockEventsIdle(), { ok: true })],
+    ["POST", /^\/__control\/plugin$/, (b) => (control.setPluginActive(!!b?.active), { ok: true })],
   ];
 
   // ------------------------------------------------------------------ dispatch
