@@ -230,8 +230,11 @@ export interface RealWooSite extends WpSite {
    * Resolves to the hooks run, in order.
    */
   runActions(filter?: RunActionsFilter): Promise<string[]>;
-  /** The runner loop: pause / resume it, or run one tick now (resolves to the hooks it ran). */
-  runner: { pause(): void; resume(): void; tick(): Promise<string[]>; readonly running: boolean };
+  /**
+   * The runner loop: pause it (resolves once the tick in flight, if any, has finished), resume it, or run one tick
+   * now (resolves to the hooks it ran).
+   */
+  runner: { pause(): Promise<void>; resume(): void; tick(): Promise<string[]>; readonly running: boolean };
   /** PHP errors, warnings, notices and deprecations in the site's debug.log so far (one string per entry). */
   phpErrors(): string[];
 }
@@ -362,7 +365,10 @@ export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): P
     },
     runActions,
     runner: {
-      pause: () => void (paused = true),
+      pause: async () => {
+        paused = true;
+        await chain;
+      },
       resume: () => void (paused = runnerOpts === null),
       tick,
       get running() {

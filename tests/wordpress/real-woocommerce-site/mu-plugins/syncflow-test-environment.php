@@ -51,9 +51,35 @@ add_filter(
 // Background work runs when the harness runs it (its runner loop or the control API), not on visitors' requests.
 add_filter( 'action_scheduler_allow_async_request_runner', '__return_false' );
 
-// No update checks, no remote marketing/feeds from wp-admin screens on a host without internet.
-add_filter( 'pre_site_transient_update_core', '__return_null' );
-add_filter( 'pre_site_transient_update_plugins', '__return_null' );
-add_filter( 'pre_site_transient_update_themes', '__return_null' );
-add_filter( 'woocommerce_admin_features', static function ( $f ) { return array_values( array_diff( (array) $f, array( 'remote-inbox-notifications', 'remote-free-extensions', 'payment-gateway-suggestions', 'marketing' ) ) ); } );
+// No internet on the test host (WP_HTTP_BLOCK_EXTERNAL): no update checks from wp-admin screens (each failed one logs
+// a PHP warning), no plugin-directory lookups for "Requires Plugins" (WordPress 6.5 plugin dependencies), no remote
+// marketing/feeds in WooCommerce's admin.
+foreach ( array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes' ) as $syncflow_test_check ) {
+	remove_action( 'admin_init', $syncflow_test_check );
+}
+remove_action( 'wp_version_check', 'wp_version_check' );
+remove_action( 'wp_update_plugins', 'wp_update_plugins' );
+remove_action( 'wp_update_themes', 'wp_update_themes' );
+add_action(
+	'admin_init',
+	static function () {
+		foreach ( array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes' ) as $check ) {
+			remove_action( 'admin_init', $check );
+		}
+		foreach ( array( 'load-plugins.php', 'load-update.php', 'load-update-core.php' ) as $screen ) {
+			remove_action( $screen, 'wp_update_plugins' );
+		}
+		foreach ( array( 'load-themes.php', 'load-update.php', 'load-update-core.php' ) as $screen ) {
+			remove_action( $screen, 'wp_update_themes' );
+		}
+	},
+	0
+);
+add_filter(
+	'plugins_api',
+	static function ( $result ) {
+		return false === $result ? new WP_Error( 'syncflow_test_offline', 'The test host has no internet.' ) : $result;
+	}
+);
 add_filter( 'woocommerce_allow_marketplace_suggestions', '__return_false' );
+add_filter( 'woocommerce_admin_features', static function ( $features ) { return array_values( array_diff( (array) $features, array( 'remote-inbox-notifications', 'remote-free-extensions', 'payment-gateway-suggestions', 'marketing' ) ) ); } );
