@@ -2,8 +2,8 @@
  * STUB HUB — a tiny stand-in for the SyncFlow hub's plugin-facing API (docs/contracts/hub-api-v1.md), used by the
  * WordPress tests because the real `app/routes/api.woo.*` routes were not ready when the plugin was built.
  * It is NOT the hub: no database, no Shopify. Like the real hub it verifies the store's keys by calling the store
- * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel, since the WooCommerce test
- * double has no `wc/v3/system_status`), and it checks X-SyncFlow-Signature on heartbeat / disconnect.
+ * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel), checks X-SyncFlow-Signature
+ * on heartbeat / disconnect, and acknowledges (200) and records the store's webhook deliveries and pings.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,6 +23,13 @@ export interface StubHubSignedCall {
   body: any;
 }
 
+/** A webhook delivery (or creation ping) the store sent to `/webhooks/woocommerce/<channel>`. */
+export interface StubHubDelivery {
+  channel: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
 export interface StubHub {
   url: string;
   port: number;
@@ -30,6 +37,7 @@ export interface StubHub {
   issueCode(): string;
   registrations: StubHubRegistration[];
   calls: StubHubSignedCall[];
+  deliveries: StubHubDelivery[];
   /** Duration of each verification call-back to the store (ms). */
   callbackMs: number[];
   /** Next N heartbeats answer this status (e.g. 500) instead of 200. */
@@ -43,6 +51,7 @@ export async function startStubHub(): Promise<StubHub> {
   const codes = new Set<string>();
   const registrations: StubHubRegistration[] = [];
   const calls: StubHubSignedCall[] = [];
+  const deliveries: StubHubDelivery[] = [];
   const secrets = new Map<string, string>();
   const callbackMs: number[] = [];
   let failing = { n: 0, status: 500 };
@@ -60,6 +69,11 @@ export async function startStubHub(): Promise<StubHub> {
     req.on("end", () => {
       void (async () => {
         const raw = Buffer.concat(chunks);
+        const hook = /^\/webhooks\/woocommerce\/([^/]+)$/.exec(new URL(req.url ?? "/", "http://x").pathname);
+        if (req.method === "POST" && hook) {
+          deliveries.push({ channel: decodeURIComponent(hook[1]), headers: req.headers, body: raw.toString("utf8") });
+          return send(res, 200, { ok: true });
+        }
         let body: any;
         try {
           body = JSON.parse(raw.toString("utf8"));
@@ -122,6 +136,7 @@ export async function startStubHub(): Promise<StubHub> {
     },
     registrations,
     calls,
+    deliveries,
     callbackMs,
     failHeartbeats(n, status = 500) {
       failing = { n, status };
