@@ -72,7 +72,10 @@ export function runStockContract(name: string, makeTarget: () => Promise<StockCo
       it("GET /capabilities answers the contract-1 body", async () => {
         const r = await call("get", "capabilities");
         expect(r.status).toBe(200);
-        expect(r.body).toEqual({ plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] });
+        // 1.0.0 offers the three contract-1 features; 1.1.0 adds "stock-events" (it reports stock changes to the hub).
+        expect(r.body).toMatchObject({ plugin: "syncflow-for-woocommerce", contract: 1, version: expect.stringMatching(/^1\.[01]\.0$/) });
+        const extra = r.body.version === "1.1.0" ? ["stock-events"] : [];
+        expect(r.body.features).toEqual(["stock-delta", "stock-cas", "idempotency", ...extra]);
       });
       it("unauthenticated calls get 401 rest_forbidden on every route", async () => {
         const routes = [["GET", "capabilities"], ["POST", "stock/delta"], ["POST", "stock/cas"]] as const;

@@ -35,6 +35,7 @@ class SyncFlow_Plugin {
 		}
 		add_action( 'rest_api_init', array( 'SyncFlow_REST_Controller', 'register_routes' ) );
 		add_action( 'woocommerce_webhook_delivery', array( 'SyncFlow_Webhooks', 'on_delivery' ), 10, 5 );
+		SyncFlow_Stock_Events::init();
 		SyncFlow_Scheduler::init();
 		if ( is_admin() ) {
 			SyncFlow_Admin::init();
