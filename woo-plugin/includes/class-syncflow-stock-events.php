@@ -528,15 +528,38 @@ class SyncFlow_Stock_Events {
 	}
 
 	/**
-	 * Schedules one async send (once per request; Action Scheduler keeps a single pending one).
+	 * Schedules one async send (once per request), unless one is already waiting.
 	 */
 	private static function schedule_send() {
-		if ( self::$scheduled || 'on' !== self::state()['hub'] || ! function_exists( 'as_enqueue_async_action' ) ) {
+		if ( self::$scheduled || 'on' !== self::state()['hub'] ) {
 			return;
 		}
 		self::$scheduled = true;
-		if ( ! as_has_scheduled_action( self::SEND_HOOK, array(), SyncFlow_Scheduler::GROUP ) ) {
-			as_enqueue_async_action( self::SEND_HOOK, array(), SyncFlow_Scheduler::GROUP, true );
+		self::schedule_in( 0 );
+	}
+
+	/**
+	 * Schedules a send in `$seconds` unless one is already waiting to run. Only *pending* sends count: a send that
+	 * is running may have read the outbox before the newest events were written (Action Scheduler's `unique` and
+	 * as_has_scheduled_action() also count the running one).
+	 *
+	 * @param int $seconds Delay.
+	 */
+	private static function schedule_in( $seconds ) {
+		if ( ! function_exists( 'as_schedule_single_action' ) || ! function_exists( 'as_get_scheduled_actions' ) ) {
+			return;
+		}
+		$waiting = as_get_scheduled_actions(
+			array(
+				'hook'     => self::SEND_HOOK,
+				'group'    => SyncFlow_Scheduler::GROUP,
+				'status'   => ActionScheduler_Store::STATUS_PENDING,
+				'per_page' => 1,
+			),
+			'ids'
+		);
+		if ( empty( $waiting ) ) {
+			as_schedule_single_action( time() + (int) $seconds, self::SEND_HOOK, array(), SyncFlow_Scheduler::GROUP );
 		}
 	}
 
@@ -617,8 +640,8 @@ class SyncFlow_Stock_Events {
 			SyncFlow_Event_Log::add( 'info', 'stock_event', __( 'Stock changes reach the hub again.', 'syncflow-for-woocommerce' ) );
 		}
 		$left = self::pending();
-		if ( $left > 0 && 'on' === self::state()['hub'] && function_exists( 'as_schedule_single_action' ) ) {
-			as_schedule_single_action( time() + 30, self::SEND_HOOK, array(), SyncFlow_Scheduler::GROUP, true );
+		if ( $left > 0 && 'on' === self::state()['hub'] ) {
+			self::schedule_in( 30 );
 		}
 		return array(
 			'sent'  => $sent,
@@ -649,9 +672,7 @@ class SyncFlow_Stock_Events {
 			/* translators: %s: error message */
 			SyncFlow_Event_Log::add( 'error', 'stock_event', sprintf( __( 'Stock changes could not be sent to the hub (kept, retried): %s', 'syncflow-for-woocommerce' ), $message ) );
 		}
-		if ( function_exists( 'as_schedule_single_action' ) ) {
-			as_schedule_single_action( time() + (int) min( HOUR_IN_SECONDS, 30 * pow( 2, min( 7, max( 0, $attempts - 1 ) ) ) ), self::SEND_HOOK, array(), SyncFlow_Scheduler::GROUP, true );
-		}
+		self::schedule_in( (int) min( HOUR_IN_SECONDS, 30 * pow( 2, min( 7, max( 0, $attempts - 1 ) ) ) ) );
 		return array(
 			'sent'  => $sent,
 			'left'  => self::pending(),
