@@ -355,14 +355,23 @@ describe("fidelity to a real WooCommerce 10.0.2 (held by tests/differential)", (
 });
 
 describe("webhook delivery timing by default (Action Scheduler's queue runner)", () => {
-  it("delivers 2–6 s after the change, once for changes made meanwhile, with the state at delivery time", async () => {
-    const e2 = await startWooEmulator(); // the default delay, as a store really delivers
+  /** A seeded emulator started with `opts`, a key, a receiver and a product.updated webhook to it; closed after `fn`. */
+  const withHookedStore = async (opts: Parameters<typeof startWooEmulator>[0], fn: (e2: WooEmulator, api2: any, rx2: WebhookReceiver, ids: Record<string, number>) => Promise<void>) => {
+    const e2 = await startWooEmulator(opts);
     const rx2 = await startWebhookReceiver();
     try {
       const k = e2.control.createKey();
       const api2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
       const ids = e2.control.seedCatalog(loadSampleCatalog());
       await api2.post("webhooks", { name: "t", topic: "product.updated", delivery_url: rx2.url, secret: "s" });
+      await fn(e2, api2, rx2, ids);
+    } finally {
+      await Promise.all([e2.close(), rx2.close()]);
+    }
+  };
+  it("delivers 2–6 s after the change, once for changes made meanwhile, with the state at delivery time", async () => {
+    // the default delay, as a store really delivers
+    await withHookedStore({}, async (e2, api2, rx2, ids) => {
       const t0 = Date.now();
       for (const q of [7, 6, 5]) await api2.put(`products/${ids["woo-cap"]}`, { stock_quantity: q });
       await api2.put(`products/${ids["woo-beanie"]}`, { stock_quantity: 9 });
@@ -375,18 +384,10 @@ describe("webhook delivery timing by default (Action Scheduler's queue runner)",
       }
       const cap = deliveries.find((d) => JSON.parse(d.rawBody.toString()).id === ids["woo-cap"])!;
       expect(JSON.parse(cap.rawBody.toString()).stock_quantity).toBe(5);
-    } finally {
-      await Promise.all([e2.close(), rx2.close()]);
-    }
+    });
   }, 15_000);
   it("Delivery-ID is not unique: one webhook's deliveries within the same second share it", async () => {
-    const e2 = await startWooEmulator({ deliveryDelayMs: 5 });
-    const rx2 = await startWebhookReceiver();
-    try {
-      const k = e2.control.createKey();
-      const api2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
-      const ids = e2.control.seedCatalog(loadSampleCatalog());
-      await api2.post("webhooks", { name: "t", topic: "product.updated", delivery_url: rx2.url, secret: "s" });
+    await withHookedStore({ deliveryDelayMs: 5 }, async (e2, _api2, _rx2, ids) => {
       e2.control.setStock("woo-cap", 1);
       e2.control.setStock("woo-beanie", 1);
       await e2.control.idle();
@@ -394,9 +395,7 @@ describe("webhook delivery timing by default (Action Scheduler's queue runner)",
       expect([a.resourceId, b.resourceId].sort()).toEqual([ids["woo-cap"], ids["woo-beanie"]].sort());
       if (Math.floor(a.startedAt / 1000) === Math.floor(b.startedAt / 1000)) expect(a.deliveryId).toBe(b.deliveryId);
       else expect(a.deliveryId).not.toBe(b.deliveryId);
-    } finally {
-      await Promise.all([e2.close(), rx2.close()]);
-    }
+    });
   });
 });
 

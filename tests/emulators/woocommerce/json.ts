@@ -51,6 +51,11 @@ function derivedPrice(store: WooStore, p: ProductRecord): string {
   return kids.reduce((a, b) => (Number(b) < Number(a) ? b : a));
 }
 
+/** price, regular_price, sale_price and the (unmodelled, null) sale schedule, in WooCommerce's key order. */
+function prices(p: ProductRecord, price: string) {
+  return { price, regular_price: p.regular_price, sale_price: p.sale_price, date_on_sale_from: null, date_on_sale_from_gmt: null, date_on_sale_to: null, date_on_sale_to_gmt: null };
+}
+
 /** A variation's attributes ({id, name, slug, option}), from what it was created with. */
 function variationAttributes(p: ProductRecord) {
   return p.attributes.map((a) => ({ id: Number(a.id ?? 0), name: String(a.name ?? ""), slug: slugify(String(a.name ?? "")), option: String(a.option ?? "") }));
@@ -113,13 +118,7 @@ export function productJson(store: WooStore, p: ProductRecord, context: JsonCont
     description: "",
     short_description: "",
     sku: p.sku,
-    price,
-    regular_price: p.regular_price,
-    sale_price: p.sale_price,
-    date_on_sale_from: null,
-    date_on_sale_from_gmt: null,
-    date_on_sale_to: null,
-    date_on_sale_to_gmt: null,
+    ...prices(p, price),
     on_sale: p.sale_price !== "" && p.type !== "variable" && p.type !== "grouped",
     purchasable,
     total_sales: 0,
@@ -206,13 +205,7 @@ export function variationJson(store: WooStore, p: ProductRecord, _context: JsonC
     permalink: `${site}/product/${parent?.slug ?? "product"}/${variationQuery(p)}`,
     sku: p.sku,
     global_unique_id: "",
-    price,
-    regular_price: p.regular_price,
-    sale_price: p.sale_price,
-    date_on_sale_from: null,
-    date_on_sale_from_gmt: null,
-    date_on_sale_to: null,
-    date_on_sale_to_gmt: null,
+    ...prices(p, price),
     on_sale: p.sale_price !== "",
     status: p.status,
     purchasable: price !== "" && p.status !== "trash",
