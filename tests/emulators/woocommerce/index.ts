@@ -20,6 +20,7 @@ import { WooStore, WooEmulatorError, type OrderStatus, type ProductRecord, type 
 import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
 import { StockEventReporter, type HubConnection, type StockEventCall, type WireStockEvent } from "./stock-events.js";
 import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
+import { systemStatusJson } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { demoStock } from "../../fixtures/sample-catalog.js";
 
@@ -27,6 +28,13 @@ export { WooEmulatorError } from "./store.js";
 export type { DeliveryLogEntry } from "./webhooks.js";
 export type { HubConnection, StockEventCall, WireStockEvent } from "./stock-events.js";
 export { signWooRequest } from "./oauth.js";
+
+/** The WooCommerce and WordPress the emulator answers as: the versions the differential suite holds it to (decision 121). */
+export const WC_VERSION = "10.0.2";
+export const WP_VERSION = "6.8.12";
+
+/** When a real WooCommerce delivers a webhook after the change: 2–6 s (its Action Scheduler queue runner). */
+export const REALISTIC_DELIVERY_DELAY = { minMs: 2000, maxMs: 6000 } as const;
 
 /** Latencies measured on a real WooCommerce 10 (GUIDE §4): PUT ≈ 180 ms, GET 100 ≈ 1.1 s, 100-item batch ≈ 9 s. */
 export const REALISTIC_WOO_LATENCY = { latencyMs: 180, readLatencyPerItemMs: 9, batchLatencyPerItemMs: 88, deliveryDelayMs: 2000 } as const;
@@ -59,8 +67,11 @@ export interface WooEmulatorOptions {
   readLatencyPerItemMs?: number;
   /** Server workers: /wp-json requests handled at once; more wait in a FIFO queue (default 0 = unlimited). */
   maxConcurrent?: number;
-  /** Delay before an async webhook delivery (Action Scheduler) (default 50). */
-  deliveryDelayMs?: number;
+  /**
+   * Delay before an async webhook delivery (Action Scheduler's queue runner): fixed, or drawn from [minMs, maxMs].
+   * Default `REALISTIC_DELIVERY_DELAY` (2–6 s, as on a real store); tests that wait on deliveries set a small one.
+   */
+  deliveryDelayMs?: number | { minMs: number; maxMs: number };
   /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
   deliveryTimeoutMs?: number;
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
@@ -246,11 +257,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const siteUrl = `http://127.0.0.1:${port}`;
   const store = new WooStore({ siteUrl, currency: opts.currency });
   const engine = new WebhookEngine(store, {
-    deliveryDelayMs: opts.deliveryDelayMs ?? 50,
+    deliveryDelayMs: opts.deliveryDelayMs ?? REALISTIC_DELIVERY_DELAY,
     deliveryTimeoutMs: opts.deliveryTimeoutMs ?? 5000,
     pingTimeoutMs: 5000,
-    wcVersion: "10.3.0",
-    wpVersion: "6.8.3",
+    wcVersion: WC_VERSION,
+    wpVersion: WP_VERSION,
     siteUrl,
     dropDeliveries: 0,
     duplicateDeliveries: 0,
@@ -258,7 +269,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
   const pluginVersion = opts.stockEvents ? "1.1.0" : "1.0.0";
   const reporter = opts.stockEvents
-    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? opts.deliveryDelayMs ?? 50, retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
+    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? (typeof opts.deliveryDelayMs === "number" ? opts.deliveryDelayMs : 50), retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
     : null;
   /** The plugin's cause for a stock write made by a REST client: the hub's own key, or someone else's. */
   const restCause = (c: Ctx): StockCause => (reporter?.connection && c.key?.consumerKey === reporter.connection.consumerKey ? "hub_write" : "rest_api");
@@ -283,7 +294,9 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const productFilter = (q: PhpParams, pool: ProductRecord[]) => {
     let out = pool;
     const skus = list(q.sku);
-    if (skus.length) out = out.filter((p) => skus.includes(p.sku));
+    // ?sku= compares like MySQL's case-insensitive collation (and the SQLite layer): "ABC" finds "abc".
+    const wanted = new Set(skus.map((x) => x.toLowerCase()));
+    if (skus.length) out = out.filter((p) => p.sku !== "" && wanted.has(p.sku.toLowerCase()));
     if (str(q.type)) out = out.filter((p) => p.type === q.type);
     const include = list(q.include).map(Number);
     if (include.length) out = out.filter((p) => include.includes(p.id));
@@ -297,7 +310,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   };
   const batchCheck = (body: any) => {
     const total = ["create", "update", "delete"].reduce((n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0), 0);
-    if (total > 100) throw new WooEmulatorError(413, "rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
+    if (total > 100) throw new WooEmulatorError(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
     return total;
   };
   const itemError = (e: unknown, id: unknown) => {
@@ -314,7 +327,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       out.create = body.create.map((item: any) => {
         try {
           const p = store.createProduct(item, parentId ?? 0);
-          return parentId ? store.variationJson(p) : store.productJson(p);
+          return parentId ? store.variationJson(p, "edit") : store.productJson(p, "edit");
         } catch (e) {
           return itemError(e, 0);
         }
@@ -325,7 +338,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
           if (!item?.id) throw new WooEmulatorError(400, "woocommerce_rest_product_invalid_id", "Invalid ID.");
           injectedBatchError(store.products.get(Number(item.id)));
           const p = store.updateProduct(Number(item.id), item, parentId ?? undefined);
-          return parentId ? store.variationJson(p) : store.productJson(p);
+          return parentId ? store.variationJson(p, "edit") : store.productJson(p, "edit");
         } catch (e) {
           return itemError(e, item?.id);
         }
@@ -333,7 +346,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (Array.isArray(body.delete))
       out.delete = body.delete.map((id: any) => {
         try {
-          return store.productJson(store.deleteProduct(Number(id), true));
+          return store.productJson(store.deleteProduct(Number(id), true), "edit");
         } catch (e) {
           return itemError(e, id);
         }
@@ -358,16 +371,25 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (!store.stockHolder(p)) throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
   };
 
+  /** The variation of `/products/<m[1]>/variations/<m[2]>`; 404 woocommerce_rest_product_variation_invalid_id otherwise. */
+  const variationOf = (m: RegExpExecArray) => {
+    const v = store.products.get(Number(m[2]));
+    if (!v || v.type !== "variation" || v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
+    return v;
+  };
+
   // ------------------------------------------------------------------ routes
   const W = "^/wp-json/wc/v3";
   const S = "^/wp-json/wc-syncflow/v1";
   const routes: Array<[string, RegExp, Handler]> = [
     ["GET", new RegExp(`${W}/system_status$`), () => ({
-      body: {
-        environment: { home_url: siteUrl, site_url: siteUrl, version: "10.3.0", wp_version: "6.8.3", site_title: opts.siteName ?? "SyncFlow Test Store" },
-        settings: { currency: store.currency, currency_symbol: "$" },
-        active_plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: "1.0.0" }] : [],
-      },
+      body: systemStatusJson({
+        siteUrl,
+        currency: store.currency,
+        wcVersion: WC_VERSION,
+        wpVersion: WP_VERSION,
+        plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: pluginVersion }] : [],
+      }),
     })],
     ["GET", new RegExp(`${W}/products$`), async (c) => {
       const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
@@ -376,15 +398,15 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
-    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {})) })],
+    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {}), "edit") })],
     ["POST", new RegExp(`${W}/products/batch$`), async (c) => {
       const n = batchCheck(c.body);
       await sleep(settings.batchLatencyPerItemMs * n);
       return { body: asClient(c, () => runBatch(c.body, null)) };
     }],
     ["GET", new RegExp(`${W}/products/(\\d+)$`), (_c, m) => ({ body: store.productJson(store.getProduct(Number(m[1]))) })],
-    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(asClient(c, () => store.updateProduct(Number(m[1]), c.body ?? {}))) })],
-    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1")) })],
+    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(asClient(c, () => store.updateProduct(Number(m[1]), c.body ?? {})), "edit") })],
+    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1"), "edit") })],
     ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
       const parent = store.getProduct(Number(m[1]));
       const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
@@ -392,19 +414,18 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
-    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1]))) })],
+    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1])), "edit") })],
     ["POST", new RegExp(`${W}/products/(\\d+)/variations/batch$`), async (c, m) => {
       store.getProduct(Number(m[1]));
       const n = batchCheck(c.body);
       await sleep(settings.batchLatencyPerItemMs * n);
       return { body: asClient(c, () => runBatch(c.body, Number(m[1]))) };
     }],
-    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => {
-      const v = store.getProduct(Number(m[2]));
-      if (v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
-      return { body: store.variationJson(v) };
+    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => ({ body: store.variationJson(variationOf(m)) })],
+    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => {
+      variationOf(m);
+      return { body: store.variationJson(asClient(c, () => store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))), "edit") };
     }],
-    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => ({ body: store.variationJson(asClient(c, () => store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1])))) })],
     ["GET", new RegExp(`${W}/orders$`), (c) => {
       let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
       if (str(c.query.status) && c.query.status !== "any") os = os.filter((o) => list(c.query.status).includes(o.status));
@@ -430,7 +451,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     // Refunds (WC_REST_Order_Refunds_Controller, wc/v3): stock rules in store.ts `createRefund`.
     ["GET", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
       const o = store.orders.get(Number(m[1]));
-      if (!o) throw new WooEmulatorError(404, "woocommerce_rest_invalid_order_id", "Invalid order ID.");
+      if (!o) return paginate([], c.query); // WC_REST_Order_Refunds_Controller lists by parent id: none, not 404
       return paginate([...o.refunds].sort((a, b) => b.id - a.id), c.query, (r) => store.refundJson(o, r));
     }],
     ["POST", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
@@ -498,7 +519,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
           const h = store.stockHolder(p)!;
           const current = h.stock_quantity ?? 0;
           if (current !== b.expected)
-            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current });
+            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current }, { topLevel: true });
           const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () => store.updateStock(p, b.quantity, "set"));
           return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
         }),
@@ -754,12 +775,20 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     const params: PhpParams = { ...query, ...form, ...parseOAuthHeader(req.headers.authorization) };
     const auth = verifyWooOAuth(method, siteUrl + u.pathname, params, keys, Date.now());
     if (auth.kind === "error") throw new WooEmulatorError(auth.status, auth.code, auth.message);
-    if (auth.kind === "none") throw isSyncflow ? new WooEmulatorError(401, "rest_forbidden", "Sorry, you are not allowed to do that.") : permissionError(method);
-    const perm = auth.key.permissions;
+    if (auth.kind === "none") {
+      if (isSyncflow) throw new WooEmulatorError(401, "rest_forbidden", "Sorry, you are not allowed to do that.");
+      // The products / variations / orders item permission checks look the object up first and only refuse an
+      // existing one (WC_REST_CRUD_Controller::get_item_permissions_check & co.): a missing id answers the handler's
+      // not-found error even without credentials. Webhooks check the capability alone.
+      const item = /^\/wp-json\/wc\/v3\/(products|orders)(?:\/\d+\/variations)?\/(\d+)$/.exec(path);
+      const exists = item ? (item[1] === "orders" ? store.orders.has(Number(item[2])) : store.products.has(Number(item[2]))) : true;
+      if (exists || method === "POST") throw permissionError(method);
+    }
+    const perm = auth.kind === "ok" ? auth.key.permissions : "read_write";
     if (method === "GET" && perm === "write") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.");
     if (method !== "GET" && perm === "read") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have write permissions.");
 
-    const r = await handler[0]({ method, path, query, body, key: auth.key }, handler[1]);
+    const r = await handler[0]({ method, path, query, body, key: auth.kind === "ok" ? auth.key : null }, handler[1]);
     send(res, r.status ?? 200, r.body, r.headers);
   }
 

@@ -22,27 +22,40 @@
  *    `woocommerce_rest_cannot_create_order_refund`. A refund of the whole remaining amount moves the order to `refunded`.
  *  - REST-created orders (admin) are never refused for stock; a shopper checkout is refused when managed stock is
  *    short and backorders are "no" (cart stock validation).
+ *  - A variable product that does not manage stock takes its stock status from its variations (none in stock, or
+ *    none at all → outofstock; `WC_Product_Variable_Data_Store_CPT::sync_stock_status`).
+ *  - SKUs are unique in any letter case and `?sku=` ignores case (the product lookup table under MySQL's
+ *    case-insensitive collation); `findBySku` (the plugin's lookups here) stays exact.
  *  - `date_modified_gmt` has one-second resolution ("YYYY-MM-DDTHH:MM:SS").
+ *  - Response bodies: ./json.ts, held to a real WooCommerce 10.0.2 by tests/differential (decision 121).
  *
  * Quantities are whole units; clock values are ms since epoch.
  */
+export { wcDate } from "./json.js";
+import { activePrice, orderJson, productJson, refundJson, variationJson, wcDate, webhookJson, type JsonContext } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { isStockable } from "../../fixtures/sample-catalog.js";
 
-/** An error the emulator answers with, shaped like a WordPress WP_Error REST response. */
+/**
+ * An error the emulator answers with, shaped like a WordPress WP_Error REST response: `{code, message, data:{status,
+ * ...extra}}`. `topLevel` also copies `extra` to the top level, as the SyncFlow plugin does for `syncflow_stale`
+ * (`current`, docs/contracts/wc-syncflow-v1.md); WooCommerce's own errors keep it in `data` only.
+ */
 export class WooEmulatorError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly opts: { topLevel?: boolean; scalarData?: boolean } = {},
   ) {
     super(message);
     this.name = "WooEmulatorError";
   }
-  /** The JSON body WordPress sends: `{code, message, data:{status, ...}}` (+ extra at top level). */
+  /** The JSON body WordPress sends. */
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, data: { status: this.status, ...this.extra }, ...this.extra };
+    const data = this.opts.scalarData ? this.status : { status: this.status, ...this.extra };
+    return { code: this.code, message: this.message, data, ...(this.opts.topLevel ? this.extra : {}) };
   }
 }
 
@@ -175,10 +188,6 @@ export interface StockChange {
 }
 type StockContext = Omit<StockChange, "productId" | "stockProductId" | "before" | "after">;
 
-/** WooCommerce GMT date format, second resolution, no zone suffix. */
-export function wcDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
-}
 
 const slugify = (s: string) =>
   s
@@ -186,9 +195,6 @@ const slugify = (s: string) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
 
-function price(p: ProductRecord): string {
-  return p.sale_price !== "" ? p.sale_price : p.regular_price;
-}
 
 /** Options for the store's rules. */
 export interface StoreOptions {
@@ -262,6 +268,17 @@ export class WooStore {
     for (const p of this.products.values()) if (p.sku !== "" && p.sku === sku && p.status !== "trash") return p;
     return undefined;
   }
+  /**
+   * The product or variation holding `sku` in any letter case: WooCommerce's uniqueness check
+   * (`wc_product_has_unique_sku`, a lookup-table query under MySQL's case-insensitive collation) refuses "ABC" when
+   * "abc" exists.
+   */
+  findBySkuAnyCase(sku: string): ProductRecord | undefined {
+    const want = sku.toLowerCase();
+    for (const p of this.products.values()) if (p.sku !== "" && p.sku.toLowerCase() === want && p.status !== "trash") return p;
+    return undefined;
+  }
+
 
   /** The record whose stock a product uses (itself, its parent for manage_stock "parent"), or null. */
   stockHolder(p: ProductRecord): ProductRecord | null {
@@ -275,6 +292,13 @@ export class WooStore {
 
   stockStatus(p: ProductRecord): string {
     const h = this.stockHolder(p);
+    // A variable product that does not manage stock itself takes its status from its variations
+    // (WC_Product_Variable_Data_Store_CPT::sync_stock_status): instock if one is, else onbackorder if one is,
+    // else outofstock — also with no variation at all.
+    if (!h && p.type === "variable") {
+      const kids = p.variations.map((id) => this.products.get(id)).filter((v): v is ProductRecord => !!v && v.status !== "trash").map((v) => this.stockStatus(v));
+      return kids.includes("instock") ? "instock" : kids.includes("onbackorder") ? "onbackorder" : "outofstock";
+    }
     if (!h) return p.stock_status_manual;
     if ((h.stock_quantity ?? 0) > 0) return "instock";
     return h.backorders === "no" ? "outofstock" : "onbackorder";
@@ -287,8 +311,8 @@ export class WooStore {
     if (!["simple", "variable", "variation", "grouped", "external"].includes(type))
       throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): type");
     const sku = typeof body.sku === "string" ? body.sku.trim() : "";
-    if (sku && this.findBySku(sku))
-      throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: this.findBySku(sku)!.id, unique_sku: sku });
+    const taken = sku ? this.findBySkuAnyCase(sku) : undefined;
+    if (taken) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: taken.id, unique_sku: sku });
     const parent = parentId ? this.getProduct(parentId, 404) : null;
     if (parent && parent.type !== "variable") throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", "Invalid product ID.");
     const id = this.nextPostId++;
@@ -334,7 +358,7 @@ export class WooStore {
     if (body.regular_price != null) p.regular_price = String(body.regular_price);
     if (body.sale_price != null) p.sale_price = String(body.sale_price);
     if (body.sku != null && body.sku !== p.sku) {
-      const other = body.sku ? this.findBySku(String(body.sku)) : undefined;
+      const other = body.sku ? this.findBySkuAnyCase(String(body.sku)) : undefined;
       if (other && other.id !== p.id) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: other.id, unique_sku: body.sku });
       p.sku = String(body.sku);
     }
@@ -413,126 +437,27 @@ export class WooStore {
 
   // ---------------------------------------------------------------- JSON
 
-  /** REST v3 product (or variation via /products/<id>) response body. */
-  productJson(p: ProductRecord): Record<string, unknown> {
-    const h = this.stockHolder(p);
-    const manage = p.manage_stock ? true : h ? "parent" : false;
-    const site = this.opts.siteUrl;
-    return {
-      id: p.id,
-      name: p.name,
-      slug: p.slug,
-      permalink: `${site}/product/${p.slug}/`,
-      date_created: wcDate(p.date_created_ms),
-      date_created_gmt: wcDate(p.date_created_ms),
-      date_modified: wcDate(p.date_modified_ms),
-      date_modified_gmt: wcDate(p.date_modified_ms),
-      type: p.type,
-      status: p.status,
-      sku: p.sku,
-      price: p.type === "grouped" || p.type === "variable" ? this.derivedPrice(p) : price(p),
-      regular_price: p.regular_price,
-      sale_price: p.sale_price,
-      on_sale: p.sale_price !== "",
-      purchasable: p.type !== "grouped" && p.type !== "external" && (p.type !== "variable") && price(p) !== "",
-      virtual: p.virtual,
-      downloadable: p.downloadable,
-      external_url: p.external_url,
-      button_text: p.button_text,
-      manage_stock: manage,
-      stock_quantity: h ? h.stock_quantity : null,
-      stock_status: this.stockStatus(p),
-      backorders: (h ?? p).backorders,
-      backorders_allowed: (h ?? p).backorders !== "no",
-      low_stock_amount: null,
-      parent_id: p.parent_id,
-      grouped_products: [...p.grouped_products],
-      variations: [...p.variations],
-      attributes: p.attributes,
-      meta_data: p.meta_data,
-      _links: { self: [{ href: `${site}/wp-json/wc/v3/products/${p.id}` }] },
-    };
+  /**
+   * REST v3 product body (also a variation read through /products/<id>): ./json.ts; `edit` context for the answers
+   * of writes.
+   */
+  productJson(p: ProductRecord, context: JsonContext = "view"): Record<string, unknown> {
+    return productJson(this, p, context);
   }
 
-  /** REST v3 variation response body (GET /products/<pid>/variations/<id>). */
-  variationJson(p: ProductRecord): Record<string, unknown> {
-    const full = this.productJson(p);
-    delete full.variations;
-    delete full.grouped_products;
-    delete full.slug;
-    return full;
+  /** REST v3 variation body (GET /products/<pid>/variations/<id>): ./json.ts. */
+  variationJson(p: ProductRecord, context: JsonContext = "view"): Record<string, unknown> {
+    return variationJson(this, p, context);
   }
 
-  private derivedPrice(p: ProductRecord): string {
-    const kids = (p.type === "variable" ? p.variations : p.grouped_products)
-      .map((id) => this.products.get(id))
-      .filter((x): x is ProductRecord => !!x)
-      .map((x) => Number(price(x)))
-      .filter((n) => Number.isFinite(n) && n > 0);
-    return kids.length ? String(Math.min(...kids)) : "";
-  }
-
-  /** REST v3 order response body. Line items carry their `_reduced_stock` / `_restock_refunded_items` meta like WooCommerce's. */
+  /** REST v3 order body (./json.ts). Line items carry their `_reduced_stock` / `_restock_refunded_items` meta like WooCommerce's. */
   orderJson(o: OrderRecord): Record<string, unknown> {
-    const total = o.line_items.reduce((s, l) => s + l.price * l.quantity, 0);
-    return {
-      id: o.id,
-      parent_id: 0,
-      number: String(o.id),
-      status: o.status,
-      currency: o.currency,
-      date_created: wcDate(o.date_created_ms),
-      date_created_gmt: wcDate(o.date_created_ms),
-      date_modified: wcDate(o.date_modified_ms),
-      date_modified_gmt: wcDate(o.date_modified_ms),
-      total: total.toFixed(2),
-      payment_method: o.payment_method,
-      billing: { ...o.billing },
-      line_items: o.line_items.map((l) => ({
-        id: l.id,
-        name: l.name,
-        product_id: l.product_id,
-        variation_id: l.variation_id,
-        quantity: l.quantity,
-        sku: l.sku,
-        price: l.price,
-        subtotal: (l.price * l.quantity).toFixed(2),
-        total: (l.price * l.quantity).toFixed(2),
-        meta_data: lineMeta(l),
-      })),
-      refunds: o.refunds.map((r) => ({ id: r.id, reason: r.reason, total: (-r.amount).toFixed(2) })),
-      meta_data: [],
-    };
+    return orderJson(this, o, lineMeta);
   }
 
-  /** REST v3 order refund response body (`GET orders/<id>/refunds/<refund id>`). */
+  /** REST v3 order refund body (`GET orders/<id>/refunds/<refund id>`): ./json.ts. */
   refundJson(o: OrderRecord, r: RefundRecord): Record<string, unknown> {
-    return {
-      id: r.id,
-      date_created: wcDate(r.date_created_ms),
-      date_created_gmt: wcDate(r.date_created_ms),
-      amount: r.amount.toFixed(2),
-      reason: r.reason,
-      refunded_by: 1,
-      refunded_payment: r.refunded_payment,
-      meta_data: [],
-      line_items: r.line_items.map((rl) => {
-        const l = o.line_items.find((x) => x.id === rl.refunded_item_id);
-        return {
-          id: rl.id,
-          name: l?.name ?? "",
-          product_id: l?.product_id ?? 0,
-          variation_id: l?.variation_id ?? 0,
-          quantity: rl.quantity,
-          subtotal: (-rl.total).toFixed(2),
-          total: (-rl.total).toFixed(2),
-          sku: l?.sku ?? "",
-          price: l?.price ?? 0,
-          meta_data: [{ id: 0, key: "_refunded_item_id", value: String(rl.refunded_item_id), display_key: "_refunded_item_id", display_value: String(rl.refunded_item_id) }],
-          refund_total: rl.total,
-        };
-      }),
-    };
+    return refundJson(this, o, r);
   }
 
   // ---------------------------------------------------------------- orders
@@ -598,7 +523,7 @@ export class WooStore {
         sku: product.sku,
         name: product.name,
         quantity,
-        price: Number(price(product) || 0),
+        price: Number(activePrice(product) || 0),
         reduced_stock: 0,
         restock_refunded: 0,
       })),
@@ -666,10 +591,10 @@ export class WooStore {
     const amount = body.amount !== undefined && body.amount !== null && body.amount !== "" ? Number(body.amount) : lines.reduce((s, l) => s + l.total, 0);
     if (!Number.isFinite(amount) || amount < 0) throw new WooEmulatorError(400, "woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero.");
     const remaining = this.remainingRefundAmount(o);
-    if (amount > remaining + 1e-9) throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.");
+    if (amount > remaining + 1e-9) throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", {}, { scalarData: true });
     // wc_refund_payment(): the offline gateways WooCommerce ships (bacs, cheque, cod) cannot refund automatically.
     if (refundPayment)
-      throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", o.payment_method ? "The payment gateway for this order does not support automatic refunds." : "The payment gateway for this order does not exist.");
+      throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", o.payment_method ? "The payment gateway for this order does not support automatic refunds." : "The payment gateway for this order does not exist.", {}, { scalarData: true });
     const refund: RefundRecord = {
       id: this.nextPostId++,
       amount,
@@ -748,9 +673,9 @@ export class WooStore {
   createWebhook(body: Record<string, any>): WebhookRecord {
     const topic = String(body.topic ?? "");
     if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(topic) && !/^action\.\w+/.test(topic))
-      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.");
+      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.");
     if (!body.delivery_url || !/^https?:\/\//.test(String(body.delivery_url)))
-      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
+      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
     const t = this.now();
     const w: WebhookRecord = {
       id: this.nextWebhookId++,
@@ -771,7 +696,7 @@ export class WooStore {
 
   getWebhook(id: number, status = 404): WebhookRecord {
     const w = this.webhooks.get(id);
-    if (!w) throw new WooEmulatorError(status, "woocommerce_rest_webhook_invalid_id", "Invalid ID.");
+    if (!w) throw new WooEmulatorError(status, "woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.");
     return w;
   }
 
@@ -779,7 +704,7 @@ export class WooStore {
     const w = this.getWebhook(id, 400);
     if (body.topic != null) {
       if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(body.topic))
-        throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic must be valid.");
+        throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.");
       w.topic = body.topic;
     }
     if (body.name != null) w.name = String(body.name);
@@ -790,23 +715,9 @@ export class WooStore {
     return w;
   }
 
+  /** REST v3 webhook body, without its secret (./json.ts). */
   webhookJson(w: WebhookRecord): Record<string, unknown> {
-    const [resource, event] = w.topic.split(".");
-    return {
-      id: w.id,
-      name: w.name,
-      status: w.status,
-      topic: w.topic,
-      resource,
-      event,
-      hooks: [],
-      delivery_url: w.delivery_url,
-      secret: w.secret,
-      date_created: wcDate(w.date_created_ms),
-      date_created_gmt: wcDate(w.date_created_ms),
-      date_modified: wcDate(w.date_modified_ms),
-      date_modified_gmt: wcDate(w.date_modified_ms),
-    };
+    return webhookJson(this, w);
   }
 
   // ---------------------------------------------------------------- seeding
