@@ -98,7 +98,7 @@ describe("a plugin 1.1 store reports its stock changes and the hub follows them"
     await waitFor("cancel restock", () => fw.shopifyAvailable(sku) === start);
     await settled();
     expect(fw.shopifyAvailable(sku)).toBe(start);
-    expect(woo().control.getStock(sku)).toBe(20);
+    await waitFor("store settled", () => woo().control.getStock(sku) === 20); // restocked units come back to the store once Shopify has them
     const rows = (await ledgerFor(fw.shopId, sku)).filter((l) => l.orderId && l.idempotencyKey.endsWith(":taken"));
     expect(rows.map((l) => [l.cause, l.delta])).toEqual([["order", -3], ["refund", 1], ["cancel", 2]]);
   });
@@ -172,6 +172,7 @@ describe("a plugin 1.1 store reports its stock changes and the hub follows them"
     expect([reduce!.cause, restock!.cause]).toEqual(["order_reduced", "order_restocked"]);
     const later = await postEvents([restock]); // the newer one first
     expect(later).toMatchObject({ status: 200, body: { ok: true, accepted: [restock!.id], duplicates: 0, rejected: [], stock_events: true } });
+    await waitFor("newer event applied", async () => (await prisma.webhookReceipt.findFirst({ where: { channelId: channelId(), topic: "stock.event", body: { path: ["id"], equals: restock!.id } } }))?.status === "processed");
     const first = await postEvents([reduce]); // then the older one, late
     expect(first.body.accepted).toEqual([reduce!.id]);
     woo().control.holdStockEvents(false); // and the plugin resends both
