@@ -100,15 +100,15 @@ class SyncFlow_Stock_Events {
 	}
 
 	/**
-	 * Creates / upgrades the outbox table (the id is the event's sequence number in its stream).
+	 * The outbox table's definition for dbDelta() (SyncFlow_Stock::install_table creates it with the idempotency
+	 * table). The id is the event's sequence number in its stream.
+	 *
+	 * @param string $collate Charset / collation clause.
+	 * @return string
 	 */
-	public static function install_table() {
-		global $wpdb;
-		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		$table   = self::table();
-		$collate = $wpdb->get_charset_collate();
-		dbDelta(
-			"CREATE TABLE {$table} (
+	public static function schema( $collate ) {
+		$table = self::table();
+		return "CREATE TABLE {$table} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   event_id char(36) NOT NULL,
   payload longtext NOT NULL,
@@ -116,8 +116,7 @@ class SyncFlow_Stock_Events {
   created_gmt datetime NOT NULL,
   PRIMARY KEY  (id),
   KEY created_gmt (created_gmt)
-) {$collate};"
-		);
+) {$collate};";
 	}
 
 	/**

@@ -40,7 +40,8 @@ class SyncFlow_Stock {
 		$table   = self::table();
 		$collate = $wpdb->get_charset_collate();
 		dbDelta(
-			"CREATE TABLE {$table} (
+			array(
+				"CREATE TABLE {$table} (
   key_hash char(64) NOT NULL,
   request_key varchar(200) NOT NULL,
   fingerprint char(64) NOT NULL,
@@ -48,9 +49,10 @@ class SyncFlow_Stock {
   created_gmt datetime NOT NULL,
   PRIMARY KEY  (key_hash),
   KEY created_gmt (created_gmt)
-) {$collate};"
+) {$collate};",
+				SyncFlow_Stock_Events::schema( $collate ),
+			)
 		);
-		SyncFlow_Stock_Events::install_table();
 		update_option( SyncFlow_Options::DB_VERSION, self::DB_VERSION, true );
 	}
 

@@ -31,23 +31,23 @@ add_action(
 	}
 );
 
+/**
+ * Registers the test routes below under syncflow-test/v1, unauthenticated (test only).
+ *
+ * @param array<string,array{0:string,1:callable}> $routes Path => [method, callback].
+ */
+function syncflow_test_stock_event_routes( array $routes ) {
+	foreach ( $routes as $path => list( $methods, $callback ) ) {
+		register_rest_route( 'syncflow-test/v1', $path, array( 'methods' => $methods, 'permission_callback' => '__return_true', 'callback' => $callback ) );
+	}
+}
+
 add_action(
 	'rest_api_init',
 	static function () {
-		$route = static function ( $path, $methods, $cb ) {
-			register_rest_route(
-				'syncflow-test/v1',
-				$path,
-				array(
-					'methods'             => $methods,
-					'permission_callback' => '__return_true',
-					'callback'            => $cb,
-				)
-			);
-		};
+		$routes = array();
 		// WooCommerce's product CSV importer updating one SKU's stock.
-		$route(
-			'/stock-events/import',
+		$routes['/stock-events/import'] = array(
 			'POST',
 			static function ( WP_REST_Request $r ) {
 				$b = $r->get_json_params();
@@ -80,8 +80,7 @@ add_action(
 			}
 		);
 		// An order line's quantity edited in wp-admin (wc_save_order_items → wc_maybe_adjust_line_item_product_stock).
-		$route(
-			'/stock-events/order-line',
+		$routes['/stock-events/order-line'] = array(
 			'POST',
 			static function ( WP_REST_Request $r ) {
 				$b     = $r->get_json_params();
@@ -101,8 +100,7 @@ add_action(
 		);
 		// A request key claimed by a request still in flight (its row has no answer yet): the next write with that
 		// key collides with it on the primary key.
-		$route(
-			'/stock-events/claim',
+		$routes['/stock-events/claim'] = array(
 			'POST',
 			static function ( WP_REST_Request $r ) {
 				global $wpdb;
@@ -121,8 +119,7 @@ add_action(
 			}
 		);
 		// The outbox (oldest first) and SyncFlow's stock event state.
-		$route(
-			'/stock-events/outbox',
+		$routes['/stock-events/outbox'] = array(
 			'GET',
 			static function () {
 				global $wpdb;
@@ -147,5 +144,6 @@ add_action(
 				);
 			}
 		);
+		syncflow_test_stock_event_routes( $routes );
 	}
 );
