@@ -34,6 +34,7 @@ class SyncFlow_Stock_Events {
 	const OPTION     = 'syncflow_stock_events';
 	const SEND_HOOK  = 'syncflow_send_stock_events';
 	const BATCH      = 100;
+	const MAX_BYTES  = 48000; // per call: the hub caps plugin API bodies at 64 KB
 	const RETENTION  = 14; // Days an unsent event is kept (the hub reconciles long before).
 	const ORDER_KIND = array( 'order_reduced', 'order_restocked', 'refund_restocked', 'order_adjusted' );
 
@@ -563,7 +564,8 @@ class SyncFlow_Stock_Events {
 	}
 
 	/**
-	 * The Action Scheduler action: sends the outbox oldest first, in batches of 100, until it is empty or a call fails;
+	 * The Action Scheduler action: sends the outbox oldest first, in calls of at most 100 events and MAX_BYTES, until it
+	 * is empty or a call fails;
 	 * a failure is retried later (30 s doubling to 1 h). Events the hub accepted or rejected leave the outbox.
 	 *
 	 * @return array{sent:int,left:int,error:string} What happened (for the status screen and tests).
@@ -587,15 +589,26 @@ class SyncFlow_Stock_Events {
 			}
 			$events = array();
 			$ids    = array();
+			$bytes  = 0;
+			$batch  = array();
 			foreach ( $rows as $row ) {
 				$event = json_decode( (string) $row->payload, true );
 				if ( ! is_array( $event ) ) {
 					continue;
 				}
-				$event['stream']       = $state['stream'];
-				$event['seq']          = (int) $row->id;
-				$events[]              = $event;
-				$ids[ $event['id'] ]   = (int) $row->id;
+				$event['stream'] = $state['stream'];
+				$event['seq']    = (int) $row->id;
+				$size            = strlen( (string) wp_json_encode( $event ) ) + 1;
+				if ( $events && $bytes + $size > self::MAX_BYTES ) {
+					break; // the rest goes in the next call
+				}
+				$bytes              += $size;
+				$events[]            = $event;
+				$batch[]             = $row;
+				$ids[ $event['id'] ] = (int) $row->id;
+			}
+			if ( ! $events ) {
+				break;
 			}
 			$result = SyncFlow_Hub_Client::signed(
 				'/api/woo/stock-events',
@@ -606,7 +619,7 @@ class SyncFlow_Stock_Events {
 				)
 			);
 			if ( is_wp_error( $result ) || 200 !== $result['status'] || empty( $result['body']['ok'] ) ) {
-				return self::failed( $rows, is_wp_error( $result ) ? $result->get_error_message() : implode( ': ', array_filter( SyncFlow_Hub_Client::error_of( $result ) ) ), $sent );
+				return self::failed( $batch, is_wp_error( $result ) ? $result->get_error_message() : implode( ': ', array_filter( SyncFlow_Hub_Client::error_of( $result ) ) ), $sent );
 			}
 			$body = $result['body'];
 			$done = array();
@@ -630,7 +643,7 @@ class SyncFlow_Stock_Events {
 				self::hub_said( false );
 				break;
 			}
-			if ( count( $done ) < count( $rows ) ) {
+			if ( count( $done ) < count( $batch ) ) {
 				break; // the hub answered for fewer events than it was sent: try the rest later
 			}
 		}
