@@ -60,8 +60,7 @@ describe("B3: a heartbeat reporting missed events", () => {
     expect(answer).toMatchObject({ ok: true, mode: "exact", reconcile_scheduled: true });
     await waitFor("missed order recovered", () => fw.shopifyAvailable(sku) === start - 2, 15_000);
     expect(answer.stock_events).toBe(false); // plugin 1.0.0 lists no stock-events feature
-    const run = await prisma.syncRun.findFirstOrThrow({ where: { channelId, kind: "reconcile", trigger: "heartbeat" } });
-    expect(run.status).toBe("succeeded");
+    const run = await waitFor("reconciliation finished", () => prisma.syncRun.findFirst({ where: { channelId, kind: "reconcile", trigger: "heartbeat", status: "succeeded" } }), 30_000);
     expect((run.plan as { kind: string; reason: string }[]).some((c) => c.kind === "order_ingested")).toBe(true);
     expect(woo.control.state().webhooks.find((w) => w.id === hook.id)!.status).toBe("active"); // repaired too
   });

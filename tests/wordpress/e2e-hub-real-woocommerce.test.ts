@@ -18,6 +18,7 @@ import { startWorker, type WorkerHandle } from "../../app/jobs/worker.server";
 import { createConnectionCode } from "../../app/sync/registration.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../harness/app";
 import { installApp, startWorld, waitFor, type World } from "../harness/world";
+import { keepFromOtherSchedules } from "../../app/sync/faults/fault-harness";
 import { AdminBrowser, SYNCFLOW_PLUGIN, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
 
 const Lib: any = (() => {
@@ -87,6 +88,7 @@ describeRealWooCommerce("the hub end to end with a real WooCommerce 10.0.2 and S
     await (await getBoss()).unschedule(QUEUES.reconcileTick);
     expect(await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET)).toBeLessThan(500);
     shopId = (await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: SHOP } }))).id;
+    await keepFromOtherSchedules(shopId); // other files' every-minute reconciliation must not run this shop's jobs
     await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17, 30_000);
     for (const sku of SKUS) ids[sku] = (await site.control("POST", "/product", { sku, qty: 20, price: 10 })).id;
     await site.control("POST", "/product", { sku: "store-only-scarf", qty: 4, price: 10 }); // not on Shopify
