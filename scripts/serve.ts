@@ -24,6 +24,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { installGlobals, type ServerBuild } from "@remix-run/node";
+import { redactUrl } from "../app/lib/redact";
 
 const MAX_WEBHOOK_BODY = 5 * 1024 * 1024;
 const root = process.cwd();
@@ -62,6 +63,18 @@ const webhookRoutes = Object.values(build.routes)
     return { re: new RegExp(`^/${pattern}/?$`), names, action: (r!.module as { action: RouteAction }).action };
   });
 
+/** A request the server answers itself with a 4xx and a reason, before any route runs. */
+class BadRequest extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The webhook route a request goes to, or null for everything else.
+ * Throws BadRequest 400 `malformed_path` when a path parameter is not valid percent-encoding
+ * (`decodeURIComponent` throws URIError on e.g. `%E0%A4%A`).
+ */
 function matchWebhook(method: string | undefined, url: string | undefined): { action: RouteAction; params: Record<string, string> } | null {
   if (method !== "POST" || !url?.startsWith("/webhooks/")) return null;
   const pathname = url.split("?", 1)[0]!;
@@ -69,10 +82,26 @@ function matchWebhook(method: string | undefined, url: string | undefined): { ac
     const m = r.re.exec(pathname);
     if (!m) continue;
     const params: Record<string, string> = {};
-    r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+    r.names.forEach((n, i) => {
+      try {
+        params[n] = decodeURIComponent(m[i + 1]!);
+      } catch {
+        throw new BadRequest(400, "malformed_path", `The path parameter "${n}" is not valid percent-encoding.`);
+      }
+    });
     return { action: r.action, params };
   }
   return null;
+}
+
+/** Plain JSON error answer of the server itself (`{ ok: false, error: { code, message } }`). */
+function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" });
+  res.end(JSON.stringify({ ok: false, error: { code, message } }));
 }
 
 const deliveries = new Map<number, number>();
@@ -105,16 +134,22 @@ async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse
     }
     chunks.push(chunk);
   }
-  const headers = new NativeHeaders();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  const request = new NativeRequest(`http://${req.headers.host ?? "localhost"}${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
+  let request: Request;
+  try {
+    const headers = new NativeHeaders();
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    request = new NativeRequest(`http://${req.headers.host ?? "localhost"}${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
+  } catch {
+    // A Host header that makes no URL, or a header value the Fetch API refuses.
+    throw new BadRequest(400, "malformed_request", "The request's Host or another header is malformed.");
+  }
   let response: unknown;
   try {
     response = await route.action({ request, params: route.params, context: {} });
   } catch (thrown) {
     response = thrown;
     if (!isResponse(thrown)) {
-      console.error(`[serve] ${req.url} failed:`, thrown);
+      console.error(`[serve] ${redactUrl(req.url)} failed:`, thrown);
       response = new Response(JSON.stringify({ error: { code: "internal", message: "Unexpected error" } }), { status: 500, headers: { "Content-Type": "application/json" } });
     }
   }
@@ -136,15 +171,35 @@ app.use(express.static("public", { maxAge: "1h" }));
 app.use(morgan("tiny"));
 app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV }));
 
+/**
+ * The global guard: whatever one request throws (synchronously or not) ends as an answer to that request —
+ * the BadRequest's 4xx, else a logged 500 — and never as an uncaught exception that stops the process (and,
+ * under `npm start`, the worker in it).
+ */
+function guarded(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+  if (err instanceof BadRequest) return sendError(res, err.status, err.code, err.message);
+  console.error(`[serve] ${req.method} ${redactUrl(req.url)} failed:`, err);
+  sendError(res, 500, "internal", "Unexpected error; nothing was changed. Try again.");
+}
+
 const server = http.createServer((req, res) => {
-  const route = matchWebhook(req.method, req.url);
-  if (!route) return app(req, res);
-  handleWebhook(req, res, route).catch((err) => {
-    console.error(`[serve] ${req.url} failed:`, err);
-    if (!res.headersSent) res.writeHead(500).end();
-    else res.destroy();
-  });
+  try {
+    const route = matchWebhook(req.method, req.url);
+    if (!route) return app(req, res);
+    handleWebhook(req, res, route).catch((err) => guarded(req, res, err));
+  } catch (err) {
+    guarded(req, res, err);
+  }
 });
+// Unparseable requests (bad header bytes, oversized headers): Node's own 400/431, never an exception.
+server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+  if (socket.writable && !socket.writableEnded) socket.end(err.code === "HPE_HEADER_OVERFLOW" ? "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n" : "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  else socket.destroy();
+});
+// Last net for code that escapes a request's promise chain (a stray timer or callback): log it and keep
+// serving every other request — one bad request must not stop the process (docs/decisions/140).
+process.on("uncaughtException", (err) => console.error("[serve] uncaught exception (the server keeps running):", err));
+process.on("unhandledRejection", (err) => console.error("[serve] unhandled rejection (the server keeps running):", err));
 
 const port = Number(process.env.PORT ?? 3000);
 const onListen = () => console.log(`[serve] http://${process.env.HOST ?? "localhost"}:${port} (${webhookRoutes.length} webhook routes on the direct path)`);
