@@ -86,6 +86,7 @@ async function main() {
     SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
     SYNCFLOW_MODE: "demo",
     SYNCFLOW_DEMO_SHOP: SHOP,
+    SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", // the emulated stores are on loopback (SSRF guard, app/lib/outbound-guard.server.ts)
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
   };
   // ---- notifications, sheets (issue 6) — local SMTP sink, Twilio fake, Google Sheets fake ----------------

@@ -25,8 +25,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { installGlobals, type ServerBuild } from "@remix-run/node";
 import { redactUrl } from "../app/lib/redact";
+import { BODY_LIMITS } from "../app/lib/body-limits";
+import { clientAddressOf } from "../app/lib/client-address.server";
 
-const MAX_WEBHOOK_BODY = 5 * 1024 * 1024;
+const MAX_WEBHOOK_BODY = BODY_LIMITS.webhook;
 const root = process.cwd();
 const buildPath = path.resolve(process.argv[2] ?? path.join("build", "server", "index.js"));
 
@@ -43,7 +45,7 @@ const serveRequire = createRequire(createRequire(path.join(root, "package.json")
 const express = serveRequire("express") as any;
 const compression = serveRequire("compression") as any;
 const morgan = serveRequire("morgan") as any;
-const { createRequestHandler } = serveRequire("@remix-run/express") as { createRequestHandler: (o: { build: ServerBuild; mode?: string }) => any };
+const { createRequestHandler } = serveRequire("@remix-run/express") as { createRequestHandler: (o: { build: ServerBuild; mode?: string; getLoadContext?: (req: http.IncomingMessage) => unknown }) => any };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 type RouteAction = (args: { request: Request; params: Record<string, string>; context: Record<string, unknown> }) => unknown;
@@ -123,15 +125,18 @@ async function sendResponse(res: http.ServerResponse, response: Response): Promi
 }
 
 async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse, route: { action: RouteAction; params: Record<string, string> }): Promise<void> {
+  const tooLarge = () => {
+    res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
+    res.end(JSON.stringify({ ok: false, error: { code: "body_too_large", message: `Webhook bodies are capped at ${MAX_WEBHOOK_BODY} bytes.` } }));
+    res.once("finish", () => req.destroy());
+  };
+  // Refuse a declared oversize body before reading a byte of it; count the rest as it comes.
+  if (Number(req.headers["content-length"] ?? 0) > MAX_WEBHOOK_BODY) return tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_WEBHOOK_BODY) {
-      res.writeHead(413, { Connection: "close" }).end();
-      req.destroy();
-      return;
-    }
+    if (size > MAX_WEBHOOK_BODY) return tooLarge();
     chunks.push(chunk);
   }
   let request: Request;
@@ -168,8 +173,12 @@ app.disable("x-powered-by");
 app.use(compression());
 app.use(build.publicPath, express.static(build.assetsBuildDirectory, { immutable: true, maxAge: "1y" }));
 app.use(express.static("public", { maxAge: "1h" }));
+// The request log never carries credentials: OAuth `code`, `id_token`, `hmac`, `session`, `state`, keys and
+// signatures in query strings are replaced by [redacted] (app/lib/redact.ts).
+morgan.token("url", (req: http.IncomingMessage & { originalUrl?: string }) => redactUrl(req.originalUrl ?? req.url));
 app.use(morgan("tiny"));
-app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV }));
+// Routes get the client address for their rate limits (rightmost untrusted hop, app/lib/client-address.server.ts).
+app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV, getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }) }));
 
 /**
  * The global guard: whatever one request throws (synchronously or not) ends as an answer to that request —

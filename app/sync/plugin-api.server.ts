@@ -49,6 +49,35 @@ export const HeartbeatBody = z.object({
 
 export const DisconnectBody = z.object({ store_url: httpUrl, reason: z.string().max(500).optional() });
 
+/**
+ * Reads a request body as UTF-8 text, at most `maxBytes` bytes (app/lib/body-limits.ts). A Content-Length above
+ * the cap is refused before anything is read; a body without one is read chunk by chunk and abandoned at the
+ * cap. Throws PluginApiError 413 `body_too_large` (with `Connection: close`, so the rest is not read either).
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new PluginApiError(413, "body_too_large", `The body is larger than this route accepts (${maxBytes} bytes).`, { Connection: "close" });
+  const declared = request.headers.get("content-length");
+  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) {
+    if (!/^\d+$/.test(declared.trim())) throw new PluginApiError(400, "bad_request", "Content-Length is not a number.");
+    throw tooLarge();
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Parses a JSON body against a schema; throws PluginApiError 400 with the first problem. */
 export function parseBody<T extends z.ZodTypeAny>(schema: T, raw: string): z.infer<T> {
   let data: unknown;

@@ -28,15 +28,16 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string> = {}, entry: string = NODE_ENTRIES.serve.out): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [path.join(process.cwd(), entry), path.join(process.cwd(), "build", "server", "index.js")], {
-    env: {
-      ...process.env,
-      SHOPIFY_API_KEY: TEST_API_KEY, SHOPIFY_API_SECRET: TEST_API_SECRET, SHOPIFY_APP_URL: url,
-      SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations", SYNCFLOW_MODE: "test",
-      SYNCFLOW_WORKER: "separate",
-      ...env,
-      NODE_ENV: env.NODE_ENV ?? "production", PORT: String(port), HOST: "127.0.0.1",
-    },
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    SHOPIFY_API_KEY: TEST_API_KEY, SHOPIFY_API_SECRET: TEST_API_SECRET, SHOPIFY_APP_URL: url,
+    SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations", SYNCFLOW_MODE: "test",
+    SYNCFLOW_WORKER: "separate",
+    ...env,
+    NODE_ENV: (env.NODE_ENV ?? "production") as "production", PORT: String(port), HOST: "127.0.0.1",
+  };
+  const child: ChildProcess = spawn(process.execPath, [path.join(process.cwd(), entry), path.join(process.cwd(), "build", "server", "index.js")], {
+    env: childEnv,
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
