@@ -86,6 +86,8 @@ async function main() {
     SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
     SYNCFLOW_MODE: "demo",
     SYNCFLOW_DEMO_SHOP: SHOP,
+    // A fresh key per run (the demo's database is fresh too): there is no built-in key (decision 145).
+    SYNCFLOW_ENCRYPTION_KEY: (process.env.SYNCFLOW_ENCRYPTION_KEY ??= crypto.randomBytes(32).toString("base64")),
     SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", // the emulated stores are on loopback (SSRF guard, app/lib/outbound-guard.server.ts)
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
   };
@@ -142,7 +144,7 @@ async function main() {
   }
   // ---- end of issue 6 block ---------------------------------------------------------------------------
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
-  startChild("app", [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")], env);
+  startChild("app", [path.join(root, NODE_ENTRIES.serveDemo.out), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
   log(`app on ${appUrl}; worker running as its own process`);

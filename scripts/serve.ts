@@ -177,6 +177,9 @@ app.use(express.static("public", { maxAge: "1h" }));
 // signatures in query strings are replaced by [redacted] (app/lib/redact.ts).
 morgan.token("url", (req: http.IncomingMessage & { originalUrl?: string }) => redactUrl(req.originalUrl ?? req.url));
 app.use(morgan("tiny"));
+// The demo entry (scripts/serve-demo.ts) adds its token-minting routes here; nothing sets this in this build.
+const beforeRemix = (globalThis as { __syncflowBeforeRemix?: (app: unknown) => void }).__syncflowBeforeRemix;
+if (beforeRemix) beforeRemix(app);
 // Routes get the client address for their rate limits (rightmost untrusted hop, app/lib/client-address.server.ts).
 app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV, getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }) }));
 
