@@ -18,7 +18,7 @@ const KEY = crypto.randomBytes(32).toString("base64");
 
 /** Runs a TypeScript entry with `env` (no inherited demo/test settings) and resolves its exit code and output (killed after 20 s → null). */
 function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.DATABASE_URL, ...env };
+  const clean = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.DATABASE_URL, ...env } as unknown as NodeJS.ProcessEnv;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(process.cwd(), entry), ...args], { env: clean, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

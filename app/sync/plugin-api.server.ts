@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import prisma from "../db.server";
-import { decryptSecret, hmacBase64, safeEqual } from "../lib/crypto.server";
+import { verifyPluginCall } from "../lib/plugin-signature.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
 export class PluginApiError extends Error {
@@ -95,19 +95,14 @@ export function parseBody<T extends z.ZodTypeAny>(schema: T, raw: string): z.inf
 }
 
 /**
- * Verifies a signed plugin call: `X-SyncFlow-Channel` names a WooCommerce channel and
- * `X-SyncFlow-Signature` is base64 HMAC-SHA256 of the raw body with that channel's webhook secret.
- * @returns the channel row. Throws 404 unknown_channel / 401 bad_signature.
+ * Verifies a signed plugin call — every plugin → hub call but registration goes through here: `X-SyncFlow-Channel`,
+ * `X-SyncFlow-Timestamp`, `X-SyncFlow-Nonce` and `X-SyncFlow-Signature` (app/lib/plugin-signature.server.ts: replay
+ * protection, plugin 1.0.0 grace period, 410 for a disconnected store).
+ * @returns the channel row. Throws 404 unknown_channel / 410 store_disconnected / 401 bad_signature,
+ * stale_signature, replayed, plugin_update_required.
  */
 export async function verifySignedCall(request: Request, raw: string) {
-  const channelId = request.headers.get("x-syncflow-channel") ?? "";
-  const signature = request.headers.get("x-syncflow-signature") ?? "";
-  const channel = channelId ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
-  if (!channel || !channel.webhookSecretEnc) throw new PluginApiError(404, "unknown_channel", "No connected store with this id.");
-  if (!signature || !safeEqual(hmacBase64(raw, decryptSecret(channel.webhookSecretEnc)), signature)) {
-    throw new PluginApiError(401, "bad_signature", "X-SyncFlow-Signature does not match the body.");
-  }
-  return channel;
+  return verifyPluginCall(request, raw);
 }
 
 /** Records a heartbeat; schedules a reconciliation (re-link + push) when events may have been missed. */
@@ -127,10 +122,13 @@ export async function recordHeartbeat(channelId: string, body: z.infer<typeof He
   return { mode: channel.mode, reconcile_scheduled: reconcile };
 }
 
-/** Marks a store disconnected and forgets its credentials. */
+/**
+ * Marks a store disconnected and forgets its credentials AND its webhook secret: the secret is revoked, so the
+ * store's later signed calls and webhook deliveries get 410 and change nothing (a new code reconnects it).
+ */
 export async function disconnectStore(channelId: string, reason?: string) {
   await prisma.channel.update({
     where: { id: channelId },
-    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null },
+    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null, webhookSecretEnc: null },
   });
 }

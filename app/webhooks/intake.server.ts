@@ -73,8 +73,10 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
 
 /** Handles a WooCommerce delivery for channel `channelId` (route action). */
 export async function acceptWooWebhook(request: Request, channelId: string): Promise<Response> {
-  const channel = await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } });
-  if (!channel || !channel.webhookSecretEnc) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
+  const channel = channelId.length <= 64 ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  if (!channel) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
+  // A disconnected store's secret is revoked: its deliveries are refused and change nothing.
+  if (channel.status === "disconnected" || !channel.webhookSecretEnc) return json(410, { error: { code: "store_disconnected", message: "This store was disconnected from SyncFlow." } });
   const raw = Buffer.from(await request.arrayBuffer());
   const headerBag = Object.fromEntries(request.headers.entries());
   if (isPingDelivery(headerBag, raw)) return json(200, { ok: true, ping: true });
