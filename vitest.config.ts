@@ -14,7 +14,8 @@ export default defineConfig({
     globalSetup: ["tests/setup/global-db.ts"],
     // Every store in the tests is an emulator on loopback: the SSRF guard allows loopback only with this
     // explicit setting, which the production entry points refuse (app/lib/outbound-guard.server.ts).
-    env: { SYNCFLOW_MODE: "test", NODE_ENV: "test", SYNCFLOW_ALLOW_LOOPBACK_STORES: "1" },
+    // The SMTP fake offers no STARTTLS: the operator opt-out that lets plain SMTP through (app/notify/email.server.ts).
+    env: { SYNCFLOW_MODE: "test", NODE_ENV: "test", SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", SMTP_ALLOW_PLAINTEXT: "1" },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -107,7 +107,7 @@ async function main() {
     const twilioFake = await startTwilioFake({ log: (m) => log(`SMS to ${m.to} via Twilio fake: "${m.body}"`) });
     const sheetsFake = await startSheetsFake({ persistFile: path.join(root, ".data", "demo-sheets.json") });
     const notifyEnv = {
-      SMTP_URL: smtpFake.url, NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
+      SMTP_URL: smtpFake.url, SMTP_ALLOW_PLAINTEXT: "1", NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
       TWILIO_ACCOUNT_SID: twilioFake.accountSid, TWILIO_AUTH_TOKEN: twilioFake.authToken, TWILIO_FROM: "+15005550006", TWILIO_API_BASE: twilioFake.url,
       GOOGLE_CLIENT_ID: sheetsFake.clientId, GOOGLE_CLIENT_SECRET: sheetsFake.clientSecret, GOOGLE_API_ROOT_URL: sheetsFake.url, GOOGLE_OAUTH_BASE: sheetsFake.url,
       SHEETS_DEBOUNCE_S: "2", NOTIFY_SMS_STATUS_DELAY_S: "5",
