@@ -64,7 +64,7 @@ export async function verifyPluginCall(request: Request, raw: string): Promise<C
   const signature = request.headers.get("x-syncflow-signature") ?? "";
   const timestamp = request.headers.get("x-syncflow-timestamp");
   const nonce = request.headers.get("x-syncflow-nonce");
-  const channel = channelId && channelId.length <= 64 ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  const channel = /^[A-Za-z0-9_-]{1,64}$/.test(channelId) ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
   if (!channel) throw new PluginCallError(404, "unknown_channel", "No connected store with this id.");
   if (channel.status === "disconnected" || !channel.webhookSecretEnc) {
     throw new PluginCallError(410, "store_disconnected", "This store was disconnected from SyncFlow; connect it again with a new code.");
