@@ -120,8 +120,12 @@ async function main() {
       const shopRow = await waitFor("shop for notifications", () => db.shop.findUnique({ where: { domain: SHOP } }), 120_000, 250);
       await db.notificationSettings.upsert({ where: { shopId: shopRow.id }, create: { shopId: shopRow.id, emailRecipients: ["merchant@syncflow.demo"], smsRecipients: ["+15555550100"] }, update: {} });
       const { startGoogleOAuth } = await import("../app/exports/google.server");
-      const consent = await fetch(await startGoogleOAuth(shopRow.id), { redirect: "manual" }); // the fake consents at once
-      await fetch(consent.headers.get("location")!); // → the app's /sheets/oauth/callback
+      // As a browser would: the app's start page (sets the binding cookie) → the fake's consent (consents at once) →
+      // the app's /sheets/oauth/callback with the cookie.
+      const start = await fetch(await startGoogleOAuth(shopRow.id), { redirect: "manual" });
+      const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0]!;
+      const consent = await fetch(start.headers.get("location")!, { redirect: "manual" });
+      await fetch(consent.headers.get("location")!, { headers: { Cookie: cookie } });
       const sheet = await waitFor("spreadsheet", async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId, 60_000, 250);
       log(`Google Sheet (local fake): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and .../Orders.csv; settings: ${appUrl}/app/settings/notifications`);
       if (smoke) return;
