@@ -4,7 +4,7 @@
  * The production server process (`build/node/serve.js` on `build/server/index.js`, real PostgreSQL) gets thousands of
  * generated requests (@fast-check/vitest): paths from every public route family with malformed escapes, unicode,
  * traversal and overlong segments; every method; wrong, missing and odd content types; empty, malformed, unicode,
- * deeply nested and oversized (declared) bodies; bad, forged and replayed Shopify, WooCommerce and plugin signatures;
+ * deeply nested bodies; bad, forged and replayed Shopify, WooCommerce and plugin signatures;
  * junk forwarding headers. For every request: an HTTP answer below 500 (never a 5xx, never a dropped connection). At
  * the end: the process is still up and no domain row was written by a rejected request (row counts of every domain
  * table are unchanged; the few accepted requests the suite sends on purpose — one valid delivery and one valid signed
@@ -106,14 +106,16 @@ const extraHeaders = fc.record(
   { requiredKeys: [] },
 );
 
-/** A forged request: everything above, any route. Forged signatures only: every such request must be refused or be a no-op. */
-const forged = fc.record({ method, path, ct: contentType, headers: extraHeaders, body: jsonish, declaredHuge: fc.boolean().map((b) => b && Math.random() < 0.05) }).map(({ method: m, path: p, ct, headers, body, declaredHuge }) => {
+/**
+ * A forged request: everything above, any route. Forged signatures only: every such request must be refused or be a
+ * no-op. (Oversized bodies are not here: fetch sets Content-Length itself, and a server that stops reading a body
+ * mid-upload closes the connection — scripts/serve.guard.integration.test.ts drives the caps over raw sockets.)
+ */
+const forged = fc.record({ method, path, ct: contentType, headers: extraHeaders, body: jsonish }).map(({ method: m, path: p, ct, headers, body }) => {
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (typeof v === "string") h[k] = v;
   if (ct !== null) h["Content-Type"] = ct;
-  // A declared oversize body (never sent): the caps must answer before reading.
-  if (declaredHuge) return { method: "POST", path: p, headers: { ...h, "Content-Length": String(60 * 1024 * 1024) }, body: undefined, huge: true };
-  return { method: m, path: p, headers: h, body, huge: false };
+  return { method: m, path: p, headers: h, body };
 });
 
 // ---- setup ----------------------------------------------------------------------------------------------------
@@ -153,8 +155,8 @@ afterAll(async () => {
   console.log(`[fuzz] ${sent} requests, ${failures.length} failures`);
 });
 
-/** The big property stops generating after 90 s (then the count check below fails loudly rather than pass short). */
-const fcParams = { numRuns: Math.floor(RUNS * 0.9), seed: SEED, endOnFailure: true, interruptAfterTimeLimit: 90_000 } as const;
+/** The big property stops generating after 95 s (then the count check below fails loudly rather than pass short). */
+const fcParams = { numRuns: Math.floor(RUNS * 0.9), seed: SEED, endOnFailure: true, interruptAfterTimeLimit: 95_000 } as const;
 const TIMEOUT = 120_000;
 
 describe("fuzzing the public routes of the real server", () => {
@@ -162,8 +164,7 @@ describe("fuzzing the public routes of the real server", () => {
 
   test.prop([forged], fcParams)("a forged or malformed request never gets a 5xx or a dropped connection", async (r) => {
     before ??= await domainCounts();
-    const status = await send(r);
-    if (r.huge && status > 0) expect([301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 410, 413, 415]).toContain(status);
+    await send(r);
     expect(failures).toEqual([]);
   }, TIMEOUT);
 
