@@ -88,6 +88,7 @@ describe("production server: bodies are capped before they are read", () => {
       expect(r.sentMb).toBeLessThan(50);
     }
     const after = rssMb();
+    console.log(`[serve.guard] server RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB after 3 × 50 MB bodies`);
     expect(after - before).toBeLessThan(60);
     expect(server.alive()).toBe(true);
   }, 60_000);
