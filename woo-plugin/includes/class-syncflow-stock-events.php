@@ -34,7 +34,7 @@ class SyncFlow_Stock_Events {
 	const OPTION     = 'syncflow_stock_events';
 	const SEND_HOOK  = 'syncflow_send_stock_events';
 	const BATCH      = 100;
-	const MAX_BYTES  = 48000; // per call: the hub caps plugin API bodies at 64 KB
+	const MAX_BYTES  = 900000; // per call: the hub caps batched plugin reports at 1 MB (app/lib/body-limits.ts)
 	const RETENTION  = 14; // Days an unsent event is kept (the hub reconciles long before).
 	const ORDER_KIND = array( 'order_reduced', 'order_restocked', 'refund_restocked', 'order_adjusted' );
 

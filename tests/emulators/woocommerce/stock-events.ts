@@ -10,7 +10,7 @@
  * non-200) is retried after `retryDelayMs`, so nothing is lost while the hub is away. Sending starts only once the hub
  * said `stock_events: true` (registration or heartbeat answer). Times in ms.
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { StockChange, WooStore } from "./store.js";
 
 /** One event as sent to the hub (snake_case like the plugin). Quantities in units. */
@@ -51,12 +51,19 @@ export interface StockEventCall {
   error: string | null;
 }
 
-/** Headers of a signed plugin → hub call (hub-api-v1 §2): channel id and base64 HMAC-SHA256 of the raw body. */
-export function signedHubHeaders(raw: string, channelId: string, secret: string): Record<string, string> {
+/**
+ * Headers of a signed plugin → hub call as plugin ≥ 1.1.0 sends them (hub-api-v1 §2; the plugin's
+ * SyncFlow_Hub_Client::signature_headers): channel id, Unix timestamp, a new nonce, and base64
+ * HMAC-SHA256("<timestamp>.<nonce>.<raw body>", secret).
+ */
+export function signedHubHeaders(raw: string, channelId: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const nonce = randomBytes(16).toString("hex");
   return {
     "Content-Type": "application/json",
     "X-SyncFlow-Channel": channelId,
-    "X-SyncFlow-Signature": createHmac("sha256", secret).update(raw).digest("base64"),
+    "X-SyncFlow-Timestamp": String(timestamp),
+    "X-SyncFlow-Nonce": nonce,
+    "X-SyncFlow-Signature": createHmac("sha256", secret).update(`${timestamp}.${nonce}.${raw}`).digest("base64"),
   };
 }
 

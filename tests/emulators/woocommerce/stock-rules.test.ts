@@ -184,7 +184,8 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
     const first = hub.received[0]!;
     expect(first.path).toBe("/api/woo/stock-events");
     expect(first.headers["x-syncflow-channel"]).toBe("ch_1");
-    expect(first.headers["x-syncflow-signature"]).toBe(createHmac("sha256", "s3cret-s3cret-s3cret").update(first.rawBody).digest("base64"));
+    const signed = `${first.headers["x-syncflow-timestamp"]}.${first.headers["x-syncflow-nonce"]}.${first.rawBody.toString()}`;
+    expect(first.headers["x-syncflow-signature"]).toBe(createHmac("sha256", "s3cret-s3cret-s3cret").update(signed).digest("base64"));
     expect(emu.control.stockEvents().outbox).toHaveLength(0);
   });
 
