@@ -148,7 +148,12 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
       fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
       break;
     } catch {
-      const holder = Number(fs.readFileSync(path.join(lock, "pid"), { encoding: "utf8", flag: "a+" }) || 0);
+      let holder = 0;
+      try {
+        holder = Number(fs.readFileSync(path.join(lock, "pid"), "utf8") || 0);
+      } catch {
+        /* the holder is between mkdir and writing its pid, or just released the lock */
+      }
       if (holder && !pidAlive(holder)) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`real WooCommerce: gave up waiting for ${lock}`);
       await sleep(250);
@@ -239,6 +244,18 @@ export interface RealWooSite extends WpSite {
   phpErrors(): string[];
 }
 
+/** Removes the sites of test processes that died without `close()` (site ids start with the owner's pid). */
+function removeOrphanSites(wordpress: string) {
+  const sites = path.join(DATA, "sites");
+  if (!exists(sites)) return;
+  for (const id of fs.readdirSync(sites)) {
+    const pid = Number(id.split("-")[0]);
+    if (!pid || pidAlive(pid)) continue;
+    fs.rmSync(path.join(sites, id), { recursive: true, force: true });
+    fs.rmSync(path.join(wordpress, "wp-content", "uploads", "sites", id), { recursive: true, force: true });
+  }
+}
+
 /** Entries of a WordPress debug.log (each starts with "[dd-Mon-yyyy hh:mm:ss UTC]"). */
 function logEntries(file: string): string[] {
   if (!exists(file)) return [];
@@ -257,6 +274,7 @@ function logEntries(file: string): string[] {
 export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): Promise<RealWooSite> {
   const t0 = Date.now();
   const tree = await ensureRealWooCommerceTree();
+  removeOrphanSites(tree.wordpress);
   const id = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const siteDir = path.join(DATA, "sites", id);
   const uploads = path.join(tree.wordpress, "wp-content", "uploads", "sites", id);
