@@ -162,7 +162,11 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
   try {
     if (exists(ready)) return { ...result, built: false, buildMs: 0 };
     const t0 = Date.now();
-    for (const old of fs.readdirSync(DATA)) if (old.startsWith("tree-")) fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
+    // Trees of other input sets are stale; never touch lock directories (another key's builder may hold one).
+    for (const old of fs.readdirSync(DATA)) {
+      if (/^tree-[0-9a-f]+$/.test(old) && path.join(DATA, old) !== dir && !exists(path.join(DATA, `${old}.lock`))) fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
+    }
+    fs.rmSync(dir, { recursive: true, force: true }); // a build that died half way
     const wp = result.wordpress;
     await unzip(process.env.WORDPRESS_ZIP!, dir); // → dir/wordpress
     if (!exists(path.join(wp, "wp-settings.php"))) throw new Error(`WORDPRESS_ZIP has no wordpress/wp-settings.php`);
