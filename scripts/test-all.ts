@@ -2,10 +2,12 @@
  * `npm test` — every test the project has, in one command (README quick start; .ci/run calls it):
  *   1. type check (tsc --noEmit, strict);
  *   2. unit + integration tests (vitest; real embedded PostgreSQL, real HTTP to the emulators, the real
- *      app build and queue; the plugin's tests and the differential suite in a REAL WooCommerce 10.0.2 on
- *      WordPress 6.8 when WOOCOMMERCE_ZIP / WORDPRESS_ZIP are set — installs Debian's php-cli and extensions with
- *      apt-get when missing and running as root, and says so; without them those tests say they were skipped);
- *   3. browser tests (tests/e2e, Playwright driving Debian's Chromium; installs it with apt-get when
+ *      app build and queue);
+ *   3. the plugin's tests, the wc-syncflow contract suite and the differential suite in a REAL WooCommerce 10.0.2 on
+ *      WordPress 6.8 (tests/wordpress, tests/differential) when WOOCOMMERCE_ZIP / WORDPRESS_ZIP are set — installs
+ *      Debian's php-cli and extensions with apt-get when missing and running as root, and says so; without them
+ *      those tests say they were skipped;
+ *   4. browser tests (tests/e2e, Playwright driving Debian's Chromium; installs it with apt-get when
  *      missing and running as root, and says so).
  * Exits non-zero when any step fails. `--skip-e2e` / `--only-e2e` narrow the run.
  */
@@ -95,7 +97,11 @@ if (!args.includes("--only-e2e")) {
   realWooSkipped = ensurePhp();
   if (realWooSkipped) console.log(`\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`);
   await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
-  await run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run"]);
+  // The suites that run a real WooCommerce (PHP servers, CPU-bound) get their own step, after the rest: run alongside
+  // the timing-sensitive integration tests on 2 cores they made those flaky (allocation contention, stock events).
+  const realWooSuites = ["tests/wordpress", "tests/differential"];
+  await run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run", ...realWooSuites.flatMap((d) => ["--exclude", `${d}/**`])]);
+  await run(`plugin, contract and differential tests in a real WooCommerce${realWooSkipped ? " (SKIPPED)" : ""}`, node, [bin("vitest", "vitest.mjs"), "run", ...realWooSuites]);
 }
 const e2eConfig = path.join(root, "tests", "e2e", "vitest.e2e.config.ts");
 if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {

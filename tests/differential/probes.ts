@@ -67,6 +67,8 @@ function order(r: RestAnswer) {
     lineMetaKeys: [...new Set((r.body?.line_items ?? []).flatMap((l: any) => (l.meta_data ?? []).map((m: any) => m.key)))].sort(),
   };
 }
+const pickOrder = (r: RestAnswer) => order(r);
+
 /** A list answer: status, count, key paths of its elements, total headers present. */
 function list(r: RestAnswer) {
   if (r.status >= 300) return error(r);
@@ -191,12 +193,13 @@ export const PROBES: Probe[] = [
       const pid = parent.body.id;
       const v = await restCall(t.api, "post", `products/${pid}/variations`, { sku: `diff-pvar-${u}-s`, regular_price: "8", attributes: [{ name: "Size", option: "S" }] });
       const order = await createOrder(t, v.body.id, 2, "processing").catch((e) => ({ status: 0, body: { error: String(e) }, headers: {} }));
+      const orderAnswer = (r: RestAnswer) => ({ ...pickOrder(r), lineKeys: keyPaths(r.body.line_items) });
       return {
         parent: pick(parent.body, STOCK),
         variation: pick(v.body, STOCK),
         variationAfterOrder: pick((await restCall(t.api, "get", `products/${pid}/variations/${v.body.id}`)).body, STOCK),
         parentAfterOrder: pick((await restCall(t.api, "get", `products/${pid}`)).body, STOCK),
-        orderStatus: order.status,
+        order: order.status === 201 ? orderAnswer(order as RestAnswer) : { status: order.status },
       };
     },
   },
@@ -515,6 +518,22 @@ export const PROBES: Probe[] = [
         updatedPayloadStatus: updatedPayload.status,
         updatedPayloadKeysEqualRest: JSON.stringify(keyPaths(updatedPayload)) === JSON.stringify(keyPaths(rest.body)),
         stockAfter: await stockOf(t, id),
+      };
+    },
+  },
+  {
+    name: "system status (what the hub reads when it verifies a store's keys)",
+    async run(t) {
+      const r = await restCall(t.api, "get", "system_status");
+      return {
+        status: r.status,
+        sections: Object.keys(r.body ?? {}),
+        environmentKeys: Object.keys(r.body?.environment ?? {}).sort(),
+        settingsKeys: Object.keys(r.body?.settings ?? {}).sort(),
+        homeUrlIsSite: r.body?.environment?.home_url === t.url,
+        version: r.body?.environment?.version,
+        currency: r.body?.settings?.currency,
+        activePluginKeys: keyPaths(r.body?.active_plugins),
       };
     },
   },

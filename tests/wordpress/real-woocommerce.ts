@@ -148,7 +148,12 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
       fs.writeFileSync(path.join(lock, "pid"), String(process.pid));
       break;
     } catch {
-      const holder = Number(fs.readFileSync(path.join(lock, "pid"), { encoding: "utf8", flag: "a+" }) || 0);
+      let holder = 0;
+      try {
+        holder = Number(fs.readFileSync(path.join(lock, "pid"), "utf8") || 0);
+      } catch {
+        /* the holder is between mkdir and writing its pid, or just released the lock */
+      }
       if (holder && !pidAlive(holder)) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`real WooCommerce: gave up waiting for ${lock}`);
       await sleep(250);
@@ -157,7 +162,11 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
   try {
     if (exists(ready)) return { ...result, built: false, buildMs: 0 };
     const t0 = Date.now();
-    for (const old of fs.readdirSync(DATA)) if (old.startsWith("tree-")) fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
+    // Trees of other input sets are stale; never touch lock directories (another key's builder may hold one).
+    for (const old of fs.readdirSync(DATA)) {
+      if (/^tree-[0-9a-f]+$/.test(old) && path.join(DATA, old) !== dir && !exists(path.join(DATA, `${old}.lock`))) fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
+    }
+    fs.rmSync(dir, { recursive: true, force: true }); // a build that died half way
     const wp = result.wordpress;
     await unzip(process.env.WORDPRESS_ZIP!, dir); // → dir/wordpress
     if (!exists(path.join(wp, "wp-settings.php"))) throw new Error(`WORDPRESS_ZIP has no wordpress/wp-settings.php`);
@@ -239,6 +248,18 @@ export interface RealWooSite extends WpSite {
   phpErrors(): string[];
 }
 
+/** Removes the sites of test processes that died without `close()` (site ids start with the owner's pid). */
+function removeOrphanSites(wordpress: string) {
+  const sites = path.join(DATA, "sites");
+  if (!exists(sites)) return;
+  for (const id of fs.readdirSync(sites)) {
+    const pid = Number(id.split("-")[0]);
+    if (!pid || pidAlive(pid)) continue;
+    fs.rmSync(path.join(sites, id), { recursive: true, force: true });
+    fs.rmSync(path.join(wordpress, "wp-content", "uploads", "sites", id), { recursive: true, force: true });
+  }
+}
+
 /** Entries of a WordPress debug.log (each starts with "[dd-Mon-yyyy hh:mm:ss UTC]"). */
 function logEntries(file: string): string[] {
   if (!exists(file)) return [];
@@ -257,6 +278,7 @@ function logEntries(file: string): string[] {
 export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): Promise<RealWooSite> {
   const t0 = Date.now();
   const tree = await ensureRealWooCommerceTree();
+  removeOrphanSites(tree.wordpress);
   const id = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const siteDir = path.join(DATA, "sites", id);
   const uploads = path.join(tree.wordpress, "wp-content", "uploads", "sites", id);

@@ -207,6 +207,12 @@ describe("webhooks (class-wc-webhook.php)", () => {
     expect(emu.control.state().webhooks[0].pending_delivery).toBe(false);
   });
   it("delivers async with WooCommerce headers; signature verifies with the hub's helper; payload is latest state", async () => {
+    // Its own store with a delay that outlasts two requests even on a loaded machine (the shared one's 20 ms does not).
+    await emu.close();
+    emu = await startWooEmulator({ deliveryDelayMs: 1000 });
+    keys = emu.control.createKey({ permissions: "read_write" });
+    api = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc/v3" });
+    emu.control.seedCatalog(loadSampleCatalog());
     await hook("product.updated");
     const cap = emu.control.productIdBySku("woo-cap")!;
     await api.put(`products/${cap}`, { stock_quantity: 11 });

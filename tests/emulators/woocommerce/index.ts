@@ -68,10 +68,13 @@ export interface WooEmulatorOptions {
   /** Server workers: /wp-json requests handled at once; more wait in a FIFO queue (default 0 = unlimited). */
   maxConcurrent?: number;
   /**
-   * Delay before an async webhook delivery (Action Scheduler's queue runner): fixed, or drawn from [minMs, maxMs].
-   * Default `REALISTIC_DELIVERY_DELAY` (2–6 s, as on a real store); tests that wait on deliveries set a small one.
+   * Delay before an async webhook delivery (Action Scheduler's queue runner). With neither this nor
+   * `deliveryDelayMaxMs` given: drawn from `REALISTIC_DELIVERY_DELAY` (2–6 s, as on a real store); tests that wait on
+   * deliveries set a small fixed one.
    */
-  deliveryDelayMs?: number | { minMs: number; maxMs: number };
+  deliveryDelayMs?: number;
+  /** With it, each delivery's delay is drawn uniformly from [deliveryDelayMs, deliveryDelayMaxMs]. */
+  deliveryDelayMaxMs?: number;
   /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
   deliveryTimeoutMs?: number;
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
@@ -257,7 +260,9 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const siteUrl = `http://127.0.0.1:${port}`;
   const store = new WooStore({ siteUrl, currency: opts.currency });
   const engine = new WebhookEngine(store, {
-    deliveryDelayMs: opts.deliveryDelayMs ?? REALISTIC_DELIVERY_DELAY,
+    ...(opts.deliveryDelayMs === undefined && opts.deliveryDelayMaxMs === undefined
+      ? { deliveryDelayMs: REALISTIC_DELIVERY_DELAY.minMs, deliveryDelayMaxMs: REALISTIC_DELIVERY_DELAY.maxMs }
+      : { deliveryDelayMs: opts.deliveryDelayMs ?? 0, deliveryDelayMaxMs: opts.deliveryDelayMaxMs }),
     deliveryTimeoutMs: opts.deliveryTimeoutMs ?? 5000,
     pingTimeoutMs: 5000,
     wcVersion: WC_VERSION,
@@ -269,7 +274,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
   const pluginVersion = opts.stockEvents ? "1.1.0" : "1.0.0";
   const reporter = opts.stockEvents
-    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? (typeof opts.deliveryDelayMs === "number" ? opts.deliveryDelayMs : 50), retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
+    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? opts.deliveryDelayMs ?? 50, retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
     : null;
   /** The plugin's cause for a stock write made by a REST client: the hub's own key, or someone else's. */
   const restCause = (c: Ctx): StockCause => (reporter?.connection && c.key?.consumerKey === reporter.connection.consumerKey ? "hub_write" : "rest_api");

@@ -46,10 +46,12 @@ export interface DeliveryLogEntry {
 /** Settings the engine reads on every delivery (mutable through control). */
 export interface DeliverySettings {
   /**
-   * How long after the change a queued delivery runs: a fixed delay, or a uniform draw from [minMs, maxMs]
-   * (the emulator's default, 2–6 s: Action Scheduler's queue runner on a live store, measured on a real WooCommerce).
+   * How long after the change a queued delivery runs: `deliveryDelayMs`, or a uniform draw from
+   * [deliveryDelayMs, deliveryDelayMaxMs] when the latter is larger (the emulator's default, 2–6 s: Action
+   * Scheduler's queue runner on a live store, as measured on a real WooCommerce).
    */
-  deliveryDelayMs: number | { minMs: number; maxMs: number };
+  deliveryDelayMs: number;
+  deliveryDelayMaxMs?: number;
   deliveryTimeoutMs: number;
   pingTimeoutMs: number;
   wcVersion: string;
@@ -132,8 +134,9 @@ export class WebhookEngine {
 
   /** The delay of the next queued delivery (ms). */
   private delay(): number {
-    const d = this.settings.deliveryDelayMs;
-    return typeof d === "number" ? d : d.minMs + Math.random() * Math.max(0, d.maxMs - d.minMs);
+    const lo = this.settings.deliveryDelayMs;
+    const hi = this.settings.deliveryDelayMaxMs ?? lo;
+    return hi > lo ? lo + Math.random() * (hi - lo) : lo;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

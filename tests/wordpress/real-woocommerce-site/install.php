@@ -62,6 +62,9 @@ switch ( $syncflow_step ) {
 	case 'newly':
 		WC_Install::newly_installed();
 		update_option( 'woocommerce_coming_soon', 'no' );
+		// The first wp-admin visit within 30 s of activation would be redirected to the setup wizard: that visit
+		// happened (the owner set the shop up above), so no test site built from this template starts with it.
+		delete_transient( '_wc_activation_redirect' );
 		flush_rewrite_rules( false );
 		$syncflow_out['hpos'] = get_option( 'woocommerce_custom_orders_table_enabled' );
 		break;
