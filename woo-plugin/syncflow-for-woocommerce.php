@@ -3,7 +3,7 @@
  * Plugin Name:          SyncFlow for WooCommerce
  * Plugin URI:           https://syncflow.app/woocommerce
  * Description:          Connects your WooCommerce store to SyncFlow for exact, oversell-free stock sync with Shopify: atomic stock endpoints, healthy webhooks and a heartbeat.
- * Version:              1.0.0
+ * Version:              1.1.0
  * Author:               SyncFlow
  * Author URI:           https://syncflow.app
  * License:              GPL-2.0-or-later
@@ -21,7 +21,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'SYNCFLOW_VERSION', '1.0.0' );
+define( 'SYNCFLOW_VERSION', '1.1.0' );
 define( 'SYNCFLOW_CONTRACT', 1 );
 define( 'SYNCFLOW_PLUGIN_FILE', __FILE__ );
 define( 'SYNCFLOW_PLUGIN_DIR', plugin_dir_path( __FILE__ ) );

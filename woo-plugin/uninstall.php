@@ -17,7 +17,7 @@ require_once __DIR__ . '/includes/class-syncflow-webhooks.php';
 require_once __DIR__ . '/includes/class-syncflow-scheduler.php';
 
 if ( ! defined( 'SYNCFLOW_VERSION' ) ) {
-	define( 'SYNCFLOW_VERSION', '1.0.0' );
+	define( 'SYNCFLOW_VERSION', '1.1.0' );
 }
 
 /**

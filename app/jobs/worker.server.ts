@@ -67,6 +67,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   },
 
   [QUEUES.sweep]: async () => sweep(),
+  [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
 
   [QUEUES.rebalance]: async ({ shopId, itemId, full }: { shopId: string; itemId: string; full?: boolean }) => {
     const res = await rebalanceItemWhenFree(shopId, itemId, !!full);
@@ -131,6 +132,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.bulk]: 2,
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
+  [QUEUES.maintenance]: 1,
 };
 
 /**
@@ -246,6 +248,7 @@ export async function startWorker(): Promise<WorkerHandle> {
   }
   await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
   await boss.schedule(QUEUES.dailySummary, "0 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
+  await boss.schedule(QUEUES.maintenance, "17 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13
   await boss.schedule(QUEUES.reconcileTick, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
   return {
     boss,

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import prisma from "../db.server";
-import { decryptSecret, hmacBase64, safeEqual } from "../lib/crypto.server";
+import { verifyPluginCall } from "../lib/plugin-signature.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
 export class PluginApiError extends Error {
@@ -49,6 +49,35 @@ export const HeartbeatBody = z.object({
 
 export const DisconnectBody = z.object({ store_url: httpUrl, reason: z.string().max(500).optional() });
 
+/**
+ * Reads a request body as UTF-8 text, at most `maxBytes` bytes (app/lib/body-limits.ts). A Content-Length above
+ * the cap is refused before anything is read; a body without one is read chunk by chunk and abandoned at the
+ * cap. Throws PluginApiError 413 `body_too_large` (with `Connection: close`, so the rest is not read either).
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new PluginApiError(413, "body_too_large", `The body is larger than this route accepts (${maxBytes} bytes).`, { Connection: "close" });
+  const declared = request.headers.get("content-length");
+  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) {
+    if (!/^\d+$/.test(declared.trim())) throw new PluginApiError(400, "bad_request", "Content-Length is not a number.");
+    throw tooLarge();
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** Parses a JSON body against a schema; throws PluginApiError 400 with the first problem. */
 export function parseBody<T extends z.ZodTypeAny>(schema: T, raw: string): z.infer<T> {
   let data: unknown;
@@ -66,19 +95,14 @@ export function parseBody<T extends z.ZodTypeAny>(schema: T, raw: string): z.inf
 }
 
 /**
- * Verifies a signed plugin call: `X-SyncFlow-Channel` names a WooCommerce channel and
- * `X-SyncFlow-Signature` is base64 HMAC-SHA256 of the raw body with that channel's webhook secret.
- * @returns the channel row. Throws 404 unknown_channel / 401 bad_signature.
+ * Verifies a signed plugin call — every plugin → hub call but registration goes through here: `X-SyncFlow-Channel`,
+ * `X-SyncFlow-Timestamp`, `X-SyncFlow-Nonce` and `X-SyncFlow-Signature` (app/lib/plugin-signature.server.ts: replay
+ * protection, plugin 1.0.0 grace period, 410 for a disconnected store).
+ * @returns the channel row. Throws 404 unknown_channel / 410 store_disconnected / 401 bad_signature,
+ * stale_signature, replayed, plugin_update_required.
  */
 export async function verifySignedCall(request: Request, raw: string) {
-  const channelId = request.headers.get("x-syncflow-channel") ?? "";
-  const signature = request.headers.get("x-syncflow-signature") ?? "";
-  const channel = channelId ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
-  if (!channel || !channel.webhookSecretEnc) throw new PluginApiError(404, "unknown_channel", "No connected store with this id.");
-  if (!signature || !safeEqual(hmacBase64(raw, decryptSecret(channel.webhookSecretEnc)), signature)) {
-    throw new PluginApiError(401, "bad_signature", "X-SyncFlow-Signature does not match the body.");
-  }
-  return channel;
+  return verifyPluginCall(request, raw);
 }
 
 /** Records a heartbeat; schedules a reconciliation (re-link + push) when events may have been missed. */
@@ -98,10 +122,13 @@ export async function recordHeartbeat(channelId: string, body: z.infer<typeof He
   return { mode: channel.mode, reconcile_scheduled: reconcile };
 }
 
-/** Marks a store disconnected and forgets its credentials. */
+/**
+ * Marks a store disconnected and forgets its credentials AND its webhook secret: the secret is revoked, so the
+ * store's later signed calls and webhook deliveries get 410 and change nothing (a new code reconnects it).
+ */
 export async function disconnectStore(channelId: string, reason?: string) {
   await prisma.channel.update({
     where: { id: channelId },
-    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null },
+    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null, webhookSecretEnc: null },
   });
 }

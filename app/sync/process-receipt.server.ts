@@ -21,6 +21,7 @@ import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
+import { dataRequestFacts } from "../webhooks/retention.server";
 import { holdsStock, normalizeSku } from "./sku";
 
 export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
@@ -30,6 +31,11 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
   const receipt = await prisma.webhookReceipt.findUnique({ where: { id: receiptId } });
   if (!receipt) return { status: "ignored", note: "receipt not found" };
   if (receipt.status === "processed" || receipt.status === "ignored") return { status: receipt.status as "processed" | "ignored", note: "already done" };
+  // A failed receipt replayed after its payload was dropped (retention or redaction, app/webhooks/retention.server.ts).
+  if (receipt.body === null) {
+    await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "ignored", processedAt: new Date(), error: "payload dropped (retention or redaction)" } });
+    return { status: "ignored", note: "payload dropped (retention or redaction)" };
+  }
   let outcome: ReceiptOutcome;
   try {
     outcome = receipt.source === "woocommerce" ? await processWoo(receipt) : await processShopify(receipt);
@@ -88,13 +94,12 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       await redactShop(domain);
       return { status: "processed", note: "shop data erased" };
     case "customers/redact": {
-      const email = (receipt.body as { customer?: { email?: string } }).customer?.email ?? null;
-      const n = await redactCustomer(domain, email);
+      const n = await redactCustomer(domain, receipt.body);
       return { status: "processed", note: `customer redacted on ${n} orders` };
     }
     case "customers/data_request":
       // SyncFlow keeps only name and e-mail on orders; the merchant is told to export them.
-      if (receipt.shopId) await emitEvent(receipt.shopId, "store.unhealthy", { kind: "customers/data_request", body: receipt.body as object });
+      if (receipt.shopId) await emitEvent(receipt.shopId, "customers.data_request", dataRequestFacts(receipt.body));
       return { status: "processed", note: "data request recorded for the merchant" };
     case "app/uninstalled":
     case "app/scopes_update":

@@ -72,7 +72,8 @@ export function runStockContract(name: string, makeTarget: () => Promise<StockCo
       it("GET /capabilities answers the contract-1 body", async () => {
         const r = await call("get", "capabilities");
         expect(r.status).toBe(200);
-        expect(r.body).toEqual({ plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] });
+        // `version` is the plugin's release (1.1.0 signs hub calls with timestamp + nonce), not the contract's.
+        expect(r.body).toEqual({ plugin: "syncflow-for-woocommerce", version: expect.stringMatching(/^1\.\d+\.\d+$/), contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] });
       });
       it("unauthenticated calls get 401 rest_forbidden on every route", async () => {
         const routes = [["GET", "capabilities"], ["POST", "stock/delta"], ["POST", "stock/cas"]] as const;

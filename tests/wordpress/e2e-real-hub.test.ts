@@ -52,7 +52,7 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
       });
       expect(r.location).toContain("syncflow_result=ok");
       const channel = await channelRow();
-      expect(channel).toMatchObject({ baseUrl: site.url, mode: "exact", status: "active", pluginVersion: "1.0.0" });
+      expect(channel, String(channel.statusReason)).toMatchObject({ baseUrl: site.url, mode: "exact", status: "active", pluginVersion: "1.1.0" });
       const s = await site.control("GET", "/state");
       expect(s.options.syncflow_connection).toMatchObject({ status: "connected", channel_id: channel.id, mode: "exact" });
       expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);

@@ -155,7 +155,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
       expect(hub.registrations).toHaveLength(1);
       const reg = hub.registrations[0];
-      expect(reg.body).toMatchObject({ code, store_url: site.url, plugin_version: "1.0.0", store_name: expect.any(String) });
+      expect(reg.body).toMatchObject({ code, store_url: site.url, plugin_version: "1.1.0", store_name: expect.any(String) });
       expect(reg.body.consumer_key).toMatch(/^ck_[0-9a-f]{40}$/);
       expect(reg.body.consumer_secret).toMatch(/^cs_[0-9a-f]{40}$/);
       expect(reg.mode).toBe("exact"); // the stub verified the key by calling wc-syncflow/v1/capabilities with it
@@ -177,7 +177,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
     it("end to end (stub hub): the hub drives the stock endpoints with the key it received", async () => {
       const ch = hub.channel(); // the hub's own WooCommerceChannel client, with the credentials the plugin sent
-      expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.0.0" });
+      expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.0" });
       const { id } = await site.control("POST", "/product", { sku: "e2e-cap", qty: 12 });
       expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({ before: 12, after: 9, replayed: false });
       expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({ before: 12, after: 9, replayed: true });
@@ -200,7 +200,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(hub.calls).toHaveLength(1);
       const hb = hub.calls[0];
       expect(hb).toMatchObject({ path: "/api/woo/heartbeat", channel: reg.channelId, signatureOk: true });
-      expect(hb.body).toMatchObject({ store_url: site.url, plugin_version: "1.0.0" });
+      expect(hb.body).toMatchObject({ store_url: site.url, plugin_version: "1.1.0" });
       expect(hb.body.webhooks).toHaveLength(4);
       expect(hb.body.recreated).toHaveLength(4);
       expect(hb.body.missed_since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

@@ -3,7 +3,8 @@
  * WordPress tests because the real `app/routes/api.woo.*` routes were not ready when the plugin was built.
  * It is NOT the hub: no database, no Shopify. Like the real hub it verifies the store's keys by calling the store
  * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel), checks X-SyncFlow-Signature
- * on heartbeat / disconnect, and acknowledges (200) and records the store's webhook deliveries and pings.
+ * (over timestamp, nonce and body) on heartbeat / disconnect, and acknowledges (200) and records the store's webhook
+ * deliveries and pings.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -105,7 +106,11 @@ export async function startStubHub(): Promise<StubHub> {
           const channel = String(req.headers["x-syncflow-channel"] ?? "");
           const secret = secrets.get(channel);
           const given = Buffer.from(String(req.headers["x-syncflow-signature"] ?? ""));
-          const want = Buffer.from(secret ? createHmac("sha256", secret).update(raw).digest("base64") : "");
+          // Plugin ≥ 1.1.0 signs "<timestamp>.<nonce>.<body>" (hub-api-v1 §2); the stub requires both headers.
+          const ts = String(req.headers["x-syncflow-timestamp"] ?? "");
+          const nonce = String(req.headers["x-syncflow-nonce"] ?? "");
+          const fresh = /^\d+$/.test(ts) && Math.abs(Date.now() / 1000 - Number(ts)) <= 300 && /^[A-Za-z0-9_-]{16,128}$/.test(nonce);
+          const want = Buffer.from(secret && fresh ? createHmac("sha256", secret).update(`${ts}.${nonce}.${raw}`).digest("base64") : "-");
           const signatureOk = !!secret && given.length === want.length && timingSafeEqual(given, want);
           calls.push({ path, channel, signatureOk, body });
           if (!secret) return error(res, 404, "unknown_channel", "unknown channel");
