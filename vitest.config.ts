@@ -12,7 +12,10 @@ export default defineConfig({
     include: ["app/**/*.test.ts", "app/**/*.test.tsx", "tests/**/*.test.ts", "scripts/**/*.test.ts"],
     exclude: ["tests/e2e/**", "node_modules/**", "woo-plugin/**"],
     globalSetup: ["tests/setup/global-db.ts"],
-    env: { SYNCFLOW_MODE: "test", NODE_ENV: "test" },
+    // Every store in the tests is an emulator on loopback: the SSRF guard allows loopback only with this
+    // explicit setting, which the production entry points refuse (app/lib/outbound-guard.server.ts).
+    // The SMTP fake offers no STARTTLS: the operator opt-out that lets plain SMTP through (app/notify/email.server.ts).
+    env: { SYNCFLOW_MODE: "test", NODE_ENV: "test", SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", SMTP_ALLOW_PLAINTEXT: "1" },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

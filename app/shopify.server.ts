@@ -3,14 +3,14 @@
  *
  * Env: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPIFY_APP_URL (required by shopifyApp), SCOPES.
  * API version: the newest stable one @shopify/shopify-api 15 supports (2026-10, see
- * app/channels/shopify/api-version.ts). Sessions live in PostgreSQL through PrismaSessionStorage.
+ * app/channels/shopify/api-version.ts). Sessions live in PostgreSQL through PrismaSessionStorage, tokens encrypted.
  * In demo/test mode (SYNCFLOW_MODE + SHOPIFY_ADMIN_ORIGIN) the library's own HTTP — token exchange —
  * reaches the emulated Shopify; production never sets those.
  */
 import "@shopify/shopify-app-remix/adapters/node";
 import { AppDistribution, LogSeverity, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
-import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
+import { encryptedSessionStorage } from "./lib/session-storage.server";
 import { installShopifyFetch } from "./channels/shopify/transport.server";
 import { SHOPIFY_API_VERSION } from "./channels/shopify/api-version";
 import { onShopInstalled } from "./sync/shops.server";
@@ -26,7 +26,8 @@ const shopify = shopifyApp({
   scopes: SCOPES,
   appUrl: process.env.SHOPIFY_APP_URL || "",
   authPathPrefix: "/auth",
-  sessionStorage: new PrismaSessionStorage(prisma),
+  // PrismaSessionStorage with access and refresh tokens encrypted at rest (docs/decisions/145).
+  sessionStorage: encryptedSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
   future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
   logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },

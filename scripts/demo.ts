@@ -86,6 +86,9 @@ async function main() {
     SCOPES: "read_products,read_inventory,write_inventory,read_orders,read_locations",
     SYNCFLOW_MODE: "demo",
     SYNCFLOW_DEMO_SHOP: SHOP,
+    // A fresh key per run (the demo's database is fresh too): there is no built-in key (decision 145).
+    SYNCFLOW_ENCRYPTION_KEY: (process.env.SYNCFLOW_ENCRYPTION_KEY ??= crypto.randomBytes(32).toString("base64")),
+    SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", // the emulated stores are on loopback (SSRF guard, app/lib/outbound-guard.server.ts)
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
   };
   // ---- notifications, sheets (issue 6) — local SMTP sink, Twilio fake, Google Sheets fake ----------------
@@ -104,7 +107,7 @@ async function main() {
     const twilioFake = await startTwilioFake({ log: (m) => log(`SMS to ${m.to} via Twilio fake: "${m.body}"`) });
     const sheetsFake = await startSheetsFake({ persistFile: path.join(root, ".data", "demo-sheets.json") });
     const notifyEnv = {
-      SMTP_URL: smtpFake.url, NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
+      SMTP_URL: smtpFake.url, SMTP_ALLOW_PLAINTEXT: "1", NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
       TWILIO_ACCOUNT_SID: twilioFake.accountSid, TWILIO_AUTH_TOKEN: twilioFake.authToken, TWILIO_FROM: "+15005550006", TWILIO_API_BASE: twilioFake.url,
       GOOGLE_CLIENT_ID: sheetsFake.clientId, GOOGLE_CLIENT_SECRET: sheetsFake.clientSecret, GOOGLE_API_ROOT_URL: sheetsFake.url, GOOGLE_OAUTH_BASE: sheetsFake.url,
       SHEETS_DEBOUNCE_S: "2", NOTIFY_SMS_STATUS_DELAY_S: "5",
@@ -117,8 +120,12 @@ async function main() {
       const shopRow = await waitFor("shop for notifications", () => db.shop.findUnique({ where: { domain: SHOP } }), 120_000, 250);
       await db.notificationSettings.upsert({ where: { shopId: shopRow.id }, create: { shopId: shopRow.id, emailRecipients: ["merchant@syncflow.demo"], smsRecipients: ["+15555550100"] }, update: {} });
       const { startGoogleOAuth } = await import("../app/exports/google.server");
-      const consent = await fetch(await startGoogleOAuth(shopRow.id), { redirect: "manual" }); // the fake consents at once
-      await fetch(consent.headers.get("location")!); // → the app's /sheets/oauth/callback
+      // As a browser would: the app's start page (sets the binding cookie) → the fake's consent (consents at once) →
+      // the app's /sheets/oauth/callback with the cookie.
+      const start = await fetch(await startGoogleOAuth(shopRow.id), { redirect: "manual" });
+      const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0]!;
+      const consent = await fetch(start.headers.get("location")!, { redirect: "manual" });
+      await fetch(consent.headers.get("location")!, { headers: { Cookie: cookie } });
       const sheet = await waitFor("spreadsheet", async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId, 60_000, 250);
       log(`Google Sheet (local fake): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and .../Orders.csv; settings: ${appUrl}/app/settings/notifications`);
       if (smoke) return;
@@ -141,7 +148,7 @@ async function main() {
   }
   // ---- end of issue 6 block ---------------------------------------------------------------------------
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
-  startChild("app", [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")], env);
+  startChild("app", [path.join(root, NODE_ENTRIES.serveDemo.out), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
   log(`app on ${appUrl}; worker running as its own process`);

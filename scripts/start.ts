@@ -3,14 +3,18 @@
  * migrations applied, the Remix build (built here if missing or stale) served by the app server
  * (`build/node/serve.js`, scripts/serve.ts: remix-serve's stack plus a direct path for webhooks), and — unless
  * SYNCFLOW_WORKER=separate (then run `npm run worker` processes yourself) — a worker in this process.
- * SIGTERM/SIGINT stop both gracefully.
+ * SIGTERM/SIGINT stop both gracefully. Refuses to start with demo/test settings or without SYNCFLOW_ENCRYPTION_KEY
+ * (app/lib/production-checks.server.ts).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { ensureDatabaseUrl } from "../app/db/embedded-postgres.server";
 import { migrateDeploy } from "../app/db/migrate.server";
 import { ensureBuild, NODE_ENTRIES } from "./lib/build";
+import { assertProductionSettings } from "../app/lib/production-checks.server";
 
+// Production refuses demo/test settings and a missing encryption key before touching anything (decision 144).
+assertProductionSettings("start");
 const root = process.cwd();
 const url = await ensureDatabaseUrl();
 migrateDeploy(url);

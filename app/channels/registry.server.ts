@@ -26,13 +26,15 @@ export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
 
 /**
  * WooCommerce adapter for a store URL and its REST keys. Timeout per call: WOO_TIMEOUT_MS (default 15 s).
+ * `client.maxRetries` 0 makes every call one request (registration checks, docs/decisions/142).
  */
-export function wooChannel(baseUrl: string, creds: WooCredentials): WooCommerceChannel {
+export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { maxRetries?: number }): WooCommerceChannel {
   return new WooCommerceChannel({
     url: baseUrl,
     consumerKey: creds.consumerKey,
     consumerSecret: creds.consumerSecret,
     timeoutMs: Number(process.env.WOO_TIMEOUT_MS ?? 15_000),
+    ...(client ? { client } : {}),
   });
 }
 

@@ -59,12 +59,29 @@ export async function oauthClient() {
   });
 }
 
-/** Starts the OAuth flow for a shop: stores a one-time state (hash, 10 min) and returns Google's consent URL. */
+/** Name of the cookie that binds a Google sign-in to the browser that started it (holds sha256(state)). */
+export const OAUTH_BINDING_COOKIE = "syncflow_google_oauth";
+
+/**
+ * Starts the OAuth flow for a shop: stores a one-time state (hash, 10 min) and returns the app's own start URL
+ * (`/sheets/oauth/start?state=…`), which the merchant's top-level window opens: it sets a cookie binding the flow
+ * to that browser and redirects to Google's consent page (`googleConsentUrl`). The callback accepts the state only
+ * with that cookie (issue 13: the state was not bound to the browser session, so a callback link minted for one
+ * shop could be completed in another person's browser).
+ */
 export async function startGoogleOAuth(shopId: string): Promise<string> {
   if (!googleOAuthConfigured()) throw new Error("Google sign-in is not configured on this SyncFlow server (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)");
   const state = crypto.randomBytes(24).toString("base64url");
   const data = { oauthStateHash: sha256Hex(state), oauthStateExpires: new Date(Date.now() + 10 * 60_000) };
   await prisma.sheetConnection.upsert({ where: { shopId }, create: { shopId, authType: "oauth", status: "pending", ...data }, update: data });
+  return `${(process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/start?state=${encodeURIComponent(state)}`;
+}
+
+/** Google's consent URL for a pending state (null when the state is unknown or expired). */
+export async function googleConsentUrl(state: string): Promise<string | null> {
+  if (!/^[A-Za-z0-9_-]{20,64}$/.test(state)) return null;
+  const conn = await prisma.sheetConnection.findUnique({ where: { oauthStateHash: sha256Hex(state) }, select: { oauthStateExpires: true } });
+  if (!conn?.oauthStateExpires || conn.oauthStateExpires < new Date()) return null;
   return (await oauthClient()).generateAuthUrl({ access_type: "offline", prompt: "consent", scope: [DRIVE_FILE_SCOPE], state, include_granted_scopes: true });
 }
 

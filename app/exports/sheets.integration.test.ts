@@ -14,7 +14,7 @@ import { waitFor } from "../../tests/harness/world";
 import { startSheetsFake, type SheetsFake } from "../../tests/fakes/sheets/index";
 import { createTestItem, createTestShop, setLevel } from "../notify/test-shop";
 import { signalStockChanged } from "../notify/stock-watch.server";
-import { completeGoogleOAuth, connectServiceAccount, startGoogleOAuth } from "./google.server";
+import { completeGoogleOAuth, connectServiceAccount, googleConsentUrl, startGoogleOAuth } from "./google.server";
 import { syncSheet } from "./sheets.server";
 
 let fake: SheetsFake;
@@ -54,7 +54,9 @@ async function shopWithStore() {
 }
 
 async function connectWithGoogle(shopId: string) {
-  const authUrl = new URL(await startGoogleOAuth(shopId));
+  const startUrl = new URL(await startGoogleOAuth(shopId));
+  expect(startUrl.pathname).toBe("/sheets/oauth/start");
+  const authUrl = new URL((await googleConsentUrl(startUrl.searchParams.get("state")!))!);
   expect(authUrl.origin).toBe(fake.url);
   expect(authUrl.searchParams.get("access_type")).toBe("offline");
   expect(authUrl.searchParams.get("scope")).toBe("https://www.googleapis.com/auth/drive.file");
@@ -71,7 +73,7 @@ describe("Google Sheets export", () => {
     await connectWithGoogle(shop.id);
     const conn = await prisma.sheetConnection.findUniqueOrThrow({ where: { shopId: shop.id } });
     expect(conn.status).toBe("connected");
-    expect(conn.credentialsEnc).toMatch(/^v1:/);
+    expect(conn.credentialsEnc).toMatch(/^v2:/);
     expect(conn.credentialsEnc).not.toContain("fake-refresh");
     await expect(completeGoogleOAuth("4/whatever", "reused-state")).rejects.toThrow(/expired or was already used/);
 

@@ -40,6 +40,8 @@ export const QUEUES = {
   sheetsSync: "sheets-sync",
   /** Hourly: send the daily summary to shops whose local summary hour it is. data: {} */
   dailySummary: "daily-summary",
+  /** Hourly: key rotation, webhook payload retention, nonce pruning (app/jobs/maintenance.server.ts). data: {} */
+  maintenance: "maintenance",
 } as const;
 
 /**

@@ -14,8 +14,8 @@ import { processReceipt } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { settleProductObservations } from "../sync/receipt-batch.server";
 import { applyAdjustment } from "../sync/adjust.server";
-import { drainPushes, markForPush, queueDrain, requestPush } from "../sync/push.server";
-import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel } from "../sync/link.server";
+import { drainPushes, markForPush, queueDrain } from "../sync/push.server";
+import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -64,12 +64,12 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
       return report;
     }
     const report = await linkWooChannel(shopId, channelId);
-    const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
-    for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
+    await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
 
   [QUEUES.sweep]: async () => sweep(),
+  [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
 
   [QUEUES.rebalance]: async ({ shopId, itemId }: { shopId: string; itemId?: string }) => {
     // Jobs queued per item before rebalancing was batched (docs/decisions/104) carry their item: requested like any.
@@ -147,6 +147,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.bulk]: 2,
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
+  [QUEUES.maintenance]: 1,
 };
 
 /**
@@ -269,6 +270,7 @@ export async function startWorker(): Promise<WorkerHandle> {
   }
   await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
   await boss.schedule(QUEUES.dailySummary, "0 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
+  await boss.schedule(QUEUES.maintenance, "17 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13
   await boss.schedule(QUEUES.reconcileTick, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
   return {
     boss,

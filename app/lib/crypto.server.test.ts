@@ -4,7 +4,7 @@ import { decryptJson, decryptSecret, encryptJson, encryptSecret, hmacBase64, saf
 describe("secrets at rest (AES-256-GCM)", () => {
   it("round-trips and never stores the plaintext", () => {
     const env = encryptSecret("cs_secret_value");
-    expect(env).toMatch(/^v1:/);
+    expect(env).toMatch(/^v2:[0-9a-f]{8}:/);
     expect(env).not.toContain("cs_secret_value");
     expect(decryptSecret(env)).toBe("cs_secret_value");
     expect(decryptJson(encryptJson({ a: 1 }))).toEqual({ a: 1 });
@@ -13,10 +13,10 @@ describe("secrets at rest (AES-256-GCM)", () => {
     expect(encryptSecret("x")).not.toBe(encryptSecret("x"));
   });
   it("detects tampering", () => {
-    const [v, iv, tag, ct] = encryptSecret("hello").split(":");
+    const [v, id, iv, tag, ct] = encryptSecret("hello").split(":");
     const flipped = Buffer.from(ct!, "base64");
     flipped[0]! ^= 1;
-    expect(() => decryptSecret([v, iv, tag, flipped.toString("base64")].join(":"))).toThrow();
+    expect(() => decryptSecret([v, id, iv, tag, flipped.toString("base64")].join(":"))).toThrow();
     expect(() => decryptSecret("plain")).toThrow(/envelope/);
   });
   it("refuses a wrong-sized key", () => {
@@ -25,6 +25,20 @@ describe("secrets at rest (AES-256-GCM)", () => {
     expect(() => encryptSecret("x")).toThrow(/32 bytes/);
     if (before === undefined) delete process.env.SYNCFLOW_ENCRYPTION_KEY;
     else process.env.SYNCFLOW_ENCRYPTION_KEY = before;
+  });
+  it("names the key in each envelope, decrypts with any configured key and refuses an unknown key id", () => {
+    const before = process.env.SYNCFLOW_ENCRYPTION_KEY!;
+    const old = encryptSecret("with-old");
+    process.env.SYNCFLOW_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+    try {
+      expect(() => decryptSecret(old)).toThrow(/neither SYNCFLOW_ENCRYPTION_KEY nor/);
+      process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED = before;
+      expect(decryptSecret(old)).toBe("with-old");
+      expect(encryptSecret("new").split(":")[1]).not.toBe(old.split(":")[1]);
+    } finally {
+      process.env.SYNCFLOW_ENCRYPTION_KEY = before;
+      delete process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED;
+    }
   });
   it("signs bodies like WooCommerce (base64 HMAC-SHA256) and compares in constant time", () => {
     expect(hmacBase64("body", "secret")).toBe("3EaYNVf+oSe0OvchRn65s/3iM4/j4U9RlSqoR4wT01U=");

@@ -13,6 +13,11 @@ export interface ChannelRow {
   lastSyncAt: string | null;
   lastWebhookAt: string | null;
   createdAt: string;
+  /**
+   * The store's plugin signs calls the old way (1.0.0: no timestamp/nonce) and the hub accepted one within the last
+   * 7 days under the operator's grace period (docs/decisions/146): the page asks the owner to update the plugin.
+   */
+  pluginUpdateNeeded: boolean;
 }
 
 /** All stores of `shopId`, Shopify first then WooCommerce stores oldest first. */
@@ -20,10 +25,11 @@ export async function listChannels(shopId: string): Promise<ChannelRow[]> {
   const rows = await prisma.channel.findMany({
     where: { shopId },
     orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
-    select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true, createdAt: true },
+    select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true, createdAt: true, legacySignedCallAt: true },
   });
-  return rows.map((r) => ({
+  return rows.map(({ legacySignedCallAt, ...r }) => ({
     ...r,
+    pluginUpdateNeeded: !!legacySignedCallAt && Date.now() - legacySignedCallAt.getTime() < 7 * 86_400_000,
     lastSyncAt: r.lastSyncAt?.toISOString() ?? null,
     lastWebhookAt: r.lastWebhookAt?.toISOString() ?? null,
     createdAt: r.createdAt.toISOString(),

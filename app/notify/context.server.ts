@@ -88,6 +88,9 @@ export async function eventContext(
     case "summary.daily":
       facts.date = p.date;
       break;
+    case "data.request":
+      Object.assign(facts, { email: p.email, customerId: p.customerId, ordersRequested: Array.isArray(p.ordersRequested) ? (p.ordersRequested as unknown[]).length : 0 });
+      break;
   }
   return {
     kind,

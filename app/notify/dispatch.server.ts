@@ -329,7 +329,31 @@ export async function handleNotifySend(data: { notificationId?: string; digest?:
  * Sends a test message on `channel` to `recipients` now (no quiet hours, no rate limit) and records it.
  * @returns the recorded rows (status sent / failed / suppressed with the error).
  */
-export async function sendTest(shopId: string, channel: NotifyChannel, recipients: string[]): Promise<{ recipient: string; status: string; error: string | null }[]> {
+/** Raised when a shop has sent `NOTIFY_TEST_LIMIT` (default 5) test messages on a channel within the last hour. */
+export class TestSendLimitError extends Error {
+  constructor(readonly retryAfterS: number) {
+    super(`Too many test messages; try again in ${Math.ceil(retryAfterS / 60)} min.`);
+    this.name = "TestSendLimitError";
+  }
+}
+
+/**
+ * Sends a test message on `channel` to the shop's SAVED recipients only (never to an address typed into the form:
+ * the operator's SMTP and Twilio accounts are not a relay for anyone with an admin session; issue 13), at most
+ * `NOTIFY_TEST_LIMIT` (default 5) test messages (rows: an e-mail is one, an SMS one per number) per shop and channel
+ * per hour. Throws TestSendLimitError over the limit.
+ * @returns one result per message (e-mail: one message to all recipients; SMS: one per number).
+ */
+export async function sendTest(shopId: string, channel: NotifyChannel): Promise<{ recipient: string; status: string; error: string | null }[]> {
+  const settings = await prisma.notificationSettings.findUnique({ where: { shopId }, select: { emailRecipients: true, smsRecipients: true } });
+  const recipients = (channel === "email" ? settings?.emailRecipients : settings?.smsRecipients) ?? [];
+  if (!recipients.length) return [];
+  const limit = Number(process.env.NOTIFY_TEST_LIMIT ?? 5);
+  const since = new Date(Date.now() - 3_600_000);
+  const recent = await prisma.notification.findMany({ where: { shopId, kind: "test", channel, createdAt: { gte: since } }, select: { createdAt: true }, orderBy: { createdAt: "asc" } });
+  if (recent.length >= limit) {
+    throw new TestSendLimitError(Math.max(1, (recent[0]!.createdAt.getTime() + 3_600_000 - Date.now()) / 1000));
+  }
   const shop = await shopIdentity(shopId);
   const msg = renderMessage({
     kind: channel === "sms" ? "store.unhealthy" : "stock.low",

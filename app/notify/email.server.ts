@@ -1,7 +1,9 @@
 /**
  * E-mail over SMTP with nodemailer (any relay: SendGrid, Mailgun, SES, Postmark, your own).
  *
- * Env: `SMTP_URL` — `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`;
+ * Env: `SMTP_URL` — `smtp://user:pass@host:587` (STARTTLS required) or `smtps://user:pass@host:465` (TLS from the
+ * start); `SMTP_ALLOW_PLAINTEXT=1` lets an `smtp://` relay that offers no STARTTLS be used in clear (the operator's
+ * explicit opt-out: a relay on the same host or private network; the tests' and the demo's local fake);
  * `NOTIFY_FROM` — the sender, e.g. `SyncFlow <alerts@yourdomain.com>` (must be a sender the relay accepts).
  * Recipients are per shop (NotificationSettings). Failures throw; the notify-send job retries them.
  * nodemailer is imported on the first e-mail only (startup memory: docs/decisions/071).
@@ -37,12 +39,15 @@ async function transport(): Promise<Transporter> {
   const url = process.env.SMTP_URL;
   if (!url) throw new NotConfiguredError("E-mail (SMTP_URL)");
   const nodemailer = (await import("nodemailer")).default; // before the cache check: no await between check and set
-  if (cached?.url !== url) {
+  if (cached?.url !== `${url}|${process.env.SMTP_ALLOW_PLAINTEXT}`) {
     cached?.transport.close();
     cached = {
-      url,
+      url: `${url}|${process.env.SMTP_ALLOW_PLAINTEXT}`,
       // One connection per send keeps failures per message; timeouts bounded so a dead relay fails the job fast.
-      transport: nodemailer.createTransport(url, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as never),
+      // requireTLS: an smtp:// relay must upgrade with STARTTLS or nothing is sent (credentials and recipients never
+      // travel in clear), unless the operator opted out (issue 13, docs/decisions/147).
+      // (Options go in one object with `url`: createTransport's second argument is message defaults, not options.)
+      transport: nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, requireTLS: process.env.SMTP_ALLOW_PLAINTEXT !== "1" } as never),
     };
   }
   return cached.transport;

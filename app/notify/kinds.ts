@@ -64,14 +64,17 @@ export function mergeSwitches(stored: unknown): ChannelSwitches {
 
 /** The notification kind of a DomainEvent (type + payload). */
 /** DomainEvent types that `kindOfEvent` can turn into a notification (keep in step with its switch). */
-export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily"] as const;
+export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily", "customers.data_request"] as const;
 
 export function kindOfEvent(type: string, payload: unknown): NotificationKind | null {
   const p = (payload ?? {}) as Record<string, unknown>;
   switch (type) {
     case "stock.low":
       return p.outOfStock === true ? "stock.out" : "stock.low";
+    case "customers.data_request":
+      return "data.request";
     case "store.unhealthy":
+      // Events recorded before customers/data_request had its own type (issue 13).
       return p.kind === "customers/data_request" ? "data.request" : "store.unhealthy";
     case "order.imported":
     case "job.dead_lettered":

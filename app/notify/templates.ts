@@ -76,7 +76,10 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
     case "data.request":
       return {
         title: "A customer asked for their data",
-        body: ["Shopify forwarded a customer data request. SyncFlow keeps only the name and e-mail on imported orders; export them from Orders if needed."],
+        body: [
+          `Shopify forwarded a customer data request${f.email ? ` for ${f.email}` : ""}${f.ordersRequested ? ` (${f.ordersRequested} order(s))` : ""}.`,
+          "SyncFlow keeps only the name and e-mail on imported orders; export them from Orders if needed.",
+        ],
         sms: "Customer data request received",
       };
     case "summary.daily":

@@ -152,6 +152,11 @@ export default function Channels() {
                         {c.statusReason}
                       </Text>
                     )}
+                    {c.pluginUpdateNeeded && (
+                      <Text as="p" tone="caution" variant="bodySm">
+                        Update the SyncFlow plugin on this store (1.1.0 or later): its calls are accepted only until the grace period ends.
+                      </Text>
+                    )}
                   </IndexTable.Cell>
                   <IndexTable.Cell>{c.kind === "woocommerce" ? <ModeBadge mode={c.mode} /> : "Record"}</IndexTable.Cell>
                   <IndexTable.Cell>

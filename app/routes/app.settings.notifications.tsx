@@ -17,7 +17,7 @@ import prisma from "../db.server";
 import { requireShop } from "../models/shop.server";
 import { getNotifySettings, saveNotifySettings, settingsToForm, validateSettingsForm, type SettingsForm } from "../notify/settings.server";
 import { CRITICAL_KINDS, KIND_INFO, NOTIFICATION_KINDS } from "../notify/kinds";
-import { sendTest } from "../notify/dispatch.server";
+import { sendTest, TestSendLimitError } from "../notify/dispatch.server";
 import { emailConfigured } from "../notify/email.server";
 import { smsConfigured } from "../notify/sms.server";
 import { connectServiceAccount, googleOAuthConfigured, startGoogleOAuth } from "../exports/google.server";
@@ -66,10 +66,22 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       const v = validateSettingsForm(form);
       const channel = intent === "test-email" ? "email" : "sms";
       const field = channel === "email" ? "emailRecipients" : "smsRecipients";
-      if (!v.ok && v.errors[field]) return fail({ [field]: v.errors[field]! });
-      const recipients = v.ok ? (channel === "email" ? v.value.emailRecipients : v.value.smsRecipients) : [];
-      if (!recipients.length) return fail({ [field]: channel === "email" ? "Add at least one e-mail address" : "Add at least one phone number" });
-      const results = await sendTest(shop.id, channel, recipients);
+      if (form[field] !== undefined && !v.ok && v.errors[field]) return fail({ [field]: v.errors[field]! });
+      // Tests go only to SAVED recipients (issue 13): a typed, unsaved list must be saved first.
+      const saved = await getNotifySettings(shop.id);
+      const savedList = channel === "email" ? saved.emailRecipients : saved.smsRecipients;
+      const typed = v.ok ? (channel === "email" ? v.value.emailRecipients : v.value.smsRecipients) : null;
+      if (form[field] !== undefined && typed && typed.join(",") !== savedList.join(",")) {
+        return fail({ [field]: "Save these recipients first: test messages go only to saved recipients." });
+      }
+      if (!savedList.length) return fail({ [field]: channel === "email" ? "Add and save at least one e-mail address" : "Add and save at least one phone number" });
+      let results;
+      try {
+        results = await sendTest(shop.id, channel);
+      } catch (err) {
+        if (err instanceof TestSendLimitError) return json<ActionData>({ ok: false, intent, errors: { [field]: err.message } }, { status: 429, headers: { "Retry-After": String(Math.ceil(err.retryAfterS)) } });
+        throw err;
+      }
       const bad = results.find((r) => r.status !== "sent");
       return json<ActionData>({ ok: !bad, intent, results, message: bad ? `Not sent: ${bad.error ?? bad.status}` : `Test ${channel === "email" ? "e-mail" : "SMS"} sent` } as ActionData);
     }

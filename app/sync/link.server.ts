@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { shopifyForShop, wooForChannel } from "./stores.server";
-import { derivedQuantities } from "./push.server";
+import { derivedQuantities, requestPush } from "./push.server";
 import { usesAllocations } from "./allocation.server";
 import type { ChannelListing } from "../channels/channel";
 
@@ -123,14 +123,19 @@ export interface LinkReport {
  * Reads a WooCommerce store's catalog and links its listings to the shop's items by SKU.
  * A new listing's first observed quantity becomes its baseline (what the store shows now); a listing
  * seen before keeps its baseline. Idempotent: a re-run converges to the same rows and report.
+ * @param opts.signal stops the read between pages (nothing is written then) with the signal's reason
  * @returns the match report: counts, linked item ids, and every listing not linked with its reason
  * @throws ChannelError when the store cannot be read (the job retries)
  */
-export async function linkWooChannel(shopId: string, channelId: string): Promise<LinkReport> {
+export async function linkWooChannel(shopId: string, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<LinkReport> {
   const { adapter } = await wooForChannel(shopId, channelId);
   const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true } });
   const all: ChannelListing[] = [];
-  for await (const page of adapter.listListings()) all.push(...page);
+  for await (const page of adapter.listListings()) {
+    opts.signal?.throwIfAborted();
+    all.push(...page);
+  }
+  opts.signal?.throwIfAborted();
   const results = matchListings(items, all);
   const report: LinkReport = { listings: all.length, linked: 0, unmatched: [], duplicates: [], notStocked: [], noSku: 0, linkedItemIds: [] };
   for (let i = 0; i < results.length; i += WRITE_CHUNK) {
@@ -153,6 +158,17 @@ export async function linkWooChannel(shopId: string, channelId: string): Promise
   }
   await prisma.channel.update({ where: { id: channelId }, data: { lastSyncAt: new Date() } });
   return report;
+}
+
+/**
+ * Requests the initial pushes of a freshly linked store (`itemsNeedingInitialPush`): the listings are marked and the
+ * store's one drainer sends them in batches (coalesced pushes, docs/decisions/100); an allocation store gets a
+ * rebalance of its items instead. @returns how many items
+ */
+export async function queueInitialPushes(shopId: string, channelId: string): Promise<number> {
+  const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
+  for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
+  return ids.length;
 }
 
 /**

@@ -3,8 +3,10 @@
  * processed is skipped, and everything below is keyed so a re-run changes nothing.
  *
  * Topic → effect:
- * - woocommerce order.created / order.updated → order recorded; stock taken/released as Shopify
- *   adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce order.created / order.updated → order recorded; each line's stock follows WooCommerce's own
+ *   tally (`_reduced_stock`) as Shopify adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce stock.event (the plugin's stock events, stock-events.server.ts) → an order's stock move applied as
+ *   the store made it, the hub's own write recognised, any other change on the store handled by its conflict policy;
  * - woocommerce product.updated → the store's observed quantity (an echo of our own push when it equals
  *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies); a new
  *   listing or a changed SKU / stock management queues the store's linking job;
@@ -18,9 +20,11 @@ import { enqueue, QUEUES } from "../jobs/queue.server";
 import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
 import { parseInventoryLevelWebhook, parseOrderWebhook, parseRefundWebhook } from "../channels/shopify/webhook-payloads";
 import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
+import { dataRequestFacts } from "../webhooks/retention.server";
 import { holdsStock, normalizeSku } from "./sku";
 import { requestPush, requestPushToStores } from "./push.server";
 
@@ -31,6 +35,11 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
   const receipt = await prisma.webhookReceipt.findUnique({ where: { id: receiptId } });
   if (!receipt) return { status: "ignored", note: "receipt not found" };
   if (receipt.status === "processed" || receipt.status === "ignored") return { status: receipt.status as "processed" | "ignored", note: "already done" };
+  // A failed receipt replayed after its payload was dropped (retention or redaction, app/webhooks/retention.server.ts).
+  if (receipt.body === null) {
+    await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "ignored", processedAt: new Date(), error: "payload dropped (retention or redaction)" } });
+    return { status: "ignored", note: "payload dropped (retention or redaction)" };
+  }
   let outcome: ReceiptOutcome;
   try {
     outcome = receipt.source === "woocommerce" ? await processWoo(receipt) : await processShopify(receipt);
@@ -50,6 +59,12 @@ type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findU
 async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
   const channel = await prisma.channel.findFirst({ where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" } });
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
+  if (receipt.topic === "stock.event") {
+    const res = await applyStockEvent(channel, receipt.body);
+    for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
+    if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    return { status: res.status, note: res.note };
+  }
   if (receipt.topic.startsWith("order.")) {
     const res = await ingestWooOrder(channel, parseWooOrder(receipt.body));
     // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
@@ -89,13 +104,12 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       await redactShop(domain);
       return { status: "processed", note: "shop data erased" };
     case "customers/redact": {
-      const email = (receipt.body as { customer?: { email?: string } }).customer?.email ?? null;
-      const n = await redactCustomer(domain, email);
+      const n = await redactCustomer(domain, receipt.body);
       return { status: "processed", note: `customer redacted on ${n} orders` };
     }
     case "customers/data_request":
       // SyncFlow keeps only name and e-mail on orders; the merchant is told to export them.
-      if (receipt.shopId) await emitEvent(receipt.shopId, "store.unhealthy", { kind: "customers/data_request", body: receipt.body as object });
+      if (receipt.shopId) await emitEvent(receipt.shopId, "customers.data_request", dataRequestFacts(receipt.body));
       return { status: "processed", note: "data request recorded for the merchant" };
     case "app/uninstalled":
     case "app/scopes_update":

@@ -12,6 +12,7 @@ import { registerStore } from "../../tests/harness/world";
 import { createConnectionCode, normalizeCode } from "./registration.server";
 import { sha256Hex } from "../lib/crypto.server";
 import { stopBoss } from "../jobs/queue.server";
+import { signedHeaders } from "../../tests/harness/plugin-call";
 
 let app: AppHandle;
 let exactStore: WooEmulator;
@@ -62,7 +63,7 @@ describe("POST /api/woo/register", () => {
     expect(first.body.webhook_secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: first.body.channel_id } });
     expect(channel.shopId).toBe(shopId);
-    expect(channel.credentialsEnc).toMatch(/^v1:/);
+    expect(channel.credentialsEnc).toMatch(/^v2:/);
     expect(channel.webhookSecretEnc).not.toContain(first.body.webhook_secret);
     expect(exactStore.control.state().webhooks.filter((w: { status: string }) => w.status === "active")).toHaveLength(4);
     const again = await registerStore(app.url, code, exactStore);
@@ -119,20 +120,18 @@ describe("signed plugin calls", () => {
     const { code } = await createConnectionCode(shopId);
     const reg = await registerStore(app.url, code, exactStore);
     const body = JSON.stringify({ store_url: exactStore.url, plugin_version: "1.0.0", webhooks: [{ id: 1, topic: "order.created", status: "disabled" }], recreated: [] });
-    const sig = crypto.createHmac("sha256", reg.body.webhook_secret).update(body).digest("base64");
-    const ok = await post("/api/woo/heartbeat", body, { "X-SyncFlow-Channel": reg.body.channel_id, "X-SyncFlow-Signature": sig });
+    const ok = await post("/api/woo/heartbeat", body, signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body));
     expect(ok.status).toBe(200);
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: reg.body.channel_id } });
     expect(channel.status).toBe("degraded");
     expect(channel.statusReason).toContain("order.created (disabled)");
-    const bad = await post("/api/woo/heartbeat", body, { "X-SyncFlow-Channel": reg.body.channel_id, "X-SyncFlow-Signature": "AAAA" });
+    const bad = await post("/api/woo/heartbeat", body, { ...signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body), "X-SyncFlow-Signature": "AAAA" });
     expect(bad.status).toBe(401);
-    const unknown = await post("/api/woo/heartbeat", body, { "X-SyncFlow-Channel": "nope", "X-SyncFlow-Signature": sig });
+    const unknown = await post("/api/woo/heartbeat", body, signedHeaders("nope", reg.body.webhook_secret, body));
     expect(unknown.status).toBe(404);
 
     const dBody = JSON.stringify({ store_url: exactStore.url, reason: "owner disconnected" });
-    const dSig = crypto.createHmac("sha256", reg.body.webhook_secret).update(dBody).digest("base64");
-    const disc = await post("/api/woo/disconnect", dBody, { "X-SyncFlow-Channel": reg.body.channel_id, "X-SyncFlow-Signature": dSig });
+    const disc = await post("/api/woo/disconnect", dBody, signedHeaders(reg.body.channel_id, reg.body.webhook_secret, dBody));
     expect(disc.status).toBe(200);
     const after = await prisma.channel.findUniqueOrThrow({ where: { id: reg.body.channel_id } });
     expect(after.status).toBe("disconnected");

@@ -5,16 +5,29 @@
  * hash, single-use, valid 15 minutes. Registration checks the code, verifies the store's REST keys by
  * calling the store, detects the SyncFlow plugin (exact mode) or falls back to buffered mode, stores the
  * keys encrypted (AES-256-GCM), creates the store's webhooks, and queues SKU linking.
- * Attempts are rate-limited (rate-limiter-flexible on PostgreSQL) per client address.
+ *
+ * Against hostile callers (issue 13, docs/decisions/141 and 142):
+ * - the store URL is checked by the SSRF guard (app/lib/outbound-guard.server.ts) and each check is ONE
+ *   request (no retries, no redirects); every failure to reach or recognise the store gets the same generic
+ *   message (no echo of what answered, no difference between a closed port and a refused address), except a
+ *   WooCommerce 401/403 (its REST keys were refused);
+ * - a valid code is burned after `MAX_FAILED_ATTEMPTS` failed registrations, so it cannot be used to scan;
+ * - the code is consumed in the same transaction that creates or updates the channel: a server error
+ *   (database, missing encryption key) rolls both back and never burns it;
+ * - attempts are rate-limited (rate-limiter-flexible on PostgreSQL) per client address (the rightmost
+ *   untrusted hop, app/lib/client-address.server.ts) and per shop.
  */
 import crypto from "node:crypto";
 import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import pg from "pg";
 import prisma from "../db.server";
 import { encryptJson, encryptSecret, sha256Hex } from "../lib/crypto.server";
+import { checkStoreUrl, OutboundBlockedError } from "../lib/outbound-guard.server";
 import { wooChannel } from "../channels/registry.server";
 import { ChannelError } from "../channels/channel";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { bufferForMode, linkAtRegistration } from "./store-mode.server";
+import { reportsStockEvents } from "./plugin-api.server";
 
 export const CODE_TTL_MS = 15 * 60_000;
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -75,33 +88,63 @@ export interface RegistrationResult {
   shopDomain: string;
   shopName: string;
   mode: "exact" | "buffered";
+  /** Whether the plugin should report its stock changes (decision 130). */
+  stockEvents: boolean;
+  /** Listings linked by SKU / left unmatched; null when linking continues in the background (decision 134). */
+  linked: number | null;
+  unmatched: number | null;
 }
 
-let limiter: RateLimiterPostgres | null = null;
-function rateLimiter(): RateLimiterPostgres {
-  limiter ??= new RateLimiterPostgres({
-    storeClient: new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 }),
-    storeType: "pg",
-    tableName: "syncflow_rate_limits",
-    tableCreated: true,
-    keyPrefix: "woo_register",
-    points: Number(process.env.SYNCFLOW_REGISTER_ATTEMPTS ?? 10),
-    duration: 15 * 60,
-  });
-  return limiter;
+/** Failed registrations after which a valid code is burned (the merchant creates a new one). */
+export const MAX_FAILED_ATTEMPTS = 5;
+
+/** The one message for every store that could not be reached or recognised (no oracle for internal services). */
+export const STORE_UNREACHABLE_MESSAGE =
+  "The hub could not connect to a WooCommerce store at this address. Use the store's public https address (port 443) and check that the site is online.";
+
+let pool: pg.Pool | null = null;
+const limiters = new Map<string, RateLimiterPostgres>();
+/**
+ * A PostgreSQL-backed limiter: `points` attempts per `duration` s for each key under `prefix`.
+ * Env overrides: SYNCFLOW_REGISTER_ATTEMPTS (per client, default 10 / 15 min), SYNCFLOW_REGISTER_SHOP_ATTEMPTS
+ * (per shop, default 30 / 15 min).
+ */
+function rateLimiter(prefix: "woo_register" | "woo_register_shop"): RateLimiterPostgres {
+  let l = limiters.get(prefix);
+  if (!l) {
+    pool ??= new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    l = new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: "pg",
+      tableName: "syncflow_rate_limits",
+      tableCreated: true,
+      keyPrefix: prefix,
+      points: Number(prefix === "woo_register" ? (process.env.SYNCFLOW_REGISTER_ATTEMPTS ?? 10) : (process.env.SYNCFLOW_REGISTER_SHOP_ATTEMPTS ?? 30)),
+      duration: 15 * 60,
+    });
+    limiters.set(prefix, l);
+  }
+  return l;
 }
 
-/** Consumes one registration attempt for `clientKey`; throws RegistrationError 429 when exhausted. */
-export async function limitRegistration(clientKey: string): Promise<void> {
+async function consume(prefix: "woo_register" | "woo_register_shop", key: string, what: string): Promise<void> {
   try {
-    await rateLimiter().consume(clientKey);
+    await rateLimiter(prefix).consume(key);
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       const s = Math.ceil(err.msBeforeNext / 1000);
-      throw new RegistrationError(429, "rate_limited", `Too many registration attempts; retry in ${s} s.`, { "Retry-After": String(s) });
+      throw new RegistrationError(429, "rate_limited", `Too many registration attempts ${what}; retry in ${s} s.`, { "Retry-After": String(s) });
     }
     throw err;
   }
+}
+
+/**
+ * Consumes one registration attempt for a client address (see app/lib/client-address.server.ts; "unknown"
+ * when the server cannot tell). Throws RegistrationError 429 with Retry-After when exhausted.
+ */
+export async function limitRegistration(clientAddress: string): Promise<void> {
+  await consume("woo_register", `addr:${clientAddress}`, "from this address");
 }
 
 /** Where stores deliver webhooks for a channel. */
@@ -118,58 +161,91 @@ export function webhookUrlFor(channelId: string): string {
  */
 export const WOO_TOPICS = ["order.created", "order.updated", "product.created", "product.updated"] as const;
 
+const INVALID_CODE = "This connection code is not valid. Create a new one in the SyncFlow app in Shopify.";
+
 /**
- * Registers a store with a one-time code. Throws RegistrationError (401 invalid code, 422 store
- * rejected/unreachable). The code is consumed only when registration succeeds.
+ * Records a failed registration with a valid code and burns the code at MAX_FAILED_ATTEMPTS
+ * (`usedAt` set, no channel). Returns the number of failures so far.
+ */
+async function recordFailedAttempt(codeId: string): Promise<number> {
+  const row = await prisma.connectionCode.update({ where: { id: codeId }, data: { failedAttempts: { increment: 1 } }, select: { failedAttempts: true } });
+  if (row.failedAttempts >= MAX_FAILED_ATTEMPTS) await prisma.connectionCode.updateMany({ where: { id: codeId, usedAt: null }, data: { usedAt: new Date() } });
+  return row.failedAttempts;
+}
+
+/**
+ * Registers a store with a one-time code (docs/contracts/hub-api-v1.md §1).
+ * Throws RegistrationError: 401 invalid_code (unknown, expired, used or burned code — one message),
+ * 429 rate_limited (per shop), 422 store_unreachable (generic: any URL the guard refuses, any store that
+ * cannot be reached or does not answer as WooCommerce) or store_rejected_keys (WooCommerce refused the keys).
+ * Every 422 counts as a failed attempt of the code. Errors after the store check (database, encryption)
+ * propagate unchanged and leave the code unused.
  */
 export async function registerWooStore(input: RegistrationInput): Promise<RegistrationResult> {
   const hash = sha256Hex(normalizeCode(input.code));
   const code = await prisma.connectionCode.findUnique({ where: { codeHash: hash }, include: { shop: true } });
-  if (!code || code.usedAt || code.expiresAt < new Date() || code.shop.uninstalledAt) {
-    throw new RegistrationError(401, "invalid_code", "This connection code is not valid. Create a new one in the SyncFlow app in Shopify.");
+  if (!code || code.usedAt || code.expiresAt < new Date() || code.shop.uninstalledAt || code.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+    throw new RegistrationError(401, "invalid_code", INVALID_CODE);
   }
+  await consume("woo_register_shop", `shop:${code.shopId}`, "for this shop");
   const storeUrl = input.storeUrl.replace(/\/+$/, "");
-  const adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   let storeName: string;
   let mode: "exact" | "buffered";
   let pluginFeatures: string[] = [];
+  let stockEvents = false;
+  let adapter: ReturnType<typeof wooChannel>;
   try {
+    checkStoreUrl(storeUrl);
+    // One request per check: no retries (a refused or slow address is not asked four times).
+    adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }, { maxRetries: 0 });
     const info = await adapter.verifyConnection();
     storeName = input.storeName || info.name;
     const caps = await adapter.capabilities();
     mode = caps.exact ? "exact" : "buffered";
     pluginFeatures = caps.exact ? (caps.features ?? []) : []; // contract 1.1 features (batch, snapshot): decision 101
+    stockEvents = caps.exact && reportsStockEvents(caps.features);
   } catch (err) {
-    if (err instanceof ChannelError && err.code === "AUTH") {
-      throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
-    }
-    throw new RegistrationError(422, "store_unreachable", `The hub could not reach the store: ${(err as Error).message}`);
+    const failures = await recordFailedAttempt(code.id);
+    console.warn(`[registration] shop ${code.shopId}: store check failed (${failures}/${MAX_FAILED_ATTEMPTS}): ${err instanceof OutboundBlockedError ? err.message : (err as Error).message}`.slice(0, 500));
+    const cause = err as ChannelError;
+    const wooAuth = cause instanceof ChannelError && cause.code === "AUTH" && /^woocommerce_rest_/.test(String((cause.opts.cause as { code?: unknown } | undefined)?.code ?? ""));
+    if (wooAuth) throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
+    throw new RegistrationError(422, "store_unreachable", STORE_UNREACHABLE_MESSAGE);
   }
-  // Claim the code atomically (single use even under concurrent attempts).
-  const { count } = await prisma.connectionCode.updateMany({ where: { id: code.id, usedAt: null }, data: { usedAt: new Date() } });
-  if (count !== 1) throw new RegistrationError(401, "invalid_code", "This connection code is not valid. Create a new one in the SyncFlow app in Shopify.");
 
   const shopId = code.shopId;
   const defaultLocation = await prisma.location.findFirst({ where: { shopId, isActive: true }, orderBy: { gid: "asc" } });
   const webhookSecret = crypto.randomBytes(32).toString("base64url");
-  const channel = await prisma.channel.upsert({
-    where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
-    create: {
-      shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
-      credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
-      webhookSecretEnc: encryptSecret(webhookSecret), salesLocationId: defaultLocation?.gid ?? null,
-      bufferUnits: mode === "exact" ? 0 : 2, pluginVersion: input.pluginVersion ?? null, pluginFeatures,
-    },
-    update: {
-      name: storeName, status: "active", statusReason: null, mode, pluginFeatures,
-      credentialsEnc: encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }),
-      webhookSecretEnc: encryptSecret(webhookSecret), pluginVersion: input.pluginVersion ?? null,
-    },
+  const previous = await prisma.channel.findUnique({ where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } }, select: { mode: true, bufferSource: true } });
+  // Encrypt before the transaction: a missing or bad key fails here, with the code untouched.
+  const credentialsEnc = encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
+  const webhookSecretEnc = encryptSecret(webhookSecret);
+  // The code is consumed in the same transaction that creates the channel: single use under concurrent
+  // attempts (the conditional update), and never burned by a failure of what follows.
+  const channel = await prisma.$transaction(async (tx) => {
+    const { count } = await tx.connectionCode.updateMany({ where: { id: code.id, usedAt: null }, data: { usedAt: new Date() } });
+    if (count !== 1) throw new RegistrationError(401, "invalid_code", INVALID_CODE);
+    const ch = await tx.channel.upsert({
+      where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
+      create: {
+        shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
+        credentialsEnc, webhookSecretEnc, salesLocationId: defaultLocation?.gid ?? null,
+        ...bufferForMode(null, mode), pluginVersion: input.pluginVersion ?? null, stockEvents, pluginFeatures,
+      },
+      update: {
+        name: storeName, status: "active", statusReason: null, mode,
+        credentialsEnc, webhookSecretEnc, pluginVersion: input.pluginVersion ?? null, legacySignedCallAt: null,
+        ...bufferForMode(previous, mode), stockEvents, pluginFeatures,
+      },
+    });
+    await tx.connectionCode.update({ where: { id: code.id }, data: { channelId: ch.id } });
+    return ch;
   });
-  await prisma.connectionCode.update({ where: { id: code.id }, data: { channelId: channel.id } });
 
-  // Webhooks: replace any of ours (same delivery URL) so the secret is the new one.
+  // Webhooks: replace any of ours (same delivery URL) so the secret is the new one. The store answered the
+  // checks, so these calls get the usual retries.
   const deliveryUrl = webhookUrlFor(channel.id);
+  adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   try {
     const existing = await adapter.listWebhooks();
     for (const w of existing) if (w.delivery_url === deliveryUrl) await adapter.deleteWebhook(w.id);
@@ -179,6 +255,9 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   } catch (err) {
     await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` } });
   }
-  await enqueue(QUEUES.linkChannel, { shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
-  return { channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode };
+  const link = await linkAtRegistration(shopId, channel.id);
+  return {
+    channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode, stockEvents,
+    linked: link?.linked ?? null, unmatched: link?.unmatched ?? null,
+  };
 }

@@ -5,6 +5,7 @@
  */
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { redactCustomerReceipts, redactTargetOf } from "../webhooks/retention.server";
 
 /** Creates or revives the shop and its Shopify channel, then queues a catalog import. Returns the shop id. */
 export async function onShopInstalled(domain: string, scopes: string | null): Promise<string> {
@@ -43,15 +44,28 @@ export async function redactShop(domain: string): Promise<boolean> {
     await tx.$executeRaw`SELECT set_config('syncflow.allow_ledger_delete', 'on', true)`;
     const { count } = await tx.shop.deleteMany({ where: { domain } });
     await tx.session.deleteMany({ where: { shop: domain } });
+    // The shop's receipts went with it (cascade); these arrived before it was installed (the shop/redact receipt itself,
+    // which holds only the domain, stays as the record that the redaction happened).
+    await tx.$executeRaw`DELETE FROM "WebhookReceipt" WHERE "shopId" IS NULL AND "topic" <> 'shop/redact' AND "headers"->>'x-shopify-shop-domain' = ${domain}`;
     return count > 0;
   });
 }
 
-/** customers/redact: forget a customer's name and e-mail on the shop's orders. Returns orders touched. */
-export async function redactCustomer(domain: string, email: string | null): Promise<number> {
-  if (!email) return 0;
+/**
+ * customers/redact: forget a customer's name and e-mail on the shop's orders (by e-mail, and the orders Shopify
+ * lists in `orders_to_redact`), and drop every stored webhook payload that names the customer
+ * (app/webhooks/retention.server.ts). `body` is the customers/redact payload. Returns orders touched.
+ */
+export async function redactCustomer(domain: string, body: unknown): Promise<number> {
+  const target = redactTargetOf(body);
   const shop = await prisma.shop.findUnique({ where: { domain } });
   if (!shop) return 0;
-  const { count } = await prisma.order.updateMany({ where: { shopId: shop.id, customerEmail: email }, data: { customerEmail: null, customerName: null } });
+  const orderIds = (target.orderIds ?? []).map((id) => String(id));
+  const or = [
+    ...(target.email ? [{ customerEmail: target.email }] : []),
+    ...(orderIds.length ? [{ channel: { kind: "shopify" }, externalId: { in: [...orderIds, ...orderIds.map((id) => `gid://shopify/Order/${id}`)] } }] : []),
+  ];
+  const { count } = or.length ? await prisma.order.updateMany({ where: { shopId: shop.id, OR: or }, data: { customerEmail: null, customerName: null } }) : { count: 0 };
+  await redactCustomerReceipts(shop.id, target);
   return count;
 }

@@ -33,6 +33,9 @@ export function normalizeShopifyTopic(topic: string): string {
   return prefix ? `${prefix}/${t.slice(prefix.length + 1)}` : t.replace("_", "/");
 }
 
+/** Whether `id` can be a channel id (cuid: letters, digits, `_`/`-`, at most 64) — checked before any query. */
+export const isChannelId = (id: string): boolean => /^[A-Za-z0-9_-]{1,64}$/.test(id);
+
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
@@ -73,8 +76,12 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
 
 /** Handles a WooCommerce delivery for channel `channelId` (route action). */
 export async function acceptWooWebhook(request: Request, channelId: string): Promise<Response> {
-  const channel = await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } });
-  if (!channel || !channel.webhookSecretEnc) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
+  if (request.method !== "POST") return json(405, { error: { code: "method_not_allowed", message: "Use POST." } }, { Allow: "POST" });
+  // Channel ids are cuids: anything else (NUL bytes, unicode, 10 KB) is no store, and never reaches the database.
+  const channel = isChannelId(channelId) ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  if (!channel) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
+  // A disconnected store's secret is revoked: its deliveries are refused and change nothing.
+  if (channel.status === "disconnected" || !channel.webhookSecretEnc) return json(410, { error: { code: "store_disconnected", message: "This store was disconnected from SyncFlow." } });
   const raw = Buffer.from(await request.arrayBuffer());
   const headerBag = Object.fromEntries(request.headers.entries());
   if (isPingDelivery(headerBag, raw)) return json(200, { ok: true, ping: true });

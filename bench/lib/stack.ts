@@ -131,6 +131,7 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
     SYNCFLOW_MODE: "test",
     SHOPIFY_ADMIN_ORIGIN: opts.shopifyOrigin,
     SYNCFLOW_WORKER: "separate",
+    SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", // the emulated stores are on loopback (SSRF guard, app/lib/outbound-guard.server.ts)
     SYNCFLOW_ENCRYPTION_KEY: (process.env.SYNCFLOW_ENCRYPTION_KEY ??= crypto.randomBytes(32).toString("base64")),
     ...opts.env,
   };

@@ -38,6 +38,8 @@ export const WORKER_NODE_FLAGS = ["--optimize-for-size"] as const;
 export const NODE_ENTRIES = {
   worker: { source: "app/jobs/worker-main.server.ts", out: "build/node/worker.js" },
   serve: { source: "scripts/serve.ts", out: "build/node/serve.js" },
+  /** The demo's server: serve.js plus the demo admin entry routes (scripts/serve-demo.ts, decision 144). */
+  serveDemo: { source: "scripts/serve-demo.ts", out: "build/node/serve-demo.js" },
 } as const;
 
 /** Builds the Remix app and the Node entry points when stale (see the module doc). */
@@ -69,7 +71,7 @@ function ensureRemixBuild(root: string, opts: { quiet?: boolean }): { built: boo
 export function ensureNodeBuild(root = process.cwd(), opts: { quiet?: boolean } = {}): { built: boolean; ms: number } {
   const outs = Object.values(NODE_ENTRIES).map((e) => path.join(root, e.out));
   if (process.env.SYNCFLOW_SKIP_BUILD === "1" && outs.every((o) => fs.existsSync(o))) return { built: false, ms: 0 };
-  const sources = ["app", "scripts/serve.ts", "scripts/lib/build.ts"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
+  const sources = ["app", "scripts/serve.ts", "scripts/serve-demo.ts", "scripts/lib/demo-routes.ts", "scripts/lib/build.ts"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (outs.every((o) => fs.existsSync(o) && fs.statSync(o).mtimeMs >= newest)) return { built: false, ms: 0 };
   const t = Date.now();

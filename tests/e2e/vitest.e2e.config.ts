@@ -9,7 +9,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/e2e/**/*.e2e.test.ts"],
-    env: { NODE_ENV: "test" },
+    env: { NODE_ENV: "test", SYNCFLOW_ALLOW_LOOPBACK_STORES: "1" }, // emulated stores on loopback (SSRF guard)
     testTimeout: 60_000,
     hookTimeout: 150_000,
     pool: "forks",

@@ -9,6 +9,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureBuild } from "../../scripts/lib/build";
 import { freePort } from "../../app/lib/free-port.server";
+import { clientAddressOf } from "../../app/lib/client-address.server";
 
 export const TEST_API_KEY = "syncflow-test-api-key";
 export const TEST_API_SECRET = "syncflow-test-api-secret";
@@ -61,7 +62,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppHan
   const handle = createRequestHandler(build, "production");
   const server = http.createServer(async (req, res) => {
     try {
-      const response = await handle(toRequest(req, url));
+      const response = await handle(toRequest(req, url), { clientAddress: clientAddressOf(req) });
       const headers: Record<string, string | string[]> = {};
       response.headers.forEach((v, k) => {
         headers[k] = k === "set-cookie" ? [...((headers[k] as string[]) ?? []), v] : v;

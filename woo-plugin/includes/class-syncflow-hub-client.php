@@ -8,8 +8,10 @@
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Talks to the hub over HTTPS with wp_safe_remote_post(). Signed calls carry
- * X-SyncFlow-Channel and X-SyncFlow-Signature = base64(HMAC-SHA256(raw body, webhook secret)).
+ * Talks to the hub over HTTPS with wp_safe_remote_post(). Signed calls (every call but registration) carry
+ * X-SyncFlow-Channel, X-SyncFlow-Timestamp (Unix seconds), X-SyncFlow-Nonce (random, single use) and
+ * X-SyncFlow-Signature = base64(HMAC-SHA256("<timestamp>.<nonce>.<raw body>", webhook secret)): the hub refuses
+ * a call older than 5 minutes or whose nonce it has seen (docs/contracts/hub-api-v1.md §2, since plugin 1.1.0).
  */
 class SyncFlow_Hub_Client {
 
@@ -64,21 +66,35 @@ class SyncFlow_Hub_Client {
 			return new WP_Error( 'syncflow_not_connected', __( 'This store is not connected to SyncFlow.', 'syncflow-for-woocommerce' ) );
 		}
 		$raw = wp_json_encode( $body );
-		return self::post(
-			$connection['hub_url'] . $path,
-			$raw,
-			array(
-				'X-SyncFlow-Channel'   => $connection['channel_id'],
-				'X-SyncFlow-Signature' => self::sign( $raw, $secret ),
-			),
-			20
+		return self::post( $connection['hub_url'] . $path, $raw, self::signature_headers( $connection['channel_id'], $raw, $secret ), 20 );
+	}
+
+	/**
+	 * Headers of a signed call: channel, timestamp, nonce and the signature over all three with the body.
+	 * Every signed call goes through here (heartbeat, disconnect, and any later one), so they all carry replay
+	 * protection.
+	 *
+	 * @param string $channel_id Channel id the hub gave at registration.
+	 * @param string $raw        Raw JSON body, exactly as sent.
+	 * @param string $secret     The store's webhook secret.
+	 * @param int    $timestamp  Unix seconds (default now).
+	 * @return array<string,string>
+	 */
+	public static function signature_headers( $channel_id, $raw, $secret, $timestamp = 0 ) {
+		$timestamp = $timestamp > 0 ? (int) $timestamp : time();
+		$nonce     = bin2hex( random_bytes( 16 ) );
+		return array(
+			'X-SyncFlow-Channel'   => (string) $channel_id,
+			'X-SyncFlow-Timestamp' => (string) $timestamp,
+			'X-SyncFlow-Nonce'     => $nonce,
+			'X-SyncFlow-Signature' => self::sign( $timestamp . '.' . $nonce . '.' . $raw, $secret ),
 		);
 	}
 
 	/**
-	 * base64(HMAC-SHA256(body, secret)).
+	 * base64(HMAC-SHA256(message, secret)).
 	 *
-	 * @param string $raw    Raw body.
+	 * @param string $raw    The signed message ("<timestamp>.<nonce>.<raw body>" for signed calls).
 	 * @param string $secret Secret.
 	 * @return string
 	 */

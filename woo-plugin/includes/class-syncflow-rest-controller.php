@@ -101,9 +101,20 @@ class SyncFlow_REST_Controller {
 				'version'          => SYNCFLOW_VERSION,
 				'contract'         => SYNCFLOW_CONTRACT,
 				'contract_version' => SYNCFLOW_CONTRACT_VERSION,
-				'features'         => array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-batch', 'stock-snapshot' ),
+				'features'         => self::features(),
 			)
 		);
+	}
+
+	/**
+	 * What this plugin offers the hub (GET /capabilities `features`, and the heartbeat's): `stock-events` = it reports
+	 * each stock change with its cause (plugin 1.1, class-syncflow-stock-events.php); `stock-batch` / `stock-snapshot` =
+	 * POST /stock/batch and GET /stock/snapshot (contract 1.1, class-syncflow-stock-batch.php).
+	 *
+	 * @return string[]
+	 */
+	public static function features() {
+		return array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-batch', 'stock-snapshot', 'stock-events' );
 	}
 
 	/**

@@ -8,6 +8,9 @@
  * (class-wc-rest-authentication.php). The signature covers the exact host:port of `url`, so `url` must be
  * the store's own site URL.
  *
+ * Every request goes through the SSRF guard (app/lib/outbound-guard.server.ts: internal addresses refused
+ * after DNS resolution, no redirects, capped replies, a total deadline, https:443 outside tests/demo).
+ *
  * This wrapper adds: a per-call timeout, bounded retries with exponential backoff + jitter on 429 / 5xx /
  * timeouts / connection resets — for idempotent calls only (GET/PUT/DELETE, or calls the caller marks
  * idempotent, e.g. plugin writes carrying a request_key) — maps every failure to `ChannelError`, and sends every
@@ -18,6 +21,7 @@
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { ChannelError } from "../channel";
 import { limiterFor, type StoreLimiter } from "./concurrency";
+import { isOutboundBlocked, storeRequestConfig } from "../../lib/outbound-guard.server";
 
 /** Options of a `WooClient`. */
 export interface WooClientOptions {
@@ -78,13 +82,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export function toChannelError(err: unknown, what: string): ChannelError {
   if (err instanceof ChannelError) return err;
+  // The guard refused the URL or the address: never retried, and the caller shows a generic message.
+  if (isOutboundBlocked(err)) return new ChannelError("NETWORK", `${what}: refused by the outbound guard`, { cause: err, retryable: false });
   const e = err as any;
+  if (/maxContentLength size of \d+ exceeded/.test(e?.message ?? "")) return new ChannelError("BAD_REQUEST", `${what}: reply larger than the cap`, { cause: err, retryable: false });
   const status: number | undefined = e?.response?.status;
   const body = e?.response?.data;
   const wpCode = body && typeof body === "object" ? body.code : undefined;
   const wpMsg = body && typeof body === "object" ? body.message : undefined;
   const msg = `${what}: ${status ? `HTTP ${status}` : (e?.code ?? "error")}${wpCode ? ` ${wpCode}` : ""}${wpMsg ? ` — ${wpMsg}` : e?.message && !status ? ` — ${e.message}` : ""}`;
   if (status) {
+    // Redirects are never followed (SSRF guard): a 3xx is a store that does not answer at this URL.
+    if (status >= 300 && status < 400) return new ChannelError("BAD_REQUEST", `${what}: HTTP ${status} redirect (not followed)`, { status, retryable: false });
     if (status === 401 || status === 403) return new ChannelError("AUTH", msg, { status, cause: body });
     if (status === 404) return new ChannelError(wpCode === "rest_no_route" ? "UNSUPPORTED" : "NOT_FOUND", msg, { status, cause: body, retryable: false });
     if (status === 409) {
@@ -138,7 +147,7 @@ export class WooClient {
         consumerSecret: this.opts.consumerSecret,
         version: namespace,
         timeout: timeoutMs,
-        axiosConfig: { transitional: { clarifyTimeoutError: true } },
+        axiosConfig: { transitional: { clarifyTimeoutError: true }, ...storeRequestConfig(this.opts.url) },
       });
       this.libs.set(k, l);
     }
@@ -151,9 +160,14 @@ export class WooClient {
    */
   async request<T = any>(method: Method, endpoint: string, o: WooCallOptions = {}): Promise<WooResponse<T>> {
     const idempotent = o.idempotent ?? method !== "post";
-    const lib = this.lib(o.namespace ?? "wc/v3", o.timeoutMs ?? this.opts.timeoutMs);
     const what = `WooCommerce ${method.toUpperCase()} ${o.namespace ?? "wc/v3"}/${endpoint}`;
     const kind = requestKind(method, o.namespace ?? "wc/v3", endpoint, o);
+    let lib: LibInstance;
+    try {
+      lib = this.lib(o.namespace ?? "wc/v3", o.timeoutMs ?? this.opts.timeoutMs);
+    } catch (err) {
+      throw toChannelError(err, what);
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         const p = o.params ?? {};
@@ -163,7 +177,7 @@ export class WooClient {
             method === "get" ? lib.get(endpoint, p)
             : method === "delete" ? lib.delete(endpoint, p)
             : lib[method](endpoint, o.data ?? {}, p),
-          (err) => ["THROTTLED", "SERVER", "TIMEOUT", "NETWORK"].includes(toChannelError(err, what).code),
+          (err) => !isOutboundBlocked(err) && ["THROTTLED", "SERVER", "TIMEOUT", "NETWORK"].includes(toChannelError(err, what).code),
         );
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);

@@ -11,16 +11,37 @@ import { loginErrorMessage } from "./error.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: polarisStyles }];
 
+/**
+ * The library's `login`, with a body it cannot read (a HEAD, a wrong content type, broken multipart: its
+ * `request.formData()` throws TypeError) answered as a form error instead of a 500. Redirects pass through.
+ */
+async function loginErrors(request: Request): Promise<ReturnType<typeof loginErrorMessage> | null> {
+  try {
+    return loginErrorMessage(await login(request));
+  } catch (err) {
+    if (err instanceof TypeError) return null;
+    throw err;
+  }
+}
+
 /** Renders the form (or redirects when `shop` is given). */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const errors = loginErrorMessage(await login(request));
+  const errors = (await loginErrors(request)) ?? {};
   return json({ errors, polarisTranslations });
 };
 
-/** Starts login for the submitted shop domain. */
+/**
+ * Starts login for the submitted shop domain. Only a POSTed form is read: another method → 405, a body that is not a
+ * form (wrong content type, broken multipart) → 400 with a reason, instead of the library's parse error as a 500.
+ */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const errors = loginErrorMessage(await login(request));
-  return json({ errors });
+  if (request.method !== "POST") return json({ errors: { shop: "Use the form to log in." } }, { status: 405, headers: { Allow: "GET, POST" } });
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) {
+    return json({ errors: { shop: "Send the shop domain as a form." } }, { status: 415 });
+  }
+  const errors = await loginErrors(request);
+  return errors ? json({ errors }) : json({ errors: { shop: "The form could not be read." } }, { status: 400 });
 };
 
 export default function Auth() {

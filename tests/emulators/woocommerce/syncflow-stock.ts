@@ -1,7 +1,7 @@
 /**
  * The WooCommerce emulator's catalog-scale pieces (issue 11), kept out of index.ts (shared with other work):
- * - the realistic cost model of a WooCommerce store under a real order stream (`REALISTIC_STREAM_WOO`) and the
- *   webhook delivery spread (`installDeliverySpread`: each change is delivered 2–6 s later, not after a fixed delay);
+ * - the realistic cost model of a WooCommerce store under a real order stream (`REALISTIC_STREAM_WOO`; the webhook
+ *   delivery spread itself, 2–6 s after the change, is the webhook engine's: ./webhooks.ts);
  * - the SyncFlow plugin's batch and snapshot routes (`syncflowStockRoutes`: `POST /stock/batch`, `GET /stock/snapshot`,
  *   docs/contracts/wc-syncflow-v1.md), with the same per-item rules as the single routes in index.ts.
  * Quantities in units; times in ms.
@@ -25,46 +25,6 @@ export const REALISTIC_STREAM_WOO = {
   maxConcurrent: 4,
   deliveryDelayMs: 2000,
   deliveryDelayMaxMs: 6000,
-} as const;
-
-/** Mutable delivery delay settings (the webhook engine reads `deliveryDelayMs` once per change). */
-export interface DeliverySpread {
-  deliveryDelayMs: number;
-  deliveryDelayMaxMs: number;
-}
-
-/**
- * Makes `settings.deliveryDelayMs` (read by the webhook engine once per queued delivery) a value drawn uniformly
- * from [min, max] each time it is read; assigning it sets both ends (a fixed delay, as before). Seeded, so a run's
- * delays repeat. Returns the live settings object to change the spread at runtime.
- */
-export function installDeliverySpread(settings: { deliveryDelayMs: number }, min: number, max: number | undefined, seed = 11): DeliverySpread {
-  const spread: DeliverySpread = { deliveryDelayMs: min, deliveryDelayMaxMs: max ?? min };
-  let s = seed >>> 0;
-  const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-  Object.defineProperty(settings, "deliveryDelayMs", {
-    configurable: true,
-    enumerable: true,
-    get: () => {
-      const lo = spread.deliveryDelayMs;
-      const hi = Math.max(lo, spread.deliveryDelayMaxMs);
-      return hi > lo ? lo + next() * (hi - lo) : lo;
-    },
-    set: (v: number) => {
-      spread.deliveryDelayMs = v;
-      spread.deliveryDelayMaxMs = v;
-    },
-  });
-  return spread;
-}
-
-/** GET /capabilities of the SyncFlow plugin 1.1.0 (contract 1.1: batch and snapshot advertised as features). */
-export const PLUGIN_CAPABILITIES = {
-  plugin: "syncflow-for-woocommerce",
-  version: "1.1.0",
-  contract: 1,
-  contract_version: "1.1",
-  features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot"],
 } as const;
 
 /** Most operations per `POST /stock/batch` (WooCommerce's own REST batch limit). */
