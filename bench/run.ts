@@ -21,6 +21,10 @@ const quick = process.argv.includes("--quick");
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const SHOPIFY_LATENCY_MS = 75;
 process.env.BENCH_SHOPIFY_LATENCY_MS = String(SHOPIFY_LATENCY_MS);
+// The bench process itself calls the emulated stores through the app's code (onboarding, registration, the naive
+// syncer): they are on loopback, which the SSRF guard refuses unless told (app/lib/outbound-guard.server.ts; the app
+// and worker children get the same setting from bench/lib/stack.ts).
+process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES = "1";
 
 const flash: FlashParams = quick
   ? { units: 20, buyers: 60, arrivalWindowMs: 4000, settleMs: 6000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 }

@@ -32,6 +32,7 @@ const MATCH: Record<string, { label: string; tone: Tone }> = {
   linked: { label: "Linked", tone: "success" },
   unmatched: { label: "Unmatched", tone: "warning" },
   duplicate_sku: { label: "Duplicate SKU", tone: "critical" },
+  ambiguous_sku: { label: "SKU differs only by case", tone: "critical" },
   no_sku: { label: "No SKU", tone: "warning" },
   not_stocked: { label: "Stock not managed", tone: "attention" },
   not_listed: { label: "Not listed", tone: undefined },

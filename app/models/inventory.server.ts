@@ -116,7 +116,7 @@ export async function buildInventoryWhere(shopId: string, f: InventoryFilter, lo
   if (q) and.push({ OR: [{ skuKey: { contains: q.toLowerCase() } }, { title: { contains: q, mode: "insensitive" } }] });
   const channelScope = f.store ? { channelId: f.store } : {};
   if (f.match === "not_listed") and.push({ listings: { none: { shopId, ...channelScope } } });
-  else if (f.match === "needs_attention") and.push({ listings: { some: { shopId, ...channelScope, matchStatus: { in: ["unmatched", "duplicate_sku", "no_sku"] } } } });
+  else if (f.match === "needs_attention") and.push({ listings: { some: { shopId, ...channelScope, matchStatus: { in: ["unmatched", "duplicate_sku", "ambiguous_sku", "no_sku"] } } } });
   else if (f.match) and.push({ listings: { some: { shopId, ...channelScope, matchStatus: f.match } } });
   else if (f.store) and.push({ listings: { some: { shopId, channelId: f.store } } });
   if (f.mode) and.push({ listings: { some: { shopId, ...channelScope, channel: { mode: f.mode } } } });

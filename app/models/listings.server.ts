@@ -8,7 +8,7 @@ import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
 /** Listing statuses that need the merchant's review (they are not synced). */
-export const NEEDS_REVIEW = ["unmatched", "duplicate_sku", "no_sku"] as const;
+export const NEEDS_REVIEW = ["unmatched", "duplicate_sku", "ambiguous_sku", "no_sku"] as const;
 
 /** One listing row of the review page. */
 export interface UnlinkedListing {
@@ -18,7 +18,7 @@ export interface UnlinkedListing {
   sku: string | null;
   title: string;
   productType: string;
-  /** unmatched | duplicate_sku | no_sku | not_stocked | ignored */
+  /** unmatched | duplicate_sku | ambiguous_sku | no_sku | not_stocked | ignored */
   status: string;
   /** Why the listing is not synced, in the merchant's words. */
   reason: string;
@@ -46,6 +46,8 @@ export function reasonFor(status: string, sku: string | null, productType: strin
       return `No Shopify variant has SKU “${sku ?? ""}”.`;
     case "duplicate_sku":
       return `SKU “${sku ?? ""}” is on more than one listing in this store.`;
+    case "ambiguous_sku":
+      return `SKU “${sku ?? ""}” differs only by letter case from another SKU: rename one of them to sync it.`;
     case "no_sku":
       return "The listing has no SKU.";
     case "not_stocked":

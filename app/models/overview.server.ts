@@ -46,7 +46,7 @@ export async function getOverview(shopId: string): Promise<Overview> {
     const c = counts.get(g.channelId) ?? { linked: 0, unmatched: 0, needsAttention: 0 };
     if (g.matchStatus === "linked") c.linked += g._count._all;
     else if (g.matchStatus === "unmatched") c.unmatched += g._count._all;
-    else if (g.matchStatus === "duplicate_sku" || g.matchStatus === "no_sku") c.needsAttention += g._count._all;
+    else if (g.matchStatus === "duplicate_sku" || g.matchStatus === "ambiguous_sku" || g.matchStatus === "no_sku") c.needsAttention += g._count._all;
     counts.set(g.channelId, c);
   }
   return {

@@ -24,6 +24,7 @@ const PATH_BY_KIND: Record<NotificationKind, string> = {
   "job.dead_lettered": "/app",
   "conflict.raised": "/app",
   "store.unhealthy": "/app/channels",
+  "sku.ambiguous": "/app/listings",
   "data.request": "/app",
   "summary.daily": "/app",
 };
@@ -87,6 +88,9 @@ export async function eventContext(
       break;
     case "summary.daily":
       facts.date = p.date;
+      break;
+    case "sku.ambiguous":
+      Object.assign(facts, { count: p.count, ...(p.store ? { store: p.store } : {}) });
       break;
     case "data.request":
       Object.assign(facts, { email: p.email, customerId: p.customerId, ordersRequested: Array.isArray(p.ordersRequested) ? (p.ordersRequested as unknown[]).length : 0 });

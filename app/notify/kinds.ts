@@ -14,6 +14,7 @@ export const NOTIFICATION_KINDS = [
   "job.dead_lettered",
   "conflict.raised",
   "store.unhealthy",
+  "sku.ambiguous",
   "data.request",
   "summary.daily",
 ] as const;
@@ -38,6 +39,7 @@ export const KIND_INFO: Record<NotificationKind, { label: string; help: string }
   "job.dead_lettered": { label: "Sync failed after retries", help: "A sync job failed every retry and needs you (replay it from the dead letters)." },
   "conflict.raised": { label: "Conflict to review", help: "A store's stock differs from what SyncFlow expects and needs a decision." },
   "store.unhealthy": { label: "Store down", help: "A connected store stopped answering or refused SyncFlow's credentials." },
+  "sku.ambiguous": { label: "SKUs that differ only by case", help: "Listings whose SKU differs only by letter case from another (85123A / 85123a) are not synced until renamed." },
   "data.request": { label: "Customer data request", help: "A customer asked Shopify for their data; SyncFlow holds names and e-mails on orders." },
   "summary.daily": { label: "Daily summary", help: "Orders, stock changes, low-stock items and failures of the last 24 hours." },
 };
@@ -64,7 +66,7 @@ export function mergeSwitches(stored: unknown): ChannelSwitches {
 
 /** The notification kind of a DomainEvent (type + payload). */
 /** DomainEvent types that `kindOfEvent` can turn into a notification (keep in step with its switch). */
-export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily", "customers.data_request"] as const;
+export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily", "customers.data_request", "sku.ambiguous"] as const;
 
 export function kindOfEvent(type: string, payload: unknown): NotificationKind | null {
   const p = (payload ?? {}) as Record<string, unknown>;
@@ -80,6 +82,7 @@ export function kindOfEvent(type: string, payload: unknown): NotificationKind | 
     case "job.dead_lettered":
     case "conflict.raised":
     case "summary.daily":
+    case "sku.ambiguous":
       return type;
     default:
       return null;

@@ -82,6 +82,15 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
         ],
         sms: "Customer data request received",
       };
+    case "sku.ambiguous":
+      return {
+        title: `${f.count ?? "Some"} SKU(s) differ only by letter case${f.store ? ` on ${f.store}` : ""}`,
+        body: [
+          `These listings are not synced: their SKU differs only by upper/lower case from another one (for example 85123A and 85123a), so SyncFlow cannot tell which product sells which item.`,
+          "Rename one of each pair in Shopify or in the store; SyncFlow links it again on its own. Listings → Needs review lists them.",
+        ],
+        sms: `${f.count ?? "Some"} SKUs differ only by case${f.store ? ` on ${f.store}` : ""}`,
+      };
     case "summary.daily":
       return { title: `Daily summary for ${f.date ?? "today"}`, body: [], sms: `SyncFlow daily summary ${f.date ?? ""}` };
   }

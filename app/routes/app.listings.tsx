@@ -41,7 +41,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return json<ActionData>({ ok: true, intent, changed });
 };
 
-const STATUS_LABEL: Record<string, string> = { unmatched: "No matching SKU", duplicate_sku: "Duplicate SKU", no_sku: "No SKU", ignored: "Left unsynced" };
+const STATUS_LABEL: Record<string, string> = { unmatched: "No matching SKU", duplicate_sku: "Duplicate SKU", ambiguous_sku: "SKU differs only by case", no_sku: "No SKU", ignored: "Left unsynced" };
 
 export default function Listings() {
   const { rows, view, total, page, pageCount, reviewCount, ignoredCount } = useLoaderData<typeof loader>();

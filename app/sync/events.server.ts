@@ -7,7 +7,7 @@ import prisma from "../db.server";
 import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
-export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised" | "summary.daily" | "dead_letter.discarded" | "customers.data_request";
+export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised" | "summary.daily" | "dead_letter.discarded" | "customers.data_request" | "sku.ambiguous";
 
 /** Records one event for a shop. */
 export async function emitEvent(shopId: string, type: DomainEventType, payload: Prisma.InputJsonValue, refs: { itemId?: string | null; channelId?: string | null } = {}): Promise<void> {

@@ -141,6 +141,34 @@ describe("catalog import and linking in chunks", () => {
     await waitFor("linked from the webhook", async () => (await prisma.listing.findFirst({ where: { channelId, sku: "unmanaged-1" } }))?.matchStatus === "linked", 20_000);
   });
 
+  it("SKUs that differ only by case are reported as ambiguous with one alert per listing, never linked to the other product, and link once renamed", async () => {
+    // Shopify has both spellings, the store the second one.
+    world.shopify.control.createProduct(SHOP, { title: "Case upper", variants: [{ sku: "CASE-85123A", price: 5, quantities: { [world.locationId]: 7 } }] });
+    world.shopify.control.createProduct(SHOP, { title: "Case lower", variants: [{ sku: "CASE-85123a", price: 5, quantities: { [world.locationId]: 2 } }] });
+    world.woo[0]!.store.createProduct({ type: "simple", name: "Case lower", sku: "CASE-85123a", regular_price: "5", status: "publish", manage_stock: true, stock_quantity: 2 });
+    await importShopifyCatalog(shopId);
+    await linkWooChannel(shopId, channelId);
+    const shopifyCh = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
+    expect(await prisma.listing.findFirst({ where: { channelId: shopifyCh.id, sku: "CASE-85123a" } })).toMatchObject({ matchStatus: "ambiguous_sku", itemId: null });
+    expect(await prisma.listing.findFirst({ where: { channelId, sku: "CASE-85123a" } })).toMatchObject({ matchStatus: "ambiguous_sku", itemId: null });
+    const alerts = () => prisma.domainEvent.findMany({ where: { shopId, type: "sku.ambiguous" }, orderBy: { createdAt: "asc" } });
+    expect((await alerts()).map((e) => e.channelId).sort()).toEqual([channelId, shopifyCh.id].sort());
+    expect(JSON.stringify((await alerts()).find((e) => e.channelId === channelId)!.payload)).toContain("CASE-85123a");
+    // Listed for review with its reason; linking again does not alert again.
+    expect(JSON.stringify(await listUnlinkedListings(shopId, { view: "review" }))).toContain("differs only by letter case");
+    const report = await linkWooChannel(shopId, channelId);
+    expect(report.ambiguous.map((a) => a.sku)).toEqual(["CASE-85123a"]);
+    expect(await alerts()).toHaveLength(2);
+    // Resolved by renaming: the store's product now carries Shopify's other spelling exactly, and links from its webhook.
+    const woo = world.woo[0]!;
+    woo.store.updateProduct(woo.control.productIdBySku("CASE-85123a")!, { sku: "CASE-85123A" });
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku: "CASE-85123A" } });
+    await waitFor("linked from the webhook", async () => {
+      const l = await prisma.listing.findFirst({ where: { channelId, sku: "CASE-85123A" } });
+      return l?.itemId === item.id && l.matchStatus === "linked" && l.ambiguousAlertedAt === null;
+    }, 20_000);
+  });
+
   it("a product the store owner adds later is linked from its product.created webhook and shows Shopify's stock", async () => {
     const woo = world.woo[0]!;
     expect(woo.control.state().webhooks.map((w: { topic: string }) => w.topic)).toContain("product.created");

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
-import { matchListings, normalizeSku, type MatchStatus } from "./sku";
+import { exactSku, matchListings, normalizeSku, type MatchStatus } from "./sku";
+import { emitEvent } from "./events.server";
 import { shopifyForShop, wooForChannel } from "./stores.server";
 import { derivedQuantities, requestPush } from "./push.server";
 import { usesAllocations } from "./allocation.server";
@@ -24,6 +25,8 @@ export interface CatalogImportReport {
   variants: number;
   items: number;
   duplicates: string[];
+  /** SKUs of variants that differ only by letter case from an earlier variant's (docs/decisions/107). */
+  ambiguous: string[];
   withoutSku: number;
 }
 
@@ -51,8 +54,9 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
       update: { name: loc.name, isActive: loc.isActive },
     });
   }
-  const report: CatalogImportReport = { locations: locations.length, variants: 0, items: 0, duplicates: [], withoutSku: 0 };
+  const report: CatalogImportReport = { locations: locations.length, variants: 0, items: 0, duplicates: [], ambiguous: [], withoutSku: 0 };
   const seen = new Map<string, string>(); // skuKey → variant id
+  const seenSku = new Map<string, string>(); // skuKey → that variant's SKU as written
   const observedAt = new Date();
   let pending: { listing: ChannelListing; skuKey: string | null; status: MatchStatus; item: boolean }[] = [];
   const flush = async () => {
@@ -89,14 +93,17 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
         report.withoutSku++;
         status = "no_sku";
       } else if (seen.has(skuKey) && seen.get(skuKey) !== v.externalId) {
-        report.duplicates.push(v.sku!);
-        status = "duplicate_sku";
+        // The same SKU twice, or two SKUs that differ only by letter case (85123A / 85123a: decision 107).
+        const ambiguous = seenSku.get(skuKey) !== exactSku(v.sku);
+        (ambiguous ? report.ambiguous : report.duplicates).push(v.sku!);
+        status = ambiguous ? "ambiguous_sku" : "duplicate_sku";
       } else if (!v.manageStock) {
         status = "not_stocked";
       }
-      const item = !!skuKey && status !== "duplicate_sku";
+      const item = !!skuKey && status !== "duplicate_sku" && status !== "ambiguous_sku";
       if (item) {
         seen.set(skuKey!, v.externalId);
+        seenSku.set(skuKey!, exactSku(v.sku)!);
         report.items++;
       }
       pending.push({ listing: v, skuKey, status, item });
@@ -104,6 +111,7 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
     if (pending.length >= WRITE_CHUNK) await flush();
   }
   await flush();
+  await alertNewAmbiguous(shopId, channel.id, "Shopify");
   await prisma.shop.update({ where: { id: shopId }, data: { name: shop.name ?? shop.domain } });
   await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date(), status: "active", statusReason: null } });
   return report;
@@ -114,6 +122,8 @@ export interface LinkReport {
   linked: number;
   unmatched: { sku: string | null; title: string; reason: string }[];
   duplicates: { sku: string | null; title: string; reason: string }[];
+  /** Listings whose SKU differs only by letter case from another (decision 107): not linked, alerted. */
+  ambiguous: { sku: string | null; title: string; reason: string }[];
   notStocked: { sku: string | null; title: string; reason: string }[];
   noSku: number;
   linkedItemIds: string[];
@@ -128,16 +138,21 @@ export interface LinkReport {
  * @throws ChannelError when the store cannot be read (the job retries)
  */
 export async function linkWooChannel(shopId: string, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<LinkReport> {
-  const { adapter } = await wooForChannel(shopId, channelId);
-  const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true } });
+  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true, sku: true } });
+  // SKU keys Shopify has in more than one case: store listings with such a key link only on an exact match.
+  const ambiguousKeys = new Set(
+    (await prisma.listing.findMany({ where: { shopId, matchStatus: "ambiguous_sku", channel: { kind: "shopify" } }, select: { sku: true } }))
+      .map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k),
+  );
   const all: ChannelListing[] = [];
   for await (const page of adapter.listListings()) {
     opts.signal?.throwIfAborted();
     all.push(...page);
   }
   opts.signal?.throwIfAborted();
-  const results = matchListings(items, all);
-  const report: LinkReport = { listings: all.length, linked: 0, unmatched: [], duplicates: [], notStocked: [], noSku: 0, linkedItemIds: [] };
+  const results = matchListings(items, all, { ambiguousKeys });
+  const report: LinkReport = { listings: all.length, linked: 0, unmatched: [], duplicates: [], ambiguous: [], notStocked: [], noSku: 0, linkedItemIds: [] };
   for (let i = 0; i < results.length; i += WRITE_CHUNK) {
     const chunk = results.slice(i, i + WRITE_CHUNK);
     await prisma.$transaction(
@@ -153,9 +168,11 @@ export async function linkWooChannel(shopId: string, channelId: string, opts: { 
       report.linkedItemIds.push(r.itemId!);
     } else if (r.status === "unmatched") report.unmatched.push(entry);
     else if (r.status === "duplicate_sku") report.duplicates.push(entry);
+    else if (r.status === "ambiguous_sku") report.ambiguous.push(entry);
     else if (r.status === "not_stocked") report.notStocked.push(entry);
     else report.noSku++;
   }
+  await alertNewAmbiguous(shopId, channelId, channel.name);
   await prisma.channel.update({ where: { id: channelId }, data: { lastSyncAt: new Date() } });
   return report;
 }
@@ -193,6 +210,32 @@ export async function itemsNeedingInitialPush(shopId: string, channelId: string)
   return listings
     .filter((l) => l.inFlightPushSeq != null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) == null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) !== derived.get(l.itemId!))
     .map((l) => l.itemId!);
+}
+
+/**
+ * Alerts the merchant (event `sku.ambiguous`, a notification kind: decision 107) about listings of a channel whose SKU
+ * differs only by letter case from another one and that were not alerted yet (`ambiguousAlertedAt` unset), then marks
+ * them alerted — one alert per listing, however often the catalog is linked again. A listing that is renamed and
+ * links is no longer `ambiguous_sku`; if it becomes ambiguous again later it is alerted again.
+ */
+async function alertNewAmbiguous(shopId: string, channelId: string, channelName: string): Promise<void> {
+  const fresh = await prisma.listing.findMany({
+    where: { shopId, channelId, matchStatus: "ambiguous_sku", ambiguousAlertedAt: null },
+    select: { id: true, sku: true, title: true },
+    orderBy: { sku: "asc" },
+  });
+  await prisma.listing.updateMany({ where: { shopId, channelId, matchStatus: { not: "ambiguous_sku" }, ambiguousAlertedAt: { not: null } }, data: { ambiguousAlertedAt: null } });
+  if (!fresh.length) return;
+  await prisma.listing.updateMany({ where: { id: { in: fresh.map((l) => l.id) } }, data: { ambiguousAlertedAt: new Date() } });
+  await emitEvent(
+    shopId,
+    "sku.ambiguous",
+    {
+      store: channelName, count: fresh.length,
+      lines: fresh.slice(0, 20).map((l) => `${l.sku ?? ""} (${l.title})`).concat(fresh.length > 20 ? [`… and ${fresh.length - 20} more`] : []),
+    },
+    { channelId },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- writes

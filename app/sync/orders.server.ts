@@ -100,7 +100,8 @@ export async function resolveWooLines(tx: Tx, channel: ChannelRow, lines: { line
   const items = skuKeys.length ? await tx.catalogItem.findMany({ where: { shopId: channel.shopId, skuKey: { in: skuKeys } }, select: { id: true, skuKey: true } }) : [];
   return lines.map((l) => {
     const listing = listings.find((x) => x.externalId === l.listingExternalId) ?? null;
-    const itemId = listing?.itemId ?? items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null;
+    // A listing whose SKU differs only by case from another (decision 107) is not that item: no fallback by SKU.
+    const itemId = listing?.itemId ?? (listing?.matchStatus === "ambiguous_sku" ? null : items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null);
     return { ...l, itemId, listing };
   });
 }

@@ -25,7 +25,7 @@ import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
 import { dataRequestFacts } from "../webhooks/retention.server";
-import { holdsStock, normalizeSku } from "./sku";
+import { exactSku, holdsStock } from "./sku";
 import { requestPush, requestPushToStores } from "./push.server";
 
 export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
@@ -79,9 +79,10 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
     const p = parseWooProduct(receipt.body);
     const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
     // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
-    // matches it again (collapsed per store). A listing the merchant left unsynced stays so.
+    // matches it again (collapsed per store). A listing the merchant left unsynced stays so. A change of letter case
+    // counts too: it can settle a SKU that differed only by case from another (decision 107).
     // Only listings that hold stock can flip their stock flag (a variable parent's never counts).
-    const relink = !listing || (listing.matchStatus !== "ignored" && (normalizeSku(listing.sku) !== normalizeSku(p.sku) || (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
+    const relink = !listing || (listing.matchStatus !== "ignored" && (exactSku(listing.sku) !== exactSku(p.sku) || (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
     if (relink) await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
     if (!listing) return { status: "processed", note: "new listing: store linking queued" };
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();

@@ -13,7 +13,7 @@
  */
 import prisma from "../db.server";
 import { parseWooProduct } from "../channels/woocommerce/webhook.server";
-import { holdsStock, normalizeSku } from "./sku";
+import { exactSku, holdsStock } from "./sku";
 import type { ReceiptOutcome } from "./process-receipt.server";
 
 type Row = {
@@ -47,7 +47,7 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
     } catch {
       continue; // processReceipt records the parse error
     }
-    const relink = r.matchStatus !== "ignored" && (normalizeSku(r.sku) !== normalizeSku(p.sku) || (holdsStock(r.productType ?? "") && r.manageStock !== (p.manageStock !== false)));
+    const relink = r.matchStatus !== "ignored" && (exactSku(r.sku) !== exactSku(p.sku) || (holdsStock(r.productType ?? "") && r.manageStock !== (p.manageStock !== false)));
     if (relink) continue;
     seen.add(r.listingId);
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();

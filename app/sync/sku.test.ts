@@ -47,11 +47,35 @@ describe("matchListings on WooCommerce's sample catalog", () => {
   it("reports duplicates and missing SKUs without linking them", () => {
     const r = matchListings(items, [
       { externalId: "1", sku: "woo-cap", productType: "simple", manageStock: true },
-      { externalId: "2", sku: " WOO-CAP", productType: "simple", manageStock: true },
+      { externalId: "2", sku: " woo-cap ", productType: "simple", manageStock: true },
       { externalId: "3", sku: "", productType: "simple", manageStock: true },
       { externalId: "4", sku: "not-in-shopify", productType: "simple", manageStock: true },
     ]);
     expect(r.map((x) => x.status)).toEqual(["duplicate_sku", "duplicate_sku", "no_sku", "unmatched"]);
     expect(r.every((x) => x.status === "linked" || x.reason)).toBe(true);
+  });
+});
+
+describe("SKUs that differ only by letter case (docs/decisions/107)", () => {
+  const L = (externalId: string, sku: string) => ({ externalId, sku, productType: "simple", manageStock: true });
+  it("links the listing whose SKU matches Shopify's exactly and reports the other spelling as ambiguous, never linked", () => {
+    const items = [{ id: "item-A", skuKey: "85123a", sku: "85123A" }];
+    const [a, b] = matchListings(items, [L("1", "85123A"), L("2", "85123a")]);
+    expect(a).toMatchObject({ status: "linked", itemId: "item-A" });
+    expect(b).toMatchObject({ status: "ambiguous_sku", itemId: null });
+    expect(b!.reason).toContain('"85123A"');
+  });
+  it("when Shopify has both spellings, a store listing links only on an exact match", () => {
+    const items = [{ id: "item-A", skuKey: "85123a", sku: "85123A" }];
+    const ambiguousKeys = new Set(["85123a"]);
+    expect(matchListings(items, [L("1", "85123a")], { ambiguousKeys })[0]).toMatchObject({ status: "ambiguous_sku", itemId: null });
+    expect(matchListings(items, [L("1", "85123A")], { ambiguousKeys })[0]).toMatchObject({ status: "linked", itemId: "item-A" });
+    // Without any ambiguity, case still does not matter (GUIDE §2).
+    expect(matchListings(items, [L("1", "85123a")])[0]).toMatchObject({ status: "linked", itemId: "item-A" });
+  });
+  it("the same SKU written identically twice stays a duplicate, whatever the case of others", () => {
+    const items = [{ id: "item-A", skuKey: "85123a", sku: "85123A" }];
+    const r = matchListings(items, [L("1", "85123A"), L("2", "85123A"), L("3", "85123a")]);
+    expect(r.map((x) => x.status)).toEqual(["duplicate_sku", "duplicate_sku", "ambiguous_sku"]);
   });
 });
