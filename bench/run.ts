@@ -60,8 +60,15 @@ const only = (() => {
   return parts;
 })();
 
-/** `--only reconcile`: the reconcile scenario alone, on a Shopify emulator set up like the flash sale's. */
-async function mainReconcileOnly() {
+/**
+ * One scenario alone (`--only reconcile` / `--only stream`): embedded PostgreSQL, a Shopify emulator set up like the
+ * flash sale's (Standard plan, 75 ms per call, webhooks 300 ms later), the app build + worker; `run` measures and returns
+ * the last JSON line's object, the report's body and the detail for `bench/out/result-<name>.json`.
+ */
+async function soloScenario(
+  name: "reconcile" | "stream",
+  run: (stack: Stack, shopify: Awaited<ReturnType<typeof startShopifyEmulator>>) => Promise<{ result: Record<string, unknown>; body: string; detail: Record<string, unknown> }>,
+) {
   const started = Date.now();
   const db = await startDatabase();
   buildApp(log);
@@ -70,19 +77,31 @@ async function mainReconcileOnly() {
   try {
     stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
     shopify.control.setAppUrl(stack.appUrl);
-    log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
-    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
+    const out = await run(stack, shopify);
     const rss = stack.peakRssMb();
-    const result = { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, catalog: catalogSummary(rec), rssMb: rss.sumPeakMb };
-    const report = `# SyncFlow benchmark (reconcile only) — ${new Date().toISOString()}\n\n${renderReconcile(rec)}\nPeak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
+    const result = { ...out.result, rssMb: rss.sumPeakMb };
+    const report = `# SyncFlow benchmark (${name} only) — ${new Date().toISOString()}\n\n${out.body}Peak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report-reconcile.md"), report);
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result-reconcile.json"), JSON.stringify({ ...result, detail: { reconcile: rec, rss } }, null, 2));
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", `report-${name}.md`), report);
+    fs.writeFileSync(path.join(process.cwd(), "bench", "out", `result-${name}.json`), JSON.stringify({ ...result, detail: { ...out.detail, rss } }, null, 2));
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {
     await teardown(stack, [() => shopify.close()], db);
   }
+}
+
+/** `--only reconcile`: the reconcile scenario alone. */
+async function mainReconcileOnly() {
+  await soloScenario("reconcile", async (stack, shopify) => {
+    log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
+    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
+    return {
+      result: { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, catalog: catalogSummary(rec) },
+      body: `${renderReconcile(rec)}\n`,
+      detail: { reconcile: rec },
+    };
+  });
 }
 
 /**
@@ -131,27 +150,16 @@ function streamSummary(runs: StreamRun[]) {
   return { skus: streamParams.skus ?? STREAM_DEFAULTS.skus, withoutAllocations: one(without), withAllocations: one(withA), soldTarget: target };
 }
 
-/** `--only stream`: the stream scenario alone on its own Shopify emulator (Standard plan, 75 ms per call). */
+/** `--only stream`: the stream scenario alone. */
 async function mainStreamOnly() {
-  const started = Date.now();
-  const db = await startDatabase();
-  buildApp(log);
-  let stack: Stack | undefined;
-  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: SHOPIFY_LATENCY_MS, restoreRate: 100, webhookDelayMs: 300 });
-  try {
-    stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
-    shopify.control.setAppUrl(stack.appUrl);
+  await soloScenario("stream", async (stack, shopify) => {
     const runs = await runStreams(stack, shopify);
-    const rss = stack.peakRssMb();
-    const result = { stream: streamSummary(runs), rssMb: rss.sumPeakMb };
-    const report = `# SyncFlow benchmark (stream only) — ${new Date().toISOString()}\n\n${renderStream(runs, { ...STREAM_DEFAULTS, ...streamParams })}\nTimeline chart: bench/out/stream.svg. Peak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report-stream.md"), report);
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result-stream.json"), JSON.stringify({ ...result, detail: { runs, rss } }, null, 2));
-    console.log(report);
-    console.log(JSON.stringify(result));
-  } finally {
-    await teardown(stack, [() => shopify.close()], db);
-  }
+    return {
+      result: { stream: streamSummary(runs) },
+      body: `${renderStream(runs, { ...STREAM_DEFAULTS, ...streamParams })}\nTimeline chart: bench/out/stream.svg. `,
+      detail: { runs },
+    };
+  });
 }
 
 async function main() {

@@ -28,7 +28,7 @@ import { recordOwnLevels } from "./levels.server";
 import { shopifyForShop, wooAdapter } from "./stores.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import {
-  allocationDocument, flushAllocationAdjustments, maybeCrash, resumeItemSteps, SAFETY_STOCK, usesAllocations, withAdvisoryLock, type AllocOp,
+  allocationDocument, flushAllocationAdjustments, keepBuffersOnShopify, maybeCrash, resumeItemSteps, SAFETY_STOCK, usesAllocations, withAdvisoryLock, type AllocOp,
 } from "./allocation.server";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 
@@ -114,12 +114,7 @@ export function demandSplit(total: number, weights: number[], buffers: number[] 
     const order = [...share.keys()].sort((a, b) => share[b]! - share[a]! || a - b);
     for (let k = 0; k < total; k++) out[order[k]!] = 1;
   }
-  for (let i = 1; i < n; i++) {
-    const b = Math.min(out[i]!, Math.max(0, buffers[i] ?? 0));
-    out[i]! -= b;
-    out[0]! += b;
-  }
-  return out;
+  return keepBuffersOnShopify(out, buffers);
 }
 
 /**

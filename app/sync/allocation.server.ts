@@ -249,12 +249,20 @@ export function targetSplit(holdings: number[], buffers: number[] = []): number[
     const order = [...holdings.keys()].sort((a, b) => holdings[b]! - holdings[a]! || a - b);
     for (let k = 0; k < total; k++) out[order[k]!] = 1;
   }
-  for (let i = 1; i < n; i++) {
-    const b = Math.min(out[i]!, Math.max(0, buffers[i] ?? 0));
-    out[i]! -= b;
-    out[0]! += b;
+  return keepBuffersOnShopify(out, buffers);
+}
+
+/**
+ * Moves each store's safety buffer (units, `buffers[i]` for store i ≥ 1) from its share to Shopify's (index 0), at most
+ * what the store was given. Mutates and returns `split`.
+ */
+export function keepBuffersOnShopify(split: number[], buffers: number[]): number[] {
+  for (let i = 1; i < split.length; i++) {
+    const b = Math.min(split[i]!, Math.max(0, buffers[i] ?? 0));
+    split[i]! -= b;
+    split[0]! += b;
   }
-  return out;
+  return split;
 }
 
 /** Σ pending store adjustments (safety_stock) per source channel for the item, in units (sales negative). */

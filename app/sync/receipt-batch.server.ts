@@ -89,6 +89,7 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
         RETURNING id`;
       for (const r of rs) settled.set(r.id, { status: "ignored", note: "older than last observation" });
     }
-  });
+    // A listing's row may be held by a correction or push whose store call is in flight (a batch of 100 takes seconds).
+  }, { timeout: 30_000, maxWait: 10_000 });
   return settled;
 }

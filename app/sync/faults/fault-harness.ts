@@ -6,6 +6,7 @@
  * is truncated. Not a test file itself.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 import prisma from "../../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
@@ -204,4 +205,21 @@ export async function ledgerFor(shopId: string, sku: string) {
 /** Shopify adjustments of a SKU in a shop. */
 export async function adjustmentsFor(shopId: string, sku: string) {
   return prisma.shopifyAdjustment.findMany({ where: { shopId, item: { sku } }, orderBy: { createdAt: "asc" } });
+}
+
+/**
+ * Posts a correctly signed Shopify webhook to the app, as Shopify would (HMAC with the test app's secret), with its own
+ * webhook and event ids. @returns the app's answer
+ */
+export async function signedShopifyPost(appUrl: string, shop: string, topic: string, body: string): Promise<Response> {
+  const hmac = crypto.createHmac("sha256", TEST_API_SECRET).update(body).digest("base64");
+  return fetch(`${appUrl}/webhooks/${topic}`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": hmac, "X-Shopify-Shop-Domain": shop,
+      "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": crypto.randomUUID(), "X-Shopify-Event-Id": crypto.randomUUID(),
+      "X-Shopify-Triggered-At": new Date().toISOString(),
+    },
+    body,
+  });
 }

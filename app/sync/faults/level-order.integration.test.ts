@@ -8,10 +8,8 @@
  *   real change.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import crypto from "node:crypto";
 import prisma from "../../db.server";
-import { TEST_API_SECRET } from "../../../tests/harness/app";
-import { sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
 
 const SHOP = "fault-level-order.myshopify.com";
 let fw: FaultWorld;
@@ -24,20 +22,8 @@ afterAll(async () => {
   await fw?.close();
 });
 
-/** Posts a correctly signed Shopify webhook with its own webhook id. */
-async function signedShopifyPost(topic: string, body: string): Promise<number> {
-  const hmac = crypto.createHmac("sha256", TEST_API_SECRET).update(body).digest("base64");
-  const r = await fetch(`${fw.app.url}/webhooks/${topic}`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": hmac, "X-Shopify-Shop-Domain": SHOP,
-      "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": crypto.randomUUID(), "X-Shopify-Event-Id": crypto.randomUUID(),
-      "X-Shopify-Triggered-At": new Date().toISOString(),
-    },
-    body,
-  });
-  return r.status;
-}
+/** Posts a correctly signed Shopify webhook with its own webhook id. @returns the HTTP status */
+const signedShopifyPost = async (topic: string, body: string): Promise<number> => (await signedShopifyPostTo(fw.app.url, SHOP, topic, body)).status;
 
 const shopifyChannelId = async () => (await prisma.channel.findFirstOrThrow({ where: { shopId: fw.shopId, kind: "shopify" } })).id;
 

@@ -6,10 +6,8 @@
  * twice, and an older state never overwrites a newer one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import crypto from "node:crypto";
 import prisma from "../../db.server";
-import { TEST_API_SECRET } from "../../../tests/harness/app";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { adjustmentsFor, ledgerFor, sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
 
 const SHOP = "fault-webhook-order.myshopify.com";
 let fw: FaultWorld;
@@ -23,18 +21,7 @@ afterAll(async () => {
 });
 
 /** Posts a correctly signed Shopify webhook, as Shopify would, with its own webhook id. */
-async function signedShopifyPost(topic: string, body: string): Promise<Response> {
-  const hmac = crypto.createHmac("sha256", TEST_API_SECRET).update(body).digest("base64");
-  return fetch(`${fw.app.url}/webhooks/${topic}`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": hmac, "X-Shopify-Shop-Domain": SHOP,
-      "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": crypto.randomUUID(), "X-Shopify-Event-Id": crypto.randomUUID(),
-      "X-Shopify-Triggered-At": new Date().toISOString(),
-    },
-    body,
-  });
-}
+const signedShopifyPost = (topic: string, body: string): Promise<Response> => signedShopifyPostTo(fw.app.url, SHOP, topic, body);
 
 describe("duplicate and reordered deliveries", () => {
   it("Shopify delivers one inventory_levels/update twice: one level change, one push", async () => {
