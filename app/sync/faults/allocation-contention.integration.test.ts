@@ -182,7 +182,7 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     // The drainer's round (here called directly; the queued one may have it): store A's call fails, store B's lands.
     await requestRebalance(fw.shopId, [itemId]);
     drain = await drainRebalances(fw.shopId).then(() => null, (err: unknown) => err);
-    await waitFor("store B's sale applied", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) <= 1, 20_000, 50);
+    await waitFor("store B's sale applied", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) <= 1, 60_000, 50);
     void drain;
     const pending = await prisma.shopifyAdjustment.findMany({ where: { itemId, status: "pending" } });
     expect(pending.length).toBeLessThanOrEqual(1);
