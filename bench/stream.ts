@@ -473,6 +473,11 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   const writeItems = writes.reduce((n, w) => n + w.items, 0) - itemsAtStart;
   const perSecond = timeline.map((r) => r[2]!);
   const unitsSoldByChannel = [0, 1, 2].map((c) => sales.filter((s) => s.channel === c).reduce((n, s) => n + s.qty, 0));
+  // The run's stores go away: what the hub still had to do for them (pushes in flight, requested rebalances) is dropped,
+  // so their retries against closed stores do not hold up the next run's setup (which waits for an idle queue).
+  await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { status: "disconnected", allocationEnabled: false } });
+  await prisma.listing.updateMany({ where: { channelId: { in: channelIds } }, data: { pushRequestedAt: null, inFlightPushSeq: null, inFlightPushDelta: null, inFlightPushQuantity: null, inFlightPushAt: null, allocOp: Prisma.DbNull } });
+  await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   for (const w of woo) await w.close();
   return {
     allocations: input.allocations,
