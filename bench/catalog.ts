@@ -44,7 +44,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 async function queueBusy(): Promise<number> {
   const rows = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
-    `SELECT count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send')`,
+    `SELECT count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter')`,
   );
   return Number(rows[0]?.n ?? 0);
 }

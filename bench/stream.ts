@@ -153,9 +153,10 @@ function storeWrites(w: WooEmulator): { requests: number; items: number } {
   return { requests, items };
 }
 
+/** Jobs still to run (dead letters wait for the merchant's replay and scheduled housekeeping runs on its own: not counted). */
 async function queueDepth(): Promise<Record<string, number>> {
   const rows = await prisma.$queryRawUnsafe<{ name: string; n: bigint }[]>(
-    `SELECT name, count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send') GROUP BY name`,
+    `SELECT name, count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter') GROUP BY name`,
   );
   return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
 }
