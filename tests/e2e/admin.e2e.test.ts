@@ -355,7 +355,8 @@ describe("embedded admin (demo mode)", () => {
     await page.getByLabel("Cause").selectOption("order");
     await page.waitForURL((u) => u.searchParams.get("cause") === "order");
     await page.getByText("e2e:order:4").waitFor();
-    expect(await rows.count()).toBe(3);
+    // The row was on the unfiltered page too: wait for the filtered list itself, not for the first row that shows.
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
     expect(await page.getByText("e2e:push:2").count()).toBe(0);
     await shot("07-activity-orders");
 
