@@ -1,0 +1,15 @@
+-- Issue 17: billing plans (decisions 170-172).
+-- The shop's plan as Shopify's Billing API last told us (null planKey = the Free plan, no subscription).
+ALTER TABLE "Shop" ADD COLUMN "planKey" TEXT;
+ALTER TABLE "Shop" ADD COLUMN "subscriptionId" TEXT;
+ALTER TABLE "Shop" ADD COLUMN "subscriptionStatus" TEXT;
+ALTER TABLE "Shop" ADD COLUMN "subscriptionTest" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "Shop" ADD COLUMN "currentPeriodEnd" TIMESTAMP(3);
+ALTER TABLE "Shop" ADD COLUMN "trialEndsAt" TIMESTAMP(3);
+ALTER TABLE "Shop" ADD COLUMN "trialUsedAt" TIMESTAMP(3);
+-- Shopify's updated_at of the last subscription state applied: older app_subscriptions/update deliveries are ignored.
+ALTER TABLE "Shop" ADD COLUMN "billingUpdatedAt" TIMESTAMP(3);
+
+-- A channel paused by a downgrade below its count: stock keeps syncing, with no order imports and no notifications.
+ALTER TABLE "Channel" ADD COLUMN "pausedAt" TIMESTAMP(3);
+ALTER TABLE "Channel" ADD COLUMN "pausedReason" TEXT;
