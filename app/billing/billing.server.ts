@@ -70,11 +70,16 @@ export class PlanLimitError extends Error {
   }
 }
 
-/** Where the merchant changes plan: the app's Plan page inside Shopify admin. */
-export function planPageUrl(shopDomain: string): string {
+/** A page of the app inside Shopify admin (`path` like "/app/plan"); the app handle is shopify.app.toml's (SHOPIFY_APP_HANDLE overrides). */
+export function adminAppUrl(shopDomain: string, path: string): string {
   const store = shopDomain.replace(/\.myshopify\.com$/, "");
   const handle = process.env.SHOPIFY_APP_HANDLE ?? "syncflow";
-  return `https://admin.shopify.com/store/${store}/apps/${handle}/app/plan`;
+  return `https://admin.shopify.com/store/${store}/apps/${handle}${path}`;
+}
+
+/** Where the merchant changes plan: the app's Plan page inside Shopify admin. */
+export function planPageUrl(shopDomain: string): string {
+  return adminAppUrl(shopDomain, "/app/plan");
 }
 
 /**
@@ -171,7 +176,7 @@ export async function applySubscription(shopId: string, report: SubscriptionRepo
     await tx.shop.update({
       where: { id: shopId },
       data: {
-        planKey: key,
+        planKey: status === "ACTIVE" ? key : null,
         subscriptionId: report.id,
         subscriptionStatus: status,
         subscriptionTest: report.test ?? shop.subscriptionTest,

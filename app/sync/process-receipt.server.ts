@@ -14,6 +14,8 @@
  * - shopify app/uninstalled, shop/redact, customers/redact, customers/data_request → lifecycle / GDPR.
  */
 import { applySubscription, reportFromWebhook } from "../billing/billing.server";
+import { readAppSubscription } from "../channels/shopify/billing.server";
+import { shopifyForShop } from "./stores.server";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
@@ -105,7 +107,10 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
     case "app_subscriptions/update": {
       // Billing (app/billing): the plan follows Shopify's report; monotonic on updated_at, so a late or repeated delivery changes nothing.
       if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
-      const r = await applySubscription(receipt.shopId, reportFromWebhook(receipt.body));
+      const report = reportFromWebhook(receipt.body);
+      // The payload has no test flag, trial or period end: read them from Shopify (best effort; the payload alone still applies).
+      const full = await shopifyForShop(receipt.shopId).then(({ adapter }) => readAppSubscription(adapter, report.id)).catch(() => null);
+      const r = await applySubscription(receipt.shopId, full ? { ...full, updatedAt: report.updatedAt, status: report.status } : report);
       return { status: r.applied ? "processed" : "ignored", note: r.applied ? `plan ${r.plan}; paused ${r.paused.length}, resumed ${r.resumed.length}` : "older or foreign subscription report" };
     }
     case "app/uninstalled":

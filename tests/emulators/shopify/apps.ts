@@ -125,7 +125,9 @@ export class EmuApps {
         ...example,
         admin_graphql_api_id: s.gid, name: s.name, status: s.status, admin_graphql_api_shop_id: `gid://shopify/Shop/${s.shop.length}`,
         created_at: shopifyTime(s.createdAt), updated_at: shopifyTime(s.updatedAt), currency: s.lineItems[0]?.currencyCode ?? "USD",
-        capped_amount: null, price: s.lineItems[0]?.amount ?? "0.00", interval: "every_30_days", plan_handle: null,
+        // Required strings in the 2026-07 schema: no usage line → "0.00"; a Billing API plan has no Partner Dashboard handle,
+        // so the emulator sends the name as a slug.
+        capped_amount: "0.00", price: s.lineItems[0]?.amount ?? "0.00", interval: "every_30_days", plan_handle: s.name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
       },
     };
   }
