@@ -20,11 +20,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import crypto from "node:crypto";
-import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
-import { migrateDeploy } from "../app/db/migrate.server";
-import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "./lib/build";
-import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
-import { freePort } from "../app/lib/free-port.server";
+import type { World } from "../tests/harness/world";
+// Everything else is imported by the demo process only (below): the supervisor must not load embedded-postgres,
+// whose async-exit-hook would turn Ctrl-C into an immediate exit.
 
 const smoke = process.argv.includes("--smoke");
 const API_KEY = "syncflow-demo-api-key";
@@ -86,7 +84,7 @@ function supervise(): void {
   const stop = () => {
     if (asked) return;
     asked = true;
-    if (child.connected) child.send("shutdown");
+    if (child.connected) child.send("syncflow:stop"); // not "shutdown": embedded-postgres's async-exit-hook exits on that (PM2's message)
     else child.kill("SIGTERM");
   };
   process.on("SIGINT", stop);
@@ -97,8 +95,13 @@ function supervise(): void {
 
 async function main() {
   if (!process.env.SYNCFLOW_DEMO_CHILD) return supervise();
-  process.on("message", (m) => { if (m === "shutdown") void shutdown(0); });
+  process.on("message", (m) => { if (m === "syncflow:stop") void shutdown(0); });
   process.on("disconnect", () => void shutdown(0)); // the supervisor is gone
+  const { startEmbeddedPostgres } = await import("../app/db/embedded-postgres.server");
+  const { migrateDeploy } = await import("../app/db/migrate.server");
+  const { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } = await import("./lib/build");
+  const { startWorld, installApp, registerStore, waitFor } = await import("../tests/harness/world");
+  const { freePort } = await import("../app/lib/free-port.server");
   const t0 = Date.now();
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
