@@ -31,6 +31,7 @@ require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-event-log.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-hub-client.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-api-keys.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-stock.php';
+require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-stock-events.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-rest-controller.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-webhooks.php';
 require_once SYNCFLOW_PLUGIN_DIR . 'includes/class-syncflow-connection.php';

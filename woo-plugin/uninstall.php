@@ -13,6 +13,7 @@ require_once __DIR__ . '/includes/class-syncflow-event-log.php';
 require_once __DIR__ . '/includes/class-syncflow-hub-client.php';
 require_once __DIR__ . '/includes/class-syncflow-api-keys.php';
 require_once __DIR__ . '/includes/class-syncflow-stock.php';
+require_once __DIR__ . '/includes/class-syncflow-stock-events.php';
 require_once __DIR__ . '/includes/class-syncflow-webhooks.php';
 require_once __DIR__ . '/includes/class-syncflow-scheduler.php';
 
@@ -56,9 +57,11 @@ function syncflow_uninstall() {
 	// Scheduled actions (group "syncflow").
 	SyncFlow_Scheduler::unschedule_all();
 
-	// Idempotency table.
-	$table = SyncFlow_Stock::table();
-	$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.DirectDatabaseQuery.SchemaChange,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	// Idempotency table and the stock events outbox.
+	foreach ( array( SyncFlow_Stock::table(), SyncFlow_Stock_Events::table() ) as $table ) {
+		$wpdb->query( "DROP TABLE IF EXISTS {$table}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.DirectDatabaseQuery.SchemaChange,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+	}
+	delete_option( SyncFlow_Stock_Events::OPTION );
 
 	// Options and per-user notices.
 	foreach ( SyncFlow_Options::all() as $option ) {

@@ -1,7 +1,7 @@
 /** Constants shared by the admin pages' server queries and their UI (safe for the client bundle). */
 
 /** Ledger causes (schema comment on StockLedger.cause). */
-export const LEDGER_CAUSES = ["order", "cancel", "refund", "webhook", "push", "reconcile", "manual", "initial"] as const;
+export const LEDGER_CAUSES = ["order", "cancel", "refund", "webhook", "store", "push", "reconcile", "manual", "initial"] as const;
 
 /** Inventory items per page. */
 export const INVENTORY_PAGE_SIZE = 50;
@@ -24,6 +24,7 @@ export const CAUSE_LABEL: Record<string, string> = {
   cancel: "Cancellation",
   refund: "Refund",
   webhook: "Store change",
+  store: "Edit on the store",
   push: "Push to store",
   reconcile: "Reconcile",
   manual: "Manual",

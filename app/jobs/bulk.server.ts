@@ -140,7 +140,7 @@ export async function runBulkJob(data: BulkJobData): Promise<{ runId: string; pr
     if (data.action === "buffer" && data.buffer) {
       const units = Math.max(0, Math.min(100_000, Math.trunc(data.buffer.units)));
       const percent = Math.max(0, Math.min(100, Math.trunc(data.buffer.percent)));
-      await prisma.channel.updateMany({ where: { shopId: data.shopId, id: { in: channels.map((c) => c.id) } }, data: { bufferUnits: units, bufferPercent: percent } });
+      await prisma.channel.updateMany({ where: { shopId: data.shopId, id: { in: channels.map((c) => c.id) } }, data: { bufferUnits: units, bufferPercent: percent, bufferSource: "merchant" } });
     }
     let processed = 0;
     let changed = 0;

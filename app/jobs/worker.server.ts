@@ -14,7 +14,7 @@ import { processReceipt, pushToStores } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { applyAdjustment } from "../sync/adjust.server";
 import { pushStock } from "../sync/push.server";
-import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel } from "../sync/link.server";
+import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -62,8 +62,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
       return report;
     }
     const report = await linkWooChannel(shopId, channelId);
-    const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
-    for (let i = 0; i < ids.length; i += 100) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: ids.slice(i, i + 100) });
+    await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
 

@@ -96,7 +96,7 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
   const f = parsed.data;
   const [locations, channels] = await Promise.all([
     prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
-    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true, mode: true, allocationEnabled: true } }),
+    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true } }),
   ]);
   const gids = new Set(locations.map((l) => l.gid));
   const ids = new Set(channels.map((c) => c.id));
@@ -120,6 +120,8 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
           salesLocationId: s.salesLocationId,
           bufferUnits: s.bufferUnits,
           bufferPercent: s.bufferPercent,
+          // A buffer the merchant changed is theirs: a later mode change keeps it (decision 133).
+          ...(channels.some((c) => c.id === s.id && (c.bufferUnits !== s.bufferUnits || c.bufferPercent !== s.bufferPercent)) ? { bufferSource: "merchant" } : {}),
           conflictPolicy: s.conflictPolicy,
           lowStockThreshold: s.lowStockThreshold,
           allocationEnabled: s.allocationEnabled,

@@ -18,7 +18,10 @@ export const action = async ({ request, context }: ActionFunctionArgs) => {
       code: body.code, storeUrl: body.store_url, consumerKey: body.consumer_key, consumerSecret: body.consumer_secret,
       pluginVersion: body.plugin_version, storeName: body.store_name,
     });
-    return apiJson(201, { ok: true, channel_id: res.channelId, webhook_secret: res.webhookSecret, shop_domain: res.shopDomain, shop_name: res.shopName, mode: res.mode });
+    return apiJson(201, {
+      ok: true, channel_id: res.channelId, webhook_secret: res.webhookSecret, shop_domain: res.shopDomain, shop_name: res.shopName, mode: res.mode,
+      linked: res.linked, unmatched: res.unmatched, stock_events: res.stockEvents,
+    });
   } catch (err) {
     if (err instanceof RegistrationError) return apiJson(err.status, { ok: false, error: { code: err.code, message: err.message } }, err.headers);
     return apiError(err);

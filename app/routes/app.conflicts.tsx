@@ -59,7 +59,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   }
 };
 
-const KIND_LABEL: Record<string, string> = { store_drift: "Store changed outside SyncFlow", negative_stock: "Negative stock", unmatched_sale: "Sale of an unlinked listing" };
+const KIND_LABEL: Record<string, string> = { store_drift: "Store changed outside SyncFlow", store_edit: "Stock edited on the store", negative_stock: "Negative stock", unmatched_sale: "Sale of an unlinked listing" };
 const RESOLUTION_LABEL: Record<string, string> = { use_shopify: "Used Shopify", use_store: "Used store", typed: "Typed value" };
 
 export default function Conflicts() {

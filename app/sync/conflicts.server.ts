@@ -17,8 +17,44 @@ import { derivedQuantities } from "./push.server";
 import { shopifyForShop, wooForChannel } from "./stores.server";
 import { recordLevel } from "./levels.server";
 import { shopifyChannelId } from "./adjust.server";
+import { emitEvent } from "./events.server";
 
 export class ConflictError extends Error {}
+
+/** What a conflict is about: a linked listing of a store, with the quantities that disagree (units). */
+export interface ConflictInput {
+  shopId: string;
+  itemId: string;
+  channelId: string;
+  listingId: string;
+  sku: string | null;
+  /** store_drift | negative_stock | store_edit | unmatched_sale */
+  kind: string;
+  /** What the record implies the store should show (its derived quantity). */
+  expected: number;
+  /** What the store shows. */
+  storeQuantity: number;
+  /** Shopify available at the store's feed locations, when known. */
+  recordQuantity: number | null;
+  /** Kept in `Conflict.detail` (the hub's baseline, the SKU, the store's own account of the change, ...). */
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Opens the listing's conflict, or refreshes the one already open (one open conflict per listing), and emits
+ * `conflict.raised` for a new one. @returns the conflict id
+ */
+export async function openConflict(c: ConflictInput): Promise<string> {
+  const open = await prisma.conflict.findFirst({ where: { shopId: c.shopId, listingId: c.listingId, status: "open" } });
+  const data = { kind: c.kind, expectedQuantity: c.expected, storeQuantity: c.storeQuantity, recordQuantity: c.recordQuantity, detail: c.detail as object };
+  if (open) {
+    await prisma.conflict.update({ where: { id: open.id }, data });
+    return open.id;
+  }
+  const row = await prisma.conflict.create({ data: { shopId: c.shopId, itemId: c.itemId, channelId: c.channelId, listingId: c.listingId, ...data } });
+  await emitEvent(c.shopId, "conflict.raised", { conflictId: row.id, sku: c.sku, kind: c.kind, expected: c.expected, store: c.storeQuantity }, { itemId: c.itemId, channelId: c.channelId });
+  return row.id;
+}
 
 export interface ResolveInput {
   resolution: "use_shopify" | "use_store" | "typed";

@@ -5,8 +5,12 @@
  */
 import type { Tx } from "../db.server";
 
-/** `allocate`: units moved between Shopify's available and a store's allocation (safety_stock), docs/decisions/008. */
-export type LedgerCause = "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial" | "allocate";
+/**
+ * `allocate`: units moved between Shopify's available and a store's allocation (safety_stock), docs/decisions/008.
+ * `store`: a stock change made on a store by no order — an edit in wp-admin, an import, another plugin or app —
+ * reported by the plugin's stock events (decision 132).
+ */
+export type LedgerCause = "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial" | "allocate" | "store";
 
 export interface LedgerRow {
   shopId: string;

@@ -17,6 +17,7 @@ import { matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { shopifyForShop, wooForChannel } from "./stores.server";
 import { derivedQuantities } from "./push.server";
 import { usesAllocations } from "./allocation.server";
+import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { ChannelListing } from "../channels/channel";
 
 export interface CatalogImportReport {
@@ -123,14 +124,19 @@ export interface LinkReport {
  * Reads a WooCommerce store's catalog and links its listings to the shop's items by SKU.
  * A new listing's first observed quantity becomes its baseline (what the store shows now); a listing
  * seen before keeps its baseline. Idempotent: a re-run converges to the same rows and report.
+ * @param opts.signal stops the read between pages (nothing is written then) with the signal's reason
  * @returns the match report: counts, linked item ids, and every listing not linked with its reason
  * @throws ChannelError when the store cannot be read (the job retries)
  */
-export async function linkWooChannel(shopId: string, channelId: string): Promise<LinkReport> {
+export async function linkWooChannel(shopId: string, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<LinkReport> {
   const { adapter } = await wooForChannel(shopId, channelId);
   const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true } });
   const all: ChannelListing[] = [];
-  for await (const page of adapter.listListings()) all.push(...page);
+  for await (const page of adapter.listListings()) {
+    opts.signal?.throwIfAborted();
+    all.push(...page);
+  }
+  opts.signal?.throwIfAborted();
   const results = matchListings(items, all);
   const report: LinkReport = { listings: all.length, linked: 0, unmatched: [], duplicates: [], notStocked: [], noSku: 0, linkedItemIds: [] };
   for (let i = 0; i < results.length; i += WRITE_CHUNK) {
@@ -153,6 +159,13 @@ export async function linkWooChannel(shopId: string, channelId: string): Promise
   }
   await prisma.channel.update({ where: { id: channelId }, data: { lastSyncAt: new Date() } });
   return report;
+}
+
+/** Queues the initial pushes of a freshly linked store (`itemsNeedingInitialPush`, 100 items per job). @returns how many items */
+export async function queueInitialPushes(shopId: string, channelId: string): Promise<number> {
+  const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
+  for (let i = 0; i < ids.length; i += 100) await enqueue(QUEUES.pushStock, { shopId, channelId, itemIds: ids.slice(i, i + 100) });
+  return ids.length;
 }
 
 /**

@@ -3,8 +3,10 @@
  * processed is skipped, and everything below is keyed so a re-run changes nothing.
  *
  * Topic → effect:
- * - woocommerce order.created / order.updated → order recorded; stock taken/released as Shopify
- *   adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce order.created / order.updated → order recorded; each line's stock follows WooCommerce's own
+ *   tally (`_reduced_stock`) as Shopify adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce stock.event (the plugin's stock events, stock-events.server.ts) → an order's stock move applied as
+ *   the store made it, the hub's own write recognised, any other change on the store handled by its conflict policy;
  * - woocommerce product.updated → the store's observed quantity (an echo of our own push when it equals
  *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies); a new
  *   listing or a changed SKU / stock management queues the store's linking job;
@@ -21,6 +23,7 @@ import { enqueue, QUEUES } from "../jobs/queue.server";
 import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
 import { parseInventoryLevelWebhook, parseOrderWebhook, parseRefundWebhook } from "../channels/shopify/webhook-payloads";
 import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "./shops.server";
 import { emitEvent } from "./events.server";
@@ -58,6 +61,12 @@ type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findU
 async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
   const channel = await prisma.channel.findFirst({ where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" } });
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
+  if (receipt.topic === "stock.event") {
+    const res = await applyStockEvent(channel, receipt.body);
+    for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
+    if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    return { status: res.status, note: res.note };
+  }
   if (receipt.topic.startsWith("order.")) {
     const res = await ingestWooOrder(channel, parseWooOrder(receipt.body));
     for (const adjustmentId of res.adjustmentIds) {

@@ -50,6 +50,7 @@ import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
 import { queueRebalance, SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server";
+import { openConflict } from "./conflicts.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
@@ -145,7 +146,7 @@ export async function reconcileChannel(
           if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
           continue;
         }
-        const res = await ingestWooOrder(channel, order);
+        const res = await ingestWooOrder(channel, order, "reconcile");
         if (res.result === "taken" || res.result === "released") {
           changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
           for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
@@ -517,12 +518,8 @@ async function correctStore(
 async function raiseConflict(l: ReconcileListing, kind: string, expected: number, storeQty: number, record: Map<string, Map<string, number>>, locs: string[]) {
   const truth = record.get(l.item?.inventoryItemId ?? "");
   const recordQuantity = truth ? locs.reduce((n, loc) => n + (truth.get(loc) ?? 0), 0) : null;
-  const open = await prisma.conflict.findFirst({ where: { shopId: l.shopId, listingId: l.id, status: "open" } });
-  const data = { kind, expectedQuantity: expected, storeQuantity: storeQty, recordQuantity, detail: { baseline: l.lastWrittenQuantity, sku: l.sku } };
-  if (open) {
-    await prisma.conflict.update({ where: { id: open.id }, data });
-    return;
-  }
-  const c = await prisma.conflict.create({ data: { shopId: l.shopId, itemId: l.itemId!, channelId: l.channelId, listingId: l.id, ...data } });
-  await emitEvent(l.shopId, "conflict.raised", { conflictId: c.id, sku: l.sku, kind, expected, store: storeQty }, { itemId: l.itemId, channelId: l.channelId });
+  await openConflict({
+    shopId: l.shopId, itemId: l.itemId!, channelId: l.channelId, listingId: l.id, sku: l.sku, kind, expected, storeQuantity: storeQty, recordQuantity,
+    detail: { baseline: l.lastWrittenQuantity, sku: l.sku },
+  });
 }

@@ -28,6 +28,8 @@ import { ChannelError } from "../channels/channel";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import type { Prisma } from "@prisma/client";
+import { bufferForMode, linkAtRegistration } from "./store-mode.server";
+import { reportsStockEvents } from "./plugin-api.server";
 
 export const CODE_TTL_MS = 15 * 60_000;
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -88,6 +90,11 @@ export interface RegistrationResult {
   shopDomain: string;
   shopName: string;
   mode: "exact" | "buffered";
+  /** Whether the plugin should report its stock changes (decision 130). */
+  stockEvents: boolean;
+  /** Listings linked by SKU / left unmatched; null when linking continues in the background (decision 134). */
+  linked: number | null;
+  unmatched: number | null;
 }
 
 /** Failed registrations after which a valid code is burned (the merchant creates a new one). */
@@ -199,6 +206,7 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   await checkPlan(code.shopId, storeUrl);
   let storeName: string;
   let mode: "exact" | "buffered";
+  let stockEvents = false;
   let adapter: ReturnType<typeof wooChannel>;
   try {
     checkStoreUrl(storeUrl);
@@ -206,7 +214,9 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
     adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }, { maxRetries: 0 });
     const info = await adapter.verifyConnection();
     storeName = input.storeName || info.name;
-    mode = (await adapter.capabilities()).exact ? "exact" : "buffered";
+    const caps = await adapter.capabilities();
+    mode = caps.exact ? "exact" : "buffered";
+    stockEvents = caps.exact && reportsStockEvents(caps.features);
   } catch (err) {
     const failures = await recordFailedAttempt(code.id);
     console.warn(`[registration] shop ${code.shopId}: store check failed (${failures}/${MAX_FAILED_ATTEMPTS}): ${err instanceof OutboundBlockedError ? err.message : (err as Error).message}`.slice(0, 500));
@@ -219,6 +229,7 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const shopId = code.shopId;
   const defaultLocation = await prisma.location.findFirst({ where: { shopId, isActive: true }, orderBy: { gid: "asc" } });
   const webhookSecret = crypto.randomBytes(32).toString("base64url");
+  const previous = await prisma.channel.findUnique({ where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } }, select: { mode: true, bufferSource: true } });
   // Encrypt before the transaction: a missing or bad key fails here, with the code untouched.
   const credentialsEnc = encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   const webhookSecretEnc = encryptSecret(webhookSecret);
@@ -233,11 +244,12 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
       create: {
         shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
         credentialsEnc, webhookSecretEnc, salesLocationId: defaultLocation?.gid ?? null,
-        bufferUnits: mode === "exact" ? 0 : 2, pluginVersion: input.pluginVersion ?? null,
+        ...bufferForMode(null, mode), pluginVersion: input.pluginVersion ?? null, stockEvents,
       },
       update: {
         name: storeName, status: "active", statusReason: null, mode,
         credentialsEnc, webhookSecretEnc, pluginVersion: input.pluginVersion ?? null, legacySignedCallAt: null,
+        ...bufferForMode(previous, mode), stockEvents,
       },
     });
     await tx.connectionCode.update({ where: { id: code.id }, data: { channelId: ch.id } });
@@ -257,6 +269,9 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   } catch (err) {
     await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` } });
   }
-  await enqueue(QUEUES.linkChannel, { shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
-  return { channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode };
+  const link = await linkAtRegistration(shopId, channel.id);
+  return {
+    channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode, stockEvents,
+    linked: link?.linked ?? null, unmatched: link?.unmatched ?? null,
+  };
 }

@@ -188,16 +188,17 @@ describe("walking skeleton", () => {
 
   it("records an order delivered twice at the same moment once, on both platforms (no unique-key race)", async () => {
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
-    // A line with an unknown SKU: the order and its stock flag are recorded, no stock moves.
+    // A line with an unknown SKU: the order is recorded, no stock moves (its units were never the hub's to count).
     const woo = {
       orderId: "990001", number: "990001", status: "processing", currency: "USD", total: "10.00", createdAt: new Date().toISOString(), modifiedAt: new Date().toISOString(),
-      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variationId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone" }],
+      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variationId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone", reducedStock: 1 }],
     };
     for (let round = 0; round < 3; round++) {
       const orderId = `${woo.orderId}${round}`;
       const results = await Promise.all([ingestWooOrder(channel, { ...woo, orderId }), ingestWooOrder(channel, { ...woo, orderId })]);
-      expect(results.map((r) => r.result).sort()).toEqual(["taken", "unchanged"]);
+      expect(results.map((r) => r.result)).toEqual(["unchanged", "unchanged"]);
       expect(await prisma.order.count({ where: { channelId, externalId: orderId } })).toBe(1);
+      expect(await prisma.orderLine.count({ where: { order: { channelId, externalId: orderId } } })).toBe(1);
     }
     const shopifyChannel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
     const order = {

@@ -130,5 +130,17 @@ export async function registerStore(appUrl: string, code: string, woo: WooEmulat
     headers: { "Content-Type": "application/json", "X-Forwarded-For": clientAddress },
     body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
   });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  const body = await res.json().catch(() => null);
+  keepConnection(appUrl, woo, key.consumer_key, res.status, body);
+  return { status: res.status, body };
+}
+
+/**
+ * What the plugin does with a 201 from /api/woo/register: a plugin 1.1 store (emulator `stockEvents`) keeps the
+ * connection and reports its stock changes once the hub asked for them (`stock_events: true`).
+ */
+export function keepConnection(appUrl: string, woo: WooEmulator, consumerKey: string, status: number, body: any): void {
+  if (status === 201 && body?.stock_events === true) {
+    woo.control.connectHub({ hubUrl: appUrl, channelId: body.channel_id, secret: body.webhook_secret, consumerKey, stockEvents: true });
+  }
 }

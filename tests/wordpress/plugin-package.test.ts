@@ -1,14 +1,14 @@
 /**
  * Packaging and review hygiene of woo-plugin/ without WordPress: the distributable zip (scripts/build-plugin.ts)
  * and static checks of the PHP sources for the WordPress.org / WooCommerce review rules that are easy to regress.
- * (The behaviour behind them is exercised in Playground by plugin.wordpress.test.ts.)
+ * (The behaviour behind them is exercised in a real WooCommerce by plugin.wordpress.test.ts.)
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildPlugin } from "../../scripts/build-plugin";
-import { ROOT } from "./playground";
+import { ROOT } from "./real-woocommerce";
 
 const SRC = path.join(ROOT, "woo-plugin");
 const phpFiles = (dir = SRC): string[] =>

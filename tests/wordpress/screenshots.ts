@@ -1,28 +1,25 @@
 /**
- * Captures the SyncFlow settings (Connection) and Status screens from a Playground site into the git-ignored
- * tests/e2e/screenshots/ (not a test; run: `npx tsx tests/wordpress/screenshots.ts`). Needs /usr/bin/chromium
- * (`apt-get install -y chromium`). Connects to the STUB HUB first so the screens show real data.
- * Playground's WordPress build ships without wp-admin CSS/JS (it loads them from playground.wordpress.net); for
- * styled screenshots offline set WP_ASSETS_DIR to a full WordPress tree, e.g. Debian's package:
- * `apt-get download wordpress && dpkg-deb -x wordpress_*.deb /tmp/wp && WP_ASSETS_DIR=/tmp/wp/usr/share/wordpress`.
+ * Captures the SyncFlow settings (Connection) and Status screens from a real WooCommerce site (./real-woocommerce.ts)
+ * into the git-ignored tests/e2e/screenshots/ (not a test; run: `WOOCOMMERCE_ZIP=… WORDPRESS_ZIP=… npx tsx
+ * tests/wordpress/screenshots.ts`). Needs /usr/bin/chromium (`apt-get install -y chromium`). Connects to the STUB HUB
+ * first so the screens show real data. The real WordPress tree serves wp-admin's own CSS and JS.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { ROOT, startWordPress } from "./playground";
+import { ROOT, startRealWooCommerce } from "./real-woocommerce";
 import { startStubHub } from "./stub-hub";
 
 const OUT = path.join(ROOT, "tests", "e2e", "screenshots");
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
-  const [site, hub] = await Promise.all([startWordPress(), startStubHub()]);
+  const [site, hub] = await Promise.all([startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }), startStubHub()]);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   try {
-    await site.control("POST", "/option", { name: "syncflow_test_hub_port", value: hub.port });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // log in through the test control API (wp_set_auth_cookie) and hand the cookies to the browser
     const login = await fetch(`${site.url}/wp-json/syncflow-test/v1/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login: "admin" }) });
@@ -33,17 +30,7 @@ async function main() {
         return { name: pair.slice(0, i), value: pair.slice(i + 1), url: site.url };
       }),
     );
-    const assets = process.env.WP_ASSETS_DIR;
-    await context.route("**/*", async (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname !== "127.0.0.1") return route.abort(); // no internet
-      const file = assets ? path.join(assets, decodeURIComponent(u.pathname)) : "";
-      if (assets && /\.(css|js|png|svg|gif|woff2?|ttf)$/.test(u.pathname) && file.startsWith(assets) && fs.existsSync(file)) {
-        const type = { css: "text/css", js: "application/javascript", png: "image/png", svg: "image/svg+xml", gif: "image/gif", woff: "font/woff", woff2: "font/woff2", ttf: "font/ttf" }[path.extname(file).slice(1)]!;
-        return route.fulfill({ body: fs.readFileSync(file), contentType: type });
-      }
-      return route.continue();
-    });
+    await context.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort())); // no internet
     const page = await context.newPage();
     page.setDefaultTimeout(90_000);
     const tab = `${site.url}/wp-admin/admin.php?page=wc-settings&tab=syncflow`;
@@ -54,7 +41,7 @@ async function main() {
     await page.click("#syncflow_connect");
     await page.waitForSelector("#syncflow-notice");
     await page.screenshot({ path: path.join(OUT, "woo-plugin-connected.png"), fullPage: true });
-    await site.control("POST", "/run-actions", { group: "syncflow", hook: "syncflow_health_check" });
+    await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
     const hooks = (await site.control("GET", "/state")).webhooks;
     await site.control("POST", "/webhook", { id: hooks[0].id, status: "disabled" });
     await site.control("POST", "/webhook-delivery", { id: hooks[1].id, code: 503 });

@@ -2,9 +2,10 @@
  * STUB HUB — a tiny stand-in for the SyncFlow hub's plugin-facing API (docs/contracts/hub-api-v1.md), used by the
  * WordPress tests because the real `app/routes/api.woo.*` routes were not ready when the plugin was built.
  * It is NOT the hub: no database, no Shopify. Like the real hub it verifies the store's keys by calling the store
- * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel, since the WooCommerce test
- * double has no `wc/v3/system_status`), and it checks X-SyncFlow-Signature (over timestamp, nonce and body) on
- * heartbeat / disconnect.
+ * back (here `GET wc-syncflow/v1/capabilities` through the hub's real WooCommerceChannel), checks X-SyncFlow-Signature
+ * (over timestamp, nonce and body) on heartbeat / disconnect / stock events, and acknowledges (200) and records the
+ * store's webhook deliveries and pings. Like the hub, it asks a plugin that lists "stock-events" for its stock events
+ * (`stock_events: true`) and records them (`stockEvents`), answering each batch with every event id accepted.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,6 +25,13 @@ export interface StubHubSignedCall {
   body: any;
 }
 
+/** A webhook delivery (or creation ping) the store sent to `/webhooks/woocommerce/<channel>`. */
+export interface StubHubDelivery {
+  channel: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
 export interface StubHub {
   url: string;
   port: number;
@@ -31,10 +39,15 @@ export interface StubHub {
   issueCode(): string;
   registrations: StubHubRegistration[];
   calls: StubHubSignedCall[];
+  deliveries: StubHubDelivery[];
   /** Duration of each verification call-back to the store (ms). */
   callbackMs: number[];
   /** Next N heartbeats answer this status (e.g. 500) instead of 200. */
   failHeartbeats(n: number, status?: number): void;
+  /** Every stock event received (signed and accepted), in arrival order. */
+  stockEvents: any[];
+  /** Next N stock event calls answer this status (e.g. 503) instead of 200. */
+  failStockEvents(n: number, status?: number): void;
   /** The last registration's credentials, as the hub would store them. */
   channel(): WooCommerceChannel;
   close(): Promise<void>;
@@ -44,9 +57,12 @@ export async function startStubHub(): Promise<StubHub> {
   const codes = new Set<string>();
   const registrations: StubHubRegistration[] = [];
   const calls: StubHubSignedCall[] = [];
+  const deliveries: StubHubDelivery[] = [];
   const secrets = new Map<string, string>();
   const callbackMs: number[] = [];
   let failing = { n: 0, status: 500 };
+  let failingEvents = { n: 0, status: 503 };
+  const stockEvents: any[] = [];
   let last: { url: string; ck: string; cs: string } | null = null;
 
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
@@ -61,6 +77,11 @@ export async function startStubHub(): Promise<StubHub> {
     req.on("end", () => {
       void (async () => {
         const raw = Buffer.concat(chunks);
+        const hook = /^\/webhooks\/woocommerce\/([^/]+)$/.exec(new URL(req.url ?? "/", "http://x").pathname);
+        if (req.method === "POST" && hook) {
+          deliveries.push({ channel: decodeURIComponent(hook[1]), headers: req.headers, body: raw.toString("utf8") });
+          return send(res, 200, { ok: true });
+        }
         let body: any;
         try {
           body = JSON.parse(raw.toString("utf8"));
@@ -74,9 +95,12 @@ export async function startStubHub(): Promise<StubHub> {
           if (!codes.delete(body.code)) return error(res, 401, "invalid_code", "Unknown, used or expired code.");
           const ch = new WooCommerceChannel({ url: body.store_url, consumerKey: body.consumer_key, consumerSecret: body.consumer_secret, timeoutMs: 50_000, client: { maxRetries: 0 } });
           let mode: "exact" | "buffered";
+          let events = false;
           try {
             const t0 = Date.now();
-            mode = (await ch.capabilities()).exact ? "exact" : "buffered";
+            const caps = await ch.capabilities();
+            mode = caps.exact ? "exact" : "buffered";
+            events = caps.exact && !!caps.features?.includes("stock-events");
             callbackMs.push(Date.now() - t0);
           } catch (e) {
             return error(res, 422, "store_rejected_keys", String((e as Error).message));
@@ -86,9 +110,9 @@ export async function startStubHub(): Promise<StubHub> {
           secrets.set(channelId, webhookSecret);
           registrations.push({ body, channelId, webhookSecret, mode });
           last = { url: body.store_url, ck: body.consumer_key, cs: body.consumer_secret };
-          return send(res, 201, { ok: true, channel_id: channelId, webhook_secret: webhookSecret, shop_domain: "stub-shop.myshopify.com", shop_name: "Stub Shop", mode, linked: 0, unmatched: 0 });
+          return send(res, 201, { ok: true, channel_id: channelId, webhook_secret: webhookSecret, shop_domain: "stub-shop.myshopify.com", shop_name: "Stub Shop", mode, linked: 0, unmatched: 0, stock_events: events });
         }
-        if (req.method === "POST" && (path === "/api/woo/heartbeat" || path === "/api/woo/disconnect")) {
+        if (req.method === "POST" && (path === "/api/woo/heartbeat" || path === "/api/woo/disconnect" || path === "/api/woo/stock-events")) {
           const channel = String(req.headers["x-syncflow-channel"] ?? "");
           const secret = secrets.get(channel);
           const given = Buffer.from(String(req.headers["x-syncflow-signature"] ?? ""));
@@ -105,11 +129,20 @@ export async function startStubHub(): Promise<StubHub> {
             secrets.delete(channel);
             return send(res, 200, { ok: true });
           }
+          if (path === "/api/woo/stock-events") {
+            if (failingEvents.n > 0) {
+              failingEvents.n--;
+              return error(res, failingEvents.status, "internal", "stub failure");
+            }
+            const list: any[] = Array.isArray(body.events) ? body.events : [];
+            stockEvents.push(...list);
+            return send(res, 200, { ok: true, accepted: list.map((e) => e.id), duplicates: 0, rejected: [], stock_events: true });
+          }
           if (failing.n > 0) {
             failing.n--;
             return error(res, failing.status, "internal", "stub failure");
           }
-          return send(res, 200, { ok: true, mode: "exact", reconcile_scheduled: (body.recreated?.length ?? 0) > 0 || !!body.missed_since });
+          return send(res, 200, { ok: true, mode: "exact", reconcile_scheduled: (body.recreated?.length ?? 0) > 0 || !!body.missed_since, stock_events: !!body.features?.includes("stock-events") });
         }
         return error(res, 404, "not_found", "no route");
       })().catch((e) => error(res, 500, "internal", String(e)));
@@ -127,9 +160,14 @@ export async function startStubHub(): Promise<StubHub> {
     },
     registrations,
     calls,
+    deliveries,
     callbackMs,
     failHeartbeats(n, status = 500) {
       failing = { n, status };
+    },
+    stockEvents,
+    failStockEvents(n, status = 503) {
+      failingEvents = { n, status };
     },
     channel() {
       if (!last) throw new Error("no registration yet");

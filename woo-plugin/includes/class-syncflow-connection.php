@@ -75,7 +75,8 @@ class SyncFlow_Connection {
 				'key_user_id' => (int) $user_id,
 			),
 			(string) $body['webhook_secret'],
-			'code'
+			'code',
+			isset( $body['stock_events'] ) && is_bool( $body['stock_events'] ) ? $body['stock_events'] : null
 		);
 		/* translators: %s: Shopify shop name */
 		$message = sprintf( __( 'Connected to %s.', 'syncflow-for-woocommerce' ), self::connection_label() );
@@ -92,11 +93,12 @@ class SyncFlow_Connection {
 	/**
 	 * Stores a new connection (from the code flow or the wc-auth flow); replaces a previous one.
 	 *
-	 * @param array  $connection Connection fields.
-	 * @param string $secret     Webhook secret.
-	 * @param string $via        'code' | 'wc-auth'.
+	 * @param array     $connection   Connection fields.
+	 * @param string    $secret       Webhook secret.
+	 * @param string    $via          'code' | 'wc-auth'.
+	 * @param bool|null $stock_events The hub's `stock_events` answer (null: not said; the next heartbeat tells).
 	 */
-	public static function store_connection( array $connection, $secret, $via ) {
+	public static function store_connection( array $connection, $secret, $via, $stock_events = null ) {
 		$previous = SyncFlow_Options::connection();
 		if ( 'connected' === $previous['status'] ) {
 			if ( (int) $previous['key_id'] > 0 && (int) $previous['key_id'] !== (int) $connection['key_id'] ) {
@@ -123,6 +125,7 @@ class SyncFlow_Connection {
 				'last_heartbeat_error' => '',
 			)
 		);
+		SyncFlow_Stock_Events::on_connect( $stock_events );
 		SyncFlow_Scheduler::schedule();
 		/* translators: 1: shop, 2: flow name */
 		SyncFlow_Event_Log::add( 'info', 'connect', sprintf( __( 'Connected to %1$s (%2$s).', 'syncflow-for-woocommerce' ), self::connection_label(), $via ) );
@@ -155,6 +158,8 @@ class SyncFlow_Connection {
 		}
 		SyncFlow_Api_Keys::revoke( (int) $connection['key_id'] );
 		SyncFlow_Scheduler::unschedule_connection_actions();
+		SyncFlow_Stock_Events::clear();
+		delete_option( SyncFlow_Stock_Events::OPTION );
 		delete_option( SyncFlow_Options::WEBHOOK_SECRET );
 		SyncFlow_Options::update_connection(
 			array(

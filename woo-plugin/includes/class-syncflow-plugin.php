@@ -35,6 +35,7 @@ class SyncFlow_Plugin {
 		}
 		add_action( 'rest_api_init', array( 'SyncFlow_REST_Controller', 'register_routes' ) );
 		add_action( 'woocommerce_webhook_delivery', array( 'SyncFlow_Webhooks', 'on_delivery' ), 10, 5 );
+		SyncFlow_Stock_Events::init();
 		SyncFlow_Scheduler::init();
 		if ( is_admin() ) {
 			SyncFlow_Admin::init();
@@ -72,9 +73,24 @@ class SyncFlow_Plugin {
 	}
 
 	/**
-	 * Deactivation: stop background work; the connection and data stay until uninstall.
+	 * Deactivation: stop background work; the connection and data stay until uninstall. A store reporting stock
+	 * events tells the hub it stops (a heartbeat without the `stock-events` feature), so the hub follows the order
+	 * webhooks again while the plugin is off; reactivation's next heartbeat turns events back on.
 	 */
 	public static function deactivate() {
 		SyncFlow_Scheduler::unschedule_all();
+		if ( SyncFlow_Options::is_connected() && self::woocommerce_active() ) {
+			SyncFlow_Hub_Client::signed(
+				'/api/woo/heartbeat',
+				array(
+					'store_url'      => home_url(),
+					'plugin_version' => SYNCFLOW_VERSION,
+					'webhooks'       => array(),
+					'recreated'      => array(),
+					'features'       => array(),
+				)
+			);
+			SyncFlow_Stock_Events::hub_said( false );
+		}
 	}
 }

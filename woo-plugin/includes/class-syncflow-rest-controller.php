@@ -81,9 +81,19 @@ class SyncFlow_REST_Controller {
 				'plugin'   => 'syncflow-for-woocommerce',
 				'version'  => SYNCFLOW_VERSION,
 				'contract' => SYNCFLOW_CONTRACT,
-				'features' => array( 'stock-delta', 'stock-cas', 'idempotency' ),
+				'features' => self::features(),
 			)
 		);
+	}
+
+	/**
+	 * What this plugin offers the hub (GET /capabilities `features`, and the heartbeat's): `stock-events` = it reports
+	 * each stock change with its cause (plugin 1.1, class-syncflow-stock-events.php).
+	 *
+	 * @return string[]
+	 */
+	public static function features() {
+		return array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-events' );
 	}
 
 	/**

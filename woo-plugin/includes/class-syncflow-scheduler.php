@@ -43,11 +43,12 @@ class SyncFlow_Scheduler {
 	}
 
 	/**
-	 * Stops the health check (on disconnect).
+	 * Stops the health check and the stock event sends (on disconnect).
 	 */
 	public static function unschedule_connection_actions() {
 		if ( function_exists( 'as_unschedule_all_actions' ) ) {
 			as_unschedule_all_actions( self::HEALTH_HOOK, array(), self::GROUP );
+			as_unschedule_all_actions( SyncFlow_Stock_Events::SEND_HOOK, array(), self::GROUP );
 		}
 	}
 

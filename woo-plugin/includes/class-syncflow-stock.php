@@ -17,7 +17,7 @@ defined( 'ABSPATH' ) || exit;
 class SyncFlow_Stock {
 
 	const TABLE         = 'syncflow_idempotency';
-	const DB_VERSION    = '1';
+	const DB_VERSION    = '2';
 	const RETENTION_H   = 48;
 	const MAX_ATTEMPTS  = 5;
 
@@ -32,7 +32,7 @@ class SyncFlow_Stock {
 	}
 
 	/**
-	 * Creates / upgrades the idempotency table.
+	 * Creates / upgrades the idempotency table and the stock events outbox (DB_VERSION 2).
 	 */
 	public static function install_table() {
 		global $wpdb;
@@ -40,7 +40,8 @@ class SyncFlow_Stock {
 		$table   = self::table();
 		$collate = $wpdb->get_charset_collate();
 		dbDelta(
-			"CREATE TABLE {$table} (
+			array(
+				"CREATE TABLE {$table} (
   key_hash char(64) NOT NULL,
   request_key varchar(200) NOT NULL,
   fingerprint char(64) NOT NULL,
@@ -48,20 +49,24 @@ class SyncFlow_Stock {
   created_gmt datetime NOT NULL,
   PRIMARY KEY  (key_hash),
   KEY created_gmt (created_gmt)
-) {$collate};"
+) {$collate};",
+				SyncFlow_Stock_Events::schema( $collate ),
+			)
 		);
 		update_option( SyncFlow_Options::DB_VERSION, self::DB_VERSION, true );
 	}
 
 	/**
-	 * Deletes remembered request keys older than the retention (48 h; the contract asks for at least 24 h).
+	 * Deletes remembered request keys older than the retention (48 h; the contract asks for at least 24 h), and stock
+	 * events that could not be sent for SyncFlow_Stock_Events::RETENTION days.
 	 *
-	 * @return int Rows deleted.
+	 * @return int Request keys deleted.
 	 */
 	public static function purge() {
 		global $wpdb;
 		$cutoff = gmdate( 'Y-m-d H:i:s', time() - self::RETENTION_H * HOUR_IN_SECONDS );
 		$table  = self::table();
+		SyncFlow_Stock_Events::purge();
 		return (int) $wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE created_gmt < %s", $cutoff ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 	}
 
@@ -188,6 +193,9 @@ class SyncFlow_Stock {
 			}
 
 			$wpdb->query( 'START TRANSACTION' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			// A concurrent request holding the same key makes this INSERT collide on the primary key: an expected
+			// outcome (we wait and replay), not an error, so wpdb must not log it as "WordPress database error".
+			$quiet   = $wpdb->suppress_errors( true );
 			$claimed = $wpdb->query( // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				$wpdb->prepare(
 					"INSERT INTO {$table} (key_hash, request_key, fingerprint, response, created_gmt) VALUES (%s, %s, %s, NULL, %s)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
@@ -197,6 +205,7 @@ class SyncFlow_Stock {
 					gmdate( 'Y-m-d H:i:s' )
 				)
 			);
+			$wpdb->suppress_errors( $quiet );
 			if ( 1 !== (int) $claimed ) {
 				// A concurrent request holds (or committed) the same key, or the database was busy: start over.
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
@@ -204,7 +213,16 @@ class SyncFlow_Stock {
 				continue;
 			}
 
-			$result = $apply( $holder );
+			// The stock events this write causes are the hub's own (its echo), named by the request key.
+			$result = SyncFlow_Stock_Events::with_cause(
+				array(
+					'cause'       => 'hub_write',
+					'request_key' => $request_key,
+				),
+				static function () use ( $apply, $holder ) {
+					return $apply( $holder );
+				}
+			);
 			if ( is_wp_error( $result ) && 'syncflow_db_error' === $result->get_error_code() ) {
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				self::flush_caches( $holder );

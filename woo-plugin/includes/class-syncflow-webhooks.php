@@ -203,6 +203,7 @@ class SyncFlow_Webhooks {
 				$state['webhooks']
 			),
 			'recreated'      => $state['recreated'],
+			'features'       => SyncFlow_REST_Controller::features(),
 		);
 		if ( '' !== $health['last_event_gmt'] ) {
 			$body['last_event_at'] = SyncFlow_Options::iso( $health['last_event_gmt'] );
@@ -237,6 +238,10 @@ class SyncFlow_Webhooks {
 		SyncFlow_Options::update_health( $changes );
 		if ( isset( $result['body']['mode'] ) && in_array( $result['body']['mode'], array( 'exact', 'buffered' ), true ) ) {
 			SyncFlow_Options::update_connection( array( 'mode' => $result['body']['mode'] ) );
+		}
+		SyncFlow_Stock_Events::hub_said( isset( $result['body']['stock_events'] ) ? $result['body']['stock_events'] : null );
+		if ( SyncFlow_Stock_Events::pending() > 0 ) {
+			SyncFlow_Stock_Events::send(); // the periodic safety net: whatever waits goes now
 		}
 		if ( ! empty( $state['recreated'] ) || '' !== $missed_since ) {
 			SyncFlow_Event_Log::add( 'info', 'heartbeat', __( 'Heartbeat sent; the hub was asked to reconcile possibly missed events.', 'syncflow-for-woocommerce' ) );

@@ -40,7 +40,8 @@ describe("WooCommerce webhook helpers", () => {
     expect(p.createdAt).toMatch(/Z$/);
     expect(p.lines[0]).toMatchObject({ sku: "woo-hoodie-red", quantity: 2, price: "42", variationId: String(emu.control.productIdBySku("woo-hoodie-red")) });
     expect(p.lines[1].variationId).toBeNull();
-    expect(dedupeKeyFor("order.created", d.rawBody)).toBe(`order:${o.id}:${(o as any).date_modified_gmt}:processing`);
+    expect(p.lines.map((l) => l.reducedStock)).toEqual([2, 1]); // each line's _reduced_stock meta
+    expect(dedupeKeyFor("order.created", d.rawBody)).toBe(`order:${o.id}:${(o as any).date_modified_gmt}:processing:2,1`);
   });
 
   it("parseWooProduct handles managed, unmanaged and 'parent' stock; dedupe key changes with stock in the same second", () => {
@@ -63,5 +64,18 @@ describe("WooCommerce webhook helpers", () => {
     expect(() => parseWooProduct([])).toThrow(WooWebhookParseError);
     expect(() => parseWooProduct({ sku: "x" })).toThrow(/product id/);
     expect(() => dedupeKeyFor("nonsense", { id: 1 })).toThrow(/topic/);
+  });
+
+  it("reads each line's _reduced_stock (0 when absent, null without line meta); a refund's restock changes the dedupe key", () => {
+    const line = (meta?: unknown[]) => ({ id: 1, product_id: 5, quantity: 3, ...(meta ? { meta_data: meta } : {}) });
+    const order = (meta?: unknown[]) => ({ id: 9, status: "processing", date_modified_gmt: "2026-01-01T00:00:00", line_items: [line(meta)] });
+    expect(parseWooOrder(order([{ id: 3, key: "_reduced_stock", value: "3" }])).lines[0]!.reducedStock).toBe(3);
+    expect(parseWooOrder(order([{ id: 4, key: "pa_size", value: "M" }])).lines[0]!.reducedStock).toBe(0);
+    expect(parseWooOrder(order()).lines[0]!.reducedStock).toBeNull();
+    const before = dedupeKeyFor("order.updated", order([{ id: 3, key: "_reduced_stock", value: "3" }]));
+    const after = dedupeKeyFor("order.updated", order([{ id: 3, key: "_reduced_stock", value: "1" }, { id: 5, key: "_restock_refunded_items", value: "2" }]));
+    expect(before).toBe("order:9:2026-01-01T00:00:00:processing:3");
+    expect(after).not.toBe(before);
+    expect(dedupeKeyFor("order.updated", order())).toBe("order:9:2026-01-01T00:00:00:processing");
   });
 });

@@ -75,7 +75,20 @@ export interface ParsedWooOrder {
   createdAt: string | null;
   modifiedAt: string | null;
   customer: { firstName: string | null; lastName: string | null; email: string | null };
-  lines: Array<{ lineId: string; productId: string; variationId: string | null; sku: string | null; quantity: number; price: string; title: string }>;
+  lines: Array<{
+    lineId: string;
+    productId: string;
+    variationId: string | null;
+    sku: string | null;
+    quantity: number;
+    price: string;
+    title: string;
+    /**
+     * The line's `_reduced_stock` meta: units WooCommerce reduced for it and has not given back (0 when the meta is
+     * absent). null when the payload renders no line meta at all (not a real WooCommerce REST v3 order).
+     */
+    reducedStock: number | null;
+  }>;
 }
 
 /** Normalised product from a product.* payload (product or variation). */
@@ -137,9 +150,23 @@ export function parseWooOrder(body: unknown): ParsedWooOrder {
         quantity: q,
         price: String(l.price ?? "0"),
         title: String(l.name ?? ""),
+        reducedStock: reducedStockOf(l),
       };
     }),
   };
+}
+
+/**
+ * `_reduced_stock` of a REST v3 order line (wc_reduce_stock_levels / wc_increase_stock_levels /
+ * wc_restock_refunded_items keep it): units; 0 when absent; null when the line has no `meta_data` array or the
+ * value is not a number.
+ */
+function reducedStockOf(line: any): number | null {
+  if (!Array.isArray(line?.meta_data)) return null;
+  const meta = line.meta_data.find((m: any) => m && m.key === "_reduced_stock");
+  if (!meta || meta.value === "" || meta.value == null) return 0;
+  const n = Number(meta.value);
+  return Number.isFinite(n) ? Math.trunc(n) : null;
 }
 
 /** Parses a product.created / product.updated payload (product or variation). Throws WooWebhookParseError. */
@@ -162,7 +189,8 @@ export function parseWooProduct(body: unknown): ParsedWooProduct {
 
 /**
  * Dedupe key of a delivery: `<resource>:<id>:<date_modified_gmt>` plus the state that matters
- * (`:<stock_quantity>` for products, `:<status>` for orders). Delivery-ID is not unique (hash of id + second),
+ * (`:<stock_quantity>` for products; `:<status>` for orders, plus each line's `_reduced_stock` when a refund or a line
+ * edit moved stock without a status change). Delivery-ID is not unique (hash of id + second),
  * and date_modified_gmt has one-second resolution, so two real changes in the same second would otherwise
  * share a key and the second would be dropped. Duplicates of the same state still collapse.
  * `topic` like "product.updated" / "order.created". Throws WooWebhookParseError on a bad body/topic.
@@ -173,6 +201,9 @@ export function dedupeKeyFor(topic: string, body: unknown): string {
   if (!resource || !topic.includes(".")) throw new WooWebhookParseError(`WooCommerce webhook: bad topic "${topic}"`);
   const rid = id(b.id, `${resource} id`);
   const mod = typeof b.date_modified_gmt === "string" ? b.date_modified_gmt : "";
-  const state = resource === "product" ? String(b.stock_quantity ?? "") : resource === "order" ? String(b.status ?? "") : "";
+  const tallies = resource === "order" && Array.isArray(b.line_items) && b.line_items.some((l: any) => Array.isArray(l?.meta_data))
+    ? `:${b.line_items.map((l: any) => reducedStockOf(l) ?? "").join(",")}`
+    : "";
+  const state = resource === "product" ? String(b.stock_quantity ?? "") : resource === "order" ? `${String(b.status ?? "")}${tallies}` : "";
   return `${resource}:${rid}:${mod}:${state}`;
 }

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import prisma from "../../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
-import { installApp, startWorld, waitFor, type World } from "../../../tests/harness/world";
+import { installApp, keepConnection, startWorld, waitFor, type World } from "../../../tests/harness/world";
 import type { WooEmulator, WooEmulatorOptions } from "../../../tests/emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
 import { getBoss, QUEUES, stopBoss } from "../../jobs/queue.server";
@@ -101,6 +101,7 @@ export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWor
 
   await installApp(app.url, opts.shop, TEST_API_KEY, TEST_API_SECRET);
   const shopId = (await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: opts.shop } }), 30_000)).id;
+  if (!opts.scheduledReconcile) await keepFromOtherSchedules(shopId);
   await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17, 30_000);
   const channelIds: string[] = [];
   if (opts.register !== false) {
@@ -143,7 +144,21 @@ export async function registerStoreAs(appUrl: string, code: string, woo: WooEmul
     headers: { "Content-Type": "application/json", "X-Forwarded-For": `fault-test-${clientId}` },
     body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
   });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  const body = await res.json().catch(() => null);
+  keepConnection(appUrl, woo, key.consumer_key, res.status, body);
+  return { status: res.status, body };
+}
+
+/**
+ * Keeps every other test file's every-minute reconciliation away from this file's shop. The database is shared and
+ * `scheduleDueReconciliations` looks at every shop in it: another file's tick would queue a reconciliation of this
+ * shop into ITS queue, whose worker talks to ITS Shopify emulator — the shop's jobs (a missed order's adjustment, a
+ * rebalance) then fail there and never reach this file's stores. A recent run and a daily interval make the shop
+ * "not due" for every tick; reconciliations this file asks for still run.
+ */
+export async function keepFromOtherSchedules(shopId: string): Promise<void> {
+  await prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: 24 * 60 } });
+  await prisma.syncRun.create({ data: { shopId, kind: "reconcile", trigger: "test", dryRun: false, status: "succeeded", finishedAt: new Date(), durationMs: 0 } });
 }
 
 /** Removes the reconcile tick a starting worker schedules (private queue schema: this file's only). */

@@ -112,12 +112,12 @@ describe("REST v3 products", () => {
     expect((await api.get("products")).data).toHaveLength(10);
     expect((await err(api.get("products", { per_page: 101 }))).status).toBe(400);
   });
-  it("?sku= is an exact match that also finds variations; ?type= filters", async () => {
+  it("?sku= matches the whole SKU in any letter case (the real store's collation) and also finds variations; ?type= filters", async () => {
     const r = await api.get("products", { sku: "woo-hoodie-blue-logo" });
     expect(r.data).toHaveLength(1);
     expect(r.data[0]).toMatchObject({ type: "variation", sku: "woo-hoodie-blue-logo", manage_stock: true, parent_id: emu.control.productIdBySku("woo-hoodie") });
     expect((await api.get("products", { sku: "woo-hoodie-blue" })).data.map((p: any) => p.sku)).toEqual(["woo-hoodie-blue"]);
-    expect((await api.get("products", { sku: "WOO-BEANIE" })).data).toHaveLength(0);
+    expect((await api.get("products", { sku: "WOO-BEANIE" })).data.map((p: any) => p.sku)).toEqual(["woo-beanie"]);
     const grouped = await api.get("products", { type: "grouped" });
     expect(grouped.data[0].grouped_products).toHaveLength(3);
     expect(grouped.data[0].manage_stock).toBe(false);
@@ -139,7 +139,7 @@ describe("REST v3 products", () => {
   it("batch: > 100 items is 413; per-item errors are inline", async () => {
     const e = await err(api.post("products/batch", { update: Array.from({ length: 101 }, (_, i) => ({ id: i + 1 })) }));
     expect(e.status).toBe(413);
-    expect(e.body.code).toBe("rest_request_entity_too_large");
+    expect(e.body.code).toBe("woocommerce_rest_request_entity_too_large");
     const cap = emu.control.productIdBySku("woo-cap")!;
     const beanie = emu.control.productIdBySku("woo-beanie")!;
     emu.control.setFaults({ batchItemErrors: { sku: ["woo-beanie"] } });
@@ -207,6 +207,12 @@ describe("webhooks (class-wc-webhook.php)", () => {
     expect(emu.control.state().webhooks[0].pending_delivery).toBe(false);
   });
   it("delivers async with WooCommerce headers; signature verifies with the hub's helper; payload is latest state", async () => {
+    // Its own store with a delay that outlasts two requests even on a loaded machine (the shared one's 20 ms does not).
+    await emu.close();
+    emu = await startWooEmulator({ deliveryDelayMs: 1000 });
+    keys = emu.control.createKey({ permissions: "read_write" });
+    api = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc/v3" });
+    emu.control.seedCatalog(loadSampleCatalog());
     await hook("product.updated");
     const cap = emu.control.productIdBySku("woo-cap")!;
     await api.put(`products/${cap}`, { stock_quantity: 11 });
@@ -293,6 +299,109 @@ describe("webhooks (class-wc-webhook.php)", () => {
     } finally {
       await e2.close();
     }
+  });
+});
+
+describe("fidelity to a real WooCommerce 10.0.2 (held by tests/differential)", () => {
+  it("never answers a webhook's secret; lists the topic's WordPress hooks", async () => {
+    const created = (await api.post("webhooks", { name: "n", topic: "product.updated", delivery_url: rx.url, secret: "do-not-echo" })).data;
+    const read = (await api.get(`webhooks/${created.id}`)).data;
+    for (const w of [created, read, (await api.get("webhooks")).data[0]]) {
+      expect(w).not.toHaveProperty("secret");
+      expect(JSON.stringify(w)).not.toContain("do-not-echo");
+    }
+    expect(read.hooks).toEqual(["woocommerce_process_product_meta", "woocommerce_update_product", "woocommerce_update_product_variation"]);
+    expect(read.date_modified).toBeNull();
+  });
+  it("a variable product takes its stock status from its variations: none stocked (or none at all) → outofstock", async () => {
+    const parent = (await api.post("products", { name: "V", type: "variable", sku: "fid-v", attributes: [{ name: "Size", options: ["S"], variation: true }] })).data;
+    expect(parent.stock_status).toBe("outofstock");
+    const v = (await api.post(`products/${parent.id}/variations`, { sku: "fid-v-s", regular_price: "3", manage_stock: true, stock_quantity: 0, attributes: [{ name: "Size", option: "S" }] })).data;
+    expect((await api.get(`products/${parent.id}`)).data.stock_status).toBe("outofstock");
+    await api.put(`products/${parent.id}/variations/${v.id}`, { stock_quantity: 2 });
+    expect((await api.get(`products/${parent.id}`)).data).toMatchObject({ stock_status: "instock", purchasable: true, price: "3" });
+  });
+  it("answers with the real key sets: ~70 keys per product, edit-context extras on writes, the variation's own shape", async () => {
+    const created = (await api.post("products", { name: "K", sku: "fid-k", regular_price: "2", manage_stock: true, stock_quantity: 1 })).data;
+    const read = (await api.get(`products/${created.id}`)).data;
+    expect(Object.keys(read)).toHaveLength(71); // as a real WooCommerce 10.0.2 answers (71 keys; 45 for a variation)
+    expect(Object.keys(created)).toEqual(expect.arrayContaining(["permalink_template", "generated_slug"]));
+    expect(read).not.toHaveProperty("generated_slug");
+    expect(read).toMatchObject({ backordered: false, categories: [{ name: "Uncategorized" }], dimensions: { length: "", width: "", height: "" } });
+    const hoodie = emu.control.productIdBySku("woo-hoodie")!;
+    const variation = (await api.get(`products/${hoodie}/variations`)).data[0];
+    expect(Object.keys(variation)).toHaveLength(45);
+    expect(variation).not.toHaveProperty("button_text");
+    expect(variation._links.up).toBeDefined();
+  });
+  it("SKUs are unique in any letter case, like the real store's lookup table", async () => {
+    await api.post("products", { name: "C", sku: "fid-case" });
+    const e = await err(api.post("products", { name: "C2", sku: "FID-CASE" }));
+    expect(e).toMatchObject({ status: 400, body: { code: "product_invalid_sku", data: { status: 400, unique_sku: "FID-CASE" } } });
+    expect(e.body).not.toHaveProperty("unique_sku"); // in data only, as WordPress renders it
+  });
+  it("missing ids answer WooCommerce's codes; without credentials a missing product is still 'invalid id'", async () => {
+    const parent = emu.control.productIdBySku("woo-hoodie")!;
+    expect(await err(api.get(`products/${parent}/variations/999999`))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_product_variation_invalid_id" } });
+    expect(await err(api.put(`products/${parent}/variations/999999`, { stock_quantity: 1 }))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_product_variation_invalid_id" } });
+    expect(await err(api.get("webhooks/999999"))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_shop_webhook_invalid_id" } });
+    expect((await api.get("orders/999999/refunds")).data).toEqual([]);
+    const anon = await fetch(`${emu.url}/wp-json/wc/v3/products/999999`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(anon.status).toBe(400);
+    expect((await anon.json()).code).toBe("woocommerce_rest_product_invalid_id");
+    const existing = await fetch(`${emu.url}/wp-json/wc/v3/products/${parent}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(existing.status).toBe(401);
+  });
+  it("system_status has the real sections and no site title", async () => {
+    const r = (await api.get("system_status")).data;
+    expect(Object.keys(r)).toEqual(["environment", "database", "active_plugins", "inactive_plugins", "dropins_mu_plugins", "theme", "settings", "security", "pages", "post_type_counts", "logging"]);
+    expect(r.environment).not.toHaveProperty("site_title");
+    expect(r.environment).toMatchObject({ home_url: emu.url, version: "10.0.2" });
+  });
+});
+
+describe("webhook delivery timing by default (Action Scheduler's queue runner)", () => {
+  /** A seeded emulator started with `opts`, a key, a receiver and a product.updated webhook to it; closed after `fn`. */
+  const withHookedStore = async (opts: Parameters<typeof startWooEmulator>[0], fn: (e2: WooEmulator, api2: any, rx2: WebhookReceiver, ids: Record<string, number>) => Promise<void>) => {
+    const e2 = await startWooEmulator(opts);
+    const rx2 = await startWebhookReceiver();
+    try {
+      const k = e2.control.createKey();
+      const api2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
+      const ids = e2.control.seedCatalog(loadSampleCatalog());
+      await api2.post("webhooks", { name: "t", topic: "product.updated", delivery_url: rx2.url, secret: "s" });
+      await fn(e2, api2, rx2, ids);
+    } finally {
+      await Promise.all([e2.close(), rx2.close()]);
+    }
+  };
+  it("delivers 2–6 s after the change, once for changes made meanwhile, with the state at delivery time", async () => {
+    // the default delay, as a store really delivers
+    await withHookedStore({}, async (e2, api2, rx2, ids) => {
+      const t0 = Date.now();
+      for (const q of [7, 6, 5]) await api2.put(`products/${ids["woo-cap"]}`, { stock_quantity: q });
+      await api2.put(`products/${ids["woo-beanie"]}`, { stock_quantity: 9 });
+      await e2.control.idle();
+      const deliveries = rx2.received.filter((r) => r.headers["x-wc-webhook-topic"]);
+      expect(deliveries).toHaveLength(2); // one per resource
+      for (const d of deliveries) {
+        expect(d.at - t0).toBeGreaterThanOrEqual(2000);
+        expect(d.at - t0).toBeLessThan(6500);
+      }
+      const cap = deliveries.find((d) => JSON.parse(d.rawBody.toString()).id === ids["woo-cap"])!;
+      expect(JSON.parse(cap.rawBody.toString()).stock_quantity).toBe(5);
+    });
+  }, 15_000);
+  it("Delivery-ID is not unique: one webhook's deliveries within the same second share it", async () => {
+    await withHookedStore({ deliveryDelayMs: 5 }, async (e2, _api2, _rx2, ids) => {
+      e2.control.setStock("woo-cap", 1);
+      e2.control.setStock("woo-beanie", 1);
+      await e2.control.idle();
+      const [a, b] = e2.control.deliveries().filter((d) => d.kind === "delivery");
+      expect([a.resourceId, b.resourceId].sort()).toEqual([ids["woo-cap"], ids["woo-beanie"]].sort());
+      if (Math.floor(a.startedAt / 1000) === Math.floor(b.startedAt / 1000)) expect(a.deliveryId).toBe(b.deliveryId);
+      else expect(a.deliveryId).not.toBe(b.deliveryId);
+    });
   });
 });
 

@@ -16,15 +16,25 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
-import { WooStore, WooEmulatorError, type OrderStatus, type ProductRecord, type WebhookStatus } from "./store.js";
+import { WooStore, WooEmulatorError, type OrderStatus, type ProductRecord, type StockCause, type WebhookStatus } from "./store.js";
 import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
+import { StockEventReporter, type HubConnection, type StockEventCall, type WireStockEvent } from "./stock-events.js";
 import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
+import { systemStatusJson } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { demoStock } from "../../fixtures/sample-catalog.js";
 
 export { WooEmulatorError } from "./store.js";
 export type { DeliveryLogEntry } from "./webhooks.js";
+export type { HubConnection, StockEventCall, WireStockEvent } from "./stock-events.js";
 export { signWooRequest } from "./oauth.js";
+
+/** The WooCommerce and WordPress the emulator answers as: the versions the differential suite holds it to (decision 121). */
+export const WC_VERSION = "10.0.2";
+export const WP_VERSION = "6.8.12";
+
+/** When a real WooCommerce delivers a webhook after the change: 2–6 s (its Action Scheduler queue runner). */
+export const REALISTIC_DELIVERY_DELAY = { minMs: 2000, maxMs: 6000 } as const;
 
 /** Latencies measured on a real WooCommerce 10 (GUIDE §4): PUT ≈ 180 ms, GET 100 ≈ 1.1 s, 100-item batch ≈ 9 s. */
 export const REALISTIC_WOO_LATENCY = { latencyMs: 180, readLatencyPerItemMs: 9, batchLatencyPerItemMs: 88, deliveryDelayMs: 2000 } as const;
@@ -57,15 +67,26 @@ export interface WooEmulatorOptions {
   readLatencyPerItemMs?: number;
   /** Server workers: /wp-json requests handled at once; more wait in a FIFO queue (default 0 = unlimited). */
   maxConcurrent?: number;
-  /** Delay before an async webhook delivery (Action Scheduler) (default 50). */
+  /**
+   * Delay before an async webhook delivery (Action Scheduler's queue runner). With neither this nor
+   * `deliveryDelayMaxMs` given: drawn from `REALISTIC_DELIVERY_DELAY` (2–6 s, as on a real store); tests that wait on
+   * deliveries set a small fixed one.
+   */
   deliveryDelayMs?: number;
+  /** With it, each delivery's delay is drawn uniformly from [deliveryDelayMs, deliveryDelayMaxMs]. */
+  deliveryDelayMaxMs?: number;
   /** Webhook delivery timeout (default 5000; WooCommerce uses 60 000). */
   deliveryTimeoutMs?: number;
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
   syncflowPlugin?: boolean;
   currency?: string;
-  /** Restore stock when an order becomes `refunded` (default true). */
-  restockOnRefund?: boolean;
+  /**
+   * Emulate plugin 1.1 (default false = plugin 1.0.0): capabilities list "stock-events" and, once `connectHub` is
+   * called, every stock change is reported to the hub (./stock-events.ts).
+   */
+  stockEvents?: boolean;
+  /** Delay before the stock event outbox is sent after a change (default: deliveryDelayMs). */
+  stockEventDelayMs?: number;
 }
 
 /** Fault injection (applies to /wp-json requests only; control routes are never faulted). */
@@ -101,10 +122,19 @@ export interface WooEmulatorControl {
   seedCatalog(products: SampleProduct[], opts?: { stock?: Record<string, number> | ((sku: string) => number) }): Record<string, number>;
   /** Checkout like a shopper. Throws WooEmulatorError 409 woocommerce_out_of_stock. HTTP: POST /__control/orders. */
   placeOrder(input: { lines: Array<{ sku: string; quantity: number }>; status?: OrderStatus; billing?: { first_name?: string; last_name?: string; email?: string } }): Record<string, unknown>;
-  /** Admin status change (cancel restores stock once). HTTP: POST /__control/orders/<id>/status {status}. */
+  /** Admin status change (WooCommerce's stock rules: store.ts). HTTP: POST /__control/orders/<id>/status {status}. */
   setOrderStatus(orderId: number, status: OrderStatus): Record<string, unknown>;
-  /** wp-admin stock edit (absolute), fires product.updated. HTTP: POST /__control/stock {sku, quantity}. */
-  setStock(sku: string, quantity: number): { product_id: number; before: number; after: number };
+  /**
+   * A refund from wp-admin: `lines` by SKU (or line id) and quantity; `restock` = the "Restock refunded items" box
+   * (default false, as in wp-admin); refunds each line's price × quantity (or `amount`). No payment gateway call.
+   * Returns the order. HTTP: POST /__control/orders/<id>/refunds {lines, restock?, amount?}.
+   */
+  refundOrder(orderId: number, input: { lines?: Array<{ sku?: string; lineId?: number; quantity: number }>; restock?: boolean; amount?: number; reason?: string }): Record<string, unknown>;
+  /**
+   * A stock edit that is no order (absolute), fires product.updated: `cause` says who made it, as the plugin would
+   * tell (default "admin_edit": wp-admin; "import", "other" = another plugin). HTTP: POST /__control/stock {sku, quantity, cause?}.
+   */
+  setStock(sku: string, quantity: number, cause?: StockCause): { product_id: number; before: number; after: number };
   /** Current stock_quantity of a SKU (null when unmanaged); throws 404 for unknown SKUs. HTTP: GET /__control/stock?sku=. */
   getStock(sku: string): number | null;
   /** Product id for a SKU, or null. */
@@ -132,6 +162,20 @@ export interface WooEmulatorControl {
   setLatency(s: Partial<WooLatencySettings>): WooLatencySettings;
   /** Requests waiting for a server worker now, and the most that ever waited. HTTP: GET /__control/queue. */
   queueStats(): { waiting: number; running: number; maxWaiting: number };
+  /**
+   * Plugin 1.1 only (`stockEvents`): stores the hub connection the plugin keeps after registering and starts
+   * reporting stock changes (sent when `stockEvents` — the hub's `stock_events` answer — is true).
+   * HTTP: POST /__control/hub {hubUrl, channelId, secret, consumerKey, stockEvents}.
+   */
+  connectHub(c: HubConnection & { stockEvents: boolean }): void;
+  /** Stock events not yet accepted by the hub, and the calls made. HTTP: GET /__control/stock-events. */
+  stockEvents(): { outbox: WireStockEvent[]; calls: StockEventCall[]; stream: string; enabled: boolean };
+  /** Holds stock events back (true) or releases them (false). HTTP: POST /__control/stock-events/hold {hold}. */
+  holdStockEvents(hold: boolean): void;
+  /** Resolves when the stock event outbox is sent (or held). HTTP: POST /__control/stock-events/idle. */
+  stockEventsIdle(): Promise<void>;
+  /** Activates / deactivates the SyncFlow plugin (its wc-syncflow/v1 routes). HTTP: POST /__control/plugin {active}. */
+  setPluginActive(active: boolean): void;
 }
 
 /** A running emulator. */
@@ -214,18 +258,27 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
   const port = (server.address() as AddressInfo).port;
   const siteUrl = `http://127.0.0.1:${port}`;
-  const store = new WooStore({ siteUrl, currency: opts.currency, restockOnRefund: opts.restockOnRefund });
+  const store = new WooStore({ siteUrl, currency: opts.currency });
   const engine = new WebhookEngine(store, {
-    deliveryDelayMs: opts.deliveryDelayMs ?? 50,
+    ...(opts.deliveryDelayMs === undefined && opts.deliveryDelayMaxMs === undefined
+      ? { deliveryDelayMs: REALISTIC_DELIVERY_DELAY.minMs, deliveryDelayMaxMs: REALISTIC_DELIVERY_DELAY.maxMs }
+      : { deliveryDelayMs: opts.deliveryDelayMs ?? 0, deliveryDelayMaxMs: opts.deliveryDelayMaxMs }),
     deliveryTimeoutMs: opts.deliveryTimeoutMs ?? 5000,
     pingTimeoutMs: 5000,
-    wcVersion: "10.3.0",
-    wpVersion: "6.8.3",
+    wcVersion: WC_VERSION,
+    wpVersion: WP_VERSION,
     siteUrl,
     dropDeliveries: 0,
     duplicateDeliveries: 0,
     maxFailures: 5,
   });
+  const pluginVersion = opts.stockEvents ? "1.1.0" : "1.0.0";
+  const reporter = opts.stockEvents
+    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? opts.deliveryDelayMs ?? 50, retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
+    : null;
+  /** The plugin's cause for a stock write made by a REST client: the hub's own key, or someone else's. */
+  const restCause = (c: Ctx): StockCause => (reporter?.connection && c.key?.consumerKey === reporter.connection.consumerKey ? "hub_write" : "rest_api");
+  const asClient = <T,>(c: Ctx, fn: () => T): T => store.withStockCause({ cause: restCause(c) }, fn);
 
   // ------------------------------------------------------------------ helpers
   /** One page of `items` (WP_Query paging), each rendered with `json` — only the page's items are rendered. */
@@ -246,7 +299,9 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const productFilter = (q: PhpParams, pool: ProductRecord[]) => {
     let out = pool;
     const skus = list(q.sku);
-    if (skus.length) out = out.filter((p) => skus.includes(p.sku));
+    // ?sku= compares like MySQL's case-insensitive collation (and the SQLite layer): "ABC" finds "abc".
+    const wanted = new Set(skus.map((x) => x.toLowerCase()));
+    if (skus.length) out = out.filter((p) => p.sku !== "" && wanted.has(p.sku.toLowerCase()));
     if (str(q.type)) out = out.filter((p) => p.type === q.type);
     const include = list(q.include).map(Number);
     if (include.length) out = out.filter((p) => include.includes(p.id));
@@ -260,7 +315,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   };
   const batchCheck = (body: any) => {
     const total = ["create", "update", "delete"].reduce((n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0), 0);
-    if (total > 100) throw new WooEmulatorError(413, "rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
+    if (total > 100) throw new WooEmulatorError(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
     return total;
   };
   const itemError = (e: unknown, id: unknown) => {
@@ -277,7 +332,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       out.create = body.create.map((item: any) => {
         try {
           const p = store.createProduct(item, parentId ?? 0);
-          return parentId ? store.variationJson(p) : store.productJson(p);
+          return parentId ? store.variationJson(p, "edit") : store.productJson(p, "edit");
         } catch (e) {
           return itemError(e, 0);
         }
@@ -288,7 +343,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
           if (!item?.id) throw new WooEmulatorError(400, "woocommerce_rest_product_invalid_id", "Invalid ID.");
           injectedBatchError(store.products.get(Number(item.id)));
           const p = store.updateProduct(Number(item.id), item, parentId ?? undefined);
-          return parentId ? store.variationJson(p) : store.productJson(p);
+          return parentId ? store.variationJson(p, "edit") : store.productJson(p, "edit");
         } catch (e) {
           return itemError(e, item?.id);
         }
@@ -296,7 +351,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (Array.isArray(body.delete))
       out.delete = body.delete.map((id: any) => {
         try {
-          return store.productJson(store.deleteProduct(Number(id), true));
+          return store.productJson(store.deleteProduct(Number(id), true), "edit");
         } catch (e) {
           return itemError(e, id);
         }
@@ -321,16 +376,25 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (!store.stockHolder(p)) throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
   };
 
+  /** The variation of `/products/<m[1]>/variations/<m[2]>`; 404 woocommerce_rest_product_variation_invalid_id otherwise. */
+  const variationOf = (m: RegExpExecArray) => {
+    const v = store.products.get(Number(m[2]));
+    if (!v || v.type !== "variation" || v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
+    return v;
+  };
+
   // ------------------------------------------------------------------ routes
   const W = "^/wp-json/wc/v3";
   const S = "^/wp-json/wc-syncflow/v1";
   const routes: Array<[string, RegExp, Handler]> = [
     ["GET", new RegExp(`${W}/system_status$`), () => ({
-      body: {
-        environment: { home_url: siteUrl, site_url: siteUrl, version: "10.3.0", wp_version: "6.8.3", site_title: opts.siteName ?? "SyncFlow Test Store" },
-        settings: { currency: store.currency, currency_symbol: "$" },
-        active_plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: "1.0.0" }] : [],
-      },
+      body: systemStatusJson({
+        siteUrl,
+        currency: store.currency,
+        wcVersion: WC_VERSION,
+        wpVersion: WP_VERSION,
+        plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: pluginVersion }] : [],
+      }),
     })],
     ["GET", new RegExp(`${W}/products$`), async (c) => {
       const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
@@ -339,15 +403,15 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
-    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {})) })],
+    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {}), "edit") })],
     ["POST", new RegExp(`${W}/products/batch$`), async (c) => {
       const n = batchCheck(c.body);
       await sleep(settings.batchLatencyPerItemMs * n);
-      return { body: runBatch(c.body, null) };
+      return { body: asClient(c, () => runBatch(c.body, null)) };
     }],
     ["GET", new RegExp(`${W}/products/(\\d+)$`), (_c, m) => ({ body: store.productJson(store.getProduct(Number(m[1]))) })],
-    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.updateProduct(Number(m[1]), c.body ?? {})) })],
-    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1")) })],
+    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(asClient(c, () => store.updateProduct(Number(m[1]), c.body ?? {})), "edit") })],
+    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1"), "edit") })],
     ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
       const parent = store.getProduct(Number(m[1]));
       const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
@@ -355,19 +419,18 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
       return r;
     }],
-    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1]))) })],
+    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1])), "edit") })],
     ["POST", new RegExp(`${W}/products/(\\d+)/variations/batch$`), async (c, m) => {
       store.getProduct(Number(m[1]));
       const n = batchCheck(c.body);
       await sleep(settings.batchLatencyPerItemMs * n);
-      return { body: runBatch(c.body, Number(m[1])) };
+      return { body: asClient(c, () => runBatch(c.body, Number(m[1]))) };
     }],
-    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => {
-      const v = store.getProduct(Number(m[2]));
-      if (v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
-      return { body: store.variationJson(v) };
+    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => ({ body: store.variationJson(variationOf(m)) })],
+    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => {
+      variationOf(m);
+      return { body: store.variationJson(asClient(c, () => store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))), "edit") };
     }],
-    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => ({ body: store.variationJson(store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))) })],
     ["GET", new RegExp(`${W}/orders$`), (c) => {
       let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
       if (str(c.query.status) && c.query.status !== "any") os = os.filter((o) => list(c.query.status).includes(o.status));
@@ -382,12 +445,29 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", new RegExp(`${W}/orders$`), (c) => {
       const b = c.body ?? {};
       const status = b.set_paid && !b.status ? "processing" : b.status;
-      return { status: 201, body: store.orderJson(store.createOrder({ status, line_items: b.line_items, billing: b.billing, currency: b.currency }, false)) };
+      const input = { status, line_items: b.line_items, billing: b.billing, currency: b.currency, payment_method: typeof b.payment_method === "string" ? b.payment_method : undefined };
+      return { status: 201, body: store.orderJson(asClient(c, () => store.createOrder(input, false))) };
     }],
     ["GET", new RegExp(`${W}/orders/(\\d+)$`), (_c, m) => ({ body: store.orderJson(store.getOrder(Number(m[1]))) })],
     ["PUT", new RegExp(`${W}/orders/(\\d+)$`), (c, m) => {
       const o = store.getOrder(Number(m[1]), 400);
-      return { body: store.orderJson(c.body?.status ? store.setOrderStatus(o.id, c.body.status) : o) };
+      return { body: store.orderJson(c.body?.status ? asClient(c, () => store.setOrderStatus(o.id, c.body.status)) : o) };
+    }],
+    // Refunds (WC_REST_Order_Refunds_Controller, wc/v3): stock rules in store.ts `createRefund`.
+    ["GET", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
+      const o = store.orders.get(Number(m[1]));
+      if (!o) return paginate([], c.query); // WC_REST_Order_Refunds_Controller lists by parent id: none, not 404
+      return paginate([...o.refunds].sort((a, b) => b.id - a.id), c.query, (r) => store.refundJson(o, r));
+    }],
+    ["POST", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
+      const { order, refund } = asClient(c, () => store.createRefund(Number(m[1]), c.body ?? {}));
+      return { status: 201, body: store.refundJson(order, refund) };
+    }],
+    ["GET", new RegExp(`${W}/orders/(\\d+)/refunds/(\\d+)$`), (_c, m) => {
+      const o = store.orders.get(Number(m[1]));
+      const r = o?.refunds.find((x) => x.id === Number(m[2]));
+      if (!o || !r) throw new WooEmulatorError(404, "woocommerce_rest_invalid_id", "Invalid ID.");
+      return { body: store.refundJson(o, r) };
     }],
     ["GET", new RegExp(`${W}/webhooks$`), (c) => {
       let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
@@ -415,7 +495,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     }],
     // ---------------- SyncFlow plugin (docs/contracts/wc-syncflow-v1.md)
     ["GET", new RegExp(`${S}/capabilities$`), () => ({
-      body: { plugin: "syncflow-for-woocommerce", version: "1.0.0", contract: 1, features: ["stock-delta", "stock-cas", "idempotency"] },
+      body: { plugin: "syncflow-for-woocommerce", version: pluginVersion, contract: 1, features: ["stock-delta", "stock-cas", "idempotency", ...(reporter ? ["stock-events"] : [])] },
     })],
     ["POST", new RegExp(`${S}/stock/delta$`), (c) => {
       const b = c.body ?? {};
@@ -426,7 +506,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       const fp = JSON.stringify(["delta", p.id, b.delta]);
       return {
         body: store.idempotent(key, fp, () => {
-          const r = store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease");
+          const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () => store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease"));
           return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
         }),
       };
@@ -444,8 +524,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
           const h = store.stockHolder(p)!;
           const current = h.stock_quantity ?? 0;
           if (current !== b.expected)
-            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current });
-          const r = store.updateStock(p, b.quantity, "set");
+            throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current }, { topLevel: true });
+          const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () => store.updateStock(p, b.quantity, "set"));
           return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
         }),
       };
@@ -487,14 +567,26 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       );
     },
     setOrderStatus(orderId, status) {
-      return store.orderJson(store.setOrderStatus(orderId, status));
+      return store.withStockCause({ cause: "admin_edit" }, () => store.orderJson(store.setOrderStatus(orderId, status)));
     },
-    setStock(sku, quantity) {
+    refundOrder(orderId, input) {
+      const o = store.getOrder(orderId);
+      const lineItems = (input.lines ?? []).map((l) => {
+        const line = l.lineId !== undefined ? o.line_items.find((x) => x.id === l.lineId) : o.line_items.find((x) => x.sku === l.sku);
+        if (!line) throw new WooEmulatorError(400, "not_found", `Order ${orderId} has no line ${l.lineId ?? l.sku}`);
+        return { id: line.id, quantity: l.quantity, refund_total: line.price * l.quantity };
+      });
+      const body = { line_items: lineItems, api_restock: input.restock ?? false, api_refund: false, reason: input.reason ?? "", ...(input.amount !== undefined ? { amount: input.amount } : {}) };
+      return store.withStockCause({ cause: "admin_edit" }, () => store.orderJson(store.createRefund(orderId, body).order));
+    },
+    setStock(sku, quantity, cause = "admin_edit") {
       const p = store.findBySku(sku);
       if (!p) throw new WooEmulatorError(404, "not_found", `Unknown SKU ${sku}`);
-      if (!store.stockHolder(p)) store.updateProduct(p.id, { manage_stock: true, stock_quantity: quantity });
-      const r = store.updateStock(p, quantity, "set");
-      return { product_id: r.holder.id, before: r.before, after: r.after };
+      return store.withStockCause({ cause }, () => {
+        if (!store.stockHolder(p)) store.updateProduct(p.id, { manage_stock: true, stock_quantity: quantity });
+        const r = store.updateStock(p, quantity, "set");
+        return { product_id: r.holder.id, before: r.before, after: r.after };
+      });
     },
     getStock(sku) {
       const p = store.findBySku(sku);
@@ -552,6 +644,18 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       return { latencyMs: settings.latencyMs, readLatencyPerItemMs: settings.readLatencyPerItemMs, batchLatencyPerItemMs: settings.batchLatencyPerItemMs, maxConcurrent: settings.maxConcurrent };
     },
     queueStats: () => ({ waiting: waiting.length, running, maxWaiting }),
+    connectHub(c) {
+      if (!reporter) throw new WooEmulatorError(400, "bad_request", "started without stockEvents: plugin 1.0.0 reports no stock events");
+      reporter.connect({ hubUrl: c.hubUrl.replace(/\/+$/, ""), channelId: c.channelId, secret: c.secret, consumerKey: c.consumerKey }, c.stockEvents);
+    },
+    stockEvents: () => ({ outbox: [...(reporter?.outbox ?? [])], calls: [...(reporter?.calls ?? [])], stream: reporter?.stream ?? "", enabled: !!reporter?.enabled }),
+    holdStockEvents(hold) {
+      reporter?.hold(hold);
+    },
+    stockEventsIdle: async () => reporter?.idle(),
+    setPluginActive(active) {
+      settings.syncflowPlugin = active;
+    },
   };
 
   const controlRoutes: Array<[string, RegExp, (b: any, m: RegExpExecArray, q: URLSearchParams) => unknown]> = [
@@ -559,7 +663,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", /^\/__control\/seed$/, (b) => control.seedCatalog(b.products, { stock: b.stock })],
     ["POST", /^\/__control\/orders$/, (b) => control.placeOrder(b)],
     ["POST", /^\/__control\/orders\/(\d+)\/status$/, (b, m) => control.setOrderStatus(Number(m[1]), b.status)],
-    ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity)],
+    ["POST", /^\/__control\/orders\/(\d+)\/refunds$/, (b, m) => control.refundOrder(Number(m[1]), b ?? {})],
+    ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity, b.cause)],
     ["GET", /^\/__control\/stock$/, (_b, _m, q) => ({ sku: q.get("sku"), stock_quantity: control.getStock(q.get("sku") ?? "") })],
     ["GET", /^\/__control\/state$/, () => control.state()],
     ["GET", /^\/__control\/deliveries$/, () => control.deliveries()],
@@ -570,6 +675,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", /^\/__control\/webhooks\/(\d+)\/status$/, (b, m) => (control.setWebhookStatus(Number(m[1]), b.status), { ok: true })],
     ["POST", /^\/__control\/latency$/, (b) => control.setLatency(b ?? {})],
     ["GET", /^\/__control\/queue$/, () => control.queueStats()],
+    ["POST", /^\/__control\/hub$/, (b) => (control.connectHub(b), { ok: true })],
+    ["GET", /^\/__control\/stock-events$/, () => control.stockEvents()],
+    ["POST", /^\/__control\/stock-events\/hold$/, (b) => (control.holdStockEvents(!!b?.hold), { ok: true })],
+    ["POST", /^\/__control\/stock-events\/idle$/, async () => (await control.stockEventsIdle(), { ok: true })],
+    ["POST", /^\/__control\/plugin$/, (b) => (control.setPluginActive(!!b?.active), { ok: true })],
   ];
 
   // ------------------------------------------------------------------ dispatch
@@ -670,12 +780,20 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     const params: PhpParams = { ...query, ...form, ...parseOAuthHeader(req.headers.authorization) };
     const auth = verifyWooOAuth(method, siteUrl + u.pathname, params, keys, Date.now());
     if (auth.kind === "error") throw new WooEmulatorError(auth.status, auth.code, auth.message);
-    if (auth.kind === "none") throw isSyncflow ? new WooEmulatorError(401, "rest_forbidden", "Sorry, you are not allowed to do that.") : permissionError(method);
-    const perm = auth.key.permissions;
+    if (auth.kind === "none") {
+      if (isSyncflow) throw new WooEmulatorError(401, "rest_forbidden", "Sorry, you are not allowed to do that.");
+      // The products / variations / orders item permission checks look the object up first and only refuse an
+      // existing one (WC_REST_CRUD_Controller::get_item_permissions_check & co.): a missing id answers the handler's
+      // not-found error even without credentials. Webhooks check the capability alone.
+      const item = /^\/wp-json\/wc\/v3\/(products|orders)(?:\/\d+\/variations)?\/(\d+)$/.exec(path);
+      const exists = item ? (item[1] === "orders" ? store.orders.has(Number(item[2])) : store.products.has(Number(item[2]))) : true;
+      if (exists || method === "POST") throw permissionError(method);
+    }
+    const perm = auth.kind === "ok" ? auth.key.permissions : "read_write";
     if (method === "GET" && perm === "write") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.");
     if (method !== "GET" && perm === "read") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have write permissions.");
 
-    const r = await handler[0]({ method, path, query, body, key: auth.key }, handler[1]);
+    const r = await handler[0]({ method, path, query, body, key: auth.kind === "ok" ? auth.key : null }, handler[1]);
     send(res, r.status ?? 200, r.body, r.headers);
   }
 
@@ -687,6 +805,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     requestCounts,
     async close() {
       engine.close();
+      reporter?.close();
       for (const r of hung) r.destroy();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

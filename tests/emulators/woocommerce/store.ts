@@ -8,31 +8,54 @@
  *  - `wc_update_product_stock($product, $qty, 'set'|'increase'|'decrease')` (wc-stock-functions.php):
  *    one atomic SQL update on the stock holder, then `$product->save()`, which bumps date_modified and fires
  *    `woocommerce_update_product(_variation)` => webhook topic product.updated. Quantities may go below 0.
- *  - Orders: `wc_maybe_reduce_stock_levels` runs on status processing / on-hold / completed (once per order,
- *    `_order_stock_reduced` flag); `wc_maybe_increase_stock_levels` on cancelled / pending (and here also
- *    refunded, see `restockOnRefund`). REST-created orders (admin) are never refused for stock; a shopper
- *    checkout is refused when managed stock is short and backorders are "no" (cart stock validation).
+ *  - Orders (includes/wc-stock-functions.php): `wc_maybe_reduce_stock_levels` runs when an order becomes
+ *    processing / on-hold / completed (once per order, `_order_stock_reduced` flag); `wc_reduce_stock_levels`
+ *    decreases each managed line once and records it in the line's `_reduced_stock` meta.
+ *    `wc_maybe_increase_stock_levels` runs ONLY on → cancelled / → pending: `wc_increase_stock_levels` gives
+ *    back each line's `_reduced_stock` and deletes the meta. `refunded` and `failed` never restock; → refunded
+ *    creates a refund of the remaining amount without line items (`wc_order_fully_refunded`).
+ *  - Refunds (`wc_create_refund`, REST `POST orders/<id>/refunds`): a refund restocks only when asked
+ *    (`api_restock`, default true over REST) and only the line items it lists with a quantity
+ *    (`wc_restock_refunded_items`: +qty on the product, `_reduced_stock` −= qty, `_restock_refunded_items` += qty,
+ *    only for lines whose stock was reduced). `api_refund` (default true) asks the payment gateway first; the
+ *    offline gateways WooCommerce ships cannot refund (and REST orders have none), so that answers 500
+ *    `woocommerce_rest_cannot_create_order_refund`. A refund of the whole remaining amount moves the order to `refunded`.
+ *  - REST-created orders (admin) are never refused for stock; a shopper checkout is refused when managed stock is
+ *    short and backorders are "no" (cart stock validation).
+ *  - A variable product that does not manage stock takes its stock status from its variations (none in stock, or
+ *    none at all → outofstock; `WC_Product_Variable_Data_Store_CPT::sync_stock_status`).
+ *  - SKUs are unique in any letter case and `?sku=` ignores case (the product lookup table under MySQL's
+ *    case-insensitive collation); `findBySku` (the plugin's lookups here) stays exact.
  *  - `date_modified_gmt` has one-second resolution ("YYYY-MM-DDTHH:MM:SS").
+ *  - Response bodies: ./json.ts, held to a real WooCommerce 10.0.2 by tests/differential (decision 121).
  *
  * Quantities are whole units; clock values are ms since epoch.
  */
+export { wcDate } from "./json.js";
+import { activePrice, orderJson, productJson, refundJson, variationJson, wcDate, webhookJson, type JsonContext } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { isStockable } from "../../fixtures/sample-catalog.js";
 
-/** An error the emulator answers with, shaped like a WordPress WP_Error REST response. */
+/**
+ * An error the emulator answers with, shaped like a WordPress WP_Error REST response: `{code, message, data:{status,
+ * ...extra}}`. `topLevel` also copies `extra` to the top level, as the SyncFlow plugin does for `syncflow_stale`
+ * (`current`, docs/contracts/wc-syncflow-v1.md); WooCommerce's own errors keep it in `data` only.
+ */
 export class WooEmulatorError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly opts: { topLevel?: boolean; scalarData?: boolean } = {},
   ) {
     super(message);
     this.name = "WooEmulatorError";
   }
-  /** The JSON body WordPress sends: `{code, message, data:{status, ...}}` (+ extra at top level). */
+  /** The JSON body WordPress sends. */
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, data: { status: this.status, ...this.extra }, ...this.extra };
+    const data = this.opts.scalarData ? this.status : { status: this.status, ...this.extra };
+    return { code: this.code, message: this.message, data, ...(this.opts.topLevel ? this.extra : {}) };
   }
 }
 
@@ -70,6 +93,15 @@ export interface ProductRecord {
 export type OrderStatus = "pending" | "processing" | "on-hold" | "completed" | "cancelled" | "refunded" | "failed";
 export const ORDER_STATUSES: OrderStatus[] = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"];
 const REDUCE_ON: OrderStatus[] = ["processing", "on-hold", "completed"];
+const RESTOCK_ON: OrderStatus[] = ["cancelled", "pending"];
+
+/** `_reduced_stock` / `_restock_refunded_items` meta of an order line as REST v3 renders it (absent when 0). */
+function lineMeta(l: OrderLineRecord): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  if (l.reduced_stock) out.push({ id: l.id * 10 + 1, key: "_reduced_stock", value: String(l.reduced_stock), display_key: "_reduced_stock", display_value: String(l.reduced_stock) });
+  if (l.restock_refunded) out.push({ id: l.id * 10 + 2, key: "_restock_refunded_items", value: String(l.restock_refunded), display_key: "_restock_refunded_items", display_value: String(l.restock_refunded) });
+  return out;
+}
 
 export interface OrderLineRecord {
   id: number;
@@ -79,6 +111,21 @@ export interface OrderLineRecord {
   name: string;
   quantity: number;
   price: number;
+  /** The line's `_reduced_stock` meta: units WooCommerce took from stock for it and has not given back (0 = absent). */
+  reduced_stock: number;
+  /** The line's `_restock_refunded_items` meta: units restocked by refunds (0 = absent). */
+  restock_refunded: number;
+}
+/** A refund (`shop_order_refund`): amount in the order's currency; line quantities are negative like WooCommerce's. */
+export interface RefundRecord {
+  id: number;
+  amount: number;
+  reason: string;
+  refunded_payment: boolean;
+  /** Whether it was asked to restock (`restock_items`); only lines listed with a quantity can be restocked. */
+  restock: boolean;
+  line_items: Array<{ id: number; refunded_item_id: number; quantity: number; total: number }>;
+  date_created_ms: number;
 }
 export interface OrderRecord {
   id: number;
@@ -86,7 +133,11 @@ export interface OrderRecord {
   currency: string;
   billing: { first_name: string; last_name: string; email: string };
   line_items: OrderLineRecord[];
+  /** The order's `_order_stock_reduced` flag. */
   stock_reduced: boolean;
+  /** Payment method id ("" for admin/REST orders without one; refunds with api_refund need a gateway). */
+  payment_method: string;
+  refunds: RefundRecord[];
   date_created_ms: number;
   date_modified_ms: number;
 }
@@ -109,10 +160,34 @@ export interface WebhookRecord {
 /** What the store reports to the webhook engine: a WooCommerce hook that maps to `topic`. */
 export type StoreEvent = { topic: "product.created" | "product.updated" | "order.created" | "order.updated"; resourceId: number };
 
-/** WooCommerce GMT date format, second resolution, no zone suffix. */
-export function wcDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+/**
+ * Why a stock quantity changed, as the SyncFlow plugin names it (docs/contracts/hub-api-v1.md, stock events):
+ * an order's reduction or restock (cancel / pending), a refund's restock, an order line edited in wp-admin, the hub's
+ * own write (plugin endpoints, or REST with SyncFlow's key), an edit in wp-admin, a product import, another REST client,
+ * anything else (another plugin).
+ */
+export type StockCause = "order_reduced" | "order_restocked" | "refund_restocked" | "order_adjusted" | "hub_write" | "admin_edit" | "import" | "rest_api" | "other";
+
+/** One stock change of a stock holder (quantities in units). */
+export interface StockChange {
+  /** The product or variation the change was made through (an order line's product). */
+  productId: number;
+  /** The product that holds the stock (the parent for a variation whose stock the parent manages). */
+  stockProductId: number;
+  before: number;
+  after: number;
+  cause: StockCause;
+  orderId?: number;
+  orderStatus?: string;
+  lineId?: number;
+  /** The order line's `_reduced_stock` after this change (units WooCommerce holds as taken for the line). */
+  lineReducedAfter?: number;
+  refundId?: number;
+  /** hub_write: the plugin request key, when the change came through wc-syncflow/v1. */
+  requestKey?: string;
 }
+type StockContext = Omit<StockChange, "productId" | "stockProductId" | "before" | "after">;
+
 
 const slugify = (s: string) =>
   s
@@ -120,16 +195,11 @@ const slugify = (s: string) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
 
-function price(p: ProductRecord): string {
-  return p.sale_price !== "" ? p.sale_price : p.regular_price;
-}
 
 /** Options for the store's rules. */
 export interface StoreOptions {
   currency?: string;
   siteUrl: string;
-  /** Restore stock when an order moves to refunded (brief); real WooCommerce only restocks refunds on request. */
-  restockOnRefund?: boolean;
   now?: () => number;
 }
 
@@ -152,6 +222,9 @@ export class WooStore {
   private nextMetaId = 1;
   private idem = new Map<string, IdemRecord>();
   listeners: Array<(e: StoreEvent) => void> = [];
+  /** Every stock change with its cause (the SyncFlow plugin's stock events, ./stock-events.ts). */
+  stockListeners: Array<(c: StockChange) => void> = [];
+  private stockContext: StockContext = { cause: "other" };
   readonly currency: string;
   readonly now: () => number;
 
@@ -162,6 +235,23 @@ export class WooStore {
 
   private emit(e: StoreEvent) {
     for (const l of this.listeners) l(e);
+  }
+
+  /** Runs `fn` with `ctx` as the cause of every stock change it makes (nested calls restore the outer cause). */
+  withStockCause<T>(ctx: StockContext, fn: () => T): T {
+    const outer = this.stockContext;
+    this.stockContext = ctx;
+    try {
+      return fn();
+    } finally {
+      this.stockContext = outer;
+    }
+  }
+
+  private stockChanged(p: ProductRecord, holder: ProductRecord, before: number, after: number) {
+    if (before === after) return;
+    const c: StockChange = { ...this.stockContext, productId: p.id, stockProductId: holder.id, before, after };
+    for (const l of this.stockListeners) l(c);
   }
 
   // ---------------------------------------------------------------- products
@@ -178,6 +268,17 @@ export class WooStore {
     for (const p of this.products.values()) if (p.sku !== "" && p.sku === sku && p.status !== "trash") return p;
     return undefined;
   }
+  /**
+   * The product or variation holding `sku` in any letter case: WooCommerce's uniqueness check
+   * (`wc_product_has_unique_sku`, a lookup-table query under MySQL's case-insensitive collation) refuses "ABC" when
+   * "abc" exists.
+   */
+  findBySkuAnyCase(sku: string): ProductRecord | undefined {
+    const want = sku.toLowerCase();
+    for (const p of this.products.values()) if (p.sku !== "" && p.sku.toLowerCase() === want && p.status !== "trash") return p;
+    return undefined;
+  }
+
 
   /** The record whose stock a product uses (itself, its parent for manage_stock "parent"), or null. */
   stockHolder(p: ProductRecord): ProductRecord | null {
@@ -191,6 +292,13 @@ export class WooStore {
 
   stockStatus(p: ProductRecord): string {
     const h = this.stockHolder(p);
+    // A variable product that does not manage stock itself takes its status from its variations
+    // (WC_Product_Variable_Data_Store_CPT::sync_stock_status): instock if one is, else onbackorder if one is,
+    // else outofstock — also with no variation at all.
+    if (!h && p.type === "variable") {
+      const kids = p.variations.map((id) => this.products.get(id)).filter((v): v is ProductRecord => !!v && v.status !== "trash").map((v) => this.stockStatus(v));
+      return kids.includes("instock") ? "instock" : kids.includes("onbackorder") ? "onbackorder" : "outofstock";
+    }
     if (!h) return p.stock_status_manual;
     if ((h.stock_quantity ?? 0) > 0) return "instock";
     return h.backorders === "no" ? "outofstock" : "onbackorder";
@@ -203,8 +311,8 @@ export class WooStore {
     if (!["simple", "variable", "variation", "grouped", "external"].includes(type))
       throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): type");
     const sku = typeof body.sku === "string" ? body.sku.trim() : "";
-    if (sku && this.findBySku(sku))
-      throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: this.findBySku(sku)!.id, unique_sku: sku });
+    const taken = sku ? this.findBySkuAnyCase(sku) : undefined;
+    if (taken) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: taken.id, unique_sku: sku });
     const parent = parentId ? this.getProduct(parentId, 404) : null;
     if (parent && parent.type !== "variable") throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", "Invalid product ID.");
     const id = this.nextPostId++;
@@ -250,7 +358,7 @@ export class WooStore {
     if (body.regular_price != null) p.regular_price = String(body.regular_price);
     if (body.sale_price != null) p.sale_price = String(body.sale_price);
     if (body.sku != null && body.sku !== p.sku) {
-      const other = body.sku ? this.findBySku(String(body.sku)) : undefined;
+      const other = body.sku ? this.findBySkuAnyCase(String(body.sku)) : undefined;
       if (other && other.id !== p.id) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: other.id, unique_sku: body.sku });
       p.sku = String(body.sku);
     }
@@ -271,7 +379,9 @@ export class WooStore {
       if (body.stock_quantity != null) {
         const q = Number(body.stock_quantity);
         if (!Number.isFinite(q)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
+        const before = p.stock_quantity;
         p.stock_quantity = Math.trunc(q);
+        if (before != null) this.stockChanged(p, p, before, p.stock_quantity); // woocommerce_product_set_stock on save
       } else if (p.stock_quantity == null) p.stock_quantity = 0;
     } else {
       p.stock_quantity = null; // WC_Product::validate_props()
@@ -321,98 +431,33 @@ export class WooStore {
     const after = op === "set" ? qty : op === "increase" ? before + qty : before - qty;
     h.stock_quantity = after;
     this.touch(h);
+    this.stockChanged(p, h, before, after);
     return { holder: h, before, after };
   }
 
   // ---------------------------------------------------------------- JSON
 
-  /** REST v3 product (or variation via /products/<id>) response body. */
-  productJson(p: ProductRecord): Record<string, unknown> {
-    const h = this.stockHolder(p);
-    const manage = p.manage_stock ? true : h ? "parent" : false;
-    const site = this.opts.siteUrl;
-    return {
-      id: p.id,
-      name: p.name,
-      slug: p.slug,
-      permalink: `${site}/product/${p.slug}/`,
-      date_created: wcDate(p.date_created_ms),
-      date_created_gmt: wcDate(p.date_created_ms),
-      date_modified: wcDate(p.date_modified_ms),
-      date_modified_gmt: wcDate(p.date_modified_ms),
-      type: p.type,
-      status: p.status,
-      sku: p.sku,
-      price: p.type === "grouped" || p.type === "variable" ? this.derivedPrice(p) : price(p),
-      regular_price: p.regular_price,
-      sale_price: p.sale_price,
-      on_sale: p.sale_price !== "",
-      purchasable: p.type !== "grouped" && p.type !== "external" && (p.type !== "variable") && price(p) !== "",
-      virtual: p.virtual,
-      downloadable: p.downloadable,
-      external_url: p.external_url,
-      button_text: p.button_text,
-      manage_stock: manage,
-      stock_quantity: h ? h.stock_quantity : null,
-      stock_status: this.stockStatus(p),
-      backorders: (h ?? p).backorders,
-      backorders_allowed: (h ?? p).backorders !== "no",
-      low_stock_amount: null,
-      parent_id: p.parent_id,
-      grouped_products: [...p.grouped_products],
-      variations: [...p.variations],
-      attributes: p.attributes,
-      meta_data: p.meta_data,
-      _links: { self: [{ href: `${site}/wp-json/wc/v3/products/${p.id}` }] },
-    };
+  /**
+   * REST v3 product body (also a variation read through /products/<id>): ./json.ts; `edit` context for the answers
+   * of writes.
+   */
+  productJson(p: ProductRecord, context: JsonContext = "view"): Record<string, unknown> {
+    return productJson(this, p, context);
   }
 
-  /** REST v3 variation response body (GET /products/<pid>/variations/<id>). */
-  variationJson(p: ProductRecord): Record<string, unknown> {
-    const full = this.productJson(p);
-    delete full.variations;
-    delete full.grouped_products;
-    delete full.slug;
-    return full;
+  /** REST v3 variation body (GET /products/<pid>/variations/<id>): ./json.ts. */
+  variationJson(p: ProductRecord, context: JsonContext = "view"): Record<string, unknown> {
+    return variationJson(this, p, context);
   }
 
-  private derivedPrice(p: ProductRecord): string {
-    const kids = (p.type === "variable" ? p.variations : p.grouped_products)
-      .map((id) => this.products.get(id))
-      .filter((x): x is ProductRecord => !!x)
-      .map((x) => Number(price(x)))
-      .filter((n) => Number.isFinite(n) && n > 0);
-    return kids.length ? String(Math.min(...kids)) : "";
-  }
-
-  /** REST v3 order response body. */
+  /** REST v3 order body (./json.ts). Line items carry their `_reduced_stock` / `_restock_refunded_items` meta like WooCommerce's. */
   orderJson(o: OrderRecord): Record<string, unknown> {
-    const total = o.line_items.reduce((s, l) => s + l.price * l.quantity, 0);
-    return {
-      id: o.id,
-      parent_id: 0,
-      number: String(o.id),
-      status: o.status,
-      currency: o.currency,
-      date_created: wcDate(o.date_created_ms),
-      date_created_gmt: wcDate(o.date_created_ms),
-      date_modified: wcDate(o.date_modified_ms),
-      date_modified_gmt: wcDate(o.date_modified_ms),
-      total: total.toFixed(2),
-      billing: { ...o.billing },
-      line_items: o.line_items.map((l) => ({
-        id: l.id,
-        name: l.name,
-        product_id: l.product_id,
-        variation_id: l.variation_id,
-        quantity: l.quantity,
-        sku: l.sku,
-        price: l.price,
-        subtotal: (l.price * l.quantity).toFixed(2),
-        total: (l.price * l.quantity).toFixed(2),
-      })),
-      meta_data: [],
-    };
+    return orderJson(this, o, lineMeta);
+  }
+
+  /** REST v3 order refund body (`GET orders/<id>/refunds/<refund id>`): ./json.ts. */
+  refundJson(o: OrderRecord, r: RefundRecord): Record<string, unknown> {
+    return refundJson(this, o, r);
   }
 
   // ---------------------------------------------------------------- orders
@@ -439,7 +484,7 @@ export class WooStore {
    * Status processing/on-hold/completed reduces stock once. Fires order.created (+ product.updated per stock change).
    */
   createOrder(
-    input: { status?: OrderStatus; line_items: Array<Record<string, any>>; billing?: Partial<OrderRecord["billing"]>; currency?: string },
+    input: { status?: OrderStatus; line_items: Array<Record<string, any>>; billing?: Partial<OrderRecord["billing"]>; currency?: string; payment_method?: string },
     asShopper: boolean,
   ): OrderRecord {
     const status = input.status ?? "pending";
@@ -478,14 +523,19 @@ export class WooStore {
         sku: product.sku,
         name: product.name,
         quantity,
-        price: Number(price(product) || 0),
+        price: Number(activePrice(product) || 0),
+        reduced_stock: 0,
+        restock_refunded: 0,
       })),
       stock_reduced: false,
+      payment_method: input.payment_method ?? "",
+      refunds: [],
       date_created_ms: t,
       date_modified_ms: t,
     };
     this.orders.set(o.id, o);
-    if (REDUCE_ON.includes(status)) this.reduceStock(o);
+    // A new order's status transition is pending → status (WC_Order::status_transition).
+    if (REDUCE_ON.includes(status)) this.maybeReduceStock(o);
     this.emit({ topic: "order.created", resourceId: o.id });
     return o;
   }
@@ -496,7 +546,12 @@ export class WooStore {
     return o;
   }
 
-  /** Changes an order's status with WooCommerce's stock side effects; fires order.updated. */
+  /**
+   * Changes an order's status with WooCommerce's stock side effects (`woocommerce_order_status_<to>` hooks, only
+   * when the status really changes): → processing / on-hold / completed reduces once; → cancelled / → pending
+   * restocks what was reduced; → refunded refunds the remaining amount without restocking; → failed does nothing
+   * to stock. Fires order.updated.
+   */
   setOrderStatus(id: number, status: OrderStatus): OrderRecord {
     const o = this.getOrder(id, 400);
     if (!ORDER_STATUSES.includes(status)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
@@ -504,32 +559,113 @@ export class WooStore {
     o.status = status;
     o.date_modified_ms = this.now();
     if (from !== status) {
-      if (REDUCE_ON.includes(status) && !o.stock_reduced) this.reduceStock(o);
-      const restock = status === "cancelled" || status === "pending" || (status === "refunded" && this.opts.restockOnRefund !== false);
-      if (restock && o.stock_reduced) this.increaseStock(o);
+      if (REDUCE_ON.includes(status)) this.maybeReduceStock(o);
+      if (RESTOCK_ON.includes(status)) this.maybeIncreaseStock(o);
+      if (status === "refunded") this.fullyRefunded(o);
     }
     this.emit({ topic: "order.updated", resourceId: o.id });
     return o;
   }
 
+  /**
+   * `POST orders/<id>/refunds` → `wc_create_refund()`. `line_items`: `[{id, quantity, refund_total?}]` (the order's
+   * line ids); `api_restock` (default true) restocks only those lines, by their quantity; `api_refund` (default true)
+   * needs a payment gateway on the order. `amount` defaults to the sum of the lines' `refund_total`.
+   * Throws 404 woocommerce_rest_invalid_order_id, 400 woocommerce_rest_invalid_order_refund (negative amount),
+   * 500 woocommerce_rest_cannot_create_order_refund (amount above what remains, no gateway). Fires order.updated.
+   */
+  createRefund(orderId: number, body: Record<string, any>): { order: OrderRecord; refund: RefundRecord } {
+    const o = this.orders.get(orderId);
+    if (!o) throw new WooEmulatorError(404, "woocommerce_rest_invalid_order_id", "Invalid order ID.");
+    const restock = typeof body.api_restock === "boolean" ? body.api_restock : true;
+    const refundPayment = typeof body.api_refund === "boolean" ? body.api_refund : true;
+    const lines: Array<{ line: OrderLineRecord; qty: number; total: number }> = [];
+    for (const raw of Array.isArray(body.line_items) ? body.line_items : []) {
+      const line = o.line_items.find((l) => l.id === Number(raw?.id));
+      if (!line) continue; // wc_create_refund skips items that are not the order's
+      const qty = Math.trunc(Number(raw.quantity ?? raw.qty ?? 0)) || 0;
+      const total = Number(raw.refund_total ?? 0) || 0;
+      if (!qty && !total) continue;
+      lines.push({ line, qty, total });
+    }
+    const amount = body.amount !== undefined && body.amount !== null && body.amount !== "" ? Number(body.amount) : lines.reduce((s, l) => s + l.total, 0);
+    if (!Number.isFinite(amount) || amount < 0) throw new WooEmulatorError(400, "woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero.");
+    const remaining = this.remainingRefundAmount(o);
+    if (amount > remaining + 1e-9) throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", {}, { scalarData: true });
+    // wc_refund_payment(): the offline gateways WooCommerce ships (bacs, cheque, cod) cannot refund automatically.
+    if (refundPayment)
+      throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", o.payment_method ? "The payment gateway for this order does not support automatic refunds." : "The payment gateway for this order does not exist.", {}, { scalarData: true });
+    const refund: RefundRecord = {
+      id: this.nextPostId++,
+      amount,
+      reason: typeof body.reason === "string" ? body.reason : "",
+      refunded_payment: refundPayment,
+      restock,
+      line_items: lines.map((l) => ({ id: this.nextLineId++, refunded_item_id: l.line.id, quantity: -l.qty, total: l.total })),
+      date_created_ms: this.now(),
+    };
+    o.refunds.push(refund);
+    if (restock) this.restockRefundedItems(o, refund, lines);
+    o.date_modified_ms = this.now();
+    if (remaining - amount <= 1e-9 && o.status !== "refunded") {
+      // woocommerce_order_fully_refunded → update_status('refunded'): its own refund finds nothing left to refund.
+      o.status = "refunded";
+    }
+    this.emit({ topic: "order.updated", resourceId: o.id });
+    return { order: o, refund };
+  }
+
+  private orderTotal(o: OrderRecord): number {
+    return o.line_items.reduce((s, l) => s + l.price * l.quantity, 0);
+  }
+  private remainingRefundAmount(o: OrderRecord): number {
+    return Math.round((this.orderTotal(o) - o.refunds.reduce((s, r) => s + r.amount, 0)) * 100) / 100;
+  }
+
+  /** `wc_order_fully_refunded()`: a refund of what remains, no line items, no restock. */
+  private fullyRefunded(o: OrderRecord) {
+    const remaining = this.remainingRefundAmount(o);
+    if (remaining <= 0) return;
+    o.refunds.push({ id: this.nextPostId++, amount: remaining, reason: "Order fully refunded.", refunded_payment: false, restock: false, line_items: [], date_created_ms: this.now() });
+  }
+
   private lineProduct(l: OrderLineRecord) {
     return this.products.get(l.variation_id || l.product_id);
   }
-  /** `wc_reduce_stock_levels()` */
-  private reduceStock(o: OrderRecord) {
+  /** `wc_maybe_reduce_stock_levels()` + `wc_reduce_stock_levels()`: each managed line once, recorded in `_reduced_stock`. */
+  private maybeReduceStock(o: OrderRecord) {
+    if (o.stock_reduced) return;
     for (const l of o.line_items) {
       const p = this.lineProduct(l);
-      if (p && this.stockHolder(p)) this.updateStock(p, l.quantity, "decrease");
+      if (l.reduced_stock || !p || !this.stockHolder(p)) continue;
+      l.reduced_stock = l.quantity;
+      this.withStockCause({ cause: "order_reduced", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: l.reduced_stock }, () => this.updateStock(p, l.quantity, "decrease"));
     }
     o.stock_reduced = true;
   }
-  /** `wc_increase_stock_levels()` */
-  private increaseStock(o: OrderRecord) {
+  /** `wc_maybe_increase_stock_levels()` + `wc_increase_stock_levels()`: gives back each line's `_reduced_stock`. */
+  private maybeIncreaseStock(o: OrderRecord) {
+    if (!o.stock_reduced) return;
     for (const l of o.line_items) {
       const p = this.lineProduct(l);
-      if (p && this.stockHolder(p)) this.updateStock(p, l.quantity, "increase");
+      if (!l.reduced_stock || !p || !this.stockHolder(p)) continue;
+      const qty = l.reduced_stock;
+      l.reduced_stock = 0;
+      this.withStockCause({ cause: "order_restocked", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: 0 }, () => this.updateStock(p, qty, "increase"));
     }
     o.stock_reduced = false;
+  }
+  /** `wc_restock_refunded_items()`: +qty for each listed line whose stock was reduced. */
+  private restockRefundedItems(o: OrderRecord, refund: RefundRecord, lines: Array<{ line: OrderLineRecord; qty: number }>) {
+    for (const { line, qty } of lines) {
+      const p = this.lineProduct(line);
+      if (!line.reduced_stock || !qty || !p || !this.stockHolder(p)) continue;
+      line.reduced_stock -= qty;
+      line.restock_refunded += qty;
+      this.withStockCause({ cause: "refund_restocked", orderId: o.id, orderStatus: o.status, lineId: line.id, refundId: refund.id, lineReducedAfter: line.reduced_stock }, () =>
+        this.updateStock(p, qty, "increase"),
+      );
+    }
   }
 
   // ---------------------------------------------------------------- webhooks
@@ -537,9 +673,9 @@ export class WooStore {
   createWebhook(body: Record<string, any>): WebhookRecord {
     const topic = String(body.topic ?? "");
     if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(topic) && !/^action\.\w+/.test(topic))
-      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.");
+      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.");
     if (!body.delivery_url || !/^https?:\/\//.test(String(body.delivery_url)))
-      throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
+      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
     const t = this.now();
     const w: WebhookRecord = {
       id: this.nextWebhookId++,
@@ -560,7 +696,7 @@ export class WooStore {
 
   getWebhook(id: number, status = 404): WebhookRecord {
     const w = this.webhooks.get(id);
-    if (!w) throw new WooEmulatorError(status, "woocommerce_rest_webhook_invalid_id", "Invalid ID.");
+    if (!w) throw new WooEmulatorError(status, "woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.");
     return w;
   }
 
@@ -568,7 +704,7 @@ export class WooStore {
     const w = this.getWebhook(id, 400);
     if (body.topic != null) {
       if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(body.topic))
-        throw new WooEmulatorError(400, "woocommerce_rest_webhook_invalid_topic", "Webhook topic must be valid.");
+        throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic must be valid.");
       w.topic = body.topic;
     }
     if (body.name != null) w.name = String(body.name);
@@ -579,23 +715,9 @@ export class WooStore {
     return w;
   }
 
+  /** REST v3 webhook body, without its secret (./json.ts). */
   webhookJson(w: WebhookRecord): Record<string, unknown> {
-    const [resource, event] = w.topic.split(".");
-    return {
-      id: w.id,
-      name: w.name,
-      status: w.status,
-      topic: w.topic,
-      resource,
-      event,
-      hooks: [],
-      delivery_url: w.delivery_url,
-      secret: w.secret,
-      date_created: wcDate(w.date_created_ms),
-      date_created_gmt: wcDate(w.date_created_ms),
-      date_modified: wcDate(w.date_modified_ms),
-      date_modified_gmt: wcDate(w.date_modified_ms),
-    };
+    return webhookJson(this, w);
   }
 
   // ---------------------------------------------------------------- seeding

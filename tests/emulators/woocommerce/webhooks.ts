@@ -1,9 +1,11 @@
 /**
  * Webhook delivery with WooCommerce's real rules (plugins/woocommerce/includes/class-wc-webhook.php,
  * wc-webhook-functions.php):
- *  - Async: a matching hook queues `woocommerce_deliver_webhook_async` (Action Scheduler); one pending action
- *    per (webhook, resource) — later changes before delivery coalesce. The payload is built at delivery time
- *    (`build_payload()` → GET /wc/v3/<resource>s/<id>), so it carries the latest state, not each step.
+ *  - Async: a matching hook queues `woocommerce_deliver_webhook_async` (Action Scheduler) at the end of the request
+ *    (`wc_webhook_execute_queue` on shutdown); one pending action per (webhook, resource) — later changes before
+ *    delivery coalesce. It runs when the store's queue runner next runs: 2–6 s later by default here, as measured on
+ *    a real WooCommerce. The payload is built at delivery time (`build_payload()` → GET /wc/v3/<resource>s/<id>, view
+ *    context), so it carries the latest state, not each step.
  *  - `deliver()`: POST, body = trim(wp_json_encode(payload)), headers X-WC-Webhook-Source (home_url('/')),
  *    -Topic, -Resource, -Event, -Signature (base64 HMAC-SHA256 of the body with the secret), -ID, -Delivery-ID
  *    (wp_hash(id . time()) — NOT unique within a second), User-Agent "WooCommerce/<v> Hookshot (WordPress/<v>)",
@@ -43,7 +45,13 @@ export interface DeliveryLogEntry {
 
 /** Settings the engine reads on every delivery (mutable through control). */
 export interface DeliverySettings {
+  /**
+   * How long after the change a queued delivery runs: `deliveryDelayMs`, or a uniform draw from
+   * [deliveryDelayMs, deliveryDelayMaxMs] when the latter is larger (the emulator's default, 2–6 s: Action
+   * Scheduler's queue runner on a live store, as measured on a real WooCommerce).
+   */
   deliveryDelayMs: number;
+  deliveryDelayMaxMs?: number;
   deliveryTimeoutMs: number;
   pingTimeoutMs: number;
   wcVersion: string;
@@ -119,9 +127,16 @@ export class WebhookEngine {
       const timer = setTimeout(() => {
         this.pending.delete(key);
         this.track(this.deliver(w.id, e.resourceId));
-      }, this.settings.deliveryDelayMs);
+      }, this.delay());
       this.pending.set(key, timer);
     }
+  }
+
+  /** The delay of the next queued delivery (ms). */
+  private delay(): number {
+    const lo = this.settings.deliveryDelayMs;
+    const hi = this.settings.deliveryDelayMaxMs ?? lo;
+    return hi > lo ? lo + Math.random() * (hi - lo) : lo;
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
