@@ -33,7 +33,9 @@ const children: ChildProcess[] = [];
 let world: World | undefined;
 let stopDb: (() => Promise<void>) | undefined;
 
-const log = (msg: string) => console.log(`[demo] ${msg}`);
+// --smoke: the JSON line is the last line printed (late e-mail/SMS logs are muted once it is out).
+let muted = false;
+const log = (msg: string) => (muted ? undefined : console.log(`[demo] ${msg}`));
 
 
 const verbose = process.env.SYNCFLOW_DEMO_VERBOSE === "1";
@@ -344,12 +346,14 @@ async function main() {
   const ok = Object.values(checks).every(Boolean);
   if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
   await prisma.$disconnect();
+  muted = true;
   console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs }));
   await shutdown(ok ? 0 : 1);
 }
 
 main().catch(async (err) => {
   console.error("[demo] failed:", err);
+  muted = smoke;
   if (smoke) console.log(JSON.stringify({ ok: false, error: String((err as Error).message ?? err) }));
   await shutdown(1);
 });
