@@ -54,6 +54,8 @@ async function main() {
         });
       }
     }
+    // A shop with 10,000 SKUs on two stores is on a paid plan; Professional shows the dashboard's analytics (its heaviest form).
+    await h.prisma.shop.update({ where: { id: h.shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
     await h.prisma.$executeRawUnsafe("ANALYZE");
     const total = await h.prisma.catalogItem.count({ where: { shopId: h.shopId } });
 

@@ -176,6 +176,10 @@ describe("Plan page", () => {
     for (const label of ["Free", "Starter", "Professional", "Enterprise", "Sales channels", "Orders this period", "$29", "$79", "$199"]) expect(text).toContain(label);
     expect(text).toMatch(/Current plan/);
     await page.screenshot({ path: path.join(SHOTS, "plan.png"), fullPage: true });
+    // Analytics are gated on Free: the dashboard offers the plans instead of its charts.
+    await page.goto(`${h.appUrl}/demo/admin`);
+    await page.getByText("Revenue trends and orders by store are part of the Professional and Enterprise plans.").waitFor({ timeout: 20_000 });
+    expect(await page.getByRole("img", { name: /Orders by store/ }).count()).toBe(0);
     await context.close();
     expect(offHost.filter((u) => !u.startsWith("https://cdn.shopify.com"))).toEqual([]);
   });
