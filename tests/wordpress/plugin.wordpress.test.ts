@@ -318,6 +318,29 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       const e = await old.get("capabilities").catch((x: any) => x.response);
       expect(e.status).toBe(401);
     });
+
+    it("a 410 from the hub (the store was removed there) disconnects the plugin too, without calling the hub back", async () => {
+      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: hub.issueCode() });
+      expect((await admin.post("/wp-admin/admin-post.php", form)).location).toContain("syncflow_result=ok");
+      const reg = hub.registrations.at(-1)!;
+      await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
+      expect((await state()).webhooks).toHaveLength(4);
+      hub.calls.length = 0;
+      hub.failHeartbeats(1, 410);
+      await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
+      expect(hub.calls.map((c) => c.path)).toEqual(["/api/woo/heartbeat"]); // no disconnect call back to the hub
+      const s = await state();
+      expect(s.options.syncflow_connection).toMatchObject({ status: "disconnected", channel_id: "", key_id: 0, disconnected_by_hub_gmt: expect.stringMatching(/^\d{4}-/) });
+      expect(s.options.syncflow_webhook_secret).toBeUndefined();
+      expect(s.webhooks).toEqual([]);
+      expect(await syncflowKeys()).toHaveLength(0);
+      expect(s.actions.map((a: any) => a.hook)).toEqual(["syncflow_purge_idempotency"]);
+      const old = new Lib({ url: site.url, consumerKey: reg.body.consumer_key, consumerSecret: reg.body.consumer_secret, version: "wc-syncflow/v1" });
+      expect((await old.get("capabilities").catch((x: any) => x.response)).status).toBe(401);
+      const page = (await admin.get(TAB)).html;
+      expect(page).toContain('id="syncflow-hub-disconnected"');
+      expect(page).toContain('data-state="disconnected"');
+    });
   });
 
   describe("wc-auth flow, purge, deactivation, uninstall", () => {
