@@ -11,7 +11,7 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { AdminBrowser, SYNCFLOW_PLUGIN, WOOCOMMERCE_PLUGIN, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
-import { startStubHub, type StubHub } from "./stub-hub";
+import { startStubHub, PLAN_FULL_CODE, type StubHub } from "./stub-hub";
 import { ChannelError } from "../../app/channels/channel";
 
 const Lib: any = (() => {
@@ -131,6 +131,16 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(r.location).toContain("syncflow_result=error");
       const page = await admin.get(TAB);
       expect(page.html).toContain("invalid, expired or already used");
+      expect(await syncflowKeys()).toHaveLength(0);
+    });
+
+    it("a shop whose plan is full: shows the hub's message with the upgrade path and revokes the key", async () => {
+      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: PLAN_FULL_CODE });
+      const r = await admin.post("/wp-admin/admin-post.php", form);
+      expect(r.location).toContain("syncflow_result=error");
+      const page = await admin.get(TAB);
+      expect(page.html).toContain("allows 1 sales channel, and 1 is connected. Upgrade to Starter in the SyncFlow app");
+      expect(page.html).toContain("https://admin.shopify.com/store/demo/apps/syncflow/app/plan");
       expect(await syncflowKeys()).toHaveLength(0);
     });
 

@@ -250,6 +250,11 @@ class SyncFlow_Connection {
 				return __( 'The hub could not use the API key it was given. Check that the WooCommerce REST API is reachable, then try again.', 'syncflow-for-woocommerce' );
 			case 'store_unreachable':
 				return __( 'The hub could not reach this store. Check that the site is publicly reachable over HTTPS.', 'syncflow-for-woocommerce' );
+			case 'plan_limit':
+				// The shop's SyncFlow plan has no room for another sales channel (HTTP 402): the hub's message names the
+				// plan and the Plan page to upgrade on (docs/contracts/hub-api-v1.md §1, docs/decisions/171).
+				$hub = isset( $result['body']['error']['message'] ) ? sanitize_text_field( (string) $result['body']['error']['message'] ) : '';
+				return '' !== $hub ? $hub : __( 'The SyncFlow plan of this shop has no room for another sales channel. Upgrade it on the Plan page of the SyncFlow app in Shopify, then connect again with the same code.', 'syncflow-for-woocommerce' );
 			case 'rate_limited':
 				/* translators: %d: seconds */
 				return sprintf( __( 'Too many attempts. Try again in %d seconds.', 'syncflow-for-woocommerce' ), max( 1, (int) $result['headers']['retry-after'] ) );
