@@ -20,7 +20,7 @@ import { queueRebalance, usesAllocations } from "./allocation.server";
 import type { Channel as ChannelRow, Listing } from "@prisma/client";
 
 /**
- * Computes a store's derived quantity for items (one query per input kind, no N+1): item id → units.
+ * Computes a store's derived quantity for items (one statement, one snapshot, no N+1): item id → units.
  * @param opts.availableOverride available by location GID to use instead of the cached level for an item
  *   (reconciliation's dry run: the levels as they would be after its record corrections); only the store's
  *   feed locations are taken from it
@@ -32,20 +32,26 @@ export async function derivedQuantities(
   opts: { availableOverride?: (itemId: string) => Map<string, number> | undefined } = {},
 ): Promise<Map<string, number>> {
   const locs = feedLocations(channel);
-  const [levels, pending] = await Promise.all([
-    db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } }),
-    db.shopifyAdjustment.groupBy({
-      by: ["itemId", "locationGid"],
-      // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
-      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs }, quantityName: "available" },
-      _sum: { delta: true },
-    }),
-  ]);
+  if (!itemIds.length) return new Map();
+  // Levels and pending sales in ONE statement, so both come from one snapshot. Applying a sale changes both in one
+  // transaction (adjust.server.ts: the sale leaves "pending" as the cached level drops by it); two statements (they
+  // were two concurrent queries) could read the level before that commit and the pending sales after it, and derive
+  // the sale's units back: a store at 0 was pushed +5 after two −5 sales on 10 (faults/two-workers-race).
+  // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
+  const rows = await db.$queryRaw<{ kind: "level" | "pending"; itemId: string; locationGid: string; units: number }[]>`
+    SELECT 'level' AS kind, "itemId", "locationGid", available AS units FROM "InventoryLevel"
+     WHERE "shopId" = ${channel.shopId} AND "itemId" = ANY(${itemIds}) AND "locationGid" = ANY(${locs})
+    UNION ALL
+    SELECT 'pending' AS kind, "itemId", "locationGid", SUM(delta)::int AS units FROM "ShopifyAdjustment"
+     WHERE "shopId" = ${channel.shopId} AND "itemId" = ANY(${itemIds}) AND status = 'pending' AND "locationGid" = ANY(${locs}) AND "quantityName" = 'available'
+     GROUP BY "itemId", "locationGid"`;
   // Group once (linear), so 10,000 items do not cost 10,000 × rows comparisons.
   const levelsBy = new Map<string, Record<string, number>>();
-  for (const l of levels) (levelsBy.get(l.itemId) ?? levelsBy.set(l.itemId, {}).get(l.itemId)!)[l.locationGid] = l.available;
   const pendingBy = new Map<string, Record<string, number>>();
-  for (const p of pending) (pendingBy.get(p.itemId) ?? pendingBy.set(p.itemId, {}).get(p.itemId)!)[p.locationGid] = p._sum.delta ?? 0;
+  for (const r of rows) {
+    const into = r.kind === "level" ? levelsBy : pendingBy;
+    (into.get(r.itemId) ?? into.set(r.itemId, {}).get(r.itemId)!)[r.locationGid] = Number(r.units);
+  }
   const out = new Map<string, number>();
   for (const itemId of itemIds) {
     let availableByLocation = levelsBy.get(itemId) ?? {};
