@@ -92,13 +92,14 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
     const { adapter: shopify } = await shopifyForShop(shopId);
     const levels = await shopify.readAvailable([listing.item.inventoryItemId], [channel.salesLocationId]);
     const before = levels.get(listing.item.inventoryItemId)?.get(channel.salesLocationId) ?? 0;
+    const sentAt = new Date(); // the own-write observation time (see adjust.server.ts applyOne)
     const [res] = await shopify.adjustAvailable(
       [{ inventoryItemId: listing.item.inventoryItemId, locationId: channel.salesLocationId, delta: recordDelta, changeFromQuantity: before }],
       { idempotencyKey: `${key}:shopify`, reason: "correction", referenceDocumentUri: `gid://syncflow/Conflict/${conflict.id}` },
     );
     const after = res?.after ?? before + recordDelta;
     await prisma.$transaction(async (tx) => {
-      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: new Date(), ownWrite: true });
+      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: sentAt, ownWrite: true });
       await appendLedger(tx, {
         shopId, itemId: listing.item!.id, channelId: await shopifyChannelId(tx, shopId), locationGid: channel.salesLocationId, cause: "manual",
         delta: recordDelta, before, after, idempotencyKey: `${key}:shopify`, actor: input.actor, note: `conflict resolved (${input.resolution})`,
