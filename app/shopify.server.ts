@@ -8,14 +8,23 @@
  * reaches the emulated Shopify; production never sets those.
  */
 import "@shopify/shopify-app-remix/adapters/node";
-import { AppDistribution, LogSeverity, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
+import { AppDistribution, BillingInterval, LogSeverity, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
 import prisma from "./db.server";
 import { encryptedSessionStorage } from "./lib/session-storage.server";
 import { installShopifyFetch } from "./channels/shopify/transport.server";
 import { SHOPIFY_API_VERSION } from "./channels/shopify/api-version";
 import { onShopInstalled } from "./sync/shops.server";
+import { PLANS, TRIAL_DAYS, billingName, type PaidPlanKey } from "./billing/plans";
 
 installShopifyFetch();
+
+/** One recurring 30-day plan per paid plan, named as Shopify stores it (app/billing/plans.ts, docs/decisions/170). */
+const plan = (key: PaidPlanKey) => ({ trialDays: TRIAL_DAYS, lineItems: [{ amount: PLANS[key].priceUsd, currencyCode: "USD", interval: BillingInterval.Every30Days as const }] });
+export const BILLING = {
+  [billingName("starter")]: plan("starter"),
+  [billingName("professional")]: plan("professional"),
+  [billingName("enterprise")]: plan("enterprise"),
+};
 
 export const SCOPES = (process.env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(",");
 
@@ -29,6 +38,8 @@ const shopify = shopifyApp({
   // PrismaSessionStorage with access and refresh tokens encrypted at rest (docs/decisions/145).
   sessionStorage: encryptedSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
+  // Shopify's Billing API through the library (billing.request / check / cancel), decision 170.
+  billing: BILLING,
   future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
   logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
   hooks: {

@@ -7,6 +7,12 @@
  * token → token exchange), registers the WooCommerce store with a one-time code as the plugin does, and
  * waits until every SKU is linked. Then it prints where to look and keeps running until Ctrl-C.
  *
+ * Ctrl-C: the terminal's SIGINT reaches only this supervisor process; the demo itself (database, emulators,
+ * app, worker) runs in its own process group and is told to stop over IPC, so it stops in order — worker,
+ * app, stores, database — and quietly (docs/decisions/174). Logs speak to merchants; the app's and worker's
+ * own info logs are shown only with SYNCFLOW_DEMO_VERBOSE=1 (their warnings and errors always are).
+ * SYNCFLOW_DEMO_PORT fixes the app's port (default: a free one). Data: .data/ (see README).
+ *
  * `npm run demo -- --smoke` runs unattended: a WooCommerce sale and a Shopify sale, one webhook replayed
  * twice, one webhook with a bad signature; prints one JSON line (last line) and exits 0 only if every
  * check holds.
@@ -14,11 +20,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import crypto from "node:crypto";
-import { startEmbeddedPostgres } from "../app/db/embedded-postgres.server";
-import { migrateDeploy } from "../app/db/migrate.server";
-import { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } from "./lib/build";
-import { startWorld, installApp, registerStore, waitFor, type World } from "../tests/harness/world";
-import { freePort } from "../app/lib/free-port.server";
+import type { World } from "../tests/harness/world";
+// Everything else is imported by the demo process only (below): the supervisor must not load embedded-postgres,
+// whose async-exit-hook would turn Ctrl-C into an immediate exit.
 
 const smoke = process.argv.includes("--smoke");
 const API_KEY = "syncflow-demo-api-key";
@@ -29,50 +33,99 @@ const children: ChildProcess[] = [];
 let world: World | undefined;
 let stopDb: (() => Promise<void>) | undefined;
 
-const log = (msg: string) => console.log(`[demo] ${msg}`);
+// --smoke: the JSON line is the last line printed (late e-mail/SMS logs are muted once it is out).
+let muted = false;
+const log = (msg: string) => (muted ? undefined : console.log(`[demo] ${msg}`));
 
+
+const verbose = process.env.SYNCFLOW_DEMO_VERBOSE === "1";
+let stopping = false;
 
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  const prefix = (line: string) => (smoke ? undefined : console.log(`[${name}] ${line}`));
-  child.stdout!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach(prefix));
-  child.stderr!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach((l) => console.error(`[${name}] ${l}`)));
+  const out = (line: string) => (smoke || stopping || !verbose ? undefined : console.log(`[${name}] ${line}`));
+  const err = (line: string) => (stopping ? undefined : console.error(`[${name}] ${line}`));
+  child.stdout!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach(out));
+  child.stderr!.on("data", (d: Buffer) => d.toString().split("\n").filter(Boolean).forEach(err));
   children.push(child);
   return child;
 }
 
+/** Stops one child: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
+function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => { clearTimeout(t); resolve(); });
+    child.kill("SIGTERM");
+  });
+}
+
+/** Stops everything in order — worker, app, emulated stores and fakes, database — then exits with `code`. */
 async function shutdown(code: number): Promise<never> {
-  for (const c of children) c.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 300));
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  if (stopping) return new Promise<never>(() => {});
+  stopping = true;
+  if (!smoke) log("Stopping: worker, app, emulated stores, database…");
+  for (const c of [...children].reverse()) await stopChild(c); // started app then worker: the worker stops first
   await world?.close().catch(() => {});
   await stopDb?.().catch(() => {});
+  if (!smoke) log("Stopped. Run `npm run demo` again for a fresh demo.");
   process.exit(code);
 }
 
+/**
+ * The supervisor: runs the demo in a child process with its own process group (so the terminal's Ctrl-C does
+ * not reach the database, app and worker all at once) and turns Ctrl-C into an orderly "shutdown" message.
+ * Resolves never; exits with the demo's exit code.
+ */
+function supervise(): void {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    cwd: root, detached: true, stdio: ["inherit", "inherit", "inherit", "ipc"], env: { ...process.env, SYNCFLOW_DEMO_CHILD: "1" },
+  });
+  let asked = false;
+  const stop = () => {
+    if (asked) return;
+    asked = true;
+    if (child.connected) child.send("syncflow:stop"); // not "shutdown": embedded-postgres's async-exit-hook exits on that (PM2's message)
+    else child.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 async function main() {
+  if (!process.env.SYNCFLOW_DEMO_CHILD) return supervise();
+  process.on("message", (m) => { if (m === "syncflow:stop") void shutdown(0); });
+  process.on("disconnect", () => void shutdown(0)); // the supervisor is gone
+  const { startEmbeddedPostgres } = await import("../app/db/embedded-postgres.server");
+  const { migrateDeploy } = await import("../app/db/migrate.server");
+  const { ensureBuild, NODE_ENTRIES, WORKER_NODE_FLAGS } = await import("./lib/build");
+  const { startWorld, installApp, registerStore, waitFor } = await import("../tests/harness/world");
+  const { freePort } = await import("../app/lib/free-port.server");
   const t0 = Date.now();
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     const pg = await startEmbeddedPostgres({ dataDir: path.join(root, ".data", "pg-demo"), database: "syncflow_demo", fresh: true });
     databaseUrl = pg.url;
     stopDb = pg.stop;
-    log(`embedded PostgreSQL 17 at ${databaseUrl.replace(/:[^:@/]+@/, ":***@")}`);
+    log(`Database: PostgreSQL 17 (embedded, fresh for each run) in .data/pg-demo, port ${new URL(databaseUrl).port}`);
   }
   process.env.DATABASE_URL = databaseUrl;
   migrateDeploy(databaseUrl);
-  log("migrations applied");
+  log("Database ready");
   ensureBuild(root);
 
-  const port = await freePort();
+  const port = Number(process.env.SYNCFLOW_DEMO_PORT) || (await freePort());
   const appUrl = `http://127.0.0.1:${port}`;
   world = await startWorld({
     apiKey: API_KEY, apiSecret: API_SECRET, appUrl, shop: SHOP, wooStores: 1,
     shopifyLatencyMs: 40, restoreRate: 100,
     woo: { latencyMs: 60, deliveryDelayMs: 50 },
   });
-  log(`emulated Shopify at ${world.shopify.url} (shop ${SHOP}); emulated WooCommerce at ${world.woo[0]!.url}`);
-  log(`seeded ${Object.keys(world.stock).length} stock-keeping SKUs of WooCommerce's sample catalog in both stores`);
+  log(`Emulated Shopify store ${SHOP} at ${world.shopify.url}; emulated WooCommerce store at ${world.woo[0]!.url}`);
+  log(`Both stores hold WooCommerce's sample catalog: ${Object.keys(world.stock).length} SKUs with stock`);
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -91,7 +144,7 @@ async function main() {
     SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", // the emulated stores are on loopback (SSRF guard, app/lib/outbound-guard.server.ts)
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
   };
-  // ---- notifications, sheets (issue 6) — local SMTP sink, Twilio fake, Google Sheets fake ----------------
+  // ---- notifications and sheets — local SMTP sink, Twilio fake, Google Sheets fake -----------------------
   // The app and worker get real provider settings pointing at loopback fakes (tests/fakes). Once the shop is
   // installed and linked this block sets its recipients, connects Google Sheets through the real OAuth
   // callback, and (interactive demo only) plays the issue-6 scenario: a WooCommerce sale crossing the
@@ -103,7 +156,7 @@ async function main() {
     const fs = await import("node:fs");
     const mailbox = path.join(root, ".data", "demo-mailbox");
     fs.rmSync(mailbox, { recursive: true, force: true });
-    const smtpFake = await startSmtpFake({ mailboxDir: mailbox, onMessage: (m) => log(`e-mail to ${m.to.join(", ")}: "${m.subject}" (saved in ${mailbox})`) });
+    const smtpFake = await startSmtpFake({ mailboxDir: mailbox, onMessage: (m) => log(`E-mail to ${m.to.join(", ")}: "${m.subject}" (saved in .data/demo-mailbox)`) });
     const twilioFake = await startTwilioFake({ log: (m) => log(`SMS to ${m.to} via Twilio fake: "${m.body}"`) });
     const sheetsFake = await startSheetsFake({ persistFile: path.join(root, ".data", "demo-sheets.json") });
     const notifyEnv = {
@@ -114,7 +167,7 @@ async function main() {
     };
     Object.assign(env, notifyEnv);
     Object.assign(process.env, notifyEnv, { SHOPIFY_APP_URL: appUrl, SYNCFLOW_MODE: "demo" });
-    log(`issue 6 fakes: SMTP ${smtpFake.url} (mailbox ${mailbox}), Twilio ${twilioFake.url}, Google Sheets ${sheetsFake.url}`);
+    log(`Local stand-ins: e-mail (SMTP) ${smtpFake.url}, SMS (Twilio) ${twilioFake.url}, Google Sheets ${sheetsFake.url}`);
     void (async () => {
       const { default: db } = await import("../app/db.server");
       const shopRow = await waitFor("shop for notifications", () => db.shop.findUnique({ where: { domain: SHOP } }), 120_000, 250);
@@ -127,31 +180,33 @@ async function main() {
       const consent = await fetch(start.headers.get("location")!, { redirect: "manual" });
       await fetch(consent.headers.get("location")!, { headers: { Cookie: cookie } });
       const sheet = await waitFor("spreadsheet", async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId, 60_000, 250);
-      log(`Google Sheet (local fake): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and .../Orders.csv; settings: ${appUrl}/app/settings/notifications`);
+      log(`Google Sheet (local stand-in): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and …/Orders.csv`);
       if (smoke) return;
+      // SMS alerts are in Professional and above: the scenario waits for the upgrade the demo makes below.
+      await waitFor("Professional plan", async () => ((await db.shop.findUnique({ where: { id: shopRow.id } }))?.planKey === "professional") || null, 180_000, 250);
       await waitFor("linked SKUs", async () => (await db.listing.count({ where: { shopId: shopRow.id, matchStatus: "linked" } })) >= Object.keys(world!.stock).length, 120_000, 500);
       const w = world!.woo[0]!;
       const sku = "woo-belt";
       const qty = Math.max(1, (w.control.getStock(sku) ?? 10) - 3);
-      log(`issue 6 scenario: a WooCommerce sale of ${qty} × ${sku} takes it under the threshold (${shopRow.lowStockThreshold}) → low-stock e-mail + sheet row`);
+      log(`Scenario 1: a WooCommerce sale of ${qty} × ${sku} takes it under the low-stock threshold (${shopRow.lowStockThreshold}): expect a low-stock e-mail and an updated sheet row`);
       w.control.placeOrder({ lines: [{ sku, quantity: qty }], status: "processing" });
       await waitFor("low-stock e-mail", () => smtpFake.messages.some((m) => m.subject.includes(`Low stock: ${sku}`)), 60_000, 250).catch(() => log("no low-stock e-mail yet"));
       const row = await waitFor("sheet row", () => sheetsFake.sheet(sheet, "Inventory")?.rows.find((r) => r?.[0] === sku && Number(r[2]) <= 3), 60_000, 250).catch(() => null);
-      log(row ? `sheet row updated: ${JSON.stringify(row)}` : "sheet row not updated yet");
-      log("issue 6 scenario: forcing WooCommerce to answer 503 and selling woo-cap on Shopify → the push fails every retry (~1 min) → SMS");
+      log(row ? `Sheet row updated: ${JSON.stringify(row)}` : "The sheet row is not updated yet");
+      log("Scenario 2: the WooCommerce store goes down (answers 503) and woo-cap sells on Shopify: SyncFlow retries for about a minute, then sends an SMS. The store comes back afterwards and catches up.");
       w.control.setFaults({ failNext: { status: 503, count: 10_000, paths: ["/wp-json/"] } });
       world!.shopify.control.placeOrder(SHOP, { lines: [{ sku: "woo-cap", quantity: 1 }] });
       await waitFor("SMS", () => twilioFake.messages.length > 0, 240_000, 500).catch(() => log("no SMS yet"));
       w.control.resetFaults();
-      log(`issue 6 scenario done: ${smtpFake.messages.length} e-mail(s) in ${mailbox}, ${twilioFake.messages.length} SMS; record at ${appUrl}/app/notifications`);
-    })().catch((err) => console.error("[demo] issue 6 setup failed:", err));
+      log(`Scenarios done: ${smtpFake.messages.length} e-mail(s) in .data/demo-mailbox, ${twilioFake.messages.length} SMS. Every notification is listed on the Notifications page.`);
+    })().catch((err) => { if (!stopping) console.error("[demo] the notification scenarios stopped:", (err as Error).message); });
   }
-  // ---- end of issue 6 block ---------------------------------------------------------------------------
+  // ---- end of notifications block --------------------------------------------------------------------
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
   startChild("app", [path.join(root, NODE_ENTRIES.serveDemo.out), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
   await waitFor("app to listen", async () => (await fetch(`${appUrl}/`).catch(() => null))?.status, 60_000, 100);
-  log(`app on ${appUrl}; worker running as its own process`);
+  log(`SyncFlow is running at ${appUrl} (its background worker runs as a separate process)`);
 
   // Install (session token → token exchange against the emulated Shopify → afterAuth).
   const { default: prisma } = await import("../app/db.server");
@@ -168,21 +223,47 @@ async function main() {
   const channelId: string = reg.body.channel_id;
   await waitFor("SKUs linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems, 60_000);
   const listings = await prisma.listing.groupBy({ by: ["matchStatus"], where: { channelId }, _count: true });
-  log(`WooCommerce store connected in ${reg.body.mode} mode: ${listings.map((l) => `${l._count} ${l.matchStatus}`).join(", ")}`);
-  log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const words: Record<string, string> = { linked: "linked", unmatched: "without a match", duplicate_sku: "with a duplicate SKU", no_sku: "without a SKU", not_stocked: "not stock-managed" };
+  log(`WooCommerce store connected (${reg.body.mode === "exact" ? "exact mode: the SyncFlow plugin is installed" : "buffered mode"}): ${listings.map((l) => `${l._count} ${words[l.matchStatus] ?? l.matchStatus}`).join(", ")}`);
+
+  // ---- plans (issue 17): the shop starts on Free (1 sales channel); a second store is refused with an upgrade
+  // path before the store is contacted; then the merchant upgrades through Shopify's Billing API.
+  const { code: code2 } = await createConnectionCode(shop.id);
+  const second = await fetch(`${appUrl}/api/woo/register`, {
+    method: "POST", headers: { "Content-Type": "application/json", "X-Forwarded-For": "198.51.100.7" },
+    body: JSON.stringify({ code: code2, store_url: "https://second-store.example", consumer_key: "ck_demo", consumer_secret: "cs_demo", plugin_version: "1.1.0" }),
+  });
+  const secondBody = (await second.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const planLimitsEnforced = second.status === 402 && secondBody?.error?.code === "plan_limit";
+  log(planLimitsEnforced ? `Free plan: a second store is refused — "${secondBody!.error!.message!.split(". ")[0]}."` : `plan limit NOT enforced: ${second.status}`);
+  const { adminHeaders } = await import("../tests/harness/world");
+  const choose = await fetch(`${appUrl}/app/plan?shop=${SHOP}&embedded=1&_data=${encodeURIComponent("routes/app.plan")}`, {
+    method: "POST", headers: adminHeaders(SHOP, API_KEY, API_SECRET), body: new URLSearchParams({ intent: "choose", plan: "professional" }),
+  });
+  const { confirmationUrl } = (await choose.json()) as { confirmationUrl?: string };
+  if (confirmationUrl) await fetch(confirmationUrl, { redirect: "manual" }); // the merchant approves on Shopify's page
+  const upgraded = await waitFor("Professional plan", async () => ((await prisma.shop.findUnique({ where: { id: shop.id } }))?.planKey === "professional") || null, 30_000, 100).then(() => true, () => false);
+  log(upgraded ? "Upgraded to Professional through Shopify's Billing API (a test charge with a 14-day trial): 5 sales channels, SMS alerts, analytics" : "the upgrade did not complete");
+  log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // SKUs the Try commands can use: stock on both stores, not used by the notification scenarios (woo-belt, woo-cap).
+  const trySkus = Object.entries(world.stock).filter(([sku, q]) => q >= 3 && !["woo-belt", "woo-cap"].includes(sku)).map(([sku]) => sku);
+  const [trySku1, trySku2] = [trySkus[0] ?? "woo-beanie", trySkus[1] ?? trySkus[0] ?? "woo-beanie"];
 
   if (!smoke) {
     console.log(`
-  SyncFlow demo is running.
-    Embedded admin (demo session):  ${appUrl}/demo/admin
-    App URL:                        ${appUrl}
-    Emulated Shopify control API:   ${world.shopify.url}/__control/${SHOP}/state
-    Emulated WooCommerce store:     ${world.woo[0]!.url}/__control/state
-  Try: place a WooCommerce order  →  curl -XPOST ${world.woo[0]!.url}/__control/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"woo-beanie","quantity":1}]}'
-       place a Shopify order      →  curl -XPOST ${world.shopify.url}/__control/${SHOP}/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"woo-cap","quantity":1}]}'
-  Ctrl-C stops everything.`);
-    process.on("SIGINT", () => void shutdown(0));
-    process.on("SIGTERM", () => void shutdown(0));
+  SyncFlow demo is running. Open these links in a browser (curl gets "410 Handling response": Shopify's library
+  answers non-browser clients that way).
+    Admin, signed in as the demo shop:  ${appUrl}/demo/admin
+    Plan page:                          ${appUrl}/demo/admin?return=%2Fapp%2Fplan
+    Emulated Shopify (JSON state):      ${world.shopify.url}/__control/${SHOP}/state
+    Emulated WooCommerce (JSON state):  ${world.woo[0]!.url}/__control/state
+  Try, in another terminal:
+    a WooCommerce sale of ${trySku1}:  curl -XPOST ${world.woo[0]!.url}/__control/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku1}","quantity":1}],"status":"processing"}'
+    a Shopify sale of ${trySku2}:      curl -XPOST ${world.shopify.url}/__control/${SHOP}/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku2}","quantity":1}]}'
+    then open Inventory: both stores show the same stock within a second or two.
+  Two notification scenarios run by themselves in the next minutes (low stock → e-mail; a store outage → SMS).
+  Data lives in .data/ (reset: rm -rf .data). Ctrl-C stops everything.`);
     return;
   }
 
@@ -190,7 +271,7 @@ async function main() {
   const woo = world.woo[0]!;
   const loc = world.locationId;
   const shopifyAvailable = (sku: string) => world!.shopify.control.state(SHOP).availableBySku[sku]?.[loc];
-  const checks = { wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false };
+  const checks = { wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false, planLimitsEnforced, flowTriggerSent: false };
   const failures: string[] = [];
 
   // 1. A WooCommerce sale reaches Shopify (exactly once).
@@ -250,15 +331,29 @@ async function main() {
   checks.badSignatureRejected = bad.attempts.at(-1)?.status === 401 && badWoo.status === 401;
   if (!checks.badSignatureRejected) failures.push(`bad signature answered ${bad.attempts.at(-1)?.status} / ${badWoo.status}`);
 
+  // 5. A Shopify Flow trigger: selling every unit of an item on Shopify leaves it out of stock on every channel.
+  const outSku = trySku2;
+  const left = shopifyAvailable(outSku) ?? 0;
+  if (left > 0) world.shopify.control.placeOrder(SHOP, { lines: [{ sku: outSku, quantity: left }] });
+  try {
+    await waitFor("Flow trigger", () => world!.shopify.control.flowRuns(SHOP).some((r) => r.handle === "syncflow-out-of-stock"), 45_000, 100);
+    checks.flowTriggerSent = true;
+  } catch (e) {
+    failures.push(String(e));
+  }
+  if (!checks.planLimitsEnforced) failures.push(`second store answered ${second.status} ${JSON.stringify(secondBody)}`);
+
   const ok = Object.values(checks).every(Boolean);
   if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
   await prisma.$disconnect();
+  muted = true;
   console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs }));
   await shutdown(ok ? 0 : 1);
 }
 
 main().catch(async (err) => {
   console.error("[demo] failed:", err);
+  muted = smoke;
   if (smoke) console.log(JSON.stringify({ ok: false, error: String((err as Error).message ?? err) }));
   await shutdown(1);
 });

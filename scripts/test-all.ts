@@ -64,9 +64,15 @@ function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, s
 }
 
 function ensureChromium(): boolean {
+  // CHROMIUM_PATH: a Chromium already on the machine (the browser tests use it; README "What npm test needs").
+  if (process.env.CHROMIUM_PATH) {
+    if (fs.existsSync(process.env.CHROMIUM_PATH)) return true;
+    console.error(`[test] CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist.`);
+    return false;
+  }
   if (fs.existsSync("/usr/bin/chromium")) return true;
   if (process.getuid?.() !== 0) {
-    console.error("[test] Chromium not found at /usr/bin/chromium and not root: install it with `apt-get install -y chromium`.");
+    console.error("[test] Chromium not found at /usr/bin/chromium and not root: install it with `sudo apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium you have.");
     return false;
   }
   console.log("[test] Chromium not found: installing Debian's chromium with apt-get (about a minute)...");

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import prisma from "../db.server";
+import { hiddenOrdersWhere } from "../billing/billing.server";
 import { inventoryRows, orderRows, inventoryHeader, ORDERS_HEADER } from "./sheets.server";
 
 export const CSV_KINDS = ["inventory", "orders", "activity"] as const;
@@ -45,9 +46,10 @@ async function* inventory(shopId: string): AsyncGenerator<(string | number)[]> {
 
 async function* orders(shopId: string): AsyncGenerator<(string | number)[]> {
   yield ORDERS_HEADER;
+  const hidden = await hiddenOrdersWhere(shopId); // orders the plan left out of the hub (app/billing)
   let cursor: string | undefined;
   for (;;) {
-    const page = await prisma.order.findMany({ where: { shopId, ...(cursor ? { id: { gt: cursor } } : {}) }, orderBy: { id: "asc" }, take: PAGE, select: { id: true } });
+    const page = await prisma.order.findMany({ where: { shopId, ...(cursor ? { id: { gt: cursor } } : {}), ...(hidden ? { NOT: hidden } : {}) }, orderBy: { id: "asc" }, take: PAGE, select: { id: true } });
     if (!page.length) return;
     const rows = await orderRows(shopId, page.map((p) => p.id));
     for (const p of page) {

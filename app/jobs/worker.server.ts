@@ -22,6 +22,7 @@ import { rebalanceItemWhenFree } from "../sync/allocation.server";
 import { ChannelError } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
+import { sendFlowTriggersForEvent } from "../flow/triggers.server";
 import { signalReceiptProcessed, signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
@@ -75,7 +76,12 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   },
 
   // ---- notifications, sheets (issue 6) ----
-  [QUEUES.notify]: async ({ eventId }: { eventId: string }) => processEvent(eventId),
+  // Notifications, then the event's Shopify Flow triggers (app/flow, issue 17; once per event and trigger).
+  [QUEUES.notify]: async ({ eventId }: { eventId: string }) => {
+    const r = await processEvent(eventId);
+    await sendFlowTriggersForEvent(eventId);
+    return r;
+  },
   [QUEUES.notifySend]: async (data: Parameters<typeof handleNotifySend>[0]) => handleNotifySend(data),
   [QUEUES.stockWatch]: async ({ shopId }: { shopId: string }) => watchStock(shopId),
   [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) => syncSheet(shopId, { full: !!full }),

@@ -6,6 +6,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { ORDERS_PAGE_SIZE } from "../components/constants";
+import { hiddenOrdersWhere } from "../billing/billing.server";
 
 /** Filters of the order list. */
 export interface OrderFilter {
@@ -73,7 +74,11 @@ export interface OrderRow {
 
 /** A page of orders with the filter's count and revenue total. */
 export async function listOrders(shopId: string, f: OrderFilter & { page?: number }) {
-  const where = orderWhere(shopId, f);
+  // Orders the plan left out of the orders hub (over the period's count, or taken while their channel was
+  // paused) are not listed; their stock moved all the same (app/billing/billing.server.ts).
+  const hidden = await hiddenOrdersWhere(shopId);
+  const base = orderWhere(shopId, f);
+  const where: Prisma.OrderWhereInput = hidden ? { AND: [base, { NOT: hidden }] } : base;
   const [agg, channels, statuses] = await Promise.all([
     prisma.order.aggregate({ where, _count: { _all: true }, _sum: { totalPrice: true } }),
     prisma.channel.findMany({ where: { shopId }, orderBy: [{ kind: "asc" }, { createdAt: "asc" }], select: { id: true, name: true, kind: true } }),
@@ -120,7 +125,8 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
 
 /** One order with its lines and its stock effects, or null when it is not the shop's. */
 export async function getOrderDetail(shopId: string, orderId: string) {
-  const o = await prisma.order.findFirst({ where: { id: orderId, shopId }, include: { lines: { orderBy: { externalLineId: "asc" } }, channel: { select: { name: true, kind: true, baseUrl: true } } } });
+  const hidden = await hiddenOrdersWhere(shopId);
+  const o = await prisma.order.findFirst({ where: hidden ? { AND: [{ id: orderId, shopId }, { NOT: hidden }] } : { id: orderId, shopId }, include: { lines: { orderBy: { externalLineId: "asc" } }, channel: { select: { name: true, kind: true, baseUrl: true } } } });
   if (!o) return null;
   const [ledger, adjustments] = await Promise.all([
     prisma.stockLedger.findMany({ where: { shopId, orderId }, orderBy: { id: "asc" }, include: { item: { select: { sku: true } }, channel: { select: { name: true } } } }),

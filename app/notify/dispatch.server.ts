@@ -12,6 +12,7 @@
  *    (queue `notify-send`, retried by pg-boss; a dead letter marks the row failed).
  * Decisions for one (shop, channel, recipient) are serialised with a transaction-scoped advisory lock.
  */
+import { notificationGate } from "../billing/billing.server";
 import crypto from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
@@ -129,6 +130,9 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
   }
 
   const critical = CRITICAL_KINDS.has(kind);
+  // The plan's say (app/billing): a paused channel's events and orders the plan left out are silent; e-mail
+  // needs Starter or above, SMS Professional or above (suppressed with the reason, so the record says why).
+  const gate = await notificationGate(event);
   const ctx = await eventContext(event.shopId, kind, event);
   const msg = renderMessage(ctx);
   const sw = settings.switches[kind];
@@ -141,7 +145,9 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
     // E-mail: one message to every recipient.
     const emailTo = settings.emailRecipients.join(", ") || "-";
     const emailBase = { channel: "email" as const, recipient: emailTo, subject: msg.subject, body: msg.text, html: msg.html };
-    if (duplicate) plans.push({ ...emailBase, status: "suppressed", reason: "duplicate" });
+    if (gate.suppressAll) plans.push({ ...emailBase, status: "suppressed", reason: gate.suppressAll });
+    else if (duplicate) plans.push({ ...emailBase, status: "suppressed", reason: "duplicate" });
+    else if (!gate.email) plans.push({ ...emailBase, status: "suppressed", reason: "plan" });
     else if (!sw.email) plans.push({ ...emailBase, status: "suppressed", reason: "disabled" });
     else if (!settings.emailRecipients.length) plans.push({ ...emailBase, status: "suppressed", reason: "no_recipients" });
     else if (!emailConfigured()) plans.push({ ...emailBase, status: "suppressed", reason: "not_configured" });
@@ -154,7 +160,9 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
       const phones = settings.smsRecipients.length ? settings.smsRecipients : ["-"];
       for (const phone of phones) {
         const base = { channel: "sms" as const, recipient: phone, subject: kindLabel(kind), body: msg.sms, html: null };
-        if (duplicate) plans.push({ ...base, status: "suppressed", reason: "duplicate" });
+        if (gate.suppressAll) plans.push({ ...base, status: "suppressed", reason: gate.suppressAll });
+        else if (duplicate) plans.push({ ...base, status: "suppressed", reason: "duplicate" });
+        else if (!gate.sms) plans.push({ ...base, status: "suppressed", reason: "plan" });
         else if (!sw.sms) plans.push({ ...base, status: "suppressed", reason: "disabled" });
         else if (phone === "-") plans.push({ ...base, status: "suppressed", reason: "no_recipients" });
         else if (!smsConfigured()) plans.push({ ...base, status: "suppressed", reason: "not_configured" });

@@ -14,6 +14,7 @@ import { HealthBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { formatCount, formatDay, formatMoney, formatPercent } from "../components/format";
 import { PageError } from "../components/PageStates";
+import { hasFeature } from "../billing/billing.server";
 import { GroupedBarChart, TrendChart } from "../components/Charts";
 import { Onboarding } from "../components/Onboarding";
 
@@ -22,8 +23,8 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Dashboard" }];
 /** Dashboard data of the session's shop plus its live Shopify API cost bucket. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop, admin } = await requireShop(request);
-  const [dashboard, apiPoints] = await Promise.all([getDashboard(shop), readApiPoints(admin)]);
-  return json({ shopName: shop.name ?? shop.domain, apiPoints, ...dashboard });
+  const [dashboard, apiPoints, analytics] = await Promise.all([getDashboard(shop), readApiPoints(admin), hasFeature(shop.id, "analytics")]);
+  return json({ shopName: shop.name ?? shop.domain, apiPoints, analytics, ...dashboard });
 };
 
 export default function Dashboard() {
@@ -115,6 +116,22 @@ export default function Dashboard() {
           )}
         </BlockStack>
 
+        {!d.analytics && (
+          <Card>
+            <BlockStack gap="200">
+              <Text as="h2" variant="headingMd">
+                Analytics
+              </Text>
+              <Text as="p" tone="subdued">
+                Revenue trends and orders by store are part of the Professional and Enterprise plans.
+              </Text>
+              <Box>
+                <Button url="/app/plan">See plans</Button>
+              </Box>
+            </BlockStack>
+          </Card>
+        )}
+        {d.analytics && (
         <Layout>
           <Layout.Section>
             <Card>
@@ -151,6 +168,7 @@ export default function Dashboard() {
             </Card>
           </Layout.Section>
         </Layout>
+        )}
         {woo.length === 0 && d.onboarding.done && (
           <Box>
             <Badge>No WooCommerce store connected</Badge>

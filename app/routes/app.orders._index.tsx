@@ -6,11 +6,12 @@ import { useEffect, useRef, useState } from "react";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useRouteError, useSearchParams, useSubmit } from "@remix-run/react";
-import { Badge, BlockStack, Box, Card, IndexTable, InlineStack, Page, Pagination, Select, Text, TextField } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Box, Card, IndexTable, InlineStack, Page, Pagination, Select, Text, TextField } from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { downloadFile } from "../components/download";
 import { requireShop } from "../models/shop.server";
 import { listOrders, parseOrderParams } from "../models/orders.server";
+import { billingUsage } from "../billing/billing.server";
 import { Time } from "../components/Time";
 import { formatCount, formatMoney } from "../components/format";
 import { ORDERS_PAGE_SIZE } from "../components/constants";
@@ -22,8 +23,11 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Orders" }];
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const f = parseOrderParams(new URL(request.url));
-  const data = await listOrders(shop.id, f);
-  return json({ ...data, filter: { store: f.store ?? "", status: f.status ?? "", from: f.from ?? "", to: f.to ?? "", q: f.q ?? "" } });
+  const [data, usage] = await Promise.all([listOrders(shop.id, f), billingUsage(shop.id)]);
+  const planNotice = usage.ordersNotImported > 0 || usage.channels.some((c) => c.pausedAt)
+    ? { notImported: usage.ordersNotImported, planLabel: usage.plan.label, maxOrders: usage.plan.maxOrdersPerPeriod, paused: usage.channels.filter((c) => c.pausedAt).map((c) => c.name) }
+    : null;
+  return json({ ...data, planNotice, filter: { store: f.store ?? "", status: f.status ?? "", from: f.from ?? "", to: f.to ?? "", q: f.q ?? "" } });
 };
 
 const AUTH_PARAMS = ["embedded", "shop", "host", "id_token", "hmac", "session", "timestamp", "locale"];
@@ -37,7 +41,7 @@ function statusTone(s: string): "success" | "critical" | "warning" | "info" | un
 }
 
 export default function Orders() {
-  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter } = useLoaderData<typeof loader>();
+  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter, planNotice } = useLoaderData<typeof loader>();
   const submit = useSubmit();
   const navigation = useNavigation();
   const shopify = useAppBridge();
@@ -82,6 +86,18 @@ export default function Orders() {
         },
       ]}>
       <TitleBar title="Orders" />
+      {planNotice && (
+        <Box paddingBlockEnd="400">
+          <Banner tone="warning" title={planNotice.notImported > 0 ? `${formatCount(planNotice.notImported)} orders this billing period were not imported` : "Some sales channels are paused"} action={{ content: "See plans", url: "/app/plan" }}>
+            <BlockStack gap="100">
+              {planNotice.notImported > 0 && (
+                <Text as="p">{`The ${planNotice.planLabel} plan imports ${formatCount(planNotice.maxOrders ?? 0)} orders a billing period into this list. SyncFlow still synced their stock, so nothing oversold.`}</Text>
+              )}
+              {planNotice.paused.length > 0 && <Text as="p">{`Orders from ${planNotice.paused.join(", ")} are not imported while paused by your plan; their stock keeps syncing.`}</Text>}
+            </BlockStack>
+          </Banner>
+        </Box>
+      )}
       <Card padding="0">
         <Box padding="300">
           <BlockStack gap="300">

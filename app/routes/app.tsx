@@ -33,6 +33,7 @@ const TITLES: Record<string, string> = {
   "/app/channels": "Channels",
   "/app/settings": "Settings",
   "/app/notifications": "Notifications",
+  "/app/plan": "Plan",
 };
 
 /** Title of the page being loaded (detail pages fall back to their section). */
@@ -63,6 +64,7 @@ export default function App() {
         <NavLink to="/app/channels">Channels</NavLink>
         <NavLink to="/app/settings">Settings</NavLink>
         <NavLink to="/app/notifications">Notifications</NavLink>
+        <NavLink to="/app/plan">Plan</NavLink>
       </NavMenu>
       <main>{switchingPage ? <PageSkeleton title={skeletonTitle(navigation.location.pathname)} /> : <Outlet />}</main>
     </AppProvider>

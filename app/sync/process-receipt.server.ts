@@ -15,6 +15,9 @@
  *   inventory_levels/update);
  * - shopify app/uninstalled, shop/redact, customers/redact, customers/data_request → lifecycle / GDPR.
  */
+import { applySubscription, reportFromWebhook } from "../billing/billing.server";
+import { readAppSubscription } from "../channels/shopify/billing.server";
+import { shopifyForShop } from "./stores.server";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
@@ -110,6 +113,15 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       // SyncFlow keeps only name and e-mail on orders; the merchant is told to export them.
       if (receipt.shopId) await emitEvent(receipt.shopId, "customers.data_request", dataRequestFacts(receipt.body));
       return { status: "processed", note: "data request recorded for the merchant" };
+    case "app_subscriptions/update": {
+      // Billing (app/billing): the plan follows Shopify's report; monotonic on updated_at, so a late or repeated delivery changes nothing.
+      if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
+      const report = reportFromWebhook(receipt.body);
+      // The payload has no test flag, trial or period end: read them from Shopify (best effort; the payload alone still applies).
+      const full = await shopifyForShop(receipt.shopId).then(({ adapter }) => readAppSubscription(adapter, report.id)).catch(() => null);
+      const r = await applySubscription(receipt.shopId, full ? { ...full, updatedAt: report.updatedAt, status: report.status } : report);
+      return { status: r.applied ? "processed" : "ignored", note: r.applied ? `plan ${r.plan}; paused ${r.paused.length}, resumed ${r.resumed.length}` : "older or foreign subscription report" };
+    }
     case "app/uninstalled":
     case "app/scopes_update":
       if (receipt.topic === "app/scopes_update" && receipt.shopId) {

@@ -26,6 +26,8 @@ import { checkStoreUrl, OutboundBlockedError } from "../lib/outbound-guard.serve
 import { wooChannel } from "../channels/registry.server";
 import { ChannelError } from "../channels/channel";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
+import type { Prisma } from "@prisma/client";
 import { bufferForMode, linkAtRegistration } from "./store-mode.server";
 import { reportsStockEvents } from "./plugin-api.server";
 
@@ -173,10 +175,21 @@ async function recordFailedAttempt(codeId: string): Promise<number> {
   return row.failedAttempts;
 }
 
+/** The plan check of registration: PlanLimitError → RegistrationError 402 `plan_limit` (message names the plan page). */
+async function checkPlan(shopId: string, storeUrl: string, tx?: Prisma.TransactionClient): Promise<void> {
+  try {
+    await assertCanConnectChannel(shopId, storeUrl, tx);
+  } catch (err) {
+    if (err instanceof PlanLimitError) throw new RegistrationError(err.status, err.code, err.message, { Link: `<${err.upgradeUrl}>; rel="payment"` });
+    throw err;
+  }
+}
+
 /**
  * Registers a store with a one-time code (docs/contracts/hub-api-v1.md §1).
  * Throws RegistrationError: 401 invalid_code (unknown, expired, used or burned code — one message),
- * 429 rate_limited (per shop), 422 store_unreachable (generic: any URL the guard refuses, any store that
+ * 429 rate_limited (per shop), 402 plan_limit (the shop's plan has no room for another sales channel; the code
+ * stays valid), 422 store_unreachable (generic: any URL the guard refuses, any store that
  * cannot be reached or does not answer as WooCommerce) or store_rejected_keys (WooCommerce refused the keys).
  * Every 422 counts as a failed attempt of the code. Errors after the store check (database, encryption)
  * propagate unchanged and leave the code unused.
@@ -189,6 +202,8 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   }
   await consume("woo_register_shop", `shop:${code.shopId}`, "for this shop");
   const storeUrl = input.storeUrl.replace(/\/+$/, "");
+  // The plan's channel count (app/billing): refused before the store is contacted; the code stays valid for after an upgrade.
+  await checkPlan(code.shopId, storeUrl);
   let storeName: string;
   let mode: "exact" | "buffered";
   let stockEvents = false;
@@ -223,6 +238,7 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const channel = await prisma.$transaction(async (tx) => {
     const { count } = await tx.connectionCode.updateMany({ where: { id: code.id, usedAt: null }, data: { usedAt: new Date() } });
     if (count !== 1) throw new RegistrationError(401, "invalid_code", INVALID_CODE);
+    await checkPlan(shopId, storeUrl, tx);
     const ch = await tx.channel.upsert({
       where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
       create: {

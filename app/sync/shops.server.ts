@@ -6,6 +6,7 @@
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { redactCustomerReceipts, redactTargetOf } from "../webhooks/retention.server";
+import { onUninstallBilling } from "../billing/billing.server";
 
 /** Creates or revives the shop and its Shopify channel, then queues a catalog import. Returns the shop id. */
 export async function onShopInstalled(domain: string, scopes: string | null): Promise<string> {
@@ -36,6 +37,8 @@ export function getShopByDomain(domain: string) {
 export async function onShopUninstalled(domain: string): Promise<void> {
   await prisma.session.deleteMany({ where: { shop: domain } });
   await prisma.shop.updateMany({ where: { domain }, data: { uninstalledAt: new Date() } });
+  // Shopify cancels the app's subscription on uninstall; the plan falls back to Free here at once (app/billing).
+  await onUninstallBilling(domain);
 }
 
 /** shop/redact: erase everything SyncFlow holds for the shop (the ledger's append-only guard is lifted for this one transaction). */

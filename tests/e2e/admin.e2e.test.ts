@@ -77,6 +77,9 @@ async function gotoNav(label: string, heading: string): Promise<void> {
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
+  // The dashboard's charts are analytics, in the Professional plan and up (docs/decisions/171); this suite checks
+  // them, so the demo shop is on Professional (tests/e2e/extensions.e2e.test.ts covers the Free plan).
+  await h.prisma.shop.update({ where: { id: h.shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
   await seedQueue();
   browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -11,7 +11,7 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { AdminBrowser, SYNCFLOW_PLUGIN, WOOCOMMERCE_PLUGIN, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
-import { startStubHub, type StubHub } from "./stub-hub";
+import { startStubHub, PLAN_FULL_CODE, type StubHub } from "./stub-hub";
 import { ChannelError } from "../../app/channels/channel";
 
 const Lib: any = (() => {
@@ -131,6 +131,16 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(r.location).toContain("syncflow_result=error");
       const page = await admin.get(TAB);
       expect(page.html).toContain("invalid, expired or already used");
+      expect(await syncflowKeys()).toHaveLength(0);
+    });
+
+    it("a shop whose plan is full: shows the hub's message with the upgrade path and revokes the key", async () => {
+      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: PLAN_FULL_CODE });
+      const r = await admin.post("/wp-admin/admin-post.php", form);
+      expect(r.location).toContain("syncflow_result=error");
+      const page = await admin.get(TAB);
+      expect(page.html).toContain("allows 1 sales channel, and 1 is connected. Upgrade to Starter in the SyncFlow app");
+      expect(page.html).toContain("https://admin.shopify.com/store/demo/apps/syncflow/app/plan");
       expect(await syncflowKeys()).toHaveLength(0);
     });
 
@@ -307,6 +317,29 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       const old = new Lib({ url: site.url, consumerKey: reg.body.consumer_key, consumerSecret: reg.body.consumer_secret, version: "wc-syncflow/v1" });
       const e = await old.get("capabilities").catch((x: any) => x.response);
       expect(e.status).toBe(401);
+    });
+
+    it("a 410 from the hub (the store was removed there) disconnects the plugin too, without calling the hub back", async () => {
+      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: hub.issueCode() });
+      expect((await admin.post("/wp-admin/admin-post.php", form)).location).toContain("syncflow_result=ok");
+      const reg = hub.registrations.at(-1)!;
+      await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
+      expect((await state()).webhooks).toHaveLength(4);
+      hub.calls.length = 0;
+      hub.failHeartbeats(1, 410);
+      await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
+      expect(hub.calls.map((c) => c.path)).toEqual(["/api/woo/heartbeat"]); // no disconnect call back to the hub
+      const s = await state();
+      expect(s.options.syncflow_connection).toMatchObject({ status: "disconnected", channel_id: "", key_id: 0, disconnected_by_hub_gmt: expect.stringMatching(/^\d{4}-/) });
+      expect(s.options.syncflow_webhook_secret).toBeUndefined();
+      expect(s.webhooks).toEqual([]);
+      expect(await syncflowKeys()).toHaveLength(0);
+      expect(s.actions.map((a: any) => a.hook)).toEqual(["syncflow_purge_idempotency"]);
+      const old = new Lib({ url: site.url, consumerKey: reg.body.consumer_key, consumerSecret: reg.body.consumer_secret, version: "wc-syncflow/v1" });
+      expect((await old.get("capabilities").catch((x: any) => x.response)).status).toBe(401);
+      const page = (await admin.get(TAB)).html;
+      expect(page).toContain('id="syncflow-hub-disconnected"');
+      expect(page).toContain('data-state="disconnected"');
     });
   });
 

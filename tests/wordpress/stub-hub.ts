@@ -12,6 +12,10 @@ import type { AddressInfo } from "node:net";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { WooCommerceChannel } from "../../app/channels/woocommerce/woocommerce-channel.server";
 
+/** A connection code the stub answers with 402 plan_limit, and the message the real hub sends with it. */
+export const PLAN_FULL_CODE = "SF-PLAN-FULL";
+export const PLAN_FULL_MESSAGE = "The Free plan of demo.myshopify.com allows 1 sales channel, and 1 is connected. Upgrade to Starter in the SyncFlow app (https://admin.shopify.com/store/demo/apps/syncflow/app/plan), then connect this store again.";
+
 export interface StubHubRegistration {
   body: any;
   channelId: string;
@@ -92,6 +96,8 @@ export async function startStubHub(): Promise<StubHub> {
         if (req.method === "POST" && path === "/api/woo/register") {
           for (const f of ["code", "store_url", "consumer_key", "consumer_secret"]) if (typeof body?.[f] !== "string" || !body[f]) return error(res, 400, "bad_request", `${f} missing`);
           if (!/^https?:\/\//.test(body.store_url)) return error(res, 400, "bad_request", "store_url not http(s)");
+          // The hub's answer when the shop's plan has no room for another sales channel (app/billing, decision 171).
+          if (body.code === PLAN_FULL_CODE) return error(res, 402, "plan_limit", PLAN_FULL_MESSAGE);
           if (!codes.delete(body.code)) return error(res, 401, "invalid_code", "Unknown, used or expired code.");
           const ch = new WooCommerceChannel({ url: body.store_url, consumerKey: body.consumer_key, consumerSecret: body.consumer_secret, timeoutMs: 50_000, client: { maxRetries: 0 } });
           let mode: "exact" | "buffered";

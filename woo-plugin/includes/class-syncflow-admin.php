@@ -169,6 +169,12 @@ class SyncFlow_Admin {
 			echo '</p><h3>' . esc_html__( 'Reconnect', 'syncflow-for-woocommerce' ) . '</h3>';
 			echo '<p>' . esc_html__( 'To connect again (for example to another Shopify store), create a new connection code in the SyncFlow Shopify app. The current key is revoked once the new connection succeeds.', 'syncflow-for-woocommerce' ) . '</p>';
 		} else {
+			if ( '' !== $c['disconnected_by_hub_gmt'] ) {
+				echo '<div id="syncflow-hub-disconnected" class="notice notice-warning inline"><p>';
+				/* translators: %s: date and time (UTC) */
+				echo esc_html( sprintf( __( 'SyncFlow disconnected this store on %s (UTC): the store was removed in the SyncFlow app or the app was uninstalled. Its webhooks and API key were removed here too; stock is no longer synced.', 'syncflow-for-woocommerce' ), $c['disconnected_by_hub_gmt'] ) );
+				echo '</p></div>';
+			}
 			echo '<p id="syncflow-state" data-state="disconnected">' . esc_html__( 'Not connected. In the SyncFlow app in Shopify admin, open Channels > WooCommerce, create a connection code and paste it here with the hub URL.', 'syncflow-for-woocommerce' ) . '</p>';
 		}
 		echo '<table class="form-table" role="presentation"><tbody>';

@@ -113,8 +113,9 @@ class SyncFlow_Connection {
 			array_merge(
 				$connection,
 				array(
-					'status'       => 'connected',
-					'connected_at' => SyncFlow_Options::now(),
+					'status'                  => 'connected',
+					'connected_at'            => SyncFlow_Options::now(),
+					'disconnected_by_hub_gmt' => '',
 				)
 			)
 		);
@@ -133,14 +134,17 @@ class SyncFlow_Connection {
 
 	/**
 	 * Disconnects: tells the hub, deletes SyncFlow's webhooks, revokes the key, unschedules actions.
+	 * With $reason 'hub' the hub itself already disconnected the store (it answered a signed call with 410
+	 * `store_disconnected`, docs/contracts/hub-api-v1.md): the same local teardown without calling the hub back, and the
+	 * settings tab then says so.
 	 *
-	 * @param string $reason Reason sent to the hub.
+	 * @param string $reason Reason sent to the hub ('merchant', 'deactivate', …), or 'hub'.
 	 * @return array{ok:bool,message:string,hub_notified:bool}
 	 */
 	public static function disconnect( $reason = 'merchant' ) {
 		$connection = SyncFlow_Options::connection();
 		$notified   = false;
-		if ( SyncFlow_Options::is_connected() ) {
+		if ( SyncFlow_Options::is_connected() && 'hub' !== $reason ) {
 			$result   = SyncFlow_Hub_Client::signed(
 				'/api/woo/disconnect',
 				array(
@@ -168,11 +172,40 @@ class SyncFlow_Connection {
 				'channel_id' => '',
 			)
 		);
-		SyncFlow_Event_Log::add( 'info', 'disconnect', __( 'Disconnected from SyncFlow.', 'syncflow-for-woocommerce' ) );
+		if ( 'hub' === $reason ) {
+			SyncFlow_Options::update_connection( array( 'disconnected_by_hub_gmt' => SyncFlow_Options::now() ) );
+			SyncFlow_Event_Log::add( 'warning', 'disconnect', __( 'SyncFlow disconnected this store on its side (410): its webhooks, API key and pending stock reports were removed. Create a new connection code to sync again.', 'syncflow-for-woocommerce' ) );
+		} else {
+			SyncFlow_Event_Log::add( 'info', 'disconnect', __( 'Disconnected from SyncFlow.', 'syncflow-for-woocommerce' ) );
+		}
 		return array(
 			'ok'           => true,
 			'message'      => $notified ? __( 'Disconnected. The SyncFlow hub was notified.', 'syncflow-for-woocommerce' ) : __( 'Disconnected locally (the hub could not be reached).', 'syncflow-for-woocommerce' ),
 			'hub_notified' => $notified,
+		);
+	}
+
+	/**
+	 * The hub answered a signed call with 410: it no longer knows this store's secret (the merchant removed the store
+	 * in the SyncFlow app, or the app was uninstalled). Runs once, at the end of the request, so the call in progress
+	 * (a heartbeat, a stock events batch) finishes its own bookkeeping before the teardown unschedules everything.
+	 *
+	 * @param string $channel_id The channel the refused call was signed for (ignored if the store reconnected since).
+	 */
+	public static function hub_said_gone( $channel_id ) {
+		static $queued = false;
+		if ( $queued ) {
+			return;
+		}
+		$queued = true;
+		add_action(
+			'shutdown',
+			static function () use ( $channel_id ) {
+				$c = SyncFlow_Options::connection();
+				if ( 'connected' === $c['status'] && (string) $c['channel_id'] === (string) $channel_id ) {
+					self::disconnect( 'hub' );
+				}
+			}
 		);
 	}
 
@@ -217,6 +250,11 @@ class SyncFlow_Connection {
 				return __( 'The hub could not use the API key it was given. Check that the WooCommerce REST API is reachable, then try again.', 'syncflow-for-woocommerce' );
 			case 'store_unreachable':
 				return __( 'The hub could not reach this store. Check that the site is publicly reachable over HTTPS.', 'syncflow-for-woocommerce' );
+			case 'plan_limit':
+				// The shop's SyncFlow plan has no room for another sales channel (HTTP 402): the hub's message names the
+				// plan and the Plan page to upgrade on (docs/contracts/hub-api-v1.md §1, docs/decisions/171).
+				$hub = isset( $result['body']['error']['message'] ) ? sanitize_text_field( (string) $result['body']['error']['message'] ) : '';
+				return '' !== $hub ? $hub : __( 'The SyncFlow plan of this shop has no room for another sales channel. Upgrade it on the Plan page of the SyncFlow app in Shopify, then connect again with the same code.', 'syncflow-for-woocommerce' );
 			case 'rate_limited':
 				/* translators: %d: seconds */
 				return sprintf( __( 'Too many attempts. Try again in %d seconds.', 'syncflow-for-woocommerce' ), max( 1, (int) $result['headers']['retry-after'] ) );

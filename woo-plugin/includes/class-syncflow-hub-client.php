@@ -53,7 +53,8 @@ class SyncFlow_Hub_Client {
 	}
 
 	/**
-	 * A signed call (heartbeat, disconnect).
+	 * A signed call (heartbeat, disconnect, stock events). A 410 answer means the hub disconnected this store on its
+	 * side; the plugin then disconnects too at the end of the request (SyncFlow_Connection::hub_said_gone).
 	 *
 	 * @param string $path e.g. '/api/woo/heartbeat'.
 	 * @param array  $body Request body.
@@ -65,8 +66,13 @@ class SyncFlow_Hub_Client {
 		if ( '' === $connection['hub_url'] || '' === $secret ) {
 			return new WP_Error( 'syncflow_not_connected', __( 'This store is not connected to SyncFlow.', 'syncflow-for-woocommerce' ) );
 		}
-		$raw = wp_json_encode( $body );
-		return self::post( $connection['hub_url'] . $path, $raw, self::signature_headers( $connection['channel_id'], $raw, $secret ), 20 );
+		$raw    = wp_json_encode( $body );
+		$result = self::post( $connection['hub_url'] . $path, $raw, self::signature_headers( $connection['channel_id'], $raw, $secret ), 20 );
+		if ( ! is_wp_error( $result ) && 410 === $result['status'] && '/api/woo/disconnect' !== $path ) {
+			// 410 store_disconnected: the hub revoked this store's secret; tear the connection down here too.
+			SyncFlow_Connection::hub_said_gone( $connection['channel_id'] );
+		}
+		return $result;
 	}
 
 	/**

@@ -31,19 +31,20 @@ class SyncFlow_Options {
 	/**
 	 * The connection record.
 	 *
-	 * @return array{status:string,hub_url:string,channel_id:string,shop_domain:string,shop_name:string,mode:string,key_id:int,connected_at:string}
+	 * @return array{status:string,hub_url:string,channel_id:string,shop_domain:string,shop_name:string,mode:string,key_id:int,connected_at:string,disconnected_by_hub_gmt:string}
 	 */
 	public static function connection() {
 		$defaults = array(
-			'status'       => 'disconnected',
-			'hub_url'      => '',
-			'channel_id'   => '',
-			'shop_domain'  => '',
-			'shop_name'    => '',
-			'mode'         => '',
-			'key_id'       => 0,
-			'key_user_id'  => 0,
-			'connected_at' => '',
+			'status'                  => 'disconnected',
+			'hub_url'                 => '',
+			'channel_id'              => '',
+			'shop_domain'             => '',
+			'shop_name'               => '',
+			'mode'                    => '',
+			'key_id'                  => 0,
+			'key_user_id'             => 0,
+			'connected_at'            => '',
+			'disconnected_by_hub_gmt' => '',
 		);
 		$stored   = get_option( self::CONNECTION, array() );
 		return array_merge( $defaults, is_array( $stored ) ? $stored : array() );

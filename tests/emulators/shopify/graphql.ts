@@ -165,12 +165,15 @@ class Views {
   }
 }
 
+/** Root fields added by other emulator modules (apps.ts: billing and Flow). */
+export interface ExtraRoots { queryFields(shop: EmuShop): Obj; mutationFields(shop: EmuShop): Obj }
+
 interface Change { itemId: number; locationId: number; delta: number; cfq: number | null; ledger?: string | null; index: number }
 
 /** Executes Admin GraphQL requests against an EmuStore. */
 export class GraphqlEngine {
   private groupSeq = 0;
-  constructor(private readonly store: EmuStore, readonly schema: GraphQLSchema, private readonly bulk?: BulkOperations) {}
+  constructor(private readonly store: EmuStore, readonly schema: GraphQLSchema, private readonly bulk?: BulkOperations, private readonly extra?: ExtraRoots) {}
 
   /** Parse/validate/cost/execute. Returns HTTP status 200 and a Shopify-shaped body in all GraphQL cases. */
   run(shop: EmuShop, body: { query?: unknown; variables?: unknown; operationName?: unknown }, throttle: ThrottleConfig, forceThrottle: boolean): GraphqlResult {
@@ -201,7 +204,7 @@ export class GraphqlEngine {
     }
     shop.bucket.available -= requested;
     const views = new Views(shop);
-    const root = op.operation === "mutation" ? this.mutationRoot(shop, views) : this.queryRoot(shop, views);
+    const root = op.operation === "mutation" ? { ...this.mutationRoot(shop, views), ...this.extra?.mutationFields(shop) } : { ...this.queryRoot(shop, views), ...this.extra?.queryFields(shop) };
     const result = execute({
       schema: this.schema, document: doc, rootValue: root, variableValues: variables, operationName: op.name?.value,
       typeResolver: (value) => (value as Obj).__typename as string,
@@ -218,7 +221,8 @@ export class GraphqlEngine {
 
   private queryRoot(shop: EmuShop, v: Views): Obj {
     return {
-      shop: () => ({ __typename: "Shop", id: `gid://shopify/Shop/${shop.id}`, name: shop.name, myshopifyDomain: shop.domain, currencyCode: shop.currency, email: `owner@${shop.domain}`, contactEmail: `owner@${shop.domain}`, ianaTimezone: "UTC" }),
+      shop: () => ({ __typename: "Shop", id: `gid://shopify/Shop/${shop.id}`, name: shop.name, myshopifyDomain: shop.domain, currencyCode: shop.currency, email: `owner@${shop.domain}`, contactEmail: `owner@${shop.domain}`, ianaTimezone: "UTC",
+        plan: { __typename: "ShopPlan", partnerDevelopment: shop.plan === "partner_test" || shop.plan === "basic", displayName: shop.plan, publicDisplayName: shop.plan === "basic" ? "Development" : shop.plan, shopifyPlus: shop.plan === "plus" } }),
       locations: (args: Obj) => connection([...shop.locations.values()].filter((l) => l.isActive || args.includeInactive), args, (l) => v.location(l), (l) => String(l.id)),
       location: (args: Obj) => (args.id ? v.node(String(args.id)) : v.location([...shop.locations.values()][0]!)),
       productVariants: (args: Obj) => {

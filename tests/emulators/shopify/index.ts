@@ -16,11 +16,13 @@ import { WebhookDispatcher, type WebhookDelivery } from "./webhooks.js";
 import { verifySessionToken } from "./session-token.js";
 import { inventoryLevelPayload } from "./payloads.js";
 import { BulkOperations, type BulkTiming } from "./bulk.js";
+import { EmuApps, type EmuSubscription, type FlowTriggerRun } from "./apps.js";
 
 export { mintSessionToken, verifySessionToken } from "./session-token.js";
 export { webhookHmac, type WebhookDelivery } from "./webhooks.js";
 export { loadAdminSchema } from "./schema.js";
 export { EMITTED_TOPICS, WEBHOOK_SCHEMA_VERSION } from "./payloads.js";
+export { EmuApps, loadFlowTriggers, flowPayloadKey, type EmuSubscription, type FlowTriggerRun } from "./apps.js";
 export { DEFAULT_BULK_TIMING, MAX_CONCURRENT_BULK_QUERIES, type BulkTiming } from "./bulk.js";
 
 /** Options of {@link startShopifyEmulator}. restoreRate in points/s; bucketSize in points; delays in ms. */
@@ -89,6 +91,14 @@ export interface ShopifyEmulatorControl {
   setRateLimit(input: { restoreRate: number; bucketSize?: number }): { restoreRate: number; bucketSize: number };
   /** Changes the timing of bulk operations started from now on. */
   setBulkTiming(input: Partial<BulkTiming>): BulkTiming;
+  /** The app's subscriptions on a shop (billing, apps.ts). */
+  subscriptions(shop: string): EmuSubscription[];
+  /** Approve (or decline) a pending subscription as the merchant would; returns the redirect URL (returnUrl + charge_id). */
+  confirmSubscription(shop: string, input: { subscriptionId: string; decline?: boolean }): { location: string };
+  /** Flow trigger runs accepted by flowTriggerReceive. */
+  flowRuns(shop?: string): FlowTriggerRun[];
+  /** Send a signed Flow action request to the app (`url` = the action's runtime URL). */
+  sendFlowAction(shop: string, input: { url: string; handle: string; properties: Record<string, unknown>; badSignature?: boolean }): Promise<{ status: number; body: string }>;
 }
 
 /** A running emulator. */
@@ -125,7 +135,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
   });
   const store = new EmuStore((shop, topic, payload) => { dispatcher.emit(shop.domain, topic, payload); }, () => bucketSize);
   const bulk = new BulkOperations(schema, () => baseUrl, opts.bulk);
-  const engine = new GraphqlEngine(store, schema, bulk);
+  const apps = new EmuApps({ apiSecret: opts.apiSecret, baseUrl: () => baseUrl, emit: (shop, topic, payload) => dispatcher.emit(shop, topic, payload), getAppUrl: () => appUrl });
+  const engine = new GraphqlEngine(store, schema, bulk, apps);
 
   const control: ShopifyEmulatorControl = {
     createShop(input) {
@@ -141,6 +152,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     cancelOrder: (shop, input) => store.cancelOrder(shop, input),
     refund: (shop, input) => store.refund(shop, input),
     uninstall(shop) {
+      apps.onUninstall(shop);
       const r = store.uninstall(shop);
       for (const [t, d] of tokens) if (d === shop) tokens.delete(t);
       return r;
@@ -176,6 +188,10 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       bulk.timing = { ...bulk.timing, ...input };
       return { ...bulk.timing };
     },
+    subscriptions: (shop) => apps.subscriptions.filter((s) => s.shop === shop),
+    confirmSubscription: (shop, input) => ({ location: apps.confirm(shop, Number(String(input.subscriptionId).split("/").pop()), input.decline) }),
+    flowRuns: (shop) => apps.flowRuns.filter((r) => !shop || r.shop === shop),
+    sendFlowAction: (shop, input) => apps.sendFlowAction(store.shop(shop), input),
   };
 
   function tokenResponse(shop: EmuShop, body: Json): { status: number; body: Json } {
@@ -253,6 +269,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       else if (method === "POST" && b === "refunds") out = control.refund(shop, body as never);
       else if (method === "POST" && b === "uninstall") out = control.uninstall(shop);
       else if (method === "GET" && b === "state") out = control.state(shop);
+      else if (method === "GET" && b === "subscriptions") out = control.subscriptions(shop);
+      else if (method === "GET" && b === "flow-runs") out = control.flowRuns(shop);
       else if (method === "GET" && b === "graphql-log") out = control.graphqlLog(shop);
       else if (method === "POST" && b === "faults") out = control.setFaults(body);
       else if (method === "GET" && b === "webhooks" && c === "deliveries" && !d) out = control.deliveries(shop);
@@ -283,6 +301,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       }
       if (faults.latencyMs) await new Promise((r) => setTimeout(r, faults.latencyMs));
       if (parts[0] !== "store" || !parts[1]) return send(res, 404, { errors: "Not Found" });
+      if (apps.handleHttp(req.method ?? "GET", parts, url, res)) return; // billing confirmation page (apps.ts)
       const domain = decodeURIComponent(parts[1]);
       const shop = store.shops.get(domain);
       if (!shop) return send(res, 404, { errors: "Not Found" });
@@ -303,7 +322,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       const version = m[1]!;
       let eng = engine;
       if (version !== apiVersion) {
-        try { eng = new GraphqlEngine(store, loadAdminSchema(version)); } catch { return send(res, 404, { errors: "Not Found" }); }
+        try { eng = new GraphqlEngine(store, loadAdminSchema(version), undefined, apps); } catch { return send(res, 404, { errors: "Not Found" }); }
       }
       let body: Json;
       try { body = JSON.parse(raw); } catch { return send(res, 400, { errors: "Invalid JSON in request body" }); }

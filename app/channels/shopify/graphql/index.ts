@@ -2,3 +2,5 @@
 export * from "./queries.js";
 export * from "./mutations.js";
 export * from "./bulk.js";
+export * from "./flow.js";
+export * from "./billing.js";
