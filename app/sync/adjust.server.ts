@@ -4,8 +4,9 @@
  * Each ShopifyAdjustment is one `inventoryAdjustQuantities` change of `available` at the store's sales
  * location, sent with `changeFromQuantity` (compare-and-set, mandatory from API 2026-04) and
  * `@idempotent(key: "<adjustment key>:<keyAttempt>")`:
- * - success → the adjustment is `applied`, a ledger row records before/after, the cached level moves, and
- *   every linked store of the item gets a push;
+ * - success → the adjustment is `applied`, a ledger row records before/after, the cached level moves (observed
+ *   at the time the write was sent, so Shopify's echoes of earlier writes stay stale), and every linked store of
+ *   the item gets a push;
  * - CHANGE_FROM_QUANTITY_STALE (someone else changed the level) → a new key attempt: re-read, recompute,
  *   retry, at most `MAX_STALE_ROUNDS` times per job run (the job layer then retries, then dead-letters);
  * - unknown outcome (timeout, 5xx, throttled) → the same key and the same changeFromQuantity are resent,
@@ -133,6 +134,12 @@ export async function applyOne(shopId: string, adjustmentId: string): Promise<Ad
       if (count !== 1) continue; // another worker took this attempt; re-evaluate
     }
     const key = `${adj.idempotencyKey}:${adj.keyAttempt}`;
+    // The level's own-write observation time: when the write was SENT, a lower bound of when Shopify applied it.
+    // Every change before it is in the answer (changeFromQuantity would have refused the write otherwise), so an
+    // older webhook is stale; a Shopify change made after our write but before its answer reached us carries a
+    // later X-Shopify-Triggered-At and still applies (levels.server.ts webhookObservedAt). Known gap: a resend that
+    // Shopify replays answers as of the FIRST send, so a change between the two sends is missed until reconciliation.
+    const sentAt = new Date();
     try {
       const meta = { idempotencyKey: key, reason: adj.reason, referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}` };
       const [res] = named
@@ -163,7 +170,7 @@ export async function applyOne(shopId: string, adjustmentId: string): Promise<Ad
             await tx.listing.updateMany({ where: { shopId, channelId: adj.sourceChannelId, itemId: adj.itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: adj.delta } } });
           }
         } else {
-          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: new Date(), ownWrite: true, writeBefore: { before, key, shopifyChannelId: scId } });
+          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: sentAt, ownWrite: true, writeBefore: { before, key, shopifyChannelId: scId } });
         }
         return true;
       });

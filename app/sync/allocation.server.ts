@@ -297,7 +297,7 @@ async function shopifyMove(
   listing: Listing,
   op: AllocOp,
   direction: "reserve" | "unreserve",
-): Promise<{ op: AllocOp; available: number; safety: number } | null> {
+): Promise<{ op: AllocOp; available: number; safety: number; sentAt: Date } | null> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (op.fromCfq == null || op.toCfq == null) {
       const q = await readShopify(ctx);
@@ -315,6 +315,8 @@ async function shopifyMove(
     const doc = allocationDocument(channel.id);
     const avail = { name: "available", ledgerDocumentUri: null };
     const safe = { name: SAFETY_STOCK, ledgerDocumentUri: doc };
+    // The own-write observation time of the new available: when the move was sent (see adjust.server.ts applyOne).
+    const sentAt = new Date();
     try {
       const [res] = await ctx.shopify.moveQuantities(
         [{
@@ -324,7 +326,7 @@ async function shopifyMove(
         }],
         { idempotencyKey: `alloc:${listing.id}:${op.seq}:shopify:${op.attempt}`, reason: "safety_stock", referenceDocumentUri: `gid://syncflow/Allocation/${channel.id}-${listing.id}-${op.seq}` },
       );
-      return direction === "reserve" ? { op, available: res!.fromAfter, safety: res!.toAfter } : { op, available: res!.toAfter, safety: res!.fromAfter };
+      return direction === "reserve" ? { op, available: res!.fromAfter, safety: res!.toAfter, sentAt } : { op, available: res!.toAfter, safety: res!.fromAfter, sentAt };
     } catch (err) {
       if (err instanceof ChannelError && err.code === "STALE") {
         op = { ...op, attempt: op.attempt + 1, fromCfq: null, toCfq: null } as AllocOp;
@@ -338,14 +340,14 @@ async function shopifyMove(
 }
 
 /** Records a finished Shopify move: allocation ±qty, the new available in the cache (our own write), a ledger row. */
-async function recordMove(ctx: Ctx, channel: ChannelRow, listing: Listing, op: AllocOp, r: { available: number; safety: number }, sign: 1 | -1, next: AllocOp | null, extra: Prisma.ListingUpdateInput = {}) {
+async function recordMove(ctx: Ctx, channel: ChannelRow, listing: Listing, op: AllocOp, r: { available: number; safety: number; sentAt?: Date }, sign: 1 | -1, next: AllocOp | null, extra: Prisma.ListingUpdateInput = {}) {
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({
       where: { id: listing.id },
       data: { allocatedQuantity: { increment: sign * op.qty }, allocOp: next === null ? Prisma.DbNull : (next as unknown as Prisma.InputJsonValue), ...(next === null ? { allocSeq: op.seq } : {}), ...extra },
     });
     await recordLevel(tx, {
-      shopId: ctx.shopId, itemId: ctx.itemId, locationGid: ctx.location, available: r.available, observedAt: new Date(), ownWrite: true,
+      shopId: ctx.shopId, itemId: ctx.itemId, locationGid: ctx.location, available: r.available, observedAt: r.sentAt ?? new Date(), ownWrite: true,
       writeBefore: { before: r.available + sign * op.qty, key: `alloc:${listing.id}:${op.seq}:shopify`, shopifyChannelId: ctx.shopifyChannelId },
     });
     await ledger(ctx, {

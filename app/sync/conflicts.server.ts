@@ -92,6 +92,7 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
     const { adapter: shopify } = await shopifyForShop(shopId);
     const levels = await shopify.readAvailable([listing.item.inventoryItemId], [channel.salesLocationId]);
     const before = levels.get(listing.item.inventoryItemId)?.get(channel.salesLocationId) ?? 0;
+    const sentAt = new Date(); // the own-write observation time (see adjust.server.ts applyOne)
     const [res] = await shopify.adjustAvailable(
       [{ inventoryItemId: listing.item.inventoryItemId, locationId: channel.salesLocationId, delta: recordDelta, changeFromQuantity: before }],
       { idempotencyKey: `${key}:shopify`, reason: "correction", referenceDocumentUri: `gid://syncflow/Conflict/${conflict.id}` },
@@ -99,7 +100,7 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
     const after = res?.after ?? before + recordDelta;
     await prisma.$transaction(async (tx) => {
       const scId = await shopifyChannelId(tx, shopId);
-      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: new Date(), ownWrite: true, writeBefore: { before: after - recordDelta, key: `${key}:shopify`, shopifyChannelId: scId } });
+      await recordLevel(tx, { shopId, itemId: listing.item!.id, locationGid: channel.salesLocationId!, available: after, observedAt: sentAt, ownWrite: true, writeBefore: { before: after - recordDelta, key: `${key}:shopify`, shopifyChannelId: scId } });
       await appendLedger(tx, {
         shopId, itemId: listing.item!.id, channelId: scId, locationGid: channel.salesLocationId, cause: "manual",
         delta: recordDelta, before, after, idempotencyKey: `${key}:shopify`, actor: input.actor, note: `conflict resolved (${input.resolution})`,

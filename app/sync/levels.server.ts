@@ -98,30 +98,51 @@ export async function recordOwnLevels(
 export type LevelWebhookOutcome = "applied" | "echo" | "stale" | "unknown_item" | "untracked";
 
 /**
- * The observation time of a Shopify level webhook's `updated_at`. Shopify writes it to the second
- * ("2026-11-22T12:00:05-05:00", REST InventoryLevel resource), while the hub's own observations (catalog
- * reads, its writes) carry milliseconds. A change made in second S is therefore taken as observed at the
- * END of S (S + 999 ms): a hub read that started earlier in the same second can no longer make the change
- * look stale and drop it. Two deliveries of the same second compare equal, and the later one applies — as
- * every change sends its own webhook, the last change of that second still wins. A timestamp that has
- * fractional seconds is taken as is. Returns an invalid Date for an unparsable value.
+ * The observation time of a Shopify level webhook (the time its `available` was true).
+ *
+ * `updatedAt`: the payload's `updated_at`. Shopify writes it to the second ("2026-11-22T12:00:05-05:00",
+ * REST InventoryLevel resource), while the hub's own observations (catalog reads, its writes) carry milliseconds.
+ * `triggeredAt`: the delivery's raw `X-Shopify-Triggered-At` header, when known — the time Shopify triggered the
+ * webhook, normally with sub-second digits ("2025-03-11T20:54:30.516267807Z"; shopify.dev "Deliver webhooks through
+ * HTTPS", header list). A zero fraction (".000000Z", seen in samples) is taken as whole-second: it says nothing
+ * about where in the second the change happened.
+ *
+ * - `updated_at` with fractional seconds: taken as is.
+ * - whole-second `updated_at` of second S, and a Triggered-At with sub-second digits inside S: the Triggered-At.
+ *   Within one second only it orders the change against the hub's own writes. Without it, an echo of the hub's
+ *   first of two writes in one second (10 → 5, then 5 → 0) looked newer than the second write (S + 999 ms
+ *   against 0's own-write time) and set the level back to 5, pushing 5 phantom units to every store until the
+ *   next webhook — or for good, when the echoes were processed newest first (two worker processes race on
+ *   same-item sales; faults/two-workers-race).
+ * - otherwise (no Triggered-At, a whole-second one, or one outside S): the END of S (S + 999 ms), so a hub read that
+ *   started earlier in the same second cannot make the change look stale and drop it. Two such deliveries of the
+ *   same second compare equal, and the later one applies.
+ * Returns an invalid Date for an unparsable `updatedAt`.
  */
-export function webhookObservedAt(updatedAt: string): Date {
+export function webhookObservedAt(updatedAt: string, triggeredAt?: string | null): Date {
   const t = new Date(updatedAt);
-  return /T\d{2}:\d{2}:\d{2}(?:[Z+-]|$)/.test(updatedAt) && !Number.isNaN(t.getTime()) ? new Date(t.getTime() + 999) : t;
+  if (!/T\d{2}:\d{2}:\d{2}(?:[Z+-]|$)/.test(updatedAt) || Number.isNaN(t.getTime())) return t;
+  const endOfSecond = new Date(t.getTime() + 999);
+  if (triggeredAt && /T\d{2}:\d{2}:\d{2}\.\d*[1-9]/.test(triggeredAt)) {
+    const trig = new Date(triggeredAt);
+    if (!Number.isNaN(trig.getTime()) && trig >= t && trig <= endOfSecond) return trig;
+  }
+  return endOfSecond;
 }
 
 /**
  * Applies an `inventory_levels/update` webhook of `shopId`.
+ * @param triggeredAt the delivery's raw `X-Shopify-Triggered-At` header (orders same-second changes; webhookObservedAt)
  * @returns what happened and, when applied, the item whose stores need a push.
  */
 export async function applyLevelWebhook(
   shopId: string,
   update: ShopifyInventoryLevelUpdate,
   receiptKey: string,
+  triggeredAt?: string | null,
 ): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
   if (update.available == null) return { outcome: "untracked" };
-  let observedAt = webhookObservedAt(update.updatedAt);
+  let observedAt = webhookObservedAt(update.updatedAt, triggeredAt);
   // The item and, without a lock, its stored observation. observedAt only ever moves forward (recordLevel keeps the
   // newest), so an update older than it is stale for good: answered here without a transaction — the common case for
   // late and replayed deliveries (docs/decisions/070).
@@ -135,9 +156,11 @@ export async function applyLevelWebhook(
   let available = update.available;
   let note = "inventory_levels/update from Shopify";
   const second = wholeSecondOf(update.updatedAt);
-  if (second && item.observedAt && item.available != null && item.available !== available && item.observedAt.getTime() >= second.getTime()) {
+  // A sub-second X-Shopify-Triggered-At placed the change inside its second (webhookObservedAt): the order is known.
+  const placed = second != null && observedAt.getTime() !== second.getTime() + 999;
+  if (second && !placed && item.observedAt && item.available != null && item.available !== available && item.observedAt.getTime() >= second.getTime()) {
     // Ambiguous order (issue 11, B7): the hub already holds a different value observed within this webhook's second
-    // (another delivery of the same second, or SyncFlow's own write). Shopify does not order webhooks and `updated_at`
+    // (another delivery of the same second, or SyncFlow's own write), and no sub-second Triggered-At orders them. Shopify does not order webhooks and `updated_at`
     // has one-second resolution, so neither value can be trusted: read the level from Shopify now.
     const readAt = new Date();
     const truth = await readLevel(shopId, update.inventoryItemGid, update.locationGid);

@@ -139,7 +139,7 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
   switch (receipt.topic) {
     case "inventory_levels/update": {
       const update = parseInventoryLevelWebhook(receipt.body);
-      const res = await applyLevelWebhook(shopId, update, receipt.dedupeKey);
+      const res = await applyLevelWebhook(shopId, update, receipt.dedupeKey, (receipt.headers as Record<string, string> | null)?.["x-shopify-triggered-at"]);
       if (res.outcome === "applied" && res.itemId) {
         const channelIds = await channelsFedBy(shopId, res.locationGid!);
         for (const channelId of channelIds) await requestPush(shopId, channelId, [res.itemId]);

@@ -36,7 +36,7 @@ import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Channel as ChannelRow } from "@prisma/client";
 
 /**
- * Computes a store's derived quantity for items (one query per input kind, no N+1): item id → units.
+ * Computes a store's derived quantity for items (one statement, one snapshot, no N+1): item id → units.
  * Pending sales of every store lower it; pending restocks of other stores are not handed out until Shopify has them;
  * the store's own pending restocks count at once — the store put those units back on its shelf itself (a cancelled
  * WooCommerce order restocks on the store), so deriving without them would take them away again (the 38 → 36 → 38 dip
@@ -52,24 +52,27 @@ export async function derivedQuantities(
   opts: { availableOverride?: (itemId: string) => Map<string, number> | undefined } = {},
 ): Promise<Map<string, number>> {
   const locs = feedLocations(channel);
-  const [levels, pending] = await Promise.all([
-    db.inventoryLevel.findMany({ where: { shopId: channel.shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } }),
-    db.shopifyAdjustment.groupBy({
-      by: ["itemId", "locationGid", "sourceChannelId"],
-      // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
-      where: { shopId: channel.shopId, itemId: { in: itemIds }, status: "pending", locationGid: { in: locs }, quantityName: "available" },
-      _sum: { delta: true },
-    }),
-  ]);
+  if (!itemIds.length) return new Map();
+  // Levels and pending sales in ONE statement, so both come from one snapshot. Applying a sale changes both in one
+  // transaction (adjust.server.ts: the sale leaves "pending" as the cached level drops by it); two statements (they
+  // were two concurrent queries) could read the level before that commit and the pending sales after it, and derive
+  // the sale's units back: a store at 0 was pushed +5 after two −5 sales on 10 (faults/two-workers-race).
+  // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
+  const rows = await db.$queryRaw<{ kind: "level" | "pending"; itemId: string; locationGid: string; sourceChannelId: string | null; units: number }[]>`
+    SELECT 'level' AS kind, "itemId", "locationGid", NULL::text AS "sourceChannelId", available AS units FROM "InventoryLevel"
+     WHERE "shopId" = ${channel.shopId} AND "itemId" = ANY(${itemIds}) AND "locationGid" = ANY(${locs})
+    UNION ALL
+    SELECT 'pending' AS kind, "itemId", "locationGid", "sourceChannelId", SUM(delta)::int AS units FROM "ShopifyAdjustment"
+     WHERE "shopId" = ${channel.shopId} AND "itemId" = ANY(${itemIds}) AND status = 'pending' AND "locationGid" = ANY(${locs}) AND "quantityName" = 'available'
+     GROUP BY "itemId", "locationGid", "sourceChannelId"`;
   // Group once (linear), so 10,000 items do not cost 10,000 × rows comparisons.
   const levelsBy = new Map<string, Record<string, number>>();
-  for (const l of levels) (levelsBy.get(l.itemId) ?? levelsBy.set(l.itemId, {}).get(l.itemId)!)[l.locationGid] = l.available;
   const pendingBy = new Map<string, Record<string, number>>();
   const ownBy = new Map<string, Record<string, number>>();
-  for (const p of pending) {
-    const into = p.sourceChannelId === channel.id ? ownBy : pendingBy;
-    const m = into.get(p.itemId) ?? into.set(p.itemId, {}).get(p.itemId)!;
-    m[p.locationGid] = (m[p.locationGid] ?? 0) + (p._sum.delta ?? 0);
+  for (const r of rows) {
+    const into = r.kind === "level" ? levelsBy : r.sourceChannelId === channel.id ? ownBy : pendingBy;
+    const m = into.get(r.itemId) ?? into.set(r.itemId, {}).get(r.itemId)!;
+    m[r.locationGid] = (r.kind === "level" ? 0 : m[r.locationGid] ?? 0) + Number(r.units);
   }
   const out = new Map<string, number>();
   for (const itemId of itemIds) {

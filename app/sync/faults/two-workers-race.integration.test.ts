@@ -29,10 +29,12 @@ describe("two worker processes racing on the same item", () => {
       expect(a!.control.getStock(sku)).toBe(10);
       expect(b!.control.getStock(sku)).toBe(10);
     }
-    fw.world.shopify.control.setFaults({ latencyMs: 40 });
+    // Echoes arrive after both writes were applied (Shopify webhooks are unordered and may come late).
+    fw.world.shopify.control.setFaults({ latencyMs: 40, delayWebhooksMs: 1500 });
     let racedAcrossProcesses = 0;
     let staleRetries = 0;
     for (const sku of SKUS) {
+      await sleep(1000 - (Date.now() % 1000)); // the top of a second: both writes likely land in it
       // The same instant on both stores.
       a!.control.placeOrder({ lines: [{ sku, quantity: 5 }], status: "processing" });
       b!.control.placeOrder({ lines: [{ sku, quantity: 5 }], status: "processing" });
@@ -41,6 +43,9 @@ describe("two worker processes racing on the same item", () => {
         return adj.length === 2 && adj.every((x) => x.status === "applied");
       }, 30_000);
       await waitFor(`${sku}: stores at 0`, () => a!.control.getStock(sku) === 0 && b!.control.getStock(sku) === 0, 20_000);
+      // Shopify's echoes of both writes delivered and processed, and whatever they caused pushed.
+      await fw.world.shopify.control.webhooksIdle(15_000);
+      await waitFor(`${sku}: Shopify echoes processed`, async () => (await prisma.webhookReceipt.count({ where: { shopId: fw.shopId, source: "shopify", status: "received" } })) === 0, 20_000);
       await Promise.all([a!.control.idle(), b!.control.idle()]);
       await sleep(600); // anything still moving would move now
 
@@ -58,6 +63,9 @@ describe("two worker processes racing on the same item", () => {
       expect(new Set(taken.map((l) => l.channelId))).toEqual(new Set(fw.channelIds));
       // Applied one after the other, never both from 10: 10 → 5, then 5 → 0.
       expect(applied.map((l) => [l.before!, l.after!]).sort((x, y) => y[0] - x[0])).toEqual([[10, 5], [5, 0]]);
+      // Only sales moved Shopify: no echo of the hub's own writes raised the hub's level (nor, so, the stores).
+      expect(ledger.filter((l) => l.cause === "webhook" && l.after! > (l.before ?? Infinity)).map((l) => `${l.before} → ${l.after}`)).toEqual([]);
+      expect(ledger.filter((l) => l.cause === "push" && l.delta! > 0).map((l) => `${l.before} → ${l.after}`)).toEqual([]);
 
       const pids = adj.map((x) => fw.workers.find((w) => w.output().includes(`"adjustmentId":"${x.id}"`))?.pid);
       if (pids[0] && pids[1] && pids[0] !== pids[1]) racedAcrossProcesses++;
