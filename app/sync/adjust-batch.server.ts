@@ -176,6 +176,7 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
   const reason = new Set(members.map((m) => m.reason)).size === 1 ? members[0]?.reason ?? "correction" : "correction";
   out.calls++;
   let results;
+  const sentAt = new Date();
   try {
     results = await adapter.adjustQuantitiesCall(
       "available",
@@ -226,7 +227,7 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
         }
         levels.push({ itemId: c.itemId, locationGid: c.locationId, available: r.after, before, key: `syncflow-batch:${batchId}:${i}` });
       }
-      await recordOwnLevels(tx, shopId, levels, scId);
+      await recordOwnLevels(tx, shopId, levels, scId, sentAt);
       await tx.shopifyAdjustment.updateMany({
         where: { batchId, status: "pending" },
         data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },

@@ -627,6 +627,7 @@ async function sendMoves(
   }));
   out.shopifyCalls++;
   let results;
+  const sentAt = new Date();
   try {
     results = await shopify.moveQuantities(input, { idempotencyKey: `syncflow-move:${batchId}`, reason: "safety_stock", referenceDocumentUri: `gid://syncflow/AllocationBatch/${batchId}` });
   } catch (err) {
@@ -647,13 +648,13 @@ async function sendMoves(
     await prisma.shopifyWriteBatch.update({ where: { id: batchId }, data: { attempts: { increment: 1 }, lastError: msg } });
     throw err;
   }
-  await settleMoves(shopId, scId, channel, batchId, changes, results);
+  await settleMoves(shopId, scId, channel, batchId, changes, results, sentAt);
   out.moves += changes.length;
   return { kind: "applied" };
 }
 
 /** Records an applied move call (see `sendMoves`), in one transaction. */
-async function settleMoves(shopId: string, scId: string | null, channel: ChannelRow, batchId: string, changes: MoveBatchChange[], results: { fromAfter: number; toAfter: number }[]): Promise<void> {
+async function settleMoves(shopId: string, scId: string | null, channel: ChannelRow, batchId: string, changes: MoveBatchChange[], results: { fromAfter: number; toAfter: number }[], sentAt: Date): Promise<void> {
   await prisma.$transaction(
     async (tx) => {
       const { count } = await tx.shopifyWriteBatch.updateMany({ where: { id: batchId, status: "sending" }, data: { status: "applied", finishedAt: new Date(), attempts: { increment: 1 } } });
@@ -681,7 +682,7 @@ async function settleMoves(shopId: string, scId: string | null, channel: Channel
                "allocSeq" = CASE WHEN u.op IS NULL THEN u.seq ELSE l."allocSeq" END
         FROM unnest(${upd.map((x) => x.id)}::text[], ${upd.map((x) => x.delta)}::int[], ${upd.map((x) => x.op)}::text[], ${upd.map((x) => x.seq)}::int[]) AS u(id, delta, op, seq)
         WHERE l.id = u.id`;
-      await recordOwnLevels(tx, shopId, levels, scId);
+      await recordOwnLevels(tx, shopId, levels, scId, sentAt);
       await appendLedgerMany(tx, ledger);
     },
     { timeout: 60_000, maxWait: 30_000 },

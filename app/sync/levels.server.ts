@@ -52,7 +52,8 @@ export async function recordLevel(
 
 /**
  * `recordLevel` for many of the hub's own writes at once (a batched Shopify call): each level becomes Shopify's answer,
- * observed now; a level whose cached value differed from the answer's `before` gets its gap ledger row (B8), as
+ * observed at `sentAt` (when the call was sent: its compare-and-set answer includes every change before then, and a
+ * change Shopify made while the answer was on its way must not look older than it — decision 007's addendum); a level whose cached value differed from the answer's `before` gets its gap ledger row (B8), as
  * `recordLevel` does. Three statements whatever the number of levels: the locking read, the update, the ledger rows.
  * Levels missing from the cache are created. Quantities in units.
  */
@@ -61,6 +62,7 @@ export async function recordOwnLevels(
   shopId: string,
   rows: { itemId: string; locationGid: string; available: number; before: number; key: string }[],
   shopifyChannelId: string | null,
+  sentAt: Date = new Date(),
 ): Promise<void> {
   if (!rows.length) return;
   // One row per level: the last write of a level in the batch is its value; its first write's `before` is the gap test.
@@ -85,13 +87,12 @@ export async function recordOwnLevels(
       note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
     };
   }));
-  const now = new Date();
   await tx.$executeRaw`
-    UPDATE "InventoryLevel" il SET available = u.available, "observedAt" = GREATEST(il."observedAt", (now() AT TIME ZONE 'UTC')::timestamp(3)), "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+    UPDATE "InventoryLevel" il SET available = u.available, "observedAt" = GREATEST(il."observedAt", ${sentAt}::timestamp(3)), "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
     FROM unnest(${list.map((r) => r.itemId)}::text[], ${list.map((r) => r.locationGid)}::text[], ${list.map((r) => r.available)}::int[]) AS u(item, loc, available)
     WHERE il."itemId" = u.item AND il."locationGid" = u.loc`;
   for (const r of list.filter((x) => !cached.has(`${x.itemId}|${x.locationGid}`))) {
-    await tx.inventoryLevel.create({ data: { shopId, itemId: r.itemId, locationGid: r.locationGid, available: r.available, observedAt: now } });
+    await tx.inventoryLevel.create({ data: { shopId, itemId: r.itemId, locationGid: r.locationGid, available: r.available, observedAt: sentAt } });
   }
 }
 
