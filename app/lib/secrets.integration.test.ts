@@ -8,9 +8,8 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { installApp, waitFor } from "../../tests/harness/world";
-import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulators/shopify/index";
+import { startInstalledShop, type AppHandle } from "../../tests/harness/app";
+import type { ShopifyEmulator } from "../../tests/emulators/shopify/index";
 import { offlineToken } from "../sync/stores.server";
 import { currentKeyId, decryptJson, encryptJson, encryptSecret, EncryptionKeyError, envelopeKeyId } from "./crypto.server";
 import { rotateSecrets } from "./secrets-rotation.server";
@@ -20,12 +19,7 @@ let app: AppHandle;
 let shopify: ShopifyEmulator;
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
-  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
-  shopify.control.setAppUrl(app.url);
-  shopify.control.createShop({ domain: SHOP, name: "Secrets" });
-  await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET);
-  await waitFor("installed", () => prisma.channel.findFirst({ where: { kind: "shopify", shop: { domain: SHOP } } }));
+  ({ shopify, app } = await startInstalledShop(SHOP, "Secrets"));
 }, 120_000);
 
 afterAll(async () => {

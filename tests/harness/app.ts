@@ -10,6 +10,9 @@ import { pathToFileURL } from "node:url";
 import { ensureBuild } from "../../scripts/lib/build";
 import { freePort } from "../../app/lib/free-port.server";
 import { clientAddressOf } from "../../app/lib/client-address.server";
+import prisma from "../../app/db.server";
+import { startShopifyEmulator, type ShopifyEmulator } from "../emulators/shopify/index";
+import { installApp, waitFor } from "./world";
 
 export const TEST_API_KEY = "syncflow-test-api-key";
 export const TEST_API_SECRET = "syncflow-test-api-secret";
@@ -79,4 +82,18 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppHan
     url,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/**
+ * An emulated Shopify shop with the app installed on it (offline token exchanged, Shopify channel created), and no
+ * WooCommerce store: for tests of the app's own Shopify side (tokens, secrets at rest). Close both handles after.
+ */
+export async function startInstalledShop(shop: string, name: string): Promise<{ shopify: ShopifyEmulator; app: AppHandle }> {
+  const shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
+  const app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
+  shopify.control.setAppUrl(app.url);
+  shopify.control.createShop({ domain: shop, name });
+  await installApp(app.url, shop, TEST_API_KEY, TEST_API_SECRET);
+  await waitFor("installed", () => prisma.channel.findFirst({ where: { kind: "shopify", shop: { domain: shop } } }));
+  return { shopify, app };
 }
