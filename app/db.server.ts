@@ -11,7 +11,6 @@ import { installPgNameTypeWorkaround } from "./db/pg-name-type-workaround";
 installPgNameTypeWorkaround();
 
 declare global {
-  // eslint-disable-next-line no-var
   var __syncflowPrisma: PrismaClient | undefined;
 }
 

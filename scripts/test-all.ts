@@ -1,5 +1,6 @@
 /**
  * `npm test` — every test the project has, in one command (README quick start; .ci/run calls it):
+ *   0. lint: eslint (eslint.config.mjs, decision 190; warnings fail too);
  *   1. type check (tsc --noEmit, strict);
  *   2. unit + integration tests (vitest; real embedded PostgreSQL, real HTTP to the emulators, the real
  *      app build and queue);
@@ -102,6 +103,7 @@ let realWooSkipped: string | null = null;
 if (!args.includes("--only-e2e")) {
   realWooSkipped = ensurePhp();
   if (realWooSkipped) console.log(`\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`);
+  await run("lint", node, [bin("eslint", "bin/eslint.js"), ".", "--max-warnings=0"]);
   await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
   // The suites that run a real WooCommerce (PHP servers, CPU-bound) get their own step, after the rest: run alongside
   // the timing-sensitive integration tests on 2 cores they made those flaky (allocation contention, stock events).

@@ -25,7 +25,6 @@ import { encryptJson, encryptSecret, sha256Hex } from "../lib/crypto.server";
 import { checkStoreUrl, OutboundBlockedError } from "../lib/outbound-guard.server";
 import { wooChannel } from "../channels/registry.server";
 import { ChannelError } from "../channels/channel";
-import { enqueue, QUEUES } from "../jobs/queue.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import type { Prisma } from "@prisma/client";
 import { bufferForMode, linkAtRegistration } from "./store-mode.server";

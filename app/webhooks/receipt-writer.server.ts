@@ -95,10 +95,15 @@ function pump(): void {
   while (inFlight < MAX_IN_FLIGHT && waiting.length) {
     const batch = waiting.splice(0, MAX_BATCH);
     inFlight++;
-    writeBatch(batch).finally(() => {
-      inFlight--;
-      pump();
-    });
+    // writeBatch settles every request itself; a bug that made it throw must still fail those requests, not the process.
+    void writeBatch(batch)
+      .catch((err: unknown) => {
+        for (const p of batch) p.reject(err);
+      })
+      .finally(() => {
+        inFlight--;
+        pump();
+      });
   }
 }
 
