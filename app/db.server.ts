@@ -7,6 +7,7 @@
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { installPgNameTypeWorkaround } from "./db/pg-name-type-workaround";
+import { env } from "./env.server";
 
 installPgNameTypeWorkaround();
 
@@ -15,11 +16,11 @@ declare global {
 }
 
 function createClient(): PrismaClient {
-  const connectionString = process.env.DATABASE_URL;
+  const connectionString = env.DATABASE_URL;
   if (!connectionString) {
     throw new Error("DATABASE_URL is not set: start through `npm run demo`/`npm start`, which start the embedded PostgreSQL, or set it.");
   }
-  const max = Number(process.env.DATABASE_POOL_MAX ?? 10);
+  const max = env.DATABASE_POOL_MAX;
   return new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
 }
 

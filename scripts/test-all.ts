@@ -16,6 +16,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { PHP_PACKAGES, realWooCommerceUnavailable } from "../tests/wordpress/real-woocommerce-env";
+import { env } from "../app/env.server";
 
 const root = process.cwd();
 const args = process.argv.slice(2);
@@ -66,9 +67,10 @@ function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, s
 
 function ensureChromium(): boolean {
   // CHROMIUM_PATH: a Chromium already on the machine (the browser tests use it; README "What npm test needs").
-  if (process.env.CHROMIUM_PATH) {
-    if (fs.existsSync(process.env.CHROMIUM_PATH)) return true;
-    console.error(`[test] CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist.`);
+  const chromium = env.CHROMIUM_PATH;
+  if (chromium) {
+    if (fs.existsSync(chromium)) return true;
+    console.error(`[test] CHROMIUM_PATH=${chromium} does not exist.`);
     return false;
   }
   if (fs.existsSync("/usr/bin/chromium")) return true;
@@ -88,7 +90,7 @@ function ensureChromium(): boolean {
  * @returns why those tests will be skipped, or null when they can run
  */
 function ensurePhp(): string | null {
-  const zips = ["WOOCOMMERCE_ZIP", "WORDPRESS_ZIP"].filter((n) => !process.env[n] || !fs.existsSync(process.env[n]!));
+  const zips = (["WOOCOMMERCE_ZIP", "WORDPRESS_ZIP"] as const).filter((n) => !env[n] || !fs.existsSync(env[n]!));
   if (zips.length) return `${zips.join(" and ")} not set or missing (.ci/run points them at ../shared/vendor)`;
   const reason = realWooCommerceUnavailable();
   if (!reason || !/^php/.test(reason)) return reason;

@@ -4,6 +4,7 @@
  */
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { WooCommerceChannel } from "./woocommerce/woocommerce-channel.server";
+import { env } from "../env.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -19,8 +20,8 @@ export interface WooCredentials {
  * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
  */
 export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
-  const maxRetries = process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES ? Number(process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES) : undefined;
-  const baseBackoffMs = process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS ? Number(process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS) : undefined;
+  const maxRetries = env.SYNCFLOW_SHOPIFY_MAX_RETRIES;
+  const baseBackoffMs = env.SYNCFLOW_SHOPIFY_BACKOFF_MS;
   return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
 }
 
@@ -33,7 +34,7 @@ export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { ma
     url: baseUrl,
     consumerKey: creds.consumerKey,
     consumerSecret: creds.consumerSecret,
-    timeoutMs: Number(process.env.WOO_TIMEOUT_MS ?? 15_000),
+    timeoutMs: env.WOO_TIMEOUT_MS,
     ...(client ? { client } : {}),
   });
 }

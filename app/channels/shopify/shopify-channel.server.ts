@@ -16,6 +16,7 @@ import {
   INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_ITEMS_QUANTITIES_QUERY, INVENTORY_MOVE_MUTATION, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
 } from "./graphql/index.js";
 import { shopifyFetch } from "./transport.server.js";
+import { env } from "../../env.server";
 
 /** Shopify caps inventory mutations and connection pages at 250. */
 export const SHOPIFY_MAX_BATCH = 250;
@@ -211,7 +212,7 @@ export class ShopifyChannel implements Channel {
       throw new ChannelError(busy ? "THROTTLED" : "BAD_REQUEST", `Shopify bulk query refused: ${msg}`, busy ? { retryAfterMs: 10_000 } : { retryable: false });
     }
     const id = payload.bulkOperation.id;
-    const pollMs = this.opts.bulkPollMs ?? Number(process.env.SYNCFLOW_BULK_POLL_MS ?? 1000);
+    const pollMs = this.opts.bulkPollMs ?? env.SYNCFLOW_BULK_POLL_MS;
     const deadline = Date.now() + (this.opts.bulkTimeoutMs ?? 30 * 60_000);
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
     for (;;) {
