@@ -25,6 +25,10 @@ const bin = (pkg: string, file: string) => path.join(root, "node_modules", pkg, 
 const steps: { name: string; ok: boolean; s: number }[] = [];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** The failing tests' "FAIL  file > suite > test" lines of every step, repeated in the summary (CI shows its tail). */
+const failures: string[] = [];
+/** Tests that passed only on their retry (tests/setup/flaky-reporter.ts, decision 176), repeated in the summary. */
+const flaky: string[] = [];
 
 /**
  * Adds the counts of vitest's final summary line ("Tests  N failed | M passed | K skipped (T)") to the totals.
@@ -32,6 +36,12 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
  */
 function countTests(output: string): number {
   const clean = output.replace(/\u001b\[[0-9;]*m/g, "");
+  for (const line of clean.split("\n")) {
+    const m = /^\s*FAIL\s+(\S.*\S)\s*$/.exec(line);
+    if (m && !failures.includes(m[1]!)) failures.push(m[1]!);
+    const f = /^FLAKY\s+(\S.*\S)\s*$/.exec(line);
+    if (f && !flaky.includes(f[1]!)) flaky.push(f[1]!);
+  }
   const summaries = clean.split("\n").filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
   const last = summaries.at(-1);
   if (!last) return 0;
@@ -121,5 +131,7 @@ if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {
 console.log("\n=== summary ===");
 for (const s of steps) console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.name}  (${s.s} s)`);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+for (const f of failures.slice(0, 40)) console.log(`failed: ${f}`);
+for (const f of flaky.slice(0, 40)) console.log(`flaky (passed on retry): ${f}`);
 if (realWooSkipped) console.log(`SKIPPED  the real-WooCommerce tests: ${realWooSkipped}`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);
