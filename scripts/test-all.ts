@@ -1,6 +1,6 @@
 /**
  * `npm test` — every test the project has, in one command (README quick start; .ci/run calls it):
- *   0. lint: eslint (eslint.config.mjs, decision 190; warnings fail too);
+ *   0. lint: eslint (eslint.config.mjs, decision 190; warnings fail too), then prettier --check (decision 191);
  *   1. type check (tsc --noEmit, strict);
  *   2. unit + integration tests (vitest; real embedded PostgreSQL, real HTTP to the emulators, the real
  *      app build and queue);
@@ -115,7 +115,8 @@ let realWooSkipped: string | null = null;
 if (!args.includes("--only-e2e")) {
   realWooSkipped = ensurePhp();
   if (realWooSkipped) console.log(`\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`);
-  await run("lint", node, [bin("eslint", "bin/eslint.js"), ".", "--max-warnings=0"]);
+  await run("lint: eslint", node, [bin("eslint", "bin/eslint.js"), ".", "--max-warnings=0"]);
+  await run("lint: prettier --check", node, [bin("prettier", "bin/prettier.cjs"), "--check", ".", "--log-level=warn"]);
   await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
   // The suites that run a real WooCommerce (PHP servers, CPU-bound) get their own step, after the rest: run alongside
   // the timing-sensitive integration tests on 2 cores they made those flaky (allocation contention, stock events).
