@@ -138,7 +138,7 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
     const parentId = isVariation ? listing.productId : null;
     try {
       const { adapter } = await wooForChannel(shopId, listing.channelId);
-      written = await adapter.updateListingDetails(productId, parentId, fields);
+      written = await adapter.updateListingDetails({ listingId: productId, parentId }, fields);
     } catch (err) {
       const message = storeErrorMessage(store, err);
       await recordAttempt(shopId, "listing.override_failed", refs, {
