@@ -111,5 +111,33 @@ export interface InventoryRecord extends Channel {
   moveQuantities(changes: MoveChange[], meta: WriteMeta): Promise<MoveResult[]>;
 }
 
+/** One app subscription (billing) as the record's platform holds it. Times ISO-8601. */
+export interface AppSubscriptionRead {
+  id: string;
+  name: string;
+  status: string;
+  test: boolean;
+  trialDays: number;
+  createdAt: string;
+  currentPeriodEnd: string | null;
+}
+
+/**
+ * The app's own calls on the record's shop that are not inventory (Shopify billing and Flow). Kept beside the record
+ * because SyncFlow is an app of that platform; the engine reaches them only through this interface.
+ */
+export interface RecordApp {
+  /** The app subscription `id` (billing), or null when it is not among the app's recent subscriptions. */
+  readAppSubscription(id: string): Promise<AppSubscriptionRead | null>;
+  /**
+   * The app's API budget on the shop now, from one cheap query's `extensions.cost.throttleStatus` (points and
+   * points/s; https://shopify.dev/docs/api/usage/limits#graphql-admin-api-rate-limits — one bucket per app and shop).
+   * null when the platform reports none.
+   */
+  readApiBudget(): Promise<{ maximum: number; available: number; restoreRate: number } | null>;
+  /** Starts the record's automation (Shopify Flow) for `handle` with `payload`. Throws ChannelError BAD_REQUEST when refused. */
+  sendFlowTrigger(handle: string, payload: Record<string, unknown>): Promise<void>;
+}
+
 /** The record caps inventory mutations and connection pages at 250 (Shopify Admin GraphQL input limits). */
 export const RECORD_MAX_BATCH = 250;

@@ -10,10 +10,12 @@
  * never logged. Errors: `salesChannelFor` throws `ChannelError("UNSUPPORTED")` for a kind nobody registered.
  */
 import { ChannelError } from "./channel";
-import type { InventoryRecord } from "./record";
+import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
+import type { InventoryRecord, RecordApp } from "./record";
 import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
-import { WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
+import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
+import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -46,6 +48,8 @@ export interface SalesChannelKind {
   declared: SalesChannelCapabilities;
   /** Builds the adapter. Throws ChannelError BAD_REQUEST on unusable credentials. */
   create(connection: SalesChannelConnection): SalesChannel;
+  /** The same as the adapter's `parseDelivery`, without credentials (parsing needs none). Throws DeliveryParseError. */
+  parseDelivery(delivery: RawDelivery): SalesEvent[];
 }
 
 const kinds = new Map<string, SalesChannelKind>();
@@ -72,18 +76,32 @@ export function salesChannelFor(kind: string, connection: SalesChannelConnection
   return def.create(connection);
 }
 
+/** Normalised events of a delivery to a sales channel of `kind` (see `SalesChannel.parseDelivery`). UNSUPPORTED for an unknown kind. */
+export function parseSalesDelivery(kind: string, delivery: RawDelivery): SalesEvent[] {
+  const def = kinds.get(kind);
+  if (!def) throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, { retryable: false });
+  return def.parseDelivery(delivery);
+}
+
+/** Normalised events of one of the record's own webhooks (app/channels/shopify/record-events.ts). Throws DeliveryParseError. */
+export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
+  return parseShopifyRecordDelivery(delivery);
+}
+
 /**
  * The record (Shopify) for a shop's offline access token. Client retry tuning (tests, operations):
  * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
  */
-export function recordFor(creds: ShopifyCredentials): ShopifyChannel {
+export function recordFor(creds: ShopifyCredentials): InventoryRecord & RecordApp {
   const maxRetries = process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES ? Number(process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES) : undefined;
   const baseBackoffMs = process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS ? Number(process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS) : undefined;
   return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
 }
 
-/** @deprecated name kept for callers outside the engine; use `recordFor`. */
-export const shopifyChannel = recordFor;
+/** The concrete Shopify adapter (tests and the app template's own spots only; the engine uses `recordFor`). */
+export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
+  return recordFor(creds) as ShopifyChannel;
+}
 
 /**
  * WooCommerce adapter for a store URL and its REST keys. Timeout per call: WOO_TIMEOUT_MS (default 15 s).
@@ -106,6 +124,7 @@ registerSalesChannel({
   label: "WooCommerce",
   declared: WOO_DECLARED_CAPABILITIES,
   create: (c) => wooChannel(c.baseUrl, c.credentials as WooCredentials, c.client, c.features ?? []),
+  parseDelivery: parseWooDelivery,
 });
 
-export type { InventoryRecord, SalesChannel };
+export type { InventoryRecord, RecordApp, SalesChannel };

@@ -22,7 +22,7 @@ import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { recordLevel } from "./levels.server";
-import { shopifyForShop, wooAdapter } from "./stores.server";
+import { recordForShop, salesAdapter } from "./stores.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { Prisma, type Channel as ChannelRow, type Listing } from "@prisma/client";
 
@@ -84,7 +84,7 @@ export async function resumeItemSteps(shopId: string, itemId: string): Promise<v
   if (!item?.inventoryItemId) return;
   const listings = await prisma.listing.findMany({ where: { shopId, itemId, NOT: { allocOp: { equals: Prisma.DbNull } } }, orderBy: { id: "asc" } });
   if (!listings.length) return;
-  const { adapter: shopify } = await shopifyForShop(shopId);
+  const { adapter: shopify } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   for (const l of listings) {
     const channel = await prisma.channel.findUnique({ where: { id: l.channelId } });
@@ -144,7 +144,7 @@ type Ctx = {
   itemId: string;
   inventoryItemId: string;
   location: string;
-  shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"];
+  shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"];
   shopifyChannelId: string | null;
   moves: RebalanceOutcome["moves"];
 };
@@ -157,7 +157,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
     (c) => usesAllocations(c) && c.salesLocationId,
   );
   if (!channels.length) return { itemId, status: "skipped", moves };
-  const { adapter: shopify } = await shopifyForShop(shopId);
+  const { adapter: shopify } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Store sales first (one compare-and-set per store, docs/decisions/090): they change safety_stock, which every
   // move below compares against. A failure here is left to the shopify-adjust jobs (retries, dead letters).
@@ -373,9 +373,9 @@ async function runTopUp(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Ext
     await recordMove(ctx, channel, listing, r.op, r, 1, op);
     maybeCrash("topup:shopify");
   }
-  const store = wooAdapter(channel);
+  const store = salesAdapter(channel);
   const key = `alloc:${listing.id}:${op.seq}:store`;
-  const res = await store.adjustStock({ productId: listing.externalId, delta: op.qty, requestKey: key });
+  const res = await store.writeQuantity({ op: "delta", listingId: listing.externalId, delta: op.qty, idempotencyKey: key });
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({
       where: { id: listing.id },
@@ -395,10 +395,10 @@ async function takeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, qty: nu
 
 async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "takeback" }>): Promise<boolean> {
   if (op.stage === "store") {
-    const store = wooAdapter(channel);
+    const store = salesAdapter(channel);
     for (let round = 0; ; round++) {
       if (op.expected == null) {
-        const c = (await store.getProduct(listing.externalId)).stock_quantity ?? 0;
+        const c = (await store.readQuantity(listing.externalId)) ?? 0;
         const qty = Math.min(op.qty, Math.max(0, c));
         if (qty <= 0) { await setOp(listing.id, null, { allocSeq: op.seq }); return false; }
         op = { ...op, qty, expected: c };
@@ -406,7 +406,7 @@ async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: 
       }
       const key = `alloc:${listing.id}:${op.seq}:store:${op.attempt}`;
       try {
-        const res = await store.casStock({ productId: listing.externalId, expected: op.expected!, quantity: op.expected! - op.qty, requestKey: key });
+        const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: op.expected!, quantity: op.expected! - op.qty, idempotencyKey: key });
         const next = { ...op, stage: "shopify" as const };
         await prisma.$transaction(async (tx) => {
           await tx.listing.update({
@@ -453,8 +453,8 @@ async function runRelease(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
  * store to what was reserved (compare-and-set). Until then the store kept showing what it showed before.
  */
 async function migrate(ctx: Ctx, channel: ChannelRow, listing: Listing): Promise<void> {
-  const store = wooAdapter(channel);
-  const c = Math.max(0, (await store.getProduct(listing.externalId)).stock_quantity ?? 0);
+  const store = salesAdapter(channel);
+  const c = Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
   const op: AllocOp = { kind: "migrate", seq: listing.allocSeq + 1, qty: c, stage: "shopify", attempt: 0, fromCfq: null, toCfq: null, expected: null };
   await setOp(listing.id, op, { allocatedQuantity: 0, lastWrittenQuantity: c });
   await runMigrate(ctx, channel, { ...listing, allocatedQuantity: 0, lastWrittenQuantity: c }, op);
@@ -474,10 +474,10 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
     if (!reserved) op = { ...op, qty: 0, stage: "store" };
     await setOp(listing.id, op);
   }
-  const store = wooAdapter(channel);
+  const store = salesAdapter(channel);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const fresh = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
-    const c = op.expected ?? Math.max(0, (await store.getProduct(listing.externalId)).stock_quantity ?? 0);
+    const c = op.expected ?? Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
     const target = Math.min(c, fresh.allocatedQuantity ?? 0);
     if (c <= target) {
       await setOp(listing.id, null, { allocSeq: op.seq, lastWrittenQuantity: c, lastObservedQuantity: c, lastObservedAt: new Date() });
@@ -486,7 +486,7 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
     op = { ...op, expected: c };
     await setOp(listing.id, op);
     try {
-      const res = await store.casStock({ productId: listing.externalId, expected: c, quantity: target, requestKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}` });
+      const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: c, quantity: target, idempotencyKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}` });
       await prisma.$transaction(async (tx) => {
         await tx.listing.update({
           where: { id: listing.id },
@@ -587,7 +587,7 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
   if ((await prisma.shopifyAdjustment.count({ where })) === 0) return out;
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
   if (!item?.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${item?.sku ?? itemId} has no Shopify inventory item`, { retryable: false });
-  const { adapter: shopify, shop } = await shopifyForShop(shopId);
+  const { adapter: shopify, shop } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Bounded: MAX_ROUNDS lost compare-and-sets, and 50 batches per call (sales still arriving are left to their jobs).
   for (let round = 0; out.stale < MAX_ROUNDS && round < 50; round++) {

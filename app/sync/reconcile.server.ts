@@ -38,15 +38,15 @@
  */
 import prisma from "../db.server";
 import { ChannelError, type ChannelListing } from "../channels/channel";
-import { parseWooOrder } from "../channels/woocommerce/webhook.server";
 import { appendLedger, appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { FEATURE_BATCH, FEATURE_SNAPSHOT, PLUGIN_BATCH_LIMIT, snapshotQuantity } from "../channels/woocommerce/woocommerce-channel.server";
+import { FEATURE_BATCH, FEATURE_SNAPSHOT, type SalesChannel } from "../channels/sales-channel";
+import { salesChannelKind } from "../channels/registry.server";
 import { derivedQuantities } from "./push.server";
 import { feedLocations } from "./derive";
 import { ingestWooOrder } from "./orders.server";
 import { recordLevel } from "./levels.server";
-import { shopifyForShop, wooForChannel } from "./stores.server";
-import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
+import { recordForShop, salesChannelOf } from "./stores.server";
+import { webhookUrlFor } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
@@ -99,7 +99,7 @@ export async function reconcileChannel(
 ): Promise<ReconcileResult> {
   const dryRun = !!opts.dryRun;
   const started = Date.now();
-  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const previous = await prisma.syncRun.findFirst({
     where: { shopId, channelId, kind: "reconcile", dryRun: false, status: "succeeded" },
     orderBy: { startedAt: "desc" },
@@ -116,8 +116,8 @@ export async function reconcileChannel(
   try {
     // 0. What the store's plugin offers now (an update may have added the batch and snapshot routes: decision 101).
     if (channel.mode === "exact") {
-      const caps = await adapter.capabilities().catch(() => null);
-      const features = caps?.exact ? (caps.features ?? []) : null;
+      const caps = await adapter.discoverCapabilities().catch(() => null);
+      const features = caps?.writeModel === "delta-cas" ? caps.features : null;
       if (features && (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))) {
         if (!dryRun) await prisma.channel.update({ where: { id: channel.id }, data: { pluginFeatures: features } });
         channel.pluginFeatures = features;
@@ -126,19 +126,14 @@ export async function reconcileChannel(
 
     // 1. Webhook health.
     const deliveryUrl = webhookUrlFor(channel.id);
-    const hooks = (await adapter.listWebhooks()).filter((w) => w.delivery_url === deliveryUrl);
-    let repaired = false;
-    for (const topic of WOO_TOPICS) {
-      const hook = hooks.find((w) => w.topic === topic);
-      if (hook?.status === "active") continue;
-      repaired = true;
-      changes.push({ kind: "webhook_repaired", reason: hook ? `${topic} webhook was ${hook.status}: re-activated` : `${topic} webhook was missing: recreated` });
-      if (dryRun) continue;
-      if (hook) await adapter.updateWebhook(hook.id, { status: "active" });
-      else {
-        const { decryptSecret } = await import("../lib/crypto.server");
-        await adapter.createWebhook({ topic, deliveryUrl, secret: decryptSecret(channel.webhookSecretEnc!), name: `SyncFlow ${topic}` });
-      }
+    const states = await adapter.subscriptionHealth(deliveryUrl);
+    const broken = states.filter((st) => st.state !== "active");
+    const repaired = broken.length > 0;
+    for (const { topic, state } of broken) changes.push({ kind: "webhook_repaired", reason: state === "missing" ? `${topic} webhook was missing: recreated` : `${topic} webhook was ${state}: re-activated` });
+    if (repaired && !dryRun) {
+      const { decryptSecret } = await import("../lib/crypto.server");
+      const secret = broken.some((st) => st.state === "missing") ? decryptSecret(channel.webhookSecretEnc!) : "";
+      await adapter.repairSubscriptions({ deliveryUrl, secret }, states);
     }
     if (repaired && !dryRun) {
       await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" } });
@@ -149,9 +144,8 @@ export async function reconcileChannel(
 
     // 2. Missed orders (orders whose webhook never came).
     const since = new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS);
-    for await (const page of adapter.listOrdersModifiedAfter(since.toISOString())) {
-      for (const raw of page) {
-        const order = parseWooOrder(raw);
+    for await (const page of adapter.ordersSince(since.toISOString())) {
+      for (const order of page) {
         if (dryRun) {
           const known = await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: order.orderId } } });
           if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
@@ -265,9 +259,10 @@ export async function reconcileChannel(
       if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: total - corrections.length + written } });
     };
     if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_BATCH)) {
+      const batchSize = Math.max(1, salesChannelKind(channel.kind)?.declared.writeBatchSize ?? 1);
       const chunks: (typeof corrections)[] = [];
-      for (let i = 0; i < corrections.length; i += PLUGIN_BATCH_LIMIT) chunks.push(corrections.slice(i, i + PLUGIN_BATCH_LIMIT));
-      await runPool(chunks, () => adapter.client.limiter.limit, async (chunk) => {
+      for (let i = 0; i < corrections.length; i += batchSize) chunks.push(corrections.slice(i, i + batchSize));
+      await runPool(chunks, () => adapter.concurrency(), async (chunk) => {
         const outcomes = await correctStoreBatch(channel, adapter, chunk, run.id);
         for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
       });
@@ -317,7 +312,7 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
   const out: ReconcileChange[] = [];
   const loc = channel.salesLocationId;
   if (!loc) return out;
-  const { adapter } = await shopifyForShop(channel.shopId);
+  const { adapter } = await recordForShop(channel.shopId);
   const itemIds = listings.map((l) => l.itemId!).filter(Boolean);
   const peerWhere = (ids: string[]) => ({ shopId: channel.shopId, itemId: { in: ids }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } });
   const heldBy = async (ids: string[]) => {
@@ -399,7 +394,7 @@ export async function scheduleDueReconciliations(): Promise<number> {
   return n;
 }
 
-type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
+type StoreAdapter = SalesChannel;
 
 /** A dry run's view of the levels: item id → Shopify's record for its inventory item (as if corrected). */
 function recordFor(listings: ReconcileListing[], record: Map<string, Map<string, number>>): (itemId: string) => Map<string, number> | undefined {
@@ -451,7 +446,7 @@ export type RecordSource = () => Promise<ShopifyRecord>;
  */
 async function readRecord(shopId: string, channelIds: string[], locs: string[]): Promise<ShopifyRecord> {
   const readStartedAt = new Date();
-  const { adapter } = await shopifyForShop(shopId);
+  const { adapter } = await recordForShop(shopId);
   const rows = await prisma.catalogItem.findMany({
     where: { shopId, inventoryItemId: { not: null }, listings: { some: { channelId: { in: channelIds }, matchStatus: "linked" } } },
     select: { inventoryItemId: true },
@@ -522,15 +517,10 @@ async function runPool<T>(items: T[], n: number | (() => number), fn: (item: T) 
  * snapshot (contract 1.1, decision 101) a few keyset pages of up to 5,000 rows; else the REST product pages
  * (`SYNCFLOW_WOO_READ_CONCURRENCY` at a time) and each variable product's variations.
  */
-async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
+async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: StoreAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
   if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_SNAPSHOT)) {
-    for await (const rows of adapter.stockSnapshot({ pageSize: SNAPSHOT_PAGE })) {
-      for (const r of rows) {
-        const q = snapshotQuantity(r);
-        if (q !== undefined) out.set(String(r.id), q);
-      }
-    }
+    for await (const rows of adapter.readSnapshot({ pageSize: SNAPSHOT_PAGE })) for (const r of rows) out.set(r.listingId, r.quantity);
     return out;
   }
   for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
@@ -549,7 +539,7 @@ const SNAPSHOT_PAGE = Math.max(1, Math.min(5000, Number(process.env.SYNCFLOW_SNA
  */
 async function correctStoreBatch(
   channel: { id: string; shopId: string },
-  adapter: WooAdapter,
+  adapter: StoreAdapter,
   chunk: { l: ReconcileListing; storeQty: number; d: number; reason: string }[],
   runId: string,
 ): Promise<string[]> {
@@ -561,7 +551,7 @@ async function correctStoreBatch(
       const present = new Set(rows.map((r) => r.id));
       const send = chunk.filter((c) => present.has(c.l.id) && !inFlight.has(c.l.id));
       const results = send.length
-        ? await adapter.stockBatch(send.map((c) => ({ op: "cas" as const, productId: c.l.externalId, expected: c.storeQty, quantity: c.d, requestKey: `reconcile:${runId}:${c.l.id}` })))
+        ? await adapter.writeQuantities(send.map((c) => ({ op: "cas" as const, listingId: c.l.externalId, expected: c.storeQty, quantity: c.d, idempotencyKey: `reconcile:${runId}:${c.l.id}` })))
         : [];
       const byListing = new Map(send.map((c, i) => [c.l.id, results[i]!]));
       const now = new Date();
@@ -596,7 +586,7 @@ async function correctStoreBatch(
  */
 async function correctStore(
   channel: { id: string; mode: string; shopId: string },
-  adapter: WooAdapter,
+  adapter: StoreAdapter,
   l: ReconcileListing,
   storeQty: number,
   d: number,
@@ -611,8 +601,8 @@ async function correctStore(
       try {
         res =
           channel.mode === "exact"
-            ? await adapter.casStock({ productId: l.externalId, expected: storeQty, quantity: d, requestKey: `reconcile:${runId}:${l.id}` })
-            : await adapter.setStockAbsolute(l.externalId, d, l.variantId ? Number(l.productId) : null);
+            ? await adapter.writeQuantity({ op: "cas", listingId: l.externalId, expected: storeQty, quantity: d, idempotencyKey: `reconcile:${runId}:${l.id}` })
+            : await adapter.writeQuantity({ op: "set", listingId: l.externalId, quantity: d, parentId: l.variantId ? l.productId : null });
       } catch (err) {
         if (err instanceof ChannelError && err.code === "STALE") return `the store changed during reconciliation (now ${err.opts.current}); next run`;
         throw err;

@@ -8,7 +8,7 @@
  * the caller must retry with a NEW key. Chunk n>0 of a call uses key `${idempotencyKey}:${n}`.
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel.js";
-import { RECORD_MAX_BATCH, type AdjustChange, type InventoryRecord, type MoveChange, type MoveResult, type MoveTerminal, type NamedAdjustChange, type RecordLocation, type SetQuantity, type WriteMeta } from "../record.js";
+import { RECORD_MAX_BATCH, type AdjustChange, type InventoryRecord, type RecordApp, type AppSubscriptionRead, type MoveChange, type MoveResult, type MoveTerminal, type NamedAdjustChange, type RecordLocation, type SetQuantity, type WriteMeta } from "../record.js";
 import { ShopifyGraphqlClient, type ShopifyClientOptions } from "./client.server.js";
 import { Readable } from "node:stream";
 import readline from "node:readline";
@@ -17,6 +17,10 @@ import {
   INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_ITEMS_QUANTITIES_QUERY, INVENTORY_MOVE_MUTATION, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
 } from "./graphql/index.js";
 import { shopifyFetch } from "./transport.server.js";
+
+/** The cheapest query (1 point): its answer carries the cost bucket. */
+const SHOP_ID_QUERY = `#graphql
+  query SyncflowPing { shop { id } }`;
 
 /** Shopify caps inventory mutations and connection pages at 250. */
 export const SHOPIFY_MAX_BATCH = RECORD_MAX_BATCH;
@@ -67,13 +71,32 @@ function availableByLocation(item: LevelsNode | null | undefined): Record<string
 }
 
 /** The Shopify channel for one shop, using its offline access token. */
-export class ShopifyChannel implements InventoryRecord {
+export class ShopifyChannel implements InventoryRecord, RecordApp {
   readonly kind = "shopify" as const;
   readonly client: ShopifyGraphqlClient;
   private locationsCache: ShopifyLocation[] | null = null;
 
   constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken"> & BulkReadOptions) {
     this.client = new ShopifyGraphqlClient(opts);
+  }
+
+  /** The app subscription `id` (billing.server.ts). */
+  async readAppSubscription(id: string): Promise<AppSubscriptionRead | null> {
+    const { readAppSubscription } = await import("./billing.server.js");
+    return readAppSubscription(this, id);
+  }
+
+  /** The cost bucket after one `{ shop { id } }` query (`extensions.cost.throttleStatus`), null when Shopify sent none. */
+  async readApiBudget(): Promise<{ maximum: number; available: number; restoreRate: number } | null> {
+    const r = await this.client.request<{ shop: { id: string } }>(SHOP_ID_QUERY);
+    const t = r.extensions?.cost?.throttleStatus;
+    return t ? { maximum: t.maximumAvailable, available: t.currentlyAvailable, restoreRate: t.restoreRate } : null;
+  }
+
+  /** One Flow trigger for this shop (flow.server.ts). */
+  async sendFlowTrigger(handle: string, payload: Record<string, unknown>): Promise<void> {
+    const { sendFlowTrigger } = await import("./flow.server.js");
+    return sendFlowTrigger(this, handle, payload);
   }
 
   /** Shop name/currency; ChannelError AUTH when the token is rejected. */

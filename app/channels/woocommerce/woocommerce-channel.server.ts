@@ -8,13 +8,13 @@
  * Quantities in units; times in ms. Every method rejects with `ChannelError` only.
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
-import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
+import { type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
 import {
   FEATURE_BATCH, FEATURE_SNAPSHOT, type ListingDetails, type ListingQuantity, type QuantityOp, type QuantityOpResult, type SalesChannel,
   type SalesChannelCapabilities, type SubscriptionState, type SubscriptionTarget,
 } from "../sales-channel";
 import { WooClient, type WooClientOptions } from "./client.server";
-import { parseWooOrder, parseWooProduct, WooWebhookParseError } from "./webhook.server";
+import { parseWooOrder, parseWooProduct } from "./webhook.server";
 
 /** WooCommerce REST v3 product/variation fields the adapter reads. */
 export interface WooProductJson {
@@ -85,7 +85,12 @@ export interface SnapshotRow {
 /** Features of the plugin's contract 1.1 (`GET /capabilities` → `features`), named by the port (app/channels/sales-channel.ts). */
 export { FEATURE_BATCH, FEATURE_SNAPSHOT };
 
-/** Webhook topics a WooCommerce store is subscribed to (REST v3 webhooks; stock moves come as orders or plugin events). */
+/**
+ * The WooCommerce webhook topics SyncFlow subscribes each store to (registration; reconciliation recreates any
+ * that are missing or disabled, and the plugin's health check does the same from the store's side —
+ * woo-plugin/includes/class-syncflow-webhooks.php TOPICS must list the same). product.created links a product
+ * the owner adds after onboarding; product.updated observes stock and re-links on SKU / stock-flag changes.
+ */
 export const WOO_TOPICS = ["order.created", "order.updated", "product.created", "product.updated"] as const;
 
 /** Constructor options of WooCommerceChannel. */
@@ -218,30 +223,14 @@ export class WooCommerceChannel implements SalesChannel {
    * Throws DeliveryParseError for an unreadable order or product body; an unknown topic gives no event.
    */
   parseDelivery(delivery: RawDelivery): SalesEvent[] {
-    try {
-      if (delivery.topic === "stock.event") return [{ type: "stock.changed", report: delivery.body }];
-      if (delivery.topic.startsWith("order.")) return [{ type: delivery.topic === "order.created" ? "order.placed" : "order.changed", order: toSalesOrder(parseWooOrder(delivery.body)) }];
-      if (delivery.topic.startsWith("product.")) {
-        const p = parseWooProduct(delivery.body);
-        return [{ type: "listing.changed", listing: { listingId: p.productId, parentId: p.parentId, sku: p.sku, productType: p.type, manageStock: p.manageStock, quantity: p.stockQuantity, modifiedAt: p.modifiedAt } }];
-      }
-      return [];
-    } catch (err) {
-      if (err instanceof WooWebhookParseError) throw new DeliveryParseError(err.message);
-      throw err;
-    }
+    return parseWooDelivery(delivery);
   }
 
   /** Orders modified at or after `since`, parsed (see `listOrdersModifiedAfter`). Throws DeliveryParseError on an unreadable order. */
   async *ordersSince(since: string): AsyncGenerator<SalesOrder[]> {
     for await (const page of this.listOrdersModifiedAfter(since)) {
       yield page.map((raw) => {
-        try {
-          return toSalesOrder(parseWooOrder(raw));
-        } catch (err) {
-          if (err instanceof WooWebhookParseError) throw new DeliveryParseError(err.message);
-          throw err;
-        }
+        return toSalesOrder(parseWooOrder(raw));
       });
     }
   }
@@ -631,4 +620,18 @@ const toStockOp = (o: Exclude<QuantityOp, { op: "set" }>): StockOp =>
 /** A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`). */
 function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
   return { ...o, lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({ ...l, variantId: variationId, stockTaken: reducedStock })) };
+}
+
+/**
+ * A WooCommerce webhook (`order.*`, `product.*`) or a plugin stock event (`stock.event`) as normalised events. Throws
+ * WooWebhookParseError (a DeliveryParseError) for an unreadable order or product body; an unknown topic gives none.
+ */
+export function parseWooDelivery(delivery: RawDelivery): SalesEvent[] {
+  if (delivery.topic === "stock.event") return [{ type: "stock.changed", report: delivery.body }];
+  if (delivery.topic.startsWith("order.")) return [{ type: delivery.topic === "order.created" ? "order.placed" : "order.changed", order: toSalesOrder(parseWooOrder(delivery.body)) }];
+  if (delivery.topic.startsWith("product.")) {
+    const p = parseWooProduct(delivery.body);
+    return [{ type: "listing.changed", listing: { listingId: p.productId, parentId: p.parentId, sku: p.sku, productType: p.type, manageStock: p.manageStock, quantity: p.stockQuantity, modifiedAt: p.modifiedAt } }];
+  }
+  return [];
 }
