@@ -7,20 +7,20 @@
 import { PrismaClient } from "@prisma/client";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { installPgNameTypeWorkaround } from "./db/pg-name-type-workaround";
+import { env } from "./env.server";
 
 installPgNameTypeWorkaround();
 
 declare global {
-  // eslint-disable-next-line no-var
   var __syncflowPrisma: PrismaClient | undefined;
 }
 
 function createClient(): PrismaClient {
-  const connectionString = process.env.DATABASE_URL;
+  const connectionString = env.DATABASE_URL;
   if (!connectionString) {
     throw new Error("DATABASE_URL is not set: start through `npm run demo`/`npm start`, which start the embedded PostgreSQL, or set it.");
   }
-  const max = Number(process.env.DATABASE_POOL_MAX ?? 10);
+  const max = env.DATABASE_POOL_MAX;
   return new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
 }
 

@@ -15,6 +15,7 @@ import { installShopifyFetch } from "./channels/shopify/transport.server";
 import { SHOPIFY_API_VERSION } from "./channels/shopify/api-version";
 import { onShopInstalled } from "./sync/shops.server";
 import { PLANS, TRIAL_DAYS, billingName, type PaidPlanKey } from "./billing/plans";
+import { env } from "./env.server";
 
 installShopifyFetch();
 
@@ -26,14 +27,14 @@ export const BILLING = {
   [billingName("enterprise")]: plan("enterprise"),
 };
 
-export const SCOPES = (process.env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(",");
+export const SCOPES = (env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(",");
 
 const shopify = shopifyApp({
-  apiKey: process.env.SHOPIFY_API_KEY,
-  apiSecretKey: process.env.SHOPIFY_API_SECRET || "",
+  apiKey: env.SHOPIFY_API_KEY,
+  apiSecretKey: env.SHOPIFY_API_SECRET || "",
   apiVersion: SHOPIFY_API_VERSION as ApiVersion,
   scopes: SCOPES,
-  appUrl: process.env.SHOPIFY_APP_URL || "",
+  appUrl: env.SHOPIFY_APP_URL || "",
   authPathPrefix: "/auth",
   // PrismaSessionStorage with access and refresh tokens encrypted at rest (docs/decisions/145).
   sessionStorage: encryptedSessionStorage(prisma),
@@ -41,7 +42,7 @@ const shopify = shopifyApp({
   // Shopify's Billing API through the library (billing.request / check / cancel), decision 170.
   billing: BILLING,
   future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
-  logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
+  logger: { level: env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
   hooks: {
     afterAuth: async ({ session }) => {
       await onShopInstalled(session.shop, session.scope ?? null);

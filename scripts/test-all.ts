@@ -1,5 +1,6 @@
 /**
  * `npm test` — every test the project has, in one command (README quick start; .ci/run calls it):
+ *   0. lint: eslint (eslint.config.mjs, decision 190; warnings fail too);
  *   1. type check (tsc --noEmit, strict);
  *   2. unit + integration tests (vitest; real embedded PostgreSQL, real HTTP to the emulators, the real
  *      app build and queue);
@@ -15,6 +16,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { PHP_PACKAGES, realWooCommerceUnavailable } from "../tests/wordpress/real-woocommerce-env";
+import { env } from "../app/env.server";
 
 const root = process.cwd();
 const args = process.argv.slice(2);
@@ -23,6 +25,10 @@ const bin = (pkg: string, file: string) => path.join(root, "node_modules", pkg, 
 const steps: { name: string; ok: boolean; s: number }[] = [];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** The failing tests' "FAIL  file > suite > test" lines of every step, repeated in the summary (CI shows its tail). */
+const failures: string[] = [];
+/** Tests that passed only on their retry (tests/setup/flaky-reporter.ts, decision 176), repeated in the summary. */
+const flaky: string[] = [];
 
 /**
  * Adds the counts of vitest's final summary line ("Tests  N failed | M passed | K skipped (T)") to the totals.
@@ -30,6 +36,12 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
  */
 function countTests(output: string): number {
   const clean = output.replace(/\u001b\[[0-9;]*m/g, "");
+  for (const line of clean.split("\n")) {
+    const m = /^\s*FAIL\s+(\S.*\S)\s*$/.exec(line);
+    if (m && !failures.includes(m[1]!)) failures.push(m[1]!);
+    const f = /^FLAKY\s+(\S.*\S)\s*$/.exec(line);
+    if (f && !flaky.includes(f[1]!)) flaky.push(f[1]!);
+  }
   const summaries = clean.split("\n").filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
   const last = summaries.at(-1);
   if (!last) return 0;
@@ -65,9 +77,10 @@ function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, s
 
 function ensureChromium(): boolean {
   // CHROMIUM_PATH: a Chromium already on the machine (the browser tests use it; README "What npm test needs").
-  if (process.env.CHROMIUM_PATH) {
-    if (fs.existsSync(process.env.CHROMIUM_PATH)) return true;
-    console.error(`[test] CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist.`);
+  const chromium = env.CHROMIUM_PATH;
+  if (chromium) {
+    if (fs.existsSync(chromium)) return true;
+    console.error(`[test] CHROMIUM_PATH=${chromium} does not exist.`);
     return false;
   }
   if (fs.existsSync("/usr/bin/chromium")) return true;
@@ -87,7 +100,7 @@ function ensureChromium(): boolean {
  * @returns why those tests will be skipped, or null when they can run
  */
 function ensurePhp(): string | null {
-  const zips = ["WOOCOMMERCE_ZIP", "WORDPRESS_ZIP"].filter((n) => !process.env[n] || !fs.existsSync(process.env[n]!));
+  const zips = (["WOOCOMMERCE_ZIP", "WORDPRESS_ZIP"] as const).filter((n) => !env[n] || !fs.existsSync(env[n]!));
   if (zips.length) return `${zips.join(" and ")} not set or missing (.ci/run points them at ../shared/vendor)`;
   const reason = realWooCommerceUnavailable();
   if (!reason || !/^php/.test(reason)) return reason;
@@ -102,6 +115,7 @@ let realWooSkipped: string | null = null;
 if (!args.includes("--only-e2e")) {
   realWooSkipped = ensurePhp();
   if (realWooSkipped) console.log(`\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`);
+  await run("lint", node, [bin("eslint", "bin/eslint.js"), ".", "--max-warnings=0"]);
   await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
   // The suites that run a real WooCommerce (PHP servers, CPU-bound) get their own step, after the rest: run alongside
   // the timing-sensitive integration tests on 2 cores they made those flaky (allocation contention, stock events).
@@ -117,5 +131,7 @@ if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {
 console.log("\n=== summary ===");
 for (const s of steps) console.log(`${s.ok ? "PASS" : "FAIL"}  ${s.name}  (${s.s} s)`);
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+for (const f of failures.slice(0, 40)) console.log(`failed: ${f}`);
+for (const f of flaky.slice(0, 40)) console.log(`flaky (passed on retry): ${f}`);
 if (realWooSkipped) console.log(`SKIPPED  the real-WooCommerce tests: ${realWooSkipped}`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);

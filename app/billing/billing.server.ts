@@ -17,6 +17,7 @@
  */
 import type { Prisma, Shop } from "@prisma/client";
 import prisma from "../db.server";
+import { env } from "../env.server";
 import {
   PLANS, billingPeriod, channelAllowance, channelsToPauseAndResume, isPlanKey, isRecordChannel, planKeyOfBillingName,
   type Plan, type PlanKey,
@@ -29,8 +30,8 @@ import {
  * billing tests set plans explicitly.
  */
 export function defaultPlanKey(): PlanKey {
-  if (process.env.SYNCFLOW_MODE === "test") {
-    const p = process.env.SYNCFLOW_TEST_DEFAULT_PLAN ?? "enterprise";
+  if (env.SYNCFLOW_MODE === "test") {
+    const p = env.SYNCFLOW_TEST_DEFAULT_PLAN ?? "enterprise";
     return isPlanKey(p) ? p : "enterprise";
   }
   return "free";
@@ -73,7 +74,7 @@ export class PlanLimitError extends Error {
 /** A page of the app inside Shopify admin (`path` like "/app/plan"); the app handle is shopify.app.toml's (SHOPIFY_APP_HANDLE overrides). */
 export function adminAppUrl(shopDomain: string, path: string): string {
   const store = shopDomain.replace(/\.myshopify\.com$/, "");
-  const handle = process.env.SHOPIFY_APP_HANDLE ?? "syncflow";
+  const handle = env.SHOPIFY_APP_HANDLE ?? "syncflow";
   return `https://admin.shopify.com/store/${store}/apps/${handle}${path}`;
 }
 

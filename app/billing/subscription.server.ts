@@ -9,6 +9,7 @@ import prisma from "../db.server";
 import { PLANS, TRIAL_DAYS, billingName, planKeyOfBillingName, type PaidPlanKey } from "./plans";
 import { applySubscription, planPageUrl } from "./billing.server";
 import type { AdminContext } from "../models/shop.server";
+import { env } from "../env.server";
 
 /** The library's billing context of an authenticated admin request (`authenticate.admin(request).billing`). */
 export type BillingContext = Awaited<ReturnType<typeof authenticate.admin>>["billing"];
@@ -18,7 +19,7 @@ export type BillingContext = Awaited<ReturnType<typeof authenticate.admin>>["bil
  * Admin GraphQL), the demo/test modes, or `SYNCFLOW_BILLING_TEST=1` set by the operator for review installs.
  */
 export async function isTestCharge(admin: AdminContext): Promise<boolean> {
-  if (process.env.SYNCFLOW_BILLING_TEST === "1" || process.env.SYNCFLOW_MODE === "demo" || process.env.SYNCFLOW_MODE === "test") return true;
+  if (env.SYNCFLOW_BILLING_TEST || env.SYNCFLOW_MODE === "demo" || env.SYNCFLOW_MODE === "test") return true;
   try {
     const res = await admin.graphql(`#graphql
       query SyncFlowShopPlan { shop { plan { partnerDevelopment } } }`);
@@ -31,8 +32,8 @@ export async function isTestCharge(admin: AdminContext): Promise<boolean> {
 
 /** Where Shopify sends the merchant after approving or declining: the Plan page (inside admin; the demo's admin entry in demo mode). */
 export function billingReturnUrl(shopDomain: string): string {
-  if (process.env.SYNCFLOW_MODE === "demo" || process.env.SYNCFLOW_MODE === "test") {
-    const app = (process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
+  if (env.SYNCFLOW_MODE === "demo" || env.SYNCFLOW_MODE === "test") {
+    const app = (env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
     return `${app}/demo/admin?return=${encodeURIComponent("/app/plan")}`;
   }
   return planPageUrl(shopDomain);

@@ -16,6 +16,7 @@ import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
+import { env } from "../env.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -93,8 +94,8 @@ export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
  * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
  */
 export function recordFor(creds: ShopifyCredentials): InventoryRecord & RecordApp {
-  const maxRetries = process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES ? Number(process.env.SYNCFLOW_SHOPIFY_MAX_RETRIES) : undefined;
-  const baseBackoffMs = process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS ? Number(process.env.SYNCFLOW_SHOPIFY_BACKOFF_MS) : undefined;
+  const maxRetries = env.SYNCFLOW_SHOPIFY_MAX_RETRIES;
+  const baseBackoffMs = env.SYNCFLOW_SHOPIFY_BACKOFF_MS;
   return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
 }
 
@@ -112,7 +113,7 @@ export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { ma
     url: baseUrl,
     consumerKey: creds.consumerKey,
     consumerSecret: creds.consumerSecret,
-    timeoutMs: Number(process.env.WOO_TIMEOUT_MS ?? 15_000),
+    timeoutMs: env.WOO_TIMEOUT_MS,
     features,
     ...(client ? { client } : {}),
   });

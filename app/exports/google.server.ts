@@ -18,22 +18,23 @@ import crypto from "node:crypto";
 import type { sheets_v4 } from "googleapis";
 import prisma from "../db.server";
 import { decryptJson, encryptJson, sha256Hex } from "../lib/crypto.server";
+import { env } from "../env.server";
 
 export const SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets";
 export const DRIVE_FILE_SCOPE = "https://www.googleapis.com/auth/drive.file";
 
-const localMode = () => process.env.SYNCFLOW_MODE === "test" || process.env.SYNCFLOW_MODE === "demo";
+const localMode = () => env.SYNCFLOW_MODE === "test" || env.SYNCFLOW_MODE === "demo";
 
 /** Sheets API root URL override (test/demo only). */
 export function sheetsRootUrl(): string | undefined {
-  return localMode() && process.env.GOOGLE_API_ROOT_URL ? process.env.GOOGLE_API_ROOT_URL : undefined;
+  return localMode() && env.GOOGLE_API_ROOT_URL ? env.GOOGLE_API_ROOT_URL : undefined;
 }
 
 /** Whether the app has OAuth client credentials. */
-export const googleOAuthConfigured = (): boolean => !!process.env.GOOGLE_CLIENT_ID && !!process.env.GOOGLE_CLIENT_SECRET;
+export const googleOAuthConfigured = (): boolean => !!env.GOOGLE_CLIENT_ID && !!env.GOOGLE_CLIENT_SECRET;
 
 /** The OAuth redirect URI registered in Google Cloud Console. */
-export const oauthRedirectUri = (): string => `${(process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/callback`;
+export const oauthRedirectUri = (): string => `${(env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/callback`;
 
 /**
  * The Sheets v4 client factory and Google auth classes, loaded on first use. `googleapis` has no `exports`
@@ -50,10 +51,10 @@ function loadSheets() {
 /** A Google OAuth2 client of the app (token/auth endpoints overridable in test/demo). */
 export async function oauthClient() {
   const { auth: google } = await loadSheets();
-  const base = localMode() ? process.env.GOOGLE_OAUTH_BASE?.replace(/\/$/, "") : undefined;
+  const base = localMode() ? env.GOOGLE_OAUTH_BASE?.replace(/\/$/, "") : undefined;
   return new google.OAuth2({
-    clientId: process.env.GOOGLE_CLIENT_ID,
-    clientSecret: process.env.GOOGLE_CLIENT_SECRET,
+    clientId: env.GOOGLE_CLIENT_ID,
+    clientSecret: env.GOOGLE_CLIENT_SECRET,
     redirectUri: oauthRedirectUri(),
     ...(base ? { endpoints: { oauth2TokenUrl: `${base}/token`, oauth2AuthBaseUrl: `${base}/o/oauth2/v2/auth`, oauth2RevokeUrl: `${base}/revoke` } } : {}),
   });
@@ -74,7 +75,7 @@ export async function startGoogleOAuth(shopId: string): Promise<string> {
   const state = crypto.randomBytes(24).toString("base64url");
   const data = { oauthStateHash: sha256Hex(state), oauthStateExpires: new Date(Date.now() + 10 * 60_000) };
   await prisma.sheetConnection.upsert({ where: { shopId }, create: { shopId, authType: "oauth", status: "pending", ...data }, update: data });
-  return `${(process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/start?state=${encodeURIComponent(state)}`;
+  return `${(env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/start?state=${encodeURIComponent(state)}`;
 }
 
 /** Google's consent URL for a pending state (null when the state is unknown or expired). */

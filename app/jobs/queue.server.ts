@@ -11,6 +11,7 @@
  * each queue to its handler.
  */
 import { PgBoss } from "pg-boss";
+import { env } from "../env.server";
 
 export const QUEUES = {
   /** Process one stored webhook receipt. data: { receiptId } */
@@ -88,8 +89,8 @@ export interface JobData {
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */
 export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBackoff: boolean; retryDelayMax: number } {
-  const delay = Number(process.env.SYNCFLOW_RETRY_DELAY_S ?? 2);
-  return { retryLimit: Number(process.env.SYNCFLOW_RETRY_LIMIT ?? 5), retryDelay: delay, retryBackoff: true, retryDelayMax: 300 };
+  const delay = env.SYNCFLOW_RETRY_DELAY_S;
+  return { retryLimit: env.SYNCFLOW_RETRY_LIMIT, retryDelay: delay, retryBackoff: true, retryDelayMax: 300 };
 }
 
 /**
@@ -99,13 +100,13 @@ export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBa
  * 15-minute expiry. pg-boss requires ≥ 10. Env SYNCFLOW_JOB_HEARTBEAT_S (default 30).
  */
 export function heartbeatSeconds(): number {
-  return Math.max(10, Math.round(Number(process.env.SYNCFLOW_JOB_HEARTBEAT_S ?? 30)));
+  return Math.max(10, Math.round(env.SYNCFLOW_JOB_HEARTBEAT_S));
 }
 
 /** Tests only: SYNCFLOW_QUEUE_SUPERVISE_S shortens pg-boss's monitor pass (default 60 s) so dead claims are found fast. */
 function superviseOptions(): { superviseIntervalSeconds?: number; monitorIntervalSeconds?: number } {
-  const s = Number(process.env.SYNCFLOW_QUEUE_SUPERVISE_S);
-  return s >= 1 ? { superviseIntervalSeconds: s, monitorIntervalSeconds: s } : {};
+  const s = env.SYNCFLOW_QUEUE_SUPERVISE_S;
+  return s ? { superviseIntervalSeconds: s, monitorIntervalSeconds: s } : {};
 }
 
 let bossPromise: Promise<PgBoss> | null = null;
@@ -116,11 +117,11 @@ let bossPromise: Promise<PgBoss> | null = null;
  */
 export function getBoss(): Promise<PgBoss> {
   bossPromise ??= (async () => {
-    const connectionString = process.env.DATABASE_URL;
+    const connectionString = env.DATABASE_URL;
     if (!connectionString) throw new Error("DATABASE_URL is not set");
     // SYNCFLOW_QUEUE_SCHEMA (tests only): a private pg-boss schema, so one test file's workers never run another's jobs.
-    const schema = process.env.SYNCFLOW_QUEUE_SCHEMA ? { schema: process.env.SYNCFLOW_QUEUE_SCHEMA } : {};
-    const boss = new PgBoss({ connectionString, ...schema, ...superviseOptions(), max: Number(process.env.QUEUE_POOL_MAX ?? 5), application_name: "syncflow-queue", useListenNotify: true });
+    const schema = env.SYNCFLOW_QUEUE_SCHEMA ? { schema: env.SYNCFLOW_QUEUE_SCHEMA } : {};
+    const boss = new PgBoss({ connectionString, ...schema, ...superviseOptions(), max: env.QUEUE_POOL_MAX, application_name: "syncflow-queue", useListenNotify: true });
     boss.on("error", (err: unknown) => console.error("[queue] pg-boss error:", err));
     await boss.start();
     await boss.createQueue(QUEUES.deadLetter, { notify: false }).catch(ignoreExists);

@@ -2,8 +2,8 @@
  * `npm run worker`: the worker as its own process. Uses DATABASE_URL (or starts/reuses the embedded
  * PostgreSQL of this checkout), applies nothing to the schema (the app's start script migrates), and
  * stops gracefully on SIGTERM/SIGINT (active jobs finish; unfinished ones are retried elsewhere).
- * With `--production` (what `npm run worker` passes) it first refuses demo/test settings and a missing
- * SYNCFLOW_ENCRYPTION_KEY (app/lib/production-checks.server.ts).
+ * With `--production` (what `npm run worker` passes) it first refuses demo/test settings, a missing
+ * SYNCFLOW_ENCRYPTION_KEY and invalid variable values (app/lib/production-checks.server.ts, app/env.server.ts).
  *
  * CPU priority: the worker lowers its own scheduling priority by `SYNCFLOW_WORKER_NICE` (default 5, 0 to
  * keep it; Linux/macOS nice values, higher = lower priority) so that on a shared host the web process —
@@ -13,12 +13,13 @@
 import os from "node:os";
 import { ensureDatabaseUrl } from "../db/embedded-postgres.server";
 import { assertProductionSettings } from "../lib/production-checks.server";
+import { env } from "../env.server";
 
 // `npm run worker` passes --production: refuse demo/test settings and a missing key (decision 144). The demo,
 // the benchmarks and the tests start this same file without it.
 if (process.argv.includes("--production")) assertProductionSettings("worker");
 
-const nice = Number(process.env.SYNCFLOW_WORKER_NICE ?? 5);
+const nice = env.SYNCFLOW_WORKER_NICE;
 if (Number.isInteger(nice) && nice > 0) {
   try {
     os.setPriority(Math.min(19, os.getPriority() + nice));

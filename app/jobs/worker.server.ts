@@ -27,6 +27,7 @@ import { sendFlowTriggersForEvent } from "../flow/triggers.server";
 import { signalReceiptProcessed, signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
+import { env } from "../env.server";
 
 /** A handler per queue, typed by the queue's job data (`JobData`, app/jobs/queue.server.ts). */
 type Handlers = { [N in QueueName]?: (data: JobData[N]) => Promise<unknown> };
@@ -171,7 +172,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
   try {
     const out = await handler(job.data);
     // SYNCFLOW_JOB_LOG=1 (tests, debugging): one line per finished job, so a test can tell which process ran it.
-    if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
+    if (env.SYNCFLOW_JOB_LOG) console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
     return out;
   } catch (err) {
     const final = job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
@@ -233,7 +234,7 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
     for (const job of jobs) {
       const outcome = presettled.get(String(job.data?.receiptId ?? ""));
       if (outcome) {
-        if (process.env.SYNCFLOW_JOB_LOG === "1") console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
+        if (env.SYNCFLOW_JOB_LOG) console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid}`);
         results.push({ id: job.id, status: "completed", output: outcome });
         continue;
       }

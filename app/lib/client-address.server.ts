@@ -10,10 +10,11 @@
  */
 import type { IncomingMessage } from "node:http";
 import proxyaddr from "proxy-addr";
+import { env } from "../env.server";
 
 /** Number of trusted proxy hops in front of the server (see the module doc). */
 export function trustedProxyHops(): number {
-  const n = Number(process.env.SYNCFLOW_TRUSTED_PROXIES ?? (process.env.SYNCFLOW_TRUST_PROXY === "1" ? 1 : 0));
+  const n = env.SYNCFLOW_TRUSTED_PROXIES ?? (env.SYNCFLOW_TRUST_PROXY ? 1 : 0);
   return Number.isInteger(n) && n > 0 ? Math.min(n, 10) : 0;
 }
 

@@ -15,6 +15,7 @@
  * one).
  */
 import crypto from "node:crypto";
+import { env } from "../env.server";
 
 /** Raised when no usable key is configured, or an envelope was written with a key that is not configured. */
 export class EncryptionKeyError extends Error {
@@ -47,10 +48,10 @@ export function keyId(key: Buffer): string {
  * key is malformed. Read from the environment on every call (cheap; keeps tests and rotation simple).
  */
 export function encryptionKeys(): EncryptionKey[] {
-  const current = process.env.SYNCFLOW_ENCRYPTION_KEY;
+  const current = env.SYNCFLOW_ENCRYPTION_KEY;
   if (!current) throw new EncryptionKeyError("SYNCFLOW_ENCRYPTION_KEY is not set (32 random bytes, base64: `openssl rand -base64 32`)");
   const keys = [parseKey(current, "SYNCFLOW_ENCRYPTION_KEY")];
-  for (const [i, raw] of (process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED ?? "").split(",").filter((k) => k.trim()).entries()) {
+  for (const [i, raw] of (env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED ?? "").split(",").filter((k) => k.trim()).entries()) {
     const k = parseKey(raw, `SYNCFLOW_ENCRYPTION_KEYS_RETIRED[${i}]`);
     if (!keys.some((x) => x.id === k.id)) keys.push(k);
   }

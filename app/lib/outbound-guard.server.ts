@@ -28,6 +28,7 @@
 import type { LookupFunction } from "node:net";
 import type http from "node:http";
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from "request-filtering-agent";
+import { env } from "../env.server";
 
 /** A URL or address the guard refuses. `reason` is for logs; callers show a generic message. */
 export class OutboundBlockedError extends Error {
@@ -66,11 +67,10 @@ export function setOutboundLookupForTests(lookup: LookupFunction | undefined): v
 
 /** The policy from the environment (read on every call). */
 export function outboundPolicy(): OutboundPolicy {
-  const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) && Number(v) > 0 ? Number(v) : d);
   return {
-    allowLoopback: process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES === "1",
-    maxResponseBytes: num(process.env.SYNCFLOW_STORE_RESPONSE_MAX_BYTES, DEFAULT_MAX_RESPONSE_BYTES),
-    maxRequestMs: num(process.env.SYNCFLOW_STORE_REQUEST_MAX_MS, DEFAULT_MAX_REQUEST_MS),
+    allowLoopback: env.SYNCFLOW_ALLOW_LOOPBACK_STORES,
+    maxResponseBytes: env.SYNCFLOW_STORE_RESPONSE_MAX_BYTES ?? DEFAULT_MAX_RESPONSE_BYTES,
+    maxRequestMs: env.SYNCFLOW_STORE_REQUEST_MAX_MS ?? DEFAULT_MAX_REQUEST_MS,
     lookup: (globalThis as { __syncflowOutboundLookup?: LookupFunction }).__syncflowOutboundLookup,
   };
 }

@@ -20,6 +20,7 @@
 import type { Channel } from "@prisma/client";
 import prisma from "../db.server";
 import { decryptSecret, hmacBase64, safeEqual } from "./crypto.server";
+import { env } from "../env.server";
 
 /** How far a signed call's timestamp may be from the hub's clock, in seconds (5 minutes, either way). */
 export const SIGNATURE_WINDOW_S = 300;
@@ -48,7 +49,7 @@ export function versionAtLeast(version: string | null | undefined, min: string):
 
 /** Whether the operator's grace period for plugin 1.0.0 signatures is on (SYNCFLOW_PLUGIN_1_0_GRACE_UNTIL in the future). */
 export function legacyGraceOpen(now = Date.now()): boolean {
-  const until = Date.parse(process.env.SYNCFLOW_PLUGIN_1_0_GRACE_UNTIL ?? "");
+  const until = Date.parse(env.SYNCFLOW_PLUGIN_1_0_GRACE_UNTIL ?? "");
   return Number.isFinite(until) && until > now;
 }
 

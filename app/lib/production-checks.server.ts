@@ -6,16 +6,19 @@
  *   enables demo behaviour), `SHOPIFY_ADMIN_ORIGIN`, `SYNCFLOW_DEMO_SHOP`, `SYNCFLOW_ALLOW_LOOPBACK_STORES`
  *   (lets the hub call loopback stores, decision 141);
  * - `SYNCFLOW_ENCRYPTION_KEY` is missing or malformed, or a retired key is malformed (app/lib/crypto.server.ts):
- *   without it, store keys and Shopify tokens cannot be stored, and registrations would fail after the store check.
+ *   without it, store keys and Shopify tokens cannot be stored, and registrations would fail after the store check;
+ * - any variable holds a value its declaration in app/env.server.ts rejects (decision 192), e.g. a number that is not
+ *   one: the message names the variable, what is wrong and what it is for.
  */
 import { encryptionKeys } from "./crypto.server";
+import { envProblems } from "../env.server";
 
 /** Environment variables that only the demo, tests and benchmarks may set. */
 export const NON_PRODUCTION_SETTINGS = ["SYNCFLOW_MODE", "SHOPIFY_ADMIN_ORIGIN", "SYNCFLOW_DEMO_SHOP", "SYNCFLOW_ALLOW_LOOPBACK_STORES"] as const;
 
 /** What is wrong for production in `env` (empty when nothing is). */
-export function productionProblems(env: NodeJS.ProcessEnv = process.env): string[] {
-  const problems: string[] = [];
+export function productionProblems(env: Record<string, string | undefined> = process.env): string[] {
+  const problems: string[] = envProblems(env);
   for (const v of NON_PRODUCTION_SETTINGS) {
     if (env[v] !== undefined && env[v] !== "") problems.push(`${v} is set (${v === "SYNCFLOW_ALLOW_LOOPBACK_STORES" ? "lets the hub call stores on loopback" : "a demo/test setting that points the app at emulators"}): unset it`);
   }

@@ -10,13 +10,14 @@
  */
 import crypto from "node:crypto";
 import { redirect } from "@remix-run/node";
+import { env } from "../env.server";
 
 /** Lifetime of a demo session token in seconds (Shopify's own tokens live 60 s). */
 export const DEMO_TOKEN_TTL_SEC = 60;
 
 /** True only when the process runs the offline demo (`SYNCFLOW_MODE=demo`). */
 export function isDemoMode(): boolean {
-  return process.env.SYNCFLOW_MODE === "demo";
+  return env.SYNCFLOW_MODE === "demo";
 }
 
 /** Throws a 404 Response unless demo mode is on, so demo routes do not exist anywhere else. */
@@ -29,7 +30,7 @@ export function assertDemoMode(): void {
  * Throws a 500 Response that says which env var to set when it is missing or malformed.
  */
 export function demoShop(): string {
-  const shop = (process.env.SYNCFLOW_DEMO_SHOP ?? "").trim().toLowerCase();
+  const shop = (env.SYNCFLOW_DEMO_SHOP ?? "").trim().toLowerCase();
   if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(shop)) {
     throw new Response("Demo mode needs SYNCFLOW_DEMO_SHOP=<name>.myshopify.com (the emulated shop).", { status: 500 });
   }
@@ -77,8 +78,8 @@ export function mintTokenForDemoShop(): { shop: string; token: string; exp: numb
   const shop = demoShop();
   const { token, exp } = mintDemoSessionToken({
     shop,
-    apiKey: process.env.SHOPIFY_API_KEY ?? "",
-    apiSecret: process.env.SHOPIFY_API_SECRET ?? "",
+    apiKey: env.SHOPIFY_API_KEY ?? "",
+    apiSecret: env.SHOPIFY_API_SECRET ?? "",
   });
   return { shop, token, exp };
 }

@@ -8,13 +8,14 @@
 import prisma from "../db.server";
 import type { NotificationKind } from "./kinds";
 import type { MessageContext } from "./templates";
+import { env } from "../env.server";
 
 /** Absolute link to `path` (e.g. `/app/inventory`) of the app for `shopDomain`. */
 export function appLink(shopDomain: string, path: string): string {
-  const mode = process.env.SYNCFLOW_MODE;
-  if (mode === "demo" || mode === "test") return `${(process.env.SHOPIFY_APP_URL ?? "http://localhost").replace(/\/$/, "")}${path}`;
+  const mode = env.SYNCFLOW_MODE;
+  if (mode === "demo" || mode === "test") return `${(env.SHOPIFY_APP_URL ?? "http://localhost").replace(/\/$/, "")}${path}`;
   const handle = shopDomain.replace(/\.myshopify\.com$/, "");
-  return `https://admin.shopify.com/store/${handle}/apps/${process.env.SHOPIFY_API_KEY ?? "syncflow"}${path}`;
+  return `https://admin.shopify.com/store/${handle}/apps/${env.SHOPIFY_API_KEY ?? "syncflow"}${path}`;
 }
 
 const PATH_BY_KIND: Record<NotificationKind, string> = {

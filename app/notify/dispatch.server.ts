@@ -22,13 +22,14 @@ import { eventContext, appLink, shopIdentity } from "./context.server";
 import { renderDigest, renderMessage, kindLabel, type RenderedMessage } from "./templates";
 import { emailConfigured, sendEmail, NotConfiguredError } from "./email.server";
 import { fetchSmsStatus, sendSms, smsConfigured } from "./sms.server";
+import { env } from "../env.server";
 
 /** Rate limits per channel and recipient (env-tunable; tests shorten the windows). */
 export function limits() {
-  const e = process.env;
+  const e = env;
   return {
-    email: { limit: Number(e.NOTIFY_EMAIL_LIMIT ?? 20), windowS: Number(e.NOTIFY_EMAIL_WINDOW_S ?? 900), dailyMax: Number(e.NOTIFY_EMAIL_DAILY_MAX ?? 500) },
-    sms: { limit: Number(e.NOTIFY_SMS_LIMIT ?? 1), windowS: Number(e.NOTIFY_SMS_WINDOW_S ?? 600), dailyMax: Number(e.NOTIFY_SMS_DAILY_MAX ?? 20) },
+    email: { limit: e.NOTIFY_EMAIL_LIMIT, windowS: e.NOTIFY_EMAIL_WINDOW_S, dailyMax: e.NOTIFY_EMAIL_DAILY_MAX },
+    sms: { limit: e.NOTIFY_SMS_LIMIT, windowS: e.NOTIFY_SMS_WINDOW_S, dailyMax: e.NOTIFY_SMS_DAILY_MAX },
   } satisfies Record<NotifyChannel, { limit: number; windowS: number; dailyMax: number }>;
 }
 
@@ -233,9 +234,9 @@ export async function sendNotification(notificationId: string): Promise<{ status
       await prisma.notification.update({ where: { id: row.id }, data: { status: "sent", providerId: res.messageId, providerStatus: res.response.slice(0, 200), sentAt: new Date(), error: null } });
       return { status: "sent", providerId: res.messageId };
     }
-    const res = await sendSms(row.recipient, row.body ?? "", process.env.TWILIO_STATUS_CALLBACK_URL || undefined);
+    const res = await sendSms(row.recipient, row.body ?? "", env.TWILIO_STATUS_CALLBACK_URL || undefined);
     await prisma.notification.update({ where: { id: row.id }, data: { status: "sent", providerId: res.sid, providerStatus: res.status, sentAt: new Date(), error: null } });
-    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: 1 }, { startAfterSeconds: Number(process.env.NOTIFY_SMS_STATUS_DELAY_S ?? 30) }).catch(() => null);
+    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: 1 }, { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S }).catch(() => null);
     return { status: "sent", providerId: res.sid };
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -267,7 +268,7 @@ export async function pollSmsStatus(notificationId: string, poll: number): Promi
     },
   });
   if (!final && poll < 5) {
-    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: poll + 1 }, { startAfterSeconds: Number(process.env.NOTIFY_SMS_STATUS_DELAY_S ?? 30) * 2 ** poll });
+    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: poll + 1 }, { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S * 2 ** poll });
   }
   return { status: s.status };
 }
@@ -356,7 +357,7 @@ export async function sendTest(shopId: string, channel: NotifyChannel): Promise<
   const settings = await prisma.notificationSettings.findUnique({ where: { shopId }, select: { emailRecipients: true, smsRecipients: true } });
   const recipients = (channel === "email" ? settings?.emailRecipients : settings?.smsRecipients) ?? [];
   if (!recipients.length) return [];
-  const limit = Number(process.env.NOTIFY_TEST_LIMIT ?? 5);
+  const limit = env.NOTIFY_TEST_LIMIT;
   const since = new Date(Date.now() - 3_600_000);
   const recent = await prisma.notification.findMany({ where: { shopId, kind: "test", channel, createdAt: { gte: since } }, select: { createdAt: true }, orderBy: { createdAt: "asc" } });
   if (recent.length >= limit) {

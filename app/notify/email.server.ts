@@ -9,6 +9,7 @@
  * nodemailer is imported on the first e-mail only (startup memory: docs/decisions/071).
  */
 import type { Transporter } from "nodemailer";
+import { env } from "../env.server";
 
 /** Thrown when the app has no SMTP relay configured. */
 export class NotConfiguredError extends Error {
@@ -21,14 +22,14 @@ export class NotConfiguredError extends Error {
 let cached: { url: string; transport: Transporter } | null = null;
 
 /** Whether SMTP_URL is set. */
-export const emailConfigured = (): boolean => !!process.env.SMTP_URL;
+export const emailConfigured = (): boolean => !!env.SMTP_URL;
 
 /** The sender address (NOTIFY_FROM, else a no-reply on the app's host). */
 export function senderAddress(): string {
-  if (process.env.NOTIFY_FROM) return process.env.NOTIFY_FROM;
+  if (env.NOTIFY_FROM) return env.NOTIFY_FROM;
   let host = "localhost";
   try {
-    host = new URL(process.env.SHOPIFY_APP_URL ?? "http://localhost").hostname;
+    host = new URL(env.SHOPIFY_APP_URL ?? "http://localhost").hostname;
   } catch {
     /* keep localhost */
   }
@@ -36,18 +37,18 @@ export function senderAddress(): string {
 }
 
 async function transport(): Promise<Transporter> {
-  const url = process.env.SMTP_URL;
+  const url = env.SMTP_URL;
   if (!url) throw new NotConfiguredError("E-mail (SMTP_URL)");
   const nodemailer = (await import("nodemailer")).default; // before the cache check: no await between check and set
-  if (cached?.url !== `${url}|${process.env.SMTP_ALLOW_PLAINTEXT}`) {
+  if (cached?.url !== `${url}|${env.SMTP_ALLOW_PLAINTEXT}`) {
     cached?.transport.close();
     cached = {
-      url: `${url}|${process.env.SMTP_ALLOW_PLAINTEXT}`,
+      url: `${url}|${env.SMTP_ALLOW_PLAINTEXT}`,
       // One connection per send keeps failures per message; timeouts bounded so a dead relay fails the job fast.
       // requireTLS: an smtp:// relay must upgrade with STARTTLS or nothing is sent (credentials and recipients never
       // travel in clear), unless the operator opted out (issue 13, docs/decisions/147).
       // (Options go in one object with `url`: createTransport's second argument is message defaults, not options.)
-      transport: nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, requireTLS: process.env.SMTP_ALLOW_PLAINTEXT !== "1" } as never),
+      transport: nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, requireTLS: !env.SMTP_ALLOW_PLAINTEXT } as never),
     };
   }
   return cached.transport;

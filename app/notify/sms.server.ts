@@ -14,17 +14,18 @@
 import type { Twilio } from "twilio";
 import type IRequestClient from "twilio/lib/base/RequestClient";
 import { NotConfiguredError } from "./email.server";
+import { env } from "../env.server";
 
 /** Whether Twilio credentials and a sender are configured. */
 export const smsConfigured = (): boolean =>
-  !!process.env.TWILIO_ACCOUNT_SID &&
-  !!(process.env.TWILIO_AUTH_TOKEN || (process.env.TWILIO_API_KEY && process.env.TWILIO_API_SECRET)) &&
-  !!(process.env.TWILIO_FROM || process.env.TWILIO_MESSAGING_SERVICE_SID);
+  !!env.TWILIO_ACCOUNT_SID &&
+  !!(env.TWILIO_AUTH_TOKEN || (env.TWILIO_API_KEY && env.TWILIO_API_SECRET)) &&
+  !!(env.TWILIO_FROM || env.TWILIO_MESSAGING_SERVICE_SID);
 
 /** The local API base (test/demo only), else null. */
 function localBase(): string | null {
-  const base = process.env.TWILIO_API_BASE;
-  const mode = process.env.SYNCFLOW_MODE;
+  const base = env.TWILIO_API_BASE;
+  const mode = env.SYNCFLOW_MODE;
   return base && (mode === "test" || mode === "demo") ? base.replace(/\/$/, "") : null;
 }
 
@@ -46,15 +47,15 @@ let cached: { key: string; client: Twilio } | null = null;
 
 async function client(): Promise<Twilio> {
   if (!smsConfigured()) throw new NotConfiguredError("SMS (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)");
-  const sid = process.env.TWILIO_ACCOUNT_SID!;
+  const sid = env.TWILIO_ACCOUNT_SID!;
   const base = localBase();
-  const key = [sid, process.env.TWILIO_AUTH_TOKEN, process.env.TWILIO_API_KEY, base].join("|");
+  const key = [sid, env.TWILIO_AUTH_TOKEN, env.TWILIO_API_KEY, base].join("|");
   const twilio = (await import("twilio")).default; // before the cache check: no await between check and set
   if (cached?.key !== key) {
     const opts = { accountSid: sid, ...(base ? { httpClient: localRequestClient(twilio, base) } : { autoRetry: true, maxRetries: 2 }) };
-    const c = process.env.TWILIO_API_KEY
-      ? twilio(process.env.TWILIO_API_KEY, process.env.TWILIO_API_SECRET, opts)
-      : twilio(sid, process.env.TWILIO_AUTH_TOKEN, opts);
+    const c = env.TWILIO_API_KEY
+      ? twilio(env.TWILIO_API_KEY, env.TWILIO_API_SECRET, opts)
+      : twilio(sid, env.TWILIO_AUTH_TOKEN, opts);
     cached = { key, client: c };
   }
   return cached.client;
@@ -65,9 +66,9 @@ async function client(): Promise<Twilio> {
  * @returns Twilio's message SID and initial status (queued / accepted / sent).
  */
 export async function sendSms(to: string, body: string, statusCallback?: string): Promise<{ sid: string; status: string; segments: string | null }> {
-  const from = process.env.TWILIO_MESSAGING_SERVICE_SID
-    ? { messagingServiceSid: process.env.TWILIO_MESSAGING_SERVICE_SID }
-    : { from: process.env.TWILIO_FROM! };
+  const from = env.TWILIO_MESSAGING_SERVICE_SID
+    ? { messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID }
+    : { from: env.TWILIO_FROM! };
   const msg = await (await client()).messages.create({ to, body, ...from, ...(statusCallback ? { statusCallback } : {}) });
   return { sid: msg.sid, status: msg.status, segments: msg.numSegments ?? null };
 }

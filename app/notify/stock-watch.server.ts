@@ -11,6 +11,7 @@
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { emitEvent } from "../sync/events.server";
+import { env } from "../env.server";
 
 /** Current stock picture of items: min and whether all known quantities are ≤ 0. */
 export async function stockPicture(shopId: string, itemIds: string[]): Promise<Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>> {
@@ -100,14 +101,14 @@ export async function signalStockChanged(shopId: string | null | undefined): Pro
   // signal within SIGNAL_SKIP_MS of the previous one (shorter than the debounce: the job queued then has not run yet)
   // changes nothing and is skipped (issue 11: two queries and a job insert per webhook).
   const last = lastSignal.get(shopId) ?? 0;
-  const skipMs = Math.min(SIGNAL_SKIP_MS, Number(process.env.NOTIFY_WATCH_DEBOUNCE_S ?? 1) * 500);
+  const skipMs = Math.min(SIGNAL_SKIP_MS, env.NOTIFY_WATCH_DEBOUNCE_S * 500);
   if (Date.now() - last < skipMs) return;
   lastSignal.set(shopId, Date.now());
   try {
-    await enqueue(QUEUES.stockWatch, { shopId }, { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: Number(process.env.NOTIFY_WATCH_DEBOUNCE_S ?? 1) });
+    await enqueue(QUEUES.stockWatch, { shopId }, { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: env.NOTIFY_WATCH_DEBOUNCE_S });
     const sheet = await prisma.sheetConnection.findUnique({ where: { shopId }, select: { status: true } });
     if (sheet?.status === "connected") {
-      await enqueue(QUEUES.sheetsSync, { shopId }, { singletonKey: `sheets:${shopId}`, startAfterSeconds: Number(process.env.SHEETS_DEBOUNCE_S ?? 10) });
+      await enqueue(QUEUES.sheetsSync, { shopId }, { singletonKey: `sheets:${shopId}`, startAfterSeconds: env.SHEETS_DEBOUNCE_S });
     }
   } catch (err) {
     console.error(`[notify] could not signal stock change for ${shopId}:`, err);

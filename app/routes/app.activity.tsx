@@ -59,7 +59,7 @@ export default function Activity() {
           content: "Export CSV",
           accessibilityLabel: "Export CSV of stock changes",
           onAction: () =>
-            downloadFile("/app/exports/activity.csv", "activity.csv").then(
+            void downloadFile("/app/exports/activity.csv", "activity.csv").then(
               (n) => shopify.toast.show(`Downloaded ${n}`),
               (e: Error) => shopify.toast.show(e.message, { isError: true }),
             ),

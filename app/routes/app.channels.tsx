@@ -15,6 +15,7 @@ import { ChannelStatusBadge, ModeBadge, kindLabel } from "../components/StatusBa
 import { Time } from "../components/Time";
 import { PageError } from "../components/PageStates";
 import { formatDateTime } from "../components/format";
+import { env } from "../env.server";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
 
@@ -22,7 +23,7 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const channels = await listChannels(shop.id);
-  return json({ channels, hubUrl: (process.env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, "") });
+  return json({ channels, hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, "") });
 };
 
 type ActionData = { ok: true; code: string; expiresAt: string } | { ok: false; error: string };

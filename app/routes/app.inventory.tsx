@@ -215,7 +215,7 @@ export default function Inventory() {
         {
           content: "Export CSV",
           onAction: () =>
-            downloadFile("/app/exports/inventory.csv", "inventory.csv").then(
+            void downloadFile("/app/exports/inventory.csv", "inventory.csv").then(
               (n) => shopify.toast.show(`Downloaded ${n}`),
               (e: Error) => shopify.toast.show(e.message, { isError: true }),
             ),

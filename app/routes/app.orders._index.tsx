@@ -79,7 +79,7 @@ export default function Orders() {
         {
           content: "Export CSV",
           onAction: () =>
-            downloadFile(`/app/exports/orders.csv?${params().toString()}`, "orders.csv").then(
+            void downloadFile(`/app/exports/orders.csv?${params().toString()}`, "orders.csv").then(
               (n) => shopify.toast.show(`Downloaded ${n}`),
               (e: Error) => shopify.toast.show(e.message, { isError: true }),
             ),

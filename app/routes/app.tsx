@@ -14,13 +14,14 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { requireShop } from "../models/shop.server";
 import { isDemoMode } from "../models/demo-session.server";
 import { PageSkeleton } from "../components/PageStates";
+import { env } from "../env.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 /** Authenticates the admin request; returns the API key and whether the demo App Bridge shim is used. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   await requireShop(request);
-  return json({ apiKey: process.env.SHOPIFY_API_KEY || "", demo: isDemoMode() });
+  return json({ apiKey: env.SHOPIFY_API_KEY || "", demo: isDemoMode() });
 };
 
 const TITLES: Record<string, string> = {

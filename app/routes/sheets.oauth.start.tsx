@@ -9,6 +9,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { googleConsentUrl, OAUTH_BINDING_COOKIE } from "../exports/google.server";
 import { sha256Hex } from "../lib/crypto.server";
+import { env } from "../env.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const state = new URL(request.url).searchParams.get("state") ?? "";
@@ -16,7 +17,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   if (!consent) {
     return new Response("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.", { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
   }
-  const secure = (process.env.SHOPIFY_APP_URL ?? "").startsWith("https:") ? "; Secure" : "";
+  const secure = (env.SHOPIFY_APP_URL ?? "").startsWith("https:") ? "; Secure" : "";
   return redirect(consent, {
     headers: { "Set-Cookie": `${OAUTH_BINDING_COOKIE}=${sha256Hex(state)}; Path=/sheets/oauth; Max-Age=600; HttpOnly; SameSite=Lax${secure}`, "Cache-Control": "no-store" },
   });

@@ -31,12 +31,13 @@ import {
   allocationDocument, flushAllocationAdjustments, keepBuffersOnShopify, maybeCrash, resumeItemSteps, SAFETY_STOCK, usesAllocations, withAdvisoryLock, type AllocOp,
 } from "./allocation.server";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
+import { env } from "../env.server";
 
 /**
  * Items per round (`SYNCFLOW_REBALANCE_ROUND`, default 1,000): enough store operations per round (≤ 100 per call) to
  * keep a store's workers busy while the round's calls run; Shopify calls are split at 250 changes.
  */
-const ROUND_ITEMS = Math.max(1, Number(process.env.SYNCFLOW_REBALANCE_ROUND ?? 1000) || 1000);
+const ROUND_ITEMS = env.SYNCFLOW_REBALANCE_ROUND;
 /** Demand is measured over this window, with this decay (an order τ ago counts 1/e), ms. */
 export const DEMAND_WINDOW_MS = 30 * 60_000;
 export const DEMAND_TAU_MS = 10 * 60_000;

@@ -23,7 +23,6 @@ import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { recordLevel } from "./levels.server";
 import { recordForShop, salesAdapter } from "./stores.server";
-import { enqueue, QUEUES } from "../jobs/queue.server";
 import { Prisma, type Channel as ChannelRow, type Listing } from "@prisma/client";
 
 /** Shopify quantity name holding allocations. */

@@ -52,6 +52,7 @@ import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
 import { SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server";
 import { openConflict } from "./conflicts.server";
+import { env } from "../env.server";
 
 export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
@@ -414,7 +415,7 @@ type ReconcileListing = Prisma.ListingGetPayload<{ select: typeof RECONCILE_LIST
  * Hub listings compared per query (`SYNCFLOW_RECONCILE_CHUNK`, default 1,000): the chunk's listings, cached
  * levels and derived quantities are what a reconciliation holds besides the store's quantities.
  */
-const reconcileChunk = () => Math.max(1, Number(process.env.SYNCFLOW_RECONCILE_CHUNK ?? 1000) || 1000);
+const reconcileChunk = () => env.SYNCFLOW_RECONCILE_CHUNK;
 
 /** The linked listings matching `where`, in keyset chunks of `SYNCFLOW_RECONCILE_CHUNK` ordered by id. */
 async function* linkedListingChunks(where: Prisma.ListingWhereInput): AsyncGenerator<ReconcileListing[]> {
@@ -452,7 +453,7 @@ async function readRecord(shopId: string, channelIds: string[], locs: string[]):
     select: { inventoryItemId: true },
   });
   const ids = rows.map((r) => r.inventoryItemId!);
-  const threshold = Number(process.env.SYNCFLOW_BULK_THRESHOLD ?? 2000);
+  const threshold = env.SYNCFLOW_BULK_THRESHOLD;
   const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[], opts: { safetyStock?: Map<string, Map<string, number>> }) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
   if (ids.length > threshold && typeof bulk === "function") {
     const safety = new Map<string, Map<string, number>>();
@@ -471,10 +472,10 @@ async function readRecord(shopId: string, channelIds: string[], locs: string[]):
  * WooCommerce host serves only a few requests at a time (≈ 2 PHP workers on 2 cores, GUIDE §4), so 2 keeps
  * it busy without queueing the merchant's shoppers behind the hub (docs/decisions/081).
  */
-const WOO_READ_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_READ_CONCURRENCY ?? 2) || 1);
+const WOO_READ_CONCURRENCY = env.SYNCFLOW_WOO_READ_CONCURRENCY;
 
 /** Compare-and-set writes a reconciliation sends to one store at once (`SYNCFLOW_WOO_WRITE_CONCURRENCY`, default 2: its workers). */
-const WOO_WRITE_CONCURRENCY = Math.max(1, Number(process.env.SYNCFLOW_WOO_WRITE_CONCURRENCY ?? 2) || 1);
+const WOO_WRITE_CONCURRENCY = env.SYNCFLOW_WOO_WRITE_CONCURRENCY;
 
 /**
  * Runs `fn` over `items`, at most `n` at a time (`n` may be a function, read again whenever a lane finishes an item:
@@ -528,7 +529,7 @@ async function readStore(channel: { mode: string; pluginFeatures: string[] }, ad
 }
 
 /** Rows per snapshot call (`SYNCFLOW_SNAPSHOT_PAGE`, default 5,000: the plugin's largest page). */
-const SNAPSHOT_PAGE = Math.max(1, Math.min(5000, Number(process.env.SYNCFLOW_SNAPSHOT_PAGE ?? 5000) || 5000));
+const SNAPSHOT_PAGE = env.SYNCFLOW_SNAPSHOT_PAGE;
 
 /**
  * Exact stores with the plugin's batch (decision 101): up to 100 compare-and-set corrections in one call, under the

@@ -26,11 +26,11 @@ import { checkStoreUrl, OutboundBlockedError } from "../lib/outbound-guard.serve
 import { salesChannelFor } from "../channels/registry.server";
 import type { SalesChannel } from "../channels/sales-channel";
 import { ChannelError } from "../channels/channel";
-import { enqueue, QUEUES } from "../jobs/queue.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import type { Prisma } from "@prisma/client";
 import { bufferForMode, linkAtRegistration } from "./store-mode.server";
 import { reportsStockEvents } from "./plugin-api.server";
+import { env } from "../env.server";
 
 export const CODE_TTL_MS = 15 * 60_000;
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -115,14 +115,14 @@ const limiters = new Map<string, RateLimiterPostgres>();
 function rateLimiter(prefix: "woo_register" | "woo_register_shop"): RateLimiterPostgres {
   let l = limiters.get(prefix);
   if (!l) {
-    pool ??= new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+    pool ??= new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
     l = new RateLimiterPostgres({
       storeClient: pool,
       storeType: "pg",
       tableName: "syncflow_rate_limits",
       tableCreated: true,
       keyPrefix: prefix,
-      points: Number(prefix === "woo_register" ? (process.env.SYNCFLOW_REGISTER_ATTEMPTS ?? 10) : (process.env.SYNCFLOW_REGISTER_SHOP_ATTEMPTS ?? 30)),
+      points: prefix === "woo_register" ? env.SYNCFLOW_REGISTER_ATTEMPTS : env.SYNCFLOW_REGISTER_SHOP_ATTEMPTS,
       duration: 15 * 60,
     });
     limiters.set(prefix, l);
@@ -152,7 +152,7 @@ export async function limitRegistration(clientAddress: string): Promise<void> {
 
 /** Where stores deliver webhooks for a channel. */
 export function webhookUrlFor(channelId: string): string {
-  const base = (process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
+  const base = (env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
   return `${base}/webhooks/woocommerce/${channelId}`;
 }
 

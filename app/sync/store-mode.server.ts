@@ -5,6 +5,7 @@
  */
 import { linkWooChannel, queueInitialPushes } from "./link.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { env } from "../env.server";
 
 /** The buffer a mode starts with (units): buffered stores guard 2 units against last-writer-wins sets; exact none. */
 export const DEFAULT_BUFFER_UNITS = { exact: 0, buffered: 2 } as const;
@@ -22,7 +23,7 @@ export function bufferForMode(previous: { mode: string; bufferSource: string } |
 }
 
 /** How long registration links the catalog itself before leaving it to the link job (ms; SYNCFLOW_REGISTER_LINK_BUDGET_MS). */
-const linkBudgetMs = () => Math.max(0, Number(process.env.SYNCFLOW_REGISTER_LINK_BUDGET_MS ?? 20_000) || 0);
+const linkBudgetMs = () => env.SYNCFLOW_REGISTER_LINK_BUDGET_MS;
 
 /**
  * Links a just-registered store's catalog inside the registration call and queues its initial pushes, for at most

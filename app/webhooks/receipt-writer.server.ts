@@ -21,6 +21,7 @@
 import crypto from "node:crypto";
 import pg from "pg";
 import { getBoss, QUEUES } from "../jobs/queue.server";
+import { env } from "../env.server";
 
 /** One receipt to store. `shopDomain` is resolved to the shop id in SQL when `shopId` is not given. */
 export interface ReceiptRow {
@@ -65,7 +66,7 @@ let scheduled = false;
 
 function getPool(): pg.Pool {
   if (pool) return pool;
-  const connectionString = process.env.DATABASE_URL;
+  const connectionString = env.DATABASE_URL;
   if (!connectionString) throw new Error("DATABASE_URL is not set");
   pool = new pg.Pool({ connectionString, max: MAX_IN_FLIGHT + 1, application_name: "syncflow-intake", idleTimeoutMillis: 30_000 });
   // An idle connection that drops (database restart) must not crash the process; the next query reconnects.
@@ -95,10 +96,15 @@ function pump(): void {
   while (inFlight < MAX_IN_FLIGHT && waiting.length) {
     const batch = waiting.splice(0, MAX_BATCH);
     inFlight++;
-    writeBatch(batch).finally(() => {
-      inFlight--;
-      pump();
-    });
+    // writeBatch settles every request itself; a bug that made it throw must still fail those requests, not the process.
+    void writeBatch(batch)
+      .catch((err: unknown) => {
+        for (const p of batch) p.reject(err);
+      })
+      .finally(() => {
+        inFlight--;
+        pump();
+      });
   }
 }
 

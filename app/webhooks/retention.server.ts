@@ -12,10 +12,11 @@
  */
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { env } from "../env.server";
 
 /** Days a webhook payload is kept (SYNCFLOW_WEBHOOK_RETENTION_DAYS, default 7, at least 1). */
 export function retentionDays(): number {
-  const d = Number(process.env.SYNCFLOW_WEBHOOK_RETENTION_DAYS ?? 7);
+  const d = env.SYNCFLOW_WEBHOOK_RETENTION_DAYS;
   return Number.isFinite(d) && d >= 1 ? d : 7;
 }
 

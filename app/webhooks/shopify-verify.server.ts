@@ -15,6 +15,7 @@
 import "@shopify/shopify-api/adapters/web-api";
 import { LogSeverity, shopifyApi, WebhookValidationErrorReason, type ApiVersion } from "@shopify/shopify-api";
 import { SHOPIFY_API_VERSION } from "../channels/shopify/api-version";
+import { env } from "../env.server";
 
 /** A verified delivery: the fields Shopify's headers carry and the parsed JSON body. */
 export interface VerifiedShopifyWebhook {
@@ -36,16 +37,16 @@ let api: ReturnType<typeof shopifyApi> | null = null;
 
 function getApi(): ReturnType<typeof shopifyApi> {
   if (api) return api;
-  const appUrl = new URL(process.env.SHOPIFY_APP_URL || "http://localhost");
+  const appUrl = new URL(env.SHOPIFY_APP_URL || "http://localhost");
   api = shopifyApi({
-    apiKey: process.env.SHOPIFY_API_KEY,
-    apiSecretKey: process.env.SHOPIFY_API_SECRET || "",
+    apiKey: env.SHOPIFY_API_KEY,
+    apiSecretKey: env.SHOPIFY_API_SECRET || "",
     apiVersion: SHOPIFY_API_VERSION as ApiVersion,
-    scopes: (process.env.SCOPES ?? "").split(",").filter(Boolean),
+    scopes: (env.SCOPES ?? "").split(",").filter(Boolean),
     hostName: appUrl.host,
     hostScheme: appUrl.protocol.replace(":", "") as "http" | "https",
     isEmbeddedApp: true,
-    logger: { level: process.env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
+    logger: { level: env.SYNCFLOW_MODE === "test" ? LogSeverity.Warning : LogSeverity.Info },
     // As shopify-app-remix does for its own instance: app/shopify.server.ts already reports the flags.
     _logDisabledFutureFlags: false,
   });

@@ -32,7 +32,7 @@
       var part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
       while (part.length % 4) part += "=";
       return JSON.parse(atob(part)).exp || 0;
-    } catch (e) {
+    } catch {
       return 0;
     }
   }
@@ -75,7 +75,7 @@
   function sameOrigin(url) {
     try {
       return new URL(url, window.location.href).origin === window.location.origin;
-    } catch (e) {
+    } catch {
       return false;
     }
   }
@@ -95,7 +95,7 @@
     var path;
     try {
       path = new URL(url, window.location.href).pathname;
-    } catch (e) {
+    } catch {
       path = "";
     }
     if (!sameOrigin(url) || path === TOKEN_URL) return origFetch(input, init);

@@ -17,6 +17,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { env } from "../../app/env.server";
 
 function newestMtime(p: string): number {
   const st = fs.statSync(p);
@@ -52,7 +53,7 @@ export function ensureBuild(root = process.cwd(), opts: { quiet?: boolean } = {}
 function ensureRemixBuild(root: string, opts: { quiet?: boolean }): { built: boolean; ms: number } {
   const out = path.join(root, "build", "server", "index.js");
   // Developers iterating on non-route code may reuse an existing build (never set in CI).
-  if (process.env.SYNCFLOW_SKIP_BUILD === "1" && fs.existsSync(out)) return { built: false, ms: 0 };
+  if (env.SYNCFLOW_SKIP_BUILD && fs.existsSync(out)) return { built: false, ms: 0 };
   const sources = ["app", "remix.config.js", "vite.config.ts", "public"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return { built: false, ms: 0 };
@@ -70,7 +71,7 @@ function ensureRemixBuild(root: string, opts: { quiet?: boolean }): { built: boo
  */
 export function ensureNodeBuild(root = process.cwd(), opts: { quiet?: boolean } = {}): { built: boolean; ms: number } {
   const outs = Object.values(NODE_ENTRIES).map((e) => path.join(root, e.out));
-  if (process.env.SYNCFLOW_SKIP_BUILD === "1" && outs.every((o) => fs.existsSync(o))) return { built: false, ms: 0 };
+  if (env.SYNCFLOW_SKIP_BUILD && outs.every((o) => fs.existsSync(o))) return { built: false, ms: 0 };
   const sources = ["app", "scripts/serve.ts", "scripts/serve-demo.ts", "scripts/lib/demo-routes.ts", "scripts/lib/build.ts"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (outs.every((o) => fs.existsSync(o) && fs.statSync(o).mtimeMs >= newest)) return { built: false, ms: 0 };

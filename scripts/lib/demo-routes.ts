@@ -12,6 +12,7 @@
  */
 import type http from "node:http";
 import { demoEmbeddedUrl, demoShop, isDemoMode, mintTokenForDemoShop, safeAppPath } from "../../app/models/demo-session.server";
+import { env } from "../../app/env.server";
 
 type Req = http.IncomingMessage & { query: Record<string, unknown>; originalUrl?: string };
 type Res = http.ServerResponse & { redirect(url: string): void; status(n: number): Res; json(b: unknown): void; set(h: Record<string, string>): Res };
@@ -51,7 +52,7 @@ export function addDemoRoutes(app: ExpressApp): void {
   app.get("/auth/session-token", guard((req, res, next) => {
     if (str(req.query.shop) !== demoShop()) return next();
     const reload = str(req.query["shopify-reload"]);
-    const appUrl = (process.env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
+    const appUrl = (env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
     let path = "/app";
     if (reload) {
       try {

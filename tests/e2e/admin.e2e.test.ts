@@ -41,9 +41,9 @@ interface AxeViolation { id: string; impact: string | null; help: string; nodes:
 async function axeCheck(name: string): Promise<void> {
   await page.addScriptTag({ content: AXE });
   const violations = (await page.evaluate(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+     
     return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => ({ target: n.target })) }));
   })) as AxeViolation[];
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");

@@ -15,5 +15,7 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 1,
     fileParallelism: false,
+    retry: 1, // decision 176: one retry, every retried test named by the flaky reporter and in the summary
+    reporters: ["default", "./tests/setup/flaky-reporter.ts"],
   },
 });

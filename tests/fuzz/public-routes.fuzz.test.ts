@@ -145,13 +145,11 @@ beforeAll(async () => {
 afterAll(async () => {
   if (failures.length && server) {
     // The server's own account of what failed, for the fix.
-    // eslint-disable-next-line no-console
     console.error(`[fuzz] failures:\n${failures.slice(0, 20).join("\n")}`);
     if (process.env.FUZZ_LOG) (await import("node:fs")).writeFileSync(process.env.FUZZ_LOG, server.stderr());
   }
   await server?.close();
   await prisma?.$disconnect();
-  // eslint-disable-next-line no-console
   console.log(`[fuzz] ${sent} requests, ${failures.length} failures`);
 });
 

@@ -1,7 +1,7 @@
 /**
  * A REAL WooCommerce for the tests: WooCommerce 10.0.2 on WordPress 6.8, native PHP 8.2 (`php -S`, 4 workers) on
  * SQLite (the SQLite Database Integration drop-in shipped inside `@wp-playground/cli`), served on
- * http://127.0.0.1:<random port>, offline. Decision 120 says why and how; `/work/shared/ENV.md` ("A real
+ * http://127.0.0.1:<random port>, offline. Decision 120 says why and how; docs/ENV.md ("A real
  * WooCommerce") is where the recipe was first checked.
  *
  * Inputs (never downloaded): `WOOCOMMERCE_ZIP` and `WORDPRESS_ZIP` (`.ci/run` points them at `../shared/vendor`),

@@ -7,7 +7,7 @@
  * logs "WordPress database error". SyncFlow's scheduled actions run only when a test asks (site.runActions).
  * Tests run in order on one site.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { AdminBrowser, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
 import { startStubHub, type StubHub } from "./stub-hub";

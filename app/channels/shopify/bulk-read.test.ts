@@ -8,7 +8,7 @@ const SHOP = "bulk-adapter.myshopify.com";
 let token = "";
 let loc1 = "";
 let loc2 = "";
-let itemIds: string[] = [];
+const itemIds: string[] = [];
 
 beforeAll(async () => {
   emu = await startShopifyEmulator({ apiKey: "k", apiSecret: "s", restoreRate: 1000, bulk: { startupMs: 20, objectsPerSecond: 50_000 } });

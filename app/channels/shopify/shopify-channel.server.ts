@@ -17,6 +17,7 @@ import {
   INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_ITEMS_QUANTITIES_QUERY, INVENTORY_MOVE_MUTATION, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
 } from "./graphql/index.js";
 import { shopifyFetch } from "./transport.server.js";
+import { env } from "../../env.server";
 
 /** The cheapest query (1 point): its answer carries the cost bucket. */
 const SHOP_ID_QUERY = `#graphql
@@ -225,7 +226,7 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
       throw new ChannelError(busy ? "THROTTLED" : "BAD_REQUEST", `Shopify bulk query refused: ${msg}`, busy ? { retryAfterMs: 10_000 } : { retryable: false });
     }
     const id = payload.bulkOperation.id;
-    const pollMs = this.opts.bulkPollMs ?? Number(process.env.SYNCFLOW_BULK_POLL_MS ?? 1000);
+    const pollMs = this.opts.bulkPollMs ?? env.SYNCFLOW_BULK_POLL_MS;
     const deadline = Date.now() + (this.opts.bulkTimeoutMs ?? 30 * 60_000);
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
     for (;;) {

@@ -10,7 +10,7 @@ const SHOP = "adapter.myshopify.com";
 let token = "";
 let loc1 = "";
 let loc2 = "";
-let items: { variantId: string; inventoryItemId: string; sku: string | null }[] = [];
+const items: { variantId: string; inventoryItemId: string; sku: string | null }[] = [];
 const meta = (key: string) => ({ idempotencyKey: key, reason: "correction", referenceDocumentUri: `gid://syncflow/Test/${key}` });
 const fastRetry = { baseBackoffMs: 5, maxBackoffMs: 200 };
 

@@ -4,15 +4,16 @@
  * `${SHOPIFY_ADMIN_ORIGIN}/store/<shop>.myshopify.com/...` (the emulator); otherwise it is plain fetch.
  */
 import { setAbstractFetchFunc } from "@shopify/shopify-api/runtime";
+import { env } from "../../env.server";
 
 /**
  * The emulator origin when the rewrite is allowed: `SHOPIFY_ADMIN_ORIGIN` set AND `SYNCFLOW_MODE` is
  * `demo` or `test`. A production deployment never sets SYNCFLOW_MODE, so it always talks to Shopify.
  */
 export function emulatorOrigin(): string | null {
-  const origin = process.env.SHOPIFY_ADMIN_ORIGIN;
+  const origin = env.SHOPIFY_ADMIN_ORIGIN;
   if (!origin) return null;
-  const mode = process.env.SYNCFLOW_MODE;
+  const mode = env.SYNCFLOW_MODE;
   if (mode === "demo" || mode === "test") return origin.replace(/\/$/, "");
   return null;
 }

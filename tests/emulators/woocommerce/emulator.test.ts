@@ -1,7 +1,7 @@
 /**
  * Contract tests of the WooCommerce emulator: real HTTP, signed by @woocommerce/woocommerce-rest-api.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import { startWooEmulator, signWooRequest, type WooEmulator } from "./index";
 import { startWebhookReceiver, type WebhookReceiver } from "./receiver";

@@ -32,7 +32,7 @@
  * Quantities are whole units; clock values are ms since epoch.
  */
 export { wcDate } from "./json.js";
-import { activePrice, orderJson, productJson, refundJson, variationJson, wcDate, webhookJson, type JsonContext } from "./json.js";
+import { activePrice, orderJson, productJson, refundJson, variationJson, webhookJson, type JsonContext } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { isStockable } from "../../fixtures/sample-catalog.js";
 
