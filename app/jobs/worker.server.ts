@@ -20,7 +20,7 @@ import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation-batch.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -62,7 +62,7 @@ export const handlers: Handlers = {
     if (!channel) return { skipped: "channel not found" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
-      const stores = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+      const stores = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
       for (const s of stores) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
       return report;
     }

@@ -20,7 +20,7 @@
  * Times in ms, quantities in units.
  */
 import prisma from "../db.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 import type { QuantityOp } from "../channels/sales-channel";
 import type { MoveChange } from "../channels/record";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
@@ -260,7 +260,7 @@ type StoreListing = {
 
 /** One round over `itemIds` (their locks held). */
 async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceDrainOutcome): Promise<void> {
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
     .filter((c) => usesAllocations(c) && c.salesLocationId);
   if (!channels.length) return;
   const channelOf = new Map(channels.map((c) => [c.id, c]));
@@ -450,7 +450,7 @@ async function planRound(shopId: string, ids: string[], channels: ChannelRow[], 
  * more than its share while another is short (`planItem`) — for reconciliation, which rebalances only those.
  */
 export async function offTargetItems(shopId: string, itemIds: string[]): Promise<string[]> {
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
     .filter((c) => usesAllocations(c) && c.salesLocationId);
   if (!channels.length || !itemIds.length) return [];
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;

@@ -19,7 +19,7 @@
  * Rebalances of one item are serialised (pg-boss `stately` queue per item + a transaction-scoped advisory lock).
  */
 import prisma from "../db.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { recordLevel } from "./levels.server";
 import { recordForShop, salesAdapter } from "./stores.server";
@@ -33,7 +33,7 @@ export const allocationDocument = (channelId: string): string => `gid://syncflow
 
 /** Whether a channel runs exact mode with allocations. */
 export const usesAllocations = (c: Pick<ChannelRow, "kind" | "mode" | "allocationEnabled">): boolean =>
-  c.kind === "woocommerce" && c.mode === "exact" && c.allocationEnabled;
+  c.kind !== RECORD_KIND && c.mode === "exact" && c.allocationEnabled;
 
 /** A persisted allocation step (Listing.allocOp). `stage` is the next remote write to (re)send. */
 export type AllocOp =
@@ -152,7 +152,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
   const moves: RebalanceOutcome["moves"] = [];
   if (!item?.inventoryItemId || !item.tracked) return { itemId, status: "skipped", moves };
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } })).filter(
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } })).filter(
     (c) => usesAllocations(c) && c.salesLocationId,
   );
   if (!channels.length) return { itemId, status: "skipped", moves };
@@ -170,7 +170,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   // Sales ingested while this rebalance ran: apply them before the lock is released (their jobs are waiting for it).
   await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
   // Buffered stores derive from `available`, which the moves changed (their echo is recognised as ours).
-  const others = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+  const others = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
   if (moves.length) for (const c of others) if (!usesAllocations(c)) await requestPushLater(shopId, c.id, [itemId]);
   return { itemId, status: "done", moves };
 }

@@ -25,7 +25,7 @@
  */
 import { randomUUID } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 import type { QuantityOp, SalesChannel } from "../channels/sales-channel";
 import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
@@ -138,7 +138,7 @@ export async function storesOf(shopId: string): Promise<{ id: string; kind: stri
   const hit = storesCache.get(shopId);
   if (hit && hit.at > Date.now() - STORES_TTL_MS) return hit.rows;
   const rows = await prisma.channel.findMany({
-    where: { shopId, kind: "woocommerce", status: { not: "disconnected" } },
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
     select: { id: true, kind: true, mode: true, allocationEnabled: true, feedLocationIds: true, salesLocationId: true },
     orderBy: { id: "asc" },
   });

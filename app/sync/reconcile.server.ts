@@ -37,7 +37,7 @@
  * (`phases`, ms), which the `reconcile` job keeps as its output.
  */
 import prisma from "../db.server";
-import { ChannelError, type ChannelListing } from "../channels/channel";
+import { ChannelError, type ChannelListing, RECORD_KIND } from "../channels/channel";
 import { appendLedger, appendLedgerMany, type LedgerRow } from "./ledger.server";
 import { FEATURE_BATCH, FEATURE_SNAPSHOT, type SalesChannel } from "../channels/sales-channel";
 import { salesChannelKind } from "../channels/registry.server";
@@ -372,7 +372,7 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
  * one copy of the record, not two.
  */
 export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; trigger?: string } = {}): Promise<ReconcileResult[]> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } });
+  const channels = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } });
   const locs = [...new Set(channels.flatMap((c) => feedLocations(c)))];
   let shared: ReturnType<RecordSource> | undefined;
   const record: RecordSource = () => (shared ??= readRecord(shopId, channels.map((c) => c.id), locs));

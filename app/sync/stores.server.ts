@@ -7,6 +7,7 @@
 import prisma from "../db.server";
 import { decryptJson } from "../lib/crypto.server";
 import { recordFor, salesChannelFor } from "../channels/registry.server";
+import { RECORD_KIND } from "../channels/channel";
 import type { InventoryRecord, RecordApp } from "../channels/record";
 import type { SalesChannel } from "../channels/sales-channel";
 import type { Channel as ChannelRow } from "@prisma/client";
@@ -76,8 +77,7 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   }
 }
 
-/** The record's `Channel.kind`: every other kind is a sales channel (docs/decisions/180). */
-export const RECORD_KIND = "shopify";
+export { RECORD_KIND };
 
 /** The record adapter of a shop (by our shop id): the port's `InventoryRecord` plus the app's billing/Flow calls. */
 export async function recordForShop(shopId: string): Promise<{ shop: NonNullable<Awaited<ReturnType<typeof prisma.shop.findUnique>>>; adapter: InventoryRecord & RecordApp }> {
