@@ -8,6 +8,9 @@
 
 export type ChannelKind = "shopify" | "woocommerce";
 
+/** The stored `Channel.kind` of the record (the merchant's Shopify shop); every other kind is a sales channel (decision 180). */
+export const RECORD_KIND = "shopify";
+
 /** A sellable thing on one store: a Shopify variant or a WooCommerce simple product / variation. */
 export interface ChannelListing {
   /** Stable id of the sellable unit on that store: Shopify variant GID, WooCommerce product/variation id. */

@@ -1,9 +1,21 @@
 /**
- * Channel registry: turns a stored channel (kind + decrypted credentials) into its adapter.
- * The only place the sync engine obtains a platform client; adapters live in app/channels/<kind>/.
+ * Channel registry: the one place the engine obtains a platform adapter (docs/decisions/180).
+ *
+ * - The record: `recordFor({ shop, accessToken })` → `InventoryRecord` (Shopify).
+ * - Sales channels: each kind registers itself once with `registerSalesChannel` (its declared capabilities and a
+ *   factory); `salesChannelFor(kind, connection)` builds the adapter for a stored channel. Adding a kind = one
+ *   adapter folder + one `registerSalesChannel` line at the bottom of this file; the engine does not change.
+ *
+ * Credentials arrive decrypted (the engine decrypts `Channel.credentialsEnc`, app/sync/stores.server.ts) and are
+ * never logged. Errors: `salesChannelFor` throws `ChannelError("UNSUPPORTED")` for a kind nobody registered.
  */
+import { ChannelError } from "./channel";
+import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
+import type { InventoryRecord, RecordApp } from "./record";
+import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
-import { WooCommerceChannel } from "./woocommerce/woocommerce-channel.server";
+import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
+import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
 import { env } from "../env.server";
 
 export interface ShopifyCredentials {
@@ -15,28 +27,105 @@ export interface WooCredentials {
   consumerSecret: string;
 }
 
+/** A stored sales channel as its adapter needs it. */
+export interface SalesChannelConnection {
+  /** The store's address (WooCommerce site URL; a retailer shop's myshopify domain). */
+  baseUrl: string;
+  /** Decrypted credentials, in the kind's own shape. */
+  credentials: unknown;
+  /** Contract features the store reported when last asked (`Channel.pluginFeatures`), so writes use its batch route. */
+  features?: string[];
+  /** Client tuning: `maxRetries` 0 makes every call one request (registration checks, docs/decisions/142). */
+  client?: { maxRetries?: number };
+}
+
+/** A kind of sales channel as it registers itself. */
+export interface SalesChannelKind {
+  /** The stored `Channel.kind`. */
+  kind: string;
+  /** Name the merchant reads ("WooCommerce"). */
+  label: string;
+  /** What every store of this kind can do at most (a store may offer less: `discoverCapabilities`). */
+  declared: SalesChannelCapabilities;
+  /** Builds the adapter. Throws ChannelError BAD_REQUEST on unusable credentials. */
+  create(connection: SalesChannelConnection): SalesChannel;
+  /** The same as the adapter's `parseDelivery`, without credentials (parsing needs none). Throws DeliveryParseError. */
+  parseDelivery(delivery: RawDelivery): SalesEvent[];
+}
+
+const kinds = new Map<string, SalesChannelKind>();
+
+/** Registers a kind of sales channel (once per kind; a second registration of the same kind replaces the first). */
+export function registerSalesChannel(def: SalesChannelKind): void {
+  kinds.set(def.kind, def);
+}
+
+/** The registered kind `kind`, or undefined. */
+export function salesChannelKind(kind: string): SalesChannelKind | undefined {
+  return kinds.get(kind);
+}
+
+/** Every registered kind of sales channel. */
+export function salesChannelKinds(): SalesChannelKind[] {
+  return [...kinds.values()];
+}
+
+/** The adapter of a stored sales channel of `kind`. Throws ChannelError UNSUPPORTED for an unregistered kind. */
+export function salesChannelFor(kind: string, connection: SalesChannelConnection): SalesChannel {
+  const def = kinds.get(kind);
+  if (!def) throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, { retryable: false });
+  return def.create(connection);
+}
+
+/** Normalised events of a delivery to a sales channel of `kind` (see `SalesChannel.parseDelivery`). UNSUPPORTED for an unknown kind. */
+export function parseSalesDelivery(kind: string, delivery: RawDelivery): SalesEvent[] {
+  const def = kinds.get(kind);
+  if (!def) throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, { retryable: false });
+  return def.parseDelivery(delivery);
+}
+
+/** Normalised events of one of the record's own webhooks (app/channels/shopify/record-events.ts). Throws DeliveryParseError. */
+export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
+  return parseShopifyRecordDelivery(delivery);
+}
+
 /**
- * Shopify adapter for a shop's offline access token. Client retry tuning (tests, operations):
+ * The record (Shopify) for a shop's offline access token. Client retry tuning (tests, operations):
  * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
  */
-export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
+export function recordFor(creds: ShopifyCredentials): InventoryRecord & RecordApp {
   const maxRetries = env.SYNCFLOW_SHOPIFY_MAX_RETRIES;
   const baseBackoffMs = env.SYNCFLOW_SHOPIFY_BACKOFF_MS;
   return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
+}
+
+/** The concrete Shopify adapter (tests and the app template's own spots only; the engine uses `recordFor`). */
+export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
+  return recordFor(creds) as ShopifyChannel;
 }
 
 /**
  * WooCommerce adapter for a store URL and its REST keys. Timeout per call: WOO_TIMEOUT_MS (default 15 s).
  * `client.maxRetries` 0 makes every call one request (registration checks, docs/decisions/142).
  */
-export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { maxRetries?: number }): WooCommerceChannel {
+export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { maxRetries?: number }, features: string[] = []): WooCommerceChannel {
   return new WooCommerceChannel({
     url: baseUrl,
     consumerKey: creds.consumerKey,
     consumerSecret: creds.consumerSecret,
     timeoutMs: env.WOO_TIMEOUT_MS,
+    features,
     ...(client ? { client } : {}),
   });
 }
 
-export type { ShopifyChannel, WooCommerceChannel };
+// ---- Registered kinds of sales channel (add a kind here: one line) ----
+registerSalesChannel({
+  kind: "woocommerce",
+  label: "WooCommerce",
+  declared: WOO_DECLARED_CAPABILITIES,
+  create: (c) => wooChannel(c.baseUrl, c.credentials as WooCredentials, c.client, c.features ?? []),
+  parseDelivery: parseWooDelivery,
+});
+
+export type { InventoryRecord, RecordApp, SalesChannel };

@@ -18,8 +18,7 @@ import prisma from "../db.server";
 import { FLOW_TRIGGERS, legacyId } from "./definitions";
 import { isRecordChannel } from "../billing/plans";
 import { adminAppUrl } from "../billing/billing.server";
-import { NotFoundError, shopifyForShop } from "../sync/stores.server";
-import { sendFlowTrigger } from "../channels/shopify/flow.server";
+import { NotFoundError, recordForShop } from "../sync/stores.server";
 import { ChannelError } from "../channels/channel";
 
 /** A trigger to send: its handle and the payload Flow receives. */
@@ -90,8 +89,8 @@ export async function sendFlowTriggersForEvent(eventId: string): Promise<{ handl
     }
     await prisma.flowTriggerSend.update({ where: { id: row.id }, data: { attempts: { increment: 1 } } });
     try {
-      const { adapter } = await shopifyForShop(event.shopId);
-      await sendFlowTrigger(adapter, t.handle, row.payload as Record<string, unknown>);
+      const { adapter } = await recordForShop(event.shopId);
+      await adapter.sendFlowTrigger(t.handle, row.payload as Record<string, unknown>);
       await prisma.flowTriggerSend.update({ where: { id: row.id }, data: { status: "sent", sentAt: new Date(), error: null } });
       out.push({ handle: t.handle, status: "sent" });
     } catch (err) {

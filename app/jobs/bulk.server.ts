@@ -11,6 +11,7 @@
  *  - unlink: detach the chosen stores' listings from the items (`matchStatus` "unmatched").
  * Every query filters on the job's shopId; re-running a job is harmless (same end state).
  */
+import { RECORD_KIND } from "../channels/channel";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "./queue.server";
 import { buildInventoryWhere, type InventoryFilter } from "../models/inventory.server";
@@ -69,7 +70,7 @@ export async function startBulkAction(input: Omit<BulkJobData, "runId">): Promis
 
 async function channelsFor(shopId: string, channelIds: string[]) {
   return prisma.channel.findMany({
-    where: { shopId, kind: "woocommerce", status: { not: "disconnected" }, ...(channelIds.length ? { id: { in: channelIds } } : {}) },
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" }, ...(channelIds.length ? { id: { in: channelIds } } : {}) },
     select: { id: true },
   });
 }

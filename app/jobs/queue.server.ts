@@ -5,6 +5,10 @@
  * `retryLimit`, `retryDelay` (s), `retryBackoff` (exponential with jitter), `retryDelayMax`, and a
  * `deadLetter` queue where a job lands with its data once its retries are spent. Queues use
  * LISTEN/NOTIFY so a worker wakes as soon as a job is sent (polling stays as the backstop).
+ *
+ * A leaf (docs/decisions/182): this module imports nothing of the app. The engine and the models send jobs through
+ * `enqueue`, typed per queue by `JobData`; the worker (app/jobs/worker.server.ts) is the composition root that maps
+ * each queue to its handler.
  */
 import { PgBoss } from "pg-boss";
 import { env } from "../env.server";
@@ -59,6 +63,29 @@ export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "statel
 };
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Job data per queue: what `enqueue` accepts and each handler receives (ids are the hub's own ids). */
+export interface JobData {
+  webhook: { receiptId: string };
+  "shopify-adjust": { shopId: string; adjustmentId: string };
+  /** `itemIds`: jobs queued before pushes were coalesced (decision 100). */
+  "push-stock": { shopId: string; channelId: string; itemIds?: string[] };
+  "link-channel": { shopId: string; channelId: string };
+  reconcile: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string };
+  "reconcile-tick": Record<string, never>;
+  sweep: Record<string, never>;
+  /** The inventory page's bulk action (its full shape: `BulkJobData`, app/jobs/bulk.server.ts). */
+  bulk: { shopId: string; runId: string; action: "sync" | "buffer" | "link" | "unlink"; channelIds: string[]; itemIds: string[] | null; filter?: object; buffer?: { units: number; percent: number }; actor?: string };
+  /** `itemId`: jobs queued per item before rebalancing was batched (decision 104). */
+  rebalance: { shopId: string; itemId?: string };
+  "dead-letter": object;
+  notify: { shopId?: string; eventId: string };
+  "notify-send": { shopId: string; notificationId?: string; digest?: { channel: "email" | "sms"; recipient: string }; smsStatus?: string; poll?: number };
+  "stock-watch": { shopId: string };
+  "sheets-sync": { shopId: string; full?: boolean };
+  "daily-summary": Record<string, never>;
+  maintenance: Record<string, never>;
+}
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */
 export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBackoff: boolean; retryDelayMax: number } {
@@ -118,12 +145,39 @@ function ignoreExists(err: unknown): void {
  * Sends a job. `singletonKey` collapses duplicates while one is queued (pg-boss semantics).
  * @returns the job id, or null when pg-boss dropped it as a duplicate.
  */
-export async function enqueue(name: QueueName, data: object, opts: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
+export async function enqueue<N extends QueueName>(name: N, data: JobData[N], opts: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
   const boss = await getBoss();
   return boss.send(name, data, {
     ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
     ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
   });
+}
+
+/**
+ * Re-sends dead letters to their original queue (or `originalQueue`), each at most once even when two operators
+ * replay the same job at the same time (the dead letter is claimed by cancelling it first).
+ * @returns how many were re-sent
+ */
+export async function replayDeadLetter(jobIds: string[], originalQueue?: QueueName): Promise<number> {
+  const boss = await getBoss();
+  let n = 0;
+  for (const id of jobIds) {
+    const [job] = await boss.findJobs(QUEUES.deadLetter, { id });
+    if (!job) continue;
+    const target = originalQueue ?? ((job as { sourceName?: string | null }).sourceName as QueueName | null | undefined);
+    if (!target) continue;
+    // complete() only settles *active* jobs; a dead letter sits in "created", so claim it by cancelling.
+    const claim = (await boss.cancel(QUEUES.deadLetter, id)) as { affected?: number };
+    if (claim.affected !== 1) continue; // already replayed (or being replayed) by someone else
+    try {
+      await boss.send(target, job.data as object);
+    } catch (err) {
+      await boss.resume(QUEUES.deadLetter, id).catch(() => {});
+      throw err;
+    }
+    n++;
+  }
+  return n;
 }
 
 /** Stops the process-wide instance (graceful: waits for active jobs up to `timeoutMs`). */

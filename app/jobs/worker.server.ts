@@ -9,7 +9,7 @@
  */
 import type { JobResult, JobWithMetadata, PgBoss } from "pg-boss";
 import prisma from "../db.server";
-import { getBoss, enqueue, QUEUES, type QueueName } from "./queue.server";
+import { getBoss, enqueue, replayDeadLetter, QUEUES, type JobData, type QueueName } from "./queue.server";
 import { processReceipt } from "../sync/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
 import { settleProductObservations } from "../sync/receipt-batch.server";
@@ -20,7 +20,7 @@ import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation-batch.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -29,10 +29,11 @@ import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
 import { env } from "../env.server";
 
-type Handler = (data: any) => Promise<unknown>;
+/** A handler per queue, typed by the queue's job data (`JobData`, app/jobs/queue.server.ts). */
+type Handlers = { [N in QueueName]?: (data: JobData[N]) => Promise<unknown> };
 
 /** Job handlers by queue. Each takes the job's data and is idempotent. */
-export const handlers: Partial<Record<QueueName, Handler>> = {
+export const handlers: Handlers = {
   [QUEUES.webhook]: async ({ receiptId }: { receiptId: string }) => {
     const res = await processReceipt(receiptId);
     // issue 6: low-stock watch + sheet update (debounced). An "ignored" receipt (stale, echo, duplicate,
@@ -61,7 +62,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
     if (!channel) return { skipped: "channel not found" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
-      const stores = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+      const stores = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
       for (const s of stores) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
       return report;
     }
@@ -93,7 +94,7 @@ export const handlers: Partial<Record<QueueName, Handler>> = {
   [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) => syncSheet(shopId, { full: !!full }),
   [QUEUES.dailySummary]: async () => ({ shops: await runDailySummaries() }),
 
-  [QUEUES.bulk]: async (data: BulkJobData) => runBulkJob(data),
+  [QUEUES.bulk]: async (data) => runBulkJob(data as BulkJobData),
 
   [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
     const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
@@ -287,32 +288,5 @@ export async function startWorker(): Promise<WorkerHandle> {
   };
 }
 
-/**
- * Replays dead-lettered jobs: sends each one's data back to its original queue (`originalQueue`, or the
- * queue pg-boss recorded as the copy's `sourceName`). The handlers are idempotent, so a replay of work
- * that meanwhile succeeded changes nothing. Each dead letter is claimed first (cancelled, atomically), so
- * two concurrent replays of one dead letter send it once; if the send fails the claim is undone (resumed).
- * pg-boss keeps the failure on the copy (`sourceOutput`), so the cause stays readable after a replay.
- * @returns how many were re-sent.
- */
-export async function replayDeadLetter(jobIds: string[], originalQueue?: QueueName): Promise<number> {
-  const boss = await getBoss();
-  let n = 0;
-  for (const id of jobIds) {
-    const [job] = await boss.findJobs(QUEUES.deadLetter, { id });
-    if (!job) continue;
-    const target = originalQueue ?? ((job as { sourceName?: string | null }).sourceName as QueueName | null | undefined);
-    if (!target) continue;
-    // complete() only settles *active* jobs; a dead letter sits in "created", so claim it by cancelling.
-    const claim = (await boss.cancel(QUEUES.deadLetter, id)) as { affected?: number };
-    if (claim.affected !== 1) continue; // already replayed (or being replayed) by someone else
-    try {
-      await boss.send(target, job.data as object);
-    } catch (err) {
-      await boss.resume(QUEUES.deadLetter, id).catch(() => {});
-      throw err;
-    }
-    n++;
-  }
-  return n;
-}
+/** Re-sending dead letters lives with the queue (a leaf the models may use). */
+export { replayDeadLetter };

@@ -5,7 +5,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 
-import { ACTIVITY_PAGE_SIZE, LEDGER_CAUSES } from "../components/constants";
+import { ACTIVITY_PAGE_SIZE, LEDGER_CAUSES } from "../lib/page-constants";
 
 export { ACTIVITY_PAGE_SIZE, LEDGER_CAUSES };
 

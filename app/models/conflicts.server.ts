@@ -5,7 +5,7 @@
  * (app/sync/conflicts.server.ts). Every query filters on shopId.
  */
 import prisma from "../db.server";
-import { CONFLICTS_PAGE_SIZE } from "../components/constants";
+import { CONFLICTS_PAGE_SIZE } from "../lib/page-constants";
 
 /** Ledger rows of context per open conflict. */
 export const CONFLICT_CONTEXT_ROWS = 5;

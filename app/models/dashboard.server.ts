@@ -6,7 +6,7 @@
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { getOverview, type ChannelSummary } from "./overview.server";
-import type { AdminContext } from "./shop.server";
+import { recordForShop } from "../sync/stores.server";
 
 /** Health of one store as the dashboard shows it. */
 export type Health = "healthy" | "degraded" | "failing" | "disconnected";
@@ -109,19 +109,16 @@ async function pendingJobsByChannel(shopId: string): Promise<Map<string, number>
   }
 }
 
-/** Live GraphQL cost bucket of the shop (one `{ shop { id } }` query, 1.5 s budget); null when unavailable. */
-export async function readApiPoints(admin: AdminContext | null): Promise<ApiPoints | null> {
-  if (!admin) return null;
+/**
+ * Live API cost bucket of the shop, read through the record (`RecordApp.readApiBudget`, the shop's offline token: one
+ * bucket per app and shop) with a 1.5 s budget; null when unavailable (not installed, slow, no cost reported).
+ */
+export async function readApiPoints(shopId: string): Promise<ApiPoints | null> {
   try {
-    const res = await Promise.race([
-      admin.graphql(`#graphql
-        query SyncflowPing { shop { id } }`),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 1500)),
-    ]);
-    const body = (await res.json()) as { extensions?: { cost?: { throttleStatus?: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number } } } };
-    const t = body.extensions?.cost?.throttleStatus;
+    const { adapter } = await recordForShop(shopId);
+    const t = await Promise.race([adapter.readApiBudget(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 1500))]);
     if (!t) return null;
-    return { used: Math.max(0, Math.round(t.maximumAvailable - t.currentlyAvailable)), maximum: t.maximumAvailable, restoreRate: t.restoreRate, plan: planFromRestoreRate(t.restoreRate) };
+    return { used: Math.max(0, Math.round(t.maximum - t.available)), maximum: t.maximum, restoreRate: t.restoreRate, plan: planFromRestoreRate(t.restoreRate) };
   } catch {
     return null;
   }

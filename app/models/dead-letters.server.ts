@@ -2,13 +2,12 @@
  * Dead letters of a shop: jobs whose retries are spent, waiting in pg-boss's `dead-letter` queue. The
  * cause and attempts come from the `job.dead_lettered` DomainEvent the worker writes on the last attempt
  * (matched by the original job id). A job belongs to the shop when its data names the shop or its
- * event does. Replay re-sends the data to the original queue (app/jobs/worker.server.ts
+ * event does. Replay re-sends the data to the original queue (app/jobs/queue.server.ts
  * `replayDeadLetter`); discard completes the dead letter with the reason and records a
  * `dead_letter.discarded` event.
  */
 import prisma from "../db.server";
-import { getBoss, QUEUES, type QueueName } from "../jobs/queue.server";
-import { replayDeadLetter } from "../jobs/worker.server";
+import { getBoss, replayDeadLetter, QUEUES, type QueueName } from "../jobs/queue.server";
 import { emitEvent } from "../sync/events.server";
 
 /** One dead letter (JSON-safe). */

@@ -9,7 +9,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 
-import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../components/constants";
+import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../lib/page-constants";
 
 export { INVENTORY_PAGE_SIZE };
 

@@ -5,7 +5,7 @@
  */
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
-import { ORDERS_PAGE_SIZE } from "../components/constants";
+import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { hiddenOrdersWhere } from "../billing/billing.server";
 
 /** Filters of the order list. */

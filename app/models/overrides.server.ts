@@ -13,7 +13,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
-import { NotFoundError, wooForChannel } from "../sync/stores.server";
+import { NotFoundError, salesChannelOf } from "../sync/stores.server";
 
 /** Longest title override accepted (characters, after trimming). */
 export const TITLE_OVERRIDE_MAX = 200;
@@ -137,8 +137,8 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
     const productId = listing.externalId;
     const parentId = isVariation ? listing.productId : null;
     try {
-      const { adapter } = await wooForChannel(shopId, listing.channelId);
-      written = await adapter.updateListingDetails(productId, parentId, fields);
+      const { adapter } = await salesChannelOf(shopId, listing.channelId);
+      written = await adapter.updateListingDetails({ listingId: productId, parentId }, fields);
     } catch (err) {
       const message = storeErrorMessage(store, err);
       await recordAttempt(shopId, "listing.override_failed", refs, {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
-import { RECONCILE_CHOICES } from "../components/constants";
+import { RECONCILE_CHOICES } from "../lib/page-constants";
 
 export { RECONCILE_CHOICES };
 

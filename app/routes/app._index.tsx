@@ -22,8 +22,8 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Dashboard" }];
 
 /** Dashboard data of the session's shop plus its live Shopify API cost bucket. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { shop, admin } = await requireShop(request);
-  const [dashboard, apiPoints, analytics] = await Promise.all([getDashboard(shop), readApiPoints(admin), hasFeature(shop.id, "analytics")]);
+  const { shop } = await requireShop(request);
+  const [dashboard, apiPoints, analytics] = await Promise.all([getDashboard(shop), readApiPoints(shop.id), hasFeature(shop.id, "analytics")]);
   return json({ shopName: shop.name ?? shop.domain, apiPoints, analytics, ...dashboard });
 };
 

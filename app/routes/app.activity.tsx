@@ -15,7 +15,7 @@ import { downloadFile } from "../components/download";
 import { requireShop } from "../models/shop.server";
 import { listChannels } from "../models/channels.server";
 import { getActivityPage, parseActivityParams } from "../models/activity.server";
-import { LEDGER_CAUSES, CAUSE_LABEL } from "../components/constants";
+import { LEDGER_CAUSES, CAUSE_LABEL } from "../lib/page-constants";
 import { listRuns, parseRunParams } from "../models/runs.server";
 import { SyncLog } from "../components/SyncLog";
 import { Time } from "../components/Time";

@@ -15,7 +15,7 @@ import { resolveConflict, ConflictError } from "../sync/conflicts.server";
 import { ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { formatDelta } from "../components/format";
-import { CAUSE_LABEL } from "../components/constants";
+import { CAUSE_LABEL } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 import { TabPagination } from "../components/TabPagination";
 

@@ -32,7 +32,7 @@ import { startBulkAction, type BulkAction } from "../jobs/bulk.server";
 import { MatchBadge, ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { formatCount } from "../components/format";
-import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../components/constants";
+import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 import { RunProgress, type RunProgressView } from "../components/RunProgress";
 import { downloadFile } from "../components/download";

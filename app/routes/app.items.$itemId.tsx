@@ -17,7 +17,7 @@ import { startBulkAction } from "../jobs/bulk.server";
 import { MatchBadge, ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { formatCount, formatDelta } from "../components/format";
-import { CAUSE_LABEL } from "../components/constants";
+import { CAUSE_LABEL } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 import { RunProgress } from "../components/RunProgress";
 

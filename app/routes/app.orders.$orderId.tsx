@@ -8,7 +8,7 @@ import { requireShop } from "../models/shop.server";
 import { getOrderDetail } from "../models/orders.server";
 import { Time } from "../components/Time";
 import { formatDelta, formatMoney } from "../components/format";
-import { CAUSE_LABEL } from "../components/constants";
+import { CAUSE_LABEL } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Order" }];

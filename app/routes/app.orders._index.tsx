@@ -14,7 +14,7 @@ import { listOrders, parseOrderParams } from "../models/orders.server";
 import { billingUsage } from "../billing/billing.server";
 import { Time } from "../components/Time";
 import { formatCount, formatMoney } from "../components/format";
-import { ORDERS_PAGE_SIZE } from "../components/constants";
+import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Orders" }];

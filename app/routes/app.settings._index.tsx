@@ -12,7 +12,7 @@ import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, FormLayout, Inline
 import { SaveBar, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getSettings, saveSettings, type SettingsForm } from "../models/settings.server";
-import { RECONCILE_CHOICES } from "../components/constants";
+import { RECONCILE_CHOICES } from "../lib/page-constants";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";

@@ -19,7 +19,7 @@ import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
 import { recordOwnLevels } from "./levels.server";
-import { shopifyForShop } from "./stores.server";
+import { recordForShop } from "./stores.server";
 import { withAdvisoryLock } from "./allocation.server";
 import { claimMembers } from "./allocation-batch.server";
 import { requestPushToStores } from "./push.server";
@@ -72,7 +72,7 @@ export async function flushAvailableSales(shopId: string): Promise<SalesFlushOut
 
 async function flushLocked(shopId: string): Promise<SalesFlushOutcome> {
   const out: SalesFlushOutcome = { applied: new Map(), items: new Set(), calls: 0, stale: 0, failed: new Map() };
-  const { shop, adapter } = await shopifyForShop(shopId);
+  const { shop, adapter } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   const reread = new Set<string>(); // "itemId|location" whose cached level lost a compare-and-set: read fresh
   let solo = false; // after a refused call of several changes: one change per call, to find the refused one
@@ -170,7 +170,7 @@ type SendOutcome = { kind: "applied" } | { kind: "stale"; keys: string[] } | { k
  * the cached levels moved; lost compare-and-set → dissolved (its sales free for a new call; the stale levels are read
  * fresh); refused → dissolved, its sales marked failed for this flush; unknown outcome → left stored and rethrown.
  */
-async function send(shopId: string, domain: string, scId: string | null, adapter: Awaited<ReturnType<typeof shopifyForShop>>["adapter"], batchId: string, changes: BatchChange[], out: SalesFlushOutcome): Promise<SendOutcome> {
+async function send(shopId: string, domain: string, scId: string | null, adapter: Awaited<ReturnType<typeof recordForShop>>["adapter"], batchId: string, changes: BatchChange[], out: SalesFlushOutcome): Promise<SendOutcome> {
   const members = await prisma.shopifyAdjustment.findMany({ where: { batchId }, orderBy: { id: "asc" } });
   const byId = new Map(members.map((m) => [m.id, m]));
   const reason = new Set(members.map((m) => m.reason)).size === 1 ? members[0]?.reason ?? "correction" : "correction";

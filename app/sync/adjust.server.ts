@@ -22,7 +22,7 @@
 import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
-import { shopifyForShop } from "./stores.server";
+import { recordForShop } from "./stores.server";
 import { recordLevel } from "./levels.server";
 import { allocationDocument, SAFETY_STOCK } from "./allocation.server";
 
@@ -110,7 +110,7 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
  * by it before calls were batched (resent with their stored compare-and-set value) and for callers outside the flush.
  */
 export async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
-  const { shop, adapter } = await shopifyForShop(shopId);
+  const { shop, adapter } = await recordForShop(shopId);
   for (let round = 0; round < MAX_STALE_ROUNDS; round++) {
     const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, include: { item: true } });
     if (!adj) return { status: "missing" };

@@ -20,12 +20,12 @@
  * Times in ms, quantities in units.
  */
 import prisma from "../db.server";
-import { ChannelError } from "../channels/channel";
-import { FEATURE_BATCH, type StockOp } from "../channels/woocommerce/woocommerce-channel.server";
-import type { MoveChange } from "../channels/shopify/shopify-channel.server";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
+import type { QuantityOp } from "../channels/sales-channel";
+import type { MoveChange } from "../channels/record";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
 import { recordOwnLevels } from "./levels.server";
-import { shopifyForShop, wooAdapter } from "./stores.server";
+import { recordForShop, salesAdapter } from "./stores.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import {
   allocationDocument, flushAllocationAdjustments, keepBuffersOnShopify, maybeCrash, resumeItemSteps, SAFETY_STOCK, usesAllocations, withAdvisoryLock, type AllocOp,
@@ -260,11 +260,11 @@ type StoreListing = {
 
 /** One round over `itemIds` (their locks held). */
 async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceDrainOutcome): Promise<void> {
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
     .filter((c) => usesAllocations(c) && c.salesLocationId);
   if (!channels.length) return;
   const channelOf = new Map(channels.map((c) => [c.id, c]));
-  const { adapter: shopify, shop } = await shopifyForShop(shopId);
+  const { adapter: shopify, shop } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   const items = await prisma.catalogItem.findMany({ where: { id: { in: itemIds }, inventoryItemId: { not: null }, tracked: true }, select: { id: true, inventoryItemId: true } });
   if (!items.length) return;
@@ -307,7 +307,7 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
   const takenBack = new Set<string>();
   await persistOps(takebacks.map((p) => ({ id: p.listing.id, op: { kind: "takeback", seq: p.listing.allocSeq + 1, qty: p.step.qty, stage: "store", attempt: 0, expected: p.listing.lastWrittenQuantity ?? 0, fromCfq: null, toCfq: null } })));
   await Promise.all([...groupBy(takebacks, (p) => p.channel.id)].map(async ([ch, group]) => {
-    const results = await storeWrite(channelOf.get(ch)!, group.map((p) => ({ op: "cas", productId: p.listing.externalId, expected: p.listing.lastWrittenQuantity ?? 0, quantity: (p.listing.lastWrittenQuantity ?? 0) - p.step.qty, requestKey: `alloc:${p.listing.id}:${p.listing.allocSeq + 1}:store:0` })));
+    const results = await storeWrite(channelOf.get(ch)!, group.map((p) => ({ op: "cas", listingId: p.listing.externalId, expected: p.listing.lastWrittenQuantity ?? 0, quantity: (p.listing.lastWrittenQuantity ?? 0) - p.step.qty, idempotencyKey: `alloc:${p.listing.id}:${p.listing.allocSeq + 1}:store:0` })));
     out.storeWrites += group.length;
     const ledger: LedgerRow[] = [];
     const steps: ListingStep[] = [];
@@ -356,13 +356,13 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
     await persistOps(migratedEmpty.map((p) => ({ id: p.listing.id, op: { kind: "migrate", seq: p.listing.allocSeq + 1, qty: 0, stage: "store", attempt: 0, fromCfq: null, toCfq: null, expected: null } })));
   }
   await Promise.all([...groupBy(after, (p) => p.channel.id)].map(async ([ch, group]) => {
-    const ops: StockOp[] = group.map((p) => {
+    const ops: StoreOp[] = group.map((p) => {
       const seq = p.listing.allocSeq + 1;
       const qty = reserved.get(p.listing.id) ?? 0;
       const shows = p.listing.lastWrittenQuantity ?? p.listing.lastObservedQuantity ?? 0;
       return p.step.kind === "topup"
-        ? { op: "delta", productId: p.listing.externalId, delta: qty, requestKey: `alloc:${p.listing.id}:${seq}:store` }
-        : { op: "cas", productId: p.listing.externalId, expected: shows, quantity: qty, requestKey: `alloc:${p.listing.id}:${seq}:store:0` };
+        ? { op: "delta", listingId: p.listing.externalId, delta: qty, idempotencyKey: `alloc:${p.listing.id}:${seq}:store` }
+        : { op: "cas", listingId: p.listing.externalId, expected: shows, quantity: qty, idempotencyKey: `alloc:${p.listing.id}:${seq}:store:0` };
     });
     const send = ops.map((o, i) => ({ o, i })).filter(({ o }) => (o.op === "cas" ? o.expected !== o.quantity : o.delta !== 0));
     const results = send.length ? await storeWrite(channelOf.get(ch)!, send.map((x) => x.o)) : [];
@@ -450,7 +450,7 @@ async function planRound(shopId: string, ids: string[], channels: ChannelRow[], 
  * more than its share while another is short (`planItem`) — for reconciliation, which rebalances only those.
  */
 export async function offTargetItems(shopId: string, itemIds: string[]): Promise<string[]> {
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } }))
     .filter((c) => usesAllocations(c) && c.salesLocationId);
   if (!channels.length || !itemIds.length) return [];
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
@@ -513,29 +513,13 @@ async function persistOps(rows: { id: string; op: AllocOp }[]): Promise<void> {
     UPDATE "Listing" l SET "allocOp" = u.op::jsonb FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => JSON.stringify(r.op))}::text[]) AS u(id, op) WHERE l.id = u.id`;
 }
 
-/** A store's writes in as few calls as it allows: the plugin's batch (≤ 100 ops per call), else one call per op. */
+/** A store's writes in as few calls as it allows (the sales channel's `writeQuantities`: its batch route, else one call per op). */
 type StoreWriteResult = { ok: true; before: number | null; after: number } | { ok: false; error: ChannelError };
-async function storeWrite(channel: ChannelRow, ops: StockOp[]): Promise<StoreWriteResult[]> {
-  const store = wooAdapter(channel);
-  if (channel.pluginFeatures.includes(FEATURE_BATCH)) {
-    const chunks: StockOp[][] = [];
-    for (let i = 0; i < ops.length; i += 100) chunks.push(ops.slice(i, i + 100));
-    const parts = await Promise.all(chunks.map((c) => store.stockBatch(c).catch((err: unknown): StoreWriteResult[] => c.map(() => ({ ok: false as const, error: asChannelError(err) })))));
-    return parts.flat() as StoreWriteResult[];
-  }
-  return Promise.all(
-    ops.map(async (o) => {
-      try {
-        const r = o.op === "delta" ? await store.adjustStock({ productId: o.productId, delta: o.delta, requestKey: o.requestKey }) : await store.casStock({ productId: o.productId, expected: o.expected, quantity: o.quantity, requestKey: o.requestKey });
-        return { ok: true as const, before: r.before, after: r.after };
-      } catch (err) {
-        return { ok: false as const, error: asChannelError(err) };
-      }
-    }),
-  );
+type StoreOp = Exclude<QuantityOp, { op: "set" }>;
+async function storeWrite(channel: ChannelRow, ops: StoreOp[]): Promise<StoreWriteResult[]> {
+  return salesAdapter(channel).writeQuantities(ops);
 }
 
-const asChannelError = (err: unknown) => (err instanceof ChannelError ? err : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err }));
 
 /** A stored move call's change: the listing whose step it carries. */
 interface MoveBatchChange {
@@ -557,7 +541,7 @@ interface MoveBatchChange {
  * available, Σ allocations), re-read only after a lost compare-and-set. @returns listing → units moved
  */
 async function moveBatch(
-  shopId: string, shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"], scId: string | null, channel: ChannelRow,
+  shopId: string, shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"], scId: string | null, channel: ChannelRow,
   group: { p: { listing: StoreListing; step: PlanStep; loc: string }; direction: "reserve" | "unreserve"; qty: number }[],
   availOf: Map<string, number>, safetyOf: Map<string, number>, inv: Map<string, string>, out: RebalanceDrainOutcome,
 ): Promise<Map<string, number>> {
@@ -617,7 +601,7 @@ async function moveBatch(
  * stored, rethrown (the next round resends it exactly).
  */
 async function sendMoves(
-  shopId: string, shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"], scId: string | null, channel: ChannelRow,
+  shopId: string, shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"], scId: string | null, channel: ChannelRow,
   batchId: string, changes: MoveBatchChange[], out: RebalanceDrainOutcome,
 ): Promise<{ kind: "applied" } | { kind: "stale" }> {
   const doc = allocationDocument(channel.id);
@@ -691,7 +675,7 @@ async function settleMoves(shopId: string, scId: string | null, channel: Channel
 }
 
 /** Move calls left "sending" (unknown outcome) for the shop: resent exactly, then settled. */
-async function resendOpenMoves(shopId: string, shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"], scId: string | null, channelOf: Map<string, ChannelRow>, out: RebalanceDrainOutcome): Promise<void> {
+async function resendOpenMoves(shopId: string, shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"], scId: string | null, channelOf: Map<string, ChannelRow>, out: RebalanceDrainOutcome): Promise<void> {
   const open = await prisma.shopifyWriteBatch.findMany({ where: { shopId, quantityName: "move", status: "sending" }, orderBy: { createdAt: "asc" } });
   for (const b of open) {
     const channel = channelOf.get(b.channelId ?? "");
@@ -706,7 +690,7 @@ async function resendOpenMoves(shopId: string, shopify: Awaited<ReturnType<typeo
  * outside SyncFlow moved safety_stock) is re-read and sent again. @returns sales applied
  */
 async function flushStoreSales(
-  shopId: string, domain: string, scId: string | null, shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"], channel: ChannelRow, itemIds: string[], inv: Map<string, string>,
+  shopId: string, domain: string, scId: string | null, shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"], channel: ChannelRow, itemIds: string[], inv: Map<string, string>,
   onlyOpen = false,
 ): Promise<number> {
   let applied = 0;

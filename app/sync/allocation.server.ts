@@ -19,21 +19,19 @@
  * Rebalances of one item are serialised (pg-boss `stately` queue per item + a transaction-scoped advisory lock).
  */
 import prisma from "../db.server";
-import { ChannelError } from "../channels/channel";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { recordLevel } from "./levels.server";
-import { shopifyForShop, wooAdapter } from "./stores.server";
+import { recordForShop, salesAdapter } from "./stores.server";
+import { allocationDocument, MAX_ROUNDS, SAFETY_STOCK, usesAllocations } from "./allocation-terms";
+import { allocationFaults, maybeCrash } from "./allocation-faults";
+import { flushAllocationAdjustments, logFailed } from "./allocation-flush.server";
+
+// The parts of allocations, re-exported so callers keep one entry point: the terms (allocation-terms.ts), the test
+// crash hooks (allocation-faults.ts) and the application of store sales to safety_stock (allocation-flush.server.ts).
+export { allocationDocument, SAFETY_STOCK, usesAllocations, allocationFaults, maybeCrash };
+export { batchWrite, flushAllocationAdjustments, groupOf, type FlushOutcome } from "./allocation-flush.server";
 import { Prisma, type Channel as ChannelRow, type Listing } from "@prisma/client";
-
-/** Shopify quantity name holding allocations. */
-export const SAFETY_STOCK = "safety_stock";
-
-/** Shopify ledger document of a store's allocation (required on every non-`available` quantity change). */
-export const allocationDocument = (channelId: string): string => `gid://syncflow/Allocation/${channelId}`;
-
-/** Whether a channel runs exact mode with allocations. */
-export const usesAllocations = (c: Pick<ChannelRow, "kind" | "mode" | "allocationEnabled">): boolean =>
-  c.kind === "woocommerce" && c.mode === "exact" && c.allocationEnabled;
 
 /** A persisted allocation step (Listing.allocOp). `stage` is the next remote write to (re)send. */
 export type AllocOp =
@@ -42,16 +40,6 @@ export type AllocOp =
   | { kind: "migrate"; seq: number; qty: number; stage: "shopify" | "store"; attempt: number; fromCfq: number | null; toCfq: number | null; expected: number | null }
   | { kind: "release"; seq: number; qty: number; stage: "shopify"; attempt: number; fromCfq: number | null; toCfq: number | null };
 
-const MAX_ROUNDS = 6;
-
-/** Test hook: throw after a named step (crash simulation). Never set in production. */
-export const allocationFaults: { crashAfter: string | null } = { crashAfter: null };
-export function maybeCrash(point: string): void {
-  if (allocationFaults.crashAfter === point) {
-    allocationFaults.crashAfter = null;
-    throw new Error(`simulated crash after ${point}`);
-  }
-}
 
 /** `requestPush` of push.server.ts, loaded on use (push.server imports this module). */
 async function requestPushLater(shopId: string, channelId: string, itemIds: string[]): Promise<void> {
@@ -83,7 +71,7 @@ export async function resumeItemSteps(shopId: string, itemId: string): Promise<v
   if (!item?.inventoryItemId) return;
   const listings = await prisma.listing.findMany({ where: { shopId, itemId, NOT: { allocOp: { equals: Prisma.DbNull } } }, orderBy: { id: "asc" } });
   if (!listings.length) return;
-  const { adapter: shopify } = await shopifyForShop(shopId);
+  const { adapter: shopify } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   for (const l of listings) {
     const channel = await prisma.channel.findUnique({ where: { id: l.channelId } });
@@ -143,7 +131,7 @@ type Ctx = {
   itemId: string;
   inventoryItemId: string;
   location: string;
-  shopify: Awaited<ReturnType<typeof shopifyForShop>>["adapter"];
+  shopify: Awaited<ReturnType<typeof recordForShop>>["adapter"];
   shopifyChannelId: string | null;
   moves: RebalanceOutcome["moves"];
 };
@@ -152,11 +140,11 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
   const moves: RebalanceOutcome["moves"] = [];
   if (!item?.inventoryItemId || !item.tracked) return { itemId, status: "skipped", moves };
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } })).filter(
+  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } })).filter(
     (c) => usesAllocations(c) && c.salesLocationId,
   );
   if (!channels.length) return { itemId, status: "skipped", moves };
-  const { adapter: shopify } = await shopifyForShop(shopId);
+  const { adapter: shopify } = await recordForShop(shopId);
   const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Store sales first (one compare-and-set per store, docs/decisions/090): they change safety_stock, which every
   // move below compares against. A failure here is left to the shopify-adjust jobs (retries, dead letters).
@@ -170,7 +158,7 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   // Sales ingested while this rebalance ran: apply them before the lock is released (their jobs are waiting for it).
   await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
   // Buffered stores derive from `available`, which the moves changed (their echo is recognised as ours).
-  const others = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } } });
+  const others = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
   if (moves.length) for (const c of others) if (!usesAllocations(c)) await requestPushLater(shopId, c.id, [itemId]);
   return { itemId, status: "done", moves };
 }
@@ -372,9 +360,9 @@ async function runTopUp(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Ext
     await recordMove(ctx, channel, listing, r.op, r, 1, op);
     maybeCrash("topup:shopify");
   }
-  const store = wooAdapter(channel);
+  const store = salesAdapter(channel);
   const key = `alloc:${listing.id}:${op.seq}:store`;
-  const res = await store.adjustStock({ productId: listing.externalId, delta: op.qty, requestKey: key });
+  const res = await store.writeQuantity({ op: "delta", listingId: listing.externalId, delta: op.qty, idempotencyKey: key });
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({
       where: { id: listing.id },
@@ -394,10 +382,10 @@ async function takeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, qty: nu
 
 async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "takeback" }>): Promise<boolean> {
   if (op.stage === "store") {
-    const store = wooAdapter(channel);
+    const store = salesAdapter(channel);
     for (let round = 0; ; round++) {
       if (op.expected == null) {
-        const c = (await store.getProduct(listing.externalId)).stock_quantity ?? 0;
+        const c = (await store.readQuantity(listing.externalId)) ?? 0;
         const qty = Math.min(op.qty, Math.max(0, c));
         if (qty <= 0) { await setOp(listing.id, null, { allocSeq: op.seq }); return false; }
         op = { ...op, qty, expected: c };
@@ -405,7 +393,7 @@ async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: 
       }
       const key = `alloc:${listing.id}:${op.seq}:store:${op.attempt}`;
       try {
-        const res = await store.casStock({ productId: listing.externalId, expected: op.expected!, quantity: op.expected! - op.qty, requestKey: key });
+        const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: op.expected!, quantity: op.expected! - op.qty, idempotencyKey: key });
         const next = { ...op, stage: "shopify" as const };
         await prisma.$transaction(async (tx) => {
           await tx.listing.update({
@@ -452,8 +440,8 @@ async function runRelease(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
  * store to what was reserved (compare-and-set). Until then the store kept showing what it showed before.
  */
 async function migrate(ctx: Ctx, channel: ChannelRow, listing: Listing): Promise<void> {
-  const store = wooAdapter(channel);
-  const c = Math.max(0, (await store.getProduct(listing.externalId)).stock_quantity ?? 0);
+  const store = salesAdapter(channel);
+  const c = Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
   const op: AllocOp = { kind: "migrate", seq: listing.allocSeq + 1, qty: c, stage: "shopify", attempt: 0, fromCfq: null, toCfq: null, expected: null };
   await setOp(listing.id, op, { allocatedQuantity: 0, lastWrittenQuantity: c });
   await runMigrate(ctx, channel, { ...listing, allocatedQuantity: 0, lastWrittenQuantity: c }, op);
@@ -473,10 +461,10 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
     if (!reserved) op = { ...op, qty: 0, stage: "store" };
     await setOp(listing.id, op);
   }
-  const store = wooAdapter(channel);
+  const store = salesAdapter(channel);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const fresh = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
-    const c = op.expected ?? Math.max(0, (await store.getProduct(listing.externalId)).stock_quantity ?? 0);
+    const c = op.expected ?? Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
     const target = Math.min(c, fresh.allocatedQuantity ?? 0);
     if (c <= target) {
       await setOp(listing.id, null, { allocSeq: op.seq, lastWrittenQuantity: c, lastObservedQuantity: c, lastObservedAt: new Date() });
@@ -485,7 +473,7 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
     op = { ...op, expected: c };
     await setOp(listing.id, op);
     try {
-      const res = await store.casStock({ productId: listing.externalId, expected: c, quantity: target, requestKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}` });
+      const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: c, quantity: target, idempotencyKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}` });
       await prisma.$transaction(async (tx) => {
         await tx.listing.update({
           where: { id: listing.id },
@@ -525,166 +513,4 @@ export async function rebalanceItemWhenFree(shopId: string, itemId: string, full
     await new Promise((r) => setTimeout(r, pause));
   }
   throw new ChannelError("THROTTLED", `rebalance of ${itemId} is busy`, { retryable: true });
-}
-
-/** Result of applying an item's pending store sales: per applied adjustment, safety_stock before/after it (units). */
-export interface FlushOutcome {
-  itemId: string;
-  applied: Map<string, { before: number; after: number }>;
-  /** Shopify writes sent (one per batch attempt) and CHANGE_FROM_QUANTITY_STALE answers among them. */
-  writes: number;
-  stale: number;
-  /** Groups (`groupOf`) whose Shopify write failed in this call, with the error (their sales stay pending). */
-  failed: Map<string, unknown>;
-}
-
-/** Most store sales applied in one Shopify write (keeps the commit transaction and the ledger batch small). */
-const MAX_BATCH = 100;
-
-type PendingAdj = Prisma.ShopifyAdjustmentGetPayload<object>;
-
-/**
- * The Shopify write of a batch of store sales, a pure function of its members (sorted by id), so that a resent
- * batch is byte-identical and Shopify's `@idempotent` replays it instead of applying it twice.
- * Key: the first member's adjustment key and key attempt (`<key>:<attempt>`, exactly the per-sale key of 007 for a
- * batch of one), plus `+<n − 1>` for a batch of n > 1. A member's key attempt only grows, and a batch's members
- * only change by being applied or dissolved (every member's attempt + 1), so no key is ever reused for another batch.
- */
-export function batchWrite(members: Pick<PendingAdj, "id" | "idempotencyKey" | "keyAttempt" | "delta" | "reason">[]): { key: string; delta: number; reason: string; referenceDocumentUri: string } {
-  const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const lead = sorted[0]!;
-  const reasons = new Set(sorted.map((m) => m.reason));
-  return {
-    key: `${lead.idempotencyKey}:${lead.keyAttempt}${sorted.length > 1 ? `+${sorted.length - 1}` : ""}`,
-    delta: sorted.reduce((n, m) => n + m.delta, 0),
-    reason: reasons.size === 1 ? lead.reason : "correction",
-    referenceDocumentUri: `gid://syncflow/Adjustment/${lead.id}`,
-  };
-}
-
-/**
- * Applies every pending store sale (and restock) of an allocation store for `itemId` to Shopify's `safety_stock`
- * (docs/decisions/090): per (store, sales location) ONE `inventoryAdjustQuantities` change of the summed delta,
- * compare-and-set on safety_stock (`changeFromQuantity`, API 2026-10 `InventoryChangeInput`), `@idempotent(key:)`
- * from `batchWrite`, ledger document `gid://syncflow/Allocation/<channel>` (Shopify allows one ledger document per
- * call for named quantities, hence one call per store). Must run under the item lock (`withItemLock`): rebalance
- * moves are the only other writers of safety_stock, so the compare-and-set loses only to writers outside SyncFlow.
- *
- * Exactly once per order line, even across a crash between the Shopify write and our commit: the batch's members
- * are claimed (each gets `inFlightChangeFrom` = the safety_stock read) before the write; a later run finds them
- * claimed and resends the same write (same key, delta and changeFromQuantity), which Shopify replays; the commit
- * marks each member applied exactly once, appends ONE ledger row per sale (before/after in member order, key
- * `<adjustment key>:applied`) and moves the store's `allocatedQuantity` by the batch delta, in one transaction.
- * CHANGE_FROM_QUANTITY_STALE → the batch is dissolved (every member's key attempt + 1), re-read, retried (bounded).
- * Any other failure of a store's write is recorded in `failed` (unknown outcome: the claim stays and the same write
- * is resent next time; definitive refusal: the batch is dissolved) and the other stores' sales still go on.
- * @throws ChannelError STALE after MAX_ROUNDS lost compare-and-sets; database errors
- */
-export async function flushAllocationAdjustments(shopId: string, itemId: string): Promise<FlushOutcome> {
-  const out: FlushOutcome = { itemId, applied: new Map(), writes: 0, stale: 0, failed: new Map() };
-  const where = { shopId, itemId, status: "pending", quantityName: SAFETY_STOCK };
-  if ((await prisma.shopifyAdjustment.count({ where })) === 0) return out;
-  const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
-  if (!item?.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${item?.sku ?? itemId} has no Shopify inventory item`, { retryable: false });
-  const { adapter: shopify, shop } = await shopifyForShop(shopId);
-  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
-  // Bounded: MAX_ROUNDS lost compare-and-sets, and 50 batches per call (sales still arriving are left to their jobs).
-  for (let round = 0; out.stale < MAX_ROUNDS && round < 50; round++) {
-    // Groups whose write failed in this call are left for the next one (their jobs retry); the others go on.
-    const pending = (await prisma.shopifyAdjustment.findMany({ where, orderBy: { id: "asc" } })).filter((a) => !out.failed.has(groupOf(a)));
-    if (!pending.length) break;
-    // One batch per (store, location): a claimed batch (in flight) first, exactly as claimed.
-    const first = pending.find((a) => a.inFlightChangeFrom != null) ?? pending[0]!;
-    const group = pending.filter((a) => a.sourceChannelId === first.sourceChannelId && a.locationGid === first.locationGid);
-    const claimed = group.filter((a) => a.inFlightChangeFrom != null && a.inFlightChangeFrom === first.inFlightChangeFrom);
-    let members: PendingAdj[];
-    let cfq: number;
-    if (claimed.length) {
-      members = claimed;
-      cfq = first.inFlightChangeFrom!;
-    } else {
-      members = group.slice(0, MAX_BATCH);
-      try {
-        cfq = (await shopify.readQuantities([item.inventoryItemId], [first.locationGid], [SAFETY_STOCK])).get(item.inventoryItemId)?.get(first.locationGid)?.[SAFETY_STOCK] ?? 0;
-      } catch (err) {
-        out.failed.set(groupOf(first), err); // nothing claimed: the next call starts afresh
-        continue;
-      }
-      const ok = await prisma.$transaction(async (tx) => {
-        const { count } = await tx.shopifyAdjustment.updateMany({ where: { id: { in: members.map((m) => m.id) }, status: "pending", inFlightChangeFrom: null }, data: { inFlightChangeFrom: cfq } });
-        if (count !== members.length) throw new ClaimLost();
-        return true;
-      }).catch((err) => { if (err instanceof ClaimLost) return false; throw err; });
-      if (!ok) continue; // changed under us (only possible with a writer outside the lock): re-read
-      members = members.map((m) => ({ ...m, inFlightChangeFrom: cfq }));
-    }
-    const write = batchWrite(members);
-    const ids = members.map((m) => m.id);
-    const sourceChannelId = first.sourceChannelId;
-    let before = cfq;
-    try {
-      if (write.delta !== 0) {
-        out.writes++;
-        const [res] = await shopify.adjustQuantities(
-          SAFETY_STOCK,
-          [{ inventoryItemId: item.inventoryItemId, locationId: first.locationGid, delta: write.delta, changeFromQuantity: cfq, ledgerDocumentUri: allocationDocument(sourceChannelId ?? "unknown") }],
-          { idempotencyKey: write.key, reason: write.reason, referenceDocumentUri: write.referenceDocumentUri },
-        );
-        before = res?.before ?? cfq;
-      }
-      maybeCrash("flush:shopify");
-    } catch (err) {
-      const msg = String((err as Error).message ?? err);
-      if (err instanceof ChannelError && (err.code === "STALE" || !err.retryable)) {
-        // Definitive: nothing applied under this key. Dissolve the batch: every member gets a new key attempt.
-        await prisma.shopifyAdjustment.updateMany({
-          where: { id: { in: ids }, status: "pending" },
-          data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: msg },
-        });
-        if (err.code === "STALE") { out.stale++; continue; }
-      } else {
-        // Unknown outcome (timeout, 5xx, throttled): keep the claim, so the same write is resent.
-        await prisma.shopifyAdjustment.updateMany({ where: { id: { in: ids }, status: "pending" }, data: { attempts: { increment: 1 }, lastError: msg } });
-      }
-      out.failed.set(groupOf(first), err);
-      continue;
-    }
-    await prisma.$transaction(async (tx) => {
-      const still = await tx.shopifyAdjustment.findMany({ where: { id: { in: ids }, status: "pending" }, orderBy: { id: "asc" }, select: { id: true } });
-      if (!still.length) return;
-      await tx.shopifyAdjustment.updateMany({
-        where: { id: { in: still.map((r) => r.id) }, status: "pending" },
-        data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
-      });
-      let q = before;
-      const applied = new Set(still.map((r) => r.id));
-      let moved = 0;
-      for (const m of [...members].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-        if (!applied.has(m.id)) { q += m.delta; continue; }
-        await appendLedger(tx, {
-          shopId, itemId, channelId: scId, locationGid: m.locationGid, cause: m.delta < 0 ? "order" : "cancel",
-          delta: m.delta, before: q, after: q + m.delta, idempotencyKey: `${m.idempotencyKey}:applied`, orderId: m.orderId,
-          note: `applied to Shopify (${shop.domain}) safety_stock (the store's allocation) with key ${write.key}${members.length > 1 ? ` (one write for ${members.length} store sales)` : ""}`,
-        });
-        out.applied.set(m.id, { before: q, after: q + m.delta });
-        q += m.delta;
-        moved += m.delta;
-      }
-      // The store sold (or restocked) from its allocation: the hub's allocation follows Shopify's safety_stock.
-      if (sourceChannelId && moved) {
-        await tx.listing.updateMany({ where: { shopId, channelId: sourceChannelId, itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: moved } } });
-      }
-    });
-  }
-  if (out.stale >= MAX_ROUNDS) throw new ChannelError("STALE", `store sales of item ${itemId}: Shopify's safety_stock kept changing (${out.stale} stale rounds)`, { retryable: true });
-  return out;
-}
-
-/** The batch group of a store sale: its store and Shopify location. */
-export const groupOf = (a: Pick<PendingAdj, "sourceChannelId" | "locationGid">): string => `${a.sourceChannelId ?? ""}|${a.locationGid}`;
-
-class ClaimLost extends Error {}
-
-function logFailed(out: FlushOutcome): void {
-  for (const [group, err] of out.failed) console.error(`[allocation] store sales of ${out.itemId} (${group}) not applied yet: ${(err as Error)?.message ?? err}`);
 }

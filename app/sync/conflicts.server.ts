@@ -14,7 +14,7 @@ import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
 import { appendLedger } from "./ledger.server";
 import { derivedQuantities } from "./push.server";
-import { shopifyForShop, wooForChannel } from "./stores.server";
+import { recordForShop, salesChannelOf } from "./stores.server";
 import { recordLevel } from "./levels.server";
 import { shopifyChannelId } from "./adjust.server";
 import { emitEvent } from "./events.server";
@@ -79,8 +79,8 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
   }
   const listing = await prisma.listing.findFirst({ where: { id: conflict.listingId ?? "", shopId }, include: { item: true } });
   if (!listing?.item) throw new ConflictError("The listing of this conflict is no longer linked.");
-  const { channel, adapter: store } = await wooForChannel(shopId, conflict.channelId);
-  const current = (await store.getProduct(listing.externalId)).stock_quantity ?? 0;
+  const { channel, adapter: store } = await salesChannelOf(shopId, conflict.channelId);
+  const current = (await store.readQuantity(listing.externalId)) ?? 0;
   const derived = (await derivedQuantities(prisma, channel, [listing.item.id])).get(listing.item.id) ?? 0;
   const target = input.resolution === "use_shopify" ? derived : input.resolution === "use_store" ? current : input.quantity!;
   const key = `conflict:${conflict.id}:${crypto.randomUUID()}`;
@@ -89,7 +89,7 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
   const recordDelta = target - derived;
   if (recordDelta !== 0) {
     if (!channel.salesLocationId || !listing.item.inventoryItemId) throw new ConflictError("The store has no Shopify sales location; pick one in Settings first.");
-    const { adapter: shopify } = await shopifyForShop(shopId);
+    const { adapter: shopify } = await recordForShop(shopId);
     const levels = await shopify.readAvailable([listing.item.inventoryItemId], [channel.salesLocationId]);
     const before = levels.get(listing.item.inventoryItemId)?.get(channel.salesLocationId) ?? 0;
     const sentAt = new Date(); // the own-write observation time (see adjust.server.ts applyOne)
@@ -114,8 +114,8 @@ export async function resolveConflict(shopId: string, conflictId: string, input:
     try {
       const res =
         channel.mode === "exact"
-          ? await store.casStock({ productId: listing.externalId, expected: current, quantity: target, requestKey: `${key}:store` })
-          : await store.setStockAbsolute(listing.externalId, target, listing.variantId ? Number(listing.productId) : null);
+          ? await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: current, quantity: target, idempotencyKey: `${key}:store` })
+          : await store.writeQuantity({ op: "set", listingId: listing.externalId, quantity: target, parentId: listing.variantId ? listing.productId : null });
       storeAfter = res.after;
     } catch (err) {
       if (err instanceof ChannelError && err.code === "STALE") throw new ConflictError("The store's stock changed while resolving; review the new values and try again.");

@@ -9,7 +9,7 @@
  */
 import prisma, { type Tx } from "../db.server";
 import { appendLedger, appendLedgerMany } from "./ledger.server";
-import type { ShopifyInventoryLevelUpdate } from "../channels/shopify/webhook-payloads";
+import type { RecordLevelChange } from "../channels/events";
 
 /**
  * Upserts a level if `observedAt` is newer than the stored one.
@@ -138,7 +138,7 @@ export function webhookObservedAt(updatedAt: string, triggeredAt?: string | null
  */
 export async function applyLevelWebhook(
   shopId: string,
-  update: ShopifyInventoryLevelUpdate,
+  update: RecordLevelChange,
   receiptKey: string,
   triggeredAt?: string | null,
 ): Promise<{ outcome: LevelWebhookOutcome; itemId?: string; locationGid?: string }> {
@@ -149,8 +149,8 @@ export async function applyLevelWebhook(
   // late and replayed deliveries (docs/decisions/070).
   const [item] = await prisma.$queryRaw<{ id: string; observedAt: Date | null; available: number | null }[]>`
     SELECT ci.id, il."observedAt", il.available FROM "CatalogItem" ci
-    LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ${update.locationGid}
-    WHERE ci."shopId" = ${shopId} AND ci."inventoryItemId" = ${update.inventoryItemGid}
+    LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ${update.locationId}
+    WHERE ci."shopId" = ${shopId} AND ci."inventoryItemId" = ${update.inventoryItemId}
     LIMIT 1`;
   if (!item) return { outcome: "unknown_item" };
   if (item.observedAt && item.observedAt > observedAt) return { outcome: "stale" };
@@ -164,7 +164,7 @@ export async function applyLevelWebhook(
     // (another delivery of the same second, or SyncFlow's own write), and no sub-second Triggered-At orders them. Shopify does not order webhooks and `updated_at`
     // has one-second resolution, so neither value can be trusted: read the level from Shopify now.
     const readAt = new Date();
-    const truth = await readLevel(shopId, update.inventoryItemGid, update.locationGid);
+    const truth = await readLevel(shopId, update.inventoryItemId, update.locationId);
     if (truth != null) {
       available = truth;
       observedAt = readAt > observedAt ? readAt : observedAt;
@@ -172,15 +172,15 @@ export async function applyLevelWebhook(
     }
   }
   return prisma.$transaction(async (tx) => {
-    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationGid, available, observedAt });
+    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationId, available, observedAt });
     if (res.stale) return { outcome: "stale" as const };
     if (!res.changed) return { outcome: "echo" as const };
     await appendLedger(tx, {
-      shopId, itemId: item.id, channelId: await shopifyChannelOf(shopId), locationGid: update.locationGid, cause: "webhook",
+      shopId, itemId: item.id, channelId: await shopifyChannelOf(shopId), locationGid: update.locationId, cause: "webhook",
       delta: res.before == null ? null : available - res.before, before: res.before, after: available,
       idempotencyKey: `shopify-level:${receiptKey}`, note,
     });
-    return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationGid };
+    return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationId };
   });
 }
 
@@ -202,8 +202,8 @@ function wholeSecondOf(updatedAt: string): Date | null {
 
 /** Shopify's available of one inventory item at one location, read now (null when Shopify has no such level). */
 async function readLevel(shopId: string, inventoryItemGid: string, locationGid: string): Promise<number | null> {
-  const { shopifyForShop } = await import("./stores.server");
-  const { adapter } = await shopifyForShop(shopId);
+  const { recordForShop } = await import("./stores.server");
+  const { adapter } = await recordForShop(shopId);
   return (await adapter.readAvailable([inventoryItemGid], [locationGid])).get(inventoryItemGid)?.get(locationGid) ?? null;
 }
 

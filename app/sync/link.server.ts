@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { exactSku, matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { emitEvent } from "./events.server";
-import { shopifyForShop, wooForChannel } from "./stores.server";
+import { recordForShop, salesChannelOf } from "./stores.server";
 import { derivedQuantities, requestPush } from "./push.server";
 import { usesAllocations } from "./allocation.server";
 import type { ChannelListing } from "../channels/channel";
@@ -44,7 +44,7 @@ export const WRITE_CHUNK = 1000;
  *   re-run converges to the same rows)
  */
 export async function importShopifyCatalog(shopId: string): Promise<CatalogImportReport> {
-  const { shop, adapter } = await shopifyForShop(shopId);
+  const { shop, adapter } = await recordForShop(shopId);
   const channel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
   const locations = await adapter.listLocations();
   for (const loc of locations) {
@@ -138,7 +138,7 @@ export interface LinkReport {
  * @throws ChannelError when the store cannot be read (the job retries)
  */
 export async function linkWooChannel(shopId: string, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<LinkReport> {
-  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true, sku: true } });
   // SKU keys Shopify has in more than one case: store listings with such a key link only on an exact match.
   const ambiguousKeys = new Set(

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
-import { adjustmentsFor, ledgerFor, registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "./faults/fault-harness";
+import { adjustmentsFor, ledgerFor, registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../tests/harness/faults";
 import { createConnectionCode } from "./registration.server";
 
 const SHOP = "orders-stock-rules.myshopify.com";

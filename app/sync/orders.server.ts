@@ -30,8 +30,7 @@ import prisma, { type Tx } from "../db.server";
 import { appendLedger, type LedgerCause } from "./ledger.server";
 import { normalizeSku } from "./sku";
 import { SAFETY_STOCK, usesAllocations } from "./allocation.server";
-import type { ParsedWooOrder } from "../channels/woocommerce/webhook.server";
-import type { ShopifyOrder } from "../channels/shopify/webhook-payloads";
+import type { RecordOrder, SalesOrder, SalesOrderLine } from "../channels/events";
 import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
 
 /** WooCommerce statuses that reduce stock on entry (`wc_maybe_reduce_stock_levels` hooks). */
@@ -188,8 +187,8 @@ function describeMove(take: boolean, source: TallySource): { cause: LedgerCause;
  * reduces the whole quantity once per order, → cancelled / → pending gives it back, any other status (refunded,
  * failed, …) leaves it.
  */
-export function payloadTarget(line: ParsedWooOrder["lines"][number], status: string, orderTaken: boolean, taken: number): number {
-  if (line.reducedStock != null) return line.reducedStock;
+export function payloadTarget(line: SalesOrderLine, status: string, orderTaken: boolean, taken: number): number {
+  if (line.stockTaken != null) return line.stockTaken;
   if (REDUCING.has(status)) return orderTaken ? taken : line.quantity;
   if (RESTOCKING.has(status)) return 0;
   return taken;
@@ -201,7 +200,7 @@ export function payloadTarget(line: ParsedWooOrder["lines"][number], status: str
  * but the unreported ones reconciliation finds, are left to the events).
  * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
  */
-export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder, via: "webhook" | "reconcile" = "webhook"): Promise<WooOrderOutcome> {
+export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via: "webhook" | "reconcile" = "webhook"): Promise<WooOrderOutcome> {
   const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
   const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
   const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
@@ -222,7 +221,7 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder,
         cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
       },
     });
-    const lines = await resolveWooLines(tx, channel, order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variationId ?? l.productId, sku: l.sku })));
+    const lines = await resolveWooLines(tx, channel, order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })));
     const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;
     const payloadMoves = !followsStockEvents(channel) || unreported;
     const targets: LineTarget[] = [];
@@ -248,7 +247,7 @@ export async function ingestWooOrder(channel: ChannelRow, order: ParsedWooOrder,
  * Monotonic on `updated_at`; concurrent deliveries of one order serialise on its row lock.
  * @returns the hub's order id
  */
-export async function recordShopifyOrder(shopId: string, shopifyChannelId: string, order: ShopifyOrder, status: string): Promise<string> {
+export async function recordShopifyOrder(shopId: string, shopifyChannelId: string, order: RecordOrder, status: string): Promise<string> {
   const updatedAt = order.updatedAt ? new Date(order.updatedAt) : null;
   return prisma.$transaction(async (tx) => {
     const data = {
@@ -256,7 +255,7 @@ export async function recordShopifyOrder(shopId: string, shopifyChannelId: strin
       customerName: order.customer?.name ?? null, customerEmail: order.customer?.email ?? null,
       cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null, sourceModifiedAt: updatedAt,
     };
-    const existing = await lockOrCreateOrder(tx, { shopId, channelId: shopifyChannelId, externalId: order.orderGid, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data });
+    const existing = await lockOrCreateOrder(tx, { shopId, channelId: shopifyChannelId, externalId: order.orderId, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data });
     if (existing.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
     const row = await tx.order.update({ where: { id: existing.id }, data });
     const keys = order.lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
@@ -264,8 +263,8 @@ export async function recordShopifyOrder(shopId: string, shopifyChannelId: strin
     for (const l of order.lines) {
       const itemId = items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null;
       await tx.orderLine.upsert({
-        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineGid } },
-        create: { orderId: row.id, externalLineId: l.lineGid, sku: l.sku, itemId, title: l.title, quantity: l.quantity, price: l.price },
+        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
+        create: { orderId: row.id, externalLineId: l.lineId, sku: l.sku, itemId, title: l.title, quantity: l.quantity, price: l.price },
         update: { quantity: l.quantity, itemId },
       });
     }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
 import { signedHubHeaders } from "../../tests/emulators/woocommerce/stock-events";
-import { registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "./faults/fault-harness";
+import { registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../tests/harness/faults";
 import { createConnectionCode } from "./registration.server";
 import { decryptSecret } from "../lib/crypto.server";
 import { getSettings, saveSettings } from "../models/settings.server";

@@ -16,12 +16,10 @@
  * - shopify app/uninstalled, shop/redact, customers/redact, customers/data_request → lifecycle / GDPR.
  */
 import { applySubscription, reportFromWebhook } from "../billing/billing.server";
-import { readAppSubscription } from "../channels/shopify/billing.server";
-import { shopifyForShop } from "./stores.server";
+import { recordForShop } from "./stores.server";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import { parseWooOrder, parseWooProduct } from "../channels/woocommerce/webhook.server";
-import { parseInventoryLevelWebhook, parseOrderWebhook, parseRefundWebhook } from "../channels/shopify/webhook-payloads";
+import { parseRecordDelivery, parseSalesDelivery } from "../channels/registry.server";
 import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
@@ -45,7 +43,7 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
   }
   let outcome: ReceiptOutcome;
   try {
-    outcome = receipt.source === "woocommerce" ? await processWoo(receipt) : await processShopify(receipt);
+    outcome = receipt.source === "shopify" ? await processShopify(receipt) : await processSalesChannel(receipt);
   } catch (err) {
     await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { error: String((err as Error).message ?? err).slice(0, 2000) } });
     throw err;
@@ -59,17 +57,19 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
 
 type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findUnique>>>;
 
-async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
+/** A sales channel's delivery: its adapter turns it into normalised events (app/channels/events.ts); one per delivery. */
+async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
   const channel = await prisma.channel.findFirst({ where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" } });
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
-  if (receipt.topic === "stock.event") {
-    const res = await applyStockEvent(channel, receipt.body);
+  const [event] = parseSalesDelivery(channel.kind, { topic: receipt.topic, body: receipt.body });
+  if (event?.type === "stock.changed") {
+    const res = await applyStockEvent(channel, event.report);
     for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
     return { status: res.status, note: res.note };
   }
-  if (receipt.topic.startsWith("order.")) {
-    const res = await ingestWooOrder(channel, parseWooOrder(receipt.body));
+  if (event?.type === "order.placed" || event?.type === "order.changed" || event?.type === "order.refunded") {
+    const res = await ingestWooOrder(channel, event.order);
     // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
     // the sweep queues a job of its own for any sale still pending after a minute.
     if (res.adjustmentIds.length) await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
@@ -78,9 +78,9 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
     if (res.result === "taken") await emitEvent(channel.shopId, "order.imported", { channelId: channel.id, orderId: res.orderId }, { channelId: channel.id });
     return { status: "processed", note: `order ${res.result}` };
   }
-  if (receipt.topic.startsWith("product.")) {
-    const p = parseWooProduct(receipt.body);
-    const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.productId } } });
+  if (event?.type === "listing.changed") {
+    const p = event.listing;
+    const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: p.listingId } } });
     // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
     // matches it again (collapsed per store). A listing the merchant left unsynced stays so. A change of letter case
     // counts too: it can settle a SKU that differed only by case from another (decision 107).
@@ -92,9 +92,9 @@ async function processWoo(receipt: Receipt): Promise<ReceiptOutcome> {
     if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt) return { status: "ignored", note: "older than last observation" };
     await prisma.listing.update({
       where: { id: listing.id },
-      data: { lastObservedQuantity: p.stockQuantity, lastObservedAt: new Date(), lastSourceModifiedAt: modifiedAt, manageStock: p.manageStock !== false },
+      data: { lastObservedQuantity: p.quantity, lastObservedAt: new Date(), lastSourceModifiedAt: modifiedAt, manageStock: p.manageStock !== false },
     });
-    const echo = p.stockQuantity != null && p.stockQuantity === listing.lastWrittenQuantity;
+    const echo = p.quantity != null && p.quantity === listing.lastWrittenQuantity;
     if (relink) return { status: "processed", note: "SKU or stock management changed: store linking queued" };
     return { status: "processed", note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" };
   }
@@ -120,7 +120,7 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
       const report = reportFromWebhook(receipt.body);
       // The payload has no test flag, trial or period end: read them from Shopify (best effort; the payload alone still applies).
-      const full = await shopifyForShop(receipt.shopId).then(({ adapter }) => readAppSubscription(adapter, report.id)).catch(() => null);
+      const full = await recordForShop(receipt.shopId).then(({ adapter }) => adapter.readAppSubscription(report.id)).catch(() => null);
       const r = await applySubscription(receipt.shopId, full ? { ...full, updatedAt: report.updatedAt, status: report.status } : report);
       return { status: r.applied ? "processed" : "ignored", note: r.applied ? `plan ${r.plan}; paused ${r.paused.length}, resumed ${r.resumed.length}` : "older or foreign subscription report" };
     }
@@ -136,9 +136,10 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
   const shopId = receipt.shopId;
   const shopifyChannel = await prisma.channel.findFirst({ where: { shopId, kind: "shopify" } });
   if (!shopifyChannel) return { status: "ignored", note: "shop has no Shopify channel yet" };
-  switch (receipt.topic) {
-    case "inventory_levels/update": {
-      const update = parseInventoryLevelWebhook(receipt.body);
+  const [event] = parseRecordDelivery({ topic: receipt.topic, body: receipt.body });
+  switch (event?.type) {
+    case "level.changed": {
+      const update = event.level;
       const res = await applyLevelWebhook(shopId, update, receipt.dedupeKey, (receipt.headers as Record<string, string> | null)?.["x-shopify-triggered-at"]);
       if (res.outcome === "applied" && res.itemId) {
         const channelIds = await channelsFedBy(shopId, res.locationGid!);
@@ -146,27 +147,27 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
       }
       return { status: res.outcome === "applied" ? "processed" : "ignored", note: res.outcome };
     }
-    case "orders/create":
-    case "orders/updated":
-    case "orders/cancelled": {
-      const order = parseOrderWebhook(receipt.body, receipt.topic);
-      const status = receipt.topic === "orders/cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
+    case "order.placed":
+    case "order.changed":
+    case "order.cancelled": {
+      const order = event.order;
+      const status = event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
       await recordShopifyOrder(shopId, shopifyChannel.id, order, status);
       return { status: "processed", note: "order recorded (stock follows inventory_levels/update)" };
     }
-    case "refunds/create": {
-      const refund = parseRefundWebhook(receipt.body);
-      if (refund.orderGid) {
-        const order = await prisma.order.findUnique({ where: { channelId_externalId: { channelId: shopifyChannel.id, externalId: refund.orderGid } } });
+    case "order.refunded": {
+      const refund = event.refund;
+      if (refund.orderId) {
+        const order = await prisma.order.findUnique({ where: { channelId_externalId: { channelId: shopifyChannel.id, externalId: refund.orderId } } });
         if (order) {
           for (const l of refund.restockLines) {
-            await prisma.orderLine.updateMany({ where: { orderId: order.id, externalLineId: l.lineGid }, data: { restockedQuantity: { increment: l.quantity } } });
+            await prisma.orderLine.updateMany({ where: { orderId: order.id, externalLineId: l.lineId }, data: { restockedQuantity: { increment: l.quantity } } });
           }
         }
       }
       return { status: "processed", note: "refund recorded (stock follows inventory_levels/update)" };
     }
-    case "products/update":
+    case "catalog.changed":
       // Titles/SKUs may have changed: refresh the catalog in the background (collapsed per shop).
       await enqueue(QUEUES.linkChannel, { shopId, channelId: shopifyChannel.id }, { singletonKey: `link:${shopifyChannel.id}` });
       return { status: "processed", note: "catalog refresh queued" };

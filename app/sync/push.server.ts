@@ -25,11 +25,11 @@
  */
 import { randomUUID } from "node:crypto";
 import prisma, { type Tx } from "../db.server";
-import { ChannelError } from "../channels/channel";
-import { FEATURE_BATCH, type StockOp } from "../channels/woocommerce/woocommerce-channel.server";
+import { ChannelError, RECORD_KIND } from "../channels/channel";
+import type { QuantityOp, SalesChannel } from "../channels/sales-channel";
 import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { wooForChannel } from "./stores.server";
+import { salesChannelOf } from "./stores.server";
 import { emitEvent } from "./events.server";
 import { requestRebalance, usesAllocations } from "./allocation.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
@@ -138,7 +138,7 @@ export async function storesOf(shopId: string): Promise<{ id: string; kind: stri
   const hit = storesCache.get(shopId);
   if (hit && hit.at > Date.now() - STORES_TTL_MS) return hit.rows;
   const rows = await prisma.channel.findMany({
-    where: { shopId, kind: "woocommerce", status: { not: "disconnected" } },
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
     select: { id: true, kind: true, mode: true, allocationEnabled: true, feedLocationIds: true, salesLocationId: true },
     orderBy: { id: "asc" },
   });
@@ -169,7 +169,7 @@ export async function queueDrain(shopId: string, channelId: string): Promise<voi
  * @throws ChannelError when the store refused or did not answer some writes (after the others were recorded)
  */
 export async function pushStock(shopId: string, channelId: string, itemIds: string[], opts: { waitMs?: number } = {}): Promise<PushOutcome[]> {
-  const { channel } = await wooForChannel(shopId, channelId);
+  const { channel } = await salesChannelOf(shopId, channelId);
   if (usesAllocations(channel)) {
     await requestRebalance(shopId, itemIds);
     return [];
@@ -216,7 +216,7 @@ const REFUSED_WAIT_MS = 10_000;
  * @throws ChannelError when writes were refused or went unanswered (everything else was recorded; the job retries)
  */
 export async function drainPushes(shopId: string, channelId: string, opts: { onOutcome?: (o: PushOutcome) => void } = {}): Promise<DrainOutcome> {
-  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const out: DrainOutcome = { busy: false, decided: 0, unchanged: 0, written: 0, calls: 0, failed: 0 };
   if (usesAllocations(channel)) {
     // Requests left from before allocations were enabled: they become rebalance requests.
@@ -238,7 +238,7 @@ export async function drainPushes(shopId: string, channelId: string, opts: { onO
     const drainStarted = new Date(Date.now() - 1);
     const skip = new Set<string>();
     try {
-      await runLanes(adapter.client.limiter, async () => {
+      await runLanes({ get limit() { return adapter.concurrency(); } }, async () => {
         if (!(await takeLease(channelId, owner))) return false;
         const chunk = await decide(channel, drainStarted, skip);
         if (!chunk) return false;
@@ -247,7 +247,7 @@ export async function drainPushes(shopId: string, channelId: string, opts: { onO
         for (const u of chunk.unchanged) opts.onOutcome?.(u);
         if (!chunk.decided.length) return true;
         out.calls++;
-        const results = await send(channel, adapter, chunk.decided);
+        const results = await send(adapter, chunk.decided);
         const rec = await record(channel, chunk.decided, results, skip);
         out.written += rec.written.length;
         out.failed += rec.failed.length;
@@ -427,70 +427,19 @@ async function decide(channel: ChannelRow, drainStarted: Date, skip: Set<string>
 type SendResult = { ok: true; before: number | null; after: number; replayed?: boolean } | { ok: false; error: ChannelError; unknown: boolean };
 
 /**
- * Sends one chunk's writes in as few calls as the store allows. Exact: the plugin's batch when the store advertises it
- * (contract 1.1), else one `/stock/delta` per listing. Buffered: one PUT for a single listing, else WooCommerce's
- * `products/batch` and `products/<parent>/variations/batch` (≤ 100 items each). A failed call (after the client's
- * retries) makes its writes' outcome unknown.
+ * Sends one chunk's writes through the sales channel's `writeQuantities` (app/channels/sales-channel.ts): deltas for
+ * exact stores (idempotency key `push:<listing>:<seq>`; the store's batch route when it has one and the chunk holds
+ * two or more), absolute sets for buffered stores or an exact listing without a baseline yet. A failed call (after the
+ * client's retries) makes its writes' outcome unknown when its error is retryable.
  */
-async function send(channel: ChannelRow, adapter: WooAdapter, chunk: Decided[]): Promise<SendResult[]> {
-  // Deltas (exact mode) and absolute sets (buffered, or an exact listing without a baseline yet) go separately.
-  const deltas = chunk.filter((d) => d.delta != null);
-  const sets = chunk.filter((d) => d.delta == null);
-  const [a, b] = await Promise.all([deltas.length ? sendDeltas(channel, adapter, deltas) : [], sets.length ? sendSets(adapter, sets) : []]);
-  const by = new Map<Decided, SendResult>();
-  deltas.forEach((d, i) => by.set(d, a[i]!));
-  sets.forEach((d, i) => by.set(d, b[i]!));
-  return chunk.map((d) => by.get(d)!);
-}
-
-type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
-
-const unknownOutcome = (err: unknown): SendResult => {
-  const error = err instanceof ChannelError ? err : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err });
-  return { ok: false, error, unknown: error.retryable };
-};
-
-/** Exact mode: the plugin's batch (contract 1.1) when advertised, else one `/stock/delta` per listing. */
-async function sendDeltas(channel: ChannelRow, adapter: WooAdapter, chunk: Decided[]): Promise<SendResult[]> {
-  const unknown = unknownOutcome;
-  if (channel.pluginFeatures.includes(FEATURE_BATCH) && chunk.length > 1) {
-    const ops: StockOp[] = chunk.map((d) => ({ op: "delta", productId: d.externalId, delta: d.delta!, requestKey: `push:${d.listingId}:${d.seq}` }));
-    try {
-      const res = await adapter.stockBatch(ops);
-      return res.map((r) => (r.ok ? { ok: true, before: r.before, after: r.after, replayed: r.replayed } : { ok: false, error: r.error, unknown: r.error.retryable }));
-    } catch (err) {
-      return chunk.map(() => unknown(err));
-    }
-  }
-  return Promise.all(
-    chunk.map(async (d) => {
-      try {
-        const r = await adapter.adjustStock({ productId: d.externalId, delta: d.delta!, requestKey: `push:${d.listingId}:${d.seq}` });
-        return { ok: true as const, before: r.before, after: r.after, replayed: r.replayed };
-      } catch (err) {
-        return unknown(err);
-      }
-    }),
+async function send(adapter: SalesChannel, chunk: Decided[]): Promise<SendResult[]> {
+  const ops: QuantityOp[] = chunk.map((d) =>
+    d.delta != null
+      ? { op: "delta", listingId: d.externalId, delta: d.delta, idempotencyKey: `push:${d.listingId}:${d.seq}` }
+      : { op: "set", listingId: d.externalId, parentId: d.variantId ? d.productId : null, quantity: d.quantity! },
   );
-}
-
-/**
- * Absolute sets through WooCommerce's REST batches (≤ 100 per call, per variable parent), even for one listing: a
- * batch answers per item (a refused item comes back inline with WooCommerce's code, docs/decisions/036) where a PUT
- * fails the whole request, and one item costs little more (≈ 0.27 s against 0.18 s on the measured store).
- */
-async function sendSets(adapter: WooAdapter, chunk: Decided[]): Promise<SendResult[]> {
-  const unknown = unknownOutcome;
-  try {
-    const res = await adapter.batchSetStock(chunk.map((d) => ({ productId: Number(d.externalId), parentId: d.variantId ? Number(d.productId) : null, quantity: d.quantity! })));
-    return res.map((r, i) =>
-      r.ok
-        ? { ok: true, before: null, after: r.quantity ?? chunk[i]!.quantity ?? 0 }
-        : { ok: false, error: new ChannelError("BAD_REQUEST", `${r.error.code}: ${r.error.message}`, { status: r.error.status, retryable: false }), unknown: false },
-    );
-  } catch (err) {
-    return chunk.map(() => unknown(err));
-  }
+  const res = await adapter.writeQuantities(ops, { minBatch: 2 });
+  return res.map((r) => (r.ok ? { ok: true, before: r.before, after: r.after, replayed: r.replayed } : { ok: false, error: r.error, unknown: r.error.retryable }));
 }
 
 /**

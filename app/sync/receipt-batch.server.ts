@@ -12,12 +12,12 @@
  * left to processReceipt.
  */
 import prisma from "../db.server";
-import { parseWooProduct } from "../channels/woocommerce/webhook.server";
+import { parseSalesDelivery } from "../channels/registry.server";
 import { exactSku, holdsStock } from "./sku";
 import type { ReceiptOutcome } from "./process-receipt.server";
 
 type Row = {
-  id: string; body: unknown; listingId: string | null; sku: string | null; productType: string | null; manageStock: boolean | null;
+  id: string; body: unknown; topic: string; kind: string; listingId: string | null; sku: string | null; productType: string | null; manageStock: boolean | null;
   matchStatus: string | null; lastWrittenQuantity: number | null; lastSourceModifiedAt: Date | null;
 };
 
@@ -31,7 +31,7 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
   if (!receiptIds.length) return settled;
   const rows = await prisma.$queryRaw<Row[]>`
     WITH r AS MATERIALIZED (SELECT id, "shopId", "channelId", body, status, source, topic FROM "WebhookReceipt" WHERE id = ANY(${receiptIds}))
-    SELECT r.id, r.body, l.id AS "listingId", l.sku, l."productType", l."manageStock", l."matchStatus", l."lastWrittenQuantity", l."lastSourceModifiedAt"
+    SELECT r.id, r.body, r.topic, c.kind, l.id AS "listingId", l.sku, l."productType", l."manageStock", l."matchStatus", l."lastWrittenQuantity", l."lastSourceModifiedAt"
     FROM r
     JOIN "Channel" c ON c.id = r."channelId" AND c."shopId" = r."shopId" AND c.status <> 'disconnected'
     LEFT JOIN "Listing" l ON l."channelId" = c.id AND l."externalId" = (r.body->>'id')
@@ -41,12 +41,14 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
   const seen = new Set<string>(); // one observation per listing per batch: a second one goes the normal way, in order
   for (const r of rows) {
     if (!r.listingId || seen.has(r.listingId)) continue;
-    let p;
+    let event;
     try {
-      p = parseWooProduct(r.body);
+      [event] = parseSalesDelivery(r.kind, { topic: r.topic, body: r.body });
     } catch {
       continue; // processReceipt records the parse error
     }
+    if (event?.type !== "listing.changed") continue;
+    const p = event.listing;
     const relink = r.matchStatus !== "ignored" && (exactSku(r.sku) !== exactSku(p.sku) || (holdsStock(r.productType ?? "") && r.manageStock !== (p.manageStock !== false)));
     if (relink) continue;
     seen.add(r.listingId);
@@ -55,8 +57,8 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
       older.push(r.id);
       continue;
     }
-    const echo = p.stockQuantity != null && p.stockQuantity === r.lastWrittenQuantity;
-    observe.push({ receiptId: r.id, listingId: r.listingId, qty: p.stockQuantity, manage: p.manageStock !== false, modifiedAt, note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" });
+    const echo = p.quantity != null && p.quantity === r.lastWrittenQuantity;
+    observe.push({ receiptId: r.id, listingId: r.listingId, qty: p.quantity, manage: p.manageStock !== false, modifiedAt, note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" });
   }
   if (!observe.length && !older.length) return settled;
   await prisma.$transaction(async (tx) => {

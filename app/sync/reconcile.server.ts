@@ -37,16 +37,16 @@
  * (`phases`, ms), which the `reconcile` job keeps as its output.
  */
 import prisma from "../db.server";
-import { ChannelError, type ChannelListing } from "../channels/channel";
-import { parseWooOrder } from "../channels/woocommerce/webhook.server";
+import { ChannelError, type ChannelListing, RECORD_KIND } from "../channels/channel";
 import { appendLedger, appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { FEATURE_BATCH, FEATURE_SNAPSHOT, PLUGIN_BATCH_LIMIT, snapshotQuantity } from "../channels/woocommerce/woocommerce-channel.server";
+import { FEATURE_BATCH, FEATURE_SNAPSHOT, type SalesChannel } from "../channels/sales-channel";
+import { salesChannelKind } from "../channels/registry.server";
 import { derivedQuantities } from "./push.server";
 import { feedLocations } from "./derive";
 import { ingestWooOrder } from "./orders.server";
 import { recordLevel } from "./levels.server";
-import { shopifyForShop, wooForChannel } from "./stores.server";
-import { webhookUrlFor, WOO_TOPICS } from "./registration.server";
+import { recordForShop, salesChannelOf } from "./stores.server";
+import { webhookUrlFor } from "./registration.server";
 import { emitEvent } from "./events.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
@@ -100,7 +100,7 @@ export async function reconcileChannel(
 ): Promise<ReconcileResult> {
   const dryRun = !!opts.dryRun;
   const started = Date.now();
-  const { channel, adapter } = await wooForChannel(shopId, channelId);
+  const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const previous = await prisma.syncRun.findFirst({
     where: { shopId, channelId, kind: "reconcile", dryRun: false, status: "succeeded" },
     orderBy: { startedAt: "desc" },
@@ -115,57 +115,11 @@ export async function reconcileChannel(
     mark = now;
   };
   try {
-    // 0. What the store's plugin offers now (an update may have added the batch and snapshot routes: decision 101).
-    if (channel.mode === "exact") {
-      const caps = await adapter.capabilities().catch(() => null);
-      const features = caps?.exact ? (caps.features ?? []) : null;
-      if (features && (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))) {
-        if (!dryRun) await prisma.channel.update({ where: { id: channel.id }, data: { pluginFeatures: features } });
-        channel.pluginFeatures = features;
-      }
-    }
-
-    // 1. Webhook health.
-    const deliveryUrl = webhookUrlFor(channel.id);
-    const hooks = (await adapter.listWebhooks()).filter((w) => w.delivery_url === deliveryUrl);
-    let repaired = false;
-    for (const topic of WOO_TOPICS) {
-      const hook = hooks.find((w) => w.topic === topic);
-      if (hook?.status === "active") continue;
-      repaired = true;
-      changes.push({ kind: "webhook_repaired", reason: hook ? `${topic} webhook was ${hook.status}: re-activated` : `${topic} webhook was missing: recreated` });
-      if (dryRun) continue;
-      if (hook) await adapter.updateWebhook(hook.id, { status: "active" });
-      else {
-        const { decryptSecret } = await import("../lib/crypto.server");
-        await adapter.createWebhook({ topic, deliveryUrl, secret: decryptSecret(channel.webhookSecretEnc!), name: `SyncFlow ${topic}` });
-      }
-    }
-    if (repaired && !dryRun) {
-      await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" } });
-      await emitEvent(shopId, "store.unhealthy", { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" }, { channelId: channel.id });
-    }
-
+    const ctx: ReconcileRun = { shopId, channelId, channel, adapter, dryRun, runId: run.id, changes };
+    await refreshStoreFeatures(ctx);
+    const repaired = await repairSubscriptions(ctx);
     phase("webhooks");
-
-    // 2. Missed orders (orders whose webhook never came).
-    const since = new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS);
-    for await (const page of adapter.listOrdersModifiedAfter(since.toISOString())) {
-      for (const raw of page) {
-        const order = parseWooOrder(raw);
-        if (dryRun) {
-          const known = await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: order.orderId } } });
-          if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
-          continue;
-        }
-        const res = await ingestWooOrder(channel, order, "reconcile");
-        if (res.result === "taken" || res.result === "released") {
-          changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
-          for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
-        }
-      }
-    }
-
+    await ingestMissedOrders(ctx, new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS));
     phase("orders");
 
     // 3 + 4. Read the record and the store in parallel (they are independent and both rate-limited).
@@ -182,99 +136,19 @@ export async function reconcileChannel(
 
     // 5. Compare, chunk by chunk (keyset on the listing id). Drifted listings are kept for the writes.
     const allocation = usesAllocations(channel);
-    const corrections: { l: ReconcileListing; storeQty: number; d: number; explained: boolean; reason: string }[] = [];
+    const corrections: Correction[] = [];
     for await (const chunk of linkedListingChunks(where)) {
       phase("load");
-      const itemIds = chunk.map((l) => l.itemId!);
-      // One read of the chunk's cached levels (not one per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms).
-      const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } });
-      const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
-      for (const l of chunk) {
-        const item = l.item!;
-        for (const loc of locs) {
-          const truth = record.levels.get(item.inventoryItemId ?? "")?.get(loc);
-          if (truth == null) continue;
-          const cached = cachedBy.get(`${item.id}|${loc}`);
-          if (cached === truth) continue;
-          const change: ReconcileChange = { kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" };
-          if (dryRun) {
-            changes.push(change);
-            continue;
-          }
-          const applied = await prisma.$transaction(async (tx) => {
-            // Observed when the read started: a webhook or hub write seen since then is newer and wins.
-            const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: record.readStartedAt });
-            if (res.stale || !res.changed) return false;
-            await appendLedger(tx, {
-              shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: res.before, after: truth,
-              delta: res.before == null ? null : truth - res.before, idempotencyKey: `reconcile:${run.id}:level:${item.id}:${loc}`,
-              note: "record corrected from Shopify (lost webhook)",
-            });
-            return true;
-          });
-          if (applied) changes.push(change);
-        }
-      }
-
+      await correctRecordLevels(ctx, chunk, record, locs);
       const derived = allocation
         ? new Map(chunk.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
-        : await derivedQuantities(prisma, channel, itemIds, dryRun ? { availableOverride: recordFor(chunk, record.levels) } : {});
+        : await derivedQuantities(prisma, channel, chunk.map((l) => l.itemId!), dryRun ? { availableOverride: recordFor(chunk, record.levels) } : {});
       phase("compare");
-      for (const l of chunk) {
-        const storeQty = storeListings.get(l.externalId);
-        const d = derived.get(l.itemId!);
-        if (d == null) continue;
-        if (storeQty === undefined) {
-          changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "listing no longer on the store" });
-          continue;
-        }
-        if (storeQty == null) {
-          changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
-          continue;
-        }
-        if (storeQty < 0) {
-          changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
-          if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, record.levels, locs);
-          continue;
-        }
-        if (storeQty === d) {
-          if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
-          continue;
-        }
-        const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
-        if (!explained && channel.conflictPolicy === "review") {
-          changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
-          if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, record.levels, locs);
-          continue;
-        }
-        const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
-        if (dryRun) {
-          changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
-          continue;
-        }
-        corrections.push({ l, storeQty, d, explained, reason });
-      }
+      corrections.push(...(await compareChunk(ctx, chunk, derived, storeListings, record.levels, locs)));
       phase("writes");
     }
     storeListings.clear();
-    // The compare-and-set writes: with the plugin's batch (contract 1.1) ≤ 100 per call, as many calls at once as the
-    // store's adaptive concurrency allows, each chunk under its listings' row locks (decision 101); else one call per
-    // listing, WOO_WRITE_CONCURRENCY at a time.
-    let written = 0;
-    const report = async (c: (typeof corrections)[number], outcome: string) => {
-      changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: c.l.sku, listingId: c.l.id, from: c.storeQty, to: c.d, explained: c.explained, reason: outcome === "written" ? c.reason : outcome });
-      if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: run.id }, data: { processed: total - corrections.length + written } });
-    };
-    if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_BATCH)) {
-      const chunks: (typeof corrections)[] = [];
-      for (let i = 0; i < corrections.length; i += PLUGIN_BATCH_LIMIT) chunks.push(corrections.slice(i, i + PLUGIN_BATCH_LIMIT));
-      await runPool(chunks, () => adapter.client.limiter.limit, async (chunk) => {
-        const outcomes = await correctStoreBatch(channel, adapter, chunk, run.id);
-        for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
-      });
-    } else {
-      await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) => report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, run.id, c.reason)));
-    }
+    await writeCorrections(ctx, corrections, total);
 
     if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun, record.safety)));
     phase("writes");
@@ -307,6 +181,180 @@ export async function reconcileChannel(
   }
 }
 
+/** One reconciliation run of one store, as its phases share it. */
+interface ReconcileRun {
+  shopId: string;
+  channelId: string;
+  channel: Awaited<ReturnType<typeof salesChannelOf>>["channel"];
+  adapter: SalesChannel;
+  dryRun: boolean;
+  runId: string;
+  /** What the run found and did, in order (the run's plan). */
+  changes: ReconcileChange[];
+}
+
+/** A listing whose store quantity is corrected by the writes phase (units). */
+type Correction = { l: ReconcileListing; storeQty: number; d: number; explained: boolean; reason: string };
+
+/** Phase 0: what the store offers now (an update may have added the plugin's batch and snapshot routes: decision 101). */
+async function refreshStoreFeatures({ channel, adapter, dryRun }: ReconcileRun): Promise<void> {
+  if (channel.mode !== "exact") return;
+  const caps = await adapter.discoverCapabilities().catch(() => null);
+  const features = caps?.writeModel === "delta-cas" ? caps.features : null;
+  if (features && (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))) {
+    if (!dryRun) await prisma.channel.update({ where: { id: channel.id }, data: { pluginFeatures: features } });
+    channel.pluginFeatures = features;
+  }
+}
+
+/**
+ * Phase 1: the store's event subscriptions. Each topic not active is re-activated or recreated (a real run) and the
+ * store is marked degraded with a `store.unhealthy` event. @returns whether any was broken
+ */
+async function repairSubscriptions({ shopId, channel, adapter, dryRun, changes }: ReconcileRun): Promise<boolean> {
+  const deliveryUrl = webhookUrlFor(channel.id);
+  const states = await adapter.subscriptionHealth(deliveryUrl);
+  const broken = states.filter((st) => st.state !== "active");
+  for (const { topic, state } of broken) changes.push({ kind: "webhook_repaired", reason: state === "missing" ? `${topic} webhook was missing: recreated` : `${topic} webhook was ${state}: re-activated` });
+  if (!broken.length || dryRun) return broken.length > 0;
+  const { decryptSecret } = await import("../lib/crypto.server");
+  const secret = broken.some((st) => st.state === "missing") ? decryptSecret(channel.webhookSecretEnc!) : "";
+  await adapter.repairSubscriptions({ deliveryUrl, secret }, states);
+  await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" } });
+  await emitEvent(shopId, "store.unhealthy", { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" }, { channelId: channel.id });
+  return true;
+}
+
+/** Phase 2: orders modified since `since` whose delivery never came, ingested (their stock moves queued). */
+async function ingestMissedOrders({ shopId, channelId, channel, adapter, dryRun, changes }: ReconcileRun, since: Date): Promise<void> {
+  for await (const page of adapter.ordersSince(since.toISOString())) {
+    for (const order of page) {
+      if (dryRun) {
+        const known = await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: order.orderId } } });
+        if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
+        continue;
+      }
+      const res = await ingestWooOrder(channel, order, "reconcile");
+      if (res.result === "taken" || res.result === "released") {
+        changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
+        for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
+      }
+    }
+  }
+}
+
+/**
+ * Phase 5a, per chunk: the hub's cached levels against the record's, one read of the chunk's cached levels (not one
+ * per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms). A difference is a lost `inventory_levels/update`: corrected
+ * as observed when the read started (a webhook or hub write seen since then is newer and wins).
+ */
+async function correctRecordLevels({ shopId, dryRun, runId, changes }: ReconcileRun, chunk: ReconcileListing[], record: ShopifyRecord, locs: string[]): Promise<void> {
+  const itemIds = chunk.map((l) => l.itemId!);
+  const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } });
+  const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
+  for (const l of chunk) {
+    const item = l.item!;
+    for (const loc of locs) {
+      const truth = record.levels.get(item.inventoryItemId ?? "")?.get(loc);
+      if (truth == null) continue;
+      const cached = cachedBy.get(`${item.id}|${loc}`);
+      if (cached === truth) continue;
+      const change: ReconcileChange = { kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" };
+      if (dryRun) {
+        changes.push(change);
+        continue;
+      }
+      const applied = await prisma.$transaction(async (tx) => {
+        const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: record.readStartedAt });
+        if (res.stale || !res.changed) return false;
+        await appendLedger(tx, {
+          shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: res.before, after: truth,
+          delta: res.before == null ? null : truth - res.before, idempotencyKey: `reconcile:${runId}:level:${item.id}:${loc}`,
+          note: "record corrected from Shopify (lost webhook)",
+        });
+        return true;
+      });
+      if (applied) changes.push(change);
+    }
+  }
+}
+
+/**
+ * Phase 5b, per chunk: each linked listing's store quantity against its derived quantity. Gone, unmanaged and negative
+ * listings are reported (a negative one raises a conflict); a drift the hub cannot explain under the `review` policy
+ * raises a conflict; every other difference is a correction for the writes phase (a dry run only reports it).
+ * @returns the chunk's corrections
+ */
+async function compareChunk(
+  { channel, dryRun, changes }: ReconcileRun,
+  chunk: ReconcileListing[],
+  derived: Map<string, number>,
+  storeListings: Map<string, ChannelListing["quantity"]>,
+  levels: ShopifyRecord["levels"],
+  locs: string[],
+): Promise<Correction[]> {
+  const corrections: Correction[] = [];
+  for (const l of chunk) {
+    const storeQty = storeListings.get(l.externalId);
+    const d = derived.get(l.itemId!);
+    if (d == null) continue;
+    if (storeQty === undefined) {
+      changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "listing no longer on the store" });
+      continue;
+    }
+    if (storeQty == null) {
+      changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
+      continue;
+    }
+    if (storeQty < 0) {
+      changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
+      if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, levels, locs);
+      continue;
+    }
+    if (storeQty === d) {
+      if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
+      continue;
+    }
+    const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
+    if (!explained && channel.conflictPolicy === "review") {
+      changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
+      if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, levels, locs);
+      continue;
+    }
+    const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
+    if (dryRun) {
+      changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
+      continue;
+    }
+    corrections.push({ l, storeQty, d, explained, reason });
+  }
+  return corrections;
+}
+
+/**
+ * Phase 6: the compare-and-set writes. With the store's batch route (plugin contract 1.1) ≤ its batch size per call,
+ * as many calls at once as the store's adaptive concurrency allows, each chunk under its listings' row locks
+ * (decision 101); else one call per listing, WOO_WRITE_CONCURRENCY at a time. Progress every 200 writes.
+ */
+async function writeCorrections({ channel, adapter, runId, changes }: ReconcileRun, corrections: Correction[], total: number): Promise<void> {
+  let written = 0;
+  const report = async (c: Correction, outcome: string) => {
+    changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: c.l.sku, listingId: c.l.id, from: c.storeQty, to: c.d, explained: c.explained, reason: outcome === "written" ? c.reason : outcome });
+    if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: runId }, data: { processed: total - corrections.length + written } });
+  };
+  if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_BATCH)) {
+    const batchSize = Math.max(1, salesChannelKind(channel.kind)?.declared.writeBatchSize ?? 1);
+    const chunks: Correction[][] = [];
+    for (let i = 0; i < corrections.length; i += batchSize) chunks.push(corrections.slice(i, i + batchSize));
+    await runPool(chunks, () => adapter.concurrency(), async (chunk) => {
+      const outcomes = await correctStoreBatch(channel, adapter, chunk, runId);
+      for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
+    });
+  } else {
+    await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) => report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, runId, c.reason)));
+  }
+}
+
 /**
  * Allocation stores: Shopify safety_stock at the sales location must equal Σ allocations (allocatedQuantity)
  * of the allocation stores selling from it, for items without an allocation step in flight. A difference is
@@ -318,7 +366,7 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
   const out: ReconcileChange[] = [];
   const loc = channel.salesLocationId;
   if (!loc) return out;
-  const { adapter } = await shopifyForShop(channel.shopId);
+  const { adapter } = await recordForShop(channel.shopId);
   const itemIds = listings.map((l) => l.itemId!).filter(Boolean);
   const peerWhere = (ids: string[]) => ({ shopId: channel.shopId, itemId: { in: ids }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } });
   const heldBy = async (ids: string[]) => {
@@ -377,7 +425,7 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
  * one copy of the record, not two.
  */
 export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; trigger?: string } = {}): Promise<ReconcileResult[]> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce", status: { not: "disconnected" } }, orderBy: { id: "asc" } });
+  const channels = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } });
   const locs = [...new Set(channels.flatMap((c) => feedLocations(c)))];
   let shared: ReturnType<RecordSource> | undefined;
   const record: RecordSource = () => (shared ??= readRecord(shopId, channels.map((c) => c.id), locs));
@@ -400,7 +448,7 @@ export async function scheduleDueReconciliations(): Promise<number> {
   return n;
 }
 
-type WooAdapter = Awaited<ReturnType<typeof wooForChannel>>["adapter"];
+type StoreAdapter = SalesChannel;
 
 /** A dry run's view of the levels: item id → Shopify's record for its inventory item (as if corrected). */
 function recordFor(listings: ReconcileListing[], record: Map<string, Map<string, number>>): (itemId: string) => Map<string, number> | undefined {
@@ -452,7 +500,7 @@ export type RecordSource = () => Promise<ShopifyRecord>;
  */
 async function readRecord(shopId: string, channelIds: string[], locs: string[]): Promise<ShopifyRecord> {
   const readStartedAt = new Date();
-  const { adapter } = await shopifyForShop(shopId);
+  const { adapter } = await recordForShop(shopId);
   const rows = await prisma.catalogItem.findMany({
     where: { shopId, inventoryItemId: { not: null }, listings: { some: { channelId: { in: channelIds }, matchStatus: "linked" } } },
     select: { inventoryItemId: true },
@@ -523,15 +571,10 @@ async function runPool<T>(items: T[], n: number | (() => number), fn: (item: T) 
  * snapshot (contract 1.1, decision 101) a few keyset pages of up to 5,000 rows; else the REST product pages
  * (`SYNCFLOW_WOO_READ_CONCURRENCY` at a time) and each variable product's variations.
  */
-async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: WooAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
+async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: StoreAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
   if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_SNAPSHOT)) {
-    for await (const rows of adapter.stockSnapshot({ pageSize: SNAPSHOT_PAGE })) {
-      for (const r of rows) {
-        const q = snapshotQuantity(r);
-        if (q !== undefined) out.set(String(r.id), q);
-      }
-    }
+    for await (const rows of adapter.readSnapshot({ pageSize: SNAPSHOT_PAGE })) for (const r of rows) out.set(r.listingId, r.quantity);
     return out;
   }
   for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
@@ -550,7 +593,7 @@ const SNAPSHOT_PAGE = env.SYNCFLOW_SNAPSHOT_PAGE;
  */
 async function correctStoreBatch(
   channel: { id: string; shopId: string },
-  adapter: WooAdapter,
+  adapter: StoreAdapter,
   chunk: { l: ReconcileListing; storeQty: number; d: number; reason: string }[],
   runId: string,
 ): Promise<string[]> {
@@ -562,7 +605,7 @@ async function correctStoreBatch(
       const present = new Set(rows.map((r) => r.id));
       const send = chunk.filter((c) => present.has(c.l.id) && !inFlight.has(c.l.id));
       const results = send.length
-        ? await adapter.stockBatch(send.map((c) => ({ op: "cas" as const, productId: c.l.externalId, expected: c.storeQty, quantity: c.d, requestKey: `reconcile:${runId}:${c.l.id}` })))
+        ? await adapter.writeQuantities(send.map((c) => ({ op: "cas" as const, listingId: c.l.externalId, expected: c.storeQty, quantity: c.d, idempotencyKey: `reconcile:${runId}:${c.l.id}` })))
         : [];
       const byListing = new Map(send.map((c, i) => [c.l.id, results[i]!]));
       const now = new Date();
@@ -597,7 +640,7 @@ async function correctStoreBatch(
  */
 async function correctStore(
   channel: { id: string; mode: string; shopId: string },
-  adapter: WooAdapter,
+  adapter: StoreAdapter,
   l: ReconcileListing,
   storeQty: number,
   d: number,
@@ -612,8 +655,8 @@ async function correctStore(
       try {
         res =
           channel.mode === "exact"
-            ? await adapter.casStock({ productId: l.externalId, expected: storeQty, quantity: d, requestKey: `reconcile:${runId}:${l.id}` })
-            : await adapter.setStockAbsolute(l.externalId, d, l.variantId ? Number(l.productId) : null);
+            ? await adapter.writeQuantity({ op: "cas", listingId: l.externalId, expected: storeQty, quantity: d, idempotencyKey: `reconcile:${runId}:${l.id}` })
+            : await adapter.writeQuantity({ op: "set", listingId: l.externalId, quantity: d, parentId: l.variantId ? l.productId : null });
       } catch (err) {
         if (err instanceof ChannelError && err.code === "STALE") return `the store changed during reconciliation (now ${err.opts.current}); next run`;
         throw err;

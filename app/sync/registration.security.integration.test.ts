@@ -23,7 +23,7 @@ import { registerStore } from "../../tests/harness/world";
 import { createConnectionCode, normalizeCode, STORE_UNREACHABLE_MESSAGE } from "./registration.server";
 import { sha256Hex } from "../lib/crypto.server";
 import { setOutboundLookupForTests } from "../lib/outbound-guard.server";
-import { wooAdapter } from "./stores.server";
+import { salesAdapter } from "./stores.server";
 import { ChannelError } from "../channels/channel";
 import { stopBoss } from "../jobs/queue.server";
 
@@ -135,7 +135,7 @@ describe("registration in production mode (loopback not allowed)", () => {
     const channel = await prisma.channel.create({
       data: { shopId, kind: "woocommerce", name: "old internal", baseUrl: internalUrl, status: "active", credentialsEnc: encryptJson({ consumerKey: "ck_x", consumerSecret: "cs_x" }), webhookSecretEnc: null },
     });
-    const err = await wooAdapter(channel).verifyConnection().catch((e) => e);
+    const err = await salesAdapter(channel).verifyConnection().catch((e) => e);
     expect(err).toBeInstanceOf(ChannelError);
     expect((err as ChannelError).retryable).toBe(false);
     expect(internalHits).toBe(0);

@@ -23,7 +23,8 @@ import pg from "pg";
 import prisma from "../db.server";
 import { encryptJson, encryptSecret, sha256Hex } from "../lib/crypto.server";
 import { checkStoreUrl, OutboundBlockedError } from "../lib/outbound-guard.server";
-import { wooChannel } from "../channels/registry.server";
+import { salesChannelFor } from "../channels/registry.server";
+import type { SalesChannel } from "../channels/sales-channel";
 import { ChannelError } from "../channels/channel";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import type { Prisma } from "@prisma/client";
@@ -155,14 +156,6 @@ export function webhookUrlFor(channelId: string): string {
   return `${base}/webhooks/woocommerce/${channelId}`;
 }
 
-/**
- * The WooCommerce webhook topics SyncFlow subscribes each store to (registration; reconciliation recreates any
- * that are missing or disabled, and the plugin's health check does the same from the store's side —
- * woo-plugin/includes/class-syncflow-webhooks.php TOPICS must list the same). product.created links a product
- * the owner adds after onboarding; product.updated observes stock and re-links on SKU / stock-flag changes.
- */
-export const WOO_TOPICS = ["order.created", "order.updated", "product.created", "product.updated"] as const;
-
 const INVALID_CODE = "This connection code is not valid. Create a new one in the SyncFlow app in Shopify.";
 
 /**
@@ -208,17 +201,19 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   let mode: "exact" | "buffered";
   let pluginFeatures: string[] = [];
   let stockEvents = false;
-  let adapter: ReturnType<typeof wooChannel>;
+  let adapter: SalesChannel;
+  const credentials = { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret };
   try {
     checkStoreUrl(storeUrl);
     // One request per check: no retries (a refused or slow address is not asked four times).
-    adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret }, { maxRetries: 0 });
+    adapter = salesChannelFor("woocommerce", { baseUrl: storeUrl, credentials, client: { maxRetries: 0 } });
     const info = await adapter.verifyConnection();
     storeName = input.storeName || info.name;
-    const caps = await adapter.capabilities();
-    mode = caps.exact ? "exact" : "buffered";
-    pluginFeatures = caps.exact ? (caps.features ?? []) : []; // contract 1.1 features (batch, snapshot): decision 101
-    stockEvents = caps.exact && reportsStockEvents(caps.features);
+    const caps = await adapter.discoverCapabilities();
+    const exact = caps.writeModel === "delta-cas";
+    mode = exact ? "exact" : "buffered";
+    pluginFeatures = exact ? caps.features : []; // contract 1.1 features (batch, snapshot): decision 101
+    stockEvents = exact && reportsStockEvents(caps.features);
   } catch (err) {
     const failures = await recordFailedAttempt(code.id);
     console.warn(`[registration] shop ${code.shopId}: store check failed (${failures}/${MAX_FAILED_ATTEMPTS}): ${err instanceof OutboundBlockedError ? err.message : (err as Error).message}`.slice(0, 500));
@@ -261,13 +256,9 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   // Webhooks: replace any of ours (same delivery URL) so the secret is the new one. The store answered the
   // checks, so these calls get the usual retries.
   const deliveryUrl = webhookUrlFor(channel.id);
-  adapter = wooChannel(storeUrl, { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
+  adapter = salesChannelFor("woocommerce", { baseUrl: storeUrl, credentials });
   try {
-    const existing = await adapter.listWebhooks();
-    for (const w of existing) if (w.delivery_url === deliveryUrl) await adapter.deleteWebhook(w.id);
-    for (const topic of WOO_TOPICS) {
-      await adapter.createWebhook({ topic, deliveryUrl, secret: webhookSecret, name: `SyncFlow ${topic}` });
-    }
+    await adapter.subscribe({ deliveryUrl, secret: webhookSecret });
   } catch (err) {
     await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` } });
   }

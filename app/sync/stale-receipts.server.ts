@@ -15,7 +15,7 @@
  * X-Shopify-Triggered-At header). The update is guarded by `status = 'received'`.
  */
 import prisma from "../db.server";
-import { parseInventoryLevelWebhook } from "../channels/shopify/webhook-payloads";
+import { parseRecordDelivery } from "../channels/registry.server";
 import type { ReceiptOutcome } from "./process-receipt.server";
 import { webhookObservedAt } from "./levels.server";
 
@@ -40,10 +40,12 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
   const candidates: { id: string; shopId: string; itemGid: string; locationGid: string; updatedAt: Date; available: number }[] = [];
   for (const r of rows) {
     try {
-      const u = parseInventoryLevelWebhook(r.body);
+      const [e] = parseRecordDelivery({ topic: "inventory_levels/update", body: r.body });
+      if (e?.type !== "level.changed") continue;
+      const u = e.level;
       const updatedAt = webhookObservedAt(u.updatedAt, r.triggeredAt);
       if (u.available == null || Number.isNaN(updatedAt.getTime())) continue;
-      candidates.push({ id: r.id, shopId: r.shopId, itemGid: u.inventoryItemGid, locationGid: u.locationGid, updatedAt, available: u.available });
+      candidates.push({ id: r.id, shopId: r.shopId, itemGid: u.inventoryItemId, locationGid: u.locationId, updatedAt, available: u.available });
     } catch {
       /* malformed: processReceipt records the error */
     }

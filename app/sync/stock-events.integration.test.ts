@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import crypto from "node:crypto";
 import prisma from "../db.server";
 import { signedHubHeaders } from "../../tests/emulators/woocommerce/stock-events";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "./faults/fault-harness";
+import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../tests/harness/faults";
 import { decryptSecret } from "../lib/crypto.server";
 
 const SHOP = "stock-events.myshopify.com";

@@ -6,7 +6,10 @@
  */
 import prisma from "../db.server";
 import { decryptJson } from "../lib/crypto.server";
-import { shopifyChannel, wooChannel, type WooCredentials } from "../channels/registry.server";
+import { recordFor, salesChannelFor } from "../channels/registry.server";
+import { RECORD_KIND } from "../channels/channel";
+import type { InventoryRecord, RecordApp } from "../channels/record";
+import type { SalesChannel } from "../channels/sales-channel";
 import type { Channel as ChannelRow } from "@prisma/client";
 
 export class NotFoundError extends Error {
@@ -74,22 +77,28 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   }
 }
 
-/** Shopify adapter for a shop (by our shop id). */
-export async function shopifyForShop(shopId: string) {
+export { RECORD_KIND };
+
+/** The record adapter of a shop (by our shop id): the port's `InventoryRecord` plus the app's billing/Flow calls. */
+export async function recordForShop(shopId: string): Promise<{ shop: NonNullable<Awaited<ReturnType<typeof prisma.shop.findUnique>>>; adapter: InventoryRecord & RecordApp }> {
   const shop = await prisma.shop.findUnique({ where: { id: shopId } });
   if (!shop || shop.uninstalledAt) throw new NotFoundError(`shop ${shopId} not found or uninstalled`);
-  return { shop, adapter: shopifyChannel({ shop: shop.domain, accessToken: await offlineToken(shop.domain) }) };
+  return { shop, adapter: recordFor({ shop: shop.domain, accessToken: await offlineToken(shop.domain) }) };
 }
 
-/** A WooCommerce channel row of a shop, with its adapter. */
-export async function wooForChannel(shopId: string, channelId: string) {
-  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId, kind: "woocommerce" } });
+/** A sales channel row of a shop, with its adapter. NotFoundError when absent, not a sales channel, or disconnected. */
+export async function salesChannelOf(shopId: string, channelId: string): Promise<{ channel: ChannelRow; adapter: SalesChannel }> {
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId, kind: { not: RECORD_KIND } } });
   if (!channel) throw new NotFoundError(`channel ${channelId} not found for shop ${shopId}`);
-  return { channel, adapter: wooAdapter(channel) };
+  return { channel, adapter: salesAdapter(channel) };
 }
 
-/** Adapter for a WooCommerce channel row (credentials decrypted here, never logged). */
-export function wooAdapter(channel: ChannelRow) {
+/**
+ * The adapter of a sales channel row, through the registry (credentials decrypted here, never logged; the store's last
+ * reported features go with it so writes take its batch route).
+ */
+export function salesAdapter(channel: ChannelRow): SalesChannel {
   if (!channel.credentialsEnc || channel.status === "disconnected") throw new NotFoundError(`channel ${channel.id} is disconnected`);
-  return wooChannel(channel.baseUrl, decryptJson<WooCredentials>(channel.credentialsEnc));
+  return salesChannelFor(channel.kind, { baseUrl: channel.baseUrl, credentials: decryptJson<unknown>(channel.credentialsEnc), features: channel.pluginFeatures });
 }
+

@@ -191,7 +191,7 @@ describe("walking skeleton", () => {
     // A line with an unknown SKU: the order is recorded, no stock moves (its units were never the hub's to count).
     const woo = {
       orderId: "990001", number: "990001", status: "processing", currency: "USD", total: "10.00", createdAt: new Date().toISOString(), modifiedAt: new Date().toISOString(),
-      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variationId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone", reducedStock: 1 }],
+      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variantId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone", stockTaken: 1 }],
     };
     for (let round = 0; round < 3; round++) {
       const orderId = `${woo.orderId}${round}`;
@@ -202,9 +202,9 @@ describe("walking skeleton", () => {
     }
     const shopifyChannel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
     const order = {
-      orderGid: "gid://shopify/Order/990003", name: "#9903", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), cancelledAt: null,
-      currency: "USD", total: "5.00", financialStatus: "paid", locationGid: null, customer: null,
-      lines: [{ lineGid: "gid://shopify/LineItem/990004", sku: "no-such-sku", variantGid: null, productGid: null, quantity: 1, currentQuantity: 1, price: "5.00", title: "Gone" }],
+      orderId: "gid://shopify/Order/990003", name: "#9903", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), cancelledAt: null,
+      currency: "USD", total: "5.00", financialStatus: "paid", locationId: null, customer: null,
+      lines: [{ lineId: "gid://shopify/LineItem/990004", sku: "no-such-sku", variantId: null, productId: null, quantity: 1, currentQuantity: 1, price: "5.00", title: "Gone" }],
     };
     const ids = await Promise.all([recordShopifyOrder(shopId, shopifyChannel.id, order, "paid"), recordShopifyOrder(shopId, shopifyChannel.id, order, "paid")]);
     expect(ids[0]).toBe(ids[1]);

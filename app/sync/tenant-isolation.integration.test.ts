@@ -16,7 +16,7 @@ import { stopBoss } from "../jobs/queue.server";
 import { createConnectionCode } from "./registration.server";
 import { pushStock } from "./push.server";
 import { applyAdjustment } from "./adjust.server";
-import { wooForChannel } from "./stores.server";
+import { salesChannelOf } from "./stores.server";
 
 const A = "tenant-alpha.myshopify.com";
 const B = "tenant-bravo.myshopify.com";
@@ -81,7 +81,7 @@ describe("tenant isolation", () => {
     const a = ids[A]!;
     const b = ids[B]!;
     await expect(pushStock(a.shopId, b.channelId, [])).rejects.toThrow(/not found/);
-    await expect(wooForChannel(a.shopId, b.channelId)).rejects.toThrow(/not found/);
+    await expect(salesChannelOf(a.shopId, b.channelId)).rejects.toThrow(/not found/);
     const itemB = await prisma.catalogItem.findFirstOrThrow({ where: { shopId: b.shopId } });
     const adjB = await prisma.shopifyAdjustment.create({
       data: { shopId: b.shopId, itemId: itemB.id, locationGid: "gid://shopify/Location/1", delta: -1, idempotencyKey: `tenant-test:${crypto.randomUUID()}` },

@@ -18,7 +18,7 @@ import { startWorker, type WorkerHandle } from "../../app/jobs/worker.server";
 import { createConnectionCode } from "../../app/sync/registration.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../harness/app";
 import { installApp, startWorld, waitFor, type World } from "../harness/world";
-import { keepFromOtherSchedules } from "../../app/sync/faults/fault-harness";
+import { keepFromOtherSchedules } from "../harness/faults";
 import { AdminBrowser, SYNCFLOW_PLUGIN, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
 
 const Lib: any = (() => {

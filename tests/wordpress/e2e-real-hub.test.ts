@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import prisma from "../../app/db.server";
 import { stopBoss } from "../../app/jobs/queue.server";
 import { createConnectionCode } from "../../app/sync/registration.server";
-import { wooAdapter } from "../../app/sync/stores.server";
+import { salesAdapter } from "../../app/sync/stores.server";
 import { ChannelError } from "../../app/channels/channel";
 import { startApp, type AppHandle } from "../harness/app";
 import { AdminBrowser, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
@@ -61,15 +61,15 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
     });
 
     it("the hub drives the store's stock endpoints with the credentials it stored", async () => {
-      const adapter = wooAdapter(await channelRow());
-      expect(await adapter.capabilities()).toMatchObject({ exact: true });
+      const adapter = salesAdapter(await channelRow());
+      expect(await adapter.discoverCapabilities()).toMatchObject({ writeModel: "delta-cas" });
       const { id } = await site.control("POST", "/product", { sku: "real-hub-1", qty: 10 });
-      expect(await adapter.adjustStock({ productId: id, delta: -4, requestKey: "e2e:sale:1" })).toEqual({ before: 10, after: 6, replayed: false });
-      const stale = await adapter.casStock({ productId: id, expected: 10, quantity: 1, requestKey: "e2e:cas:1" }).catch((e) => e);
+      expect(await adapter.writeQuantity({ op: "delta", listingId: String(id), delta: -4, idempotencyKey: "e2e:sale:1" })).toEqual({ before: 10, after: 6, replayed: false });
+      const stale = (await adapter.writeQuantity({ op: "cas", listingId: String(id), expected: 10, quantity: 1, idempotencyKey: "e2e:cas:1" }).catch((e: unknown) => e)) as ChannelError;
       expect(stale).toBeInstanceOf(ChannelError);
       expect(stale.code).toBe("STALE");
       expect(stale.opts.current).toBe(6);
-      expect(await adapter.casStock({ productId: id, expected: 6, quantity: 8, requestKey: "e2e:cas:1" })).toMatchObject({ before: 6, after: 8 });
+      expect(await adapter.writeQuantity({ op: "cas", listingId: String(id), expected: 6, quantity: 8, idempotencyKey: "e2e:cas:1" })).toMatchObject({ before: 6, after: 8 });
       expect((await site.control("GET", "/stock?sku=real-hub-1")).stock_quantity).toBe(8);
     });
 

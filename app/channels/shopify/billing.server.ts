@@ -6,7 +6,8 @@
 import type { ShopifyChannel } from "./shopify-channel.server.js";
 import { APP_SUBSCRIPTIONS_QUERY } from "./graphql/billing.js";
 
-export interface AppSubscriptionRead { id: string; name: string; status: string; test: boolean; trialDays: number; createdAt: string; currentPeriodEnd: string | null }
+import type { AppSubscriptionRead } from "../record.js";
+export type { AppSubscriptionRead };
 
 export async function readAppSubscription(adapter: ShopifyChannel, id: string): Promise<AppSubscriptionRead | null> {
   const r = await adapter.client.request<{ currentAppInstallation: { allSubscriptions: { nodes: AppSubscriptionRead[] } } }>(APP_SUBSCRIPTIONS_QUERY);

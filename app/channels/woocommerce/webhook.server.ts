@@ -8,9 +8,10 @@
  * Each parse* function throws `WooWebhookParseError` on malformed input.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { DeliveryParseError } from "../events";
 
-/** Thrown when a delivery body is not what WooCommerce sends. */
-export class WooWebhookParseError extends Error {
+/** Thrown when a delivery body is not what WooCommerce sends (a `DeliveryParseError` of the port). */
+export class WooWebhookParseError extends DeliveryParseError {
   constructor(message: string) {
     super(message);
     this.name = "WooWebhookParseError";

@@ -7,8 +7,14 @@
  * (REST `PUT stock_quantity`, last writer wins) exist — "buffered mode".
  * Quantities in units; times in ms. Every method rejects with `ChannelError` only.
  */
-import { ChannelError, type Channel, type ChannelListing, type QuantityWriteResult } from "../channel";
+import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
+import { type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
+import {
+  FEATURE_BATCH, FEATURE_SNAPSHOT, type ListingDetails, type ListingQuantity, type QuantityOp, type QuantityOpResult, type SalesChannel,
+  type SalesChannelCapabilities, type SubscriptionState, type SubscriptionTarget,
+} from "../sales-channel";
 import { WooClient, type WooClientOptions } from "./client.server";
+import { parseWooOrder, parseWooProduct } from "./webhook.server";
 
 /** WooCommerce REST v3 product/variation fields the adapter reads. */
 export interface WooProductJson {
@@ -76,9 +82,16 @@ export interface SnapshotRow {
   date_modified_gmt: string | null;
 }
 
-/** Features of the plugin's contract 1.1 (`GET /capabilities` → `features`). */
-export const FEATURE_BATCH = "stock-batch";
-export const FEATURE_SNAPSHOT = "stock-snapshot";
+/** Features of the plugin's contract 1.1 (`GET /capabilities` → `features`), named by the port (app/channels/sales-channel.ts). */
+export { FEATURE_BATCH, FEATURE_SNAPSHOT };
+
+/**
+ * The WooCommerce webhook topics SyncFlow subscribes each store to (registration; reconciliation recreates any
+ * that are missing or disabled, and the plugin's health check does the same from the store's side —
+ * woo-plugin/includes/class-syncflow-webhooks.php TOPICS must list the same). product.created links a product
+ * the owner adds after onboarding; product.updated observes stock and re-links on SKU / stock-flag changes.
+ */
+export const WOO_TOPICS = ["order.created", "order.updated", "product.created", "product.updated"] as const;
 
 /** Constructor options of WooCommerceChannel. */
 export interface WooCommerceChannelOptions {
@@ -88,6 +101,8 @@ export interface WooCommerceChannelOptions {
   timeoutMs?: number;
   /** Advanced: retry tuning passed to WooClient. */
   client?: Partial<Pick<WooClientOptions, "maxRetries" | "baseDelayMs" | "maxDelayMs">>;
+  /** The plugin features the store reported when last asked (`Channel.pluginFeatures`): `writeQuantities` batches with `stock-batch`. */
+  features?: string[];
 }
 
 /** Max items per WooCommerce batch request (`woocommerce_rest_batch_items_limit`, 100; more → 413). */
@@ -97,13 +112,155 @@ export const PLUGIN_BATCH_LIMIT = 100;
 const PAGE = 100;
 
 /** WooCommerce store adapter. */
-export class WooCommerceChannel implements Channel {
+export class WooCommerceChannel implements SalesChannel {
   readonly kind = "woocommerce" as const;
   readonly client: WooClient;
+  readonly topics = WOO_TOPICS;
+  private readonly features: string[];
 
   constructor(opts: WooCommerceChannelOptions) {
     this.client = new WooClient({ url: opts.url, consumerKey: opts.consumerKey, consumerSecret: opts.consumerSecret, timeoutMs: opts.timeoutMs, ...opts.client });
+    this.features = opts.features ?? [];
   }
+
+  // ---- The sales-channel port (app/channels/sales-channel.ts) ----
+
+  /** The plugin's `/capabilities` as the port's capabilities: `delta-cas` with the plugin (contract 1), else `set-only`. */
+  async discoverCapabilities(): Promise<SalesChannelCapabilities> {
+    const caps = await this.capabilities();
+    if (!caps.exact) return { ...WOO_DECLARED_CAPABILITIES, writeModel: "set-only", writeBatchSize: WOO_BATCH_LIMIT, snapshot: false, stockEvents: false, features: [], version: null };
+    const features = caps.features ?? [];
+    return {
+      ...WOO_DECLARED_CAPABILITIES, features, version: caps.version ?? null, snapshot: features.includes(FEATURE_SNAPSHOT),
+      stockEvents: features.includes("stock-events"), writeBatchSize: features.includes(FEATURE_BATCH) ? PLUGIN_BATCH_LIMIT : 1,
+    };
+  }
+
+  /** The client's adaptive concurrency now (app/channels/woocommerce/concurrency.ts). */
+  concurrency(): number {
+    return Math.max(1, this.client.limiter.limit);
+  }
+
+  /** `stock_quantity` of a product or variation (GET /products/<id>): units, null when stock is not managed. */
+  async readQuantity(listingId: string): Promise<number | null> {
+    return (await this.getProduct(listingId)).stock_quantity;
+  }
+
+  /** The plugin's snapshot (contract 1.1) as listing quantities, exactly as `listListings` maps them (variable parents skipped). */
+  async *readSnapshot(opts: { pageSize?: number } = {}): AsyncGenerator<ListingQuantity[]> {
+    for await (const rows of this.stockSnapshot(opts)) {
+      const out: ListingQuantity[] = [];
+      for (const r of rows) {
+        const q = snapshotQuantity(r);
+        if (q !== undefined) out.push({ listingId: String(r.id), quantity: q });
+      }
+      if (out.length) yield out;
+    }
+  }
+
+  /**
+   * In as few calls as the store allows: deltas and compare-and-sets through the plugin's batch (≤ 100 per call) when
+   * the store reported `stock-batch` and there are at least `minBatch` of them, else one `/stock/delta` or `/stock/cas`
+   * each (concurrently); sets through WooCommerce's REST batches (`batchSetStock`). Never throws: a failed call answers
+   * each of its operations with its error.
+   */
+  async writeQuantities(ops: QuantityOp[], opts: { minBatch?: number } = {}): Promise<QuantityOpResult[]> {
+    const exact = ops.filter((o): o is Exclude<QuantityOp, { op: "set" }> => o.op !== "set");
+    const sets = ops.filter((o): o is Extract<QuantityOp, { op: "set" }> => o.op === "set");
+    const [a, b] = await Promise.all([exact.length ? this.writeExact(exact, opts.minBatch ?? 1) : [], sets.length ? this.writeSets(sets) : []]);
+    const by = new Map<QuantityOp, QuantityOpResult>();
+    exact.forEach((o, i) => by.set(o, a[i]!));
+    sets.forEach((o, i) => by.set(o, b[i]!));
+    return ops.map((o) => by.get(o)!);
+  }
+
+  private async writeExact(ops: Exclude<QuantityOp, { op: "set" }>[], minBatch: number): Promise<QuantityOpResult[]> {
+    if (this.features.includes(FEATURE_BATCH) && ops.length >= minBatch) {
+      const chunks: StockOp[][] = [];
+      const all = ops.map(toStockOp);
+      for (let i = 0; i < all.length; i += PLUGIN_BATCH_LIMIT) chunks.push(all.slice(i, i + PLUGIN_BATCH_LIMIT));
+      const parts = await Promise.all(chunks.map((c) => this.stockBatch(c).catch((err: unknown): QuantityOpResult[] => c.map(() => ({ ok: false as const, error: asChannelError(err) })))));
+      return parts.flat();
+    }
+    return Promise.all(
+      ops.map(async (o): Promise<QuantityOpResult> => {
+        try {
+          return { ok: true as const, ...(await this.writeQuantity(o)) };
+        } catch (err) {
+          return { ok: false as const, error: asChannelError(err) };
+        }
+      }),
+    );
+  }
+
+  private async writeSets(ops: Extract<QuantityOp, { op: "set" }>[]): Promise<QuantityOpResult[]> {
+    try {
+      const res = await this.batchSetStock(ops.map((o) => ({ productId: Number(o.listingId), parentId: o.parentId ? Number(o.parentId) : null, quantity: o.quantity })));
+      return res.map((r, i) =>
+        r.ok
+          ? { ok: true as const, before: null, after: r.quantity ?? ops[i]!.quantity }
+          : { ok: false as const, error: new ChannelError("BAD_REQUEST", `${r.error.code}: ${r.error.message}`, { status: r.error.status, retryable: false }) },
+      );
+    } catch (err) {
+      return ops.map(() => ({ ok: false as const, error: asChannelError(err) }));
+    }
+  }
+
+  /** One operation: `/stock/delta`, `/stock/cas` (plugin) or a REST PUT of `stock_quantity` (set). Throws ChannelError. */
+  async writeQuantity(op: QuantityOp): Promise<QuantityWriteResult> {
+    if (op.op === "delta") return this.adjustStock({ productId: op.listingId, delta: op.delta, requestKey: op.idempotencyKey });
+    if (op.op === "cas") return this.casStock({ productId: op.listingId, expected: op.expected, quantity: op.quantity, requestKey: op.idempotencyKey });
+    return this.setStockAbsolute(op.listingId, op.quantity, op.parentId ? Number(op.parentId) : null);
+  }
+
+  /** A listing's regular price / name (see `updateProductDetails`). */
+  async updateListingDetails(listing: { listingId: string; parentId: string | null }, details: ListingDetails): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
+    return this.updateProductDetails(listing.listingId, listing.parentId, details);
+  }
+
+  /**
+   * A WooCommerce webhook (`order.*`, `product.*`) or a plugin stock event (`stock.event`) as normalised events.
+   * Throws DeliveryParseError for an unreadable order or product body; an unknown topic gives no event.
+   */
+  parseDelivery(delivery: RawDelivery): SalesEvent[] {
+    return parseWooDelivery(delivery);
+  }
+
+  /** Orders modified at or after `since`, parsed (see `listOrdersModifiedAfter`). Throws DeliveryParseError on an unreadable order. */
+  async *ordersSince(since: string): AsyncGenerator<SalesOrder[]> {
+    for await (const page of this.listOrdersModifiedAfter(since)) {
+      yield page.map((raw) => {
+        return toSalesOrder(parseWooOrder(raw));
+      });
+    }
+  }
+
+  /** Deletes this hub's webhooks at `target.deliveryUrl`, then creates one per topic (REST v3 webhooks). */
+  async subscribe(target: SubscriptionTarget): Promise<void> {
+    const existing = await this.listWebhooks();
+    for (const w of existing) if (w.delivery_url === target.deliveryUrl) await this.deleteWebhook(w.id);
+    for (const topic of this.topics) await this.createWebhook({ topic, deliveryUrl: target.deliveryUrl, secret: target.secret, name: `SyncFlow ${topic}` });
+  }
+
+  /** Each topic's webhook at `deliveryUrl`: its status, or `missing`. WooCommerce disables a webhook after 5 failed deliveries. */
+  async subscriptionHealth(deliveryUrl: string): Promise<SubscriptionState[]> {
+    const hooks = (await this.listWebhooks()).filter((w) => w.delivery_url === deliveryUrl);
+    return this.topics.map((topic) => ({ topic, state: hooks.find((w) => w.topic === topic)?.status ?? "missing" }));
+  }
+
+  /** Re-activates paused/disabled webhooks and recreates missing ones (with `target.secret`). */
+  async repairSubscriptions(target: SubscriptionTarget, states: SubscriptionState[]): Promise<void> {
+    const broken = states.filter((s) => s.state !== "active");
+    if (!broken.length) return;
+    const hooks = (await this.listWebhooks()).filter((w) => w.delivery_url === target.deliveryUrl);
+    for (const s of broken) {
+      const hook = hooks.find((w) => w.topic === s.topic);
+      if (hook) await this.updateWebhook(hook.id, { status: "active" });
+      else await this.createWebhook({ topic: s.topic, deliveryUrl: target.deliveryUrl, secret: target.secret, name: `SyncFlow ${s.topic}` });
+    }
+  }
+
+  // ---- WooCommerce and plugin calls ----
 
   /**
    * GET /wc/v3/system_status. Resolves {name, currency, wcVersion}. Throws ChannelError AUTH (bad keys),
@@ -287,7 +444,7 @@ export class WooCommerceChannel implements Channel {
    * throws ChannelError BAD_REQUEST before any request. Retried (PUT is idempotent). Resolves with the
    * store's values after the write; throws NOT_FOUND, AUTH, BAD_REQUEST, NETWORK/TIMEOUT/SERVER.
    */
-  async updateListingDetails(
+  async updateProductDetails(
     productId: number | string,
     parentId: number | string | null,
     fields: { regularPrice?: string | null; name?: string | null },
@@ -437,4 +594,44 @@ export function toListing(p: WooProductJson, parentName?: string): ChannelListin
     price: p.price ?? null,
     modifiedAt: p.date_modified_gmt ? p.date_modified_gmt + "Z" : null,
   };
+}
+
+/** What a WooCommerce store offers at most (with the plugin ≥ 1.1); `discoverCapabilities` narrows it per store. */
+export const WOO_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
+  writeModel: "delta-cas",
+  writeBatchSize: PLUGIN_BATCH_LIMIT,
+  listPageSize: PAGE,
+  events: "webhook",
+  // REST v3 `modified_after` has no limit; the hub reads back from its last reconciliation.
+  orderLookBackMs: null,
+  // No published limit (hosts differ): the client adapts between 1 and 16 concurrent calls (concurrency.ts, decision 105).
+  rateLimit: { concurrency: 16 },
+  snapshot: true,
+  stockEvents: true,
+  features: [FEATURE_BATCH, FEATURE_SNAPSHOT, "stock-events"],
+  version: null,
+};
+
+const asChannelError = (err: unknown): ChannelError => (err instanceof ChannelError ? err : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err }));
+
+const toStockOp = (o: Exclude<QuantityOp, { op: "set" }>): StockOp =>
+  o.op === "delta" ? { op: "delta", productId: o.listingId, delta: o.delta, requestKey: o.idempotencyKey } : { op: "cas", productId: o.listingId, expected: o.expected, quantity: o.quantity, requestKey: o.idempotencyKey };
+
+/** A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`). */
+function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
+  return { ...o, lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({ ...l, variantId: variationId, stockTaken: reducedStock })) };
+}
+
+/**
+ * A WooCommerce webhook (`order.*`, `product.*`) or a plugin stock event (`stock.event`) as normalised events. Throws
+ * WooWebhookParseError (a DeliveryParseError) for an unreadable order or product body; an unknown topic gives none.
+ */
+export function parseWooDelivery(delivery: RawDelivery): SalesEvent[] {
+  if (delivery.topic === "stock.event") return [{ type: "stock.changed", report: delivery.body }];
+  if (delivery.topic.startsWith("order.")) return [{ type: delivery.topic === "order.created" ? "order.placed" : "order.changed", order: toSalesOrder(parseWooOrder(delivery.body)) }];
+  if (delivery.topic.startsWith("product.")) {
+    const p = parseWooProduct(delivery.body);
+    return [{ type: "listing.changed", listing: { listingId: p.productId, parentId: p.parentId, sku: p.sku, productType: p.type, manageStock: p.manageStock, quantity: p.stockQuantity, modifiedAt: p.modifiedAt } }];
+  }
+  return [];
 }

@@ -21,7 +21,7 @@ import prisma from "../../db.server";
 import { applyAdjustment } from "../adjust.server";
 import { allocationFaults, queueRebalance, withItemLock } from "../allocation.server";
 import { drainRebalances, requestRebalance } from "../allocation-batch.server";
-import { sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-alloc-contention.myshopify.com";
 const SKU = "woo-beanie";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
 import { getBoss, QUEUES } from "../../jobs/queue.server";
 import { replayDeadLetter } from "../../jobs/worker.server";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-dead-letter.myshopify.com";
 let fw: FaultWorld;

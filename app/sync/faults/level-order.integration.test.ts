@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-level-order.myshopify.com";
 let fw: FaultWorld;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
-import { startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-plugin-1-0.myshopify.com";
 const SKU = "woo-belt";

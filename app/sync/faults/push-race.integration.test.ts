@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-push-race.myshopify.com";
 const CANCEL_EXACT = "woo-beanie";

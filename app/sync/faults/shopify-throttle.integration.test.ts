@@ -5,7 +5,7 @@
  * once: one `applied` ledger row, Shopify down by the quantity sold, never twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 import type { Faults } from "../../../tests/emulators/shopify/index";
 
 const SHOP = "fault-shopify-throttle.myshopify.com";

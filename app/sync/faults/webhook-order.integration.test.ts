@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { adjustmentsFor, ledgerFor, sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { adjustmentsFor, ledgerFor, sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-webhook-order.myshopify.com";
 let fw: FaultWorld;

@@ -10,7 +10,7 @@ import prisma from "../../db.server";
 import { getBoss, QUEUES } from "../../jobs/queue.server";
 import { replayDeadLetter } from "../../jobs/worker.server";
 import { createConnectionCode } from "../registration.server";
-import { registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-woo-batch.myshopify.com";
 const BAD = "woo-cap";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { sleep, startFaultWorld, waitFor, type FaultWorld } from "./fault-harness";
+import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 import type { WooFaults } from "../../../tests/emulators/woocommerce/index";
 
 const SHOP = "fault-woo-transport.myshopify.com";

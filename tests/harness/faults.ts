@@ -8,13 +8,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import path from "node:path";
-import prisma from "../../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
-import { installApp, keepConnection, startWorld, waitFor, type World } from "../../../tests/harness/world";
-import type { WooEmulator, WooEmulatorOptions } from "../../../tests/emulators/woocommerce/index";
-import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
-import { getBoss, QUEUES, stopBoss } from "../../jobs/queue.server";
-import { createConnectionCode } from "../registration.server";
+import prisma from "../../app/db.server";
+import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "./app";
+import { installApp, keepConnection, startWorld, waitFor, type World } from "./world";
+import type { WooEmulator, WooEmulatorOptions } from "../emulators/woocommerce/index";
+import { startWorker, type WorkerHandle } from "../../app/jobs/worker.server";
+import { getBoss, QUEUES, stopBoss } from "../../app/jobs/queue.server";
+import { createConnectionCode } from "../../app/sync/registration.server";
 
 export { waitFor };
 

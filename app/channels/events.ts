@@ -1,0 +1,151 @@
+/**
+ * Normalised events: what an adapter turns a platform's raw delivery (webhook body, plugin call, polled page) into,
+ * so the engine never parses a platform payload (docs/decisions/180). Quantities in units; money as decimal strings
+ * in the store's currency; times ISO-8601 UTC strings as the platform stated them (null when it gave none).
+ *
+ * Ids are the store's own ids as strings: `listingId` is a listing's `externalId` (`ChannelListing`), order and line
+ * ids are what the store calls them. Adapters raise `DeliveryParseError` for a body they cannot read (the intake
+ * answers 400 with the reason; a stored receipt that fails to parse is parked, never retried forever).
+ */
+
+/** A raw delivery as the intake stored it: the platform's topic name, headers (lower-case keys) and parsed body. */
+export interface RawDelivery {
+  topic: string;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+/** The delivery could not be read as its topic says; `message` names the field. Not retryable. */
+export class DeliveryParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeliveryParseError";
+  }
+}
+
+/** One line of a sales channel's order. */
+export interface SalesOrderLine {
+  lineId: string;
+  /** The listing's product id on the store (its own id for a simple product). */
+  productId: string;
+  /** The variant / variation id when the line sold one, else null. The listing is `variantId ?? productId`. */
+  variantId: string | null;
+  sku: string | null;
+  /** Units ordered. */
+  quantity: number;
+  price: string;
+  title: string;
+  /**
+   * Units the store's own stock tally says this line holds now (WooCommerce `_reduced_stock`; a retailer Shopify
+   * line's fulfillable units), 0 when none; null when the store reports no tally (the engine then infers from the
+   * order's status).
+   */
+  stockTaken: number | null;
+}
+
+/** An order of a sales channel as the engine records it. */
+export interface SalesOrder {
+  orderId: string;
+  /** The number the merchant sees (#1001). */
+  number: string;
+  /** The store's status word (WooCommerce `processing`, …; retailer Shopify: `open`, `cancelled`, financial status). */
+  status: string;
+  currency: string;
+  total: string;
+  createdAt: string | null;
+  modifiedAt: string | null;
+  customer: { firstName: string | null; lastName: string | null; email: string | null };
+  lines: SalesOrderLine[];
+}
+
+/** A listing's state as a product/variant delivery reports it. */
+export interface ListingChange {
+  listingId: string;
+  /** Parent product id for a variant / variation, else null. */
+  parentId: string | null;
+  sku: string | null;
+  /** The store's product type word, null when the delivery omits it. */
+  productType: string | null;
+  /** true / false, or "parent" when a variation's stock is managed by its parent. */
+  manageStock: boolean | "parent";
+  /** Units the store shows, null when stock is not managed. */
+  quantity: number | null;
+  modifiedAt: string | null;
+}
+
+/**
+ * Events a sales channel reports. `order.placed` / `order.changed` carry the whole order (the engine follows each
+ * line's `stockTaken`); `order.refunded` also carries it (restocked lines have a lower `stockTaken`);
+ * `stock.changed` is a store's own report of one stock move with its cause (WooCommerce plugin stock events,
+ * docs/contracts/hub-api-v1.md §2 — the body is validated by the engine's contract schema); `listing.changed` is a
+ * product/variant edit (SKU, stock management, quantity observed).
+ */
+export type SalesEvent =
+  | { type: "order.placed" | "order.changed" | "order.refunded"; order: SalesOrder }
+  | { type: "stock.changed"; report: unknown }
+  | { type: "listing.changed"; listing: ListingChange };
+
+/** A level of the record changed (Shopify `inventory_levels/update`). */
+export interface RecordLevelChange {
+  inventoryItemId: string;
+  locationId: string;
+  /** Units, null when the level stopped tracking. */
+  available: number | null;
+  updatedAt: string;
+  levelId: string;
+}
+
+/** One line of an order placed on the record itself (shown in the unified order view). */
+export interface RecordOrderLine {
+  lineId: string;
+  sku: string | null;
+  variantId: string | null;
+  productId: string | null;
+  quantity: number;
+  /** Units still on the line after edits/removals, when the record says. */
+  currentQuantity: number | null;
+  price: string;
+  title: string;
+}
+
+/** An order placed on the record (Shopify `orders/*`): the record already moved its own stock. */
+export interface RecordOrder {
+  orderId: string;
+  name: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+  cancelledAt: string | null;
+  currency: string;
+  total: string;
+  financialStatus: string | null;
+  locationId: string | null;
+  customer: { id: string | null; email: string | null; name: string | null } | null;
+  lines: RecordOrderLine[];
+}
+
+/** A refunded line of a record order; `restock` true when the record put the units back. */
+export interface RecordRefundLine {
+  lineId: string;
+  sku: string | null;
+  variantId: string | null;
+  quantity: number;
+  restockType: string;
+  restock: boolean;
+  locationId: string | null;
+}
+
+/** A refund on the record (Shopify `refunds/create`). */
+export interface RecordRefund {
+  refundId: string;
+  orderId: string | null;
+  createdAt: string | null;
+  lines: RecordRefundLine[];
+  restockLines: RecordRefundLine[];
+}
+
+/** Events the record reports about itself. */
+export type RecordEvent =
+  | { type: "level.changed"; level: RecordLevelChange }
+  | { type: "order.placed" | "order.changed" | "order.cancelled"; order: RecordOrder }
+  | { type: "order.refunded"; refund: RecordRefund }
+  | { type: "catalog.changed" };

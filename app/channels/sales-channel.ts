@@ -1,0 +1,145 @@
+/**
+ * The port, role 2 of 2: a SALES CHANNEL — a store that sells units the record holds (docs/decisions/180).
+ *
+ * A WooCommerce store (`app/channels/woocommerce/`), a retailer Shopify shop (issue 14 item 4), later Amazon and Etsy
+ * (issue 16). The engine never asks "which platform is this?": it reads the channel's declared capabilities and calls
+ * the methods below. Each adapter parses its platform's payloads itself and hands the engine normalised events
+ * (`./events.ts`).
+ *
+ * Quantities in units, times in ms (durations) or ISO-8601 (instants the platform stated). Every method rejects with
+ * `ChannelError` only; `retryable` says whether the job layer retries.
+ */
+import type { Channel, ChannelError, ChannelListing, QuantityWriteResult } from "./channel";
+import type { RawDelivery, SalesEvent, SalesOrder } from "./events";
+
+/**
+ * How a store takes quantity writes.
+ * - `delta-cas`: relative changes and compare-and-set, each atomic on the store and idempotent per key (WooCommerce
+ *   with the SyncFlow plugin — `wc_update_product_stock` under the plugin's request keys; Shopify retailer shops —
+ *   `inventoryAdjustQuantities` with `changeFromQuantity` and `@idempotent`). Exact: a sale on the store never races
+ *   the hub's write.
+ * - `set-only`: absolute quantities only, last writer wins (WooCommerce without the plugin: REST `stock_quantity`;
+ *   Amazon's feeds; Etsy's listing inventory). The engine guards these stores with a buffer and reconciliation.
+ */
+export type WriteModel = "delta-cas" | "set-only";
+
+/** How a store reports what happened on it. */
+export type EventSource = "webhook" | "polling";
+
+/**
+ * What a sales channel can do, as its adapter declares it (per kind, refined per store by `discoverCapabilities`:
+ * a WooCommerce store is `delta-cas` only when its plugin answers). The engine reads only this, never the kind.
+ */
+export interface SalesChannelCapabilities {
+  writeModel: WriteModel;
+  /** Most quantity operations one `writeQuantities` call sends in one request (1 = no batch route). */
+  writeBatchSize: number;
+  /** Listings per page of `listListings`. */
+  listPageSize: number;
+  events: EventSource;
+  /** When `events` is "polling": how often the engine polls (ms). */
+  pollIntervalMs?: number;
+  /** How far back the store lets the hub read orders (ms); null when there is no limit. */
+  orderLookBackMs: number | null;
+  /**
+   * The store's rate limit as the adapter knows it: `concurrency` calls at once at most (the adapter's client adapts
+   * below it, see `concurrency()`), and `requestsPerSecond` when the platform publishes one.
+   */
+  rateLimit: { concurrency: number; requestsPerSecond?: number };
+  /** Whether `readSnapshot` reads every listing's quantity in a few large pages (cheaper than `listListings`). */
+  snapshot: boolean;
+  /** Whether the store reports each stock change with its cause (`stock.changed` events; the hub's echo by key). */
+  stockEvents: boolean;
+  /** Named contract features the store offers now (WooCommerce plugin `features`: `stock-batch`, `stock-snapshot`). */
+  features: string[];
+  /** The store-side software version that answered (plugin version), when known. */
+  version?: string | null;
+}
+
+/** Contract feature: the store writes many quantity operations in one request. */
+export const FEATURE_BATCH = "stock-batch";
+/** Contract feature: the store reads every listing's quantity in paged snapshots. */
+export const FEATURE_SNAPSHOT = "stock-snapshot";
+
+/**
+ * One quantity operation on a listing. `listingId` is the listing's `externalId`; `idempotencyKey` makes a resent
+ * operation a replay (the store answers the first result again).
+ * - `delta`: add `delta` units (negative to take);
+ * - `cas`: set `quantity` only if the store holds `expected` now, else ChannelError STALE with `current`;
+ * - `set`: set `quantity` unconditionally (set-only stores; last writer wins). `parentId` is the variant's product
+ *   id where the platform addresses variants under their product.
+ */
+export type QuantityOp =
+  | { op: "delta"; listingId: string; delta: number; idempotencyKey: string }
+  | { op: "cas"; listingId: string; expected: number; quantity: number; idempotencyKey: string }
+  | { op: "set"; listingId: string; parentId?: string | null; quantity: number };
+
+/** The outcome of one operation, in input order: the write (`before`/`after` units), or why the store refused it. */
+export type QuantityOpResult = ({ ok: true } & QuantityWriteResult) | { ok: false; error: ChannelError };
+
+/** A listing's quantity as a snapshot reads it: units, null when the store does not manage its stock. */
+export interface ListingQuantity {
+  listingId: string;
+  quantity: number | null;
+}
+
+/** Where the store delivers events, and the secret it signs them with. */
+export interface SubscriptionTarget {
+  deliveryUrl: string;
+  secret: string;
+}
+
+/** Health of one event subscription the engine relies on. */
+export interface SubscriptionState {
+  topic: string;
+  /** `missing`: the store has no subscription for the topic at that address. */
+  state: "active" | "paused" | "disabled" | "missing";
+}
+
+/** Details the merchant may override on a listing (money as a decimal string). */
+export interface ListingDetails {
+  regularPrice?: string | null;
+  name?: string | null;
+}
+
+/**
+ * What every sales channel adapter offers the engine.
+ *
+ * Writes: `writeQuantities` sends the operations in as few calls as the store allows (its batch route when it has one,
+ * else one call per operation, concurrently) and answers per operation; a call that failed as a whole answers every
+ * operation of it with that error (a retryable one means the outcome is unknown). It never throws.
+ */
+export interface SalesChannel extends Channel {
+  /** Checks credentials; resolves with the store's name. Throws ChannelError AUTH / NETWORK / TIMEOUT. */
+  verifyConnection(): Promise<{ name: string; currency?: string | null }>;
+  /** What this store offers now (asks the store: e.g. the plugin's `/capabilities`). */
+  discoverCapabilities(): Promise<SalesChannelCapabilities>;
+  /** How many calls the store takes at once right now (adaptive: lowered on 429/5xx, raised on success). ≥ 1. */
+  concurrency(): number;
+  /** Every listing on the store, a page at a time. `concurrency` pages read at once where the store allows. */
+  listListings(opts?: { concurrency?: number }): AsyncGenerator<ChannelListing[]>;
+  /** One listing's quantity now (units; null when the store does not manage its stock). Throws NOT_FOUND. */
+  readQuantity(listingId: string): Promise<number | null>;
+  /** Every listing's quantity in pages (only when `capabilities.snapshot`; else ChannelError UNSUPPORTED). */
+  readSnapshot(opts?: { pageSize?: number }): AsyncGenerator<ListingQuantity[]>;
+  /** A batch of quantity operations (see the interface comment). `opts.minBatch`: fewest ops worth the batch route (default 1). */
+  writeQuantities(ops: QuantityOp[], opts?: { minBatch?: number }): Promise<QuantityOpResult[]>;
+  /** One quantity operation; throws its ChannelError (STALE with `current` for a lost compare-and-set). */
+  writeQuantity(op: QuantityOp): Promise<QuantityWriteResult>;
+  /** Price / name of a listing on the store (merchant overrides). Throws BAD_REQUEST when the store cannot take it. */
+  updateListingDetails(listing: { listingId: string; parentId: string | null }, details: ListingDetails): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }>;
+  /** A raw delivery (webhook or plugin call) as normalised events. Throws `DeliveryParseError` for an unreadable body. */
+  parseDelivery(delivery: RawDelivery): SalesEvent[];
+  /** Polling stores (`events: "polling"`): events since `cursor` (null = from now) and the next cursor. */
+  pollEvents?(cursor: string | null): Promise<{ events: SalesEvent[]; cursor: string }>;
+  /** Orders created or modified at or after `since` (ISO-8601), a page at a time (missed-order reconciliation). */
+  ordersSince(since: string): AsyncGenerator<SalesOrder[]>;
+  /** The event topics this kind subscribes to. */
+  readonly topics: readonly string[];
+  /** Subscribes every topic at `target` afresh (removes this hub's earlier subscriptions at the same address first). */
+  subscribe(target: SubscriptionTarget): Promise<void>;
+  /** Health of each topic's subscription at `deliveryUrl`. */
+  subscriptionHealth(deliveryUrl: string): Promise<SubscriptionState[]>;
+  /** Re-activates or recreates the subscriptions `subscriptionHealth` found not active. */
+  repairSubscriptions(target: SubscriptionTarget, states: SubscriptionState[]): Promise<void>;
+}
