@@ -23,6 +23,14 @@ import {
   verifyWooSignature,
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
+import { linkedRetailerByDomain, RETAILER_KIND } from "../retailers/links.server";
+
+/**
+ * Topics that, from a linked retailer shop, are events of the central shop's sales channel (the retailer's sales,
+ * stock and catalog). Lifecycle and compliance topics (app/uninstalled, shop/redact, customers/*, billing) stay the
+ * retailer shop's own. docs/decisions/197.
+ */
+export const RETAILER_CHANNEL_TOPICS = ["orders/create", "orders/updated", "orders/cancelled", "refunds/create", "inventory_levels/update", "products/update", "products/create"];
 
 /** "ORDERS_CREATE" / "orders/create" → "orders/create". */
 export function normalizeShopifyTopic(topic: string): string {
@@ -56,9 +64,11 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
     const v = request.headers.get(h);
     if (v) headers[h] = v;
   }
+  // A linked retailer's sales and stock webhooks belong to its central shop's sales channel (one indexed lookup).
+  const retailer = RETAILER_CHANNEL_TOPICS.includes(topic) ? await linkedRetailerByDomain(ctx.shop) : null;
   const receiptId = await storeReceipt({
-    shopDomain: ctx.shop, // resolved to the shop id in the insert itself
-    source: "shopify",
+    ...(retailer ? { shopId: retailer.centralShopId, channelId: retailer.channelId } : { shopDomain: ctx.shop }), // domain resolved in the insert
+    source: retailer ? RETAILER_KIND : "shopify",
     topic,
     dedupeKey: `shopify:${ctx.shop}:${ctx.webhookId}`,
     bodyHash: sha256Hex(Buffer.from(ctx.rawBody, "utf8")),
