@@ -19,14 +19,22 @@
  */
 import prisma from "../db.server";
 import type { Prisma } from "@prisma/client";
-import { sha256Hex } from "../lib/crypto.server";
+import { encryptJson, sha256Hex } from "../lib/crypto.server";
 import { createConnectionCode, limitRegistration, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/registration.server";
 import { shopifyForShop } from "../sync/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
-/** Channel kind of a retailer Shopify shop on its central shop. */
+/** Channel kind of a retailer Shopify shop on its central shop (the adapter registers the same kind in app/channels/registry.server.ts). */
 export const RETAILER_KIND = "shopify_retailer";
+
+/**
+ * The retailer channel's stored connection (`Channel.credentialsEnc`, encrypted like every store's): the retailer's
+ * domain and the location SyncFlow writes (null while inventory sync is off or no location is chosen). No token: the
+ * adapter takes the retailer's own offline session each time (decision 196).
+ */
+export const retailerConnection = (domain: string, locationId: string | null, syncInventory: boolean): string =>
+  encryptJson({ shop: domain, locationId: syncInventory ? locationId : null });
 
 /** `Channel.baseUrl` of a retailer: its myshopify address (unique per central shop, like a store URL). */
 export const retailerBaseUrl = (domain: string): string => `https://${domain}`;
@@ -140,7 +148,7 @@ export async function linkRetailer(retailerShopId: string, code: string): Promis
       where: { shopId_baseUrl: { shopId: centralShopId, baseUrl } },
       create: {
         shopId: centralShopId, kind: RETAILER_KIND, name: retailer.name ?? retailer.domain, baseUrl, status: "active", mode: "exact",
-        salesLocationId: salesLocation?.gid ?? null,
+        salesLocationId: salesLocation?.gid ?? null, credentialsEnc: retailerConnection(retailer.domain, null, false),
       },
       update: { kind: RETAILER_KIND, name: retailer.name ?? retailer.domain, status: "active", statusReason: null, mode: "exact" },
     });
@@ -154,6 +162,7 @@ export async function linkRetailer(retailerShopId: string, code: string): Promis
       },
     });
     await tx.connectionCode.update({ where: { id: row.id }, data: { channelId: channel.id } });
+    await tx.channel.update({ where: { id: channel.id }, data: { credentialsEnc: retailerConnection(retailer.domain, link.retailerLocationId, link.syncInventory) } });
     return { link, channel };
   });
 
@@ -174,7 +183,10 @@ async function chooseDefaultLocation(linkId: string, retailerShopId: string, cha
   try {
     const { adapter } = await shopifyForShop(retailerShopId);
     const locations = (await adapter.listLocations()).filter((l) => l.isActive !== false).sort((a, b) => a.id.localeCompare(b.id));
-    if (locations[0]) await prisma.retailerLink.update({ where: { id: linkId }, data: { retailerLocationId: locations[0].id } });
+    if (locations[0]) {
+      const link = await prisma.retailerLink.update({ where: { id: linkId }, data: { retailerLocationId: locations[0].id }, include: { retailerShop: { select: { domain: true } } } });
+      await prisma.channel.update({ where: { id: channelId }, data: { credentialsEnc: retailerConnection(link.retailerShop.domain, link.retailerLocationId, link.syncInventory) } });
+    }
     else await prisma.channel.update({ where: { id: channelId }, data: { status: "degraded", statusReason: "The retailer shop has no active location to write stock to." } });
   } catch (err) {
     await prisma.channel.update({ where: { id: channelId }, data: { status: "degraded", statusReason: `Retailer locations could not be read: ${(err as Error).message}`.slice(0, 500) } });
@@ -217,7 +229,7 @@ export interface RetailerSettingsInput {
  * Throws RetailerLinkError 404 (not this shop's retailer) or 400 bad_request with the reason.
  */
 export async function updateRetailerSettings(centralShopId: string, linkId: string, input: RetailerSettingsInput): Promise<void> {
-  const link = await prisma.retailerLink.findFirst({ where: { id: linkId, centralShopId } });
+  const link = await prisma.retailerLink.findFirst({ where: { id: linkId, centralShopId }, include: { retailerShop: { select: { domain: true } } } });
   if (!link) throw new RetailerLinkError(404, "not_found", "No such retailer for this shop.");
   const bad = (m: string) => new RetailerLinkError(400, "bad_request", m);
   const central = new Set((await prisma.location.findMany({ where: { shopId: centralShopId, isActive: true }, select: { gid: true } })).map((l) => l.gid));
@@ -244,7 +256,13 @@ export async function updateRetailerSettings(centralShopId: string, linkId: stri
         orderTags: tags, orderNote: input.orderNote === undefined ? undefined : input.orderNote?.trim() || null,
       },
     }),
-    prisma.channel.update({ where: { id: link.channelId }, data: { feedLocationIds: input.feedLocationIds, salesLocationId: input.salesLocationId } }),
+    prisma.channel.update({
+      where: { id: link.channelId },
+      data: {
+        feedLocationIds: input.feedLocationIds, salesLocationId: input.salesLocationId,
+        credentialsEnc: retailerConnection(link.retailerShop.domain, input.retailerLocationId ?? link.retailerLocationId, input.syncInventory ?? link.syncInventory),
+      },
+    }),
   ]);
 }
 

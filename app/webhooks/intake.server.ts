@@ -24,6 +24,8 @@ import {
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
 import { linkedRetailerByDomain, RETAILER_KIND } from "../retailers/links.server";
+import { parseInventoryLevelWebhook } from "../channels/shopify/webhook-payloads";
+import { LISTING_HEADER } from "../channels/shopify-retailer/retailer-channel.server";
 
 /**
  * Topics that, from a linked retailer shop, are events of the central shop's sales channel (the retailer's sales,
@@ -66,6 +68,11 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
   }
   // A linked retailer's sales and stock webhooks belong to its central shop's sales channel (one indexed lookup).
   const retailer = RETAILER_CHANNEL_TOPICS.includes(topic) ? await linkedRetailerByDomain(ctx.shop) : null;
+  if (retailer && topic === "inventory_levels/update") {
+    // The level names only its inventory item: note the retailer listing (variant) it belongs to, for the adapter's parser.
+    const listingId = await retailerListingOf(retailer.channelId, ctx.payload);
+    if (listingId) headers[LISTING_HEADER] = listingId;
+  }
   const receiptId = await storeReceipt({
     ...(retailer ? { shopId: retailer.centralShopId, channelId: retailer.channelId } : { shopDomain: ctx.shop }), // domain resolved in the insert
     source: retailer ? RETAILER_KIND : "shopify",
@@ -82,6 +89,18 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
     await onShopUninstalled(ctx.shop);
   }
   return json(200, { ok: true });
+}
+
+/** The listing (variant GID) of a retailer channel whose inventory item a level payload names, or null (unknown / unreadable). */
+async function retailerListingOf(channelId: string, payload: unknown): Promise<string | null> {
+  let inventoryItemId: string;
+  try {
+    inventoryItemId = parseInventoryLevelWebhook(payload).inventoryItemGid;
+  } catch {
+    return null; // the adapter's parser reports the malformed body when the receipt is processed
+  }
+  const l = await prisma.listing.findFirst({ where: { channelId, inventoryItemId }, select: { externalId: true } });
+  return l?.externalId ?? null;
 }
 
 /** Handles a WooCommerce delivery for channel `channelId` (route action). */

@@ -2,8 +2,8 @@
 -- What a connection code connects: a WooCommerce store (every code made so far) or a retailer Shopify shop.
 ALTER TABLE "ConnectionCode" ADD COLUMN "purpose" TEXT NOT NULL DEFAULT 'woocommerce';
 
--- A retailer shop's link to the one central shop whose stock it sells; its sales-channel settings live on the
--- central shop's Channel row (kind "shopify_retailer"), the retailer-only ones here.
+-- A retailer shop's link to the one central shop whose stock it sells. Its sales-channel settings live on the
+-- central shop's Channel row (kind "shopify_retailer") and the retailer-only ones here.
 CREATE TABLE "RetailerLink" (
     "id" TEXT NOT NULL,
     "centralShopId" TEXT NOT NULL,
@@ -30,3 +30,6 @@ CREATE INDEX "RetailerLink_centralShopId_idx" ON "RetailerLink"("centralShopId")
 ALTER TABLE "RetailerLink" ADD CONSTRAINT "RetailerLink_centralShopId_fkey" FOREIGN KEY ("centralShopId") REFERENCES "Shop"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "RetailerLink" ADD CONSTRAINT "RetailerLink_retailerShopId_fkey" FOREIGN KEY ("retailerShopId") REFERENCES "Shop"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 ALTER TABLE "RetailerLink" ADD CONSTRAINT "RetailerLink_channelId_fkey" FOREIGN KEY ("channelId") REFERENCES "Channel"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- A retailer's inventory_levels/update names only the inventory item: the intake finds the listing by it.
+CREATE INDEX "Listing_channelId_inventoryItemId_idx" ON "Listing"("channelId", "inventoryItemId");
