@@ -370,10 +370,10 @@ export async function retailerOverview(retailerShopId: string): Promise<Retailer
  * The linked retailer channel a Shopify webhook from `domain` belongs to, or null when `domain` is not a linked
  * retailer (webhook intake: the retailer's stock and order webhooks are the central shop's sales-channel events).
  */
-export async function linkedRetailerByDomain(domain: string): Promise<{ centralShopId: string; channelId: string; retailerShopId: string } | null> {
+export async function linkedRetailerByDomain(domain: string): Promise<{ centralShopId: string; channelId: string; retailerShopId: string; retailerLocationId: string | null; syncInventory: boolean } | null> {
   const link = await prisma.retailerLink.findFirst({
     where: { status: "linked", retailerShop: { domain } },
-    select: { centralShopId: true, channelId: true, retailerShopId: true },
+    select: { centralShopId: true, channelId: true, retailerShopId: true, retailerLocationId: true, syncInventory: true },
   });
   return link;
 }

@@ -68,9 +68,10 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
   }
   // A linked retailer's sales and stock webhooks belong to its central shop's sales channel (one indexed lookup).
   const retailer = RETAILER_CHANNEL_TOPICS.includes(topic) ? await linkedRetailerByDomain(ctx.shop) : null;
-  if (retailer && topic === "inventory_levels/update") {
-    // The level names only its inventory item: note the retailer listing (variant) it belongs to, for the adapter's parser.
-    const listingId = await retailerListingOf(retailer.channelId, ctx.payload);
+  if (retailer && topic === "inventory_levels/update" && retailer.syncInventory && retailer.retailerLocationId) {
+    // A level at the location SyncFlow writes names only its inventory item: note the retailer listing (variant) it
+    // belongs to, for the adapter's parser. Levels at the retailer's other locations stay unmarked (not this channel's).
+    const listingId = await retailerListingOf(retailer.channelId, retailer.retailerLocationId, ctx.payload);
     if (listingId) headers[LISTING_HEADER] = listingId;
   }
   const receiptId = await storeReceipt({
@@ -91,11 +92,16 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
   return json(200, { ok: true });
 }
 
-/** The listing (variant GID) of a retailer channel whose inventory item a level payload names, or null (unknown / unreadable). */
-async function retailerListingOf(channelId: string, payload: unknown): Promise<string | null> {
+/**
+ * The listing (variant GID) of a retailer channel whose inventory item a level payload names, when the level is at
+ * `locationId`; null otherwise (another location, unknown item, unreadable body).
+ */
+async function retailerListingOf(channelId: string, locationId: string, payload: unknown): Promise<string | null> {
   let inventoryItemId: string;
   try {
-    inventoryItemId = parseInventoryLevelWebhook(payload).inventoryItemGid;
+    const level = parseInventoryLevelWebhook(payload);
+    if (level.locationGid !== locationId) return null;
+    inventoryItemId = level.inventoryItemGid;
   } catch {
     return null; // the adapter's parser reports the malformed body when the receipt is processed
   }

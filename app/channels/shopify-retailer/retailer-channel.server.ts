@@ -49,8 +49,9 @@ export interface RetailerCredentials {
 export const RETAILER_TOPICS = ["orders/create", "orders/updated", "orders/cancelled", "refunds/create", "products/update", "inventory_levels/update"] as const;
 
 /**
- * Header the webhook intake adds to a retailer's `inventory_levels/update` receipt: the variant GID of the listing
- * whose inventory item the level belongs to (the payload names only the inventory item; parsing is synchronous).
+ * Header the webhook intake adds to a retailer's `inventory_levels/update` receipt when the level is at the location
+ * SyncFlow writes: the variant GID of the listing whose inventory item it is (the payload names only the inventory
+ * item and parsing is synchronous and needs no credentials).
  */
 export const LISTING_HEADER = "x-syncflow-listing-id";
 
@@ -229,39 +230,9 @@ export class ShopifyRetailerChannel implements SalesChannel {
     throw new ChannelError("BAD_REQUEST", "price and title overrides are not written to retailer shops", { retryable: false });
   }
 
-  /** A retailer webhook as normalised events (see the module comment). DeliveryParseError for an unreadable body. */
+  /** A retailer webhook as normalised events (`parseRetailerDelivery`). DeliveryParseError for an unreadable body. */
   parseDelivery(delivery: RawDelivery): SalesEvent[] {
-    try {
-      switch (delivery.topic) {
-        case "orders/create":
-          return [{ type: "order.placed", order: retailerOrder(parseOrderWebhook(delivery.body, delivery.topic), delivery.body) }];
-        case "orders/updated":
-        case "orders/cancelled": {
-          const o = parseOrderWebhook(delivery.body, delivery.topic);
-          return [{ type: "order.changed", order: retailerOrder(o, delivery.body, delivery.topic === "orders/cancelled") }];
-        }
-        case "refunds/create":
-          return refundEvents(delivery.body);
-        case "products/update": {
-          const p = parseProductWebhook(delivery.body);
-          return p.variants.map((v) => ({
-            type: "listing.changed" as const,
-            listing: { listingId: v.variantGid, parentId: p.productGid, sku: v.sku, productType: "variant", manageStock: true, quantity: null, modifiedAt: v.updatedAt ?? p.updatedAt },
-          }));
-        }
-        case "inventory_levels/update": {
-          const l = parseInventoryLevelWebhook(delivery.body);
-          const listingId = delivery.headers?.[LISTING_HEADER];
-          // Only the level SyncFlow writes is this channel's quantity; other retailer locations are the retailer's own.
-          if (!listingId || l.locationGid !== this.creds.locationId) return [];
-          return [{ type: "listing.changed", listing: { listingId, parentId: null, sku: null, productType: "variant", manageStock: l.available !== null, quantity: l.available, modifiedAt: l.updatedAt } }];
-        }
-      }
-      return [];
-    } catch (err) {
-      if (err instanceof WebhookPayloadError) throw new DeliveryParseError(err.message);
-      throw err;
-    }
+    return parseRetailerDelivery(delivery);
   }
 
   /** Retailer orders are read from their webhooks; reading them back by time comes with the orders hub (issue 15). */
@@ -285,6 +256,45 @@ export class ShopifyRetailerChannel implements SalesChannel {
 }
 
 type Obj = Record<string, unknown>;
+
+/**
+ * A retailer webhook as normalised events (parsing needs no credentials: the registry's kind-level parser is this
+ * function too). `inventory_levels/update` is reported only when the intake marked it with {@link LISTING_HEADER}, which
+ * it does only for a level at the location SyncFlow writes, of a listing the hub knows; other retailer locations are the
+ * retailer's own. Throws DeliveryParseError for an unreadable body.
+ */
+export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
+  try {
+    switch (delivery.topic) {
+      case "orders/create":
+        return [{ type: "order.placed", order: retailerOrder(parseOrderWebhook(delivery.body, delivery.topic), delivery.body) }];
+      case "orders/updated":
+      case "orders/cancelled": {
+        const o = parseOrderWebhook(delivery.body, delivery.topic);
+        return [{ type: "order.changed", order: retailerOrder(o, delivery.body, delivery.topic === "orders/cancelled") }];
+      }
+      case "refunds/create":
+        return refundEvents(delivery.body);
+      case "products/update": {
+        const p = parseProductWebhook(delivery.body);
+        return p.variants.map((v) => ({
+          type: "listing.changed" as const,
+          listing: { listingId: v.variantGid, parentId: p.productGid, sku: v.sku, productType: "variant", manageStock: true, quantity: null, modifiedAt: v.updatedAt ?? p.updatedAt },
+        }));
+      }
+      case "inventory_levels/update": {
+        const l = parseInventoryLevelWebhook(delivery.body);
+        const listingId = delivery.headers?.[LISTING_HEADER];
+        if (!listingId) return [];
+        return [{ type: "listing.changed", listing: { listingId, parentId: null, sku: null, productType: "variant", manageStock: l.available !== null, quantity: l.available, modifiedAt: l.updatedAt } }];
+      }
+    }
+    return [];
+  } catch (err) {
+    if (err instanceof WebhookPayloadError) throw new DeliveryParseError(err.message);
+    throw err;
+  }
+}
 
 /** Units restocked per line GID by the refunds an order payload carries (restock_type other than no_restock). */
 function restockedByLine(body: unknown): Map<string, number> {
