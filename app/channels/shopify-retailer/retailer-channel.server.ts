@@ -235,10 +235,16 @@ export class ShopifyRetailerChannel implements SalesChannel {
     return parseRetailerDelivery(delivery);
   }
 
-  /** Retailer orders are read from their webhooks; reading them back by time comes with the orders hub (issue 15). */
+  /**
+   * Orders by time for reconciliation's missed-order catch-up. NOT YET READ from the retailer: yields nothing, so
+   * reconciliation still compares and corrects the retailer's quantities (a sale whose webhook never came shows up as
+   * drift there) instead of failing as a whole. Reading retailer orders through the Admin API (`orders(query:
+   * "updated_at:>=…")`, look-back bounded by `orderLookBackMs`) comes with the orders hub (issue 15), which needs the
+   * same read for imports. Decision 196.
+   */
   // eslint-disable-next-line require-yield
   async *ordersSince(_since: string): AsyncGenerator<SalesOrder[]> {
-    throw new ChannelError("UNSUPPORTED", "reading retailer orders by time comes with the orders hub (issue 15)", { retryable: false });
+    return;
   }
 
   /**
