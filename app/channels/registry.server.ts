@@ -17,7 +17,7 @@ import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
 import { env } from "../env.server";
-import { RETAILER_DECLARED_CAPABILITIES, RETAILER_KIND, ShopifyRetailerChannel, type RetailerCredentials } from "./shopify-retailer/retailer-channel.server";
+import { parseRetailerDelivery, RETAILER_DECLARED_CAPABILITIES, RETAILER_KIND, ShopifyRetailerChannel, type RetailerCredentials } from "./shopify-retailer/retailer-channel.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -134,7 +134,7 @@ registerSalesChannel({
   label: "Shopify retailer",
   declared: RETAILER_DECLARED_CAPABILITIES,
   create: (c) => new ShopifyRetailerChannel(c.credentials as RetailerCredentials, c.client),
-  parseDelivery: (d) => new ShopifyRetailerChannel({ shop: "parse-only", locationId: null }).parseDelivery(d),
+  parseDelivery: parseRetailerDelivery,
 });
 
 export type { InventoryRecord, RecordApp, SalesChannel };

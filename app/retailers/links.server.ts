@@ -21,7 +21,7 @@ import prisma from "../db.server";
 import type { Prisma } from "@prisma/client";
 import { encryptJson, sha256Hex } from "../lib/crypto.server";
 import { createConnectionCode, limitRegistration, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/registration.server";
-import { shopifyForShop } from "../sync/stores.server";
+import { recordForShop } from "../sync/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
@@ -181,7 +181,7 @@ async function burnAttempt(codeId: string): Promise<void> {
 /** Picks the retailer's first active location; when Shopify cannot be asked, the channel is marked degraded with the reason. */
 async function chooseDefaultLocation(linkId: string, retailerShopId: string, channelId: string): Promise<void> {
   try {
-    const { adapter } = await shopifyForShop(retailerShopId);
+    const { adapter } = await recordForShop(retailerShopId);
     const locations = (await adapter.listLocations()).filter((l) => l.isActive !== false).sort((a, b) => a.id.localeCompare(b.id));
     if (locations[0]) {
       const link = await prisma.retailerLink.update({ where: { id: linkId }, data: { retailerLocationId: locations[0].id }, include: { retailerShop: { select: { domain: true } } } });
@@ -237,7 +237,7 @@ export async function updateRetailerSettings(centralShopId: string, linkId: stri
     if (!central.has(gid)) throw bad(`${gid} is not an active location of this shop.`);
   }
   if (input.retailerLocationId !== undefined) {
-    const { adapter } = await shopifyForShop(link.retailerShopId);
+    const { adapter } = await recordForShop(link.retailerShopId);
     const ids = new Set((await adapter.listLocations()).filter((l) => l.isActive !== false).map((l) => l.id));
     if (!ids.has(input.retailerLocationId)) throw bad(`${input.retailerLocationId} is not an active location of the retailer shop.`);
   }

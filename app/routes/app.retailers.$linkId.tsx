@@ -13,7 +13,7 @@ import { Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, Inl
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listRetailers, RetailerLinkError, unlinkRetailer, updateRetailerSettings, type RetailerSettingsInput } from "../retailers/links.server";
-import { shopifyForShop } from "../sync/stores.server";
+import { recordForShop } from "../sync/stores.server";
 import prisma from "../db.server";
 import { PageError } from "../components/PageStates";
 
@@ -29,7 +29,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   let retailerLocations: { id: string; name: string }[] = [];
   let locationsError: string | null = null;
   try {
-    const { adapter } = await shopifyForShop(link.retailerShopId);
+    const { adapter } = await recordForShop(link.retailerShopId);
     retailerLocations = (await adapter.listLocations()).filter((l) => l.isActive !== false).map((l) => ({ id: l.id, name: l.name }));
   } catch (e) {
     locationsError = `The retailer's locations could not be read (${(e as Error).message}).`;
