@@ -48,8 +48,9 @@ export function RetailersCard(props: {
             </Button>
           </InlineStack>
           <Text as="p" tone="subdued">
-            Retailers are Shopify stores that sell this shop's stock. The retailer installs SyncFlow on its own store and enters a retailer code
-            from here; SyncFlow then writes this shop's stock to the retailer's chosen location and brings its sales back here.
+            Retailers are Shopify stores that sell this shop's stock. The retailer installs SyncFlow on its own store
+            and enters a retailer code from here; SyncFlow then writes this shop's stock to the retailer's chosen
+            location and brings its sales back here.
           </Text>
           {props.code && (
             <Box maxWidth="420px">
@@ -80,7 +81,15 @@ export function RetailersCard(props: {
             <Text as="p">No retailer linked yet.</Text>
           </Box>
         }
-        headings={[{ title: "Retailer" }, { title: "Status" }, { title: "Inventory" }, { title: "Orders (coming)" }, { title: "Items" }, { title: "Last sync" }, { title: "" }]}
+        headings={[
+          { title: "Retailer" },
+          { title: "Status" },
+          { title: "Inventory" },
+          { title: "Orders (coming)" },
+          { title: "Items" },
+          { title: "Last sync" },
+          { title: "" },
+        ]}
       >
         {retailers.map((r, i) => (
           <IndexTable.Row id={r.linkId} key={r.linkId} position={i}>
@@ -95,12 +104,19 @@ export function RetailersCard(props: {
               </BlockStack>
             </IndexTable.Cell>
             <IndexTable.Cell>
-              {r.status === "linked" ? <ChannelStatusBadge status={r.channelStatus} reason={r.statusReason} /> : <Badge>Unlinked</Badge>}
+              {r.status === "linked" ? (
+                <ChannelStatusBadge status={r.channelStatus} reason={r.statusReason} />
+              ) : (
+                <Badge>Unlinked</Badge>
+              )}
             </IndexTable.Cell>
             <IndexTable.Cell>
               {r.syncInventory ? (
                 <Text as="span" variant="bodySm">
-                  {r.feedLocationIds.length ? r.feedLocationIds.map(locationName).join(", ") : "Sales location"} → {r.retailerLocationId ? `retailer location ${r.retailerLocationId.split("/").pop()}` : "no location yet"}
+                  {r.feedLocationIds.length ? r.feedLocationIds.map(locationName).join(", ") : "Sales location"} →{" "}
+                  {r.retailerLocationId
+                    ? `retailer location ${r.retailerLocationId.split("/").pop()}`
+                    : "no location yet"}
                 </Text>
               ) : (
                 <Badge tone="attention">Sync off</Badge>

@@ -14,7 +14,16 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulator
 import { stopBoss } from "../jobs/queue.server";
 import { createConnectionCode, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/registration.server";
 import { decryptJson, sha256Hex } from "../lib/crypto.server";
-import { createRetailerCode, linkRetailer, listRetailers, retailerOverview, shopRole, unlinkRetailer, updateRetailerSettings, RetailerLinkError } from "./links.server";
+import {
+  createRetailerCode,
+  linkRetailer,
+  listRetailers,
+  retailerOverview,
+  shopRole,
+  unlinkRetailer,
+  updateRetailerSettings,
+  RetailerLinkError,
+} from "./links.server";
 
 const tag = crypto.randomUUID().slice(0, 6);
 const A = `central-a-${tag}.myshopify.com`;
@@ -28,13 +37,20 @@ const shops: Record<string, { id: string; locationId: string }> = {};
 async function install(domain: string, name: string, extraLocation?: string) {
   const { locationId } = shopify.control.createShop({ domain, name });
   if (extraLocation) shopify.control.createLocation(domain, { name: extraLocation });
-  shopify.control.createProduct(domain, { title: "Tomato seeds", variants: [{ sku: "TOM-1", price: "3.00", quantities: { [locationId]: 10 } }] });
+  shopify.control.createProduct(domain, {
+    title: "Tomato seeds",
+    variants: [{ sku: "TOM-1", price: "3.00", quantities: { [locationId]: 10 } }],
+  });
   expect(await installApp(app.url, domain, TEST_API_KEY, TEST_API_SECRET)).toBeLessThan(500);
   const shop = await waitFor(`${domain} installed`, () => prisma.shop.findUnique({ where: { domain } }));
   // What the install's catalog job mirrors (no worker runs in this file: linking is the subject, not syncing).
   await prisma.shop.update({ where: { id: shop.id }, data: { name } });
   for (const l of shopify.control.state(domain).locations as { id: string; name: string }[]) {
-    await prisma.location.upsert({ where: { shopId_gid: { shopId: shop.id, gid: l.id } }, create: { shopId: shop.id, gid: l.id, name: l.name }, update: {} });
+    await prisma.location.upsert({
+      where: { shopId_gid: { shopId: shop.id, gid: l.id } },
+      create: { shopId: shop.id, gid: l.id, name: l.name },
+      update: {},
+    });
   }
   shops[domain] = { id: shop.id, locationId };
 }
@@ -57,7 +73,12 @@ const adminFetch = (shop: string, path: string, route: string, form?: Record<str
   });
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
+  shopify = await startShopifyEmulator({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    restoreRate: 1000,
+    webhookDelayMs: 5,
+  });
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
   shopify.control.setAppUrl(app.url);
   await install(A, "Logistics Hub", "Overflow");
@@ -87,7 +108,10 @@ describe("retailer codes", () => {
     expect((await refused(linkRetailer(shops[R1]!.id, woo.code))).code).toBe("invalid_code");
     expect((await refused(linkRetailer(shops[R1]!.id, "SF-AAAA-BBBB"))).status).toBe(401);
     const old = await createRetailerCode(shops[A]!.id);
-    await prisma.connectionCode.update({ where: { codeHash: sha256Hex(normalizeCode(old.code)) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await prisma.connectionCode.update({
+      where: { codeHash: sha256Hex(normalizeCode(old.code)) },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     expect((await refused(linkRetailer(shops[R1]!.id, old.code))).code).toBe("invalid_code");
     const own = await createRetailerCode(shops[A]!.id);
     expect((await refused(linkRetailer(shops[A]!.id, own.code))).code).toBe("invalid_code");
@@ -115,7 +139,14 @@ describe("linking", () => {
     r1Link = res.linkId;
     r1Channel = res.channelId;
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: res.channelId } });
-    expect(channel).toMatchObject({ shopId: shops[A]!.id, kind: "shopify_retailer", baseUrl: `https://${R1}`, status: "active", mode: "exact", name: "Nationwide Plants" });
+    expect(channel).toMatchObject({
+      shopId: shops[A]!.id,
+      kind: "shopify_retailer",
+      baseUrl: `https://${R1}`,
+      status: "active",
+      mode: "exact",
+      name: "Nationwide Plants",
+    });
     const link = await prisma.retailerLink.findUniqueOrThrow({ where: { id: res.linkId } });
     expect(link.retailerLocationId).toBe(shops[R1]!.locationId);
     expect(decryptJson(channel.credentialsEnc!)).toEqual({ shop: R1, locationId: shops[R1]!.locationId });
@@ -148,55 +179,105 @@ describe("linking", () => {
     expect(page.retailers.map((r: { domain: string }) => r.domain).sort()).toEqual([R1, R2].sort());
     expect(page.channels.filter((c: { kind: string }) => c.kind === "shopify_retailer")).toHaveLength(2);
     const mine = await (await adminFetch(R2, "/app/retailer", "routes/app.retailer")).json();
-    expect(mine.link).toMatchObject({ status: "linked", centralDomain: A, centralName: "Logistics Hub", syncInventory: true });
+    expect(mine.link).toMatchObject({
+      status: "linked",
+      centralDomain: A,
+      centralName: "Logistics Hub",
+      syncInventory: true,
+    });
   });
 
   it("saves a retailer's settings with checked locations and keeps the stored connection in step", async () => {
     const central = await prisma.location.findMany({ where: { shopId: shops[A]!.id }, orderBy: { gid: "asc" } });
     expect(central.length).toBe(2);
-    await updateRetailerSettings(shops[A]!.id, r1Link, { feedLocationIds: central.map((l) => l.gid), salesLocationId: central[1]!.gid, orderLookbackHours: 48, orderTags: ["retail", " nationwide "], orderNote: "From Nationwide" });
+    await updateRetailerSettings(shops[A]!.id, r1Link, {
+      feedLocationIds: central.map((l) => l.gid),
+      salesLocationId: central[1]!.gid,
+      orderLookbackHours: 48,
+      orderTags: ["retail", " nationwide "],
+      orderNote: "From Nationwide",
+    });
     const ch = await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } });
     expect(ch.feedLocationIds).toEqual(central.map((l) => l.gid));
     expect(ch.salesLocationId).toBe(central[1]!.gid);
-    expect(await prisma.retailerLink.findUniqueOrThrow({ where: { id: r1Link } })).toMatchObject({ orderLookbackHours: 48, orderTags: ["retail", "nationwide"], orderNote: "From Nationwide" });
+    expect(await prisma.retailerLink.findUniqueOrThrow({ where: { id: r1Link } })).toMatchObject({
+      orderLookbackHours: 48,
+      orderTags: ["retail", "nationwide"],
+      orderNote: "From Nationwide",
+    });
     // A location of another shop, or of the retailer's for the feed, is refused.
-    expect((await refused(updateRetailerSettings(shops[A]!.id, r1Link, { feedLocationIds: [shops[B]!.locationId] }))).code).toBe("bad_request");
-    expect((await refused(updateRetailerSettings(shops[A]!.id, r1Link, { retailerLocationId: shops[A]!.locationId }))).code).toBe("bad_request");
-    expect((await refused(updateRetailerSettings(shops[A]!.id, r1Link, { orderLookbackHours: 0 }))).code).toBe("bad_request");
+    expect(
+      (await refused(updateRetailerSettings(shops[A]!.id, r1Link, { feedLocationIds: [shops[B]!.locationId] }))).code,
+    ).toBe("bad_request");
+    expect(
+      (await refused(updateRetailerSettings(shops[A]!.id, r1Link, { retailerLocationId: shops[A]!.locationId }))).code,
+    ).toBe("bad_request");
+    expect((await refused(updateRetailerSettings(shops[A]!.id, r1Link, { orderLookbackHours: 0 }))).code).toBe(
+      "bad_request",
+    );
     // Inventory sync off: the stored connection names no location (the adapter then writes nothing).
     await updateRetailerSettings(shops[A]!.id, r1Link, { syncInventory: false });
-    expect(decryptJson(( await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).credentialsEnc!)).toEqual({ shop: R1, locationId: null });
-    const garden = (shopify.control.state(R1).locations as { id: string; name: string }[]).find((l) => l.name === "Garden centre")!;
+    expect(decryptJson((await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).credentialsEnc!)).toEqual(
+      { shop: R1, locationId: null },
+    );
+    const garden = (shopify.control.state(R1).locations as { id: string; name: string }[]).find(
+      (l) => l.name === "Garden centre",
+    )!;
     await updateRetailerSettings(shops[A]!.id, r1Link, { syncInventory: true, retailerLocationId: garden.id });
-    expect(decryptJson((await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).credentialsEnc!)).toEqual({ shop: R1, locationId: garden.id });
+    expect(decryptJson((await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).credentialsEnc!)).toEqual(
+      { shop: R1, locationId: garden.id },
+    );
   });
 
   it("routes a linked retailer's stock and order webhooks to the central shop's retailer channel, and its lifecycle webhooks to itself", async () => {
     shopify.control.placeOrder(R1, { lines: [{ sku: "TOM-1", quantity: 1 }] });
     const receipt = await waitFor("retailer order receipt", () =>
-      prisma.webhookReceipt.findFirst({ where: { topic: "orders/create", headers: { path: ["x-shopify-shop-domain"], equals: R1 } } }),
+      prisma.webhookReceipt.findFirst({
+        where: { topic: "orders/create", headers: { path: ["x-shopify-shop-domain"], equals: R1 } },
+      }),
     );
     expect(receipt).toMatchObject({ source: "shopify_retailer", shopId: shops[A]!.id, channelId: r1Channel });
     const level = await waitFor("retailer level receipt", () =>
-      prisma.webhookReceipt.findFirst({ where: { topic: "inventory_levels/update", headers: { path: ["x-shopify-shop-domain"], equals: R1 } } }),
+      prisma.webhookReceipt.findFirst({
+        where: { topic: "inventory_levels/update", headers: { path: ["x-shopify-shop-domain"], equals: R1 } },
+      }),
     );
     expect(level.shopId).toBe(shops[A]!.id);
     // Another central shop's own webhooks stay its own.
     shopify.control.placeOrder(B, { lines: [{ sku: "TOM-1", quantity: 1 }] });
-    const own = await waitFor("central B receipt", () => prisma.webhookReceipt.findFirst({ where: { topic: "orders/create", headers: { path: ["x-shopify-shop-domain"], equals: B } } }));
+    const own = await waitFor("central B receipt", () =>
+      prisma.webhookReceipt.findFirst({
+        where: { topic: "orders/create", headers: { path: ["x-shopify-shop-domain"], equals: B } },
+      }),
+    );
     expect(own).toMatchObject({ source: "shopify", shopId: shops[B]!.id, channelId: null });
   });
 
   it("unlinks and relinks to the same central shop on the same channel, keeping its listings and history", async () => {
-    await prisma.listing.create({ data: { shopId: shops[A]!.id, channelId: r1Channel, externalId: "gid://shopify/ProductVariant/keep", productId: "p", sku: "TOM-1", title: "kept", productType: "variant", matchStatus: "unmatched" } });
+    await prisma.listing.create({
+      data: {
+        shopId: shops[A]!.id,
+        channelId: r1Channel,
+        externalId: "gid://shopify/ProductVariant/keep",
+        productId: "p",
+        sku: "TOM-1",
+        title: "kept",
+        productType: "variant",
+        matchStatus: "unmatched",
+      },
+    });
     await unlinkRetailer(shops[R1]!.id, r1Link);
-    expect(await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).toMatchObject({ status: "disconnected" });
+    expect(await prisma.channel.findUniqueOrThrow({ where: { id: r1Channel } })).toMatchObject({
+      status: "disconnected",
+    });
     expect(await shopRole(shops[R1]!.id)).toEqual({ role: "central" });
     expect((await retailerOverview(shops[R1]!.id))!.status).toBe("unlinked");
     const { code } = await createRetailerCode(shops[A]!.id);
     const again = await linkRetailer(shops[R1]!.id, code);
     expect(again).toMatchObject({ channelId: r1Channel, linkId: r1Link, relinked: true });
-    expect(await prisma.listing.count({ where: { channelId: r1Channel, externalId: "gid://shopify/ProductVariant/keep" } })).toBe(1);
+    expect(
+      await prisma.listing.count({ where: { channelId: r1Channel, externalId: "gid://shopify/ProductVariant/keep" } }),
+    ).toBe(1);
     const link = await prisma.retailerLink.findUniqueOrThrow({ where: { id: r1Link } });
     expect(link).toMatchObject({ status: "linked", orderLookbackHours: 48 }); // settings kept
     expect((await retailerOverview(shops[R1]!.id))!.unlinkedItems.map((u) => u.title)).toContain("kept");
@@ -207,10 +288,15 @@ describe("tenant isolation", () => {
   it("another central shop sees no retailer of A, and can neither change nor unlink one", async () => {
     const [r1] = (await listRetailers(shops[A]!.id)).filter((r) => r.domain === R1);
     expect(await listRetailers(shops[B]!.id)).toEqual([]);
-    expect((await refused(updateRetailerSettings(shops[B]!.id, r1!.linkId, { syncInventory: false }))).status).toBe(404);
+    expect((await refused(updateRetailerSettings(shops[B]!.id, r1!.linkId, { syncInventory: false }))).status).toBe(
+      404,
+    );
     expect((await refused(unlinkRetailer(shops[B]!.id, r1!.linkId))).status).toBe(404);
     expect((await adminFetch(B, `/app/retailers/${r1!.linkId}`, "routes/app.retailers.$linkId")).status).toBe(404);
-    expect((await adminFetch(B, `/app/retailers/${r1!.linkId}`, "routes/app.retailers.$linkId", { intent: "unlink" })).status).toBe(404);
+    expect(
+      (await adminFetch(B, `/app/retailers/${r1!.linkId}`, "routes/app.retailers.$linkId", { intent: "unlink" }))
+        .status,
+    ).toBe(404);
     const pageB = await (await adminFetch(B, "/app/channels", "routes/app.channels")).json();
     expect(pageB.retailers).toEqual([]);
     expect(JSON.stringify(pageB)).not.toContain(R1);
@@ -221,9 +307,11 @@ describe("tenant isolation", () => {
     const mine = await (await adminFetch(R1, "/app/retailer", "routes/app.retailer")).json();
     expect(JSON.stringify(mine)).not.toContain(R2);
     expect((await refused(unlinkRetailer(shops[R1]!.id, r2!.linkId))).status).toBe(404);
-    expect((await refused(updateRetailerSettings(shops[R1]!.id, r2!.linkId, { syncInventory: false }))).status).toBe(404);
+    expect((await refused(updateRetailerSettings(shops[R1]!.id, r2!.linkId, { syncInventory: false }))).status).toBe(
+      404,
+    );
     expect((await adminFetch(R1, `/app/retailers/${r2!.linkId}`, "routes/app.retailers.$linkId")).status).toBe(404);
-    expect((await listRetailers(shops[R1]!.id))).toEqual([]);
+    expect(await listRetailers(shops[R1]!.id)).toEqual([]);
   });
 
   it("the central shop's settings page loads its retailer with both shops' locations", async () => {
@@ -231,7 +319,10 @@ describe("tenant isolation", () => {
     const res = await adminFetch(A, `/app/retailers/${r1!.linkId}`, "routes/app.retailers.$linkId");
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body.retailerLocations.map((l: { name: string }) => l.name).sort()).toEqual(["Garden centre", "Shop location"]);
+    expect(body.retailerLocations.map((l: { name: string }) => l.name).sort()).toEqual([
+      "Garden centre",
+      "Shop location",
+    ]);
     expect(body.central).toHaveLength(2);
   });
 });

@@ -20,7 +20,12 @@
 import prisma from "../db.server";
 import type { Prisma } from "@prisma/client";
 import { encryptJson, sha256Hex } from "../lib/crypto.server";
-import { createConnectionCode, limitRegistration, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/registration.server";
+import {
+  createConnectionCode,
+  limitRegistration,
+  MAX_FAILED_ATTEMPTS,
+  normalizeCode,
+} from "../sync/registration.server";
 import { recordForShop } from "../sync/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
@@ -43,7 +48,8 @@ export const retailerBaseUrl = (domain: string): string => `https://${domain}`;
 export class RetailerLinkError extends Error {
   constructor(
     readonly status: number,
-    readonly code: "invalid_code" | "rate_limited" | "plan_limit" | "role_conflict" | "already_linked" | "not_found" | "bad_request",
+    readonly code:
+      "invalid_code" | "rate_limited" | "plan_limit" | "role_conflict" | "already_linked" | "not_found" | "bad_request",
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -52,10 +58,13 @@ export class RetailerLinkError extends Error {
   }
 }
 
-const INVALID_CODE = "This connection code is not valid. Ask the central shop for a new retailer code (SyncFlow → Channels → Retailer Shopify stores).";
+const INVALID_CODE =
+  "This connection code is not valid. Ask the central shop for a new retailer code (SyncFlow → Channels → Retailer Shopify stores).";
 
 /** The role of a shop in SyncFlow: "retailer" while linked to a central shop, else "central". */
-export type ShopRole = { role: "central" } | { role: "retailer"; centralShopId: string; centralDomain: string; centralName: string | null; linkId: string };
+export type ShopRole =
+  | { role: "central" }
+  | { role: "retailer"; centralShopId: string; centralDomain: string; centralName: string | null; linkId: string };
 
 /** Whether `shopId` is a linked retailer (and of which central shop) or a central shop. */
 export async function shopRole(shopId: string, db: Prisma.TransactionClient = prisma): Promise<ShopRole> {
@@ -64,7 +73,13 @@ export async function shopRole(shopId: string, db: Prisma.TransactionClient = pr
     select: { id: true, centralShopId: true, centralShop: { select: { domain: true, name: true } } },
   });
   if (!link) return { role: "central" };
-  return { role: "retailer", centralShopId: link.centralShopId, centralDomain: link.centralShop.domain, centralName: link.centralShop.name, linkId: link.id };
+  return {
+    role: "retailer",
+    centralShopId: link.centralShopId,
+    centralDomain: link.centralShop.domain,
+    centralName: link.centralShop.name,
+    linkId: link.id,
+  };
 }
 
 /**
@@ -73,11 +88,18 @@ export async function shopRole(shopId: string, db: Prisma.TransactionClient = pr
  */
 export async function createRetailerCode(centralShopId: string): Promise<{ code: string; expiresAt: Date }> {
   if ((await shopRole(centralShopId)).role === "retailer") {
-    throw new RetailerLinkError(409, "role_conflict", "This shop is a retailer of another shop; only a central shop can invite retailers. Unlink it first.");
+    throw new RetailerLinkError(
+      409,
+      "role_conflict",
+      "This shop is a retailer of another shop; only a central shop can invite retailers. Unlink it first.",
+    );
   }
   const made = await createConnectionCode(centralShopId);
   // The shared code maker writes WooCommerce codes; mark this one as a retailer code (same row, same hash).
-  await prisma.connectionCode.update({ where: { codeHash: sha256Hex(normalizeCode(made.code)) }, data: { purpose: "retailer" } });
+  await prisma.connectionCode.update({
+    where: { codeHash: sha256Hex(normalizeCode(made.code)) },
+    data: { purpose: "retailer" },
+  });
   return made;
 }
 
@@ -100,17 +122,32 @@ export interface LinkResult {
  * own, or the central shop is itself a retailer), 409 already_linked (linked to another central shop: unlink first).
  */
 export async function linkRetailer(retailerShopId: string, code: string): Promise<LinkResult> {
-  const retailer = await prisma.shop.findUnique({ where: { id: retailerShopId }, select: { id: true, domain: true, name: true, uninstalledAt: true } });
-  if (!retailer || retailer.uninstalledAt) throw new RetailerLinkError(404, "not_found", "This shop has no SyncFlow installation.");
+  const retailer = await prisma.shop.findUnique({
+    where: { id: retailerShopId },
+    select: { id: true, domain: true, name: true, uninstalledAt: true },
+  });
+  if (!retailer || retailer.uninstalledAt)
+    throw new RetailerLinkError(404, "not_found", "This shop has no SyncFlow installation.");
   try {
     await limitRegistration(`retailer-shop:${retailer.domain}`);
   } catch (err) {
     const e = err as { status?: number; message?: string; headers?: Record<string, string> };
-    if (e.status === 429) throw new RetailerLinkError(429, "rate_limited", e.message ?? "Too many attempts.", e.headers ?? {});
+    if (e.status === 429)
+      throw new RetailerLinkError(429, "rate_limited", e.message ?? "Too many attempts.", e.headers ?? {});
     throw err;
   }
-  const row = await prisma.connectionCode.findUnique({ where: { codeHash: sha256Hex(normalizeCode(code)) }, include: { shop: true } });
-  if (!row || row.purpose !== "retailer" || row.usedAt || row.expiresAt < new Date() || row.shop.uninstalledAt || row.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+  const row = await prisma.connectionCode.findUnique({
+    where: { codeHash: sha256Hex(normalizeCode(code)) },
+    include: { shop: true },
+  });
+  if (
+    !row ||
+    row.purpose !== "retailer" ||
+    row.usedAt ||
+    row.expiresAt < new Date() ||
+    row.shop.uninstalledAt ||
+    row.failedAttempts >= MAX_FAILED_ATTEMPTS
+  ) {
     throw new RetailerLinkError(401, "invalid_code", INVALID_CODE);
   }
   const refuse = async (err: RetailerLinkError): Promise<never> => {
@@ -119,77 +156,162 @@ export async function linkRetailer(retailerShopId: string, code: string): Promis
   };
   if (row.shopId === retailer.id) await refuse(new RetailerLinkError(401, "invalid_code", INVALID_CODE));
   if ((await shopRole(row.shopId)).role === "retailer") {
-    await refuse(new RetailerLinkError(409, "role_conflict", "The shop that made this code is itself a retailer of another shop and cannot take retailers."));
+    await refuse(
+      new RetailerLinkError(
+        409,
+        "role_conflict",
+        "The shop that made this code is itself a retailer of another shop and cannot take retailers.",
+      ),
+    );
   }
-  const ownChannels = await prisma.channel.count({ where: { shopId: retailer.id, kind: { not: "shopify" }, status: { not: "disconnected" } } });
+  const ownChannels = await prisma.channel.count({
+    where: { shopId: retailer.id, kind: { not: "shopify" }, status: { not: "disconnected" } },
+  });
   if (ownChannels > 0) {
-    await refuse(new RetailerLinkError(409, "role_conflict", `This shop has ${ownChannels} sales channel${ownChannels === 1 ? "" : "s"} of its own (it is a central shop). Disconnect them before linking it as a retailer.`));
+    await refuse(
+      new RetailerLinkError(
+        409,
+        "role_conflict",
+        `This shop has ${ownChannels} sales channel${ownChannels === 1 ? "" : "s"} of its own (it is a central shop). Disconnect them before linking it as a retailer.`,
+      ),
+    );
   }
-  const existing = await prisma.retailerLink.findUnique({ where: { retailerShopId: retailer.id }, include: { centralShop: { select: { domain: true } } } });
+  const existing = await prisma.retailerLink.findUnique({
+    where: { retailerShopId: retailer.id },
+    include: { centralShop: { select: { domain: true } } },
+  });
   if (existing?.status === "linked" && existing.centralShopId !== row.shopId) {
-    await refuse(new RetailerLinkError(409, "already_linked", `This shop is linked to ${existing.centralShop.domain}. Unlink it there or here before linking it to another shop.`));
+    await refuse(
+      new RetailerLinkError(
+        409,
+        "already_linked",
+        `This shop is linked to ${existing.centralShop.domain}. Unlink it there or here before linking it to another shop.`,
+      ),
+    );
   }
 
   const centralShopId = row.shopId;
   const baseUrl = retailerBaseUrl(retailer.domain);
-  const salesLocation = await prisma.location.findFirst({ where: { shopId: centralShopId, isActive: true }, orderBy: { gid: "asc" }, select: { gid: true } });
+  const salesLocation = await prisma.location.findFirst({
+    where: { shopId: centralShopId, isActive: true },
+    orderBy: { gid: "asc" },
+    select: { gid: true },
+  });
   const relinked = !!existing && existing.centralShopId === centralShopId;
   const result = await prisma.$transaction(async (tx) => {
-    const { count } = await tx.connectionCode.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
+    const { count } = await tx.connectionCode.updateMany({
+      where: { id: row.id, usedAt: null },
+      data: { usedAt: new Date() },
+    });
     if (count !== 1) throw new RetailerLinkError(401, "invalid_code", INVALID_CODE);
     try {
       await assertCanConnectChannel(centralShopId, baseUrl, tx);
     } catch (err) {
-      if (err instanceof PlanLimitError) throw new RetailerLinkError(402, "plan_limit", err.message, { Link: `<${err.upgradeUrl}>; rel="payment"` });
+      if (err instanceof PlanLimitError)
+        throw new RetailerLinkError(402, "plan_limit", err.message, { Link: `<${err.upgradeUrl}>; rel="payment"` });
       throw err;
     }
     // Same central shop again: the channel row (listings, orders, ledger, allocations) comes back as it was.
     const channel = await tx.channel.upsert({
       where: { shopId_baseUrl: { shopId: centralShopId, baseUrl } },
       create: {
-        shopId: centralShopId, kind: RETAILER_KIND, name: retailer.name ?? retailer.domain, baseUrl, status: "active", mode: "exact",
-        salesLocationId: salesLocation?.gid ?? null, credentialsEnc: retailerConnection(retailer.domain, null, false),
+        shopId: centralShopId,
+        kind: RETAILER_KIND,
+        name: retailer.name ?? retailer.domain,
+        baseUrl,
+        status: "active",
+        mode: "exact",
+        salesLocationId: salesLocation?.gid ?? null,
+        credentialsEnc: retailerConnection(retailer.domain, null, false),
       },
-      update: { kind: RETAILER_KIND, name: retailer.name ?? retailer.domain, status: "active", statusReason: null, mode: "exact" },
+      update: {
+        kind: RETAILER_KIND,
+        name: retailer.name ?? retailer.domain,
+        status: "active",
+        statusReason: null,
+        mode: "exact",
+      },
     });
     const link = await tx.retailerLink.upsert({
       where: { retailerShopId: retailer.id },
       create: { centralShopId, retailerShopId: retailer.id, channelId: channel.id },
       update: {
-        centralShopId, channelId: channel.id, status: "linked", linkedAt: new Date(), unlinkedAt: null,
+        centralShopId,
+        channelId: channel.id,
+        status: "linked",
+        linkedAt: new Date(),
+        unlinkedAt: null,
         // Another central shop: its locations and settings do not carry over.
         ...(relinked ? {} : { retailerLocationId: null }),
       },
     });
     await tx.connectionCode.update({ where: { id: row.id }, data: { channelId: channel.id } });
-    await tx.channel.update({ where: { id: channel.id }, data: { credentialsEnc: retailerConnection(retailer.domain, link.retailerLocationId, link.syncInventory) } });
+    await tx.channel.update({
+      where: { id: channel.id },
+      data: { credentialsEnc: retailerConnection(retailer.domain, link.retailerLocationId, link.syncInventory) },
+    });
     return { link, channel };
   });
 
   // The retailer location SyncFlow writes: kept on relink, else the retailer's first active location (by GID).
   if (!result.link.retailerLocationId) await chooseDefaultLocation(result.link.id, retailer.id, result.channel.id);
-  await enqueue(QUEUES.linkChannel, { shopId: centralShopId, channelId: result.channel.id }, { singletonKey: `link:${result.channel.id}` });
-  return { linkId: result.link.id, channelId: result.channel.id, centralShopId, centralDomain: row.shop.domain, relinked };
+  await enqueue(
+    QUEUES.linkChannel,
+    { shopId: centralShopId, channelId: result.channel.id },
+    { singletonKey: `link:${result.channel.id}` },
+  );
+  return {
+    linkId: result.link.id,
+    channelId: result.channel.id,
+    centralShopId,
+    centralDomain: row.shop.domain,
+    relinked,
+  };
 }
 
 /** One failed use of a valid code; at MAX_FAILED_ATTEMPTS the code is burned (as WooCommerce registration does). */
 async function burnAttempt(codeId: string): Promise<void> {
-  const r = await prisma.connectionCode.update({ where: { id: codeId }, data: { failedAttempts: { increment: 1 } }, select: { failedAttempts: true } });
-  if (r.failedAttempts >= MAX_FAILED_ATTEMPTS) await prisma.connectionCode.updateMany({ where: { id: codeId, usedAt: null }, data: { usedAt: new Date() } });
+  const r = await prisma.connectionCode.update({
+    where: { id: codeId },
+    data: { failedAttempts: { increment: 1 } },
+    select: { failedAttempts: true },
+  });
+  if (r.failedAttempts >= MAX_FAILED_ATTEMPTS)
+    await prisma.connectionCode.updateMany({ where: { id: codeId, usedAt: null }, data: { usedAt: new Date() } });
 }
 
 /** Picks the retailer's first active location; when Shopify cannot be asked, the channel is marked degraded with the reason. */
 async function chooseDefaultLocation(linkId: string, retailerShopId: string, channelId: string): Promise<void> {
   try {
     const { adapter } = await recordForShop(retailerShopId);
-    const locations = (await adapter.listLocations()).filter((l) => l.isActive !== false).sort((a, b) => a.id.localeCompare(b.id));
+    const locations = (await adapter.listLocations())
+      .filter((l) => l.isActive !== false)
+      .sort((a, b) => a.id.localeCompare(b.id));
     if (locations[0]) {
-      const link = await prisma.retailerLink.update({ where: { id: linkId }, data: { retailerLocationId: locations[0].id }, include: { retailerShop: { select: { domain: true } } } });
-      await prisma.channel.update({ where: { id: channelId }, data: { credentialsEnc: retailerConnection(link.retailerShop.domain, link.retailerLocationId, link.syncInventory) } });
-    }
-    else await prisma.channel.update({ where: { id: channelId }, data: { status: "degraded", statusReason: "The retailer shop has no active location to write stock to." } });
+      const link = await prisma.retailerLink.update({
+        where: { id: linkId },
+        data: { retailerLocationId: locations[0].id },
+        include: { retailerShop: { select: { domain: true } } },
+      });
+      await prisma.channel.update({
+        where: { id: channelId },
+        data: {
+          credentialsEnc: retailerConnection(link.retailerShop.domain, link.retailerLocationId, link.syncInventory),
+        },
+      });
+    } else
+      await prisma.channel.update({
+        where: { id: channelId },
+        data: { status: "degraded", statusReason: "The retailer shop has no active location to write stock to." },
+      });
   } catch (err) {
-    await prisma.channel.update({ where: { id: channelId }, data: { status: "degraded", statusReason: `Retailer locations could not be read: ${(err as Error).message}`.slice(0, 500) } });
+    await prisma.channel.update({
+      where: { id: channelId },
+      data: {
+        status: "degraded",
+        statusReason: `Retailer locations could not be read: ${(err as Error).message}`.slice(0, 500),
+      },
+    });
   }
 }
 
@@ -200,11 +322,16 @@ async function chooseDefaultLocation(linkId: string, retailerShopId: string, cha
  * Throws RetailerLinkError 404 when the link is not the acting shop's.
  */
 export async function unlinkRetailer(actingShopId: string, linkId: string): Promise<void> {
-  const link = await prisma.retailerLink.findFirst({ where: { id: linkId, OR: [{ centralShopId: actingShopId }, { retailerShopId: actingShopId }] } });
+  const link = await prisma.retailerLink.findFirst({
+    where: { id: linkId, OR: [{ centralShopId: actingShopId }, { retailerShopId: actingShopId }] },
+  });
   if (!link) throw new RetailerLinkError(404, "not_found", "No such retailer link for this shop.");
   await prisma.$transaction([
     prisma.retailerLink.update({ where: { id: link.id }, data: { status: "unlinked", unlinkedAt: new Date() } }),
-    prisma.channel.update({ where: { id: link.channelId }, data: { status: "disconnected", statusReason: "Retailer unlinked" } }),
+    prisma.channel.update({
+      where: { id: link.channelId },
+      data: { status: "disconnected", statusReason: "Retailer unlinked" },
+    }),
   ]);
 }
 
@@ -228,39 +355,63 @@ export interface RetailerSettingsInput {
  * Look-back hours 1–720; up to 10 tags of ≤ 40 characters; a note of ≤ 500 characters.
  * Throws RetailerLinkError 404 (not this shop's retailer) or 400 bad_request with the reason.
  */
-export async function updateRetailerSettings(centralShopId: string, linkId: string, input: RetailerSettingsInput): Promise<void> {
-  const link = await prisma.retailerLink.findFirst({ where: { id: linkId, centralShopId }, include: { retailerShop: { select: { domain: true } } } });
+export async function updateRetailerSettings(
+  centralShopId: string,
+  linkId: string,
+  input: RetailerSettingsInput,
+): Promise<void> {
+  const link = await prisma.retailerLink.findFirst({
+    where: { id: linkId, centralShopId },
+    include: { retailerShop: { select: { domain: true } } },
+  });
   if (!link) throw new RetailerLinkError(404, "not_found", "No such retailer for this shop.");
   const bad = (m: string) => new RetailerLinkError(400, "bad_request", m);
-  const central = new Set((await prisma.location.findMany({ where: { shopId: centralShopId, isActive: true }, select: { gid: true } })).map((l) => l.gid));
+  const central = new Set(
+    (await prisma.location.findMany({ where: { shopId: centralShopId, isActive: true }, select: { gid: true } })).map(
+      (l) => l.gid,
+    ),
+  );
   for (const gid of [...(input.feedLocationIds ?? []), ...(input.salesLocationId ? [input.salesLocationId] : [])]) {
     if (!central.has(gid)) throw bad(`${gid} is not an active location of this shop.`);
   }
   if (input.retailerLocationId !== undefined) {
     const { adapter } = await recordForShop(link.retailerShopId);
     const ids = new Set((await adapter.listLocations()).filter((l) => l.isActive !== false).map((l) => l.id));
-    if (!ids.has(input.retailerLocationId)) throw bad(`${input.retailerLocationId} is not an active location of the retailer shop.`);
+    if (!ids.has(input.retailerLocationId))
+      throw bad(`${input.retailerLocationId} is not an active location of the retailer shop.`);
   }
   for (const h of [input.orderLookbackHours, input.fulfilmentLookbackHours]) {
-    if (h !== undefined && (!Number.isInteger(h) || h < 1 || h > 720)) throw bad("Look-back hours must be a whole number from 1 to 720.");
+    if (h !== undefined && (!Number.isInteger(h) || h < 1 || h > 720))
+      throw bad("Look-back hours must be a whole number from 1 to 720.");
   }
   const tags = input.orderTags?.map((t) => t.trim()).filter(Boolean);
-  if (tags && (tags.length > 10 || tags.some((t) => t.length > 40 || t.includes(",")))) throw bad("Up to 10 tags of at most 40 characters, without commas.");
+  if (tags && (tags.length > 10 || tags.some((t) => t.length > 40 || t.includes(","))))
+    throw bad("Up to 10 tags of at most 40 characters, without commas.");
   if (input.orderNote && input.orderNote.length > 500) throw bad("The note is at most 500 characters.");
   await prisma.$transaction([
     prisma.retailerLink.update({
       where: { id: link.id },
       data: {
-        retailerLocationId: input.retailerLocationId, syncInventory: input.syncInventory, importOrders: input.importOrders,
-        pushFulfilments: input.pushFulfilments, orderLookbackHours: input.orderLookbackHours, fulfilmentLookbackHours: input.fulfilmentLookbackHours,
-        orderTags: tags, orderNote: input.orderNote === undefined ? undefined : input.orderNote?.trim() || null,
+        retailerLocationId: input.retailerLocationId,
+        syncInventory: input.syncInventory,
+        importOrders: input.importOrders,
+        pushFulfilments: input.pushFulfilments,
+        orderLookbackHours: input.orderLookbackHours,
+        fulfilmentLookbackHours: input.fulfilmentLookbackHours,
+        orderTags: tags,
+        orderNote: input.orderNote === undefined ? undefined : input.orderNote?.trim() || null,
       },
     }),
     prisma.channel.update({
       where: { id: link.channelId },
       data: {
-        feedLocationIds: input.feedLocationIds, salesLocationId: input.salesLocationId,
-        credentialsEnc: retailerConnection(link.retailerShop.domain, input.retailerLocationId ?? link.retailerLocationId, input.syncInventory ?? link.syncInventory),
+        feedLocationIds: input.feedLocationIds,
+        salesLocationId: input.salesLocationId,
+        credentialsEnc: retailerConnection(
+          link.retailerShop.domain,
+          input.retailerLocationId ?? link.retailerLocationId,
+          input.syncInventory ?? link.syncInventory,
+        ),
       },
     }),
   ]);
@@ -300,19 +451,38 @@ export async function listRetailers(centralShopId: string): Promise<RetailerRow[
   });
   const counts = await listingCounts(links.map((l) => l.channelId));
   return links.map((l) => ({
-    linkId: l.id, channelId: l.channelId, domain: l.retailerShop.domain, name: l.channel.name, status: l.status,
-    channelStatus: l.channel.status, statusReason: l.channel.statusReason, retailerLocationId: l.retailerLocationId,
-    feedLocationIds: l.channel.feedLocationIds, salesLocationId: l.channel.salesLocationId, syncInventory: l.syncInventory,
-    importOrders: l.importOrders, pushFulfilments: l.pushFulfilments, orderLookbackHours: l.orderLookbackHours,
-    fulfilmentLookbackHours: l.fulfilmentLookbackHours, orderTags: l.orderTags, orderNote: l.orderNote, linkedAt: l.linkedAt,
-    lastSyncAt: l.channel.lastSyncAt, linked: counts.get(l.channelId)?.linked ?? 0, unlinkedItems: counts.get(l.channelId)?.other ?? 0,
+    linkId: l.id,
+    channelId: l.channelId,
+    domain: l.retailerShop.domain,
+    name: l.channel.name,
+    status: l.status,
+    channelStatus: l.channel.status,
+    statusReason: l.channel.statusReason,
+    retailerLocationId: l.retailerLocationId,
+    feedLocationIds: l.channel.feedLocationIds,
+    salesLocationId: l.channel.salesLocationId,
+    syncInventory: l.syncInventory,
+    importOrders: l.importOrders,
+    pushFulfilments: l.pushFulfilments,
+    orderLookbackHours: l.orderLookbackHours,
+    fulfilmentLookbackHours: l.fulfilmentLookbackHours,
+    orderTags: l.orderTags,
+    orderNote: l.orderNote,
+    linkedAt: l.linkedAt,
+    lastSyncAt: l.channel.lastSyncAt,
+    linked: counts.get(l.channelId)?.linked ?? 0,
+    unlinkedItems: counts.get(l.channelId)?.other ?? 0,
   }));
 }
 
 async function listingCounts(channelIds: string[]): Promise<Map<string, { linked: number; other: number }>> {
   const out = new Map<string, { linked: number; other: number }>();
   if (!channelIds.length) return out;
-  const groups = await prisma.listing.groupBy({ by: ["channelId", "matchStatus"], where: { channelId: { in: channelIds } }, _count: { _all: true } });
+  const groups = await prisma.listing.groupBy({
+    by: ["channelId", "matchStatus"],
+    where: { channelId: { in: channelIds } },
+    _count: { _all: true },
+  });
   for (const g of groups) {
     const c = out.get(g.channelId) ?? { linked: 0, other: 0 };
     if (g.matchStatus === "linked") c.linked += g._count._all;
@@ -357,10 +527,19 @@ export async function retailerOverview(retailerShopId: string): Promise<Retailer
     take: 50,
   });
   return {
-    linkId: link.id, status: link.status, centralDomain: link.centralShop.domain, centralName: link.centralShop.name,
-    channelStatus: link.channel.status, statusReason: link.channel.statusReason, syncInventory: link.syncInventory,
-    retailerLocationId: link.retailerLocationId, importOrders: link.importOrders, pushFulfilments: link.pushFulfilments,
-    linkedAt: link.linkedAt, lastSyncAt: link.channel.lastSyncAt, linked: counts.get(link.channelId)?.linked ?? 0,
+    linkId: link.id,
+    status: link.status,
+    centralDomain: link.centralShop.domain,
+    centralName: link.centralShop.name,
+    channelStatus: link.channel.status,
+    statusReason: link.channel.statusReason,
+    syncInventory: link.syncInventory,
+    retailerLocationId: link.retailerLocationId,
+    importOrders: link.importOrders,
+    pushFulfilments: link.pushFulfilments,
+    linkedAt: link.linkedAt,
+    lastSyncAt: link.channel.lastSyncAt,
+    linked: counts.get(link.channelId)?.linked ?? 0,
     unlinkedItems: unlinked.map((l) => ({ title: l.title, sku: l.sku, reason: l.matchStatus })),
     unlinkedCount: counts.get(link.channelId)?.other ?? 0,
   };
@@ -370,10 +549,24 @@ export async function retailerOverview(retailerShopId: string): Promise<Retailer
  * The linked retailer channel a Shopify webhook from `domain` belongs to, or null when `domain` is not a linked
  * retailer (webhook intake: the retailer's stock and order webhooks are the central shop's sales-channel events).
  */
-export async function linkedRetailerByDomain(domain: string): Promise<{ centralShopId: string; channelId: string; retailerShopId: string; retailerLocationId: string | null; syncInventory: boolean } | null> {
+export async function linkedRetailerByDomain(
+  domain: string,
+): Promise<{
+  centralShopId: string;
+  channelId: string;
+  retailerShopId: string;
+  retailerLocationId: string | null;
+  syncInventory: boolean;
+} | null> {
   const link = await prisma.retailerLink.findFirst({
     where: { status: "linked", retailerShop: { domain } },
-    select: { centralShopId: true, channelId: true, retailerShopId: true, retailerLocationId: true, syncInventory: true },
+    select: {
+      centralShopId: true,
+      channelId: true,
+      retailerShopId: true,
+      retailerLocationId: true,
+      syncInventory: true,
+    },
   });
   return link;
 }

@@ -8,7 +8,20 @@ import { useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, InlineStack, Layout, Page, Text, TextField } from "@shopify/polaris";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  DataTable,
+  InlineStack,
+  Layout,
+  Page,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { linkRetailer, retailerOverview, RetailerLinkError, unlinkRetailer } from "../retailers/links.server";
@@ -46,18 +59,30 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   try {
     if (intent === "link") {
       const code = String(form.get("code") ?? "").trim();
-      if (!code) return json<ActionData>({ ok: false, error: "Enter the retailer code from the central shop." }, { status: 400 });
+      if (!code)
+        return json<ActionData>(
+          { ok: false, error: "Enter the retailer code from the central shop." },
+          { status: 400 },
+        );
       const r = await linkRetailer(shop.id, code);
-      return json<ActionData>({ ok: true, message: `Linked to ${r.centralDomain}${r.relinked ? " again — earlier links and history kept" : ""}. SyncFlow is matching your variants by SKU.` });
+      return json<ActionData>({
+        ok: true,
+        message: `Linked to ${r.centralDomain}${r.relinked ? " again — earlier links and history kept" : ""}. SyncFlow is matching your variants by SKU.`,
+      });
     }
     if (intent === "unlink") {
       const o = await retailerOverview(shop.id);
-      if (!o || o.status !== "linked") return json<ActionData>({ ok: false, error: "This shop is not linked." }, { status: 409 });
+      if (!o || o.status !== "linked")
+        return json<ActionData>({ ok: false, error: "This shop is not linked." }, { status: 409 });
       await unlinkRetailer(shop.id, o.linkId);
-      return json<ActionData>({ ok: true, message: "Unlinked. SyncFlow no longer changes this shop's stock; your history is kept." });
+      return json<ActionData>({
+        ok: true,
+        message: "Unlinked. SyncFlow no longer changes this shop's stock; your history is kept.",
+      });
     }
   } catch (e) {
-    if (e instanceof RetailerLinkError) return json<ActionData>({ ok: false, error: e.message }, { status: e.status, headers: e.headers });
+    if (e instanceof RetailerLinkError)
+      return json<ActionData>({ ok: false, error: e.message }, { status: e.status, headers: e.headers });
     throw e;
   }
   return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400 });
@@ -71,7 +96,12 @@ export default function RetailerLinkPage() {
   const busy = fetcher.state !== "idle";
   const linked = link?.status === "linked";
   return (
-    <Page title="Retailer link" subtitle={linked ? `Retailer of ${link!.centralName ?? link!.centralDomain}` : "Central shop (not linked as a retailer)"}>
+    <Page
+      title="Retailer link"
+      subtitle={
+        linked ? `Retailer of ${link!.centralName ?? link!.centralDomain}` : "Central shop (not linked as a retailer)"
+      }
+    >
       <TitleBar title="Retailer link" />
       <Layout>
         {result && (
@@ -87,20 +117,34 @@ export default function RetailerLinkPage() {
                   Sell another shop's stock
                 </Text>
                 <Text as="p">
-                  If {shop.name ?? shop.domain} is a retailer of a central Shopify shop that runs SyncFlow, ask it for a retailer code (SyncFlow →
-                  Channels → Create retailer code) and enter it here. SyncFlow then keeps the central shop's stock on one of your locations and sends
-                  your sales back to it. A shop is either a central shop or a retailer of one central shop.
+                  If {shop.name ?? shop.domain} is a retailer of a central Shopify shop that runs SyncFlow, ask it for a
+                  retailer code (SyncFlow → Channels → Create retailer code) and enter it here. SyncFlow then keeps the
+                  central shop's stock on one of your locations and sends your sales back to it. A shop is either a
+                  central shop or a retailer of one central shop.
                 </Text>
                 {link && link.status === "unlinked" && (
                   <Text as="p" tone="subdued">
-                    Previously linked to {link.centralDomain}. Linking to it again keeps your earlier matches and history.
+                    Previously linked to {link.centralDomain}. Linking to it again keeps your earlier matches and
+                    history.
                   </Text>
                 )}
                 <Box maxWidth="420px">
-                  <TextField label="Retailer code" value={code} onChange={setCode} autoComplete="off" monospaced placeholder="SF-XXXX-XXXX-…" />
+                  <TextField
+                    label="Retailer code"
+                    value={code}
+                    onChange={setCode}
+                    autoComplete="off"
+                    monospaced
+                    placeholder="SF-XXXX-XXXX-…"
+                  />
                 </Box>
                 <InlineStack>
-                  <Button variant="primary" loading={busy} disabled={!code.trim()} onClick={() => fetcher.submit({ intent: "link", code }, { method: "post" })}>
+                  <Button
+                    variant="primary"
+                    loading={busy}
+                    disabled={!code.trim()}
+                    onClick={() => fetcher.submit({ intent: "link", code }, { method: "post" })}
+                  >
                     Link to central shop
                   </Button>
                 </InlineStack>
@@ -120,9 +164,14 @@ export default function RetailerLinkPage() {
                     <ChannelStatusBadge status={link.channelStatus} reason={link.statusReason} />
                   </InlineStack>
                   <Text as="p" tone="subdued">
-                    {link.centralDomain} · linked <Time value={link.linkedAt} /> · last sync <Time value={link.lastSyncAt} />
+                    {link.centralDomain} · linked <Time value={link.linkedAt} /> · last sync{" "}
+                    <Time value={link.lastSyncAt} />
                   </Text>
-                  {link.statusReason && link.channelStatus !== "active" && <Text as="p" tone="caution">{link.statusReason}</Text>}
+                  {link.statusReason && link.channelStatus !== "active" && (
+                    <Text as="p" tone="caution">
+                      {link.statusReason}
+                    </Text>
+                  )}
                   <BlockStack gap="100">
                     <InlineStack gap="200">
                       <Text as="span">Inventory</Text>
@@ -146,7 +195,11 @@ export default function RetailerLinkPage() {
                     The central shop chooses these settings. {link.linked} of your variants are linked by SKU.
                   </Text>
                   <InlineStack>
-                    <Button tone="critical" loading={busy} onClick={() => fetcher.submit({ intent: "unlink" }, { method: "post" })}>
+                    <Button
+                      tone="critical"
+                      loading={busy}
+                      onClick={() => fetcher.submit({ intent: "unlink" }, { method: "post" })}
+                    >
                       Unlink from central shop
                     </Button>
                   </InlineStack>

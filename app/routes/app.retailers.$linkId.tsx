@@ -9,10 +9,30 @@ import { useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Button,
+  Card,
+  Checkbox,
+  ChoiceList,
+  FormLayout,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
-import { listRetailers, RetailerLinkError, unlinkRetailer, updateRetailerSettings, type RetailerSettingsInput } from "../retailers/links.server";
+import {
+  listRetailers,
+  RetailerLinkError,
+  unlinkRetailer,
+  updateRetailerSettings,
+  type RetailerSettingsInput,
+} from "../retailers/links.server";
 import { recordForShop } from "../sync/stores.server";
 import prisma from "../db.server";
 import { PageError } from "../components/PageStates";
@@ -24,17 +44,31 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const r = (await listRetailers(shop.id)).find((x) => x.linkId === params.linkId);
   if (!r) throw json({ message: "No such retailer for this shop." }, { status: 404 });
-  const central = await prisma.location.findMany({ where: { shopId: shop.id, isActive: true }, select: { gid: true, name: true }, orderBy: { gid: "asc" } });
-  const link = await prisma.retailerLink.findUniqueOrThrow({ where: { id: r.linkId }, select: { retailerShopId: true } });
+  const central = await prisma.location.findMany({
+    where: { shopId: shop.id, isActive: true },
+    select: { gid: true, name: true },
+    orderBy: { gid: "asc" },
+  });
+  const link = await prisma.retailerLink.findUniqueOrThrow({
+    where: { id: r.linkId },
+    select: { retailerShopId: true },
+  });
   let retailerLocations: { id: string; name: string }[] = [];
   let locationsError: string | null = null;
   try {
     const { adapter } = await recordForShop(link.retailerShopId);
-    retailerLocations = (await adapter.listLocations()).filter((l) => l.isActive !== false).map((l) => ({ id: l.id, name: l.name }));
+    retailerLocations = (await adapter.listLocations())
+      .filter((l) => l.isActive !== false)
+      .map((l) => ({ id: l.id, name: l.name }));
   } catch (e) {
     locationsError = `The retailer's locations could not be read (${(e as Error).message}).`;
   }
-  return json({ retailer: { ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null }, central, retailerLocations, locationsError });
+  return json({
+    retailer: { ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null },
+    central,
+    retailerLocations,
+    locationsError,
+  });
 };
 
 type ActionData = { ok: true; message: string } | { ok: false; error: string };
@@ -47,7 +81,10 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   try {
     if (form.get("intent") === "unlink") {
       await unlinkRetailer(shop.id, linkId);
-      return json<ActionData>({ ok: true, message: "Retailer unlinked. Its listings and history are kept; it can link again with a new code." });
+      return json<ActionData>({
+        ok: true,
+        message: "Retailer unlinked. Its listings and history are kept; it can link again with a new code.",
+      });
     }
     if (form.get("intent") === "save") {
       let input: RetailerSettingsInput;
@@ -82,15 +119,25 @@ export default function RetailerSettingsPage() {
     orderTags: r.orderTags.join(", "),
     orderNote: r.orderNote ?? "",
   });
-  const set = <K extends keyof typeof form>(k: K) => (v: (typeof form)[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const set =
+    <K extends keyof typeof form>(k: K) =>
+    (v: (typeof form)[K]) =>
+      setForm((f) => ({ ...f, [k]: v }));
   const save = () => {
     const payload: RetailerSettingsInput = {
       ...(form.retailerLocationId ? { retailerLocationId: form.retailerLocationId } : {}),
       feedLocationIds: form.feedLocationIds,
       ...(form.salesLocationId ? { salesLocationId: form.salesLocationId } : {}),
-      syncInventory: form.syncInventory, importOrders: form.importOrders, pushFulfilments: form.pushFulfilments,
-      orderLookbackHours: Number(form.orderLookbackHours), fulfilmentLookbackHours: Number(form.fulfilmentLookbackHours),
-      orderTags: form.orderTags.split(",").map((t) => t.trim()).filter(Boolean), orderNote: form.orderNote,
+      syncInventory: form.syncInventory,
+      importOrders: form.importOrders,
+      pushFulfilments: form.pushFulfilments,
+      orderLookbackHours: Number(form.orderLookbackHours),
+      fulfilmentLookbackHours: Number(form.fulfilmentLookbackHours),
+      orderTags: form.orderTags
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      orderNote: form.orderNote,
     };
     fetcher.submit({ intent: "save", payload: JSON.stringify(payload) }, { method: "post" });
   };
@@ -114,10 +161,17 @@ export default function RetailerSettingsPage() {
               <Text as="h2" variant="headingMd">
                 Inventory
               </Text>
-              <Checkbox label="Sync inventory to this retailer" checked={form.syncInventory} onChange={set("syncInventory")} />
+              <Checkbox
+                label="Sync inventory to this retailer"
+                checked={form.syncInventory}
+                onChange={set("syncInventory")}
+              />
               <Select
                 label="Retailer location SyncFlow writes"
-                options={[{ label: "Choose a location", value: "" }, ...retailerLocations.map((l) => ({ label: l.name, value: l.id }))]}
+                options={[
+                  { label: "Choose a location", value: "" },
+                  ...retailerLocations.map((l) => ({ label: l.name, value: l.id })),
+                ]}
                 value={form.retailerLocationId}
                 onChange={set("retailerLocationId")}
               />
@@ -128,7 +182,12 @@ export default function RetailerSettingsPage() {
                 selected={form.feedLocationIds}
                 onChange={set("feedLocationIds")}
               />
-              <Select label="Central location that absorbs the retailer's sales" options={central.map((l) => ({ label: l.name, value: l.gid }))} value={form.salesLocationId} onChange={set("salesLocationId")} />
+              <Select
+                label="Central location that absorbs the retailer's sales"
+                options={central.map((l) => ({ label: l.name, value: l.gid }))}
+                value={form.salesLocationId}
+                onChange={set("salesLocationId")}
+              />
             </FormLayout>
           </Card>
         </Layout.Section>
@@ -139,14 +198,46 @@ export default function RetailerSettingsPage() {
                 Orders and fulfilments
               </Text>
               <Text as="p" tone="subdued">
-                Stored now; they take effect when the orders hub ships (importing retailer orders into this shop and pushing tracking back).
+                Stored now; they take effect when the orders hub ships (importing retailer orders into this shop and
+                pushing tracking back).
               </Text>
-              <Checkbox label="Import this retailer's orders" checked={form.importOrders} onChange={set("importOrders")} />
-              <TextField label="Order look-back (hours)" type="number" value={form.orderLookbackHours} onChange={set("orderLookbackHours")} autoComplete="off" />
-              <Checkbox label="Push fulfilments back to the retailer" checked={form.pushFulfilments} onChange={set("pushFulfilments")} />
-              <TextField label="Fulfilment look-back (hours)" type="number" value={form.fulfilmentLookbackHours} onChange={set("fulfilmentLookbackHours")} autoComplete="off" />
-              <TextField label="Tags on imported orders (comma-separated)" value={form.orderTags} onChange={set("orderTags")} autoComplete="off" />
-              <TextField label="Note on imported orders" value={form.orderNote} onChange={set("orderNote")} multiline={2} autoComplete="off" />
+              <Checkbox
+                label="Import this retailer's orders"
+                checked={form.importOrders}
+                onChange={set("importOrders")}
+              />
+              <TextField
+                label="Order look-back (hours)"
+                type="number"
+                value={form.orderLookbackHours}
+                onChange={set("orderLookbackHours")}
+                autoComplete="off"
+              />
+              <Checkbox
+                label="Push fulfilments back to the retailer"
+                checked={form.pushFulfilments}
+                onChange={set("pushFulfilments")}
+              />
+              <TextField
+                label="Fulfilment look-back (hours)"
+                type="number"
+                value={form.fulfilmentLookbackHours}
+                onChange={set("fulfilmentLookbackHours")}
+                autoComplete="off"
+              />
+              <TextField
+                label="Tags on imported orders (comma-separated)"
+                value={form.orderTags}
+                onChange={set("orderTags")}
+                autoComplete="off"
+              />
+              <TextField
+                label="Note on imported orders"
+                value={form.orderNote}
+                onChange={set("orderNote")}
+                multiline={2}
+                autoComplete="off"
+              />
             </FormLayout>
           </Card>
         </Layout.Section>
@@ -163,7 +254,8 @@ export default function RetailerSettingsPage() {
           </InlineStack>
           <BlockStack gap="100">
             <Text as="p" tone="subdued">
-              {r.linked} variants linked by SKU{r.unlinkedItems ? `, ${r.unlinkedItems} not linked (see Listings)` : ""}.
+              {r.linked} variants linked by SKU{r.unlinkedItems ? `, ${r.unlinkedItems} not linked (see Listings)` : ""}
+              .
             </Text>
           </BlockStack>
         </Layout.Section>

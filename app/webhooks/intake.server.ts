@@ -24,8 +24,7 @@ import {
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
 import { linkedRetailerByDomain, RETAILER_KIND } from "../retailers/links.server";
-import { parseInventoryLevelWebhook } from "../channels/shopify/webhook-payloads";
-import { LISTING_HEADER } from "../channels/shopify-retailer/retailer-channel.server";
+import { LISTING_HEADER, retailerLevelRef } from "../channels/shopify-retailer/retailer-channel.server";
 
 /**
  * Topics that, from a linked retailer shop, are events of the central shop's sales channel (the retailer's sales,
@@ -97,15 +96,9 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
  * `locationId`; null otherwise (another location, unknown item, unreadable body).
  */
 async function retailerListingOf(channelId: string, locationId: string, payload: unknown): Promise<string | null> {
-  let inventoryItemId: string;
-  try {
-    const level = parseInventoryLevelWebhook(payload);
-    if (level.locationGid !== locationId) return null;
-    inventoryItemId = level.inventoryItemGid;
-  } catch {
-    return null; // the adapter's parser reports the malformed body when the receipt is processed
-  }
-  const l = await prisma.listing.findFirst({ where: { channelId, inventoryItemId }, select: { externalId: true } });
+  const level = retailerLevelRef(payload);
+  if (!level || level.locationId !== locationId) return null;
+  const l = await prisma.listing.findFirst({ where: { channelId, inventoryItemId: level.inventoryItemId }, select: { externalId: true } });
   return l?.externalId ?? null;
 }
 

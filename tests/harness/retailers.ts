@@ -35,7 +35,14 @@ export interface RetailerOptions {
 }
 
 /** Creates, installs and links one retailer shop of `centralShopId`; throws when a step does not complete in time. */
-export async function addRetailer(world: World, appUrl: string, apiKey: string, apiSecret: string, centralShopId: string, opts: RetailerOptions): Promise<RetailerShop> {
+export async function addRetailer(
+  world: World,
+  appUrl: string,
+  apiKey: string,
+  apiSecret: string,
+  centralShopId: string,
+  opts: RetailerOptions,
+): Promise<RetailerShop> {
   const created = world.shopify.control.createShop({ domain: opts.domain, name: opts.name, currency: "USD" });
   const skus = opts.skus ?? world.catalog.filter((p) => isStockable(p)).map((p) => p.sku);
   const variants: Record<string, string> = {};
@@ -44,23 +51,52 @@ export async function addRetailer(world: World, appUrl: string, apiKey: string, 
     const p = world.catalog.find((x) => x.sku === sku);
     const made = world.shopify.control.createProduct(opts.domain, {
       title: p?.name ?? sku,
-      variants: [{ sku, price: p?.regularPrice ?? "0", tracked: true, quantities: { [created.locationId]: opts.startingStock?.(sku) ?? 0 } }],
+      variants: [
+        {
+          sku,
+          price: p?.regularPrice ?? "0",
+          tracked: true,
+          quantities: { [created.locationId]: opts.startingStock?.(sku) ?? 0 },
+        },
+      ],
     });
     variants[sku] = made.variants[0]!.variantId;
   }
   const status = await installApp(appUrl, opts.domain, apiKey, apiSecret);
   if (status >= 500) throw new Error(`install of ${opts.domain} answered ${status}`);
-  const shop = await waitFor(`${opts.domain} installed`, () => prisma.shop.findUnique({ where: { domain: opts.domain } }));
+  const shop = await waitFor(`${opts.domain} installed`, () =>
+    prisma.shop.findUnique({ where: { domain: opts.domain } }),
+  );
   const { code } = await createRetailerCode(centralShopId);
-  const res = await fetch(`${appUrl}/app/retailer?shop=${opts.domain}&embedded=1&_data=${encodeURIComponent("routes/app.retailer")}`, {
-    method: "POST", headers: adminHeaders(opts.domain, apiKey, apiSecret), body: new URLSearchParams({ intent: "link", code }),
-  });
+  const res = await fetch(
+    `${appUrl}/app/retailer?shop=${opts.domain}&embedded=1&_data=${encodeURIComponent("routes/app.retailer")}`,
+    {
+      method: "POST",
+      headers: adminHeaders(opts.domain, apiKey, apiSecret),
+      body: new URLSearchParams({ intent: "link", code }),
+    },
+  );
   const body = (await res.json().catch(() => null)) as { ok?: boolean; error?: string } | null;
-  if (res.status !== 200 || !body?.ok) throw new Error(`linking ${opts.domain} answered ${res.status}: ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body?.ok)
+    throw new Error(`linking ${opts.domain} answered ${res.status}: ${JSON.stringify(body)}`);
   const link = await prisma.retailerLink.findUniqueOrThrow({ where: { retailerShopId: shop.id } });
   const minLinked = opts.minLinked ?? skus.length;
-  await waitFor(`${opts.domain} listings linked`, async () => (await prisma.listing.count({ where: { channelId: link.channelId, matchStatus: "linked" } })) >= minLinked, 60_000);
-  return { domain: opts.domain, name: opts.name, locationId: created.locationId, accessToken: created.accessToken, shopId: shop.id, linkId: link.id, channelId: link.channelId, variants };
+  await waitFor(
+    `${opts.domain} listings linked`,
+    async () =>
+      (await prisma.listing.count({ where: { channelId: link.channelId, matchStatus: "linked" } })) >= minLinked,
+    60_000,
+  );
+  return {
+    domain: opts.domain,
+    name: opts.name,
+    locationId: created.locationId,
+    accessToken: created.accessToken,
+    shopId: shop.id,
+    linkId: link.id,
+    channelId: link.channelId,
+    variants,
+  };
 }
 
 /** The retailer's `available` at its SyncFlow location for `sku`, as the emulated Shopify holds it. */

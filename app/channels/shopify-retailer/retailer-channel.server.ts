@@ -28,9 +28,25 @@
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder, type SalesOrderLine } from "../events";
-import type { ListingDetails, ListingQuantity, QuantityOp, QuantityOpResult, SalesChannel, SalesChannelCapabilities, SubscriptionState, SubscriptionTarget } from "../sales-channel";
+import type {
+  ListingDetails,
+  ListingQuantity,
+  QuantityOp,
+  QuantityOpResult,
+  SalesChannel,
+  SalesChannelCapabilities,
+  SubscriptionState,
+  SubscriptionTarget,
+} from "../sales-channel";
 import { ShopifyChannel } from "../shopify/shopify-channel.server";
-import { parseInventoryLevelWebhook, parseOrderWebhook, parseProductWebhook, parseRefundWebhook, WebhookPayloadError, type ShopifyOrder } from "../shopify/webhook-payloads";
+import {
+  parseInventoryLevelWebhook,
+  parseOrderWebhook,
+  parseProductWebhook,
+  parseRefundWebhook,
+  WebhookPayloadError,
+  type ShopifyOrder,
+} from "../shopify/webhook-payloads";
 
 /** `Channel.kind` of a retailer Shopify shop. */
 export const RETAILER_KIND = "shopify_retailer";
@@ -46,7 +62,14 @@ export interface RetailerCredentials {
 }
 
 /** Webhook topics of a retailer shop this adapter turns into events (all declared in shopify.app.toml). */
-export const RETAILER_TOPICS = ["orders/create", "orders/updated", "orders/cancelled", "refunds/create", "products/update", "inventory_levels/update"] as const;
+export const RETAILER_TOPICS = [
+  "orders/create",
+  "orders/updated",
+  "orders/cancelled",
+  "refunds/create",
+  "products/update",
+  "inventory_levels/update",
+] as const;
 
 /**
  * Header the webhook intake adds to a retailer's `inventory_levels/update` receipt when the level is at the location
@@ -54,6 +77,19 @@ export const RETAILER_TOPICS = ["orders/create", "orders/updated", "orders/cance
  * item and parsing is synchronous and needs no credentials).
  */
 export const LISTING_HEADER = "x-syncflow-listing-id";
+
+/**
+ * The inventory item and location a retailer `inventory_levels/update` body names (GIDs), or null when the body is
+ * unreadable (the parser reports it when the receipt is processed). For the webhook intake's listing mark.
+ */
+export function retailerLevelRef(body: unknown): { inventoryItemId: string; locationId: string } | null {
+  try {
+    const l = parseInventoryLevelWebhook(body);
+    return { inventoryItemId: l.inventoryItemGid, locationId: l.locationGid };
+  } catch {
+    return null;
+  }
+}
 
 /** Shopify's orders without the `read_all_orders` scope: the last 60 days. */
 const ORDER_LOOKBACK_MS = 60 * 86_400_000;
@@ -80,23 +116,31 @@ async function sessionToken(shop: string): Promise<string> {
     const { session } = await unauthenticated.admin(shop);
     if (session?.accessToken) return session.accessToken;
   } catch (err) {
-    throw new ChannelError("AUTH", `no usable SyncFlow session for ${shop}: ${(err as Error).message ?? err}`, { retryable: false, cause: err });
+    throw new ChannelError("AUTH", `no usable SyncFlow session for ${shop}: ${(err as Error).message ?? err}`, {
+      retryable: false,
+      cause: err,
+    });
   }
   throw new ChannelError("AUTH", `no SyncFlow session for ${shop} (app not installed)`, { retryable: false });
 }
 
-const asChannelError = (err: unknown): ChannelError => (err instanceof ChannelError ? err : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err }));
+const asChannelError = (err: unknown): ChannelError =>
+  err instanceof ChannelError
+    ? err
+    : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err });
 
 /** Runs `fn` over `items` with at most `n` at once, keeping input order in the results. */
 async function mapLimit<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -110,23 +154,38 @@ export class ShopifyRetailerChannel implements SalesChannel {
 
   constructor(
     readonly creds: RetailerCredentials,
-    private readonly client: { maxRetries?: number; baseBackoffMs?: number; token?: (shop: string) => Promise<string> } = {},
+    private readonly client: {
+      maxRetries?: number;
+      baseBackoffMs?: number;
+      token?: (shop: string) => Promise<string>;
+    } = {},
   ) {
-    if (!creds?.shop || typeof creds.shop !== "string") throw new ChannelError("BAD_REQUEST", "retailer credentials need the shop domain", { retryable: false });
+    if (!creds?.shop || typeof creds.shop !== "string")
+      throw new ChannelError("BAD_REQUEST", "retailer credentials need the shop domain", { retryable: false });
   }
 
   /** The retailer's Admin API (built once per adapter, with the session's token). */
   private api(): Promise<ShopifyChannel> {
     this.shopify ??= (async () => {
       const accessToken = this.creds.accessToken ?? (await (this.client.token ?? sessionToken)(this.creds.shop));
-      return new ShopifyChannel({ shop: this.creds.shop, accessToken, maxRetries: this.client.maxRetries, baseBackoffMs: this.client.baseBackoffMs });
+      return new ShopifyChannel({
+        shop: this.creds.shop,
+        accessToken,
+        maxRetries: this.client.maxRetries,
+        baseBackoffMs: this.client.baseBackoffMs,
+      });
     })();
     this.shopify.catch(() => (this.shopify = null));
     return this.shopify;
   }
 
   private location(): string {
-    if (!this.creds.locationId) throw new ChannelError("UNSUPPORTED", `inventory sync is off for retailer ${this.creds.shop} (no location chosen)`, { retryable: false });
+    if (!this.creds.locationId)
+      throw new ChannelError(
+        "UNSUPPORTED",
+        `inventory sync is off for retailer ${this.creds.shop} (no location chosen)`,
+        { retryable: false },
+      );
     return this.creds.locationId;
   }
 
@@ -168,7 +227,8 @@ export class ShopifyRetailerChannel implements SalesChannel {
     for (let i = 0; i < ids.length; i += 50) {
       const part = ids.slice(i, i + 50);
       const query = part.map((id) => `id:${id.split("/").pop()}`).join(" OR ");
-      for await (const page of api.listListings({ query })) for (const l of page) if (part.includes(l.externalId)) out.set(l.externalId, this.toListing(l));
+      for await (const page of api.listListings({ query }))
+        for (const l of page) if (part.includes(l.externalId)) out.set(l.externalId, this.toListing(l));
     }
     return out;
   }
@@ -177,21 +237,29 @@ export class ShopifyRetailerChannel implements SalesChannel {
     const known = this.items.get(listingId);
     if (known) return known;
     const l = (await this.variants([listingId])).get(listingId);
-    if (!l?.inventoryItemId) throw new ChannelError("NOT_FOUND", `retailer variant ${listingId} not found on ${this.creds.shop}`, { retryable: false });
+    if (!l?.inventoryItemId)
+      throw new ChannelError("NOT_FOUND", `retailer variant ${listingId} not found on ${this.creds.shop}`, {
+        retryable: false,
+      });
     return l.inventoryItemId;
   }
 
   /** `available` of a variant at the write location (units); null when not tracked. NOT_FOUND for an unknown variant. */
   async readQuantity(listingId: string): Promise<number | null> {
     const l = (await this.variants([listingId])).get(listingId);
-    if (!l) throw new ChannelError("NOT_FOUND", `retailer variant ${listingId} not found on ${this.creds.shop}`, { retryable: false });
+    if (!l)
+      throw new ChannelError("NOT_FOUND", `retailer variant ${listingId} not found on ${this.creds.shop}`, {
+        retryable: false,
+      });
     return l.quantity ?? null;
   }
 
   /** No cheaper snapshot than the listing read on Shopify: UNSUPPORTED (the engine reads `listListings`). */
   // eslint-disable-next-line require-yield
   async *readSnapshot(): AsyncGenerator<ListingQuantity[]> {
-    throw new ChannelError("UNSUPPORTED", "retailer shops have no snapshot route; read listListings", { retryable: false });
+    throw new ChannelError("UNSUPPORTED", "retailer shops have no snapshot route; read listListings", {
+      retryable: false,
+    });
   }
 
   /** Operations one call each, at most `concurrency()` at once; answered per operation in input order, never thrown. */
@@ -216,18 +284,40 @@ export class ShopifyRetailerChannel implements SalesChannel {
     const api = await this.api();
     const inventoryItemId = await this.inventoryItemOf(op.listingId);
     const key = op.op === "set" ? `set:${op.listingId}:${op.quantity}:${Date.now()}` : op.idempotencyKey;
-    const meta = { idempotencyKey: key, reason: "correction", referenceDocumentUri: `gid://syncflow/RetailerWrite/${encodeURIComponent(key)}` };
+    const meta = {
+      idempotencyKey: key,
+      reason: "correction",
+      referenceDocumentUri: `gid://syncflow/RetailerWrite/${encodeURIComponent(key)}`,
+    };
     if (op.op === "delta") {
-      const [r] = await api.adjustAvailable([{ inventoryItemId, locationId, delta: op.delta, changeFromQuantity: null }], meta);
+      const [r] = await api.adjustAvailable(
+        [{ inventoryItemId, locationId, delta: op.delta, changeFromQuantity: null }],
+        meta,
+      );
       return r!;
     }
-    const [r] = await api.setAvailable([{ inventoryItemId, locationId, quantity: op.quantity, changeFromQuantity: op.op === "cas" ? op.expected : null }], meta);
+    const [r] = await api.setAvailable(
+      [
+        {
+          inventoryItemId,
+          locationId,
+          quantity: op.quantity,
+          changeFromQuantity: op.op === "cas" ? op.expected : null,
+        },
+      ],
+      meta,
+    );
     return r!;
   }
 
   /** Price / title are the retailer's own business: not written by SyncFlow (BAD_REQUEST). */
-  async updateListingDetails(_listing: { listingId: string; parentId: string | null }, _details: ListingDetails): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
-    throw new ChannelError("BAD_REQUEST", "price and title overrides are not written to retailer shops", { retryable: false });
+  async updateListingDetails(
+    _listing: { listingId: string; parentId: string | null },
+    _details: ListingDetails,
+  ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
+    throw new ChannelError("BAD_REQUEST", "price and title overrides are not written to retailer shops", {
+      retryable: false,
+    });
   }
 
   /** A retailer webhook as normalised events (`parseRetailerDelivery`). DeliveryParseError for an unreadable body. */
@@ -273,11 +363,18 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
   try {
     switch (delivery.topic) {
       case "orders/create":
-        return [{ type: "order.placed", order: retailerOrder(parseOrderWebhook(delivery.body, delivery.topic), delivery.body) }];
+        return [
+          {
+            type: "order.placed",
+            order: retailerOrder(parseOrderWebhook(delivery.body, delivery.topic), delivery.body),
+          },
+        ];
       case "orders/updated":
       case "orders/cancelled": {
         const o = parseOrderWebhook(delivery.body, delivery.topic);
-        return [{ type: "order.changed", order: retailerOrder(o, delivery.body, delivery.topic === "orders/cancelled") }];
+        return [
+          { type: "order.changed", order: retailerOrder(o, delivery.body, delivery.topic === "orders/cancelled") },
+        ];
       }
       case "refunds/create":
         return refundEvents(delivery.body);
@@ -285,14 +382,35 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
         const p = parseProductWebhook(delivery.body);
         return p.variants.map((v) => ({
           type: "listing.changed" as const,
-          listing: { listingId: v.variantGid, parentId: p.productGid, sku: v.sku, productType: "variant", manageStock: true, quantity: null, modifiedAt: v.updatedAt ?? p.updatedAt },
+          listing: {
+            listingId: v.variantGid,
+            parentId: p.productGid,
+            sku: v.sku,
+            productType: "variant",
+            manageStock: true,
+            quantity: null,
+            modifiedAt: v.updatedAt ?? p.updatedAt,
+          },
         }));
       }
       case "inventory_levels/update": {
         const l = parseInventoryLevelWebhook(delivery.body);
         const listingId = delivery.headers?.[LISTING_HEADER];
         if (!listingId) return [];
-        return [{ type: "listing.changed", listing: { listingId, parentId: null, sku: null, productType: "variant", manageStock: l.available !== null, quantity: l.available, modifiedAt: l.updatedAt } }];
+        return [
+          {
+            type: "listing.changed",
+            listing: {
+              listingId,
+              parentId: null,
+              sku: null,
+              productType: "variant",
+              manageStock: l.available !== null,
+              quantity: l.available,
+              modifiedAt: l.updatedAt,
+            },
+          },
+        ];
       }
     }
     return [];
@@ -313,7 +431,12 @@ function restockedByLine(body: unknown): Map<string, number> {
     for (const rli of items as Obj[]) {
       if (rli?.restock_type === "no_restock" || typeof rli?.quantity !== "number") continue;
       const li = rli.line_item as Obj | undefined;
-      const gid = typeof li?.admin_graphql_api_id === "string" ? li.admin_graphql_api_id : typeof rli.line_item_id === "number" ? `gid://shopify/LineItem/${rli.line_item_id}` : null;
+      const gid =
+        typeof li?.admin_graphql_api_id === "string"
+          ? li.admin_graphql_api_id
+          : typeof rli.line_item_id === "number"
+            ? `gid://shopify/LineItem/${rli.line_item_id}`
+            : null;
       if (gid) out.set(gid, (out.get(gid) ?? 0) + rli.quantity);
     }
   }
@@ -326,11 +449,22 @@ function retailerOrder(o: ShopifyOrder, body: unknown, cancelled = false): Sales
   const isCancelled = cancelled || !!o.cancelledAt;
   const name = o.customer?.name ?? null;
   return {
-    orderId: o.orderGid, number: o.name, status: isCancelled ? "cancelled" : (o.financialStatus ?? "open"), currency: o.currency, total: o.total,
-    createdAt: o.createdAt, modifiedAt: o.updatedAt ?? o.cancelledAt ?? o.createdAt,
+    orderId: o.orderGid,
+    number: o.name,
+    status: isCancelled ? "cancelled" : (o.financialStatus ?? "open"),
+    currency: o.currency,
+    total: o.total,
+    createdAt: o.createdAt,
+    modifiedAt: o.updatedAt ?? o.cancelledAt ?? o.createdAt,
     customer: { firstName: name, lastName: null, email: o.customer?.email ?? null },
     lines: o.lines.map((l): SalesOrderLine => ({
-      lineId: l.lineGid, productId: l.productGid ?? l.variantGid ?? l.lineGid, variantId: l.variantGid, sku: l.sku, quantity: l.quantity, price: l.price, title: l.title,
+      lineId: l.lineGid,
+      productId: l.productGid ?? l.variantGid ?? l.lineGid,
+      variantId: l.variantGid,
+      sku: l.sku,
+      quantity: l.quantity,
+      price: l.price,
+      title: l.title,
       stockTaken: isCancelled ? 0 : Math.max(0, l.quantity - (restocked.get(l.lineGid) ?? 0)),
     })),
   };
@@ -347,16 +481,36 @@ function refundEvents(body: unknown): SalesEvent[] {
   if (!r.orderGid || r.restockLines.length === 0) return [];
   const raw = ((body as Obj).refund_line_items as Obj[]) ?? [];
   const lines: SalesOrderLine[] = r.restockLines.map((l) => {
-    const li = (raw.find((x) => (x.line_item as Obj | undefined)?.admin_graphql_api_id === l.lineGid)?.line_item ?? {}) as Obj;
+    const li = (raw.find((x) => (x.line_item as Obj | undefined)?.admin_graphql_api_id === l.lineGid)?.line_item ??
+      {}) as Obj;
     const quantity = typeof li.quantity === "number" ? li.quantity : l.quantity;
     const current = typeof li.current_quantity === "number" ? li.current_quantity : quantity - l.quantity;
     return {
-      lineId: l.lineGid, productId: typeof li.product_id === "number" ? `gid://shopify/Product/${li.product_id}` : (l.variantGid ?? l.lineGid), variantId: l.variantGid,
-      sku: l.sku, quantity, price: typeof li.price === "string" ? li.price : "0.00", title: typeof li.title === "string" ? li.title : (l.sku ?? "line"), stockTaken: Math.max(0, current),
+      lineId: l.lineGid,
+      productId:
+        typeof li.product_id === "number" ? `gid://shopify/Product/${li.product_id}` : (l.variantGid ?? l.lineGid),
+      variantId: l.variantGid,
+      sku: l.sku,
+      quantity,
+      price: typeof li.price === "string" ? li.price : "0.00",
+      title: typeof li.title === "string" ? li.title : (l.sku ?? "line"),
+      stockTaken: Math.max(0, current),
     };
   });
-  return [{
-    type: "order.refunded",
-    order: { orderId: r.orderGid, number: "", status: "refunded", currency: "", total: "", createdAt: null, modifiedAt: r.createdAt, customer: { firstName: null, lastName: null, email: null }, lines },
-  }];
+  return [
+    {
+      type: "order.refunded",
+      order: {
+        orderId: r.orderGid,
+        number: "",
+        status: "refunded",
+        currency: "",
+        total: "",
+        createdAt: null,
+        modifiedAt: r.createdAt,
+        customer: { firstName: null, lastName: null, email: null },
+        lines,
+      },
+    },
+  ];
 }
