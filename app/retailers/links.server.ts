@@ -29,6 +29,7 @@ import {
 import { recordForShop } from "../sync/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { queueInitialPushes } from "../sync/link.server";
 
 /** Channel kind of a retailer Shopify shop on its central shop (the adapter registers the same kind in app/channels/registry.server.ts). */
 export const RETAILER_KIND = "shopify_retailer";
@@ -245,6 +246,13 @@ export async function linkRetailer(retailerShopId: string, code: string): Promis
         ...(relinked ? {} : { retailerLocationId: null }),
       },
     });
+    // Relinking: what the retailer shows may have changed while it was unlinked (its own sales and edits), so no
+    // baseline from before is trusted — the first push after linking starts from what the retailer shows now.
+    if (existing)
+      await tx.listing.updateMany({
+        where: { channelId: channel.id, inFlightPushSeq: null },
+        data: { lastWrittenQuantity: null },
+      });
     await tx.connectionCode.update({ where: { id: row.id }, data: { channelId: channel.id } });
     await tx.channel.update({
       where: { id: channel.id },
@@ -260,6 +268,9 @@ export async function linkRetailer(retailerShopId: string, code: string): Promis
     { shopId: centralShopId, channelId: result.channel.id },
     { singletonKey: `link:${result.channel.id}` },
   );
+  // Relinked: its listings are already linked, so catch the retailer up now rather than after the link job (a link job
+  // queued while it was disconnected may be waiting out a retry). Without baselines, pushes start from what was observed.
+  if (relinked) await queueInitialPushes(centralShopId, result.channel.id);
   return {
     linkId: result.link.id,
     channelId: result.channel.id,
@@ -549,9 +560,7 @@ export async function retailerOverview(retailerShopId: string): Promise<Retailer
  * The linked retailer channel a Shopify webhook from `domain` belongs to, or null when `domain` is not a linked
  * retailer (webhook intake: the retailer's stock and order webhooks are the central shop's sales-channel events).
  */
-export async function linkedRetailerByDomain(
-  domain: string,
-): Promise<{
+export async function linkedRetailerByDomain(domain: string): Promise<{
   centralShopId: string;
   channelId: string;
   retailerShopId: string;
