@@ -84,6 +84,8 @@ beforeAll(async () => {
     domain: "epic-gardening.myshopify.com",
     name: "Epic Gardening",
     skus: SKUS,
+    // Already showing the record's stock: only Nationwide Plants (50 of each) needs the initial push.
+    startingStock: (sku) => world.stock[sku] ?? 0,
   });
   engineReady = (await storesOf(shopId)).some((s) => s.id === r1.channelId);
   if (!engineReady) console.warn(`[retailer-sync] ${SKIP_REASON}`);
@@ -101,12 +103,16 @@ describe("retailer Shopify shops", () => {
     if (!engineReady) ctx.skip(SKIP_REASON);
   });
 
-  it("links every listed SKU and writes the record's quantity to each retailer's chosen location", async () => {
-    for (const sku of SKUS) await allShow(sku, central(sku)!);
-    // Other locations of the retailer are left alone.
-    const other = world.shopify.control.createLocation(r1.domain, { name: "Back room" }).locationId;
-    expect(world.shopify.control.state(r1.domain).availableBySku["woo-cap"]?.[other] ?? 0).toBe(0);
-  });
+  it(
+    "links every listed SKU and writes the record's quantity to each retailer's chosen location",
+    { timeout: 90_000 },
+    async () => {
+      for (const sku of SKUS) await allShow(sku, central(sku)!, 60_000);
+      // Other locations of the retailer are left alone.
+      const other = world.shopify.control.createLocation(r1.domain, { name: "Back room" }).locationId;
+      expect(world.shopify.control.state(r1.domain).availableBySku["woo-cap"]?.[other] ?? 0).toBe(0);
+    },
+  );
 
   it("a central change reaches every retailer and the WooCommerce store", async () => {
     const sku = "woo-cap";
