@@ -22,8 +22,9 @@ const PORT = ["./channel.ts", "./record.ts", "./sales-channel.ts", "./events.ts"
 const EXCEPTIONS = {
   // The template's Shopify app: its fetch transport and API version live with the Shopify adapter.
   "app/shopify.server.ts": { channels: ["./shopify/transport.server.ts", "./shopify/api-version.ts"] },
-  // Webhook intake: WooCommerce's signature check and headers (verification, before any receipt is stored).
-  "app/webhooks/intake.server.ts": { channels: ["./woocommerce/webhook.server.ts"] },
+  // Webhook intake: WooCommerce's signature check and headers (verification, before any receipt is stored); a linked
+  // retailer's level webhook marked with its listing (the payload names only the inventory item, decision 196).
+  "app/webhooks/intake.server.ts": { channels: ["./woocommerce/webhook.server.ts", "./shopify-retailer/retailer-channel.server.ts"] },
   // Webhook intake: Shopify's webhook verification pins the same API version as the app.
   "app/webhooks/shopify-verify.server.ts": { channels: ["./shopify/api-version.ts"] },
   // Auth: the admin session of a request (`authenticate.admin`).

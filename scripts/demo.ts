@@ -245,6 +245,15 @@ async function main() {
   if (confirmationUrl) await fetch(confirmationUrl, { redirect: "manual" }); // the merchant approves on Shopify's page
   const upgraded = await waitFor("Professional plan", async () => ((await prisma.shop.findUnique({ where: { id: shop.id } }))?.planKey === "professional") || null, 30_000, 100).then(() => true, () => false);
   log(upgraded ? "Upgraded to Professional through Shopify's Billing API (a test charge with a 14-day trial): 5 sales channels, SMS alerts, analytics" : "the upgrade did not complete");
+  // ---- a retailer Shopify store (issue 14): another shop on the emulated Shopify installs SyncFlow and links to this
+  // one with a retailer code, entered on its own Retailer link page; SyncFlow then writes this shop's stock to it.
+  const RETAILER = "nationwide-plants.myshopify.com";
+  const { addRetailer, retailerAvailable } = await import("../tests/harness/retailers");
+  const retailer = await addRetailer(world, appUrl, API_KEY, API_SECRET, shop.id, { domain: RETAILER, name: "Nationwide Plants" }).catch((err) => {
+    log(`the retailer store could not be linked: ${(err as Error).message}`);
+    return null;
+  });
+  if (retailer) log(`Retailer Shopify store ${RETAILER} linked (it sells this shop's stock at its location ${retailer.locationId.split("/").pop()}); its SKUs are linked`);
   log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // SKUs the Try commands can use: stock on both stores, not used by the notification scenarios (woo-belt, woo-cap).
@@ -259,6 +268,7 @@ async function main() {
     Plan page:                          ${appUrl}/demo/admin?return=%2Fapp%2Fplan
     Emulated Shopify (JSON state):      ${world.shopify.url}/__control/${SHOP}/state
     Emulated WooCommerce (JSON state):  ${world.woo[0]!.url}/__control/state
+    Retailer store (JSON state):        ${world.shopify.url}/__control/${RETAILER}/state
   Try, in another terminal:
     a WooCommerce sale of ${trySku1}:  curl -XPOST ${world.woo[0]!.url}/__control/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku1}","quantity":1}],"status":"processing"}'
     a Shopify sale of ${trySku2}:      curl -XPOST ${world.shopify.url}/__control/${SHOP}/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku2}","quantity":1}]}'
@@ -272,7 +282,10 @@ async function main() {
   const woo = world.woo[0]!;
   const loc = world.locationId;
   const shopifyAvailable = (sku: string) => world!.shopify.control.state(SHOP).availableBySku[sku]?.[loc];
-  const checks = { wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false, planLimitsEnforced, flowTriggerSent: false };
+  const checks = {
+    wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false, planLimitsEnforced, flowTriggerSent: false,
+    retailerSaleReachesRecord: false, recordReachesRetailer: false,
+  };
   const failures: string[] = [];
 
   // 1. A WooCommerce sale reaches Shopify (exactly once).
@@ -342,13 +355,41 @@ async function main() {
   } catch (e) {
     failures.push(String(e));
   }
+  // 6. A retailer store: a sale there reaches the record (once), and the record's change reaches the retailer.
+  let retailerToRecordMs = -1;
+  let recordToRetailerMs = -1;
+  if (retailer) {
+    const rSku = trySku1;
+    const before = shopifyAvailable(rSku)!;
+    const tR = Date.now();
+    try {
+      world.shopify.control.placeOrder(RETAILER, { lines: [{ sku: rSku, quantity: 1 }] });
+      await waitFor("retailer sale on the record", () => shopifyAvailable(rSku) === before - 1, 20_000, 5);
+      retailerToRecordMs = Date.now() - tR;
+      await new Promise((r) => setTimeout(r, 1000));
+      checks.retailerSaleReachesRecord = shopifyAvailable(rSku) === before - 1;
+      if (!checks.retailerSaleReachesRecord) failures.push("the retailer sale moved the record more than once");
+    } catch (e) {
+      failures.push(String(e));
+    }
+    const cSku = shopifySku;
+    const tC = Date.now();
+    world.shopify.control.placeOrder(SHOP, { lines: [{ sku: cSku, quantity: 1 }] });
+    try {
+      await waitFor("record change on the retailer", () => retailerAvailable(world!, retailer, cSku) === shopifyAvailable(cSku), 20_000, 5);
+      recordToRetailerMs = Date.now() - tC;
+      checks.recordReachesRetailer = true;
+    } catch (e) {
+      failures.push(String(e));
+    }
+  } else failures.push("no retailer store linked");
   if (!checks.planLimitsEnforced) failures.push(`second store answered ${second.status} ${JSON.stringify(secondBody)}`);
 
   const ok = Object.values(checks).every(Boolean);
   if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
   await prisma.$disconnect();
   muted = true;
-  console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs }));
+  console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs, retailerToRecordMs, recordToRetailerMs }));
   await shutdown(ok ? 0 : 1);
 }
 

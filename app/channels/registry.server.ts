@@ -17,6 +17,7 @@ import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
 import { env } from "../env.server";
+import { parseRetailerDelivery, RETAILER_DECLARED_CAPABILITIES, RETAILER_KIND, ShopifyRetailerChannel, type RetailerCredentials } from "./shopify-retailer/retailer-channel.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -126,6 +127,14 @@ registerSalesChannel({
   declared: WOO_DECLARED_CAPABILITIES,
   create: (c) => wooChannel(c.baseUrl, c.credentials as WooCredentials, c.client, c.features ?? []),
   parseDelivery: parseWooDelivery,
+});
+
+registerSalesChannel({
+  kind: RETAILER_KIND,
+  label: "Shopify retailer",
+  declared: RETAILER_DECLARED_CAPABILITIES,
+  create: (c) => new ShopifyRetailerChannel(c.credentials as RetailerCredentials, c.client),
+  parseDelivery: parseRetailerDelivery,
 });
 
 export type { InventoryRecord, RecordApp, SalesChannel };

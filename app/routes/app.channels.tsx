@@ -1,6 +1,8 @@
 /**
- * Channels: the shop's stores (Shopify record + WooCommerce stores) and a one-time connection code to
- * register a WooCommerce store with the SyncFlow plugin. The code is shown once (only its hash is stored).
+ * Channels: the shop's stores (Shopify record + WooCommerce stores + retailer Shopify stores) and one-time
+ * connection codes: for a WooCommerce store with the SyncFlow plugin, or for a retailer Shopify store (issue 14,
+ * docs/decisions/195). Codes are shown once (only their hash is stored). A shop that is itself a linked retailer
+ * sees its role and a link to its retailer page instead of codes.
  */
 import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
@@ -16,24 +18,50 @@ import { Time } from "../components/Time";
 import { PageError } from "../components/PageStates";
 import { formatDateTime } from "../components/format";
 import { env } from "../env.server";
+import { RetailersCard } from "../components/RetailersCard";
+import { createRetailerCode, listRetailers, RetailerLinkError, shopRole } from "../retailers/links.server";
+import prisma from "../db.server";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
 
 /** The shop's stores and the hub URL the WooCommerce plugin needs. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
-  const channels = await listChannels(shop.id);
-  return json({ channels, hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, "") });
+  const [channels, role, retailers, locations] = await Promise.all([
+    listChannels(shop.id),
+    shopRole(shop.id),
+    listRetailers(shop.id),
+    prisma.location.findMany({ where: { shopId: shop.id }, select: { gid: true, name: true } }),
+  ]);
+  return json({
+    channels, hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, ""),
+    role: role.role === "retailer" ? { role: "retailer" as const, central: role.centralName ?? role.centralDomain } : { role: "central" as const },
+    retailers: retailers.map((r) => ({ ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null })),
+    locationNames: Object.fromEntries(locations.map((l) => [l.gid, l.name])),
+  });
 };
 
-type ActionData = { ok: true; code: string; expiresAt: string } | { ok: false; error: string };
+type ActionData = ({ ok: true; code: string; expiresAt: string } | { ok: false; error: string }) & { purpose?: "retailer" };
 
 /** `intent=create-code`: a new one-time connection code for the session's shop (never cached). */
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop } = await requireShop(request);
   const form = await request.formData();
   const headers = { "Cache-Control": "no-store" };
+  if (form.get("intent") === "create-retailer-code") {
+    try {
+      const { code, expiresAt } = await createRetailerCode(shop.id);
+      return json<ActionData>({ ok: true, code, expiresAt: expiresAt.toISOString(), purpose: "retailer" }, { headers });
+    } catch (e) {
+      if (e instanceof RetailerLinkError) return json<ActionData>({ ok: false, error: e.message, purpose: "retailer" }, { status: e.status, headers });
+      console.error("createRetailerCode failed", e);
+      return json<ActionData>({ ok: false, error: "The code could not be created. Try again.", purpose: "retailer" }, { status: 500, headers });
+    }
+  }
   if (form.get("intent") !== "create-code") return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400, headers });
+  if ((await shopRole(shop.id)).role === "retailer") {
+    return json<ActionData>({ ok: false, error: "This shop is a retailer of another shop: it sells that shop's stock and cannot connect stores of its own." }, { status: 409, headers });
+  }
   try {
     const { code, expiresAt } = await createConnectionCode(shop.id);
     return json<ActionData>({ ok: true, code, expiresAt: expiresAt.toISOString() }, { headers });
@@ -44,10 +72,12 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 export default function Channels() {
-  const { channels, hubUrl } = useLoaderData<typeof loader>();
+  const { channels, hubUrl, role, retailers, locationNames } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
+  const retailerFetcher = useFetcher<typeof action>();
   const creating = fetcher.state !== "idle";
   const result = fetcher.data as ActionData | undefined;
+  const retailerResult = retailerFetcher.data as ActionData | undefined;
   const [hidden, setHidden] = useState(false);
   useEffect(() => {
     if (fetcher.state === "submitting") setHidden(false);
@@ -59,11 +89,21 @@ export default function Channels() {
   return (
     <Page
       title="Channels"
-      subtitle="Stores whose stock SyncFlow keeps equal to Shopify's"
-      primaryAction={{ content: "Create connection code", onAction: createCode, loading: creating, disabled: creating }}
+      subtitle={role.role === "retailer" ? `This shop is a retailer of ${role.central}` : "Central shop · stores whose stock SyncFlow keeps equal to Shopify's"}
+      primaryAction={role.role === "retailer" ? undefined : { content: "Create connection code", onAction: createCode, loading: creating, disabled: creating }}
     >
       <TitleBar title="Channels" />
       <Layout>
+        {role.role === "retailer" && (
+          <Layout.Section>
+            <Banner tone="info" title={`Retailer of ${role.central}`}>
+              <Text as="p">
+                This shop sells the stock of {role.central}. SyncFlow writes that shop's stock to this shop and sends this shop's sales back to it. See
+                Retailer link for what is synced.
+              </Text>
+            </Banner>
+          </Layout.Section>
+        )}
         {result && !hidden && (
           <Layout.Section>
             {result.ok ? (
@@ -101,7 +141,7 @@ export default function Channels() {
             )}
           </Layout.Section>
         )}
-        {woo.length === 0 && !(result && result.ok && !hidden) && (
+        {role.role === "central" && woo.length === 0 && !(result && result.ok && !hidden) && (
           <Layout.Section>
             <Banner tone="info" title="No WooCommerce store connected yet">
               <Text as="p">
@@ -159,7 +199,7 @@ export default function Channels() {
                       </Text>
                     )}
                   </IndexTable.Cell>
-                  <IndexTable.Cell>{c.kind === "woocommerce" ? <ModeBadge mode={c.mode} /> : "Record"}</IndexTable.Cell>
+                  <IndexTable.Cell>{c.kind === "woocommerce" ? <ModeBadge mode={c.mode} /> : c.kind === "shopify" ? "Record" : <ModeBadge mode={c.mode} />}</IndexTable.Cell>
                   <IndexTable.Cell>
                     <Time value={c.lastSyncAt} />
                   </IndexTable.Cell>
@@ -171,6 +211,18 @@ export default function Channels() {
             </IndexTable>
           </Card>
         </Layout.Section>
+        {role.role === "central" && (
+          <Layout.Section>
+            <RetailersCard
+              retailers={retailers}
+              locationName={(gid) => locationNames[gid] ?? gid}
+              onCreateCode={() => retailerFetcher.submit({ intent: "create-retailer-code" }, { method: "post" })}
+              creating={retailerFetcher.state !== "idle"}
+              code={retailerResult?.ok ? { code: retailerResult.code, expiresAt: retailerResult.expiresAt } : null}
+              error={retailerResult && !retailerResult.ok ? retailerResult.error : null}
+            />
+          </Layout.Section>
+        )}
       </Layout>
     </Page>
   );

@@ -35,6 +35,7 @@ const TITLES: Record<string, string> = {
   "/app/settings": "Settings",
   "/app/notifications": "Notifications",
   "/app/plan": "Plan",
+  "/app/retailer": "Retailer link",
 };
 
 /** Title of the page being loaded (detail pages fall back to their section). */
@@ -43,6 +44,7 @@ function skeletonTitle(pathname: string): string | undefined {
   if (TITLES[p]) return TITLES[p];
   if (p.startsWith("/app/items/")) return "Item";
   if (p.startsWith("/app/orders/")) return "Order";
+  if (p.startsWith("/app/retailers/")) return "Retailer";
   return undefined;
 }
 
@@ -66,6 +68,7 @@ export default function App() {
         <NavLink to="/app/settings">Settings</NavLink>
         <NavLink to="/app/notifications">Notifications</NavLink>
         <NavLink to="/app/plan">Plan</NavLink>
+        <NavLink to="/app/retailer">Retailer link</NavLink>
       </NavMenu>
       <main>{switchingPage ? <PageSkeleton title={skeletonTitle(navigation.location.pathname)} /> : <Outlet />}</main>
     </AppProvider>

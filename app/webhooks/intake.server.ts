@@ -23,6 +23,15 @@ import {
   verifyWooSignature,
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
+import { linkedRetailerByDomain, RETAILER_KIND } from "../retailers/links.server";
+import { LISTING_HEADER, retailerLevelRef } from "../channels/shopify-retailer/retailer-channel.server";
+
+/**
+ * Topics that, from a linked retailer shop, are events of the central shop's sales channel (the retailer's sales,
+ * stock and catalog). Lifecycle and compliance topics (app/uninstalled, shop/redact, customers/*, billing) stay the
+ * retailer shop's own. docs/decisions/197.
+ */
+export const RETAILER_CHANNEL_TOPICS = ["orders/create", "orders/updated", "orders/cancelled", "refunds/create", "inventory_levels/update", "products/update", "products/create"];
 
 /** "ORDERS_CREATE" / "orders/create" → "orders/create". */
 export function normalizeShopifyTopic(topic: string): string {
@@ -56,9 +65,17 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
     const v = request.headers.get(h);
     if (v) headers[h] = v;
   }
+  // A linked retailer's sales and stock webhooks belong to its central shop's sales channel (one indexed lookup).
+  const retailer = RETAILER_CHANNEL_TOPICS.includes(topic) ? await linkedRetailerByDomain(ctx.shop) : null;
+  if (retailer && topic === "inventory_levels/update" && retailer.syncInventory && retailer.retailerLocationId) {
+    // A level at the location SyncFlow writes names only its inventory item: note the retailer listing (variant) it
+    // belongs to, for the adapter's parser. Levels at the retailer's other locations stay unmarked (not this channel's).
+    const listingId = await retailerListingOf(retailer.channelId, retailer.retailerLocationId, ctx.payload);
+    if (listingId) headers[LISTING_HEADER] = listingId;
+  }
   const receiptId = await storeReceipt({
-    shopDomain: ctx.shop, // resolved to the shop id in the insert itself
-    source: "shopify",
+    ...(retailer ? { shopId: retailer.centralShopId, channelId: retailer.channelId } : { shopDomain: ctx.shop }), // domain resolved in the insert
+    source: retailer ? RETAILER_KIND : "shopify",
     topic,
     dedupeKey: `shopify:${ctx.shop}:${ctx.webhookId}`,
     bodyHash: sha256Hex(Buffer.from(ctx.rawBody, "utf8")),
@@ -72,6 +89,17 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
     await onShopUninstalled(ctx.shop);
   }
   return json(200, { ok: true });
+}
+
+/**
+ * The listing (variant GID) of a retailer channel whose inventory item a level payload names, when the level is at
+ * `locationId`; null otherwise (another location, unknown item, unreadable body).
+ */
+async function retailerListingOf(channelId: string, locationId: string, payload: unknown): Promise<string | null> {
+  const level = retailerLevelRef(payload);
+  if (!level || level.locationId !== locationId) return null;
+  const l = await prisma.listing.findFirst({ where: { channelId, inventoryItemId: level.inventoryItemId }, select: { externalId: true } });
+  return l?.externalId ?? null;
 }
 
 /** Handles a WooCommerce delivery for channel `channelId` (route action). */

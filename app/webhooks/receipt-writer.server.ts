@@ -28,7 +28,8 @@ export interface ReceiptRow {
   shopId?: string | null;
   shopDomain?: string | null;
   channelId?: string | null;
-  source: "shopify" | "woocommerce";
+  /** "shopify" (the record's own webhooks), "woocommerce", or "shopify_retailer" (a linked retailer shop's, decision 197). */
+  source: "shopify" | "woocommerce" | "shopify_retailer";
   topic: string;
   /** Unique per source (the table's unique key is (source, dedupeKey)). */
   dedupeKey: string;

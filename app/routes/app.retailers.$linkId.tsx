@@ -1,0 +1,269 @@
+/**
+ * One retailer's settings, edited by the central shop (issue 14 item 4, docs/decisions/195): which of the retailer's
+ * locations SyncFlow writes, which central locations feed it and which absorbs its sales, inventory sync on/off, and
+ * the orders-hub settings (import orders, push fulfilments, look-back hours, tags, note — they take effect with the
+ * orders hub, issue 15). Unlink keeps the retailer's listings and history. Only the central shop's own retailers
+ * load (another shop gets 404).
+ */
+import { useState } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
+import {
+  Banner,
+  BlockStack,
+  Button,
+  Card,
+  Checkbox,
+  ChoiceList,
+  FormLayout,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
+import { TitleBar } from "@shopify/app-bridge-react";
+import { requireShop } from "../models/shop.server";
+import {
+  listRetailers,
+  RetailerLinkError,
+  unlinkRetailer,
+  updateRetailerSettings,
+  type RetailerSettingsInput,
+} from "../retailers/links.server";
+import { recordForShop } from "../sync/stores.server";
+import prisma from "../db.server";
+import { PageError } from "../components/PageStates";
+
+export const meta: MetaFunction = () => [{ title: "SyncFlow · Retailer" }];
+
+/** The retailer (of the session's shop), its settings and both shops' locations. */
+export const loader = async ({ request, params }: LoaderFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const r = (await listRetailers(shop.id)).find((x) => x.linkId === params.linkId);
+  if (!r) throw json({ message: "No such retailer for this shop." }, { status: 404 });
+  const central = await prisma.location.findMany({
+    where: { shopId: shop.id, isActive: true },
+    select: { gid: true, name: true },
+    orderBy: { gid: "asc" },
+  });
+  const link = await prisma.retailerLink.findUniqueOrThrow({
+    where: { id: r.linkId },
+    select: { retailerShopId: true },
+  });
+  let retailerLocations: { id: string; name: string }[] = [];
+  let locationsError: string | null = null;
+  try {
+    const { adapter } = await recordForShop(link.retailerShopId);
+    retailerLocations = (await adapter.listLocations())
+      .filter((l) => l.isActive !== false)
+      .map((l) => ({ id: l.id, name: l.name }));
+  } catch (e) {
+    locationsError = `The retailer's locations could not be read (${(e as Error).message}).`;
+  }
+  return json({
+    retailer: { ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null },
+    central,
+    retailerLocations,
+    locationsError,
+  });
+};
+
+type ActionData = { ok: true; message: string } | { ok: false; error: string };
+
+/** `intent=save` (payload = JSON of RetailerSettingsInput) or `intent=unlink`. */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const form = await request.formData();
+  const linkId = String(params.linkId ?? "");
+  try {
+    if (form.get("intent") === "unlink") {
+      await unlinkRetailer(shop.id, linkId);
+      return json<ActionData>({
+        ok: true,
+        message: "Retailer unlinked. Its listings and history are kept; it can link again with a new code.",
+      });
+    }
+    if (form.get("intent") === "save") {
+      let input: RetailerSettingsInput;
+      try {
+        input = JSON.parse(String(form.get("payload") ?? "")) as RetailerSettingsInput;
+      } catch {
+        return json<ActionData>({ ok: false, error: "The settings could not be read." }, { status: 400 });
+      }
+      await updateRetailerSettings(shop.id, linkId, input);
+      return json<ActionData>({ ok: true, message: "Settings saved." });
+    }
+  } catch (e) {
+    if (e instanceof RetailerLinkError) return json<ActionData>({ ok: false, error: e.message }, { status: e.status });
+    throw e;
+  }
+  return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400 });
+};
+
+export default function RetailerSettingsPage() {
+  const { retailer: r, central, retailerLocations, locationsError } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<typeof action>();
+  const result = fetcher.data as ActionData | undefined;
+  const [form, setForm] = useState({
+    retailerLocationId: r.retailerLocationId ?? "",
+    feedLocationIds: r.feedLocationIds,
+    salesLocationId: r.salesLocationId ?? central[0]?.gid ?? "",
+    syncInventory: r.syncInventory,
+    importOrders: r.importOrders,
+    pushFulfilments: r.pushFulfilments,
+    orderLookbackHours: String(r.orderLookbackHours),
+    fulfilmentLookbackHours: String(r.fulfilmentLookbackHours),
+    orderTags: r.orderTags.join(", "),
+    orderNote: r.orderNote ?? "",
+  });
+  const set =
+    <K extends keyof typeof form>(k: K) =>
+    (v: (typeof form)[K]) =>
+      setForm((f) => ({ ...f, [k]: v }));
+  const save = () => {
+    const payload: RetailerSettingsInput = {
+      ...(form.retailerLocationId ? { retailerLocationId: form.retailerLocationId } : {}),
+      feedLocationIds: form.feedLocationIds,
+      ...(form.salesLocationId ? { salesLocationId: form.salesLocationId } : {}),
+      syncInventory: form.syncInventory,
+      importOrders: form.importOrders,
+      pushFulfilments: form.pushFulfilments,
+      orderLookbackHours: Number(form.orderLookbackHours),
+      fulfilmentLookbackHours: Number(form.fulfilmentLookbackHours),
+      orderTags: form.orderTags
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      orderNote: form.orderNote,
+    };
+    fetcher.submit({ intent: "save", payload: JSON.stringify(payload) }, { method: "post" });
+  };
+  return (
+    <Page title={r.name} subtitle={`Retailer Shopify store · ${r.domain}`} backAction={{ url: "/app/channels" }}>
+      <TitleBar title={r.name} />
+      <Layout>
+        {result && (
+          <Layout.Section>
+            <Banner tone={result.ok ? "success" : "critical"}>{result.ok ? result.message : result.error}</Banner>
+          </Layout.Section>
+        )}
+        {locationsError && (
+          <Layout.Section>
+            <Banner tone="warning">{locationsError}</Banner>
+          </Layout.Section>
+        )}
+        <Layout.Section>
+          <Card>
+            <FormLayout>
+              <Text as="h2" variant="headingMd">
+                Inventory
+              </Text>
+              <Checkbox
+                label="Sync inventory to this retailer"
+                checked={form.syncInventory}
+                onChange={set("syncInventory")}
+              />
+              <Select
+                label="Retailer location SyncFlow writes"
+                options={[
+                  { label: "Choose a location", value: "" },
+                  ...retailerLocations.map((l) => ({ label: l.name, value: l.id })),
+                ]}
+                value={form.retailerLocationId}
+                onChange={set("retailerLocationId")}
+              />
+              <ChoiceList
+                allowMultiple
+                title="Central locations that feed this retailer (none = the sales location)"
+                choices={central.map((l) => ({ label: l.name, value: l.gid }))}
+                selected={form.feedLocationIds}
+                onChange={set("feedLocationIds")}
+              />
+              <Select
+                label="Central location that absorbs the retailer's sales"
+                options={central.map((l) => ({ label: l.name, value: l.gid }))}
+                value={form.salesLocationId}
+                onChange={set("salesLocationId")}
+              />
+            </FormLayout>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <FormLayout>
+              <Text as="h2" variant="headingMd">
+                Orders and fulfilments
+              </Text>
+              <Text as="p" tone="subdued">
+                Stored now; they take effect when the orders hub ships (importing retailer orders into this shop and
+                pushing tracking back).
+              </Text>
+              <Checkbox
+                label="Import this retailer's orders"
+                checked={form.importOrders}
+                onChange={set("importOrders")}
+              />
+              <TextField
+                label="Order look-back (hours)"
+                type="number"
+                value={form.orderLookbackHours}
+                onChange={set("orderLookbackHours")}
+                autoComplete="off"
+              />
+              <Checkbox
+                label="Push fulfilments back to the retailer"
+                checked={form.pushFulfilments}
+                onChange={set("pushFulfilments")}
+              />
+              <TextField
+                label="Fulfilment look-back (hours)"
+                type="number"
+                value={form.fulfilmentLookbackHours}
+                onChange={set("fulfilmentLookbackHours")}
+                autoComplete="off"
+              />
+              <TextField
+                label="Tags on imported orders (comma-separated)"
+                value={form.orderTags}
+                onChange={set("orderTags")}
+                autoComplete="off"
+              />
+              <TextField
+                label="Note on imported orders"
+                value={form.orderNote}
+                onChange={set("orderNote")}
+                multiline={2}
+                autoComplete="off"
+              />
+            </FormLayout>
+          </Card>
+        </Layout.Section>
+        <Layout.Section>
+          <InlineStack gap="200">
+            <Button variant="primary" onClick={save} loading={fetcher.state !== "idle"}>
+              Save
+            </Button>
+            {r.status === "linked" && (
+              <Button tone="critical" onClick={() => fetcher.submit({ intent: "unlink" }, { method: "post" })}>
+                Unlink retailer
+              </Button>
+            )}
+          </InlineStack>
+          <BlockStack gap="100">
+            <Text as="p" tone="subdued">
+              {r.linked} variants linked by SKU{r.unlinkedItems ? `, ${r.unlinkedItems} not linked (see Listings)` : ""}
+              .
+            </Text>
+          </BlockStack>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}
+
+export function ErrorBoundary() {
+  return <PageError title="Retailer" error={useRouteError()} />;
+}
