@@ -56,6 +56,11 @@ export interface SalesOrder {
   modifiedAt: string | null;
   customer: { firstName: string | null; lastName: string | null; email: string | null };
   lines: SalesOrderLine[];
+  /**
+   * true when the delivery carries only some lines and no order header (a retailer Shopify `refunds/create`: the
+   * restocked lines, no number, total or status): the engine moves those lines' stock and keeps the stored header.
+   */
+  partial?: boolean;
 }
 
 /** A listing's state as a product/variant delivery reports it. */

@@ -5,7 +5,7 @@
  * the WooCommerce store; the hub's own writes echo back without effect; two retailers and a WooCommerce store selling
  * the last units at once with allocations on oversell nothing; a retailer unlinked and relinked loses nothing.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
 import { startWorld, waitFor, type World } from "../../tests/harness/world";
@@ -25,14 +25,6 @@ let shopId: string;
 let wooChannelId: string;
 let r1: RetailerShop;
 let r2: RetailerShop;
-/**
- * Whether the engine treats the retailer as one of the shop's sales channels (pushes, allocations, reconciliation).
- * The engine's store selection still names WooCommerce on branch issue-14 (app/sync/push.server.ts `storesOf`,
- * allocation, reconcile, jobs): until it selects every non-record kind, these tests say they were skipped and why.
- */
-let engineReady = false;
-const SKIP_REASON =
-  'skipped: the engine does not yet select retailer channels as stores (storesOf in app/sync/push.server.ts filters kind "woocommerce"; issue 14 items 1-2)';
 
 const central = (sku: string) => world.shopify.control.state(SHOP).availableBySku[sku]?.[world.locationId];
 const woo = () => world.woo[0]!;
@@ -87,8 +79,8 @@ beforeAll(async () => {
     // Already showing the record's stock: only Nationwide Plants (50 of each) needs the initial push.
     startingStock: (sku) => world.stock[sku] ?? 0,
   });
-  engineReady = (await storesOf(shopId)).some((s) => s.id === r1.channelId);
-  if (!engineReady) console.warn(`[retailer-sync] ${SKIP_REASON}`);
+  // The engine selects every kind but the record's as a sales channel (pushes, allocations, reconciliation).
+  expect((await storesOf(shopId)).some((s) => s.id === r1.channelId)).toBe(true);
 }, 180_000);
 
 afterAll(async () => {
@@ -99,10 +91,6 @@ afterAll(async () => {
 });
 
 describe("retailer Shopify shops", () => {
-  beforeEach((ctx) => {
-    if (!engineReady) ctx.skip(SKIP_REASON);
-  });
-
   it(
     "links every listed SKU and writes the record's quantity to each retailer's chosen location",
     { timeout: 90_000 },
@@ -154,6 +142,38 @@ describe("retailer Shopify shops", () => {
     await allShow(sku, start);
     await quiet(1500);
     expect(central(sku)).toBe(start);
+  });
+
+  it("a retailer refund with restock gives back only the restocked units and keeps the order's number, total and status", async () => {
+    const [a, b] = ["woo-tshirt", "woo-polo"];
+    const [startA, startB] = [central(a)!, central(b)!];
+    const placed = world.shopify.control.placeOrder(r1.domain, {
+      lines: [
+        { sku: a, quantity: 2 },
+        { sku: b, quantity: 1 },
+      ],
+    });
+    await allShow(a, startA - 2);
+    await allShow(b, startB - 1);
+    const before = await prisma.order.findFirstOrThrow({
+      where: { channelId: r1.channelId, lines: { some: { sku: b } } },
+    });
+    world.shopify.control.refund(r1.domain, {
+      orderId: placed.orderId,
+      lines: [{ sku: a, quantity: 1 }],
+      restock: true,
+    });
+    await allShow(a, startA - 1);
+    await quiet(1500);
+    expect([central(a), central(b)]).toEqual([startA - 1, startB - 1]);
+    const after = await prisma.order.findFirstOrThrow({ where: { id: before.id } });
+    expect([after.number, after.totalPrice, after.currency, after.status, after.cancelledAt]).toEqual([
+      before.number,
+      before.totalPrice,
+      before.currency,
+      before.status,
+      null,
+    ]);
   });
 
   it("recognises the hub's own writes when they echo back from a retailer (no conflict, no stock movement)", async () => {

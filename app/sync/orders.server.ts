@@ -207,19 +207,23 @@ export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via
   return prisma.$transaction(async (tx) => {
     const row = await lockOrCreateOrder(tx, {
       shopId: channel.shopId, channelId: channel.id, externalId: order.orderId, number: order.number, status: order.status,
-      currency: order.currency, totalPrice: order.total, customerName, customerEmail: order.customer.email, placedAt,
+      // A partial delivery has no total: the row it creates (a refund seen before its order) holds 0 until the order.
+      currency: order.currency, totalPrice: order.total || "0", customerName, customerEmail: order.customer.email, placedAt,
       sourceModifiedAt: null,
     });
     if (row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt) {
       return { orderId: row.id, result: "stale" as const, adjustmentIds: [], itemIds: [] };
     }
+    // A partial delivery (a refund's restocked lines, no header) moves its lines' stock and keeps the stored header.
     await tx.order.update({
       where: { id: row.id },
-      data: {
-        status: order.status, number: order.number, currency: order.currency, totalPrice: order.total, customerName, ...(order.createdAt ? { placedAt } : {}),
-        customerEmail: order.customer.email, sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
-        cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
-      },
+      data: order.partial
+        ? { sourceModifiedAt: row.sourceModifiedAt ? (modifiedAt ?? row.sourceModifiedAt) : null }
+        : {
+            status: order.status, number: order.number, currency: order.currency, totalPrice: order.total, customerName, ...(order.createdAt ? { placedAt } : {}),
+            customerEmail: order.customer.email, sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
+            cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
+          },
     });
     const lines = await resolveWooLines(tx, channel, order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })));
     const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;

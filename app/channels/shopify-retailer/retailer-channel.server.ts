@@ -510,6 +510,7 @@ function refundEvents(body: unknown): SalesEvent[] {
         modifiedAt: r.createdAt,
         customer: { firstName: null, lastName: null, email: null },
         lines,
+        partial: true,
       },
     },
   ];
