@@ -24,7 +24,9 @@ const EXCEPTIONS = {
   "app/shopify.server.ts": { channels: ["./shopify/transport.server.ts", "./shopify/api-version.ts"] },
   // Webhook intake: WooCommerce's signature check and headers (verification, before any receipt is stored); a linked
   // retailer's level webhook marked with its listing (the payload names only the inventory item, decision 196).
-  "app/webhooks/intake.server.ts": { channels: ["./woocommerce/webhook.server.ts", "./shopify-retailer/retailer-channel.server.ts"] },
+  "app/webhooks/intake.server.ts": {
+    channels: ["./woocommerce/webhook.server.ts", "./shopify-retailer/retailer-channel.server.ts"],
+  },
   // Webhook intake: Shopify's webhook verification pins the same API version as the app.
   "app/webhooks/shopify-verify.server.ts": { channels: ["./shopify/api-version.ts"] },
   // Auth: the admin session of a request (`authenticate.admin`).
@@ -41,11 +43,19 @@ function layeringZones(exception = {}) {
       target: ["./app/!(channels)/**/*", "./app/*.{ts,tsx}"],
       from: "./app/channels",
       except: [...PORT, ...(exception.channels ?? [])],
-      message: "Only app/channels/<kind>/ talks to a platform: import the port (channel, record, sales-channel, events) or the registry.",
+      message:
+        "Only app/channels/<kind>/ talks to a platform: import the port (channel, record, sales-channel, events) or the registry.",
     },
     ...(exception.shopifyLibrary
       ? []
-      : [{ target: engine, from: "./app/shopify.server.ts", message: "The engine reaches Shopify through the record (registry.recordFor), not the app template's library." }]),
+      : [
+          {
+            target: engine,
+            from: "./app/shopify.server.ts",
+            message:
+              "The engine reaches Shopify through the record (registry.recordFor), not the app template's library.",
+          },
+        ]),
     {
       target: ["./app/jobs/queue.server.ts"],
       from: "./app",
@@ -58,9 +68,30 @@ function layeringZones(exception = {}) {
       except: ["./queue.server.ts"],
       message: "Only the queue (enqueue) may be imported from app/jobs; the worker is the composition root.",
     },
-    { target: ["./app/models", "./app/sync", "./app/jobs", "./app/channels"], from: ["./app/components", "./app/routes"], message: "The engine and the models import no UI." },
-    { target: ["./app/sync", "./app/channels"], from: "./app/models", message: "The engine does not import the admin's read models." },
-    { target: "./app/channels", from: ["./app/sync", "./app/jobs", "./app/models", "./app/webhooks", "./app/billing", "./app/flow", "./app/notify", "./app/exports"], message: "Adapters do not import the engine." },
+    {
+      target: ["./app/models", "./app/sync", "./app/jobs", "./app/channels"],
+      from: ["./app/components", "./app/routes"],
+      message: "The engine and the models import no UI.",
+    },
+    {
+      target: ["./app/sync", "./app/channels"],
+      from: "./app/models",
+      message: "The engine does not import the admin's read models.",
+    },
+    {
+      target: "./app/channels",
+      from: [
+        "./app/sync",
+        "./app/jobs",
+        "./app/models",
+        "./app/webhooks",
+        "./app/billing",
+        "./app/flow",
+        "./app/notify",
+        "./app/exports",
+      ],
+      message: "Adapters do not import the engine.",
+    },
     { target: "./app", from: "./tests", message: "Shipped code imports nothing from tests/." },
   ];
 }
@@ -160,11 +191,23 @@ export default tseslint.config(
     ignores: ["**/*.test.ts", "**/*.test.tsx"],
     plugins: { "import-x": importX },
     // Node resolution with TypeScript extensions is enough for relative imports (the rule only reads paths).
-    settings: { "import-x/resolver-next": [importX.createNodeResolver({ extensions: [".ts", ".tsx", ".js", ".mjs", ".json"] })] },
+    settings: {
+      "import-x/resolver-next": [importX.createNodeResolver({ extensions: [".ts", ".tsx", ".js", ".mjs", ".json"] })],
+    },
     rules: {
       "import-x/no-restricted-paths": ["error", { basePath: import.meta.dirname, zones: layeringZones() }],
       // The same first zone by specifier, for what the resolver cannot place (e.g. a `.js` specifier of a `.ts` file).
-      "no-restricted-imports": ["error", { patterns: [{ group: ["**/channels/*/**", "!**/app/channels/*/**"], message: "Only app/channels/<kind>/ talks to a platform: import the port or the registry." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/channels/*/**", "!**/app/channels/*/**"],
+              message: "Only app/channels/<kind>/ talks to a platform: import the port or the registry.",
+            },
+          ],
+        },
+      ],
     },
   },
   {

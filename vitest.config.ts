@@ -9,7 +9,13 @@ import tsconfigPaths from "vite-tsconfig-paths";
 export default defineConfig({
   plugins: [tsconfigPaths()],
   test: {
-    include: ["app/**/*.test.ts", "app/**/*.test.tsx", "tests/**/*.test.ts", "scripts/**/*.test.ts", "extensions/**/*.test.ts"],
+    include: [
+      "app/**/*.test.ts",
+      "app/**/*.test.tsx",
+      "tests/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "extensions/**/*.test.ts",
+    ],
     exclude: ["tests/e2e/**", "node_modules/**", "woo-plugin/**"],
     globalSetup: ["tests/setup/global-db.ts"],
     // Every store in the tests is an emulator on loopback: the SSRF guard allows loopback only with this

@@ -18,7 +18,9 @@ declare global {
 function createClient(): PrismaClient {
   const connectionString = env.DATABASE_URL;
   if (!connectionString) {
-    throw new Error("DATABASE_URL is not set: start through `npm run demo`/`npm start`, which start the embedded PostgreSQL, or set it.");
+    throw new Error(
+      "DATABASE_URL is not set: start through `npm run demo`/`npm start`, which start the embedded PostgreSQL, or set it.",
+    );
   }
   const max = env.DATABASE_POOL_MAX;
   return new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });

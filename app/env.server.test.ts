@@ -5,7 +5,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ENV_VARS, EnvError, env, envMarkdownTable, envProblems, readEnv, README_ENV_BEGIN, README_ENV_END } from "./env.server";
+import {
+  ENV_VARS,
+  EnvError,
+  env,
+  envMarkdownTable,
+  envProblems,
+  readEnv,
+  README_ENV_BEGIN,
+  README_ENV_END,
+} from "./env.server";
 import { productionProblems } from "./lib/production-checks.server";
 
 const root = process.cwd();
@@ -47,7 +56,9 @@ describe("every environment variable is declared and documented", () => {
   it("each process.env read in app, scripts, bench, tests and the configs is declared in ENV_VARS", () => {
     const read = variablesRead();
     expect(read.size).toBeGreaterThan(25); // the scan finds the reads (a broken pattern would find none and pass)
-    const undeclared = [...read].filter(([name]) => !(name in ENV_VARS) && !SYSTEM.has(name)).map(([n, f]) => `${n} (${f})`);
+    const undeclared = [...read]
+      .filter(([name]) => !(name in ENV_VARS) && !SYSTEM.has(name))
+      .map(([n, f]) => `${n} (${f})`);
     expect(undeclared, "declare these in app/env.server.ts, then run `npm run env:table`").toEqual([]);
   });
 
@@ -57,7 +68,8 @@ describe("every environment variable is declared and documented", () => {
     const end = readme.indexOf(README_ENV_END);
     expect(start, "README.md lost its env-table markers").toBeGreaterThan(0);
     const table = readme.slice(start + README_ENV_BEGIN.length, end).trim();
-    for (const name of Object.keys(ENV_VARS)) expect(table, `README env table misses ${name}: run \`npm run env:table\``).toContain(`| \`${name}\` |`);
+    for (const name of Object.keys(ENV_VARS))
+      expect(table, `README env table misses ${name}: run \`npm run env:table\``).toContain(`| \`${name}\` |`);
     expect(table, "README env table is stale: run `npm run env:table`").toBe(envMarkdownTable());
   });
 
@@ -79,7 +91,13 @@ describe("reading", () => {
   });
 
   it("reads flags as booleans", () => {
-    for (const [raw, want] of [["1", true], ["true", true], ["0", false], ["no", false], ["", false]] as const) {
+    for (const [raw, want] of [
+      ["1", true],
+      ["true", true],
+      ["0", false],
+      ["no", false],
+      ["", false],
+    ] as const) {
       process.env.SYNCFLOW_JOB_LOG = raw;
       expect(env.SYNCFLOW_JOB_LOG, raw).toBe(want);
     }
@@ -90,7 +108,9 @@ describe("reading", () => {
   it("throws EnvError naming the variable, the problem and its purpose on an invalid value (no silent default)", () => {
     process.env.SYNCFLOW_RECONCILE_CHUNK = "lots";
     expect(() => env.SYNCFLOW_RECONCILE_CHUNK).toThrow(EnvError);
-    expect(() => env.SYNCFLOW_RECONCILE_CHUNK).toThrow(/SYNCFLOW_RECONCILE_CHUNK="lots" is invalid: .*Listings per reconciliation chunk/);
+    expect(() => env.SYNCFLOW_RECONCILE_CHUNK).toThrow(
+      /SYNCFLOW_RECONCILE_CHUNK="lots" is invalid: .*Listings per reconciliation chunk/,
+    );
     process.env.SYNCFLOW_RECONCILE_CHUNK = "0";
     expect(() => env.SYNCFLOW_RECONCILE_CHUNK).toThrow(/too small|>=1/);
     process.env.SYNCFLOW_MODE = "prod";
@@ -107,12 +127,19 @@ describe("reading", () => {
 
 describe("production start", () => {
   it("envProblems lists every invalid variable at once", () => {
-    const problems = envProblems({ SYNCFLOW_RETRY_LIMIT: "five", SHOPIFY_APP_URL: "localhost:3000", SMTP_URL: "mail.example.com" });
+    const problems = envProblems({
+      SYNCFLOW_RETRY_LIMIT: "five",
+      SHOPIFY_APP_URL: "localhost:3000",
+      SMTP_URL: "mail.example.com",
+    });
     expect(problems.map((p) => p.split("=")[0])).toEqual(["SHOPIFY_APP_URL", "SMTP_URL", "SYNCFLOW_RETRY_LIMIT"]);
   });
 
   it("productionProblems (npm start, npm run worker) includes invalid values", () => {
-    const problems = productionProblems({ SYNCFLOW_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"), SYNCFLOW_WORKER_NICE: "high" });
+    const problems = productionProblems({
+      SYNCFLOW_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      SYNCFLOW_WORKER_NICE: "high",
+    });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^SYNCFLOW_WORKER_NICE="high" is invalid/);
   });

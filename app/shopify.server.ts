@@ -8,7 +8,13 @@
  * reaches the emulated Shopify; production never sets those.
  */
 import "@shopify/shopify-app-remix/adapters/node";
-import { AppDistribution, BillingInterval, LogSeverity, shopifyApp, type ApiVersion } from "@shopify/shopify-app-remix/server";
+import {
+  AppDistribution,
+  BillingInterval,
+  LogSeverity,
+  shopifyApp,
+  type ApiVersion,
+} from "@shopify/shopify-app-remix/server";
 import prisma from "./db.server";
 import { encryptedSessionStorage } from "./lib/session-storage.server";
 import { installShopifyFetch } from "./channels/shopify/transport.server";
@@ -20,14 +26,19 @@ import { env } from "./env.server";
 installShopifyFetch();
 
 /** One recurring 30-day plan per paid plan, named as Shopify stores it (app/billing/plans.ts, docs/decisions/170). */
-const plan = (key: PaidPlanKey) => ({ trialDays: TRIAL_DAYS, lineItems: [{ amount: PLANS[key].priceUsd, currencyCode: "USD", interval: BillingInterval.Every30Days as const }] });
+const plan = (key: PaidPlanKey) => ({
+  trialDays: TRIAL_DAYS,
+  lineItems: [{ amount: PLANS[key].priceUsd, currencyCode: "USD", interval: BillingInterval.Every30Days as const }],
+});
 export const BILLING = {
   [billingName("starter")]: plan("starter"),
   [billingName("professional")]: plan("professional"),
   [billingName("enterprise")]: plan("enterprise"),
 };
 
-export const SCOPES = (env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(",");
+export const SCOPES = (env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(
+  ",",
+);
 
 const shopify = shopifyApp({
   apiKey: env.SHOPIFY_API_KEY,

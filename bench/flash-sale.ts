@@ -15,10 +15,24 @@ import { onboardShop } from "./lib/onboard";
 export const FLASH_SKU = "FLASH-TEE-1";
 
 /** Parameters of one flash sale. */
-export interface FlashParams { units: number; buyers: number; arrivalWindowMs: number; settleMs: number; sampleMs: number; seed: number; shopifyLatencyMs: number; shopifyWebhookDelayMs: number }
+export interface FlashParams {
+  units: number;
+  buyers: number;
+  arrivalWindowMs: number;
+  settleMs: number;
+  sampleMs: number;
+  seed: number;
+  shopifyLatencyMs: number;
+  shopifyWebhookDelayMs: number;
+}
 
 /** p50 / p99 / max of a set of durations (ms). */
-export interface Spread { p50: number; p99: number; max: number; n: number }
+export interface Spread {
+  p50: number;
+  p99: number;
+  max: number;
+  n: number;
+}
 
 /** Results of one mode. */
 export interface FlashResult {
@@ -60,30 +74,58 @@ export { STORE_NAMES };
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** The buyers' schedule: arrival time (ms from start) and store index (0 Shopify, 1/2 Woo). */
 export function schedule(p: FlashParams): { t: number; store: number }[] {
   const r = rng(p.seed);
-  return Array.from({ length: p.buyers }, () => ({ t: Math.floor(r() * p.arrivalWindowMs), store: Math.floor(r() * 3) })).sort((a, b) => a.t - b.t);
+  return Array.from({ length: p.buyers }, () => ({
+    t: Math.floor(r() * p.arrivalWindowMs),
+    store: Math.floor(r() * 3),
+  })).sort((a, b) => a.t - b.t);
 }
 
 async function world(p: FlashParams, shop: string, appUrl: string | undefined, apiKey: string, apiSecret: string) {
-  const shopify = await startShopifyEmulator({ apiKey, apiSecret, appUrl, latencyMs: p.shopifyLatencyMs, restoreRate: 100, webhookDelayMs: p.shopifyWebhookDelayMs });
+  const shopify = await startShopifyEmulator({
+    apiKey,
+    apiSecret,
+    appUrl,
+    latencyMs: p.shopifyLatencyMs,
+    restoreRate: 100,
+    webhookDelayMs: p.shopifyWebhookDelayMs,
+  });
   const created = shopify.control.createShop({ domain: shop, name: "Flash Sale Outfitters" });
-  const prod = shopify.control.createProduct(shop, { title: "Flash Tee", variants: [{ sku: FLASH_SKU, price: 25, quantities: { [created.locationId]: p.units } }] });
+  const prod = shopify.control.createProduct(shop, {
+    title: "Flash Tee",
+    variants: [{ sku: FLASH_SKU, price: 25, quantities: { [created.locationId]: p.units } }],
+  });
   const woo: WooEmulator[] = [];
   for (let i = 0; i < 2; i++) {
     const w = await startWooEmulator({ siteName: `Flash Woo ${i + 1}`, ...REALISTIC_WOO_LATENCY });
-    w.store.createProduct({ type: "simple", name: "Flash Tee", sku: FLASH_SKU, regular_price: "25", status: "publish", manage_stock: true, stock_quantity: p.units });
+    w.store.createProduct({
+      type: "simple",
+      name: "Flash Tee",
+      sku: FLASH_SKU,
+      regular_price: "25",
+      status: "publish",
+      manage_stock: true,
+      stock_quantity: p.units,
+    });
     woo.push(w);
   }
   return { shopify, shop, created, inventoryItemId: prod.variants[0]!.inventoryItemId, woo };
 }
 
 /** Runs the buyers against the stores while sampling; returns metrics. */
-async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, locationId: string, woo: WooEmulator[], pendingSales: () => Promise<number> = async () => 0): Promise<FlashResult> {
+async function drive(
+  p: FlashParams,
+  shopify: ShopifyEmulator,
+  shop: string,
+  locationId: string,
+  woo: WooEmulator[],
+  pendingSales: () => Promise<number> = async () => 0,
+): Promise<FlashResult> {
   const shown = () => [
     shopify.control.state(shop).availableBySku[FLASH_SKU]?.[locationId] ?? 0,
     woo[0]!.control.getStock(FLASH_SKU) ?? 0,
@@ -115,18 +157,20 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
       await new Promise((r) => setTimeout(r, 25));
     }
   })();
-  await Promise.all(plan.map(async (b) => {
-    await new Promise((r) => setTimeout(r, Math.max(0, b.t - (Date.now() - t0))));
-    try {
-      if (b.store === 0) shopify.control.placeOrder(shop, { lines: [{ sku: FLASH_SKU, quantity: 1 }] });
-      else woo[b.store - 1]!.control.placeOrder({ lines: [{ sku: FLASH_SKU, quantity: 1 }], status: "processing" });
-      sold++;
-      sales.push({ t: Date.now() - t0, store: b.store });
-      timeline.push([Date.now() - t0, ...shown(), Math.max(0, p.units - sold)]);
-    } catch {
-      /* refused: out of stock on that store */
-    }
-  }));
+  await Promise.all(
+    plan.map(async (b) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, b.t - (Date.now() - t0))));
+      try {
+        if (b.store === 0) shopify.control.placeOrder(shop, { lines: [{ sku: FLASH_SKU, quantity: 1 }] });
+        else woo[b.store - 1]!.control.placeOrder({ lines: [{ sku: FLASH_SKU, quantity: 1 }], status: "processing" });
+        sold++;
+        sales.push({ t: Date.now() - t0, store: b.store });
+        timeline.push([Date.now() - t0, ...shown(), Math.max(0, p.units - sold)]);
+      } catch {
+        /* refused: out of stock on that store */
+      }
+    }),
+  );
   await new Promise((r) => setTimeout(r, p.settleMs));
   watching = false;
   await watcher;
@@ -145,7 +189,10 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     for (const row of timeline) {
       const exposed = row[1 + s]! > row[4]!;
       if (exposed && open === null) open = row[0]!;
-      if (!exposed && open !== null) { windows.push(row[0]! - open); open = null; }
+      if (!exposed && open !== null) {
+        windows.push(row[0]! - open);
+        open = null;
+      }
     }
     if (open !== null) windows.push(end - open);
   }
@@ -160,9 +207,15 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
       const isOverlap = shownNow.reduce((a, b) => a + Math.max(0, b), 0) > row[4]!;
       const isStranded = shownNow.some((q) => q <= 0) && shownNow.some((q) => q > 0);
       if (isOverlap && o === null) o = row[0]!;
-      if (!isOverlap && o !== null) { overlap.push(row[0]! - o); o = null; }
+      if (!isOverlap && o !== null) {
+        overlap.push(row[0]! - o);
+        o = null;
+      }
       if (isStranded && st === null) st = row[0]!;
-      if (!isStranded && st !== null) { stranded.push(row[0]! - st); st = null; }
+      if (!isStranded && st !== null) {
+        stranded.push(row[0]! - st);
+        st = null;
+      }
     }
     if (o !== null) overlap.push(end - o);
     if (st !== null) stranded.push(end - st);
@@ -174,16 +227,31 @@ async function drive(p: FlashParams, shopify: ShopifyEmulator, shop: string, loc
     let reached = end;
     for (const row of timeline) {
       if (row[0]! < sale.t) continue;
-      if ([0, 1, 2].every((s) => s === sale.store || row[1 + s]! <= remaining)) { reached = row[0]!; break; }
+      if ([0, 1, 2].every((s) => s === sale.store || row[1 + s]! <= remaining)) {
+        reached = row[0]!;
+        break;
+      }
     }
     props.push(reached - sale.t);
   });
   const finalShown = shown();
   const { casRetries, mutations } = casStats(shopify, shop, t0);
   return {
-    lagAfterLastSaleMs, pendingAtEnd, casRetries, mutations,
-    oversold: Math.max(0, sold - p.units), sold, exposureP99Ms: p99(windows), propagationP99Ms: p99(props), overlapP99Ms: p99(overlap), strandedP99Ms: p99(stranded),
-    finalShopify: stockLeft(), ledgerExact: stockLeft() === p.units - sold, finalShown, timeline, sales,
+    lagAfterLastSaleMs,
+    pendingAtEnd,
+    casRetries,
+    mutations,
+    oversold: Math.max(0, sold - p.units),
+    sold,
+    exposureP99Ms: p99(windows),
+    propagationP99Ms: p99(props),
+    overlapP99Ms: p99(overlap),
+    strandedP99Ms: p99(stranded),
+    finalShopify: stockLeft(),
+    ledgerExact: stockLeft() === p.units - sold,
+    finalShown,
+    timeline,
+    sales,
   };
 }
 
@@ -196,15 +264,27 @@ async function enableAllocations(shopId: string, channelIds: string[], snapshot:
   const { Prisma } = await import("@prisma/client");
   const { queueRebalance } = await import("../app/sync/allocation.server");
   await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
-  const items = await prisma.listing.findMany({ where: { channelId: { in: channelIds }, matchStatus: "linked" }, select: { itemId: true } });
+  const items = await prisma.listing.findMany({
+    where: { channelId: { in: channelIds }, matchStatus: "linked" },
+    select: { itemId: true },
+  });
   for (const id of new Set(items.map((i) => i.itemId!))) await queueRebalance(shopId, id, true);
   let last = "";
   let since = Date.now();
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const open = await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked", OR: [{ allocatedQuantity: null }, { allocOp: { not: Prisma.DbNull } }] } });
+    const open = await prisma.listing.count({
+      where: {
+        channelId: { in: channelIds },
+        matchStatus: "linked",
+        OR: [{ allocatedQuantity: null }, { allocOp: { not: Prisma.DbNull } }],
+      },
+    });
     const snap = JSON.stringify([open, snapshot()]);
-    if (snap !== last) { last = snap; since = Date.now(); }
+    if (snap !== last) {
+      last = snap;
+      since = Date.now();
+    }
     if (open === 0 && Date.now() - since > 1500) return;
     if (Date.now() > deadline) throw new Error(`allocations not settled: ${snap}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -212,10 +292,18 @@ async function enableAllocations(shopId: string, channelIds: string[], snapshot:
 }
 
 /** Counts inventory mutations and their CHANGE_FROM_QUANTITY_STALE answers in the emulator's GraphQL log since `since` (ms epoch). */
-function casStats(shopify: ShopifyEmulator, shop: string, since: number): Pick<FlashResult, "casRetries" | "mutations"> {
+function casStats(
+  shopify: ShopifyEmulator,
+  shop: string,
+  since: number,
+): Pick<FlashResult, "casRetries" | "mutations"> {
   const casRetries = { adjust: 0, move: 0, set: 0 };
   const mutations = { adjust: 0, move: 0, set: 0 };
-  const fields = { adjust: "inventoryAdjustQuantities", move: "inventoryMoveQuantities", set: "inventorySetQuantities" } as const;
+  const fields = {
+    adjust: "inventoryAdjustQuantities",
+    move: "inventoryMoveQuantities",
+    set: "inventorySetQuantities",
+  } as const;
   for (const call of shopify.control.graphqlLog(shop)) {
     if (call.at < since) continue;
     const data = (call.response as { data?: Record<string, { userErrors?: { code?: string }[] } | null> } | null)?.data;
@@ -247,7 +335,15 @@ export function p99(xs: number[]): number {
 /** Naive mode: the naive syncer in this process, same emulators and latencies. */
 export async function runNaive(p: FlashParams): Promise<FlashResult> {
   const w = await world(p, "flash-naive.myshopify.com", undefined, "naive-key", "naive-secret");
-  const naive = await startNaiveSyncer({ shopify: w.shopify, shop: w.shop, accessToken: w.created.accessToken, locationId: w.created.locationId, inventoryItemId: w.inventoryItemId, woo: w.woo, sku: FLASH_SKU });
+  const naive = await startNaiveSyncer({
+    shopify: w.shopify,
+    shop: w.shop,
+    accessToken: w.created.accessToken,
+    locationId: w.created.locationId,
+    inventoryItemId: w.inventoryItemId,
+    woo: w.woo,
+    sku: FLASH_SKU,
+  });
   await new Promise((r) => setTimeout(r, 500));
   try {
     return await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
@@ -261,12 +357,27 @@ export async function runNaive(p: FlashParams): Promise<FlashResult> {
  * SyncFlow mode: the real app + worker (`stack`), started against this run's Shopify emulator origin by
  * the caller (`makeStack`), onboarding the shop and both stores (exact mode) first.
  */
-export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: string) => Promise<Stack>): Promise<{ result: FlashResult; stack: Stack; shopify: ShopifyEmulator; closeWorld: () => Promise<void> }> {
+export async function runSyncflow(
+  p: FlashParams,
+  makeStack: (shopifyOrigin: string) => Promise<Stack>,
+): Promise<{ result: FlashResult; stack: Stack; shopify: ShopifyEmulator; closeWorld: () => Promise<void> }> {
   // The app's key/secret must match the emulator's: the stack uses fixed bench credentials.
-  const w = await world(p, "flash-syncflow.myshopify.com", undefined, "syncflow-bench-api-key", "syncflow-bench-api-secret");
+  const w = await world(
+    p,
+    "flash-syncflow.myshopify.com",
+    undefined,
+    "syncflow-bench-api-key",
+    "syncflow-bench-api-secret",
+  );
   const stack = await makeStack(w.shopify.url);
   w.shopify.control.setAppUrl(stack.appUrl);
-  const { shopId, channelIds } = await onboardShop({ stack, shopify: w.shopify, shop: w.shop, woo: w.woo, expectedItems: 1 });
+  const { shopId, channelIds } = await onboardShop({
+    stack,
+    shopify: w.shopify,
+    shop: w.shop,
+    woo: w.woo,
+    expectedItems: 1,
+  });
   await w.woo[0]!.control.idle();
   await new Promise((r) => setTimeout(r, 1000));
   // Exact mode with allocations (docs/decisions/008): each store sells only units reserved for it in Shopify's safety_stock.
@@ -279,8 +390,14 @@ export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: str
   const pendingSales = () => prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
   const since = new Date();
   const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo, pendingSales);
-  const receipts = await prisma.webhookReceipt.findMany({ where: { shopId, source: "woocommerce", receivedAt: { gte: since } }, select: { receivedAt: true, processedAt: true } });
-  const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, createdAt: { gte: since } }, select: { createdAt: true, appliedAt: true } });
+  const receipts = await prisma.webhookReceipt.findMany({
+    where: { shopId, source: "woocommerce", receivedAt: { gte: since } },
+    select: { receivedAt: true, processedAt: true },
+  });
+  const adjustments = await prisma.shopifyAdjustment.findMany({
+    where: { shopId, createdAt: { gte: since } },
+    select: { createdAt: true, appliedAt: true },
+  });
   const end = Date.now();
   result.stages = {
     webhookQueue: spread(receipts.map((r) => (r.processedAt?.getTime() ?? end) - r.receivedAt.getTime())),
@@ -288,5 +405,12 @@ export async function runSyncflow(p: FlashParams, makeStack: (shopifyOrigin: str
     storeSales: adjustments.length,
     shopifyWrites: result.mutations.adjust,
   };
-  return { result, stack, shopify: w.shopify, closeWorld: async () => { await Promise.all(w.woo.map((x) => x.close())); } };
+  return {
+    result,
+    stack,
+    shopify: w.shopify,
+    closeWorld: async () => {
+      await Promise.all(w.woo.map((x) => x.close()));
+    },
+  };
 }

@@ -31,8 +31,13 @@ const SET = `mutation NaiveSet($input: InventorySetQuantitiesInput!, $key: Strin
  * webhooks on the stores and points the Shopify emulator's webhooks at it.
  */
 export async function startNaiveSyncer(input: {
-  shopify: ShopifyEmulator; shop: string; accessToken: string; locationId: string; inventoryItemId: string;
-  woo: WooEmulator[]; sku: string;
+  shopify: ShopifyEmulator;
+  shop: string;
+  accessToken: string;
+  locationId: string;
+  inventoryItemId: string;
+  woo: WooEmulator[];
+  sku: string;
 }): Promise<NaiveSyncer> {
   const { shopify, shop, accessToken, locationId, inventoryItemId, woo, sku } = input;
   const clients = woo.map((w) => {
@@ -60,10 +65,17 @@ export async function startNaiveSyncer(input: {
         query: SET,
         variables: {
           key: crypto.randomUUID(),
-          input: { name: "available", reason: "correction", referenceDocumentUri: "gid://naive/Sync/1", quantities: [{ inventoryItemId, locationId, quantity: qty, changeFromQuantity: null }] },
+          input: {
+            name: "available",
+            reason: "correction",
+            referenceDocumentUri: "gid://naive/Sync/1",
+            quantities: [{ inventoryItemId, locationId, quantity: qty, changeFromQuantity: null }],
+          },
         },
       }),
-    }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
   };
 
   const server = http.createServer(async (req, res) => {
@@ -72,10 +84,18 @@ export async function startNaiveSyncer(input: {
     res.writeHead(200, { "Content-Type": "application/json" }).end("{}"); // acknowledge first
     const raw = Buffer.concat(chunks).toString("utf8");
     let body: any;
-    try { body = JSON.parse(raw); } catch { return; } // WooCommerce ping (form body)
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return;
+    } // WooCommerce ping (form body)
     const url = req.url ?? "";
     if (url.startsWith("/webhooks/") && req.headers["x-shopify-topic"] === "inventory_levels/update") {
-      if (`gid://shopify/InventoryItem/${body.inventory_item_id}` !== inventoryItemId || typeof body.available !== "number") return;
+      if (
+        `gid://shopify/InventoryItem/${body.inventory_item_id}` !== inventoryItemId ||
+        typeof body.available !== "number"
+      )
+        return;
       lastWritten.set("shopify", body.available);
       await Promise.all(woo.map((_, i) => writeWoo(i, body.available)));
       return;
@@ -84,18 +104,32 @@ export async function startNaiveSyncer(input: {
     if (m && body.sku === sku && typeof body.stock_quantity === "number") {
       const from = Number(m[1]);
       lastWritten.set(`woo${from}`, body.stock_quantity);
-      await Promise.all([writeShopify(body.stock_quantity), ...woo.map((_, i) => (i === from ? null : writeWoo(i, body.stock_quantity)))]);
+      await Promise.all([
+        writeShopify(body.stock_quantity),
+        ...woo.map((_, i) => (i === from ? null : writeWoo(i, body.stock_quantity))),
+      ]);
     }
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   shopify.control.setAppUrl(url);
   for (let i = 0; i < woo.length; i++) {
-    await clients[i]!.post("webhooks", { name: "naive", topic: "product.updated", delivery_url: `${url}/woo/${i}`, secret: "naive-secret" });
+    await clients[i]!.post("webhooks", {
+      name: "naive",
+      topic: "product.updated",
+      delivery_url: `${url}/woo/${i}`,
+      secret: "naive-secret",
+    });
   }
   return {
     url,
-    get writes() { return state.writes; },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    get writes() {
+      return state.writes;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -57,7 +57,14 @@ export interface ReconcileBench {
     maxQueuedAtStore: number;
     bulkOperations: number;
     bulkSeconds: number[];
-    bound: { shopifySeconds: number; bulkSeconds: number; pagedSeconds: number; wooWorkerSeconds: number; wooSeconds: number; writesPerStore: number };
+    bound: {
+      shopifySeconds: number;
+      bulkSeconds: number;
+      pagedSeconds: number;
+      wooWorkerSeconds: number;
+      wooSeconds: number;
+      writesPerStore: number;
+    };
   };
 }
 
@@ -73,34 +80,69 @@ async function queueBusy(): Promise<number> {
 }
 
 /** Enqueues one reconcile job for the shop and waits for both stores' SyncRuns. */
-async function timedRun(shopId: string, channelIds: string[], dryRun: boolean): Promise<ReconcileRunFigures & { t0: number }> {
+async function timedRun(
+  shopId: string,
+  channelIds: string[],
+  dryRun: boolean,
+): Promise<ReconcileRunFigures & { t0: number }> {
   const t0 = new Date();
   await enqueue(QUEUES.reconcile, { shopId, dryRun, trigger: "bench" });
-  const runs = await waitFor(`reconcile${dryRun ? " (dry run)" : ""} finished`, async () => {
-    const rs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", dryRun, startedAt: { gte: t0 } } });
-    return rs.length === channelIds.length && rs.every((r) => r.status !== "running" && r.finishedAt) ? rs : null;
-  }, 900_000, 100);
+  const runs = await waitFor(
+    `reconcile${dryRun ? " (dry run)" : ""} finished`,
+    async () => {
+      const rs = await prisma.syncRun.findMany({
+        where: { shopId, kind: "reconcile", dryRun, startedAt: { gte: t0 } },
+      });
+      return rs.length === channelIds.length && rs.every((r) => r.status !== "running" && r.finishedAt) ? rs : null;
+    },
+    900_000,
+    100,
+  );
   const t1 = Math.max(...runs.map((r) => r.finishedAt!.getTime()));
   // The job's output carries each store's phase timings (app/jobs/worker.server.ts).
-  const jobs = await waitFor("reconcile job output", async () => {
-    const rows = await prisma.$queryRawUnsafe<{ output: unknown }[]>(
-      `SELECT output FROM pgboss.job WHERE name = 'reconcile' AND state = 'completed' AND created_on >= $1 ORDER BY created_on DESC LIMIT 1`, t0,
+  const jobs = await waitFor(
+    "reconcile job output",
+    async () => {
+      const rows = await prisma.$queryRawUnsafe<{ output: unknown }[]>(
+        `SELECT output FROM pgboss.job WHERE name = 'reconcile' AND state = 'completed' AND created_on >= $1 ORDER BY created_on DESC LIMIT 1`,
+        t0,
+      );
+      return rows.length ? rows : null;
+    },
+    10_000,
+    100,
+  ).catch((e) => (console.error("[bench] job output:", e), [] as { output: unknown }[]));
+  if (process.env.BENCH_DEBUG)
+    console.error(
+      "[bench] runs",
+      JSON.stringify(
+        runs.map((r) => ({
+          id: r.id,
+          ch: r.channelId,
+          dry: r.dryRun,
+          s: r.startedAt,
+          f: r.finishedAt,
+          d: r.durationMs,
+          changed: r.changed,
+          plan: Array.isArray(r.plan) ? (r.plan as unknown[]).length : r.plan,
+          status: r.status,
+        })),
+      ),
+      JSON.stringify(jobs).slice(0, 500),
     );
-    return rows.length ? rows : null;
-  }, 10_000, 100).catch((e) => (console.error("[bench] job output:", e), [] as { output: unknown }[]));
-  if (process.env.BENCH_DEBUG) console.error("[bench] runs", JSON.stringify(runs.map((r) => ({ id: r.id, ch: r.channelId, dry: r.dryRun, s: r.startedAt, f: r.finishedAt, d: r.durationMs, changed: r.changed, plan: Array.isArray(r.plan) ? (r.plan as unknown[]).length : r.plan, status: r.status }))), JSON.stringify(jobs).slice(0, 500));
   type Summary = { runId: string; phases?: Record<string, number> }[];
   const raw = jobs[0]?.output as Summary | { value?: Summary } | null | undefined; // pg-boss wraps a non-object output in {value}
   const out: Summary = Array.isArray(raw) ? raw : (raw?.value ?? []);
   const changes: Record<string, number> = {};
   const changesPerStore = channelIds.map(() => ({}) as Record<string, number>);
   let planned = 0;
-  for (const r of runs) for (const c of (r.plan as { kind: string }[] | null) ?? []) {
-    changes[c.kind] = (changes[c.kind] ?? 0) + 1;
-    const mine = changesPerStore[channelIds.indexOf(r.channelId ?? "")];
-    if (mine) mine[c.kind] = (mine[c.kind] ?? 0) + 1;
-    planned++;
-  }
+  for (const r of runs)
+    for (const c of (r.plan as { kind: string }[] | null) ?? []) {
+      changes[c.kind] = (changes[c.kind] ?? 0) + 1;
+      const mine = changesPerStore[channelIds.indexOf(r.channelId ?? "")];
+      if (mine) mine[c.kind] = (mine[c.kind] ?? 0) + 1;
+      planned++;
+    }
   return {
     t0: t0.getTime(),
     seconds: round((t1 - t0.getTime()) / 1000),
@@ -115,27 +157,60 @@ async function timedRun(shopId: string, channelIds: string[], dryRun: boolean): 
 }
 
 /** Runs the scenario on the running stack and Shopify emulator. */
-export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulator; skus: number; drifts: number; catalog?: boolean; log: (m: string) => void }): Promise<ReconcileBench> {
+export async function runReconcile(input: {
+  stack: Stack;
+  shopify: ShopifyEmulator;
+  skus: number;
+  drifts: number;
+  catalog?: boolean;
+  log: (m: string) => void;
+}): Promise<ReconcileBench> {
   const { stack, shopify, skus, drifts, log } = input;
   const t = Date.now();
   shopify.control.setRateLimit({ restoreRate: 2000, bucketSize: 40_000 }); // setup only: fast import
   const created = shopify.control.createShop({ domain: SHOP, name: "Big Catalog Co" });
   for (let i = 0; i < skus; i++) {
-    shopify.control.createProduct(SHOP, { title: `Item ${i}`, variants: [{ sku: sku(i), price: 10, quantities: { [created.locationId]: qty(i) } }] });
+    shopify.control.createProduct(SHOP, {
+      title: `Item ${i}`,
+      variants: [{ sku: sku(i), price: 10, quantities: { [created.locationId]: qty(i) } }],
+    });
   }
   const woo: WooEmulator[] = [];
   for (let s = 0; s < 2; s++) {
     const w = await startWooEmulator({ siteName: `Big Woo ${s + 1}`, deliveryDelayMs: 50 }); // cost-free until the measured runs
-    for (let i = 0; i < skus; i++) w.store.createProduct({ type: "simple", name: `Item ${i}`, sku: sku(i), regular_price: "10", status: "publish", manage_stock: true, stock_quantity: qty(i) });
+    for (let i = 0; i < skus; i++)
+      w.store.createProduct({
+        type: "simple",
+        name: `Item ${i}`,
+        sku: sku(i),
+        regular_price: "10",
+        status: "publish",
+        manage_stock: true,
+        stock_quantity: qty(i),
+      });
     woo.push(w);
   }
   const tOnboard = Date.now();
-  const { shopId, channelIds, importMs, linkMs } = await onboardShop({ stack, shopify, shop: SHOP, woo, expectedItems: skus, timeoutMs: 1_800_000 });
+  const { shopId, channelIds, importMs, linkMs } = await onboardShop({
+    stack,
+    shopify,
+    shop: SHOP,
+    woo,
+    expectedItems: skus,
+    timeoutMs: 1_800_000,
+  });
   const tLinked = Date.now();
   await waitFor("setup jobs drained", async () => (await queueBusy()) === 0, 1_800_000, 500);
-  const onboarding = { importSeconds: round(importMs / 1000), linkSeconds: round(linkMs / 1000), settleSeconds: round((Date.now() - tLinked) / 1000), totalSeconds: round((Date.now() - tOnboard) / 1000) };
+  const onboarding = {
+    importSeconds: round(importMs / 1000),
+    linkSeconds: round(linkMs / 1000),
+    settleSeconds: round((Date.now() - tLinked) / 1000),
+    totalSeconds: round((Date.now() - tOnboard) / 1000),
+  };
   const rssAfterOnboarding = stack.peakRssMb().sumPeakMb;
-  log(`reconcile setup: ${skus} SKUs on 2 stores in ${((Date.now() - t) / 1000).toFixed(0)} s; onboarding ${JSON.stringify(onboarding)}`);
+  log(
+    `reconcile setup: ${skus} SKUs on 2 stores in ${((Date.now() - t) / 1000).toFixed(0)} s; onboarding ${JSON.stringify(onboarding)}`,
+  );
 
   // A first reconciliation in sync (untimed): the steady state has a previous run, and the scheduler
   // (which reconciles a shop that never was right away) does not start one during the measurement.
@@ -143,13 +218,15 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   log(`reconcile warm-up (in sync, cost-free emulators): ${warm.seconds} s, changes ${JSON.stringify(warm.changes)}`);
 
   // Drifts: manual edits on each store (not propagated), and Shopify changes whose webhooks are lost.
-  const mid = Math.floor(skus / 2), late = Math.floor(skus * 0.9);
+  const mid = Math.floor(skus / 2),
+    late = Math.floor(skus * 0.9);
   for (let d = 0; d < drifts; d++) {
     woo[0]!.control.setStock(sku(10 + d), qty(10 + d) + 3);
     woo[1]!.control.setStock(sku(mid + d), Math.max(0, qty(mid + d) - 2));
   }
   shopify.control.setFaults({ dropWebhooks: drifts });
-  for (let d = 0; d < drifts; d++) shopify.control.setAvailable(SHOP, { sku: sku(late + d), available: qty(late + d) - 1 });
+  for (let d = 0; d < drifts; d++)
+    shopify.control.setAvailable(SHOP, { sku: sku(late + d), available: qty(late + d) - 1 });
   await Promise.all(woo.map((w) => w.control.idle()));
   await new Promise((r) => setTimeout(r, 1500));
   await waitFor("drift webhooks processed", async () => (await queueBusy()) === 0, 60_000, 200);
@@ -157,14 +234,20 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   // Measured runs: Standard plan, realistic WooCommerce cost (per call, per item read, the plugin's batch and snapshot as
   // measured on the real WooCommerce 10.0.2, 4 PHP workers: REALISTIC_STREAM_WOO), webhooks delivered as before.
   const cost = {
-    latencyMs: REALISTIC_STREAM_WOO.latencyMs, readLatencyPerItemMs: REALISTIC_STREAM_WOO.readLatencyPerItemMs, batchLatencyPerItemMs: REALISTIC_STREAM_WOO.batchLatencyPerItemMs,
-    maxConcurrent: REALISTIC_STREAM_WOO.maxConcurrent, pluginBatchLatencyPerItemMs: REALISTIC_STREAM_WOO.pluginBatchLatencyPerItemMs, snapshotLatencyPerRowMs: REALISTIC_STREAM_WOO.snapshotLatencyPerRowMs,
+    latencyMs: REALISTIC_STREAM_WOO.latencyMs,
+    readLatencyPerItemMs: REALISTIC_STREAM_WOO.readLatencyPerItemMs,
+    batchLatencyPerItemMs: REALISTIC_STREAM_WOO.batchLatencyPerItemMs,
+    maxConcurrent: REALISTIC_STREAM_WOO.maxConcurrent,
+    pluginBatchLatencyPerItemMs: REALISTIC_STREAM_WOO.pluginBatchLatencyPerItemMs,
+    snapshotLatencyPerRowMs: REALISTIC_STREAM_WOO.snapshotLatencyPerRowMs,
   };
   shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
   for (const w of woo) w.control.setLatency(cost);
 
   const dryRun = await timedRun(shopId, channelIds, true);
-  log(`reconcile dry run: ${dryRun.seconds} s, ${dryRun.planned} changes listed ${JSON.stringify(dryRun.changes)}${dryRun.failed.length ? `, FAILED: ${dryRun.failed.join("; ")}` : ""}`);
+  log(
+    `reconcile dry run: ${dryRun.seconds} s, ${dryRun.planned} changes listed ${JSON.stringify(dryRun.changes)}${dryRun.failed.length ? `, FAILED: ${dryRun.failed.join("; ")}` : ""}`,
+  );
   await new Promise((r) => setTimeout(r, 2500)); // Shopify's bucket refills (2000 points at 100/s = 20 s would be full; the bulk path needs few)
 
   const before = woo.map((w) => [...w.requestCounts.values()].reduce((a, b) => a + b, 0));
@@ -205,20 +288,48 @@ export async function runReconcile(input: { stack: Stack; shopify: ShopifyEmulat
   const lowerBoundSeconds = Math.max(wooBound, shopifyBound + writeBound);
 
   // Catalog-scale corrections and allocations on the same shop (bench/catalog.ts).
-  const catalog = input.catalog ? await runCatalogScenarios({ stack, shopify, shop: SHOP, shopId, channelIds, woo, skus, cost, log }) : null;
-  for (const w of woo) w.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0, batchLatencyPerItemMs: 0, maxConcurrent: 0, pluginBatchLatencyPerItemMs: 0, snapshotLatencyPerRowMs: 0 });
+  const catalog = input.catalog
+    ? await runCatalogScenarios({ stack, shopify, shop: SHOP, shopId, channelIds, woo, skus, cost, log })
+    : null;
+  for (const w of woo)
+    w.control.setLatency({
+      latencyMs: 0,
+      readLatencyPerItemMs: 0,
+      batchLatencyPerItemMs: 0,
+      maxConcurrent: 0,
+      pluginBatchLatencyPerItemMs: 0,
+      snapshotLatencyPerRowMs: 0,
+    });
 
   await stopBoss();
   await Promise.all(woo.map((w) => w.close()));
   return {
     catalog,
-    skus, stores: 2, seconds: real.seconds, lowerBoundSeconds: round(lowerBoundSeconds), ratio: round(real.seconds / lowerBoundSeconds),
-    perChannelSeconds: real.perChannelSeconds, changes: real.changes,
+    skus,
+    stores: 2,
+    seconds: real.seconds,
+    lowerBoundSeconds: round(lowerBoundSeconds),
+    ratio: round(real.seconds / lowerBoundSeconds),
+    perChannelSeconds: real.perChannelSeconds,
+    changes: real.changes,
     detail: {
-      onboarding, rssPeakMb: { afterOnboarding: rssAfterOnboarding, afterReconcile: stack.peakRssMb().sumPeakMb }, dryRun, real,
-      wooCallsPerStore: Math.max(...wooCalls), wooCost: { perCallMs: cost.latencyMs, perItemReadMs: cost.readLatencyPerItemMs, workers: c }, maxQueuedAtStore,
-      bulkOperations: bulkRuns.length, bulkSeconds,
-      bound: { shopifySeconds: round(shopifyBound), bulkSeconds: round(bulkBound), pagedSeconds: round(pagedBound), wooWorkerSeconds: round(wooWorkerSeconds), wooSeconds: round(wooBound), writesPerStore },
+      onboarding,
+      rssPeakMb: { afterOnboarding: rssAfterOnboarding, afterReconcile: stack.peakRssMb().sumPeakMb },
+      dryRun,
+      real,
+      wooCallsPerStore: Math.max(...wooCalls),
+      wooCost: { perCallMs: cost.latencyMs, perItemReadMs: cost.readLatencyPerItemMs, workers: c },
+      maxQueuedAtStore,
+      bulkOperations: bulkRuns.length,
+      bulkSeconds,
+      bound: {
+        shopifySeconds: round(shopifyBound),
+        bulkSeconds: round(bulkBound),
+        pagedSeconds: round(pagedBound),
+        wooWorkerSeconds: round(wooWorkerSeconds),
+        wooSeconds: round(wooBound),
+        writesPerStore,
+      },
     },
   };
 }

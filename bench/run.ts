@@ -27,8 +27,26 @@ process.env.BENCH_SHOPIFY_LATENCY_MS = String(SHOPIFY_LATENCY_MS);
 process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES = "1";
 
 const flash: FlashParams = quick
-  ? { units: 20, buyers: 60, arrivalWindowMs: 4000, settleMs: 6000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 }
-  : { units: 100, buyers: 300, arrivalWindowMs: 15000, settleMs: 10000, sampleMs: 5, seed: 7, shopifyLatencyMs: SHOPIFY_LATENCY_MS, shopifyWebhookDelayMs: 300 };
+  ? {
+      units: 20,
+      buyers: 60,
+      arrivalWindowMs: 4000,
+      settleMs: 6000,
+      sampleMs: 5,
+      seed: 7,
+      shopifyLatencyMs: SHOPIFY_LATENCY_MS,
+      shopifyWebhookDelayMs: 300,
+    }
+  : {
+      units: 100,
+      buyers: 300,
+      arrivalWindowMs: 15000,
+      settleMs: 10000,
+      sampleMs: 5,
+      seed: 7,
+      shopifyLatencyMs: SHOPIFY_LATENCY_MS,
+      shopifyWebhookDelayMs: 300,
+    };
 const argValue = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -55,8 +73,10 @@ const only = (() => {
   if (!arg) return null;
   const parts = new Set(arg.split(","));
   const known = ["flash", "reconcile", "ingest", "rss", "stream"];
-  for (const k of parts) if (!known.includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ${known.join(", ")})`);
-  if ((parts.has("flash") || parts.has("reconcile") || parts.has("stream")) && parts.size > 1) throw new Error(`--only ${arg}: flash, reconcile and stream run alone`);
+  for (const k of parts)
+    if (!known.includes(k)) throw new Error(`--only: unknown scenario "${k}" (known: ${known.join(", ")})`);
+  if ((parts.has("flash") || parts.has("reconcile") || parts.has("stream")) && parts.size > 1)
+    throw new Error(`--only ${arg}: flash, reconcile and stream run alone`);
   return parts;
 })();
 
@@ -67,15 +87,29 @@ const only = (() => {
  */
 async function soloScenario(
   name: "reconcile" | "stream",
-  run: (stack: Stack, shopify: Awaited<ReturnType<typeof startShopifyEmulator>>) => Promise<{ result: Record<string, unknown>; body: string; detail: Record<string, unknown> }>,
+  run: (
+    stack: Stack,
+    shopify: Awaited<ReturnType<typeof startShopifyEmulator>>,
+  ) => Promise<{ result: Record<string, unknown>; body: string; detail: Record<string, unknown> }>,
 ) {
   const started = Date.now();
   const db = await startDatabase();
   buildApp(log);
   let stack: Stack | undefined;
-  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: SHOPIFY_LATENCY_MS, restoreRate: 100, webhookDelayMs: 300 });
+  const shopify = await startShopifyEmulator({
+    apiKey: "syncflow-bench-api-key",
+    apiSecret: "syncflow-bench-api-secret",
+    latencyMs: SHOPIFY_LATENCY_MS,
+    restoreRate: 100,
+    webhookDelayMs: 300,
+  });
   try {
-    stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } });
+    stack = await startStack({
+      databaseUrl: db.url,
+      shopifyOrigin: shopify.url,
+      log,
+      env: { SYNCFLOW_BULK_POLL_MS: "500" },
+    });
     shopify.control.setAppUrl(stack.appUrl);
     const out = await run(stack, shopify);
     const rss = stack.peakRssMb();
@@ -83,7 +117,10 @@ async function soloScenario(
     const report = `# SyncFlow benchmark (${name} only) — ${new Date().toISOString()}\n\n${out.body}Peak RSS app + worker: ${rss.sumPeakMb} MB (app ${rss.appHwmMb}, worker ${rss.workerHwmMb}). Total bench time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`;
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
     fs.writeFileSync(path.join(process.cwd(), "bench", "out", `report-${name}.md`), report);
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", `result-${name}.json`), JSON.stringify({ ...result, detail: { ...out.detail, rss } }, null, 2));
+    fs.writeFileSync(
+      path.join(process.cwd(), "bench", "out", `result-${name}.json`),
+      JSON.stringify({ ...result, detail: { ...out.detail, rss } }, null, 2),
+    );
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {
@@ -95,9 +132,25 @@ async function soloScenario(
 async function mainReconcileOnly() {
   await soloScenario("reconcile", async (stack, shopify) => {
     log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
-    const rec = await runReconcile({ stack, shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
+    const rec = await runReconcile({
+      stack,
+      shopify,
+      skus: reconcileSkus,
+      drifts: 5,
+      catalog: !process.argv.includes("--no-catalog"),
+      log,
+    });
     return {
-      result: { reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio }, catalog: catalogSummary(rec) },
+      result: {
+        reconcile: {
+          skus: rec.skus,
+          stores: rec.stores,
+          seconds: rec.seconds,
+          lowerBoundSeconds: rec.lowerBoundSeconds,
+          ratio: rec.ratio,
+        },
+        catalog: catalogSummary(rec),
+      },
       body: `${renderReconcile(rec)}\n`,
       detail: { reconcile: rec },
     };
@@ -109,19 +162,39 @@ async function mainReconcileOnly() {
  * `--skus N` and `--stream-seconds S` override.
  */
 const streamParams: Partial<StreamParams> = {
-  ...(quick ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 } : {}),
+  ...(quick
+    ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 }
+    : {}),
   ...(argValue("--skus") && only?.has("stream") ? { skus: Number(argValue("--skus")) } : {}),
   ...(argValue("--stream-seconds") ? { durationMs: Number(argValue("--stream-seconds")) * 1000 } : {}),
 };
 
 /** The stream scenario, without then with allocations, each on its own shop of `shopify`; writes the chart. */
-async function runStreams(stack: Stack, shopify: Awaited<ReturnType<typeof startShopifyEmulator>>): Promise<StreamRun[]> {
+async function runStreams(
+  stack: Stack,
+  shopify: Awaited<ReturnType<typeof startShopifyEmulator>>,
+): Promise<StreamRun[]> {
   const runs: StreamRun[] = [];
-  for (const allocations of (argValue("--allocations") === "only" ? [true] : argValue("--allocations") === "off" ? [false] : [false, true])) {
+  for (const allocations of argValue("--allocations") === "only"
+    ? [true]
+    : argValue("--allocations") === "off"
+      ? [false]
+      : [false, true]) {
     log(`stream: ${allocations ? "with" : "without"} allocations`);
-    runs.push(await runStream({ stack, shopify, shop: `stream-${allocations ? "alloc" : "plain"}.myshopify.com`, allocations, params: streamParams, log }));
+    runs.push(
+      await runStream({
+        stack,
+        shopify,
+        shop: `stream-${allocations ? "alloc" : "plain"}.myshopify.com`,
+        allocations,
+        params: streamParams,
+        log,
+      }),
+    );
     const r = runs.at(-1)!;
-    log(`stream ${allocations ? "with" : "without"} allocations: oversold ${r.oversold.total}, sold ${r.unitsSold}, settle ${r.settleSeconds} s, peak queue ${r.peakQueue.total}, wrong ${JSON.stringify(r.wrongAt)}, record exact ${r.recordExact}, ledger mismatches ${r.ledgerMismatchSkus}`);
+    log(
+      `stream ${allocations ? "with" : "without"} allocations: oversold ${r.oversold.total}, sold ${r.unitsSold}, settle ${r.settleSeconds} s, peak queue ${r.peakQueue.total}, wrong ${JSON.stringify(r.wrongAt)}, record exact ${r.recordExact}, ledger mismatches ${r.ledgerMismatchSkus}`,
+    );
   }
   fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
   fs.writeFileSync(path.join(process.cwd(), "bench", "out", "stream.svg"), renderStreamSvg(runs));
@@ -131,23 +204,45 @@ async function runStreams(stack: Stack, shopify: Awaited<ReturnType<typeof start
 /** The catalog-scale operations of the last JSON line (bench/catalog.ts): seconds, lower bound and ratio each. */
 function catalogSummary(rec: ReconcileBench) {
   if (!rec.catalog) return null;
-  const one = (r: { seconds: number; lowerBoundSeconds: number; ratio: number }) => ({ seconds: r.seconds, lowerBoundSeconds: r.lowerBoundSeconds, ratio: r.ratio });
-  return { correct10k: one(rec.catalog.correct), enableAllocations10k: one(rec.catalog.enableAllocations), rebalance10k: one(rec.catalog.rebalance) };
+  const one = (r: { seconds: number; lowerBoundSeconds: number; ratio: number }) => ({
+    seconds: r.seconds,
+    lowerBoundSeconds: r.lowerBoundSeconds,
+    ratio: r.ratio,
+  });
+  return {
+    correct10k: one(rec.catalog.correct),
+    enableAllocations10k: one(rec.catalog.enableAllocations),
+    rebalance10k: one(rec.catalog.rebalance),
+  };
 }
 
 /** The stream figures of the last JSON line, per run. */
 function streamSummary(runs: StreamRun[]) {
   const one = (r: StreamRun | undefined) =>
     r && {
-      oversold: r.oversold.total, oversoldByChannel: r.oversold.byChannel, unitsSold: r.unitsSold, settleSeconds: r.settleSeconds,
-      peakQueue: r.peakQueue.total, storeWritesPerSecond: r.storeWrites.meanPerSecond, storeWritesPeakPerSecond: r.storeWrites.peakPerSecond,
-      wrongAt5s: r.wrongAt["5"], wrongAt30s: r.wrongAt["30"], wrongAt60s: r.wrongAt["60"], recordExact: r.recordExact, ledgerExact: r.ledgerMismatchSkus === 0,
+      oversold: r.oversold.total,
+      oversoldByChannel: r.oversold.byChannel,
+      unitsSold: r.unitsSold,
+      settleSeconds: r.settleSeconds,
+      peakQueue: r.peakQueue.total,
+      storeWritesPerSecond: r.storeWrites.meanPerSecond,
+      storeWritesPeakPerSecond: r.storeWrites.peakPerSecond,
+      wrongAt5s: r.wrongAt["5"],
+      wrongAt30s: r.wrongAt["30"],
+      wrongAt60s: r.wrongAt["60"],
+      recordExact: r.recordExact,
+      ledgerExact: r.ledgerMismatchSkus === 0,
       ...(r.migration ? { migrationSeconds: r.migration.seconds } : {}),
     };
   const without = runs.find((r) => !r.allocations);
   const withA = runs.find((r) => r.allocations);
   const target = without && withA ? Math.floor(0.95 * (without.unitsSold - without.oversold.total)) : null;
-  return { skus: streamParams.skus ?? STREAM_DEFAULTS.skus, withoutAllocations: one(without), withAllocations: one(withA), soldTarget: target };
+  return {
+    skus: streamParams.skus ?? STREAM_DEFAULTS.skus,
+    withoutAllocations: one(without),
+    withAllocations: one(withA),
+    soldTarget: target,
+  };
 }
 
 /** `--only stream`: the stream scenario alone. */
@@ -175,43 +270,105 @@ async function main() {
     log(`flash sale (naive): ${flash.units} units, ${flash.buyers} buyers over ${flash.arrivalWindowMs} ms`);
     const naive = await runNaive(flash);
     log(`flash sale (SyncFlow): starting app + worker`);
-    const sf = await runSyncflow(flash, async (origin) => (stack = await startStack({ databaseUrl: db.url, shopifyOrigin: origin, log, env: { SYNCFLOW_BULK_POLL_MS: "500" } })));
+    const sf = await runSyncflow(
+      flash,
+      async (origin) =>
+        (stack = await startStack({
+          databaseUrl: db.url,
+          shopifyOrigin: origin,
+          log,
+          env: { SYNCFLOW_BULK_POLL_MS: "500" },
+        })),
+    );
     cleanups.push(sf.closeWorld, () => sf.shopify.close());
-    const flashSale = { units: flash.units, buyers: flash.buyers, stores: 3, naive: pick(naive), syncflow: pick(sf.result) };
+    const flashSale = {
+      units: flash.units,
+      buyers: flash.buyers,
+      stores: 3,
+      naive: pick(naive),
+      syncflow: pick(sf.result),
+    };
     const flashDetail = { naive: detail(naive), syncflow: detail(sf.result) };
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "flash-sale.svg"), renderSvg(naive, sf.result, flash.units));
+    fs.writeFileSync(
+      path.join(process.cwd(), "bench", "out", "flash-sale.svg"),
+      renderSvg(naive, sf.result, flash.units),
+    );
     if (only?.has("flash")) {
       const result = { flashSale };
       const report = renderReport({ naive, syncflow: sf.result, seconds: (Date.now() - started) / 1000 });
       fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report.md"), report);
-      fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result.json"), JSON.stringify({ ...result, detail: flashDetail }, null, 2));
+      fs.writeFileSync(
+        path.join(process.cwd(), "bench", "out", "result.json"),
+        JSON.stringify({ ...result, detail: flashDetail }, null, 2),
+      );
       console.log(report);
       console.log(JSON.stringify(result));
       return;
     }
     log(`reconcile: ${reconcileSkus} SKUs × 2 stores`);
-    const rec = await runReconcile({ stack: stack!, shopify: sf.shopify, skus: reconcileSkus, drifts: 5, catalog: !process.argv.includes("--no-catalog"), log });
+    const rec = await runReconcile({
+      stack: stack!,
+      shopify: sf.shopify,
+      skus: reconcileSkus,
+      drifts: 5,
+      catalog: !process.argv.includes("--no-catalog"),
+      log,
+    });
     log(`ingest: ${ingestMs} ms of signed webhooks`);
-    const ing = await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency: INGEST_CONCURRENCY });
+    const ing = await runIngest({
+      stack: stack!,
+      shop: "flash-syncflow.myshopify.com",
+      durationMs: ingestMs,
+      concurrency: INGEST_CONCURRENCY,
+    });
     const ingDetail: IngestBench[] = [];
     for (const concurrency of INGEST_DETAIL_CONCURRENCY) {
       log(`ingest (detail): ${ingestMs} ms at ${concurrency} in flight`);
-      ingDetail.push(await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency }));
+      ingDetail.push(
+        await runIngest({ stack: stack!, shop: "flash-syncflow.myshopify.com", durationMs: ingestMs, concurrency }),
+      );
     }
     const streams = await runStreams(stack!, sf.shopify);
     const rss = stack!.peakRssMb();
     const result = {
       flashSale,
-      reconcile: { skus: rec.skus, stores: rec.stores, seconds: rec.seconds, lowerBoundSeconds: rec.lowerBoundSeconds, ratio: rec.ratio },
+      reconcile: {
+        skus: rec.skus,
+        stores: rec.stores,
+        seconds: rec.seconds,
+        lowerBoundSeconds: rec.lowerBoundSeconds,
+        ratio: rec.ratio,
+      },
       ingest: { webhooksPerSecond: ing.webhooksPerSecond, ackP99Ms: ing.ackP99Ms },
       catalog: catalogSummary(rec),
       stream: streamSummary(streams),
       rssMb: rss.sumPeakMb,
     };
-    const report = renderReport({ naive, syncflow: sf.result, rec, ing, ingDetail, rss, seconds: (Date.now() - started) / 1000 }) + "\n" + renderStream(streams, { ...STREAM_DEFAULTS, ...streamParams }) + "\nTimeline chart: bench/out/stream.svg.\n";
+    const report =
+      renderReport({ naive, syncflow: sf.result, rec, ing, ingDetail, rss, seconds: (Date.now() - started) / 1000 }) +
+      "\n" +
+      renderStream(streams, { ...STREAM_DEFAULTS, ...streamParams }) +
+      "\nTimeline chart: bench/out/stream.svg.\n";
     fs.writeFileSync(path.join(process.cwd(), "bench", "out", "report.md"), report);
-    fs.writeFileSync(path.join(process.cwd(), "bench", "out", "result.json"), JSON.stringify({ ...result, detail: { reconcile: rec, ingest: ing, ingestByConcurrency: [ing, ...ingDetail], stream: streams, rss, ...flashDetail } }, null, 2));
+    fs.writeFileSync(
+      path.join(process.cwd(), "bench", "out", "result.json"),
+      JSON.stringify(
+        {
+          ...result,
+          detail: {
+            reconcile: rec,
+            ingest: ing,
+            ingestByConcurrency: [ing, ...ingDetail],
+            stream: streams,
+            rss,
+            ...flashDetail,
+          },
+        },
+        null,
+        2,
+      ),
+    );
     console.log(report);
     console.log(JSON.stringify(result));
   } finally {
@@ -234,10 +391,20 @@ async function mainOnly() {
   buildApp(log);
   let stack: Stack | undefined;
   const shop = "ingest-bench.myshopify.com";
-  const shopify = await startShopifyEmulator({ apiKey: "syncflow-bench-api-key", apiSecret: "syncflow-bench-api-secret", latencyMs: 0, restoreRate: 2000, bucketSize: 40_000 });
+  const shopify = await startShopifyEmulator({
+    apiKey: "syncflow-bench-api-key",
+    apiSecret: "syncflow-bench-api-secret",
+    latencyMs: 0,
+    restoreRate: 2000,
+    bucketSize: 40_000,
+  });
   try {
     const created = shopify.control.createShop({ domain: shop, name: "Ingest Co" });
-    for (let i = 0; i < skus; i++) shopify.control.createProduct(shop, { title: `Item ${i}`, variants: [{ sku: `ING-${i}`, price: 10, quantities: { [created.locationId]: 10 } }] });
+    for (let i = 0; i < skus; i++)
+      shopify.control.createProduct(shop, {
+        title: `Item ${i}`,
+        variants: [{ sku: `ING-${i}`, price: 10, quantities: { [created.locationId]: 10 } }],
+      });
     stack = await startStack({ databaseUrl: db.url, shopifyOrigin: shopify.url, log });
     shopify.control.setAppUrl(stack.appUrl);
     await onboardShop({ stack, shopify, shop, woo: [], expectedItems: skus });
@@ -248,9 +415,24 @@ async function mainOnly() {
     }
     const rss = stack.peakRssMb();
     const head = runs.find((r) => r.concurrency === INGEST_CONCURRENCY) ?? runs[0]!;
-    for (const r of runs) log(`ingest @${r.concurrency}: ${r.webhooksPerSecond}/s, p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms, ${JSON.stringify(r.statuses)}, CPU ms/webhook ${JSON.stringify(r.cpuMsPerWebhook)}, worker ${JSON.stringify(r.worker)}`);
+    for (const r of runs)
+      log(
+        `ingest @${r.concurrency}: ${r.webhooksPerSecond}/s, p50 ${r.ackP50Ms} ms, p99 ${r.ackP99Ms} ms, ${JSON.stringify(r.statuses)}, CPU ms/webhook ${JSON.stringify(r.cpuMsPerWebhook)}, worker ${JSON.stringify(r.worker)}`,
+      );
     log(`rss: peak sum ${rss.sumPeakMb} MB (app VmHWM ${rss.appHwmMb}, worker VmHWM ${rss.workerHwmMb})`);
-    console.log(JSON.stringify({ ingest: { webhooksPerSecond: head.webhooksPerSecond, ackP99Ms: head.ackP99Ms, ackP50Ms: head.ackP50Ms, concurrency: head.concurrency }, byConcurrency: runs, rssMb: rss.sumPeakMb, rss }));
+    console.log(
+      JSON.stringify({
+        ingest: {
+          webhooksPerSecond: head.webhooksPerSecond,
+          ackP99Ms: head.ackP99Ms,
+          ackP50Ms: head.ackP50Ms,
+          concurrency: head.concurrency,
+        },
+        byConcurrency: runs,
+        rssMb: rss.sumPeakMb,
+        rss,
+      }),
+    );
   } finally {
     await teardown(stack, [() => shopify.close()], db);
   }
@@ -261,7 +443,11 @@ async function mainOnly() {
  * pg-boss (the bench queues jobs too; stopped before PostgreSQL goes away so its pool does not log the
  * shutdown as errors), then PostgreSQL. Never throws.
  */
-async function teardown(stack: Stack | undefined, cleanups: (() => Promise<unknown>)[], db: { stop: () => Promise<void> }): Promise<void> {
+async function teardown(
+  stack: Stack | undefined,
+  cleanups: (() => Promise<unknown>)[],
+  db: { stop: () => Promise<void> },
+): Promise<void> {
   await stack?.stop().catch(() => {});
   for (const c of cleanups) await c().catch(() => {});
   const { default: prisma } = await import("../app/db.server");
@@ -272,19 +458,48 @@ async function teardown(stack: Stack | undefined, cleanups: (() => Promise<unkno
 }
 
 function pick(r: FlashResult) {
-  return { oversold: r.oversold, sold: r.sold, exposureP99Ms: r.exposureP99Ms, propagationP99Ms: r.propagationP99Ms, overlapP99Ms: r.overlapP99Ms, strandedP99Ms: r.strandedP99Ms, ledgerExact: r.ledgerExact };
+  return {
+    oversold: r.oversold,
+    sold: r.sold,
+    exposureP99Ms: r.exposureP99Ms,
+    propagationP99Ms: r.propagationP99Ms,
+    overlapP99Ms: r.overlapP99Ms,
+    strandedP99Ms: r.strandedP99Ms,
+    ledgerExact: r.ledgerExact,
+  };
 }
 
 /** Flash-sale figures kept out of the last JSON line (its shape is fixed by issue 3) but in result.json and the report. */
 function detail(r: FlashResult) {
-  return { sold: r.sold, ledgerExact: r.ledgerExact, finalShown: r.finalShown, lagAfterLastSaleMs: r.lagAfterLastSaleMs, pendingAtEnd: r.pendingAtEnd, casRetries: r.casRetries, mutations: r.mutations, stages: r.stages };
+  return {
+    sold: r.sold,
+    ledgerExact: r.ledgerExact,
+    finalShown: r.finalShown,
+    lagAfterLastSaleMs: r.lagAfterLastSaleMs,
+    pendingAtEnd: r.pendingAtEnd,
+    casRetries: r.casRetries,
+    mutations: r.mutations,
+    stages: r.stages,
+  };
 }
 
-function renderReport(x: { naive: FlashResult; syncflow: FlashResult; rec?: ReconcileBench; ing?: IngestBench; ingDetail?: IngestBench[]; rss?: ReturnType<Stack["peakRssMb"]>; seconds: number }): string {
+function renderReport(x: {
+  naive: FlashResult;
+  syncflow: FlashResult;
+  rec?: ReconcileBench;
+  ing?: IngestBench;
+  ingDetail?: IngestBench[];
+  rss?: ReturnType<Stack["peakRssMb"]>;
+  seconds: number;
+}): string {
   const { naive, syncflow } = x;
   const ok = (b: boolean) => (b ? "✅" : "❌");
-  const lag = (r: FlashResult) => (r.lagAfterLastSaleMs === null ? `not within ${flash.settleMs} ms (${r.pendingAtEnd} pending)` : `${r.lagAfterLastSaleMs}`);
-  const cas = (r: FlashResult) => `adjust ${r.casRetries.adjust}/${r.mutations.adjust}, move ${r.casRetries.move}/${r.mutations.move}, set ${r.casRetries.set}/${r.mutations.set}`;
+  const lag = (r: FlashResult) =>
+    r.lagAfterLastSaleMs === null
+      ? `not within ${flash.settleMs} ms (${r.pendingAtEnd} pending)`
+      : `${r.lagAfterLastSaleMs}`;
+  const cas = (r: FlashResult) =>
+    `adjust ${r.casRetries.adjust}/${r.mutations.adjust}, move ${r.casRetries.move}/${r.mutations.move}, set ${r.casRetries.set}/${r.mutations.set}`;
   const st = (x: { p50: number; p99: number; max: number }) => `${x.p50} / ${x.p99} / ${x.max}`;
   const flashPart = `# SyncFlow benchmark ${quick ? "(quick)" : "(full)"} — ${new Date().toISOString()}
 
@@ -301,10 +516,15 @@ Targets: SyncFlow oversold = 0 ${ok(syncflow.oversold === 0)}; naive oversold > 
 |---|---:|---|
 | naive | ${lag(naive)} | ${cas(naive)} |
 | SyncFlow | ${lag(syncflow)} | ${cas(syncflow)} |
-${syncflow.stages ? `
+${
+  syncflow.stages
+    ? `
 SyncFlow stages (ms, p50 / p99 / max): store webhook stored → processed ${st(syncflow.stages.webhookQueue)} (${syncflow.stages.webhookQueue.n} webhooks); sale pending → applied to Shopify ${st(syncflow.stages.adjust)} (${syncflow.stages.storeSales} store sales in ${syncflow.stages.shopifyWrites} Shopify writes).
-` : ""}`;
-  if (!x.rec || !x.ing || !x.rss) return `${flashPart}
+`
+    : ""
+}`;
+  if (!x.rec || !x.ing || !x.rss)
+    return `${flashPart}
 Total bench time ${x.seconds.toFixed(0)} s. Timeline chart: bench/out/flash-sale.svg.
 `;
   const { rec, ing, rss } = x;
@@ -332,23 +552,51 @@ function renderReconcile(rec: ReconcileBench): string {
   const d = rec.detail;
   const order = ["webhooks", "orders", "load", "readRecord", "readStore", "reads", "compare", "writes", "finish"];
   const phaseNames = [...new Set([...order, ...[...d.real.phases, ...d.dryRun.phases].flatMap((p) => Object.keys(p))])];
-  const phaseRow = (label: string, ps: Record<string, number>[]) => ps.map((p, i) => `| ${label} store ${i + 1} | ${phaseNames.map((n) => ((p[n] ?? 0) / 1000).toFixed(2)).join(" | ")} |`).join("\n");
+  const phaseRow = (label: string, ps: Record<string, number>[]) =>
+    ps
+      .map(
+        (p, i) => `| ${label} store ${i + 1} | ${phaseNames.map((n) => ((p[n] ?? 0) / 1000).toFixed(2)).join(" | ")} |`,
+      )
+      .join("\n");
   return `## Reconcile — ${rec.skus} SKUs × ${rec.stores} stores, Standard plan (100 pts/s), WooCommerce ${d.wooCost.perCallMs} ms/call + ${d.wooCost.perItemReadMs} ms/item read (REST) or the plugin's snapshot and batch, ${d.wooCost.workers} server workers
 
 | measured (s) | lower bound (s) | ratio | per store (s) | Shopify bound (s) | Woo bound (s) | bulk ops (s each) | Woo calls/store | most requests queued at a store |
 |---:|---:|---:|---|---:|---:|---|---:|---:|
 | ${rec.seconds} | ${rec.lowerBoundSeconds} | ${rec.ratio} ${ok(rec.ratio <= 1.5)} | ${rec.perChannelSeconds.join(", ")} | ${d.bound.shopifySeconds} | ${d.bound.wooSeconds} (${d.bound.wooWorkerSeconds} worker-s / ${d.wooCost.workers}) | ${d.bulkOperations} (${d.bulkSeconds.join(", ")}) | ${d.wooCallsPerStore} | ${d.maxQueuedAtStore} |
 
-Changes: ${Object.entries(rec.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}.
-${rec.catalog ? `
+Changes: ${
+    Object.entries(rec.changes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ") || "none"
+  }.
+${
+  rec.catalog
+    ? `
 Catalog-scale operations on the same shop (bench/catalog.ts; bounds in bench/README.md):
 
 | operation | measured (s) | lower bound (s) | ratio (≤ 1.5) | ≤ 300 s | store writes (A / B) | Shopify mutations | |
 |---|---:|---:|---:|:---:|---|---:|---|
-${([["correcting every listing of store A", rec.catalog.correct], ["enabling allocations on both stores", rec.catalog.enableAllocations], ["a reconciliation's rebalancing", rec.catalog.rebalance]] as const).map(([n, r]) => `| ${n} | ${r.seconds} | ${r.lowerBoundSeconds} | ${r.ratio} ${ok(r.ratio <= 1.5)} | ${ok(r.seconds <= 300)} | ${r.storeWrites.join(" / ")} | ${r.shopifyMutations} | ${r.detail} |`).join("\n")}
-` : ""}
+${(
+  [
+    ["correcting every listing of store A", rec.catalog.correct],
+    ["enabling allocations on both stores", rec.catalog.enableAllocations],
+    ["a reconciliation's rebalancing", rec.catalog.rebalance],
+  ] as const
+)
+  .map(
+    ([n, r]) =>
+      `| ${n} | ${r.seconds} | ${r.lowerBoundSeconds} | ${r.ratio} ${ok(r.ratio <= 1.5)} | ${ok(r.seconds <= 300)} | ${r.storeWrites.join(" / ")} | ${r.shopifyMutations} | ${r.detail} |`,
+  )
+  .join("\n")}
+`
+    : ""
+}
 Queue pick-up (enqueue → first store's run started): real ${d.real.startDelaySeconds} s, dry ${d.dryRun.startDelaySeconds} s.
-Dry run first: ${d.dryRun.seconds} s, listed ${d.dryRun.planned} changes (${Object.entries(d.dryRun.changes).map(([k, v]) => `${k} ${v}`).join(", ") || "none"})${d.dryRun.failed.length ? `, FAILED: ${d.dryRun.failed.join("; ")}` : ""}.
+Dry run first: ${d.dryRun.seconds} s, listed ${d.dryRun.planned} changes (${
+    Object.entries(d.dryRun.changes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ") || "none"
+  })${d.dryRun.failed.length ? `, FAILED: ${d.dryRun.failed.join("; ")}` : ""}.
 
 Per phase (s; \`readRecord\` and \`readStore\` run in parallel, \`reads\` is their wall time):
 
@@ -364,7 +612,9 @@ Peak RSS app + worker: ${d.rssPeakMb.afterOnboarding} MB by the end of onboardin
 
 /** Two stacked step charts (naive, SyncFlow): shown quantity per store and the true remaining over time. */
 function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
-  const W = 900, H = 300, pad = 40;
+  const W = 900,
+    H = 300,
+    pad = 40;
   const colors = ["#008060", "#7f54b3", "#d0a000", "#222"];
   const maxT = Math.max(naive.timeline.at(-1)?.[0] ?? 1, sf.timeline.at(-1)?.[0] ?? 1);
   const maxQ = Math.max(units, ...naive.timeline.flatMap((r) => r.slice(1)), ...sf.timeline.flatMap((r) => r.slice(1)));
@@ -382,21 +632,38 @@ function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
       }
       return d + `H${x(maxT).toFixed(1)}`;
     };
-    const lines = [1, 2, 3, 4].map((c) => `<path d="${step(c)}" fill="none" stroke="${colors[c - 1]}" stroke-width="${c === 4 ? 2.5 : 1.5}"${c === 4 ? ' stroke-dasharray="6 3"' : ""}/>`).join("");
-    const sales = r.sales.map((s) => `<circle cx="${x(s.t).toFixed(1)}" cy="${(y0 + H - pad + 8).toFixed(1)}" r="2" fill="${colors[s.store]}"/>`).join("");
+    const lines = [1, 2, 3, 4]
+      .map(
+        (c) =>
+          `<path d="${step(c)}" fill="none" stroke="${colors[c - 1]}" stroke-width="${c === 4 ? 2.5 : 1.5}"${c === 4 ? ' stroke-dasharray="6 3"' : ""}/>`,
+      )
+      .join("");
+    const sales = r.sales
+      .map(
+        (s) =>
+          `<circle cx="${x(s.t).toFixed(1)}" cy="${(y0 + H - pad + 8).toFixed(1)}" r="2" fill="${colors[s.store]}"/>`,
+      )
+      .join("");
     return `<text x="${pad}" y="${y0 + 20}" font-size="14" font-weight="bold">${title} — oversold ${r.oversold}, exposure p99 ${r.exposureP99Ms} ms, propagation p99 ${r.propagationP99Ms} ms</text>
 <line x1="${pad}" y1="${y0 + H - pad}" x2="${W - pad}" y2="${y0 + H - pad}" stroke="#999"/><line x1="${pad}" y1="${y0 + pad}" x2="${pad}" y2="${y0 + H - pad}" stroke="#999"/>
 <text x="${pad - 4}" y="${y(maxQ) + 4}" font-size="10" text-anchor="end">${maxQ}</text><text x="${pad - 4}" y="${y(0) + 4}" font-size="10" text-anchor="end">0</text>
 <text x="${W - pad}" y="${y0 + H - pad + 24}" font-size="10" text-anchor="end">${(maxT / 1000).toFixed(1)} s</text>${lines}${sales}`;
   };
-  const legend = ["Shopify", "Woo A", "Woo B", "true remaining"].map((n, i) => `<rect x="${pad + i * 150}" y="${2 * H + 8}" width="12" height="12" fill="${colors[i]}"/><text x="${pad + i * 150 + 18}" y="${2 * H + 18}" font-size="12">${n}</text>`).join("");
+  const legend = ["Shopify", "Woo A", "Woo B", "true remaining"]
+    .map(
+      (n, i) =>
+        `<rect x="${pad + i * 150}" y="${2 * H + 8}" width="12" height="12" fill="${colors[i]}"/><text x="${pad + i * 150 + 18}" y="${2 * H + 18}" font-size="12">${n}</text>`,
+    )
+    .join("");
   void STORE_NAMES;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H + 30}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>${panel(naive, 0, "Naive (absolute copy)")}${panel(sf, H, "SyncFlow")}${legend}</svg>
 `;
 }
 
-main().then(() => process.exit(0)).catch((err) => {
-  console.error("[bench] failed:", err);
-  process.exit(1);
-});
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error("[bench] failed:", err);
+    process.exit(1);
+  });

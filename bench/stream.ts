@@ -53,17 +53,40 @@ export interface StreamParams {
 }
 
 export const STREAM_DEFAULTS: StreamParams = {
-  skus: 5000, ordersPerSecond: 20, durationMs: 90_000, seed: 2026, split: [0.5, 0.25, 0.25], cancelRate: 0.03, refundRate: 0.02,
-  shortShare: 0.35, zipfS: 0.7, settleMaxMs: 120_000, migrationMaxMs: 300_000, shopifyLatencyMs: 75,
+  skus: 5000,
+  ordersPerSecond: 20,
+  durationMs: 90_000,
+  seed: 2026,
+  split: [0.5, 0.25, 0.25],
+  cancelRate: 0.03,
+  refundRate: 0.02,
+  shortShare: 0.35,
+  zipfS: 0.7,
+  settleMaxMs: 120_000,
+  migrationMaxMs: 300_000,
+  shopifyLatencyMs: 75,
 };
 
 /** One planned event of the stream. */
-type PlannedOrder = { kind: "order"; t: number; channel: 0 | 1 | 2; lines: { sku: number; qty: number }[]; follow: "cancel" | "refund" | null; followAt: number; idx: number };
+type PlannedOrder = {
+  kind: "order";
+  t: number;
+  channel: 0 | 1 | 2;
+  lines: { sku: number; qty: number }[];
+  follow: "cancel" | "refund" | null;
+  followAt: number;
+  idx: number;
+};
 
 /** The stream and starting stock, a pure function of the parameters. */
-export function planStream(p: StreamParams): { orders: PlannedOrder[]; stock: number[]; demand: number[]; shortSkus: number } {
+export function planStream(p: StreamParams): {
+  orders: PlannedOrder[];
+  stock: number[];
+  demand: number[];
+  shortSkus: number;
+} {
   let s = p.seed >>> 0;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   // Popularity: rank r (1-based) of SKU perm[r-1] has weight r^-s.
   const perm = Array.from({ length: p.skus }, (_, i) => i);
   for (let i = perm.length - 1; i > 0; i--) {
@@ -75,7 +98,8 @@ export function planStream(p: StreamParams): { orders: PlannedOrder[]; stock: nu
   for (let r = 1; r <= p.skus; r++) cdf.push((acc += r ** -p.zipfS));
   const pick = () => {
     const x = rnd() * acc;
-    let lo = 0, hi = cdf.length - 1;
+    let lo = 0,
+      hi = cdf.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (cdf[mid]! < x) lo = mid + 1;
@@ -105,7 +129,13 @@ export function planStream(p: StreamParams): { orders: PlannedOrder[]; stock: nu
   const withDemand = perm.filter((i) => demand[i]! > 0);
   const shortCount = Math.min(withDemand.length, Math.ceil(p.shortShare * p.skus));
   const short = new Set(withDemand.slice(0, shortCount));
-  const stock = demand.map((d, i) => (short.has(i) ? Math.floor(d * (0.2 + 0.6 * rnd())) : d > 0 ? d + 1 + Math.floor(rnd() * 8) : 1 + Math.floor(rnd() * 20)));
+  const stock = demand.map((d, i) =>
+    short.has(i)
+      ? Math.floor(d * (0.2 + 0.6 * rnd()))
+      : d > 0
+        ? d + 1 + Math.floor(rnd() * 8)
+        : 1 + Math.floor(rnd() * 20),
+  );
   const shortSkus = demand.filter((d, i) => d > stock[i]!).length;
   return { orders, stock, demand, shortSkus };
 }
@@ -113,7 +143,14 @@ export function planStream(p: StreamParams): { orders: PlannedOrder[]; stock: nu
 /** Figures of one stream run (allocations on or off). */
 export interface StreamRun {
   allocations: boolean;
-  orders: { planned: number; placed: number; byChannel: number[]; refused: number; cancelled: number; refunded: number };
+  orders: {
+    planned: number;
+    placed: number;
+    byChannel: number[];
+    refused: number;
+    cancelled: number;
+    refunded: number;
+  };
   unitsRequested: number;
   unitsSold: number;
   unitsSoldByChannel: number[];
@@ -146,8 +183,13 @@ function storeWrites(w: WooEmulator): { requests: number; items: number } {
   let requests = 0;
   let items = 0;
   for (const [k, n] of w.requestCounts) {
-    if (/^POST .*wc-syncflow\/v1\/stock\/(delta|cas)$/.test(k) || /^PUT .*\/products\/\d+(\/variations\/\d+)?$/.test(k)) { requests += n; items += n; }
-    else if (/^POST .*(\/batch)$/.test(k)) requests += n;
+    if (
+      /^POST .*wc-syncflow\/v1\/stock\/(delta|cas)$/.test(k) ||
+      /^PUT .*\/products\/\d+(\/variations\/\d+)?$/.test(k)
+    ) {
+      requests += n;
+      items += n;
+    } else if (/^POST .*(\/batch)$/.test(k)) requests += n;
   }
   for (const n of w.itemCounts.values()) items += n;
   return { requests, items };
@@ -166,17 +208,30 @@ async function queueDepth(): Promise<Record<string, number>> {
  * emulators. Setup (import, linking, and with `allocations` the migration) runs with cost-free stores and a fast
  * Shopify rate; the measured part with the realistic models.
  */
-export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator; shop: string; allocations: boolean; params?: Partial<StreamParams>; log: (m: string) => void }): Promise<StreamRun> {
+export async function runStream(input: {
+  stack: Stack;
+  shopify: ShopifyEmulator;
+  shop: string;
+  allocations: boolean;
+  params?: Partial<StreamParams>;
+  log: (m: string) => void;
+}): Promise<StreamRun> {
   const p: StreamParams = { ...STREAM_DEFAULTS, ...input.params };
   const { stack, shopify, shop, log } = input;
   const plan = planStream(p);
   shopify.control.setRateLimit({ restoreRate: 2000, bucketSize: 40_000 });
   shopify.control.setFaults({ latencyMs: 0 });
-  const created = shopify.control.createShop({ domain: shop, name: input.allocations ? "Stream Co (allocations)" : "Stream Co" });
+  const created = shopify.control.createShop({
+    domain: shop,
+    name: input.allocations ? "Stream Co (allocations)" : "Stream Co",
+  });
   const loc = created.locationId;
   const itemOf = new Map<string, number>(); // inventory item numeric id → sku index
   for (let i = 0; i < p.skus; i++) {
-    const prod = shopify.control.createProduct(shop, { title: `Stream item ${i}`, variants: [{ sku: SKU(i), price: 12, quantities: { [loc]: plan.stock[i]! } }] });
+    const prod = shopify.control.createProduct(shop, {
+      title: `Stream item ${i}`,
+      variants: [{ sku: SKU(i), price: 12, quantities: { [loc]: plan.stock[i]! } }],
+    });
     itemOf.set(prod.variants[0]!.inventoryItemId.split("/").pop()!, i);
   }
   const woo: WooEmulator[] = [];
@@ -184,34 +239,68 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   for (let s = 0; s < 2; s++) {
     const w = await startWooEmulator({ siteName: `Stream Woo ${s + 1}`, deliveryDelayMs: 50 });
     const ids = new Map<number, number>();
-    for (let i = 0; i < p.skus; i++) ids.set(i, w.store.createProduct({ type: "simple", name: `Stream item ${i}`, sku: SKU(i), regular_price: "12", status: "publish", manage_stock: true, stock_quantity: plan.stock[i]! }).id);
+    for (let i = 0; i < p.skus; i++)
+      ids.set(
+        i,
+        w.store.createProduct({
+          type: "simple",
+          name: `Stream item ${i}`,
+          sku: SKU(i),
+          regular_price: "12",
+          status: "publish",
+          manage_stock: true,
+          stock_quantity: plan.stock[i]!,
+        }).id,
+      );
     woo.push(w);
     productOf.push(ids);
   }
   const wooStock = (s: number, i: number) => woo[s]!.store.products.get(productOf[s]!.get(i)!)!.stock_quantity ?? 0;
-  const { shopId, channelIds } = await onboardShop({ stack, shopify, shop, woo, expectedItems: p.skus, timeoutMs: 900_000 });
+  const { shopId, channelIds } = await onboardShop({
+    stack,
+    shopify,
+    shop,
+    woo,
+    expectedItems: p.skus,
+    timeoutMs: 900_000,
+  });
   await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
   // One reconciliation in sync, as a live shop has had (the scheduler starts one at once for a shop that never had one).
   const warmAt = new Date();
   await enqueue(QUEUES.reconcile, { shopId, dryRun: false, trigger: "bench" });
-  await waitFor("warm-up reconciliation", async () => {
-    const runs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", startedAt: { gte: warmAt } } });
-    return runs.length === 2 && runs.every((r) => r.status !== "running");
-  }, 600_000, 250);
+  await waitFor(
+    "warm-up reconciliation",
+    async () => {
+      const runs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", startedAt: { gte: warmAt } } });
+      return runs.length === 2 && runs.every((r) => r.status !== "running");
+    },
+    600_000,
+    250,
+  );
   await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
-  log(`stream${input.allocations ? " (allocations)" : ""}: ${p.skus} SKUs onboarded; ${plan.orders.length} orders planned, demand > stock on ${plan.shortSkus} SKUs (${((100 * plan.shortSkus) / p.skus).toFixed(1)} %)`);
+  log(
+    `stream${input.allocations ? " (allocations)" : ""}: ${p.skus} SKUs onboarded; ${plan.orders.length} orders planned, demand > stock on ${plan.shortSkus} SKUs (${((100 * plan.shortSkus) / p.skus).toFixed(1)} %)`,
+  );
 
   let migration: StreamRun["migration"] = null;
   if (input.allocations) {
     // As the Settings page does: the flag, then the store's re-link (which queues its migration).
     const t0 = Date.now();
     await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
-    for (const id of channelIds) await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
+    for (const id of channelIds)
+      await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
     const total = p.skus * channelIds.length;
     let migrated = 0;
     const deadline = Date.now() + p.migrationMaxMs;
     for (;;) {
-      migrated = await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked", allocatedQuantity: { not: null }, allocOp: { equals: Prisma.DbNull } } });
+      migrated = await prisma.listing.count({
+        where: {
+          channelId: { in: channelIds },
+          matchStatus: "linked",
+          allocatedQuantity: { not: null },
+          allocOp: { equals: Prisma.DbNull },
+        },
+      });
       const idle = Object.keys(await queueDepth()).length === 0;
       if (migrated >= total && idle) break;
       if (Date.now() > deadline) break;
@@ -219,14 +308,18 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     }
     const seconds = migrated >= total ? Math.round((Date.now() - t0) / 100) / 10 : null;
     migration = { seconds, listings: total, migratedAtStart: migrated };
-    log(`stream (allocations): migration ${seconds === null ? `NOT finished after ${p.migrationMaxMs / 1000} s (${migrated} of ${total} listings)` : `${seconds} s for ${total} listings`}`);
+    log(
+      `stream (allocations): migration ${seconds === null ? `NOT finished after ${p.migrationMaxMs / 1000} s (${migrated} of ${total} listings)` : `${seconds} s for ${total} listings`}`,
+    );
   }
 
   // Measured part: realistic stores and Shopify.
   shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
   shopify.control.setFaults({ latencyMs: p.shopifyLatencyMs, delayWebhooksMs: 300 });
   for (const w of woo) w.control.setLatency({ ...REALISTIC_STREAM_WOO });
-  const shopifyChannelId = (await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" }, select: { id: true } })).id;
+  const shopifyChannelId = (
+    await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" }, select: { id: true } })
+  ).id;
   const stateAt = () => {
     const st = shopify.control.state(shop);
     const avail = new Array<number>(p.skus).fill(0);
@@ -246,19 +339,31 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   // What each store should show now: without allocations the derived quantity from Shopify's truth (pending sales
   // subtracted); with allocations the store's allocation less its sales not yet applied (the hub's baseline).
   const listingRows = async () =>
-    prisma.listing.findMany({ where: { channelId: { in: channelIds }, matchStatus: "linked" }, select: { channelId: true, sku: true, lastWrittenQuantity: true, allocatedQuantity: true } });
+    prisma.listing.findMany({
+      where: { channelId: { in: channelIds }, matchStatus: "linked" },
+      select: { channelId: true, sku: true, lastWrittenQuantity: true, allocatedQuantity: true },
+    });
   const wrongNow = async (): Promise<number> => {
     const { avail } = stateAt();
     let wrong = 0;
     if (!input.allocations) {
-      const pend = await prisma.shopifyAdjustment.groupBy({ by: ["itemId"], where: { shopId, status: "pending", quantityName: "available" }, _sum: { delta: true } });
-      const items = await prisma.catalogItem.findMany({ where: { shopId, id: { in: pend.map((x) => x.itemId) } }, select: { id: true, sku: true } });
+      const pend = await prisma.shopifyAdjustment.groupBy({
+        by: ["itemId"],
+        where: { shopId, status: "pending", quantityName: "available" },
+        _sum: { delta: true },
+      });
+      const items = await prisma.catalogItem.findMany({
+        where: { shopId, id: { in: pend.map((x) => x.itemId) } },
+        select: { id: true, sku: true },
+      });
       const pendBySku = new Map<number, number>();
       for (const x of pend) {
         const sku = items.find((it) => it.id === x.itemId)?.sku;
         if (sku) pendBySku.set(Number(sku.slice(4)), x._sum.delta ?? 0);
       }
-      for (let s = 0; s < 2; s++) for (let i = 0; i < p.skus; i++) if (wooStock(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0))) wrong++;
+      for (let s = 0; s < 2; s++)
+        for (let i = 0; i < p.skus; i++)
+          if (wooStock(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0))) wrong++;
       return wrong;
     }
     const rows = await listingRows();
@@ -277,7 +382,11 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   const placed: { channel: number; id: string | number; lines: { sku: number; qty: number; lineId?: string }[] }[] = [];
   const stats = { placed: 0, byChannel: [0, 0, 0], refused: 0, cancelled: 0, refunded: 0, requested: 0 };
   const pg = postgresPids();
-  const cpuNow = () => ({ app: cpuSeconds(stack.appPid), worker: cpuSeconds(stack.workerPid), postgres: pg.reduce((n, p) => n + cpuSeconds(p), 0) });
+  const cpuNow = () => ({
+    app: cpuSeconds(stack.appPid),
+    worker: cpuSeconds(stack.workerPid),
+    postgres: pg.reduce((n, p) => n + cpuSeconds(p), 0),
+  });
   const cpu0 = cpuNow();
   const t0 = Date.now();
   const events: { t: number; run: () => void }[] = [];
@@ -290,11 +399,21 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     for (let attempt = 0; attempt < 10 && lines.length; attempt++) {
       try {
         if (o.channel === 0) {
-          const r = shopify.control.placeOrder(shop, { lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })) });
+          const r = shopify.control.placeOrder(shop, {
+            lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })),
+          });
           const ids = r.lineItems.map((li) => li.id);
-          record(o, 0, r.orderId, lines.map((l, k) => ({ ...l, lineId: ids[k] })));
+          record(
+            o,
+            0,
+            r.orderId,
+            lines.map((l, k) => ({ ...l, lineId: ids[k] })),
+          );
         } else {
-          const r = woo[o.channel - 1]!.control.placeOrder({ lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })), status: "processing" });
+          const r = woo[o.channel - 1]!.control.placeOrder({
+            lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })),
+            status: "processing",
+          });
           record(o, o.channel, r.id as number, lines);
         }
         return;
@@ -305,7 +424,10 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
         let have = 0;
         if (o.channel === 0) {
           const m = /inventory item (\d+): (-?\d+) < (\d+)/.exec(String(e.message));
-          if (m) { short = itemOf.get(m[1]!); have = Number(m[2]); }
+          if (m) {
+            short = itemOf.get(m[1]!);
+            have = Number(m[2]);
+          }
         } else if (e.extra?.sku) {
           short = Number(e.extra.sku.slice(4));
           have = Number(e.extra.available ?? 0);
@@ -316,7 +438,12 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     }
     stats.refused++;
   };
-  const record = (o: PlannedOrder, channel: number, id: string | number, lines: { sku: number; qty: number; lineId?: string }[]) => {
+  const record = (
+    o: PlannedOrder,
+    channel: number,
+    id: string | number,
+    lines: { sku: number; qty: number; lineId?: string }[],
+  ) => {
     const t = Date.now() - t0;
     stats.placed++;
     stats.byChannel[channel]!++;
@@ -334,7 +461,11 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
         stats.cancelled++;
       } else {
         const l = e.lines[0]!;
-        shopify.control.refund(shop, { orderId: String(e.id), lines: [{ lineItemId: l.lineId!, quantity: l.qty }], restock: true });
+        shopify.control.refund(shop, {
+          orderId: String(e.id),
+          lines: [{ lineItemId: l.lineId!, quantity: l.qty }],
+          restock: true,
+        });
         restocks.push({ t, sku: l.sku, qty: l.qty });
         stats.refunded++;
       }
@@ -372,9 +503,12 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
       timeline.push([Math.round((tick - t0) / 100) / 10, stats.placed, writes - lastWrites, total, wrong]);
       if (process.env.BENCH_DEBUG && timeline.length % 5 === 0) {
         const act = await prisma.$queryRawUnsafe<{ state: string; wait: string | null; q: string; n: bigint }[]>(
-          `SELECT state, wait_event_type AS wait, left(query, 60) AS q, count(*)::bigint AS n FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 8`);
+          `SELECT state, wait_event_type AS wait, left(query, 60) AS q, count(*)::bigint AS n FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 8`,
+        );
         const receipts = await prisma.webhookReceipt.groupBy({ by: ["status"], where: { shopId }, _count: true });
-        log(`debug t=${timeline.at(-1)![0]} depth=${JSON.stringify(depth)} receipts=${JSON.stringify(receipts.map((r) => [r.status, r._count]))} pg=${JSON.stringify(act.map((a) => [a.state, a.wait, a.q, Number(a.n)]))}`);
+        log(
+          `debug t=${timeline.at(-1)![0]} depth=${JSON.stringify(depth)} receipts=${JSON.stringify(receipts.map((r) => [r.status, r._count]))} pg=${JSON.stringify(act.map((a) => [a.state, a.wait, a.q, Number(a.n)]))}`,
+        );
       }
       lastWrites = writes;
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - tick))));
@@ -392,7 +526,9 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     if (k % 200 === 0) await new Promise((r) => setImmediate(r));
   }
   const lastEventAt = Date.now();
-  log(`stream: last event at ${((lastEventAt - t0) / 1000).toFixed(1)} s; placed ${stats.placed}, refused ${stats.refused}`);
+  log(
+    `stream: last event at ${((lastEventAt - t0) / 1000).toFixed(1)} s; placed ${stats.placed}, refused ${stats.refused}`,
+  );
 
   // ---- settle and the +5 / +30 / +60 s samples
   const wrongAt: StreamRun["wrongAt"] = { "5": -1, "30": -1, "60": -1 };
@@ -404,7 +540,9 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     if (settledAt === null) {
       const depth = Object.values(await queueDepth()).reduce((a, b) => a + b, 0);
       const pending = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
-      const dirty = await prisma.listing.count({ where: { channelId: { in: channelIds }, OR: [{ inFlightPushSeq: { not: null } }] } });
+      const dirty = await prisma.listing.count({
+        where: { channelId: { in: channelIds }, OR: [{ inFlightPushSeq: { not: null } }] },
+      });
       if (depth === 0 && pending === 0 && dirty === 0 && (await wrongNow()) === 0) settledAt = Date.now();
     }
     if ((settledAt !== null || since > p.settleMaxMs) && wrongAt["60"] >= 0) break;
@@ -413,14 +551,21 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   sampling = false;
   await sampler;
   const cpu1 = cpuNow();
-  const cpu = { app: round1(cpu1.app - cpu0.app), worker: round1(cpu1.worker - cpu0.worker), postgres: round1(cpu1.postgres - cpu0.postgres), msPerOrder: 0 };
+  const cpu = {
+    app: round1(cpu1.app - cpu0.app),
+    worker: round1(cpu1.worker - cpu0.worker),
+    postgres: round1(cpu1.postgres - cpu0.postgres),
+    msPerOrder: 0,
+  };
   cpu.msPerOrder = Math.round(((cpu.app + cpu.worker + cpu.postgres) * 1000) / Math.max(1, stats.placed));
   const pendingAtEnd = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
 
   // ---- oversold: per SKU in time order, a sale beyond the physical stock left (start − sold + restocked)
   const perSku = new Map<number, { t: number; d: number; channel: number }[]>();
-  for (const s of sales) (perSku.get(s.sku) ?? perSku.set(s.sku, []).get(s.sku)!).push({ t: s.t, d: -s.qty, channel: s.channel });
-  for (const r of restocks) (perSku.get(r.sku) ?? perSku.set(r.sku, []).get(r.sku)!).push({ t: r.t, d: r.qty, channel: -1 });
+  for (const s of sales)
+    (perSku.get(s.sku) ?? perSku.set(s.sku, []).get(s.sku)!).push({ t: s.t, d: -s.qty, channel: s.channel });
+  for (const r of restocks)
+    (perSku.get(r.sku) ?? perSku.set(r.sku, []).get(r.sku)!).push({ t: r.t, d: r.qty, channel: -1 });
   const oversoldBy = [0, 0, 0];
   let oversoldSkus = 0;
   for (const [sku, evs] of perSku) {
@@ -430,7 +575,10 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     for (const e of evs) {
       if (e.d < 0) {
         const over = Math.max(0, -e.d - Math.max(0, left));
-        if (over) { oversoldBy[e.channel]! += over; any = true; }
+        if (over) {
+          oversoldBy[e.channel]! += over;
+          any = true;
+        }
       }
       left += e.d;
     }
@@ -463,9 +611,14 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     }
   }
 
-  const receiptRows = await prisma.webhookReceipt.groupBy({ by: ["source", "topic", "status", "error"], where: { shopId, receivedAt: { gte: new Date(gqlStart) } }, _count: true });
+  const receiptRows = await prisma.webhookReceipt.groupBy({
+    by: ["source", "topic", "status", "error"],
+    where: { shopId, receivedAt: { gte: new Date(gqlStart) } },
+    _count: true,
+  });
   const receipts: Record<string, number> = {};
-  for (const r of receiptRows) receipts[`${r.source} ${r.topic} ${r.status}${r.error ? ` (${r.error.slice(0, 40)})` : ""}`] = r._count;
+  for (const r of receiptRows)
+    receipts[`${r.source} ${r.topic} ${r.status}${r.error ? ` (${r.error.slice(0, 40)})` : ""}`] = r._count;
   const calls = shopify.control.graphqlLog(shop).filter((c) => c.at >= gqlStart);
   const throttled = calls.filter((c) => JSON.stringify(c.response ?? "").includes("THROTTLED")).length;
   const mutations = calls.filter((c) => /^\s*mutation/.test(c.query)).length;
@@ -476,13 +629,33 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
   const unitsSoldByChannel = [0, 1, 2].map((c) => sales.filter((s) => s.channel === c).reduce((n, s) => n + s.qty, 0));
   // The run's stores go away: what the hub still had to do for them (pushes in flight, requested rebalances) is dropped,
   // so their retries against closed stores do not hold up the next run's setup (which waits for an idle queue).
-  await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { status: "disconnected", allocationEnabled: false } });
-  await prisma.listing.updateMany({ where: { channelId: { in: channelIds } }, data: { pushRequestedAt: null, inFlightPushSeq: null, inFlightPushDelta: null, inFlightPushQuantity: null, inFlightPushAt: null, allocOp: Prisma.DbNull } });
+  await prisma.channel.updateMany({
+    where: { id: { in: channelIds } },
+    data: { status: "disconnected", allocationEnabled: false },
+  });
+  await prisma.listing.updateMany({
+    where: { channelId: { in: channelIds } },
+    data: {
+      pushRequestedAt: null,
+      inFlightPushSeq: null,
+      inFlightPushDelta: null,
+      inFlightPushQuantity: null,
+      inFlightPushAt: null,
+      allocOp: Prisma.DbNull,
+    },
+  });
   await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   for (const w of woo) await w.close();
   return {
     allocations: input.allocations,
-    orders: { planned: plan.orders.length, placed: stats.placed, byChannel: stats.byChannel, refused: stats.refused, cancelled: stats.cancelled, refunded: stats.refunded },
+    orders: {
+      planned: plan.orders.length,
+      placed: stats.placed,
+      byChannel: stats.byChannel,
+      refused: stats.refused,
+      cancelled: stats.cancelled,
+      refunded: stats.refunded,
+    },
     unitsRequested: stats.requested,
     unitsSold: unitsSoldByChannel.reduce((a, b) => a + b, 0),
     unitsSoldByChannel,
@@ -490,7 +663,8 @@ export async function runStream(input: { stack: Stack; shopify: ShopifyEmulator;
     settleSeconds: settledAt === null ? null : Math.round((settledAt - lastEventAt) / 100) / 10,
     peakQueue: { total: peakTotal, byQueue: peak },
     storeWrites: {
-      requests: writeRequests, items: writeItems,
+      requests: writeRequests,
+      items: writeItems,
       peakPerSecond: Math.max(0, ...perSecond),
       meanPerSecond: Math.round((writeRequests / Math.max(1, timeline.length)) * 10) / 10,
     },
@@ -529,7 +703,9 @@ Demand above stock on ${runs[0]?.shortSkus ?? 0} of ${p.skus} SKUs.${mig ? ` Ena
 
 /** Timeline chart (SVG): per run, queued jobs and listings wrong (left axis) and store writes per second, over time. */
 export function renderStreamSvg(runs: StreamRun[]): string {
-  const W = 900, H = 260, pad = 44;
+  const W = 900,
+    H = 260,
+    pad = 44;
   const panel = (r: StreamRun, y0: number) => {
     const tl = r.timeline;
     const maxT = Math.max(1, ...tl.map((x) => x[0]!));
@@ -537,13 +713,22 @@ export function renderStreamSvg(runs: StreamRun[]): string {
     const maxW = Math.max(1, ...tl.map((x) => x[2]!));
     const X = (t: number) => pad + (t / maxT) * (W - 2 * pad);
     const Y = (v: number, m: number) => y0 + H - pad - (v / m) * (H - 2 * pad);
-    const line = (col: number, m: number, color: string) => `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${tl.map((x) => `${X(x[0]!).toFixed(1)},${Y(x[col]!, m).toFixed(1)}`).join(" ")}"/>`;
+    const line = (col: number, m: number, color: string) =>
+      `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${tl.map((x) => `${X(x[0]!).toFixed(1)},${Y(x[col]!, m).toFixed(1)}`).join(" ")}"/>`;
     return `<text x="${pad}" y="${y0 + 18}" font-size="13" font-weight="bold">${r.allocations ? "With allocations" : "Without allocations"} — oversold ${r.oversold.total}, settle ${r.settleSeconds ?? "not reached"} s, peak queue ${r.peakQueue.total}</text>
 <line x1="${pad}" y1="${y0 + H - pad}" x2="${W - pad}" y2="${y0 + H - pad}" stroke="#999"/><line x1="${pad}" y1="${y0 + pad}" x2="${pad}" y2="${y0 + H - pad}" stroke="#999"/>
 <text x="${pad - 4}" y="${Y(maxY, maxY) + 4}" font-size="10" text-anchor="end">${maxY}</text><text x="${W - pad + 4}" y="${Y(maxW, maxW) + 4}" font-size="10">${maxW}/s</text>
 <text x="${W - pad}" y="${y0 + H - pad + 16}" font-size="10" text-anchor="end">${maxT.toFixed(0)} s</text>${line(3, maxY, "#d0a000")}${line(4, maxY, "#c0392b")}${line(2, maxW, "#008060")}`;
   };
-  const legend = [["queued jobs", "#d0a000"], ["listings wrong", "#c0392b"], ["store writes / s (right scale)", "#008060"]]
-    .map(([n, c], i) => `<rect x="${44 + i * 220}" y="${runs.length * H + 6}" width="12" height="12" fill="${c}"/><text x="${62 + i * 220}" y="${runs.length * H + 16}" font-size="12">${n}</text>`).join("");
+  const legend = [
+    ["queued jobs", "#d0a000"],
+    ["listings wrong", "#c0392b"],
+    ["store writes / s (right scale)", "#008060"],
+  ]
+    .map(
+      ([n, c], i) =>
+        `<rect x="${44 + i * 220}" y="${runs.length * H + 6}" width="12" height="12" fill="${c}"/><text x="${62 + i * 220}" y="${runs.length * H + 16}" font-size="12">${n}</text>`,
+    )
+    .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${runs.length * H + 26}" font-family="sans-serif"><rect width="100%" height="100%" fill="#fff"/>${runs.map((r, i) => panel(r, i * H)).join("")}${legend}</svg>\n`;
 }

@@ -13,7 +13,15 @@ import { fileURLToPath } from "node:url";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = path.join(ROOT, "woo-plugin");
 const SLUG = "syncflow-for-woocommerce";
-const EXCLUDE = [/^\./, /(^|\/)\.[^/]+$/, /^phpcs\.xml(\.dist)?$/, /^composer\.(json|lock)$/, /^package(-lock)?\.json$/, /^(tests?|node_modules|vendor\/bin)(\/|$)/, /\.(md|map|log)$/];
+const EXCLUDE = [
+  /^\./,
+  /(^|\/)\.[^/]+$/,
+  /^phpcs\.xml(\.dist)?$/,
+  /^composer\.(json|lock)$/,
+  /^package(-lock)?\.json$/,
+  /^(tests?|node_modules|vendor\/bin)(\/|$)/,
+  /\.(md|map|log)$/,
+];
 const FORBIDDEN = [/test-double/i, /syncflow-test-/i, /(^|\/)tests?\//i, /\.test\.(ts|js|php)$/i];
 
 function walk(dir: string, rel = ""): string[] {
@@ -27,18 +35,22 @@ function walk(dir: string, rel = ""): string[] {
   return out.sort();
 }
 
-export async function buildPlugin(outDir = path.join(ROOT, "dist")): Promise<{ zipPath: string; files: string[]; version: string }> {
+export async function buildPlugin(
+  outDir = path.join(ROOT, "dist"),
+): Promise<{ zipPath: string; files: string[]; version: string }> {
   const main = fs.readFileSync(path.join(SRC, `${SLUG}.php`), "utf8");
   const version = /^\s*\*\s*Version:\s*(\S+)/m.exec(main)?.[1];
   if (!version) throw new Error("no Version: header in the main plugin file");
   const stable = /^Stable tag:\s*(\S+)/m.exec(fs.readFileSync(path.join(SRC, "readme.txt"), "utf8"))?.[1];
   if (stable !== version) throw new Error(`readme.txt Stable tag (${stable}) != plugin Version (${version})`);
-  if (!main.includes(`define( 'SYNCFLOW_VERSION', '${version}' )`)) throw new Error("SYNCFLOW_VERSION does not match the Version header");
+  if (!main.includes(`define( 'SYNCFLOW_VERSION', '${version}' )`))
+    throw new Error("SYNCFLOW_VERSION does not match the Version header");
 
   const files = walk(SRC);
   const bad = files.filter((f) => FORBIDDEN.some((re) => re.test(f)));
   if (bad.length) throw new Error(`refusing to ship test files: ${bad.join(", ")}`);
-  for (const required of [`${SLUG}.php`, "uninstall.php", "readme.txt"]) if (!files.includes(required)) throw new Error(`missing ${required}`);
+  for (const required of [`${SLUG}.php`, "uninstall.php", "readme.txt"])
+    if (!files.includes(required)) throw new Error(`missing ${required}`);
 
   const zip: any = await import("@zip.js/zip.js");
   zip.configure({ useWebWorkers: false });

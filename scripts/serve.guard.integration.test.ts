@@ -36,7 +36,11 @@ function rssMb(): number {
  * Sends headers then up to `mb` MB of body in 1 MB writes (chunked unless `contentLength`), stopping when the server
  * answers or closes. Resolves the status (0 = no answer) and the MB actually written.
  */
-function bigPost(path: string, mb: number, opts: { contentLength?: boolean; sendBody?: boolean } = {}): Promise<{ status: number; sentMb: number }> {
+function bigPost(
+  path: string,
+  mb: number,
+  opts: { contentLength?: boolean; sendBody?: boolean } = {},
+): Promise<{ status: number; sentMb: number }> {
   const { port } = new URL(server.url);
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), "127.0.0.1");
@@ -57,11 +61,17 @@ function bigPost(path: string, mb: number, opts: { contentLength?: boolean; send
     socket.on("error", finish);
     socket.on("connect", async () => {
       const len = opts.contentLength ? `Content-Length: ${mb * 1024 * 1024}` : "Transfer-Encoding: chunked";
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${len}\r\nX-SyncFlow-Channel: x\r\nX-SyncFlow-Signature: x\r\n\r\n`);
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${len}\r\nX-SyncFlow-Channel: x\r\nX-SyncFlow-Signature: x\r\n\r\n`,
+      );
       if (opts.sendBody === false) return;
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
       for (let i = 0; i < mb && !done; i++) {
-        const ok = socket.write(opts.contentLength ? chunk : Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]));
+        const ok = socket.write(
+          opts.contentLength
+            ? chunk
+            : Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]),
+        );
         sent++;
         if (!ok) await new Promise((r) => socket.once("drain", r).once("close", r));
       }
@@ -72,7 +82,13 @@ function bigPost(path: string, mb: number, opts: { contentLength?: boolean; send
 
 describe("production server: bodies are capped before they are read", () => {
   it("answers 413 to a declared 50 MB plugin call before a byte of it is sent", async () => {
-    for (const p of ["/api/woo/heartbeat", "/api/woo/register", "/api/woo/disconnect", "/webhooks/woocommerce/x", "/webhooks/orders/create"]) {
+    for (const p of [
+      "/api/woo/heartbeat",
+      "/api/woo/register",
+      "/api/woo/disconnect",
+      "/webhooks/woocommerce/x",
+      "/webhooks/orders/create",
+    ]) {
       const res = await bigPost(p, 50, { contentLength: true, sendBody: false });
       expect(res.status, p).toBe(413);
     }
@@ -106,7 +122,11 @@ describe("production server: one bad request never stops the process", () => {
 
   it("answers malformed escapes on page routes, a bad Host and junk request lines without a 5xx", async () => {
     for (const p of ["/app/%E0%A4%A", "/api/woo/%FF", "/webhooks/orders/create%", "/%", "/auth/%C0"]) {
-      const res = await fetch(`${server.url}${p}`, { method: p.startsWith("/app") ? "GET" : "POST", body: p.startsWith("/app") ? undefined : "{}", redirect: "manual" });
+      const res = await fetch(`${server.url}${p}`, {
+        method: p.startsWith("/app") ? "GET" : "POST",
+        body: p.startsWith("/app") ? undefined : "{}",
+        redirect: "manual",
+      });
       expect(res.status, p).toBeGreaterThanOrEqual(300);
       expect(res.status, p).toBeLessThan(500);
     }

@@ -41,34 +41,60 @@ const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
 installGlobals({ nativeFetch: build.future.v3_singleFetch });
 
 // express and its middleware as @remix-run/serve (a dependency) resolves them: the same versions remix-serve runs.
-const serveRequire = createRequire(createRequire(path.join(root, "package.json")).resolve("@remix-run/serve/package.json"));
+const serveRequire = createRequire(
+  createRequire(path.join(root, "package.json")).resolve("@remix-run/serve/package.json"),
+);
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const express = serveRequire("express") as any;
 const compression = serveRequire("compression") as any;
 const morgan = serveRequire("morgan") as any;
-const { createRequestHandler } = serveRequire("@remix-run/express") as { createRequestHandler: (o: { build: ServerBuild; mode?: string; getLoadContext?: (req: http.IncomingMessage) => unknown }) => any };
+const { createRequestHandler } = serveRequire("@remix-run/express") as {
+  createRequestHandler: (o: {
+    build: ServerBuild;
+    mode?: string;
+    getLoadContext?: (req: http.IncomingMessage) => unknown;
+  }) => any;
+};
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-type RouteAction = (args: { request: Request; params: Record<string, string>; context: Record<string, unknown> }) => unknown;
+type RouteAction = (args: {
+  request: Request;
+  params: Record<string, string>;
+  context: Record<string, unknown>;
+}) => unknown;
 
 /** Webhook routes of the build (flat `webhooks.*` routes under root), as path patterns → their action. */
 const webhookRoutes = Object.values(build.routes)
-  .filter((r) => r && r.parentId === "root" && r.id.startsWith("routes/webhooks.") && r.path && typeof (r.module as { action?: unknown }).action === "function")
+  .filter(
+    (r) =>
+      r &&
+      r.parentId === "root" &&
+      r.id.startsWith("routes/webhooks.") &&
+      r.path &&
+      typeof (r.module as { action?: unknown }).action === "function",
+  )
   .map((r) => {
     const names: string[] = [];
-    const pattern = r!.path!.split("/").map((seg) => {
-      if (seg.startsWith(":")) {
-        names.push(seg.slice(1));
-        return "([^/]+)";
-      }
-      return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    }).join("/");
+    const pattern = r!
+      .path!.split("/")
+      .map((seg) => {
+        if (seg.startsWith(":")) {
+          names.push(seg.slice(1));
+          return "([^/]+)";
+        }
+        return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      })
+      .join("/");
     return { re: new RegExp(`^/${pattern}/?$`), names, action: (r!.module as { action: RouteAction }).action };
   });
 
 /** A request the server answers itself with a 4xx and a reason, before any route runs. */
 class BadRequest extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -78,7 +104,10 @@ class BadRequest extends Error {
  * Throws BadRequest 400 `malformed_path` when a path parameter is not valid percent-encoding
  * (`decodeURIComponent` throws URIError on e.g. `%E0%A4%A`).
  */
-function matchWebhook(method: string | undefined, url: string | undefined): { action: RouteAction; params: Record<string, string> } | null {
+function matchWebhook(
+  method: string | undefined,
+  url: string | undefined,
+): { action: RouteAction; params: Record<string, string> } | null {
   if (method !== "POST" || !url?.startsWith("/webhooks/")) return null;
   const pathname = url.split("?", 1)[0]!;
   for (const r of webhookRoutes) {
@@ -110,7 +139,9 @@ function sendError(res: http.ServerResponse, status: number, code: string, messa
 const deliveries = new Map<number, number>();
 setInterval(() => {
   if (!deliveries.size) return;
-  console.log(`[serve] webhook deliveries in the last minute by status: ${JSON.stringify(Object.fromEntries(deliveries))}`);
+  console.log(
+    `[serve] webhook deliveries in the last minute by status: ${JSON.stringify(Object.fromEntries(deliveries))}`,
+  );
   deliveries.clear();
 }, 60_000).unref();
 
@@ -125,10 +156,19 @@ async function sendResponse(res: http.ServerResponse, response: Response): Promi
   deliveries.set(response.status, (deliveries.get(response.status) ?? 0) + 1);
 }
 
-async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse, route: { action: RouteAction; params: Record<string, string> }): Promise<void> {
+async function handleWebhook(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  route: { action: RouteAction; params: Record<string, string> },
+): Promise<void> {
   const tooLarge = () => {
     res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
-    res.end(JSON.stringify({ ok: false, error: { code: "body_too_large", message: `Webhook bodies are capped at ${MAX_WEBHOOK_BODY} bytes.` } }));
+    res.end(
+      JSON.stringify({
+        ok: false,
+        error: { code: "body_too_large", message: `Webhook bodies are capped at ${MAX_WEBHOOK_BODY} bytes.` },
+      }),
+    );
     res.once("finish", () => req.destroy());
   };
   // Refuse a declared oversize body before reading a byte of it; count the rest as it comes.
@@ -144,7 +184,11 @@ async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse
   try {
     const headers = new NativeHeaders();
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-    request = new NativeRequest(`http://${req.headers.host ?? "localhost"}${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
+    request = new NativeRequest(`http://${req.headers.host ?? "localhost"}${req.url}`, {
+      method: "POST",
+      headers,
+      body: Buffer.concat(chunks),
+    });
   } catch {
     // A Host header that makes no URL, or a header value the Fetch API refuses.
     throw new BadRequest(400, "malformed_request", "The request's Host or another header is malformed.");
@@ -156,17 +200,29 @@ async function handleWebhook(req: http.IncomingMessage, res: http.ServerResponse
     response = thrown;
     if (!isResponse(thrown)) {
       console.error(`[serve] ${redactUrl(req.url)} failed:`, thrown);
-      response = new Response(JSON.stringify({ error: { code: "internal", message: "Unexpected error" } }), { status: 500, headers: { "Content-Type": "application/json" } });
+      response = new Response(JSON.stringify({ error: { code: "internal", message: "Unexpected error" } }), {
+        status: 500,
+        headers: { "Content-Type": "application/json" },
+      });
     }
   }
   // An action returning data instead of a Response: JSON, as Remix answers a resource route.
-  if (!isResponse(response)) response = new Response(JSON.stringify(response ?? null), { status: 200, headers: { "Content-Type": "application/json; charset=utf-8" } });
+  if (!isResponse(response))
+    response = new Response(JSON.stringify(response ?? null), {
+      status: 200,
+      headers: { "Content-Type": "application/json; charset=utf-8" },
+    });
   await sendResponse(res, response as Response);
 }
 
 /** A Fetch Response of either implementation (Node's, or the polyfill installGlobals may install). */
 function isResponse(x: unknown): x is Response {
-  return !!x && typeof (x as Response).status === "number" && typeof (x as Response).arrayBuffer === "function" && typeof (x as Response).headers?.forEach === "function";
+  return (
+    !!x &&
+    typeof (x as Response).status === "number" &&
+    typeof (x as Response).arrayBuffer === "function" &&
+    typeof (x as Response).headers?.forEach === "function"
+  );
 }
 
 const app = express();
@@ -182,7 +238,14 @@ app.use(morgan("tiny"));
 const beforeRemix = (globalThis as { __syncflowBeforeRemix?: (app: unknown) => void }).__syncflowBeforeRemix;
 if (beforeRemix) beforeRemix(app);
 // Routes get the client address for their rate limits (rightmost untrusted hop, app/lib/client-address.server.ts).
-app.all("*", createRequestHandler({ build, mode: env.NODE_ENV, getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }) }));
+app.all(
+  "*",
+  createRequestHandler({
+    build,
+    mode: env.NODE_ENV,
+    getLoadContext: (req) => ({ clientAddress: clientAddressOf(req) }),
+  }),
+);
 
 /**
  * The global guard: whatever one request throws (synchronously or not) ends as an answer to that request —
@@ -206,16 +269,26 @@ const server = http.createServer((req, res) => {
 });
 // Unparseable requests (bad header bytes, oversized headers): Node's own 400/431, never an exception.
 server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-  if (socket.writable && !socket.writableEnded) socket.end(err.code === "HPE_HEADER_OVERFLOW" ? "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n" : "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  if (socket.writable && !socket.writableEnded)
+    socket.end(
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+        : "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+    );
   else socket.destroy();
 });
 // Last net for code that escapes a request's promise chain (a stray timer or callback): log it and keep
 // serving every other request — one bad request must not stop the process (docs/decisions/140).
 process.on("uncaughtException", (err) => console.error("[serve] uncaught exception (the server keeps running):", err));
-process.on("unhandledRejection", (err) => console.error("[serve] unhandled rejection (the server keeps running):", err));
+process.on("unhandledRejection", (err) =>
+  console.error("[serve] unhandled rejection (the server keeps running):", err),
+);
 
 const port = env.PORT;
-const onListen = () => console.log(`[serve] http://${env.HOST ?? "localhost"}:${port} (${webhookRoutes.length} webhook routes on the direct path)`);
+const onListen = () =>
+  console.log(
+    `[serve] http://${env.HOST ?? "localhost"}:${port} (${webhookRoutes.length} webhook routes on the direct path)`,
+  );
 if (env.HOST) server.listen(port, env.HOST, onListen);
 else server.listen(port, onListen);
 

@@ -34,10 +34,19 @@ if (isMain) {
   const reason = installReason();
   if (reason) {
     const verbose = process.env.SYNCFLOW_SETUP_VERBOSE === "1";
-    console.log(`[setup] Installing packages (${reason}): npm ci, about 2 minutes on a first run. Node 22 comes with them.`);
+    console.log(
+      `[setup] Installing packages (${reason}): npm ci, about 2 minutes on a first run. Node 22 comes with them.`,
+    );
     const t0 = Date.now();
-    const npm = process.env.npm_execpath && process.env.npm_execpath.endsWith(".js") ? [process.execPath, [process.env.npm_execpath]] : ["npm", []];
-    const r = spawnSync(npm[0], [...npm[1], "ci", "--no-audit", "--no-fund", ...(verbose ? [] : ["--loglevel=error"])], { cwd: root, stdio: "inherit" });
+    const npm =
+      process.env.npm_execpath && process.env.npm_execpath.endsWith(".js")
+        ? [process.execPath, [process.env.npm_execpath]]
+        : ["npm", []];
+    const r = spawnSync(
+      npm[0],
+      [...npm[1], "ci", "--no-audit", "--no-fund", ...(verbose ? [] : ["--loglevel=error"])],
+      { cwd: root, stdio: "inherit" },
+    );
     if (r.status !== 0) {
       console.error(`[setup] npm ci failed (exit ${r.status ?? r.signal}). Run it yourself to see why: npm ci`);
       process.exit(r.status ?? 1);

@@ -34,11 +34,19 @@ describe("scripts/setup.mjs installReason", () => {
 describe("README quick start", () => {
   it("is exactly two commands, and both install packages first only when needed", () => {
     const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("\n## ", readme.indexOf("## Quick start") + 5));
+    const section = readme.slice(
+      readme.indexOf("## Quick start"),
+      readme.indexOf("\n## ", readme.indexOf("## Quick start") + 5),
+    );
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
-    const commands = block.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
+    const commands = block
+      .split("\n")
+      .map((l) => l.replace(/#.*$/, "").trim())
+      .filter(Boolean);
     expect(commands).toEqual(["npm run demo", "npm test"]);
-    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
     expect(scripts.demo).toMatch(/^node scripts\/setup\.mjs && /);
     expect(scripts.test).toMatch(/^node scripts\/setup\.mjs && /);
     // .ci/run runs the README's test command.

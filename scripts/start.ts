@@ -21,12 +21,19 @@ const url = await ensureDatabaseUrl();
 migrateDeploy(url);
 ensureBuild(root);
 for (const v of ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL"] as const) {
-  if (!env[v]) console.warn(`[start] ${v} is not set: shopifyApp() will refuse to start (see README "Run against a real Shopify dev store").`);
+  if (!env[v])
+    console.warn(
+      `[start] ${v} is not set: shopifyApp() will refuse to start (see README "Run against a real Shopify dev store").`,
+    );
 }
-const server = spawn(process.execPath, [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build/server/index.js")], {
-  stdio: "inherit",
-  env: { ...process.env, NODE_ENV: env.NODE_ENV ?? "production" },
-});
+const server = spawn(
+  process.execPath,
+  [path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build/server/index.js")],
+  {
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: env.NODE_ENV ?? "production" },
+  },
+);
 let worker: { stop(): Promise<void> } | undefined;
 if (env.SYNCFLOW_WORKER !== "separate") {
   const { startWorker } = await import("../app/jobs/worker.server");

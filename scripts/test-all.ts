@@ -42,7 +42,9 @@ function countTests(output: string): number {
     const f = /^FLAKY\s+(\S.*\S)\s*$/.exec(line);
     if (f && !flaky.includes(f[1]!)) flaky.push(f[1]!);
   }
-  const summaries = clean.split("\n").filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
+  const summaries = clean
+    .split("\n")
+    .filter((l) => /^\s*Tests\s+(\d+ (passed|failed|skipped|todo)( \| )?)+\s*\(\d+\)\s*$/.test(l));
   const last = summaries.at(-1);
   if (!last) return 0;
   let failed = 0;
@@ -58,7 +60,11 @@ function run(name: string, cmd: string, cmdArgs: string[], env: Record<string, s
   console.log(`\n=== ${name} ===`);
   const t = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(cmd, cmdArgs, { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(cmd, cmdArgs, {
+      cwd: root,
+      stdio: ["inherit", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       process.stdout.write(d);
@@ -85,12 +91,17 @@ function ensureChromium(): boolean {
   }
   if (fs.existsSync("/usr/bin/chromium")) return true;
   if (process.getuid?.() !== 0) {
-    console.error("[test] Chromium not found at /usr/bin/chromium and not root: install it with `sudo apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium you have.");
+    console.error(
+      "[test] Chromium not found at /usr/bin/chromium and not root: install it with `sudo apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium you have.",
+    );
     return false;
   }
   console.log("[test] Chromium not found: installing Debian's chromium with apt-get (about a minute)...");
   spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  const res = spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const res = spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
   return res.status === 0 && fs.existsSync("/usr/bin/chromium");
 }
 
@@ -107,24 +118,43 @@ function ensurePhp(): string | null {
   if (process.getuid?.() !== 0) return `${reason}; not root, so not installed`;
   console.log(`[test] ${reason}: installing Debian's ${PHP_PACKAGES.join(" ")} with apt-get (under a minute)...`);
   spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
-  spawnSync("apt-get", ["install", "-y", "-qq", ...PHP_PACKAGES], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  spawnSync("apt-get", ["install", "-y", "-qq", ...PHP_PACKAGES], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
   return realWooCommerceUnavailable({ fresh: true });
 }
 
 let realWooSkipped: string | null = null;
 if (!args.includes("--only-e2e")) {
   realWooSkipped = ensurePhp();
-  if (realWooSkipped) console.log(`\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`);
+  if (realWooSkipped)
+    console.log(
+      `\n[test] The real-WooCommerce tests (plugin in WooCommerce, wc-syncflow contract, differential suite) will be SKIPPED: ${realWooSkipped}.`,
+    );
   // typescript-eslint's type-aware rules hold the whole program: about 3.3 GB at peak, near Node's default heap limit
   // (two runs ran out of memory), so the lint step gets a 6 GiB heap.
-  await run("lint: eslint", node, ["--max-old-space-size=6144", bin("eslint", "bin/eslint.js"), ".", "--max-warnings=0"]);
+  await run("lint: eslint", node, [
+    "--max-old-space-size=6144",
+    bin("eslint", "bin/eslint.js"),
+    ".",
+    "--max-warnings=0",
+  ]);
   await run("lint: prettier --check", node, [bin("prettier", "bin/prettier.cjs"), "--check", ".", "--log-level=warn"]);
   await run("type check", node, [bin("typescript", "bin/tsc"), "--noEmit", "-p", "."]);
   // The suites that run a real WooCommerce (PHP servers, CPU-bound) get their own step, after the rest: run alongside
   // the timing-sensitive integration tests on 2 cores they made those flaky (allocation contention, stock events).
   const realWooSuites = ["tests/wordpress", "tests/differential"];
-  await run("unit + integration tests", node, [bin("vitest", "vitest.mjs"), "run", ...realWooSuites.flatMap((d) => ["--exclude", `${d}/**`])]);
-  await run(`plugin, contract and differential tests in a real WooCommerce${realWooSkipped ? " (SKIPPED)" : ""}`, node, [bin("vitest", "vitest.mjs"), "run", ...realWooSuites]);
+  await run("unit + integration tests", node, [
+    bin("vitest", "vitest.mjs"),
+    "run",
+    ...realWooSuites.flatMap((d) => ["--exclude", `${d}/**`]),
+  ]);
+  await run(
+    `plugin, contract and differential tests in a real WooCommerce${realWooSkipped ? " (SKIPPED)" : ""}`,
+    node,
+    [bin("vitest", "vitest.mjs"), "run", ...realWooSuites],
+  );
 }
 const e2eConfig = path.join(root, "tests", "e2e", "vitest.e2e.config.ts");
 if (!args.includes("--skip-e2e") && fs.existsSync(e2eConfig)) {

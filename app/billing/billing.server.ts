@@ -19,8 +19,15 @@ import type { Prisma, Shop } from "@prisma/client";
 import prisma from "../db.server";
 import { env } from "../env.server";
 import {
-  PLANS, billingPeriod, channelAllowance, channelsToPauseAndResume, isPlanKey, isRecordChannel, planKeyOfBillingName,
-  type Plan, type PlanKey,
+  PLANS,
+  billingPeriod,
+  channelAllowance,
+  channelsToPauseAndResume,
+  isPlanKey,
+  isRecordChannel,
+  planKeyOfBillingName,
+  type Plan,
+  type PlanKey,
 } from "./plans";
 
 /**
@@ -46,13 +53,17 @@ type BillingShop = Pick<Shop, "planKey" | "subscriptionStatus">;
 
 /** The plan in force for a shop row: its paid plan while the subscription is ACTIVE, else the default (Free). */
 export function effectivePlanKey(shop: BillingShop): PlanKey {
-  if (shop.planKey && isPlanKey(shop.planKey) && shop.planKey !== "free" && IN_FORCE.has(shop.subscriptionStatus ?? "")) return shop.planKey;
+  if (shop.planKey && isPlanKey(shop.planKey) && shop.planKey !== "free" && IN_FORCE.has(shop.subscriptionStatus ?? ""))
+    return shop.planKey;
   return defaultPlanKey();
 }
 
 /** The Plan in force for a shop id (Free for an unknown shop). */
 export async function planFor(shopId: string): Promise<Plan> {
-  const shop = await prisma.shop.findUnique({ where: { id: shopId }, select: { planKey: true, subscriptionStatus: true } });
+  const shop = await prisma.shop.findUnique({
+    where: { id: shopId },
+    select: { planKey: true, subscriptionStatus: true },
+  });
   return PLANS[shop ? effectivePlanKey(shop) : defaultPlanKey()];
 }
 
@@ -89,7 +100,8 @@ export function planPageUrl(shopDomain: string): string {
  * count without changes (plans.ts `isRecordChannel`).
  */
 export async function salesChannels(shopId: string, domain?: string, db: Db = prisma) {
-  const shopDomain = domain ?? (await db.shop.findUniqueOrThrow({ where: { id: shopId }, select: { domain: true } })).domain;
+  const shopDomain =
+    domain ?? (await db.shop.findUniqueOrThrow({ where: { id: shopId }, select: { domain: true } })).domain;
   const rows = await db.channel.findMany({
     where: { shopId, status: { not: "disconnected" } },
     select: { id: true, kind: true, name: true, baseUrl: true, createdAt: true, pausedAt: true, pausedReason: true },
@@ -104,11 +116,18 @@ export async function salesChannels(shopId: string, domain?: string, db: Db = pr
  * in the caller's transaction under a lock on the shop row (the check that counts).
  * Throws PlanLimitError with the smallest plan that fits and the Plan page's URL.
  */
-export async function assertCanConnectChannel(shopId: string, baseUrl: string, tx?: Prisma.TransactionClient): Promise<void> {
+export async function assertCanConnectChannel(
+  shopId: string,
+  baseUrl: string,
+  tx?: Prisma.TransactionClient,
+): Promise<void> {
   const db: Db = tx ?? prisma;
   // Inside the caller's transaction the shop row is locked, so two registrations at once cannot both take the last slot.
   if (tx) await tx.$queryRaw`SELECT id FROM "Shop" WHERE id = ${shopId} FOR UPDATE`;
-  const shop = await db.shop.findUniqueOrThrow({ where: { id: shopId }, select: { domain: true, planKey: true, subscriptionStatus: true } });
+  const shop = await db.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { domain: true, planKey: true, subscriptionStatus: true },
+  });
   const channels = await salesChannels(shopId, shop.domain, db);
   const url = baseUrl.replace(/\/+$/, "");
   if (channels.some((c) => c.baseUrl === url)) return;
@@ -120,7 +139,10 @@ export async function assertCanConnectChannel(shopId: string, baseUrl: string, t
   throw new PlanLimitError(
     `The ${PLANS[plan].label} plan of ${shop.domain} allows ${verdict.limit} sales channel${verdict.limit === 1 ? "" : "s"}, and ${active} ${active === 1 ? "is" : "are"} connected. ` +
       `Upgrade to ${PLANS[verdict.upgradeTo].label} in the SyncFlow app (${upgradeUrl}), then connect this store again.`,
-    plan, verdict.limit, verdict.upgradeTo, upgradeUrl,
+    plan,
+    verdict.limit,
+    verdict.upgradeTo,
+    upgradeUrl,
   );
 }
 
@@ -130,14 +152,25 @@ export async function assertCanConnectChannel(shopId: string, baseUrl: string, t
  * changed.
  */
 export async function enforceChannelLimit(shopId: string): Promise<{ paused: string[]; resumed: string[] }> {
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { domain: true, planKey: true, subscriptionStatus: true } });
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { domain: true, planKey: true, subscriptionStatus: true },
+  });
   const plan = effectivePlanKey(shop);
   const channels = await salesChannels(shopId, shop.domain);
   const { pause, resume } = channelsToPauseAndResume(plan, channels);
   const max = PLANS[plan].maxChannels;
   const reason = `Paused by the ${PLANS[plan].label} plan (${max} sales channel${max === 1 ? "" : "s"}): stock keeps syncing; orders are not imported and no notifications are sent until you upgrade.`;
-  if (pause.length) await prisma.channel.updateMany({ where: { id: { in: pause }, shopId, pausedAt: null }, data: { pausedAt: new Date(), pausedReason: reason } });
-  if (resume.length) await prisma.channel.updateMany({ where: { id: { in: resume }, shopId }, data: { pausedAt: null, pausedReason: null } });
+  if (pause.length)
+    await prisma.channel.updateMany({
+      where: { id: { in: pause }, shopId, pausedAt: null },
+      data: { pausedAt: new Date(), pausedReason: reason },
+    });
+  if (resume.length)
+    await prisma.channel.updateMany({
+      where: { id: { in: resume }, shopId },
+      data: { pausedAt: null, pausedReason: null },
+    });
   return { paused: pause, resumed: resume };
 }
 
@@ -162,18 +195,27 @@ export interface SubscriptionReport {
  * than the one in force changes the plan only when it is ACTIVE (a replaced subscription's CANCELLED update
  * arriving after the new one's ACTIVE does not drop the shop to Free). Returns what happened.
  */
-export async function applySubscription(shopId: string, report: SubscriptionReport): Promise<{ applied: boolean; plan: PlanKey; paused: string[]; resumed: string[] }> {
+export async function applySubscription(
+  shopId: string,
+  report: SubscriptionReport,
+): Promise<{ applied: boolean; plan: PlanKey; paused: string[]; resumed: string[] }> {
   const status = report.status.toUpperCase();
   const key = planKeyOfBillingName(report.name);
   const updatedAt = report.updatedAt ? new Date(report.updatedAt) : null;
   const applied = await prisma.$transaction(async (tx) => {
     const [shop] = await tx.$queryRaw<Shop[]>`SELECT * FROM "Shop" WHERE id = ${shopId} FOR UPDATE`;
     if (!shop) return false;
-    if (updatedAt && shop.billingUpdatedAt && updatedAt <= shop.billingUpdatedAt && shop.subscriptionId === report.id) return false;
+    if (updatedAt && shop.billingUpdatedAt && updatedAt <= shop.billingUpdatedAt && shop.subscriptionId === report.id)
+      return false;
     const current = shop.subscriptionId === report.id;
     if (!current && status !== "ACTIVE") return false; // an old subscription's end: the one in force stays
     if (!key && status === "ACTIVE") return false; // not one of our plans
-    const trialEndsAt = status === "ACTIVE" && report.trialDays && report.createdAt ? new Date(new Date(report.createdAt).getTime() + report.trialDays * 86_400_000) : current ? shop.trialEndsAt : null;
+    const trialEndsAt =
+      status === "ACTIVE" && report.trialDays && report.createdAt
+        ? new Date(new Date(report.createdAt).getTime() + report.trialDays * 86_400_000)
+        : current
+          ? shop.trialEndsAt
+          : null;
     await tx.shop.update({
       where: { id: shopId },
       data: {
@@ -181,7 +223,11 @@ export async function applySubscription(shopId: string, report: SubscriptionRepo
         subscriptionId: report.id,
         subscriptionStatus: status,
         subscriptionTest: report.test ?? shop.subscriptionTest,
-        currentPeriodEnd: report.currentPeriodEnd ? new Date(report.currentPeriodEnd) : current ? shop.currentPeriodEnd : null,
+        currentPeriodEnd: report.currentPeriodEnd
+          ? new Date(report.currentPeriodEnd)
+          : current
+            ? shop.currentPeriodEnd
+            : null,
         trialEndsAt,
         trialUsedAt: shop.trialUsedAt ?? (report.trialDays ? new Date() : null),
         billingUpdatedAt: updatedAt ?? new Date(),
@@ -189,7 +235,10 @@ export async function applySubscription(shopId: string, report: SubscriptionRepo
     });
     return true;
   });
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { planKey: true, subscriptionStatus: true } });
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { planKey: true, subscriptionStatus: true },
+  });
   const { paused, resumed } = applied ? await enforceChannelLimit(shopId) : { paused: [], resumed: [] };
   return { applied, plan: effectivePlanKey(shop), paused, resumed };
 }
@@ -204,7 +253,13 @@ export function reportFromWebhook(body: unknown): SubscriptionReport {
   if (!s || typeof s.admin_graphql_api_id !== "string" || typeof s.name !== "string" || typeof s.status !== "string") {
     throw new Error("app_subscriptions/update payload without app_subscription.admin_graphql_api_id, name and status");
   }
-  return { id: s.admin_graphql_api_id, name: s.name, status: s.status, createdAt: (s.created_at as string) ?? null, updatedAt: (s.updated_at as string) ?? null };
+  return {
+    id: s.admin_graphql_api_id,
+    name: s.name,
+    status: s.status,
+    createdAt: (s.created_at as string) ?? null,
+    updatedAt: (s.updated_at as string) ?? null,
+  };
 }
 
 /**
@@ -220,7 +275,10 @@ export async function onUninstallBilling(domain: string): Promise<void> {
 
 /** The billing period in force for a shop and its plan. */
 async function periodOf(shopId: string) {
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { planKey: true, subscriptionStatus: true, currentPeriodEnd: true } });
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { planKey: true, subscriptionStatus: true, currentPeriodEnd: true },
+  });
   const plan = effectivePlanKey(shop);
   return { plan, ...billingPeriod(new Date(), shop.currentPeriodEnd, plan) };
 }
@@ -237,11 +295,18 @@ export async function hiddenOrdersWhere(shopId: string): Promise<Prisma.OrderWhe
   const max = PLANS[plan].maxOrdersPerPeriod;
   if (max !== null) {
     const [last] = await prisma.order.findMany({
-      where: { shopId, createdAt: { gte: start } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], skip: max, take: 1, select: { createdAt: true, id: true },
+      where: { shopId, createdAt: { gte: start } },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      skip: max,
+      take: 1,
+      select: { createdAt: true, id: true },
     });
     if (last) or.push({ createdAt: { gt: last.createdAt } }, { createdAt: last.createdAt, id: { gte: last.id } });
   }
-  const paused = await prisma.channel.findMany({ where: { shopId, pausedAt: { not: null } }, select: { id: true, pausedAt: true } });
+  const paused = await prisma.channel.findMany({
+    where: { shopId, pausedAt: { not: null } },
+    select: { id: true, pausedAt: true },
+  });
   for (const c of paused) or.push({ channelId: c.id, createdAt: { gte: c.pausedAt! } });
   return or.length ? { OR: or } : null;
 }
@@ -261,7 +326,14 @@ export interface BillingUsage {
   ordersNotImported: number;
   channels: { id: string; name: string; kind: string; pausedAt: string | null; pausedReason: string | null }[];
   activeChannels: number;
-  subscription: { id: string | null; status: string | null; test: boolean; currentPeriodEnd: string | null; trialEndsAt: string | null; trialUsed: boolean };
+  subscription: {
+    id: string | null;
+    status: string | null;
+    test: boolean;
+    currentPeriodEnd: string | null;
+    trialEndsAt: string | null;
+    trialUsed: boolean;
+  };
   /** Whether this shop needs a plan of its own (false for a retailer shop linked to a central shop). */
   needsOwnPlan: boolean;
 }
@@ -276,17 +348,29 @@ export async function billingUsage(shopId: string): Promise<BillingUsage> {
     prisma.order.count({ where: { shopId, createdAt: { gte: period.start } } }),
     hiddenOrdersWhere(shopId),
   ]);
-  const ordersNotImported = hidden ? await prisma.order.count({ where: { AND: [{ shopId, createdAt: { gte: period.start } }, hidden] } }) : 0;
+  const ordersNotImported = hidden
+    ? await prisma.order.count({ where: { AND: [{ shopId, createdAt: { gte: period.start } }, hidden] } })
+    : 0;
   return {
     plan: PLANS[plan],
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
     ordersThisPeriod,
     ordersNotImported,
-    channels: channels.map((c) => ({ id: c.id, name: c.name, kind: c.kind, pausedAt: c.pausedAt?.toISOString() ?? null, pausedReason: c.pausedReason })),
+    channels: channels.map((c) => ({
+      id: c.id,
+      name: c.name,
+      kind: c.kind,
+      pausedAt: c.pausedAt?.toISOString() ?? null,
+      pausedReason: c.pausedReason,
+    })),
     activeChannels: channels.filter((c) => !c.pausedAt).length,
     subscription: {
-      id: shop.subscriptionId, status: shop.subscriptionStatus, test: shop.subscriptionTest,
-      currentPeriodEnd: shop.currentPeriodEnd?.toISOString() ?? null, trialEndsAt: shop.trialEndsAt?.toISOString() ?? null, trialUsed: !!shop.trialUsedAt,
+      id: shop.subscriptionId,
+      status: shop.subscriptionStatus,
+      test: shop.subscriptionTest,
+      currentPeriodEnd: shop.currentPeriodEnd?.toISOString() ?? null,
+      trialEndsAt: shop.trialEndsAt?.toISOString() ?? null,
+      trialUsed: !!shop.trialUsedAt,
     },
     needsOwnPlan: await needsOwnPlan(shop.domain),
   };
@@ -301,7 +385,11 @@ export async function billingUsage(shopId: string): Promise<BillingUsage> {
 export async function needsOwnPlan(domain: string): Promise<boolean> {
   const url = `https://${domain.toLowerCase()}`;
   const links = await prisma.channel.findMany({
-    where: { baseUrl: { equals: url, mode: "insensitive" }, status: { not: "disconnected" }, shop: { domain: { not: domain }, uninstalledAt: null } },
+    where: {
+      baseUrl: { equals: url, mode: "insensitive" },
+      status: { not: "disconnected" },
+      shop: { domain: { not: domain }, uninstalledAt: null },
+    },
     select: { kind: true, baseUrl: true, shop: { select: { domain: true } } },
     take: 5,
   });
@@ -321,16 +409,30 @@ export interface NotificationGate {
  * channel and order.imported of an order the plan left out are silent; e-mail needs Starter or above, SMS
  * Professional or above.
  */
-export async function notificationGate(event: { shopId: string; type: string; channelId: string | null; payload: unknown }): Promise<NotificationGate> {
+export async function notificationGate(event: {
+  shopId: string;
+  type: string;
+  channelId: string | null;
+  payload: unknown;
+}): Promise<NotificationGate> {
   const plan = await planFor(event.shopId);
   const p = (event.payload ?? {}) as Record<string, unknown>;
   const channelId = event.channelId ?? (typeof p.channelId === "string" ? p.channelId : null);
   let suppressAll: NotificationGate["suppressAll"] = null;
   if (channelId) {
-    const ch = await prisma.channel.findFirst({ where: { id: channelId, shopId: event.shopId }, select: { pausedAt: true } });
+    const ch = await prisma.channel.findFirst({
+      where: { id: channelId, shopId: event.shopId },
+      select: { pausedAt: true },
+    });
     if (ch?.pausedAt) suppressAll = "channel_paused";
   }
-  if (!suppressAll && event.type === "order.imported" && typeof p.orderId === "string" && (await isOrderHidden(event.shopId, p.orderId))) suppressAll = "plan_order_limit";
+  if (
+    !suppressAll &&
+    event.type === "order.imported" &&
+    typeof p.orderId === "string" &&
+    (await isOrderHidden(event.shopId, p.orderId))
+  )
+    suppressAll = "plan_order_limit";
   return { suppressAll, email: plan.features.emailNotifications, sms: plan.features.smsAlerts };
 }
 

@@ -1,15 +1,38 @@
 /** Plan rules (pure): channel allowance and the upgrade path, pause/resume order, billing periods, the record channel. */
 import { describe, expect, it } from "vitest";
-import { PLANS, billingName, billingPeriod, channelAllowance, channelsToPauseAndResume, isRecordChannel, planKeyOfBillingName, smallestPlanFor } from "./plans";
+import {
+  PLANS,
+  billingName,
+  billingPeriod,
+  channelAllowance,
+  channelsToPauseAndResume,
+  isRecordChannel,
+  planKeyOfBillingName,
+  smallestPlanFor,
+} from "./plans";
 
 const d = (s: string) => new Date(s);
 
 describe("plans", () => {
   it("match the proposal: channels, orders, features; exact mode is not a tier", () => {
-    expect([PLANS.free, PLANS.starter, PLANS.professional, PLANS.enterprise].map((p) => [p.priceUsd, p.maxChannels, p.maxOrdersPerPeriod])).toEqual([
-      [0, 1, 100], [29, 2, 500], [79, 5, null], [199, null, null],
+    expect(
+      [PLANS.free, PLANS.starter, PLANS.professional, PLANS.enterprise].map((p) => [
+        p.priceUsd,
+        p.maxChannels,
+        p.maxOrdersPerPeriod,
+      ]),
+    ).toEqual([
+      [0, 1, 100],
+      [29, 2, 500],
+      [79, 5, null],
+      [199, null, null],
     ]);
-    expect(PLANS.free.features).toEqual({ emailNotifications: false, smsAlerts: false, analytics: false, apiAccess: false });
+    expect(PLANS.free.features).toEqual({
+      emailNotifications: false,
+      smsAlerts: false,
+      analytics: false,
+      apiAccess: false,
+    });
     expect(PLANS.starter.features.emailNotifications && !PLANS.starter.features.smsAlerts).toBe(true);
     expect(PLANS.professional.features.smsAlerts && PLANS.professional.features.analytics).toBe(true);
     for (const p of Object.values(PLANS)) expect(p.highlights).toContain("Exact stock sync with allocations");
@@ -48,12 +71,21 @@ describe("plans", () => {
     expect(billingPeriod(d("2026-12-05T00:00:00Z"), end, "starter")).toEqual({ start: d("2026-11-20T10:00:00Z"), end });
     // A stored end in the past (a missed update) rolls forward by whole periods.
     expect(billingPeriod(d("2027-01-02T00:00:00Z"), end, "starter").start).toEqual(end);
-    expect(billingPeriod(d("2026-12-05T00:00:00Z"), end, "free")).toEqual({ start: d("2026-12-01T00:00:00Z"), end: d("2027-01-01T00:00:00Z") });
+    expect(billingPeriod(d("2026-12-05T00:00:00Z"), end, "free")).toEqual({
+      start: d("2026-12-01T00:00:00Z"),
+      end: d("2027-01-01T00:00:00Z"),
+    });
   });
 
   it("never count the shop's own record store as a sales channel (a retailer's Shopify store does count)", () => {
-    expect(isRecordChannel({ kind: "shopify", baseUrl: "https://central.myshopify.com" }, "central.myshopify.com")).toBe(true);
-    expect(isRecordChannel({ kind: "shopify", baseUrl: "https://retailer.myshopify.com" }, "central.myshopify.com")).toBe(false);
-    expect(isRecordChannel({ kind: "woocommerce", baseUrl: "https://central.myshopify.com" }, "central.myshopify.com")).toBe(false);
+    expect(
+      isRecordChannel({ kind: "shopify", baseUrl: "https://central.myshopify.com" }, "central.myshopify.com"),
+    ).toBe(true);
+    expect(
+      isRecordChannel({ kind: "shopify", baseUrl: "https://retailer.myshopify.com" }, "central.myshopify.com"),
+    ).toBe(false);
+    expect(
+      isRecordChannel({ kind: "woocommerce", baseUrl: "https://central.myshopify.com" }, "central.myshopify.com"),
+    ).toBe(false);
   });
 });

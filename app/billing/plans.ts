@@ -48,24 +48,58 @@ export const TRIAL_DAYS = 14;
 
 export const PLANS: Record<PlanKey, Plan> = {
   free: {
-    key: "free", label: "Free", priceUsd: 0, maxChannels: 1, maxOrdersPerPeriod: 100,
+    key: "free",
+    label: "Free",
+    priceUsd: 0,
+    maxChannels: 1,
+    maxOrdersPerPeriod: 100,
     features: { emailNotifications: false, smsAlerts: false, analytics: false, apiAccess: false },
     highlights: ["1 sales channel", "100 orders a month in the orders hub", "Exact stock sync with allocations"],
   },
   starter: {
-    key: "starter", label: "Starter", priceUsd: 29, maxChannels: 2, maxOrdersPerPeriod: 500,
+    key: "starter",
+    label: "Starter",
+    priceUsd: 29,
+    maxChannels: 2,
+    maxOrdersPerPeriod: 500,
     features: { emailNotifications: true, smsAlerts: false, analytics: false, apiAccess: false },
-    highlights: ["2 sales channels", "500 orders a month in the orders hub", "E-mail notifications", "Exact stock sync with allocations"],
+    highlights: [
+      "2 sales channels",
+      "500 orders a month in the orders hub",
+      "E-mail notifications",
+      "Exact stock sync with allocations",
+    ],
   },
   professional: {
-    key: "professional", label: "Professional", priceUsd: 79, maxChannels: 5, maxOrdersPerPeriod: null,
+    key: "professional",
+    label: "Professional",
+    priceUsd: 79,
+    maxChannels: 5,
+    maxOrdersPerPeriod: null,
     features: { emailNotifications: true, smsAlerts: true, analytics: true, apiAccess: false },
-    highlights: ["5 sales channels", "Unlimited orders", "E-mail and SMS alerts", "Analytics", "Exact stock sync with allocations"],
+    highlights: [
+      "5 sales channels",
+      "Unlimited orders",
+      "E-mail and SMS alerts",
+      "Analytics",
+      "Exact stock sync with allocations",
+    ],
   },
   enterprise: {
-    key: "enterprise", label: "Enterprise", priceUsd: 199, maxChannels: null, maxOrdersPerPeriod: null,
+    key: "enterprise",
+    label: "Enterprise",
+    priceUsd: 199,
+    maxChannels: null,
+    maxOrdersPerPeriod: null,
     features: { emailNotifications: true, smsAlerts: true, analytics: true, apiAccess: true },
-    highlights: ["Unlimited sales channels", "Unlimited orders", "E-mail and SMS alerts", "Analytics", "API access and custom integrations", "Exact stock sync with allocations"],
+    highlights: [
+      "Unlimited sales channels",
+      "Unlimited orders",
+      "E-mail and SMS alerts",
+      "Analytics",
+      "API access and custom integrations",
+      "Exact stock sync with allocations",
+    ],
   },
 };
 
@@ -98,7 +132,10 @@ export function smallestPlanFor(channels: number): PlanKey {
  * Whether one more sales channel may connect: `activeChannels` is the count of sales channels that are
  * connected and not paused. Returns the plan to upgrade to when refused.
  */
-export function channelAllowance(plan: PlanKey, activeChannels: number): { allowed: true } | { allowed: false; limit: number; upgradeTo: PlanKey } {
+export function channelAllowance(
+  plan: PlanKey,
+  activeChannels: number,
+): { allowed: true } | { allowed: false; limit: number; upgradeTo: PlanKey } {
   const max = PLANS[plan].maxChannels;
   if (max === null || activeChannels < max) return { allowed: true };
   return { allowed: false, limit: max, upgradeTo: smallestPlanFor(activeChannels + 1) };
@@ -116,9 +153,14 @@ export interface PausableChannel {
  * cancellation). The oldest channels stay active, the newest beyond the limit are paused (never deleted);
  * paused channels are resumed oldest first when the plan has room. Ties on createdAt break by id.
  */
-export function channelsToPauseAndResume(plan: PlanKey, channels: PausableChannel[]): { pause: string[]; resume: string[] } {
+export function channelsToPauseAndResume(
+  plan: PlanKey,
+  channels: PausableChannel[],
+): { pause: string[]; resume: string[] } {
   const max = PLANS[plan].maxChannels ?? Number.POSITIVE_INFINITY;
-  const ordered = [...channels].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ordered = [...channels].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   const pause: string[] = [];
   const resume: string[] = [];
   ordered.forEach((c, i) => {
@@ -160,5 +202,8 @@ export interface ChannelIdentity {
  * has another domain, so it counts as a sales channel without any change here.
  */
 export function isRecordChannel(channel: ChannelIdentity, shopDomain: string): boolean {
-  return channel.kind === "shopify" && channel.baseUrl.replace(/\/+$/, "").toLowerCase() === `https://${shopDomain.toLowerCase()}`;
+  return (
+    channel.kind === "shopify" &&
+    channel.baseUrl.replace(/\/+$/, "").toLowerCase() === `https://${shopDomain.toLowerCase()}`
+  );
 }

@@ -44,10 +44,23 @@ export function billingReturnUrl(shopDomain: string): string {
  * confirmation URL, which the page opens at the top level (App Bridge: `open(url, "_top")`). The trial
  * (TRIAL_DAYS) is offered only to a shop that never had one. Throws the library's BillingError on userErrors.
  */
-export async function startSubscription(billing: BillingContext, shopId: string, plan: PaidPlanKey, isTest: boolean): Promise<string> {
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { domain: true, trialUsedAt: true } });
+export async function startSubscription(
+  billing: BillingContext,
+  shopId: string,
+  plan: PaidPlanKey,
+  isTest: boolean,
+): Promise<string> {
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { domain: true, trialUsedAt: true },
+  });
   try {
-    await billing.request({ plan: billingName(plan) as never, isTest, returnUrl: billingReturnUrl(shop.domain), trialDays: shop.trialUsedAt ? 0 : TRIAL_DAYS });
+    await billing.request({
+      plan: billingName(plan) as never,
+      isTest,
+      returnUrl: billingReturnUrl(shop.domain),
+      trialDays: shop.trialUsedAt ? 0 : TRIAL_DAYS,
+    });
   } catch (thrown) {
     // The library ends a request by throwing its way out of the app: a 401 carrying the URL in
     // X-Shopify-API-Request-Failure-Reauthorize-Url (fetch requests), or a redirect to the exit-iframe page with
@@ -78,7 +91,15 @@ export function confirmationUrlOf(res: Response): string | null {
  */
 export async function syncSubscriptionFromShopify(billing: BillingContext, shopId: string): Promise<string> {
   const result = (await billing.check({ isTest: true })) as unknown as {
-    appSubscriptions: { id: string; name: string; status: string; test: boolean; currentPeriodEnd?: string | null; trialDays?: number; createdAt?: string }[];
+    appSubscriptions: {
+      id: string;
+      name: string;
+      status: string;
+      test: boolean;
+      currentPeriodEnd?: string | null;
+      trialDays?: number;
+      createdAt?: string;
+    }[];
   };
   const ours = result.appSubscriptions.filter((s) => planKeyOfBillingName(s.name));
   const active = ours.find((s) => s.status === "ACTIVE");
@@ -86,9 +107,17 @@ export async function syncSubscriptionFromShopify(billing: BillingContext, shopI
     const r = await applySubscription(shopId, { ...active, updatedAt: null });
     return r.plan;
   }
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { subscriptionId: true, subscriptionStatus: true, planKey: true } });
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { subscriptionId: true, subscriptionStatus: true, planKey: true },
+  });
   if (shop.subscriptionId && shop.subscriptionStatus === "ACTIVE") {
-    const r = await applySubscription(shopId, { id: shop.subscriptionId, name: billingName((shop.planKey ?? "starter") as PaidPlanKey), status: "CANCELLED", updatedAt: null });
+    const r = await applySubscription(shopId, {
+      id: shop.subscriptionId,
+      name: billingName((shop.planKey ?? "starter") as PaidPlanKey),
+      status: "CANCELLED",
+      updatedAt: null,
+    });
     return r.plan;
   }
   return "free";
@@ -96,9 +125,17 @@ export async function syncSubscriptionFromShopify(billing: BillingContext, shopI
 
 /** Cancels the shop's subscription (back to Free; prorated) and applies the result. */
 export async function cancelSubscription(billing: BillingContext, shopId: string, isTest: boolean): Promise<void> {
-  const shop = await prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { subscriptionId: true, subscriptionStatus: true } });
+  const shop = await prisma.shop.findUniqueOrThrow({
+    where: { id: shopId },
+    select: { subscriptionId: true, subscriptionStatus: true },
+  });
   if (!shop.subscriptionId || shop.subscriptionStatus !== "ACTIVE") return;
-  const sub = (await billing.cancel({ subscriptionId: shop.subscriptionId, isTest, prorate: true })) as unknown as { id: string; name: string; status: string; test: boolean };
+  const sub = (await billing.cancel({ subscriptionId: shop.subscriptionId, isTest, prorate: true })) as unknown as {
+    id: string;
+    name: string;
+    status: string;
+    test: boolean;
+  };
   await applySubscription(shopId, { id: sub.id, name: sub.name, status: sub.status, test: sub.test, updatedAt: null });
 }
 

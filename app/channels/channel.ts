@@ -58,7 +58,13 @@ export class ChannelError extends Error {
   constructor(
     readonly code: ChannelErrorCode,
     message: string,
-    readonly opts: { retryable?: boolean; retryAfterMs?: number; current?: number | null; status?: number; cause?: unknown } = {},
+    readonly opts: {
+      retryable?: boolean;
+      retryAfterMs?: number;
+      current?: number | null;
+      status?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: opts.cause });
     this.name = "ChannelError";

@@ -98,7 +98,11 @@ export interface InventoryRecord extends Channel {
    */
   readAllAvailableBulk(locationIds: string[], opts?: { safetyStock?: LevelMap }): Promise<LevelMap>;
   /** Named quantities (`names`) of these items at these locations: item → location → name → units. */
-  readQuantities(inventoryItemIds: string[], locationIds: string[], names: string[]): Promise<Map<string, Map<string, Record<string, number>>>>;
+  readQuantities(
+    inventoryItemIds: string[],
+    locationIds: string[],
+    names: string[],
+  ): Promise<Map<string, Map<string, Record<string, number>>>>;
   /** Relative changes of `available`, compare-and-set per change, idempotent per key. One result per change. */
   adjustAvailable(changes: AdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]>;
   /** Absolute values of `available`, compare-and-set per change, idempotent per key. */

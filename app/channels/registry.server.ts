@@ -15,9 +15,19 @@ import type { InventoryRecord, RecordApp } from "./record";
 import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
-import { parseWooDelivery, WooCommerceChannel, WOO_DECLARED_CAPABILITIES } from "./woocommerce/woocommerce-channel.server";
+import {
+  parseWooDelivery,
+  WooCommerceChannel,
+  WOO_DECLARED_CAPABILITIES,
+} from "./woocommerce/woocommerce-channel.server";
 import { env } from "../env.server";
-import { parseRetailerDelivery, RETAILER_DECLARED_CAPABILITIES, RETAILER_KIND, ShopifyRetailerChannel, type RetailerCredentials } from "./shopify-retailer/retailer-channel.server";
+import {
+  parseRetailerDelivery,
+  RETAILER_DECLARED_CAPABILITIES,
+  RETAILER_KIND,
+  ShopifyRetailerChannel,
+  type RetailerCredentials,
+} from "./shopify-retailer/retailer-channel.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -74,14 +84,20 @@ export function salesChannelKinds(): SalesChannelKind[] {
 /** The adapter of a stored sales channel of `kind`. Throws ChannelError UNSUPPORTED for an unregistered kind. */
 export function salesChannelFor(kind: string, connection: SalesChannelConnection): SalesChannel {
   const def = kinds.get(kind);
-  if (!def) throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, { retryable: false });
+  if (!def)
+    throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, {
+      retryable: false,
+    });
   return def.create(connection);
 }
 
 /** Normalised events of a delivery to a sales channel of `kind` (see `SalesChannel.parseDelivery`). UNSUPPORTED for an unknown kind. */
 export function parseSalesDelivery(kind: string, delivery: RawDelivery): SalesEvent[] {
   const def = kinds.get(kind);
-  if (!def) throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, { retryable: false });
+  if (!def)
+    throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, {
+      retryable: false,
+    });
   return def.parseDelivery(delivery);
 }
 
@@ -109,7 +125,12 @@ export function shopifyChannel(creds: ShopifyCredentials): ShopifyChannel {
  * WooCommerce adapter for a store URL and its REST keys. Timeout per call: WOO_TIMEOUT_MS (default 15 s).
  * `client.maxRetries` 0 makes every call one request (registration checks, docs/decisions/142).
  */
-export function wooChannel(baseUrl: string, creds: WooCredentials, client?: { maxRetries?: number }, features: string[] = []): WooCommerceChannel {
+export function wooChannel(
+  baseUrl: string,
+  creds: WooCredentials,
+  client?: { maxRetries?: number },
+  features: string[] = [],
+): WooCommerceChannel {
   return new WooCommerceChannel({
     url: baseUrl,
     consumerKey: creds.consumerKey,

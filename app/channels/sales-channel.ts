@@ -127,7 +127,10 @@ export interface SalesChannel extends Channel {
   /** One quantity operation; throws its ChannelError (STALE with `current` for a lost compare-and-set). */
   writeQuantity(op: QuantityOp): Promise<QuantityWriteResult>;
   /** Price / name of a listing on the store (merchant overrides). Throws BAD_REQUEST when the store cannot take it. */
-  updateListingDetails(listing: { listingId: string; parentId: string | null }, details: ListingDetails): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }>;
+  updateListingDetails(
+    listing: { listingId: string; parentId: string | null },
+    details: ListingDetails,
+  ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }>;
   /** A raw delivery (webhook or plugin call) as normalised events. Throws `DeliveryParseError` for an unreadable body. */
   parseDelivery(delivery: RawDelivery): SalesEvent[];
   /** Polling stores (`events: "polling"`): events since `cursor` (null = from now) and the next cursor. */

@@ -6,7 +6,13 @@
  */
 import { Text } from "@shopify/polaris";
 
-const COLORS = ["var(--p-color-bg-fill-info)", "var(--p-color-bg-fill-success)", "var(--p-color-bg-fill-warning)", "var(--p-color-bg-fill-magic)", "var(--p-color-bg-fill-caution)"];
+const COLORS = [
+  "var(--p-color-bg-fill-info)",
+  "var(--p-color-bg-fill-success)",
+  "var(--p-color-bg-fill-warning)",
+  "var(--p-color-bg-fill-magic)",
+  "var(--p-color-bg-fill-caution)",
+];
 const STROKES = ["#0094d5", "#29845a", "#b28400", "#8051ff", "#c05717"];
 
 /** One series of a grouped bar chart. */
@@ -35,7 +41,17 @@ function niceMax(n: number): number {
 }
 
 /** Grouped vertical bars: one group per category, one bar per series; legend below. */
-export function GroupedBarChart({ title, categories, series, height = 180 }: { title: string; categories: string[]; series: BarSeries[]; height?: number }) {
+export function GroupedBarChart({
+  title,
+  categories,
+  series,
+  height = 180,
+}: {
+  title: string;
+  categories: string[];
+  series: BarSeries[];
+  height?: number;
+}) {
   const W = 600;
   const H = height;
   const pad = { l: 36, r: 8, t: 8, b: 24 };
@@ -43,10 +59,18 @@ export function GroupedBarChart({ title, categories, series, height = 180 }: { t
   const groupW = (W - pad.l - pad.r) / Math.max(1, categories.length);
   const barW = Math.min(28, (groupW * 0.7) / Math.max(1, series.length));
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
-  const summary = series.map((s) => `${s.name}: ${categories.map((c, i) => `${c} ${s.values[i] ?? 0}`).join(", ")}`).join("; ");
+  const summary = series
+    .map((s) => `${s.name}: ${categories.map((c, i) => `${c} ${s.values[i] ?? 0}`).join(", ")}`)
+    .join("; ");
   return (
     <figure style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={`${title}. ${summary}`} style={{ display: "block" }}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        width="100%"
+        role="img"
+        aria-label={`${title}. ${summary}`}
+        style={{ display: "block" }}
+      >
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={pad.l} x2={W - pad.r} y1={y(max * f)} y2={y(max * f)} stroke="#e3e3e3" />
@@ -61,7 +85,17 @@ export function GroupedBarChart({ title, categories, series, height = 180 }: { t
             <g key={c}>
               {series.map((s, si) => {
                 const v = s.values[ci] ?? 0;
-                return <rect key={s.name} x={gx + si * barW} y={y(v)} width={barW - 2} height={Math.max(0, H - pad.b - y(v))} rx="2" fill={STROKES[si % STROKES.length]} />;
+                return (
+                  <rect
+                    key={s.name}
+                    x={gx + si * barW}
+                    y={y(v)}
+                    width={barW - 2}
+                    height={Math.max(0, H - pad.b - y(v))}
+                    rx="2"
+                    fill={STROKES[si % STROKES.length]}
+                  />
+                );
               })}
               <text x={pad.l + ci * groupW + groupW / 2} y={H - 6} textAnchor="middle" fontSize="12" fill="#303030">
                 {c}
@@ -103,7 +137,15 @@ function Legend({ names }: { names: string[] }) {
     <div style={{ display: "flex", flexWrap: "wrap", gap: "12px", marginTop: 8 }} aria-hidden="true">
       {names.map((n, i) => (
         <span key={n} style={{ display: "inline-flex", alignItems: "center", gap: 6 }}>
-          <span style={{ width: 10, height: 10, borderRadius: 2, background: STROKES[i % STROKES.length], display: "inline-block" }} />
+          <span
+            style={{
+              width: 10,
+              height: 10,
+              borderRadius: 2,
+              background: STROKES[i % STROKES.length],
+              display: "inline-block",
+            }}
+          />
           <Text as="span" variant="bodySm">
             {n}
           </Text>
@@ -114,7 +156,17 @@ function Legend({ names }: { names: string[] }) {
 }
 
 /** An area/line chart of one daily series (e.g. revenue), with first/last date labels. */
-export function TrendChart({ title, points, format = (n) => String(n), height = 160 }: { title: string; points: { label: string; value: number }[]; format?: (n: number) => string; height?: number }) {
+export function TrendChart({
+  title,
+  points,
+  format = (n) => String(n),
+  height = 160,
+}: {
+  title: string;
+  points: { label: string; value: number }[];
+  format?: (n: number) => string;
+  height?: number;
+}) {
   const W = 600;
   const H = height;
   const pad = { l: 52, r: 8, t: 8, b: 22 };
@@ -123,11 +175,19 @@ export function TrendChart({ title, points, format = (n) => String(n), height = 
   const x = (i: number) => pad.l + ((W - pad.l - pad.r) * i) / n;
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
   const line = points.map((p, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
-  const area = points.length ? `${line} L${x(points.length - 1).toFixed(1)},${H - pad.b} L${x(0).toFixed(1)},${H - pad.b} Z` : "";
+  const area = points.length
+    ? `${line} L${x(points.length - 1).toFixed(1)},${H - pad.b} L${x(0).toFixed(1)},${H - pad.b} Z`
+    : "";
   const total = points.reduce((s, p) => s + p.value, 0);
   return (
     <figure style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={`${title}: ${format(total)} over ${points.length} days`} style={{ display: "block" }}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        width="100%"
+        role="img"
+        aria-label={`${title}: ${format(total)} over ${points.length} days`}
+        style={{ display: "block" }}
+      >
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={pad.l} x2={W - pad.r} y1={y(max * f)} y2={y(max * f)} stroke="#e3e3e3" />

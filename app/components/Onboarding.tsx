@@ -26,7 +26,12 @@ export function Onboarding({ steps }: { steps: OnboardingStepView[] }) {
             {done} of {steps.length} done
           </Text>
         </InlineStack>
-        <ProgressBar progress={(100 * done) / steps.length} size="small" tone="success" ariaLabelledBy="onboarding-progress" />
+        <ProgressBar
+          progress={(100 * done) / steps.length}
+          size="small"
+          tone="success"
+          ariaLabelledBy="onboarding-progress"
+        />
         <span id="onboarding-progress" hidden>
           Setup progress
         </span>
@@ -36,13 +41,26 @@ export function Onboarding({ steps }: { steps: OnboardingStepView[] }) {
               <Box paddingBlock="200" borderBlockStartWidth="025" borderColor="border">
                 <InlineStack align="space-between" blockAlign="center" gap="300" wrap={false}>
                   <InlineStack gap="300" blockAlign="start" wrap={false}>
-                    <span aria-hidden="true" style={{ fontSize: 18, lineHeight: "20px", color: s.done ? "#29845a" : "#8a8a8a" }}>
+                    <span
+                      aria-hidden="true"
+                      style={{ fontSize: 18, lineHeight: "20px", color: s.done ? "#29845a" : "#8a8a8a" }}
+                    >
                       {s.done ? "✔" : "○"}
                     </span>
                     <BlockStack gap="050">
                       <Text as="h3" variant="headingSm" tone={s.done ? "subdued" : undefined}>
                         {s.title}
-                        <span style={{ position: "absolute", width: 1, height: 1, overflow: "hidden", clip: "rect(0,0,0,0)" }}>{s.done ? " (done)" : " (to do)"}</span>
+                        <span
+                          style={{
+                            position: "absolute",
+                            width: 1,
+                            height: 1,
+                            overflow: "hidden",
+                            clip: "rect(0,0,0,0)",
+                          }}
+                        >
+                          {s.done ? " (done)" : " (to do)"}
+                        </span>
                       </Text>
                       <Text as="p" variant="bodySm" tone="subdued">
                         {s.detail}
@@ -50,7 +68,11 @@ export function Onboarding({ steps }: { steps: OnboardingStepView[] }) {
                     </BlockStack>
                   </InlineStack>
                   {!s.done && (
-                    <Button url={s.url} variant={s === next ? "primary" : undefined} accessibilityLabel={`${s.action}: ${s.title}`}>
+                    <Button
+                      url={s.url}
+                      variant={s === next ? "primary" : undefined}
+                      accessibilityLabel={`${s.action}: ${s.title}`}
+                    >
                       {s.action}
                     </Button>
                   )}

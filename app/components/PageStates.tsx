@@ -1,6 +1,16 @@
 /** Loading skeleton and error states shared by the admin pages. */
 import { isRouteErrorResponse } from "@remix-run/react";
-import { Banner, BlockStack, Card, Layout, Page, SkeletonBodyText, SkeletonDisplayText, SkeletonPage, Text } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Card,
+  Layout,
+  Page,
+  SkeletonBodyText,
+  SkeletonDisplayText,
+  SkeletonPage,
+  Text,
+} from "@shopify/polaris";
 
 /** Full-page skeleton shown while a page's loader runs (client-side navigation between pages). */
 export function PageSkeleton({ title }: { title?: string }) {
@@ -25,11 +35,18 @@ export function describeRouteError(error: unknown): { title: string; message: st
   if (isRouteErrorResponse(error)) {
     const data = error.data as { message?: string } | string | undefined;
     const detail = typeof data === "string" ? data : data?.message;
-    if (error.status === 404) return { title: "Not found", message: detail ?? "This page or record does not exist for your shop." };
+    if (error.status === 404)
+      return { title: "Not found", message: detail ?? "This page or record does not exist for your shop." };
     if (error.status === 401 || error.status === 403) {
-      return { title: "Your session expired", message: "Reload the app from Shopify Admin → Apps → SyncFlow to sign in again." };
+      return {
+        title: "Your session expired",
+        message: "Reload the app from Shopify Admin → Apps → SyncFlow to sign in again.",
+      };
     }
-    return { title: `Something went wrong (${error.status})`, message: detail ?? "Reload the page. If it keeps failing, check the SyncFlow server logs." };
+    return {
+      title: `Something went wrong (${error.status})`,
+      message: detail ?? "Reload the page. If it keeps failing, check the SyncFlow server logs.",
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {

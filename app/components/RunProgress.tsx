@@ -22,7 +22,17 @@ export interface RunProgressView {
  * Polls the run every `intervalMs` while it is running and renders a labelled progress bar; calls
  * `onDone` once with the finished run.
  */
-export function RunProgress({ runId, onDone, onDismiss, intervalMs = 600 }: { runId: string; onDone?: (run: RunProgressView) => void; onDismiss?: () => void; intervalMs?: number }) {
+export function RunProgress({
+  runId,
+  onDone,
+  onDismiss,
+  intervalMs = 600,
+}: {
+  runId: string;
+  onDone?: (run: RunProgressView) => void;
+  onDismiss?: () => void;
+  intervalMs?: number;
+}) {
   const fetcher = useFetcher<{ run: RunProgressView }>();
   const doneFor = useRef<string | null>(null);
   const run = fetcher.data?.run?.id === runId ? fetcher.data.run : null;
@@ -45,14 +55,24 @@ export function RunProgress({ runId, onDone, onDismiss, intervalMs = 600 }: { ru
     }
   }, [run, onDone]);
 
-  const pct = run && run.total > 0 ? Math.round((100 * run.processed) / run.total) : run && run.status !== "running" ? 100 : 0;
+  const pct =
+    run && run.total > 0 ? Math.round((100 * run.processed) / run.total) : run && run.status !== "running" ? 100 : 0;
   const label = run ? runKindLabel(run.kind, run.dryRun) : "Background job";
   const tone = run?.status === "failed" ? "critical" : run?.status === "succeeded" ? "success" : "info";
   return (
-    <Banner tone={tone} title={running ? `${label}: working…` : run?.status === "failed" ? `${label} failed` : `${label} finished`} onDismiss={running ? undefined : onDismiss}>
+    <Banner
+      tone={tone}
+      title={running ? `${label}: working…` : run?.status === "failed" ? `${label} failed` : `${label} finished`}
+      onDismiss={running ? undefined : onDismiss}
+    >
       <BlockStack gap="200">
         <div data-run-id={runId} data-run-status={run?.status ?? "queued"}>
-          <ProgressBar progress={pct} size="small" tone={run?.status === "failed" ? "critical" : "primary"} ariaLabelledBy={`run-${runId}-label`} />
+          <ProgressBar
+            progress={pct}
+            size="small"
+            tone={run?.status === "failed" ? "critical" : "primary"}
+            ariaLabelledBy={`run-${runId}-label`}
+          />
         </div>
         <InlineStack align="space-between">
           <Text as="p" id={`run-${runId}-label`}>
@@ -64,7 +84,11 @@ export function RunProgress({ runId, onDone, onDismiss, intervalMs = 600 }: { ru
             </Text>
           )}
         </InlineStack>
-        {run?.error && <Text as="p" tone="critical">{run.error}</Text>}
+        {run?.error && (
+          <Text as="p" tone="critical">
+            {run.error}
+          </Text>
+        )}
       </BlockStack>
     </Banner>
   );

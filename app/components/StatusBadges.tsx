@@ -46,7 +46,13 @@ export function MatchBadge({ status }: { status: string }) {
 
 /** Human label of a channel kind. */
 export function kindLabel(kind: string): string {
-  return kind === "shopify" ? "Shopify (record)" : kind === "woocommerce" ? "WooCommerce" : kind === "shopify_retailer" ? "Shopify retailer" : kind;
+  return kind === "shopify"
+    ? "Shopify (record)"
+    : kind === "woocommerce"
+      ? "WooCommerce"
+      : kind === "shopify_retailer"
+        ? "Shopify retailer"
+        : kind;
 }
 
 const HEALTH: Record<string, { label: string; tone: Tone }> = {

@@ -50,7 +50,12 @@ export function SyncLog({
       <Box padding="300">
         <InlineStack gap="300" blockAlign="end" wrap>
           <Box minWidth="180px">
-            <Select label="Kind" value={filter.kind} onChange={(v) => setParam("kind", v)} options={[{ label: "All kinds", value: "" }, ...KINDS.map((k) => ({ label: runKindLabel(k), value: k }))]} />
+            <Select
+              label="Kind"
+              value={filter.kind}
+              onChange={(v) => setParam("kind", v)}
+              options={[{ label: "All kinds", value: "" }, ...KINDS.map((k) => ({ label: runKindLabel(k), value: k }))]}
+            />
           </Box>
           <Box minWidth="150px">
             <Select
@@ -66,13 +71,30 @@ export function SyncLog({
             />
           </Box>
           <Box minWidth="170px">
-            <Select label="Store" value={filter.store} onChange={(v) => setParam("store", v)} options={[{ label: "All stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]} />
+            <Select
+              label="Store"
+              value={filter.store}
+              onChange={(v) => setParam("store", v)}
+              options={[{ label: "All stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]}
+            />
           </Box>
           <Box maxWidth="170px">
-            <TextField label="From" type="date" value={filter.from} onChange={(v) => setParam("from", v)} autoComplete="off" />
+            <TextField
+              label="From"
+              type="date"
+              value={filter.from}
+              onChange={(v) => setParam("from", v)}
+              autoComplete="off"
+            />
           </Box>
           <Box maxWidth="170px">
-            <TextField label="To" type="date" value={filter.to} onChange={(v) => setParam("to", v)} autoComplete="off" />
+            <TextField
+              label="To"
+              type="date"
+              value={filter.to}
+              onChange={(v) => setParam("to", v)}
+              autoComplete="off"
+            />
           </Box>
         </InlineStack>
       </Box>
@@ -99,7 +121,9 @@ export function SyncLog({
                 {any ? "No runs match these filters" : "No sync runs yet"}
               </Text>
               <Text as="p" tone="subdued">
-                {any ? "Clear a filter or widen the dates." : "Reconciliations and bulk actions appear here. Run one from Settings → Reconcile now."}
+                {any
+                  ? "Clear a filter or widen the dates."
+                  : "Reconciliations and bulk actions appear here. Run one from Settings → Reconcile now."}
               </Text>
             </BlockStack>
           </Box>
@@ -142,7 +166,8 @@ export function SyncLog({
             </IndexTable.Cell>
             <IndexTable.Cell>
               <Text as="span" variant="bodySm" tone={r.error ? "critical" : "subdued"} breakWord>
-                {r.error ?? `${r.conflicts ? `${r.conflicts} conflicts · ` : ""}${r.errors ? `${r.errors} errors` : ""}`}
+                {r.error ??
+                  `${r.conflicts ? `${r.conflicts} conflicts · ` : ""}${r.errors ? `${r.errors} errors` : ""}`}
               </Text>
             </IndexTable.Cell>
           </IndexTable.Row>
@@ -152,7 +177,9 @@ export function SyncLog({
         <Box padding="300" borderBlockStartWidth="025" borderColor="border">
           <InlineStack align="end" gap="200">
             {!firstPage && <Button url={`/app/activity?${params().toString()}`}>Newest</Button>}
-            {nextCursor && <Button url={`/app/activity?${params().toString()}&cursor=${nextCursor}`}>Older runs</Button>}
+            {nextCursor && (
+              <Button url={`/app/activity?${params().toString()}&cursor=${nextCursor}`}>Older runs</Button>
+            )}
           </InlineStack>
         </Box>
       )}

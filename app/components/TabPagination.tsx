@@ -6,13 +6,33 @@
 import { useSearchParams } from "@remix-run/react";
 import { InlineStack, Pagination } from "@shopify/polaris";
 
-export function TabPagination({ page, pageCount, total, noun, view, defaultView }: { page: number; pageCount: number; total: number; noun: string; view: string; defaultView: string }) {
+export function TabPagination({
+  page,
+  pageCount,
+  total,
+  noun,
+  view,
+  defaultView,
+}: {
+  page: number;
+  pageCount: number;
+  total: number;
+  noun: string;
+  view: string;
+  defaultView: string;
+}) {
   const [, setSearchParams] = useSearchParams();
   if (pageCount <= 1) return null;
   const go = (p: number) => setSearchParams({ ...(view !== defaultView ? { view } : {}), page: String(p) });
   return (
     <InlineStack align="center">
-      <Pagination hasPrevious={page > 1} onPrevious={() => go(page - 1)} hasNext={page < pageCount} onNext={() => go(page + 1)} label={`Page ${page} of ${pageCount} · ${total} ${noun}`} />
+      <Pagination
+        hasPrevious={page > 1}
+        onPrevious={() => go(page - 1)}
+        hasNext={page < pageCount}
+        onNext={() => go(page + 1)}
+        label={`Page ${page} of ${pageCount} · ${total} ${noun}`}
+      />
     </InlineStack>
   );
 }

@@ -7,7 +7,12 @@
 /** Fetches `url` and saves it as `fallbackName` (or the server's filename). Throws an Error with a message for a toast. */
 export async function downloadFile(url: string, fallbackName: string): Promise<string> {
   const res = await fetch(url, { headers: { Accept: "text/csv" } });
-  if (!res.ok) throw new Error(res.status === 404 ? "This export is not available yet." : `The export failed (${res.status}). Try again; if it keeps failing, check the server logs.`);
+  if (!res.ok)
+    throw new Error(
+      res.status === 404
+        ? "This export is not available yet."
+        : `The export failed (${res.status}). Try again; if it keeps failing, check the server logs.`,
+    );
   const name = /filename="?([^";]+)"?/.exec(res.headers.get("Content-Disposition") ?? "")?.[1] ?? fallbackName;
   const blob = await res.blob();
   const href = URL.createObjectURL(blob);

@@ -49,7 +49,6 @@ export interface EmbeddedHandle {
   stop(): Promise<void>;
 }
 
-
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
   try {

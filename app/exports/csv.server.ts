@@ -27,15 +27,26 @@ export function safeCell(v: unknown): string | number {
 }
 
 async function* inventory(shopId: string): AsyncGenerator<(string | number)[]> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, orderBy: { createdAt: "asc" }, select: { id: true, name: true } });
+  const channels = await prisma.channel.findMany({
+    where: { shopId, kind: "woocommerce" },
+    orderBy: { createdAt: "asc" },
+    select: { id: true, name: true },
+  });
   yield inventoryHeader(channels.map((c) => c.name));
   let cursor: string | undefined;
   for (;;) {
     const page = await prisma.catalogItem.findMany({
-      where: { shopId, ...(cursor ? { skuKey: { gt: cursor } } : {}) }, orderBy: { skuKey: "asc" }, take: PAGE, select: { id: true, skuKey: true },
+      where: { shopId, ...(cursor ? { skuKey: { gt: cursor } } : {}) },
+      orderBy: { skuKey: "asc" },
+      take: PAGE,
+      select: { id: true, skuKey: true },
     });
     if (!page.length) return;
-    const rows = await inventoryRows(shopId, page.map((p) => p.id), channels.map((c) => c.id));
+    const rows = await inventoryRows(
+      shopId,
+      page.map((p) => p.id),
+      channels.map((c) => c.id),
+    );
     for (const p of page) {
       const r = rows.get(p.id);
       if (r) yield r;
@@ -49,9 +60,17 @@ async function* orders(shopId: string): AsyncGenerator<(string | number)[]> {
   const hidden = await hiddenOrdersWhere(shopId); // orders the plan left out of the hub (app/billing)
   let cursor: string | undefined;
   for (;;) {
-    const page = await prisma.order.findMany({ where: { shopId, ...(cursor ? { id: { gt: cursor } } : {}), ...(hidden ? { NOT: hidden } : {}) }, orderBy: { id: "asc" }, take: PAGE, select: { id: true } });
+    const page = await prisma.order.findMany({
+      where: { shopId, ...(cursor ? { id: { gt: cursor } } : {}), ...(hidden ? { NOT: hidden } : {}) },
+      orderBy: { id: "asc" },
+      take: PAGE,
+      select: { id: true },
+    });
     if (!page.length) return;
-    const rows = await orderRows(shopId, page.map((p) => p.id));
+    const rows = await orderRows(
+      shopId,
+      page.map((p) => p.id),
+    );
     for (const p of page) {
       const r = rows.get(p.id);
       if (r) yield r;
@@ -65,12 +84,26 @@ async function* activity(shopId: string): AsyncGenerator<(string | number)[]> {
   let cursor: bigint | undefined;
   for (;;) {
     const page = await prisma.stockLedger.findMany({
-      where: { shopId, ...(cursor ? { id: { lt: cursor } } : {}) }, orderBy: { id: "desc" }, take: PAGE,
+      where: { shopId, ...(cursor ? { id: { lt: cursor } } : {}) },
+      orderBy: { id: "desc" },
+      take: PAGE,
       include: { item: { select: { sku: true, title: true } }, channel: { select: { name: true } } },
     });
     if (!page.length) return;
     for (const r of page) {
-      yield [r.createdAt.toISOString(), r.item.sku, r.item.title, r.channel?.name ?? "Shopify", r.cause, r.delta ?? "", r.before ?? "", r.after ?? "", r.orderId ?? "", r.idempotencyKey, r.note ?? ""];
+      yield [
+        r.createdAt.toISOString(),
+        r.item.sku,
+        r.item.title,
+        r.channel?.name ?? "Shopify",
+        r.cause,
+        r.delta ?? "",
+        r.before ?? "",
+        r.after ?? "",
+        r.orderId ?? "",
+        r.idempotencyKey,
+        r.note ?? "",
+      ];
     }
     cursor = page[page.length - 1]!.id;
   }

@@ -56,7 +56,15 @@ export async function oauthClient() {
     clientId: env.GOOGLE_CLIENT_ID,
     clientSecret: env.GOOGLE_CLIENT_SECRET,
     redirectUri: oauthRedirectUri(),
-    ...(base ? { endpoints: { oauth2TokenUrl: `${base}/token`, oauth2AuthBaseUrl: `${base}/o/oauth2/v2/auth`, oauth2RevokeUrl: `${base}/revoke` } } : {}),
+    ...(base
+      ? {
+          endpoints: {
+            oauth2TokenUrl: `${base}/token`,
+            oauth2AuthBaseUrl: `${base}/o/oauth2/v2/auth`,
+            oauth2RevokeUrl: `${base}/revoke`,
+          },
+        }
+      : {}),
   });
 }
 
@@ -71,19 +79,35 @@ export const OAUTH_BINDING_COOKIE = "syncflow_google_oauth";
  * shop could be completed in another person's browser).
  */
 export async function startGoogleOAuth(shopId: string): Promise<string> {
-  if (!googleOAuthConfigured()) throw new Error("Google sign-in is not configured on this SyncFlow server (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)");
+  if (!googleOAuthConfigured())
+    throw new Error(
+      "Google sign-in is not configured on this SyncFlow server (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET)",
+    );
   const state = crypto.randomBytes(24).toString("base64url");
   const data = { oauthStateHash: sha256Hex(state), oauthStateExpires: new Date(Date.now() + 10 * 60_000) };
-  await prisma.sheetConnection.upsert({ where: { shopId }, create: { shopId, authType: "oauth", status: "pending", ...data }, update: data });
+  await prisma.sheetConnection.upsert({
+    where: { shopId },
+    create: { shopId, authType: "oauth", status: "pending", ...data },
+    update: data,
+  });
   return `${(env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/sheets/oauth/start?state=${encodeURIComponent(state)}`;
 }
 
 /** Google's consent URL for a pending state (null when the state is unknown or expired). */
 export async function googleConsentUrl(state: string): Promise<string | null> {
   if (!/^[A-Za-z0-9_-]{20,64}$/.test(state)) return null;
-  const conn = await prisma.sheetConnection.findUnique({ where: { oauthStateHash: sha256Hex(state) }, select: { oauthStateExpires: true } });
+  const conn = await prisma.sheetConnection.findUnique({
+    where: { oauthStateHash: sha256Hex(state) },
+    select: { oauthStateExpires: true },
+  });
   if (!conn?.oauthStateExpires || conn.oauthStateExpires < new Date()) return null;
-  return (await oauthClient()).generateAuthUrl({ access_type: "offline", prompt: "consent", scope: [DRIVE_FILE_SCOPE], state, include_granted_scopes: true });
+  return (await oauthClient()).generateAuthUrl({
+    access_type: "offline",
+    prompt: "consent",
+    scope: [DRIVE_FILE_SCOPE],
+    state,
+    include_granted_scopes: true,
+  });
 }
 
 /**
@@ -92,11 +116,17 @@ export async function googleConsentUrl(state: string): Promise<string | null> {
  */
 export async function completeGoogleOAuth(code: string, state: string): Promise<{ shopId: string }> {
   const conn = await prisma.sheetConnection.findUnique({ where: { oauthStateHash: sha256Hex(state) } });
-  if (!conn || !conn.oauthStateExpires || conn.oauthStateExpires < new Date()) throw new Error("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.");
-  await prisma.sheetConnection.update({ where: { id: conn.id }, data: { oauthStateHash: null, oauthStateExpires: null } });
+  if (!conn || !conn.oauthStateExpires || conn.oauthStateExpires < new Date())
+    throw new Error("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.");
+  await prisma.sheetConnection.update({
+    where: { id: conn.id },
+    data: { oauthStateHash: null, oauthStateExpires: null },
+  });
   const { tokens } = await (await oauthClient()).getToken(code);
   if (!tokens.refresh_token) {
-    throw new Error("Google did not return a refresh token. Remove SyncFlow at myaccount.google.com/permissions and connect again.");
+    throw new Error(
+      "Google did not return a refresh token. Remove SyncFlow at myaccount.google.com/permissions and connect again.",
+    );
   }
   await prisma.sheetConnection.update({
     where: { id: conn.id },
@@ -135,13 +165,23 @@ export function parseServiceAccountKey(raw: string): ServiceAccountKey {
 }
 
 /** Stores a service-account connection (key encrypted) for an existing spreadsheet shared with it. */
-export async function connectServiceAccount(shopId: string, rawKey: string, spreadsheetId: string): Promise<{ email: string }> {
+export async function connectServiceAccount(
+  shopId: string,
+  rawKey: string,
+  spreadsheetId: string,
+): Promise<{ email: string }> {
   const key = parseServiceAccountKey(rawKey);
   const id = extractSpreadsheetId(spreadsheetId);
-  if (!id) throw new Error("Paste the spreadsheet's URL or id (share it with the service account's e-mail as Editor first)");
+  if (!id)
+    throw new Error("Paste the spreadsheet's URL or id (share it with the service account's e-mail as Editor first)");
   const data = {
     authType: "service_account",
-    credentialsEnc: encryptJson({ type: key.type, client_email: key.client_email, private_key: key.private_key, private_key_id: key.private_key_id }),
+    credentialsEnc: encryptJson({
+      type: key.type,
+      client_email: key.client_email,
+      private_key: key.private_key,
+      private_key_id: key.private_key_id,
+    }),
     accountEmail: key.client_email,
     spreadsheetId: id,
     spreadsheetUrl: `https://docs.google.com/spreadsheets/d/${id}/edit`,
@@ -170,7 +210,12 @@ export async function sheetsFor(conn: { authType: string; credentialsEnc: string
   let auth;
   if (conn.authType === "service_account") {
     const key = decryptJson<ServiceAccountKey>(conn.credentialsEnc);
-    const jwt = new google.JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [SHEETS_SCOPE] });
+    const jwt = new google.JWT({
+      email: key.client_email,
+      key: key.private_key,
+      keyId: key.private_key_id,
+      scopes: [SHEETS_SCOPE],
+    });
     jwt.useJWTAccessWithScope = true; // self-signed JWT with the scope: no call to the token endpoint
     auth = jwt;
   } else {

@@ -43,11 +43,31 @@ afterAll(async () => {
 /** A shop with 3 items and one WooCommerce store listing them. */
 async function shopWithStore() {
   const shop = await createTestShop("sheets", {}, "Sheets Outfitters");
-  const channel = await prisma.channel.create({ data: { shopId: shop.id, kind: "woocommerce", name: "Woo Store 1", baseUrl: `http://woo-${shop.id}.test` } });
+  const channel = await prisma.channel.create({
+    data: { shopId: shop.id, kind: "woocommerce", name: "Woo Store 1", baseUrl: `http://woo-${shop.id}.test` },
+  });
   const items = [];
-  for (const [sku, q] of [["BEANIE", 10], ["=CAP", 7], ["BELT", 3]] as const) {
+  for (const [sku, q] of [
+    ["BEANIE", 10],
+    ["=CAP", 7],
+    ["BELT", 3],
+  ] as const) {
     const item = await createTestItem(shop.id, sku, q, `Title ${sku}`);
-    await prisma.listing.create({ data: { shopId: shop.id, channelId: channel.id, itemId: item.id, externalId: `p-${sku}`, productId: `p-${sku}`, title: sku, productType: "simple", matchStatus: "linked", manageStock: true, lastObservedQuantity: q, lastObservedAt: new Date() } });
+    await prisma.listing.create({
+      data: {
+        shopId: shop.id,
+        channelId: channel.id,
+        itemId: item.id,
+        externalId: `p-${sku}`,
+        productId: `p-${sku}`,
+        title: sku,
+        productType: "simple",
+        matchStatus: "linked",
+        manageStock: true,
+        lastObservedQuantity: q,
+        lastObservedAt: new Date(),
+      },
+    });
     items.push(item);
   }
   return { shop, channel, items };
@@ -97,7 +117,17 @@ describe("Google Sheets export", () => {
       ["BEANIE", "Title BEANIE", 10, 10],
       ["BELT", "Title BELT", 3, 3],
     ]);
-    expect(ord.rows[0]).toEqual(["Order", "Store", "Placed at", "Status", "Customer", "Items", "Units", "Total", "Currency"]);
+    expect(ord.rows[0]).toEqual([
+      "Order",
+      "Store",
+      "Placed at",
+      "Status",
+      "Customer",
+      "Items",
+      "Units",
+      "Total",
+      "Currency",
+    ]);
     expect(after.lastExportAt).not.toBeNull();
     expect(fake.calls.every((c) => c.auth === "oauth")).toBe(true);
   });
@@ -111,16 +141,36 @@ describe("Google Sheets export", () => {
 
     const belt = items[2]!;
     await setLevel(shop.id, belt.id, 1);
-    await prisma.listing.updateMany({ where: { channelId: channel.id, itemId: belt.id }, data: { lastObservedQuantity: 1 } });
-    const order = await prisma.order.create({ data: { shopId: shop.id, channelId: channel.id, externalId: "1001", number: "1001", status: "processing", placedAt: new Date(), currency: "USD", totalPrice: "18.00", customerName: "Ada Lovelace", lines: { create: [{ externalLineId: "l1", sku: "BELT", itemId: belt.id, title: "Belt", quantity: 2 }] } } });
+    await prisma.listing.updateMany({
+      where: { channelId: channel.id, itemId: belt.id },
+      data: { lastObservedQuantity: 1 },
+    });
+    const order = await prisma.order.create({
+      data: {
+        shopId: shop.id,
+        channelId: channel.id,
+        externalId: "1001",
+        number: "1001",
+        status: "processing",
+        placedAt: new Date(),
+        currency: "USD",
+        totalPrice: "18.00",
+        customerName: "Ada Lovelace",
+        lines: { create: [{ externalLineId: "l1", sku: "BELT", itemId: belt.id, title: "Belt", quantity: 2 }] },
+      },
+    });
     // A burst of sync jobs signals three times: one export.
     await signalStockChanged(shop.id);
     await signalStockChanged(shop.id);
     await signalStockChanged(shop.id);
-    await waitFor("exported", async () => {
-      const c = await prisma.sheetConnection.findUniqueOrThrow({ where: { shopId: shop.id } });
-      return c.exportedLedgerId > conn.exportedLedgerId;
-    }, 15_000);
+    await waitFor(
+      "exported",
+      async () => {
+        const c = await prisma.sheetConnection.findUniqueOrThrow({ where: { shopId: shop.id } });
+        return c.exportedLedgerId > conn.exportedLedgerId;
+      },
+      15_000,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const calls = fake.calls.filter((c) => c.path.includes(conn.spreadsheetId!)).slice(callsBefore);
     expect(calls.map((c) => c.path)).toEqual([`/v4/spreadsheets/${conn.spreadsheetId}/values:batchUpdate`]);
@@ -128,7 +178,17 @@ describe("Google Sheets export", () => {
     expect(ranges).toEqual(["Inventory!A4:E4", "Orders!A2:I2"]);
     const inv = fake.sheet(conn.spreadsheetId!, "Inventory")!;
     expect(inv.rows[3]!.slice(0, 4)).toEqual(["BELT", "Title BELT", 1, 1]);
-    expect(fake.sheet(conn.spreadsheetId!, "Orders")!.rows[1]).toEqual(["1001", "Woo Store 1", order.placedAt.toISOString(), "processing", "Ada Lovelace", "2x BELT", 2, "18", "USD"]);
+    expect(fake.sheet(conn.spreadsheetId!, "Orders")!.rows[1]).toEqual([
+      "1001",
+      "Woo Store 1",
+      order.placedAt.toISOString(),
+      "processing",
+      "Ada Lovelace",
+      "2x BELT",
+      2,
+      "18",
+      "USD",
+    ]);
   });
 
   it("grows the grid for new rows, and a full rewrite on demand keeps row order", async () => {
@@ -154,12 +214,39 @@ describe("Google Sheets export", () => {
     const email = "syncflow-export@merchant-project.iam.gserviceaccount.com";
     fake.trustServiceAccount(email, publicKey.export({ type: "spki", format: "pem" }).toString());
     // The merchant's own spreadsheet, shared with the service account.
-    const created = await (await fetch(`${fake.url}/v4/spreadsheets`, { method: "POST", headers: { Authorization: "Bearer none" }, body: "{}" })).status;
+    const created = await (
+      await fetch(`${fake.url}/v4/spreadsheets`, {
+        method: "POST",
+        headers: { Authorization: "Bearer none" },
+        body: "{}",
+      })
+    ).status;
     expect(created).toBe(401);
     const rt = fake.issueRefreshToken();
-    const tok = await (await fetch(`${fake.url}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: rt, client_id: fake.clientId, client_secret: fake.clientSecret }) })).json();
-    const ss = await (await fetch(`${fake.url}/v4/spreadsheets`, { method: "POST", headers: { Authorization: `Bearer ${tok.access_token}` }, body: JSON.stringify({ properties: { title: "Mine" } }) })).json();
-    const key = JSON.stringify({ type: "service_account", client_email: email, private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), private_key_id: "k1" });
+    const tok = await (
+      await fetch(`${fake.url}/token`, {
+        method: "POST",
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: rt,
+          client_id: fake.clientId,
+          client_secret: fake.clientSecret,
+        }),
+      })
+    ).json();
+    const ss = await (
+      await fetch(`${fake.url}/v4/spreadsheets`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${tok.access_token}` },
+        body: JSON.stringify({ properties: { title: "Mine" } }),
+      })
+    ).json();
+    const key = JSON.stringify({
+      type: "service_account",
+      client_email: email,
+      private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      private_key_id: "k1",
+    });
     await expect(connectServiceAccount(shop.id, "{not json", ss.spreadsheetId)).rejects.toThrow(/not valid JSON/);
     await connectServiceAccount(shop.id, key, `https://docs.google.com/spreadsheets/d/${ss.spreadsheetId}/edit#gid=0`);
     const n = fake.calls.length;

@@ -12,11 +12,17 @@ const read = (dir: string) => toml.parse(fs.readFileSync(path.join(EXT, dir, "sh
 describe("Flow extension definitions", () => {
   it("every trigger in definitions.ts has a flow_trigger extension with the same fields", () => {
     const declared = loadFlowTriggers();
-    expect([...declared.keys()].sort()).toEqual(Object.values(FLOW_TRIGGERS).map((t) => t.handle).sort());
+    expect([...declared.keys()].sort()).toEqual(
+      Object.values(FLOW_TRIGGERS)
+        .map((t) => t.handle)
+        .sort(),
+    );
     for (const t of Object.values(FLOW_TRIGGERS)) {
       const d = declared.get(t.handle)!;
       expect(d.name).toBe(t.name);
-      expect(d.fields.map((f) => [f.type, f.key ?? null])).toEqual(t.fields.map((f) => [f.type, "key" in f ? f.key : null]));
+      expect(d.fields.map((f) => [f.type, f.key ?? null])).toEqual(
+        t.fields.map((f) => [f.type, "key" in f ? f.key : null]),
+      );
       expect(t.handle.length).toBeLessThanOrEqual(30); // Flow: handles up to 30 characters
     }
   });
@@ -24,17 +30,34 @@ describe("Flow extension definitions", () => {
   it("every action has a flow_action extension whose runtime_url is the app route, with the same fields", () => {
     const app = toml.parse(fs.readFileSync("shopify.app.toml", "utf8")) as { application_url: string };
     for (const a of Object.values(FLOW_ACTIONS)) {
-      const dir = fs.readdirSync(EXT).find((d) => fs.existsSync(path.join(EXT, d, "shopify.extension.toml")) && read(d).extensions[0].handle === a.handle)!;
+      const dir = fs
+        .readdirSync(EXT)
+        .find(
+          (d) =>
+            fs.existsSync(path.join(EXT, d, "shopify.extension.toml")) && read(d).extensions[0].handle === a.handle,
+        )!;
       const conf = read(dir);
-      expect(conf.extensions[0]).toMatchObject({ type: "flow_action", name: a.name, runtime_url: `${app.application_url}${a.path}` });
-      expect(conf.settings.fields.map((f: { type: string; key?: string; required?: boolean }) => [f.type, f.key ?? null, f.required])).toEqual(a.fields.map((f) => [f.type, "key" in f ? f.key : null, true]));
+      expect(conf.extensions[0]).toMatchObject({
+        type: "flow_action",
+        name: a.name,
+        runtime_url: `${app.application_url}${a.path}`,
+      });
+      expect(
+        conf.settings.fields.map((f: { type: string; key?: string; required?: boolean }) => [
+          f.type,
+          f.key ?? null,
+          f.required,
+        ]),
+      ).toEqual(a.fields.map((f) => [f.type, "key" in f ? f.key : null, true]));
     }
   });
 
   it("the admin block targets the product details page with a module that exists", () => {
     const conf = read("syncflow-product-block");
     expect(conf.extensions[0].type).toBe("ui_extension");
-    expect(conf.extensions[0].targeting).toEqual([{ module: "./src/BlockExtension.tsx", target: "admin.product-details.block.render" }]);
+    expect(conf.extensions[0].targeting).toEqual([
+      { module: "./src/BlockExtension.tsx", target: "admin.product-details.block.render" },
+    ]);
     expect(fs.existsSync(path.join(EXT, "syncflow-product-block", "src", "BlockExtension.tsx"))).toBe(true);
   });
 

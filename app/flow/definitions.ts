@@ -8,9 +8,26 @@
  * (`product_reference`) travels as `product_id` (the numeric id), other fields under their `key`.
  */
 
-export interface FlowField { type: "product_reference" | "single_line_text_field" | "number_integer" | "url"; key?: string; name?: string; description?: string; required?: boolean }
-export interface FlowTriggerDefinition { handle: string; name: string; description: string; fields: FlowField[] }
-export interface FlowActionDefinition { handle: string; name: string; description: string; path: string; fields: FlowField[] }
+export interface FlowField {
+  type: "product_reference" | "single_line_text_field" | "number_integer" | "url";
+  key?: string;
+  name?: string;
+  description?: string;
+  required?: boolean;
+}
+export interface FlowTriggerDefinition {
+  handle: string;
+  name: string;
+  description: string;
+  fields: FlowField[];
+}
+export interface FlowActionDefinition {
+  handle: string;
+  name: string;
+  description: string;
+  path: string;
+  fields: FlowField[];
+}
 
 export const FLOW_TRIGGERS = {
   conflictRaised: {
@@ -49,7 +66,8 @@ export const FLOW_TRIGGERS = {
   oversellPrevented: {
     handle: "syncflow-oversell-prevented",
     name: "Oversell prevented by allocation",
-    description: "A store sold every unit allocated to it and now refuses further sales of the item, so it cannot oversell.",
+    description:
+      "A store sold every unit allocated to it and now refuses further sales of the item, so it cannot oversell.",
     fields: [
       { type: "product_reference" },
       { type: "single_line_text_field", key: "SKU" },
@@ -70,11 +88,24 @@ export const FLOW_ACTIONS = {
   setBuffer: {
     handle: "syncflow-set-channel-buffer",
     name: "Set a sales channel's safety buffer",
-    description: "Sets how many units SyncFlow holds back from a sales channel (its safety buffer) and pushes the new quantities.",
+    description:
+      "Sets how many units SyncFlow holds back from a sales channel (its safety buffer) and pushes the new quantities.",
     path: "/flow/actions/set-channel-buffer",
     fields: [
-      { type: "single_line_text_field", key: "store", name: "Store", description: "The store's name or address as shown on SyncFlow's Channels page", required: true },
-      { type: "number_integer", key: "buffer_units", name: "Buffer (units)", description: "Units held back, 0 to 1000", required: true },
+      {
+        type: "single_line_text_field",
+        key: "store",
+        name: "Store",
+        description: "The store's name or address as shown on SyncFlow's Channels page",
+        required: true,
+      },
+      {
+        type: "number_integer",
+        key: "buffer_units",
+        name: "Buffer (units)",
+        description: "Units held back, 0 to 1000",
+        required: true,
+      },
     ],
   },
 } as const satisfies Record<string, FlowActionDefinition>;

@@ -22,11 +22,17 @@ import { NotFoundError, recordForShop } from "../sync/stores.server";
 import { ChannelError } from "../channels/channel";
 
 /** A trigger to send: its handle and the payload Flow receives. */
-export interface PlannedTrigger { handle: string; payload: Record<string, unknown> }
+export interface PlannedTrigger {
+  handle: string;
+  payload: Record<string, unknown>;
+}
 
 /** The Shopify product id (numeric) of a catalog item, from the record store's listing; null when unknown. */
 async function productIdOf(shopId: string, domain: string, itemId: string): Promise<number | null> {
-  const listings = await prisma.listing.findMany({ where: { shopId, itemId, channel: { kind: "shopify" } }, select: { productId: true, channel: { select: { kind: true, baseUrl: true } } } });
+  const listings = await prisma.listing.findMany({
+    where: { shopId, itemId, channel: { kind: "shopify" } },
+    select: { productId: true, channel: { select: { kind: true, baseUrl: true } } },
+  });
   const own = listings.find((l) => isRecordChannel(l.channel, domain));
   return legacyId(own?.productId);
 }
@@ -40,29 +46,66 @@ export async function plannedTriggers(event: DomainEvent): Promise<PlannedTrigge
   const channel = channelId ? await prisma.channel.findFirst({ where: { id: channelId, shopId: event.shopId } }) : null;
   if (channel?.pausedAt) return []; // paused by the plan: no notifications, no workflows
   const itemId = event.itemId ?? (typeof p.itemId === "string" ? p.itemId : null);
-  const item = itemId ? await prisma.catalogItem.findFirst({ where: { id: itemId, shopId: event.shopId }, select: { sku: true, title: true } }) : null;
+  const item = itemId
+    ? await prisma.catalogItem.findFirst({
+        where: { id: itemId, shopId: event.shopId },
+        select: { sku: true, title: true },
+      })
+    : null;
   const product = itemId ? await productIdOf(event.shopId, shop.domain, itemId) : null;
 
   if (event.type === "conflict.raised" && item && product && channel) {
-    return [{
-      handle: FLOW_TRIGGERS.conflictRaised.handle,
-      payload: {
-        product_id: product, SKU: item.sku, Store: channel.name,
-        "Expected quantity": Number(p.expected ?? 0) | 0, "Store quantity": Number(p.store ?? 0) | 0,
-        "Review URL": adminAppUrl(shop.domain, "/app/conflicts"),
+    return [
+      {
+        handle: FLOW_TRIGGERS.conflictRaised.handle,
+        payload: {
+          product_id: product,
+          SKU: item.sku,
+          Store: channel.name,
+          "Expected quantity": Number(p.expected ?? 0) | 0,
+          "Store quantity": Number(p.store ?? 0) | 0,
+          "Review URL": adminAppUrl(shop.domain, "/app/conflicts"),
+        },
       },
-    }];
+    ];
   }
   if (event.type === "store.unhealthy" && channel) {
-    return [{ handle: FLOW_TRIGGERS.storeUnhealthy.handle, payload: { Store: channel.name, "Store URL": channel.baseUrl, Reason: String(p.reason ?? "unknown").slice(0, 255) } }];
+    return [
+      {
+        handle: FLOW_TRIGGERS.storeUnhealthy.handle,
+        payload: {
+          Store: channel.name,
+          "Store URL": channel.baseUrl,
+          Reason: String(p.reason ?? "unknown").slice(0, 255),
+        },
+      },
+    ];
   }
   if (event.type === "stock.low" && item && product) {
     if (p.outOfStock === true) {
-      return [{ handle: FLOW_TRIGGERS.outOfStockEverywhere.handle, payload: { product_id: product, SKU: item.sku, Title: item.title } }];
+      return [
+        {
+          handle: FLOW_TRIGGERS.outOfStockEverywhere.handle,
+          payload: { product_id: product, SKU: item.sku, Title: item.title },
+        },
+      ];
     }
     if (channel && channel.allocationEnabled && Number(p.quantity) === 0 && !isRecordChannel(channel, shop.domain)) {
-      const levels = await prisma.inventoryLevel.aggregate({ where: { shopId: event.shopId, itemId: itemId! }, _sum: { available: true } });
-      return [{ handle: FLOW_TRIGGERS.oversellPrevented.handle, payload: { product_id: product, SKU: item.sku, Store: channel.name, "Shopify available": levels._sum.available ?? 0 } }];
+      const levels = await prisma.inventoryLevel.aggregate({
+        where: { shopId: event.shopId, itemId: itemId! },
+        _sum: { available: true },
+      });
+      return [
+        {
+          handle: FLOW_TRIGGERS.oversellPrevented.handle,
+          payload: {
+            product_id: product,
+            SKU: item.sku,
+            Store: channel.name,
+            "Shopify available": levels._sum.available ?? 0,
+          },
+        },
+      ];
     }
   }
   return [];
@@ -91,12 +134,18 @@ export async function sendFlowTriggersForEvent(eventId: string): Promise<{ handl
     try {
       const { adapter } = await recordForShop(event.shopId);
       await adapter.sendFlowTrigger(t.handle, row.payload as Record<string, unknown>);
-      await prisma.flowTriggerSend.update({ where: { id: row.id }, data: { status: "sent", sentAt: new Date(), error: null } });
+      await prisma.flowTriggerSend.update({
+        where: { id: row.id },
+        data: { status: "sent", sentAt: new Date(), error: null },
+      });
       out.push({ handle: t.handle, status: "sent" });
     } catch (err) {
       // Shop uninstalled, or Flow refused the payload: retrying would not help.
       const retry = err instanceof ChannelError ? err.retryable : !(err instanceof NotFoundError);
-      await prisma.flowTriggerSend.update({ where: { id: row.id }, data: { status: retry ? "pending" : "failed", error: String((err as Error).message ?? err).slice(0, 1000) } });
+      await prisma.flowTriggerSend.update({
+        where: { id: row.id },
+        data: { status: retry ? "pending" : "failed", error: String((err as Error).message ?? err).slice(0, 1000) },
+      });
       if (retry) throw err;
       console.warn(`[flow] trigger ${t.handle} for event ${eventId} refused: ${(err as Error).message}`);
       out.push({ handle: t.handle, status: "failed" });

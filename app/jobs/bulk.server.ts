@@ -35,7 +35,12 @@ export interface BulkJobData {
   actor?: string;
 }
 
-const KIND: Record<BulkAction, string> = { sync: "bulk_sync", buffer: "bulk_buffer", link: "bulk_link", unlink: "bulk_unlink" };
+const KIND: Record<BulkAction, string> = {
+  sync: "bulk_sync",
+  buffer: "bulk_buffer",
+  link: "bulk_link",
+  unlink: "bulk_unlink",
+};
 
 /** Items handled per progress step. */
 export const BULK_CHUNK = 25;
@@ -54,7 +59,13 @@ export async function startBulkAction(input: Omit<BulkJobData, "runId">): Promis
       trigger: "manual",
       status: "running",
       total: input.itemIds?.length ?? 0,
-      plan: { action: input.action, channelIds: input.channelIds, buffer: input.buffer ?? null, actor: input.actor ?? null, selection: input.itemIds ? "ids" : "filter" },
+      plan: {
+        action: input.action,
+        channelIds: input.channelIds,
+        buffer: input.buffer ?? null,
+        actor: input.actor ?? null,
+        selection: input.itemIds ? "ids" : "filter",
+      },
     },
   });
   try {
@@ -62,7 +73,12 @@ export async function startBulkAction(input: Omit<BulkJobData, "runId">): Promis
   } catch (err) {
     await prisma.syncRun.update({
       where: { id: run.id },
-      data: { status: "failed", error: `The job queue is unreachable (${(err as Error).message}). Try again in a minute.`, finishedAt: new Date(), durationMs: 0 },
+      data: {
+        status: "failed",
+        error: `The job queue is unreachable (${(err as Error).message}). Try again in a minute.`,
+        finishedAt: new Date(),
+        durationMs: 0,
+      },
     });
   }
   return run.id;
@@ -70,14 +86,23 @@ export async function startBulkAction(input: Omit<BulkJobData, "runId">): Promis
 
 async function channelsFor(shopId: string, channelIds: string[]) {
   return prisma.channel.findMany({
-    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" }, ...(channelIds.length ? { id: { in: channelIds } } : {}) },
+    where: {
+      shopId,
+      kind: { not: RECORD_KIND },
+      status: { not: "disconnected" },
+      ...(channelIds.length ? { id: { in: channelIds } } : {}),
+    },
     select: { id: true },
   });
 }
 
 async function itemIdsFor(data: BulkJobData): Promise<string[]> {
   if (data.itemIds) {
-    const rows = await prisma.catalogItem.findMany({ where: { shopId: data.shopId, id: { in: data.itemIds } }, select: { id: true }, orderBy: { skuKey: "asc" } });
+    const rows = await prisma.catalogItem.findMany({
+      where: { shopId: data.shopId, id: { in: data.itemIds } },
+      select: { id: true },
+      orderBy: { skuKey: "asc" },
+    });
     return rows.map((r) => r.id);
   }
   const shop = await prisma.shop.findUnique({ where: { id: data.shopId }, select: { lowStockThreshold: true } });
@@ -89,7 +114,10 @@ async function itemIdsFor(data: BulkJobData): Promise<string[]> {
 async function pushChunk(shopId: string, channels: { id: string }[], ids: string[]): Promise<number> {
   let queued = 0;
   for (const ch of channels) {
-    const linked = await prisma.listing.findMany({ where: { shopId, channelId: ch.id, itemId: { in: ids }, matchStatus: "linked" }, select: { itemId: true } });
+    const linked = await prisma.listing.findMany({
+      where: { shopId, channelId: ch.id, itemId: { in: ids }, matchStatus: "linked" },
+      select: { itemId: true },
+    });
     const itemIds = linked.map((l) => l.itemId!).filter(Boolean);
     if (!itemIds.length) continue;
     await requestPush(shopId, ch.id, itemIds);
@@ -99,7 +127,10 @@ async function pushChunk(shopId: string, channels: { id: string }[], ids: string
 }
 
 async function linkChunk(shopId: string, channels: { id: string }[], ids: string[]): Promise<number> {
-  const items = await prisma.catalogItem.findMany({ where: { shopId, id: { in: ids } }, select: { id: true, skuKey: true } });
+  const items = await prisma.catalogItem.findMany({
+    where: { shopId, id: { in: ids } },
+    select: { id: true, skuKey: true },
+  });
   const byKey = new Map(items.map((i) => [i.skuKey, i.id]));
   let changed = 0;
   for (const ch of channels) {
@@ -112,7 +143,10 @@ async function linkChunk(shopId: string, channels: { id: string }[], ids: string
       if (!itemId) continue;
       const taken = await prisma.listing.count({ where: { shopId, channelId: ch.id, itemId } });
       if (taken) continue;
-      await prisma.listing.update({ where: { id: l.id }, data: { itemId, matchStatus: l.manageStock ? "linked" : "not_stocked" } });
+      await prisma.listing.update({
+        where: { id: l.id },
+        data: { itemId, matchStatus: l.manageStock ? "linked" : "not_stocked" },
+      });
       changed++;
     }
   }
@@ -138,11 +172,17 @@ export async function runBulkJob(data: BulkJobData): Promise<{ runId: string; pr
   try {
     const channels = await channelsFor(data.shopId, data.channelIds);
     const ids = await itemIdsFor(data);
-    await prisma.syncRun.update({ where: { id: run.id }, data: { status: "running", total: ids.length, processed: 0, changed: 0, error: null } });
+    await prisma.syncRun.update({
+      where: { id: run.id },
+      data: { status: "running", total: ids.length, processed: 0, changed: 0, error: null },
+    });
     if (data.action === "buffer" && data.buffer) {
       const units = Math.max(0, Math.min(100_000, Math.trunc(data.buffer.units)));
       const percent = Math.max(0, Math.min(100, Math.trunc(data.buffer.percent)));
-      await prisma.channel.updateMany({ where: { shopId: data.shopId, id: { in: channels.map((c) => c.id) } }, data: { bufferUnits: units, bufferPercent: percent, bufferSource: "merchant" } });
+      await prisma.channel.updateMany({
+        where: { shopId: data.shopId, id: { in: channels.map((c) => c.id) } },
+        data: { bufferUnits: units, bufferPercent: percent, bufferSource: "merchant" },
+      });
     }
     let processed = 0;
     let changed = 0;
@@ -155,12 +195,21 @@ export async function runBulkJob(data: BulkJobData): Promise<{ runId: string; pr
       await prisma.syncRun.update({ where: { id: run.id }, data: { processed, changed } });
     }
     const durationMs = Date.now() - t0;
-    await prisma.syncRun.update({ where: { id: run.id }, data: { status: "succeeded", finishedAt: new Date(), durationMs } });
+    await prisma.syncRun.update({
+      where: { id: run.id },
+      data: { status: "succeeded", finishedAt: new Date(), durationMs },
+    });
     return { runId: run.id, processed, changed };
   } catch (err) {
     await prisma.syncRun.update({
       where: { id: run.id },
-      data: { status: "failed", errors: { increment: 1 }, error: `${(err as Error).message}`.slice(0, 500), finishedAt: new Date(), durationMs: Date.now() - t0 },
+      data: {
+        status: "failed",
+        errors: { increment: 1 },
+        error: `${(err as Error).message}`.slice(0, 500),
+        finishedAt: new Date(),
+        durationMs: Date.now() - t0,
+      },
     });
     throw err;
   }

@@ -10,7 +10,11 @@ import { pruneNonces } from "../lib/plugin-signature.server";
 
 /** Runs every maintenance part; resolves a report `{ part: result | { error } }`. */
 export async function runMaintenance(): Promise<Record<string, unknown>> {
-  const parts: Record<string, () => Promise<unknown>> = { rotateSecrets: () => rotateSecrets(), dropExpiredWebhookBodies: () => dropExpiredWebhookBodies(), pruneNonces: () => pruneNonces() };
+  const parts: Record<string, () => Promise<unknown>> = {
+    rotateSecrets: () => rotateSecrets(),
+    dropExpiredWebhookBodies: () => dropExpiredWebhookBodies(),
+    pruneNonces: () => pruneNonces(),
+  };
   const report: Record<string, unknown> = {};
   for (const [name, run] of Object.entries(parts)) {
     try {

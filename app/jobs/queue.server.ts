@@ -75,12 +75,27 @@ export interface JobData {
   "reconcile-tick": Record<string, never>;
   sweep: Record<string, never>;
   /** The inventory page's bulk action (its full shape: `BulkJobData`, app/jobs/bulk.server.ts). */
-  bulk: { shopId: string; runId: string; action: "sync" | "buffer" | "link" | "unlink"; channelIds: string[]; itemIds: string[] | null; filter?: object; buffer?: { units: number; percent: number }; actor?: string };
+  bulk: {
+    shopId: string;
+    runId: string;
+    action: "sync" | "buffer" | "link" | "unlink";
+    channelIds: string[];
+    itemIds: string[] | null;
+    filter?: object;
+    buffer?: { units: number; percent: number };
+    actor?: string;
+  };
   /** `itemId`: jobs queued per item before rebalancing was batched (decision 104). */
   rebalance: { shopId: string; itemId?: string };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
-  "notify-send": { shopId: string; notificationId?: string; digest?: { channel: "email" | "sms"; recipient: string }; smsStatus?: string; poll?: number };
+  "notify-send": {
+    shopId: string;
+    notificationId?: string;
+    digest?: { channel: "email" | "sms"; recipient: string };
+    smsStatus?: string;
+    poll?: number;
+  };
   "stock-watch": { shopId: string };
   "sheets-sync": { shopId: string; full?: boolean };
   "daily-summary": Record<string, never>;
@@ -88,7 +103,12 @@ export interface JobData {
 }
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */
-export function retryPolicy(): { retryLimit: number; retryDelay: number; retryBackoff: boolean; retryDelayMax: number } {
+export function retryPolicy(): {
+  retryLimit: number;
+  retryDelay: number;
+  retryBackoff: boolean;
+  retryDelayMax: number;
+} {
   const delay = env.SYNCFLOW_RETRY_DELAY_S;
   return { retryLimit: env.SYNCFLOW_RETRY_LIMIT, retryDelay: delay, retryBackoff: true, retryDelayMax: 300 };
 }
@@ -121,14 +141,28 @@ export function getBoss(): Promise<PgBoss> {
     if (!connectionString) throw new Error("DATABASE_URL is not set");
     // SYNCFLOW_QUEUE_SCHEMA (tests only): a private pg-boss schema, so one test file's workers never run another's jobs.
     const schema = env.SYNCFLOW_QUEUE_SCHEMA ? { schema: env.SYNCFLOW_QUEUE_SCHEMA } : {};
-    const boss = new PgBoss({ connectionString, ...schema, ...superviseOptions(), max: env.QUEUE_POOL_MAX, application_name: "syncflow-queue", useListenNotify: true });
+    const boss = new PgBoss({
+      connectionString,
+      ...schema,
+      ...superviseOptions(),
+      max: env.QUEUE_POOL_MAX,
+      application_name: "syncflow-queue",
+      useListenNotify: true,
+    });
     boss.on("error", (err: unknown) => console.error("[queue] pg-boss error:", err));
     await boss.start();
     await boss.createQueue(QUEUES.deadLetter, { notify: false }).catch(ignoreExists);
     const policy = { ...retryPolicy(), heartbeatSeconds: heartbeatSeconds() };
     for (const name of Object.values(QUEUES)) {
       if (name === QUEUES.deadLetter) continue;
-      await boss.createQueue(name, { ...policy, ...(QUEUE_POLICY[name] ? { policy: QUEUE_POLICY[name] } : {}), deadLetter: QUEUES.deadLetter, notify: true }).catch(ignoreExists);
+      await boss
+        .createQueue(name, {
+          ...policy,
+          ...(QUEUE_POLICY[name] ? { policy: QUEUE_POLICY[name] } : {}),
+          deadLetter: QUEUES.deadLetter,
+          notify: true,
+        })
+        .catch(ignoreExists);
       await boss.updateQueue(name, { ...policy, notify: true }).catch(() => {});
     }
     return boss;
@@ -145,7 +179,11 @@ function ignoreExists(err: unknown): void {
  * Sends a job. `singletonKey` collapses duplicates while one is queued (pg-boss semantics).
  * @returns the job id, or null when pg-boss dropped it as a duplicate.
  */
-export async function enqueue<N extends QueueName>(name: N, data: JobData[N], opts: { singletonKey?: string; startAfterSeconds?: number } = {}): Promise<string | null> {
+export async function enqueue<N extends QueueName>(
+  name: N,
+  data: JobData[N],
+  opts: { singletonKey?: string; startAfterSeconds?: number } = {},
+): Promise<string | null> {
   const boss = await getBoss();
   return boss.send(name, data, {
     ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
@@ -164,7 +202,8 @@ export async function replayDeadLetter(jobIds: string[], originalQueue?: QueueNa
   for (const id of jobIds) {
     const [job] = await boss.findJobs(QUEUES.deadLetter, { id });
     if (!job) continue;
-    const target = originalQueue ?? ((job as { sourceName?: string | null }).sourceName as QueueName | null | undefined);
+    const target =
+      originalQueue ?? ((job as { sourceName?: string | null }).sourceName as QueueName | null | undefined);
     if (!target) continue;
     // complete() only settles *active* jobs; a dead letter sits in "created", so claim it by cancelling.
     const claim = (await boss.cancel(QUEUES.deadLetter, id)) as { affected?: number };

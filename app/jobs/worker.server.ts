@@ -49,7 +49,15 @@ export const handlers: Handlers = {
     return res;
   },
 
-  [QUEUES.pushStock]: async ({ shopId, channelId, itemIds }: { shopId: string; channelId: string; itemIds?: string[] }) => {
+  [QUEUES.pushStock]: async ({
+    shopId,
+    channelId,
+    itemIds,
+  }: {
+    shopId: string;
+    channelId: string;
+    itemIds?: string[];
+  }) => {
     // Jobs queued before pushes were coalesced (docs/decisions/100) carry their items: requested like any push.
     if (itemIds?.length) await markForPush(prisma, shopId, channelId, itemIds);
     const res = await drainPushes(shopId, channelId);
@@ -62,8 +70,11 @@ export const handlers: Handlers = {
     if (!channel) return { skipped: "channel not found" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
-      const stores = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
-      for (const s of stores) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
+      const stores = await prisma.channel.findMany({
+        where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
+      });
+      for (const s of stores)
+        await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
       return report;
     }
     const report = await linkWooChannel(shopId, channelId);
@@ -91,14 +102,33 @@ export const handlers: Handlers = {
   },
   [QUEUES.notifySend]: async (data: Parameters<typeof handleNotifySend>[0]) => handleNotifySend(data),
   [QUEUES.stockWatch]: async ({ shopId }: { shopId: string }) => watchStock(shopId),
-  [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) => syncSheet(shopId, { full: !!full }),
+  [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) =>
+    syncSheet(shopId, { full: !!full }),
   [QUEUES.dailySummary]: async () => ({ shops: await runDailySummaries() }),
 
   [QUEUES.bulk]: async (data) => runBulkJob(data as BulkJobData),
 
-  [QUEUES.reconcile]: async ({ shopId, channelId, dryRun, trigger }: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string }) => {
-    const runs = channelId ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })] : await reconcileShop(shopId, { dryRun, trigger });
-    return runs.map((r) => ({ runId: r.runId, changes: r.changes.length, checked: r.checked, durationMs: r.durationMs, phases: r.phases }));
+  [QUEUES.reconcile]: async ({
+    shopId,
+    channelId,
+    dryRun,
+    trigger,
+  }: {
+    shopId: string;
+    channelId?: string;
+    dryRun?: boolean;
+    trigger?: string;
+  }) => {
+    const runs = channelId
+      ? [await reconcileChannel(shopId, channelId, { dryRun, trigger })]
+      : await reconcileShop(shopId, { dryRun, trigger });
+    return runs.map((r) => ({
+      runId: r.runId,
+      changes: r.changes.length,
+      checked: r.checked,
+      durationMs: r.durationMs,
+      phases: r.phases,
+    }));
   },
 
   [QUEUES.reconcileTick]: async () => ({ queued: await scheduleDueReconciliations() }),
@@ -122,18 +152,26 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
     select: { id: true, shopId: true },
     take: 500,
   });
-  for (const a of adjustments) await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
+  for (const a of adjustments)
+    await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
   // Stores with pushes requested (or left in flight) for 30 s and no drainer holding their lease: a drainer died, or
   // its job was lost between commit and send (docs/decisions/100).
   const stale = new Date(Date.now() - 30_000);
   const stores = await prisma.listing.groupBy({
     by: ["shopId", "channelId"],
-    where: { OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }], channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] } },
+    where: {
+      OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }],
+      channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] },
+    },
   });
   for (const s of stores) await queueDrain(s.shopId, s.channelId);
   // Shops with rebalances requested (or put off after a failure) and due for 5 s: their drainer died or gave up.
-  const rebalances = await prisma.catalogItem.groupBy({ by: ["shopId"], where: { rebalanceRequestedAt: { lt: new Date(Date.now() - 5_000) } } });
-  for (const r of rebalances) await enqueue(QUEUES.rebalance, { shopId: r.shopId }, { singletonKey: `rebalance:${r.shopId}` });
+  const rebalances = await prisma.catalogItem.groupBy({
+    by: ["shopId"],
+    where: { rebalanceRequestedAt: { lt: new Date(Date.now() - 5_000) } },
+  });
+  for (const r of rebalances)
+    await enqueue(QUEUES.rebalance, { shopId: r.shopId }, { singletonKey: `rebalance:${r.shopId}` });
   // Domain events whose notify job was lost (issue 6 gap): re-queued once they are 2 minutes old.
   const events = await sweepUnnotifiedEvents();
   return { receipts: receipts.length, adjustments: adjustments.length, events, pushDrains: stores.length };
@@ -172,19 +210,32 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
   try {
     const out = await handler(job.data);
     // SYNCFLOW_JOB_LOG=1 (tests, debugging): one line per finished job, so a test can tell which process ran it.
-    if (env.SYNCFLOW_JOB_LOG) console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
+    if (env.SYNCFLOW_JOB_LOG)
+      console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
     return out;
   } catch (err) {
-    const final = job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
+    const final =
+      job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
     const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    console.error(`[worker] ${queue} job ${job.id} attempt ${job.retryCount + 1}/${job.retryLimit + 1} failed: ${cause}`);
+    console.error(
+      `[worker] ${queue} job ${job.id} attempt ${job.retryCount + 1}/${job.retryLimit + 1} failed: ${cause}`,
+    );
     if (final) {
       const shopId = (job.data as { shopId?: string }).shopId ?? (await shopOfReceipt(job.data));
       if (shopId) {
-        await emitEvent(shopId, "job.dead_lettered", { queue, jobId: job.id, data: job.data, cause, attempts: job.retryCount + 1 });
+        await emitEvent(shopId, "job.dead_lettered", {
+          queue,
+          jobId: job.id,
+          data: job.data,
+          cause,
+          attempts: job.retryCount + 1,
+        });
       }
       if (queue === QUEUES.shopifyAdjust) {
-        await prisma.shopifyAdjustment.updateMany({ where: { id: job.data.adjustmentId, status: "pending" }, data: { lastError: `dead-lettered: ${cause}` } });
+        await prisma.shopifyAdjustment.updateMany({
+          where: { id: job.data.adjustmentId, status: "pending" },
+          data: { lastError: `dead-lettered: ${cause}` },
+        });
       }
     }
     throw err;
@@ -208,7 +259,15 @@ async function shopOfReceipt(data: { receiptId?: string }): Promise<string | nul
  * for the next NOTIFY (or the 5 s backstop).
  */
 async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batchSize: number): Promise<string> {
-  const options = { includeMetadata: true as const, batchSize, perJobResults: true as const, localConcurrency: workers, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 5, burstWhenBatchFull: true };
+  const options = {
+    includeMetadata: true as const,
+    batchSize,
+    perJobResults: true as const,
+    localConcurrency: workers,
+    pollingIntervalSeconds: 0.5,
+    notifyPollingIntervalSeconds: 5,
+    burstWhenBatchFull: true,
+  };
   const settle = async (job: JobWithMetadata<any>): Promise<JobResult> => {
     try {
       return { id: job.id, status: "completed", output: await runJob(queue, job) };
@@ -223,7 +282,10 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
     const presettled = new Map<string, unknown>();
     if (queue === QUEUES.webhook) {
       const ids = jobs.map((j) => String(j.data?.receiptId ?? ""));
-      for (const [name, pass] of [["stale-receipt", settleStaleLevelReceipts], ["product-observation", settleProductObservations]] as const) {
+      for (const [name, pass] of [
+        ["stale-receipt", settleStaleLevelReceipts],
+        ["product-observation", settleProductObservations],
+      ] as const) {
         const done = await pass(ids.filter((id) => !presettled.has(id))).catch((err: unknown) => {
           console.error(`[worker] ${name} pre-pass failed (processing one by one):`, err);
           return new Map<string, unknown>();
@@ -265,7 +327,13 @@ export async function startWorker(): Promise<WorkerHandle> {
         // One job per fetch: a slow job (a lock wait, a store timeout) never holds another back. pg-boss does
         // not burst at batchSize 1, so the backstop poll is short (1 s) to drain a backlog left after a burst
         // when NOTIFYs stop; NOTIFY still wakes idle workers at once.
-        { includeMetadata: true, batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 1 },
+        {
+          includeMetadata: true,
+          batchSize: 1,
+          localConcurrency: concurrency,
+          pollingIntervalSeconds: 0.5,
+          notifyPollingIntervalSeconds: 1,
+        },
         async (jobs: JobWithMetadata<any>[]) => {
           let out: unknown;
           for (const job of jobs) out = await runJob(queue, job);
@@ -276,10 +344,18 @@ export async function startWorker(): Promise<WorkerHandle> {
       ),
     );
   }
-  await boss.schedule(QUEUES.sweep, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
-  await boss.schedule(QUEUES.dailySummary, "0 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
-  await boss.schedule(QUEUES.maintenance, "17 * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13
-  await boss.schedule(QUEUES.reconcileTick, "* * * * *", {}).catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
+  await boss
+    .schedule(QUEUES.sweep, "* * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule sweep:", err));
+  await boss
+    .schedule(QUEUES.dailySummary, "0 * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
+  await boss
+    .schedule(QUEUES.maintenance, "17 * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13
+  await boss
+    .schedule(QUEUES.reconcileTick, "* * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
   return {
     boss,
     stop: async () => {

@@ -34,7 +34,8 @@ export interface EncryptionKey {
 function parseKey(raw: string, what: string): EncryptionKey {
   const s = raw.trim();
   const buf = /^[0-9a-f]{64}$/i.test(s) ? Buffer.from(s, "hex") : Buffer.from(s, "base64");
-  if (buf.length !== 32) throw new EncryptionKeyError(`${what} must decode to exactly 32 bytes (base64 or 64 hex chars)`);
+  if (buf.length !== 32)
+    throw new EncryptionKeyError(`${what} must decode to exactly 32 bytes (base64 or 64 hex chars)`);
   return { id: keyId(buf), key: buf };
 }
 
@@ -49,9 +50,15 @@ export function keyId(key: Buffer): string {
  */
 export function encryptionKeys(): EncryptionKey[] {
   const current = env.SYNCFLOW_ENCRYPTION_KEY;
-  if (!current) throw new EncryptionKeyError("SYNCFLOW_ENCRYPTION_KEY is not set (32 random bytes, base64: `openssl rand -base64 32`)");
+  if (!current)
+    throw new EncryptionKeyError(
+      "SYNCFLOW_ENCRYPTION_KEY is not set (32 random bytes, base64: `openssl rand -base64 32`)",
+    );
   const keys = [parseKey(current, "SYNCFLOW_ENCRYPTION_KEY")];
-  for (const [i, raw] of (env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED ?? "").split(",").filter((k) => k.trim()).entries()) {
+  for (const [i, raw] of (env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED ?? "")
+    .split(",")
+    .filter((k) => k.trim())
+    .entries()) {
     const k = parseKey(raw, `SYNCFLOW_ENCRYPTION_KEYS_RETIRED[${i}]`);
     if (!keys.some((x) => x.id === k.id)) keys.push(k);
   }
@@ -97,7 +104,10 @@ export function decryptSecret(envelope: string): string {
   if (parts[0] === "v2" && parts.length === 5) {
     const [, id, iv, tag, ct] = parts as [string, string, string, string, string];
     const k = keys.find((x) => x.id === id);
-    if (!k) throw new EncryptionKeyError(`secret encrypted with key ${id}, which is neither SYNCFLOW_ENCRYPTION_KEY nor in SYNCFLOW_ENCRYPTION_KEYS_RETIRED`);
+    if (!k)
+      throw new EncryptionKeyError(
+        `secret encrypted with key ${id}, which is neither SYNCFLOW_ENCRYPTION_KEY nor in SYNCFLOW_ENCRYPTION_KEYS_RETIRED`,
+      );
     return open(k.key, iv, tag, ct);
   }
   if (parts[0] === "v1" && parts.length === 4) {

@@ -104,9 +104,17 @@ const LOOPBACK = ["127.0.0.0/8", "::1"];
  * `maxRequestMs` after it was handed to the agent unless it closed before.
  */
 function withDeadline<A extends http.Agent>(agent: A, maxRequestMs: number): A {
-  const add = (agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => void }).addRequest.bind(agent);
+  const add = (agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => void }).addRequest.bind(
+    agent,
+  );
   (agent as unknown as { addRequest: (req: http.ClientRequest, opts: unknown) => void }).addRequest = (req, opts) => {
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`store request took longer than ${maxRequestMs} ms`), { code: "ETIMEDOUT" })), maxRequestMs);
+    const timer = setTimeout(
+      () =>
+        req.destroy(
+          Object.assign(new Error(`store request took longer than ${maxRequestMs} ms`), { code: "ETIMEDOUT" }),
+        ),
+      maxRequestMs,
+    );
     timer.unref();
     req.once("close", () => clearTimeout(timer));
     add(req, opts);
@@ -117,7 +125,10 @@ function withDeadline<A extends http.Agent>(agent: A, maxRequestMs: number): A {
 const agents = new Map<string, { httpAgent: http.Agent; httpsAgent: http.Agent }>();
 
 /** The guarded agents for a policy (one pair per distinct policy, kept alive for connection reuse). */
-export function guardedAgents(policy: OutboundPolicy = outboundPolicy()): { httpAgent: http.Agent; httpsAgent: http.Agent } {
+export function guardedAgents(policy: OutboundPolicy = outboundPolicy()): {
+  httpAgent: http.Agent;
+  httpsAgent: http.Agent;
+} {
   const key = `${policy.allowLoopback}|${policy.maxRequestMs}|${policy.lookup ? "injected" : "dns"}`;
   let pair = agents.get(key);
   if (pair && !policy.lookup) return pair;
@@ -141,7 +152,10 @@ export function guardedAgents(policy: OutboundPolicy = outboundPolicy()): { http
  * its own options): guarded agents, no redirects, no proxy, capped reply and request bodies.
  * Checks the URL first (throws OutboundBlockedError).
  */
-export function storeRequestConfig(storeUrl: string, policy: OutboundPolicy = outboundPolicy()): Record<string, unknown> {
+export function storeRequestConfig(
+  storeUrl: string,
+  policy: OutboundPolicy = outboundPolicy(),
+): Record<string, unknown> {
   checkStoreUrl(storeUrl, policy);
   return {
     ...guardedAgents(policy),
@@ -154,7 +168,11 @@ export function storeRequestConfig(storeUrl: string, policy: OutboundPolicy = ou
 
 /** True when `err` (or its cause chain) is a refusal of the guard: by URL, or by address at connect time. */
 export function isOutboundBlocked(err: unknown): boolean {
-  for (let e = err as { message?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { message?: string; cause?: unknown } | undefined, i = 0;
+    e && i < 5;
+    e = e.cause as typeof e, i++
+  ) {
     if (e instanceof OutboundBlockedError) return true;
     if (typeof e.message === "string" && /is not allowed\. Because/.test(e.message)) return true; // request-filtering-agent
   }

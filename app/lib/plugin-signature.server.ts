@@ -27,7 +27,11 @@ export const SIGNATURE_WINDOW_S = 300;
 
 /** A refused plugin call: HTTP status + stable error code (the plugin API's error shape). */
 export class PluginCallError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = "PluginCallError";
   }
@@ -54,7 +58,8 @@ export function legacyGraceOpen(now = Date.now()): boolean {
 }
 
 /** base64 HMAC-SHA256 of a signed call (the message the plugin signs). */
-export const signPluginCall = (secret: string, timestamp: string, nonce: string, raw: string): string => hmacBase64(`${timestamp}.${nonce}.${raw}`, secret);
+export const signPluginCall = (secret: string, timestamp: string, nonce: string, raw: string): string =>
+  hmacBase64(`${timestamp}.${nonce}.${raw}`, secret);
 
 /**
  * Verifies a signed plugin call (see the module doc). `raw` is the body exactly as received.
@@ -65,18 +70,29 @@ export async function verifyPluginCall(request: Request, raw: string): Promise<C
   const signature = request.headers.get("x-syncflow-signature") ?? "";
   const timestamp = request.headers.get("x-syncflow-timestamp");
   const nonce = request.headers.get("x-syncflow-nonce");
-  const channel = /^[A-Za-z0-9_-]{1,64}$/.test(channelId) ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  const channel = /^[A-Za-z0-9_-]{1,64}$/.test(channelId)
+    ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } })
+    : null;
   if (!channel) throw new PluginCallError(404, "unknown_channel", "No connected store with this id.");
   if (channel.status === "disconnected" || !channel.webhookSecretEnc) {
-    throw new PluginCallError(410, "store_disconnected", "This store was disconnected from SyncFlow; connect it again with a new code.");
+    throw new PluginCallError(
+      410,
+      "store_disconnected",
+      "This store was disconnected from SyncFlow; connect it again with a new code.",
+    );
   }
   const secret = decryptSecret(channel.webhookSecretEnc);
 
   if (timestamp === null && nonce === null) {
     // Plugin 1.0.0: body-only signature, accepted only during the operator's grace period.
-    if (!signature || !safeEqual(hmacBase64(raw, secret), signature)) throw new PluginCallError(401, "bad_signature", "X-SyncFlow-Signature does not match the body.");
+    if (!signature || !safeEqual(hmacBase64(raw, secret), signature))
+      throw new PluginCallError(401, "bad_signature", "X-SyncFlow-Signature does not match the body.");
     if (!legacyGraceOpen() || versionAtLeast(channel.pluginVersion, SIGNED_TIMESTAMP_SINCE)) {
-      throw new PluginCallError(401, "plugin_update_required", `Update SyncFlow for WooCommerce to ${SIGNED_TIMESTAMP_SINCE} or later: this hub no longer accepts calls without a timestamp and nonce.`);
+      throw new PluginCallError(
+        401,
+        "plugin_update_required",
+        `Update SyncFlow for WooCommerce to ${SIGNED_TIMESTAMP_SINCE} or later: this hub no longer accepts calls without a timestamp and nonce.`,
+      );
     }
     if (!channel.legacySignedCallAt || Date.now() - channel.legacySignedCallAt.getTime() > 60 * 60_000) {
       await prisma.channel.update({ where: { id: channel.id }, data: { legacySignedCallAt: new Date() } });
@@ -85,22 +101,38 @@ export async function verifyPluginCall(request: Request, raw: string): Promise<C
   }
 
   if (!timestamp || !/^\d{1,12}$/.test(timestamp) || !nonce || !/^[A-Za-z0-9_-]{16,128}$/.test(nonce)) {
-    throw new PluginCallError(401, "bad_signature", "X-SyncFlow-Timestamp must be Unix seconds and X-SyncFlow-Nonce 16–128 characters of [A-Za-z0-9_-].");
+    throw new PluginCallError(
+      401,
+      "bad_signature",
+      "X-SyncFlow-Timestamp must be Unix seconds and X-SyncFlow-Nonce 16–128 characters of [A-Za-z0-9_-].",
+    );
   }
   if (!signature || !safeEqual(signPluginCall(secret, timestamp, nonce, raw), signature)) {
-    throw new PluginCallError(401, "bad_signature", "X-SyncFlow-Signature does not match the timestamp, nonce and body.");
+    throw new PluginCallError(
+      401,
+      "bad_signature",
+      "X-SyncFlow-Signature does not match the timestamp, nonce and body.",
+    );
   }
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_S) {
-    throw new PluginCallError(401, "stale_signature", `The call is older than ${SIGNATURE_WINDOW_S / 60} minutes (or the store's clock is off).`);
+    throw new PluginCallError(
+      401,
+      "stale_signature",
+      `The call is older than ${SIGNATURE_WINDOW_S / 60} minutes (or the store's clock is off).`,
+    );
   }
-  const stored = await prisma.$executeRaw`INSERT INTO "PluginCallNonce" ("channelId", "nonce") VALUES (${channel.id}, ${nonce}) ON CONFLICT DO NOTHING`;
+  const stored =
+    await prisma.$executeRaw`INSERT INTO "PluginCallNonce" ("channelId", "nonce") VALUES (${channel.id}, ${nonce}) ON CONFLICT DO NOTHING`;
   if (stored !== 1) throw new PluginCallError(401, "replayed", "This call was already received (same nonce).");
-  if (channel.legacySignedCallAt) await prisma.channel.update({ where: { id: channel.id }, data: { legacySignedCallAt: null } });
+  if (channel.legacySignedCallAt)
+    await prisma.channel.update({ where: { id: channel.id }, data: { legacySignedCallAt: null } });
   return channel;
 }
 
 /** Deletes nonces older than twice the signature window (they can no longer be replayed: their timestamp is stale). */
 export async function pruneNonces(): Promise<number> {
-  const { count } = await prisma.pluginCallNonce.deleteMany({ where: { seenAt: { lt: new Date(Date.now() - 2 * SIGNATURE_WINDOW_S * 1000) } } });
+  const { count } = await prisma.pluginCallNonce.deleteMany({
+    where: { seenAt: { lt: new Date(Date.now() - 2 * SIGNATURE_WINDOW_S * 1000) } },
+  });
   return count;
 }

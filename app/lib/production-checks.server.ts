@@ -14,13 +14,21 @@ import { encryptionKeys } from "./crypto.server";
 import { envProblems } from "../env.server";
 
 /** Environment variables that only the demo, tests and benchmarks may set. */
-export const NON_PRODUCTION_SETTINGS = ["SYNCFLOW_MODE", "SHOPIFY_ADMIN_ORIGIN", "SYNCFLOW_DEMO_SHOP", "SYNCFLOW_ALLOW_LOOPBACK_STORES"] as const;
+export const NON_PRODUCTION_SETTINGS = [
+  "SYNCFLOW_MODE",
+  "SHOPIFY_ADMIN_ORIGIN",
+  "SYNCFLOW_DEMO_SHOP",
+  "SYNCFLOW_ALLOW_LOOPBACK_STORES",
+] as const;
 
 /** What is wrong for production in `env` (empty when nothing is). */
 export function productionProblems(env: Record<string, string | undefined> = process.env): string[] {
   const problems: string[] = envProblems(env);
   for (const v of NON_PRODUCTION_SETTINGS) {
-    if (env[v] !== undefined && env[v] !== "") problems.push(`${v} is set (${v === "SYNCFLOW_ALLOW_LOOPBACK_STORES" ? "lets the hub call stores on loopback" : "a demo/test setting that points the app at emulators"}): unset it`);
+    if (env[v] !== undefined && env[v] !== "")
+      problems.push(
+        `${v} is set (${v === "SYNCFLOW_ALLOW_LOOPBACK_STORES" ? "lets the hub call stores on loopback" : "a demo/test setting that points the app at emulators"}): unset it`,
+      );
   }
   const saved = { key: process.env.SYNCFLOW_ENCRYPTION_KEY, retired: process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED };
   try {
@@ -30,7 +38,10 @@ export function productionProblems(env: Record<string, string | undefined> = pro
   } catch (err) {
     problems.push((err as Error).message);
   } finally {
-    for (const [k, v] of [["SYNCFLOW_ENCRYPTION_KEY", saved.key], ["SYNCFLOW_ENCRYPTION_KEYS_RETIRED", saved.retired]] as const) {
+    for (const [k, v] of [
+      ["SYNCFLOW_ENCRYPTION_KEY", saved.key],
+      ["SYNCFLOW_ENCRYPTION_KEYS_RETIRED", saved.retired],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -45,6 +56,8 @@ export function productionProblems(env: Record<string, string | undefined> = pro
 export function assertProductionSettings(entry: string): void {
   const problems = productionProblems();
   if (!problems.length) return;
-  console.error(`[${entry}] refusing to start in production:\n  - ${problems.join("\n  - ")}\n(see README "Run against a real Shopify dev store" and docs/security.md)`);
+  console.error(
+    `[${entry}] refusing to start in production:\n  - ${problems.join("\n  - ")}\n(see README "Run against a real Shopify dev store" and docs/security.md)`,
+  );
   process.exit(78);
 }

@@ -26,7 +26,10 @@ function reseal(value: string | null, current: string): string | null {
  * @param scope one shop only (tests share one database between files; the job passes none).
  * @returns rows updated per table.
  */
-export async function rotateSecrets(scope?: { shopId: string; shopDomain: string }): Promise<{ channels: number; sheets: number; sessions: number }> {
+export async function rotateSecrets(scope?: {
+  shopId: string;
+  shopDomain: string;
+}): Promise<{ channels: number; sheets: number; sessions: number }> {
   const current = currentKeyId();
   const byShop = scope ? { shopId: scope.shopId } : {};
   const byDomain = scope ? { shop: scope.shopDomain } : {};
@@ -36,28 +39,42 @@ export async function rotateSecrets(scope?: { shopId: string; shopDomain: string
   for (;;) {
     const rows = await prisma.channel.findMany({
       where: { ...byShop, OR: [{ credentialsEnc: notCurrent }, { webhookSecretEnc: notCurrent }] },
-      select: { id: true, credentialsEnc: true, webhookSecretEnc: true }, take: BATCH, orderBy: { id: "asc" },
+      select: { id: true, credentialsEnc: true, webhookSecretEnc: true },
+      take: BATCH,
+      orderBy: { id: "asc" },
     });
     let changed = 0;
     for (const r of rows) {
       const c = reseal(r.credentialsEnc, current);
       const w = reseal(r.webhookSecretEnc, current);
       if (!c && !w) continue;
-      changed += (await prisma.channel.updateMany({
-        where: { id: r.id, credentialsEnc: r.credentialsEnc, webhookSecretEnc: r.webhookSecretEnc },
-        data: { ...(c ? { credentialsEnc: c } : {}), ...(w ? { webhookSecretEnc: w } : {}) },
-      })).count;
+      changed += (
+        await prisma.channel.updateMany({
+          where: { id: r.id, credentialsEnc: r.credentialsEnc, webhookSecretEnc: r.webhookSecretEnc },
+          data: { ...(c ? { credentialsEnc: c } : {}), ...(w ? { webhookSecretEnc: w } : {}) },
+        })
+      ).count;
     }
     out.channels += changed;
     if (rows.length < BATCH || changed === 0) break;
   }
 
   for (;;) {
-    const rows = await prisma.sheetConnection.findMany({ where: { ...byShop, credentialsEnc: notCurrent }, select: { shopId: true, credentialsEnc: true }, take: BATCH });
+    const rows = await prisma.sheetConnection.findMany({
+      where: { ...byShop, credentialsEnc: notCurrent },
+      select: { shopId: true, credentialsEnc: true },
+      take: BATCH,
+    });
     let changed = 0;
     for (const r of rows) {
       const c = reseal(r.credentialsEnc, current);
-      if (c) changed += (await prisma.sheetConnection.updateMany({ where: { shopId: r.shopId, credentialsEnc: r.credentialsEnc }, data: { credentialsEnc: c } })).count;
+      if (c)
+        changed += (
+          await prisma.sheetConnection.updateMany({
+            where: { shopId: r.shopId, credentialsEnc: r.credentialsEnc },
+            data: { credentialsEnc: c },
+          })
+        ).count;
     }
     out.sheets += changed;
     if (rows.length < BATCH || changed === 0) break;
@@ -65,18 +82,25 @@ export async function rotateSecrets(scope?: { shopId: string; shopDomain: string
 
   for (;;) {
     const rows = await prisma.session.findMany({
-      where: { ...byDomain, OR: [{ AND: [{ accessToken: { not: "" } }, { accessToken: notCurrent }] }, { refreshToken: notCurrent }] },
-      select: { id: true, accessToken: true, refreshToken: true }, take: BATCH, orderBy: { id: "asc" },
+      where: {
+        ...byDomain,
+        OR: [{ AND: [{ accessToken: { not: "" } }, { accessToken: notCurrent }] }, { refreshToken: notCurrent }],
+      },
+      select: { id: true, accessToken: true, refreshToken: true },
+      take: BATCH,
+      orderBy: { id: "asc" },
     });
     let changed = 0;
     for (const r of rows) {
       const a = reseal(r.accessToken, current);
       const t = reseal(r.refreshToken, current);
       if (!a && !t) continue;
-      changed += (await prisma.session.updateMany({
-        where: { id: r.id, accessToken: r.accessToken, refreshToken: r.refreshToken },
-        data: { ...(a ? { accessToken: a } : {}), ...(t ? { refreshToken: t } : {}) },
-      })).count;
+      changed += (
+        await prisma.session.updateMany({
+          where: { id: r.id, accessToken: r.accessToken, refreshToken: r.refreshToken },
+          data: { ...(a ? { accessToken: a } : {}), ...(t ? { refreshToken: t } : {}) },
+        })
+      ).count;
     }
     out.sessions += changed;
     if (rows.length < BATCH || changed === 0) break;

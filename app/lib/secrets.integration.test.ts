@@ -11,7 +11,14 @@ import prisma from "../db.server";
 import { startInstalledShop, type AppHandle } from "../../tests/harness/app";
 import type { ShopifyEmulator } from "../../tests/emulators/shopify/index";
 import { offlineToken } from "../sync/stores.server";
-import { currentKeyId, decryptJson, encryptJson, encryptSecret, EncryptionKeyError, envelopeKeyId } from "./crypto.server";
+import {
+  currentKeyId,
+  decryptJson,
+  encryptJson,
+  encryptSecret,
+  EncryptionKeyError,
+  envelopeKeyId,
+} from "./crypto.server";
 import { rotateSecrets } from "./secrets-rotation.server";
 
 const SHOP = "secrets-at-rest.myshopify.com";
@@ -55,14 +62,29 @@ describe("secrets at rest", () => {
     const shop = await prisma.shop.findUniqueOrThrow({ where: { domain: SHOP } });
     const scope = { shopId: shop.id, shopDomain: SHOP };
     const channel = await prisma.channel.create({
-      data: { shopId: shop.id, kind: "woocommerce", name: "rotating", baseUrl: `https://rot-${crypto.randomUUID()}.example`, credentialsEnc: encryptJson({ consumerKey: "ck_1", consumerSecret: "cs_1" }), webhookSecretEnc: encryptSecret("whsec") },
+      data: {
+        shopId: shop.id,
+        kind: "woocommerce",
+        name: "rotating",
+        baseUrl: `https://rot-${crypto.randomUUID()}.example`,
+        credentialsEnc: encryptJson({ consumerKey: "ck_1", consumerSecret: "cs_1" }),
+        webhookSecretEnc: encryptSecret("whsec"),
+      },
     });
     // A v1 envelope (no key id) from before key ids, and a plain-text token from before tokens were encrypted.
     const iv = crypto.randomBytes(12);
     const c = crypto.createCipheriv("aes-256-gcm", Buffer.from(oldKey, "base64"), iv);
     const ct = Buffer.concat([c.update("legacy-secret", "utf8"), c.final()]);
     const v1 = `v1:${iv.toString("base64")}:${c.getAuthTag().toString("base64")}:${ct.toString("base64")}`;
-    const legacy = await prisma.channel.create({ data: { shopId: shop.id, kind: "woocommerce", name: "legacy", baseUrl: `https://leg-${crypto.randomUUID()}.example`, webhookSecretEnc: v1 } });
+    const legacy = await prisma.channel.create({
+      data: {
+        shopId: shop.id,
+        kind: "woocommerce",
+        name: "legacy",
+        baseUrl: `https://leg-${crypto.randomUUID()}.example`,
+        webhookSecretEnc: v1,
+      },
+    });
     const session = await prisma.session.findFirstOrThrow({ where: { shop: SHOP, isOnline: false } });
     const plainToken = await offlineToken(SHOP);
     await prisma.session.update({ where: { id: session.id }, data: { accessToken: plainToken } });
@@ -81,7 +103,14 @@ describe("secrets at rest", () => {
         prisma.channel.findUniqueOrThrow({ where: { id: legacy.id } }),
         prisma.session.findUniqueOrThrow({ where: { id: session.id } }),
       ]);
-      for (const v of [a.credentialsEnc!, a.webhookSecretEnc!, b.webhookSecretEnc!, s.accessToken, s.refreshToken ?? `v2:${newId}:`]) expect(envelopeKeyId(v)).toBe(newId);
+      for (const v of [
+        a.credentialsEnc!,
+        a.webhookSecretEnc!,
+        b.webhookSecretEnc!,
+        s.accessToken,
+        s.refreshToken ?? `v2:${newId}:`,
+      ])
+        expect(envelopeKeyId(v)).toBe(newId);
       expect(await rotateSecrets(scope)).toEqual({ channels: 0, sheets: 0, sessions: 0 });
       // The old key can go now.
       delete process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED;

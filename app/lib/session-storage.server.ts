@@ -29,11 +29,17 @@ export function encryptedSessionStorage(prisma: PrismaClient): PrismaSessionStor
   const inner = storage as unknown as Internals;
   const toRow = inner.sessionToRow.bind(storage);
   const toSession = inner.rowToSession.bind(storage);
-  if (typeof toRow !== "function" || typeof toSession !== "function") throw new Error("PrismaSessionStorage changed: sessionToRow/rowToSession not found");
+  if (typeof toRow !== "function" || typeof toSession !== "function")
+    throw new Error("PrismaSessionStorage changed: sessionToRow/rowToSession not found");
   inner.sessionToRow = (session) => {
     const row = toRow(session);
-    return { ...row, accessToken: row.accessToken ? encryptSecret(row.accessToken) : "", refreshToken: row.refreshToken ? encryptSecret(row.refreshToken) : null };
+    return {
+      ...row,
+      accessToken: row.accessToken ? encryptSecret(row.accessToken) : "",
+      refreshToken: row.refreshToken ? encryptSecret(row.refreshToken) : null,
+    };
   };
-  inner.rowToSession = (row) => toSession({ ...row, accessToken: openToken(row.accessToken) ?? "", refreshToken: openToken(row.refreshToken) });
+  inner.rowToSession = (row) =>
+    toSession({ ...row, accessToken: openToken(row.accessToken) ?? "", refreshToken: openToken(row.refreshToken) });
   return storage;
 }

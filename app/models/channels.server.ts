@@ -25,7 +25,19 @@ export async function listChannels(shopId: string): Promise<ChannelRow[]> {
   const rows = await prisma.channel.findMany({
     where: { shopId },
     orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
-    select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, lastSyncAt: true, lastWebhookAt: true, createdAt: true, legacySignedCallAt: true },
+    select: {
+      id: true,
+      kind: true,
+      name: true,
+      baseUrl: true,
+      status: true,
+      statusReason: true,
+      mode: true,
+      lastSyncAt: true,
+      lastWebhookAt: true,
+      createdAt: true,
+      legacySignedCallAt: true,
+    },
   });
   return rows.map(({ legacySignedCallAt, ...r }) => ({
     ...r,

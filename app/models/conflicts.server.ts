@@ -29,13 +29,26 @@ export interface ConflictView {
   resolvedQuantity: number | null;
   resolvedBy: string | null;
   resolvedAt: string | null;
-  context: { id: string; createdAt: string; cause: string; delta: number | null; before: number | null; after: number | null; actor: string; note: string | null }[];
+  context: {
+    id: string;
+    createdAt: string;
+    cause: string;
+    delta: number | null;
+    before: number | null;
+    after: number | null;
+    actor: string;
+    note: string | null;
+  }[];
 }
 
 /** Open conflicts (oldest first, with ledger context) or history (newest first), one page. */
 export async function listConflicts(shopId: string, opts: { view: "open" | "history"; page?: number }) {
-  const where = opts.view === "open" ? { shopId, status: "open" } : { shopId, status: { in: ["resolved", "dismissed"] } };
-  const [total, openCount] = await Promise.all([prisma.conflict.count({ where }), prisma.conflict.count({ where: { shopId, status: "open" } })]);
+  const where =
+    opts.view === "open" ? { shopId, status: "open" } : { shopId, status: { in: ["resolved", "dismissed"] } };
+  const [total, openCount] = await Promise.all([
+    prisma.conflict.count({ where }),
+    prisma.conflict.count({ where: { shopId, status: "open" } }),
+  ]);
   const pageCount = Math.max(1, Math.ceil(total / CONFLICTS_PAGE_SIZE));
   const page = Math.min(Math.max(1, opts.page ?? 1), pageCount);
   const rows = await prisma.conflict.findMany({
@@ -46,10 +59,17 @@ export async function listConflicts(shopId: string, opts: { view: "open" | "hist
   });
   const itemIds = [...new Set(rows.map((r) => r.itemId))];
   const [items, channels, ledger] = await Promise.all([
-    prisma.catalogItem.findMany({ where: { shopId, id: { in: itemIds } }, select: { id: true, sku: true, title: true } }),
+    prisma.catalogItem.findMany({
+      where: { shopId, id: { in: itemIds } },
+      select: { id: true, sku: true, title: true },
+    }),
     prisma.channel.findMany({ where: { shopId }, select: { id: true, name: true, mode: true } }),
     opts.view === "open" && itemIds.length
-      ? prisma.stockLedger.findMany({ where: { shopId, itemId: { in: itemIds } }, orderBy: { id: "desc" }, take: 50 * CONFLICT_CONTEXT_ROWS })
+      ? prisma.stockLedger.findMany({
+          where: { shopId, itemId: { in: itemIds } },
+          orderBy: { id: "desc" },
+          take: 50 * CONFLICT_CONTEXT_ROWS,
+        })
       : Promise.resolve([]),
   ]);
   const itemBy = new Map(items.map((i) => [i.id, i]));
@@ -73,9 +93,22 @@ export async function listConflicts(shopId: string, opts: { view: "open" | "hist
     resolvedBy: c.resolvedBy,
     resolvedAt: c.resolvedAt?.toISOString() ?? null,
     context: ledger
-      .filter((l) => l.itemId === c.itemId && (l.channelId === c.channelId || l.channelId === null || chBy.get(l.channelId)?.mode === undefined))
+      .filter(
+        (l) =>
+          l.itemId === c.itemId &&
+          (l.channelId === c.channelId || l.channelId === null || chBy.get(l.channelId)?.mode === undefined),
+      )
       .slice(0, CONFLICT_CONTEXT_ROWS)
-      .map((l) => ({ id: l.id.toString(), createdAt: l.createdAt.toISOString(), cause: l.cause, delta: l.delta, before: l.before, after: l.after, actor: l.actor, note: l.note })),
+      .map((l) => ({
+        id: l.id.toString(),
+        createdAt: l.createdAt.toISOString(),
+        cause: l.cause,
+        delta: l.delta,
+        before: l.before,
+        after: l.after,
+        actor: l.actor,
+        note: l.note,
+      })),
   }));
   return { conflicts, total, openCount, page, pageCount };
 }

@@ -83,13 +83,19 @@ export function deriveHealth(
   now: Date,
 ): { health: Health; reason: string | null } {
   if (c.status === "failing") return { health: "failing", reason: c.statusReason ?? "Recent sync attempts failed." };
-  if (c.status === "degraded") return { health: "degraded", reason: c.statusReason ?? "Some recent sync attempts failed." };
-  if (c.status === "disconnected") return { health: "disconnected", reason: c.statusReason ?? "The store disconnected SyncFlow." };
+  if (c.status === "degraded")
+    return { health: "degraded", reason: c.statusReason ?? "Some recent sync attempts failed." };
+  if (c.status === "disconnected")
+    return { health: "disconnected", reason: c.statusReason ?? "The store disconnected SyncFlow." };
   if (c.kind === "woocommerce") {
     const staleMs = Math.max(3 * reconcileEveryMin, 30) * 60_000;
-    if (!c.lastSyncAt) return { health: "degraded", reason: "No successful sync yet. Run a reconciliation from Settings." };
+    if (!c.lastSyncAt)
+      return { health: "degraded", reason: "No successful sync yet. Run a reconciliation from Settings." };
     if (now.getTime() - new Date(c.lastSyncAt).getTime() > staleMs) {
-      return { health: "degraded", reason: `No successful sync for over ${Math.round(staleMs / 60_000)} minutes. Check the store is reachable.` };
+      return {
+        health: "degraded",
+        reason: `No successful sync for over ${Math.round(staleMs / 60_000)} minutes. Check the store is reachable.`,
+      };
     }
   }
   return { health: "healthy", reason: null };
@@ -116,9 +122,17 @@ async function pendingJobsByChannel(shopId: string): Promise<Map<string, number>
 export async function readApiPoints(shopId: string): Promise<ApiPoints | null> {
   try {
     const { adapter } = await recordForShop(shopId);
-    const t = await Promise.race([adapter.readApiBudget(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 1500))]);
+    const t = await Promise.race([
+      adapter.readApiBudget(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 1500)),
+    ]);
     if (!t) return null;
-    return { used: Math.max(0, Math.round(t.maximum - t.available)), maximum: t.maximum, restoreRate: t.restoreRate, plan: planFromRestoreRate(t.restoreRate) };
+    return {
+      used: Math.max(0, Math.round(t.maximum - t.available)),
+      maximum: t.maximum,
+      restoreRate: t.restoreRate,
+      plan: planFromRestoreRate(t.restoreRate),
+    };
   } catch {
     return null;
   }
@@ -145,7 +159,10 @@ export async function lowStockCount(shopId: string, threshold: number): Promise<
  * The dashboard of `shopId` at `now`: stores with health, pending jobs, push rate, error rate and
  * orders today / 7 days / 30 days; daily revenue for 30 days; low-stock count; onboarding state.
  */
-export async function getDashboard(shop: { id: string; lowStockThreshold: number; reconcileEveryMin: number; currency: string | null }, now = new Date()): Promise<Dashboard> {
+export async function getDashboard(
+  shop: { id: string; lowStockThreshold: number; reconcileEveryMin: number; currency: string | null },
+  now = new Date(),
+): Promise<Dashboard> {
   const shopId = shop.id;
   const today = startOfDayUtc(now);
   const week = new Date(today.getTime() - 6 * DAY);
@@ -153,11 +170,31 @@ export async function getDashboard(shop: { id: string; lowStockThreshold: number
   const hourAgo = new Date(now.getTime() - 3_600_000);
   const dayAgo = new Date(now.getTime() - DAY);
 
-  const [overview, pending, pushesHour, pushesDay, failures, orderCounts, revenueRows, lowCount, openConflicts, reconciled, shopCurrency] = await Promise.all([
+  const [
+    overview,
+    pending,
+    pushesHour,
+    pushesDay,
+    failures,
+    orderCounts,
+    revenueRows,
+    lowCount,
+    openConflicts,
+    reconciled,
+    shopCurrency,
+  ] = await Promise.all([
     getOverview(shopId),
     pendingJobsByChannel(shopId),
-    prisma.stockLedger.groupBy({ by: ["channelId"], where: { shopId, cause: "push", createdAt: { gte: hourAgo } }, _count: { _all: true } }),
-    prisma.stockLedger.groupBy({ by: ["channelId"], where: { shopId, cause: "push", createdAt: { gte: dayAgo } }, _count: { _all: true } }),
+    prisma.stockLedger.groupBy({
+      by: ["channelId"],
+      where: { shopId, cause: "push", createdAt: { gte: hourAgo } },
+      _count: { _all: true },
+    }),
+    prisma.stockLedger.groupBy({
+      by: ["channelId"],
+      where: { shopId, cause: "push", createdAt: { gte: dayAgo } },
+      _count: { _all: true },
+    }),
     prisma.$queryRaw<{ channel_id: string | null; n: number }[]>`
       SELECT payload->'data'->>'channelId' AS channel_id, count(*)::int AS n FROM "DomainEvent"
       WHERE "shopId" = ${shopId} AND type = 'job.dead_lettered' AND "createdAt" >= ${dayAgo} GROUP BY 1`,
@@ -174,10 +211,15 @@ export async function getDashboard(shop: { id: string; lowStockThreshold: number
     lowStockCount(shopId, shop.lowStockThreshold),
     prisma.conflict.count({ where: { shopId, status: "open" } }),
     prisma.syncRun.count({ where: { shopId, kind: "reconcile", dryRun: false, status: "succeeded" } }),
-    prisma.order.findFirst({ where: { shopId, currency: { not: null } }, select: { currency: true }, orderBy: { placedAt: "desc" } }),
+    prisma.order.findFirst({
+      where: { shopId, currency: { not: null } },
+      select: { currency: true },
+      orderBy: { placedAt: "desc" },
+    }),
   ]);
 
-  const countBy = (rows: { channelId: string | null; _count: { _all: number } }[]) => new Map(rows.map((r) => [r.channelId ?? "", r._count._all]));
+  const countBy = (rows: { channelId: string | null; _count: { _all: number } }[]) =>
+    new Map(rows.map((r) => [r.channelId ?? "", r._count._all]));
   const perHour = countBy(pushesHour);
   const perDay = countBy(pushesDay);
   const failuresBy = new Map(failures.map((f) => [f.channel_id ?? "", f.n]));

@@ -27,7 +27,12 @@ const MAX_EVENTS = 2000;
 /** The shop's dead letters, newest first (at most `limit`). */
 export async function listDeadLetters(shopId: string, limit = 200): Promise<DeadLetterView[]> {
   const [events, channels] = await Promise.all([
-    prisma.domainEvent.findMany({ where: { shopId, type: "job.dead_lettered" }, orderBy: { createdAt: "desc" }, take: MAX_EVENTS, select: { payload: true } }),
+    prisma.domainEvent.findMany({
+      where: { shopId, type: "job.dead_lettered" },
+      orderBy: { createdAt: "desc" },
+      take: MAX_EVENTS,
+      select: { payload: true },
+    }),
     prisma.channel.findMany({ where: { shopId }, select: { id: true, name: true } }),
   ]);
   const byJob = new Map<string, { queue?: string; cause?: string; attempts?: number }>();
@@ -38,11 +43,18 @@ export async function listDeadLetters(shopId: string, limit = 200): Promise<Dead
   const names = new Map(channels.map((c) => [c.id, c.name]));
   const boss = await getBoss();
   const jobs = await boss.findJobs<Record<string, unknown>>(QUEUES.deadLetter, { queued: true });
-  const mine = jobs.filter((j) => (j.data as { shopId?: string } | null)?.shopId === shopId || (j.sourceId && byJob.has(j.sourceId)));
+  const mine = jobs.filter(
+    (j) => (j.data as { shopId?: string } | null)?.shopId === shopId || (j.sourceId && byJob.has(j.sourceId)),
+  );
   mine.sort((a, b) => b.createdOn.getTime() - a.createdOn.getTime());
   return mine.slice(0, limit).map((j) => {
     const ev = (j.sourceId && byJob.get(j.sourceId)) || {};
-    const data = (j.data ?? {}) as { channelId?: string; itemIds?: string[]; receiptId?: string; adjustmentId?: string };
+    const data = (j.data ?? {}) as {
+      channelId?: string;
+      itemIds?: string[];
+      receiptId?: string;
+      adjustmentId?: string;
+    };
     const parts: string[] = [];
     if (data.channelId) parts.push(names.get(data.channelId) ?? "a removed store");
     if (Array.isArray(data.itemIds)) parts.push(`${data.itemIds.length} SKU${data.itemIds.length === 1 ? "" : "s"}`);
@@ -78,14 +90,31 @@ export async function replayDeadLetters(shopId: string, ids: string[]): Promise<
 }
 
 /** Discards the shop's dead letters `ids` with `reason` (kept in a `dead_letter.discarded` event). */
-export async function discardDeadLetters(shopId: string, ids: string[], reason: string, actor: string): Promise<number> {
+export async function discardDeadLetters(
+  shopId: string,
+  ids: string[],
+  reason: string,
+  actor: string,
+): Promise<number> {
   const wanted = new Set(ids);
   const mine = (await listDeadLetters(shopId, 10_000)).filter((d) => wanted.has(d.id));
   if (!mine.length) return 0;
   const boss = await getBoss();
-  await boss.complete(QUEUES.deadLetter, mine.map((d) => d.id), { discarded: true, reason }, { includeQueued: true });
+  await boss.complete(
+    QUEUES.deadLetter,
+    mine.map((d) => d.id),
+    { discarded: true, reason },
+    { includeQueued: true },
+  );
   for (const d of mine) {
-    await emitEvent(shopId, "dead_letter.discarded", { jobId: d.id, queue: d.queue, cause: d.cause, reason, actor, data: d.data as object });
+    await emitEvent(shopId, "dead_letter.discarded", {
+      jobId: d.id,
+      queue: d.queue,
+      cause: d.cause,
+      reason,
+      actor,
+      data: d.data as object,
+    });
   }
   return mine.length;
 }

@@ -1,7 +1,15 @@
 /** Demo admin entry: tokens Shopify's verifier accepts, demo-only gating, safe return paths. */
 import { afterEach, describe, expect, it } from "vitest";
 import { verifySessionToken } from "../../tests/emulators/shopify/session-token";
-import { assertDemoMode, demoEmbeddedUrl, demoHost, demoReentryRedirect, mintDemoSessionToken, mintTokenForDemoShop, safeAppPath } from "./demo-session.server";
+import {
+  assertDemoMode,
+  demoEmbeddedUrl,
+  demoHost,
+  demoReentryRedirect,
+  mintDemoSessionToken,
+  mintTokenForDemoShop,
+  safeAppPath,
+} from "./demo-session.server";
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -10,9 +18,20 @@ afterEach(() => {
 
 describe("demo session tokens", () => {
   it("mints an HS256 token with Shopify's claims that the emulator's verifier accepts", () => {
-    const { token, exp } = mintDemoSessionToken({ shop: "demo.myshopify.com", apiKey: "k", apiSecret: "s", now: Date.now() });
+    const { token, exp } = mintDemoSessionToken({
+      shop: "demo.myshopify.com",
+      apiKey: "k",
+      apiSecret: "s",
+      now: Date.now(),
+    });
     const claims = verifySessionToken(token, "k", "s");
-    expect(claims).toMatchObject({ iss: "https://demo.myshopify.com/admin", dest: "https://demo.myshopify.com", aud: "k", sub: "1", exp });
+    expect(claims).toMatchObject({
+      iss: "https://demo.myshopify.com/admin",
+      dest: "https://demo.myshopify.com",
+      aud: "k",
+      sub: "1",
+      exp,
+    });
     expect(claims.jti).toBeTruthy();
     expect(claims.sid).toMatch(/^[0-9a-f]{32}$/);
     expect(() => verifySessionToken(token, "k", "other-secret")).toThrow(/signature/);
@@ -46,8 +65,22 @@ describe("demo session tokens", () => {
     expect(demoHost("demo.myshopify.com")).toBe(Buffer.from("admin.shopify.com/store/demo").toString("base64"));
     const url = new URL(demoEmbeddedUrl("/app/inventory?q=tee&id_token=old", "demo.myshopify.com", "T"), "http://x");
     expect(url.pathname).toBe("/app/inventory");
-    expect(Object.fromEntries(url.searchParams)).toEqual({ q: "tee", embedded: "1", shop: "demo.myshopify.com", host: demoHost("demo.myshopify.com"), id_token: "T" });
-    for (const bad of ["https://evil.test/app", "//evil.test/app", "/auth/login", "/app//evil", "javascript:alert(1)", "/appx"]) expect(safeAppPath(bad)).toBe("/app");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      q: "tee",
+      embedded: "1",
+      shop: "demo.myshopify.com",
+      host: demoHost("demo.myshopify.com"),
+      id_token: "T",
+    });
+    for (const bad of [
+      "https://evil.test/app",
+      "//evil.test/app",
+      "/auth/login",
+      "/app//evil",
+      "javascript:alert(1)",
+      "/appx",
+    ])
+      expect(safeAppPath(bad)).toBe("/app");
     expect(safeAppPath("/app/activity?cause=order")).toBe("/app/activity?cause=order");
   });
 
@@ -60,8 +93,12 @@ describe("demo session tokens", () => {
       thrown = e as Response;
     }
     expect(thrown?.status).toBe(302);
-    expect(thrown?.headers.get("location")).toBe(`/demo/admin?return=${encodeURIComponent("/app/activity?cause=order")}`);
-    expect(() => demoReentryRedirect(new Request("http://app.test/app", { headers: { authorization: "Bearer x" } }))).not.toThrow();
+    expect(thrown?.headers.get("location")).toBe(
+      `/demo/admin?return=${encodeURIComponent("/app/activity?cause=order")}`,
+    );
+    expect(() =>
+      demoReentryRedirect(new Request("http://app.test/app", { headers: { authorization: "Bearer x" } })),
+    ).not.toThrow();
     expect(() => demoReentryRedirect(new Request("http://app.test/app?shop=demo.myshopify.com"))).not.toThrow();
     process.env.SYNCFLOW_MODE = "test";
     expect(() => demoReentryRedirect(new Request("http://app.test/app/activity"))).not.toThrow();

@@ -52,7 +52,8 @@ export function mintDemoSessionToken(opts: {
   ttlSec?: number;
   now?: number;
 }): { token: string; exp: number } {
-  if (!opts.apiKey || !opts.apiSecret) throw new Error("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set to mint a demo session token");
+  if (!opts.apiKey || !opts.apiSecret)
+    throw new Error("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set to mint a demo session token");
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
   const exp = now + (opts.ttlSec ?? DEMO_TOKEN_TTL_SEC);
   const header = { alg: "HS256", typ: "JWT" };
@@ -104,7 +105,8 @@ export function safeAppPath(raw: string | null | undefined): string {
  */
 export function demoEmbeddedUrl(path: string, shop: string, token: string): string {
   const target = new URL(safeAppPath(path), "http://app.invalid");
-  for (const k of ["embedded", "shop", "host", "id_token", "session", "hmac", "timestamp"]) target.searchParams.delete(k);
+  for (const k of ["embedded", "shop", "host", "id_token", "session", "hmac", "timestamp"])
+    target.searchParams.delete(k);
   target.searchParams.set("embedded", "1");
   target.searchParams.set("shop", shop);
   target.searchParams.set("host", demoHost(shop));

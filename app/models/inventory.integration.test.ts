@@ -12,14 +12,28 @@ const LOC_A = "gid://shopify/Location/1";
 const LOC_B = "gid://shopify/Location/2";
 
 async function world() {
-  const shop = await prisma.shop.create({ data: { domain: `inv-${crypto.randomBytes(4).toString("hex")}.myshopify.com` } });
+  const shop = await prisma.shop.create({
+    data: { domain: `inv-${crypto.randomBytes(4).toString("hex")}.myshopify.com` },
+  });
   const channel = (name: string, data: { mode: string; allocationEnabled: boolean }) =>
-    prisma.channel.create({ data: { shopId: shop.id, kind: "woocommerce", name, baseUrl: `https://${name}.test/${crypto.randomUUID()}`, salesLocationId: LOC_A, feedLocationIds: [LOC_A, LOC_B], ...data } });
+    prisma.channel.create({
+      data: {
+        shopId: shop.id,
+        kind: "woocommerce",
+        name,
+        baseUrl: `https://${name}.test/${crypto.randomUUID()}`,
+        salesLocationId: LOC_A,
+        feedLocationIds: [LOC_A, LOC_B],
+        ...data,
+      },
+    });
   const reserving = await channel("reserving", { mode: "exact", allocationEnabled: true });
   const derived = await channel("derived", { mode: "exact", allocationEnabled: false });
   // A buffered store cannot hold allocations even if the flag was left on.
   const buffered = await channel("buffered", { mode: "buffered", allocationEnabled: true });
-  const item = await prisma.catalogItem.create({ data: { shopId: shop.id, sku: "TEE-1", skuKey: "tee-1", title: "Tee" } });
+  const item = await prisma.catalogItem.create({
+    data: { shopId: shop.id, sku: "TEE-1", skuKey: "tee-1", title: "Tee" },
+  });
   await prisma.inventoryLevel.createMany({
     data: [
       { shopId: shop.id, itemId: item.id, locationGid: LOC_A, available: 7, observedAt: new Date() },
@@ -28,7 +42,21 @@ async function world() {
   });
   const listing = (channelId: string, q: number, allocatedQuantity: number | null) =>
     prisma.listing.create({
-      data: { shopId: shop.id, channelId, itemId: item.id, externalId: crypto.randomUUID(), productId: "1", sku: "TEE-1", title: "Tee", productType: "simple", manageStock: true, matchStatus: "linked", lastObservedQuantity: q, lastWrittenQuantity: q, allocatedQuantity },
+      data: {
+        shopId: shop.id,
+        channelId,
+        itemId: item.id,
+        externalId: crypto.randomUUID(),
+        productId: "1",
+        sku: "TEE-1",
+        title: "Tee",
+        productType: "simple",
+        manageStock: true,
+        matchStatus: "linked",
+        lastObservedQuantity: q,
+        lastWrittenQuantity: q,
+        allocatedQuantity,
+      },
     });
   await listing(reserving.id, 4, 4);
   await listing(derived.id, 12, null);

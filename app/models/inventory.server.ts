@@ -90,7 +90,9 @@ export function parseInventoryParams(url: URL): InventoryFilter & { q: string; p
   const sp = url.searchParams;
   const q = (sp.get("q") ?? "").trim().slice(0, 100);
   const n = Number.parseInt(sp.get("page") ?? "1", 10);
-  const sort = (INVENTORY_SORTS as readonly string[]).includes(sp.get("sort") ?? "") ? (sp.get("sort") as InventorySort) : "sku";
+  const sort = (INVENTORY_SORTS as readonly string[]).includes(sp.get("sort") ?? "")
+    ? (sp.get("sort") as InventorySort)
+    : "sku";
   const match = sp.get("match") ?? "";
   const mode = sp.get("mode") ?? "";
   return {
@@ -110,13 +112,26 @@ export function parseInventoryParams(url: URL): InventoryFilter & { q: string; p
  * applied to "all matching"). Low stock and conflicts resolve to id lists first (bounded by the shop's
  * catalog; both use indexed queries).
  */
-export async function buildInventoryWhere(shopId: string, f: InventoryFilter, lowStockThreshold: number): Promise<Prisma.CatalogItemWhereInput> {
+export async function buildInventoryWhere(
+  shopId: string,
+  f: InventoryFilter,
+  lowStockThreshold: number,
+): Promise<Prisma.CatalogItemWhereInput> {
   const and: Prisma.CatalogItemWhereInput[] = [{ shopId }];
   const q = (f.q ?? "").trim();
   if (q) and.push({ OR: [{ skuKey: { contains: q.toLowerCase() } }, { title: { contains: q, mode: "insensitive" } }] });
   const channelScope = f.store ? { channelId: f.store } : {};
   if (f.match === "not_listed") and.push({ listings: { none: { shopId, ...channelScope } } });
-  else if (f.match === "needs_attention") and.push({ listings: { some: { shopId, ...channelScope, matchStatus: { in: ["unmatched", "duplicate_sku", "ambiguous_sku", "no_sku"] } } } });
+  else if (f.match === "needs_attention")
+    and.push({
+      listings: {
+        some: {
+          shopId,
+          ...channelScope,
+          matchStatus: { in: ["unmatched", "duplicate_sku", "ambiguous_sku", "no_sku"] },
+        },
+      },
+    });
   else if (f.match) and.push({ listings: { some: { shopId, ...channelScope, matchStatus: f.match } } });
   else if (f.store) and.push({ listings: { some: { shopId, channelId: f.store } } });
   if (f.mode) and.push({ listings: { some: { shopId, ...channelScope, channel: { mode: f.mode } } } });
@@ -126,7 +141,11 @@ export async function buildInventoryWhere(shopId: string, f: InventoryFilter, lo
     and.push({ id: { in: rows.map((r) => r.itemId) } });
   }
   if (f.conflict) {
-    const rows = await prisma.conflict.findMany({ where: { shopId, status: "open" }, select: { itemId: true }, distinct: ["itemId"] });
+    const rows = await prisma.conflict.findMany({
+      where: { shopId, status: "open" },
+      select: { itemId: true },
+      distinct: ["itemId"],
+    });
     and.push({ id: { in: rows.map((r) => r.itemId) } });
   }
   return and.length === 1 ? and[0]! : { AND: and };
@@ -156,7 +175,15 @@ export async function getInventoryPage(
     prisma.channel.findMany({
       where: { shopId, kind: "woocommerce" },
       orderBy: { createdAt: "asc" },
-      select: { id: true, name: true, mode: true, status: true, allocationEnabled: true, feedLocationIds: true, salesLocationId: true },
+      select: {
+        id: true,
+        name: true,
+        mode: true,
+        status: true,
+        allocationEnabled: true,
+        feedLocationIds: true,
+        salesLocationId: true,
+      },
     }),
   ]);
   const pageCount = Math.max(1, Math.ceil(total / pageSize));
@@ -171,12 +198,26 @@ export async function getInventoryPage(
   const itemIds = items.map((i) => i.id);
   const [levels, listings, conflicts] = itemIds.length
     ? await Promise.all([
-        prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds } }, select: { itemId: true, locationGid: true, available: true } }),
+        prisma.inventoryLevel.findMany({
+          where: { shopId, itemId: { in: itemIds } },
+          select: { itemId: true, locationGid: true, available: true },
+        }),
         prisma.listing.findMany({
           where: { shopId, itemId: { in: itemIds }, channelId: { in: channels.map((c) => c.id) } },
-          select: { itemId: true, channelId: true, matchStatus: true, lastObservedQuantity: true, lastObservedAt: true, lastWrittenAt: true, allocatedQuantity: true },
+          select: {
+            itemId: true,
+            channelId: true,
+            matchStatus: true,
+            lastObservedQuantity: true,
+            lastObservedAt: true,
+            lastWrittenAt: true,
+            allocatedQuantity: true,
+          },
         }),
-        prisma.conflict.findMany({ where: { shopId, status: "open", itemId: { in: itemIds } }, select: { itemId: true } }),
+        prisma.conflict.findMany({
+          where: { shopId, status: "open", itemId: { in: itemIds } },
+          select: { itemId: true },
+        }),
       ])
     : [[], [], []];
 
@@ -205,7 +246,8 @@ export async function getInventoryPage(
         if (v !== undefined) feedAvailable = (feedAvailable ?? 0) + v;
       }
       const listing = listingByKey.get(`${item.id}|${ch.id}`);
-      for (const t of [listing?.lastObservedAt, listing?.lastWrittenAt]) if (t && (!lastSync || t > lastSync)) lastSync = t;
+      for (const t of [listing?.lastObservedAt, listing?.lastWrittenAt])
+        if (t && (!lastSync || t > lastSync)) lastSync = t;
       stores[ch.id] = {
         feedAvailable,
         quantity: listing?.lastObservedQuantity ?? null,
@@ -220,7 +262,13 @@ export async function getInventoryPage(
 
   return {
     rows,
-    stores: channels.map(({ id, name, mode, status }) => ({ id, name, mode, status, allocationEnabled: reserving.has(id) })),
+    stores: channels.map(({ id, name, mode, status }) => ({
+      id,
+      name,
+      mode,
+      status,
+      allocationEnabled: reserving.has(id),
+    })),
     total,
     page,
     pageCount,

@@ -27,7 +27,15 @@ export interface TimelineEntry {
 
 /** The item detail. */
 export interface ItemDetail {
-  item: { id: string; sku: string; title: string; tracked: boolean; inventoryItemId: string | null; lowStockThreshold: number | null; updatedAt: string };
+  item: {
+    id: string;
+    sku: string;
+    title: string;
+    tracked: boolean;
+    inventoryItemId: string | null;
+    lowStockThreshold: number | null;
+    updatedAt: string;
+  };
   levels: { locationGid: string; location: string; available: number; observedAt: string }[];
   stores: {
     channelId: string;
@@ -36,7 +44,16 @@ export interface ItemDetail {
     bufferUnits: number;
     bufferPercent: number;
     feedLocations: string[];
-    listing: { id: string; externalId: string; sku: string | null; title: string; matchStatus: string; quantity: number | null; lastObservedAt: string | null; lastWrittenAt: string | null; lastWrittenQuantity: number | null;
+    listing: {
+      id: string;
+      externalId: string;
+      sku: string | null;
+      title: string;
+      matchStatus: string;
+      quantity: number | null;
+      lastObservedAt: string | null;
+      lastWrittenAt: string | null;
+      lastWrittenQuantity: number | null;
       /** Per-store overrides (app/models/overrides.server.ts); price as a 2-decimal string. */
       priceOverride: string | null;
       titleOverride: string | null;
@@ -53,7 +70,16 @@ export interface ItemDetail {
 export async function getItemDetail(shopId: string, itemId: string): Promise<ItemDetail | null> {
   const item = await prisma.catalogItem.findFirst({
     where: { id: itemId, shopId },
-    select: { id: true, sku: true, skuKey: true, title: true, tracked: true, inventoryItemId: true, lowStockThreshold: true, updatedAt: true },
+    select: {
+      id: true,
+      sku: true,
+      skuKey: true,
+      title: true,
+      tracked: true,
+      inventoryItemId: true,
+      lowStockThreshold: true,
+      updatedAt: true,
+    },
   });
   if (!item) return null;
   const [levels, locations, channels, listings, ledger, openConflicts] = await Promise.all([
@@ -62,7 +88,15 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
     prisma.channel.findMany({
       where: { shopId, kind: "woocommerce" },
       orderBy: { createdAt: "asc" },
-      select: { id: true, name: true, mode: true, bufferUnits: true, bufferPercent: true, feedLocationIds: true, salesLocationId: true },
+      select: {
+        id: true,
+        name: true,
+        mode: true,
+        bufferUnits: true,
+        bufferPercent: true,
+        feedLocationIds: true,
+        salesLocationId: true,
+      },
     }),
     prisma.listing.findMany({ where: { shopId, itemId } }),
     prisma.stockLedger.findMany({ where: { shopId, itemId }, orderBy: { id: "desc" }, take: ITEM_LEDGER_LIMIT }),
@@ -71,7 +105,9 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
   const locName = new Map(locations.map((l) => [l.gid, l.name]));
   const chName = new Map(channels.map((c) => [c.id, c.name]));
   const orderIds = [...new Set(ledger.map((l) => l.orderId).filter((x): x is string => Boolean(x)))];
-  const orders = orderIds.length ? await prisma.order.findMany({ where: { shopId, id: { in: orderIds } }, select: { id: true, number: true } }) : [];
+  const orders = orderIds.length
+    ? await prisma.order.findMany({ where: { shopId, id: { in: orderIds } }, select: { id: true, number: true } })
+    : [];
   const orderNo = new Map(orders.map((o) => [o.id, o.number]));
   const candidatesBy = new Map<string, { id: string; sku: string | null; title: string; externalId: string }[]>();
   await Promise.all(
@@ -85,13 +121,21 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
           select: { id: true, sku: true, title: true, externalId: true },
         });
         // Same SKU (ignoring case) first.
-        rows.sort((a, b) => Number((b.sku ?? "").toLowerCase() === item.skuKey) - Number((a.sku ?? "").toLowerCase() === item.skuKey));
+        rows.sort(
+          (a, b) =>
+            Number((b.sku ?? "").toLowerCase() === item.skuKey) - Number((a.sku ?? "").toLowerCase() === item.skuKey),
+        );
         candidatesBy.set(c.id, rows);
       }),
   );
   return {
     item: { ...item, updatedAt: item.updatedAt.toISOString() },
-    levels: levels.map((l) => ({ locationGid: l.locationGid, location: locName.get(l.locationGid) ?? l.locationGid, available: l.available, observedAt: l.observedAt.toISOString() })),
+    levels: levels.map((l) => ({
+      locationGid: l.locationGid,
+      location: locName.get(l.locationGid) ?? l.locationGid,
+      available: l.available,
+      observedAt: l.observedAt.toISOString(),
+    })),
     stores: channels.map((c) => {
       const l = listings.find((x) => x.channelId === c.id);
       const feed = c.feedLocationIds.length ? c.feedLocationIds : c.salesLocationId ? [c.salesLocationId] : [];
@@ -144,21 +188,39 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
  * Links `listingId` (an unlinked listing of the shop) to `itemId`. Refuses when the store already has a
  * listing linked to the item. @returns a message for the UI.
  */
-export async function linkListing(shopId: string, itemId: string, listingId: string): Promise<{ ok: boolean; message: string }> {
+export async function linkListing(
+  shopId: string,
+  itemId: string,
+  listingId: string,
+): Promise<{ ok: boolean; message: string }> {
   const [item, listing] = await Promise.all([
     prisma.catalogItem.findFirst({ where: { id: itemId, shopId }, select: { id: true, sku: true } }),
-    prisma.listing.findFirst({ where: { id: listingId, shopId }, select: { id: true, channelId: true, itemId: true, manageStock: true, title: true } }),
+    prisma.listing.findFirst({
+      where: { id: listingId, shopId },
+      select: { id: true, channelId: true, itemId: true, manageStock: true, title: true },
+    }),
   ]);
   if (!item || !listing) return { ok: false, message: "That item or listing no longer exists. Reload the page." };
-  if (listing.itemId && listing.itemId !== itemId) return { ok: false, message: "That listing is linked to another SKU. Unlink it there first." };
-  const existing = await prisma.listing.count({ where: { shopId, channelId: listing.channelId, itemId, id: { not: listingId } } });
+  if (listing.itemId && listing.itemId !== itemId)
+    return { ok: false, message: "That listing is linked to another SKU. Unlink it there first." };
+  const existing = await prisma.listing.count({
+    where: { shopId, channelId: listing.channelId, itemId, id: { not: listingId } },
+  });
   if (existing) return { ok: false, message: "This store already has a listing linked to this SKU. Unlink it first." };
-  await prisma.listing.update({ where: { id: listingId }, data: { itemId, matchStatus: listing.manageStock ? "linked" : "not_stocked" } });
+  await prisma.listing.update({
+    where: { id: listingId },
+    data: { itemId, matchStatus: listing.manageStock ? "linked" : "not_stocked" },
+  });
   return { ok: true, message: `Linked “${listing.title}” to ${item.sku}` };
 }
 
 /** Unlinks the shop's listing `listingId` from its item (status "unmatched"). */
 export async function unlinkListing(shopId: string, listingId: string): Promise<{ ok: boolean; message: string }> {
-  const r = await prisma.listing.updateMany({ where: { id: listingId, shopId }, data: { itemId: null, matchStatus: "unmatched" } });
-  return r.count ? { ok: true, message: "Listing unlinked; SyncFlow no longer syncs it." } : { ok: false, message: "That listing no longer exists. Reload the page." };
+  const r = await prisma.listing.updateMany({
+    where: { id: listingId, shopId },
+    data: { itemId: null, matchStatus: "unmatched" },
+  });
+  return r.count
+    ? { ok: true, message: "Listing unlinked; SyncFlow no longer syncs it." }
+    : { ok: false, message: "That listing no longer exists. Reload the page." };
 }

@@ -51,7 +51,9 @@ export function reasonFor(status: string, sku: string | null, productType: strin
     case "no_sku":
       return "The listing has no SKU.";
     case "not_stocked":
-      return productType === "variable" ? "Variable products hold no stock; their variations do." : "Manage stock is off in WooCommerce.";
+      return productType === "variable"
+        ? "Variable products hold no stock; their variations do."
+        : "Manage stock is off in WooCommerce.";
     case "ignored":
       return "Left unsynced by you.";
     default:
@@ -63,7 +65,10 @@ export function reasonFor(status: string, sku: string | null, productType: strin
  * One page of `shopId`'s unsynced WooCommerce listings: `view = "review"` lists those needing review
  * (no matching SKU, duplicate SKU, no SKU), `"ignored"` those left unsynced. Page size 50, 1-based page.
  */
-export async function listUnlinkedListings(shopId: string, opts: { view?: "review" | "ignored"; page?: number } = {}): Promise<UnlinkedListingsPage> {
+export async function listUnlinkedListings(
+  shopId: string,
+  opts: { view?: "review" | "ignored"; page?: number } = {},
+): Promise<UnlinkedListingsPage> {
   const view = opts.view === "ignored" ? "ignored" : "review";
   const statuses: string[] = view === "ignored" ? ["ignored"] : [...NEEDS_REVIEW];
   const base = { shopId, channel: { kind: "woocommerce" } };
@@ -79,7 +84,16 @@ export async function listUnlinkedListings(shopId: string, opts: { view?: "revie
     orderBy: [{ channelId: "asc" }, { sku: "asc" }, { id: "asc" }],
     skip: (page - 1) * UNLINKED_PAGE_SIZE,
     take: UNLINKED_PAGE_SIZE,
-    select: { id: true, channelId: true, sku: true, title: true, productType: true, matchStatus: true, lastObservedQuantity: true, channel: { select: { name: true } } },
+    select: {
+      id: true,
+      channelId: true,
+      sku: true,
+      title: true,
+      productType: true,
+      matchStatus: true,
+      lastObservedQuantity: true,
+      channel: { select: { name: true } },
+    },
   });
   return {
     rows: rows.map((l) => ({
@@ -107,7 +121,10 @@ export async function listUnlinkedListings(shopId: string, opts: { view?: "revie
  * from the item page first). Returns how many changed.
  */
 export async function leaveUnsynced(shopId: string, listingIds: string[]): Promise<number> {
-  const r = await prisma.listing.updateMany({ where: { shopId, id: { in: listingIds }, matchStatus: { in: [...NEEDS_REVIEW] } }, data: { matchStatus: "ignored", itemId: null } });
+  const r = await prisma.listing.updateMany({
+    where: { shopId, id: { in: listingIds }, matchStatus: { in: [...NEEDS_REVIEW] } },
+    data: { matchStatus: "ignored", itemId: null },
+  });
   return r.count;
 }
 
@@ -116,9 +133,16 @@ export async function leaveUnsynced(shopId: string, listingIds: string[]): Promi
  * which matches them by SKU again (and links them when their SKU now matches). Returns how many changed.
  */
 export async function syncAgain(shopId: string, listingIds: string[]): Promise<number> {
-  const listings = await prisma.listing.findMany({ where: { shopId, id: { in: listingIds }, matchStatus: "ignored" }, select: { id: true, channelId: true } });
+  const listings = await prisma.listing.findMany({
+    where: { shopId, id: { in: listingIds }, matchStatus: "ignored" },
+    select: { id: true, channelId: true },
+  });
   if (!listings.length) return 0;
-  await prisma.listing.updateMany({ where: { shopId, id: { in: listings.map((l) => l.id) } }, data: { matchStatus: "unmatched" } });
-  for (const channelId of new Set(listings.map((l) => l.channelId))) await enqueue(QUEUES.linkChannel, { shopId, channelId });
+  await prisma.listing.updateMany({
+    where: { shopId, id: { in: listings.map((l) => l.id) } },
+    data: { matchStatus: "unmatched" },
+  });
+  for (const channelId of new Set(listings.map((l) => l.channelId)))
+    await enqueue(QUEUES.linkChannel, { shopId, channelId });
   return listings.length;
 }

@@ -81,7 +81,11 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
   const where: Prisma.OrderWhereInput = hidden ? { AND: [base, { NOT: hidden }] } : base;
   const [agg, channels, statuses] = await Promise.all([
     prisma.order.aggregate({ where, _count: { _all: true }, _sum: { totalPrice: true } }),
-    prisma.channel.findMany({ where: { shopId }, orderBy: [{ kind: "asc" }, { createdAt: "asc" }], select: { id: true, name: true, kind: true } }),
+    prisma.channel.findMany({
+      where: { shopId },
+      orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
+      select: { id: true, name: true, kind: true },
+    }),
     prisma.order.groupBy({ by: ["status"], where: { shopId }, orderBy: { status: "asc" } }),
   ]);
   const total = agg._count._all;
@@ -126,11 +130,25 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
 /** One order with its lines and its stock effects, or null when it is not the shop's. */
 export async function getOrderDetail(shopId: string, orderId: string) {
   const hidden = await hiddenOrdersWhere(shopId);
-  const o = await prisma.order.findFirst({ where: hidden ? { AND: [{ id: orderId, shopId }, { NOT: hidden }] } : { id: orderId, shopId }, include: { lines: { orderBy: { externalLineId: "asc" } }, channel: { select: { name: true, kind: true, baseUrl: true } } } });
+  const o = await prisma.order.findFirst({
+    where: hidden ? { AND: [{ id: orderId, shopId }, { NOT: hidden }] } : { id: orderId, shopId },
+    include: {
+      lines: { orderBy: { externalLineId: "asc" } },
+      channel: { select: { name: true, kind: true, baseUrl: true } },
+    },
+  });
   if (!o) return null;
   const [ledger, adjustments] = await Promise.all([
-    prisma.stockLedger.findMany({ where: { shopId, orderId }, orderBy: { id: "asc" }, include: { item: { select: { sku: true } }, channel: { select: { name: true } } } }),
-    prisma.shopifyAdjustment.findMany({ where: { shopId, orderId }, orderBy: { createdAt: "asc" }, include: { item: { select: { sku: true } } } }),
+    prisma.stockLedger.findMany({
+      where: { shopId, orderId },
+      orderBy: { id: "asc" },
+      include: { item: { select: { sku: true } }, channel: { select: { name: true } } },
+    }),
+    prisma.shopifyAdjustment.findMany({
+      where: { shopId, orderId },
+      orderBy: { createdAt: "asc" },
+      include: { item: { select: { sku: true } } },
+    }),
   ]);
   return {
     order: {
@@ -148,7 +166,15 @@ export async function getOrderDetail(shopId: string, orderId: string) {
       cancelledAt: o.cancelledAt?.toISOString() ?? null,
       stockTaken: o.stockTaken,
     },
-    lines: o.lines.map((l) => ({ id: l.id, sku: l.sku, itemId: l.itemId, title: l.title, quantity: l.quantity, price: l.price?.toFixed(2) ?? null, restocked: l.restockedQuantity })),
+    lines: o.lines.map((l) => ({
+      id: l.id,
+      sku: l.sku,
+      itemId: l.itemId,
+      title: l.title,
+      quantity: l.quantity,
+      price: l.price?.toFixed(2) ?? null,
+      restocked: l.restockedQuantity,
+    })),
     ledger: ledger.map((r) => ({
       id: r.id.toString(),
       createdAt: r.createdAt.toISOString(),

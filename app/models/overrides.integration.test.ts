@@ -28,27 +28,65 @@ const ids: Record<string, { shopId: string; channelId: string }> = {};
 
 async function setUpShop(domain: string, woo: WooEmulator, skus: { simple: string; variation?: string }) {
   const { locationId } = shopify.control.createShop({ domain, name: domain });
-  shopify.control.createProduct(domain, { title: "Canvas tote", variants: [{ sku: skus.simple, price: "18.00", tracked: true, quantities: { [locationId]: 9 } }] });
-  woo.store.createProduct({ name: "Canvas tote", type: "simple", sku: skus.simple, regular_price: "18.00", manage_stock: true, stock_quantity: 9 });
+  shopify.control.createProduct(domain, {
+    title: "Canvas tote",
+    variants: [{ sku: skus.simple, price: "18.00", tracked: true, quantities: { [locationId]: 9 } }],
+  });
+  woo.store.createProduct({
+    name: "Canvas tote",
+    type: "simple",
+    sku: skus.simple,
+    regular_price: "18.00",
+    manage_stock: true,
+    stock_quantity: 9,
+  });
   if (skus.variation) {
-    shopify.control.createProduct(domain, { title: "Hoodie", variants: [{ sku: skus.variation, price: "40.00", tracked: true, quantities: { [locationId]: 4 } }] });
-    const parent = woo.store.createProduct({ name: "Hoodie", type: "variable", attributes: [{ name: "Size", options: ["M"], variation: true }] });
-    woo.store.createProduct({ sku: skus.variation, regular_price: "40.00", manage_stock: true, stock_quantity: 4, attributes: [{ id: 0, name: "Size", option: "M" }] }, parent.id);
+    shopify.control.createProduct(domain, {
+      title: "Hoodie",
+      variants: [{ sku: skus.variation, price: "40.00", tracked: true, quantities: { [locationId]: 4 } }],
+    });
+    const parent = woo.store.createProduct({
+      name: "Hoodie",
+      type: "variable",
+      attributes: [{ name: "Size", options: ["M"], variation: true }],
+    });
+    woo.store.createProduct(
+      {
+        sku: skus.variation,
+        regular_price: "40.00",
+        manage_stock: true,
+        stock_quantity: 4,
+        attributes: [{ id: 0, name: "Size", option: "M" }],
+      },
+      parent.id,
+    );
   }
   await installApp(app.url, domain, TEST_API_KEY, TEST_API_SECRET);
   const shop = await waitFor(`${domain} installed`, () => prisma.shop.findUnique({ where: { domain } }));
   const items = skus.variation ? 2 : 1;
-  await waitFor(`${domain} catalog`, async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) === items);
+  await waitFor(
+    `${domain} catalog`,
+    async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) === items,
+  );
   const { code } = await createConnectionCode(shop.id);
   const reg = await registerStore(app.url, code, woo);
   expect(reg.status).toBe(201);
   ids[domain] = { shopId: shop.id, channelId: reg.body.channel_id };
-  await waitFor(`${domain} listings linked`, async () => (await prisma.listing.count({ where: { shopId: shop.id, channelId: reg.body.channel_id, itemId: { not: null } } })) === items, 60_000);
+  await waitFor(
+    `${domain} listings linked`,
+    async () =>
+      (await prisma.listing.count({
+        where: { shopId: shop.id, channelId: reg.body.channel_id, itemId: { not: null } },
+      })) === items,
+    60_000,
+  );
 }
 
 /** The linked store listing of `sku` for shop `domain`. */
 async function listingOf(domain: string, sku: string) {
-  return prisma.listing.findFirstOrThrow({ where: { shopId: ids[domain]!.shopId, channelId: ids[domain]!.channelId, sku } });
+  return prisma.listing.findFirstOrThrow({
+    where: { shopId: ids[domain]!.shopId, channelId: ids[domain]!.channelId, sku },
+  });
 }
 
 /** The product (or variation) as the WooCommerce REST API shows it. */
@@ -66,7 +104,12 @@ const postAs = (shop: string, itemId: string, fields: Record<string, string>) =>
   });
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
+  shopify = await startShopifyEmulator({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    restoreRate: 1000,
+    webhookDelayMs: 5,
+  });
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
   shopify.control.setAppUrl(app.url);
   worker = await startWorker();
@@ -94,10 +137,15 @@ describe("listing overrides", () => {
     const after = await prisma.listing.findUniqueOrThrow({ where: { id: l.id } });
     expect(after.priceOverride?.toFixed(2)).toBe("24.50");
     expect(after.titleOverride).toBe("Canvas tote — wholesale");
-    const ev = await prisma.domainEvent.findFirstOrThrow({ where: { shopId: ids[A]!.shopId, type: "listing.override_saved" }, orderBy: { createdAt: "desc" } });
+    const ev = await prisma.domainEvent.findFirstOrThrow({
+      where: { shopId: ids[A]!.shopId, type: "listing.override_saved" },
+      orderBy: { createdAt: "desc" },
+    });
     expect(ev.payload).toMatchObject({ listingId: l.id, price: "24.50" });
     // Saving the same values again changes nothing.
-    expect((await saveListingOverrides(ids[A]!.shopId, l.id, { price: "24.50", title: "Canvas tote — wholesale" })).message).toMatch(/No changes/);
+    expect(
+      (await saveListingOverrides(ids[A]!.shopId, l.id, { price: "24.50", title: "Canvas tote — wholesale" })).message,
+    ).toMatch(/No changes/);
   });
 
   it("rejects invalid values without touching the store", async () => {
@@ -107,7 +155,10 @@ describe("listing overrides", () => {
       expect(r.ok, price).toBe(false);
       expect(r.errors?.price, price).toBeTruthy();
     }
-    const long = await saveListingOverrides(ids[A]!.shopId, l.id, { price: "", title: "x".repeat(TITLE_OVERRIDE_MAX + 1) });
+    const long = await saveListingOverrides(ids[A]!.shopId, l.id, {
+      price: "",
+      title: "x".repeat(TITLE_OVERRIDE_MAX + 1),
+    });
     expect(long.errors?.title).toMatch(/200 characters/);
     const v = await listingOf(A, "OVR-HOODIE-M");
     const varTitle = await saveListingOverrides(ids[A]!.shopId, v.id, { price: "", title: "Hoodie M special" });
@@ -136,7 +187,9 @@ describe("listing overrides", () => {
     }
     expect((await prisma.listing.findUniqueOrThrow({ where: { id: l.id } })).priceOverride?.toFixed(2)).toBe("24.50");
     expect(wooProduct(wooA, "OVR-TOTE").regular_price).toBe("24.50");
-    expect(await prisma.domainEvent.count({ where: { shopId: ids[A]!.shopId, type: "listing.override_failed" } })).toBe(1);
+    expect(await prisma.domainEvent.count({ where: { shopId: ids[A]!.shopId, type: "listing.override_failed" } })).toBe(
+      1,
+    );
   }, 60_000);
 
   it("clearing restores the catalog title and stops overriding the price", async () => {
@@ -153,11 +206,17 @@ describe("listing overrides", () => {
 
   it("saves through the admin route for the session's shop", async () => {
     const l = await listingOf(A, "OVR-TOTE");
-    const res = await postAs(A, l.itemId!, { intent: "overrides", payload: JSON.stringify([{ listingId: l.id, price: "21.00", title: "" }]) });
+    const res = await postAs(A, l.itemId!, {
+      intent: "overrides",
+      payload: JSON.stringify([{ listingId: l.id, price: "21.00", title: "" }]),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
     expect(wooProduct(wooA, "OVR-TOTE").regular_price).toBe("21.00");
-    const bad = await postAs(A, l.itemId!, { intent: "overrides", payload: JSON.stringify([{ listingId: l.id, price: "12,5", title: "" }]) });
+    const bad = await postAs(A, l.itemId!, {
+      intent: "overrides",
+      payload: JSON.stringify([{ listingId: l.id, price: "12,5", title: "" }]),
+    });
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { overrides: Record<string, { errors: { price: string } }> };
     expect(body.overrides[l.id]!.errors.price).toMatch(/at most 2 decimals/);
@@ -170,7 +229,10 @@ describe("listing overrides", () => {
     expect(r).toMatchObject({ ok: false });
     expect(r.message).toMatch(/no longer exists/);
     const la = await listingOf(A, "OVR-TOTE");
-    const res = await postAs(A, la.itemId!, { intent: "overrides", payload: JSON.stringify([{ listingId: lb.id, price: "1.00", title: "Hijacked" }]) });
+    const res = await postAs(A, la.itemId!, {
+      intent: "overrides",
+      payload: JSON.stringify([{ listingId: lb.id, price: "1.00", title: "Hijacked" }]),
+    });
     expect(res.status).toBe(400);
     expect(wooProduct(wooB, "OVR-B-TOTE")).toEqual(before);
     const after = await prisma.listing.findUniqueOrThrow({ where: { id: lb.id } });

@@ -46,23 +46,33 @@ export interface OverrideResult {
  * title: at most TITLE_OVERRIDE_MAX characters; empty clears. `isVariation` refuses a title (a
  * WooCommerce variation has no name of its own).
  */
-export function parseOverrideInput(input: OverrideInput, isVariation = false): { price: string | null; title: string | null; errors: OverrideErrors } {
+export function parseOverrideInput(
+  input: OverrideInput,
+  isVariation = false,
+): { price: string | null; title: string | null; errors: OverrideErrors } {
   const errors: OverrideErrors = {};
   const rawPrice = (input.price ?? "").trim();
   let price: string | null = null;
   if (rawPrice !== "") {
     const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(rawPrice);
     const intDigits = m ? m[1]!.replace(/^0+(?=\d)/, "") : "";
-    if (!m) errors.price = "Enter a price of 0 or more with at most 2 decimals, like 19.99 — or leave it empty to stop overriding.";
-    else if (intDigits.length > PRICE_MAX_INT_DIGITS) errors.price = "That price is too large. Enter at most 12 digits before the decimal point.";
+    if (!m)
+      errors.price =
+        "Enter a price of 0 or more with at most 2 decimals, like 19.99 — or leave it empty to stop overriding.";
+    else if (intDigits.length > PRICE_MAX_INT_DIGITS)
+      errors.price = "That price is too large. Enter at most 12 digits before the decimal point.";
     else price = `${intDigits}.${(m[2] ?? "").padEnd(2, "0")}`;
   }
   const rawTitle = (input.title ?? "").trim();
   let title: string | null = null;
   if (rawTitle !== "") {
-    if (isVariation) errors.title = "This listing is a variation: WooCommerce names it after its parent product and attributes. Leave the title empty, or rename the parent product in WooCommerce.";
-    else if ([...rawTitle].length > TITLE_OVERRIDE_MAX) errors.title = `Shorten the title to ${TITLE_OVERRIDE_MAX} characters or fewer (it has ${[...rawTitle].length}).`;
-    else if (/[\u0000-\u001f\u007f]/.test(rawTitle)) errors.title = "Remove line breaks and control characters from the title.";
+    if (isVariation)
+      errors.title =
+        "This listing is a variation: WooCommerce names it after its parent product and attributes. Leave the title empty, or rename the parent product in WooCommerce.";
+    else if ([...rawTitle].length > TITLE_OVERRIDE_MAX)
+      errors.title = `Shorten the title to ${TITLE_OVERRIDE_MAX} characters or fewer (it has ${[...rawTitle].length}).`;
+    else if (/[\u0000-\u001f\u007f]/.test(rawTitle))
+      errors.title = "Remove line breaks and control characters from the title.";
     else title = rawTitle;
   }
   return { price, title, errors };
@@ -70,7 +80,8 @@ export function parseOverrideInput(input: OverrideInput, isVariation = false): {
 
 /** What to tell the merchant when the store refused or did not answer. */
 function storeErrorMessage(store: string, err: unknown): string {
-  if (err instanceof NotFoundError) return `${store} is disconnected. Reconnect it on the Channels page, then save again.`;
+  if (err instanceof NotFoundError)
+    return `${store} is disconnected. Reconnect it on the Channels page, then save again.`;
   if (err instanceof ChannelError) {
     switch (err.code) {
       case "AUTH":
@@ -88,9 +99,16 @@ function storeErrorMessage(store: string, err: unknown): string {
 }
 
 /** Records one attempt (best effort: bookkeeping never fails the save). */
-async function recordAttempt(shopId: string, type: "listing.override_saved" | "listing.override_failed", refs: { itemId: string | null; channelId: string }, payload: Prisma.InputJsonValue) {
+async function recordAttempt(
+  shopId: string,
+  type: "listing.override_saved" | "listing.override_failed",
+  refs: { itemId: string | null; channelId: string },
+  payload: Prisma.InputJsonValue,
+) {
   try {
-    await prisma.domainEvent.create({ data: { shopId, type, itemId: refs.itemId, channelId: refs.channelId, payload } });
+    await prisma.domainEvent.create({
+      data: { shopId, type, itemId: refs.itemId, channelId: refs.channelId, payload },
+    });
   } catch (err) {
     console.error(`[overrides] could not record ${type} for shop ${shopId}:`, err);
   }
@@ -102,7 +120,11 @@ async function recordAttempt(shopId: string, type: "listing.override_saved" | "l
  * unknown id) is refused as not found. When the store refuses or does not answer, nothing is stored and
  * the message says what to do. Resolves; never throws for store or validation failures.
  */
-export async function saveListingOverrides(shopId: string, listingId: string, input: OverrideInput): Promise<OverrideResult> {
+export async function saveListingOverrides(
+  shopId: string,
+  listingId: string,
+  input: OverrideInput,
+): Promise<OverrideResult> {
   const listing = await prisma.listing.findFirst({
     where: { id: listingId, shopId },
     include: { channel: { select: { name: true, kind: true } }, item: { select: { title: true } } },
@@ -110,10 +132,21 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
   if (!listing) return { ok: false, message: "That listing no longer exists in your catalog. Reload the page." };
   const store = listing.channel.name;
   const current = { price: listing.priceOverride?.toFixed(2) ?? null, title: listing.titleOverride };
-  if (listing.channel.kind !== "woocommerce") return { ok: false, message: "Shopify is the record: overrides apply to a WooCommerce store's listing only.", overrides: current };
+  if (listing.channel.kind !== "woocommerce")
+    return {
+      ok: false,
+      message: "Shopify is the record: overrides apply to a WooCommerce store's listing only.",
+      overrides: current,
+    };
   const isVariation = listing.variantId !== null;
   const next = parseOverrideInput(input, isVariation);
-  if (Object.keys(next.errors).length) return { ok: false, message: "Fix the highlighted fields, then save again.", errors: next.errors, overrides: current };
+  if (Object.keys(next.errors).length)
+    return {
+      ok: false,
+      message: "Fix the highlighted fields, then save again.",
+      errors: next.errors,
+      overrides: current,
+    };
 
   const priceChanged = next.price !== current.price;
   const titleChanged = next.title !== current.title;
@@ -123,7 +156,10 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
   const notes: string[] = [];
   if (priceChanged) {
     if (next.price !== null) fields.regularPrice = next.price;
-    else notes.push(`SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in WooCommerce`);
+    else
+      notes.push(
+        `SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in WooCommerce`,
+      );
   }
   if (titleChanged) {
     if (next.title !== null) fields.name = next.title;
@@ -142,7 +178,10 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
     } catch (err) {
       const message = storeErrorMessage(store, err);
       await recordAttempt(shopId, "listing.override_failed", refs, {
-        listingId, price: next.price, title: next.title, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        listingId,
+        price: next.price,
+        title: next.title,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       });
       return { ok: false, message, overrides: current };
     }
@@ -150,15 +189,31 @@ export async function saveListingOverrides(shopId: string, listingId: string, in
 
   await prisma.listing.updateMany({
     where: { id: listingId, shopId },
-    data: { priceOverride: next.price, titleOverride: next.title, ...(written && fields.name !== undefined ? { title: written.name } : {}) },
+    data: {
+      priceOverride: next.price,
+      titleOverride: next.title,
+      ...(written && fields.name !== undefined ? { title: written.name } : {}),
+    },
   });
   await recordAttempt(shopId, "listing.override_saved", refs, {
-    listingId, price: next.price, title: next.title, sent: fields, storeRegularPrice: written?.regularPrice ?? null, storeName: written?.name ?? null,
+    listingId,
+    price: next.price,
+    title: next.title,
+    sent: fields,
+    storeRegularPrice: written?.regularPrice ?? null,
+    storeName: written?.name ?? null,
   });
 
   const done: string[] = [];
   if (priceChanged) done.push(next.price !== null ? `price ${next.price}` : "price override removed");
-  if (titleChanged) done.push(next.title !== null ? `title “${next.title}”` : fields.name !== undefined ? `title restored to “${fields.name}”` : "title override removed");
+  if (titleChanged)
+    done.push(
+      next.title !== null
+        ? `title “${next.title}”`
+        : fields.name !== undefined
+          ? `title restored to “${fields.name}”`
+          : "title override removed",
+    );
   const message = `Saved for ${store}: ${done.join(", ")}.${notes.length ? ` Note: ${notes.join("; ")}.` : ""}`;
   return { ok: true, message, overrides: { price: next.price, title: next.title } };
 }

@@ -36,7 +36,18 @@ export async function getOverview(shopId: string): Promise<Overview> {
     prisma.channel.findMany({
       where: { shopId },
       orderBy: [{ kind: "asc" }, { createdAt: "asc" }],
-      select: { id: true, kind: true, name: true, baseUrl: true, status: true, statusReason: true, mode: true, salesLocationId: true, lastSyncAt: true, lastWebhookAt: true },
+      select: {
+        id: true,
+        kind: true,
+        name: true,
+        baseUrl: true,
+        status: true,
+        statusReason: true,
+        mode: true,
+        salesLocationId: true,
+        lastSyncAt: true,
+        lastWebhookAt: true,
+      },
     }),
     prisma.listing.groupBy({ by: ["channelId", "matchStatus"], where: { shopId }, _count: { _all: true } }),
     prisma.catalogItem.count({ where: { shopId } }),
@@ -46,7 +57,8 @@ export async function getOverview(shopId: string): Promise<Overview> {
     const c = counts.get(g.channelId) ?? { linked: 0, unmatched: 0, needsAttention: 0 };
     if (g.matchStatus === "linked") c.linked += g._count._all;
     else if (g.matchStatus === "unmatched") c.unmatched += g._count._all;
-    else if (g.matchStatus === "duplicate_sku" || g.matchStatus === "ambiguous_sku" || g.matchStatus === "no_sku") c.needsAttention += g._count._all;
+    else if (g.matchStatus === "duplicate_sku" || g.matchStatus === "ambiguous_sku" || g.matchStatus === "no_sku")
+      c.needsAttention += g._count._all;
     counts.set(g.channelId, c);
   }
   return {

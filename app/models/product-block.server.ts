@@ -50,7 +50,10 @@ export function parseProductGid(v: unknown): string | null {
 export async function productBlockData(shopDomain: string, productId: string): Promise<ProductBlockData | null> {
   const shop = await prisma.shop.findUnique({ where: { domain: shopDomain }, select: { id: true, domain: true } });
   if (!shop) return null;
-  const allChannels = await prisma.channel.findMany({ where: { shopId: shop.id, status: { not: "disconnected" } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  const allChannels = await prisma.channel.findMany({
+    where: { shopId: shop.id, status: { not: "disconnected" } },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+  });
   const record = allChannels.find((c) => isRecordChannel(c, shop.domain));
   const sales = allChannels.filter((c) => !isRecordChannel(c, shop.domain));
   if (!record) return { productId, variants: [], channels: [] };
@@ -61,13 +64,34 @@ export async function productBlockData(shopDomain: string, productId: string): P
   });
   const itemIds = recordListings.map((l) => l.itemId!);
   const [items, levels, listings, conflicts] = await Promise.all([
-    prisma.catalogItem.findMany({ where: { shopId: shop.id, id: { in: itemIds } }, select: { id: true, sku: true, title: true } }),
-    prisma.inventoryLevel.groupBy({ by: ["itemId"], where: { shopId: shop.id, itemId: { in: itemIds } }, _sum: { available: true }, _max: { observedAt: true } }),
+    prisma.catalogItem.findMany({
+      where: { shopId: shop.id, id: { in: itemIds } },
+      select: { id: true, sku: true, title: true },
+    }),
+    prisma.inventoryLevel.groupBy({
+      by: ["itemId"],
+      where: { shopId: shop.id, itemId: { in: itemIds } },
+      _sum: { available: true },
+      _max: { observedAt: true },
+    }),
     prisma.listing.findMany({
       where: { shopId: shop.id, itemId: { in: itemIds }, channelId: { in: sales.map((c) => c.id) } },
-      select: { itemId: true, channelId: true, matchStatus: true, lastObservedQuantity: true, lastWrittenQuantity: true, lastObservedAt: true, lastWrittenAt: true, manageStock: true },
+      select: {
+        itemId: true,
+        channelId: true,
+        matchStatus: true,
+        lastObservedQuantity: true,
+        lastWrittenQuantity: true,
+        lastObservedAt: true,
+        lastWrittenAt: true,
+        manageStock: true,
+      },
     }),
-    prisma.conflict.groupBy({ by: ["itemId"], where: { shopId: shop.id, itemId: { in: itemIds }, status: "open" }, _count: { _all: true } }),
+    prisma.conflict.groupBy({
+      by: ["itemId"],
+      where: { shopId: shop.id, itemId: { in: itemIds }, status: "open" },
+      _count: { _all: true },
+    }),
   ]);
   const itemById = new Map(items.map((i) => [i.id, i]));
   const levelBy = new Map(levels.map((l) => [l.itemId, l]));
@@ -81,27 +105,46 @@ export async function productBlockData(shopDomain: string, productId: string): P
       const at = l ? later(l.lastWrittenAt, l.lastObservedAt) : null;
       last = later(last, at);
       return {
-        channelId: c.id, name: c.name, kind: c.kind, paused: !!c.pausedAt,
+        channelId: c.id,
+        name: c.name,
+        kind: c.kind,
+        paused: !!c.pausedAt,
         linkState: l ? l.matchStatus : "not_listed",
         quantity: l && l.manageStock ? (l.lastObservedQuantity ?? l.lastWrittenQuantity) : null,
         lastSyncAt: at?.toISOString() ?? null,
       };
     });
     return {
-      itemId, sku: item?.sku ?? "", title: item?.title ?? recordListings.find((r) => r.itemId === itemId)?.title ?? "",
+      itemId,
+      sku: item?.sku ?? "",
+      title: item?.title ?? recordListings.find((r) => r.itemId === itemId)?.title ?? "",
       shopifyAvailable: levelBy.get(itemId)?._sum.available ?? null,
-      channels: cells, openConflicts: conflictsBy.get(itemId) ?? 0, lastSyncAt: (last as Date | null)?.toISOString() ?? null,
+      channels: cells,
+      openConflicts: conflictsBy.get(itemId) ?? 0,
+      lastSyncAt: (last as Date | null)?.toISOString() ?? null,
     };
   });
-  return { productId, variants, channels: sales.map((c) => ({ id: c.id, name: c.name, kind: c.kind, status: c.status, paused: !!c.pausedAt })) };
+  return {
+    productId,
+    variants,
+    channels: sales.map((c) => ({ id: c.id, name: c.name, kind: c.kind, status: c.status, paused: !!c.pausedAt })),
+  };
 }
 
 /** The product's item ids (for "Sync now"); empty when the product is unknown to SyncFlow. */
-export async function productItemIds(shopDomain: string, productId: string): Promise<{ shopId: string; itemIds: string[] } | null> {
+export async function productItemIds(
+  shopDomain: string,
+  productId: string,
+): Promise<{ shopId: string; itemIds: string[] } | null> {
   const shop = await prisma.shop.findUnique({ where: { domain: shopDomain }, select: { id: true, domain: true } });
   if (!shop) return null;
-  const record = (await prisma.channel.findMany({ where: { shopId: shop.id, kind: "shopify" } })).find((c) => isRecordChannel(c, shop.domain));
+  const record = (await prisma.channel.findMany({ where: { shopId: shop.id, kind: "shopify" } })).find((c) =>
+    isRecordChannel(c, shop.domain),
+  );
   if (!record) return { shopId: shop.id, itemIds: [] };
-  const rows = await prisma.listing.findMany({ where: { channelId: record.id, productId, itemId: { not: null } }, select: { itemId: true } });
+  const rows = await prisma.listing.findMany({
+    where: { channelId: record.id, productId, itemId: { not: null } },
+    select: { itemId: true },
+  });
   return { shopId: shop.id, itemIds: rows.map((r) => r.itemId!) };
 }

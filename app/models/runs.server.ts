@@ -64,7 +64,8 @@ function toView(r: RunRow, names: Map<string, string>): RunView {
     startedAt: r.startedAt.toISOString(),
     finishedAt: r.finishedAt?.toISOString() ?? null,
     durationMs: r.durationMs,
-    itemsPerSecond: r.durationMs && r.durationMs > 0 ? Math.round((r.processed / (r.durationMs / 1000)) * 10) / 10 : null,
+    itemsPerSecond:
+      r.durationMs && r.durationMs > 0 ? Math.round((r.processed / (r.durationMs / 1000)) * 10) / 10 : null,
   };
 }
 
@@ -121,15 +122,26 @@ export function runWhere(shopId: string, f: RunFilter): Prisma.SyncRunWhereInput
 }
 
 /** A page of the sync log, newest first; `nextCursor` is the last row's id when more exist. */
-export async function listRuns(shopId: string, f: RunFilter & { cursor?: string }): Promise<{ rows: RunView[]; nextCursor: string | null }> {
+export async function listRuns(
+  shopId: string,
+  f: RunFilter & { cursor?: string },
+): Promise<{ rows: RunView[]; nextCursor: string | null }> {
   const where = runWhere(shopId, f);
   let cursorWhere: Prisma.SyncRunWhereInput = {};
   if (f.cursor) {
-    const c = await prisma.syncRun.findFirst({ where: { id: f.cursor, shopId }, select: { startedAt: true, id: true } });
+    const c = await prisma.syncRun.findFirst({
+      where: { id: f.cursor, shopId },
+      select: { startedAt: true, id: true },
+    });
     if (c) cursorWhere = { OR: [{ startedAt: { lt: c.startedAt } }, { startedAt: c.startedAt, id: { lt: c.id } }] };
   }
   const [rows, names] = await Promise.all([
-    prisma.syncRun.findMany({ where: { AND: [where, cursorWhere] }, orderBy: [{ startedAt: "desc" }, { id: "desc" }], take: RUNS_PAGE_SIZE + 1, select: RUN_SELECT }),
+    prisma.syncRun.findMany({
+      where: { AND: [where, cursorWhere] },
+      orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+      take: RUNS_PAGE_SIZE + 1,
+      select: RUN_SELECT,
+    }),
     channelNames(shopId),
   ]);
   const more = rows.length > RUNS_PAGE_SIZE;

@@ -32,17 +32,38 @@ export interface SettingsForm {
 /** The settings page data. */
 export async function getSettings(shopId: string) {
   const [shop, channels, locations, lastReconcile] = await Promise.all([
-    prisma.shop.findUniqueOrThrow({ where: { id: shopId }, select: { reconcileEveryMin: true, lowStockThreshold: true } }),
+    prisma.shop.findUniqueOrThrow({
+      where: { id: shopId },
+      select: { reconcileEveryMin: true, lowStockThreshold: true },
+    }),
     prisma.channel.findMany({
       where: { shopId, kind: "woocommerce" },
       orderBy: { createdAt: "asc" },
       select: {
-        id: true, name: true, baseUrl: true, mode: true, status: true, feedLocationIds: true, salesLocationId: true,
-        bufferUnits: true, bufferPercent: true, conflictPolicy: true, lowStockThreshold: true, allocationEnabled: true,
+        id: true,
+        name: true,
+        baseUrl: true,
+        mode: true,
+        status: true,
+        feedLocationIds: true,
+        salesLocationId: true,
+        bufferUnits: true,
+        bufferPercent: true,
+        conflictPolicy: true,
+        lowStockThreshold: true,
+        allocationEnabled: true,
       },
     }),
-    prisma.location.findMany({ where: { shopId, isActive: true }, orderBy: { name: "asc" }, select: { gid: true, name: true } }),
-    prisma.syncRun.findFirst({ where: { shopId, kind: "reconcile" }, orderBy: { startedAt: "desc" }, select: { id: true, status: true, startedAt: true, dryRun: true } }),
+    prisma.location.findMany({
+      where: { shopId, isActive: true },
+      orderBy: { name: "asc" },
+      select: { gid: true, name: true },
+    }),
+    prisma.syncRun.findFirst({
+      where: { shopId, kind: "reconcile" },
+      orderBy: { startedAt: "desc" },
+      select: { id: true, status: true, startedAt: true, dryRun: true },
+    }),
   ]);
   const form: SettingsForm = {
     reconcileEveryMin: shop.reconcileEveryMin,
@@ -70,15 +91,29 @@ const storeSchema = z.object({
   id: z.string().min(1),
   feedLocationIds: z.array(z.string()).max(50),
   salesLocationId: z.string().nullable(),
-  bufferUnits: z.number().int("Buffer units must be a whole number").min(0, "Buffer units cannot be negative").max(100_000),
-  bufferPercent: z.number().int("Buffer percent must be a whole number").min(0, "Buffer percent must be 0–100").max(100, "Buffer percent must be 0–100"),
+  bufferUnits: z
+    .number()
+    .int("Buffer units must be a whole number")
+    .min(0, "Buffer units cannot be negative")
+    .max(100_000),
+  bufferPercent: z
+    .number()
+    .int("Buffer percent must be a whole number")
+    .min(0, "Buffer percent must be 0–100")
+    .max(100, "Buffer percent must be 0–100"),
   conflictPolicy: z.enum(["shopify_wins", "review"]),
   lowStockThreshold: z.number().int().min(0).max(100_000).nullable(),
   allocationEnabled: z.boolean().default(false),
 });
 const formSchema = z.object({
-  reconcileEveryMin: z.number().refine((n) => (RECONCILE_CHOICES as readonly number[]).includes(n), "Pick one of the listed intervals"),
-  lowStockThreshold: z.number().int("Low-stock threshold must be a whole number").min(0, "Low-stock threshold cannot be negative").max(100_000),
+  reconcileEveryMin: z
+    .number()
+    .refine((n) => (RECONCILE_CHOICES as readonly number[]).includes(n), "Pick one of the listed intervals"),
+  lowStockThreshold: z
+    .number()
+    .int("Low-stock threshold must be a whole number")
+    .min(0, "Low-stock threshold cannot be negative")
+    .max(100_000),
   stores: z.array(storeSchema).max(100),
 });
 
@@ -86,7 +121,10 @@ const formSchema = z.object({
  * Validates and saves `input` for `shopId`. Locations must be the shop's; stores must be the shop's.
  * @returns field errors (path → message) or ok.
  */
-export async function saveSettings(shopId: string, input: unknown): Promise<{ ok: true } | { ok: false; errors: Record<string, string> }> {
+export async function saveSettings(
+  shopId: string,
+  input: unknown,
+): Promise<{ ok: true } | { ok: false; errors: Record<string, string> }> {
   const parsed = formSchema.safeParse(input);
   if (!parsed.success) {
     const errors: Record<string, string> = {};
@@ -96,22 +134,32 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
   const f = parsed.data;
   const [locations, channels] = await Promise.all([
     prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
-    prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true } }),
+    prisma.channel.findMany({
+      where: { shopId, kind: "woocommerce" },
+      select: { id: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true },
+    }),
   ]);
   const gids = new Set(locations.map((l) => l.gid));
   const ids = new Set(channels.map((c) => c.id));
   const errors: Record<string, string> = {};
   f.stores.forEach((s, i) => {
     if (!ids.has(s.id)) errors[`stores.${i}.id`] = "This store is no longer connected. Reload the page.";
-    if (s.salesLocationId && !gids.has(s.salesLocationId)) errors[`stores.${i}.salesLocationId`] = "Pick one of your Shopify locations.";
-    if (s.feedLocationIds.some((g) => !gids.has(g))) errors[`stores.${i}.feedLocationIds`] = "Pick your Shopify locations only.";
-    if (!s.salesLocationId) errors[`stores.${i}.salesLocationId`] = "Pick the location that absorbs this store's sales.";
+    if (s.salesLocationId && !gids.has(s.salesLocationId))
+      errors[`stores.${i}.salesLocationId`] = "Pick one of your Shopify locations.";
+    if (s.feedLocationIds.some((g) => !gids.has(g)))
+      errors[`stores.${i}.feedLocationIds`] = "Pick your Shopify locations only.";
+    if (!s.salesLocationId)
+      errors[`stores.${i}.salesLocationId`] = "Pick the location that absorbs this store's sales.";
     const mode = channels.find((c) => c.id === s.id)?.mode;
-    if (s.allocationEnabled && mode !== "exact") errors[`stores.${i}.allocationEnabled`] = "Reserving stock needs the SyncFlow plugin on the store (exact mode).";
+    if (s.allocationEnabled && mode !== "exact")
+      errors[`stores.${i}.allocationEnabled`] = "Reserving stock needs the SyncFlow plugin on the store (exact mode).";
   });
   if (Object.keys(errors).length) return { ok: false, errors };
   await prisma.$transaction([
-    prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: f.reconcileEveryMin, lowStockThreshold: f.lowStockThreshold } }),
+    prisma.shop.update({
+      where: { id: shopId },
+      data: { reconcileEveryMin: f.reconcileEveryMin, lowStockThreshold: f.lowStockThreshold },
+    }),
     ...f.stores.map((s) =>
       prisma.channel.updateMany({
         where: { id: s.id, shopId },
@@ -121,7 +169,11 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
           bufferUnits: s.bufferUnits,
           bufferPercent: s.bufferPercent,
           // A buffer the merchant changed is theirs: a later mode change keeps it (decision 133).
-          ...(channels.some((c) => c.id === s.id && (c.bufferUnits !== s.bufferUnits || c.bufferPercent !== s.bufferPercent)) ? { bufferSource: "merchant" } : {}),
+          ...(channels.some(
+            (c) => c.id === s.id && (c.bufferUnits !== s.bufferUnits || c.bufferPercent !== s.bufferPercent),
+          )
+            ? { bufferSource: "merchant" }
+            : {}),
           conflictPolicy: s.conflictPolicy,
           lowStockThreshold: s.lowStockThreshold,
           allocationEnabled: s.allocationEnabled,
@@ -130,7 +182,10 @@ export async function saveSettings(shopId: string, input: unknown): Promise<{ ok
     ),
   ]);
   // Switching reservations on or off re-links the store, which queues a full rebalance / push of its items.
-  const toggled = f.stores.filter((s) => channels.find((c) => c.id === s.id)?.allocationEnabled !== s.allocationEnabled);
-  for (const s of toggled) await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
+  const toggled = f.stores.filter(
+    (s) => channels.find((c) => c.id === s.id)?.allocationEnabled !== s.allocationEnabled,
+  );
+  for (const s of toggled)
+    await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
   return { ok: true };
 }

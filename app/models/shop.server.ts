@@ -37,7 +37,9 @@ export async function requireShop(
   });
   if (!shop) {
     throw json(
-      { message: `SyncFlow has no record of ${session.shop} yet. Open the app again from Shopify Admin → Apps to finish installing it.` },
+      {
+        message: `SyncFlow has no record of ${session.shop} yet. Open the app again from Shopify Admin → Apps to finish installing it.`,
+      },
       { status: 404 },
     );
   }

@@ -13,7 +13,8 @@ import { env } from "../env.server";
 /** Absolute link to `path` (e.g. `/app/inventory`) of the app for `shopDomain`. */
 export function appLink(shopDomain: string, path: string): string {
   const mode = env.SYNCFLOW_MODE;
-  if (mode === "demo" || mode === "test") return `${(env.SHOPIFY_APP_URL ?? "http://localhost").replace(/\/$/, "")}${path}`;
+  if (mode === "demo" || mode === "test")
+    return `${(env.SHOPIFY_APP_URL ?? "http://localhost").replace(/\/$/, "")}${path}`;
   const handle = shopDomain.replace(/\.myshopify\.com$/, "");
   return `https://admin.shopify.com/store/${handle}/apps/${env.SHOPIFY_API_KEY ?? "syncflow"}${path}`;
 }
@@ -48,23 +49,36 @@ export async function eventContext(
   const itemId = event.itemId ?? p.itemId ?? null;
   const channelId = event.channelId ?? p.channelId ?? p.data?.channelId ?? null;
   if (itemId) {
-    const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId }, select: { sku: true, title: true } });
+    const item = await prisma.catalogItem.findFirst({
+      where: { id: itemId, shopId },
+      select: { sku: true, title: true },
+    });
     if (item) Object.assign(facts, { sku: item.sku, title: item.title });
   }
   if (channelId) {
-    const ch = await prisma.channel.findFirst({ where: { id: channelId, shopId }, select: { name: true, status: true, statusReason: true } });
+    const ch = await prisma.channel.findFirst({
+      where: { id: channelId, shopId },
+      select: { name: true, status: true, statusReason: true },
+    });
     if (ch) Object.assign(facts, { store: ch.name, status: ch.status, reason: ch.statusReason });
   }
   let path = PATH_BY_KIND[kind];
   switch (kind) {
     case "stock.low":
     case "stock.out":
-      Object.assign(facts, { quantity: p.quantity, threshold: p.threshold, where: p.where ?? (facts.store as string | undefined) ?? null });
+      Object.assign(facts, {
+        quantity: p.quantity,
+        threshold: p.threshold,
+        where: p.where ?? (facts.store as string | undefined) ?? null,
+      });
       if (facts.sku) path = `/app/inventory?q=${encodeURIComponent(String(facts.sku))}`;
       break;
     case "order.imported": {
       const order = p.orderId
-        ? await prisma.order.findFirst({ where: { id: p.orderId, shopId }, include: { lines: true, channel: { select: { name: true } } } })
+        ? await prisma.order.findFirst({
+            where: { id: p.orderId, shopId },
+            include: { lines: true, channel: { select: { name: true } } },
+          })
         : null;
       if (order) {
         Object.assign(facts, {
@@ -81,7 +95,11 @@ export async function eventContext(
       Object.assign(facts, { queue: p.queue, cause: p.cause, attempts: p.attempts });
       break;
     case "conflict.raised":
-      Object.assign(facts, { expectedQuantity: p.expectedQuantity, storeQuantity: p.storeQuantity, conflictKind: p.kind });
+      Object.assign(facts, {
+        expectedQuantity: p.expectedQuantity,
+        storeQuantity: p.storeQuantity,
+        conflictKind: p.kind,
+      });
       break;
     case "store.unhealthy":
       if (p.reason) facts.reason = p.reason;
@@ -94,7 +112,11 @@ export async function eventContext(
       Object.assign(facts, { count: p.count, ...(p.store ? { store: p.store } : {}) });
       break;
     case "data.request":
-      Object.assign(facts, { email: p.email, customerId: p.customerId, ordersRequested: Array.isArray(p.ordersRequested) ? (p.ordersRequested as unknown[]).length : 0 });
+      Object.assign(facts, {
+        email: p.email,
+        customerId: p.customerId,
+        ordersRequested: Array.isArray(p.ordersRequested) ? (p.ordersRequested as unknown[]).length : 0,
+      });
       break;
   }
   return {

@@ -16,7 +16,16 @@ import { notificationGate } from "../billing/billing.server";
 import crypto from "node:crypto";
 import prisma, { type Tx } from "../db.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import { CRITICAL_KINDS, inQuietHours, kindOfEvent, NOTIFIABLE_EVENT_TYPES, localParts, minutesUntilQuietEnd, type NotificationKind, type NotifyChannel } from "./kinds";
+import {
+  CRITICAL_KINDS,
+  inQuietHours,
+  kindOfEvent,
+  NOTIFIABLE_EVENT_TYPES,
+  localParts,
+  minutesUntilQuietEnd,
+  type NotificationKind,
+  type NotifyChannel,
+} from "./kinds";
 import { getNotifySettings, type ShopNotifySettings } from "./settings.server";
 import { eventContext, appLink, shopIdentity } from "./context.server";
 import { renderDigest, renderMessage, kindLabel, type RenderedMessage } from "./templates";
@@ -59,16 +68,43 @@ interface Decision {
 }
 
 /** Decides queued / held / suppressed for one message to `recipient`, under the caller's lock. */
-async function decide(tx: Tx, s: ShopNotifySettings, channel: NotifyChannel, recipient: string, critical: boolean, now = new Date()): Promise<Decision> {
+async function decide(
+  tx: Tx,
+  s: ShopNotifySettings,
+  channel: NotifyChannel,
+  recipient: string,
+  critical: boolean,
+  now = new Date(),
+): Promise<Decision> {
   const lp = localParts(now, s.timezone);
   if (inQuietHours(lp.minuteOfDay, s.quietStartMin, s.quietEndMin) && !(critical && s.criticalBypassQuiet)) {
-    return { status: "held", reason: "quiet_hours", releaseAt: new Date(now.getTime() + minutesUntilQuietEnd(lp.minuteOfDay, s.quietStartMin, s.quietEndMin) * 60_000) };
+    return {
+      status: "held",
+      reason: "quiet_hours",
+      releaseAt: new Date(
+        now.getTime() + minutesUntilQuietEnd(lp.minuteOfDay, s.quietStartMin, s.quietEndMin) * 60_000,
+      ),
+    };
   }
   const l = limits()[channel];
-  const day = await tx.notification.count({ where: { shopId: s.shopId, channel, recipient, status: { in: COUNTED }, createdAt: { gte: new Date(now.getTime() - 86_400_000) } } });
+  const day = await tx.notification.count({
+    where: {
+      shopId: s.shopId,
+      channel,
+      recipient,
+      status: { in: COUNTED },
+      createdAt: { gte: new Date(now.getTime() - 86_400_000) },
+    },
+  });
   if (day >= l.dailyMax) return { status: "suppressed", reason: "daily_cap" };
   const inWindow = await tx.notification.findMany({
-    where: { shopId: s.shopId, channel, recipient, status: { in: COUNTED }, createdAt: { gte: new Date(now.getTime() - l.windowS * 1000) } },
+    where: {
+      shopId: s.shopId,
+      channel,
+      recipient,
+      status: { in: COUNTED },
+      createdAt: { gte: new Date(now.getTime() - l.windowS * 1000) },
+    },
     orderBy: { createdAt: "desc" },
     take: l.limit,
     select: { createdAt: true },
@@ -78,36 +114,61 @@ async function decide(tx: Tx, s: ShopNotifySettings, channel: NotifyChannel, rec
     return { status: "held", reason: "rate_limited", releaseAt: new Date(oldest.getTime() + l.windowS * 1000 + 50) };
   }
   // Keep order behind a pending rate-limit digest (rows held only for quiet hours do not block a critical one).
-  const heldBefore = await tx.notification.count({ where: { shopId: s.shopId, channel, recipient, status: "held", reason: "rate_limited" } });
+  const heldBefore = await tx.notification.count({
+    where: { shopId: s.shopId, channel, recipient, status: "held", reason: "rate_limited" },
+  });
   if (heldBefore > 0) return { status: "held", reason: "rate_limited", releaseAt: now }; // keep order: join the pending digest
   return { status: "queued" };
 }
 
-type NewRow = { channel: NotifyChannel; recipient: string; status: string; reason?: string; releaseAt?: Date; subject: string; body: string; html: string | null };
+type NewRow = {
+  channel: NotifyChannel;
+  recipient: string;
+  status: string;
+  reason?: string;
+  releaseAt?: Date;
+  subject: string;
+  body: string;
+  html: string | null;
+};
 
 /** Sends work for rows created by a decision (after commit). */
-async function dispatchRows(shopId: string, rows: { id: string; channel: string; recipient: string; status: string; releaseAt?: Date }[]): Promise<void> {
+async function dispatchRows(
+  shopId: string,
+  rows: { id: string; channel: string; recipient: string; status: string; releaseAt?: Date }[],
+): Promise<void> {
   for (const r of rows) {
     if (r.status === "queued") await enqueue(QUEUES.notifySend, { shopId, notificationId: r.id });
-    if (r.status === "held") await scheduleFlush(shopId, r.channel as NotifyChannel, r.recipient, r.releaseAt ?? new Date());
+    if (r.status === "held")
+      await scheduleFlush(shopId, r.channel as NotifyChannel, r.recipient, r.releaseAt ?? new Date());
   }
 }
 
 async function scheduleFlush(shopId: string, channel: NotifyChannel, recipient: string, at: Date): Promise<void> {
   const seconds = Math.max(0, Math.ceil((at.getTime() - Date.now()) / 1000));
-  await enqueue(QUEUES.notifySend, { shopId, digest: { channel, recipient } }, seconds ? { startAfterSeconds: seconds } : {});
+  await enqueue(
+    QUEUES.notifySend,
+    { shopId, digest: { channel, recipient } },
+    seconds ? { startAfterSeconds: seconds } : {},
+  );
 }
 
 /**
  * Turns one DomainEvent into notifications per the shop's settings. Idempotent: an event that already has
  * notification rows only has its queued rows re-sent.
  */
-export async function processEvent(eventId: string): Promise<{ kind: string | null; rows: { channel: string; recipient: string; status: string; reason?: string | null }[] }> {
+export async function processEvent(eventId: string): Promise<{
+  kind: string | null;
+  rows: { channel: string; recipient: string; status: string; reason?: string | null }[];
+}> {
   const event = await prisma.domainEvent.findUnique({ where: { id: eventId } });
   if (!event) return { kind: null, rows: [] };
   const existing = await prisma.notification.findMany({ where: { eventId } });
   if (existing.length) {
-    await dispatchRows(event.shopId, existing.filter((r) => r.status === "queued"));
+    await dispatchRows(
+      event.shopId,
+      existing.filter((r) => r.status === "queued"),
+    );
     return { kind: existing[0]!.kind, rows: existing };
   }
   const kind = kindOfEvent(event.type, event.payload);
@@ -121,11 +182,23 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
     if (failedId) {
       await prisma.notification.updateMany({
         where: { id: failedId, shopId: event.shopId, status: { in: ["queued", "sending"] } },
-        data: { status: "failed", error: `dead-lettered after ${p.attempts ?? "all"} attempts: ${p.cause ?? ""}`.slice(0, 2000) },
+        data: {
+          status: "failed",
+          error: `dead-lettered after ${p.attempts ?? "all"} attempts: ${p.cause ?? ""}`.slice(0, 2000),
+        },
       });
     }
     const row = await prisma.notification.create({
-      data: { shopId: event.shopId, eventId, kind, channel: "email", recipient: "-", status: "suppressed", reason: "loop", subject: `Notification delivery failed (${p.queue})` },
+      data: {
+        shopId: event.shopId,
+        eventId,
+        kind,
+        channel: "email",
+        recipient: "-",
+        status: "suppressed",
+        reason: "loop",
+        subject: `Notification delivery failed (${p.queue})`,
+      },
     });
     return { kind, rows: [row] };
   }
@@ -145,12 +218,19 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
     const duplicate = alertKey ? !(await claimAlert(tx, event.shopId, alertKey)) : false;
     // E-mail: one message to every recipient.
     const emailTo = settings.emailRecipients.join(", ") || "-";
-    const emailBase = { channel: "email" as const, recipient: emailTo, subject: msg.subject, body: msg.text, html: msg.html };
+    const emailBase = {
+      channel: "email" as const,
+      recipient: emailTo,
+      subject: msg.subject,
+      body: msg.text,
+      html: msg.html,
+    };
     if (gate.suppressAll) plans.push({ ...emailBase, status: "suppressed", reason: gate.suppressAll });
     else if (duplicate) plans.push({ ...emailBase, status: "suppressed", reason: "duplicate" });
     else if (!gate.email) plans.push({ ...emailBase, status: "suppressed", reason: "plan" });
     else if (!sw.email) plans.push({ ...emailBase, status: "suppressed", reason: "disabled" });
-    else if (!settings.emailRecipients.length) plans.push({ ...emailBase, status: "suppressed", reason: "no_recipients" });
+    else if (!settings.emailRecipients.length)
+      plans.push({ ...emailBase, status: "suppressed", reason: "no_recipients" });
     else if (!emailConfigured()) plans.push({ ...emailBase, status: "suppressed", reason: "not_configured" });
     else {
       await lock(tx, `notify:${event.shopId}:email:${emailTo}`);
@@ -176,7 +256,18 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
     const out = [];
     for (const pl of plans) {
       const row = await tx.notification.create({
-        data: { shopId: event.shopId, eventId, kind, channel: pl.channel, recipient: pl.recipient, status: pl.status, reason: pl.reason ?? null, subject: pl.subject, body: pl.body, html: pl.html },
+        data: {
+          shopId: event.shopId,
+          eventId,
+          kind,
+          channel: pl.channel,
+          recipient: pl.recipient,
+          status: pl.status,
+          reason: pl.reason ?? null,
+          subject: pl.subject,
+          body: pl.body,
+          html: pl.html,
+        },
       });
       out.push({ ...row, releaseAt: pl.releaseAt });
     }
@@ -194,7 +285,9 @@ export async function processEvent(eventId: string): Promise<{ kind: string | nu
  * old, at most `limit` per call. The job's singleton key `notify:<event id>` keeps a re-queue harmless.
  * Returns the number of events re-queued.
  */
-export async function sweepUnnotifiedEvents(opts: { minAgeMs?: number; maxAgeMs?: number; limit?: number } = {}): Promise<number> {
+export async function sweepUnnotifiedEvents(
+  opts: { minAgeMs?: number; maxAgeMs?: number; limit?: number } = {},
+): Promise<number> {
   const now = Date.now();
   const rows = await prisma.domainEvent.findMany({
     where: {
@@ -207,10 +300,19 @@ export async function sweepUnnotifiedEvents(opts: { minAgeMs?: number; maxAgeMs?
   });
   if (!rows.length) return 0;
   const notified = new Set(
-    (await prisma.notification.findMany({ where: { eventId: { in: rows.map((r) => r.id) } }, select: { eventId: true }, distinct: ["eventId"] })).map((n) => n.eventId),
+    (
+      await prisma.notification.findMany({
+        where: { eventId: { in: rows.map((r) => r.id) } },
+        select: { eventId: true },
+        distinct: ["eventId"],
+      })
+    ).map((n) => n.eventId),
   );
-  const missing = rows.filter((r) => !notified.has(r.id) && kindOfEvent(r.type, r.payload) !== null).slice(0, opts.limit ?? 500);
-  for (const e of missing) await enqueue(QUEUES.notify, { shopId: e.shopId, eventId: e.id }, { singletonKey: `notify:${e.id}` });
+  const missing = rows
+    .filter((r) => !notified.has(r.id) && kindOfEvent(r.type, r.payload) !== null)
+    .slice(0, opts.limit ?? 500);
+  for (const e of missing)
+    await enqueue(QUEUES.notify, { shopId: e.shopId, eventId: e.id }, { singletonKey: `notify:${e.id}` });
   return missing.length;
 }
 
@@ -230,25 +332,56 @@ export async function sendNotification(notificationId: string): Promise<{ status
   await prisma.notification.update({ where: { id: row.id }, data: { status: "sending", attempts: { increment: 1 } } });
   try {
     if (row.channel === "email") {
-      const res = await sendEmail({ to: row.recipient.split(/,\s*/), subject: row.subject ?? "SyncFlow", text: row.body ?? "", html: row.html ?? `<pre>${row.body ?? ""}</pre>`, id: row.id });
-      await prisma.notification.update({ where: { id: row.id }, data: { status: "sent", providerId: res.messageId, providerStatus: res.response.slice(0, 200), sentAt: new Date(), error: null } });
+      const res = await sendEmail({
+        to: row.recipient.split(/,\s*/),
+        subject: row.subject ?? "SyncFlow",
+        text: row.body ?? "",
+        html: row.html ?? `<pre>${row.body ?? ""}</pre>`,
+        id: row.id,
+      });
+      await prisma.notification.update({
+        where: { id: row.id },
+        data: {
+          status: "sent",
+          providerId: res.messageId,
+          providerStatus: res.response.slice(0, 200),
+          sentAt: new Date(),
+          error: null,
+        },
+      });
       return { status: "sent", providerId: res.messageId };
     }
     const res = await sendSms(row.recipient, row.body ?? "", env.TWILIO_STATUS_CALLBACK_URL || undefined);
-    await prisma.notification.update({ where: { id: row.id }, data: { status: "sent", providerId: res.sid, providerStatus: res.status, sentAt: new Date(), error: null } });
-    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: 1 }, { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S }).catch(() => null);
+    await prisma.notification.update({
+      where: { id: row.id },
+      data: { status: "sent", providerId: res.sid, providerStatus: res.status, sentAt: new Date(), error: null },
+    });
+    await enqueue(
+      QUEUES.notifySend,
+      { shopId: row.shopId, smsStatus: row.id, poll: 1 },
+      { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S },
+    ).catch(() => null);
     return { status: "sent", providerId: res.sid };
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     if (err instanceof NotConfiguredError) {
-      await prisma.notification.update({ where: { id: row.id }, data: { status: "suppressed", reason: "not_configured", error: message } });
+      await prisma.notification.update({
+        where: { id: row.id },
+        data: { status: "suppressed", reason: "not_configured", error: message },
+      });
       return { status: "suppressed" };
     }
     if (isPermanent(err)) {
-      await prisma.notification.update({ where: { id: row.id }, data: { status: "failed", error: message.slice(0, 2000) } });
+      await prisma.notification.update({
+        where: { id: row.id },
+        data: { status: "failed", error: message.slice(0, 2000) },
+      });
       return { status: "failed" };
     }
-    await prisma.notification.update({ where: { id: row.id }, data: { status: "queued", error: message.slice(0, 2000) } });
+    await prisma.notification.update({
+      where: { id: row.id },
+      data: { status: "queued", error: message.slice(0, 2000) },
+    });
     throw err;
   }
 }
@@ -264,11 +397,20 @@ export async function pollSmsStatus(notificationId: string, poll: number): Promi
     data: {
       providerStatus: s.status,
       ...(s.status === "delivered" || s.status === "read" ? { status: "delivered" } : {}),
-      ...(s.status === "undelivered" || s.status === "failed" ? { status: "failed", error: `Twilio ${s.status}${s.errorCode ? ` (${s.errorCode})` : ""}${s.errorMessage ? `: ${s.errorMessage}` : ""}` } : {}),
+      ...(s.status === "undelivered" || s.status === "failed"
+        ? {
+            status: "failed",
+            error: `Twilio ${s.status}${s.errorCode ? ` (${s.errorCode})` : ""}${s.errorMessage ? `: ${s.errorMessage}` : ""}`,
+          }
+        : {}),
     },
   });
   if (!final && poll < 5) {
-    await enqueue(QUEUES.notifySend, { shopId: row.shopId, smsStatus: row.id, poll: poll + 1 }, { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S * 2 ** poll });
+    await enqueue(
+      QUEUES.notifySend,
+      { shopId: row.shopId, smsStatus: row.id, poll: poll + 1 },
+      { startAfterSeconds: env.NOTIFY_SMS_STATUS_DELAY_S * 2 ** poll },
+    );
   }
   return { status: s.status };
 }
@@ -277,45 +419,87 @@ export async function pollSmsStatus(notificationId: string, poll: number): Promi
  * Sends what is held for (shop, channel, recipient) once quiet hours are over and the rate-limit window
  * has room: one held row goes as itself; several become ONE digest message. Reschedules itself otherwise.
  */
-export async function flushDigest(shopId: string, channel: NotifyChannel, recipient: string): Promise<{ sent: number; digestId?: string; rescheduled?: boolean }> {
+export async function flushDigest(
+  shopId: string,
+  channel: NotifyChannel,
+  recipient: string,
+): Promise<{ sent: number; digestId?: string; rescheduled?: boolean }> {
   const settings = await getNotifySettings(shopId);
   const shop = await shopIdentity(shopId);
   const result = await prisma.$transaction(async (tx) => {
     await lock(tx, `notify:${shopId}:${channel}:${recipient}`);
-    let held = await tx.notification.findMany({ where: { shopId, channel, recipient, status: "held" }, orderBy: { createdAt: "asc" } });
+    let held = await tx.notification.findMany({
+      where: { shopId, channel, recipient, status: "held" },
+      orderBy: { createdAt: "asc" },
+    });
     if (!held.length) return { sent: 0 };
     const now = new Date();
     const lp = localParts(now, settings.timezone);
     if (inQuietHours(lp.minuteOfDay, settings.quietStartMin, settings.quietEndMin)) {
       // In quiet hours only critical messages may go (when allowed); the rest waits for the end.
-      const critical = settings.criticalBypassQuiet ? held.filter((h) => CRITICAL_KINDS.has(h.kind as NotificationKind)) : [];
-      const quietEnd = new Date(now.getTime() + minutesUntilQuietEnd(lp.minuteOfDay, settings.quietStartMin, settings.quietEndMin) * 60_000);
+      const critical = settings.criticalBypassQuiet
+        ? held.filter((h) => CRITICAL_KINDS.has(h.kind as NotificationKind))
+        : [];
+      const quietEnd = new Date(
+        now.getTime() + minutesUntilQuietEnd(lp.minuteOfDay, settings.quietStartMin, settings.quietEndMin) * 60_000,
+      );
       if (!critical.length) return { sent: 0, rescheduleAt: quietEnd };
       if (critical.length < held.length) await scheduleFlush(shopId, channel, recipient, quietEnd);
       held = critical;
     }
     const l = limits()[channel];
     const inWindow = await tx.notification.findMany({
-      where: { shopId, channel, recipient, status: { in: COUNTED }, createdAt: { gte: new Date(now.getTime() - l.windowS * 1000) } },
+      where: {
+        shopId,
+        channel,
+        recipient,
+        status: { in: COUNTED },
+        createdAt: { gte: new Date(now.getTime() - l.windowS * 1000) },
+      },
       orderBy: { createdAt: "desc" },
       take: l.limit,
       select: { createdAt: true },
     });
-    if (inWindow.length >= l.limit) return { sent: 0, rescheduleAt: new Date(inWindow[inWindow.length - 1]!.createdAt.getTime() + l.windowS * 1000 + 50) };
+    if (inWindow.length >= l.limit)
+      return {
+        sent: 0,
+        rescheduleAt: new Date(inWindow[inWindow.length - 1]!.createdAt.getTime() + l.windowS * 1000 + 50),
+      };
     if (held.length === 1) {
       await tx.notification.update({ where: { id: held[0]!.id }, data: { status: "queued", createdAt: now } });
       return { sent: 1, sendId: held[0]!.id };
     }
     const reason = held.some((h) => h.reason === "quiet_hours") ? "quiet_hours" : "rate_limited";
-    const entries = held.map((h) => (channel === "sms" ? (h.body ?? kindLabel(h.kind)).replace(/^[^:]*:\s*/, "") : (h.subject ?? kindLabel(h.kind)).replace(/ · [^·]*$/, "")));
-    const d: RenderedMessage = renderDigest({ shopName: shop.name, shopDomain: shop.domain, link: appLink(shop.domain, "/app/notifications"), settingsLink: appLink(shop.domain, "/app/settings/notifications"), entries, reason });
+    const entries = held.map((h) =>
+      channel === "sms"
+        ? (h.body ?? kindLabel(h.kind)).replace(/^[^:]*:\s*/, "")
+        : (h.subject ?? kindLabel(h.kind)).replace(/ · [^·]*$/, ""),
+    );
+    const d: RenderedMessage = renderDigest({
+      shopName: shop.name,
+      shopDomain: shop.domain,
+      link: appLink(shop.domain, "/app/notifications"),
+      settingsLink: appLink(shop.domain, "/app/settings/notifications"),
+      entries,
+      reason,
+    });
     const digest = await tx.notification.create({
       data: {
-        shopId, kind: "digest", channel, recipient, status: "queued", reason, subject: d.subject,
-        body: channel === "sms" ? d.sms : d.text, html: channel === "email" ? d.html : null,
+        shopId,
+        kind: "digest",
+        channel,
+        recipient,
+        status: "queued",
+        reason,
+        subject: d.subject,
+        body: channel === "sms" ? d.sms : d.text,
+        html: channel === "email" ? d.html : null,
       },
     });
-    await tx.notification.updateMany({ where: { id: { in: held.map((h) => h.id) } }, data: { status: "digested", digestId: digest.id } });
+    await tx.notification.updateMany({
+      where: { id: { in: held.map((h) => h.id) } },
+      data: { status: "digested", digestId: digest.id },
+    });
     return { sent: held.length, sendId: digest.id, digestId: digest.id };
   });
   if ("rescheduleAt" in result && result.rescheduleAt) {
@@ -327,7 +511,13 @@ export async function flushDigest(shopId: string, channel: NotifyChannel, recipi
 }
 
 /** The `notify-send` job: a send, a digest flush, or an SMS status poll. */
-export async function handleNotifySend(data: { notificationId?: string; digest?: { channel: NotifyChannel; recipient: string }; smsStatus?: string; poll?: number; shopId: string }): Promise<unknown> {
+export async function handleNotifySend(data: {
+  notificationId?: string;
+  digest?: { channel: NotifyChannel; recipient: string };
+  smsStatus?: string;
+  poll?: number;
+  shopId: string;
+}): Promise<unknown> {
   if (data.digest) return flushDigest(data.shopId, data.digest.channel, data.digest.recipient);
   if (data.smsStatus) return pollSmsStatus(data.smsStatus, data.poll ?? 1);
   if (data.notificationId) return sendNotification(data.notificationId);
@@ -353,13 +543,23 @@ export class TestSendLimitError extends Error {
  * per hour. Throws TestSendLimitError over the limit.
  * @returns one result per message (e-mail: one message to all recipients; SMS: one per number).
  */
-export async function sendTest(shopId: string, channel: NotifyChannel): Promise<{ recipient: string; status: string; error: string | null }[]> {
-  const settings = await prisma.notificationSettings.findUnique({ where: { shopId }, select: { emailRecipients: true, smsRecipients: true } });
+export async function sendTest(
+  shopId: string,
+  channel: NotifyChannel,
+): Promise<{ recipient: string; status: string; error: string | null }[]> {
+  const settings = await prisma.notificationSettings.findUnique({
+    where: { shopId },
+    select: { emailRecipients: true, smsRecipients: true },
+  });
   const recipients = (channel === "email" ? settings?.emailRecipients : settings?.smsRecipients) ?? [];
   if (!recipients.length) return [];
   const limit = env.NOTIFY_TEST_LIMIT;
   const since = new Date(Date.now() - 3_600_000);
-  const recent = await prisma.notification.findMany({ where: { shopId, kind: "test", channel, createdAt: { gte: since } }, select: { createdAt: true }, orderBy: { createdAt: "asc" } });
+  const recent = await prisma.notification.findMany({
+    where: { shopId, kind: "test", channel, createdAt: { gte: since } },
+    select: { createdAt: true },
+    orderBy: { createdAt: "asc" },
+  });
   if (recent.length >= limit) {
     throw new TestSendLimitError(Math.max(1, (recent[0]!.createdAt.getTime() + 3_600_000 - Date.now()) / 1000));
   }
@@ -371,13 +571,25 @@ export async function sendTest(shopId: string, channel: NotifyChannel): Promise<
     shopDomain: shop.domain,
     link: appLink(shop.domain, "/app/notifications"),
     settingsLink: appLink(shop.domain, "/app/settings/notifications"),
-    facts: channel === "sms" ? { store: "Test store", reason: "this is only a test" } : { sku: "TEST-SKU", title: "Test item", quantity: 2, threshold: 5 },
+    facts:
+      channel === "sms"
+        ? { store: "Test store", reason: "this is only a test" }
+        : { sku: "TEST-SKU", title: "Test item", quantity: 2, threshold: 5 },
   });
   const targets = channel === "email" ? [recipients.join(", ")] : recipients;
   const out = [];
   for (const to of targets) {
     const row = await prisma.notification.create({
-      data: { shopId, kind: "test", channel, recipient: to, status: "queued", subject: msg.subject, body: channel === "sms" ? msg.sms : msg.text, html: channel === "email" ? msg.html : null },
+      data: {
+        shopId,
+        kind: "test",
+        channel,
+        recipient: to,
+        status: "queued",
+        subject: msg.subject,
+        body: channel === "sms" ? msg.sms : msg.text,
+        html: channel === "email" ? msg.html : null,
+      },
     });
     let res: { status: string };
     try {

@@ -48,7 +48,13 @@ async function transport(): Promise<Transporter> {
       // requireTLS: an smtp:// relay must upgrade with STARTTLS or nothing is sent (credentials and recipients never
       // travel in clear), unless the operator opted out (issue 13, docs/decisions/147).
       // (Options go in one object with `url`: createTransport's second argument is message defaults, not options.)
-      transport: nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000, requireTLS: !env.SMTP_ALLOW_PLAINTEXT } as never),
+      transport: nodemailer.createTransport({
+        url,
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+        requireTLS: !env.SMTP_ALLOW_PLAINTEXT,
+      } as never),
     };
   }
   return cached.transport;
@@ -69,7 +75,9 @@ export interface EmailMessage {
  * @returns the Message-ID and the relay's response line.
  */
 export async function sendEmail(msg: EmailMessage): Promise<{ messageId: string; response: string }> {
-  const info = await (await transport()).sendMail({
+  const info = await (
+    await transport()
+  ).sendMail({
     from: senderAddress(),
     to: msg.to.join(", "),
     subject: msg.subject,

@@ -22,26 +22,62 @@ export const NOTIFICATION_KINDS = [
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** Statuses of a Notification row (filter of the record page). */
-export const NOTIFICATION_STATUSES = ["sent", "delivered", "queued", "held", "digested", "suppressed", "failed"] as const;
+export const NOTIFICATION_STATUSES = [
+  "sent",
+  "delivered",
+  "queued",
+  "held",
+  "digested",
+  "suppressed",
+  "failed",
+] as const;
 export type NotifyChannel = "email" | "sms";
 
 /** Per-kind channel switches. */
 export type ChannelSwitches = Record<NotificationKind, { email: boolean; sms: boolean }>;
 
 /** Critical kinds: the only ones that may go by SMS, and the only ones that may bypass quiet hours. */
-export const CRITICAL_KINDS: ReadonlySet<NotificationKind> = new Set<NotificationKind>(["stock.out", "job.dead_lettered", "store.unhealthy"]);
+export const CRITICAL_KINDS: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
+  "stock.out",
+  "job.dead_lettered",
+  "store.unhealthy",
+]);
 
 /** Merchant-facing labels and help of each kind (settings page, notification log). */
 export const KIND_INFO: Record<NotificationKind, { label: string; help: string }> = {
   "order.imported": { label: "New order", help: "An order was imported from one of your stores." },
-  "stock.low": { label: "Low stock", help: "An item is at or under its low-stock threshold (once per item until it recovers)." },
-  "stock.out": { label: "Out of stock everywhere", help: "An item has 0 available on Shopify and on every linked store." },
-  "job.dead_lettered": { label: "Sync failed after retries", help: "A sync job failed every retry and needs you (replay it from the dead letters)." },
-  "conflict.raised": { label: "Conflict to review", help: "A store's stock differs from what SyncFlow expects and needs a decision." },
-  "store.unhealthy": { label: "Store down", help: "A connected store stopped answering or refused SyncFlow's credentials." },
-  "sku.ambiguous": { label: "SKUs that differ only by case", help: "Listings whose SKU differs only by letter case from another (85123A / 85123a) are not synced until renamed." },
-  "data.request": { label: "Customer data request", help: "A customer asked Shopify for their data; SyncFlow holds names and e-mails on orders." },
-  "summary.daily": { label: "Daily summary", help: "Orders, stock changes, low-stock items and failures of the last 24 hours." },
+  "stock.low": {
+    label: "Low stock",
+    help: "An item is at or under its low-stock threshold (once per item until it recovers).",
+  },
+  "stock.out": {
+    label: "Out of stock everywhere",
+    help: "An item has 0 available on Shopify and on every linked store.",
+  },
+  "job.dead_lettered": {
+    label: "Sync failed after retries",
+    help: "A sync job failed every retry and needs you (replay it from the dead letters).",
+  },
+  "conflict.raised": {
+    label: "Conflict to review",
+    help: "A store's stock differs from what SyncFlow expects and needs a decision.",
+  },
+  "store.unhealthy": {
+    label: "Store down",
+    help: "A connected store stopped answering or refused SyncFlow's credentials.",
+  },
+  "sku.ambiguous": {
+    label: "SKUs that differ only by case",
+    help: "Listings whose SKU differs only by letter case from another (85123A / 85123a) are not synced until renamed.",
+  },
+  "data.request": {
+    label: "Customer data request",
+    help: "A customer asked Shopify for their data; SyncFlow holds names and e-mails on orders.",
+  },
+  "summary.daily": {
+    label: "Daily summary",
+    help: "Orders, stock changes, low-stock items and failures of the last 24 hours.",
+  },
 };
 
 /** Default channel switches: e-mail for everything, SMS for the critical kinds. */
@@ -66,7 +102,16 @@ export function mergeSwitches(stored: unknown): ChannelSwitches {
 
 /** The notification kind of a DomainEvent (type + payload). */
 /** DomainEvent types that `kindOfEvent` can turn into a notification (keep in step with its switch). */
-export const NOTIFIABLE_EVENT_TYPES = ["stock.low", "store.unhealthy", "order.imported", "job.dead_lettered", "conflict.raised", "summary.daily", "customers.data_request", "sku.ambiguous"] as const;
+export const NOTIFIABLE_EVENT_TYPES = [
+  "stock.low",
+  "store.unhealthy",
+  "order.imported",
+  "job.dead_lettered",
+  "conflict.raised",
+  "summary.daily",
+  "customers.data_request",
+  "sku.ambiguous",
+] as const;
 
 export function kindOfEvent(type: string, payload: unknown): NotificationKind | null {
   const p = (payload ?? {}) as Record<string, unknown>;
@@ -110,7 +155,15 @@ export function localParts(date: Date, timeZone: string): { date: string; hour: 
     tz = "UTC";
   }
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    new Intl.DateTimeFormat("en-CA", {
+      timeZone: tz,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    })
       .formatToParts(date)
       .map((p) => [p.type, p.value]),
   ) as Record<string, string>;

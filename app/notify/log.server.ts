@@ -25,15 +25,22 @@ export interface NotificationRow {
 }
 
 /** A page of the record; `nextCursor` is passed back as `?cursor=`. */
-export async function getNotificationPage(shopId: string, opts: { status?: string | null; cursor?: string | null; pageSize?: number }): Promise<{ rows: NotificationRow[]; nextCursor: string | null }> {
+export async function getNotificationPage(
+  shopId: string,
+  opts: { status?: string | null; cursor?: string | null; pageSize?: number },
+): Promise<{ rows: NotificationRow[]; nextCursor: string | null }> {
   const size = opts.pageSize ?? 50;
   const status = opts.status && (NOTIFICATION_STATUSES as readonly string[]).includes(opts.status) ? opts.status : null;
-  const cursor = opts.cursor ? await prisma.notification.findFirst({ where: { id: opts.cursor, shopId }, select: { id: true, createdAt: true } }) : null;
+  const cursor = opts.cursor
+    ? await prisma.notification.findFirst({ where: { id: opts.cursor, shopId }, select: { id: true, createdAt: true } })
+    : null;
   const rows = await prisma.notification.findMany({
     where: {
       shopId,
       ...(status ? { status } : {}),
-      ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+      ...(cursor
+        ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
+        : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: size + 1,
@@ -42,8 +49,18 @@ export async function getNotificationPage(shopId: string, opts: { status?: strin
   return {
     nextCursor: rows.length > size ? page[page.length - 1]!.id : null,
     rows: page.map((r) => ({
-      id: r.id, createdAt: r.createdAt.toISOString(), kind: r.kind, channel: r.channel, recipient: r.recipient, status: r.status, reason: r.reason,
-      subject: r.subject, providerStatus: r.providerStatus, attempts: r.attempts, error: r.error, digestId: r.digestId,
+      id: r.id,
+      createdAt: r.createdAt.toISOString(),
+      kind: r.kind,
+      channel: r.channel,
+      recipient: r.recipient,
+      status: r.status,
+      reason: r.reason,
+      subject: r.subject,
+      providerStatus: r.providerStatus,
+      attempts: r.attempts,
+      error: r.error,
+      digestId: r.digestId,
     })),
   };
 }

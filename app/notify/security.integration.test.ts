@@ -25,8 +25,17 @@ beforeAll(async () => {
   smtp = await startSmtpFake();
   sheets = await startSheetsFake();
   world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 0 });
-  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_QUEUE_SCHEMA: "pgboss_test_notifysec", SMTP_URL: smtp.url, NOTIFY_FROM: "alerts@syncflow.test", NOTIFY_TEST_LIMIT: "3",
-    GOOGLE_CLIENT_ID: sheets.clientId, GOOGLE_CLIENT_SECRET: sheets.clientSecret, GOOGLE_API_ROOT_URL: sheets.url, GOOGLE_OAUTH_BASE: sheets.url });
+  app = await startApp({
+    SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
+    SYNCFLOW_QUEUE_SCHEMA: "pgboss_test_notifysec",
+    SMTP_URL: smtp.url,
+    NOTIFY_FROM: "alerts@syncflow.test",
+    NOTIFY_TEST_LIMIT: "3",
+    GOOGLE_CLIENT_ID: sheets.clientId,
+    GOOGLE_CLIENT_SECRET: sheets.clientSecret,
+    GOOGLE_API_ROOT_URL: sheets.url,
+    GOOGLE_OAUTH_BASE: sheets.url,
+  });
   world.shopify.control.setAppUrl(app.url);
   expect(await installApp(app.url, SHOP, TEST_API_KEY, TEST_API_SECRET)).toBeLessThan(500);
   await waitFor("shop", () => prisma.shop.findUnique({ where: { domain: SHOP } }));
@@ -43,10 +52,19 @@ afterAll(async () => {
 const post = (fields: Record<string, string>) =>
   fetch(`${app.url}/app/settings/notifications?shop=${SHOP}&embedded=1&_data=${encodeURIComponent(ROUTE)}`, {
     method: "POST",
-    headers: { ...adminHeaders(SHOP, TEST_API_KEY, TEST_API_SECRET), "Content-Type": "application/x-www-form-urlencoded" },
+    headers: {
+      ...adminHeaders(SHOP, TEST_API_KEY, TEST_API_SECRET),
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
     body: new URLSearchParams(fields).toString(),
   });
-const saved = { emailRecipients: "owner@shop.test", smsRecipients: "", timezone: "UTC", dailySummaryHour: "8", lowStockThreshold: "5" };
+const saved = {
+  emailRecipients: "owner@shop.test",
+  smsRecipients: "",
+  timezone: "UTC",
+  dailySummaryHour: "8",
+  lowStockThreshold: "5",
+};
 
 describe("send test", () => {
   it("goes only to saved recipients: a typed, unsaved address is refused and gets nothing", async () => {
@@ -74,7 +92,9 @@ describe("SMTP", () => {
     const before = smtp.messages.length;
     delete process.env.SMTP_ALLOW_PLAINTEXT;
     try {
-      await expect(sendEmail({ to: ["tls@shop.test"], subject: "s", text: "t", html: "<p>t</p>" })).rejects.toThrow(/TLS|STARTTLS/i);
+      await expect(sendEmail({ to: ["tls@shop.test"], subject: "s", text: "t", html: "<p>t</p>" })).rejects.toThrow(
+        /TLS|STARTTLS/i,
+      );
     } finally {
       process.env.SMTP_ALLOW_PLAINTEXT = "1";
     }
@@ -100,7 +120,9 @@ describe("Google Sheets sign-in", () => {
     expect(elsewhere.status).toBe(400);
     const other = await fetch(callback, { headers: { Cookie: `syncflow_google_oauth=${"0".repeat(64)}` } });
     expect(other.status).toBe(400);
-    expect((await prisma.sheetConnection.findUniqueOrThrow({ where: { shopId: shop.id } })).status).not.toBe("connected");
+    expect((await prisma.sheetConnection.findUniqueOrThrow({ where: { shopId: shop.id } })).status).not.toBe(
+      "connected",
+    );
     // The browser that started it finishes it.
     const mine = await fetch(callback, { headers: { Cookie: cookie } });
     expect(mine.status).toBe(200);

@@ -45,7 +45,14 @@ export async function getNotifySettings(shopId: string): Promise<ShopNotifySetti
 
 /** Splits a free-text list (commas, semicolons, whitespace, new lines) into trimmed unique entries. */
 export function splitList(value: string): string[] {
-  return [...new Set(value.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      value
+        .split(/[\s,;]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** Normalises a phone number typed by a person ("+1 (415) 555-0100" → "+14155550100"). */
@@ -85,7 +92,8 @@ export function validateSettingsForm(form: SettingsForm): SettingsValidation {
   if (emails.length > 10) errors.emailRecipients = "At most 10 e-mail recipients";
   const phones = splitList((form.smsRecipients ?? "").replace(/(\d)[ ().-]+(?=[\d(])/g, "$1")).map(normalisePhone);
   const badPhone = phones.find((p) => !E164.test(p));
-  if (badPhone) errors.smsRecipients = `“${badPhone}” is not an E.164 phone number (+ country code and number, e.g. +14155550100)`;
+  if (badPhone)
+    errors.smsRecipients = `“${badPhone}” is not an E.164 phone number (+ country code and number, e.g. +14155550100)`;
   if (phones.length > 5) errors.smsRecipients = "At most 5 phone numbers";
   let quietStartMin: number | null = null;
   let quietEndMin: number | null = null;
@@ -100,17 +108,21 @@ export function validateSettingsForm(form: SettingsForm): SettingsValidation {
     errors.quietEnd = (e as Error).message;
   }
   if (!errors.quietStart && !errors.quietEnd && (quietStartMin == null) !== (quietEndMin == null)) {
-    errors[quietStartMin == null ? "quietStart" : "quietEnd"] = "Give both the start and the end of quiet hours, or neither";
+    errors[quietStartMin == null ? "quietStart" : "quietEnd"] =
+      "Give both the start and the end of quiet hours, or neither";
   }
   const timezone = (form.timezone ?? "UTC").trim() || "UTC";
-  if (!isTimeZone(timezone)) errors.timezone = `Unknown time zone “${timezone}” (use an IANA name such as Europe/Paris)`;
+  if (!isTimeZone(timezone))
+    errors.timezone = `Unknown time zone “${timezone}” (use an IANA name such as Europe/Paris)`;
   const hour = Number(form.dailySummaryHour ?? "8");
   if (!Number.isInteger(hour) || hour < 0 || hour > 23) errors.dailySummaryHour = "An hour from 0 to 23";
   const threshold = Number(form.lowStockThreshold ?? "5");
-  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 100_000) errors.lowStockThreshold = "A whole number from 0 to 100000";
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 100_000)
+    errors.lowStockThreshold = "A whole number from 0 to 100000";
   if (Object.keys(errors).length) return { ok: false, errors };
   const switches = {} as Record<string, { email: boolean; sms: boolean }>;
-  for (const k of NOTIFICATION_KINDS) switches[k] = { email: form[`${k}.email`] === "on", sms: form[`${k}.sms`] === "on" };
+  for (const k of NOTIFICATION_KINDS)
+    switches[k] = { email: form[`${k}.email`] === "on", sms: form[`${k}.sms`] === "on" };
   return {
     ok: true,
     value: {

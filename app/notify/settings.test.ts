@@ -4,16 +4,34 @@ import { validateSettingsForm } from "./settings.server";
 import { inQuietHours, kindOfEvent, mergeSwitches, minutesUntilQuietEnd, smsText } from "./kinds";
 
 describe("validateSettingsForm", () => {
-  const base = { emailRecipients: "a@shop.test", smsRecipients: "", timezone: "UTC", dailySummaryHour: "8", lowStockThreshold: "5", quietStart: "", quietEnd: "" };
+  const base = {
+    emailRecipients: "a@shop.test",
+    smsRecipients: "",
+    timezone: "UTC",
+    dailySummaryHour: "8",
+    lowStockThreshold: "5",
+    quietStart: "",
+    quietEnd: "",
+  };
   it("rejects a bad e-mail and a non-E.164 phone with field errors", () => {
-    const r = validateSettingsForm({ ...base, emailRecipients: "a@shop.test, not-an-email", smsRecipients: "4155550100" });
+    const r = validateSettingsForm({
+      ...base,
+      emailRecipients: "a@shop.test, not-an-email",
+      smsRecipients: "4155550100",
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors.emailRecipients).toMatch(/not-an-email/);
     expect(r.errors.smsRecipients).toMatch(/E\.164/);
   });
   it("normalises typed phone numbers and keeps SMS off for non-critical events", () => {
-    const r = validateSettingsForm({ ...base, smsRecipients: "+1 (415) 555-0100, +44 20 7946 0958", "order.imported.sms": "on", "stock.out.sms": "on", "stock.out.email": "on" });
+    const r = validateSettingsForm({
+      ...base,
+      smsRecipients: "+1 (415) 555-0100, +44 20 7946 0958",
+      "order.imported.sms": "on",
+      "stock.out.sms": "on",
+      "stock.out.email": "on",
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.smsRecipients).toEqual(["+14155550100", "+442079460958"]);
@@ -21,7 +39,14 @@ describe("validateSettingsForm", () => {
     expect(r.value.switches["stock.out"]).toEqual({ email: true, sms: true });
   });
   it("checks quiet hours, time zone, hour and threshold", () => {
-    const r = validateSettingsForm({ ...base, quietStart: "25:00", quietEnd: "", timezone: "Mars/Base", dailySummaryHour: "24", lowStockThreshold: "-1" });
+    const r = validateSettingsForm({
+      ...base,
+      quietStart: "25:00",
+      quietEnd: "",
+      timezone: "Mars/Base",
+      dailySummaryHour: "24",
+      lowStockThreshold: "-1",
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(Object.keys(r.errors).sort()).toEqual(["dailySummaryHour", "lowStockThreshold", "quietStart", "timezone"]);

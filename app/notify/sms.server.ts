@@ -52,7 +52,10 @@ async function client(): Promise<Twilio> {
   const key = [sid, env.TWILIO_AUTH_TOKEN, env.TWILIO_API_KEY, base].join("|");
   const twilio = (await import("twilio")).default; // before the cache check: no await between check and set
   if (cached?.key !== key) {
-    const opts = { accountSid: sid, ...(base ? { httpClient: localRequestClient(twilio, base) } : { autoRetry: true, maxRetries: 2 }) };
+    const opts = {
+      accountSid: sid,
+      ...(base ? { httpClient: localRequestClient(twilio, base) } : { autoRetry: true, maxRetries: 2 }),
+    };
     const c = env.TWILIO_API_KEY
       ? twilio(env.TWILIO_API_KEY, env.TWILIO_API_SECRET, opts)
       : twilio(sid, env.TWILIO_AUTH_TOKEN, opts);
@@ -65,16 +68,24 @@ async function client(): Promise<Twilio> {
  * Sends one SMS (the body should already be ≤ 160 GSM-7 characters: see `smsText`).
  * @returns Twilio's message SID and initial status (queued / accepted / sent).
  */
-export async function sendSms(to: string, body: string, statusCallback?: string): Promise<{ sid: string; status: string; segments: string | null }> {
+export async function sendSms(
+  to: string,
+  body: string,
+  statusCallback?: string,
+): Promise<{ sid: string; status: string; segments: string | null }> {
   const from = env.TWILIO_MESSAGING_SERVICE_SID
     ? { messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID }
     : { from: env.TWILIO_FROM! };
-  const msg = await (await client()).messages.create({ to, body, ...from, ...(statusCallback ? { statusCallback } : {}) });
+  const msg = await (
+    await client()
+  ).messages.create({ to, body, ...from, ...(statusCallback ? { statusCallback } : {}) });
   return { sid: msg.sid, status: msg.status, segments: msg.numSegments ?? null };
 }
 
 /** Fetches a message's current delivery status (queued, sent, delivered, undelivered, failed). */
-export async function fetchSmsStatus(sid: string): Promise<{ status: string; errorCode: number | null; errorMessage: string | null }> {
+export async function fetchSmsStatus(
+  sid: string,
+): Promise<{ status: string; errorCode: number | null; errorMessage: string | null }> {
   const m = await (await client()).messages(sid).fetch();
   return { status: m.status, errorCode: m.errorCode ?? null, errorMessage: m.errorMessage ?? null };
 }

@@ -14,14 +14,33 @@ import { emitEvent } from "../sync/events.server";
 import { env } from "../env.server";
 
 /** Current stock picture of items: min and whether all known quantities are ≤ 0. */
-export async function stockPicture(shopId: string, itemIds: string[]): Promise<Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>> {
+export async function stockPicture(
+  shopId: string,
+  itemIds: string[],
+): Promise<Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>> {
   const shop = await prisma.shop.findUnique({ where: { id: shopId }, select: { lowStockThreshold: true } });
   const [items, levels, listings] = await Promise.all([
-    prisma.catalogItem.findMany({ where: { shopId, id: { in: itemIds }, tracked: true }, select: { id: true, lowStockThreshold: true } }),
-    prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds } }, select: { itemId: true, available: true } }),
+    prisma.catalogItem.findMany({
+      where: { shopId, id: { in: itemIds }, tracked: true },
+      select: { id: true, lowStockThreshold: true },
+    }),
+    prisma.inventoryLevel.findMany({
+      where: { shopId, itemId: { in: itemIds } },
+      select: { itemId: true, available: true },
+    }),
     prisma.listing.findMany({
-      where: { shopId, itemId: { in: itemIds }, matchStatus: "linked", channel: { kind: "woocommerce", status: { not: "disconnected" } } },
-      select: { itemId: true, lastObservedQuantity: true, lastWrittenQuantity: true, channel: { select: { name: true, lowStockThreshold: true } } },
+      where: {
+        shopId,
+        itemId: { in: itemIds },
+        matchStatus: "linked",
+        channel: { kind: "woocommerce", status: { not: "disconnected" } },
+      },
+      select: {
+        itemId: true,
+        lastObservedQuantity: true,
+        lastWrittenQuantity: true,
+        channel: { select: { name: true, lowStockThreshold: true } },
+      },
     }),
   ]);
   const out = new Map<string, { min: number | null; allOut: boolean; threshold: number; where: string | null }>();
@@ -48,19 +67,35 @@ export async function stockPicture(shopId: string, itemIds: string[]): Promise<M
  * Evaluates the items changed since the shop's watermark; emits `stock.low` for new low / out-of-stock
  * conditions and clears recovered ones. @returns counts.
  */
-export async function watchStock(shopId: string): Promise<{ evaluated: number; low: number; out: number; cleared: number; baseline: boolean }> {
-  const settings = await prisma.notificationSettings.upsert({ where: { shopId }, create: { shopId }, update: {}, select: { watchedLedgerId: true } });
+export async function watchStock(
+  shopId: string,
+): Promise<{ evaluated: number; low: number; out: number; cleared: number; baseline: boolean }> {
+  const settings = await prisma.notificationSettings.upsert({
+    where: { shopId },
+    create: { shopId },
+    update: {},
+    select: { watchedLedgerId: true },
+  });
   const max = await prisma.stockLedger.aggregate({ where: { shopId }, _max: { id: true } });
   const maxId = max._max.id ?? 0n;
   if (maxId <= settings.watchedLedgerId) return { evaluated: 0, low: 0, out: 0, cleared: 0, baseline: false };
   const baseline = settings.watchedLedgerId === 0n;
   const changed = baseline
     ? await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true } })
-    : await prisma.stockLedger.findMany({ where: { shopId, id: { gt: settings.watchedLedgerId, lte: maxId } }, distinct: ["itemId"], select: { itemId: true } });
+    : await prisma.stockLedger.findMany({
+        where: { shopId, id: { gt: settings.watchedLedgerId, lte: maxId } },
+        distinct: ["itemId"],
+        select: { itemId: true },
+      });
   const itemIds = changed.map((c) => ("itemId" in c ? c.itemId : c.id));
   const picture = await stockPicture(shopId, itemIds);
   const active = new Set(
-    (await prisma.alertState.findMany({ where: { shopId, active: true, key: { in: itemIds.flatMap((id) => [`stock.low:${id}`, `stock.out:${id}`]) } }, select: { key: true } })).map((a) => a.key),
+    (
+      await prisma.alertState.findMany({
+        where: { shopId, active: true, key: { in: itemIds.flatMap((id) => [`stock.low:${id}`, `stock.out:${id}`]) } },
+        select: { key: true },
+      })
+    ).map((a) => a.key),
   );
   let low = 0;
   let out = 0;
@@ -75,19 +110,34 @@ export async function watchStock(shopId: string): Promise<{ evaluated: number; l
     for (const [key, on, outOfStock] of conditions) {
       if (on && !active.has(key)) {
         if (baseline) {
-          await prisma.alertState.upsert({ where: { shopId_key: { shopId, key } }, create: { shopId, key }, update: { active: true, since: new Date(), clearedAt: null } });
+          await prisma.alertState.upsert({
+            where: { shopId_key: { shopId, key } },
+            create: { shopId, key },
+            update: { active: true, since: new Date(), clearedAt: null },
+          });
         } else {
-          await emitEvent(shopId, "stock.low", { itemId, quantity: s.min, threshold: s.threshold, where: s.where, outOfStock, source: "stock-watch" }, { itemId });
+          await emitEvent(
+            shopId,
+            "stock.low",
+            { itemId, quantity: s.min, threshold: s.threshold, where: s.where, outOfStock, source: "stock-watch" },
+            { itemId },
+          );
           if (outOfStock) out++;
           else low++;
         }
       } else if (!on && active.has(key)) {
-        await prisma.alertState.updateMany({ where: { shopId, key, active: true }, data: { active: false, clearedAt: new Date() } });
+        await prisma.alertState.updateMany({
+          where: { shopId, key, active: true },
+          data: { active: false, clearedAt: new Date() },
+        });
         cleared++;
       }
     }
   }
-  await prisma.notificationSettings.updateMany({ where: { shopId, watchedLedgerId: { lt: maxId } }, data: { watchedLedgerId: maxId } });
+  await prisma.notificationSettings.updateMany({
+    where: { shopId, watchedLedgerId: { lt: maxId } },
+    data: { watchedLedgerId: maxId },
+  });
   return { evaluated: picture.size, low, out, cleared, baseline };
 }
 
@@ -105,10 +155,18 @@ export async function signalStockChanged(shopId: string | null | undefined): Pro
   if (Date.now() - last < skipMs) return;
   lastSignal.set(shopId, Date.now());
   try {
-    await enqueue(QUEUES.stockWatch, { shopId }, { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: env.NOTIFY_WATCH_DEBOUNCE_S });
+    await enqueue(
+      QUEUES.stockWatch,
+      { shopId },
+      { singletonKey: `stock-watch:${shopId}`, startAfterSeconds: env.NOTIFY_WATCH_DEBOUNCE_S },
+    );
     const sheet = await prisma.sheetConnection.findUnique({ where: { shopId }, select: { status: true } });
     if (sheet?.status === "connected") {
-      await enqueue(QUEUES.sheetsSync, { shopId }, { singletonKey: `sheets:${shopId}`, startAfterSeconds: env.SHEETS_DEBOUNCE_S });
+      await enqueue(
+        QUEUES.sheetsSync,
+        { shopId },
+        { singletonKey: `sheets:${shopId}`, startAfterSeconds: env.SHEETS_DEBOUNCE_S },
+      );
     }
   } catch (err) {
     console.error(`[notify] could not signal stock change for ${shopId}:`, err);
@@ -120,6 +178,8 @@ const lastSignal = new Map<string, number>();
 
 /** `signalStockChanged` for the shop of a webhook receipt. */
 export async function signalReceiptProcessed(receiptId: string): Promise<void> {
-  const r = await prisma.webhookReceipt.findUnique({ where: { id: receiptId }, select: { shopId: true } }).catch(() => null);
+  const r = await prisma.webhookReceipt
+    .findUnique({ where: { id: receiptId }, select: { shopId: true } })
+    .catch(() => null);
   await signalStockChanged(r?.shopId);
 }

@@ -14,17 +14,29 @@ export async function summaryLines(shopId: string, now = new Date()): Promise<st
   const [orders, changes, lowKeys, deadLetters, openConflicts, sent, failing] = await Promise.all([
     prisma.order.groupBy({ by: ["channelId"], where: { shopId, createdAt: { gte: since } }, _count: true }),
     prisma.stockLedger.count({ where: { shopId, createdAt: { gte: since } } }),
-    prisma.alertState.findMany({ where: { shopId, active: true, key: { startsWith: "stock.low:" } }, select: { key: true }, take: 200 }),
+    prisma.alertState.findMany({
+      where: { shopId, active: true, key: { startsWith: "stock.low:" } },
+      select: { key: true },
+      take: 200,
+    }),
     prisma.domainEvent.count({ where: { shopId, type: "job.dead_lettered", createdAt: { gte: since } } }),
     prisma.conflict.count({ where: { shopId, status: "open" } }),
     prisma.notification.count({ where: { shopId, status: { in: ["sent", "delivered"] }, createdAt: { gte: since } } }),
-    prisma.channel.findMany({ where: { shopId, status: { in: ["degraded", "failing"] } }, select: { name: true, status: true } }),
+    prisma.channel.findMany({
+      where: { shopId, status: { in: ["degraded", "failing"] } },
+      select: { name: true, status: true },
+    }),
   ]);
   const channels = await prisma.channel.findMany({ where: { shopId }, select: { id: true, name: true } });
   const name = (id: string) => channels.find((c) => c.id === id)?.name ?? "a store";
   const totalOrders = orders.reduce((s, o) => s + o._count, 0);
   const lowItems = lowKeys.length
-    ? await prisma.catalogItem.findMany({ where: { shopId, id: { in: lowKeys.map((k) => k.key.slice("stock.low:".length)) } }, select: { sku: true }, orderBy: { skuKey: "asc" }, take: 10 })
+    ? await prisma.catalogItem.findMany({
+        where: { shopId, id: { in: lowKeys.map((k) => k.key.slice("stock.low:".length)) } },
+        select: { sku: true },
+        orderBy: { skuKey: "asc" },
+        take: 10,
+      })
     : [];
   return [
     `Orders imported: ${totalOrders}${orders.length ? ` (${orders.map((o) => `${name(o.channelId)} ${o._count}`).join(", ")})` : ""}`,
@@ -39,7 +51,13 @@ export async function summaryLines(shopId: string, now = new Date()): Promise<st
 
 /** Sends due daily summaries. @returns the shops summarised. */
 export async function runDailySummaries(now = new Date()): Promise<string[]> {
-  const shops = await prisma.shop.findMany({ where: { uninstalledAt: null }, select: { id: true, notificationSettings: { select: { timezone: true, dailySummaryHour: true, lastSummaryDate: true } } } });
+  const shops = await prisma.shop.findMany({
+    where: { uninstalledAt: null },
+    select: {
+      id: true,
+      notificationSettings: { select: { timezone: true, dailySummaryHour: true, lastSummaryDate: true } },
+    },
+  });
   const done: string[] = [];
   for (const shop of shops) {
     const tz = shop.notificationSettings?.timezone ?? "UTC";

@@ -31,7 +31,10 @@ export interface RenderedMessage {
 }
 
 const esc = (s: unknown) =>
-  String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  String(s ?? "").replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 
 function headline(ctx: MessageContext): { title: string; body: string[]; sms: string } {
   const f = ctx.facts;
@@ -40,13 +43,19 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
     case "order.imported":
       return {
         title: `New order ${f.orderNumber ?? ""} from ${f.store ?? "a store"}`.replace(/\s+/g, " "),
-        body: [`Order ${f.orderNumber ?? ""} was imported from ${f.store ?? "a store"}${f.total ? ` (${f.total} ${f.currency ?? ""})` : ""}.`, f.itemsLine ? `Items: ${f.itemsLine}` : ""],
+        body: [
+          `Order ${f.orderNumber ?? ""} was imported from ${f.store ?? "a store"}${f.total ? ` (${f.total} ${f.currency ?? ""})` : ""}.`,
+          f.itemsLine ? `Items: ${f.itemsLine}` : "",
+        ],
         sms: `New order ${f.orderNumber ?? ""} from ${f.store ?? "a store"}`,
       };
     case "stock.low":
       return {
         title: `Low stock: ${f.sku ?? "an item"} is at ${f.quantity}`,
-        body: [`${item} is at ${f.quantity} ${f.where ? `on ${f.where}` : ""}, at or under its threshold of ${f.threshold}.`, "You will not be told again until it goes back above the threshold."],
+        body: [
+          `${item} is at ${f.quantity} ${f.where ? `on ${f.where}` : ""}, at or under its threshold of ${f.threshold}.`,
+          "You will not be told again until it goes back above the threshold.",
+        ],
         sms: `Low stock: ${f.sku} at ${f.quantity} (threshold ${f.threshold})`,
       };
     case "stock.out":
@@ -58,19 +67,27 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
     case "job.dead_lettered":
       return {
         title: `Sync failed after ${f.attempts ?? "all"} attempts`,
-        body: [`A ${f.queue ?? "sync"} job${f.store ? ` for ${f.store}` : ""} failed every retry: ${f.cause ?? "unknown cause"}.`, "Stock may be out of date on that store until it is replayed. Open the app to replay it."],
+        body: [
+          `A ${f.queue ?? "sync"} job${f.store ? ` for ${f.store}` : ""} failed every retry: ${f.cause ?? "unknown cause"}.`,
+          "Stock may be out of date on that store until it is replayed. Open the app to replay it.",
+        ],
         sms: `Sync FAILED after ${f.attempts ?? "all"} tries${f.store ? ` (${f.store})` : ""}: ${String(f.cause ?? "").slice(0, 60)}`,
       };
     case "conflict.raised":
       return {
         title: `Conflict to review: ${f.sku ?? "an item"}${f.store ? ` on ${f.store}` : ""}`,
-        body: [`${item} shows ${f.storeQuantity ?? "?"} on ${f.store ?? "a store"} but SyncFlow expects ${f.expectedQuantity ?? "?"} (${f.conflictKind ?? "difference"}). Choose which value is right.`],
+        body: [
+          `${item} shows ${f.storeQuantity ?? "?"} on ${f.store ?? "a store"} but SyncFlow expects ${f.expectedQuantity ?? "?"} (${f.conflictKind ?? "difference"}). Choose which value is right.`,
+        ],
         sms: `Conflict: ${f.sku} on ${f.store}`,
       };
     case "store.unhealthy":
       return {
         title: `Store down: ${f.store ?? "a store"}`,
-        body: [`${f.store ?? "A connected store"} is ${f.status ?? "not answering"}${f.reason ? `: ${f.reason}` : ""}.`, "SyncFlow keeps its work queued and retries; check the store and its SyncFlow plugin."],
+        body: [
+          `${f.store ?? "A connected store"} is ${f.status ?? "not answering"}${f.reason ? `: ${f.reason}` : ""}.`,
+          "SyncFlow keeps its work queued and retries; check the store and its SyncFlow plugin.",
+        ],
         sms: `Store DOWN: ${f.store ?? "a store"}${f.reason ? ` - ${String(f.reason).slice(0, 60)}` : ""}`,
       };
     case "data.request":
@@ -92,7 +109,11 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
         sms: `${f.count ?? "Some"} SKUs differ only by case${f.store ? ` on ${f.store}` : ""}`,
       };
     case "summary.daily":
-      return { title: `Daily summary for ${f.date ?? "today"}`, body: [], sms: `SyncFlow daily summary ${f.date ?? ""}` };
+      return {
+        title: `Daily summary for ${f.date ?? "today"}`,
+        body: [],
+        sms: `SyncFlow daily summary ${f.date ?? ""}`,
+      };
   }
 }
 
@@ -127,15 +148,33 @@ ${lines.length ? `<ul>${lines.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>` :
 <hr style="border:none;border-top:1px solid #e3e3e3">
 <p style="font-size:12px;color:#616161">SyncFlow for ${esc(ctx.shopName)} (${esc(ctx.shopDomain)}) · <a href="${esc(ctx.settingsLink)}">Change what you receive</a></p>
 </body></html>`;
-  const sms = smsText(`${ctx.test ? "TEST: " : ""}${ctx.shopName}: ${lines.length && ctx.kind !== "summary.daily" ? `${lines.length} alerts: ${lines.join("; ")}` : h.sms}`);
+  const sms = smsText(
+    `${ctx.test ? "TEST: " : ""}${ctx.shopName}: ${lines.length && ctx.kind !== "summary.daily" ? `${lines.length} alerts: ${lines.join("; ")}` : h.sms}`,
+  );
   return { subject, text, html, sms };
 }
 
 /** Renders a digest of several held notifications (subjects or SMS lines). */
-export function renderDigest(opts: { shopName: string; shopDomain: string; link: string; settingsLink: string; entries: string[]; reason: string }): RenderedMessage {
+export function renderDigest(opts: {
+  shopName: string;
+  shopDomain: string;
+  link: string;
+  settingsLink: string;
+  entries: string[];
+  reason: string;
+}): RenderedMessage {
   const n = opts.entries.length;
   const title = `${n} SyncFlow alerts ${opts.reason === "quiet_hours" ? "from quiet hours" : "in the last minutes"}`;
-  const text = [title, "", ...opts.entries.map((e) => `- ${e}`), "", `Open in SyncFlow: ${opts.link}`, "", `-- SyncFlow for ${opts.shopName} (${opts.shopDomain})`, `Change what you receive: ${opts.settingsLink}`].join("\n");
+  const text = [
+    title,
+    "",
+    ...opts.entries.map((e) => `- ${e}`),
+    "",
+    `Open in SyncFlow: ${opts.link}`,
+    "",
+    `-- SyncFlow for ${opts.shopName} (${opts.shopDomain})`,
+    `Change what you receive: ${opts.settingsLink}`,
+  ].join("\n");
   const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:560px;margin:0 auto;padding:16px">
 <h2 style="font-size:18px">${esc(title)}</h2><ul>${opts.entries.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>
 <p><a href="${esc(opts.link)}">Open in SyncFlow</a></p><p style="font-size:12px;color:#616161">SyncFlow for ${esc(opts.shopName)} · <a href="${esc(opts.settingsLink)}">Change what you receive</a></p></body></html>`;

@@ -18,9 +18,15 @@ import { startBulkAction } from "../jobs/bulk.server";
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session, cors } = await authenticate.admin(request);
   const id = parseProductGid(new URL(request.url).searchParams.get("id"));
-  if (!id) return cors(json({ error: { code: "bad_product_id", message: "Pass ?id=gid://shopify/Product/<id>." } }, { status: 400 }));
+  if (!id)
+    return cors(
+      json({ error: { code: "bad_product_id", message: "Pass ?id=gid://shopify/Product/<id>." } }, { status: 400 }),
+    );
   const data = await productBlockData(session.shop, id);
-  if (!data) return cors(json({ error: { code: "unknown_shop", message: "SyncFlow has no record of this shop." } }, { status: 404 }));
+  if (!data)
+    return cors(
+      json({ error: { code: "unknown_shop", message: "SyncFlow has no record of this shop." } }, { status: 404 }),
+    );
   return cors(json(data, { headers: { "Cache-Control": "no-store" } }));
 };
 
@@ -30,13 +36,33 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   try {
     body = (await request.json()) as typeof body;
   } catch {
-    return cors(json({ error: { code: "bad_body", message: "Send a JSON body {\"intent\":\"sync\",\"id\":\"gid://shopify/Product/<id>\"}." } }, { status: 400 }));
+    return cors(
+      json(
+        {
+          error: { code: "bad_body", message: 'Send a JSON body {"intent":"sync","id":"gid://shopify/Product/<id>"}.' },
+        },
+        { status: 400 },
+      ),
+    );
   }
   const id = parseProductGid(body?.id);
-  if (body?.intent !== "sync" || !id) return cors(json({ error: { code: "bad_body", message: "intent must be \"sync\" and id a product GID." } }, { status: 400 }));
+  if (body?.intent !== "sync" || !id)
+    return cors(
+      json({ error: { code: "bad_body", message: 'intent must be "sync" and id a product GID.' } }, { status: 400 }),
+    );
   const found = await productItemIds(session.shop, id);
-  if (!found) return cors(json({ error: { code: "unknown_shop", message: "SyncFlow has no record of this shop." } }, { status: 404 }));
-  if (!found.itemIds.length) return cors(json({ ok: false, message: "SyncFlow has not imported this product yet." }, { status: 200 }));
-  const runId = await startBulkAction({ shopId: found.shopId, action: "sync", channelIds: [], itemIds: found.itemIds, actor: `admin block (${session.shop})` });
+  if (!found)
+    return cors(
+      json({ error: { code: "unknown_shop", message: "SyncFlow has no record of this shop." } }, { status: 404 }),
+    );
+  if (!found.itemIds.length)
+    return cors(json({ ok: false, message: "SyncFlow has not imported this product yet." }, { status: 200 }));
+  const runId = await startBulkAction({
+    shopId: found.shopId,
+    action: "sync",
+    channelIds: [],
+    itemIds: found.itemIds,
+    actor: `admin block (${session.shop})`,
+  });
   return cors(json({ ok: true, runId, items: found.itemIds.length }, { status: 202 }));
 };

@@ -1,6 +1,14 @@
 /** POST /api/woo/disconnect — signed: the store owner disconnected SyncFlow (hub-api-v1 §2). */
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { apiError, apiJson, DisconnectBody, disconnectStore, parseBody, readBody, verifySignedCall } from "../sync/plugin-api.server";
+import {
+  apiError,
+  apiJson,
+  DisconnectBody,
+  disconnectStore,
+  parseBody,
+  readBody,
+  verifySignedCall,
+} from "../sync/plugin-api.server";
 import { BODY_LIMITS } from "../lib/body-limits";
 
 export const action = async ({ request }: ActionFunctionArgs) => {

@@ -1,6 +1,14 @@
 /** POST /api/woo/heartbeat — signed liveness + webhook health from the plugin (hub-api-v1 §2). */
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { apiError, apiJson, HeartbeatBody, parseBody, readBody, recordHeartbeat, verifySignedCall } from "../sync/plugin-api.server";
+import {
+  apiError,
+  apiJson,
+  HeartbeatBody,
+  parseBody,
+  readBody,
+  recordHeartbeat,
+  verifySignedCall,
+} from "../sync/plugin-api.server";
 import { BODY_LIMITS } from "../lib/body-limits";
 
 export const action = async ({ request }: ActionFunctionArgs) => {

@@ -1,6 +1,14 @@
 /** POST /api/woo/stock-events — signed: the stock changes the store made, with their causes (hub-api-v1 §2). */
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { acceptStockEvents, apiError, apiJson, parseBody, readBody, StockEventsBody, verifySignedCall } from "../sync/plugin-api.server";
+import {
+  acceptStockEvents,
+  apiError,
+  apiJson,
+  parseBody,
+  readBody,
+  StockEventsBody,
+  verifySignedCall,
+} from "../sync/plugin-api.server";
 import { BODY_LIMITS } from "../lib/body-limits";
 
 export const action = async ({ request }: ActionFunctionArgs) => {

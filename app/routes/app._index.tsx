@@ -6,7 +6,19 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, InlineGrid, InlineStack, Layout, Page, ProgressBar, Text } from "@shopify/polaris";
+import {
+  Badge,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Page,
+  ProgressBar,
+  Text,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getDashboard, readApiPoints } from "../models/dashboard.server";
@@ -23,7 +35,11 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Dashboard" }];
 /** Dashboard data of the session's shop plus its live Shopify API cost bucket. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
-  const [dashboard, apiPoints, analytics] = await Promise.all([getDashboard(shop), readApiPoints(shop.id), hasFeature(shop.id, "analytics")]);
+  const [dashboard, apiPoints, analytics] = await Promise.all([
+    getDashboard(shop),
+    readApiPoints(shop.id),
+    hasFeature(shop.id, "analytics"),
+  ]);
   return json({ shopName: shop.name ?? shop.domain, apiPoints, analytics, ...dashboard });
 };
 
@@ -38,7 +54,12 @@ export default function Dashboard() {
       <BlockStack gap="500">
         {!d.onboarding.done && <Onboarding steps={d.onboarding.steps} />}
         <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
-          <Kpi label="SKUs tracked" value={`${formatCount(d.catalogItems)}`} url="/app/inventory" linkLabel="View inventory" />
+          <Kpi
+            label="SKUs tracked"
+            value={`${formatCount(d.catalogItems)}`}
+            url="/app/inventory"
+            linkLabel="View inventory"
+          />
           <Kpi
             label={`Low stock (≤ ${d.lowStockThreshold})`}
             value={formatCount(d.lowStockCount)}
@@ -46,7 +67,13 @@ export default function Dashboard() {
             linkLabel="View low-stock SKUs"
             tone={d.lowStockCount > 0 ? "caution" : undefined}
           />
-          <Kpi label="Open conflicts" value={formatCount(d.openConflicts)} url="/app/conflicts" linkLabel="Review conflicts" tone={d.openConflicts > 0 ? "critical" : undefined} />
+          <Kpi
+            label="Open conflicts"
+            value={formatCount(d.openConflicts)}
+            url="/app/conflicts"
+            linkLabel="Review conflicts"
+            tone={d.openConflicts > 0 ? "critical" : undefined}
+          />
           <Card>
             <BlockStack gap="200">
               <Text as="h2" variant="headingSm" tone="subdued">
@@ -57,7 +84,11 @@ export default function Dashboard() {
                   <Text as="p" variant="headingLg">
                     {formatCount(d.apiPoints.used)} / {formatCount(d.apiPoints.maximum)}
                   </Text>
-                  <ProgressBar progress={(100 * d.apiPoints.used) / Math.max(1, d.apiPoints.maximum)} size="small" ariaLabelledBy="api-points-label" />
+                  <ProgressBar
+                    progress={(100 * d.apiPoints.used) / Math.max(1, d.apiPoints.maximum)}
+                    size="small"
+                    ariaLabelledBy="api-points-label"
+                  />
                   <Text as="p" variant="bodySm" tone="subdued" id="api-points-label">
                     {d.apiPoints.plan} plan · restores {formatCount(d.apiPoints.restoreRate)} points/s
                   </Text>
@@ -77,7 +108,9 @@ export default function Dashboard() {
           </Text>
           {d.stores.length === 0 ? (
             <Card>
-              <Text as="p">Your Shopify store appears here once SyncFlow has read its locations. Reload in a minute.</Text>
+              <Text as="p">
+                Your Shopify store appears here once SyncFlow has read its locations. Reload in a minute.
+              </Text>
             </Card>
           ) : (
             <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
@@ -105,9 +138,15 @@ export default function Dashboard() {
                       <Stat label="Last successful sync" value={<Time value={s.lastSyncAt} />} />
                       <Stat label="Pending jobs" value={s.pendingJobs === null ? "—" : formatCount(s.pendingJobs)} />
                       <Stat label="Items synced / min" value={String(s.itemsPerMinute)} />
-                      <Stat label="Error rate (24 h)" value={`${formatPercent(s.errorRate)}${s.failures24h ? ` · ${s.failures24h} failed` : ""}`} />
+                      <Stat
+                        label="Error rate (24 h)"
+                        value={`${formatPercent(s.errorRate)}${s.failures24h ? ` · ${s.failures24h} failed` : ""}`}
+                      />
                       <Stat label="Linked listings" value={formatCount(s.linked)} />
-                      <Stat label="Orders today / 7 d / 30 d" value={`${s.ordersToday} / ${s.ordersWeek} / ${s.ordersMonth}`} />
+                      <Stat
+                        label="Orders today / 7 d / 30 d"
+                        value={`${s.ordersToday} / ${s.ordersWeek} / ${s.ordersMonth}`}
+                      />
                     </InlineGrid>
                   </BlockStack>
                 </Card>
@@ -132,42 +171,49 @@ export default function Dashboard() {
           </Card>
         )}
         {d.analytics && (
-        <Layout>
-          <Layout.Section>
-            <Card>
-              <BlockStack gap="300">
-                <InlineStack align="space-between">
-                  <Text as="h2" variant="headingMd">
-                    Revenue, last 30 days
-                  </Text>
-                  <Text as="p" fontWeight="semibold">
-                    {money(revenueTotal)}
-                  </Text>
-                </InlineStack>
-                <TrendChart title="Daily revenue, all stores" points={d.revenue.map((r) => ({ label: formatDay(r.day), value: r.total }))} format={(n) => formatMoney(Math.round(n)).replace(/\.00$/, "")} />
-              </BlockStack>
-            </Card>
-          </Layout.Section>
-          <Layout.Section variant="oneThird">
-            <Card>
-              <BlockStack gap="300">
-                <InlineStack align="space-between">
-                  <Text as="h2" variant="headingMd">
-                    Orders by store
-                  </Text>
-                  <Button variant="plain" url="/app/orders">
-                    View orders
-                  </Button>
-                </InlineStack>
-                <GroupedBarChart
-                  title="Orders by store: today, last 7 days, last 30 days"
-                  categories={["Today", "7 days", "30 days"]}
-                  series={d.stores.map((s) => ({ name: s.name, values: [s.ordersToday, s.ordersWeek, s.ordersMonth] }))}
-                />
-              </BlockStack>
-            </Card>
-          </Layout.Section>
-        </Layout>
+          <Layout>
+            <Layout.Section>
+              <Card>
+                <BlockStack gap="300">
+                  <InlineStack align="space-between">
+                    <Text as="h2" variant="headingMd">
+                      Revenue, last 30 days
+                    </Text>
+                    <Text as="p" fontWeight="semibold">
+                      {money(revenueTotal)}
+                    </Text>
+                  </InlineStack>
+                  <TrendChart
+                    title="Daily revenue, all stores"
+                    points={d.revenue.map((r) => ({ label: formatDay(r.day), value: r.total }))}
+                    format={(n) => formatMoney(Math.round(n)).replace(/\.00$/, "")}
+                  />
+                </BlockStack>
+              </Card>
+            </Layout.Section>
+            <Layout.Section variant="oneThird">
+              <Card>
+                <BlockStack gap="300">
+                  <InlineStack align="space-between">
+                    <Text as="h2" variant="headingMd">
+                      Orders by store
+                    </Text>
+                    <Button variant="plain" url="/app/orders">
+                      View orders
+                    </Button>
+                  </InlineStack>
+                  <GroupedBarChart
+                    title="Orders by store: today, last 7 days, last 30 days"
+                    categories={["Today", "7 days", "30 days"]}
+                    series={d.stores.map((s) => ({
+                      name: s.name,
+                      values: [s.ordersToday, s.ordersWeek, s.ordersMonth],
+                    }))}
+                  />
+                </BlockStack>
+              </Card>
+            </Layout.Section>
+          </Layout>
         )}
         {woo.length === 0 && d.onboarding.done && (
           <Box>
@@ -179,7 +225,19 @@ export default function Dashboard() {
   );
 }
 
-function Kpi({ label, value, url, linkLabel, tone }: { label: string; value: string; url: string; linkLabel: string; tone?: "caution" | "critical" }) {
+function Kpi({
+  label,
+  value,
+  url,
+  linkLabel,
+  tone,
+}: {
+  label: string;
+  value: string;
+  url: string;
+  linkLabel: string;
+  tone?: "caution" | "critical";
+}) {
   return (
     <Card>
       <BlockStack gap="200">

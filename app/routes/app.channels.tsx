@@ -8,7 +8,19 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Banner, BlockStack, Box, Card, IndexTable, InlineStack, Layout, List, Page, Text, TextField } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Box,
+  Card,
+  IndexTable,
+  InlineStack,
+  Layout,
+  List,
+  Page,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listChannels } from "../models/channels.server";
@@ -34,14 +46,24 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     prisma.location.findMany({ where: { shopId: shop.id }, select: { gid: true, name: true } }),
   ]);
   return json({
-    channels, hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, ""),
-    role: role.role === "retailer" ? { role: "retailer" as const, central: role.centralName ?? role.centralDomain } : { role: "central" as const },
-    retailers: retailers.map((r) => ({ ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null })),
+    channels,
+    hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, ""),
+    role:
+      role.role === "retailer"
+        ? { role: "retailer" as const, central: role.centralName ?? role.centralDomain }
+        : { role: "central" as const },
+    retailers: retailers.map((r) => ({
+      ...r,
+      linkedAt: r.linkedAt.toISOString(),
+      lastSyncAt: r.lastSyncAt?.toISOString() ?? null,
+    })),
     locationNames: Object.fromEntries(locations.map((l) => [l.gid, l.name])),
   });
 };
 
-type ActionData = ({ ok: true; code: string; expiresAt: string } | { ok: false; error: string }) & { purpose?: "retailer" };
+type ActionData = ({ ok: true; code: string; expiresAt: string } | { ok: false; error: string }) & {
+  purpose?: "retailer";
+};
 
 /** `intent=create-code`: a new one-time connection code for the session's shop (never cached). */
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -53,21 +75,39 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       const { code, expiresAt } = await createRetailerCode(shop.id);
       return json<ActionData>({ ok: true, code, expiresAt: expiresAt.toISOString(), purpose: "retailer" }, { headers });
     } catch (e) {
-      if (e instanceof RetailerLinkError) return json<ActionData>({ ok: false, error: e.message, purpose: "retailer" }, { status: e.status, headers });
+      if (e instanceof RetailerLinkError)
+        return json<ActionData>({ ok: false, error: e.message, purpose: "retailer" }, { status: e.status, headers });
       console.error("createRetailerCode failed", e);
-      return json<ActionData>({ ok: false, error: "The code could not be created. Try again.", purpose: "retailer" }, { status: 500, headers });
+      return json<ActionData>(
+        { ok: false, error: "The code could not be created. Try again.", purpose: "retailer" },
+        { status: 500, headers },
+      );
     }
   }
-  if (form.get("intent") !== "create-code") return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400, headers });
+  if (form.get("intent") !== "create-code")
+    return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400, headers });
   if ((await shopRole(shop.id)).role === "retailer") {
-    return json<ActionData>({ ok: false, error: "This shop is a retailer of another shop: it sells that shop's stock and cannot connect stores of its own." }, { status: 409, headers });
+    return json<ActionData>(
+      {
+        ok: false,
+        error:
+          "This shop is a retailer of another shop: it sells that shop's stock and cannot connect stores of its own.",
+      },
+      { status: 409, headers },
+    );
   }
   try {
     const { code, expiresAt } = await createConnectionCode(shop.id);
     return json<ActionData>({ ok: true, code, expiresAt: expiresAt.toISOString() }, { headers });
   } catch (e) {
     console.error("createConnectionCode failed", e);
-    return json<ActionData>({ ok: false, error: "The code could not be created. Try again; if it keeps failing, check the SyncFlow server logs." }, { status: 500, headers });
+    return json<ActionData>(
+      {
+        ok: false,
+        error: "The code could not be created. Try again; if it keeps failing, check the SyncFlow server logs.",
+      },
+      { status: 500, headers },
+    );
   }
 };
 
@@ -89,8 +129,16 @@ export default function Channels() {
   return (
     <Page
       title="Channels"
-      subtitle={role.role === "retailer" ? `This shop is a retailer of ${role.central}` : "Central shop · stores whose stock SyncFlow keeps equal to Shopify's"}
-      primaryAction={role.role === "retailer" ? undefined : { content: "Create connection code", onAction: createCode, loading: creating, disabled: creating }}
+      subtitle={
+        role.role === "retailer"
+          ? `This shop is a retailer of ${role.central}`
+          : "Central shop · stores whose stock SyncFlow keeps equal to Shopify's"
+      }
+      primaryAction={
+        role.role === "retailer"
+          ? undefined
+          : { content: "Create connection code", onAction: createCode, loading: creating, disabled: creating }
+      }
     >
       <TitleBar title="Channels" />
       <Layout>
@@ -98,8 +146,8 @@ export default function Channels() {
           <Layout.Section>
             <Banner tone="info" title={`Retailer of ${role.central}`}>
               <Text as="p">
-                This shop sells the stock of {role.central}. SyncFlow writes that shop's stock to this shop and sends this shop's sales back to it. See
-                Retailer link for what is synced.
+                This shop sells the stock of {role.central}. SyncFlow writes that shop's stock to this shop and sends
+                this shop's sales back to it. See Retailer link for what is synced.
               </Text>
             </Banner>
           </Layout.Section>
@@ -107,7 +155,11 @@ export default function Channels() {
         {result && !hidden && (
           <Layout.Section>
             {result.ok ? (
-              <Banner tone="success" title="Connection code created — copy it now, it is shown only once" onDismiss={() => setHidden(true)}>
+              <Banner
+                tone="success"
+                title="Connection code created — copy it now, it is shown only once"
+                onDismiss={() => setHidden(true)}
+              >
                 <BlockStack gap="300">
                   <Box maxWidth="420px">
                     <TextField
@@ -121,7 +173,14 @@ export default function Channels() {
                     />
                   </Box>
                   <Box maxWidth="420px">
-                    <TextField label="Hub URL" value={hubUrl} readOnly autoComplete="off" monospaced selectTextOnFocus />
+                    <TextField
+                      label="Hub URL"
+                      value={hubUrl}
+                      readOnly
+                      autoComplete="off"
+                      monospaced
+                      selectTextOnFocus
+                    />
                   </Box>
                   <Text as="p">In WordPress:</Text>
                   <List type="number">
@@ -130,7 +189,8 @@ export default function Channels() {
                     <List.Item>Paste the hub URL and the connection code, then select Connect.</List.Item>
                   </List>
                   <Text as="p" tone="subdued">
-                    The store appears in the list below once the plugin has connected. If the code expires, create a new one.
+                    The store appears in the list below once the plugin has connected. If the code expires, create a new
+                    one.
                   </Text>
                 </BlockStack>
               </Banner>
@@ -145,8 +205,8 @@ export default function Channels() {
           <Layout.Section>
             <Banner tone="info" title="No WooCommerce store connected yet">
               <Text as="p">
-                Select “Create connection code”, then paste the code with the hub URL in WooCommerce → Settings → SyncFlow (SyncFlow plugin
-                required).
+                Select “Create connection code”, then paste the code with the hub URL in WooCommerce → Settings →
+                SyncFlow (SyncFlow plugin required).
               </Text>
             </Banner>
           </Layout.Section>
@@ -159,7 +219,9 @@ export default function Channels() {
               selectable={false}
               emptyState={
                 <Box padding="400">
-                  <Text as="p">No stores yet. Your Shopify store appears once SyncFlow has finished installing; reload in a minute.</Text>
+                  <Text as="p">
+                    No stores yet. Your Shopify store appears once SyncFlow has finished installing; reload in a minute.
+                  </Text>
                 </Box>
               }
               headings={[
@@ -195,11 +257,20 @@ export default function Channels() {
                     )}
                     {c.pluginUpdateNeeded && (
                       <Text as="p" tone="caution" variant="bodySm">
-                        Update the SyncFlow plugin on this store (1.1.0 or later): its calls are accepted only until the grace period ends.
+                        Update the SyncFlow plugin on this store (1.1.0 or later): its calls are accepted only until the
+                        grace period ends.
                       </Text>
                     )}
                   </IndexTable.Cell>
-                  <IndexTable.Cell>{c.kind === "woocommerce" ? <ModeBadge mode={c.mode} /> : c.kind === "shopify" ? "Record" : <ModeBadge mode={c.mode} />}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    {c.kind === "woocommerce" ? (
+                      <ModeBadge mode={c.mode} />
+                    ) : c.kind === "shopify" ? (
+                      "Record"
+                    ) : (
+                      <ModeBadge mode={c.mode} />
+                    )}
+                  </IndexTable.Cell>
                   <IndexTable.Cell>
                     <Time value={c.lastSyncAt} />
                   </IndexTable.Cell>

@@ -7,7 +7,21 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useRouteError, useSearchParams } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, ChoiceList, IndexTable, InlineGrid, InlineStack, Page, Tabs, Text, TextField } from "@shopify/polaris";
+import {
+  Badge,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  ChoiceList,
+  IndexTable,
+  InlineGrid,
+  InlineStack,
+  Page,
+  Tabs,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listConflicts, type ConflictView } from "../models/conflicts.server";
@@ -30,7 +44,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return json({ view, ...(await listConflicts(shop.id, { view, page })) });
 };
 
-type ActionData = { ok: true; conflictId: string; appliedQuantity: number } | { ok: false; conflictId: string; error: string };
+type ActionData =
+  { ok: true; conflictId: string; appliedQuantity: number } | { ok: false; conflictId: string; error: string };
 
 /** `intent=resolve`: conflictId, resolution (use_shopify | use_store | typed), quantity (typed). */
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -39,28 +54,52 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const conflictId = String(form.get("conflictId") ?? "");
   const resolution = String(form.get("resolution") ?? "");
   if (form.get("intent") !== "resolve" || !["use_shopify", "use_store", "typed"].includes(resolution)) {
-    return json<ActionData>({ ok: false, conflictId, error: "Choose “Use Shopify”, “Use store” or type a quantity." }, { status: 400 });
+    return json<ActionData>(
+      { ok: false, conflictId, error: "Choose “Use Shopify”, “Use store” or type a quantity." },
+      { status: 400 },
+    );
   }
   const rawQty = String(form.get("quantity") ?? "").trim();
   const quantity = resolution === "typed" ? Number(rawQty) : undefined;
   if (resolution === "typed" && (rawQty === "" || !Number.isInteger(quantity) || quantity! < 0)) {
-    return json<ActionData>({ ok: false, conflictId, error: "Type a whole number of units, 0 or more." }, { status: 400 });
+    return json<ActionData>(
+      { ok: false, conflictId, error: "Type a whole number of units, 0 or more." },
+      { status: 400 },
+    );
   }
   try {
-    const r = await resolveConflict(shop.id, conflictId, { resolution: resolution as "use_shopify" | "use_store" | "typed", quantity, actor: session.shop });
+    const r = await resolveConflict(shop.id, conflictId, {
+      resolution: resolution as "use_shopify" | "use_store" | "typed",
+      quantity,
+      actor: session.shop,
+    });
     return json<ActionData>({ ok: true, conflictId, appliedQuantity: r.appliedQuantity });
   } catch (err) {
-    if (err instanceof ConflictError) return json<ActionData>({ ok: false, conflictId, error: err.message }, { status: 400 });
+    if (err instanceof ConflictError)
+      return json<ActionData>({ ok: false, conflictId, error: err.message }, { status: 400 });
     console.error("resolveConflict failed", err);
     return json<ActionData>(
-      { ok: false, conflictId, error: `The store or Shopify could not be updated (${(err as Error).message}). Nothing was changed; check the store is reachable and try again.` },
+      {
+        ok: false,
+        conflictId,
+        error: `The store or Shopify could not be updated (${(err as Error).message}). Nothing was changed; check the store is reachable and try again.`,
+      },
       { status: 502 },
     );
   }
 };
 
-const KIND_LABEL: Record<string, string> = { store_drift: "Store changed outside SyncFlow", store_edit: "Stock edited on the store", negative_stock: "Negative stock", unmatched_sale: "Sale of an unlinked listing" };
-const RESOLUTION_LABEL: Record<string, string> = { use_shopify: "Used Shopify", use_store: "Used store", typed: "Typed value" };
+const KIND_LABEL: Record<string, string> = {
+  store_drift: "Store changed outside SyncFlow",
+  store_edit: "Stock edited on the store",
+  negative_stock: "Negative stock",
+  unmatched_sale: "Sale of an unlinked listing",
+};
+const RESOLUTION_LABEL: Record<string, string> = {
+  use_shopify: "Used Shopify",
+  use_store: "Used store",
+  typed: "Typed value",
+};
 
 export default function Conflicts() {
   const { view, conflicts, total, openCount, page, pageCount } = useLoaderData<typeof loader>();
@@ -73,7 +112,11 @@ export default function Conflicts() {
     <Page title="Conflicts" subtitle="Differences SyncFlow will not settle on its own">
       <TitleBar title="Conflicts" />
       <BlockStack gap="400">
-        <Tabs tabs={tabs} selected={view === "history" ? 1 : 0} onSelect={(i) => setSearchParams(i === 1 ? { view: "history" } : {})} />
+        <Tabs
+          tabs={tabs}
+          selected={view === "history" ? 1 : 0}
+          onSelect={(i) => setSearchParams(i === 1 ? { view: "history" } : {})}
+        />
         {view === "open" ? (
           conflicts.length === 0 ? (
             <Card>
@@ -82,7 +125,8 @@ export default function Conflicts() {
                   No open conflicts
                 </Text>
                 <Text as="p" tone="subdued">
-                  Every store matches what Shopify implies. Stores with the “review” policy raise a conflict here when someone edits stock outside SyncFlow.
+                  Every store matches what Shopify implies. Stores with the “review” policy raise a conflict here when
+                  someone edits stock outside SyncFlow.
                 </Text>
               </BlockStack>
             </Card>
@@ -95,7 +139,15 @@ export default function Conflicts() {
               resourceName={{ singular: "conflict", plural: "conflicts" }}
               itemCount={conflicts.length}
               selectable={false}
-              headings={[{ title: "SKU" }, { title: "Store" }, { title: "Kind" }, { title: "Record / expected / store" }, { title: "Resolution" }, { title: "By" }, { title: "Resolved" }]}
+              headings={[
+                { title: "SKU" },
+                { title: "Store" },
+                { title: "Kind" },
+                { title: "Record / expected / store" },
+                { title: "Resolution" },
+                { title: "By" },
+                { title: "Resolved" },
+              ]}
               emptyState={
                 <Box padding="600">
                   <Text as="p" alignment="center" tone="subdued">
@@ -117,7 +169,9 @@ export default function Conflicts() {
                     </Text>
                   </IndexTable.Cell>
                   <IndexTable.Cell>
-                    <Badge tone={c.status === "resolved" ? "success" : undefined}>{`${RESOLUTION_LABEL[c.resolution ?? ""] ?? c.status} → ${c.resolvedQuantity ?? "—"}`}</Badge>
+                    <Badge
+                      tone={c.status === "resolved" ? "success" : undefined}
+                    >{`${RESOLUTION_LABEL[c.resolution ?? ""] ?? c.status} → ${c.resolvedQuantity ?? "—"}`}</Badge>
                   </IndexTable.Cell>
                   <IndexTable.Cell>{c.resolvedBy ?? "—"}</IndexTable.Cell>
                   <IndexTable.Cell>
@@ -128,7 +182,14 @@ export default function Conflicts() {
             </IndexTable>
           </Card>
         )}
-        <TabPagination page={page} pageCount={pageCount} total={total} noun="conflicts" view={view} defaultView="open" />
+        <TabPagination
+          page={page}
+          pageCount={pageCount}
+          total={total}
+          noun="conflicts"
+          view={view}
+          defaultView="open"
+        />
       </BlockStack>
     </Page>
   );
@@ -141,7 +202,8 @@ function ConflictCard({ c }: { c: Omit<ConflictView, "detail"> }) {
   const [qty, setQty] = useState(String(c.expectedQuantity ?? ""));
   const result = fetcher.data?.conflictId === c.id ? fetcher.data : undefined;
   useEffect(() => {
-    if (fetcher.state === "idle" && result?.ok) shopify.toast.show(`Conflict on ${c.sku} resolved: ${c.store} now shows ${result.appliedQuantity}`);
+    if (fetcher.state === "idle" && result?.ok)
+      shopify.toast.show(`Conflict on ${c.sku} resolved: ${c.store} now shows ${result.appliedQuantity}`);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fetcher.state, result]);
   const headingId = `conflict-${c.id}`;
@@ -161,7 +223,11 @@ function ConflictCard({ c }: { c: Omit<ConflictView, "detail"> }) {
         </InlineStack>
         <InlineGrid columns={3} gap="300">
           <Value label="Shopify (record)" value={c.recordQuantity} hint="Available at the store's feed locations" />
-          <Value label="Expected at store" value={c.expectedQuantity} hint="What the record implies, after buffer and pending sales" />
+          <Value
+            label="Expected at store"
+            value={c.expectedQuantity}
+            hint="What the record implies, after buffer and pending sales"
+          />
           <Value label={`${c.store} shows`} value={c.storeQuantity} hint="Read from the store" tone="critical" />
         </InlineGrid>
         {c.context.length > 0 && (
@@ -173,7 +239,8 @@ function ConflictCard({ c }: { c: Omit<ConflictView, "detail"> }) {
               {c.context.map((l) => (
                 <li key={l.id}>
                   <Text as="span" variant="bodySm">
-                    <Time value={l.createdAt} /> · {CAUSE_LABEL[l.cause] ?? l.cause} {formatDelta(l.delta)} ({l.before ?? "—"} → {l.after ?? "—"}) by {l.actor}
+                    <Time value={l.createdAt} /> · {CAUSE_LABEL[l.cause] ?? l.cause} {formatDelta(l.delta)} (
+                    {l.before ?? "—"} → {l.after ?? "—"}) by {l.actor}
                     {l.note ? ` — ${l.note}` : ""}
                   </Text>
                 </li>
@@ -197,7 +264,15 @@ function ConflictCard({ c }: { c: Omit<ConflictView, "detail"> }) {
                   renderChildren: (selected) =>
                     selected && (
                       <Box maxWidth="160px">
-                        <TextField label="Quantity" name="quantity" type="number" min={0} value={qty} onChange={setQty} autoComplete="off" />
+                        <TextField
+                          label="Quantity"
+                          name="quantity"
+                          type="number"
+                          min={0}
+                          value={qty}
+                          onChange={setQty}
+                          autoComplete="off"
+                        />
                       </Box>
                     ),
                 },
@@ -213,7 +288,12 @@ function ConflictCard({ c }: { c: Omit<ConflictView, "detail"> }) {
               </div>
             )}
             <InlineStack>
-              <Button submit variant="primary" loading={fetcher.state !== "idle"} accessibilityLabel={`Resolve conflict on ${c.sku} at ${c.store}`}>
+              <Button
+                submit
+                variant="primary"
+                loading={fetcher.state !== "idle"}
+                accessibilityLabel={`Resolve conflict on ${c.sku} at ${c.store}`}
+              >
                 Resolve
               </Button>
             </InlineStack>

@@ -6,7 +6,19 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, IndexTable, InlineStack, Page, Text, TextField, useIndexResourceState } from "@shopify/polaris";
+import {
+  Badge,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  IndexTable,
+  InlineStack,
+  Page,
+  Text,
+  TextField,
+  useIndexResourceState,
+} from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { discardDeadLetters, listDeadLetters, replayDeadLetters } from "../models/dead-letters.server";
@@ -22,7 +34,10 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     return json({ rows: await listDeadLetters(shop.id), error: null as string | null });
   } catch (err) {
     console.error("listDeadLetters failed", err);
-    return json({ rows: [], error: "The job queue could not be read. Check that the database is reachable, then reload." });
+    return json({
+      rows: [],
+      error: "The job queue could not be read. Check that the database is reachable, then reload.",
+    });
   }
 };
 
@@ -41,13 +56,27 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   if (!ids.length) return json<ActionData>({ ok: false, message: "Select at least one failed job." }, { status: 400 });
   if (form.get("intent") === "replay") {
     const n = await replayDeadLetters(shop.id, ids);
-    return json<ActionData>({ ok: n > 0, message: n ? `Replayed ${n} job${n === 1 ? "" : "s"}` : "Nothing replayed: those jobs are gone. Reload the page." });
+    return json<ActionData>({
+      ok: n > 0,
+      message: n ? `Replayed ${n} job${n === 1 ? "" : "s"}` : "Nothing replayed: those jobs are gone. Reload the page.",
+    });
   }
   if (form.get("intent") === "discard") {
-    const reason = String(form.get("reason") ?? "").trim().slice(0, 500);
-    if (reason.length < 3) return json<ActionData>({ ok: false, message: "Say why you discard them (at least 3 characters)." }, { status: 400 });
+    const reason = String(form.get("reason") ?? "")
+      .trim()
+      .slice(0, 500);
+    if (reason.length < 3)
+      return json<ActionData>(
+        { ok: false, message: "Say why you discard them (at least 3 characters)." },
+        { status: 400 },
+      );
     const n = await discardDeadLetters(shop.id, ids, reason, session.shop);
-    return json<ActionData>({ ok: n > 0, message: n ? `Discarded ${n} job${n === 1 ? "" : "s"}` : "Nothing discarded: those jobs are gone. Reload the page." });
+    return json<ActionData>({
+      ok: n > 0,
+      message: n
+        ? `Discarded ${n} job${n === 1 ? "" : "s"}`
+        : "Nothing discarded: those jobs are gone. Reload the page.",
+    });
   }
   return json<ActionData>({ ok: false, message: "Unknown action." }, { status: 400 });
 };
@@ -67,7 +96,8 @@ export default function DeadLetters() {
   const shopify = useAppBridge();
   const [discarding, setDiscarding] = useState(false);
   const [reason, setReason] = useState("");
-  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } = useIndexResourceState(rows);
+  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } =
+    useIndexResourceState(rows);
   const selected = allResourcesSelected ? rows.map((r) => r.id) : selectedResources;
   useEffect(() => {
     if (fetcher.state !== "idle" || !fetcher.data) return;
@@ -79,7 +109,8 @@ export default function DeadLetters() {
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fetcher.state, fetcher.data]);
-  const submit = (intent: string, extra: Record<string, string> = {}) => fetcher.submit({ intent, ids: JSON.stringify(selected), ...extra }, { method: "post" });
+  const submit = (intent: string, extra: Record<string, string> = {}) =>
+    fetcher.submit({ intent, ids: JSON.stringify(selected), ...extra }, { method: "post" });
 
   return (
     <Page title="Dead letters" subtitle="Background jobs that failed after every retry">
@@ -98,9 +129,21 @@ export default function DeadLetters() {
               <Text as="h2" variant="headingMd">
                 Discard {selected.length} failed job{selected.length === 1 ? "" : "s"}
               </Text>
-              <TextField label="Reason" value={reason} onChange={setReason} autoComplete="off" helpText="Kept in the shop's history with who discarded them." multiline={2} />
+              <TextField
+                label="Reason"
+                value={reason}
+                onChange={setReason}
+                autoComplete="off"
+                helpText="Kept in the shop's history with who discarded them."
+                multiline={2}
+              />
               <InlineStack gap="200">
-                <Button tone="critical" variant="primary" onClick={() => submit("discard", { reason })} loading={fetcher.state !== "idle"}>
+                <Button
+                  tone="critical"
+                  variant="primary"
+                  onClick={() => submit("discard", { reason })}
+                  loading={fetcher.state !== "idle"}
+                >
                   Discard
                 </Button>
                 <Button onClick={() => setDiscarding(false)}>Cancel</Button>
@@ -118,7 +161,13 @@ export default function DeadLetters() {
               { content: "Replay", onAction: () => submit("replay") },
               { content: "Discard…", onAction: () => setDiscarding(true) },
             ]}
-            headings={[{ title: "Failed" }, { title: "Job" }, { title: "About" }, { title: "Cause" }, { title: "Attempts", alignment: "end" }]}
+            headings={[
+              { title: "Failed" },
+              { title: "Job" },
+              { title: "About" },
+              { title: "Cause" },
+              { title: "Attempts", alignment: "end" },
+            ]}
             emptyState={
               <Box padding="600">
                 <BlockStack gap="200" inlineAlign="center">

@@ -7,7 +7,17 @@
 import { useCallback, useEffect, useRef, useState, type ComponentProps } from "react";
 import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, Link, useFetcher, useLoaderData, useNavigation, useRevalidator, useRouteError, useSearchParams, useSubmit } from "@remix-run/react";
+import {
+  Form,
+  Link,
+  useFetcher,
+  useLoaderData,
+  useNavigation,
+  useRevalidator,
+  useRouteError,
+  useSearchParams,
+  useSubmit,
+} from "@remix-run/react";
 import {
   Badge,
   BlockStack,
@@ -47,7 +57,17 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const data = await getInventoryPage(shop.id, { ...params, lowStockThreshold: shop.lowStockThreshold });
   const ms = performance.now() - t0;
   return json(
-    { ...data, filter: { store: params.store ?? "", match: params.match ?? "", low: params.low ?? false, conflict: params.conflict ?? false, mode: params.mode ?? "", sort: params.sort } },
+    {
+      ...data,
+      filter: {
+        store: params.store ?? "",
+        match: params.match ?? "",
+        low: params.low ?? false,
+        conflict: params.conflict ?? false,
+        mode: params.mode ?? "",
+        sort: params.sort,
+      },
+    },
     { headers: { "Server-Timing": `loader;desc="inventory loader";dur=${ms.toFixed(1)}` } },
   );
 };
@@ -68,7 +88,8 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const form = await request.formData();
   if (form.get("intent") !== "bulk") return json<ActionData>({ ok: false, error: "Unknown action." }, { status: 400 });
   const act = String(form.get("action") ?? "") as BulkAction;
-  if (!["sync", "buffer", "link", "unlink"].includes(act)) return json<ActionData>({ ok: false, error: "Choose sync, set buffer, link or unlink." }, { status: 400 });
+  if (!["sync", "buffer", "link", "unlink"].includes(act))
+    return json<ActionData>({ ok: false, error: "Choose sync, set buffer, link or unlink." }, { status: 400 });
   const store = String(form.get("store") ?? "");
   const all = form.get("all") === "1";
   let itemIds: string[] | null = null;
@@ -76,7 +97,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     try {
       itemIds = (JSON.parse(String(form.get("itemIds") ?? "[]")) as unknown[]).map(String).slice(0, 10_000);
     } catch {
-      return json<ActionData>({ ok: false, error: "The selection could not be read. Select the SKUs again." }, { status: 400 });
+      return json<ActionData>(
+        { ok: false, error: "The selection could not be read. Select the SKUs again." },
+        { status: 400 },
+      );
     }
     if (!itemIds.length) return json<ActionData>({ ok: false, error: "Select at least one SKU." }, { status: 400 });
   }
@@ -85,12 +109,23 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     const units = Number(form.get("bufferUnits") ?? 0);
     const percent = Number(form.get("bufferPercent") ?? 0);
     if (!Number.isInteger(units) || units < 0 || !Number.isInteger(percent) || percent < 0 || percent > 100) {
-      return json<ActionData>({ ok: false, error: "Buffer units must be a whole number ≥ 0 and percent between 0 and 100." }, { status: 400 });
+      return json<ActionData>(
+        { ok: false, error: "Buffer units must be a whole number ≥ 0 and percent between 0 and 100." },
+        { status: 400 },
+      );
     }
     buffer = { units, percent };
   }
   const filter: InventoryFilter = parseInventoryParams(new URL(`http://x/?${String(form.get("filter") ?? "")}`));
-  const runId = await startBulkAction({ shopId: shop.id, action: act, channelIds: store ? [store] : [], itemIds, filter, buffer, actor: session.shop });
+  const runId = await startBulkAction({
+    shopId: shop.id,
+    action: act,
+    channelIds: store ? [store] : [],
+    itemIds,
+    filter,
+    buffer,
+    actor: session.shop,
+  });
   return json<ActionData>({ ok: true, runId });
 };
 
@@ -110,7 +145,12 @@ const SORT_LABELS: Record<(typeof INVENTORY_SORTS)[number], string> = {
   updated: "Least recently updated",
   "-updated": "Recently updated",
 };
-const BULK_LABEL: Record<BulkAction, string> = { sync: "Sync now", buffer: "Set buffer", link: "Link listings", unlink: "Unlink listings" };
+const BULK_LABEL: Record<BulkAction, string> = {
+  sync: "Sync now",
+  buffer: "Set buffer",
+  link: "Link listings",
+  unlink: "Unlink listings",
+};
 
 export default function Inventory() {
   const { rows, stores, total, page, pageCount, q, filter, conflictItemIds } = useLoaderData<typeof loader>();
@@ -133,7 +173,9 @@ export default function Inventory() {
   const loading = navigation.state === "loading" && navigation.location.pathname === "/app/inventory";
   const conflicts = new Set(conflictItemIds);
 
-  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } = useIndexResourceState(rows as unknown as { id: string }[]);
+  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } = useIndexResourceState(
+    rows as unknown as { id: string }[],
+  );
   const selectedCount = allResourcesSelected ? total : selectedResources.length;
 
   useEffect(() => {
@@ -146,9 +188,14 @@ export default function Inventory() {
 
   const onRunDone = useCallback(
     (run: RunProgressView) => {
-      shopify.toast.show(run.status === "succeeded" ? `${BULK_LABEL[kindToAction(run.kind)]}: ${formatCount(run.processed)} SKUs done` : `Bulk action failed: ${run.error ?? "see the activity log"}`, {
-        isError: run.status !== "succeeded",
-      });
+      shopify.toast.show(
+        run.status === "succeeded"
+          ? `${BULK_LABEL[kindToAction(run.kind)]}: ${formatCount(run.processed)} SKUs done`
+          : `Bulk action failed: ${run.error ?? "see the activity log"}`,
+        {
+          isError: run.status !== "succeeded",
+        },
+      );
       clearSelection();
       revalidator.revalidate();
     },
@@ -237,25 +284,47 @@ export default function Inventory() {
                     label="Store"
                     value={bulkStore}
                     onChange={setBulkStore}
-                    options={[{ label: "All WooCommerce stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]}
+                    options={[
+                      { label: "All WooCommerce stores", value: "" },
+                      ...stores.map((s) => ({ label: s.name, value: s.id })),
+                    ]}
                   />
                 </Box>
                 {pending === "buffer" && (
                   <>
                     <Box maxWidth="140px">
-                      <TextField label="Buffer units" type="number" min={0} value={units} onChange={setUnits} autoComplete="off" helpText="Held back per SKU" />
+                      <TextField
+                        label="Buffer units"
+                        type="number"
+                        min={0}
+                        value={units}
+                        onChange={setUnits}
+                        autoComplete="off"
+                        helpText="Held back per SKU"
+                      />
                     </Box>
                     <Box maxWidth="140px">
-                      <TextField label="Buffer percent" type="number" min={0} max={100} value={percent} onChange={setPercent} autoComplete="off" suffix="%" />
+                      <TextField
+                        label="Buffer percent"
+                        type="number"
+                        min={0}
+                        max={100}
+                        value={percent}
+                        onChange={setPercent}
+                        autoComplete="off"
+                        suffix="%"
+                      />
                     </Box>
                   </>
                 )}
               </InlineStack>
               <Text as="p" tone="subdued">
                 {pending === "sync" && "Queues a stock push of the selected SKUs to the store(s) now."}
-                {pending === "buffer" && "Sets the store's buffer (applies to every SKU of that store), then pushes the selected SKUs."}
+                {pending === "buffer" &&
+                  "Sets the store's buffer (applies to every SKU of that store), then pushes the selected SKUs."}
                 {pending === "link" && "Links each store listing whose SKU equals the Shopify SKU (ignoring case)."}
-                {pending === "unlink" && "Stops syncing the selected SKUs to the store(s); their listings become unmatched."}
+                {pending === "unlink" &&
+                  "Stops syncing the selected SKUs to the store(s); their listings become unmatched."}
               </Text>
               <InlineStack gap="200">
                 <Button variant="primary" onClick={startBulk} loading={bulk.state !== "idle"}>
@@ -269,8 +338,16 @@ export default function Inventory() {
         <Card padding="0">
           <Box padding="300">
             <BlockStack gap="300">
-              <Form method="get" ref={formRef} role="search" aria-label="Search inventory" onSubmit={() => clearTimeout(timer.current)}>
-                {(["store", "match", "mode"] as const).map((k) => (filter[k] ? <input key={k} type="hidden" name={k} value={String(filter[k])} /> : null))}
+              <Form
+                method="get"
+                ref={formRef}
+                role="search"
+                aria-label="Search inventory"
+                onSubmit={() => clearTimeout(timer.current)}
+              >
+                {(["store", "match", "mode"] as const).map((k) =>
+                  filter[k] ? <input key={k} type="hidden" name={k} value={String(filter[k])} /> : null,
+                )}
                 {filter.sort !== "sku" && <input type="hidden" name="sort" value={filter.sort} />}
                 {filter.low && <input type="hidden" name="low" value="1" />}
                 {filter.conflict && <input type="hidden" name="conflict" value="1" />}
@@ -289,10 +366,23 @@ export default function Inventory() {
               </Form>
               <InlineStack gap="300" blockAlign="end" wrap>
                 <Box minWidth="180px">
-                  <Select label="Store" value={filter.store} onChange={(v) => setParam("store", v)} options={[{ label: "All stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]} />
+                  <Select
+                    label="Store"
+                    value={filter.store}
+                    onChange={(v) => setParam("store", v)}
+                    options={[
+                      { label: "All stores", value: "" },
+                      ...stores.map((s) => ({ label: s.name, value: s.id })),
+                    ]}
+                  />
                 </Box>
                 <Box minWidth="200px">
-                  <Select label="Mapping status" value={filter.match} onChange={(v) => setParam("match", v)} options={MATCH_OPTIONS} />
+                  <Select
+                    label="Mapping status"
+                    value={filter.match}
+                    onChange={(v) => setParam("match", v)}
+                    options={MATCH_OPTIONS}
+                  />
                 </Box>
                 <Box minWidth="150px">
                   <Select
@@ -307,10 +397,19 @@ export default function Inventory() {
                   />
                 </Box>
                 <Box minWidth="180px">
-                  <Select label="Sort by" value={filter.sort} onChange={(v) => setParam("sort", v === "sku" ? "" : v)} options={INVENTORY_SORTS.map((s) => ({ label: SORT_LABELS[s], value: s }))} />
+                  <Select
+                    label="Sort by"
+                    value={filter.sort}
+                    onChange={(v) => setParam("sort", v === "sku" ? "" : v)}
+                    options={INVENTORY_SORTS.map((s) => ({ label: SORT_LABELS[s], value: s }))}
+                  />
                 </Box>
                 <Checkbox label="Low stock" checked={filter.low} onChange={(v) => setParam("low", v ? "1" : "")} />
-                <Checkbox label="Has conflict" checked={filter.conflict} onChange={(v) => setParam("conflict", v ? "1" : "")} />
+                <Checkbox
+                  label="Has conflict"
+                  checked={filter.conflict}
+                  onChange={(v) => setParam("conflict", v ? "1" : "")}
+                />
               </InlineStack>
             </BlockStack>
           </Box>
@@ -335,7 +434,11 @@ export default function Inventory() {
               <Box padding="600">
                 <BlockStack gap="200" inlineAlign="center">
                   <Text as="p" variant="headingSm">
-                    {q ? `No SKU or title matches “${q}”` : anyFilter ? "No SKUs match these filters" : "No catalog items yet"}
+                    {q
+                      ? `No SKU or title matches “${q}”`
+                      : anyFilter
+                        ? "No SKUs match these filters"
+                        : "No catalog items yet"}
                   </Text>
                   <Text as="p" tone="subdued">
                     {q

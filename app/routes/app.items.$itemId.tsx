@@ -8,7 +8,23 @@ import { useCallback, useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, BlockStack, Box, Button, Card, DataTable, Form, FormLayout, InlineGrid, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import {
+  Badge,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  DataTable,
+  Form,
+  FormLayout,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { SaveBar, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getItemDetail, linkListing, unlinkListing } from "../models/item.server";
@@ -27,19 +43,32 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Item" }];
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const detail = await getItemDetail(shop.id, params.itemId ?? "");
-  if (!detail) throw json({ message: "This SKU does not exist in your catalog. Go back to Inventory and search for it." }, { status: 404 });
+  if (!detail)
+    throw json(
+      { message: "This SKU does not exist in your catalog. Go back to Inventory and search for it." },
+      { status: 404 },
+    );
   return json({ ...detail, titleMax: TITLE_OVERRIDE_MAX });
 };
 
 type OverrideDraft = { price: string; title: string };
-type ActionData = { ok: boolean; message: string; runId?: string; overrides?: Record<string, { ok: boolean; message: string; errors?: OverrideErrors }> };
+type ActionData = {
+  ok: boolean;
+  message: string;
+  runId?: string;
+  overrides?: Record<string, { ok: boolean; message: string; errors?: OverrideErrors }>;
+};
 
 /** Parses the `overrides` payload: a JSON array of {listingId, price, title} (strings). */
 function parseOverridePayload(raw: unknown): Array<{ listingId: string } & OverrideDraft> | null {
   try {
     const v: unknown = JSON.parse(String(raw ?? ""));
     if (!Array.isArray(v) || v.length === 0 || v.length > 50) return null;
-    const out = v.map((x) => ({ listingId: String(x?.listingId ?? ""), price: String(x?.price ?? ""), title: String(x?.title ?? "") }));
+    const out = v.map((x) => ({
+      listingId: String(x?.listingId ?? ""),
+      price: String(x?.price ?? ""),
+      title: String(x?.title ?? ""),
+    }));
     return out.every((x) => x.listingId) ? out : null;
   } catch {
     return null;
@@ -55,20 +84,40 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   const form = await request.formData();
   const intent = form.get("intent");
   const itemId = params.itemId ?? "";
-  if (intent === "link") return json<ActionData>(await linkListing(shop.id, itemId, String(form.get("listingId") ?? "")));
+  if (intent === "link")
+    return json<ActionData>(await linkListing(shop.id, itemId, String(form.get("listingId") ?? "")));
   if (intent === "unlink") return json<ActionData>(await unlinkListing(shop.id, String(form.get("listingId") ?? "")));
   if (intent === "overrides") {
     const rows = parseOverridePayload(form.get("payload"));
-    if (!rows) return json<ActionData>({ ok: false, message: "Nothing to save. Reload the page and try again." }, { status: 400 });
+    if (!rows)
+      return json<ActionData>(
+        { ok: false, message: "Nothing to save. Reload the page and try again." },
+        { status: 400 },
+      );
     const overrides: NonNullable<ActionData["overrides"]> = {};
-    for (const r of rows) overrides[r.listingId] = await saveListingOverrides(shop.id, r.listingId, { price: r.price, title: r.title });
+    for (const r of rows)
+      overrides[r.listingId] = await saveListingOverrides(shop.id, r.listingId, { price: r.price, title: r.title });
     const results = Object.values(overrides);
     const ok = results.every((r) => r.ok);
-    const message = results.length === 1 ? results[0]!.message : ok ? "Overrides saved" : results.filter((r) => !r.ok).map((r) => r.message).join(" ");
+    const message =
+      results.length === 1
+        ? results[0]!.message
+        : ok
+          ? "Overrides saved"
+          : results
+              .filter((r) => !r.ok)
+              .map((r) => r.message)
+              .join(" ");
     return json<ActionData>({ ok, message, overrides }, { status: ok ? 200 : 400 });
   }
   if (intent === "sync") {
-    const runId = await startBulkAction({ shopId: shop.id, action: "sync", channelIds: [], itemIds: [itemId], actor: session.shop });
+    const runId = await startBulkAction({
+      shopId: shop.id,
+      action: "sync",
+      channelIds: [],
+      itemIds: [itemId],
+      actor: session.shop,
+    });
     return json<ActionData>({ ok: true, message: "Sync queued", runId });
   }
   return json<ActionData>({ ok: false, message: "Unknown action." }, { status: 400 });
@@ -105,7 +154,14 @@ export default function ItemDetailPage() {
       return next.price === saved.price && next.title === saved.title ? rest : { ...rest, [listingId]: next };
     });
   const dirty = Object.keys(edits).length > 0;
-  const onSave = () => save.submit({ intent: "overrides", payload: JSON.stringify(Object.entries(edits).map(([listingId, v]) => ({ listingId, ...v }))) }, { method: "post" });
+  const onSave = () =>
+    save.submit(
+      {
+        intent: "overrides",
+        payload: JSON.stringify(Object.entries(edits).map(([listingId, v]) => ({ listingId, ...v }))),
+      },
+      { method: "post" },
+    );
   const onDiscard = () => setEdits({});
   useEffect(() => {
     if (save.state !== "idle" || !save.data) return;
@@ -114,7 +170,8 @@ export default function ItemDetailPage() {
     shopify.toast.show(save.data.message, { isError: !save.data.ok });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [save.state, save.data]);
-  const overrideErrors = (listingId: string) => (edits[listingId] && save.state === "idle" ? save.data?.overrides?.[listingId]?.errors : undefined);
+  const overrideErrors = (listingId: string) =>
+    edits[listingId] && save.state === "idle" ? save.data?.overrides?.[listingId]?.errors : undefined;
   const total = d.levels.reduce((s, l) => s + l.available, 0);
 
   return (
@@ -122,8 +179,16 @@ export default function ItemDetailPage() {
       backAction={{ content: "Inventory", url: "/app/inventory" }}
       title={d.item.sku}
       subtitle={d.item.title}
-      titleMetadata={d.openConflicts ? <Badge tone="critical">{`${d.openConflicts} open conflict${d.openConflicts > 1 ? "s" : ""}`}</Badge> : undefined}
-      primaryAction={{ content: "Sync now", loading: fetcher.state !== "idle" && fetcher.formData?.get("intent") === "sync", onAction: () => fetcher.submit({ intent: "sync" }, { method: "post" }) }}
+      titleMetadata={
+        d.openConflicts ? (
+          <Badge tone="critical">{`${d.openConflicts} open conflict${d.openConflicts > 1 ? "s" : ""}`}</Badge>
+        ) : undefined
+      }
+      primaryAction={{
+        content: "Sync now",
+        loading: fetcher.state !== "idle" && fetcher.formData?.get("intent") === "sync",
+        onAction: () => fetcher.submit({ intent: "sync" }, { method: "post" }),
+      }}
     >
       <TitleBar title={d.item.sku} />
       <SaveBar id="item-overrides-save-bar" open={dirty}>
@@ -223,7 +288,9 @@ export default function ItemDetailPage() {
                           {t.orderId && (
                             <>
                               {" · "}
-                              <Link to={`/app/orders/${t.orderId}`}>{t.orderNumber ? `Order ${t.orderNumber}` : "View order"}</Link>
+                              <Link to={`/app/orders/${t.orderId}`}>
+                                {t.orderNumber ? `Order ${t.orderNumber}` : "View order"}
+                              </Link>
                             </>
                           )}
                         </Text>
@@ -278,10 +345,12 @@ function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDr
               <MatchBadge status={s.listing.matchStatus} />
             </InlineStack>
             <Text as="p" variant="bodySm" tone="subdued">
-              Listing “{s.listing.title}” (#{s.listing.externalId}{s.listing.sku ? `, SKU ${s.listing.sku}` : ""})
+              Listing “{s.listing.title}” (#{s.listing.externalId}
+              {s.listing.sku ? `, SKU ${s.listing.sku}` : ""})
             </Text>
             <Text as="p" variant="bodySm">
-              Last seen <Time value={s.listing.lastObservedAt} /> · last written <Time value={s.listing.lastWrittenAt} />
+              Last seen <Time value={s.listing.lastObservedAt} /> · last written{" "}
+              <Time value={s.listing.lastWrittenAt} />
             </Text>
           </>
         ) : (
@@ -291,7 +360,9 @@ function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDr
         )}
         <Text as="p" variant="bodySm" tone="subdued">
           Fed by {s.feedLocations.length ? s.feedLocations.join(", ") : "no location yet (pick one in Settings)"}
-          {s.mode === "buffered" || s.bufferUnits || s.bufferPercent ? ` · buffer ${s.bufferUnits} units + ${s.bufferPercent}%` : ""}
+          {s.mode === "buffered" || s.bufferUnits || s.bufferPercent
+            ? ` · buffer ${s.bufferUnits} units + ${s.bufferPercent}%`
+            : ""}
         </Text>
         {s.listing ? (
           <Box>
@@ -314,16 +385,32 @@ function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDr
                 options={s.candidates.map((c) => ({ label: `${c.sku ?? "(no SKU)"} — ${c.title}`, value: c.id }))}
               />
             </Box>
-            <Button onClick={() => fetcher.submit({ intent: "link", listingId: choice }, { method: "post" })} disabled={!choice} accessibilityLabel={`Link to ${s.name}`}>
+            <Button
+              onClick={() => fetcher.submit({ intent: "link", listingId: choice }, { method: "post" })}
+              disabled={!choice}
+              accessibilityLabel={`Link to ${s.name}`}
+            >
               Link
             </Button>
           </InlineStack>
         ) : (
           <Text as="p" variant="bodySm" tone="subdued">
-            No unlinked listing at this store. Create the product in WooCommerce with this SKU, then run a reconciliation.
+            No unlinked listing at this store. Create the product in WooCommerce with this SKU, then run a
+            reconciliation.
           </Text>
         )}
-        {s.listing && draft && <OverridesForm store={s} listing={s.listing} itemTitle={itemTitle} titleMax={titleMax} draft={draft} errors={errors} onDraft={onDraft} onSubmit={onSubmit} />}
+        {s.listing && draft && (
+          <OverridesForm
+            store={s}
+            listing={s.listing}
+            itemTitle={itemTitle}
+            titleMax={titleMax}
+            draft={draft}
+            errors={errors}
+            onDraft={onDraft}
+            onSubmit={onSubmit}
+          />
+        )}
       </BlockStack>
     </Card>
   );
@@ -339,8 +426,14 @@ function OverridesForm({
   errors,
   onDraft,
   onSubmit,
-}: Omit<StoreCardProps, "fetcher" | "draft" | "store"> & { store: StoreView; listing: NonNullable<StoreView["listing"]>; draft: OverrideDraft }) {
-  const overridden = [l.priceOverride !== null && `price ${l.priceOverride}`, l.titleOverride !== null && "title"].filter(Boolean).join(" and ");
+}: Omit<StoreCardProps, "fetcher" | "draft" | "store"> & {
+  store: StoreView;
+  listing: NonNullable<StoreView["listing"]>;
+  draft: OverrideDraft;
+}) {
+  const overridden = [l.priceOverride !== null && `price ${l.priceOverride}`, l.titleOverride !== null && "title"]
+    .filter(Boolean)
+    .join(" and ");
   return (
     <Box borderBlockStartWidth="025" borderColor="border" paddingBlockStart="300">
       <Form onSubmit={onSubmit}>

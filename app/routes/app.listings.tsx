@@ -35,26 +35,40 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const intent = String(form.get("intent") ?? "");
   const ids = form.getAll("listingId").map(String).filter(Boolean).slice(0, 500);
   if (!["ignore", "sync_again"].includes(intent) || !ids.length) {
-    return json<ActionData>({ ok: false, error: "Select at least one listing, then choose “Leave unsynced” or “Sync again”." }, { status: 400 });
+    return json<ActionData>(
+      { ok: false, error: "Select at least one listing, then choose “Leave unsynced” or “Sync again”." },
+      { status: 400 },
+    );
   }
   const changed = intent === "ignore" ? await leaveUnsynced(shop.id, ids) : await syncAgain(shop.id, ids);
   return json<ActionData>({ ok: true, intent, changed });
 };
 
-const STATUS_LABEL: Record<string, string> = { unmatched: "No matching SKU", duplicate_sku: "Duplicate SKU", ambiguous_sku: "SKU differs only by case", no_sku: "No SKU", ignored: "Left unsynced" };
+const STATUS_LABEL: Record<string, string> = {
+  unmatched: "No matching SKU",
+  duplicate_sku: "Duplicate SKU",
+  ambiguous_sku: "SKU differs only by case",
+  no_sku: "No SKU",
+  ignored: "Left unsynced",
+};
 
 export default function Listings() {
   const { rows, view, total, page, pageCount, reviewCount, ignoredCount } = useLoaderData<typeof loader>();
   const [, setSearchParams] = useSearchParams();
   const fetcher = useFetcher<ActionData>();
   const shopify = useAppBridge();
-  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } = useIndexResourceState(rows);
+  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } =
+    useIndexResourceState(rows);
 
   useEffect(() => {
     const d = fetcher.data;
     if (fetcher.state !== "idle" || !d) return;
     if (d.ok) {
-      shopify.toast.show(d.intent === "ignore" ? `${d.changed} listing${d.changed === 1 ? "" : "s"} left unsynced` : `${d.changed} listing${d.changed === 1 ? "" : "s"} will be matched again`);
+      shopify.toast.show(
+        d.intent === "ignore"
+          ? `${d.changed} listing${d.changed === 1 ? "" : "s"} left unsynced`
+          : `${d.changed} listing${d.changed === 1 ? "" : "s"} will be matched again`,
+      );
       clearSelection();
     } else shopify.toast.show(d.error, { isError: true });
   }, [fetcher.state, fetcher.data, shopify, clearSelection]);
@@ -71,7 +85,11 @@ export default function Listings() {
     { id: "ignored", content: `Left unsynced (${ignoredCount})` },
   ];
   return (
-    <Page title="Store listings to review" subtitle="WooCommerce listings SyncFlow does not sync, and why" backAction={{ content: "Inventory", url: "/app/inventory" }}>
+    <Page
+      title="Store listings to review"
+      subtitle="WooCommerce listings SyncFlow does not sync, and why"
+      backAction={{ content: "Inventory", url: "/app/inventory" }}
+    >
       <TitleBar title="Store listings to review" />
       <BlockStack gap="400">
         <Text as="p" tone="subdued">
@@ -79,7 +97,11 @@ export default function Listings() {
             ? "SyncFlow never changes the stock of these listings. Select one and choose “Sync again” to match it by SKU once more."
             : "Give the listing the SKU of its Shopify variant (in WooCommerce or Shopify): SyncFlow links it as soon as the store reports the change. Or select it and choose “Leave unsynced”."}
         </Text>
-        <Tabs tabs={tabs} selected={view === "ignored" ? 1 : 0} onSelect={(i) => setSearchParams(i === 1 ? { view: "ignored" } : {})} />
+        <Tabs
+          tabs={tabs}
+          selected={view === "ignored" ? 1 : 0}
+          onSelect={(i) => setSearchParams(i === 1 ? { view: "ignored" } : {})}
+        />
         <Card padding="0">
           <IndexTable
             resourceName={{ singular: "listing", plural: "listings" }}
@@ -87,16 +109,31 @@ export default function Listings() {
             selectedItemsCount={allResourcesSelected ? "All" : selectedResources.length}
             onSelectionChange={handleSelectionChange}
             loading={fetcher.state !== "idle"}
-            headings={[{ title: "Store" }, { title: "SKU" }, { title: "Title" }, { title: "Status" }, { title: "Why it is not synced" }, { title: "Store quantity", alignment: "end" }]}
-            promotedBulkActions={view === "ignored" ? [{ content: "Sync again", onAction: () => submit("sync_again") }] : [{ content: "Leave unsynced", onAction: () => submit("ignore") }]}
+            headings={[
+              { title: "Store" },
+              { title: "SKU" },
+              { title: "Title" },
+              { title: "Status" },
+              { title: "Why it is not synced" },
+              { title: "Store quantity", alignment: "end" },
+            ]}
+            promotedBulkActions={
+              view === "ignored"
+                ? [{ content: "Sync again", onAction: () => submit("sync_again") }]
+                : [{ content: "Leave unsynced", onAction: () => submit("ignore") }]
+            }
             emptyState={
               <Box padding="600">
                 <BlockStack gap="200" inlineAlign="center">
                   <Text as="p" variant="headingSm">
-                    {view === "ignored" ? "No listings left unsynced" : "Every store listing is linked or left unsynced"}
+                    {view === "ignored"
+                      ? "No listings left unsynced"
+                      : "Every store listing is linked or left unsynced"}
                   </Text>
                   <Text as="p" tone="subdued">
-                    {view === "ignored" ? "Listings you leave unsynced appear here; SyncFlow never changes their stock." : "Nothing to review. New store listings are matched by SKU when the store reports them."}
+                    {view === "ignored"
+                      ? "Listings you leave unsynced appear here; SyncFlow never changes their stock."
+                      : "Nothing to review. New store listings are matched by SKU when the store reports them."}
                   </Text>
                 </BlockStack>
               </Box>
@@ -112,7 +149,9 @@ export default function Listings() {
                 </IndexTable.Cell>
                 <IndexTable.Cell>{r.title}</IndexTable.Cell>
                 <IndexTable.Cell>
-                  <Badge tone={r.status === "ignored" ? undefined : "attention"}>{STATUS_LABEL[r.status] ?? r.status}</Badge>
+                  <Badge tone={r.status === "ignored" ? undefined : "attention"}>
+                    {STATUS_LABEL[r.status] ?? r.status}
+                  </Badge>
                 </IndexTable.Cell>
                 <IndexTable.Cell>
                   <Text as="span" tone="subdued">
@@ -128,7 +167,14 @@ export default function Listings() {
             ))}
           </IndexTable>
         </Card>
-        <TabPagination page={page} pageCount={pageCount} total={total} noun="listings" view={view} defaultView="review" />
+        <TabPagination
+          page={page}
+          pageCount={pageCount}
+          total={total}
+          noun="listings"
+          view={view}
+          defaultView="review"
+        />
       </BlockStack>
     </Page>
   );

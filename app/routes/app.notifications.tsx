@@ -37,14 +37,25 @@ const REASON: Record<string, string> = {
 };
 
 const TONE: Record<string, "success" | "critical" | "attention" | "info" | undefined> = {
-  sent: "success", delivered: "success", failed: "critical", held: "attention", queued: "info", digested: undefined, suppressed: undefined,
+  sent: "success",
+  delivered: "success",
+  failed: "critical",
+  held: "attention",
+  queued: "info",
+  digested: undefined,
+  suppressed: undefined,
 };
 
 export default function Notifications() {
   const { rows, nextCursor, status } = useLoaderData<typeof loader>();
   const submit = useSubmit();
   return (
-    <Page title="Notifications" subtitle="Every e-mail and SMS SyncFlow sent, held or suppressed" fullWidth secondaryActions={[{ content: "Settings", url: "/app/settings/notifications" }]}>
+    <Page
+      title="Notifications"
+      subtitle="Every e-mail and SMS SyncFlow sent, held or suppressed"
+      fullWidth
+      secondaryActions={[{ content: "Settings", url: "/app/settings/notifications" }]}
+    >
       <TitleBar title="Notifications" />
       <Card padding="0">
         <Box padding="300">
@@ -61,27 +72,58 @@ export default function Notifications() {
           resourceName={{ singular: "notification", plural: "notifications" }}
           itemCount={rows.length}
           selectable={false}
-          headings={[{ title: "Time" }, { title: "Event" }, { title: "Channel" }, { title: "To" }, { title: "Status" }, { title: "Subject / message" }, { title: "Details" }]}
+          headings={[
+            { title: "Time" },
+            { title: "Event" },
+            { title: "Channel" },
+            { title: "To" },
+            { title: "Status" },
+            { title: "Subject / message" },
+            { title: "Details" },
+          ]}
           emptyState={
             <Box padding="600">
               <BlockStack gap="200" inlineAlign="center">
-                <Text as="p" variant="headingSm">No notifications yet</Text>
-                <Text as="p" tone="subdued">Set recipients in Settings and use “Send test e-mail” to check delivery.</Text>
+                <Text as="p" variant="headingSm">
+                  No notifications yet
+                </Text>
+                <Text as="p" tone="subdued">
+                  Set recipients in Settings and use “Send test e-mail” to check delivery.
+                </Text>
               </BlockStack>
             </Box>
           }
         >
           {rows.map((r, i) => (
             <IndexTable.Row id={r.id} key={r.id} position={i}>
-              <IndexTable.Cell><Time value={r.createdAt} /></IndexTable.Cell>
-              <IndexTable.Cell>{r.kind === "digest" ? "Digest" : r.kind === "test" ? "Test" : kindLabel(r.kind)}</IndexTable.Cell>
+              <IndexTable.Cell>
+                <Time value={r.createdAt} />
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                {r.kind === "digest" ? "Digest" : r.kind === "test" ? "Test" : kindLabel(r.kind)}
+              </IndexTable.Cell>
               <IndexTable.Cell>{r.channel === "sms" ? "SMS" : "E-mail"}</IndexTable.Cell>
-              <IndexTable.Cell><Text as="span" variant="bodySm" breakWord>{r.recipient}</Text></IndexTable.Cell>
-              <IndexTable.Cell><Badge tone={TONE[r.status]}>{r.status}</Badge></IndexTable.Cell>
-              <IndexTable.Cell><Text as="span" variant="bodySm" breakWord>{r.subject ?? ""}</Text></IndexTable.Cell>
+              <IndexTable.Cell>
+                <Text as="span" variant="bodySm" breakWord>
+                  {r.recipient}
+                </Text>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <Badge tone={TONE[r.status]}>{r.status}</Badge>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <Text as="span" variant="bodySm" breakWord>
+                  {r.subject ?? ""}
+                </Text>
+              </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" variant="bodySm" tone={r.error ? "critical" : "subdued"} breakWord>
-                  {[r.reason ? REASON[r.reason] ?? r.reason : null, r.providerStatus ? `provider: ${r.providerStatus}` : null, r.attempts > 1 ? `${r.attempts} attempts` : null, r.error]
+                  {[
+                    r.reason ? (REASON[r.reason] ?? r.reason) : null,
+                    r.providerStatus ? `provider: ${r.providerStatus}` : null,
+                    r.attempts > 1 ? `${r.attempts} attempts` : null,
+                    r.error,
+                  ]
                     .filter(Boolean)
                     .join(" · ")}
                 </Text>

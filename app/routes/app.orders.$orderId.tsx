@@ -17,7 +17,11 @@ export const meta: MetaFunction = () => [{ title: "SyncFlow · Order" }];
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const d = await getOrderDetail(shop.id, params.orderId ?? "");
-  if (!d) throw json({ message: "This order does not exist for your shop. Go back to Orders and search for it." }, { status: 404 });
+  if (!d)
+    throw json(
+      { message: "This order does not exist for your shop. Go back to Orders and search for it." },
+      { status: 404 },
+    );
   return json(d);
 };
 
@@ -25,7 +29,12 @@ export default function OrderDetail() {
   const { order: o, lines, ledger, adjustments } = useLoaderData<typeof loader>();
   const number = o.number.startsWith("#") ? o.number : `#${o.number}`;
   return (
-    <Page backAction={{ content: "Orders", url: "/app/orders" }} title={`Order ${number}`} subtitle={`${o.store} · ${o.customer ?? o.email ?? "no customer"}`} titleMetadata={<Badge>{o.status}</Badge>}>
+    <Page
+      backAction={{ content: "Orders", url: "/app/orders" }}
+      title={`Order ${number}`}
+      subtitle={`${o.store} · ${o.customer ?? o.email ?? "no customer"}`}
+      titleMetadata={<Badge>{o.status}</Badge>}
+    >
       <TitleBar title={`Order ${number}`} />
       <Layout>
         <Layout.Section>
@@ -40,13 +49,25 @@ export default function OrderDetail() {
                 columnContentTypes={["text", "text", "numeric", "numeric", "numeric"]}
                 headings={["SKU", "Title", "Quantity", "Restocked", "Price"]}
                 rows={lines.map((l) => [
-                  l.itemId ? <Link key={l.id} to={`/app/items/${l.itemId}`}>{l.sku ?? "—"}</Link> : (l.sku ?? "—"),
+                  l.itemId ? (
+                    <Link key={l.id} to={`/app/items/${l.itemId}`}>
+                      {l.sku ?? "—"}
+                    </Link>
+                  ) : (
+                    (l.sku ?? "—")
+                  ),
                   l.title,
                   l.quantity,
                   l.restocked,
                   formatMoney(l.price, o.currency),
                 ])}
-                totals={["", "", lines.reduce((s, l) => s + l.quantity, 0), lines.reduce((s, l) => s + l.restocked, 0), formatMoney(o.total, o.currency)]}
+                totals={[
+                  "",
+                  "",
+                  lines.reduce((s, l) => s + l.quantity, 0),
+                  lines.reduce((s, l) => s + l.restocked, 0),
+                  formatMoney(o.total, o.currency),
+                ]}
                 showTotalsInFooter
               />
             </Card>
@@ -57,7 +78,9 @@ export default function OrderDetail() {
                     What this order did to stock
                   </Text>
                   <Text as="p" tone="subdued">
-                    {o.stockTaken ? "Its units are counted against stock." : "Its units are not counted against stock (cancelled, refunded or not taken yet)."}
+                    {o.stockTaken
+                      ? "Its units are counted against stock."
+                      : "Its units are not counted against stock (cancelled, refunded or not taken yet)."}
                   </Text>
                 </BlockStack>
               </Box>
@@ -94,7 +117,13 @@ export default function OrderDetail() {
                 <DataTable
                   columnContentTypes={["text", "numeric", "text", "text", "text"]}
                   headings={["SKU", "Delta", "Status", "Reason", "Applied"]}
-                  rows={adjustments.map((a) => [a.sku, formatDelta(a.delta), a.lastError ? `${a.status} — ${a.lastError}` : a.status, a.reason, <Time key={a.id} value={a.appliedAt} never="Not yet" />])}
+                  rows={adjustments.map((a) => [
+                    a.sku,
+                    formatDelta(a.delta),
+                    a.lastError ? `${a.status} — ${a.lastError}` : a.status,
+                    a.reason,
+                    <Time key={a.id} value={a.appliedAt} never="Not yet" />,
+                  ])}
                 />
               </Card>
             )}

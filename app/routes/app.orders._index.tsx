@@ -6,7 +6,20 @@ import { useEffect, useRef, useState } from "react";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useRouteError, useSearchParams, useSubmit } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Card, IndexTable, InlineStack, Page, Pagination, Select, Text, TextField } from "@shopify/polaris";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Card,
+  IndexTable,
+  InlineStack,
+  Page,
+  Pagination,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { downloadFile } from "../components/download";
 import { requireShop } from "../models/shop.server";
@@ -24,10 +37,20 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const f = parseOrderParams(new URL(request.url));
   const [data, usage] = await Promise.all([listOrders(shop.id, f), billingUsage(shop.id)]);
-  const planNotice = usage.ordersNotImported > 0 || usage.channels.some((c) => c.pausedAt)
-    ? { notImported: usage.ordersNotImported, planLabel: usage.plan.label, maxOrders: usage.plan.maxOrdersPerPeriod, paused: usage.channels.filter((c) => c.pausedAt).map((c) => c.name) }
-    : null;
-  return json({ ...data, planNotice, filter: { store: f.store ?? "", status: f.status ?? "", from: f.from ?? "", to: f.to ?? "", q: f.q ?? "" } });
+  const planNotice =
+    usage.ordersNotImported > 0 || usage.channels.some((c) => c.pausedAt)
+      ? {
+          notImported: usage.ordersNotImported,
+          planLabel: usage.plan.label,
+          maxOrders: usage.plan.maxOrdersPerPeriod,
+          paused: usage.channels.filter((c) => c.pausedAt).map((c) => c.name),
+        }
+      : null;
+  return json({
+    ...data,
+    planNotice,
+    filter: { store: f.store ?? "", status: f.status ?? "", from: f.from ?? "", to: f.to ?? "", q: f.q ?? "" },
+  });
 };
 
 const AUTH_PARAMS = ["embedded", "shop", "host", "id_token", "hmac", "session", "timestamp", "locale"];
@@ -41,7 +64,8 @@ function statusTone(s: string): "success" | "critical" | "warning" | "info" | un
 }
 
 export default function Orders() {
-  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter, planNotice } = useLoaderData<typeof loader>();
+  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter, planNotice } =
+    useLoaderData<typeof loader>();
   const submit = useSubmit();
   const navigation = useNavigation();
   const shopify = useAppBridge();
@@ -75,7 +99,11 @@ export default function Orders() {
   const to = Math.min(page * ORDERS_PAGE_SIZE, total);
 
   return (
-    <Page title="Orders" subtitle="Orders from every store, and what they did to stock" fullWidth secondaryActions={[
+    <Page
+      title="Orders"
+      subtitle="Orders from every store, and what they did to stock"
+      fullWidth
+      secondaryActions={[
         {
           content: "Export CSV",
           onAction: () =>
@@ -84,16 +112,27 @@ export default function Orders() {
               (e: Error) => shopify.toast.show(e.message, { isError: true }),
             ),
         },
-      ]}>
+      ]}
+    >
       <TitleBar title="Orders" />
       {planNotice && (
         <Box paddingBlockEnd="400">
-          <Banner tone="warning" title={planNotice.notImported > 0 ? `${formatCount(planNotice.notImported)} orders this billing period were not imported` : "Some sales channels are paused"} action={{ content: "See plans", url: "/app/plan" }}>
+          <Banner
+            tone="warning"
+            title={
+              planNotice.notImported > 0
+                ? `${formatCount(planNotice.notImported)} orders this billing period were not imported`
+                : "Some sales channels are paused"
+            }
+            action={{ content: "See plans", url: "/app/plan" }}
+          >
             <BlockStack gap="100">
               {planNotice.notImported > 0 && (
                 <Text as="p">{`The ${planNotice.planLabel} plan imports ${formatCount(planNotice.maxOrders ?? 0)} orders a billing period into this list. SyncFlow still synced their stock, so nothing oversold.`}</Text>
               )}
-              {planNotice.paused.length > 0 && <Text as="p">{`Orders from ${planNotice.paused.join(", ")} are not imported while paused by your plan; their stock keeps syncing.`}</Text>}
+              {planNotice.paused.length > 0 && (
+                <Text as="p">{`Orders from ${planNotice.paused.join(", ")} are not imported while paused by your plan; their stock keeps syncing.`}</Text>
+              )}
             </BlockStack>
           </Banner>
         </Box>
@@ -108,7 +147,9 @@ export default function Orders() {
               aria-label="Search orders"
               onSubmit={() => clearTimeout(timer.current)}
             >
-              {(["store", "status", "from", "to"] as const).map((k) => (filter[k] ? <input key={k} type="hidden" name={k} value={filter[k]} /> : null))}
+              {(["store", "status", "from", "to"] as const).map((k) =>
+                filter[k] ? <input key={k} type="hidden" name={k} value={filter[k]} /> : null,
+              )}
               <TextField
                 label="Search by order number, customer or SKU"
                 labelHidden
@@ -128,16 +169,38 @@ export default function Orders() {
             </Form>
             <InlineStack gap="300" blockAlign="end" wrap>
               <Box minWidth="180px">
-                <Select label="Store" value={filter.store} onChange={(v) => setParam("store", v)} options={[{ label: "All stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]} />
+                <Select
+                  label="Store"
+                  value={filter.store}
+                  onChange={(v) => setParam("store", v)}
+                  options={[{ label: "All stores", value: "" }, ...stores.map((s) => ({ label: s.name, value: s.id }))]}
+                />
               </Box>
               <Box minWidth="160px">
-                <Select label="Status" value={filter.status} onChange={(v) => setParam("status", v)} options={[{ label: "Any status", value: "" }, ...statuses.map((s) => ({ label: s, value: s }))]} />
+                <Select
+                  label="Status"
+                  value={filter.status}
+                  onChange={(v) => setParam("status", v)}
+                  options={[{ label: "Any status", value: "" }, ...statuses.map((s) => ({ label: s, value: s }))]}
+                />
               </Box>
               <Box maxWidth="170px">
-                <TextField label="From" type="date" value={filter.from} onChange={(v) => setParam("from", v)} autoComplete="off" />
+                <TextField
+                  label="From"
+                  type="date"
+                  value={filter.from}
+                  onChange={(v) => setParam("from", v)}
+                  autoComplete="off"
+                />
               </Box>
               <Box maxWidth="170px">
-                <TextField label="To" type="date" value={filter.to} onChange={(v) => setParam("to", v)} autoComplete="off" />
+                <TextField
+                  label="To"
+                  type="date"
+                  value={filter.to}
+                  onChange={(v) => setParam("to", v)}
+                  autoComplete="off"
+                />
               </Box>
               <BlockStack gap="050">
                 <Text as="span" tone="subdued" variant="bodySm">
@@ -155,12 +218,22 @@ export default function Orders() {
           itemCount={rows.length}
           selectable={false}
           loading={loading}
-          headings={[{ title: "Order" }, { title: "Store" }, { title: "Placed" }, { title: "Customer" }, { title: "Status" }, { title: "Units", alignment: "end" }, { title: "Total", alignment: "end" }]}
+          headings={[
+            { title: "Order" },
+            { title: "Store" },
+            { title: "Placed" },
+            { title: "Customer" },
+            { title: "Status" },
+            { title: "Units", alignment: "end" },
+            { title: "Total", alignment: "end" },
+          ]}
           emptyState={
             <Box padding="600">
               <BlockStack gap="200" inlineAlign="center">
                 <Text as="p" variant="headingSm">
-                  {filter.q || filter.store || filter.status || filter.from || filter.to ? "No orders match these filters" : "No orders yet"}
+                  {filter.q || filter.store || filter.status || filter.from || filter.to
+                    ? "No orders match these filters"
+                    : "No orders yet"}
                 </Text>
                 <Text as="p" tone="subdued">
                   {filter.q || filter.store || filter.status || filter.from || filter.to

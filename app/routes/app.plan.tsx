@@ -10,13 +10,32 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, Banner, BlockStack, Box, Button, Card, InlineGrid, InlineStack, Layout, List, Page, ProgressBar, Text } from "@shopify/polaris";
+import {
+  Badge,
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  List,
+  Page,
+  ProgressBar,
+  Text,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { requireShop } from "../models/shop.server";
 import { billingUsage } from "../billing/billing.server";
 import { PLANS, PLAN_KEYS, channelsToPauseAndResume, isPlanKey, planRank, type PlanKey } from "../billing/plans";
-import { cancelSubscription, isTestCharge, startSubscription, syncSubscriptionFromShopify } from "../billing/subscription.server";
+import {
+  cancelSubscription,
+  isTestCharge,
+  startSubscription,
+  syncSubscriptionFromShopify,
+} from "../billing/subscription.server";
 import { PageError } from "../components/PageStates";
 import { formatCount, formatDateTime } from "../components/format";
 
@@ -32,11 +51,22 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   } catch (e) {
     if (e instanceof Response) throw e;
     console.error("[plan] could not read the subscription from Shopify:", e);
-    syncError = "SyncFlow could not check your subscription with Shopify just now; the plan shown is the last one Shopify confirmed.";
+    syncError =
+      "SyncFlow could not check your subscription with Shopify just now; the plan shown is the last one Shopify confirmed.";
   }
   const usage = await billingUsage(shop.id);
   const pausedIfChosen = Object.fromEntries(
-    PLAN_KEYS.map((k) => [k, channelsToPauseAndResume(k, usage.channels.map((c, i) => ({ id: c.id, createdAt: new Date(i), pausedAt: c.pausedAt ? new Date(c.pausedAt) : null }))).pause.map((id) => usage.channels.find((c) => c.id === id)!.name)]),
+    PLAN_KEYS.map((k) => [
+      k,
+      channelsToPauseAndResume(
+        k,
+        usage.channels.map((c, i) => ({
+          id: c.id,
+          createdAt: new Date(i),
+          pausedAt: c.pausedAt ? new Date(c.pausedAt) : null,
+        })),
+      ).pause.map((id) => usage.channels.find((c) => c.id === id)!.name),
+    ]),
   ) as Record<PlanKey, string[]>;
   return json({ usage, pausedIfChosen, syncError }, { headers: { "Cache-Control": "no-store" } });
 };
@@ -50,18 +80,28 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const form = await request.formData();
   const plan = form.get("plan");
   const headers = { "Cache-Control": "no-store" };
-  if (form.get("intent") !== "choose" || !isPlanKey(plan)) return json<ActionData>({ ok: false, error: "Choose one of the plans." }, { status: 400, headers });
+  if (form.get("intent") !== "choose" || !isPlanKey(plan))
+    return json<ActionData>({ ok: false, error: "Choose one of the plans." }, { status: 400, headers });
   const isTest = await isTestCharge(admin);
   try {
     if (plan === "free") {
       await cancelSubscription(billing, shop.id, isTest);
-      return json<ActionData>({ ok: true, message: "Your subscription is cancelled; you are on the Free plan." }, { headers });
+      return json<ActionData>(
+        { ok: true, message: "Your subscription is cancelled; you are on the Free plan." },
+        { headers },
+      );
     }
-    return json<ActionData>({ ok: true, confirmationUrl: await startSubscription(billing, shop.id, plan, isTest) }, { headers });
+    return json<ActionData>(
+      { ok: true, confirmationUrl: await startSubscription(billing, shop.id, plan, isTest) },
+      { headers },
+    );
   } catch (e) {
     if (e instanceof Response && e.status !== 401) throw e;
     console.error("[plan] billing request failed:", e);
-    return json<ActionData>({ ok: false, error: "Shopify did not accept the plan change. Try again in a minute; nothing was charged." }, { status: 502, headers });
+    return json<ActionData>(
+      { ok: false, error: "Shopify did not accept the plan change. Try again in a minute; nothing was charged." },
+      { status: 502, headers },
+    );
   }
 };
 
@@ -112,9 +152,15 @@ export default function PlanPage() {
         )}
         {paused.length > 0 && (
           <Layout.Section>
-            <Banner tone="warning" title={`${paused.length} sales channel${paused.length === 1 ? " is" : "s are"} paused by your plan`}>
+            <Banner
+              tone="warning"
+              title={`${paused.length} sales channel${paused.length === 1 ? " is" : "s are"} paused by your plan`}
+            >
               <BlockStack gap="200">
-                <Text as="p">Their stock keeps syncing, so nothing oversells. SyncFlow does not import their orders or send notifications about them until you upgrade. Nothing was deleted.</Text>
+                <Text as="p">
+                  Their stock keeps syncing, so nothing oversells. SyncFlow does not import their orders or send
+                  notifications about them until you upgrade. Nothing was deleted.
+                </Text>
                 <List>
                   {paused.map((c) => (
                     <List.Item key={c.id}>{c.name}</List.Item>
@@ -126,8 +172,12 @@ export default function PlanPage() {
         )}
         {usage.ordersNotImported > 0 && (
           <Layout.Section>
-            <Banner tone="warning" title={`${formatCount(usage.ordersNotImported)} orders this period are not in the orders hub`}>
-              The {usage.plan.label} plan imports {formatCount(maxOrders ?? 0)} orders a billing period. Their stock was synced all the same; upgrade to see new orders again.
+            <Banner
+              tone="warning"
+              title={`${formatCount(usage.ordersNotImported)} orders this period are not in the orders hub`}
+            >
+              The {usage.plan.label} plan imports {formatCount(maxOrders ?? 0)} orders a billing period. Their stock was
+              synced all the same; upgrade to see new orders again.
             </Banner>
           </Layout.Section>
         )}
@@ -140,7 +190,9 @@ export default function PlanPage() {
                     {usage.plan.label}
                   </Text>
                   {usage.subscription.test && current !== "free" && <Badge tone="info">Test charge</Badge>}
-                  {usage.subscription.trialEndsAt && new Date(usage.subscription.trialEndsAt) > new Date() && <Badge tone="attention">{`Trial until ${formatDateTime(usage.subscription.trialEndsAt)}`}</Badge>}
+                  {usage.subscription.trialEndsAt && new Date(usage.subscription.trialEndsAt) > new Date() && (
+                    <Badge tone="attention">{`Trial until ${formatDateTime(usage.subscription.trialEndsAt)}`}</Badge>
+                  )}
                 </InlineStack>
                 <Text as="p" variant="headingMd">
                   {usage.plan.priceUsd ? `$${usage.plan.priceUsd}/month` : "Free"}
@@ -182,7 +234,11 @@ export default function PlanPage() {
                         <List.Item key={h}>{h}</List.Item>
                       ))}
                     </List>
-                    {k !== "free" && !usage.subscription.trialUsed && <Text as="p" tone="subdued" variant="bodySm">14-day free trial</Text>}
+                    {k !== "free" && !usage.subscription.trialUsed && (
+                      <Text as="p" tone="subdued" variant="bodySm">
+                        14-day free trial
+                      </Text>
+                    )}
                     {confirming === k && (
                       <Banner tone="warning">
                         {`${p.label} allows ${p.maxChannels} sales channel${p.maxChannels === 1 ? "" : "s"}: ${pausedIfChosen[k].join(", ")} will be paused (stock keeps syncing; nothing is deleted).`}
@@ -196,7 +252,13 @@ export default function PlanPage() {
                         onClick={() => choose(k)}
                         accessibilityLabel={`Choose ${p.label}`}
                       >
-                        {isCurrent ? "Current plan" : confirming === k ? `Confirm ${p.label}` : planRank(k) > planRank(current) ? `Upgrade to ${p.label}` : `Switch to ${p.label}`}
+                        {isCurrent
+                          ? "Current plan"
+                          : confirming === k
+                            ? `Confirm ${p.label}`
+                            : planRank(k) > planRank(current)
+                              ? `Upgrade to ${p.label}`
+                              : `Switch to ${p.label}`}
                       </Button>
                     </Box>
                   </BlockStack>
@@ -219,7 +281,14 @@ function Usage({ label, used, max, id }: { label: string; used: number; max: num
       <Text as="p" variant="headingMd">
         {formatCount(used)} {max === null ? "(unlimited)" : `of ${formatCount(max)}`}
       </Text>
-      {max !== null && <ProgressBar progress={Math.min(100, (100 * used) / Math.max(1, max))} size="small" tone={used >= max ? "critical" : "highlight"} ariaLabelledBy={id} />}
+      {max !== null && (
+        <ProgressBar
+          progress={Math.min(100, (100 * used) / Math.max(1, max))}
+          size="small"
+          tone={used >= max ? "critical" : "highlight"}
+          ariaLabelledBy={id}
+        />
+      )}
     </BlockStack>
   );
 }

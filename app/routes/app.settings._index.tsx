@@ -8,7 +8,21 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from "@shopify/polaris";
+import {
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  Checkbox,
+  ChoiceList,
+  FormLayout,
+  InlineStack,
+  Layout,
+  Page,
+  Select,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { SaveBar, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getSettings, saveSettings, type SettingsForm } from "../models/settings.server";
@@ -38,25 +52,46 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     try {
       payload = JSON.parse(String(form.get("payload") ?? ""));
     } catch {
-      return json<ActionData>({ ok: false, message: "The form could not be read. Reload the page and try again." }, { status: 400 });
+      return json<ActionData>(
+        { ok: false, message: "The form could not be read. Reload the page and try again." },
+        { status: 400 },
+      );
     }
     const r = await saveSettings(shop.id, payload);
-    return r.ok ? json<ActionData>({ ok: true, message: "Settings saved" }) : json<ActionData>({ ok: false, message: "Fix the highlighted fields, then save.", errors: r.errors }, { status: 422 });
+    return r.ok
+      ? json<ActionData>({ ok: true, message: "Settings saved" })
+      : json<ActionData>(
+          { ok: false, message: "Fix the highlighted fields, then save.", errors: r.errors },
+          { status: 422 },
+        );
   }
   if (intent === "reconcile") {
     const dryRun = form.get("dryRun") === "1";
     try {
-      await enqueue(QUEUES.reconcile, { shopId: shop.id, dryRun, trigger: "manual" }, { singletonKey: `reconcile:manual:${shop.id}:${dryRun ? "dry" : "real"}` });
+      await enqueue(
+        QUEUES.reconcile,
+        { shopId: shop.id, dryRun, trigger: "manual" },
+        { singletonKey: `reconcile:manual:${shop.id}:${dryRun ? "dry" : "real"}` },
+      );
     } catch (err) {
       console.error("enqueue reconcile failed", err);
-      return json<ActionData>({ ok: false, message: "The job queue is unreachable. Try again in a minute." }, { status: 503 });
+      return json<ActionData>(
+        { ok: false, message: "The job queue is unreachable. Try again in a minute." },
+        { status: 503 },
+      );
     }
-    return json<ActionData>({ ok: true, message: dryRun ? "Dry run queued — see Activity for what it would change" : "Reconciliation queued — see Activity for progress" });
+    return json<ActionData>({
+      ok: true,
+      message: dryRun
+        ? "Dry run queued — see Activity for what it would change"
+        : "Reconciliation queued — see Activity for progress",
+    });
   }
   return json<ActionData>({ ok: false, message: "Unknown action." }, { status: 400 });
 };
 
-const INTERVAL_LABEL = (m: number) => (m < 60 ? `Every ${m} minutes` : m === 60 ? "Every hour" : m === 1440 ? "Once a day" : `Every ${m / 60} hours`);
+const INTERVAL_LABEL = (m: number) =>
+  m < 60 ? `Every ${m} minutes` : m === 60 ? "Every hour" : m === 1440 ? "Once a day" : `Every ${m / 60} hours`;
 
 export default function Settings() {
   const { form: saved, stores, locations, lastReconcile } = useLoaderData<typeof loader>();
@@ -73,11 +108,15 @@ export default function Settings() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [save.state, save.data]);
   useEffect(() => {
-    if (reconcile.state === "idle" && reconcile.data) shopify.toast.show(reconcile.data.message, { isError: !reconcile.data.ok });
+    if (reconcile.state === "idle" && reconcile.data)
+      shopify.toast.show(reconcile.data.message, { isError: !reconcile.data.ok });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [reconcile.state, reconcile.data]);
 
-  const onSave = useCallback(() => save.submit({ intent: "save", payload: JSON.stringify(form) }, { method: "post" }), [form, save]);
+  const onSave = useCallback(
+    () => save.submit({ intent: "save", payload: JSON.stringify(form) }, { method: "post" }),
+    [form, save],
+  );
   const onDiscard = useCallback(() => setForm(saved), [saved]);
   const setStore = (i: number, patch: Partial<SettingsForm["stores"][number]>) =>
     setForm((f) => ({ ...f, stores: f.stores.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
@@ -98,7 +137,11 @@ export default function Settings() {
         <button onClick={onDiscard}>Discard</button>
       </SaveBar>
       <Layout>
-        <Layout.AnnotatedSection id="sync" title="Sync" description="How often SyncFlow compares every store with Shopify, and when stock counts as low.">
+        <Layout.AnnotatedSection
+          id="sync"
+          title="Sync"
+          description="How often SyncFlow compares every store with Shopify, and when stock counts as low."
+        >
           <Card>
             <BlockStack gap="400">
               <FormLayout>
@@ -123,10 +166,16 @@ export default function Settings() {
                 </FormLayout.Group>
               </FormLayout>
               <InlineStack gap="200" blockAlign="center">
-                <Button onClick={() => reconcile.submit({ intent: "reconcile", dryRun: "0" }, { method: "post" })} loading={reconcile.state !== "idle" && reconcile.formData?.get("dryRun") === "0"}>
+                <Button
+                  onClick={() => reconcile.submit({ intent: "reconcile", dryRun: "0" }, { method: "post" })}
+                  loading={reconcile.state !== "idle" && reconcile.formData?.get("dryRun") === "0"}
+                >
                   Reconcile now
                 </Button>
-                <Button variant="plain" onClick={() => reconcile.submit({ intent: "reconcile", dryRun: "1" }, { method: "post" })}>
+                <Button
+                  variant="plain"
+                  onClick={() => reconcile.submit({ intent: "reconcile", dryRun: "1" }, { method: "post" })}
+                >
                   Dry run (show changes only)
                 </Button>
                 <Text as="span" tone="subdued" variant="bodySm">
@@ -144,7 +193,11 @@ export default function Settings() {
           </Card>
         </Layout.AnnotatedSection>
         {stores.length === 0 ? (
-          <Layout.AnnotatedSection id="stores" title="Stores" description="Connect a WooCommerce store to configure it here.">
+          <Layout.AnnotatedSection
+            id="stores"
+            title="Stores"
+            description="Connect a WooCommerce store to configure it here."
+          >
             <Card>
               <Text as="p">No WooCommerce store connected yet. Create a connection code on the Channels page.</Text>
             </Card>
@@ -166,7 +219,9 @@ export default function Settings() {
                       <Text as="span">Sync mode</Text>
                       <ModeBadge mode={s.mode} />
                       <Text as="span" tone="subdued" variant="bodySm">
-                        {s.mode === "exact" ? "The SyncFlow plugin applies changes with compare-and-set." : "Quantities are set absolutely; keep a buffer against races."}
+                        {s.mode === "exact"
+                          ? "The SyncFlow plugin applies changes with compare-and-set."
+                          : "Quantities are set absolutely; keep a buffer against races."}
                       </Text>
                     </InlineStack>
                     <ChoiceList
@@ -207,7 +262,8 @@ export default function Settings() {
                         />
                       ) : (
                         <Text as="p" tone="subdued" variant="bodySm">
-                          Reserving stock for this store needs the SyncFlow plugin (exact mode). Until then it is protected by its buffer only.
+                          Reserving stock for this store needs the SyncFlow plugin (exact mode). Until then it is
+                          protected by its buffer only.
                         </Text>
                       )}
                       <FormLayout.Group condensed>
@@ -238,7 +294,11 @@ export default function Settings() {
                           autoComplete="off"
                           placeholder={String(form.lowStockThreshold)}
                           helpText="Empty = the shop's"
-                          value={f.lowStockThreshold === null || Number.isNaN(f.lowStockThreshold) ? "" : String(f.lowStockThreshold)}
+                          value={
+                            f.lowStockThreshold === null || Number.isNaN(f.lowStockThreshold)
+                              ? ""
+                              : String(f.lowStockThreshold)
+                          }
                           onChange={(v) => setStore(i, { lowStockThreshold: v.trim() === "" ? null : int(v) })}
                         />
                       </FormLayout.Group>

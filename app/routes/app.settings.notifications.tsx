@@ -11,11 +11,32 @@ import { useEffect, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Banner, BlockStack, Box, Button, Card, Checkbox, FormLayout, InlineGrid, InlineStack, Layout, Link, Page, Text, TextField } from "@shopify/polaris";
+import {
+  Banner,
+  BlockStack,
+  Box,
+  Button,
+  Card,
+  Checkbox,
+  FormLayout,
+  InlineGrid,
+  InlineStack,
+  Layout,
+  Link,
+  Page,
+  Text,
+  TextField,
+} from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import prisma from "../db.server";
 import { requireShop } from "../models/shop.server";
-import { getNotifySettings, saveNotifySettings, settingsToForm, validateSettingsForm, type SettingsForm } from "../notify/settings.server";
+import {
+  getNotifySettings,
+  saveNotifySettings,
+  settingsToForm,
+  validateSettingsForm,
+  type SettingsForm,
+} from "../notify/settings.server";
 import { CRITICAL_KINDS, KIND_INFO, NOTIFICATION_KINDS } from "../notify/kinds";
 import { sendTest, TestSendLimitError } from "../notify/dispatch.server";
 import { emailConfigured } from "../notify/email.server";
@@ -34,18 +55,36 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     getNotifySettings(shop.id),
     prisma.sheetConnection.findUnique({
       where: { shopId: shop.id },
-      select: { authType: true, status: true, accountEmail: true, spreadsheetUrl: true, lastExportAt: true, lastFullExportAt: true, lastError: true },
+      select: {
+        authType: true,
+        status: true,
+        accountEmail: true,
+        spreadsheetUrl: true,
+        lastExportAt: true,
+        lastFullExportAt: true,
+        lastError: true,
+      },
     }),
   ]);
   return json({
     form: settingsToForm(settings),
     providers: { email: emailConfigured(), sms: smsConfigured(), google: googleOAuthConfigured() },
-    sheet: sheet && { ...sheet, lastExportAt: sheet.lastExportAt?.toISOString() ?? null, lastFullExportAt: sheet.lastFullExportAt?.toISOString() ?? null },
+    sheet: sheet && {
+      ...sheet,
+      lastExportAt: sheet.lastExportAt?.toISOString() ?? null,
+      lastFullExportAt: sheet.lastFullExportAt?.toISOString() ?? null,
+    },
   });
 };
 
 type ActionData =
-  | { ok: true; intent: string; message?: string; authUrl?: string; results?: { recipient: string; status: string; error: string | null }[] }
+  | {
+      ok: true;
+      intent: string;
+      message?: string;
+      authUrl?: string;
+      results?: { recipient: string; status: string; error: string | null }[];
+    }
   | { ok: false; intent: string; errors: Record<string, string> };
 
 /** Handles the intents listed in the module comment. */
@@ -74,16 +113,29 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       if (form[field] !== undefined && typed && typed.join(",") !== savedList.join(",")) {
         return fail({ [field]: "Save these recipients first: test messages go only to saved recipients." });
       }
-      if (!savedList.length) return fail({ [field]: channel === "email" ? "Add and save at least one e-mail address" : "Add and save at least one phone number" });
+      if (!savedList.length)
+        return fail({
+          [field]:
+            channel === "email" ? "Add and save at least one e-mail address" : "Add and save at least one phone number",
+        });
       let results;
       try {
         results = await sendTest(shop.id, channel);
       } catch (err) {
-        if (err instanceof TestSendLimitError) return json<ActionData>({ ok: false, intent, errors: { [field]: err.message } }, { status: 429, headers: { "Retry-After": String(Math.ceil(err.retryAfterS)) } });
+        if (err instanceof TestSendLimitError)
+          return json<ActionData>(
+            { ok: false, intent, errors: { [field]: err.message } },
+            { status: 429, headers: { "Retry-After": String(Math.ceil(err.retryAfterS)) } },
+          );
         throw err;
       }
       const bad = results.find((r) => r.status !== "sent");
-      return json<ActionData>({ ok: !bad, intent, results, message: bad ? `Not sent: ${bad.error ?? bad.status}` : `Test ${channel === "email" ? "e-mail" : "SMS"} sent` } as ActionData);
+      return json<ActionData>({
+        ok: !bad,
+        intent,
+        results,
+        message: bad ? `Not sent: ${bad.error ?? bad.status}` : `Test ${channel === "email" ? "e-mail" : "SMS"} sent`,
+      } as ActionData);
     }
     case "sheets-oauth":
       try {
@@ -104,7 +156,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       return json<ActionData>({ ok: true, intent, message: "Full rewrite queued" });
     case "sheets-disconnect":
       await prisma.sheetConnection.deleteMany({ where: { shopId: shop.id } });
-      return json<ActionData>({ ok: true, intent, message: "Google Sheets disconnected (the spreadsheet stays in your Google Drive)" });
+      return json<ActionData>({
+        ok: true,
+        intent,
+        message: "Google Sheets disconnected (the spreadsheet stays in your Google Drive)",
+      });
   }
   return fail({ intent: `Unknown action ${intent}` });
 };
@@ -128,7 +184,8 @@ export default function NotificationSettingsPage() {
     }
     return out;
   };
-  const submit = (intent: string, extra?: Record<string, string>) => fetcher.submit(payload(intent, extra), { method: "post" });
+  const submit = (intent: string, extra?: Record<string, string>) =>
+    fetcher.submit(payload(intent, extra), { method: "post" });
 
   useEffect(() => {
     if (data?.ok && "authUrl" in data && data.authUrl) window.open(data.authUrl, "_blank", "noopener");
@@ -141,94 +198,229 @@ export default function NotificationSettingsPage() {
         {data && (
           <Layout.Section>
             <Banner tone={data.ok ? "success" : "critical"}>
-              {data.ok ? ("message" in data && data.message) || "Done" : Object.values(errors)[0] ?? "Please fix the errors below"}
+              {data.ok
+                ? ("message" in data && data.message) || "Done"
+                : (Object.values(errors)[0] ?? "Please fix the errors below")}
             </Banner>
           </Layout.Section>
         )}
-        <Layout.AnnotatedSection title="Recipients" description="Who hears about what matters. SMS goes only to critical events.">
+        <Layout.AnnotatedSection
+          title="Recipients"
+          description="Who hears about what matters. SMS goes only to critical events."
+        >
           <Card>
             <FormLayout>
               {!providers.email && <Banner tone="warning">E-mail is not configured on this server (SMTP_URL).</Banner>}
-              <TextField label="E-mail recipients" name="emailRecipients" value={String(values.emailRecipients)} onChange={set("emailRecipients")} autoComplete="email" helpText="Separate several with commas" error={errors.emailRecipients} />
+              <TextField
+                label="E-mail recipients"
+                name="emailRecipients"
+                value={String(values.emailRecipients)}
+                onChange={set("emailRecipients")}
+                autoComplete="email"
+                helpText="Separate several with commas"
+                error={errors.emailRecipients}
+              />
               <InlineStack align="end">
-                <Button onClick={() => submit("test-email")} loading={busy("test-email")}>Send test e-mail</Button>
+                <Button onClick={() => submit("test-email")} loading={busy("test-email")}>
+                  Send test e-mail
+                </Button>
               </InlineStack>
-              {!providers.sms && <Banner tone="warning">SMS is not configured on this server (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM).</Banner>}
-              <TextField label="SMS phone numbers" name="smsRecipients" value={String(values.smsRecipients)} onChange={set("smsRecipients")} autoComplete="tel" helpText="International format with country code, e.g. +14155550100" error={errors.smsRecipients} />
+              {!providers.sms && (
+                <Banner tone="warning">
+                  SMS is not configured on this server (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM).
+                </Banner>
+              )}
+              <TextField
+                label="SMS phone numbers"
+                name="smsRecipients"
+                value={String(values.smsRecipients)}
+                onChange={set("smsRecipients")}
+                autoComplete="tel"
+                helpText="International format with country code, e.g. +14155550100"
+                error={errors.smsRecipients}
+              />
               <InlineStack align="end">
-                <Button onClick={() => submit("test-sms")} loading={busy("test-sms")}>Send test SMS</Button>
+                <Button onClick={() => submit("test-sms")} loading={busy("test-sms")}>
+                  Send test SMS
+                </Button>
               </InlineStack>
             </FormLayout>
           </Card>
         </Layout.AnnotatedSection>
-        <Layout.AnnotatedSection title="Events" description="Choose the channels for each event. Low-stock alerts come once per item until it recovers; bursts become one digest.">
+        <Layout.AnnotatedSection
+          title="Events"
+          description="Choose the channels for each event. Low-stock alerts come once per item until it recovers; bursts become one digest."
+        >
           <Card>
             <BlockStack gap="300">
               {NOTIFICATION_KINDS.map((k) => (
                 <InlineGrid key={k} columns={["twoThirds", "oneThird"]} gap="200">
                   <BlockStack gap="050">
-                    <Text as="span" fontWeight="semibold">{KIND_INFO[k].label}</Text>
-                    <Text as="span" tone="subdued" variant="bodySm">{KIND_INFO[k].help}</Text>
+                    <Text as="span" fontWeight="semibold">
+                      {KIND_INFO[k].label}
+                    </Text>
+                    <Text as="span" tone="subdued" variant="bodySm">
+                      {KIND_INFO[k].help}
+                    </Text>
                   </BlockStack>
                   <InlineStack gap="300">
                     <Checkbox label="E-mail" checked={!!values[`${k}.email`]} onChange={set(`${k}.email`)} />
-                    {CRITICAL_KINDS.has(k) && <Checkbox label="SMS" checked={!!values[`${k}.sms`]} onChange={set(`${k}.sms`)} />}
+                    {CRITICAL_KINDS.has(k) && (
+                      <Checkbox label="SMS" checked={!!values[`${k}.sms`]} onChange={set(`${k}.sms`)} />
+                    )}
                   </InlineStack>
                 </InlineGrid>
               ))}
             </BlockStack>
           </Card>
         </Layout.AnnotatedSection>
-        <Layout.AnnotatedSection title="Thresholds and timing" description="Quiet hours hold messages and send one digest when they end.">
+        <Layout.AnnotatedSection
+          title="Thresholds and timing"
+          description="Quiet hours hold messages and send one digest when they end."
+        >
           <Card>
             <FormLayout>
-              <TextField label="Default low-stock threshold (units)" type="number" min={0} value={String(values.lowStockThreshold)} onChange={set("lowStockThreshold")} autoComplete="off" error={errors.lowStockThreshold} helpText="Items and stores can override it" />
+              <TextField
+                label="Default low-stock threshold (units)"
+                type="number"
+                min={0}
+                value={String(values.lowStockThreshold)}
+                onChange={set("lowStockThreshold")}
+                autoComplete="off"
+                error={errors.lowStockThreshold}
+                helpText="Items and stores can override it"
+              />
               <FormLayout.Group>
-                <TextField label="Quiet hours start" placeholder="22:00" value={String(values.quietStart)} onChange={set("quietStart")} autoComplete="off" error={errors.quietStart} />
-                <TextField label="Quiet hours end" placeholder="07:00" value={String(values.quietEnd)} onChange={set("quietEnd")} autoComplete="off" error={errors.quietEnd} />
+                <TextField
+                  label="Quiet hours start"
+                  placeholder="22:00"
+                  value={String(values.quietStart)}
+                  onChange={set("quietStart")}
+                  autoComplete="off"
+                  error={errors.quietStart}
+                />
+                <TextField
+                  label="Quiet hours end"
+                  placeholder="07:00"
+                  value={String(values.quietEnd)}
+                  onChange={set("quietEnd")}
+                  autoComplete="off"
+                  error={errors.quietEnd}
+                />
               </FormLayout.Group>
-              <Checkbox label="Critical events (SMS-worthy) still go out during quiet hours" checked={!!values.criticalBypassQuiet} onChange={set("criticalBypassQuiet")} />
+              <Checkbox
+                label="Critical events (SMS-worthy) still go out during quiet hours"
+                checked={!!values.criticalBypassQuiet}
+                onChange={set("criticalBypassQuiet")}
+              />
               <FormLayout.Group>
-                <TextField label="Time zone" value={String(values.timezone)} onChange={set("timezone")} autoComplete="off" error={errors.timezone} helpText="IANA name, e.g. America/New_York" />
-                <TextField label="Daily summary at (hour, 0–23)" type="number" min={0} max={23} value={String(values.dailySummaryHour)} onChange={set("dailySummaryHour")} autoComplete="off" error={errors.dailySummaryHour} />
+                <TextField
+                  label="Time zone"
+                  value={String(values.timezone)}
+                  onChange={set("timezone")}
+                  autoComplete="off"
+                  error={errors.timezone}
+                  helpText="IANA name, e.g. America/New_York"
+                />
+                <TextField
+                  label="Daily summary at (hour, 0–23)"
+                  type="number"
+                  min={0}
+                  max={23}
+                  value={String(values.dailySummaryHour)}
+                  onChange={set("dailySummaryHour")}
+                  autoComplete="off"
+                  error={errors.dailySummaryHour}
+                />
               </FormLayout.Group>
               <InlineStack align="end">
-                <Button variant="primary" onClick={() => submit("save")} loading={busy("save")}>Save</Button>
+                <Button variant="primary" onClick={() => submit("save")} loading={busy("save")}>
+                  Save
+                </Button>
               </InlineStack>
             </FormLayout>
           </Card>
         </Layout.AnnotatedSection>
-        <Layout.AnnotatedSection title="Google Sheets" description="Inventory and orders in a Google Sheet, updated after every sync.">
+        <Layout.AnnotatedSection
+          title="Google Sheets"
+          description="Inventory and orders in a Google Sheet, updated after every sync."
+        >
           <Card>
             <BlockStack gap="300">
               {sheet ? (
                 <BlockStack gap="100">
                   <Text as="p">
-                    Status: <Text as="span" fontWeight="semibold">{sheet.status}</Text>
+                    Status:{" "}
+                    <Text as="span" fontWeight="semibold">
+                      {sheet.status}
+                    </Text>
                     {sheet.accountEmail ? ` · ${sheet.accountEmail}` : ""}
                   </Text>
-                  {sheet.spreadsheetUrl && <Link url={sheet.spreadsheetUrl} target="_blank">Open the spreadsheet</Link>}
-                  <Text as="p" tone="subdued">Last export: <Time value={sheet.lastExportAt} /> · last full rewrite: <Time value={sheet.lastFullExportAt} /></Text>
+                  {sheet.spreadsheetUrl && (
+                    <Link url={sheet.spreadsheetUrl} target="_blank">
+                      Open the spreadsheet
+                    </Link>
+                  )}
+                  <Text as="p" tone="subdued">
+                    Last export: <Time value={sheet.lastExportAt} /> · last full rewrite:{" "}
+                    <Time value={sheet.lastFullExportAt} />
+                  </Text>
                   {sheet.lastError && <Banner tone="critical">{sheet.lastError}</Banner>}
                   <InlineStack gap="200">
-                    <Button onClick={() => submit("sheets-rewrite")} loading={busy("sheets-rewrite")} disabled={sheet.status !== "connected"}>Rewrite the sheet now</Button>
-                    <Button tone="critical" variant="plain" onClick={() => submit("sheets-disconnect")}>Disconnect</Button>
+                    <Button
+                      onClick={() => submit("sheets-rewrite")}
+                      loading={busy("sheets-rewrite")}
+                      disabled={sheet.status !== "connected"}
+                    >
+                      Rewrite the sheet now
+                    </Button>
+                    <Button tone="critical" variant="plain" onClick={() => submit("sheets-disconnect")}>
+                      Disconnect
+                    </Button>
                   </InlineStack>
                 </BlockStack>
               ) : (
-                <Text as="p" tone="subdued">Not connected.</Text>
+                <Text as="p" tone="subdued">
+                  Not connected.
+                </Text>
               )}
               {errors.sheets && <Banner tone="critical">{errors.sheets}</Banner>}
               <InlineStack>
-                <Button onClick={() => submit("sheets-oauth")} loading={busy("sheets-oauth")} disabled={!providers.google}>Connect with Google</Button>
+                <Button
+                  onClick={() => submit("sheets-oauth")}
+                  loading={busy("sheets-oauth")}
+                  disabled={!providers.google}
+                >
+                  Connect with Google
+                </Button>
               </InlineStack>
               <Box borderBlockStartWidth="025" borderColor="border" paddingBlockStart="300">
                 <FormLayout>
-                  <Text as="p" variant="bodySm" tone="subdued">Or use a service account: share your spreadsheet with its e-mail as Editor, then paste the spreadsheet link and the key.</Text>
-                  <TextField label="Spreadsheet link or id" value={spreadsheet} onChange={setSpreadsheet} autoComplete="off" />
-                  <TextField label="Service-account key (JSON)" value={saKey} onChange={setSaKey} multiline={4} autoComplete="off" error={errors.serviceAccountKey} />
+                  <Text as="p" variant="bodySm" tone="subdued">
+                    Or use a service account: share your spreadsheet with its e-mail as Editor, then paste the
+                    spreadsheet link and the key.
+                  </Text>
+                  <TextField
+                    label="Spreadsheet link or id"
+                    value={spreadsheet}
+                    onChange={setSpreadsheet}
+                    autoComplete="off"
+                  />
+                  <TextField
+                    label="Service-account key (JSON)"
+                    value={saKey}
+                    onChange={setSaKey}
+                    multiline={4}
+                    autoComplete="off"
+                    error={errors.serviceAccountKey}
+                  />
                   <InlineStack align="end">
-                    <Button onClick={() => submit("sheets-service-account", { serviceAccountKey: saKey, spreadsheet })} loading={busy("sheets-service-account")}>Connect service account</Button>
+                    <Button
+                      onClick={() => submit("sheets-service-account", { serviceAccountKey: saKey, spreadsheet })}
+                      loading={busy("sheets-service-account")}
+                    >
+                      Connect service account
+                    </Button>
                   </InlineStack>
                 </FormLayout>
               </Box>
@@ -238,9 +430,15 @@ export default function NotificationSettingsPage() {
         <Layout.AnnotatedSection title="CSV exports" description="Excel-friendly files, streamed.">
           <Card>
             <InlineStack gap="300">
-              <Button url="/app/exports/inventory.csv" download>Inventory</Button>
-              <Button url="/app/exports/orders.csv" download>Orders</Button>
-              <Button url="/app/exports/activity.csv" download>Activity</Button>
+              <Button url="/app/exports/inventory.csv" download>
+                Inventory
+              </Button>
+              <Button url="/app/exports/orders.csv" download>
+                Orders
+              </Button>
+              <Button url="/app/exports/activity.csv" download>
+                Activity
+              </Button>
             </InlineStack>
           </Card>
         </Layout.AnnotatedSection>

@@ -15,10 +15,18 @@ import { json } from "@remix-run/node";
 import { authenticate } from "../shopify.server";
 import { runFlowAction } from "../flow/actions.server";
 
-export const loader = () => json({ error: { code: "method_not_allowed", message: "Flow actions are POST requests." } }, { status: 405, headers: { Allow: "POST" } });
+export const loader = () =>
+  json(
+    { error: { code: "method_not_allowed", message: "Flow actions are POST requests." } },
+    { status: 405, headers: { Allow: "POST" } },
+  );
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session, payload } = await authenticate.flow(request);
-  const r = await runFlowAction(session.shop, String(params.action ?? ""), (payload as { properties?: unknown }).properties);
+  const r = await runFlowAction(
+    session.shop,
+    String(params.action ?? ""),
+    (payload as { properties?: unknown }).properties,
+  );
   return json(r.body, { status: r.status });
 };

@@ -15,10 +15,16 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const state = new URL(request.url).searchParams.get("state") ?? "";
   const consent = await googleConsentUrl(state);
   if (!consent) {
-    return new Response("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.", { status: 400, headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" } });
+    return new Response("This Google sign-in link expired or was already used. Start again from SyncFlow's settings.", {
+      status: 400,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+    });
   }
   const secure = (env.SHOPIFY_APP_URL ?? "").startsWith("https:") ? "; Secure" : "";
   return redirect(consent, {
-    headers: { "Set-Cookie": `${OAUTH_BINDING_COOKIE}=${sha256Hex(state)}; Path=/sheets/oauth; Max-Age=600; HttpOnly; SameSite=Lax${secure}`, "Cache-Control": "no-store" },
+    headers: {
+      "Set-Cookie": `${OAUTH_BINDING_COOKIE}=${sha256Hex(state)}; Path=/sheets/oauth; Max-Age=600; HttpOnly; SameSite=Lax${secure}`,
+      "Cache-Control": "no-store",
+    },
   });
 };

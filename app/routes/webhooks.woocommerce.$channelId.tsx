@@ -2,4 +2,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { acceptWooWebhook } from "../webhooks/intake.server";
 
-export const action = async ({ request, params }: ActionFunctionArgs) => acceptWooWebhook(request, params.channelId ?? "");
+export const action = async ({ request, params }: ActionFunctionArgs) =>
+  acceptWooWebhook(request, params.channelId ?? "");

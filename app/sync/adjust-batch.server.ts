@@ -54,7 +54,17 @@ export interface SalesFlushOutcome {
   failed: Map<string, unknown>;
 }
 
-type Pending = { id: string; itemId: string; locationGid: string; delta: number; idempotencyKey: string; reason: string; orderId: string | null; inFlightChangeFrom: number | null; inventoryItemId: string | null };
+type Pending = {
+  id: string;
+  itemId: string;
+  locationGid: string;
+  delta: number;
+  idempotencyKey: string;
+  reason: string;
+  orderId: string | null;
+  inFlightChangeFrom: number | null;
+  inventoryItemId: string | null;
+};
 
 /**
  * Applies every pending `available` store sale of the shop, ≤ 250 changes per call (see the module docs).
@@ -73,12 +83,16 @@ export async function flushAvailableSales(shopId: string): Promise<SalesFlushOut
 async function flushLocked(shopId: string): Promise<SalesFlushOutcome> {
   const out: SalesFlushOutcome = { applied: new Map(), items: new Set(), calls: 0, stale: 0, failed: new Map() };
   const { shop, adapter } = await recordForShop(shopId);
-  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  const scId =
+    (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   const reread = new Set<string>(); // "itemId|location" whose cached level lost a compare-and-set: read fresh
   let solo = false; // after a refused call of several changes: one change per call, to find the refused one
   for (let round = 0; round < 200 && out.stale < MAX_STALE; round++) {
     // 1. A call stored but not known to have landed: resend exactly it.
-    const open = await prisma.shopifyWriteBatch.findFirst({ where: { shopId, quantityName: "available", status: "sending" }, orderBy: { createdAt: "asc" } });
+    const open = await prisma.shopifyWriteBatch.findFirst({
+      where: { shopId, quantityName: "available", status: "sending" },
+      orderBy: { createdAt: "asc" },
+    });
     if (open) {
       const r = await send(shopId, shop.domain, scId, adapter, open.id, open.changes as unknown as BatchChange[], out);
       if (r.kind === "stale") for (const k of r.keys) reread.add(k);
@@ -115,13 +129,17 @@ async function flushLocked(shopId: string): Promise<SalesFlushOutcome> {
     const groups = new Map<string, Pending[]>();
     for (const p of pending) {
       if (!p.inventoryItemId) {
-        out.failed.set(p.id, new ChannelError("BAD_REQUEST", `item ${p.itemId} has no Shopify inventory item`, { retryable: false }));
+        out.failed.set(
+          p.id,
+          new ChannelError("BAD_REQUEST", `item ${p.itemId} has no Shopify inventory item`, { retryable: false }),
+        );
         continue;
       }
       const k = `${p.itemId}|${p.locationGid}`;
       const g = groups.get(k);
-      if (g) { if (g.length < MAX_MEMBERS) g.push(p); }
-      else if (groups.size < (solo ? 1 : MAX_CHANGES)) groups.set(k, [p]);
+      if (g) {
+        if (g.length < MAX_MEMBERS) g.push(p);
+      } else if (groups.size < (solo ? 1 : MAX_CHANGES)) groups.set(k, [p]);
     }
     if (!groups.size) continue;
     // Changes that net to zero (a sale and its release both pending) are applied without a write.
@@ -137,22 +155,40 @@ async function flushLocked(shopId: string): Promise<SalesFlushOutcome> {
     const cfq = new Map(cached.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
     const toRead = live.filter(([k]) => reread.has(k) || !cfq.has(k));
     if (toRead.length) {
-      const fresh = await adapter.readAvailable([...new Set(toRead.map(([, g]) => g[0]!.inventoryItemId!))], [...new Set(toRead.map(([, g]) => g[0]!.locationGid))]);
+      const fresh = await adapter.readAvailable(
+        [...new Set(toRead.map(([, g]) => g[0]!.inventoryItemId!))],
+        [...new Set(toRead.map(([, g]) => g[0]!.locationGid))],
+      );
       for (const [k, g] of toRead) {
         cfq.set(k, fresh.get(g[0]!.inventoryItemId!)?.get(g[0]!.locationGid) ?? 0);
         reread.delete(k);
       }
     }
     const changes: BatchChange[] = live.map(([k, g]) => ({
-      inventoryItemId: g[0]!.inventoryItemId!, locationId: g[0]!.locationGid, delta: g.reduce((n, m) => n + m.delta, 0),
-      changeFromQuantity: cfq.get(k)!, itemId: g[0]!.itemId, members: g.map((m) => m.id).sort(),
+      inventoryItemId: g[0]!.inventoryItemId!,
+      locationId: g[0]!.locationGid,
+      delta: g.reduce((n, m) => n + m.delta, 0),
+      changeFromQuantity: cfq.get(k)!,
+      itemId: g[0]!.itemId,
+      members: g.map((m) => m.id).sort(),
     }));
     // Store the call before sending it: its sales are claimed by it (batchId) in the same transaction.
-    const batchId = await prisma.$transaction(async (tx) => {
-      const b = await tx.shopifyWriteBatch.create({ data: { shopId, quantityName: "available", changes: changes as unknown as Prisma.InputJsonValue } });
-      if ((await claimMembers(tx, b.id, changes)) !== changes.reduce((n, c) => n + c.members.length, 0)) throw new ClaimLost();
-      return b.id;
-    }, { timeout: 60_000, maxWait: 30_000 }).catch((err) => { if (err instanceof ClaimLost) return null; throw err; });
+    const batchId = await prisma
+      .$transaction(
+        async (tx) => {
+          const b = await tx.shopifyWriteBatch.create({
+            data: { shopId, quantityName: "available", changes: changes as unknown as Prisma.InputJsonValue },
+          });
+          if ((await claimMembers(tx, b.id, changes)) !== changes.reduce((n, c) => n + c.members.length, 0))
+            throw new ClaimLost();
+          return b.id;
+        },
+        { timeout: 60_000, maxWait: 30_000 },
+      )
+      .catch((err) => {
+        if (err instanceof ClaimLost) return null;
+        throw err;
+      });
     if (!batchId) continue;
     const r = await send(shopId, shop.domain, scId, adapter, batchId, changes, out);
     if (r.kind === "stale") for (const k of r.keys) reread.add(k);
@@ -170,18 +206,36 @@ type SendOutcome = { kind: "applied" } | { kind: "stale"; keys: string[] } | { k
  * the cached levels moved; lost compare-and-set → dissolved (its sales free for a new call; the stale levels are read
  * fresh); refused → dissolved, its sales marked failed for this flush; unknown outcome → left stored and rethrown.
  */
-async function send(shopId: string, domain: string, scId: string | null, adapter: Awaited<ReturnType<typeof recordForShop>>["adapter"], batchId: string, changes: BatchChange[], out: SalesFlushOutcome): Promise<SendOutcome> {
+async function send(
+  shopId: string,
+  domain: string,
+  scId: string | null,
+  adapter: Awaited<ReturnType<typeof recordForShop>>["adapter"],
+  batchId: string,
+  changes: BatchChange[],
+  out: SalesFlushOutcome,
+): Promise<SendOutcome> {
   const members = await prisma.shopifyAdjustment.findMany({ where: { batchId }, orderBy: { id: "asc" } });
   const byId = new Map(members.map((m) => [m.id, m]));
-  const reason = new Set(members.map((m) => m.reason)).size === 1 ? members[0]?.reason ?? "correction" : "correction";
+  const reason = new Set(members.map((m) => m.reason)).size === 1 ? (members[0]?.reason ?? "correction") : "correction";
   out.calls++;
   let results;
   const sentAt = new Date();
   try {
     results = await adapter.adjustQuantitiesCall(
       "available",
-      changes.map((c) => ({ inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity, ledgerDocumentUri: null })),
-      { idempotencyKey: `syncflow-batch:${batchId}`, reason, referenceDocumentUri: `gid://syncflow/AdjustmentBatch/${batchId}` },
+      changes.map((c) => ({
+        inventoryItemId: c.inventoryItemId,
+        locationId: c.locationId,
+        delta: c.delta,
+        changeFromQuantity: c.changeFromQuantity,
+        ledgerDocumentUri: null,
+      })),
+      {
+        idempotencyKey: `syncflow-batch:${batchId}`,
+        reason,
+        referenceDocumentUri: `gid://syncflow/AdjustmentBatch/${batchId}`,
+      },
     );
   } catch (err) {
     const msg = String((err as Error).message ?? err).slice(0, 2000);
@@ -190,21 +244,37 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
       await dissolve(batchId, msg);
       if (err.code === "STALE") {
         out.stale++;
-        const idx = ((err.opts.cause as { staleIndexes?: number[] } | undefined)?.staleIndexes ?? changes.map((_, i) => i));
-        return { kind: "stale", keys: idx.map((i) => changes[i]).filter(Boolean).map((c) => `${c!.itemId}|${c!.locationId}`) };
+        const idx =
+          (err.opts.cause as { staleIndexes?: number[] } | undefined)?.staleIndexes ?? changes.map((_, i) => i);
+        return {
+          kind: "stale",
+          keys: idx
+            .map((i) => changes[i])
+            .filter(Boolean)
+            .map((c) => `${c!.itemId}|${c!.locationId}`),
+        };
       }
       if (changes.length === 1) for (const id of changes[0]!.members) out.failed.set(id, err);
       return { kind: "refused" };
     }
     // Unknown outcome: the call stays stored ("sending") and is resent exactly, under the same key, next time.
-    await prisma.shopifyWriteBatch.update({ where: { id: batchId }, data: { attempts: { increment: 1 }, lastError: msg } });
-    await prisma.shopifyAdjustment.updateMany({ where: { batchId, status: "pending" }, data: { attempts: { increment: 1 }, lastError: msg } });
+    await prisma.shopifyWriteBatch.update({
+      where: { id: batchId },
+      data: { attempts: { increment: 1 }, lastError: msg },
+    });
+    await prisma.shopifyAdjustment.updateMany({
+      where: { batchId, status: "pending" },
+      data: { attempts: { increment: 1 }, lastError: msg },
+    });
     for (const c of changes) for (const id of c.members) out.failed.set(id, err);
     throw err;
   }
   await prisma.$transaction(
     async (tx) => {
-      const { count } = await tx.shopifyWriteBatch.updateMany({ where: { id: batchId, status: "sending" }, data: { status: "applied", finishedAt: new Date(), attempts: { increment: 1 }, lastError: null } });
+      const { count } = await tx.shopifyWriteBatch.updateMany({
+        where: { id: batchId, status: "sending" },
+        data: { status: "applied", finishedAt: new Date(), attempts: { increment: 1 }, lastError: null },
+      });
       if (count !== 1) return;
       const rows: LedgerRow[] = [];
       const levels: { itemId: string; locationGid: string; available: number; before: number; key: string }[] = [];
@@ -217,20 +287,40 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
           const m = byId.get(id);
           if (!m || m.status !== "pending") continue;
           rows.push({
-            shopId, itemId: m.itemId, channelId: scId, locationGid: m.locationGid, cause: m.delta < 0 ? "order" : "cancel",
-            delta: m.delta, before: q, after: q + m.delta, idempotencyKey: `${m.idempotencyKey}:applied`, orderId: m.orderId,
+            shopId,
+            itemId: m.itemId,
+            channelId: scId,
+            locationGid: m.locationGid,
+            cause: m.delta < 0 ? "order" : "cancel",
+            delta: m.delta,
+            before: q,
+            after: q + m.delta,
+            idempotencyKey: `${m.idempotencyKey}:applied`,
+            orderId: m.orderId,
             note: `applied to Shopify (${domain}) available with key syncflow-batch:${batchId}${changes.length > 1 || c.members.length > 1 ? ` (one call for ${changes.reduce((n, x) => n + x.members.length, 0)} store sales)` : ""}`,
           });
           out.applied.set(m.id, { before: q, after: q + m.delta });
           out.items.add(m.itemId);
           q += m.delta;
         }
-        levels.push({ itemId: c.itemId, locationGid: c.locationId, available: r.after, before, key: `syncflow-batch:${batchId}:${i}` });
+        levels.push({
+          itemId: c.itemId,
+          locationGid: c.locationId,
+          available: r.after,
+          before,
+          key: `syncflow-batch:${batchId}:${i}`,
+        });
       }
       await recordOwnLevels(tx, shopId, levels, scId, sentAt);
       await tx.shopifyAdjustment.updateMany({
         where: { batchId, status: "pending" },
-        data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
+        data: {
+          status: "applied",
+          appliedAt: new Date(),
+          inFlightChangeFrom: null,
+          attempts: { increment: 1 },
+          lastError: null,
+        },
       });
       await appendLedgerMany(tx, rows);
     },
@@ -242,26 +332,52 @@ async function send(shopId: string, domain: string, scId: string | null, adapter
 /** A definitively refused call: stored as failed; its sales leave it (a new key attempt, fresh compare-and-set). */
 async function dissolve(batchId: string, msg: string): Promise<void> {
   await prisma.$transaction([
-    prisma.shopifyWriteBatch.update({ where: { id: batchId }, data: { status: "failed", finishedAt: new Date(), attempts: { increment: 1 }, lastError: msg } }),
+    prisma.shopifyWriteBatch.update({
+      where: { id: batchId },
+      data: { status: "failed", finishedAt: new Date(), attempts: { increment: 1 }, lastError: msg },
+    }),
     prisma.shopifyAdjustment.updateMany({
       where: { batchId, status: "pending" },
-      data: { batchId: null, inFlightChangeFrom: null, keyAttempt: { increment: 1 }, attempts: { increment: 1 }, lastError: msg },
+      data: {
+        batchId: null,
+        inFlightChangeFrom: null,
+        keyAttempt: { increment: 1 },
+        attempts: { increment: 1 },
+        lastError: msg,
+      },
     }),
   ]);
 }
 
 /** Groups whose sales net to zero: applied without a write (one ledger row per sale, Shopify unchanged). */
-async function commitWithoutWrite(shopId: string, domain: string, scId: string | null, groups: Pending[][], out: SalesFlushOutcome): Promise<void> {
+async function commitWithoutWrite(
+  shopId: string,
+  domain: string,
+  scId: string | null,
+  groups: Pending[][],
+  out: SalesFlushOutcome,
+): Promise<void> {
   await prisma.$transaction(async (tx) => {
     const rows: LedgerRow[] = [];
     const ids: string[] = [];
     for (const g of groups) {
-      const level = await tx.inventoryLevel.findUnique({ where: { itemId_locationGid: { itemId: g[0]!.itemId, locationGid: g[0]!.locationGid } }, select: { available: true } });
+      const level = await tx.inventoryLevel.findUnique({
+        where: { itemId_locationGid: { itemId: g[0]!.itemId, locationGid: g[0]!.locationGid } },
+        select: { available: true },
+      });
       let q = level?.available ?? 0;
       for (const m of g) {
         rows.push({
-          shopId, itemId: m.itemId, channelId: scId, locationGid: m.locationGid, cause: m.delta < 0 ? "order" : "cancel", delta: m.delta,
-          before: q, after: q + m.delta, idempotencyKey: `${m.idempotencyKey}:applied`, orderId: m.orderId,
+          shopId,
+          itemId: m.itemId,
+          channelId: scId,
+          locationGid: m.locationGid,
+          cause: m.delta < 0 ? "order" : "cancel",
+          delta: m.delta,
+          before: q,
+          after: q + m.delta,
+          idempotencyKey: `${m.idempotencyKey}:applied`,
+          orderId: m.orderId,
           note: `applied to Shopify (${domain}) available: the sale and its release cancel out, nothing to write`,
         });
         out.applied.set(m.id, { before: q, after: q + m.delta });
@@ -270,7 +386,10 @@ async function commitWithoutWrite(shopId: string, domain: string, scId: string |
         ids.push(m.id);
       }
     }
-    await tx.shopifyAdjustment.updateMany({ where: { id: { in: ids }, status: "pending", batchId: null }, data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null } });
+    await tx.shopifyAdjustment.updateMany({
+      where: { id: { in: ids }, status: "pending", batchId: null },
+      data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null },
+    });
     await appendLedgerMany(tx, rows);
   });
 }

@@ -49,7 +49,10 @@ const LOCK_WAIT_MS = 20_000;
  * @throws ChannelError on failures the job layer retries (THROTTLED when the lock stayed busy)
  */
 export async function applyAdjustment(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
-  const head = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, itemId: true, quantityName: true } });
+  const head = await prisma.shopifyAdjustment.findFirst({
+    where: { id: adjustmentId, shopId },
+    select: { status: true, itemId: true, quantityName: true },
+  });
   if (!head) return { status: "missing" };
   if (head.status !== "pending") return { status: "already_applied", itemId: head.itemId };
   if (head.quantityName === SAFETY_STOCK) return applyAllocationSale(shopId, adjustmentId, head.itemId);
@@ -66,7 +69,10 @@ async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: 
   const deadline = Date.now() + LOCK_WAIT_MS;
   let pause = 50;
   for (;;) {
-    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+    const adj = await prisma.shopifyAdjustment.findFirst({
+      where: { id: adjustmentId, shopId },
+      select: { status: true },
+    });
     if (!adj) return { status: "missing" };
     if (adj.status !== "pending") return { status: "already_applied", itemId };
     const res = await flushAvailableSales(shopId);
@@ -75,13 +81,21 @@ async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: 
       if (mine) return { status: "applied", before: mine.before, after: mine.after, itemId };
       const failure = res.failed.get(adjustmentId);
       if (failure) throw failure;
-      const row = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true } });
+      const row = await prisma.shopifyAdjustment.findFirst({
+        where: { id: adjustmentId, shopId },
+        select: { status: true },
+      });
       if (row && row.status !== "pending") return { status: "already_applied", itemId };
     } else {
       await new Promise((r) => setTimeout(r, pause));
       pause = Math.min(400, pause * 2);
     }
-    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: the shop's store sales stayed busy for ${LOCK_WAIT_MS} ms`, { retryable: true });
+    if (Date.now() > deadline)
+      throw new ChannelError(
+        "THROTTLED",
+        `adjustment ${adjustmentId}: the shop's store sales stayed busy for ${LOCK_WAIT_MS} ms`,
+        { retryable: true },
+      );
   }
 }
 
@@ -96,10 +110,18 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
   const deadline = Date.now() + LOCK_WAIT_MS;
   let pause = 50;
   for (;;) {
-    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, select: { status: true, lastError: true } });
+    const adj = await prisma.shopifyAdjustment.findFirst({
+      where: { id: adjustmentId, shopId },
+      select: { status: true, lastError: true },
+    });
     if (!adj) return { status: "missing" };
     if (adj.status !== "pending") return { status: "already_applied", itemId };
-    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `adjustment ${adjustmentId}: not applied by the rebalance drainer within ${LOCK_WAIT_MS} ms${adj.lastError ? ` (${adj.lastError})` : ""}`, { retryable: true });
+    if (Date.now() > deadline)
+      throw new ChannelError(
+        "THROTTLED",
+        `adjustment ${adjustmentId}: not applied by the rebalance drainer within ${LOCK_WAIT_MS} ms${adj.lastError ? ` (${adj.lastError})` : ""}`,
+        { retryable: true },
+      );
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(400, pause * 2);
   }
@@ -112,10 +134,14 @@ async function applyAllocationSale(shopId: string, adjustmentId: string, itemId:
 export async function applyOne(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
   const { shop, adapter } = await recordForShop(shopId);
   for (let round = 0; round < MAX_STALE_ROUNDS; round++) {
-    const adj = await prisma.shopifyAdjustment.findFirst({ where: { id: adjustmentId, shopId }, include: { item: true } });
+    const adj = await prisma.shopifyAdjustment.findFirst({
+      where: { id: adjustmentId, shopId },
+      include: { item: true },
+    });
     if (!adj) return { status: "missing" };
     if (adj.status !== "pending") return { status: "already_applied", itemId: adj.itemId };
-    if (!adj.item.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${adj.item.sku} has no Shopify inventory item`, { retryable: false });
+    if (!adj.item.inventoryItemId)
+      throw new ChannelError("BAD_REQUEST", `item ${adj.item.sku} has no Shopify inventory item`, { retryable: false });
 
     const named = adj.quantityName !== "available";
     let changeFrom = adj.inFlightChangeFrom;
@@ -141,36 +167,82 @@ export async function applyOne(shopId: string, adjustmentId: string): Promise<Ad
     // Shopify replays answers as of the FIRST send, so a change between the two sends is missed until reconciliation.
     const sentAt = new Date();
     try {
-      const meta = { idempotencyKey: key, reason: adj.reason, referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}` };
+      const meta = {
+        idempotencyKey: key,
+        reason: adj.reason,
+        referenceDocumentUri: `gid://syncflow/Adjustment/${adj.id}`,
+      };
       const [res] = named
         ? await adapter.adjustQuantities(
             adj.quantityName,
-            [{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom, ledgerDocumentUri: allocationDocument(adj.sourceChannelId ?? "unknown") }],
+            [
+              {
+                inventoryItemId: adj.item.inventoryItemId,
+                locationId: adj.locationGid,
+                delta: adj.delta,
+                changeFromQuantity: changeFrom,
+                ledgerDocumentUri: allocationDocument(adj.sourceChannelId ?? "unknown"),
+              },
+            ],
             meta,
           )
-        : await adapter.adjustAvailable([{ inventoryItemId: adj.item.inventoryItemId, locationId: adj.locationGid, delta: adj.delta, changeFromQuantity: changeFrom }], meta);
+        : await adapter.adjustAvailable(
+            [
+              {
+                inventoryItemId: adj.item.inventoryItemId,
+                locationId: adj.locationGid,
+                delta: adj.delta,
+                changeFromQuantity: changeFrom,
+              },
+            ],
+            meta,
+          );
       const before = res?.before ?? changeFrom;
       const after = res?.after ?? changeFrom + adj.delta;
       const applied = await prisma.$transaction(async (tx) => {
         const { count } = await tx.shopifyAdjustment.updateMany({
           where: { id: adj.id, status: "pending" },
-          data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
+          data: {
+            status: "applied",
+            appliedAt: new Date(),
+            inFlightChangeFrom: null,
+            attempts: { increment: 1 },
+            lastError: null,
+          },
         });
         if (count !== 1) return false;
         const scId = await shopifyChannelId(tx, shopId);
         await appendLedger(tx, {
-          shopId, itemId: adj.itemId, channelId: scId, locationGid: adj.locationGid,
+          shopId,
+          itemId: adj.itemId,
+          channelId: scId,
+          locationGid: adj.locationGid,
           cause: adj.delta < 0 ? "order" : "cancel",
-          delta: adj.delta, before, after, idempotencyKey: `${adj.idempotencyKey}:applied`, orderId: adj.orderId,
+          delta: adj.delta,
+          before,
+          after,
+          idempotencyKey: `${adj.idempotencyKey}:applied`,
+          orderId: adj.orderId,
           note: `applied to Shopify (${shop.domain}) ${named ? `${adj.quantityName} (the store's allocation)` : "available"} with key ${key}`,
         });
         if (named) {
           // The store sold (or restocked) from its allocation: the hub's allocation follows Shopify's safety_stock.
           if (adj.quantityName === SAFETY_STOCK && adj.sourceChannelId) {
-            await tx.listing.updateMany({ where: { shopId, channelId: adj.sourceChannelId, itemId: adj.itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: adj.delta } } });
+            await tx.listing.updateMany({
+              where: { shopId, channelId: adj.sourceChannelId, itemId: adj.itemId, allocatedQuantity: { not: null } },
+              data: { allocatedQuantity: { increment: adj.delta } },
+            });
           }
         } else {
-          await recordLevel(tx, { shopId, itemId: adj.itemId, locationGid: adj.locationGid, available: after, observedAt: sentAt, ownWrite: true, writeBefore: { before, key, shopifyChannelId: scId } });
+          await recordLevel(tx, {
+            shopId,
+            itemId: adj.itemId,
+            locationGid: adj.locationGid,
+            available: after,
+            observedAt: sentAt,
+            ownWrite: true,
+            writeBefore: { before, key, shopifyChannelId: scId },
+          });
         }
         return true;
       });
@@ -180,19 +252,34 @@ export async function applyOne(shopId: string, adjustmentId: string): Promise<Ad
         // Definitive: nothing applied under this key. Next key attempt, fresh read.
         await prisma.shopifyAdjustment.updateMany({
           where: { id: adj.id, status: "pending", keyAttempt: adj.keyAttempt },
-          data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: err.message },
+          data: {
+            keyAttempt: { increment: 1 },
+            inFlightChangeFrom: null,
+            attempts: { increment: 1 },
+            lastError: err.message,
+          },
         });
         continue;
       }
-      await prisma.shopifyAdjustment.update({ where: { id: adj.id }, data: { attempts: { increment: 1 }, lastError: String((err as Error).message ?? err) } });
+      await prisma.shopifyAdjustment.update({
+        where: { id: adj.id },
+        data: { attempts: { increment: 1 }, lastError: String((err as Error).message ?? err) },
+      });
       if (err instanceof ChannelError && !err.retryable) {
         // A definitive refusal (bad request): next run starts a fresh attempt.
-        await prisma.shopifyAdjustment.updateMany({ where: { id: adj.id, status: "pending" }, data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null } });
+        await prisma.shopifyAdjustment.updateMany({
+          where: { id: adj.id, status: "pending" },
+          data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null },
+        });
       }
       throw err;
     }
   }
-  throw new ChannelError("STALE", `adjustment ${adjustmentId}: Shopify level kept changing (${MAX_STALE_ROUNDS} stale rounds)`, { retryable: true });
+  throw new ChannelError(
+    "STALE",
+    `adjustment ${adjustmentId}: Shopify level kept changing (${MAX_STALE_ROUNDS} stale rounds)`,
+    { retryable: true },
+  );
 }
 
 /** The shop's own Shopify channel id (created at install). */

@@ -23,21 +23,43 @@ describe("demandSplit", () => {
 describe("planItem", () => {
   const rate = (unitsPerHour: number) => unitsPerHour - FLOOR_RATE;
   it("migrates an unmigrated store to its share of Shopify's available (reserve, then set the store)", () => {
-    const p = planItem({ available: 30, shopifyRate: rate(2), stores: [{ have: 30, migrated: false, buffer: 0, rate: rate(1) }] });
+    const p = planItem({
+      available: 30,
+      shopifyRate: rate(2),
+      stores: [{ have: 30, migrated: false, buffer: 0, rate: rate(1) }],
+    });
     expect(p.targets).toEqual([20, 10]);
     expect(p.steps).toEqual([{ kind: "migrate", store: 0, qty: 10 }]);
   });
   it("leaves a split that is good enough alone (no step for small drift)", () => {
-    const p = planItem({ available: 45, shopifyRate: rate(50), stores: [{ have: 24, migrated: true, buffer: 0, rate: rate(25) }, { have: 31, migrated: true, buffer: 0, rate: rate(25) }] });
+    const p = planItem({
+      available: 45,
+      shopifyRate: rate(50),
+      stores: [
+        { have: 24, migrated: true, buffer: 0, rate: rate(25) },
+        { have: 31, migrated: true, buffer: 0, rate: rate(25) },
+      ],
+    });
     expect(p.steps).toEqual([]);
   });
   it("moves units back to Shopify before it runs dry, from the store holding more than its share", () => {
-    const p = planItem({ available: 1, shopifyRate: rate(60), stores: [{ have: 20, migrated: true, buffer: 0, rate: rate(10) }, { have: 3, migrated: true, buffer: 0, rate: rate(10) }] });
+    const p = planItem({
+      available: 1,
+      shopifyRate: rate(60),
+      stores: [
+        { have: 20, migrated: true, buffer: 0, rate: rate(10) },
+        { have: 3, migrated: true, buffer: 0, rate: rate(10) },
+      ],
+    });
     expect(p.targets).toEqual([17, 4, 3]);
     expect(p.steps).toEqual([{ kind: "takeback", store: 0, qty: 16 }]);
   });
   it("tops up a store that sells below its low-water mark (what it sells in a minute)", () => {
-    const p = planItem({ available: 100, shopifyRate: rate(60), stores: [{ have: 1, migrated: true, buffer: 0, rate: rate(600) }] });
+    const p = planItem({
+      available: 100,
+      shopifyRate: rate(60),
+      stores: [{ have: 1, migrated: true, buffer: 0, rate: rate(600) }],
+    });
     expect(p.steps[0]).toMatchObject({ kind: "topup", store: 0 });
     expect(p.targets[1]).toBeGreaterThan(p.targets[0]!);
   });

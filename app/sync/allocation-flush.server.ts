@@ -36,7 +36,12 @@ type PendingAdj = Prisma.ShopifyAdjustmentGetPayload<object>;
  * batch of one), plus `+<n − 1>` for a batch of n > 1. A member's key attempt only grows, and a batch's members
  * only change by being applied or dissolved (every member's attempt + 1), so no key is ever reused for another batch.
  */
-export function batchWrite(members: Pick<PendingAdj, "id" | "idempotencyKey" | "keyAttempt" | "delta" | "reason">[]): { key: string; delta: number; reason: string; referenceDocumentUri: string } {
+export function batchWrite(members: Pick<PendingAdj, "id" | "idempotencyKey" | "keyAttempt" | "delta" | "reason">[]): {
+  key: string;
+  delta: number;
+  reason: string;
+  referenceDocumentUri: string;
+} {
   const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const lead = sorted[0]!;
   const reasons = new Set(sorted.map((m) => m.reason));
@@ -71,18 +76,28 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
   const where = { shopId, itemId, status: "pending", quantityName: SAFETY_STOCK };
   if ((await prisma.shopifyAdjustment.count({ where })) === 0) return out;
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
-  if (!item?.inventoryItemId) throw new ChannelError("BAD_REQUEST", `item ${item?.sku ?? itemId} has no Shopify inventory item`, { retryable: false });
+  if (!item?.inventoryItemId)
+    throw new ChannelError("BAD_REQUEST", `item ${item?.sku ?? itemId} has no Shopify inventory item`, {
+      retryable: false,
+    });
   const { adapter: shopify, shop } = await recordForShop(shopId);
-  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  const scId =
+    (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Bounded: MAX_ROUNDS lost compare-and-sets, and 50 batches per call (sales still arriving are left to their jobs).
   for (let round = 0; out.stale < MAX_ROUNDS && round < 50; round++) {
     // Groups whose write failed in this call are left for the next one (their jobs retry); the others go on.
-    const pending = (await prisma.shopifyAdjustment.findMany({ where, orderBy: { id: "asc" } })).filter((a) => !out.failed.has(groupOf(a)));
+    const pending = (await prisma.shopifyAdjustment.findMany({ where, orderBy: { id: "asc" } })).filter(
+      (a) => !out.failed.has(groupOf(a)),
+    );
     if (!pending.length) break;
     // One batch per (store, location): a claimed batch (in flight) first, exactly as claimed.
     const first = pending.find((a) => a.inFlightChangeFrom != null) ?? pending[0]!;
-    const group = pending.filter((a) => a.sourceChannelId === first.sourceChannelId && a.locationGid === first.locationGid);
-    const claimed = group.filter((a) => a.inFlightChangeFrom != null && a.inFlightChangeFrom === first.inFlightChangeFrom);
+    const group = pending.filter(
+      (a) => a.sourceChannelId === first.sourceChannelId && a.locationGid === first.locationGid,
+    );
+    const claimed = group.filter(
+      (a) => a.inFlightChangeFrom != null && a.inFlightChangeFrom === first.inFlightChangeFrom,
+    );
     let members: PendingAdj[];
     let cfq: number;
     if (claimed.length) {
@@ -91,16 +106,27 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
     } else {
       members = group.slice(0, MAX_BATCH);
       try {
-        cfq = (await shopify.readQuantities([item.inventoryItemId], [first.locationGid], [SAFETY_STOCK])).get(item.inventoryItemId)?.get(first.locationGid)?.[SAFETY_STOCK] ?? 0;
+        cfq =
+          (await shopify.readQuantities([item.inventoryItemId], [first.locationGid], [SAFETY_STOCK]))
+            .get(item.inventoryItemId)
+            ?.get(first.locationGid)?.[SAFETY_STOCK] ?? 0;
       } catch (err) {
         out.failed.set(groupOf(first), err); // nothing claimed: the next call starts afresh
         continue;
       }
-      const ok = await prisma.$transaction(async (tx) => {
-        const { count } = await tx.shopifyAdjustment.updateMany({ where: { id: { in: members.map((m) => m.id) }, status: "pending", inFlightChangeFrom: null }, data: { inFlightChangeFrom: cfq } });
-        if (count !== members.length) throw new ClaimLost();
-        return true;
-      }).catch((err) => { if (err instanceof ClaimLost) return false; throw err; });
+      const ok = await prisma
+        .$transaction(async (tx) => {
+          const { count } = await tx.shopifyAdjustment.updateMany({
+            where: { id: { in: members.map((m) => m.id) }, status: "pending", inFlightChangeFrom: null },
+            data: { inFlightChangeFrom: cfq },
+          });
+          if (count !== members.length) throw new ClaimLost();
+          return true;
+        })
+        .catch((err) => {
+          if (err instanceof ClaimLost) return false;
+          throw err;
+        });
       if (!ok) continue; // changed under us (only possible with a writer outside the lock): re-read
       members = members.map((m) => ({ ...m, inFlightChangeFrom: cfq }));
     }
@@ -113,7 +139,15 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
         out.writes++;
         const [res] = await shopify.adjustQuantities(
           SAFETY_STOCK,
-          [{ inventoryItemId: item.inventoryItemId, locationId: first.locationGid, delta: write.delta, changeFromQuantity: cfq, ledgerDocumentUri: allocationDocument(sourceChannelId ?? "unknown") }],
+          [
+            {
+              inventoryItemId: item.inventoryItemId,
+              locationId: first.locationGid,
+              delta: write.delta,
+              changeFromQuantity: cfq,
+              ledgerDocumentUri: allocationDocument(sourceChannelId ?? "unknown"),
+            },
+          ],
           { idempotencyKey: write.key, reason: write.reason, referenceDocumentUri: write.referenceDocumentUri },
         );
         before = res?.before ?? cfq;
@@ -127,29 +161,56 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
           where: { id: { in: ids }, status: "pending" },
           data: { keyAttempt: { increment: 1 }, inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: msg },
         });
-        if (err.code === "STALE") { out.stale++; continue; }
+        if (err.code === "STALE") {
+          out.stale++;
+          continue;
+        }
       } else {
         // Unknown outcome (timeout, 5xx, throttled): keep the claim, so the same write is resent.
-        await prisma.shopifyAdjustment.updateMany({ where: { id: { in: ids }, status: "pending" }, data: { attempts: { increment: 1 }, lastError: msg } });
+        await prisma.shopifyAdjustment.updateMany({
+          where: { id: { in: ids }, status: "pending" },
+          data: { attempts: { increment: 1 }, lastError: msg },
+        });
       }
       out.failed.set(groupOf(first), err);
       continue;
     }
     await prisma.$transaction(async (tx) => {
-      const still = await tx.shopifyAdjustment.findMany({ where: { id: { in: ids }, status: "pending" }, orderBy: { id: "asc" }, select: { id: true } });
+      const still = await tx.shopifyAdjustment.findMany({
+        where: { id: { in: ids }, status: "pending" },
+        orderBy: { id: "asc" },
+        select: { id: true },
+      });
       if (!still.length) return;
       await tx.shopifyAdjustment.updateMany({
         where: { id: { in: still.map((r) => r.id) }, status: "pending" },
-        data: { status: "applied", appliedAt: new Date(), inFlightChangeFrom: null, attempts: { increment: 1 }, lastError: null },
+        data: {
+          status: "applied",
+          appliedAt: new Date(),
+          inFlightChangeFrom: null,
+          attempts: { increment: 1 },
+          lastError: null,
+        },
       });
       let q = before;
       const applied = new Set(still.map((r) => r.id));
       let moved = 0;
       for (const m of [...members].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-        if (!applied.has(m.id)) { q += m.delta; continue; }
+        if (!applied.has(m.id)) {
+          q += m.delta;
+          continue;
+        }
         await appendLedger(tx, {
-          shopId, itemId, channelId: scId, locationGid: m.locationGid, cause: m.delta < 0 ? "order" : "cancel",
-          delta: m.delta, before: q, after: q + m.delta, idempotencyKey: `${m.idempotencyKey}:applied`, orderId: m.orderId,
+          shopId,
+          itemId,
+          channelId: scId,
+          locationGid: m.locationGid,
+          cause: m.delta < 0 ? "order" : "cancel",
+          delta: m.delta,
+          before: q,
+          after: q + m.delta,
+          idempotencyKey: `${m.idempotencyKey}:applied`,
+          orderId: m.orderId,
           note: `applied to Shopify (${shop.domain}) safety_stock (the store's allocation) with key ${write.key}${members.length > 1 ? ` (one write for ${members.length} store sales)` : ""}`,
         });
         out.applied.set(m.id, { before: q, after: q + m.delta });
@@ -158,20 +219,32 @@ export async function flushAllocationAdjustments(shopId: string, itemId: string)
       }
       // The store sold (or restocked) from its allocation: the hub's allocation follows Shopify's safety_stock.
       if (sourceChannelId && moved) {
-        await tx.listing.updateMany({ where: { shopId, channelId: sourceChannelId, itemId, allocatedQuantity: { not: null } }, data: { allocatedQuantity: { increment: moved } } });
+        await tx.listing.updateMany({
+          where: { shopId, channelId: sourceChannelId, itemId, allocatedQuantity: { not: null } },
+          data: { allocatedQuantity: { increment: moved } },
+        });
       }
     });
   }
-  if (out.stale >= MAX_ROUNDS) throw new ChannelError("STALE", `store sales of item ${itemId}: Shopify's safety_stock kept changing (${out.stale} stale rounds)`, { retryable: true });
+  if (out.stale >= MAX_ROUNDS)
+    throw new ChannelError(
+      "STALE",
+      `store sales of item ${itemId}: Shopify's safety_stock kept changing (${out.stale} stale rounds)`,
+      { retryable: true },
+    );
   return out;
 }
 
 /** The batch group of a store sale: its store and Shopify location. */
-export const groupOf = (a: Pick<PendingAdj, "sourceChannelId" | "locationGid">): string => `${a.sourceChannelId ?? ""}|${a.locationGid}`;
+export const groupOf = (a: Pick<PendingAdj, "sourceChannelId" | "locationGid">): string =>
+  `${a.sourceChannelId ?? ""}|${a.locationGid}`;
 
 class ClaimLost extends Error {}
 
 /** Logs the groups whose Shopify write failed (their sales stay pending; the next flush retries them). */
 export function logFailed(out: FlushOutcome): void {
-  for (const [group, err] of out.failed) console.error(`[allocation] store sales of ${out.itemId} (${group}) not applied yet: ${(err as Error)?.message ?? err}`);
+  for (const [group, err] of out.failed)
+    console.error(
+      `[allocation] store sales of ${out.itemId} (${group}) not applied yet: ${(err as Error)?.message ?? err}`,
+    );
 }

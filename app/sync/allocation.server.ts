@@ -35,11 +35,44 @@ import { Prisma, type Channel as ChannelRow, type Listing } from "@prisma/client
 
 /** A persisted allocation step (Listing.allocOp). `stage` is the next remote write to (re)send. */
 export type AllocOp =
-  | { kind: "topup"; seq: number; qty: number; stage: "shopify" | "store"; attempt: number; fromCfq: number | null; toCfq: number | null }
-  | { kind: "takeback"; seq: number; qty: number; stage: "store" | "shopify"; attempt: number; expected: number | null; fromCfq: number | null; toCfq: number | null }
-  | { kind: "migrate"; seq: number; qty: number; stage: "shopify" | "store"; attempt: number; fromCfq: number | null; toCfq: number | null; expected: number | null }
-  | { kind: "release"; seq: number; qty: number; stage: "shopify"; attempt: number; fromCfq: number | null; toCfq: number | null };
-
+  | {
+      kind: "topup";
+      seq: number;
+      qty: number;
+      stage: "shopify" | "store";
+      attempt: number;
+      fromCfq: number | null;
+      toCfq: number | null;
+    }
+  | {
+      kind: "takeback";
+      seq: number;
+      qty: number;
+      stage: "store" | "shopify";
+      attempt: number;
+      expected: number | null;
+      fromCfq: number | null;
+      toCfq: number | null;
+    }
+  | {
+      kind: "migrate";
+      seq: number;
+      qty: number;
+      stage: "shopify" | "store";
+      attempt: number;
+      fromCfq: number | null;
+      toCfq: number | null;
+      expected: number | null;
+    }
+  | {
+      kind: "release";
+      seq: number;
+      qty: number;
+      stage: "shopify";
+      attempt: number;
+      fromCfq: number | null;
+      toCfq: number | null;
+    };
 
 /** `requestPush` of push.server.ts, loaded on use (push.server imports this module). */
 async function requestPushLater(shopId: string, channelId: string, itemIds: string[]): Promise<void> {
@@ -69,14 +102,26 @@ export async function queueRebalance(shopId: string, itemId: string, _full = fal
 export async function resumeItemSteps(shopId: string, itemId: string): Promise<void> {
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
   if (!item?.inventoryItemId) return;
-  const listings = await prisma.listing.findMany({ where: { shopId, itemId, NOT: { allocOp: { equals: Prisma.DbNull } } }, orderBy: { id: "asc" } });
+  const listings = await prisma.listing.findMany({
+    where: { shopId, itemId, NOT: { allocOp: { equals: Prisma.DbNull } } },
+    orderBy: { id: "asc" },
+  });
   if (!listings.length) return;
   const { adapter: shopify } = await recordForShop(shopId);
-  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  const scId =
+    (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   for (const l of listings) {
     const channel = await prisma.channel.findUnique({ where: { id: l.channelId } });
     if (!channel || !usesAllocations(channel) || !channel.salesLocationId) continue;
-    const ctx: Ctx = { shopId, itemId, inventoryItemId: item.inventoryItemId, location: channel.salesLocationId, shopify, shopifyChannelId: scId, moves: [] };
+    const ctx: Ctx = {
+      shopId,
+      itemId,
+      inventoryItemId: item.inventoryItemId,
+      location: channel.salesLocationId,
+      shopify,
+      shopifyChannelId: scId,
+      moves: [],
+    };
     await resume(ctx, channel, l);
   }
 }
@@ -94,7 +139,11 @@ export interface RebalanceOutcome {
  * @returns "busy" when another rebalance of the item holds the lock (the caller retries)
  * @throws ChannelError on remote failures (the job layer retries; the step stays persisted for resume)
  */
-export async function rebalanceItem(shopId: string, itemId: string, opts: { full?: boolean } = {}): Promise<RebalanceOutcome> {
+export async function rebalanceItem(
+  shopId: string,
+  itemId: string,
+  opts: { full?: boolean } = {},
+): Promise<RebalanceOutcome> {
   const res = await withItemLock(itemId, () => rebalanceLocked(shopId, itemId, !!opts.full));
   return res.locked ? res.value : { itemId, status: "busy", moves: [] };
 }
@@ -106,7 +155,10 @@ export async function rebalanceItem(shopId: string, itemId: string, opts: { full
  * `{ locked: false }` when someone else holds it (the caller retries). `fn` uses its own connections; the
  * lock's transaction only holds the lock (≤ 300 s).
  */
-export async function withItemLock<T>(itemId: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+export async function withItemLock<T>(
+  itemId: string,
+  fn: () => Promise<T>,
+): Promise<{ locked: true; value: T } | { locked: false }> {
   return withAdvisoryLock(`syncflow:alloc:${itemId}`, fn);
 }
 
@@ -115,7 +167,10 @@ export async function withItemLock<T>(itemId: string, fn: () => Promise<T>): Pro
  * `{ locked: false }` when someone else holds it. `fn` uses its own connections; the lock's transaction only holds the
  * lock (≤ 300 s).
  */
-export async function withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> {
+export async function withAdvisoryLock<T>(
+  key: string,
+  fn: () => Promise<T>,
+): Promise<{ locked: true; value: T } | { locked: false }> {
   return prisma.$transaction(
     async (tx) => {
       const [row] = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS ok`;
@@ -140,38 +195,71 @@ async function rebalanceLocked(shopId: string, itemId: string, full: boolean): P
   const item = await prisma.catalogItem.findFirst({ where: { id: itemId, shopId } });
   const moves: RebalanceOutcome["moves"] = [];
   if (!item?.inventoryItemId || !item.tracked) return { itemId, status: "skipped", moves };
-  const channels = (await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } })).filter(
-    (c) => usesAllocations(c) && c.salesLocationId,
-  );
+  const channels = (
+    await prisma.channel.findMany({
+      where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
+      orderBy: { id: "asc" },
+    })
+  ).filter((c) => usesAllocations(c) && c.salesLocationId);
   if (!channels.length) return { itemId, status: "skipped", moves };
   const { adapter: shopify } = await recordForShop(shopId);
-  const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+  const scId =
+    (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
   // Store sales first (one compare-and-set per store, docs/decisions/090): they change safety_stock, which every
   // move below compares against. A failure here is left to the shopify-adjust jobs (retries, dead letters).
-  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} before the rebalance failed: ${(err as Error).message}`));
+  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) =>
+    console.error(
+      `[allocation] applying store sales of ${itemId} before the rebalance failed: ${(err as Error).message}`,
+    ),
+  );
   const byLocation = new Map<string, ChannelRow[]>();
-  for (const c of channels) (byLocation.get(c.salesLocationId!) ?? byLocation.set(c.salesLocationId!, []).get(c.salesLocationId!)!).push(c);
+  for (const c of channels)
+    (byLocation.get(c.salesLocationId!) ?? byLocation.set(c.salesLocationId!, []).get(c.salesLocationId!)!).push(c);
   for (const [location, group] of byLocation) {
-    const ctx: Ctx = { shopId, itemId, inventoryItemId: item.inventoryItemId, location, shopify, shopifyChannelId: scId, moves };
+    const ctx: Ctx = {
+      shopId,
+      itemId,
+      inventoryItemId: item.inventoryItemId,
+      location,
+      shopify,
+      shopifyChannelId: scId,
+      moves,
+    };
     await rebalanceAt(ctx, group, full);
   }
   // Sales ingested while this rebalance ran: apply them before the lock is released (their jobs are waiting for it).
-  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) => console.error(`[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`));
+  await flushAllocationAdjustments(shopId, itemId).then(logFailed, (err) =>
+    console.error(
+      `[allocation] applying store sales of ${itemId} after the rebalance failed: ${(err as Error).message}`,
+    ),
+  );
   // Buffered stores derive from `available`, which the moves changed (their echo is recognised as ours).
-  const others = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } } });
+  const others = await prisma.channel.findMany({
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
+  });
   if (moves.length) for (const c of others) if (!usesAllocations(c)) await requestPushLater(shopId, c.id, [itemId]);
   return { itemId, status: "done", moves };
 }
 
 /** Shopify available and safety_stock of the item at the location, read fresh. */
 async function readShopify(ctx: Ctx): Promise<{ available: number; safety: number }> {
-  const q = (await ctx.shopify.readQuantities([ctx.inventoryItemId], [ctx.location], ["available", SAFETY_STOCK])).get(ctx.inventoryItemId)?.get(ctx.location);
+  const q = (await ctx.shopify.readQuantities([ctx.inventoryItemId], [ctx.location], ["available", SAFETY_STOCK]))
+    .get(ctx.inventoryItemId)
+    ?.get(ctx.location);
   return { available: q?.available ?? 0, safety: q?.[SAFETY_STOCK] ?? 0 };
 }
 
 async function rebalanceAt(ctx: Ctx, channels: ChannelRow[], full: boolean): Promise<void> {
   const load = () =>
-    prisma.listing.findMany({ where: { shopId: ctx.shopId, itemId: ctx.itemId, channelId: { in: channels.map((c) => c.id) }, matchStatus: "linked" }, orderBy: { id: "asc" } });
+    prisma.listing.findMany({
+      where: {
+        shopId: ctx.shopId,
+        itemId: ctx.itemId,
+        channelId: { in: channels.map((c) => c.id) },
+        matchStatus: "linked",
+      },
+      orderBy: { id: "asc" },
+    });
   const channelOf = new Map(channels.map((c) => [c.id, c]));
   // 1. Finish steps in flight.
   for (const l of await load()) if (l.allocOp) await resume(ctx, channelOf.get(l.channelId)!, l);
@@ -181,10 +269,25 @@ async function rebalanceAt(ctx: Ctx, channels: ChannelRow[], full: boolean): Pro
   // One snapshot (REPEATABLE READ) of pending adjustments and listings: an order ingested (pending −q and
   // baseline −q in one transaction) or applied (pending gone and allocation −q) between two separate reads
   // would look like q orphaned units and release units a pending sale still needs.
-  const snapshot = await prisma.$transaction(async (tx) => ({ pending: await pendingByChannel(ctx, tx), listings: await tx.listing.findMany({ where: { shopId: ctx.shopId, itemId: ctx.itemId, channelId: { in: channels.map((c) => c.id) }, matchStatus: "linked" }, orderBy: { id: "asc" } }) }), { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead });
+  const snapshot = await prisma.$transaction(
+    async (tx) => ({
+      pending: await pendingByChannel(ctx, tx),
+      listings: await tx.listing.findMany({
+        where: {
+          shopId: ctx.shopId,
+          itemId: ctx.itemId,
+          channelId: { in: channels.map((c) => c.id) },
+          matchStatus: "linked",
+        },
+        orderBy: { id: "asc" },
+      }),
+    }),
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead },
+  );
   for (const l of snapshot.listings) {
     const orphan = (l.allocatedQuantity ?? 0) + (snapshot.pending.get(l.channelId) ?? 0) - (l.lastWrittenQuantity ?? 0);
-    if (orphan > 0 && l.allocatedQuantity != null && !l.allocOp) await release(ctx, channelOf.get(l.channelId)!, l, Math.min(orphan, l.allocatedQuantity));
+    if (orphan > 0 && l.allocatedQuantity != null && !l.allocOp)
+      await release(ctx, channelOf.get(l.channelId)!, l, Math.min(orphan, l.allocatedQuantity));
   }
   // 4. Target split.
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -209,7 +312,10 @@ async function rebalanceAt(ctx: Ctx, channels: ChannelRow[], full: boolean): Pro
       const x = Math.min(want, free);
       if (x > 0) {
         const fresh = await prisma.listing.findUniqueOrThrow({ where: { id: listings[i]!.id } });
-        if (await topUp(ctx, channelOf.get(fresh.channelId)!, fresh, x)) { acted = true; free -= x; }
+        if (await topUp(ctx, channelOf.get(fresh.channelId)!, fresh, x)) {
+          acted = true;
+          free -= x;
+        }
       }
     }
     if (!acted) return;
@@ -256,20 +362,49 @@ export function keepBuffersOnShopify(split: number[], buffers: number[]): number
 async function pendingByChannel(ctx: Ctx, db: Prisma.TransactionClient = prisma): Promise<Map<string, number>> {
   const rows = await db.shopifyAdjustment.groupBy({
     by: ["sourceChannelId"],
-    where: { shopId: ctx.shopId, itemId: ctx.itemId, status: "pending", quantityName: SAFETY_STOCK, locationGid: ctx.location },
+    where: {
+      shopId: ctx.shopId,
+      itemId: ctx.itemId,
+      status: "pending",
+      quantityName: SAFETY_STOCK,
+      locationGid: ctx.location,
+    },
     _sum: { delta: true },
   });
   return new Map(rows.map((r) => [r.sourceChannelId ?? "", r._sum.delta ?? 0]));
 }
 
 async function setOp(listingId: string, op: AllocOp | null, extra: Prisma.ListingUpdateInput = {}): Promise<void> {
-  await prisma.listing.update({ where: { id: listingId }, data: { allocOp: op === null ? Prisma.DbNull : (op as unknown as Prisma.InputJsonValue), ...extra } });
+  await prisma.listing.update({
+    where: { id: listingId },
+    data: { allocOp: op === null ? Prisma.DbNull : (op as unknown as Prisma.InputJsonValue), ...extra },
+  });
 }
 
-async function ledger(ctx: Ctx, row: { channelId: string | null; key: string; delta: number; before?: number | null; after?: number | null; note: string; locationGid?: string | null }, tx: Prisma.TransactionClient) {
+async function ledger(
+  ctx: Ctx,
+  row: {
+    channelId: string | null;
+    key: string;
+    delta: number;
+    before?: number | null;
+    after?: number | null;
+    note: string;
+    locationGid?: string | null;
+  },
+  tx: Prisma.TransactionClient,
+) {
   await appendLedger(tx, {
-    shopId: ctx.shopId, itemId: ctx.itemId, channelId: row.channelId, locationGid: row.locationGid ?? null, cause: "allocate",
-    delta: row.delta, before: row.before ?? null, after: row.after ?? null, idempotencyKey: row.key, note: row.note,
+    shopId: ctx.shopId,
+    itemId: ctx.itemId,
+    channelId: row.channelId,
+    locationGid: row.locationGid ?? null,
+    cause: "allocate",
+    delta: row.delta,
+    before: row.before ?? null,
+    after: row.after ?? null,
+    idempotencyKey: row.key,
+    note: row.note,
   });
 }
 
@@ -306,14 +441,24 @@ async function shopifyMove(
     const sentAt = new Date();
     try {
       const [res] = await ctx.shopify.moveQuantities(
-        [{
-          inventoryItemId: ctx.inventoryItemId, locationId: ctx.location, quantity: op.qty,
-          from: { ...(direction === "reserve" ? avail : safe), changeFromQuantity: op.fromCfq },
-          to: { ...(direction === "reserve" ? safe : avail), changeFromQuantity: op.toCfq },
-        }],
-        { idempotencyKey: `alloc:${listing.id}:${op.seq}:shopify:${op.attempt}`, reason: "safety_stock", referenceDocumentUri: `gid://syncflow/Allocation/${channel.id}-${listing.id}-${op.seq}` },
+        [
+          {
+            inventoryItemId: ctx.inventoryItemId,
+            locationId: ctx.location,
+            quantity: op.qty,
+            from: { ...(direction === "reserve" ? avail : safe), changeFromQuantity: op.fromCfq },
+            to: { ...(direction === "reserve" ? safe : avail), changeFromQuantity: op.toCfq },
+          },
+        ],
+        {
+          idempotencyKey: `alloc:${listing.id}:${op.seq}:shopify:${op.attempt}`,
+          reason: "safety_stock",
+          referenceDocumentUri: `gid://syncflow/Allocation/${channel.id}-${listing.id}-${op.seq}`,
+        },
       );
-      return direction === "reserve" ? { op, available: res!.fromAfter, safety: res!.toAfter, sentAt } : { op, available: res!.toAfter, safety: res!.fromAfter, sentAt };
+      return direction === "reserve"
+        ? { op, available: res!.fromAfter, safety: res!.toAfter, sentAt }
+        : { op, available: res!.toAfter, safety: res!.fromAfter, sentAt };
     } catch (err) {
       if (err instanceof ChannelError && err.code === "STALE") {
         op = { ...op, attempt: op.attempt + 1, fromCfq: null, toCfq: null } as AllocOp;
@@ -323,84 +468,198 @@ async function shopifyMove(
       throw err;
     }
   }
-  throw new ChannelError("STALE", `allocation move for listing ${listing.id}: Shopify kept changing (${MAX_ROUNDS} stale rounds)`, { retryable: true });
+  throw new ChannelError(
+    "STALE",
+    `allocation move for listing ${listing.id}: Shopify kept changing (${MAX_ROUNDS} stale rounds)`,
+    { retryable: true },
+  );
 }
 
 /** Records a finished Shopify move: allocation ±qty, the new available in the cache (our own write), a ledger row. */
-async function recordMove(ctx: Ctx, channel: ChannelRow, listing: Listing, op: AllocOp, r: { available: number; safety: number; sentAt?: Date }, sign: 1 | -1, next: AllocOp | null, extra: Prisma.ListingUpdateInput = {}) {
+async function recordMove(
+  ctx: Ctx,
+  channel: ChannelRow,
+  listing: Listing,
+  op: AllocOp,
+  r: { available: number; safety: number; sentAt?: Date },
+  sign: 1 | -1,
+  next: AllocOp | null,
+  extra: Prisma.ListingUpdateInput = {},
+) {
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({
       where: { id: listing.id },
-      data: { allocatedQuantity: { increment: sign * op.qty }, allocOp: next === null ? Prisma.DbNull : (next as unknown as Prisma.InputJsonValue), ...(next === null ? { allocSeq: op.seq } : {}), ...extra },
+      data: {
+        allocatedQuantity: { increment: sign * op.qty },
+        allocOp: next === null ? Prisma.DbNull : (next as unknown as Prisma.InputJsonValue),
+        ...(next === null ? { allocSeq: op.seq } : {}),
+        ...extra,
+      },
     });
     await recordLevel(tx, {
-      shopId: ctx.shopId, itemId: ctx.itemId, locationGid: ctx.location, available: r.available, observedAt: r.sentAt ?? new Date(), ownWrite: true,
-      writeBefore: { before: r.available + sign * op.qty, key: `alloc:${listing.id}:${op.seq}:shopify`, shopifyChannelId: ctx.shopifyChannelId },
+      shopId: ctx.shopId,
+      itemId: ctx.itemId,
+      locationGid: ctx.location,
+      available: r.available,
+      observedAt: r.sentAt ?? new Date(),
+      ownWrite: true,
+      writeBefore: {
+        before: r.available + sign * op.qty,
+        key: `alloc:${listing.id}:${op.seq}:shopify`,
+        shopifyChannelId: ctx.shopifyChannelId,
+      },
     });
-    await ledger(ctx, {
-      channelId: ctx.shopifyChannelId, locationGid: ctx.location, key: `alloc:${listing.id}:${op.seq}:shopify`, delta: -sign * op.qty, after: r.available,
-      note: `${op.kind}: ${op.qty} unit(s) ${sign > 0 ? "available → safety_stock (reserved for" : "safety_stock → available (released from"} ${channel.name}); safety_stock now ${r.safety}`,
-    }, tx);
+    await ledger(
+      ctx,
+      {
+        channelId: ctx.shopifyChannelId,
+        locationGid: ctx.location,
+        key: `alloc:${listing.id}:${op.seq}:shopify`,
+        delta: -sign * op.qty,
+        after: r.available,
+        note: `${op.kind}: ${op.qty} unit(s) ${sign > 0 ? "available → safety_stock (reserved for" : "safety_stock → available (released from"} ${channel.name}); safety_stock now ${r.safety}`,
+      },
+      tx,
+    );
   });
   ctx.moves.push({ channelId: channel.id, kind: op.kind, qty: op.qty });
 }
 
 /** Top-up: reserve on Shopify first, then show on the store. @returns whether units moved */
 async function topUp(ctx: Ctx, channel: ChannelRow, listing: Listing, qty: number): Promise<boolean> {
-  const op: AllocOp = { kind: "topup", seq: listing.allocSeq + 1, qty, stage: "shopify", attempt: 0, fromCfq: null, toCfq: null };
+  const op: AllocOp = {
+    kind: "topup",
+    seq: listing.allocSeq + 1,
+    qty,
+    stage: "shopify",
+    attempt: 0,
+    fromCfq: null,
+    toCfq: null,
+  };
   await setOp(listing.id, op);
   return runTopUp(ctx, channel, listing, op);
 }
 
-async function runTopUp(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "topup" }>): Promise<boolean> {
+async function runTopUp(
+  ctx: Ctx,
+  channel: ChannelRow,
+  listing: Listing,
+  op: Extract<AllocOp, { kind: "topup" }>,
+): Promise<boolean> {
   if (op.stage === "shopify") {
     const r = await shopifyMove(ctx, channel, listing, op, "reserve");
-    if (!r) { await setOp(listing.id, null, { allocSeq: op.seq }); return false; }
+    if (!r) {
+      await setOp(listing.id, null, { allocSeq: op.seq });
+      return false;
+    }
     op = { ...(r.op as typeof op), stage: "store" };
     await recordMove(ctx, channel, listing, r.op, r, 1, op);
     maybeCrash("topup:shopify");
   }
   const store = salesAdapter(channel);
   const key = `alloc:${listing.id}:${op.seq}:store`;
-  const res = await store.writeQuantity({ op: "delta", listingId: listing.externalId, delta: op.qty, idempotencyKey: key });
+  const res = await store.writeQuantity({
+    op: "delta",
+    listingId: listing.externalId,
+    delta: op.qty,
+    idempotencyKey: key,
+  });
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({
       where: { id: listing.id },
-      data: { allocOp: Prisma.DbNull, allocSeq: op.seq, lastWrittenQuantity: { increment: op.qty }, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+      data: {
+        allocOp: Prisma.DbNull,
+        allocSeq: op.seq,
+        lastWrittenQuantity: { increment: op.qty },
+        lastWrittenAt: new Date(),
+        lastObservedQuantity: res.after,
+        lastObservedAt: new Date(),
+      },
     });
-    await ledger(ctx, { channelId: channel.id, key, delta: op.qty, before: res.before, after: res.after, note: `top-up: ${op.qty} reserved unit(s) shown on the store${res.replayed ? " (replayed)" : ""}` }, tx);
+    await ledger(
+      ctx,
+      {
+        channelId: channel.id,
+        key,
+        delta: op.qty,
+        before: res.before,
+        after: res.after,
+        note: `top-up: ${op.qty} reserved unit(s) shown on the store${res.replayed ? " (replayed)" : ""}`,
+      },
+      tx,
+    );
   });
   return true;
 }
 
 /** Take-back: take from the store first (CAS), then release on Shopify. @returns whether units moved */
 async function takeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, qty: number): Promise<boolean> {
-  const op: AllocOp = { kind: "takeback", seq: listing.allocSeq + 1, qty, stage: "store", attempt: 0, expected: null, fromCfq: null, toCfq: null };
+  const op: AllocOp = {
+    kind: "takeback",
+    seq: listing.allocSeq + 1,
+    qty,
+    stage: "store",
+    attempt: 0,
+    expected: null,
+    fromCfq: null,
+    toCfq: null,
+  };
   await setOp(listing.id, op);
   return runTakeBack(ctx, channel, listing, op);
 }
 
-async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "takeback" }>): Promise<boolean> {
+async function runTakeBack(
+  ctx: Ctx,
+  channel: ChannelRow,
+  listing: Listing,
+  op: Extract<AllocOp, { kind: "takeback" }>,
+): Promise<boolean> {
   if (op.stage === "store") {
     const store = salesAdapter(channel);
     for (let round = 0; ; round++) {
       if (op.expected == null) {
         const c = (await store.readQuantity(listing.externalId)) ?? 0;
         const qty = Math.min(op.qty, Math.max(0, c));
-        if (qty <= 0) { await setOp(listing.id, null, { allocSeq: op.seq }); return false; }
+        if (qty <= 0) {
+          await setOp(listing.id, null, { allocSeq: op.seq });
+          return false;
+        }
         op = { ...op, qty, expected: c };
         await setOp(listing.id, op);
       }
       const key = `alloc:${listing.id}:${op.seq}:store:${op.attempt}`;
       try {
-        const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: op.expected!, quantity: op.expected! - op.qty, idempotencyKey: key });
+        const res = await store.writeQuantity({
+          op: "cas",
+          listingId: listing.externalId,
+          expected: op.expected!,
+          quantity: op.expected! - op.qty,
+          idempotencyKey: key,
+        });
         const next = { ...op, stage: "shopify" as const };
         await prisma.$transaction(async (tx) => {
           await tx.listing.update({
             where: { id: listing.id },
-            data: { allocOp: next as unknown as Prisma.InputJsonValue, lastWrittenQuantity: { increment: -op.qty }, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+            data: {
+              allocOp: next as unknown as Prisma.InputJsonValue,
+              lastWrittenQuantity: { increment: -op.qty },
+              lastWrittenAt: new Date(),
+              lastObservedQuantity: res.after,
+              lastObservedAt: new Date(),
+            },
           });
-          await ledger(ctx, { channelId: channel.id, key: `alloc:${listing.id}:${op.seq}:store`, delta: -op.qty, before: res.before, after: res.after, note: `take-back: ${op.qty} unit(s) taken off the store (compare-and-set)` }, tx);
+          await ledger(
+            ctx,
+            {
+              channelId: channel.id,
+              key: `alloc:${listing.id}:${op.seq}:store`,
+              delta: -op.qty,
+              before: res.before,
+              after: res.after,
+              note: `take-back: ${op.qty} unit(s) taken off the store (compare-and-set)`,
+            },
+            tx,
+          );
         });
         op = next;
         maybeCrash("takeback:store");
@@ -417,21 +676,40 @@ async function runTakeBack(ctx: Ctx, channel: ChannelRow, listing: Listing, op: 
     }
   }
   const r = await shopifyMove(ctx, channel, listing, op, "unreserve");
-  if (!r) { await setOp(listing.id, null, { allocSeq: op.seq }); return true; }
+  if (!r) {
+    await setOp(listing.id, null, { allocSeq: op.seq });
+    return true;
+  }
   await recordMove(ctx, channel, listing, r.op, r, -1, null);
   return true;
 }
 
 /** Releases `qty` reserved-but-unshown units of a store back to available. */
 async function release(ctx: Ctx, channel: ChannelRow, listing: Listing, qty: number): Promise<void> {
-  const op: AllocOp = { kind: "release", seq: listing.allocSeq + 1, qty, stage: "shopify", attempt: 0, fromCfq: null, toCfq: null };
+  const op: AllocOp = {
+    kind: "release",
+    seq: listing.allocSeq + 1,
+    qty,
+    stage: "shopify",
+    attempt: 0,
+    fromCfq: null,
+    toCfq: null,
+  };
   await setOp(listing.id, op);
   await runRelease(ctx, channel, listing, op);
 }
 
-async function runRelease(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "release" }>): Promise<void> {
+async function runRelease(
+  ctx: Ctx,
+  channel: ChannelRow,
+  listing: Listing,
+  op: Extract<AllocOp, { kind: "release" }>,
+): Promise<void> {
   const r = await shopifyMove(ctx, channel, listing, op, "unreserve");
-  if (!r) { await setOp(listing.id, null, { allocSeq: op.seq }); return; }
+  if (!r) {
+    await setOp(listing.id, null, { allocSeq: op.seq });
+    return;
+  }
   await recordMove(ctx, channel, listing, r.op, r, -1, null);
 }
 
@@ -442,12 +720,26 @@ async function runRelease(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
 async function migrate(ctx: Ctx, channel: ChannelRow, listing: Listing): Promise<void> {
   const store = salesAdapter(channel);
   const c = Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
-  const op: AllocOp = { kind: "migrate", seq: listing.allocSeq + 1, qty: c, stage: "shopify", attempt: 0, fromCfq: null, toCfq: null, expected: null };
+  const op: AllocOp = {
+    kind: "migrate",
+    seq: listing.allocSeq + 1,
+    qty: c,
+    stage: "shopify",
+    attempt: 0,
+    fromCfq: null,
+    toCfq: null,
+    expected: null,
+  };
   await setOp(listing.id, op, { allocatedQuantity: 0, lastWrittenQuantity: c });
   await runMigrate(ctx, channel, { ...listing, allocatedQuantity: 0, lastWrittenQuantity: c }, op);
 }
 
-async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: Extract<AllocOp, { kind: "migrate" }>): Promise<void> {
+async function runMigrate(
+  ctx: Ctx,
+  channel: ChannelRow,
+  listing: Listing,
+  op: Extract<AllocOp, { kind: "migrate" }>,
+): Promise<void> {
   if (op.stage === "shopify") {
     let reserved = 0;
     if (op.qty > 0) {
@@ -467,19 +759,48 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
     const c = op.expected ?? Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
     const target = Math.min(c, fresh.allocatedQuantity ?? 0);
     if (c <= target) {
-      await setOp(listing.id, null, { allocSeq: op.seq, lastWrittenQuantity: c, lastObservedQuantity: c, lastObservedAt: new Date() });
+      await setOp(listing.id, null, {
+        allocSeq: op.seq,
+        lastWrittenQuantity: c,
+        lastObservedQuantity: c,
+        lastObservedAt: new Date(),
+      });
       return;
     }
     op = { ...op, expected: c };
     await setOp(listing.id, op);
     try {
-      const res = await store.writeQuantity({ op: "cas", listingId: listing.externalId, expected: c, quantity: target, idempotencyKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}` });
+      const res = await store.writeQuantity({
+        op: "cas",
+        listingId: listing.externalId,
+        expected: c,
+        quantity: target,
+        idempotencyKey: `alloc:${listing.id}:${op.seq}:store:${op.attempt}`,
+      });
       await prisma.$transaction(async (tx) => {
         await tx.listing.update({
           where: { id: listing.id },
-          data: { allocOp: Prisma.DbNull, allocSeq: op.seq, lastWrittenQuantity: res.after, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+          data: {
+            allocOp: Prisma.DbNull,
+            allocSeq: op.seq,
+            lastWrittenQuantity: res.after,
+            lastWrittenAt: new Date(),
+            lastObservedQuantity: res.after,
+            lastObservedAt: new Date(),
+          },
         });
-        await ledger(ctx, { channelId: channel.id, key: `alloc:${listing.id}:${op.seq}:store`, delta: res.after - c, before: c, after: res.after, note: `migration to allocations: store lowered to its reserved ${target} unit(s)` }, tx);
+        await ledger(
+          ctx,
+          {
+            channelId: channel.id,
+            key: `alloc:${listing.id}:${op.seq}:store`,
+            delta: res.after - c,
+            before: c,
+            after: res.after,
+            note: `migration to allocations: store lowered to its reserved ${target} unit(s)`,
+          },
+          tx,
+        );
       });
       return;
     } catch (err) {
@@ -491,7 +812,9 @@ async function runMigrate(ctx: Ctx, channel: ChannelRow, listing: Listing, op: E
       throw err;
     }
   }
-  throw new ChannelError("STALE", `allocation migration of listing ${listing.id}: the store kept changing`, { retryable: true });
+  throw new ChannelError("STALE", `allocation migration of listing ${listing.id}: the store kept changing`, {
+    retryable: true,
+  });
 }
 
 /** Resumes the persisted step of a listing (after a crash or a failed attempt), with the same keys and CAS values. */

@@ -33,7 +33,12 @@ export function feedLocations(input: Pick<DeriveInput, "feedLocationIds" | "sale
 /**
  * @returns the quantity to show on the store, in units (integer ≥ 0), and the parts it came from.
  */
-export function deriveStoreQuantity(input: DeriveInput): { quantity: number; available: number; pending: number; buffer: number } {
+export function deriveStoreQuantity(input: DeriveInput): {
+  quantity: number;
+  available: number;
+  pending: number;
+  buffer: number;
+} {
   const locs = feedLocations(input);
   let available = 0;
   let others = 0;
@@ -47,6 +52,8 @@ export function deriveStoreQuantity(input: DeriveInput): { quantity: number; ava
   // them; this store's own pending changes (sales and restocks) are already on its shelf.
   const pendingOut = Math.min(0, others) + own;
   const base = available + pendingOut;
-  const buffer = Math.max(0, input.bufferUnits) + Math.ceil((Math.max(0, base) * Math.min(100, Math.max(0, input.bufferPercent))) / 100);
+  const buffer =
+    Math.max(0, input.bufferUnits) +
+    Math.ceil((Math.max(0, base) * Math.min(100, Math.max(0, input.bufferPercent))) / 100);
   return { quantity: Math.max(0, base - buffer), available, pending: pendingOut, buffer };
 }

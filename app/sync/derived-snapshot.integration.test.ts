@@ -22,17 +22,20 @@ const LOC = "gid://shopify/Location/72001";
 function withCommitAfterFirstRead<T extends object>(db: T, between: () => Promise<unknown>): T {
   let first: Promise<unknown> | null = null;
   let betweenDone: Promise<unknown> | null = null;
-  const wrap = (fn: (...a: unknown[]) => unknown) => (...args: unknown[]) => {
-    if (!first) {
-      first = Promise.resolve(fn(...args));
-      return first;
-    }
-    return first.then(() => (betweenDone ??= between())).then(() => fn(...args));
-  };
+  const wrap =
+    (fn: (...a: unknown[]) => unknown) =>
+    (...args: unknown[]) => {
+      if (!first) {
+        first = Promise.resolve(fn(...args));
+        return first;
+      }
+      return first.then(() => (betweenDone ??= between())).then(() => fn(...args));
+    };
   return new Proxy(db, {
     get(target, prop) {
       const value = (target as Record<string | symbol, unknown>)[prop];
-      if (prop === "$queryRaw" || prop === "$queryRawUnsafe") return wrap((value as (...a: unknown[]) => unknown).bind(target));
+      if (prop === "$queryRaw" || prop === "$queryRawUnsafe")
+        return wrap((value as (...a: unknown[]) => unknown).bind(target));
       if (typeof prop === "string" && !prop.startsWith("$") && value && typeof value === "object") {
         return new Proxy(value, {
           get(model, method) {
@@ -51,28 +54,65 @@ describe("derivedQuantities under a concurrent sale apply", () => {
     const domain = `derived-${crypto.randomBytes(4).toString("hex")}.myshopify.com`;
     const shop = await prisma.shop.create({ data: { domain } });
     const channel = await prisma.channel.create({
-      data: { shopId: shop.id, kind: "woocommerce", name: "Store A", baseUrl: `https://a.test/${crypto.randomUUID()}`, mode: "exact", salesLocationId: LOC },
+      data: {
+        shopId: shop.id,
+        kind: "woocommerce",
+        name: "Store A",
+        baseUrl: `https://a.test/${crypto.randomUUID()}`,
+        mode: "exact",
+        salesLocationId: LOC,
+      },
     });
-    const item = await prisma.catalogItem.create({ data: { shopId: shop.id, sku: "snap-1", skuKey: "snap-1", title: "Snapshot" } });
-    await prisma.inventoryLevel.create({ data: { shopId: shop.id, itemId: item.id, locationGid: LOC, available: 10, observedAt: new Date() } });
+    const item = await prisma.catalogItem.create({
+      data: { shopId: shop.id, sku: "snap-1", skuKey: "snap-1", title: "Snapshot" },
+    });
+    await prisma.inventoryLevel.create({
+      data: { shopId: shop.id, itemId: item.id, locationGid: LOC, available: 10, observedAt: new Date() },
+    });
     // Two stores each sold 5 of the 10: both sales pending on Shopify.
-    const sales = await Promise.all([1, 2].map((n) =>
-      prisma.shopifyAdjustment.create({ data: { shopId: shop.id, itemId: item.id, locationGid: LOC, delta: -5, idempotencyKey: `snap:${shop.id}:${n}` } })));
+    const sales = await Promise.all(
+      [1, 2].map((n) =>
+        prisma.shopifyAdjustment.create({
+          data: {
+            shopId: shop.id,
+            itemId: item.id,
+            locationGid: LOC,
+            delta: -5,
+            idempotencyKey: `snap:${shop.id}:${n}`,
+          },
+        }),
+      ),
+    );
     expect((await derivedQuantities(prisma, channel, [item.id])).get(item.id)).toBe(0);
 
     // The first sale is applied (10 → 5) as adjust.server.ts does: status and cached level in one transaction.
-    const applyFirstSale = () => prisma.$transaction([
-      prisma.shopifyAdjustment.update({ where: { id: sales[0]!.id }, data: { status: "applied", appliedAt: new Date() } }),
-      prisma.inventoryLevel.update({ where: { itemId_locationGid: { itemId: item.id, locationGid: LOC } }, data: { available: 5, observedAt: new Date() } }),
-    ]);
+    const applyFirstSale = () =>
+      prisma.$transaction([
+        prisma.shopifyAdjustment.update({
+          where: { id: sales[0]!.id },
+          data: { status: "applied", appliedAt: new Date() },
+        }),
+        prisma.inventoryLevel.update({
+          where: { itemId_locationGid: { itemId: item.id, locationGid: LOC } },
+          data: { available: 5, observedAt: new Date() },
+        }),
+      ]);
     const db = withCommitAfterFirstRead(prisma, applyFirstSale);
     // 10 − 10 before the apply, 5 − 5 after it: 0 either way. A torn read (level 10, one sale pending) gives 5.
     expect((await derivedQuantities(db, channel, [item.id])).get(item.id)).toBe(0);
 
     // Inside a transaction (the push decides under the listing's row lock), too.
-    await prisma.shopifyAdjustment.update({ where: { id: sales[0]!.id }, data: { status: "pending", appliedAt: null } });
-    await prisma.inventoryLevel.update({ where: { itemId_locationGid: { itemId: item.id, locationGid: LOC } }, data: { available: 10 } });
-    const inTx = await prisma.$transaction((tx) => derivedQuantities(withCommitAfterFirstRead(tx, applyFirstSale), channel, [item.id]));
+    await prisma.shopifyAdjustment.update({
+      where: { id: sales[0]!.id },
+      data: { status: "pending", appliedAt: null },
+    });
+    await prisma.inventoryLevel.update({
+      where: { itemId_locationGid: { itemId: item.id, locationGid: LOC } },
+      data: { available: 10 },
+    });
+    const inTx = await prisma.$transaction((tx) =>
+      derivedQuantities(withCommitAfterFirstRead(tx, applyFirstSale), channel, [item.id]),
+    );
     expect(inTx.get(item.id)).toBe(0);
     expect((await derivedQuantities(prisma, channel, [item.id])).get(item.id)).toBe(0);
   });

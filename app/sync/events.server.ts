@@ -7,14 +7,32 @@ import prisma from "../db.server";
 import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
-export type DomainEventType = "stock.low" | "job.dead_lettered" | "store.unhealthy" | "order.imported" | "conflict.raised" | "summary.daily" | "dead_letter.discarded" | "customers.data_request" | "sku.ambiguous";
+export type DomainEventType =
+  | "stock.low"
+  | "job.dead_lettered"
+  | "store.unhealthy"
+  | "order.imported"
+  | "conflict.raised"
+  | "summary.daily"
+  | "dead_letter.discarded"
+  | "customers.data_request"
+  | "sku.ambiguous";
 
 /** Records one event for a shop. */
-export async function emitEvent(shopId: string, type: DomainEventType, payload: Prisma.InputJsonValue, refs: { itemId?: string | null; channelId?: string | null } = {}): Promise<void> {
+export async function emitEvent(
+  shopId: string,
+  type: DomainEventType,
+  payload: Prisma.InputJsonValue,
+  refs: { itemId?: string | null; channelId?: string | null } = {},
+): Promise<void> {
   try {
-    const event = await prisma.domainEvent.create({ data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null } });
+    const event = await prisma.domainEvent.create({
+      data: { shopId, type, payload, itemId: refs.itemId ?? null, channelId: refs.channelId ?? null },
+    });
     // Issue 6: the notify job turns the event into notifications per the shop's settings (app/notify).
-    await enqueue(QUEUES.notify, { shopId, eventId: event.id }, { singletonKey: `notify:${event.id}` }).catch((err: unknown) => console.error(`[events] could not queue notify for ${type}:`, err));
+    await enqueue(QUEUES.notify, { shopId, eventId: event.id }, { singletonKey: `notify:${event.id}` }).catch(
+      (err: unknown) => console.error(`[events] could not queue notify for ${type}:`, err),
+    );
   } catch (err) {
     console.error(`[events] could not record ${type} for shop ${shopId}:`, err);
   }
@@ -24,11 +42,21 @@ export async function emitEvent(shopId: string, type: DomainEventType, payload: 
  * Emits `stock.low` when a store's quantity goes from above its threshold to at/below it (one event per
  * crossing, so an item that stays low does not repeat). Threshold: the channel's, else the shop's.
  */
-export async function emitLowStockIfCrossed(channel: ChannelRow, itemId: string, before: number | null, after: number | null): Promise<void> {
+export async function emitLowStockIfCrossed(
+  channel: ChannelRow,
+  itemId: string,
+  before: number | null,
+  after: number | null,
+): Promise<void> {
   if (after == null) return;
   const shop = await prisma.shop.findUnique({ where: { id: channel.shopId }, select: { lowStockThreshold: true } });
   const threshold = channel.lowStockThreshold ?? shop?.lowStockThreshold ?? 0;
   if (after <= threshold && (before == null || before > threshold)) {
-    await emitEvent(channel.shopId, "stock.low", { channelId: channel.id, itemId, quantity: after, threshold }, { itemId, channelId: channel.id });
+    await emitEvent(
+      channel.shopId,
+      "stock.low",
+      { channelId: channel.id, itemId, quantity: after, threshold },
+      { itemId, channelId: channel.id },
+    );
   }
 }

@@ -27,7 +27,8 @@ let shopId: string;
 let itemId: string;
 const channelIds: string[] = [];
 
-const shopifyLevel = () => world.shopify.control.state(SHOP).levels.find((l) => l.sku === SKU && l.locationId === world.locationId)!;
+const shopifyLevel = () =>
+  world.shopify.control.state(SHOP).levels.find((l) => l.sku === SKU && l.locationId === world.locationId)!;
 const storeStock = (i: number) => world.woo[i]!.control.getStock(SKU)!;
 
 /** Waits until the hub is quiet for the item (no receipt, adjustment or allocation step outstanding — a crashed step is resumed by the job retry, which can take seconds) and stable. */
@@ -43,7 +44,11 @@ async function settle(timeoutMs = 60_000): Promise<void> {
         prisma.listing.count({ where: { itemId, allocOp: { not: Prisma.DbNull } } }),
       ]);
       const snap = JSON.stringify([receipts, pending, ops, shopifyLevel(), storeStock(0), storeStock(1)]);
-      if (snap !== last) { last = snap; stableSince = Date.now(); return false; }
+      if (snap !== last) {
+        last = snap;
+        stableSince = Date.now();
+        return false;
+      }
       return receipts === 0 && pending === 0 && ops === 0 && Date.now() - stableSince > 2500;
     },
     timeoutMs,
@@ -54,7 +59,10 @@ async function settle(timeoutMs = 60_000): Promise<void> {
 /** Invariants once settled: Shopify safety_stock = Σ allocations; every store shows exactly its allocation. */
 async function expectConsistent(): Promise<{ available: number; safety: number; stores: number[] }> {
   const level = shopifyLevel();
-  const listings = await prisma.listing.findMany({ where: { itemId, channelId: { in: channelIds } }, orderBy: { channelId: "asc" } });
+  const listings = await prisma.listing.findMany({
+    where: { itemId, channelId: { in: channelIds } },
+    orderBy: { channelId: "asc" },
+  });
   const byChannel = channelIds.map((id) => listings.find((l) => l.channelId === id)!);
   expect(level.safetyStock).toBe(byChannel.reduce((n, l) => n + (l.allocatedQuantity ?? 0), 0));
   byChannel.forEach((l, i) => {
@@ -66,7 +74,14 @@ async function expectConsistent(): Promise<{ available: number; safety: number; 
 }
 
 beforeAll(async () => {
-  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 2, stockFor: (sku) => (sku === SKU ? K : 5), woo: { deliveryDelayMs: 1500 } });
+  world = await startWorld({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    shop: SHOP,
+    wooStores: 2,
+    stockFor: (sku) => (sku === SKU ? K : 5),
+    woo: { deliveryDelayMs: 1500 },
+  });
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
@@ -83,7 +98,12 @@ beforeAll(async () => {
     channelIds.push(reg.body.channel_id);
   }
   channelIds.sort();
-  for (const id of channelIds) await waitFor("listings linked", async () => (await prisma.listing.count({ where: { channelId: id, matchStatus: "linked" } })) >= 17, 60_000);
+  for (const id of channelIds)
+    await waitFor(
+      "listings linked",
+      async () => (await prisma.listing.count({ where: { channelId: id, matchStatus: "linked" } })) >= 17,
+      60_000,
+    );
   itemId = (await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku: SKU } })).id;
   await new Promise((r) => setTimeout(r, 1500)); // the link's derived-mode pushes finish
   await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
@@ -133,7 +153,9 @@ describe("exact mode with allocations", () => {
     };
     // Wave 1: 6 buyers per channel at the same instant; wave 2: 24 more spread over 4 s while the hub rebalances.
     await Promise.all(Array.from({ length: 18 }, (_, i) => Promise.resolve().then(() => buy(i % 3))));
-    await Promise.all(Array.from({ length: 24 }, (_, i) => new Promise<void>((r) => setTimeout(() => (buy(i % 3), r()), 150 * i + 20))));
+    await Promise.all(
+      Array.from({ length: 24 }, (_, i) => new Promise<void>((r) => setTimeout(() => (buy(i % 3), r()), 150 * i + 20))),
+    );
     await settle();
     clearInterval(sampler);
     const total = sold[0]! + sold[1]! + sold[2]!;
@@ -144,7 +166,9 @@ describe("exact mode with allocations", () => {
     const s = await expectConsistent();
     expect(s.available + s.safety).toBe(K - total);
     // One ledger row per store sale (taken on the store), and each applied once to safety_stock.
-    const taken = await prisma.stockLedger.count({ where: { itemId, cause: "order", idempotencyKey: { endsWith: ":taken" } } });
+    const taken = await prisma.stockLedger.count({
+      where: { itemId, cause: "order", idempotencyKey: { endsWith: ":taken" } },
+    });
     expect(taken).toBe(sold[1]! + sold[2]!);
     const applied = await prisma.shopifyAdjustment.findMany({ where: { itemId } });
     expect(applied.filter((a) => a.status === "applied")).toHaveLength(sold[1]! + sold[2]!);
@@ -153,7 +177,11 @@ describe("exact mode with allocations", () => {
 
   it("tops up stores that ran dry when Shopify gets stock (move first, then show)", async () => {
     const left = shopifyLevel().available + shopifyLevel().safetyStock;
-    world.shopify.control.setAvailable(SHOP, { sku: SKU, locationId: world.locationId, available: shopifyLevel().available + 9 });
+    world.shopify.control.setAvailable(SHOP, {
+      sku: SKU,
+      locationId: world.locationId,
+      available: shopifyLevel().available + 9,
+    });
     await waitFor("stores topped up", () => storeStock(0) > 0 && storeStock(1) > 0, 30_000);
     await settle();
     const s = await expectConsistent();
@@ -177,13 +205,19 @@ describe("exact mode with allocations", () => {
   it("survives a crash between the Shopify move and the store push: resumes, shows each unit once", async () => {
     allocationFaults.crashAfter = "topup:shopify";
     const before = shopifyLevel();
-    world.shopify.control.setAvailable(SHOP, { sku: SKU, locationId: world.locationId, available: before.available + 30 });
+    world.shopify.control.setAvailable(SHOP, {
+      sku: SKU,
+      locationId: world.locationId,
+      available: before.available + 30,
+    });
     await waitFor("crash happened", () => allocationFaults.crashAfter === null, 30_000);
     await settle();
     const s = await expectConsistent();
     expect(s.available + s.safety).toBe(before.available + before.safetyStock + 30);
     // Each store step recorded once per allocation step (no double push on resume).
-    const storeRows = await prisma.stockLedger.findMany({ where: { itemId, cause: "allocate", channelId: { in: channelIds } } });
+    const storeRows = await prisma.stockLedger.findMany({
+      where: { itemId, cause: "allocate", channelId: { in: channelIds } },
+    });
     const keys = storeRows.map((r) => r.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
   }, 60_000);

@@ -10,7 +10,8 @@ import type { Tx } from "../db.server";
  * `store`: a stock change made on a store by no order — an edit in wp-admin, an import, another plugin or app —
  * reported by the plugin's stock events (decision 132).
  */
-export type LedgerCause = "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial" | "allocate" | "store";
+export type LedgerCause =
+  "order" | "cancel" | "refund" | "webhook" | "push" | "reconcile" | "manual" | "initial" | "allocate" | "store";
 
 export interface LedgerRow {
   shopId: string;

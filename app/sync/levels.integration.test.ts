@@ -27,24 +27,59 @@ const shopifySecond = S.toISOString().replace(/\.\d{3}Z$/, "+00:00");
 async function shopAfterTwoOwnWrites() {
   const domain = `levels-${crypto.randomBytes(4).toString("hex")}.myshopify.com`;
   const shop = await prisma.shop.create({ data: { domain } });
-  await prisma.channel.create({ data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: `https://${domain}` } });
+  await prisma.channel.create({
+    data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: `https://${domain}` },
+  });
   const invItem = 80_000 + crypto.randomInt(1_000_000);
   const item = await prisma.catalogItem.create({
-    data: { shopId: shop.id, sku: "echo-1", skuKey: "echo-1", title: "Echo", inventoryItemId: `gid://shopify/InventoryItem/${invItem}` },
+    data: {
+      shopId: shop.id,
+      sku: "echo-1",
+      skuKey: "echo-1",
+      title: "Echo",
+      inventoryItemId: `gid://shopify/InventoryItem/${invItem}`,
+    },
   });
-  await prisma.inventoryLevel.create({ data: { shopId: shop.id, itemId: item.id, locationGid: LOC_GID, available: 10, observedAt: at(-5_000) } });
-  for (const [available, ms] of [[5, 140], [0, 340]] as const) {
-    await prisma.$transaction((tx) => recordLevel(tx, { shopId: shop.id, itemId: item.id, locationGid: LOC_GID, available, observedAt: at(ms), ownWrite: true }));
+  await prisma.inventoryLevel.create({
+    data: { shopId: shop.id, itemId: item.id, locationGid: LOC_GID, available: 10, observedAt: at(-5_000) },
+  });
+  for (const [available, ms] of [
+    [5, 140],
+    [0, 340],
+  ] as const) {
+    await prisma.$transaction((tx) =>
+      recordLevel(tx, {
+        shopId: shop.id,
+        itemId: item.id,
+        locationGid: LOC_GID,
+        available,
+        observedAt: at(ms),
+        ownWrite: true,
+      }),
+    );
   }
   /** Stores Shopify's echo of the change to `available` triggered at S + `triggeredMs`, as the intake does. */
   const echo = (available: number, triggeredMs: number | null) =>
     prisma.webhookReceipt.create({
       data: {
-        shopId: shop.id, source: "shopify", topic: "inventory_levels/update", dedupeKey: `shopify:${domain}:${crypto.randomUUID()}`, bodyHash: "-",
-        body: { inventory_item_id: invItem, location_id: LOC, available, updated_at: shopifySecond, admin_graphql_api_id: `gid://shopify/InventoryLevel/${LOC}?inventory_item_id=${invItem}` },
+        shopId: shop.id,
+        source: "shopify",
+        topic: "inventory_levels/update",
+        dedupeKey: `shopify:${domain}:${crypto.randomUUID()}`,
+        bodyHash: "-",
+        body: {
+          inventory_item_id: invItem,
+          location_id: LOC,
+          available,
+          updated_at: shopifySecond,
+          admin_graphql_api_id: `gid://shopify/InventoryLevel/${LOC}?inventory_item_id=${invItem}`,
+        },
         headers: {
-          "x-shopify-topic": "inventory_levels/update", "x-shopify-shop-domain": domain,
-          ...(triggeredMs == null ? {} : { "x-shopify-triggered-at": `${at(triggeredMs).toISOString().slice(0, -1)}041743Z` }),
+          "x-shopify-topic": "inventory_levels/update",
+          "x-shopify-shop-domain": domain,
+          ...(triggeredMs == null
+            ? {}
+            : { "x-shopify-triggered-at": `${at(triggeredMs).toISOString().slice(0, -1)}041743Z` }),
         },
         triggeredAt: triggeredMs == null ? null : at(triggeredMs),
       },

@@ -23,7 +23,12 @@ import type { RecordLevelChange } from "../channels/events";
 export async function recordLevel(
   tx: Tx,
   input: {
-    shopId: string; itemId: string; locationGid: string; available: number; observedAt: Date; ownWrite?: boolean;
+    shopId: string;
+    itemId: string;
+    locationGid: string;
+    available: number;
+    observedAt: Date;
+    ownWrite?: boolean;
     writeBefore?: { before: number; key: string; shopifyChannelId: string | null } | null;
   },
 ): Promise<{ changed: boolean; before: number | null; stale: boolean }> {
@@ -31,21 +36,40 @@ export async function recordLevel(
     SELECT available, "observedAt" FROM "InventoryLevel" WHERE "itemId" = ${input.itemId} AND "locationGid" = ${input.locationGid} FOR UPDATE`;
   const current = rows[0];
   if (!current) {
-    await tx.inventoryLevel.create({ data: { shopId: input.shopId, itemId: input.itemId, locationGid: input.locationGid, available: input.available, observedAt: input.observedAt } });
+    await tx.inventoryLevel.create({
+      data: {
+        shopId: input.shopId,
+        itemId: input.itemId,
+        locationGid: input.locationGid,
+        available: input.available,
+        observedAt: input.observedAt,
+      },
+    });
     return { changed: true, before: null, stale: false };
   }
   const gap = input.writeBefore;
   if (gap && input.ownWrite && gap.before !== current.available) {
     await appendLedger(tx, {
-      shopId: input.shopId, itemId: input.itemId, channelId: gap.shopifyChannelId, locationGid: input.locationGid, cause: "webhook",
-      delta: gap.before - current.available, before: current.available, after: gap.before, idempotencyKey: `shopify-gap:${gap.key}`,
+      shopId: input.shopId,
+      itemId: input.itemId,
+      channelId: gap.shopifyChannelId,
+      locationGid: input.locationGid,
+      cause: "webhook",
+      delta: gap.before - current.available,
+      before: current.available,
+      after: gap.before,
+      idempotencyKey: `shopify-gap:${gap.key}`,
       note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
     });
   }
-  if (current.observedAt > input.observedAt && !input.ownWrite) return { changed: false, before: current.available, stale: true };
+  if (current.observedAt > input.observedAt && !input.ownWrite)
+    return { changed: false, before: current.available, stale: true };
   await tx.inventoryLevel.update({
     where: { itemId_locationGid: { itemId: input.itemId, locationGid: input.locationGid } },
-    data: { available: input.available, observedAt: input.observedAt > current.observedAt ? input.observedAt : current.observedAt },
+    data: {
+      available: input.available,
+      observedAt: input.observedAt > current.observedAt ? input.observedAt : current.observedAt,
+    },
   });
   return { changed: current.available !== input.available, before: current.available, stale: false };
 }
@@ -78,21 +102,35 @@ export async function recordOwnLevels(
     JOIN unnest(${list.map((r) => r.itemId)}::text[], ${list.map((r) => r.locationGid)}::text[]) AS u(item, loc) ON il."itemId" = u.item AND il."locationGid" = u.loc
     ORDER BY il.id FOR UPDATE OF il`;
   const cached = new Map(current.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
-  const gaps = list.filter((r) => cached.has(`${r.itemId}|${r.locationGid}`) && cached.get(`${r.itemId}|${r.locationGid}`) !== r.before);
-  await appendLedgerMany(tx, gaps.map((r) => {
-    const was = cached.get(`${r.itemId}|${r.locationGid}`)!;
-    return {
-      shopId, itemId: r.itemId, channelId: shopifyChannelId, locationGid: r.locationGid, cause: "webhook" as const, delta: r.before - was, before: was, after: r.before,
-      idempotencyKey: `shopify-gap:${r.key}`,
-      note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
-    };
-  }));
+  const gaps = list.filter(
+    (r) => cached.has(`${r.itemId}|${r.locationGid}`) && cached.get(`${r.itemId}|${r.locationGid}`) !== r.before,
+  );
+  await appendLedgerMany(
+    tx,
+    gaps.map((r) => {
+      const was = cached.get(`${r.itemId}|${r.locationGid}`)!;
+      return {
+        shopId,
+        itemId: r.itemId,
+        channelId: shopifyChannelId,
+        locationGid: r.locationGid,
+        cause: "webhook" as const,
+        delta: r.before - was,
+        before: was,
+        after: r.before,
+        idempotencyKey: `shopify-gap:${r.key}`,
+        note: "a change on Shopify the hub had not seen yet (its inventory_levels/update was still on its way), read from the answer to SyncFlow's own write",
+      };
+    }),
+  );
   await tx.$executeRaw`
     UPDATE "InventoryLevel" il SET available = u.available, "observedAt" = GREATEST(il."observedAt", ${sentAt}::timestamp(3)), "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
     FROM unnest(${list.map((r) => r.itemId)}::text[], ${list.map((r) => r.locationGid)}::text[], ${list.map((r) => r.available)}::int[]) AS u(item, loc, available)
     WHERE il."itemId" = u.item AND il."locationGid" = u.loc`;
   for (const r of list.filter((x) => !cached.has(`${x.itemId}|${x.locationGid}`))) {
-    await tx.inventoryLevel.create({ data: { shopId, itemId: r.itemId, locationGid: r.locationGid, available: r.available, observedAt: sentAt } });
+    await tx.inventoryLevel.create({
+      data: { shopId, itemId: r.itemId, locationGid: r.locationGid, available: r.available, observedAt: sentAt },
+    });
   }
 }
 
@@ -159,7 +197,14 @@ export async function applyLevelWebhook(
   const second = wholeSecondOf(update.updatedAt);
   // A sub-second X-Shopify-Triggered-At placed the change inside its second (webhookObservedAt): the order is known.
   const placed = second != null && observedAt.getTime() !== second.getTime() + 999;
-  if (second && !placed && item.observedAt && item.available != null && item.available !== available && item.observedAt.getTime() >= second.getTime()) {
+  if (
+    second &&
+    !placed &&
+    item.observedAt &&
+    item.available != null &&
+    item.available !== available &&
+    item.observedAt.getTime() >= second.getTime()
+  ) {
     // Ambiguous order (issue 11, B7): the hub already holds a different value observed within this webhook's second
     // (another delivery of the same second, or SyncFlow's own write), and no sub-second Triggered-At orders them. Shopify does not order webhooks and `updated_at`
     // has one-second resolution, so neither value can be trusted: read the level from Shopify now.
@@ -172,13 +217,26 @@ export async function applyLevelWebhook(
     }
   }
   return prisma.$transaction(async (tx) => {
-    const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: update.locationId, available, observedAt });
+    const res = await recordLevel(tx, {
+      shopId,
+      itemId: item.id,
+      locationGid: update.locationId,
+      available,
+      observedAt,
+    });
     if (res.stale) return { outcome: "stale" as const };
     if (!res.changed) return { outcome: "echo" as const };
     await appendLedger(tx, {
-      shopId, itemId: item.id, channelId: await shopifyChannelOf(shopId), locationGid: update.locationId, cause: "webhook",
-      delta: res.before == null ? null : available - res.before, before: res.before, after: available,
-      idempotencyKey: `shopify-level:${receiptKey}`, note,
+      shopId,
+      itemId: item.id,
+      channelId: await shopifyChannelOf(shopId),
+      locationGid: update.locationId,
+      cause: "webhook",
+      delta: res.before == null ? null : available - res.before,
+      before: res.before,
+      after: available,
+      idempotencyKey: `shopify-level:${receiptKey}`,
+      note,
     });
     return { outcome: "applied" as const, itemId: item.id, locationGid: update.locationId };
   });
@@ -204,7 +262,9 @@ function wholeSecondOf(updatedAt: string): Date | null {
 async function readLevel(shopId: string, inventoryItemGid: string, locationGid: string): Promise<number | null> {
   const { recordForShop } = await import("./stores.server");
   const { adapter } = await recordForShop(shopId);
-  return (await adapter.readAvailable([inventoryItemGid], [locationGid])).get(inventoryItemGid)?.get(locationGid) ?? null;
+  return (
+    (await adapter.readAvailable([inventoryItemGid], [locationGid])).get(inventoryItemGid)?.get(locationGid) ?? null
+  );
 }
 
 /** WooCommerce channels of a shop fed by `locationGid` (explicit feed list, or sales location). */
@@ -212,6 +272,8 @@ export async function channelsFedBy(shopId: string, locationGid: string): Promis
   const { storesOf } = await import("./push.server");
   const channels = await storesOf(shopId);
   return channels
-    .filter((c) => (c.feedLocationIds.length ? c.feedLocationIds.includes(locationGid) : c.salesLocationId === locationGid))
+    .filter((c) =>
+      c.feedLocationIds.length ? c.feedLocationIds.includes(locationGid) : c.salesLocationId === locationGid,
+    )
     .map((c) => c.id);
 }

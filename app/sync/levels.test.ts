@@ -16,18 +16,34 @@ describe("webhookObservedAt", () => {
   });
 
   it("orders a whole-second change inside its second by a sub-second X-Shopify-Triggered-At", () => {
-    expect(webhookObservedAt("2026-11-22T12:00:05+00:00", "2026-11-22T12:00:05.516267807Z").toISOString()).toBe("2026-11-22T12:00:05.516Z");
-    expect(webhookObservedAt("2026-11-22T12:00:05-05:00", "2026-11-22T17:00:05.100Z").toISOString()).toBe("2026-11-22T17:00:05.100Z");
+    expect(webhookObservedAt("2026-11-22T12:00:05+00:00", "2026-11-22T12:00:05.516267807Z").toISOString()).toBe(
+      "2026-11-22T12:00:05.516Z",
+    );
+    expect(webhookObservedAt("2026-11-22T12:00:05-05:00", "2026-11-22T17:00:05.100Z").toISOString()).toBe(
+      "2026-11-22T17:00:05.100Z",
+    );
     // The echo of the hub's first write of that second (triggered at .100) is older than its second write, recorded at .340.
-    expect(webhookObservedAt("2026-11-22T12:00:05Z", "2026-11-22T12:00:05.100Z") < new Date("2026-11-22T12:00:05.340Z")).toBe(true);
+    expect(
+      webhookObservedAt("2026-11-22T12:00:05Z", "2026-11-22T12:00:05.100Z") < new Date("2026-11-22T12:00:05.340Z"),
+    ).toBe(true);
   });
 
   it("keeps the end of the second when Triggered-At is missing, whole-second, outside the second or garbage", () => {
-    for (const trig of [null, undefined, "2026-11-22T12:00:05Z", "2026-11-22T12:00:05.000000Z", "2026-11-22T12:00:06.200Z", "2026-11-22T12:00:04.900Z", "soon"]) {
+    for (const trig of [
+      null,
+      undefined,
+      "2026-11-22T12:00:05Z",
+      "2026-11-22T12:00:05.000000Z",
+      "2026-11-22T12:00:06.200Z",
+      "2026-11-22T12:00:04.900Z",
+      "soon",
+    ]) {
       expect(webhookObservedAt("2026-11-22T12:00:05+00:00", trig).toISOString()).toBe("2026-11-22T12:00:05.999Z");
     }
     // A payload time with milliseconds is taken as is, whatever the header says.
-    expect(webhookObservedAt("2026-11-22T12:00:05.123Z", "2026-11-22T12:00:05.900Z").toISOString()).toBe("2026-11-22T12:00:05.123Z");
+    expect(webhookObservedAt("2026-11-22T12:00:05.123Z", "2026-11-22T12:00:05.900Z").toISOString()).toBe(
+      "2026-11-22T12:00:05.123Z",
+    );
   });
 
   it("returns an invalid date for garbage", () => {

@@ -54,7 +54,14 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
       update: { name: loc.name, isActive: loc.isActive },
     });
   }
-  const report: CatalogImportReport = { locations: locations.length, variants: 0, items: 0, duplicates: [], ambiguous: [], withoutSku: 0 };
+  const report: CatalogImportReport = {
+    locations: locations.length,
+    variants: 0,
+    items: 0,
+    duplicates: [],
+    ambiguous: [],
+    withoutSku: 0,
+  };
   const seen = new Map<string, string>(); // skuKey → variant id
   const seenSku = new Map<string, string>(); // skuKey → that variant's SKU as written
   const observedAt = new Date();
@@ -71,15 +78,31 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
         const ids = await upsertItems(
           tx,
           shopId,
-          [...items].map(([skuKey, v]) => ({ skuKey, sku: v.sku!.trim(), title: v.title, inventoryItemId: v.inventoryItemId ?? null, tracked: v.manageStock })),
+          [...items].map(([skuKey, v]) => ({
+            skuKey,
+            sku: v.sku!.trim(),
+            title: v.title,
+            inventoryItemId: v.inventoryItemId ?? null,
+            tracked: v.manageStock,
+          })),
         );
         const levels: LevelRow[] = [];
         for (const [skuKey, v] of items) {
           if (!v.manageStock || !v.quantitiesByLocation) continue;
-          for (const [locationGid, available] of Object.entries(v.quantitiesByLocation)) levels.push({ itemId: ids.get(skuKey)!, locationGid, available });
+          for (const [locationGid, available] of Object.entries(v.quantitiesByLocation))
+            levels.push({ itemId: ids.get(skuKey)!, locationGid, available });
         }
         await upsertLevels(tx, shopId, levels, observedAt);
-        await upsertListings(tx, shopId, channel.id, chunk.map((p) => ({ listing: p.listing, itemId: p.item ? ids.get(p.skuKey!)! : null, matchStatus: p.status })));
+        await upsertListings(
+          tx,
+          shopId,
+          channel.id,
+          chunk.map((p) => ({
+            listing: p.listing,
+            itemId: p.item ? ids.get(p.skuKey!)! : null,
+            matchStatus: p.status,
+          })),
+        );
       },
       { timeout: 120_000 },
     );
@@ -113,7 +136,10 @@ export async function importShopifyCatalog(shopId: string): Promise<CatalogImpor
   await flush();
   await alertNewAmbiguous(shopId, channel.id, "Shopify");
   await prisma.shop.update({ where: { id: shopId }, data: { name: shop.name ?? shop.domain } });
-  await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date(), status: "active", statusReason: null } });
+  await prisma.channel.update({
+    where: { id: channel.id },
+    data: { lastSyncAt: new Date(), status: "active", statusReason: null },
+  });
   return report;
 }
 
@@ -137,13 +163,23 @@ export interface LinkReport {
  * @returns the match report: counts, linked item ids, and every listing not linked with its reason
  * @throws ChannelError when the store cannot be read (the job retries)
  */
-export async function linkWooChannel(shopId: string, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<LinkReport> {
+export async function linkWooChannel(
+  shopId: string,
+  channelId: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<LinkReport> {
   const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const items = await prisma.catalogItem.findMany({ where: { shopId }, select: { id: true, skuKey: true, sku: true } });
   // SKU keys Shopify has in more than one case: store listings with such a key link only on an exact match.
   const ambiguousKeys = new Set(
-    (await prisma.listing.findMany({ where: { shopId, matchStatus: "ambiguous_sku", channel: { kind: "shopify" } }, select: { sku: true } }))
-      .map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k),
+    (
+      await prisma.listing.findMany({
+        where: { shopId, matchStatus: "ambiguous_sku", channel: { kind: "shopify" } },
+        select: { sku: true },
+      })
+    )
+      .map((l) => normalizeSku(l.sku))
+      .filter((k): k is string => !!k),
   );
   const all: ChannelListing[] = [];
   for await (const page of adapter.listListings()) {
@@ -152,12 +188,31 @@ export async function linkWooChannel(shopId: string, channelId: string, opts: { 
   }
   opts.signal?.throwIfAborted();
   const results = matchListings(items, all, { ambiguousKeys });
-  const report: LinkReport = { listings: all.length, linked: 0, unmatched: [], duplicates: [], ambiguous: [], notStocked: [], noSku: 0, linkedItemIds: [] };
+  const report: LinkReport = {
+    listings: all.length,
+    linked: 0,
+    unmatched: [],
+    duplicates: [],
+    ambiguous: [],
+    notStocked: [],
+    noSku: 0,
+    linkedItemIds: [],
+  };
   for (let i = 0; i < results.length; i += WRITE_CHUNK) {
     const chunk = results.slice(i, i + WRITE_CHUNK);
     await prisma.$transaction(
       (tx) =>
-        upsertListings(tx, shopId, channelId, chunk.map((r) => ({ listing: r.listing, itemId: r.status === "linked" ? r.itemId : null, matchStatus: r.status, baseline: r.listing.quantity }))),
+        upsertListings(
+          tx,
+          shopId,
+          channelId,
+          chunk.map((r) => ({
+            listing: r.listing,
+            itemId: r.status === "linked" ? r.itemId : null,
+            matchStatus: r.status,
+            baseline: r.listing.quantity,
+          })),
+        ),
       { timeout: 120_000 },
     );
   }
@@ -206,9 +261,18 @@ export async function itemsNeedingInitialPush(shopId: string, channelId: string)
     orderBy: { id: "asc" },
   });
   if (usesAllocations(channel)) return listings.map((l) => l.itemId!);
-  const derived = await derivedQuantities(prisma, channel, listings.map((l) => l.itemId!));
+  const derived = await derivedQuantities(
+    prisma,
+    channel,
+    listings.map((l) => l.itemId!),
+  );
   return listings
-    .filter((l) => l.inFlightPushSeq != null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) == null || (l.lastWrittenQuantity ?? l.lastObservedQuantity) !== derived.get(l.itemId!))
+    .filter(
+      (l) =>
+        l.inFlightPushSeq != null ||
+        (l.lastWrittenQuantity ?? l.lastObservedQuantity) == null ||
+        (l.lastWrittenQuantity ?? l.lastObservedQuantity) !== derived.get(l.itemId!),
+    )
     .map((l) => l.itemId!);
 }
 
@@ -224,15 +288,25 @@ async function alertNewAmbiguous(shopId: string, channelId: string, channelName:
     select: { id: true, sku: true, title: true },
     orderBy: { sku: "asc" },
   });
-  await prisma.listing.updateMany({ where: { shopId, channelId, matchStatus: { not: "ambiguous_sku" }, ambiguousAlertedAt: { not: null } }, data: { ambiguousAlertedAt: null } });
+  await prisma.listing.updateMany({
+    where: { shopId, channelId, matchStatus: { not: "ambiguous_sku" }, ambiguousAlertedAt: { not: null } },
+    data: { ambiguousAlertedAt: null },
+  });
   if (!fresh.length) return;
-  await prisma.listing.updateMany({ where: { id: { in: fresh.map((l) => l.id) } }, data: { ambiguousAlertedAt: new Date() } });
+  await prisma.listing.updateMany({
+    where: { id: { in: fresh.map((l) => l.id) } },
+    data: { ambiguousAlertedAt: new Date() },
+  });
   await emitEvent(
     shopId,
     "sku.ambiguous",
     {
-      store: channelName, count: fresh.length,
-      lines: fresh.slice(0, 20).map((l) => `${l.sku ?? ""} (${l.title})`).concat(fresh.length > 20 ? [`… and ${fresh.length - 20} more`] : []),
+      store: channelName,
+      count: fresh.length,
+      lines: fresh
+        .slice(0, 20)
+        .map((l) => `${l.sku ?? ""} (${l.title})`)
+        .concat(fresh.length > 20 ? [`… and ${fresh.length - 20} more`] : []),
     },
     { channelId },
   );
@@ -311,7 +385,7 @@ async function upsertListings(
   const rs = [...new Map(rows.map((r) => [r.listing.externalId, r])).values()];
   if (!rs.length) return;
   const now = new Date().toISOString();
-  const col = <T,>(f: (r: (typeof rs)[number]) => T) => rs.map(f);
+  const col = <T>(f: (r: (typeof rs)[number]) => T) => rs.map(f);
   await tx.$executeRaw`
     INSERT INTO "Listing" (id, "shopId", "channelId", "externalId", "itemId", "productId", "variantId", "inventoryItemId", sku, title, "productType",
                            "manageStock", "matchStatus", "lastObservedQuantity", "lastObservedAt", "lastSourceModifiedAt", "lastWrittenQuantity", "updatedAt")

@@ -9,7 +9,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
-import { adjustmentsFor, ledgerFor, registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  registerStoreAs,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../tests/harness/faults";
 import { createConnectionCode } from "./registration.server";
 
 const SHOP = "orders-stock-rules.myshopify.com";
@@ -24,11 +32,38 @@ beforeAll(async () => {
   const reg = await registerStoreAs(fw.app.url, (await createConnectionCode(fw.shopId)).code, buffered, SHOP);
   expect(reg.status).toBe(201);
   expect(reg.body.mode).toBe("buffered");
-  await waitFor("buffered store linked", async () => (await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked" } })) >= 17, 30_000);
-  await waitFor("initial push settled", async () => (await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked", lastWrittenQuantity: null } })) === 0, 30_000);
+  await waitFor(
+    "buffered store linked",
+    async () =>
+      (await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked" } })) >= 17,
+    30_000,
+  );
+  await waitFor(
+    "initial push settled",
+    async () =>
+      (await prisma.listing.count({
+        where: { channelId: reg.body.channel_id, matchStatus: "linked", lastWrittenQuantity: null },
+      })) === 0,
+    30_000,
+  );
   stores.push(
-    { name: "exact store, plugin 1.0.0", woo: () => fw.world.woo[0]!, channelId: () => fw.channelIds[0]!, skus: { refunded: "woo-beanie", failed: "woo-belt", partial: "woo-cap", norestock: "woo-polo" } },
-    { name: "buffered store", woo: () => buffered, channelId: () => reg.body.channel_id, skus: { refunded: "woo-sunglasses", failed: "woo-tshirt", partial: "woo-long-sleeve-tee", norestock: "woo-hoodie-with-pocket" } },
+    {
+      name: "exact store, plugin 1.0.0",
+      woo: () => fw.world.woo[0]!,
+      channelId: () => fw.channelIds[0]!,
+      skus: { refunded: "woo-beanie", failed: "woo-belt", partial: "woo-cap", norestock: "woo-polo" },
+    },
+    {
+      name: "buffered store",
+      woo: () => buffered,
+      channelId: () => reg.body.channel_id,
+      skus: {
+        refunded: "woo-sunglasses",
+        failed: "woo-tshirt",
+        partial: "woo-long-sleeve-tee",
+        norestock: "woo-hoodie-with-pocket",
+      },
+    },
   );
 }, 180_000);
 
@@ -40,16 +75,23 @@ afterAll(async () => {
 /** Waits until the store delivered everything, the hub processed it and Shopify received every pending adjustment. */
 async function settled(woo: WooEmulator, channelId: string) {
   await woo.control.idle();
-  await waitFor("hub settled", async () =>
-    (await prisma.webhookReceipt.count({ where: { channelId, status: "received" } })) === 0 &&
-    (await prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } })) === 0,
+  await waitFor(
+    "hub settled",
+    async () =>
+      (await prisma.webhookReceipt.count({ where: { channelId, status: "received" } })) === 0 &&
+      (await prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } })) === 0,
   );
   await sleep(300);
 }
 
 /** Waits until the hub recorded order `id` of the store in `status`. */
 const orderRecorded = (channelId: string, id: number, status: string) =>
-  waitFor(`order ${id} ${status}`, async () => (await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: String(id) } } }))?.status === status);
+  waitFor(
+    `order ${id} ${status}`,
+    async () =>
+      (await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: String(id) } } }))
+        ?.status === status,
+  );
 
 describe.each(["exact store, plugin 1.0.0", "buffered store"])("%s: follows WooCommerce's stock rules", (name) => {
   const s = () => stores.find((x) => x.name === name)!;
@@ -58,7 +100,9 @@ describe.each(["exact store, plugin 1.0.0", "buffered store"])("%s: follows WooC
     const sku = s().skus.refunded!;
     const start = fw.shopifyAvailable(sku)!;
     const shown = s().woo().control.getStock(sku)!; // a buffered store shows available − its buffer
-    const o = s().woo().control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
+    const o = s()
+      .woo()
+      .control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
     await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 2);
     s().woo().control.setOrderStatus(o.id, "refunded");
     expect(s().woo().control.getStock(sku)).toBe(shown - 2); // WooCommerce gave nothing back
@@ -73,7 +117,9 @@ describe.each(["exact store, plugin 1.0.0", "buffered store"])("%s: follows WooC
     const sku = s().skus.failed!;
     const start = fw.shopifyAvailable(sku)!;
     const shown = s().woo().control.getStock(sku)!; // a buffered store shows available − its buffer
-    const o = s().woo().control.placeOrder({ lines: [{ sku, quantity: 1 }] }) as { id: number };
+    const o = s()
+      .woo()
+      .control.placeOrder({ lines: [{ sku, quantity: 1 }] }) as { id: number };
     await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 1);
     s().woo().control.setOrderStatus(o.id, "failed");
     await orderRecorded(s().channelId(), o.id, "failed");
@@ -87,9 +133,13 @@ describe.each(["exact store, plugin 1.0.0", "buffered store"])("%s: follows WooC
     const sku = s().skus.partial!;
     const start = fw.shopifyAvailable(sku)!;
     const shown = s().woo().control.getStock(sku)!; // a buffered store shows available − its buffer
-    const o = s().woo().control.placeOrder({ lines: [{ sku, quantity: 3 }] }) as { id: number };
+    const o = s()
+      .woo()
+      .control.placeOrder({ lines: [{ sku, quantity: 3 }] }) as { id: number };
     await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 3);
-    s().woo().control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }], restock: true });
+    s()
+      .woo()
+      .control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }], restock: true });
     expect(s().woo().control.getStock(sku)).toBe(shown - 2);
     await waitFor("restock applied", () => fw.shopifyAvailable(sku) === start - 2);
     await settled(s().woo(), s().channelId());
@@ -110,10 +160,16 @@ describe.each(["exact store, plugin 1.0.0", "buffered store"])("%s: follows WooC
     const sku = s().skus.norestock!;
     const start = fw.shopifyAvailable(sku)!;
     const shown = s().woo().control.getStock(sku)!; // a buffered store shows available − its buffer
-    const o = s().woo().control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
+    const o = s()
+      .woo()
+      .control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
     await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 2);
-    s().woo().control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }] });
-    const after = s().woo().control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }] }) as { status: string };
+    s()
+      .woo()
+      .control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }] });
+    const after = s()
+      .woo()
+      .control.refundOrder(o.id, { lines: [{ sku, quantity: 1 }] }) as { status: string };
     expect(after.status).toBe("refunded"); // the whole amount: WooCommerce marks it refunded, stock stays reduced
     expect(s().woo().control.getStock(sku)).toBe(shown - 2);
     await orderRecorded(s().channelId(), o.id, "refunded");

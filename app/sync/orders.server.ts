@@ -45,7 +45,8 @@ const RESTOCKING = new Set(["cancelled", "pending"]);
 export const EVENT_GRACE_MS = 10 * 60_000;
 
 /** Whether the plugin's stock events are the source of a store's order stock moves (decision 130). */
-export const followsStockEvents = (c: Pick<ChannelRow, "stockEvents" | "mode">): boolean => c.stockEvents && c.mode === "exact";
+export const followsStockEvents = (c: Pick<ChannelRow, "stockEvents" | "mode">): boolean =>
+  c.stockEvents && c.mode === "exact";
 
 /** Whether WooCommerce reduces an order's stock when it enters `status` (processing / on-hold / completed). */
 export const wooStatusTakesStock = (status: string): boolean => REDUCING.has(status);
@@ -93,20 +94,37 @@ export interface WooLine {
  * Resolves lines to catalog items: through the store's listing of the line's product first, else by SKU
  * (case-insensitive). One query per kind for the whole order.
  */
-export async function resolveWooLines(tx: Tx, channel: ChannelRow, lines: { lineId: string; listingExternalId: string; sku: string | null }[]): Promise<WooLine[]> {
-  const listings = await tx.listing.findMany({ where: { shopId: channel.shopId, channelId: channel.id, externalId: { in: lines.map((l) => l.listingExternalId) } } });
+export async function resolveWooLines(
+  tx: Tx,
+  channel: ChannelRow,
+  lines: { lineId: string; listingExternalId: string; sku: string | null }[],
+): Promise<WooLine[]> {
+  const listings = await tx.listing.findMany({
+    where: { shopId: channel.shopId, channelId: channel.id, externalId: { in: lines.map((l) => l.listingExternalId) } },
+  });
   const skuKeys = lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
-  const items = skuKeys.length ? await tx.catalogItem.findMany({ where: { shopId: channel.shopId, skuKey: { in: skuKeys } }, select: { id: true, skuKey: true } }) : [];
+  const items = skuKeys.length
+    ? await tx.catalogItem.findMany({
+        where: { shopId: channel.shopId, skuKey: { in: skuKeys } },
+        select: { id: true, skuKey: true },
+      })
+    : [];
   return lines.map((l) => {
     const listing = listings.find((x) => x.externalId === l.listingExternalId) ?? null;
     // A listing whose SKU differs only by case from another (decision 107) is not that item: no fallback by SKU.
-    const itemId = listing?.itemId ?? (listing?.matchStatus === "ambiguous_sku" ? null : items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null);
+    const itemId =
+      listing?.itemId ??
+      (listing?.matchStatus === "ambiguous_sku"
+        ? null
+        : (items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null));
     return { ...l, itemId, listing };
   });
 }
 
 /** Where a line's new tally comes from, for the ledger and the adjustment's reason. */
-export type TallySource = { kind: "webhook" | "reconcile"; status: string } | { kind: "event"; cause: string; status: string | null; eventId: string };
+export type TallySource =
+  | { kind: "webhook" | "reconcile"; status: string }
+  | { kind: "event"; cause: string; status: string | null; eventId: string };
 
 /** A line's tally to reach: WooCommerce's `_reduced_stock` for it (units), from an event or a payload. */
 export interface LineTarget {
@@ -134,7 +152,9 @@ export async function moveLineTallies(
   targets: LineTarget[],
   source: TallySource,
 ): Promise<{ adjustmentIds: string[]; itemIds: string[]; taken: boolean; released: boolean }> {
-  const moving = targets.filter((t) => t.target !== t.taken && t.line.itemId && (!t.line.listing || t.line.listing.matchStatus === "linked"));
+  const moving = targets.filter(
+    (t) => t.target !== t.taken && t.line.itemId && (!t.line.listing || t.line.listing.matchStatus === "linked"),
+  );
   const out = { adjustmentIds: [] as string[], itemIds: [] as string[], taken: false, released: false };
   if (moving.length) {
     if (!channel.salesLocationId) throw new Error(`channel ${channel.id} has no Shopify sales location`);
@@ -147,8 +167,14 @@ export async function moveLineTallies(
       const adj = await tx.shopifyAdjustment.create({
         data: {
           quantityName: allocated ? SAFETY_STOCK : "available",
-          shopId: channel.shopId, itemId: t.line.itemId!, locationGid: channel.salesLocationId, delta, idempotencyKey: key,
-          sourceChannelId: channel.id, orderId: order.id, reason: take ? "correction" : "restock",
+          shopId: channel.shopId,
+          itemId: t.line.itemId!,
+          locationGid: channel.salesLocationId,
+          delta,
+          idempotencyKey: key,
+          sourceChannelId: channel.id,
+          orderId: order.id,
+          reason: take ? "correction" : "restock",
         },
       });
       out.adjustmentIds.push(adj.id);
@@ -157,13 +183,21 @@ export async function moveLineTallies(
       else out.released = true;
       const { cause, what } = describeMove(take, source);
       await appendLedger(tx, {
-        shopId: channel.shopId, itemId: t.line.itemId!, channelId: channel.id, cause, delta,
-        idempotencyKey: `${key}:taken`, orderId: order.id,
+        shopId: channel.shopId,
+        itemId: t.line.itemId!,
+        channelId: channel.id,
+        cause,
+        delta,
+        idempotencyKey: `${key}:taken`,
+        orderId: order.id,
         note: `WooCommerce order #${order.number}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
       });
       await tx.orderLine.update({ where: { id: t.orderLineId }, data: { stockTakenQuantity: t.target } });
       if (t.line.listing?.lastWrittenQuantity != null) {
-        await tx.listing.update({ where: { id: t.line.listing.id }, data: { lastWrittenQuantity: { increment: delta } } });
+        await tx.listing.update({
+          where: { id: t.line.listing.id },
+          data: { lastWrittenQuantity: { increment: delta } },
+        });
       }
     }
   }
@@ -173,11 +207,29 @@ export async function moveLineTallies(
 }
 
 function describeMove(take: boolean, source: TallySource): { cause: LedgerCause; what: string } {
-  if (take) return { cause: "order", what: source.kind === "event" ? "the store reduced its stock (stock event), sale taken" : "sale taken" };
-  const cause: LedgerCause = source.kind === "event" ? (source.cause === "refund_restocked" ? "refund" : "cancel") : RESTOCKING.has(source.status) ? "cancel" : "refund";
-  const what = source.kind === "event"
-    ? source.cause === "refund_restocked" ? "a refund restocked units (stock event)" : source.cause === "order_adjusted" ? "the line was edited on the store (stock event)" : "the store restocked the order (stock event)"
-    : cause === "cancel" ? "the store restocked the order" : "units restocked on the store";
+  if (take)
+    return {
+      cause: "order",
+      what: source.kind === "event" ? "the store reduced its stock (stock event), sale taken" : "sale taken",
+    };
+  const cause: LedgerCause =
+    source.kind === "event"
+      ? source.cause === "refund_restocked"
+        ? "refund"
+        : "cancel"
+      : RESTOCKING.has(source.status)
+        ? "cancel"
+        : "refund";
+  const what =
+    source.kind === "event"
+      ? source.cause === "refund_restocked"
+        ? "a refund restocked units (stock event)"
+        : source.cause === "order_adjusted"
+          ? "the line was edited on the store (stock event)"
+          : "the store restocked the order (stock event)"
+      : cause === "cancel"
+        ? "the store restocked the order"
+        : "units restocked on the store";
   return { cause, what };
 }
 
@@ -200,15 +252,27 @@ export function payloadTarget(line: SalesOrderLine, status: string, orderTaken: 
  * but the unreported ones reconciliation finds, are left to the events).
  * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
  */
-export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via: "webhook" | "reconcile" = "webhook"): Promise<WooOrderOutcome> {
+export async function ingestWooOrder(
+  channel: ChannelRow,
+  order: SalesOrder,
+  via: "webhook" | "reconcile" = "webhook",
+): Promise<WooOrderOutcome> {
   const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
   const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
   const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
   return prisma.$transaction(async (tx) => {
     const row = await lockOrCreateOrder(tx, {
-      shopId: channel.shopId, channelId: channel.id, externalId: order.orderId, number: order.number, status: order.status,
+      shopId: channel.shopId,
+      channelId: channel.id,
+      externalId: order.orderId,
+      number: order.number,
+      status: order.status,
       // A partial delivery has no total: the row it creates (a refund seen before its order) holds 0 until the order.
-      currency: order.currency, totalPrice: order.total || "0", customerName, customerEmail: order.customer.email, placedAt,
+      currency: order.currency,
+      totalPrice: order.total || "0",
+      customerName,
+      customerEmail: order.customer.email,
+      placedAt,
       sourceModifiedAt: null,
     });
     if (row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt) {
@@ -220,12 +284,22 @@ export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via
       data: order.partial
         ? { sourceModifiedAt: row.sourceModifiedAt ? (modifiedAt ?? row.sourceModifiedAt) : null }
         : {
-            status: order.status, number: order.number, currency: order.currency, totalPrice: order.total, customerName, ...(order.createdAt ? { placedAt } : {}),
-            customerEmail: order.customer.email, sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
+            status: order.status,
+            number: order.number,
+            currency: order.currency,
+            totalPrice: order.total,
+            customerName,
+            ...(order.createdAt ? { placedAt } : {}),
+            customerEmail: order.customer.email,
+            sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
             cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
           },
     });
-    const lines = await resolveWooLines(tx, channel, order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })));
+    const lines = await resolveWooLines(
+      tx,
+      channel,
+      order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })),
+    );
     const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;
     const payloadMoves = !followsStockEvents(channel) || unreported;
     const targets: LineTarget[] = [];
@@ -234,13 +308,32 @@ export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via
       const p = order.lines[i]!;
       const saved = await tx.orderLine.upsert({
         where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
-        create: { orderId: row.id, externalLineId: l.lineId, sku: l.sku, itemId: l.itemId, title: p.title, quantity: p.quantity, price: p.price },
+        create: {
+          orderId: row.id,
+          externalLineId: l.lineId,
+          sku: l.sku,
+          itemId: l.itemId,
+          title: p.title,
+          quantity: p.quantity,
+          price: p.price,
+        },
         update: { quantity: p.quantity, itemId: l.itemId, sku: l.sku, title: p.title, price: p.price },
       });
       if (saved.stockEventSeq != null || !payloadMoves) continue; // the plugin's events own this line's stock
-      targets.push({ line: l, orderLineId: saved.id, taken: saved.stockTakenQuantity, target: payloadTarget(p, order.status, row.stockTaken, saved.stockTakenQuantity) });
+      targets.push({
+        line: l,
+        orderLineId: saved.id,
+        taken: saved.stockTakenQuantity,
+        target: payloadTarget(p, order.status, row.stockTaken, saved.stockTakenQuantity),
+      });
     }
-    const moved = await moveLineTallies(tx, channel, { id: row.id, externalId: order.orderId, number: order.number }, targets, { kind: via, status: order.status });
+    const moved = await moveLineTallies(
+      tx,
+      channel,
+      { id: row.id, externalId: order.orderId, number: order.number },
+      targets,
+      { kind: via, status: order.status },
+    );
     const result = moved.taken ? "taken" : moved.released ? "released" : "unchanged";
     return { orderId: row.id, result, adjustmentIds: moved.adjustmentIds, itemIds: moved.itemIds };
   });
@@ -251,24 +344,51 @@ export async function ingestWooOrder(channel: ChannelRow, order: SalesOrder, via
  * Monotonic on `updated_at`; concurrent deliveries of one order serialise on its row lock.
  * @returns the hub's order id
  */
-export async function recordShopifyOrder(shopId: string, shopifyChannelId: string, order: RecordOrder, status: string): Promise<string> {
+export async function recordShopifyOrder(
+  shopId: string,
+  shopifyChannelId: string,
+  order: RecordOrder,
+  status: string,
+): Promise<string> {
   const updatedAt = order.updatedAt ? new Date(order.updatedAt) : null;
   return prisma.$transaction(async (tx) => {
     const data = {
-      number: order.name, status, currency: order.currency, totalPrice: order.total,
-      customerName: order.customer?.name ?? null, customerEmail: order.customer?.email ?? null,
-      cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null, sourceModifiedAt: updatedAt,
+      number: order.name,
+      status,
+      currency: order.currency,
+      totalPrice: order.total,
+      customerName: order.customer?.name ?? null,
+      customerEmail: order.customer?.email ?? null,
+      cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null,
+      sourceModifiedAt: updatedAt,
     };
-    const existing = await lockOrCreateOrder(tx, { shopId, channelId: shopifyChannelId, externalId: order.orderId, placedAt: order.createdAt ? new Date(order.createdAt) : new Date(), ...data });
+    const existing = await lockOrCreateOrder(tx, {
+      shopId,
+      channelId: shopifyChannelId,
+      externalId: order.orderId,
+      placedAt: order.createdAt ? new Date(order.createdAt) : new Date(),
+      ...data,
+    });
     if (existing.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
     const row = await tx.order.update({ where: { id: existing.id }, data });
     const keys = order.lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
-    const items = await tx.catalogItem.findMany({ where: { shopId, skuKey: { in: keys } }, select: { id: true, skuKey: true } });
+    const items = await tx.catalogItem.findMany({
+      where: { shopId, skuKey: { in: keys } },
+      select: { id: true, skuKey: true },
+    });
     for (const l of order.lines) {
       const itemId = items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null;
       await tx.orderLine.upsert({
         where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
-        create: { orderId: row.id, externalLineId: l.lineId, sku: l.sku, itemId, title: l.title, quantity: l.quantity, price: l.price },
+        create: {
+          orderId: row.id,
+          externalLineId: l.lineId,
+          sku: l.sku,
+          itemId,
+          title: l.title,
+          quantity: l.quantity,
+          price: l.price,
+        },
         update: { quantity: l.quantity, itemId },
       });
     }

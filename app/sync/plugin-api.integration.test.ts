@@ -34,7 +34,8 @@ async function newStore(opts: Parameters<typeof startWooEmulator>[0] = {}) {
   extra.push(w);
   return w;
 }
-const register = async (w: WooEmulator) => registerStoreAs(fw.app.url, (await createConnectionCode(fw.shopId)).code, w, SHOP);
+const register = async (w: WooEmulator) =>
+  registerStoreAs(fw.app.url, (await createConnectionCode(fw.shopId)).code, w, SHOP);
 
 describe("B3: a heartbeat reporting missed events", () => {
   it("starts a reconciliation of that store at once, which takes the stock of the order whose webhook was lost", async () => {
@@ -50,17 +51,32 @@ describe("B3: a heartbeat reporting missed events", () => {
     expect(fw.shopifyAvailable(sku)).toBe(start); // missed
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     const raw = JSON.stringify({
-      store_url: woo.url, plugin_version: "1.0.0", missed_since: new Date(Date.now() - 60_000).toISOString(),
-      webhooks: woo.control.state().webhooks.map((w) => ({ id: w.id, topic: w.topic, status: w.status, delivery_url: w.delivery_url })),
+      store_url: woo.url,
+      plugin_version: "1.0.0",
+      missed_since: new Date(Date.now() - 60_000).toISOString(),
+      webhooks: woo.control
+        .state()
+        .webhooks.map((w) => ({ id: w.id, topic: w.topic, status: w.status, delivery_url: w.delivery_url })),
       recreated: [],
     });
-    const res = await fetch(`${fw.app.url}/api/woo/heartbeat`, { method: "POST", headers: signedHubHeaders(raw, channelId, decryptSecret(channel.webhookSecretEnc!)), body: raw });
+    const res = await fetch(`${fw.app.url}/api/woo/heartbeat`, {
+      method: "POST",
+      headers: signedHubHeaders(raw, channelId, decryptSecret(channel.webhookSecretEnc!)),
+      body: raw,
+    });
     expect(res.status).toBe(200);
     const answer = await res.json();
     expect(answer).toMatchObject({ ok: true, mode: "exact", reconcile_scheduled: true });
     await waitFor("missed order recovered", () => fw.shopifyAvailable(sku) === start - 2, 15_000);
     expect(answer.stock_events).toBe(false); // plugin 1.0.0 lists no stock-events feature
-    const run = await waitFor("reconciliation finished", () => prisma.syncRun.findFirst({ where: { channelId, kind: "reconcile", trigger: "heartbeat", status: "succeeded" } }), 30_000);
+    const run = await waitFor(
+      "reconciliation finished",
+      () =>
+        prisma.syncRun.findFirst({
+          where: { channelId, kind: "reconcile", trigger: "heartbeat", status: "succeeded" },
+        }),
+      30_000,
+    );
     expect((run.plan as { kind: string; reason: string }[]).some((c) => c.kind === "order_ingested")).toBe(true);
     expect(woo.control.state().webhooks.find((w) => w.id === hook.id)!.status).toBe("active"); // repaired too
   });
@@ -73,7 +89,9 @@ describe("B4: the registration answer", () => {
     const reg = await register(w);
     expect(reg.status).toBe(201);
     const linked = await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked" } });
-    const unmatched = await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "unmatched" } });
+    const unmatched = await prisma.listing.count({
+      where: { channelId: reg.body.channel_id, matchStatus: "unmatched" },
+    });
     expect(linked).toBeGreaterThanOrEqual(17);
     expect(reg.body).toMatchObject({ ok: true, mode: "exact", linked, unmatched, stock_events: false });
     expect(unmatched).toBe(1);
@@ -86,7 +104,12 @@ describe("B4: the registration answer", () => {
       const reg = await register(w);
       expect(reg.status).toBe(201);
       expect(reg.body).toMatchObject({ linked: null, unmatched: null });
-      await waitFor("linked by the job", async () => (await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked" } })) >= 17, 30_000);
+      await waitFor(
+        "linked by the job",
+        async () =>
+          (await prisma.listing.count({ where: { channelId: reg.body.channel_id, matchStatus: "linked" } })) >= 17,
+        30_000,
+      );
     } finally {
       delete process.env.SYNCFLOW_REGISTER_LINK_BUDGET_MS;
     }
@@ -103,7 +126,11 @@ describe("B5: a store upgraded from buffered to exact", () => {
     w.control.setPluginActive(true);
     const second = await register(w);
     expect(second.body).toMatchObject({ mode: "exact", channel_id: first.body.channel_id });
-    expect(await prisma.channel.findUniqueOrThrow({ where: { id: first.body.channel_id } })).toMatchObject({ mode: "exact", bufferUnits: 0, bufferPercent: 0 });
+    expect(await prisma.channel.findUniqueOrThrow({ where: { id: first.body.channel_id } })).toMatchObject({
+      mode: "exact",
+      bufferUnits: 0,
+      bufferPercent: 0,
+    });
     w.control.setPluginActive(false);
     expect((await register(w)).body.mode).toBe("buffered");
     expect((await prisma.channel.findUniqueOrThrow({ where: { id: first.body.channel_id } })).bufferUnits).toBe(2);
@@ -114,11 +141,18 @@ describe("B5: a store upgraded from buffered to exact", () => {
     const first = await register(w);
     const id = first.body.channel_id as string;
     const { form } = await getSettings(fw.shopId);
-    const saved = await saveSettings(fw.shopId, { ...form, stores: form.stores.map((s) => (s.id === id ? { ...s, bufferUnits: 5, bufferPercent: 10 } : s)) });
+    const saved = await saveSettings(fw.shopId, {
+      ...form,
+      stores: form.stores.map((s) => (s.id === id ? { ...s, bufferUnits: 5, bufferPercent: 10 } : s)),
+    });
     expect(saved).toEqual({ ok: true });
     expect((await prisma.channel.findUniqueOrThrow({ where: { id } })).bufferSource).toBe("merchant");
     w.control.setPluginActive(true);
     expect((await register(w)).body.mode).toBe("exact");
-    expect(await prisma.channel.findUniqueOrThrow({ where: { id } })).toMatchObject({ mode: "exact", bufferUnits: 5, bufferPercent: 10 });
+    expect(await prisma.channel.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      mode: "exact",
+      bufferUnits: 5,
+      bufferPercent: 10,
+    });
   });
 });

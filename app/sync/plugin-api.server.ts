@@ -13,25 +13,42 @@ import { StockEvent } from "./stock-events.server";
 import type { Channel as ChannelRow } from "@prisma/client";
 
 export class PluginApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
 /** JSON error/success responses in the contract's shape. */
 export const apiJson = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store", ...headers },
+  });
 
 export const apiError = (err: unknown): Response => {
-  if (err instanceof PluginApiError || (err && typeof err === "object" && "status" in err && "code" in err && err instanceof Error)) {
+  if (
+    err instanceof PluginApiError ||
+    (err && typeof err === "object" && "status" in err && "code" in err && err instanceof Error)
+  ) {
     const e = err as PluginApiError;
     return apiJson(e.status, { ok: false, error: { code: e.code, message: e.message } }, e.headers ?? {});
   }
   console.error("[plugin-api] unexpected error:", err);
-  return apiJson(500, { ok: false, error: { code: "internal", message: "Unexpected error; nothing was changed. Try again." } });
+  return apiJson(500, {
+    ok: false,
+    error: { code: "internal", message: "Unexpected error; nothing was changed. Try again." },
+  });
 };
 
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL");
 
 export const RegisterBody = z.object({
   code: z.string().min(8).max(200),
@@ -45,7 +62,11 @@ export const RegisterBody = z.object({
 export const HeartbeatBody = z.object({
   store_url: httpUrl,
   plugin_version: z.string().max(40).optional(),
-  webhooks: z.array(z.object({ id: z.number().int(), topic: z.string(), status: z.string(), delivery_url: z.string().optional() })).default([]),
+  webhooks: z
+    .array(
+      z.object({ id: z.number().int(), topic: z.string(), status: z.string(), delivery_url: z.string().optional() }),
+    )
+    .default([]),
   recreated: z.array(z.object({ id: z.number().int(), topic: z.string() })).default([]),
   last_event_at: z.string().optional().nullable(),
   missed_since: z.string().optional().nullable(),
@@ -61,7 +82,8 @@ export const StockEventsBody = z.object({
 });
 
 /** Whether a plugin's capability list (or registration's detection) says it reports stock events. */
-export const reportsStockEvents = (features: readonly string[] | undefined): boolean => !!features?.includes("stock-events");
+export const reportsStockEvents = (features: readonly string[] | undefined): boolean =>
+  !!features?.includes("stock-events");
 
 export const DisconnectBody = z.object({ store_url: httpUrl, reason: z.string().max(500).optional() });
 
@@ -71,7 +93,10 @@ export const DisconnectBody = z.object({ store_url: httpUrl, reason: z.string().
  * cap. Throws PluginApiError 413 `body_too_large` (with `Connection: close`, so the rest is not read either).
  */
 export async function readBody(request: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new PluginApiError(413, "body_too_large", `The body is larger than this route accepts (${maxBytes} bytes).`, { Connection: "close" });
+  const tooLarge = () =>
+    new PluginApiError(413, "body_too_large", `The body is larger than this route accepts (${maxBytes} bytes).`, {
+      Connection: "close",
+    });
   const declared = request.headers.get("content-length");
   if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) {
     if (!/^\d+$/.test(declared.trim())) throw new PluginApiError(400, "bad_request", "Content-Length is not a number.");
@@ -138,7 +163,9 @@ export async function recordHeartbeat(channelId: string, body: z.infer<typeof He
       lastHeartbeatAt: new Date(),
       pluginVersion: body.plugin_version ?? undefined,
       status: unhealthy.length ? "degraded" : "active",
-      statusReason: unhealthy.length ? `webhooks not active: ${unhealthy.map((w) => `${w.topic} (${w.status})`).join(", ")}` : null,
+      statusReason: unhealthy.length
+        ? `webhooks not active: ${unhealthy.map((w) => `${w.topic} (${w.status})`).join(", ")}`
+        : null,
       ...(stockEvents !== undefined ? { stockEvents } : {}),
       // A plugin updated to 1.1 gets batched writes and snapshot reads from its next heartbeat on (decision 101).
       ...(body.features !== undefined ? { pluginFeatures: body.features } : {}),
@@ -147,9 +174,17 @@ export async function recordHeartbeat(channelId: string, body: z.infer<typeof He
   const reconcile = body.recreated.length > 0 || !!body.missed_since;
   if (reconcile) {
     await enqueue(QUEUES.linkChannel, { shopId: channel.shopId, channelId }, { singletonKey: `link:${channelId}` });
-    await enqueue(QUEUES.reconcile, { shopId: channel.shopId, channelId, dryRun: false, trigger: "heartbeat" }, { singletonKey: `reconcile:heartbeat:${channelId}` });
+    await enqueue(
+      QUEUES.reconcile,
+      { shopId: channel.shopId, channelId, dryRun: false, trigger: "heartbeat" },
+      { singletonKey: `reconcile:heartbeat:${channelId}` },
+    );
   }
-  return { mode: channel.mode, reconcile_scheduled: reconcile, stock_events: channel.stockEvents && channel.mode === "exact" };
+  return {
+    mode: channel.mode,
+    reconcile_scheduled: reconcile,
+    stock_events: channel.stockEvents && channel.mode === "exact",
+  };
 }
 
 /**
@@ -160,26 +195,40 @@ export async function recordHeartbeat(channelId: string, body: z.infer<typeof He
  *   `rejected` (ids with a reason; the plugin must not resend them), `stock_events`
  * @throws the database error when events could not be stored (the route answers 500 and the plugin retries)
  */
-export async function acceptStockEvents(channel: ChannelRow, body: z.infer<typeof StockEventsBody>, plugin: { version?: string } = {}) {
+export async function acceptStockEvents(
+  channel: ChannelRow,
+  body: z.infer<typeof StockEventsBody>,
+  plugin: { version?: string } = {},
+) {
   const accepted: string[] = [];
   const rejected: { id: string; reason: string }[] = [];
   const live = channel.status !== "disconnected" && channel.mode === "exact";
   const valid: StockEvent[] = [];
   body.events.forEach((raw, i) => {
     const res = StockEvent.safeParse(raw);
-    const id = typeof (raw as { id?: unknown })?.id === "string" ? String((raw as { id: string }).id).slice(0, 64) : `#${i}`;
+    const id =
+      typeof (raw as { id?: unknown })?.id === "string" ? String((raw as { id: string }).id).slice(0, 64) : `#${i}`;
     if (!res.success) {
       const issue = res.error.issues[0]!;
       rejected.push({ id, reason: `${issue.path.join(".") || "event"}: ${issue.message}` });
-    } else if (!live) rejected.push({ id, reason: channel.status === "disconnected" ? "store disconnected" : "store is not in exact mode" });
+    } else if (!live)
+      rejected.push({
+        id,
+        reason: channel.status === "disconnected" ? "store disconnected" : "store is not in exact mode",
+      });
     else valid.push(res.data);
   });
   let duplicates = 0;
   const stored = await Promise.all(
     valid.map((e) =>
       storeAndQueueReceipt({
-        shopId: channel.shopId, channelId: channel.id, source: "woocommerce", topic: "stock.event",
-        dedupeKey: `woo:${channel.id}:stock-event:${e.id}`, bodyHash: sha256Hex(JSON.stringify(e)), body: e,
+        shopId: channel.shopId,
+        channelId: channel.id,
+        source: "woocommerce",
+        topic: "stock.event",
+        dedupeKey: `woo:${channel.id}:stock-event:${e.id}`,
+        bodyHash: sha256Hex(JSON.stringify(e)),
+        body: e,
         headers: { "x-syncflow-stream": e.stream, "x-syncflow-plugin-version": plugin.version ?? "" },
       }),
     ),
@@ -188,7 +237,8 @@ export async function acceptStockEvents(channel: ChannelRow, body: z.infer<typeo
     if (!r) duplicates++;
     accepted.push(valid[i]!.id);
   });
-  if (live && !channel.stockEvents && valid.length) await prisma.channel.update({ where: { id: channel.id }, data: { stockEvents: true } });
+  if (live && !channel.stockEvents && valid.length)
+    await prisma.channel.update({ where: { id: channel.id }, data: { stockEvents: true } });
   return { accepted, duplicates, rejected, stock_events: live };
 }
 
@@ -199,6 +249,11 @@ export async function acceptStockEvents(channel: ChannelRow, body: z.infer<typeo
 export async function disconnectStore(channelId: string, reason?: string) {
   await prisma.channel.update({
     where: { id: channelId },
-    data: { status: "disconnected", statusReason: reason ?? "disconnected from the store", credentialsEnc: null, webhookSecretEnc: null },
+    data: {
+      status: "disconnected",
+      statusReason: reason ?? "disconnected from the store",
+      credentialsEnc: null,
+      webhookSecretEnc: null,
+    },
   });
 }

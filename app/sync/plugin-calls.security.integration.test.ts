@@ -20,7 +20,9 @@ let shopId: string;
 beforeAll(async () => {
   app = await startApp();
   store = await startWooEmulator({ siteName: "Signed Store" });
-  const shop = await prisma.shop.create({ data: { domain: `signed-${crypto.randomUUID().slice(0, 8)}.myshopify.com` } });
+  const shop = await prisma.shop.create({
+    data: { domain: `signed-${crypto.randomUUID().slice(0, 8)}.myshopify.com` },
+  });
   shopId = shop.id;
   await prisma.location.create({ data: { shopId, gid: "gid://shopify/Location/1", name: "Warehouse" } });
 }, 60_000);
@@ -41,7 +43,8 @@ async function connect(): Promise<{ channelId: string; secret: string }> {
   return { channelId: reg.body.channel_id, secret: reg.body.webhook_secret };
 }
 
-const heartbeat = (version = "1.1.0") => JSON.stringify({ store_url: store.url, plugin_version: version, webhooks: [], recreated: [] });
+const heartbeat = (version = "1.1.0") =>
+  JSON.stringify({ store_url: store.url, plugin_version: version, webhooks: [], recreated: [] });
 const post = (path: string, body: string, headers: Record<string, string>) =>
   fetch(`${app.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
 const row = (id: string) => prisma.channel.findUniqueOrThrow({ where: { id } });
@@ -66,11 +69,18 @@ describe("signed plugin calls: timestamp + nonce", () => {
   it("refuse a correctly signed call older than 5 minutes, and a signature that does not cover the timestamp", async () => {
     const { channelId, secret } = await connect();
     const body = heartbeat();
-    const old = await post("/api/woo/heartbeat", body, signedHeaders(channelId, secret, body, { timestamp: Math.floor(Date.now() / 1000) - 301 }));
+    const old = await post(
+      "/api/woo/heartbeat",
+      body,
+      signedHeaders(channelId, secret, body, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+    );
     expect(old.status).toBe(401);
     expect((await old.json()).error.code).toBe("stale_signature");
     const h = signedHeaders(channelId, secret, body);
-    const moved = await post("/api/woo/heartbeat", body, { ...h, "X-SyncFlow-Timestamp": String(Number(h["X-SyncFlow-Timestamp"]) + 1) });
+    const moved = await post("/api/woo/heartbeat", body, {
+      ...h,
+      "X-SyncFlow-Timestamp": String(Number(h["X-SyncFlow-Timestamp"]) + 1),
+    });
     expect(moved.status).toBe(401);
     expect((await moved.json()).error.code).toBe("bad_signature");
   });
@@ -108,10 +118,16 @@ describe("disconnect revokes the store's secret", () => {
     expect(hb.status).toBe(410);
     expect((await row(channelId)).status).toBe("disconnected");
 
-    const order = JSON.stringify({ id: 991, date_modified_gmt: "2026-12-01T00:00:00", status: "processing", line_items: [] });
+    const order = JSON.stringify({
+      id: 991,
+      date_modified_gmt: "2026-12-01T00:00:00",
+      status: "processing",
+      line_items: [],
+    });
     const receiptsBefore = await prisma.webhookReceipt.count({ where: { channelId } });
     const wh = await post(`/webhooks/woocommerce/${channelId}`, order, {
-      "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": crypto.createHmac("sha256", secret).update(order).digest("base64"),
+      "X-WC-Webhook-Topic": "order.created",
+      "X-WC-Webhook-Signature": crypto.createHmac("sha256", secret).update(order).digest("base64"),
     });
     expect(wh.status).toBe(410);
     expect(await prisma.webhookReceipt.count({ where: { channelId } })).toBe(receiptsBefore);

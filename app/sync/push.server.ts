@@ -58,7 +58,9 @@ export async function derivedQuantities(
   // were two concurrent queries) could read the level before that commit and the pending sales after it, and derive
   // the sale's units back: a store at 0 was pushed +5 after two −5 sales on 10 (faults/two-workers-race).
   // Only sales pending on `available`: allocation stores' sales move safety_stock, never available.
-  const rows = await db.$queryRaw<{ kind: "level" | "pending"; itemId: string; locationGid: string; sourceChannelId: string | null; units: number }[]>`
+  const rows = await db.$queryRaw<
+    { kind: "level" | "pending"; itemId: string; locationGid: string; sourceChannelId: string | null; units: number }[]
+  >`
     SELECT 'level' AS kind, "itemId", "locationGid", NULL::text AS "sourceChannelId", available AS units FROM "InventoryLevel"
      WHERE "shopId" = ${channel.shopId} AND "itemId" = ANY(${itemIds}) AND "locationGid" = ANY(${locs})
     UNION ALL
@@ -72,7 +74,7 @@ export async function derivedQuantities(
   for (const r of rows) {
     const into = r.kind === "level" ? levelsBy : r.sourceChannelId === channel.id ? ownBy : pendingBy;
     const m = into.get(r.itemId) ?? into.set(r.itemId, {}).get(r.itemId)!;
-    m[r.locationGid] = (r.kind === "level" ? 0 : m[r.locationGid] ?? 0) + Number(r.units);
+    m[r.locationGid] = (r.kind === "level" ? 0 : (m[r.locationGid] ?? 0)) + Number(r.units);
   }
   const out = new Map<string, number>();
   for (const itemId of itemIds) {
@@ -134,7 +136,16 @@ export async function requestPushToStores(shopId: string, itemIds: string[]): Pr
  * The shop's connected WooCommerce stores (id and what decides how they are pushed), cached per process for
  * STORES_TTL_MS: every sale and level change asks, and these change only in Settings or at registration.
  */
-export async function storesOf(shopId: string): Promise<{ id: string; kind: string; mode: string; allocationEnabled: boolean; feedLocationIds: string[]; salesLocationId: string | null }[]> {
+export async function storesOf(shopId: string): Promise<
+  {
+    id: string;
+    kind: string;
+    mode: string;
+    allocationEnabled: boolean;
+    feedLocationIds: string[];
+    salesLocationId: string | null;
+  }[]
+> {
   const hit = storesCache.get(shopId);
   if (hit && hit.at > Date.now() - STORES_TTL_MS) return hit.rows;
   const rows = await prisma.channel.findMany({
@@ -149,7 +160,12 @@ const STORES_TTL_MS = 2_000;
 const storesCache = new Map<string, { at: number; rows: Awaited<ReturnType<typeof storesOf>> }>();
 
 /** Sets `pushRequestedAt` on the linked listings of `itemIds` that have none (in `db`'s transaction when given one). */
-export async function markForPush(db: Tx | typeof prisma, shopId: string, channelId: string, itemIds: string[]): Promise<number> {
+export async function markForPush(
+  db: Tx | typeof prisma,
+  shopId: string,
+  channelId: string,
+  itemIds: string[],
+): Promise<number> {
   const { count } = await db.listing.updateMany({
     where: { shopId, channelId, itemId: { in: itemIds }, matchStatus: "linked", pushRequestedAt: null },
     data: { pushRequestedAt: new Date() },
@@ -168,7 +184,12 @@ export async function queueDrain(shopId: string, channelId: string): Promise<voi
  * to `waitMs` for another drainer of the store to finish first).
  * @throws ChannelError when the store refused or did not answer some writes (after the others were recorded)
  */
-export async function pushStock(shopId: string, channelId: string, itemIds: string[], opts: { waitMs?: number } = {}): Promise<PushOutcome[]> {
+export async function pushStock(
+  shopId: string,
+  channelId: string,
+  itemIds: string[],
+  opts: { waitMs?: number } = {},
+): Promise<PushOutcome[]> {
   const { channel } = await salesChannelOf(shopId, channelId);
   if (usesAllocations(channel)) {
     await requestRebalance(shopId, itemIds);
@@ -181,7 +202,10 @@ export async function pushStock(shopId: string, channelId: string, itemIds: stri
   for (let pause = 25; ; pause = Math.min(250, pause * 2)) {
     const res = await drainPushes(shopId, channelId, { onOutcome: (o) => wanted.has(o.itemId) && outcomes.push(o) });
     if (!res.busy) return outcomes;
-    if (Date.now() > deadline) throw new ChannelError("THROTTLED", `pushes of store ${channelId} stayed busy for ${opts.waitMs ?? 30_000} ms`, { retryable: true });
+    if (Date.now() > deadline)
+      throw new ChannelError("THROTTLED", `pushes of store ${channelId} stayed busy for ${opts.waitMs ?? 30_000} ms`, {
+        retryable: true,
+      });
     await new Promise((r) => setTimeout(r, pause));
   }
 }
@@ -215,15 +239,25 @@ const REFUSED_WAIT_MS = 10_000;
  * @param opts.onOutcome called for every decided listing (unchanged, or written)
  * @throws ChannelError when writes were refused or went unanswered (everything else was recorded; the job retries)
  */
-export async function drainPushes(shopId: string, channelId: string, opts: { onOutcome?: (o: PushOutcome) => void } = {}): Promise<DrainOutcome> {
+export async function drainPushes(
+  shopId: string,
+  channelId: string,
+  opts: { onOutcome?: (o: PushOutcome) => void } = {},
+): Promise<DrainOutcome> {
   const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const out: DrainOutcome = { busy: false, decided: 0, unchanged: 0, written: 0, calls: 0, failed: 0 };
   if (usesAllocations(channel)) {
     // Requests left from before allocations were enabled: they become rebalance requests.
-    const marked = await prisma.listing.findMany({ where: { channelId, pushRequestedAt: { not: null } }, select: { id: true, itemId: true } });
+    const marked = await prisma.listing.findMany({
+      where: { channelId, pushRequestedAt: { not: null } },
+      select: { id: true, itemId: true },
+    });
     if (marked.length) {
       await requestRebalance(shopId, marked.map((m) => m.itemId!).filter(Boolean));
-      await prisma.listing.updateMany({ where: { id: { in: marked.map((m) => m.id) } }, data: { pushRequestedAt: null } });
+      await prisma.listing.updateMany({
+        where: { id: { in: marked.map((m) => m.id) } },
+        data: { pushRequestedAt: null },
+      });
     }
     return out;
   }
@@ -238,44 +272,60 @@ export async function drainPushes(shopId: string, channelId: string, opts: { onO
     const drainStarted = new Date(Date.now() - 1);
     const skip = new Set<string>();
     try {
-      await runLanes({ get limit() { return adapter.concurrency(); } }, async () => {
-        if (!(await takeLease(channelId, owner))) return false;
-        const chunk = await decide(channel, drainStarted, skip);
-        if (!chunk) return false;
-        out.decided += chunk.decided.length + chunk.unchanged.length;
-        out.unchanged += chunk.unchanged.length;
-        for (const u of chunk.unchanged) opts.onOutcome?.(u);
-        if (!chunk.decided.length) return true;
-        out.calls++;
-        const results = await send(adapter, chunk.decided);
-        const rec = await record(channel, chunk.decided, results, skip);
-        out.written += rec.written.length;
-        out.failed += rec.failed.length;
-        for (const o of rec.written) opts.onOutcome?.(o);
-        for (const f of rec.failed) {
-          failures.push(f.reason);
-          lastError = f.error;
-        }
-        return true;
-      });
+      await runLanes(
+        {
+          get limit() {
+            return adapter.concurrency();
+          },
+        },
+        async () => {
+          if (!(await takeLease(channelId, owner))) return false;
+          const chunk = await decide(channel, drainStarted, skip);
+          if (!chunk) return false;
+          out.decided += chunk.decided.length + chunk.unchanged.length;
+          out.unchanged += chunk.unchanged.length;
+          for (const u of chunk.unchanged) opts.onOutcome?.(u);
+          if (!chunk.decided.length) return true;
+          out.calls++;
+          const results = await send(adapter, chunk.decided);
+          const rec = await record(channel, chunk.decided, results, skip);
+          out.written += rec.written.length;
+          out.failed += rec.failed.length;
+          for (const o of rec.written) opts.onOutcome?.(o);
+          for (const f of rec.failed) {
+            failures.push(f.reason);
+            lastError = f.error;
+          }
+          return true;
+        },
+      );
     } finally {
       await releaseLease(channelId, owner);
     }
     // Requests that arrived after the last decision (their job saw the lease busy and left them to us).
-    const more = await prisma.listing.count({ where: { channelId, matchStatus: "linked", pushRequestedAt: { lte: new Date() }, id: { notIn: [...skip] } } });
+    const more = await prisma.listing.count({
+      where: { channelId, matchStatus: "linked", pushRequestedAt: { lte: new Date() }, id: { notIn: [...skip] } },
+    });
     if (more) continue;
     // A listing the store refused recently is due again within seconds: wait for it, so this job (typically the
     // failed job's retry) tries it and fails again while the store keeps refusing — retried, then dead-lettered with
     // the store's reason, as pg-boss does for any job — instead of succeeding without trying.
     if (failures.length) break;
     const next = await prisma.listing.findFirst({
-      where: { channelId, matchStatus: "linked", pushRefusals: { gt: 0 }, pushRequestedAt: { gt: new Date(), lte: new Date(Date.now() + REFUSED_WAIT_MS) } },
-      orderBy: { pushRequestedAt: "asc" }, select: { pushRequestedAt: true },
+      where: {
+        channelId,
+        matchStatus: "linked",
+        pushRefusals: { gt: 0 },
+        pushRequestedAt: { gt: new Date(), lte: new Date(Date.now() + REFUSED_WAIT_MS) },
+      },
+      orderBy: { pushRequestedAt: "asc" },
+      select: { pushRequestedAt: true },
     });
     if (!next) break;
     await new Promise((r) => setTimeout(r, Math.max(0, next.pushRequestedAt!.getTime() - Date.now()) + 20));
   }
-  if (out.written || out.unchanged) await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date() } });
+  if (out.written || out.unchanged)
+    await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date() } });
   if (failures.length) {
     const retryable = !(lastError instanceof ChannelError) || lastError.retryable || lastError.code === "BAD_REQUEST";
     throw new ChannelError(
@@ -351,9 +401,18 @@ interface Decided {
 }
 
 type ListingRow = {
-  id: string; itemId: string; externalId: string; productId: string; variantId: string | null; sku: string | null;
-  lastWrittenQuantity: number | null; lastObservedQuantity: number | null; pushSeq: number;
-  inFlightPushSeq: number | null; inFlightPushDelta: number | null; inFlightPushQuantity: number | null;
+  id: string;
+  itemId: string;
+  externalId: string;
+  productId: string;
+  variantId: string | null;
+  sku: string | null;
+  lastWrittenQuantity: number | null;
+  lastObservedQuantity: number | null;
+  pushSeq: number;
+  inFlightPushSeq: number | null;
+  inFlightPushDelta: number | null;
+  inFlightPushQuantity: number | null;
 };
 
 /**
@@ -362,7 +421,11 @@ type ListingRow = {
  * listings in request order. Listings another transaction holds are skipped (SKIP LOCKED), as are `skip` (refused or
  * unanswered in this drain). Returns null when nothing is left.
  */
-async function decide(channel: ChannelRow, drainStarted: Date, skip: Set<string>): Promise<{ decided: Decided[]; unchanged: PushOutcome[] } | null> {
+async function decide(
+  channel: ChannelRow,
+  drainStarted: Date,
+  skip: Set<string>,
+): Promise<{ decided: Decided[]; unchanged: PushOutcome[] } | null> {
   return prisma.$transaction(
     async (tx) => {
       const rows = await tx.$queryRaw<ListingRow[]>`
@@ -383,7 +446,14 @@ async function decide(channel: ChannelRow, drainStarted: Date, skip: Set<string>
       const clear: string[] = [];
       const set: { id: string; seq: number; delta: number | null; quantity: number | null }[] = [];
       for (const r of rows) {
-        const base = { listingId: r.id, itemId: r.itemId, externalId: r.externalId, productId: r.productId, variantId: r.variantId, sku: r.sku };
+        const base = {
+          listingId: r.id,
+          itemId: r.itemId,
+          externalId: r.externalId,
+          productId: r.productId,
+          variantId: r.variantId,
+          sku: r.sku,
+        };
         const baseline = r.lastWrittenQuantity ?? r.lastObservedQuantity;
         if (r.inFlightPushSeq != null && r.inFlightPushDelta != null && channel.mode === "exact") {
           // An exact push whose outcome is unknown: the same key and delta again (the plugin replays it if it landed).
@@ -424,7 +494,9 @@ async function decide(channel: ChannelRow, drainStarted: Date, skip: Set<string>
 }
 
 /** Per decided listing: the store's answer (quantities in units), or the error; null = outcome unknown. */
-type SendResult = { ok: true; before: number | null; after: number; replayed?: boolean } | { ok: false; error: ChannelError; unknown: boolean };
+type SendResult =
+  | { ok: true; before: number | null; after: number; replayed?: boolean }
+  | { ok: false; error: ChannelError; unknown: boolean };
 
 /**
  * Sends one chunk's writes through the sales channel's `writeQuantities` (app/channels/sales-channel.ts): deltas for
@@ -439,7 +511,11 @@ async function send(adapter: SalesChannel, chunk: Decided[]): Promise<SendResult
       : { op: "set", listingId: d.externalId, parentId: d.variantId ? d.productId : null, quantity: d.quantity! },
   );
   const res = await adapter.writeQuantities(ops, { minBatch: 2 });
-  return res.map((r) => (r.ok ? { ok: true, before: r.before, after: r.after, replayed: r.replayed } : { ok: false, error: r.error, unknown: r.error.retryable }));
+  return res.map((r) =>
+    r.ok
+      ? { ok: true, before: r.before, after: r.after, replayed: r.replayed }
+      : { ok: false, error: r.error, unknown: r.error.retryable },
+  );
 }
 
 /**
@@ -448,7 +524,12 @@ async function send(adapter: SalesChannel, chunk: Decided[]): Promise<SendResult
  * and their listings requested again (skipped for the rest of this drain); unanswered ones stay in flight for the
  * next drain. Then the low-stock events of the written listings.
  */
-async function record(channel: ChannelRow, chunk: Decided[], results: SendResult[], skip: Set<string>): Promise<{ written: PushOutcome[]; failed: { listingId: string; reason: string; error: ChannelError }[] }> {
+async function record(
+  channel: ChannelRow,
+  chunk: Decided[],
+  results: SendResult[],
+  skip: Set<string>,
+): Promise<{ written: PushOutcome[]; failed: { listingId: string; reason: string; error: ChannelError }[] }> {
   const written: PushOutcome[] = [];
   const failed: { listingId: string; reason: string; error: ChannelError }[] = [];
   const ok: { d: Decided; r: Extract<SendResult, { ok: true }> }[] = [];
@@ -492,12 +573,27 @@ async function record(channel: ChannelRow, chunk: Decided[], results: SendResult
           if (!recorded.has(d.listingId)) continue;
           const exactWrite = d.delta != null && d.quantity == null;
           ledger.push({
-            shopId: channel.shopId, itemId: d.itemId, channelId: channel.id, cause: "push",
+            shopId: channel.shopId,
+            itemId: d.itemId,
+            channelId: channel.id,
+            cause: "push",
             delta: exactWrite ? d.delta : r.before == null ? null : r.after - r.before,
-            before: r.before, after: r.after, idempotencyKey: `push:${d.listingId}:${d.seq}`,
-            note: exactWrite ? (r.replayed ? "replayed by the store (already applied)" : null) : "buffered mode: absolute set",
+            before: r.before,
+            after: r.after,
+            idempotencyKey: `push:${d.listingId}:${d.seq}`,
+            note: exactWrite
+              ? r.replayed
+                ? "replayed by the store (already applied)"
+                : null
+              : "buffered mode: absolute set",
           });
-          written.push({ itemId: d.itemId, listingId: d.listingId, action: exactWrite ? "delta" : "set", before: r.before ?? d.baseline, after: r.after });
+          written.push({
+            itemId: d.itemId,
+            listingId: d.listingId,
+            action: exactWrite ? "delta" : "set",
+            before: r.before ?? d.baseline,
+            after: r.after,
+          });
         }
         await appendLedgerMany(tx, ledger);
       }
@@ -505,7 +601,9 @@ async function record(channel: ChannelRow, chunk: Decided[], results: SendResult
         // Nothing was applied: forget the write (the store did not remember its key) and ask for the listing again,
         // 2^(n−1) s after its n-th refusal in a row (≤ REFUSED_RETRY_MAX_S) — a request dated in the future is not due
         // before then, so one listing the store keeps refusing does not fail every drain of the store meanwhile.
-        const errs = refused.map((d) => failed.find((f) => f.listingId === d.listingId)?.error.message.slice(0, 500) ?? "refused");
+        const errs = refused.map(
+          (d) => failed.find((f) => f.listingId === d.listingId)?.error.message.slice(0, 500) ?? "refused",
+        );
         await tx.$executeRaw`
           UPDATE "Listing" l SET "inFlightPushSeq" = NULL, "inFlightPushDelta" = NULL, "inFlightPushQuantity" = NULL, "inFlightPushAt" = NULL,
                  "pushRefusals" = l."pushRefusals" + 1, "pushLastError" = u.err,
@@ -524,16 +622,27 @@ async function record(channel: ChannelRow, chunk: Decided[], results: SendResult
 async function lowStockEvents(channel: ChannelRow, written: PushOutcome[]): Promise<void> {
   if (!written.length) return;
   let threshold = channel.lowStockThreshold;
-  if (threshold == null) threshold = (await prisma.shop.findUnique({ where: { id: channel.shopId }, select: { lowStockThreshold: true } }))?.lowStockThreshold ?? 0;
+  if (threshold == null)
+    threshold =
+      (await prisma.shop.findUnique({ where: { id: channel.shopId }, select: { lowStockThreshold: true } }))
+        ?.lowStockThreshold ?? 0;
   for (const w of written) {
     if (w.after != null && w.after <= threshold && (w.before == null || w.before > threshold)) {
-      await emitEvent(channel.shopId, "stock.low", { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold }, { itemId: w.itemId, channelId: channel.id });
+      await emitEvent(
+        channel.shopId,
+        "stock.low",
+        { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold },
+        { itemId: w.itemId, channelId: channel.id },
+      );
     }
   }
 }
 
 /** Item ids linked on a channel (for a full push after linking). */
 export async function linkedItemIds(shopId: string, channelId: string): Promise<string[]> {
-  const rows = await prisma.listing.findMany({ where: { shopId, channelId, matchStatus: "linked" }, select: { itemId: true } });
+  const rows = await prisma.listing.findMany({
+    where: { shopId, channelId, matchStatus: "linked" },
+    select: { itemId: true },
+  });
   return rows.map((r) => r.itemId!).filter(Boolean);
 }

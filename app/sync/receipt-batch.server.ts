@@ -17,8 +17,17 @@ import { exactSku, holdsStock } from "./sku";
 import type { ReceiptOutcome } from "./process-receipt.server";
 
 type Row = {
-  id: string; body: unknown; topic: string; kind: string; listingId: string | null; sku: string | null; productType: string | null; manageStock: boolean | null;
-  matchStatus: string | null; lastWrittenQuantity: number | null; lastSourceModifiedAt: Date | null;
+  id: string;
+  body: unknown;
+  topic: string;
+  kind: string;
+  listingId: string | null;
+  sku: string | null;
+  productType: string | null;
+  manageStock: boolean | null;
+  matchStatus: string | null;
+  lastWrittenQuantity: number | null;
+  lastSourceModifiedAt: Date | null;
 };
 
 /**
@@ -36,7 +45,14 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
     JOIN "Channel" c ON c.id = r."channelId" AND c."shopId" = r."shopId" AND c.status <> 'disconnected'
     LEFT JOIN "Listing" l ON l."channelId" = c.id AND l."externalId" = (r.body->>'id')
     WHERE r.status = 'received' AND r.source = 'woocommerce' AND r.topic LIKE 'product.%'`;
-  const observe: { receiptId: string; listingId: string; qty: number | null; manage: boolean; modifiedAt: Date; note: string }[] = [];
+  const observe: {
+    receiptId: string;
+    listingId: string;
+    qty: number | null;
+    manage: boolean;
+    modifiedAt: Date;
+    note: string;
+  }[] = [];
   const older: string[] = [];
   const seen = new Set<string>(); // one observation per listing per batch: a second one goes the normal way, in order
   for (const r of rows) {
@@ -49,7 +65,10 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
     }
     if (event?.type !== "listing.changed") continue;
     const p = event.listing;
-    const relink = r.matchStatus !== "ignored" && (exactSku(r.sku) !== exactSku(p.sku) || (holdsStock(r.productType ?? "") && r.manageStock !== (p.manageStock !== false)));
+    const relink =
+      r.matchStatus !== "ignored" &&
+      (exactSku(r.sku) !== exactSku(p.sku) ||
+        (holdsStock(r.productType ?? "") && r.manageStock !== (p.manageStock !== false)));
     if (relink) continue;
     seen.add(r.listingId);
     const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
@@ -58,40 +77,50 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
       continue;
     }
     const echo = p.quantity != null && p.quantity === r.lastWrittenQuantity;
-    observe.push({ receiptId: r.id, listingId: r.listingId, qty: p.quantity, manage: p.manageStock !== false, modifiedAt, note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)" });
+    observe.push({
+      receiptId: r.id,
+      listingId: r.listingId,
+      qty: p.quantity,
+      manage: p.manageStock !== false,
+      modifiedAt,
+      note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)",
+    });
   }
   if (!observe.length && !older.length) return settled;
-  await prisma.$transaction(async (tx) => {
-    if (observe.length) {
-      // Monotonic again in SQL: a newer observation that landed since the read above wins; this one is then "older".
-      const updated = await tx.$queryRaw<{ id: string }[]>`
+  await prisma.$transaction(
+    async (tx) => {
+      if (observe.length) {
+        // Monotonic again in SQL: a newer observation that landed since the read above wins; this one is then "older".
+        const updated = await tx.$queryRaw<{ id: string }[]>`
         UPDATE "Listing" l SET "lastObservedQuantity" = u.qty, "lastObservedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3),
                "lastSourceModifiedAt" = u.modified, "manageStock" = u.manage, "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
         FROM unnest(${observe.map((o) => o.listingId)}::text[], ${observe.map((o) => o.qty)}::int[], ${observe.map((o) => o.modifiedAt.toISOString())}::timestamp(3)[], ${observe.map((o) => o.manage)}::boolean[])
              AS u(id, qty, modified, manage)
         WHERE l.id = u.id AND (l."lastSourceModifiedAt" IS NULL OR l."lastSourceModifiedAt" <= u.modified)
         RETURNING l.id`;
-      const done = new Set(updated.map((u) => u.id));
-      for (const o of observe) if (!done.has(o.listingId)) older.push(o.receiptId);
-      const ok = observe.filter((o) => done.has(o.listingId));
-      if (ok.length) {
-        const rs = await tx.$queryRaw<{ id: string }[]>`
+        const done = new Set(updated.map((u) => u.id));
+        for (const o of observe) if (!done.has(o.listingId)) older.push(o.receiptId);
+        const ok = observe.filter((o) => done.has(o.listingId));
+        if (ok.length) {
+          const rs = await tx.$queryRaw<{ id: string }[]>`
           UPDATE "WebhookReceipt" w SET status = 'processed', "processedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3), error = u.note
           FROM unnest(${ok.map((o) => o.receiptId)}::text[], ${ok.map((o) => o.note)}::text[]) AS u(id, note)
           WHERE w.id = u.id AND w.status = 'received'
           RETURNING w.id`;
-        const noteOf = new Map(ok.map((o) => [o.receiptId, o.note]));
-        for (const r of rs) settled.set(r.id, { status: "processed", note: noteOf.get(r.id) });
+          const noteOf = new Map(ok.map((o) => [o.receiptId, o.note]));
+          for (const r of rs) settled.set(r.id, { status: "processed", note: noteOf.get(r.id) });
+        }
       }
-    }
-    if (older.length) {
-      const rs = await tx.$queryRaw<{ id: string }[]>`
+      if (older.length) {
+        const rs = await tx.$queryRaw<{ id: string }[]>`
         UPDATE "WebhookReceipt" SET status = 'ignored', "processedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3), error = 'older than last observation'
         WHERE id = ANY(${older}) AND status = 'received'
         RETURNING id`;
-      for (const r of rs) settled.set(r.id, { status: "ignored", note: "older than last observation" });
-    }
-    // A listing's row may be held by a correction or push whose store call is in flight (a batch of 100 takes seconds).
-  }, { timeout: 30_000, maxWait: 10_000 });
+        for (const r of rs) settled.set(r.id, { status: "ignored", note: "older than last observation" });
+      }
+      // A listing's row may be held by a correction or push whose store call is in flight (a batch of 100 takes seconds).
+    },
+    { timeout: 30_000, maxWait: 10_000 },
+  );
   return settled;
 }

@@ -55,7 +55,10 @@ describe("reconciliation", () => {
     expect(woo().control.getStock(sku)).toBe(world.stock[sku]); // the webhook was lost
     const dry = await reconcileChannel(shopId, channelId, { dryRun: true });
     expect(dry.changes.map((c) => [c.kind, c.sku, c.to])).toEqual(
-      expect.arrayContaining([["record_corrected", sku, 3], ["store_corrected", sku, 3]]),
+      expect.arrayContaining([
+        ["record_corrected", sku, 3],
+        ["store_corrected", sku, 3],
+      ]),
     );
     expect(woo().control.getStock(sku)).toBe(world.stock[sku]); // dry run wrote nothing
     const run = await reconcileChannel(shopId, channelId);
@@ -66,7 +69,11 @@ describe("reconciliation", () => {
   });
 
   it("compares in keyset chunks: drift in the first, a middle and the last chunk is found, every listing checked once", async () => {
-    const linked = await prisma.listing.findMany({ where: { channelId, matchStatus: "linked" }, orderBy: { id: "asc" }, select: { sku: true } });
+    const linked = await prisma.listing.findMany({
+      where: { channelId, matchStatus: "linked" },
+      orderBy: { id: "asc" },
+      select: { sku: true },
+    });
     const picks = [linked[0]!, linked[Math.floor(linked.length / 2)]!, linked.at(-1)!].map((l) => l.sku!);
     const stock = Object.fromEntries(picks.map((sku) => [sku, woo().control.getStock(sku)!]));
     for (const sku of picks) woo().control.setStock(sku, stock[sku]! + 2);
@@ -75,11 +82,24 @@ describe("reconciliation", () => {
     try {
       const dry = await reconcileChannel(shopId, channelId, { dryRun: true });
       expect(dry.checked).toBe(linked.length);
-      expect(dry.changes.filter((c) => c.kind === "store_corrected").map((c) => c.sku).sort()).toEqual([...picks].sort());
+      expect(
+        dry.changes
+          .filter((c) => c.kind === "store_corrected")
+          .map((c) => c.sku)
+          .sort(),
+      ).toEqual([...picks].sort());
       const run = await reconcileChannel(shopId, channelId);
-      expect(run.changes.filter((c) => c.kind === "store_corrected").map((c) => c.sku).sort()).toEqual([...picks].sort());
+      expect(
+        run.changes
+          .filter((c) => c.kind === "store_corrected")
+          .map((c) => c.sku)
+          .sort(),
+      ).toEqual([...picks].sort());
       for (const sku of picks) expect(woo().control.getStock(sku)).toBe(stock[sku]);
-      expect(await prisma.syncRun.findUniqueOrThrow({ where: { id: run.runId } })).toMatchObject({ total: linked.length, processed: linked.length });
+      expect(await prisma.syncRun.findUniqueOrThrow({ where: { id: run.runId } })).toMatchObject({
+        total: linked.length,
+        processed: linked.length,
+      });
     } finally {
       delete process.env.SYNCFLOW_RECONCILE_CHUNK;
     }
@@ -94,10 +114,19 @@ describe("reconciliation", () => {
     const record = async () => ({ levels, readStartedAt: new Date(level.observedAt.getTime() - 1000) });
     const run = await reconcileChannel(shopId, channelId, { record });
     expect(run.changes.some((c) => c.kind === "record_corrected")).toBe(false);
-    expect((await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } })).available).toBe(level.available);
+    expect((await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } })).available).toBe(
+      level.available,
+    );
     // The same value read after the observation is a lost webhook: corrected.
-    const later = await reconcileChannel(shopId, channelId, { dryRun: true, record: async () => ({ levels, readStartedAt: new Date() }) });
-    expect(later.changes.find((c) => c.kind === "record_corrected")).toMatchObject({ sku, from: level.available, to: level.available + 7 });
+    const later = await reconcileChannel(shopId, channelId, {
+      dryRun: true,
+      record: async () => ({ levels, readStartedAt: new Date() }),
+    });
+    expect(later.changes.find((c) => c.kind === "record_corrected")).toMatchObject({
+      sku,
+      from: level.available,
+      to: level.available + 7,
+    });
   });
 
   it("catches a never-delivered WooCommerce order webhook and takes its stock exactly once", async () => {
@@ -141,19 +170,30 @@ describe("reconciliation", () => {
     const conflict = await prisma.conflict.findFirstOrThrow({ where: { shopId, status: "open" } });
     expect(conflict).toMatchObject({ kind: "store_drift", storeQuantity: expected - 4, expectedQuantity: expected });
     const shopifyBefore = shopifyAvailable(sku)!;
-    const res = await resolveConflict(shopId, conflict.id, { resolution: "typed", quantity: expected - 1, actor: "merchant@example.com" });
+    const res = await resolveConflict(shopId, conflict.id, {
+      resolution: "typed",
+      quantity: expected - 1,
+      actor: "merchant@example.com",
+    });
     expect(res.appliedQuantity).toBe(expected - 1);
     expect(woo().control.getStock(sku)).toBe(expected - 1);
     expect(shopifyAvailable(sku)).toBe(shopifyBefore - 1); // the record moved by the typed difference
     const stored = await prisma.conflict.findUniqueOrThrow({ where: { id: conflict.id } });
     expect(stored).toMatchObject({ status: "resolved", resolution: "typed", resolvedBy: "merchant@example.com" });
-    await expect(resolveConflict(shopId, conflict.id, { resolution: "use_shopify", actor: "x" })).rejects.toThrow(/already resolved/);
+    await expect(resolveConflict(shopId, conflict.id, { resolution: "use_shopify", actor: "x" })).rejects.toThrow(
+      /already resolved/,
+    );
     await prisma.channel.update({ where: { id: channelId }, data: { conflictPolicy: "shopify_wins" } });
   });
 
   it("repairs a webhook the store disabled after repeated failures, and reconciles the gap", async () => {
     const sku = "woo-cap";
-    const hook = woo().control.state().webhooks.find((w: { topic: string; delivery_url: string }) => w.topic === "order.created" && w.delivery_url.endsWith(channelId))!;
+    const hook = woo()
+      .control.state()
+      .webhooks.find(
+        (w: { topic: string; delivery_url: string }) =>
+          w.topic === "order.created" && w.delivery_url.endsWith(channelId),
+      )!;
     woo().control.setWebhookStatus(hook.id, "disabled");
     const before = shopifyAvailable(sku)!;
     woo().control.placeOrder({ lines: [{ sku, quantity: 1 }], status: "processing" });
@@ -161,7 +201,11 @@ describe("reconciliation", () => {
     await settle();
     const run = await reconcileChannel(shopId, channelId);
     expect(run.changes.some((c) => c.kind === "webhook_repaired")).toBe(true);
-    expect(woo().control.state().webhooks.find((w: { id: number }) => w.id === hook.id)?.status).toBe("active");
+    expect(
+      woo()
+        .control.state()
+        .webhooks.find((w: { id: number }) => w.id === hook.id)?.status,
+    ).toBe("active");
     await waitFor("gap order applied", () => shopifyAvailable(sku) === before - 1);
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     expect(channel.status).toBe("degraded");

@@ -54,7 +54,8 @@ import { SAFETY_STOCK, usesAllocations, withItemLock } from "./allocation.server
 import { openConflict } from "./conflicts.server";
 import { env } from "../env.server";
 
-export type ReconcileChangeKind = "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
+export type ReconcileChangeKind =
+  "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
 
 export interface ReconcileChange {
   kind: ReconcileChangeKind;
@@ -105,7 +106,9 @@ export async function reconcileChannel(
     where: { shopId, channelId, kind: "reconcile", dryRun: false, status: "succeeded" },
     orderBy: { startedAt: "desc" },
   });
-  const run = await prisma.syncRun.create({ data: { shopId, channelId, kind: "reconcile", trigger: opts.trigger ?? "manual", dryRun } });
+  const run = await prisma.syncRun.create({
+    data: { shopId, channelId, kind: "reconcile", trigger: opts.trigger ?? "manual", dryRun },
+  });
   const changes: ReconcileChange[] = [];
   const phases: Record<string, number> = {};
   let mark = Date.now();
@@ -129,9 +132,12 @@ export async function reconcileChannel(
     const locs = feedLocations(channel);
     phase("load");
     const t0 = Date.now();
-    const timed = <T,>(name: string, p: Promise<T>) => p.then((v) => ((phases[name] = Date.now() - t0), v));
+    const timed = <T>(name: string, p: Promise<T>) => p.then((v) => ((phases[name] = Date.now() - t0), v));
     const recordSource = opts.record ?? (() => readRecord(shopId, [channelId], locs));
-    const [record, storeListings] = await Promise.all([timed("readRecord", recordSource()), timed("readStore", readStore(channel, adapter))]);
+    const [record, storeListings] = await Promise.all([
+      timed("readRecord", recordSource()),
+      timed("readStore", readStore(channel, adapter)),
+    ]);
     phase("reads");
 
     // 5. Compare, chunk by chunk (keyset on the listing id). Drifted listings are kept for the writes.
@@ -141,8 +147,17 @@ export async function reconcileChannel(
       phase("load");
       await correctRecordLevels(ctx, chunk, record, locs);
       const derived = allocation
-        ? new Map(chunk.filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null).map((l) => [l.itemId!, l.lastWrittenQuantity!]))
-        : await derivedQuantities(prisma, channel, chunk.map((l) => l.itemId!), dryRun ? { availableOverride: recordFor(chunk, record.levels) } : {});
+        ? new Map(
+            chunk
+              .filter((l) => l.allocatedQuantity != null && l.lastWrittenQuantity != null)
+              .map((l) => [l.itemId!, l.lastWrittenQuantity!]),
+          )
+        : await derivedQuantities(
+            prisma,
+            channel,
+            chunk.map((l) => l.itemId!),
+            dryRun ? { availableOverride: recordFor(chunk, record.levels) } : {},
+          );
       phase("compare");
       corrections.push(...(await compareChunk(ctx, chunk, derived, storeListings, record.levels, locs)));
       phase("writes");
@@ -150,14 +165,19 @@ export async function reconcileChannel(
     storeListings.clear();
     await writeCorrections(ctx, corrections, total);
 
-    if (allocation) for await (const chunk of linkedListingChunks(where)) changes.push(...(await checkAllocations(channel, chunk, dryRun, record.safety)));
+    if (allocation)
+      for await (const chunk of linkedListingChunks(where))
+        changes.push(...(await checkAllocations(channel, chunk, dryRun, record.safety)));
     phase("writes");
 
     const durationMs = Date.now() - started;
     await prisma.syncRun.update({
       where: { id: run.id },
       data: {
-        status: "succeeded", processed: total, finishedAt: new Date(), durationMs,
+        status: "succeeded",
+        processed: total,
+        finishedAt: new Date(),
+        durationMs,
         changed: changes.filter((c) => c.kind !== "conflict" && c.kind !== "skipped").length,
         conflicts: changes.filter((c) => c.kind === "conflict").length,
         plan: (dryRun ? changes : changes.slice(0, 1000)) as object[],
@@ -167,7 +187,12 @@ export async function reconcileChannel(
       const healthy = !repaired;
       await prisma.channel.update({
         where: { id: channel.id },
-        data: { lastSyncAt: new Date(), ...(healthy && channel.status === "degraded" && channel.statusReason?.startsWith("webhooks were disabled") ? { status: "active", statusReason: null } : {}) },
+        data: {
+          lastSyncAt: new Date(),
+          ...(healthy && channel.status === "degraded" && channel.statusReason?.startsWith("webhooks were disabled")
+            ? { status: "active", statusReason: null }
+            : {}),
+        },
       });
     }
     phase("finish");
@@ -175,7 +200,12 @@ export async function reconcileChannel(
   } catch (err) {
     await prisma.syncRun.update({
       where: { id: run.id },
-      data: { status: "failed", error: String((err as Error).message ?? err).slice(0, 2000), finishedAt: new Date(), durationMs: Date.now() - started },
+      data: {
+        status: "failed",
+        error: String((err as Error).message ?? err).slice(0, 2000),
+        finishedAt: new Date(),
+        durationMs: Date.now() - started,
+      },
     });
     throw err;
   }
@@ -201,7 +231,10 @@ async function refreshStoreFeatures({ channel, adapter, dryRun }: ReconcileRun):
   if (channel.mode !== "exact") return;
   const caps = await adapter.discoverCapabilities().catch(() => null);
   const features = caps?.writeModel === "delta-cas" ? caps.features : null;
-  if (features && (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))) {
+  if (
+    features &&
+    (features.length !== channel.pluginFeatures.length || features.some((f) => !channel.pluginFeatures.includes(f)))
+  ) {
     if (!dryRun) await prisma.channel.update({ where: { id: channel.id }, data: { pluginFeatures: features } });
     channel.pluginFeatures = features;
   }
@@ -215,28 +248,53 @@ async function repairSubscriptions({ shopId, channel, adapter, dryRun, changes }
   const deliveryUrl = webhookUrlFor(channel.id);
   const states = await adapter.subscriptionHealth(deliveryUrl);
   const broken = states.filter((st) => st.state !== "active");
-  for (const { topic, state } of broken) changes.push({ kind: "webhook_repaired", reason: state === "missing" ? `${topic} webhook was missing: recreated` : `${topic} webhook was ${state}: re-activated` });
+  for (const { topic, state } of broken)
+    changes.push({
+      kind: "webhook_repaired",
+      reason:
+        state === "missing" ? `${topic} webhook was missing: recreated` : `${topic} webhook was ${state}: re-activated`,
+    });
   if (!broken.length || dryRun) return broken.length > 0;
   const { decryptSecret } = await import("../lib/crypto.server");
   const secret = broken.some((st) => st.state === "missing") ? decryptSecret(channel.webhookSecretEnc!) : "";
   await adapter.repairSubscriptions({ deliveryUrl, secret }, states);
-  await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" } });
-  await emitEvent(shopId, "store.unhealthy", { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" }, { channelId: channel.id });
+  await prisma.channel.update({
+    where: { id: channel.id },
+    data: { status: "degraded", statusReason: "webhooks were disabled on the store; repaired, gap reconciled" },
+  });
+  await emitEvent(
+    shopId,
+    "store.unhealthy",
+    { channelId: channel.id, reason: "webhooks disabled on the store (repaired)" },
+    { channelId: channel.id },
+  );
   return true;
 }
 
 /** Phase 2: orders modified since `since` whose delivery never came, ingested (their stock moves queued). */
-async function ingestMissedOrders({ shopId, channelId, channel, adapter, dryRun, changes }: ReconcileRun, since: Date): Promise<void> {
+async function ingestMissedOrders(
+  { shopId, channelId, channel, adapter, dryRun, changes }: ReconcileRun,
+  since: Date,
+): Promise<void> {
   for await (const page of adapter.ordersSince(since.toISOString())) {
     for (const order of page) {
       if (dryRun) {
-        const known = await prisma.order.findUnique({ where: { channelId_externalId: { channelId, externalId: order.orderId } } });
-        if (!known || known.status !== order.status) changes.push({ kind: "order_ingested", reason: `order #${order.number} (${order.status}) not yet seen by the hub` });
+        const known = await prisma.order.findUnique({
+          where: { channelId_externalId: { channelId, externalId: order.orderId } },
+        });
+        if (!known || known.status !== order.status)
+          changes.push({
+            kind: "order_ingested",
+            reason: `order #${order.number} (${order.status}) not yet seen by the hub`,
+          });
         continue;
       }
       const res = await ingestWooOrder(channel, order, "reconcile");
       if (res.result === "taken" || res.result === "released") {
-        changes.push({ kind: "order_ingested", reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)` });
+        changes.push({
+          kind: "order_ingested",
+          reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)`,
+        });
         for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
       }
     }
@@ -248,9 +306,17 @@ async function ingestMissedOrders({ shopId, channelId, channel, adapter, dryRun,
  * per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms). A difference is a lost `inventory_levels/update`: corrected
  * as observed when the read started (a webhook or hub write seen since then is newer and wins).
  */
-async function correctRecordLevels({ shopId, dryRun, runId, changes }: ReconcileRun, chunk: ReconcileListing[], record: ShopifyRecord, locs: string[]): Promise<void> {
+async function correctRecordLevels(
+  { shopId, dryRun, runId, changes }: ReconcileRun,
+  chunk: ReconcileListing[],
+  record: ShopifyRecord,
+  locs: string[],
+): Promise<void> {
   const itemIds = chunk.map((l) => l.itemId!);
-  const cachedRows = await prisma.inventoryLevel.findMany({ where: { shopId, itemId: { in: itemIds }, locationGid: { in: locs } }, select: { itemId: true, locationGid: true, available: true } });
+  const cachedRows = await prisma.inventoryLevel.findMany({
+    where: { shopId, itemId: { in: itemIds }, locationGid: { in: locs } },
+    select: { itemId: true, locationGid: true, available: true },
+  });
   const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
   for (const l of chunk) {
     const item = l.item!;
@@ -259,17 +325,38 @@ async function correctRecordLevels({ shopId, dryRun, runId, changes }: Reconcile
       if (truth == null) continue;
       const cached = cachedBy.get(`${item.id}|${loc}`);
       if (cached === truth) continue;
-      const change: ReconcileChange = { kind: "record_corrected", sku: item.sku, itemId: item.id, from: cached ?? null, to: truth, explained: true, reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)" };
+      const change: ReconcileChange = {
+        kind: "record_corrected",
+        sku: item.sku,
+        itemId: item.id,
+        from: cached ?? null,
+        to: truth,
+        explained: true,
+        reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)",
+      };
       if (dryRun) {
         changes.push(change);
         continue;
       }
       const applied = await prisma.$transaction(async (tx) => {
-        const res = await recordLevel(tx, { shopId, itemId: item.id, locationGid: loc, available: truth, observedAt: record.readStartedAt });
+        const res = await recordLevel(tx, {
+          shopId,
+          itemId: item.id,
+          locationGid: loc,
+          available: truth,
+          observedAt: record.readStartedAt,
+        });
         if (res.stale || !res.changed) return false;
         await appendLedger(tx, {
-          shopId, itemId: item.id, channelId: null, locationGid: loc, cause: "reconcile", before: res.before, after: truth,
-          delta: res.before == null ? null : truth - res.before, idempotencyKey: `reconcile:${runId}:level:${item.id}:${loc}`,
+          shopId,
+          itemId: item.id,
+          channelId: null,
+          locationGid: loc,
+          cause: "reconcile",
+          before: res.before,
+          after: truth,
+          delta: res.before == null ? null : truth - res.before,
+          idempotencyKey: `reconcile:${runId}:level:${item.id}:${loc}`,
           note: "record corrected from Shopify (lost webhook)",
         });
         return true;
@@ -303,25 +390,52 @@ async function compareChunk(
       continue;
     }
     if (storeQty == null) {
-      changes.push({ kind: "skipped", sku: l.sku, listingId: l.id, reason: "the store stopped managing stock for this listing" });
+      changes.push({
+        kind: "skipped",
+        sku: l.sku,
+        listingId: l.id,
+        reason: "the store stopped managing stock for this listing",
+      });
       continue;
     }
     if (storeQty < 0) {
-      changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained: false, reason: "negative stock on the store (it sold more than it had)" });
+      changes.push({
+        kind: "conflict",
+        sku: l.sku,
+        listingId: l.id,
+        from: storeQty,
+        to: d,
+        explained: false,
+        reason: "negative stock on the store (it sold more than it had)",
+      });
       if (!dryRun) await raiseConflict(l, "negative_stock", d, storeQty, levels, locs);
       continue;
     }
     if (storeQty === d) {
-      if (!dryRun && l.lastWrittenQuantity !== storeQty) await prisma.listing.update({ where: { id: l.id }, data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() } });
+      if (!dryRun && l.lastWrittenQuantity !== storeQty)
+        await prisma.listing.update({
+          where: { id: l.id },
+          data: { lastWrittenQuantity: storeQty, lastObservedQuantity: storeQty, lastObservedAt: new Date() },
+        });
       continue;
     }
     const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
     if (!explained && channel.conflictPolicy === "review") {
-      changes.push({ kind: "conflict", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review` });
+      changes.push({
+        kind: "conflict",
+        sku: l.sku,
+        listingId: l.id,
+        from: storeQty,
+        to: d,
+        explained,
+        reason: `store shows ${storeQty}, the hub expected ${l.lastWrittenQuantity}: raised for review`,
+      });
       if (!dryRun) await raiseConflict(l, "store_drift", d, storeQty, levels, locs);
       continue;
     }
-    const reason = explained ? "store behind the record (explained): corrected" : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
+    const reason = explained
+      ? "store behind the record (explained): corrected"
+      : `store drift (showed ${storeQty}, the hub expected ${l.lastWrittenQuantity}): Shopify wins`;
     if (dryRun) {
       changes.push({ kind: "store_corrected", sku: l.sku, listingId: l.id, from: storeQty, to: d, explained, reason });
       continue;
@@ -336,22 +450,41 @@ async function compareChunk(
  * as many calls at once as the store's adaptive concurrency allows, each chunk under its listings' row locks
  * (decision 101); else one call per listing, WOO_WRITE_CONCURRENCY at a time. Progress every 200 writes.
  */
-async function writeCorrections({ channel, adapter, runId, changes }: ReconcileRun, corrections: Correction[], total: number): Promise<void> {
+async function writeCorrections(
+  { channel, adapter, runId, changes }: ReconcileRun,
+  corrections: Correction[],
+  total: number,
+): Promise<void> {
   let written = 0;
   const report = async (c: Correction, outcome: string) => {
-    changes.push({ kind: outcome === "written" ? "store_corrected" : "skipped", sku: c.l.sku, listingId: c.l.id, from: c.storeQty, to: c.d, explained: c.explained, reason: outcome === "written" ? c.reason : outcome });
-    if (++written % 200 === 0) await prisma.syncRun.update({ where: { id: runId }, data: { processed: total - corrections.length + written } });
+    changes.push({
+      kind: outcome === "written" ? "store_corrected" : "skipped",
+      sku: c.l.sku,
+      listingId: c.l.id,
+      from: c.storeQty,
+      to: c.d,
+      explained: c.explained,
+      reason: outcome === "written" ? c.reason : outcome,
+    });
+    if (++written % 200 === 0)
+      await prisma.syncRun.update({ where: { id: runId }, data: { processed: total - corrections.length + written } });
   };
   if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_BATCH)) {
     const batchSize = Math.max(1, salesChannelKind(channel.kind)?.declared.writeBatchSize ?? 1);
     const chunks: Correction[][] = [];
     for (let i = 0; i < corrections.length; i += batchSize) chunks.push(corrections.slice(i, i + batchSize));
-    await runPool(chunks, () => adapter.concurrency(), async (chunk) => {
-      const outcomes = await correctStoreBatch(channel, adapter, chunk, runId);
-      for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
-    });
+    await runPool(
+      chunks,
+      () => adapter.concurrency(),
+      async (chunk) => {
+        const outcomes = await correctStoreBatch(channel, adapter, chunk, runId);
+        for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
+      },
+    );
   } else {
-    await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) => report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, runId, c.reason)));
+    await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) =>
+      report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, runId, c.reason)),
+    );
   }
 }
 
@@ -362,15 +495,28 @@ async function writeCorrections({ channel, adapter, runId, changes }: ReconcileR
  * fixed: another app or a person may have moved safety stock); then every linked item of `listings` (one chunk
  * of the store's) is queued for a rebalance (a real run only).
  */
-async function checkAllocations(channel: { id: string; shopId: string; salesLocationId: string | null }, listings: ReconcileListing[], dryRun: boolean, recordSafety?: Map<string, Map<string, number>>): Promise<ReconcileChange[]> {
+async function checkAllocations(
+  channel: { id: string; shopId: string; salesLocationId: string | null },
+  listings: ReconcileListing[],
+  dryRun: boolean,
+  recordSafety?: Map<string, Map<string, number>>,
+): Promise<ReconcileChange[]> {
   const out: ReconcileChange[] = [];
   const loc = channel.salesLocationId;
   if (!loc) return out;
   const { adapter } = await recordForShop(channel.shopId);
   const itemIds = listings.map((l) => l.itemId!).filter(Boolean);
-  const peerWhere = (ids: string[]) => ({ shopId: channel.shopId, itemId: { in: ids }, matchStatus: "linked", channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } } });
+  const peerWhere = (ids: string[]) => ({
+    shopId: channel.shopId,
+    itemId: { in: ids },
+    matchStatus: "linked",
+    channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } },
+  });
   const heldBy = async (ids: string[]) => {
-    const peers = await prisma.listing.findMany({ where: peerWhere(ids), select: { itemId: true, allocatedQuantity: true, allocOp: true } });
+    const peers = await prisma.listing.findMany({
+      where: peerWhere(ids),
+      select: { itemId: true, allocatedQuantity: true, allocOp: true },
+    });
     const held = new Map<string, { sum: number; busy: boolean }>();
     for (const p of peers) {
       const h = held.get(p.itemId!) ?? { sum: 0, busy: false };
@@ -395,7 +541,9 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
   // The first pass reads safety_stock from the record's bulk read when there was one (one read for the whole catalog,
   // not a query per 100 items: at 10,000 items those cost ~50,000 points at 100 points/s); candidates are re-read below.
   const invIds = [...new Set(listings.map((l) => l.item?.inventoryItemId).filter((x): x is string => !!x))];
-  const truth = recordSafety ? new Map(invIds.map((id) => [id, recordSafety.get(id)?.get(loc) ?? 0])) : await safetyStock(invIds);
+  const truth = recordSafety
+    ? new Map(invIds.map((id) => [id, recordSafety.get(id)?.get(loc) ?? 0]))
+    : await safetyStock(invIds);
   for (const l of listings) {
     const h = held.get(l.itemId!);
     const inventoryItemId = l.item?.inventoryItemId;
@@ -408,7 +556,16 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
     });
     const confirmed = locked.locked ? locked.value : null;
     if (!confirmed) continue;
-    out.push({ kind: "conflict", sku: l.sku, itemId: l.itemId, listingId: l.id, from: confirmed.shopifySafety, to: confirmed.sum, explained: false, reason: `Shopify safety_stock at the sales location is ${confirmed.shopifySafety}, SyncFlow's allocations add up to ${confirmed.sum} (changed outside SyncFlow?)` });
+    out.push({
+      kind: "conflict",
+      sku: l.sku,
+      itemId: l.itemId,
+      listingId: l.id,
+      from: confirmed.shopifySafety,
+      to: confirmed.sum,
+      explained: false,
+      reason: `Shopify safety_stock at the sales location is ${confirmed.shopifySafety}, SyncFlow's allocations add up to ${confirmed.sum} (changed outside SyncFlow?)`,
+    });
   }
   // Only the items whose split is off target (or not migrated yet) are rebalanced, in the drainer's batches (decision 104).
   if (!dryRun) {
@@ -424,11 +581,22 @@ async function checkAllocations(channel: { id: string; shopId: string; salesLoca
  * the union of their feed locations — so a 10,000-SKU shop with two stores runs one bulk operation and holds
  * one copy of the record, not two.
  */
-export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; trigger?: string } = {}): Promise<ReconcileResult[]> {
-  const channels = await prisma.channel.findMany({ where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } }, orderBy: { id: "asc" } });
+export async function reconcileShop(
+  shopId: string,
+  opts: { dryRun?: boolean; trigger?: string } = {},
+): Promise<ReconcileResult[]> {
+  const channels = await prisma.channel.findMany({
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
+    orderBy: { id: "asc" },
+  });
   const locs = [...new Set(channels.flatMap((c) => feedLocations(c)))];
   let shared: ReturnType<RecordSource> | undefined;
-  const record: RecordSource = () => (shared ??= readRecord(shopId, channels.map((c) => c.id), locs));
+  const record: RecordSource = () =>
+    (shared ??= readRecord(
+      shopId,
+      channels.map((c) => c.id),
+      locs,
+    ));
   return Promise.all(channels.map((c) => reconcileChannel(shopId, c.id, { ...opts, record })));
 }
 
@@ -437,12 +605,23 @@ export async function reconcileShop(shopId: string, opts: { dryRun?: boolean; tr
  * `reconcileEveryMin`. Run each minute by the scheduler.
  */
 export async function scheduleDueReconciliations(): Promise<number> {
-  const shops = await prisma.shop.findMany({ where: { uninstalledAt: null }, select: { id: true, reconcileEveryMin: true } });
+  const shops = await prisma.shop.findMany({
+    where: { uninstalledAt: null },
+    select: { id: true, reconcileEveryMin: true },
+  });
   let n = 0;
   for (const s of shops) {
-    const last = await prisma.syncRun.findFirst({ where: { shopId: s.id, kind: "reconcile", dryRun: false }, orderBy: { startedAt: "desc" }, select: { startedAt: true } });
+    const last = await prisma.syncRun.findFirst({
+      where: { shopId: s.id, kind: "reconcile", dryRun: false },
+      orderBy: { startedAt: "desc" },
+      select: { startedAt: true },
+    });
     if (last && Date.now() - last.startedAt.getTime() < s.reconcileEveryMin * 60_000) continue;
-    await enqueue(QUEUES.reconcile, { shopId: s.id, dryRun: false, trigger: "schedule" }, { singletonKey: `reconcile:${s.id}` });
+    await enqueue(
+      QUEUES.reconcile,
+      { shopId: s.id, dryRun: false, trigger: "schedule" },
+      { singletonKey: `reconcile:${s.id}` },
+    );
     n++;
   }
   return n;
@@ -451,15 +630,26 @@ export async function scheduleDueReconciliations(): Promise<number> {
 type StoreAdapter = SalesChannel;
 
 /** A dry run's view of the levels: item id → Shopify's record for its inventory item (as if corrected). */
-function recordFor(listings: ReconcileListing[], record: Map<string, Map<string, number>>): (itemId: string) => Map<string, number> | undefined {
+function recordFor(
+  listings: ReconcileListing[],
+  record: Map<string, Map<string, number>>,
+): (itemId: string) => Map<string, number> | undefined {
   const inventoryItem = new Map(listings.map((l) => [l.itemId!, l.item?.inventoryItemId ?? ""]));
   return (itemId) => record.get(inventoryItem.get(itemId) ?? "");
 }
 
 /** The columns of a linked listing the comparison, the writes and conflicts need (not the whole row). */
 const RECONCILE_LISTING = {
-  id: true, shopId: true, channelId: true, itemId: true, externalId: true, productId: true, variantId: true, sku: true,
-  lastWrittenQuantity: true, allocatedQuantity: true,
+  id: true,
+  shopId: true,
+  channelId: true,
+  itemId: true,
+  externalId: true,
+  productId: true,
+  variantId: true,
+  sku: true,
+  lastWrittenQuantity: true,
+  allocatedQuantity: true,
   item: { select: { id: true, sku: true, inventoryItemId: true } },
 } as const satisfies Prisma.ListingSelect;
 type ReconcileListing = Prisma.ListingGetPayload<{ select: typeof RECONCILE_LISTING }>;
@@ -475,7 +665,12 @@ async function* linkedListingChunks(where: Prisma.ListingWhereInput): AsyncGener
   const size = reconcileChunk();
   let after: string | undefined;
   for (;;) {
-    const chunk = await prisma.listing.findMany({ where: { ...where, ...(after ? { id: { gt: after } } : {}) }, select: RECONCILE_LISTING, orderBy: { id: "asc" }, take: size });
+    const chunk = await prisma.listing.findMany({
+      where: { ...where, ...(after ? { id: { gt: after } } : {}) },
+      select: RECONCILE_LISTING,
+      orderBy: { id: "asc" },
+      take: size,
+    });
     if (chunk.length) yield chunk;
     if (chunk.length < size) return;
     after = chunk[chunk.length - 1]!.id;
@@ -502,12 +697,23 @@ async function readRecord(shopId: string, channelIds: string[], locs: string[]):
   const readStartedAt = new Date();
   const { adapter } = await recordForShop(shopId);
   const rows = await prisma.catalogItem.findMany({
-    where: { shopId, inventoryItemId: { not: null }, listings: { some: { channelId: { in: channelIds }, matchStatus: "linked" } } },
+    where: {
+      shopId,
+      inventoryItemId: { not: null },
+      listings: { some: { channelId: { in: channelIds }, matchStatus: "linked" } },
+    },
     select: { inventoryItemId: true },
   });
   const ids = rows.map((r) => r.inventoryItemId!);
   const threshold = env.SYNCFLOW_BULK_THRESHOLD;
-  const bulk = (adapter as unknown as { readAllAvailableBulk?: (locs: string[], opts: { safetyStock?: Map<string, Map<string, number>> }) => Promise<Map<string, Map<string, number>>> }).readAllAvailableBulk;
+  const bulk = (
+    adapter as unknown as {
+      readAllAvailableBulk?: (
+        locs: string[],
+        opts: { safetyStock?: Map<string, Map<string, number>> },
+      ) => Promise<Map<string, Map<string, number>>>;
+    }
+  ).readAllAvailableBulk;
   if (ids.length > threshold && typeof bulk === "function") {
     const safety = new Map<string, Map<string, number>>();
     return { levels: await bulk.call(adapter, locs, { safetyStock: safety }), safety, readStartedAt };
@@ -571,13 +777,18 @@ async function runPool<T>(items: T[], n: number | (() => number), fn: (item: T) 
  * snapshot (contract 1.1, decision 101) a few keyset pages of up to 5,000 rows; else the REST product pages
  * (`SYNCFLOW_WOO_READ_CONCURRENCY` at a time) and each variable product's variations.
  */
-async function readStore(channel: { mode: string; pluginFeatures: string[] }, adapter: StoreAdapter): Promise<Map<string, ChannelListing["quantity"]>> {
+async function readStore(
+  channel: { mode: string; pluginFeatures: string[] },
+  adapter: StoreAdapter,
+): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
   if (channel.mode === "exact" && channel.pluginFeatures.includes(FEATURE_SNAPSHOT)) {
-    for await (const rows of adapter.readSnapshot({ pageSize: SNAPSHOT_PAGE })) for (const r of rows) out.set(r.listingId, r.quantity);
+    for await (const rows of adapter.readSnapshot({ pageSize: SNAPSHOT_PAGE }))
+      for (const r of rows) out.set(r.listingId, r.quantity);
     return out;
   }
-  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY })) for (const l of page) out.set(l.externalId, l.quantity);
+  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY }))
+    for (const l of page) out.set(l.externalId, l.quantity);
   return out;
 }
 
@@ -600,29 +811,63 @@ async function correctStoreBatch(
   return prisma.$transaction(
     async (tx) => {
       const ids = [...chunk.map((c) => c.l.id)].sort();
-      const rows = await tx.$queryRaw<{ id: string; inFlightPushSeq: number | null }[]>`SELECT id, "inFlightPushSeq" FROM "Listing" WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+      const rows = await tx.$queryRaw<
+        { id: string; inFlightPushSeq: number | null }[]
+      >`SELECT id, "inFlightPushSeq" FROM "Listing" WHERE id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
       const inFlight = new Set(rows.filter((r) => r.inFlightPushSeq != null).map((r) => r.id));
       const present = new Set(rows.map((r) => r.id));
       const send = chunk.filter((c) => present.has(c.l.id) && !inFlight.has(c.l.id));
       const results = send.length
-        ? await adapter.writeQuantities(send.map((c) => ({ op: "cas" as const, listingId: c.l.externalId, expected: c.storeQty, quantity: c.d, idempotencyKey: `reconcile:${runId}:${c.l.id}` })))
+        ? await adapter.writeQuantities(
+            send.map((c) => ({
+              op: "cas" as const,
+              listingId: c.l.externalId,
+              expected: c.storeQty,
+              quantity: c.d,
+              idempotencyKey: `reconcile:${runId}:${c.l.id}`,
+            })),
+          )
         : [];
       const byListing = new Map(send.map((c, i) => [c.l.id, results[i]!]));
       const now = new Date();
       const out: string[] = [];
       const ledger: LedgerRow[] = [];
       for (const c of chunk) {
-        if (!present.has(c.l.id)) { out.push("the listing is gone"); continue; }
-        if (inFlight.has(c.l.id)) { out.push("a push is in flight for this listing; left to it"); continue; }
+        if (!present.has(c.l.id)) {
+          out.push("the listing is gone");
+          continue;
+        }
+        if (inFlight.has(c.l.id)) {
+          out.push("a push is in flight for this listing; left to it");
+          continue;
+        }
         const r = byListing.get(c.l.id)!;
         if (!r.ok) {
-          if (r.error.code === "STALE") { out.push(`the store changed during reconciliation (now ${r.error.opts.current}); next run`); continue; }
+          if (r.error.code === "STALE") {
+            out.push(`the store changed during reconciliation (now ${r.error.opts.current}); next run`);
+            continue;
+          }
           throw r.error;
         }
-        await tx.listing.update({ where: { id: c.l.id }, data: { lastWrittenQuantity: r.after, lastWrittenAt: now, lastObservedQuantity: r.after, lastObservedAt: now } });
+        await tx.listing.update({
+          where: { id: c.l.id },
+          data: {
+            lastWrittenQuantity: r.after,
+            lastWrittenAt: now,
+            lastObservedQuantity: r.after,
+            lastObservedAt: now,
+          },
+        });
         ledger.push({
-          shopId: channel.shopId, itemId: c.l.itemId!, channelId: channel.id, cause: "reconcile", before: r.before ?? c.storeQty, after: r.after,
-          delta: r.after - (r.before ?? c.storeQty), idempotencyKey: `reconcile:${runId}:${c.l.id}`, note: c.reason,
+          shopId: channel.shopId,
+          itemId: c.l.itemId!,
+          channelId: channel.id,
+          cause: "reconcile",
+          before: r.before ?? c.storeQty,
+          after: r.after,
+          delta: r.after - (r.before ?? c.storeQty),
+          idempotencyKey: `reconcile:${runId}:${c.l.id}`,
+          note: c.reason,
         });
         out.push("written");
       }
@@ -655,19 +900,43 @@ async function correctStore(
       try {
         res =
           channel.mode === "exact"
-            ? await adapter.writeQuantity({ op: "cas", listingId: l.externalId, expected: storeQty, quantity: d, idempotencyKey: `reconcile:${runId}:${l.id}` })
-            : await adapter.writeQuantity({ op: "set", listingId: l.externalId, quantity: d, parentId: l.variantId ? l.productId : null });
+            ? await adapter.writeQuantity({
+                op: "cas",
+                listingId: l.externalId,
+                expected: storeQty,
+                quantity: d,
+                idempotencyKey: `reconcile:${runId}:${l.id}`,
+              })
+            : await adapter.writeQuantity({
+                op: "set",
+                listingId: l.externalId,
+                quantity: d,
+                parentId: l.variantId ? l.productId : null,
+              });
       } catch (err) {
-        if (err instanceof ChannelError && err.code === "STALE") return `the store changed during reconciliation (now ${err.opts.current}); next run`;
+        if (err instanceof ChannelError && err.code === "STALE")
+          return `the store changed during reconciliation (now ${err.opts.current}); next run`;
         throw err;
       }
       await tx.listing.update({
         where: { id: l.id },
-        data: { lastWrittenQuantity: res.after, lastWrittenAt: new Date(), lastObservedQuantity: res.after, lastObservedAt: new Date() },
+        data: {
+          lastWrittenQuantity: res.after,
+          lastWrittenAt: new Date(),
+          lastObservedQuantity: res.after,
+          lastObservedAt: new Date(),
+        },
       });
       await appendLedger(tx, {
-        shopId: channel.shopId, itemId: l.itemId!, channelId: channel.id, cause: "reconcile", before: res.before ?? storeQty, after: res.after,
-        delta: res.after - (res.before ?? storeQty), idempotencyKey: `reconcile:${runId}:${l.id}`, note: reason,
+        shopId: channel.shopId,
+        itemId: l.itemId!,
+        channelId: channel.id,
+        cause: "reconcile",
+        before: res.before ?? storeQty,
+        after: res.after,
+        delta: res.after - (res.before ?? storeQty),
+        idempotencyKey: `reconcile:${runId}:${l.id}`,
+        note: reason,
       });
       return "written";
     },
@@ -676,11 +945,26 @@ async function correctStore(
 }
 
 /** Opens (or refreshes) the open conflict for a listing and emits `conflict.raised` for a new one. */
-async function raiseConflict(l: ReconcileListing, kind: string, expected: number, storeQty: number, record: Map<string, Map<string, number>>, locs: string[]) {
+async function raiseConflict(
+  l: ReconcileListing,
+  kind: string,
+  expected: number,
+  storeQty: number,
+  record: Map<string, Map<string, number>>,
+  locs: string[],
+) {
   const truth = record.get(l.item?.inventoryItemId ?? "");
   const recordQuantity = truth ? locs.reduce((n, loc) => n + (truth.get(loc) ?? 0), 0) : null;
   await openConflict({
-    shopId: l.shopId, itemId: l.itemId!, channelId: l.channelId, listingId: l.id, sku: l.sku, kind, expected, storeQuantity: storeQty, recordQuantity,
+    shopId: l.shopId,
+    itemId: l.itemId!,
+    channelId: l.channelId,
+    listingId: l.id,
+    sku: l.sku,
+    kind,
+    expected,
+    storeQuantity: storeQty,
+    recordQuantity,
     detail: { baseline: l.lastWrittenQuantity, sku: l.sku },
   });
 }

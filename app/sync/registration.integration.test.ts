@@ -38,7 +38,11 @@ afterAll(async () => {
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${app.url}${path}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "X-Forwarded-For": `10.0.0.${Math.floor(Math.random() * 250)}`, ...headers },
+    headers: {
+      "Content-Type": "application/json",
+      "X-Forwarded-For": `10.0.0.${Math.floor(Math.random() * 250)}`,
+      ...headers,
+    },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 
@@ -65,7 +69,9 @@ describe("POST /api/woo/register", () => {
     expect(channel.shopId).toBe(shopId);
     expect(channel.credentialsEnc).toMatch(/^v2:/);
     expect(channel.webhookSecretEnc).not.toContain(first.body.webhook_secret);
-    expect(exactStore.control.state().webhooks.filter((w: { status: string }) => w.status === "active")).toHaveLength(4);
+    expect(exactStore.control.state().webhooks.filter((w: { status: string }) => w.status === "active")).toHaveLength(
+      4,
+    );
     const again = await registerStore(app.url, code, exactStore);
     expect(again.status).toBe(401);
     expect(again.body.error.code).toBe("invalid_code");
@@ -82,7 +88,10 @@ describe("POST /api/woo/register", () => {
 
   it("refuses expired and unknown codes with one message (no oracle)", async () => {
     const { code } = await createConnectionCode(shopId);
-    await prisma.connectionCode.update({ where: { codeHash: sha256Hex(normalizeCode(code)) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await prisma.connectionCode.update({
+      where: { codeHash: sha256Hex(normalizeCode(code)) },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const expired = await registerStore(app.url, code, exactStore);
     const unknown = await registerStore(app.url, "SF-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH", exactStore);
     expect([expired.status, unknown.status]).toEqual([401, 401]);
@@ -91,7 +100,12 @@ describe("POST /api/woo/register", () => {
 
   it("answers 422 when the store rejects the keys, and keeps the code usable", async () => {
     const { code } = await createConnectionCode(shopId);
-    const res = await post("/api/woo/register", { code, store_url: exactStore.url, consumer_key: "ck_wrong", consumer_secret: "cs_wrong" });
+    const res = await post("/api/woo/register", {
+      code,
+      store_url: exactStore.url,
+      consumer_key: "ck_wrong",
+      consumer_secret: "cs_wrong",
+    });
     expect(res.status).toBe(422);
     expect((await res.json()).error.code).toBe("store_rejected_keys");
     const row = await prisma.connectionCode.findUniqueOrThrow({ where: { codeHash: sha256Hex(normalizeCode(code)) } });
@@ -109,7 +123,21 @@ describe("POST /api/woo/register", () => {
   it("rate-limits registration attempts per client", async () => {
     const headers = { "X-Forwarded-For": "192.0.2.77" };
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await post("/api/woo/register", { code: "SF-NOPE-NOPE-NOPE", store_url: "https://x.example", consumer_key: "ck_a", consumer_secret: "cs_a" }, headers)).status);
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        (
+          await post(
+            "/api/woo/register",
+            {
+              code: "SF-NOPE-NOPE-NOPE",
+              store_url: "https://x.example",
+              consumer_key: "ck_a",
+              consumer_secret: "cs_a",
+            },
+            headers,
+          )
+        ).status,
+      );
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
@@ -119,19 +147,35 @@ describe("signed plugin calls", () => {
   it("accept a correctly signed heartbeat, refuse a bad signature (401) and an unknown store (404)", async () => {
     const { code } = await createConnectionCode(shopId);
     const reg = await registerStore(app.url, code, exactStore);
-    const body = JSON.stringify({ store_url: exactStore.url, plugin_version: "1.0.0", webhooks: [{ id: 1, topic: "order.created", status: "disabled" }], recreated: [] });
-    const ok = await post("/api/woo/heartbeat", body, signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body));
+    const body = JSON.stringify({
+      store_url: exactStore.url,
+      plugin_version: "1.0.0",
+      webhooks: [{ id: 1, topic: "order.created", status: "disabled" }],
+      recreated: [],
+    });
+    const ok = await post(
+      "/api/woo/heartbeat",
+      body,
+      signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body),
+    );
     expect(ok.status).toBe(200);
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: reg.body.channel_id } });
     expect(channel.status).toBe("degraded");
     expect(channel.statusReason).toContain("order.created (disabled)");
-    const bad = await post("/api/woo/heartbeat", body, { ...signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body), "X-SyncFlow-Signature": "AAAA" });
+    const bad = await post("/api/woo/heartbeat", body, {
+      ...signedHeaders(reg.body.channel_id, reg.body.webhook_secret, body),
+      "X-SyncFlow-Signature": "AAAA",
+    });
     expect(bad.status).toBe(401);
     const unknown = await post("/api/woo/heartbeat", body, signedHeaders("nope", reg.body.webhook_secret, body));
     expect(unknown.status).toBe(404);
 
     const dBody = JSON.stringify({ store_url: exactStore.url, reason: "owner disconnected" });
-    const disc = await post("/api/woo/disconnect", dBody, signedHeaders(reg.body.channel_id, reg.body.webhook_secret, dBody));
+    const disc = await post(
+      "/api/woo/disconnect",
+      dBody,
+      signedHeaders(reg.body.channel_id, reg.body.webhook_secret, dBody),
+    );
     expect(disc.status).toBe(200);
     const after = await prisma.channel.findUniqueOrThrow({ where: { id: reg.body.channel_id } });
     expect(after.status).toBe("disconnected");

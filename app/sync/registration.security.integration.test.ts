@@ -34,7 +34,8 @@ let shopId: string;
 let internal: http.Server;
 let internalUrl: string;
 let internalHits = 0;
-let reply: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, res) => res.writeHead(422, { "Content-Type": "text/plain" }).end("db password is hunter2");
+let reply: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_q, res) =>
+  res.writeHead(422, { "Content-Type": "text/plain" }).end("db password is hunter2");
 
 beforeAll(async () => {
   process.env.SYNCFLOW_REGISTER_SHOP_ATTEMPTS = "12";
@@ -50,7 +51,9 @@ beforeAll(async () => {
 
 /** Each test its own shop, so the per-shop limit (12 here) counts only that test's attempts. */
 async function newShop(): Promise<string> {
-  const shop = await prisma.shop.create({ data: { domain: `regsec-${crypto.randomUUID().slice(0, 8)}.myshopify.com` } });
+  const shop = await prisma.shop.create({
+    data: { domain: `regsec-${crypto.randomUUID().slice(0, 8)}.myshopify.com` },
+  });
   await prisma.location.create({ data: { shopId: shop.id, gid: "gid://shopify/Location/1", name: "Warehouse" } });
   shopId = shop.id;
   return shop.id;
@@ -72,16 +75,27 @@ afterAll(async () => {
 
 let clientN = 0;
 /** A registration from its own client address (so the per-address limit never interferes). */
-async function register(code: string, storeUrl: string, xff = `203.0.113.${++clientN % 250}`): Promise<{ status: number; body: any }> {
+async function register(
+  code: string,
+  storeUrl: string,
+  xff = `203.0.113.${++clientN % 250}`,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${app.url}/api/woo/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Forwarded-For": xff },
-    body: JSON.stringify({ code, store_url: storeUrl, consumer_key: "ck_0123456789abcdef", consumer_secret: "cs_0123456789abcdef", plugin_version: "1.1.0" }),
+    body: JSON.stringify({
+      code,
+      store_url: storeUrl,
+      consumer_key: "ck_0123456789abcdef",
+      consumer_secret: "cs_0123456789abcdef",
+      plugin_version: "1.1.0",
+    }),
   });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-const codeRow = (code: string) => prisma.connectionCode.findUniqueOrThrow({ where: { codeHash: sha256Hex(normalizeCode(code)) } });
+const codeRow = (code: string) =>
+  prisma.connectionCode.findUniqueOrThrow({ where: { codeHash: sha256Hex(normalizeCode(code)) } });
 
 /** Socket connects whose target host is `host` (a TCP connection attempt, not a name lookup that was refused). */
 function connectsTo(spy: ReturnType<typeof vi.spyOn>, hosts: string[]): number {
@@ -97,9 +111,17 @@ describe("registration in production mode (loopback not allowed)", () => {
     process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES = "0";
     const connect = vi.spyOn(net.Socket.prototype, "connect");
     const lookups: string[] = [];
-    setOutboundLookupForTests(((hostname: string, _o: unknown, cb: (e: Error | null, a: unknown, f?: number) => void) => {
+    setOutboundLookupForTests(((
+      hostname: string,
+      _o: unknown,
+      cb: (e: Error | null, a: unknown, f?: number) => void,
+    ) => {
       lookups.push(hostname);
-      const table: Record<string, string> = { "metadata.attacker.test": "169.254.169.254", "intranet.attacker.test": "10.0.0.1", "cgnat.attacker.test": "100.64.0.7" };
+      const table: Record<string, string> = {
+        "metadata.attacker.test": "169.254.169.254",
+        "intranet.attacker.test": "10.0.0.1",
+        "cgnat.attacker.test": "100.64.0.7",
+      };
       const address = table[hostname] ?? "127.0.0.1";
       const opts = _o as { all?: boolean };
       if (opts?.all) cb(null, [{ address, family: 4 }]);
@@ -108,9 +130,16 @@ describe("registration in production mode (loopback not allowed)", () => {
     const { code } = await createConnectionCode(shopId);
     const targets = [
       internalUrl, // http://127.0.0.1:<port>
-      "http://10.0.0.1", "http://169.254.169.254/latest/meta-data",
-      "https://10.0.0.1", "https://169.254.169.254", "https://[::1]", "https://[::ffff:10.0.0.1]", "https://0x7f000001",
-      "https://metadata.attacker.test", "https://intranet.attacker.test", "https://cgnat.attacker.test",
+      "http://10.0.0.1",
+      "http://169.254.169.254/latest/meta-data",
+      "https://10.0.0.1",
+      "https://169.254.169.254",
+      "https://[::1]",
+      "https://[::ffff:10.0.0.1]",
+      "https://0x7f000001",
+      "https://metadata.attacker.test",
+      "https://intranet.attacker.test",
+      "https://cgnat.attacker.test",
     ];
     const answers = [];
     for (const t of targets.slice(0, 4)) answers.push(await register(code, t));
@@ -123,9 +152,13 @@ describe("registration in production mode (loopback not allowed)", () => {
       expect(a.body.error, targets[i]).toEqual({ code: "store_unreachable", message: STORE_UNREACHABLE_MESSAGE });
     }
     expect(internalHits).toBe(0);
-    expect(connectsTo(connect, ["10.0.0.1", "169.254.169.254", "100.64.0.7", "::1", "::ffff:10.0.0.1", "::ffff:a00:1"])).toBe(0);
+    expect(
+      connectsTo(connect, ["10.0.0.1", "169.254.169.254", "100.64.0.7", "::1", "::ffff:10.0.0.1", "::ffff:a00:1"]),
+    ).toBe(0);
     // The names were resolved (by the injected resolver) and refused on the address they resolved to.
-    expect(lookups).toEqual(expect.arrayContaining(["metadata.attacker.test", "intranet.attacker.test", "cgnat.attacker.test"]));
+    expect(lookups).toEqual(
+      expect.arrayContaining(["metadata.attacker.test", "intranet.attacker.test", "cgnat.attacker.test"]),
+    );
   });
 
   it("stops calling a store registered to an internal URL before the guard existed (the worker's adapter)", async () => {
@@ -133,9 +166,19 @@ describe("registration in production mode (loopback not allowed)", () => {
     process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES = "0";
     const { encryptJson } = await import("../lib/crypto.server");
     const channel = await prisma.channel.create({
-      data: { shopId, kind: "woocommerce", name: "old internal", baseUrl: internalUrl, status: "active", credentialsEnc: encryptJson({ consumerKey: "ck_x", consumerSecret: "cs_x" }), webhookSecretEnc: null },
+      data: {
+        shopId,
+        kind: "woocommerce",
+        name: "old internal",
+        baseUrl: internalUrl,
+        status: "active",
+        credentialsEnc: encryptJson({ consumerKey: "ck_x", consumerSecret: "cs_x" }),
+        webhookSecretEnc: null,
+      },
     });
-    const err = await salesAdapter(channel).verifyConnection().catch((e) => e);
+    const err = await salesAdapter(channel)
+      .verifyConnection()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ChannelError);
     expect((err as ChannelError).retryable).toBe(false);
     expect(internalHits).toBe(0);
@@ -169,7 +212,10 @@ describe("registration with loopback allowed (tests, demo): what the guard does 
 
   it("does not echo what an internal service answered, and a closed port looks the same", async () => {
     await newShop();
-    reply = (_q, res) => res.writeHead(422, { "Content-Type": "application/json" }).end(JSON.stringify({ code: "db_error", message: "db password is hunter2" }));
+    reply = (_q, res) =>
+      res
+        .writeHead(422, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ code: "db_error", message: "db password is hunter2" }));
     const { code } = await createConnectionCode(shopId);
     const talking = await register(code, internalUrl);
     const closedPort = await new Promise<number>((r) => {
@@ -233,13 +279,19 @@ describe("registration rate limits", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
       // The client writes a new left-most entry each time; the trusted proxy (the socket peer) appended 192.0.2.200.
-      const res = await register("SF-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH", "https://shop.example.com", `198.18.${i}.1, 192.0.2.200`);
+      const res = await register(
+        "SF-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH",
+        "https://shop.example.com",
+        `198.18.${i}.1, 192.0.2.200`,
+      );
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(10)).toEqual([429, 429]);
     // Another client is not locked out by that one.
-    expect((await register("SF-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH", "https://shop.example.com", "192.0.2.201")).status).toBe(401);
+    expect(
+      (await register("SF-AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH", "https://shop.example.com", "192.0.2.201")).status,
+    ).toBe(401);
   });
 
   it("limit attempts per shop across codes and addresses", async () => {

@@ -53,7 +53,10 @@ function base32(buf: Buffer): string {
 
 /** Normalises a pasted code (case, spaces, dashes) before hashing. */
 export function normalizeCode(code: string): string {
-  return code.toUpperCase().replace(/[^A-Z2-7]/g, "").replace(/^SF/, "");
+  return code
+    .toUpperCase()
+    .replace(/[^A-Z2-7]/g, "")
+    .replace(/^SF/, "");
 }
 
 /** Creates a one-time connection code for a shop. The plain code is returned once and never stored. */
@@ -136,7 +139,9 @@ async function consume(prefix: "woo_register" | "woo_register_shop", key: string
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       const s = Math.ceil(err.msBeforeNext / 1000);
-      throw new RegistrationError(429, "rate_limited", `Too many registration attempts ${what}; retry in ${s} s.`, { "Retry-After": String(s) });
+      throw new RegistrationError(429, "rate_limited", `Too many registration attempts ${what}; retry in ${s} s.`, {
+        "Retry-After": String(s),
+      });
     }
     throw err;
   }
@@ -163,8 +168,13 @@ const INVALID_CODE = "This connection code is not valid. Create a new one in the
  * (`usedAt` set, no channel). Returns the number of failures so far.
  */
 async function recordFailedAttempt(codeId: string): Promise<number> {
-  const row = await prisma.connectionCode.update({ where: { id: codeId }, data: { failedAttempts: { increment: 1 } }, select: { failedAttempts: true } });
-  if (row.failedAttempts >= MAX_FAILED_ATTEMPTS) await prisma.connectionCode.updateMany({ where: { id: codeId, usedAt: null }, data: { usedAt: new Date() } });
+  const row = await prisma.connectionCode.update({
+    where: { id: codeId },
+    data: { failedAttempts: { increment: 1 } },
+    select: { failedAttempts: true },
+  });
+  if (row.failedAttempts >= MAX_FAILED_ATTEMPTS)
+    await prisma.connectionCode.updateMany({ where: { id: codeId, usedAt: null }, data: { usedAt: new Date() } });
   return row.failedAttempts;
 }
 
@@ -173,7 +183,8 @@ async function checkPlan(shopId: string, storeUrl: string, tx?: Prisma.Transacti
   try {
     await assertCanConnectChannel(shopId, storeUrl, tx);
   } catch (err) {
-    if (err instanceof PlanLimitError) throw new RegistrationError(err.status, err.code, err.message, { Link: `<${err.upgradeUrl}>; rel="payment"` });
+    if (err instanceof PlanLimitError)
+      throw new RegistrationError(err.status, err.code, err.message, { Link: `<${err.upgradeUrl}>; rel="payment"` });
     throw err;
   }
 }
@@ -190,7 +201,13 @@ async function checkPlan(shopId: string, storeUrl: string, tx?: Prisma.Transacti
 export async function registerWooStore(input: RegistrationInput): Promise<RegistrationResult> {
   const hash = sha256Hex(normalizeCode(input.code));
   const code = await prisma.connectionCode.findUnique({ where: { codeHash: hash }, include: { shop: true } });
-  if (!code || code.usedAt || code.expiresAt < new Date() || code.shop.uninstalledAt || code.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+  if (
+    !code ||
+    code.usedAt ||
+    code.expiresAt < new Date() ||
+    code.shop.uninstalledAt ||
+    code.failedAttempts >= MAX_FAILED_ATTEMPTS
+  ) {
     throw new RegistrationError(401, "invalid_code", INVALID_CODE);
   }
   await consume("woo_register_shop", `shop:${code.shopId}`, "for this shop");
@@ -216,37 +233,73 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
     stockEvents = exact && reportsStockEvents(caps.features);
   } catch (err) {
     const failures = await recordFailedAttempt(code.id);
-    console.warn(`[registration] shop ${code.shopId}: store check failed (${failures}/${MAX_FAILED_ATTEMPTS}): ${err instanceof OutboundBlockedError ? err.message : (err as Error).message}`.slice(0, 500));
+    console.warn(
+      `[registration] shop ${code.shopId}: store check failed (${failures}/${MAX_FAILED_ATTEMPTS}): ${err instanceof OutboundBlockedError ? err.message : (err as Error).message}`.slice(
+        0,
+        500,
+      ),
+    );
     const cause = err as ChannelError;
-    const wooAuth = cause instanceof ChannelError && cause.code === "AUTH" && /^woocommerce_rest_/.test(String((cause.opts.cause as { code?: unknown } | undefined)?.code ?? ""));
-    if (wooAuth) throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
+    const wooAuth =
+      cause instanceof ChannelError &&
+      cause.code === "AUTH" &&
+      /^woocommerce_rest_/.test(String((cause.opts.cause as { code?: unknown } | undefined)?.code ?? ""));
+    if (wooAuth)
+      throw new RegistrationError(422, "store_rejected_keys", "The store rejected these WooCommerce REST keys.");
     throw new RegistrationError(422, "store_unreachable", STORE_UNREACHABLE_MESSAGE);
   }
 
   const shopId = code.shopId;
-  const defaultLocation = await prisma.location.findFirst({ where: { shopId, isActive: true }, orderBy: { gid: "asc" } });
+  const defaultLocation = await prisma.location.findFirst({
+    where: { shopId, isActive: true },
+    orderBy: { gid: "asc" },
+  });
   const webhookSecret = crypto.randomBytes(32).toString("base64url");
-  const previous = await prisma.channel.findUnique({ where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } }, select: { mode: true, bufferSource: true } });
+  const previous = await prisma.channel.findUnique({
+    where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
+    select: { mode: true, bufferSource: true },
+  });
   // Encrypt before the transaction: a missing or bad key fails here, with the code untouched.
   const credentialsEnc = encryptJson({ consumerKey: input.consumerKey, consumerSecret: input.consumerSecret });
   const webhookSecretEnc = encryptSecret(webhookSecret);
   // The code is consumed in the same transaction that creates the channel: single use under concurrent
   // attempts (the conditional update), and never burned by a failure of what follows.
   const channel = await prisma.$transaction(async (tx) => {
-    const { count } = await tx.connectionCode.updateMany({ where: { id: code.id, usedAt: null }, data: { usedAt: new Date() } });
+    const { count } = await tx.connectionCode.updateMany({
+      where: { id: code.id, usedAt: null },
+      data: { usedAt: new Date() },
+    });
     if (count !== 1) throw new RegistrationError(401, "invalid_code", INVALID_CODE);
     await checkPlan(shopId, storeUrl, tx);
     const ch = await tx.channel.upsert({
       where: { shopId_baseUrl: { shopId, baseUrl: storeUrl } },
       create: {
-        shopId, kind: "woocommerce", name: storeName, baseUrl: storeUrl, status: "active", mode,
-        credentialsEnc, webhookSecretEnc, salesLocationId: defaultLocation?.gid ?? null,
-        ...bufferForMode(null, mode), pluginVersion: input.pluginVersion ?? null, stockEvents, pluginFeatures,
+        shopId,
+        kind: "woocommerce",
+        name: storeName,
+        baseUrl: storeUrl,
+        status: "active",
+        mode,
+        credentialsEnc,
+        webhookSecretEnc,
+        salesLocationId: defaultLocation?.gid ?? null,
+        ...bufferForMode(null, mode),
+        pluginVersion: input.pluginVersion ?? null,
+        stockEvents,
+        pluginFeatures,
       },
       update: {
-        name: storeName, status: "active", statusReason: null, mode,
-        credentialsEnc, webhookSecretEnc, pluginVersion: input.pluginVersion ?? null, legacySignedCallAt: null,
-        ...bufferForMode(previous, mode), stockEvents, pluginFeatures,
+        name: storeName,
+        status: "active",
+        statusReason: null,
+        mode,
+        credentialsEnc,
+        webhookSecretEnc,
+        pluginVersion: input.pluginVersion ?? null,
+        legacySignedCallAt: null,
+        ...bufferForMode(previous, mode),
+        stockEvents,
+        pluginFeatures,
       },
     });
     await tx.connectionCode.update({ where: { id: code.id }, data: { channelId: ch.id } });
@@ -260,11 +313,20 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   try {
     await adapter.subscribe({ deliveryUrl, secret: webhookSecret });
   } catch (err) {
-    await prisma.channel.update({ where: { id: channel.id }, data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` } });
+    await prisma.channel.update({
+      where: { id: channel.id },
+      data: { status: "degraded", statusReason: `webhooks not created: ${(err as Error).message}` },
+    });
   }
   const link = await linkAtRegistration(shopId, channel.id);
   return {
-    channelId: channel.id, webhookSecret, shopDomain: code.shop.domain, shopName: code.shop.name ?? code.shop.domain, mode, stockEvents,
-    linked: link?.linked ?? null, unmatched: link?.unmatched ?? null,
+    channelId: channel.id,
+    webhookSecret,
+    shopDomain: code.shop.domain,
+    shopName: code.shop.name ?? code.shop.domain,
+    mode,
+    stockEvents,
+    linked: link?.linked ?? null,
+    unmatched: link?.unmatched ?? null,
   };
 }

@@ -19,7 +19,14 @@ export async function onShopInstalled(domain: string, scopes: string | null): Pr
   const channel =
     existing ??
     (await prisma.channel.create({
-      data: { shopId: shop.id, kind: "shopify", name: domain, baseUrl: `https://${domain}`, mode: "exact", status: "active" },
+      data: {
+        shopId: shop.id,
+        kind: "shopify",
+        name: domain,
+        baseUrl: `https://${domain}`,
+        mode: "exact",
+        status: "active",
+      },
     }));
   await enqueue(QUEUES.linkChannel, { shopId: shop.id, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
   return shop.id;
@@ -66,9 +73,21 @@ export async function redactCustomer(domain: string, body: unknown): Promise<num
   const orderIds = (target.orderIds ?? []).map((id) => String(id));
   const or = [
     ...(target.email ? [{ customerEmail: target.email }] : []),
-    ...(orderIds.length ? [{ channel: { kind: "shopify" }, externalId: { in: [...orderIds, ...orderIds.map((id) => `gid://shopify/Order/${id}`)] } }] : []),
+    ...(orderIds.length
+      ? [
+          {
+            channel: { kind: "shopify" },
+            externalId: { in: [...orderIds, ...orderIds.map((id) => `gid://shopify/Order/${id}`)] },
+          },
+        ]
+      : []),
   ];
-  const { count } = or.length ? await prisma.order.updateMany({ where: { shopId: shop.id, OR: or }, data: { customerEmail: null, customerName: null } }) : { count: 0 };
+  const { count } = or.length
+    ? await prisma.order.updateMany({
+        where: { shopId: shop.id, OR: or },
+        data: { customerEmail: null, customerName: null },
+      })
+    : { count: 0 };
   await redactCustomerReceipts(shop.id, target);
   return count;
 }

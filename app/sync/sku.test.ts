@@ -20,7 +20,9 @@ describe("matchListings on WooCommerce's sample catalog", () => {
     manageStock: isStockable(p),
   }));
   // Shopify holds the stockable SKUs, some in another case than WooCommerce.
-  const items = catalog.filter(isStockable).map((p, i) => ({ id: `item-${i}`, skuKey: normalizeSku(i % 2 ? p.sku.toUpperCase() : p.sku)! }));
+  const items = catalog
+    .filter(isStockable)
+    .map((p, i) => ({ id: `item-${i}`, skuKey: normalizeSku(i % 2 ? p.sku.toUpperCase() : p.sku)! }));
   const results = matchListings(items, listings);
   const by = (sku: string) => results.find((r) => r.listing.sku === sku)!;
 
@@ -68,8 +70,14 @@ describe("SKUs that differ only by letter case (docs/decisions/107)", () => {
   it("when Shopify has both spellings, a store listing links only on an exact match", () => {
     const items = [{ id: "item-A", skuKey: "85123a", sku: "85123A" }];
     const ambiguousKeys = new Set(["85123a"]);
-    expect(matchListings(items, [L("1", "85123a")], { ambiguousKeys })[0]).toMatchObject({ status: "ambiguous_sku", itemId: null });
-    expect(matchListings(items, [L("1", "85123A")], { ambiguousKeys })[0]).toMatchObject({ status: "linked", itemId: "item-A" });
+    expect(matchListings(items, [L("1", "85123a")], { ambiguousKeys })[0]).toMatchObject({
+      status: "ambiguous_sku",
+      itemId: null,
+    });
+    expect(matchListings(items, [L("1", "85123A")], { ambiguousKeys })[0]).toMatchObject({
+      status: "linked",
+      itemId: "item-A",
+    });
     // Without any ambiguity, case still does not matter (GUIDE §2).
     expect(matchListings(items, [L("1", "85123a")])[0]).toMatchObject({ status: "linked", itemId: "item-A" });
   });

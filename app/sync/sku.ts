@@ -28,7 +28,8 @@ export function holdsStock(productType: string): boolean {
  * `ambiguous_sku`: the SKU differs only by letter case from another one (85123A / 85123a) on the same store or on
  * Shopify, and does not match the catalog item's SKU exactly (docs/decisions/107).
  */
-export type MatchStatus = "linked" | "unmatched" | "duplicate_sku" | "ambiguous_sku" | "no_sku" | "not_stocked" | "ignored";
+export type MatchStatus =
+  "linked" | "unmatched" | "duplicate_sku" | "ambiguous_sku" | "no_sku" | "not_stocked" | "ignored";
 
 /** The SKU as written, trimmed and with inner whitespace collapsed (case kept): what "exactly the same SKU" compares. */
 export function exactSku(sku: string | null | undefined): string | null {
@@ -80,7 +81,13 @@ export function matchListings<L extends Pick<ChannelListing, "externalId" | "sku
   return listings.map((listing) => {
     const skuKey = normalizeSku(listing.sku);
     if (NON_STOCK_TYPES.has(listing.productType)) {
-      return { listing, skuKey, itemId: null, status: "not_stocked", reason: `${listing.productType} products hold no stock of their own` };
+      return {
+        listing,
+        skuKey,
+        itemId: null,
+        status: "not_stocked",
+        reason: `${listing.productType} products hold no stock of their own`,
+      };
     }
     if (!skuKey) return { listing, skuKey, itemId: null, status: "no_sku", reason: "listing has no SKU" };
     const exact = exactSku(listing.sku)!;
@@ -89,23 +96,53 @@ export function matchListings<L extends Pick<ChannelListing, "externalId" | "sku
     if (caseVariants || opts.ambiguousKeys?.has(skuKey)) {
       // Written in more than one case: only an exact, single match links.
       if ((exactCounts.get(exact) ?? 0) > 1) {
-        return { listing, skuKey, itemId: null, status: "duplicate_sku", reason: `SKU "${listing.sku}" is used by ${exactCounts.get(exact)} listings on this store` };
+        return {
+          listing,
+          skuKey,
+          itemId: null,
+          status: "duplicate_sku",
+          reason: `SKU "${listing.sku}" is used by ${exactCounts.get(exact)} listings on this store`,
+        };
       }
       if (!item || item.sku == null || exactSku(item.sku) !== exact) {
-        const others = [...new Set([...spellings.get(skuKey)!, ...(item?.sku ? [exactSku(item.sku)!] : [])])].filter((x) => x !== exact);
+        const others = [...new Set([...spellings.get(skuKey)!, ...(item?.sku ? [exactSku(item.sku)!] : [])])].filter(
+          (x) => x !== exact,
+        );
         const where = caseVariants ? "on this store" : "on Shopify";
         return {
-          listing, skuKey, itemId: null, status: "ambiguous_sku",
+          listing,
+          skuKey,
+          itemId: null,
+          status: "ambiguous_sku",
           reason: `SKU "${exact}" differs only by letter case from ${others.map((o) => `"${o}"`).join(", ") || "another SKU"} ${where}; SyncFlow links such SKUs only when they match exactly — rename one of them`,
         };
       }
     } else if ((counts.get(skuKey) ?? 0) > 1) {
-      return { listing, skuKey, itemId: null, status: "duplicate_sku", reason: `SKU "${listing.sku}" is used by ${counts.get(skuKey)} listings on this store` };
+      return {
+        listing,
+        skuKey,
+        itemId: null,
+        status: "duplicate_sku",
+        reason: `SKU "${listing.sku}" is used by ${counts.get(skuKey)} listings on this store`,
+      };
     }
     const itemId = item?.id ?? null;
-    if (!itemId) return { listing, skuKey, itemId: null, status: "unmatched", reason: `no Shopify variant has SKU "${listing.sku}"` };
+    if (!itemId)
+      return {
+        listing,
+        skuKey,
+        itemId: null,
+        status: "unmatched",
+        reason: `no Shopify variant has SKU "${listing.sku}"`,
+      };
     if (!listing.manageStock) {
-      return { listing, skuKey, itemId, status: "not_stocked", reason: "the store does not manage stock for this listing (manage_stock off)" };
+      return {
+        listing,
+        skuKey,
+        itemId,
+        status: "not_stocked",
+        reason: "the store does not manage stock for this listing (manage_stock off)",
+      };
     }
     return { listing, skuKey, itemId, status: "linked" };
   });

@@ -37,7 +37,14 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
     WHERE r.status = 'received' AND r.source = 'shopify' AND r.topic = 'inventory_levels/update'
       AND r."shopId" IS NOT NULL
       AND EXISTS (SELECT 1 FROM "Channel" c WHERE c."shopId" = r."shopId" AND c.kind = 'shopify')`;
-  const candidates: { id: string; shopId: string; itemGid: string; locationGid: string; updatedAt: Date; available: number }[] = [];
+  const candidates: {
+    id: string;
+    shopId: string;
+    itemGid: string;
+    locationGid: string;
+    updatedAt: Date;
+    available: number;
+  }[] = [];
   for (const r of rows) {
     try {
       const [e] = parseRecordDelivery({ topic: "inventory_levels/update", body: r.body });
@@ -45,13 +52,29 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
       const u = e.level;
       const updatedAt = webhookObservedAt(u.updatedAt, r.triggeredAt);
       if (u.available == null || Number.isNaN(updatedAt.getTime())) continue;
-      candidates.push({ id: r.id, shopId: r.shopId, itemGid: u.inventoryItemId, locationGid: u.locationId, updatedAt, available: u.available });
+      candidates.push({
+        id: r.id,
+        shopId: r.shopId,
+        itemGid: u.inventoryItemId,
+        locationGid: u.locationId,
+        updatedAt,
+        available: u.available,
+      });
     } catch {
       /* malformed: processReceipt records the error */
     }
   }
   if (!candidates.length) return settled;
-  const levels = await prisma.$queryRaw<{ shopId: string; inventoryItemId: string; itemId: string; locationGid: string | null; observedAt: Date | null; available: number | null }[]>`
+  const levels = await prisma.$queryRaw<
+    {
+      shopId: string;
+      inventoryItemId: string;
+      itemId: string;
+      locationGid: string | null;
+      observedAt: Date | null;
+      available: number | null;
+    }[]
+  >`
     SELECT ci."shopId", ci."inventoryItemId", ci.id AS "itemId", il."locationGid", il."observedAt", il.available
     FROM "CatalogItem" ci
     LEFT JOIN "InventoryLevel" il ON il."itemId" = ci.id AND il."locationGid" = ANY(${[...new Set(candidates.map((c) => c.locationGid))]})
@@ -63,7 +86,8 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
     const key = `${l.shopId}|${l.inventoryItemId}`;
     if (!items.has(key)) items.set(key, new Set());
     items.get(key)!.add(l.itemId);
-    if (l.locationGid && l.observedAt && l.available != null) observed.set(`${l.itemId}|${l.locationGid}`, { at: l.observedAt, available: l.available });
+    if (l.locationGid && l.observedAt && l.available != null)
+      observed.set(`${l.itemId}|${l.locationGid}`, { at: l.observedAt, available: l.available });
   }
   const stale: string[] = [];
   // Echoes (issue 11, docs/decisions/106): the level already holds the delivered quantity — the webhook of SyncFlow's
@@ -76,7 +100,12 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
     const itemId = [...ids][0]!;
     const o = observed.get(`${itemId}|${c.locationGid}`);
     if (o && o.at > c.updatedAt) stale.push(c.id);
-    else if (o && o.available === c.available && !echoes.some((e) => e.itemId === itemId && e.locationGid === c.locationGid)) echoes.push({ id: c.id, itemId, locationGid: c.locationGid, at: c.updatedAt });
+    else if (
+      o &&
+      o.available === c.available &&
+      !echoes.some((e) => e.itemId === itemId && e.locationGid === c.locationGid)
+    )
+      echoes.push({ id: c.id, itemId, locationGid: c.locationGid, at: c.updatedAt });
   }
   if (stale.length) {
     const done = await prisma.$queryRaw<{ id: string }[]>`
@@ -94,7 +123,9 @@ export async function settleStaleLevelReceipts(receiptIds: string[]): Promise<Ma
              AS u(item, loc, at, available)
         WHERE il."itemId" = u.item AND il."locationGid" = u.loc AND il.available = u.available
         RETURNING il."itemId", il."locationGid"`;
-      const ok = echoes.filter((e) => moved.some((m) => m.itemId === e.itemId && m.locationGid === e.locationGid)).map((e) => e.id);
+      const ok = echoes
+        .filter((e) => moved.some((m) => m.itemId === e.itemId && m.locationGid === e.locationGid))
+        .map((e) => e.id);
       if (!ok.length) return [] as { id: string }[];
       return tx.$queryRaw<{ id: string }[]>`
         UPDATE "WebhookReceipt" SET status = 'ignored', "processedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3), error = 'echo'

@@ -84,7 +84,12 @@ export interface StockEventOutcome {
   itemIds: string[];
 }
 
-const done = (status: StockEventOutcome["status"], note: string): StockEventOutcome => ({ status, note, adjustmentIds: [], itemIds: [] });
+const done = (status: StockEventOutcome["status"], note: string): StockEventOutcome => ({
+  status,
+  note,
+  adjustmentIds: [],
+  itemIds: [],
+});
 
 /**
  * Applies one stored stock event of `channel` (see the module comment). Idempotent: the order path is guarded by
@@ -96,10 +101,16 @@ export async function applyStockEvent(channel: ChannelRow, raw: unknown): Promis
   if (!parsed.success) return done("ignored", `malformed stock event: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   const e = parsed.data;
   if ((ORDER_CAUSES as readonly string[]).includes(e.cause)) return applyOrderEvent(channel, e);
-  const listing = await prisma.listing.findUnique({ where: { channelId_externalId: { channelId: channel.id, externalId: String(e.product_id) } } });
-  if (!listing?.itemId || listing.matchStatus !== "linked") return done("ignored", "not a linked listing of this store");
+  const listing = await prisma.listing.findUnique({
+    where: { channelId_externalId: { channelId: channel.id, externalId: String(e.product_id) } },
+  });
+  if (!listing?.itemId || listing.matchStatus !== "linked")
+    return done("ignored", "not a linked listing of this store");
   if (e.cause === "hub_write") {
-    await prisma.listing.update({ where: { id: listing.id }, data: { lastObservedQuantity: e.after, lastObservedAt: new Date(e.at) } });
+    await prisma.listing.update({
+      where: { id: listing.id },
+      data: { lastObservedQuantity: e.after, lastObservedAt: new Date(e.at) },
+    });
     return done("processed", `echo of the hub's own write${e.request_key ? ` (${e.request_key})` : ""}`);
   }
   return applyStoreChange(channel, listing as typeof listing & { itemId: string }, e);
@@ -110,28 +121,57 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
   const orderExternalId = String(e.order_id);
   const res = await prisma.$transaction(async (tx) => {
     const order = await lockOrCreateOrder(tx, {
-      shopId: channel.shopId, channelId: channel.id, externalId: orderExternalId, number: orderExternalId,
-      status: e.order_status ?? "unknown", placedAt: new Date(e.at), sourceModifiedAt: null,
+      shopId: channel.shopId,
+      channelId: channel.id,
+      externalId: orderExternalId,
+      number: orderExternalId,
+      status: e.order_status ?? "unknown",
+      placedAt: new Date(e.at),
+      sourceModifiedAt: null,
     });
-    const [line] = await resolveWooLines(tx, channel, [{ lineId: String(e.line_id), listingExternalId: String(e.product_id), sku: e.sku ?? null }]);
+    const [line] = await resolveWooLines(tx, channel, [
+      { lineId: String(e.line_id), listingExternalId: String(e.product_id), sku: e.sku ?? null },
+    ]);
     const saved = await tx.orderLine.upsert({
       where: { orderId_externalLineId: { orderId: order.id, externalLineId: line!.lineId } },
-      create: { orderId: order.id, externalLineId: line!.lineId, sku: line!.sku, itemId: line!.itemId, title: e.sku ?? "", quantity: e.line_quantity ?? Math.abs(e.delta) },
+      create: {
+        orderId: order.id,
+        externalLineId: line!.lineId,
+        sku: line!.sku,
+        itemId: line!.itemId,
+        title: e.sku ?? "",
+        quantity: e.line_quantity ?? Math.abs(e.delta),
+      },
       update: {},
     });
     if (saved.stockEventStream === e.stream && saved.stockEventSeq != null && saved.stockEventSeq >= e.seq) return null;
     const target = e.line_reduced ?? saved.stockTakenQuantity - e.delta;
     const [{ number }] = await tx.$queryRaw<{ number: string }[]>`SELECT number FROM "Order" WHERE id = ${order.id}`;
     const moved = await moveLineTallies(
-      tx, channel, { id: order.id, externalId: orderExternalId, number },
-      [{ line: { ...line!, itemId: line!.itemId ?? saved.itemId }, orderLineId: saved.id, taken: saved.stockTakenQuantity, target }],
+      tx,
+      channel,
+      { id: order.id, externalId: orderExternalId, number },
+      [
+        {
+          line: { ...line!, itemId: line!.itemId ?? saved.itemId },
+          orderLineId: saved.id,
+          taken: saved.stockTakenQuantity,
+          target,
+        },
+      ],
       { kind: "event", cause: e.cause, status: e.order_status ?? null, eventId: e.id },
     );
     await tx.orderLine.update({ where: { id: saved.id }, data: { stockEventStream: e.stream, stockEventSeq: e.seq } });
     return { orderId: order.id, ...moved, from: saved.stockTakenQuantity, target };
   });
   if (!res) return done("ignored", "older than a stock event already applied to this order line");
-  if (res.taken) await emitEvent(channel.shopId, "order.imported", { channelId: channel.id, orderId: res.orderId }, { channelId: channel.id });
+  if (res.taken)
+    await emitEvent(
+      channel.shopId,
+      "order.imported",
+      { channelId: channel.id, orderId: res.orderId },
+      { channelId: channel.id },
+    );
   const note = res.adjustmentIds.length
     ? `order #${orderExternalId} line ${e.line_id}: ${e.cause} (${res.from} → ${res.target} units held)`
     : `order #${orderExternalId} line ${e.line_id}: ${e.cause}, already counted`;
@@ -139,12 +179,22 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
 }
 
 /** A change on the store that is no order: ledger row, then the store's conflict policy. */
-async function applyStoreChange(channel: ChannelRow, listing: { id: string; itemId: string; sku: string | null; lastWrittenQuantity: number | null }, e: StockEvent): Promise<StockEventOutcome> {
+async function applyStoreChange(
+  channel: ChannelRow,
+  listing: { id: string; itemId: string; sku: string | null; lastWrittenQuantity: number | null },
+  e: StockEvent,
+): Promise<StockEventOutcome> {
   const label = LABEL[e.cause] ?? `Stock changed on the store (${e.cause})`;
   const review = channel.conflictPolicy === "review";
   const recorded = await prisma.$transaction(async (tx) => {
     const fresh = await appendLedger(tx, {
-      shopId: channel.shopId, itemId: listing.itemId, channelId: channel.id, cause: "store", delta: e.delta, before: e.before, after: e.after,
+      shopId: channel.shopId,
+      itemId: listing.itemId,
+      channelId: channel.id,
+      cause: "store",
+      delta: e.delta,
+      before: e.before,
+      after: e.after,
       idempotencyKey: `stock-event:${channel.id}:${e.id}`,
       note: `${label}: ${e.before} → ${e.after}. ${review ? "Raised for review (the store keeps its value until resolved)." : "Shopify wins: the store is set back to its SyncFlow quantity."}`,
     });
@@ -154,7 +204,11 @@ async function applyStoreChange(channel: ChannelRow, listing: { id: string; item
     // visible as drift until a person resolves it).
     await tx.listing.update({
       where: { id: listing.id },
-      data: { lastObservedQuantity: e.after, lastObservedAt: new Date(e.at), ...(!review && listing.lastWrittenQuantity != null ? { lastWrittenQuantity: { increment: e.delta } } : {}) },
+      data: {
+        lastObservedQuantity: e.after,
+        lastObservedAt: new Date(e.at),
+        ...(!review && listing.lastWrittenQuantity != null ? { lastWrittenQuantity: { increment: e.delta } } : {}),
+      },
     });
     return true;
   });
@@ -162,14 +216,37 @@ async function applyStoreChange(channel: ChannelRow, listing: { id: string; item
   if (e.after < 0 || review) {
     const derived = (await derivedQuantities(prisma, channel, [listing.itemId])).get(listing.itemId) ?? 0;
     const locs = feedLocations(channel);
-    const levels = await prisma.inventoryLevel.findMany({ where: { itemId: listing.itemId, locationGid: { in: locs } }, select: { available: true } });
+    const levels = await prisma.inventoryLevel.findMany({
+      where: { itemId: listing.itemId, locationGid: { in: locs } },
+      select: { available: true },
+    });
     await openConflict({
-      shopId: channel.shopId, itemId: listing.itemId, channelId: channel.id, listingId: listing.id, sku: listing.sku,
-      kind: e.after < 0 ? "negative_stock" : "store_edit", expected: derived, storeQuantity: e.after,
+      shopId: channel.shopId,
+      itemId: listing.itemId,
+      channelId: channel.id,
+      listingId: listing.id,
+      sku: listing.sku,
+      kind: e.after < 0 ? "negative_stock" : "store_edit",
+      expected: derived,
+      storeQuantity: e.after,
       recordQuantity: levels.length ? levels.reduce((n, l) => n + l.available, 0) : null,
-      detail: { baseline: listing.lastWrittenQuantity, sku: listing.sku, cause: e.cause, before: e.before, after: e.after, at: e.at, eventId: e.id },
+      detail: {
+        baseline: listing.lastWrittenQuantity,
+        sku: listing.sku,
+        cause: e.cause,
+        before: e.before,
+        after: e.after,
+        at: e.at,
+        eventId: e.id,
+      },
     });
   }
-  if (!review) await enqueue(QUEUES.pushStock, { shopId: channel.shopId, channelId: channel.id, itemIds: [listing.itemId] });
-  return { status: "processed", note: `${label} (${e.before} → ${e.after}): ${review ? "conflict raised for review" : "corrected from Shopify"}`, adjustmentIds: [], itemIds: [] };
+  if (!review)
+    await enqueue(QUEUES.pushStock, { shopId: channel.shopId, channelId: channel.id, itemIds: [listing.itemId] });
+  return {
+    status: "processed",
+    note: `${label} (${e.before} → ${e.after}): ${review ? "conflict raised for review" : "corrected from Shopify"}`,
+    adjustmentIds: [],
+    itemIds: [],
+  };
 }

@@ -16,7 +16,10 @@ export const DEFAULT_BUFFER_UNITS = { exact: 0, buffered: 2 } as const;
  * the new mode's default only while its buffer is still the default one; a buffer the merchant set stays as set.
  * @param previous the store's current mode and buffer source, or null for a new store
  */
-export function bufferForMode(previous: { mode: string; bufferSource: string } | null, mode: "exact" | "buffered"): { bufferUnits?: number; bufferPercent?: number; bufferSource?: string } {
+export function bufferForMode(
+  previous: { mode: string; bufferSource: string } | null,
+  mode: "exact" | "buffered",
+): { bufferUnits?: number; bufferPercent?: number; bufferSource?: string } {
   if (!previous) return { bufferUnits: DEFAULT_BUFFER_UNITS[mode], bufferPercent: 0, bufferSource: "default" };
   if (previous.mode === mode || previous.bufferSource === "merchant") return {};
   return { bufferUnits: DEFAULT_BUFFER_UNITS[mode], bufferPercent: 0 };
@@ -32,16 +35,23 @@ const linkBudgetMs = () => env.SYNCFLOW_REGISTER_LINK_BUDGET_MS;
  * abandoned before anything is written and the durable link job does it instead.
  * @returns the counts, or null when linking was left to the job
  */
-export async function linkAtRegistration(shopId: string, channelId: string): Promise<{ linked: number; unmatched: number } | null> {
+export async function linkAtRegistration(
+  shopId: string,
+  channelId: string,
+): Promise<{ linked: number; unmatched: number } | null> {
   const budget = linkBudgetMs();
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`linking takes longer than ${budget} ms: continued by the link job`)), budget);
+  const timer = setTimeout(
+    () => abort.abort(new Error(`linking takes longer than ${budget} ms: continued by the link job`)),
+    budget,
+  );
   try {
     const report = await linkWooChannel(shopId, channelId, { signal: abort.signal });
     await queueInitialPushes(shopId, channelId);
     return { linked: report.linked, unmatched: report.unmatched.length };
   } catch (err) {
-    if (!abort.signal.aborted) console.warn(`[registration] linking ${channelId} inline failed, queued instead: ${(err as Error).message}`);
+    if (!abort.signal.aborted)
+      console.warn(`[registration] linking ${channelId} inline failed, queued instead: ${(err as Error).message}`);
     await enqueue(QUEUES.linkChannel, { shopId, channelId }, { singletonKey: `link:${channelId}` });
     return null;
   } finally {

@@ -52,7 +52,12 @@ export async function offlineToken(domain: string): Promise<string> {
   if (Date.now() - (tokenOkAt.get(domain) ?? 0) > 60_000) {
     tokenOkAt.set(domain, Date.now());
     await prisma.channel.updateMany({
-      where: { kind: "shopify", shop: { domain }, status: "failing", statusReason: { startsWith: TOKEN_REFUSED_REASON } },
+      where: {
+        kind: "shopify",
+        shop: { domain },
+        status: "failing",
+        statusReason: { startsWith: TOKEN_REFUSED_REASON },
+      },
       data: { status: "active", statusReason: null },
     });
   }
@@ -68,26 +73,46 @@ function errorText(err: unknown): string {
 async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   tokenOkAt.delete(domain);
   const reason = `${TOKEN_REFUSED_REASON} (the refresh was refused). Open SyncFlow from Shopify admin to sign in again, or reinstall the app.`;
-  const channel = await prisma.channel.findFirst({ where: { kind: "shopify", shop: { domain } }, select: { id: true, shopId: true, status: true } });
+  const channel = await prisma.channel.findFirst({
+    where: { kind: "shopify", shop: { domain } },
+    select: { id: true, shopId: true, status: true },
+  });
   if (!channel) return;
-  const { count } = await prisma.channel.updateMany({ where: { id: channel.id, OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }] }, data: { status: "failing", statusReason: reason } });
+  const { count } = await prisma.channel.updateMany({
+    where: {
+      id: channel.id,
+      OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }],
+    },
+    data: { status: "failing", statusReason: reason },
+  });
   if (count === 1) {
     const { emitEvent } = await import("./events.server");
-    await emitEvent(channel.shopId, "store.unhealthy", { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${errorText(err)}`.slice(0, 500) }, { channelId: channel.id });
+    await emitEvent(
+      channel.shopId,
+      "store.unhealthy",
+      { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${errorText(err)}`.slice(0, 500) },
+      { channelId: channel.id },
+    );
   }
 }
 
 export { RECORD_KIND };
 
 /** The record adapter of a shop (by our shop id): the port's `InventoryRecord` plus the app's billing/Flow calls. */
-export async function recordForShop(shopId: string): Promise<{ shop: NonNullable<Awaited<ReturnType<typeof prisma.shop.findUnique>>>; adapter: InventoryRecord & RecordApp }> {
+export async function recordForShop(shopId: string): Promise<{
+  shop: NonNullable<Awaited<ReturnType<typeof prisma.shop.findUnique>>>;
+  adapter: InventoryRecord & RecordApp;
+}> {
   const shop = await prisma.shop.findUnique({ where: { id: shopId } });
   if (!shop || shop.uninstalledAt) throw new NotFoundError(`shop ${shopId} not found or uninstalled`);
   return { shop, adapter: recordFor({ shop: shop.domain, accessToken: await offlineToken(shop.domain) }) };
 }
 
 /** A sales channel row of a shop, with its adapter. NotFoundError when absent, not a sales channel, or disconnected. */
-export async function salesChannelOf(shopId: string, channelId: string): Promise<{ channel: ChannelRow; adapter: SalesChannel }> {
+export async function salesChannelOf(
+  shopId: string,
+  channelId: string,
+): Promise<{ channel: ChannelRow; adapter: SalesChannel }> {
   const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId, kind: { not: RECORD_KIND } } });
   if (!channel) throw new NotFoundError(`channel ${channelId} not found for shop ${shopId}`);
   return { channel, adapter: salesAdapter(channel) };
@@ -98,7 +123,11 @@ export async function salesChannelOf(shopId: string, channelId: string): Promise
  * reported features go with it so writes take its batch route).
  */
 export function salesAdapter(channel: ChannelRow): SalesChannel {
-  if (!channel.credentialsEnc || channel.status === "disconnected") throw new NotFoundError(`channel ${channel.id} is disconnected`);
-  return salesChannelFor(channel.kind, { baseUrl: channel.baseUrl, credentials: decryptJson<unknown>(channel.credentialsEnc), features: channel.pluginFeatures });
+  if (!channel.credentialsEnc || channel.status === "disconnected")
+    throw new NotFoundError(`channel ${channel.id} is disconnected`);
+  return salesChannelFor(channel.kind, {
+    baseUrl: channel.baseUrl,
+    credentials: decryptJson<unknown>(channel.credentialsEnc),
+    features: channel.pluginFeatures,
+  });
 }
-

@@ -53,8 +53,15 @@ describe("walking skeleton", () => {
     expect(by("wp-pennant")?.matchStatus).toBe("not_stocked"); // external
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     expect(channel.credentialsEnc).not.toContain("ck_");
-    const hooks = woo().control.state().webhooks.filter((w: { delivery_url: string }) => w.delivery_url.endsWith(channelId));
-    expect(hooks.map((w: { topic: string }) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
+    const hooks = woo()
+      .control.state()
+      .webhooks.filter((w: { delivery_url: string }) => w.delivery_url.endsWith(channelId));
+    expect(hooks.map((w: { topic: string }) => w.topic).sort()).toEqual([
+      "order.created",
+      "order.updated",
+      "product.created",
+      "product.updated",
+    ]);
   });
 
   it("applies a WooCommerce sale to Shopify exactly once, and ignores the duplicate delivery", async () => {
@@ -63,7 +70,10 @@ describe("walking skeleton", () => {
     woo().control.placeOrder({ lines: [{ sku, quantity: 2 }], status: "processing" });
     await waitFor("Shopify decremented", () => shopifyAvailable(sku) === before - 2);
     await woo().control.idle();
-    const delivery = woo().control.deliveries().filter((d: any) => d.topic === "order.created").at(-1)!;
+    const delivery = woo()
+      .control.deliveries()
+      .filter((d: any) => d.topic === "order.created")
+      .at(-1)!;
     await woo().control.redeliver(delivery.logId);
     await woo().control.redeliver(delivery.logId);
     await new Promise((r) => setTimeout(r, 1500));
@@ -86,9 +96,14 @@ describe("walking skeleton", () => {
     await woo().control.idle();
     await new Promise((r) => setTimeout(r, 800));
     expect(woo().control.getStock(sku)).toBe(start - 3);
-    const echo = await prisma.webhookReceipt.findFirst({ where: { channelId, topic: "product.updated", error: "echo of our own write" } });
+    const echo = await prisma.webhookReceipt.findFirst({
+      where: { channelId, topic: "product.updated", error: "echo of our own write" },
+    });
     expect(echo).not.toBeNull();
-    const order = await prisma.order.findFirst({ where: { shopId, channel: { kind: "shopify" } }, include: { lines: true } });
+    const order = await prisma.order.findFirst({
+      where: { shopId, channel: { kind: "shopify" } },
+      include: { lines: true },
+    });
     expect(order?.lines[0]?.sku).toBe(sku);
   });
 
@@ -103,7 +118,14 @@ describe("walking skeleton", () => {
     const { derivedQuantities } = await import("./push.server");
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     const pending = await prisma.shopifyAdjustment.create({
-      data: { shopId, itemId: item.id, locationGid: channel.salesLocationId!, delta: -3, idempotencyKey: `test-pending:${Date.now()}`, status: "dead" },
+      data: {
+        shopId,
+        itemId: item.id,
+        locationGid: channel.salesLocationId!,
+        delta: -3,
+        idempotencyKey: `test-pending:${Date.now()}`,
+        status: "dead",
+      },
     });
     expect((await derivedQuantities(prisma, channel, [item.id])).get(item.id)).toBe(available - 1 - 2);
     await prisma.$executeRaw`UPDATE "ShopifyAdjustment" SET status = 'pending' WHERE id = ${pending.id}`;
@@ -120,7 +142,10 @@ describe("walking skeleton", () => {
     woo().control.setOrderStatus(order.id, "cancelled");
     await waitFor("stock released", () => shopifyAvailable(sku) === before);
     await woo().control.idle();
-    const upd = woo().control.deliveries().filter((d: any) => d.topic === "order.updated").at(-1)!;
+    const upd = woo()
+      .control.deliveries()
+      .filter((d: any) => d.topic === "order.updated")
+      .at(-1)!;
     await woo().control.redeliver(upd.logId);
     await new Promise((r) => setTimeout(r, 1200));
     expect(shopifyAvailable(sku)).toBe(before);
@@ -139,7 +164,9 @@ describe("walking skeleton", () => {
     const res = await signedShopifyPost("inventory_levels/update", body);
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 1200));
-    const after = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id, locationGid: level.locationGid } });
+    const after = await prisma.inventoryLevel.findFirstOrThrow({
+      where: { itemId: item.id, locationGid: level.locationGid },
+    });
     expect(after.available).toBe(level.available);
   });
 
@@ -151,15 +178,29 @@ describe("walking skeleton", () => {
     const receipt = (updatedAt: Date) =>
       prisma.webhookReceipt.create({
         data: {
-          shopId, source: "shopify", topic: "inventory_levels/update", dedupeKey: crypto.randomUUID(), bodyHash: "x", headers: {},
-          body: { inventory_item_id: itemNum, location_id: locNum, available: 5, updated_at: updatedAt.toISOString(), admin_graphql_api_id: `gid://shopify/InventoryLevel/${locNum}?inventory_item_id=${itemNum}` },
+          shopId,
+          source: "shopify",
+          topic: "inventory_levels/update",
+          dedupeKey: crypto.randomUUID(),
+          bodyHash: "x",
+          headers: {},
+          body: {
+            inventory_item_id: itemNum,
+            location_id: locNum,
+            available: 5,
+            updated_at: updatedAt.toISOString(),
+            admin_graphql_api_id: `gid://shopify/InventoryLevel/${locNum}?inventory_item_id=${itemNum}`,
+          },
         },
       });
     const late = await receipt(new Date(level.observedAt.getTime() - 86_400_000));
     const fresh = await receipt(new Date(Date.now() + 60_000));
     const settled = await settleStaleLevelReceipts([late.id, fresh.id, "no-such-receipt"]);
     expect([...settled]).toEqual([[late.id, { status: "ignored", note: "stale" }]]);
-    expect(await prisma.webhookReceipt.findUniqueOrThrow({ where: { id: late.id } })).toMatchObject({ status: "ignored", error: "stale" });
+    expect(await prisma.webhookReceipt.findUniqueOrThrow({ where: { id: late.id } })).toMatchObject({
+      status: "ignored",
+      error: "stale",
+    });
     expect((await prisma.webhookReceipt.findUniqueOrThrow({ where: { id: fresh.id } })).status).toBe("received");
     expect((await settleStaleLevelReceipts([late.id])).size).toBe(0); // settled once
     await prisma.webhookReceipt.deleteMany({ where: { id: { in: [late.id, fresh.id] } } });
@@ -170,43 +211,94 @@ describe("walking skeleton", () => {
     expect(bad.attempts.at(-1)?.status ?? (bad as any).status).toBe(401);
     const res = await fetch(`${app.url}/webhooks/woocommerce/${channelId}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": "bm9wZQ==" },
+      headers: {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Signature": "bm9wZQ==",
+      },
       body: JSON.stringify({ id: 1 }),
     });
     expect(res.status).toBe(401);
     const unknown = await fetch(`${app.url}/webhooks/woocommerce/nope`, { method: "POST", body: "{}" });
     expect(unknown.status).toBe(404);
     const ping = await fetch(`${app.url}/webhooks/woocommerce/${channelId}`, {
-      method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "webhook_id=12",
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "webhook_id=12",
     });
     expect(ping.status).toBe(200);
   });
 
   it("keeps the ledger append-only", async () => {
-    await expect(prisma.stockLedger.updateMany({ where: { shopId }, data: { note: "tampered" } })).rejects.toThrow(/append-only/);
+    await expect(prisma.stockLedger.updateMany({ where: { shopId }, data: { note: "tampered" } })).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it("records an order delivered twice at the same moment once, on both platforms (no unique-key race)", async () => {
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     // A line with an unknown SKU: the order is recorded, no stock moves (its units were never the hub's to count).
     const woo = {
-      orderId: "990001", number: "990001", status: "processing", currency: "USD", total: "10.00", createdAt: new Date().toISOString(), modifiedAt: new Date().toISOString(),
-      customer: { firstName: "Ada", lastName: null, email: null }, lines: [{ lineId: "1", productId: "990002", variantId: null, sku: "no-such-sku", quantity: 1, price: "10.00", title: "Gone", stockTaken: 1 }],
+      orderId: "990001",
+      number: "990001",
+      status: "processing",
+      currency: "USD",
+      total: "10.00",
+      createdAt: new Date().toISOString(),
+      modifiedAt: new Date().toISOString(),
+      customer: { firstName: "Ada", lastName: null, email: null },
+      lines: [
+        {
+          lineId: "1",
+          productId: "990002",
+          variantId: null,
+          sku: "no-such-sku",
+          quantity: 1,
+          price: "10.00",
+          title: "Gone",
+          stockTaken: 1,
+        },
+      ],
     };
     for (let round = 0; round < 3; round++) {
       const orderId = `${woo.orderId}${round}`;
-      const results = await Promise.all([ingestWooOrder(channel, { ...woo, orderId }), ingestWooOrder(channel, { ...woo, orderId })]);
+      const results = await Promise.all([
+        ingestWooOrder(channel, { ...woo, orderId }),
+        ingestWooOrder(channel, { ...woo, orderId }),
+      ]);
       expect(results.map((r) => r.result)).toEqual(["unchanged", "unchanged"]);
       expect(await prisma.order.count({ where: { channelId, externalId: orderId } })).toBe(1);
       expect(await prisma.orderLine.count({ where: { order: { channelId, externalId: orderId } } })).toBe(1);
     }
     const shopifyChannel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
     const order = {
-      orderId: "gid://shopify/Order/990003", name: "#9903", createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(), cancelledAt: null,
-      currency: "USD", total: "5.00", financialStatus: "paid", locationId: null, customer: null,
-      lines: [{ lineId: "gid://shopify/LineItem/990004", sku: "no-such-sku", variantId: null, productId: null, quantity: 1, currentQuantity: 1, price: "5.00", title: "Gone" }],
+      orderId: "gid://shopify/Order/990003",
+      name: "#9903",
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      cancelledAt: null,
+      currency: "USD",
+      total: "5.00",
+      financialStatus: "paid",
+      locationId: null,
+      customer: null,
+      lines: [
+        {
+          lineId: "gid://shopify/LineItem/990004",
+          sku: "no-such-sku",
+          variantId: null,
+          productId: null,
+          quantity: 1,
+          currentQuantity: 1,
+          price: "5.00",
+          title: "Gone",
+        },
+      ],
     };
-    const ids = await Promise.all([recordShopifyOrder(shopId, shopifyChannel.id, order, "paid"), recordShopifyOrder(shopId, shopifyChannel.id, order, "paid")]);
+    const ids = await Promise.all([
+      recordShopifyOrder(shopId, shopifyChannel.id, order, "paid"),
+      recordShopifyOrder(shopId, shopifyChannel.id, order, "paid"),
+    ]);
     expect(ids[0]).toBe(ids[1]);
     expect(await prisma.orderLine.count({ where: { orderId: ids[0] } })).toBe(1);
   });

@@ -29,11 +29,24 @@ const ids: Record<string, { shopId: string; channelId: string; secret: string }>
 
 async function setUpShop(domain: string, sku: string, woo: WooEmulator) {
   const { locationId } = shopify.control.createShop({ domain, name: domain });
-  shopify.control.createProduct(domain, { title: `${sku} product`, variants: [{ sku, price: "10.00", tracked: true, quantities: { [locationId]: 7 } }] });
-  woo.store.createProduct({ name: `${sku} product`, type: "simple", sku, regular_price: "10.00", manage_stock: true, stock_quantity: 7 });
+  shopify.control.createProduct(domain, {
+    title: `${sku} product`,
+    variants: [{ sku, price: "10.00", tracked: true, quantities: { [locationId]: 7 } }],
+  });
+  woo.store.createProduct({
+    name: `${sku} product`,
+    type: "simple",
+    sku,
+    regular_price: "10.00",
+    manage_stock: true,
+    stock_quantity: 7,
+  });
   await installApp(app.url, domain, TEST_API_KEY, TEST_API_SECRET);
   const shop = await waitFor(`${domain} installed`, () => prisma.shop.findUnique({ where: { domain } }));
-  await waitFor(`${domain} catalog`, async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) === 1);
+  await waitFor(
+    `${domain} catalog`,
+    async () => (await prisma.catalogItem.count({ where: { shopId: shop.id } })) === 1,
+  );
   const { code } = await createConnectionCode(shop.id);
   const reg = await registerStore(app.url, code, woo);
   expect(reg.status).toBe(201);
@@ -41,7 +54,12 @@ async function setUpShop(domain: string, sku: string, woo: WooEmulator) {
 }
 
 beforeAll(async () => {
-  shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
+  shopify = await startShopifyEmulator({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    restoreRate: 1000,
+    webhookDelayMs: 5,
+  });
   app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
   shopify.control.setAppUrl(app.url);
   worker = await startWorker();
@@ -84,7 +102,13 @@ describe("tenant isolation", () => {
     await expect(salesChannelOf(a.shopId, b.channelId)).rejects.toThrow(/not found/);
     const itemB = await prisma.catalogItem.findFirstOrThrow({ where: { shopId: b.shopId } });
     const adjB = await prisma.shopifyAdjustment.create({
-      data: { shopId: b.shopId, itemId: itemB.id, locationGid: "gid://shopify/Location/1", delta: -1, idempotencyKey: `tenant-test:${crypto.randomUUID()}` },
+      data: {
+        shopId: b.shopId,
+        itemId: itemB.id,
+        locationGid: "gid://shopify/Location/1",
+        delta: -1,
+        idempotencyKey: `tenant-test:${crypto.randomUUID()}`,
+      },
     });
     expect((await applyAdjustment(a.shopId, adjB.id)).status).toBe("missing");
     expect((await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adjB.id } })).status).toBe("pending");
@@ -92,11 +116,20 @@ describe("tenant isolation", () => {
   });
 
   it("a store's webhook signed with another store's secret is refused", async () => {
-    const body = JSON.stringify({ id: 1, status: "processing", date_modified_gmt: "2026-11-22T10:00:00", line_items: [] });
+    const body = JSON.stringify({
+      id: 1,
+      status: "processing",
+      date_modified_gmt: "2026-11-22T10:00:00",
+      line_items: [],
+    });
     const sigA = crypto.createHmac("sha256", ids[A]!.secret).update(body).digest("base64");
     const res = await fetch(`${app.url}/webhooks/woocommerce/${ids[B]!.channelId}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": sigA },
+      headers: {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": "order.created",
+        "X-WC-Webhook-Signature": sigA,
+      },
       body,
     });
     expect(res.status).toBe(401);

@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 const shopifyChannel = () => prisma.channel.findFirstOrThrow({ where: { kind: "shopify", shop: { domain: SHOP } } });
-const unhealthyEvents = async () => prisma.domainEvent.count({ where: { type: "store.unhealthy", shop: { domain: SHOP } } });
+const unhealthyEvents = async () =>
+  prisma.domainEvent.count({ where: { type: "store.unhealthy", shop: { domain: SHOP } } });
 
 describe("offline token health", () => {
   it("marks the Shopify store failing once when the refresh is refused, and active again after a good refresh", async () => {
@@ -32,7 +33,10 @@ describe("offline token health", () => {
     const good = session.refreshToken;
 
     // The access token expired and the stored refresh token was revoked.
-    await prisma.session.update({ where: { id: session.id }, data: { expires: new Date(Date.now() - 60_000), refreshToken: "shprt_revoked" } });
+    await prisma.session.update({
+      where: { id: session.id },
+      data: { expires: new Date(Date.now() - 60_000), refreshToken: "shprt_revoked" },
+    });
     await expect(offlineToken(SHOP)).rejects.toBeInstanceOf(TokenRefreshError);
     const failing = await shopifyChannel();
     expect(failing.status).toBe("failing");
@@ -48,6 +52,8 @@ describe("offline token health", () => {
     const token = await offlineToken(SHOP);
     expect(token).toMatch(/^shpat_/);
     expect((await shopifyChannel()).status).toBe("active");
-    expect((await prisma.session.findFirstOrThrow({ where: { id: session.id } })).expires!.getTime()).toBeGreaterThan(Date.now());
+    expect((await prisma.session.findFirstOrThrow({ where: { id: session.id } })).expires!.getTime()).toBeGreaterThan(
+      Date.now(),
+    );
   });
 });

@@ -31,7 +31,15 @@ import { LISTING_HEADER, retailerLevelRef } from "../channels/shopify-retailer/r
  * stock and catalog). Lifecycle and compliance topics (app/uninstalled, shop/redact, customers/*, billing) stay the
  * retailer shop's own. docs/decisions/197.
  */
-export const RETAILER_CHANNEL_TOPICS = ["orders/create", "orders/updated", "orders/cancelled", "refunds/create", "inventory_levels/update", "products/update", "products/create"];
+export const RETAILER_CHANNEL_TOPICS = [
+  "orders/create",
+  "orders/updated",
+  "orders/cancelled",
+  "refunds/create",
+  "inventory_levels/update",
+  "products/update",
+  "products/create",
+];
 
 /** "ORDERS_CREATE" / "orders/create" → "orders/create". */
 export function normalizeShopifyTopic(topic: string): string {
@@ -61,7 +69,14 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
   const ctx = await verifyShopifyWebhook(request);
   const topic = normalizeShopifyTopic(String(ctx.topic));
   const headers: Record<string, string> = {};
-  for (const h of ["x-shopify-topic", "x-shopify-shop-domain", "x-shopify-webhook-id", "x-shopify-event-id", "x-shopify-triggered-at", "x-shopify-api-version"]) {
+  for (const h of [
+    "x-shopify-topic",
+    "x-shopify-shop-domain",
+    "x-shopify-webhook-id",
+    "x-shopify-event-id",
+    "x-shopify-triggered-at",
+    "x-shopify-api-version",
+  ]) {
     const v = request.headers.get(h);
     if (v) headers[h] = v;
   }
@@ -98,18 +113,25 @@ export async function acceptShopifyWebhook(request: Request): Promise<Response> 
 async function retailerListingOf(channelId: string, locationId: string, payload: unknown): Promise<string | null> {
   const level = retailerLevelRef(payload);
   if (!level || level.locationId !== locationId) return null;
-  const l = await prisma.listing.findFirst({ where: { channelId, inventoryItemId: level.inventoryItemId }, select: { externalId: true } });
+  const l = await prisma.listing.findFirst({
+    where: { channelId, inventoryItemId: level.inventoryItemId },
+    select: { externalId: true },
+  });
   return l?.externalId ?? null;
 }
 
 /** Handles a WooCommerce delivery for channel `channelId` (route action). */
 export async function acceptWooWebhook(request: Request, channelId: string): Promise<Response> {
-  if (request.method !== "POST") return json(405, { error: { code: "method_not_allowed", message: "Use POST." } }, { Allow: "POST" });
+  if (request.method !== "POST")
+    return json(405, { error: { code: "method_not_allowed", message: "Use POST." } }, { Allow: "POST" });
   // Channel ids are cuids: anything else (NUL bytes, unicode, 10 KB) is no store, and never reaches the database.
-  const channel = isChannelId(channelId) ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } }) : null;
+  const channel = isChannelId(channelId)
+    ? await prisma.channel.findFirst({ where: { id: channelId, kind: "woocommerce" } })
+    : null;
   if (!channel) return json(404, { error: { code: "unknown_channel", message: "No connected store with this id." } });
   // A disconnected store's secret is revoked: its deliveries are refused and change nothing.
-  if (channel.status === "disconnected" || !channel.webhookSecretEnc) return json(410, { error: { code: "store_disconnected", message: "This store was disconnected from SyncFlow." } });
+  if (channel.status === "disconnected" || !channel.webhookSecretEnc)
+    return json(410, { error: { code: "store_disconnected", message: "This store was disconnected from SyncFlow." } });
   const raw = Buffer.from(await request.arrayBuffer());
   const headerBag = Object.fromEntries(request.headers.entries());
   if (isPingDelivery(headerBag, raw)) return json(200, { ok: true, ping: true });
@@ -142,7 +164,11 @@ export async function acceptWooWebhook(request: Request, channelId: string): Pro
     dedupeKey: `woo:${channel.id}:${dedupe}`,
     bodyHash: sha256Hex(raw),
     body,
-    headers: { "x-wc-webhook-id": h.webhookId ?? "", "x-wc-webhook-delivery-id": h.deliveryId ?? "", "x-wc-webhook-topic": topic },
+    headers: {
+      "x-wc-webhook-id": h.webhookId ?? "",
+      "x-wc-webhook-delivery-id": h.deliveryId ?? "",
+      "x-wc-webhook-topic": topic,
+    },
   });
   // "Last webhook seen" at minute resolution: one write a minute per store, not one per delivery (hot path).
   if (!channel.lastWebhookAt || Date.now() - channel.lastWebhookAt.getTime() > 60_000) {

@@ -58,7 +58,11 @@ const MAX_BATCH = 256;
 /** Statements in flight at once (each on its own pooled connection). */
 const MAX_IN_FLIGHT = 2;
 
-interface Pending { row: ReceiptRow & { id: string }; resolve: (r: StoredReceipt) => void; reject: (e: unknown) => void }
+interface Pending {
+  row: ReceiptRow & { id: string };
+  resolve: (r: StoredReceipt) => void;
+  reject: (e: unknown) => void;
+}
 
 let pool: pg.Pool | null = null;
 const waiting: Pending[] = [];
@@ -69,7 +73,12 @@ function getPool(): pg.Pool {
   if (pool) return pool;
   const connectionString = env.DATABASE_URL;
   if (!connectionString) throw new Error("DATABASE_URL is not set");
-  pool = new pg.Pool({ connectionString, max: MAX_IN_FLIGHT + 1, application_name: "syncflow-intake", idleTimeoutMillis: 30_000 });
+  pool = new pg.Pool({
+    connectionString,
+    max: MAX_IN_FLIGHT + 1,
+    application_name: "syncflow-intake",
+    idleTimeoutMillis: 30_000,
+  });
   // An idle connection that drops (database restart) must not crash the process; the next query reconnects.
   pool.on("error", (err) => console.error("[webhooks] intake connection error:", err.message));
   return pool;
@@ -111,8 +120,17 @@ function pump(): void {
 
 async function insertRows(rows: (ReceiptRow & { id: string })[]): Promise<Set<string>> {
   const payload = rows.map((r) => ({
-    id: r.id, shopId: r.shopId ?? null, shopDomain: r.shopDomain ?? null, channelId: r.channelId ?? null, source: r.source, topic: r.topic,
-    dedupeKey: r.dedupeKey, bodyHash: r.bodyHash, body: r.body ?? null, headers: r.headers, triggeredAt: r.triggeredAt ? r.triggeredAt.toISOString() : null,
+    id: r.id,
+    shopId: r.shopId ?? null,
+    shopDomain: r.shopDomain ?? null,
+    channelId: r.channelId ?? null,
+    source: r.source,
+    topic: r.topic,
+    dedupeKey: r.dedupeKey,
+    bodyHash: r.bodyHash,
+    body: r.body ?? null,
+    headers: r.headers,
+    triggeredAt: r.triggeredAt ? r.triggeredAt.toISOString() : null,
   }));
   const res = await getPool().query<{ id: string }>(INSERT_SQL, [JSON.stringify(payload)]);
   return new Set(res.rows.map((x) => x.id));
@@ -147,7 +165,10 @@ async function writeBatch(batch: Pending[]): Promise<void> {
 export async function queueReceipts(ids: string[]): Promise<void> {
   try {
     const boss = await getBoss();
-    await boss.insert(QUEUES.webhook, ids.map((receiptId) => ({ data: { receiptId }, singletonKey: `receipt:${receiptId}` })));
+    await boss.insert(
+      QUEUES.webhook,
+      ids.map((receiptId) => ({ data: { receiptId }, singletonKey: `receipt:${receiptId}` })),
+    );
   } catch (err) {
     console.error(`[webhooks] ${ids.length} receipt(s) stored, queueing failed (the sweep will retry):`, err);
   }

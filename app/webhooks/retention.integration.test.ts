@@ -24,12 +24,25 @@ afterAll(async () => {
   await stopBoss();
 });
 
-async function receipt(data: { topic: string; body: object; source?: string; status?: string; ageDays?: number; shopId?: string | null; headers?: object }) {
+async function receipt(data: {
+  topic: string;
+  body: object;
+  source?: string;
+  status?: string;
+  ageDays?: number;
+  shopId?: string | null;
+  headers?: object;
+}) {
   return prisma.webhookReceipt.create({
     data: {
-      shopId: data.shopId === undefined ? shopId : data.shopId, source: data.source ?? "shopify", topic: data.topic, dedupeKey: crypto.randomUUID(),
-      bodyHash: crypto.createHash("sha256").update(JSON.stringify(data.body)).digest("hex"), body: data.body,
-      headers: data.headers ?? { "x-shopify-shop-domain": domain }, status: data.status ?? "processed",
+      shopId: data.shopId === undefined ? shopId : data.shopId,
+      source: data.source ?? "shopify",
+      topic: data.topic,
+      dedupeKey: crypto.randomUUID(),
+      bodyHash: crypto.createHash("sha256").update(JSON.stringify(data.body)).digest("hex"),
+      body: data.body,
+      headers: data.headers ?? { "x-shopify-shop-domain": domain },
+      status: data.status ?? "processed",
       receivedAt: new Date(Date.now() - (data.ageDays ?? 0) * DAY),
     },
   });
@@ -43,7 +56,9 @@ describe("webhook payload retention", () => {
     const waiting = await receipt({ topic: "orders/create", body: { id: 3 }, ageDays: 8, status: "received" });
     const fresh = await receipt({ topic: "orders/create", body: { id: 4 }, ageDays: 1 });
     await dropExpiredWebhookBodies();
-    const rows = await prisma.webhookReceipt.findMany({ where: { id: { in: [old.id, oldFailed.id, waiting.id, fresh.id] } } });
+    const rows = await prisma.webhookReceipt.findMany({
+      where: { id: { in: [old.id, oldFailed.id, waiting.id, fresh.id] } },
+    });
     const by = Object.fromEntries(rows.map((r) => [r.id, r]));
     expect(by[old.id]!.body).toBeNull();
     expect(by[old.id]!.bodyHash).toBe(old.bodyHash);
@@ -59,11 +74,29 @@ describe("webhook payload retention", () => {
 
 describe("compliance webhooks", () => {
   it("customers/redact drops every stored payload naming the customer (Shopify and WooCommerce), keeps others", async () => {
-    const shopifyOrder = await receipt({ topic: "orders/create", body: { id: 5551, email: "jane@x.test", customer: { id: 42, email: "jane@x.test", first_name: "Jane" } } });
+    const shopifyOrder = await receipt({
+      topic: "orders/create",
+      body: { id: 5551, email: "jane@x.test", customer: { id: 42, email: "jane@x.test", first_name: "Jane" } },
+    });
     const byOrderId = await receipt({ topic: "orders/cancelled", body: { id: 5552, customer: null } });
-    const wooOrder = await receipt({ topic: "order.created", source: "woocommerce", body: { id: 77, billing: { email: "JANE@x.test", first_name: "Jane" } } });
-    const other = await receipt({ topic: "orders/create", body: { id: 5553, email: "bob@x.test", customer: { id: 43 } } });
-    const redact = await receipt({ topic: "customers/redact", status: "received", body: { shop_domain: domain, customer: { id: 42, email: "jane@x.test", phone: null }, orders_to_redact: [5551, 5552] } });
+    const wooOrder = await receipt({
+      topic: "order.created",
+      source: "woocommerce",
+      body: { id: 77, billing: { email: "JANE@x.test", first_name: "Jane" } },
+    });
+    const other = await receipt({
+      topic: "orders/create",
+      body: { id: 5553, email: "bob@x.test", customer: { id: 43 } },
+    });
+    const redact = await receipt({
+      topic: "customers/redact",
+      status: "received",
+      body: {
+        shop_domain: domain,
+        customer: { id: 42, email: "jane@x.test", phone: null },
+        orders_to_redact: [5551, 5552],
+      },
+    });
     await processReceipt(redact.id);
     expect(await bodyOf(shopifyOrder.id)).toBeNull();
     expect(await bodyOf(byOrderId.id)).toBeNull();
@@ -73,7 +106,16 @@ describe("compliance webhooks", () => {
   });
 
   it("customers/data_request is its own event and notification kind, not store.unhealthy", async () => {
-    const req = await receipt({ topic: "customers/data_request", status: "received", body: { shop_domain: domain, customer: { id: 42, email: "jane@x.test" }, orders_requested: [5551], data_request: { id: 9999 } } });
+    const req = await receipt({
+      topic: "customers/data_request",
+      status: "received",
+      body: {
+        shop_domain: domain,
+        customer: { id: 42, email: "jane@x.test" },
+        orders_requested: [5551],
+        data_request: { id: 9999 },
+      },
+    });
     await processReceipt(req.id);
     const events = await prisma.domainEvent.findMany({ where: { shopId } });
     expect(events.map((e) => e.type)).toContain("customers.data_request");
@@ -86,9 +128,25 @@ describe("compliance webhooks", () => {
   it("shop/redact removes the shop's receipts and those that arrived for its domain before it was installed", async () => {
     const d2 = `privacy-gone-${crypto.randomUUID().slice(0, 8)}.myshopify.com`;
     const s2 = await prisma.shop.create({ data: { domain: d2 } });
-    const attached = await receipt({ topic: "orders/create", body: { id: 1 }, shopId: s2.id, headers: { "x-shopify-shop-domain": d2 } });
-    const early = await receipt({ topic: "orders/create", body: { id: 2 }, shopId: null, headers: { "x-shopify-shop-domain": d2 } });
-    const redact = await receipt({ topic: "shop/redact", status: "received", body: { shop_domain: d2 }, shopId: null, headers: { "x-shopify-shop-domain": d2 } });
+    const attached = await receipt({
+      topic: "orders/create",
+      body: { id: 1 },
+      shopId: s2.id,
+      headers: { "x-shopify-shop-domain": d2 },
+    });
+    const early = await receipt({
+      topic: "orders/create",
+      body: { id: 2 },
+      shopId: null,
+      headers: { "x-shopify-shop-domain": d2 },
+    });
+    const redact = await receipt({
+      topic: "shop/redact",
+      status: "received",
+      body: { shop_domain: d2 },
+      shopId: null,
+      headers: { "x-shopify-shop-domain": d2 },
+    });
     await processReceipt(redact.id);
     expect(await prisma.webhookReceipt.count({ where: { id: { in: [attached.id, early.id] } } })).toBe(0);
   });

@@ -45,7 +45,11 @@ export interface RedactTarget {
 
 /** Reads a customers/redact (or data_request) payload. */
 export function redactTargetOf(body: unknown): RedactTarget {
-  const b = (body ?? {}) as { customer?: { id?: number | string; email?: string }; orders_to_redact?: (number | string)[]; orders_requested?: (number | string)[] };
+  const b = (body ?? {}) as {
+    customer?: { id?: number | string; email?: string };
+    orders_to_redact?: (number | string)[];
+    orders_requested?: (number | string)[];
+  };
   return { customerId: b.customer?.id ?? null, email: b.customer?.email ?? null, orderIds: b.orders_to_redact ?? [] };
 }
 
@@ -59,7 +63,9 @@ export async function redactCustomerReceipts(shopId: string, target: RedactTarge
   const conds: Prisma.Sql[] = [];
   const email = target.email?.trim().toLowerCase();
   if (target.customerId != null && String(target.customerId) !== "") {
-    conds.push(Prisma.sql`("source" = 'shopify' AND ("body"->'customer'->>'id' = ${String(target.customerId)} OR "body"->>'customer_id' = ${String(target.customerId)}))`);
+    conds.push(
+      Prisma.sql`("source" = 'shopify' AND ("body"->'customer'->>'id' = ${String(target.customerId)} OR "body"->>'customer_id' = ${String(target.customerId)}))`,
+    );
   }
   if (email) {
     conds.push(Prisma.sql`lower("body"->>'email') = ${email}`);
@@ -69,8 +75,12 @@ export async function redactCustomerReceipts(shopId: string, target: RedactTarge
   }
   const orders = (target.orderIds ?? []).map(String).filter(Boolean);
   if (orders.length) {
-    conds.push(Prisma.sql`("source" = 'shopify' AND "topic" LIKE 'orders/%' AND "body"->>'id' IN (${Prisma.join(orders)}))`);
-    conds.push(Prisma.sql`("source" = 'shopify' AND "topic" = 'refunds/create' AND "body"->>'order_id' IN (${Prisma.join(orders)}))`);
+    conds.push(
+      Prisma.sql`("source" = 'shopify' AND "topic" LIKE 'orders/%' AND "body"->>'id' IN (${Prisma.join(orders)}))`,
+    );
+    conds.push(
+      Prisma.sql`("source" = 'shopify' AND "topic" = 'refunds/create' AND "body"->>'order_id' IN (${Prisma.join(orders)}))`,
+    );
   }
   if (!conds.length) return 0;
   return prisma.$executeRaw`
@@ -82,8 +92,17 @@ export async function redactCustomerReceipts(shopId: string, target: RedactTarge
  * What a `customers/data_request` event carries (DomainEvent payload; the notification names the customer so the
  * merchant can answer): Shopify's data request id, the customer's id and e-mail, and the orders asked about.
  */
-export function dataRequestFacts(body: unknown): { dataRequestId: string | null; customerId: string | null; email: string | null; ordersRequested: string[] } {
-  const b = (body ?? {}) as { data_request?: { id?: number | string }; customer?: { id?: number | string; email?: string }; orders_requested?: (number | string)[] };
+export function dataRequestFacts(body: unknown): {
+  dataRequestId: string | null;
+  customerId: string | null;
+  email: string | null;
+  ordersRequested: string[];
+} {
+  const b = (body ?? {}) as {
+    data_request?: { id?: number | string };
+    customer?: { id?: number | string; email?: string };
+    orders_requested?: (number | string)[];
+  };
   return {
     dataRequestId: b.data_request?.id != null ? String(b.data_request.id) : null,
     customerId: b.customer?.id != null ? String(b.customer.id) : null,

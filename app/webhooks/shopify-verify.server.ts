@@ -71,7 +71,8 @@ export async function verifyShopifyWebhook(request: Request): Promise<VerifiedSh
   const rawRequest = new Request(request.url, { method: "POST", headers: shopifyHeaders });
   const check = await getApi().webhooks.validate({ rawBody, rawRequest });
   if (!check.valid) {
-    if (check.reason === WebhookValidationErrorReason.InvalidHmac) throw new Response(undefined, { status: 401, statusText: "Unauthorized" });
+    if (check.reason === WebhookValidationErrorReason.InvalidHmac)
+      throw new Response(undefined, { status: 401, statusText: "Unauthorized" });
     throw new Response(undefined, { status: 400, statusText: "Bad Request" });
   }
   let payload: unknown;

@@ -15,14 +15,31 @@ import type { Stack } from "./stack";
  * @returns shop id, channel ids (in store order) and how long each step took (ms): `importMs` from the
  *   install to every item imported, `linkMs` from the first store registration to every store linked.
  */
-export async function onboardShop(input: { stack: Stack; shopify: ShopifyEmulator; shop: string; woo: WooEmulator[]; expectedItems: number; timeoutMs?: number }): Promise<{ shopId: string; channelIds: string[]; importMs: number; linkMs: number }> {
+export async function onboardShop(input: {
+  stack: Stack;
+  shopify: ShopifyEmulator;
+  shop: string;
+  woo: WooEmulator[];
+  expectedItems: number;
+  timeoutMs?: number;
+}): Promise<{ shopId: string; channelIds: string[]; importMs: number; linkMs: number }> {
   const { stack, shop, woo, expectedItems } = input;
   const timeout = input.timeoutMs ?? 120_000;
   const t0 = Date.now();
   await installApp(stack.appUrl, shop, stack.apiKey, stack.apiSecret);
-  const row = await waitFor(`${shop} installed`, () => prisma.shop.findUnique({ where: { domain: shop } }), 30_000, 100);
+  const row = await waitFor(
+    `${shop} installed`,
+    () => prisma.shop.findUnique({ where: { domain: shop } }),
+    30_000,
+    100,
+  );
   await prisma.shop.update({ where: { id: row.id }, data: { reconcileEveryMin: 100_000 } });
-  await waitFor(`${shop} catalog imported`, async () => (await prisma.catalogItem.count({ where: { shopId: row.id } })) >= expectedItems, timeout, 200);
+  await waitFor(
+    `${shop} catalog imported`,
+    async () => (await prisma.catalogItem.count({ where: { shopId: row.id } })) >= expectedItems,
+    timeout,
+    200,
+  );
   const importMs = Date.now() - t0;
   const t1 = Date.now();
   const channelIds: string[] = [];
@@ -34,7 +51,12 @@ export async function onboardShop(input: { stack: Stack; shopify: ShopifyEmulato
     channelIds.push(reg.body.channel_id);
   }
   for (const channelId of channelIds) {
-    await waitFor(`${channelId} linked`, async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems, timeout, 200);
+    await waitFor(
+      `${channelId} linked`,
+      async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= expectedItems,
+      timeout,
+      200,
+    );
   }
   return { shopId: row.id, channelIds, importMs, linkMs: Date.now() - t1 };
 }

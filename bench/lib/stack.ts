@@ -29,13 +29,16 @@ export interface Stack {
 
 const root = process.cwd();
 
-
 /** Starts PostgreSQL (embedded, fresh) and applies migrations; sets process.env.DATABASE_URL. */
 export async function startDatabase(): Promise<{ url: string; stop: () => Promise<void> }> {
   let url = process.env.BENCH_DATABASE_URL;
   let stop = async () => {};
   if (!url) {
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(root, ".data", `pg-bench-${process.pid}`), database: "syncflow_bench", fresh: true });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(root, ".data", `pg-bench-${process.pid}`),
+      database: "syncflow_bench",
+      fresh: true,
+    });
     url = pg.url;
     stop = async () => {
       await pg.stop();
@@ -53,7 +56,13 @@ export function buildApp(log: (m: string) => void): void {
     ensureBuild(root, { quiet: true });
   } catch (err) {
     if (!fs.existsSync(path.join(root, "build", "server", "index.js"))) throw err;
-    log(`WARNING: remix vite:build failed (${String((err as Error).message).split("\n").find((l) => /error|Error|✗/.test(l)) ?? "see build output"}); using the existing build/`);
+    log(
+      `WARNING: remix vite:build failed (${
+        String((err as Error).message)
+          .split("\n")
+          .find((l) => /error|Error|✗/.test(l)) ?? "see build output"
+      }); using the existing build/`,
+    );
   }
 }
 
@@ -88,7 +97,16 @@ export function cpuSeconds(pid: number): number {
 export function postgresPids(): number[] {
   return tree(process.pid).filter((p) => {
     try {
-      return fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "postgres" && !tree(p).includes(process.pid) && fs.readFileSync(`/proc/${fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]}/comm`, "utf8").trim() !== "postgres";
+      return (
+        fs.readFileSync(`/proc/${p}/comm`, "utf8").trim() === "postgres" &&
+        !tree(p).includes(process.pid) &&
+        fs
+          .readFileSync(
+            `/proc/${fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ")[1]}/comm`,
+            "utf8",
+          )
+          .trim() !== "postgres"
+      );
     } catch {
       return false;
     }
@@ -113,7 +131,12 @@ function tree(pid: number): number[] {
  * Starts the app and the worker as child processes against `shopifyOrigin` (the emulated Shopify).
  * Resolves once the app answers HTTP.
  */
-export async function startStack(opts: { databaseUrl: string; shopifyOrigin: string; env?: Record<string, string>; log: (m: string) => void }): Promise<Stack> {
+export async function startStack(opts: {
+  databaseUrl: string;
+  shopifyOrigin: string;
+  env?: Record<string, string>;
+  log: (m: string) => void;
+}): Promise<Stack> {
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   const apiKey = "syncflow-bench-api-key";
@@ -140,22 +163,37 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
   const start = (name: string, args: string[]) => {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     const quiet = /\[worker\] (push-stock|shopify-adjust|webhook) job .* failed/;
-    child.stdout!.on("data", (d: Buffer) => { if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d}`); });
-    child.stderr!.on("data", (d: Buffer) => {
-      for (const line of d.toString().split("\n").filter(Boolean)) if (process.env.BENCH_VERBOSE || !quiet.test(line)) process.stderr.write(`[${name}] ${line}\n`);
+    child.stdout!.on("data", (d: Buffer) => {
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d}`);
     });
-    child.on("exit", (code, signal) => { if (!stopping) process.stderr.write(`[${name}] exited unexpectedly (code ${code}, signal ${signal})\n`); });
+    child.stderr!.on("data", (d: Buffer) => {
+      for (const line of d.toString().split("\n").filter(Boolean))
+        if (process.env.BENCH_VERBOSE || !quiet.test(line)) process.stderr.write(`[${name}] ${line}\n`);
+    });
+    child.on("exit", (code, signal) => {
+      if (!stopping) process.stderr.write(`[${name}] exited unexpectedly (code ${code}, signal ${signal})\n`);
+    });
     children.push(child);
     return child;
   };
   // BENCH_APP_NODE_ARGS / BENCH_WORKER_NODE_ARGS (profiling only, e.g. "--cpu-prof --cpu-prof-dir=bench/out/prof"): extra node flags.
   const extra = (v: string | undefined) => (v ? v.split(/\s+/).filter(Boolean) : []);
   // The production entry points, compiled (scripts/lib/build.ts): the app server and the worker.
-  const app = start("app", [...extra(process.env.BENCH_APP_NODE_ARGS), path.join(root, NODE_ENTRIES.serve.out), path.join(root, "build", "server", "index.js")]);
-  const worker = start("worker", [...WORKER_NODE_FLAGS, ...extra(process.env.BENCH_WORKER_NODE_ARGS), path.join(root, NODE_ENTRIES.worker.out)]);
+  const app = start("app", [
+    ...extra(process.env.BENCH_APP_NODE_ARGS),
+    path.join(root, NODE_ENTRIES.serve.out),
+    path.join(root, "build", "server", "index.js"),
+  ]);
+  const worker = start("worker", [
+    ...WORKER_NODE_FLAGS,
+    ...extra(process.env.BENCH_WORKER_NODE_ARGS),
+    path.join(root, NODE_ENTRIES.worker.out),
+  ]);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${appUrl}/`).then((r) => r.status > 0).catch(() => false);
+    const ok = await fetch(`${appUrl}/`)
+      .then((r) => r.status > 0)
+      .catch(() => false);
     if (ok) break;
     if (Date.now() > deadline || app.exitCode !== null) throw new Error("the app did not start");
     await new Promise((r) => setTimeout(r, 150));
@@ -170,19 +208,35 @@ export async function startStack(opts: { databaseUrl: string; shopifyOrigin: str
   const hwm = (pid: number) => tree(pid).reduce((n, p) => n + kb(p, "VmHWM"), 0) / 1024;
   let last = { app: 0, worker: 0 };
   return {
-    appUrl, apiKey, apiSecret, databaseUrl: opts.databaseUrl, appPid: app.pid!, workerPid: worker.pid!,
+    appUrl,
+    apiKey,
+    apiSecret,
+    databaseUrl: opts.databaseUrl,
+    appPid: app.pid!,
+    workerPid: worker.pid!,
     peakRssMb() {
       sample();
       last = { app: Math.max(last.app, hwm(app.pid!)), worker: Math.max(last.worker, hwm(worker.pid!)) };
-      return { sumPeakMb: Math.round(peakSum / 1024), appHwmMb: Math.round(last.app), workerHwmMb: Math.round(last.worker) };
+      return {
+        sumPeakMb: Math.round(peakSum / 1024),
+        appHwmMb: Math.round(last.app),
+        workerHwmMb: Math.round(last.worker),
+      };
     },
     async stop() {
       stopping = true;
       clearInterval(timer);
       for (const c of children) c.kill("SIGTERM");
       // A profiled process (--cpu-prof) writes its profile on exit: give it time.
-      const profiling = /--cpu-prof/.test(`${process.env.BENCH_APP_NODE_ARGS ?? ""} ${process.env.BENCH_WORKER_NODE_ARGS ?? ""}`);
-      for (let waited = 0; waited < (profiling ? 15_000 : 500) && children.some((c) => c.exitCode === null && c.signalCode === null); waited += 100) await new Promise((r) => setTimeout(r, 100));
+      const profiling = /--cpu-prof/.test(
+        `${process.env.BENCH_APP_NODE_ARGS ?? ""} ${process.env.BENCH_WORKER_NODE_ARGS ?? ""}`,
+      );
+      for (
+        let waited = 0;
+        waited < (profiling ? 15_000 : 500) && children.some((c) => c.exitCode === null && c.signalCode === null);
+        waited += 100
+      )
+        await new Promise((r) => setTimeout(r, 100));
       for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
     },
   };

@@ -133,15 +133,23 @@
       "font:14px/1.4 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,sans-serif;color:#fff;background:" +
       (opts && opts.isError ? "#8e1f0b" : "#303030");
     document.body.appendChild(el);
-    setTimeout(function () {
-      el.remove();
-    }, (opts && opts.duration) || 5000);
+    setTimeout(
+      function () {
+        el.remove();
+      },
+      (opts && opts.duration) || 5000,
+    );
     return "toast-" + Date.now();
   }
 
   window.shopify = {
     __syncflowDemoShim: true,
-    config: { apiKey: apiKey, shop: params.get("shop") || undefined, host: params.get("host") || undefined, locale: "en" },
+    config: {
+      apiKey: apiKey,
+      shop: params.get("shop") || undefined,
+      host: params.get("host") || undefined,
+      locale: "en",
+    },
     environment: { embedded: true, mobile: false, pos: false },
     origin: window.location.origin,
     idToken: function () {

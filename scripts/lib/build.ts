@@ -54,12 +54,18 @@ function ensureRemixBuild(root: string, opts: { quiet?: boolean }): { built: boo
   const out = path.join(root, "build", "server", "index.js");
   // Developers iterating on non-route code may reuse an existing build (never set in CI).
   if (env.SYNCFLOW_SKIP_BUILD && fs.existsSync(out)) return { built: false, ms: 0 };
-  const sources = ["app", "remix.config.js", "vite.config.ts", "public"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
+  const sources = ["app", "remix.config.js", "vite.config.ts", "public"]
+    .map((p) => path.join(root, p))
+    .filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) return { built: false, ms: 0 };
   const t = Date.now();
   const cli = path.join(root, "node_modules", "@remix-run", "dev", "dist", "cli.js");
-  const res = spawnSync(process.execPath, [cli, "vite:build"], { cwd: root, encoding: "utf8", env: { ...process.env, NODE_ENV: "production" } });
+  const res = spawnSync(process.execPath, [cli, "vite:build"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NODE_ENV: "production" },
+  });
   if (res.status !== 0) throw new Error(`remix vite:build failed:\n${res.stdout}\n${res.stderr}`);
   if (!opts.quiet) console.log(`[build] app built in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   return { built: true, ms: Date.now() - t };
@@ -72,11 +78,21 @@ function ensureRemixBuild(root: string, opts: { quiet?: boolean }): { built: boo
 export function ensureNodeBuild(root = process.cwd(), opts: { quiet?: boolean } = {}): { built: boolean; ms: number } {
   const outs = Object.values(NODE_ENTRIES).map((e) => path.join(root, e.out));
   if (env.SYNCFLOW_SKIP_BUILD && outs.every((o) => fs.existsSync(o))) return { built: false, ms: 0 };
-  const sources = ["app", "scripts/serve.ts", "scripts/serve-demo.ts", "scripts/lib/demo-routes.ts", "scripts/lib/build.ts"].map((p) => path.join(root, p)).filter((p) => fs.existsSync(p));
+  const sources = [
+    "app",
+    "scripts/serve.ts",
+    "scripts/serve-demo.ts",
+    "scripts/lib/demo-routes.ts",
+    "scripts/lib/build.ts",
+  ]
+    .map((p) => path.join(root, p))
+    .filter((p) => fs.existsSync(p));
   const newest = Math.max(...sources.map(newestMtime));
   if (outs.every((o) => fs.existsSync(o) && fs.statSync(o).mtimeMs >= newest)) return { built: false, ms: 0 };
   const t = Date.now();
-  const esbuild = createRequire(createRequire(path.join(root, "package.json")).resolve("tsx/package.json"))("esbuild") as typeof import("esbuild");
+  const esbuild = createRequire(createRequire(path.join(root, "package.json")).resolve("tsx/package.json"))(
+    "esbuild",
+  ) as typeof import("esbuild");
   for (const entry of Object.values(NODE_ENTRIES)) {
     esbuild.buildSync({
       absWorkingDir: root,

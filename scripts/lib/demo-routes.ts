@@ -11,11 +11,22 @@
  * Each still requires `SYNCFLOW_MODE=demo` (404 otherwise).
  */
 import type http from "node:http";
-import { demoEmbeddedUrl, demoShop, isDemoMode, mintTokenForDemoShop, safeAppPath } from "../../app/models/demo-session.server";
+import {
+  demoEmbeddedUrl,
+  demoShop,
+  isDemoMode,
+  mintTokenForDemoShop,
+  safeAppPath,
+} from "../../app/models/demo-session.server";
 import { env } from "../../app/env.server";
 
 type Req = http.IncomingMessage & { query: Record<string, unknown>; originalUrl?: string };
-type Res = http.ServerResponse & { redirect(url: string): void; status(n: number): Res; json(b: unknown): void; set(h: Record<string, string>): Res };
+type Res = http.ServerResponse & {
+  redirect(url: string): void;
+  status(n: number): Res;
+  json(b: unknown): void;
+  set(h: Record<string, string>): Res;
+};
 type Next = (err?: unknown) => void;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ExpressApp = { get(path: string, handler: (req: Req, res: Res, next: Next) => void): void } & Record<string, any>;
@@ -37,32 +48,41 @@ export function addDemoRoutes(app: ExpressApp): void {
       next(err);
     }
   };
-  app.get("/demo/admin", guard((req, res) => {
-    const { shop, token } = mintTokenForDemoShop();
-    res.set({ "Cache-Control": "no-store" });
-    res.redirect(demoEmbeddedUrl(safeAppPath(str(req.query.return)), shop, token));
-  }));
-  app.get("/demo/session-token", guard((req, res) => {
-    const site = req.headers["sec-fetch-site"];
-    if (site && site !== "same-origin") return res.status(403).json({ error: "same-origin only" });
-    const { shop, token, exp } = mintTokenForDemoShop();
-    res.set({ "Cache-Control": "no-store" });
-    res.json({ token, exp, shop });
-  }));
-  app.get("/auth/session-token", guard((req, res, next) => {
-    if (str(req.query.shop) !== demoShop()) return next();
-    const reload = str(req.query["shopify-reload"]);
-    const appUrl = (env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
-    let path = "/app";
-    if (reload) {
-      try {
-        const target = new URL(reload);
-        if (appUrl && target.origin === new URL(appUrl).origin) path = `${target.pathname}${target.search}`;
-      } catch {
-        // keep /app
+  app.get(
+    "/demo/admin",
+    guard((req, res) => {
+      const { shop, token } = mintTokenForDemoShop();
+      res.set({ "Cache-Control": "no-store" });
+      res.redirect(demoEmbeddedUrl(safeAppPath(str(req.query.return)), shop, token));
+    }),
+  );
+  app.get(
+    "/demo/session-token",
+    guard((req, res) => {
+      const site = req.headers["sec-fetch-site"];
+      if (site && site !== "same-origin") return res.status(403).json({ error: "same-origin only" });
+      const { shop, token, exp } = mintTokenForDemoShop();
+      res.set({ "Cache-Control": "no-store" });
+      res.json({ token, exp, shop });
+    }),
+  );
+  app.get(
+    "/auth/session-token",
+    guard((req, res, next) => {
+      if (str(req.query.shop) !== demoShop()) return next();
+      const reload = str(req.query["shopify-reload"]);
+      const appUrl = (env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "");
+      let path = "/app";
+      if (reload) {
+        try {
+          const target = new URL(reload);
+          if (appUrl && target.origin === new URL(appUrl).origin) path = `${target.pathname}${target.search}`;
+        } catch {
+          // keep /app
+        }
       }
-    }
-    const { shop, token } = mintTokenForDemoShop();
-    res.redirect(demoEmbeddedUrl(path, shop, token));
-  }));
+      const { shop, token } = mintTokenForDemoShop();
+      res.redirect(demoEmbeddedUrl(path, shop, token));
+    }),
+  );
 }

@@ -13,7 +13,12 @@ const Lib: any = (() => {
 runStockContract("TypeScript emulator", async () => {
   const emu = await startWooEmulator({ deliveryDelayMs: 10 });
   const key = emu.control.createKey({ permissions: "read_write" });
-  const v3 = new Lib({ url: emu.url, consumerKey: key.consumer_key, consumerSecret: key.consumer_secret, version: "wc/v3" });
+  const v3 = new Lib({
+    url: emu.url,
+    consumerKey: key.consumer_key,
+    consumerSecret: key.consumer_secret,
+    version: "wc/v3",
+  });
   return {
     baseUrl: emu.url,
     consumerKey: key.consumer_key,
@@ -24,7 +29,8 @@ runStockContract("TypeScript emulator", async () => {
         const parentId = emu.control.productIdBySku(opts.parentSku)!;
         return (await v3.post(`products/${parentId}/variations`, { sku, ...stock })).data.id;
       }
-      return (await v3.post("products", { name: sku, sku, type: opts.variable ? "variable" : "simple", ...stock })).data.id;
+      return (await v3.post("products", { name: sku, sku, type: opts.variable ? "variable" : "simple", ...stock })).data
+        .id;
     },
     async getStock(sku) {
       return emu.control.getStock(sku);

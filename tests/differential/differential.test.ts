@@ -35,7 +35,13 @@ export function describeDifferences(emulator: unknown, real: unknown, at = ""): 
   return [`${at}: emulator ${JSON.stringify(emulator)}, real ${JSON.stringify(real)}`];
 }
 
-const results: Array<{ probe: string; ok: boolean; differences: string[]; ms: { emulator: number; real: number }; error?: string }> = [];
+const results: Array<{
+  probe: string;
+  ok: boolean;
+  differences: string[];
+  ms: { emulator: number; real: number };
+  error?: string;
+}> = [];
 
 describeRealWooCommerce(
   "differential: emulator vs real WooCommerce 10.0.2",
@@ -50,8 +56,23 @@ describeRealWooCommerce(
       await Promise.all([emulator?.close(), real?.close()]);
       const out = path.join(ROOT, ".data", "differential");
       fs.mkdirSync(out, { recursive: true });
-      fs.writeFileSync(path.join(out, "last-run.json"), JSON.stringify({ at: new Date().toISOString(), passed: results.filter((r) => r.ok).length, of: results.length, results }, null, 2));
-      console.log(`[differential] ${results.filter((r) => r.ok).length}/${results.length} probes agree` + results.map((r) => `\n  ${r.ok ? "✓" : "✗"} ${r.probe}${r.ok ? "" : ` — ${r.error ?? r.differences.length + " differences"}`}`).join(""));
+      fs.writeFileSync(
+        path.join(out, "last-run.json"),
+        JSON.stringify(
+          { at: new Date().toISOString(), passed: results.filter((r) => r.ok).length, of: results.length, results },
+          null,
+          2,
+        ),
+      );
+      console.log(
+        `[differential] ${results.filter((r) => r.ok).length}/${results.length} probes agree` +
+          results
+            .map(
+              (r) =>
+                `\n  ${r.ok ? "✓" : "✗"} ${r.probe}${r.ok ? "" : ` — ${r.error ?? r.differences.length + " differences"}`}`,
+            )
+            .join(""),
+      );
     }, 60_000);
 
     let n = 0;
@@ -68,11 +89,22 @@ describeRealWooCommerce(
         try {
           [e, r] = await Promise.all([timed(emulator), timed(real)]);
         } catch (err) {
-          results.push({ probe: probe.name, ok: false, differences: [], ms: { emulator: 0, real: 0 }, error: String((err as Error).message ?? err).slice(0, 300) });
+          results.push({
+            probe: probe.name,
+            ok: false,
+            differences: [],
+            ms: { emulator: 0, real: 0 },
+            error: String((err as Error).message ?? err).slice(0, 300),
+          });
           throw err;
         }
         const differences = describeDifferences(e.obs, r.obs);
-        results.push({ probe: probe.name, ok: differences.length === 0, differences, ms: { emulator: e.ms, real: r.ms } });
+        results.push({
+          probe: probe.name,
+          ok: differences.length === 0,
+          differences,
+          ms: { emulator: e.ms, real: r.ms },
+        });
         expect(differences, `emulator differs from the real WooCommerce:\n${differences.join("\n")}`).toEqual([]);
         expect(e.obs).toEqual(r.obs);
       });

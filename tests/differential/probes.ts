@@ -45,13 +45,27 @@ function pick(o: any, fields: string[]): Record<string, unknown> {
   return Object.fromEntries(fields.map((f) => [f, o && typeof o === "object" && f in o ? o[f] : ABSENT]));
 }
 
-const STOCK = ["manage_stock", "stock_quantity", "stock_status", "backorders", "backorders_allowed", "backordered", "low_stock_amount"];
+const STOCK = [
+  "manage_stock",
+  "stock_quantity",
+  "stock_status",
+  "backorders",
+  "backorders_allowed",
+  "backordered",
+  "low_stock_amount",
+];
 const PRICE = ["price", "regular_price", "sale_price", "on_sale", "purchasable"];
 
 /** A product / variation answer: status, key paths, stock and price fields, type. */
 function product(r: RestAnswer) {
   if (r.status >= 300) return error(r);
-  return { status: r.status, type: r.body?.type, keys: keyPaths(r.body), stock: pick(r.body, STOCK), price: pick(r.body, PRICE) };
+  return {
+    status: r.status,
+    type: r.body?.type,
+    keys: keyPaths(r.body),
+    stock: pick(r.body, STOCK),
+    price: pick(r.body, PRICE),
+  };
 }
 /** An error answer: status and WordPress error code, plus the key paths of the error body. */
 function error(r: RestAnswer) {
@@ -64,7 +78,9 @@ function order(r: RestAnswer) {
     status: r.status,
     orderStatus: r.body?.status,
     keys: keyPaths(r.body),
-    lineMetaKeys: [...new Set((r.body?.line_items ?? []).flatMap((l: any) => (l.meta_data ?? []).map((m: any) => m.key)))].sort(),
+    lineMetaKeys: [
+      ...new Set((r.body?.line_items ?? []).flatMap((l: any) => (l.meta_data ?? []).map((m: any) => m.key))),
+    ].sort(),
   };
 }
 const pickOrder = (r: RestAnswer) => order(r);
@@ -72,7 +88,12 @@ const pickOrder = (r: RestAnswer) => order(r);
 /** A list answer: status, count, key paths of its elements, total headers present. */
 function list(r: RestAnswer) {
   if (r.status >= 300) return error(r);
-  return { status: r.status, count: Array.isArray(r.body) ? r.body.length : ABSENT, keys: keyPaths(r.body), totals: [r.headers["x-wp-total"] !== undefined, r.headers["x-wp-totalpages"] !== undefined] };
+  return {
+    status: r.status,
+    count: Array.isArray(r.body) ? r.body.length : ABSENT,
+    keys: keyPaths(r.body),
+    totals: [r.headers["x-wp-total"] !== undefined, r.headers["x-wp-totalpages"] !== undefined],
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +107,8 @@ async function createSimple(t: DiffTarget, sku: string, stock: number | null, ex
     ...(stock === null ? { manage_stock: false } : { manage_stock: true, stock_quantity: stock }),
     ...extra,
   });
-  if (r.status !== 201) throw new Error(`${t.name}: create ${sku} → ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  if (r.status !== 201)
+    throw new Error(`${t.name}: create ${sku} → ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
   return r.body as { id: number };
 }
 async function stockOf(t: DiffTarget, id: number) {
@@ -94,16 +116,34 @@ async function stockOf(t: DiffTarget, id: number) {
   return pick(r.body, ["stock_quantity", "stock_status"]);
 }
 async function createOrder(t: DiffTarget, productId: number, quantity: number, status: string) {
-  const r = await restCall(t.api, "post", "orders", { status, line_items: [{ product_id: productId, quantity }], billing: { first_name: "Ada", last_name: "Probe", email: "ada@example.test" } });
-  if (r.status !== 201) throw new Error(`${t.name}: create order → ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  const r = await restCall(t.api, "post", "orders", {
+    status,
+    line_items: [{ product_id: productId, quantity }],
+    billing: { first_name: "Ada", last_name: "Probe", email: "ada@example.test" },
+  });
+  if (r.status !== 201)
+    throw new Error(`${t.name}: create order → ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
   return r;
 }
 const setStatus = (t: DiffTarget, id: number, status: string) => restCall(t.api, "put", `orders/${id}`, { status });
 
 /** Header names of a webhook request that a receiver can rely on (lower-case, transport headers left out). */
 function headerNames(r: ReceivedRequest): string[] {
-  const transport = new Set(["host", "connection", "content-length", "accept-encoding", "accept", "referer", "transfer-encoding", "expect", "te"]);
-  return Object.keys(r.headers).map((h) => h.toLowerCase()).filter((h) => !transport.has(h)).sort();
+  const transport = new Set([
+    "host",
+    "connection",
+    "content-length",
+    "accept-encoding",
+    "accept",
+    "referer",
+    "transfer-encoding",
+    "expect",
+    "te",
+  ]);
+  return Object.keys(r.headers)
+    .map((h) => h.toLowerCase())
+    .filter((h) => !transport.has(h))
+    .sort();
 }
 /** A User-Agent with its version numbers replaced by N ("WooCommerce/N Hookshot (WordPress/N)"). */
 const uaShape = (ua: unknown) => String(ua ?? ABSENT).replace(/\d+(\.\d+)*/g, "N");
@@ -113,9 +153,20 @@ export const PROBES: Probe[] = [
     name: "simple product: create, get, update",
     async run(t, u) {
       const sku = `diff-simple-${u}`;
-      const c = await restCall(t.api, "post", "products", { name: `Diff ${sku}`, type: "simple", sku, regular_price: "12.50", manage_stock: true, stock_quantity: 5 });
+      const c = await restCall(t.api, "post", "products", {
+        name: `Diff ${sku}`,
+        type: "simple",
+        sku,
+        regular_price: "12.50",
+        manage_stock: true,
+        stock_quantity: 5,
+      });
       const g = await restCall(t.api, "get", `products/${c.body.id}`);
-      const p = await restCall(t.api, "put", `products/${c.body.id}`, { regular_price: "11.00", sale_price: "9.99", stock_quantity: 7 });
+      const p = await restCall(t.api, "put", `products/${c.body.id}`, {
+        regular_price: "11.00",
+        sale_price: "9.99",
+        stock_quantity: 7,
+      });
       return { create: product(c), get: product(g), update: product(p) };
     },
   },
@@ -127,7 +178,10 @@ export const PROBES: Probe[] = [
       const back = await restCall(t.api, "put", `products/${id}`, { stock_quantity: 3 });
       const negative = await restCall(t.api, "put", `products/${id}`, { stock_quantity: -1 });
       const backorder = await restCall(t.api, "put", `products/${id}`, { stock_quantity: 0, backorders: "notify" });
-      const unmanage = await restCall(t.api, "put", `products/${id}`, { manage_stock: false, stock_status: "outofstock" });
+      const unmanage = await restCall(t.api, "put", `products/${id}`, {
+        manage_stock: false,
+        stock_status: "outofstock",
+      });
       const unmanaged = await createSimple(t, `diff-unmanaged-${u}`, null, { stock_quantity: 9 });
       return {
         zero: pick(zero.body, STOCK),
@@ -149,7 +203,13 @@ export const PROBES: Probe[] = [
         attributes: [{ name: "Size", options: ["S", "M"], variation: true, visible: true }],
       });
       const pid = parent.body.id;
-      const v = await restCall(t.api, "post", `products/${pid}/variations`, { sku: `diff-var-${u}-m`, regular_price: "20", manage_stock: true, stock_quantity: 4, attributes: [{ name: "Size", option: "M" }] });
+      const v = await restCall(t.api, "post", `products/${pid}/variations`, {
+        sku: `diff-var-${u}-m`,
+        regular_price: "20",
+        manage_stock: true,
+        stock_quantity: 4,
+        attributes: [{ name: "Size", option: "M" }],
+      });
       const gv = await restCall(t.api, "get", `products/${pid}/variations/${v.body.id}`);
       const uv = await restCall(t.api, "put", `products/${pid}/variations/${v.body.id}`, { stock_quantity: 2 });
       const gp = await restCall(t.api, "get", `products/${pid}`);
@@ -169,10 +229,21 @@ export const PROBES: Probe[] = [
   {
     name: "variable product: stock status follows its variations (none stocked → outofstock)",
     async run(t, u) {
-      const parent = await restCall(t.api, "post", "products", { name: `Diff empty variable ${u}`, type: "variable", sku: `diff-evar-${u}`, attributes: [{ name: "Colour", options: ["Red", "Blue"], variation: true }] });
+      const parent = await restCall(t.api, "post", "products", {
+        name: `Diff empty variable ${u}`,
+        type: "variable",
+        sku: `diff-evar-${u}`,
+        attributes: [{ name: "Colour", options: ["Red", "Blue"], variation: true }],
+      });
       const pid = parent.body.id;
       const noVariations = pick((await restCall(t.api, "get", `products/${pid}`)).body, STOCK);
-      const v = await restCall(t.api, "post", `products/${pid}/variations`, { sku: `diff-evar-${u}-red`, regular_price: "5", manage_stock: true, stock_quantity: 0, attributes: [{ name: "Colour", option: "Red" }] });
+      const v = await restCall(t.api, "post", `products/${pid}/variations`, {
+        sku: `diff-evar-${u}-red`,
+        regular_price: "5",
+        manage_stock: true,
+        stock_quantity: 0,
+        attributes: [{ name: "Colour", option: "Red" }],
+      });
       const noneInStock = pick((await restCall(t.api, "get", `products/${pid}`)).body, STOCK);
       await restCall(t.api, "put", `products/${pid}/variations/${v.body.id}`, { stock_quantity: 3 });
       const oneInStock = pick((await restCall(t.api, "get", `products/${pid}`)).body, STOCK);
@@ -191,13 +262,24 @@ export const PROBES: Probe[] = [
         attributes: [{ name: "Size", options: ["S", "M"], variation: true }],
       });
       const pid = parent.body.id;
-      const v = await restCall(t.api, "post", `products/${pid}/variations`, { sku: `diff-pvar-${u}-s`, regular_price: "8", attributes: [{ name: "Size", option: "S" }] });
-      const order = await createOrder(t, v.body.id, 2, "processing").catch((e) => ({ status: 0, body: { error: String(e) }, headers: {} }));
+      const v = await restCall(t.api, "post", `products/${pid}/variations`, {
+        sku: `diff-pvar-${u}-s`,
+        regular_price: "8",
+        attributes: [{ name: "Size", option: "S" }],
+      });
+      const order = await createOrder(t, v.body.id, 2, "processing").catch((e) => ({
+        status: 0,
+        body: { error: String(e) },
+        headers: {},
+      }));
       const orderAnswer = (r: RestAnswer) => ({ ...pickOrder(r), lineKeys: keyPaths(r.body.line_items) });
       return {
         parent: pick(parent.body, STOCK),
         variation: pick(v.body, STOCK),
-        variationAfterOrder: pick((await restCall(t.api, "get", `products/${pid}/variations/${v.body.id}`)).body, STOCK),
+        variationAfterOrder: pick(
+          (await restCall(t.api, "get", `products/${pid}/variations/${v.body.id}`)).body,
+          STOCK,
+        ),
         parentAfterOrder: pick((await restCall(t.api, "get", `products/${pid}`)).body, STOCK),
         order: order.status === 201 ? orderAnswer(order as RestAnswer) : { status: order.status },
       };
@@ -207,17 +289,38 @@ export const PROBES: Probe[] = [
     name: "look up by SKU (products and variations)",
     async run(t, u) {
       const simple = await createSimple(t, `diff-look-${u}`, 1);
-      const parent = await restCall(t.api, "post", "products", { name: `Diff look var ${u}`, type: "variable", sku: `diff-lookv-${u}`, attributes: [{ name: "Size", options: ["L"], variation: true }] });
-      const v = await restCall(t.api, "post", `products/${parent.body.id}/variations`, { sku: `diff-lookv-${u}-l`, regular_price: "3", manage_stock: true, stock_quantity: 1, attributes: [{ name: "Size", option: "L" }] });
+      const parent = await restCall(t.api, "post", "products", {
+        name: `Diff look var ${u}`,
+        type: "variable",
+        sku: `diff-lookv-${u}`,
+        attributes: [{ name: "Size", options: ["L"], variation: true }],
+      });
+      const v = await restCall(t.api, "post", `products/${parent.body.id}/variations`, {
+        sku: `diff-lookv-${u}-l`,
+        regular_price: "3",
+        manage_stock: true,
+        stock_quantity: 1,
+        attributes: [{ name: "Size", option: "L" }],
+      });
       const bySimple = await restCall(t.api, "get", "products", undefined, { sku: `diff-look-${u}` });
       const byVariation = await restCall(t.api, "get", "products", undefined, { sku: `diff-lookv-${u}-l` });
-      const inVariations = await restCall(t.api, "get", `products/${parent.body.id}/variations`, undefined, { sku: `diff-lookv-${u}-l` });
+      const inVariations = await restCall(t.api, "get", `products/${parent.body.id}/variations`, undefined, {
+        sku: `diff-lookv-${u}-l`,
+      });
       const unknown = await restCall(t.api, "get", "products", undefined, { sku: `diff-none-${u}` });
       const caseOther = await restCall(t.api, "get", "products", undefined, { sku: `DIFF-LOOK-${u}` });
-      const dupOtherCase = await restCall(t.api, "post", "products", { name: `Diff look upper ${u}`, sku: `DIFF-LOOK-${u}`, regular_price: "1" });
+      const dupOtherCase = await restCall(t.api, "post", "products", {
+        name: `Diff look upper ${u}`,
+        sku: `DIFF-LOOK-${u}`,
+        regular_price: "1",
+      });
       return {
         bySimple: { ...list(bySimple), found: bySimple.body?.[0]?.id === simple.id },
-        byVariation: { ...list(byVariation), found: byVariation.body?.[0]?.id === v.body.id, type: byVariation.body?.[0]?.type ?? ABSENT },
+        byVariation: {
+          ...list(byVariation),
+          found: byVariation.body?.[0]?.id === v.body.id,
+          type: byVariation.body?.[0]?.type ?? ABSENT,
+        },
         inVariations: { ...list(inVariations), found: inVariations.body?.[0]?.id === v.body.id },
         unknown: list(unknown),
         otherCase: { count: Array.isArray(caseOther.body) ? caseOther.body.length : ABSENT },
@@ -230,26 +333,78 @@ export const PROBES: Probe[] = [
     async run(t, u) {
       const create = await restCall(t.api, "post", "products/batch", {
         create: [
-          { name: `Diff batch A ${u}`, sku: `diff-batch-${u}-a`, regular_price: "1", manage_stock: true, stock_quantity: 1 },
-          { name: `Diff batch B ${u}`, sku: `diff-batch-${u}-b`, regular_price: "2", manage_stock: true, stock_quantity: 2 },
+          {
+            name: `Diff batch A ${u}`,
+            sku: `diff-batch-${u}-a`,
+            regular_price: "1",
+            manage_stock: true,
+            stock_quantity: 1,
+          },
+          {
+            name: `Diff batch B ${u}`,
+            sku: `diff-batch-${u}-b`,
+            regular_price: "2",
+            manage_stock: true,
+            stock_quantity: 2,
+          },
         ],
       });
       const [a, b] = create.body.create.map((x: any) => x.id);
-      const update = await restCall(t.api, "post", "products/batch", { update: [{ id: a, stock_quantity: 5 }, { id: 999999991, stock_quantity: 6 }] });
-      const parent = await restCall(t.api, "post", "products", { name: `Diff batch var ${u}`, type: "variable", sku: `diff-batchv-${u}`, attributes: [{ name: "Size", options: ["S", "M"], variation: true }] });
+      const update = await restCall(t.api, "post", "products/batch", {
+        update: [
+          { id: a, stock_quantity: 5 },
+          { id: 999999991, stock_quantity: 6 },
+        ],
+      });
+      const parent = await restCall(t.api, "post", "products", {
+        name: `Diff batch var ${u}`,
+        type: "variable",
+        sku: `diff-batchv-${u}`,
+        attributes: [{ name: "Size", options: ["S", "M"], variation: true }],
+      });
       const vcreate = await restCall(t.api, "post", `products/${parent.body.id}/variations/batch`, {
         create: [
-          { sku: `diff-batchv-${u}-s`, regular_price: "4", manage_stock: true, stock_quantity: 3, attributes: [{ name: "Size", option: "S" }] },
-          { sku: `diff-batchv-${u}-m`, regular_price: "4", manage_stock: true, stock_quantity: 4, attributes: [{ name: "Size", option: "M" }] },
+          {
+            sku: `diff-batchv-${u}-s`,
+            regular_price: "4",
+            manage_stock: true,
+            stock_quantity: 3,
+            attributes: [{ name: "Size", option: "S" }],
+          },
+          {
+            sku: `diff-batchv-${u}-m`,
+            regular_price: "4",
+            manage_stock: true,
+            stock_quantity: 4,
+            attributes: [{ name: "Size", option: "M" }],
+          },
         ],
       });
       const [vs] = vcreate.body.create.map((x: any) => x.id);
-      const vupdate = await restCall(t.api, "post", `products/${parent.body.id}/variations/batch`, { update: [{ id: vs, stock_quantity: 0 }] });
+      const vupdate = await restCall(t.api, "post", `products/${parent.body.id}/variations/batch`, {
+        update: [{ id: vs, stock_quantity: 0 }],
+      });
       const del = await restCall(t.api, "post", "products/batch", { delete: [b] });
       return {
-        create: { status: create.status, keys: keyPaths(create.body, 1), items: create.body.create.map((x: any) => ({ keys: keyPaths(x), stock: pick(x, STOCK) })) },
-        update: { status: update.status, keys: keyPaths(update.body, 1), ok: pick(update.body.update[0], STOCK), missing: { keys: keyPaths(update.body.update[1]), code: update.body.update[1]?.error?.code ?? ABSENT, status: update.body.update[1]?.error?.data?.status ?? ABSENT } },
-        variationsCreate: { status: vcreate.status, items: vcreate.body.create.map((x: any) => ({ keys: keyPaths(x), stock: pick(x, STOCK) })) },
+        create: {
+          status: create.status,
+          keys: keyPaths(create.body, 1),
+          items: create.body.create.map((x: any) => ({ keys: keyPaths(x), stock: pick(x, STOCK) })),
+        },
+        update: {
+          status: update.status,
+          keys: keyPaths(update.body, 1),
+          ok: pick(update.body.update[0], STOCK),
+          missing: {
+            keys: keyPaths(update.body.update[1]),
+            code: update.body.update[1]?.error?.code ?? ABSENT,
+            status: update.body.update[1]?.error?.data?.status ?? ABSENT,
+          },
+        },
+        variationsCreate: {
+          status: vcreate.status,
+          items: vcreate.body.create.map((x: any) => ({ keys: keyPaths(x), stock: pick(x, STOCK) })),
+        },
         variationsUpdate: { status: vupdate.status, stock: pick(vupdate.body.update[0], STOCK) },
         delete: { status: del.status, keys: keyPaths(del.body, 1), itemKeys: keyPaths(del.body.delete?.[0]) },
       };
@@ -261,16 +416,27 @@ export const PROBES: Probe[] = [
       const { id } = await createSimple(t, `diff-b101-${u}`, 1);
       const updates = Array.from({ length: 101 }, () => ({ id, stock_quantity: 1 }));
       const products = await restCall(t.api, "post", "products/batch", { update: updates });
-      const mixed = await restCall(t.api, "post", "products/batch", { create: Array.from({ length: 51 }, (_, i) => ({ name: `x${i}` })), update: updates.slice(0, 50) });
+      const mixed = await restCall(t.api, "post", "products/batch", {
+        create: Array.from({ length: 51 }, (_, i) => ({ name: `x${i}` })),
+        update: updates.slice(0, 50),
+      });
       const hundred = await restCall(t.api, "post", "products/batch", { update: updates.slice(0, 100) });
-      return { products: error(products), createPlusUpdate: error(mixed), exactly100: { status: hundred.status, count: hundred.body?.update?.length ?? ABSENT } };
+      return {
+        products: error(products),
+        createPlusUpdate: error(mixed),
+        exactly100: { status: hundred.status, count: hundred.body?.update?.length ?? ABSENT },
+      };
     },
   },
   {
     name: "a missing id (products, variations, orders, refunds, webhooks)",
     async run(t, u) {
       const { id } = await createSimple(t, `diff-miss-${u}`, 1);
-      const parent = await restCall(t.api, "post", "products", { name: `Diff miss var ${u}`, type: "variable", sku: `diff-missv-${u}` });
+      const parent = await restCall(t.api, "post", "products", {
+        name: `Diff miss var ${u}`,
+        type: "variable",
+        sku: `diff-missv-${u}`,
+      });
       const calls: Array<[string, "get" | "put" | "delete", string, unknown?]> = [
         ["getProduct", "get", "products/999999992"],
         ["putProduct", "put", "products/999999992", { stock_quantity: 1 }],
@@ -285,7 +451,16 @@ export const PROBES: Probe[] = [
         ["putWebhook", "put", "webhooks/999999995", { status: "paused" }],
       ];
       const out: Record<string, unknown> = {};
-      for (const [name, method, route, body] of calls) out[name] = error(await restCall(t.api, method, route, method === "delete" ? undefined : body, method === "delete" ? (body as object) : undefined));
+      for (const [name, method, route, body] of calls)
+        out[name] = error(
+          await restCall(
+            t.api,
+            method,
+            route,
+            method === "delete" ? undefined : body,
+            method === "delete" ? (body as object) : undefined,
+          ),
+        );
       return out;
     },
   },
@@ -295,10 +470,16 @@ export const PROBES: Probe[] = [
       const wrongSecret = await t.client({ consumerSecret: "cs_0000000000000000000000000000000000000000" });
       const unknownKey = await t.client({ consumerKey: "ck_0000000000000000000000000000000000000000" });
       const anon = async (method: string, path: string) => {
-        const r = await fetch(`${t.url}/wp-json/wc/v3/${path}`, { method, headers: { "Content-Type": "application/json" }, body: method === "GET" ? undefined : "{}" });
+        const r = await fetch(`${t.url}/wp-json/wc/v3/${path}`, {
+          method,
+          headers: { "Content-Type": "application/json" },
+          body: method === "GET" ? undefined : "{}",
+        });
         return error({ status: r.status, body: await r.json().catch(() => null), headers: {} });
       };
-      const basic = await fetch(`${t.url}/wp-json/wc/v3/products`, { headers: { Authorization: "Basic " + Buffer.from("ck_x:cs_y").toString("base64") } });
+      const basic = await fetch(`${t.url}/wp-json/wc/v3/products`, {
+        headers: { Authorization: "Basic " + Buffer.from("ck_x:cs_y").toString("base64") },
+      });
       return {
         wrongSecret: error(await restCall(wrongSecret, "get", "products")),
         unknownKey: error(await restCall(unknownKey, "get", "products")),
@@ -317,7 +498,13 @@ export const PROBES: Probe[] = [
       const o = await createOrder(t, id, 2, "processing");
       const got = await restCall(t.api, "get", `orders/${o.body.id}`);
       const completed = await setStatus(t, o.body.id, "completed");
-      return { create: order(o), stockAfterCreate: await stockOf(t, id), get: order(got), completed: order(completed), stockAfterCompleted: await stockOf(t, id) };
+      return {
+        create: order(o),
+        stockAfterCreate: await stockOf(t, id),
+        get: order(got),
+        completed: order(completed),
+        stockAfterCompleted: await stockOf(t, id),
+      };
     },
   },
   {
@@ -332,7 +519,16 @@ export const PROBES: Probe[] = [
       const s2 = await stockOf(t, id);
       const again = await setStatus(t, o.body.id, "processing");
       const s3 = await stockOf(t, id);
-      return { pending: order(o), stockPending: s0, processing: order(processing), stockProcessing: s1, cancelled: order(cancelled), stockCancelled: s2, reopened: order(again), stockReopened: s3 };
+      return {
+        pending: order(o),
+        stockPending: s0,
+        processing: order(processing),
+        stockProcessing: s1,
+        cancelled: order(cancelled),
+        stockCancelled: s2,
+        reopened: order(again),
+        stockReopened: s3,
+      };
     },
   },
   {
@@ -348,7 +544,15 @@ export const PROBES: Probe[] = [
       const sB2 = await stockOf(t, id);
       const c = await createOrder(t, id, 4, "on-hold");
       const sC = await stockOf(t, id);
-      return { pendingCancelled: order(aCancelled), stockAfterPendingCancelled: sA, stockAfterProcessing: sB, processingToPending: order(bPending), stockAfterBackToPending: sB2, onHold: order(c), stockAfterOnHold: sC };
+      return {
+        pendingCancelled: order(aCancelled),
+        stockAfterPendingCancelled: sA,
+        stockAfterProcessing: sB,
+        processingToPending: order(bPending),
+        stockAfterBackToPending: sB2,
+        onHold: order(c),
+        stockAfterOnHold: sC,
+      };
     },
   },
   {
@@ -382,23 +586,48 @@ export const PROBES: Probe[] = [
       const { id } = await createSimple(t, `diff-refund-${u}`, 10);
       const o = await createOrder(t, id, 3, "processing");
       const line = o.body.line_items[0];
-      const withRestock = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, { amount: "12.50", api_refund: false, api_restock: true, reason: "probe", line_items: [{ id: line.id, quantity: 1, refund_total: 12.5 }] });
+      const withRestock = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, {
+        amount: "12.50",
+        api_refund: false,
+        api_restock: true,
+        reason: "probe",
+        line_items: [{ id: line.id, quantity: 1, refund_total: 12.5 }],
+      });
       const s1 = await stockOf(t, id);
-      const withoutRestock = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, { amount: "12.50", api_refund: false, api_restock: false, line_items: [{ id: line.id, quantity: 1, refund_total: 12.5 }] });
+      const withoutRestock = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, {
+        amount: "12.50",
+        api_refund: false,
+        api_restock: false,
+        line_items: [{ id: line.id, quantity: 1, refund_total: 12.5 }],
+      });
       const s2 = await stockOf(t, id);
-      const throughGateway = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, { amount: "1.00", line_items: [] });
-      const tooMuch = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, { amount: "999.00", api_refund: false });
+      const throughGateway = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, {
+        amount: "1.00",
+        line_items: [],
+      });
+      const tooMuch = await restCall(t.api, "post", `orders/${o.body.id}/refunds`, {
+        amount: "999.00",
+        api_refund: false,
+      });
       const after = await restCall(t.api, "get", `orders/${o.body.id}`);
       const listed = await restCall(t.api, "get", `orders/${o.body.id}/refunds`);
       const one = await restCall(t.api, "get", `orders/${o.body.id}/refunds/${withRestock.body?.id}`);
       return {
-        withRestock: { status: withRestock.status, keys: keyPaths(withRestock.body), lineQuantity: withRestock.body?.line_items?.[0]?.quantity ?? ABSENT },
+        withRestock: {
+          status: withRestock.status,
+          keys: keyPaths(withRestock.body),
+          lineQuantity: withRestock.body?.line_items?.[0]?.quantity ?? ABSENT,
+        },
         stockAfterRestock: s1,
         withoutRestock: { status: withoutRestock.status, keys: keyPaths(withoutRestock.body) },
         stockAfterNoRestock: s2,
         throughGateway: error(throughGateway),
         moreThanPaid: error(tooMuch),
-        orderAfter: { ...order(after), refundsListed: (after.body?.refunds ?? []).length, refundKeys: keyPaths(after.body?.refunds) },
+        orderAfter: {
+          ...order(after),
+          refundsListed: (after.body?.refunds ?? []).length,
+          refundKeys: keyPaths(after.body?.refunds),
+        },
         list: list(listed),
         get: { status: one.status, keys: keyPaths(one.body) },
       };
@@ -414,15 +643,27 @@ export const PROBES: Probe[] = [
       await sleep(1100);
       const b = await createOrder(t, id, 1, "pending");
       const ids = async () => {
-        const r = await restCall(t.api, "get", "orders", undefined, { modified_after: since, dates_are_gmt: true, per_page: 100 });
+        const r = await restCall(t.api, "get", "orders", undefined, {
+          modified_after: since,
+          dates_are_gmt: true,
+          per_page: 100,
+        });
         return { status: r.status, ids: (r.body as any[]).map((x) => x.id) };
       };
       const first = await ids();
       await setStatus(t, a.body.id, "on-hold");
       const second = await ids();
       return {
-        first: { status: first.status, hasEarlier: first.ids.includes(a.body.id), hasLater: first.ids.includes(b.body.id) },
-        afterTouchingEarlier: { status: second.status, hasEarlier: second.ids.includes(a.body.id), hasLater: second.ids.includes(b.body.id) },
+        first: {
+          status: first.status,
+          hasEarlier: first.ids.includes(a.body.id),
+          hasLater: first.ids.includes(b.body.id),
+        },
+        afterTouchingEarlier: {
+          status: second.status,
+          hasEarlier: second.ids.includes(a.body.id),
+          hasLater: second.ids.includes(b.body.id),
+        },
       };
     },
   },
@@ -431,7 +672,12 @@ export const PROBES: Probe[] = [
     async run(t, u) {
       const path = `/probe-create-${u}`;
       const url = t.receiver.url + path;
-      const c = await restCall(t.api, "post", "webhooks", { name: `Diff ${u}`, topic: "product.updated", delivery_url: url, secret: "diff-secret" });
+      const c = await restCall(t.api, "post", "webhooks", {
+        name: `Diff ${u}`,
+        topic: "product.updated",
+        delivery_url: url,
+        secret: "diff-secret",
+      });
       const [ping] = await t.waitForDeliveries((r) => r.path.endsWith(path), 1, { timeoutMs: 10_000 });
       const g = await restCall(t.api, "get", `webhooks/${c.body.id}`);
       const p = await restCall(t.api, "put", `webhooks/${c.body.id}`, { status: "paused" });
@@ -440,11 +686,31 @@ export const PROBES: Probe[] = [
       const d = await restCall(t.api, "delete", `webhooks/${c.body.id}`, undefined, { force: true });
       const gone = await restCall(t.api, "get", `webhooks/${c.body.id}`);
       const badTopic = await restCall(t.api, "post", "webhooks", { topic: "product.sold", delivery_url: url });
-      const badUrl = await restCall(t.api, "post", "webhooks", { topic: "product.updated", delivery_url: "ftp://example.test/x" });
-      const one = (r: RestAnswer) => (r.status >= 300 ? error(r) : { status: r.status, keys: keyPaths(r.body), hasSecret: "secret" in (r.body ?? {}), status_: r.body?.status, topic: r.body?.topic, resource: r.body?.resource, event: r.body?.event });
+      const badUrl = await restCall(t.api, "post", "webhooks", {
+        topic: "product.updated",
+        delivery_url: "ftp://example.test/x",
+      });
+      const one = (r: RestAnswer) =>
+        r.status >= 300
+          ? error(r)
+          : {
+              status: r.status,
+              keys: keyPaths(r.body),
+              hasSecret: "secret" in (r.body ?? {}),
+              status_: r.body?.status,
+              topic: r.body?.topic,
+              resource: r.body?.resource,
+              event: r.body?.event,
+            };
       return {
         create: one(c),
-        ping: { method: ping.method, headers: headerNames(ping), contentType: String(ping.headers["content-type"]).split(";")[0], ua: uaShape(ping.headers["user-agent"]), body: ping.rawBody.toString() === `webhook_id=${c.body.id}` },
+        ping: {
+          method: ping.method,
+          headers: headerNames(ping),
+          contentType: String(ping.headers["content-type"]).split(";")[0],
+          ua: uaShape(ping.headers["user-agent"]),
+          body: ping.rawBody.toString() === `webhook_id=${c.body.id}`,
+        },
         get: one(g),
         update: one(p),
         listPaused: { ...list(paused), found: (paused.body as any[]).some((w) => w.id === c.body.id) },
@@ -461,7 +727,12 @@ export const PROBES: Probe[] = [
     async run(t, u) {
       const { id } = await createSimple(t, `diff-hook-${u}`, 5);
       const path = `/probe-delivery-${u}`;
-      const hook = await restCall(t.api, "post", "webhooks", { name: `Diff delivery ${u}`, topic: "product.updated", delivery_url: t.receiver.url + path, secret: "diff-secret" });
+      const hook = await restCall(t.api, "post", "webhooks", {
+        name: `Diff delivery ${u}`,
+        topic: "product.updated",
+        delivery_url: t.receiver.url + path,
+        secret: "diff-secret",
+      });
       await t.waitForDeliveries((r) => r.path.endsWith(path), 1, { timeoutMs: 10_000 }); // the ping
       const mine = (r: ReceivedRequest) => r.path.endsWith(path) && r.headers["x-wc-webhook-topic"] !== undefined;
       await t.holdDeliveries();
@@ -485,7 +756,9 @@ export const PROBES: Probe[] = [
         webhookId: d.headers["x-wc-webhook-id"] === String(hook.body.id),
         source: d.headers["x-wc-webhook-source"] === `${t.url}/`,
         deliveryIdShape: /^[0-9a-f]{32}$/.test(String(d.headers["x-wc-webhook-delivery-id"])),
-        signatureVerifies: d.headers["x-wc-webhook-signature"] === createHmac("sha256", "diff-secret").update(d.rawBody).digest("base64"),
+        signatureVerifies:
+          d.headers["x-wc-webhook-signature"] ===
+          createHmac("sha256", "diff-secret").update(d.rawBody).digest("base64"),
         ua: uaShape(d.headers["user-agent"]),
         contentType: String(d.headers["content-type"]).split(";")[0],
         payloadStock: pick(payload, ["id", "stock_quantity"]).stock_quantity,
@@ -499,18 +772,42 @@ export const PROBES: Probe[] = [
     async run(t, u) {
       const { id } = await createSimple(t, `diff-oh-${u}`, 5);
       const path = `/probe-order-${u}`;
-      const created = await restCall(t.api, "post", "webhooks", { name: `Diff order created ${u}`, topic: "order.created", delivery_url: t.receiver.url + path, secret: "diff-secret" });
-      const updated = await restCall(t.api, "post", "webhooks", { name: `Diff order updated ${u}`, topic: "order.updated", delivery_url: t.receiver.url + path, secret: "diff-secret" });
+      const created = await restCall(t.api, "post", "webhooks", {
+        name: `Diff order created ${u}`,
+        topic: "order.created",
+        delivery_url: t.receiver.url + path,
+        secret: "diff-secret",
+      });
+      const updated = await restCall(t.api, "post", "webhooks", {
+        name: `Diff order updated ${u}`,
+        topic: "order.updated",
+        delivery_url: t.receiver.url + path,
+        secret: "diff-secret",
+      });
       await t.waitForDeliveries((r) => r.path.endsWith(path), 2, { timeoutMs: 10_000 }); // the two pings
       const o = await createOrder(t, id, 1, "pending");
-      await t.waitForDeliveries((r) => r.path.endsWith(path) && r.headers["x-wc-webhook-topic"] === "order.created", 1, { settleMs: 1500 });
+      await t.waitForDeliveries(
+        (r) => r.path.endsWith(path) && r.headers["x-wc-webhook-topic"] === "order.created",
+        1,
+        { settleMs: 1500 },
+      );
       await setStatus(t, o.body.id, "processing");
-      const got = await t.waitForDeliveries((r) => r.path.endsWith(path) && r.headers["x-wc-webhook-topic"] === "order.updated" && JSON.parse(r.rawBody.toString()).status === "processing", 1, { settleMs: 3000 });
+      const got = await t.waitForDeliveries(
+        (r) =>
+          r.path.endsWith(path) &&
+          r.headers["x-wc-webhook-topic"] === "order.updated" &&
+          JSON.parse(r.rawBody.toString()).status === "processing",
+        1,
+        { settleMs: 3000 },
+      );
       const all = t.receiver.received.filter((r) => r.path.endsWith(path) && r.headers["x-wc-webhook-topic"]);
-      const createdPayload = JSON.parse(all.find((r) => r.headers["x-wc-webhook-topic"] === "order.created")!.rawBody.toString());
+      const createdPayload = JSON.parse(
+        all.find((r) => r.headers["x-wc-webhook-topic"] === "order.created")!.rawBody.toString(),
+      );
       const updatedPayload = JSON.parse(got.at(-1)!.rawBody.toString());
       const rest = await restCall(t.api, "get", `orders/${o.body.id}`);
-      for (const h of [created, updated]) await restCall(t.api, "delete", `webhooks/${h.body.id}`, undefined, { force: true });
+      for (const h of [created, updated])
+        await restCall(t.api, "delete", `webhooks/${h.body.id}`, undefined, { force: true });
       return {
         topics: [...new Set(all.map((r) => String(r.headers["x-wc-webhook-topic"])))].sort(),
         createdPayloadStatus: createdPayload.status,

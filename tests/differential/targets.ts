@@ -32,13 +32,22 @@ export interface DiffTarget {
    * (so "exactly one" can be asserted). Resolves to the matching requests.
    * @throws Error after `timeoutMs` without `n` matches
    */
-  waitForDeliveries(match: (r: ReceivedRequest) => boolean, n?: number, opts?: { timeoutMs?: number; settleMs?: number }): Promise<ReceivedRequest[]>;
+  waitForDeliveries(
+    match: (r: ReceivedRequest) => boolean,
+    n?: number,
+    opts?: { timeoutMs?: number; settleMs?: number },
+  ): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(receiver: WebhookReceiver, match: (r: ReceivedRequest) => boolean, n = 1, opts: { timeoutMs?: number; settleMs?: number } = {}) {
+async function waitFor(
+  receiver: WebhookReceiver,
+  match: (r: ReceivedRequest) => boolean,
+  n = 1,
+  opts: { timeoutMs?: number; settleMs?: number } = {},
+) {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   const got = () => receiver.received.filter(match);
   while (got().length < n) {
@@ -51,10 +60,18 @@ async function waitFor(receiver: WebhookReceiver, match: (r: ReceivedRequest) =>
 
 /** The emulator as tests and the demo start it (its own defaults), with a key and a receiver. */
 export async function startEmulatorTarget(): Promise<DiffTarget> {
-  const [emu, receiver]: [WooEmulator, WebhookReceiver] = await Promise.all([startWooEmulator({ siteName: "SyncFlow Test Store" }), startWebhookReceiver()]);
+  const [emu, receiver]: [WooEmulator, WebhookReceiver] = await Promise.all([
+    startWooEmulator({ siteName: "SyncFlow Test Store" }),
+    startWebhookReceiver(),
+  ]);
   const key = emu.control.createKey({ permissions: "read_write" });
   const client = (o: { version?: string; consumerKey?: string; consumerSecret?: string } = {}) =>
-    wooRestApi({ url: emu.url, consumerKey: o.consumerKey ?? key.consumer_key, consumerSecret: o.consumerSecret ?? key.consumer_secret, version: o.version });
+    wooRestApi({
+      url: emu.url,
+      consumerKey: o.consumerKey ?? key.consumer_key,
+      consumerSecret: o.consumerSecret ?? key.consumer_secret,
+      version: o.version,
+    });
   return {
     name: "emulator",
     url: emu.url,
@@ -72,10 +89,18 @@ export async function startEmulatorTarget(): Promise<DiffTarget> {
 
 /** A real WooCommerce 10.0.2 (WooCommerce alone: SyncFlow is not activated), with a key and a receiver. */
 export async function startRealTarget(): Promise<DiffTarget & { site: RealWooSite }> {
-  const [site, receiver] = await Promise.all([startRealWooCommerce({ activateSyncflow: false, runner: { intervalMs: 1000 } }), startWebhookReceiver()]);
+  const [site, receiver] = await Promise.all([
+    startRealWooCommerce({ activateSyncflow: false, runner: { intervalMs: 1000 } }),
+    startWebhookReceiver(),
+  ]);
   const key = await site.createKey("read_write");
   const client = (o: { version?: string; consumerKey?: string; consumerSecret?: string } = {}) =>
-    wooRestApi({ url: site.url, consumerKey: o.consumerKey ?? key.consumerKey, consumerSecret: o.consumerSecret ?? key.consumerSecret, version: o.version });
+    wooRestApi({
+      url: site.url,
+      consumerKey: o.consumerKey ?? key.consumerKey,
+      consumerSecret: o.consumerSecret ?? key.consumerSecret,
+      version: o.version,
+    });
   return {
     name: "real",
     site,

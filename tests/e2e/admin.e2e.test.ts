@@ -36,25 +36,49 @@ const offHost: string[] = [];
 /** axe results per page, logged at the end (the report quotes them). */
 const axeSummary: Record<string, { violations: number; seriousOrCritical: number; ids: string[] }> = {};
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
 
 async function axeCheck(name: string): Promise<void> {
   await page.addScriptTag({ content: AXE });
   const violations = (await page.evaluate(async () => {
-     
     const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-     
-    return r.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => ({ target: n.target })) }));
+
+    return r.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n: any) => ({ target: n.target })),
+    }));
   })) as AxeViolation[];
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  axeSummary[name] = { violations: violations.length, seriousOrCritical: bad.length, ids: violations.map((v) => `${v.id}(${v.impact})`) };
-  expect(bad.map((v) => `${v.id} [${v.impact}] ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+  axeSummary[name] = {
+    violations: violations.length,
+    seriousOrCritical: bad.length,
+    ids: violations.map((v) => `${v.id}(${v.impact})`),
+  };
+  expect(
+    bad.map(
+      (v) =>
+        `${v.id} [${v.impact}] ${v.help}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(" "))
+          .join(", ")}`,
+    ),
+  ).toEqual([]);
 }
 
 async function shot(name: string): Promise<void> {
   await page.waitForLoadState("networkidle");
   // IndexTable's "Loading …" overlay fades out after the data arrives.
-  await page.locator(".Polaris-IndexTable__LoadingPanel").waitFor({ state: "detached", timeout: 5_000 }).catch(() => {});
+  await page
+    .locator(".Polaris-IndexTable__LoadingPanel")
+    .waitFor({ state: "detached", timeout: 5_000 })
+    .catch(() => {});
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
@@ -69,7 +93,13 @@ async function gotoNav(label: string, heading: string): Promise<void> {
   const href = new URL((await link.getAttribute("href"))!, h.appUrl).pathname;
   await link.click();
   // Same page with other params (filters): wait for the param-less URL before going on.
-  await page.waitForURL((u) => u.pathname === href && !["q", "store", "match", "low", "conflict", "mode", "sort", "page", "cause", "tab", "status", "view"].some((k) => u.searchParams.has(k)));
+  await page.waitForURL(
+    (u) =>
+      u.pathname === href &&
+      !["q", "store", "match", "low", "conflict", "mode", "sort", "page", "cause", "tab", "status", "view"].some((k) =>
+        u.searchParams.has(k),
+      ),
+  );
   await pageTitle(heading).waitFor();
   await page.waitForLoadState("networkidle");
 }
@@ -79,12 +109,23 @@ beforeAll(async () => {
   h = await startHarness();
   // The dashboard's charts are analytics, in the Professional plan and up (docs/decisions/171); this suite checks
   // them, so the demo shop is on Professional (tests/e2e/extensions.e2e.test.ts covers the Free plan).
-  await h.prisma.shop.update({ where: { id: h.shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+  await h.prisma.shop.update({
+    where: { id: h.shopId },
+    data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+  });
   await seedQueue();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   // Headless Chromium's default user agent says "HeadlessChrome", which authenticate.admin rejects as a bot (410).
   const version = browser.version().split(".")[0];
@@ -125,17 +166,30 @@ async function seedQueue(): Promise<void> {
     for (const job of jobs) await runBulkJob(job.data as Parameters<typeof runBulkJob>[0]);
   });
   const outlet = await h.prisma.channel.findFirstOrThrow({ where: { shopId: h.shopId, name: "Woo Outlet" } });
-  const causes = ["ChannelError: Woo Outlet answered 401 Unauthorized (consumer key revoked)", "ChannelError: Woo Outlet timed out after 30 s"];
+  const causes = [
+    "ChannelError: Woo Outlet answered 401 Unauthorized (consumer key revoked)",
+    "ChannelError: Woo Outlet timed out after 30 s",
+  ];
   for (const cause of causes) {
     const id = (await boss.send(QUEUES.linkChannel, { shopId: h.shopId, channelId: outlet.id }, { retryLimit: 0 }))!;
     const [job] = await boss.fetch(QUEUES.linkChannel);
     expect(job?.id).toBe(id);
-    await emitEvent(h.shopId, "job.dead_lettered", { queue: QUEUES.linkChannel, jobId: id, data: { shopId: h.shopId, channelId: outlet.id }, cause, attempts: 1 });
+    await emitEvent(h.shopId, "job.dead_lettered", {
+      queue: QUEUES.linkChannel,
+      jobId: id,
+      data: { shopId: h.shopId, channelId: outlet.id },
+      cause,
+      attempts: 1,
+    });
     await boss.fail(QUEUES.linkChannel, id, { message: cause });
   }
   for (let i = 0; i < 50 && deadLetterIds.length < 2; i++) {
     const dl = await boss.findJobs<{ shopId: string }>(QUEUES.deadLetter, { queued: true });
-    deadLetterIds.splice(0, deadLetterIds.length, ...dl.sort((a, b) => a.createdOn.getTime() - b.createdOn.getTime()).map((j) => j.id));
+    deadLetterIds.splice(
+      0,
+      deadLetterIds.length,
+      ...dl.sort((a, b) => a.createdOn.getTime() - b.createdOn.getTime()).map((j) => j.id),
+    );
     if (deadLetterIds.length < 2) await new Promise((r) => setTimeout(r, 100));
   }
   expect(deadLetterIds).toHaveLength(2);
@@ -185,7 +239,11 @@ describe("embedded admin (demo mode)", () => {
     // Another tenant's store never shows.
     expect(await page.getByText("Other Tenant Woo").count()).toBe(0);
     // The demo shim stands in for App Bridge (AppProvider points its script tag at /demo/app-bridge-shim.js).
-    expect(await page.evaluate(() => (window as unknown as { shopify?: { __syncflowDemoShim?: boolean } }).shopify?.__syncflowDemoShim)).toBe(true);
+    expect(
+      await page.evaluate(
+        () => (window as unknown as { shopify?: { __syncflowDemoShim?: boolean } }).shopify?.__syncflowDemoShim,
+      ),
+    ).toBe(true);
     expect(await page.locator('script[src="/demo/app-bridge-shim.js"]').count()).toBe(1);
     await page.waitForLoadState("networkidle");
     await shot("01-dashboard");
@@ -261,7 +319,16 @@ describe("embedded admin (demo mode)", () => {
     await page.waitForURL((u) => Boolean(u.searchParams.get("store")));
     await page.getByLabel("Mapping status").selectOption("not_listed");
     await page.waitForURL((u) => u.searchParams.get("match") === "not_listed");
-    await expect.poll(async () => page.locator(".Polaris-Page").innerText().then((t) => t.match(/\d+–\d+ of \d+ SKUs|0 SKUs/)?.[0]), { timeout: 10_000 }).toBe("1–22 of 22 SKUs");
+    await expect
+      .poll(
+        async () =>
+          page
+            .locator(".Polaris-Page")
+            .innerText()
+            .then((t) => t.match(/\d+–\d+ of \d+ SKUs|0 SKUs/)?.[0]),
+        { timeout: 10_000 },
+      )
+      .toBe("1–22 of 22 SKUs");
     expect(await rows.count()).toBe(22);
     await page.getByText("TEE-041", { exact: true }).waitFor();
     // Sort by SKU descending keeps the filter.
@@ -280,7 +347,11 @@ describe("embedded admin (demo mode)", () => {
     await h.prisma.listing.updateMany({ where: { shopId: h.shopId }, data: { pushRequestedAt: null } });
     await gotoNav("Inventory", "Inventory");
     await page.getByText(`1–50 of ${SEED.items} SKUs`).waitFor();
-    await page.locator(".Polaris-IndexTable__TableHeading--first .Polaris-Checkbox").filter({ visible: true }).first().click();
+    await page
+      .locator(".Polaris-IndexTable__TableHeading--first .Polaris-Checkbox")
+      .filter({ visible: true })
+      .first()
+      .click();
     await page.getByRole("button", { name: `Select all ${SEED.items} matching SKUs` }).click();
     await page.getByRole("button", { name: "Sync now" }).click();
     await page.getByRole("heading", { name: `Sync now — ${SEED.items} SKUs` }).waitFor();
@@ -296,8 +367,13 @@ describe("embedded admin (demo mode)", () => {
     // Pushes requested for the linked SKUs: 62 at Outlet + 39 at Wholesale (TEE-004 not stocked), and one queued drain
     // per store (pushes are coalesced per listing and drained per store: docs/decisions/100).
     const { QUEUES } = await import("../../app/jobs/queue.server");
-    expect(await h.prisma.listing.count({ where: { shopId: h.shopId, pushRequestedAt: { not: null } } })).toBe(SEED.items + 39);
-    const pushes = await boss.findJobs<{ shopId: string; channelId: string }>(QUEUES.pushStock, { data: { shopId: h.shopId }, queued: true });
+    expect(await h.prisma.listing.count({ where: { shopId: h.shopId, pushRequestedAt: { not: null } } })).toBe(
+      SEED.items + 39,
+    );
+    const pushes = await boss.findJobs<{ shopId: string; channelId: string }>(QUEUES.pushStock, {
+      data: { shopId: h.shopId },
+      queued: true,
+    });
     expect(new Set(pushes.map((j) => j.data.channelId)).size).toBe(2);
     expect(run.changed).toBe(SEED.items + 39);
   });
@@ -386,10 +462,16 @@ describe("embedded admin (demo mode)", () => {
     expect(await page.locator(".Polaris-IndexTable__TableRow").count()).toBe(1);
 
     // CSV export (streamed by the exports route), downloaded through the page and parsed.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV of stock changes" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV of stock changes" }).click(),
+    ]);
     const file = path.join(SHOTS, "activity.csv");
     await download.saveAs(file);
-    const records = parseCsv(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""), { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    const records = parseCsv(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""), {
+      columns: true,
+      skip_empty_lines: true,
+    }) as Record<string, string>[];
     expect(records.length).toBe(SEED.ledgerRows + 1);
     expect(records.some((r) => Object.values(r).includes("e2e:cancel:7"))).toBe(true);
     expect(JSON.stringify(records)).not.toContain("OTHER TENANT LEDGER");
@@ -407,7 +489,12 @@ describe("embedded admin (demo mode)", () => {
     // The store now shows Shopify's derived quantity (10), the conflict is resolved and in history.
     expect(h.woo.control.state().stockBySku["TEE-001"]).toBe(10);
     const c = await h.prisma.conflict.findFirstOrThrow({ where: { shopId: h.shopId, kind: "store_drift" } });
-    expect(c).toMatchObject({ status: "resolved", resolution: "use_shopify", resolvedQuantity: 10, resolvedBy: "e2e-demo.myshopify.com" });
+    expect(c).toMatchObject({
+      status: "resolved",
+      resolution: "use_shopify",
+      resolvedQuantity: 10,
+      resolvedBy: "e2e-demo.myshopify.com",
+    });
     await page.getByRole("tab", { name: "History" }).click();
     await page.waitForURL((u) => u.searchParams.get("view") === "history");
     await page.getByText("Used Shopify → 10").waitFor();
@@ -429,13 +516,17 @@ describe("embedded admin (demo mode)", () => {
     await page.getByRole("button", { name: "Replay" }).click();
     await page.getByText("Replayed 1 job").waitFor();
     await expect.poll(async () => rows.count()).toBe(1);
-    expect((await boss.findJobs(QUEUES.linkChannel, { data: { shopId: h.shopId }, queued: true })).length).toBe(before + 1);
+    expect((await boss.findJobs(QUEUES.linkChannel, { data: { shopId: h.shopId }, queued: true })).length).toBe(
+      before + 1,
+    );
     await rows.first().locator(".Polaris-Checkbox").click();
     await page.getByRole("button", { name: "Discard…" }).click();
     await page.getByLabel("Reason").fill("Outlet store was rebuilt; a fresh catalog read is queued");
     await page.getByRole("button", { name: "Discard", exact: true }).click();
     await page.getByText("No failed jobs").waitFor();
-    const ev = await h.prisma.domainEvent.findFirstOrThrow({ where: { shopId: h.shopId, type: "dead_letter.discarded" } });
+    const ev = await h.prisma.domainEvent.findFirstOrThrow({
+      where: { shopId: h.shopId, type: "dead_letter.discarded" },
+    });
     expect((ev.payload as { reason: string }).reason).toContain("Outlet store was rebuilt");
     await shot("18-dead-letters-empty");
   });
@@ -457,7 +548,10 @@ describe("embedded admin (demo mode)", () => {
     expect((await h.prisma.shop.findUniqueOrThrow({ where: { id: h.shopId } })).lowStockThreshold).toBe(12);
     await page.getByRole("button", { name: "Reconcile now" }).click();
     await page.getByText("Reconciliation queued — see Activity for progress").waitFor();
-    const jobs = await boss.findJobs<{ shopId: string; dryRun: boolean }>("reconcile", { data: { shopId: h.shopId }, queued: true });
+    const jobs = await boss.findJobs<{ shopId: string; dryRun: boolean }>("reconcile", {
+      data: { shopId: h.shopId },
+      queued: true,
+    });
     expect(jobs.map((j) => j.data.dryRun)).toContain(false);
     // The dashboard's low-stock count follows the new threshold (TEE-001..003 have 10, 11, 12).
     await gotoNav("Dashboard", "Dashboard");
@@ -490,12 +584,48 @@ describe("embedded admin (demo mode)", () => {
 
   it("inventory read model stays fast at 10,000 SKUs (one page + search, no N+1)", async () => {
     const big = await h.prisma.shop.create({ data: { domain: "big-catalog.myshopify.com" } });
-    const ch = await h.prisma.channel.create({ data: { shopId: big.id, kind: "woocommerce", name: "Big Woo", baseUrl: "https://big.example.test", salesLocationId: "gid://shopify/Location/1" } });
+    const ch = await h.prisma.channel.create({
+      data: {
+        shopId: big.id,
+        kind: "woocommerce",
+        name: "Big Woo",
+        baseUrl: "https://big.example.test",
+        salesLocationId: "gid://shopify/Location/1",
+      },
+    });
     const N = 10_000;
     const ids = Array.from({ length: N }, (_, i) => `big-item-${i}`);
-    await h.prisma.catalogItem.createMany({ data: ids.map((id, i) => ({ id, shopId: big.id, sku: `BIG-${String(i).padStart(5, "0")}`, skuKey: `big-${String(i).padStart(5, "0")}`, title: `Big item ${i}` })) });
-    await h.prisma.inventoryLevel.createMany({ data: ids.map((itemId, i) => ({ shopId: big.id, itemId, locationGid: "gid://shopify/Location/1", available: i % 50, observedAt: new Date() })) });
-    await h.prisma.listing.createMany({ data: ids.map((itemId, i) => ({ shopId: big.id, channelId: ch.id, itemId, externalId: `b${i}`, productId: `${i}`, title: "x", productType: "simple", matchStatus: "linked", lastObservedQuantity: i % 50 })) });
+    await h.prisma.catalogItem.createMany({
+      data: ids.map((id, i) => ({
+        id,
+        shopId: big.id,
+        sku: `BIG-${String(i).padStart(5, "0")}`,
+        skuKey: `big-${String(i).padStart(5, "0")}`,
+        title: `Big item ${i}`,
+      })),
+    });
+    await h.prisma.inventoryLevel.createMany({
+      data: ids.map((itemId, i) => ({
+        shopId: big.id,
+        itemId,
+        locationGid: "gid://shopify/Location/1",
+        available: i % 50,
+        observedAt: new Date(),
+      })),
+    });
+    await h.prisma.listing.createMany({
+      data: ids.map((itemId, i) => ({
+        shopId: big.id,
+        channelId: ch.id,
+        itemId,
+        externalId: `b${i}`,
+        productId: `${i}`,
+        title: "x",
+        productType: "simple",
+        matchStatus: "linked",
+        lastObservedQuantity: i % 50,
+      })),
+    });
     await h.prisma.$executeRawUnsafe("ANALYZE");
     process.env.DATABASE_URL = h.databaseUrl;
     const { getInventoryPage } = await import("../../app/models/inventory.server");
@@ -508,7 +638,9 @@ describe("embedded admin (demo mode)", () => {
     const first = await timed({ page: 1 });
     const last = await timed({ page: 200 });
     const search = await timed({ q: "big-0999" });
-    console.log(`[e2e] 10k SKUs: page 1 ${first.ms.toFixed(1)} ms, page 200 ${last.ms.toFixed(1)} ms, search ${search.ms.toFixed(1)} ms`);
+    console.log(
+      `[e2e] 10k SKUs: page 1 ${first.ms.toFixed(1)} ms, page 200 ${last.ms.toFixed(1)} ms, search ${search.ms.toFixed(1)} ms`,
+    );
     expect(first.r.total).toBe(N);
     expect(first.r.rows).toHaveLength(50);
     expect(first.r.rows[0]!.stores[ch.id]!.feedAvailable).toBe(0);
@@ -533,7 +665,9 @@ describe("embedded admin (demo mode)", () => {
     await page.getByRole("tab", { name: "Left unsynced (1)" }).waitFor();
     await page.waitForLoadState("networkidle");
     expect(await rows.count()).toBe(1);
-    expect(await h.prisma.listing.findFirst({ where: { externalId: "wh-x2" } })).toMatchObject({ matchStatus: "ignored" });
+    expect(await h.prisma.listing.findFirst({ where: { externalId: "wh-x2" } })).toMatchObject({
+      matchStatus: "ignored",
+    });
     await page.getByRole("tab", { name: "Left unsynced (1)" }).click();
     await page.getByText("Left unsynced by you.", { exact: false }).waitFor();
     await axeCheck("listings-ignored");

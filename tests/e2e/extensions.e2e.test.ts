@@ -56,18 +56,49 @@ beforeAll(async () => {
   const record = await h.prisma.channel.findFirstOrThrow({ where: { shopId: h.shopId, kind: "shopify" } });
   const items = await h.prisma.catalogItem.findMany({ where: { shopId: h.shopId }, orderBy: { sku: "asc" }, take: 3 });
   await h.prisma.listing.createMany({
-    data: items.map((it, i) => ({ shopId: h.shopId, channelId: record.id, itemId: it.id, externalId: `gid://shopify/ProductVariant/${9000 + i}`, productId: PRODUCT, variantId: `gid://shopify/ProductVariant/${9000 + i}`, sku: it.sku, title: it.title, productType: "variant", manageStock: true, matchStatus: "linked" })),
+    data: items.map((it, i) => ({
+      shopId: h.shopId,
+      channelId: record.id,
+      itemId: it.id,
+      externalId: `gid://shopify/ProductVariant/${9000 + i}`,
+      productId: PRODUCT,
+      variantId: `gid://shopify/ProductVariant/${9000 + i}`,
+      sku: it.sku,
+      title: it.title,
+      productType: "variant",
+      manageStock: true,
+      matchStatus: "linked",
+    })),
   });
   const built = await build({
     entryPoints: [path.join(ROOT, "extensions", "syncflow-product-block", "src", "BlockExtension.tsx")],
-    bundle: true, write: false, format: "iife", globalName: "SyncFlowBlock", platform: "browser", target: "es2020",
-    jsx: "automatic", jsxImportSource: "preact", logLevel: "silent",
+    bundle: true,
+    write: false,
+    format: "iife",
+    globalName: "SyncFlowBlock",
+    platform: "browser",
+    target: "es2020",
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    logLevel: "silent",
   });
   bundle = built.outputFiles[0]!.text;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-    // The real admin (public) calls a public app URL; here the app is on loopback, which Chromium's
-    // local-network-access checks refuse to a public origin. Only that check is turned off.
-    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults"] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      // The real admin (public) calls a public app URL; here the app is on loopback, which Chromium's
+      // local-network-access checks refuse to a public origin. Only that check is turned off.
+      "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults",
+    ],
+  });
 }, 170_000);
 
 afterAll(async () => {
@@ -77,14 +108,19 @@ afterAll(async () => {
 
 async function newContext() {
   const version = browser.version().split(".")[0];
-  const context = await browser.newContext({ viewport: { width: 1100, height: 700 }, userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36` });
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 700 },
+    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
+  });
   const appOrigin = new URL(h.appUrl).origin;
   const token = mintSessionToken({ apiKey: API_KEY, apiSecret: API_SECRET, shop: SHOP });
   await context.route("**/*", async (route) => {
     const url = route.request().url();
     if (url.startsWith(appOrigin)) return route.continue();
-    if (url === `${EXT_ORIGIN}/syncflow-block.html`) return route.fulfill({ status: 200, contentType: "text/html", body: hostPage(token, h.appUrl) });
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js")) return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
+    if (url === `${EXT_ORIGIN}/syncflow-block.html`)
+      return route.fulfill({ status: 200, contentType: "text/html", body: hostPage(token, h.appUrl) });
+    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
+      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
     offHost.push(url);
     return route.abort();
   });
@@ -101,14 +137,27 @@ describe("admin block on the product details page", () => {
     page.on("response", async (r) => {
       if (!r.url().includes("/api/extension/product")) return;
       const req = await r.request().allHeaders();
-      apiCalls.push({ method: r.request().method(), status: r.status(), auth: !!req["authorization"], origin: req["origin"], allowOrigin: (await r.allHeaders())["access-control-allow-origin"] });
+      apiCalls.push({
+        method: r.request().method(),
+        status: r.status(),
+        auth: !!req["authorization"],
+        origin: req["origin"],
+        allowOrigin: (await r.allHeaders())["access-control-allow-origin"],
+      });
     });
     await page.goto(`${EXT_ORIGIN}/syncflow-block.html`);
     await page.locator("s-table-row").first().waitFor({ timeout: 20_000 });
 
     // What the block shows matches the database, variant by variant.
-    const items = await h.prisma.catalogItem.findMany({ where: { shopId: h.shopId }, orderBy: { sku: "asc" }, take: 3 });
-    const channels = await h.prisma.channel.findMany({ where: { shopId: h.shopId, kind: "woocommerce" }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+    const items = await h.prisma.catalogItem.findMany({
+      where: { shopId: h.shopId },
+      orderBy: { sku: "asc" },
+      take: 3,
+    });
+    const channels = await h.prisma.channel.findMany({
+      where: { shopId: h.shopId, kind: "woocommerce" },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
     const headers = await page.locator("s-table-header").allInnerTexts();
     expect(headers).toEqual(["Variant", "Shopify", ...channels.map((c) => c.name), "Conflicts", "Last sync"]);
     const rows = page.locator("s-table-row");
@@ -122,7 +171,8 @@ describe("admin block on the product details page", () => {
         const l = await h.prisma.listing.findFirst({ where: { channelId: ch.id, itemId: it.id } });
         const cell = cells[2 + j]!;
         if (!l) expect(cell).toContain("Not listed");
-        else if (l.matchStatus === "linked" && l.manageStock) expect(cell).toContain(String(l.lastObservedQuantity ?? l.lastWrittenQuantity ?? "—"));
+        else if (l.matchStatus === "linked" && l.manageStock)
+          expect(cell).toContain(String(l.lastObservedQuantity ?? l.lastWrittenQuantity ?? "—"));
       }
       const open = await h.prisma.conflict.count({ where: { itemId: it.id, status: "open" } });
       expect(cells[2 + channels.length]).toBe(open ? `${open} open conflict${open === 1 ? "" : "s"}` : "None");
@@ -133,7 +183,10 @@ describe("admin block on the product details page", () => {
     const runsBefore = await h.prisma.syncRun.count({ where: { shopId: h.shopId, kind: "bulk_sync" } });
     await page.locator("s-button", { hasText: "Sync now" }).click();
     await page.locator("s-banner", { hasText: "Sync queued" }).waitFor({ timeout: 10_000 });
-    const run = await h.prisma.syncRun.findFirstOrThrow({ where: { shopId: h.shopId, kind: "bulk_sync" }, orderBy: { startedAt: "desc" } });
+    const run = await h.prisma.syncRun.findFirstOrThrow({
+      where: { shopId: h.shopId, kind: "bulk_sync" },
+      orderBy: { startedAt: "desc" },
+    });
     expect(await h.prisma.syncRun.count({ where: { shopId: h.shopId, kind: "bulk_sync" } })).toBe(runsBefore + 1);
     expect(run.total).toBe(items.length);
     expect((run.plan as { actor?: string }).actor).toContain("admin block");
@@ -152,7 +205,12 @@ describe("admin block on the product details page", () => {
   it("answers the browser's CORS preflight from the extension's origin", async () => {
     const res = await fetch(`${h.appUrl}/api/extension/product?id=${encodeURIComponent(PRODUCT)}`, {
       method: "OPTIONS",
-      headers: { Origin: EXT_ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type", "User-Agent": "Mozilla/5.0 Chrome/150" },
+      headers: {
+        Origin: EXT_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+        "User-Agent": "Mozilla/5.0 Chrome/150",
+      },
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
@@ -160,7 +218,9 @@ describe("admin block on the product details page", () => {
   });
 
   it("refuses the backend call without a valid session token", async () => {
-    const res = await fetch(`${h.appUrl}/api/extension/product?id=${encodeURIComponent(PRODUCT)}`, { headers: { Authorization: "Bearer not-a-token", "User-Agent": "Mozilla/5.0 Chrome/150" } });
+    const res = await fetch(`${h.appUrl}/api/extension/product?id=${encodeURIComponent(PRODUCT)}`, {
+      headers: { Authorization: "Bearer not-a-token", "User-Agent": "Mozilla/5.0 Chrome/150" },
+    });
     expect(res.status).toBe(401);
   });
 });
@@ -170,15 +230,31 @@ describe("Plan page", () => {
     const context = await newContext();
     const page = await context.newPage();
     await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent("/app/plan")}`);
-    await page.locator(".Polaris-Page").getByRole("heading", { level: 1, name: "Plan", exact: true }).waitFor({ timeout: 20_000 });
+    await page
+      .locator(".Polaris-Page")
+      .getByRole("heading", { level: 1, name: "Plan", exact: true })
+      .waitFor({ timeout: 20_000 });
     await page.waitForLoadState("networkidle");
     const text = await page.locator(".Polaris-Page").innerText();
-    for (const label of ["Free", "Starter", "Professional", "Enterprise", "Sales channels", "Orders this period", "$29", "$79", "$199"]) expect(text).toContain(label);
+    for (const label of [
+      "Free",
+      "Starter",
+      "Professional",
+      "Enterprise",
+      "Sales channels",
+      "Orders this period",
+      "$29",
+      "$79",
+      "$199",
+    ])
+      expect(text).toContain(label);
     expect(text).toMatch(/Current plan/);
     await page.screenshot({ path: path.join(SHOTS, "plan.png"), fullPage: true });
     // Analytics are gated on Free: the dashboard offers the plans instead of its charts.
     await page.goto(`${h.appUrl}/demo/admin`);
-    await page.getByText("Revenue trends and orders by store are part of the Professional and Enterprise plans.").waitFor({ timeout: 20_000 });
+    await page
+      .getByText("Revenue trends and orders by store are part of the Professional and Enterprise plans.")
+      .waitFor({ timeout: 20_000 });
     expect(await page.getByRole("img", { name: /Orders by store/ }).count()).toBe(0);
     await context.close();
     expect(offHost.filter((u) => !u.startsWith("https://cdn.shopify.com"))).toEqual([]);

@@ -22,7 +22,6 @@ export interface AppHandle {
   close(): Promise<void>;
 }
 
-
 /** Converts a node request to a Fetch Request. */
 function toRequest(req: http.IncomingMessage, origin: string): Request {
   const headers = new Headers();
@@ -88,8 +87,16 @@ export async function startApp(env: Record<string, string> = {}): Promise<AppHan
  * An emulated Shopify shop with the app installed on it (offline token exchanged, Shopify channel created), and no
  * WooCommerce store: for tests of the app's own Shopify side (tokens, secrets at rest). Close both handles after.
  */
-export async function startInstalledShop(shop: string, name: string): Promise<{ shopify: ShopifyEmulator; app: AppHandle }> {
-  const shopify = await startShopifyEmulator({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, restoreRate: 1000, webhookDelayMs: 5 });
+export async function startInstalledShop(
+  shop: string,
+  name: string,
+): Promise<{ shopify: ShopifyEmulator; app: AppHandle }> {
+  const shopify = await startShopifyEmulator({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    restoreRate: 1000,
+    webhookDelayMs: 5,
+  });
   const app = await startApp({ SHOPIFY_ADMIN_ORIGIN: shopify.url });
   shopify.control.setAppUrl(app.url);
   shopify.control.createShop({ domain: shop, name });

@@ -73,8 +73,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * store's listings are linked and the initial pushes settled.
  */
 export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWorld> {
-  const schemaName = `q_${opts.shop.replace(/\.myshopify\.com$/, "").replace(/[^a-z0-9]/gi, "_").toLowerCase()}`;
-  const world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: opts.shop, wooStores: opts.wooStores ?? 1, woo: opts.woo, stockFor: opts.stockFor });
+  const schemaName = `q_${opts.shop
+    .replace(/\.myshopify\.com$/, "")
+    .replace(/[^a-z0-9]/gi, "_")
+    .toLowerCase()}`;
+  const world = await startWorld({
+    apiKey: TEST_API_KEY,
+    apiSecret: TEST_API_SECRET,
+    shop: opts.shop,
+    wooStores: opts.wooStores ?? 1,
+    woo: opts.woo,
+    stockFor: opts.stockFor,
+  });
   const env: Record<string, string> = {
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
     SYNCFLOW_RETRY_DELAY_S: "1",
@@ -88,7 +98,12 @@ export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWor
   world.shopify.control.setAppUrl(app.url);
   const workers: WorkerProcess[] = [];
   const spawnWorker = async (extra: Record<string, string> = {}) => {
-    const w = await spawnWorkerProcess({ ...(process.env as Record<string, string>), ...env, ...opts.workerEnv, ...extra });
+    const w = await spawnWorkerProcess({
+      ...(process.env as Record<string, string>),
+      ...env,
+      ...opts.workerEnv,
+      ...extra,
+    });
     workers.push(w);
     if (!opts.scheduledReconcile) await unscheduleReconcile();
     return w;
@@ -97,11 +112,12 @@ export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWor
   if (!opts.workers || opts.workers === "inline") {
     inlineWorker = await startWorker();
     if (!opts.scheduledReconcile) await unscheduleReconcile();
-  }
-  else for (let i = 0; i < opts.workers.processes; i++) await spawnWorker();
+  } else for (let i = 0; i < opts.workers.processes; i++) await spawnWorker();
 
   await installApp(app.url, opts.shop, TEST_API_KEY, TEST_API_SECRET);
-  const shopId = (await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: opts.shop } }), 30_000)).id;
+  const shopId = (
+    await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: opts.shop } }), 30_000)
+  ).id;
   if (!opts.scheduledReconcile) await keepFromOtherSchedules(shopId);
   await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= 17, 30_000);
   const channelIds: string[] = [];
@@ -112,15 +128,32 @@ export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWor
       channelIds.push(reg.body.channel_id);
     }
     for (const channelId of channelIds) {
-      await waitFor("listings linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= 17, 30_000);
+      await waitFor(
+        "listings linked",
+        async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= 17,
+        30_000,
+      );
     }
     // Initial pushes written (every linked listing has a baseline) and the deliveries they caused are done.
-    await waitFor("initial push settled", async () => (await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked", lastWrittenQuantity: null } })) === 0, 30_000);
+    await waitFor(
+      "initial push settled",
+      async () =>
+        (await prisma.listing.count({
+          where: { channelId: { in: channelIds }, matchStatus: "linked", lastWrittenQuantity: null },
+        })) === 0,
+      30_000,
+    );
     await Promise.all(world.woo.map((w) => w.control.idle()));
     await sleep(500);
   }
   return {
-    world, app, shopId, channelIds, env, inlineWorker, workers,
+    world,
+    app,
+    shopId,
+    channelIds,
+    env,
+    inlineWorker,
+    workers,
     shopifyAvailable: (sku) => world.shopify.control.state(opts.shop).availableBySku[sku]?.[world.locationId],
     spawnWorker,
     close: async () => {
@@ -138,12 +171,23 @@ export async function startFaultWorld(opts: FaultWorldOptions): Promise<FaultWor
  * address: registration attempts are rate-limited per client in the shared PostgreSQL, so every test file
  * must not spend the same "direct" budget (`clientId` becomes the X-Forwarded-For address).
  */
-export async function registerStoreAs(appUrl: string, code: string, woo: WooEmulator, clientId: string): Promise<{ status: number; body: any }> {
+export async function registerStoreAs(
+  appUrl: string,
+  code: string,
+  woo: WooEmulator,
+  clientId: string,
+): Promise<{ status: number; body: any }> {
   const key = woo.control.createKey({ permissions: "read_write" });
   const res = await fetch(`${appUrl}/api/woo/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Forwarded-For": `fault-test-${clientId}` },
-    body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
+    body: JSON.stringify({
+      code,
+      store_url: woo.url,
+      consumer_key: key.consumer_key,
+      consumer_secret: key.consumer_secret,
+      plugin_version: "1.0.0",
+    }),
   });
   const body = await res.json().catch(() => null);
   keepConnection(appUrl, woo, key.consumer_key, res.status, body);
@@ -159,7 +203,17 @@ export async function registerStoreAs(appUrl: string, code: string, woo: WooEmul
  */
 export async function keepFromOtherSchedules(shopId: string): Promise<void> {
   await prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: 24 * 60 } });
-  await prisma.syncRun.create({ data: { shopId, kind: "reconcile", trigger: "test", dryRun: false, status: "succeeded", finishedAt: new Date(), durationMs: 0 } });
+  await prisma.syncRun.create({
+    data: {
+      shopId,
+      kind: "reconcile",
+      trigger: "test",
+      dryRun: false,
+      status: "succeeded",
+      finishedAt: new Date(),
+      durationMs: 0,
+    },
+  });
 }
 
 /** Removes the reconcile tick a starting worker schedules (private queue schema: this file's only). */
@@ -173,7 +227,9 @@ export async function spawnWorkerProcess(env: Record<string, string>): Promise<W
   // `node --import tsx`, not the tsx CLI: the CLI runs the script in a child process, so a SIGKILL of the
   // CLI would leave the real worker running as an orphan — not the crash this harness must produce.
   const proc = spawn(process.execPath, ["--import", "tsx", path.join(cwd, "app/jobs/worker-main.server.ts")], {
-    cwd, env: { ...env, NODE_ENV: "test" }, stdio: ["ignore", "pipe", "pipe"],
+    cwd,
+    env: { ...env, NODE_ENV: "test" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
@@ -181,12 +237,20 @@ export async function spawnWorkerProcess(env: Record<string, string>): Promise<W
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   let dead = false;
   void exited.then(() => (dead = true));
-  await waitFor(`worker ${proc.pid} started`, () => {
-    if (dead) throw new Error(`worker exited early:\n${out}`);
-    return out.includes("[worker] started");
-  }, 60_000, 50);
+  await waitFor(
+    `worker ${proc.pid} started`,
+    () => {
+      if (dead) throw new Error(`worker exited early:\n${out}`);
+      return out.includes("[worker] started");
+    },
+    60_000,
+    50,
+  );
   return {
-    proc, pid: proc.pid!, output: () => out, exited,
+    proc,
+    pid: proc.pid!,
+    output: () => out,
+    exited,
     stop: async () => {
       if (dead) return;
       proc.kill("SIGTERM");
@@ -216,8 +280,13 @@ export async function signedShopifyPost(appUrl: string, shop: string, topic: str
   return fetch(`${appUrl}/webhooks/${topic}`, {
     method: "POST",
     headers: {
-      "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": hmac, "X-Shopify-Shop-Domain": shop,
-      "X-Shopify-API-Version": "2026-10", "X-Shopify-Webhook-Id": crypto.randomUUID(), "X-Shopify-Event-Id": crypto.randomUUID(),
+      "Content-Type": "application/json",
+      "X-Shopify-Topic": topic,
+      "X-Shopify-Hmac-Sha256": hmac,
+      "X-Shopify-Shop-Domain": shop,
+      "X-Shopify-API-Version": "2026-10",
+      "X-Shopify-Webhook-Id": crypto.randomUUID(),
+      "X-Shopify-Event-Id": crypto.randomUUID(),
       "X-Shopify-Triggered-At": new Date().toISOString(),
     },
     body,

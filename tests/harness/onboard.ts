@@ -15,14 +15,24 @@ export interface Onboarded {
 }
 
 /** Onboards `world.shop` on the app at `appUrl`; throws when any step does not complete in time. */
-export async function onboard(world: World, appUrl: string, apiKey: string, apiSecret: string, minLinked = 17): Promise<Onboarded> {
+export async function onboard(
+  world: World,
+  appUrl: string,
+  apiKey: string,
+  apiSecret: string,
+  minLinked = 17,
+): Promise<Onboarded> {
   const status = await installApp(appUrl, world.shop, apiKey, apiSecret);
   if (status >= 500) throw new Error(`install answered ${status}`);
   const shopId = (await waitFor("shop installed", () => prisma.shop.findUnique({ where: { domain: world.shop } }))).id;
   await waitFor("catalog imported", async () => (await prisma.catalogItem.count({ where: { shopId } })) >= minLinked);
   const registration = await registerStore(appUrl, (await createConnectionCode(shopId)).code, world.woo[0]!);
-  if (registration.status !== 201) throw new Error(`registration answered ${registration.status}: ${JSON.stringify(registration.body)}`);
+  if (registration.status !== 201)
+    throw new Error(`registration answered ${registration.status}: ${JSON.stringify(registration.body)}`);
   const channelId: string = registration.body.channel_id;
-  await waitFor("listings linked", async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= minLinked);
+  await waitFor(
+    "listings linked",
+    async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) >= minLinked,
+  );
   return { shopId, channelId, registration };
 }

@@ -6,7 +6,12 @@
  */
 import crypto from "node:crypto";
 
-export function signedHeaders(channelId: string, secret: string, raw: string, opts: { timestamp?: number; nonce?: string } = {}): Record<string, string> {
+export function signedHeaders(
+  channelId: string,
+  secret: string,
+  raw: string,
+  opts: { timestamp?: number; nonce?: string } = {},
+): Record<string, string> {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? crypto.randomBytes(16).toString("hex");
   return {
@@ -19,5 +24,8 @@ export function signedHeaders(channelId: string, secret: string, raw: string, op
 
 /** Headers of a plugin 1.0.0 call: body-only signature, no timestamp or nonce. */
 export function legacySignedHeaders(channelId: string, secret: string, raw: string): Record<string, string> {
-  return { "X-SyncFlow-Channel": channelId, "X-SyncFlow-Signature": crypto.createHmac("sha256", secret).update(raw).digest("base64") };
+  return {
+    "X-SyncFlow-Channel": channelId,
+    "X-SyncFlow-Signature": crypto.createHmac("sha256", secret).update(raw).digest("base64"),
+  };
 }

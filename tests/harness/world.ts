@@ -59,14 +59,25 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       shopify.control.createProduct(shop, {
         title: p.name,
         variants: variations.map((v) => ({
-          sku: v.sku, title: v.name, price: v.regularPrice ?? "0", tracked: true, quantities: { [created.locationId]: stock[v.sku] ?? 0 },
+          sku: v.sku,
+          title: v.name,
+          price: v.regularPrice ?? "0",
+          tracked: true,
+          quantities: { [created.locationId]: stock[v.sku] ?? 0 },
         })),
       });
     } else if (p.type === "simple") {
       const tracked = isStockable(p);
       shopify.control.createProduct(shop, {
         title: p.name,
-        variants: [{ sku: p.sku, price: p.regularPrice ?? "0", tracked, quantities: tracked ? { [created.locationId]: stock[p.sku] ?? 0 } : {} }],
+        variants: [
+          {
+            sku: p.sku,
+            price: p.regularPrice ?? "0",
+            tracked,
+            quantities: tracked ? { [created.locationId]: stock[p.sku] ?? 0 } : {},
+          },
+        ],
       });
     }
   }
@@ -77,7 +88,13 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     woo.push(w);
   }
   return {
-    shopify, shop, accessToken: created.accessToken, locationId: created.locationId, woo, catalog, stock,
+    shopify,
+    shop,
+    accessToken: created.accessToken,
+    locationId: created.locationId,
+    woo,
+    catalog,
+    stock,
     close: async () => {
       await Promise.all([shopify.close(), ...woo.map((w) => w.close())]);
     },
@@ -85,7 +102,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 }
 
 /** Polls `fn` every `intervalMs` until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 20_000, intervalMs = 25): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = 20_000,
+  intervalMs = 25,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -95,7 +117,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -108,11 +131,14 @@ export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeout
 export async function installApp(appUrl: string, shop: string, apiKey: string, apiSecret: string): Promise<number> {
   const token = mintSessionToken({ apiKey, apiSecret, shop });
   // A browser user agent: the library answers 410 to self-identified bots (Node's fetch is one).
-  const res = await fetch(`${appUrl}/app?shop=${shop}&embedded=1`, { headers: { Authorization: `Bearer ${token}`, "User-Agent": BROWSER_UA } });
+  const res = await fetch(`${appUrl}/app?shop=${shop}&embedded=1`, {
+    headers: { Authorization: `Bearer ${token}`, "User-Agent": BROWSER_UA },
+  });
   return res.status;
 }
 
-export const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+export const BROWSER_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 
 /**
  * Headers of an embedded-admin request for `shop` the way App Bridge sends them: a fresh session token
@@ -123,12 +149,23 @@ export function adminHeaders(shop: string, apiKey: string, apiSecret: string): R
 }
 
 /** Registers a WooCommerce store with the hub exactly as the plugin does (docs/contracts/hub-api-v1.md). */
-export async function registerStore(appUrl: string, code: string, woo: WooEmulator, clientAddress = `198.51.100.${process.pid % 250}`): Promise<{ status: number; body: any }> {
+export async function registerStore(
+  appUrl: string,
+  code: string,
+  woo: WooEmulator,
+  clientAddress = `198.51.100.${process.pid % 250}`,
+): Promise<{ status: number; body: any }> {
   const key = woo.control.createKey({ permissions: "read_write" });
   const res = await fetch(`${appUrl}/api/woo/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Forwarded-For": clientAddress },
-    body: JSON.stringify({ code, store_url: woo.url, consumer_key: key.consumer_key, consumer_secret: key.consumer_secret, plugin_version: "1.0.0" }),
+    body: JSON.stringify({
+      code,
+      store_url: woo.url,
+      consumer_key: key.consumer_key,
+      consumer_secret: key.consumer_secret,
+      plugin_version: "1.0.0",
+    }),
   });
   const body = await res.json().catch(() => null);
   keepConnection(appUrl, woo, key.consumer_key, res.status, body);
@@ -141,6 +178,12 @@ export async function registerStore(appUrl: string, code: string, woo: WooEmulat
  */
 export function keepConnection(appUrl: string, woo: WooEmulator, consumerKey: string, status: number, body: any): void {
   if (status === 201 && body?.stock_events === true) {
-    woo.control.connectHub({ hubUrl: appUrl, channelId: body.channel_id, secret: body.webhook_secret, consumerKey, stockEvents: true });
+    woo.control.connectHub({
+      hubUrl: appUrl,
+      channelId: body.channel_id,
+      secret: body.webhook_secret,
+      consumerKey,
+      stockEvents: true,
+    });
   }
 }

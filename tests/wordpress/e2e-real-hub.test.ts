@@ -14,7 +14,13 @@ import { createConnectionCode } from "../../app/sync/registration.server";
 import { salesAdapter } from "../../app/sync/stores.server";
 import { ChannelError } from "../../app/channels/channel";
 import { startApp, type AppHandle } from "../harness/app";
-import { AdminBrowser, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
+import {
+  AdminBrowser,
+  describeRealWooCommerce,
+  inputValue,
+  startRealWooCommerce,
+  type RealWooSite,
+} from "./real-woocommerce";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -52,10 +58,24 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
       });
       expect(r.location).toContain("syncflow_result=ok");
       const channel = await channelRow();
-      expect(channel, String(channel.statusReason)).toMatchObject({ baseUrl: site.url, mode: "exact", status: "active", pluginVersion: "1.1.0" });
+      expect(channel, String(channel.statusReason)).toMatchObject({
+        baseUrl: site.url,
+        mode: "exact",
+        status: "active",
+        pluginVersion: "1.1.0",
+      });
       const s = await site.control("GET", "/state");
-      expect(s.options.syncflow_connection).toMatchObject({ status: "connected", channel_id: channel.id, mode: "exact" });
-      expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
+      expect(s.options.syncflow_connection).toMatchObject({
+        status: "connected",
+        channel_id: channel.id,
+        mode: "exact",
+      });
+      expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual([
+        "order.created",
+        "order.updated",
+        "product.created",
+        "product.updated",
+      ]);
       expect(s.webhooks.every((w: any) => w.delivery_url.endsWith(`/webhooks/woocommerce/${channel.id}`))).toBe(true);
       expect(new Set(s.webhook_secrets)).toEqual(new Set([s.options.syncflow_webhook_secret]));
     });
@@ -64,12 +84,24 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
       const adapter = salesAdapter(await channelRow());
       expect(await adapter.discoverCapabilities()).toMatchObject({ writeModel: "delta-cas" });
       const { id } = await site.control("POST", "/product", { sku: "real-hub-1", qty: 10 });
-      expect(await adapter.writeQuantity({ op: "delta", listingId: String(id), delta: -4, idempotencyKey: "e2e:sale:1" })).toEqual({ before: 10, after: 6, replayed: false });
-      const stale = (await adapter.writeQuantity({ op: "cas", listingId: String(id), expected: 10, quantity: 1, idempotencyKey: "e2e:cas:1" }).catch((e: unknown) => e)) as ChannelError;
+      expect(
+        await adapter.writeQuantity({ op: "delta", listingId: String(id), delta: -4, idempotencyKey: "e2e:sale:1" }),
+      ).toEqual({ before: 10, after: 6, replayed: false });
+      const stale = (await adapter
+        .writeQuantity({ op: "cas", listingId: String(id), expected: 10, quantity: 1, idempotencyKey: "e2e:cas:1" })
+        .catch((e: unknown) => e)) as ChannelError;
       expect(stale).toBeInstanceOf(ChannelError);
       expect(stale.code).toBe("STALE");
       expect(stale.opts.current).toBe(6);
-      expect(await adapter.writeQuantity({ op: "cas", listingId: String(id), expected: 6, quantity: 8, idempotencyKey: "e2e:cas:1" })).toMatchObject({ before: 6, after: 8 });
+      expect(
+        await adapter.writeQuantity({
+          op: "cas",
+          listingId: String(id),
+          expected: 6,
+          quantity: 8,
+          idempotencyKey: "e2e:cas:1",
+        }),
+      ).toMatchObject({ before: 6, after: 8 });
       expect((await site.control("GET", "/stock?sku=real-hub-1")).stock_quantity).toBe(8);
     });
 
@@ -85,9 +117,14 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
 
     it("disconnect from WordPress tells the hub", async () => {
       const page = await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow");
-      const r = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_disconnect", _syncflow_disconnect_nonce: inputValue(page.html, "_syncflow_disconnect_nonce")! });
+      const r = await admin.post("/wp-admin/admin-post.php", {
+        action: "syncflow_disconnect",
+        _syncflow_disconnect_nonce: inputValue(page.html, "_syncflow_disconnect_nonce")!,
+      });
       expect(r.location).toContain("syncflow_result=ok");
-      expect((await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow")).html).toContain("The SyncFlow hub was notified");
+      expect((await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow")).html).toContain(
+        "The SyncFlow hub was notified",
+      );
       expect((await channelRow()).status).toBe("disconnected");
     });
   });

@@ -12,7 +12,11 @@ import { ROOT } from "./real-woocommerce";
 
 const SRC = path.join(ROOT, "woo-plugin");
 const phpFiles = (dir = SRC): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? phpFiles(path.join(dir, e.name)) : e.name.endsWith(".php") ? [path.join(dir, e.name)] : []));
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? phpFiles(path.join(dir, e.name)) : e.name.endsWith(".php") ? [path.join(dir, e.name)] : [],
+    );
 const read = (f: string) => fs.readFileSync(f, "utf8");
 const all = () => phpFiles().map((f) => ({ f: path.relative(SRC, f), src: read(f) }));
 
@@ -27,7 +31,14 @@ describe("npm run build:plugin", () => {
       const reader = new zip.ZipReader(new zip.Uint8ArrayReader(new Uint8Array(fs.readFileSync(zipPath))));
       const names: string[] = (await reader.getEntries()).map((e: any) => e.filename);
       await reader.close();
-      expect(names).toEqual(expect.arrayContaining(["syncflow-for-woocommerce/syncflow-for-woocommerce.php", "syncflow-for-woocommerce/uninstall.php", "syncflow-for-woocommerce/readme.txt", "syncflow-for-woocommerce/languages/syncflow-for-woocommerce.pot"]));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          "syncflow-for-woocommerce/syncflow-for-woocommerce.php",
+          "syncflow-for-woocommerce/uninstall.php",
+          "syncflow-for-woocommerce/readme.txt",
+          "syncflow-for-woocommerce/languages/syncflow-for-woocommerce.pot",
+        ]),
+      );
       expect(names.every((n) => n.startsWith("syncflow-for-woocommerce/"))).toBe(true);
       expect(names.some((n) => /test|double|phpcs|\.md$/i.test(n))).toBe(false);
       expect(files.length).toBe(names.filter((n) => !n.endsWith("/")).length);
@@ -40,7 +51,17 @@ describe("npm run build:plugin", () => {
 describe("plugin headers and files", () => {
   it("declares the WordPress.org / WooCommerce headers", () => {
     const main = read(path.join(SRC, "syncflow-for-woocommerce.php"));
-    for (const h of ["Plugin Name:", "Version:", "Requires at least:", "Requires PHP:", "Requires Plugins:     woocommerce", "WC requires at least:", "WC tested up to:", "Text Domain:          syncflow-for-woocommerce", "License:"])
+    for (const h of [
+      "Plugin Name:",
+      "Version:",
+      "Requires at least:",
+      "Requires PHP:",
+      "Requires Plugins:     woocommerce",
+      "WC requires at least:",
+      "WC tested up to:",
+      "Text Domain:          syncflow-for-woocommerce",
+      "License:",
+    ])
       expect(main, h).toContain(h);
     expect(main).toContain("declare_compatibility( 'custom_order_tables'");
     expect(fs.existsSync(path.join(SRC, "uninstall.php"))).toBe(true);
@@ -53,7 +74,8 @@ describe("plugin headers and files", () => {
       expect(src, f).toMatch(/defined\( '(ABSPATH|WP_UNINSTALL_PLUGIN)' \) \|\| exit;/);
       for (const m of src.matchAll(/^\s*(?:final\s+)?class\s+(\w+)/gm)) expect(m[1], f).toMatch(/^SyncFlow_/);
       for (const m of src.matchAll(/^function\s+(\w+)/gm)) expect(m[1], f).toMatch(/^syncflow_/);
-      for (const m of src.matchAll(/(?:get|update|add|delete)_option\(\s*'([^']+)'/g)) expect(m[1], f).toMatch(/^syncflow_/);
+      for (const m of src.matchAll(/(?:get|update|add|delete)_option\(\s*'([^']+)'/g))
+        expect(m[1], f).toMatch(/^syncflow_/);
     }
   });
 });
@@ -68,9 +90,16 @@ describe("security and review hygiene (static)", () => {
   it("every admin action checks manage_woocommerce and its own nonce", () => {
     const admin = read(path.join(SRC, "includes/class-syncflow-admin.php"));
     const handlers = [...admin.matchAll(/public static function (handle_\w+)\(\) \{([\s\S]*?)\n\t\}/g)];
-    expect(handlers.map((h) => h[1]).sort()).toEqual(["handle_check_now", "handle_connect", "handle_disconnect", "handle_test"]);
+    expect(handlers.map((h) => h[1]).sort()).toEqual([
+      "handle_check_now",
+      "handle_connect",
+      "handle_disconnect",
+      "handle_test",
+    ]);
     for (const [, name, body] of handlers) expect(body.trim().startsWith("self::guard( 'syncflow_"), name).toBe(true);
-    expect(admin).toMatch(/function guard\([\s\S]*?current_user_can\( 'manage_woocommerce' \)[\s\S]*?check_admin_referer\( \$action, '_' \. \$action \. '_nonce' \)/);
+    expect(admin).toMatch(
+      /function guard\([\s\S]*?current_user_can\( 'manage_woocommerce' \)[\s\S]*?check_admin_referer\( \$action, '_' \. \$action \. '_nonce' \)/,
+    );
   });
   it("SQL with variables goes through $wpdb->prepare", () => {
     for (const { f, src } of all()) {
@@ -78,7 +107,10 @@ describe("security and review hygiene (static)", () => {
         const arg = m[2];
         if (arg.startsWith("$wpdb->prepare(") || arg.startsWith("// phpcs") || arg === "") continue;
         // allowed without prepare: constant statements and a DROP of our own table name
-        expect(/^'(START TRANSACTION|COMMIT|ROLLBACK)'|^"DROP TABLE IF EXISTS \{\$table\}"/.test(arg), `${f}: ${arg}`).toBe(true);
+        expect(
+          /^'(START TRANSACTION|COMMIT|ROLLBACK)'|^"DROP TABLE IF EXISTS \{\$table\}"/.test(arg),
+          `${f}: ${arg}`,
+        ).toBe(true);
       }
     }
   });

@@ -16,7 +16,9 @@ runStockContract(
       consumerKey: key.consumerKey,
       consumerSecret: key.consumerSecret,
       async createProduct(sku, qty, opts = {}) {
-        return (await site.control("POST", "/product", { sku, qty, parent_sku: opts.parentSku, variable: opts.variable })).id;
+        return (
+          await site.control("POST", "/product", { sku, qty, parent_sku: opts.parentSku, variable: opts.variable })
+        ).id;
       },
       async getStock(sku) {
         return (await site.control("GET", `/stock?sku=${encodeURIComponent(sku)}`)).stock_quantity;

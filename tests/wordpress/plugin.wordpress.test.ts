@@ -10,7 +10,15 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
-import { AdminBrowser, SYNCFLOW_PLUGIN, WOOCOMMERCE_PLUGIN, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
+import {
+  AdminBrowser,
+  SYNCFLOW_PLUGIN,
+  WOOCOMMERCE_PLUGIN,
+  describeRealWooCommerce,
+  inputValue,
+  startRealWooCommerce,
+  type RealWooSite,
+} from "./real-woocommerce";
 import { startStubHub, PLAN_FULL_CODE, type StubHub } from "./stub-hub";
 import { ChannelError } from "../../app/channels/channel";
 
@@ -32,7 +40,10 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
   beforeAll(async () => {
     // The runner loop delivers WooCommerce's webhooks like a host's cron; SyncFlow's own scheduled actions (health
     // check, purge) run only when a test asks (site.runActions), so each step sees exactly the calls it made.
-    [site, hub] = await Promise.all([startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }), startStubHub()]);
+    [site, hub] = await Promise.all([
+      startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }),
+      startStubHub(),
+    ]);
     await site.control("POST", "/user", { login: "editor1", role: "editor" });
     admin = new AdminBrowser(site);
     await admin.login("admin");
@@ -42,7 +53,8 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
   }, 60_000);
 
   const state = () => site.control("GET", "/state");
-  const syncflowKeys = async () => (await state()).keys.filter((k: any) => String(k.description).startsWith("SyncFlow"));
+  const syncflowKeys = async () =>
+    (await state()).keys.filter((k: any) => String(k.description).startsWith("SyncFlow"));
 
   /** Loads the tab as admin and returns the form fields a browser would submit for `action`. */
   async function formFor(action: string, page = TAB, extra: Record<string, string> = {}) {
@@ -63,10 +75,18 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(s.active_plugins).toContain(SYNCFLOW_PLUGIN);
       expect(s.table_exists).toBe(true);
       expect(s.options.syncflow_db_version).toBe("2"); // 2: + the stock events outbox (plugin 1.1)
-      expect(s.actions).toEqual([expect.objectContaining({ hook: "syncflow_purge_idempotency", group: "syncflow", interval: 86400 })]);
+      expect(s.actions).toEqual([
+        expect.objectContaining({ hook: "syncflow_purge_idempotency", group: "syncflow", interval: 86400 }),
+      ]);
       expect(s.hpos).toMatchObject({ enabled: true, incompatible: [] });
       expect(s.hpos.compatible).toContain(SYNCFLOW_PLUGIN);
-      expect(s.routes).toEqual(expect.arrayContaining(["/wc-syncflow/v1/capabilities", "/wc-syncflow/v1/stock/delta", "/wc-syncflow/v1/stock/cas"]));
+      expect(s.routes).toEqual(
+        expect.arrayContaining([
+          "/wc-syncflow/v1/capabilities",
+          "/wc-syncflow/v1/stock/delta",
+          "/wc-syncflow/v1/stock/cas",
+        ]),
+      );
     });
 
     it("does nothing but show an admin notice while WooCommerce is inactive", async () => {
@@ -99,14 +119,26 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
     it("refuses a connect without a nonce or with a forged one (403) and creates nothing", async () => {
       const code = hub.issueCode();
-      const none = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_connect", syncflow_hub_url: hub.url, syncflow_code: code });
+      const none = await admin.post("/wp-admin/admin-post.php", {
+        action: "syncflow_connect",
+        syncflow_hub_url: hub.url,
+        syncflow_code: code,
+      });
       expect(none.status).toBe(403);
       expect(none.html).toContain("The link you followed has expired");
-      const forged = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_connect", _syncflow_connect_nonce: "0123456789", syncflow_hub_url: hub.url, syncflow_code: code });
+      const forged = await admin.post("/wp-admin/admin-post.php", {
+        action: "syncflow_connect",
+        _syncflow_connect_nonce: "0123456789",
+        syncflow_hub_url: hub.url,
+        syncflow_code: code,
+      });
       expect(forged.status).toBe(403);
       // a nonce of another action does not work either
       const other = await formFor("syncflow_connect");
-      const wrongAction = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_disconnect", _syncflow_disconnect_nonce: other._syncflow_connect_nonce });
+      const wrongAction = await admin.post("/wp-admin/admin-post.php", {
+        action: "syncflow_disconnect",
+        _syncflow_disconnect_nonce: other._syncflow_connect_nonce,
+      });
       expect(wrongAction.status).toBe(403);
       expect(hub.registrations).toHaveLength(0);
       expect(await syncflowKeys()).toHaveLength(0);
@@ -118,14 +150,21 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       await editor.login("editor1");
       expect((await editor.get(TAB)).status).toBe(403);
       const form = await formFor("syncflow_connect"); // even with a valid (admin) nonce
-      const r = await editor.post("/wp-admin/admin-post.php", { ...form, syncflow_hub_url: hub.url, syncflow_code: hub.issueCode() });
+      const r = await editor.post("/wp-admin/admin-post.php", {
+        ...form,
+        syncflow_hub_url: hub.url,
+        syncflow_code: hub.issueCode(),
+      });
       expect(r.status).toBe(403);
       expect(r.html).toContain("not allowed to manage SyncFlow");
       expect(hub.registrations).toHaveLength(0);
     });
 
     it("an invalid code shows the hub's refusal and revokes the key it had created", async () => {
-      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: "SF-WRONG-CODE" });
+      const form = await formFor("syncflow_connect", TAB, {
+        syncflow_hub_url: hub.url,
+        syncflow_code: "SF-WRONG-CODE",
+      });
       const r = await admin.post("/wp-admin/admin-post.php", form);
       expect(r.status).toBe(302);
       expect(r.location).toContain("syncflow_result=error");
@@ -145,7 +184,10 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
     });
 
     it("rejects a hub URL that is not http(s) before calling anything", async () => {
-      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: "ftp://hub.example", syncflow_code: hub.issueCode() });
+      const form = await formFor("syncflow_connect", TAB, {
+        syncflow_hub_url: "ftp://hub.example",
+        syncflow_code: hub.issueCode(),
+      });
       const r = await admin.post("/wp-admin/admin-post.php", form);
       expect(r.location).toContain("syncflow_result=error");
       expect(await syncflowKeys()).toHaveLength(0);
@@ -165,7 +207,12 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
       expect(hub.registrations).toHaveLength(1);
       const reg = hub.registrations[0];
-      expect(reg.body).toMatchObject({ code, store_url: site.url, plugin_version: "1.1.0", store_name: expect.any(String) });
+      expect(reg.body).toMatchObject({
+        code,
+        store_url: site.url,
+        plugin_version: "1.1.0",
+        store_name: expect.any(String),
+      });
       expect(reg.body.consumer_key).toMatch(/^ck_[0-9a-f]{40}$/);
       expect(reg.body.consumer_secret).toMatch(/^cs_[0-9a-f]{40}$/);
       expect(reg.mode).toBe("exact"); // the stub verified the key by calling wc-syncflow/v1/capabilities with it
@@ -174,7 +221,13 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       const keys = await syncflowKeys();
       expect(keys).toHaveLength(1);
       expect(keys[0].permissions).toBe("read_write");
-      expect(s.options.syncflow_connection).toMatchObject({ status: "connected", hub_url: hub.url, channel_id: reg.channelId, mode: "exact", key_id: Number(keys[0].key_id) });
+      expect(s.options.syncflow_connection).toMatchObject({
+        status: "connected",
+        hub_url: hub.url,
+        channel_id: reg.channelId,
+        mode: "exact",
+        key_id: Number(keys[0].key_id),
+      });
       expect(s.options.syncflow_webhook_secret).toBe(reg.webhookSecret);
       expect(s.actions.map((a: any) => a.hook)).toContain("syncflow_health_check");
 
@@ -189,13 +242,26 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       const ch = hub.channel(); // the hub's own WooCommerceChannel client, with the credentials the plugin sent
       expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.0" });
       const { id } = await site.control("POST", "/product", { sku: "e2e-cap", qty: 12 });
-      expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({ before: 12, after: 9, replayed: false });
-      expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({ before: 12, after: 9, replayed: true });
-      const stale = await ch.casStock({ productId: id, expected: 12, quantity: 5, requestKey: "reconcile:1" }).catch((e) => e);
+      expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({
+        before: 12,
+        after: 9,
+        replayed: false,
+      });
+      expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({
+        before: 12,
+        after: 9,
+        replayed: true,
+      });
+      const stale = await ch
+        .casStock({ productId: id, expected: 12, quantity: 5, requestKey: "reconcile:1" })
+        .catch((e) => e);
       expect(stale).toBeInstanceOf(ChannelError);
       expect(stale.code).toBe("STALE");
       expect(stale.opts.current).toBe(9);
-      expect(await ch.casStock({ productId: id, expected: 9, quantity: 5, requestKey: "reconcile:1" })).toMatchObject({ before: 9, after: 5 });
+      expect(await ch.casStock({ productId: id, expected: 9, quantity: 5, requestKey: "reconcile:1" })).toMatchObject({
+        before: 9,
+        after: 5,
+      });
       expect((await site.control("GET", "/stock?sku=e2e-cap")).stock_quantity).toBe(5);
     });
 
@@ -204,14 +270,28 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
       const s = await state();
       const reg = hub.registrations[0];
-      expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual(["order.created", "order.updated", "product.created", "product.updated"]);
-      for (const w of s.webhooks) expect(w).toMatchObject({ status: "active", delivery_url: `${hub.url}/webhooks/woocommerce/${reg.channelId}`, api_version: "wp_api_v3" });
+      expect(s.webhooks.map((w: any) => w.topic).sort()).toEqual([
+        "order.created",
+        "order.updated",
+        "product.created",
+        "product.updated",
+      ]);
+      for (const w of s.webhooks)
+        expect(w).toMatchObject({
+          status: "active",
+          delivery_url: `${hub.url}/webhooks/woocommerce/${reg.channelId}`,
+          api_version: "wp_api_v3",
+        });
       expect(new Set(s.webhook_secrets)).toEqual(new Set([reg.webhookSecret]));
       const heartbeats = hub.calls.filter((c) => c.path === "/api/woo/heartbeat"); // (stock events waiting are sent right after)
       expect(heartbeats).toHaveLength(1);
       const hb = heartbeats[0];
       expect(hb).toMatchObject({ path: "/api/woo/heartbeat", channel: reg.channelId, signatureOk: true });
-      expect(hb.body).toMatchObject({ store_url: site.url, plugin_version: "1.1.0", features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot", "stock-events"] });
+      expect(hb.body).toMatchObject({
+        store_url: site.url,
+        plugin_version: "1.1.0",
+        features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot", "stock-events"],
+      });
       expect(hb.body.webhooks).toHaveLength(4);
       expect(hb.body.recreated).toHaveLength(4);
       expect(hb.body.missed_since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -224,12 +304,17 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       const { id } = await site.control("POST", "/product", { sku: "delivered-1", qty: 4 });
       await site.control("POST", "/stock", { sku: "delivered-1", quantity: 3 });
       const deadline = Date.now() + 30_000;
-      const updated = () => hub.deliveries.find((d) => d.headers["x-wc-webhook-topic"] === "product.updated" && JSON.parse(d.body).id === id);
+      const updated = () =>
+        hub.deliveries.find(
+          (d) => d.headers["x-wc-webhook-topic"] === "product.updated" && JSON.parse(d.body).id === id,
+        );
       while (!updated() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const d = updated();
       expect(d, "product.updated delivery").toBeDefined();
       expect(d!.channel).toBe(reg.channelId);
-      expect(d!.headers["x-wc-webhook-signature"]).toBe(createHmac("sha256", reg.webhookSecret).update(d!.body).digest("base64"));
+      expect(d!.headers["x-wc-webhook-signature"]).toBe(
+        createHmac("sha256", reg.webhookSecret).update(d!.body).digest("base64"),
+      );
       expect(JSON.parse(d!.body)).toMatchObject({ id, sku: "delivered-1", stock_quantity: 3, manage_stock: true });
     });
 
@@ -246,7 +331,12 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(after.every((w: any) => w.status === "active")).toBe(true);
       expect(after.find((w: any) => w.id === disabled.id)).toMatchObject({ status: "active", failure_count: 0 });
       const recreated = hub.calls[0].body.recreated;
-      expect(recreated).toEqual(expect.arrayContaining([{ id: disabled.id, topic: "order.updated" }, expect.objectContaining({ topic: "order.created" })]));
+      expect(recreated).toEqual(
+        expect.arrayContaining([
+          { id: disabled.id, topic: "order.updated" },
+          expect.objectContaining({ topic: "order.created" }),
+        ]),
+      );
       expect(recreated.find((r: any) => r.topic === "order.created").id).not.toBe(deleted.id);
       expect(hub.calls[0].body.missed_since).toBeTruthy();
     });
@@ -270,7 +360,9 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       await site.control("POST", "/webhook-delivery", { id: w.id, code: 503 });
       await site.control("POST", "/webhook-delivery", { id: w.id, code: 200 });
       const s = await state();
-      expect(s.events.some((e: any) => e.type === "delivery" && e.level === "error" && e.message.includes("HTTP 503"))).toBe(true);
+      expect(
+        s.events.some((e: any) => e.type === "delivery" && e.level === "error" && e.message.includes("HTTP 503")),
+      ).toBe(true);
       expect(s.options.syncflow_health.last_event_gmt).toBeTruthy();
     });
 
@@ -281,7 +373,8 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(html).toContain("Exact (atomic stock updates through this plugin)");
       expect(html).toMatch(/Last successful sync<\/th><td>\d{4}-/);
       const hooks = html.slice(html.indexOf('id="syncflow-webhooks"'), html.indexOf('id="syncflow-events"'));
-      for (const topic of ["order.created", "order.updated", "product.created", "product.updated"]) expect(hooks).toContain(topic);
+      for (const topic of ["order.created", "order.updated", "product.created", "product.updated"])
+        expect(hooks).toContain(topic);
       expect(html).toContain("syncflow-event-error");
       expect(html).toContain("HTTP 503");
       expect(inputValue(html, "_syncflow_test_nonce")).toBeTruthy();
@@ -306,7 +399,14 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       hub.calls.length = 0;
       const r = await admin.post("/wp-admin/admin-post.php", await formFor("syncflow_disconnect"));
       expect(r.location).toContain("syncflow_result=ok");
-      expect(hub.calls).toEqual([expect.objectContaining({ path: "/api/woo/disconnect", channel: reg.channelId, signatureOk: true, body: { store_url: site.url, reason: "merchant" } })]);
+      expect(hub.calls).toEqual([
+        expect.objectContaining({
+          path: "/api/woo/disconnect",
+          channel: reg.channelId,
+          signatureOk: true,
+          body: { store_url: site.url, reason: "merchant" },
+        }),
+      ]);
       const s = await state();
       expect(s.webhooks).toEqual([]);
       expect(await syncflowKeys()).toHaveLength(0);
@@ -314,13 +414,21 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(s.options.syncflow_connection.status).toBe("disconnected");
       expect(s.actions.map((a: any) => a.hook)).toEqual(["syncflow_purge_idempotency"]);
       // the revoked key no longer authenticates
-      const old = new Lib({ url: site.url, consumerKey: reg.body.consumer_key, consumerSecret: reg.body.consumer_secret, version: "wc-syncflow/v1" });
+      const old = new Lib({
+        url: site.url,
+        consumerKey: reg.body.consumer_key,
+        consumerSecret: reg.body.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
       const e = await old.get("capabilities").catch((x: any) => x.response);
       expect(e.status).toBe(401);
     });
 
     it("a 410 from the hub (the store was removed there) disconnects the plugin too, without calling the hub back", async () => {
-      const form = await formFor("syncflow_connect", TAB, { syncflow_hub_url: hub.url, syncflow_code: hub.issueCode() });
+      const form = await formFor("syncflow_connect", TAB, {
+        syncflow_hub_url: hub.url,
+        syncflow_code: hub.issueCode(),
+      });
       expect((await admin.post("/wp-admin/admin-post.php", form)).location).toContain("syncflow_result=ok");
       const reg = hub.registrations.at(-1)!;
       await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
@@ -330,12 +438,22 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       await site.runActions({ group: "syncflow", hook: "syncflow_health_check" });
       expect(hub.calls.map((c) => c.path)).toEqual(["/api/woo/heartbeat"]); // no disconnect call back to the hub
       const s = await state();
-      expect(s.options.syncflow_connection).toMatchObject({ status: "disconnected", channel_id: "", key_id: 0, disconnected_by_hub_gmt: expect.stringMatching(/^\d{4}-/) });
+      expect(s.options.syncflow_connection).toMatchObject({
+        status: "disconnected",
+        channel_id: "",
+        key_id: 0,
+        disconnected_by_hub_gmt: expect.stringMatching(/^\d{4}-/),
+      });
       expect(s.options.syncflow_webhook_secret).toBeUndefined();
       expect(s.webhooks).toEqual([]);
       expect(await syncflowKeys()).toHaveLength(0);
       expect(s.actions.map((a: any) => a.hook)).toEqual(["syncflow_purge_idempotency"]);
-      const old = new Lib({ url: site.url, consumerKey: reg.body.consumer_key, consumerSecret: reg.body.consumer_secret, version: "wc-syncflow/v1" });
+      const old = new Lib({
+        url: site.url,
+        consumerKey: reg.body.consumer_key,
+        consumerSecret: reg.body.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
       expect((await old.get("capabilities").catch((x: any) => x.response)).status).toBe(401);
       const page = (await admin.get(TAB)).html;
       expect(page).toContain('id="syncflow-hub-disconnected"');
@@ -348,20 +466,40 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
     it("POST /connection adopts the key the hub got from /wc-auth/v1/authorize", async () => {
       key = await site.control("POST", "/key", { permissions: "read_write" });
-      const api = new Lib({ url: site.url, consumerKey: key.consumer_key, consumerSecret: key.consumer_secret, version: "wc-syncflow/v1" });
+      const api = new Lib({
+        url: site.url,
+        consumerKey: key.consumer_key,
+        consumerSecret: key.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
       const anon = await fetch(`${site.url}/wp-json/wc-syncflow/v1/connection`, { method: "POST" });
       expect(anon.status).toBe(401);
       const bad = await api.post("connection", { hub_url: hub.url, channel_id: "x" }).catch((x: any) => x.response);
       expect(bad.status).toBe(400);
-      const r = await api.post("connection", { hub_url: hub.url, channel_id: "ch_wcauth", webhook_secret: "s".repeat(32), mode: "exact", shop_name: "Auth Shop" });
+      const r = await api.post("connection", {
+        hub_url: hub.url,
+        channel_id: "ch_wcauth",
+        webhook_secret: "s".repeat(32),
+        mode: "exact",
+        shop_name: "Auth Shop",
+      });
       expect(r.data).toEqual({ ok: true, channel_id: "ch_wcauth", key_id: Number(key.key_id) });
       const s = await state();
-      expect(s.options.syncflow_connection).toMatchObject({ status: "connected", channel_id: "ch_wcauth", key_id: Number(key.key_id) });
+      expect(s.options.syncflow_connection).toMatchObject({
+        status: "connected",
+        channel_id: "ch_wcauth",
+        key_id: Number(key.key_id),
+      });
       expect(s.actions.map((a: any) => a.hook)).toContain("syncflow_health_check");
     });
 
     it("the daily purge forgets request keys older than the retention only", async () => {
-      const api = new Lib({ url: site.url, consumerKey: key.consumer_key, consumerSecret: key.consumer_secret, version: "wc-syncflow/v1" });
+      const api = new Lib({
+        url: site.url,
+        consumerKey: key.consumer_key,
+        consumerSecret: key.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
       await site.control("POST", "/product", { sku: "purge-1", qty: 5 });
       await api.post("stock/delta", { sku: "purge-1", delta: -1, request_key: "old-key" });
       await site.control("POST", "/idempotency-age", { hours: 49 }); // every row so far is now 49 h old
@@ -386,7 +524,10 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
         site.runner.resume();
       }
       // reactivation reschedules the purge and, while connected, the health check
-      expect((await state()).actions.map((a: any) => a.hook).sort()).toEqual(["syncflow_health_check", "syncflow_purge_idempotency"]);
+      expect((await state()).actions.map((a: any) => a.hook).sort()).toEqual([
+        "syncflow_health_check",
+        "syncflow_purge_idempotency",
+      ]);
     });
 
     it("uninstall removes options, table, SyncFlow's webhooks, its key and its scheduled actions", async () => {

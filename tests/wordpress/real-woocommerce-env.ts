@@ -23,18 +23,25 @@ export function realWooCommerceUnavailable(opts: { fresh?: boolean } = {}): stri
   const reason = (() => {
     for (const name of ["WOOCOMMERCE_ZIP", "WORDPRESS_ZIP"]) {
       const v = process.env[name];
-      if (!v) return `${name} is not set (point WOOCOMMERCE_ZIP / WORDPRESS_ZIP at woocommerce-${REAL_WOOCOMMERCE_VERSION}.zip and wordpress-${REAL_WORDPRESS_VERSION}.zip; .ci/run uses ../shared/vendor)`;
+      if (!v)
+        return `${name} is not set (point WOOCOMMERCE_ZIP / WORDPRESS_ZIP at woocommerce-${REAL_WOOCOMMERCE_VERSION}.zip and wordpress-${REAL_WORDPRESS_VERSION}.zip; .ci/run uses ../shared/vendor)`;
       if (!fs.existsSync(v)) return `${name}=${v} does not exist`;
     }
-    const php = spawnSync("php", ["-r", `echo json_encode([PHP_VERSION, ${PHP_EXTENSIONS.map((e) => `extension_loaded("${e}")`).join(", ")}]);`], { encoding: "utf8" });
-    if (php.error || php.status !== 0) return `php not found (apt-get install -y ${PHP_PACKAGES.join(" ")}; npm test does this when it runs as root)`;
+    const php = spawnSync(
+      "php",
+      ["-r", `echo json_encode([PHP_VERSION, ${PHP_EXTENSIONS.map((e) => `extension_loaded("${e}")`).join(", ")}]);`],
+      { encoding: "utf8" },
+    );
+    if (php.error || php.status !== 0)
+      return `php not found (apt-get install -y ${PHP_PACKAGES.join(" ")}; npm test does this when it runs as root)`;
     const [version, ...loaded] = JSON.parse(php.stdout) as [string, ...boolean[]];
     const missing = PHP_EXTENSIONS.filter((_, i) => !loaded[i]);
-    if (missing.length) return `php ${version} lacks ${missing.join(", ")} (apt-get install -y ${PHP_PACKAGES.join(" ")})`;
-    if (!/^8\./.test(version)) return `php ${version} found; WooCommerce ${REAL_WOOCOMMERCE_VERSION} is tested here on PHP 8`;
+    if (missing.length)
+      return `php ${version} lacks ${missing.join(", ")} (apt-get install -y ${PHP_PACKAGES.join(" ")})`;
+    if (!/^8\./.test(version))
+      return `php ${version} found; WooCommerce ${REAL_WOOCOMMERCE_VERSION} is tested here on PHP 8`;
     return null;
   })();
   availability = { reason };
   return reason;
 }
-

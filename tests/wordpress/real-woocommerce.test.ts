@@ -7,7 +7,12 @@
 import fs from "node:fs";
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeRealWooCommerce, REAL_WOOCOMMERCE_VERSION, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
+import {
+  describeRealWooCommerce,
+  REAL_WOOCOMMERCE_VERSION,
+  startRealWooCommerce,
+  type RealWooSite,
+} from "./real-woocommerce";
 import { restCall, wooRestApi, type WooRestApi } from "./wp-site";
 import { startWebhookReceiver, type WebhookReceiver } from "../emulators/woocommerce/receiver";
 
@@ -18,7 +23,9 @@ describeRealWooCommerce("real WooCommerce harness", () => {
 
   beforeAll(async () => {
     [site, rx] = await Promise.all([startRealWooCommerce({ runner: { intervalMs: 1000 } }), startWebhookReceiver()]);
-    console.log(`[real WooCommerce] site up in ${site.startMs} ms (${site.builtTree ? "tree built now" : "cached tree"})`);
+    console.log(
+      `[real WooCommerce] site up in ${site.startMs} ms (${site.builtTree ? "tree built now" : "cached tree"})`,
+    );
     api = await wooRestApi({ url: site.url, ...(await site.createKey()) });
   }, 180_000);
   afterAll(async () => {
@@ -29,8 +36,14 @@ describeRealWooCommerce("real WooCommerce harness", () => {
     const ping = await site.control("GET", "/ping");
     expect(ping).toMatchObject({ woocommerce: REAL_WOOCOMMERCE_VERSION, wp: expect.stringMatching(/^6\.8(\.|$)/) });
     const s = await site.control("GET", "/state");
-    expect(s.active_plugins).toEqual(expect.arrayContaining(["woocommerce/woocommerce.php", "syncflow-for-woocommerce/syncflow-for-woocommerce.php"]));
-    expect(s.hpos).toMatchObject({ enabled: true, compatible: expect.arrayContaining(["syncflow-for-woocommerce/syncflow-for-woocommerce.php"]), incompatible: [] });
+    expect(s.active_plugins).toEqual(
+      expect.arrayContaining(["woocommerce/woocommerce.php", "syncflow-for-woocommerce/syncflow-for-woocommerce.php"]),
+    );
+    expect(s.hpos).toMatchObject({
+      enabled: true,
+      compatible: expect.arrayContaining(["syncflow-for-woocommerce/syncflow-for-woocommerce.php"]),
+      incompatible: [],
+    });
     expect(site.phpErrors()).toEqual([]);
   });
 
@@ -40,21 +53,36 @@ describeRealWooCommerce("real WooCommerce harness", () => {
     const list = await restCall(api, "get", "products", undefined, { per_page: 1 });
     expect(list.status).toBe(200);
     expect(list.headers["x-wp-total"]).toBeDefined();
-    const basic = await fetch(`${site.url}/wp-json/wc/v3/products`, { headers: { Authorization: "Basic " + Buffer.from("ck_x:cs_y").toString("base64") } });
+    const basic = await fetch(`${site.url}/wp-json/wc/v3/products`, {
+      headers: { Authorization: "Basic " + Buffer.from("ck_x:cs_y").toString("base64") },
+    });
     expect(basic.status).toBe(401);
   });
 
   it("delivers a product.updated webhook to loopback through the runner loop, signed, seconds later", async () => {
-    const hook = await restCall(api, "post", "webhooks", { name: "harness", topic: "product.updated", delivery_url: rx.url, secret: "harness-secret" });
+    const hook = await restCall(api, "post", "webhooks", {
+      name: "harness",
+      topic: "product.updated",
+      delivery_url: rx.url,
+      secret: "harness-secret",
+    });
     expect(hook.status).toBe(201);
     const ping = await rx.waitFor(1, 10_000); // the creation ping (form body webhook_id=N)
     expect(ping[0].rawBody.toString()).toBe(`webhook_id=${hook.body.id}`);
-    const created = await restCall(api, "post", "products", { name: "Harness tee", sku: "harness-1", manage_stock: true, stock_quantity: 3, regular_price: "9" });
+    const created = await restCall(api, "post", "products", {
+      name: "Harness tee",
+      sku: "harness-1",
+      manage_stock: true,
+      stock_quantity: 3,
+      regular_price: "9",
+    });
     const changedAt = Date.now();
     await restCall(api, "put", `products/${created.body.id}`, { stock_quantity: 2 });
     const [, delivery] = await rx.waitFor(2, 30_000);
     expect(delivery.headers["x-wc-webhook-topic"]).toBe("product.updated");
-    expect(delivery.headers["x-wc-webhook-signature"]).toBe(createHmac("sha256", "harness-secret").update(delivery.rawBody).digest("base64"));
+    expect(delivery.headers["x-wc-webhook-signature"]).toBe(
+      createHmac("sha256", "harness-secret").update(delivery.rawBody).digest("base64"),
+    );
     expect(JSON.parse(delivery.rawBody.toString())).toMatchObject({ id: created.body.id, stock_quantity: 2 });
     expect(delivery.at - changedAt).toBeGreaterThan(0);
   });
@@ -65,7 +93,9 @@ describeRealWooCommerce("real WooCommerce harness", () => {
       expect(other.builtTree).toBe(false);
       expect((await other.control("GET", "/state")).active_plugins).toEqual(["woocommerce/woocommerce.php"]);
       const key = await other.createKey();
-      const products = await restCall(await wooRestApi({ url: other.url, ...key }), "get", "products", undefined, { sku: "harness-1" });
+      const products = await restCall(await wooRestApi({ url: other.url, ...key }), "get", "products", undefined, {
+        sku: "harness-1",
+      });
       expect(products.body).toEqual([]); // not the first site's product
     } finally {
       await other.close();

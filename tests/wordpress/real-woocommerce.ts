@@ -32,9 +32,22 @@ import { fileURLToPath } from "node:url";
 import { describe } from "vitest";
 import { freePort } from "../../app/lib/free-port.server";
 import { AdminBrowser, callControl, inputValue, type WpSite } from "./wp-site";
-import { REAL_WOOCOMMERCE_VERSION, REAL_WORDPRESS_VERSION, PHP_PACKAGES, realWooCommerceUnavailable } from "./real-woocommerce-env";
+import {
+  REAL_WOOCOMMERCE_VERSION,
+  REAL_WORDPRESS_VERSION,
+  PHP_PACKAGES,
+  realWooCommerceUnavailable,
+} from "./real-woocommerce-env";
 
-export { AdminBrowser, inputValue, type WpSite, REAL_WOOCOMMERCE_VERSION, REAL_WORDPRESS_VERSION, PHP_PACKAGES, realWooCommerceUnavailable };
+export {
+  AdminBrowser,
+  inputValue,
+  type WpSite,
+  REAL_WOOCOMMERCE_VERSION,
+  REAL_WORDPRESS_VERSION,
+  PHP_PACKAGES,
+  realWooCommerceUnavailable,
+};
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "../..");
@@ -109,9 +122,15 @@ function installStep(tree: string, templateDir: string, step: string): unknown {
   const r = spawnSync("php", [path.join(tree, "install.php"), step], {
     cwd: tree,
     encoding: "utf8",
-    env: { ...process.env, SYNCFLOW_WP_SITE_DIR: templateDir, SYNCFLOW_WP_SITE_ID: "template", SYNCFLOW_WP_URL: "http://127.0.0.1:9" },
+    env: {
+      ...process.env,
+      SYNCFLOW_WP_SITE_DIR: templateDir,
+      SYNCFLOW_WP_SITE_ID: "template",
+      SYNCFLOW_WP_URL: "http://127.0.0.1:9",
+    },
   });
-  if (r.status !== 0) throw new Error(`real WooCommerce install step "${step}" failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`real WooCommerce install step "${step}" failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
 }
 
@@ -164,7 +183,8 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
     const t0 = Date.now();
     // Trees of other input sets are stale; never touch lock directories (another key's builder may hold one).
     for (const old of fs.readdirSync(DATA)) {
-      if (/^tree-[0-9a-f]+$/.test(old) && path.join(DATA, old) !== dir && !exists(path.join(DATA, `${old}.lock`))) fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
+      if (/^tree-[0-9a-f]+$/.test(old) && path.join(DATA, old) !== dir && !exists(path.join(DATA, `${old}.lock`)))
+        fs.rmSync(path.join(DATA, old), { recursive: true, force: true });
     }
     fs.rmSync(dir, { recursive: true, force: true }); // a build that died half way
     const wp = result.wordpress;
@@ -172,7 +192,8 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
     if (!exists(path.join(wp, "wp-settings.php"))) throw new Error(`WORDPRESS_ZIP has no wordpress/wp-settings.php`);
     const plugins = path.join(wp, "wp-content", "plugins");
     await unzip(process.env.WOOCOMMERCE_ZIP!, plugins); // → plugins/woocommerce
-    if (!exists(path.join(plugins, "woocommerce", "woocommerce.php"))) throw new Error(`WOOCOMMERCE_ZIP has no woocommerce/woocommerce.php`);
+    if (!exists(path.join(plugins, "woocommerce", "woocommerce.php")))
+      throw new Error(`WOOCOMMERCE_ZIP has no woocommerce/woocommerce.php`);
     await unzip(path.join(ROOT, "node_modules/@wp-playground/cli/sqlite-database-integration.zip"), plugins);
     const sqlite = path.join(plugins, "plugin-sqlite-database-integration");
     fs.writeFileSync(
@@ -182,14 +203,17 @@ export async function ensureRealWooCommerceTree(): Promise<RealWooCommerceTree> 
         .replaceAll("{SQLITE_IMPLEMENTATION_FOLDER_PATH}", sqlite)
         .replaceAll("{SQLITE_PLUGIN}", "plugin-sqlite-database-integration/load.php"),
     );
-    for (const extra of ["akismet", "hello.php"]) fs.rmSync(path.join(plugins, extra), { recursive: true, force: true });
-    for (const f of ["wp-config.php", "router.php", "install.php"]) fs.copyFileSync(path.join(FILES, f), path.join(wp, f));
+    for (const extra of ["akismet", "hello.php"])
+      fs.rmSync(path.join(plugins, extra), { recursive: true, force: true });
+    for (const f of ["wp-config.php", "router.php", "install.php"])
+      fs.copyFileSync(path.join(FILES, f), path.join(wp, f));
     fs.symlinkSync(path.join(ROOT, "woo-plugin"), path.join(plugins, "syncflow-for-woocommerce"));
     fs.symlinkSync(path.join(FILES, "mu-plugins"), path.join(wp, "wp-content", "mu-plugins"));
     fs.mkdirSync(path.join(wp, "wp-content", "uploads", "sites"), { recursive: true });
     fs.mkdirSync(path.join(result.template, "database"), { recursive: true });
     const steps: Record<string, unknown> = {};
-    for (const step of ["wordpress", "woocommerce", "newly", "actions"]) steps[step] = installStep(wp, result.template, step);
+    for (const step of ["wordpress", "woocommerce", "newly", "actions"])
+      steps[step] = installStep(wp, result.template, step);
     // The install's own notices (WooCommerce loading translations early when activated from the CLI) are not a
     // test site's: keep them apart.
     const log = path.join(result.template, "debug.log");
@@ -232,7 +256,9 @@ export interface RealWooSite extends WpSite {
   startMs: number;
   builtTree: boolean;
   /** Creates a WooCommerce REST API key row for `admin` (default read_write). */
-  createKey(permissions?: "read" | "write" | "read_write"): Promise<{ keyId: number; consumerKey: string; consumerSecret: string }>;
+  createKey(
+    permissions?: "read" | "write" | "read_write",
+  ): Promise<{ keyId: number; consumerKey: string; consumerSecret: string }>;
   /**
    * Runs pending Action Scheduler actions now through WooCommerce's runner, serialised with the runner loop.
    * Without `dueOnly`, every matching action runs whatever its date (a test asking for "the health check now").
@@ -287,18 +313,22 @@ export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): P
   fs.cpSync(path.join(tree.template, "database"), path.join(siteDir, "database"), { recursive: true });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn("php", ["-S", `127.0.0.1:${port}`, "-t", tree.wordpress, path.join(tree.wordpress, "router.php")], {
-    cwd: tree.wordpress,
-    env: {
-      ...process.env,
-      PHP_CLI_SERVER_WORKERS: String(opts.workers ?? 4),
-      SYNCFLOW_WP_SITE_DIR: siteDir,
-      SYNCFLOW_WP_SITE_ID: id,
-      SYNCFLOW_WP_URL: url,
+  const child: ChildProcess = spawn(
+    "php",
+    ["-S", `127.0.0.1:${port}`, "-t", tree.wordpress, path.join(tree.wordpress, "router.php")],
+    {
+      cwd: tree.wordpress,
+      env: {
+        ...process.env,
+        PHP_CLI_SERVER_WORKERS: String(opts.workers ?? 4),
+        SYNCFLOW_WP_SITE_DIR: siteDir,
+        SYNCFLOW_WP_SITE_ID: id,
+        SYNCFLOW_WP_URL: url,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group: the workers die with it
     },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: the workers die with it
-  });
+  );
   // If the test process exits without close() (crash, Ctrl-C), take the server down with it.
   const killGroup = (signal: NodeJS.Signals) => {
     try {
@@ -317,7 +347,8 @@ export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): P
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
 
-  const control = <T = any>(method: "GET" | "POST", route: string, body?: unknown) => callControl<T>(url, method, route, body);
+  const control = <T = any>(method: "GET" | "POST", route: string, body?: unknown) =>
+    callControl<T>(url, method, route, body);
 
   // Runner loop + explicit runs, one at a time (Action Scheduler's process_action does not claim).
   let chain: Promise<unknown> = Promise.resolve();
@@ -327,11 +358,23 @@ export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): P
     return p;
   };
   const runActions = (f: RunActionsFilter = {}) =>
-    serial(async () => (await control<{ ran: string[] }>("POST", "/run-actions", { group: f.group, hook: f.hook, groups: f.groups, exclude_groups: f.excludeGroups, due_only: f.dueOnly })).ran);
+    serial(
+      async () =>
+        (
+          await control<{ ran: string[] }>("POST", "/run-actions", {
+            group: f.group,
+            hook: f.hook,
+            groups: f.groups,
+            exclude_groups: f.excludeGroups,
+            due_only: f.dueOnly,
+          })
+        ).ran,
+    );
   const runnerOpts = opts.runner === false ? null : { intervalMs: 1000, ...(opts.runner ?? {}) };
   let paused = runnerOpts === null;
   let stopped = false;
-  const tick = () => runActions({ dueOnly: true, groups: runnerOpts?.groups, excludeGroups: runnerOpts?.excludeGroups });
+  const tick = () =>
+    runActions({ dueOnly: true, groups: runnerOpts?.groups, excludeGroups: runnerOpts?.excludeGroups });
   const loop = (async () => {
     if (!runnerOpts) return;
     while (!stopped) {
@@ -360,14 +403,15 @@ export async function startRealWooCommerce(opts: RealWooCommerceOptions = {}): P
 
   try {
     const deadline = Date.now() + 60_000;
-    for (let ok = false; !ok; ) {
+    for (let ok = false; !ok;) {
       if (child.exitCode !== null) throw new Error(`php -S exited (${child.exitCode}):\n${output}`);
       if (Date.now() > deadline) throw new Error(`real WooCommerce did not answer in time:\n${output.slice(-4000)}`);
       const r = await fetch(`${url}/wp-json/syncflow-test/v1/ping`).catch(() => null);
       ok = !!r?.ok;
       if (!ok) await sleep(100);
     }
-    if (opts.activateSyncflow !== false) await control("POST", "/plugin", { action: "activate", plugin: SYNCFLOW_PLUGIN });
+    if (opts.activateSyncflow !== false)
+      await control("POST", "/plugin", { action: "activate", plugin: SYNCFLOW_PLUGIN });
   } catch (e) {
     await close();
     throw e;

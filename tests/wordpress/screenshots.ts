@@ -14,15 +14,29 @@ const OUT = path.join(ROOT, "tests", "e2e", "screenshots");
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
-  const [site, hub] = await Promise.all([startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }), startStubHub()]);
+  const [site, hub] = await Promise.all([
+    startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }),
+    startStubHub(),
+  ]);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     // log in through the test control API (wp_set_auth_cookie) and hand the cookies to the browser
-    const login = await fetch(`${site.url}/wp-json/syncflow-test/v1/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ login: "admin" }) });
+    const login = await fetch(`${site.url}/wp-json/syncflow-test/v1/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ login: "admin" }),
+    });
     await context.addCookies(
       login.headers.getSetCookie().map((c) => {
         const [pair] = c.split(";");
@@ -30,7 +44,9 @@ async function main() {
         return { name: pair.slice(0, i), value: pair.slice(i + 1), url: site.url };
       }),
     );
-    await context.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort())); // no internet
+    await context.route("**/*", (route) =>
+      new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort(),
+    ); // no internet
     const page = await context.newPage();
     page.setDefaultTimeout(90_000);
     const tab = `${site.url}/wp-admin/admin.php?page=wc-settings&tab=syncflow`;

@@ -9,7 +9,13 @@
  */
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import * as wooLib from "@woocommerce/woocommerce-rest-api";
-import { AdminBrowser, describeRealWooCommerce, inputValue, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
+import {
+  AdminBrowser,
+  describeRealWooCommerce,
+  inputValue,
+  startRealWooCommerce,
+  type RealWooSite,
+} from "./real-woocommerce";
 import { startStubHub, type StubHub } from "./stub-hub";
 import { ChannelError } from "../../app/channels/channel";
 
@@ -31,10 +37,14 @@ const ids: Record<string, number> = {};
 
 describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real WooCommerce", () => {
   beforeAll(async () => {
-    [site, hub] = await Promise.all([startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }), startStubHub()]);
+    [site, hub] = await Promise.all([
+      startRealWooCommerce({ runner: { excludeGroups: ["syncflow"] } }),
+      startStubHub(),
+    ]);
     admin = new AdminBrowser(site);
     await admin.login("admin");
-    for (const sku of ["se-beanie", "se-cap", "se-belt", "se-polo"]) ids[sku] = (await site.control("POST", "/product", { sku, qty: 10, price: 5 })).id;
+    for (const sku of ["se-beanie", "se-cap", "se-belt", "se-polo"])
+      ids[sku] = (await site.control("POST", "/product", { sku, qty: 10, price: 5 })).id;
     const k = await site.createKey("read_write");
     rest = new Lib({ url: site.url, consumerKey: k.consumerKey, consumerSecret: k.consumerSecret, version: "wc/v3" });
   }, 180_000);
@@ -54,7 +64,10 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
     await site.control("POST", "/stock", { sku: "se-belt", quantity: 9 }); // not connected yet: not captured
     const page = await admin.get(TAB);
     const r = await admin.post("/wp-admin/admin-post.php", {
-      action: "syncflow_connect", _syncflow_connect_nonce: inputValue(page.html, "_syncflow_connect_nonce")!, syncflow_hub_url: hub.url, syncflow_code: hub.issueCode(),
+      action: "syncflow_connect",
+      _syncflow_connect_nonce: inputValue(page.html, "_syncflow_connect_nonce")!,
+      syncflow_hub_url: hub.url,
+      syncflow_code: hub.issueCode(),
     });
     expect(r.location).toContain("syncflow_result=ok");
     const o = await outbox();
@@ -66,9 +79,22 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
 
   it("an order's sale, a refund's restock and a cancellation are reported with the order, the line and WooCommerce's tally", async () => {
     const from = hub.stockEvents.length;
-    const order = (await rest.post("orders", { status: "processing", line_items: [{ product_id: ids["se-beanie"], quantity: 3 }, { product_id: ids["se-cap"], quantity: 1 }] })).data;
+    const order = (
+      await rest.post("orders", {
+        status: "processing",
+        line_items: [
+          { product_id: ids["se-beanie"], quantity: 3 },
+          { product_id: ids["se-cap"], quantity: 1 },
+        ],
+      })
+    ).data;
     const [beanie, cap] = order.line_items;
-    const refund = (await rest.post(`orders/${order.id}/refunds`, { api_refund: false, line_items: [{ id: beanie.id, quantity: 1, refund_total: 5 }] })).data;
+    const refund = (
+      await rest.post(`orders/${order.id}/refunds`, {
+        api_refund: false,
+        line_items: [{ id: beanie.id, quantity: 1, refund_total: 5 }],
+      })
+    ).data;
     await rest.put(`orders/${order.id}`, { status: "cancelled" });
     const events = await delivered(from);
     expect(events.map((e) => [e.cause, e.sku, e.before, e.after, e.delta, e.line_reduced])).toEqual([
@@ -78,7 +104,14 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
       ["order_restocked", "se-beanie", 8, 10, 2, 0],
       ["order_restocked", "se-cap", 9, 10, 1, 0],
     ]);
-    expect(events[0]).toMatchObject({ order_id: order.id, line_id: beanie.id, line_quantity: 3, order_status: "processing", product_id: ids["se-beanie"], stock_product_id: ids["se-beanie"] });
+    expect(events[0]).toMatchObject({
+      order_id: order.id,
+      line_id: beanie.id,
+      line_quantity: 3,
+      order_status: "processing",
+      product_id: ids["se-beanie"],
+      stock_product_id: ids["se-beanie"],
+    });
     expect(events[1]).toMatchObject({ line_id: cap.id });
     expect(events[2]).toMatchObject({ refund_id: refund.id, line_id: beanie.id });
     expect(events[3]).toMatchObject({ order_status: "cancelled" });
@@ -94,12 +127,18 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
     const ch = hub.channel();
     await ch.adjustStock({ productId: ids["se-polo"], delta: -2, requestKey: "push:test:1" }); // the hub's delta
     await ch.setStockAbsolute(String(ids["se-polo"]), 6, null); // the hub through REST with SyncFlow's key
-    const edit = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_test_edit_stock", sku: "se-polo", quantity: "5" });
+    const edit = await admin.post("/wp-admin/admin-post.php", {
+      action: "syncflow_test_edit_stock",
+      sku: "se-polo",
+      quantity: "5",
+    });
     expect(edit.status).toBe(200);
     expect((await site.control("POST", "/stock-events/import", { sku: "se-polo", quantity: 4 })).updated).toBe(1);
     await site.control("POST", "/stock", { sku: "se-polo", quantity: 3 }); // another plugin (wc_update_product_stock)
     await rest.put(`products/${ids["se-polo"]}`, { stock_quantity: 2 }); // another app's REST key
-    const order = (await rest.post("orders", { status: "processing", line_items: [{ product_id: ids["se-polo"], quantity: 1 }] })).data;
+    const order = (
+      await rest.post("orders", { status: "processing", line_items: [{ product_id: ids["se-polo"], quantity: 1 }] })
+    ).data;
     await site.control("POST", "/stock-events/order-line", { order_id: order.id, quantity: 3 }); // edited in wp-admin
     const events = await delivered(from);
     expect(events.map((e) => [e.cause, e.before, e.after])).toEqual([
@@ -124,19 +163,32 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
     await site.control("POST", "/stock", { sku: "se-belt", quantity: 7 });
     await send();
     const waiting = await outbox();
-    expect(waiting.events.map((e: any) => [e.after, e.attempts])).toEqual([[8, 1], [7, 1]]);
+    expect(waiting.events.map((e: any) => [e.after, e.attempts])).toEqual([
+      [8, 1],
+      [7, 1],
+    ]);
     expect(waiting.state.failing_since).toBeTruthy();
-    expect((await site.control("GET", "/state")).events[0]).toMatchObject({ level: "error", type: "stock_event", message: expect.stringMatching(/kept, retried/) });
+    expect((await site.control("GET", "/state")).events[0]).toMatchObject({
+      level: "error",
+      type: "stock_event",
+      message: expect.stringMatching(/kept, retried/),
+    });
     expect((await site.control("GET", "/actions?group=syncflow")).map((a: any) => a.hook)).toContain(SEND); // retry scheduled
     const events = await delivered(from);
     expect(events.map((e) => e.after)).toEqual([8, 7]);
     expect((await outbox()).events).toEqual([]);
-    expect((await site.control("GET", "/state")).events[0]).toMatchObject({ level: "info", message: expect.stringMatching(/reach the hub again/) });
+    expect((await site.control("GET", "/state")).events[0]).toMatchObject({
+      level: "info",
+      message: expect.stringMatching(/reach the hub again/),
+    });
   });
 
   it("B6: a request key a concurrent request holds answers 503 syncflow_busy without logging a WordPress database error", async () => {
     await site.control("POST", "/stock-events/claim", { request_key: "push:busy:1" });
-    const err = await hub.channel().adjustStock({ productId: ids["se-belt"], delta: -1, requestKey: "push:busy:1" }).catch((e) => e);
+    const err = await hub
+      .channel()
+      .adjustStock({ productId: ids["se-belt"], delta: -1, requestKey: "push:busy:1" })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ChannelError);
     expect(err.message).toMatch(/syncflow_busy/);
     expect((await site.control("GET", `/stock?sku=se-belt`)).stock_quantity).toBe(7); // nothing applied
@@ -145,7 +197,10 @@ describeRealWooCommerce("stock events of SyncFlow for WooCommerce 1.1 in a real 
 
   it("disconnecting stops the capture and forgets what waited; the whole run left no PHP error or database error", async () => {
     const page = await admin.get(TAB);
-    const r = await admin.post("/wp-admin/admin-post.php", { action: "syncflow_disconnect", _syncflow_disconnect_nonce: inputValue(page.html, "_syncflow_disconnect_nonce")! });
+    const r = await admin.post("/wp-admin/admin-post.php", {
+      action: "syncflow_disconnect",
+      _syncflow_disconnect_nonce: inputValue(page.html, "_syncflow_disconnect_nonce")!,
+    });
     expect(r.location).toContain("syncflow_result=ok");
     await site.control("POST", "/stock", { sku: "se-belt", quantity: 1 });
     const o = await outbox();

@@ -14,7 +14,8 @@ import { WooCommerceChannel } from "../../app/channels/woocommerce/woocommerce-c
 
 /** A connection code the stub answers with 402 plan_limit, and the message the real hub sends with it. */
 export const PLAN_FULL_CODE = "SF-PLAN-FULL";
-export const PLAN_FULL_MESSAGE = "The Free plan of demo.myshopify.com allows 1 sales channel, and 1 is connected. Upgrade to Starter in the SyncFlow app (https://admin.shopify.com/store/demo/apps/syncflow/app/plan), then connect this store again.";
+export const PLAN_FULL_MESSAGE =
+  "The Free plan of demo.myshopify.com allows 1 sales channel, and 1 is connected. Upgrade to Starter in the SyncFlow app (https://admin.shopify.com/store/demo/apps/syncflow/app/plan), then connect this store again.";
 
 export interface StubHubRegistration {
   body: any;
@@ -73,7 +74,8 @@ export async function startStubHub(): Promise<StubHub> {
     res.writeHead(status, { "Content-Type": "application/json" });
     res.end(JSON.stringify(body));
   };
-  const error = (res: http.ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+  const error = (res: http.ServerResponse, status: number, code: string, message: string) =>
+    send(res, status, { error: { code, message } });
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -94,12 +96,19 @@ export async function startStubHub(): Promise<StubHub> {
         }
         const path = new URL(req.url ?? "/", "http://x").pathname;
         if (req.method === "POST" && path === "/api/woo/register") {
-          for (const f of ["code", "store_url", "consumer_key", "consumer_secret"]) if (typeof body?.[f] !== "string" || !body[f]) return error(res, 400, "bad_request", `${f} missing`);
+          for (const f of ["code", "store_url", "consumer_key", "consumer_secret"])
+            if (typeof body?.[f] !== "string" || !body[f]) return error(res, 400, "bad_request", `${f} missing`);
           if (!/^https?:\/\//.test(body.store_url)) return error(res, 400, "bad_request", "store_url not http(s)");
           // The hub's answer when the shop's plan has no room for another sales channel (app/billing, decision 171).
           if (body.code === PLAN_FULL_CODE) return error(res, 402, "plan_limit", PLAN_FULL_MESSAGE);
           if (!codes.delete(body.code)) return error(res, 401, "invalid_code", "Unknown, used or expired code.");
-          const ch = new WooCommerceChannel({ url: body.store_url, consumerKey: body.consumer_key, consumerSecret: body.consumer_secret, timeoutMs: 50_000, client: { maxRetries: 0 } });
+          const ch = new WooCommerceChannel({
+            url: body.store_url,
+            consumerKey: body.consumer_key,
+            consumerSecret: body.consumer_secret,
+            timeoutMs: 50_000,
+            client: { maxRetries: 0 },
+          });
           let mode: "exact" | "buffered";
           let events = false;
           try {
@@ -116,17 +125,35 @@ export async function startStubHub(): Promise<StubHub> {
           secrets.set(channelId, webhookSecret);
           registrations.push({ body, channelId, webhookSecret, mode });
           last = { url: body.store_url, ck: body.consumer_key, cs: body.consumer_secret };
-          return send(res, 201, { ok: true, channel_id: channelId, webhook_secret: webhookSecret, shop_domain: "stub-shop.myshopify.com", shop_name: "Stub Shop", mode, linked: 0, unmatched: 0, stock_events: events });
+          return send(res, 201, {
+            ok: true,
+            channel_id: channelId,
+            webhook_secret: webhookSecret,
+            shop_domain: "stub-shop.myshopify.com",
+            shop_name: "Stub Shop",
+            mode,
+            linked: 0,
+            unmatched: 0,
+            stock_events: events,
+          });
         }
-        if (req.method === "POST" && (path === "/api/woo/heartbeat" || path === "/api/woo/disconnect" || path === "/api/woo/stock-events")) {
+        if (
+          req.method === "POST" &&
+          (path === "/api/woo/heartbeat" || path === "/api/woo/disconnect" || path === "/api/woo/stock-events")
+        ) {
           const channel = String(req.headers["x-syncflow-channel"] ?? "");
           const secret = secrets.get(channel);
           const given = Buffer.from(String(req.headers["x-syncflow-signature"] ?? ""));
           // Plugin ≥ 1.1.0 signs "<timestamp>.<nonce>.<body>" (hub-api-v1 §2); the stub requires both headers.
           const ts = String(req.headers["x-syncflow-timestamp"] ?? "");
           const nonce = String(req.headers["x-syncflow-nonce"] ?? "");
-          const fresh = /^\d+$/.test(ts) && Math.abs(Date.now() / 1000 - Number(ts)) <= 300 && /^[A-Za-z0-9_-]{16,128}$/.test(nonce);
-          const want = Buffer.from(secret && fresh ? createHmac("sha256", secret).update(`${ts}.${nonce}.${raw}`).digest("base64") : "-");
+          const fresh =
+            /^\d+$/.test(ts) &&
+            Math.abs(Date.now() / 1000 - Number(ts)) <= 300 &&
+            /^[A-Za-z0-9_-]{16,128}$/.test(nonce);
+          const want = Buffer.from(
+            secret && fresh ? createHmac("sha256", secret).update(`${ts}.${nonce}.${raw}`).digest("base64") : "-",
+          );
           const signatureOk = !!secret && given.length === want.length && timingSafeEqual(given, want);
           calls.push({ path, channel, signatureOk, body });
           if (!secret) return error(res, 404, "unknown_channel", "unknown channel");
@@ -142,13 +169,24 @@ export async function startStubHub(): Promise<StubHub> {
             }
             const list: any[] = Array.isArray(body.events) ? body.events : [];
             stockEvents.push(...list);
-            return send(res, 200, { ok: true, accepted: list.map((e) => e.id), duplicates: 0, rejected: [], stock_events: true });
+            return send(res, 200, {
+              ok: true,
+              accepted: list.map((e) => e.id),
+              duplicates: 0,
+              rejected: [],
+              stock_events: true,
+            });
           }
           if (failing.n > 0) {
             failing.n--;
             return error(res, failing.status, "internal", "stub failure");
           }
-          return send(res, 200, { ok: true, mode: "exact", reconcile_scheduled: (body.recreated?.length ?? 0) > 0 || !!body.missed_since, stock_events: !!body.features?.includes("stock-events") });
+          return send(res, 200, {
+            ok: true,
+            mode: "exact",
+            reconcile_scheduled: (body.recreated?.length ?? 0) > 0 || !!body.missed_since,
+            stock_events: !!body.features?.includes("stock-events"),
+          });
         }
         return error(res, 404, "not_found", "no route");
       })().catch((e) => error(res, 500, "internal", String(e)));
@@ -177,7 +215,13 @@ export async function startStubHub(): Promise<StubHub> {
     },
     channel() {
       if (!last) throw new Error("no registration yet");
-      return new WooCommerceChannel({ url: last.url, consumerKey: last.ck, consumerSecret: last.cs, timeoutMs: 30_000, client: { maxRetries: 0 } });
+      return new WooCommerceChannel({
+        url: last.url,
+        consumerKey: last.ck,
+        consumerSecret: last.cs,
+        timeoutMs: 30_000,
+        client: { maxRetries: 0 },
+      });
     },
     close: () =>
       new Promise<void>((r) => {

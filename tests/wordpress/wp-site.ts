@@ -16,7 +16,12 @@ export interface WpSite {
 }
 
 /** Calls `<url>/wp-json/syncflow-test/v1<route>`; JSON in and out. @throws Error with status and body on non-2xx */
-export async function callControl<T = any>(url: string, method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
+export async function callControl<T = any>(
+  url: string,
+  method: "GET" | "POST",
+  route: string,
+  body?: unknown,
+): Promise<T> {
   const r = await fetch(`${url}/wp-json/syncflow-test/v1${route}`, {
     method,
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
@@ -89,11 +94,23 @@ export interface WooRestApi {
 }
 
 /** A REST client for `url` with a key; `version` is the namespace (default "wc/v3"). */
-export async function wooRestApi(opts: { url: string; consumerKey: string; consumerSecret: string; version?: string; timeoutMs?: number }): Promise<WooRestApi> {
+export async function wooRestApi(opts: {
+  url: string;
+  consumerKey: string;
+  consumerSecret: string;
+  version?: string;
+  timeoutMs?: number;
+}): Promise<WooRestApi> {
   const lib: any = await import("@woocommerce/woocommerce-rest-api");
   const d = lib.default;
   const Ctor = typeof d === "function" ? d : d.default; // CJS / ESM shapes of the package
-  return new Ctor({ url: opts.url, consumerKey: opts.consumerKey, consumerSecret: opts.consumerSecret, version: opts.version ?? "wc/v3", timeout: opts.timeoutMs ?? 60_000 });
+  return new Ctor({
+    url: opts.url,
+    consumerKey: opts.consumerKey,
+    consumerSecret: opts.consumerSecret,
+    version: opts.version ?? "wc/v3",
+    timeout: opts.timeoutMs ?? 60_000,
+  });
 }
 
 /** One REST answer, whatever its status: {status, body, headers (lower-case names)}. */
@@ -107,10 +124,23 @@ export interface RestAnswer {
  * Calls `api` and returns the answer instead of throwing on 4xx/5xx.
  * @throws the library's error when there is no HTTP answer (network, timeout)
  */
-export async function restCall(api: WooRestApi, method: "get" | "post" | "put" | "delete", endpoint: string, body?: unknown, params?: object): Promise<RestAnswer> {
-  const shape = (r: any): RestAnswer => ({ status: r.status, body: r.data, headers: Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])) });
+export async function restCall(
+  api: WooRestApi,
+  method: "get" | "post" | "put" | "delete",
+  endpoint: string,
+  body?: unknown,
+  params?: object,
+): Promise<RestAnswer> {
+  const shape = (r: any): RestAnswer => ({
+    status: r.status,
+    body: r.data,
+    headers: Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
+  });
   try {
-    const r = method === "get" || method === "delete" ? await api[method](endpoint, params ?? body ?? {}) : await api[method](endpoint, body ?? {}, params ?? {});
+    const r =
+      method === "get" || method === "delete"
+        ? await api[method](endpoint, params ?? body ?? {})
+        : await api[method](endpoint, body ?? {}, params ?? {});
     return shape(r);
   } catch (e: any) {
     if (!e?.response) throw e;

@@ -10,6 +10,8 @@ import type { AppSubscriptionRead } from "../record.js";
 export type { AppSubscriptionRead };
 
 export async function readAppSubscription(adapter: ShopifyChannel, id: string): Promise<AppSubscriptionRead | null> {
-  const r = await adapter.client.request<{ currentAppInstallation: { allSubscriptions: { nodes: AppSubscriptionRead[] } } }>(APP_SUBSCRIPTIONS_QUERY);
+  const r = await adapter.client.request<{
+    currentAppInstallation: { allSubscriptions: { nodes: AppSubscriptionRead[] } };
+  }>(APP_SUBSCRIPTIONS_QUERY);
   return r.data.currentAppInstallation.allSubscriptions.nodes.find((s) => s.id === id) ?? null;
 }

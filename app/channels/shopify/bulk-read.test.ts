@@ -11,14 +11,26 @@ let loc2 = "";
 const itemIds: string[] = [];
 
 beforeAll(async () => {
-  emu = await startShopifyEmulator({ apiKey: "k", apiSecret: "s", restoreRate: 1000, bulk: { startupMs: 20, objectsPerSecond: 50_000 } });
+  emu = await startShopifyEmulator({
+    apiKey: "k",
+    apiSecret: "s",
+    restoreRate: 1000,
+    bulk: { startupMs: 20, objectsPerSecond: 50_000 },
+  });
   process.env.SHOPIFY_ADMIN_ORIGIN = emu.url;
   const s = emu.control.createShop({ domain: SHOP });
   token = s.accessToken;
   loc1 = s.locationId;
   loc2 = emu.control.createLocation(SHOP, { name: "Warehouse" }).locationId;
   for (let i = 0; i < 4; i++) {
-    const p = emu.control.createProduct(SHOP, { title: `P${i}`, variants: Array.from({ length: 60 }, (_, j) => ({ sku: `B-${i}-${j}`, price: 5, quantities: { [loc1]: i * 100 + j, [loc2]: j % 3 } })) });
+    const p = emu.control.createProduct(SHOP, {
+      title: `P${i}`,
+      variants: Array.from({ length: 60 }, (_, j) => ({
+        sku: `B-${i}-${j}`,
+        price: 5,
+        quantities: { [loc1]: i * 100 + j, [loc2]: j % 3 },
+      })),
+    });
     itemIds.push(...p.variants.map((v) => v.inventoryItemId));
   }
 });
@@ -36,7 +48,12 @@ describe("ShopifyChannel.readAllAvailableBulk", () => {
     expect([...bulk.entries()].sort()).toEqual([...paged.entries()].sort());
     expect(bulk.get(itemIds[65]!)).toEqual(new Map([[loc1, 105]]));
     const both = await ch.readAllAvailableBulk([loc1, loc2]);
-    expect(both.get(itemIds[65]!)).toEqual(new Map([[loc1, 105], [loc2, 2]]));
+    expect(both.get(itemIds[65]!)).toEqual(
+      new Map([
+        [loc1, 105],
+        [loc2, 2],
+      ]),
+    );
     const all = await ch.readAllAvailableBulk([]);
     expect(all.get(itemIds[0]!)?.size).toBe(2);
   });
@@ -51,10 +68,15 @@ describe("ShopifyChannel.readAllAvailableBulk", () => {
     emu.control.setBulkTiming({ startupMs: 60_000 });
     const ch = new ShopifyChannel({ shop: SHOP, accessToken: token, bulkPollMs: 10, bulkTimeoutMs: 50 });
     await expect(ch.readAllAvailableBulk([loc1])).rejects.toMatchObject({ code: "TIMEOUT" });
-    const cancelled = await ch.client.request<{ bulkOperations: { nodes: { status: string }[] } }>(`{ bulkOperations(first: 10, query: "status:CANCELED") { nodes { status } } }`);
+    const cancelled = await ch.client.request<{ bulkOperations: { nodes: { status: string }[] } }>(
+      `{ bulkOperations(first: 10, query: "status:CANCELED") { nodes { status } } }`,
+    );
     expect(cancelled.data.bulkOperations.nodes.length).toBe(1);
     // fill the 5 slots with slow runs
-    for (let i = 0; i < 5; i++) await ch.client.request(`mutation { bulkOperationRunQuery(query: "{ inventoryItems { edges { node { id } } } }") { userErrors { code } } }`);
+    for (let i = 0; i < 5; i++)
+      await ch.client.request(
+        `mutation { bulkOperationRunQuery(query: "{ inventoryItems { edges { node { id } } } }") { userErrors { code } } }`,
+      );
     await expect(ch.readAllAvailableBulk([loc1])).rejects.toMatchObject({ code: "THROTTLED", retryable: true });
     emu.control.setBulkTiming({ startupMs: 20 });
   });

@@ -13,9 +13,17 @@ import { SHOPIFY_API_VERSION } from "./api-version.js";
 import { shopifyFetch } from "./transport.server.js";
 
 /** Shopify's `extensions.cost.throttleStatus` (points, points/s). */
-export interface ThrottleStatus { maximumAvailable: number; currentlyAvailable: number; restoreRate: number }
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
 /** Shopify's `extensions.cost`. */
-export interface QueryCost { requestedQueryCost: number; actualQueryCost: number | null; throttleStatus: ThrottleStatus }
+export interface QueryCost {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: ThrottleStatus;
+}
 
 export interface ShopifyClientOptions {
   shop: string;
@@ -33,7 +41,10 @@ export interface ShopifyClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface GraphqlResponse<T> { data: T; extensions?: { cost?: QueryCost } }
+export interface GraphqlResponse<T> {
+  data: T;
+  extensions?: { cost?: QueryCost };
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -44,14 +55,22 @@ export class ShopifyGraphqlClient {
   /** Last cost extension Shopify reported. */
   lastCost: QueryCost | null = null;
   readonly endpoint: string;
-  private readonly o: Required<Omit<ShopifyClientOptions, "apiVersion" | "fetchImpl" | "sleep">> & { fetchImpl: typeof fetch; sleep: (ms: number) => Promise<void> };
+  private readonly o: Required<Omit<ShopifyClientOptions, "apiVersion" | "fetchImpl" | "sleep">> & {
+    fetchImpl: typeof fetch;
+    sleep: (ms: number) => Promise<void>;
+  };
 
   constructor(opts: ShopifyClientOptions) {
     this.endpoint = `https://${opts.shop}/admin/api/${opts.apiVersion ?? SHOPIFY_API_VERSION}/graphql.json`;
     this.o = {
-      shop: opts.shop, accessToken: opts.accessToken, timeoutMs: opts.timeoutMs ?? 15_000, maxRetries: opts.maxRetries ?? 5,
-      baseBackoffMs: opts.baseBackoffMs ?? 500, maxBackoffMs: opts.maxBackoffMs ?? 10_000,
-      fetchImpl: opts.fetchImpl ?? shopifyFetch, sleep: opts.sleep ?? defaultSleep,
+      shop: opts.shop,
+      accessToken: opts.accessToken,
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      maxRetries: opts.maxRetries ?? 5,
+      baseBackoffMs: opts.baseBackoffMs ?? 500,
+      maxBackoffMs: opts.maxBackoffMs ?? 10_000,
+      fetchImpl: opts.fetchImpl ?? shopifyFetch,
+      sleep: opts.sleep ?? defaultSleep,
     };
   }
 
@@ -66,55 +85,87 @@ export class ShopifyGraphqlClient {
       try {
         res = await this.o.fetchImpl(this.endpoint, {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-Shopify-Access-Token": this.o.accessToken },
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            "X-Shopify-Access-Token": this.o.accessToken,
+          },
           body: JSON.stringify({ query, variables }),
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
       } catch (e) {
         const timeout = (e as Error).name === "TimeoutError" || (e as Error).name === "AbortError";
-        const err = new ChannelError(timeout ? "TIMEOUT" : "NETWORK", `Shopify ${this.o.shop}: ${(e as Error).message}`, { cause: e });
+        const err = new ChannelError(
+          timeout ? "TIMEOUT" : "NETWORK",
+          `Shopify ${this.o.shop}: ${(e as Error).message}`,
+          { cause: e },
+        );
         if (attempt >= this.o.maxRetries) throw err;
         await this.o.sleep(this.backoff(attempt++));
         continue;
       }
       if (res.status === 401 || res.status === 403) {
-        throw new ChannelError("AUTH", `Shopify ${this.o.shop} rejected the access token (${res.status})`, { status: res.status, retryable: false });
+        throw new ChannelError("AUTH", `Shopify ${this.o.shop} rejected the access token (${res.status})`, {
+          status: res.status,
+          retryable: false,
+        });
       }
-      if (res.status === 404) throw new ChannelError("NOT_FOUND", `Shopify ${this.o.shop}: ${this.endpoint} not found`, { status: 404 });
+      if (res.status === 404)
+        throw new ChannelError("NOT_FOUND", `Shopify ${this.o.shop}: ${this.endpoint} not found`, { status: 404 });
       if (res.status === 429) {
         const retryAfterMs = Math.ceil(Number(res.headers.get("retry-after") ?? "1") * 1000) || 1000;
         await res.arrayBuffer().catch(() => undefined);
-        if (attempt >= this.o.maxRetries) throw new ChannelError("THROTTLED", `Shopify ${this.o.shop}: HTTP 429`, { status: 429, retryAfterMs });
+        if (attempt >= this.o.maxRetries)
+          throw new ChannelError("THROTTLED", `Shopify ${this.o.shop}: HTTP 429`, { status: 429, retryAfterMs });
         attempt++;
         await this.o.sleep(Math.min(retryAfterMs, this.o.maxBackoffMs));
         continue;
       }
       if (res.status >= 500) {
         await res.arrayBuffer().catch(() => undefined);
-        if (attempt >= this.o.maxRetries) throw new ChannelError("SERVER", `Shopify ${this.o.shop}: HTTP ${res.status}`, { status: res.status });
+        if (attempt >= this.o.maxRetries)
+          throw new ChannelError("SERVER", `Shopify ${this.o.shop}: HTTP ${res.status}`, { status: res.status });
         await this.o.sleep(this.backoff(attempt++));
         continue;
       }
       if (res.status >= 400) {
         const text = await res.text().catch(() => "");
-        throw new ChannelError("BAD_REQUEST", `Shopify ${this.o.shop}: HTTP ${res.status} ${text.slice(0, 300)}`, { status: res.status });
+        throw new ChannelError("BAD_REQUEST", `Shopify ${this.o.shop}: HTTP ${res.status} ${text.slice(0, 300)}`, {
+          status: res.status,
+        });
       }
-      const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] | string; extensions?: { cost?: QueryCost } };
+      const body = (await res.json()) as {
+        data?: T;
+        errors?: { message: string; extensions?: { code?: string } }[] | string;
+        extensions?: { cost?: QueryCost };
+      };
       const cost = body.extensions?.cost;
-      if (cost) { this.lastCost = cost; this.lastThrottleStatus = cost.throttleStatus; }
+      if (cost) {
+        this.lastCost = cost;
+        this.lastThrottleStatus = cost.throttleStatus;
+      }
       const errors = Array.isArray(body.errors) ? body.errors : body.errors ? [{ message: String(body.errors) }] : [];
       if (errors.some((e) => e.extensions?.code === "THROTTLED")) {
         const waitMs = this.throttleWaitMs(cost);
         if (cost && cost.requestedQueryCost > cost.throttleStatus.maximumAvailable) {
-          throw new ChannelError("BAD_REQUEST", `Shopify ${this.o.shop}: query cost ${cost.requestedQueryCost} exceeds the bucket size ${cost.throttleStatus.maximumAvailable}`, { retryable: false });
+          throw new ChannelError(
+            "BAD_REQUEST",
+            `Shopify ${this.o.shop}: query cost ${cost.requestedQueryCost} exceeds the bucket size ${cost.throttleStatus.maximumAvailable}`,
+            { retryable: false },
+          );
         }
-        if (attempt >= this.o.maxRetries) throw new ChannelError("THROTTLED", `Shopify ${this.o.shop}: throttled`, { retryAfterMs: waitMs });
+        if (attempt >= this.o.maxRetries)
+          throw new ChannelError("THROTTLED", `Shopify ${this.o.shop}: throttled`, { retryAfterMs: waitMs });
         attempt++;
         await this.o.sleep(waitMs);
         continue;
       }
       if (errors.length) {
-        throw new ChannelError("BAD_REQUEST", `Shopify ${this.o.shop} GraphQL error: ${errors.map((e) => `${e.message}${e.extensions?.code ? ` (${e.extensions.code})` : ""}`).join("; ")}`, { retryable: false });
+        throw new ChannelError(
+          "BAD_REQUEST",
+          `Shopify ${this.o.shop} GraphQL error: ${errors.map((e) => `${e.message}${e.extensions?.code ? ` (${e.extensions.code})` : ""}`).join("; ")}`,
+          { retryable: false },
+        );
       }
       return { data: body.data as T, extensions: body.extensions };
     }

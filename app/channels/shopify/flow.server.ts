@@ -9,8 +9,18 @@ import type { ShopifyChannel } from "./shopify-channel.server.js";
 import { FLOW_TRIGGER_RECEIVE_MUTATION } from "./graphql/flow.js";
 
 /** Sends one Flow trigger for the adapter's shop. */
-export async function sendFlowTrigger(adapter: ShopifyChannel, handle: string, payload: Record<string, unknown>): Promise<void> {
-  const r = await adapter.client.request<{ flowTriggerReceive: { userErrors: { field: string[] | null; message: string }[] } }>(FLOW_TRIGGER_RECEIVE_MUTATION, { handle, payload });
+export async function sendFlowTrigger(
+  adapter: ShopifyChannel,
+  handle: string,
+  payload: Record<string, unknown>,
+): Promise<void> {
+  const r = await adapter.client.request<{
+    flowTriggerReceive: { userErrors: { field: string[] | null; message: string }[] };
+  }>(FLOW_TRIGGER_RECEIVE_MUTATION, { handle, payload });
   const errs = r.data.flowTriggerReceive?.userErrors ?? [];
-  if (errs.length) throw new ChannelError("BAD_REQUEST", `Flow refused trigger ${handle}: ${errs.map((e) => `${(e.field ?? []).join(".")} ${e.message}`).join("; ")}`);
+  if (errs.length)
+    throw new ChannelError(
+      "BAD_REQUEST",
+      `Flow refused trigger ${handle}: ${errs.map((e) => `${(e.field ?? []).join(".")} ${e.message}`).join("; ")}`,
+    );
 }

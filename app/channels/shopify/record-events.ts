@@ -5,28 +5,75 @@
  * an inventory, order, refund or catalog topic gives no event (lifecycle and GDPR topics stay with the app template).
  */
 import type { RawDelivery, RecordEvent, RecordOrder } from "../events.js";
-import { parseInventoryLevelWebhook, parseOrderWebhook, parseRefundWebhook, type ShopifyOrder } from "./webhook-payloads.js";
+import {
+  parseInventoryLevelWebhook,
+  parseOrderWebhook,
+  parseRefundWebhook,
+  type ShopifyOrder,
+} from "./webhook-payloads.js";
 
 /** Topics of the record that become events. */
-export const RECORD_TOPICS = ["inventory_levels/update", "orders/create", "orders/updated", "orders/cancelled", "refunds/create", "products/update"] as const;
+export const RECORD_TOPICS = [
+  "inventory_levels/update",
+  "orders/create",
+  "orders/updated",
+  "orders/cancelled",
+  "refunds/create",
+  "products/update",
+] as const;
 
 /** One record delivery (`topic` as Shopify names it, e.g. `orders/create`) as normalised events. */
 export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
   switch (delivery.topic) {
     case "inventory_levels/update": {
       const u = parseInventoryLevelWebhook(delivery.body);
-      return [{ type: "level.changed", level: { inventoryItemId: u.inventoryItemGid, locationId: u.locationGid, available: u.available, updatedAt: u.updatedAt, levelId: u.levelGid } }];
+      return [
+        {
+          type: "level.changed",
+          level: {
+            inventoryItemId: u.inventoryItemGid,
+            locationId: u.locationGid,
+            available: u.available,
+            updatedAt: u.updatedAt,
+            levelId: u.levelGid,
+          },
+        },
+      ];
     }
     case "orders/create":
     case "orders/updated":
     case "orders/cancelled": {
-      const type = delivery.topic === "orders/create" ? "order.placed" : delivery.topic === "orders/cancelled" ? "order.cancelled" : "order.changed";
+      const type =
+        delivery.topic === "orders/create"
+          ? "order.placed"
+          : delivery.topic === "orders/cancelled"
+            ? "order.cancelled"
+            : "order.changed";
       return [{ type, order: toRecordOrder(parseOrderWebhook(delivery.body, delivery.topic)) }];
     }
     case "refunds/create": {
       const r = parseRefundWebhook(delivery.body);
-      const line = (l: (typeof r.lines)[number]) => ({ lineId: l.lineGid, sku: l.sku, variantId: l.variantGid, quantity: l.quantity, restockType: l.restockType, restock: l.restock, locationId: l.locationGid });
-      return [{ type: "order.refunded", refund: { refundId: r.refundGid, orderId: r.orderGid, createdAt: r.createdAt, lines: r.lines.map(line), restockLines: r.restockLines.map(line) } }];
+      const line = (l: (typeof r.lines)[number]) => ({
+        lineId: l.lineGid,
+        sku: l.sku,
+        variantId: l.variantGid,
+        quantity: l.quantity,
+        restockType: l.restockType,
+        restock: l.restock,
+        locationId: l.locationGid,
+      });
+      return [
+        {
+          type: "order.refunded",
+          refund: {
+            refundId: r.refundGid,
+            orderId: r.orderGid,
+            createdAt: r.createdAt,
+            lines: r.lines.map(line),
+            restockLines: r.restockLines.map(line),
+          },
+        },
+      ];
     }
     case "products/update":
       return [{ type: "catalog.changed" }];
@@ -36,9 +83,25 @@ export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
 
 function toRecordOrder(o: ShopifyOrder): RecordOrder {
   return {
-    orderId: o.orderGid, name: o.name, createdAt: o.createdAt, updatedAt: o.updatedAt, cancelledAt: o.cancelledAt, currency: o.currency, total: o.total,
-    financialStatus: o.financialStatus, locationId: o.locationGid,
+    orderId: o.orderGid,
+    name: o.name,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    cancelledAt: o.cancelledAt,
+    currency: o.currency,
+    total: o.total,
+    financialStatus: o.financialStatus,
+    locationId: o.locationGid,
     customer: o.customer ? { id: o.customer.gid, email: o.customer.email, name: o.customer.name } : null,
-    lines: o.lines.map((l) => ({ lineId: l.lineGid, sku: l.sku, variantId: l.variantGid, productId: l.productGid, quantity: l.quantity, currentQuantity: l.currentQuantity, price: l.price, title: l.title })),
+    lines: o.lines.map((l) => ({
+      lineId: l.lineGid,
+      sku: l.sku,
+      variantId: l.variantGid,
+      productId: l.productGid,
+      quantity: l.quantity,
+      currentQuantity: l.currentQuantity,
+      price: l.price,
+      title: l.title,
+    })),
   };
 }

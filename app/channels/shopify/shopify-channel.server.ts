@@ -8,13 +8,36 @@
  * the caller must retry with a NEW key. Chunk n>0 of a call uses key `${idempotencyKey}:${n}`.
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel.js";
-import { RECORD_MAX_BATCH, type AdjustChange, type InventoryRecord, type RecordApp, type AppSubscriptionRead, type MoveChange, type MoveResult, type MoveTerminal, type NamedAdjustChange, type RecordLocation, type SetQuantity, type WriteMeta } from "../record.js";
+import {
+  RECORD_MAX_BATCH,
+  type AdjustChange,
+  type InventoryRecord,
+  type RecordApp,
+  type AppSubscriptionRead,
+  type MoveChange,
+  type MoveResult,
+  type MoveTerminal,
+  type NamedAdjustChange,
+  type RecordLocation,
+  type SetQuantity,
+  type WriteMeta,
+} from "../record.js";
 import { ShopifyGraphqlClient, type ShopifyClientOptions } from "./client.server.js";
 import { Readable } from "node:stream";
 import readline from "node:readline";
 import {
-  BULK_CANCEL_MUTATION, BULK_INVENTORY_AVAILABLE_QUERY, BULK_OPERATION_QUERY, BULK_RUN_QUERY_MUTATION,
-  INVENTORY_ADJUST_MUTATION, INVENTORY_ITEMS_AVAILABLE_QUERY, INVENTORY_ITEMS_QUANTITIES_QUERY, INVENTORY_MOVE_MUTATION, INVENTORY_SET_MUTATION, LOCATIONS_QUERY, SHOP_QUERY, VARIANTS_QUERY,
+  BULK_CANCEL_MUTATION,
+  BULK_INVENTORY_AVAILABLE_QUERY,
+  BULK_OPERATION_QUERY,
+  BULK_RUN_QUERY_MUTATION,
+  INVENTORY_ADJUST_MUTATION,
+  INVENTORY_ITEMS_AVAILABLE_QUERY,
+  INVENTORY_ITEMS_QUANTITIES_QUERY,
+  INVENTORY_MOVE_MUTATION,
+  INVENTORY_SET_MUTATION,
+  LOCATIONS_QUERY,
+  SHOP_QUERY,
+  VARIANTS_QUERY,
 } from "./graphql/index.js";
 import { shopifyFetch } from "./transport.server.js";
 import { env } from "../../env.server";
@@ -31,9 +54,22 @@ const MAX_QUERY_COST = 1000;
 export type ShopifyLocation = RecordLocation;
 export type { AdjustChange, SetQuantity, NamedAdjustChange, MoveTerminal, MoveChange, MoveResult, WriteMeta };
 
-interface UserError { field: string[] | null; message: string; code: string | null }
+interface UserError {
+  field: string[] | null;
+  message: string;
+  code: string | null;
+}
 interface MutationPayload {
-  inventoryAdjustmentGroup: { id: string; changes: { name: string; delta: number; quantityAfterChange: number | null; item: { id: string } | null; location: { id: string } | null }[] } | null;
+  inventoryAdjustmentGroup: {
+    id: string;
+    changes: {
+      name: string;
+      delta: number;
+      quantityAfterChange: number | null;
+      item: { id: string } | null;
+      location: { id: string } | null;
+    }[];
+  } | null;
   userErrors: UserError[];
 }
 /** Options of the bulk read (ms). */
@@ -54,7 +90,9 @@ interface BulkOperationView {
   partialDataUrl: string | null;
 }
 
-interface LevelsNode { inventoryLevels: { nodes: { location: { id: string }; quantities: { name: string; quantity: number }[] }[] } }
+interface LevelsNode {
+  inventoryLevels: { nodes: { location: { id: string }; quantities: { name: string; quantity: number }[] }[] };
+}
 
 function chunks<T>(list: T[], size = SHOPIFY_MAX_BATCH): T[][] {
   const out: T[][] = [];
@@ -77,7 +115,10 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
   readonly client: ShopifyGraphqlClient;
   private locationsCache: ShopifyLocation[] | null = null;
 
-  constructor(readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken"> & BulkReadOptions) {
+  constructor(
+    readonly opts: { shop: string; accessToken: string } & Omit<ShopifyClientOptions, "shop" | "accessToken"> &
+      BulkReadOptions,
+  ) {
     this.client = new ShopifyGraphqlClient(opts);
   }
 
@@ -111,8 +152,9 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     const out: ShopifyLocation[] = [];
     let after: string | null = null;
     do {
-      const r: { data: { locations: { nodes: ShopifyLocation[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
-        await this.client.request(LOCATIONS_QUERY, { first: SHOPIFY_MAX_BATCH, after });
+      const r: {
+        data: { locations: { nodes: ShopifyLocation[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      } = await this.client.request(LOCATIONS_QUERY, { first: SHOPIFY_MAX_BATCH, after });
       out.push(...r.data.locations.nodes);
       after = r.data.locations.pageInfo.hasNextPage ? r.data.locations.pageInfo.endCursor : null;
     } while (after);
@@ -135,18 +177,36 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     const levels = await this.levelsPerItem();
     const first = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor((MAX_QUERY_COST - 2) / (5 + 3 * levels))));
     let after: string | null = null;
-    type Node = { id: string; sku: string | null; title: string; displayName: string; price: string; updatedAt: string; product: { id: string; title: string }; inventoryItem: ({ id: string; tracked: boolean } & LevelsNode) | null };
+    type Node = {
+      id: string;
+      sku: string | null;
+      title: string;
+      displayName: string;
+      price: string;
+      updatedAt: string;
+      product: { id: string; title: string };
+      inventoryItem: ({ id: string; tracked: boolean } & LevelsNode) | null;
+    };
     do {
-      const r: { data: { productVariants: { nodes: Node[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
-        await this.client.request(VARIANTS_QUERY, { first, after, levels, query: opts.query ?? null });
+      const r: {
+        data: { productVariants: { nodes: Node[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      } = await this.client.request(VARIANTS_QUERY, { first, after, levels, query: opts.query ?? null });
       const page = r.data.productVariants.nodes.map((v): ChannelListing => {
         const byLoc = availableByLocation(v.inventoryItem);
         const tracked = v.inventoryItem?.tracked ?? false;
         return {
-          externalId: v.id, productId: v.product.id, variantId: v.id, inventoryItemId: v.inventoryItem?.id ?? null,
-          sku: v.sku && v.sku.length ? v.sku : null, title: v.displayName, productType: "variant", manageStock: tracked,
-          quantity: tracked ? Object.values(byLoc).reduce((s, q) => s + q, 0) : null, quantitiesByLocation: byLoc,
-          price: v.price, modifiedAt: v.updatedAt,
+          externalId: v.id,
+          productId: v.product.id,
+          variantId: v.id,
+          inventoryItemId: v.inventoryItem?.id ?? null,
+          sku: v.sku && v.sku.length ? v.sku : null,
+          title: v.displayName,
+          productType: "variant",
+          manageStock: tracked,
+          quantity: tracked ? Object.values(byLoc).reduce((s, q) => s + q, 0) : null,
+          quantitiesByLocation: byLoc,
+          price: v.price,
+          modifiedAt: v.updatedAt,
         };
       });
       if (page.length) yield page;
@@ -164,11 +224,15 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     const per = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor(MAX_QUERY_COST / (3 + 3 * levels))));
     const wanted = new Set(locationIds);
     for (const ids of chunks([...new Set(inventoryItemIds)], per)) {
-      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(INVENTORY_ITEMS_AVAILABLE_QUERY, { ids, levels });
+      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(
+        INVENTORY_ITEMS_AVAILABLE_QUERY,
+        { ids, levels },
+      );
       for (const node of r.data.nodes) {
         if (!node || !node.id) continue;
         const m = new Map<string, number>();
-        for (const [loc, q] of Object.entries(availableByLocation(node))) if (wanted.size === 0 || wanted.has(loc)) m.set(loc, q);
+        for (const [loc, q] of Object.entries(availableByLocation(node)))
+          if (wanted.size === 0 || wanted.has(loc)) m.set(loc, q);
         out.set(node.id, m);
       }
     }
@@ -185,7 +249,10 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
    * @throws ChannelError THROTTLED (retryable) when the shop's bulk query slots are taken, SERVER when the
    *   operation fails/expires/is cancelled, TIMEOUT after `bulkTimeoutMs`, BAD_REQUEST on userErrors.
    */
-  async readAllAvailableBulk(locationIds: string[], opts: { safetyStock?: Map<string, Map<string, number>> } = {}): Promise<Map<string, Map<string, number>>> {
+  async readAllAvailableBulk(
+    locationIds: string[],
+    opts: { safetyStock?: Map<string, Map<string, number>> } = {},
+  ): Promise<Map<string, Map<string, number>>> {
     const op = await this.runBulkQuery(BULK_INVENTORY_AVAILABLE_QUERY);
     const out = new Map<string, Map<string, number>>();
     if (!op.url) return out; // no objects at all
@@ -216,14 +283,20 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
 
   /** Starts a bulk query and waits until it is COMPLETED; returns the final operation. */
   private async runBulkQuery(query: string): Promise<BulkOperationView> {
-    type Run = { bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: UserError[] } | null };
+    type Run = {
+      bulkOperationRunQuery: { bulkOperation: { id: string; status: string } | null; userErrors: UserError[] } | null;
+    };
     const started = await this.client.request<Run>(BULK_RUN_QUERY_MUTATION, { query });
     const payload = started.data.bulkOperationRunQuery;
     const errs = payload?.userErrors ?? [];
     if (errs.length || !payload?.bulkOperation) {
       const busy = errs.some((e) => e.code === "OPERATION_IN_PROGRESS" || e.code === "LIMIT_REACHED");
       const msg = errs.map((e) => `${e.code ?? "ERROR"}: ${e.message}`).join("; ") || "no bulk operation returned";
-      throw new ChannelError(busy ? "THROTTLED" : "BAD_REQUEST", `Shopify bulk query refused: ${msg}`, busy ? { retryAfterMs: 10_000 } : { retryable: false });
+      throw new ChannelError(
+        busy ? "THROTTLED" : "BAD_REQUEST",
+        `Shopify bulk query refused: ${msg}`,
+        busy ? { retryAfterMs: 10_000 } : { retryable: false },
+      );
     }
     const id = payload.bulkOperation.id;
     const pollMs = this.opts.bulkPollMs ?? env.SYNCFLOW_BULK_POLL_MS;
@@ -235,11 +308,17 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
       if (!op) throw new ChannelError("NOT_FOUND", `Shopify bulk operation ${id} vanished`);
       if (op.status === "COMPLETED") return op;
       if (op.status === "FAILED" || op.status === "CANCELED" || op.status === "CANCELING" || op.status === "EXPIRED") {
-        throw new ChannelError("SERVER", `Shopify bulk operation ${id} ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`);
+        throw new ChannelError(
+          "SERVER",
+          `Shopify bulk operation ${id} ended ${op.status}${op.errorCode ? ` (${op.errorCode})` : ""}`,
+        );
       }
       if (Date.now() > deadline) {
         await this.client.request(BULK_CANCEL_MUTATION, { id }).catch(() => undefined);
-        throw new ChannelError("TIMEOUT", `Shopify bulk operation ${id} still ${op.status} after ${this.opts.bulkTimeoutMs ?? 1_800_000} ms (cancelled)`);
+        throw new ChannelError(
+          "TIMEOUT",
+          `Shopify bulk operation ${id} still ${op.status} after ${this.opts.bulkTimeoutMs ?? 1_800_000} ms (cancelled)`,
+        );
       }
       await sleep(pollMs);
     }
@@ -254,7 +333,12 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     } catch (e) {
       throw new ChannelError("NETWORK", `Shopify bulk result download failed: ${(e as Error).message}`, { cause: e });
     }
-    if (!res.ok || !res.body) throw new ChannelError(res.status >= 500 ? "SERVER" : "NOT_FOUND", `Shopify bulk result download: HTTP ${res.status}`, { status: res.status });
+    if (!res.ok || !res.body)
+      throw new ChannelError(
+        res.status >= 500 ? "SERVER" : "NOT_FOUND",
+        `Shopify bulk result download: HTTP ${res.status}`,
+        { status: res.status },
+      );
     const lines = readline.createInterface({ input: Readable.fromWeb(res.body as never), crlfDelay: Infinity });
     for await (const line of lines) {
       if (!line.trim()) continue;
@@ -273,14 +357,27 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const input = {
-        name: "available", reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
-        changes: part.map((c) => ({ inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity })),
+        name: "available",
+        reason: meta.reason,
+        referenceDocumentUri: meta.referenceDocumentUri,
+        changes: part.map((c) => ({
+          inventoryItemId: c.inventoryItemId,
+          locationId: c.locationId,
+          delta: c.delta,
+          changeFromQuantity: c.changeFromQuantity,
+        })),
       };
-      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(
+        INVENTORY_ADJUST_MUTATION,
+        { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` },
+      );
       const payload = await this.checkPayload(r.data.inventoryAdjustQuantities, part, "changes");
       for (const c of part) {
-        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === "available" && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
-        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        const ch = payload.inventoryAdjustmentGroup?.changes.find(
+          (x) => x.name === "available" && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId,
+        );
+        if (ch && ch.quantityAfterChange !== null)
+          results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
         else results.push({ before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta });
       }
     }
@@ -297,14 +394,27 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const input = {
-        name: "available", reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
-        quantities: part.map((q) => ({ inventoryItemId: q.inventoryItemId, locationId: q.locationId, quantity: q.quantity, changeFromQuantity: q.changeFromQuantity })),
+        name: "available",
+        reason: meta.reason,
+        referenceDocumentUri: meta.referenceDocumentUri,
+        quantities: part.map((q) => ({
+          inventoryItemId: q.inventoryItemId,
+          locationId: q.locationId,
+          quantity: q.quantity,
+          changeFromQuantity: q.changeFromQuantity,
+        })),
       };
-      const r = await this.client.request<{ inventorySetQuantities: MutationPayload | null }>(INVENTORY_SET_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const r = await this.client.request<{ inventorySetQuantities: MutationPayload | null }>(INVENTORY_SET_MUTATION, {
+        input,
+        key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}`,
+      });
       const payload = await this.checkPayload(r.data.inventorySetQuantities, part, "quantities");
       for (const q of part) {
-        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === "available" && x.item?.id === q.inventoryItemId && x.location?.id === q.locationId);
-        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        const ch = payload.inventoryAdjustmentGroup?.changes.find(
+          (x) => x.name === "available" && x.item?.id === q.inventoryItemId && x.location?.id === q.locationId,
+        );
+        if (ch && ch.quantityAfterChange !== null)
+          results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
         else results.push({ before: q.changeFromQuantity ?? q.quantity, after: q.quantity }); // no change reported: already at quantity
       }
     }
@@ -315,13 +425,20 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
    * Named quantities (units) per inventory item and location, e.g. `["available", "safety_stock"]`.
    * @returns inventoryItem GID → location GID → name → quantity (names Shopify did not return are 0)
    */
-  async readQuantities(inventoryItemIds: string[], locationIds: string[], names: string[]): Promise<Map<string, Map<string, Record<string, number>>>> {
+  async readQuantities(
+    inventoryItemIds: string[],
+    locationIds: string[],
+    names: string[],
+  ): Promise<Map<string, Map<string, Record<string, number>>>> {
     const out = new Map<string, Map<string, Record<string, number>>>();
     const levels = await this.levelsPerItem();
     const per = Math.max(1, Math.min(SHOPIFY_MAX_BATCH, Math.floor(MAX_QUERY_COST / (3 + 3 * levels))));
     const wanted = new Set(locationIds);
     for (const ids of chunks([...new Set(inventoryItemIds)], per)) {
-      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(INVENTORY_ITEMS_QUANTITIES_QUERY, { ids, levels, names });
+      const r = await this.client.request<{ nodes: (({ id: string } & LevelsNode) | null)[] }>(
+        INVENTORY_ITEMS_QUANTITIES_QUERY,
+        { ids, levels, names },
+      );
       for (const node of r.data.nodes) {
         if (!node || !node.id) continue;
         const m = new Map<string, Record<string, number>>();
@@ -350,14 +467,28 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const input = {
-        name, reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
-        changes: part.map((c) => ({ inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity, ledgerDocumentUri: c.ledgerDocumentUri })),
+        name,
+        reason: meta.reason,
+        referenceDocumentUri: meta.referenceDocumentUri,
+        changes: part.map((c) => ({
+          inventoryItemId: c.inventoryItemId,
+          locationId: c.locationId,
+          delta: c.delta,
+          changeFromQuantity: c.changeFromQuantity,
+          ledgerDocumentUri: c.ledgerDocumentUri,
+        })),
       };
-      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` });
+      const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(
+        INVENTORY_ADJUST_MUTATION,
+        { input, key: i === 0 ? meta.idempotencyKey : `${meta.idempotencyKey}:${i}` },
+      );
       const payload = this.checkNamedPayload(r.data.inventoryAdjustQuantities, "adjust");
       for (const c of part) {
-        const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
-        if (ch && ch.quantityAfterChange !== null) results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
+        const ch = payload.inventoryAdjustmentGroup?.changes.find(
+          (x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId,
+        );
+        if (ch && ch.quantityAfterChange !== null)
+          results.push({ before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange });
         else results.push({ before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta });
       }
     }
@@ -373,30 +504,57 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
    * @throws ChannelError STALE (nothing applied) with `cause.staleIndexes` = the changes whose changeFromQuantity no
    *   longer matched; BAD_REQUEST for other userErrors (`cause.userErrors`); transport errors as `request` raises them
    */
-  async adjustQuantitiesCall(name: string, changes: NamedAdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]> {
+  async adjustQuantitiesCall(
+    name: string,
+    changes: NamedAdjustChange[],
+    meta: WriteMeta,
+  ): Promise<QuantityWriteResult[]> {
     if (!changes.length) return [];
-    if (changes.length > SHOPIFY_MAX_BATCH) throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} changes per call`, { retryable: false });
+    if (changes.length > SHOPIFY_MAX_BATCH)
+      throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} changes per call`, { retryable: false });
     const input = {
-      name, reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+      name,
+      reason: meta.reason,
+      referenceDocumentUri: meta.referenceDocumentUri,
       changes: changes.map((c) => ({
-        inventoryItemId: c.inventoryItemId, locationId: c.locationId, delta: c.delta, changeFromQuantity: c.changeFromQuantity,
+        inventoryItemId: c.inventoryItemId,
+        locationId: c.locationId,
+        delta: c.delta,
+        changeFromQuantity: c.changeFromQuantity,
         ...(name === "available" ? {} : { ledgerDocumentUri: c.ledgerDocumentUri }),
       })),
     };
-    const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(INVENTORY_ADJUST_MUTATION, { input, key: meta.idempotencyKey });
+    const r = await this.client.request<{ inventoryAdjustQuantities: MutationPayload | null }>(
+      INVENTORY_ADJUST_MUTATION,
+      { input, key: meta.idempotencyKey },
+    );
     const payload = r.data.inventoryAdjustQuantities;
-    if (!payload) throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory adjustment", { retryable: false });
+    if (!payload)
+      throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory adjustment", {
+        retryable: false,
+      });
     if (payload.userErrors.length) {
       const stale = payload.userErrors.filter((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
-      const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+      const msg = payload.userErrors
+        .map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`)
+        .join("; ");
       if (stale.length) {
         const staleIndexes = stale.map((e) => Number(e.field?.[2])).filter((i) => Number.isInteger(i));
-        throw new ChannelError("STALE", `Shopify compare-and-swap lost on ${stale.length} of ${changes.length} changes: ${msg.slice(0, 300)}`, { current: null, retryable: false, cause: { staleIndexes } });
+        throw new ChannelError(
+          "STALE",
+          `Shopify compare-and-swap lost on ${stale.length} of ${changes.length} changes: ${msg.slice(0, 300)}`,
+          { current: null, retryable: false, cause: { staleIndexes } },
+        );
       }
-      throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory adjustment: ${msg.slice(0, 1000)}`, { retryable: false, cause: { userErrors: payload.userErrors } });
+      throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory adjustment: ${msg.slice(0, 1000)}`, {
+        retryable: false,
+        cause: { userErrors: payload.userErrors },
+      });
     }
     return changes.map((c) => {
-      const ch = payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+      const ch = payload.inventoryAdjustmentGroup?.changes.find(
+        (x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId,
+      );
       return ch && ch.quantityAfterChange !== null
         ? { before: ch.quantityAfterChange - ch.delta, after: ch.quantityAfterChange }
         : { before: c.changeFromQuantity, after: (c.changeFromQuantity ?? 0) + c.delta };
@@ -411,19 +569,38 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
    *   moved; retry with a NEW key), BAD_REQUEST for other userErrors
    */
   async moveQuantities(changes: MoveChange[], meta: WriteMeta): Promise<MoveResult[]> {
-    if (changes.length > SHOPIFY_MAX_BATCH) throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} moves per call`, { retryable: false });
+    if (changes.length > SHOPIFY_MAX_BATCH)
+      throw new ChannelError("BAD_REQUEST", `at most ${SHOPIFY_MAX_BATCH} moves per call`, { retryable: false });
     const input = {
-      reason: meta.reason, referenceDocumentUri: meta.referenceDocumentUri,
+      reason: meta.reason,
+      referenceDocumentUri: meta.referenceDocumentUri,
       changes: changes.map((c) => ({
-        inventoryItemId: c.inventoryItemId, quantity: c.quantity,
-        from: { name: c.from.name, locationId: c.locationId, changeFromQuantity: c.from.changeFromQuantity, ledgerDocumentUri: c.from.ledgerDocumentUri },
-        to: { name: c.to.name, locationId: c.locationId, changeFromQuantity: c.to.changeFromQuantity, ledgerDocumentUri: c.to.ledgerDocumentUri },
+        inventoryItemId: c.inventoryItemId,
+        quantity: c.quantity,
+        from: {
+          name: c.from.name,
+          locationId: c.locationId,
+          changeFromQuantity: c.from.changeFromQuantity,
+          ledgerDocumentUri: c.from.ledgerDocumentUri,
+        },
+        to: {
+          name: c.to.name,
+          locationId: c.locationId,
+          changeFromQuantity: c.to.changeFromQuantity,
+          ledgerDocumentUri: c.to.ledgerDocumentUri,
+        },
       })),
     };
-    const r = await this.client.request<{ inventoryMoveQuantities: MutationPayload | null }>(INVENTORY_MOVE_MUTATION, { input, key: meta.idempotencyKey });
+    const r = await this.client.request<{ inventoryMoveQuantities: MutationPayload | null }>(INVENTORY_MOVE_MUTATION, {
+      input,
+      key: meta.idempotencyKey,
+    });
     const payload = this.checkNamedPayload(r.data.inventoryMoveQuantities, "move");
     return changes.map((c) => {
-      const find = (name: string) => payload.inventoryAdjustmentGroup?.changes.find((x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId);
+      const find = (name: string) =>
+        payload.inventoryAdjustmentGroup?.changes.find(
+          (x) => x.name === name && x.item?.id === c.inventoryItemId && x.location?.id === c.locationId,
+        );
       const f = find(c.from.name);
       const t = find(c.to.name);
       return {
@@ -434,16 +611,33 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
   }
 
   private checkNamedPayload(payload: MutationPayload | null, what: string): MutationPayload {
-    if (!payload) throw new ChannelError("BAD_REQUEST", `Shopify returned no payload for the inventory ${what}`, { retryable: false });
+    if (!payload)
+      throw new ChannelError("BAD_REQUEST", `Shopify returned no payload for the inventory ${what}`, {
+        retryable: false,
+      });
     if (!payload.userErrors.length) return payload;
     const stale = payload.userErrors.find((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
-    if (stale) throw new ChannelError("STALE", `Shopify compare-and-swap lost (${what}): ${stale.message} [${stale.field?.join(".") ?? ""}]`, { current: null, retryable: false });
-    const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+    if (stale)
+      throw new ChannelError(
+        "STALE",
+        `Shopify compare-and-swap lost (${what}): ${stale.message} [${stale.field?.join(".") ?? ""}]`,
+        { current: null, retryable: false },
+      );
+    const msg = payload.userErrors
+      .map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`)
+      .join("; ");
     throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory ${what}: ${msg}`, { retryable: false });
   }
 
-  private async checkPayload(payload: MutationPayload | null, part: { inventoryItemId: string; locationId: string }[], listField: string): Promise<MutationPayload> {
-    if (!payload) throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory mutation", { retryable: false });
+  private async checkPayload(
+    payload: MutationPayload | null,
+    part: { inventoryItemId: string; locationId: string }[],
+    listField: string,
+  ): Promise<MutationPayload> {
+    if (!payload)
+      throw new ChannelError("BAD_REQUEST", "Shopify returned no payload for the inventory mutation", {
+        retryable: false,
+      });
     if (!payload.userErrors.length) return payload;
     const stale = payload.userErrors.find((e) => e.code === "CHANGE_FROM_QUANTITY_STALE");
     if (stale) {
@@ -452,12 +646,23 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
       let current: number | null = null;
       if (target) {
         try {
-          current = (await this.readAvailable([target.inventoryItemId], [target.locationId])).get(target.inventoryItemId)?.get(target.locationId) ?? null;
-        } catch { current = null; }
+          current =
+            (await this.readAvailable([target.inventoryItemId], [target.locationId]))
+              .get(target.inventoryItemId)
+              ?.get(target.locationId) ?? null;
+        } catch {
+          current = null;
+        }
       }
-      throw new ChannelError("STALE", `Shopify compare-and-swap lost: ${stale.message}${target ? ` (${target.inventoryItemId} @ ${target.locationId})` : ""}`, { current, retryable: false });
+      throw new ChannelError(
+        "STALE",
+        `Shopify compare-and-swap lost: ${stale.message}${target ? ` (${target.inventoryItemId} @ ${target.locationId})` : ""}`,
+        { current, retryable: false },
+      );
     }
-    const msg = payload.userErrors.map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`).join("; ");
+    const msg = payload.userErrors
+      .map((e) => `${e.code ?? "ERROR"}: ${e.message}${e.field ? ` [${e.field.join(".")}]` : ""}`)
+      .join("; ");
     throw new ChannelError("BAD_REQUEST", `Shopify rejected the inventory write: ${msg}`, { retryable: false });
   }
 }

@@ -2,16 +2,26 @@
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { parseInventoryLevelWebhook, parseOrderWebhook, parseProductWebhook, parseRefundWebhook, WebhookPayloadError } from "./webhook-payloads.js";
+import {
+  parseInventoryLevelWebhook,
+  parseOrderWebhook,
+  parseProductWebhook,
+  parseRefundWebhook,
+  WebhookPayloadError,
+} from "./webhook-payloads.js";
 
-const fixture = (topic: string) => JSON.parse(fs.readFileSync(path.resolve(process.cwd(), "tests/fixtures/shopify/webhooks", `${topic}.json`), "utf8"));
+const fixture = (topic: string) =>
+  JSON.parse(fs.readFileSync(path.resolve(process.cwd(), "tests/fixtures/shopify/webhooks", `${topic}.json`), "utf8"));
 
 describe("Shopify webhook payload parsers", () => {
   it("orders/create", () => {
     const o = parseOrderWebhook(fixture("orders/create"));
     expect(o.orderGid).toMatch(/^gid:\/\/shopify\/Order\/\d+$/);
     expect(o.cancelledAt).toBeNull();
-    expect(o.lines.map((l) => [l.sku, l.quantity])).toEqual([["TEE-S", 2], ["TEE-M", 1]]);
+    expect(o.lines.map((l) => [l.sku, l.quantity])).toEqual([
+      ["TEE-S", 2],
+      ["TEE-M", 1],
+    ]);
     expect(o.lines[0]!.lineGid).toMatch(/^gid:\/\/shopify\/LineItem\//);
     expect(o.lines[0]!.variantGid).toMatch(/^gid:\/\/shopify\/ProductVariant\//);
     expect(o.currency).toBe("USD");
@@ -24,7 +34,13 @@ describe("Shopify webhook payload parsers", () => {
     const l = parseInventoryLevelWebhook(fixture("inventory_levels/update"));
     expect(l.inventoryItemGid).toMatch(/^gid:\/\/shopify\/InventoryItem\/\d+$/);
     expect(l.locationGid).toMatch(/^gid:\/\/shopify\/Location\/\d+$/);
-    const big = parseInventoryLevelWebhook({ inventory_item_id: 271878346596884000, location_id: 24826418, available: 3, updated_at: "2026-01-01T00:00:00Z", admin_graphql_api_id: "gid://shopify/InventoryLevel/24826418?inventory_item_id=271878346596884015" });
+    const big = parseInventoryLevelWebhook({
+      inventory_item_id: 271878346596884000,
+      location_id: 24826418,
+      available: 3,
+      updated_at: "2026-01-01T00:00:00Z",
+      admin_graphql_api_id: "gid://shopify/InventoryLevel/24826418?inventory_item_id=271878346596884015",
+    });
     expect(big.inventoryItemGid).toBe("gid://shopify/InventoryItem/271878346596884015");
   });
   it("refunds/create restock lines", () => {

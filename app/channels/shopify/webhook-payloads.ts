@@ -9,7 +9,10 @@ import { DeliveryParseError } from "../events.js";
 
 /** A body that does not have the fields a topic must carry (a `DeliveryParseError` of the port). */
 export class WebhookPayloadError extends DeliveryParseError {
-  constructor(readonly topic: string, message: string) {
+  constructor(
+    readonly topic: string,
+    message: string,
+  ) {
     super(`${topic} webhook: ${message}`);
     this.name = "WebhookPayloadError";
   }
@@ -18,12 +21,17 @@ export class WebhookPayloadError extends DeliveryParseError {
 type Obj = Record<string, unknown>;
 
 function obj(topic: string, v: unknown, what = "body"): Obj {
-  if (!v || typeof v !== "object" || Array.isArray(v)) throw new WebhookPayloadError(topic, `${what} must be an object`);
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    throw new WebhookPayloadError(topic, `${what} must be an object`);
   return v as Obj;
 }
 function gid(topic: string, o: Obj, type: string, what: string): string {
   const v = o.admin_graphql_api_id;
-  if (typeof v !== "string" || !v.startsWith(`gid://shopify/${type}/`)) throw new WebhookPayloadError(topic, `${what}.admin_graphql_api_id must be a gid://shopify/${type}/… (got ${JSON.stringify(v)})`);
+  if (typeof v !== "string" || !v.startsWith(`gid://shopify/${type}/`))
+    throw new WebhookPayloadError(
+      topic,
+      `${what}.admin_graphql_api_id must be a gid://shopify/${type}/… (got ${JSON.stringify(v)})`,
+    );
   return v;
 }
 function str(topic: string, o: Obj, k: string, what: string): string {
@@ -37,7 +45,8 @@ function optStr(o: Obj, k: string): string | null {
 }
 function int(topic: string, o: Obj, k: string, what: string): number {
   const v = o[k];
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new WebhookPayloadError(topic, `${what}.${k} must be an integer`);
+  if (typeof v !== "number" || !Number.isInteger(v))
+    throw new WebhookPayloadError(topic, `${what}.${k} must be an integer`);
   return v;
 }
 /** GID from a numeric id field when no admin_graphql_api_id exists for it (safe only below 2^53). */
@@ -48,12 +57,29 @@ function numericGid(v: unknown, type: string): string | null {
 }
 
 /** One order line as the sync engine sees it. */
-export interface ShopifyOrderLine { lineGid: string; sku: string | null; variantGid: string | null; productGid: string | null; quantity: number; currentQuantity: number | null; price: string; title: string }
+export interface ShopifyOrderLine {
+  lineGid: string;
+  sku: string | null;
+  variantGid: string | null;
+  productGid: string | null;
+  quantity: number;
+  currentQuantity: number | null;
+  price: string;
+  title: string;
+}
 /** orders/create, orders/updated, orders/cancelled. */
 export interface ShopifyOrder {
-  orderGid: string; name: string; createdAt: string | null; updatedAt: string | null; cancelledAt: string | null;
-  currency: string; total: string; financialStatus: string | null; locationGid: string | null;
-  customer: { gid: string | null; email: string | null; name: string | null } | null; lines: ShopifyOrderLine[];
+  orderGid: string;
+  name: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+  cancelledAt: string | null;
+  currency: string;
+  total: string;
+  financialStatus: string | null;
+  locationGid: string | null;
+  customer: { gid: string | null; email: string | null; name: string | null } | null;
+  lines: ShopifyOrderLine[];
 }
 
 /** Parse an orders/create or orders/cancelled body. */
@@ -65,26 +91,46 @@ export function parseOrderWebhook(body: unknown, topic = "orders/create"): Shopi
     const li = obj(topic, raw, `line_items[${i}]`);
     const sku = optStr(li, "sku");
     return {
-      lineGid: gid(topic, li, "LineItem", `line_items[${i}]`), sku: sku && sku.length ? sku : null,
-      variantGid: numericGid(li.variant_id, "ProductVariant"), productGid: numericGid(li.product_id, "Product"),
+      lineGid: gid(topic, li, "LineItem", `line_items[${i}]`),
+      sku: sku && sku.length ? sku : null,
+      variantGid: numericGid(li.variant_id, "ProductVariant"),
+      productGid: numericGid(li.product_id, "Product"),
       quantity: int(topic, li, "quantity", `line_items[${i}]`),
       currentQuantity: typeof li.current_quantity === "number" ? li.current_quantity : null,
-      price: str(topic, li, "price", `line_items[${i}]`), title: optStr(li, "name") ?? str(topic, li, "title", `line_items[${i}]`),
+      price: str(topic, li, "price", `line_items[${i}]`),
+      title: optStr(li, "name") ?? str(topic, li, "title", `line_items[${i}]`),
     };
   });
   const c = o.customer && typeof o.customer === "object" ? (o.customer as Obj) : null;
   return {
-    orderGid, name: str(topic, o, "name", "order"), createdAt: optStr(o, "created_at"), updatedAt: optStr(o, "updated_at"),
-    cancelledAt: optStr(o, "cancelled_at"), currency: str(topic, o, "currency", "order"),
-    total: optStr(o, "current_total_price") ?? str(topic, o, "total_price", "order"), financialStatus: optStr(o, "financial_status"),
+    orderGid,
+    name: str(topic, o, "name", "order"),
+    createdAt: optStr(o, "created_at"),
+    updatedAt: optStr(o, "updated_at"),
+    cancelledAt: optStr(o, "cancelled_at"),
+    currency: str(topic, o, "currency", "order"),
+    total: optStr(o, "current_total_price") ?? str(topic, o, "total_price", "order"),
+    financialStatus: optStr(o, "financial_status"),
     locationGid: numericGid(o.location_id, "Location"),
-    customer: c ? { gid: optStr(c, "admin_graphql_api_id"), email: optStr(c, "email") ?? optStr(o, "email"), name: [optStr(c, "first_name"), optStr(c, "last_name")].filter(Boolean).join(" ") || null } : null,
+    customer: c
+      ? {
+          gid: optStr(c, "admin_graphql_api_id"),
+          email: optStr(c, "email") ?? optStr(o, "email"),
+          name: [optStr(c, "first_name"), optStr(c, "last_name")].filter(Boolean).join(" ") || null,
+        }
+      : null,
     lines,
   };
 }
 
 /** inventory_levels/update. */
-export interface ShopifyInventoryLevelUpdate { inventoryItemGid: string; locationGid: string; available: number | null; updatedAt: string; levelGid: string }
+export interface ShopifyInventoryLevelUpdate {
+  inventoryItemGid: string;
+  locationGid: string;
+  available: number | null;
+  updatedAt: string;
+  levelGid: string;
+}
 
 /**
  * Parse inventory_levels/update. The item and location GIDs come from the level's admin_graphql_api_id
@@ -97,14 +143,35 @@ export function parseInventoryLevelWebhook(body: unknown): ShopifyInventoryLevel
   const m = /^gid:\/\/shopify\/InventoryLevel\/(\d+)\?inventory_item_id=(\d+)$/.exec(levelGid);
   if (!m) throw new WebhookPayloadError(topic, `unexpected level id ${levelGid}`);
   const available = o.available;
-  if (available !== null && (typeof available !== "number" || !Number.isInteger(available))) throw new WebhookPayloadError(topic, "available must be an integer or null");
-  return { inventoryItemGid: `gid://shopify/InventoryItem/${m[2]}`, locationGid: `gid://shopify/Location/${m[1]}`, available: available as number | null, updatedAt: str(topic, o, "updated_at", "level"), levelGid };
+  if (available !== null && (typeof available !== "number" || !Number.isInteger(available)))
+    throw new WebhookPayloadError(topic, "available must be an integer or null");
+  return {
+    inventoryItemGid: `gid://shopify/InventoryItem/${m[2]}`,
+    locationGid: `gid://shopify/Location/${m[1]}`,
+    available: available as number | null,
+    updatedAt: str(topic, o, "updated_at", "level"),
+    levelGid,
+  };
 }
 
 /** A refunded line; `restock` is true when Shopify put the units back (restock_type cancel/return/legacy_restock). */
-export interface ShopifyRefundLine { lineGid: string; sku: string | null; variantGid: string | null; quantity: number; restockType: string; restock: boolean; locationGid: string | null }
+export interface ShopifyRefundLine {
+  lineGid: string;
+  sku: string | null;
+  variantGid: string | null;
+  quantity: number;
+  restockType: string;
+  restock: boolean;
+  locationGid: string | null;
+}
 /** refunds/create. */
-export interface ShopifyRefund { refundGid: string; orderGid: string | null; createdAt: string | null; lines: ShopifyRefundLine[]; restockLines: ShopifyRefundLine[] }
+export interface ShopifyRefund {
+  refundGid: string;
+  orderGid: string | null;
+  createdAt: string | null;
+  lines: ShopifyRefundLine[];
+  restockLines: ShopifyRefundLine[];
+}
 
 /** Parse refunds/create. */
 export function parseRefundWebhook(body: unknown): ShopifyRefund {
@@ -118,16 +185,38 @@ export function parseRefundWebhook(body: unknown): ShopifyRefund {
     const restockType = str(topic, r, "restock_type", `refund_line_items[${i}]`);
     const sku = optStr(li, "sku");
     return {
-      lineGid: gid(topic, li, "LineItem", `refund_line_items[${i}].line_item`), sku: sku && sku.length ? sku : null,
-      variantGid: numericGid(li.variant_id, "ProductVariant"), quantity: int(topic, r, "quantity", `refund_line_items[${i}]`),
-      restockType, restock: restockType !== "no_restock", locationGid: numericGid(r.location_id, "Location"),
+      lineGid: gid(topic, li, "LineItem", `refund_line_items[${i}].line_item`),
+      sku: sku && sku.length ? sku : null,
+      variantGid: numericGid(li.variant_id, "ProductVariant"),
+      quantity: int(topic, r, "quantity", `refund_line_items[${i}]`),
+      restockType,
+      restock: restockType !== "no_restock",
+      locationGid: numericGid(r.location_id, "Location"),
     };
   });
-  return { refundGid, orderGid: numericGid(o.order_id, "Order"), createdAt: optStr(o, "created_at"), lines, restockLines: lines.filter((l) => l.restock) };
+  return {
+    refundGid,
+    orderGid: numericGid(o.order_id, "Order"),
+    createdAt: optStr(o, "created_at"),
+    lines,
+    restockLines: lines.filter((l) => l.restock),
+  };
 }
 
 /** products/update, reduced to what matching needs. */
-export interface ShopifyProductUpdate { productGid: string; title: string; updatedAt: string | null; variants: { variantGid: string; sku: string | null; title: string | null; price: string | null; inventoryItemGid: string | null; updatedAt: string | null }[] }
+export interface ShopifyProductUpdate {
+  productGid: string;
+  title: string;
+  updatedAt: string | null;
+  variants: {
+    variantGid: string;
+    sku: string | null;
+    title: string | null;
+    price: string | null;
+    inventoryItemGid: string | null;
+    updatedAt: string | null;
+  }[];
+}
 
 /** Parse products/update. */
 export function parseProductWebhook(body: unknown): ShopifyProductUpdate {
@@ -136,11 +225,20 @@ export function parseProductWebhook(body: unknown): ShopifyProductUpdate {
   const productGid = gid(topic, o, "Product", "product");
   if (!Array.isArray(o.variants)) throw new WebhookPayloadError(topic, "variants must be an array");
   return {
-    productGid, title: str(topic, o, "title", "product"), updatedAt: optStr(o, "updated_at"),
+    productGid,
+    title: str(topic, o, "title", "product"),
+    updatedAt: optStr(o, "updated_at"),
     variants: o.variants.map((raw, i) => {
       const v = obj(topic, raw, `variants[${i}]`);
       const sku = optStr(v, "sku");
-      return { variantGid: gid(topic, v, "ProductVariant", `variants[${i}]`), sku: sku && sku.length ? sku : null, title: optStr(v, "title"), price: optStr(v, "price"), inventoryItemGid: numericGid(v.inventory_item_id, "InventoryItem"), updatedAt: optStr(v, "updated_at") };
+      return {
+        variantGid: gid(topic, v, "ProductVariant", `variants[${i}]`),
+        sku: sku && sku.length ? sku : null,
+        title: optStr(v, "title"),
+        price: optStr(v, "price"),
+        inventoryItemGid: numericGid(v.inventory_item_id, "InventoryItem"),
+        updatedAt: optStr(v, "updated_at"),
+      };
     }),
   };
 }

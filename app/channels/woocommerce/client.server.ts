@@ -83,9 +83,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function toChannelError(err: unknown, what: string): ChannelError {
   if (err instanceof ChannelError) return err;
   // The guard refused the URL or the address: never retried, and the caller shows a generic message.
-  if (isOutboundBlocked(err)) return new ChannelError("NETWORK", `${what}: refused by the outbound guard`, { cause: err, retryable: false });
+  if (isOutboundBlocked(err))
+    return new ChannelError("NETWORK", `${what}: refused by the outbound guard`, { cause: err, retryable: false });
   const e = err as any;
-  if (/maxContentLength size of \d+ exceeded/.test(e?.message ?? "")) return new ChannelError("BAD_REQUEST", `${what}: reply larger than the cap`, { cause: err, retryable: false });
+  if (/maxContentLength size of \d+ exceeded/.test(e?.message ?? ""))
+    return new ChannelError("BAD_REQUEST", `${what}: reply larger than the cap`, { cause: err, retryable: false });
   const status: number | undefined = e?.response?.status;
   const body = e?.response?.data;
   const wpCode = body && typeof body === "object" ? body.code : undefined;
@@ -93,16 +95,34 @@ export function toChannelError(err: unknown, what: string): ChannelError {
   const msg = `${what}: ${status ? `HTTP ${status}` : (e?.code ?? "error")}${wpCode ? ` ${wpCode}` : ""}${wpMsg ? ` — ${wpMsg}` : e?.message && !status ? ` — ${e.message}` : ""}`;
   if (status) {
     // Redirects are never followed (SSRF guard): a 3xx is a store that does not answer at this URL.
-    if (status >= 300 && status < 400) return new ChannelError("BAD_REQUEST", `${what}: HTTP ${status} redirect (not followed)`, { status, retryable: false });
+    if (status >= 300 && status < 400)
+      return new ChannelError("BAD_REQUEST", `${what}: HTTP ${status} redirect (not followed)`, {
+        status,
+        retryable: false,
+      });
     if (status === 401 || status === 403) return new ChannelError("AUTH", msg, { status, cause: body });
-    if (status === 404) return new ChannelError(wpCode === "rest_no_route" ? "UNSUPPORTED" : "NOT_FOUND", msg, { status, cause: body, retryable: false });
+    if (status === 404)
+      return new ChannelError(wpCode === "rest_no_route" ? "UNSUPPORTED" : "NOT_FOUND", msg, {
+        status,
+        cause: body,
+        retryable: false,
+      });
     if (status === 409) {
-      const current = typeof body?.current === "number" ? body.current : typeof body?.data?.current === "number" ? body.data.current : null;
+      const current =
+        typeof body?.current === "number"
+          ? body.current
+          : typeof body?.data?.current === "number"
+            ? body.data.current
+            : null;
       return new ChannelError("STALE", msg, { status, current, cause: body });
     }
     if (status === 429) {
       const ra = Number(e.response.headers?.["retry-after"]);
-      return new ChannelError("THROTTLED", msg, { status, retryAfterMs: Number.isFinite(ra) ? ra * 1000 : undefined, cause: body });
+      return new ChannelError("THROTTLED", msg, {
+        status,
+        retryAfterMs: Number.isFinite(ra) ? ra * 1000 : undefined,
+        cause: body,
+      });
     }
     if (status >= 500) return new ChannelError("SERVER", msg, { status, cause: body });
     return new ChannelError("BAD_REQUEST", msg, { status, cause: body });
@@ -120,7 +140,9 @@ export function toChannelError(err: unknown, what: string): ChannelError {
 function requestKind(method: string, namespace: string, endpoint: string, o: WooCallOptions): string {
   const route = endpoint.replace(/\d+/g, ":id");
   const data = o.data as { ops?: unknown[]; update?: unknown[]; create?: unknown[] } | undefined;
-  const n = Number(o.params?.per_page ?? o.params?.limit ?? 0) || (data?.ops?.length ?? 0) + (data?.update?.length ?? 0) + (data?.create?.length ?? 0);
+  const n =
+    Number(o.params?.per_page ?? o.params?.limit ?? 0) ||
+    (data?.ops?.length ?? 0) + (data?.update?.length ?? 0) + (data?.create?.length ?? 0);
   return `${method} ${namespace}/${route}#${n > 1 ? Math.ceil(Math.log2(n)) : 0}`;
 }
 
@@ -133,7 +155,14 @@ export class WooClient {
 
   constructor(opts: WooClientOptions) {
     if (!LibCtor) throw new Error("@woocommerce/woocommerce-rest-api could not be loaded");
-    this.opts = { timeoutMs: 20_000, maxRetries: 3, baseDelayMs: 250, maxDelayMs: 5_000, ...opts, url: opts.url.replace(/\/+$/, "") };
+    this.opts = {
+      timeoutMs: 20_000,
+      maxRetries: 3,
+      baseDelayMs: 250,
+      maxDelayMs: 5_000,
+      ...opts,
+      url: opts.url.replace(/\/+$/, ""),
+    };
     this.limiter = limiterFor(this.opts.url);
   }
 
@@ -174,10 +203,14 @@ export class WooClient {
         const r = await this.limiter.run(
           kind,
           () =>
-            method === "get" ? lib.get(endpoint, p)
-            : method === "delete" ? lib.delete(endpoint, p)
-            : lib[method](endpoint, o.data ?? {}, p),
-          (err) => !isOutboundBlocked(err) && ["THROTTLED", "SERVER", "TIMEOUT", "NETWORK"].includes(toChannelError(err, what).code),
+            method === "get"
+              ? lib.get(endpoint, p)
+              : method === "delete"
+                ? lib.delete(endpoint, p)
+                : lib[method](endpoint, o.data ?? {}, p),
+          (err) =>
+            !isOutboundBlocked(err) &&
+            ["THROTTLED", "SERVER", "TIMEOUT", "NETWORK"].includes(toChannelError(err, what).code),
         );
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(r.headers ?? {})) headers[k.toLowerCase()] = String(v);
@@ -185,8 +218,11 @@ export class WooClient {
       } catch (err) {
         const ce = toChannelError(err, what);
         if (!idempotent || !ce.retryable || attempt >= this.opts.maxRetries) throw ce;
-        const backoff = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await sleep(ce.opts.retryAfterMs !== undefined ? Math.min(this.opts.maxDelayMs, ce.opts.retryAfterMs) : backoff);
+        const backoff =
+          Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
+        await sleep(
+          ce.opts.retryAfterMs !== undefined ? Math.min(this.opts.maxDelayMs, ce.opts.retryAfterMs) : backoff,
+        );
       }
     }
   }

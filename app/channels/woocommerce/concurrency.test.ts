@@ -36,7 +36,17 @@ describe("StoreLimiter", () => {
     const l = new StoreLimiter({ initial: 2, max: 2 });
     let running = 0;
     let most = 0;
-    const job = () => l.run("x", async () => { running++; most = Math.max(most, running); await new Promise((r) => setTimeout(r, 10)); running--; }, () => false);
+    const job = () =>
+      l.run(
+        "x",
+        async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 10));
+          running--;
+        },
+        () => false,
+      );
     await Promise.all(Array.from({ length: 8 }, job));
     expect(most).toBe(2);
   });

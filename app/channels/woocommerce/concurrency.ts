@@ -53,7 +53,9 @@ export class StoreLimiter {
       return out;
     } catch (err) {
       const overload = classify(err);
-      this.record(overload ? { ok: false, overload: true } : { ok: true, ms: Date.now() - started, kind: `${kind}:error` });
+      this.record(
+        overload ? { ok: false, overload: true } : { ok: true, ms: Date.now() - started, kind: `${kind}:error` },
+      );
       throw err;
     } finally {
       this.release();

@@ -22,9 +22,15 @@ export class WooWebhookParseError extends DeliveryParseError {
  * Verifies `X-WC-Webhook-Signature`. Inputs: the raw body exactly as received (Buffer or string, UTF-8),
  * the header value, the webhook secret. Returns false for a missing/garbled header. Constant-time compare.
  */
-export function verifyWooSignature(rawBody: Buffer | string, signatureHeader: string | null | undefined, secret: string): boolean {
+export function verifyWooSignature(
+  rawBody: Buffer | string,
+  signatureHeader: string | null | undefined,
+  secret: string,
+): boolean {
   if (!signatureHeader || !secret) return false;
-  const expected = createHmac("sha256", secret).update(typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody).digest();
+  const expected = createHmac("sha256", secret)
+    .update(typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : rawBody)
+    .digest();
   let given: Buffer;
   try {
     given = Buffer.from(signatureHeader.trim(), "base64");
@@ -115,15 +121,21 @@ function parseBody(body: unknown): Record<string, any> {
       throw new WooWebhookParseError("WooCommerce webhook body is not JSON");
     }
   }
-  if (!b || typeof b !== "object" || Array.isArray(b)) throw new WooWebhookParseError("WooCommerce webhook body is not a JSON object");
+  if (!b || typeof b !== "object" || Array.isArray(b))
+    throw new WooWebhookParseError("WooCommerce webhook body is not a JSON object");
   return b as Record<string, any>;
 }
 const id = (v: unknown, what: string): string => {
-  if ((typeof v === "number" && Number.isInteger(v) && v > 0) || (typeof v === "string" && /^\d+$/.test(v) && v !== "0")) return String(v);
+  if (
+    (typeof v === "number" && Number.isInteger(v) && v > 0) ||
+    (typeof v === "string" && /^\d+$/.test(v) && v !== "0")
+  )
+    return String(v);
   throw new WooWebhookParseError(`WooCommerce webhook: ${what} is missing or not a positive integer`);
 };
 /** WooCommerce "YYYY-MM-DDTHH:MM:SS" (GMT, no zone) → ISO-8601 with Z. */
-const gmt = (v: unknown): string | null => (typeof v === "string" && v ? (/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : v + "Z") : null);
+const gmt = (v: unknown): string | null =>
+  typeof v === "string" && v ? (/[zZ]|[+-]\d\d:\d\d$/.test(v) ? v : v + "Z") : null;
 
 /** Parses an order.created / order.updated payload (REST v3 order). Throws WooWebhookParseError. */
 export function parseWooOrder(body: unknown): ParsedWooOrder {
@@ -139,10 +151,15 @@ export function parseWooOrder(body: unknown): ParsedWooOrder {
     total: String(b.total ?? "0"),
     createdAt: gmt(b.date_created_gmt),
     modifiedAt: gmt(b.date_modified_gmt),
-    customer: { firstName: b.billing?.first_name || null, lastName: b.billing?.last_name || null, email: b.billing?.email || null },
+    customer: {
+      firstName: b.billing?.first_name || null,
+      lastName: b.billing?.last_name || null,
+      email: b.billing?.email || null,
+    },
     lines: b.line_items.map((l: any, i: number) => {
       const q = Number(l?.quantity);
-      if (!Number.isInteger(q) || q < 0) throw new WooWebhookParseError(`WooCommerce order ${orderId}: line ${i} has a bad quantity`);
+      if (!Number.isInteger(q) || q < 0)
+        throw new WooWebhookParseError(`WooCommerce order ${orderId}: line ${i} has a bad quantity`);
       return {
         lineId: id(l.id, `line ${i} id`),
         productId: String(l.product_id ?? 0),
@@ -176,7 +193,8 @@ export function parseWooProduct(body: unknown): ParsedWooProduct {
   const productId = id(b.id, "product id");
   const manage = b.manage_stock === "parent" ? "parent" : b.manage_stock === true;
   const q = b.stock_quantity;
-  if (q !== null && q !== undefined && !Number.isFinite(Number(q))) throw new WooWebhookParseError(`WooCommerce product ${productId}: bad stock_quantity`);
+  if (q !== null && q !== undefined && !Number.isFinite(Number(q)))
+    throw new WooWebhookParseError(`WooCommerce product ${productId}: bad stock_quantity`);
   return {
     productId,
     parentId: b.parent_id ? String(b.parent_id) : null,
@@ -202,9 +220,15 @@ export function dedupeKeyFor(topic: string, body: unknown): string {
   if (!resource || !topic.includes(".")) throw new WooWebhookParseError(`WooCommerce webhook: bad topic "${topic}"`);
   const rid = id(b.id, `${resource} id`);
   const mod = typeof b.date_modified_gmt === "string" ? b.date_modified_gmt : "";
-  const tallies = resource === "order" && Array.isArray(b.line_items) && b.line_items.some((l: any) => Array.isArray(l?.meta_data))
-    ? `:${b.line_items.map((l: any) => reducedStockOf(l) ?? "").join(",")}`
-    : "";
-  const state = resource === "product" ? String(b.stock_quantity ?? "") : resource === "order" ? `${String(b.status ?? "")}${tallies}` : "";
+  const tallies =
+    resource === "order" && Array.isArray(b.line_items) && b.line_items.some((l: any) => Array.isArray(l?.meta_data))
+      ? `:${b.line_items.map((l: any) => reducedStockOf(l) ?? "").join(",")}`
+      : "";
+  const state =
+    resource === "product"
+      ? String(b.stock_quantity ?? "")
+      : resource === "order"
+        ? `${String(b.status ?? "")}${tallies}`
+        : "";
   return `${resource}:${rid}:${mod}:${state}`;
 }

@@ -14,9 +14,21 @@ let rx: WebhookReceiver;
 
 async function channelFor(e: WooEmulator, timeoutMs = 2000) {
   const k = e.control.createKey({ permissions: "read_write" });
-  return new WooCommerceChannel({ url: e.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, timeoutMs, client: { baseDelayMs: 5, maxDelayMs: 20 } });
+  return new WooCommerceChannel({
+    url: e.url,
+    consumerKey: k.consumer_key,
+    consumerSecret: k.consumer_secret,
+    timeoutMs,
+    client: { baseDelayMs: 5, maxDelayMs: 20 },
+  });
 }
-const caught = async (p: Promise<unknown>) => p.then(() => { throw new Error("expected rejection"); }, (e) => e as ChannelError);
+const caught = async (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error("expected rejection");
+    },
+    (e) => e as ChannelError,
+  );
 
 beforeEach(async () => {
   emu = await startWooEmulator({ deliveryDelayMs: 10 });
@@ -39,7 +51,14 @@ describe("WooCommerceChannel", () => {
   });
 
   it("listListings yields simple products and every variation; grouped/external unmanaged; pages across 100+", async () => {
-    await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `Bulk ${i}`, sku: `bulk-${i}`, manage_stock: true, stock_quantity: 1 })) });
+    await ch.client.post("products/batch", {
+      create: Array.from({ length: 100 }, (_, i) => ({
+        name: `Bulk ${i}`,
+        sku: `bulk-${i}`,
+        manage_stock: true,
+        stock_quantity: 1,
+      })),
+    });
     const all: ChannelListing[] = [];
     let pages = 0;
     for await (const page of ch.listListings()) {
@@ -50,16 +69,40 @@ describe("WooCommerceChannel", () => {
     // 25 rows - 2 variable parents + 100 bulk
     expect(all).toHaveLength(123);
     const v = all.find((l) => l.sku === "woo-hoodie-blue-logo")!;
-    expect(v).toMatchObject({ productType: "variation", variantId: v.externalId, productId: String(emu.control.productIdBySku("woo-hoodie")), manageStock: true, quantity: demoStock("woo-hoodie-blue-logo") });
-    expect(all.find((l) => l.sku === "logo-collection")).toMatchObject({ productType: "grouped", manageStock: false, quantity: null });
+    expect(v).toMatchObject({
+      productType: "variation",
+      variantId: v.externalId,
+      productId: String(emu.control.productIdBySku("woo-hoodie")),
+      manageStock: true,
+      quantity: demoStock("woo-hoodie-blue-logo"),
+    });
+    expect(all.find((l) => l.sku === "logo-collection")).toMatchObject({
+      productType: "grouped",
+      manageStock: false,
+      quantity: null,
+    });
     expect(all.find((l) => l.sku === "wp-pennant")).toMatchObject({ productType: "external", manageStock: false });
     expect(all.find((l) => l.sku === "woo-album")).toMatchObject({ manageStock: false, quantity: null });
     expect(all.find((l) => l.sku === "Woo-tshirt-logo")!.modifiedAt).toMatch(/Z$/);
   });
 
   it("listListings with concurrency reads the same listings (pages in any order), never more pages at once than asked", async () => {
-    await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `Bulk ${i}`, sku: `bulk-${i}`, manage_stock: true, stock_quantity: 1 })) });
-    await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `More ${i}`, sku: `more-${i}`, manage_stock: true, stock_quantity: 2 })) });
+    await ch.client.post("products/batch", {
+      create: Array.from({ length: 100 }, (_, i) => ({
+        name: `Bulk ${i}`,
+        sku: `bulk-${i}`,
+        manage_stock: true,
+        stock_quantity: 1,
+      })),
+    });
+    await ch.client.post("products/batch", {
+      create: Array.from({ length: 100 }, (_, i) => ({
+        name: `More ${i}`,
+        sku: `more-${i}`,
+        manage_stock: true,
+        stock_quantity: 2,
+      })),
+    });
     const inOrder: ChannelListing[] = [];
     for await (const page of ch.listListings()) inOrder.push(...page);
     emu.control.setLatency({ latencyMs: 20, maxConcurrent: 2 });
@@ -72,7 +115,15 @@ describe("WooCommerceChannel", () => {
   });
 
   it("listListings with concurrency: pages failing together reject once as a ChannelError (no unhandled rejection)", async () => {
-    for (let b = 0; b < 3; b++) await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `F${b}-${i}`, sku: `f-${b}-${i}`, manage_stock: true, stock_quantity: 1 })) });
+    for (let b = 0; b < 3; b++)
+      await ch.client.post("products/batch", {
+        create: Array.from({ length: 100 }, (_, i) => ({
+          name: `F${b}-${i}`,
+          sku: `f-${b}-${i}`,
+          manage_stock: true,
+          stock_quantity: 1,
+        })),
+      });
     const it = ch.listListings({ concurrency: 2 });
     expect((await it.next()).done).toBe(false); // page 1 read; pages 2 and 3 start with the next call
     emu.control.setFaults({ failNext: { status: 500, count: 1000, paths: ["/products"] } });
@@ -84,7 +135,11 @@ describe("WooCommerceChannel", () => {
   });
 
   it("capabilities: exact with the plugin, exact:false without (404)", async () => {
-    expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.0", features: expect.arrayContaining(["stock-batch", "stock-snapshot"]) });
+    expect(await ch.capabilities()).toMatchObject({
+      exact: true,
+      version: "1.1.0",
+      features: expect.arrayContaining(["stock-batch", "stock-snapshot"]),
+    });
     const e2 = await startWooEmulator({ syncflowPlugin: false });
     try {
       const c2 = await channelFor(e2);
@@ -99,10 +154,21 @@ describe("WooCommerceChannel", () => {
   it("adjustStock is idempotent; casStock STALE carries current", async () => {
     const id = emu.control.productIdBySku("woo-beanie")!;
     emu.control.setStock("woo-beanie", 10);
-    expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order-1:line-1" })).toEqual({ before: 10, after: 7, replayed: false });
-    expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order-1:line-1" })).toEqual({ before: 10, after: 7, replayed: true });
+    expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order-1:line-1" })).toEqual({
+      before: 10,
+      after: 7,
+      replayed: false,
+    });
+    expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order-1:line-1" })).toEqual({
+      before: 10,
+      after: 7,
+      replayed: true,
+    });
     expect(emu.control.getStock("woo-beanie")).toBe(7);
-    expect(await ch.casStock({ productId: id, expected: 7, quantity: 12, requestKey: "rec-1" })).toMatchObject({ before: 7, after: 12 });
+    expect(await ch.casStock({ productId: id, expected: 7, quantity: 12, requestKey: "rec-1" })).toMatchObject({
+      before: 7,
+      after: 12,
+    });
     const e = await caught(ch.casStock({ productId: id, expected: 7, quantity: 1, requestKey: "rec-2" }));
     expect(e.code).toBe("STALE");
     expect(e.opts.current).toBe(12);
@@ -119,10 +185,22 @@ describe("WooCommerceChannel", () => {
     expect((await ch.setStockAbsolute(red, 9, parent)).after).toBe(9);
     expect(emu.control.getStock("woo-vneck-tee-red")).toBe(9);
 
-    const created = await ch.client.post("products/batch", { create: Array.from({ length: 100 }, (_, i) => ({ name: `B${i}`, sku: `b-${i}`, manage_stock: true, stock_quantity: 0 })) });
+    const created = await ch.client.post("products/batch", {
+      create: Array.from({ length: 100 }, (_, i) => ({
+        name: `B${i}`,
+        sku: `b-${i}`,
+        manage_stock: true,
+        stock_quantity: 0,
+      })),
+    });
     const ids: number[] = created.data.create.map((p: any) => p.id);
     emu.control.setFaults({ batchItemErrors: { sku: ["b-50"] } });
-    const items = [...ids.map((id, i) => ({ productId: id, quantity: i })), { productId: cap, quantity: 1 }, { productId: 999999, quantity: 1 }, { productId: red, parentId: parent, quantity: 3 }];
+    const items = [
+      ...ids.map((id, i) => ({ productId: id, quantity: i })),
+      { productId: cap, quantity: 1 },
+      { productId: 999999, quantity: 1 },
+      { productId: red, parentId: parent, quantity: 3 },
+    ];
     const res = await ch.batchSetStock(items);
     expect(res).toHaveLength(103);
     expect(emu.requestCounts.get("POST /wp-json/wc/v3/products/batch")).toBe(3); // 1 create + 2 chunks
@@ -162,7 +240,12 @@ describe("WooCommerceChannel", () => {
   });
 
   it("webhook CRUD; creation pings the delivery URL; getOrder", async () => {
-    const w = await ch.createWebhook({ topic: "order.created", deliveryUrl: rx.url, secret: "sec", name: "SyncFlow orders" });
+    const w = await ch.createWebhook({
+      topic: "order.created",
+      deliveryUrl: rx.url,
+      secret: "sec",
+      name: "SyncFlow orders",
+    });
     expect(w).toMatchObject({ topic: "order.created", status: "active", delivery_url: rx.url });
     expect(rx.received[0].rawBody.toString()).toBe(`webhook_id=${w.id}`);
     expect((await ch.updateWebhook(w.id, { status: "paused" })).status).toBe("paused");

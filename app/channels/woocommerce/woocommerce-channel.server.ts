@@ -10,8 +10,16 @@
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
 import {
-  FEATURE_BATCH, FEATURE_SNAPSHOT, type ListingDetails, type ListingQuantity, type QuantityOp, type QuantityOpResult, type SalesChannel,
-  type SalesChannelCapabilities, type SubscriptionState, type SubscriptionTarget,
+  FEATURE_BATCH,
+  FEATURE_SNAPSHOT,
+  type ListingDetails,
+  type ListingQuantity,
+  type QuantityOp,
+  type QuantityOpResult,
+  type SalesChannel,
+  type SalesChannelCapabilities,
+  type SubscriptionState,
+  type SubscriptionTarget,
 } from "../sales-channel";
 import { WooClient, type WooClientOptions } from "./client.server";
 import { parseWooOrder, parseWooProduct } from "./webhook.server";
@@ -66,9 +74,7 @@ export type StockOp =
   | { op: "cas"; productId: number | string; expected: number; quantity: number; requestKey: string };
 
 /** Result of one batch operation, in input order: the write, or why the store refused it. */
-export type StockOpResult =
-  | ({ ok: true } & QuantityWriteResult)
-  | { ok: false; error: ChannelError };
+export type StockOpResult = ({ ok: true } & QuantityWriteResult) | { ok: false; error: ChannelError };
 
 /** One row of the plugin's stock snapshot (`GET wc-syncflow/v1/stock/snapshot`, contract 1.1). */
 export interface SnapshotRow {
@@ -119,7 +125,13 @@ export class WooCommerceChannel implements SalesChannel {
   private readonly features: string[];
 
   constructor(opts: WooCommerceChannelOptions) {
-    this.client = new WooClient({ url: opts.url, consumerKey: opts.consumerKey, consumerSecret: opts.consumerSecret, timeoutMs: opts.timeoutMs, ...opts.client });
+    this.client = new WooClient({
+      url: opts.url,
+      consumerKey: opts.consumerKey,
+      consumerSecret: opts.consumerSecret,
+      timeoutMs: opts.timeoutMs,
+      ...opts.client,
+    });
     this.features = opts.features ?? [];
   }
 
@@ -128,11 +140,24 @@ export class WooCommerceChannel implements SalesChannel {
   /** The plugin's `/capabilities` as the port's capabilities: `delta-cas` with the plugin (contract 1), else `set-only`. */
   async discoverCapabilities(): Promise<SalesChannelCapabilities> {
     const caps = await this.capabilities();
-    if (!caps.exact) return { ...WOO_DECLARED_CAPABILITIES, writeModel: "set-only", writeBatchSize: WOO_BATCH_LIMIT, snapshot: false, stockEvents: false, features: [], version: null };
+    if (!caps.exact)
+      return {
+        ...WOO_DECLARED_CAPABILITIES,
+        writeModel: "set-only",
+        writeBatchSize: WOO_BATCH_LIMIT,
+        snapshot: false,
+        stockEvents: false,
+        features: [],
+        version: null,
+      };
     const features = caps.features ?? [];
     return {
-      ...WOO_DECLARED_CAPABILITIES, features, version: caps.version ?? null, snapshot: features.includes(FEATURE_SNAPSHOT),
-      stockEvents: features.includes("stock-events"), writeBatchSize: features.includes(FEATURE_BATCH) ? PLUGIN_BATCH_LIMIT : 1,
+      ...WOO_DECLARED_CAPABILITIES,
+      features,
+      version: caps.version ?? null,
+      snapshot: features.includes(FEATURE_SNAPSHOT),
+      stockEvents: features.includes("stock-events"),
+      writeBatchSize: features.includes(FEATURE_BATCH) ? PLUGIN_BATCH_LIMIT : 1,
     };
   }
 
@@ -167,7 +192,10 @@ export class WooCommerceChannel implements SalesChannel {
   async writeQuantities(ops: QuantityOp[], opts: { minBatch?: number } = {}): Promise<QuantityOpResult[]> {
     const exact = ops.filter((o): o is Exclude<QuantityOp, { op: "set" }> => o.op !== "set");
     const sets = ops.filter((o): o is Extract<QuantityOp, { op: "set" }> => o.op === "set");
-    const [a, b] = await Promise.all([exact.length ? this.writeExact(exact, opts.minBatch ?? 1) : [], sets.length ? this.writeSets(sets) : []]);
+    const [a, b] = await Promise.all([
+      exact.length ? this.writeExact(exact, opts.minBatch ?? 1) : [],
+      sets.length ? this.writeSets(sets) : [],
+    ]);
     const by = new Map<QuantityOp, QuantityOpResult>();
     exact.forEach((o, i) => by.set(o, a[i]!));
     sets.forEach((o, i) => by.set(o, b[i]!));
@@ -179,7 +207,13 @@ export class WooCommerceChannel implements SalesChannel {
       const chunks: StockOp[][] = [];
       const all = ops.map(toStockOp);
       for (let i = 0; i < all.length; i += PLUGIN_BATCH_LIMIT) chunks.push(all.slice(i, i + PLUGIN_BATCH_LIMIT));
-      const parts = await Promise.all(chunks.map((c) => this.stockBatch(c).catch((err: unknown): QuantityOpResult[] => c.map(() => ({ ok: false as const, error: asChannelError(err) })))));
+      const parts = await Promise.all(
+        chunks.map((c) =>
+          this.stockBatch(c).catch((err: unknown): QuantityOpResult[] =>
+            c.map(() => ({ ok: false as const, error: asChannelError(err) })),
+          ),
+        ),
+      );
       return parts.flat();
     }
     return Promise.all(
@@ -195,11 +229,23 @@ export class WooCommerceChannel implements SalesChannel {
 
   private async writeSets(ops: Extract<QuantityOp, { op: "set" }>[]): Promise<QuantityOpResult[]> {
     try {
-      const res = await this.batchSetStock(ops.map((o) => ({ productId: Number(o.listingId), parentId: o.parentId ? Number(o.parentId) : null, quantity: o.quantity })));
+      const res = await this.batchSetStock(
+        ops.map((o) => ({
+          productId: Number(o.listingId),
+          parentId: o.parentId ? Number(o.parentId) : null,
+          quantity: o.quantity,
+        })),
+      );
       return res.map((r, i) =>
         r.ok
           ? { ok: true as const, before: null, after: r.quantity ?? ops[i]!.quantity }
-          : { ok: false as const, error: new ChannelError("BAD_REQUEST", `${r.error.code}: ${r.error.message}`, { status: r.error.status, retryable: false }) },
+          : {
+              ok: false as const,
+              error: new ChannelError("BAD_REQUEST", `${r.error.code}: ${r.error.message}`, {
+                status: r.error.status,
+                retryable: false,
+              }),
+            },
       );
     } catch (err) {
       return ops.map(() => ({ ok: false as const, error: asChannelError(err) }));
@@ -208,13 +254,23 @@ export class WooCommerceChannel implements SalesChannel {
 
   /** One operation: `/stock/delta`, `/stock/cas` (plugin) or a REST PUT of `stock_quantity` (set). Throws ChannelError. */
   async writeQuantity(op: QuantityOp): Promise<QuantityWriteResult> {
-    if (op.op === "delta") return this.adjustStock({ productId: op.listingId, delta: op.delta, requestKey: op.idempotencyKey });
-    if (op.op === "cas") return this.casStock({ productId: op.listingId, expected: op.expected, quantity: op.quantity, requestKey: op.idempotencyKey });
+    if (op.op === "delta")
+      return this.adjustStock({ productId: op.listingId, delta: op.delta, requestKey: op.idempotencyKey });
+    if (op.op === "cas")
+      return this.casStock({
+        productId: op.listingId,
+        expected: op.expected,
+        quantity: op.quantity,
+        requestKey: op.idempotencyKey,
+      });
     return this.setStockAbsolute(op.listingId, op.quantity, op.parentId ? Number(op.parentId) : null);
   }
 
   /** A listing's regular price / name (see `updateProductDetails`). */
-  async updateListingDetails(listing: { listingId: string; parentId: string | null }, details: ListingDetails): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
+  async updateListingDetails(
+    listing: { listingId: string; parentId: string | null },
+    details: ListingDetails,
+  ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
     return this.updateProductDetails(listing.listingId, listing.parentId, details);
   }
 
@@ -239,7 +295,13 @@ export class WooCommerceChannel implements SalesChannel {
   async subscribe(target: SubscriptionTarget): Promise<void> {
     const existing = await this.listWebhooks();
     for (const w of existing) if (w.delivery_url === target.deliveryUrl) await this.deleteWebhook(w.id);
-    for (const topic of this.topics) await this.createWebhook({ topic, deliveryUrl: target.deliveryUrl, secret: target.secret, name: `SyncFlow ${topic}` });
+    for (const topic of this.topics)
+      await this.createWebhook({
+        topic,
+        deliveryUrl: target.deliveryUrl,
+        secret: target.secret,
+        name: `SyncFlow ${topic}`,
+      });
   }
 
   /** Each topic's webhook at `deliveryUrl`: its status, or `missing`. WooCommerce disables a webhook after 5 failed deliveries. */
@@ -256,7 +318,13 @@ export class WooCommerceChannel implements SalesChannel {
     for (const s of broken) {
       const hook = hooks.find((w) => w.topic === s.topic);
       if (hook) await this.updateWebhook(hook.id, { status: "active" });
-      else await this.createWebhook({ topic: s.topic, deliveryUrl: target.deliveryUrl, secret: target.secret, name: `SyncFlow ${s.topic}` });
+      else
+        await this.createWebhook({
+          topic: s.topic,
+          deliveryUrl: target.deliveryUrl,
+          secret: target.secret,
+          name: `SyncFlow ${s.topic}`,
+        });
     }
   }
 
@@ -293,7 +361,10 @@ export class WooCommerceChannel implements SalesChannel {
     const launch = () => {
       while (inFlight.size < concurrency && next <= first.totalPages) {
         const page = next++;
-        inFlight.set(page, this.listingsPage(page).then((r) => ({ page, r })));
+        inFlight.set(
+          page,
+          this.listingsPage(page).then((r) => ({ page, r })),
+        );
       }
     };
     launch();
@@ -307,19 +378,28 @@ export class WooCommerceChannel implements SalesChannel {
   }
 
   /** One page of `GET /products` (status any) with its variable products' variations, and the page count. */
-  private async listingsPage(page: number): Promise<{ listings: ChannelListing[]; totalPages: number; empty: boolean }> {
+  private async listingsPage(
+    page: number,
+  ): Promise<{ listings: ChannelListing[]; totalPages: number; empty: boolean }> {
     const r = await this.client.get<WooProductJson[]>("products", { per_page: PAGE, page, status: "any" });
     const out: ChannelListing[] = [];
     for (const p of r.data) {
       if (p.type === "variable") {
         for (let vp = 1; ; vp++) {
-          const vr = await this.client.get<WooProductJson[]>(`products/${p.id}/variations`, { per_page: PAGE, page: vp });
+          const vr = await this.client.get<WooProductJson[]>(`products/${p.id}/variations`, {
+            per_page: PAGE,
+            page: vp,
+          });
           for (const v of vr.data) out.push(toListing({ ...v, type: "variation", parent_id: p.id }, p.name));
           if (vp >= Number(vr.headers["x-wp-totalpages"] ?? 1)) break;
         }
       } else out.push(toListing(p));
     }
-    return { listings: out, totalPages: r.data.length ? Number(r.headers["x-wp-totalpages"] ?? 1) : page, empty: r.data.length === 0 };
+    return {
+      listings: out,
+      totalPages: r.data.length ? Number(r.headers["x-wp-totalpages"] ?? 1) : page,
+      empty: r.data.length === 0,
+    };
   }
 
   /** Finds products and variations with exactly this SKU (`GET /products?sku=`; WooCommerce searches variations too). */
@@ -354,8 +434,13 @@ export class WooCommerceChannel implements SalesChannel {
    * Idempotent per requestKey (retried safely). Throws UNSUPPORTED (no plugin), NOT_FOUND, BAD_REQUEST
    * (not managed / bad body / key reused with another body).
    */
-  async adjustStock(input: { productId: number | string; delta: number; requestKey: string }): Promise<QuantityWriteResult> {
-    if (!Number.isInteger(input.delta) || input.delta === 0) throw new ChannelError("BAD_REQUEST", "delta must be a non-zero integer");
+  async adjustStock(input: {
+    productId: number | string;
+    delta: number;
+    requestKey: string;
+  }): Promise<QuantityWriteResult> {
+    if (!Number.isInteger(input.delta) || input.delta === 0)
+      throw new ChannelError("BAD_REQUEST", "delta must be a non-zero integer");
     const r = await this.client.post(
       "stock/delta",
       { product_id: Number(input.productId), delta: input.delta, request_key: input.requestKey },
@@ -368,10 +453,20 @@ export class WooCommerceChannel implements SalesChannel {
    * Compare-and-set via POST wc-syncflow/v1/stock/cas: sets `quantity` only if the store holds `expected`.
    * Throws ChannelError STALE with opts.current = the store's quantity when it does not.
    */
-  async casStock(input: { productId: number | string; expected: number; quantity: number; requestKey: string }): Promise<QuantityWriteResult> {
+  async casStock(input: {
+    productId: number | string;
+    expected: number;
+    quantity: number;
+    requestKey: string;
+  }): Promise<QuantityWriteResult> {
     const r = await this.client.post(
       "stock/cas",
-      { product_id: Number(input.productId), expected: input.expected, quantity: input.quantity, request_key: input.requestKey },
+      {
+        product_id: Number(input.productId),
+        expected: input.expected,
+        quantity: input.quantity,
+        request_key: input.requestKey,
+      },
       { namespace: "wc-syncflow/v1", idempotent: true },
     );
     return { before: r.data.before, after: r.data.after, replayed: !!r.data.replayed };
@@ -393,15 +488,30 @@ export class WooCommerceChannel implements SalesChannel {
         ops: chunk.map((o) =>
           o.op === "delta"
             ? { op: "delta", product_id: Number(o.productId), delta: o.delta, request_key: o.requestKey }
-            : { op: "cas", product_id: Number(o.productId), expected: o.expected, quantity: o.quantity, request_key: o.requestKey },
+            : {
+                op: "cas",
+                product_id: Number(o.productId),
+                expected: o.expected,
+                quantity: o.quantity,
+                request_key: o.requestKey,
+              },
         ),
       };
-      const r = await this.client.post<{ results?: Array<Record<string, any>> }>("stock/batch", body, { namespace: "wc-syncflow/v1", idempotent: true, timeoutMs: 20_000 + chunk.length * 1_000 });
+      const r = await this.client.post<{ results?: Array<Record<string, any>> }>("stock/batch", body, {
+        namespace: "wc-syncflow/v1",
+        idempotent: true,
+        timeoutMs: 20_000 + chunk.length * 1_000,
+      });
       const results = Array.isArray(r.data?.results) ? r.data.results : [];
       chunk.forEach((o, k) => {
         const x = results[k];
-        if (!x) out.push({ ok: false, error: new ChannelError("SERVER", `stock batch: no result for op ${k} (${o.requestKey})`) });
-        else if (x.status === 200) out.push({ ok: true, before: x.before ?? null, after: x.after, replayed: !!x.replayed });
+        if (!x)
+          out.push({
+            ok: false,
+            error: new ChannelError("SERVER", `stock batch: no result for op ${k} (${o.requestKey})`),
+          });
+        else if (x.status === 200)
+          out.push({ ok: true, before: x.before ?? null, after: x.after, replayed: !!x.replayed });
         else out.push({ ok: false, error: opError(x, o.requestKey) });
       });
     }
@@ -418,7 +528,11 @@ export class WooCommerceChannel implements SalesChannel {
     const limit = Math.max(1, Math.min(5000, Math.floor(opts.pageSize ?? 5000)));
     let after = opts.after ?? 0;
     for (;;) {
-      const r = await this.client.get<{ rows: SnapshotRow[]; next_after: number | null }>("stock/snapshot", { after, limit }, { namespace: "wc-syncflow/v1", timeoutMs: 60_000 });
+      const r = await this.client.get<{ rows: SnapshotRow[]; next_after: number | null }>(
+        "stock/snapshot",
+        { after, limit },
+        { namespace: "wc-syncflow/v1", timeoutMs: 60_000 },
+      );
       const rows = Array.isArray(r.data?.rows) ? r.data.rows : [];
       if (rows.length) yield rows;
       if (r.data?.next_after == null || !rows.length) return;
@@ -430,7 +544,11 @@ export class WooCommerceChannel implements SalesChannel {
    * Buffered mode: absolute set with REST PUT (manage_stock true + stock_quantity). Last writer wins.
    * `parentId` routes variations to /products/<parent>/variations/<id>. Retried (PUT is idempotent).
    */
-  async setStockAbsolute(productId: number | string, quantity: number, parentId?: number | null): Promise<QuantityWriteResult> {
+  async setStockAbsolute(
+    productId: number | string,
+    quantity: number,
+    parentId?: number | null,
+  ): Promise<QuantityWriteResult> {
     const path = parentId ? `products/${parentId}/variations/${productId}` : `products/${productId}`;
     const r = await this.client.put<WooProductJson>(path, { manage_stock: true, stock_quantity: quantity });
     return { before: null, after: r.data.stock_quantity ?? quantity };
@@ -449,14 +567,24 @@ export class WooCommerceChannel implements SalesChannel {
     parentId: number | string | null,
     fields: { regularPrice?: string | null; name?: string | null },
   ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }> {
-    if (parentId && fields.name != null) throw new ChannelError("BAD_REQUEST", "A WooCommerce variation has no name of its own; only its price can be changed", { retryable: false });
+    if (parentId && fields.name != null)
+      throw new ChannelError(
+        "BAD_REQUEST",
+        "A WooCommerce variation has no name of its own; only its price can be changed",
+        { retryable: false },
+      );
     const body: Record<string, string> = {};
     if (fields.regularPrice != null) body.regular_price = fields.regularPrice;
     if (fields.name != null) body.name = fields.name;
-    if (!Object.keys(body).length) throw new ChannelError("BAD_REQUEST", "Nothing to update: give a regular price or a name", { retryable: false });
+    if (!Object.keys(body).length)
+      throw new ChannelError("BAD_REQUEST", "Nothing to update: give a regular price or a name", { retryable: false });
     const path = parentId ? `products/${parentId}/variations/${productId}` : `products/${productId}`;
     const r = await this.client.put<WooProductJson>(path, body);
-    return { regularPrice: r.data.regular_price ?? "", name: r.data.name, modifiedAt: r.data.date_modified_gmt ? r.data.date_modified_gmt + "Z" : null };
+    return {
+      regularPrice: r.data.regular_price ?? "",
+      name: r.data.name,
+      modifiedAt: r.data.date_modified_gmt ? r.data.date_modified_gmt + "Z" : null,
+    };
   }
 
   /**
@@ -479,16 +607,37 @@ export class WooCommerceChannel implements SalesChannel {
         const path = parent ? `products/${parent}/variations/batch` : "products/batch";
         const r = await this.client.post<{ update?: any[] }>(
           path,
-          { update: chunk.map(({ item }) => ({ id: item.productId, manage_stock: true, stock_quantity: item.quantity })) },
+          {
+            update: chunk.map(({ item }) => ({
+              id: item.productId,
+              manage_stock: true,
+              stock_quantity: item.quantity,
+            })),
+          },
           { idempotent: true },
         );
         const upd = r.data.update ?? [];
         chunk.forEach(({ item, index }, k) => {
           const res = upd[k];
-          if (!res) results[index] = { productId: item.productId, ok: false, error: { code: "missing_result", message: "No result for item in batch response" } };
+          if (!res)
+            results[index] = {
+              productId: item.productId,
+              ok: false,
+              error: { code: "missing_result", message: "No result for item in batch response" },
+            };
           else if (res.error)
-            results[index] = { productId: item.productId, ok: false, error: { code: res.error.code, message: res.error.message, status: res.error.data?.status } };
-          else results[index] = { productId: item.productId, ok: true, quantity: res.stock_quantity ?? null, modifiedAt: res.date_modified_gmt ?? null };
+            results[index] = {
+              productId: item.productId,
+              ok: false,
+              error: { code: res.error.code, message: res.error.message, status: res.error.data?.status },
+            };
+          else
+            results[index] = {
+              productId: item.productId,
+              ok: true,
+              quantity: res.stock_quantity ?? null,
+              modifiedAt: res.date_modified_gmt ?? null,
+            };
         });
       }
     }
@@ -509,7 +658,13 @@ export class WooCommerceChannel implements SalesChannel {
    * POST /webhooks. WooCommerce pings `deliveryUrl` (form body webhook_id=N) before answering, so the hub's
    * route must already answer 200. Not retried (POST).
    */
-  async createWebhook(input: { topic: string; deliveryUrl: string; secret: string; name: string; status?: "active" | "paused" }): Promise<WooWebhookJson> {
+  async createWebhook(input: {
+    topic: string;
+    deliveryUrl: string;
+    secret: string;
+    name: string;
+    status?: "active" | "paused";
+  }): Promise<WooWebhookJson> {
     const r = await this.client.post<WooWebhookJson>("webhooks", {
       name: input.name,
       topic: input.topic,
@@ -521,7 +676,16 @@ export class WooCommerceChannel implements SalesChannel {
   }
 
   /** PUT /webhooks/<id> (e.g. {status:"active"} to re-enable a disabled webhook). */
-  async updateWebhook(id: number, patch: Partial<{ name: string; topic: string; deliveryUrl: string; secret: string; status: "active" | "paused" | "disabled" }>): Promise<WooWebhookJson> {
+  async updateWebhook(
+    id: number,
+    patch: Partial<{
+      name: string;
+      topic: string;
+      deliveryUrl: string;
+      secret: string;
+      status: "active" | "paused" | "disabled";
+    }>,
+  ): Promise<WooWebhookJson> {
     const body: Record<string, unknown> = {};
     if (patch.name !== undefined) body.name = patch.name;
     if (patch.topic !== undefined) body.topic = patch.topic;
@@ -543,7 +707,12 @@ export class WooCommerceChannel implements SalesChannel {
   async *listOrdersModifiedAfter(sinceIso: string): AsyncGenerator<Record<string, unknown>[]> {
     for (let page = 1; ; page++) {
       const r = await this.client.get<Record<string, unknown>[]>("orders", {
-        modified_after: sinceIso.replace(/\.\d+Z$|Z$/, ""), dates_are_gmt: "true", per_page: PAGE, page, orderby: "modified", order: "asc",
+        modified_after: sinceIso.replace(/\.\d+Z$|Z$/, ""),
+        dates_are_gmt: "true",
+        per_page: PAGE,
+        page,
+        orderby: "modified",
+        order: "asc",
       });
       if (r.data.length) yield r.data;
       if (page >= Number(r.headers["x-wp-totalpages"] ?? 1) || r.data.length === 0) return;
@@ -560,7 +729,12 @@ export class WooCommerceChannel implements SalesChannel {
 function opError(x: Record<string, any>, key: string): ChannelError {
   const status = Number(x.status) || 500;
   const msg = `stock batch op ${key}: HTTP ${status} ${x.code ?? ""} — ${x.message ?? ""}`;
-  if (status === 409) return new ChannelError("STALE", msg, { status, current: typeof x.current === "number" ? x.current : null, cause: x });
+  if (status === 409)
+    return new ChannelError("STALE", msg, {
+      status,
+      current: typeof x.current === "number" ? x.current : null,
+      cause: x,
+    });
   if (status === 404) return new ChannelError("NOT_FOUND", msg, { status, retryable: false, cause: x });
   if (status === 503 || status >= 500) return new ChannelError("SERVER", msg, { status, cause: x });
   return new ChannelError("BAD_REQUEST", msg, { status, retryable: false, cause: x });
@@ -612,14 +786,26 @@ export const WOO_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
   version: null,
 };
 
-const asChannelError = (err: unknown): ChannelError => (err instanceof ChannelError ? err : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err }));
+const asChannelError = (err: unknown): ChannelError =>
+  err instanceof ChannelError
+    ? err
+    : new ChannelError("NETWORK", String((err as Error)?.message ?? err), { cause: err });
 
 const toStockOp = (o: Exclude<QuantityOp, { op: "set" }>): StockOp =>
-  o.op === "delta" ? { op: "delta", productId: o.listingId, delta: o.delta, requestKey: o.idempotencyKey } : { op: "cas", productId: o.listingId, expected: o.expected, quantity: o.quantity, requestKey: o.idempotencyKey };
+  o.op === "delta"
+    ? { op: "delta", productId: o.listingId, delta: o.delta, requestKey: o.idempotencyKey }
+    : { op: "cas", productId: o.listingId, expected: o.expected, quantity: o.quantity, requestKey: o.idempotencyKey };
 
 /** A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`). */
 function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
-  return { ...o, lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({ ...l, variantId: variationId, stockTaken: reducedStock })) };
+  return {
+    ...o,
+    lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({
+      ...l,
+      variantId: variationId,
+      stockTaken: reducedStock,
+    })),
+  };
 }
 
 /**
@@ -628,10 +814,29 @@ function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
  */
 export function parseWooDelivery(delivery: RawDelivery): SalesEvent[] {
   if (delivery.topic === "stock.event") return [{ type: "stock.changed", report: delivery.body }];
-  if (delivery.topic.startsWith("order.")) return [{ type: delivery.topic === "order.created" ? "order.placed" : "order.changed", order: toSalesOrder(parseWooOrder(delivery.body)) }];
+  if (delivery.topic.startsWith("order."))
+    return [
+      {
+        type: delivery.topic === "order.created" ? "order.placed" : "order.changed",
+        order: toSalesOrder(parseWooOrder(delivery.body)),
+      },
+    ];
   if (delivery.topic.startsWith("product.")) {
     const p = parseWooProduct(delivery.body);
-    return [{ type: "listing.changed", listing: { listingId: p.productId, parentId: p.parentId, sku: p.sku, productType: p.type, manageStock: p.manageStock, quantity: p.stockQuantity, modifiedAt: p.modifiedAt } }];
+    return [
+      {
+        type: "listing.changed",
+        listing: {
+          listingId: p.productId,
+          parentId: p.parentId,
+          sku: p.sku,
+          productType: p.type,
+          manageStock: p.manageStock,
+          quantity: p.stockQuantity,
+          modifiedAt: p.modifiedAt,
+        },
+      },
+    ];
   }
   return [];
 }

@@ -22,7 +22,9 @@ export default function Index() {
     <main className={styles.index}>
       <div className={styles.content}>
         <h1 className={styles.heading}>SyncFlow keeps your stock exact everywhere you sell</h1>
-        <p className={styles.text}>One stock count for your Shopify store and your WooCommerce stores, so no store sells what you do not have.</p>
+        <p className={styles.text}>
+          One stock count for your Shopify store and your WooCommerce stores, so no store sells what you do not have.
+        </p>
         {showForm && (
           <Form className={styles.form} method="post" action="/auth/login">
             <label className={styles.label}>
@@ -37,11 +39,12 @@ export default function Index() {
         )}
         <ul className={styles.list}>
           <li>
-            <strong>Exact, not eventually right</strong>. Every sale in any store is taken from Shopify's stock once, and every store is
-            written back with compare-and-set.
+            <strong>Exact, not eventually right</strong>. Every sale in any store is taken from Shopify's stock once,
+            and every store is written back with compare-and-set.
           </li>
           <li>
-            <strong>A ledger you can audit</strong>. Every quantity change is recorded with its cause and before → after.
+            <strong>A ledger you can audit</strong>. Every quantity change is recorded with its cause and before →
+            after.
           </li>
           <li>
             <strong>Visible health</strong>. Each store shows whether it is in sync and what to do when it is not.

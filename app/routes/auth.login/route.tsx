@@ -35,7 +35,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
  * form (wrong content type, broken multipart) → 400 with a reason, instead of the library's parse error as a 500.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  if (request.method !== "POST") return json({ errors: { shop: "Use the form to log in." } }, { status: 405, headers: { Allow: "GET, POST" } });
+  if (request.method !== "POST")
+    return json({ errors: { shop: "Use the form to log in." } }, { status: 405, headers: { Allow: "GET, POST" } });
   const type = request.headers.get("content-type") ?? "";
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) {
     return json({ errors: { shop: "Send the shop domain as a form." } }, { status: 415 });

@@ -29,23 +29,33 @@ const K = 40;
 let fw: FaultWorld;
 let itemId: string;
 
-const level = () => fw.world.shopify.control.state(SHOP).levels.find((l) => l.sku === SKU && l.locationId === fw.world.locationId)!;
+const level = () =>
+  fw.world.shopify.control.state(SHOP).levels.find((l) => l.sku === SKU && l.locationId === fw.world.locationId)!;
 const storeStock = (i: number) => fw.world.woo[i]!.control.getStock(SKU)!;
 
 /** Waits until nothing is outstanding for the item (receipts, adjustments, allocation steps) and quantities are stable. */
 async function settle(timeoutMs = 60_000): Promise<void> {
   let last = "";
   let since = Date.now();
-  await waitFor("item settled", async () => {
-    const [receipts, pending, ops] = await Promise.all([
-      prisma.webhookReceipt.count({ where: { shopId: fw.shopId, status: "received" } }),
-      prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } }),
-      prisma.listing.count({ where: { itemId, allocOp: { not: Prisma.DbNull } } }),
-    ]);
-    const snap = JSON.stringify([receipts, pending, ops, level(), storeStock(0), storeStock(1)]);
-    if (snap !== last) { last = snap; since = Date.now(); return false; }
-    return receipts === 0 && pending === 0 && ops === 0 && Date.now() - since > 2000;
-  }, timeoutMs, 100);
+  await waitFor(
+    "item settled",
+    async () => {
+      const [receipts, pending, ops] = await Promise.all([
+        prisma.webhookReceipt.count({ where: { shopId: fw.shopId, status: "received" } }),
+        prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } }),
+        prisma.listing.count({ where: { itemId, allocOp: { not: Prisma.DbNull } } }),
+      ]);
+      const snap = JSON.stringify([receipts, pending, ops, level(), storeStock(0), storeStock(1)]);
+      if (snap !== last) {
+        last = snap;
+        since = Date.now();
+        return false;
+      }
+      return receipts === 0 && pending === 0 && ops === 0 && Date.now() - since > 2000;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** Successful safety_stock adjust writes Shopify saw, once per idempotency key (replays return the first result). */
@@ -55,7 +65,8 @@ function safetyAdjustWrites(): { key: string; delta: number; calls: number }[] {
     if (!/inventoryAdjustQuantities/.test(c.query)) continue;
     const v = c.variables as { input?: { name?: string; changes?: { delta: number }[] }; key?: string } | null;
     if (v?.input?.name !== "safety_stock" || !v.key) continue;
-    const payload = (c.response as { data?: { inventoryAdjustQuantities?: { userErrors: unknown[] } } } | null)?.data?.inventoryAdjustQuantities;
+    const payload = (c.response as { data?: { inventoryAdjustQuantities?: { userErrors: unknown[] } } } | null)?.data
+      ?.inventoryAdjustQuantities;
     if (!payload || payload.userErrors.length) continue;
     const prev = byKey.get(v.key);
     if (prev) prev.calls++;
@@ -65,14 +76,22 @@ function safetyAdjustWrites(): { key: string; delta: number; calls: number }[] {
 }
 
 function staleSafetyAdjusts(): number {
-  return fw.world.shopify.control.graphqlLog(SHOP).filter((c) =>
-    /inventoryAdjustQuantities/.test(c.query) && (c.variables as { input?: { name?: string } } | null)?.input?.name === "safety_stock" &&
-    JSON.stringify(c.response ?? "").includes("CHANGE_FROM_QUANTITY_STALE")).length;
+  return fw.world.shopify.control
+    .graphqlLog(SHOP)
+    .filter(
+      (c) =>
+        /inventoryAdjustQuantities/.test(c.query) &&
+        (c.variables as { input?: { name?: string } } | null)?.input?.name === "safety_stock" &&
+        JSON.stringify(c.response ?? "").includes("CHANGE_FROM_QUANTITY_STALE"),
+    ).length;
 }
 
 beforeAll(async () => {
   fw = await startFaultWorld({
-    shop: SHOP, wooStores: 2, stockFor: (sku) => (sku === SKU ? K : 5), woo: { deliveryDelayMs: 150 },
+    shop: SHOP,
+    wooStores: 2,
+    stockFor: (sku) => (sku === SKU ? K : 5),
+    woo: { deliveryDelayMs: 150 },
     env: { SYNCFLOW_SHOPIFY_MAX_RETRIES: "1", SYNCFLOW_SHOPIFY_BACKOFF_MS: "100" }, // a Shopify 5xx surfaces after one resend
   });
   itemId = (await prisma.catalogItem.findFirstOrThrow({ where: { shopId: fw.shopId, sku: SKU } })).id;
@@ -94,7 +113,8 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     const buy = (store: number, qty = 1) => {
       try {
         if (store === 0) fw.world.shopify.control.placeOrder(SHOP, { lines: [{ sku: SKU, quantity: qty }] });
-        else fw.world.woo[store - 1]!.control.placeOrder({ lines: [{ sku: SKU, quantity: qty }], status: "processing" });
+        else
+          fw.world.woo[store - 1]!.control.placeOrder({ lines: [{ sku: SKU, quantity: qty }], status: "processing" });
         sold[store]! += qty;
       } catch {
         /* out of stock on that channel */
@@ -107,8 +127,17 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     //    "crashes" between Shopify's write and our commit.
     const direct: Promise<unknown>[] = [];
     await withItemLock(itemId, async () => {
-      buy(1); buy(1, 2); buy(1); buy(2); buy(2);
-      await waitFor("5 sales pending", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 5, 20_000, 50);
+      buy(1);
+      buy(1, 2);
+      buy(1);
+      buy(2);
+      buy(2);
+      await waitFor(
+        "5 sales pending",
+        async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 5,
+        20_000,
+        50,
+      );
       const pending = await prisma.shopifyAdjustment.findMany({ where: { itemId, status: "pending" } });
       expect(pending.every((a) => a.quantityName === "safety_stock")).toBe(true);
       for (const a of pending.slice(0, 3)) direct.push(applyAdjustment(fw.shopId, a.id));
@@ -116,7 +145,12 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
       await sleep(300); // the appliers are polling for the lock now
     });
     const outcomes = await Promise.allSettled(direct);
-    await waitFor("all 5 applied", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 0, 30_000, 50);
+    await waitFor(
+      "all 5 applied",
+      async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 0,
+      30_000,
+      50,
+    );
     expect(allocationFaults.crashAfter).toBeNull(); // the crash happened
     expect(outcomes.filter((o) => o.status === "rejected").length).toBeLessThanOrEqual(1); // at most the crashed applier
     const writes1 = safetyAdjustWrites();
@@ -134,7 +168,12 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     await Promise.all([
       ...Array.from({ length: 14 }, (_, i) => sleep(140 * i).then(() => buy(1 + (i % 2), 1 + (i % 3 === 0 ? 1 : 0)))),
       ...Array.from({ length: 6 }, (_, i) => sleep(300 * i + 50).then(() => buy(0, 2))),
-      ...Array.from({ length: 4 }, (_, i) => sleep(500 * i + 100).then(async () => { await requestRebalance(fw.shopId, [itemId]); await drainRebalances(fw.shopId).catch(() => undefined); })),
+      ...Array.from({ length: 4 }, (_, i) =>
+        sleep(500 * i + 100).then(async () => {
+          await requestRebalance(fw.shopId, [itemId]);
+          await drainRebalances(fw.shopId).catch(() => undefined);
+        }),
+      ),
     ]);
     fw.world.shopify.control.setFaults({ latencyMs: 0 });
     await settle();
@@ -156,7 +195,10 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
 
     // Invariants of ADR 008.
     const end = level();
-    const listings = await prisma.listing.findMany({ where: { itemId, channelId: { in: fw.channelIds } }, orderBy: { channelId: "asc" } });
+    const listings = await prisma.listing.findMany({
+      where: { itemId, channelId: { in: fw.channelIds } },
+      orderBy: { channelId: "asc" },
+    });
     expect(end.safetyStock).toBe(listings.reduce((n, l) => n + (l.allocatedQuantity ?? 0), 0));
     for (const l of listings) {
       expect(l.allocOp).toBeNull();
@@ -175,19 +217,36 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
       fw.world.woo[0]!.control.placeOrder({ lines: [{ sku: SKU, quantity: 1 }], status: "processing" });
       await sleep(20);
       fw.world.woo[1]!.control.placeOrder({ lines: [{ sku: SKU, quantity: 1 }], status: "processing" });
-      await waitFor("2 sales pending", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 2, 20_000, 50);
+      await waitFor(
+        "2 sales pending",
+        async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) === 2,
+        20_000,
+        50,
+      );
       // The first store's call and every retry of the client answer 503: its outcome stays unknown.
       fw.world.shopify.control.setFaults({ failNext: { status: 503, count: 6 } });
     });
     // The drainer's round (here called directly; the queued one may have it): store A's call fails, store B's lands.
     await requestRebalance(fw.shopId, [itemId]);
-    drain = await drainRebalances(fw.shopId).then(() => null, (err: unknown) => err);
-    await waitFor("store B's sale applied", async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) <= 1, 60_000, 50);
+    drain = await drainRebalances(fw.shopId).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await waitFor(
+      "store B's sale applied",
+      async () => (await prisma.shopifyAdjustment.count({ where: { itemId, status: "pending" } })) <= 1,
+      60_000,
+      50,
+    );
     void drain;
     const pending = await prisma.shopifyAdjustment.findMany({ where: { itemId, status: "pending" } });
     expect(pending.length).toBeLessThanOrEqual(1);
     // The store whose call failed keeps its sale pending; the other store's was applied in the same round.
-    const twoSales = await prisma.shopifyAdjustment.findMany({ where: { itemId }, orderBy: { createdAt: "desc" }, take: 2 });
+    const twoSales = await prisma.shopifyAdjustment.findMany({
+      where: { itemId },
+      orderBy: { createdAt: "desc" },
+      take: 2,
+    });
     expect(twoSales.filter((a) => a.status === "applied").length).toBeGreaterThanOrEqual(1);
     expect(level().safetyStock).toBeLessThanOrEqual(before - 1);
     await settle(); // the failed store's job retries and applies it (rebalances may move units meanwhile)
@@ -198,7 +257,9 @@ describe("store sales and rebalances contending for one item's safety_stock", ()
     const adjustments = await prisma.shopifyAdjustment.findMany({ where: { itemId } });
     expect(adjustments.every((a) => a.status === "applied")).toBe(true);
     expect(safetyAdjustWrites().reduce((n, w) => n + w.delta, 0)).toBe(adjustments.reduce((n, a) => n + a.delta, 0)); // each sale once on Shopify
-    const applied = await prisma.stockLedger.count({ where: { itemId, cause: "order", idempotencyKey: { endsWith: ":applied" } } });
+    const applied = await prisma.stockLedger.count({
+      where: { itemId, cause: "order", idempotencyKey: { endsWith: ":applied" } },
+    });
     expect(applied).toBe(adjustments.length);
   }, 90_000);
 });

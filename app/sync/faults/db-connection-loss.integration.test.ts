@@ -8,14 +8,26 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 
 const SHOP = "fault-db-loss.myshopify.com";
 let fw: FaultWorld;
 let proxy: DbProxy;
 
 /** A TCP proxy to PostgreSQL that can drop every connection and refuse new ones until restored. */
-interface DbProxy { url: string; cut(): void; restore(): void; close(): Promise<void> }
+interface DbProxy {
+  url: string;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
 
 async function startDbProxy(databaseUrl: string): Promise<DbProxy> {
   const target = new URL(databaseUrl);
@@ -39,9 +51,18 @@ async function startDbProxy(databaseUrl: string): Promise<DbProxy> {
   url.port = String((server.address() as net.AddressInfo).port);
   return {
     url: url.toString(),
-    cut: () => { down = true; for (const s of sockets) s.destroy(); },
-    restore: () => { down = false; },
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    cut: () => {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      down = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -67,7 +88,12 @@ describe("database connection loss and return", () => {
     await sleep(1500);
     expect(fw.shopifyAvailable(sku)).toBe(before); // nothing can run yet
     proxy.restore();
-    await waitFor("sale applied after the database returned", () => fw.shopifyAvailable(sku) === before - 1, 45_000, 100);
+    await waitFor(
+      "sale applied after the database returned",
+      () => fw.shopifyAvailable(sku) === before - 1,
+      45_000,
+      100,
+    );
     await sleep(800);
     expect(fw.shopifyAvailable(sku)).toBe(before - 1);
     expect(await adjustmentsFor(fw.shopId, sku)).toHaveLength(1);
@@ -80,7 +106,12 @@ describe("database connection loss and return", () => {
     const before = fw.shopifyAvailable(sku)!;
     fw.world.shopify.control.setFaults({ latencyMs: 1200 });
     woo.control.placeOrder({ lines: [{ sku, quantity: 2 }], status: "processing" });
-    const adj = await waitFor("CAS write in flight", async () => (await adjustmentsFor(fw.shopId, sku)).find((a) => a.inFlightChangeFrom != null), 30_000, 5);
+    const adj = await waitFor(
+      "CAS write in flight",
+      async () => (await adjustmentsFor(fw.shopId, sku)).find((a) => a.inFlightChangeFrom != null),
+      30_000,
+      5,
+    );
     await sleep(200);
     proxy.cut();
     fw.world.shopify.control.setFaults({ latencyMs: 0 });
@@ -88,7 +119,12 @@ describe("database connection loss and return", () => {
     await sleep(2500); // the worker tries to record it and cannot
     expect((await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status).toBe("pending");
     proxy.restore();
-    await waitFor("recorded as applied", async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied", 60_000, 100);
+    await waitFor(
+      "recorded as applied",
+      async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied",
+      60_000,
+      100,
+    );
     await waitFor("store follows", () => woo.control.getStock(sku) === before - 2, 20_000);
     await sleep(800);
     expect(fw.shopifyAvailable(sku)).toBe(before - 2);

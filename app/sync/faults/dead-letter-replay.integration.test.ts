@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
 import { getBoss, QUEUES } from "../../jobs/queue.server";
 import { replayDeadLetter } from "../../jobs/worker.server";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 
 const SHOP = "fault-dead-letter.myshopify.com";
 let fw: FaultWorld;
@@ -42,7 +49,12 @@ describe("dead-lettered jobs", () => {
     expect(fw.shopifyAvailable(sku)).toBe(before - 2); // Shopify has it; the hub cannot know
 
     const adj = (await adjustmentsFor(fw.shopId, sku))[0]!;
-    const event = await waitFor("dead-lettered", () => prisma.domainEvent.findFirst({ where: { shopId: fw.shopId, type: "job.dead_lettered" } }), 30_000, 100);
+    const event = await waitFor(
+      "dead-lettered",
+      () => prisma.domainEvent.findFirst({ where: { shopId: fw.shopId, type: "job.dead_lettered" } }),
+      30_000,
+      100,
+    );
     const payload = event.payload as { queue: string; cause: string; data: { adjustmentId: string } };
     expect(payload).toMatchObject({ queue: QUEUES.shopifyAdjust, data: { adjustmentId: adj.id } });
     expect(payload.cause).toMatch(/HTTP 503/);
@@ -53,14 +65,20 @@ describe("dead-lettered jobs", () => {
     expect(parked.inFlightChangeFrom).toBe(before); // the unknown-outcome write is remembered verbatim
 
     const boss = await getBoss();
-    const dead = (await boss.findJobs(QUEUES.deadLetter, { data: { adjustmentId: adj.id } })).filter((j) => j.state === "created");
+    const dead = (await boss.findJobs(QUEUES.deadLetter, { data: { adjustmentId: adj.id } })).filter(
+      (j) => j.state === "created",
+    );
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ sourceName: QUEUES.shopifyAdjust });
     expect(JSON.stringify((dead[0] as { sourceOutput?: unknown }).sourceOutput)).toMatch(/HTTP 503/);
 
     shopify.setFaults({ failNext: { status: 503, count: 0 } });
     expect(await replayDeadLetter([dead[0]!.id])).toBe(1);
-    await waitFor("applied after replay", async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied", 20_000);
+    await waitFor(
+      "applied after replay",
+      async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied",
+      20_000,
+    );
     expect(await replayDeadLetter([dead[0]!.id])).toBe(0);
     await woo.control.idle();
     await sleep(1000);

@@ -44,11 +44,23 @@ describe("a store with plugin 1.0.0 (no batch, no snapshot)", () => {
     await woo.control.idle();
     woo.control.resetFaults();
     const t = new Date();
-    await enqueue(QUEUES.reconcile, { shopId: fw.shopId, channelId: fw.channelIds[0]!, dryRun: false, trigger: "test" });
-    const run = await waitFor("reconciled", async () => {
-      const r = await prisma.syncRun.findFirst({ where: { shopId: fw.shopId, kind: "reconcile", startedAt: { gte: t } } });
-      return r && r.status !== "running" ? r : null;
-    }, 60_000, 200);
+    await enqueue(QUEUES.reconcile, {
+      shopId: fw.shopId,
+      channelId: fw.channelIds[0]!,
+      dryRun: false,
+      trigger: "test",
+    });
+    const run = await waitFor(
+      "reconciled",
+      async () => {
+        const r = await prisma.syncRun.findFirst({
+          where: { shopId: fw.shopId, kind: "reconcile", startedAt: { gte: t } },
+        });
+        return r && r.status !== "running" ? r : null;
+      },
+      60_000,
+      200,
+    );
     expect(run.status).toBe("succeeded");
     await waitFor("the store is back at Shopify's value", () => woo.control.getStock(SKU) === start - 3, 30_000);
     expect(count("GET /wp-json/wc-syncflow/v1/stock/snapshot")).toBe(0);

@@ -20,7 +20,10 @@ beforeAll(async () => {
   fw = await startFaultWorld({ shop: SHOP, wooStores: 2, stockFor: () => 38 });
   // The second store is written like a store without the plugin: REST absolute sets (buffered mode, no buffer here so
   // both stores show the same numbers).
-  await prisma.channel.update({ where: { id: fw.channelIds[1]! }, data: { mode: "buffered", bufferUnits: 0, pluginFeatures: [] } });
+  await prisma.channel.update({
+    where: { id: fw.channelIds[1]! },
+    data: { mode: "buffered", bufferUnits: 0, pluginFeatures: [] },
+  });
 }, 150_000);
 
 afterAll(async () => {
@@ -40,18 +43,27 @@ function watchStock(s: number, sku: string): number[] {
 
 /** Waits until the hub has nothing left to do for the shop (no pending sale, no requested or in-flight push). */
 async function settled(): Promise<void> {
-  await waitFor("hub settled", async () => {
-    const pending = await prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } });
-    const pushes = await prisma.listing.count({ where: { shopId: fw.shopId, OR: [{ pushRequestedAt: { not: null } }, { inFlightPushSeq: { not: null } }] } });
-    return pending === 0 && pushes === 0;
-  }, 30_000, 100);
+  await waitFor(
+    "hub settled",
+    async () => {
+      const pending = await prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } });
+      const pushes = await prisma.listing.count({
+        where: { shopId: fw.shopId, OR: [{ pushRequestedAt: { not: null } }, { inFlightPushSeq: { not: null } }] },
+      });
+      return pending === 0 && pushes === 0;
+    },
+    30_000,
+    100,
+  );
   await Promise.all(fw.world.woo.map((w) => w.control.idle()));
   await sleep(1500);
 }
 
 /** Places a 2-unit order on store `s` and waits until Shopify and every store show it. */
 async function sell(s: number, sku: string): Promise<number> {
-  const order = fw.world.woo[s]!.control.placeOrder({ lines: [{ sku, quantity: 2 }], status: "processing" }) as { id: number };
+  const order = fw.world.woo[s]!.control.placeOrder({ lines: [{ sku, quantity: 2 }], status: "processing" }) as {
+    id: number;
+  };
   await waitFor("sale on Shopify", () => fw.shopifyAvailable(sku) === 36, 20_000);
   await waitFor("both stores at 36", () => fw.world.woo.every((w) => w.control.getStock(sku) === 36), 20_000);
   await settled();
@@ -66,7 +78,9 @@ describe("B1: a cancel's two pushes racing", () => {
     // Shopify slow enough that the release is still pending when the first push is decided; the store answers that
     // push's write 1.5 s late, so the push decided after Shopify had the +2 overtakes it.
     fw.world.shopify.control.setFaults({ latencyMs: 400 });
-    woo.control.setFaults({ delayNext: { ms: 1500, count: 1, paths: ["/wp-json/wc/v3/products"], methods: ["PUT", "POST"] } });
+    woo.control.setFaults({
+      delayNext: { ms: 1500, count: 1, paths: ["/wp-json/wc/v3/products"], methods: ["PUT", "POST"] },
+    });
     woo.control.setOrderStatus(id, "cancelled");
     expect(woo.control.getStock(CANCEL_BUFFERED)).toBe(38); // WooCommerce restocked its own order
     await waitFor("release on Shopify", () => fw.shopifyAvailable(CANCEL_BUFFERED) === 38, 20_000);
@@ -94,14 +108,24 @@ describe("B1: a cancel's two pushes racing", () => {
     expect(fw.shopifyAvailable(CANCEL_EXACT)).toBe(38);
     expect(woo.control.getStock(CANCEL_EXACT)).toBe(38);
     expect(seen.filter((q) => q !== 38)).toEqual([]);
-    const pushes = await prisma.stockLedger.findMany({ where: { shopId: fw.shopId, cause: "push", channelId: fw.channelIds[0]!, item: { sku: CANCEL_EXACT }, createdAt: { gte: new Date(Date.now() - 15_000) } } });
+    const pushes = await prisma.stockLedger.findMany({
+      where: {
+        shopId: fw.shopId,
+        cause: "push",
+        channelId: fw.channelIds[0]!,
+        item: { sku: CANCEL_EXACT },
+        createdAt: { gte: new Date(Date.now() - 15_000) },
+      },
+    });
     expect(pushes).toEqual([]); // nothing to push: the store already showed 38
   });
 
   it("any cause: a push computed from an older level is never written after a newer one (buffered store)", async () => {
     const woo = fw.world.woo[1]!;
     const seen = watchStock(1, RACE);
-    woo.control.setFaults({ delayNext: { ms: 1500, count: 1, paths: ["/wp-json/wc/v3/products"], methods: ["PUT", "POST"] } });
+    woo.control.setFaults({
+      delayNext: { ms: 1500, count: 1, paths: ["/wp-json/wc/v3/products"], methods: ["PUT", "POST"] },
+    });
     fw.world.shopify.control.setAvailable(SHOP, { sku: RACE, available: 30 }); // push A: 30, answered 1.5 s late
     await sleep(700);
     fw.world.shopify.control.setAvailable(SHOP, { sku: RACE, available: 25 }); // push B: 25

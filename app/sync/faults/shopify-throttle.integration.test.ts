@@ -5,7 +5,14 @@
  * once: one `applied` ledger row, Shopify down by the quantity sold, never twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 import type { Faults } from "../../../tests/emulators/shopify/index";
 
 const SHOP = "fault-shopify-throttle.myshopify.com";
@@ -25,7 +32,11 @@ async function saleSurvives(sku: string, qty: number, faults: Faults) {
   const before = fw.shopifyAvailable(sku)!;
   fw.world.shopify.control.setFaults(faults);
   woo.control.placeOrder({ lines: [{ sku, quantity: qty }], status: "processing" });
-  await waitFor(`${sku} applied`, async () => (await adjustmentsFor(fw.shopId, sku)).some((a) => a.status === "applied"), 30_000);
+  await waitFor(
+    `${sku} applied`,
+    async () => (await adjustmentsFor(fw.shopId, sku)).some((a) => a.status === "applied"),
+    30_000,
+  );
   await woo.control.idle();
   await sleep(700);
   expect(fw.shopifyAvailable(sku)).toBe(before - qty);
@@ -40,7 +51,11 @@ async function saleSurvives(sku: string, qty: number, faults: Faults) {
 function adjustCalls(key: string) {
   return fw.world.shopify.control
     .graphqlLog(SHOP)
-    .filter((c) => c.query.includes("inventoryAdjustQuantities") && String((c.variables as { key?: string })?.key ?? "").startsWith(key));
+    .filter(
+      (c) =>
+        c.query.includes("inventoryAdjustQuantities") &&
+        String((c.variables as { key?: string })?.key ?? "").startsWith(key),
+    );
 }
 
 describe("Shopify faults while applying a store sale", () => {

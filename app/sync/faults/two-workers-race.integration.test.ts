@@ -7,14 +7,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 
 const SHOP = "fault-race.myshopify.com";
 const SKUS = ["woo-beanie", "woo-belt", "woo-cap", "woo-sunglasses"];
 let fw: FaultWorld;
 
 beforeAll(async () => {
-  fw = await startFaultWorld({ shop: SHOP, wooStores: 2, stockFor: () => 10, workers: { processes: 2 }, env: { SYNCFLOW_JOB_LOG: "1" } });
+  fw = await startFaultWorld({
+    shop: SHOP,
+    wooStores: 2,
+    stockFor: () => 10,
+    workers: { processes: 2 },
+    env: { SYNCFLOW_JOB_LOG: "1" },
+  });
 }, 150_000);
 
 afterAll(async () => {
@@ -38,14 +51,29 @@ describe("two worker processes racing on the same item", () => {
       // The same instant on both stores.
       a!.control.placeOrder({ lines: [{ sku, quantity: 5 }], status: "processing" });
       b!.control.placeOrder({ lines: [{ sku, quantity: 5 }], status: "processing" });
-      await waitFor(`${sku}: both sales applied`, async () => {
-        const adj = await adjustmentsFor(fw.shopId, sku);
-        return adj.length === 2 && adj.every((x) => x.status === "applied");
-      }, 30_000);
-      await waitFor(`${sku}: stores at 0`, () => a!.control.getStock(sku) === 0 && b!.control.getStock(sku) === 0, 20_000);
+      await waitFor(
+        `${sku}: both sales applied`,
+        async () => {
+          const adj = await adjustmentsFor(fw.shopId, sku);
+          return adj.length === 2 && adj.every((x) => x.status === "applied");
+        },
+        30_000,
+      );
+      await waitFor(
+        `${sku}: stores at 0`,
+        () => a!.control.getStock(sku) === 0 && b!.control.getStock(sku) === 0,
+        20_000,
+      );
       // Shopify's echoes of both writes delivered and processed, and whatever they caused pushed.
       await fw.world.shopify.control.webhooksIdle(15_000);
-      await waitFor(`${sku}: Shopify echoes processed`, async () => (await prisma.webhookReceipt.count({ where: { shopId: fw.shopId, source: "shopify", status: "received" } })) === 0, 20_000);
+      await waitFor(
+        `${sku}: Shopify echoes processed`,
+        async () =>
+          (await prisma.webhookReceipt.count({
+            where: { shopId: fw.shopId, source: "shopify", status: "received" },
+          })) === 0,
+        20_000,
+      );
       await Promise.all([a!.control.idle(), b!.control.idle()]);
       await sleep(600); // anything still moving would move now
 
@@ -62,10 +90,19 @@ describe("two worker processes racing on the same item", () => {
       expect(taken.map((l) => l.delta)).toEqual([-5, -5]);
       expect(new Set(taken.map((l) => l.channelId))).toEqual(new Set(fw.channelIds));
       // Applied one after the other, never both from 10: 10 → 5, then 5 → 0.
-      expect(applied.map((l) => [l.before!, l.after!]).sort((x, y) => y[0] - x[0])).toEqual([[10, 5], [5, 0]]);
+      expect(applied.map((l) => [l.before!, l.after!]).sort((x, y) => y[0] - x[0])).toEqual([
+        [10, 5],
+        [5, 0],
+      ]);
       // Only sales moved Shopify: no echo of the hub's own writes raised the hub's level (nor, so, the stores).
-      expect(ledger.filter((l) => l.cause === "webhook" && l.after! > (l.before ?? Infinity)).map((l) => `${l.before} → ${l.after}`)).toEqual([]);
-      expect(ledger.filter((l) => l.cause === "push" && l.delta! > 0).map((l) => `${l.before} → ${l.after}`)).toEqual([]);
+      expect(
+        ledger
+          .filter((l) => l.cause === "webhook" && l.after! > (l.before ?? Infinity))
+          .map((l) => `${l.before} → ${l.after}`),
+      ).toEqual([]);
+      expect(ledger.filter((l) => l.cause === "push" && l.delta! > 0).map((l) => `${l.before} → ${l.after}`)).toEqual(
+        [],
+      );
 
       const pids = adj.map((x) => fw.workers.find((w) => w.output().includes(`"adjustmentId":"${x.id}"`))?.pid);
       if (pids[0] && pids[1] && pids[0] !== pids[1]) racedAcrossProcesses++;
@@ -73,7 +110,9 @@ describe("two worker processes racing on the same item", () => {
       else if (adj[0]!.batchId && adj[0]!.batchId === adj[1]!.batchId) racedAcrossProcesses++;
     }
     fw.world.shopify.control.setFaults({ latencyMs: 0 });
-    console.log(`[race] rounds=${SKUS.length} adjust jobs split across processes=${racedAcrossProcesses} CAS stale retries=${staleRetries}`);
+    console.log(
+      `[race] rounds=${SKUS.length} adjust jobs split across processes=${racedAcrossProcesses} CAS stale retries=${staleRetries}`,
+    );
     // Both processes did work, and the race was real at least once (a lost CAS, or the two jobs in two processes).
     expect(fw.workers.every((w) => w.output().includes("[worker] done"))).toBe(true);
     expect(racedAcrossProcesses + staleRetries).toBeGreaterThan(0);
@@ -83,7 +122,11 @@ describe("two worker processes racing on the same item", () => {
   it("keeps the pending-sale arithmetic exact under the race: no adjustment left pending, none doubled", async () => {
     const pending = await prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } });
     expect(pending).toBe(0);
-    const keys = await prisma.stockLedger.groupBy({ by: ["idempotencyKey"], where: { shopId: fw.shopId }, _count: true });
+    const keys = await prisma.stockLedger.groupBy({
+      by: ["idempotencyKey"],
+      where: { shopId: fw.shopId },
+      _count: true,
+    });
     expect(keys.every((k) => k._count === 1)).toBe(true);
   });
 });

@@ -7,7 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { adjustmentsFor, ledgerFor, sleep, signedShopifyPost as signedShopifyPostTo, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  signedShopifyPost as signedShopifyPostTo,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 
 const SHOP = "fault-webhook-order.myshopify.com";
 let fw: FaultWorld;
@@ -21,7 +29,8 @@ afterAll(async () => {
 });
 
 /** Posts a correctly signed Shopify webhook, as Shopify would, with its own webhook id. */
-const signedShopifyPost = (topic: string, body: string): Promise<Response> => signedShopifyPostTo(fw.app.url, SHOP, topic, body);
+const signedShopifyPost = (topic: string, body: string): Promise<Response> =>
+  signedShopifyPostTo(fw.app.url, SHOP, topic, body);
 
 describe("duplicate and reordered deliveries", () => {
   it("Shopify delivers one inventory_levels/update twice: one level change, one push", async () => {
@@ -38,7 +47,10 @@ describe("duplicate and reordered deliveries", () => {
     const dup = deliveries.find((d) => d.kind === "duplicate" && d.status === "delivered");
     expect(dup).toBeTruthy(); // Shopify really sent it twice (same webhook id)
     expect(deliveries.filter((d) => d.id === dup!.id)).toHaveLength(2);
-    const ledger = await prisma.stockLedger.findMany({ where: { shopId: fw.shopId, itemId, cause: { in: ["webhook", "push"] } }, orderBy: { id: "asc" } });
+    const ledger = await prisma.stockLedger.findMany({
+      where: { shopId: fw.shopId, itemId, cause: { in: ["webhook", "push"] } },
+      orderBy: { id: "asc" },
+    });
     const after = ledger.filter((l) => l.after === 13);
     expect(after.filter((l) => l.cause === "webhook")).toHaveLength(1);
     expect(after.filter((l) => l.cause === "push")).toHaveLength(1);
@@ -52,10 +64,14 @@ describe("duplicate and reordered deliveries", () => {
     const level = await prisma.inventoryLevel.findFirstOrThrow({ where: { itemId: item.id } });
     const itemNum = Number(item.inventoryItemId!.split("/").pop());
     const locNum = Number(level.locationGid.split("/").pop());
-    const body = (available: number, at: Date) => JSON.stringify({
-      inventory_item_id: itemNum, location_id: locNum, available, updated_at: at.toISOString(),
-      admin_graphql_api_id: `gid://shopify/InventoryLevel/${locNum}?inventory_item_id=${itemNum}`,
-    });
+    const body = (available: number, at: Date) =>
+      JSON.stringify({
+        inventory_item_id: itemNum,
+        location_id: locNum,
+        available,
+        updated_at: at.toISOString(),
+        admin_graphql_api_id: `gid://shopify/InventoryLevel/${locNum}?inventory_item_id=${itemNum}`,
+      });
     const t = Date.now() + 1000;
     expect((await signedShopifyPost("inventory_levels/update", body(4, new Date(t + 2000)))).status).toBe(200); // newer first
     expect((await signedShopifyPost("inventory_levels/update", body(6, new Date(t + 1000)))).status).toBe(200); // then the older
@@ -79,7 +95,10 @@ describe("duplicate and reordered deliveries", () => {
     woo.control.setOrderStatus(order.id, "cancelled");
     await woo.control.idle();
     woo.control.setFaults({ dropDeliveries: 0 });
-    const held = woo.control.deliveries().slice(logStart).filter((d) => d.topic.startsWith("order.") && d.resourceId === order.id);
+    const held = woo.control
+      .deliveries()
+      .slice(logStart)
+      .filter((d) => d.topic.startsWith("order.") && d.resourceId === order.id);
     const created = held.find((d) => d.topic === "order.created")!;
     const cancelled = held.filter((d) => d.topic === "order.updated").at(-1)!;
     expect(created && cancelled).toBeTruthy();
@@ -89,7 +108,9 @@ describe("duplicate and reordered deliveries", () => {
     await sleep(1500);
     expect(fw.shopifyAvailable(sku)).toBe(shopifyBefore);
     expect(woo.control.getStock(sku)).toBe(storeBefore); // the store restored its own stock on cancel
-    const row = await prisma.order.findFirstOrThrow({ where: { channelId: fw.channelIds[0]!, externalId: String(order.id) } });
+    const row = await prisma.order.findFirstOrThrow({
+      where: { channelId: fw.channelIds[0]!, externalId: String(order.id) },
+    });
     expect(row).toMatchObject({ status: "cancelled", stockTaken: false });
     const pendingOrApplied = (await adjustmentsFor(fw.shopId, sku)).filter((a) => a.orderId === row.id);
     expect(pendingOrApplied.reduce((s, a) => s + a.delta, 0)).toBe(0);

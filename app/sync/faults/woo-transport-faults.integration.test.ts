@@ -27,20 +27,29 @@ const deltaCalls = () => fw.world.woo[0]!.requestCounts.get("POST /wp-json/wc-sy
 async function pushSurvives(sku: string, to: number, faults: WooFaults, during?: () => Promise<void>) {
   const woo = fw.world.woo[0]!;
   const listing = await prisma.listing.findFirstOrThrow({ where: { channelId: fw.channelIds[0]!, sku } });
-  const pushesBefore = await prisma.stockLedger.count({ where: { shopId: fw.shopId, itemId: listing.itemId!, cause: "push" } });
+  const pushesBefore = await prisma.stockLedger.count({
+    where: { shopId: fw.shopId, itemId: listing.itemId!, cause: "push" },
+  });
   const from = woo.control.getStock(sku)!;
   woo.control.setFaults(faults);
   fw.world.shopify.control.setAvailable(SHOP, { sku, available: to });
   await during?.();
-  await waitFor(`${sku} pushed`, async () => {
-    const l = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
-    return woo.control.getStock(sku) === to && l.inFlightPushSeq == null && l.lastWrittenQuantity === to;
-  }, 30_000);
+  await waitFor(
+    `${sku} pushed`,
+    async () => {
+      const l = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
+      return woo.control.getStock(sku) === to && l.inFlightPushSeq == null && l.lastWrittenQuantity === to;
+    },
+    30_000,
+  );
   woo.control.resetFaults();
   await woo.control.idle();
   await sleep(600);
   expect(woo.control.getStock(sku)).toBe(to);
-  const pushes = await prisma.stockLedger.findMany({ where: { shopId: fw.shopId, itemId: listing.itemId!, cause: "push" }, orderBy: { id: "asc" } });
+  const pushes = await prisma.stockLedger.findMany({
+    where: { shopId: fw.shopId, itemId: listing.itemId!, cause: "push" },
+    orderBy: { id: "asc" },
+  });
   expect(pushes.length - pushesBefore).toBe(1);
   expect(pushes.at(-1)).toMatchObject({ delta: to - from, after: to });
 }

@@ -8,7 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { adjustmentsFor, ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  adjustmentsFor,
+  ledgerFor,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 
 const SHOP = "fault-sigkill.myshopify.com";
 let fw: FaultWorld;
@@ -29,7 +36,12 @@ describe("worker process killed mid-job", () => {
     const before = fw.shopifyAvailable(sku)!;
     fw.world.shopify.control.setFaults({ latencyMs: 1500 });
     woo.control.placeOrder({ lines: [{ sku, quantity: 3 }], status: "processing" });
-    const adj = await waitFor("CAS write in flight", async () => (await adjustmentsFor(fw.shopId, sku)).find((a) => a.inFlightChangeFrom != null), 30_000, 5);
+    const adj = await waitFor(
+      "CAS write in flight",
+      async () => (await adjustmentsFor(fw.shopId, sku)).find((a) => a.inFlightChangeFrom != null),
+      30_000,
+      5,
+    );
     await sleep(300); // the mutation has reached Shopify and sits in its 1.5 s latency
     victim.proc.kill("SIGKILL");
     expect(await victim.exited).toBeNull(); // killed by signal
@@ -38,7 +50,12 @@ describe("worker process killed mid-job", () => {
     expect((await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status).toBe("pending"); // the hub never heard back
 
     const survivor = await fw.spawnWorker();
-    await waitFor("the survivor finished the job", async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied", 45_000, 100);
+    await waitFor(
+      "the survivor finished the job",
+      async () => (await prisma.shopifyAdjustment.findUniqueOrThrow({ where: { id: adj.id } })).status === "applied",
+      45_000,
+      100,
+    );
     await waitFor("store follows", () => woo.control.getStock(sku) === before - 3, 15_000);
     await woo.control.idle();
     await sleep(800);
@@ -51,7 +68,13 @@ describe("worker process killed mid-job", () => {
     expect(applied.map((l) => [l.before, l.after])).toEqual([[before, before - 3]]);
     // The sale went out in a stored call (docs/decisions/102): that call, under its key, sent twice verbatim.
     expect(done.batchId).toBeTruthy();
-    const calls = fw.world.shopify.control.graphqlLog(SHOP).filter((c) => c.query.includes("inventoryAdjustQuantities") && String((c.variables as { key?: string }).key) === `syncflow-batch:${done.batchId}`);
+    const calls = fw.world.shopify.control
+      .graphqlLog(SHOP)
+      .filter(
+        (c) =>
+          c.query.includes("inventoryAdjustQuantities") &&
+          String((c.variables as { key?: string }).key) === `syncflow-batch:${done.batchId}`,
+      );
 
     expect(calls).toHaveLength(2);
     expect(new Set(calls.map((c) => JSON.stringify(c.variables))).size).toBe(1);

@@ -17,7 +17,13 @@ export default async () => {
 /** fetch with the extension's session token (an OpenID Connect ID token the app verifies like App Bridge's). */
 async function authedFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const token = await shopify.auth.idToken();
-  return fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+  return fetch(url, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+  });
 }
 
 function ProductBlock() {
@@ -48,7 +54,11 @@ function ProductBlock() {
       const { url, init } = syncRequest(productId);
       const res = await authedFetch(url, init);
       const body = (await res.json()) as { ok?: boolean; message?: string };
-      setNotice(res.status === 202 ? "Sync queued: every channel gets this product's stock now." : body.message ?? `SyncFlow answered ${res.status}`);
+      setNotice(
+        res.status === 202
+          ? "Sync queued: every channel gets this product's stock now."
+          : (body.message ?? `SyncFlow answered ${res.status}`),
+      );
       await load();
     } catch (e) {
       setNotice(`Sync could not be queued (${(e as Error).message}).`);
@@ -98,11 +108,25 @@ function ProductBlock() {
                     <s-table-cell key={c.channel}>
                       <s-stack direction="inline" gap="small-200">
                         <s-text>{c.text}</s-text>
-                        <s-badge tone={c.tone === "success" ? "success" : c.tone === "critical" ? "critical" : c.tone === "warning" ? "warning" : "neutral"}>{c.state}</s-badge>
+                        <s-badge
+                          tone={
+                            c.tone === "success"
+                              ? "success"
+                              : c.tone === "critical"
+                                ? "critical"
+                                : c.tone === "warning"
+                                  ? "warning"
+                                  : "neutral"
+                          }
+                        >
+                          {c.state}
+                        </s-badge>
                       </s-stack>
                     </s-table-cell>
                   ))}
-                  <s-table-cell>{r.conflicts ? <s-badge tone="critical">{r.conflicts}</s-badge> : <s-text>None</s-text>}</s-table-cell>
+                  <s-table-cell>
+                    {r.conflicts ? <s-badge tone="critical">{r.conflicts}</s-badge> : <s-text>None</s-text>}
+                  </s-table-cell>
                   <s-table-cell>{r.lastSync}</s-table-cell>
                 </s-table-row>
               ))}

@@ -12,7 +12,15 @@ export interface BlockData {
     sku: string;
     title: string;
     shopifyAvailable: number | null;
-    channels: { channelId: string; name: string; kind: string; paused: boolean; linkState: string; quantity: number | null; lastSyncAt: string | null }[];
+    channels: {
+      channelId: string;
+      name: string;
+      kind: string;
+      paused: boolean;
+      linkState: string;
+      quantity: number | null;
+      lastSyncAt: string | null;
+    }[];
     openConflicts: number;
     lastSyncAt: string | null;
   }[];
@@ -22,9 +30,28 @@ export interface BlockData {
 export type Tone = "success" | "warning" | "critical" | "info" | "neutral";
 
 /** One cell of the table: a channel's quantity and link state for one variant. */
-export interface CellView { channel: string; text: string; state: string; tone: Tone }
-export interface RowView { itemId: string; label: string; shopify: string; cells: CellView[]; conflicts: string | null; conflictTone: Tone; lastSync: string }
-export interface BlockView { heading: string; summary: string; rows: RowView[]; columns: string[]; empty: string | null }
+export interface CellView {
+  channel: string;
+  text: string;
+  state: string;
+  tone: Tone;
+}
+export interface RowView {
+  itemId: string;
+  label: string;
+  shopify: string;
+  cells: CellView[];
+  conflicts: string | null;
+  conflictTone: Tone;
+  lastSync: string;
+}
+export interface BlockView {
+  heading: string;
+  summary: string;
+  rows: RowView[];
+  columns: string[];
+  empty: string | null;
+}
 
 /** The backend URL for a product (relative: the admin resolves it against the app's URL). */
 export function blockUrl(productId: string, appUrl = ""): string {
@@ -32,8 +59,18 @@ export function blockUrl(productId: string, appUrl = ""): string {
 }
 
 /** The "Sync now" request (POST, JSON body) for a product. */
-export function syncRequest(productId: string, appUrl = ""): { url: string; init: { method: "POST"; headers: Record<string, string>; body: string } } {
-  return { url: `${appUrl.replace(/\/$/, "")}/api/extension/product`, init: { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ intent: "sync", id: productId }) } };
+export function syncRequest(
+  productId: string,
+  appUrl = "",
+): { url: string; init: { method: "POST"; headers: Record<string, string>; body: string } } {
+  return {
+    url: `${appUrl.replace(/\/$/, "")}/api/extension/product`,
+    init: {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ intent: "sync", id: productId }),
+    },
+  };
 }
 
 const LINK_STATES: Record<string, { label: string; tone: Tone }> = {
@@ -64,7 +101,8 @@ export function relativeTime(iso: string | null, now: number): string {
 export function buildBlockView(data: BlockData, now: number): BlockView {
   const columns = data.channels.map((c) => (c.paused ? `${c.name} (paused)` : c.name));
   const rows = data.variants.map((v): RowView => {
-    const conflicts = v.openConflicts > 0 ? `${v.openConflicts} open conflict${v.openConflicts === 1 ? "" : "s"}` : null;
+    const conflicts =
+      v.openConflicts > 0 ? `${v.openConflicts} open conflict${v.openConflicts === 1 ? "" : "s"}` : null;
     return {
       itemId: v.itemId,
       label: v.sku ? `${v.sku} · ${v.title}` : v.title,
@@ -72,7 +110,12 @@ export function buildBlockView(data: BlockData, now: number): BlockView {
       cells: v.channels.map((c) => {
         const s = linkStateLabel(c.linkState);
         const linked = c.linkState === "linked";
-        return { channel: c.name, text: linked && c.quantity != null ? String(c.quantity) : "—", state: s.label, tone: linked && c.quantity === 0 ? "critical" : s.tone };
+        return {
+          channel: c.name,
+          text: linked && c.quantity != null ? String(c.quantity) : "—",
+          state: s.label,
+          tone: linked && c.quantity === 0 ? "critical" : s.tone,
+        };
       }),
       conflicts,
       conflictTone: conflicts ? "critical" : "success",

@@ -52,9 +52,18 @@ export interface EmuSubscription {
 }
 
 /** A declared Flow trigger: handle and its fields (from the extension's TOML). */
-export interface FlowTriggerDef { handle: string; name: string; fields: { type: string; key?: string }[] }
+export interface FlowTriggerDef {
+  handle: string;
+  name: string;
+  fields: { type: string; key?: string }[];
+}
 /** One flowTriggerReceive the emulator accepted. */
-export interface FlowTriggerRun { at: number; shop: string; handle: string; payload: Obj }
+export interface FlowTriggerRun {
+  at: number;
+  shop: string;
+  handle: string;
+  payload: Obj;
+}
 
 /** Reads the app's `flow_trigger` extensions under `<root>/extensions/*\/shopify.extension.toml`. */
 export function loadFlowTriggers(root = process.cwd()): Map<string, FlowTriggerDef> {
@@ -64,8 +73,13 @@ export function loadFlowTriggers(root = process.cwd()): Map<string, FlowTriggerD
   for (const name of fs.readdirSync(dir)) {
     const file = path.join(dir, name, "shopify.extension.toml");
     if (!fs.existsSync(file)) continue;
-    const conf = toml.parse(fs.readFileSync(file, "utf8")) as { extensions?: { type: string; handle: string; name: string }[]; settings?: { fields?: { type: string; key?: string }[] } };
-    for (const ext of conf.extensions ?? []) if (ext.type === "flow_trigger") out.set(ext.handle, { handle: ext.handle, name: ext.name, fields: conf.settings?.fields ?? [] });
+    const conf = toml.parse(fs.readFileSync(file, "utf8")) as {
+      extensions?: { type: string; handle: string; name: string }[];
+      settings?: { fields?: { type: string; key?: string }[] };
+    };
+    for (const ext of conf.extensions ?? [])
+      if (ext.type === "flow_trigger")
+        out.set(ext.handle, { handle: ext.handle, name: ext.name, fields: conf.settings?.fields ?? [] });
   }
   return out;
 }
@@ -73,7 +87,7 @@ export function loadFlowTriggers(root = process.cwd()): Map<string, FlowTriggerD
 /** Payload key Flow expects for a field: `<resource>_id` for a reference field, else the field's key. */
 export function flowPayloadKey(field: { type: string; key?: string }): string {
   const ref = /^(\w+)_reference$/.exec(field.type);
-  return ref ? `${ref[1]}_id` : field.key ?? field.type;
+  return ref ? `${ref[1]}_id` : (field.key ?? field.type);
 }
 
 /** Billing and Flow state of the emulator, plus their GraphQL root fields and HTTP routes. */
@@ -101,13 +115,33 @@ export class EmuApps {
   /** Subscription view for GraphQL (AppSubscription). */
   private view(s: EmuSubscription): Obj {
     return {
-      __typename: "AppSubscription", id: s.gid, name: s.name, status: s.status, test: s.test, trialDays: s.trialDays,
-      createdAt: new Date(s.createdAt).toISOString(), currentPeriodEnd: s.currentPeriodEnd ? new Date(s.currentPeriodEnd).toISOString() : null,
+      __typename: "AppSubscription",
+      id: s.gid,
+      name: s.name,
+      status: s.status,
+      test: s.test,
+      trialDays: s.trialDays,
+      createdAt: new Date(s.createdAt).toISOString(),
+      currentPeriodEnd: s.currentPeriodEnd ? new Date(s.currentPeriodEnd).toISOString() : null,
       returnUrl: s.returnUrl,
       lineItems: s.lineItems.map((li, i) => ({
-        __typename: "AppSubscriptionLineItem", id: `gid://shopify/AppSubscriptionLineItem/${s.id}${i}?v=1&index=${i}`,
-        plan: { __typename: "AppPlanV2", pricingDetails: { __typename: "AppRecurringPricing", interval: li.interval, price: { __typename: "MoneyV2", amount: li.amount, currencyCode: li.currencyCode }, discount: null, planHandle: null } },
-        usageRecords: () => ({ edges: [], nodes: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } }),
+        __typename: "AppSubscriptionLineItem",
+        id: `gid://shopify/AppSubscriptionLineItem/${s.id}${i}?v=1&index=${i}`,
+        plan: {
+          __typename: "AppPlanV2",
+          pricingDetails: {
+            __typename: "AppRecurringPricing",
+            interval: li.interval,
+            price: { __typename: "MoneyV2", amount: li.amount, currencyCode: li.currencyCode },
+            discount: null,
+            planHandle: null,
+          },
+        },
+        usageRecords: () => ({
+          edges: [],
+          nodes: [],
+          pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+        }),
       })),
     };
   }
@@ -123,11 +157,19 @@ export class EmuApps {
     return {
       app_subscription: {
         ...example,
-        admin_graphql_api_id: s.gid, name: s.name, status: s.status, admin_graphql_api_shop_id: `gid://shopify/Shop/${s.shop.length}`,
-        created_at: shopifyTime(s.createdAt), updated_at: shopifyTime(s.updatedAt), currency: s.lineItems[0]?.currencyCode ?? "USD",
+        admin_graphql_api_id: s.gid,
+        name: s.name,
+        status: s.status,
+        admin_graphql_api_shop_id: `gid://shopify/Shop/${s.shop.length}`,
+        created_at: shopifyTime(s.createdAt),
+        updated_at: shopifyTime(s.updatedAt),
+        currency: s.lineItems[0]?.currencyCode ?? "USD",
         // Required strings in the 2026-07 schema: no usage line → "0.00"; a Billing API plan has no Partner Dashboard handle,
         // so the emulator sends the name as a slug.
-        capped_amount: "0.00", price: s.lineItems[0]?.amount ?? "0.00", interval: "every_30_days", plan_handle: s.name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
+        capped_amount: "0.00",
+        price: s.lineItems[0]?.amount ?? "0.00",
+        interval: "every_30_days",
+        plan_handle: s.name.toLowerCase().replace(/[^a-z0-9]+/g, "-"),
       },
     };
   }
@@ -143,10 +185,16 @@ export class EmuApps {
     return {
       currentAppInstallation: () => {
         const subs = this.ofShop(shop.domain);
-        const conn = (list: Obj[]) => ({ edges: list.map((n) => ({ cursor: Buffer.from(String(n.id)).toString("base64url"), node: n })), nodes: list, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } });
+        const conn = (list: Obj[]) => ({
+          edges: list.map((n) => ({ cursor: Buffer.from(String(n.id)).toString("base64url"), node: n })),
+          nodes: list,
+          pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+        });
         return {
-          __typename: "AppInstallation", id: `gid://shopify/AppInstallation/${shop.id}`,
-          launchUrl: `${this.opts.getAppUrl() ?? ""}/?shop=${shop.domain}`, uninstallUrl: null,
+          __typename: "AppInstallation",
+          id: `gid://shopify/AppInstallation/${shop.id}`,
+          launchUrl: `${this.opts.getAppUrl() ?? ""}/?shop=${shop.domain}`,
+          uninstallUrl: null,
           activeSubscriptions: subs.filter((s) => s.status === "ACTIVE").map((s) => this.view(s)),
           allSubscriptions: () => conn(subs.map((s) => this.view(s))),
           oneTimePurchases: () => conn([]),
@@ -163,58 +211,122 @@ export class EmuApps {
         const name = String(args.name ?? "").trim();
         if (!name) errors.push({ field: ["name"], message: "Name can't be blank" });
         const returnUrl = String(args.returnUrl ?? "");
-        if (!/^https?:\/\/[^\s]+$/.test(returnUrl)) errors.push({ field: ["returnUrl"], message: "Return url is not a valid URL" });
+        if (!/^https?:\/\/[^\s]+$/.test(returnUrl))
+          errors.push({ field: ["returnUrl"], message: "Return url is not a valid URL" });
         const items = (args.lineItems as Obj[]) ?? [];
-        if (items.length < 1 || items.length > 2) errors.push({ field: ["lineItems"], message: "Line items must have between 1 and 2 items" });
+        if (items.length < 1 || items.length > 2)
+          errors.push({ field: ["lineItems"], message: "Line items must have between 1 and 2 items" });
         const lineItems = items.map((li, i) => {
           const rec = ((li.plan as Obj)?.appRecurringPricingDetails ?? null) as Obj | null;
-          if (!rec) { errors.push({ field: ["lineItems", String(i), "plan"], message: "Only recurring pricing is modelled by the emulator" }); return { amount: "0", currencyCode: "USD", interval: "EVERY_30_DAYS" }; }
+          if (!rec) {
+            errors.push({
+              field: ["lineItems", String(i), "plan"],
+              message: "Only recurring pricing is modelled by the emulator",
+            });
+            return { amount: "0", currencyCode: "USD", interval: "EVERY_30_DAYS" };
+          }
           const price = rec.price as { amount: unknown; currencyCode: string };
           const amount = Number(price.amount);
-          if (!(amount > 0)) errors.push({ field: ["lineItems", String(i), "plan", "appRecurringPricingDetails", "price"], message: "Price must be greater than 0" });
-          return { amount: amount.toFixed(2), currencyCode: price.currencyCode, interval: String(rec.interval ?? "EVERY_30_DAYS") };
+          if (!(amount > 0))
+            errors.push({
+              field: ["lineItems", String(i), "plan", "appRecurringPricingDetails", "price"],
+              message: "Price must be greater than 0",
+            });
+          return {
+            amount: amount.toFixed(2),
+            currencyCode: price.currencyCode,
+            interval: String(rec.interval ?? "EVERY_30_DAYS"),
+          };
         });
         const trialDays = args.trialDays == null ? 0 : Number(args.trialDays);
-        if (trialDays < 0) errors.push({ field: ["trialDays"], message: "Trial days must be greater than or equal to 0" });
+        if (trialDays < 0)
+          errors.push({ field: ["trialDays"], message: "Trial days must be greater than or equal to 0" });
         if (errors.length) return { appSubscription: null, confirmationUrl: null, userErrors: errors };
         const id = ++this.seq;
         const now = Date.now();
         const s: EmuSubscription = {
-          id, gid: `gid://shopify/AppSubscription/${id}`, shop: shop.domain, name, status: "PENDING", test: args.test === true, trialDays, returnUrl,
-          lineItems, createdAt: now, updatedAt: now, activatedAt: null, currentPeriodEnd: null,
+          id,
+          gid: `gid://shopify/AppSubscription/${id}`,
+          shop: shop.domain,
+          name,
+          status: "PENDING",
+          test: args.test === true,
+          trialDays,
+          returnUrl,
+          lineItems,
+          createdAt: now,
+          updatedAt: now,
+          activatedAt: null,
+          currentPeriodEnd: null,
         };
         this.subscriptions.push(s);
-        const signature = crypto.createHmac("sha256", this.opts.apiSecret).update(`${shop.domain}:${id}`).digest("hex").slice(0, 32);
+        const signature = crypto
+          .createHmac("sha256", this.opts.apiSecret)
+          .update(`${shop.domain}:${id}`)
+          .digest("hex")
+          .slice(0, 32);
         const confirmationUrl = `${this.opts.baseUrl()}/store/${encodeURIComponent(shop.domain)}/admin/charges/${id}/confirm?signature=${signature}`;
         return { appSubscription: this.view(s), confirmationUrl, userErrors: [] };
       },
       appSubscriptionCancel: (args: Obj) => {
         const s = this.ofShop(shop.domain).find((x) => x.gid === args.id);
-        if (!s) return { appSubscription: null, userErrors: [{ field: ["id"], message: "Couldn't find RecurringApplicationCharge" }] };
-        if (s.status !== "ACTIVE" && s.status !== "PENDING" && s.status !== "FROZEN") return { appSubscription: null, userErrors: [{ field: ["id"], message: "Only active, pending or frozen subscriptions can be cancelled" }] };
+        if (!s)
+          return {
+            appSubscription: null,
+            userErrors: [{ field: ["id"], message: "Couldn't find RecurringApplicationCharge" }],
+          };
+        if (s.status !== "ACTIVE" && s.status !== "PENDING" && s.status !== "FROZEN")
+          return {
+            appSubscription: null,
+            userErrors: [{ field: ["id"], message: "Only active, pending or frozen subscriptions can be cancelled" }],
+          };
         this.setStatus(s, "CANCELLED");
         return { appSubscription: this.view(s), userErrors: [] };
       },
       flowTriggerReceive: (args: Obj) => {
-        if (args.body != null) throw new GraphQLError("The body argument is deprecated; send handle and payload.", { extensions: { code: "BAD_REQUEST" } });
+        if (args.body != null)
+          throw new GraphQLError("The body argument is deprecated; send handle and payload.", {
+            extensions: { code: "BAD_REQUEST" },
+          });
         const handle = String(args.handle ?? "");
         const def = this.flowTriggerDefs().get(handle);
-        if (!def) return { userErrors: [{ field: ["handle"], message: `Invalid handle '${handle}': no flow trigger extension with this handle is deployed for the app` }] };
+        if (!def)
+          return {
+            userErrors: [
+              {
+                field: ["handle"],
+                message: `Invalid handle '${handle}': no flow trigger extension with this handle is deployed for the app`,
+              },
+            ],
+          };
         const payload = (args.payload ?? {}) as Obj;
         const errors: Obj[] = [];
-        if (Buffer.byteLength(JSON.stringify(payload)) > 50_000) errors.push({ field: ["payload"], message: "Payload exceeds the 50 KB limit" });
+        if (Buffer.byteLength(JSON.stringify(payload)) > 50_000)
+          errors.push({ field: ["payload"], message: "Payload exceeds the 50 KB limit" });
         const keys = def.fields.map(flowPayloadKey);
-        for (const k of keys) if (!(k in payload)) errors.push({ field: ["payload", k], message: `Errors validating schema:\n  Missing required property '${k}'.` });
-        for (const k of Object.keys(payload)) if (!keys.includes(k)) errors.push({ field: ["payload", k], message: `Errors validating schema:\n  Invalid property '${k}'.` });
+        for (const k of keys)
+          if (!(k in payload))
+            errors.push({
+              field: ["payload", k],
+              message: `Errors validating schema:\n  Missing required property '${k}'.`,
+            });
+        for (const k of Object.keys(payload))
+          if (!keys.includes(k))
+            errors.push({ field: ["payload", k], message: `Errors validating schema:\n  Invalid property '${k}'.` });
         def.fields.forEach((f, i) => {
           const v = payload[keys[i]!];
           if (v === undefined) return;
           const bad =
             (/_reference$/.test(f.type) && !(Number.isInteger(v) && (v as number) > 0)) ||
             (f.type === "number_integer" && !Number.isInteger(v)) ||
-            ((f.type === "single_line_text_field" || f.type === "multi_line_text_field" || f.type === "url") && typeof v !== "string") ||
+            ((f.type === "single_line_text_field" || f.type === "multi_line_text_field" || f.type === "url") &&
+              typeof v !== "string") ||
             (f.type === "boolean" && typeof v !== "boolean");
-          if (bad) errors.push({ field: ["payload", keys[i]!], message: `Errors validating schema:\n  Invalid type for '${keys[i]}' (${f.type}).` });
+          if (bad)
+            errors.push({
+              field: ["payload", keys[i]!],
+              message: `Errors validating schema:\n  Invalid type for '${keys[i]}' (${f.type}).`,
+            });
         });
         if (errors.length) return { userErrors: errors };
         this.flowRuns.push({ at: Date.now(), shop: shop.domain, handle, payload });
@@ -230,7 +342,8 @@ export class EmuApps {
     if (s.status === "PENDING") {
       if (decline) this.setStatus(s, "DECLINED");
       else {
-        for (const other of this.ofShop(shop)) if (other !== s && other.status === "ACTIVE") this.setStatus(other, "CANCELLED");
+        for (const other of this.ofShop(shop))
+          if (other !== s && other.status === "ACTIVE") this.setStatus(other, "CANCELLED");
         s.activatedAt = Date.now();
         s.currentPeriodEnd = s.activatedAt + s.trialDays * DAY + 30 * DAY;
         this.setStatus(s, "ACTIVE");
@@ -243,13 +356,22 @@ export class EmuApps {
 
   /** Shopify cancels an app's subscriptions when the app is uninstalled (no webhook reaches the app any more). */
   onUninstall(shop: string): void {
-    for (const s of this.ofShop(shop)) if (s.status === "ACTIVE" || s.status === "PENDING" || s.status === "FROZEN") this.setStatus(s, "CANCELLED", false);
+    for (const s of this.ofShop(shop))
+      if (s.status === "ACTIVE" || s.status === "PENDING" || s.status === "FROZEN")
+        this.setStatus(s, "CANCELLED", false);
   }
 
   /** Handles `GET /store/<shop>/admin/charges/<id>/confirm`; returns false when the path is not one of ours. */
   handleHttp(method: string, parts: string[], url: URL, res: http.ServerResponse): boolean {
     // parts: ["store", shop, "admin", "charges", id, "confirm"]
-    if (parts[0] !== "store" || parts[2] !== "admin" || parts[3] !== "charges" || parts[5] !== "confirm" || method !== "GET") return false;
+    if (
+      parts[0] !== "store" ||
+      parts[2] !== "admin" ||
+      parts[3] !== "charges" ||
+      parts[5] !== "confirm" ||
+      method !== "GET"
+    )
+      return false;
     const shop = decodeURIComponent(parts[1]!);
     try {
       const to = this.confirm(shop, Number(parts[4]), url.searchParams.get("decline") === "1");
@@ -266,13 +388,28 @@ export class EmuApps {
    * Sends a Flow action request to the app as Flow does: POST `url` (the extension's runtime_url on the app)
    * with the signed body. Resolves with the app's status and body. `opts.badSignature` signs with a wrong key.
    */
-  async sendFlowAction(shop: EmuShop, input: { url: string; handle: string; properties: Obj; badSignature?: boolean }): Promise<{ status: number; body: string }> {
+  async sendFlowAction(
+    shop: EmuShop,
+    input: { url: string; handle: string; properties: Obj; badSignature?: boolean },
+  ): Promise<{ status: number; body: string }> {
     const body = JSON.stringify({
-      shop_id: shop.id, shopify_domain: shop.domain, action_run_id: crypto.randomUUID(),
-      action_definition_id: input.handle, handle: input.handle, properties: input.properties,
+      shop_id: shop.id,
+      shopify_domain: shop.domain,
+      action_run_id: crypto.randomUUID(),
+      action_definition_id: input.handle,
+      handle: input.handle,
+      properties: input.properties,
     });
-    const hmac = crypto.createHmac("sha256", input.badSignature ? "not-the-secret" : this.opts.apiSecret).update(body, "utf8").digest("base64");
-    const res = await fetch(input.url, { method: "POST", headers: { "Content-Type": "application/json", "X-Shopify-Hmac-Sha256": hmac }, body, signal: AbortSignal.timeout(10_000) });
+    const hmac = crypto
+      .createHmac("sha256", input.badSignature ? "not-the-secret" : this.opts.apiSecret)
+      .update(body, "utf8")
+      .digest("base64");
+    const res = await fetch(input.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Shopify-Hmac-Sha256": hmac },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
     return { status: res.status, body: await res.text() };
   }
 }

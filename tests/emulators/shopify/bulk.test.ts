@@ -10,7 +10,9 @@ let loc2 = "";
 
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<any> {
   const res = await fetch(`${emu.url}/store/${SHOP}/admin/api/2026-10/graphql.json`, {
-    method: "POST", headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token }, body: JSON.stringify({ query, variables }),
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": token },
+    body: JSON.stringify({ query, variables }),
   });
   return res.json();
 }
@@ -19,12 +21,23 @@ const POLL = `query Poll($id: ID!) { bulkOperation(id: $id) { id status objectCo
 const ITEMS = `{ inventoryItems { edges { node { id inventoryLevels { edges { node { location { id } quantities(names: ["available"]) { name quantity } } } } } } } }`;
 
 beforeAll(async () => {
-  emu = await startShopifyEmulator({ apiKey: "k", apiSecret: "s", restoreRate: 100, bulk: { startupMs: 0, objectsPerSecond: 1e9 } });
+  emu = await startShopifyEmulator({
+    apiKey: "k",
+    apiSecret: "s",
+    restoreRate: 100,
+    bulk: { startupMs: 0, objectsPerSecond: 1e9 },
+  });
   const s = emu.control.createShop({ domain: SHOP });
   token = s.accessToken;
   loc1 = s.locationId;
   loc2 = emu.control.createLocation(SHOP, { name: "Warehouse" }).locationId;
-  emu.control.createProduct(SHOP, { title: "Tee", variants: [{ sku: "T-1", price: 10, quantities: { [loc1]: 4, [loc2]: 6 } }, { sku: "T-2", price: 10, quantities: { [loc1]: 0 } }] });
+  emu.control.createProduct(SHOP, {
+    title: "Tee",
+    variants: [
+      { sku: "T-1", price: 10, quantities: { [loc1]: 4, [loc2]: 6 } },
+      { sku: "T-2", price: 10, quantities: { [loc1]: 0 } },
+    ],
+  });
 });
 afterAll(() => emu.close());
 
@@ -41,7 +54,10 @@ describe("bulk operations", () => {
     expect(p.extensions.cost.requestedQueryCost).toBe(1);
     const text = await (await fetch(op.url)).text();
     expect(Number(op.fileSize)).toBe(Buffer.byteLength(text));
-    const rows = text.trim().split("\n").map((l) => JSON.parse(l));
+    const rows = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(5);
     const items = rows.filter((x) => !x.__parentId);
     expect(items.map((x) => Object.keys(x))).toEqual([["id"], ["id"]]);
@@ -49,12 +65,17 @@ describe("bulk operations", () => {
       const parentIdx = rows.findIndex((x) => x.id === row.__parentId);
       expect(parentIdx).toBeGreaterThanOrEqual(0);
       expect(rows.indexOf(row)).toBeGreaterThan(parentIdx);
-      expect(row).toMatchObject({ location: { id: expect.stringMatching(/Location/) }, quantities: [{ name: "available", quantity: expect.any(Number) }] });
+      expect(row).toMatchObject({
+        location: { id: expect.stringMatching(/Location/) },
+        quantities: [{ name: "available", quantity: expect.any(Number) }],
+      });
     }
     const first = rows.find((x) => x.__parentId === items[0].id && x.location.id === loc2);
     expect(first.quantities[0].quantity).toBe(6);
     // currentBulkOperation (deprecated) and node(id) see the same operation
-    const cur = await gql(`{ currentBulkOperation { id status } node(id: "${id}") { ... on BulkOperation { id status } } }`);
+    const cur = await gql(
+      `{ currentBulkOperation { id status } node(id: "${id}") { ... on BulkOperation { id status } } }`,
+    );
     expect(cur.data.currentBulkOperation).toEqual({ id, status: "COMPLETED" });
     expect(cur.data.node).toEqual({ id, status: "COMPLETED" });
   });
@@ -62,9 +83,13 @@ describe("bulk operations", () => {
   it("refuses invalid bulk queries with userErrors (no connection, nested connection without id, depth > 2)", async () => {
     const noConn = await gql(RUN, { q: "{ shop { name } }" });
     expect(noConn.data.bulkOperationRunQuery.userErrors[0]).toMatchObject({ code: "INVALID", field: ["query"] });
-    const noId = await gql(RUN, { q: `{ inventoryItems { edges { node { tracked inventoryLevels { edges { node { id } } } } } } }` });
+    const noId = await gql(RUN, {
+      q: `{ inventoryItems { edges { node { tracked inventoryLevels { edges { node { id } } } } } } }`,
+    });
     expect(noId.data.bulkOperationRunQuery.userErrors[0].message).toMatch(/must select the 'id' field/);
-    const deep = await gql(RUN, { q: `{ products { edges { node { id variants { edges { node { id inventoryItem { id inventoryLevels { edges { node { id } } } } } } } } } } }` });
+    const deep = await gql(RUN, {
+      q: `{ products { edges { node { id variants { edges { node { id inventoryItem { id inventoryLevels { edges { node { id } } } } } } } } } } }`,
+    });
     expect(deep.data.bulkOperationRunQuery.userErrors[0].message).toMatch(/nesting depth/);
     const bad = await gql(RUN, { q: "{ nope }" });
     expect(bad.data.bulkOperationRunQuery.userErrors[0].message).toMatch(/Invalid bulk query/);

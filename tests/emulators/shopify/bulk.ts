@@ -16,8 +16,20 @@
  */
 import crypto from "node:crypto";
 import {
-  execute, getNamedType, isObjectType, isInterfaceType, isUnionType, Kind, parse, validate, visit,
-  type DocumentNode, type FieldNode, type GraphQLCompositeType, type GraphQLSchema, type OperationDefinitionNode,
+  execute,
+  getNamedType,
+  isObjectType,
+  isInterfaceType,
+  isUnionType,
+  Kind,
+  parse,
+  validate,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
 
@@ -58,7 +70,12 @@ export interface EmuBulkOperation {
 /** Result of validating a bulk query: errors as BulkOperationUserError objects, or the parsed document. */
 type Checked = { errors: Obj[] } | { doc: DocumentNode; op: OperationDefinitionNode };
 
-const userError = (message: string, code = "INVALID", field: string[] = ["query"]) => ({ __typename: "BulkOperationUserError", field, message, code });
+const userError = (message: string, code = "INVALID", field: string[] = ["query"]) => ({
+  __typename: "BulkOperationUserError",
+  field,
+  message,
+  code,
+});
 
 /** Bulk operations of every shop of one emulator. */
 export class BulkOperations {
@@ -83,7 +100,8 @@ export class BulkOperations {
       return { errors: [userError(`Invalid bulk query: ${(e as Error).message}`)] };
     }
     const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-    if (ops.length !== 1 || ops[0]!.operation !== "query") return { errors: [userError("Bulk queries must contain exactly one query operation.")] };
+    if (ops.length !== 1 || ops[0]!.operation !== "query")
+      return { errors: [userError("Bulk queries must contain exactly one query operation.")] };
     const errs = validate(this.schema, doc);
     if (errs.length) return { errors: errs.map((e) => userError(`Invalid bulk query: ${e.message}`)) };
     const op = ops[0]!;
@@ -92,7 +110,9 @@ export class BulkOperations {
     const walk = (parent: GraphQLCompositeType, set: SelectionSetNode, depth: number) => {
       for (const sel of set.selections) {
         if (sel.kind === Kind.INLINE_FRAGMENT) {
-          const t = sel.typeCondition ? (this.schema.getType(sel.typeCondition.name.value) as GraphQLCompositeType) : parent;
+          const t = sel.typeCondition
+            ? (this.schema.getType(sel.typeCondition.name.value) as GraphQLCompositeType)
+            : parent;
           walk(t, sel.selectionSet, depth);
           continue;
         }
@@ -103,8 +123,12 @@ export class BulkOperations {
         const named = getNamedType(def.type) as GraphQLCompositeType;
         if (named.name.endsWith("Connection") && isObjectType(named)) {
           connections++;
-          if (depth >= 2) problems.push(`Bulk queries cannot contain connections with a nesting depth greater than 2 (${sel.name.value}).`);
-          if (depth >= 1 && !hasIdSibling(set)) problems.push(`The parent of the nested connection '${sel.name.value}' must select the 'id' field.`);
+          if (depth >= 2)
+            problems.push(
+              `Bulk queries cannot contain connections with a nesting depth greater than 2 (${sel.name.value}).`,
+            );
+          if (depth >= 1 && !hasIdSibling(set))
+            problems.push(`The parent of the nested connection '${sel.name.value}' must select the 'id' field.`);
           const nodeType = connectionNodeType(named);
           for (const s of sel.selectionSet.selections) {
             if (s.kind !== Kind.FIELD || !s.selectionSet) continue;
@@ -113,7 +137,12 @@ export class BulkOperations {
               for (const e of s.selectionSet.selections) {
                 if (e.kind === Kind.FIELD && e.name.value === "node" && e.selectionSet) {
                   const edgeType = getNamedType(named.getFields().edges!.type);
-                  if (isObjectType(edgeType)) walk(getNamedType(edgeType.getFields().node!.type) as GraphQLCompositeType, e.selectionSet, depth + 1);
+                  if (isObjectType(edgeType))
+                    walk(
+                      getNamedType(edgeType.getFields().node!.type) as GraphQLCompositeType,
+                      e.selectionSet,
+                      depth + 1,
+                    );
                 }
               }
             }
@@ -135,26 +164,61 @@ export class BulkOperations {
    * snapshot (through `rootValue`, a query root whose connections ignore first/last) and schedules completion.
    * @returns the BulkOperationRunQueryPayload (resolver view).
    */
-  run(shop: string, query: string, rootValue: Obj, unbounded: <T>(fn: () => T) => T = (fn) => fn(), now = Date.now()): Obj {
-    const running = [...this.ops.values()].filter((o) => o.shop === shop && this.status(o, now) !== "COMPLETED" && this.status(o, now) !== "CANCELED");
+  run(
+    shop: string,
+    query: string,
+    rootValue: Obj,
+    unbounded: <T>(fn: () => T) => T = (fn) => fn(),
+    now = Date.now(),
+  ): Obj {
+    const running = [...this.ops.values()].filter(
+      (o) => o.shop === shop && this.status(o, now) !== "COMPLETED" && this.status(o, now) !== "CANCELED",
+    );
     if (running.length >= MAX_CONCURRENT_BULK_QUERIES) {
-      return { bulkOperation: null, userErrors: [userError(`A shop can run at most ${MAX_CONCURRENT_BULK_QUERIES} bulk query operations at a time.`, "LIMIT_REACHED", [])] };
+      return {
+        bulkOperation: null,
+        userErrors: [
+          userError(
+            `A shop can run at most ${MAX_CONCURRENT_BULK_QUERIES} bulk query operations at a time.`,
+            "LIMIT_REACHED",
+            [],
+          ),
+        ],
+      };
     }
     const checked = this.check(query);
     if ("errors" in checked) return { bulkOperation: null, userErrors: checked.errors };
     const withTypes = addTypenames(checked.doc);
-    const result = unbounded(() => execute({
-      schema: this.schema, document: withTypes, rootValue, typeResolver: (v) => (v as Obj).__typename as string,
-    })) as { data?: Obj | null; errors?: readonly Error[] };
+    const result = unbounded(() =>
+      execute({
+        schema: this.schema,
+        document: withTypes,
+        rootValue,
+        typeResolver: (v) => (v as Obj).__typename as string,
+      }),
+    ) as { data?: Obj | null; errors?: readonly Error[] };
     if (result instanceof Promise) throw new Error("async execution not supported");
-    if (result.errors?.length) return { bulkOperation: null, userErrors: result.errors.map((e) => userError(`Invalid bulk query: ${e.message}`)) };
+    if (result.errors?.length)
+      return {
+        bulkOperation: null,
+        userErrors: result.errors.map((e) => userError(`Invalid bulk query: ${e.message}`)),
+      };
     const { lines, roots } = toJsonl(this.schema, result.data ?? {});
     const id = Number(`${Date.now() % 1_000_000}${++this.seq}`);
     const startsAt = now + this.timing.startupMs;
     const op: EmuBulkOperation = {
-      id, gid: `gid://shopify/BulkOperation/${id}`, shop, type: "QUERY", query, createdAt: now, startsAt,
+      id,
+      gid: `gid://shopify/BulkOperation/${id}`,
+      shop,
+      type: "QUERY",
+      query,
+      createdAt: now,
+      startsAt,
       completesAt: startsAt + Math.ceil((lines.length / Math.max(1e-6, this.timing.objectsPerSecond)) * 1000),
-      canceledAt: null, lines, rootObjectCount: roots, fileSize: lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
+      canceledAt: null,
+      lines,
+      rootObjectCount: roots,
+      fileSize: lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
       token: crypto.randomBytes(12).toString("hex"),
     };
     this.ops.set(id, op);
@@ -164,10 +228,23 @@ export class BulkOperations {
   /** Cancels a running operation (BulkOperationCancelPayload view). */
   cancel(shop: string, gid: string, now = Date.now()): Obj {
     const op = this.byGid(shop, gid);
-    if (!op) return { bulkOperation: null, userErrors: [{ __typename: "UserError", field: ["id"], message: "Bulk operation does not exist" }] };
+    if (!op)
+      return {
+        bulkOperation: null,
+        userErrors: [{ __typename: "UserError", field: ["id"], message: "Bulk operation does not exist" }],
+      };
     const st = this.status(op, now);
     if (st === "COMPLETED" || st === "CANCELED") {
-      return { bulkOperation: this.view(op, now), userErrors: [{ __typename: "UserError", field: null, message: `A bulk operation cannot be canceled when it is ${st.toLowerCase()}` }] };
+      return {
+        bulkOperation: this.view(op, now),
+        userErrors: [
+          {
+            __typename: "UserError",
+            field: null,
+            message: `A bulk operation cannot be canceled when it is ${st.toLowerCase()}`,
+          },
+        ],
+      };
     }
     op.canceledAt = now;
     return { bulkOperation: this.view(op, now), userErrors: [] };
@@ -189,7 +266,9 @@ export class BulkOperations {
 
   /** The shop's operations, newest first. */
   list(shop: string): EmuBulkOperation[] {
-    return [...this.ops.values()].filter((o) => o.shop === shop).sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+    return [...this.ops.values()]
+      .filter((o) => o.shop === shop)
+      .sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
   }
 
   /** Status at `now`. */
@@ -204,14 +283,26 @@ export class BulkOperations {
   view(op: EmuBulkOperation, now = Date.now()): Obj {
     const status = this.status(op, now);
     const end = op.canceledAt ?? now;
-    const produced = status === "COMPLETED" ? op.lines.length
-      : Math.max(0, Math.min(op.lines.length, Math.floor(((end - op.startsAt) / 1000) * this.timing.objectsPerSecond)));
+    const produced =
+      status === "COMPLETED"
+        ? op.lines.length
+        : Math.max(
+            0,
+            Math.min(op.lines.length, Math.floor(((end - op.startsAt) / 1000) * this.timing.objectsPerSecond)),
+          );
     const rootShare = op.lines.length ? Math.round((produced / op.lines.length) * op.rootObjectCount) : 0;
     const done = status === "COMPLETED";
     return {
-      __typename: "BulkOperation", id: op.gid, type: op.type, status, query: op.query, errorCode: null,
-      createdAt: new Date(op.createdAt).toISOString(), completedAt: done ? new Date(op.completesAt).toISOString() : null,
-      objectCount: String(produced), rootObjectCount: String(done ? op.rootObjectCount : rootShare),
+      __typename: "BulkOperation",
+      id: op.gid,
+      type: op.type,
+      status,
+      query: op.query,
+      errorCode: null,
+      createdAt: new Date(op.createdAt).toISOString(),
+      completedAt: done ? new Date(op.completesAt).toISOString() : null,
+      objectCount: String(produced),
+      rootObjectCount: String(done ? op.rootObjectCount : rootShare),
       fileSize: done && op.lines.length ? String(op.fileSize) : null,
       url: done && op.lines.length ? `${this.baseUrl()}/__bulk/${op.id}/${op.token}.jsonl` : null,
       partialDataUrl: null,
@@ -243,8 +334,15 @@ function hasIdSibling(set: SelectionSetNode): boolean {
 function addTypenames(doc: DocumentNode): DocumentNode {
   return visit(doc, {
     SelectionSet(node) {
-      if (node.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "__typename" && !s.alias)) return undefined;
-      return { ...node, selections: [...node.selections, { kind: Kind.FIELD, name: { kind: Kind.NAME, value: "__typename" } } as FieldNode] };
+      if (node.selections.some((s) => s.kind === Kind.FIELD && s.name.value === "__typename" && !s.alias))
+        return undefined;
+      return {
+        ...node,
+        selections: [
+          ...node.selections,
+          { kind: Kind.FIELD, name: { kind: Kind.NAME, value: "__typename" } } as FieldNode,
+        ],
+      };
     },
   });
 }

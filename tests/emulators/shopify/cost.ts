@@ -5,9 +5,19 @@
  * each mutation root field 10. Single query limit 1000 points. Bucket refills at `restoreRate` points/s.
  */
 import {
-  getNamedType, isCompositeType, isObjectType, isInterfaceType, Kind,
-  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode, valueFromASTUntyped,
+  getNamedType,
+  isCompositeType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  valueFromASTUntyped,
 } from "graphql";
 
 /** Shopify's single-query ceiling (points). */
@@ -19,17 +29,31 @@ function argValue(field: FieldNode, name: string, variables: Record<string, unkn
 }
 
 /** Requested cost (points) of `operation` within `doc`, evaluated with `variables`. */
-export function requestedCost(schema: GraphQLSchema, doc: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+export function requestedCost(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   if (operation.operation === "mutation") {
-    return operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__")).length * 10;
+    return (
+      operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__")).length *
+      10
+    );
   }
   const root = schema.getQueryType()!;
   return selectionCost(schema, root, operation.selectionSet, fragments, variables);
 }
 
-function selectionCost(schema: GraphQLSchema, parent: GraphQLCompositeType, set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, vars: Record<string, unknown>): number {
+function selectionCost(
+  schema: GraphQLSchema,
+  parent: GraphQLCompositeType,
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  vars: Record<string, unknown>,
+): number {
   let total = 0;
   for (const sel of set.selections) {
     if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -37,7 +61,14 @@ function selectionCost(schema: GraphQLSchema, parent: GraphQLCompositeType, set:
       total += selectionCost(schema, t, sel.selectionSet, fragments, vars);
     } else if (sel.kind === Kind.FRAGMENT_SPREAD) {
       const f = fragments.get(sel.name.value);
-      if (f) total += selectionCost(schema, schema.getType(f.typeCondition.name.value) as GraphQLCompositeType, f.selectionSet, fragments, vars);
+      if (f)
+        total += selectionCost(
+          schema,
+          schema.getType(f.typeCondition.name.value) as GraphQLCompositeType,
+          f.selectionSet,
+          fragments,
+          vars,
+        );
     } else {
       total += fieldCost(schema, parent, sel, fragments, vars);
     }
@@ -45,7 +76,13 @@ function selectionCost(schema: GraphQLSchema, parent: GraphQLCompositeType, set:
   return total;
 }
 
-function fieldCost(schema: GraphQLSchema, parent: GraphQLCompositeType, field: FieldNode, fragments: Map<string, FragmentDefinitionNode>, vars: Record<string, unknown>): number {
+function fieldCost(
+  schema: GraphQLSchema,
+  parent: GraphQLCompositeType,
+  field: FieldNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  vars: Record<string, unknown>,
+): number {
   if (field.name.value.startsWith("__")) return 0;
   if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
   const def = parent.getFields()[field.name.value];
@@ -59,13 +96,27 @@ function fieldCost(schema: GraphQLSchema, parent: GraphQLCompositeType, field: F
       if (sel.kind !== Kind.FIELD) continue;
       const sub = named.getFields()[sel.name.value];
       if (!sub || !sel.selectionSet) continue;
-      if (sel.name.value === "nodes") perNode = Math.max(perNode, 1 + selectionCost(schema, getNamedType(sub.type) as GraphQLCompositeType, sel.selectionSet, fragments, vars));
+      if (sel.name.value === "nodes")
+        perNode = Math.max(
+          perNode,
+          1 + selectionCost(schema, getNamedType(sub.type) as GraphQLCompositeType, sel.selectionSet, fragments, vars),
+        );
       if (sel.name.value === "edges") {
         const edgeType = getNamedType(sub.type);
         if (!isObjectType(edgeType)) continue;
         for (const e of sel.selectionSet.selections) {
           if (e.kind === Kind.FIELD && e.name.value === "node" && e.selectionSet) {
-            perNode = Math.max(perNode, 1 + selectionCost(schema, getNamedType(edgeType.getFields().node!.type) as GraphQLCompositeType, e.selectionSet, fragments, vars));
+            perNode = Math.max(
+              perNode,
+              1 +
+                selectionCost(
+                  schema,
+                  getNamedType(edgeType.getFields().node!.type) as GraphQLCompositeType,
+                  e.selectionSet,
+                  fragments,
+                  vars,
+                ),
+            );
           }
         }
       }
@@ -81,14 +132,20 @@ export function actualCost(data: unknown, requested: number, isMutation: boolean
   let n = 0;
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") { n++; Object.values(v).forEach(walk); }
+    else if (v && typeof v === "object") {
+      n++;
+      Object.values(v).forEach(walk);
+    }
   };
   if (data && typeof data === "object") Object.values(data).forEach(walk);
   return Math.min(requested, n);
 }
 
 /** Leaky bucket state for one shop (points). */
-export interface Bucket { available: number; updatedAt: number }
+export interface Bucket {
+  available: number;
+  updatedAt: number;
+}
 
 /** Refill `bucket` for the time elapsed (ms clock `now`) at `restoreRate` points/s, capped at `size`. */
 export function refill(bucket: Bucket, size: number, restoreRate: number, now = Date.now()): void {

@@ -7,22 +7,36 @@ import type { AddressInfo } from "node:net";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { schemaForWebhook } from "shopify-webhook-schemas";
-import { startShopifyEmulator, mintSessionToken, webhookHmac, WEBHOOK_SCHEMA_VERSION, EMITTED_TOPICS, type ShopifyEmulator } from "./index.js";
+import {
+  startShopifyEmulator,
+  mintSessionToken,
+  webhookHmac,
+  WEBHOOK_SCHEMA_VERSION,
+  EMITTED_TOPICS,
+  type ShopifyEmulator,
+} from "./index.js";
 
 const SHOP = "hooks.myshopify.com";
 const API_KEY = "test-key";
 const SECRET = "test-secret";
 const FIXTURES = path.resolve(process.cwd(), "tests/fixtures/shopify/webhooks");
 
-interface Received { path: string; headers: http.IncomingHttpHeaders; body: string }
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
 // CJS/ESM interop: under Node ESM the constructors may sit on `.default`.
 const AjvCtor = ((Ajv2020 as unknown as { default?: typeof Ajv2020 }).default ?? Ajv2020) as typeof Ajv2020;
-const applyFormats = ((addFormats as unknown as { default?: typeof addFormats }).default ?? addFormats) as typeof addFormats;
+const applyFormats = ((addFormats as unknown as { default?: typeof addFormats }).default ??
+  addFormats) as typeof addFormats;
 const ajv = new AjvCtor({ strict: false, allErrors: true });
 applyFormats(ajv);
 function validateTopic(topic: string, payload: unknown): string | null {
-  const validate = ajv.getSchema(topic) ?? (ajv.addSchema(schemaForWebhook(WEBHOOK_SCHEMA_VERSION, topic), topic), ajv.getSchema(topic)!);
+  const validate =
+    ajv.getSchema(topic) ??
+    (ajv.addSchema(schemaForWebhook(WEBHOOK_SCHEMA_VERSION, topic), topic), ajv.getSchema(topic)!);
   return validate(payload) ? null : ajv.errorsText(validate.errors);
 }
 
@@ -37,11 +51,22 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-    if (failCount > 0) { failCount--; res.writeHead(failStatus); res.end(); return; }
-    res.writeHead(200); res.end("ok");
+    if (failCount > 0) {
+      failCount--;
+      res.writeHead(failStatus);
+      res.end();
+      return;
+    }
+    res.writeHead(200);
+    res.end("ok");
   });
   await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
-  emu = await startShopifyEmulator({ apiKey: API_KEY, apiSecret: SECRET, appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`, webhookRetryScheduleMs: [20, 40, 80] });
+  emu = await startShopifyEmulator({
+    apiKey: API_KEY,
+    apiSecret: SECRET,
+    appUrl: `http://127.0.0.1:${(app.address() as AddressInfo).port}`,
+    webhookRetryScheduleMs: [20, 40, 80],
+  });
 });
 afterAll(async () => {
   await emu.close();
@@ -52,16 +77,41 @@ afterAll(async () => {
 describe("webhooks", () => {
   it("emits every topic, signed, with Shopify's headers, and payloads valid against shopify-webhook-schemas 2026-07", async () => {
     const { accessToken, locationId } = emu.control.createShop({ domain: SHOP, name: "Hooks" });
-    const p = emu.control.createProduct(SHOP, { title: "Tee", productType: "Shirts", variants: [{ sku: "TEE-S", title: "S", price: "19.99", quantities: { [locationId]: 10 } }, { sku: "TEE-M", title: "M", price: 21, quantities: { [locationId]: 4 } }] });
-    const order = emu.control.placeOrder(SHOP, { lines: [{ sku: "TEE-S", quantity: 2 }, { sku: "TEE-M", quantity: 1 }] });
+    const p = emu.control.createProduct(SHOP, {
+      title: "Tee",
+      productType: "Shirts",
+      variants: [
+        { sku: "TEE-S", title: "S", price: "19.99", quantities: { [locationId]: 10 } },
+        { sku: "TEE-M", title: "M", price: 21, quantities: { [locationId]: 4 } },
+      ],
+    });
+    const order = emu.control.placeOrder(SHOP, {
+      lines: [
+        { sku: "TEE-S", quantity: 2 },
+        { sku: "TEE-M", quantity: 1 },
+      ],
+    });
     emu.control.refund(SHOP, { orderId: order.orderId, lines: [{ sku: "TEE-M", quantity: 1 }], restock: true });
     emu.control.cancelOrder(SHOP, { orderId: order.orderId, restock: true });
     emu.control.setAvailable(SHOP, { sku: "TEE-S", locationId, available: 7 });
     emu.control.updateVariant(SHOP, { variantId: p.variants[0]!.variantId, price: "18.00" });
     // the app's own write echoes back as inventory_levels/update
     const r = await fetch(`${emu.url}/store/${SHOP}/admin/api/2026-10/graphql.json`, {
-      method: "POST", headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": accessToken },
-      body: JSON.stringify({ query: `mutation($i: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $i) @idempotent(key: "echo-1") { userErrors { code } } }`, variables: { i: { name: "available", reason: "correction", referenceDocumentUri: "gid://syncflow/Test/1", changes: [{ inventoryItemId: p.variants[1]!.inventoryItemId, locationId, delta: 1, changeFromQuantity: null }] } } }),
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": accessToken },
+      body: JSON.stringify({
+        query: `mutation($i: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $i) @idempotent(key: "echo-1") { userErrors { code } } }`,
+        variables: {
+          i: {
+            name: "available",
+            reason: "correction",
+            referenceDocumentUri: "gid://syncflow/Test/1",
+            changes: [
+              { inventoryItemId: p.variants[1]!.inventoryItemId, locationId, delta: 1, changeFromQuantity: null },
+            ],
+          },
+        },
+      }),
     });
     expect((await r.json()).data.inventoryAdjustQuantities.userErrors).toEqual([]);
     emu.control.uninstall(SHOP);
@@ -107,9 +157,13 @@ describe("webhooks", () => {
   it("retries non-2xx with the same webhook id, redelivers verbatim, drops, duplicates and sends bad HMAC", async () => {
     const shop = "retry.myshopify.com";
     const { locationId } = emu.control.createShop({ domain: shop });
-    emu.control.createProduct(shop, { title: "Cap", variants: [{ sku: "CAP", price: 5, quantities: { [locationId]: 3 } }] });
+    emu.control.createProduct(shop, {
+      title: "Cap",
+      variants: [{ sku: "CAP", price: 5, quantities: { [locationId]: 3 } }],
+    });
     received.length = 0;
-    failStatus = 500; failCount = 2;
+    failStatus = 500;
+    failCount = 2;
     emu.control.setAvailable(shop, { sku: "CAP", available: 2 });
     await emu.control.webhooksIdle();
     expect(received).toHaveLength(3);
@@ -144,19 +198,64 @@ describe("token exchange and auth", () => {
   it("exchanges a session token for offline and online tokens; rejects bad tokens", async () => {
     const shop = "auth.myshopify.com";
     const { accessToken } = emu.control.createShop({ domain: shop });
-    const post = (body: unknown) => fetch(`${emu.url}/store/${shop}/admin/oauth/access_token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const base = { client_id: API_KEY, client_secret: SECRET, grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token_type: "urn:ietf:params:oauth:token-type:id_token" };
+    const post = (body: unknown) =>
+      fetch(`${emu.url}/store/${shop}/admin/oauth/access_token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const base = {
+      client_id: API_KEY,
+      client_secret: SECRET,
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token_type: "urn:ietf:params:oauth:token-type:id_token",
+    };
     const st = mintSessionToken({ apiKey: API_KEY, apiSecret: SECRET, shop });
-    const off = await post({ ...base, subject_token: st, requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token", expiring: "0" });
+    const off = await post({
+      ...base,
+      subject_token: st,
+      requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+      expiring: "0",
+    });
     expect(off.status).toBe(200);
     expect(await off.json()).toMatchObject({ access_token: accessToken, scope: expect.any(String) });
-    const on = await (await post({ ...base, subject_token: st, requested_token_type: "urn:shopify:params:oauth:token-type:online-access-token" })).json();
-    expect(on).toMatchObject({ access_token: expect.any(String), expires_in: expect.any(Number), associated_user: { id: 1 } });
+    const on = await (
+      await post({
+        ...base,
+        subject_token: st,
+        requested_token_type: "urn:shopify:params:oauth:token-type:online-access-token",
+      })
+    ).json();
+    expect(on).toMatchObject({
+      access_token: expect.any(String),
+      expires_in: expect.any(Number),
+      associated_user: { id: 1 },
+    });
     const wrongShop = mintSessionToken({ apiKey: API_KEY, apiSecret: SECRET, shop: "other.myshopify.com" });
-    expect((await post({ ...base, subject_token: wrongShop, requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token" })).status).toBe(400);
+    expect(
+      (
+        await post({
+          ...base,
+          subject_token: wrongShop,
+          requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+        })
+      ).status,
+    ).toBe(400);
     const badSig = mintSessionToken({ apiKey: API_KEY, apiSecret: "nope", shop });
-    expect((await post({ ...base, subject_token: badSig, requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token" })).status).toBe(400);
-    const gql = await fetch(`${emu.url}/store/${shop}/admin/api/2026-10/graphql.json`, { method: "POST", headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": "bad" }, body: JSON.stringify({ query: "{ shop { name } }" }) });
+    expect(
+      (
+        await post({
+          ...base,
+          subject_token: badSig,
+          requested_token_type: "urn:shopify:params:oauth:token-type:offline-access-token",
+        })
+      ).status,
+    ).toBe(400);
+    const gql = await fetch(`${emu.url}/store/${shop}/admin/api/2026-10/graphql.json`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": "bad" },
+      body: JSON.stringify({ query: "{ shop { name } }" }),
+    });
     expect(gql.status).toBe(401);
     expect((await gql.json()).errors).toMatch(/Invalid API key or access token/);
   });
@@ -164,18 +263,39 @@ describe("token exchange and auth", () => {
   it("rejects documents the real schema rejects, and requires @idempotent + changeFromQuantity", async () => {
     const shop = "schema.myshopify.com";
     const { accessToken, locationId } = emu.control.createShop({ domain: shop });
-    const p = emu.control.createProduct(shop, { title: "Mug", variants: [{ sku: "MUG", price: 9, quantities: { [locationId]: 3 } }] });
-    const q = async (query: string, variables?: unknown) => (await fetch(`${emu.url}/store/${shop}/admin/api/2026-10/graphql.json`, { method: "POST", headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": accessToken }, body: JSON.stringify({ query, variables }) })).json();
+    const p = emu.control.createProduct(shop, {
+      title: "Mug",
+      variants: [{ sku: "MUG", price: 9, quantities: { [locationId]: 3 } }],
+    });
+    const q = async (query: string, variables?: unknown) =>
+      (
+        await fetch(`${emu.url}/store/${shop}/admin/api/2026-10/graphql.json`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": accessToken },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json();
     const bad = await q("{ shop { nope } }");
-    expect(bad.errors[0]).toMatchObject({ message: expect.stringContaining("nope"), locations: [{ line: 1, column: 10 }] });
+    expect(bad.errors[0]).toMatchObject({
+      message: expect.stringContaining("nope"),
+      locations: [{ line: 1, column: 10 }],
+    });
     expect(bad.data).toBeUndefined();
-    const compareQuantity = await q(`mutation { inventorySetQuantities(input: {name: "available", reason: "correction", ignoreCompareQuantity: true, quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1}]}) @idempotent(key: "a") { userErrors { code } } }`);
+    const compareQuantity = await q(
+      `mutation { inventorySetQuantities(input: {name: "available", reason: "correction", ignoreCompareQuantity: true, quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1}]}) @idempotent(key: "a") { userErrors { code } } }`,
+    );
     expect(compareQuantity.errors[0].message).toMatch(/ignoreCompareQuantity/);
-    const noKey = await q(`mutation { inventorySetQuantities(input: {name: "available", reason: "correction", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1, changeFromQuantity: 3}]}) { userErrors { code } } }`);
+    const noKey = await q(
+      `mutation { inventorySetQuantities(input: {name: "available", reason: "correction", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1, changeFromQuantity: 3}]}) { userErrors { code } } }`,
+    );
     expect(noKey.errors[0].message).toMatch(/@idempotent/);
-    const noCfq = await q(`mutation { inventorySetQuantities(input: {name: "available", reason: "correction", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1}]}) @idempotent(key: "b") { userErrors { code } } }`);
+    const noCfq = await q(
+      `mutation { inventorySetQuantities(input: {name: "available", reason: "correction", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1}]}) @idempotent(key: "b") { userErrors { code } } }`,
+    );
     expect(noCfq.errors[0].message).toMatch(/changeFromQuantity/);
-    const badReason = await q(`mutation { inventorySetQuantities(input: {name: "available", reason: "because", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1, changeFromQuantity: null}]}) @idempotent(key: "c") { userErrors { code } } }`);
+    const badReason = await q(
+      `mutation { inventorySetQuantities(input: {name: "available", reason: "because", quantities: [{inventoryItemId: "${p.variants[0]!.inventoryItemId}", locationId: "${locationId}", quantity: 1, changeFromQuantity: null}]}) @idempotent(key: "c") { userErrors { code } } }`,
+    );
     expect(badReason.data.inventorySetQuantities.userErrors).toEqual([{ code: "INVALID_REASON" }]);
     expect(emu.control.state(shop).availableBySku.MUG).toEqual({ [locationId]: 3 });
     expect(emu.control.graphqlLog(shop).length).toBe(5);

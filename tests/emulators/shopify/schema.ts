@@ -47,8 +47,7 @@ export function loadAdminSchema(version: string): GraphQLSchema {
   const file = path.join(devMcpDir(), "dist", "data", `admin_${version}.json.gz`);
   if (!fs.existsSync(file)) throw new Error(`No Admin GraphQL introspection for API version ${version} (${file})`);
   const json = JSON.parse(zlib.gunzipSync(fs.readFileSync(file)).toString("utf8")) as
-    | { data: IntrospectionQuery }
-    | IntrospectionQuery;
+    { data: IntrospectionQuery } | IntrospectionQuery;
   const introspection = "data" in json ? json.data : json;
   const schema = buildClientSchema(introspection, { assumeValid: true });
   cache.set(version, schema);

@@ -12,7 +12,13 @@ const b64url = (buf: Buffer | string) => Buffer.from(buf).toString("base64url");
  * @param opts.userId Shopify staff user id (default "1"); opts.ttlSec lifetime in seconds (default 60).
  * @returns the compact JWT string.
  */
-export function mintSessionToken(opts: { apiKey: string; apiSecret: string; shop: string; userId?: string | number; ttlSec?: number }): string {
+export function mintSessionToken(opts: {
+  apiKey: string;
+  apiSecret: string;
+  shop: string;
+  userId?: string | number;
+  ttlSec?: number;
+}): string {
   const now = Math.floor(Date.now() / 1000);
   const header = { alg: "HS256", typ: "JWT" };
   const payload = {

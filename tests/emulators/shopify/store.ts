@@ -6,34 +6,123 @@
  * mutations — the echo the app must recognise), as Shopify does. Times are ms since epoch.
  */
 import crypto from "node:crypto";
-import { orderPayload, refundPayload, inventoryLevelPayload, productPayload, shopPayload, type EmittedTopic } from "./payloads.js";
+import {
+  orderPayload,
+  refundPayload,
+  inventoryLevelPayload,
+  productPayload,
+  shopPayload,
+  type EmittedTopic,
+} from "./payloads.js";
 
-export interface EmuLocation { id: number; gid: string; name: string; isActive: boolean }
-export interface EmuProduct { id: number; gid: string; title: string; handle: string; productType: string; createdAt: number; updatedAt: number; variantIds: number[] }
-export interface EmuVariant { id: number; gid: string; productId: number; sku: string | null; title: string; price: string; inventoryItemId: number; createdAt: number; updatedAt: number }
-export interface EmuInventoryItem { id: number; gid: string; variantId: number; tracked: boolean }
+export interface EmuLocation {
+  id: number;
+  gid: string;
+  name: string;
+  isActive: boolean;
+}
+export interface EmuProduct {
+  id: number;
+  gid: string;
+  title: string;
+  handle: string;
+  productType: string;
+  createdAt: number;
+  updatedAt: number;
+  variantIds: number[];
+}
+export interface EmuVariant {
+  id: number;
+  gid: string;
+  productId: number;
+  sku: string | null;
+  title: string;
+  price: string;
+  inventoryItemId: number;
+  createdAt: number;
+  updatedAt: number;
+}
+export interface EmuInventoryItem {
+  id: number;
+  gid: string;
+  variantId: number;
+  tracked: boolean;
+}
 export interface EmuLevel {
-  itemId: number; locationId: number; available: number; committed: number; updatedAt: number;
+  itemId: number;
+  locationId: number;
+  available: number;
+  committed: number;
+  updatedAt: number;
   /** `safety_stock` units (part of on_hand, not sellable by Shopify's checkout); absent = 0. */
   safetyStock?: number;
 }
-export interface EmuOrderLine { id: number; gid: string; variantId: number; productId: number; sku: string | null; title: string; variantTitle: string | null; quantity: number; price: string; refundedQuantity: number; restockedQuantity: number }
-export interface EmuOrder {
-  id: number; gid: string; number: number; name: string; locationId: number; createdAt: number; updatedAt: number;
-  cancelledAt: number | null; cancelReason: string | null; currency: string; email: string;
-  customer: { id: number; firstName: string; lastName: string }; lines: EmuOrderLine[]; refunds: EmuRefund[];
+export interface EmuOrderLine {
+  id: number;
+  gid: string;
+  variantId: number;
+  productId: number;
+  sku: string | null;
+  title: string;
+  variantTitle: string | null;
+  quantity: number;
+  price: string;
+  refundedQuantity: number;
+  restockedQuantity: number;
 }
-export interface EmuRefund { id: number; createdAt: number; note: string | null; restock: boolean; lines: { id: number; lineItemId: number; quantity: number; locationId: number; restockType: "cancel" | "return" | "no_restock" }[] }
+export interface EmuOrder {
+  id: number;
+  gid: string;
+  number: number;
+  name: string;
+  locationId: number;
+  createdAt: number;
+  updatedAt: number;
+  cancelledAt: number | null;
+  cancelReason: string | null;
+  currency: string;
+  email: string;
+  customer: { id: number; firstName: string; lastName: string };
+  lines: EmuOrderLine[];
+  refunds: EmuRefund[];
+}
+export interface EmuRefund {
+  id: number;
+  createdAt: number;
+  note: string | null;
+  restock: boolean;
+  lines: {
+    id: number;
+    lineItemId: number;
+    quantity: number;
+    locationId: number;
+    restockType: "cancel" | "return" | "no_restock";
+  }[];
+}
 
 /** Stored result of an idempotent mutation (key → input fingerprint + first response). */
-export interface IdempotencyRecord { fingerprint: string; result: unknown; failed: boolean }
+export interface IdempotencyRecord {
+  fingerprint: string;
+  result: unknown;
+  failed: boolean;
+}
 
 /** One emulated store. */
 export interface EmuShop {
-  id: number; domain: string; name: string; plan: string; currency: string;
-  accessToken: string; scope: string; installed: boolean;
-  locations: Map<number, EmuLocation>; products: Map<number, EmuProduct>; variants: Map<number, EmuVariant>;
-  inventoryItems: Map<number, EmuInventoryItem>; levels: Map<string, EmuLevel>; orders: Map<number, EmuOrder>;
+  id: number;
+  domain: string;
+  name: string;
+  plan: string;
+  currency: string;
+  accessToken: string;
+  scope: string;
+  installed: boolean;
+  locations: Map<number, EmuLocation>;
+  products: Map<number, EmuProduct>;
+  variants: Map<number, EmuVariant>;
+  inventoryItems: Map<number, EmuInventoryItem>;
+  levels: Map<string, EmuLevel>;
+  orders: Map<number, EmuOrder>;
   idempotency: Map<string, IdempotencyRecord>;
   adjustmentGroups: Map<number, unknown>;
   bucket: { available: number; updatedAt: number };
@@ -43,7 +132,12 @@ export type EmitFn = (shop: EmuShop, topic: EmittedTopic, payload: unknown) => v
 
 /** Error the control API returns as HTTP 4xx with `{error}`. */
 export class ControlError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Numeric id of a Shopify GID (`gid://shopify/Type/123` → 123); accepts plain numbers too. Throws ControlError(400). */
@@ -61,10 +155,15 @@ export const levelKey = (itemId: number, locationId: number) => `${itemId}:${loc
 export class EmuStore {
   readonly shops = new Map<string, EmuShop>();
   private nextId = 1000;
-  constructor(private readonly emit: EmitFn, private readonly bucketSize: () => number) {}
+  constructor(
+    private readonly emit: EmitFn,
+    private readonly bucketSize: () => number,
+  ) {}
 
   /** Allocate a fresh numeric id (unique across the emulator). */
-  id(): number { return ++this.nextId; }
+  id(): number {
+    return ++this.nextId;
+  }
 
   /** Shop by domain or throws ControlError(404). */
   shop(domain: string): EmuShop {
@@ -74,16 +173,35 @@ export class EmuStore {
   }
 
   /** Create a shop (idempotent per domain: returns the existing one). Adds a default location "Shop location". */
-  createShop(input: { domain: string; name?: string; accessToken?: string; plan?: string; currency?: string; scope?: string }): EmuShop {
-    if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(input.domain)) throw new ControlError(400, `invalid shop domain ${input.domain}`);
+  createShop(input: {
+    domain: string;
+    name?: string;
+    accessToken?: string;
+    plan?: string;
+    currency?: string;
+    scope?: string;
+  }): EmuShop {
+    if (!/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/.test(input.domain))
+      throw new ControlError(400, `invalid shop domain ${input.domain}`);
     const existing = this.shops.get(input.domain);
     if (existing) return existing;
     const shop: EmuShop = {
-      id: this.id(), domain: input.domain, name: input.name ?? input.domain.split(".")[0]!, plan: input.plan ?? "basic",
-      currency: input.currency ?? "USD", accessToken: input.accessToken ?? `shpat_${crypto.randomBytes(16).toString("hex")}`,
+      id: this.id(),
+      domain: input.domain,
+      name: input.name ?? input.domain.split(".")[0]!,
+      plan: input.plan ?? "basic",
+      currency: input.currency ?? "USD",
+      accessToken: input.accessToken ?? `shpat_${crypto.randomBytes(16).toString("hex")}`,
       scope: input.scope ?? "read_products,write_products,read_inventory,write_inventory,read_orders,read_locations",
-      installed: true, locations: new Map(), products: new Map(), variants: new Map(), inventoryItems: new Map(),
-      levels: new Map(), orders: new Map(), idempotency: new Map(), adjustmentGroups: new Map(),
+      installed: true,
+      locations: new Map(),
+      products: new Map(),
+      variants: new Map(),
+      inventoryItems: new Map(),
+      levels: new Map(),
+      orders: new Map(),
+      idempotency: new Map(),
+      adjustmentGroups: new Map(),
       bucket: { available: this.bucketSize(), updatedAt: Date.now() },
     };
     this.shops.set(shop.domain, shop);
@@ -104,28 +222,81 @@ export class EmuStore {
    * Seed a product with variants. `quantities` maps location GID → available units (tracked items get a level
    * at every location, 0 where not given). Emits nothing (products/create is not an emitted topic).
    */
-  createProduct(domain: string, input: { title: string; productType?: string; variants: { sku: string | null; title?: string; price: string | number; tracked?: boolean; quantities?: Record<string, number> }[] }) {
+  createProduct(
+    domain: string,
+    input: {
+      title: string;
+      productType?: string;
+      variants: {
+        sku: string | null;
+        title?: string;
+        price: string | number;
+        tracked?: boolean;
+        quantities?: Record<string, number>;
+      }[];
+    },
+  ) {
     const shop = this.shop(domain);
     const now = Date.now();
     const pid = this.id();
-    const product: EmuProduct = { id: pid, gid: `gid://shopify/Product/${pid}`, title: input.title, handle: input.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""), productType: input.productType ?? "", createdAt: now, updatedAt: now, variantIds: [] };
+    const product: EmuProduct = {
+      id: pid,
+      gid: `gid://shopify/Product/${pid}`,
+      title: input.title,
+      handle: input.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, ""),
+      productType: input.productType ?? "",
+      createdAt: now,
+      updatedAt: now,
+      variantIds: [],
+    };
     shop.products.set(pid, product);
     const variants = input.variants.map((vi) => {
       const vid = this.id();
       const iid = this.id();
-      const variant: EmuVariant = { id: vid, gid: `gid://shopify/ProductVariant/${vid}`, productId: pid, sku: vi.sku, title: vi.title ?? "Default Title", price: Number(vi.price).toFixed(2), inventoryItemId: iid, createdAt: now, updatedAt: now };
-      const item: EmuInventoryItem = { id: iid, gid: `gid://shopify/InventoryItem/${iid}`, variantId: vid, tracked: vi.tracked ?? true };
+      const variant: EmuVariant = {
+        id: vid,
+        gid: `gid://shopify/ProductVariant/${vid}`,
+        productId: pid,
+        sku: vi.sku,
+        title: vi.title ?? "Default Title",
+        price: Number(vi.price).toFixed(2),
+        inventoryItemId: iid,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const item: EmuInventoryItem = {
+        id: iid,
+        gid: `gid://shopify/InventoryItem/${iid}`,
+        variantId: vid,
+        tracked: vi.tracked ?? true,
+      };
       shop.variants.set(vid, variant);
       shop.inventoryItems.set(iid, item);
       product.variantIds.push(vid);
       for (const [locGid, qty] of Object.entries(vi.quantities ?? {})) {
         const locId = gidNum(locGid, "Location");
         if (!shop.locations.has(locId)) throw new ControlError(400, `unknown location ${locGid}`);
-        shop.levels.set(levelKey(iid, locId), { itemId: iid, locationId: locId, available: qty, committed: 0, updatedAt: now });
+        shop.levels.set(levelKey(iid, locId), {
+          itemId: iid,
+          locationId: locId,
+          available: qty,
+          committed: 0,
+          updatedAt: now,
+        });
       }
       if (!vi.quantities || Object.keys(vi.quantities).length === 0) {
         const first = [...shop.locations.values()][0];
-        if (first) shop.levels.set(levelKey(iid, first.id), { itemId: iid, locationId: first.id, available: 0, committed: 0, updatedAt: now });
+        if (first)
+          shop.levels.set(levelKey(iid, first.id), {
+            itemId: iid,
+            locationId: first.id,
+            available: 0,
+            committed: 0,
+            updatedAt: now,
+          });
       }
       return { variantId: variant.gid, inventoryItemId: item.gid, sku: variant.sku };
     });
@@ -133,7 +304,10 @@ export class EmuStore {
   }
 
   /** Update a variant's sku/price/title (merchant edit) → emits products/update. */
-  updateVariant(domain: string, input: { variantId: string; sku?: string | null; price?: string | number; title?: string }) {
+  updateVariant(
+    domain: string,
+    input: { variantId: string; sku?: string | null; price?: string | number; title?: string },
+  ) {
     const shop = this.shop(domain);
     const v = shop.variants.get(gidNum(input.variantId, "ProductVariant"));
     if (!v) throw new ControlError(404, `unknown variant ${input.variantId}`);
@@ -178,10 +352,16 @@ export class EmuStore {
   }
 
   /** Merchant's manual admin edit: set available at a location (by sku or inventoryItemId). Emits inventory_levels/update. */
-  setAvailable(domain: string, input: { sku?: string; inventoryItemId?: string; locationId?: string; available: number }) {
+  setAvailable(
+    domain: string,
+    input: { sku?: string; inventoryItemId?: string; locationId?: string; available: number },
+  ) {
     const shop = this.shop(domain);
-    const itemId = input.inventoryItemId ? gidNum(input.inventoryItemId, "InventoryItem") : this.findVariant(shop, { sku: input.sku }).inventoryItemId;
-    if (!shop.inventoryItems.has(itemId)) throw new ControlError(404, `unknown inventory item ${input.inventoryItemId}`);
+    const itemId = input.inventoryItemId
+      ? gidNum(input.inventoryItemId, "InventoryItem")
+      : this.findVariant(shop, { sku: input.sku }).inventoryItemId;
+    if (!shop.inventoryItems.has(itemId))
+      throw new ControlError(404, `unknown inventory item ${input.inventoryItemId}`);
     const locId = input.locationId ? gidNum(input.locationId, "Location") : [...shop.locations.values()][0]!.id;
     if (!shop.locations.has(locId)) throw new ControlError(404, `unknown location ${input.locationId}`);
     const level = this.level(shop, itemId, locId);
@@ -195,18 +375,31 @@ export class EmuStore {
    * orders/create then one inventory_levels/update per changed level. Refuses (409) to oversell unless
    * `allowOversell` (Shopify's inventory policy "deny").
    */
-  placeOrder(domain: string, input: { lines: { sku?: string; variantId?: string; quantity: number; price?: string | number }[]; locationId?: string; email?: string; allowOversell?: boolean }) {
+  placeOrder(
+    domain: string,
+    input: {
+      lines: { sku?: string; variantId?: string; quantity: number; price?: string | number }[];
+      locationId?: string;
+      email?: string;
+      allowOversell?: boolean;
+    },
+  ) {
     const shop = this.shop(domain);
     if (!input.lines?.length) throw new ControlError(400, "an order needs lines");
-    const locId = input.locationId ? gidNum(input.locationId, "Location") : [...shop.locations.values()].find((l) => l.isActive)!.id;
+    const locId = input.locationId
+      ? gidNum(input.locationId, "Location")
+      : [...shop.locations.values()].find((l) => l.isActive)!.id;
     if (!shop.locations.has(locId)) throw new ControlError(404, `unknown location ${input.locationId}`);
     const resolved = input.lines.map((l) => {
-      if (!Number.isInteger(l.quantity) || l.quantity <= 0) throw new ControlError(400, "quantity must be a positive integer");
+      if (!Number.isInteger(l.quantity) || l.quantity <= 0)
+        throw new ControlError(400, "quantity must be a positive integer");
       return { v: this.findVariant(shop, l), l };
     });
     if (!input.allowOversell) {
       const need = new Map<number, number>();
-      for (const { v, l } of resolved) if (shop.inventoryItems.get(v.inventoryItemId)!.tracked) need.set(v.inventoryItemId, (need.get(v.inventoryItemId) ?? 0) + l.quantity);
+      for (const { v, l } of resolved)
+        if (shop.inventoryItems.get(v.inventoryItemId)!.tracked)
+          need.set(v.inventoryItemId, (need.get(v.inventoryItemId) ?? 0) + l.quantity);
       for (const [itemId, q] of need) {
         const have = shop.levels.get(levelKey(itemId, locId))?.available ?? 0;
         if (have < q) throw new ControlError(409, `insufficient stock for inventory item ${itemId}: ${have} < ${q}`);
@@ -216,13 +409,35 @@ export class EmuStore {
     const id = this.id();
     const number = shop.orders.size + 1;
     const order: EmuOrder = {
-      id, gid: `gid://shopify/Order/${id}`, number, name: `#${1000 + number}`, locationId: locId, createdAt: now, updatedAt: now,
-      cancelledAt: null, cancelReason: null, currency: shop.currency, email: input.email ?? `buyer${number}@example.com`,
-      customer: { id: this.id(), firstName: "Emu", lastName: `Buyer ${number}` }, refunds: [],
+      id,
+      gid: `gid://shopify/Order/${id}`,
+      number,
+      name: `#${1000 + number}`,
+      locationId: locId,
+      createdAt: now,
+      updatedAt: now,
+      cancelledAt: null,
+      cancelReason: null,
+      currency: shop.currency,
+      email: input.email ?? `buyer${number}@example.com`,
+      customer: { id: this.id(), firstName: "Emu", lastName: `Buyer ${number}` },
+      refunds: [],
       lines: resolved.map(({ v, l }) => {
         const lid = this.id();
         const p = shop.products.get(v.productId)!;
-        return { id: lid, gid: `gid://shopify/LineItem/${lid}`, variantId: v.id, productId: p.id, sku: v.sku, title: p.title, variantTitle: v.title === "Default Title" ? null : v.title, quantity: l.quantity, price: l.price !== undefined ? Number(l.price).toFixed(2) : v.price, refundedQuantity: 0, restockedQuantity: 0 };
+        return {
+          id: lid,
+          gid: `gid://shopify/LineItem/${lid}`,
+          variantId: v.id,
+          productId: p.id,
+          sku: v.sku,
+          title: p.title,
+          variantTitle: v.title === "Default Title" ? null : v.title,
+          quantity: l.quantity,
+          price: l.price !== undefined ? Number(l.price).toFixed(2) : v.price,
+          refundedQuantity: 0,
+          restockedQuantity: 0,
+        };
       }),
     };
     shop.orders.set(id, order);
@@ -232,7 +447,12 @@ export class EmuStore {
       if (!shop.inventoryItems.get(v.inventoryItemId)!.tracked) continue;
       this.moveAvailable(shop, this.level(shop, v.inventoryItemId, locId), -line.quantity, line.quantity);
     }
-    return { orderId: order.gid, name: order.name, number: order.number, lineItems: order.lines.map((l) => ({ id: l.gid, sku: l.sku, quantity: l.quantity })) };
+    return {
+      orderId: order.gid,
+      name: order.name,
+      number: order.number,
+      lineItems: order.lines.map((l) => ({ id: l.gid, sku: l.sku, quantity: l.quantity })),
+    };
   }
 
   private order(shop: EmuShop, orderId: string): EmuOrder {
@@ -255,8 +475,12 @@ export class EmuStore {
       const v = shop.variants.get(line.variantId)!;
       if (open <= 0 || !shop.inventoryItems.get(v.inventoryItemId)!.tracked) continue;
       const level = this.level(shop, v.inventoryItemId, order.locationId);
-      if (input.restock) { line.restockedQuantity += open; moves.push([level, open]); }
-      else { level.committed -= open; }
+      if (input.restock) {
+        line.restockedQuantity += open;
+        moves.push([level, open]);
+      } else {
+        level.committed -= open;
+      }
     }
     this.emit(shop, "orders/cancelled", orderPayload(shop, order, "orders/cancelled"));
     for (const [level, q] of moves) this.moveAvailable(shop, level, q, -q);
@@ -264,23 +488,48 @@ export class EmuStore {
   }
 
   /** Refund lines (by line item GID or sku) optionally restocking them. Emits refunds/create (+ inventory_levels/update). */
-  refund(domain: string, input: { orderId: string; lines: { lineItemId?: string; sku?: string; quantity: number }[]; restock?: boolean; note?: string }) {
+  refund(
+    domain: string,
+    input: {
+      orderId: string;
+      lines: { lineItemId?: string; sku?: string; quantity: number }[];
+      restock?: boolean;
+      note?: string;
+    },
+  ) {
     const shop = this.shop(domain);
     const order = this.order(shop, input.orderId);
-    const refund: EmuRefund = { id: this.id(), createdAt: Date.now(), note: input.note ?? null, restock: !!input.restock, lines: [] };
+    const refund: EmuRefund = {
+      id: this.id(),
+      createdAt: Date.now(),
+      note: input.note ?? null,
+      restock: !!input.restock,
+      lines: [],
+    };
     const moves: [EmuLevel, number][] = [];
     for (const rl of input.lines) {
-      const line = order.lines.find((l) => (rl.lineItemId ? l.id === gidNum(rl.lineItemId, "LineItem") : l.sku === rl.sku));
+      const line = order.lines.find((l) =>
+        rl.lineItemId ? l.id === gidNum(rl.lineItemId, "LineItem") : l.sku === rl.sku,
+      );
       if (!line) throw new ControlError(404, `unknown line ${rl.lineItemId ?? rl.sku}`);
-      if (rl.quantity <= 0 || rl.quantity > line.quantity - line.refundedQuantity) throw new ControlError(422, "refund quantity exceeds refundable quantity");
+      if (rl.quantity <= 0 || rl.quantity > line.quantity - line.refundedQuantity)
+        throw new ControlError(422, "refund quantity exceeds refundable quantity");
       line.refundedQuantity += rl.quantity;
       const v = shop.variants.get(line.variantId)!;
       const tracked = shop.inventoryItems.get(v.inventoryItemId)!.tracked;
-      refund.lines.push({ id: this.id(), lineItemId: line.id, quantity: rl.quantity, locationId: order.locationId, restockType: input.restock ? "cancel" : "no_restock" });
+      refund.lines.push({
+        id: this.id(),
+        lineItemId: line.id,
+        quantity: rl.quantity,
+        locationId: order.locationId,
+        restockType: input.restock ? "cancel" : "no_restock",
+      });
       if (!tracked) continue;
       const level = this.level(shop, v.inventoryItemId, order.locationId);
-      if (input.restock) { line.restockedQuantity += rl.quantity; moves.push([level, rl.quantity]); }
-      else level.committed -= rl.quantity;
+      if (input.restock) {
+        line.restockedQuantity += rl.quantity;
+        moves.push([level, rl.quantity]);
+      } else level.committed -= rl.quantity;
     }
     order.refunds.push(refund);
     order.updatedAt = refund.createdAt;
@@ -304,19 +553,43 @@ export class EmuStore {
       const item = shop.inventoryItems.get(l.itemId)!;
       const v = shop.variants.get(item.variantId)!;
       const safetyStock = l.safetyStock ?? 0;
-      return { sku: v.sku, variantId: v.gid, inventoryItemId: item.gid, locationId: `gid://shopify/Location/${l.locationId}`, available: l.available, committed: l.committed, safetyStock, onHand: l.available + l.committed + safetyStock, tracked: item.tracked };
+      return {
+        sku: v.sku,
+        variantId: v.gid,
+        inventoryItemId: item.gid,
+        locationId: `gid://shopify/Location/${l.locationId}`,
+        available: l.available,
+        committed: l.committed,
+        safetyStock,
+        onHand: l.available + l.committed + safetyStock,
+        tracked: item.tracked,
+      };
     });
     const bySku: Record<string, Record<string, number>> = {};
     const safetyBySku: Record<string, Record<string, number>> = {};
-    for (const l of levels) if (l.sku !== null) {
-      (bySku[l.sku] ??= {})[l.locationId] = l.available;
-      (safetyBySku[l.sku] ??= {})[l.locationId] = l.safetyStock;
-    }
+    for (const l of levels)
+      if (l.sku !== null) {
+        (bySku[l.sku] ??= {})[l.locationId] = l.available;
+        (safetyBySku[l.sku] ??= {})[l.locationId] = l.safetyStock;
+      }
     return {
       shop: { domain: shop.domain, name: shop.name, installed: shop.installed, currency: shop.currency },
       locations: [...shop.locations.values()].map((l) => ({ id: l.gid, name: l.name, isActive: l.isActive })),
-      levels, availableBySku: bySku, safetyStockBySku: safetyBySku,
-      orders: [...shop.orders.values()].map((o) => ({ id: o.gid, name: o.name, cancelledAt: o.cancelledAt ? new Date(o.cancelledAt).toISOString() : null, lines: o.lines.map((l) => ({ id: l.gid, sku: l.sku, quantity: l.quantity, refunded: l.refundedQuantity, restocked: l.restockedQuantity })) })),
+      levels,
+      availableBySku: bySku,
+      safetyStockBySku: safetyBySku,
+      orders: [...shop.orders.values()].map((o) => ({
+        id: o.gid,
+        name: o.name,
+        cancelledAt: o.cancelledAt ? new Date(o.cancelledAt).toISOString() : null,
+        lines: o.lines.map((l) => ({
+          id: l.gid,
+          sku: l.sku,
+          quantity: l.quantity,
+          refunded: l.refundedQuantity,
+          restocked: l.restockedQuantity,
+        })),
+      })),
     };
   }
 }

@@ -26,7 +26,14 @@ export function webhookHmac(body: string, secret: string): string {
   return crypto.createHmac("sha256", secret).update(body, "utf8").digest("base64");
 }
 
-export interface WebhookOptions { apiSecret: string; apiVersion: string; getAppUrl: () => string | null; delayMs: () => number; retryScheduleMs: number[]; timeoutMs: number }
+export interface WebhookOptions {
+  apiSecret: string;
+  apiVersion: string;
+  getAppUrl: () => string | null;
+  delayMs: () => number;
+  retryScheduleMs: number[];
+  timeoutMs: number;
+}
 
 /** Queue, deliver, retry and log webhooks for every shop. */
 export class WebhookDispatcher {
@@ -53,7 +60,11 @@ export class WebhookDispatcher {
       "X-Shopify-Triggered-At": new Date(now).toISOString(),
     };
     const d = this.record(shop, topic, headers, body, "normal");
-    if (this.dropNext > 0) { this.dropNext--; d.status = "dropped"; return d; }
+    if (this.dropNext > 0) {
+      this.dropNext--;
+      d.status = "dropped";
+      return d;
+    }
     this.schedule(d, this.opts.delayMs(), 0);
     if (this.duplicateNext > 0) {
       this.duplicateNext--;
@@ -76,9 +87,14 @@ export class WebhookDispatcher {
   async sendBadHmac(shop: string, topic: string, payload: unknown): Promise<WebhookDelivery> {
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = {
-      "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop,
-      "X-Shopify-Hmac-Sha256": webhookHmac(body, "not-the-secret"), "X-Shopify-API-Version": this.opts.apiVersion,
-      "X-Shopify-Webhook-Id": crypto.randomUUID(), "X-Shopify-Event-Id": crypto.randomUUID(), "X-Shopify-Triggered-At": new Date().toISOString(),
+      "Content-Type": "application/json",
+      "X-Shopify-Topic": topic,
+      "X-Shopify-Shop-Domain": shop,
+      "X-Shopify-Hmac-Sha256": webhookHmac(body, "not-the-secret"),
+      "X-Shopify-API-Version": this.opts.apiVersion,
+      "X-Shopify-Webhook-Id": crypto.randomUUID(),
+      "X-Shopify-Event-Id": crypto.randomUUID(),
+      "X-Shopify-Triggered-At": new Date().toISOString(),
     };
     const d = this.record(shop, topic, headers, body, "bad_hmac");
     await this.attempt(d, this.opts.retryScheduleMs.length);
@@ -100,8 +116,25 @@ export class WebhookDispatcher {
     this.timers.clear();
   }
 
-  private record(shop: string, topic: string, headers: Record<string, string>, body: string, kind: WebhookDelivery["kind"]): WebhookDelivery {
-    const d: WebhookDelivery = { id: headers["X-Shopify-Webhook-Id"]!, shop, topic, url: null, headers, body, createdAt: Date.now(), status: "pending", attempts: [], kind };
+  private record(
+    shop: string,
+    topic: string,
+    headers: Record<string, string>,
+    body: string,
+    kind: WebhookDelivery["kind"],
+  ): WebhookDelivery {
+    const d: WebhookDelivery = {
+      id: headers["X-Shopify-Webhook-Id"]!,
+      shop,
+      topic,
+      url: null,
+      headers,
+      body,
+      createdAt: Date.now(),
+      status: "pending",
+      attempts: [],
+      kind,
+    };
     this.log.push(d);
     return d;
   }
@@ -117,20 +150,31 @@ export class WebhookDispatcher {
 
   private async attempt(d: WebhookDelivery, attemptNo: number): Promise<void> {
     const base = this.opts.getAppUrl();
-    if (!base) { d.status = "no_app_url"; return; }
+    if (!base) {
+      d.status = "no_app_url";
+      return;
+    }
     d.url = `${base.replace(/\/$/, "")}/webhooks/${d.topic}`;
     const started = Date.now();
     let status: number | null = null;
     let error: string | undefined;
     try {
-      const res = await fetch(d.url, { method: "POST", headers: d.headers, body: d.body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      const res = await fetch(d.url, {
+        method: "POST",
+        headers: d.headers,
+        body: d.body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
     } catch (e) {
       error = (e as Error).message;
     }
     d.attempts.push({ at: started, status, error, durationMs: Date.now() - started });
-    if (status !== null && status >= 200 && status < 300) { d.status = "delivered"; return; }
+    if (status !== null && status >= 200 && status < 300) {
+      d.status = "delivered";
+      return;
+    }
     if (attemptNo < this.opts.retryScheduleMs.length) {
       d.status = "pending";
       this.schedule(d, this.opts.retryScheduleMs[attemptNo]!, attemptNo + 1);

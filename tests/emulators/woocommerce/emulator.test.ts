@@ -30,7 +30,12 @@ const err = async (p: Promise<unknown>) => {
 beforeEach(async () => {
   emu = await startWooEmulator({ deliveryDelayMs: 20 });
   keys = emu.control.createKey({ permissions: "read_write" });
-  api = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc/v3" });
+  api = new Lib({
+    url: emu.url,
+    consumerKey: keys.consumer_key,
+    consumerSecret: keys.consumer_secret,
+    version: "wc/v3",
+  });
   emu.control.seedCatalog(loadSampleCatalog());
   rx = await startWebhookReceiver();
 });
@@ -44,13 +49,24 @@ describe("fixture", () => {
     const cat = loadSampleCatalog();
     expect(cat).toHaveLength(25);
     expect(cat.find((p) => p.sku === "woo-album")!.types).toEqual(["simple", "downloadable", "virtual"]);
-    expect(cat.find((p) => p.sku === "woo-hoodie-red")).toMatchObject({ type: "variation", parentSku: "woo-hoodie", salePrice: "42", regularPrice: "45" });
-    expect(cat.find((p) => p.sku === "logo-collection")!.groupedSkus).toEqual(["woo-hoodie-with-logo", "woo-tshirt", "woo-beanie"]);
+    expect(cat.find((p) => p.sku === "woo-hoodie-red")).toMatchObject({
+      type: "variation",
+      parentSku: "woo-hoodie",
+      salePrice: "42",
+      regularPrice: "45",
+    });
+    expect(cat.find((p) => p.sku === "logo-collection")!.groupedSkus).toEqual([
+      "woo-hoodie-with-logo",
+      "woo-tshirt",
+      "woo-beanie",
+    ]);
     expect(cat.some((p) => p.sku === "Woo-tshirt-logo")).toBe(true);
     expect(cat.every((p) => p.managesStock === false)).toBe(true);
     expect(demoStock("woo-beanie")).toBe(demoStock("woo-beanie"));
     expect(demoStock("woo-beanie")).toBeGreaterThan(0);
-    expect(demoStock("logo-collection") + demoStock("wp-pennant") + demoStock("woo-album") + demoStock("woo-hoodie")).toBe(0);
+    expect(
+      demoStock("logo-collection") + demoStock("wp-pennant") + demoStock("woo-album") + demoStock("woo-hoodie"),
+    ).toBe(0);
   });
 });
 
@@ -61,20 +77,37 @@ describe("auth (class-wc-rest-authentication.php over plain HTTP)", () => {
     expect(r.data[0].sku).toBe("woo-beanie");
   });
   it("accepts HMAC-SHA1 and values that need percent-encoding", async () => {
-    const url = signWooRequest("GET", `${emu.url}/wp-json/wc/v3/products?sku=Woo-tshirt-logo,woo-cap&modified_after=2000-01-01T00:00:00`, keys.consumer_key, keys.consumer_secret, { signatureMethod: "HMAC-SHA1" });
+    const url = signWooRequest(
+      "GET",
+      `${emu.url}/wp-json/wc/v3/products?sku=Woo-tshirt-logo,woo-cap&modified_after=2000-01-01T00:00:00`,
+      keys.consumer_key,
+      keys.consumer_secret,
+      { signatureMethod: "HMAC-SHA1" },
+    );
     const r = await fetch(url);
     expect(r.status).toBe(200);
     expect((await r.json()).map((p: any) => p.sku).sort()).toEqual(["Woo-tshirt-logo", "woo-cap"]);
   });
   it("rejects basic auth and query-string keys over http with 401 woocommerce_rest_cannot_view", async () => {
-    const basic = await fetch(`${emu.url}/wp-json/wc/v3/products`, { headers: { Authorization: "Basic " + Buffer.from(`${keys.consumer_key}:${keys.consumer_secret}`).toString("base64") } });
+    const basic = await fetch(`${emu.url}/wp-json/wc/v3/products`, {
+      headers: {
+        Authorization: "Basic " + Buffer.from(`${keys.consumer_key}:${keys.consumer_secret}`).toString("base64"),
+      },
+    });
     expect(basic.status).toBe(401);
     expect((await basic.json()).code).toBe("woocommerce_rest_cannot_view");
-    const qs = await fetch(`${emu.url}/wp-json/wc/v3/products?consumer_key=${keys.consumer_key}&consumer_secret=${keys.consumer_secret}`);
+    const qs = await fetch(
+      `${emu.url}/wp-json/wc/v3/products?consumer_key=${keys.consumer_key}&consumer_secret=${keys.consumer_secret}`,
+    );
     expect(qs.status).toBe(401);
   });
   it("signature covers the host:port the store knows itself by", async () => {
-    const other = new Lib({ url: emu.url.replace("127.0.0.1", "localhost"), consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc/v3" });
+    const other = new Lib({
+      url: emu.url.replace("127.0.0.1", "localhost"),
+      consumerKey: keys.consumer_key,
+      consumerSecret: keys.consumer_secret,
+      version: "wc/v3",
+    });
     const e = await err(other.get("products"));
     expect(e.status).toBe(401);
     expect(e.body.code).toBe("woocommerce_rest_authentication_error");
@@ -88,7 +121,12 @@ describe("auth (class-wc-rest-authentication.php over plain HTTP)", () => {
     const bad = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: "cs_wrong", version: "wc/v3" });
     expect((await err(bad.get("products"))).status).toBe(401);
     const ro = emu.control.createKey({ permissions: "read" });
-    const roApi = new Lib({ url: emu.url, consumerKey: ro.consumer_key, consumerSecret: ro.consumer_secret, version: "wc/v3" });
+    const roApi = new Lib({
+      url: emu.url,
+      consumerKey: ro.consumer_key,
+      consumerSecret: ro.consumer_secret,
+      version: "wc/v3",
+    });
     expect((await roApi.get("products")).status).toBe(200);
     const e = await err(roApi.put(`products/${emu.control.productIdBySku("woo-cap")}`, { name: "x" }));
     expect(e.status).toBe(401);
@@ -98,10 +136,18 @@ describe("auth (class-wc-rest-authentication.php over plain HTTP)", () => {
 
 describe("REST v3 products", () => {
   it("pages with X-WP-Total / X-WP-TotalPages across 100+ products; per_page > 100 is 400", async () => {
-    const create = Array.from({ length: 100 }, (_, i) => ({ name: `Bulk ${i}`, sku: `bulk-${i}`, regular_price: "1", manage_stock: true, stock_quantity: i }));
+    const create = Array.from({ length: 100 }, (_, i) => ({
+      name: `Bulk ${i}`,
+      sku: `bulk-${i}`,
+      regular_price: "1",
+      manage_stock: true,
+      stock_quantity: i,
+    }));
     const b = await api.post("products/batch", { create });
     expect(b.data.create).toHaveLength(100);
-    await api.post("products/batch", { create: Array.from({ length: 20 }, (_, i) => ({ name: `More ${i}`, sku: `more-${i}` })) });
+    await api.post("products/batch", {
+      create: Array.from({ length: 20 }, (_, i) => ({ name: `More ${i}`, sku: `more-${i}` })),
+    });
     const total = 120 + 18; // 18 non-variation sample products
     const p1 = await api.get("products", { per_page: 100, page: 1 });
     expect(p1.headers["x-wp-total"]).toBe(String(total));
@@ -115,8 +161,15 @@ describe("REST v3 products", () => {
   it("?sku= matches the whole SKU in any letter case (the real store's collation) and also finds variations; ?type= filters", async () => {
     const r = await api.get("products", { sku: "woo-hoodie-blue-logo" });
     expect(r.data).toHaveLength(1);
-    expect(r.data[0]).toMatchObject({ type: "variation", sku: "woo-hoodie-blue-logo", manage_stock: true, parent_id: emu.control.productIdBySku("woo-hoodie") });
-    expect((await api.get("products", { sku: "woo-hoodie-blue" })).data.map((p: any) => p.sku)).toEqual(["woo-hoodie-blue"]);
+    expect(r.data[0]).toMatchObject({
+      type: "variation",
+      sku: "woo-hoodie-blue-logo",
+      manage_stock: true,
+      parent_id: emu.control.productIdBySku("woo-hoodie"),
+    });
+    expect((await api.get("products", { sku: "woo-hoodie-blue" })).data.map((p: any) => p.sku)).toEqual([
+      "woo-hoodie-blue",
+    ]);
     expect((await api.get("products", { sku: "WOO-BEANIE" })).data.map((p: any) => p.sku)).toEqual(["woo-beanie"]);
     const grouped = await api.get("products", { type: "grouped" });
     expect(grouped.data[0].grouped_products).toHaveLength(3);
@@ -143,10 +196,19 @@ describe("REST v3 products", () => {
     const cap = emu.control.productIdBySku("woo-cap")!;
     const beanie = emu.control.productIdBySku("woo-beanie")!;
     emu.control.setFaults({ batchItemErrors: { sku: ["woo-beanie"] } });
-    const r = await api.post("products/batch", { update: [{ id: cap, stock_quantity: 3 }, { id: 999999, stock_quantity: 1 }, { id: beanie, stock_quantity: 2 }] });
+    const r = await api.post("products/batch", {
+      update: [
+        { id: cap, stock_quantity: 3 },
+        { id: 999999, stock_quantity: 1 },
+        { id: beanie, stock_quantity: 2 },
+      ],
+    });
     expect(r.status).toBe(200);
     expect(r.data.update[0]).toMatchObject({ id: cap, stock_quantity: 3 });
-    expect(r.data.update[1]).toMatchObject({ id: 999999, error: { code: "woocommerce_rest_product_invalid_id", data: { status: 400 } } });
+    expect(r.data.update[1]).toMatchObject({
+      id: 999999,
+      error: { code: "woocommerce_rest_product_invalid_id", data: { status: 400 } },
+    });
     expect(r.data.update[2].error.code).toBe("woocommerce_rest_batch_item_failed");
     expect(emu.control.getStock("woo-beanie")).toBe(demoStock("woo-beanie"));
   });
@@ -160,7 +222,11 @@ describe("REST v3 products", () => {
 describe("orders and stock (wc_maybe_reduce/increase_stock_levels)", () => {
   it("pending does not reduce; pending→processing does; cancel restores exactly once", async () => {
     const start = emu.control.getStock("woo-belt")!;
-    const o = await api.post("orders", { status: "pending", line_items: [{ product_id: emu.control.productIdBySku("woo-belt"), quantity: 2 }], billing: { first_name: "Ada", last_name: "L", email: "a@example.com" } });
+    const o = await api.post("orders", {
+      status: "pending",
+      line_items: [{ product_id: emu.control.productIdBySku("woo-belt"), quantity: 2 }],
+      billing: { first_name: "Ada", last_name: "L", email: "a@example.com" },
+    });
     expect(o.status).toBe(201);
     expect(o.data).toMatchObject({ status: "pending", number: String(o.data.id), billing: { email: "a@example.com" } });
     expect(o.data.line_items[0]).toMatchObject({ sku: "woo-belt", quantity: 2, price: 55, total: "110.00" });
@@ -181,20 +247,30 @@ describe("orders and stock (wc_maybe_reduce/increase_stock_levels)", () => {
     expect(o.status).toBe("processing");
     expect(emu.control.getStock("woo-polo")).toBe(0);
     expect(() => emu.control.placeOrder({ lines: [{ sku: "woo-polo", quantity: 1 }] })).toThrow(/not have enough/);
-    const http = await fetch(`${emu.url}/__control/orders`, { method: "POST", body: JSON.stringify({ lines: [{ sku: "woo-polo", quantity: 1 }] }) });
+    const http = await fetch(`${emu.url}/__control/orders`, {
+      method: "POST",
+      body: JSON.stringify({ lines: [{ sku: "woo-polo", quantity: 1 }] }),
+    });
     expect(http.status).toBe(409);
     expect((await http.json()).code).toBe("woocommerce_out_of_stock");
-    await api.post("orders", { status: "processing", line_items: [{ product_id: emu.control.productIdBySku("woo-polo"), quantity: 1 }] });
+    await api.post("orders", {
+      status: "processing",
+      line_items: [{ product_id: emu.control.productIdBySku("woo-polo"), quantity: 1 }],
+    });
     expect(emu.control.getStock("woo-polo")).toBe(-1);
   });
   it("variation lines carry product_id = parent and variation_id", async () => {
     const o = emu.control.placeOrder({ lines: [{ sku: "woo-hoodie-red", quantity: 1 }] });
-    expect((o.line_items as any[])[0]).toMatchObject({ product_id: emu.control.productIdBySku("woo-hoodie"), variation_id: emu.control.productIdBySku("woo-hoodie-red") });
+    expect((o.line_items as any[])[0]).toMatchObject({
+      product_id: emu.control.productIdBySku("woo-hoodie"),
+      variation_id: emu.control.productIdBySku("woo-hoodie-red"),
+    });
   });
 });
 
 describe("webhooks (class-wc-webhook.php)", () => {
-  const hook = async (topic: string, secret = "s3cret") => (await api.post("webhooks", { name: "SyncFlow", topic, delivery_url: rx.url, secret })).data;
+  const hook = async (topic: string, secret = "s3cret") =>
+    (await api.post("webhooks", { name: "SyncFlow", topic, delivery_url: rx.url, secret })).data;
 
   it("pings on creation with a form body and no signature", async () => {
     const w = await hook("product.updated");
@@ -211,7 +287,12 @@ describe("webhooks (class-wc-webhook.php)", () => {
     await emu.close();
     emu = await startWooEmulator({ deliveryDelayMs: 1000 });
     keys = emu.control.createKey({ permissions: "read_write" });
-    api = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc/v3" });
+    api = new Lib({
+      url: emu.url,
+      consumerKey: keys.consumer_key,
+      consumerSecret: keys.consumer_secret,
+      version: "wc/v3",
+    });
     emu.control.seedCatalog(loadSampleCatalog());
     await hook("product.updated");
     const cap = emu.control.productIdBySku("woo-cap")!;
@@ -231,14 +312,22 @@ describe("webhooks (class-wc-webhook.php)", () => {
     expect(d.headers["user-agent"]).toMatch(/^WooCommerce\/[\d.]+ Hookshot \(WordPress\/[\d.]+\)$/);
     expect(verifyWooSignature(d.rawBody, d.headers["x-wc-webhook-signature"] as string, "s3cret")).toBe(true);
     expect(verifyWooSignature(d.rawBody, d.headers["x-wc-webhook-signature"] as string, "other")).toBe(false);
-    expect(parseWooProduct(d.rawBody)).toMatchObject({ productId: String(cap), stockQuantity: 12, manageStock: true, sku: "woo-cap" });
+    expect(parseWooProduct(d.rawBody)).toMatchObject({
+      productId: String(cap),
+      stockQuantity: 12,
+      manageStock: true,
+      sku: "woo-cap",
+    });
   });
   it("echoes the store's own REST writes and order stock changes as product.updated; order.created fires", async () => {
     await hook("product.updated");
     await hook("order.created");
     emu.control.placeOrder({ lines: [{ sku: "woo-sunglasses", quantity: 1 }] });
     await emu.control.idle();
-    const topics = rx.received.slice(2).map((r) => r.headers["x-wc-webhook-topic"]).sort();
+    const topics = rx.received
+      .slice(2)
+      .map((r) => r.headers["x-wc-webhook-topic"])
+      .sort();
     expect(topics).toEqual(["order.created", "product.updated"]);
   });
   it("one attempt, never retried; failure_count resets on success", async () => {
@@ -271,7 +360,12 @@ describe("webhooks (class-wc-webhook.php)", () => {
     const e2 = await startWooEmulator({ deliveryDelayMs: 5, deliveryTimeoutMs: 100 });
     try {
       const k = e2.control.createKey();
-      const a2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
+      const a2 = new Lib({
+        url: e2.url,
+        consumerKey: k.consumer_key,
+        consumerSecret: k.consumer_secret,
+        version: "wc/v3",
+      });
       e2.control.seedCatalog(loadSampleCatalog());
       await a2.post("webhooks", { topic: "product.updated", delivery_url: rx.url, secret: "x" });
       rx.respond = () => ({ status: 200, delayMs: 300 });
@@ -304,30 +398,61 @@ describe("webhooks (class-wc-webhook.php)", () => {
 
 describe("fidelity to a real WooCommerce 10.0.2 (held by tests/differential)", () => {
   it("never answers a webhook's secret; lists the topic's WordPress hooks", async () => {
-    const created = (await api.post("webhooks", { name: "n", topic: "product.updated", delivery_url: rx.url, secret: "do-not-echo" })).data;
+    const created = (
+      await api.post("webhooks", { name: "n", topic: "product.updated", delivery_url: rx.url, secret: "do-not-echo" })
+    ).data;
     const read = (await api.get(`webhooks/${created.id}`)).data;
     for (const w of [created, read, (await api.get("webhooks")).data[0]]) {
       expect(w).not.toHaveProperty("secret");
       expect(JSON.stringify(w)).not.toContain("do-not-echo");
     }
-    expect(read.hooks).toEqual(["woocommerce_process_product_meta", "woocommerce_update_product", "woocommerce_update_product_variation"]);
+    expect(read.hooks).toEqual([
+      "woocommerce_process_product_meta",
+      "woocommerce_update_product",
+      "woocommerce_update_product_variation",
+    ]);
     expect(read.date_modified).toBeNull();
   });
   it("a variable product takes its stock status from its variations: none stocked (or none at all) → outofstock", async () => {
-    const parent = (await api.post("products", { name: "V", type: "variable", sku: "fid-v", attributes: [{ name: "Size", options: ["S"], variation: true }] })).data;
+    const parent = (
+      await api.post("products", {
+        name: "V",
+        type: "variable",
+        sku: "fid-v",
+        attributes: [{ name: "Size", options: ["S"], variation: true }],
+      })
+    ).data;
     expect(parent.stock_status).toBe("outofstock");
-    const v = (await api.post(`products/${parent.id}/variations`, { sku: "fid-v-s", regular_price: "3", manage_stock: true, stock_quantity: 0, attributes: [{ name: "Size", option: "S" }] })).data;
+    const v = (
+      await api.post(`products/${parent.id}/variations`, {
+        sku: "fid-v-s",
+        regular_price: "3",
+        manage_stock: true,
+        stock_quantity: 0,
+        attributes: [{ name: "Size", option: "S" }],
+      })
+    ).data;
     expect((await api.get(`products/${parent.id}`)).data.stock_status).toBe("outofstock");
     await api.put(`products/${parent.id}/variations/${v.id}`, { stock_quantity: 2 });
-    expect((await api.get(`products/${parent.id}`)).data).toMatchObject({ stock_status: "instock", purchasable: true, price: "3" });
+    expect((await api.get(`products/${parent.id}`)).data).toMatchObject({
+      stock_status: "instock",
+      purchasable: true,
+      price: "3",
+    });
   });
   it("answers with the real key sets: ~70 keys per product, edit-context extras on writes, the variation's own shape", async () => {
-    const created = (await api.post("products", { name: "K", sku: "fid-k", regular_price: "2", manage_stock: true, stock_quantity: 1 })).data;
+    const created = (
+      await api.post("products", { name: "K", sku: "fid-k", regular_price: "2", manage_stock: true, stock_quantity: 1 })
+    ).data;
     const read = (await api.get(`products/${created.id}`)).data;
     expect(Object.keys(read)).toHaveLength(71); // as a real WooCommerce 10.0.2 answers (71 keys; 45 for a variation)
     expect(Object.keys(created)).toEqual(expect.arrayContaining(["permalink_template", "generated_slug"]));
     expect(read).not.toHaveProperty("generated_slug");
-    expect(read).toMatchObject({ backordered: false, categories: [{ name: "Uncategorized" }], dimensions: { length: "", width: "", height: "" } });
+    expect(read).toMatchObject({
+      backordered: false,
+      categories: [{ name: "Uncategorized" }],
+      dimensions: { length: "", width: "", height: "" },
+    });
     const hoodie = emu.control.productIdBySku("woo-hoodie")!;
     const variation = (await api.get(`products/${hoodie}/variations`)).data[0];
     expect(Object.keys(variation)).toHaveLength(45);
@@ -337,24 +462,56 @@ describe("fidelity to a real WooCommerce 10.0.2 (held by tests/differential)", (
   it("SKUs are unique in any letter case, like the real store's lookup table", async () => {
     await api.post("products", { name: "C", sku: "fid-case" });
     const e = await err(api.post("products", { name: "C2", sku: "FID-CASE" }));
-    expect(e).toMatchObject({ status: 400, body: { code: "product_invalid_sku", data: { status: 400, unique_sku: "FID-CASE" } } });
+    expect(e).toMatchObject({
+      status: 400,
+      body: { code: "product_invalid_sku", data: { status: 400, unique_sku: "FID-CASE" } },
+    });
     expect(e.body).not.toHaveProperty("unique_sku"); // in data only, as WordPress renders it
   });
   it("missing ids answer WooCommerce's codes; without credentials a missing product is still 'invalid id'", async () => {
     const parent = emu.control.productIdBySku("woo-hoodie")!;
-    expect(await err(api.get(`products/${parent}/variations/999999`))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_product_variation_invalid_id" } });
-    expect(await err(api.put(`products/${parent}/variations/999999`, { stock_quantity: 1 }))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_product_variation_invalid_id" } });
-    expect(await err(api.get("webhooks/999999"))).toMatchObject({ status: 404, body: { code: "woocommerce_rest_shop_webhook_invalid_id" } });
+    expect(await err(api.get(`products/${parent}/variations/999999`))).toMatchObject({
+      status: 404,
+      body: { code: "woocommerce_rest_product_variation_invalid_id" },
+    });
+    expect(await err(api.put(`products/${parent}/variations/999999`, { stock_quantity: 1 }))).toMatchObject({
+      status: 404,
+      body: { code: "woocommerce_rest_product_variation_invalid_id" },
+    });
+    expect(await err(api.get("webhooks/999999"))).toMatchObject({
+      status: 404,
+      body: { code: "woocommerce_rest_shop_webhook_invalid_id" },
+    });
     expect((await api.get("orders/999999/refunds")).data).toEqual([]);
-    const anon = await fetch(`${emu.url}/wp-json/wc/v3/products/999999`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const anon = await fetch(`${emu.url}/wp-json/wc/v3/products/999999`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(anon.status).toBe(400);
     expect((await anon.json()).code).toBe("woocommerce_rest_product_invalid_id");
-    const existing = await fetch(`${emu.url}/wp-json/wc/v3/products/${parent}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const existing = await fetch(`${emu.url}/wp-json/wc/v3/products/${parent}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(existing.status).toBe(401);
   });
   it("system_status has the real sections and no site title", async () => {
     const r = (await api.get("system_status")).data;
-    expect(Object.keys(r)).toEqual(["environment", "database", "active_plugins", "inactive_plugins", "dropins_mu_plugins", "theme", "settings", "security", "pages", "post_type_counts", "logging"]);
+    expect(Object.keys(r)).toEqual([
+      "environment",
+      "database",
+      "active_plugins",
+      "inactive_plugins",
+      "dropins_mu_plugins",
+      "theme",
+      "settings",
+      "security",
+      "pages",
+      "post_type_counts",
+      "logging",
+    ]);
     expect(r.environment).not.toHaveProperty("site_title");
     expect(r.environment).toMatchObject({ home_url: emu.url, version: "10.0.2" });
   });
@@ -362,12 +519,20 @@ describe("fidelity to a real WooCommerce 10.0.2 (held by tests/differential)", (
 
 describe("webhook delivery timing by default (Action Scheduler's queue runner)", () => {
   /** A seeded emulator started with `opts`, a key, a receiver and a product.updated webhook to it; closed after `fn`. */
-  const withHookedStore = async (opts: Parameters<typeof startWooEmulator>[0], fn: (e2: WooEmulator, api2: any, rx2: WebhookReceiver, ids: Record<string, number>) => Promise<void>) => {
+  const withHookedStore = async (
+    opts: Parameters<typeof startWooEmulator>[0],
+    fn: (e2: WooEmulator, api2: any, rx2: WebhookReceiver, ids: Record<string, number>) => Promise<void>,
+  ) => {
     const e2 = await startWooEmulator(opts);
     const rx2 = await startWebhookReceiver();
     try {
       const k = e2.control.createKey();
-      const api2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
+      const api2 = new Lib({
+        url: e2.url,
+        consumerKey: k.consumer_key,
+        consumerSecret: k.consumer_secret,
+        version: "wc/v3",
+      });
       const ids = e2.control.seedCatalog(loadSampleCatalog());
       await api2.post("webhooks", { name: "t", topic: "product.updated", delivery_url: rx2.url, secret: "s" });
       await fn(e2, api2, rx2, ids);
@@ -408,11 +573,19 @@ describe("webhook delivery timing by default (Action Scheduler's queue runner)",
 describe("SyncFlow plugin wc-syncflow/v1", () => {
   let plugin: any;
   beforeEach(() => {
-    plugin = new Lib({ url: emu.url, consumerKey: keys.consumer_key, consumerSecret: keys.consumer_secret, version: "wc-syncflow/v1" });
+    plugin = new Lib({
+      url: emu.url,
+      consumerKey: keys.consumer_key,
+      consumerSecret: keys.consumer_secret,
+      version: "wc-syncflow/v1",
+    });
   });
   it("capabilities; unauthenticated is 401", async () => {
     expect((await plugin.get("capabilities")).data).toEqual({
-      plugin: "syncflow-for-woocommerce", version: "1.1.0", contract: 1, contract_version: "1.1",
+      plugin: "syncflow-for-woocommerce",
+      version: "1.1.0",
+      contract: 1,
+      contract_version: "1.1",
       features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot"],
     });
     expect((await fetch(`${emu.url}/wp-json/wc-syncflow/v1/capabilities`)).status).toBe(401);
@@ -420,7 +593,11 @@ describe("SyncFlow plugin wc-syncflow/v1", () => {
   it("delta is atomic and idempotent per request_key; 422 on key reuse with another body", async () => {
     const id = emu.control.productIdBySku("woo-hoodie-blue")!;
     const start = emu.control.getStock("woo-hoodie-blue")!;
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => plugin.post("stock/delta", { product_id: id, delta: -1, request_key: `k${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        plugin.post("stock/delta", { product_id: id, delta: -1, request_key: `k${i}` }),
+      ),
+    );
     expect(emu.control.getStock("woo-hoodie-blue")).toBe(start - 10);
     expect(new Set(results.map((r: any) => r.data.after)).size).toBe(10);
     const again = await plugin.post("stock/delta", { product_id: id, delta: -1, request_key: "k0" });
@@ -433,15 +610,23 @@ describe("SyncFlow plugin wc-syncflow/v1", () => {
   it("cas: 200 when expected matches, 409 syncflow_stale with current otherwise; 404 / 400", async () => {
     const id = emu.control.productIdBySku("woo-cap")!;
     emu.control.setStock("woo-cap", 8);
-    expect((await plugin.post("stock/cas", { product_id: id, expected: 8, quantity: 5, request_key: "c1" })).data).toMatchObject({ before: 8, after: 5, replayed: false });
+    expect(
+      (await plugin.post("stock/cas", { product_id: id, expected: 8, quantity: 5, request_key: "c1" })).data,
+    ).toMatchObject({ before: 8, after: 5, replayed: false });
     const stale = await err(plugin.post("stock/cas", { product_id: id, expected: 8, quantity: 4, request_key: "c2" }));
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ code: "syncflow_stale", current: 5 });
     // a stale answer is not remembered: the same key may be reused with a fresh expected value
-    expect((await plugin.post("stock/cas", { product_id: id, expected: 5, quantity: 4, request_key: "c2" })).data.after).toBe(4);
-    expect((await err(plugin.post("stock/cas", { product_id: 999999, expected: 1, quantity: 1, request_key: "c3" }))).status).toBe(404);
+    expect(
+      (await plugin.post("stock/cas", { product_id: id, expected: 5, quantity: 4, request_key: "c2" })).data.after,
+    ).toBe(4);
+    expect(
+      (await err(plugin.post("stock/cas", { product_id: 999999, expected: 1, quantity: 1, request_key: "c3" }))).status,
+    ).toBe(404);
     const album = emu.control.productIdBySku("woo-album")!;
-    expect((await err(plugin.post("stock/delta", { product_id: album, delta: 1, request_key: "c4" }))).body.code).toBe("syncflow_not_managed");
+    expect((await err(plugin.post("stock/delta", { product_id: album, delta: 1, request_key: "c4" }))).body.code).toBe(
+      "syncflow_not_managed",
+    );
     expect((await err(plugin.post("stock/delta", { product_id: id, delta: 0, request_key: "c5" }))).status).toBe(400);
     expect((await err(plugin.post("stock/delta", { product_id: id, delta: 1 }))).status).toBe(400);
   });
@@ -455,7 +640,12 @@ describe("SyncFlow plugin wc-syncflow/v1", () => {
     const e2 = await startWooEmulator({ syncflowPlugin: false });
     try {
       const k = e2.control.createKey();
-      const p2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc-syncflow/v1" });
+      const p2 = new Lib({
+        url: e2.url,
+        consumerKey: k.consumer_key,
+        consumerSecret: k.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
       const e = await err(p2.get("capabilities"));
       expect(e.status).toBe(404);
       expect(e.body.code).toBe("rest_no_route");
@@ -470,7 +660,12 @@ describe("faults and control over HTTP", () => {
     const e2 = await startWooEmulator({ latencyMs: 60, batchLatencyPerItemMs: 2 });
     try {
       const k = e2.control.createKey();
-      const a2 = new Lib({ url: e2.url, consumerKey: k.consumer_key, consumerSecret: k.consumer_secret, version: "wc/v3" });
+      const a2 = new Lib({
+        url: e2.url,
+        consumerKey: k.consumer_key,
+        consumerSecret: k.consumer_secret,
+        version: "wc/v3",
+      });
       let t = Date.now();
       await a2.get("products");
       expect(Date.now() - t).toBeGreaterThanOrEqual(55);
@@ -482,14 +677,33 @@ describe("faults and control over HTTP", () => {
     }
   });
   it("setLatency changes the cost model at runtime (HTTP and in-process); bad values are 400", async () => {
-    const set = await (await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: 40, readLatencyPerItemMs: 5 }) })).json();
-    expect(set).toEqual({ latencyMs: 40, readLatencyPerItemMs: 5, batchLatencyPerItemMs: 0, maxConcurrent: 0, pluginBatchLatencyPerItemMs: 0, snapshotLatencyPerRowMs: 0, deliveryDelayMs: 20, deliveryDelayMaxMs: 20 });
+    const set = await (
+      await fetch(`${emu.url}/__control/latency`, {
+        method: "POST",
+        body: JSON.stringify({ latencyMs: 40, readLatencyPerItemMs: 5 }),
+      })
+    ).json();
+    expect(set).toEqual({
+      latencyMs: 40,
+      readLatencyPerItemMs: 5,
+      batchLatencyPerItemMs: 0,
+      maxConcurrent: 0,
+      pluginBatchLatencyPerItemMs: 0,
+      snapshotLatencyPerRowMs: 0,
+      deliveryDelayMs: 20,
+      deliveryDelayMaxMs: 20,
+    });
     const t = Date.now();
     const r = await api.get("products", { per_page: 10 });
     expect(r.data).toHaveLength(10);
     expect(Date.now() - t).toBeGreaterThanOrEqual(40 + 10 * 5 - 5); // per call + per item returned
-    expect(emu.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0 })).toMatchObject({ latencyMs: 0, readLatencyPerItemMs: 0 });
-    expect((await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: -1 }) })).status).toBe(400);
+    expect(emu.control.setLatency({ latencyMs: 0, readLatencyPerItemMs: 0 })).toMatchObject({
+      latencyMs: 0,
+      readLatencyPerItemMs: 0,
+    });
+    expect(
+      (await fetch(`${emu.url}/__control/latency`, { method: "POST", body: JSON.stringify({ latencyMs: -1 }) })).status,
+    ).toBe(400);
   });
   it("maxConcurrent: requests beyond the server's workers wait their turn, and all are answered", async () => {
     emu.control.setLatency({ latencyMs: 30, maxConcurrent: 2 });
@@ -500,7 +714,10 @@ describe("faults and control over HTTP", () => {
     expect(q).toMatchObject({ waiting: 0, running: 0 });
   });
   it("failNext / resetNext / control state", async () => {
-    await fetch(`${emu.url}/__control/faults`, { method: "POST", body: JSON.stringify({ failNext: { status: 503, count: 1, paths: ["/products"] } }) });
+    await fetch(`${emu.url}/__control/faults`, {
+      method: "POST",
+      body: JSON.stringify({ failNext: { status: 503, count: 1, paths: ["/products"] } }),
+    });
     expect((await err(api.get("products"))).status).toBe(503);
     expect((await api.get("products")).status).toBe(200);
     emu.control.setFaults({ resetNext: 1 });

@@ -16,7 +16,14 @@
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
-import { WooStore, WooEmulatorError, type OrderStatus, type ProductRecord, type StockCause, type WebhookStatus } from "./store.js";
+import {
+  WooStore,
+  WooEmulatorError,
+  type OrderStatus,
+  type ProductRecord,
+  type StockCause,
+  type WebhookStatus,
+} from "./store.js";
 import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
 import { StockEventReporter, type HubConnection, type StockEventCall, type WireStockEvent } from "./stock-events.js";
 import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
@@ -38,7 +45,12 @@ export const WP_VERSION = "6.8.12";
 export const REALISTIC_DELIVERY_DELAY = { minMs: 2000, maxMs: 6000 } as const;
 
 /** Latencies measured on a real WooCommerce 10 (GUIDE §4): PUT ≈ 180 ms, GET 100 ≈ 1.1 s, 100-item batch ≈ 9 s. */
-export const REALISTIC_WOO_LATENCY = { latencyMs: 180, readLatencyPerItemMs: 9, batchLatencyPerItemMs: 88, deliveryDelayMs: 2000 } as const;
+export const REALISTIC_WOO_LATENCY = {
+  latencyMs: 180,
+  readLatencyPerItemMs: 9,
+  batchLatencyPerItemMs: 88,
+  deliveryDelayMs: 2000,
+} as const;
 
 /**
  * Server workers of that measured host (2 cores; PHP requests are CPU-bound, so ≈ 2 run at once). Kept out of
@@ -130,17 +142,37 @@ export interface WooEmulatorState {
   /** SKU -> stock_quantity (null when not managed), for every product and variation with a SKU. */
   stockBySku: Record<string, number | null>;
   orders: Array<Record<string, unknown>>;
-  webhooks: Array<{ id: number; name: string; topic: string; status: WebhookStatus; failure_count: number; delivery_url: string; pending_delivery: boolean }>;
+  webhooks: Array<{
+    id: number;
+    name: string;
+    topic: string;
+    status: WebhookStatus;
+    failure_count: number;
+    delivery_url: string;
+    pending_delivery: boolean;
+  }>;
 }
 
 /** In-process control API; each method is also served at `/__control/...` (see `startWooEmulator`). */
 export interface WooEmulatorControl {
   /** Creates a REST API key. HTTP: POST /__control/keys {permissions}. */
-  createKey(opts?: { permissions?: "read" | "write" | "read_write" }): { key_id: number; consumer_key: string; consumer_secret: string; permissions: string };
+  createKey(opts?: { permissions?: "read" | "write" | "read_write" }): {
+    key_id: number;
+    consumer_key: string;
+    consumer_secret: string;
+    permissions: string;
+  };
   /** Seeds products (fixture rows). stock: SKU map, function, or default `demoStock`. Returns SKU -> id. HTTP: POST /__control/seed {products, stock?}. */
-  seedCatalog(products: SampleProduct[], opts?: { stock?: Record<string, number> | ((sku: string) => number) }): Record<string, number>;
+  seedCatalog(
+    products: SampleProduct[],
+    opts?: { stock?: Record<string, number> | ((sku: string) => number) },
+  ): Record<string, number>;
   /** Checkout like a shopper. Throws WooEmulatorError 409 woocommerce_out_of_stock. HTTP: POST /__control/orders. */
-  placeOrder(input: { lines: Array<{ sku: string; quantity: number }>; status?: OrderStatus; billing?: { first_name?: string; last_name?: string; email?: string } }): Record<string, unknown>;
+  placeOrder(input: {
+    lines: Array<{ sku: string; quantity: number }>;
+    status?: OrderStatus;
+    billing?: { first_name?: string; last_name?: string; email?: string };
+  }): Record<string, unknown>;
   /** Admin status change (WooCommerce's stock rules: store.ts). HTTP: POST /__control/orders/<id>/status {status}. */
   setOrderStatus(orderId: number, status: OrderStatus): Record<string, unknown>;
   /**
@@ -148,7 +180,15 @@ export interface WooEmulatorControl {
    * (default false, as in wp-admin); refunds each line's price × quantity (or `amount`). No payment gateway call.
    * Returns the order. HTTP: POST /__control/orders/<id>/refunds {lines, restock?, amount?}.
    */
-  refundOrder(orderId: number, input: { lines?: Array<{ sku?: string; lineId?: number; quantity: number }>; restock?: boolean; amount?: number; reason?: string }): Record<string, unknown>;
+  refundOrder(
+    orderId: number,
+    input: {
+      lines?: Array<{ sku?: string; lineId?: number; quantity: number }>;
+      restock?: boolean;
+      amount?: number;
+      reason?: string;
+    },
+  ): Record<string, unknown>;
   /**
    * A stock edit that is no order (absolute), fires product.updated: `cause` says who made it, as the plugin would
    * tell (default "admin_edit": wp-admin; "import", "other" = another plugin). HTTP: POST /__control/stock {sku, quantity, cause?}.
@@ -213,7 +253,8 @@ export interface WooEmulator {
 }
 
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
-const NO_ROUTE = () => new WooEmulatorError(404, "rest_no_route", "No route was found matching the URL and request method.");
+const NO_ROUTE = () =>
+  new WooEmulatorError(404, "rest_no_route", "No route was found matching the URL and request method.");
 
 type Ctx = { method: string; path: string; query: PhpParams; body: any; key: WooApiKey | null };
 type Handler = (ctx: Ctx, m: RegExpExecArray) => Promise<Resp> | Resp;
@@ -299,20 +340,30 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const pluginBatch = opts.pluginBatch ?? true;
   const pluginVersion = opts.stockEvents || pluginBatch ? "1.1.0" : "1.0.0";
   const reporter = opts.stockEvents
-    ? new StockEventReporter(store, { delayMs: opts.stockEventDelayMs ?? opts.deliveryDelayMs ?? 50, retryDelayMs: 500, batchSize: 100, pluginVersion, siteUrl })
+    ? new StockEventReporter(store, {
+        delayMs: opts.stockEventDelayMs ?? opts.deliveryDelayMs ?? 50,
+        retryDelayMs: 500,
+        batchSize: 100,
+        pluginVersion,
+        siteUrl,
+      })
     : null;
   /** The plugin's cause for a stock write made by a REST client: the hub's own key, or someone else's. */
-  const restCause = (c: Ctx): StockCause => (reporter?.connection && c.key?.consumerKey === reporter.connection.consumerKey ? "hub_write" : "rest_api");
-  const asClient = <T,>(c: Ctx, fn: () => T): T => store.withStockCause({ cause: restCause(c) }, fn);
+  const restCause = (c: Ctx): StockCause =>
+    reporter?.connection && c.key?.consumerKey === reporter.connection.consumerKey ? "hub_write" : "rest_api";
+  const asClient = <T>(c: Ctx, fn: () => T): T => store.withStockCause({ cause: restCause(c) }, fn);
 
   // ------------------------------------------------------------------ helpers
   /** One page of `items` (WP_Query paging), each rendered with `json` — only the page's items are rendered. */
-  const paginate = <T,>(items: T[], q: PhpParams, json: (x: T) => unknown = (x) => x): Resp => {
+  const paginate = <T>(items: T[], q: PhpParams, json: (x: T) => unknown = (x) => x): Resp => {
     const perPage = q.per_page === undefined ? 10 : Number(q.per_page);
     const page = q.page === undefined ? 1 : Number(q.page);
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
-      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): per_page", { params: { per_page: "per_page must be between 1 (inclusive) and 100 (inclusive)" } });
-    if (!Number.isInteger(page) || page < 1) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): page");
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): per_page", {
+        params: { per_page: "per_page must be between 1 (inclusive) and 100 (inclusive)" },
+      });
+    if (!Number.isInteger(page) || page < 1)
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): page");
     const total = items.length;
     return {
       body: items.slice((page - 1) * perPage, page * perPage).map(json),
@@ -320,7 +371,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     };
   };
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const list = (v: unknown) => (str(v) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const list = (v: unknown) =>
+    (str(v) ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   const productFilter = (q: PhpParams, pool: ProductRecord[]) => {
     let out = pool;
     const skus = list(q.sku);
@@ -331,7 +386,9 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     const include = list(q.include).map(Number);
     if (include.length) out = out.filter((p) => include.includes(p.id));
     if (str(q.modified_after)) {
-      const t = Date.parse(String(q.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(q.modified_after)) ? "" : "Z"));
+      const t = Date.parse(
+        String(q.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(q.modified_after)) ? "" : "Z"),
+      );
       out = out.filter((p) => Math.floor(p.date_modified_ms / 1000) * 1000 > t);
     }
     const status = str(q.status) ?? "any";
@@ -339,8 +396,16 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     return out.sort((a, b) => b.id - a.id);
   };
   const batchCheck = (body: any, path?: string) => {
-    const total = ["create", "update", "delete"].reduce((n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0), 0);
-    if (total > 100) throw new WooEmulatorError(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request.");
+    const total = ["create", "update", "delete"].reduce(
+      (n, k) => n + (Array.isArray(body?.[k]) ? body[k].length : 0),
+      0,
+    );
+    if (total > 100)
+      throw new WooEmulatorError(
+        413,
+        "woocommerce_rest_request_entity_too_large",
+        "Unable to accept more than 100 items for this request.",
+      );
     if (path) countItems(path, total);
     return total;
   };
@@ -352,7 +417,12 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   };
   const injectedBatchError = (p: ProductRecord | undefined) => {
     const f = faults.batchItemErrors;
-    if (f && p && f.sku.includes(p.sku)) throw new WooEmulatorError(400, f.code ?? "woocommerce_rest_batch_item_failed", f.message ?? `Injected failure for SKU ${p.sku}.`);
+    if (f && p && f.sku.includes(p.sku))
+      throw new WooEmulatorError(
+        400,
+        f.code ?? "woocommerce_rest_batch_item_failed",
+        f.message ?? `Injected failure for SKU ${p.sku}.`,
+      );
   };
   const runBatch = (body: any, parentId: number | null) => {
     const out: Record<string, unknown[]> = {};
@@ -401,17 +471,21 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     return b.request_key as string;
   };
   const ensureManaged = (p: ProductRecord) => {
-    if (!store.stockHolder(p)) throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
+    if (!store.stockHolder(p))
+      throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
   };
   /** POST /stock/delta's work (and each "delta" op of /stock/batch): the 200 body, or throws the error answer. */
   const deltaOp = (b: any): Record<string, unknown> => {
     const key = needKey(b);
-    if (!Number.isInteger(b.delta) || b.delta === 0) throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
+    if (!Number.isInteger(b.delta) || b.delta === 0)
+      throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
     const p = pluginTarget(b);
     ensureManaged(p);
     const fp = JSON.stringify(["delta", p.id, b.delta]);
     return store.idempotent(key, fp, () => {
-      const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () => store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease"));
+      const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () =>
+        store.updateStock(p, Math.abs(b.delta), b.delta > 0 ? "increase" : "decrease"),
+      );
       return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
     });
   };
@@ -427,8 +501,16 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       const h = store.stockHolder(p)!;
       const current = h.stock_quantity ?? 0;
       if (current !== b.expected)
-        throw new WooEmulatorError(409, "syncflow_stale", `Stock is ${current}, not ${b.expected}.`, { current }, { topLevel: true });
-      const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () => store.updateStock(p, b.quantity, "set"));
+        throw new WooEmulatorError(
+          409,
+          "syncflow_stale",
+          `Stock is ${current}, not ${b.expected}.`,
+          { current },
+          { topLevel: true },
+        );
+      const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () =>
+        store.updateStock(p, b.quantity, "set"),
+      );
       return { product_id: p.id, stock_product_id: r.holder.id, before: r.before, after: r.after, replayed: false };
     });
   };
@@ -436,7 +518,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   /** The variation of `/products/<m[1]>/variations/<m[2]>`; 404 woocommerce_rest_product_variation_invalid_id otherwise. */
   const variationOf = (m: RegExpExecArray) => {
     const v = store.products.get(Number(m[2]));
-    if (!v || v.type !== "variation" || v.parent_id !== Number(m[1])) throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
+    if (!v || v.type !== "variation" || v.parent_id !== Number(m[1]))
+      throw new WooEmulatorError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.");
     return v;
   };
 
@@ -444,119 +527,265 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const W = "^/wp-json/wc/v3";
   const S = "^/wp-json/wc-syncflow/v1";
   const routes: Array<[string, RegExp, Handler]> = [
-    ["GET", new RegExp(`${W}/system_status$`), () => ({
-      body: systemStatusJson({
-        siteUrl,
-        currency: store.currency,
-        wcVersion: WC_VERSION,
-        wpVersion: WP_VERSION,
-        plugins: settings.syncflowPlugin ? [{ plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php", name: "SyncFlow for WooCommerce", version: pluginVersion }] : [],
+    [
+      "GET",
+      new RegExp(`${W}/system_status$`),
+      () => ({
+        body: systemStatusJson({
+          siteUrl,
+          currency: store.currency,
+          wcVersion: WC_VERSION,
+          wpVersion: WP_VERSION,
+          plugins: settings.syncflowPlugin
+            ? [
+                {
+                  plugin: "syncflow-for-woocommerce/syncflow-for-woocommerce.php",
+                  name: "SyncFlow for WooCommerce",
+                  version: pluginVersion,
+                },
+              ]
+            : [],
+        }),
       }),
-    })],
-    ["GET", new RegExp(`${W}/products$`), async (c) => {
-      const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
-      const pool = [...store.products.values()].filter((p) => skuSearch || p.type !== "variation");
-      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.productJson(p));
-      await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
-      return r;
-    }],
-    ["POST", new RegExp(`${W}/products$`), (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {}), "edit") })],
-    ["POST", new RegExp(`${W}/products/batch$`), async (c) => {
-      const n = batchCheck(c.body, c.path);
-      await sleep(settings.batchLatencyPerItemMs * n);
-      return { body: asClient(c, () => runBatch(c.body, null)) };
-    }],
-    ["GET", new RegExp(`${W}/products/(\\d+)$`), (_c, m) => ({ body: store.productJson(store.getProduct(Number(m[1]))) })],
-    ["PUT", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(asClient(c, () => store.updateProduct(Number(m[1]), c.body ?? {})), "edit") })],
-    ["DELETE", new RegExp(`${W}/products/(\\d+)$`), (c, m) => ({ body: store.productJson(store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1"), "edit") })],
-    ["GET", new RegExp(`${W}/products/(\\d+)/variations$`), async (c, m) => {
-      const parent = store.getProduct(Number(m[1]));
-      const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
-      const r = paginate(productFilter(c.query, pool), c.query, (p) => store.variationJson(p));
-      await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
-      return r;
-    }],
-    ["POST", new RegExp(`${W}/products/(\\d+)/variations$`), (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1])), "edit") })],
-    ["POST", new RegExp(`${W}/products/(\\d+)/variations/batch$`), async (c, m) => {
-      store.getProduct(Number(m[1]));
-      const n = batchCheck(c.body, c.path);
-      await sleep(settings.batchLatencyPerItemMs * n);
-      return { body: asClient(c, () => runBatch(c.body, Number(m[1]))) };
-    }],
-    ["GET", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (_c, m) => ({ body: store.variationJson(variationOf(m)) })],
-    ["PUT", new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`), (c, m) => {
-      variationOf(m);
-      return { body: store.variationJson(asClient(c, () => store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))), "edit") };
-    }],
-    ["GET", new RegExp(`${W}/orders$`), (c) => {
-      let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
-      if (str(c.query.status) && c.query.status !== "any") os = os.filter((o) => list(c.query.status).includes(o.status));
-      // REST v3 `modified_after` (ISO-8601; with dates_are_gmt=true the value is GMT), exclusive like WP_Query's `after`.
-      if (str(c.query.modified_after)) {
-        const t = Date.parse(String(c.query.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(c.query.modified_after)) ? "" : "Z"));
-        os = os.filter((o) => Math.floor(o.date_modified_ms / 1000) * 1000 > t);
-      }
-      if (c.query.orderby === "modified") os.sort((a, b) => (c.query.order === "asc" ? a.date_modified_ms - b.date_modified_ms : b.date_modified_ms - a.date_modified_ms));
-      return paginate(os, c.query, (o) => store.orderJson(o));
-    }],
-    ["POST", new RegExp(`${W}/orders$`), (c) => {
-      const b = c.body ?? {};
-      const status = b.set_paid && !b.status ? "processing" : b.status;
-      const input = { status, line_items: b.line_items, billing: b.billing, currency: b.currency, payment_method: typeof b.payment_method === "string" ? b.payment_method : undefined };
-      return { status: 201, body: store.orderJson(asClient(c, () => store.createOrder(input, false))) };
-    }],
-    ["GET", new RegExp(`${W}/orders/(\\d+)$`), (_c, m) => ({ body: store.orderJson(store.getOrder(Number(m[1]))) })],
-    ["PUT", new RegExp(`${W}/orders/(\\d+)$`), (c, m) => {
-      const o = store.getOrder(Number(m[1]), 400);
-      return { body: store.orderJson(c.body?.status ? asClient(c, () => store.setOrderStatus(o.id, c.body.status)) : o) };
-    }],
-    // Refunds (WC_REST_Order_Refunds_Controller, wc/v3): stock rules in store.ts `createRefund`.
-    ["GET", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
-      const o = store.orders.get(Number(m[1]));
-      if (!o) return paginate([], c.query); // WC_REST_Order_Refunds_Controller lists by parent id: none, not 404
-      return paginate([...o.refunds].sort((a, b) => b.id - a.id), c.query, (r) => store.refundJson(o, r));
-    }],
-    ["POST", new RegExp(`${W}/orders/(\\d+)/refunds$`), (c, m) => {
-      const { order, refund } = asClient(c, () => store.createRefund(Number(m[1]), c.body ?? {}));
-      return { status: 201, body: store.refundJson(order, refund) };
-    }],
-    ["GET", new RegExp(`${W}/orders/(\\d+)/refunds/(\\d+)$`), (_c, m) => {
-      const o = store.orders.get(Number(m[1]));
-      const r = o?.refunds.find((x) => x.id === Number(m[2]));
-      if (!o || !r) throw new WooEmulatorError(404, "woocommerce_rest_invalid_id", "Invalid ID.");
-      return { body: store.refundJson(o, r) };
-    }],
-    ["GET", new RegExp(`${W}/webhooks$`), (c) => {
-      let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
-      if (str(c.query.status) && c.query.status !== "all") ws = ws.filter((w) => w.status === c.query.status);
-      return paginate(ws, c.query, (w) => store.webhookJson(w));
-    }],
-    ["POST", new RegExp(`${W}/webhooks$`), async (c) => {
-      const w = store.createWebhook(c.body ?? {});
-      const body = store.webhookJson(w);
-      if (w.status === "active") await engine.ping(w); // WC_REST_Webhooks_V1_Controller::create_item → deliver_ping()
-      return { status: 201, body };
-    }],
-    ["GET", new RegExp(`${W}/webhooks/(\\d+)$`), (_c, m) => ({ body: store.webhookJson(store.getWebhook(Number(m[1]))) })],
-    ["PUT", new RegExp(`${W}/webhooks/(\\d+)$`), async (c, m) => {
-      const w = store.updateWebhook(Number(m[1]), c.body ?? {});
-      if (w.status === "active" && w.pending_delivery) await engine.ping(w); // WC_Webhook_Data_Store::update
-      return { body: store.webhookJson(w) };
-    }],
-    ["DELETE", new RegExp(`${W}/webhooks/(\\d+)$`), (c, m) => {
-      const w = store.getWebhook(Number(m[1]));
-      if (!(c.query.force === "true" || c.query.force === "1"))
-        throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.");
-      store.webhooks.delete(w.id);
-      return { body: store.webhookJson(w) };
-    }],
-    // ---------------- SyncFlow plugin (docs/contracts/wc-syncflow-v1.md)
-    ["GET", new RegExp(`${S}/capabilities$`), () => ({
-      body: {
-        plugin: "syncflow-for-woocommerce", version: pluginVersion, contract: 1, ...(pluginBatch ? { contract_version: "1.1" } : {}),
-        features: ["stock-delta", "stock-cas", "idempotency", ...(pluginBatch ? ["stock-batch", "stock-snapshot"] : []), ...(reporter ? ["stock-events"] : [])],
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/products$`),
+      async (c) => {
+        const skuSearch = list(c.query.sku).length > 0; // ?sku= also searches product_variation posts
+        const pool = [...store.products.values()].filter((p) => skuSearch || p.type !== "variation");
+        const r = paginate(productFilter(c.query, pool), c.query, (p) => store.productJson(p));
+        await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
+        return r;
       },
-    })],
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/products$`),
+      (c) => ({ status: 201, body: store.productJson(store.createProduct(c.body ?? {}), "edit") }),
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/products/batch$`),
+      async (c) => {
+        const n = batchCheck(c.body, c.path);
+        await sleep(settings.batchLatencyPerItemMs * n);
+        return { body: asClient(c, () => runBatch(c.body, null)) };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/products/(\\d+)$`),
+      (_c, m) => ({ body: store.productJson(store.getProduct(Number(m[1]))) }),
+    ],
+    [
+      "PUT",
+      new RegExp(`${W}/products/(\\d+)$`),
+      (c, m) => ({
+        body: store.productJson(
+          asClient(c, () => store.updateProduct(Number(m[1]), c.body ?? {})),
+          "edit",
+        ),
+      }),
+    ],
+    [
+      "DELETE",
+      new RegExp(`${W}/products/(\\d+)$`),
+      (c, m) => ({
+        body: store.productJson(
+          store.deleteProduct(Number(m[1]), c.query.force === "true" || c.query.force === "1"),
+          "edit",
+        ),
+      }),
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/products/(\\d+)/variations$`),
+      async (c, m) => {
+        const parent = store.getProduct(Number(m[1]));
+        const pool = parent.variations.map((id) => store.products.get(id)).filter((p): p is ProductRecord => !!p);
+        const r = paginate(productFilter(c.query, pool), c.query, (p) => store.variationJson(p));
+        await sleep(settings.readLatencyPerItemMs * (r.body as unknown[]).length);
+        return r;
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/products/(\\d+)/variations$`),
+      (c, m) => ({ status: 201, body: store.variationJson(store.createProduct(c.body ?? {}, Number(m[1])), "edit") }),
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/products/(\\d+)/variations/batch$`),
+      async (c, m) => {
+        store.getProduct(Number(m[1]));
+        const n = batchCheck(c.body, c.path);
+        await sleep(settings.batchLatencyPerItemMs * n);
+        return { body: asClient(c, () => runBatch(c.body, Number(m[1]))) };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`),
+      (_c, m) => ({ body: store.variationJson(variationOf(m)) }),
+    ],
+    [
+      "PUT",
+      new RegExp(`${W}/products/(\\d+)/variations/(\\d+)$`),
+      (c, m) => {
+        variationOf(m);
+        return {
+          body: store.variationJson(
+            asClient(c, () => store.updateProduct(Number(m[2]), c.body ?? {}, Number(m[1]))),
+            "edit",
+          ),
+        };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/orders$`),
+      (c) => {
+        let os = [...store.orders.values()].sort((a, b) => b.id - a.id);
+        if (str(c.query.status) && c.query.status !== "any")
+          os = os.filter((o) => list(c.query.status).includes(o.status));
+        // REST v3 `modified_after` (ISO-8601; with dates_are_gmt=true the value is GMT), exclusive like WP_Query's `after`.
+        if (str(c.query.modified_after)) {
+          const t = Date.parse(
+            String(c.query.modified_after) + (/[zZ]|[+-]\d\d:?\d\d$/.test(String(c.query.modified_after)) ? "" : "Z"),
+          );
+          os = os.filter((o) => Math.floor(o.date_modified_ms / 1000) * 1000 > t);
+        }
+        if (c.query.orderby === "modified")
+          os.sort((a, b) =>
+            c.query.order === "asc" ? a.date_modified_ms - b.date_modified_ms : b.date_modified_ms - a.date_modified_ms,
+          );
+        return paginate(os, c.query, (o) => store.orderJson(o));
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/orders$`),
+      (c) => {
+        const b = c.body ?? {};
+        const status = b.set_paid && !b.status ? "processing" : b.status;
+        const input = {
+          status,
+          line_items: b.line_items,
+          billing: b.billing,
+          currency: b.currency,
+          payment_method: typeof b.payment_method === "string" ? b.payment_method : undefined,
+        };
+        return { status: 201, body: store.orderJson(asClient(c, () => store.createOrder(input, false))) };
+      },
+    ],
+    ["GET", new RegExp(`${W}/orders/(\\d+)$`), (_c, m) => ({ body: store.orderJson(store.getOrder(Number(m[1]))) })],
+    [
+      "PUT",
+      new RegExp(`${W}/orders/(\\d+)$`),
+      (c, m) => {
+        const o = store.getOrder(Number(m[1]), 400);
+        return {
+          body: store.orderJson(c.body?.status ? asClient(c, () => store.setOrderStatus(o.id, c.body.status)) : o),
+        };
+      },
+    ],
+    // Refunds (WC_REST_Order_Refunds_Controller, wc/v3): stock rules in store.ts `createRefund`.
+    [
+      "GET",
+      new RegExp(`${W}/orders/(\\d+)/refunds$`),
+      (c, m) => {
+        const o = store.orders.get(Number(m[1]));
+        if (!o) return paginate([], c.query); // WC_REST_Order_Refunds_Controller lists by parent id: none, not 404
+        return paginate(
+          [...o.refunds].sort((a, b) => b.id - a.id),
+          c.query,
+          (r) => store.refundJson(o, r),
+        );
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/orders/(\\d+)/refunds$`),
+      (c, m) => {
+        const { order, refund } = asClient(c, () => store.createRefund(Number(m[1]), c.body ?? {}));
+        return { status: 201, body: store.refundJson(order, refund) };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/orders/(\\d+)/refunds/(\\d+)$`),
+      (_c, m) => {
+        const o = store.orders.get(Number(m[1]));
+        const r = o?.refunds.find((x) => x.id === Number(m[2]));
+        if (!o || !r) throw new WooEmulatorError(404, "woocommerce_rest_invalid_id", "Invalid ID.");
+        return { body: store.refundJson(o, r) };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/webhooks$`),
+      (c) => {
+        let ws = [...store.webhooks.values()].sort((a, b) => b.id - a.id);
+        if (str(c.query.status) && c.query.status !== "all") ws = ws.filter((w) => w.status === c.query.status);
+        return paginate(ws, c.query, (w) => store.webhookJson(w));
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/webhooks$`),
+      async (c) => {
+        const w = store.createWebhook(c.body ?? {});
+        const body = store.webhookJson(w);
+        if (w.status === "active") await engine.ping(w); // WC_REST_Webhooks_V1_Controller::create_item → deliver_ping()
+        return { status: 201, body };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/webhooks/(\\d+)$`),
+      (_c, m) => ({ body: store.webhookJson(store.getWebhook(Number(m[1]))) }),
+    ],
+    [
+      "PUT",
+      new RegExp(`${W}/webhooks/(\\d+)$`),
+      async (c, m) => {
+        const w = store.updateWebhook(Number(m[1]), c.body ?? {});
+        if (w.status === "active" && w.pending_delivery) await engine.ping(w); // WC_Webhook_Data_Store::update
+        return { body: store.webhookJson(w) };
+      },
+    ],
+    [
+      "DELETE",
+      new RegExp(`${W}/webhooks/(\\d+)$`),
+      (c, m) => {
+        const w = store.getWebhook(Number(m[1]));
+        if (!(c.query.force === "true" || c.query.force === "1"))
+          throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.");
+        store.webhooks.delete(w.id);
+        return { body: store.webhookJson(w) };
+      },
+    ],
+    // ---------------- SyncFlow plugin (docs/contracts/wc-syncflow-v1.md)
+    [
+      "GET",
+      new RegExp(`${S}/capabilities$`),
+      () => ({
+        body: {
+          plugin: "syncflow-for-woocommerce",
+          version: pluginVersion,
+          contract: 1,
+          ...(pluginBatch ? { contract_version: "1.1" } : {}),
+          features: [
+            "stock-delta",
+            "stock-cas",
+            "idempotency",
+            ...(pluginBatch ? ["stock-batch", "stock-snapshot"] : []),
+            ...(reporter ? ["stock-events"] : []),
+          ],
+        },
+      }),
+    ],
     ["POST", new RegExp(`${S}/stock/delta$`), (c) => ({ body: deltaOp(c.body ?? {}) })],
     ["POST", new RegExp(`${S}/stock/cas$`), (c) => ({ body: casOp(c.body ?? {}) })],
     // Contract 1.1: batch and snapshot (./syncflow-stock.ts), with the single routes' per-op logic.
@@ -594,21 +823,41 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     },
     placeOrder(input) {
       return store.orderJson(
-        store.createOrder({ status: input.status ?? "processing", line_items: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), billing: input.billing }, true),
+        store.createOrder(
+          {
+            status: input.status ?? "processing",
+            line_items: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+            billing: input.billing,
+          },
+          true,
+        ),
       );
     },
     setOrderStatus(orderId, status) {
-      return store.withStockCause({ cause: "admin_edit" }, () => store.orderJson(store.setOrderStatus(orderId, status)));
+      return store.withStockCause({ cause: "admin_edit" }, () =>
+        store.orderJson(store.setOrderStatus(orderId, status)),
+      );
     },
     refundOrder(orderId, input) {
       const o = store.getOrder(orderId);
       const lineItems = (input.lines ?? []).map((l) => {
-        const line = l.lineId !== undefined ? o.line_items.find((x) => x.id === l.lineId) : o.line_items.find((x) => x.sku === l.sku);
+        const line =
+          l.lineId !== undefined
+            ? o.line_items.find((x) => x.id === l.lineId)
+            : o.line_items.find((x) => x.sku === l.sku);
         if (!line) throw new WooEmulatorError(400, "not_found", `Order ${orderId} has no line ${l.lineId ?? l.sku}`);
         return { id: line.id, quantity: l.quantity, refund_total: line.price * l.quantity };
       });
-      const body = { line_items: lineItems, api_restock: input.restock ?? false, api_refund: false, reason: input.reason ?? "", ...(input.amount !== undefined ? { amount: input.amount } : {}) };
-      return store.withStockCause({ cause: "admin_edit" }, () => store.orderJson(store.createRefund(orderId, body).order));
+      const body = {
+        line_items: lineItems,
+        api_restock: input.restock ?? false,
+        api_refund: false,
+        reason: input.reason ?? "",
+        ...(input.amount !== undefined ? { amount: input.amount } : {}),
+      };
+      return store.withStockCause({ cause: "admin_edit" }, () =>
+        store.orderJson(store.createRefund(orderId, body).order),
+      );
     },
     setStock(sku, quantity, cause = "admin_edit") {
       const p = store.findBySku(sku);
@@ -629,7 +878,8 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     },
     state() {
       const stockBySku: Record<string, number | null> = {};
-      for (const p of store.products.values()) if (p.sku) stockBySku[p.sku] = store.stockHolder(p)?.stock_quantity ?? null;
+      for (const p of store.products.values())
+        if (p.sku) stockBySku[p.sku] = store.stockHolder(p)?.stock_quantity ?? null;
       return {
         stockBySku,
         orders: [...store.orders.values()].map((o) => ({ ...store.orderJson(o), stock_reduced: o.stock_reduced })),
@@ -657,7 +907,14 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       if (f.duplicateDeliveries !== undefined) engine.settings.duplicateDeliveries = f.duplicateDeliveries;
     },
     resetFaults() {
-      Object.assign(faults, { latencyMs: undefined, failNext: null, hangNext: 0, resetNext: 0, batchItemErrors: null, delayNext: null });
+      Object.assign(faults, {
+        latencyMs: undefined,
+        failNext: null,
+        hangNext: 0,
+        resetNext: 0,
+        batchItemErrors: null,
+        delayNext: null,
+      });
       engine.settings.dropDeliveries = 0;
       engine.settings.duplicateDeliveries = 0;
     },
@@ -666,27 +923,56 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       store.getWebhook(id).status = status;
     },
     setLatency(next) {
-      for (const k of ["latencyMs", "readLatencyPerItemMs", "batchLatencyPerItemMs", "maxConcurrent", "pluginBatchLatencyPerItemMs", "snapshotLatencyPerRowMs", "deliveryDelayMs", "deliveryDelayMaxMs"] as const) {
+      for (const k of [
+        "latencyMs",
+        "readLatencyPerItemMs",
+        "batchLatencyPerItemMs",
+        "maxConcurrent",
+        "pluginBatchLatencyPerItemMs",
+        "snapshotLatencyPerRowMs",
+        "deliveryDelayMs",
+        "deliveryDelayMaxMs",
+      ] as const) {
         const v = next[k];
         if (v === undefined) continue;
-        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new WooEmulatorError(400, "bad_request", `${k} must be a finite number ≥ 0`);
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+          throw new WooEmulatorError(400, "bad_request", `${k} must be a finite number ≥ 0`);
         if (k === "deliveryDelayMs" || k === "deliveryDelayMaxMs") engine.settings[k] = v;
         else settings[k] = v;
       }
-      if (next.deliveryDelayMs !== undefined && next.deliveryDelayMaxMs === undefined) engine.settings.deliveryDelayMaxMs = engine.settings.deliveryDelayMs;
+      if (next.deliveryDelayMs !== undefined && next.deliveryDelayMaxMs === undefined)
+        engine.settings.deliveryDelayMaxMs = engine.settings.deliveryDelayMs;
       drainWorkers(); // a raised limit lets queued requests start now
       return {
-        latencyMs: settings.latencyMs, readLatencyPerItemMs: settings.readLatencyPerItemMs, batchLatencyPerItemMs: settings.batchLatencyPerItemMs, maxConcurrent: settings.maxConcurrent,
-        pluginBatchLatencyPerItemMs: settings.pluginBatchLatencyPerItemMs, snapshotLatencyPerRowMs: settings.snapshotLatencyPerRowMs,
-        deliveryDelayMs: engine.settings.deliveryDelayMs, deliveryDelayMaxMs: engine.settings.deliveryDelayMaxMs ?? engine.settings.deliveryDelayMs,
+        latencyMs: settings.latencyMs,
+        readLatencyPerItemMs: settings.readLatencyPerItemMs,
+        batchLatencyPerItemMs: settings.batchLatencyPerItemMs,
+        maxConcurrent: settings.maxConcurrent,
+        pluginBatchLatencyPerItemMs: settings.pluginBatchLatencyPerItemMs,
+        snapshotLatencyPerRowMs: settings.snapshotLatencyPerRowMs,
+        deliveryDelayMs: engine.settings.deliveryDelayMs,
+        deliveryDelayMaxMs: engine.settings.deliveryDelayMaxMs ?? engine.settings.deliveryDelayMs,
       };
     },
     queueStats: () => ({ waiting: waiting.length, running, maxWaiting }),
     connectHub(c) {
-      if (!reporter) throw new WooEmulatorError(400, "bad_request", "started without stockEvents: plugin 1.0.0 reports no stock events");
-      reporter.connect({ hubUrl: c.hubUrl.replace(/\/+$/, ""), channelId: c.channelId, secret: c.secret, consumerKey: c.consumerKey }, c.stockEvents);
+      if (!reporter)
+        throw new WooEmulatorError(
+          400,
+          "bad_request",
+          "started without stockEvents: plugin 1.0.0 reports no stock events",
+        );
+      reporter.connect(
+        { hubUrl: c.hubUrl.replace(/\/+$/, ""), channelId: c.channelId, secret: c.secret, consumerKey: c.consumerKey },
+        c.stockEvents,
+      );
     },
-    stockEvents: () => ({ outbox: [...(reporter?.outbox ?? [])], calls: [...(reporter?.calls ?? [])], stream: reporter?.stream ?? "", enabled: !!reporter?.enabled }),
+    stockEvents: () => ({
+      outbox: [...(reporter?.outbox ?? [])],
+      calls: [...(reporter?.calls ?? [])],
+      stream: reporter?.stream ?? "",
+      enabled: !!reporter?.enabled,
+    }),
     holdStockEvents(hold) {
       reporter?.hold(hold);
     },
@@ -703,14 +989,22 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", /^\/__control\/orders\/(\d+)\/status$/, (b, m) => control.setOrderStatus(Number(m[1]), b.status)],
     ["POST", /^\/__control\/orders\/(\d+)\/refunds$/, (b, m) => control.refundOrder(Number(m[1]), b ?? {})],
     ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity, b.cause)],
-    ["GET", /^\/__control\/stock$/, (_b, _m, q) => ({ sku: q.get("sku"), stock_quantity: control.getStock(q.get("sku") ?? "") })],
+    [
+      "GET",
+      /^\/__control\/stock$/,
+      (_b, _m, q) => ({ sku: q.get("sku"), stock_quantity: control.getStock(q.get("sku") ?? "") }),
+    ],
     ["GET", /^\/__control\/state$/, () => control.state()],
     ["GET", /^\/__control\/deliveries$/, () => control.deliveries()],
     ["POST", /^\/__control\/deliveries\/(\d+)\/redeliver$/, (_b, m) => control.redeliver(Number(m[1]))],
     ["POST", /^\/__control\/faults$/, (b) => (control.setFaults(b ?? {}), { ok: true })],
     ["DELETE", /^\/__control\/faults$/, () => (control.resetFaults(), { ok: true })],
     ["POST", /^\/__control\/idle$/, async () => (await control.idle(), { ok: true })],
-    ["POST", /^\/__control\/webhooks\/(\d+)\/status$/, (b, m) => (control.setWebhookStatus(Number(m[1]), b.status), { ok: true })],
+    [
+      "POST",
+      /^\/__control\/webhooks\/(\d+)\/status$/,
+      (b, m) => (control.setWebhookStatus(Number(m[1]), b.status), { ok: true }),
+    ],
     ["POST", /^\/__control\/latency$/, (b) => control.setLatency(b ?? {})],
     ["GET", /^\/__control\/queue$/, () => control.queueStats()],
     ["POST", /^\/__control\/hub$/, (b) => (control.connectHub(b), { ok: true })],
@@ -724,7 +1018,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     if (res.destroyed || res.headersSent) return;
     const text = JSON.stringify(body);
-    res.writeHead(status, { "Content-Type": "application/json; charset=UTF-8", "Content-Length": String(Buffer.byteLength(text)), ...headers });
+    res.writeHead(status, {
+      "Content-Type": "application/json; charset=UTF-8",
+      "Content-Length": String(Buffer.byteLength(text)),
+      ...headers,
+    });
     res.end(text);
   };
 
@@ -733,7 +1031,10 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       void handle(req, res, Buffer.concat(chunks)).catch((e) => {
-        const err = e instanceof WooEmulatorError ? e : new WooEmulatorError(500, "internal_server_error", String((e as Error)?.stack ?? e));
+        const err =
+          e instanceof WooEmulatorError
+            ? e
+            : new WooEmulatorError(500, "internal_server_error", String((e as Error)?.stack ?? e));
         send(res, err.status, err.toJSON());
       });
     });
@@ -785,11 +1086,20 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     const fn = faults.failNext;
     if (fn && fn.count > 0 && (!fn.paths || fn.paths.some((p) => path.includes(p)))) {
       fn.count--;
-      const e = new WooEmulatorError(fn.status, fn.status === 429 ? "too_many_requests" : "internal_server_error", fn.status === 429 ? "Too Many Requests" : "There has been a critical error on this website.");
+      const e = new WooEmulatorError(
+        fn.status,
+        fn.status === 429 ? "too_many_requests" : "internal_server_error",
+        fn.status === 429 ? "Too Many Requests" : "There has been a critical error on this website.",
+      );
       return send(res, fn.status, e.toJSON(), fn.status === 429 ? { "Retry-After": "1" } : {});
     }
     const dn = faults.delayNext;
-    if (dn && dn.count > 0 && (!dn.paths || dn.paths.some((p) => path.includes(p))) && (!dn.methods || dn.methods.includes(method))) {
+    if (
+      dn &&
+      dn.count > 0 &&
+      (!dn.paths || dn.paths.some((p) => path.includes(p))) &&
+      (!dn.methods || dn.methods.includes(method))
+    ) {
       dn.count--;
       await sleep(dn.ms);
     }
@@ -802,7 +1112,15 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   }
 
   /** The request's work on a server worker: per-call latency, routing, authentication, the handler. */
-  async function serve(req: http.IncomingMessage, res: http.ServerResponse, method: string, u: URL, path: string, form: PhpParams, body: any) {
+  async function serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    u: URL,
+    path: string,
+    form: PhpParams,
+    body: any,
+  ) {
     await sleep((faults.latencyMs ?? settings.latencyMs) || 0);
 
     const isSyncflow = path.startsWith("/wp-json/wc-syncflow/");
@@ -829,12 +1147,26 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       // existing one (WC_REST_CRUD_Controller::get_item_permissions_check & co.): a missing id answers the handler's
       // not-found error even without credentials. Webhooks check the capability alone.
       const item = /^\/wp-json\/wc\/v3\/(products|orders)(?:\/\d+\/variations)?\/(\d+)$/.exec(path);
-      const exists = item ? (item[1] === "orders" ? store.orders.has(Number(item[2])) : store.products.has(Number(item[2]))) : true;
+      const exists = item
+        ? item[1] === "orders"
+          ? store.orders.has(Number(item[2]))
+          : store.products.has(Number(item[2]))
+        : true;
       if (exists || method === "POST") throw permissionError(method);
     }
     const perm = auth.kind === "ok" ? auth.key.permissions : "read_write";
-    if (method === "GET" && perm === "write") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.");
-    if (method !== "GET" && perm === "read") throw new WooEmulatorError(401, "woocommerce_rest_authentication_error", "The API key provided does not have write permissions.");
+    if (method === "GET" && perm === "write")
+      throw new WooEmulatorError(
+        401,
+        "woocommerce_rest_authentication_error",
+        "The API key provided does not have read permissions.",
+      );
+    if (method !== "GET" && perm === "read")
+      throw new WooEmulatorError(
+        401,
+        "woocommerce_rest_authentication_error",
+        "The API key provided does not have write permissions.",
+      );
 
     const r = await handler[0]({ method, path, query, body, key: auth.kind === "ok" ? auth.key : null }, handler[1]);
     send(res, r.status ?? 200, r.body, r.headers);

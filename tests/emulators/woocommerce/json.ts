@@ -34,7 +34,8 @@ export function activePrice(p: ProductRecord): string {
 /** wc_price() markup as REST `price_html` renders it ("" without a price); `$` is the store's USD symbol. */
 function priceHtml(amount: string, regular?: string): string {
   if (amount === "") return "";
-  const money = (v: string) => `<span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-Price-currencySymbol">&#36;</span>${Number(v).toFixed(2)}</bdi></span>`;
+  const money = (v: string) =>
+    `<span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-Price-currencySymbol">&#36;</span>${Number(v).toFixed(2)}</bdi></span>`;
   if (regular && regular !== amount)
     return `<del aria-hidden="true">${money(regular)}</del> <span class="screen-reader-text">Original price was: &#036;${Number(regular).toFixed(2)}.</span><ins aria-hidden="true">${money(amount)}</ins><span class="screen-reader-text">Current price is: &#036;${Number(amount).toFixed(2)}.</span>`;
   return money(amount);
@@ -53,12 +54,25 @@ function derivedPrice(store: WooStore, p: ProductRecord): string {
 
 /** price, regular_price, sale_price and the (unmodelled, null) sale schedule, in WooCommerce's key order. */
 function prices(p: ProductRecord, price: string) {
-  return { price, regular_price: p.regular_price, sale_price: p.sale_price, date_on_sale_from: null, date_on_sale_from_gmt: null, date_on_sale_to: null, date_on_sale_to_gmt: null };
+  return {
+    price,
+    regular_price: p.regular_price,
+    sale_price: p.sale_price,
+    date_on_sale_from: null,
+    date_on_sale_from_gmt: null,
+    date_on_sale_to: null,
+    date_on_sale_to_gmt: null,
+  };
 }
 
 /** A variation's attributes ({id, name, slug, option}), from what it was created with. */
 function variationAttributes(p: ProductRecord) {
-  return p.attributes.map((a) => ({ id: Number(a.id ?? 0), name: String(a.name ?? ""), slug: slugify(String(a.name ?? "")), option: String(a.option ?? "") }));
+  return p.attributes.map((a) => ({
+    id: Number(a.id ?? 0),
+    name: String(a.name ?? ""),
+    slug: slugify(String(a.name ?? "")),
+    option: String(a.option ?? ""),
+  }));
 }
 /** A product's attributes ({id, name, slug, position, visible, variation, options}); a custom attribute's slug is its name. */
 function productAttributes(p: ProductRecord) {
@@ -95,12 +109,23 @@ function stockFields(store: WooStore, p: ProductRecord) {
 export function productJson(store: WooStore, p: ProductRecord, context: JsonContext = "view"): Record<string, unknown> {
   const site = store.opts.siteUrl;
   const parent = p.type === "variation" ? store.products.get(p.parent_id) : undefined;
-  const price = p.type === "grouped" || p.type === "variable" ? derivedPrice(store, p) : p.type === "external" && p.regular_price === "" ? "" : activePrice(p);
+  const price =
+    p.type === "grouped" || p.type === "variable"
+      ? derivedPrice(store, p)
+      : p.type === "external" && p.regular_price === ""
+        ? ""
+        : activePrice(p);
   const s = stockFields(store, p);
   const isVariation = p.type === "variation";
-  const name = isVariation && parent ? `${parent.name} - ${variationAttributes(p).map((a) => a.option).join(", ")}` : p.name;
+  const name =
+    isVariation && parent
+      ? `${parent.name} - ${variationAttributes(p)
+          .map((a) => a.option)
+          .join(", ")}`
+      : p.name;
   const slug = isVariation && parent ? slugify(name) : p.slug;
-  const permalink = isVariation && parent ? `${site}/product/${parent.slug}/${variationQuery(p)}` : `${site}/product/${p.slug}/`;
+  const permalink =
+    isVariation && parent ? `${site}/product/${parent.slug}/${variationQuery(p)}` : `${site}/product/${p.slug}/`;
   const purchasable = p.type !== "grouped" && p.type !== "external" && price !== "" && p.status !== "trash";
   const body: Record<string, unknown> = {
     id: p.id,
@@ -160,7 +185,10 @@ export function productJson(store: WooStore, p: ProductRecord, context: JsonCont
     variations: [...p.variations],
     grouped_products: [...p.grouped_products],
     menu_order: 0,
-    price_html: p.type === "external" && price === "" ? "" : priceHtml(price, p.type === "variable" || p.type === "grouped" ? undefined : p.regular_price),
+    price_html:
+      p.type === "external" && price === ""
+        ? ""
+        : priceHtml(price, p.type === "variable" || p.type === "grouped" ? undefined : p.regular_price),
     related_ids: [],
     meta_data: p.meta_data.map((m) => ({ ...m })),
     stock_status: s.stock_status,
@@ -189,7 +217,11 @@ function variationQuery(p: ProductRecord): string {
 }
 
 /** REST v3 variation body (`/products/<parent>/variations/<id>`): its own key set and order, `name` = its options. */
-export function variationJson(store: WooStore, p: ProductRecord, _context: JsonContext = "view"): Record<string, unknown> {
+export function variationJson(
+  store: WooStore,
+  p: ProductRecord,
+  _context: JsonContext = "view",
+): Record<string, unknown> {
   const site = store.opts.siteUrl;
   const parent = store.products.get(p.parent_id);
   const s = stockFields(store, p);
@@ -244,13 +276,31 @@ export function variationJson(store: WooStore, p: ProductRecord, _context: JsonC
   };
 }
 
-const ADDRESS = ["first_name", "last_name", "company", "address_1", "address_2", "city", "state", "postcode", "country"] as const;
+const ADDRESS = [
+  "first_name",
+  "last_name",
+  "company",
+  "address_1",
+  "address_2",
+  "city",
+  "state",
+  "postcode",
+  "country",
+] as const;
 const money = (n: number) => n.toFixed(2);
 
 /** Line meta as REST renders it: a variation's attributes, then WooCommerce's stock bookkeeping (`_reduced_stock`, …). */
 function lineMetaData(store: WooStore, l: OrderLineRecord, bookkeeping: Array<Record<string, unknown>>) {
   const v = l.variation_id ? store.products.get(l.variation_id) : undefined;
-  const attrs = v ? variationAttributes(v).map((a, i) => ({ id: l.id * 100 + i, key: a.slug, value: a.option, display_key: a.name, display_value: a.option })) : [];
+  const attrs = v
+    ? variationAttributes(v).map((a, i) => ({
+        id: l.id * 100 + i,
+        key: a.slug,
+        value: a.option,
+        display_key: a.name,
+        display_value: a.option,
+      }))
+    : [];
   return [...attrs, ...bookkeeping];
 }
 
@@ -281,7 +331,11 @@ function lineItem(store: WooStore, l: OrderLineRecord, bookkeeping: Array<Record
  * REST v3 order body. `lineBookkeeping(l)` gives the line's stock meta (`_reduced_stock`, `_restock_refunded_items`:
  * WooCommerce's stock rules live in store.ts).
  */
-export function orderJson(store: WooStore, o: OrderRecord, lineBookkeeping: (l: OrderLineRecord) => Array<Record<string, unknown>>): Record<string, unknown> {
+export function orderJson(
+  store: WooStore,
+  o: OrderRecord,
+  lineBookkeeping: (l: OrderLineRecord) => Array<Record<string, unknown>>,
+): Record<string, unknown> {
   const site = store.opts.siteUrl;
   const total = o.line_items.reduce((s, l) => s + l.price * l.quantity, 0);
   const paid = o.status === "processing" || o.status === "completed";
@@ -305,7 +359,12 @@ export function orderJson(store: WooStore, o: OrderRecord, lineBookkeeping: (l: 
     total_tax: "0.00",
     customer_id: 0,
     order_key: key,
-    billing: { ...Object.fromEntries(ADDRESS.map((k) => [k, ""])), ...pickAddress(o.billing), email: o.billing.email ?? "", phone: "" },
+    billing: {
+      ...Object.fromEntries(ADDRESS.map((k) => [k, ""])),
+      ...pickAddress(o.billing),
+      email: o.billing.email ?? "",
+      phone: "",
+    },
     shipping: { ...Object.fromEntries(ADDRESS.map((k) => [k, ""])), phone: "" },
     payment_method: o.payment_method,
     payment_method_title: "",
@@ -324,7 +383,9 @@ export function orderJson(store: WooStore, o: OrderRecord, lineBookkeeping: (l: 
     shipping_lines: [],
     fee_lines: [],
     coupon_lines: [],
-    refunds: [...o.refunds].sort((a, b) => b.id - a.id).map((r) => ({ id: r.id, reason: r.reason, total: money(-r.amount) })),
+    refunds: [...o.refunds]
+      .sort((a, b) => b.id - a.id)
+      .map((r) => ({ id: r.id, reason: r.reason, total: money(-r.amount) })),
     payment_url: `${site}/checkout/order-pay/${o.id}/?pay_for_order=true&key=${key}`,
     is_editable: o.status === "pending" || o.status === "on-hold",
     needs_payment: (o.status === "pending" || o.status === "failed") && total - refunded > 0,
@@ -361,9 +422,29 @@ export function refundJson(store: WooStore, o: OrderRecord, r: RefundRecord): Re
     line_items: r.line_items.map((rl) => {
       const l = o.line_items.find((x) => x.id === rl.refunded_item_id);
       const qty = Math.abs(rl.quantity);
-      const unit = qty ? Math.abs(rl.total) / qty : l?.price ?? 0;
-      const base: OrderLineRecord = l ? { ...l, id: rl.id, quantity: qty, price: unit } : { id: rl.id, product_id: 0, variation_id: 0, sku: "", name: "", quantity: qty, price: unit, reduced_stock: 0, restock_refunded: 0 };
-      const meta = [{ id: rl.id * 10 + 3, key: "_refunded_item_id", value: String(rl.refunded_item_id), display_key: "_refunded_item_id", display_value: String(rl.refunded_item_id) }];
+      const unit = qty ? Math.abs(rl.total) / qty : (l?.price ?? 0);
+      const base: OrderLineRecord = l
+        ? { ...l, id: rl.id, quantity: qty, price: unit }
+        : {
+            id: rl.id,
+            product_id: 0,
+            variation_id: 0,
+            sku: "",
+            name: "",
+            quantity: qty,
+            price: unit,
+            reduced_stock: 0,
+            restock_refunded: 0,
+          };
+      const meta = [
+        {
+          id: rl.id * 10 + 3,
+          key: "_refunded_item_id",
+          value: String(rl.refunded_item_id),
+          display_key: "_refunded_item_id",
+          display_value: String(rl.refunded_item_id),
+        },
+      ];
       return lineItem(store, base, meta, -1);
     }),
     shipping_lines: [],
@@ -390,8 +471,16 @@ export const TOPIC_HOOKS: Record<string, string[]> = {
   "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
   "order.deleted": ["wp_trash_post", "woocommerce_trash_order"],
   "order.restored": ["untrashed_post", "woocommerce_untrash_order"],
-  "product.created": ["woocommerce_process_product_meta", "woocommerce_new_product", "woocommerce_new_product_variation"],
-  "product.updated": ["woocommerce_process_product_meta", "woocommerce_update_product", "woocommerce_update_product_variation"],
+  "product.created": [
+    "woocommerce_process_product_meta",
+    "woocommerce_new_product",
+    "woocommerce_new_product_variation",
+  ],
+  "product.updated": [
+    "woocommerce_process_product_meta",
+    "woocommerce_update_product",
+    "woocommerce_update_product_variation",
+  ],
   "product.deleted": ["wp_trash_post"],
   "product.restored": ["untrashed_post"],
 };
@@ -428,8 +517,21 @@ export function webhookJson(store: WooStore, w: WebhookRecord): Record<string, u
  * `GET /wc/v3/system_status` with the real sections and keys (values of an emulated host). WooCommerce's
  * environment has no site title: a client that wants the store's name reads the REST index (`GET /wp-json/`).
  */
-export function systemStatusJson(o: { siteUrl: string; currency: string; wcVersion: string; wpVersion: string; plugins: Array<{ plugin: string; name: string; version: string }> }): Record<string, unknown> {
-  const plugin = (p: { plugin: string; name: string; version: string }) => ({ ...p, version_latest: p.version, url: "", author_name: "", author_url: "", network_activated: false });
+export function systemStatusJson(o: {
+  siteUrl: string;
+  currency: string;
+  wcVersion: string;
+  wpVersion: string;
+  plugins: Array<{ plugin: string; name: string; version: string }>;
+}): Record<string, unknown> {
+  const plugin = (p: { plugin: string; name: string; version: string }) => ({
+    ...p,
+    version_latest: p.version,
+    url: "",
+    author_name: "",
+    author_url: "",
+    network_activated: false,
+  });
   return {
     environment: {
       home_url: o.siteUrl,
@@ -467,11 +569,35 @@ export function systemStatusJson(o: { siteUrl: string; currency: string; wcVersi
       remote_get_successful: false,
       remote_get_response: false,
     },
-    database: { wc_database_version: o.wcVersion, database_prefix: "wp_", maxmind_geoip_database: "", database_tables: { woocommerce: {}, other: {} }, database_size: { data: 0, index: 0 } },
-    active_plugins: [plugin({ plugin: "woocommerce/woocommerce.php", name: "WooCommerce", version: o.wcVersion }), ...o.plugins.map(plugin)],
+    database: {
+      wc_database_version: o.wcVersion,
+      database_prefix: "wp_",
+      maxmind_geoip_database: "",
+      database_tables: { woocommerce: {}, other: {} },
+      database_size: { data: 0, index: 0 },
+    },
+    active_plugins: [
+      plugin({ plugin: "woocommerce/woocommerce.php", name: "WooCommerce", version: o.wcVersion }),
+      ...o.plugins.map(plugin),
+    ],
     inactive_plugins: [],
     dropins_mu_plugins: { dropins: [], mu_plugins: [] },
-    theme: { name: "Twenty Twenty-Five", version: "1.2", version_latest: "1.2", author_url: "https://wordpress.org/", is_child_theme: false, is_block_theme: true, has_woocommerce_support: true, has_woocommerce_file: false, has_outdated_templates: false, overrides: [], parent_name: "", parent_version: "", parent_version_latest: "", parent_author_url: "" },
+    theme: {
+      name: "Twenty Twenty-Five",
+      version: "1.2",
+      version_latest: "1.2",
+      author_url: "https://wordpress.org/",
+      is_child_theme: false,
+      is_block_theme: true,
+      has_woocommerce_support: true,
+      has_woocommerce_file: false,
+      has_outdated_templates: false,
+      overrides: [],
+      parent_name: "",
+      parent_version: "",
+      parent_version_latest: "",
+      parent_author_url: "",
+    },
     settings: {
       api_enabled: false,
       force_ssl: false,
@@ -494,6 +620,12 @@ export function systemStatusJson(o: { siteUrl: string; currency: string; wcVersi
     security: { secure_connection: o.siteUrl.startsWith("https:"), hide_errors: true },
     pages: [],
     post_type_counts: [],
-    logging: { logging_enabled: true, default_handler: "Automattic\\WooCommerce\\Internal\\Admin\\Logging\\LogHandlerFileV2", retention_period_days: 30, level_threshold: "none", log_directory_size: "0 B" },
+    logging: {
+      logging_enabled: true,
+      default_handler: "Automattic\\WooCommerce\\Internal\\Admin\\Logging\\LogHandlerFileV2",
+      retention_period_days: 30,
+      level_threshold: "none",
+      log_directory_size: "0 B",
+    },
   };
 }

@@ -90,9 +90,7 @@ export interface WooApiKey {
 
 /** Outcome of authentication: user identified, not attempted, or a WooCommerce WP_Error-like failure. */
 export type OAuthResult =
-  | { kind: "none" }
-  | { kind: "ok"; key: WooApiKey }
-  | { kind: "error"; code: string; message: string; status: 401 };
+  { kind: "none" } | { kind: "ok"; key: WooApiKey } | { kind: "error"; code: string; message: string; status: 401 };
 
 const REQUIRED = ["oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method"];
 
@@ -120,18 +118,36 @@ export function verifyWooOAuth(
     };
   const str = (k: string) => (typeof params[k] === "string" ? (params[k] as string) : "");
   const key = keys.get(str("oauth_consumer_key"));
-  if (!key) return { kind: "error", code: "woocommerce_rest_authentication_error", message: "Consumer key is invalid.", status: 401 };
+  if (!key)
+    return {
+      kind: "error",
+      code: "woocommerce_rest_authentication_error",
+      message: "Consumer key is invalid.",
+      status: 401,
+    };
   const sigMethod = str("oauth_signature_method");
   if (sigMethod !== "HMAC-SHA1" && sigMethod !== "HMAC-SHA256")
-    return { kind: "error", code: "woocommerce_rest_authentication_error", message: "Invalid signature - signature method is invalid.", status: 401 };
+    return {
+      kind: "error",
+      code: "woocommerce_rest_authentication_error",
+      message: "Invalid signature - signature method is invalid.",
+      status: 401,
+    };
   const toSign = wooStringToSign(method, baseUrl, params);
   const algo = sigMethod === "HMAC-SHA1" ? "sha1" : "sha256";
-  const expected = createHmac(algo, key.consumerSecret + "&").update(toSign).digest("base64");
+  const expected = createHmac(algo, key.consumerSecret + "&")
+    .update(toSign)
+    .digest("base64");
   const provided = str("oauth_signature").replace(/ /g, "+");
   const a = Buffer.from(expected);
   const b = Buffer.from(provided);
   if (a.length !== b.length || !timingSafeEqual(a, b))
-    return { kind: "error", code: "woocommerce_rest_authentication_error", message: "Invalid signature - provided signature does not match.", status: 401 };
+    return {
+      kind: "error",
+      code: "woocommerce_rest_authentication_error",
+      message: "Invalid signature - provided signature does not match.",
+      status: 401,
+    };
   const ts = Number(str("oauth_timestamp"));
   const now = Math.floor(nowMs / 1000);
   if (!(ts >= now - 900 && ts <= now + 900))
@@ -139,7 +155,12 @@ export function verifyWooOAuth(
   const nonce = str("oauth_nonce");
   for (const [n, t] of key.nonces) if (t < now - 900) key.nonces.delete(n);
   if (key.nonces.has(nonce))
-    return { kind: "error", code: "woocommerce_rest_authentication_error", message: "Invalid nonce - nonce has already been used.", status: 401 };
+    return {
+      kind: "error",
+      code: "woocommerce_rest_authentication_error",
+      message: "Invalid nonce - nonce has already been used.",
+      status: 401,
+    };
   key.nonces.set(nonce, ts);
   return { kind: "ok", key };
 }

@@ -18,7 +18,11 @@ export interface ReceivedRequest {
 export interface WebhookReceiver {
   url: string;
   received: ReceivedRequest[];
-  respond: (r: ReceivedRequest) => { status: number; delayMs?: number; /** JSON answer (default "ok" as text). */ body?: string };
+  respond: (r: ReceivedRequest) => {
+    status: number;
+    delayMs?: number;
+    /** JSON answer (default "ok" as text). */ body?: string;
+  };
   /** Resolves once at least n requests arrived (rejects after timeoutMs, default 3000). */
   waitFor(n: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
@@ -31,11 +35,20 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const r: ReceivedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, rawBody: Buffer.concat(chunks), at: Date.now() };
+      const r: ReceivedRequest = {
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: req.headers,
+        rawBody: Buffer.concat(chunks),
+        at: Date.now(),
+      };
       received.push(r);
       const { status, delayMs, body } = recv.respond(r);
       const answer = () => {
-        if (!res.destroyed) res.writeHead(status, { "Content-Type": body === undefined ? "text/plain" : "application/json" }).end(body ?? "ok");
+        if (!res.destroyed)
+          res
+            .writeHead(status, { "Content-Type": body === undefined ? "text/plain" : "application/json" })
+            .end(body ?? "ok");
       };
       if (delayMs) setTimeout(answer, delayMs);
       else answer();

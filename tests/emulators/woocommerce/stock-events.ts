@@ -56,7 +56,12 @@ export interface StockEventCall {
  * SyncFlow_Hub_Client::signature_headers): channel id, Unix timestamp, a new nonce, and base64
  * HMAC-SHA256("<timestamp>.<nonce>.<raw body>", secret).
  */
-export function signedHubHeaders(raw: string, channelId: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+export function signedHubHeaders(
+  raw: string,
+  channelId: string,
+  secret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Record<string, string> {
   const nonce = randomBytes(16).toString("hex");
   return {
     "Content-Type": "application/json",
@@ -84,7 +89,13 @@ export class StockEventReporter {
 
   constructor(
     private store: WooStore,
-    readonly settings: { delayMs: number; retryDelayMs: number; batchSize: number; pluginVersion: string; siteUrl: string },
+    readonly settings: {
+      delayMs: number;
+      retryDelayMs: number;
+      batchSize: number;
+      pluginVersion: string;
+      siteUrl: string;
+    },
   ) {
     store.stockListeners.push((c) => this.capture(c));
   }
@@ -118,7 +129,9 @@ export class StockEventReporter {
       before: c.before,
       after: c.after,
       delta: c.after - c.before,
-      ...(c.orderId !== undefined ? { order_id: c.orderId, order_status: c.orderStatus, line_id: c.lineId, line_reduced: c.lineReducedAfter } : {}),
+      ...(c.orderId !== undefined
+        ? { order_id: c.orderId, order_status: c.orderStatus, line_id: c.lineId, line_reduced: c.lineReducedAfter }
+        : {}),
       ...(c.refundId !== undefined ? { refund_id: c.refundId } : {}),
       ...(c.requestKey !== undefined ? { request_key: c.requestKey } : {}),
     });
@@ -137,12 +150,20 @@ export class StockEventReporter {
   private async flush(): Promise<void> {
     while (this.outbox.length && this.connection && this.enabled && !this.held && !this.closed) {
       const batch = this.outbox.slice(0, this.settings.batchSize);
-      const raw = JSON.stringify({ store_url: this.settings.siteUrl, plugin_version: this.settings.pluginVersion, events: batch });
+      const raw = JSON.stringify({
+        store_url: this.settings.siteUrl,
+        plugin_version: this.settings.pluginVersion,
+        events: batch,
+      });
       const call: StockEventCall = { at: Date.now(), events: batch.length, status: null, error: null };
       this.calls.push(call);
       let answer: { accepted?: string[]; rejected?: { id: string }[]; stock_events?: boolean } | null = null;
       try {
-        const res = await fetch(`${this.connection.hubUrl}/api/woo/stock-events`, { method: "POST", headers: signedHubHeaders(raw, this.connection.channelId, this.connection.secret), body: raw });
+        const res = await fetch(`${this.connection.hubUrl}/api/woo/stock-events`, {
+          method: "POST",
+          headers: signedHubHeaders(raw, this.connection.channelId, this.connection.secret),
+          body: raw,
+        });
         call.status = res.status;
         answer = res.status === 200 ? await res.json() : null;
         if (res.status !== 200) call.error = (await res.text()).slice(0, 300);
@@ -163,7 +184,8 @@ export class StockEventReporter {
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.inflight || (this.outbox.length && this.enabled && !this.held && this.connection)) {
-      if (Date.now() > deadline) throw new Error(`stock events still waiting after ${timeoutMs} ms: ${this.outbox.length} in the outbox`);
+      if (Date.now() > deadline)
+        throw new Error(`stock events still waiting after ${timeoutMs} ms: ${this.outbox.length} in the outbox`);
       if (this.inflight) await this.inflight;
       else await new Promise((r) => setTimeout(r, 5));
     }

@@ -27,7 +27,8 @@ const fail = async (p: Promise<unknown>) => {
   }
   throw new Error("expected failure");
 };
-const reduced = (order: any) => order.line_items.map((l: any) => Number(l.meta_data.find((m: any) => m.key === "_reduced_stock")?.value ?? 0));
+const reduced = (order: any) =>
+  order.line_items.map((l: any) => Number(l.meta_data.find((m: any) => m.key === "_reduced_stock")?.value ?? 0));
 
 async function start(opts: Parameters<typeof startWooEmulator>[0] = {}) {
   emu = await startWooEmulator({ deliveryDelayMs: 5, ...opts });
@@ -47,7 +48,8 @@ describe("order statuses (wc_maybe_reduce_stock_levels / wc_maybe_increase_stock
 
   it("refunded and failed never give stock back; only → cancelled and → pending do", async () => {
     const belt = emu.control.productIdBySku("woo-belt");
-    const make = async () => (await api.post("orders", { status: "processing", line_items: [{ product_id: belt, quantity: 2 }] })).data;
+    const make = async () =>
+      (await api.post("orders", { status: "processing", line_items: [{ product_id: belt, quantity: 2 }] })).data;
     const a = await make();
     expect(emu.control.getStock("woo-belt")).toBe(8);
     expect(reduced(a)).toEqual([2]);
@@ -75,7 +77,12 @@ describe("order statuses (wc_maybe_reduce_stock_levels / wc_maybe_increase_stock
   });
 
   it("a pending order reduces nothing, and cancelling it gives nothing back", async () => {
-    const o = (await api.post("orders", { status: "pending", line_items: [{ product_id: emu.control.productIdBySku("woo-cap"), quantity: 3 }] })).data;
+    const o = (
+      await api.post("orders", {
+        status: "pending",
+        line_items: [{ product_id: emu.control.productIdBySku("woo-cap"), quantity: 3 }],
+      })
+    ).data;
     expect(reduced(o)).toEqual([0]);
     await api.put(`orders/${o.id}`, { status: "cancelled" });
     expect(emu.control.getStock("woo-cap")).toBe(10);
@@ -90,8 +97,12 @@ describe("refunds (wc_create_refund, POST orders/<id>/refunds)", () => {
   const order = async () =>
     (
       await api.post("orders", {
-        status: "processing", payment_method: "bacs",
-        line_items: [{ product_id: emu.control.productIdBySku("woo-beanie"), quantity: 3 }, { product_id: emu.control.productIdBySku("woo-cap"), quantity: 2 }],
+        status: "processing",
+        payment_method: "bacs",
+        line_items: [
+          { product_id: emu.control.productIdBySku("woo-beanie"), quantity: 3 },
+          { product_id: emu.control.productIdBySku("woo-cap"), quantity: 2 },
+        ],
       })
     ).data;
 
@@ -99,7 +110,10 @@ describe("refunds (wc_create_refund, POST orders/<id>/refunds)", () => {
     const o = await order();
     const [beanie, cap] = o.line_items;
     expect([emu.control.getStock("woo-beanie"), emu.control.getStock("woo-cap")]).toEqual([7, 8]);
-    const r = await api.post(`orders/${o.id}/refunds`, { api_refund: false, line_items: [{ id: beanie.id, quantity: 1, refund_total: beanie.price }] });
+    const r = await api.post(`orders/${o.id}/refunds`, {
+      api_refund: false,
+      line_items: [{ id: beanie.id, quantity: 1, refund_total: beanie.price }],
+    });
     expect(r.status).toBe(201);
     expect(r.data).toMatchObject({ amount: Number(beanie.price).toFixed(2), refunded_payment: false });
     expect(r.data.line_items[0]).toMatchObject({ quantity: -1, product_id: beanie.product_id });
@@ -108,7 +122,11 @@ describe("refunds (wc_create_refund, POST orders/<id>/refunds)", () => {
     expect(reduced(now)).toEqual([2, 2]);
     expect(now.line_items[0].meta_data.find((m: any) => m.key === "_restock_refunded_items")?.value).toBe("1");
     expect(now.status).toBe("processing"); // partially refunded
-    await api.post(`orders/${o.id}/refunds`, { api_refund: false, api_restock: false, line_items: [{ id: cap.id, quantity: 2, refund_total: 2 * cap.price }] });
+    await api.post(`orders/${o.id}/refunds`, {
+      api_refund: false,
+      api_restock: false,
+      line_items: [{ id: cap.id, quantity: 2, refund_total: 2 * cap.price }],
+    });
     expect(emu.control.getStock("woo-cap")).toBe(8); // not restocked
     now = (await api.get(`orders/${o.id}`)).data;
     expect(reduced(now)).toEqual([2, 2]);
@@ -124,12 +142,32 @@ describe("refunds (wc_create_refund, POST orders/<id>/refunds)", () => {
 
   it("refuses what WooCommerce refuses", async () => {
     const o = await order();
-    expect(await fail(api.post(`orders/${o.id}/refunds`, { amount: "1.00" }))).toEqual({ status: 500, code: "woocommerce_rest_cannot_create_order_refund" }); // api_refund: gateway
-    const bare = (await api.post("orders", { status: "processing", line_items: [{ product_id: emu.control.productIdBySku("woo-belt"), quantity: 1 }] })).data;
-    expect(await fail(api.post(`orders/${bare.id}/refunds`, { amount: "1.00" }))).toEqual({ status: 500, code: "woocommerce_rest_cannot_create_order_refund" }); // no gateway at all
-    expect(await fail(api.post(`orders/${o.id}/refunds`, { api_refund: false, amount: "99999" }))).toEqual({ status: 500, code: "woocommerce_rest_cannot_create_order_refund" });
-    expect(await fail(api.post(`orders/${o.id}/refunds`, { api_refund: false, amount: "-1" }))).toEqual({ status: 400, code: "woocommerce_rest_invalid_order_refund" });
-    expect(await fail(api.post(`orders/999999/refunds`, { api_refund: false, amount: "1" }))).toEqual({ status: 404, code: "woocommerce_rest_invalid_order_id" });
+    expect(await fail(api.post(`orders/${o.id}/refunds`, { amount: "1.00" }))).toEqual({
+      status: 500,
+      code: "woocommerce_rest_cannot_create_order_refund",
+    }); // api_refund: gateway
+    const bare = (
+      await api.post("orders", {
+        status: "processing",
+        line_items: [{ product_id: emu.control.productIdBySku("woo-belt"), quantity: 1 }],
+      })
+    ).data;
+    expect(await fail(api.post(`orders/${bare.id}/refunds`, { amount: "1.00" }))).toEqual({
+      status: 500,
+      code: "woocommerce_rest_cannot_create_order_refund",
+    }); // no gateway at all
+    expect(await fail(api.post(`orders/${o.id}/refunds`, { api_refund: false, amount: "99999" }))).toEqual({
+      status: 500,
+      code: "woocommerce_rest_cannot_create_order_refund",
+    });
+    expect(await fail(api.post(`orders/${o.id}/refunds`, { api_refund: false, amount: "-1" }))).toEqual({
+      status: 400,
+      code: "woocommerce_rest_invalid_order_refund",
+    });
+    expect(await fail(api.post(`orders/999999/refunds`, { api_refund: false, amount: "1" }))).toEqual({
+      status: 404,
+      code: "woocommerce_rest_invalid_order_id",
+    });
     expect(emu.control.getStock("woo-beanie")).toBe(7);
   });
 
@@ -160,9 +198,24 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
     expect(caps.code).toBe("rest_forbidden"); // authenticated like wc/v3
     const beanie = emu.control.productIdBySku("woo-beanie")!;
     emu.control.setStock("woo-beanie", 9); // before connecting: not captured
-    emu.control.connectHub({ hubUrl: new URL(hub.url).origin, channelId: "ch_1", secret: "s3cret-s3cret-s3cret", consumerKey: key.consumer_key, stockEvents: true });
-    const o = (await api.post("orders", { status: "processing", payment_method: "bacs", line_items: [{ product_id: beanie, quantity: 2 }] })).data;
-    await api.post(`orders/${o.id}/refunds`, { api_refund: false, line_items: [{ id: o.line_items[0].id, quantity: 1, refund_total: 1 }] });
+    emu.control.connectHub({
+      hubUrl: new URL(hub.url).origin,
+      channelId: "ch_1",
+      secret: "s3cret-s3cret-s3cret",
+      consumerKey: key.consumer_key,
+      stockEvents: true,
+    });
+    const o = (
+      await api.post("orders", {
+        status: "processing",
+        payment_method: "bacs",
+        line_items: [{ product_id: beanie, quantity: 2 }],
+      })
+    ).data;
+    await api.post(`orders/${o.id}/refunds`, {
+      api_refund: false,
+      line_items: [{ id: o.line_items[0].id, quantity: 1, refund_total: 1 }],
+    });
     await api.put(`orders/${o.id}`, { status: "cancelled" });
     await api.put(`products/${beanie}`, { stock_quantity: 20 }); // with SyncFlow's own key: the hub's write
     emu.control.setStock("woo-beanie", 15); // wp-admin
@@ -177,7 +230,15 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
       ["admin_edit", 20, 15, undefined],
       ["import", 15, 12, undefined],
     ]);
-    expect(events[0]).toMatchObject({ order_id: o.id, line_id: o.line_items[0].id, order_status: "processing", product_id: beanie, stock_product_id: beanie, sku: "woo-beanie", delta: -2 });
+    expect(events[0]).toMatchObject({
+      order_id: o.id,
+      line_id: o.line_items[0].id,
+      order_status: "processing",
+      product_id: beanie,
+      stock_product_id: beanie,
+      sku: "woo-beanie",
+      delta: -2,
+    });
     expect(events[1].refund_id).toBeGreaterThan(0);
     expect(events.map((e: any) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(new Set(events.map((e: any) => e.stream)).size).toBe(1);
@@ -185,7 +246,9 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
     expect(first.path).toBe("/api/woo/stock-events");
     expect(first.headers["x-syncflow-channel"]).toBe("ch_1");
     const signed = `${first.headers["x-syncflow-timestamp"]}.${first.headers["x-syncflow-nonce"]}.${first.rawBody.toString()}`;
-    expect(first.headers["x-syncflow-signature"]).toBe(createHmac("sha256", "s3cret-s3cret-s3cret").update(signed).digest("base64"));
+    expect(first.headers["x-syncflow-signature"]).toBe(
+      createHmac("sha256", "s3cret-s3cret-s3cret").update(signed).digest("base64"),
+    );
     expect(emu.control.stockEvents().outbox).toHaveLength(0);
   });
 
@@ -198,7 +261,13 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
       return { status: 200, body: JSON.stringify({ ok: true, accepted: ids, stock_events: true }) };
     };
     const key = await start({ stockEvents: true });
-    emu.control.connectHub({ hubUrl: new URL(hub.url).origin, channelId: "ch_1", secret: "s3cret-s3cret-s3cret", consumerKey: key.consumer_key, stockEvents: true });
+    emu.control.connectHub({
+      hubUrl: new URL(hub.url).origin,
+      channelId: "ch_1",
+      secret: "s3cret-s3cret-s3cret",
+      consumerKey: key.consumer_key,
+      stockEvents: true,
+    });
     emu.control.placeOrder({ lines: [{ sku: "woo-cap", quantity: 1 }] });
     emu.control.placeOrder({ lines: [{ sku: "woo-cap", quantity: 1 }] });
     await new Promise((r) => setTimeout(r, 100));
@@ -207,7 +276,9 @@ describe("plugin 1.1 stock events (./stock-events.ts)", () => {
     up = true;
     await emu.control.stockEventsIdle();
     expect(emu.control.stockEvents().outbox).toHaveLength(0);
-    const accepted = hub.received.filter((r) => r.rawBody.length).flatMap((r) => JSON.parse(r.rawBody.toString()).events.map((e: any) => e.seq));
+    const accepted = hub.received
+      .filter((r) => r.rawBody.length)
+      .flatMap((r) => JSON.parse(r.rawBody.toString()).events.map((e: any) => e.seq));
     expect(accepted.slice(-2)).toEqual([1, 2]);
   });
 });

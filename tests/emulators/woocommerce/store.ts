@@ -32,7 +32,15 @@
  * Quantities are whole units; clock values are ms since epoch.
  */
 export { wcDate } from "./json.js";
-import { activePrice, orderJson, productJson, refundJson, variationJson, webhookJson, type JsonContext } from "./json.js";
+import {
+  activePrice,
+  orderJson,
+  productJson,
+  refundJson,
+  variationJson,
+  webhookJson,
+  type JsonContext,
+} from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { isStockable } from "../../fixtures/sample-catalog.js";
 
@@ -91,15 +99,37 @@ export interface ProductRecord {
 }
 
 export type OrderStatus = "pending" | "processing" | "on-hold" | "completed" | "cancelled" | "refunded" | "failed";
-export const ORDER_STATUSES: OrderStatus[] = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"];
+export const ORDER_STATUSES: OrderStatus[] = [
+  "pending",
+  "processing",
+  "on-hold",
+  "completed",
+  "cancelled",
+  "refunded",
+  "failed",
+];
 const REDUCE_ON: OrderStatus[] = ["processing", "on-hold", "completed"];
 const RESTOCK_ON: OrderStatus[] = ["cancelled", "pending"];
 
 /** `_reduced_stock` / `_restock_refunded_items` meta of an order line as REST v3 renders it (absent when 0). */
 function lineMeta(l: OrderLineRecord): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
-  if (l.reduced_stock) out.push({ id: l.id * 10 + 1, key: "_reduced_stock", value: String(l.reduced_stock), display_key: "_reduced_stock", display_value: String(l.reduced_stock) });
-  if (l.restock_refunded) out.push({ id: l.id * 10 + 2, key: "_restock_refunded_items", value: String(l.restock_refunded), display_key: "_restock_refunded_items", display_value: String(l.restock_refunded) });
+  if (l.reduced_stock)
+    out.push({
+      id: l.id * 10 + 1,
+      key: "_reduced_stock",
+      value: String(l.reduced_stock),
+      display_key: "_reduced_stock",
+      display_value: String(l.reduced_stock),
+    });
+  if (l.restock_refunded)
+    out.push({
+      id: l.id * 10 + 2,
+      key: "_restock_refunded_items",
+      value: String(l.restock_refunded),
+      display_key: "_restock_refunded_items",
+      display_value: String(l.restock_refunded),
+    });
   return out;
 }
 
@@ -158,7 +188,10 @@ export interface WebhookRecord {
 }
 
 /** What the store reports to the webhook engine: a WooCommerce hook that maps to `topic`. */
-export type StoreEvent = { topic: "product.created" | "product.updated" | "order.created" | "order.updated"; resourceId: number };
+export type StoreEvent = {
+  topic: "product.created" | "product.updated" | "order.created" | "order.updated";
+  resourceId: number;
+};
 
 /**
  * Why a stock quantity changed, as the SyncFlow plugin names it (docs/contracts/hub-api-v1.md, stock events):
@@ -166,7 +199,16 @@ export type StoreEvent = { topic: "product.created" | "product.updated" | "order
  * own write (plugin endpoints, or REST with SyncFlow's key), an edit in wp-admin, a product import, another REST client,
  * anything else (another plugin).
  */
-export type StockCause = "order_reduced" | "order_restocked" | "refund_restocked" | "order_adjusted" | "hub_write" | "admin_edit" | "import" | "rest_api" | "other";
+export type StockCause =
+  | "order_reduced"
+  | "order_restocked"
+  | "refund_restocked"
+  | "order_adjusted"
+  | "hub_write"
+  | "admin_edit"
+  | "import"
+  | "rest_api"
+  | "other";
 
 /** One stock change of a stock holder (quantities in units). */
 export interface StockChange {
@@ -188,13 +230,11 @@ export interface StockChange {
 }
 type StockContext = Omit<StockChange, "productId" | "stockProductId" | "before" | "after">;
 
-
 const slugify = (s: string) =>
   s
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
-
 
 /** Options for the store's rules. */
 export interface StoreOptions {
@@ -275,10 +315,10 @@ export class WooStore {
    */
   findBySkuAnyCase(sku: string): ProductRecord | undefined {
     const want = sku.toLowerCase();
-    for (const p of this.products.values()) if (p.sku !== "" && p.sku.toLowerCase() === want && p.status !== "trash") return p;
+    for (const p of this.products.values())
+      if (p.sku !== "" && p.sku.toLowerCase() === want && p.status !== "trash") return p;
     return undefined;
   }
-
 
   /** The record whose stock a product uses (itself, its parent for manage_stock "parent"), or null. */
   stockHolder(p: ProductRecord): ProductRecord | null {
@@ -296,7 +336,10 @@ export class WooStore {
     // (WC_Product_Variable_Data_Store_CPT::sync_stock_status): instock if one is, else onbackorder if one is,
     // else outofstock — also with no variation at all.
     if (!h && p.type === "variable") {
-      const kids = p.variations.map((id) => this.products.get(id)).filter((v): v is ProductRecord => !!v && v.status !== "trash").map((v) => this.stockStatus(v));
+      const kids = p.variations
+        .map((id) => this.products.get(id))
+        .filter((v): v is ProductRecord => !!v && v.status !== "trash")
+        .map((v) => this.stockStatus(v));
       return kids.includes("instock") ? "instock" : kids.includes("onbackorder") ? "onbackorder" : "outofstock";
     }
     if (!h) return p.stock_status_manual;
@@ -312,9 +355,14 @@ export class WooStore {
       throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): type");
     const sku = typeof body.sku === "string" ? body.sku.trim() : "";
     const taken = sku ? this.findBySkuAnyCase(sku) : undefined;
-    if (taken) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: taken.id, unique_sku: sku });
+    if (taken)
+      throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", {
+        resource_id: taken.id,
+        unique_sku: sku,
+      });
     const parent = parentId ? this.getProduct(parentId, 404) : null;
-    if (parent && parent.type !== "variable") throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", "Invalid product ID.");
+    if (parent && parent.type !== "variable")
+      throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", "Invalid product ID.");
     const id = this.nextPostId++;
     const p: ProductRecord = {
       id,
@@ -359,12 +407,17 @@ export class WooStore {
     if (body.sale_price != null) p.sale_price = String(body.sale_price);
     if (body.sku != null && body.sku !== p.sku) {
       const other = body.sku ? this.findBySkuAnyCase(String(body.sku)) : undefined;
-      if (other && other.id !== p.id) throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", { resource_id: other.id, unique_sku: body.sku });
+      if (other && other.id !== p.id)
+        throw new WooEmulatorError(400, "product_invalid_sku", "Invalid or duplicated SKU.", {
+          resource_id: other.id,
+          unique_sku: body.sku,
+        });
       p.sku = String(body.sku);
     }
     if (body.manage_stock != null) p.manage_stock = body.manage_stock === true || body.manage_stock === "true";
     if (body.backorders != null && ["no", "notify", "yes"].includes(body.backorders)) p.backorders = body.backorders;
-    if (body.stock_status != null && ["instock", "outofstock", "onbackorder"].includes(body.stock_status)) p.stock_status_manual = body.stock_status;
+    if (body.stock_status != null && ["instock", "outofstock", "onbackorder"].includes(body.stock_status))
+      p.stock_status_manual = body.stock_status;
     if (body.external_url != null) p.external_url = String(body.external_url);
     if (body.button_text != null) p.button_text = String(body.button_text);
     if (Array.isArray(body.grouped_products)) p.grouped_products = body.grouped_products.map(Number);
@@ -378,7 +431,8 @@ export class WooStore {
     if (p.manage_stock) {
       if (body.stock_quantity != null) {
         const q = Number(body.stock_quantity);
-        if (!Number.isFinite(q)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
+        if (!Number.isFinite(q))
+          throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): stock_quantity");
         const before = p.stock_quantity;
         p.stock_quantity = Math.trunc(q);
         if (before != null) this.stockChanged(p, p, before, p.stock_quantity); // woocommerce_product_set_stock on save
@@ -407,7 +461,8 @@ export class WooStore {
       p.date_modified_ms = this.now();
       return p;
     }
-    if (!force) throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Variations do not support trashing.");
+    if (!force)
+      throw new WooEmulatorError(501, "woocommerce_rest_trash_not_supported", "Variations do not support trashing.");
     this.products.delete(id);
     for (const v of p.variations) this.products.delete(v);
     const parent = this.products.get(p.parent_id);
@@ -424,7 +479,11 @@ export class WooStore {
    * `wc_update_product_stock()`: set / increase / decrease the stock holder's quantity atomically and save.
    * Returns before/after of the holder. Throws 400 syncflow_not_managed-style error when nobody manages stock.
    */
-  updateStock(p: ProductRecord, qty: number, op: "set" | "increase" | "decrease"): { holder: ProductRecord; before: number; after: number } {
+  updateStock(
+    p: ProductRecord,
+    qty: number,
+    op: "set" | "increase" | "decrease",
+  ): { holder: ProductRecord; before: number; after: number } {
     const h = this.stockHolder(p);
     if (!h) throw new WooEmulatorError(400, "woocommerce_stock_not_managed", `Product ${p.id} does not manage stock.`);
     const before = h.stock_quantity ?? 0;
@@ -464,16 +523,22 @@ export class WooStore {
 
   /** Resolves order lines ({product_id, variation_id?} or {sku}) to purchasable products. Throws 400. */
   private resolveLines(lines: Array<Record<string, any>>): Array<{ product: ProductRecord; quantity: number }> {
-    if (!Array.isArray(lines) || !lines.length) throw new WooEmulatorError(400, "woocommerce_rest_required_product_reference", "Product ID or SKU is required.");
+    if (!Array.isArray(lines) || !lines.length)
+      throw new WooEmulatorError(400, "woocommerce_rest_required_product_reference", "Product ID or SKU is required.");
     return lines.map((l) => {
       let p: ProductRecord | undefined;
       if (l.variation_id) p = this.products.get(Number(l.variation_id));
       else if (l.product_id) p = this.products.get(Number(l.product_id));
       else if (l.sku) p = this.findBySku(String(l.sku));
       if (!p || p.type === "variable" || p.type === "grouped" || p.type === "external" || p.status === "trash")
-        throw new WooEmulatorError(400, "woocommerce_rest_invalid_product_id", `Invalid product ${l.sku ?? l.variation_id ?? l.product_id}.`);
+        throw new WooEmulatorError(
+          400,
+          "woocommerce_rest_invalid_product_id",
+          `Invalid product ${l.sku ?? l.variation_id ?? l.product_id}.`,
+        );
       const quantity = Math.trunc(Number(l.quantity ?? 1));
-      if (!(quantity > 0)) throw new WooEmulatorError(400, "woocommerce_rest_invalid_quantity", "Quantity must be positive.");
+      if (!(quantity > 0))
+        throw new WooEmulatorError(400, "woocommerce_rest_invalid_quantity", "Quantity must be positive.");
       return { product: p, quantity };
     });
   }
@@ -484,11 +549,18 @@ export class WooStore {
    * Status processing/on-hold/completed reduces stock once. Fires order.created (+ product.updated per stock change).
    */
   createOrder(
-    input: { status?: OrderStatus; line_items: Array<Record<string, any>>; billing?: Partial<OrderRecord["billing"]>; currency?: string; payment_method?: string },
+    input: {
+      status?: OrderStatus;
+      line_items: Array<Record<string, any>>;
+      billing?: Partial<OrderRecord["billing"]>;
+      currency?: string;
+      payment_method?: string;
+    },
     asShopper: boolean,
   ): OrderRecord {
     const status = input.status ?? "pending";
-    if (!ORDER_STATUSES.includes(status)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
+    if (!ORDER_STATUSES.includes(status))
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
     const resolved = this.resolveLines(input.line_items);
     if (asShopper) {
       const need = new Map<ProductRecord, number>();
@@ -496,7 +568,10 @@ export class WooStore {
         const h = this.stockHolder(product);
         if (!h) {
           if (product.stock_status_manual === "outofstock")
-            throw new WooEmulatorError(409, "woocommerce_out_of_stock", `Sorry, "${product.name}" is not in stock.`, { sku: product.sku, available: 0 });
+            throw new WooEmulatorError(409, "woocommerce_out_of_stock", `Sorry, "${product.name}" is not in stock.`, {
+              sku: product.sku,
+              available: 0,
+            });
           continue;
         }
         need.set(h, (need.get(h) ?? 0) + quantity);
@@ -554,7 +629,8 @@ export class WooStore {
    */
   setOrderStatus(id: number, status: OrderStatus): OrderRecord {
     const o = this.getOrder(id, 400);
-    if (!ORDER_STATUSES.includes(status)) throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
+    if (!ORDER_STATUSES.includes(status))
+      throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): status");
     const from = o.status;
     o.status = status;
     o.date_modified_ms = this.now();
@@ -588,20 +664,48 @@ export class WooStore {
       if (!qty && !total) continue;
       lines.push({ line, qty, total });
     }
-    const amount = body.amount !== undefined && body.amount !== null && body.amount !== "" ? Number(body.amount) : lines.reduce((s, l) => s + l.total, 0);
-    if (!Number.isFinite(amount) || amount < 0) throw new WooEmulatorError(400, "woocommerce_rest_invalid_order_refund", "Refund amount must be greater than zero.");
+    const amount =
+      body.amount !== undefined && body.amount !== null && body.amount !== ""
+        ? Number(body.amount)
+        : lines.reduce((s, l) => s + l.total, 0);
+    if (!Number.isFinite(amount) || amount < 0)
+      throw new WooEmulatorError(
+        400,
+        "woocommerce_rest_invalid_order_refund",
+        "Refund amount must be greater than zero.",
+      );
     const remaining = this.remainingRefundAmount(o);
-    if (amount > remaining + 1e-9) throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.", {}, { scalarData: true });
+    if (amount > remaining + 1e-9)
+      throw new WooEmulatorError(
+        500,
+        "woocommerce_rest_cannot_create_order_refund",
+        "Invalid refund amount.",
+        {},
+        { scalarData: true },
+      );
     // wc_refund_payment(): the offline gateways WooCommerce ships (bacs, cheque, cod) cannot refund automatically.
     if (refundPayment)
-      throw new WooEmulatorError(500, "woocommerce_rest_cannot_create_order_refund", o.payment_method ? "The payment gateway for this order does not support automatic refunds." : "The payment gateway for this order does not exist.", {}, { scalarData: true });
+      throw new WooEmulatorError(
+        500,
+        "woocommerce_rest_cannot_create_order_refund",
+        o.payment_method
+          ? "The payment gateway for this order does not support automatic refunds."
+          : "The payment gateway for this order does not exist.",
+        {},
+        { scalarData: true },
+      );
     const refund: RefundRecord = {
       id: this.nextPostId++,
       amount,
       reason: typeof body.reason === "string" ? body.reason : "",
       refunded_payment: refundPayment,
       restock,
-      line_items: lines.map((l) => ({ id: this.nextLineId++, refunded_item_id: l.line.id, quantity: -l.qty, total: l.total })),
+      line_items: lines.map((l) => ({
+        id: this.nextLineId++,
+        refunded_item_id: l.line.id,
+        quantity: -l.qty,
+        total: l.total,
+      })),
       date_created_ms: this.now(),
     };
     o.refunds.push(refund);
@@ -626,7 +730,15 @@ export class WooStore {
   private fullyRefunded(o: OrderRecord) {
     const remaining = this.remainingRefundAmount(o);
     if (remaining <= 0) return;
-    o.refunds.push({ id: this.nextPostId++, amount: remaining, reason: "Order fully refunded.", refunded_payment: false, restock: false, line_items: [], date_created_ms: this.now() });
+    o.refunds.push({
+      id: this.nextPostId++,
+      amount: remaining,
+      reason: "Order fully refunded.",
+      refunded_payment: false,
+      restock: false,
+      line_items: [],
+      date_created_ms: this.now(),
+    });
   }
 
   private lineProduct(l: OrderLineRecord) {
@@ -639,7 +751,16 @@ export class WooStore {
       const p = this.lineProduct(l);
       if (l.reduced_stock || !p || !this.stockHolder(p)) continue;
       l.reduced_stock = l.quantity;
-      this.withStockCause({ cause: "order_reduced", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: l.reduced_stock }, () => this.updateStock(p, l.quantity, "decrease"));
+      this.withStockCause(
+        {
+          cause: "order_reduced",
+          orderId: o.id,
+          orderStatus: o.status,
+          lineId: l.id,
+          lineReducedAfter: l.reduced_stock,
+        },
+        () => this.updateStock(p, l.quantity, "decrease"),
+      );
     }
     o.stock_reduced = true;
   }
@@ -651,19 +772,34 @@ export class WooStore {
       if (!l.reduced_stock || !p || !this.stockHolder(p)) continue;
       const qty = l.reduced_stock;
       l.reduced_stock = 0;
-      this.withStockCause({ cause: "order_restocked", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: 0 }, () => this.updateStock(p, qty, "increase"));
+      this.withStockCause(
+        { cause: "order_restocked", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: 0 },
+        () => this.updateStock(p, qty, "increase"),
+      );
     }
     o.stock_reduced = false;
   }
   /** `wc_restock_refunded_items()`: +qty for each listed line whose stock was reduced. */
-  private restockRefundedItems(o: OrderRecord, refund: RefundRecord, lines: Array<{ line: OrderLineRecord; qty: number }>) {
+  private restockRefundedItems(
+    o: OrderRecord,
+    refund: RefundRecord,
+    lines: Array<{ line: OrderLineRecord; qty: number }>,
+  ) {
     for (const { line, qty } of lines) {
       const p = this.lineProduct(line);
       if (!line.reduced_stock || !qty || !p || !this.stockHolder(p)) continue;
       line.reduced_stock -= qty;
       line.restock_refunded += qty;
-      this.withStockCause({ cause: "refund_restocked", orderId: o.id, orderStatus: o.status, lineId: line.id, refundId: refund.id, lineReducedAfter: line.reduced_stock }, () =>
-        this.updateStock(p, qty, "increase"),
+      this.withStockCause(
+        {
+          cause: "refund_restocked",
+          orderId: o.id,
+          orderStatus: o.status,
+          lineId: line.id,
+          refundId: refund.id,
+          lineReducedAfter: line.reduced_stock,
+        },
+        () => this.updateStock(p, qty, "increase"),
       );
     }
   }
@@ -672,10 +808,21 @@ export class WooStore {
 
   createWebhook(body: Record<string, any>): WebhookRecord {
     const topic = String(body.topic ?? "");
-    if (!/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(topic) && !/^action\.\w+/.test(topic))
-      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_topic", "Webhook topic is required and must be valid.");
+    if (
+      !/^(coupon|customer|order|product)\.(created|updated|deleted|restored)$/.test(topic) &&
+      !/^action\.\w+/.test(topic)
+    )
+      throw new WooEmulatorError(
+        400,
+        "woocommerce_rest_shop_webhook_invalid_topic",
+        "Webhook topic is required and must be valid.",
+      );
     if (!body.delivery_url || !/^https?:\/\//.test(String(body.delivery_url)))
-      throw new WooEmulatorError(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.");
+      throw new WooEmulatorError(
+        400,
+        "woocommerce_rest_shop_webhook_invalid_delivery_url",
+        "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+      );
     const t = this.now();
     const w: WebhookRecord = {
       id: this.nextWebhookId++,
@@ -683,7 +830,9 @@ export class WooStore {
       status: ["active", "paused", "disabled"].includes(body.status) ? body.status : "active",
       topic,
       delivery_url: String(body.delivery_url),
-      secret: body.secret ? String(body.secret) : Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2),
+      secret: body.secret
+        ? String(body.secret)
+        : Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2),
       failure_count: 0,
       pending_delivery: true,
       api_version: "wp_api_v3",
@@ -710,7 +859,8 @@ export class WooStore {
     if (body.name != null) w.name = String(body.name);
     if (body.delivery_url != null) w.delivery_url = String(body.delivery_url);
     if (body.secret != null) w.secret = String(body.secret);
-    if (body.status != null) w.status = ["active", "paused", "disabled"].includes(body.status) ? body.status : "disabled";
+    if (body.status != null)
+      w.status = ["active", "paused", "disabled"].includes(body.status) ? body.status : "disabled";
     w.date_modified_ms = this.now();
     return w;
   }
@@ -729,9 +879,17 @@ export class WooStore {
    */
   seedCatalog(products: SampleProduct[], stock: (sku: string) => number): Record<string, number> {
     const ids: Record<string, number> = {};
-    const stockFields = (p: SampleProduct) => (isStockable(p) ? { manage_stock: true, stock_quantity: stock(p.sku) } : { manage_stock: false });
+    const stockFields = (p: SampleProduct) =>
+      isStockable(p) ? { manage_stock: true, stock_quantity: stock(p.sku) } : { manage_stock: false };
     const attrs = (p: SampleProduct, variable: boolean) =>
-      p.attributes.map((a, i) => ({ id: 0, name: a.name, position: i, visible: a.visible ?? true, variation: variable, options: a.values }));
+      p.attributes.map((a, i) => ({
+        id: 0,
+        name: a.name,
+        position: i,
+        visible: a.visible ?? true,
+        variation: variable,
+        options: a.values,
+      }));
     for (const p of products.filter((x) => x.type !== "variation" && x.type !== "grouped")) {
       ids[p.sku] = this.createProduct({
         type: p.type,
@@ -787,7 +945,11 @@ export class WooStore {
     const prior = this.idem.get(requestKey);
     if (prior) {
       if (prior.fingerprint !== fingerprint)
-        throw new WooEmulatorError(422, "syncflow_idempotency_mismatch", "request_key was already used with a different request body.");
+        throw new WooEmulatorError(
+          422,
+          "syncflow_idempotency_mismatch",
+          "request_key was already used with a different request body.",
+        );
       return { ...prior.response, replayed: true };
     }
     const response = run();

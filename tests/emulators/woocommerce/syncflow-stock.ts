@@ -34,7 +34,11 @@ export const SNAPSHOT_DEFAULT = 1000;
 export const SNAPSHOT_MAX = 5000;
 
 type RouteCtx = { body: any; query: Record<string, unknown> };
-type Route = [string, RegExp, (c: RouteCtx, m: RegExpExecArray) => Promise<{ status?: number; body: unknown }> | { status?: number; body: unknown }];
+type Route = [
+  string,
+  RegExp,
+  (c: RouteCtx, m: RegExpExecArray) => Promise<{ status?: number; body: unknown }> | { status?: number; body: unknown },
+];
 
 /**
  * The plugin's contract-1.1 routes for the emulator (docs/contracts/wc-syncflow-v1.md; PHP:
@@ -59,60 +63,76 @@ export function syncflowStockRoutes(
   },
 ): Route[] {
   const { store, deltaOp, casOp, settings, sleep, countItems } = deps;
-  const bad = (message: string, status = 400, code = "syncflow_bad_request") => new WooEmulatorError(status, code, message);
+  const bad = (message: string, status = 400, code = "syncflow_bad_request") =>
+    new WooEmulatorError(status, code, message);
   const result = (run: () => Record<string, unknown>): Record<string, unknown> => {
     try {
       return { status: 200, ...run() };
     } catch (e) {
       const err = e as { status?: number; code?: string; message?: string; extra?: Record<string, unknown> };
       if (typeof err.status !== "number" || typeof err.code !== "string") throw e;
-      return { status: err.status, code: err.code, message: err.message, ...(typeof err.extra?.current === "number" ? { current: err.extra.current } : {}) };
+      return {
+        status: err.status,
+        code: err.code,
+        message: err.message,
+        ...(typeof err.extra?.current === "number" ? { current: err.extra.current } : {}),
+      };
     }
   };
   return [
-    ["POST", new RegExp(`${S}/stock/batch$`), async (c) => {
-      const ops = c.body?.ops;
-      if (!Array.isArray(ops) || ops.length === 0) throw bad("ops must be a non-empty list of operations.");
-      if (ops.length > PLUGIN_BATCH_MAX) throw bad(`At most ${PLUGIN_BATCH_MAX} operations per batch.`, 413, "syncflow_batch_too_large");
-      countItems("/wp-json/wc-syncflow/v1/stock/batch", ops.length);
-      await sleep(settings.pluginBatchLatencyPerItemMs * ops.length);
-      const results = ops.map((op: any) =>
-        result(() => {
-          const o = op && typeof op === "object" ? op : {};
-          if (o.op === "delta") return deltaOp(o);
-          if (o.op === "cas") return casOp(o);
-          throw bad('op must be "delta" or "cas".');
-        }),
-      );
-      return { body: { results } };
-    }],
-    ["GET", new RegExp(`${S}/stock/snapshot$`), async (c) => {
-      const int = (v: unknown, dflt: number) => (v === undefined || v === "" ? dflt : /^\d+$/.test(String(v)) ? Number(v) : NaN);
-      const after = int(c.query.after, 0);
-      const limit = int(c.query.limit, SNAPSHOT_DEFAULT);
-      if (!Number.isInteger(after) || after < 0) throw bad("after must be a product id (an integer ≥ 0).");
-      if (!Number.isInteger(limit) || limit < 1 || limit > SNAPSHOT_MAX) throw bad(`limit must be an integer from 1 to ${SNAPSHOT_MAX}.`);
-      const ids = [...store.products.keys()].filter((id) => id > after).sort((a, b) => a - b);
-      const rows: Record<string, unknown>[] = [];
-      for (const id of ids) {
-        const p = store.products.get(id)!;
-        if (p.status === "trash") continue;
-        const holder = store.stockHolder(p);
-        const variation = p.type === "variation";
-        rows.push({
-          id,
-          parent_id: variation ? p.parent_id : 0,
-          type: p.type,
-          sku: p.sku,
-          manage_stock: p.manage_stock ? true : holder ? "parent" : false,
-          stock_quantity: holder ? (holder.stock_quantity ?? 0) : null,
-          date_modified_gmt: new Date(Math.floor(p.date_modified_ms / 1000) * 1000).toISOString().slice(0, 19),
-        });
-        if (rows.length >= limit) break;
-      }
-      await sleep(settings.snapshotLatencyPerRowMs * rows.length);
-      return { body: { rows, next_after: rows.length >= limit ? (rows[rows.length - 1]!.id as number) : null } };
-    }],
+    [
+      "POST",
+      new RegExp(`${S}/stock/batch$`),
+      async (c) => {
+        const ops = c.body?.ops;
+        if (!Array.isArray(ops) || ops.length === 0) throw bad("ops must be a non-empty list of operations.");
+        if (ops.length > PLUGIN_BATCH_MAX)
+          throw bad(`At most ${PLUGIN_BATCH_MAX} operations per batch.`, 413, "syncflow_batch_too_large");
+        countItems("/wp-json/wc-syncflow/v1/stock/batch", ops.length);
+        await sleep(settings.pluginBatchLatencyPerItemMs * ops.length);
+        const results = ops.map((op: any) =>
+          result(() => {
+            const o = op && typeof op === "object" ? op : {};
+            if (o.op === "delta") return deltaOp(o);
+            if (o.op === "cas") return casOp(o);
+            throw bad('op must be "delta" or "cas".');
+          }),
+        );
+        return { body: { results } };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${S}/stock/snapshot$`),
+      async (c) => {
+        const int = (v: unknown, dflt: number) =>
+          v === undefined || v === "" ? dflt : /^\d+$/.test(String(v)) ? Number(v) : NaN;
+        const after = int(c.query.after, 0);
+        const limit = int(c.query.limit, SNAPSHOT_DEFAULT);
+        if (!Number.isInteger(after) || after < 0) throw bad("after must be a product id (an integer ≥ 0).");
+        if (!Number.isInteger(limit) || limit < 1 || limit > SNAPSHOT_MAX)
+          throw bad(`limit must be an integer from 1 to ${SNAPSHOT_MAX}.`);
+        const ids = [...store.products.keys()].filter((id) => id > after).sort((a, b) => a - b);
+        const rows: Record<string, unknown>[] = [];
+        for (const id of ids) {
+          const p = store.products.get(id)!;
+          if (p.status === "trash") continue;
+          const holder = store.stockHolder(p);
+          const variation = p.type === "variation";
+          rows.push({
+            id,
+            parent_id: variation ? p.parent_id : 0,
+            type: p.type,
+            sku: p.sku,
+            manage_stock: p.manage_stock ? true : holder ? "parent" : false,
+            stock_quantity: holder ? (holder.stock_quantity ?? 0) : null,
+            date_modified_gmt: new Date(Math.floor(p.date_modified_ms / 1000) * 1000).toISOString().slice(0, 19),
+          });
+          if (rows.length >= limit) break;
+        }
+        await sleep(settings.snapshotLatencyPerRowMs * rows.length);
+        return { body: { rows, next_after: rows.length >= limit ? (rows[rows.length - 1]!.id as number) : null } };
+      },
+    ],
   ];
 }
-

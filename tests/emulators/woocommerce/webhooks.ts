@@ -64,7 +64,12 @@ export interface DeliverySettings {
 }
 
 /** Posts one request; resolves {status} or {error}. Never rejects. */
-function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number | null; error: string | null }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{ status: number | null; error: string | null }> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: { status: number | null; error: string | null }) => {
@@ -75,7 +80,11 @@ function post(url: string, headers: Record<string, string>, body: string, timeou
     };
     let req: http.ClientRequest;
     try {
-      req = http.request(url, { method: "POST", headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) }, agent: false });
+      req = http.request(url, {
+        method: "POST",
+        headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) },
+        agent: false,
+      });
     } catch (e) {
       finish({ status: null, error: String((e as Error).message) });
       return;
@@ -169,7 +178,9 @@ export class WebhookEngine {
     if (!w || this.closed) return;
     const body = JSON.stringify(this.payload(w, resourceId)).trim();
     const [resource, event] = w.topic.split(".");
-    const deliveryId = createHash("md5").update(`syncflow-emulator-salt${w.id}${Math.floor(Date.now() / 1000)}`).digest("hex");
+    const deliveryId = createHash("md5")
+      .update(`syncflow-emulator-salt${w.id}${Math.floor(Date.now() / 1000)}`)
+      .digest("hex");
     const headers: Record<string, string> = {
       "Content-Type": "application/json",
       "User-Agent": this.userAgent(),
@@ -181,10 +192,28 @@ export class WebhookEngine {
       "X-WC-Webhook-ID": String(w.id),
       "X-WC-Webhook-Delivery-ID": deliveryId,
     };
-    const base = { webhookId: w.id, topic: w.topic, resourceId, deliveryId, url: w.delivery_url, requestHeaders: headers, body };
+    const base = {
+      webhookId: w.id,
+      topic: w.topic,
+      resourceId,
+      deliveryId,
+      url: w.delivery_url,
+      requestHeaders: headers,
+      body,
+    };
     if (this.settings.dropDeliveries > 0) {
       this.settings.dropDeliveries--;
-      this.log.push({ ...base, logId: this.log.length + 1, kind: "delivery", status: null, error: "dropped by fault injection", ok: false, dropped: true, startedAt: Date.now(), durationMs: 0 });
+      this.log.push({
+        ...base,
+        logId: this.log.length + 1,
+        kind: "delivery",
+        status: null,
+        error: "dropped by fault injection",
+        ok: false,
+        dropped: true,
+        startedAt: Date.now(),
+        durationMs: 0,
+      });
       return;
     }
     const entry = await this.send("delivery", base);
@@ -195,11 +224,25 @@ export class WebhookEngine {
     }
   }
 
-  private async send(kind: DeliveryLogEntry["kind"], base: Omit<DeliveryLogEntry, "logId" | "kind" | "status" | "error" | "ok" | "dropped" | "startedAt" | "durationMs">, timeoutMs = this.settings.deliveryTimeoutMs): Promise<DeliveryLogEntry> {
+  private async send(
+    kind: DeliveryLogEntry["kind"],
+    base: Omit<DeliveryLogEntry, "logId" | "kind" | "status" | "error" | "ok" | "dropped" | "startedAt" | "durationMs">,
+    timeoutMs = this.settings.deliveryTimeoutMs,
+  ): Promise<DeliveryLogEntry> {
     const startedAt = Date.now();
     const r = await post(base.url, base.requestHeaders, base.body, timeoutMs);
     const ok = r.status !== null && ((r.status >= 200 && r.status < 300) || r.status === 301 || r.status === 302);
-    const entry: DeliveryLogEntry = { ...base, logId: this.log.length + 1, kind, status: r.status, error: r.error, ok, dropped: false, startedAt, durationMs: Date.now() - startedAt };
+    const entry: DeliveryLogEntry = {
+      ...base,
+      logId: this.log.length + 1,
+      kind,
+      status: r.status,
+      error: r.error,
+      ok,
+      dropped: false,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+    };
     this.log.push(entry);
     return entry;
   }
@@ -223,7 +266,10 @@ export class WebhookEngine {
           resourceId: null,
           deliveryId: null,
           url: w.delivery_url,
-          requestHeaders: { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8", "User-Agent": this.userAgent() },
+          requestHeaders: {
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "User-Agent": this.userAgent(),
+          },
           body,
         },
         this.settings.pingTimeoutMs,
@@ -238,7 +284,15 @@ export class WebhookEngine {
     const e = this.log.find((x) => x.logId === logId);
     if (!e) throw new Error(`no delivery ${logId}`);
     return this.track(
-      this.send("redelivery", { webhookId: e.webhookId, topic: e.topic, resourceId: e.resourceId, deliveryId: e.deliveryId, url: e.url, requestHeaders: e.requestHeaders, body: e.body }),
+      this.send("redelivery", {
+        webhookId: e.webhookId,
+        topic: e.topic,
+        resourceId: e.resourceId,
+        deliveryId: e.deliveryId,
+        url: e.url,
+        requestHeaders: e.requestHeaders,
+        body: e.body,
+      }),
     );
   }
 

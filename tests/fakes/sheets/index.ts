@@ -66,7 +66,8 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
   const accessTokens = new Map<string, number>();
   const trusted = new Map<string, string>();
   let nextSheetId = 1000;
-  const persist = () => opts.persistFile && fs.writeFileSync(opts.persistFile, JSON.stringify([...spreadsheets.values()], null, 1));
+  const persist = () =>
+    opts.persistFile && fs.writeFileSync(opts.persistFile, JSON.stringify([...spreadsheets.values()], null, 1));
 
   const issueRefreshToken = () => {
     const t = `1//fake-refresh-${crypto.randomBytes(12).toString("hex")}`;
@@ -84,7 +85,12 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
         const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString());
         const pem = trusted.get(claims.iss);
         if (!pem || claims.exp * 1000 < Date.now()) return null;
-        const ok = crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), pem, Buffer.from(parts[2]!, "base64url"));
+        const ok = crypto.verify(
+          "RSA-SHA256",
+          Buffer.from(`${parts[0]}.${parts[1]}`),
+          pem,
+          Buffer.from(parts[2]!, "base64url"),
+        );
         return ok && String(claims.scope ?? "").includes("spreadsheets") ? "service_account" : null;
       } catch {
         return null;
@@ -94,9 +100,20 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
   }
 
   const gerr = (code: number, message: string, status: string) => ({ error: { code, message, status } });
-  const sheetJson = (s: FakeSheet) => ({ properties: { sheetId: s.sheetId, title: s.title, index: 0, sheetType: "GRID", gridProperties: { rowCount: s.rowCount, columnCount: s.columnCount, frozenRowCount: s.frozenRowCount } } });
+  const sheetJson = (s: FakeSheet) => ({
+    properties: {
+      sheetId: s.sheetId,
+      title: s.title,
+      index: 0,
+      sheetType: "GRID",
+      gridProperties: { rowCount: s.rowCount, columnCount: s.columnCount, frozenRowCount: s.frozenRowCount },
+    },
+  });
   const ssJson = (ss: FakeSpreadsheet, base: string) => ({
-    spreadsheetId: ss.spreadsheetId, properties: { title: ss.title }, sheets: ss.sheets.map(sheetJson), spreadsheetUrl: `${base}/__fake/spreadsheets/${ss.spreadsheetId}/Inventory.csv`,
+    spreadsheetId: ss.spreadsheetId,
+    properties: { title: ss.title },
+    sheets: ss.sheets.map(sheetJson),
+    spreadsheetUrl: `${base}/__fake/spreadsheets/${ss.spreadsheetId}/Inventory.csv`,
   });
 
   const server = http.createServer((req, res) => {
@@ -123,14 +140,26 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
         if (req.method === "POST" && url.pathname === "/token") {
           const form = Object.fromEntries(new URLSearchParams(raw));
           tokenRequests.push(form);
-          if (form.client_id !== clientId || form.client_secret !== clientSecret) return send(401, { error: "invalid_client", error_description: "The OAuth client was not found." });
+          if (form.client_id !== clientId || form.client_secret !== clientSecret)
+            return send(401, { error: "invalid_client", error_description: "The OAuth client was not found." });
           const access = `ya29.fake-${crypto.randomBytes(12).toString("hex")}`;
           accessTokens.set(access, Date.now() + 3600_000);
           if (form.grant_type === "authorization_code" && codes.delete(form.code ?? "")) {
-            return send(200, { access_token: access, expires_in: 3599, refresh_token: issueRefreshToken(), scope: "https://www.googleapis.com/auth/drive.file", token_type: "Bearer" });
+            return send(200, {
+              access_token: access,
+              expires_in: 3599,
+              refresh_token: issueRefreshToken(),
+              scope: "https://www.googleapis.com/auth/drive.file",
+              token_type: "Bearer",
+            });
           }
           if (form.grant_type === "refresh_token" && refreshTokens.has(form.refresh_token ?? "")) {
-            return send(200, { access_token: access, expires_in: 3599, scope: "https://www.googleapis.com/auth/drive.file", token_type: "Bearer" });
+            return send(200, {
+              access_token: access,
+              expires_in: 3599,
+              scope: "https://www.googleapis.com/auth/drive.file",
+              token_type: "Bearer",
+            });
           }
           return send(400, { error: "invalid_grant", error_description: "Token has been expired or revoked." });
         }
@@ -139,7 +168,11 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
         if (req.method === "GET" && view) {
           const s = spreadsheets.get(view[1]!)?.sheets.find((x) => x.title === decodeURIComponent(view[2]!));
           if (!s) return send(404, "not found", "text/plain");
-          return send(200, s.rows.map((r) => (r ?? []).map((c) => `"${String(c ?? "").replace(/"/g, '""')}"`).join(",")).join("\n"), "text/csv");
+          return send(
+            200,
+            s.rows.map((r) => (r ?? []).map((c) => `"${String(c ?? "").replace(/"/g, '""')}"`).join(",")).join("\n"),
+            "text/csv",
+          );
         }
         // --- Sheets v4 ---
         if (!url.pathname.startsWith("/v4/")) return send(404, gerr(404, "Not found", "NOT_FOUND"));
@@ -153,9 +186,13 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
             spreadsheetId: id,
             title: body.properties?.title ?? "Untitled spreadsheet",
             sheets: (body.sheets ?? [{ properties: { title: "Sheet1" } }]).map((s: any) => ({
-              sheetId: s.properties?.sheetId ?? nextSheetId++, title: s.properties?.title ?? "Sheet1",
-              rowCount: s.properties?.gridProperties?.rowCount ?? 1000, columnCount: s.properties?.gridProperties?.columnCount ?? 26,
-              frozenRowCount: s.properties?.gridProperties?.frozenRowCount ?? 0, headerBold: false, rows: [],
+              sheetId: s.properties?.sheetId ?? nextSheetId++,
+              title: s.properties?.title ?? "Sheet1",
+              rowCount: s.properties?.gridProperties?.rowCount ?? 1000,
+              columnCount: s.properties?.gridProperties?.columnCount ?? 26,
+              frozenRowCount: s.properties?.gridProperties?.frozenRowCount ?? 0,
+              headerBold: false,
+              rows: [],
             })),
           };
           spreadsheets.set(id, ss);
@@ -171,23 +208,39 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
           for (const r of body.requests ?? []) {
             if (r.addSheet) {
               const p = r.addSheet.properties ?? {};
-              const s: FakeSheet = { sheetId: nextSheetId++, title: p.title, rowCount: p.gridProperties?.rowCount ?? 1000, columnCount: p.gridProperties?.columnCount ?? 26, frozenRowCount: p.gridProperties?.frozenRowCount ?? 0, headerBold: false, rows: [] };
+              const s: FakeSheet = {
+                sheetId: nextSheetId++,
+                title: p.title,
+                rowCount: p.gridProperties?.rowCount ?? 1000,
+                columnCount: p.gridProperties?.columnCount ?? 26,
+                frozenRowCount: p.gridProperties?.frozenRowCount ?? 0,
+                headerBold: false,
+                rows: [],
+              };
               ss.sheets.push(s);
               replies.push({ addSheet: sheetJson(s) });
               continue;
             }
-            const sheetId = r.updateSheetProperties?.properties?.sheetId ?? r.repeatCell?.range?.sheetId ?? r.appendDimension?.sheetId;
+            const sheetId =
+              r.updateSheetProperties?.properties?.sheetId ??
+              r.repeatCell?.range?.sheetId ??
+              r.appendDimension?.sheetId;
             const s = ss.sheets.find((x) => x.sheetId === sheetId);
             if (!s) return send(400, gerr(400, `Invalid requests: No grid with id: ${sheetId}`, "INVALID_ARGUMENT"));
             if (r.updateSheetProperties) {
               const f = r.updateSheetProperties.properties.gridProperties?.frozenRowCount;
               if (f != null) s.frozenRowCount = f;
             } else if (r.repeatCell) {
-              if (r.repeatCell.range.startRowIndex === 0 && r.repeatCell.cell?.userEnteredFormat?.textFormat?.bold) s.headerBold = true;
+              if (r.repeatCell.range.startRowIndex === 0 && r.repeatCell.cell?.userEnteredFormat?.textFormat?.bold)
+                s.headerBold = true;
             } else if (r.appendDimension) {
               if (r.appendDimension.dimension === "ROWS") s.rowCount += r.appendDimension.length;
               else s.columnCount += r.appendDimension.length;
-            } else return send(400, gerr(400, `Unsupported request in fake: ${Object.keys(r).join(",")}`, "INVALID_ARGUMENT"));
+            } else
+              return send(
+                400,
+                gerr(400, `Unsupported request in fake: ${Object.keys(r).join(",")}`, "INVALID_ARGUMENT"),
+              );
             replies.push({});
           }
           persist();
@@ -199,7 +252,15 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
             const a = parseA1(vr.range);
             const s = ss.sheets.find((x) => x.title === a.title);
             if (!s) return send(400, gerr(400, `Unable to parse range: ${vr.range}`, "INVALID_ARGUMENT"));
-            if (a.r1 >= s.rowCount || a.c1 >= s.columnCount) return send(400, gerr(400, `Range (${vr.range}) exceeds grid limits. Max rows: ${s.rowCount}, max columns: ${s.columnCount}`, "INVALID_ARGUMENT"));
+            if (a.r1 >= s.rowCount || a.c1 >= s.columnCount)
+              return send(
+                400,
+                gerr(
+                  400,
+                  `Range (${vr.range}) exceeds grid limits. Max rows: ${s.rowCount}, max columns: ${s.columnCount}`,
+                  "INVALID_ARGUMENT",
+                ),
+              );
             (vr.values as unknown[][]).forEach((row, i) => {
               const r = a.r0 + i;
               s.rows[r] ??= [];
@@ -234,6 +295,10 @@ export async function startSheetsFake(opts: { persistFile?: string } = {}): Prom
     },
     trustServiceAccount: (email, pem) => void trusted.set(email, pem),
     sheet: (id, title) => spreadsheets.get(id)?.sheets.find((s) => s.title === title),
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -36,15 +36,20 @@ export interface SmtpFake {
 }
 
 function decodeQP(s: string): string {
-  const bytes = Buffer.from(s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16))), "latin1");
+  const bytes = Buffer.from(
+    s.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16))),
+    "latin1",
+  );
   return bytes.toString("utf8");
 }
 
 function decodeWords(s: string): string {
   // RFC 2047: white space between adjacent encoded words is not part of the text.
-  return s.replace(/\?=\s+=\?/g, "?==?").replace(/=\?utf-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
-    enc.toUpperCase() === "B" ? Buffer.from(text, "base64").toString("utf8") : decodeQP(text.replace(/_/g, " ")),
-  );
+  return s
+    .replace(/\?=\s+=\?/g, "?==?")
+    .replace(/=\?utf-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
+      enc.toUpperCase() === "B" ? Buffer.from(text, "base64").toString("utf8") : decodeQP(text.replace(/_/g, " ")),
+    );
 }
 
 function parseHeaders(block: string): Record<string, string> {
@@ -58,7 +63,9 @@ function parseHeaders(block: string): Record<string, string> {
 
 function splitPart(raw: string): { headers: Record<string, string>; body: string } {
   const i = raw.search(/\r?\n\r?\n/);
-  return i < 0 ? { headers: parseHeaders(raw), body: "" } : { headers: parseHeaders(raw.slice(0, i)), body: raw.slice(i).replace(/^\r?\n\r?\n/, "") };
+  return i < 0
+    ? { headers: parseHeaders(raw), body: "" }
+    : { headers: parseHeaders(raw.slice(0, i)), body: raw.slice(i).replace(/^\r?\n\r?\n/, "") };
 }
 
 function decodeBody(headers: Record<string, string>, body: string): string {
@@ -87,11 +94,21 @@ function walk(raw: string, acc: { text: string; html: string }): Record<string, 
 export function parseMail(raw: string, envelope: { from: string; to: string[] }): FakeMail {
   const acc = { text: "", html: "" };
   const headers = walk(raw, acc);
-  return { from: envelope.from, to: envelope.to, subject: decodeWords(headers.subject ?? ""), text: acc.text.replace(/\r\n/g, "\n").trimEnd(), html: acc.html, raw, headers };
+  return {
+    from: envelope.from,
+    to: envelope.to,
+    subject: decodeWords(headers.subject ?? ""),
+    text: acc.text.replace(/\r\n/g, "\n").trimEnd(),
+    html: acc.html,
+    raw,
+    headers,
+  };
 }
 
 /** Starts the fake on a free loopback port. `auth` = the credentials it accepts (default any). */
-export async function startSmtpFake(opts: { auth?: { user: string; pass: string }; mailboxDir?: string; onMessage?: (m: FakeMail) => void } = {}): Promise<SmtpFake> {
+export async function startSmtpFake(
+  opts: { auth?: { user: string; pass: string }; mailboxDir?: string; onMessage?: (m: FakeMail) => void } = {},
+): Promise<SmtpFake> {
   const messages: FakeMail[] = [];
   let fail = { count: 0, code: 451 };
   let attempts = 0;
@@ -103,7 +120,8 @@ export async function startSmtpFake(opts: { auth?: { user: string; pass: string 
     authOptional: !opts.auth,
     logger: false,
     onAuth(auth, _session, cb) {
-      if (!opts.auth || (auth.username === opts.auth.user && auth.password === opts.auth.pass)) return cb(null, { user: auth.username });
+      if (!opts.auth || (auth.username === opts.auth.user && auth.password === opts.auth.pass))
+        return cb(null, { user: auth.username });
       return cb(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
     },
     onData(stream, session, cb) {
@@ -114,7 +132,12 @@ export async function startSmtpFake(opts: { auth?: { user: string; pass: string 
         if (fail.count > 0) {
           fail.count--;
           refused.push(session.envelope.rcptTo.map((r) => r.address));
-          return cb(Object.assign(new Error(fail.code >= 500 ? "Mailbox unavailable" : "Temporary local problem, try again later"), { responseCode: fail.code }));
+          return cb(
+            Object.assign(
+              new Error(fail.code >= 500 ? "Mailbox unavailable" : "Temporary local problem, try again later"),
+              { responseCode: fail.code },
+            ),
+          );
         }
         const raw = Buffer.concat(chunks).toString("utf8");
         const mail = parseMail(raw, {
@@ -124,7 +147,13 @@ export async function startSmtpFake(opts: { auth?: { user: string; pass: string 
         messages.push(mail);
         if (opts.mailboxDir) {
           fs.mkdirSync(opts.mailboxDir, { recursive: true });
-          fs.writeFileSync(path.join(opts.mailboxDir, `${String(messages.length).padStart(4, "0")}-${mail.subject.replace(/[^\w.-]+/g, "_").slice(0, 60)}.eml`), raw);
+          fs.writeFileSync(
+            path.join(
+              opts.mailboxDir,
+              `${String(messages.length).padStart(4, "0")}-${mail.subject.replace(/[^\w.-]+/g, "_").slice(0, 60)}.eml`,
+            ),
+            raw,
+          );
         }
         opts.onMessage?.(mail);
         waiters.splice(0).forEach((w) => w());

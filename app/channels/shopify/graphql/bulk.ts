@@ -9,8 +9,15 @@
 export const BULK_RUN_QUERY_MUTATION = /* GraphQL */ `
   mutation SyncflowBulkRunQuery($query: String!) {
     bulkOperationRunQuery(query: $query) {
-      bulkOperation { id status }
-      userErrors { field message code }
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -36,8 +43,14 @@ export const BULK_OPERATION_QUERY = /* GraphQL */ `
 export const BULK_CANCEL_MUTATION = /* GraphQL */ `
   mutation SyncflowBulkCancel($id: ID!) {
     bulkOperationCancel(id: $id) {
-      bulkOperation { id status }
-      userErrors { field message }
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+      }
     }
   }
 `;
@@ -57,8 +70,13 @@ export const BULK_INVENTORY_AVAILABLE_QUERY = /* GraphQL */ `
           inventoryLevels {
             edges {
               node {
-                location { id }
-                quantities(names: ["available", "safety_stock"]) { name quantity }
+                location {
+                  id
+                }
+                quantities(names: ["available", "safety_stock"]) {
+                  name
+                  quantity
+                }
               }
             }
           }

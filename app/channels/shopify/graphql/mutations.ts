@@ -13,9 +13,23 @@ export const INVENTORY_ADJUST_MUTATION = /* GraphQL */ `
         id
         reason
         referenceDocumentUri
-        changes { name delta quantityAfterChange item { id } location { id } }
+        changes {
+          name
+          delta
+          quantityAfterChange
+          item {
+            id
+          }
+          location {
+            id
+          }
+        }
       }
-      userErrors { field message code }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -28,9 +42,23 @@ export const INVENTORY_SET_MUTATION = /* GraphQL */ `
         id
         reason
         referenceDocumentUri
-        changes { name delta quantityAfterChange item { id } location { id } }
+        changes {
+          name
+          delta
+          quantityAfterChange
+          item {
+            id
+          }
+          location {
+            id
+          }
+        }
       }
-      userErrors { field message code }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -47,9 +75,23 @@ export const INVENTORY_MOVE_MUTATION = /* GraphQL */ `
         id
         reason
         referenceDocumentUri
-        changes { name delta quantityAfterChange item { id } location { id } }
+        changes {
+          name
+          delta
+          quantityAfterChange
+          item {
+            id
+          }
+          location {
+            id
+          }
+        }
       }
-      userErrors { field message code }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;

@@ -3,7 +3,12 @@
 /** Shop identity for verifyConnection. Cost 1. */
 export const SHOP_QUERY = /* GraphQL */ `
   query SyncflowShop {
-    shop { id name myshopifyDomain currencyCode }
+    shop {
+      id
+      name
+      myshopifyDomain
+      currencyCode
+    }
   }
 `;
 
@@ -11,8 +16,15 @@ export const SHOP_QUERY = /* GraphQL */ `
 export const LOCATIONS_QUERY = /* GraphQL */ `
   query SyncflowLocations($first: Int!, $after: String) {
     locations(first: $first, after: $after) {
-      nodes { id name isActive }
-      pageInfo { hasNextPage endCursor }
+      nodes {
+        id
+        name
+        isActive
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `;
@@ -31,16 +43,30 @@ export const VARIANTS_QUERY = /* GraphQL */ `
         displayName
         price
         updatedAt
-        product { id title }
+        product {
+          id
+          title
+        }
         inventoryItem {
           id
           tracked
           inventoryLevels(first: $levels) {
-            nodes { location { id } quantities(names: ["available"]) { name quantity } }
+            nodes {
+              location {
+                id
+              }
+              quantities(names: ["available"]) {
+                name
+                quantity
+              }
+            }
           }
         }
       }
-      pageInfo { hasNextPage endCursor }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 `;
@@ -52,7 +78,15 @@ export const INVENTORY_ITEMS_AVAILABLE_QUERY = /* GraphQL */ `
       ... on InventoryItem {
         id
         inventoryLevels(first: $levels) {
-          nodes { location { id } quantities(names: ["available"]) { name quantity } }
+          nodes {
+            location {
+              id
+            }
+            quantities(names: ["available"]) {
+              name
+              quantity
+            }
+          }
         }
       }
     }
@@ -66,7 +100,15 @@ export const INVENTORY_ITEMS_QUANTITIES_QUERY = /* GraphQL */ `
       ... on InventoryItem {
         id
         inventoryLevels(first: $levels) {
-          nodes { location { id } quantities(names: $names) { name quantity } }
+          nodes {
+            location {
+              id
+            }
+            quantities(names: $names) {
+              name
+              quantity
+            }
+          }
         }
       }
     }
