@@ -156,7 +156,7 @@ export async function storesOf(shopId: string): Promise<
   storesCache.set(shopId, { at: Date.now(), rows });
   return rows;
 }
-const STORES_TTL_MS = 2_000;
+export const STORES_TTL_MS = 2_000;
 const storesCache = new Map<string, { at: number; rows: Awaited<ReturnType<typeof storesOf>> }>();
 
 /** Sets `pushRequestedAt` on the linked listings of `itemIds` that have none (in `db`'s transaction when given one). */
