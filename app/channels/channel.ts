@@ -11,6 +11,9 @@ export type ChannelKind = "shopify" | "woocommerce" | "shopify_retailer";
 /** The stored `Channel.kind` of the record (the merchant's Shopify shop); every other kind is a sales channel (decision 180). */
 export const RECORD_KIND = "shopify";
 
+/** The stored `Channel.kind` of a retailer Shopify shop selling the central shop's stock (decision 195). */
+export const RETAILER_KIND = "shopify_retailer";
+
 /** A sellable thing on one store: a Shopify variant or a WooCommerce simple product / variation. */
 export interface ChannelListing {
   /** Stable id of the sellable unit on that store: Shopify variant GID, WooCommerce product/variation id. */

@@ -9,7 +9,7 @@
  * Credentials arrive decrypted (the engine decrypts `Channel.credentialsEnc`, app/sync/stores.server.ts) and are
  * never logged. Errors: `salesChannelFor` throws `ChannelError("UNSUPPORTED")` for a kind nobody registered.
  */
-import { ChannelError } from "./channel";
+import { ChannelError, RETAILER_KIND } from "./channel";
 import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
 import type { InventoryRecord, RecordApp } from "./record";
 import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
@@ -24,7 +24,6 @@ import { env } from "../env.server";
 import {
   parseRetailerDelivery,
   RETAILER_DECLARED_CAPABILITIES,
-  RETAILER_KIND,
   ShopifyRetailerChannel,
   type RetailerCredentials,
 } from "./shopify-retailer/retailer-channel.server";

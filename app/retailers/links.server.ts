@@ -30,9 +30,7 @@ import { recordForShop } from "../sync/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { queueInitialPushes } from "../sync/link.server";
-
-/** Channel kind of a retailer Shopify shop on its central shop (the adapter registers the same kind in app/channels/registry.server.ts). */
-export const RETAILER_KIND = "shopify_retailer";
+import { RETAILER_KIND } from "../channels/channel";
 
 /**
  * The retailer channel's stored connection (`Channel.credentialsEnc`, encrypted like every store's): the retailer's

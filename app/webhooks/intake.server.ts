@@ -23,7 +23,8 @@ import {
   verifyWooSignature,
 } from "../channels/woocommerce/webhook.server";
 import { onShopUninstalled } from "../sync/shops.server";
-import { linkedRetailerByDomain, RETAILER_KIND } from "../retailers/links.server";
+import { linkedRetailerByDomain } from "../retailers/links.server";
+import { RETAILER_KIND } from "../channels/channel";
 import { LISTING_HEADER, retailerLevelRef } from "../channels/shopify-retailer/retailer-channel.server";
 
 /**

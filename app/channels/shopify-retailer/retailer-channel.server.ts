@@ -26,7 +26,7 @@
  *
  * Quantities are units; times ISO-8601 as Shopify stated them. Every method rejects with `ChannelError` only.
  */
-import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
+import { ChannelError, RETAILER_KIND, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder, type SalesOrderLine } from "../events";
 import type {
   ListingDetails,
@@ -47,9 +47,6 @@ import {
   WebhookPayloadError,
   type ShopifyOrder,
 } from "../shopify/webhook-payloads";
-
-/** `Channel.kind` of a retailer Shopify shop. */
-export const RETAILER_KIND = "shopify_retailer";
 
 /** What the engine stores (encrypted) for a retailer channel: which shop, and which of its locations SyncFlow writes. */
 export interface RetailerCredentials {
