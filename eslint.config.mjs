@@ -32,7 +32,7 @@ const EXCEPTIONS = {
   // Auth: the admin session of a request (`authenticate.admin`).
   "app/models/shop.server.ts": { shopifyLibrary: true },
   // Auth: the shop's offline token, refreshed by the library (`unauthenticated.admin`).
-  "app/sync/stores.server.ts": { shopifyLibrary: true },
+  "app/sync/stores/stores.server.ts": { shopifyLibrary: true },
 };
 
 /** The zones of `import-x/no-restricted-paths` for one file's exception (none by default). */

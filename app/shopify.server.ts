@@ -19,7 +19,7 @@ import prisma from "./db.server";
 import { encryptedSessionStorage } from "./lib/session-storage.server";
 import { installShopifyFetch } from "./channels/shopify/transport.server";
 import { SHOPIFY_API_VERSION } from "./channels/shopify/api-version";
-import { onShopInstalled } from "./sync/shops.server";
+import { onShopInstalled } from "./sync/stores/shops.server";
 import { PLANS, TRIAL_DAYS, billingName, type PaidPlanKey } from "./billing/plans";
 import { env } from "./env.server";
 

@@ -262,7 +262,7 @@ async function drive(
 async function enableAllocations(shopId: string, channelIds: string[], snapshot: () => unknown[]): Promise<void> {
   const { default: prisma } = await import("../app/db.server");
   const { Prisma } = await import("@prisma/client");
-  const { queueRebalance } = await import("../app/sync/allocation.server");
+  const { queueRebalance } = await import("../app/sync/allocation/allocation.server");
   await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
   const items = await prisma.listing.findMany({
     where: { channelId: { in: channelIds }, matchStatus: "linked" },

@@ -298,7 +298,7 @@ async function main() {
   );
 
   // Connect the WooCommerce store with a one-time code, as the plugin does.
-  const { createConnectionCode } = await import("../app/sync/registration.server");
+  const { createConnectionCode } = await import("../app/sync/stores/registration.server");
   const { code } = await createConnectionCode(shop.id);
   const reg = await registerStore(appUrl, code, world.woo[0]!);
   if (reg.status !== 201) throw new Error(`store registration failed: ${reg.status} ${JSON.stringify(reg.body)}`);

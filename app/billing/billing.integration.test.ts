@@ -15,7 +15,7 @@ import { adminHeaders, registerStore, startWorld, waitFor, type World } from "..
 import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { createConnectionCode } from "../sync/registration.server";
+import { createConnectionCode } from "../sync/stores/registration.server";
 import { listOrders } from "../models/orders.server";
 import { applySubscription, billingUsage, hasFeature, needsOwnPlan } from "./billing.server";
 import { processEvent } from "../notify/dispatch.server";

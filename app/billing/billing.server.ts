@@ -111,7 +111,7 @@ export async function salesChannels(shopId: string, domain?: string, db: Db = pr
 }
 
 /**
- * Refuses a new sales channel over the plan's count (registration, app/sync/registration.server.ts). A store
+ * Refuses a new sales channel over the plan's count (registration, app/sync/stores/registration.server.ts). A store
  * already connected to the shop (same `baseUrl`, re-registering) is not new and always passes. With `tx`, runs
  * in the caller's transaction under a lock on the shop row (the check that counts).
  * Throws PlanLimitError with the smallest plan that fits and the Plan page's URL.

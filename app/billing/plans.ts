@@ -198,7 +198,7 @@ export interface ChannelIdentity {
 /**
  * Whether a channel is the shop's own record store (the central Shopify store), which is never a sales
  * channel. The record channel is created at install as kind "shopify" with baseUrl `https://<shop domain>`
- * (app/sync/shops.server.ts). A retailer's Shopify store connected by issue 14 is also kind "shopify" but
+ * (app/sync/stores/shops.server.ts). A retailer's Shopify store connected by issue 14 is also kind "shopify" but
  * has another domain, so it counts as a sales channel without any change here.
  */
 export function isRecordChannel(channel: ChannelIdentity, shopDomain: string): boolean {

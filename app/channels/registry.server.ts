@@ -6,7 +6,7 @@
  *   factory); `salesChannelFor(kind, connection)` builds the adapter for a stored channel. Adding a kind = one
  *   adapter folder + one `registerSalesChannel` line at the bottom of this file; the engine does not change.
  *
- * Credentials arrive decrypted (the engine decrypts `Channel.credentialsEnc`, app/sync/stores.server.ts) and are
+ * Credentials arrive decrypted (the engine decrypts `Channel.credentialsEnc`, app/sync/stores/stores.server.ts) and are
  * never logged. Errors: `salesChannelFor` throws `ChannelError("UNSUPPORTED")` for a kind nobody registered.
  */
 import { ChannelError, RETAILER_KIND } from "./channel";

@@ -18,7 +18,7 @@ import prisma from "../db.server";
 import { FLOW_TRIGGERS, legacyId } from "./definitions";
 import { isRecordChannel } from "../billing/plans";
 import { adminAppUrl } from "../billing/billing.server";
-import { NotFoundError, recordForShop } from "../sync/stores.server";
+import { NotFoundError, recordForShop } from "../sync/stores/stores.server";
 import { ChannelError } from "../channels/channel";
 
 /** A trigger to send: its handle and the payload Flow receives. */

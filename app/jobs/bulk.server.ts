@@ -15,7 +15,7 @@ import { RECORD_KIND } from "../channels/channel";
 import prisma from "../db.server";
 import { enqueue, QUEUES } from "./queue.server";
 import { buildInventoryWhere, type InventoryFilter } from "../models/inventory.server";
-import { requestPush } from "../sync/push.server";
+import { requestPush } from "../sync/stock/push.server";
 
 /** The bulk actions the inventory page offers. */
 export type BulkAction = "sync" | "buffer" | "link" | "unlink";

@@ -10,16 +10,16 @@
 import type { JobResult, JobWithMetadata, PgBoss } from "pg-boss";
 import prisma from "../db.server";
 import { getBoss, enqueue, replayDeadLetter, QUEUES, type JobData, type QueueName } from "./queue.server";
-import { processReceipt } from "../sync/process-receipt.server";
-import { settleStaleLevelReceipts } from "../sync/stale-receipts.server";
-import { settleProductObservations } from "../sync/receipt-batch.server";
-import { applyAdjustment } from "../sync/adjust.server";
-import { drainPushes, markForPush, queueDrain } from "../sync/push.server";
-import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/link.server";
+import { processReceipt } from "../sync/intake/process-receipt.server";
+import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
+import { settleProductObservations } from "../sync/intake/receipt-batch.server";
+import { applyAdjustment } from "../sync/stock/adjust.server";
+import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
+import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/stores/link.server";
 import { emitEvent } from "../sync/events.server";
-import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile.server";
+import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
-import { drainRebalances, requestRebalance } from "../sync/allocation-batch.server";
+import { drainRebalances, requestRebalance } from "../sync/allocation/allocation-batch.server";
 import { ChannelError, RECORD_KIND } from "../channels/channel";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";

@@ -1,7 +1,7 @@
 /**
  * Request body caps per public route family, in bytes (issue 13; listed in docs/security.md §Routes).
  * Checked before the body is read — a larger Content-Length is refused at once, and a body without one is
- * read only up to the cap — by `readBody` (app/sync/plugin-api.server.ts) in the routes and by the
+ * read only up to the cap — by `readBody` (app/sync/intake/plugin-api.server.ts) in the routes and by the
  * production server (scripts/serve.ts) for the webhook paths.
  */
 export const BODY_LIMITS = {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startInstalledShop, type AppHandle } from "../../tests/harness/app";
 import type { ShopifyEmulator } from "../../tests/emulators/shopify/index";
-import { offlineToken } from "../sync/stores.server";
+import { offlineToken } from "../sync/stores/stores.server";
 import {
   currentKeyId,
   decryptJson,

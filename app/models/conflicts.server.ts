@@ -2,7 +2,7 @@
  * Read side of the conflicts page (app/routes/app.conflicts.tsx): open conflicts with the three values
  * side by side (record, expected, store) and the item's recent ledger at that store for context; resolved
  * and dismissed conflicts as history. Resolving goes through the sync layer's `resolveConflict`
- * (app/sync/conflicts.server.ts). Every query filters on shopId.
+ * (app/sync/reconcile/conflicts.server.ts). Every query filters on shopId.
  */
 import prisma from "../db.server";
 import { CONFLICTS_PAGE_SIZE } from "../lib/page-constants";

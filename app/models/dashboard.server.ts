@@ -6,7 +6,7 @@
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { getOverview, type ChannelSummary } from "./overview.server";
-import { recordForShop } from "../sync/stores.server";
+import { recordForShop } from "../sync/stores/stores.server";
 
 /** Health of one store as the dashboard shows it. */
 export type Health = "healthy" | "degraded" | "failing" | "disconnected";

@@ -1,7 +1,7 @@
 /**
  * Store listings that are not synced (the "Review SKU matches" step of onboarding): every WooCommerce
  * listing of a shop that is not linked to a Shopify item, with the reason, and the merchant's decision to
- * leave one unsynced (`matchStatus = "ignored"`). Linking (app/sync/link.server.ts) never overrides that
+ * leave one unsynced (`matchStatus = "ignored"`). Linking (app/sync/stores/link.server.ts) never overrides that
  * decision; "Sync again" clears it and re-runs the store's linking job. Every query filters on shopId.
  */
 import prisma from "../db.server";
@@ -39,7 +39,7 @@ export interface UnlinkedListingsPage {
 
 export const UNLINKED_PAGE_SIZE = 50;
 
-/** The reason (one short sentence, it fits a table cell) a listing with `status` is not synced (mirrors app/sync/sku.ts `matchListing`). */
+/** The reason (one short sentence, it fits a table cell) a listing with `status` is not synced (mirrors app/sync/stores/sku.ts `matchListing`). */
 export function reasonFor(status: string, sku: string | null, productType: string): string {
   switch (status) {
     case "unmatched":

@@ -13,7 +13,7 @@ import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulator
 import { startWooEmulator, type WooEmulator } from "../../tests/emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { createConnectionCode } from "../sync/registration.server";
+import { createConnectionCode } from "../sync/stores/registration.server";
 import { saveListingOverrides, TITLE_OVERRIDE_MAX } from "./overrides.server";
 
 const A = "overrides-alpha.myshopify.com";

@@ -13,7 +13,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { ChannelError } from "../channels/channel";
-import { NotFoundError, salesChannelOf } from "../sync/stores.server";
+import { NotFoundError, salesChannelOf } from "../sync/stores/stores.server";
 
 /** Longest title override accepted (characters, after trimming). */
 export const TITLE_OVERRIDE_MAX = 200;

@@ -12,7 +12,7 @@ import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../t
 import { adminHeaders, installApp, waitFor } from "../../tests/harness/world";
 import { startShopifyEmulator, type ShopifyEmulator } from "../../tests/emulators/shopify/index";
 import { stopBoss } from "../jobs/queue.server";
-import { createConnectionCode, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/registration.server";
+import { createConnectionCode, MAX_FAILED_ATTEMPTS, normalizeCode } from "../sync/stores/registration.server";
 import { decryptJson, sha256Hex } from "../lib/crypto.server";
 import {
   createRetailerCode,

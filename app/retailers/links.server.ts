@@ -3,7 +3,7 @@
  *
  * A retailer installs SyncFlow on its own Shopify shop and links it to the central shop (which holds the stock)
  * with a one-time connection code made in the central shop. The code follows the WooCommerce registration rules
- * and reuses their code (app/sync/registration.server.ts: 160 bits, stored as a SHA-256 hash, single use, valid
+ * and reuses their code (app/sync/stores/registration.server.ts: 160 bits, stored as a SHA-256 hash, single use, valid
  * 15 minutes, burned after `MAX_FAILED_ATTEMPTS` failed uses, attempts rate-limited); it carries the purpose
  * "retailer", so a WooCommerce code cannot link a retailer.
  *
@@ -25,11 +25,11 @@ import {
   limitRegistration,
   MAX_FAILED_ATTEMPTS,
   normalizeCode,
-} from "../sync/registration.server";
-import { recordForShop } from "../sync/stores.server";
+} from "../sync/stores/registration.server";
+import { recordForShop } from "../sync/stores/stores.server";
 import { assertCanConnectChannel, PlanLimitError } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import { queueInitialPushes } from "../sync/link.server";
+import { queueInitialPushes } from "../sync/stores/link.server";
 import { RETAILER_KIND } from "../channels/channel";
 
 /**

@@ -14,7 +14,7 @@ import { addRetailer, retailerAvailable, type RetailerShop } from "../../tests/h
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
-import { storesOf } from "../sync/push.server";
+import { storesOf } from "../sync/stock/push.server";
 
 const SHOP = "retail-hub.myshopify.com";
 const SKUS = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-tshirt", "woo-polo"];

@@ -8,7 +8,7 @@ import {
   parseBody,
   readBody,
   verifySignedCall,
-} from "../sync/plugin-api.server";
+} from "../sync/intake/plugin-api.server";
 import { BODY_LIMITS } from "../lib/body-limits";
 
 export const action = async ({ request }: ActionFunctionArgs) => {

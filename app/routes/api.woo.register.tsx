@@ -1,7 +1,7 @@
 /** POST /api/woo/register — registers a WooCommerce store with a one-time code (docs/contracts/hub-api-v1.md §1). */
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { apiError, apiJson, parseBody, PluginApiError, readBody, RegisterBody } from "../sync/plugin-api.server";
-import { limitRegistration, registerWooStore, RegistrationError } from "../sync/registration.server";
+import { apiError, apiJson, parseBody, PluginApiError, readBody, RegisterBody } from "../sync/intake/plugin-api.server";
+import { limitRegistration, registerWooStore, RegistrationError } from "../sync/stores/registration.server";
 import { clientAddressFromContext } from "../lib/client-address.server";
 import { BODY_LIMITS } from "../lib/body-limits";
 

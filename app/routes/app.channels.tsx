@@ -24,7 +24,7 @@ import {
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listChannels } from "../models/channels.server";
-import { createConnectionCode } from "../sync/registration.server";
+import { createConnectionCode } from "../sync/stores/registration.server";
 import { ChannelStatusBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { PageError } from "../components/PageStates";

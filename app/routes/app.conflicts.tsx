@@ -25,7 +25,7 @@ import {
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listConflicts, type ConflictView } from "../models/conflicts.server";
-import { resolveConflict, ConflictError } from "../sync/conflicts.server";
+import { resolveConflict, ConflictError } from "../sync/reconcile/conflicts.server";
 import { ModeBadge } from "../components/StatusBadges";
 import { Time } from "../components/Time";
 import { formatDelta } from "../components/format";

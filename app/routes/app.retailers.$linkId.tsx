@@ -33,7 +33,7 @@ import {
   updateRetailerSettings,
   type RetailerSettingsInput,
 } from "../retailers/links.server";
-import { recordForShop } from "../sync/stores.server";
+import { recordForShop } from "../sync/stores/stores.server";
 import prisma from "../db.server";
 import { PageError } from "../components/PageStates";
 

@@ -12,8 +12,8 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
-import { settleStaleLevelReceipts } from "./stale-receipts.server";
-import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { settleStaleLevelReceipts } from "./intake/stale-receipts.server";
+import { ingestWooOrder, recordShopifyOrder } from "./intake/orders.server";
 
 let world: World;
 let app: AppHandle;
@@ -115,7 +115,7 @@ describe("walking skeleton", () => {
     await waitFor("buffered quantity pushed", () => woo().control.getStock(sku) === available - 1 - 2);
     const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku } });
     // A sale taken from the store but not yet applied to Shopify is subtracted from what is pushed.
-    const { derivedQuantities } = await import("./push.server");
+    const { derivedQuantities } = await import("./stock/push.server");
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     const pending = await prisma.shopifyAdjustment.create({
       data: {

@@ -22,7 +22,7 @@ import {
   readWooWebhookHeaders,
   verifyWooSignature,
 } from "../channels/woocommerce/webhook.server";
-import { onShopUninstalled } from "../sync/shops.server";
+import { onShopUninstalled } from "../sync/stores/shops.server";
 import { linkedRetailerByDomain } from "../retailers/links.server";
 import { RETAILER_KIND } from "../channels/channel";
 import { LISTING_HEADER, retailerLevelRef } from "../channels/shopify-retailer/retailer-channel.server";

@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
-import { processReceipt } from "../sync/process-receipt.server";
+import { processReceipt } from "../sync/intake/process-receipt.server";
 import { dropExpiredWebhookBodies } from "./retention.server";
 import { kindOfEvent } from "../notify/kinds";
 import { stopBoss } from "../jobs/queue.server";

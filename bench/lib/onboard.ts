@@ -5,7 +5,7 @@
  * never runs during a measurement.
  */
 import prisma from "../../app/db.server";
-import { createConnectionCode } from "../../app/sync/registration.server";
+import { createConnectionCode } from "../../app/sync/stores/registration.server";
 import { installApp, registerStore, waitFor } from "../../tests/harness/world";
 import type { ShopifyEmulator } from "../../tests/emulators/shopify/index";
 import type { WooEmulator } from "../../tests/emulators/woocommerce/index";

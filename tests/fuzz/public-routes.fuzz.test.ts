@@ -333,7 +333,7 @@ beforeAll(async () => {
   process.env.DATABASE_URL = base.toString();
   migrateDeploy(process.env.DATABASE_URL);
   prisma = (await import("../../app/db.server")).default;
-  const { createConnectionCode } = await import("../../app/sync/registration.server");
+  const { createConnectionCode } = await import("../../app/sync/stores/registration.server");
   const shop = await prisma.shop.create({ data: { domain: SHOP, name: "Fuzz" } });
   const ch = await prisma.channel.create({
     data: {

@@ -14,7 +14,7 @@ import { installApp, keepConnection, startWorld, waitFor, type World } from "./w
 import type { WooEmulator, WooEmulatorOptions } from "../emulators/woocommerce/index";
 import { startWorker, type WorkerHandle } from "../../app/jobs/worker.server";
 import { getBoss, QUEUES, stopBoss } from "../../app/jobs/queue.server";
-import { createConnectionCode } from "../../app/sync/registration.server";
+import { createConnectionCode } from "../../app/sync/stores/registration.server";
 
 export { waitFor };
 

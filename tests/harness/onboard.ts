@@ -4,7 +4,7 @@
  * linked. Uses the real app over HTTP and the real database.
  */
 import prisma from "../../app/db.server";
-import { createConnectionCode } from "../../app/sync/registration.server";
+import { createConnectionCode } from "../../app/sync/stores/registration.server";
 import { installApp, registerStore, waitFor, type World } from "./world";
 
 export interface Onboarded {

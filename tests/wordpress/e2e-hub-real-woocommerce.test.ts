@@ -15,7 +15,7 @@ import * as wooLib from "@woocommerce/woocommerce-rest-api";
 import prisma from "../../app/db.server";
 import { getBoss, QUEUES, stopBoss } from "../../app/jobs/queue.server";
 import { startWorker, type WorkerHandle } from "../../app/jobs/worker.server";
-import { createConnectionCode } from "../../app/sync/registration.server";
+import { createConnectionCode } from "../../app/sync/stores/registration.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../harness/app";
 import { installApp, startWorld, waitFor, type World } from "../harness/world";
 import { keepFromOtherSchedules } from "../harness/faults";

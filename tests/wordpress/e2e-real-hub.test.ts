@@ -10,8 +10,8 @@ import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import prisma from "../../app/db.server";
 import { stopBoss } from "../../app/jobs/queue.server";
-import { createConnectionCode } from "../../app/sync/registration.server";
-import { salesAdapter } from "../../app/sync/stores.server";
+import { createConnectionCode } from "../../app/sync/stores/registration.server";
+import { salesAdapter } from "../../app/sync/stores/stores.server";
 import { ChannelError } from "../../app/channels/channel";
 import { startApp, type AppHandle } from "../harness/app";
 import {

@@ -18,9 +18,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "@prisma/client";
 import prisma from "../../db.server";
-import { applyAdjustment } from "../adjust.server";
-import { allocationFaults, queueRebalance, withItemLock } from "../allocation.server";
-import { drainRebalances, requestRebalance } from "../allocation-batch.server";
+import { applyAdjustment } from "../stock/adjust.server";
+import { allocationFaults, queueRebalance, withItemLock } from "../allocation/allocation.server";
+import { drainRebalances, requestRebalance } from "../allocation/allocation-batch.server";
 import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-alloc-contention.myshopify.com";

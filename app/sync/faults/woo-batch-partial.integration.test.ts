@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
 import { getBoss, QUEUES } from "../../jobs/queue.server";
 import { replayDeadLetter } from "../../jobs/worker.server";
-import { createConnectionCode } from "../registration.server";
+import { createConnectionCode } from "../stores/registration.server";
 import { registerStoreAs, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 
 const SHOP = "fault-woo-batch.myshopify.com";

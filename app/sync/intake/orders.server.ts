@@ -1,0 +1,397 @@
+/**
+ * Orders from every store into one table, and the stock they take (GUIDE §2 rules 2 and 4; decision 131).
+ *
+ * WooCommerce: the hub follows what the store did to its stock, per order line, not what a status suggests.
+ * WooCommerce keeps its own tally per line, the `_reduced_stock` meta (includes/wc-stock-functions.php,
+ * wc-order-functions.php): set to the quantity when the order's stock is reduced (→ processing / on-hold / completed
+ * or paid, `wc_maybe_reduce_stock_levels`), deleted when it is given back (ONLY → cancelled / → pending,
+ * `wc_maybe_increase_stock_levels`), lowered by each refund that restocks that line (`wc_restock_refunded_items`),
+ * and changed when someone edits a line in wp-admin (`wc_maybe_adjust_line_item_product_stock`). `refunded` and
+ * `failed` never give stock back. The hub's `OrderLine.stockTakenQuantity` follows that tally: each difference
+ * becomes one ShopifyAdjustment (−units to take, +units to give back) with an idempotency key unique per order line
+ * and move, so a duplicate, replayed or reordered delivery never takes or gives back twice.
+ *
+ * Where the tally comes from (`LineTarget`):
+ * - a store whose plugin reports stock events (`Channel.stockEvents`, plugin ≥ 1.1, stock-events.server.ts): the
+ *   events alone. Each order event carries the line's tally after the change and a per-store sequence; an event
+ *   older than the last one applied to its line changes nothing. The order webhooks only record the order. The one
+ *   exception is reconciliation's read of missed orders: a line no event has touched on an order last modified more
+ *   than `EVENT_GRACE_MS` ago was never reported (the plugin was off or lost it), so it follows the payload;
+ * - every other store: the order webhook payload. REST v3 renders each line's meta, `_reduced_stock` included
+ *   (WooCommerce builds the payload at delivery time: an older `date_modified_gmt` than stored is ignored);
+ * - a payload without line meta (not a real WooCommerce): WooCommerce's status rules, inferred.
+ * Both sources set the same tally, so a store switching to stock events (plugin upgrade) never counts a line twice:
+ * an event reaching a tally a webhook already set moves nothing.
+ *
+ * Shopify: orders are recorded for the unified view only — Shopify already moved its own stock, which reaches the
+ * stores through `inventory_levels/update` (never decrement from both).
+ */
+import prisma, { type Tx } from "../../db.server";
+import { appendLedger, type LedgerCause } from "../stock/ledger.server";
+import { normalizeSku } from "../stores/sku";
+import { SAFETY_STOCK, usesAllocations } from "../allocation/allocation.server";
+import type { RecordOrder, SalesOrder, SalesOrderLine } from "../../channels/events";
+import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
+
+/** WooCommerce statuses that reduce stock on entry (`wc_maybe_reduce_stock_levels` hooks). */
+const REDUCING = new Set(["processing", "on-hold", "completed"]);
+/** WooCommerce statuses that give reduced stock back on entry (`wc_maybe_increase_stock_levels` hooks). */
+const RESTOCKING = new Set(["cancelled", "pending"]);
+
+/**
+ * How long a stock-events store has to report an order's stock change before reconciliation follows the order itself
+ * (ms). The plugin sends its events through Action Scheduler within a minute, retried while the hub is away.
+ */
+export const EVENT_GRACE_MS = 10 * 60_000;
+
+/** Whether the plugin's stock events are the source of a store's order stock moves (decision 130). */
+export const followsStockEvents = (c: Pick<ChannelRow, "stockEvents" | "mode">): boolean =>
+  c.stockEvents && c.mode === "exact";
+
+/** Whether WooCommerce reduces an order's stock when it enters `status` (processing / on-hold / completed). */
+export const wooStatusTakesStock = (status: string): boolean => REDUCING.has(status);
+
+export interface WooOrderOutcome {
+  orderId: string;
+  /**
+   * "taken" / "released" when stock moved (released: only units given back); "unchanged" when it did not; "stale"
+   * when an older state than the one stored arrived.
+   */
+  result: "taken" | "released" | "unchanged" | "stale";
+  adjustmentIds: string[];
+  itemIds: string[];
+}
+
+type OrderRow = { id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null };
+
+/**
+ * The order row of (`create.channelId`, `create.externalId`), created from `create` when absent, locked
+ * (FOR UPDATE) until the transaction ends, so concurrent deliveries of one order serialise.
+ * Insert-if-absent is `INSERT … ON CONFLICT DO NOTHING` (createMany + skipDuplicates), not Prisma's upsert:
+ * that one reads, then inserts, so two first deliveries of one order (order.created and order.updated
+ * together, or a webhook and reconciliation's missed-order read) both inserted and the loser failed on the
+ * unique key (its job retried). ON CONFLICT waits for the other insert and yields.
+ */
+export async function lockOrCreateOrder(tx: Tx, create: Prisma.OrderCreateManyInput): Promise<OrderRow> {
+  await tx.order.createMany({ data: [create], skipDuplicates: true });
+  const [row] = await tx.$queryRaw<OrderRow[]>`
+    SELECT id, status, "stockTaken", "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${create.channelId} AND "externalId" = ${create.externalId} FOR UPDATE`;
+  if (!row) throw new Error("order row vanished");
+  return row;
+}
+
+/** An order line of a WooCommerce store as the tally code needs it, with its catalog item and listing. */
+export interface WooLine {
+  lineId: string;
+  /** The line's product: the variation id for a variation, else the product id. */
+  listingExternalId: string;
+  sku: string | null;
+  itemId: string | null;
+  listing: Listing | null;
+}
+
+/**
+ * Resolves lines to catalog items: through the store's listing of the line's product first, else by SKU
+ * (case-insensitive). One query per kind for the whole order.
+ */
+export async function resolveWooLines(
+  tx: Tx,
+  channel: ChannelRow,
+  lines: { lineId: string; listingExternalId: string; sku: string | null }[],
+): Promise<WooLine[]> {
+  const listings = await tx.listing.findMany({
+    where: { shopId: channel.shopId, channelId: channel.id, externalId: { in: lines.map((l) => l.listingExternalId) } },
+  });
+  const skuKeys = lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
+  const items = skuKeys.length
+    ? await tx.catalogItem.findMany({
+        where: { shopId: channel.shopId, skuKey: { in: skuKeys } },
+        select: { id: true, skuKey: true },
+      })
+    : [];
+  return lines.map((l) => {
+    const listing = listings.find((x) => x.externalId === l.listingExternalId) ?? null;
+    // A listing whose SKU differs only by case from another (decision 107) is not that item: no fallback by SKU.
+    const itemId =
+      listing?.itemId ??
+      (listing?.matchStatus === "ambiguous_sku"
+        ? null
+        : (items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null));
+    return { ...l, itemId, listing };
+  });
+}
+
+/** Where a line's new tally comes from, for the ledger and the adjustment's reason. */
+export type TallySource =
+  | { kind: "webhook" | "reconcile"; status: string }
+  | { kind: "event"; cause: string; status: string | null; eventId: string };
+
+/** A line's tally to reach: WooCommerce's `_reduced_stock` for it (units), from an event or a payload. */
+export interface LineTarget {
+  line: WooLine;
+  /** Hub order line id. */
+  orderLineId: string;
+  /** Units the hub counts as taken now (OrderLine.stockTakenQuantity). */
+  taken: number;
+  target: number;
+}
+
+/**
+ * Moves each line's taken units to its target inside `tx` (the order row must be locked by the caller):
+ * one ShopifyAdjustment per line whose tally changes (−units to take, +units to give back; on Shopify's
+ * `safety_stock` for allocation stores, decision 008), a ledger row, the listing's baseline moved by the same
+ * delta (the store moved its own stock for its own order, so pushes never repeat it), and
+ * `Order.stockTaken` = any line still taken. Lines without a catalog item or with an unlinked listing are
+ * left as they are (their units were never counted).
+ * @returns the adjustments created (to queue) and their items (to push to the other stores)
+ */
+export async function moveLineTallies(
+  tx: Tx,
+  channel: ChannelRow,
+  order: { id: string; externalId: string; number: string },
+  targets: LineTarget[],
+  source: TallySource,
+): Promise<{ adjustmentIds: string[]; itemIds: string[]; taken: boolean; released: boolean }> {
+  const moving = targets.filter(
+    (t) => t.target !== t.taken && t.line.itemId && (!t.line.listing || t.line.listing.matchStatus === "linked"),
+  );
+  const out = { adjustmentIds: [] as string[], itemIds: [] as string[], taken: false, released: false };
+  if (moving.length) {
+    if (!channel.salesLocationId) throw new Error(`channel ${channel.id} has no Shopify sales location`);
+    const seq = await tx.shopifyAdjustment.count({ where: { shopId: channel.shopId, orderId: order.id } });
+    for (const t of moving) {
+      const delta = t.taken - t.target; // store units: −2 when 2 more were taken, +1 when one came back
+      const take = delta < 0;
+      const key = `woo:${channel.id}:order:${order.externalId}:line:${t.line.lineId}:${take ? "take" : "release"}:${seq}`;
+      const allocated = usesAllocations(channel) && t.line.listing?.allocatedQuantity != null;
+      const adj = await tx.shopifyAdjustment.create({
+        data: {
+          quantityName: allocated ? SAFETY_STOCK : "available",
+          shopId: channel.shopId,
+          itemId: t.line.itemId!,
+          locationGid: channel.salesLocationId,
+          delta,
+          idempotencyKey: key,
+          sourceChannelId: channel.id,
+          orderId: order.id,
+          reason: take ? "correction" : "restock",
+        },
+      });
+      out.adjustmentIds.push(adj.id);
+      out.itemIds.push(t.line.itemId!);
+      if (take) out.taken = true;
+      else out.released = true;
+      const { cause, what } = describeMove(take, source);
+      await appendLedger(tx, {
+        shopId: channel.shopId,
+        itemId: t.line.itemId!,
+        channelId: channel.id,
+        cause,
+        delta,
+        idempotencyKey: `${key}:taken`,
+        orderId: order.id,
+        note: `WooCommerce order #${order.number}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
+      });
+      await tx.orderLine.update({ where: { id: t.orderLineId }, data: { stockTakenQuantity: t.target } });
+      if (t.line.listing?.lastWrittenQuantity != null) {
+        await tx.listing.update({
+          where: { id: t.line.listing.id },
+          data: { lastWrittenQuantity: { increment: delta } },
+        });
+      }
+    }
+  }
+  const still = await tx.orderLine.count({ where: { orderId: order.id, stockTakenQuantity: { gt: 0 } } });
+  await tx.order.update({ where: { id: order.id }, data: { stockTaken: still > 0 } });
+  return out;
+}
+
+function describeMove(take: boolean, source: TallySource): { cause: LedgerCause; what: string } {
+  if (take)
+    return {
+      cause: "order",
+      what: source.kind === "event" ? "the store reduced its stock (stock event), sale taken" : "sale taken",
+    };
+  const cause: LedgerCause =
+    source.kind === "event"
+      ? source.cause === "refund_restocked"
+        ? "refund"
+        : "cancel"
+      : RESTOCKING.has(source.status)
+        ? "cancel"
+        : "refund";
+  const what =
+    source.kind === "event"
+      ? source.cause === "refund_restocked"
+        ? "a refund restocked units (stock event)"
+        : source.cause === "order_adjusted"
+          ? "the line was edited on the store (stock event)"
+          : "the store restocked the order (stock event)"
+      : cause === "cancel"
+        ? "the store restocked the order"
+        : "units restocked on the store";
+  return { cause, what };
+}
+
+/**
+ * The tally WooCommerce holds for a line after `order` (units): its `_reduced_stock` meta when the payload renders
+ * line meta (real WooCommerce always does), else WooCommerce's status rules: → processing / on-hold / completed
+ * reduces the whole quantity once per order, → cancelled / → pending gives it back, any other status (refunded,
+ * failed, …) leaves it.
+ */
+export function payloadTarget(line: SalesOrderLine, status: string, orderTaken: boolean, taken: number): number {
+  if (line.stockTaken != null) return line.stockTaken;
+  if (REDUCING.has(status)) return orderTaken ? taken : line.quantity;
+  if (RESTOCKING.has(status)) return 0;
+  return taken;
+}
+
+/**
+ * Records a WooCommerce order of `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
+ * store did (see the module comment: lines a plugin stock event has moved, and every line of a stock-events store
+ * but the unreported ones reconciliation finds, are left to the events).
+ * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
+ */
+export async function ingestWooOrder(
+  channel: ChannelRow,
+  order: SalesOrder,
+  via: "webhook" | "reconcile" = "webhook",
+): Promise<WooOrderOutcome> {
+  const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
+  const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
+  const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
+  return prisma.$transaction(async (tx) => {
+    const row = await lockOrCreateOrder(tx, {
+      shopId: channel.shopId,
+      channelId: channel.id,
+      externalId: order.orderId,
+      number: order.number,
+      status: order.status,
+      // A partial delivery has no total: the row it creates (a refund seen before its order) holds 0 until the order.
+      currency: order.currency,
+      totalPrice: order.total || "0",
+      customerName,
+      customerEmail: order.customer.email,
+      placedAt,
+      sourceModifiedAt: null,
+    });
+    if (row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt) {
+      return { orderId: row.id, result: "stale" as const, adjustmentIds: [], itemIds: [] };
+    }
+    // A partial delivery (a refund's restocked lines, no header) moves its lines' stock and keeps the stored header.
+    await tx.order.update({
+      where: { id: row.id },
+      data: order.partial
+        ? { sourceModifiedAt: row.sourceModifiedAt ? (modifiedAt ?? row.sourceModifiedAt) : null }
+        : {
+            status: order.status,
+            number: order.number,
+            currency: order.currency,
+            totalPrice: order.total,
+            customerName,
+            ...(order.createdAt ? { placedAt } : {}),
+            customerEmail: order.customer.email,
+            sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
+            cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
+          },
+    });
+    const lines = await resolveWooLines(
+      tx,
+      channel,
+      order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })),
+    );
+    const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;
+    const payloadMoves = !followsStockEvents(channel) || unreported;
+    const targets: LineTarget[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      const p = order.lines[i]!;
+      const saved = await tx.orderLine.upsert({
+        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
+        create: {
+          orderId: row.id,
+          externalLineId: l.lineId,
+          sku: l.sku,
+          itemId: l.itemId,
+          title: p.title,
+          quantity: p.quantity,
+          price: p.price,
+        },
+        update: { quantity: p.quantity, itemId: l.itemId, sku: l.sku, title: p.title, price: p.price },
+      });
+      if (saved.stockEventSeq != null || !payloadMoves) continue; // the plugin's events own this line's stock
+      targets.push({
+        line: l,
+        orderLineId: saved.id,
+        taken: saved.stockTakenQuantity,
+        target: payloadTarget(p, order.status, row.stockTaken, saved.stockTakenQuantity),
+      });
+    }
+    const moved = await moveLineTallies(
+      tx,
+      channel,
+      { id: row.id, externalId: order.orderId, number: order.number },
+      targets,
+      { kind: via, status: order.status },
+    );
+    const result = moved.taken ? "taken" : moved.released ? "released" : "unchanged";
+    return { orderId: row.id, result, adjustmentIds: moved.adjustmentIds, itemIds: moved.itemIds };
+  });
+}
+
+/**
+ * Records (or updates) a Shopify order for the unified order view. Stock is not touched here.
+ * Monotonic on `updated_at`; concurrent deliveries of one order serialise on its row lock.
+ * @returns the hub's order id
+ */
+export async function recordShopifyOrder(
+  shopId: string,
+  shopifyChannelId: string,
+  order: RecordOrder,
+  status: string,
+): Promise<string> {
+  const updatedAt = order.updatedAt ? new Date(order.updatedAt) : null;
+  return prisma.$transaction(async (tx) => {
+    const data = {
+      number: order.name,
+      status,
+      currency: order.currency,
+      totalPrice: order.total,
+      customerName: order.customer?.name ?? null,
+      customerEmail: order.customer?.email ?? null,
+      cancelledAt: order.cancelledAt ? new Date(order.cancelledAt) : null,
+      sourceModifiedAt: updatedAt,
+    };
+    const existing = await lockOrCreateOrder(tx, {
+      shopId,
+      channelId: shopifyChannelId,
+      externalId: order.orderId,
+      placedAt: order.createdAt ? new Date(order.createdAt) : new Date(),
+      ...data,
+    });
+    if (existing.sourceModifiedAt && updatedAt && updatedAt < existing.sourceModifiedAt) return existing.id;
+    const row = await tx.order.update({ where: { id: existing.id }, data });
+    const keys = order.lines.map((l) => normalizeSku(l.sku)).filter((k): k is string => !!k);
+    const items = await tx.catalogItem.findMany({
+      where: { shopId, skuKey: { in: keys } },
+      select: { id: true, skuKey: true },
+    });
+    for (const l of order.lines) {
+      const itemId = items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null;
+      await tx.orderLine.upsert({
+        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
+        create: {
+          orderId: row.id,
+          externalLineId: l.lineId,
+          sku: l.sku,
+          itemId,
+          title: l.title,
+          quantity: l.quantity,
+          price: l.price,
+        },
+        update: { quantity: l.quantity, itemId },
+      });
+    }
+    return row.id;
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * Work done for one stored webhook receipt (run by the `webhook` job). Idempotent: a receipt already
+ * processed is skipped, and everything below is keyed so a re-run changes nothing.
+ *
+ * Topic → effect:
+ * - woocommerce order.created / order.updated → order recorded; each line's stock follows WooCommerce's own
+ *   tally (`_reduced_stock`) as Shopify adjustments (orders.server.ts), then applied and pushed to the other stores;
+ * - woocommerce stock.event (the plugin's stock events, stock-events.server.ts) → an order's stock move applied as
+ *   the store made it, the hub's own write recognised, any other change on the store handled by its conflict policy;
+ * - woocommerce product.updated → the store's observed quantity (an echo of our own push when it equals
+ *   our baseline; otherwise noted for reconciliation — sales travel as orders, not as stock copies); a new
+ *   listing or a changed SKU / stock management queues the store's linking job;
+ * - shopify inventory_levels/update → the record's level moves (monotonic) and linked stores get a push;
+ * - shopify orders/create, orders/cancelled, refunds/create → the unified order view (stock follows via
+ *   inventory_levels/update);
+ * - shopify app/uninstalled, shop/redact, customers/redact, customers/data_request → lifecycle / GDPR.
+ */
+import { applySubscription, reportFromWebhook } from "../../billing/billing.server";
+import { recordForShop } from "../stores/stores.server";
+import prisma from "../../db.server";
+import { enqueue, QUEUES } from "../../jobs/queue.server";
+import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
+import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { applyStockEvent } from "./stock-events.server";
+import { applyLevelWebhook, channelsFedBy } from "./levels.server";
+import { redactCustomer, redactShop } from "../stores/shops.server";
+import { emitEvent } from "../events.server";
+import { dataRequestFacts } from "../../webhooks/retention.server";
+import { exactSku, holdsStock } from "../stores/sku";
+import { requestPush, requestPushToStores } from "../stock/push.server";
+
+export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
+
+/** Processes one receipt by id. Throws on transient failures (the job retries). */
+export async function processReceipt(receiptId: string): Promise<ReceiptOutcome> {
+  const receipt = await prisma.webhookReceipt.findUnique({ where: { id: receiptId } });
+  if (!receipt) return { status: "ignored", note: "receipt not found" };
+  if (receipt.status === "processed" || receipt.status === "ignored")
+    return { status: receipt.status as "processed" | "ignored", note: "already done" };
+  // A failed receipt replayed after its payload was dropped (retention or redaction, app/webhooks/retention.server.ts).
+  if (receipt.body === null) {
+    await prisma.webhookReceipt.update({
+      where: { id: receipt.id },
+      data: { status: "ignored", processedAt: new Date(), error: "payload dropped (retention or redaction)" },
+    });
+    return { status: "ignored", note: "payload dropped (retention or redaction)" };
+  }
+  let outcome: ReceiptOutcome;
+  try {
+    outcome = receipt.source === "shopify" ? await processShopify(receipt) : await processSalesChannel(receipt);
+  } catch (err) {
+    await prisma.webhookReceipt.update({
+      where: { id: receipt.id },
+      data: { error: String((err as Error).message ?? err).slice(0, 2000) },
+    });
+    throw err;
+  }
+  await prisma.webhookReceipt.update({
+    where: { id: receipt.id },
+    data: { status: outcome.status, processedAt: new Date(), error: outcome.note ?? null },
+  });
+  return outcome;
+}
+
+type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findUnique>>>;
+
+/** A sales channel's delivery: its adapter turns it into normalised events (app/channels/events.ts); one per delivery. */
+async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
+  const channel = await prisma.channel.findFirst({
+    where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" },
+  });
+  if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
+  const [event] = parseSalesDelivery(channel.kind, { topic: receipt.topic, body: receipt.body });
+  if (event?.type === "stock.changed") {
+    const res = await applyStockEvent(channel, event.report);
+    for (const adjustmentId of res.adjustmentIds)
+      await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
+    if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    return { status: res.status, note: res.note };
+  }
+  if (event?.type === "order.placed" || event?.type === "order.changed" || event?.type === "order.refunded") {
+    const res = await ingestWooOrder(channel, event.order);
+    // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
+    // the sweep queues a job of its own for any sale still pending after a minute.
+    if (res.adjustmentIds.length)
+      await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
+    // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
+    if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    if (res.result === "taken")
+      await emitEvent(
+        channel.shopId,
+        "order.imported",
+        { channelId: channel.id, orderId: res.orderId },
+        { channelId: channel.id },
+      );
+    return { status: "processed", note: `order ${res.result}` };
+  }
+  if (event?.type === "listing.changed") {
+    const p = event.listing;
+    const listing = await prisma.listing.findUnique({
+      where: { channelId_externalId: { channelId: channel.id, externalId: p.listingId } },
+    });
+    // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
+    // matches it again (collapsed per store). A listing the merchant left unsynced stays so. A change of letter case
+    // counts too: it can settle a SKU that differed only by case from another (decision 107).
+    // Only listings that hold stock can flip their stock flag (a variable parent's never counts).
+    const relink =
+      !listing ||
+      (listing.matchStatus !== "ignored" &&
+        (exactSku(listing.sku) !== exactSku(p.sku) ||
+          (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
+    if (relink)
+      await enqueue(
+        QUEUES.linkChannel,
+        { shopId: channel.shopId, channelId: channel.id },
+        { singletonKey: `link:${channel.id}` },
+      );
+    if (!listing) return { status: "processed", note: "new listing: store linking queued" };
+    const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
+    if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt)
+      return { status: "ignored", note: "older than last observation" };
+    await prisma.listing.update({
+      where: { id: listing.id },
+      data: {
+        lastObservedQuantity: p.quantity,
+        lastObservedAt: new Date(),
+        lastSourceModifiedAt: modifiedAt,
+        manageStock: p.manageStock !== false,
+      },
+    });
+    const echo = p.quantity != null && p.quantity === listing.lastWrittenQuantity;
+    if (relink) return { status: "processed", note: "SKU or stock management changed: store linking queued" };
+    return {
+      status: "processed",
+      note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)",
+    };
+  }
+  return { status: "ignored", note: `topic ${receipt.topic} not handled` };
+}
+
+async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
+  const domain = (receipt.headers as Record<string, string>)["x-shopify-shop-domain"] ?? "";
+  switch (receipt.topic) {
+    case "shop/redact":
+      await redactShop(domain);
+      return { status: "processed", note: "shop data erased" };
+    case "customers/redact": {
+      const n = await redactCustomer(domain, receipt.body);
+      return { status: "processed", note: `customer redacted on ${n} orders` };
+    }
+    case "customers/data_request":
+      // SyncFlow keeps only name and e-mail on orders; the merchant is told to export them.
+      if (receipt.shopId) await emitEvent(receipt.shopId, "customers.data_request", dataRequestFacts(receipt.body));
+      return { status: "processed", note: "data request recorded for the merchant" };
+    case "app_subscriptions/update": {
+      // Billing (app/billing): the plan follows Shopify's report; monotonic on updated_at, so a late or repeated delivery changes nothing.
+      if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
+      const report = reportFromWebhook(receipt.body);
+      // The payload has no test flag, trial or period end: read them from Shopify (best effort; the payload alone still applies).
+      const full = await recordForShop(receipt.shopId)
+        .then(({ adapter }) => adapter.readAppSubscription(report.id))
+        .catch(() => null);
+      const r = await applySubscription(
+        receipt.shopId,
+        full ? { ...full, updatedAt: report.updatedAt, status: report.status } : report,
+      );
+      return {
+        status: r.applied ? "processed" : "ignored",
+        note: r.applied
+          ? `plan ${r.plan}; paused ${r.paused.length}, resumed ${r.resumed.length}`
+          : "older or foreign subscription report",
+      };
+    }
+    case "app/uninstalled":
+    case "app/scopes_update":
+      if (receipt.topic === "app/scopes_update" && receipt.shopId) {
+        const current = (receipt.body as { current?: string[] }).current;
+        if (current) await prisma.shop.update({ where: { id: receipt.shopId }, data: { scopes: current.join(",") } });
+      }
+      return { status: "processed" };
+  }
+  if (!receipt.shopId) return { status: "ignored", note: "shop not installed" };
+  const shopId = receipt.shopId;
+  const shopifyChannel = await prisma.channel.findFirst({ where: { shopId, kind: "shopify" } });
+  if (!shopifyChannel) return { status: "ignored", note: "shop has no Shopify channel yet" };
+  const [event] = parseRecordDelivery({ topic: receipt.topic, body: receipt.body });
+  switch (event?.type) {
+    case "level.changed": {
+      const update = event.level;
+      const res = await applyLevelWebhook(
+        shopId,
+        update,
+        receipt.dedupeKey,
+        (receipt.headers as Record<string, string> | null)?.["x-shopify-triggered-at"],
+      );
+      if (res.outcome === "applied" && res.itemId) {
+        const channelIds = await channelsFedBy(shopId, res.locationGid!);
+        for (const channelId of channelIds) await requestPush(shopId, channelId, [res.itemId]);
+      }
+      return { status: res.outcome === "applied" ? "processed" : "ignored", note: res.outcome };
+    }
+    case "order.placed":
+    case "order.changed":
+    case "order.cancelled": {
+      const order = event.order;
+      const status =
+        event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
+      await recordShopifyOrder(shopId, shopifyChannel.id, order, status);
+      return { status: "processed", note: "order recorded (stock follows inventory_levels/update)" };
+    }
+    case "order.refunded": {
+      const refund = event.refund;
+      if (refund.orderId) {
+        const order = await prisma.order.findUnique({
+          where: { channelId_externalId: { channelId: shopifyChannel.id, externalId: refund.orderId } },
+        });
+        if (order) {
+          for (const l of refund.restockLines) {
+            await prisma.orderLine.updateMany({
+              where: { orderId: order.id, externalLineId: l.lineId },
+              data: { restockedQuantity: { increment: l.quantity } },
+            });
+          }
+        }
+      }
+      return { status: "processed", note: "refund recorded (stock follows inventory_levels/update)" };
+    }
+    case "catalog.changed":
+      // Titles/SKUs may have changed: refresh the catalog in the background (collapsed per shop).
+      await enqueue(
+        QUEUES.linkChannel,
+        { shopId, channelId: shopifyChannel.id },
+        { singletonKey: `link:${shopifyChannel.id}` },
+      );
+      return { status: "processed", note: "catalog refresh queued" };
+  }
+  return { status: "ignored", note: `topic ${receipt.topic} not handled` };
+}
+
+/** Requests a push of `itemIds` to every active WooCommerce store of the shop (coalesced: push.server.ts). */
+export async function pushToStores(shopId: string, itemIds: string[], _exceptChannelId?: string): Promise<void> {
+  await requestPushToStores(shopId, itemIds);
+}

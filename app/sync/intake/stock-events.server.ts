@@ -1,0 +1,252 @@
+/**
+ * The plugin's stock events (docs/contracts/hub-api-v1.md §2 "stock events"; decisions 130–132): each stock change a
+ * WooCommerce store makes, reported by SyncFlow for WooCommerce ≥ 1.1 with its cause, and applied by the hub as what
+ * the store really did — instead of inferring stock moves from order statuses.
+ *
+ * Intake (`acceptStockEvents`, route `POST /api/woo/stock-events`): every valid event is stored as a webhook receipt
+ * (topic `stock.event`, dedupe key = channel + event id, so a resent event is a no-op) before the answer, and its
+ * `webhook` job applies it (persist, acknowledge, then work: GUIDE §2 rule 4). An invalid event is answered as
+ * `rejected` with a reason — never stored, never retried by the plugin — so one bad event cannot block the store's
+ * outbox; a malformed envelope is a 400.
+ *
+ * Effects by cause (`applyStockEvent`):
+ * - `order_reduced`, `order_restocked` (→ cancelled / → pending), `refund_restocked`, `order_adjusted` (a line edited
+ *   in wp-admin): the order line's tally moves to the event's `line_reduced` (WooCommerce's `_reduced_stock` after the
+ *   change) through orders.server.ts `moveLineTallies` — a Shopify adjustment through the existing pending-adjustment
+ *   path, the store's baseline moved by the same delta. Events of one store carry a stream id and an increasing
+ *   sequence: an event older than the last one applied to its line changes nothing, so a late or resent event never
+ *   undoes a newer one. A store that reports events moves no stock from its order webhooks (orders.server.ts); an
+ *   event reaching a tally its webhook set before the store switched to events moves nothing.
+ * - `hub_write`: the hub's own write coming back (plugin endpoints with its request key, or REST with its key): an
+ *   echo — the store's observed quantity is noted, nothing moves (GUIDE §2 rule 5).
+ * - anything else (`admin_edit`, `import`, `rest_api`, `other`, or a cause this hub does not know): a change on the
+ *   store that is no sale. Never taken as one: it is a ledger row (cause `store`) and follows the store's conflict
+ *   policy — `shopify_wins`: the baseline moves to what the store shows and the store is pushed back to its derived
+ *   quantity at once (corrected from Shopify); `review`: a `store_edit` conflict is opened for a person and the store
+ *   keeps its value until it is resolved. A negative result always opens a `negative_stock` conflict.
+ */
+import { z } from "zod";
+import prisma from "../../db.server";
+import { enqueue, QUEUES } from "../../jobs/queue.server";
+import { appendLedger } from "../stock/ledger.server";
+import { lockOrCreateOrder, moveLineTallies, resolveWooLines } from "./orders.server";
+import { derivedQuantities } from "../stock/push.server";
+import { feedLocations } from "../stock/derive";
+import { openConflict } from "../reconcile/conflicts.server";
+import { emitEvent } from "../events.server";
+import type { Channel as ChannelRow } from "@prisma/client";
+
+/** Causes that move an order line's tally. */
+export const ORDER_CAUSES = ["order_reduced", "order_restocked", "refund_restocked", "order_adjusted"] as const;
+const LABEL: Record<string, string> = {
+  admin_edit: "Stock edited in wp-admin",
+  import: "Stock changed by a product import",
+  rest_api: "Stock changed by another app (WooCommerce REST API)",
+  other: "Stock changed by another plugin or process",
+};
+
+const int = z.number().int();
+const positiveId = int.positive().max(Number.MAX_SAFE_INTEGER);
+
+/** One stock event as the plugin sends it (quantities in units, `at` ISO-8601). */
+export const StockEvent = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, "must be 8–64 letters, digits or dashes"),
+    stream: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1–64 letters, digits or dashes"),
+    seq: int.positive().max(2_147_483_647),
+    at: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 time"),
+    cause: z.string().regex(/^[a-z_]{1,40}$/, "must be a lower-case cause name"),
+    product_id: positiveId,
+    stock_product_id: positiveId,
+    sku: z.string().max(200).nullish(),
+    before: int,
+    after: int,
+    delta: int,
+    order_id: positiveId.nullish(),
+    order_status: z.string().max(40).nullish(),
+    line_id: positiveId.nullish(),
+    line_reduced: int.nullish(),
+    line_quantity: int.nonnegative().nullish(),
+    refund_id: positiveId.nullish(),
+    request_key: z.string().max(200).nullish(),
+  })
+  .refine((e) => e.delta === e.after - e.before, { message: "delta must equal after − before", path: ["delta"] })
+  .refine((e) => !(ORDER_CAUSES as readonly string[]).includes(e.cause) || (e.order_id != null && e.line_id != null), {
+    message: "order events need order_id and line_id",
+    path: ["order_id"],
+  });
+export type StockEvent = z.infer<typeof StockEvent>;
+
+export interface StockEventOutcome {
+  status: "processed" | "ignored";
+  note: string;
+  adjustmentIds: string[];
+  itemIds: string[];
+}
+
+const done = (status: StockEventOutcome["status"], note: string): StockEventOutcome => ({
+  status,
+  note,
+  adjustmentIds: [],
+  itemIds: [],
+});
+
+/**
+ * Applies one stored stock event of `channel` (see the module comment). Idempotent: the order path is guarded by
+ * the line's stream + sequence and the adjustments' keys, the store-change path by the ledger key of the event.
+ * @throws on database errors (the job retries)
+ */
+export async function applyStockEvent(channel: ChannelRow, raw: unknown): Promise<StockEventOutcome> {
+  const parsed = StockEvent.safeParse(raw);
+  if (!parsed.success) return done("ignored", `malformed stock event: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  const e = parsed.data;
+  if ((ORDER_CAUSES as readonly string[]).includes(e.cause)) return applyOrderEvent(channel, e);
+  const listing = await prisma.listing.findUnique({
+    where: { channelId_externalId: { channelId: channel.id, externalId: String(e.product_id) } },
+  });
+  if (!listing?.itemId || listing.matchStatus !== "linked")
+    return done("ignored", "not a linked listing of this store");
+  if (e.cause === "hub_write") {
+    await prisma.listing.update({
+      where: { id: listing.id },
+      data: { lastObservedQuantity: e.after, lastObservedAt: new Date(e.at) },
+    });
+    return done("processed", `echo of the hub's own write${e.request_key ? ` (${e.request_key})` : ""}`);
+  }
+  return applyStoreChange(channel, listing as typeof listing & { itemId: string }, e);
+}
+
+/** An order's stock move: the line's tally follows the event (sequence-guarded). */
+async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<StockEventOutcome> {
+  const orderExternalId = String(e.order_id);
+  const res = await prisma.$transaction(async (tx) => {
+    const order = await lockOrCreateOrder(tx, {
+      shopId: channel.shopId,
+      channelId: channel.id,
+      externalId: orderExternalId,
+      number: orderExternalId,
+      status: e.order_status ?? "unknown",
+      placedAt: new Date(e.at),
+      sourceModifiedAt: null,
+    });
+    const [line] = await resolveWooLines(tx, channel, [
+      { lineId: String(e.line_id), listingExternalId: String(e.product_id), sku: e.sku ?? null },
+    ]);
+    const saved = await tx.orderLine.upsert({
+      where: { orderId_externalLineId: { orderId: order.id, externalLineId: line!.lineId } },
+      create: {
+        orderId: order.id,
+        externalLineId: line!.lineId,
+        sku: line!.sku,
+        itemId: line!.itemId,
+        title: e.sku ?? "",
+        quantity: e.line_quantity ?? Math.abs(e.delta),
+      },
+      update: {},
+    });
+    if (saved.stockEventStream === e.stream && saved.stockEventSeq != null && saved.stockEventSeq >= e.seq) return null;
+    const target = e.line_reduced ?? saved.stockTakenQuantity - e.delta;
+    const [{ number }] = await tx.$queryRaw<{ number: string }[]>`SELECT number FROM "Order" WHERE id = ${order.id}`;
+    const moved = await moveLineTallies(
+      tx,
+      channel,
+      { id: order.id, externalId: orderExternalId, number },
+      [
+        {
+          line: { ...line!, itemId: line!.itemId ?? saved.itemId },
+          orderLineId: saved.id,
+          taken: saved.stockTakenQuantity,
+          target,
+        },
+      ],
+      { kind: "event", cause: e.cause, status: e.order_status ?? null, eventId: e.id },
+    );
+    await tx.orderLine.update({ where: { id: saved.id }, data: { stockEventStream: e.stream, stockEventSeq: e.seq } });
+    return { orderId: order.id, ...moved, from: saved.stockTakenQuantity, target };
+  });
+  if (!res) return done("ignored", "older than a stock event already applied to this order line");
+  if (res.taken)
+    await emitEvent(
+      channel.shopId,
+      "order.imported",
+      { channelId: channel.id, orderId: res.orderId },
+      { channelId: channel.id },
+    );
+  const note = res.adjustmentIds.length
+    ? `order #${orderExternalId} line ${e.line_id}: ${e.cause} (${res.from} → ${res.target} units held)`
+    : `order #${orderExternalId} line ${e.line_id}: ${e.cause}, already counted`;
+  return { status: "processed", note, adjustmentIds: res.adjustmentIds, itemIds: res.itemIds };
+}
+
+/** A change on the store that is no order: ledger row, then the store's conflict policy. */
+async function applyStoreChange(
+  channel: ChannelRow,
+  listing: { id: string; itemId: string; sku: string | null; lastWrittenQuantity: number | null },
+  e: StockEvent,
+): Promise<StockEventOutcome> {
+  const label = LABEL[e.cause] ?? `Stock changed on the store (${e.cause})`;
+  const review = channel.conflictPolicy === "review";
+  const recorded = await prisma.$transaction(async (tx) => {
+    const fresh = await appendLedger(tx, {
+      shopId: channel.shopId,
+      itemId: listing.itemId,
+      channelId: channel.id,
+      cause: "store",
+      delta: e.delta,
+      before: e.before,
+      after: e.after,
+      idempotencyKey: `stock-event:${channel.id}:${e.id}`,
+      note: `${label}: ${e.before} → ${e.after}. ${review ? "Raised for review (the store keeps its value until resolved)." : "Shopify wins: the store is set back to its SyncFlow quantity."}`,
+    });
+    if (!fresh) return false;
+    // The store shows `delta` more (or less) than before: with shopify_wins the baseline follows it, so the push
+    // that corrects the store sends exactly the difference; with review the hub keeps its baseline (the edit stays
+    // visible as drift until a person resolves it).
+    await tx.listing.update({
+      where: { id: listing.id },
+      data: {
+        lastObservedQuantity: e.after,
+        lastObservedAt: new Date(e.at),
+        ...(!review && listing.lastWrittenQuantity != null ? { lastWrittenQuantity: { increment: e.delta } } : {}),
+      },
+    });
+    return true;
+  });
+  if (!recorded) return done("ignored", "stock event already applied");
+  if (e.after < 0 || review) {
+    const derived = (await derivedQuantities(prisma, channel, [listing.itemId])).get(listing.itemId) ?? 0;
+    const locs = feedLocations(channel);
+    const levels = await prisma.inventoryLevel.findMany({
+      where: { itemId: listing.itemId, locationGid: { in: locs } },
+      select: { available: true },
+    });
+    await openConflict({
+      shopId: channel.shopId,
+      itemId: listing.itemId,
+      channelId: channel.id,
+      listingId: listing.id,
+      sku: listing.sku,
+      kind: e.after < 0 ? "negative_stock" : "store_edit",
+      expected: derived,
+      storeQuantity: e.after,
+      recordQuantity: levels.length ? levels.reduce((n, l) => n + l.available, 0) : null,
+      detail: {
+        baseline: listing.lastWrittenQuantity,
+        sku: listing.sku,
+        cause: e.cause,
+        before: e.before,
+        after: e.after,
+        at: e.at,
+        eventId: e.id,
+      },
+    });
+  }
+  if (!review)
+    await enqueue(QUEUES.pushStock, { shopId: channel.shopId, channelId: channel.id, itemIds: [listing.itemId] });
+  return {
+    status: "processed",
+    note: `${label} (${e.before} → ${e.after}): ${review ? "conflict raised for review" : "corrected from Shopify"}`,
+    adjustmentIds: [],
+    itemIds: [],
+  };
+}
