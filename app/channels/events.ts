@@ -37,8 +37,8 @@ export interface SalesOrderLine {
   title: string;
   /**
    * Units the store's own stock tally says this line holds now (WooCommerce `_reduced_stock`; a retailer Shopify
-   * line's fulfillable units), 0 when none; null when the store reports no tally (the engine then infers from the
-   * order's status).
+   * line's fulfillable units), 0 when none; null when the store reports no tally (the engine then follows the order's
+   * `statusEffect`).
    */
   stockTaken: number | null;
 }
@@ -56,6 +56,14 @@ export interface SalesOrder {
   modifiedAt: string | null;
   customer: { firstName: string | null; lastName: string | null; email: string | null };
   lines: SalesOrderLine[];
+  /**
+   * What the order's status does to its stock by the store's own rules (the adapter states it; the engine names no
+   * platform's statuses, decision 200): "take" — entering this status takes every line's units, once per order;
+   * "release" — it gives every line's units back (a cancellation); "keep" — it moves nothing by itself (a refund or a
+   * failure gives back only what the store restocked). The engine follows it for a line whose `stockTaken` is null,
+   * and names a give-back "cancel" (release) or "refund" (otherwise) in the ledger. Absent: "keep".
+   */
+  statusEffect?: "take" | "release" | "keep";
   /**
    * true when the delivery carries only some lines and no order header (a retailer Shopify `refunds/create`: the
    * restocked lines, no number, total or status): the engine moves those lines' stock and keeps the stored header.

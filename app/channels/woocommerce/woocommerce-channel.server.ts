@@ -9,6 +9,7 @@
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
+import { wooStatusEffect } from "./order-status";
 import {
   FEATURE_BATCH,
   FEATURE_SNAPSHOT,
@@ -796,10 +797,14 @@ const toStockOp = (o: Exclude<QuantityOp, { op: "set" }>): StockOp =>
     ? { op: "delta", productId: o.listingId, delta: o.delta, requestKey: o.idempotencyKey }
     : { op: "cas", productId: o.listingId, expected: o.expected, quantity: o.quantity, requestKey: o.idempotencyKey };
 
-/** A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`). */
+/**
+ * A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`; `statusEffect` =
+ * WooCommerce's status rule, ./order-status.ts).
+ */
 function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
   return {
     ...o,
+    statusEffect: wooStatusEffect(o.status),
     lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({
       ...l,
       variantId: variationId,

@@ -20,7 +20,7 @@ import { recordForShop } from "../stores/stores.server";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
-import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { ingestSalesOrder, recordShopifyOrder } from "./orders.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "../stores/shops.server";
@@ -79,7 +79,7 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
     return { status: res.status, note: res.note };
   }
   if (event?.type === "order.placed" || event?.type === "order.changed" || event?.type === "order.refunded") {
-    const res = await ingestWooOrder(channel, event.order);
+    const res = await ingestSalesOrder(channel, event.order);
     // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
     // the sweep queues a job of its own for any sale still pending after a minute.
     if (res.adjustmentIds.length)

@@ -29,7 +29,7 @@ import { z } from "zod";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { appendLedger } from "../stock/ledger.server";
-import { lockOrCreateOrder, moveLineTallies, resolveWooLines } from "./orders.server";
+import { lockOrCreateOrder, moveLineTallies, resolveOrderLines } from "./orders.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
 import { openConflict } from "../reconcile/conflicts.server";
@@ -129,7 +129,7 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
       placedAt: new Date(e.at),
       sourceModifiedAt: null,
     });
-    const [line] = await resolveWooLines(tx, channel, [
+    const [line] = await resolveOrderLines(tx, channel, [
       { lineId: String(e.line_id), listingExternalId: String(e.product_id), sku: e.sku ?? null },
     ]);
     const saved = await tx.orderLine.upsert({

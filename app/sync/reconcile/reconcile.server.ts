@@ -43,7 +43,7 @@ import { FEATURE_BATCH, FEATURE_SNAPSHOT, type SalesChannel } from "../../channe
 import { salesChannelKind } from "../../channels/registry.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
-import { ingestWooOrder } from "../intake/orders.server";
+import { ingestSalesOrder } from "../intake/orders.server";
 import { recordLevel } from "../intake/levels.server";
 import { recordForShop, salesChannelOf } from "../stores/stores.server";
 import { webhookUrlFor } from "../stores/registration.server";
@@ -289,7 +289,7 @@ async function ingestMissedOrders(
           });
         continue;
       }
-      const res = await ingestWooOrder(channel, order, "reconcile");
+      const res = await ingestSalesOrder(channel, order, "reconcile");
       if (res.result === "taken" || res.result === "released") {
         changes.push({
           kind: "order_ingested",
