@@ -52,6 +52,11 @@ export interface SalesChannelCapabilities {
   stockEvents: boolean;
   /** Named contract features the store offers now (WooCommerce plugin `features`: `stock-batch`, `stock-snapshot`). */
   features: string[];
+  /**
+   * Whether `updateListingDetails` writes a listing's price and title (per-store overrides in the admin); absent or
+   * false when the store takes no overrides (its adapter refuses with BAD_REQUEST).
+   */
+  listingDetails?: boolean;
   /** The store-side software version that answered (plugin version), when known. */
   version?: string | null;
 }

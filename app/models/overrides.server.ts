@@ -12,6 +12,7 @@
  */
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { acceptsListingDetails, isSalesChannelKind } from "./sales-channels.server";
 import { ChannelError } from "../channels/channel";
 import { NotFoundError, salesChannelOf } from "../sync/stores/stores.server";
 
@@ -132,10 +133,12 @@ export async function saveListingOverrides(
   if (!listing) return { ok: false, message: "That listing no longer exists in your catalog. Reload the page." };
   const store = listing.channel.name;
   const current = { price: listing.priceOverride?.toFixed(2) ?? null, title: listing.titleOverride };
-  if (listing.channel.kind !== "woocommerce")
+  if (!acceptsListingDetails(listing.channel.kind))
     return {
       ok: false,
-      message: "Shopify is the record: overrides apply to a WooCommerce store's listing only.",
+      message: isSalesChannelKind(listing.channel.kind)
+        ? `${store} takes no price or title overrides from SyncFlow: change them in the store itself.`
+        : "Shopify is the record: overrides apply to a sales channel's listing only.",
       overrides: current,
     };
   const isVariation = listing.variantId !== null;

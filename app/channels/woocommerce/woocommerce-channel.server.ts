@@ -784,6 +784,8 @@ export const WOO_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
   snapshot: true,
   stockEvents: true,
   features: [FEATURE_BATCH, FEATURE_SNAPSHOT, "stock-events"],
+  // Price and title overrides: PUT /products/<id> (or /products/<parent>/variations/<id>), updateListingDetails.
+  listingDetails: true,
   version: null,
 };
 
