@@ -31,7 +31,7 @@ import prisma, { type Tx } from "../../db.server";
 import { appendLedger, type LedgerCause } from "../stock/ledger.server";
 import { normalizeSku } from "../stores/sku";
 import { SAFETY_STOCK, usesAllocations } from "../allocation/allocation.server";
-import type { RecordOrder, SalesOrder, SalesOrderLine } from "../../channels/events";
+import type { RecordOrder, SalesOrder, SalesOrderLine, StockChange } from "../../channels/events";
 import { salesChannelLabel } from "../../channels/registry.server";
 import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
 
@@ -118,7 +118,7 @@ export async function resolveOrderLines(
 /** Where a line's new tally comes from, for the ledger and the adjustment's reason. */
 export type TallySource =
   | { kind: "webhook" | "reconcile"; status: string; effect: NonNullable<SalesOrder["statusEffect"]> }
-  | { kind: "event"; cause: string; status: string | null; eventId: string };
+  | { kind: "event"; move: NonNullable<StockChange["order"]>["move"]; status: string | null; eventId: string };
 
 /** A line's tally to reach (units; WooCommerce's `_reduced_stock`), from an event or a payload. */
 export interface LineTarget {
@@ -208,7 +208,7 @@ function describeMove(take: boolean, source: TallySource): { cause: LedgerCause;
     };
   const cause: LedgerCause =
     source.kind === "event"
-      ? source.cause === "refund_restocked"
+      ? source.move === "refund"
         ? "refund"
         : "cancel"
       : source.effect === "release"
@@ -216,9 +216,9 @@ function describeMove(take: boolean, source: TallySource): { cause: LedgerCause;
         : "refund";
   const what =
     source.kind === "event"
-      ? source.cause === "refund_restocked"
+      ? source.move === "refund"
         ? "a refund restocked units (stock event)"
-        : source.cause === "order_adjusted"
+        : source.move === "adjust"
           ? "the line was edited on the store (stock event)"
           : "the store restocked the order (stock event)"
       : cause === "cancel"

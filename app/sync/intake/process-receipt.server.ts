@@ -72,7 +72,7 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
   const [event] = parseSalesDelivery(channel.kind, { topic: receipt.topic, body: receipt.body });
   if (event?.type === "stock.changed") {
-    const res = await applyStockEvent(channel, event.report);
+    const res = await applyStockEvent(channel, event.change);
     for (const adjustmentId of res.adjustmentIds)
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
