@@ -43,7 +43,7 @@ export interface UnlinkedListingsPage {
 export const UNLINKED_PAGE_SIZE = 50;
 
 /** The reason (one short sentence, it fits a table cell) a listing with `status` is not synced (mirrors app/sync/stores/sku.ts `matchListing`). */
-export function reasonFor(status: string, sku: string | null, productType: string): string {
+export function reasonFor(status: string, sku: string | null, productType: string, storeLabel = "the store"): string {
   switch (status) {
     case "unmatched":
       return `No Shopify variant has SKU “${sku ?? ""}”.`;
@@ -56,7 +56,7 @@ export function reasonFor(status: string, sku: string | null, productType: strin
     case "not_stocked":
       return productType === "variable"
         ? "Variable products hold no stock; their variations do."
-        : "Manage stock is off in WooCommerce.";
+        : `Stock tracking is off for this listing in ${storeLabel}.`;
     case "ignored":
       return "Left unsynced by you.";
     default:
@@ -108,7 +108,7 @@ export async function listUnlinkedListings(
       title: l.title,
       productType: l.productType,
       status: l.matchStatus,
-      reason: reasonFor(l.matchStatus, l.sku, l.productType),
+      reason: reasonFor(l.matchStatus, l.sku, l.productType, kindLabel(l.channel.kind)),
       quantity: l.lastObservedQuantity,
     })),
     view,

@@ -69,7 +69,7 @@ export function parseOverrideInput(
   if (rawTitle !== "") {
     if (isVariation)
       errors.title =
-        "This listing is a variation: WooCommerce names it after its parent product and attributes. Leave the title empty, or rename the parent product in WooCommerce.";
+        "This listing is a variation: the store names it after its parent product and attributes. Leave the title empty, or rename the parent product in the store.";
     else if ([...rawTitle].length > TITLE_OVERRIDE_MAX)
       errors.title = `Shorten the title to ${TITLE_OVERRIDE_MAX} characters or fewer (it has ${[...rawTitle].length}).`;
     else if (/[\u0000-\u001f\u007f]/.test(rawTitle))
@@ -91,7 +91,7 @@ function storeErrorMessage(store: string, err: unknown): string {
         return `${store} no longer has this product. Run a reconciliation (Settings → Reconcile now) or link another listing.`;
       case "BAD_REQUEST":
       case "UNSUPPORTED":
-        return `${store} rejected the change (${err.message}). Check the product in WooCommerce, then save again.`;
+        return `${store} rejected the change (${err.message}). Check the product in the store, then save again.`;
       default:
         return `${store} did not answer (${err.message}). Nothing changed in SyncFlow; save again in a minute.`;
     }
@@ -161,7 +161,7 @@ export async function saveListingOverrides(
     if (next.price !== null) fields.regularPrice = next.price;
     else
       notes.push(
-        `SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in WooCommerce`,
+        `SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in the store`,
       );
   }
   if (titleChanged) {

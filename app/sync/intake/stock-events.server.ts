@@ -9,7 +9,7 @@
  * `rejected` with a reason — never stored, never retried by the plugin — so one bad event cannot block the store's
  * outbox; a malformed envelope is a 400.
  *
- The plugin's wire shape and cause words are read by the WooCommerce adapter (app/channels/woocommerce/stock-events.ts)
+ * The plugin's wire shape and cause words are read by the WooCommerce adapter (app/channels/woocommerce/stock-events.ts)
  * into the port's `StockChange`; this module applies the normalised change (decision 200).
  *
  * Effects by kind (`applyStockEvent`):
