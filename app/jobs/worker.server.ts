@@ -38,7 +38,9 @@ export const handlers: Handlers = {
     const res = await processReceipt(receiptId);
     // issue 6: low-stock watch + sheet update (debounced). An "ignored" receipt (stale, echo, duplicate,
     // unknown item, ...) wrote no ledger row and no order, so there is nothing for either to look at.
-    if (res.status !== "ignored") await signalReceiptProcessed(receiptId);
+    // The outcome names the receipt's shop (issue 11: one lookup per webhook less); older outcomes look it up.
+    if (res.status !== "ignored")
+      await (res.shopId ? signalStockChanged(res.shopId) : signalReceiptProcessed(receiptId));
     return res;
   },
 

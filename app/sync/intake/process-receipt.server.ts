@@ -29,7 +29,8 @@ import { dataRequestFacts } from "../../webhooks/retention.server";
 import { exactSku, holdsStock } from "../stores/sku";
 import { requestPush, requestPushToStores } from "../stock/push.server";
 
-export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string };
+/** A receipt's outcome; `shopId` (when the receipt was found) spares the worker a lookup to signal the shop (issue 11). */
+export type ReceiptOutcome = { status: "processed" | "ignored"; note?: string; shopId?: string };
 
 /** Processes one receipt by id. Throws on transient failures (the job retries). */
 export async function processReceipt(receiptId: string): Promise<ReceiptOutcome> {
@@ -59,7 +60,7 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
     where: { id: receipt.id },
     data: { status: outcome.status, processedAt: new Date(), error: outcome.note ?? null },
   });
-  return outcome;
+  return { ...outcome, shopId: receipt.shopId ?? undefined };
 }
 
 type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findUnique>>>;

@@ -126,10 +126,19 @@ export async function requestPush(shopId: string, channelId: string, itemIds: st
   if (await markForPush(prisma, shopId, channelId, itemIds)) await queueDrain(shopId, channelId);
 }
 
-/** Requests a push of `itemIds` to every connected WooCommerce store of the shop. */
+/**
+ * Requests a push of `itemIds` to every connected sales channel of the shop. The allocation stores among them share
+ * one rebalance request (the shop's drainer rebalances an item on all its stores at once; issue 11: one UPDATE and one
+ * job insert per change instead of one per store).
+ */
 export async function requestPushToStores(shopId: string, itemIds: string[]): Promise<void> {
   if (!itemIds.length) return;
-  for (const c of await storesOf(shopId)) await requestPush(shopId, c.id, itemIds);
+  let rebalance = false;
+  for (const c of await storesOf(shopId)) {
+    if (usesAllocations(c)) rebalance = true;
+    else await requestPush(shopId, c.id, itemIds);
+  }
+  if (rebalance) await requestRebalance(shopId, itemIds);
 }
 
 /**
