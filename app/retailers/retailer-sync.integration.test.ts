@@ -15,6 +15,7 @@ import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
 import { storesOf } from "../sync/stock/push.server";
+import { processReceipt } from "../sync/intake/process-receipt.server";
 
 const SHOP = "retail-hub.myshopify.com";
 const SKUS = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-tshirt", "woo-polo"];
@@ -191,6 +192,8 @@ describe("retailer Shopify shops", () => {
     });
     expect(echoes.length).toBeGreaterThan(0);
     expect(echoes.every((r) => r.status !== "failed")).toBe(true);
+    // Each echo is handled with the headers the intake stored (the listing it belongs to) and its reason recorded.
+    expect(echoes.map((r) => [r.status, r.error])).toContainEqual(["processed", "echo of our own write"]);
     expect(
       await prisma.conflict.count({
         where: { shopId, channelId: { in: [r1.channelId, r2.channelId] }, status: "open" },
@@ -209,6 +212,59 @@ describe("retailer Shopify shops", () => {
     expect(rows.filter((r) => r.cause === "order" || r.cause === "store").length).toBe(0);
     expect(await prisma.stockLedger.count({ where: { shopId } })).toBeGreaterThan(ledgerBefore);
     await allShow(sku, start - 1);
+  });
+
+  it("handles every variant of a retailer products/update: a SKU changed on the second variant re-links it", async () => {
+    const made = world.shopify.control.createProduct(r1.domain, {
+      title: "Hoodie (retailer)",
+      variants: ["woo-hoodie-red", "woo-hoodie-green"].map((sku) => ({
+        sku,
+        price: "45.00",
+        tracked: true,
+        quantities: { [r1.locationId]: 0 },
+      })),
+    });
+    const [red, green] = made.variants.map((v) => v.variantId) as [string, string];
+    // A merchant edit of the product: one products/update naming both variants → both new listings are linked.
+    world.shopify.control.updateVariant(r1.domain, { variantId: red, price: "46.00" });
+    const listing = (externalId: string) =>
+      prisma.listing.findUnique({ where: { channelId_externalId: { channelId: r1.channelId, externalId } } });
+    await waitFor(
+      "both variants linked",
+      async () => (await listing(red))?.matchStatus === "linked" && (await listing(green))?.matchStatus === "linked",
+      30_000,
+    );
+    // Only the SECOND variant's SKU changes: the delivery's second event must re-link it.
+    world.shopify.control.updateVariant(r1.domain, { variantId: green, sku: "epic-own-green" });
+    await waitFor("second variant re-linked", async () => (await listing(green))?.sku === "epic-own-green", 30_000);
+    expect((await listing(green))?.matchStatus).not.toBe("linked");
+    expect((await listing(red))?.matchStatus).toBe("linked");
+    const receipt = await prisma.webhookReceipt.findFirstOrThrow({
+      where: { channelId: r1.channelId, topic: "products/update" },
+      orderBy: { receivedAt: "desc" },
+    });
+    expect(receipt.status).toBe("processed");
+    expect(receipt.error).toMatch(/^2 events: .*store linking queued/);
+    // Idempotent: the same delivery handled again (as a retried job would) changes no listing.
+    await waitFor("re-link settled", async () => (await listing(green))?.matchStatus !== "linked", 30_000);
+    const observed = () =>
+      prisma.listing.findMany({
+        where: { channelId: r1.channelId, externalId: { in: [red, green] } },
+        select: {
+          sku: true,
+          matchStatus: true,
+          itemId: true,
+          lastObservedQuantity: true,
+          lastSourceModifiedAt: true,
+          manageStock: true,
+        },
+        orderBy: { id: "asc" },
+      });
+    const before = await observed();
+    await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "received" } });
+    expect((await processReceipt(receipt.id)).status).toBe("processed");
+    await quiet(1500);
+    expect(await observed()).toEqual(before);
   });
 
   it("two retailers and a WooCommerce store selling the last units at once, with allocations on, oversell nothing", async () => {

@@ -375,6 +375,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
       }
       case "refunds/create":
         return refundEvents(delivery.body);
+      case "products/create":
       case "products/update": {
         const p = parseProductWebhook(delivery.body);
         return p.variants.map((v) => ({
@@ -387,6 +388,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
             manageStock: true,
             quantity: null,
             modifiedAt: v.updatedAt ?? p.updatedAt,
+            quantityUnknown: true,
           },
         }));
       }
@@ -405,6 +407,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
               manageStock: l.available !== null,
               quantity: l.available,
               modifiedAt: l.updatedAt,
+              skuUnknown: true,
             },
           },
         ];
