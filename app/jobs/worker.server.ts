@@ -68,6 +68,9 @@ export const handlers: Handlers = {
   [QUEUES.linkChannel]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => {
     const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
     if (!channel) return { skipped: "channel not found" };
+    // Nothing to link for a store disconnected (or a retailer unlinked) since the job was queued: done, not retried
+    // toward the dead letter queue; linking it again queues a job of its own.
+    if (channel.status === "disconnected") return { skipped: "channel disconnected" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
       const stores = await prisma.channel.findMany({

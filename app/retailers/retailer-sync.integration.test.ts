@@ -12,7 +12,7 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { addRetailer, retailerAvailable, type RetailerShop } from "../../tests/harness/retailers";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
+import { enqueue, getBoss, QUEUES, stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
 import { storesOf } from "../sync/stock/push.server";
 import { processReceipt } from "../sync/intake/process-receipt.server";
@@ -320,19 +320,54 @@ describe("retailer Shopify shops", () => {
       });
       const ordersBefore = await prisma.order.count({ where: { channelId: r2.channelId } });
       await unlinkRetailer(r2.shopId, r2.linkId);
+      // A link job queued for the channel while it is disconnected (as one in flight at the unlink) has nothing to do:
+      // it finishes, never retrying toward the dead letter queue.
+      const boss = await getBoss();
+      const stale = await enqueue(
+        QUEUES.linkChannel,
+        { shopId, channelId: r2.channelId },
+        { singletonKey: `link:${r2.channelId}` },
+      );
+      expect(stale).not.toBeNull();
+      await waitFor(
+        "link job of the disconnected channel done",
+        async () => (await boss.getJobById(QUEUES.linkChannel, stale!))?.state === "completed",
+        20_000,
+      ).catch(async (e) => {
+        const j = await boss.getJobById(QUEUES.linkChannel, stale!);
+        throw new Error(`${(e as Error).message}: state ${j?.state}, output ${JSON.stringify(j?.output)}`);
+      });
+      // Central changes while unlinked: a sale on the record, and a level set by the merchant.
       const start = central(sku)!;
       world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 1 }] });
       await waitFor(
         "others follow",
         () => woo().control.getStock(sku) === start - 1 && retailerAvailable(world, r1, sku) === start - 1,
       );
+      world.shopify.control.setAvailable(SHOP, { sku: "woo-cap", locationId: world.locationId, available: 17 });
+      await waitFor("others follow the level", () => retailerAvailable(world, r1, "woo-cap") === 17);
       await quiet(1000);
       expect(retailerAvailable(world, r2, sku)).toBe(start); // unlinked: left alone
+      expect(retailerAvailable(world, r2, "woo-cap")).not.toBe(17);
+      // The retailer sold one of its own meanwhile (no webhook reaches the hub for an unlinked retailer's sale).
+      world.shopify.control.setAvailable(r2.domain, { sku: "woo-belt", locationId: r2.locationId, available: 3 });
+      const relinkedAt = new Date();
       const { code } = await createRetailerCode(shopId);
       const again = await linkRetailer(r2.shopId, code);
       expect(again).toMatchObject({ channelId: r2.channelId, relinked: true });
-      // Not asserted yet: the catch-up push after relink (r2 still showed the pre-unlink quantity after 45 s on the port's
-      // engine, with its baselines cleared and initial pushes requested; see the issue 14 report). Its link and data are.
+      // Caught up: the retailer shows what the record implies now, including what changed while it was unlinked.
+      await allShow(sku, start - 1);
+      await allShow("woo-cap", 17);
+      await allShow("woo-belt", central("woo-belt")!);
+      // The relink's own link job runs (nothing left from before blocks it).
+      await waitFor(
+        "relink's link job completed",
+        async () =>
+          (await boss.findJobs(QUEUES.linkChannel, { key: `link:${r2.channelId}` })).some(
+            (j) => j.state === "completed" && j.createdOn >= relinkedAt,
+          ),
+        30_000,
+      );
       expect(await prisma.channel.findUniqueOrThrow({ where: { id: r2.channelId } })).toMatchObject({
         status: "active",
       });
