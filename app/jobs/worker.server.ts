@@ -15,7 +15,12 @@ import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
 import { settleProductObservations } from "../sync/intake/receipt-batch.server";
 import { applyAdjustment } from "../sync/stock/adjust.server";
 import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
-import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/stores/link.server";
+import {
+  importShopifyCatalog,
+  linkWooChannel,
+  queueInitialPushes,
+  requestInitialPushes,
+} from "../sync/stores/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -84,6 +89,10 @@ export const handlers: Handlers = {
     await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
+
+  [QUEUES.initialPushCheck]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => ({
+    requested: await requestInitialPushes(shopId, channelId),
+  }),
 
   [QUEUES.sweep]: async () => sweep(),
   [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
@@ -185,6 +194,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.shopifyAdjust]: 4,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
+  [QUEUES.initialPushCheck]: 2,
   [QUEUES.rebalance]: 2,
   [QUEUES.sweep]: 1,
   // issue 6

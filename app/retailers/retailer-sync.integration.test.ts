@@ -14,7 +14,7 @@ import { addRetailer, retailerAvailable, type RetailerShop } from "../../tests/h
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { enqueue, getBoss, QUEUES, stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
-import { storesOf } from "../sync/stock/push.server";
+import { storesOf, STORES_TTL_MS } from "../sync/stock/push.server";
 import { processReceipt } from "../sync/intake/process-receipt.server";
 
 const SHOP = "retail-hub.myshopify.com";
@@ -359,6 +359,16 @@ describe("retailer Shopify shops", () => {
       await allShow(sku, start - 1);
       await allShow("woo-cap", 17);
       await allShow("woo-belt", central("woo-belt")!);
+      // The initial pushes' second check is a delayed job (no process sleeps for it), and it runs.
+      const checks = await boss.findJobs(QUEUES.initialPushCheck, { data: { channelId: r2.channelId } });
+      const check = checks.find((j) => j.createdOn >= relinkedAt);
+      expect(check).toBeDefined();
+      expect(check!.startAfter.getTime() - check!.createdOn.getTime()).toBeGreaterThanOrEqual(STORES_TTL_MS + 500);
+      await waitFor(
+        "initial-push check done",
+        async () => (await boss.getJobById(QUEUES.initialPushCheck, check!.id))?.state === "completed",
+        20_000,
+      );
       // The relink's own link job runs (nothing left from before blocks it).
       await waitFor(
         "relink's link job completed",
