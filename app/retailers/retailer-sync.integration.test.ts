@@ -16,6 +16,7 @@ import { enqueue, getBoss, QUEUES, stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
 import { storesOf, STORES_TTL_MS } from "../sync/stock/push.server";
 import { processReceipt } from "../sync/intake/process-receipt.server";
+import { reconcileChannel } from "../sync/reconcile/reconcile.server";
 
 const SHOP = "retail-hub.myshopify.com";
 const SKUS = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-tshirt", "woo-polo"];
@@ -214,57 +215,100 @@ describe("retailer Shopify shops", () => {
     await allShow(sku, start - 1);
   });
 
-  it("handles every variant of a retailer products/update: a SKU changed on the second variant re-links it", async () => {
-    const made = world.shopify.control.createProduct(r1.domain, {
-      title: "Hoodie (retailer)",
-      variants: ["woo-hoodie-red", "woo-hoodie-green"].map((sku) => ({
-        sku,
-        price: "45.00",
-        tracked: true,
-        quantities: { [r1.locationId]: 0 },
-      })),
-    });
-    const [red, green] = made.variants.map((v) => v.variantId) as [string, string];
-    // A merchant edit of the product: one products/update naming both variants → both new listings are linked.
-    world.shopify.control.updateVariant(r1.domain, { variantId: red, price: "46.00" });
-    const listing = (externalId: string) =>
-      prisma.listing.findUnique({ where: { channelId_externalId: { channelId: r1.channelId, externalId } } });
-    await waitFor(
-      "both variants linked",
-      async () => (await listing(red))?.matchStatus === "linked" && (await listing(green))?.matchStatus === "linked",
-      30_000,
-    );
-    // Only the SECOND variant's SKU changes: the delivery's second event must re-link it.
-    world.shopify.control.updateVariant(r1.domain, { variantId: green, sku: "epic-own-green" });
-    await waitFor("second variant re-linked", async () => (await listing(green))?.sku === "epic-own-green", 30_000);
-    expect((await listing(green))?.matchStatus).not.toBe("linked");
-    expect((await listing(red))?.matchStatus).toBe("linked");
-    const receipt = await prisma.webhookReceipt.findFirstOrThrow({
-      where: { channelId: r1.channelId, topic: "products/update" },
-      orderBy: { receivedAt: "desc" },
-    });
-    expect(receipt.status).toBe("processed");
-    expect(receipt.error).toMatch(/^2 events: .*store linking queued/);
-    // Idempotent: the same delivery handled again (as a retried job would) changes no listing.
-    await waitFor("re-link settled", async () => (await listing(green))?.matchStatus !== "linked", 30_000);
-    const observed = () =>
-      prisma.listing.findMany({
-        where: { channelId: r1.channelId, externalId: { in: [red, green] } },
-        select: {
-          sku: true,
-          matchStatus: true,
-          itemId: true,
-          lastObservedQuantity: true,
-          lastSourceModifiedAt: true,
-          manageStock: true,
-        },
-        orderBy: { id: "asc" },
+  it(
+    "handles every variant of a retailer products/update: a SKU changed on the second variant re-links it",
+    { timeout: 90_000 },
+    async () => {
+      const made = world.shopify.control.createProduct(r1.domain, {
+        title: "Hoodie (retailer)",
+        variants: ["woo-hoodie-red", "woo-hoodie-green"].map((sku) => ({
+          sku,
+          price: "45.00",
+          tracked: true,
+          quantities: { [r1.locationId]: 0 },
+        })),
       });
-    const before = await observed();
-    await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "received" } });
-    expect((await processReceipt(receipt.id)).status).toBe("processed");
-    await quiet(1500);
-    expect(await observed()).toEqual(before);
+      const [red, green] = made.variants.map((v) => v.variantId) as [string, string];
+      // A merchant edit of the product: one products/update naming both variants → both new listings are linked.
+      world.shopify.control.updateVariant(r1.domain, { variantId: red, price: "46.00" });
+      const listing = (externalId: string) =>
+        prisma.listing.findUnique({ where: { channelId_externalId: { channelId: r1.channelId, externalId } } });
+      await waitFor(
+        "both variants linked",
+        async () => (await listing(red))?.matchStatus === "linked" && (await listing(green))?.matchStatus === "linked",
+        30_000,
+      );
+      // Only the SECOND variant's SKU changes: the delivery's second event must re-link it.
+      world.shopify.control.updateVariant(r1.domain, { variantId: green, sku: "epic-own-green" });
+      await waitFor("second variant re-linked", async () => (await listing(green))?.sku === "epic-own-green", 30_000);
+      expect((await listing(green))?.matchStatus).not.toBe("linked");
+      expect((await listing(red))?.matchStatus).toBe("linked");
+      const receipt = await prisma.webhookReceipt.findFirstOrThrow({
+        where: { channelId: r1.channelId, topic: "products/update" },
+        orderBy: { receivedAt: "desc" },
+      });
+      expect(receipt.status).toBe("processed");
+      expect(receipt.error).toMatch(/^2 events: .*store linking queued/);
+      // Idempotent: the same delivery handled again (as a retried job would) changes no listing.
+      await waitFor("re-link settled", async () => (await listing(green))?.matchStatus !== "linked", 30_000);
+      await world.shopify.control.webhooksIdle(5000); // the echoes of the pushes made while both were linked
+      await quiet(1500);
+      const observed = () =>
+        prisma.listing.findMany({
+          where: { channelId: r1.channelId, externalId: { in: [red, green] } },
+          select: {
+            sku: true,
+            matchStatus: true,
+            itemId: true,
+            lastObservedQuantity: true,
+            lastSourceModifiedAt: true,
+            manageStock: true,
+          },
+          orderBy: { id: "asc" },
+        });
+      const before = await observed();
+      await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "received" } });
+      expect((await processReceipt(receipt.id)).status).toBe("processed");
+      await quiet(1500);
+      expect(await observed()).toEqual(before);
+    },
+  );
+
+  it("a retailer order whose orders/create webhook was lost reaches the record exactly once through reconciliation", async () => {
+    const sku = "woo-belt";
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(1000);
+    const start = central(sku)!;
+    const adjustments = () =>
+      prisma.shopifyAdjustment.findMany({
+        where: { shopId, sourceChannelId: r1.channelId, item: { sku } },
+        orderBy: { createdAt: "asc" },
+      });
+    const before = (await adjustments()).length;
+    world.shopify.control.setFaults({ dropWebhooks: 1 });
+    const placed = world.shopify.control.placeOrder(r1.domain, { lines: [{ sku, quantity: 2 }] });
+    const lost = world.shopify.control
+      .deliveries(r1.domain)
+      .filter((d: { topic: string; status: string }) => d.topic === "orders/create")
+      .at(-1);
+    expect(lost?.status).toBe("dropped");
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(2000);
+    expect(central(sku)).toBe(start); // the sale never reached the hub
+    const reconcile = () => reconcileChannel(shopId, r1.channelId, { trigger: "manual" });
+    const run = await reconcile();
+    expect(run.changes.map((c) => c.reason)).toContainEqual(
+      expect.stringMatching(new RegExp(`order #*${placed.name.replace(/^#/, "")} .*its webhook never arrived`)),
+    );
+    await waitFor("the sale reaches the record", () => central(sku) === start - 2, 20_000);
+    // Exactly once: a second reconciliation (and the other stores' pushes) change nothing more.
+    await reconcile();
+    await quiet(2000);
+    expect(central(sku)).toBe(start - 2);
+    const mine = (await adjustments()).slice(before);
+    expect(mine.map((a) => [a.delta, a.status])).toEqual([[-2, "applied"]]);
+    expect(await prisma.order.count({ where: { channelId: r1.channelId, externalId: placed.orderId } })).toBe(1);
+    await allShow(sku, start - 2);
   });
 
   it("two retailers and a WooCommerce store selling the last units at once, with allocations on, oversell nothing", async () => {
