@@ -311,6 +311,46 @@ describe("retailer Shopify shops", () => {
     await allShow(sku, start - 2);
   });
 
+  it("a refund delivered before its order: the late orders/create fills the order's header and moves no stock again", async () => {
+    const [sku, other] = ["woo-cap", "woo-sunglasses"];
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(1000);
+    const [start, startOther] = [central(sku)!, central(other)!];
+    world.shopify.control.setFaults({ dropWebhooks: 1 });
+    const placed = world.shopify.control.placeOrder(r1.domain, {
+      lines: [
+        { sku, quantity: 2, price: "20.00" },
+        { sku: other, quantity: 1, price: "5.00" },
+      ],
+    });
+    const lost = world.shopify.control
+      .deliveries(r1.domain)
+      .filter((d: { topic: string }) => d.topic === "orders/create")
+      .at(-1)!;
+    expect(lost.status).toBe("dropped");
+    await quiet(1200); // the refund happens in a later second than the order (Shopify's timestamps are per second)
+    world.shopify.control.refund(r1.domain, { orderId: placed.orderId, lines: [{ sku, quantity: 1 }], restock: true });
+    const row = () => prisma.order.findFirst({ where: { channelId: r1.channelId, externalId: placed.orderId } });
+    await waitFor("the refund made the order row", async () => !!(await row()), 20_000);
+    await waitFor("one unit taken (2 ordered, 1 restocked)", () => central(sku) === start - 1, 20_000);
+    world.shopify.control.redeliver(r1.domain, lost.id);
+    await world.shopify.control.webhooksIdle(5000);
+    await waitFor("header filled", async () => (await row())?.number === placed.name, 20_000);
+    // The line the refund did not name takes its unit from the late order; the refunded line keeps the refund's tally.
+    await waitFor("the other line taken", () => central(other) === startOther - 1, 20_000);
+    await quiet(2000);
+    expect([central(sku), central(other)]).toEqual([start - 1, startOther - 1]);
+    const o = (await row())!;
+    expect([o.number, Number(o.totalPrice), o.currency, o.customerEmail]).toEqual([
+      placed.name,
+      45,
+      "USD",
+      expect.stringContaining("@"),
+    ]);
+    await allShow(sku, start - 1);
+    await allShow(other, startOther - 1);
+  });
+
   it("two retailers and a WooCommerce store selling the last units at once, with allocations on, oversell nothing", async () => {
     const sku = "woo-polo";
     const channels = [wooChannelId, r1.channelId, r2.channelId];
