@@ -84,6 +84,17 @@ export interface ListingChange {
   /** Units the store shows, null when stock is not managed. */
   quantity: number | null;
   modifiedAt: string | null;
+  /**
+   * true when the delivery does not name the listing's SKU (a retailer Shopify `inventory_levels/update` names only
+   * the inventory item): `sku` is then null without meaning "no SKU", and the engine does not compare it.
+   */
+  skuUnknown?: boolean;
+  /**
+   * true when the delivery carries no stock figure (a retailer Shopify `products/update`: Shopify sends stock in
+   * `inventory_levels/update`): `quantity` and `modifiedAt` then say nothing about stock, and the engine records no
+   * stock observation from it (only SKU / stock-management changes count).
+   */
+  quantityUnknown?: boolean;
 }
 
 /**

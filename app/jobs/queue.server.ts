@@ -22,6 +22,11 @@ export const QUEUES = {
   pushStock: "push-stock",
   /** Read a store's catalog and link SKUs. data: { shopId, channelId } */
   linkChannel: "link-channel",
+  /**
+   * A freshly linked store's second initial-push check, sent delayed (startAfter) past every process's cached store
+   * list (app/sync/stores/link.server.ts `queueInitialPushes`). data: { shopId, channelId }
+   */
+  initialPushCheck: "initial-push-check",
   /** Reconcile a shop's stores (or one). data: { shopId, channelId?, dryRun, trigger } */
   reconcile: "reconcile",
   /** Every minute: queue reconciliations that are due per shop schedule. data: {} */
@@ -71,6 +76,7 @@ export interface JobData {
   /** `itemIds`: jobs queued before pushes were coalesced (decision 100). */
   "push-stock": { shopId: string; channelId: string; itemIds?: string[] };
   "link-channel": { shopId: string; channelId: string };
+  "initial-push-check": { shopId: string; channelId: string };
   reconcile: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string };
   "reconcile-tick": Record<string, never>;
   sweep: Record<string, never>;

@@ -15,7 +15,12 @@ import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
 import { settleProductObservations } from "../sync/intake/receipt-batch.server";
 import { applyAdjustment } from "../sync/stock/adjust.server";
 import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
-import { importShopifyCatalog, linkSalesChannel, queueInitialPushes } from "../sync/stores/link.server";
+import {
+  importShopifyCatalog,
+  linkSalesChannel,
+  queueInitialPushes,
+  requestInitialPushes,
+} from "../sync/stores/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -68,6 +73,9 @@ export const handlers: Handlers = {
   [QUEUES.linkChannel]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => {
     const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
     if (!channel) return { skipped: "channel not found" };
+    // Nothing to link for a store disconnected (or a retailer unlinked) since the job was queued: done, not retried
+    // toward the dead letter queue; linking it again queues a job of its own.
+    if (channel.status === "disconnected") return { skipped: "channel disconnected" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
       const stores = await prisma.channel.findMany({
@@ -81,6 +89,10 @@ export const handlers: Handlers = {
     await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
+
+  [QUEUES.initialPushCheck]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => ({
+    requested: await requestInitialPushes(shopId, channelId),
+  }),
 
   [QUEUES.sweep]: async () => sweep(),
   [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
@@ -182,6 +194,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.shopifyAdjust]: 4,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
+  [QUEUES.initialPushCheck]: 2,
   [QUEUES.rebalance]: 2,
   [QUEUES.sweep]: 1,
   // issue 6

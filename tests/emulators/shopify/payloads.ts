@@ -40,7 +40,8 @@ function money(amount: string, currency: string) {
 
 const fmt = (n: number) => n.toFixed(2);
 
-function orderTotal(order: EmuOrder): number {
+/** An order's total (sum of line price × quantity; the emulator has no tax, shipping or discounts). */
+export function orderTotal(order: EmuOrder): number {
   return order.lines.reduce((s, l) => s + Number(l.price) * l.quantity, 0);
 }
 
