@@ -247,10 +247,15 @@ function storeWrites(w: WooEmulator): { requests: number; items: number } {
   return { requests, items };
 }
 
-/** Jobs still to run (dead letters wait for the merchant's replay and scheduled housekeeping runs on its own: not counted). */
+/**
+ * Jobs still to run (dead letters wait for the merchant's replay and scheduled housekeeping runs on its own: not
+ * counted; nor are jobs of a finished run's channels, disconnected at its end, whose retries end in the dead letter
+ * queue on their own).
+ */
 async function queueDepth(): Promise<Record<string, number>> {
   const rows = await prisma.$queryRawUnsafe<{ name: string; n: bigint }[]>(
-    `SELECT name, count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter') GROUP BY name`,
+    `SELECT name, count(*)::bigint AS n FROM pgboss.job j WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter')
+       AND NOT EXISTS (SELECT 1 FROM "Channel" c WHERE c.id = j.data->>'channelId' AND c.status = 'disconnected') GROUP BY name`,
   );
   return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
 }
@@ -819,22 +824,25 @@ export async function runStream(input: {
   }
   // The run's stores go away: what the hub still had to do for them (pushes in flight, requested rebalances) is dropped,
   // so their retries against closed stores do not hold up the next run's setup (which waits for an idle queue).
-  await prisma.channel.updateMany({
-    where: { id: { in: channelIds } },
-    data: { status: "disconnected", allocationEnabled: false },
+  // The worker is still writing these rows (a run that did not settle): a deadlock with it is retried, not fatal.
+  await retryDeadlock(async () => {
+    await prisma.channel.updateMany({
+      where: { id: { in: channelIds } },
+      data: { status: "disconnected", allocationEnabled: false },
+    });
+    await prisma.listing.updateMany({
+      where: { channelId: { in: channelIds } },
+      data: {
+        pushRequestedAt: null,
+        inFlightPushSeq: null,
+        inFlightPushDelta: null,
+        inFlightPushQuantity: null,
+        inFlightPushAt: null,
+        allocOp: Prisma.DbNull,
+      },
+    });
+    await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   });
-  await prisma.listing.updateMany({
-    where: { channelId: { in: channelIds } },
-    data: {
-      pushRequestedAt: null,
-      inFlightPushSeq: null,
-      inFlightPushDelta: null,
-      inFlightPushQuantity: null,
-      inFlightPushAt: null,
-      allocOp: Prisma.DbNull,
-    },
-  });
-  await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   for (const w of woo) await w.close();
   return {
     allocations: input.allocations,
@@ -875,6 +883,18 @@ export async function runStream(input: {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Runs `fn`, again (up to 5 times, 200 ms apart) when PostgreSQL chose it as a deadlock victim (40P01). */
+async function retryDeadlock(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !/40P01|deadlock detected/.test(String((err as Error).message ?? err))) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 const lat = (x: Latency | null) =>
   x ? `${x.p50} / ${x.p95} / ${x.p99}${x.open ? ` (${x.open} of ${x.n} still open)` : ""} (n ${x.n})` : "–";
