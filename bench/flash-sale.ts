@@ -50,6 +50,10 @@ export interface Latency {
   max: number;
   n: number;
   open: number;
+  /** Channel → record only: orders the hub has no row for at the end (a lost sale, or its webhook never processed). */
+  missing?: number;
+  /** Channel → record only: orders the hub has but moved no stock for (e.g. cancelled before the hub saw them). */
+  nothingToApply?: number;
 }
 
 /** Per-channel figures of one run (units, ms). */
@@ -366,7 +370,9 @@ export function latency(xs: { ms: number; open: boolean }[]): Latency {
 /**
  * Channel → record latency per channel of the hub: for each order placed on a store channel (`sales`, ms from `t0`),
  * until the hub applied its units to Shopify's record (the latest `appliedAt` of the adjustments the order caused);
- * orders not applied by `endAt` (epoch ms) count until then and as `open`.
+ * orders not applied by `endAt` (epoch ms) count until then and as `open` — among them `missing`, orders the hub has
+ * no row for. Orders the hub has with no adjustment at all (`nothingToApply`: cancelled before it saw them) are left
+ * out of the figures.
  */
 export async function toRecordLatency(
   channelId: string,
@@ -388,13 +394,20 @@ export async function toRecordLatency(
     const at = a.appliedAt?.getTime() ?? null;
     appliedBy.set(a.orderId!, prev === null || at === null ? null : Math.max(prev ?? 0, at));
   }
-  return latency(
-    sales.map((x) => {
-      const id = hubId.get(tail(x.orderId));
-      const at = id ? (appliedBy.get(id) ?? null) : null;
-      return at === null ? { ms: endAt - (t0 + x.t), open: true } : { ms: Math.max(0, at - (t0 + x.t)), open: false };
-    }),
-  );
+  let missing = 0;
+  let nothingToApply = 0;
+  const xs: { ms: number; open: boolean }[] = [];
+  for (const x of sales) {
+    const id = hubId.get(tail(x.orderId));
+    if (!id) missing++;
+    else if (!appliedBy.has(id)) {
+      nothingToApply++;
+      continue;
+    }
+    const at = id ? (appliedBy.get(id) ?? null) : null;
+    xs.push(at === null ? { ms: endAt - (t0 + x.t), open: true } : { ms: Math.max(0, at - (t0 + x.t)), open: false });
+  }
+  return { ...latency(xs), missing, nothingToApply };
 }
 
 /**

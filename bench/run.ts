@@ -266,6 +266,8 @@ function streamSummary(runs: StreamRun[]) {
           p95: c.toRecord.p95,
           p99: c.toRecord.p99,
           open: c.toRecord.open,
+          missing: c.toRecord.missing,
+          nothingToApply: c.toRecord.nothingToApply,
         },
         fromRecordMs: c.fromRecord && {
           p50: c.fromRecord.p50,
@@ -515,7 +517,14 @@ function pick(r: FlashResult) {
 
 /** Per-channel flash-sale figures of the SyncFlow run (last JSON line, `flashSale.channels`). */
 function channelSummary(r: FlashResult) {
-  const lat = (x: Latency | null) => x && { p50: x.p50, p95: x.p95, p99: x.p99, open: x.open };
+  const lat = (x: Latency | null) =>
+    x && {
+      p50: x.p50,
+      p95: x.p95,
+      p99: x.p99,
+      open: x.open,
+      ...(x.missing !== undefined ? { missing: x.missing } : {}),
+    };
   return r.channels.map((c) => ({
     name: c.name,
     kind: c.kind,
@@ -530,7 +539,9 @@ function channelSummary(r: FlashResult) {
 /** The per-channel table (markdown) of one flash-sale run. */
 function renderChannels(r: FlashResult): string {
   const lat = (x: Latency | null) =>
-    x ? `${x.p50} / ${x.p95} / ${x.p99}${x.open ? ` (${x.open} of ${x.n} not reached)` : ""} (n ${x.n})` : "–";
+    x
+      ? `${x.p50} / ${x.p95} / ${x.p99} (n ${x.n}${x.open ? `; ${x.open} not reached by the end` : ""}${x.missing ? `; ${x.missing} orders the hub never recorded` : ""})`
+      : "–";
   return `| channel | units sold | oversold | channel → record p50 / p95 / p99 (ms) | record → channel p50 / p95 / p99 (ms) | exposure p99 (ms) | final shown | stale after the last order | last change after the last sale (ms) |
 |---|---:|---:|---|---|---:|---:|:---:|---:|
 ${r.channels.map((c) => `| ${c.name} (${c.kind}) | ${c.sold} | ${c.oversold} | ${c.kind === "record" ? "– (sells on the record)" : lat(c.toRecord)} | ${lat(c.fromRecord)} | ${c.exposureP99Ms} | ${c.finalShown} | ${c.staleAtEnd ? "❌ stale" : "✅"} | ${c.lastChangeAfterLastSaleMs} |`).join("\n")}

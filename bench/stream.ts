@@ -897,7 +897,9 @@ async function retryDeadlock(fn: () => Promise<void>): Promise<void> {
 }
 
 const lat = (x: Latency | null) =>
-  x ? `${x.p50} / ${x.p95} / ${x.p99}${x.open ? ` (${x.open} of ${x.n} still open)` : ""} (n ${x.n})` : "–";
+  x
+    ? `${x.p50} / ${x.p95} / ${x.p99} (n ${x.n}${x.open ? `; ${x.open} not reached by the end` : ""}${x.missing ? `; ${x.missing} orders the hub never recorded` : ""}${x.nothingToApply ? `; ${x.nothingToApply} with nothing to apply` : ""})`
+    : "–";
 
 /** The report's stream table (markdown) for both runs. */
 export function renderStream(runs: StreamRun[], p: StreamParams = STREAM_DEFAULTS): string {
