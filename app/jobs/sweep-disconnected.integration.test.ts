@@ -1,16 +1,11 @@
 /**
- * REPRODUCTION (issue 14, found by the stream benchmark with a retailer channel; not fixed here — engine code is not
- * the bench owner's): a sales channel disconnected while one of its listings had a push requested or in flight (a
- * WooCommerce store disconnected by its plugin — `disconnectStore` — or a retailer unlinked — `unlinkRetailer`; neither
- * clears the listing's push state) is swept forever. Every minute `sweep()` (app/jobs/worker.server.ts) sees the
- * listing's `inFlightPushAt` / `pushRequestedAt` older than 30 s and queues the channel's `push-stock` drainer; the
- * drainer throws NotFoundError "channel … is disconnected" (sync/stores/stores.server.ts), is retried and ends in the
- * dead letter queue — one more dead letter per channel per minute, and a queue that never goes idle (the stream
- * benchmark's next run waited on it).
- *
- * Written as `it.fails` so the suite stays green while the defect exists: it FAILS (turns red) once the sweep leaves
- * disconnected channels alone — then change `it.fails` to `it`. Run alone:
- * `npx vitest run app/jobs/sweep-disconnected.integration.test.ts`.
+ * The sweep leaves disconnected channels alone (issue 14; found by the stream benchmark with a retailer channel): a
+ * sales channel disconnected while one of its listings had a push requested or in flight (a WooCommerce store
+ * disconnected by its plugin — `disconnectStore` — or a retailer unlinked — `unlinkRetailer`) keeps that push state for
+ * a relink. Before, every minute `sweep()` (app/jobs/worker.server.ts) saw the listing's `inFlightPushAt` /
+ * `pushRequestedAt` older than 30 s and queued the channel's `push-stock` drainer, which threw "channel … is
+ * disconnected" and ended in the dead letter queue — one more dead letter per channel per minute and a queue that
+ * never went idle. This test failed on that code (one job queued) and passes now (none).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
@@ -39,7 +34,7 @@ async function drainJobs(channelId: string): Promise<number> {
 }
 
 describe("sweep and disconnected channels", () => {
-  it.fails(
+  it(
     "does not queue a push drainer for a disconnected channel whose listing was left with a push in flight",
     { timeout: 60_000 },
     async () => {
@@ -77,7 +72,7 @@ describe("sweep and disconnected channels", () => {
         },
       });
       await sweep();
-      // Expected: nothing to drain on a channel that is gone. Today: one push-stock job (then retries, dead letter).
+      // Nothing to drain on a channel that is gone (before: one push-stock job, then retries and a dead letter).
       expect(await drainJobs(channel.id)).toBe(0);
     },
   );

@@ -167,13 +167,18 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
   for (const a of adjustments)
     await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
   // Stores with pushes requested (or left in flight) for 30 s and no drainer holding their lease: a drainer died, or
-  // its job was lost between commit and send (docs/decisions/100).
+  // its job was lost between commit and send (docs/decisions/100). A disconnected channel is left alone: its listings
+  // keep their push state for a relink (whose initial push sends the derived value), and draining a channel that is
+  // gone would queue a no-op job every minute forever (found by the stream bench with a retailer unlinked mid-push).
   const stale = new Date(Date.now() - 30_000);
   const stores = await prisma.listing.groupBy({
     by: ["shopId", "channelId"],
     where: {
       OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }],
-      channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] },
+      channel: {
+        status: { not: "disconnected" },
+        OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }],
+      },
     },
   });
   for (const s of stores) await queueDrain(s.shopId, s.channelId);
