@@ -21,6 +21,7 @@ import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
 import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { queueOrderImport, recogniseImportEcho } from "../orders-hub/import.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "../stores/shops.server";
@@ -86,6 +87,8 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
     // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    // Orders hub (issue 15): an order that took stock goes to the central shop once, when the channel imports orders.
+    await queueOrderImport(channel, res.orderId, event.order);
     if (res.result === "taken")
       await emitEvent(
         channel.shopId,
@@ -203,6 +206,8 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
     case "order.changed":
     case "order.cancelled": {
       const order = event.order;
+      // The central shop's own orders/* for an order the hub imported: not a new sale, no second order row (decision 217).
+      if (await recogniseImportEcho(shopId, order)) return { status: "ignored", note: "echo of an imported order" };
       const status =
         event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
       await recordShopifyOrder(shopId, shopifyChannel.id, order, status);
