@@ -16,6 +16,8 @@ import {
   type FaultWorld,
 } from "../../../tests/harness/faults";
 import { importKeyOf } from "./import.server";
+import { TEST_API_KEY, TEST_API_SECRET } from "../../../tests/harness/app";
+import { addRetailer, type RetailerShop } from "../../../tests/harness/retailers";
 
 const SHOP = "orders-hub-import.myshopify.com";
 const ORDER_SCOPES =
@@ -114,5 +116,80 @@ describe("WooCommerce order → one central Shopify order", () => {
       centralOrders().filter((o) => o.sourceIdentifier === importKeyOf(fw.channelIds[0]!, String(placed.id))),
     ).toEqual([]);
     fw.world.shopify.control.grantScopes(SHOP, ORDER_SCOPES);
+  }, 120_000);
+});
+
+describe("retailer Shopify order → one central Shopify order", () => {
+  let r: RetailerShop;
+  const RETAILER_BILLING = {
+    firstName: null,
+    lastName: null,
+    company: "Nationwide Plants Ltd",
+    address1: "9 Nursery Lane",
+    address2: null,
+    city: "Bristol",
+    provinceCode: null,
+    zip: "BS1 1AA",
+    countryCode: "GB",
+    phone: null,
+  };
+
+  beforeAll(async () => {
+    // Room for a second sales channel (the Free plan has one): as after an upgrade.
+    await prisma.shop.update({
+      where: { id: fw.shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+    });
+    r = await addRetailer(fw.world, fw.app.url, TEST_API_KEY, TEST_API_SECRET, fw.shopId, {
+      domain: "hub-retailer.myshopify.com",
+      name: "Nationwide Plants",
+      skus: ["woo-cap"],
+      startingStock: (sku) => fw.shopifyAvailable(sku) ?? 0,
+    });
+    await prisma.retailerLink.update({
+      where: { channelId: r.channelId },
+      data: { importOrders: true, orderTags: ["retail"], orderNote: "Retailer order" },
+    });
+    await prisma.orderImportSetting.create({ data: { channelId: r.channelId, billingAddress: RETAILER_BILLING } });
+  }, 120_000);
+
+  it("imports the retailer's order once, billed to the retailer, with stock moved once", async () => {
+    const sku = "woo-cap";
+    await waitFor(
+      "retailer linked",
+      async () => (await prisma.listing.count({ where: { channelId: r.channelId, sku, matchStatus: "linked" } })) === 1,
+    );
+    const start = fw.shopifyAvailable(sku)!;
+    const before = (await adjustmentsFor(fw.shopId, sku)).length;
+    const placed = fw.world.shopify.control.placeOrder(r.domain, { lines: [{ sku, quantity: 1 }] });
+    const row = await waitFor(
+      "retailer order imported",
+      async () => {
+        const o = await prisma.order.findUnique({
+          where: { channelId_externalId: { channelId: r.channelId, externalId: placed.orderId } },
+        });
+        return o?.importState === "imported" ? o : null;
+      },
+      60_000,
+    );
+    await fw.world.shopify.control.webhooksIdle();
+    await sleep(1500);
+    const key = importKeyOf(r.channelId, placed.orderId);
+    const central = centralOrders().filter((o) => o.sourceIdentifier === key);
+    expect(central).toHaveLength(1);
+    expect(central[0]!.id).toBe(row.centralOrderId);
+    const channel = await prisma.channel.findUniqueOrThrow({ where: { id: r.channelId } });
+    expect(central[0]!.tags).toEqual(["syncflow", channel.name, "retail"]);
+    const payload = JSON.parse(
+      fw.world.shopify.control
+        .deliveries(SHOP)
+        .find((d) => d.topic === "orders/create" && JSON.parse(d.body).admin_graphql_api_id === central[0]!.id)!.body,
+    );
+    expect(payload.billing_address.company).toBe("Nationwide Plants Ltd");
+    expect(payload.note).toMatch(/Retailer order/);
+    expect(fw.shopifyAvailable(sku)).toBe(start - 1);
+    expect((await adjustmentsFor(fw.shopId, sku)).slice(before).map((a) => a.delta)).toEqual([-1]);
+    const record = await prisma.channel.findFirstOrThrow({ where: { shopId: fw.shopId, kind: "shopify" } });
+    expect(await prisma.order.count({ where: { channelId: record.id, externalId: central[0]!.id } })).toBe(0);
   }, 120_000);
 });
