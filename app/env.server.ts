@@ -265,13 +265,13 @@ export const ENV_VARS = {
   SYNCFLOW_WOO_READ_CONCURRENCY: v(
     "tuning",
     "2",
-    "Parallel WooCommerce reads per store during reconciliation.",
+    "Product pages read at once from one WooCommerce store during reconciliation (the adapter's declared reconcileConcurrency.read).",
     int(2, 1, 64),
   ),
   SYNCFLOW_WOO_WRITE_CONCURRENCY: v(
     "tuning",
     "2",
-    "Parallel WooCommerce writes per store during reconciliation.",
+    "Single corrections written at once to one WooCommerce store during reconciliation (the adapter's declared reconcileConcurrency.write).",
     int(2, 1, 64),
   ),
   SYNCFLOW_WOO_CONCURRENCY_INITIAL: v(

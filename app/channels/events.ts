@@ -38,8 +38,8 @@ export interface SalesOrderLine {
   title: string;
   /**
    * Units the store's own stock tally says this line holds now (WooCommerce `_reduced_stock`; a retailer Shopify
-   * line's fulfillable units), 0 when none; null when the store reports no tally (the engine then infers from the
-   * order's status).
+   * line's fulfillable units), 0 when none; null when the store reports no tally (the engine then follows the order's
+   * `statusEffect`).
    */
   stockTaken: number | null;
 }
@@ -57,6 +57,14 @@ export interface SalesOrder {
   modifiedAt: string | null;
   customer: { firstName: string | null; lastName: string | null; email: string | null };
   lines: SalesOrderLine[];
+  /**
+   * What the order's status does to its stock by the store's own rules (the adapter states it; the engine names no
+   * platform's statuses, decision 200): "take" — entering this status takes every line's units, once per order;
+   * "release" — it gives every line's units back (a cancellation); "keep" — it moves nothing by itself (a refund or a
+   * failure gives back only what the store restocked). The engine follows it for a line whose `stockTaken` is null,
+   * and names a give-back "cancel" (release) or "refund" (otherwise) in the ledger. Absent: "keep".
+   */
+  statusEffect?: "take" | "release" | "keep";
   /**
    * true when the delivery carries only some lines and no order header (a retailer Shopify `refunds/create`: the
    * restocked lines, no number, total or status): the engine moves those lines' stock and keeps the stored header.
@@ -88,15 +96,58 @@ export interface ListingChange {
 }
 
 /**
+ * One stock change a store reports itself, with its cause (WooCommerce: the plugin's stock events,
+ * docs/contracts/hub-api-v1.md §2). Quantities in units; `at` ISO-8601 as the store stated it.
+ */
+export interface StockChange {
+  /** The store's event id (unique per store: the intake's dedupe key). */
+  id: string;
+  /** The store's event stream and its increasing sequence: an older event than one applied to a line changes nothing. */
+  stream: string;
+  seq: number;
+  at: string;
+  /** The listing whose stock moved (`ChannelListing.externalId`). */
+  listingId: string;
+  sku: string | null;
+  before: number;
+  after: number;
+  delta: number;
+  /**
+   * "order": an order moved the stock (`order` says how); "echo": the hub's own write coming back (nothing moves);
+   * "store": any other change on the store — never a sale (the store's conflict policy applies).
+   */
+  kind: "order" | "echo" | "store";
+  /** The store's own cause word, kept in ledger notes and conflict details. */
+  cause: string;
+  /** The cause as the merchant reads it ("Stock edited in wp-admin"). */
+  label: string;
+  /**
+   * For kind "order": the order and line, the move ("take" a sale, "restock" a cancellation, "refund" a refund's
+   * restock, "adjust" a line edited on the store), the units the line holds after it (`lineTaken`: the store's tally,
+   * null when not stated: the engine then applies `delta`) and the line's quantity when stated.
+   */
+  order: {
+    orderId: string;
+    lineId: string;
+    status: string | null;
+    move: "take" | "restock" | "refund" | "adjust";
+    lineTaken: number | null;
+    lineQuantity: number | null;
+  } | null;
+  /** The idempotency key of the hub's write, for kind "echo", when the store reports it. */
+  requestKey: string | null;
+}
+
+/**
  * Events a sales channel reports. `order.placed` / `order.changed` carry the whole order (the engine follows each
  * line's `stockTaken`); `order.refunded` also carries it (restocked lines have a lower `stockTaken`);
- * `stock.changed` is a store's own report of one stock move with its cause (WooCommerce plugin stock events,
- * docs/contracts/hub-api-v1.md §2 — the body is validated by the engine's contract schema); `listing.changed` is a
+ * `stock.changed` is a store's own report of one stock move with its cause (`StockChange`; WooCommerce plugin stock
+ * events, parsed by the adapter); `listing.changed` is a
  * product/variant edit (SKU, stock management, quantity observed).
  */
 export type SalesEvent =
   | { type: "order.placed" | "order.changed" | "order.refunded"; order: SalesOrder }
-  | { type: "stock.changed"; report: unknown }
+  | { type: "stock.changed"; change: StockChange }
   | { type: "listing.changed"; listing: ListingChange };
 
 /** A level of the record changed (Shopify `inventory_levels/update`). */

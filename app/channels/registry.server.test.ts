@@ -145,9 +145,61 @@ describe("normalised events", () => {
         modifiedAt: "2026-01-02T10:00:00Z",
       },
     });
-    expect(parseSalesDelivery("woocommerce", { topic: "stock.event", body: { id: "e1" } })).toEqual([
-      { type: "stock.changed", report: { id: "e1" } },
+    const wire = {
+      id: "evt-00000001",
+      stream: "s1",
+      seq: 3,
+      at: "2026-01-02T10:00:00Z",
+      cause: "refund_restocked",
+      product_id: 41,
+      stock_product_id: 41,
+      sku: "TEE-S",
+      before: 5,
+      after: 7,
+      delta: 2,
+      order_id: 900,
+      order_status: "processing",
+      line_id: 12,
+      line_reduced: 1,
+      line_quantity: 3,
+    };
+    expect(parseSalesDelivery("woocommerce", { topic: "stock.event", body: wire })).toEqual([
+      {
+        type: "stock.changed",
+        change: {
+          id: "evt-00000001",
+          stream: "s1",
+          seq: 3,
+          at: "2026-01-02T10:00:00Z",
+          listingId: "41",
+          sku: "TEE-S",
+          before: 5,
+          after: 7,
+          delta: 2,
+          kind: "order",
+          cause: "refund_restocked",
+          label: "Stock changed on the store (refund_restocked)",
+          order: { orderId: "900", lineId: "12", status: "processing", move: "refund", lineTaken: 1, lineQuantity: 3 },
+          requestKey: null,
+        },
+      },
     ]);
+    // The plugin's other causes: its own write echoing back, and a change on the store that is no sale.
+    const echo = parseSalesDelivery("woocommerce", {
+      topic: "stock.event",
+      body: { ...wire, cause: "hub_write", order_id: null, line_id: null, request_key: "k1" },
+    })[0];
+    expect(echo?.type === "stock.changed" && [echo.change.kind, echo.change.requestKey]).toEqual(["echo", "k1"]);
+    const edit = parseSalesDelivery("woocommerce", { topic: "stock.event", body: { ...wire, cause: "admin_edit" } })[0];
+    expect(edit?.type === "stock.changed" && [edit.change.kind, edit.change.label, edit.change.order]).toEqual([
+      "store",
+      "Stock edited in wp-admin",
+      null,
+    ]);
+    // An event the contract refuses is a DeliveryParseError naming the field (the plugin's `rejected` reason).
+    expect(() => parseSalesDelivery("woocommerce", { topic: "stock.event", body: { ...wire, delta: 1 } })).toThrow(
+      "delta: delta must equal after − before",
+    );
     expect(parseSalesDelivery("woocommerce", { topic: "coupon.created", body: {} })).toEqual([]);
   });
 

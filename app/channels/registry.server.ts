@@ -75,6 +75,11 @@ export function salesChannelKind(kind: string): SalesChannelKind | undefined {
   return kinds.get(kind);
 }
 
+/** The name the merchant reads for a stored `Channel.kind` ("WooCommerce", "Shopify retailer"); the kind itself when unregistered. */
+export function salesChannelLabel(kind: string): string {
+  return kinds.get(kind)?.label ?? kind;
+}
+
 /** Every registered kind of sales channel. */
 export function salesChannelKinds(): SalesChannelKind[] {
   return [...kinds.values()];

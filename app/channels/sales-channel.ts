@@ -52,9 +52,23 @@ export interface SalesChannelCapabilities {
   stockEvents: boolean;
   /** Named contract features the store offers now (WooCommerce plugin `features`: `stock-batch`, `stock-snapshot`). */
   features: string[];
+  /**
+   * Calls a reconciliation sends one store at once: `read` listing pages of `listListings`, `write` single
+   * corrections when the store has no batch route (a batch route follows `concurrency()`). The store's workers bound
+   * both: more only queues on the store (docs/decisions/081). Absent: `DEFAULT_RECONCILE_CONCURRENCY`.
+   */
+  reconcileConcurrency?: { read: number; write: number };
+  /**
+   * Whether `updateListingDetails` writes a listing's price and title (per-store overrides in the admin); absent or
+   * false when the store takes no overrides (its adapter refuses with BAD_REQUEST).
+   */
+  listingDetails?: boolean;
   /** The store-side software version that answered (plugin version), when known. */
   version?: string | null;
 }
+
+/** Reconciliation's calls at once to a store whose kind declares no `reconcileConcurrency` (2 reads, 2 writes). */
+export const DEFAULT_RECONCILE_CONCURRENCY = { read: 2, write: 2 } as const;
 
 /** Contract feature: the store writes many quantity operations in one request. */
 export const FEATURE_BATCH = "stock-batch";

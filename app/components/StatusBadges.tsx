@@ -44,17 +44,6 @@ export function MatchBadge({ status }: { status: string }) {
   return <Badge tone={m.tone}>{m.label}</Badge>;
 }
 
-/** Human label of a channel kind. */
-export function kindLabel(kind: string): string {
-  return kind === "shopify"
-    ? "Shopify (record)"
-    : kind === "woocommerce"
-      ? "WooCommerce"
-      : kind === "shopify_retailer"
-        ? "Shopify retailer"
-        : kind;
-}
-
 const HEALTH: Record<string, { label: string; tone: Tone }> = {
   healthy: { label: "Healthy", tone: "success" },
   degraded: { label: "Degraded", tone: "warning" },

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import prisma from "../db.server";
+import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { hiddenOrdersWhere } from "../billing/billing.server";
 import { inventoryRows, orderRows, inventoryHeader, ORDERS_HEADER } from "./sheets.server";
 
@@ -28,7 +29,7 @@ export function safeCell(v: unknown): string | number {
 
 async function* inventory(shopId: string): AsyncGenerator<(string | number)[]> {
   const channels = await prisma.channel.findMany({
-    where: { shopId, kind: "woocommerce" },
+    where: { shopId, ...SALES_CHANNELS },
     orderBy: { createdAt: "asc" },
     select: { id: true, name: true },
   });

@@ -2,7 +2,7 @@
  * Live Google Sheets export (queue `sheets-sync`; docs/decisions/061-google-sheets-export.md).
  *
  * A shop's spreadsheet has two sheets with a frozen, formatted header row:
- *  - Inventory: SKU, Title, Shopify available, one column per WooCommerce store, Last sync (one row per item)
+ *  - Inventory: SKU, Title, Shopify available, one column per sales channel (every kind), Last sync (one row per item)
  *  - Orders: Order, Store, Placed at, Status, Customer, Items, Units, Total, Currency (one row per order)
  * After sync work the job is queued debounced per shop (`SHEETS_DEBOUNCE_S`, default 10 s); it reads the
  * ledger rows and orders changed since the last export and writes exactly those rows in ONE
@@ -13,6 +13,7 @@
  */
 import type { sheets_v4 } from "googleapis";
 import prisma from "../db.server";
+import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { sheetsFor } from "./google.server";
 
 const CHUNK = 2000;
@@ -272,7 +273,7 @@ export async function syncSheet(shopId: string, opts: { full?: boolean } = {}): 
       requests += 2;
     }
     const channels = await prisma.channel.findMany({
-      where: { shopId, kind: "woocommerce" },
+      where: { shopId, ...SALES_CHANNELS },
       orderBy: { createdAt: "asc" },
       select: { id: true, name: true },
     });

@@ -15,7 +15,7 @@ import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
 import { settleProductObservations } from "../sync/intake/receipt-batch.server";
 import { applyAdjustment } from "../sync/stock/adjust.server";
 import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
-import { importShopifyCatalog, linkWooChannel, queueInitialPushes } from "../sync/stores/link.server";
+import { importShopifyCatalog, linkSalesChannel, queueInitialPushes } from "../sync/stores/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
@@ -81,7 +81,7 @@ export const handlers: Handlers = {
         await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
       return report;
     }
-    const report = await linkWooChannel(shopId, channelId);
+    const report = await linkSalesChannel(shopId, channelId);
     await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },

@@ -1,10 +1,13 @@
 /** Read-side queries of the channels page (app/routes/app.channels.tsx). Every query filters on shopId. */
 import prisma from "../db.server";
+import { kindLabel } from "./sales-channels.server";
 
 /** A connected store row for the channels list. Dates are ISO strings. Credentials are never selected. */
 export interface ChannelRow {
   id: string;
   kind: string;
+  /** The store's kind as the merchant reads it ("Shopify (record)", "WooCommerce", "Shopify retailer"). */
+  kindLabel: string;
   name: string;
   baseUrl: string;
   status: string;
@@ -20,7 +23,7 @@ export interface ChannelRow {
   pluginUpdateNeeded: boolean;
 }
 
-/** All stores of `shopId`, Shopify first then WooCommerce stores oldest first. */
+/** All stores of `shopId`, the Shopify record first, then the sales channels by kind, oldest first. */
 export async function listChannels(shopId: string): Promise<ChannelRow[]> {
   const rows = await prisma.channel.findMany({
     where: { shopId },
@@ -41,6 +44,7 @@ export async function listChannels(shopId: string): Promise<ChannelRow[]> {
   });
   return rows.map(({ legacySignedCallAt, ...r }) => ({
     ...r,
+    kindLabel: kindLabel(r.kind),
     pluginUpdateNeeded: !!legacySignedCallAt && Date.now() - legacySignedCallAt.getTime() < 7 * 86_400_000,
     lastSyncAt: r.lastSyncAt?.toISOString() ?? null,
     lastWebhookAt: r.lastWebhookAt?.toISOString() ?? null,

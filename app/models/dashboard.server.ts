@@ -5,6 +5,7 @@
  */
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { isSalesChannelKind } from "./sales-channels.server";
 import { getOverview, type ChannelSummary } from "./overview.server";
 import { recordForShop } from "../sync/stores/stores.server";
 
@@ -87,7 +88,7 @@ export function deriveHealth(
     return { health: "degraded", reason: c.statusReason ?? "Some recent sync attempts failed." };
   if (c.status === "disconnected")
     return { health: "disconnected", reason: c.statusReason ?? "The store disconnected SyncFlow." };
-  if (c.kind === "woocommerce") {
+  if (isSalesChannelKind(c.kind)) {
     const staleMs = Math.max(3 * reconcileEveryMin, 30) * 60_000;
     if (!c.lastSyncAt)
       return { health: "degraded", reason: "No successful sync yet. Run a reconciliation from Settings." };
@@ -251,14 +252,15 @@ export async function getDashboard(
     return { day, total: r?.total ? Number(r.total) : 0, orders: r?.n ?? 0 };
   });
 
-  const woo = overview.channels.filter((c) => c.kind === "woocommerce");
-  const needsAttention = woo.reduce((n, c) => n + c.unmatched + c.needsAttention, 0);
+  const sales = overview.channels.filter((c) => isSalesChannelKind(c.kind));
+  const needsAttention = sales.reduce((n, c) => n + c.unmatched + c.needsAttention, 0);
   const steps: OnboardingStep[] = [
     {
       id: "connect",
-      title: "Connect a WooCommerce store",
-      detail: "Create a one-time connection code and paste it in WooCommerce → Settings → SyncFlow.",
-      done: woo.length > 0,
+      title: "Connect a sales channel",
+      detail:
+        "Create a one-time connection code on the Channels page: paste it in WooCommerce → Settings → SyncFlow, or on a retailer Shopify store's SyncFlow page.",
+      done: sales.length > 0,
       url: "/app/channels",
       action: "Connect a store",
     },
@@ -268,7 +270,7 @@ export async function getDashboard(
       detail: needsAttention
         ? `${needsAttention} store listings are not linked to a Shopify SKU. Fix their SKUs or leave them unsynced.`
         : "Every store listing is linked to a Shopify SKU or left unsynced.",
-      done: woo.length > 0 && needsAttention === 0,
+      done: sales.length > 0 && needsAttention === 0,
       url: "/app/listings",
       action: "Review matches",
     },
@@ -276,7 +278,7 @@ export async function getDashboard(
       id: "locations",
       title: "Pick locations for each store",
       detail: "Choose which Shopify locations feed each store and where its sales are taken from.",
-      done: woo.length > 0 && woo.every((c) => c.salesLocationId),
+      done: sales.length > 0 && sales.every((c) => c.salesLocationId),
       url: "/app/settings",
       action: "Pick locations",
     },

@@ -8,15 +8,18 @@
  */
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { SALES_CHANNELS, kindLabel } from "./sales-channels.server";
 
 import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../lib/page-constants";
 
 export { INVENTORY_PAGE_SIZE };
 
-/** A WooCommerce store column of the table. */
+/** A sales channel column of the table (every kind but the record's). */
 export interface InventoryStoreColumn {
   id: string;
   name: string;
+  /** The store's kind as the merchant reads it ("WooCommerce", "Shopify retailer"). */
+  kindLabel: string;
   mode: string;
   status: string;
   /** Exact allocations on (decision 008): the store sells only units reserved for it in Shopify. */
@@ -73,7 +76,7 @@ export type InventorySort = (typeof INVENTORY_SORTS)[number];
 /** Filters of the inventory table (all optional, combined with AND). */
 export interface InventoryFilter {
   q?: string;
-  /** A WooCommerce channel id: mapping status and mode filters then apply to that store. */
+  /** A sales channel id: mapping status and mode filters then apply to that store. */
   store?: string;
   /** linked | unmatched | not_listed | not_stocked | needs_attention */
   match?: string;
@@ -161,7 +164,7 @@ function orderByOf(sort: InventorySort): Prisma.CatalogItemOrderByWithRelationIn
 
 /**
  * One page of `shopId`'s catalog, optionally filtered by `q` (case-insensitive substring of SKU or title),
- * with Shopify availability and each WooCommerce store's observed quantity and match status.
+ * with Shopify availability and each sales channel's observed quantity and match status.
  */
 export async function getInventoryPage(
   shopId: string,
@@ -173,10 +176,11 @@ export async function getInventoryPage(
   const [total, channels] = await Promise.all([
     prisma.catalogItem.count({ where }),
     prisma.channel.findMany({
-      where: { shopId, kind: "woocommerce" },
+      where: { shopId, ...SALES_CHANNELS },
       orderBy: { createdAt: "asc" },
       select: {
         id: true,
+        kind: true,
         name: true,
         mode: true,
         status: true,
@@ -262,9 +266,10 @@ export async function getInventoryPage(
 
   return {
     rows,
-    stores: channels.map(({ id, name, mode, status }) => ({
+    stores: channels.map(({ id, kind, name, mode, status }) => ({
       id,
       name,
+      kindLabel: kindLabel(kind),
       mode,
       status,
       allocationEnabled: reserving.has(id),

@@ -4,6 +4,7 @@
  * from), link candidates per store; link/unlink of one listing. Every query filters on shopId.
  */
 import prisma from "../db.server";
+import { SALES_CHANNELS, acceptsListingDetails, kindLabel } from "./sales-channels.server";
 
 /** Ledger rows shown on the item page. */
 export const ITEM_LEDGER_LIMIT = 100;
@@ -40,6 +41,10 @@ export interface ItemDetail {
   stores: {
     channelId: string;
     name: string;
+    /** The store's kind as the merchant reads it ("WooCommerce", "Shopify retailer"). */
+    kindLabel: string;
+    /** Whether the store takes price / title overrides (its kind's `listingDetails` capability). */
+    acceptsOverrides: boolean;
     mode: string;
     bufferUnits: number;
     bufferPercent: number;
@@ -57,7 +62,7 @@ export interface ItemDetail {
       /** Per-store overrides (app/models/overrides.server.ts); price as a 2-decimal string. */
       priceOverride: string | null;
       titleOverride: string | null;
-      /** A WooCommerce variation: only its price can be overridden. */
+      /** A variant / variation listing (WooCommerce names a variation after its parent): only its price can be overridden. */
       isVariation: boolean;
     } | null;
     candidates: { id: string; sku: string | null; title: string; externalId: string }[];
@@ -86,10 +91,11 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
     prisma.inventoryLevel.findMany({ where: { shopId, itemId }, orderBy: { locationGid: "asc" } }),
     prisma.location.findMany({ where: { shopId }, select: { gid: true, name: true } }),
     prisma.channel.findMany({
-      where: { shopId, kind: "woocommerce" },
+      where: { shopId, ...SALES_CHANNELS },
       orderBy: { createdAt: "asc" },
       select: {
         id: true,
+        kind: true,
         name: true,
         mode: true,
         bufferUnits: true,
@@ -142,6 +148,8 @@ export async function getItemDetail(shopId: string, itemId: string): Promise<Ite
       return {
         channelId: c.id,
         name: c.name,
+        kindLabel: kindLabel(c.kind),
+        acceptsOverrides: acceptsListingDetails(c.kind),
         mode: c.mode,
         bufferUnits: c.bufferUnits,
         bufferPercent: c.bufferPercent,

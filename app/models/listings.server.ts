@@ -5,6 +5,7 @@
  * decision; "Sync again" clears it and re-runs the store's linking job. Every query filters on shopId.
  */
 import prisma from "../db.server";
+import { SALES_CHANNELS, kindLabel } from "./sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
 /** Listing statuses that need the merchant's review (they are not synced). */
@@ -15,6 +16,8 @@ export interface UnlinkedListing {
   id: string;
   channelId: string;
   channelName: string;
+  /** The store's kind as the merchant reads it ("WooCommerce", "Shopify retailer"). */
+  channelLabel: string;
   sku: string | null;
   title: string;
   productType: string;
@@ -40,7 +43,7 @@ export interface UnlinkedListingsPage {
 export const UNLINKED_PAGE_SIZE = 50;
 
 /** The reason (one short sentence, it fits a table cell) a listing with `status` is not synced (mirrors app/sync/stores/sku.ts `matchListing`). */
-export function reasonFor(status: string, sku: string | null, productType: string): string {
+export function reasonFor(status: string, sku: string | null, productType: string, storeLabel = "the store"): string {
   switch (status) {
     case "unmatched":
       return `No Shopify variant has SKU “${sku ?? ""}”.`;
@@ -53,7 +56,7 @@ export function reasonFor(status: string, sku: string | null, productType: strin
     case "not_stocked":
       return productType === "variable"
         ? "Variable products hold no stock; their variations do."
-        : "Manage stock is off in WooCommerce.";
+        : `Stock tracking is off for this listing in ${storeLabel}.`;
     case "ignored":
       return "Left unsynced by you.";
     default:
@@ -62,7 +65,7 @@ export function reasonFor(status: string, sku: string | null, productType: strin
 }
 
 /**
- * One page of `shopId`'s unsynced WooCommerce listings: `view = "review"` lists those needing review
+ * One page of `shopId`'s unsynced listings on every sales channel (WooCommerce stores, retailer Shopify shops): `view = "review"` lists those needing review
  * (no matching SKU, duplicate SKU, no SKU), `"ignored"` those left unsynced. Page size 50, 1-based page.
  */
 export async function listUnlinkedListings(
@@ -71,7 +74,7 @@ export async function listUnlinkedListings(
 ): Promise<UnlinkedListingsPage> {
   const view = opts.view === "ignored" ? "ignored" : "review";
   const statuses: string[] = view === "ignored" ? ["ignored"] : [...NEEDS_REVIEW];
-  const base = { shopId, channel: { kind: "woocommerce" } };
+  const base = { shopId, channel: SALES_CHANNELS };
   const [total, reviewCount, ignoredCount] = await Promise.all([
     prisma.listing.count({ where: { ...base, matchStatus: { in: statuses } } }),
     prisma.listing.count({ where: { ...base, matchStatus: { in: [...NEEDS_REVIEW] } } }),
@@ -92,7 +95,7 @@ export async function listUnlinkedListings(
       productType: true,
       matchStatus: true,
       lastObservedQuantity: true,
-      channel: { select: { name: true } },
+      channel: { select: { name: true, kind: true } },
     },
   });
   return {
@@ -100,11 +103,12 @@ export async function listUnlinkedListings(
       id: l.id,
       channelId: l.channelId,
       channelName: l.channel.name,
+      channelLabel: kindLabel(l.channel.kind),
       sku: l.sku,
       title: l.title,
       productType: l.productType,
       status: l.matchStatus,
-      reason: reasonFor(l.matchStatus, l.sku, l.productType),
+      reason: reasonFor(l.matchStatus, l.sku, l.productType, kindLabel(l.channel.kind)),
       quantity: l.lastObservedQuantity,
     })),
     view,

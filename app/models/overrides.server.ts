@@ -12,6 +12,7 @@
  */
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { acceptsListingDetails, isSalesChannelKind } from "./sales-channels.server";
 import { ChannelError } from "../channels/channel";
 import { NotFoundError, salesChannelOf } from "../sync/stores/stores.server";
 
@@ -68,7 +69,7 @@ export function parseOverrideInput(
   if (rawTitle !== "") {
     if (isVariation)
       errors.title =
-        "This listing is a variation: WooCommerce names it after its parent product and attributes. Leave the title empty, or rename the parent product in WooCommerce.";
+        "This listing is a variation: the store names it after its parent product and attributes. Leave the title empty, or rename the parent product in the store.";
     else if ([...rawTitle].length > TITLE_OVERRIDE_MAX)
       errors.title = `Shorten the title to ${TITLE_OVERRIDE_MAX} characters or fewer (it has ${[...rawTitle].length}).`;
     else if (/[\u0000-\u001f\u007f]/.test(rawTitle))
@@ -90,7 +91,7 @@ function storeErrorMessage(store: string, err: unknown): string {
         return `${store} no longer has this product. Run a reconciliation (Settings → Reconcile now) or link another listing.`;
       case "BAD_REQUEST":
       case "UNSUPPORTED":
-        return `${store} rejected the change (${err.message}). Check the product in WooCommerce, then save again.`;
+        return `${store} rejected the change (${err.message}). Check the product in the store, then save again.`;
       default:
         return `${store} did not answer (${err.message}). Nothing changed in SyncFlow; save again in a minute.`;
     }
@@ -132,10 +133,12 @@ export async function saveListingOverrides(
   if (!listing) return { ok: false, message: "That listing no longer exists in your catalog. Reload the page." };
   const store = listing.channel.name;
   const current = { price: listing.priceOverride?.toFixed(2) ?? null, title: listing.titleOverride };
-  if (listing.channel.kind !== "woocommerce")
+  if (!acceptsListingDetails(listing.channel.kind))
     return {
       ok: false,
-      message: "Shopify is the record: overrides apply to a WooCommerce store's listing only.",
+      message: isSalesChannelKind(listing.channel.kind)
+        ? `${store} takes no price or title overrides from SyncFlow: change them in the store itself.`
+        : "Shopify is the record: overrides apply to a sales channel's listing only.",
       overrides: current,
     };
   const isVariation = listing.variantId !== null;
@@ -158,7 +161,7 @@ export async function saveListingOverrides(
     if (next.price !== null) fields.regularPrice = next.price;
     else
       notes.push(
-        `SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in WooCommerce`,
+        `SyncFlow does not store Shopify's price, so ${store} keeps its current price until you change it in the store`,
       );
   }
   if (titleChanged) {

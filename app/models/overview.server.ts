@@ -1,10 +1,13 @@
 /** Read-side queries of the overview page (app/routes/app._index.tsx). Every query filters on shopId. */
 import prisma from "../db.server";
+import { isSalesChannelKind, kindLabel } from "./sales-channels.server";
 
 /** One connected store as the overview shows it. Dates are ISO strings (JSON-safe). */
 export interface ChannelSummary {
   id: string;
   kind: string;
+  /** The store's kind as the merchant reads it ("Shopify", "WooCommerce", "Shopify retailer"). */
+  kindLabel: string;
   name: string;
   baseUrl: string;
   status: string;
@@ -24,11 +27,12 @@ export interface ChannelSummary {
 export interface Overview {
   channels: ChannelSummary[];
   catalogItems: number;
-  hasWooCommerce: boolean;
+  /** Whether any sales channel (any kind but the record's) is connected. */
+  hasSalesChannel: boolean;
 }
 
 /**
- * Stores of `shopId` (Shopify first, then WooCommerce by creation) with linked / unmatched listing counts
+ * Stores of `shopId` (Shopify first, then the sales channels by kind and creation) with linked / unmatched listing counts
  * (one grouped query, no per-store round trips) and the catalog size.
  */
 export async function getOverview(shopId: string): Promise<Overview> {
@@ -63,9 +67,10 @@ export async function getOverview(shopId: string): Promise<Overview> {
   }
   return {
     catalogItems,
-    hasWooCommerce: channels.some((c) => c.kind === "woocommerce"),
+    hasSalesChannel: channels.some((c) => isSalesChannelKind(c.kind)),
     channels: channels.map((c) => ({
       ...c,
+      kindLabel: kindLabel(c.kind),
       lastSyncAt: c.lastSyncAt?.toISOString() ?? null,
       lastWebhookAt: c.lastWebhookAt?.toISOString() ?? null,
       ...(counts.get(c.id) ?? { linked: 0, unmatched: 0, needsAttention: 0 }),

@@ -1,11 +1,13 @@
 /**
- * Settings of a shop (app/routes/app.settings._index.tsx): per WooCommerce store the feed locations,
+ * Settings of a shop (app/routes/app.settings._index.tsx): per sales channel (WooCommerce store, retailer Shopify
+ * shop) the feed locations,
  * sales location, buffer, conflict policy and low-stock threshold (mode is shown, not editable: it
  * follows the store's capabilities); shop-wide reconciliation interval and low-stock threshold.
  * Validation returns field errors with what to fix. Every query filters on shopId.
  */
 import { z } from "zod";
 import prisma from "../db.server";
+import { SALES_CHANNELS, kindLabel } from "./sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 
 import { RECONCILE_CHOICES } from "../lib/page-constants";
@@ -37,10 +39,11 @@ export async function getSettings(shopId: string) {
       select: { reconcileEveryMin: true, lowStockThreshold: true },
     }),
     prisma.channel.findMany({
-      where: { shopId, kind: "woocommerce" },
+      where: { shopId, ...SALES_CHANNELS },
       orderBy: { createdAt: "asc" },
       select: {
         id: true,
+        kind: true,
         name: true,
         baseUrl: true,
         mode: true,
@@ -81,7 +84,14 @@ export async function getSettings(shopId: string) {
   };
   return {
     form,
-    stores: channels.map((c) => ({ id: c.id, name: c.name, baseUrl: c.baseUrl, mode: c.mode, status: c.status })),
+    stores: channels.map((c) => ({
+      id: c.id,
+      name: c.name,
+      kindLabel: kindLabel(c.kind),
+      baseUrl: c.baseUrl,
+      mode: c.mode,
+      status: c.status,
+    })),
     locations,
     lastReconcile: lastReconcile ? { ...lastReconcile, startedAt: lastReconcile.startedAt.toISOString() } : null,
   };
@@ -135,7 +145,7 @@ export async function saveSettings(
   const [locations, channels] = await Promise.all([
     prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
     prisma.channel.findMany({
-      where: { shopId, kind: "woocommerce" },
+      where: { shopId, ...SALES_CHANNELS },
       select: { id: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true },
     }),
   ]);

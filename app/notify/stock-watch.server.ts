@@ -9,6 +9,7 @@
  * first run of a shop takes a silent baseline (already-low items are listed in the daily summary).
  */
 import prisma from "../db.server";
+import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { emitEvent } from "../sync/events.server";
 import { env } from "../env.server";
@@ -33,7 +34,7 @@ export async function stockPicture(
         shopId,
         itemId: { in: itemIds },
         matchStatus: "linked",
-        channel: { kind: "woocommerce", status: { not: "disconnected" } },
+        channel: { ...SALES_CHANNELS, status: { not: "disconnected" } },
       },
       select: {
         itemId: true,

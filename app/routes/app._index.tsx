@@ -22,7 +22,8 @@ import {
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { getDashboard, readApiPoints } from "../models/dashboard.server";
-import { HealthBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
+import { HealthBadge, ModeBadge } from "../components/StatusBadges";
+import { RECORD_KIND } from "../channels/channel";
 import { Time } from "../components/Time";
 import { formatCount, formatDay, formatMoney, formatPercent } from "../components/format";
 import { PageError } from "../components/PageStates";
@@ -45,7 +46,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export default function Dashboard() {
   const d = useLoaderData<typeof loader>();
-  const woo = d.stores.filter((s) => s.kind === "woocommerce");
+  const sales = d.stores.filter((s) => s.kind !== RECORD_KIND);
   const revenueTotal = d.revenue.reduce((s, r) => s + r.total, 0);
   const money = (n: number) => formatMoney(n, d.currency);
   return (
@@ -123,11 +124,11 @@ export default function Dashboard() {
                       </Text>
                       <InlineStack gap="100">
                         <HealthBadge health={s.health} />
-                        {s.kind === "woocommerce" && <ModeBadge mode={s.mode} />}
+                        {s.kind !== RECORD_KIND && <ModeBadge mode={s.mode} />}
                       </InlineStack>
                     </InlineStack>
                     <Text as="p" tone="subdued" variant="bodySm">
-                      {kindLabel(s.kind)} · {s.baseUrl}
+                      {s.kindLabel} · {s.baseUrl}
                     </Text>
                     {s.healthReason && (
                       <Text as="p" tone={s.health === "failing" ? "critical" : "caution"}>
@@ -215,9 +216,9 @@ export default function Dashboard() {
             </Layout.Section>
           </Layout>
         )}
-        {woo.length === 0 && d.onboarding.done && (
+        {sales.length === 0 && d.onboarding.done && (
           <Box>
-            <Badge>No WooCommerce store connected</Badge>
+            <Badge>No sales channel connected</Badge>
           </Box>
         )}
       </BlockStack>

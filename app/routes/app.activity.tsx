@@ -165,7 +165,7 @@ function Ledger({
               <Text as="p" tone="subdued">
                 {cause
                   ? "Choose “All causes” to see every change."
-                  : "Changes appear here as soon as an order, a store edit or a sync moves stock. Connect a WooCommerce store on the Channels page to start."}
+                  : "Changes appear here as soon as an order, a store edit or a sync moves stock. Connect a sales channel on the Channels page to start."}
               </Text>
             </BlockStack>
           </Box>

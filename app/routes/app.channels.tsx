@@ -25,7 +25,8 @@ import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
 import { listChannels } from "../models/channels.server";
 import { createConnectionCode } from "../sync/stores/registration.server";
-import { ChannelStatusBadge, ModeBadge, kindLabel } from "../components/StatusBadges";
+import { ChannelStatusBadge, ModeBadge } from "../components/StatusBadges";
+import { RECORD_KIND } from "../channels/channel";
 import { Time } from "../components/Time";
 import { PageError } from "../components/PageStates";
 import { formatDateTime } from "../components/format";
@@ -122,7 +123,7 @@ export default function Channels() {
   useEffect(() => {
     if (fetcher.state === "submitting") setHidden(false);
   }, [fetcher.state]);
-  const woo = channels.filter((c) => c.kind === "woocommerce");
+  const sales = channels.filter((c) => c.kind !== RECORD_KIND);
 
   const createCode = () => fetcher.submit({ intent: "create-code" }, { method: "post" });
 
@@ -201,12 +202,12 @@ export default function Channels() {
             )}
           </Layout.Section>
         )}
-        {role.role === "central" && woo.length === 0 && !(result && result.ok && !hidden) && (
+        {role.role === "central" && sales.length === 0 && !(result && result.ok && !hidden) && (
           <Layout.Section>
-            <Banner tone="info" title="No WooCommerce store connected yet">
+            <Banner tone="info" title="No sales channel connected yet">
               <Text as="p">
                 Select “Create connection code”, then paste the code with the hub URL in WooCommerce → Settings →
-                SyncFlow (SyncFlow plugin required).
+                SyncFlow (SyncFlow plugin required), or link a retailer Shopify store below.
               </Text>
             </Banner>
           </Layout.Section>
@@ -245,7 +246,7 @@ export default function Channels() {
                       </Text>
                     </BlockStack>
                   </IndexTable.Cell>
-                  <IndexTable.Cell>{kindLabel(c.kind)}</IndexTable.Cell>
+                  <IndexTable.Cell>{c.kindLabel}</IndexTable.Cell>
                   <IndexTable.Cell>
                     <InlineStack gap="100" blockAlign="center" wrap={false}>
                       <ChannelStatusBadge status={c.status} reason={c.statusReason} />
@@ -262,15 +263,7 @@ export default function Channels() {
                       </Text>
                     )}
                   </IndexTable.Cell>
-                  <IndexTable.Cell>
-                    {c.kind === "woocommerce" ? (
-                      <ModeBadge mode={c.mode} />
-                    ) : c.kind === "shopify" ? (
-                      "Record"
-                    ) : (
-                      <ModeBadge mode={c.mode} />
-                    )}
-                  </IndexTable.Cell>
+                  <IndexTable.Cell>{c.kind === RECORD_KIND ? "Record" : <ModeBadge mode={c.mode} />}</IndexTable.Cell>
                   <IndexTable.Cell>
                     <Time value={c.lastSyncAt} />
                   </IndexTable.Cell>

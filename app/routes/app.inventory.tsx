@@ -1,5 +1,5 @@
 /**
- * Inventory: one row per catalog item with Shopify's available stock and each WooCommerce store's observed
+ * Inventory: one row per catalog item with Shopify's available stock and each sales channel's observed
  * quantity, match status and last sync. Server-side search (`?q=`), filters (`?store=`, `?match=`,
  * `?low=1`, `?conflict=1`, `?mode=`), sorting (`?sort=`) and pagination (`?page=`, 50 per page), all in
  * the URL. Bulk actions (sync now, set buffer, link, unlink) run as background jobs with a progress bar.
@@ -245,7 +245,7 @@ export default function Inventory() {
     { title: "SKU" },
     { title: "Title" },
     { title: "Shopify available", alignment: "end" },
-    ...stores.map((s) => ({ title: s.name })),
+    ...stores.map((s) => ({ title: `${s.name} (${s.kindLabel})` })),
     { title: "Last sync" },
   ] as ComponentProps<typeof IndexTable>["headings"];
 
@@ -285,7 +285,7 @@ export default function Inventory() {
                     value={bulkStore}
                     onChange={setBulkStore}
                     options={[
-                      { label: "All WooCommerce stores", value: "" },
+                      { label: "All sales channels", value: "" },
                       ...stores.map((s) => ({ label: s.name, value: s.id })),
                     ]}
                   />
@@ -445,7 +445,7 @@ export default function Inventory() {
                       ? "Check the spelling or search for part of the SKU."
                       : anyFilter
                         ? "Clear a filter to see more SKUs."
-                        : "SyncFlow lists your Shopify SKUs here after its first catalog read. Connect a WooCommerce store on the Channels page to link listings."}
+                        : "SyncFlow lists your Shopify SKUs here after its first catalog read. Connect a sales channel (a WooCommerce store or a retailer Shopify store) on the Channels page to link listings."}
                   </Text>
                 </BlockStack>
               </Box>

@@ -230,7 +230,7 @@ export default function ItemDetailPage() {
             <BlockStack gap="400">
               {d.stores.length === 0 && (
                 <Card>
-                  <Text as="p">No WooCommerce store connected. Connect one on the Channels page to sync this SKU.</Text>
+                  <Text as="p">No sales channel connected. Connect one on the Channels page to sync this SKU.</Text>
                 </Card>
               )}
               <InlineGrid columns={{ xs: 1, md: 2 }} gap="400">
@@ -331,9 +331,14 @@ function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDr
     <Card>
       <BlockStack gap="300">
         <InlineStack align="space-between" blockAlign="center">
-          <Text as="h2" variant="headingMd">
-            {s.name}
-          </Text>
+          <BlockStack gap="050">
+            <Text as="h2" variant="headingMd">
+              {s.name}
+            </Text>
+            <Text as="p" variant="bodySm" tone="subdued">
+              {s.kindLabel}
+            </Text>
+          </BlockStack>
           <ModeBadge mode={s.mode} />
         </InlineStack>
         {s.listing ? (
@@ -395,11 +400,11 @@ function StoreCard({ store: s, fetcher, itemTitle, titleMax, draft, errors, onDr
           </InlineStack>
         ) : (
           <Text as="p" variant="bodySm" tone="subdued">
-            No unlinked listing at this store. Create the product in WooCommerce with this SKU, then run a
+            No unlinked listing at this store. Create the product in {s.kindLabel} with this SKU, then run a
             reconciliation.
           </Text>
         )}
-        {s.listing && draft && (
+        {s.listing && draft && s.acceptsOverrides && (
           <OverridesForm
             store={s}
             listing={s.listing}
@@ -466,7 +471,7 @@ function OverridesForm({
               error={errors?.title}
               helpText={
                 l.isVariation
-                  ? "This listing is a WooCommerce variation: WooCommerce names it after its parent product and attributes, so only its price can be overridden."
+                  ? "This listing is a variation: the store names it after its parent product and attributes, so only its price can be overridden."
                   : `Leave empty to use the Shopify title (“${itemTitle}”).`
               }
             />

@@ -87,7 +87,7 @@ export default function Listings() {
   return (
     <Page
       title="Store listings to review"
-      subtitle="WooCommerce listings SyncFlow does not sync, and why"
+      subtitle="Sales channel listings SyncFlow does not sync, and why"
       backAction={{ content: "Inventory", url: "/app/inventory" }}
     >
       <TitleBar title="Store listings to review" />
@@ -95,7 +95,7 @@ export default function Listings() {
         <Text as="p" tone="subdued">
           {view === "ignored"
             ? "SyncFlow never changes the stock of these listings. Select one and choose “Sync again” to match it by SKU once more."
-            : "Give the listing the SKU of its Shopify variant (in WooCommerce or Shopify): SyncFlow links it as soon as the store reports the change. Or select it and choose “Leave unsynced”."}
+            : "Give the listing the SKU of its Shopify variant (in its store or in Shopify): SyncFlow links it as soon as the store reports the change. Or select it and choose “Leave unsynced”."}
         </Text>
         <Tabs
           tabs={tabs}
@@ -141,7 +141,14 @@ export default function Listings() {
           >
             {rows.map((r, i) => (
               <IndexTable.Row id={r.id} key={r.id} position={i} selected={selectedResources.includes(r.id)}>
-                <IndexTable.Cell>{r.channelName}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <BlockStack gap="050">
+                    <Text as="span">{r.channelName}</Text>
+                    <Text as="span" tone="subdued" variant="bodySm">
+                      {r.channelLabel}
+                    </Text>
+                  </BlockStack>
+                </IndexTable.Cell>
                 <IndexTable.Cell>
                   <Text as="span" fontWeight="semibold">
                     {r.sku ?? "—"}

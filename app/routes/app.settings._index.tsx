@@ -196,10 +196,10 @@ export default function Settings() {
           <Layout.AnnotatedSection
             id="stores"
             title="Stores"
-            description="Connect a WooCommerce store to configure it here."
+            description="Connect a sales channel (a WooCommerce store or a retailer Shopify store) to configure it here."
           >
             <Card>
-              <Text as="p">No WooCommerce store connected yet. Create a connection code on the Channels page.</Text>
+              <Text as="p">No sales channel connected yet. Create a connection code on the Channels page.</Text>
             </Card>
           </Layout.AnnotatedSection>
         ) : (
@@ -211,7 +211,7 @@ export default function Settings() {
                 key={s.id}
                 id={`store-${s.id}`}
                 title={s.name}
-                description={`${s.baseUrl} — which Shopify stock this store sells, and how differences are settled.`}
+                description={`${s.kindLabel} · ${s.baseUrl} — which Shopify stock this store sells, and how differences are settled.`}
               >
                 <Card>
                   <BlockStack gap="400">
@@ -220,7 +220,7 @@ export default function Settings() {
                       <ModeBadge mode={s.mode} />
                       <Text as="span" tone="subdued" variant="bodySm">
                         {s.mode === "exact"
-                          ? "The SyncFlow plugin applies changes with compare-and-set."
+                          ? "Changes are applied with compare-and-set (the SyncFlow plugin on WooCommerce; Shopify itself on a retailer store)."
                           : "Quantities are set absolutely; keep a buffer against races."}
                       </Text>
                     </InlineStack>

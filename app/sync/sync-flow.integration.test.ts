@@ -13,7 +13,7 @@ import { onboard } from "../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
 import { stopBoss } from "../jobs/queue.server";
 import { settleStaleLevelReceipts } from "./intake/stale-receipts.server";
-import { ingestWooOrder, recordShopifyOrder } from "./intake/orders.server";
+import { ingestSalesOrder, recordShopifyOrder } from "./intake/orders.server";
 
 let world: World;
 let app: AppHandle;
@@ -263,8 +263,8 @@ describe("walking skeleton", () => {
     for (let round = 0; round < 3; round++) {
       const orderId = `${woo.orderId}${round}`;
       const results = await Promise.all([
-        ingestWooOrder(channel, { ...woo, orderId }),
-        ingestWooOrder(channel, { ...woo, orderId }),
+        ingestSalesOrder(channel, { ...woo, orderId }),
+        ingestSalesOrder(channel, { ...woo, orderId }),
       ]);
       expect(results.map((r) => r.result)).toEqual(["unchanged", "unchanged"]);
       expect(await prisma.order.count({ where: { channelId, externalId: orderId } })).toBe(1);

@@ -9,6 +9,9 @@
  */
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
+import { wooStatusEffect } from "./order-status";
+import { parseWooStockEvent } from "./stock-events";
+import { env as appEnv } from "../../env.server";
 import {
   FEATURE_BATCH,
   FEATURE_SNAPSHOT,
@@ -783,6 +786,14 @@ export const WOO_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
   snapshot: true,
   stockEvents: true,
   features: [FEATURE_BATCH, FEATURE_SNAPSHOT, "stock-events"],
+  // A WooCommerce host serves only a few requests at once (≈ 2 PHP workers on 2 cores, GUIDE §4): reconciliation
+  // reads 2 product pages and sends 2 single writes at a time by default (decision 081; SYNCFLOW_WOO_*_CONCURRENCY).
+  reconcileConcurrency: {
+    read: appEnv.SYNCFLOW_WOO_READ_CONCURRENCY,
+    write: appEnv.SYNCFLOW_WOO_WRITE_CONCURRENCY,
+  },
+  // Price and title overrides: PUT /products/<id> (or /products/<parent>/variations/<id>), updateListingDetails.
+  listingDetails: true,
   version: null,
 };
 
@@ -796,10 +807,14 @@ const toStockOp = (o: Exclude<QuantityOp, { op: "set" }>): StockOp =>
     ? { op: "delta", productId: o.listingId, delta: o.delta, requestKey: o.idempotencyKey }
     : { op: "cas", productId: o.listingId, expected: o.expected, quantity: o.quantity, requestKey: o.idempotencyKey };
 
-/** A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`). */
+/**
+ * A parsed REST v3 order as the port's `SalesOrder` (`stockTaken` = the line's `_reduced_stock`; `statusEffect` =
+ * WooCommerce's status rule, ./order-status.ts).
+ */
 function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
   return {
     ...o,
+    statusEffect: wooStatusEffect(o.status),
     lines: o.lines.map(({ variationId, reducedStock, ...l }) => ({
       ...l,
       variantId: variationId,
@@ -813,7 +828,7 @@ function toSalesOrder(o: ReturnType<typeof parseWooOrder>): SalesOrder {
  * WooWebhookParseError (a DeliveryParseError) for an unreadable order or product body; an unknown topic gives none.
  */
 export function parseWooDelivery(delivery: RawDelivery): SalesEvent[] {
-  if (delivery.topic === "stock.event") return [{ type: "stock.changed", report: delivery.body }];
+  if (delivery.topic === "stock.event") return [{ type: "stock.changed", change: parseWooStockEvent(delivery.body) }];
   if (delivery.topic.startsWith("order."))
     return [
       {

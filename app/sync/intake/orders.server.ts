@@ -19,7 +19,8 @@
  *   than `EVENT_GRACE_MS` ago was never reported (the plugin was off or lost it), so it follows the payload;
  * - every other store: the order webhook payload. REST v3 renders each line's meta, `_reduced_stock` included
  *   (WooCommerce builds the payload at delivery time: an older `date_modified_gmt` than stored is ignored);
- * - a payload without line meta (not a real WooCommerce): WooCommerce's status rules, inferred.
+ * - a payload without line meta (not a real WooCommerce): the order's `statusEffect`, which the WooCommerce adapter
+ *   derives from WooCommerce's status rules (app/channels/woocommerce/order-status.ts); the engine names no status.
  * Both sources set the same tally, so a store switching to stock events (plugin upgrade) never counts a line twice:
  * an event reaching a tally a webhook already set moves nothing.
  *
@@ -30,13 +31,9 @@ import prisma, { type Tx } from "../../db.server";
 import { appendLedger, type LedgerCause } from "../stock/ledger.server";
 import { normalizeSku } from "../stores/sku";
 import { SAFETY_STOCK, usesAllocations } from "../allocation/allocation.server";
-import type { RecordOrder, SalesOrder, SalesOrderLine } from "../../channels/events";
+import type { RecordOrder, SalesOrder, SalesOrderLine, StockChange } from "../../channels/events";
+import { salesChannelLabel } from "../../channels/registry.server";
 import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
-
-/** WooCommerce statuses that reduce stock on entry (`wc_maybe_reduce_stock_levels` hooks). */
-const REDUCING = new Set(["processing", "on-hold", "completed"]);
-/** WooCommerce statuses that give reduced stock back on entry (`wc_maybe_increase_stock_levels` hooks). */
-const RESTOCKING = new Set(["cancelled", "pending"]);
 
 /**
  * How long a stock-events store has to report an order's stock change before reconciliation follows the order itself
@@ -48,10 +45,7 @@ export const EVENT_GRACE_MS = 10 * 60_000;
 export const followsStockEvents = (c: Pick<ChannelRow, "stockEvents" | "mode">): boolean =>
   c.stockEvents && c.mode === "exact";
 
-/** Whether WooCommerce reduces an order's stock when it enters `status` (processing / on-hold / completed). */
-export const wooStatusTakesStock = (status: string): boolean => REDUCING.has(status);
-
-export interface WooOrderOutcome {
+export interface SalesOrderOutcome {
   orderId: string;
   /**
    * "taken" / "released" when stock moved (released: only units given back); "unchanged" when it did not; "stale"
@@ -80,8 +74,8 @@ export async function lockOrCreateOrder(tx: Tx, create: Prisma.OrderCreateManyIn
   return row;
 }
 
-/** An order line of a WooCommerce store as the tally code needs it, with its catalog item and listing. */
-export interface WooLine {
+/** An order line of a sales channel as the tally code needs it, with its catalog item and listing. */
+export interface ResolvedLine {
   lineId: string;
   /** The line's product: the variation id for a variation, else the product id. */
   listingExternalId: string;
@@ -94,11 +88,11 @@ export interface WooLine {
  * Resolves lines to catalog items: through the store's listing of the line's product first, else by SKU
  * (case-insensitive). One query per kind for the whole order.
  */
-export async function resolveWooLines(
+export async function resolveOrderLines(
   tx: Tx,
   channel: ChannelRow,
   lines: { lineId: string; listingExternalId: string; sku: string | null }[],
-): Promise<WooLine[]> {
+): Promise<ResolvedLine[]> {
   const listings = await tx.listing.findMany({
     where: { shopId: channel.shopId, channelId: channel.id, externalId: { in: lines.map((l) => l.listingExternalId) } },
   });
@@ -123,12 +117,12 @@ export async function resolveWooLines(
 
 /** Where a line's new tally comes from, for the ledger and the adjustment's reason. */
 export type TallySource =
-  | { kind: "webhook" | "reconcile"; status: string }
-  | { kind: "event"; cause: string; status: string | null; eventId: string };
+  | { kind: "webhook" | "reconcile"; status: string; effect: NonNullable<SalesOrder["statusEffect"]> }
+  | { kind: "event"; move: NonNullable<StockChange["order"]>["move"]; status: string | null; eventId: string };
 
-/** A line's tally to reach: WooCommerce's `_reduced_stock` for it (units), from an event or a payload. */
+/** A line's tally to reach (units; WooCommerce's `_reduced_stock`), from an event or a payload. */
 export interface LineTarget {
-  line: WooLine;
+  line: ResolvedLine;
   /** Hub order line id. */
   orderLineId: string;
   /** Units the hub counts as taken now (OrderLine.stockTakenQuantity). */
@@ -190,7 +184,7 @@ export async function moveLineTallies(
         delta,
         idempotencyKey: `${key}:taken`,
         orderId: order.id,
-        note: `WooCommerce order #${order.number}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
+        note: `${salesChannelLabel(channel.kind)} order #${order.number}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
       });
       await tx.orderLine.update({ where: { id: t.orderLineId }, data: { stockTakenQuantity: t.target } });
       if (t.line.listing?.lastWrittenQuantity != null) {
@@ -214,17 +208,17 @@ function describeMove(take: boolean, source: TallySource): { cause: LedgerCause;
     };
   const cause: LedgerCause =
     source.kind === "event"
-      ? source.cause === "refund_restocked"
+      ? source.move === "refund"
         ? "refund"
         : "cancel"
-      : RESTOCKING.has(source.status)
+      : source.effect === "release"
         ? "cancel"
         : "refund";
   const what =
     source.kind === "event"
-      ? source.cause === "refund_restocked"
+      ? source.move === "refund"
         ? "a refund restocked units (stock event)"
-        : source.cause === "order_adjusted"
+        : source.move === "adjust"
           ? "the line was edited on the store (stock event)"
           : "the store restocked the order (stock event)"
       : cause === "cancel"
@@ -234,29 +228,33 @@ function describeMove(take: boolean, source: TallySource): { cause: LedgerCause;
 }
 
 /**
- * The tally WooCommerce holds for a line after `order` (units): its `_reduced_stock` meta when the payload renders
- * line meta (real WooCommerce always does), else WooCommerce's status rules: → processing / on-hold / completed
- * reduces the whole quantity once per order, → cancelled / → pending gives it back, any other status (refunded,
- * failed, …) leaves it.
+ * The tally a line holds after `order` (units): the store's own tally when the adapter reports one (`stockTaken`,
+ * WooCommerce's `_reduced_stock`), else the order's `statusEffect`: "take" takes the whole quantity once per order
+ * (`orderTaken`: the order already holds stock, so `taken` stays), "release" gives it back (0), "keep" leaves `taken`.
  */
-export function payloadTarget(line: SalesOrderLine, status: string, orderTaken: boolean, taken: number): number {
+export function payloadTarget(
+  line: SalesOrderLine,
+  effect: SalesOrder["statusEffect"],
+  orderTaken: boolean,
+  taken: number,
+): number {
   if (line.stockTaken != null) return line.stockTaken;
-  if (REDUCING.has(status)) return orderTaken ? taken : line.quantity;
-  if (RESTOCKING.has(status)) return 0;
+  if (effect === "take") return orderTaken ? taken : line.quantity;
+  if (effect === "release") return 0;
   return taken;
 }
 
 /**
- * Records a WooCommerce order of `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
+ * Records an order of the sales channel `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
  * store did (see the module comment: lines a plugin stock event has moved, and every line of a stock-events store
  * but the unreported ones reconciliation finds, are left to the events).
  * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
  */
-export async function ingestWooOrder(
+export async function ingestSalesOrder(
   channel: ChannelRow,
   order: SalesOrder,
   via: "webhook" | "reconcile" = "webhook",
-): Promise<WooOrderOutcome> {
+): Promise<SalesOrderOutcome> {
   const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
   const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
   const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
@@ -295,7 +293,7 @@ export async function ingestWooOrder(
             cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
           },
     });
-    const lines = await resolveWooLines(
+    const lines = await resolveOrderLines(
       tx,
       channel,
       order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })),
@@ -324,7 +322,7 @@ export async function ingestWooOrder(
         line: l,
         orderLineId: saved.id,
         taken: saved.stockTakenQuantity,
-        target: payloadTarget(p, order.status, row.stockTaken, saved.stockTakenQuantity),
+        target: payloadTarget(p, order.statusEffect, row.stockTaken, saved.stockTakenQuantity),
       });
     }
     const moved = await moveLineTallies(
@@ -332,7 +330,7 @@ export async function ingestWooOrder(
       channel,
       { id: row.id, externalId: order.orderId, number: order.number },
       targets,
-      { kind: via, status: order.status },
+      { kind: via, status: order.status, effect: order.statusEffect ?? "keep" },
     );
     const result = moved.taken ? "taken" : moved.released ? "released" : "unchanged";
     return { orderId: row.id, result, adjustmentIds: moved.adjustmentIds, itemIds: moved.itemIds };

@@ -9,8 +9,9 @@ import { sha256Hex } from "../../lib/crypto.server";
 import { verifyPluginCall } from "../../lib/plugin-signature.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { storeAndQueueReceipt } from "../../webhooks/receipt-writer.server";
-import { StockEvent } from "./stock-events.server";
-import type { Channel as ChannelRow } from "@prisma/client";
+import type { Channel as ChannelRow, Prisma } from "@prisma/client";
+import { DeliveryParseError, type StockChange } from "../../channels/events";
+import { parseSalesDelivery } from "../../channels/registry.server";
 
 export class PluginApiError extends Error {
   constructor(
@@ -203,39 +204,46 @@ export async function acceptStockEvents(
   const accepted: string[] = [];
   const rejected: { id: string; reason: string }[] = [];
   const live = channel.status !== "disconnected" && channel.mode === "exact";
-  const valid: StockEvent[] = [];
+  const valid: { raw: unknown; change: StockChange }[] = [];
   body.events.forEach((raw, i) => {
-    const res = StockEvent.safeParse(raw);
     const id =
       typeof (raw as { id?: unknown })?.id === "string" ? String((raw as { id: string }).id).slice(0, 64) : `#${i}`;
-    if (!res.success) {
-      const issue = res.error.issues[0]!;
-      rejected.push({ id, reason: `${issue.path.join(".") || "event"}: ${issue.message}` });
-    } else if (!live)
+    // The store's adapter reads the event (app/channels/<kind>/): a DeliveryParseError names the bad field.
+    let change: StockChange | undefined;
+    let reason = "not a stock event";
+    try {
+      const [event] = parseSalesDelivery(channel.kind, { topic: "stock.event", body: raw });
+      if (event?.type === "stock.changed") change = event.change;
+    } catch (err) {
+      if (!(err instanceof DeliveryParseError)) throw err;
+      reason = err.message;
+    }
+    if (!change) rejected.push({ id, reason });
+    else if (!live)
       rejected.push({
         id,
         reason: channel.status === "disconnected" ? "store disconnected" : "store is not in exact mode",
       });
-    else valid.push(res.data);
+    else valid.push({ raw, change });
   });
   let duplicates = 0;
   const stored = await Promise.all(
-    valid.map((e) =>
+    valid.map(({ raw, change: e }) =>
       storeAndQueueReceipt({
         shopId: channel.shopId,
         channelId: channel.id,
         source: "woocommerce",
         topic: "stock.event",
         dedupeKey: `woo:${channel.id}:stock-event:${e.id}`,
-        bodyHash: sha256Hex(JSON.stringify(e)),
-        body: e,
+        bodyHash: sha256Hex(JSON.stringify(raw)),
+        body: raw as Prisma.InputJsonValue,
         headers: { "x-syncflow-stream": e.stream, "x-syncflow-plugin-version": plugin.version ?? "" },
       }),
     ),
   );
   stored.forEach((r, i) => {
     if (!r) duplicates++;
-    accepted.push(valid[i]!.id);
+    accepted.push(valid[i]!.change.id);
   });
   if (live && !channel.stockEvents && valid.length)
     await prisma.channel.update({ where: { id: channel.id }, data: { stockEvents: true } });

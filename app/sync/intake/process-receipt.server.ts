@@ -20,7 +20,7 @@ import { recordForShop } from "../stores/stores.server";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
-import { ingestWooOrder, recordShopifyOrder } from "./orders.server";
+import { ingestSalesOrder, recordShopifyOrder } from "./orders.server";
 import { queueOrderImport, recogniseImportEcho } from "../orders-hub/import.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
@@ -73,14 +73,14 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
   const [event] = parseSalesDelivery(channel.kind, { topic: receipt.topic, body: receipt.body });
   if (event?.type === "stock.changed") {
-    const res = await applyStockEvent(channel, event.report);
+    const res = await applyStockEvent(channel, event.change);
     for (const adjustmentId of res.adjustmentIds)
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
     return { status: res.status, note: res.note };
   }
   if (event?.type === "order.placed" || event?.type === "order.changed" || event?.type === "order.refunded") {
-    const res = await ingestWooOrder(channel, event.order);
+    const res = await ingestSalesOrder(channel, event.order);
     // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
     // the sweep queues a job of its own for any sale still pending after a minute.
     if (res.adjustmentIds.length)

@@ -9,73 +9,35 @@
  * `rejected` with a reason — never stored, never retried by the plugin — so one bad event cannot block the store's
  * outbox; a malformed envelope is a 400.
  *
- * Effects by cause (`applyStockEvent`):
- * - `order_reduced`, `order_restocked` (→ cancelled / → pending), `refund_restocked`, `order_adjusted` (a line edited
- *   in wp-admin): the order line's tally moves to the event's `line_reduced` (WooCommerce's `_reduced_stock` after the
- *   change) through orders.server.ts `moveLineTallies` — a Shopify adjustment through the existing pending-adjustment
+ * The plugin's wire shape and cause words are read by the WooCommerce adapter (app/channels/woocommerce/stock-events.ts)
+ * into the port's `StockChange`; this module applies the normalised change (decision 200).
+ *
+ * Effects by kind (`applyStockEvent`):
+ * - "order" (WooCommerce `order_reduced`, `order_restocked` → cancelled / → pending, `refund_restocked`,
+ *   `order_adjusted` — a line edited in wp-admin): the order line's tally moves to the change's `order.lineTaken`
+ *   (WooCommerce's `_reduced_stock` after the change) through orders.server.ts `moveLineTallies` — a Shopify adjustment through the existing pending-adjustment
  *   path, the store's baseline moved by the same delta. Events of one store carry a stream id and an increasing
  *   sequence: an event older than the last one applied to its line changes nothing, so a late or resent event never
  *   undoes a newer one. A store that reports events moves no stock from its order webhooks (orders.server.ts); an
  *   event reaching a tally its webhook set before the store switched to events moves nothing.
- * - `hub_write`: the hub's own write coming back (plugin endpoints with its request key, or REST with its key): an
- *   echo — the store's observed quantity is noted, nothing moves (GUIDE §2 rule 5).
- * - anything else (`admin_edit`, `import`, `rest_api`, `other`, or a cause this hub does not know): a change on the
+ * - "echo" (`hub_write`): the hub's own write coming back (plugin endpoints with its request key, or REST with its
+ *   key) — the store's observed quantity is noted, nothing moves (GUIDE §2 rule 5).
+ * - "store" (`admin_edit`, `import`, `rest_api`, `other`, or a cause this hub does not know): a change on the
  *   store that is no sale. Never taken as one: it is a ledger row (cause `store`) and follows the store's conflict
  *   policy — `shopify_wins`: the baseline moves to what the store shows and the store is pushed back to its derived
  *   quantity at once (corrected from Shopify); `review`: a `store_edit` conflict is opened for a person and the store
  *   keeps its value until it is resolved. A negative result always opens a `negative_stock` conflict.
  */
-import { z } from "zod";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { appendLedger } from "../stock/ledger.server";
-import { lockOrCreateOrder, moveLineTallies, resolveWooLines } from "./orders.server";
+import { lockOrCreateOrder, moveLineTallies, resolveOrderLines } from "./orders.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
 import { openConflict } from "../reconcile/conflicts.server";
 import { emitEvent } from "../events.server";
 import type { Channel as ChannelRow } from "@prisma/client";
-
-/** Causes that move an order line's tally. */
-export const ORDER_CAUSES = ["order_reduced", "order_restocked", "refund_restocked", "order_adjusted"] as const;
-const LABEL: Record<string, string> = {
-  admin_edit: "Stock edited in wp-admin",
-  import: "Stock changed by a product import",
-  rest_api: "Stock changed by another app (WooCommerce REST API)",
-  other: "Stock changed by another plugin or process",
-};
-
-const int = z.number().int();
-const positiveId = int.positive().max(Number.MAX_SAFE_INTEGER);
-
-/** One stock event as the plugin sends it (quantities in units, `at` ISO-8601). */
-export const StockEvent = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, "must be 8–64 letters, digits or dashes"),
-    stream: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1–64 letters, digits or dashes"),
-    seq: int.positive().max(2_147_483_647),
-    at: z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO-8601 time"),
-    cause: z.string().regex(/^[a-z_]{1,40}$/, "must be a lower-case cause name"),
-    product_id: positiveId,
-    stock_product_id: positiveId,
-    sku: z.string().max(200).nullish(),
-    before: int,
-    after: int,
-    delta: int,
-    order_id: positiveId.nullish(),
-    order_status: z.string().max(40).nullish(),
-    line_id: positiveId.nullish(),
-    line_reduced: int.nullish(),
-    line_quantity: int.nonnegative().nullish(),
-    refund_id: positiveId.nullish(),
-    request_key: z.string().max(200).nullish(),
-  })
-  .refine((e) => e.delta === e.after - e.before, { message: "delta must equal after − before", path: ["delta"] })
-  .refine((e) => !(ORDER_CAUSES as readonly string[]).includes(e.cause) || (e.order_id != null && e.line_id != null), {
-    message: "order events need order_id and line_id",
-    path: ["order_id"],
-  });
-export type StockEvent = z.infer<typeof StockEvent>;
+import type { StockChange } from "../../channels/events";
 
 export interface StockEventOutcome {
   status: "processed" | "ignored";
@@ -96,41 +58,42 @@ const done = (status: StockEventOutcome["status"], note: string): StockEventOutc
  * the line's stream + sequence and the adjustments' keys, the store-change path by the ledger key of the event.
  * @throws on database errors (the job retries)
  */
-export async function applyStockEvent(channel: ChannelRow, raw: unknown): Promise<StockEventOutcome> {
-  const parsed = StockEvent.safeParse(raw);
-  if (!parsed.success) return done("ignored", `malformed stock event: ${parsed.error.issues[0]?.message ?? "invalid"}`);
-  const e = parsed.data;
-  if ((ORDER_CAUSES as readonly string[]).includes(e.cause)) return applyOrderEvent(channel, e);
+export async function applyStockEvent(channel: ChannelRow, e: StockChange): Promise<StockEventOutcome> {
+  if (e.kind === "order" && e.order) return applyOrderEvent(channel, e, e.order);
   const listing = await prisma.listing.findUnique({
-    where: { channelId_externalId: { channelId: channel.id, externalId: String(e.product_id) } },
+    where: { channelId_externalId: { channelId: channel.id, externalId: e.listingId } },
   });
   if (!listing?.itemId || listing.matchStatus !== "linked")
     return done("ignored", "not a linked listing of this store");
-  if (e.cause === "hub_write") {
+  if (e.kind === "echo") {
     await prisma.listing.update({
       where: { id: listing.id },
       data: { lastObservedQuantity: e.after, lastObservedAt: new Date(e.at) },
     });
-    return done("processed", `echo of the hub's own write${e.request_key ? ` (${e.request_key})` : ""}`);
+    return done("processed", `echo of the hub's own write${e.requestKey ? ` (${e.requestKey})` : ""}`);
   }
   return applyStoreChange(channel, listing as typeof listing & { itemId: string }, e);
 }
 
 /** An order's stock move: the line's tally follows the event (sequence-guarded). */
-async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<StockEventOutcome> {
-  const orderExternalId = String(e.order_id);
+async function applyOrderEvent(
+  channel: ChannelRow,
+  e: StockChange,
+  o: NonNullable<StockChange["order"]>,
+): Promise<StockEventOutcome> {
+  const orderExternalId = o.orderId;
   const res = await prisma.$transaction(async (tx) => {
     const order = await lockOrCreateOrder(tx, {
       shopId: channel.shopId,
       channelId: channel.id,
       externalId: orderExternalId,
       number: orderExternalId,
-      status: e.order_status ?? "unknown",
+      status: o.status ?? "unknown",
       placedAt: new Date(e.at),
       sourceModifiedAt: null,
     });
-    const [line] = await resolveWooLines(tx, channel, [
-      { lineId: String(e.line_id), listingExternalId: String(e.product_id), sku: e.sku ?? null },
+    const [line] = await resolveOrderLines(tx, channel, [
+      { lineId: o.lineId, listingExternalId: e.listingId, sku: e.sku },
     ]);
     const saved = await tx.orderLine.upsert({
       where: { orderId_externalLineId: { orderId: order.id, externalLineId: line!.lineId } },
@@ -140,12 +103,12 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
         sku: line!.sku,
         itemId: line!.itemId,
         title: e.sku ?? "",
-        quantity: e.line_quantity ?? Math.abs(e.delta),
+        quantity: o.lineQuantity ?? Math.abs(e.delta),
       },
       update: {},
     });
     if (saved.stockEventStream === e.stream && saved.stockEventSeq != null && saved.stockEventSeq >= e.seq) return null;
-    const target = e.line_reduced ?? saved.stockTakenQuantity - e.delta;
+    const target = o.lineTaken ?? saved.stockTakenQuantity - e.delta;
     const [{ number }] = await tx.$queryRaw<{ number: string }[]>`SELECT number FROM "Order" WHERE id = ${order.id}`;
     const moved = await moveLineTallies(
       tx,
@@ -159,7 +122,7 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
           target,
         },
       ],
-      { kind: "event", cause: e.cause, status: e.order_status ?? null, eventId: e.id },
+      { kind: "event", move: o.move, status: o.status, eventId: e.id },
     );
     await tx.orderLine.update({ where: { id: saved.id }, data: { stockEventStream: e.stream, stockEventSeq: e.seq } });
     return { orderId: order.id, ...moved, from: saved.stockTakenQuantity, target };
@@ -173,8 +136,8 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
       { channelId: channel.id },
     );
   const note = res.adjustmentIds.length
-    ? `order #${orderExternalId} line ${e.line_id}: ${e.cause} (${res.from} → ${res.target} units held)`
-    : `order #${orderExternalId} line ${e.line_id}: ${e.cause}, already counted`;
+    ? `order #${orderExternalId} line ${o.lineId}: ${e.cause} (${res.from} → ${res.target} units held)`
+    : `order #${orderExternalId} line ${o.lineId}: ${e.cause}, already counted`;
   return { status: "processed", note, adjustmentIds: res.adjustmentIds, itemIds: res.itemIds };
 }
 
@@ -182,9 +145,9 @@ async function applyOrderEvent(channel: ChannelRow, e: StockEvent): Promise<Stoc
 async function applyStoreChange(
   channel: ChannelRow,
   listing: { id: string; itemId: string; sku: string | null; lastWrittenQuantity: number | null },
-  e: StockEvent,
+  e: StockChange,
 ): Promise<StockEventOutcome> {
-  const label = LABEL[e.cause] ?? `Stock changed on the store (${e.cause})`;
+  const label = e.label;
   const review = channel.conflictPolicy === "review";
   const recorded = await prisma.$transaction(async (tx) => {
     const fresh = await appendLedger(tx, {

@@ -14,9 +14,10 @@
  *     hub's cache corrected (ledger cause `reconcile`) unless the hub has observed that level since the read
  *     started (a newer webhook wins); a shop-wide run (`reconcileShop`) reads the record once for all its
  *     stores;
- *  4. the store — its listings are read `SYNCFLOW_WOO_READ_CONCURRENCY` (2) pages at a time, in parallel with
+ *  4. the store — its listings are read `reconcileConcurrency.read` pages at a time (as its kind declares: 2 on
+ *     WooCommerce), in parallel with
  *     step 3 (docs/decisions/081) — every linked listing's quantity S is compared with its derived quantity D
- *     (the compare-and-set writes go out `SYNCFLOW_WOO_WRITE_CONCURRENCY` (2) at a time, after the comparison):
+ *     (the compare-and-set writes go out `reconcileConcurrency.write` (2) at a time, after the comparison):
  *     - S = D: nothing to do;
  *     - S equals the hub's baseline (the store shows what the hub last set): an *explained* difference
  *       (e.g. a lost Shopify webhook) → corrected through compare-and-set (expected S → D);
@@ -39,11 +40,16 @@
 import prisma from "../../db.server";
 import { ChannelError, type ChannelListing, RECORD_KIND } from "../../channels/channel";
 import { appendLedger, appendLedgerMany, type LedgerRow } from "../stock/ledger.server";
-import { FEATURE_BATCH, FEATURE_SNAPSHOT, type SalesChannel } from "../../channels/sales-channel";
+import {
+  DEFAULT_RECONCILE_CONCURRENCY,
+  FEATURE_BATCH,
+  FEATURE_SNAPSHOT,
+  type SalesChannel,
+} from "../../channels/sales-channel";
 import { salesChannelKind } from "../../channels/registry.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
-import { ingestWooOrder } from "../intake/orders.server";
+import { ingestSalesOrder } from "../intake/orders.server";
 import { recordLevel } from "../intake/levels.server";
 import { recordForShop, salesChannelOf } from "../stores/stores.server";
 import { webhookUrlFor } from "../stores/registration.server";
@@ -289,7 +295,7 @@ async function ingestMissedOrders(
           });
         continue;
       }
-      const res = await ingestWooOrder(channel, order, "reconcile");
+      const res = await ingestSalesOrder(channel, order, "reconcile");
       if (res.result === "taken" || res.result === "released") {
         changes.push({
           kind: "order_ingested",
@@ -448,7 +454,7 @@ async function compareChunk(
 /**
  * Phase 6: the compare-and-set writes. With the store's batch route (plugin contract 1.1) ≤ its batch size per call,
  * as many calls at once as the store's adaptive concurrency allows, each chunk under its listings' row locks
- * (decision 101); else one call per listing, WOO_WRITE_CONCURRENCY at a time. Progress every 200 writes.
+ * (decision 101); else one call per listing, the kind's declared `reconcileConcurrency.write` at a time. Progress every 200 writes.
  */
 async function writeCorrections(
   { channel, adapter, runId, changes }: ReconcileRun,
@@ -482,7 +488,7 @@ async function writeCorrections(
       },
     );
   } else {
-    await runPool(corrections, WOO_WRITE_CONCURRENCY, async (c) =>
+    await runPool(corrections, reconcileConcurrency(channel.kind).write, async (c) =>
       report(c, await correctStore(channel, adapter, c.l, c.storeQty, c.d, runId, c.reason)),
     );
   }
@@ -727,14 +733,12 @@ async function readRecord(shopId: string, channelIds: string[], locs: string[]):
 }
 
 /**
- * Product pages a reconciliation reads from a store at once (`SYNCFLOW_WOO_READ_CONCURRENCY`, default 2): a
- * WooCommerce host serves only a few requests at a time (≈ 2 PHP workers on 2 cores, GUIDE §4), so 2 keeps
- * it busy without queueing the merchant's shoppers behind the hub (docs/decisions/081).
+ * Calls a reconciliation sends one store at once (pages read, single corrections written), as the store's kind
+ * declares them (`SalesChannelCapabilities.reconcileConcurrency`; WooCommerce: 2 and 2, decision 081).
  */
-const WOO_READ_CONCURRENCY = env.SYNCFLOW_WOO_READ_CONCURRENCY;
-
-/** Compare-and-set writes a reconciliation sends to one store at once (`SYNCFLOW_WOO_WRITE_CONCURRENCY`, default 2: its workers). */
-const WOO_WRITE_CONCURRENCY = env.SYNCFLOW_WOO_WRITE_CONCURRENCY;
+function reconcileConcurrency(kind: string): { read: number; write: number } {
+  return salesChannelKind(kind)?.declared.reconcileConcurrency ?? DEFAULT_RECONCILE_CONCURRENCY;
+}
 
 /**
  * Runs `fn` over `items`, at most `n` at a time (`n` may be a function, read again whenever a lane finishes an item:
@@ -775,10 +779,10 @@ async function runPool<T>(items: T[], n: number | (() => number), fn: (item: T) 
 /**
  * The store's stock by listing external id: units, or null when the store does not manage its stock. With the plugin's
  * snapshot (contract 1.1, decision 101) a few keyset pages of up to 5,000 rows; else the REST product pages
- * (`SYNCFLOW_WOO_READ_CONCURRENCY` at a time) and each variable product's variations.
+ * (the kind's declared `reconcileConcurrency.read` at a time) and each variable product's variations.
  */
 async function readStore(
-  channel: { mode: string; pluginFeatures: string[] },
+  channel: { kind: string; mode: string; pluginFeatures: string[] },
   adapter: StoreAdapter,
 ): Promise<Map<string, ChannelListing["quantity"]>> {
   const out = new Map<string, ChannelListing["quantity"]>();
@@ -787,7 +791,7 @@ async function readStore(
       for (const r of rows) out.set(r.listingId, r.quantity);
     return out;
   }
-  for await (const page of adapter.listListings({ concurrency: WOO_READ_CONCURRENCY }))
+  for await (const page of adapter.listListings({ concurrency: reconcileConcurrency(channel.kind).read }))
     for (const l of page) out.set(l.externalId, l.quantity);
   return out;
 }

@@ -11,7 +11,7 @@ import { startWorld, waitFor, type World } from "../../../tests/harness/world";
 import { onboard } from "../../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
 import { stopBoss } from "../../jobs/queue.server";
-import { importShopifyCatalog, itemsNeedingInitialPush, linkWooChannel, WRITE_CHUNK } from "./link.server";
+import { importShopifyCatalog, itemsNeedingInitialPush, linkSalesChannel, WRITE_CHUNK } from "./link.server";
 import { leaveUnsynced, listUnlinkedListings, syncAgain } from "../../models/listings.server";
 import { getDashboard } from "../../models/dashboard.server";
 
@@ -140,7 +140,7 @@ describe("catalog import and linking in chunks", () => {
     const imp = await importShopifyCatalog(shopId);
     expect(imp.items).toBe(before.items);
     expect(imp.duplicates).toEqual([]);
-    const link = await linkWooChannel(shopId, channelId);
+    const link = await linkSalesChannel(shopId, channelId);
     expect(link.linked).toBe(link.linkedItemIds.length);
     expect(link.unmatched).toEqual(
       expect.arrayContaining([
@@ -156,7 +156,7 @@ describe("catalog import and linking in chunks", () => {
         },
       ]),
     );
-    const again = await linkWooChannel(shopId, channelId);
+    const again = await linkSalesChannel(shopId, channelId);
     expect(again).toEqual(link);
 
     expect(await counts()).toEqual(before);
@@ -205,7 +205,7 @@ describe("catalog import and linking in chunks", () => {
       variants: [{ sku: "WOO-ONLY-1", price: 5, quantities: { [world.locationId]: 4 } }],
     });
     await importShopifyCatalog(shopId);
-    await linkWooChannel(shopId, channelId);
+    await linkSalesChannel(shopId, channelId);
     expect(await prisma.listing.findUnique({ where: { id: only.id } })).toMatchObject({
       matchStatus: "ignored",
       itemId: null,
@@ -255,7 +255,7 @@ describe("catalog import and linking in chunks", () => {
       stock_quantity: 2,
     });
     await importShopifyCatalog(shopId);
-    await linkWooChannel(shopId, channelId);
+    await linkSalesChannel(shopId, channelId);
     const shopifyCh = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" } });
     expect(await prisma.listing.findFirst({ where: { channelId: shopifyCh.id, sku: "CASE-85123a" } })).toMatchObject({
       matchStatus: "ambiguous_sku",
@@ -273,7 +273,7 @@ describe("catalog import and linking in chunks", () => {
     expect(JSON.stringify(await listUnlinkedListings(shopId, { view: "review" }))).toContain(
       "differs only by letter case",
     );
-    const report = await linkWooChannel(shopId, channelId);
+    const report = await linkSalesChannel(shopId, channelId);
     expect(report.ambiguous.map((a) => a.sku)).toEqual(["CASE-85123a"]);
     expect(await alerts()).toHaveLength(2);
     // Resolved by renaming: the store's product now carries Shopify's other spelling exactly, and links from its webhook.

@@ -4,7 +4,7 @@
  * - `importShopifyCatalog`: locations, variants (→ catalog items, one per normalised SKU) and their
  *   available per location (→ InventoryLevel) from the record. Variants without SKU are listed but not
  *   items; a SKU used twice on Shopify keeps the first variant and marks the other `duplicate_sku`.
- * - `linkWooChannel`: reads every listing of a WooCommerce store and matches it by SKU (sku.ts), keeping
+ * - `linkSalesChannel`: reads every listing of a WooCommerce store and matches it by SKU (sku.ts), keeping
  *   the store's current quantity as the listing's baseline. Returns the match report.
  *
  * Both write in chunks of {@link WRITE_CHUNK} rows, one transaction per chunk and one
@@ -156,14 +156,14 @@ export interface LinkReport {
 }
 
 /**
- * Reads a WooCommerce store's catalog and links its listings to the shop's items by SKU.
+ * Reads a sales channel's catalog (any kind, through the port) and links its listings to the shop's items by SKU.
  * A new listing's first observed quantity becomes its baseline (what the store shows now); a listing
  * seen before keeps its baseline. Idempotent: a re-run converges to the same rows and report.
  * @param opts.signal stops the read between pages (nothing is written then) with the signal's reason
  * @returns the match report: counts, linked item ids, and every listing not linked with its reason
  * @throws ChannelError when the store cannot be read (the job retries)
  */
-export async function linkWooChannel(
+export async function linkSalesChannel(
   shopId: string,
   channelId: string,
   opts: { signal?: AbortSignal } = {},

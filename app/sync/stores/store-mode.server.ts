@@ -3,7 +3,7 @@
  * changes (decision 133), and the first linking of its catalog, done inside the registration call when it is
  * small enough so the 201 can say how many listings were linked (hub-api-v1 §1; decision 134).
  */
-import { linkWooChannel, queueInitialPushes } from "./link.server";
+import { linkSalesChannel, queueInitialPushes } from "./link.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { env } from "../../env.server";
 
@@ -46,7 +46,7 @@ export async function linkAtRegistration(
     budget,
   );
   try {
-    const report = await linkWooChannel(shopId, channelId, { signal: abort.signal });
+    const report = await linkSalesChannel(shopId, channelId, { signal: abort.signal });
     await queueInitialPushes(shopId, channelId);
     return { linked: report.linked, unmatched: report.unmatched.length };
   } catch (err) {
