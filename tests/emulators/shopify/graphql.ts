@@ -142,7 +142,7 @@ function connection<T>(items: T[], args: Obj, view: (t: T) => Obj, cursorOf: (t:
 }
 
 /** Parse `sku:ABC` / `sku:"A B"` / `product_id:1` terms of Shopify search syntax (others ignored). */
-function searchTerms(q: unknown): Record<string, string[]> {
+export function searchTerms(q: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (typeof q !== "string") return out;
   const re = /(\w+):(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/g;
@@ -1026,7 +1026,8 @@ export class GraphqlEngine {
   }
 }
 
-function safeNum(v: unknown, type: string): number | null {
+/** The numeric id of a GID of `type`, or null when `v` is not one. */
+export function safeNum(v: unknown, type: string): number | null {
   try {
     return gidNum(String(v), type);
   } catch {

@@ -21,8 +21,9 @@
  *   need `numbers` (FulfillmentTrackingInput's description). URLs must be absolute http(s) URLs.
  */
 import { GraphQLError } from "graphql";
-import { gidNum, type EmuShop, type EmuStore, type EmuOrder, type EmuOrderLine } from "./store.js";
+import { type EmuShop, type EmuStore, type EmuOrder, type EmuOrderLine } from "./store.js";
 import { orderPayload } from "./payloads.js";
+import { safeNum, searchTerms } from "./graphql.js";
 
 type Obj = Record<string, unknown>;
 
@@ -137,15 +138,6 @@ function addressView(a: EmuAddress | null, id: number): Obj | null {
 
 const isHttpUrl = (u: unknown) => typeof u === "string" && /^https?:\/\/[^\s/]+\.[^\s]*$/.test(u);
 
-/** Search terms of Shopify's query syntax (`key:value`, `key:"quoted value"`). */
-function terms(q: unknown): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  if (typeof q !== "string") return out;
-  for (const m of q.matchAll(/(\w+):(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/g))
-    (out[m[1]!.toLowerCase()] ??= []).push((m[2] ?? m[3] ?? m[4] ?? "").replace(/\\(.)/g, "$1"));
-  return out;
-}
-
 /** Root fields for orders and fulfilments, composed into the GraphqlEngine by index.ts (like apps.ts). */
 export class EmuOrders {
   constructor(
@@ -157,7 +149,7 @@ export class EmuOrders {
     return {
       orders: (args: Obj) => {
         if (!hasScope(shop, "read_orders")) throw accessDenied("orders", "read_orders");
-        const t = terms(args.query);
+        const t = searchTerms(args.query);
         let list = [...shop.orders.values()];
         if (t.source_identifier)
           list = list.filter((o) => t.source_identifier!.includes(o.created?.sourceIdentifier ?? ""));
@@ -674,13 +666,5 @@ export class EmuOrders {
     if (fulfillment.notifyCustomer)
       (shop.notifications ??= []).push({ kind: "shipping_confirmation", orderId: o.gid, to: o.email || null });
     return { fulfillment: this.fulfillmentView(shop, o, fulfillment), userErrors: [] };
-  }
-}
-
-function safeNum(v: unknown, type: string): number | null {
-  try {
-    return gidNum(String(v), type);
-  } catch {
-    return null;
   }
 }
