@@ -107,6 +107,8 @@ export interface JobData {
       shipping: { title: string; price: string } | null;
     };
     deferrals?: number;
+    /** "cancel": the source cancelled an imported order — cancel the central one without restock (decision 219). */
+    action?: "import" | "cancel";
   };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };

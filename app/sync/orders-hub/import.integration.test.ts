@@ -103,6 +103,24 @@ describe("WooCommerce order → one central Shopify order", () => {
     expect(row.importFlags).toEqual([]);
   }, 120_000);
 
+  it("a cancelled source order cancels the central order without restock: stock comes back once", async () => {
+    const sku = "woo-cap";
+    const start = fw.shopifyAvailable(sku)!;
+    const before = (await adjustmentsFor(fw.shopId, sku)).length;
+    const placed = woo().control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
+    const row = await importState(placed.id, "imported");
+    await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 2);
+    woo().control.setOrderStatus(placed.id, "cancelled");
+    await importState(placed.id, "cancelled");
+    await waitFor("restock applied", () => fw.shopifyAvailable(sku) === start);
+    await sleep(1000);
+    const central = centralOrders().find((o) => o.id === row.centralOrderId)!;
+    expect(central.cancelledAt).not.toBeNull();
+    expect(central.lines.map((l) => l.restocked)).toEqual([0]);
+    expect(fw.shopifyAvailable(sku)).toBe(start);
+    expect((await adjustmentsFor(fw.shopId, sku)).slice(before).map((a) => a.delta)).toEqual([-2, 2]);
+  }, 120_000);
+
   it("a failing import (scope withdrawn) is retried, then parked as failed with its cause", async () => {
     fw.world.shopify.control.grantScopes(
       SHOP,

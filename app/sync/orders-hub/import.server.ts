@@ -96,9 +96,34 @@ export async function queueOrderImport(channel: ChannelRow, orderId: string, ord
   if (!settings?.importOrders || channel.pausedAt) return false;
   const row = await prisma.order.findUnique({
     where: { id: orderId },
-    select: { id: true, externalId: true, stockTaken: true, status: true, placedAt: true, cancelledAt: true },
+    select: {
+      id: true,
+      externalId: true,
+      stockTaken: true,
+      status: true,
+      placedAt: true,
+      cancelledAt: true,
+      importState: true,
+    },
   });
-  if (!row || row.cancelledAt) return false;
+  if (!row) return false;
+  if (row.cancelledAt && row.status === "cancelled") {
+    // Cancelled at the source after the import: the central order follows, once (decision 219). Refunded and failed
+    // orders are not cancellations (the merchant may have shipped): left to the merchant (issue 15 item 2, later).
+    const claimed = await prisma.order.updateMany({
+      where: { id: row.id, importState: "imported", centralOrderId: { not: null } },
+      data: { importState: "cancelling" },
+    });
+    if (claimed.count === 0) return false;
+    await enqueue(QUEUES.orderImport, {
+      shopId: channel.shopId,
+      orderId: row.id,
+      source: importSourceOf(order),
+      action: "cancel",
+    });
+    return true;
+  }
+  if (row.cancelledAt) return false;
   const eligible = settings.fromStatuses.length ? settings.fromStatuses.includes(row.status) : row.stockTaken;
   if (!eligible) return false;
   if (Date.now() - row.placedAt.getTime() > settings.lookbackHours * 3_600_000) return false;
@@ -202,6 +227,7 @@ export async function runOrderImport(data: JobData["order-import"]): Promise<Rec
     include: { lines: { orderBy: { externalLineId: "asc" } }, channel: true },
   });
   if (!order) return { skipped: "order not found" };
+  if (data.action === "cancel") return cancelCentralOrder(order);
   if (order.centralOrderId) return { skipped: "already imported", centralOrderId: order.centralOrderId };
   if (order.cancelledAt) {
     await prisma.order.update({ where: { id: order.id }, data: { importState: "cancelled", importLeaseUntil: null } });
@@ -256,6 +282,37 @@ export async function runOrderImport(data: JobData["order-import"]): Promise<Rec
     await prisma.order.update({
       where: { id: order.id },
       data: { importError: err instanceof Error ? err.message : String(err), importLeaseUntil: null },
+    });
+    throw err;
+  }
+}
+
+/**
+ * The source cancelled an imported order: the central order is cancelled without restock and without refund (the
+ * restock travelled as the source store's own stock event, once). Idempotent: an already cancelled central order is
+ * left as it is.
+ */
+async function cancelCentralOrder(order: {
+  id: string;
+  shopId: string;
+  number: string;
+  centralOrderId: string | null;
+  channel: ChannelRow;
+}): Promise<Record<string, unknown>> {
+  if (!order.centralOrderId) return { skipped: "never imported" };
+  const settings = await importSettingsOf(order.channel);
+  const { adapter } = await recordForShop(order.shopId);
+  try {
+    const cancelled = await adapter.cancelImportedOrder(order.centralOrderId, {
+      notifyCustomer: settings?.notifyCustomer ?? false,
+      staffNote: `Cancelled at the source (${order.channel.name} order ${order.number}) — SyncFlow`,
+    });
+    await prisma.order.update({ where: { id: order.id }, data: { importState: "cancelled", importError: null } });
+    return { cancelled: order.centralOrderId, alreadyCancelled: !cancelled };
+  } catch (err) {
+    await prisma.order.update({
+      where: { id: order.id },
+      data: { importError: `cancel: ${err instanceof Error ? err.message : String(err)}` },
     });
     throw err;
   }
