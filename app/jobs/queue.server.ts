@@ -37,6 +37,11 @@ export const QUEUES = {
   bulk: "bulk",
   /** Drain a shop's requested rebalances in batches (docs/decisions/008, 104; collapsed per shop). data: { shopId, itemId? (legacy) } */
   rebalance: "rebalance",
+  /**
+   * Import one sales-channel order into the central shop (orders hub, app/sync/orders-hub; decisions 215–218).
+   * data: { shopId, orderId, source, deferrals? }
+   */
+  orderImport: "order-import",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -93,6 +98,24 @@ export interface JobData {
   };
   /** `itemId`: jobs queued per item before rebalancing was batched (decision 104). */
   rebalance: { shopId: string; itemId?: string };
+  /**
+   * `source`: what the order row does not keep — the addresses (`OrderAddress`, app/channels/record.ts; the queue is a
+   * leaf and names no app type), paid at the source, shipping charged. `deferrals`: times the job waited for the
+   * order's own stock writes to reach the record first.
+   */
+  "order-import": {
+    shopId: string;
+    orderId: string;
+    source: {
+      shippingAddress: Record<string, string | null> | null;
+      billingAddress: Record<string, string | null> | null;
+      paid: boolean | null;
+      shipping: { title: string; price: string } | null;
+    };
+    deferrals?: number;
+    /** "cancel": the source cancelled an imported order — cancel the central one without restock (decision 219). */
+    action?: "import" | "cancel";
+  };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {

@@ -26,6 +26,7 @@ import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../
 import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation/allocation-batch.server";
 import { ChannelError, RECORD_KIND } from "../channels/channel";
+import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/import.server";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -46,6 +47,9 @@ export const handlers: Handlers = {
     if (res.status !== "ignored") await signalReceiptProcessed(receiptId);
     return res;
   },
+
+  // Orders hub (issue 15): one sales-channel order into the central shop, once (app/sync/orders-hub).
+  [QUEUES.orderImport]: (data) => runOrderImport(data),
 
   [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
     // The stores' pushes after a sale reaches Shopify are requested by the flush that applied it (adjust-batch.server.ts).
@@ -197,6 +201,7 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
 const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.webhook]: 4,
   [QUEUES.shopifyAdjust]: 4,
+  [QUEUES.orderImport]: 2,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
   [QUEUES.initialPushCheck]: 2,
@@ -249,6 +254,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
           attempts: job.retryCount + 1,
         });
       }
+      if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data.orderId, cause);
       if (queue === QUEUES.shopifyAdjust) {
         await prisma.shopifyAdjustment.updateMany({
           where: { id: job.data.adjustmentId, status: "pending" },

@@ -508,6 +508,10 @@ function retailerOrder(o: ShopifyOrder, body: unknown, cancelled = false): Sales
     createdAt: o.createdAt,
     modifiedAt: o.updatedAt ?? o.cancelledAt ?? o.createdAt,
     customer: { firstName: name, lastName: null, email: o.customer?.email ?? null },
+    shippingAddress: o.shippingAddress,
+    billingAddress: o.billingAddress,
+    paid: o.financialStatus === "paid",
+    shipping: o.shipping,
     lines: o.lines.map((l): SalesOrderLine => ({
       lineId: l.lineGid,
       productId: l.productGid ?? l.variantGid ?? l.lineGid,

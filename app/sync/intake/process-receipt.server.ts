@@ -22,6 +22,7 @@ import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
 import type { SalesEvent } from "../../channels/events";
 import { ingestSalesOrder, recordShopifyOrder } from "./orders.server";
+import { queueOrderImport, recogniseImportEcho } from "../orders-hub/import.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "../stores/shops.server";
@@ -131,6 +132,8 @@ async function handleSalesEvent(channel: ChannelRow, event: SalesEvent): Promise
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
     // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    // Orders hub (issue 15): an order that took stock goes to the central shop once, when the channel imports orders.
+    await queueOrderImport(channel, res.orderId, event.order);
     if (res.result === "taken")
       await emitEvent(
         channel.shopId,
@@ -272,6 +275,8 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
     case "order.changed":
     case "order.cancelled": {
       const order = event.order;
+      // The central shop's own orders/* for an order the hub imported: not a new sale, no second order row (decision 217).
+      if (await recogniseImportEcho(shopId, order)) return { status: "ignored", note: "echo of an imported order" };
       const status =
         event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
       await recordShopifyOrder(shopId, shopifyChannel.id, order, status);

@@ -145,7 +145,7 @@ function connection<T>(items: T[], args: Obj, view: (t: T) => Obj, cursorOf: (t:
 }
 
 /** Parse `sku:ABC` / `sku:"A B"` / `product_id:1` terms of Shopify search syntax (others ignored). */
-function searchTerms(q: unknown): Record<string, string[]> {
+export function searchTerms(q: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (typeof q !== "string") return out;
   const re = /(\w+):(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/g;
@@ -155,7 +155,7 @@ function searchTerms(q: unknown): Record<string, string[]> {
 }
 
 /** Builds resolver views over one shop's state. */
-class Views {
+export class Views {
   private levelsByItem: Map<number, EmuLevel[]> | null = null;
   private indexedSize = -1;
   constructor(readonly shop: EmuShop) {}
@@ -232,8 +232,8 @@ class Views {
       presentmentMoney: { __typename: "MoneyV2", amount, currencyCode: o.currency },
     });
     const lineView = (l: EmuOrderLine): Obj => {
-      const v = this.shop.variants.get(l.variantId);
-      const p = this.shop.products.get(l.productId);
+      const v = l.variantId === null ? undefined : this.shop.variants.get(l.variantId);
+      const p = l.productId === null ? undefined : this.shop.products.get(l.productId);
       return {
         __typename: "LineItem",
         id: l.gid,
@@ -573,32 +573,13 @@ export class GraphqlEngine {
           (p) => v.product(p),
           (p) => String(p.id),
         ),
-      // Admin search syntax as the app uses it: `updated_at:>=<ISO>` / `updated_at:><ISO>` (quoted or not), sorted by
-      // `sortKey` UPDATED_AT or CREATED_AT (default: id), `reverse` honoured.
-      orders: (args: Obj) => {
-        let list = [...shop.orders.values()];
-        const q = typeof args.query === "string" ? args.query : "";
-        for (const m of q.matchAll(/(updated_at|created_at):(>=|<=|>|<)?['"]?([^'"\s]+)['"]?/g)) {
-          const t = Date.parse(m[3]!);
-          if (Number.isNaN(t))
-            throw new GraphQLError(`Invalid date in search query: ${m[3]}`, { extensions: { code: "BAD_REQUEST" } });
-          const key = m[1] === "updated_at" ? "updatedAt" : "createdAt";
-          const op = m[2] ?? ">=";
-          list = list.filter((o) =>
-            op === ">=" ? o[key] >= t : op === ">" ? o[key] > t : op === "<=" ? o[key] <= t : o[key] < t,
-          );
-        }
-        const sortKey =
-          args.sortKey === "UPDATED_AT" ? "updatedAt" : args.sortKey === "CREATED_AT" ? "createdAt" : "id";
-        list.sort((a, b) => a[sortKey] - b[sortKey] || a.id - b.id);
-        if (args.reverse) list.reverse();
-        return connection(
-          list,
+      orders: (args: Obj) =>
+        connection(
+          ordersByDate([...shop.orders.values()], args),
           args,
           (o) => v.order(o),
           (o) => String(o.id),
-        );
-      },
+        ),
       order: (args: Obj) => v.node(String(args.id)),
       productVariant: (args: Obj) => v.node(String(args.id)),
       product: (args: Obj) => v.node(String(args.id)),
@@ -1134,7 +1115,33 @@ export class GraphqlEngine {
   }
 }
 
-function safeNum(v: unknown, type: string): number | null {
+/**
+ * Orders filtered by the Admin search syntax's date terms as the app uses them — `updated_at:>=<ISO>` /
+ * `updated_at:><ISO>` / `created_at:…` (quoted or not) — and sorted by `args.sortKey` UPDATED_AT or CREATED_AT
+ * (default: id), `args.reverse` honoured. Shared by the base `orders` root and the orders module (orders.ts).
+ * @throws GraphQLError BAD_REQUEST for a date Shopify's search would not parse
+ */
+export function ordersByDate(orders: EmuOrder[], args: Obj): EmuOrder[] {
+  let list = orders;
+  const q = typeof args.query === "string" ? args.query : "";
+  for (const m of q.matchAll(/(updated_at|created_at):(>=|<=|>|<)?['"]?([^'"\s]+)['"]?/g)) {
+    const t = Date.parse(m[3]!);
+    if (Number.isNaN(t))
+      throw new GraphQLError(`Invalid date in search query: ${m[3]}`, { extensions: { code: "BAD_REQUEST" } });
+    const key = m[1] === "updated_at" ? "updatedAt" : "createdAt";
+    const op = m[2] ?? ">=";
+    list = list.filter((o) =>
+      op === ">=" ? o[key] >= t : op === ">" ? o[key] > t : op === "<=" ? o[key] <= t : o[key] < t,
+    );
+  }
+  const sortKey = args.sortKey === "UPDATED_AT" ? "updatedAt" : args.sortKey === "CREATED_AT" ? "createdAt" : "id";
+  list = [...list].sort((a, b) => a[sortKey] - b[sortKey] || a.id - b.id);
+  if (args.reverse) list.reverse();
+  return list;
+}
+
+/** The numeric id of a GID of `type`, or null when `v` is not one. */
+export function safeNum(v: unknown, type: string): number | null {
   try {
     return gidNum(String(v), type);
   } catch {
