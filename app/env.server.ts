@@ -98,7 +98,7 @@ export const ENV_VARS = {
   ),
   SCOPES: v(
     "production",
-    "read_products,read_inventory,write_inventory,read_orders,read_locations",
+    "read_products,read_inventory,write_inventory,read_orders,write_orders,read_locations,write_merchant_managed_fulfillment_orders",
     "Comma-separated Admin API access scopes the app requests.",
     z
       .string()

@@ -36,9 +36,10 @@ export const BILLING = {
   [billingName("enterprise")]: plan("enterprise"),
 };
 
-export const SCOPES = (env.SCOPES ?? "read_products,read_inventory,write_inventory,read_orders,read_locations").split(
-  ",",
-);
+export const SCOPES = (
+  env.SCOPES ??
+  "read_products,read_inventory,write_inventory,read_orders,write_orders,read_locations,write_merchant_managed_fulfillment_orders"
+).split(",");
 
 const shopify = shopifyApp({
   apiKey: env.SHOPIFY_API_KEY,

@@ -1,16 +1,22 @@
 /**
- * Flash sale: K units of one SKU on Shopify and two WooCommerce stores, N buyers (1 unit each) arriving at
- * seeded-random times across the three stores. Run once with the NAIVE syncer and once with SyncFlow (the
+ * Flash sale: K units of one SKU on Shopify, two WooCommerce stores and (SyncFlow run, issue 14) `retailers` retailer
+ * Shopify shops on the same emulated Shopify, N buyers (1 unit each) arriving at seeded-random times across the
+ * channels. `retailers: 0` is the earlier configuration (Shopify + 2 WooCommerce, the same buyer schedule as before). Run once with the NAIVE syncer and once with SyncFlow (the
  * real app + worker), same schedule, same emulator latencies. Every `sampleMs` the quantity each store shows
  * is compared with the true remaining stock (K − successful checkouts, floored at 0).
  * Metrics (ms): exposure windows (a store shows stock that no longer exists), propagation (a sale → every
- * other store shows ≤ the remaining after it), oversold units (successful checkouts − K, floored at 0).
+ * other store shows ≤ the remaining after it), oversold units (successful checkouts − K, floored at 0); and per
+ * channel (`channels`): units sold, oversold units (the sales beyond K in time order, charged to the channel that made
+ * them), channel → record latency (an order placed on the channel → its units applied to Shopify's record, from the
+ * hub's adjustment rows), record → channel latency (a sale on the record, i.e. a Shopify checkout → this channel shows
+ * no more than the units left), exposure p99, and whether the listing is stale after the last order (decision 210).
  */
 import { startShopifyEmulator, type ShopifyEmulator } from "../tests/emulators/shopify/index";
 import { startWooEmulator, REALISTIC_WOO_LATENCY, type WooEmulator } from "../tests/emulators/woocommerce/index";
 import { startNaiveSyncer } from "./naive-syncer";
 import type { Stack } from "./lib/stack";
 import { onboardShop } from "./lib/onboard";
+import { addRetailerShop } from "../tests/harness/retailers";
 
 export const FLASH_SKU = "FLASH-TEE-1";
 
@@ -24,6 +30,48 @@ export interface FlashParams {
   seed: number;
   shopifyLatencyMs: number;
   shopifyWebhookDelayMs: number;
+  /**
+   * Retailer Shopify shops selling beside Shopify and the two WooCommerce stores in the SyncFlow run (issue 14); 0 =
+   * the earlier three-channel configuration. The naive syncer (issue 3's comparison) always runs the three channels.
+   */
+  retailers: number;
+  /**
+   * SyncFlow run in exact mode WITH allocations (true, the documented flash sale) or without (every channel shows the
+   * derived quantity: the record → channel path is then exercised on every sale; `--flash-allocations off`).
+   */
+  allocations: boolean;
+}
+
+/** p50 / p95 / p99 / max (nearest rank) of latencies, ms; `open` = items not reached by the end (counted at the end). */
+export interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  n: number;
+  open: number;
+  /** Channel → record only: orders the hub has no row for at the end (a lost sale, or its webhook never processed). */
+  missing?: number;
+  /** Channel → record only: orders the hub has but moved no stock for (e.g. cancelled before the hub saw them). */
+  nothingToApply?: number;
+}
+
+/** Per-channel figures of one run (units, ms). */
+export interface ChannelFigures {
+  name: string;
+  kind: "record" | "woocommerce" | "retailer";
+  sold: number;
+  oversold: number;
+  /** An order placed here → its units applied to Shopify's record (null for the record itself and for the naive syncer). */
+  toRecord: Latency | null;
+  /** A Shopify (record) checkout → this channel shows ≤ the units left after it (null for the record itself). */
+  fromRecord: Latency | null;
+  exposureP99Ms: number;
+  finalShown: number;
+  /** Shows a quantity other than the units left at the end of the settle window (all units sell: the truth is 0). */
+  staleAtEnd: boolean;
+  /** Last change of the shown quantity after the last successful sale (ms; 0 = none after it). */
+  lastChangeAfterLastSaleMs: number;
 }
 
 /** p50 / p99 / max of a set of durations (ms). */
@@ -67,23 +115,36 @@ export interface FlashResult {
   /** Timeline: [t ms from start, shown per store..., true remaining]. */
   timeline: number[][];
   sales: { t: number; store: number }[];
+  /** Channel names, in timeline column order. */
+  channelNames: string[];
+  channels: ChannelFigures[];
 }
-
-const STORE_NAMES = ["Shopify", "Woo A", "Woo B"];
-export { STORE_NAMES };
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
-/** The buyers' schedule: arrival time (ms from start) and store index (0 Shopify, 1/2 Woo). */
-export function schedule(p: FlashParams): { t: number; store: number }[] {
+/**
+ * The buyers' schedule: arrival time (ms from start) and channel index (0 Shopify, 1/2 Woo, 3… retailers) over
+ * `channels` channels (3 gives the earlier schedule exactly).
+ */
+export function schedule(p: FlashParams, channels = 3): { t: number; store: number }[] {
   const r = rng(p.seed);
   return Array.from({ length: p.buyers }, () => ({
     t: Math.floor(r() * p.arrivalWindowMs),
-    store: Math.floor(r() * 3),
+    store: Math.floor(r() * channels),
   })).sort((a, b) => a.t - b.t);
+}
+
+/** One channel the buyers use: what it shows, a checkout of one unit (returns the order's id; throws when refused). */
+interface SalesPoint {
+  name: string;
+  kind: ChannelFigures["kind"];
+  /** The hub's channel id (SyncFlow run; absent for the record and the naive run). */
+  channelId?: string;
+  shown(): number;
+  buy(): string;
 }
 
 async function world(p: FlashParams, shop: string, appUrl: string | undefined, apiKey: string, apiSecret: string) {
@@ -117,27 +178,24 @@ async function world(p: FlashParams, shop: string, appUrl: string | undefined, a
   return { shopify, shop, created, inventoryItemId: prod.variants[0]!.inventoryItemId, woo };
 }
 
-/** Runs the buyers against the stores while sampling; returns metrics. */
+/** Runs the buyers against the channels while sampling; returns metrics. */
 async function drive(
   p: FlashParams,
   shopify: ShopifyEmulator,
   shop: string,
   locationId: string,
-  woo: WooEmulator[],
+  points: SalesPoint[],
   pendingSales: () => Promise<number> = async () => 0,
 ): Promise<FlashResult> {
-  const shown = () => [
-    shopify.control.state(shop).availableBySku[FLASH_SKU]?.[locationId] ?? 0,
-    woo[0]!.control.getStock(FLASH_SKU) ?? 0,
-    woo[1]!.control.getStock(FLASH_SKU) ?? 0,
-  ];
+  const n = points.length;
+  const shown = () => points.map((c) => c.shown());
   // Units Shopify still holds at the location: on_hand − committed (= available + safety_stock held for stores).
   const stockLeft = () => {
     const l = shopify.control.state(shop).levels.find((x) => x.sku === FLASH_SKU && x.locationId === locationId);
     return l ? l.onHand - l.committed : 0;
   };
-  const plan = schedule(p);
-  const sales: { t: number; store: number }[] = [];
+  const plan = schedule(p, n);
+  const sales: { t: number; store: number; orderId: string }[] = [];
   const timeline: number[][] = [];
   const t0 = Date.now();
   let sold = 0;
@@ -150,8 +208,8 @@ async function drive(
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      const n = sold;
-      const exact = stockLeft() === p.units - n && (await pendingSales()) === 0 && sold === n;
+      const k = sold;
+      const exact = stockLeft() === p.units - k && (await pendingSales()) === 0 && sold === k;
       if (exact && exactSince === null) exactSince = Date.now() - t0;
       if (!exact) exactSince = null;
       await new Promise((r) => setTimeout(r, 25));
@@ -161,13 +219,12 @@ async function drive(
     plan.map(async (b) => {
       await new Promise((r) => setTimeout(r, Math.max(0, b.t - (Date.now() - t0))));
       try {
-        if (b.store === 0) shopify.control.placeOrder(shop, { lines: [{ sku: FLASH_SKU, quantity: 1 }] });
-        else woo[b.store - 1]!.control.placeOrder({ lines: [{ sku: FLASH_SKU, quantity: 1 }], status: "processing" });
+        const orderId = points[b.store]!.buy();
         sold++;
-        sales.push({ t: Date.now() - t0, store: b.store });
+        sales.push({ t: Date.now() - t0, store: b.store, orderId });
         timeline.push([Date.now() - t0, ...shown(), Math.max(0, p.units - sold)]);
       } catch {
-        /* refused: out of stock on that store */
+        /* refused: out of stock on that channel */
       }
     }),
   );
@@ -181,20 +238,23 @@ async function drive(
   clearInterval(sampler);
   const end = Date.now() - t0;
   timeline.sort((a, b) => a[0]! - b[0]!);
+  const REM = n + 1; // column of the true remaining
 
   // Exposure windows per store.
   const windows: number[] = [];
-  for (let s = 0; s < 3; s++) {
+  const windowsBy: number[][] = points.map(() => []);
+  for (let s = 0; s < n; s++) {
     let open: number | null = null;
     for (const row of timeline) {
-      const exposed = row[1 + s]! > row[4]!;
+      const exposed = row[1 + s]! > row[REM]!;
       if (exposed && open === null) open = row[0]!;
       if (!exposed && open !== null) {
-        windows.push(row[0]! - open);
+        windowsBy[s]!.push(row[0]! - open);
         open = null;
       }
     }
-    if (open !== null) windows.push(end - open);
+    if (open !== null) windowsBy[s]!.push(end - open);
+    windows.push(...windowsBy[s]!);
   }
   // Overlap (units offered on two channels at once) and stranded stock (a channel out while another holds units).
   const overlap: number[] = [];
@@ -203,8 +263,8 @@ async function drive(
     let o: number | null = null;
     let st: number | null = null;
     for (const row of timeline) {
-      const shownNow = [row[1]!, row[2]!, row[3]!];
-      const isOverlap = shownNow.reduce((a, b) => a + Math.max(0, b), 0) > row[4]!;
+      const shownNow = row.slice(1, 1 + n);
+      const isOverlap = shownNow.reduce((a, b) => a + Math.max(0, b), 0) > row[REM]!;
       const isStranded = shownNow.some((q) => q <= 0) && shownNow.some((q) => q > 0);
       if (isOverlap && o === null) o = row[0]!;
       if (!isOverlap && o !== null) {
@@ -220,22 +280,58 @@ async function drive(
     if (o !== null) overlap.push(end - o);
     if (st !== null) stranded.push(end - st);
   }
-  // Propagation per sale: until every other store shows ≤ the remaining right after that sale.
+  // Propagation per sale: until every other store shows ≤ the remaining after that sale; per target channel too.
   const props: number[] = [];
+  const fromRecord: { ms: number; open: boolean }[][] = points.map(() => []);
   sales.forEach((sale, j) => {
     const remaining = Math.max(0, p.units - (j + 1));
     let reached = end;
+    const reachedBy: (number | null)[] = points.map((_, s) => (s === sale.store ? sale.t : null));
     for (const row of timeline) {
       if (row[0]! < sale.t) continue;
-      if ([0, 1, 2].every((s) => s === sale.store || row[1 + s]! <= remaining)) {
+      for (let s = 0; s < n; s++) if (reachedBy[s] === null && row[1 + s]! <= remaining) reachedBy[s] = row[0]!;
+      if (reachedBy.every((x) => x !== null)) {
         reached = row[0]!;
         break;
       }
     }
     props.push(reached - sale.t);
+    if (points[sale.store]!.kind === "record")
+      for (let s = 0; s < n; s++)
+        if (s !== sale.store) fromRecord[s]!.push({ ms: (reachedBy[s] ?? end) - sale.t, open: reachedBy[s] === null });
   });
   const finalShown = shown();
   const { casRetries, mutations } = casStats(shopify, shop, t0);
+  const ordered = [...sales].sort((a, b) => a.t - b.t);
+  const remainingAtEnd = Math.max(0, p.units - sold);
+  const channels: ChannelFigures[] = points.map((c, s) => {
+    let lastChange = 0;
+    for (let k = 1; k < timeline.length; k++)
+      if (timeline[k]![1 + s] !== timeline[k - 1]![1 + s] && timeline[k]![0]! > lastSaleT)
+        lastChange = timeline[k]![0]! - lastSaleT;
+    return {
+      name: c.name,
+      kind: c.kind,
+      sold: sales.filter((x) => x.store === s).length,
+      oversold: ordered.filter((x, k) => x.store === s && k >= p.units).length,
+      toRecord: null,
+      fromRecord: c.kind === "record" ? null : latency(fromRecord[s]!),
+      exposureP99Ms: p99(windowsBy[s]!),
+      finalShown: finalShown[s]!,
+      staleAtEnd: finalShown[s] !== remainingAtEnd,
+      lastChangeAfterLastSaleMs: lastChange,
+    };
+  });
+  // Channel → record: only the hub knows when a store's order reached Shopify (its adjustment rows).
+  const endAt = Date.now();
+  for (const [s, c] of points.entries())
+    if (c.channelId)
+      channels[s]!.toRecord = await toRecordLatency(
+        c.channelId,
+        sales.filter((x) => x.store === s),
+        t0,
+        endAt,
+      );
   return {
     lagAfterLastSaleMs,
     pendingAtEnd,
@@ -251,8 +347,67 @@ async function drive(
     ledgerExact: stockLeft() === p.units - sold,
     finalShown,
     timeline,
-    sales,
+    sales: sales.map(({ t, store }) => ({ t, store })),
+    channelNames: points.map((c) => c.name),
+    channels,
   };
+}
+
+/** Latency figures (ms) of `xs`; items with `open` were not reached by the end and count at the end. */
+export function latency(xs: { ms: number; open: boolean }[]): Latency {
+  const s = xs.map((x) => x.ms).sort((a, b) => a - b);
+  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]! : 0);
+  return {
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    max: s.at(-1) ?? 0,
+    n: s.length,
+    open: xs.filter((x) => x.open).length,
+  };
+}
+
+/**
+ * Channel → record latency per channel of the hub: for each order placed on a store channel (`sales`, ms from `t0`),
+ * until the hub applied its units to Shopify's record (the latest `appliedAt` of the adjustments the order caused);
+ * orders not applied by `endAt` (epoch ms) count until then and as `open` — among them `missing`, orders the hub has
+ * no row for. Orders the hub has with no adjustment at all (`nothingToApply`: cancelled before it saw them) are left
+ * out of the figures.
+ */
+export async function toRecordLatency(
+  channelId: string,
+  sales: { t: number; orderId: string }[],
+  t0: number,
+  endAt: number,
+): Promise<Latency> {
+  const { default: prisma } = await import("../app/db.server");
+  const tail = (id: string) => id.split("/").pop()!;
+  const orders = await prisma.order.findMany({ where: { channelId }, select: { id: true, externalId: true } });
+  const hubId = new Map(orders.map((o) => [tail(o.externalId), o.id]));
+  const adj = await prisma.shopifyAdjustment.findMany({
+    where: { orderId: { in: orders.map((o) => o.id) } },
+    select: { orderId: true, appliedAt: true, status: true },
+  });
+  const appliedBy = new Map<string, number | null>();
+  for (const a of adj) {
+    const prev = appliedBy.get(a.orderId!);
+    const at = a.appliedAt?.getTime() ?? null;
+    appliedBy.set(a.orderId!, prev === null || at === null ? null : Math.max(prev ?? 0, at));
+  }
+  let missing = 0;
+  let nothingToApply = 0;
+  const xs: { ms: number; open: boolean }[] = [];
+  for (const x of sales) {
+    const id = hubId.get(tail(x.orderId));
+    if (!id) missing++;
+    else if (!appliedBy.has(id)) {
+      nothingToApply++;
+      continue;
+    }
+    const at = id ? (appliedBy.get(id) ?? null) : null;
+    xs.push(at === null ? { ms: endAt - (t0 + x.t), open: true } : { ms: Math.max(0, at - (t0 + x.t)), open: false });
+  }
+  return { ...latency(xs), missing, nothingToApply };
 }
 
 /**
@@ -332,7 +487,25 @@ export function p99(xs: number[]): number {
   return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
 }
 
-/** Naive mode: the naive syncer in this process, same emulators and latencies. */
+/** The record and the WooCommerce stores as the buyers use them (Shopify's checkout, the stores' shopper checkout). */
+function basePoints(shopify: ShopifyEmulator, shop: string, locationId: string, woo: WooEmulator[]): SalesPoint[] {
+  return [
+    {
+      name: "Shopify",
+      kind: "record",
+      shown: () => shopify.control.state(shop).availableBySku[FLASH_SKU]?.[locationId] ?? 0,
+      buy: () => shopify.control.placeOrder(shop, { lines: [{ sku: FLASH_SKU, quantity: 1 }] }).orderId,
+    },
+    ...woo.map((w, i): SalesPoint => ({
+      name: `Woo ${String.fromCharCode(65 + i)}`,
+      kind: "woocommerce",
+      shown: () => w.control.getStock(FLASH_SKU) ?? 0,
+      buy: () => String(w.control.placeOrder({ lines: [{ sku: FLASH_SKU, quantity: 1 }], status: "processing" }).id),
+    })),
+  ];
+}
+
+/** Naive mode: the naive syncer in this process, same emulators and latencies (always Shopify + 2 WooCommerce). */
 export async function runNaive(p: FlashParams): Promise<FlashResult> {
   const w = await world(p, "flash-naive.myshopify.com", undefined, "naive-key", "naive-secret");
   const naive = await startNaiveSyncer({
@@ -346,16 +519,27 @@ export async function runNaive(p: FlashParams): Promise<FlashResult> {
   });
   await new Promise((r) => setTimeout(r, 500));
   try {
-    return await drive(p, w.shopify, w.shop, w.created.locationId, w.woo);
+    return await drive(
+      p,
+      w.shopify,
+      w.shop,
+      w.created.locationId,
+      basePoints(w.shopify, w.shop, w.created.locationId, w.woo),
+    );
   } finally {
     await naive.close();
     await Promise.all([w.shopify.close(), ...w.woo.map((x) => x.close())]);
   }
 }
 
+/** Retailer shop names of the bench (the seed's retailers). */
+export const RETAILER_NAMES = ["Nationwide Plants", "Epic Gardening", "Botanical Interests"];
+
 /**
  * SyncFlow mode: the real app + worker (`stack`), started against this run's Shopify emulator origin by
- * the caller (`makeStack`), onboarding the shop and both stores (exact mode) first.
+ * the caller (`makeStack`), onboarding the shop and both stores (exact mode) first, then `p.retailers` retailer shops
+ * on the same emulated Shopify (installed, linked with a retailer code, showing the K units before the sale), each
+ * with Shopify's latencies (the emulator's settings are global to its shops).
  */
 export async function runSyncflow(
   p: FlashParams,
@@ -378,20 +562,51 @@ export async function runSyncflow(
     woo: w.woo,
     expectedItems: 1,
   });
+  const points = basePoints(w.shopify, w.shop, w.created.locationId, w.woo);
+  points.slice(1).forEach((pt, i) => (pt.channelId = channelIds[i]));
+  const { default: prisma } = await import("../app/db.server");
+  if (p.retailers > 0) {
+    // Room for the retailers beside the two stores (the Free plan has one sales channel): as after an upgrade.
+    await prisma.shop.update({
+      where: { id: shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+    });
+    for (let i = 0; i < p.retailers; i++) {
+      const r = await addRetailerShop({
+        shopify: w.shopify,
+        appUrl: stack.appUrl,
+        apiKey: stack.apiKey,
+        apiSecret: stack.apiSecret,
+        centralShopId: shopId,
+        domain: `flash-retailer-${i + 1}.myshopify.com`,
+        name: RETAILER_NAMES[i % RETAILER_NAMES.length]!,
+        products: [{ sku: FLASH_SKU, title: "Flash Tee", price: 25 }],
+        startingStock: () => p.units,
+      });
+      await prisma.shop.update({ where: { id: r.shopId }, data: { reconcileEveryMin: 100_000 } });
+      channelIds.push(r.channelId);
+      points.push({
+        name: r.name,
+        kind: "retailer",
+        channelId: r.channelId,
+        shown: () => w.shopify.control.state(r.domain).availableBySku[FLASH_SKU]?.[r.locationId] ?? 0,
+        buy: () => w.shopify.control.placeOrder(r.domain, { lines: [{ sku: FLASH_SKU, quantity: 1 }] }).orderId,
+      });
+    }
+  }
   await w.woo[0]!.control.idle();
   await new Promise((r) => setTimeout(r, 1000));
   // Exact mode with allocations (docs/decisions/008): each store sells only units reserved for it in Shopify's safety_stock.
-  await enableAllocations(shopId, channelIds, () => [
-    w.shopify.control.state(w.shop).levels.find((l) => l.sku === FLASH_SKU)!,
-    w.woo[0]!.control.getStock(FLASH_SKU),
-    w.woo[1]!.control.getStock(FLASH_SKU),
-  ]);
-  const { default: prisma } = await import("../app/db.server");
+  if (p.allocations)
+    await enableAllocations(shopId, channelIds, () => [
+      w.shopify.control.state(w.shop).levels.find((l) => l.sku === FLASH_SKU)!,
+      ...points.slice(1).map((pt) => pt.shown()),
+    ]);
   const pendingSales = () => prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
   const since = new Date();
-  const result = await drive(p, w.shopify, w.shop, w.created.locationId, w.woo, pendingSales);
+  const result = await drive(p, w.shopify, w.shop, w.created.locationId, points, pendingSales);
   const receipts = await prisma.webhookReceipt.findMany({
-    where: { shopId, source: "woocommerce", receivedAt: { gte: since } },
+    where: { shopId, source: { not: "shopify" }, receivedAt: { gte: since } },
     select: { receivedAt: true, processedAt: true },
   });
   const adjustments = await prisma.shopifyAdjustment.findMany({

@@ -10,10 +10,18 @@
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp, startDatabase, startStack, type Stack } from "./lib/stack";
-import { runNaive, runSyncflow, STORE_NAMES, type FlashParams, type FlashResult } from "./flash-sale";
+import { runNaive, runSyncflow, type FlashParams, type FlashResult, type Latency } from "./flash-sale";
 import { runReconcile, type ReconcileBench } from "./reconcile";
 import { runIngest, type IngestBench } from "./ingest";
-import { renderStream, renderStreamSvg, runStream, STREAM_DEFAULTS, type StreamParams, type StreamRun } from "./stream";
+import {
+  renderStream,
+  renderStreamSvg,
+  runStream,
+  STREAM_DEFAULTS,
+  streamSplit,
+  type StreamParams,
+  type StreamRun,
+} from "./stream";
 import { onboardShop } from "./lib/onboard";
 import { startShopifyEmulator } from "../tests/emulators/shopify/index";
 
@@ -26,6 +34,18 @@ process.env.BENCH_SHOPIFY_LATENCY_MS = String(SHOPIFY_LATENCY_MS);
 // and worker children get the same setting from bench/lib/stack.ts).
 process.env.SYNCFLOW_ALLOW_LOOPBACK_STORES = "1";
 
+const argValue = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/**
+ * Retailer Shopify shops selling in the flash sale's SyncFlow run (issue 14; default 1) and in the stream (default 1);
+ * `--retailers 0` runs the earlier configurations (Shopify + 2 WooCommerce) for comparison.
+ */
+const retailers = Number(argValue("--retailers") ?? 1);
+if (!Number.isInteger(retailers) || retailers < 0 || retailers > 3)
+  throw new Error(`--retailers ${argValue("--retailers")}: a whole number 0–3`);
+
 const flash: FlashParams = quick
   ? {
       units: 20,
@@ -36,6 +56,8 @@ const flash: FlashParams = quick
       seed: 7,
       shopifyLatencyMs: SHOPIFY_LATENCY_MS,
       shopifyWebhookDelayMs: 300,
+      retailers,
+      allocations: argValue("--flash-allocations") !== "off",
     }
   : {
       units: 100,
@@ -46,11 +68,9 @@ const flash: FlashParams = quick
       seed: 7,
       shopifyLatencyMs: SHOPIFY_LATENCY_MS,
       shopifyWebhookDelayMs: 300,
+      retailers,
+      allocations: argValue("--flash-allocations") !== "off",
     };
-const argValue = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
 const reconcileSkus = Number(argValue("--skus") ?? (quick ? 1000 : 10_000));
 const ingestMs = quick ? 3000 : 10_000;
 /**
@@ -162,6 +182,8 @@ async function mainReconcileOnly() {
  * `--skus N` and `--stream-seconds S` override.
  */
 const streamParams: Partial<StreamParams> = {
+  retailers,
+  split: streamSplit(retailers),
   ...(quick
     ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 }
     : {}),
@@ -233,6 +255,29 @@ function streamSummary(runs: StreamRun[]) {
       recordExact: r.recordExact,
       ledgerExact: r.ledgerMismatchSkus === 0,
       ...(r.migration ? { migrationSeconds: r.migration.seconds } : {}),
+      channels: r.channels.map((c) => ({
+        name: c.name,
+        kind: c.kind,
+        orders: c.orders,
+        unitsSold: c.unitsSold,
+        oversold: c.oversold,
+        toRecordMs: c.toRecord && {
+          p50: c.toRecord.p50,
+          p95: c.toRecord.p95,
+          p99: c.toRecord.p99,
+          open: c.toRecord.open,
+          missing: c.toRecord.missing,
+          nothingToApply: c.toRecord.nothingToApply,
+        },
+        fromRecordMs: c.fromRecord && {
+          p50: c.fromRecord.p50,
+          p95: c.fromRecord.p95,
+          p99: c.fromRecord.p99,
+          open: c.fromRecord.open,
+        },
+        wrongAt60s: c.wrongAt["60"],
+        wrongAtEnd: c.wrongAtEnd,
+      })),
     };
   const without = runs.find((r) => !r.allocations);
   const withA = runs.find((r) => r.allocations);
@@ -284,9 +329,10 @@ async function main() {
     const flashSale = {
       units: flash.units,
       buyers: flash.buyers,
-      stores: 3,
+      stores: sf.result.channels.length,
       naive: pick(naive),
       syncflow: pick(sf.result),
+      channels: channelSummary(sf.result),
     };
     const flashDetail = { naive: detail(naive), syncflow: detail(sf.result) };
     fs.mkdirSync(path.join(process.cwd(), "bench", "out"), { recursive: true });
@@ -469,6 +515,39 @@ function pick(r: FlashResult) {
   };
 }
 
+/** Per-channel flash-sale figures of the SyncFlow run (last JSON line, `flashSale.channels`). */
+function channelSummary(r: FlashResult) {
+  const lat = (x: Latency | null) =>
+    x && {
+      p50: x.p50,
+      p95: x.p95,
+      p99: x.p99,
+      open: x.open,
+      ...(x.missing !== undefined ? { missing: x.missing } : {}),
+    };
+  return r.channels.map((c) => ({
+    name: c.name,
+    kind: c.kind,
+    sold: c.sold,
+    oversold: c.oversold,
+    toRecordMs: lat(c.toRecord),
+    fromRecordMs: lat(c.fromRecord),
+    staleAtEnd: c.staleAtEnd,
+  }));
+}
+
+/** The per-channel table (markdown) of one flash-sale run. */
+function renderChannels(r: FlashResult): string {
+  const lat = (x: Latency | null) =>
+    x
+      ? `${x.p50} / ${x.p95} / ${x.p99} (n ${x.n}${x.open ? `; ${x.open} not reached by the end` : ""}${x.missing ? `; ${x.missing} orders the hub never recorded` : ""})`
+      : "–";
+  return `| channel | units sold | oversold | channel → record p50 / p95 / p99 (ms) | record → channel p50 / p95 / p99 (ms) | exposure p99 (ms) | final shown | stale after the last order | last change after the last sale (ms) |
+|---|---:|---:|---|---|---:|---:|:---:|---:|
+${r.channels.map((c) => `| ${c.name} (${c.kind}) | ${c.sold} | ${c.oversold} | ${c.kind === "record" ? "– (sells on the record)" : lat(c.toRecord)} | ${lat(c.fromRecord)} | ${c.exposureP99Ms} | ${c.finalShown} | ${c.staleAtEnd ? "❌ stale" : "✅"} | ${c.lastChangeAfterLastSaleMs} |`).join("\n")}
+`;
+}
+
 /** Flash-sale figures kept out of the last JSON line (its shape is fixed by issue 3) but in result.json and the report. */
 function detail(r: FlashResult) {
   return {
@@ -480,6 +559,7 @@ function detail(r: FlashResult) {
     casRetries: r.casRetries,
     mutations: r.mutations,
     stages: r.stages,
+    channels: r.channels,
   };
 }
 
@@ -503,15 +583,18 @@ function renderReport(x: {
   const st = (x: { p50: number; p99: number; max: number }) => `${x.p50} / ${x.p99} / ${x.max}`;
   const flashPart = `# SyncFlow benchmark ${quick ? "(quick)" : "(full)"} — ${new Date().toISOString()}
 
-## Flash sale — ${flash.units} units, ${flash.buyers} buyers over ${flash.arrivalWindowMs / 1000} s, Shopify + 2 WooCommerce (realistic latency)
+## Flash sale — ${flash.units} units, ${flash.buyers} buyers over ${flash.arrivalWindowMs / 1000} s, Shopify + 2 WooCommerce${flash.retailers ? ` + ${flash.retailers} retailer Shopify shop${flash.retailers > 1 ? "s" : ""} (SyncFlow run; the naive syncer runs Shopify + 2 WooCommerce)` : ""} (realistic latency)${flash.allocations ? "" : "; SyncFlow WITHOUT allocations (`--flash-allocations off`)"}
 
-| | oversold units | sold | exposure p99 (ms) | propagation p99 (ms) | overlap p99 (ms) | stranded p99 (ms) | Shopify final = units − sold | final shown (Shopify / Woo A / Woo B) |
+| | oversold units | sold | exposure p99 (ms) | propagation p99 (ms) | overlap p99 (ms) | stranded p99 (ms) | Shopify final = units − sold | final shown (${syncflow.channelNames.join(" / ")}) |
 |---|---:|---:|---:|---:|---:|---:|:---:|---|
 | naive (absolute copy) | ${naive.oversold} | ${naive.sold} | ${naive.exposureP99Ms} | ${naive.propagationP99Ms} | ${naive.overlapP99Ms} | ${naive.strandedP99Ms} | ${ok(naive.ledgerExact)} (${naive.finalShopify}) | ${naive.finalShown.join(" / ")} |
 | SyncFlow | ${syncflow.oversold} | ${syncflow.sold} | ${syncflow.exposureP99Ms} | ${syncflow.propagationP99Ms} | ${syncflow.overlapP99Ms} | ${syncflow.strandedP99Ms} | ${ok(syncflow.ledgerExact)} (${syncflow.finalShopify}) | ${syncflow.finalShown.join(" / ")} |
 
 Targets: SyncFlow oversold = 0 ${ok(syncflow.oversold === 0)}; naive oversold > 0 ${ok(naive.oversold > 0)}.
 
+Per channel, SyncFlow (channel → record: an order placed there → its units applied to Shopify's record; record → channel: a Shopify checkout → the channel shows ≤ the units left; stale: shows other than the units left at the end of the settle window):
+
+${renderChannels(syncflow)}
 | | lag after last sale (ms) | CAS retries / mutations |
 |---|---:|---|
 | naive | ${lag(naive)} | ${cas(naive)} |
@@ -610,15 +693,16 @@ Peak RSS app + worker: ${d.rssPeakMb.afterOnboarding} MB by the end of onboardin
 `;
 }
 
-/** Two stacked step charts (naive, SyncFlow): shown quantity per store and the true remaining over time. */
+/** Two stacked step charts (naive, SyncFlow): shown quantity per channel and the true remaining over time. */
 function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
   const W = 900,
     H = 300,
     pad = 40;
-  const colors = ["#008060", "#7f54b3", "#d0a000", "#222"];
+  const palette = ["#008060", "#7f54b3", "#d0a000", "#c0392b", "#2980b9", "#8e44ad"];
   const maxT = Math.max(naive.timeline.at(-1)?.[0] ?? 1, sf.timeline.at(-1)?.[0] ?? 1);
   const maxQ = Math.max(units, ...naive.timeline.flatMap((r) => r.slice(1)), ...sf.timeline.flatMap((r) => r.slice(1)));
   const panel = (r: FlashResult, y0: number, title: string) => {
+    const n = r.channelNames.length;
     const x = (t: number) => pad + (t / maxT) * (W - 2 * pad);
     const y = (q: number) => y0 + H - pad - (Math.max(0, q) / maxQ) * (H - 2 * pad);
     const step = (col: number) => {
@@ -632,16 +716,16 @@ function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
       }
       return d + `H${x(maxT).toFixed(1)}`;
     };
-    const lines = [1, 2, 3, 4]
+    const lines = Array.from({ length: n + 1 }, (_, i) => i + 1)
       .map(
         (c) =>
-          `<path d="${step(c)}" fill="none" stroke="${colors[c - 1]}" stroke-width="${c === 4 ? 2.5 : 1.5}"${c === 4 ? ' stroke-dasharray="6 3"' : ""}/>`,
+          `<path d="${step(c)}" fill="none" stroke="${c === n + 1 ? "#222" : palette[c - 1]}" stroke-width="${c === n + 1 ? 2.5 : 1.5}"${c === n + 1 ? ' stroke-dasharray="6 3"' : ""}/>`,
       )
       .join("");
     const sales = r.sales
       .map(
         (s) =>
-          `<circle cx="${x(s.t).toFixed(1)}" cy="${(y0 + H - pad + 8).toFixed(1)}" r="2" fill="${colors[s.store]}"/>`,
+          `<circle cx="${x(s.t).toFixed(1)}" cy="${(y0 + H - pad + 8).toFixed(1)}" r="2" fill="${palette[s.store]}"/>`,
       )
       .join("");
     return `<text x="${pad}" y="${y0 + 20}" font-size="14" font-weight="bold">${title} — oversold ${r.oversold}, exposure p99 ${r.exposureP99Ms} ms, propagation p99 ${r.propagationP99Ms} ms</text>
@@ -649,13 +733,13 @@ function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
 <text x="${pad - 4}" y="${y(maxQ) + 4}" font-size="10" text-anchor="end">${maxQ}</text><text x="${pad - 4}" y="${y(0) + 4}" font-size="10" text-anchor="end">0</text>
 <text x="${W - pad}" y="${y0 + H - pad + 24}" font-size="10" text-anchor="end">${(maxT / 1000).toFixed(1)} s</text>${lines}${sales}`;
   };
-  const legend = ["Shopify", "Woo A", "Woo B", "true remaining"]
+  const names = sf.channelNames.length >= naive.channelNames.length ? sf.channelNames : naive.channelNames;
+  const legend = [...names, "true remaining"]
     .map(
       (n, i) =>
-        `<rect x="${pad + i * 150}" y="${2 * H + 8}" width="12" height="12" fill="${colors[i]}"/><text x="${pad + i * 150 + 18}" y="${2 * H + 18}" font-size="12">${n}</text>`,
+        `<rect x="${pad + i * 150}" y="${2 * H + 8}" width="12" height="12" fill="${i === names.length ? "#222" : palette[i]}"/><text x="${pad + i * 150 + 18}" y="${2 * H + 18}" font-size="12">${n}</text>`,
     )
     .join("");
-  void STORE_NAMES;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H + 30}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>${panel(naive, 0, "Naive (absolute copy)")}${panel(sf, H, "SyncFlow")}${legend}</svg>
 `;

@@ -14,6 +14,11 @@
  * endpoint at the per-op cost measured on a real WooCommerce 10.0.2, webhooks 2–6 s after the change). Shopify runs at
  * the Standard plan (100 points/s), 75 ms per call, webhooks 300 ms after the change.
  *
+ * Retailer Shopify shops (issue 14; `retailers`, default 1) sell as a fourth (fifth) channel: shops on the same emulated
+ * Shopify as the central shop (same latency, rate limit and webhook delay), installed and linked with a retailer code,
+ * their orders placed through Shopify's checkout on their own shop. `retailers: 0` with `split` [0.5, 0.25, 0.25] is
+ * the issue-11 configuration, stream for stream (the same orders at the same times on the same channels).
+ *
  * Measured: oversold units (total and per channel: a unit sold when the shop's physical stock — start − sold + restocked,
  * in time order — had none), units sold, settle (from the last stream event until every store shows its derived value,
  * nothing is pending and no job is queued), peak queue depth, store writes per second, listings wrong at +5 / +30 / +60 s,
@@ -28,6 +33,8 @@ import { startWooEmulator, type WooEmulator } from "../tests/emulators/woocommer
 import { REALISTIC_STREAM_WOO } from "../tests/emulators/woocommerce/syncflow-stock";
 import type { ShopifyEmulator } from "../tests/emulators/shopify/index";
 import { onboardShop } from "./lib/onboard";
+import { addRetailerShop } from "../tests/harness/retailers";
+import { latency, RETAILER_NAMES, toRecordLatency, type Latency } from "./flash-sale";
 import { cpuSeconds, postgresPids, type Stack } from "./lib/stack";
 
 /** Parameters of one stream run. */
@@ -36,8 +43,10 @@ export interface StreamParams {
   ordersPerSecond: number;
   durationMs: number;
   seed: number;
-  /** Share of orders per channel: Shopify, Woo A, Woo B. */
-  split: [number, number, number];
+  /** Share of orders per channel: Shopify, Woo A, Woo B, then each retailer shop (as many shares as channels). */
+  split: number[];
+  /** Retailer Shopify shops selling beside Shopify and the two stores (0 = the issue-11 configuration). */
+  retailers: number;
   cancelRate: number;
   refundRate: number;
   /** Share of SKUs whose demand in the stream exceeds their starting stock (≥ 0.30). */
@@ -58,6 +67,7 @@ export const STREAM_DEFAULTS: StreamParams = {
   durationMs: 90_000,
   seed: 2026,
   split: [0.5, 0.25, 0.25],
+  retailers: 0,
   cancelRate: 0.03,
   refundRate: 0.02,
   shortShare: 0.35,
@@ -67,11 +77,28 @@ export const STREAM_DEFAULTS: StreamParams = {
   shopifyLatencyMs: 75,
 };
 
+/**
+ * The order split for `retailers` retailer shops (decision 210): the WooCommerce stores keep their issue-11 shares
+ * (25 % each) so their load and figures stay comparable; the retailers take their share from Shopify's 50 % (a retailer
+ * is a Shopify shop: 20 % for one, 15 % each for two, 10 % each for three).
+ */
+export function streamSplit(retailers: number): number[] {
+  if (retailers === 0) return [0.5, 0.25, 0.25];
+  const each = retailers === 1 ? 0.2 : retailers === 2 ? 0.15 : 0.1;
+  return [
+    Math.round((0.5 - each * retailers) * 100) / 100,
+    0.25,
+    0.25,
+    ...Array.from({ length: retailers }, () => each),
+  ];
+}
+
 /** One planned event of the stream. */
 type PlannedOrder = {
   kind: "order";
   t: number;
-  channel: 0 | 1 | 2;
+  /** 0 Shopify, 1/2 Woo A/B, 3… retailer shops. */
+  channel: number;
   lines: { sku: number; qty: number }[];
   follow: "cancel" | "refund" | null;
   followAt: number;
@@ -114,7 +141,8 @@ export function planStream(p: StreamParams): {
   for (let k = 0; k < n; k++) {
     const t = Math.floor(k * gap + rnd() * gap);
     const c = rnd();
-    const channel = (c < p.split[0] ? 0 : c < p.split[0] + p.split[1] ? 1 : 2) as 0 | 1 | 2;
+    let channel = 0;
+    for (let a = p.split[0]!; channel < p.split.length - 1 && c >= a;) a += p.split[++channel]!;
     const want = 1 + Math.floor(rnd() * 8);
     const skus = new Set<number>();
     for (let g = 0; skus.size < want && g < 50; g++) skus.add(pick());
@@ -174,6 +202,30 @@ export interface StreamRun {
   cpu: { app: number; worker: number; postgres: number; msPerOrder: number };
   /** Webhook receipts stored during the run, by "source topic" and by what their processing found. */
   receipts: Record<string, number>;
+  /** Per channel (Shopify, Woo A, Woo B, retailers…). */
+  channels: StreamChannel[];
+}
+
+/** One channel's figures in a stream run (units; latencies in ms). */
+export interface StreamChannel {
+  name: string;
+  kind: "record" | "woocommerce" | "retailer";
+  orders: number;
+  unitsSold: number;
+  oversold: number;
+  /** An order placed here → its units applied to Shopify's record (null for the record itself). */
+  toRecord: Latency | null;
+  /**
+   * Record → channel: how long a listing showed other than what the record implies (without allocations: the derived
+   * quantity; with allocations: the hub's last write), per wrong spell, sampled once a second (≈ 1 s resolution);
+   * spells still open at the end count until then. Null for the record itself.
+   */
+  fromRecord: Latency | null;
+  wrongAt: Record<"5" | "30" | "60", number>;
+  /** Listings wrong when the run ends (after the settle window / +60 s). */
+  wrongAtEnd: number;
+  /** Quantities written to the channel during the run (store items; retailer Admin mutations). */
+  writes: number;
 }
 
 const SKU = (i: number) => `STR-${String(i).padStart(5, "0")}`;
@@ -195,10 +247,15 @@ function storeWrites(w: WooEmulator): { requests: number; items: number } {
   return { requests, items };
 }
 
-/** Jobs still to run (dead letters wait for the merchant's replay and scheduled housekeeping runs on its own: not counted). */
+/**
+ * Jobs still to run (dead letters wait for the merchant's replay and scheduled housekeeping runs on its own: not
+ * counted; nor are jobs of a finished run's channels, disconnected at its end, whose retries end in the dead letter
+ * queue on their own).
+ */
 async function queueDepth(): Promise<Record<string, number>> {
   const rows = await prisma.$queryRawUnsafe<{ name: string; n: bigint }[]>(
-    `SELECT name, count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter') GROUP BY name`,
+    `SELECT name, count(*)::bigint AS n FROM pgboss.job j WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter')
+       AND NOT EXISTS (SELECT 1 FROM "Channel" c WHERE c.id = j.data->>'channelId' AND c.status = 'disconnected') GROUP BY name`,
   );
   return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
 }
@@ -265,6 +322,59 @@ export async function runStream(input: {
     timeoutMs: 900_000,
   });
   await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
+  // Retailer Shopify shops (issue 14): on the same emulated Shopify, showing the central stock before they link (so no
+  // initial push is needed), installed and linked with a retailer code from the central shop.
+  const retailers: {
+    domain: string;
+    name: string;
+    locationId: string;
+    channelId: string;
+    itemOf: Map<string, number>;
+  }[] = [];
+  if (p.retailers > 0)
+    // Room for the retailers beside the two stores (the Free plan has one sales channel): as after an upgrade.
+    await prisma.shop.update({
+      where: { id: shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+    });
+  for (let k = 0; k < p.retailers; k++) {
+    const domain = `${shop.replace(".myshopify.com", "")}-retailer-${k + 1}.myshopify.com`;
+    const r = await addRetailerShop({
+      shopify,
+      appUrl: stack.appUrl,
+      apiKey: stack.apiKey,
+      apiSecret: stack.apiSecret,
+      centralShopId: shopId,
+      domain,
+      name: RETAILER_NAMES[k % RETAILER_NAMES.length]!,
+      products: Array.from({ length: p.skus }, (_, i) => ({ sku: SKU(i), title: `Stream item ${i}`, price: 12 })),
+      startingStock: (sku) => plan.stock[Number(sku.slice(4))]!,
+      linkTimeoutMs: 900_000,
+    });
+    await prisma.shop.update({ where: { id: r.shopId }, data: { reconcileEveryMin: 100_000 } });
+    const rItemOf = new Map<string, number>();
+    for (const l of shopify.control.state(domain).levels)
+      if (l.sku && l.locationId === r.locationId)
+        rItemOf.set(l.inventoryItemId.split("/").pop()!, Number(l.sku.slice(4)));
+    retailers.push({ domain, name: r.name, locationId: r.locationId, channelId: r.channelId, itemOf: rItemOf });
+    channelIds.push(r.channelId);
+    await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
+  }
+  /** What each retailer shows per SKU index (its `available` at the SyncFlow location). */
+  const retailerShown = () =>
+    retailers.map((r) => {
+      const out = new Array<number>(p.skus).fill(0);
+      for (const l of shopify.control.state(r.domain).levels) {
+        if (l.locationId !== r.locationId) continue;
+        const i = r.itemOf.get(l.inventoryItemId.split("/").pop()!);
+        if (i !== undefined) out[i] = l.available;
+      }
+      return out;
+    });
+  const channelNames = ["Shopify", "Woo A", "Woo B", ...retailers.map((r) => r.name)];
+  const nChannels = channelNames.length;
+  if (p.split.length !== nChannels)
+    throw new Error(`stream split has ${p.split.length} shares for ${nChannels} channels (${channelNames.join(", ")})`);
   // One reconciliation in sync, as a live shop has had (the scheduler starts one at once for a shop that never had one).
   const warmAt = new Date();
   await enqueue(QUEUES.reconcile, { shopId, dryRun: false, trigger: "bench" });
@@ -272,7 +382,7 @@ export async function runStream(input: {
     "warm-up reconciliation",
     async () => {
       const runs = await prisma.syncRun.findMany({ where: { shopId, kind: "reconcile", startedAt: { gte: warmAt } } });
-      return runs.length === 2 && runs.every((r) => r.status !== "running");
+      return runs.length >= channelIds.length && runs.every((r) => r.status !== "running");
     },
     600_000,
     250,
@@ -343,9 +453,27 @@ export async function runStream(input: {
       where: { channelId: { in: channelIds }, matchStatus: "linked" },
       select: { channelId: true, sku: true, lastWrittenQuantity: true, allocatedQuantity: true },
     });
-  const wrongNow = async (): Promise<number> => {
+  // Listings shown wrong, per channel (Woo A, Woo B, retailers…; Shopify is the record), and how long each wrong spell
+  // lasted (sampled once a second: a listing wrong at one sample and right at a later one lagged ≈ that long).
+  const wrongSince = new Map<number, number>(); // s * skus + i → ms (t0-relative) it was first seen wrong
+  const lagSpells: { ms: number; open: boolean }[][] = channelNames.map(() => []);
+  const wrongPerChannel = async (): Promise<number[]> => {
     const { avail } = stateAt();
-    let wrong = 0;
+    const rShown = retailerShown();
+    const shownOn = (s: number, i: number) => (s < 2 ? wooStock(s, i) : rShown[s - 2]![i]!);
+    const per = new Array<number>(nChannels).fill(0);
+    const now = Date.now() - t0;
+    const mark = (s: number, i: number, wrong: boolean) => {
+      const key = s * p.skus + i;
+      const since = wrongSince.get(key);
+      if (wrong) {
+        per[s + 1]!++;
+        if (since === undefined) wrongSince.set(key, now);
+      } else if (since !== undefined) {
+        wrongSince.delete(key);
+        lagSpells[s + 1]!.push({ ms: now - since, open: false });
+      }
+    };
     if (!input.allocations) {
       const pend = await prisma.shopifyAdjustment.groupBy({
         by: ["itemId"],
@@ -361,26 +489,47 @@ export async function runStream(input: {
         const sku = items.find((it) => it.id === x.itemId)?.sku;
         if (sku) pendBySku.set(Number(sku.slice(4)), x._sum.delta ?? 0);
       }
-      for (let s = 0; s < 2; s++)
+      for (let s = 0; s < nChannels - 1; s++)
         for (let i = 0; i < p.skus; i++)
-          if (wooStock(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0))) wrong++;
-      return wrong;
+          mark(s, i, shownOn(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0)));
+      return per;
     }
     const rows = await listingRows();
     for (const r of rows) {
       const s = channelIds.indexOf(r.channelId);
       const i = Number((r.sku ?? "").slice(4));
-      if (wooStock(s, i) !== (r.lastWrittenQuantity ?? 0)) wrong++;
+      mark(s, i, shownOn(s, i) !== (r.lastWrittenQuantity ?? 0));
     }
-    return wrong;
+    return per;
   };
+  const wrongNow = async (): Promise<number> => (await wrongPerChannel()).reduce((a, b) => a + b, 0);
+  const wrongAtBy: Record<"5" | "30" | "60", number[]> = { "5": [], "30": [], "60": [] };
 
   // ---- drive the stream
   type Sale = { t: number; channel: number; sku: number; qty: number };
   const sales: Sale[] = [];
   const restocks: { t: number; sku: number; qty: number }[] = [];
-  const placed: { channel: number; id: string | number; lines: { sku: number; qty: number; lineId?: string }[] }[] = [];
-  const stats = { placed: 0, byChannel: [0, 0, 0], refused: 0, cancelled: 0, refunded: 0, requested: 0 };
+  const placed: {
+    channel: number;
+    id: string | number;
+    t: number;
+    lines: { sku: number; qty: number; lineId?: string }[];
+  }[] = [];
+  const stats = {
+    placed: 0,
+    byChannel: channelNames.map(() => 0),
+    refused: 0,
+    cancelled: 0,
+    refunded: 0,
+    requested: 0,
+  };
+  /** Channels that check out through Shopify: the central shop (0) and the retailer shops (3…): domain and item map. */
+  const shopifyOf = (channel: number) =>
+    channel === 0
+      ? { domain: shop, itemOf }
+      : channel >= 3
+        ? { domain: retailers[channel - 3]!.domain, itemOf: retailers[channel - 3]!.itemOf }
+        : null;
   const pg = postgresPids();
   const cpuNow = () => ({
     app: cpuSeconds(stack.appPid),
@@ -398,14 +547,15 @@ export async function runStream(input: {
     for (const l of lines) stats.requested += l.qty;
     for (let attempt = 0; attempt < 10 && lines.length; attempt++) {
       try {
-        if (o.channel === 0) {
-          const r = shopify.control.placeOrder(shop, {
+        const on = shopifyOf(o.channel);
+        if (on) {
+          const r = shopify.control.placeOrder(on.domain, {
             lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })),
           });
           const ids = r.lineItems.map((li) => li.id);
           record(
             o,
-            0,
+            o.channel,
             r.orderId,
             lines.map((l, k) => ({ ...l, lineId: ids[k] })),
           );
@@ -422,10 +572,11 @@ export async function runStream(input: {
         const e = err as { status?: number; message?: string; extra?: { sku?: string; available?: number } };
         let short: number | undefined;
         let have = 0;
-        if (o.channel === 0) {
+        const on = shopifyOf(o.channel);
+        if (on) {
           const m = /inventory item (\d+): (-?\d+) < (\d+)/.exec(String(e.message));
           if (m) {
-            short = itemOf.get(m[1]!);
+            short = on.itemOf.get(m[1]!);
             have = Number(m[2]);
           }
         } else if (e.extra?.sku) {
@@ -448,20 +599,21 @@ export async function runStream(input: {
     stats.placed++;
     stats.byChannel[channel]!++;
     for (const l of lines) sales.push({ t, channel, sku: l.sku, qty: l.qty });
-    const entry = { channel, id, lines };
+    const entry = { channel, id, t, lines };
     placed.push(entry);
     if (o.follow) events.push({ t: Math.max(o.followAt, t + 1000), run: () => follow(o.follow!, entry) });
   };
   const follow = (kind: "cancel" | "refund", e: (typeof placed)[number]) => {
     const t = Date.now() - t0;
-    if (e.channel === 0) {
+    const on = shopifyOf(e.channel);
+    if (on) {
       if (kind === "cancel") {
-        shopify.control.cancelOrder(shop, { orderId: String(e.id), restock: true });
+        shopify.control.cancelOrder(on.domain, { orderId: String(e.id), restock: true });
         for (const l of e.lines) restocks.push({ t, sku: l.sku, qty: l.qty });
         stats.cancelled++;
       } else {
         const l = e.lines[0]!;
-        shopify.control.refund(shop, {
+        shopify.control.refund(on.domain, {
           orderId: String(e.id),
           lines: [{ lineItemId: l.lineId!, quantity: l.qty }],
           restock: true,
@@ -536,7 +688,11 @@ export async function runStream(input: {
   const marks = [5, 30, 60] as const;
   for (;;) {
     const since = Date.now() - lastEventAt;
-    for (const m of marks) if (wrongAt[m] < 0 && since >= m * 1000) wrongAt[m] = await wrongNow();
+    for (const m of marks)
+      if (wrongAt[m] < 0 && since >= m * 1000) {
+        wrongAtBy[m] = await wrongPerChannel();
+        wrongAt[m] = wrongAtBy[m].reduce((a, b) => a + b, 0);
+      }
     if (settledAt === null) {
       const depth = Object.values(await queueDepth()).reduce((a, b) => a + b, 0);
       const pending = await prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
@@ -566,7 +722,7 @@ export async function runStream(input: {
     (perSku.get(s.sku) ?? perSku.set(s.sku, []).get(s.sku)!).push({ t: s.t, d: -s.qty, channel: s.channel });
   for (const r of restocks)
     (perSku.get(r.sku) ?? perSku.set(r.sku, []).get(r.sku)!).push({ t: r.t, d: r.qty, channel: -1 });
-  const oversoldBy = [0, 0, 0];
+  const oversoldBy = channelNames.map(() => 0);
   let oversoldSkus = 0;
   for (const [sku, evs] of perSku) {
     evs.sort((a, b) => a.t - b.t || b.d - a.d);
@@ -626,25 +782,67 @@ export async function runStream(input: {
   const writeRequests = writes.reduce((n, w) => n + w.requests, 0) - writesAtStart;
   const writeItems = writes.reduce((n, w) => n + w.items, 0) - itemsAtStart;
   const perSecond = timeline.map((r) => r[2]!);
-  const unitsSoldByChannel = [0, 1, 2].map((c) => sales.filter((s) => s.channel === c).reduce((n, s) => n + s.qty, 0));
+  const unitsSoldByChannel = channelNames.map((_, c) =>
+    sales.filter((s) => s.channel === c).reduce((n, s) => n + s.qty, 0),
+  );
+  // Per channel: channel → record (an order placed there → its units applied to Shopify's record, from the hub's
+  // adjustment rows), the listings' wrong spells (record → channel), listings wrong at the marks and at the end.
+  const endAt = Date.now();
+  const wrongEnd = await wrongPerChannel();
+  for (const [key, since] of wrongSince)
+    lagSpells[Math.floor(key / p.skus) + 1]!.push({ ms: endAt - t0 - since, open: true });
+  const storeChannelIds = [null, ...channelIds];
+  const channels: StreamChannel[] = [];
+  for (const [c, name] of channelNames.entries()) {
+    const channelId = storeChannelIds[c] ?? null;
+    channels.push({
+      name,
+      kind: c === 0 ? "record" : c < 3 ? "woocommerce" : "retailer",
+      orders: stats.byChannel[c]!,
+      unitsSold: unitsSoldByChannel[c]!,
+      oversold: oversoldBy[c]!,
+      toRecord: channelId
+        ? await toRecordLatency(
+            channelId,
+            placed.filter((x) => x.channel === c).map((x) => ({ t: x.t, orderId: String(x.id) })),
+            t0,
+            endAt,
+          )
+        : null,
+      fromRecord: c === 0 ? null : latency(lagSpells[c]!),
+      wrongAt: { "5": wrongAtBy["5"][c] ?? -1, "30": wrongAtBy["30"][c] ?? -1, "60": wrongAtBy["60"][c] ?? -1 },
+      wrongAtEnd: wrongEnd[c]!,
+      writes:
+        c === 0
+          ? 0
+          : c < 3
+            ? storeWrites(woo[c - 1]!).items
+            : shopify.control
+                .graphqlLog(retailers[c - 3]!.domain)
+                .filter((x) => x.at >= gqlStart && /^\s*mutation/.test(x.query)).length,
+    });
+  }
   // The run's stores go away: what the hub still had to do for them (pushes in flight, requested rebalances) is dropped,
   // so their retries against closed stores do not hold up the next run's setup (which waits for an idle queue).
-  await prisma.channel.updateMany({
-    where: { id: { in: channelIds } },
-    data: { status: "disconnected", allocationEnabled: false },
+  // The worker is still writing these rows (a run that did not settle): a deadlock with it is retried, not fatal.
+  await retryDeadlock(async () => {
+    await prisma.channel.updateMany({
+      where: { id: { in: channelIds } },
+      data: { status: "disconnected", allocationEnabled: false },
+    });
+    await prisma.listing.updateMany({
+      where: { channelId: { in: channelIds } },
+      data: {
+        pushRequestedAt: null,
+        inFlightPushSeq: null,
+        inFlightPushDelta: null,
+        inFlightPushQuantity: null,
+        inFlightPushAt: null,
+        allocOp: Prisma.DbNull,
+      },
+    });
+    await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   });
-  await prisma.listing.updateMany({
-    where: { channelId: { in: channelIds } },
-    data: {
-      pushRequestedAt: null,
-      inFlightPushSeq: null,
-      inFlightPushDelta: null,
-      inFlightPushQuantity: null,
-      inFlightPushAt: null,
-      allocOp: Prisma.DbNull,
-    },
-  });
-  await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   for (const w of woo) await w.close();
   return {
     allocations: input.allocations,
@@ -680,21 +878,48 @@ export async function runStream(input: {
     shopifyCalls: { queries: calls.length - mutations, mutations, throttled },
     cpu,
     receipts,
+    channels,
   };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** Runs `fn`, again (up to 5 times, 200 ms apart) when PostgreSQL chose it as a deadlock victim (40P01). */
+async function retryDeadlock(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !/40P01|deadlock detected/.test(String((err as Error).message ?? err))) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const lat = (x: Latency | null) =>
+  x
+    ? `${x.p50} / ${x.p95} / ${x.p99} (n ${x.n}${x.open ? `; ${x.open} not reached by the end` : ""}${x.missing ? `; ${x.missing} orders the hub never recorded` : ""}${x.nothingToApply ? `; ${x.nothingToApply} with nothing to apply` : ""})`
+    : "–";
+
 /** The report's stream table (markdown) for both runs. */
 export function renderStream(runs: StreamRun[], p: StreamParams = STREAM_DEFAULTS): string {
+  const names = runs[0]?.channels.map((c) => c.name) ?? ["Shopify", "Woo A", "Woo B"];
   const row = (r: StreamRun) =>
     `| ${r.allocations ? "with allocations" : "without allocations"} | ${r.oversold.total} (${r.oversold.byChannel.join(" / ")}; ${r.oversold.skus} SKUs) | ${r.unitsSold} (${r.unitsSoldByChannel.join(" / ")}) | ${r.settleSeconds ?? `> ${p.settleMaxMs / 1000}`} | ${r.peakQueue.total} (push-stock ${r.peakQueue.byQueue["push-stock"] ?? 0}) | ${r.storeWrites.meanPerSecond} / ${r.storeWrites.peakPerSecond} (${r.storeWrites.items} items in ${r.storeWrites.requests} calls) | ${r.wrongAt["5"]} / ${r.wrongAt["30"]} / ${r.wrongAt["60"]} | ${r.recordExact ? "✅" : `❌ (${r.recordMismatchSkus} SKUs)`} | ${r.ledgerMismatchSkus === 0 ? "✅" : `❌ ${r.ledgerMismatchSkus} SKUs (${r.ledgerExample})`} |`;
   const mig = runs.find((r) => r.migration)?.migration;
-  return `## Stream — ${p.skus} SKUs, ${p.ordersPerSecond} orders/s for ${p.durationMs / 1000} s (Shopify / Woo A / Woo B ${p.split.map((x) => x * 100).join(" / ")} %), ${p.cancelRate * 100} % cancelled, ${p.refundRate * 100} % refunded
+  return `## Stream — ${p.skus} SKUs, ${p.ordersPerSecond} orders/s for ${p.durationMs / 1000} s (${names.join(" / ")} ${p.split.map((x) => Math.round(x * 100)).join(" / ")} %), ${p.cancelRate * 100} % cancelled, ${p.refundRate * 100} % refunded
 
-| run | oversold units (Shopify / A / B) | units sold (Shopify / A / B) | settle (s) | peak queue | store writes/s mean / peak | listings wrong +5 / +30 / +60 s | Shopify record exact | ledger = Shopify per SKU |
+| run | oversold units (${names.join(" / ")}) | units sold (${names.join(" / ")}) | settle (s) | peak queue | store writes/s mean / peak | listings wrong +5 / +30 / +60 s | Shopify record exact | ledger = Shopify per SKU |
 |---|---:|---:|---:|---:|---:|---:|:---:|:---:|
 ${runs.map(row).join("\n")}
+
+Per channel (channel → record: an order placed there → its units applied to Shopify's record, ms; record → channel: how
+long a listing showed other than what the record implies — the derived quantity, or with allocations the hub's last
+write — per wrong spell, sampled once a second, so ≈ 1 s resolution; spells open at the end count until then):
+
+| run | channel | orders | units sold | oversold | channel → record p50 / p95 / p99 (ms) | record → channel p50 / p95 / p99 (ms) | listings wrong +5 / +30 / +60 s / end | writes to it |
+|---|---|---:|---:|---:|---|---|---:|---:|
+${runs.flatMap((r) => r.channels.map((c) => `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${c.kind}) | ${c.orders} | ${c.unitsSold} | ${c.oversold} | ${lat(c.toRecord)} | ${lat(c.fromRecord)} | ${c.kind === "record" ? "–" : `${c.wrongAt["5"]} / ${c.wrongAt["30"]} / ${c.wrongAt["60"]} / ${c.wrongAtEnd}`} | ${c.writes} |`)).join("\n")}
 
 Orders: ${runs.map((r) => `${r.allocations ? "with" : "without"} allocations ${r.orders.placed} placed (${r.orders.byChannel.join(" / ")}), ${r.orders.refused} refused outright, ${r.orders.cancelled} cancelled, ${r.orders.refunded} refunded, ${r.unitsRequested} units asked for, ${r.pendingAtEnd} store sales pending at the end, Shopify calls ${r.shopifyCalls.queries} queries + ${r.shopifyCalls.mutations} mutations (${r.shopifyCalls.throttled} throttled), CPU s app ${r.cpu.app} / worker ${r.cpu.worker} / PostgreSQL ${r.cpu.postgres} (${r.cpu.msPerOrder} ms per order)`).join("; ")}.
 Demand above stock on ${runs[0]?.shortSkus ?? 0} of ${p.skus} SKUs.${mig ? ` Enabling allocations: ${mig.seconds === null ? `not finished after ${p.migrationMaxMs / 1000} s (${mig.migratedAtStart} of ${mig.listings} listings migrated when the stream started)` : `${mig.seconds} s for ${mig.listings} listings`}.` : ""}

@@ -7,6 +7,7 @@
  * ids are what the store calls them. Adapters raise `DeliveryParseError` for a body they cannot read (the intake
  * answers 400 with the reason; a stored receipt that fails to parse is parked, never retried forever).
  */
+import type { OrderAddress } from "./record";
 
 /** A raw delivery as the intake stored it: the platform's topic name, headers (lower-case keys) and parsed body. */
 export interface RawDelivery {
@@ -69,6 +70,14 @@ export interface SalesOrder {
    * restocked lines, no number, total or status): the engine moves those lines' stock and keeps the stored header.
    */
   partial?: boolean;
+  /** The customer's shipping address, when the store gave one (orders hub, issue 15). */
+  shippingAddress?: OrderAddress | null;
+  /** The customer's billing address, when the store gave one. */
+  billingAddress?: OrderAddress | null;
+  /** Whether the store counts the order as paid (WooCommerce `date_paid_gmt` set; Shopify `financial_status` paid). */
+  paid?: boolean | null;
+  /** Shipping charged (one line: the method's title and the total, decimal string), null when none. */
+  shipping?: { title: string; price: string } | null;
 }
 
 /** A listing's state as a product/variant delivery reports it. */
@@ -84,6 +93,17 @@ export interface ListingChange {
   /** Units the store shows, null when stock is not managed. */
   quantity: number | null;
   modifiedAt: string | null;
+  /**
+   * true when the delivery does not name the listing's SKU (a retailer Shopify `inventory_levels/update` names only
+   * the inventory item): `sku` is then null without meaning "no SKU", and the engine does not compare it.
+   */
+  skuUnknown?: boolean;
+  /**
+   * true when the delivery carries no stock figure (a retailer Shopify `products/update`: Shopify sends stock in
+   * `inventory_levels/update`): `quantity` and `modifiedAt` then say nothing about stock, and the engine records no
+   * stock observation from it (only SKU / stock-management changes count).
+   */
+  quantityUnknown?: boolean;
 }
 
 /**
@@ -177,6 +197,8 @@ export interface RecordOrder {
   locationId: string | null;
   customer: { id: string | null; email: string | null; name: string | null } | null;
   lines: RecordOrderLine[];
+  /** The order's `source_identifier` (an order the orders hub imported carries its key there; decision 217). */
+  sourceIdentifier?: string | null;
 }
 
 /** A refunded line of a record order; `restock` true when the record put the units back. */

@@ -145,3 +145,98 @@ export interface RecordApp {
 
 /** The record caps inventory mutations and connection pages at 250 (Shopify Admin GraphQL input limits). */
 export const RECORD_MAX_BATCH = 250;
+
+/** A postal address for an imported order (the record's MailingAddressInput; absent parts null). */
+export interface OrderAddress {
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  /** ISO 3166-2 subdivision code without the country (e.g. "KY", "QC"). */
+  provinceCode: string | null;
+  zip: string | null;
+  /** ISO 3166-1 alpha-2 (e.g. "GB"). */
+  countryCode: string | null;
+  phone: string | null;
+}
+
+/** One line of an order imported into the record: a linked variant, or a custom line (variantId null). */
+export interface ImportOrderLine {
+  /** The record's variant id (Shopify ProductVariant GID), or null for a custom line (SKU not linked). */
+  variantId: string | null;
+  sku: string | null;
+  title: string;
+  /** Units. */
+  quantity: number;
+  /** Unit price as sold, decimal string in `ImportOrderInput.currency`. */
+  unitPrice: string;
+}
+
+/**
+ * An order of a sales channel to create on the record (the central shop). `key` is the unique key stored with the
+ * order (Shopify `sourceIdentifier`) that makes creation idempotent. Times ISO-8601; money decimal strings.
+ */
+export interface ImportOrderInput {
+  key: string;
+  currency: string;
+  /** When the sale happened at the source (the record's processedAt). */
+  processedAt: string | null;
+  email: string | null;
+  lines: ImportOrderLine[];
+  shippingAddress: OrderAddress | null;
+  billingAddress: OrderAddress | null;
+  /** Shipping charged at the source (one line), null when none. */
+  shipping: { title: string; price: string } | null;
+  tags: string[];
+  note: string | null;
+  /** Shown in the order's "Additional details" (source store, source order number). */
+  attributes: { key: string; value: string }[];
+  /** Paid or pending as at the source. */
+  paid: boolean;
+  /** Whether the record e-mails the customer its order confirmation (false: the source store already did). */
+  notifyCustomer: boolean;
+}
+
+/** An order on the record as the orders hub follows it. */
+export interface RecordOrderRef {
+  id: string;
+  /** The number the merchant sees (#1001). */
+  name: string;
+  key: string | null;
+  cancelledAt: string | null;
+  /** The record's words, e.g. PAID / PENDING and UNFULFILLED / PARTIALLY_FULFILLED / FULFILLED. */
+  financialStatus: string | null;
+  fulfillmentStatus: string | null;
+}
+
+/** One fulfilment of a record order: its tracking (one company, one or more numbers with URLs) and line units. */
+export interface RecordFulfilment {
+  id: string;
+  name: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  tracking: { company: string | null; number: string | null; url: string | null }[];
+  lines: { lineId: string; sku: string | null; variantId: string | null; quantity: number }[];
+}
+
+/**
+ * Orders the orders hub keeps on the record (issue 15; docs/decisions/215). Every method rejects with ChannelError
+ * (BAD_REQUEST for what the record refused, with its messages; AUTH when the token lacks the order scopes).
+ */
+export interface RecordOrders {
+  /** The record's order carrying `key`, or null (the newest when, against the rule, several carry it). */
+  findOrderByKey(key: string): Promise<RecordOrderRef | null>;
+  /**
+   * Creates `input` as one order WITHOUT moving inventory (the sale already reached the record as a stock movement),
+   * unless an order with `input.key` exists: then that one is returned with `created` false. One attempt per call:
+   * an ambiguous failure (timeout, 5xx) is thrown, and the caller's retry looks the key up first.
+   */
+  createImportedOrder(input: ImportOrderInput): Promise<{ order: RecordOrderRef; created: boolean }>;
+  /** Cancels the order without restocking and without refunding; `false` when it was already cancelled. */
+  cancelImportedOrder(orderId: string, opts: { notifyCustomer: boolean; staffNote: string | null }): Promise<boolean>;
+  /** The order and its fulfilments; null when the order does not exist. */
+  readFulfilments(orderId: string): Promise<{ order: RecordOrderRef; fulfilments: RecordFulfilment[] } | null>;
+}

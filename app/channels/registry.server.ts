@@ -11,7 +11,7 @@
  */
 import { ChannelError, RETAILER_KIND } from "./channel";
 import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
-import type { InventoryRecord, RecordApp } from "./record";
+import type { InventoryRecord, RecordApp, RecordOrders } from "./record";
 import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
@@ -114,7 +114,7 @@ export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
  * The record (Shopify) for a shop's offline access token. Client retry tuning (tests, operations):
  * SYNCFLOW_SHOPIFY_MAX_RETRIES (default 5) and SYNCFLOW_SHOPIFY_BACKOFF_MS (base backoff, default 500).
  */
-export function recordFor(creds: ShopifyCredentials): InventoryRecord & RecordApp {
+export function recordFor(creds: ShopifyCredentials): InventoryRecord & RecordApp & RecordOrders {
   const maxRetries = env.SYNCFLOW_SHOPIFY_MAX_RETRIES;
   const baseBackoffMs = env.SYNCFLOW_SHOPIFY_BACKOFF_MS;
   return new ShopifyChannel({ shop: creds.shop, accessToken: creds.accessToken, maxRetries, baseBackoffMs });
@@ -162,4 +162,4 @@ registerSalesChannel({
   parseDelivery: parseRetailerDelivery,
 });
 
-export type { InventoryRecord, RecordApp, SalesChannel };
+export type { InventoryRecord, RecordApp, RecordOrders, SalesChannel };

@@ -22,6 +22,11 @@ export const QUEUES = {
   pushStock: "push-stock",
   /** Read a store's catalog and link SKUs. data: { shopId, channelId } */
   linkChannel: "link-channel",
+  /**
+   * A freshly linked store's second initial-push check, sent delayed (startAfter) past every process's cached store
+   * list (app/sync/stores/link.server.ts `queueInitialPushes`). data: { shopId, channelId }
+   */
+  initialPushCheck: "initial-push-check",
   /** Reconcile a shop's stores (or one). data: { shopId, channelId?, dryRun, trigger } */
   reconcile: "reconcile",
   /** Every minute: queue reconciliations that are due per shop schedule. data: {} */
@@ -32,6 +37,11 @@ export const QUEUES = {
   bulk: "bulk",
   /** Drain a shop's requested rebalances in batches (docs/decisions/008, 104; collapsed per shop). data: { shopId, itemId? (legacy) } */
   rebalance: "rebalance",
+  /**
+   * Import one sales-channel order into the central shop (orders hub, app/sync/orders-hub; decisions 215–218).
+   * data: { shopId, orderId, source, deferrals? }
+   */
+  orderImport: "order-import",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -71,6 +81,7 @@ export interface JobData {
   /** `itemIds`: jobs queued before pushes were coalesced (decision 100). */
   "push-stock": { shopId: string; channelId: string; itemIds?: string[] };
   "link-channel": { shopId: string; channelId: string };
+  "initial-push-check": { shopId: string; channelId: string };
   reconcile: { shopId: string; channelId?: string; dryRun?: boolean; trigger?: string };
   "reconcile-tick": Record<string, never>;
   sweep: Record<string, never>;
@@ -87,6 +98,24 @@ export interface JobData {
   };
   /** `itemId`: jobs queued per item before rebalancing was batched (decision 104). */
   rebalance: { shopId: string; itemId?: string };
+  /**
+   * `source`: what the order row does not keep — the addresses (`OrderAddress`, app/channels/record.ts; the queue is a
+   * leaf and names no app type), paid at the source, shipping charged. `deferrals`: times the job waited for the
+   * order's own stock writes to reach the record first.
+   */
+  "order-import": {
+    shopId: string;
+    orderId: string;
+    source: {
+      shippingAddress: Record<string, string | null> | null;
+      billingAddress: Record<string, string | null> | null;
+      paid: boolean | null;
+      shipping: { title: string; price: string } | null;
+    };
+    deferrals?: number;
+    /** "cancel": the source cancelled an imported order — cancel the central one without restock (decision 219). */
+    action?: "import" | "cancel";
+  };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {

@@ -15,12 +15,18 @@ import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
 import { settleProductObservations } from "../sync/intake/receipt-batch.server";
 import { applyAdjustment } from "../sync/stock/adjust.server";
 import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
-import { importShopifyCatalog, linkSalesChannel, queueInitialPushes } from "../sync/stores/link.server";
+import {
+  importShopifyCatalog,
+  linkSalesChannel,
+  queueInitialPushes,
+  requestInitialPushes,
+} from "../sync/stores/link.server";
 import { emitEvent } from "../sync/events.server";
 import { reconcileChannel, reconcileShop, scheduleDueReconciliations } from "../sync/reconcile/reconcile.server";
 import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation/allocation-batch.server";
 import { ChannelError, RECORD_KIND } from "../channels/channel";
+import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/import.server";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -43,6 +49,9 @@ export const handlers: Handlers = {
       await (res.shopId ? signalStockChanged(res.shopId) : signalReceiptProcessed(receiptId));
     return res;
   },
+
+  // Orders hub (issue 15): one sales-channel order into the central shop, once (app/sync/orders-hub).
+  [QUEUES.orderImport]: (data) => runOrderImport(data),
 
   [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
     // The stores' pushes after a sale reaches Shopify are requested by the flush that applied it (adjust-batch.server.ts).
@@ -70,6 +79,9 @@ export const handlers: Handlers = {
   [QUEUES.linkChannel]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => {
     const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
     if (!channel) return { skipped: "channel not found" };
+    // Nothing to link for a store disconnected (or a retailer unlinked) since the job was queued: done, not retried
+    // toward the dead letter queue; linking it again queues a job of its own.
+    if (channel.status === "disconnected") return { skipped: "channel disconnected" };
     if (channel.kind === "shopify") {
       const report = await importShopifyCatalog(shopId);
       const stores = await prisma.channel.findMany({
@@ -83,6 +95,10 @@ export const handlers: Handlers = {
     await queueInitialPushes(shopId, channelId);
     return { ...report, linkedItemIds: report.linkedItemIds.length };
   },
+
+  [QUEUES.initialPushCheck]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => ({
+    requested: await requestInitialPushes(shopId, channelId),
+  }),
 
   [QUEUES.sweep]: async () => sweep(),
   [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
@@ -157,13 +173,18 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
   for (const a of adjustments)
     await enqueue(QUEUES.shopifyAdjust, { shopId: a.shopId, adjustmentId: a.id }, { singletonKey: `adjust:${a.id}` });
   // Stores with pushes requested (or left in flight) for 30 s and no drainer holding their lease: a drainer died, or
-  // its job was lost between commit and send (docs/decisions/100).
+  // its job was lost between commit and send (docs/decisions/100). A disconnected channel is left alone: its listings
+  // keep their push state for a relink (whose initial push sends the derived value), and draining a channel that is
+  // gone would queue a no-op job every minute forever (found by the stream bench with a retailer unlinked mid-push).
   const stale = new Date(Date.now() - 30_000);
   const stores = await prisma.listing.groupBy({
     by: ["shopId", "channelId"],
     where: {
       OR: [{ pushRequestedAt: { lt: stale } }, { inFlightPushAt: { lt: stale } }],
-      channel: { OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }] },
+      channel: {
+        status: { not: "disconnected" },
+        OR: [{ pushLeaseUntil: null }, { pushLeaseUntil: { lt: new Date() } }],
+      },
     },
   });
   for (const s of stores) await queueDrain(s.shopId, s.channelId);
@@ -182,8 +203,10 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
 const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.webhook]: 4,
   [QUEUES.shopifyAdjust]: 4,
+  [QUEUES.orderImport]: 2,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
+  [QUEUES.initialPushCheck]: 2,
   [QUEUES.rebalance]: 2,
   [QUEUES.sweep]: 1,
   // issue 6
@@ -233,6 +256,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
           attempts: job.retryCount + 1,
         });
       }
+      if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data.orderId, cause);
       if (queue === QUEUES.shopifyAdjust) {
         await prisma.shopifyAdjustment.updateMany({
           where: { id: job.data.adjustmentId, status: "pending" },

@@ -118,6 +118,27 @@ describe("retailer codes", () => {
     expect(await prisma.retailerLink.count({ where: { centralShopId: shops[A]!.id } })).toBe(0);
   });
 
+  it("a retailer code does not register a WooCommerce store (401 invalid_code, hub-api-v1 §1) and stays valid for a retailer", async () => {
+    const { code } = await createRetailerCode(shops[A]!.id);
+    const res = await fetch(`${app.url}/api/woo/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        code,
+        store_url: "https://store.example",
+        consumer_key: "ck_x",
+        consumer_secret: "cs_x",
+        plugin_version: "1.1.0",
+        store_name: "A store",
+      }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_code");
+    expect(await prisma.channel.count({ where: { shopId: shops[A]!.id, kind: "woocommerce" } })).toBe(0);
+    const row = await prisma.connectionCode.findUniqueOrThrow({ where: { codeHash: sha256Hex(normalizeCode(code)) } });
+    expect([row.usedAt, row.failedAttempts, row.channelId]).toEqual([null, 0, null]);
+  });
+
   it("is burned after MAX_FAILED_ATTEMPTS refused uses", async () => {
     const { code } = await createRetailerCode(shops[A]!.id);
     for (let i = 0; i < MAX_FAILED_ATTEMPTS; i++) await refused(linkRetailer(shops[A]!.id, code)); // own code: refused, counted

@@ -12,9 +12,11 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { addRetailer, retailerAvailable, type RetailerShop } from "../../tests/harness/retailers";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
+import { enqueue, getBoss, QUEUES, stopBoss } from "../jobs/queue.server";
 import { createRetailerCode, linkRetailer, unlinkRetailer } from "./links.server";
-import { storesOf } from "../sync/stock/push.server";
+import { storesOf, STORES_TTL_MS } from "../sync/stock/push.server";
+import { processReceipt } from "../sync/intake/process-receipt.server";
+import { reconcileChannel } from "../sync/reconcile/reconcile.server";
 
 const SHOP = "retail-hub.myshopify.com";
 const SKUS = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-tshirt", "woo-polo"];
@@ -191,6 +193,8 @@ describe("retailer Shopify shops", () => {
     });
     expect(echoes.length).toBeGreaterThan(0);
     expect(echoes.every((r) => r.status !== "failed")).toBe(true);
+    // Each echo is handled with the headers the intake stored (the listing it belongs to) and its reason recorded.
+    expect(echoes.map((r) => [r.status, r.error])).toContainEqual(["processed", "echo of our own write"]);
     expect(
       await prisma.conflict.count({
         where: { shopId, channelId: { in: [r1.channelId, r2.channelId] }, status: "open" },
@@ -209,6 +213,142 @@ describe("retailer Shopify shops", () => {
     expect(rows.filter((r) => r.cause === "order" || r.cause === "store").length).toBe(0);
     expect(await prisma.stockLedger.count({ where: { shopId } })).toBeGreaterThan(ledgerBefore);
     await allShow(sku, start - 1);
+  });
+
+  it(
+    "handles every variant of a retailer products/update: a SKU changed on the second variant re-links it",
+    { timeout: 90_000 },
+    async () => {
+      const made = world.shopify.control.createProduct(r1.domain, {
+        title: "Hoodie (retailer)",
+        variants: ["woo-hoodie-red", "woo-hoodie-green"].map((sku) => ({
+          sku,
+          price: "45.00",
+          tracked: true,
+          quantities: { [r1.locationId]: 0 },
+        })),
+      });
+      const [red, green] = made.variants.map((v) => v.variantId) as [string, string];
+      // A merchant edit of the product: one products/update naming both variants → both new listings are linked.
+      world.shopify.control.updateVariant(r1.domain, { variantId: red, price: "46.00" });
+      const listing = (externalId: string) =>
+        prisma.listing.findUnique({ where: { channelId_externalId: { channelId: r1.channelId, externalId } } });
+      await waitFor(
+        "both variants linked",
+        async () => (await listing(red))?.matchStatus === "linked" && (await listing(green))?.matchStatus === "linked",
+        30_000,
+      );
+      // Only the SECOND variant's SKU changes: the delivery's second event must re-link it.
+      world.shopify.control.updateVariant(r1.domain, { variantId: green, sku: "epic-own-green" });
+      await waitFor("second variant re-linked", async () => (await listing(green))?.sku === "epic-own-green", 30_000);
+      expect((await listing(green))?.matchStatus).not.toBe("linked");
+      expect((await listing(red))?.matchStatus).toBe("linked");
+      const receipt = await prisma.webhookReceipt.findFirstOrThrow({
+        where: { channelId: r1.channelId, topic: "products/update" },
+        orderBy: { receivedAt: "desc" },
+      });
+      expect(receipt.status).toBe("processed");
+      expect(receipt.error).toMatch(/^2 events: .*store linking queued/);
+      // Idempotent: the same delivery handled again (as a retried job would) changes no listing.
+      await waitFor("re-link settled", async () => (await listing(green))?.matchStatus !== "linked", 30_000);
+      await world.shopify.control.webhooksIdle(5000); // the echoes of the pushes made while both were linked
+      await quiet(1500);
+      const observed = () =>
+        prisma.listing.findMany({
+          where: { channelId: r1.channelId, externalId: { in: [red, green] } },
+          select: {
+            sku: true,
+            matchStatus: true,
+            itemId: true,
+            lastObservedQuantity: true,
+            lastSourceModifiedAt: true,
+            manageStock: true,
+          },
+          orderBy: { id: "asc" },
+        });
+      const before = await observed();
+      await prisma.webhookReceipt.update({ where: { id: receipt.id }, data: { status: "received" } });
+      expect((await processReceipt(receipt.id)).status).toBe("processed");
+      await quiet(1500);
+      expect(await observed()).toEqual(before);
+    },
+  );
+
+  it("a retailer order whose orders/create webhook was lost reaches the record exactly once through reconciliation", async () => {
+    const sku = "woo-belt";
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(1000);
+    const start = central(sku)!;
+    const adjustments = () =>
+      prisma.shopifyAdjustment.findMany({
+        where: { shopId, sourceChannelId: r1.channelId, item: { sku } },
+        orderBy: { createdAt: "asc" },
+      });
+    const before = (await adjustments()).length;
+    world.shopify.control.setFaults({ dropWebhooks: 1 });
+    const placed = world.shopify.control.placeOrder(r1.domain, { lines: [{ sku, quantity: 2 }] });
+    const lost = world.shopify.control
+      .deliveries(r1.domain)
+      .filter((d: { topic: string; status: string }) => d.topic === "orders/create")
+      .at(-1);
+    expect(lost?.status).toBe("dropped");
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(2000);
+    expect(central(sku)).toBe(start); // the sale never reached the hub
+    const reconcile = () => reconcileChannel(shopId, r1.channelId, { trigger: "manual" });
+    const run = await reconcile();
+    expect(run.changes.map((c) => c.reason)).toContainEqual(
+      expect.stringMatching(new RegExp(`order #*${placed.name.replace(/^#/, "")} .*its webhook never arrived`)),
+    );
+    await waitFor("the sale reaches the record", () => central(sku) === start - 2, 20_000);
+    // Exactly once: a second reconciliation (and the other stores' pushes) change nothing more.
+    await reconcile();
+    await quiet(2000);
+    expect(central(sku)).toBe(start - 2);
+    const mine = (await adjustments()).slice(before);
+    expect(mine.map((a) => [a.delta, a.status])).toEqual([[-2, "applied"]]);
+    expect(await prisma.order.count({ where: { channelId: r1.channelId, externalId: placed.orderId } })).toBe(1);
+    await allShow(sku, start - 2);
+  });
+
+  it("a refund delivered before its order: the late orders/create fills the order's header and moves no stock again", async () => {
+    const [sku, other] = ["woo-cap", "woo-sunglasses"];
+    await world.shopify.control.webhooksIdle(5000);
+    await quiet(1000);
+    const [start, startOther] = [central(sku)!, central(other)!];
+    world.shopify.control.setFaults({ dropWebhooks: 1 });
+    const placed = world.shopify.control.placeOrder(r1.domain, {
+      lines: [
+        { sku, quantity: 2, price: "20.00" },
+        { sku: other, quantity: 1, price: "5.00" },
+      ],
+    });
+    const lost = world.shopify.control
+      .deliveries(r1.domain)
+      .filter((d: { topic: string }) => d.topic === "orders/create")
+      .at(-1)!;
+    expect(lost.status).toBe("dropped");
+    await quiet(1200); // the refund happens in a later second than the order (Shopify's timestamps are per second)
+    world.shopify.control.refund(r1.domain, { orderId: placed.orderId, lines: [{ sku, quantity: 1 }], restock: true });
+    const row = () => prisma.order.findFirst({ where: { channelId: r1.channelId, externalId: placed.orderId } });
+    await waitFor("the refund made the order row", async () => !!(await row()), 20_000);
+    await waitFor("one unit taken (2 ordered, 1 restocked)", () => central(sku) === start - 1, 20_000);
+    world.shopify.control.redeliver(r1.domain, lost.id);
+    await world.shopify.control.webhooksIdle(5000);
+    await waitFor("header filled", async () => (await row())?.number === placed.name, 20_000);
+    // The line the refund did not name takes its unit from the late order; the refunded line keeps the refund's tally.
+    await waitFor("the other line taken", () => central(other) === startOther - 1, 20_000);
+    await quiet(2000);
+    expect([central(sku), central(other)]).toEqual([start - 1, startOther - 1]);
+    const o = (await row())!;
+    expect([o.number, Number(o.totalPrice), o.currency, o.customerEmail]).toEqual([
+      placed.name,
+      45,
+      "USD",
+      expect.stringContaining("@"),
+    ]);
+    await allShow(sku, start - 1);
+    await allShow(other, startOther - 1);
   });
 
   it("two retailers and a WooCommerce store selling the last units at once, with allocations on, oversell nothing", async () => {
@@ -264,19 +404,64 @@ describe("retailer Shopify shops", () => {
       });
       const ordersBefore = await prisma.order.count({ where: { channelId: r2.channelId } });
       await unlinkRetailer(r2.shopId, r2.linkId);
+      // A link job queued for the channel while it is disconnected (as one in flight at the unlink) has nothing to do:
+      // it finishes, never retrying toward the dead letter queue.
+      const boss = await getBoss();
+      const stale = await enqueue(
+        QUEUES.linkChannel,
+        { shopId, channelId: r2.channelId },
+        { singletonKey: `link:${r2.channelId}` },
+      );
+      expect(stale).not.toBeNull();
+      await waitFor(
+        "link job of the disconnected channel done",
+        async () => (await boss.getJobById(QUEUES.linkChannel, stale!))?.state === "completed",
+        20_000,
+      ).catch(async (e) => {
+        const j = await boss.getJobById(QUEUES.linkChannel, stale!);
+        throw new Error(`${(e as Error).message}: state ${j?.state}, output ${JSON.stringify(j?.output)}`);
+      });
+      // Central changes while unlinked: a sale on the record, and a level set by the merchant.
       const start = central(sku)!;
       world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 1 }] });
       await waitFor(
         "others follow",
         () => woo().control.getStock(sku) === start - 1 && retailerAvailable(world, r1, sku) === start - 1,
       );
+      world.shopify.control.setAvailable(SHOP, { sku: "woo-cap", locationId: world.locationId, available: 17 });
+      await waitFor("others follow the level", () => retailerAvailable(world, r1, "woo-cap") === 17);
       await quiet(1000);
       expect(retailerAvailable(world, r2, sku)).toBe(start); // unlinked: left alone
+      expect(retailerAvailable(world, r2, "woo-cap")).not.toBe(17);
+      // The retailer sold one of its own meanwhile (no webhook reaches the hub for an unlinked retailer's sale).
+      world.shopify.control.setAvailable(r2.domain, { sku: "woo-belt", locationId: r2.locationId, available: 3 });
+      const relinkedAt = new Date();
       const { code } = await createRetailerCode(shopId);
       const again = await linkRetailer(r2.shopId, code);
       expect(again).toMatchObject({ channelId: r2.channelId, relinked: true });
-      // Not asserted yet: the catch-up push after relink (r2 still showed the pre-unlink quantity after 45 s on the port's
-      // engine, with its baselines cleared and initial pushes requested; see the issue 14 report). Its link and data are.
+      // Caught up: the retailer shows what the record implies now, including what changed while it was unlinked.
+      await allShow(sku, start - 1);
+      await allShow("woo-cap", 17);
+      await allShow("woo-belt", central("woo-belt")!);
+      // The initial pushes' second check is a delayed job (no process sleeps for it), and it runs.
+      const checks = await boss.findJobs(QUEUES.initialPushCheck, { data: { channelId: r2.channelId } });
+      const check = checks.find((j) => j.createdOn >= relinkedAt);
+      expect(check).toBeDefined();
+      expect(check!.startAfter.getTime() - check!.createdOn.getTime()).toBeGreaterThanOrEqual(STORES_TTL_MS + 500);
+      await waitFor(
+        "initial-push check done",
+        async () => (await boss.getJobById(QUEUES.initialPushCheck, check!.id))?.state === "completed",
+        20_000,
+      );
+      // The relink's own link job runs (nothing left from before blocks it).
+      await waitFor(
+        "relink's link job completed",
+        async () =>
+          (await boss.findJobs(QUEUES.linkChannel, { key: `link:${r2.channelId}` })).some(
+            (j) => j.state === "completed" && j.createdOn >= relinkedAt,
+          ),
+        30_000,
+      );
       expect(await prisma.channel.findUniqueOrThrow({ where: { id: r2.channelId } })).toMatchObject({
         status: "active",
       });

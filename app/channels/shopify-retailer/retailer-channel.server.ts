@@ -40,6 +40,17 @@ import type {
 } from "../sales-channel";
 import { ShopifyChannel } from "../shopify/shopify-channel.server";
 import {
+  ORDER_LINES_QUERY,
+  ORDERS_PAGE,
+  RETAILER_ORDERS_QUERY,
+  salesOrderOf,
+  updatedSince,
+  type GqlLine,
+  type GqlLines,
+  type GqlOrder,
+  type GqlRefund,
+} from "./orders";
+import {
   parseInventoryLevelWebhook,
   parseOrderWebhook,
   parseProductWebhook,
@@ -323,15 +334,54 @@ export class ShopifyRetailerChannel implements SalesChannel {
   }
 
   /**
-   * Orders by time for reconciliation's missed-order catch-up. NOT YET READ from the retailer: yields nothing, so
-   * reconciliation still compares and corrects the retailer's quantities (a sale whose webhook never came shows up as
-   * drift there) instead of failing as a whole. Reading retailer orders through the Admin API (`orders(query:
-   * "updated_at:>=…")`, look-back bounded by `orderLookBackMs`) comes with the orders hub (issue 15), which needs the
-   * same read for imports. Decision 196.
+   * Orders created or modified at or after `since` (ISO-8601), oldest change first, a page (≤ ORDERS_PAGE) at a time,
+   * for reconciliation's missed-order catch-up: Admin GraphQL `orders(query: "updated_at:>='…'", sortKey:
+   * UPDATED_AT)` (orders.ts; decision 208). `since` is clamped to the look-back Shopify allows without
+   * `read_all_orders` (60 days, `orderLookBackMs`). Each order is the same SalesOrder its webhooks give. ChannelError as
+   * the client maps transport errors (AUTH, THROTTLED after its own retries, NETWORK).
    */
-  // eslint-disable-next-line require-yield
-  async *ordersSince(_since: string): AsyncGenerator<SalesOrder[]> {
-    return;
+  async *ordersSince(since: string): AsyncGenerator<SalesOrder[]> {
+    const api = await this.api();
+    const floor = Date.now() - ORDER_LOOKBACK_MS;
+    const from = new Date(Math.max(Date.parse(since) || 0, floor)).toISOString();
+    let after: string | null = null;
+    do {
+      const r: {
+        data: { orders: { nodes: GqlOrder[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      } = await api.client.request(RETAILER_ORDERS_QUERY, { first: ORDERS_PAGE, after, query: updatedSince(from) });
+      const page: SalesOrder[] = [];
+      for (const o of r.data.orders.nodes) {
+        let lines = o.lineItems.nodes;
+        let refunds = o.refunds;
+        if (o.lineItems.pageInfo.hasNextPage || refunds.some((x) => x.refundLineItems.pageInfo.hasNextPage))
+          ({ lines, refunds } = await this.orderLines(o.id));
+        page.push(salesOrderOf(o, lines, refunds));
+      }
+      if (page.length) yield page;
+      after = r.data.orders.pageInfo.hasNextPage ? r.data.orders.pageInfo.endCursor : null;
+    } while (after);
+  }
+
+  /** Every line of one order (100 per call) and its refunds with up to 100 lines each. */
+  private async orderLines(orderId: string): Promise<{ lines: GqlLine[]; refunds: GqlRefund[] }> {
+    const api = await this.api();
+    const lines: GqlLine[] = [];
+    let refunds: GqlRefund[] = [];
+    let after: string | null = null;
+    do {
+      const r: { data: { order: { lineItems: GqlLines; refunds: GqlRefund[] } | null } } = await api.client.request(
+        ORDER_LINES_QUERY,
+        { id: orderId, after },
+      );
+      if (!r.data.order)
+        throw new ChannelError("NOT_FOUND", `retailer order ${orderId} not found on ${this.creds.shop}`, {
+          retryable: false,
+        });
+      lines.push(...r.data.order.lineItems.nodes);
+      refunds = r.data.order.refunds;
+      after = r.data.order.lineItems.pageInfo.hasNextPage ? r.data.order.lineItems.pageInfo.endCursor : null;
+    } while (after);
+    return { lines, refunds };
   }
 
   /**
@@ -375,6 +425,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
       }
       case "refunds/create":
         return refundEvents(delivery.body);
+      case "products/create":
       case "products/update": {
         const p = parseProductWebhook(delivery.body);
         return p.variants.map((v) => ({
@@ -387,6 +438,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
             manageStock: true,
             quantity: null,
             modifiedAt: v.updatedAt ?? p.updatedAt,
+            quantityUnknown: true,
           },
         }));
       }
@@ -405,6 +457,7 @@ export function parseRetailerDelivery(delivery: RawDelivery): SalesEvent[] {
               manageStock: l.available !== null,
               quantity: l.available,
               modifiedAt: l.updatedAt,
+              skuUnknown: true,
             },
           },
         ];
@@ -455,6 +508,10 @@ function retailerOrder(o: ShopifyOrder, body: unknown, cancelled = false): Sales
     createdAt: o.createdAt,
     modifiedAt: o.updatedAt ?? o.cancelledAt ?? o.createdAt,
     customer: { firstName: name, lastName: null, email: o.customer?.email ?? null },
+    shippingAddress: o.shippingAddress,
+    billingAddress: o.billingAddress,
+    paid: o.financialStatus === "paid",
+    shipping: o.shipping,
     lines: o.lines.map((l): SalesOrderLine => ({
       lineId: l.lineGid,
       productId: l.productGid ?? l.variantGid ?? l.lineGid,

@@ -91,6 +91,7 @@ function toRecordOrder(o: ShopifyOrder): RecordOrder {
     currency: o.currency,
     total: o.total,
     financialStatus: o.financialStatus,
+    sourceIdentifier: o.sourceIdentifier,
     locationId: o.locationGid,
     customer: o.customer ? { id: o.customer.gid, email: o.customer.email, name: o.customer.name } : null,
     lines: o.lines.map((l) => ({

@@ -14,6 +14,10 @@ import {
   type InventoryRecord,
   type RecordApp,
   type AppSubscriptionRead,
+  type ImportOrderInput,
+  type RecordFulfilment,
+  type RecordOrderRef,
+  type RecordOrders,
   type MoveChange,
   type MoveResult,
   type MoveTerminal,
@@ -110,7 +114,7 @@ function availableByLocation(item: LevelsNode | null | undefined): Record<string
 }
 
 /** The Shopify channel for one shop, using its offline access token. */
-export class ShopifyChannel implements InventoryRecord, RecordApp {
+export class ShopifyChannel implements InventoryRecord, RecordApp, RecordOrders {
   readonly kind = "shopify" as const;
   readonly client: ShopifyGraphqlClient;
   private locationsCache: ShopifyLocation[] | null = null;
@@ -139,6 +143,33 @@ export class ShopifyChannel implements InventoryRecord, RecordApp {
   async sendFlowTrigger(handle: string, payload: Record<string, unknown>): Promise<void> {
     const { sendFlowTrigger } = await import("./flow.server.js");
     return sendFlowTrigger(this, handle, payload);
+  }
+
+  /** The order carrying the orders hub's `key` (orders.server.ts). */
+  async findOrderByKey(key: string): Promise<RecordOrderRef | null> {
+    const { findOrderByKey } = await import("./orders.server.js");
+    return findOrderByKey(this, key);
+  }
+
+  /** An imported order, created once per key without moving inventory (orders.server.ts, decision 215). */
+  async createImportedOrder(input: ImportOrderInput): Promise<{ order: RecordOrderRef; created: boolean }> {
+    const { createImportedOrder } = await import("./orders.server.js");
+    return createImportedOrder(this, input);
+  }
+
+  /** Cancels an imported order without restock or refund; false when already cancelled (orders.server.ts). */
+  async cancelImportedOrder(
+    orderId: string,
+    opts: { notifyCustomer: boolean; staffNote: string | null },
+  ): Promise<boolean> {
+    const { cancelImportedOrder } = await import("./orders.server.js");
+    return cancelImportedOrder(this, orderId, opts);
+  }
+
+  /** An order's fulfilments with tracking (orders.server.ts). */
+  async readFulfilments(orderId: string): Promise<{ order: RecordOrderRef; fulfilments: RecordFulfilment[] } | null> {
+    const { readFulfilments } = await import("./orders.server.js");
+    return readFulfilments(this, orderId);
   }
 
   /** Shop name/currency; ChannelError AUTH when the token is rejected. */

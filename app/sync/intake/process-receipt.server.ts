@@ -20,7 +20,9 @@ import { recordForShop } from "../stores/stores.server";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry.server";
+import type { SalesEvent } from "../../channels/events";
 import { ingestSalesOrder, recordShopifyOrder } from "./orders.server";
+import { queueOrderImport, recogniseImportEcho } from "../orders-hub/import.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "../stores/shops.server";
@@ -65,21 +67,65 @@ export async function processReceipt(receiptId: string): Promise<ReceiptOutcome>
 
 type Receipt = NonNullable<Awaited<ReturnType<typeof prisma.webhookReceipt.findUnique>>>;
 
-/** A sales channel's delivery: its adapter turns it into normalised events (app/channels/events.ts); one per delivery. */
+/**
+ * A sales channel's delivery: its adapter turns it into normalised events (app/channels/events.ts) — with the headers
+ * the intake stored beside the body (a retailer's level webhook is marked there with the listing it belongs to,
+ * app/webhooks/intake.server.ts) — and EVERY event is handled, in order (a retailer's products/update names each
+ * variant of the product). Each handler is idempotent on its own (orders by their line tally, observations monotonic
+ * on the store's modification time), so a receipt retried after a partial failure changes nothing twice.
+ * @returns "processed" when any event was, with each event's note (joined, counted when repeated)
+ */
 async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
   const channel = await prisma.channel.findFirst({
     where: { id: receipt.channelId ?? "", shopId: receipt.shopId ?? "" },
   });
   if (!channel || channel.status === "disconnected") return { status: "ignored", note: "store disconnected" };
-  const [event] = parseSalesDelivery(channel.kind, { topic: receipt.topic, body: receipt.body });
-  if (event?.type === "stock.changed") {
+  const events = parseSalesDelivery(channel.kind, {
+    topic: receipt.topic,
+    headers: receiptHeaders(receipt),
+    body: receipt.body,
+  });
+  const outcomes: ReceiptOutcome[] = [];
+  for (const event of events) outcomes.push(await handleSalesEvent(channel, event));
+  return combineOutcomes(outcomes, receipt.topic);
+}
+
+/** The headers stored with a receipt (string values only; null or a non-object → none). */
+export function receiptHeaders(receipt: { headers: unknown }): Record<string, string> | undefined {
+  const h = receipt.headers;
+  if (!h || typeof h !== "object" || Array.isArray(h)) return undefined;
+  return Object.fromEntries(Object.entries(h).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/**
+ * One receipt's outcome from its events' outcomes: "processed" when any event was processed, else "ignored"; the notes
+ * in order, each once with a count when repeated ("echo of our own write ×2; store-side change observed …").
+ * No event at all → ignored, "topic … not handled".
+ */
+export function combineOutcomes(outcomes: ReceiptOutcome[], topic: string): ReceiptOutcome {
+  if (!outcomes.length) return { status: "ignored", note: `topic ${topic} not handled` };
+  if (outcomes.length === 1) return outcomes[0]!;
+  const counts = new Map<string, number>();
+  for (const o of outcomes) if (o.note) counts.set(o.note, (counts.get(o.note) ?? 0) + 1);
+  const note = [...counts].map(([n, c]) => (c > 1 ? `${n} ×${c}` : n)).join("; ");
+  return {
+    status: outcomes.some((o) => o.status === "processed") ? "processed" : "ignored",
+    note: `${outcomes.length} events: ${note}`.slice(0, 2000),
+  };
+}
+
+type ChannelRow = NonNullable<Awaited<ReturnType<typeof prisma.channel.findFirst>>>;
+
+/** The work for one normalised event of a sales channel's delivery (see the module docs for each type). */
+async function handleSalesEvent(channel: ChannelRow, event: SalesEvent): Promise<ReceiptOutcome> {
+  if (event.type === "stock.changed") {
     const res = await applyStockEvent(channel, event.change);
     for (const adjustmentId of res.adjustmentIds)
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId });
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
     return { status: res.status, note: res.note };
   }
-  if (event?.type === "order.placed" || event?.type === "order.changed" || event?.type === "order.refunded") {
+  if (event.type === "order.placed" || event.type === "order.changed" || event.type === "order.refunded") {
     const res = await ingestSalesOrder(channel, event.order);
     // One job per order: it applies every pending sale of the shop (they go to Shopify together, docs/decisions/102);
     // the sweep queues a job of its own for any sale still pending after a minute.
@@ -87,6 +133,8 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
       await enqueue(QUEUES.shopifyAdjust, { shopId: channel.shopId, adjustmentId: res.adjustmentIds[0]! });
     // Other stores must not sell what this one just sold: push now (pending sales are subtracted).
     if (res.itemIds.length) await pushToStores(channel.shopId, res.itemIds, channel.id);
+    // Orders hub (issue 15): an order that took stock goes to the central shop once, when the channel imports orders.
+    await queueOrderImport(channel, res.orderId, event.order);
     if (res.result === "taken")
       await emitEvent(
         channel.shopId,
@@ -96,47 +144,71 @@ async function processSalesChannel(receipt: Receipt): Promise<ReceiptOutcome> {
       );
     return { status: "processed", note: `order ${res.result}` };
   }
-  if (event?.type === "listing.changed") {
-    const p = event.listing;
-    const listing = await prisma.listing.findUnique({
-      where: { channelId_externalId: { channelId: channel.id, externalId: p.listingId } },
-    });
-    // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
-    // matches it again (collapsed per store). A listing the merchant left unsynced stays so. A change of letter case
-    // counts too: it can settle a SKU that differed only by case from another (decision 107).
-    // Only listings that hold stock can flip their stock flag (a variable parent's never counts).
-    const relink =
-      !listing ||
-      (listing.matchStatus !== "ignored" &&
-        (exactSku(listing.sku) !== exactSku(p.sku) ||
-          (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
-    if (relink)
-      await enqueue(
-        QUEUES.linkChannel,
-        { shopId: channel.shopId, channelId: channel.id },
-        { singletonKey: `link:${channel.id}` },
-      );
-    if (!listing) return { status: "processed", note: "new listing: store linking queued" };
-    const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
-    if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt)
-      return { status: "ignored", note: "older than last observation" };
-    await prisma.listing.update({
-      where: { id: listing.id },
-      data: {
-        lastObservedQuantity: p.quantity,
-        lastObservedAt: new Date(),
-        lastSourceModifiedAt: modifiedAt,
-        manageStock: p.manageStock !== false,
-      },
-    });
-    const echo = p.quantity != null && p.quantity === listing.lastWrittenQuantity;
-    if (relink) return { status: "processed", note: "SKU or stock management changed: store linking queued" };
+  if (event.type === "listing.changed") return observeListing(channel, event.listing);
+  return { status: "ignored", note: `event ${event.type} not handled` };
+}
+
+/**
+ * A listing as the store reports it now. A new listing, or a SKU / stock-management change, queues the store's
+ * linking job; otherwise its observed quantity is recorded (monotonic on the store's modification time) and an
+ * observation equal to the hub's last write is recognised as the echo of that write. An event that carries no
+ * stock (`quantityUnknown`: a retailer's products/update) is a catalog observation only: the observed quantity and
+ * its time stay as the stock events set them; one that does not name the SKU (`skuUnknown`) is not compared on it.
+ */
+async function observeListing(
+  channel: ChannelRow,
+  p: Extract<SalesEvent, { type: "listing.changed" }>["listing"],
+): Promise<ReceiptOutcome> {
+  const listing = await prisma.listing.findUnique({
+    where: { channelId_externalId: { channelId: channel.id, externalId: p.listingId } },
+  });
+  // A new listing, or a SKU / stock-management change, may link or unlink it: the store's linking job
+  // matches it again (collapsed per store). A listing the merchant left unsynced stays so. A change of letter case
+  // counts too: it can settle a SKU that differed only by case from another (decision 107).
+  // Only listings that hold stock can flip their stock flag (a variable parent's never counts).
+  const relink =
+    !listing ||
+    (listing.matchStatus !== "ignored" &&
+      ((!p.skuUnknown && exactSku(listing.sku) !== exactSku(p.sku)) ||
+        (holdsStock(listing.productType) && listing.manageStock !== (p.manageStock !== false))));
+  if (relink)
+    await enqueue(
+      QUEUES.linkChannel,
+      { shopId: channel.shopId, channelId: channel.id },
+      { singletonKey: `link:${channel.id}` },
+    );
+  if (!listing) return { status: "processed", note: "new listing: store linking queued" };
+  if (p.quantityUnknown)
     return {
       status: "processed",
-      note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)",
+      note: relink ? "SKU or stock management changed: store linking queued" : "catalog observed (no stock in event)",
     };
-  }
-  return { status: "ignored", note: `topic ${receipt.topic} not handled` };
+  const modifiedAt = p.modifiedAt ? new Date(p.modifiedAt) : new Date();
+  if (listing.lastSourceModifiedAt && modifiedAt < listing.lastSourceModifiedAt)
+    return { status: "ignored", note: "older than last observation" };
+  await prisma.listing.update({
+    where: { id: listing.id },
+    data: {
+      lastObservedQuantity: p.quantity,
+      lastObservedAt: new Date(),
+      lastSourceModifiedAt: modifiedAt,
+      manageStock: p.manageStock !== false,
+    },
+  });
+  // The hub's own write: its last confirmed one, or the one in flight (its answer may land after its webhook).
+  const inFlight =
+    listing.inFlightPushSeq == null
+      ? null
+      : (listing.inFlightPushQuantity ??
+        (listing.inFlightPushDelta != null
+          ? (listing.lastWrittenQuantity ?? listing.lastObservedQuantity ?? 0) + listing.inFlightPushDelta
+          : null));
+  const echo = p.quantity != null && (p.quantity === listing.lastWrittenQuantity || p.quantity === inFlight);
+  if (relink) return { status: "processed", note: "SKU or stock management changed: store linking queued" };
+  return {
+    status: "processed",
+    note: echo ? "echo of our own write" : "store-side change observed (reconciliation decides)",
+  };
 }
 
 async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
@@ -204,6 +276,8 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
     case "order.changed":
     case "order.cancelled": {
       const order = event.order;
+      // The central shop's own orders/* for an order the hub imported: not a new sale, no second order row (decision 217).
+      if (await recogniseImportEcho(shopId, order)) return { status: "ignored", note: "echo of an imported order" };
       const status =
         event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
       await recordShopifyOrder(shopId, shopifyChannel.id, order, status);

@@ -14,11 +14,12 @@
 import prisma from "../../db.server";
 import { parseSalesDelivery } from "../../channels/registry.server";
 import { exactSku, holdsStock } from "../stores/sku";
-import type { ReceiptOutcome } from "./process-receipt.server";
+import { receiptHeaders, type ReceiptOutcome } from "./process-receipt.server";
 
 type Row = {
   id: string;
   body: unknown;
+  headers: unknown;
   topic: string;
   kind: string;
   listingId: string | null;
@@ -39,8 +40,8 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
   const settled = new Map<string, ReceiptOutcome>();
   if (!receiptIds.length) return settled;
   const rows = await prisma.$queryRaw<Row[]>`
-    WITH r AS MATERIALIZED (SELECT id, "shopId", "channelId", body, status, source, topic FROM "WebhookReceipt" WHERE id = ANY(${receiptIds}))
-    SELECT r.id, r.body, r.topic, c.kind, l.id AS "listingId", l.sku, l."productType", l."manageStock", l."matchStatus", l."lastWrittenQuantity", l."lastSourceModifiedAt"
+    WITH r AS MATERIALIZED (SELECT id, "shopId", "channelId", body, headers, status, source, topic FROM "WebhookReceipt" WHERE id = ANY(${receiptIds}))
+    SELECT r.id, r.body, r.headers, r.topic, c.kind, l.id AS "listingId", l.sku, l."productType", l."manageStock", l."matchStatus", l."lastWrittenQuantity", l."lastSourceModifiedAt"
     FROM r
     JOIN "Channel" c ON c.id = r."channelId" AND c."shopId" = r."shopId" AND c.status <> 'disconnected'
     LEFT JOIN "Listing" l ON l."channelId" = c.id AND l."externalId" = (r.body->>'id')
@@ -57,13 +58,15 @@ export async function settleProductObservations(receiptIds: string[]): Promise<M
   const seen = new Set<string>(); // one observation per listing per batch: a second one goes the normal way, in order
   for (const r of rows) {
     if (!r.listingId || seen.has(r.listingId)) continue;
-    let event;
+    let events;
     try {
-      [event] = parseSalesDelivery(r.kind, { topic: r.topic, body: r.body });
+      events = parseSalesDelivery(r.kind, { topic: r.topic, headers: receiptHeaders(r), body: r.body });
     } catch {
       continue; // processReceipt records the parse error
     }
-    if (event?.type !== "listing.changed") continue;
+    // One stock observation per receipt only: a delivery of several events, or one without stock, goes the normal way.
+    const event = events.length === 1 ? events[0] : undefined;
+    if (event?.type !== "listing.changed" || event.listing.quantityUnknown || event.listing.skuUnknown) continue;
     const p = event.listing;
     const relink =
       r.matchStatus !== "ignored" &&

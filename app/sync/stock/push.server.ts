@@ -29,7 +29,7 @@ import { ChannelError, RECORD_KIND } from "../../channels/channel";
 import type { QuantityOp, SalesChannel } from "../../channels/sales-channel";
 import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
-import { salesChannelOf } from "../stores/stores.server";
+import { NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { emitEvent } from "../events.server";
 import { requestRebalance, usesAllocations } from "../allocation/allocation.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
@@ -253,8 +253,17 @@ export async function drainPushes(
   channelId: string,
   opts: { onOutcome?: (o: PushOutcome) => void } = {},
 ): Promise<DrainOutcome> {
-  const { channel, adapter } = await salesChannelOf(shopId, channelId);
   const out: DrainOutcome = { busy: false, decided: 0, unchanged: 0, written: 0, calls: 0, failed: 0 };
+  let store: Awaited<ReturnType<typeof salesChannelOf>>;
+  try {
+    store = await salesChannelOf(shopId, channelId);
+  } catch (err) {
+    // Disconnected (or gone) since the drain was queued: nothing to send, and nothing to retry toward the dead letter
+    // queue. Its requests stay marked; linking the store again requests its initial pushes (queueInitialPushes).
+    if (err instanceof NotFoundError) return out;
+    throw err;
+  }
+  const { channel, adapter } = store;
   if (usesAllocations(channel)) {
     // Requests left from before allocations were enabled: they become rebalance requests.
     const marked = await prisma.listing.findMany({

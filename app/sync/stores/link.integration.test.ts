@@ -10,7 +10,7 @@ import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../.
 import { startWorld, waitFor, type World } from "../../../tests/harness/world";
 import { onboard } from "../../../tests/harness/onboard";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
-import { stopBoss } from "../../jobs/queue.server";
+import { getBoss, QUEUES, stopBoss } from "../../jobs/queue.server";
 import { importShopifyCatalog, itemsNeedingInitialPush, linkSalesChannel, WRITE_CHUNK } from "./link.server";
 import { leaveUnsynced, listUnlinkedListings, syncAgain } from "../../models/listings.server";
 import { getDashboard } from "../../models/dashboard.server";
@@ -78,6 +78,16 @@ beforeAll(async () => {
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
   ({ shopId, channelId } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET, EXTRA));
+  // The link's second initial-push check is a delayed job (decision 207): let it run before the tests move baselines.
+  const boss = await getBoss();
+  await waitFor(
+    "initial-push checks done",
+    async () => {
+      const jobs = await boss.findJobs(QUEUES.initialPushCheck, { data: { channelId } });
+      return jobs.length > 0 && jobs.every((j) => j.state === "completed");
+    },
+    30_000,
+  );
 }, 180_000);
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import { emitEvent } from "../events.server";
 import { recordForShop, salesChannelOf } from "./stores.server";
 import { derivedQuantities, requestPush, STORES_TTL_MS } from "../stock/push.server";
 import { usesAllocations } from "../allocation/allocation.server";
+import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { ChannelListing } from "../../channels/channel";
 
 export interface CatalogImportReport {
@@ -236,21 +237,32 @@ export async function linkSalesChannel(
  * Requests the initial pushes of a freshly linked store (`itemsNeedingInitialPush`): the listings are marked and the
  * store's one drainer sends them in batches (coalesced pushes, docs/decisions/100); an allocation store gets a
  * rebalance of its items instead.
- * Checked twice: now, and again once every process's cached list of stores (`storesOf`, STORES_TTL_MS) has been read
- * after the store became active. A sale whose push fan-out used a list from before the store existed reached the
- * record before that fan-out, so the second check sees it (without it the new store kept the old quantity until the
- * next change of that item or reconciliation — seen as a flaky retailer test). Waits STORES_TTL_MS + 500 ms.
- * @returns how many distinct items were requested (both checks)
+ * Checked twice: now, and again by an `initial-push-check` job sent with pg-boss `startAfter` past every process's
+ * cached list of stores (`storesOf`, STORES_TTL_MS + 500 ms): a sale whose push fan-out used a list from before the
+ * store became active reached the record before that fan-out, so the second check sees it (without it the new store
+ * kept the old quantity until the next change of that item or reconciliation — seen as a flaky retailer test). No
+ * process waits for it (decision 207).
+ * @returns how many items the first check requested
  */
 export async function queueInitialPushes(shopId: string, channelId: string): Promise<number> {
-  const requested = new Set<string>();
-  for (const pass of [0, 1]) {
-    if (pass) await new Promise((r) => setTimeout(r, STORES_TTL_MS + 500));
-    const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
-    for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
-    for (const id of ids) requested.add(id);
-  }
-  return requested.size;
+  const requested = await requestInitialPushes(shopId, channelId);
+  await enqueue(
+    QUEUES.initialPushCheck,
+    { shopId, channelId },
+    { startAfterSeconds: Math.ceil((STORES_TTL_MS + 500) / 1000) },
+  );
+  return requested;
+}
+
+/**
+ * One initial-push check of a store (`itemsNeedingInitialPush`, requested in slices of 1,000). Nothing for a
+ * disconnected or unknown store (its next link checks again).
+ * @returns how many items were requested
+ */
+export async function requestInitialPushes(shopId: string, channelId: string): Promise<number> {
+  const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
+  for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
+  return ids.length;
 }
 
 /**

@@ -59,6 +59,13 @@ export function normalizeCode(code: string): string {
     .replace(/^SF/, "");
 }
 
+/**
+ * `ConnectionCode.purpose` of the codes this module makes and accepts (a WooCommerce store's registration); a code of
+ * any other purpose (a retailer's, "retailer") is refused here as an unknown code: 401 invalid_code, the one message of
+ * docs/contracts/hub-api-v1.md §1, not counted against the code (it stays valid for what it was made for).
+ */
+export const WOOCOMMERCE_CODE_PURPOSE = "woocommerce";
+
 /** Creates a one-time connection code for a shop. The plain code is returned once and never stored. */
 export async function createConnectionCode(shopId: string): Promise<{ code: string; expiresAt: Date }> {
   const raw = base32(crypto.randomBytes(20)); // 160 bits → 32 chars
@@ -203,6 +210,8 @@ export async function registerWooStore(input: RegistrationInput): Promise<Regist
   const code = await prisma.connectionCode.findUnique({ where: { codeHash: hash }, include: { shop: true } });
   if (
     !code ||
+    // A code connects only what it was made for: a retailer code (app/retailers/links.server.ts) registers no store.
+    code.purpose !== WOOCOMMERCE_CODE_PURPOSE ||
     code.usedAt ||
     code.expiresAt < new Date() ||
     code.shop.uninstalledAt ||

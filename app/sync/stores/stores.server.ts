@@ -8,7 +8,7 @@ import prisma from "../../db.server";
 import { decryptJson } from "../../lib/crypto.server";
 import { recordFor, salesChannelFor } from "../../channels/registry.server";
 import { RECORD_KIND } from "../../channels/channel";
-import type { InventoryRecord, RecordApp } from "../../channels/record";
+import type { InventoryRecord, RecordApp, RecordOrders } from "../../channels/record";
 import type { SalesChannel } from "../../channels/sales-channel";
 import type { Channel as ChannelRow } from "@prisma/client";
 
@@ -98,10 +98,13 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
 
 export { RECORD_KIND };
 
-/** The record adapter of a shop (by our shop id): the port's `InventoryRecord` plus the app's billing/Flow calls. */
+/**
+ * The record adapter of a shop (by our shop id): the port's `InventoryRecord` plus the app's billing/Flow calls and
+ * the orders hub's order calls (`RecordOrders`).
+ */
 export async function recordForShop(shopId: string): Promise<{
   shop: NonNullable<Awaited<ReturnType<typeof prisma.shop.findUnique>>>;
-  adapter: InventoryRecord & RecordApp;
+  adapter: InventoryRecord & RecordApp & RecordOrders;
 }> {
   const shop = await prisma.shop.findUnique({ where: { id: shopId } });
   if (!shop || shop.uninstalledAt) throw new NotFoundError(`shop ${shopId} not found or uninstalled`);

@@ -19,12 +19,15 @@ import {
 } from "graphql";
 import { actualCost, MAX_SINGLE_QUERY_COST, refill, requestedCost } from "./cost.js";
 import type { BulkOperations } from "./bulk.js";
+import { orderTotal } from "./payloads.js";
 import {
   gidNum,
   levelKey,
   type EmuShop,
   type EmuStore,
   type EmuVariant,
+  type EmuOrder,
+  type EmuOrderLine,
   type EmuLevel,
   type EmuInventoryItem,
   type EmuLocation,
@@ -142,7 +145,7 @@ function connection<T>(items: T[], args: Obj, view: (t: T) => Obj, cursorOf: (t:
 }
 
 /** Parse `sku:ABC` / `sku:"A B"` / `product_id:1` terms of Shopify search syntax (others ignored). */
-function searchTerms(q: unknown): Record<string, string[]> {
+export function searchTerms(q: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (typeof q !== "string") return out;
   const re = /(\w+):(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))/g;
@@ -152,7 +155,7 @@ function searchTerms(q: unknown): Record<string, string[]> {
 }
 
 /** Builds resolver views over one shop's state. */
-class Views {
+export class Views {
   private levelsByItem: Map<number, EmuLevel[]> | null = null;
   private indexedSize = -1;
   constructor(readonly shop: EmuShop) {}
@@ -216,6 +219,80 @@ class Views {
       inventoryQuantity: this.totalAvailable(v.inventoryItemId),
       product: () => this.product(p),
       inventoryItem: () => this.item(this.shop.inventoryItems.get(v.inventoryItemId)!),
+    };
+  }
+  /**
+   * An Order as Admin GraphQL 2026-10 shows it (the fields the emulator can back): header, money in the shop currency,
+   * line items (`currentQuantity` = quantity − refunded) and refunds with their refund line items (`restockType`).
+   */
+  order(o: EmuOrder): Obj {
+    const money = (amount: string) => ({
+      __typename: "MoneyBag",
+      shopMoney: { __typename: "MoneyV2", amount, currencyCode: o.currency },
+      presentmentMoney: { __typename: "MoneyV2", amount, currencyCode: o.currency },
+    });
+    const lineView = (l: EmuOrderLine): Obj => {
+      const v = l.variantId === null ? undefined : this.shop.variants.get(l.variantId);
+      const p = l.productId === null ? undefined : this.shop.products.get(l.productId);
+      return {
+        __typename: "LineItem",
+        id: l.gid,
+        sku: l.sku,
+        title: l.title,
+        variantTitle: l.variantTitle,
+        name: l.variantTitle ? `${l.title} - ${l.variantTitle}` : l.title,
+        quantity: l.quantity,
+        currentQuantity: l.quantity - l.refundedQuantity,
+        refundableQuantity: l.quantity - l.refundedQuantity,
+        originalUnitPriceSet: money(l.price),
+        variant: () => (v ? this.variant(v) : null),
+        product: () => (p ? this.product(p) : null),
+      };
+    };
+    const restockTypes = { cancel: "CANCEL", return: "RETURN", no_restock: "NO_RESTOCK" } as const;
+    return {
+      __typename: "Order",
+      id: o.gid,
+      legacyResourceId: String(o.id),
+      name: o.name,
+      email: o.email,
+      createdAt: iso(o.createdAt),
+      updatedAt: iso(o.updatedAt),
+      processedAt: iso(o.createdAt),
+      cancelledAt: o.cancelledAt ? iso(o.cancelledAt) : null,
+      cancelReason: o.cancelledAt ? (o.cancelReason ?? "other").toUpperCase() : null,
+      currencyCode: o.currency,
+      displayFinancialStatus: o.cancelledAt ? "VOIDED" : "PAID",
+      totalPriceSet: money(orderTotal(o).toFixed(2)),
+      customer: () => ({
+        __typename: "Customer",
+        id: `gid://shopify/Customer/${o.customer.id}`,
+        firstName: o.customer.firstName,
+        lastName: o.customer.lastName,
+        displayName: `${o.customer.firstName} ${o.customer.lastName}`,
+      }),
+      lineItems: (args: Obj) => connection(o.lines, args, lineView, (l) => String(l.id)),
+      refunds: (args: Obj) =>
+        o.refunds.slice(0, typeof args.first === "number" ? args.first : undefined).map((r) => ({
+          __typename: "Refund",
+          id: `gid://shopify/Refund/${r.id}`,
+          createdAt: iso(r.createdAt),
+          note: r.note,
+          refundLineItems: (a: Obj) =>
+            connection(
+              r.lines,
+              a,
+              (rl) => ({
+                __typename: "RefundLineItem",
+                id: `gid://shopify/RefundLineItem/${rl.id}`,
+                quantity: rl.quantity,
+                restockType: restockTypes[rl.restockType],
+                restocked: rl.restockType !== "no_restock",
+                lineItem: () => lineView(o.lines.find((l) => l.id === rl.lineItemId)!),
+              }),
+              (rl) => String(rl.id),
+            ),
+        })),
     };
   }
   item(i: EmuInventoryItem): Obj {
@@ -300,6 +377,10 @@ class Views {
       case "Location": {
         const l = this.shop.locations.get(n);
         return l ? this.location(l) : null;
+      }
+      case "Order": {
+        const o = this.shop.orders.get(n);
+        return o ? this.order(o) : null;
       }
       case "InventoryLevel": {
         const l = this.shop.levels.get(levelKey(Number(m[3]), n));
@@ -492,6 +573,14 @@ export class GraphqlEngine {
           (p) => v.product(p),
           (p) => String(p.id),
         ),
+      orders: (args: Obj) =>
+        connection(
+          ordersByDate([...shop.orders.values()], args),
+          args,
+          (o) => v.order(o),
+          (o) => String(o.id),
+        ),
+      order: (args: Obj) => v.node(String(args.id)),
       productVariant: (args: Obj) => v.node(String(args.id)),
       product: (args: Obj) => v.node(String(args.id)),
       inventoryItem: (args: Obj) => v.node(String(args.id)),
@@ -1026,7 +1115,33 @@ export class GraphqlEngine {
   }
 }
 
-function safeNum(v: unknown, type: string): number | null {
+/**
+ * Orders filtered by the Admin search syntax's date terms as the app uses them — `updated_at:>=<ISO>` /
+ * `updated_at:><ISO>` / `created_at:…` (quoted or not) — and sorted by `args.sortKey` UPDATED_AT or CREATED_AT
+ * (default: id), `args.reverse` honoured. Shared by the base `orders` root and the orders module (orders.ts).
+ * @throws GraphQLError BAD_REQUEST for a date Shopify's search would not parse
+ */
+export function ordersByDate(orders: EmuOrder[], args: Obj): EmuOrder[] {
+  let list = orders;
+  const q = typeof args.query === "string" ? args.query : "";
+  for (const m of q.matchAll(/(updated_at|created_at):(>=|<=|>|<)?['"]?([^'"\s]+)['"]?/g)) {
+    const t = Date.parse(m[3]!);
+    if (Number.isNaN(t))
+      throw new GraphQLError(`Invalid date in search query: ${m[3]}`, { extensions: { code: "BAD_REQUEST" } });
+    const key = m[1] === "updated_at" ? "updatedAt" : "createdAt";
+    const op = m[2] ?? ">=";
+    list = list.filter((o) =>
+      op === ">=" ? o[key] >= t : op === ">" ? o[key] > t : op === "<=" ? o[key] <= t : o[key] < t,
+    );
+  }
+  const sortKey = args.sortKey === "UPDATED_AT" ? "updatedAt" : args.sortKey === "CREATED_AT" ? "createdAt" : "id";
+  list = [...list].sort((a, b) => a[sortKey] - b[sortKey] || a.id - b.id);
+  if (args.reverse) list.reverse();
+  return list;
+}
+
+/** The numeric id of a GID of `type`, or null when `v` is not one. */
+export function safeNum(v: unknown, type: string): number | null {
   try {
     return gidNum(String(v), type);
   } catch {

@@ -17,6 +17,7 @@ import { verifySessionToken } from "./session-token.js";
 import { inventoryLevelPayload } from "./payloads.js";
 import { BulkOperations, type BulkTiming } from "./bulk.js";
 import { EmuApps, type EmuSubscription, type FlowTriggerRun } from "./apps.js";
+import { EmuOrders } from "./orders.js";
 
 export { mintSessionToken, verifySessionToken } from "./session-token.js";
 export { webhookHmac, type WebhookDelivery } from "./webhooks.js";
@@ -73,8 +74,18 @@ type Json = Record<string, any>;
 
 /** Control operations, available in-process and over HTTP (`/__control/...`). */
 export interface ShopifyEmulatorControl {
+  /** The merchant approved a scope update: the shop's token now carries `scope` (comma-separated). */
+  grantScopes(shop: string, scope: string): { scope: string };
   /** Create a shop (or return the existing one); registers its offline token. */
-  createShop(input: { domain: string; name?: string; accessToken?: string; plan?: string; currency?: string }): {
+  /** `scope`: the granted access scopes, comma-separated (default: the app's read/inventory scopes, no order writes). */
+  createShop(input: {
+    domain: string;
+    name?: string;
+    accessToken?: string;
+    plan?: string;
+    currency?: string;
+    scope?: string;
+  }): {
     domain: string;
     accessToken: string;
     locationId: string;
@@ -206,7 +217,12 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     emit: (shop, topic, payload) => dispatcher.emit(shop, topic, payload),
     getAppUrl: () => appUrl,
   });
-  const engine = new GraphqlEngine(store, schema, bulk, apps);
+  const orders = new EmuOrders(store, (shop, topic, payload) => dispatcher.emit(shop.domain, topic, payload));
+  const extra = {
+    queryFields: (shop: EmuShop) => ({ ...apps.queryFields(shop), ...orders.queryFields(shop) }),
+    mutationFields: (shop: EmuShop) => ({ ...apps.mutationFields(shop), ...orders.mutationFields(shop) }),
+  };
+  const engine = new GraphqlEngine(store, schema, bulk, extra);
 
   const control: ShopifyEmulatorControl = {
     createShop(input) {
@@ -215,6 +231,10 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       return { domain: s.domain, accessToken: s.accessToken, locationId: [...s.locations.values()][0]!.gid };
     },
     createLocation: (shop, input) => ({ locationId: store.createLocation(shop, input).gid }),
+    grantScopes(shop, scope) {
+      store.shop(shop).scope = scope;
+      return { scope };
+    },
     createProduct: (shop, input) => store.createProduct(shop, input),
     updateVariant: (shop, input) => store.updateVariant(shop, input),
     setAvailable: (shop, input) => store.setAvailable(shop, input),
@@ -396,6 +416,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       else if (method === "POST" && b === "orders" && c === "cancel") out = control.cancelOrder(shop, body as never);
       else if (method === "POST" && b === "refunds") out = control.refund(shop, body as never);
       else if (method === "POST" && b === "uninstall") out = control.uninstall(shop);
+      else if (method === "POST" && b === "scopes") out = control.grantScopes(shop, String(body.scope ?? ""));
       else if (method === "GET" && b === "state") out = control.state(shop);
       else if (method === "GET" && b === "subscriptions") out = control.subscriptions(shop);
       else if (method === "GET" && b === "flow-runs") out = control.flowRuns(shop);
@@ -456,7 +477,7 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       let eng = engine;
       if (version !== apiVersion) {
         try {
-          eng = new GraphqlEngine(store, loadAdminSchema(version), undefined, apps);
+          eng = new GraphqlEngine(store, loadAdminSchema(version), undefined, extra);
         } catch {
           return send(res, 404, { errors: "Not Found" });
         }

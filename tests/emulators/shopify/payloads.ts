@@ -40,13 +40,14 @@ function money(amount: string, currency: string) {
 
 const fmt = (n: number) => n.toFixed(2);
 
-function orderTotal(order: EmuOrder): number {
+/** An order's total (sum of line price × quantity; the emulator has no tax, shipping or discounts). */
+export function orderTotal(order: EmuOrder): number {
   return order.lines.reduce((s, l) => s + Number(l.price) * l.quantity, 0);
 }
 
 function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"][number], template: Json): Json {
   const li = structuredClone(template);
-  const variant = shop.variants.get(line.variantId);
+  const variant = line.variantId === null ? undefined : shop.variants.get(line.variantId);
   Object.assign(li, {
     id: line.id,
     admin_graphql_api_id: `gid://shopify/LineItem/${line.id}`,
@@ -67,6 +68,9 @@ function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"]
     variant_inventory_management:
       variant && shop.inventoryItems.get(variant.inventoryItemId)?.tracked ? "shopify" : null,
     variant_title: line.variantTitle,
+    requires_shipping: line.requiresShipping ?? true,
+    fulfillment_status:
+      (line.fulfilledQuantity ?? 0) === 0 ? null : line.fulfilledQuantity! >= line.quantity ? "fulfilled" : "partial",
     vendor: shop.name,
     tax_lines: [],
     duties: [],
@@ -90,7 +94,8 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
     cancelled_at: order.cancelledAt ? shopifyTime(order.cancelledAt) : null,
     closed_at: null,
     confirmation_number: `EMU${order.number}`,
-    contact_email: order.email,
+    // The 2026-07 schema requires an e-mail; an order created without one keeps the documented example's.
+    contact_email: order.email || p.contact_email,
     created_at: created,
     updated_at: shopifyTime(order.updatedAt),
     processed_at: created,
@@ -119,7 +124,7 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
     discount_codes: [],
     discount_applications: [],
     tax_lines: [],
-    email: order.email,
+    email: order.email || p.email,
     financial_status: order.cancelledAt ? "voided" : "paid",
     fulfillment_status: null,
     location_id: order.locationId,
@@ -139,11 +144,50 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
     line_item_groups: [],
     line_items: order.lines.map((l) => lineItemPayload(shop, order, l, liTemplate)),
   });
+  const c = order.created;
+  if (c) {
+    const financial = c.financialStatus.toLowerCase();
+    Object.assign(p, {
+      source_identifier: c.sourceIdentifier,
+      source_name: c.sourceName ?? "api",
+      source_url: c.sourceUrl,
+      tags: c.tags.join(", "),
+      note: c.note,
+      note_attributes: c.customAttributes.map((a) => ({ name: a.key, value: a.value })),
+      financial_status: order.cancelledAt && financial === "pending" ? "voided" : financial,
+      processed_at: shopifyTime(c.processedAt),
+      total_outstanding: financial === "paid" || order.cancelledAt ? "0.00" : total,
+    });
+    for (const [key, a] of [
+      ["shipping_address", c.shippingAddress],
+      ["billing_address", c.billingAddress],
+    ] as const) {
+      // The 2026-07 schema requires both addresses; an order created without one keeps the documented example's.
+      if (!a) continue;
+      Object.assign(p[key], {
+        first_name: a.firstName ?? "",
+        last_name: a.lastName ?? "",
+        name: [a.firstName, a.lastName].filter(Boolean).join(" "),
+        company: a.company,
+        address1: a.address1 ?? "",
+        address2: a.address2,
+        city: a.city ?? "",
+        province: a.provinceCode ?? "",
+        province_code: a.provinceCode ?? "",
+        zip: a.zip ?? "",
+        country: a.countryCode ?? "",
+        country_code: a.countryCode ?? "",
+        phone: a.phone ?? "",
+        latitude: null,
+        longitude: null,
+      });
+    }
+  }
   if (p.customer && typeof p.customer === "object") {
     Object.assign(p.customer, {
       id: order.customer.id,
       admin_graphql_api_id: `gid://shopify/Customer/${order.customer.id}`,
-      email: order.email,
+      email: order.email || p.customer.email,
       first_name: order.customer.firstName,
       last_name: order.customer.lastName,
       currency: cur,

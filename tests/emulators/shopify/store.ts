@@ -60,8 +60,9 @@ export interface EmuLevel {
 export interface EmuOrderLine {
   id: number;
   gid: string;
-  variantId: number;
-  productId: number;
+  /** null for a custom line (orderCreate without a variant): no product, no inventory. */
+  variantId: number | null;
+  productId: number | null;
   sku: string | null;
   title: string;
   variantTitle: string | null;
@@ -69,6 +70,11 @@ export interface EmuOrderLine {
   price: string;
   refundedQuantity: number;
   restockedQuantity: number;
+  /** Units fulfilled so far (fulfillmentCreate). */
+  fulfilledQuantity?: number;
+  /** Whether the order claimed inventory for the line (checkout and DECREMENT_*: yes; orderCreate BYPASS: no). */
+  claimed?: boolean;
+  requiresShipping?: boolean;
 }
 export interface EmuOrder {
   id: number;
@@ -85,6 +91,8 @@ export interface EmuOrder {
   customer: { id: number; firstName: string; lastName: string };
   lines: EmuOrderLine[];
   refunds: EmuRefund[];
+  /** orderCreate's extra fields (orders.ts); absent on checkout orders. */
+  created?: import("./orders.js").EmuCreatedOrder;
 }
 export interface EmuRefund {
   id: number;
@@ -125,6 +133,8 @@ export interface EmuShop {
   orders: Map<number, EmuOrder>;
   idempotency: Map<string, IdempotencyRecord>;
   adjustmentGroups: Map<number, unknown>;
+  /** Customer e-mails Shopify sent (orderCreate sendReceipt / sendFulfillmentReceipt, fulfillmentCreate notifyCustomer). */
+  notifications?: { kind: "order_confirmation" | "shipping_confirmation"; orderId: string; to: string | null }[];
   bucket: { available: number; updatedAt: number };
 }
 
@@ -443,7 +453,7 @@ export class EmuStore {
     shop.orders.set(id, order);
     this.emit(shop, "orders/create", orderPayload(shop, order, "orders/create"));
     for (const line of order.lines) {
-      const v = shop.variants.get(line.variantId)!;
+      const v = shop.variants.get(line.variantId!)!;
       if (!shop.inventoryItems.get(v.inventoryItemId)!.tracked) continue;
       this.moveAvailable(shop, this.level(shop, v.inventoryItemId, locId), -line.quantity, line.quantity);
     }
@@ -471,9 +481,9 @@ export class EmuStore {
     order.cancelReason = input.reason ?? "customer";
     const moves: [EmuLevel, number][] = [];
     for (const line of order.lines) {
-      const open = line.quantity - line.refundedQuantity;
-      const v = shop.variants.get(line.variantId)!;
-      if (open <= 0 || !shop.inventoryItems.get(v.inventoryItemId)!.tracked) continue;
+      const open = line.quantity - line.refundedQuantity - (line.fulfilledQuantity ?? 0);
+      const v = line.variantId === null ? undefined : shop.variants.get(line.variantId);
+      if (open <= 0 || !v || line.claimed === false || !shop.inventoryItems.get(v.inventoryItemId)!.tracked) continue;
       const level = this.level(shop, v.inventoryItemId, order.locationId);
       if (input.restock) {
         line.restockedQuantity += open;
@@ -515,8 +525,8 @@ export class EmuStore {
       if (rl.quantity <= 0 || rl.quantity > line.quantity - line.refundedQuantity)
         throw new ControlError(422, "refund quantity exceeds refundable quantity");
       line.refundedQuantity += rl.quantity;
-      const v = shop.variants.get(line.variantId)!;
-      const tracked = shop.inventoryItems.get(v.inventoryItemId)!.tracked;
+      const v = line.variantId === null ? undefined : shop.variants.get(line.variantId);
+      const tracked = !!v && line.claimed !== false && shop.inventoryItems.get(v.inventoryItemId)!.tracked;
       refund.lines.push({
         id: this.id(),
         lineItemId: line.id,
@@ -525,7 +535,7 @@ export class EmuStore {
         restockType: input.restock ? "cancel" : "no_restock",
       });
       if (!tracked) continue;
-      const level = this.level(shop, v.inventoryItemId, order.locationId);
+      const level = this.level(shop, v!.inventoryItemId, order.locationId);
       if (input.restock) {
         line.restockedQuantity += rl.quantity;
         moves.push([level, rl.quantity]);
@@ -578,10 +588,14 @@ export class EmuStore {
       levels,
       availableBySku: bySku,
       safetyStockBySku: safetyBySku,
+      notifications: shop.notifications ?? [],
       orders: [...shop.orders.values()].map((o) => ({
         id: o.gid,
         name: o.name,
         cancelledAt: o.cancelledAt ? new Date(o.cancelledAt).toISOString() : null,
+        sourceIdentifier: o.created?.sourceIdentifier ?? null,
+        tags: o.created?.tags ?? [],
+        fulfilled: o.lines.reduce((n, l) => n + (l.fulfilledQuantity ?? 0), 0),
         lines: o.lines.map((l) => ({
           id: l.gid,
           sku: l.sku,

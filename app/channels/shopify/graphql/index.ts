@@ -4,3 +4,4 @@ export * from "./mutations.js";
 export * from "./bulk.js";
 export * from "./flow.js";
 export * from "./billing.js";
+export * from "./orders.js";
