@@ -298,7 +298,7 @@ describe("retailer Shopify shops", () => {
     const reconcile = () => reconcileChannel(shopId, r1.channelId, { trigger: "manual" });
     const run = await reconcile();
     expect(run.changes.map((c) => c.reason)).toContainEqual(
-      expect.stringMatching(new RegExp(`order #*${placed.name.replace(/^#/, "")} .*its webhook never arrived`)),
+      expect.stringMatching(new RegExp(`order #${placed.name.replace(/^#/, "")} .*its webhook never arrived`)),
     );
     await waitFor("the sale reaches the record", () => central(sku) === start - 2, 20_000);
     // Exactly once: a second reconciliation (and the other stores' pushes) change nothing more.

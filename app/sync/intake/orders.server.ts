@@ -39,6 +39,14 @@ import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
  * How long a stock-events store has to report an order's stock change before reconciliation follows the order itself
  * (ms). The plugin sends its events through Action Scheduler within a minute, retried while the hub is away.
  */
+/**
+ * An order's number as notes show it: "#1003" for a WooCommerce number ("1003") and for a Shopify name that already
+ * carries its "#" (a retailer's "#1003"), never "##1003".
+ */
+export function orderRef(number: string): string {
+  return number.startsWith("#") ? number : `#${number}`;
+}
+
 export const EVENT_GRACE_MS = 10 * 60_000;
 
 /** Whether the plugin's stock events are the source of a store's order stock moves (decision 130). */
@@ -184,7 +192,7 @@ export async function moveLineTallies(
         delta,
         idempotencyKey: `${key}:taken`,
         orderId: order.id,
-        note: `${salesChannelLabel(channel.kind)} order #${order.number}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
+        note: `${salesChannelLabel(channel.kind)} order ${orderRef(order.number)}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
       });
       await tx.orderLine.update({ where: { id: t.orderLineId }, data: { stockTakenQuantity: t.target } });
       if (t.line.listing?.lastWrittenQuantity != null) {

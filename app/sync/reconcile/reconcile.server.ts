@@ -49,7 +49,7 @@ import {
 import { salesChannelKind } from "../../channels/registry.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
-import { ingestSalesOrder } from "../intake/orders.server";
+import { ingestSalesOrder, orderRef } from "../intake/orders.server";
 import { recordLevel } from "../intake/levels.server";
 import { recordForShop, salesChannelOf } from "../stores/stores.server";
 import { webhookUrlFor } from "../stores/registration.server";
@@ -291,7 +291,7 @@ async function ingestMissedOrders(
         if (!known || known.status !== order.status)
           changes.push({
             kind: "order_ingested",
-            reason: `order #${order.number} (${order.status}) not yet seen by the hub`,
+            reason: `order ${orderRef(order.number)} (${order.status}) not yet seen by the hub`,
           });
         continue;
       }
@@ -299,7 +299,7 @@ async function ingestMissedOrders(
       if (res.result === "taken" || res.result === "released") {
         changes.push({
           kind: "order_ingested",
-          reason: `order #${order.number} ${order.status}: stock ${res.result} (its webhook never arrived)`,
+          reason: `order ${orderRef(order.number)} ${order.status}: stock ${res.result} (its webhook never arrived)`,
         });
         for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
       }
