@@ -239,16 +239,21 @@ describe("retailer Shopify shops", () => {
         30_000,
       );
       // Only the SECOND variant's SKU changes: the delivery's second event must re-link it.
+      const changedAt = new Date(Date.now() - 1000);
       world.shopify.control.updateVariant(r1.domain, { variantId: green, sku: "epic-own-green" });
       await waitFor("second variant re-linked", async () => (await listing(green))?.sku === "epic-own-green", 30_000);
       expect((await listing(green))?.matchStatus).not.toBe("linked");
       expect((await listing(red))?.matchStatus).toBe("linked");
-      const receipt = await prisma.webhookReceipt.findFirstOrThrow({
-        where: { channelId: r1.channelId, topic: "products/update" },
-        orderBy: { receivedAt: "desc" },
+      // The delivery of that change queued the re-link from its second event. (Not simply the latest products/update
+      // receipt: a later delivery of the same product — the echo of a push — finds nothing left to re-link.)
+      const receipts = await prisma.webhookReceipt.findMany({
+        where: { channelId: r1.channelId, topic: "products/update", receivedAt: { gte: changedAt } },
+        orderBy: { receivedAt: "asc" },
       });
-      expect(receipt.status).toBe("processed");
-      expect(receipt.error).toMatch(/^2 events: .*store linking queued/);
+      const relinked = receipts.filter((r) => /^2 events: .*store linking queued/.test(r.error ?? ""));
+      expect(relinked.length, JSON.stringify(receipts.map((r) => [r.status, r.error]))).toBeGreaterThanOrEqual(1);
+      expect(relinked.every((r) => r.status === "processed")).toBe(true);
+      const receipt = relinked[0]!;
       // Idempotent: the same delivery handled again (as a retried job would) changes no listing.
       await waitFor("re-link settled", async () => (await listing(green))?.matchStatus !== "linked", 30_000);
       await world.shopify.control.webhooksIdle(5000); // the echoes of the pushes made while both were linked
