@@ -30,7 +30,7 @@ import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/impor
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
-import { signalReceiptProcessed, signalStockChanged, watchStock } from "../notify/stock-watch.server";
+import { signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
 import { env } from "../env.server";
@@ -44,9 +44,8 @@ export const handlers: Handlers = {
     const res = await processReceipt(receiptId);
     // issue 6: low-stock watch + sheet update (debounced). An "ignored" receipt (stale, echo, duplicate,
     // unknown item, ...) wrote no ledger row and no order, so there is nothing for either to look at.
-    // The outcome names the receipt's shop (issue 11: one lookup per webhook less); older outcomes look it up.
-    if (res.status !== "ignored")
-      await (res.shopId ? signalStockChanged(res.shopId) : signalReceiptProcessed(receiptId));
+    // The outcome names the receipt's shop (issue 11: one lookup per webhook less; a receipt without a shop has none).
+    if (res.status !== "ignored") await signalStockChanged(res.shopId);
     return res;
   },
 

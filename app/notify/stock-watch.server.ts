@@ -176,11 +176,3 @@ export async function signalStockChanged(shopId: string | null | undefined): Pro
 
 const SIGNAL_SKIP_MS = 500;
 const lastSignal = new Map<string, number>();
-
-/** `signalStockChanged` for the shop of a webhook receipt. */
-export async function signalReceiptProcessed(receiptId: string): Promise<void> {
-  const r = await prisma.webhookReceipt
-    .findUnique({ where: { id: receiptId }, select: { shopId: true } })
-    .catch(() => null);
-  await signalStockChanged(r?.shopId);
-}
