@@ -680,7 +680,12 @@ export class GraphqlEngine {
         : "The same idempotency key cannot be used with different operation parameters.";
       return { inventoryAdjustmentGroup: null, userErrors: [{ field: null, message, code }] };
     }
-    const result = run();
+    const refuse = shop.refuseInventoryWrites;
+    let result: Obj;
+    if (refuse && refuse.count > 0) {
+      refuse.count--;
+      result = { inventoryAdjustmentGroup: null, userErrors: [{ field: null, message: refuse.message, code: refuse.code }] };
+    } else result = run();
     shop.idempotency.set(key, { fingerprint, result, failed: (result.userErrors as unknown[]).length > 0 });
     return result;
   }

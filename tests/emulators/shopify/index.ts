@@ -143,6 +143,11 @@ export interface ShopifyEmulatorControl {
     },
   ): { refundId: string };
   uninstall(shop: string): { ok: boolean };
+  /**
+   * Refuses the next `count` inventory mutations on `shop` (adjust / set / move) with a userError (default code
+   * CHANGE_FROM_QUANTITY_STALE, as a lost compare-and-set); nothing is applied and the key is remembered as failed.
+   */
+  refuseInventoryWrites(shop: string, count: number, error?: { code?: string; message?: string }): void;
   state(shop: string): ReturnType<EmuStore["state"]>;
   deliveries(shop: string): WebhookDelivery[];
   redeliver(shop: string, deliveryId: string): WebhookDelivery;
@@ -246,6 +251,13 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       const r = store.uninstall(shop);
       for (const [t, d] of tokens) if (d === shop) tokens.delete(t);
       return r;
+    },
+    refuseInventoryWrites(shop, count, error = {}) {
+      store.shop(shop).refuseInventoryWrites = {
+        count,
+        code: error.code ?? "CHANGE_FROM_QUANTITY_STALE",
+        message: error.message ?? "The specified changeFromQuantity does not match the current quantity.",
+      };
     },
     state: (shop) => store.state(shop),
     deliveries: (shop) => dispatcher.log.filter((d) => d.shop === shop),

@@ -132,6 +132,11 @@ export interface EmuShop {
   levels: Map<string, EmuLevel>;
   orders: Map<number, EmuOrder>;
   idempotency: Map<string, IdempotencyRecord>;
+  /**
+   * Fault: the next `count` inventory mutations (adjust / set / move) are refused with a userError `code` and apply
+   * nothing; Shopify remembers the failed attempt under its @idempotent key like any other refusal.
+   */
+  refuseInventoryWrites?: { count: number; code: string; message: string } | null;
   adjustmentGroups: Map<number, unknown>;
   /** Customer e-mails Shopify sent (orderCreate sendReceipt / sendFulfillmentReceipt, fulfillmentCreate notifyCustomer). */
   notifications?: { kind: "order_confirmation" | "shipping_confirmation"; orderId: string; to: string | null }[];

@@ -131,6 +131,13 @@ export interface WooFaults {
   resetNext?: number;
   /** Batch items touching these SKUs fail inline with an error object. */
   batchItemErrors?: { sku: string[]; code?: string; message?: string } | null;
+  /**
+   * The plugin refuses the next `count` stock operations (`/stock/delta`, `/stock/cas`, each op of `/stock/batch`)
+   * with `status`/`code` (default 409 syncflow_stale with `current`, a lost compare-and-set), before their request key
+   * is claimed — a refused key is not remembered (contract: only 200 outcomes are). The refused ops' request keys are
+   * appended to `refusedKeys` when given (the same array object: tests read it in-process).
+   */
+  refuseStockOps?: { count: number; status?: number; code?: string; message?: string; refusedKeys?: string[] } | null;
   /** Silently lose the next n webhook deliveries. */
   dropDeliveries?: number;
   /** Send the next n webhook deliveries twice. */
@@ -474,6 +481,21 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     if (!store.stockHolder(p))
       throw new WooEmulatorError(400, "syncflow_not_managed", `Product ${p.id} does not manage stock.`);
   };
+  /** The `refuseStockOps` fault: throws the refusal while it lasts (after validation, before the key is claimed). */
+  const injectedRefusal = (p: ProductRecord, key: string) => {
+    const f = faults.refuseStockOps;
+    if (!f || f.count <= 0) return;
+    f.count--;
+    f.refusedKeys?.push(key);
+    const current = store.stockHolder(p)?.stock_quantity ?? 0;
+    throw new WooEmulatorError(
+      f.status ?? 409,
+      f.code ?? "syncflow_stale",
+      f.message ?? `Stock is ${current}, not the expected quantity.`,
+      { current },
+      { topLevel: true },
+    );
+  };
   /** POST /stock/delta's work (and each "delta" op of /stock/batch): the 200 body, or throws the error answer. */
   const deltaOp = (b: any): Record<string, unknown> => {
     const key = needKey(b);
@@ -481,6 +503,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       throw new WooEmulatorError(400, "syncflow_bad_request", "delta must be a non-zero integer.");
     const p = pluginTarget(b);
     ensureManaged(p);
+    injectedRefusal(p, key);
     const fp = JSON.stringify(["delta", p.id, b.delta]);
     return store.idempotent(key, fp, () => {
       const r = store.withStockCause({ cause: "hub_write", requestKey: key }, () =>
@@ -496,6 +519,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       throw new WooEmulatorError(400, "syncflow_bad_request", "expected and quantity must be integers.");
     const p = pluginTarget(b);
     ensureManaged(p);
+    injectedRefusal(p, key);
     const fp = JSON.stringify(["cas", p.id, b.expected, b.quantity]);
     return store.idempotent(key, fp, () => {
       const h = store.stockHolder(p)!;
@@ -903,6 +927,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       if (f.delayNext !== undefined) faults.delayNext = f.delayNext ? { ...f.delayNext } : null;
       if (f.resetNext !== undefined) faults.resetNext = f.resetNext;
       if (f.batchItemErrors !== undefined) faults.batchItemErrors = f.batchItemErrors;
+      if (f.refuseStockOps !== undefined) faults.refuseStockOps = f.refuseStockOps;
       if (f.dropDeliveries !== undefined) engine.settings.dropDeliveries = f.dropDeliveries;
       if (f.duplicateDeliveries !== undefined) engine.settings.duplicateDeliveries = f.duplicateDeliveries;
     },
@@ -913,6 +938,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         hangNext: 0,
         resetNext: 0,
         batchItemErrors: null,
+        refuseStockOps: null,
         delayNext: null,
       });
       engine.settings.dropDeliveries = 0;
