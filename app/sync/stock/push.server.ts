@@ -19,7 +19,8 @@
  *    next round, from the new baseline — so two writes of one listing are never in flight at once, and a value computed
  *    from an old baseline is never written after a newer one (B1).
  * A write whose outcome is unknown (timeout, 5xx) stays in flight and is resent verbatim (same key: the plugin replays
- * it) by the next drain; a write the store refused is forgotten and the listing requested again; the job then fails,
+ * it) by the next drain; a write the store refused is forgotten (its sequence used up, so the next write of the listing
+ * carries a new key) and the listing requested again; the job then fails,
  * so pg-boss retries it and finally parks it in the dead-letter queue with the store's reason.
  * Allocation stores (docs/decisions/008) are not pushed: a request there is a rebalance request.
  */
@@ -616,14 +617,17 @@ async function record(
         await appendLedgerMany(tx, ledger);
       }
       if (refused.length) {
-        // Nothing was applied: forget the write (the store did not remember its key) and ask for the listing again,
-        // 2^(n−1) s after its n-th refusal in a row (≤ REFUSED_RETRY_MAX_S) — a request dated in the future is not due
-        // before then, so one listing the store keeps refusing does not fail every drain of the store meanwhile.
+        // Nothing was applied: forget the write and ask for the listing again, 2^(n−1) s after its n-th refusal in a
+        // row (≤ REFUSED_RETRY_MAX_S) — a request dated in the future is not due before then, so one listing the store
+        // keeps refusing does not fail every drain of the store meanwhile. The refused write's sequence is used up
+        // (`pushSeq` = its seq): the next write is another change (a new delta from a moved baseline) and must carry
+        // a new key — Shopify remembers a refused @idempotent key as failed and refuses it for ever after, and the
+        // plugin's contract asks for a key unique per intended change (docs/decisions/245).
         const errs = refused.map(
           (d) => failed.find((f) => f.listingId === d.listingId)?.error.message.slice(0, 500) ?? "refused",
         );
         await tx.$executeRaw`
-          UPDATE "Listing" l SET "inFlightPushSeq" = NULL, "inFlightPushDelta" = NULL, "inFlightPushQuantity" = NULL, "inFlightPushAt" = NULL,
+          UPDATE "Listing" l SET "pushSeq" = u.seq, "inFlightPushSeq" = NULL, "inFlightPushDelta" = NULL, "inFlightPushQuantity" = NULL, "inFlightPushAt" = NULL,
                  "pushRefusals" = l."pushRefusals" + 1, "pushLastError" = u.err,
                  "pushRequestedAt" = now() + make_interval(secs => LEAST(${REFUSED_RETRY_MAX_S}, power(2, l."pushRefusals")))
           FROM unnest(${refused.map((d) => d.listingId)}::text[], ${refused.map((d) => d.seq)}::int[], ${errs}::text[]) AS u(id, seq, err)
