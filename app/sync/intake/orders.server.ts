@@ -28,7 +28,8 @@
  * stores through `inventory_levels/update` (never decrement from both).
  */
 import prisma, { type Tx } from "../../db.server";
-import { appendLedger, type LedgerCause } from "../stock/ledger.server";
+import { appendLedgerMany, type LedgerCause } from "../stock/ledger.server";
+import { newId } from "../../lib/row-id.server";
 import { normalizeSku } from "../stores/sku";
 import { SAFETY_STOCK, usesAllocations } from "../allocation/allocation.server";
 import type { RecordOrder, SalesOrder, SalesOrderLine, StockChange } from "../../channels/events";
@@ -161,47 +162,65 @@ export async function moveLineTallies(
   if (moving.length) {
     if (!channel.salesLocationId) throw new Error(`channel ${channel.id} has no Shopify sales location`);
     const seq = await tx.shopifyAdjustment.count({ where: { shopId: channel.shopId, orderId: order.id } });
-    for (const t of moving) {
+    // One statement per table for the whole order (issue 11: was five single-row writes per line).
+    const moves = moving.map((t) => {
       const delta = t.taken - t.target; // store units: −2 when 2 more were taken, +1 when one came back
       const take = delta < 0;
       const key = `woo:${channel.id}:order:${order.externalId}:line:${t.line.lineId}:${take ? "take" : "release"}:${seq}`;
-      const allocated = usesAllocations(channel) && t.line.listing?.allocatedQuantity != null;
-      const adj = await tx.shopifyAdjustment.create({
-        data: {
-          quantityName: allocated ? SAFETY_STOCK : "available",
-          shopId: channel.shopId,
-          itemId: t.line.itemId!,
-          locationGid: channel.salesLocationId,
-          delta,
-          idempotencyKey: key,
-          sourceChannelId: channel.id,
-          orderId: order.id,
-          reason: take ? "correction" : "restock",
-        },
-      });
-      out.adjustmentIds.push(adj.id);
-      out.itemIds.push(t.line.itemId!);
-      if (take) out.taken = true;
-      else out.released = true;
-      const { cause, what } = describeMove(take, source);
-      await appendLedger(tx, {
+      return { t, delta, take, key, itemId: t.line.itemId! };
+    });
+    const created = await tx.shopifyAdjustment.createManyAndReturn({
+      data: moves.map((m) => ({
+        quantityName: usesAllocations(channel) && m.t.line.listing?.allocatedQuantity != null ? SAFETY_STOCK : "available",
         shopId: channel.shopId,
-        itemId: t.line.itemId!,
-        channelId: channel.id,
-        cause,
-        delta,
-        idempotencyKey: `${key}:taken`,
+        itemId: m.itemId,
+        locationGid: channel.salesLocationId!,
+        delta: m.delta,
+        idempotencyKey: m.key,
+        sourceChannelId: channel.id,
         orderId: order.id,
-        note: `${salesChannelLabel(channel.kind)} order ${orderRef(order.number)}${source.status ? ` ${source.status}` : ""}: ${what} (${t.taken} → ${t.target} units held for the line), pending on Shopify`,
-      });
-      await tx.orderLine.update({ where: { id: t.orderLineId }, data: { stockTakenQuantity: t.target } });
-      if (t.line.listing?.lastWrittenQuantity != null) {
-        await tx.listing.update({
-          where: { id: t.line.listing.id },
-          data: { lastWrittenQuantity: { increment: delta } },
-        });
-      }
+        reason: m.take ? "correction" : "restock",
+      })),
+      select: { id: true, idempotencyKey: true },
+    });
+    const idOf = new Map(created.map((a) => [a.idempotencyKey, a.id]));
+    for (const m of moves) {
+      out.adjustmentIds.push(idOf.get(m.key)!);
+      out.itemIds.push(m.itemId);
+      if (m.take) out.taken = true;
+      else out.released = true;
     }
+    await appendLedgerMany(
+      tx,
+      moves.map((m) => {
+        const { cause, what } = describeMove(m.take, source);
+        return {
+          shopId: channel.shopId,
+          itemId: m.itemId,
+          channelId: channel.id,
+          cause,
+          delta: m.delta,
+          idempotencyKey: `${m.key}:taken`,
+          orderId: order.id,
+          note: `${salesChannelLabel(channel.kind)} order ${orderRef(order.number)}${source.status ? ` ${source.status}` : ""}: ${what} (${m.t.taken} → ${m.t.target} units held for the line), pending on Shopify`,
+        };
+      }),
+    );
+    await tx.$executeRaw`
+      UPDATE "OrderLine" ol SET "stockTakenQuantity" = u.target
+      FROM unnest(${moves.map((m) => m.t.orderLineId)}::text[], ${moves.map((m) => m.t.target)}::int[]) AS u(id, target)
+      WHERE ol.id = u.id`;
+    // The store moved its own stock for its own order: the listing's baseline moves by the same delta (summed per
+    // listing: two lines of one order can sell one listing).
+    const baseline = new Map<string, number>();
+    for (const m of moves)
+      if (m.t.line.listing?.lastWrittenQuantity != null)
+        baseline.set(m.t.line.listing.id, (baseline.get(m.t.line.listing.id) ?? 0) + m.delta);
+    if (baseline.size)
+      await tx.$executeRaw`
+        UPDATE "Listing" l SET "lastWrittenQuantity" = l."lastWrittenQuantity" + u.delta, "updatedAt" = (now() AT TIME ZONE 'UTC')
+        FROM unnest(${[...baseline.keys()]}::text[], ${[...baseline.values()]}::int[]) AS u(id, delta)
+        WHERE l.id = u.id`;
   }
   const still = await tx.orderLine.count({ where: { orderId: order.id, stockTakenQuantity: { gt: 0 } } });
   await tx.order.update({ where: { id: order.id }, data: { stockTaken: still > 0 } });
@@ -330,29 +349,28 @@ export async function ingestSalesOrder(
     const unreported = via === "reconcile" && modifiedAt != null && Date.now() - modifiedAt.getTime() > EVENT_GRACE_MS;
     const payloadMoves = !followsStockEvents(channel) || unreported;
     const targets: LineTarget[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i]!;
-      const p = order.lines[i]!;
-      if (known?.has(l.lineId)) continue;
-      const saved = await tx.orderLine.upsert({
-        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
-        create: {
-          orderId: row.id,
-          externalLineId: l.lineId,
-          sku: l.sku,
-          itemId: l.itemId,
-          title: p.title,
-          quantity: p.quantity,
-          price: p.price,
-        },
-        update: { quantity: p.quantity, itemId: l.itemId, sku: l.sku, title: p.title, price: p.price },
-      });
-      if (saved.stockEventSeq != null || !payloadMoves) continue; // the plugin's events own this line's stock
+    const fresh = lines.map((l, i) => ({ l, p: order.lines[i]! })).filter(({ l }) => !known?.has(l.lineId));
+    const saved = await upsertOrderLines(
+      tx,
+      row.id,
+      fresh.map(({ l, p }) => ({
+        externalLineId: l.lineId,
+        sku: l.sku,
+        itemId: l.itemId,
+        title: p.title,
+        quantity: p.quantity,
+        price: p.price,
+      })),
+      "all",
+    );
+    for (const { l, p } of fresh) {
+      const s = saved.get(l.lineId)!;
+      if (s.stockEventSeq != null || !payloadMoves) continue; // the plugin's events own this line's stock
       targets.push({
         line: l,
-        orderLineId: saved.id,
-        taken: saved.stockTakenQuantity,
-        target: payloadTarget(p, order.statusEffect, row.stockTaken, saved.stockTakenQuantity),
+        orderLineId: s.id,
+        taken: s.stockTakenQuantity,
+        target: payloadTarget(p, order.statusEffect, row.stockTaken, s.stockTakenQuantity),
       });
     }
     const moved = await moveLineTallies(
@@ -404,22 +422,63 @@ export async function recordShopifyOrder(
       where: { shopId, skuKey: { in: keys } },
       select: { id: true, skuKey: true },
     });
-    for (const l of order.lines) {
-      const itemId = items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null;
-      await tx.orderLine.upsert({
-        where: { orderId_externalLineId: { orderId: row.id, externalLineId: l.lineId } },
-        create: {
-          orderId: row.id,
-          externalLineId: l.lineId,
-          sku: l.sku,
-          itemId,
-          title: l.title,
-          quantity: l.quantity,
-          price: l.price,
-        },
-        update: { quantity: l.quantity, itemId },
-      });
-    }
+    await upsertOrderLines(
+      tx,
+      row.id,
+      order.lines.map((l) => ({
+        externalLineId: l.lineId,
+        sku: l.sku,
+        itemId: items.find((i) => i.skuKey === normalizeSku(l.sku))?.id ?? null,
+        title: l.title,
+        quantity: l.quantity,
+        price: l.price,
+      })),
+      "quantity-item",
+    );
     return row.id;
   });
+}
+
+/** A line to record on an order, as `upsertOrderLines` takes it (quantity in units, price as the store sent it). */
+interface OrderLineInput {
+  externalLineId: string;
+  sku: string | null;
+  itemId: string | null;
+  title: string;
+  quantity: number;
+  price: string | null;
+}
+
+/**
+ * Creates or updates an order's lines by (orderId, externalLineId) in one `INSERT … SELECT FROM unnest … ON CONFLICT
+ * DO UPDATE` (issue 11: was one upsert per line). `update` says what an existing line takes from the input: "all"
+ * (quantity, item, SKU, title, price — a sales channel's order) or "quantity-item" (a Shopify order for the unified
+ * view). A line id given twice keeps its last row. Tallies (`stockTakenQuantity`, stock-event fields) are never
+ * touched here.
+ * @returns external line id → the line's id, its tally (units) and its last stock event sequence
+ */
+async function upsertOrderLines(
+  tx: Tx,
+  orderId: string,
+  input: OrderLineInput[],
+  update: "all" | "quantity-item",
+): Promise<Map<string, { id: string; stockTakenQuantity: number; stockEventSeq: number | null }>> {
+  const rows = [...new Map(input.map((r) => [r.externalLineId, r])).values()];
+  if (!rows.length) return new Map();
+  const col = <T>(f: (r: OrderLineInput) => T) => rows.map(f);
+  const all = update === "all";
+  const out = await tx.$queryRaw<{ id: string; ext: string; taken: number; seq: number | null }[]>`
+    INSERT INTO "OrderLine" (id, "orderId", "externalLineId", sku, "itemId", title, quantity, price)
+    SELECT u.id, ${orderId}, u.ext, u.sku, u.item_id, u.title, u.quantity, u.price::numeric
+    FROM unnest(${col(() => newId())}::text[], ${col((r) => r.externalLineId)}::text[], ${col((r) => r.sku)}::text[],
+                ${col((r) => r.itemId)}::text[], ${col((r) => r.title)}::text[], ${col((r) => r.quantity)}::int[],
+                ${col((r) => (r.price === "" ? null : r.price))}::text[])
+         AS u(id, ext, sku, item_id, title, quantity, price)
+    ON CONFLICT ("orderId", "externalLineId") DO UPDATE SET
+      quantity = EXCLUDED.quantity, "itemId" = EXCLUDED."itemId",
+      sku = CASE WHEN ${all} THEN EXCLUDED.sku ELSE "OrderLine".sku END,
+      title = CASE WHEN ${all} THEN EXCLUDED.title ELSE "OrderLine".title END,
+      price = CASE WHEN ${all} THEN EXCLUDED.price ELSE "OrderLine".price END
+    RETURNING id, "externalLineId" AS ext, "stockTakenQuantity" AS taken, "stockEventSeq" AS seq`;
+  return new Map(out.map((r) => [r.ext, { id: r.id, stockTakenQuantity: r.taken, stockEventSeq: r.seq }]));
 }

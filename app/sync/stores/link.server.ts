@@ -11,7 +11,7 @@
  * `INSERT … ON CONFLICT … DO UPDATE` statement per table (docs/decisions/080-batched-onboarding-writes.md):
  * Prisma has no bulk upsert, and row-at-a-time upserts made a 10,000-SKU onboarding take ~20 minutes.
  */
-import { randomBytes } from "node:crypto";
+import { newId } from "../../lib/row-id.server";
 import prisma, { type Tx } from "../../db.server";
 import { exactSku, matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { emitEvent } from "../events.server";
@@ -335,17 +335,6 @@ async function alertNewAmbiguous(shopId: string, channelId: string, channelName:
 }
 
 // ---------------------------------------------------------------------------------------------- writes
-
-let idCounter = 0;
-/**
- * A new primary key shaped like Prisma's `cuid()` default (`c` + time + counter + random, base 36, 25
- * characters), for rows inserted with raw SQL, where Prisma's client-side default does not apply.
- */
-function newId(): string {
-  idCounter = (idCounter + 1) % 1_679_616; // 36^4
-  const rand = Array.from(randomBytes(12), (b) => (b % 36).toString(36)).join("");
-  return `c${Date.now().toString(36)}${idCounter.toString(36).padStart(4, "0")}${rand}`.slice(0, 25);
-}
 
 type LevelRow = { itemId: string; locationGid: string; available: number };
 
