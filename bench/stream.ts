@@ -537,6 +537,9 @@ export async function runStream(input: {
     postgres: pg.reduce((n, p) => n + cpuSeconds(p), 0),
   });
   const cpu0 = cpuNow();
+  // Profiling (bench/lib/query-count.cjs preloaded into the worker): a query-count snapshot as the window opens.
+  const querySnapshot = () => process.env.BENCH_QUERY_COUNT && process.kill(stack.workerPid, "SIGUSR2");
+  querySnapshot();
   const t0 = Date.now();
   const events: { t: number; run: () => void }[] = [];
   for (const o of plan.orders) {
@@ -707,6 +710,7 @@ export async function runStream(input: {
   sampling = false;
   await sampler;
   const cpu1 = cpuNow();
+  querySnapshot();
   const cpu = {
     app: round1(cpu1.app - cpu0.app),
     worker: round1(cpu1.worker - cpu0.worker),
