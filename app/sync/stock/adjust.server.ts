@@ -29,7 +29,8 @@ import { allocationDocument, SAFETY_STOCK } from "../allocation/allocation.serve
 const MAX_STALE_ROUNDS = 5;
 
 export interface AdjustOutcome {
-  status: "applied" | "already_applied" | "missing";
+  /** "requested": an allocation store's sale handed to the rebalance drainer (applied by it, not yet). */
+  status: "applied" | "already_applied" | "missing" | "requested";
   before?: number;
   after?: number;
   /** WooCommerce channels that should receive a push of this item. */
@@ -44,8 +45,7 @@ const LOCK_WAIT_MS = 20_000;
  * - `available` (buffered / pre-allocation stores): on its own, as described above.
  * - `safety_stock` (allocation stores, docs/decisions/090): under the item's allocation lock, together with every
  *   other pending sale of the item (`flushAllocationAdjustments`: one compare-and-set write per store), so sales and
- *   rebalance moves never race for safety_stock. Waits for the lock up to LOCK_WAIT_MS (polling 50 → 400 ms); returns "already_applied"
- *   when another job or a rebalance applied this sale meanwhile.
+ *   rebalance moves never race for safety_stock: the item's rebalance is requested and "requested" returned at once.
  * @throws ChannelError on failures the job layer retries (THROTTLED when the lock stayed busy)
  */
 export async function applyAdjustment(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
@@ -102,29 +102,15 @@ async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: 
 /**
  * A `safety_stock` sale (allocation stores): applied by the shop's rebalance drainer with every other pending sale of
  * the store, one call per store (allocation-batch.server.ts, docs/decisions/104). Requests the item's rebalance and
- * waits (≤ LOCK_WAIT_MS, polling 50 → 400 ms) until the drainer applied it.
+ * returns "requested" at once (decision 246): the drainer applies the sale; a failed round asks for its items again and
+ * fails the rebalance job, which pg-boss retries and dead-letters; the sweep re-requests a sale
+ * still pending after 60 s. The job no longer waits polling the sale's row (≈ 2.6 reads per sale at 50 → 400 ms),
+ * which held one of the queue's slots for the whole wait.
  */
-async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
+async function applyAllocationSale(shopId: string, _adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
   const { requestRebalance } = await import("../allocation/allocation-batch.server");
   await requestRebalance(shopId, [itemId]);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  let pause = 50;
-  for (;;) {
-    const adj = await prisma.shopifyAdjustment.findFirst({
-      where: { id: adjustmentId, shopId },
-      select: { status: true, lastError: true },
-    });
-    if (!adj) return { status: "missing" };
-    if (adj.status !== "pending") return { status: "already_applied", itemId };
-    if (Date.now() > deadline)
-      throw new ChannelError(
-        "THROTTLED",
-        `adjustment ${adjustmentId}: not applied by the rebalance drainer within ${LOCK_WAIT_MS} ms${adj.lastError ? ` (${adj.lastError})` : ""}`,
-        { retryable: true },
-      );
-    await new Promise((r) => setTimeout(r, pause));
-    pause = Math.min(400, pause * 2);
-  }
+  return { status: "requested", itemId };
 }
 
 /**
