@@ -9,6 +9,7 @@
  * first run of a shop takes a silent baseline (already-low items are listed in the daily summary).
  */
 import prisma from "../db.server";
+import { newId } from "../lib/row-id.server";
 import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { emitEvent } from "../sync/events.server";
@@ -101,6 +102,10 @@ export async function watchStock(
   let low = 0;
   let out = 0;
   let cleared = 0;
+  // The baseline's conditions and the recovered ones, each written in one statement below (issue 11: was one upsert /
+  // update per key — ≈ 1,300 statements for a 1,000-item shop's first run).
+  const baselineKeys: string[] = [];
+  const clearKeys: string[] = [];
   for (const [itemId, s] of picture) {
     if (s.min == null) continue;
     const isLow = s.min <= s.threshold;
@@ -110,13 +115,8 @@ export async function watchStock(
     ];
     for (const [key, on, outOfStock] of conditions) {
       if (on && !active.has(key)) {
-        if (baseline) {
-          await prisma.alertState.upsert({
-            where: { shopId_key: { shopId, key } },
-            create: { shopId, key },
-            update: { active: true, since: new Date(), clearedAt: null },
-          });
-        } else {
+        if (baseline) baselineKeys.push(key);
+        else {
           await emitEvent(
             shopId,
             "stock.low",
@@ -127,14 +127,23 @@ export async function watchStock(
           else low++;
         }
       } else if (!on && active.has(key)) {
-        await prisma.alertState.updateMany({
-          where: { shopId, key, active: true },
-          data: { active: false, clearedAt: new Date() },
-        });
+        clearKeys.push(key);
         cleared++;
       }
     }
   }
+  if (baselineKeys.length)
+    await prisma.$executeRaw`
+      INSERT INTO "AlertState" (id, "shopId", key, active, since, "updatedAt")
+      SELECT u.id, ${shopId}, u.key, true, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
+      FROM unnest(${baselineKeys.map(() => newId())}::text[], ${baselineKeys}::text[]) AS u(id, key)
+      ON CONFLICT ("shopId", key) DO UPDATE
+        SET active = true, since = (now() AT TIME ZONE 'UTC'), "clearedAt" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')`;
+  if (clearKeys.length)
+    await prisma.alertState.updateMany({
+      where: { shopId, key: { in: clearKeys }, active: true },
+      data: { active: false, clearedAt: new Date() },
+    });
   await prisma.notificationSettings.updateMany({
     where: { shopId, watchedLedgerId: { lt: maxId } },
     data: { watchedLedgerId: maxId },
