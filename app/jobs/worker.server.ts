@@ -221,6 +221,29 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
 };
 
 /**
+ * Backstop poll of each worker slot of a queue, s (issue 11). NOTIFY wakes idle slots at once for a job that is due
+ * now; the backstop only finds jobs dated later — retries, debounced and deferred jobs — and a backlog left when
+ * NOTIFYs stop. Every slot of every queue polls, so an idle queue of 2 slots at 1 s costs 2 fetches a second (≈ 18 a
+ * second over the rare queues: ≈ 1,600 fetches in the stream bench's 90 s window). The hot queues of a sale keep 1 s;
+ * the notification queues (debounced stock watch, SMS status polls, mail retries) find a dated job within 2 s; the
+ * rest (linking, initial-push checks, exports, reconciliation, the cron ticks — all due-now jobs NOTIFY wakes) 5 s.
+ */
+const BACKSTOP_S: Partial<Record<QueueName, number>> = {
+  [QUEUES.notify]: 2,
+  [QUEUES.notifySend]: 2,
+  [QUEUES.stockWatch]: 2,
+  [QUEUES.linkChannel]: 5,
+  [QUEUES.initialPushCheck]: 5,
+  [QUEUES.sheetsSync]: 5,
+  [QUEUES.dailySummary]: 5,
+  [QUEUES.bulk]: 5,
+  [QUEUES.reconcile]: 5,
+  [QUEUES.reconcileTick]: 5,
+  [QUEUES.sweep]: 5,
+  [QUEUES.maintenance]: 5,
+};
+
+/**
  * Jobs fetched (and settled) per round trip, for high-volume queues of short jobs. Each job of a batch
  * still succeeds or fails on its own (pg-boss `perJobResults`), with its own retries and dead letter.
  */
@@ -350,14 +373,14 @@ export async function startWorker(): Promise<WorkerHandle> {
       await boss.work(
         queue,
         // One job per fetch: a slow job (a lock wait, a store timeout) never holds another back. pg-boss does
-        // not burst at batchSize 1, so the backstop poll is short (1 s) to drain a backlog left after a burst
-        // when NOTIFYs stop; NOTIFY still wakes idle workers at once.
+        // not burst at batchSize 1, so the hot queues' backstop poll is short (1 s) to drain a backlog left after a
+        // burst when NOTIFYs stop; NOTIFY still wakes idle workers at once. Rare queues poll less (BACKSTOP_S).
         {
           includeMetadata: true,
           batchSize: 1,
           localConcurrency: concurrency,
           pollingIntervalSeconds: 0.5,
-          notifyPollingIntervalSeconds: 1,
+          notifyPollingIntervalSeconds: BACKSTOP_S[queue] ?? 1,
         },
         async (jobs: JobWithMetadata<any>[]) => {
           let out: unknown;

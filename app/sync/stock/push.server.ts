@@ -289,6 +289,7 @@ export async function drainPushes(
       break;
     }
     const drainStarted = new Date(Date.now() - 1);
+    let leaseAt = Date.now();
     const skip = new Set<string>();
     try {
       await runLanes(
@@ -298,7 +299,12 @@ export async function drainPushes(
           },
         },
         async () => {
-          if (!(await takeLease(channelId, owner))) return false;
+          // Renewed once a sixth of the lease has passed (issue 11: was one UPDATE per step); a drainer that lost it
+          // (stalled past LEASE_MS) stops here.
+          if (Date.now() - leaseAt > LEASE_MS / 6) {
+            if (!(await takeLease(channelId, owner))) return false;
+            leaseAt = Date.now();
+          }
           const chunk = await decide(channel, drainStarted, skip);
           if (!chunk) return false;
           out.decided += chunk.decided.length + chunk.unchanged.length;
