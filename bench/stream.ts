@@ -533,12 +533,13 @@ export async function runStream(input: {
   const pg = postgresPids();
   const cpuNow = () => ({
     app: cpuSeconds(stack.appPid),
-    worker: cpuSeconds(stack.workerPid),
+    worker: stack.workerPids.reduce((n, p) => n + cpuSeconds(p), 0),
     postgres: pg.reduce((n, p) => n + cpuSeconds(p), 0),
   });
   const cpu0 = cpuNow();
   // Profiling (bench/lib/query-count.cjs preloaded into the worker): a query-count snapshot as the window opens.
-  const querySnapshot = () => process.env.BENCH_QUERY_COUNT && process.kill(stack.workerPid, "SIGUSR2");
+  const querySnapshot = () =>
+    process.env.BENCH_QUERY_COUNT && stack.workerPids.forEach((p) => process.kill(p, "SIGUSR2"));
   querySnapshot();
   const t0 = Date.now();
   const events: { t: number; run: () => void }[] = [];

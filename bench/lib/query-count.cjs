@@ -33,7 +33,10 @@ pg.Client.prototype.query = function countedQuery(config, ...rest) {
 function snapshot() {
   if (!out) return;
   const byShape = Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]));
-  fs.appendFileSync(`${out}.${process.pid}.jsonl`, JSON.stringify({ at: Date.now(), pid: process.pid, total, byShape }) + "\n");
+  fs.appendFileSync(
+    `${out}.${process.pid}.jsonl`,
+    JSON.stringify({ at: Date.now(), pid: process.pid, total, byShape }) + "\n",
+  );
 }
 
 process.on("SIGUSR2", snapshot);

@@ -12,8 +12,15 @@ if (!prefix) throw new Error("usage: query-window.mjs <prefix> [orders] [top]");
 const dir = path.dirname(prefix);
 const base = path.basename(prefix);
 const top = Number(topArg ?? 25);
-for (const f of fs.readdirSync(dir).filter((n) => n.startsWith(`${base}.`) && n.endsWith(".jsonl")).sort()) {
-  const snaps = fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+for (const f of fs
+  .readdirSync(dir)
+  .filter((n) => n.startsWith(`${base}.`) && n.endsWith(".jsonl"))
+  .sort()) {
+  const snaps = fs
+    .readFileSync(path.join(dir, f), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   // Snapshots come in pairs (window open, window closed), one pair per stream run; a last one at exit.
   for (let i = 0; i + 1 < snaps.length; i += 2) report(f, i / 2, snaps[i], snaps[i + 1]);
 }
@@ -29,3 +36,4 @@ function report(f, run, a, b) {
     `${f} run ${run + 1}: ${total} queries in ${((b.at - a.at) / 1000).toFixed(1)} s${orders ? ` = ${(total / orders).toFixed(1)} per order (${orders} orders)` : ""}`,
   );
   for (const [k, v] of diff.slice(0, top)) console.log(`${String(v).padStart(7)}  ${k}`);
+}

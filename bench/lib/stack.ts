@@ -19,6 +19,8 @@ export interface Stack {
   /** Pids of the app and worker processes (each may have children: see `cpuSeconds`). */
   appPid: number;
   workerPid: number;
+  /** Every worker process (more than one with BENCH_WORKERS). */
+  workerPids: number[];
   apiKey: string;
   apiSecret: string;
   databaseUrl: string;
@@ -184,11 +186,16 @@ export async function startStack(opts: {
     path.join(root, NODE_ENTRIES.serve.out),
     path.join(root, "build", "server", "index.js"),
   ]);
-  const worker = start("worker", [
+  const workerArgs = [
     ...WORKER_NODE_FLAGS,
     ...extra(process.env.BENCH_WORKER_NODE_ARGS),
     path.join(root, NODE_ENTRIES.worker.out),
-  ]);
+  ];
+  const worker = start("worker", workerArgs);
+  // BENCH_WORKERS=N (measurement only): N worker processes sharing the queues, as a second worker host would.
+  const moreWorkers = Array.from({ length: Math.max(0, Number(process.env.BENCH_WORKERS ?? 1) - 1) }, (_, i) =>
+    start(`worker${i + 2}`, workerArgs),
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     const ok = await fetch(`${appUrl}/`)
@@ -214,6 +221,7 @@ export async function startStack(opts: {
     databaseUrl: opts.databaseUrl,
     appPid: app.pid!,
     workerPid: worker.pid!,
+    workerPids: [worker.pid!, ...moreWorkers.map((w) => w.pid!)],
     peakRssMb() {
       sample();
       last = { app: Math.max(last.app, hwm(app.pid!)), worker: Math.max(last.worker, hwm(worker.pid!)) };
