@@ -38,7 +38,9 @@ async function allShow(sku: string, q: number, timeoutMs = 30_000) {
       where: { sku, channelId: { in: [wooChannelId, r1.channelId] } },
       select: { channelId: true, pushSeq: true, pushRefusals: true, pushLastError: true, inFlightPushSeq: true },
     });
-    throw new Error(`${(e as Error).message}; shown [record, woo, r1] = ${JSON.stringify(shown())} ${JSON.stringify(dbg)}`);
+    throw new Error(
+      `${(e as Error).message}; shown [record, woo, r1] = ${JSON.stringify(shown())} ${JSON.stringify(dbg)}`,
+    );
   });
 }
 
@@ -105,6 +107,12 @@ describe("a refused push and the next one", () => {
       world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 1 }] });
       await allShow(sku, start - 3);
 
+      // The stores show the write before the hub records its answer: wait until both listings are recorded.
+      await waitFor("both listings recorded", async () =>
+        (await prisma.listing.findMany({ where: { channelId: { in: [wooChannelId, r1.channelId] }, sku } })).every(
+          (l) => l.inFlightPushSeq == null && l.pushRefusals === 0,
+        ),
+      );
       // Nothing was refused for a reused key, and every landed write has a key no refused write had.
       expect(retailerRefusals("IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED")).toBe(0);
       const wooKeys = await pushKeys(wooChannelId, sku);
