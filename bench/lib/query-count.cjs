@@ -9,6 +9,7 @@
  * difference of two snapshots is the window's queries. Also written at exit. Profiling only: not loaded otherwise.
  */
 "use strict";
+/* eslint-disable @typescript-eslint/no-require-imports -- a `--require` preload is CommonJS */
 const fs = require("node:fs");
 const pg = require("pg");
 

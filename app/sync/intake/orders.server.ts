@@ -171,7 +171,8 @@ export async function moveLineTallies(
     });
     const created = await tx.shopifyAdjustment.createManyAndReturn({
       data: moves.map((m) => ({
-        quantityName: usesAllocations(channel) && m.t.line.listing?.allocatedQuantity != null ? SAFETY_STOCK : "available",
+        quantityName:
+          usesAllocations(channel) && m.t.line.listing?.allocatedQuantity != null ? SAFETY_STOCK : "available",
         shopId: channel.shopId,
         itemId: m.itemId,
         locationGid: channel.salesLocationId!,

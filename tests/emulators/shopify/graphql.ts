@@ -684,7 +684,10 @@ export class GraphqlEngine {
     let result: Obj;
     if (refuse && refuse.count > 0) {
       refuse.count--;
-      result = { inventoryAdjustmentGroup: null, userErrors: [{ field: null, message: refuse.message, code: refuse.code }] };
+      result = {
+        inventoryAdjustmentGroup: null,
+        userErrors: [{ field: null, message: refuse.message, code: refuse.code }],
+      };
     } else result = run();
     shop.idempotency.set(key, { fingerprint, result, failed: (result.userErrors as unknown[]).length > 0 });
     return result;
