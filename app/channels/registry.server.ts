@@ -27,6 +27,13 @@ import {
   ShopifyRetailerChannel,
   type RetailerCredentials,
 } from "./shopify-retailer/retailer-channel.server";
+import {
+  AMAZON_DECLARED_CAPABILITIES,
+  AMAZON_KIND,
+  AmazonChannel,
+  parseAmazonDelivery,
+  type AmazonCredentials,
+} from "./amazon/amazon-channel.server";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -160,6 +167,21 @@ registerSalesChannel({
   declared: RETAILER_DECLARED_CAPABILITIES,
   create: (c) => new ShopifyRetailerChannel(c.credentials as RetailerCredentials, c.client),
   parseDelivery: parseRetailerDelivery,
+});
+
+registerSalesChannel({
+  kind: AMAZON_KIND,
+  label: "Amazon",
+  declared: AMAZON_DECLARED_CAPABILITIES,
+  create: (c) =>
+    new AmazonChannel(c.credentials as AmazonCredentials, {
+      clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
+      clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
+      feedMinOps: env.AMAZON_FEED_MIN_OPS,
+      feedPollMs: env.AMAZON_FEED_POLL_MS,
+      feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
+    }),
+  parseDelivery: parseAmazonDelivery,
 });
 
 export type { InventoryRecord, RecordApp, RecordOrders, SalesChannel };
