@@ -218,6 +218,12 @@ export const ENV_VARS = {
     "SP-API application id (amzn1.sp.solution.…) named on Seller Central's consent page.",
     text(),
   ),
+  AMAZON_SP_APP_DRAFT: v(
+    "production",
+    "false",
+    "The SP-API application is still a draft: its website authorisation asks for `version=beta`.",
+    flag(),
+  ),
   AMAZON_SP_API_ENDPOINT: v(
     "demo/test",
     "the marketplace region's endpoint",

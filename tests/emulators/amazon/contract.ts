@@ -66,13 +66,14 @@ export const ListingsFeedMessage = z
     const forbid = (k: "productType" | "attributes" | "patches" | "requirements") => {
       if (m[k] !== undefined) ctx.addIssue({ code: "custom", message: `${k} is not applicable to ${m.operationType}` });
     };
-    if (m.operationType === "UPDATE") (need("productType"), need("attributes"), forbid("patches"));
-    if (m.operationType === "PARTIAL_UPDATE")
-      (need("productType"), need("attributes"), forbid("patches"), forbid("requirements"));
-    if (m.operationType === "PATCH")
-      (need("productType"), need("patches"), forbid("attributes"), forbid("requirements"));
-    if (m.operationType === "DELETE")
-      (forbid("productType"), forbid("attributes"), forbid("patches"), forbid("requirements"));
+    const rules: Record<string, { need: ("productType" | "attributes" | "patches")[]; forbid: ("productType" | "attributes" | "patches" | "requirements")[] }> = {
+      UPDATE: { need: ["productType", "attributes"], forbid: ["patches"] },
+      PARTIAL_UPDATE: { need: ["productType", "attributes"], forbid: ["patches", "requirements"] },
+      PATCH: { need: ["productType", "patches"], forbid: ["attributes", "requirements"] },
+      DELETE: { need: [], forbid: ["productType", "attributes", "patches", "requirements"] },
+    };
+    for (const k of rules[m.operationType]!.need) need(k);
+    for (const k of rules[m.operationType]!.forbid) forbid(k);
   });
 
 /** A JSON listings feed document (listings-feed-schema-v2). */
