@@ -69,7 +69,7 @@ describe("Amazon adapter", () => {
 
   it("writes many quantities in one listings feed; a per-SKU issue fails only that SKU, with Amazon's message", async () => {
     const ch = new AmazonChannel(creds, app());
-    emu.control.failSkuInFeeds("MUG-3", "The listing is suppressed: missing main image.", "8541");
+    emu.control.failSku("MUG-3", "The listing is suppressed: missing main image.", { code: "8541" });
     const feedsBefore = emu.requests.filter((r) => r.operation === "createFeed").length;
     const res = await ch.writeQuantities([
       { op: "set", listingId: "MUG-1", quantity: 7 },

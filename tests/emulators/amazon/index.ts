@@ -149,8 +149,12 @@ export interface AmazonEmulator {
     }): EmulatedOrder;
     /** Moves an order to a status; Canceled gives its MFN units back once. */
     setOrderStatus(orderId: string, status: EmulatedOrder["OrderStatus"]): EmulatedOrder;
-    /** The next feed message for `sku` gets an ERROR issue with this message (Amazon's wording, one per call). */
-    failSkuInFeeds(sku: string, message: string, code?: string): void;
+    /**
+     * The next `times` writes of `sku` (a feed message or a patch) get an ERROR issue with this message (Amazon's own
+     * wording for, e.g., a suppressed listing); `times` Infinity = until `clearSkuFailures`.
+     */
+    failSku(sku: string, message: string, opts?: { code?: string; times?: number }): void;
+    clearSkuFailures(sku?: string): void;
     /** A refresh token for `sellerId` (as if the seller had authorised the app earlier). */
     issueRefreshToken(sellerId?: string): string;
     revokeRefreshToken(token: string): void;
@@ -186,7 +190,14 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
   const accessTokens = new Map<string, { sellerId: string; expiresAt: number }>();
   const documents = new Map<string, { contentType: string; body: string | null; kind: "input" | "result" }>();
   const feeds = new Map<string, Feed>();
-  const skuFailures = new Map<string, { message: string; code: string }[]>();
+  const skuFailures = new Map<string, { message: string; code: string; times: number }>();
+  /** The injected failure of `sku` for one write, if any (counted down). */
+  const injectedFailure = (sku: string) => {
+    const f = skuFailures.get(sku);
+    if (!f) return null;
+    if (--f.times <= 0) skuFailures.delete(sku);
+    return f;
+  };
   const nextTokens = new Map<string, { params: URLSearchParams; offset: number }>();
   const throttled: Partial<Record<SpOperation, number>> = {};
   const timers = new Set<NodeJS.Timeout>();
@@ -288,8 +299,12 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       o.LastUpdateDate = isoNow(Math.max(Date.now(), Date.parse(o.LastUpdateDate) + 1));
       return o;
     },
-    failSkuInFeeds(sku, message, code = "90220") {
-      skuFailures.set(sku, [...(skuFailures.get(sku) ?? []), { message, code }]);
+    failSku(sku, message, o = {}) {
+      skuFailures.set(sku, { message, code: o.code ?? "90220", times: o.times ?? 1 });
+    },
+    clearSkuFailures(sku) {
+      if (sku) skuFailures.delete(sku);
+      else skuFailures.clear();
     },
     issueRefreshToken(forSeller = sellerId) {
       const t = "Atzr|" + randomBytes(24).toString("base64url");
@@ -483,7 +498,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
           issue("4000004", `SKU '${m.data.sku}' does not exist in marketplace ${marketplaceId}.`);
           continue;
         }
-        const injected = skuFailures.get(m.data.sku)?.shift();
+        const injected = injectedFailure(m.data.sku);
         if (injected) {
           issue(injected.code, injected.message);
           continue;
@@ -652,7 +667,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       }
       const p = ListingsItemPatchRequest.safeParse(parsedBody);
       if (!p.success) return bad(`Invalid request body: ${p.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
-      const issues = applyPatches(l, p.data.productType, p.data.patches);
+      const injected = injectedFailure(sku);
+      const issues = injected
+        ? [{ code: injected.code, message: injected.message, severity: "ERROR" as const, attributeNames: [] }]
+        : applyPatches(l, p.data.productType, p.data.patches);
       return reply(200, {
         sku,
         status: issues.length ? "INVALID" : "ACCEPTED",
