@@ -17,6 +17,7 @@ import { stopBoss } from "../jobs/queue.server";
 import { startChannelAuthorization } from "./stores/authorize.server";
 import { pollChannel, scheduleDuePolls } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
+import { reconcileChannel } from "./reconcile/reconcile.server";
 
 let world: World;
 let app: AppHandle;
@@ -197,6 +198,17 @@ describe("Amazon sales channel", () => {
     expect(amazonQty(bad)).not.toBe(derived(bad));
     amazon.control.clearSkuFailures(bad);
   }, 70_000);
+
+  it("reconciliation catches an order no poll saw and corrects a quantity edited on Seller Central", async () => {
+    const sku = "woo-sunglasses";
+    const record = shopifyAvailable(sku)!;
+    const order = amazon.control.placeOrder({ lines: [{ sku, quantity: 1 }] }); // never polled
+    amazon.listings.get("woo-cap")!.quantity = 99; // the seller typed a quantity on Seller Central
+    await reconcileChannel(shopId, channelId);
+    await waitFor("missed order taken", () => shopifyAvailable(sku) === record - 1);
+    expect(await prisma.order.count({ where: { channelId, externalId: order.AmazonOrderId } })).toBe(1);
+    await waitFor("Seller Central edit corrected", () => amazonQty("woo-cap") === derived("woo-cap"), 20_000);
+  }, 60_000);
 
   it("never exceeded getOrders' usage plan (0.0167/s, burst 20) and shows the API budget", async () => {
     expect(amazon.control.throttled().getOrders ?? 0).toBe(0);

@@ -639,7 +639,8 @@ export class AmazonChannel implements SalesChannel {
           nextToken
             ? { marketplaceIds: this.marketplaces, nextToken }
             : { marketplaceIds: this.marketplaces, lastUpdatedAfter: since, maxResultsPerPage: 100 },
-          { syncflowMaxWaitMs: 0 } as object,
+          // Reconciliation's catch-up waits for getOrders' next token (one a minute) rather than failing the run.
+          { syncflowMaxWaitMs: 65_000 } as object,
         ),
       );
       const out: SalesOrder[] = [];

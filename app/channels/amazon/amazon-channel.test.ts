@@ -126,6 +126,28 @@ describe("Amazon adapter", () => {
       await e2.close();
     }
   });
+
+  it("a late order (Amazon's index lags) is found by the next poll's overlap, once", async () => {
+    const e4 = await startAmazonEmulator({ sellerId: "A1LATE", indexLagMs: 400 });
+    try {
+      e4.control.addListing({ sku: "L", quantity: 10 });
+      const ch = new AmazonChannel(
+        { ...creds, refreshToken: e4.control.issueRefreshToken(), sellingPartnerId: e4.sellerId, endpoint: e4.url, lwaTokenUrl: `${e4.url}/auth/o2/token` },
+        { clientId: e4.clientId, clientSecret: e4.clientSecret },
+      );
+      const o = e4.control.placeOrder({ lines: [{ sku: "L", quantity: 1 }] });
+      const first = await ch.pollOrders(null);
+      expect(first.orders).toEqual([]); // not in the index yet
+      await new Promise((r) => setTimeout(r, 450));
+      const second = await ch.pollOrders(first.cursor);
+      expect(second.orders.map((x) => x.order.AmazonOrderId)).toEqual([o.AmazonOrderId]);
+      // Re-read by the overlap on the next poll: the same order update (the poll job stores it once, by dedupe key).
+      const third = await ch.pollOrders(second.cursor);
+      expect(third.orders.map((x) => x.order.LastUpdateDate)).toEqual([o.LastUpdateDate]);
+    } finally {
+      await e4.close();
+    }
+  });
 });
 
 describe("Amazon emulator holds the published contract", () => {

@@ -113,6 +113,11 @@ export interface AmazonEmulatorOptions {
   maxOrdersPerPage?: number;
   /** Items per getOrderItems page (the API pages large orders; default 100). */
   itemsPerPage?: number;
+  /**
+   * How long an order update takes to reach getOrders' index (ms; default 0). Its LastUpdateDate is the time of the
+   * change, so a poll in between misses it and the next poll finds it only by re-reading that window (a late order).
+   */
+  indexLagMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -181,6 +186,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
   const ttlS = opts.accessTokenTtlS ?? 3600;
   const maxOrdersPerPage = opts.maxOrdersPerPage ?? 100;
   const itemsPerPage = opts.itemsPerPage ?? 100;
+  const indexLagMs = opts.indexLagMs ?? 0;
 
   const listings = new Map<string, EmulatedListing>();
   const orders = new Map<string, EmulatedOrder>();
@@ -719,6 +725,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const perPage = Math.min(maxOrdersPerPage, Number(params.get("MaxResultsPerPage") ?? 100));
       const field = updated ? "LastUpdateDate" : "PurchaseDate";
       const matching = [...orders.values()]
+        .filter((o) => Date.parse(o.LastUpdateDate) + indexLagMs <= Date.now())
         .filter((o) => marketplaces.includes(o.MarketplaceId))
         .filter((o) => Date.parse(o[field]) >= after && Date.parse(o[field]) <= before)
         .filter((o) => !statuses.length || statuses.includes(o.OrderStatus))
