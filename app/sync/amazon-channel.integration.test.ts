@@ -126,9 +126,16 @@ describe("Amazon sales channel", () => {
     const record = shopifyAvailable(sku)!;
     const wooBefore = woo().control.getStock(sku)!;
     const order = amazon.control.placeOrder({ lines: [{ sku, quantity: 2 }] }); // Pending: Amazon reserved the units
-    expect(await scheduleDuePolls()).toBeGreaterThanOrEqual(0);
-    await pollChannel(shopId, channelId, { force: true });
+    // The scheduled path: the poll is due (its interval passed), the tick queues it, the worker's poll job runs it.
+    const polls = (await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } })).polls;
+    await prisma.channelPollState.update({ where: { channelId }, data: { nextPollAt: new Date(Date.now() - 1000) } });
+    expect(await scheduleDuePolls()).toBeGreaterThanOrEqual(1);
+    await waitFor("poll job ran", async () => (await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } })).polls > polls);
     await waitFor("record decremented", () => shopifyAvailable(sku) === record - 2);
+    // Not due again before its interval: a second tick queues nothing for it.
+    const state = await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } });
+    expect(state.nextPollAt.getTime() - Date.now()).toBeGreaterThan(50_000);
+    expect((await pollChannel(shopId, channelId)).status).toBe("not-due");
     await waitFor("WooCommerce pushed", () => woo().control.getStock(sku) === wooBefore - 2);
     // A re-read of the same order (the poll overlap) is the same receipt: nothing moves again.
     await pollChannel(shopId, channelId, { force: true });

@@ -69,7 +69,7 @@ export function amazonAuthorization(config: () => AmazonAuthorizationConfig): Ch
         refreshToken: tokens.refreshToken,
         sellingPartnerId: seller,
         marketplaceId: m.id,
-        endpoint: c.endpoint ?? regionEndpoint(m.region),
+        endpoint: c.endpoint ?? (await regionEndpoint(m.region)),
         lwaTokenUrl,
       };
       return {

@@ -6,7 +6,7 @@
  * endpoint of each region. Login with Amazon's token endpoint is one for every region
  * (`https://api.amazon.com/auth/o2/token`, the SP-API "Connecting to the Selling Partner API" page).
  */
-import { sellingPartnerRegions, type SellingPartnerRegion } from "@sp-api-sdk/common";
+import type { SellingPartnerRegion } from "@sp-api-sdk/common";
 
 export interface Marketplace {
   id: string;
@@ -38,8 +38,9 @@ export function marketplaceById(id: string): Marketplace | undefined {
   return MARKETPLACES.find((m) => m.id === id);
 }
 
-/** The production SP-API endpoint of a region (`@sp-api-sdk/common`'s table). */
-export function regionEndpoint(region: SellingPartnerRegion): string {
+/** The production SP-API endpoint of a region (`@sp-api-sdk/common`'s table, loaded on first use: decision 071). */
+export async function regionEndpoint(region: SellingPartnerRegion): Promise<string> {
+  const { sellingPartnerRegions } = await import("@sp-api-sdk/common");
   return sellingPartnerRegions[region].endpoints.production;
 }
 
