@@ -242,8 +242,18 @@ export const ENV_VARS = {
     "Base URL of the consent page (`/apps/authorize/consent`) override (the Amazon emulator).",
     httpUrl(),
   ),
-  AMAZON_FEED_MIN_OPS: v("tuning", "25", "Fewest Amazon quantity writes sent as one listings feed.", int(25, 2, 10_000)),
-  AMAZON_FEED_POLL_MS: v("tuning", "30000", "Pause between checks of an Amazon feed's processing (ms).", int(30_000, 10, 600_000)),
+  AMAZON_FEED_MIN_OPS: v(
+    "tuning",
+    "25",
+    "Fewest Amazon quantity writes sent as one listings feed.",
+    int(25, 2, 10_000),
+  ),
+  AMAZON_FEED_POLL_MS: v(
+    "tuning",
+    "30000",
+    "Pause between checks of an Amazon feed's processing (ms).",
+    int(30_000, 10, 600_000),
+  ),
   AMAZON_FEED_TIMEOUT_MS: v(
     "tuning",
     "900000",

@@ -84,7 +84,10 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
           throttled: p.throttled,
           polls: p.polls,
           lastError: p.lastError,
-          intervalS: Math.round((salesChannelKinds().find((k) => k.kind === channels.find((c) => c.id === p.channelId)?.kind)?.declared.pollIntervalMs ?? 60_000) / 1000),
+          intervalS: Math.round(
+            (salesChannelKinds().find((k) => k.kind === channels.find((c) => c.id === p.channelId)?.kind)?.declared
+              .pollIntervalMs ?? 60_000) / 1000,
+          ),
         },
       ]),
     ),
@@ -124,7 +127,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
         { status: 409, headers },
       );
     try {
-      const authorizeUrl = await startChannelAuthorization(shop.id, String(form.get("kind")), String(form.get("market")));
+      const authorizeUrl = await startChannelAuthorization(
+        shop.id,
+        String(form.get("kind")),
+        String(form.get("market")),
+      );
       return json<AuthorizeData>({ ok: true, authorizeUrl }, { headers });
     } catch (e) {
       if (e instanceof AuthorizationError)

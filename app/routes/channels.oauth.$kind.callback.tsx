@@ -39,7 +39,11 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     );
   try {
     const { name } = await completeChannelAuthorization(kind, url.searchParams);
-    return page(`${name} connected`, "SyncFlow is linking its listings by SKU now; they appear on the Channels and Listings pages shortly.", 200);
+    return page(
+      `${name} connected`,
+      "SyncFlow is linking its listings by SKU now; they appear on the Channels and Listings pages shortly.",
+      200,
+    );
   } catch (err) {
     if (err instanceof AuthorizationError) return page("Not connected", err.message, err.status);
     if (err instanceof ChannelError) return page("Not connected", `The marketplace refused: ${err.message}`, 400);

@@ -18,10 +18,13 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const state = new URL(request.url).searchParams.get("state") ?? "";
   const consent = await authorizationConsentUrl(state);
   if (!consent)
-    return new Response("This authorisation link expired or was already used. Start again from SyncFlow's Channels page.", {
-      status: 400,
-      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
-    });
+    return new Response(
+      "This authorisation link expired or was already used. Start again from SyncFlow's Channels page.",
+      {
+        status: 400,
+        headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+      },
+    );
   const secure = (env.SHOPIFY_APP_URL ?? "").startsWith("https:") ? "; Secure" : "";
   return redirect(consent, {
     headers: {

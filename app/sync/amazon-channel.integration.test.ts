@@ -76,7 +76,12 @@ afterAll(async () => {
 /** One hop of a redirect chain without following it: status, Location, Set-Cookie. */
 async function hop(url: string, cookie?: string) {
   const res = await fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
-  return { status: res.status, location: res.headers.get("location"), cookie: res.headers.get("set-cookie"), body: await res.text() };
+  return {
+    status: res.status,
+    location: res.headers.get("location"),
+    cookie: res.headers.get("set-cookie"),
+    body: await res.text(),
+  };
 }
 
 describe("Amazon sales channel", () => {
@@ -130,7 +135,10 @@ describe("Amazon sales channel", () => {
     const polls = (await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } })).polls;
     await prisma.channelPollState.update({ where: { channelId }, data: { nextPollAt: new Date(Date.now() - 1000) } });
     expect(await scheduleDuePolls()).toBeGreaterThanOrEqual(1);
-    await waitFor("poll job ran", async () => (await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } })).polls > polls);
+    await waitFor(
+      "poll job ran",
+      async () => (await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } })).polls > polls,
+    );
     await waitFor("record decremented", () => shopifyAvailable(sku) === record - 2);
     // Not due again before its interval: a second tick queues nothing for it.
     const state = await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } });
@@ -141,7 +149,9 @@ describe("Amazon sales channel", () => {
     await pollChannel(shopId, channelId, { force: true });
     await new Promise((r) => setTimeout(r, 1500));
     expect(shopifyAvailable(sku)).toBe(record - 2);
-    const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, sourceChannelId: channelId, item: { sku } } });
+    const adjustments = await prisma.shopifyAdjustment.findMany({
+      where: { shopId, sourceChannelId: channelId, item: { sku } },
+    });
     expect(adjustments.map((a) => a.delta)).toEqual([-2]);
     const row = await prisma.order.findFirstOrThrow({ where: { channelId, externalId: order.AmazonOrderId } });
     expect(row).toMatchObject({ status: "pending", stockTaken: true });
@@ -161,9 +171,13 @@ describe("Amazon sales channel", () => {
     await pollChannel(shopId, channelId, { force: true });
     await new Promise((r) => setTimeout(r, 1500));
     expect(shopifyAvailable(sku)).toBe(record);
-    const adjustments = await prisma.shopifyAdjustment.findMany({ where: { shopId, sourceChannelId: channelId, item: { sku } } });
+    const adjustments = await prisma.shopifyAdjustment.findMany({
+      where: { shopId, sourceChannelId: channelId, item: { sku } },
+    });
     expect(adjustments.map((a) => a.delta).sort()).toEqual([-1, 1]);
-    expect((await prisma.order.findFirstOrThrow({ where: { channelId, externalId: order.AmazonOrderId } })).status).toBe("cancelled");
+    expect(
+      (await prisma.order.findFirstOrThrow({ where: { channelId, externalId: order.AmazonOrderId } })).status,
+    ).toBe("cancelled");
   }, 40_000);
 
   it("FBA: an Amazon-fulfilled order takes nothing from the record; FBA stock is never written", async () => {
@@ -172,9 +186,13 @@ describe("Amazon sales channel", () => {
     await pollChannel(shopId, channelId, { force: true });
     await new Promise((r) => setTimeout(r, 1500));
     expect(shopifyAvailable(FBA)).toBe(record);
-    expect(await prisma.shopifyAdjustment.count({ where: { shopId, sourceChannelId: channelId, item: { sku: FBA } } })).toBe(0);
+    expect(
+      await prisma.shopifyAdjustment.count({ where: { shopId, sourceChannelId: channelId, item: { sku: FBA } } }),
+    ).toBe(0);
     expect(amazonQty(FBA)).toBe(40);
-    expect(amazon.requests.filter((r) => r.operation === "patchListingsItem" && r.path.endsWith(`/${FBA}`))).toEqual([]);
+    expect(amazon.requests.filter((r) => r.operation === "patchListingsItem" && r.path.endsWith(`/${FBA}`))).toEqual(
+      [],
+    );
   }, 20_000);
 
   it("a feed's per-SKU failure parks only that SKU, in the dead-letter queue with Amazon's message", async () => {
@@ -185,8 +203,15 @@ describe("Amazon sales channel", () => {
     // The merchant raises the buffer: every linked listing's quantity changes, pushed in one drain — one feed.
     buffer = 3;
     await prisma.channel.update({ where: { id: channelId }, data: { bufferUnits: 3, bufferSource: "merchant" } });
-    const linked = await prisma.listing.findMany({ where: { channelId, matchStatus: "linked" }, select: { itemId: true } });
-    await requestPush(shopId, channelId, linked.map((l) => l.itemId!));
+    const linked = await prisma.listing.findMany({
+      where: { channelId, matchStatus: "linked" },
+      select: { itemId: true },
+    });
+    await requestPush(
+      shopId,
+      channelId,
+      linked.map((l) => l.itemId!),
+    );
     const good = MFN.filter((s) => s !== bad);
     await waitFor("good SKUs written", () => good.every((s) => amazonQty(s) === derived(s)), 20_000);
     expect(amazon.requests.filter((r) => r.operation === "createFeed").length).toBeGreaterThan(feedsBefore);

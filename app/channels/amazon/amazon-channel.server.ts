@@ -240,9 +240,9 @@ export function toSalesOrder(p: PolledOrder, fallbackCurrency: string): SalesOrd
   const o = p.order;
   const fba = o.FulfillmentChannel === "AFN";
   const cancelled = o.OrderStatus === "Canceled";
-  const currency = o.OrderTotal?.CurrencyCode ?? p.items.find((i) => i.ItemPrice)?.ItemPrice?.CurrencyCode ?? fallbackCurrency;
-  const total =
-    o.OrderTotal?.Amount ?? p.items.reduce((s, i) => s + Number(i.ItemPrice?.Amount ?? 0), 0).toFixed(2);
+  const currency =
+    o.OrderTotal?.CurrencyCode ?? p.items.find((i) => i.ItemPrice)?.ItemPrice?.CurrencyCode ?? fallbackCurrency;
+  const total = o.OrderTotal?.Amount ?? p.items.reduce((s, i) => s + Number(i.ItemPrice?.Amount ?? 0), 0).toFixed(2);
   return {
     orderId: o.AmazonOrderId,
     number: o.AmazonOrderId,
@@ -428,7 +428,9 @@ export class AmazonChannel implements SalesChannel {
 
   // eslint-disable-next-line require-yield
   async *readSnapshot(): AsyncGenerator<ListingQuantity[]> {
-    throw new ChannelError("UNSUPPORTED", "Amazon has no quantity snapshot route (use listListings)", { retryable: false });
+    throw new ChannelError("UNSUPPORTED", "Amazon has no quantity snapshot route (use listListings)", {
+      retryable: false,
+    });
   }
 
   /** The fulfillment_availability patch of a merchant-fulfilled quantity (productType PRODUCT: offer-only change). */
@@ -448,7 +450,9 @@ export class AmazonChannel implements SalesChannel {
         ? null
         : {
             ok: false,
-            error: new ChannelError("UNSUPPORTED", "Amazon takes absolute quantities only (set-only)", { retryable: false }),
+            error: new ChannelError("UNSUPPORTED", "Amazon takes absolute quantities only (set-only)", {
+              retryable: false,
+            }),
           },
     );
     const sets = ops.map((op, i) => ({ op, i })).filter((x) => x.op.op === "set") as {
@@ -491,7 +495,9 @@ export class AmazonChannel implements SalesChannel {
         .filter((i) => i.severity === "ERROR")
         .map((i) => `${i.code}: ${i.message}`)
         .join("; ");
-      throw new ChannelError("BAD_REQUEST", `Amazon refused ${op.listingId}: ${msg || res.status}`, { retryable: false });
+      throw new ChannelError("BAD_REQUEST", `Amazon refused ${op.listingId}: ${msg || res.status}`, {
+        retryable: false,
+      });
     }
     return { before: null, after: op.quantity };
   }
@@ -504,7 +510,9 @@ export class AmazonChannel implements SalesChannel {
     const failAll = (error: ChannelError) => ops.map((): QuantityOpResult => ({ ok: false, error }));
     try {
       const contentType = "application/json; charset=UTF-8";
-      const doc = await this.call("createFeedDocument", (api) => api.feeds.createFeedDocument({ body: { contentType } }));
+      const doc = await this.call("createFeedDocument", (api) =>
+        api.feeds.createFeedDocument({ body: { contentType } }),
+      );
       const feed = {
         header: { sellerId: this.seller, version: "2.0", issueLocale: "en_US" },
         messages: ops.map((op, i) => ({
@@ -523,7 +531,11 @@ export class AmazonChannel implements SalesChannel {
         });
       const { feedId } = await this.call("createFeed", (api) =>
         api.feeds.createFeed({
-          body: { feedType: "JSON_LISTINGS_FEED", marketplaceIds: this.marketplaces, inputFeedDocumentId: doc.feedDocumentId },
+          body: {
+            feedType: "JSON_LISTINGS_FEED",
+            marketplaceIds: this.marketplaces,
+            inputFeedDocumentId: doc.feedDocumentId,
+          },
         }),
       );
       const deadline = Date.now() + (this.app.feedTimeoutMs ?? 15 * 60_000);
@@ -539,7 +551,9 @@ export class AmazonChannel implements SalesChannel {
         }
         if (Date.now() >= deadline)
           return failAll(
-            new ChannelError("TIMEOUT", `Amazon feed ${feedId} still ${f.processingStatus} after the wait`, { retryable: true }),
+            new ChannelError("TIMEOUT", `Amazon feed ${feedId} still ${f.processingStatus} after the wait`, {
+              retryable: true,
+            }),
           );
       }
     } catch (err) {
@@ -613,7 +627,9 @@ export class AmazonChannel implements SalesChannel {
     let nextToken: string | undefined;
     do {
       const res = await this.call("getOrderItems", (api) =>
-        api.orders.getOrderItems({ orderId, ...(nextToken ? { nextToken } : {}) }, { syncflowMaxWaitMs: 10_000 } as object),
+        api.orders.getOrderItems({ orderId, ...(nextToken ? { nextToken } : {}) }, {
+          syncflowMaxWaitMs: 10_000,
+        } as object),
       );
       items.push(...(res.payload?.OrderItems ?? []));
       nextToken = res.payload?.NextToken;
@@ -658,7 +674,8 @@ export class AmazonChannel implements SalesChannel {
           return { orders, cursor: JSON.stringify({ since: c.since, ...(next ? { next } : {}) }), complete: false };
         throw err;
       }
-      for (const order of page.payload?.Orders ?? []) orders.push({ order, items: await this.orderItems(order.AmazonOrderId) });
+      for (const order of page.payload?.Orders ?? [])
+        orders.push({ order, items: await this.orderItems(order.AmazonOrderId) });
       next = page.payload?.NextToken;
       if (!next) break;
     }
@@ -668,7 +685,10 @@ export class AmazonChannel implements SalesChannel {
 
   async pollEvents(cursor: string | null): Promise<{ events: SalesEvent[]; cursor: string }> {
     const res = await this.pollOrders(cursor);
-    return { events: res.orders.map((p) => ({ type: "order.changed", order: toSalesOrder(p, this.currency) })), cursor: res.cursor };
+    return {
+      events: res.orders.map((p) => ({ type: "order.changed", order: toSalesOrder(p, this.currency) })),
+      cursor: res.cursor,
+    };
   }
 
   async *ordersSince(since: string): AsyncGenerator<SalesOrder[]> {

@@ -5,14 +5,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAmazonEmulator, type AmazonEmulator } from "../../../tests/emulators/amazon/index";
-import { AmazonChannel, parseAmazonDelivery, AMAZON_ORDER_TOPIC, type AmazonCredentials } from "./amazon-channel.server";
+import {
+  AmazonChannel,
+  parseAmazonDelivery,
+  AMAZON_ORDER_TOPIC,
+  type AmazonCredentials,
+} from "./amazon-channel.server";
 import { exchangeAuthorizationCode } from "./lwa";
 import { ChannelError } from "../channel";
 import { salesChannelFor, salesChannelKind } from "../registry.server";
 
 let emu: AmazonEmulator;
 let creds: AmazonCredentials;
-const app = () => ({ clientId: emu.clientId, clientSecret: emu.clientSecret, feedMinOps: 3, feedPollMs: 50, feedTimeoutMs: 20_000 });
+const app = () => ({
+  clientId: emu.clientId,
+  clientSecret: emu.clientSecret,
+  feedMinOps: 3,
+  feedPollMs: 50,
+  feedTimeoutMs: 20_000,
+});
 
 beforeAll(async () => {
   emu = await startAmazonEmulator({ sellerId: "A1ADAPTERTEST", feedProcessingMs: 300 });
@@ -31,6 +42,20 @@ beforeAll(async () => {
   };
 });
 afterAll(() => emu?.close());
+
+/** An adapter on another emulator (its own seller, so its usage plans are its own). */
+function channelOn(e: AmazonEmulator): AmazonChannel {
+  return new AmazonChannel(
+    {
+      refreshToken: e.control.issueRefreshToken(),
+      sellingPartnerId: e.sellerId,
+      marketplaceId: e.marketplaceId,
+      endpoint: e.url,
+      lwaTokenUrl: `${e.url}/auth/o2/token`,
+    },
+    { clientId: e.clientId, clientSecret: e.clientSecret },
+  );
+}
 
 describe("Amazon adapter", () => {
   it("registers with set-only writes, polling and the getOrders cadence", () => {
@@ -81,7 +106,9 @@ describe("Amazon adapter", () => {
     expect(res[0]).toEqual({ ok: true, before: null, after: 7 });
     expect(res[1]).toEqual({ ok: true, before: null, after: 6 });
     expect(res[2]).toMatchObject({ ok: false });
-    expect((res[2] as { error: ChannelError }).error.message).toContain("8541: The listing is suppressed: missing main image.");
+    expect((res[2] as { error: ChannelError }).error.message).toContain(
+      "8541: The listing is suppressed: missing main image.",
+    );
     expect((res[3] as { error: ChannelError }).error.message).toMatch(/NOPE.*does not exist/);
     expect(emu.listings.get("MUG-1")!.quantity).toBe(7);
     expect(emu.listings.get("MUG-3")!.quantity).toBe(5);
@@ -92,7 +119,11 @@ describe("Amazon adapter", () => {
     const first = await ch.pollOrders(null);
     expect(first.orders).toEqual([]);
     const pending = emu.control.placeOrder({ lines: [{ sku: "MUG-2", quantity: 2 }] });
-    const fba = emu.control.placeOrder({ lines: [{ sku: "FBA-1", quantity: 1 }], fulfillment: "AFN", status: "Unshipped" });
+    const fba = emu.control.placeOrder({
+      lines: [{ sku: "FBA-1", quantity: 1 }],
+      fulfillment: "AFN",
+      status: "Unshipped",
+    });
     const second = await ch.pollEvents(first.cursor);
     const orders = second.events.map((e) => (e as { order: import("../events").SalesOrder }).order);
     const p = orders.find((o) => o.orderId === pending.AmazonOrderId)!;
@@ -113,10 +144,7 @@ describe("Amazon adapter", () => {
     try {
       e2.control.addListing({ sku: "P", quantity: 100 });
       for (let i = 0; i < 7; i++) e2.control.placeOrder({ lines: [{ sku: "P", quantity: 1 }] });
-      const ch = new AmazonChannel(
-        { ...creds, refreshToken: e2.control.issueRefreshToken(), sellingPartnerId: e2.sellerId, endpoint: e2.url, lwaTokenUrl: `${e2.url}/auth/o2/token` },
-        { clientId: e2.clientId, clientSecret: e2.clientSecret },
-      );
+      const ch = channelOn(e2);
       const res = await ch.pollOrders(null);
       expect(res.complete).toBe(true);
       expect(new Set(res.orders.map((o) => o.order.AmazonOrderId)).size).toBe(7);
@@ -131,10 +159,7 @@ describe("Amazon adapter", () => {
     const e4 = await startAmazonEmulator({ sellerId: "A1LATE", indexLagMs: 400 });
     try {
       e4.control.addListing({ sku: "L", quantity: 10 });
-      const ch = new AmazonChannel(
-        { ...creds, refreshToken: e4.control.issueRefreshToken(), sellingPartnerId: e4.sellerId, endpoint: e4.url, lwaTokenUrl: `${e4.url}/auth/o2/token` },
-        { clientId: e4.clientId, clientSecret: e4.clientSecret },
-      );
+      const ch = channelOn(e4);
       const o = e4.control.placeOrder({ lines: [{ sku: "L", quantity: 1 }] });
       const first = await ch.pollOrders(null);
       expect(first.orders).toEqual([]); // not in the index yet
@@ -189,23 +214,38 @@ describe("Amazon emulator holds the published contract", () => {
   });
 
   it("rejects what the real API rejects: no token, bad getOrders parameters, bad patch bodies", async () => {
-    expect((await fetch(`${emu.url}/orders/v0/orders?MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z`)).status).toBe(403);
+    expect(
+      (
+        await fetch(
+          `${emu.url}/orders/v0/orders?MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z`,
+        )
+      ).status,
+    ).toBe(403);
     const t = await token();
     const get = (q: string) => fetch(`${emu.url}/orders/v0/orders?${q}`, { headers: { "x-amz-access-token": t } });
     const noDate = await get(`MarketplaceIds=${emu.marketplaceId}`);
     expect(noDate.status).toBe(400);
     expect(((await noDate.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("InvalidInput");
     expect((await get(`LastUpdatedAfter=2026-01-01T00:00:00Z`)).status).toBe(400);
-    expect((await get(`MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z&CreatedAfter=2026-01-01T00:00:00Z`)).status).toBe(400);
+    expect(
+      (
+        await get(
+          `MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z&CreatedAfter=2026-01-01T00:00:00Z`,
+        )
+      ).status,
+    ).toBe(400);
     expect((await get(`MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=yesterday`)).status).toBe(400);
     const ok = await get(`MarketplaceIds=${emu.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z`);
     expect(ok.status).toBe(200);
     expect(ok.headers.get("x-amzn-ratelimit-limit")).toBe("0.0167");
-    const patch = await fetch(`${emu.url}/listings/2021-08-01/items/${emu.sellerId}/MUG-1?marketplaceIds=${emu.marketplaceId}`, {
-      method: "PATCH",
-      headers: { "x-amz-access-token": t, "content-type": "application/json" },
-      body: JSON.stringify({ productType: "PRODUCT", patches: [] }),
-    });
+    const patch = await fetch(
+      `${emu.url}/listings/2021-08-01/items/${emu.sellerId}/MUG-1?marketplaceIds=${emu.marketplaceId}`,
+      {
+        method: "PATCH",
+        headers: { "x-amz-access-token": t, "content-type": "application/json" },
+        body: JSON.stringify({ productType: "PRODUCT", patches: [] }),
+      },
+    );
     expect(patch.status).toBe(400);
   });
 
@@ -218,14 +258,24 @@ describe("Amazon emulator holds the published contract", () => {
           await fetch(`${e3.url}/auth/o2/token`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ grant_type: "refresh_token", refresh_token: rt, client_id: e3.clientId, client_secret: e3.clientSecret }),
+            body: JSON.stringify({
+              grant_type: "refresh_token",
+              refresh_token: rt,
+              client_id: e3.clientId,
+              client_secret: e3.clientSecret,
+            }),
           })
         ).json()) as { access_token: string }
       ).access_token;
       const statuses: number[] = [];
       for (let i = 0; i < 21; i++)
         statuses.push(
-          (await fetch(`${e3.url}/orders/v0/orders?MarketplaceIds=${e3.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z`, { headers: { "x-amz-access-token": tok } })).status,
+          (
+            await fetch(
+              `${e3.url}/orders/v0/orders?MarketplaceIds=${e3.marketplaceId}&LastUpdatedAfter=2026-01-01T00:00:00Z`,
+              { headers: { "x-amz-access-token": tok } },
+            )
+          ).status,
         );
       expect(statuses.slice(0, 20).every((s) => s === 200)).toBe(true);
       expect(statuses[20]).toBe(429);

@@ -52,9 +52,14 @@ async function grant(client: LwaClient, params: Record<string, string>, timeoutM
     };
   }
   const reason = `${String(body.error ?? res.status)}: ${String(body.error_description ?? text.slice(0, 200))}`;
-  if (res.status === 429) throw new ChannelError("THROTTLED", `Login with Amazon throttled (${reason})`, { retryAfterMs: 1000 });
-  if (res.status >= 500) throw new ChannelError("SERVER", `Login with Amazon failed (${reason})`, { status: res.status });
-  throw new ChannelError("AUTH", `Login with Amazon refused the grant (${reason})`, { status: res.status, retryable: false });
+  if (res.status === 429)
+    throw new ChannelError("THROTTLED", `Login with Amazon throttled (${reason})`, { retryAfterMs: 1000 });
+  if (res.status >= 500)
+    throw new ChannelError("SERVER", `Login with Amazon failed (${reason})`, { status: res.status });
+  throw new ChannelError("AUTH", `Login with Amazon refused the grant (${reason})`, {
+    status: res.status,
+    retryable: false,
+  });
 }
 
 /** Website authorisation step 4: the `spapi_oauth_code` (valid 5 minutes) for a refresh token. */

@@ -75,12 +75,17 @@ function dedupeKeyOf(channelId: string, event: import("../../channels/events").S
  * after the platform's wait, not an error. Other adapter errors are recorded on the poll state and thrown (the job
  * retries, then dead-letters with the message).
  */
-export async function pollChannel(shopId: string, channelId: string, opts: { force?: boolean } = {}): Promise<PollOutcome> {
+export async function pollChannel(
+  shopId: string,
+  channelId: string,
+  opts: { force?: boolean } = {},
+): Promise<PollOutcome> {
   let store: Awaited<ReturnType<typeof salesChannelOf>>;
   try {
     store = await salesChannelOf(shopId, channelId);
   } catch (err) {
-    if (err instanceof NotFoundError) return { status: "skipped", events: 0, stored: 0, note: "channel gone or disconnected" };
+    if (err instanceof NotFoundError)
+      return { status: "skipped", events: 0, stored: 0, note: "channel gone or disconnected" };
     throw err;
   }
   const { channel, adapter } = store;
@@ -152,7 +157,6 @@ export async function pollChannel(shopId: string, channelId: string, opts: { for
     });
   });
   for (const r of stored) await enqueue(QUEUES.webhook, { receiptId: r.id });
-  if (res.events.length)
-    await prisma.channel.update({ where: { id: channelId }, data: { lastWebhookAt: new Date() } });
+  if (res.events.length) await prisma.channel.update({ where: { id: channelId }, data: { lastWebhookAt: new Date() } });
   return { status: "polled", events: res.events.length, stored: stored.length };
 }

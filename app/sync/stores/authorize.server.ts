@@ -57,7 +57,8 @@ export async function startChannelAuthorization(shopId: string, kind: string, ma
   const { def, flow } = flowOf(kind);
   if (!flow.configured())
     throw new AuthorizationError(400, `${def.label} is not configured on this SyncFlow server (its application keys).`);
-  if (!flow.markets.some((m) => m.id === market)) throw new AuthorizationError(400, `Choose a ${def.label} marketplace.`);
+  if (!flow.markets.some((m) => m.id === market))
+    throw new AuthorizationError(400, `Choose a ${def.label} marketplace.`);
   const state = crypto.randomBytes(24).toString("base64url");
   await prisma.channelAuthorization.create({
     data: { shopId, kind, market, stateHash: sha256Hex(state), expiresAt: new Date(Date.now() + STATE_TTL_MS) },
@@ -94,7 +95,10 @@ export async function completeChannelAuthorization(
   const done = await flow.complete({ query, redirectUri: authorizationRedirectUri(kind), market: auth.market });
   const shopId = auth.shopId;
   const credentialsEnc = encryptJson(done.credentials);
-  const defaultLocation = await prisma.location.findFirst({ where: { shopId, isActive: true }, orderBy: { gid: "asc" } });
+  const defaultLocation = await prisma.location.findFirst({
+    where: { shopId, isActive: true },
+    orderBy: { gid: "asc" },
+  });
   const previous = await prisma.channel.findUnique({
     where: { shopId_baseUrl: { shopId, baseUrl: done.baseUrl } },
     select: { mode: true, bufferSource: true },

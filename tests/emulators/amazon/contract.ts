@@ -66,7 +66,13 @@ export const ListingsFeedMessage = z
     const forbid = (k: "productType" | "attributes" | "patches" | "requirements") => {
       if (m[k] !== undefined) ctx.addIssue({ code: "custom", message: `${k} is not applicable to ${m.operationType}` });
     };
-    const rules: Record<string, { need: ("productType" | "attributes" | "patches")[]; forbid: ("productType" | "attributes" | "patches" | "requirements")[] }> = {
+    const rules: Record<
+      string,
+      {
+        need: ("productType" | "attributes" | "patches")[];
+        forbid: ("productType" | "attributes" | "patches" | "requirements")[];
+      }
+    > = {
       UPDATE: { need: ["productType", "attributes"], forbid: ["patches"] },
       PARTIAL_UPDATE: { need: ["productType", "attributes"], forbid: ["patches", "requirements"] },
       PATCH: { need: ["productType", "patches"], forbid: ["attributes", "requirements"] },

@@ -296,11 +296,11 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
             touch(l);
           }
         }
-      if (status === "Shipped")
-        for (const i of o.items) i.QuantityShipped = i.QuantityOrdered;
+      if (status === "Shipped") for (const i of o.items) i.QuantityShipped = i.QuantityOrdered;
       o.OrderStatus = status;
       o.NumberOfItemsShipped = o.items.reduce((s, i) => s + i.QuantityShipped, 0);
-      o.NumberOfItemsUnshipped = status === "Canceled" ? 0 : o.items.reduce((s, i) => s + i.QuantityOrdered - i.QuantityShipped, 0);
+      o.NumberOfItemsUnshipped =
+        status === "Canceled" ? 0 : o.items.reduce((s, i) => s + i.QuantityOrdered - i.QuantityShipped, 0);
       // LastUpdateDate strictly increases, so a poll that started at the previous update sees this one.
       o.LastUpdateDate = isoNow(Math.max(Date.now(), Date.parse(o.LastUpdateDate) + 1));
       return o;
@@ -471,7 +471,11 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       });
     } else if (feedDoc?.success && feedDoc.data.header.sellerId !== sellerId) {
       fatal = true;
-      issues.push({ code: "100003", severity: "ERROR", message: "The sellerId in the feed header does not match the feed submitter." });
+      issues.push({
+        code: "100003",
+        severity: "ERROR",
+        message: "The sellerId in the feed header does not match the feed submitter.",
+      });
     }
     if (!fatal && feedDoc?.success) {
       const seen = new Set<number>();
@@ -517,7 +521,13 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         if (found.length) {
           invalid++;
           for (const f of found)
-            issues.push({ messageId: m.data.messageId, sku: m.data.sku, code: f.code, severity: f.severity, message: f.message });
+            issues.push({
+              messageId: m.data.messageId,
+              sku: m.data.sku,
+              code: f.code,
+              severity: f.severity,
+              message: f.message,
+            });
         } else accepted++;
       }
     }
@@ -617,14 +627,23 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       return send(
         res,
         403,
-        spErrors("Unauthorized", "Access to requested resource is denied.", "The access token you provided is revoked, malformed or invalid."),
+        spErrors(
+          "Unauthorized",
+          "Access to requested resource is denied.",
+          "The access token you provided is revoked, malformed or invalid.",
+        ),
       );
     }
     const limitHeader = { "x-amzn-RateLimit-Limit": String(USAGE_PLANS[op].rate) };
     if (!take(at.sellerId, op)) {
       throttled[op] = (throttled[op] ?? 0) + 1;
       log(op, 429);
-      return send(res, 429, spErrors("QuotaExceeded", "You exceeded your quota for the requested resource."), limitHeader);
+      return send(
+        res,
+        429,
+        spErrors("QuotaExceeded", "You exceeded your quota for the requested resource."),
+        limitHeader,
+      );
     }
     const reply = (status: number, b: unknown) => {
       log(op, status);
@@ -637,24 +656,42 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const m = path.match(/^\/listings\/2021-08-01\/items\/([^/]+)(?:\/([^/]+))?$/)!;
       const pathSeller = decodeURIComponent(m[1]!);
       if (pathSeller !== at.sellerId)
-        return reply(403, spErrors("Unauthorized", "Access to requested resource is denied.", "The sellerId does not match the authorised selling partner."));
+        return reply(
+          403,
+          spErrors(
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            "The sellerId does not match the authorised selling partner.",
+          ),
+        );
       const marketplaces = (q.get("marketplaceIds") ?? "").split(",").filter(Boolean);
       if (!marketplaces.length) return bad("Missing required parameter 'marketplaceIds'.");
       if (marketplaces.length > 1) return bad("Only one marketplaceId is supported per request.");
       if (marketplaces[0] !== marketplaceId)
         return bad(`Marketplace '${marketplaces[0]}' is not a marketplace the seller participates in.`);
       const included = (q.get("includedData") ?? "summaries").split(",").filter(Boolean);
-      const allowed = ["summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement", "relationships", "productTypes"];
+      const allowed = [
+        "summaries",
+        "attributes",
+        "issues",
+        "offers",
+        "fulfillmentAvailability",
+        "procurement",
+        "relationships",
+        "productTypes",
+      ];
       const wrong = included.find((i) => !allowed.includes(i));
       if (wrong) return bad(`Invalid includedData value '${wrong}'.`);
       if (op === "searchListingsItems") {
         const pageSize = q.has("pageSize") ? Number(q.get("pageSize")) : 10;
-        if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 20) return bad("pageSize must be between 1 and 20.");
+        if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 20)
+          return bad("pageSize must be between 1 and 20.");
         const all = [...listings.values()].sort((a, b) => a.sku.localeCompare(b.sku));
         const offset = q.get("pageToken") ? Number(Buffer.from(q.get("pageToken")!, "base64url").toString()) : 0;
         if (!Number.isInteger(offset) || offset < 0) return bad("Invalid pageToken.");
         const page = all.slice(offset, offset + pageSize);
-        const next = offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString("base64url") : null;
+        const next =
+          offset + pageSize < all.length ? Buffer.from(String(offset + pageSize)).toString("base64url") : null;
         return reply(200, {
           numberOfResults: all.length,
           ...(next ? { pagination: { nextToken: next } } : {}),
@@ -672,7 +709,8 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         return bad("The request body is not valid JSON.");
       }
       const p = ListingsItemPatchRequest.safeParse(parsedBody);
-      if (!p.success) return bad(`Invalid request body: ${p.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+      if (!p.success)
+        return bad(`Invalid request body: ${p.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
       const injected = injectedFailure(sku);
       const issues = injected
         ? [{ code: injected.code, message: injected.message, severity: "ERROR" as const, attributeNames: [] }]
@@ -705,17 +743,25 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
           const val = q.get(k);
           if (val != null && !isoInstant.safeParse(val).success) return bad(`${k} must be in ISO 8601 format.`);
         }
-        if (updated && (q.get("CreatedBefore") || created)) return bad("CreatedBefore cannot be set when LastUpdatedAfter is set.");
-        if (created && q.get("LastUpdatedBefore")) return bad("LastUpdatedBefore cannot be set when CreatedAfter is set.");
+        if (updated && (q.get("CreatedBefore") || created))
+          return bad("CreatedBefore cannot be set when LastUpdatedAfter is set.");
+        if (created && q.get("LastUpdatedBefore"))
+          return bad("LastUpdatedBefore cannot be set when CreatedAfter is set.");
         const before = q.get("LastUpdatedBefore") ?? q.get("CreatedBefore");
         const after = updated ?? created!;
         if (before) {
-          if (Date.parse(before) < Date.parse(after)) return bad(`${updated ? "LastUpdatedBefore" : "CreatedBefore"} must be after ${updated ? "LastUpdatedAfter" : "CreatedAfter"}.`);
-          if (Date.parse(before) > Date.now() - 120_000) return bad("The before date must be at least two minutes before the current time.");
+          if (Date.parse(before) < Date.parse(after))
+            return bad(
+              `${updated ? "LastUpdatedBefore" : "CreatedBefore"} must be after ${updated ? "LastUpdatedAfter" : "CreatedAfter"}.`,
+            );
+          if (Date.parse(before) > Date.now() - 120_000)
+            return bad("The before date must be at least two minutes before the current time.");
         }
-        if (Date.parse(after) > Date.now()) return bad(`${updated ? "LastUpdatedAfter" : "CreatedAfter"} cannot be in the future.`);
+        if (Date.parse(after) > Date.now())
+          return bad(`${updated ? "LastUpdatedAfter" : "CreatedAfter"} cannot be in the future.`);
         const max = q.get("MaxResultsPerPage");
-        if (max != null && (!/^\d+$/.test(max) || Number(max) < 1 || Number(max) > 100)) return bad("MaxResultsPerPage must be between 1 and 100.");
+        if (max != null && (!/^\d+$/.test(max) || Number(max) < 1 || Number(max) > 100))
+          return bad("MaxResultsPerPage must be between 1 and 100.");
       }
       const updated = params.get("LastUpdatedAfter");
       const after = Date.parse(updated ?? params.get("CreatedAfter")!);
@@ -740,7 +786,9 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         payload: {
           Orders: page.map((o) => orderJson(o)),
           ...(NextToken ? { NextToken } : {}),
-          ...(updated ? { LastUpdatedBefore: isoNow(Math.min(before, Date.now())) } : { CreatedBefore: isoNow(Math.min(before, Date.now())) }),
+          ...(updated
+            ? { LastUpdatedBefore: isoNow(Math.min(before, Date.now())) }
+            : { CreatedBefore: isoNow(Math.min(before, Date.now())) }),
         },
       });
     }
@@ -752,7 +800,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       if (!o) return reply(404, spErrors("InvalidInput", `Order '${id}' not found.`));
       const offset = q.get("NextToken") ? Number(Buffer.from(q.get("NextToken")!, "base64url").toString()) : 0;
       const page = o.items.slice(offset, offset + itemsPerPage);
-      const next = offset + itemsPerPage < o.items.length ? Buffer.from(String(offset + itemsPerPage)).toString("base64url") : null;
+      const next =
+        offset + itemsPerPage < o.items.length
+          ? Buffer.from(String(offset + itemsPerPage)).toString("base64url")
+          : null;
       return reply(200, {
         payload: {
           AmazonOrderId: id,
@@ -835,12 +886,20 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     }
     const p = schema.safeParse(raw);
     if (!p.success)
-      return { ok: false, message: `Invalid request body: ${p.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}` };
+      return {
+        ok: false,
+        message: `Invalid request body: ${p.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      };
     return { ok: true, value: p.data };
   }
 
   /** LWA token endpoint: form or JSON body (the SDK posts JSON; the LWA docs show form encoding). */
-  function token(req: http.IncomingMessage, res: http.ServerResponse, body: string, log: (o: "token", s: number) => void) {
+  function token(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: string,
+    log: (o: "token", s: number) => void,
+  ) {
     let p: Record<string, string> = {};
     const ct = req.headers["content-type"] ?? "";
     try {
@@ -862,18 +921,30 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     };
     if (p.grant_type === "authorization_code") {
       const c = p.code ? codes.get(p.code) : undefined;
-      if (!c || c.expiresAt < Date.now()) return fail(400, "invalid_grant", "The authorization code is invalid or expired.");
-      if (p.redirect_uri !== c.redirectUri) return fail(400, "invalid_grant", "The redirect_uri does not match the one used in the authorization request.");
+      if (!c || c.expiresAt < Date.now())
+        return fail(400, "invalid_grant", "The authorization code is invalid or expired.");
+      if (p.redirect_uri !== c.redirectUri)
+        return fail(400, "invalid_grant", "The redirect_uri does not match the one used in the authorization request.");
       codes.delete(p.code!);
       const refresh = control.issueRefreshToken(c.sellerId);
       log("token", 200);
-      return send(res, 200, { access_token: issueAccess(c.sellerId), refresh_token: refresh, token_type: "bearer", expires_in: ttlS });
+      return send(res, 200, {
+        access_token: issueAccess(c.sellerId),
+        refresh_token: refresh,
+        token_type: "bearer",
+        expires_in: ttlS,
+      });
     }
     if (p.grant_type === "refresh_token") {
       const seller = p.refresh_token ? refreshTokens.get(p.refresh_token) : undefined;
       if (!seller) return fail(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token");
       log("token", 200);
-      return send(res, 200, { access_token: issueAccess(seller), refresh_token: p.refresh_token, token_type: "bearer", expires_in: ttlS });
+      return send(res, 200, {
+        access_token: issueAccess(seller),
+        refresh_token: p.refresh_token,
+        token_type: "bearer",
+        expires_in: ttlS,
+      });
     }
     return fail(400, "unsupported_grant_type", `Unsupported grant_type '${p.grant_type ?? ""}'.`);
   }
