@@ -32,6 +32,8 @@ const SHOP = "syncflow-demo.myshopify.com";
 const root = process.cwd();
 const children: ChildProcess[] = [];
 let world: World | undefined;
+/** The emulated Amazon seller (issue 16). */
+let amazon: import("../tests/emulators/amazon/index").AmazonEmulator | undefined;
 let stopDb: (() => Promise<void>) | undefined;
 
 // --smoke: the JSON line is the last line printed (late e-mail/SMS logs are muted once it is out).
@@ -71,6 +73,7 @@ async function shutdown(code: number): Promise<never> {
   if (!smoke) log("Stopping: worker, app, emulated stores, database…");
   for (const c of [...children].reverse()) await stopChild(c); // started app then worker: the worker stops first
   await world?.close().catch(() => {});
+  await amazon?.close().catch(() => {});
   await stopDb?.().catch(() => {});
   if (!smoke) log("Stopped. Run `npm run demo` again for a fresh demo.");
   process.exit(code);
@@ -280,6 +283,24 @@ async function main() {
     });
   }
   // ---- end of notifications block --------------------------------------------------------------------
+  // ---- Amazon (issue 16): an emulated Selling Partner API seller with merchant-fulfilled offers of the catalog's
+  // SKUs and one FBA offer; connected below through the website authorisation flow, as a merchant does.
+  const { startAmazonEmulator } = await import("../tests/emulators/amazon/index");
+  amazon = await startAmazonEmulator({ sellerId: "A1DEMOSELLER", feedProcessingMs: 3000 });
+  for (const sku of Object.keys(world.stock).slice(0, 6)) amazon.control.addListing({ sku, quantity: 0 });
+  amazon.control.addListing({ sku: "amazon-fba-demo", fulfillment: "AFN", quantity: 25, title: "FBA demo item" });
+  const amazonEnv = {
+    AMAZON_LWA_CLIENT_ID: amazon.clientId,
+    AMAZON_LWA_CLIENT_SECRET: amazon.clientSecret,
+    AMAZON_SP_APP_ID: amazon.applicationId,
+    AMAZON_CONSENT_BASE_URL: amazon.url,
+    AMAZON_SP_API_ENDPOINT: amazon.url,
+    AMAZON_LWA_TOKEN_URL: `${amazon.url}/auth/o2/token`,
+    AMAZON_FEED_POLL_MS: "1000",
+  };
+  Object.assign(env, amazonEnv);
+  Object.assign(process.env, amazonEnv);
+  log(`Emulated Amazon Selling Partner API at ${amazon.url} (seller ${amazon.sellerId}, ${amazon.marketplaceId})`);
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
   startChild("app", [path.join(root, NODE_ENTRIES.serveDemo.out), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
@@ -381,6 +402,36 @@ async function main() {
     log(
       `Retailer Shopify store ${RETAILER} linked (it sells this shop's stock at its location ${retailer.locationId.split("/").pop()}); its SKUs are linked`,
     );
+  // Amazon: "Connect Amazon" → the app's start page (binding cookie) → Seller Central's consent (the emulator consents)
+  // → the app's callback; then its listings are linked by SKU and its orders polled.
+  const { startChannelAuthorization } = await import("../app/sync/stores/authorize.server");
+  const amazonChannel = await (async () => {
+    const start = await fetch(await startChannelAuthorization(shop.id, "amazon", amazon!.marketplaceId), {
+      redirect: "manual",
+    });
+    const cookie = (start.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const consent = await fetch(start.headers.get("location")!, { redirect: "manual" });
+    const done = await fetch(consent.headers.get("location")!, { headers: { Cookie: cookie } });
+    if (done.status !== 200) throw new Error(`the Amazon callback answered ${done.status}`);
+    const ch = await waitFor(
+      "Amazon channel",
+      () => prisma.channel.findFirst({ where: { shopId: shop.id, kind: "amazon" } }),
+      10_000,
+    );
+    await waitFor(
+      "Amazon listings linked",
+      async () => (await prisma.listing.count({ where: { channelId: ch.id, matchStatus: "linked" } })) >= 6,
+      60_000,
+    );
+    return ch;
+  })().catch((err) => {
+    log(`Amazon could not be connected: ${(err as Error).message}`);
+    return null;
+  });
+  if (amazonChannel)
+    log(
+      `Amazon seller ${amazon.sellerId} connected (buffered: Amazon takes absolute quantities); 6 SKUs linked, 1 FBA shown read-only`,
+    );
   log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // SKUs the Try commands can use: stock on both stores, not used by the notification scenarios (woo-belt, woo-cap).
@@ -420,6 +471,8 @@ async function main() {
     flowTriggerSent: false,
     retailerSaleReachesRecord: false,
     recordReachesRetailer: false,
+    amazonSaleReachesRecord: false,
+    recordReachesAmazon: false,
   };
   const failures: string[] = [];
 
@@ -462,7 +515,9 @@ async function main() {
     .deliveries()
     .filter((d) => d.topic === "order.created")
     .at(-1);
-  const receiptsBefore = await prisma.webhookReceipt.count();
+  // The replayed delivery's store only: a late echo from another store (a retailer's inventory_levels/update after its
+  // push) is no state change of this replay.
+  const receiptsBefore = await prisma.webhookReceipt.count({ where: { channelId } });
   const adjustmentsBefore = await prisma.shopifyAdjustment.count();
   if (orderDelivery) {
     await woo.control.redeliver(orderDelivery.logId);
@@ -472,10 +527,13 @@ async function main() {
   checks.duplicateWebhookIgnored =
     !!orderDelivery &&
     shopifyAvailable(wooSku) === beforeShopify - 2 &&
-    (await prisma.webhookReceipt.count()) === receiptsBefore &&
+    (await prisma.webhookReceipt.count({ where: { channelId } })) === receiptsBefore &&
     (await prisma.shopifyAdjustment.count()) === adjustmentsBefore &&
     woo.control.getStock(wooSku) === world.stock[wooSku]! - 2;
-  if (!checks.duplicateWebhookIgnored) failures.push("replayed webhook changed state");
+  if (!checks.duplicateWebhookIgnored)
+    failures.push(
+      `replayed webhook changed state (Shopify ${shopifyAvailable(wooSku)} vs ${beforeShopify - 2}, receipts ${await prisma.webhookReceipt.count({ where: { channelId } })} vs ${receiptsBefore}, adjustments ${await prisma.shopifyAdjustment.count()} vs ${adjustmentsBefore}, WooCommerce ${woo.control.getStock(wooSku)} vs ${world.stock[wooSku]! - 2})`,
+    );
 
   // 4. A webhook with a bad signature is refused (Shopify HMAC and WooCommerce signature).
   const bad = await world.shopify.control.sendBadHmac(SHOP, { topic: "orders/create" });
@@ -540,13 +598,69 @@ async function main() {
       failures.push(String(e));
     }
   } else failures.push("no retailer store linked");
+  // 7. Amazon: a merchant-fulfilled order (Pending) polled reaches the record once; a record change reaches Amazon.
+  let amazonToRecordMs = -1;
+  let recordToAmazonMs = -1;
+  if (amazonChannel) {
+    const { pollChannel } = await import("../app/sync/intake/poll.server");
+    // The initial pushes set Amazon's merchant-fulfilled quantities (one listings feed or single patches).
+    const aSku = await waitFor(
+      "Amazon quantities set",
+      () => [...amazon!.listings.values()].find((l) => l.fulfillment === "MFN" && l.quantity >= 2)?.sku,
+      30_000,
+      100,
+    ).catch(() => null);
+    if (aSku) {
+      const before = shopifyAvailable(aSku)!;
+      const tA = Date.now();
+      try {
+        amazon!.control.placeOrder({ lines: [{ sku: aSku, quantity: 1 }] });
+        // "Poll now" (the scheduled poll comes every minute, Amazon's getOrders rate).
+        await pollChannel(shop.id, amazonChannel.id, { force: true });
+        await waitFor("Amazon sale on the record", () => shopifyAvailable(aSku) === before - 1, 20_000, 5);
+        amazonToRecordMs = Date.now() - tA;
+        await pollChannel(shop.id, amazonChannel.id, { force: true }); // the same order again: nothing moves
+        await new Promise((r) => setTimeout(r, 1000));
+        checks.amazonSaleReachesRecord = shopifyAvailable(aSku) === before - 1;
+        if (!checks.amazonSaleReachesRecord) failures.push("the Amazon sale moved the record more than once");
+      } catch (e) {
+        failures.push(String(e));
+      }
+      const tC = Date.now();
+      world.shopify.control.placeOrder(SHOP, { lines: [{ sku: aSku, quantity: 1 }] });
+      try {
+        const buffer = amazonChannel.bufferUnits;
+        await waitFor(
+          "record change on Amazon",
+          () => amazon!.listings.get(aSku)!.quantity === Math.max(0, shopifyAvailable(aSku)! - buffer),
+          30_000,
+          5,
+        );
+        recordToAmazonMs = Date.now() - tC;
+        checks.recordReachesAmazon = true;
+      } catch (e) {
+        failures.push(String(e));
+      }
+    } else failures.push("no Amazon listing with stock");
+  } else failures.push("Amazon not connected");
   if (!checks.planLimitsEnforced) failures.push(`second store answered ${second.status} ${JSON.stringify(secondBody)}`);
 
   const ok = Object.values(checks).every(Boolean);
   if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
   await prisma.$disconnect();
   muted = true;
-  console.log(JSON.stringify({ ok, checks, wooToShopifyMs, shopifyToWooMs, retailerToRecordMs, recordToRetailerMs }));
+  console.log(
+    JSON.stringify({
+      ok,
+      checks,
+      wooToShopifyMs,
+      shopifyToWooMs,
+      retailerToRecordMs,
+      recordToRetailerMs,
+      amazonToRecordMs,
+      recordToAmazonMs,
+    }),
+  );
   await shutdown(ok ? 0 : 1);
 }
 

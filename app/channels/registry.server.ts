@@ -10,9 +10,10 @@
  * never logged. Errors: `salesChannelFor` throws `ChannelError("UNSUPPORTED")` for a kind nobody registered.
  */
 import { ChannelError, RETAILER_KIND } from "./channel";
+import { DeliveryParseError } from "./events";
 import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
 import type { InventoryRecord, RecordApp, RecordOrders } from "./record";
-import type { SalesChannel, SalesChannelCapabilities } from "./sales-channel";
+import type { ChannelAuthorizationFlow, SalesChannel, SalesChannelCapabilities } from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import {
@@ -27,6 +28,14 @@ import {
   ShopifyRetailerChannel,
   type RetailerCredentials,
 } from "./shopify-retailer/retailer-channel.server";
+import {
+  AMAZON_DECLARED_CAPABILITIES,
+  AMAZON_KIND,
+  AmazonChannel,
+  parseAmazonDelivery,
+  type AmazonCredentials,
+} from "./amazon/amazon-channel.server";
+import { amazonAuthorization } from "./amazon/authorize";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -61,6 +70,8 @@ export interface SalesChannelKind {
   create(connection: SalesChannelConnection): SalesChannel;
   /** The same as the adapter's `parseDelivery`, without credentials (parsing needs none). Throws DeliveryParseError. */
   parseDelivery(delivery: RawDelivery): SalesEvent[];
+  /** Kinds the merchant connects by authorising SyncFlow on the platform (Amazon): the flow. Absent: other ways. */
+  authorization?: ChannelAuthorizationFlow;
 }
 
 const kinds = new Map<string, SalesChannelKind>();
@@ -95,13 +106,31 @@ export function salesChannelFor(kind: string, connection: SalesChannelConnection
   return def.create(connection);
 }
 
-/** Normalised events of a delivery to a sales channel of `kind` (see `SalesChannel.parseDelivery`). UNSUPPORTED for an unknown kind. */
+/**
+ * Topic of a receipt the poll job stored for a polled channel (app/sync/intake/poll.server.ts): its body is one
+ * normalised `SalesEvent` the adapter's `pollEvents` returned, so no platform parsing is needed again.
+ */
+export const POLLED_EVENT_TOPIC = "syncflow/polled-event";
+
+const POLLED_TYPES = new Set(["order.placed", "order.changed", "order.refunded", "stock.changed", "listing.changed"]);
+
+/**
+ * Normalised events of a delivery to a sales channel of `kind` (see `SalesChannel.parseDelivery`); a polled event
+ * (`POLLED_EVENT_TOPIC`) is its stored body. UNSUPPORTED for an unknown kind; DeliveryParseError for a polled body
+ * that is not an event.
+ */
 export function parseSalesDelivery(kind: string, delivery: RawDelivery): SalesEvent[] {
   const def = kinds.get(kind);
   if (!def)
     throw new ChannelError("UNSUPPORTED", `no sales channel adapter registered for kind "${kind}"`, {
       retryable: false,
     });
+  if (delivery.topic === POLLED_EVENT_TOPIC) {
+    const body = delivery.body as { type?: unknown } | null;
+    if (!body || typeof body !== "object" || !POLLED_TYPES.has(String(body.type)))
+      throw new DeliveryParseError("polled event: not a sales event");
+    return [body as SalesEvent];
+  }
   return def.parseDelivery(delivery);
 }
 
@@ -160,6 +189,30 @@ registerSalesChannel({
   declared: RETAILER_DECLARED_CAPABILITIES,
   create: (c) => new ShopifyRetailerChannel(c.credentials as RetailerCredentials, c.client),
   parseDelivery: parseRetailerDelivery,
+});
+
+registerSalesChannel({
+  kind: AMAZON_KIND,
+  label: "Amazon",
+  declared: AMAZON_DECLARED_CAPABILITIES,
+  create: (c) =>
+    new AmazonChannel(c.credentials as AmazonCredentials, {
+      clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
+      clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
+      feedMinOps: env.AMAZON_FEED_MIN_OPS,
+      feedPollMs: env.AMAZON_FEED_POLL_MS,
+      feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
+    }),
+  parseDelivery: parseAmazonDelivery,
+  authorization: amazonAuthorization(() => ({
+    clientId: env.AMAZON_LWA_CLIENT_ID,
+    clientSecret: env.AMAZON_LWA_CLIENT_SECRET,
+    applicationId: env.AMAZON_SP_APP_ID,
+    draft: env.AMAZON_SP_APP_DRAFT,
+    consentBaseUrl: env.AMAZON_CONSENT_BASE_URL,
+    endpoint: env.AMAZON_SP_API_ENDPOINT,
+    lwaTokenUrl: env.AMAZON_LWA_TOKEN_URL,
+  })),
 });
 
 export type { InventoryRecord, RecordApp, RecordOrders, SalesChannel };

@@ -160,3 +160,28 @@ export interface SalesChannel extends Channel {
   /** Re-activates or recreates the subscriptions `subscriptionHealth` found not active. */
   repairSubscriptions(target: SubscriptionTarget, states: SubscriptionState[]): Promise<void>;
 }
+
+/**
+ * How a kind of sales channel is connected when the merchant authorises SyncFlow on the platform (OAuth-style: Amazon's
+ * website authorisation workflow; Etsy's OAuth 2.0 with PKCE later), instead of a plugin registration. The engine keeps
+ * the one-time state and builds the channel (app/sync/stores/authorize.server.ts); the adapter knows the platform.
+ */
+export interface ChannelAuthorizationFlow {
+  /** Whether the SyncFlow application's platform credentials are configured on this server. */
+  configured(): boolean;
+  /** The markets the merchant chooses from (Amazon marketplaces), by id with the name the merchant reads. */
+  markets: readonly { id: string; name: string }[];
+  /** The platform's consent page for `state`, returning to `redirectUri`. Throws ChannelError BAD_REQUEST for an unknown market. */
+  consentUrl(input: { state: string; redirectUri: string; market: string }): string;
+  /**
+   * The callback's query (after the state was checked): exchanges the grant for credentials. Throws ChannelError AUTH
+   * (grant refused), BAD_REQUEST (query incomplete), NETWORK/SERVER.
+   * @returns the credentials to store encrypted, the channel's `baseUrl` (unique per shop: reconnecting the same account
+   *   and market revives the same channel) and its name
+   */
+  complete(input: {
+    query: URLSearchParams;
+    redirectUri: string;
+    market: string;
+  }): Promise<{ credentials: unknown; baseUrl: string; name: string }>;
+}

@@ -42,6 +42,10 @@ export const QUEUES = {
    * data: { shopId, orderId, source, deferrals? }
    */
   orderImport: "order-import",
+  /** Every minute: queue a poll for each polled sales channel that is due (issue 16, app/sync/intake/poll.server.ts). data: {} */
+  pollTick: "poll-tick",
+  /** Poll one polled sales channel (Amazon) for orders since its cursor (collapsed per channel). data: { shopId, channelId } */
+  pollChannel: "poll-channel",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -70,6 +74,8 @@ export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "statel
   "push-stock": "short",
   // One queued + one running per shop (singletonKey rebalance:<shopId>); the drainer's lock keeps one at work.
   rebalance: "stately",
+  // One queued poll per channel (singletonKey poll:<channelId>); the poll state's claim keeps one running.
+  "poll-channel": "short",
 };
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -116,6 +122,8 @@ export interface JobData {
     /** "cancel": the source cancelled an imported order — cancel the central one without restock (decision 219). */
     action?: "import" | "cancel";
   };
+  "poll-tick": Record<string, never>;
+  "poll-channel": { shopId: string; channelId: string };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {

@@ -27,6 +27,7 @@ import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation/allocation-batch.server";
 import { ChannelError, RECORD_KIND } from "../channels/channel";
 import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/import.server";
+import { pollChannel, scheduleDuePolls } from "../sync/intake/poll.server";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -149,6 +150,9 @@ export const handlers: Handlers = {
   },
 
   [QUEUES.reconcileTick]: async () => ({ queued: await scheduleDueReconciliations() }),
+  // issue 16: polled sales channels (Amazon) — a tick queues the due polls; each poll stores receipts + its cursor.
+  [QUEUES.pollTick]: async () => ({ queued: await scheduleDuePolls() }),
+  [QUEUES.pollChannel]: ({ shopId, channelId }) => pollChannel(shopId, channelId),
 };
 
 /**
@@ -218,6 +222,8 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
   [QUEUES.maintenance]: 1,
+  [QUEUES.pollTick]: 1,
+  [QUEUES.pollChannel]: 2,
 };
 
 /**
@@ -404,6 +410,9 @@ export async function startWorker(): Promise<WorkerHandle> {
   await boss
     .schedule(QUEUES.reconcileTick, "* * * * *", {})
     .catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));
+  await boss
+    .schedule(QUEUES.pollTick, "* * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule channel polls:", err)); // issue 16
   return {
     boss,
     stop: async () => {

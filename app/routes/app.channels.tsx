@@ -34,6 +34,9 @@ import { env } from "../env.server";
 import { RetailersCard } from "../components/RetailersCard";
 import { createRetailerCode, listRetailers, RetailerLinkError, shopRole } from "../retailers/links.server";
 import prisma from "../db.server";
+import { salesChannelKinds } from "../channels/registry.server";
+import { AuthorizationError, startChannelAuthorization } from "../sync/stores/authorize.server";
+import { ConnectAuthorizedCard } from "../components/ConnectAuthorizedCard";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
 
@@ -59,12 +62,43 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       lastSyncAt: r.lastSyncAt?.toISOString() ?? null,
     })),
     locationNames: Object.fromEntries(locations.map((l) => [l.gid, l.name])),
+    // issue 16: kinds connected by authorising SyncFlow on the platform (Amazon), and polled channels' API budget.
+    authorizedKinds: salesChannelKinds()
+      .filter((k) => k.authorization)
+      .map((k) => ({
+        kind: k.kind,
+        label: k.label,
+        configured: k.authorization!.configured(),
+        markets: [...k.authorization!.markets],
+      })),
+    polls: Object.fromEntries(
+      (
+        await prisma.channelPollState.findMany({
+          where: { channelId: { in: channels.map((c) => c.id) } },
+          select: { channelId: true, lastPolledAt: true, throttled: true, polls: true, lastError: true },
+        })
+      ).map((p) => [
+        p.channelId,
+        {
+          lastPolledAt: p.lastPolledAt?.toISOString() ?? null,
+          throttled: p.throttled,
+          polls: p.polls,
+          lastError: p.lastError,
+          intervalS: Math.round(
+            (salesChannelKinds().find((k) => k.kind === channels.find((c) => c.id === p.channelId)?.kind)?.declared
+              .pollIntervalMs ?? 60_000) / 1000,
+          ),
+        },
+      ]),
+    ),
   });
 };
 
 type ActionData = ({ ok: true; code: string; expiresAt: string } | { ok: false; error: string }) & {
   purpose?: "retailer";
 };
+/** `intent=authorize` (issue 16): the app's start URL of a channel authorisation, or why not. */
+type AuthorizeData = { ok: true; authorizeUrl: string } | { ok: false; error: string };
 
 /** `intent=create-code`: a new one-time connection code for the session's shop (never cached). */
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -83,6 +117,26 @@ export const action = async ({ request }: ActionFunctionArgs) => {
         { ok: false, error: "The code could not be created. Try again.", purpose: "retailer" },
         { status: 500, headers },
       );
+    }
+  }
+  if (form.get("intent") === "authorize") {
+    // issue 16: "Connect Amazon" — a one-time state and the app's start URL (opened at the top level).
+    if ((await shopRole(shop.id)).role === "retailer")
+      return json<AuthorizeData>(
+        { ok: false, error: "This shop is a retailer of another shop and cannot connect stores of its own." },
+        { status: 409, headers },
+      );
+    try {
+      const authorizeUrl = await startChannelAuthorization(
+        shop.id,
+        String(form.get("kind")),
+        String(form.get("market")),
+      );
+      return json<AuthorizeData>({ ok: true, authorizeUrl }, { headers });
+    } catch (e) {
+      if (e instanceof AuthorizationError)
+        return json<AuthorizeData>({ ok: false, error: e.message }, { status: e.status, headers });
+      throw e;
     }
   }
   if (form.get("intent") !== "create-code")
@@ -113,7 +167,13 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 export default function Channels() {
-  const { channels, hubUrl, role, retailers, locationNames } = useLoaderData<typeof loader>();
+  const { channels, hubUrl, role, retailers, locationNames, authorizedKinds, polls } = useLoaderData<typeof loader>();
+  const authorizeFetcher = useFetcher<typeof action>();
+  const authorizeResult = authorizeFetcher.data as AuthorizeData | undefined;
+  useEffect(() => {
+    // Seller Central's consent page must open at the top level (outside the admin iframe): App Bridge handles `_top`.
+    if (authorizeResult?.ok) window.open(authorizeResult.authorizeUrl, "_top");
+  }, [authorizeResult]);
   const fetcher = useFetcher<typeof action>();
   const retailerFetcher = useFetcher<typeof action>();
   const creating = fetcher.state !== "idle";
@@ -231,7 +291,7 @@ export default function Channels() {
                 { title: "Status" },
                 { title: "Mode" },
                 { title: "Last sync" },
-                { title: "Webhook last seen" },
+                { title: "Webhook or poll last seen" },
               ]}
             >
               {channels.map((c, i) => (
@@ -244,6 +304,12 @@ export default function Channels() {
                       <Text as="span" tone="subdued" variant="bodySm">
                         {c.baseUrl}
                       </Text>
+                      {polls[c.id] && (
+                        <Text as="span" tone="subdued" variant="bodySm">
+                          {`Orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit) · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
+                          {polls[c.id]!.lastError ? ` · last error: ${polls[c.id]!.lastError}` : ""}
+                        </Text>
+                      )}
                     </BlockStack>
                   </IndexTable.Cell>
                   <IndexTable.Cell>{c.kindLabel}</IndexTable.Cell>
@@ -268,13 +334,25 @@ export default function Channels() {
                     <Time value={c.lastSyncAt} />
                   </IndexTable.Cell>
                   <IndexTable.Cell>
-                    <Time value={c.lastWebhookAt} />
+                    <Time value={polls[c.id]?.lastPolledAt ?? c.lastWebhookAt} />
                   </IndexTable.Cell>
                 </IndexTable.Row>
               ))}
             </IndexTable>
           </Card>
         </Layout.Section>
+        {role.role === "central" && authorizedKinds.length > 0 && (
+          <Layout.Section>
+            <ConnectAuthorizedCard
+              kinds={authorizedKinds}
+              connecting={authorizeFetcher.state !== "idle"}
+              onConnect={(kind, market) =>
+                authorizeFetcher.submit({ intent: "authorize", kind, market }, { method: "post" })
+              }
+              error={authorizeResult && !authorizeResult.ok ? authorizeResult.error : null}
+            />
+          </Layout.Section>
+        )}
         {role.role === "central" && (
           <Layout.Section>
             <RetailersCard

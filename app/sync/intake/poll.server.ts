@@ -1,0 +1,162 @@
+/**
+ * Polled sales channels (capability `events: "polling"`, e.g. Amazon; issue 16): every minute the `poll-tick` job
+ * queues a `poll-channel` job (one per channel at a time, singletonKey `poll:<channel>`) for each polled channel whose
+ * `ChannelPollState.nextPollAt` has come. The poll asks the adapter for events since the stored cursor
+ * (`SalesChannel.pollEvents`) and stores each order update as a receipt (`WebhookReceipt`, topic
+ * `POLLED_EVENT_TOPIC`, dedupe key = channel + order + the store's modification time) in the same transaction that
+ * stores the new cursor; then each new receipt goes through the `webhook` job like any delivery (app/sync/intake/
+ * process-receipt.server.ts). So a re-read order (poll overlap, a retried poll) is the same receipt and changes
+ * nothing; a crash after the commit leaves receipts `received`, which the sweep queues again; a processing failure
+ * is retried and dead-lettered like a webhook's.
+ *
+ * The interval is the channel's `pollIntervalMs` (from its platform's rate limit: Amazon's getOrders allows one call
+ * a minute); a poll the platform throttled is due again after its `retryAfterMs` and counted (`throttled`).
+ */
+import prisma from "../../db.server";
+import { enqueue, QUEUES } from "../../jobs/queue.server";
+import { ChannelError } from "../../channels/channel";
+import { POLLED_EVENT_TOPIC, salesChannelKinds } from "../../channels/registry.server";
+import { NotFoundError, salesChannelOf } from "../stores/stores.server";
+import { sha256Hex } from "../../lib/crypto.server";
+
+/** Kinds whose declared events are polled. */
+function polledKinds(): string[] {
+  return salesChannelKinds()
+    .filter((k) => k.declared.events === "polling")
+    .map((k) => k.kind);
+}
+
+/**
+ * Queues a poll for every polled channel that is due (creating its poll state on first sight, due at once).
+ * @returns how many polls were queued
+ */
+export async function scheduleDuePolls(now = new Date()): Promise<number> {
+  const kinds = polledKinds();
+  if (!kinds.length) return 0;
+  const channels = await prisma.channel.findMany({
+    where: { kind: { in: kinds }, status: { not: "disconnected" }, credentialsEnc: { not: null } },
+    select: { id: true, shopId: true },
+  });
+  if (!channels.length) return 0;
+  await prisma.channelPollState.createMany({
+    data: channels.map((c) => ({ channelId: c.id })),
+    skipDuplicates: true,
+  });
+  const due = await prisma.channelPollState.findMany({
+    where: { channelId: { in: channels.map((c) => c.id) }, nextPollAt: { lte: now } },
+    select: { channelId: true },
+  });
+  for (const d of due) {
+    const shopId = channels.find((c) => c.id === d.channelId)!.shopId;
+    await enqueue(QUEUES.pollChannel, { shopId, channelId: d.channelId }, { singletonKey: `poll:${d.channelId}` });
+  }
+  return due.length;
+}
+
+export interface PollOutcome {
+  status: "polled" | "not-due" | "throttled" | "skipped";
+  /** Events the adapter returned. */
+  events: number;
+  /** Receipts stored by this poll (new order updates; re-read ones are duplicates). */
+  stored: number;
+  note?: string;
+}
+
+/** The dedupe key of a polled event (unique per channel and order state). */
+function dedupeKeyOf(channelId: string, event: import("../../channels/events").SalesEvent): string {
+  if (event.type === "listing.changed")
+    return `poll:${channelId}:listing:${event.listing.listingId}:${event.listing.modifiedAt ?? ""}`;
+  if (event.type === "stock.changed") return `poll:${channelId}:stock:${event.change.id}`;
+  return `poll:${channelId}:order:${event.order.orderId}:${event.order.modifiedAt ?? event.order.status}`;
+}
+
+/**
+ * Polls one channel once, if it is due (`force` polls now regardless — tests, "poll now"). Throttled → due again
+ * after the platform's wait, not an error. Other adapter errors are recorded on the poll state and thrown (the job
+ * retries, then dead-letters with the message).
+ */
+export async function pollChannel(
+  shopId: string,
+  channelId: string,
+  opts: { force?: boolean } = {},
+): Promise<PollOutcome> {
+  let store: Awaited<ReturnType<typeof salesChannelOf>>;
+  try {
+    store = await salesChannelOf(shopId, channelId);
+  } catch (err) {
+    if (err instanceof NotFoundError)
+      return { status: "skipped", events: 0, stored: 0, note: "channel gone or disconnected" };
+    throw err;
+  }
+  const { channel, adapter } = store;
+  const caps = await adapter.discoverCapabilities();
+  if (caps.events !== "polling" || !adapter.pollEvents)
+    return { status: "skipped", events: 0, stored: 0, note: "channel is not polled" };
+  const intervalMs = caps.pollIntervalMs ?? 60_000;
+  await prisma.channelPollState.createMany({ data: [{ channelId }], skipDuplicates: true });
+  // Claim the poll: one at a time per channel, and only when due (a second job finds it claimed until the interval).
+  const claimed = await prisma.$queryRaw<{ cursor: string | null }[]>`
+    UPDATE "ChannelPollState" SET "nextPollAt" = now() + make_interval(secs => ${intervalMs / 1000}), "updatedAt" = now()
+    WHERE "channelId" = ${channelId} AND (${opts.force ?? false} OR "nextPollAt" <= now())
+    RETURNING cursor`;
+  if (!claimed.length) return { status: "not-due", events: 0, stored: 0 };
+  let res: Awaited<ReturnType<NonNullable<typeof adapter.pollEvents>>>;
+  try {
+    res = await adapter.pollEvents(claimed[0]!.cursor);
+  } catch (err) {
+    const message = String((err as Error).message ?? err).slice(0, 1000);
+    if (err instanceof ChannelError && err.code === "THROTTLED") {
+      await prisma.channelPollState.update({
+        where: { channelId },
+        data: {
+          throttled: { increment: 1 },
+          lastError: message,
+          nextPollAt: new Date(Date.now() + Math.max(intervalMs, err.opts.retryAfterMs ?? intervalMs)),
+        },
+      });
+      return { status: "throttled", events: 0, stored: 0, note: message };
+    }
+    await prisma.channelPollState.update({ where: { channelId }, data: { lastError: message } });
+    throw err;
+  }
+  const rows = res.events.map((event) => ({
+    shopId: channel.shopId,
+    channelId,
+    source: channel.kind,
+    topic: POLLED_EVENT_TOPIC,
+    dedupeKey: dedupeKeyOf(channelId, event),
+    bodyHash: sha256Hex(JSON.stringify(event)),
+    body: event as object,
+    headers: {},
+  }));
+  const stored = await prisma.$transaction(async (tx) => {
+    const keys = rows.map((r) => r.dedupeKey);
+    const before = new Set(
+      (
+        await tx.webhookReceipt.findMany({
+          where: { source: channel.kind, dedupeKey: { in: keys } },
+          select: { dedupeKey: true },
+        })
+      ).map((r) => r.dedupeKey),
+    );
+    const fresh = rows.filter((r, i) => !before.has(r.dedupeKey) && keys.indexOf(r.dedupeKey) === i);
+    if (fresh.length) await tx.webhookReceipt.createMany({ data: fresh, skipDuplicates: true });
+    await tx.channelPollState.update({
+      where: { channelId },
+      data: {
+        cursor: res.cursor,
+        lastPolledAt: new Date(),
+        lastError: null,
+        polls: { increment: 1 },
+        ordersSeen: { increment: fresh.length },
+      },
+    });
+    return tx.webhookReceipt.findMany({
+      where: { source: channel.kind, dedupeKey: { in: fresh.map((f) => f.dedupeKey) }, status: "received" },
+      select: { id: true },
+    });
+  });
+  for (const r of stored) await enqueue(QUEUES.webhook, { receiptId: r.id });
+  if (res.events.length) await prisma.channel.update({ where: { id: channelId }, data: { lastWebhookAt: new Date() } });
+  return { status: "polled", events: res.events.length, stored: stored.length };
+}
