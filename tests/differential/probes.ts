@@ -845,7 +845,11 @@ export const PROBES: Probe[] = [
         (await restCall(t.api, "get", `orders/${oid}/notes`, undefined, params)).body as any[];
       // Notes a shop writes itself are system notes: stock and status texts with the product's own name removed.
       const texts = (ns: any[]) =>
-        ns.map((n) => [String(n.note).replace(`Diff diff-notes-${u} (diff-notes-${u})`, "<product>"), n.customer_note, n.author]);
+        ns.map((n) => [
+          String(n.note).replace(`Diff diff-notes-${u} (diff-notes-${u})`, "<product>"),
+          n.customer_note,
+          n.author,
+        ]);
       const before = await notesOf();
       const customer = await restCall(t.api, "post", `orders/${oid}/notes`, {
         note: "Your order has shipped. [syncflow:probe/1]",
