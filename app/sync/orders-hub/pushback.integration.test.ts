@@ -7,6 +7,7 @@
  * cause and replays once; a fulfilment missed while webhooks were down is pushed by reconciliation.
  * Real app build, real PostgreSQL and queue, emulated stores over HTTP.
  */
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
 import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
@@ -109,6 +110,20 @@ const rowIn = (fid: string, state: string, timeoutMs = 60_000) =>
     timeoutMs,
   );
 
+/**
+ * Delivers a past central webhook again as a NEW delivery (a fresh X-Shopify-Webhook-Id, the same body and HMAC): what
+ * Shopify does when an older event's delivery is late or an event is sent twice — the intake's dedupe on the webhook id
+ * does not catch it, so the fulfilment rows must.
+ */
+async function deliverAgain(d: { topic: string; headers: Record<string, string>; body: string }): Promise<void> {
+  const r = await fetch(`${fw.app.url}/webhooks/${d.topic}`, {
+    method: "POST",
+    headers: { ...d.headers, "X-Shopify-Webhook-Id": randomUUID(), "X-Shopify-Event-Id": randomUUID() },
+    body: d.body,
+  });
+  expect(r.status).toBe(200);
+}
+
 /** Our notes on Woo order `id` (those carrying the pushback marker), oldest first. */
 const ourNotes = (id: number) =>
   woo()
@@ -185,13 +200,12 @@ describe("WooCommerce order: central fulfilments pushed back once", () => {
     const attempts = (await prisma.orderFulfilment.findMany({ where: { orderId: order.id } })).map(
       (r) => r.pushAttempts,
     );
-    for (const d of fw.world.shopify.control
+    const central = order.centralOrderId!.split("/").pop()!;
+    const past = fw.world.shopify.control
       .deliveries(SHOP)
-      .filter(
-        (x) =>
-          /^(fulfillments\/|orders\/updated)/.test(x.topic) && x.body.includes(order.centralOrderId!.split("/").pop()!),
-      ))
-      fw.world.shopify.control.redeliver(SHOP, d.id);
+      .filter((x) => /^(fulfillments\/|orders\/updated)/.test(x.topic) && x.body.includes(central));
+    expect(past.length).toBeGreaterThanOrEqual(4);
+    for (const d of past) await deliverAgain(d);
     await settle();
     expect(ourNotes(placed.id)).toHaveLength(2);
     expect(
@@ -229,7 +243,7 @@ describe("WooCommerce order: central fulfilments pushed back once", () => {
     });
     await settle();
     expect(ourNotes(placed.id)).toHaveLength(2);
-    fw.world.shopify.control.redeliver(SHOP, created.id); // the older state, late
+    await deliverAgain(created); // the older state, late (a new delivery: not a duplicate of the same webhook id)
     await settle();
     const row = await prisma.orderFulfilment.findFirstOrThrow({ where: { centralFulfilmentId: fid } });
     expect(row.trackingNumbers).toEqual(["NEW-2"]);
