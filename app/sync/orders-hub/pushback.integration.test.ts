@@ -165,6 +165,10 @@ describe("WooCommerce order: central fulfilments pushed back once", () => {
     );
     const r1 = await rowIn(f1, "pushed");
     expect(r1.trackingNumbers).toEqual(["DHL-111"]);
+    // The journey's last leg, for the closing note: central fulfilment webhook received → note at the store.
+    console.log(
+      `[pushback] fulfilment recorded → pushed to WooCommerce: ${r1.pushedAt!.getTime() - r1.createdAt.getTime()} ms`,
+    );
     await settle();
     let wooOrder = woo().store.orders.get(placed.id)!;
     expect(wooOrder.status).toBe("processing"); // partial: stays processing
