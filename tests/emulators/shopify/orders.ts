@@ -187,8 +187,7 @@ function parseTracking(t: Obj, at: string[], errs: Obj[]): EmuFulfillment["track
   if (t.url != null) urls.push(String(t.url));
   for (const u of (t.urls as string[] | null) ?? []) urls.push(u);
   const company = (t.company as string | null | undefined) ?? null;
-  if (numbers.length)
-    return numbers.map((n, i) => ({ company, number: n, url: urls[i] ?? carrierUrl(company, n) }));
+  if (numbers.length) return numbers.map((n, i) => ({ company, number: n, url: urls[i] ?? carrierUrl(company, n) }));
   return company ? [{ company: String(company), number: null, url: null }] : [];
 }
 
