@@ -46,6 +46,11 @@ export const QUEUES = {
   pollTick: "poll-tick",
   /** Poll one polled sales channel (Amazon) for orders since its cursor (collapsed per channel). data: { shopId, channelId } */
   pollChannel: "poll-channel",
+  /**
+   * Push one central fulfilment (tracking) back to the source store of an imported order (orders hub pushback,
+   * app/sync/orders-hub/pushback.server.ts). data: { shopId, fulfilmentId, deferrals? }
+   */
+  fulfilmentPush: "fulfilment-push",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -124,6 +129,8 @@ export interface JobData {
   };
   "poll-tick": Record<string, never>;
   "poll-channel": { shopId: string; channelId: string };
+  /** `fulfilmentId`: the OrderFulfilment row (the hub's id); the job pushes its current version, once. */
+  "fulfilment-push": { shopId: string; fulfilmentId: string; deferrals?: number };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {
