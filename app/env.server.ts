@@ -513,6 +513,13 @@ export const ENV_VARS = {
     text(),
   ),
   BENCH_WORKER_NODE_ARGS: v("test tooling", "", "Extra Node flags for the benchmarked worker process.", text()),
+  BENCH_QUERY_COUNT: v(
+    "test tooling",
+    "",
+    "Path prefix for the query counter's snapshots (bench/lib/query-count.cjs, preloaded into the worker).",
+    text(),
+  ),
+  BENCH_WORKERS: v("test tooling", "1", "Worker processes the benchmark starts on the shared queues.", optInt(1)),
   BENCH_VERBOSE: v("test tooling", "", "Set: benchmarks show the app's and worker's full output.", text()),
   BENCH_DEBUG: v("test tooling", "", "Set: benchmarks print their internal timelines.", text()),
   RUNS: v("test tooling", "5", "Page loads per measurement of the admin LCP benchmark.", optInt(1)),

@@ -29,8 +29,7 @@ import { allocationDocument, SAFETY_STOCK } from "../allocation/allocation.serve
 const MAX_STALE_ROUNDS = 5;
 
 export interface AdjustOutcome {
-  /** "requested": an allocation store's sale handed to the rebalance drainer (applied by it, not yet). */
-  status: "applied" | "already_applied" | "missing" | "requested";
+  status: "applied" | "already_applied" | "missing";
   before?: number;
   after?: number;
   /** WooCommerce channels that should receive a push of this item. */
@@ -45,7 +44,8 @@ const LOCK_WAIT_MS = 20_000;
  * - `available` (buffered / pre-allocation stores): on its own, as described above.
  * - `safety_stock` (allocation stores, docs/decisions/090): under the item's allocation lock, together with every
  *   other pending sale of the item (`flushAllocationAdjustments`: one compare-and-set write per store), so sales and
- *   rebalance moves never race for safety_stock: the item's rebalance is requested and "requested" returned at once.
+ *   rebalance moves never race for safety_stock. Waits for the drainer up to LOCK_WAIT_MS (looking after 0.5, 1, 2, 4 … s);
+ *   returns "already_applied" when another job or a rebalance applied this sale meanwhile.
  * @throws ChannelError on failures the job layer retries (THROTTLED when the lock stayed busy)
  */
 export async function applyAdjustment(shopId: string, adjustmentId: string): Promise<AdjustOutcome> {
@@ -99,18 +99,38 @@ async function applyAvailableSale(shopId: string, adjustmentId: string, itemId: 
   }
 }
 
+/** An allocation sale's first look at its row, and the longest pause between looks, ms (decision 246). */
+const ALLOCATION_FIRST_LOOK_MS = 500;
+const ALLOCATION_LOOK_MAX_MS = 4000;
+
 /**
  * A `safety_stock` sale (allocation stores): applied by the shop's rebalance drainer with every other pending sale of
  * the store, one call per store (allocation-batch.server.ts, docs/decisions/104). Requests the item's rebalance and
- * returns "requested" at once (decision 246): the drainer applies the sale; a failed round asks for its items again and
- * fails the rebalance job, which pg-boss retries and dead-letters; the sweep re-requests a sale
- * still pending after 60 s. The job no longer waits polling the sale's row (≈ 2.6 reads per sale at 50 → 400 ms),
- * which held one of the queue's slots for the whole wait.
+ * waits (≤ LOCK_WAIT_MS) until the drainer applied it, looking at the sale's row after 500 ms, then 1, 2, 4, 4 … s
+ * (decision 246: was every 50 → 400 ms, ≈ 2.6 reads per sale in the stream bench). The job stays the retrier of a
+ * sale whose drain failed outside a job: it throws THROTTLED after LOCK_WAIT_MS and pg-boss runs it again.
  */
-async function applyAllocationSale(shopId: string, _adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
+async function applyAllocationSale(shopId: string, adjustmentId: string, itemId: string): Promise<AdjustOutcome> {
   const { requestRebalance } = await import("../allocation/allocation-batch.server");
   await requestRebalance(shopId, [itemId]);
-  return { status: "requested", itemId };
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let pause = ALLOCATION_FIRST_LOOK_MS;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(ALLOCATION_LOOK_MAX_MS, pause * 2);
+    const adj = await prisma.shopifyAdjustment.findFirst({
+      where: { id: adjustmentId, shopId },
+      select: { status: true, lastError: true },
+    });
+    if (!adj) return { status: "missing" };
+    if (adj.status !== "pending") return { status: "already_applied", itemId };
+    if (Date.now() > deadline)
+      throw new ChannelError(
+        "THROTTLED",
+        `adjustment ${adjustmentId}: not applied by the rebalance drainer within ${LOCK_WAIT_MS} ms${adj.lastError ? ` (${adj.lastError})` : ""}`,
+        { retryable: true },
+      );
+  }
 }
 
 /**
