@@ -42,6 +42,11 @@ export const QUEUES = {
    * data: { shopId, orderId, source, deferrals? }
    */
   orderImport: "order-import",
+  /**
+   * Push one central fulfilment (tracking) back to the source store of an imported order (orders hub pushback,
+   * app/sync/orders-hub/pushback.server.ts). data: { shopId, fulfilmentId }
+   */
+  fulfilmentPush: "fulfilment-push",
   /** Dead letters: jobs whose retries are spent, with their data. */
   deadLetter: "dead-letter",
   // ---- notifications, sheets (issue 6; app/notify, app/exports) ----
@@ -116,6 +121,8 @@ export interface JobData {
     /** "cancel": the source cancelled an imported order — cancel the central one without restock (decision 219). */
     action?: "import" | "cancel";
   };
+  /** `fulfilmentId`: the OrderFulfilment row (the hub's id); the job pushes its current version, once. */
+  "fulfilment-push": { shopId: string; fulfilmentId: string };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {
