@@ -4,7 +4,7 @@
  * Input: `Journey` from app/models/order-journey.server.ts (JSON).
  */
 import { Badge, BlockStack, InlineStack, Link, Text } from "@shopify/polaris";
-import type { Journey, JourneyStage } from "../models/order-journey.server";
+import type { Journey, JourneyStage } from "../lib/order-journey";
 
 type Tone = "success" | "critical" | "warning" | "attention" | "info" | undefined;
 type Progress = "incomplete" | "partiallyComplete" | "complete" | undefined;

@@ -30,7 +30,7 @@ import { formatDelta, formatMoney } from "../components/format";
 import { CAUSE_LABEL } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 import { CentralOrderLink, STAGE } from "../components/OrderJourney";
-import { FLAG_LABEL } from "../models/order-journey.server";
+import { FLAG_LABEL } from "../lib/order-journey";
 import { retryOrderImports, retryOrderPushbacks, type RetryOutcome } from "../sync/orders-hub/retry.server";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Order" }];

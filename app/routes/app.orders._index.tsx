@@ -45,7 +45,7 @@ import { formatCount, formatMoney } from "../components/format";
 import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
 import { JourneyCell } from "../components/OrderJourney";
-import { JOURNEY_FILTERS, JOURNEY_FILTER_LABEL } from "../models/order-journey.server";
+import { JOURNEY_FILTERS, JOURNEY_FILTER_LABEL } from "../lib/order-journey";
 import { retryOrderImports, retryOrderPushbacks, type RetryOutcome } from "../sync/orders-hub/retry.server";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Orders" }];
