@@ -7,7 +7,7 @@
  * ids are what the store calls them. Adapters raise `DeliveryParseError` for a body they cannot read (the intake
  * answers 400 with the reason; a stored receipt that fails to parse is parked, never retried forever).
  */
-import type { OrderAddress } from "./record";
+import type { OrderAddress, RecordFulfilment } from "./record";
 
 /** A raw delivery as the intake stored it: the platform's topic name, headers (lower-case keys) and parsed body. */
 export interface RawDelivery {
@@ -199,6 +199,8 @@ export interface RecordOrder {
   lines: RecordOrderLine[];
   /** The order's `source_identifier` (an order the orders hub imported carries its key there; decision 217). */
   sourceIdentifier?: string | null;
+  /** The order's fulfilments when the delivery carries them (orders/updated: all of them, cancelled ones too). */
+  fulfilments?: RecordFulfilment[];
 }
 
 /** A refunded line of a record order; `restock` true when the record put the units back. */
@@ -226,4 +228,6 @@ export type RecordEvent =
   | { type: "level.changed"; level: RecordLevelChange }
   | { type: "order.placed" | "order.changed" | "order.cancelled"; order: RecordOrder }
   | { type: "order.refunded"; refund: RecordRefund }
+  /** A fulfilment of a record order was created or changed (Shopify fulfillments/create, fulfillments/update). */
+  | { type: "fulfilment.changed"; orderId: string | null; fulfilment: RecordFulfilment }
   | { type: "catalog.changed" };

@@ -116,6 +116,47 @@ export interface ListingDetails {
   name?: string | null;
 }
 
+/** Contract feature: the store runs WooCommerce Shipment Tracking (the plugin reports it; orders hub pushback). */
+export const FEATURE_SHIPMENT_TRACKING = "shipment-tracking";
+
+/**
+ * One central fulfilment as the source store must show it (orders hub pushback, issue 15 item 3;
+ * app/sync/orders-hub/pushback.server.ts). `key` marks what the store keeps for it so a retry after a lost answer can
+ * find it instead of writing it again: `[syncflow:<key>]` in a WooCommerce order note, the tracking numbers of a
+ * retailer Shopify fulfilment. Quantities in units.
+ */
+export interface FulfilmentPush {
+  /** `<fulfilment row id>/<version>`: unique per central fulfilment and version (status + tracking + lines). */
+  key: string;
+  /** The hub's fulfilment row id (the same for every version of one central fulfilment). */
+  fulfilmentId: string;
+  /** The source order (`SalesOrder.orderId`). */
+  orderId: string;
+  /** "shipped": the central fulfilment is in effect; "cancelled": it was cancelled on the central shop. */
+  status: "shipped" | "cancelled";
+  /** Carrier as the central shop names it (null when none was given). */
+  company: string | null;
+  /** Each tracking number with its URL (null when none). */
+  tracking: { number: string; url: string | null }[];
+  /** The source order's lines this fulfilment covers (`SalesOrderLine.lineId`) and units. */
+  lines: { lineId: string; sku: string | null; quantity: number }[];
+  /** Whether every line of the source order is fully shipped once this push is in (WooCommerce: completed). */
+  orderFullyShipped: boolean;
+  /** Whether the store tells its customer (WooCommerce: a customer note; Shopify: `notifyCustomer`). */
+  notifyCustomer: boolean;
+  /** What the store holds for this fulfilment from an earlier push (note id, retailer Fulfillment GID), if known. */
+  sourceRef: string | null;
+}
+
+/** What a push left at the source: `sourceRef` (note id / Fulfillment GID) and whether it was there already. */
+export interface FulfilmentPushResult {
+  sourceRef: string | null;
+  /** true when the store already held this version (a retry after a lost answer): nothing was written twice. */
+  alreadyThere: boolean;
+  /** What the store did, in words ("note 12 (customer), tracking meta, status completed"). */
+  summary: string;
+}
+
 /**
  * What every sales channel adapter offers the engine.
  *
@@ -159,4 +200,11 @@ export interface SalesChannel extends Channel {
   subscriptionHealth(deliveryUrl: string): Promise<SubscriptionState[]>;
   /** Re-activates or recreates the subscriptions `subscriptionHealth` found not active. */
   repairSubscriptions(target: SubscriptionTarget, states: SubscriptionState[]): Promise<void>;
+  /**
+   * Orders hub pushback (optional capability): shows a central fulfilment on the source order — exactly once per
+   * `push.key`: the adapter first looks at the store for what an earlier attempt may have written (a lost answer), and
+   * writes only what is missing. Throws ChannelError (retryable for transport failures; NOT_FOUND when the order is
+   * gone; BAD_REQUEST when the store refused).
+   */
+  pushFulfilment?(push: FulfilmentPush): Promise<FulfilmentPushResult>;
 }

@@ -44,7 +44,7 @@ export const QUEUES = {
   orderImport: "order-import",
   /**
    * Push one central fulfilment (tracking) back to the source store of an imported order (orders hub pushback,
-   * app/sync/orders-hub/pushback.server.ts). data: { shopId, fulfilmentId }
+   * app/sync/orders-hub/pushback.server.ts). data: { shopId, fulfilmentId, deferrals? }
    */
   fulfilmentPush: "fulfilment-push",
   /** Dead letters: jobs whose retries are spent, with their data. */
@@ -122,7 +122,7 @@ export interface JobData {
     action?: "import" | "cancel";
   };
   /** `fulfilmentId`: the OrderFulfilment row (the hub's id); the job pushes its current version, once. */
-  "fulfilment-push": { shopId: string; fulfilmentId: string };
+  "fulfilment-push": { shopId: string; fulfilmentId: string; deferrals?: number };
   "dead-letter": object;
   notify: { shopId?: string; eventId: string };
   "notify-send": {

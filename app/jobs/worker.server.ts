@@ -27,6 +27,7 @@ import { runBulkJob, type BulkJobData } from "./bulk.server";
 import { drainRebalances, requestRebalance } from "../sync/allocation/allocation-batch.server";
 import { ChannelError, RECORD_KIND } from "../channels/channel";
 import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/import.server";
+import { markPushDeadLettered, runFulfilmentPush } from "../sync/orders-hub/pushback.server";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -51,6 +52,8 @@ export const handlers: Handlers = {
 
   // Orders hub (issue 15): one sales-channel order into the central shop, once (app/sync/orders-hub).
   [QUEUES.orderImport]: (data) => runOrderImport(data),
+  // Orders hub pushback: one central fulfilment's version to its source store, once (app/sync/orders-hub/pushback).
+  [QUEUES.fulfilmentPush]: (data) => runFulfilmentPush(data),
 
   [QUEUES.shopifyAdjust]: async ({ shopId, adjustmentId }: { shopId: string; adjustmentId: string }) => {
     // The stores' pushes after a sale reaches Shopify are requested by the flush that applied it (adjust-batch.server.ts).
@@ -203,6 +206,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.webhook]: 4,
   [QUEUES.shopifyAdjust]: 4,
   [QUEUES.orderImport]: 2,
+  [QUEUES.fulfilmentPush]: 2,
   [QUEUES.pushStock]: 4,
   [QUEUES.linkChannel]: 1,
   [QUEUES.initialPushCheck]: 2,
@@ -256,6 +260,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
         });
       }
       if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data.orderId, cause);
+      if (queue === QUEUES.fulfilmentPush) await markPushDeadLettered(job.data.fulfilmentId, cause);
       if (queue === QUEUES.shopifyAdjust) {
         await prisma.shopifyAdjustment.updateMany({
           where: { id: job.data.adjustmentId, status: "pending" },

@@ -109,12 +109,28 @@ class SyncFlow_REST_Controller {
 	/**
 	 * What this plugin offers the hub (GET /capabilities `features`, and the heartbeat's): `stock-events` = it reports
 	 * each stock change with its cause (plugin 1.1, class-syncflow-stock-events.php); `stock-batch` / `stock-snapshot` =
-	 * POST /stock/batch and GET /stock/snapshot (contract 1.1, class-syncflow-stock-batch.php).
+	 * POST /stock/batch and GET /stock/snapshot (contract 1.1, class-syncflow-stock-batch.php); `shipment-tracking` =
+	 * WooCommerce Shipment Tracking is active here, so the hub writes its `_wc_shipment_tracking_items` order meta when
+	 * it pushes a fulfilment back (orders hub; reported only while the extension is active).
 	 *
 	 * @return string[]
 	 */
 	public static function features() {
-		return array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-batch', 'stock-snapshot', 'stock-events' );
+		$features = array( 'stock-delta', 'stock-cas', 'idempotency', 'stock-batch', 'stock-snapshot', 'stock-events' );
+		if ( self::shipment_tracking_active() ) {
+			$features[] = 'shipment-tracking';
+		}
+		return $features;
+	}
+
+	/**
+	 * Whether WooCommerce Shipment Tracking (woocommerce-shipment-tracking) is loaded: its main class or its public
+	 * helper function exists.
+	 *
+	 * @return bool
+	 */
+	public static function shipment_tracking_active() {
+		return class_exists( 'WC_Shipment_Tracking' ) || function_exists( 'wc_st_add_tracking_number' );
 	}
 
 	/**

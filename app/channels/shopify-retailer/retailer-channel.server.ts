@@ -29,6 +29,8 @@
 import { ChannelError, RETAILER_KIND, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder, type SalesOrderLine } from "../events";
 import type {
+  FulfilmentPush,
+  FulfilmentPushResult,
   ListingDetails,
   ListingQuantity,
   QuantityOp,
@@ -39,6 +41,7 @@ import type {
   SubscriptionTarget,
 } from "../sales-channel";
 import { ShopifyChannel } from "../shopify/shopify-channel.server";
+import { pushRetailerFulfilment } from "./fulfilment";
 import {
   ORDER_LINES_QUERY,
   ORDERS_PAGE,
@@ -382,6 +385,11 @@ export class ShopifyRetailerChannel implements SalesChannel {
       after = r.data.order.lineItems.pageInfo.hasNextPage ? r.data.order.lineItems.pageInfo.endCursor : null;
     } while (after);
     return { lines, refunds };
+  }
+
+  /** Orders hub pushback: the central fulfilment as a fulfilment of the retailer's order (./fulfilment.ts). */
+  async pushFulfilment(push: FulfilmentPush): Promise<FulfilmentPushResult> {
+    return pushRetailerFulfilment(await this.api(), push);
   }
 
   /**

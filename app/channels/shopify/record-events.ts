@@ -6,11 +6,27 @@
  */
 import type { RawDelivery, RecordEvent, RecordOrder } from "../events.js";
 import {
+  parseFulfillmentWebhook,
   parseInventoryLevelWebhook,
   parseOrderWebhook,
   parseRefundWebhook,
+  type ShopifyFulfillment,
   type ShopifyOrder,
 } from "./webhook-payloads.js";
+import type { RecordFulfilment } from "../record.js";
+
+/** A webhook fulfilment as the port's `RecordFulfilment` (the shape `RecordOrders.readFulfilments` answers too). */
+function toRecordFulfilment(f: ShopifyFulfillment): RecordFulfilment {
+  return {
+    id: f.fulfillmentGid,
+    name: f.name,
+    status: f.status,
+    createdAt: f.createdAt,
+    updatedAt: f.updatedAt,
+    tracking: f.tracking,
+    lines: f.lines.map((l) => ({ lineId: l.lineGid, sku: l.sku, variantId: l.variantGid, quantity: l.quantity })),
+  };
+}
 
 /** Topics of the record that become events. */
 export const RECORD_TOPICS = [
@@ -20,6 +36,8 @@ export const RECORD_TOPICS = [
   "orders/cancelled",
   "refunds/create",
   "products/update",
+  "fulfillments/create",
+  "fulfillments/update",
 ] as const;
 
 /** One record delivery (`topic` as Shopify names it, e.g. `orders/create`) as normalised events. */
@@ -77,6 +95,11 @@ export function parseRecordDelivery(delivery: RawDelivery): RecordEvent[] {
     }
     case "products/update":
       return [{ type: "catalog.changed" }];
+    case "fulfillments/create":
+    case "fulfillments/update": {
+      const f = parseFulfillmentWebhook(delivery.body, delivery.topic);
+      return [{ type: "fulfilment.changed", orderId: f.orderGid, fulfilment: toRecordFulfilment(f) }];
+    }
   }
   return [];
 }
@@ -92,6 +115,7 @@ function toRecordOrder(o: ShopifyOrder): RecordOrder {
     total: o.total,
     financialStatus: o.financialStatus,
     sourceIdentifier: o.sourceIdentifier,
+    fulfilments: o.fulfillments.map(toRecordFulfilment),
     locationId: o.locationGid,
     customer: o.customer ? { id: o.customer.gid, email: o.customer.email, name: o.customer.name } : null,
     lines: o.lines.map((l) => ({

@@ -87,6 +87,63 @@ export interface ShopifyOrder {
   billingAddress: OrderAddress | null;
   /** `total_shipping_price_set.shop_money.amount` with the shipping lines' titles, null when nothing was charged. */
   shipping: { title: string; price: string } | null;
+  /** The order's fulfilments (`fulfillments`, orders/updated carries them all, cancelled ones too); [] when absent. */
+  fulfillments: ShopifyFulfillment[];
+}
+
+/** A fulfilment as fulfillments/create|update and an order payload's `fulfillments` carry it. */
+export interface ShopifyFulfillment {
+  fulfillmentGid: string;
+  orderGid: string | null;
+  name: string;
+  /** Upper case, as the Admin GraphQL FulfillmentStatus (SUCCESS, CANCELLED, ERROR, FAILURE, OPEN, PENDING). */
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Each tracking number with its URL (the same index in `tracking_urls`), one company for all. */
+  tracking: { company: string | null; number: string | null; url: string | null }[];
+  lines: { lineGid: string; sku: string | null; variantGid: string | null; quantity: number }[];
+}
+
+/**
+ * Parse a fulfillments/create or fulfillments/update body (or one element of an order's `fulfillments`, `what` naming
+ * it). Empty strings in the tracking fields mean "none" (the 2026-07 schema types them as strings).
+ */
+export function parseFulfillmentWebhook(body: unknown, topic = "fulfillments/create", what = "fulfillment"): ShopifyFulfillment {
+  const f = obj(topic, body, what);
+  const fulfillmentGid = gid(topic, f, "Fulfillment", what);
+  if (!Array.isArray(f.line_items)) throw new WebhookPayloadError(topic, `${what}.line_items must be an array`);
+  const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : null);
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(text) : []);
+  let numbers = list(f.tracking_numbers);
+  let urls = list(f.tracking_urls);
+  if (!numbers.length && text(f.tracking_number)) numbers = [text(f.tracking_number)];
+  if (!urls.length && text(f.tracking_url)) urls = [text(f.tracking_url)];
+  const company = text(f.tracking_company);
+  const tracking = numbers.length
+    ? numbers.map((number, i) => ({ company, number, url: urls[i] ?? null }))
+    : company || urls.length
+      ? [{ company, number: null, url: urls[0] ?? null }]
+      : [];
+  return {
+    fulfillmentGid,
+    orderGid: numericGid(f.order_id, "Order"),
+    name: optStr(f, "name") ?? "",
+    status: str(topic, f, "status", what).toUpperCase(),
+    createdAt: str(topic, f, "created_at", what),
+    updatedAt: optStr(f, "updated_at") ?? str(topic, f, "created_at", what),
+    tracking,
+    lines: f.line_items.map((raw, i) => {
+      const li = obj(topic, raw, `${what}.line_items[${i}]`);
+      const sku = optStr(li, "sku");
+      return {
+        lineGid: gid(topic, li, "LineItem", `${what}.line_items[${i}]`),
+        sku: sku && sku.length ? sku : null,
+        variantGid: numericGid(li.variant_id, "ProductVariant"),
+        quantity: int(topic, li, "quantity", `${what}.line_items[${i}]`),
+      };
+    }),
+  };
 }
 
 /** Parse an orders/create or orders/cancelled body. */
@@ -131,6 +188,9 @@ export function parseOrderWebhook(body: unknown, topic = "orders/create"): Shopi
     shippingAddress: shopifyAddress(o.shipping_address),
     billingAddress: shopifyAddress(o.billing_address),
     shipping: shopifyShipping(o),
+    fulfillments: Array.isArray(o.fulfillments)
+      ? o.fulfillments.map((f, i) => parseFulfillmentWebhook(f, topic, `fulfillments[${i}]`))
+      : [],
   };
 }
 

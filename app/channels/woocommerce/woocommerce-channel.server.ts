@@ -23,7 +23,10 @@ import {
   type SalesChannelCapabilities,
   type SubscriptionState,
   type SubscriptionTarget,
+  type FulfilmentPush,
+  type FulfilmentPushResult,
 } from "../sales-channel";
+import { pushWooFulfilment } from "./fulfilment";
 import { WooClient, type WooClientOptions } from "./client.server";
 import { parseWooOrder, parseWooProduct } from "./webhook.server";
 
@@ -329,6 +332,11 @@ export class WooCommerceChannel implements SalesChannel {
           name: `SyncFlow ${s.topic}`,
         });
     }
+  }
+
+  /** Orders hub pushback: a central fulfilment as a note, Shipment Tracking meta and status (./fulfilment.ts). */
+  async pushFulfilment(push: FulfilmentPush): Promise<FulfilmentPushResult> {
+    return pushWooFulfilment(this.client, this.features, push);
   }
 
   // ---- WooCommerce and plugin calls ----

@@ -23,6 +23,7 @@ import { parseRecordDelivery, parseSalesDelivery } from "../../channels/registry
 import type { SalesEvent } from "../../channels/events";
 import { ingestSalesOrder, recordShopifyOrder } from "./orders.server";
 import { queueOrderImport, recogniseImportEcho } from "../orders-hub/import.server";
+import { recordCentralFulfilments } from "../orders-hub/pushback.server";
 import { applyStockEvent } from "./stock-events.server";
 import { applyLevelWebhook, channelsFedBy } from "./levels.server";
 import { redactCustomer, redactShop } from "../stores/shops.server";
@@ -277,7 +278,15 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
     case "order.cancelled": {
       const order = event.order;
       // The central shop's own orders/* for an order the hub imported: not a new sale, no second order row (decision 217).
-      if (await recogniseImportEcho(shopId, order)) return { status: "ignored", note: "echo of an imported order" };
+      if (await recogniseImportEcho(shopId, order)) {
+        // orders/updated carries every fulfilment of the order: the pushback's backstop for a lost fulfillments/*.
+        const f = order.fulfilments?.length
+          ? await recordCentralFulfilments(shopId, order.orderId, order.fulfilments)
+          : null;
+        return f?.orderId
+          ? { status: "processed", note: `echo of an imported order; fulfilments seen, ${f.queued} push(es) queued` }
+          : { status: "ignored", note: "echo of an imported order" };
+      }
       const status =
         event.type === "order.cancelled" || order.cancelledAt ? "cancelled" : (order.financialStatus ?? "open");
       await recordShopifyOrder(shopId, shopifyChannel.id, order, status);
@@ -299,6 +308,13 @@ async function processShopify(receipt: Receipt): Promise<ReceiptOutcome> {
         }
       }
       return { status: "processed", note: "refund recorded (stock follows inventory_levels/update)" };
+    }
+    case "fulfilment.changed": {
+      // Orders hub pushback (issue 15 item 3): a central fulfilment of an imported order goes back to its store.
+      const f = await recordCentralFulfilments(shopId, event.orderId, [event.fulfilment]);
+      if (!f.orderId) return { status: "ignored", note: "fulfilment of an order the hub did not import" };
+      if (f.stale) return { status: "ignored", note: "older than the fulfilment already recorded" };
+      return { status: "processed", note: `fulfilment recorded; ${f.queued} push(es) queued` };
     }
     case "catalog.changed":
       // Titles/SKUs may have changed: refresh the catalog in the background (collapsed per shop).

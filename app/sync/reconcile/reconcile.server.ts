@@ -58,10 +58,17 @@ import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
 import { SAFETY_STOCK, usesAllocations, withItemLock } from "../allocation/allocation.server";
 import { openConflict } from "./conflicts.server";
+import { catchUpPushback } from "../orders-hub/pushback.server";
 import { env } from "../../env.server";
 
 export type ReconcileChangeKind =
-  "webhook_repaired" | "order_ingested" | "record_corrected" | "store_corrected" | "conflict" | "skipped";
+  | "webhook_repaired"
+  | "order_ingested"
+  | "record_corrected"
+  | "store_corrected"
+  | "conflict"
+  | "skipped"
+  | "fulfilment_queued";
 
 export interface ReconcileChange {
   kind: ReconcileChangeKind;
@@ -175,6 +182,9 @@ export async function reconcileChannel(
       for await (const chunk of linkedListingChunks(where))
         changes.push(...(await checkAllocations(channel, chunk, dryRun, record.safety)));
     phase("writes");
+    // Orders hub pushback catch-up (issue 15 item 4), after the stock writes: central fulfilments never pushed back.
+    if (!dryRun) changes.push(...(await catchUpPushbackPhase(channel)));
+    phase("pushback");
 
     const durationMs = Date.now() - started;
     await prisma.syncRun.update({
@@ -275,6 +285,23 @@ async function repairSubscriptions({ shopId, channel, adapter, dryRun, changes }
     { channelId: channel.id },
   );
   return true;
+}
+
+/**
+ * Orders hub pushback catch-up (app/sync/orders-hub/pushback.server.ts `catchUpPushback`): the channel's imported
+ * orders still waiting for tracking are read back from the central shop and their unpushed fulfilments queued. A
+ * failure here (the central shop's order scopes withdrawn, …) is reported as a skipped change, never fails the
+ * stock reconciliation.
+ */
+async function catchUpPushbackPhase(channel: ReconcileRun["channel"]): Promise<ReconcileChange[]> {
+  try {
+    const r = await catchUpPushback(channel);
+    return r.queued
+      ? [{ kind: "fulfilment_queued", reason: `${r.queued} fulfilment(s) of ${r.orders} imported order(s) queued for pushback (their webhooks never arrived)` }]
+      : [];
+  } catch (err) {
+    return [{ kind: "skipped", reason: `fulfilment pushback catch-up failed: ${(err as Error).message ?? err}`.slice(0, 500) }];
+  }
 }
 
 /** Phase 2: orders modified since `since` whose delivery never came, ingested (their stock moves queued). */

@@ -22,7 +22,7 @@
  */
 import { GraphQLError } from "graphql";
 import { type EmuShop, type EmuStore, type EmuOrder, type EmuOrderLine } from "./store.js";
-import { orderPayload } from "./payloads.js";
+import { fulfillmentPayload, orderPayload, type EmittedTopic } from "./payloads.js";
 import { ordersByDate, safeNum, searchTerms, Views } from "./graphql.js";
 
 type Obj = Record<string, unknown>;
@@ -67,9 +67,19 @@ export interface EmuFulfillment {
   name: string;
   locationId: number;
   createdAt: number;
+  /** Changed by fulfillmentTrackingInfoUpdate and fulfillmentCancel. */
+  updatedAt: number;
+  /** FulfillmentStatus: SUCCESS once created (a merchant-managed fulfilment), CANCELLED after fulfillmentCancel. */
+  status: "SUCCESS" | "CANCELLED";
   tracking: { company: string | null; number: string | null; url: string | null }[];
   lines: { id: number; lineItemId: number; quantity: number }[];
   notifyCustomer: boolean;
+}
+
+/** An order's fulfilment orders and fulfilments. */
+export interface EmuShipping {
+  fulfillmentOrders: EmuFulfillmentOrder[];
+  fulfillments: EmuFulfillment[];
 }
 
 /** What orderCreate keeps beyond a checkout order. */
@@ -138,12 +148,76 @@ function addressView(a: EmuAddress | null, id: number): Obj | null {
 
 const isHttpUrl = (u: unknown) => typeof u === "string" && /^https?:\/\/[^\s/]+\.[^\s]*$/.test(u);
 
+/**
+ * A FulfillmentTrackingInput as stored tracking (FulfillmentTrackingInput's description): `number` and `numbers` are
+ * exclusive, as are `url` and `urls`; a `url` needs a `number`, `urls` need `numbers`; URLs absolute http(s). Each
+ * number with its URL, one company for all; a company alone is one entry without a number. Errors go to `errs`.
+ */
+function parseTracking(t: Obj, at: string[], errs: Obj[]): EmuFulfillment["tracking"] {
+  const err = (field: string[] | null, message: string) => errs.push({ field, message });
+  if (t.number != null && t.numbers != null) err(at, "Provide either number or numbers, not both.");
+  if (t.url != null && t.urls != null) err(at, "Provide either url or urls, not both.");
+  if (t.url != null && t.number == null) err([...at, "url"], "A tracking url needs a tracking number.");
+  if (t.urls != null && t.numbers == null) err([...at, "urls"], "Tracking urls need tracking numbers.");
+  for (const u of [t.url, ...((t.urls as unknown[] | null) ?? [])])
+    if (u != null && !isHttpUrl(u)) err([...at, "url"], `Tracking url ${String(u)} is not a valid URL.`);
+  const numbers: string[] = [];
+  const urls: (string | null)[] = [];
+  if (t.number != null) numbers.push(String(t.number));
+  for (const n of (t.numbers as string[] | null) ?? []) numbers.push(n);
+  if (t.url != null) urls.push(String(t.url));
+  for (const u of (t.urls as string[] | null) ?? []) urls.push(u);
+  const company = (t.company as string | null | undefined) ?? null;
+  if (numbers.length) return numbers.map((n, i) => ({ company, number: n, url: urls[i] ?? null }));
+  return company ? [{ company: String(company), number: null, url: null }] : [];
+}
+
 /** Root fields for orders and fulfilments, composed into the GraphqlEngine by index.ts (like apps.ts). */
 export class EmuOrders {
   constructor(
     private readonly store: EmuStore,
-    private readonly emit: (shop: EmuShop, topic: "orders/create" | "orders/cancelled", payload: unknown) => void,
+    private readonly emit: (shop: EmuShop, topic: EmittedTopic, payload: unknown) => void,
   ) {}
+
+  /**
+   * An order's fulfilment orders and fulfilments: orderCreate's, or — for a checkout order — one OPEN fulfilment order
+   * at the order's location with every line that requires shipping, made on first use (Shopify creates it with the
+   * order; the emulator's checkout path predates fulfilments, so it is made lazily, with the same content).
+   */
+  private shipping(o: EmuOrder): EmuShipping {
+    if (o.created) return o.created;
+    if (!o.shipping) {
+      const lines = o.lines.filter((l) => l.requiresShipping !== false);
+      o.shipping = { fulfillmentOrders: [], fulfillments: [] };
+      if (lines.length)
+        o.shipping.fulfillmentOrders.push({
+          id: this.store.id(),
+          orderId: o.id,
+          locationId: o.locationId,
+          status: o.cancelledAt ? "CLOSED" : "OPEN",
+          createdAt: o.createdAt,
+          updatedAt: o.createdAt,
+          lines: lines.map((l) => ({
+            id: this.store.id(),
+            lineItemId: l.id,
+            totalQuantity: l.quantity,
+            remainingQuantity: o.cancelledAt ? 0 : Math.max(0, l.quantity - l.refundedQuantity),
+          })),
+        });
+    }
+    return o.shipping;
+  }
+
+  /** fulfillments/create|update for `f`, then the order's orders/updated (Shopify sends both for a fulfilment change). */
+  private emitFulfilment(
+    shop: EmuShop,
+    o: EmuOrder,
+    f: EmuFulfillment,
+    topic: "fulfillments/create" | "fulfillments/update",
+  ): void {
+    this.emit(shop, topic, fulfillmentPayload(shop, o, f));
+    this.emit(shop, "orders/updated", orderPayload(shop, o, "orders/updated"));
+  }
 
   queryFields(shop: EmuShop): Obj {
     return {
@@ -167,7 +241,7 @@ export class EmuOrders {
       fulfillmentOrder: (args: Obj) => {
         this.requireFulfillmentRead(shop, "fulfillmentOrder");
         for (const o of shop.orders.values())
-          for (const fo of o.created?.fulfillmentOrders ?? [])
+          for (const fo of this.shipping(o).fulfillmentOrders)
             if (fo.id === safeNum(args.id, "FulfillmentOrder")) return this.fulfillmentOrderView(shop, o, fo);
         return null;
       },
@@ -188,6 +262,16 @@ export class EmuOrders {
         if (!hasScope(shop, "write_merchant_managed_fulfillment_orders", "write_assigned_fulfillment_orders"))
           throw accessDenied("fulfillmentCreate", "write_merchant_managed_fulfillment_orders");
         return this.fulfil(shop, args.fulfillment as Obj, args.message);
+      },
+      fulfillmentTrackingInfoUpdate: (args: Obj) => {
+        if (!hasScope(shop, "write_merchant_managed_fulfillment_orders", "write_assigned_fulfillment_orders"))
+          throw accessDenied("fulfillmentTrackingInfoUpdate", "write_merchant_managed_fulfillment_orders");
+        return this.updateTracking(shop, args);
+      },
+      fulfillmentCancel: (args: Obj) => {
+        if (!hasScope(shop, "write_merchant_managed_fulfillment_orders", "write_assigned_fulfillment_orders"))
+          throw accessDenied("fulfillmentCancel", "write_merchant_managed_fulfillment_orders");
+        return this.cancelFulfillment(shop, args);
       },
     };
   }
@@ -297,11 +381,13 @@ export class EmuOrders {
       lineItems: (args: Obj) => this.connection(o.lines, args, (l) => this.lineView(shop, o, l)),
       fulfillmentOrders: (args: Obj) => {
         this.requireFulfillmentRead(shop, "fulfillmentOrders");
-        return this.connection(c?.fulfillmentOrders ?? [], args, (fo) => this.fulfillmentOrderView(shop, o, fo));
+        return this.connection(this.shipping(o).fulfillmentOrders, args, (fo) =>
+          this.fulfillmentOrderView(shop, o, fo),
+        );
       },
       fulfillments: (args: Obj) =>
-        (c?.fulfillments ?? [])
-          .slice(0, (args.first as number | undefined) ?? undefined)
+        this.shipping(o)
+          .fulfillments.slice(0, (args.first as number | undefined) ?? undefined)
           .map((f) => this.fulfillmentView(shop, o, f)),
     };
   }
@@ -353,9 +439,9 @@ export class EmuOrders {
       id: `gid://shopify/Fulfillment/${f.id}`,
       legacyResourceId: String(f.id),
       name: f.name,
-      status: "SUCCESS",
+      status: f.status,
       createdAt: iso(f.createdAt),
-      updatedAt: iso(f.createdAt),
+      updatedAt: iso(f.updatedAt),
       requiresShipping: true,
       totalQuantity: f.lines.reduce((s, l) => s + l.quantity, 0),
       location: { __typename: "Location", id: loc.gid, name: loc.name, isActive: loc.isActive },
@@ -548,7 +634,7 @@ export class EmuOrders {
       return fail("Cannot cancel an order with fulfilled line items.", "INVALID", null);
     const reason = String(args.reason).toLowerCase();
     this.store.cancelOrder(shop.domain, { orderId: order.gid, restock: args.restock === true, reason });
-    for (const fo of order.created?.fulfillmentOrders ?? []) {
+    for (const fo of this.shipping(order).fulfillmentOrders) {
       fo.status = "CLOSED";
       fo.updatedAt = Date.now();
       for (const l of fo.lines) l.remainingQuantity = 0;
@@ -585,7 +671,7 @@ export class EmuOrders {
       const foId = safeNum(g.fulfillmentOrderId, "FulfillmentOrder");
       let found: { o: EmuOrder; fo: EmuFulfillmentOrder } | null = null;
       for (const o of shop.orders.values())
-        for (const fo of o.created?.fulfillmentOrders ?? []) if (fo.id === foId) found = { o, fo };
+        for (const fo of this.shipping(o).fulfillmentOrders) if (fo.id === foId) found = { o, fo };
       if (!found) return err([...at, "fulfillmentOrderId"], "Fulfillment order does not exist.");
       if (order && order.id !== found.o.id)
         return err([...at, "fulfillmentOrderId"], "Fulfillment orders must belong to the same order.");
@@ -619,21 +705,7 @@ export class EmuOrders {
       });
     });
     const t = (input.trackingInfo as Obj | null) ?? null;
-    const numbers: string[] = [];
-    const urls: (string | null)[] = [];
-    if (t) {
-      const at = ["fulfillment", "trackingInfo"];
-      if (t.number != null && t.numbers != null) err(at, "Provide either number or numbers, not both.");
-      if (t.url != null && t.urls != null) err(at, "Provide either url or urls, not both.");
-      if (t.url != null && t.number == null) err([...at, "url"], "A tracking url needs a tracking number.");
-      if (t.urls != null && t.numbers == null) err([...at, "urls"], "Tracking urls need tracking numbers.");
-      for (const u of [t.url, ...((t.urls as unknown[] | null) ?? [])])
-        if (u != null && !isHttpUrl(u)) err([...at, "url"], `Tracking url ${String(u)} is not a valid URL.`);
-      if (t.number != null) numbers.push(String(t.number));
-      for (const n of (t.numbers as string[] | null) ?? []) numbers.push(n);
-      if (t.url != null) urls.push(String(t.url));
-      for (const u of (t.urls as string[] | null) ?? []) urls.push(u);
-    }
+    const tracking = t ? parseTracking(t, ["fulfillment", "trackingInfo"], errs) : [];
     if (errs.length === 0 && picks.length === 0) err(["fulfillment"], "No line items to fulfill.");
     if (errs.length || !order) return { fulfillment: null, userErrors: errs };
     const o = order as EmuOrder;
@@ -641,14 +713,12 @@ export class EmuOrders {
     const fulfillment: EmuFulfillment = {
       id: this.store.id(),
       orderId: o.id,
-      name: `${o.name}-F${(o.created!.fulfillments.length ?? 0) + 1}`,
+      name: `${o.name}-F${this.shipping(o).fulfillments.length + 1}`,
       locationId: picks[0]!.fo.locationId,
       createdAt: now,
-      tracking: numbers.length
-        ? numbers.map((n, i) => ({ company: (t?.company as string | null) ?? null, number: n, url: urls[i] ?? null }))
-        : t?.company
-          ? [{ company: String(t.company), number: null, url: null }]
-          : [],
+      updatedAt: now,
+      status: "SUCCESS",
+      tracking,
       lines: [],
       notifyCustomer: input.notifyCustomer === true,
     };
@@ -668,10 +738,94 @@ export class EmuOrders {
       fo.status = fo.lines.every((l) => l.remainingQuantity === 0) ? "CLOSED" : "IN_PROGRESS";
       fo.updatedAt = now;
     }
-    o.created!.fulfillments.push(fulfillment);
+    this.shipping(o).fulfillments.push(fulfillment);
     o.updatedAt = now;
     if (fulfillment.notifyCustomer)
       (shop.notifications ??= []).push({ kind: "shipping_confirmation", orderId: o.gid, to: o.email || null });
+    this.emitFulfilment(shop, o, fulfillment, "fulfillments/create");
     return { fulfillment: this.fulfillmentView(shop, o, fulfillment), userErrors: [] };
+  }
+
+  private findFulfillment(shop: EmuShop, id: unknown): { o: EmuOrder; f: EmuFulfillment } | null {
+    const fid = safeNum(id, "Fulfillment");
+    for (const o of shop.orders.values())
+      for (const f of this.shipping(o).fulfillments) if (f.id === fid) return { o, f };
+    return null;
+  }
+
+  /**
+   * fulfillmentTrackingInfoUpdate: replaces the fulfilment's tracking (same input rules as fulfillmentCreate's
+   * `trackingInfo`); `notifyCustomer` sends a shipping update. A cancelled fulfilment cannot be updated.
+   */
+  private updateTracking(shop: EmuShop, args: Obj): Obj {
+    const hit = this.findFulfillment(shop, args.fulfillmentId);
+    if (!hit)
+      return { fulfillment: null, userErrors: [{ field: ["fulfillmentId"], message: "Fulfillment does not exist." }] };
+    if (hit.f.status === "CANCELLED")
+      return {
+        fulfillment: null,
+        userErrors: [{ field: ["fulfillmentId"], message: "Cannot update tracking of a cancelled fulfillment." }],
+      };
+    const t = (args.trackingInfoInput as Obj | null) ?? {};
+    const errs: Obj[] = [];
+    const parsed = parseTracking(t, ["trackingInfoInput"], errs);
+    if (errs.length) return { fulfillment: null, userErrors: errs };
+    hit.f.tracking = parsed;
+    hit.f.updatedAt = Math.max(Date.now(), hit.f.updatedAt + 1);
+    hit.o.updatedAt = hit.f.updatedAt;
+    if (args.notifyCustomer === true)
+      (shop.notifications ??= []).push({ kind: "shipping_update", orderId: hit.o.gid, to: hit.o.email || null });
+    this.emitFulfilment(shop, hit.o, hit.f, "fulfillments/update");
+    return { fulfillment: this.fulfillmentView(shop, hit.o, hit.f), userErrors: [] };
+  }
+
+  /**
+   * fulfillmentCancel: the fulfilment becomes CANCELLED and its units can be fulfilled again — they go back to their
+   * fulfilment order when it is still open, else to a new OPEN fulfilment order at the same location (the mutation's
+   * description in the 2026-10 schema). Cancelling a cancelled fulfilment is refused.
+   */
+  private cancelFulfillment(shop: EmuShop, args: Obj): Obj {
+    const hit = this.findFulfillment(shop, args.id);
+    if (!hit) return { fulfillment: null, userErrors: [{ field: ["id"], message: "Fulfillment does not exist." }] };
+    const { o, f } = hit;
+    if (f.status === "CANCELLED")
+      return { fulfillment: null, userErrors: [{ field: ["id"], message: "Fulfillment is already cancelled." }] };
+    const now = Math.max(Date.now(), f.updatedAt + 1);
+    f.status = "CANCELLED";
+    f.updatedAt = now;
+    const ship = this.shipping(o);
+    const back: EmuFulfillmentOrderLine[] = [];
+    for (const fl of f.lines) {
+      const line = o.lines.find((l) => l.id === fl.lineItemId)!;
+      line.fulfilledQuantity = Math.max(0, (line.fulfilledQuantity ?? 0) - fl.quantity);
+      const open = ship.fulfillmentOrders.find(
+        (fo) =>
+          fo.status !== "CLOSED" && fo.status !== "CANCELLED" && fo.lines.some((x) => x.lineItemId === fl.lineItemId),
+      );
+      const foLine = open?.lines.find((x) => x.lineItemId === fl.lineItemId);
+      if (foLine) {
+        foLine.remainingQuantity += fl.quantity;
+        open!.updatedAt = now;
+      } else
+        back.push({
+          id: this.store.id(),
+          lineItemId: fl.lineItemId,
+          totalQuantity: fl.quantity,
+          remainingQuantity: fl.quantity,
+        });
+    }
+    if (back.length)
+      ship.fulfillmentOrders.push({
+        id: this.store.id(),
+        orderId: o.id,
+        locationId: f.locationId,
+        status: "OPEN",
+        createdAt: now,
+        updatedAt: now,
+        lines: back,
+      });
+    o.updatedAt = now;
+    this.emitFulfilment(shop, o, f, "fulfillments/update");
+    return { fulfillment: this.fulfillmentView(shop, o, f), userErrors: [] };
   }
 }

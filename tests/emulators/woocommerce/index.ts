@@ -27,7 +27,7 @@ import {
 import { WebhookEngine, type DeliveryLogEntry } from "./webhooks.js";
 import { StockEventReporter, type HubConnection, type StockEventCall, type WireStockEvent } from "./stock-events.js";
 import { parseOAuthHeader, parsePhpQuery, verifyWooOAuth, type PhpParams, type WooApiKey } from "./oauth.js";
-import { systemStatusJson } from "./json.js";
+import { noteJson, systemStatusJson } from "./json.js";
 import type { SampleProduct } from "../../fixtures/sample-catalog.js";
 import { demoStock } from "../../fixtures/sample-catalog.js";
 import { syncflowStockRoutes } from "./syncflow-stock.js";
@@ -116,6 +116,11 @@ export interface WooEmulatorOptions {
    * false = a 1.0.0 plugin: single routes only, the batch/snapshot routes answer 404 rest_no_route.
    */
   pluginBatch?: boolean;
+  /**
+   * WooCommerce Shipment Tracking is active on the store (default false): the plugin reports the `shipment-tracking`
+   * feature (woo-plugin `SyncFlow_REST_Controller::features`), so the hub writes `_wc_shipment_tracking_items`.
+   */
+  shipmentTracking?: boolean;
 }
 
 /** Fault injection (applies to /wp-json requests only; control routes are never faulted). */
@@ -129,6 +134,11 @@ export interface WooFaults {
   delayNext?: { ms: number; count: number; paths?: string[]; methods?: string[] } | null;
   /** Destroy the socket of the next n requests (ECONNRESET). */
   resetNext?: number;
+  /**
+   * Serve the next `count` matching requests (the write happens) but answer 502 instead of the handler's answer: a
+   * lost answer, the outcome unknown to the client (a proxy timing out in front of a slow PHP worker).
+   */
+  loseAnswerNext?: { count: number; paths?: string[]; methods?: string[] } | null;
   /** Batch items touching these SKUs fail inline with an error object. */
   batchItemErrors?: { sku: string[]; code?: string; message?: string } | null;
   /** Silently lose the next n webhook deliveries. */
@@ -685,9 +695,43 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       new RegExp(`${W}/orders/(\\d+)$`),
       (c, m) => {
         const o = store.getOrder(Number(m[1]), 400);
-        return {
-          body: store.orderJson(c.body?.status ? asClient(c, () => store.setOrderStatus(o.id, c.body.status)) : o),
-        };
+        // WC_REST_Orders_Controller saves meta before the status transition (both in one request).
+        if (Array.isArray(c.body?.meta_data)) store.updateOrderMeta(o.id, c.body.meta_data);
+        if (c.body?.status) asClient(c, () => store.setOrderStatus(o.id, c.body.status));
+        else if (Array.isArray(c.body?.meta_data)) store.touchOrder(o.id);
+        return { body: store.orderJson(o) };
+      },
+    ],
+    // Order notes (WC_REST_Order_Notes_Controller, wc/v3): notes are comments; customer notes e-mail the customer.
+    [
+      "GET",
+      new RegExp(`${W}/orders/(\\d+)/notes$`),
+      (c, m) => {
+        const type = str(c.query.type) ? String(c.query.type) : "any";
+        if (!["any", "customer", "internal"].includes(type))
+          throw new WooEmulatorError(400, "rest_invalid_param", "Invalid parameter(s): type", { params: { type } });
+        const notes = store.orderNotes(Number(m[1]), type);
+        const o = store.getOrder(Number(m[1]));
+        return { body: notes.map((n) => noteJson(store, o, n)) };
+      },
+    ],
+    [
+      "POST",
+      new RegExp(`${W}/orders/(\\d+)/notes$`),
+      (c, m) => {
+        const note = store.addOrderNote(Number(m[1]), c.body ?? {});
+        return { status: 201, body: noteJson(store, store.getOrder(Number(m[1])), note) };
+      },
+    ],
+    [
+      "GET",
+      new RegExp(`${W}/orders/(\\d+)/notes/(\\d+)$`),
+      (_c, m) => {
+        const o = store.orders.get(Number(m[1]));
+        if (!o) throw new WooEmulatorError(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.");
+        const n = o.notes.find((x) => x.id === Number(m[2]));
+        if (!n) throw new WooEmulatorError(404, "woocommerce_rest_invalid_id", "Invalid resource ID.");
+        return { body: noteJson(store, o, n) };
       },
     ],
     // Refunds (WC_REST_Order_Refunds_Controller, wc/v3): stock rules in store.ts `createRefund`.
@@ -782,6 +826,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
             "idempotency",
             ...(pluginBatch ? ["stock-batch", "stock-snapshot"] : []),
             ...(reporter ? ["stock-events"] : []),
+            ...(opts.shipmentTracking ? ["shipment-tracking"] : []),
           ],
         },
       }),
@@ -902,6 +947,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       if (f.hangNext !== undefined) faults.hangNext = f.hangNext;
       if (f.delayNext !== undefined) faults.delayNext = f.delayNext ? { ...f.delayNext } : null;
       if (f.resetNext !== undefined) faults.resetNext = f.resetNext;
+      if (f.loseAnswerNext !== undefined) faults.loseAnswerNext = f.loseAnswerNext ? { ...f.loseAnswerNext } : null;
       if (f.batchItemErrors !== undefined) faults.batchItemErrors = f.batchItemErrors;
       if (f.dropDeliveries !== undefined) engine.settings.dropDeliveries = f.dropDeliveries;
       if (f.duplicateDeliveries !== undefined) engine.settings.duplicateDeliveries = f.duplicateDeliveries;
@@ -914,6 +960,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         resetNext: 0,
         batchItemErrors: null,
         delayNext: null,
+        loseAnswerNext: null,
       });
       engine.settings.dropDeliveries = 0;
       engine.settings.duplicateDeliveries = 0;
@@ -1169,6 +1216,16 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       );
 
     const r = await handler[0]({ method, path, query, body, key: auth.kind === "ok" ? auth.key : null }, handler[1]);
+    const ln = faults.loseAnswerNext;
+    if (
+      ln &&
+      ln.count > 0 &&
+      (!ln.paths || ln.paths.some((p) => path.includes(p))) &&
+      (!ln.methods || ln.methods.includes(method))
+    ) {
+      ln.count--;
+      return send(res, 502, { code: "bad_gateway", message: "Bad Gateway", data: { status: 502 } });
+    }
     send(res, r.status ?? 200, r.body, r.headers);
   }
 

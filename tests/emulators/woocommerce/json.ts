@@ -8,7 +8,15 @@
  * WC_REST_Orders_V2_Controller::get_formatted_item_data, WC_REST_Order_Refunds_V2_Controller, WC_REST_Webhooks_Controller,
  * WC_REST_System_Status_V2_Controller, and responses of the real store recorded by that suite.
  */
-import type { OrderLineRecord, OrderRecord, ProductRecord, RefundRecord, WebhookRecord, WooStore } from "./store.js";
+import type {
+  NoteRecord,
+  OrderLineRecord,
+  OrderRecord,
+  ProductRecord,
+  RefundRecord,
+  WebhookRecord,
+  WooStore,
+} from "./store.js";
 
 /** `view` for reads and webhook payloads; `edit` for the answers of POST/PUT/DELETE and batches. */
 export type JsonContext = "view" | "edit";
@@ -377,7 +385,7 @@ export function orderJson(
     date_paid: paid ? wcDate(o.date_modified_ms) : null,
     cart_hash: "",
     number: String(o.id),
-    meta_data: [],
+    meta_data: o.meta_data.map((m) => ({ id: m.id, key: m.key, value: structuredClone(m.value) })),
     line_items: o.line_items.map((l) => lineItem(store, l, lineBookkeeping(l))),
     tax_lines: [],
     shipping_lines: [],
@@ -405,6 +413,24 @@ export function orderJson(
 
 function pickAddress(b: Partial<Record<string, string>>) {
   return Object.fromEntries(ADDRESS.filter((k) => typeof b[k] === "string").map((k) => [k, b[k]!]));
+}
+
+/** REST v3 order note body (`/orders/<id>/notes/<id>`, WC_REST_Order_Notes_Controller::prepare_item_for_response). */
+export function noteJson(store: WooStore, o: OrderRecord, n: NoteRecord): Record<string, unknown> {
+  const site = store.opts.siteUrl;
+  return {
+    id: n.id,
+    author: n.author,
+    date_created: wcDate(n.date_created_ms),
+    date_created_gmt: wcDate(n.date_created_ms),
+    note: n.note,
+    customer_note: n.customer_note,
+    _links: {
+      self: self(`${site}/wp-json/wc/v3/orders/${o.id}/notes/${n.id}`, ["GET", "DELETE"]),
+      collection: [{ href: `${site}/wp-json/wc/v3/orders/${o.id}/notes` }],
+      up: [{ href: `${site}/wp-json/wc/v3/orders/${o.id}` }],
+    },
+  };
 }
 
 /** REST v3 refund body (`/orders/<id>/refunds/<id>`): line quantities and totals negative, like WooCommerce's. */

@@ -157,6 +157,18 @@ export interface RefundRecord {
   line_items: Array<{ id: number; refunded_item_id: number; quantity: number; total: number }>;
   date_created_ms: number;
 }
+/**
+ * An order note (a WordPress comment of type `order_note`): `customer_note` notes are shown to (and e-mailed to) the
+ * customer; `author` is "WooCommerce" for notes the system adds and for REST notes without `added_by_user`, else the
+ * calling user's display name (WC_Order::add_order_note, real WooCommerce 10.0.2 checked by the differential suite).
+ */
+export interface NoteRecord {
+  id: number;
+  note: string;
+  customer_note: boolean;
+  author: string;
+  date_created_ms: number;
+}
 export interface OrderRecord {
   id: number;
   status: OrderStatus;
@@ -168,9 +180,27 @@ export interface OrderRecord {
   /** Payment method id ("" for admin/REST orders without one; refunds with api_refund need a gateway). */
   payment_method: string;
   refunds: RefundRecord[];
+  /** Order notes, oldest first (REST lists them newest first). */
+  notes: NoteRecord[];
+  /** Order meta (`meta_data`; e.g. Shipment Tracking's `_wc_shipment_tracking_items`), values as written. */
+  meta_data: Array<{ id: number; key: string; value: unknown }>;
   date_created_ms: number;
   date_modified_ms: number;
 }
+
+/** `wc_get_order_status_name()` labels, as status-change notes print them. */
+const STATUS_LABEL: Record<string, string> = {
+  pending: "Pending payment",
+  processing: "Processing",
+  "on-hold": "On hold",
+  completed: "Completed",
+  cancelled: "Cancelled",
+  refunded: "Refunded",
+  failed: "Failed",
+};
+
+/** WC_Product::get_formatted_name(): "Name (SKU)", or "Name (#id)" without a SKU. */
+const formattedName = (p: { name: string; sku: string; id: number }) => `${p.name} (${p.sku ? p.sku : `#${p.id}`})`;
 
 export type WebhookStatus = "active" | "paused" | "disabled";
 export interface WebhookRecord {
@@ -260,6 +290,9 @@ export class WooStore {
   private nextLineId = 1;
   private nextWebhookId = 1;
   private nextMetaId = 1;
+  private nextNoteId = 1;
+  /** E-mails WooCommerce sent customers (customer notes), for tests: WooCommerce's `WC_Email_Customer_Note`. */
+  readonly customerEmails: Array<{ kind: "customer_note"; orderId: number; note: string }> = [];
   private idem = new Map<string, IdemRecord>();
   listeners: Array<(e: StoreEvent) => void> = [];
   /** Every stock change with its cause (the SyncFlow plugin's stock events, ./stock-events.ts). */
@@ -605,12 +638,15 @@ export class WooStore {
       stock_reduced: false,
       payment_method: input.payment_method ?? "",
       refunds: [],
+      notes: [],
+      meta_data: [],
       date_created_ms: t,
       date_modified_ms: t,
     };
     this.orders.set(o.id, o);
-    // A new order's status transition is pending → status (WC_Order::status_transition).
+    // A new order's status transition is pending → status (WC_Order::status_transition): stock first, then its note.
     if (REDUCE_ON.includes(status)) this.maybeReduceStock(o);
+    if (status !== "pending") this.statusNote(o, "pending", status);
     this.emit({ topic: "order.created", resourceId: o.id });
     return o;
   }
@@ -638,8 +674,92 @@ export class WooStore {
       if (REDUCE_ON.includes(status)) this.maybeReduceStock(o);
       if (RESTOCK_ON.includes(status)) this.maybeIncreaseStock(o);
       if (status === "refunded") this.fullyRefunded(o);
+      this.statusNote(o, from, status);
     }
     this.emit({ topic: "order.updated", resourceId: o.id });
+    return o;
+  }
+
+  /** An order saved without a status change (a meta-only update): it fires order.updated like any save. */
+  touchOrder(id: number): OrderRecord {
+    const o = this.getOrder(id, 400);
+    o.date_modified_ms = this.now();
+    this.emit({ topic: "order.updated", resourceId: o.id });
+    return o;
+  }
+
+  /** The system note WC_Order::status_transition adds ("Order status changed from Processing to Completed."). */
+  private statusNote(o: OrderRecord, from: string, to: string) {
+    this.addNoteRecord(o, {
+      note: `Order status changed from ${STATUS_LABEL[from] ?? from} to ${STATUS_LABEL[to] ?? to}.`,
+      customer_note: false,
+      author: "WooCommerce",
+    });
+  }
+
+  private addNoteRecord(o: OrderRecord, n: Omit<NoteRecord, "id" | "date_created_ms">): NoteRecord {
+    // Notes are WordPress comments: ids from one sequence per site, never reused.
+    const note: NoteRecord = { id: this.nextNoteId++, date_created_ms: this.now(), ...n };
+    o.notes.push(note);
+    return note;
+  }
+
+  /**
+   * `POST orders/<id>/notes` (WC_REST_Order_Notes_Controller::create_item → WC_Order::add_order_note): `note` required
+   * (400 rest_missing_callback_param), `customer_note` (default false), `added_by_user` (default false: author
+   * "WooCommerce"; true: the key's user). 404 woocommerce_rest_order_invalid_id for an unknown order. A customer note
+   * changes nothing else on the order (WooCommerce e-mails it to the customer: recorded in `customerEmails`).
+   */
+  addOrderNote(orderId: number, body: Record<string, unknown>, user = "admin"): NoteRecord {
+    const o = this.orders.get(orderId);
+    if (!o) throw new WooEmulatorError(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.");
+    if (typeof body.note !== "string" && typeof body.note !== "number")
+      throw new WooEmulatorError(400, "rest_missing_callback_param", "Missing parameter(s): note", {
+        params: ["note"],
+      });
+    const text = String(body.note).trim();
+    if (!text)
+      throw new WooEmulatorError(
+        400,
+        "woocommerce_rest_invalid_order_note",
+        "Cannot create order note, please try again.",
+      );
+    const customer = body.customer_note === true || body.customer_note === "true" || body.customer_note === 1;
+    const byUser = body.added_by_user === true || body.added_by_user === "true" || body.added_by_user === 1;
+    const note = this.addNoteRecord(o, { note: text, customer_note: customer, author: byUser ? user : "WooCommerce" });
+    if (customer) this.customerEmails.push({ kind: "customer_note", orderId: o.id, note: text });
+    return note;
+  }
+
+  /** An order's notes as `GET orders/<id>/notes` lists them: newest first (same second: oldest id first); `type` customer | internal | any. */
+  orderNotes(orderId: number, type = "any"): NoteRecord[] {
+    const o = this.orders.get(orderId);
+    if (!o) throw new WooEmulatorError(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.");
+    const sec = (n: NoteRecord) => Math.floor(n.date_created_ms / 1000);
+    return o.notes
+      .filter((n) => (type === "customer" ? n.customer_note : type === "internal" ? !n.customer_note : true))
+      .sort((a, b) => sec(b) - sec(a) || a.id - b.id);
+  }
+
+  /**
+   * `meta_data` of an order update (WC_REST_Orders_Controller → `update_meta_data`): an entry with `id` updates that
+   * meta, one with an existing `key` replaces its (first) value, a new key is added; `value: null` … is stored as is.
+   * Values are kept as written (arrays stay arrays: Shipment Tracking's `_wc_shipment_tracking_items`).
+   */
+  updateOrderMeta(orderId: number, meta: unknown): OrderRecord {
+    const o = this.getOrder(orderId, 400);
+    if (!Array.isArray(meta)) return o;
+    for (const m of meta as Array<Record<string, unknown>>) {
+      if (!m || typeof m !== "object" || typeof m.key !== "string") continue;
+      const ex =
+        (m.id != null && o.meta_data.find((x) => x.id === Number(m.id))) || o.meta_data.find((x) => x.key === m.key);
+      const value = structuredClone(m.value ?? "");
+      if (ex) {
+        ex.key = m.key;
+        ex.value = value;
+      } else o.meta_data.push({ id: this.nextMetaId++, key: m.key, value });
+    }
+    o.date_modified_ms = this.now();
     return o;
   }
 
@@ -747,11 +867,12 @@ export class WooStore {
   /** `wc_maybe_reduce_stock_levels()` + `wc_reduce_stock_levels()`: each managed line once, recorded in `_reduced_stock`. */
   private maybeReduceStock(o: OrderRecord) {
     if (o.stock_reduced) return;
+    const changes: string[] = [];
     for (const l of o.line_items) {
       const p = this.lineProduct(l);
       if (l.reduced_stock || !p || !this.stockHolder(p)) continue;
       l.reduced_stock = l.quantity;
-      this.withStockCause(
+      const r = this.withStockCause(
         {
           cause: "order_reduced",
           orderId: o.id,
@@ -761,23 +882,40 @@ export class WooStore {
         },
         () => this.updateStock(p, l.quantity, "decrease"),
       );
+      changes.push(`${formattedName(p)} ${r.before}&rarr;${r.after}`);
     }
     o.stock_reduced = true;
+    // wc_reduce_stock_levels(): one system note listing every change.
+    if (changes.length)
+      this.addNoteRecord(o, {
+        note: `Stock levels reduced: ${changes.join(", ")}`,
+        customer_note: false,
+        author: "WooCommerce",
+      });
   }
   /** `wc_maybe_increase_stock_levels()` + `wc_increase_stock_levels()`: gives back each line's `_reduced_stock`. */
   private maybeIncreaseStock(o: OrderRecord) {
     if (!o.stock_reduced) return;
+    const changes: string[] = [];
     for (const l of o.line_items) {
       const p = this.lineProduct(l);
       if (!l.reduced_stock || !p || !this.stockHolder(p)) continue;
       const qty = l.reduced_stock;
       l.reduced_stock = 0;
-      this.withStockCause(
+      const r = this.withStockCause(
         { cause: "order_restocked", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: 0 },
         () => this.updateStock(p, qty, "increase"),
       );
+      changes.push(`${formattedName(p)} ${r.before}&rarr;${r.after}`);
     }
     o.stock_reduced = false;
+    // wc_increase_stock_levels(): one system note listing every change.
+    if (changes.length)
+      this.addNoteRecord(o, {
+        note: `Stock levels increased: ${changes.join(", ")}`,
+        customer_note: false,
+        author: "WooCommerce",
+      });
   }
   /** `wc_restock_refunded_items()`: +qty for each listed line whose stock was reduced. */
   private restockRefundedItems(

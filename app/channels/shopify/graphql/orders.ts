@@ -104,3 +104,103 @@ export const ORDER_FULFILMENTS_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+/**
+ * A retailer order's fulfilments (tracking) and open fulfilment order lines, for the orders hub pushback (issue 15).
+ * Variables: id. https://shopify.dev/docs/api/admin-graphql/2026-10/objects/FulfillmentOrder
+ */
+export const RETAILER_FULFILMENT_STATE_QUERY = /* GraphQL */ `
+  query SyncflowRetailerFulfilmentState($id: ID!) {
+    order(id: $id) {
+      id
+      cancelledAt
+      fulfillments(first: 50) {
+        id
+        status
+        trackingInfo(first: 20) {
+          company
+          number
+          url
+        }
+      }
+      fulfillmentOrders(first: 20) {
+        nodes {
+          id
+          status
+          lineItems(first: 100) {
+            nodes {
+              id
+              remainingQuantity
+              lineItem {
+                id
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+/**
+ * Creates a fulfilment for fulfilment order lines with tracking. Variables: fulfillment (FulfillmentInput).
+ * https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/fulfillmentCreate — no idempotency key: the caller looks
+ * for its tracking number on the order before any retry.
+ */
+export const FULFILLMENT_CREATE_MUTATION = /* GraphQL */ `
+  mutation SyncflowFulfillmentCreate($fulfillment: FulfillmentInput!) {
+    fulfillmentCreate(fulfillment: $fulfillment) {
+      fulfillment {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
+
+/**
+ * Replaces a fulfilment's tracking. Variables: fulfillmentId, trackingInfoInput, notifyCustomer.
+ * https://shopify.dev/docs/api/admin-graphql/2026-10/mutations/fulfillmentTrackingInfoUpdate
+ */
+export const FULFILLMENT_TRACKING_UPDATE_MUTATION = /* GraphQL */ `
+  mutation SyncflowFulfillmentTrackingUpdate(
+    $fulfillmentId: ID!
+    $trackingInfoInput: FulfillmentTrackingInput!
+    $notifyCustomer: Boolean
+  ) {
+    fulfillmentTrackingInfoUpdate(
+      fulfillmentId: $fulfillmentId
+      trackingInfoInput: $trackingInfoInput
+      notifyCustomer: $notifyCustomer
+    ) {
+      fulfillment {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
+
+/** Cancels a fulfilment (its units can be fulfilled again). Variables: id. …/mutations/fulfillmentCancel */
+export const FULFILLMENT_CANCEL_MUTATION = /* GraphQL */ `
+  mutation SyncflowFulfillmentCancel($id: ID!) {
+    fulfillmentCancel(id: $id) {
+      fulfillment {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
