@@ -57,60 +57,65 @@ function ChannelCard({ channel: c }: { channel: OrderSettingsView }) {
   }, [fetcher.state, data]);
   const storeLabel = c.retailerLinkId ? "retailer" : "store";
   return (
-    <Card>
-      <BlockStack gap="400">
-        <InlineStack align="space-between" blockAlign="center">
-          <BlockStack gap="050">
-            <Text as="h2" variant="headingMd">
-              {c.name}
-            </Text>
-            <Text as="span" tone="subdued">
-              {c.kindLabel}
-              {c.retailerLinkId && (
-                <>
-                  {" · "}
-                  <Link url={`/app/retailers/${c.retailerLinkId}`}>Retailer page</Link>
-                </>
-              )}
-            </Text>
-          </BlockStack>
-          <InlineStack gap="100">
-            <Badge tone={c.importOrders ? "success" : undefined}>{c.importOrders ? "Importing" : "Import off"}</Badge>
-            <Badge tone={c.pushFulfilments ? "success" : undefined}>
-              {c.pushFulfilments ? "Pushing tracking" : "Pushback off"}
-            </Badge>
+    <section aria-label={`Order settings of ${c.name}`}>
+      <Card>
+        <BlockStack gap="400">
+          <InlineStack align="space-between" blockAlign="center">
+            <BlockStack gap="050">
+              <Text as="h2" variant="headingMd">
+                {c.name}
+              </Text>
+              <Text as="span" tone="subdued">
+                {c.kindLabel}
+                {c.retailerLinkId && (
+                  <>
+                    {" · "}
+                    <Link url={`/app/retailers/${c.retailerLinkId}`}>Retailer page</Link>
+                  </>
+                )}
+              </Text>
+            </BlockStack>
+            <InlineStack gap="100">
+              <Badge tone={c.importOrders ? "success" : undefined}>{c.importOrders ? "Importing" : "Import off"}</Badge>
+              <Badge tone={c.pushFulfilments ? "success" : undefined}>
+                {c.pushFulfilments ? "Pushing tracking" : "Pushback off"}
+              </Badge>
+            </InlineStack>
           </InlineStack>
-        </InlineStack>
-        {data && !data.ok && (
-          <Banner tone="critical" title="Fix the highlighted fields, then save.">
-            {Object.entries(errors)
-              .filter(([k]) => k === "form" || k === "channelId")
-              .map(([, m]) => m)
-              .join(" ")}
-          </Banner>
-        )}
-        <OrderSettingsFields
-          value={value}
-          onChange={setValue}
-          errors={errors}
-          statusChoices={c.statusChoices}
-          storeLabel={storeLabel}
-          idPrefix={`orders-${c.channelId}`}
-        />
-        <Box>
-          <Button
-            variant="primary"
-            loading={fetcher.state !== "idle"}
-            onClick={() =>
-              fetcher.submit({ payload: JSON.stringify(orderSettingsPayload(c.channelId, value)) }, { method: "post" })
-            }
-            accessibilityLabel={`Save order settings of ${c.name}`}
-          >
-            Save
-          </Button>
-        </Box>
-      </BlockStack>
-    </Card>
+          {data && !data.ok && (
+            <Banner tone="critical" title="Fix the highlighted fields, then save.">
+              {Object.entries(errors)
+                .filter(([k]) => k === "form" || k === "channelId")
+                .map(([, m]) => m)
+                .join(" ")}
+            </Banner>
+          )}
+          <OrderSettingsFields
+            value={value}
+            onChange={setValue}
+            errors={errors}
+            statusChoices={c.statusChoices}
+            storeLabel={storeLabel}
+            idPrefix={`orders-${c.channelId}`}
+          />
+          <Box>
+            <Button
+              variant="primary"
+              loading={fetcher.state !== "idle"}
+              onClick={() =>
+                fetcher.submit(
+                  { payload: JSON.stringify(orderSettingsPayload(c.channelId, value)) },
+                  { method: "post" },
+                )
+              }
+              accessibilityLabel={`Save order settings of ${c.name}`}
+            >
+              Save
+            </Button>
+          </Box>
+        </BlockStack>
+      </Card>
+    </section>
   );
 }
 
