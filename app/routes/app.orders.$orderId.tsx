@@ -135,7 +135,7 @@ export default function OrderDetail() {
                         Placed at {o.store} <Time value={o.placedAt} />; reached SyncFlow <Time value={o.receivedAt} />.
                       </Text>
                     </Step>
-                    <Step title="Stock taken" done={!!stockAt}>
+                    <Step title="Stock taken" done={!!stockAt || o.stockTaken}>
                       <Text as="p" tone={stockAt ? undefined : "subdued"}>
                         {stockAt ? (
                           <>

@@ -137,18 +137,25 @@ export async function shipInTwoParts(args: {
   timeoutMs?: number;
 }): Promise<StepResult & { partsMs: number[] }> {
   const { default: prisma } = await import("../../app/db.server");
-  const { recordForShop } = await import("../../app/sync/stores/stores.server");
-  const { adapter } = await recordForShop(args.shopId);
-  const client = (
-    adapter as unknown as { client: { request<T>(q: string, v?: Record<string, unknown>): Promise<{ data: T }> } }
-  ).client;
+  // The merchant's Shopify Admin: the emulated shop's Admin GraphQL API with the shop's own token.
+  const request = async <T>(query: string, variables: Record<string, unknown>): Promise<{ data: T }> => {
+    const res = await fetch(`${args.world.shopify.url}/store/${args.world.shop}/admin/api/2026-10/graphql.json`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": args.world.accessToken },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data: T; errors?: { message: string }[] };
+    if (!res.ok || body.errors?.length)
+      throw new Error(`Shopify Admin answered ${res.status}: ${JSON.stringify(body.errors)}`);
+    return body;
+  };
   const woo = args.world.woo[0]!;
   const notesWith = (n: string) =>
     woo.store.orderNotes(args.wooOrderId, "customer").filter((x) => String(x.note).includes(n)).length;
   const partsMs: number[] = [];
   for (const number of args.numbers) {
     const fo = (
-      await client.request<{ order: { fulfillmentOrders: { nodes: FulfilmentOrderNode[] } } }>(
+      await request<{ order: { fulfillmentOrders: { nodes: FulfilmentOrderNode[] } } }>(
         `query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 5) { nodes { id lineItems(first: 20) { nodes { id remainingQuantity } } } } } }`,
         { id: args.centralOrderId },
       )
@@ -156,7 +163,7 @@ export async function shipInTwoParts(args: {
     const line = fo?.lineItems.nodes.find((l) => l.remainingQuantity > 0);
     if (!fo || !line) return { ok: false, ms: -1, partsMs, reason: "nothing left to fulfil on the central order" };
     const t = Date.now();
-    const created = await client.request<{ fulfillmentCreate: { userErrors: { message: string }[] } }>(
+    const created = await request<{ fulfillmentCreate: { userErrors: { message: string }[] } }>(
       `mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } userErrors { message } } }`,
       {
         f: {

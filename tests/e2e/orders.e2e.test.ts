@@ -71,6 +71,7 @@ async function seedJourney(): Promise<void> {
     data: Record<string, unknown>,
     fulfilments: { pushState: string; tracking: string; pushError?: string; units?: number }[] = [],
   ) => {
+    const placed = now - 3_600_000 + Object.keys(ids).length * 60_000;
     const o = await h.prisma.order.create({
       data: {
         shopId: h.shopId,
@@ -81,7 +82,8 @@ async function seedJourney(): Promise<void> {
         currency: "EUR",
         totalPrice: "40.00",
         customerName: customer,
-        placedAt: new Date(now - 3_600_000 + Object.keys(ids).length * 60_000),
+        placedAt: new Date(placed),
+        createdAt: new Date(placed + 2_000),
         stockTaken: true,
         lines: {
           create: [
@@ -89,6 +91,23 @@ async function seedJourney(): Promise<void> {
           ],
         },
         ...data,
+      },
+    });
+    // The sale's own ledger row (the stock it took), as the intake writes it.
+    await h.prisma.stockLedger.create({
+      data: {
+        shopId: h.shopId,
+        itemId: item.id,
+        channelId: outlet.id,
+        cause: "order",
+        delta: -2,
+        before: 12,
+        after: 10,
+        orderId: o.id,
+        idempotencyKey: `e2e:journey:${key}`,
+        actor: "woocommerce:outlet",
+        note: `Order ${number} from Woo Outlet — sale taken`,
+        createdAt: new Date(placed + 1_000),
       },
     });
     for (const [i, f] of fulfilments.entries())
@@ -101,11 +120,12 @@ async function seedJourney(): Promise<void> {
           trackingNumbers: [f.tracking],
           trackingUrls: [`https://www.ups.com/track?tracknum=${f.tracking}`],
           lines: [{ externalLineId: "1", sku: item.sku, quantity: f.units ?? 1 }],
-          centralUpdatedAt: new Date(now - 600_000 + i * 60_000),
+          centralUpdatedAt: new Date(placed + 1_200_000 + i * 600_000),
+          createdAt: new Date(placed + 1_200_000 + i * 600_000),
           pushState: f.pushState,
           pushError: f.pushError ?? null,
           pushAttempts: f.pushState === "failed" ? 6 : f.pushState === "pushed" ? 1 : 0,
-          pushedAt: f.pushState === "pushed" ? new Date(now - 590_000 + i * 60_000) : null,
+          pushedAt: f.pushState === "pushed" ? new Date(placed + 1_201_000 + i * 600_000) : null,
         },
       });
     ids[key] = o.id;
@@ -116,32 +136,32 @@ async function seedJourney(): Promise<void> {
     importAttempts: 1,
     centralOrderId: `gid://shopify/Order/${5550 + n}`,
     centralOrderName: `#${1100 + n}`,
-    importedAt: new Date(now - 1_800_000),
+    importedAt: new Date(now - 3_600_000 + (n - 1) * 60_000 + 5_000), // placed + 5 s
   });
   await mk(
     "delivered",
-    "#2001",
+    "#3001",
     "Ada Lovelace",
-    { ...imported(1), fulfilmentState: "fulfilled", trackingDeliveredAt: new Date(now - 500_000) },
+    { ...imported(1), fulfilmentState: "fulfilled", trackingDeliveredAt: new Date(now - 3_600_000 + 1_801_000) },
     [
       { pushState: "pushed", tracking: "1ZJOURNEY0001" },
       { pushState: "pushed", tracking: "1ZJOURNEY0002" },
     ],
   );
-  await mk("failedImport", "#2002", "Grace Hopper", {
+  await mk("failedImport", "#3002", "Grace Hopper", {
     importState: "failed",
     importKey: `syncflow:${outlet.id}:journey-failedImport`,
     importAttempts: 6,
     importError: "dead-lettered: Shopify refused the order: ACCESS_DENIED (write_orders not granted)",
   });
-  await mk("failedPush", "#2003", "Katherine Johnson", { ...imported(3), fulfilmentState: "partial" }, [
+  await mk("failedPush", "#3003", "Katherine Johnson", { ...imported(3), fulfilmentState: "partial" }, [
     { pushState: "failed", tracking: "1ZJOURNEY0003", pushError: "WooCommerce answered 503 Service Unavailable" },
   ]);
-  await mk("notPushed", "#2004", "Alan Kay", { ...imported(4), fulfilmentState: "fulfilled" }, [
+  await mk("notPushed", "#3004", "Alan Kay", { ...imported(4), fulfilmentState: "fulfilled" }, [
     { pushState: "pending", tracking: "1ZJOURNEY0004", units: 2 },
   ]);
-  await mk("flagged", "#2005", "Barbara Liskov", { ...imported(5), importFlags: ["unlinked_lines"] });
-  await mk("queued", "#2006", "Edsger Dijkstra", {
+  await mk("flagged", "#3005", "Barbara Liskov", { ...imported(5), importFlags: ["unlinked_lines"] });
+  await mk("queued", "#3006", "Edsger Dijkstra", {
     importState: "queued",
     importKey: `syncflow:${outlet.id}:journey-queued`,
   });
@@ -206,19 +226,19 @@ afterAll(async () => {
 describe("orders hub journey (browser)", () => {
   it("Orders shows each order's journey with the Shopify order's link and pushback progress", async () => {
     await page.waitForLoadState("networkidle");
-    const delivered = row("#2001");
+    const delivered = row("#3001");
     await delivered.getByText("Tracking at store").waitFor();
     await delivered.getByText("tracking 2/2 at store").waitFor();
     expect(await delivered.getByRole("link", { name: "Open #1101 in Shopify" }).getAttribute("href")).toBe(
       "shopify:admin/orders/5551",
     );
-    await row("#2002").getByText("Import failed").waitFor();
-    await row("#2002").getByText("Needs attention").waitFor();
-    await row("#2003").getByText("Partly fulfilled").waitFor();
-    await row("#2003").getByText("tracking 0/1 at store, 1 failed").waitFor();
-    await row("#2004").getByText("Fulfilled", { exact: true }).waitFor();
-    await row("#2005").getByText("Needs attention").waitFor();
-    await row("#2006").getByText("Importing").waitFor();
+    await row("#3002").getByText("Import failed").waitFor();
+    await row("#3002").getByText("Needs attention").waitFor();
+    await row("#3003").getByText("Partly fulfilled").waitFor();
+    await row("#3003").getByText("tracking 0/1 at store, 1 failed").waitFor();
+    await row("#3004").getByText("Fulfilled", { exact: true }).waitFor();
+    await row("#3005").getByText("Needs attention").waitFor();
+    await row("#3006").getByText("Importing").waitFor();
     // The record's own orders have no journey; the seeded WooCommerce orders of a store that does not import neither.
     await row("#S1001").getByText("—").first().waitFor();
     // Each tab names its count (Polaris Tabs: the accessibility label is the tab's name).
@@ -233,20 +253,20 @@ describe("orders hub journey (browser)", () => {
     await page.getByRole("tab", { name: /Needs attention/ }).click();
     await page.waitForURL((u) => u.searchParams.get("journey") === "attention");
     await expect.poll(() => rows().count()).toBe(3);
-    for (const n of ["#2002", "#2003", "#2005"]) await row(n).waitFor();
+    for (const n of ["#3002", "#3003", "#3005"]) await row(n).waitFor();
     await shot("orders-journey-attention");
 
     await page.getByRole("tab", { name: /Shipped, not pushed back/ }).click();
     await page.waitForURL((u) => u.searchParams.get("journey") === "not_pushed");
     await expect.poll(() => rows().count()).toBe(2);
-    for (const n of ["#2003", "#2004"]) await row(n).waitFor();
+    for (const n of ["#3003", "#3004"]) await row(n).waitFor();
 
     await page.getByRole("tab", { name: /Not imported/ }).click();
     await page.waitForURL((u) => u.searchParams.get("journey") === "not_imported");
     // The failed and the queued import, and the seeded Woo Outlet orders that took stock (import is on there now).
-    await row("#2002").waitFor();
-    await row("#2006").waitFor();
-    expect(await row("#2001").count()).toBe(0);
+    await row("#3002").waitFor();
+    await row("#3006").waitFor();
+    expect(await row("#3001").count()).toBe(0);
     await axeCheck();
   });
 
@@ -255,7 +275,7 @@ describe("orders hub journey (browser)", () => {
     await page.getByRole("tab", { name: /Needs attention/ }).click();
     await page.waitForURL((u) => u.searchParams.get("journey") === "attention");
     await expect.poll(() => rows().count()).toBe(3);
-    await row("#2002").locator('input[type="checkbox"]').check({ force: true });
+    await row("#3002").locator('input[type="checkbox"]').check({ force: true });
     await page.getByRole("button", { name: "Retry import" }).click();
     await page.getByRole("status").filter({ hasText: "1 import queued again" }).waitFor();
     await expect
@@ -267,7 +287,7 @@ describe("orders hub journey (browser)", () => {
     );
 
     await page.waitForLoadState("networkidle");
-    await row("#2003").locator('input[type="checkbox"]').check({ force: true });
+    await row("#3003").locator('input[type="checkbox"]').check({ force: true });
     await page.getByRole("button", { name: "Retry pushback" }).click();
     await page.getByRole("status").filter({ hasText: "1 fulfilment queued to push again" }).waitFor();
     const f = await h.prisma.orderFulfilment.findFirstOrThrow({ where: { orderId: ids.failedPush! } });
@@ -275,12 +295,12 @@ describe("orders hub journey (browser)", () => {
     expect(await boss.findJobs(QUEUES.fulfilmentPush, { data: { fulfilmentId: f.id }, queued: true })).toHaveLength(1);
     // Neither needs attention any more; the list follows after the action (Remix revalidates the loader).
     await expect.poll(() => rows().count()).toBe(1);
-    await row("#2005").waitFor();
+    await row("#3005").waitFor();
   });
 
   it("the order detail shows each step with time and result, and retries a failed step", async () => {
     await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent(`/app/orders/${ids.delivered}`)}`);
-    await pageTitle("Order #2001").waitFor({ timeout: 20_000 });
+    await pageTitle("Order #3001").waitFor({ timeout: 20_000 });
     const journey = page.locator("#order-journey");
     for (const step of ["Received", "Stock taken", "Imported to Shopify", "Fulfilled in Shopify"])
       await journey.getByRole("heading", { name: new RegExp(`^${step}`) }).waitFor();
@@ -296,14 +316,14 @@ describe("orders hub journey (browser)", () => {
 
     // A failed pushback: its error, and a retry of that step.
     await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent(`/app/orders/${ids.notPushed}`)}`);
-    await pageTitle("Order #2004").waitFor({ timeout: 20_000 });
+    await pageTitle("Order #3004").waitFor({ timeout: 20_000 });
     await page.locator("#order-journey").getByText("Waiting to push").waitFor();
     await page.getByRole("button", { name: "Retry pushback" }).click();
     await page.getByRole("status").filter({ hasText: "Queued again" }).waitFor();
 
     // A flagged import: the flag in words; no retry offered for an imported order.
     await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent(`/app/orders/${ids.flagged}`)}`);
-    await pageTitle("Order #2005").waitFor({ timeout: 20_000 });
+    await pageTitle("Order #3005").waitFor({ timeout: 20_000 });
     await page.getByText("imported as custom lines", { exact: false }).waitFor();
     expect(await page.getByRole("button", { name: "Retry import" }).count()).toBe(0);
   });
