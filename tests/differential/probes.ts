@@ -834,4 +834,80 @@ export const PROBES: Probe[] = [
       };
     },
   },
+  {
+    // Orders hub pushback (decision 232): what the hub writes to a WooCommerce order when a central fulfilment ships.
+    name: "order notes (customer, private, errors), status to completed and back, Shipment Tracking meta",
+    async run(t, u) {
+      const { id } = await createSimple(t, `diff-notes-${u}`, 6);
+      const o = await createOrder(t, id, 2, "processing");
+      const oid = o.body.id as number;
+      const notesOf = async (params: Record<string, string> = {}) =>
+        (await restCall(t.api, "get", `orders/${oid}/notes`, undefined, params)).body as any[];
+      // Notes a shop writes itself are system notes: stock and status texts with the product's own name removed.
+      const texts = (ns: any[]) =>
+        ns.map((n) => [
+          String(n.note).replace(`Diff diff-notes-${u} (diff-notes-${u})`, "<product>"),
+          n.customer_note,
+          n.author,
+        ]);
+      const before = await notesOf();
+      const customer = await restCall(t.api, "post", `orders/${oid}/notes`, {
+        note: "Your order has shipped. [syncflow:probe/1]",
+        customer_note: true,
+      });
+      const priv = await restCall(t.api, "post", `orders/${oid}/notes`, { note: "private", customer_note: false });
+      const byUser = await restCall(t.api, "post", `orders/${oid}/notes`, { note: "by user", added_by_user: true });
+      const missing = await restCall(t.api, "post", `orders/${oid}/notes`, { customer_note: true });
+      const badOrder = await restCall(t.api, "post", "orders/99999999/notes", { note: "x" });
+      const one = await restCall(t.api, "get", `orders/${oid}/notes/${customer.body.id}`);
+      const onlyCustomer = await notesOf({ type: "customer" });
+      const items = [
+        {
+          tracking_provider: "",
+          custom_tracking_provider: "DHL Express",
+          custom_tracking_link: "https://track.example.com/D1",
+          tracking_number: "D1",
+          date_shipped: "1733400000",
+          tracking_id: "syncflow-probe-0",
+        },
+      ];
+      const meta = await restCall(t.api, "put", `orders/${oid}`, {
+        meta_data: [{ key: "_wc_shipment_tracking_items", value: items }],
+      });
+      const metaId = meta.body?.meta_data?.find((m: any) => m.key === "_wc_shipment_tracking_items")?.id;
+      const replaced = await restCall(t.api, "put", `orders/${oid}`, {
+        meta_data: [
+          { key: "_wc_shipment_tracking_items", value: [] },
+          { key: "_syncflow_completed_by", value: "probe" },
+        ],
+        status: "completed",
+      });
+      const back = await restCall(t.api, "put", `orders/${oid}`, { status: "processing" });
+      const after = await notesOf();
+      const metaOf = (r: RestAnswer, k: string) => r.body?.meta_data?.filter((m: any) => m.key === k) ?? [];
+      return {
+        // Listing order is newest first (by the second): stores of different speed cross seconds differently, so the
+        // notes are compared as a sorted set here and the order rule is the emulator test's.
+        before: texts(before).map(String).sort(),
+        created: [customer.status, keyPaths(customer.body), customer.body?.customer_note, customer.body?.author],
+        private: [priv.status, priv.body?.customer_note, priv.body?.author],
+        byUserIsNotSystem: byUser.status === 201 && byUser.body?.author !== "WooCommerce",
+        missing: error(missing),
+        badOrder: error(badOrder),
+        getOne: [one.status, one.body?.id === customer.body?.id, keyPaths(one.body)],
+        onlyCustomer: onlyCustomer.map((n) => n.id === customer.body?.id),
+        meta: [meta.status, metaOf(meta, "_wc_shipment_tracking_items").map((m: any) => m.value)],
+        replaced: [
+          replaced.status,
+          replaced.body?.status,
+          replaced.body?.date_completed !== null,
+          metaOf(replaced, "_wc_shipment_tracking_items").map((m: any) => [m.id === metaId, m.value]),
+          metaOf(replaced, "_syncflow_completed_by").map((m: any) => m.value),
+        ],
+        back: [back.status, back.body?.status],
+        after: texts(after).map(String).sort(),
+        stockAfter: await stockOf(t, id),
+      };
+    },
+  },
 ];

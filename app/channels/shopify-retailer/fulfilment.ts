@@ -135,7 +135,8 @@ export async function pushRetailerFulfilment(api: ShopifyChannel, push: Fulfilme
     return { sourceRef: ours.id, alreadyThere: false, summary: `fulfilment ${ours.id} cancelled` };
   }
   if (ours && ours.status === "SUCCESS") {
-    if (sameTracking(ours, push)) return { sourceRef: ours.id, alreadyThere: true, summary: `fulfilment ${ours.id} already there` };
+    if (sameTracking(ours, push))
+      return { sourceRef: ours.id, alreadyThere: true, summary: `fulfilment ${ours.id} already there` };
     const r = await api.client.request<{ fulfillmentTrackingInfoUpdate: { userErrors: UserError[] } }>(
       FULFILLMENT_TRACKING_UPDATE_MUTATION,
       { fulfillmentId: ours.id, trackingInfoInput: trackingInput(push), notifyCustomer: push.notifyCustomer },
@@ -165,5 +166,9 @@ export async function pushRetailerFulfilment(api: ShopifyChannel, push: Fulfilme
   );
   const created = r.data.fulfillmentCreate;
   if (created.userErrors.length || !created.fulfillment) throw refused("the fulfilment", created.userErrors);
-  return { sourceRef: created.fulfillment.id, alreadyThere: false, summary: `fulfilment ${created.fulfillment.id} created` };
+  return {
+    sourceRef: created.fulfillment.id,
+    alreadyThere: false,
+    summary: `fulfilment ${created.fulfillment.id} created`,
+  };
 }

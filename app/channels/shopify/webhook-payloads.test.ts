@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import {
+  parseFulfillmentWebhook,
   parseInventoryLevelWebhook,
   parseOrderWebhook,
   parseProductWebhook,
@@ -56,5 +57,37 @@ describe("Shopify webhook payload parsers", () => {
     expect(() => parseOrderWebhook({ id: 1 })).toThrow(WebhookPayloadError);
     expect(() => parseInventoryLevelWebhook(null)).toThrow(/must be an object/);
     expect(() => parseRefundWebhook({ admin_graphql_api_id: "gid://shopify/Refund/1" })).toThrow(/refund_line_items/);
+  });
+
+  it("fulfillments/create and orders/updated: the fulfilment's GID, order, status, every tracking number with its URL, lines", () => {
+    const f = parseFulfillmentWebhook(fixture("fulfillments/create"));
+    expect(f).toMatchObject({
+      fulfillmentGid: "gid://shopify/Fulfillment/1015",
+      orderGid: "gid://shopify/Order/1008",
+      status: "SUCCESS",
+      tracking: [{ company: "UPS", number: "1Z1", url: "https://ups.example.com/1Z1" }],
+      lines: [{ lineGid: "gid://shopify/LineItem/1010", sku: "TEE-S", quantity: 1 }],
+    });
+    expect(parseFulfillmentWebhook(fixture("fulfillments/update"), "fulfillments/update").tracking).toEqual([
+      { company: "UPS", number: "1Z2", url: "https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=1Z2" },
+    ]);
+    const o = parseOrderWebhook(fixture("orders/updated"), "orders/updated");
+    expect(o.fulfillments.map((x) => [x.fulfillmentGid, x.status, x.tracking.map((t) => t.number)])).toEqual([
+      ["gid://shopify/Fulfillment/1015", "SUCCESS", ["1Z1"]],
+    ]);
+    expect(parseOrderWebhook(fixture("orders/create")).fulfillments).toEqual([]);
+    // Empty strings (the 2026-07 schema types the tracking fields as strings) mean "none".
+    const bare = parseFulfillmentWebhook({
+      ...fixture("fulfillments/create"),
+      tracking_company: "",
+      tracking_number: "",
+      tracking_numbers: [],
+      tracking_url: null,
+      tracking_urls: [],
+    });
+    expect(bare.tracking).toEqual([]);
+    expect(() => parseFulfillmentWebhook({ ...fixture("fulfillments/create"), line_items: null })).toThrow(
+      WebhookPayloadError,
+    );
   });
 });

@@ -109,7 +109,11 @@ export interface ShopifyFulfillment {
  * Parse a fulfillments/create or fulfillments/update body (or one element of an order's `fulfillments`, `what` naming
  * it). Empty strings in the tracking fields mean "none" (the 2026-07 schema types them as strings).
  */
-export function parseFulfillmentWebhook(body: unknown, topic = "fulfillments/create", what = "fulfillment"): ShopifyFulfillment {
+export function parseFulfillmentWebhook(
+  body: unknown,
+  topic = "fulfillments/create",
+  what = "fulfillment",
+): ShopifyFulfillment {
   const f = obj(topic, body, what);
   const fulfillmentGid = gid(topic, f, "Fulfillment", what);
   if (!Array.isArray(f.line_items)) throw new WebhookPayloadError(topic, `${what}.line_items must be an array`);

@@ -71,7 +71,9 @@ export function fulfilmentNote(push: FulfilmentPush, names: Map<string, string>)
  */
 export function trackingItemsAfter(current: unknown, push: FulfilmentPush, shippedAt: number): ShipmentTrackingItem[] {
   const mine = (i: unknown) =>
-    !!i && typeof i === "object" && String((i as ShipmentTrackingItem).tracking_id ?? "").startsWith(`syncflow-${push.fulfilmentId}-`);
+    !!i &&
+    typeof i === "object" &&
+    String((i as ShipmentTrackingItem).tracking_id ?? "").startsWith(`syncflow-${push.fulfilmentId}-`);
   const kept = (Array.isArray(current) ? current : []).filter((i) => !mine(i)) as ShipmentTrackingItem[];
   if (push.status === "cancelled") return kept;
   return [
@@ -121,8 +123,13 @@ export async function pushWooFulfilment(
     const current = metaOf(order, TRACKING_META)?.value;
     const next = trackingItemsAfter(current, push, Date.now());
     const same = (a: unknown, b: ShipmentTrackingItem[]) =>
-      JSON.stringify((Array.isArray(a) ? a : []).map((i: ShipmentTrackingItem) => [i.tracking_id, i.tracking_number, i.custom_tracking_link])) ===
-      JSON.stringify(b.map((i) => [i.tracking_id, i.tracking_number, i.custom_tracking_link]));
+      JSON.stringify(
+        (Array.isArray(a) ? a : []).map((i: ShipmentTrackingItem) => [
+          i.tracking_id,
+          i.tracking_number,
+          i.custom_tracking_link,
+        ]),
+      ) === JSON.stringify(b.map((i) => [i.tracking_id, i.tracking_number, i.custom_tracking_link]));
     if (!same(current, next)) {
       meta.push({ key: TRACKING_META, value: next });
       done.push("tracking meta");
@@ -130,7 +137,11 @@ export async function pushWooFulfilment(
   }
   let status: string | null = null;
   const completedBy = String(metaOf(order, COMPLETED_BY_META)?.value ?? "");
-  if (push.status === "shipped" && push.orderFullyShipped && (order.status === "processing" || order.status === "on-hold")) {
+  if (
+    push.status === "shipped" &&
+    push.orderFullyShipped &&
+    (order.status === "processing" || order.status === "on-hold")
+  ) {
     status = "completed";
     meta.push({ key: COMPLETED_BY_META, value: push.fulfilmentId });
   } else if (push.status === "cancelled" && order.status === "completed" && completedBy) {

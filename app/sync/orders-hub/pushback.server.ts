@@ -236,11 +236,7 @@ export async function recordCentralFulfilments(
       continue;
     }
     if (decision.state === "pending") {
-      await enqueue(
-        QUEUES.fulfilmentPush,
-        { shopId, fulfilmentId: row.id },
-        { singletonKey: pushJobKey(row.id) },
-      );
+      await enqueue(QUEUES.fulfilmentPush, { shopId, fulfilmentId: row.id }, { singletonKey: pushJobKey(row.id) });
       queued++;
     }
   }
@@ -281,7 +277,8 @@ export async function refreshOrderSummary(orderId: string): Promise<void> {
   const rows = await prisma.orderFulfilment.findMany({ where: { orderId } });
   const state = fulfilmentStateOf(order.lines, rows);
   const relevant = rows.filter((r) => pushStatusOf(r.centralStatus) === "shipped" || r.pushedVersion);
-  const delivered = relevant.length > 0 && relevant.every((r) => r.pushState === "pushed" && r.pushedVersion === versionOf(r));
+  const delivered =
+    relevant.length > 0 && relevant.every((r) => r.pushState === "pushed" && r.pushedVersion === versionOf(r));
   await prisma.order.update({
     where: { id: orderId },
     data: {
@@ -316,14 +313,20 @@ export async function runFulfilmentPush(data: JobData["fulfilment-push"]): Promi
   const { order } = row;
   const version = versionOf(row);
   if (row.pushedVersion === version) {
-    await prisma.orderFulfilment.updateMany({ where: { id: row.id, pushState: { not: "pushing" } }, data: { pushState: "pushed" } });
+    await prisma.orderFulfilment.updateMany({
+      where: { id: row.id, pushState: { not: "pushing" } },
+      data: { pushState: "pushed" },
+    });
     await refreshOrderSummary(order.id);
     return { skipped: "already at the store", version };
   }
   const settings = await pushSettingsOf(order.channel);
   const decision = pushDecision(row, version, row, settings);
   if (decision.state === "skipped") {
-    await prisma.orderFulfilment.update({ where: { id: row.id }, data: { pushState: "skipped", pushError: decision.reason } });
+    await prisma.orderFulfilment.update({
+      where: { id: row.id },
+      data: { pushState: "skipped", pushError: decision.reason },
+    });
     return { skipped: decision.reason };
   }
   const pending = await prisma.shopifyAdjustment.count({ where: { shopId: order.shopId, status: "pending" } });
@@ -340,13 +343,19 @@ export async function runFulfilmentPush(data: JobData["fulfilment-push"]): Promi
       pushAttempts: { increment: 1 },
     },
   });
-  if (lease.count === 0) throw new Error(`fulfilment ${row.id}: another push attempt holds it (retrying)`);
+  // Another attempt is at work on this row (a duplicate delivery queued a second job): it re-queues the row itself
+  // when a newer version arrived meanwhile, and pg-boss retries it if it fails or its worker dies — nothing to do here.
+  if (lease.count === 0) return { skipped: "another push attempt holds it" };
   try {
     const adapter = salesAdapter(order.channel);
     if (!adapter.pushFulfilment) {
       await prisma.orderFulfilment.update({
         where: { id: row.id },
-        data: { pushState: "skipped", pushLeaseUntil: null, pushError: `a ${order.channel.kind} store takes no fulfilments` },
+        data: {
+          pushState: "skipped",
+          pushLeaseUntil: null,
+          pushError: `a ${order.channel.kind} store takes no fulfilments`,
+        },
       });
       return { skipped: "the store takes no fulfilments" };
     }
@@ -382,7 +391,11 @@ export async function runFulfilmentPush(data: JobData["fulfilment-push"]): Promi
       },
     });
     if (again)
-      await enqueue(QUEUES.fulfilmentPush, { shopId: data.shopId, fulfilmentId: row.id }, { singletonKey: pushJobKey(row.id) });
+      await enqueue(
+        QUEUES.fulfilmentPush,
+        { shopId: data.shopId, fulfilmentId: row.id },
+        { singletonKey: pushJobKey(row.id) },
+      );
     await refreshOrderSummary(order.id);
     return { pushed: version, sourceRef: result.sourceRef, alreadyThere: result.alreadyThere, summary: result.summary };
   } catch (err) {

@@ -297,10 +297,20 @@ async function catchUpPushbackPhase(channel: ReconcileRun["channel"]): Promise<R
   try {
     const r = await catchUpPushback(channel);
     return r.queued
-      ? [{ kind: "fulfilment_queued", reason: `${r.queued} fulfilment(s) of ${r.orders} imported order(s) queued for pushback (their webhooks never arrived)` }]
+      ? [
+          {
+            kind: "fulfilment_queued",
+            reason: `${r.queued} fulfilment(s) of ${r.orders} imported order(s) queued for pushback (their webhooks never arrived)`,
+          },
+        ]
       : [];
   } catch (err) {
-    return [{ kind: "skipped", reason: `fulfilment pushback catch-up failed: ${(err as Error).message ?? err}`.slice(0, 500) }];
+    return [
+      {
+        kind: "skipped",
+        reason: `fulfilment pushback catch-up failed: ${(err as Error).message ?? err}`.slice(0, 500),
+      },
+    ];
   }
 }
 

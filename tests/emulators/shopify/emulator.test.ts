@@ -91,6 +91,40 @@ describe("webhooks", () => {
         { sku: "TEE-M", quantity: 1 },
       ],
     });
+    // A fulfilment with tracking, then a tracking change: fulfillments/create, fulfillments/update, orders/updated ×2.
+    emu.control.grantScopes(SHOP, "read_orders,write_orders,write_merchant_managed_fulfillment_orders");
+    const admin = async (query: string, variables: Record<string, unknown>) =>
+      (
+        await (
+          await fetch(`${emu.url}/store/${SHOP}/admin/api/2026-10/graphql.json`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-Shopify-Access-Token": accessToken },
+            body: JSON.stringify({ query, variables }),
+          })
+        ).json()
+      ).data;
+    const fo = (
+      await admin(
+        `query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 1) { nodes { id lineItems(first: 5) { nodes { id lineItem { sku } } } } } } }`,
+        { id: order.orderId },
+      )
+    ).order.fulfillmentOrders.nodes[0];
+    const tee = fo.lineItems.nodes.find((l: any) => l.lineItem.sku === "TEE-S");
+    const created = await admin(
+      `mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } userErrors { message } } }`,
+      {
+        f: {
+          lineItemsByFulfillmentOrder: [
+            { fulfillmentOrderId: fo.id, fulfillmentOrderLineItems: [{ id: tee.id, quantity: 1 }] },
+          ],
+          trackingInfo: { company: "UPS", number: "1Z1", url: "https://ups.example.com/1Z1" },
+        },
+      },
+    );
+    await admin(
+      `mutation($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: $t) { userErrors { message } } }`,
+      { id: created.fulfillmentCreate.fulfillment.id, t: { company: "UPS", number: "1Z2" } },
+    );
     emu.control.refund(SHOP, { orderId: order.orderId, lines: [{ sku: "TEE-M", quantity: 1 }], restock: true });
     emu.control.cancelOrder(SHOP, { orderId: order.orderId, restock: true });
     emu.control.setAvailable(SHOP, { sku: "TEE-S", locationId, available: 7 });

@@ -149,6 +149,25 @@ function addressView(a: EmuAddress | null, id: number): Obj | null {
 const isHttpUrl = (u: unknown) => typeof u === "string" && /^https?:\/\/[^\s/]+\.[^\s]*$/.test(u);
 
 /**
+ * The tracking URL Shopify makes for a number given without one, for carriers it supports (FulfillmentTrackingInput:
+ * "the tracking URL is generated for supported carriers"); null for other carriers. The emulator knows four.
+ */
+function carrierUrl(company: string | null, number: string): string | null {
+  const n = encodeURIComponent(number);
+  switch ((company ?? "").toLowerCase()) {
+    case "ups":
+      return `https://www.ups.com/WebTracking?loc=en_US&requester=ST&trackNums=${n}`;
+    case "usps":
+      return `https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1=${n}`;
+    case "fedex":
+      return `https://www.fedex.com/fedextrack/?trknbr=${n}`;
+    case "dhl express":
+      return `https://www.dhl.com/en/express/tracking.html?AWB=${n}&brand=DHL`;
+  }
+  return null;
+}
+
+/**
  * A FulfillmentTrackingInput as stored tracking (FulfillmentTrackingInput's description): `number` and `numbers` are
  * exclusive, as are `url` and `urls`; a `url` needs a `number`, `urls` need `numbers`; URLs absolute http(s). Each
  * number with its URL, one company for all; a company alone is one entry without a number. Errors go to `errs`.
@@ -168,7 +187,7 @@ function parseTracking(t: Obj, at: string[], errs: Obj[]): EmuFulfillment["track
   if (t.url != null) urls.push(String(t.url));
   for (const u of (t.urls as string[] | null) ?? []) urls.push(u);
   const company = (t.company as string | null | undefined) ?? null;
-  if (numbers.length) return numbers.map((n, i) => ({ company, number: n, url: urls[i] ?? null }));
+  if (numbers.length) return numbers.map((n, i) => ({ company, number: n, url: urls[i] ?? carrierUrl(company, n) }));
   return company ? [{ company: String(company), number: null, url: null }] : [];
 }
 

@@ -122,7 +122,8 @@ function fulfillmentBody(
     tracking_company: orNone(company, "tracking_company"),
     tracking_number: orNone(numbers[0] ?? null, "tracking_number"),
     tracking_numbers: numbers,
-    tracking_url: orNone(urls[0] ?? null, "tracking_url"),
+    // A URL is never "" (format uri): null when there is none, as Shopify sends it for an unsupported carrier.
+    tracking_url: urls[0] ?? null,
     tracking_urls: urls,
     line_items: f.lines.map((fl) => {
       const line = order.lines.find((l) => l.id === fl.lineItemId)!;

@@ -728,3 +728,101 @@ describe("faults and control over HTTP", () => {
     expect(st.stockBySku["wp-pennant"]).toBeNull();
   });
 });
+
+describe("order notes, status and meta (orders hub pushback; held to WooCommerce 10.0.2 by the differential probe)", () => {
+  it("keeps notes as WooCommerce does: system notes for stock and status, customer and private notes, newest first", async () => {
+    const placed = emu.control.placeOrder({ lines: [{ sku: "woo-beanie", quantity: 2 }] }) as { id: number };
+    const c = await api.post(`orders/${placed.id}/notes`, {
+      note: "Shipped: DHL D1 [syncflow:x/1]",
+      customer_note: true,
+    });
+    expect(c.status).toBe(201);
+    expect(Object.keys(c.data).sort()).toEqual([
+      "_links",
+      "author",
+      "customer_note",
+      "date_created",
+      "date_created_gmt",
+      "id",
+      "note",
+    ]);
+    expect(c.data).toMatchObject({ customer_note: true, author: "WooCommerce" });
+    const p = await api.post(`orders/${placed.id}/notes`, { note: "private", added_by_user: true });
+    expect(p.data).toMatchObject({ customer_note: false, author: "admin" });
+    expect(emu.store.customerEmails).toEqual([
+      { kind: "customer_note", orderId: placed.id, note: "Shipped: DHL D1 [syncflow:x/1]" },
+    ]);
+    const missing = await err(api.post(`orders/${placed.id}/notes`, { customer_note: true }));
+    expect(missing).toMatchObject({ status: 400, body: { code: "rest_missing_callback_param" } });
+    const unknown = await err(api.post("orders/999999/notes", { note: "x" }));
+    expect(unknown).toMatchObject({ status: 404, body: { code: "woocommerce_rest_order_invalid_id" } });
+    const all = (await api.get(`orders/${placed.id}/notes`)).data as any[];
+    expect(all.map((n) => n.note).sort()).toEqual(
+      [
+        "Stock levels reduced: Beanie (woo-beanie) 40&rarr;38",
+        "Order status changed from Pending payment to Processing.",
+        "Shipped: DHL D1 [syncflow:x/1]",
+        "private",
+      ].sort(),
+    );
+    // Newest first by the second (WooCommerce orders by date only); within one second, oldest id first.
+    const rank = (n: any) => [-Date.parse(n.date_created_gmt + "Z"), n.id];
+    const sorted = [...all].sort((a, b) => rank(a)[0]! - rank(b)[0]! || rank(a)[1]! - rank(b)[1]!);
+    expect(all.map((n) => n.id)).toEqual(sorted.map((n) => n.id));
+    const customer = (await api.get(`orders/${placed.id}/notes`, { type: "customer" })).data as any[];
+    expect(customer.map((n) => n.id)).toEqual([c.data.id]);
+  });
+
+  it("meta_data writes replace a key's value in place; completed adds its note and date_completed", async () => {
+    const placed = emu.control.placeOrder({ lines: [{ sku: "woo-cap", quantity: 1 }] }) as { id: number };
+    const items = [
+      {
+        tracking_provider: "",
+        custom_tracking_provider: "UPS",
+        custom_tracking_link: "https://u.example.com/1",
+        tracking_number: "1",
+        date_shipped: "1733400000",
+        tracking_id: "syncflow-a-0",
+      },
+    ];
+    const a = await api.put(`orders/${placed.id}`, {
+      meta_data: [{ key: "_wc_shipment_tracking_items", value: items }],
+    });
+    const metaId = a.data.meta_data[0].id;
+    expect(a.data.meta_data).toEqual([{ id: metaId, key: "_wc_shipment_tracking_items", value: items }]);
+    const b = await api.put(`orders/${placed.id}`, {
+      meta_data: [{ key: "_wc_shipment_tracking_items", value: [] }],
+      status: "completed",
+    });
+    expect(b.data.meta_data).toEqual([{ id: metaId, key: "_wc_shipment_tracking_items", value: [] }]);
+    expect(b.data.status).toBe("completed");
+    expect(b.data.date_completed).not.toBeNull();
+    const notes = (await api.get(`orders/${placed.id}/notes`)).data as any[];
+    expect(notes.filter((n) => n.note === "Order status changed from Processing to Completed.")).toHaveLength(1);
+  });
+
+  it("reports the shipment-tracking feature only when Shipment Tracking is active; a lost answer applies the write", async () => {
+    const caps = async (e: WooEmulator) => {
+      const k = e.control.createKey({ permissions: "read_write" });
+      const a = new Lib({
+        url: e.url,
+        consumerKey: k.consumer_key,
+        consumerSecret: k.consumer_secret,
+        version: "wc-syncflow/v1",
+      });
+      return (await a.get("capabilities")).data.features as string[];
+    };
+    expect(await caps(emu)).not.toContain("shipment-tracking");
+    const st = await startWooEmulator({ shipmentTracking: true });
+    try {
+      expect(await caps(st)).toContain("shipment-tracking");
+    } finally {
+      await st.close();
+    }
+    const placed = emu.control.placeOrder({ lines: [{ sku: "woo-cap", quantity: 1 }] }) as { id: number };
+    emu.control.setFaults({ loseAnswerNext: { count: 1, paths: ["/notes"], methods: ["POST"] } });
+    const lost = await err(api.post(`orders/${placed.id}/notes`, { note: "once" }));
+    expect(lost.status).toBe(502);
+    expect(emu.store.orders.get(placed.id)!.notes.filter((n) => n.note === "once")).toHaveLength(1);
+  });
+});

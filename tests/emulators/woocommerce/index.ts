@@ -147,6 +147,20 @@ export interface WooFaults {
   duplicateDeliveries?: number;
 }
 
+/** Whether a counted fault (`delayNext`, `loseAnswerNext`) applies to this request: count left, path and method match. */
+function faultMatches(
+  f: { count: number; paths?: string[]; methods?: string[] } | null | undefined,
+  path: string,
+  method: string,
+): f is { count: number; paths?: string[]; methods?: string[] } {
+  return (
+    !!f &&
+    f.count > 0 &&
+    (!f.paths || f.paths.some((p) => path.includes(p))) &&
+    (!f.methods || f.methods.includes(method))
+  );
+}
+
 /** State snapshot returned by `control.state()`. */
 export interface WooEmulatorState {
   /** SKU -> stock_quantity (null when not managed), for every product and variation with a SKU. */
@@ -1141,12 +1155,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
       return send(res, fn.status, e.toJSON(), fn.status === 429 ? { "Retry-After": "1" } : {});
     }
     const dn = faults.delayNext;
-    if (
-      dn &&
-      dn.count > 0 &&
-      (!dn.paths || dn.paths.some((p) => path.includes(p))) &&
-      (!dn.methods || dn.methods.includes(method))
-    ) {
+    if (faultMatches(dn, path, method)) {
       dn.count--;
       await sleep(dn.ms);
     }
@@ -1217,12 +1226,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
 
     const r = await handler[0]({ method, path, query, body, key: auth.kind === "ok" ? auth.key : null }, handler[1]);
     const ln = faults.loseAnswerNext;
-    if (
-      ln &&
-      ln.count > 0 &&
-      (!ln.paths || ln.paths.some((p) => path.includes(p))) &&
-      (!ln.methods || ln.methods.includes(method))
-    ) {
+    if (faultMatches(ln, path, method)) {
       ln.count--;
       return send(res, 502, { code: "bad_gateway", message: "Bad Gateway", data: { status: 502 } });
     }

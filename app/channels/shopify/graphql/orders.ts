@@ -107,6 +107,7 @@ export const ORDER_FULFILMENTS_QUERY = /* GraphQL */ `
 
 /**
  * A retailer order's fulfilments (tracking) and open fulfilment order lines, for the orders hub pushback (issue 15).
+ * Sized under Shopify's single-query ceiling (1,000 points): ≈ 20 × 11 + 5 × 51 ≈ 480.
  * Variables: id. https://shopify.dev/docs/api/admin-graphql/2026-10/objects/FulfillmentOrder
  */
 export const RETAILER_FULFILMENT_STATE_QUERY = /* GraphQL */ `
@@ -114,20 +115,20 @@ export const RETAILER_FULFILMENT_STATE_QUERY = /* GraphQL */ `
     order(id: $id) {
       id
       cancelledAt
-      fulfillments(first: 50) {
+      fulfillments(first: 20) {
         id
         status
-        trackingInfo(first: 20) {
+        trackingInfo(first: 10) {
           company
           number
           url
         }
       }
-      fulfillmentOrders(first: 20) {
+      fulfillmentOrders(first: 5) {
         nodes {
           id
           status
-          lineItems(first: 100) {
+          lineItems(first: 50) {
             nodes {
               id
               remainingQuantity
