@@ -13,9 +13,13 @@
  * own info logs are shown only with SYNCFLOW_DEMO_VERBOSE=1 (their warnings and errors always are).
  * SYNCFLOW_DEMO_PORT fixes the app's port (default: a free one). Data: .data/ (see README).
  *
+ * Orders hub (issue 15, scripts/lib/demo-orders.ts): order import and fulfilment pushback are on for the WooCommerce
+ * store and the retailer; a demo order travels WooCommerce → one central Shopify order → shipped from Shopify in two
+ * parts → both tracking numbers on the WooCommerce order, with its timings logged.
+ *
  * `npm run demo -- --smoke` runs unattended: a WooCommerce sale and a Shopify sale, one webhook replayed
- * twice, one webhook with a bad signature; prints one JSON line (last line) and exits 0 only if every
- * check holds.
+ * twice, one webhook with a bad signature, the WooCommerce sale's journey through the orders hub; prints one JSON
+ * line (last line, with the measured timings) and exits 0 only if every check holds.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -432,6 +436,12 @@ async function main() {
     log(
       `Amazon seller ${amazon.sellerId} connected (buffered: Amazon takes absolute quantities); 6 SKUs linked, 1 FBA shown read-only`,
     );
+  // ---- orders hub (issue 15): the merchant approves the orders scope update and turns import and pushback on.
+  const demoOrders = await import("./lib/demo-orders");
+  await demoOrders.turnOnOrdersHub({ world, shopId: shop.id, wooChannelId: channelId, retailer });
+  log(
+    `Orders hub on: orders from the WooCommerce store${retailer ? " and the retailer" : ""} are imported here to fulfil, and tracking goes back to them`,
+  );
   log(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   // SKUs the Try commands can use: stock on both stores, not used by the notification scenarios (woo-belt, woo-cap).
@@ -453,8 +463,44 @@ async function main() {
     a WooCommerce sale of ${trySku1}:  curl -XPOST ${world.woo[0]!.url}/__control/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku1}","quantity":1}],"status":"processing"}'
     a Shopify sale of ${trySku2}:      curl -XPOST ${world.shopify.url}/__control/${SHOP}/orders -H 'content-type: application/json' -d '{"lines":[{"sku":"${trySku2}","quantity":1}]}'
     then open Inventory: both stores show the same stock within a second or two.
+    a WooCommerce order is imported here to fulfil: open Orders (its journey, with the Shopify order's link).
   Two notification scenarios run by themselves in the next minutes (low stock → e-mail; a store outage → SMS).
+  One order travels the orders hub by itself now: WooCommerce → Shopify → shipped in two parts → tracking at the store.
   Data lives in .data/ (reset: rm -rf .data). Ctrl-C stops everything.`);
+    void (async () => {
+      const sku = trySkus.at(-1) ?? trySku1;
+      const t = Date.now();
+      const placed = world!.woo[0]!.control.placeOrder({
+        lines: [{ sku, quantity: 2 }],
+        status: "processing",
+        billing: { first_name: "Grace", last_name: "Hopper", email: "grace@example.com" },
+      }) as { id: number; number?: string };
+      log(`Orders hub: WooCommerce order #${placed.number ?? placed.id} placed (2 × ${sku})`);
+      const imp = await demoOrders.waitForImport({
+        world: world!,
+        channelId,
+        externalId: String(placed.id),
+        placedAtMs: t,
+      });
+      if (!imp.ok) return log(`Orders hub: ${imp.reason}`);
+      log(`Orders hub: imported into Shopify as one order in ${imp.ms} ms (stock moved once, by the sale)`);
+      const row = await prisma.order.findUniqueOrThrow({
+        where: { channelId_externalId: { channelId, externalId: String(placed.id) } },
+      });
+      const ship = await demoOrders.shipInTwoParts({
+        world: world!,
+        shopId: shop.id,
+        orderRowId: row.id,
+        centralOrderId: imp.centralOrderId!,
+        wooOrderId: placed.id,
+        numbers: ["1ZDEMO0000000001", "1ZDEMO0000000002"],
+      });
+      log(
+        ship.ok
+          ? `Orders hub: shipped from Shopify in two parts; each tracking number reached the WooCommerce order as a customer note in ${ship.partsMs.join(" ms and ")} ms — see it on Orders`
+          : `Orders hub: ${ship.reason}`,
+      );
+    })().catch((e: Error) => log(`Orders hub demo order: ${e.message}`));
     return;
   }
 
@@ -473,6 +519,8 @@ async function main() {
     recordReachesRetailer: false,
     amazonSaleReachesRecord: false,
     recordReachesAmazon: false,
+    orderImportedToShopify: false,
+    trackingReachesStore: false,
   };
   const failures: string[] = [];
 
@@ -480,11 +528,11 @@ async function main() {
   const wooSku = "woo-beanie";
   const beforeShopify = shopifyAvailable(wooSku)!;
   const tWoo = Date.now();
-  woo.control.placeOrder({
+  const wooOrder = woo.control.placeOrder({
     lines: [{ sku: wooSku, quantity: 2 }],
     status: "processing",
     billing: { first_name: "Ada", last_name: "Lovelace", email: "ada@example.com" },
-  });
+  }) as { id: number };
   let wooToShopifyMs = -1;
   try {
     await waitFor("WooCommerce sale on Shopify", () => shopifyAvailable(wooSku) === beforeShopify - 2, 20_000, 5);
@@ -493,6 +541,18 @@ async function main() {
   } catch (e) {
     failures.push(String(e));
   }
+
+  // 1b. Orders hub: that WooCommerce order becomes exactly one central Shopify order (its echo no second order row).
+  // Waited for here, so its import and echo are done before step 3 counts receipts and adjustments.
+  const imported = await demoOrders.waitForImport({
+    world,
+    channelId,
+    externalId: String(wooOrder.id),
+    placedAtMs: tWoo,
+  });
+  const orderImportMs = imported.ms;
+  checks.orderImportedToShopify = imported.ok;
+  if (!imported.ok) failures.push(`orderImportedToShopify: ${imported.reason}`);
 
   // 2. A Shopify sale reaches WooCommerce as the derived quantity.
   const shopifySku = "woo-cap";
@@ -515,25 +575,36 @@ async function main() {
     .deliveries()
     .filter((d) => d.topic === "order.created")
     .at(-1);
-  // The replayed delivery's store only: a late echo from another store (a retailer's inventory_levels/update after its
-  // push) is no state change of this replay.
-  const receiptsBefore = await prisma.webhookReceipt.count({ where: { channelId } });
+  // The replayed delivery's own store: another store's late webhook in the window (e.g. a retailer's echo of a push
+  // from step 2) is not the replay's doing.
+  const replayedStore = { channelId };
+  const receiptsBefore = await prisma.webhookReceipt.count({ where: replayedStore });
+  const replayFrom = new Date();
   const adjustmentsBefore = await prisma.shopifyAdjustment.count();
   if (orderDelivery) {
     await woo.control.redeliver(orderDelivery.logId);
     await woo.control.redeliver(orderDelivery.logId);
   }
   await new Promise((r) => setTimeout(r, 1500));
+  const replayState = {
+    shopify: shopifyAvailable(wooSku)! - (beforeShopify - 2),
+    receipts: (await prisma.webhookReceipt.count({ where: replayedStore })) - receiptsBefore,
+    newReceipts: (
+      await prisma.webhookReceipt.findMany({
+        where: { ...replayedStore, receivedAt: { gte: replayFrom } },
+        select: { topic: true, source: true, dedupeKey: true, status: true, error: true },
+      })
+    ).map((r) => `${r.source} ${r.topic} ${r.dedupeKey} ${r.status} ${r.error ?? ""}`),
+    adjustments: (await prisma.shopifyAdjustment.count()) - adjustmentsBefore,
+    woo: woo.control.getStock(wooSku)! - (world.stock[wooSku]! - 2),
+  };
   checks.duplicateWebhookIgnored =
     !!orderDelivery &&
-    shopifyAvailable(wooSku) === beforeShopify - 2 &&
-    (await prisma.webhookReceipt.count({ where: { channelId } })) === receiptsBefore &&
-    (await prisma.shopifyAdjustment.count()) === adjustmentsBefore &&
-    woo.control.getStock(wooSku) === world.stock[wooSku]! - 2;
-  if (!checks.duplicateWebhookIgnored)
-    failures.push(
-      `replayed webhook changed state (Shopify ${shopifyAvailable(wooSku)} vs ${beforeShopify - 2}, receipts ${await prisma.webhookReceipt.count({ where: { channelId } })} vs ${receiptsBefore}, adjustments ${await prisma.shopifyAdjustment.count()} vs ${adjustmentsBefore}, WooCommerce ${woo.control.getStock(wooSku)} vs ${world.stock[wooSku]! - 2})`,
-    );
+    replayState.shopify === 0 &&
+    replayState.receipts === 0 &&
+    replayState.adjustments === 0 &&
+    replayState.woo === 0;
+  if (!checks.duplicateWebhookIgnored) failures.push(`replayed webhook changed state: ${JSON.stringify(replayState)}`);
 
   // 4. A webhook with a bad signature is refused (Shopify HMAC and WooCommerce signature).
   const bad = await world.shopify.control.sendBadHmac(SHOP, { topic: "orders/create" });
@@ -645,6 +716,26 @@ async function main() {
   } else failures.push("Amazon not connected");
   if (!checks.planLimitsEnforced) failures.push(`second store answered ${second.status} ${JSON.stringify(secondBody)}`);
 
+  // 8. Orders hub: the imported order is shipped from Shopify in two parts (two tracking numbers); each reaches the
+  // WooCommerce order as one customer note, and the order's row says tracking was delivered.
+  let fulfilmentToStoreMs: number[] = [];
+  if (imported.ok) {
+    const row = await prisma.order.findUniqueOrThrow({
+      where: { channelId_externalId: { channelId, externalId: String(wooOrder.id) } },
+    });
+    const ship = await demoOrders.shipInTwoParts({
+      world,
+      shopId: shop.id,
+      orderRowId: row.id,
+      centralOrderId: imported.centralOrderId!,
+      wooOrderId: wooOrder.id,
+      numbers: ["1ZSMOKE000000001", "1ZSMOKE000000002"],
+    });
+    fulfilmentToStoreMs = ship.partsMs;
+    checks.trackingReachesStore = ship.ok;
+    if (!ship.ok) failures.push(`trackingReachesStore: ${ship.reason}`);
+  } else failures.push("trackingReachesStore: no imported order to ship");
+
   const ok = Object.values(checks).every(Boolean);
   if (failures.length) console.error(`[demo] smoke failures:\n  ${failures.join("\n  ")}`);
   await prisma.$disconnect();
@@ -659,6 +750,8 @@ async function main() {
       recordToRetailerMs,
       amazonToRecordMs,
       recordToAmazonMs,
+      orderImportMs,
+      fulfilmentToStoreMs,
     }),
   );
   await shutdown(ok ? 0 : 1);

@@ -7,6 +7,16 @@ import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { hiddenOrdersWhere } from "../billing/billing.server";
+import {
+  echoRowIds,
+  importingChannelIds,
+  journeyOf,
+  journeyWhere,
+  parseJourneyFilter,
+  JOURNEY_FILTERS,
+  type Journey,
+  type JourneyFilter,
+} from "./order-journey.server";
 
 /** Filters of the order list. */
 export interface OrderFilter {
@@ -17,9 +27,11 @@ export interface OrderFilter {
   to?: string;
   /** Order number, customer name/email, or a line's SKU. */
   q?: string;
+  /** Orders hub journey filter (order-journey.server.ts): not imported, shipped not pushed back, needs attention. */
+  journey?: JourneyFilter;
 }
 
-/** Parse `?store=&status=&from=&to=&q=&page=`. */
+/** Parse `?store=&status=&from=&to=&q=&journey=&page=`. */
 export function parseOrderParams(url: URL): OrderFilter & { page: number } {
   const sp = url.searchParams;
   const date = (v: string | null) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
@@ -30,13 +42,18 @@ export function parseOrderParams(url: URL): OrderFilter & { page: number } {
     from: date(sp.get("from")),
     to: date(sp.get("to")),
     q: (sp.get("q") ?? "").trim().slice(0, 100) || undefined,
+    journey: parseJourneyFilter(sp.get("journey")),
     page: Number.isFinite(n) && n > 0 ? Math.min(n, 100_000) : 1,
   };
 }
 
-/** The Prisma filter of the order list (shared with CSV export). */
-export function orderWhere(shopId: string, f: OrderFilter): Prisma.OrderWhereInput {
+/**
+ * The Prisma filter of the order list (shared with CSV export). `importing`: the channels whose orders import now
+ * (`importingChannelIds`), read by the "not imported" journey filter.
+ */
+export function orderWhere(shopId: string, f: OrderFilter, importing: string[] = []): Prisma.OrderWhereInput {
   const and: Prisma.OrderWhereInput[] = [{ shopId }];
+  if (f.journey) and.push(journeyWhere(f.journey, importing));
   if (f.store) and.push({ channelId: f.store });
   if (f.status) and.push({ status: f.status });
   if (f.from) and.push({ placedAt: { gte: new Date(`${f.from}T00:00:00Z`) } });
@@ -70,15 +87,21 @@ export interface OrderRow {
   lines: number;
   units: number;
   stockTaken: boolean;
+  /** The orders hub journey (received → imported → fulfilled → tracking at the store) and what needs the merchant. */
+  journey: Journey;
 }
 
 /** A page of orders with the filter's count and revenue total. */
 export async function listOrders(shopId: string, f: OrderFilter & { page?: number }) {
   // Orders the plan left out of the orders hub (over the period's count, or taken while their channel was
   // paused) are not listed; their stock moved all the same (app/billing/billing.server.ts).
-  const hidden = await hiddenOrdersWhere(shopId);
-  const base = orderWhere(shopId, f);
-  const where: Prisma.OrderWhereInput = hidden ? { AND: [base, { NOT: hidden }] } : base;
+  const [hidden, importing] = await Promise.all([hiddenOrdersWhere(shopId), importingChannelIds(shopId)]);
+  const visible = (w: Prisma.OrderWhereInput): Prisma.OrderWhereInput => (hidden ? { AND: [w, { NOT: hidden }] } : w);
+  const where = visible(orderWhere(shopId, f, importing));
+  // How many orders each journey filter holds (the page's tabs): one indexed count each.
+  const journeyCounts = Promise.all(
+    JOURNEY_FILTERS.map((j) => prisma.order.count({ where: visible(orderWhere(shopId, { journey: j }, importing)) })),
+  );
   const [agg, channels, statuses] = await Promise.all([
     prisma.order.aggregate({ where, _count: { _all: true }, _sum: { totalPrice: true } }),
     prisma.channel.findMany({
@@ -96,25 +119,36 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
     orderBy: [{ placedAt: "desc" }, { id: "desc" }],
     skip: (page - 1) * ORDERS_PAGE_SIZE,
     take: ORDERS_PAGE_SIZE,
-    include: { lines: { select: { quantity: true } } },
+    include: {
+      lines: { select: { quantity: true } },
+      fulfilments: { select: { pushState: true } },
+    },
   });
   const names = new Map(channels.map((c) => [c.id, c]));
+  const echoes = await echoRowIds(
+    shopId,
+    orders.map((o) => ({ id: o.id, externalId: o.externalId, channelKind: names.get(o.channelId)?.kind ?? "" })),
+  );
   const currencies = new Set(orders.map((o) => o.currency).filter(Boolean));
-  const rows: OrderRow[] = orders.map((o) => ({
-    id: o.id,
-    number: o.number,
-    store: names.get(o.channelId)?.name ?? "—",
-    storeKind: names.get(o.channelId)?.kind ?? "",
-    status: o.status,
-    customer: o.customerName ?? o.customerEmail,
-    total: o.totalPrice?.toFixed(2) ?? null,
-    currency: o.currency,
-    placedAt: o.placedAt.toISOString(),
-    cancelledAt: o.cancelledAt?.toISOString() ?? null,
-    lines: o.lines.length,
-    units: o.lines.reduce((s, l) => s + l.quantity, 0),
-    stockTaken: o.stockTaken,
-  }));
+  const rows: OrderRow[] = orders
+    .filter((o) => !echoes.has(o.id))
+    .map((o) => ({
+      id: o.id,
+      number: o.number,
+      store: names.get(o.channelId)?.name ?? "—",
+      storeKind: names.get(o.channelId)?.kind ?? "",
+      status: o.status,
+      customer: o.customerName ?? o.customerEmail,
+      total: o.totalPrice?.toFixed(2) ?? null,
+      currency: o.currency,
+      placedAt: o.placedAt.toISOString(),
+      cancelledAt: o.cancelledAt?.toISOString() ?? null,
+      lines: o.lines.length,
+      units: o.lines.reduce((s, l) => s + l.quantity, 0),
+      stockTaken: o.stockTaken,
+      journey: journeyOf({ ...o, channelKind: names.get(o.channelId)?.kind ?? "" }),
+    }));
+  const counts = await journeyCounts;
   return {
     rows,
     total,
@@ -124,6 +158,7 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
     pageCount,
     stores: channels.map((c) => ({ id: c.id, name: c.name })),
     statuses: statuses.map((s) => s.status),
+    journeyCounts: Object.fromEntries(JOURNEY_FILTERS.map((j, i) => [j, counts[i]!])) as Record<JourneyFilter, number>,
   };
 }
 
@@ -135,6 +170,7 @@ export async function getOrderDetail(shopId: string, orderId: string) {
     include: {
       lines: { orderBy: { externalLineId: "asc" } },
       channel: { select: { name: true, kind: true, baseUrl: true } },
+      fulfilments: { orderBy: [{ centralUpdatedAt: "asc" }, { id: "asc" }] },
     },
   });
   if (!o) return null;
@@ -165,7 +201,40 @@ export async function getOrderDetail(shopId: string, orderId: string) {
       placedAt: o.placedAt.toISOString(),
       cancelledAt: o.cancelledAt?.toISOString() ?? null,
       stockTaken: o.stockTaken,
+      /** When SyncFlow recorded it (the delivery reached the hub). */
+      receivedAt: o.createdAt.toISOString(),
     },
+    journey: journeyOf({ ...o, channelKind: o.channel.kind }),
+    /** The import step: state, attempts, last error, central order and flags (null state: never queued). */
+    import: {
+      state: o.importState,
+      attempts: o.importAttempts,
+      error: o.importError,
+      importedAt: o.importedAt?.toISOString() ?? null,
+      centralOrderId: o.centralOrderId,
+      centralOrderName: o.centralOrderName,
+      flags: o.importFlags,
+      fulfilmentState: o.fulfilmentState,
+      trackingDeliveredAt: o.trackingDeliveredAt?.toISOString() ?? null,
+    },
+    /** Central fulfilments and their pushback to the source store. */
+    fulfilments: o.fulfilments.map((f) => ({
+      id: f.id,
+      centralFulfilmentId: f.centralFulfilmentId,
+      centralStatus: f.centralStatus,
+      trackingCompany: f.trackingCompany,
+      trackingNumbers: f.trackingNumbers,
+      trackingUrls: f.trackingUrls,
+      units: Array.isArray(f.lines)
+        ? (f.lines as { quantity?: number }[]).reduce((n, l) => n + (Number(l?.quantity) || 0), 0)
+        : 0,
+      fulfilledAt: f.createdAt.toISOString(),
+      pushState: f.pushState,
+      pushAttempts: f.pushAttempts,
+      pushError: f.pushError,
+      pushedAt: f.pushedAt?.toISOString() ?? null,
+      sourceRef: f.sourceRef,
+    })),
     lines: o.lines.map((l) => ({
       id: l.id,
       sku: l.sku,

@@ -1,11 +1,24 @@
 /**
  * Orders: one list of orders from every store (Shopify and WooCommerce), newest first. Filters: store,
  * status, date range; search by order number, customer or SKU; the filter's order count and revenue.
+ * Orders hub (issue 15 item 5): each order's journey (received → imported, with the Shopify order's link → fulfilled
+ * → tracking at the store, or failed / needs attention), the journey filters as tabs ("Not imported", "Shipped, not
+ * pushed back", "Needs attention"; server-side, app/models/order-journey.server.ts) and bulk retry of the selected
+ * orders' imports or pushbacks (app/sync/orders-hub/retry.server.ts).
  */
 import { useEffect, useRef, useState } from "react";
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, Link, useLoaderData, useNavigation, useRouteError, useSearchParams, useSubmit } from "@remix-run/react";
+import {
+  Form,
+  Link,
+  useFetcher,
+  useLoaderData,
+  useNavigation,
+  useRouteError,
+  useSearchParams,
+  useSubmit,
+} from "@remix-run/react";
 import {
   Badge,
   Banner,
@@ -17,8 +30,10 @@ import {
   Page,
   Pagination,
   Select,
+  Tabs,
   Text,
   TextField,
+  useIndexResourceState,
 } from "@shopify/polaris";
 import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import { downloadFile } from "../components/download";
@@ -29,6 +44,9 @@ import { Time } from "../components/Time";
 import { formatCount, formatMoney } from "../components/format";
 import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { PageError } from "../components/PageStates";
+import { JourneyCell } from "../components/OrderJourney";
+import { JOURNEY_FILTERS, JOURNEY_FILTER_LABEL } from "../lib/order-journey";
+import { retryOrderImports, retryOrderPushbacks, type RetryOutcome } from "../sync/orders-hub/retry.server";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Orders" }];
 
@@ -49,9 +67,61 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return json({
     ...data,
     planNotice,
-    filter: { store: f.store ?? "", status: f.status ?? "", from: f.from ?? "", to: f.to ?? "", q: f.q ?? "" },
+    filter: {
+      store: f.store ?? "",
+      status: f.status ?? "",
+      from: f.from ?? "",
+      to: f.to ?? "",
+      q: f.q ?? "",
+      journey: f.journey ?? "",
+    },
   });
 };
+
+type RetryData = { ok: true; intent: string; outcome: RetryOutcome } | { ok: false; error: string };
+
+/**
+ * Bulk retry: `intent=retry-import | retry-pushback`, `ids` = comma-separated order ids (the session shop's; others
+ * are ignored). Returns what was re-queued and why the others were not.
+ */
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { shop } = await requireShop(request);
+  const form = await request.formData();
+  const intent = String(form.get("intent") ?? "");
+  const ids = String(form.get("ids") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!ids.length) return json<RetryData>({ ok: false, error: "Select at least one order." }, { status: 400 });
+  try {
+    if (intent === "retry-import")
+      return json<RetryData>({ ok: true, intent, outcome: await retryOrderImports(shop.id, ids) });
+    if (intent === "retry-pushback")
+      return json<RetryData>({ ok: true, intent, outcome: await retryOrderPushbacks(shop.id, ids) });
+  } catch (err) {
+    console.error("orders retry failed", err);
+    return json<RetryData>(
+      { ok: false, error: "The job queue is unreachable. Try again in a minute." },
+      { status: 503 },
+    );
+  }
+  return json<RetryData>({ ok: false, error: "Unknown action." }, { status: 400 });
+};
+
+/** Toast text of a retry's outcome: how many were re-queued, and the first reason another was not. */
+function retryMessage(d: RetryData): string {
+  if (!d.ok) return d.error;
+  const n = d.outcome.requeued;
+  const head =
+    d.intent === "retry-import"
+      ? `${n} ${n === 1 ? "import" : "imports"} queued again`
+      : `${n} ${n === 1 ? "fulfilment" : "fulfilments"} queued to push again`;
+  const skipped = d.outcome.skipped;
+  if (!skipped.length) return head;
+  const first = skipped[0]!;
+  const number = first.number.startsWith("#") ? first.number : `#${first.number}`;
+  return `${head}. ${skipped.length} not retried — ${number}: ${first.reason}`;
+}
 
 const AUTH_PARAMS = ["embedded", "shop", "host", "id_token", "hmac", "session", "timestamp", "locale"];
 
@@ -64,8 +134,32 @@ function statusTone(s: string): "success" | "critical" | "warning" | "info" | un
 }
 
 export default function Orders() {
-  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter, planNotice } =
+  const { rows, total, revenue, currency, page, pageCount, stores, statuses, filter, planNotice, journeyCounts } =
     useLoaderData<typeof loader>();
+  const retry = useFetcher<typeof action>();
+  const { selectedResources, allResourcesSelected, handleSelectionChange, clearSelection } =
+    useIndexResourceState(rows);
+  const retryData = retry.data as RetryData | undefined;
+  useEffect(() => {
+    if (retry.state !== "idle" || !retryData) return;
+    shopify.toast.show(retryMessage(retryData), { isError: !retryData.ok });
+    if (retryData.ok) clearSelection();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [retry.state, retryData]);
+  const submitRetry = (intent: string) =>
+    retry.submit(
+      { intent, ids: (allResourcesSelected ? rows.map((r) => r.id) : selectedResources).join(",") },
+      { method: "post", action: "/app/orders?index" },
+    );
+  const tabs = [
+    { id: "journey-all", content: "All", value: "" },
+    ...JOURNEY_FILTERS.map((j) => ({
+      id: `journey-${j}`,
+      content: `${JOURNEY_FILTER_LABEL[j]} (${formatCount(journeyCounts[j])})`,
+      accessibilityLabel: `${JOURNEY_FILTER_LABEL[j]}: ${formatCount(journeyCounts[j])} orders`,
+      value: j as string,
+    })),
+  ];
   const submit = useSubmit();
   const navigation = useNavigation();
   const shopify = useAppBridge();
@@ -138,6 +232,14 @@ export default function Orders() {
         </Box>
       )}
       <Card padding="0">
+        <Tabs
+          tabs={tabs}
+          selected={Math.max(
+            0,
+            tabs.findIndex((t) => t.value === filter.journey),
+          )}
+          onSelect={(i) => setParam("journey", tabs[i]?.value ?? "")}
+        />
         <Box padding="300">
           <BlockStack gap="300">
             <Form
@@ -147,7 +249,7 @@ export default function Orders() {
               aria-label="Search orders"
               onSubmit={() => clearTimeout(timer.current)}
             >
-              {(["store", "status", "from", "to"] as const).map((k) =>
+              {(["store", "status", "from", "to", "journey"] as const).map((k) =>
                 filter[k] ? <input key={k} type="hidden" name={k} value={filter[k]} /> : null,
               )}
               <TextField
@@ -216,14 +318,20 @@ export default function Orders() {
         <IndexTable
           resourceName={{ singular: "order", plural: "orders" }}
           itemCount={rows.length}
-          selectable={false}
-          loading={loading}
+          selectedItemsCount={allResourcesSelected ? "All" : selectedResources.length}
+          onSelectionChange={handleSelectionChange}
+          promotedBulkActions={[
+            { content: "Retry import", onAction: () => submitRetry("retry-import") },
+            { content: "Retry pushback", onAction: () => submitRetry("retry-pushback") },
+          ]}
+          loading={loading || retry.state !== "idle"}
           headings={[
             { title: "Order" },
             { title: "Store" },
             { title: "Placed" },
             { title: "Customer" },
             { title: "Status" },
+            { title: "Journey" },
             { title: "Units", alignment: "end" },
             { title: "Total", alignment: "end" },
           ]}
@@ -231,12 +339,12 @@ export default function Orders() {
             <Box padding="600">
               <BlockStack gap="200" inlineAlign="center">
                 <Text as="p" variant="headingSm">
-                  {filter.q || filter.store || filter.status || filter.from || filter.to
+                  {filter.q || filter.store || filter.status || filter.from || filter.to || filter.journey
                     ? "No orders match these filters"
                     : "No orders yet"}
                 </Text>
                 <Text as="p" tone="subdued">
-                  {filter.q || filter.store || filter.status || filter.from || filter.to
+                  {filter.q || filter.store || filter.status || filter.from || filter.to || filter.journey
                     ? "Clear a filter or widen the date range."
                     : "Orders appear here as soon as a connected store takes one."}
                 </Text>
@@ -245,7 +353,13 @@ export default function Orders() {
           }
         >
           {rows.map((o, i) => (
-            <IndexTable.Row id={o.id} key={o.id} position={i}>
+            <IndexTable.Row
+              id={o.id}
+              key={o.id}
+              position={i}
+              selected={selectedResources.includes(o.id)}
+              disabled={o.journey.stage === "central"}
+            >
               <IndexTable.Cell>
                 <Link to={`/app/orders/${o.id}`}>
                   <Text as="span" fontWeight="semibold">
@@ -260,6 +374,9 @@ export default function Orders() {
               <IndexTable.Cell>{o.customer ?? "—"}</IndexTable.Cell>
               <IndexTable.Cell>
                 <Badge tone={statusTone(o.status)}>{o.status}</Badge>
+              </IndexTable.Cell>
+              <IndexTable.Cell>
+                <JourneyCell journey={o.journey} />
               </IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric>

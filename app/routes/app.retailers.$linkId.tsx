@@ -1,8 +1,10 @@
 /**
  * One retailer's settings, edited by the central shop (issue 14 item 4, docs/decisions/195): which of the retailer's
  * locations SyncFlow writes, which central locations feed it and which absorbs its sales, inventory sync on/off, and
- * the orders-hub settings (import orders, push fulfilments, look-back hours, tags, note — they take effect with the
- * orders hub, issue 15). Unlink keeps the retailer's listings and history. Only the central shop's own retailers
+ * the orders-hub settings (issue 15; decision 243): import orders, from statuses, look-back hours, tags, note, billing
+ * address (the customer's or the retailer's own), Shopify's customer e-mails, push fulfilments, fulfilment look-back,
+ * the retailer's customer told of shipments — the same fields as Settings → Orders hub (OrderSettingsFields), validated
+ * before anything is saved. Unlink keeps the retailer's listings and history. Only the central shop's own retailers
  * load (another shop gets 404).
  */
 import { useState } from "react";
@@ -22,7 +24,6 @@ import {
   Page,
   Select,
   Text,
-  TextField,
 } from "@shopify/polaris";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { requireShop } from "../models/shop.server";
@@ -36,6 +37,8 @@ import {
 import { recordForShop } from "../sync/stores/stores.server";
 import prisma from "../db.server";
 import { PageError } from "../components/PageStates";
+import { getOrderSettings, saveOrderSettings, validateOrderSettings } from "../models/order-settings.server";
+import { OrderSettingsFields, orderSettingsPayload, orderSettingsState } from "../components/OrderSettingsFields";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Retailer" }];
 
@@ -63,7 +66,9 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   } catch (e) {
     locationsError = `The retailer's locations could not be read (${(e as Error).message}).`;
   }
+  const orderSettings = (await getOrderSettings(shop.id)).find((c) => c.channelId === r.channelId)!;
   return json({
+    orderSettings,
     retailer: { ...r, linkedAt: r.linkedAt.toISOString(), lastSyncAt: r.lastSyncAt?.toISOString() ?? null },
     central,
     retailerLocations,
@@ -71,7 +76,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   });
 };
 
-type ActionData = { ok: true; message: string } | { ok: false; error: string };
+type ActionData = { ok: true; message: string } | { ok: false; error: string; errors?: Record<string, string> };
 
 /** `intent=save` (payload = JSON of RetailerSettingsInput) or `intent=unlink`. */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
@@ -93,7 +98,28 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
       } catch {
         return json<ActionData>({ ok: false, error: "The settings could not be read." }, { status: 400 });
       }
+      // The orders hub settings (`orders`, OrderSettingsFields' payload) are checked before either form is written.
+      let orders: unknown = null;
+      try {
+        orders = form.get("orders") ? JSON.parse(String(form.get("orders"))) : null;
+      } catch {
+        return json<ActionData>({ ok: false, error: "The settings could not be read." }, { status: 400 });
+      }
+      const errors = orders ? validateOrderSettings(orders) : null;
+      if (errors)
+        return json<ActionData>(
+          { ok: false, error: "Fix the highlighted fields, then save.", errors },
+          { status: 422 },
+        );
       await updateRetailerSettings(shop.id, linkId, input);
+      if (orders) {
+        const saved = await saveOrderSettings(shop.id, orders);
+        if (!saved.ok)
+          return json<ActionData>(
+            { ok: false, error: "Fix the highlighted fields, then save.", errors: saved.errors },
+            { status: saved.status },
+          );
+      }
       return json<ActionData>({ ok: true, message: "Settings saved." });
     }
   } catch (e) {
@@ -104,7 +130,8 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
 };
 
 export default function RetailerSettingsPage() {
-  const { retailer: r, central, retailerLocations, locationsError } = useLoaderData<typeof loader>();
+  const { retailer: r, central, retailerLocations, locationsError, orderSettings } = useLoaderData<typeof loader>();
+  const [orders, setOrders] = useState(() => orderSettingsState(orderSettings));
   const fetcher = useFetcher<typeof action>();
   const result = fetcher.data as ActionData | undefined;
   const [form, setForm] = useState({
@@ -112,12 +139,6 @@ export default function RetailerSettingsPage() {
     feedLocationIds: r.feedLocationIds,
     salesLocationId: r.salesLocationId ?? central[0]?.gid ?? "",
     syncInventory: r.syncInventory,
-    importOrders: r.importOrders,
-    pushFulfilments: r.pushFulfilments,
-    orderLookbackHours: String(r.orderLookbackHours),
-    fulfilmentLookbackHours: String(r.fulfilmentLookbackHours),
-    orderTags: r.orderTags.join(", "),
-    orderNote: r.orderNote ?? "",
   });
   const set =
     <K extends keyof typeof form>(k: K) =>
@@ -129,17 +150,15 @@ export default function RetailerSettingsPage() {
       feedLocationIds: form.feedLocationIds,
       ...(form.salesLocationId ? { salesLocationId: form.salesLocationId } : {}),
       syncInventory: form.syncInventory,
-      importOrders: form.importOrders,
-      pushFulfilments: form.pushFulfilments,
-      orderLookbackHours: Number(form.orderLookbackHours),
-      fulfilmentLookbackHours: Number(form.fulfilmentLookbackHours),
-      orderTags: form.orderTags
-        .split(",")
-        .map((t) => t.trim())
-        .filter(Boolean),
-      orderNote: form.orderNote,
     };
-    fetcher.submit({ intent: "save", payload: JSON.stringify(payload) }, { method: "post" });
+    fetcher.submit(
+      {
+        intent: "save",
+        payload: JSON.stringify(payload),
+        orders: JSON.stringify(orderSettingsPayload(orderSettings.channelId, orders)),
+      },
+      { method: "post" },
+    );
   };
   return (
     <Page title={r.name} subtitle={`Retailer Shopify store · ${r.domain}`} backAction={{ url: "/app/channels" }}>
@@ -197,46 +216,13 @@ export default function RetailerSettingsPage() {
               <Text as="h2" variant="headingMd">
                 Orders and fulfilments
               </Text>
-              <Text as="p" tone="subdued">
-                Stored now; they take effect when the orders hub ships (importing retailer orders into this shop and
-                pushing tracking back).
-              </Text>
-              <Checkbox
-                label="Import this retailer's orders"
-                checked={form.importOrders}
-                onChange={set("importOrders")}
-              />
-              <TextField
-                label="Order look-back (hours)"
-                type="number"
-                value={form.orderLookbackHours}
-                onChange={set("orderLookbackHours")}
-                autoComplete="off"
-              />
-              <Checkbox
-                label="Push fulfilments back to the retailer"
-                checked={form.pushFulfilments}
-                onChange={set("pushFulfilments")}
-              />
-              <TextField
-                label="Fulfilment look-back (hours)"
-                type="number"
-                value={form.fulfilmentLookbackHours}
-                onChange={set("fulfilmentLookbackHours")}
-                autoComplete="off"
-              />
-              <TextField
-                label="Tags on imported orders (comma-separated)"
-                value={form.orderTags}
-                onChange={set("orderTags")}
-                autoComplete="off"
-              />
-              <TextField
-                label="Note on imported orders"
-                value={form.orderNote}
-                onChange={set("orderNote")}
-                multiline={2}
-                autoComplete="off"
+              <OrderSettingsFields
+                value={orders}
+                onChange={setOrders}
+                errors={result && !result.ok ? (result.errors ?? {}) : {}}
+                statusChoices={orderSettings.statusChoices}
+                storeLabel="retailer"
+                idPrefix="retailer-orders"
               />
             </FormLayout>
           </Card>

@@ -2,7 +2,8 @@
  * Settings: per store the Shopify locations that feed it, its sales location, buffer, conflict policy and
  * low-stock threshold (sync mode shown); the reconciliation schedule and the shop's low-stock threshold;
  * "Reconcile now" (real or dry run). Unsaved changes raise App Bridge's save bar.
- * Notification settings live at /app/settings/notifications (notifications issue).
+ * Notification settings live at /app/settings/notifications (notifications issue); order import and fulfilment
+ * pushback per store at /app/settings/orders (issue 15).
  */
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
@@ -127,7 +128,10 @@ export default function Settings() {
     <Page
       title="Settings"
       primaryAction={{ content: "Save", onAction: onSave, disabled: !dirty, loading: save.state !== "idle" }}
-      secondaryActions={[{ content: "Notification settings", url: "/app/settings/notifications" }]}
+      secondaryActions={[
+        { content: "Notification settings", url: "/app/settings/notifications" },
+        { content: "Orders hub settings", url: "/app/settings/orders" },
+      ]}
     >
       <TitleBar title="Settings" />
       <SaveBar id="settings-save-bar" open={dirty}>

@@ -1,0 +1,81 @@
+/**
+ * The orders hub journey's queries (issue 15 item 5, decisions 240–241): the channels that import, the Prisma filter of
+ * each journey filter (indexed: migration 20261208110000_u_orders_journey_filters) and the echo guard of the list.
+ * The stage of an order and the labels are in app/lib/order-journey.ts (shared with the pages).
+ */
+import type { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { RECORD_KIND, RETAILER_KIND } from "../channels/channel";
+import { ATTENTION_FLAGS, UNPUSHED, type JourneyFilter } from "../lib/order-journey";
+
+export * from "../lib/order-journey";
+
+/**
+ * Channels of `shopId` whose orders import into the central shop now: WooCommerce (and other non-retailer sales
+ * channels) with OrderImportSetting.importOrders, linked retailers with RetailerLink.importOrders.
+ */
+export async function importingChannelIds(shopId: string): Promise<string[]> {
+  const [own, retailers] = await Promise.all([
+    prisma.orderImportSetting.findMany({
+      where: { importOrders: true, channel: { shopId, kind: { notIn: [RECORD_KIND, RETAILER_KIND] } } },
+      select: { channelId: true },
+    }),
+    prisma.retailerLink.findMany({
+      where: { centralShopId: shopId, importOrders: true, status: "linked" },
+      select: { channelId: true },
+    }),
+  ]);
+  return [...own.map((s) => s.channelId), ...retailers.map((r) => r.channelId)];
+}
+
+/**
+ * The Prisma filter of a journey filter (ANDed with the page's other filters):
+ * - not_imported: no central order, not cancelled, and either on a channel that imports and counted against stock
+ *   (an order that should travel) or claimed by the import (queued / failed) — index (channelId, centralOrderId,
+ *   placedAt) and (shopId, importState, placedAt);
+ * - not_pushed: a central fulfilment not yet delivered to the source (pending, pushing, failed) — driven by
+ *   OrderFulfilment's pushState index;
+ * - attention: import failed, a cancel of the central order failed, an attention flag (GIN index), or a failed
+ *   pushback.
+ */
+export function journeyWhere(filter: JourneyFilter, importing: string[]): Prisma.OrderWhereInput {
+  switch (filter) {
+    case "not_imported":
+      return {
+        centralOrderId: null,
+        cancelledAt: null,
+        OR: [{ channelId: { in: importing }, stockTaken: true }, { importState: { in: ["queued", "failed"] } }],
+      };
+    case "not_pushed":
+      return { fulfilments: { some: { pushState: { in: UNPUSHED } } } };
+    case "attention":
+      return {
+        OR: [
+          { importState: "failed" },
+          { importState: "cancelling", importError: { not: null } },
+          { importFlags: { hasSome: [...ATTENTION_FLAGS] } },
+          { fulfilments: { some: { pushState: "failed" } } },
+        ],
+      };
+  }
+}
+
+/**
+ * Of `rows` (a page of the list), the ids that are the central shop's own record of an order the hub imported — an
+ * echo (its id is another row's central order). They are not listed: decision 217 keeps echoes from being recorded
+ * at all; this guards the list should one ever have been (e.g. recorded by an older version). One indexed lookup on
+ * (shopId, centralOrderId) per page, never a scan.
+ */
+export async function echoRowIds(
+  shopId: string,
+  rows: { id: string; externalId: string; channelKind: string }[],
+): Promise<Set<string>> {
+  const record = rows.filter((r) => r.channelKind === RECORD_KIND);
+  if (!record.length) return new Set();
+  const hits = await prisma.order.findMany({
+    where: { shopId, centralOrderId: { in: record.map((r) => r.externalId) } },
+    select: { centralOrderId: true },
+  });
+  const central = new Set(hits.map((h) => h.centralOrderId));
+  return new Set(record.filter((r) => central.has(r.externalId)).map((r) => r.id));
+}
