@@ -256,11 +256,14 @@ export async function queueImportLookback(shopId: string, channelId: string): Pr
  * The sweep's backstop: rows claimed for import ("queued") or for cancelling whose job was lost — untouched for
  * `STUCK_MS`, no live lease, channel not paused or disconnected — get their job again (the import from the source
  * kept with the claim). A duplicate job is harmless: the lease and the key lookup make the import happen once.
+ * @param opts.shopId only this shop's rows (default every shop: the sweep); `now` the sweep's clock
  * @returns how many jobs were queued
  */
-export async function requeueStuckImports(now = new Date()): Promise<number> {
+export async function requeueStuckImports(opts: { now?: Date; shopId?: string } = {}): Promise<number> {
+  const now = opts.now ?? new Date();
   const rows = await prisma.order.findMany({
     where: {
+      ...(opts.shopId ? { shopId: opts.shopId } : {}),
       importState: { in: ["queued", "cancelling"] },
       updatedAt: { lt: new Date(now.getTime() - STUCK_MS) },
       OR: [{ importLeaseUntil: null }, { importLeaseUntil: { lt: now } }],

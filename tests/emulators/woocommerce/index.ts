@@ -104,6 +104,8 @@ export interface WooEmulatorOptions {
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
   syncflowPlugin?: boolean;
   currency?: string;
+  /** The store's clock (ms since epoch; default Date.now): a test can place an order "before" something happened. */
+  now?: () => number;
   /**
    * Emulate plugin 1.1 (default false = plugin 1.0.0): capabilities list "stock-events" and, once `connectHub` is
    * called, every stock change is reported to the hub (./stock-events.ts).
@@ -323,7 +325,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
   const port = (server.address() as AddressInfo).port;
   const siteUrl = `http://127.0.0.1:${port}`;
-  const store = new WooStore({ siteUrl, currency: opts.currency });
+  const store = new WooStore({ siteUrl, currency: opts.currency, now: opts.now });
   const engine = new WebhookEngine(store, {
     ...(opts.deliveryDelayMs === undefined && opts.deliveryDelayMaxMs === undefined
       ? { deliveryDelayMs: REALISTIC_DELIVERY_DELAY.minMs, deliveryDelayMaxMs: REALISTIC_DELIVERY_DELAY.maxMs }
