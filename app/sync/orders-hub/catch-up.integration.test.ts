@@ -10,14 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import {
-  adjustmentsFor,
-  ledgerFor,
-  sleep,
-  startFaultWorld,
-  waitFor,
-  type FaultWorld,
-} from "../../../tests/harness/faults";
+import { ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 import { TEST_API_KEY, TEST_API_SECRET } from "../../../tests/harness/app";
 import { addRetailer, type RetailerShop } from "../../../tests/harness/retailers";
 import { startSmtpFake, type SmtpFake } from "../../../tests/fakes/smtp/index";
@@ -326,8 +319,10 @@ describe("WooCommerce: catch-up", () => {
 
     // The merchant is told which order and why, with a link to it — one message, not a second generic "sync failed".
     const number = `#${failed.number.replace(/^#/, "")}`;
-    const mails = await smtp.waitFor(mailsBefore + 1, 30_000);
-    const mail = mails.slice(mailsBefore).find((m) => m.subject.includes(number));
+    expect(letters[0]!.summary).toContain(`order ${number}`);
+    const mail = await waitFor("the failure's e-mail", () =>
+      smtp.messages.slice(mailsBefore).find((m) => m.subject.includes("was not imported to Shopify")),
+    );
     expect(mail?.subject).toContain(`Order ${number} from`);
     expect(mail?.subject).toContain("was not imported to Shopify");
     expect(mail?.text).toMatch(/write_orders/);

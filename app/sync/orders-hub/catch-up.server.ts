@@ -27,6 +27,7 @@ import {
   orderRef,
   payloadTarget,
   resolveOrderLines,
+  salesOrderHeader,
 } from "../intake/orders.server";
 import { enqueueImport, importSettingsOf, queueOrderImport } from "./import.server";
 import { salesChannelOf } from "../stores/stores.server";
@@ -93,8 +94,6 @@ export async function adoptOrder(
   channel: ChannelRow,
   order: SalesOrder,
 ): Promise<{ orderId: string; adopted: boolean }> {
-  const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
-  const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
   return prisma.$transaction(async (tx) => {
     const known = await tx.order.findUnique({
       where: { channelId_externalId: { channelId: channel.id, externalId: order.orderId } },
@@ -103,19 +102,12 @@ export async function adoptOrder(
     if (known) return { orderId: known.id, adopted: false };
     const cancelled = ["cancelled", "refunded", "failed"].includes(order.status);
     const row = await lockOrCreateOrder(tx, {
-      shopId: channel.shopId,
-      channelId: channel.id,
-      externalId: order.orderId,
-      number: order.number,
-      status: order.status,
-      currency: order.currency,
-      totalPrice: order.total || "0",
-      customerName,
-      customerEmail: order.customer.email,
-      placedAt,
+      ...salesOrderHeader(channel, order),
       sourceModifiedAt: order.modifiedAt ? new Date(order.modifiedAt) : null,
       cancelledAt: cancelled ? new Date() : null,
     });
+    // A delivery of the same order recorded it meanwhile (it held the row lock until its lines were written): its own.
+    if (await tx.orderLine.count({ where: { orderId: row.id } })) return { orderId: row.id, adopted: false };
     const lines = await resolveOrderLines(
       tx,
       channel,
