@@ -430,6 +430,33 @@ describe("retailer Shopify store: catch-up and the whole journey", () => {
     expect(await ledgerMovementsOf(row.id)).toEqual([-2]);
   }, 120_000);
 
+  it("a refund at the retailer is flagged on the central order, not followed; its restock moves stock once", async () => {
+    const sku = "woo-tshirt";
+    await settle(500);
+    const start = fw.shopifyAvailable(sku)!;
+    const placed = fw.world.shopify.control.placeOrder(r.domain, { lines: [{ sku, quantity: 2 }] });
+    const row = await importState(r.channelId, placed.orderId, "imported");
+    await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 2, 20_000);
+    fw.world.shopify.control.refund(r.domain, {
+      orderId: placed.orderId,
+      lines: [{ sku, quantity: 1 }],
+      restock: true,
+    });
+    await waitFor(
+      "refund flagged",
+      async () => (await rowOf(r.channelId, placed.orderId))?.importFlags.includes(SOURCE_REFUNDED),
+      30_000,
+    );
+    await waitFor("restock applied", () => fw.shopifyAvailable(sku) === start - 1, 20_000);
+    await settle();
+    const after = (await rowOf(r.channelId, placed.orderId))!;
+    expect(after.importState).toBe("imported");
+    expect(after.importFlags).toEqual([SOURCE_REFUNDED]);
+    expect(centralOrders().find((o) => o.id === row.centralOrderId)!.cancelledAt).toBeNull();
+    expect(centralByKey(r.channelId, placed.orderId)).toHaveLength(1);
+    expect(await movementsOf(row.id)).toEqual([-2, 1]);
+  }, 120_000);
+
   it("order → imported once (duplicate webhooks) → cancelled at the retailer: one sale and one restock in the ledger", async () => {
     const sku = "woo-long-sleeve-tee";
     await settle(500);
