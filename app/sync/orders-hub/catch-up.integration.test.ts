@@ -16,7 +16,7 @@ import { addRetailer, type RetailerShop } from "../../../tests/harness/retailers
 import { startSmtpFake, type SmtpFake } from "../../../tests/fakes/smtp/index";
 import { importKeyOf } from "./import.server";
 import { lookbackAfterLink, requeueStuckImports, STUCK_MS } from "./catch-up.server";
-import { SOURCE_REFUNDED } from "./changes.server";
+import { SOURCE_EDITED, SOURCE_REFUNDED } from "./changes.server";
 import { reconcileChannel } from "../reconcile/reconcile.server";
 import { listDeadLetters, replayDeadLetters } from "../../models/dead-letters.server";
 import { enqueue, QUEUES, type JobData } from "../../jobs/queue.server";
@@ -372,6 +372,29 @@ describe("WooCommerce: catch-up", () => {
     expect(central.cancelledAt).toBeNull();
     expect(await movementsOf(row.id)).toEqual([-2, 1]);
     expect(fw.shopifyAvailable(sku)).toBe(start - 1);
+  }, 120_000);
+
+  it("a line edited at the source is flagged on the central order, not replayed on it; the edit's stock moves once", async () => {
+    const sku = "woo-hoodie-with-zipper";
+    const start = fw.shopifyAvailable(sku)!;
+    const placed = woo().control.placeOrder({ lines: [{ sku, quantity: 2 }] }) as { id: number };
+    const row = await importState(wooChannel(), String(placed.id), "imported");
+    await waitFor("sale applied", () => fw.shopifyAvailable(sku) === start - 2, 20_000);
+    woo().control.editOrderLine(placed.id, { sku, quantity: 3 });
+    await waitFor(
+      "edit flagged",
+      async () => (await rowOf(wooChannel(), String(placed.id)))?.importFlags.includes(SOURCE_EDITED),
+      30_000,
+    );
+    await waitFor("the edit's unit taken", () => fw.shopifyAvailable(sku) === start - 3, 20_000);
+    await settle();
+    const after = (await rowOf(wooChannel(), String(placed.id)))!;
+    expect(after.importState).toBe("imported");
+    expect(after.importFlags).toEqual([SOURCE_EDITED]);
+    const central = centralOrders().find((o) => o.id === row.centralOrderId)!;
+    expect(central.lines.map((l) => l.quantity)).toEqual([2]); // as imported: the merchant decides
+    expect(centralByKey(wooChannel(), String(placed.id))).toHaveLength(1);
+    expect(await movementsOf(row.id)).toEqual([-2, -1]);
   }, 120_000);
 
   it("a source cancel after the central order shipped is flagged needs_attention (not dead-lettered); stock comes back once", async () => {

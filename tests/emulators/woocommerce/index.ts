@@ -175,6 +175,11 @@ export interface WooEmulatorControl {
     status?: OrderStatus;
     billing?: { first_name?: string; last_name?: string; email?: string };
   }): Record<string, unknown>;
+  /**
+   * wp-admin line edit (quantity) with WooCommerce's stock adjustment (store.ts `editOrderLine`).
+   * HTTP: POST /__control/orders/<id>/lines {sku?, lineId?, quantity}.
+   */
+  editOrderLine(orderId: number, input: { sku?: string; lineId?: number; quantity: number }): Record<string, unknown>;
   /** Admin status change (WooCommerce's stock rules: store.ts). HTTP: POST /__control/orders/<id>/status {status}. */
   setOrderStatus(orderId: number, status: OrderStatus): Record<string, unknown>;
   /**
@@ -835,6 +840,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         ),
       );
     },
+    editOrderLine(orderId, input) {
+      return store.withStockCause({ cause: "admin_edit" }, () =>
+        store.orderJson(store.editOrderLine(orderId, { sku: input.sku, lineId: input.lineId }, input.quantity)),
+      );
+    },
     setOrderStatus(orderId, status) {
       return store.withStockCause({ cause: "admin_edit" }, () =>
         store.orderJson(store.setOrderStatus(orderId, status)),
@@ -989,6 +999,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", /^\/__control\/seed$/, (b) => control.seedCatalog(b.products, { stock: b.stock })],
     ["POST", /^\/__control\/orders$/, (b) => control.placeOrder(b)],
     ["POST", /^\/__control\/orders\/(\d+)\/status$/, (b, m) => control.setOrderStatus(Number(m[1]), b.status)],
+    ["POST", /^\/__control\/orders\/(\d+)\/lines$/, (b, m) => control.editOrderLine(Number(m[1]), b ?? {})],
     ["POST", /^\/__control\/orders\/(\d+)\/refunds$/, (b, m) => control.refundOrder(Number(m[1]), b ?? {})],
     ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity, b.cause)],
     [
