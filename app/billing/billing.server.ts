@@ -428,7 +428,7 @@ export async function notificationGate(event: {
   }
   if (
     !suppressAll &&
-    event.type === "order.imported" &&
+    (event.type === "order.imported" || event.type === "order.import_failed") &&
     typeof p.orderId === "string" &&
     (await isOrderHidden(event.shopId, p.orderId))
   )

@@ -29,6 +29,7 @@ import { ChannelError, RECORD_KIND } from "../channels/channel";
 import { markImportDeadLettered, runOrderImport } from "../sync/orders-hub/import.server";
 import { pollChannel, scheduleDuePolls } from "../sync/intake/poll.server";
 import { markPushDeadLettered, runFulfilmentPush } from "../sync/orders-hub/pushback.server";
+import { lookbackAfterLink, requeueStuckImports } from "../sync/orders-hub/catch-up.server";
 // ---- notifications, sheets (issue 6) ----
 import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify/dispatch.server";
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
@@ -96,7 +97,9 @@ export const handlers: Handlers = {
     }
     const report = await linkSalesChannel(shopId, channelId);
     await queueInitialPushes(shopId, channelId);
-    return { ...report, linkedItemIds: report.linkedItemIds.length };
+    // Orders hub (issue 15): linked with import on → the look-back window's orders, without moving stock (decision 236).
+    const lookback = await lookbackAfterLink(shopId, channelId);
+    return { ...report, linkedItemIds: report.linkedItemIds.length, ...(lookback ? { lookback } : {}) };
   },
 
   [QUEUES.initialPushCheck]: async ({ shopId, channelId }: { shopId: string; channelId: string }) => ({
@@ -164,7 +167,13 @@ export const handlers: Handlers = {
  * and no live drainer, and domain events older than 2 min without notification rows (`sweepUnnotifiedEvents`). Keys make re-queueing harmless when the
  * original job is merely slow.
  */
-export async function sweep(): Promise<{ receipts: number; adjustments: number; events: number; pushDrains: number }> {
+export async function sweep(): Promise<{
+  receipts: number;
+  adjustments: number;
+  events: number;
+  pushDrains: number;
+  orderImports: number;
+}> {
   const receipts = await prisma.webhookReceipt.findMany({
     where: { status: "received", receivedAt: { lt: new Date(Date.now() - 30_000) } },
     select: { id: true },
@@ -203,7 +212,15 @@ export async function sweep(): Promise<{ receipts: number; adjustments: number; 
     await enqueue(QUEUES.rebalance, { shopId: r.shopId }, { singletonKey: `rebalance:${r.shopId}` });
   // Domain events whose notify job was lost (issue 6 gap): re-queued once they are 2 minutes old.
   const events = await sweepUnnotifiedEvents();
-  return { receipts: receipts.length, adjustments: adjustments.length, events, pushDrains: stores.length };
+  // Orders hub (issue 15, decision 236): order imports claimed but whose job was lost.
+  const orderImports = await requeueStuckImports();
+  return {
+    receipts: receipts.length,
+    adjustments: adjustments.length,
+    events,
+    pushDrains: stores.length,
+    orderImports,
+  };
 }
 
 const CONCURRENCY: Partial<Record<QueueName, number>> = {
@@ -288,7 +305,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
           attempts: job.retryCount + 1,
         });
       }
-      if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data.orderId, cause);
+      if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data, cause, job.retryCount + 1);
       if (queue === QUEUES.fulfilmentPush) await markPushDeadLettered(job.data.fulfilmentId, cause);
       if (queue === QUEUES.shopifyAdjust) {
         await prisma.shopifyAdjustment.updateMany({

@@ -47,6 +47,17 @@ export async function listDeadLetters(shopId: string, limit = 200): Promise<Dead
     (j) => (j.data as { shopId?: string } | null)?.shopId === shopId || (j.sourceId && byJob.has(j.sourceId)),
   );
   mine.sort((a, b) => b.createdOn.getTime() - a.createdOn.getTime());
+  // Order imports (issue 15) name their order: one query for the page.
+  const orderIds = mine
+    .slice(0, limit)
+    .map((j) => (j.data as { orderId?: unknown } | null)?.orderId)
+    .filter((x): x is string => typeof x === "string");
+  const orders = new Map(
+    (orderIds.length
+      ? await prisma.order.findMany({ where: { shopId, id: { in: orderIds } }, select: { id: true, number: true } })
+      : []
+    ).map((o) => [o.id, o.number.startsWith("#") ? o.number : `#${o.number}`]),
+  );
   return mine.slice(0, limit).map((j) => {
     const ev = (j.sourceId && byJob.get(j.sourceId)) || {};
     const data = (j.data ?? {}) as {
@@ -54,8 +65,14 @@ export async function listDeadLetters(shopId: string, limit = 200): Promise<Dead
       itemIds?: string[];
       receiptId?: string;
       adjustmentId?: string;
+      orderId?: string;
+      action?: string;
     };
     const parts: string[] = [];
+    if (data.orderId)
+      parts.push(
+        `${data.action === "cancel" ? "cancel of order" : "order"} ${orders.get(data.orderId) ?? data.orderId}`,
+      );
     if (data.channelId) parts.push(names.get(data.channelId) ?? "a removed store");
     if (Array.isArray(data.itemIds)) parts.push(`${data.itemIds.length} SKU${data.itemIds.length === 1 ? "" : "s"}`);
     if (data.receiptId) parts.push(`webhook receipt ${data.receiptId}`);

@@ -21,6 +21,7 @@ export function appLink(shopDomain: string, path: string): string {
 
 const PATH_BY_KIND: Record<NotificationKind, string> = {
   "order.imported": "/app/activity?cause=order",
+  "order.import_failed": "/app/orders",
   "stock.low": "/app/inventory",
   "stock.out": "/app/inventory",
   "job.dead_lettered": "/app",
@@ -94,6 +95,21 @@ export async function eventContext(
     case "job.dead_lettered":
       Object.assign(facts, { queue: p.queue, cause: p.cause, attempts: p.attempts });
       break;
+    case "order.import_failed": {
+      const order = p.orderId
+        ? await prisma.order.findFirst({
+            where: { id: p.orderId, shopId },
+            select: { id: true, number: true, channel: { select: { name: true } } },
+          })
+        : null;
+      Object.assign(facts, { cause: p.cause, attempts: p.attempts, action: p.action ?? "import" });
+      if (order) {
+        Object.assign(facts, { orderNumber: order.number.startsWith("#") ? order.number : `#${order.number}` });
+        facts.store = order.channel.name;
+        path = `/app/orders/${encodeURIComponent(order.id)}`;
+      }
+      break;
+    }
     case "conflict.raised":
       Object.assign(facts, {
         expectedQuantity: p.expectedQuantity,

@@ -9,6 +9,7 @@
 /** Every kind a notification can have. */
 export const NOTIFICATION_KINDS = [
   "order.imported",
+  "order.import_failed",
   "stock.low",
   "stock.out",
   "job.dead_lettered",
@@ -46,6 +47,10 @@ export const CRITICAL_KINDS: ReadonlySet<NotificationKind> = new Set<Notificatio
 /** Merchant-facing labels and help of each kind (settings page, notification log). */
 export const KIND_INFO: Record<NotificationKind, { label: string; help: string }> = {
   "order.imported": { label: "New order", help: "An order was imported from one of your stores." },
+  "order.import_failed": {
+    label: "Order not imported to Shopify",
+    help: "A store's order could not be created in your Shopify store after every retry (or could not be cancelled there); the message names the order and why.",
+  },
   "stock.low": {
     label: "Low stock",
     help: "An item is at or under its low-stock threshold (once per item until it recovers).",
@@ -106,6 +111,7 @@ export const NOTIFIABLE_EVENT_TYPES = [
   "stock.low",
   "store.unhealthy",
   "order.imported",
+  "order.import_failed",
   "job.dead_lettered",
   "conflict.raised",
   "summary.daily",
@@ -123,8 +129,11 @@ export function kindOfEvent(type: string, payload: unknown): NotificationKind | 
     case "store.unhealthy":
       // Events recorded before customers/data_request had its own type (issue 13).
       return p.kind === "customers/data_request" ? "data.request" : "store.unhealthy";
-    case "order.imported":
     case "job.dead_lettered":
+      // An order import's dead letter is told as `order.import_failed`, naming the order (decision 238).
+      return p.queue === "order-import" ? null : type;
+    case "order.imported":
+    case "order.import_failed":
     case "conflict.raised":
     case "summary.daily":
     case "sku.ambiguous":

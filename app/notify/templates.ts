@@ -49,6 +49,28 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
         ],
         sms: `New order ${f.orderNumber ?? ""} from ${f.store ?? "a store"}`,
       };
+    case "order.import_failed": {
+      const order = `${f.orderNumber ?? "An order"}${f.store ? ` from ${f.store}` : ""}`;
+      const cancel = f.action === "cancel";
+      return {
+        title: cancel
+          ? `Order ${f.orderNumber ?? ""} was cancelled at ${f.store ?? "its store"} but not in Shopify`.replace(
+              /\s+/g,
+              " ",
+            )
+          : `Order ${f.orderNumber ?? ""} from ${f.store ?? "a store"} was not imported to Shopify`.replace(
+              /\s+/g,
+              " ",
+            ),
+        body: [
+          cancel
+            ? `${order} could not be cancelled in your Shopify store after ${f.attempts ?? "all"} attempts: ${f.cause ?? "unknown cause"}.`
+            : `${order} could not be created in your Shopify store after ${f.attempts ?? "all"} attempts: ${f.cause ?? "unknown cause"}.`,
+          "Its stock is already counted. Fix the cause, then retry it from the order's page or replay it from the dead letters; it is still imported only once.",
+        ],
+        sms: `Order ${f.orderNumber ?? ""} ${cancel ? "not cancelled" : "not imported"}: ${String(f.cause ?? "").slice(0, 60)}`,
+      };
+    }
     case "stock.low":
       return {
         title: `Low stock: ${f.sku ?? "an item"} is at ${f.quantity}`,

@@ -12,6 +12,7 @@ export type DomainEventType =
   | "job.dead_lettered"
   | "store.unhealthy"
   | "order.imported"
+  | "order.import_failed"
   | "conflict.raised"
   | "summary.daily"
   | "dead_letter.discarded"

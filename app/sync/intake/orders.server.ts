@@ -273,6 +273,26 @@ export function payloadTarget(
 }
 
 /**
+ * The order row a sales channel's order creates (header only; the intake and the orders hub's adoption of pre-link
+ * orders write the same). A partial delivery has no total: the row it creates (a refund seen before its order) holds 0
+ * until the order.
+ */
+export function salesOrderHeader(channel: Pick<ChannelRow, "id" | "shopId">, order: SalesOrder) {
+  return {
+    shopId: channel.shopId,
+    channelId: channel.id,
+    externalId: order.orderId,
+    number: order.number,
+    status: order.status,
+    currency: order.currency,
+    totalPrice: order.total || "0",
+    customerName: [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null,
+    customerEmail: order.customer.email,
+    placedAt: order.createdAt ? new Date(order.createdAt) : new Date(),
+  };
+}
+
+/**
  * Records an order of the sales channel `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
  * store did (see the module comment: lines a plugin stock event has moved, and every line of a stock-events store
  * but the unreported ones reconciliation finds, are left to the events).
@@ -284,23 +304,10 @@ export async function ingestSalesOrder(
   via: "webhook" | "reconcile" = "webhook",
 ): Promise<SalesOrderOutcome> {
   const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
-  const placedAt = order.createdAt ? new Date(order.createdAt) : new Date();
-  const customerName = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ") || null;
+  const header = salesOrderHeader(channel, order);
+  const { placedAt, customerName } = header;
   return prisma.$transaction(async (tx) => {
-    const row = await lockOrCreateOrder(tx, {
-      shopId: channel.shopId,
-      channelId: channel.id,
-      externalId: order.orderId,
-      number: order.number,
-      status: order.status,
-      // A partial delivery has no total: the row it creates (a refund seen before its order) holds 0 until the order.
-      currency: order.currency,
-      totalPrice: order.total || "0",
-      customerName,
-      customerEmail: order.customer.email,
-      placedAt,
-      sourceModifiedAt: null,
-    });
+    const row = await lockOrCreateOrder(tx, { ...header, sourceModifiedAt: null });
     const stale = !!(row.sourceModifiedAt && modifiedAt && modifiedAt < row.sourceModifiedAt);
     // The order's own delivery arriving after a newer refund made its row (no header yet: a partial delivery has none,
     // decision 209): it fills the header and takes the stock of the lines the refund did not name; the refunded lines

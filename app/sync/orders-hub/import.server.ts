@@ -17,6 +17,8 @@ import { RECORD_KIND, RETAILER_KIND } from "../../channels/channel";
 import type { ImportOrderInput, ImportOrderLine, OrderAddress } from "../../channels/record";
 import type { SalesOrder } from "../../channels/events";
 import { recordForShop } from "../stores/stores.server";
+import { emitEvent } from "../events.server";
+import { followSourceChanges, importedLinesOf } from "./changes.server";
 import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 
 /** The tag every imported order carries (so the merchant can filter them in Shopify admin). */
@@ -91,7 +93,6 @@ export function importSourceOf(order: SalesOrder): JobData["order-import"]["sour
  * @returns true when a job was queued
  */
 export async function queueOrderImport(channel: ChannelRow, orderId: string, order: SalesOrder): Promise<boolean> {
-  if (order.partial) return false;
   const settings = await importSettingsOf(channel);
   if (!settings?.importOrders || channel.pausedAt) return false;
   const row = await prisma.order.findUnique({
@@ -104,12 +105,18 @@ export async function queueOrderImport(channel: ChannelRow, orderId: string, ord
       placedAt: true,
       cancelledAt: true,
       importState: true,
+      importSource: true,
     },
   });
   if (!row) return false;
+  if (order.partial) {
+    // A refund's restocked lines without the order header (retailer refunds/create): a change to follow, nothing to claim.
+    if (row.importState === "imported" || row.importState === "needs_attention") await followSourceChanges(row, order);
+    return false;
+  }
   if (row.cancelledAt && row.status === "cancelled") {
     // Cancelled at the source after the import: the central order follows, once (decision 219). Refunded and failed
-    // orders are not cancellations (the merchant may have shipped): left to the merchant (issue 15 item 2, later).
+    // orders are not cancellations (the merchant may have shipped): flagged for the merchant (changes.server.ts, 237).
     const claimed = await prisma.order.updateMany({
       where: { id: row.id, importState: "imported", centralOrderId: { not: null } },
       data: { importState: "cancelling" },
@@ -123,22 +130,40 @@ export async function queueOrderImport(channel: ChannelRow, orderId: string, ord
     });
     return true;
   }
+  // Imported already: what changed at the source since (refunds, edits) is followed or flagged (decision 237).
+  if (row.importState === "imported" || row.importState === "needs_attention") {
+    await followSourceChanges(row, order);
+    return false;
+  }
   if (row.cancelledAt) return false;
   const eligible = settings.fromStatuses.length ? settings.fromStatuses.includes(row.status) : row.stockTaken;
   if (!eligible) return false;
   if (Date.now() - row.placedAt.getTime() > settings.lookbackHours * 3_600_000) return false;
   const claimed = await prisma.order.updateMany({
     where: { id: row.id, importState: null },
-    data: { importState: "queued", importKey: importKeyOf(channel.id, row.externalId) },
+    // The job's source is kept with the claim: a claim whose job is lost is re-queued from it (catch-up.server.ts).
+    data: {
+      importState: "queued",
+      importKey: importKeyOf(channel.id, row.externalId),
+      importSource: importSourceOf(order) as Prisma.InputJsonValue,
+    },
   });
   if (claimed.count === 0) return false;
-  await enqueue(
-    QUEUES.orderImport,
-    { shopId: channel.shopId, orderId: row.id, source: importSourceOf(order) },
-    { singletonKey: `order-import:${row.id}` },
-  );
+  await enqueueImport(channel.shopId, row.id, importSourceOf(order));
   return true;
 }
+
+/** Queues the `order-import` job of `orderId` (one at a time per order: pg-boss singleton key). */
+export async function enqueueImport(
+  shopId: string,
+  orderId: string,
+  source: JobData["order-import"]["source"],
+): Promise<string | null> {
+  return enqueue(QUEUES.orderImport, { shopId, orderId, source }, { singletonKey: `order-import:${orderId}` });
+}
+
+/** Flag: the source cancelled an order whose central copy had already shipped (it cannot be cancelled). */
+export const SOURCE_CANCELLED_AFTER_SHIPPING = "source_cancelled_after_fulfilment";
 
 /** Custom-line reasons: the line's SKU has no catalog item, or the item has no variant on the record. */
 const UNLINKED = "unlinked_lines";
@@ -275,6 +300,8 @@ export async function runOrderImport(data: JobData["order-import"]): Promise<Rec
         centralOrderName: central.name,
         importedAt: new Date(),
         importFlags: flags,
+        // The lines as imported: a later edit at the source is told from them (changes.server.ts).
+        importSource: { ...data.source, lines: importedLinesOf(order.lines) } as Prisma.InputJsonValue,
       },
     });
     return { imported: central.id, created, flags };
@@ -297,12 +324,31 @@ async function cancelCentralOrder(order: {
   shopId: string;
   number: string;
   centralOrderId: string | null;
+  importFlags: string[];
   channel: ChannelRow;
 }): Promise<Record<string, unknown>> {
   if (!order.centralOrderId) return { skipped: "never imported" };
   const settings = await importSettingsOf(order.channel);
   const { adapter } = await recordForShop(order.shopId);
   try {
+    // Shopify refuses to cancel an order with fulfilled lines (orderCancel: "Cannot cancel an order with fulfilled
+    // line items"). Retrying cannot change that: the merchant decides (return, refund at the source, …) — the row is
+    // flagged, not dead-lettered (decision 239).
+    const current = await adapter.readFulfilments(order.centralOrderId);
+    const shipped = current?.fulfilments.some(
+      (f) => !["CANCELLED", "ERROR", "FAILURE"].includes(f.status) && f.lines.length,
+    );
+    if (current && !current.order.cancelledAt && shipped) {
+      await prisma.order.update({
+        where: { id: order.id },
+        data: {
+          importState: "needs_attention",
+          importError: `cancelled at the source after ${current.order.name} shipped: Shopify cannot cancel an order with fulfilled lines`,
+          importFlags: [...new Set([...order.importFlags, SOURCE_CANCELLED_AFTER_SHIPPING])],
+        },
+      });
+      return { needsAttention: order.centralOrderId, reason: "already fulfilled" };
+    }
     const cancelled = await adapter.cancelImportedOrder(order.centralOrderId, {
       notifyCustomer: settings?.notifyCustomer ?? false,
       staffNote: `Cancelled at the source (${order.channel.name} order ${order.number}) — SyncFlow`,
@@ -318,12 +364,41 @@ async function cancelCentralOrder(order: {
   }
 }
 
-/** The worker's dead-letter hook for `order-import`: the order is "failed" with the cause (replay imports it). */
-export async function markImportDeadLettered(orderId: string, cause: string): Promise<void> {
-  await prisma.order.updateMany({
-    where: { id: orderId, centralOrderId: null },
-    data: { importState: "failed", importError: `dead-lettered: ${cause}` },
+/**
+ * The worker's dead-letter hook for `order-import` (its retries are spent): an import leaves the order "failed", a
+ * cancel "needs_attention", each with the cause (replaying the dead letter runs it again, still once); and one
+ * `order.import_failed` event names the order and the cause for the merchant's notification (decision 238).
+ * @param job the dead job's data; `attempts` how many tries it had
+ */
+export async function markImportDeadLettered(
+  job: Pick<JobData["order-import"], "shopId" | "orderId" | "action">,
+  cause: string,
+  attempts?: number,
+): Promise<void> {
+  const cancel = job.action === "cancel";
+  const changed = await prisma.order.updateMany({
+    where: cancel
+      ? { id: job.orderId, importState: "cancelling" }
+      : { id: job.orderId, centralOrderId: null, importState: { not: "cancelled" } },
+    data: cancel
+      ? { importState: "needs_attention", importError: `cancel dead-lettered: ${cause}` }
+      : { importState: "failed", importError: `dead-lettered: ${cause}` },
   });
+  if (changed.count === 0) return;
+  const row = await prisma.order.findUnique({ where: { id: job.orderId }, select: { shopId: true, channelId: true } });
+  if (!row) return;
+  await emitEvent(
+    row.shopId,
+    "order.import_failed",
+    {
+      orderId: job.orderId,
+      channelId: row.channelId,
+      action: cancel ? "cancel" : "import",
+      cause,
+      attempts: attempts ?? null,
+    },
+    { channelId: row.channelId },
+  );
 }
 
 /**

@@ -59,6 +59,8 @@ import type { Listing, Prisma } from "@prisma/client";
 import { SAFETY_STOCK, usesAllocations, withItemLock } from "../allocation/allocation.server";
 import { openConflict } from "./conflicts.server";
 import { catchUpPushback } from "../orders-hub/pushback.server";
+import { queueOrderImport } from "../orders-hub/import.server";
+import { catchUpImports, describeCatchUp } from "../orders-hub/catch-up.server";
 import { env } from "../../env.server";
 
 export type ReconcileChangeKind =
@@ -136,6 +138,9 @@ export async function reconcileChannel(
     const repaired = await repairSubscriptions(ctx);
     phase("webhooks");
     await ingestMissedOrders(ctx, new Date((previous?.startedAt ?? channel.createdAt).getTime() - ORDER_MARGIN_MS));
+    // Orders hub (issue 15): the import look-back window, when due (first connection; decisions 235–236).
+    const lookback = await catchUpImports({ ...ctx, trigger: opts.trigger });
+    if (lookback?.read) changes.push({ kind: "order_ingested", reason: describeCatchUp(lookback) });
     phase("orders");
 
     // 3 + 4. Read the record and the store in parallel (they are independent and both rate-limited).
@@ -340,6 +345,8 @@ async function ingestMissedOrders(
         });
         for (const adjustmentId of res.adjustmentIds) await enqueue(QUEUES.shopifyAdjust, { shopId, adjustmentId });
       }
+      // Orders hub (issue 15): a missed order is imported like its webhook would have it (claimed once; decision 235).
+      await queueOrderImport(channel, res.orderId, order);
     }
   }
 }

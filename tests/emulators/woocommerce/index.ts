@@ -104,6 +104,8 @@ export interface WooEmulatorOptions {
   /** Expose `wc-syncflow/v1` (default true). false => those routes answer 404 rest_no_route. */
   syncflowPlugin?: boolean;
   currency?: string;
+  /** The store's clock (ms since epoch; default Date.now): a test can place an order "before" something happened. */
+  now?: () => number;
   /**
    * Emulate plugin 1.1 (default false = plugin 1.0.0): capabilities list "stock-events" and, once `connectHub` is
    * called, every stock change is reported to the hub (./stock-events.ts).
@@ -204,6 +206,11 @@ export interface WooEmulatorControl {
     status?: OrderStatus;
     billing?: { first_name?: string; last_name?: string; email?: string };
   }): Record<string, unknown>;
+  /**
+   * wp-admin line edit (quantity) with WooCommerce's stock adjustment (store.ts `editOrderLine`).
+   * HTTP: POST /__control/orders/<id>/lines {sku?, lineId?, quantity}.
+   */
+  editOrderLine(orderId: number, input: { sku?: string; lineId?: number; quantity: number }): Record<string, unknown>;
   /** Admin status change (WooCommerce's stock rules: store.ts). HTTP: POST /__control/orders/<id>/status {status}. */
   setOrderStatus(orderId: number, status: OrderStatus): Record<string, unknown>;
   /**
@@ -354,7 +361,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
   });
   const port = (server.address() as AddressInfo).port;
   const siteUrl = `http://127.0.0.1:${port}`;
-  const store = new WooStore({ siteUrl, currency: opts.currency });
+  const store = new WooStore({ siteUrl, currency: opts.currency, now: opts.now });
   const engine = new WebhookEngine(store, {
     ...(opts.deliveryDelayMs === undefined && opts.deliveryDelayMaxMs === undefined
       ? { deliveryDelayMs: REALISTIC_DELIVERY_DELAY.minMs, deliveryDelayMaxMs: REALISTIC_DELIVERY_DELAY.maxMs }
@@ -916,6 +923,11 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
         ),
       );
     },
+    editOrderLine(orderId, input) {
+      return store.withStockCause({ cause: "admin_edit" }, () =>
+        store.orderJson(store.editOrderLine(orderId, { sku: input.sku, lineId: input.lineId }, input.quantity)),
+      );
+    },
     setOrderStatus(orderId, status) {
       return store.withStockCause({ cause: "admin_edit" }, () =>
         store.orderJson(store.setOrderStatus(orderId, status)),
@@ -1074,6 +1086,7 @@ export async function startWooEmulator(opts: WooEmulatorOptions = {}): Promise<W
     ["POST", /^\/__control\/seed$/, (b) => control.seedCatalog(b.products, { stock: b.stock })],
     ["POST", /^\/__control\/orders$/, (b) => control.placeOrder(b)],
     ["POST", /^\/__control\/orders\/(\d+)\/status$/, (b, m) => control.setOrderStatus(Number(m[1]), b.status)],
+    ["POST", /^\/__control\/orders\/(\d+)\/lines$/, (b, m) => control.editOrderLine(Number(m[1]), b ?? {})],
     ["POST", /^\/__control\/orders\/(\d+)\/refunds$/, (b, m) => control.refundOrder(Number(m[1]), b ?? {})],
     ["POST", /^\/__control\/stock$/, (b) => control.setStock(b.sku, b.quantity, b.cause)],
     [

@@ -861,6 +861,37 @@ export class WooStore {
     });
   }
 
+  /**
+   * wp-admin "Edit item" on an order line, then save: the line's quantity becomes `quantity` and, for an order whose
+   * stock was reduced (processing / on-hold / completed), `wc_maybe_adjust_line_item_product_stock()` moves the
+   * product's stock by the difference — `_reduced_stock` becomes quantity − refunded units (refund lines are
+   * negative), the stock changes by the difference from what was reduced. Fires order.updated.
+   */
+  editOrderLine(orderId: number, line: { lineId?: number; sku?: string }, quantity: number): OrderRecord {
+    const o = this.getOrder(orderId, 400);
+    const l = o.line_items.find((x) => (line.lineId ? x.id === line.lineId : x.sku === line.sku));
+    if (!l) throw new WooEmulatorError(400, "woocommerce_rest_invalid_order_item", "Invalid order item.");
+    l.quantity = quantity;
+    const p = this.lineProduct(l);
+    if (REDUCE_ON.includes(o.status) && o.stock_reduced && p && this.stockHolder(p)) {
+      const refunded = o.refunds.reduce(
+        (s, r) => s + r.line_items.filter((x) => x.refunded_item_id === l.id).reduce((t, x) => t + x.quantity, 0),
+        0,
+      );
+      const target = quantity + refunded;
+      const diff = target - l.reduced_stock;
+      l.reduced_stock = target;
+      if (diff)
+        this.withStockCause(
+          { cause: "order_adjusted", orderId: o.id, orderStatus: o.status, lineId: l.id, lineReducedAfter: target },
+          () => this.updateStock(p, Math.abs(diff), diff > 0 ? "decrease" : "increase"),
+        );
+    }
+    o.date_modified_ms = this.now();
+    this.emit({ topic: "order.updated", resourceId: o.id });
+    return o;
+  }
+
   private lineProduct(l: OrderLineRecord) {
     return this.products.get(l.variation_id || l.product_id);
   }
