@@ -27,13 +27,21 @@ export const JOURNEY_FILTER_LABEL: Record<JourneyFilter, string> = {
  * linked). The filter asks for these by name (`&&`, served by the GIN index), so a new flag the engine adds must be
  * listed here to be filtered on; unknown flags still show on the order.
  */
-export const ATTENTION_FLAGS = ["unlinked_lines", "refund_not_followed", "edit_not_followed"] as const;
+export const ATTENTION_FLAGS = [
+  "unlinked_lines",
+  "source_refunded",
+  "source_edited",
+  "source_cancelled_after_fulfilment",
+] as const;
 
 /** Merchant-readable text of an import flag. */
 export const FLAG_LABEL: Record<string, string> = {
   unlinked_lines: "Some lines were imported as custom lines (their SKU is not linked to a Shopify variant)",
-  refund_not_followed: "A refund at the source could not be reflected on the Shopify order",
-  edit_not_followed: "An edit at the source could not be reflected on the Shopify order",
+  // The engine's flags (app/sync/orders-hub/changes.server.ts, import.server.ts; decisions 237, 239).
+  source_refunded: "The order was refunded at the source store; refund the Shopify order by hand if it applies",
+  source_edited: "The order's lines were edited at the source store; edit the Shopify order by hand if it applies",
+  source_cancelled_after_fulfilment:
+    "The order was cancelled at the source store after it shipped from Shopify; the Shopify order was left as it is",
 };
 
 /** Push states of a central fulfilment that has not reached the source yet. */
@@ -100,6 +108,7 @@ export function journeyOf(o: JourneyRow): Journey {
   if (o.importState === "failed") attention.push(`Import failed${o.importError ? `: ${o.importError}` : ""}`);
   if (o.importState === "cancelling" && o.importError)
     attention.push(`Cancelling the Shopify order failed: ${o.importError}`);
+  if (o.importState === "needs_attention" && o.importError) attention.push(o.importError);
   for (const f of o.importFlags) attention.push(FLAG_LABEL[f] ?? f);
   if (fulfilments.failed)
     attention.push(

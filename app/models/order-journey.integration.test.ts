@@ -99,6 +99,14 @@ beforeAll(async () => {
     { pushState: "pushed" },
     { pushState: "failed", pushError: "WooCommerce answered 500" },
   ]);
+  // The engine's flags and state for what the orders hub could not follow (decisions 237, 239).
+  await order("refunded", woo.id, { ...imported(7), importFlags: ["source_refunded"] });
+  await order("cancelShipped", woo.id, {
+    ...imported(8),
+    importState: "needs_attention",
+    importFlags: ["source_cancelled_after_fulfilment"],
+    importError: "cancelled at the source after the Shopify order shipped",
+  });
   await order("neverQueued", woo.id);
   await order("queued", woo.id, { importState: "queued" });
   await order("importOff", off.id);
@@ -131,6 +139,11 @@ describe("Orders page journey", () => {
     expect(by("failedImport")).toMatchObject({ stage: "import_failed", central: null });
     expect(by("failedImport").attention[0]).toContain("ACCESS_DENIED");
     expect(by("flagged").attention).toEqual([expect.stringContaining("custom lines")]);
+    expect(by("refunded").attention).toEqual([expect.stringContaining("refunded at the source")]);
+    expect(by("cancelShipped").attention).toEqual([
+      expect.stringContaining("cancelled at the source"),
+      expect.stringContaining("after it shipped"),
+    ]);
     expect(by("failedPush")).toMatchObject({ fulfilments: { total: 2, pushed: 1, failed: 1 } });
     expect(by("neverQueued").stage).toBe("not_imported");
     expect(by("queued").stage).toBe("queued");
@@ -148,9 +161,9 @@ describe("Orders page journey", () => {
   it("filters server-side: not imported, shipped not pushed back, needs attention — with counts", async () => {
     expect(await listed("not_imported")).toEqual(["failedImport", "neverQueued", "queued"]);
     expect(await listed("not_pushed")).toEqual(["failedPush", "notPushed"]);
-    expect(await listed("attention")).toEqual(["failedImport", "failedPush", "flagged"]);
+    expect(await listed("attention")).toEqual(["cancelShipped", "failedImport", "failedPush", "flagged", "refunded"]);
     const { journeyCounts } = await listOrders(shopId, {});
-    expect(journeyCounts).toEqual({ not_imported: 3, not_pushed: 2, attention: 3 });
+    expect(journeyCounts).toEqual({ not_imported: 3, not_pushed: 2, attention: 5 });
     // The filter combines with the page's others (store, search).
     expect((await listOrders(shopId, { journey: "attention", q: "nomatch" })).rows).toEqual([]);
   });

@@ -35,7 +35,7 @@ export async function importingChannelIds(shopId: string): Promise<string[]> {
  *   placedAt) and (shopId, importState, placedAt);
  * - not_pushed: a central fulfilment not yet delivered to the source (pending, pushing, failed) — driven by
  *   OrderFulfilment's pushState index;
- * - attention: import failed, a cancel of the central order failed, an attention flag (GIN index), or a failed
+ * - attention: import failed or needs attention (decision 239), a cancel of the central order failed, an attention flag (GIN index), or a failed
  *   pushback.
  */
 export function journeyWhere(filter: JourneyFilter, importing: string[]): Prisma.OrderWhereInput {
@@ -51,7 +51,7 @@ export function journeyWhere(filter: JourneyFilter, importing: string[]): Prisma
     case "attention":
       return {
         OR: [
-          { importState: "failed" },
+          { importState: { in: ["failed", "needs_attention"] } },
           { importState: "cancelling", importError: { not: null } },
           { importFlags: { hasSome: [...ATTENTION_FLAGS] } },
           { fulfilments: { some: { pushState: "failed" } } },

@@ -9,6 +9,7 @@ import prisma from "../db.server";
 import { createTestShop } from "../notify/test-shop";
 import { getOrderSettings, saveOrderSettings } from "./order-settings.server";
 import { importSettingsOf } from "../sync/orders-hub/import.server";
+import { getBoss, QUEUES } from "../jobs/queue.server";
 
 let shopId: string;
 let otherShopId: string;
@@ -71,6 +72,12 @@ describe("orders hub settings", () => {
       notifySourceCustomer: true,
     });
     expect(await saveOrderSettings(shopId, valid(wooId))).toEqual({ ok: true });
+    // Import turned on: the look-back window is read now (a reconciliation with the import_lookback trigger).
+    const boss = await getBoss();
+    const lookbacks = (await boss.findJobs(QUEUES.reconcile, { data: { channelId: wooId } })).filter(
+      (j) => (j.data as { trigger?: string }).trigger === "import_lookback",
+    );
+    expect(lookbacks).toHaveLength(1);
     const view = (await getOrderSettings(shopId)).find((c) => c.channelId === wooId)!;
     expect(view).toMatchObject({
       importOrders: true,

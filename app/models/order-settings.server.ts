@@ -19,6 +19,7 @@ import prisma from "../db.server";
 import { RECORD_KIND, RETAILER_KIND } from "../channels/channel";
 import type { OrderAddress } from "../channels/record";
 import { kindLabel } from "./sales-channels.server";
+import { queueImportLookback } from "../sync/orders-hub/catch-up.server";
 
 /** Source order statuses the merchant may import from, per channel kind (stored as the order row's `status`). */
 export const IMPORT_STATUS_CHOICES: Record<string, { value: string; label: string }[]> = {
@@ -194,7 +195,12 @@ export async function saveOrderSettings(
   const v = parsed.data;
   const channel = await prisma.channel.findFirst({
     where: { id: v.channelId, shopId, kind: { not: RECORD_KIND } },
-    select: { id: true, kind: true, retailerLink: { select: { id: true } } },
+    select: {
+      id: true,
+      kind: true,
+      retailerLink: { select: { id: true, importOrders: true } },
+      orderImportSetting: { select: { importOrders: true } },
+    },
   });
   if (!channel) return { ok: false, status: 404, errors: { channelId: "This store is not connected to your shop." } };
   const allowed = new Set(statusChoicesOf(channel.kind).map((c) => c.value));
@@ -237,5 +243,10 @@ export async function saveOrderSettings(
         },
       });
   });
+  // Import turned on: read the look-back window now (catch-up, decision 235) rather than at the next reconciliation.
+  const wasImporting = isRetailer
+    ? channel.retailerLink!.importOrders
+    : (channel.orderImportSetting?.importOrders ?? false);
+  if (own.importOrders && !wasImporting) await queueImportLookback(shopId, channel.id);
   return { ok: true };
 }
