@@ -146,6 +146,16 @@ async function settle(): Promise<void> {
   await sleep(1000);
 }
 
+/**
+ * The ledger's stock movements of one order, smallest first: the rows that move the hub's count of an item (written
+ * once when units are taken or given back; Shopify's confirmation is a second row that records the applied level).
+ */
+const ledgerMovementsOf = async (orderId: string) =>
+  (await prisma.stockLedger.findMany({ where: { orderId } }))
+    .filter((l) => /pending on Shopify/.test(l.note ?? ""))
+    .map((l) => l.delta)
+    .sort((a, b) => a - b);
+
 describe("WooCommerce order: central fulfilments pushed back once", () => {
   it("two parts with two tracking numbers: one customer note each, tracking meta, completed only after the second; duplicate and late webhooks change nothing", async () => {
     const placed = woo().control.placeOrder({
@@ -220,6 +230,8 @@ describe("WooCommerce order: central fulfilments pushed back once", () => {
     expect(
       (await prisma.orderFulfilment.findMany({ where: { orderId: order.id } })).map((r) => r.pushAttempts),
     ).toEqual(attempts);
+    // The whole journey (sale → import → two shipments → pushback) moved stock once per sold unit: the sale's own.
+    expect(await ledgerMovementsOf(order.id)).toEqual([-2, -1]);
   }, 180_000);
 
   it("a tracking change is pushed once; the older fulfillments/create arriving late does not undo it; a cancelled fulfilment returns the order to processing", async () => {
@@ -433,5 +445,7 @@ describe("retailer Shopify order: central fulfilments become the retailer's fulf
     const rows = await prisma.orderFulfilment.findMany({ where: { orderId: order.id }, orderBy: { createdAt: "asc" } });
     expect(rows.map((x) => x.sourceRef)).toEqual(ro.fulfillments.map((f: any) => f.id));
     expect((await prisma.order.findUniqueOrThrow({ where: { id: order.id } })).trackingDeliveredAt).not.toBeNull();
+    // One stock movement per sold unit across the whole journey: the retailer's sale, nothing from import or shipping.
+    expect(await ledgerMovementsOf(order.id)).toEqual([-2, -1]);
   }, 180_000);
 });
