@@ -154,7 +154,7 @@ const ledgerMovementsOf = async (orderId: string) =>
   (await prisma.stockLedger.findMany({ where: { orderId } }))
     .filter((l) => /pending on Shopify/.test(l.note ?? ""))
     .map((l) => l.delta)
-    .sort((a, b) => a - b);
+    .sort((a, b) => (a ?? 0) - (b ?? 0));
 
 describe("WooCommerce order: central fulfilments pushed back once", () => {
   it("two parts with two tracking numbers: one customer note each, tracking meta, completed only after the second; duplicate and late webhooks change nothing", async () => {
