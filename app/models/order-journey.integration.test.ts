@@ -10,7 +10,9 @@ import type { PgBoss } from "pg-boss";
 import prisma from "../db.server";
 import { createTestShop } from "../notify/test-shop";
 import { getBoss, QUEUES, stopBoss } from "../jobs/queue.server";
-import { listOrders, getOrderDetail } from "./orders.server";
+import { listOrders, getOrderDetail, orderWhere } from "./orders.server";
+import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
+import { journeyContext } from "./order-journey.server";
 import { retryOrderImports, retryOrderPushbacks } from "../sync/orders-hub/retry.server";
 
 let boss: PgBoss;
@@ -230,5 +232,100 @@ describe("Orders page journey", () => {
     // Now "shipped, not pushed back" but no longer "needs attention".
     expect(await listed("attention")).not.toContain("failedPush");
     expect(await listed("not_pushed")).toContain("failedPush");
+  });
+});
+
+describe("Journey filters page through their matches (decision 263: ids first, then the page by primary key)", () => {
+  it("pages a filter in placedAt desc, id desc order across pages, ties included, same as the unfiltered query", async () => {
+    const shop = await createTestShop("journey-pages");
+    const woo = await prisma.channel.create({
+      data: { shopId: shop.id, kind: "woocommerce", name: "Woo Pages", baseUrl: "https://woopages.test" },
+    });
+    await prisma.orderImportSetting.create({ data: { channelId: woo.id, importOrders: true } });
+    const t = Date.UTC(2026, 10, 1);
+    const n = ORDERS_PAGE_SIZE + 7;
+    // Interleaved: every other order imported (not matched); pairs share a placedAt (the id breaks the tie).
+    await prisma.order.createMany({
+      data: Array.from({ length: 2 * n }, (_, i) => ({
+        shopId: shop.id,
+        channelId: woo.id,
+        externalId: `p${i}`,
+        number: `#${i}`,
+        status: "processing",
+        placedAt: new Date(t + Math.floor(i / 4) * 60_000),
+        stockTaken: true,
+        ...(i % 2 ? { importState: "imported", centralOrderId: `gid://shopify/Order/${i}` } : {}),
+      })),
+    });
+    const expected = (
+      await prisma.order.findMany({
+        where: orderWhere(shop.id, { journey: "not_imported" }, await journeyContext(shop.id)),
+        orderBy: [{ placedAt: "desc" }, { id: "desc" }],
+        select: { id: true },
+      })
+    ).map((o) => o.id);
+    expect(expected).toHaveLength(n);
+    const p1 = await listOrders(shop.id, { journey: "not_imported", page: 1 });
+    const p2 = await listOrders(shop.id, { journey: "not_imported", page: 2 });
+    expect(p1.total).toBe(n);
+    expect(p1.pageCount).toBe(2);
+    expect(p1.rows.map((r) => r.id)).toEqual(expected.slice(0, ORDERS_PAGE_SIZE));
+    expect(p2.rows.map((r) => r.id)).toEqual(expected.slice(ORDERS_PAGE_SIZE));
+    // Combined with another filter of the page (search by number): the ids-first read applies it too.
+    const q = await listOrders(shop.id, { journey: "not_imported", q: "#10" });
+    const evens = Array.from({ length: 2 * n }, (_, i) => i).filter((i) => i % 2 === 0 && `${i}`.includes("10"));
+    expect(q.rows.map((r) => r.number).sort()).toEqual(evens.map((i) => `#${i}`).sort());
+    expect(q.rows.length).toBeGreaterThan(2);
+  });
+
+  it("needs attention matches the same orders with the failed pushbacks read first or asked in the query", async () => {
+    const shop = await createTestShop("journey-attention");
+    const woo = await prisma.channel.create({
+      data: { shopId: shop.id, kind: "woocommerce", name: "Woo Att", baseUrl: "https://wooatt.test" },
+    });
+    const mk = (i: number, data: object = {}) =>
+      prisma.order.create({
+        data: {
+          shopId: shop.id,
+          channelId: woo.id,
+          externalId: `a${i}`,
+          number: `#${i}`,
+          status: "processing",
+          placedAt: new Date(Date.UTC(2026, 10, 1, 0, i)),
+          importState: "imported",
+          centralOrderId: `gid://shopify/Order/a${i}`,
+          ...data,
+        },
+      });
+    const pushFailed = await mk(1);
+    await prisma.orderFulfilment.create({
+      data: {
+        orderId: pushFailed.id,
+        centralFulfilmentId: "gid://shopify/Fulfillment/a1",
+        centralStatus: "SUCCESS",
+        lines: [],
+        centralUpdatedAt: new Date(),
+        pushState: "failed",
+      },
+    });
+    const flagged = await mk(2, { importFlags: ["source_edited"] });
+    await mk(3);
+    const ctx = await journeyContext(shop.id);
+    expect(ctx.failedPushback).toEqual([pushFailed.id]);
+    const ask = async (failedPushback: string[] | null) =>
+      (
+        await prisma.order.findMany({
+          where: orderWhere(shop.id, { journey: "attention" }, { ...ctx, failedPushback }),
+          select: { id: true },
+        })
+      )
+        .map((o) => o.id)
+        .sort();
+    expect(await ask(ctx.failedPushback)).toEqual([pushFailed.id, flagged.id].sort());
+    expect(await ask(null)).toEqual([pushFailed.id, flagged.id].sort());
+    expect((await listOrders(shop.id, { journey: "attention" })).rows.map((r) => r.id)).toEqual([
+      flagged.id,
+      pushFailed.id,
+    ]);
   });
 });

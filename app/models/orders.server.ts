@@ -9,12 +9,13 @@ import { ORDERS_PAGE_SIZE } from "../lib/page-constants";
 import { hiddenOrdersWhere } from "../billing/billing.server";
 import {
   echoRowIds,
-  importingChannelIds,
+  journeyContext,
   journeyOf,
   journeyWhere,
   parseJourneyFilter,
   JOURNEY_FILTERS,
   type Journey,
+  type JourneyContext,
   type JourneyFilter,
 } from "./order-journey.server";
 
@@ -48,12 +49,16 @@ export function parseOrderParams(url: URL): OrderFilter & { page: number } {
 }
 
 /**
- * The Prisma filter of the order list (shared with CSV export). `importing`: the channels whose orders import now
- * (`importingChannelIds`), read by the "not imported" journey filter.
+ * The Prisma filter of the order list (shared with CSV export). `journey`: what the journey filters read beyond the
+ * order row (`journeyContext`: importing channels, orders with a failed pushback).
  */
-export function orderWhere(shopId: string, f: OrderFilter, importing: string[] = []): Prisma.OrderWhereInput {
+export function orderWhere(
+  shopId: string,
+  f: OrderFilter,
+  journey: JourneyContext = { importing: [], failedPushback: null },
+): Prisma.OrderWhereInput {
   const and: Prisma.OrderWhereInput[] = [{ shopId }];
-  if (f.journey) and.push(journeyWhere(f.journey, importing));
+  if (f.journey) and.push(journeyWhere(f.journey, journey));
   if (f.store) and.push({ channelId: f.store });
   if (f.status) and.push({ status: f.status });
   if (f.from) and.push({ placedAt: { gte: new Date(`${f.from}T00:00:00Z`) } });
@@ -91,16 +96,35 @@ export interface OrderRow {
   journey: Journey;
 }
 
+/** Up to this many matches, a journey filter's page is chosen from the matches' ids first (`pageWhere`). */
+export const JOURNEY_IDS_FIRST_MAX = 5000;
+
+/**
+ * The filter of one page of a journey filter's list (decision 263). A journey filter matches few orders, but
+ * PostgreSQL cannot know how few: for `ORDER BY placedAt DESC LIMIT 50` it walks Order(shopId, placedAt) backwards and
+ * discards every order that does not match (10k+ at 100k orders). When the filter's `total` (already counted) is at
+ * most JOURNEY_IDS_FIRST_MAX, the matches' (id, placedAt) are read first — the same indexed plan as the count, no
+ * ORDER BY to walk — and the page is cut from them here (placedAt desc, id desc, as the list orders); the page query
+ * then reads those ids by primary key (its `skip` is 0). Otherwise `where` unchanged.
+ */
+async function pageWhere(where: Prisma.OrderWhereInput, total: number, page: number): Promise<Prisma.OrderWhereInput> {
+  if (total > JOURNEY_IDS_FIRST_MAX) return where;
+  const hits = await prisma.order.findMany({ where, select: { id: true, placedAt: true } });
+  hits.sort((a, b) => b.placedAt.getTime() - a.placedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const ids = hits.slice((page - 1) * ORDERS_PAGE_SIZE, page * ORDERS_PAGE_SIZE).map((h) => h.id);
+  return { id: { in: ids } };
+}
+
 /** A page of orders with the filter's count and revenue total. */
 export async function listOrders(shopId: string, f: OrderFilter & { page?: number }) {
   // Orders the plan left out of the orders hub (over the period's count, or taken while their channel was
   // paused) are not listed; their stock moved all the same (app/billing/billing.server.ts).
-  const [hidden, importing] = await Promise.all([hiddenOrdersWhere(shopId), importingChannelIds(shopId)]);
+  const [hidden, journey] = await Promise.all([hiddenOrdersWhere(shopId), journeyContext(shopId)]);
   const visible = (w: Prisma.OrderWhereInput): Prisma.OrderWhereInput => (hidden ? { AND: [w, { NOT: hidden }] } : w);
-  const where = visible(orderWhere(shopId, f, importing));
+  const where = visible(orderWhere(shopId, f, journey));
   // How many orders each journey filter holds (the page's tabs): one indexed count each.
   const journeyCounts = Promise.all(
-    JOURNEY_FILTERS.map((j) => prisma.order.count({ where: visible(orderWhere(shopId, { journey: j }, importing)) })),
+    JOURNEY_FILTERS.map((j) => prisma.order.count({ where: visible(orderWhere(shopId, { journey: j }, journey)) })),
   );
   const [agg, channels, statuses] = await Promise.all([
     prisma.order.aggregate({ where, _count: { _all: true }, _sum: { totalPrice: true } }),
@@ -115,9 +139,9 @@ export async function listOrders(shopId: string, f: OrderFilter & { page?: numbe
   const pageCount = Math.max(1, Math.ceil(total / ORDERS_PAGE_SIZE));
   const page = Math.min(Math.max(1, f.page ?? 1), pageCount);
   const orders = await prisma.order.findMany({
-    where,
+    where: await pageWhere(where, f.journey ? total : Infinity, page),
     orderBy: [{ placedAt: "desc" }, { id: "desc" }],
-    skip: (page - 1) * ORDERS_PAGE_SIZE,
+    skip: f.journey && total <= JOURNEY_IDS_FIRST_MAX ? 0 : (page - 1) * ORDERS_PAGE_SIZE,
     take: ORDERS_PAGE_SIZE,
     include: {
       lines: { select: { quantity: true } },
