@@ -18,7 +18,6 @@
 import prisma from "../../db.server";
 import { RETAILER_KIND } from "../../channels/channel";
 import type { SalesChannel } from "../../channels/sales-channel";
-import type { SalesOrder } from "../../channels/events";
 import type { Channel as ChannelRow } from "@prisma/client";
 import { enqueue, QUEUES, type JobData } from "../../jobs/queue.server";
 import { adoptOrder, channelLinkedAt, ingestSalesOrder, orderRef } from "../intake/orders.server";
