@@ -305,13 +305,22 @@ export async function channelLinkedAt(channel: ChannelRow): Promise<Date> {
 }
 
 /**
- * Whether `order` (a whole delivery, not a partial refund) was placed before `channel` was linked (`channelLinkedAt`;
- * decisions 236, 260). An order without a creation time is not.
+ * Whether a source order placed at `placed` was sold before the link at `linked` (decisions 236, 260). Stores give
+ * creation times in whole seconds (WooCommerce `date_created_gmt`, Shopify `created_at`): an order of the link's own
+ * second counts as sold after it (its sale is taken, as before the rule existed), only an earlier second as before.
+ */
+export function placedBeforeLink(placed: Date, linked: Date): boolean {
+  return placed.getTime() < Math.floor(linked.getTime() / 1000) * 1000;
+}
+
+/**
+ * Whether `order` (a whole delivery, not a partial refund) was placed before `channel` was linked (`channelLinkedAt`,
+ * `placedBeforeLink`; decisions 236, 260). An order without a creation time is not.
  */
 export async function soldBeforeLink(channel: ChannelRow, order: SalesOrder): Promise<boolean> {
   if (order.partial || !order.createdAt) return false;
   const placed = new Date(order.createdAt);
-  return !Number.isNaN(placed.getTime()) && placed < (await channelLinkedAt(channel));
+  return !Number.isNaN(placed.getTime()) && placedBeforeLink(placed, await channelLinkedAt(channel));
 }
 
 /**

@@ -31,7 +31,13 @@
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { appendLedger } from "../stock/ledger.server";
-import { channelLinkedAt, lockOrCreateOrder, moveLineTallies, resolveOrderLines } from "./orders.server";
+import {
+  channelLinkedAt,
+  lockOrCreateOrder,
+  placedBeforeLink,
+  moveLineTallies,
+  resolveOrderLines,
+} from "./orders.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
 import { openConflict } from "../reconcile/conflicts.server";
@@ -118,8 +124,8 @@ async function applyOrderEvent(
     // when the hub first heard of the order — possibly already AFTER this change: the cancel's webhook came first and
     // adopted 0), so the line is counted from the tally the store held just before it (`lineTaken` − the stock delta).
     let taken = saved.stockTakenQuantity;
-    if (placedAt < linked) {
-      if (new Date(e.at) < linked) {
+    if (placedBeforeLink(placedAt, linked)) {
+      if (placedBeforeLink(new Date(e.at), linked)) {
         taken = target;
         await tx.orderLine.update({ where: { id: saved.id }, data: { stockTakenQuantity: target } });
       } else if (saved.stockEventSeq == null && o.lineTaken != null) taken = o.lineTaken + e.delta;

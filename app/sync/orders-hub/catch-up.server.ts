@@ -20,7 +20,7 @@ import { RETAILER_KIND } from "../../channels/channel";
 import type { SalesChannel } from "../../channels/sales-channel";
 import type { Channel as ChannelRow } from "@prisma/client";
 import { enqueue, QUEUES, type JobData } from "../../jobs/queue.server";
-import { adoptOrder, channelLinkedAt, ingestSalesOrder, orderRef } from "../intake/orders.server";
+import { adoptOrder, channelLinkedAt, ingestSalesOrder, orderRef, placedBeforeLink } from "../intake/orders.server";
 
 /** The adoption of a pre-link order lives in the intake (decision 260: every first contact uses it); re-exported here. */
 export { adoptOrder };
@@ -110,7 +110,7 @@ export async function catchUpImports(run: {
         out.read++;
         if (dryRun) continue;
         let orderId: string;
-        if (placed < linked) {
+        if (placedBeforeLink(placed, linked)) {
           const res = await adoptOrder(channel, order);
           if (res.adopted) out.adopted++;
           orderId = res.orderId;
