@@ -34,6 +34,7 @@ import { normalizeSku } from "../stores/sku";
 import { SAFETY_STOCK, usesAllocations } from "../allocation/allocation.server";
 import type { RecordOrder, SalesOrder, SalesOrderLine, StockChange } from "../../channels/events";
 import { salesChannelLabel } from "../../channels/registry.server";
+import { RETAILER_KIND } from "../../channels/channel";
 import type { Channel as ChannelRow, Listing, Prisma } from "@prisma/client";
 
 /**
@@ -293,16 +294,111 @@ export function salesOrderHeader(channel: Pick<ChannelRow, "id" | "shopId">, ord
 }
 
 /**
+ * When the channel was linked (decision 236): a WooCommerce store's `Channel.createdAt`, a retailer's
+ * `RetailerLink.linkedAt` (its channel row when the link row is gone). Sales placed before it are already in the
+ * quantity the store had then, so they never take stock again.
+ */
+export async function channelLinkedAt(channel: ChannelRow): Promise<Date> {
+  if (channel.kind !== RETAILER_KIND) return channel.createdAt;
+  const link = await prisma.retailerLink.findUnique({ where: { channelId: channel.id }, select: { linkedAt: true } });
+  return link?.linkedAt ?? channel.createdAt;
+}
+
+/**
+ * Whether a source order placed at `placed` was sold before the link at `linked` (decisions 236, 260). Stores give
+ * creation times in whole seconds (WooCommerce `date_created_gmt`, Shopify `created_at`): an order of the link's own
+ * second counts as sold after it (its sale is taken, as before the rule existed), only an earlier second as before.
+ */
+export function placedBeforeLink(placed: Date, linked: Date): boolean {
+  return placed.getTime() < Math.floor(linked.getTime() / 1000) * 1000;
+}
+
+/**
+ * Whether `order` (a whole delivery, not a partial refund) was placed before `channel` was linked (`channelLinkedAt`,
+ * `placedBeforeLink`; decisions 236, 260). An order without a creation time is not.
+ */
+export async function soldBeforeLink(channel: ChannelRow, order: SalesOrder): Promise<boolean> {
+  if (order.partial || !order.createdAt) return false;
+  const placed = new Date(order.createdAt);
+  return !Number.isNaN(placed.getTime()) && placedBeforeLink(placed, await channelLinkedAt(channel));
+}
+
+/**
+ * Records an order sold before the channel was linked, WITHOUT moving stock: the order row and its lines, each line's
+ * tally set to what the store says it holds (`payloadTarget`) for lines of a linked item, no ledger row, no
+ * adjustment. A later change at the source then moves only the difference (a cancel gives the units back once; a
+ * status change that keeps them moves nothing). An order the hub already has is left as it is.
+ * @returns the order row id and whether it was adopted now
+ */
+export async function adoptOrder(
+  channel: ChannelRow,
+  order: SalesOrder,
+): Promise<{ orderId: string; adopted: boolean }> {
+  return prisma.$transaction(async (tx) => {
+    const known = await tx.order.findUnique({
+      where: { channelId_externalId: { channelId: channel.id, externalId: order.orderId } },
+      select: { id: true },
+    });
+    if (known) return { orderId: known.id, adopted: false };
+    const cancelled = ["cancelled", "refunded", "failed"].includes(order.status);
+    const row = await lockOrCreateOrder(tx, {
+      ...salesOrderHeader(channel, order),
+      sourceModifiedAt: order.modifiedAt ? new Date(order.modifiedAt) : null,
+      cancelledAt: cancelled ? new Date() : null,
+    });
+    // A delivery of the same order recorded it meanwhile (it held the row lock until its lines were written): its own.
+    if (await tx.orderLine.count({ where: { orderId: row.id } })) return { orderId: row.id, adopted: false };
+    const lines = await resolveOrderLines(
+      tx,
+      channel,
+      order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })),
+    );
+    let taken = false;
+    await tx.orderLine.createMany({
+      data: lines.map((l, i) => {
+        const p = order.lines[i]!;
+        const counted = !!l.itemId && (!l.listing || l.listing.matchStatus === "linked");
+        const tally = counted ? payloadTarget(p, order.statusEffect, false, 0) : 0;
+        if (tally > 0) taken = true;
+        return {
+          orderId: row.id,
+          externalLineId: l.lineId,
+          sku: l.sku,
+          itemId: l.itemId,
+          title: p.title,
+          quantity: p.quantity,
+          price: p.price,
+          stockTakenQuantity: tally,
+        };
+      }),
+      skipDuplicates: true,
+    });
+    await tx.order.update({ where: { id: row.id }, data: { stockTaken: taken } });
+    return { orderId: row.id, adopted: true };
+  });
+}
+
+/**
  * Records an order of the sales channel `channel` (webhook or reconciliation's read of missed orders) and moves stock as the
  * store did (see the module comment: lines a plugin stock event has moved, and every line of a stock-events store
  * but the unreported ones reconciliation finds, are left to the events).
  * The order row is locked for the whole move so concurrent deliveries (and events) serialise.
+ * An order the hub has never seen that the store sold before it was linked (`soldBeforeLink`) is adopted instead
+ * (`adoptOrder`: recorded with the store's own tally, no stock moved, result "unchanged"; decision 260).
  */
 export async function ingestSalesOrder(
   channel: ChannelRow,
   order: SalesOrder,
   via: "webhook" | "reconcile" = "webhook",
 ): Promise<SalesOrderOutcome> {
+  // First contact with an order the store sold before it was linked (decision 260): its sale is already in the
+  // quantity the store had at link time. It is adopted with the store's own tally and moves nothing; only what changes
+  // after (a later cancel, refund or edit) moves stock, through the tallies below. `adoptOrder` leaves a known order
+  // as it is (a second delivery of it is an ordinary change).
+  if (await soldBeforeLink(channel, order)) {
+    const adopted = await adoptOrder(channel, order);
+    if (adopted.adopted) return { orderId: adopted.orderId, result: "unchanged", adjustmentIds: [], itemIds: [] };
+  }
   const modifiedAt = order.modifiedAt ? new Date(order.modifiedAt) : null;
   const header = salesOrderHeader(channel, order);
   const { placedAt, customerName } = header;

@@ -31,7 +31,13 @@
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { appendLedger } from "../stock/ledger.server";
-import { lockOrCreateOrder, moveLineTallies, resolveOrderLines } from "./orders.server";
+import {
+  channelLinkedAt,
+  lockOrCreateOrder,
+  placedBeforeLink,
+  moveLineTallies,
+  resolveOrderLines,
+} from "./orders.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
 import { openConflict } from "../reconcile/conflicts.server";
@@ -82,6 +88,7 @@ async function applyOrderEvent(
   o: NonNullable<StockChange["order"]>,
 ): Promise<StockEventOutcome> {
   const orderExternalId = o.orderId;
+  const linked = await channelLinkedAt(channel);
   const res = await prisma.$transaction(async (tx) => {
     const order = await lockOrCreateOrder(tx, {
       shopId: channel.shopId,
@@ -107,9 +114,22 @@ async function applyOrderEvent(
       },
       update: {},
     });
-    if (saved.stockEventStream === e.stream && saved.stockEventSeq != null && saved.stockEventSeq >= e.seq) return null;
+    if (saved.stockEventSeq != null && saved.stockEventStream === e.stream && saved.stockEventSeq >= e.seq) return null;
     const target = o.lineTaken ?? saved.stockTakenQuantity - e.delta;
-    const [{ number }] = await tx.$queryRaw<{ number: string }[]>`SELECT number FROM "Order" WHERE id = ${order.id}`;
+    const [{ number, placedAt }] = await tx.$queryRaw<{ number: string; placedAt: Date }[]>`
+      SELECT number, "placedAt" FROM "Order" WHERE id = ${order.id}`;
+    // An order sold before the link (decision 260). A change made before the link (its event delivered late) is in
+    // the quantity the store had at link time: the line takes the store's tally and nothing moves. A change after the
+    // link moves stock; when no event has reached the line yet, the hub's tally is the adoption's (the store's tally
+    // when the hub first heard of the order — possibly already AFTER this change: the cancel's webhook came first and
+    // adopted 0), so the line is counted from the tally the store held just before it (`lineTaken` − the stock delta).
+    let taken = saved.stockTakenQuantity;
+    if (placedBeforeLink(placedAt, linked)) {
+      if (placedBeforeLink(new Date(e.at), linked)) {
+        taken = target;
+        await tx.orderLine.update({ where: { id: saved.id }, data: { stockTakenQuantity: target } });
+      } else if (saved.stockEventSeq == null && o.lineTaken != null) taken = o.lineTaken + e.delta;
+    }
     const moved = await moveLineTallies(
       tx,
       channel,
@@ -118,14 +138,14 @@ async function applyOrderEvent(
         {
           line: { ...line!, itemId: line!.itemId ?? saved.itemId },
           orderLineId: saved.id,
-          taken: saved.stockTakenQuantity,
+          taken,
           target,
         },
       ],
       { kind: "event", move: o.move, status: o.status, eventId: e.id },
     );
     await tx.orderLine.update({ where: { id: saved.id }, data: { stockEventStream: e.stream, stockEventSeq: e.seq } });
-    return { orderId: order.id, ...moved, from: saved.stockTakenQuantity, target };
+    return { orderId: order.id, ...moved, from: taken, target };
   });
   if (!res) return done("ignored", "older than a stock event already applied to this order line");
   if (res.taken)

@@ -18,17 +18,12 @@
 import prisma from "../../db.server";
 import { RETAILER_KIND } from "../../channels/channel";
 import type { SalesChannel } from "../../channels/sales-channel";
-import type { SalesOrder } from "../../channels/events";
 import type { Channel as ChannelRow } from "@prisma/client";
 import { enqueue, QUEUES, type JobData } from "../../jobs/queue.server";
-import {
-  ingestSalesOrder,
-  lockOrCreateOrder,
-  orderRef,
-  payloadTarget,
-  resolveOrderLines,
-  salesOrderHeader,
-} from "../intake/orders.server";
+import { adoptOrder, channelLinkedAt, ingestSalesOrder, orderRef, placedBeforeLink } from "../intake/orders.server";
+
+/** The adoption of a pre-link order lives in the intake (decision 260: every first contact uses it); re-exported here. */
+export { adoptOrder };
 import { enqueueImport, importSettingsOf, queueOrderImport } from "./import.server";
 import { salesChannelOf } from "../stores/stores.server";
 
@@ -55,13 +50,6 @@ export interface CatchUpResult {
   queued: number;
 }
 
-/** When the channel was linked: sales before it are already in the quantity the store had then. */
-async function linkedAt(channel: ChannelRow): Promise<Date> {
-  if (channel.kind !== RETAILER_KIND) return channel.createdAt;
-  const link = await prisma.retailerLink.findUnique({ where: { channelId: channel.id }, select: { linkedAt: true } });
-  return link?.linkedAt ?? channel.createdAt;
-}
-
 /** When the channel's import settings last changed (turning import on is such a change). */
 async function settingsChangedAt(channel: ChannelRow): Promise<Date> {
   const [own, link] = await Promise.all([
@@ -84,61 +72,6 @@ export async function lookbackDue(channel: ChannelRow): Promise<boolean> {
 }
 
 /**
- * Records an order sold before the channel was linked, WITHOUT moving stock: the order row and its lines, each line's
- * tally set to what the store says it holds (`payloadTarget`) for lines of a linked item, no ledger row, no
- * adjustment. A later change at the source then moves only the difference (a cancel gives the units back once; a
- * status change that keeps them moves nothing). An order the hub already has is left as it is.
- * @returns the order row id and whether it was adopted now
- */
-export async function adoptOrder(
-  channel: ChannelRow,
-  order: SalesOrder,
-): Promise<{ orderId: string; adopted: boolean }> {
-  return prisma.$transaction(async (tx) => {
-    const known = await tx.order.findUnique({
-      where: { channelId_externalId: { channelId: channel.id, externalId: order.orderId } },
-      select: { id: true },
-    });
-    if (known) return { orderId: known.id, adopted: false };
-    const cancelled = ["cancelled", "refunded", "failed"].includes(order.status);
-    const row = await lockOrCreateOrder(tx, {
-      ...salesOrderHeader(channel, order),
-      sourceModifiedAt: order.modifiedAt ? new Date(order.modifiedAt) : null,
-      cancelledAt: cancelled ? new Date() : null,
-    });
-    // A delivery of the same order recorded it meanwhile (it held the row lock until its lines were written): its own.
-    if (await tx.orderLine.count({ where: { orderId: row.id } })) return { orderId: row.id, adopted: false };
-    const lines = await resolveOrderLines(
-      tx,
-      channel,
-      order.lines.map((l) => ({ lineId: l.lineId, listingExternalId: l.variantId ?? l.productId, sku: l.sku })),
-    );
-    let taken = false;
-    await tx.orderLine.createMany({
-      data: lines.map((l, i) => {
-        const p = order.lines[i]!;
-        const counted = !!l.itemId && (!l.listing || l.listing.matchStatus === "linked");
-        const tally = counted ? payloadTarget(p, order.statusEffect, false, 0) : 0;
-        if (tally > 0) taken = true;
-        return {
-          orderId: row.id,
-          externalLineId: l.lineId,
-          sku: l.sku,
-          itemId: l.itemId,
-          title: p.title,
-          quantity: p.quantity,
-          price: p.price,
-          stockTakenQuantity: tally,
-        };
-      }),
-      skipDuplicates: true,
-    });
-    await tx.order.update({ where: { id: row.id }, data: { stockTaken: taken } });
-    return { orderId: row.id, adopted: true };
-  });
-}
-
-/**
  * Reconciliation's import catch-up for one channel with import on: when the look-back is due (`lookbackDue`: first
  * connection, or the import settings changed since the last look-back), reads the source's orders of the window
  * (`adapter.ordersSince(now − lookbackHours)`, placed inside it) and hands each to `queueOrderImport` — adopted first
@@ -158,7 +91,7 @@ export async function catchUpImports(run: {
   if (!(await lookbackDue(channel))) return null;
   const started = new Date();
   const from = new Date(started.getTime() - settings.lookbackHours * 3_600_000);
-  const linked = await linkedAt(channel);
+  const linked = await channelLinkedAt(channel);
   const out: CatchUpResult = { read: 0, adopted: 0, ingested: 0, queued: 0 };
   const syncRun = await prisma.syncRun.create({
     data: {
@@ -177,7 +110,7 @@ export async function catchUpImports(run: {
         out.read++;
         if (dryRun) continue;
         let orderId: string;
-        if (placed < linked) {
+        if (placedBeforeLink(placed, linked)) {
           const res = await adoptOrder(channel, order);
           if (res.adopted) out.adopted++;
           orderId = res.orderId;
