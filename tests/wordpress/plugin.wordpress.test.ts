@@ -537,7 +537,14 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(s.webhooks).toHaveLength(4);
       expect(s.actions.length).toBeGreaterThan(0);
       await admin.get(TAB); // leaves nothing behind, but exercises the notice transient path
-      await site.control("POST", "/plugin", { action: "uninstall", plugin: SYNCFLOW_PLUGIN });
+      // No request in flight while the plugin goes (as for deactivation above): a runner request that loaded SyncFlow
+      // before the uninstall schedules its purge again on `action_scheduler_init` — a clean-clone CI run saw it.
+      await site.runner.pause();
+      try {
+        await site.control("POST", "/plugin", { action: "uninstall", plugin: SYNCFLOW_PLUGIN });
+      } finally {
+        site.runner.resume();
+      }
       s = await state();
       expect(s.active_plugins).not.toContain(SYNCFLOW_PLUGIN);
       expect(Object.keys(s.options)).toEqual([]);
