@@ -295,7 +295,12 @@ function streamSummary(runs: StreamRun[]) {
         wrongAtEnd: c.wrongAtEnd,
         settleSeconds: c.settleSeconds,
         ...(c.marketplace
-          ? { throttled: c.marketplace.throttled, feeds: c.marketplace.feeds, writes: c.writes, mode: c.marketplace.mode }
+          ? {
+              throttled: c.marketplace.throttled,
+              feeds: c.marketplace.feeds,
+              writes: c.writes,
+              mode: c.marketplace.mode,
+            }
           : {}),
       })),
     };

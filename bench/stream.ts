@@ -36,7 +36,12 @@ import { onboardShop } from "./lib/onboard";
 import { addRetailerShop } from "../tests/harness/retailers";
 import { latency, RETAILER_NAMES, toRecordLatency, type Latency } from "./flash-sale";
 import { cpuSeconds, postgresPids, type Stack } from "./lib/stack";
-import { connectByAuthorization, MarketplaceShort, type MarketplaceDriver, type MarketplaceRun } from "./lib/marketplaces";
+import {
+  connectByAuthorization,
+  MarketplaceShort,
+  type MarketplaceDriver,
+  type MarketplaceRun,
+} from "./lib/marketplaces";
 
 /** Parameters of one stream run. */
 export interface StreamParams {
@@ -438,7 +443,13 @@ export async function runStream(input: {
       }
       return out;
     });
-  const channelNames = ["Shopify", "Woo A", "Woo B", ...retailers.map((r) => r.name), ...markets.map((m) => m.run.name)];
+  const channelNames = [
+    "Shopify",
+    "Woo A",
+    "Woo B",
+    ...retailers.map((r) => r.name),
+    ...markets.map((m) => m.run.name),
+  ];
   const nChannels = channelNames.length;
   if (p.split.length !== nChannels)
     throw new Error(`stream split has ${p.split.length} shares for ${nChannels} channels (${channelNames.join(", ")})`);
@@ -568,7 +579,8 @@ export async function runStream(input: {
       Math.max(0, avail[i]! + Math.min(0, pend.get(i) ?? 0) - buffer);
     const pend = !input.allocations || markets.length ? await pendingBySku() : new Map<number, number>();
     for (const [k, m] of markets.entries())
-      for (let i = 0; i < p.skus; i++) mark(firstMarket - 1 + k, i, shownOn(firstMarket - 1 + k, i) !== derivedOf(pend, i, m.buffer));
+      for (let i = 0; i < p.skus; i++)
+        mark(firstMarket - 1 + k, i, shownOn(firstMarket - 1 + k, i) !== derivedOf(pend, i, m.buffer));
     if (!input.allocations) {
       for (let s = 0; s < firstMarket - 1; s++)
         for (let i = 0; i < p.skus; i++) mark(s, i, shownOn(s, i) !== derivedOf(pend, i, 0));
@@ -797,13 +809,16 @@ export async function runStream(input: {
   // may wait for a feed: its settle window is longer by those.
   const settleMaxMs =
     p.settleMaxMs +
-    Math.max(0, ...markets.map((m) => 2 * m.run.model.pollIntervalMs + m.run.model.orderIndexLagMs + m.run.model.feedProcessingMs));
+    Math.max(
+      0,
+      ...markets.map(
+        (m) => 2 * m.run.model.pollIntervalMs + m.run.model.orderIndexLagMs + m.run.model.feedProcessingMs,
+      ),
+    );
   for (;;) {
     const since = Date.now() - lastEventAt;
     const per = await wrongPerChannel();
-    const recorded = await Promise.all(
-      markets.map((m) => prisma.order.count({ where: { channelId: m.channelId } })),
-    );
+    const recorded = await Promise.all(markets.map((m) => prisma.order.count({ where: { channelId: m.channelId } })));
     behindNow = per.map((n, c) => n > 0 || (marketOf(c) ? recorded[c - firstMarket]! < stats.byChannel[c]! : false));
     behindNow.forEach((b, c) => b && (lastBehind[c] = Date.now()));
     for (const m of marks)

@@ -251,11 +251,10 @@ export const MARKETPLACE_DRIVERS: Record<string, () => MarketplaceDriver> = {
 /** The drivers named by `--marketplaces a,b` (default: every known one; `none` or "" for none). */
 export function marketplaceDrivers(arg: string | undefined): MarketplaceDriver[] {
   const names = arg === undefined ? Object.keys(MARKETPLACE_DRIVERS) : arg === "none" ? [] : arg.split(",");
-  return names
-    .filter(Boolean)
-    .map((n) => {
-      const make = MARKETPLACE_DRIVERS[n];
-      if (!make) throw new Error(`--marketplaces: unknown "${n}" (known: ${Object.keys(MARKETPLACE_DRIVERS).join(", ")})`);
-      return make();
-    });
+  return names.filter(Boolean).map((n) => {
+    const make = MARKETPLACE_DRIVERS[n];
+    if (!make)
+      throw new Error(`--marketplaces: unknown "${n}" (known: ${Object.keys(MARKETPLACE_DRIVERS).join(", ")})`);
+    return make();
+  });
 }
