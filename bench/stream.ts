@@ -925,6 +925,30 @@ export async function runStream(input: {
   const wrongEnd = await wrongPerChannel();
   for (const [key, since] of wrongSince)
     lagSpells[Math.floor(key / p.skus) + 1]!.push({ ms: endAt - t0 - since, open: true });
+  if (process.env.BENCH_DEBUG && markets.length) {
+    // Which marketplace listings are still wrong at the end, and what the hub holds for them.
+    const { avail } = stateAt();
+    for (const [k, m] of markets.entries()) {
+      const wrong = [];
+      for (let i = 0; i < p.skus && wrong.length < 8; i++) {
+        const want = Math.max(0, avail[i]! - m.buffer);
+        if (m.run.shown(SKU(i)) !== want) wrong.push({ i, shown: m.run.shown(SKU(i)), record: avail[i], want });
+      }
+      const rows = await prisma.listing.findMany({
+        where: { channelId: m.channelId, sku: { in: wrong.map((w) => SKU(w.i)) } },
+        select: {
+          sku: true,
+          lastWrittenQuantity: true,
+          lastObservedQuantity: true,
+          pushRequestedAt: true,
+          inFlightPushSeq: true,
+          inFlightPushQuantity: true,
+          matchStatus: true,
+        },
+      });
+      log(`debug ${m.run.name} wrong at end (market ${k}): ${JSON.stringify(wrong)} rows ${JSON.stringify(rows)}`);
+    }
+  }
   const storeChannelIds = [null, ...channelIds];
   const channels: StreamChannel[] = [];
   for (const [c, name] of channelNames.entries()) {
