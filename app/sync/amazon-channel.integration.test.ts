@@ -277,7 +277,7 @@ describe("Amazon sales channel", () => {
     await waitFor(
       "both marketplaces show the derived quantity",
       () => MFN.every((sku) => amazonQty(sku) === derived(sku) && caQty(sku) === derived(sku)),
-      40_000,
+      90_000,
     );
     expect(caQty(FBA)).toBe(0);
     // An Amazon.ca order is polled (getOrders names both marketplaces) and reaches the record once; .com follows.
@@ -291,7 +291,7 @@ describe("Amazon sales channel", () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(shopifyAvailable(sku)).toBe(record - 1);
     expect(amazon.control.throttled()).toEqual({});
-  }, 90_000);
+  }, 180_000);
 
   it("beside an allocation store, Amazon shows the record's unallocated available less its buffer", async () => {
     // The WooCommerce store (exact mode, plugin) switches to allocations: its units move into safety_stock, so
