@@ -19,6 +19,19 @@ import { POLLED_EVENT_TOPIC, salesChannelKinds } from "../../channels/registry.s
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { sha256Hex } from "../../lib/crypto.server";
 
+/**
+ * How early a poll may start before its `nextPollAt` (ms). The tick runs once a minute and a poll sets its next time
+ * to its own start + the interval, a little after the following tick: without this slack a 60 s interval polled every
+ * other tick (every 120 s). Over time polls still average one per tick at most, within getOrders' plan (burst 20).
+ */
+export const POLL_SLACK_MS = 10_000;
+
+/**
+ * The start of a polled channel's `statusReason` when the platform refused its authorisation (ChannelError `revoked`):
+ * polling stops until the merchant connects it again (the authorisation callback sets it active).
+ */
+export const AUTHORIZATION_REVOKED_REASON = "Authorisation revoked or expired";
+
 /** Kinds whose declared events are polled. */
 function polledKinds(): string[] {
   return salesChannelKinds()
@@ -34,7 +47,13 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
   const kinds = polledKinds();
   if (!kinds.length) return 0;
   const channels = await prisma.channel.findMany({
-    where: { kind: { in: kinds }, status: { not: "disconnected" }, credentialsEnc: { not: null } },
+    where: {
+      kind: { in: kinds },
+      status: { not: "disconnected" },
+      credentialsEnc: { not: null },
+      // A channel whose authorisation was refused is not polled until it is connected again.
+      NOT: { status: "failing", statusReason: { startsWith: AUTHORIZATION_REVOKED_REASON } },
+    },
     select: { id: true, shopId: true },
   });
   if (!channels.length) return 0;
@@ -43,7 +62,10 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
     skipDuplicates: true,
   });
   const due = await prisma.channelPollState.findMany({
-    where: { channelId: { in: channels.map((c) => c.id) }, nextPollAt: { lte: now } },
+    where: {
+      channelId: { in: channels.map((c) => c.id) },
+      nextPollAt: { lte: new Date(now.getTime() + POLL_SLACK_MS) },
+    },
     select: { channelId: true },
   });
   for (const d of due) {
@@ -54,7 +76,7 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
 }
 
 export interface PollOutcome {
-  status: "polled" | "not-due" | "throttled" | "skipped";
+  status: "polled" | "not-due" | "throttled" | "skipped" | "revoked";
   /** Events the adapter returned. */
   events: number;
   /** Receipts stored by this poll (new order updates; re-read ones are duplicates). */
@@ -97,7 +119,7 @@ export async function pollChannel(
   // Claim the poll: one at a time per channel, and only when due (a second job finds it claimed until the interval).
   const claimed = await prisma.$queryRaw<{ cursor: string | null }[]>`
     UPDATE "ChannelPollState" SET "nextPollAt" = now() + make_interval(secs => ${intervalMs / 1000}), "updatedAt" = now()
-    WHERE "channelId" = ${channelId} AND (${opts.force ?? false} OR "nextPollAt" <= now())
+    WHERE "channelId" = ${channelId} AND (${opts.force ?? false} OR "nextPollAt" <= now() + make_interval(secs => ${POLL_SLACK_MS / 1000}))
     RETURNING cursor`;
   if (!claimed.length) return { status: "not-due", events: 0, stored: 0 };
   let res: Awaited<ReturnType<NonNullable<typeof adapter.pollEvents>>>;
@@ -117,6 +139,10 @@ export async function pollChannel(
       return { status: "throttled", events: 0, stored: 0, note: message };
     }
     await prisma.channelPollState.update({ where: { channelId }, data: { lastError: message } });
+    if (err instanceof ChannelError && err.opts.revoked) {
+      await markAuthorizationRevoked(channel, message);
+      return { status: "revoked", events: 0, stored: 0, note: message };
+    }
     throw err;
   }
   const rows = res.events.map((event) => ({
@@ -159,4 +185,34 @@ export async function pollChannel(
   for (const r of stored) await enqueue(QUEUES.webhook, { receiptId: r.id });
   if (res.events.length) await prisma.channel.update({ where: { id: channelId }, data: { lastWebhookAt: new Date() } });
   return { status: "polled", events: res.events.length, stored: stored.length };
+}
+
+/**
+ * The platform refused a polled channel's authorisation (revoked or expired refresh token): the channel is marked
+ * `failing` with a reason the Channels page and dashboard show, one `store.unhealthy` event is emitted on the
+ * transition (notifications: "Store down", naming the channel), and polling stops (`scheduleDuePolls`) until the
+ * merchant connects the channel again (`completeChannelAuthorization` sets it active). Decision 277.
+ */
+async function markAuthorizationRevoked(
+  channel: { id: string; shopId: string; name: string | null; kind: string },
+  detail: string,
+): Promise<void> {
+  const label = salesChannelKinds().find((k) => k.kind === channel.kind)?.label ?? channel.kind;
+  const reason = `${AUTHORIZATION_REVOKED_REASON}: ${label} no longer accepts SyncFlow's authorisation (the seller revoked it, or it expired). Orders are not polled and quantities not written until you connect ${label} again from the Channels page.`;
+  const { count } = await prisma.channel.updateMany({
+    where: {
+      id: channel.id,
+      OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }],
+    },
+    data: { status: "failing", statusReason: reason },
+  });
+  if (count === 1) {
+    const { emitEvent } = await import("../events.server");
+    await emitEvent(
+      channel.shopId,
+      "store.unhealthy",
+      { channelId: channel.id, reason: `${reason} (${detail})`.slice(0, 500) },
+      { channelId: channel.id },
+    );
+  }
 }

@@ -9,7 +9,8 @@
  * 2. `completeChannelAuthorization(kind, query)` (the callback `/channels/oauth/<kind>/callback`, after the cookie
  *    check): the state is used once (conditional update), the adapter exchanges the grant for credentials, the
  *    plan's channel count is checked, and the channel is created — or, for the same account and market, revived
- *    (unique `(shopId, baseUrl)`) with its listings and history — `mode` "buffered" (a set-only channel: protected by
+ *    (unique `(shopId, baseUrl)`) with its listings and history, its last written quantities forgotten (the link's
+ *    fresh read is the baseline) — `mode` "buffered" (a set-only channel: protected by
  *    its buffer, decision 133's default of 2 units), credentials encrypted like every store's (app/lib/crypto.server.ts,
  *    decision 006). Then its catalog is linked by SKU (link job) and, for a polled kind, its poll is due at once.
  * Errors: `AuthorizationError` (400 expired/used state, unknown kind or market; 402 plan limit) with a message the
@@ -57,7 +58,10 @@ export async function startChannelAuthorization(shopId: string, kind: string, ma
   const { def, flow } = flowOf(kind);
   if (!flow.configured())
     throw new AuthorizationError(400, `${def.label} is not configured on this SyncFlow server (its application keys).`);
-  if (!flow.markets.some((m) => m.id === market))
+  // A market may be several of the platform's markets, comma-separated (Amazon: marketplaces of one unified account;
+  // the flow checks they belong together when it completes).
+  const ids = market.split(",").filter(Boolean);
+  if (!ids.length || !ids.every((id) => flow.markets.some((m) => m.id === id)) || new Set(ids).size !== ids.length)
     throw new AuthorizationError(400, `Choose a ${def.label} marketplace.`);
   const state = crypto.randomBytes(24).toString("base64url");
   await prisma.channelAuthorization.create({
@@ -133,6 +137,10 @@ export async function completeChannelAuthorization(
       },
     });
     await tx.channelAuthorization.update({ where: { id: auth.id }, data: { channelId: ch.id } });
+    // A revived channel: what SyncFlow last wrote is no longer known to be what the platform shows (the account may
+    // have changed meanwhile, e.g. Amazon marketplaces added: decision 276). The link below reads every listing again
+    // and that read is the baseline its initial pushes compare with.
+    await tx.listing.updateMany({ where: { channelId: ch.id }, data: { lastWrittenQuantity: null } });
     await tx.channelPollState.upsert({
       where: { channelId: ch.id },
       create: { channelId: ch.id },
@@ -142,4 +150,42 @@ export async function completeChannelAuthorization(
   });
   await enqueue(QUEUES.linkChannel, { shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
   return { shopId, channelId: channel.id, name: done.name };
+}
+
+/**
+ * Disconnects a channel connected by authorisation (the Channels page's "Disconnect", issue 16): its credentials
+ * (the platform's refresh token) are deleted, it is marked `disconnected` (polling and pushes stop: both skip
+ * disconnected channels), its poll state is dropped, and its linked listings are unlinked (`unmatched`, pending
+ * writes forgotten) so nothing is written to it any more. Nothing else is touched: its orders, the ledger, the
+ * record and every other channel stay as they are; connecting it again revives the same channel and links anew.
+ * Throws AuthorizationError 404 when the channel is not one of the shop's authorised channels.
+ */
+export async function disconnectAuthorizedChannel(shopId: string, channelId: string): Promise<{ name: string }> {
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
+  if (!channel || !salesChannelKind(channel.kind)?.authorization)
+    throw new AuthorizationError(404, "No such marketplace channel.");
+  await prisma.$transaction(async (tx) => {
+    await tx.channel.update({
+      where: { id: channel.id },
+      data: {
+        status: "disconnected",
+        statusReason: "Disconnected by the merchant",
+        credentialsEnc: null,
+        allocationEnabled: false,
+      },
+    });
+    await tx.channelPollState.deleteMany({ where: { channelId: channel.id } });
+    await tx.listing.updateMany({
+      where: { channelId: channel.id, matchStatus: "linked" },
+      data: {
+        matchStatus: "unmatched",
+        pushRequestedAt: null,
+        inFlightPushSeq: null,
+        inFlightPushDelta: null,
+        inFlightPushQuantity: null,
+        inFlightPushAt: null,
+      },
+    });
+  });
+  return { name: channel.name ?? channel.kind };
 }
