@@ -329,7 +329,11 @@ async function snapshot(shopId: string) {
     where: { shopId },
     orderBy: [{ channelId: "asc" }, { day: "asc" }, { currency: "asc" }],
   });
-  return JSON.parse(JSON.stringify({ sku, skuCh, ch })) as unknown;
+  const mv = await prisma.analyticsMovementDay.findMany({
+    where: { shopId },
+    orderBy: [{ day: "asc" }, { channelId: "asc" }, { cause: "asc" }],
+  });
+  return JSON.parse(JSON.stringify({ sku, skuCh, ch, mv })) as unknown;
 }
 
 describe("analytics rollups", () => {

@@ -38,6 +38,7 @@
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { RECORD_KIND } from "../channels/channel";
+import { isDay, localDay } from "./period";
 
 /** One SKU and local day (see the module comment for each rule). */
 export interface SkuDay {
@@ -84,11 +85,8 @@ const NOT_SALE_STATUSES = ["cancelled", "canceled", "pending", "failed", "checko
 const LEVEL_CAUSES = ["webhook", "reconcile", "initial", "manual", "order", "cancel", "refund"];
 /** Overlap re-read by each incremental refresh (ms): longer than any write transaction (120 s). */
 const OVERLAP_MS = 5 * 60_000;
-const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
-
 function checkDay(d: string, what: string): void {
-  if (!DAY_RE.test(d) || Number.isNaN(Date.parse(`${d}T00:00:00Z`)))
-    throw new Error(`${what} must be YYYY-MM-DD, got "${d}"`);
+  if (!isDay(d)) throw new Error(`${what} must be YYYY-MM-DD, got "${d}"`);
 }
 
 /** The shop's time zone for day buckets (NotificationSettings.timezone, default UTC). */
@@ -97,12 +95,8 @@ export async function shopTimeZone(shopId: string): Promise<string> {
   return s?.timezone || "UTC";
 }
 
-/** Today's local date (YYYY-MM-DD) in `tz`. */
-export function localDay(tz: string, at: Date = new Date()): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(
-    at,
-  );
-}
+/** Today's local date (YYYY-MM-DD) in `tz` (app/analytics/period.ts). */
+export { localDay };
 
 /** SQL: the local date of a UTC `timestamp(3)` column. */
 const dayOf = (col: Prisma.Sql, tz: string) => Prisma.sql`((${col} AT TIME ZONE 'UTC') AT TIME ZONE ${tz})::date`;
@@ -272,6 +266,29 @@ export async function rebuildChannelDays(shopId: string, tz: string, from: strin
   );
 }
 
+/**
+ * Rebuilds the movement rollup (AnalyticsMovementDay) of `shopId` for local days [from, to]: ledger rows per day of
+ * the movement, channel ("" when none) and cause — count, units in (Σ positive deltas), units out (Σ −negative deltas).
+ */
+export async function rebuildMovementDays(shopId: string, tz: string, from: string, to: string): Promise<void> {
+  checkDay(from, "from");
+  checkDay(to, "to");
+  await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`
+        DELETE FROM "AnalyticsMovementDay" WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date`;
+      await tx.$executeRaw`
+        INSERT INTO "AnalyticsMovementDay" ("shopId", day, "channelId", cause, movements, "unitsIn", "unitsOut")
+        SELECT ${shopId}, ${dayOf(Prisma.sql`"createdAt"`, tz)}, COALESCE("channelId", ''), cause, count(*)::int,
+               COALESCE(sum(delta) FILTER (WHERE delta > 0), 0)::int, COALESCE(-sum(delta) FILTER (WHERE delta < 0), 0)::int
+        FROM "StockLedger"
+        WHERE "shopId" = ${shopId} AND "createdAt" >= ${startOf(from, tz)} AND "createdAt" < ${endOf(to, tz)}
+        GROUP BY 2, 3, 4`;
+    },
+    { timeout: 600_000, maxWait: 30_000 },
+  );
+}
+
 /** First local day with any data for the shop (ledger or order), or today. */
 async function firstDay(shopId: string, tz: string): Promise<string> {
   const [row] = await prisma.$queryRaw<{ d: string | null }[]>`
@@ -292,6 +309,7 @@ export async function rebuildRollups(shopId: string, range?: { from: string; to:
   const to = range?.to ?? localDay(tz);
   await rebuildSkuDays(shopId, tz, from, to);
   await rebuildChannelDays(shopId, tz, from, to);
+  await rebuildMovementDays(shopId, tz, from, to);
   if (!range)
     await prisma.analyticsRollupState.upsert({
       where: { shopId },
@@ -342,6 +360,9 @@ export async function refreshRollups(shopId: string): Promise<RefreshResult> {
     FROM "Order" o
     WHERE o."shopId" = ${shopId} AND (o."updatedAt" >= ${since} OR o.id IN (
       SELECT l."orderId" FROM "StockLedger" l WHERE l."shopId" = ${shopId} AND l."createdAt" >= ${since} AND l."orderId" IS NOT NULL))`;
+  const movementDays = await prisma.$queryRaw<{ day: string }[]>`
+    SELECT DISTINCT to_char(${dayOf(Prisma.sql`"createdAt"`, tz)}, 'YYYY-MM-DD') AS day
+    FROM "StockLedger" WHERE "shopId" = ${shopId} AND "createdAt" >= ${since}`;
   const itemFrom = new Map<string, string>();
   for (const r of dirty) {
     const was = itemFrom.get(r.item_id);
@@ -355,6 +376,7 @@ export async function refreshRollups(shopId: string): Promise<RefreshResult> {
   }
   for (const [day, items] of byStart) await rebuildSkuDays(shopId, tz, day, today, items);
   for (const { day } of orderDays) await rebuildChannelDays(shopId, tz, day, day);
+  for (const { day } of movementDays) await rebuildMovementDays(shopId, tz, day, day);
   await prisma.analyticsRollupState.update({
     where: { shopId },
     data: { refreshedFrom: startedAt, lastRefreshAt: new Date() },
