@@ -5,8 +5,8 @@
 
 /** Longest period the page accepts (days). */
 export const MAX_PERIOD_DAYS = 366;
-/** Window of integration health (days before now): operational health is about the recent past. */
-export const HEALTH_DAYS = 7;
+/** Window of integration health (hours before now; as the dashboard's error rate): health is about now. */
+export const HEALTH_HOURS = 24;
 
 /** A period of local days (YYYY-MM-DD, inclusive) and the one before it of the same length. */
 export interface Period {
@@ -26,7 +26,9 @@ export const addDays = (day: string, n: number): string =>
 
 /** Today's local date (YYYY-MM-DD) in the IANA zone `tz`. */
 export function localDay(tz: string, at: Date = new Date()): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(
+    at,
+  );
 }
 
 /** True for a real calendar date written YYYY-MM-DD. */

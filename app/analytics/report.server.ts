@@ -7,14 +7,13 @@
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { channelSummary, shopTimeZone, type ChannelPeriodSummary } from "./rollups.server";
-import { addDays, HEALTH_DAYS, type Period } from "./period";
+import { addDays, HEALTH_HOURS, type Period } from "./period";
 import { inventoryValueSeries, type InventoryValuePoint } from "./inventory-value.server";
 import { readApiPoints } from "../models/dashboard.server";
 import { salesChannelLabel } from "../channels/registry.server";
 import { RECORD_KIND } from "../channels/channel";
 
-const DAY_MS = 86_400_000;
-export { HEALTH_DAYS, MAX_PERIOD_DAYS, parsePeriod, type Period } from "./period";
+export { HEALTH_HOURS, MAX_PERIOD_DAYS, parsePeriod, type Period } from "./period";
 
 /** One channel and currency: this period and the previous one (null when it had no order then). */
 export interface ChannelComparison {
@@ -102,6 +101,27 @@ export interface SkuStat {
  * units sold, then SKU; `limit` cuts the list (null = every item SyncFlow has observed).
  */
 export async function skuStats(shopId: string, p: Period, limit: number | null = 50): Promise<SkuStat[]> {
+  // With a limit, the items are chosen first (units sold from the SKU-channel rollup, then SKU order for the rest), so
+  // only their stock rows are read — the page's top 50 stays cheap at 10,000 SKUs (bench/analytics.ts).
+  let ids: string[] | null = null;
+  if (limit != null) {
+    const top = await prisma.$queryRaw<{ item_id: string }[]>`
+      SELECT "itemId" AS item_id FROM "AnalyticsSkuChannelDay"
+      WHERE "shopId" = ${shopId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
+      GROUP BY 1 HAVING sum(units) > 0 ORDER BY sum(units) DESC, 1 LIMIT ${limit}`;
+    ids = top.map((t) => t.item_id);
+    if (ids.length < limit) {
+      const more = await prisma.catalogItem.findMany({
+        where: { shopId, id: { notIn: ids } },
+        orderBy: { skuKey: "asc" },
+        take: limit - ids.length,
+        select: { id: true },
+      });
+      ids.push(...more.map((m) => m.id));
+    }
+    if (!ids.length) return [];
+  }
+  const only = (col: Prisma.Sql) => (ids ? Prisma.sql`AND ${col} = ANY(${ids}::text[])` : Prisma.empty);
   const rows = await prisma.$queryRaw<
     {
       item_id: string;
@@ -116,12 +136,13 @@ export async function skuStats(shopId: string, p: Period, limit: number | null =
     WITH prior AS (
       SELECT DISTINCT ON ("itemId") "itemId", "endAvailable" AS e
       FROM "AnalyticsSkuDay"
-      WHERE "shopId" = ${shopId} AND day < ${p.from}::date AND "endAvailable" IS NOT NULL
+      WHERE "shopId" = ${shopId} AND day < ${p.from}::date AND "endAvailable" IS NOT NULL ${only(Prisma.sql`"itemId"`)}
       ORDER BY "itemId", day DESC
     ), r AS (
       SELECT "itemId", day, "unitsSold", stockout, "endAvailable",
              COALESCE(lead(day) OVER (PARTITION BY "itemId" ORDER BY day), ${p.to}::date + 1) AS next_day
-      FROM "AnalyticsSkuDay" WHERE "shopId" = ${shopId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
+      FROM "AnalyticsSkuDay"
+      WHERE "shopId" = ${shopId} AND day BETWEEN ${p.from}::date AND ${p.to}::date ${only(Prisma.sql`"itemId"`)}
     ), per AS (
       SELECT "itemId", sum("unitsSold")::int AS units, min(day) AS first_day,
              sum(stockout::int + CASE WHEN "endAvailable" <= 0 THEN next_day - day - 1 ELSE 0 END)::int AS stockout_days,
@@ -132,6 +153,12 @@ export async function skuStats(shopId: string, p: Period, limit: number | null =
       SELECT COALESCE(per."itemId", prior."itemId") AS item_id, per.units, per.first_day, per.stockout_days,
              per.avail_days, per.last_end, prior.e AS prior_end
       FROM per FULL JOIN prior ON prior."itemId" = per."itemId"
+      ${
+        ids
+          ? Prisma.sql`UNION ALL SELECT id, NULL, NULL, NULL, NULL, NULL, NULL FROM unnest(${ids}::text[]) AS id
+        WHERE id NOT IN (SELECT "itemId" FROM per) AND id NOT IN (SELECT "itemId" FROM prior)`
+          : Prisma.empty
+      }
     )
     SELECT i.item_id, ci.sku, ci.title, COALESCE(i.units, 0) AS units,
            COALESCE(i.last_end, i.prior_end) AS end_available,
@@ -140,8 +167,7 @@ export async function skuStats(shopId: string, p: Period, limit: number | null =
            (COALESCE(i.stockout_days, 0)
              + CASE WHEN i.prior_end <= 0 THEN COALESCE(i.first_day, ${p.to}::date + 1) - ${p.from}::date ELSE 0 END)::int AS stockout_days
     FROM items i JOIN "CatalogItem" ci ON ci.id = i.item_id
-    ORDER BY units DESC, ci.sku
-    ${limit == null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}`;
+    ORDER BY units DESC, ci.sku`;
   return rows.map((r) => {
     const avg = Number(r.avail_days) / p.days;
     const end = r.end_available == null ? 0 : Math.max(0, r.end_available);
@@ -241,20 +267,18 @@ export interface PriceDifference {
  * SKUs whose average unit selling price (Σ line price × quantity ÷ Σ quantity, orders of the period that are sales)
  * differs between channels within ONE currency by at least a cent. Sorted by spread, largest first; `limit` rows.
  */
-export async function priceDifferences(shopId: string, p: Period, limit: number | null = 50): Promise<PriceDifference[]> {
-  const tz = await shopTimeZone(shopId);
+export async function priceDifferences(
+  shopId: string,
+  p: Period,
+  limit: number | null = 50,
+): Promise<PriceDifference[]> {
   const rows = await prisma.$queryRaw<
     { item_id: string; sku: string; currency: string; channel_id: string; name: string; avg: string; units: number }[]
   >`
     WITH lines AS (
-      SELECT ol."itemId", o."channelId", COALESCE(NULLIF(o.currency, ''), s.currency, 'XXX') AS currency,
-             sum(ol.price * ol.quantity) / NULLIF(sum(ol.quantity), 0) AS avg, sum(ol.quantity)::int AS units
-      FROM "Order" o JOIN "Shop" s ON s.id = o."shopId"
-      JOIN "OrderLine" ol ON ol."orderId" = o.id AND ol."itemId" IS NOT NULL AND ol.price IS NOT NULL AND ol.quantity > 0
-      WHERE o."shopId" = ${shopId}
-        AND o."placedAt" >= ((${p.from}::date::timestamp AT TIME ZONE ${tz}) AT TIME ZONE 'UTC')
-        AND o."placedAt" < (((${p.to}::date + 1)::timestamp AT TIME ZONE ${tz}) AT TIME ZONE 'UTC')
-        AND o."cancelledAt" IS NULL AND lower(o.status) NOT IN ('cancelled', 'canceled', 'pending', 'failed', 'checkout-draft', 'trash', 'voided')
+      SELECT "itemId", "channelId", currency, sum(amount) / NULLIF(sum(units), 0) AS avg, sum(units)::int AS units
+      FROM "AnalyticsPriceDay"
+      WHERE "shopId" = ${shopId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
       GROUP BY 1, 2, 3
     ), diff AS (
       SELECT "itemId", currency FROM lines GROUP BY 1, 2
@@ -269,7 +293,15 @@ export async function priceDifferences(shopId: string, p: Period, limit: number 
   for (const r of rows) {
     const k = `${r.item_id}|${r.currency}`;
     if (!groups.has(k))
-      groups.set(k, { itemId: r.item_id, sku: r.sku, currency: r.currency, channels: [], lowest: "", highest: "", spread: null });
+      groups.set(k, {
+        itemId: r.item_id,
+        sku: r.sku,
+        currency: r.currency,
+        channels: [],
+        lowest: "",
+        highest: "",
+        spread: null,
+      });
     groups.get(k)!.channels.push({ channelId: r.channel_id, channelName: r.name, averagePrice: r.avg, units: r.units });
   }
   const out = [...groups.values()].map((g) => {
@@ -287,7 +319,7 @@ export async function priceDifferences(shopId: string, p: Period, limit: number 
   return limit == null ? out : out.slice(0, limit);
 }
 
-/** Integration health of one channel over the last {@link HEALTH_DAYS} days (definitions in decision 290). */
+/** Integration health of one channel over the last {@link HEALTH_HOURS} hours (definitions in decision 290). */
 export interface ChannelHealth {
   channelId: string;
   channelName: string;
@@ -315,7 +347,7 @@ export interface ChannelHealth {
 }
 
 /**
- * Health per channel over the last {@link HEALTH_DAYS} days: write success, webhook error rate and latency, delivery
+ * Health per channel over the last {@link HEALTH_HOURS} hours: write success, webhook error rate and latency, delivery
  * backlog and the API budget. The record's live budget is read through `readApiPoints` (≤ 1.5 s; "—" when Shopify
  * does not answer) unless `opts.liveBudget` is false.
  */
@@ -324,8 +356,7 @@ export async function integrationHealth(
   opts: { now?: Date; liveBudget?: boolean } = {},
 ): Promise<ChannelHealth[]> {
   const now = opts.now ?? new Date();
-  const since = new Date(now.getTime() - HEALTH_DAYS * DAY_MS);
-  const sinceDay = since.toISOString().slice(0, 10);
+  const since = new Date(now.getTime() - HEALTH_HOURS * 3_600_000);
   const stuckBefore = new Date(now.getTime() - 5 * 60_000);
   const [channels, writes, dead, hooks, api] = await Promise.all([
     prisma.channel.findMany({
@@ -334,13 +365,21 @@ export async function integrationHealth(
       select: { id: true, name: true, kind: true, status: true, lastWebhookAt: true, pollState: true },
     }),
     prisma.$queryRaw<{ channel_id: string; n: number }[]>`
-      SELECT "channelId" AS channel_id, sum(movements)::int AS n FROM "AnalyticsMovementDay"
-      WHERE "shopId" = ${shopId} AND cause = 'push' AND day >= ${sinceDay}::date GROUP BY 1`,
+      SELECT "channelId" AS channel_id, count(*)::int AS n FROM "StockLedger"
+      WHERE "shopId" = ${shopId} AND cause = 'push' AND "createdAt" >= ${since} GROUP BY 1`,
     prisma.$queryRaw<{ channel_id: string | null; n: number }[]>`
       SELECT payload->'data'->>'channelId' AS channel_id, count(*)::int AS n FROM "DomainEvent"
       WHERE "shopId" = ${shopId} AND type = 'job.dead_lettered' AND "createdAt" >= ${since} GROUP BY 1`,
     prisma.$queryRaw<
-      { channel_id: string | null; source: string; n: number; failed: number; stuck: number; p50: number | null; p95: number | null }[]
+      {
+        channel_id: string | null;
+        source: string;
+        n: number;
+        failed: number;
+        stuck: number;
+        p50: number | null;
+        p95: number | null;
+      }[]
     >`
       SELECT "channelId" AS channel_id, source, count(*)::int AS n,
              count(*) FILTER (WHERE status = 'failed')::int AS failed,
@@ -357,7 +396,9 @@ export async function integrationHealth(
   const deadBy = new Map(dead.map((d) => [d.channel_id ?? "", d.n]));
   return channels.map((c) => {
     // The record's receipts carry no channel id (Shopify's webhooks name the shop): its row is source "shopify".
-    const h = hooks.filter((r) => (c.kind === RECORD_KIND ? r.channel_id == null || r.channel_id === c.id : r.channel_id === c.id));
+    const h = hooks.filter((r) =>
+      c.kind === RECORD_KIND ? r.channel_id == null || r.channel_id === c.id : r.channel_id === c.id,
+    );
     const n = h.reduce((s, r) => s + r.n, 0);
     const failed = h.reduce((s, r) => s + r.failed, 0);
     const best = h.sort((a, b) => b.n - a.n)[0];
@@ -365,8 +406,7 @@ export async function integrationHealth(
     const d = deadBy.get(c.id) ?? 0;
     let apiBudget = "—";
     if (c.kind === RECORD_KIND && api) apiBudget = `${api.used} / ${api.maximum} points (${api.plan})`;
-    else if (c.pollState)
-      apiBudget = `${c.pollState.throttled} of ${c.pollState.polls} polls throttled`;
+    else if (c.pollState) apiBudget = `${c.pollState.throttled} of ${c.pollState.polls} polls throttled`;
     return {
       channelId: c.id,
       channelName: c.name,
@@ -388,7 +428,15 @@ export async function integrationHealth(
 }
 
 /** The tables the page shows, each exportable as CSV. */
-export const ANALYTICS_TABLES = ["channels", "revenue", "skus", "inventory-value", "movements", "prices", "health"] as const;
+export const ANALYTICS_TABLES = [
+  "channels",
+  "revenue",
+  "skus",
+  "inventory-value",
+  "movements",
+  "prices",
+  "health",
+] as const;
 export type AnalyticsTable = (typeof ANALYTICS_TABLES)[number];
 
 const pct = (r: number | null) => (r == null ? "" : (Math.round(r * 1000) / 10).toFixed(1));
@@ -441,11 +489,21 @@ export async function* analyticsTable(
     }
     case "revenue": {
       yield ["Day", "Currency", "Revenue", "Orders"];
-      for (const t of await revenueTrend(shopId, p)) for (const x of t.points) yield [x.day, t.currency, x.revenue, x.orders];
+      for (const t of await revenueTrend(shopId, p))
+        for (const x of t.points) yield [x.day, t.currency, x.revenue, x.orders];
       return;
     }
     case "skus": {
-      yield ["SKU", "Title", "Units sold", "End available", "Average available", "Sell-through %", "Turnover", "Stockout days"];
+      yield [
+        "SKU",
+        "Title",
+        "Units sold",
+        "End available",
+        "Average available",
+        "Sell-through %",
+        "Turnover",
+        "Stockout days",
+      ];
       for (const s of await skuStats(shopId, p, null))
         yield [
           s.sku,
@@ -467,13 +525,15 @@ export async function* analyticsTable(
     }
     case "movements": {
       yield ["Cause", "Movements", "Units in", "Units out", "Previous movements"];
-      for (const m of await movementsByCause(shopId, p)) yield [m.cause, m.movements, m.unitsIn, m.unitsOut, m.previousMovements];
+      for (const m of await movementsByCause(shopId, p))
+        yield [m.cause, m.movements, m.unitsIn, m.unitsOut, m.previousMovements];
       return;
     }
     case "prices": {
       yield ["SKU", "Currency", "Channel", "Average price", "Units", "Lowest", "Highest", "Spread %"];
       for (const d of await priceDifferences(shopId, p, null))
-        for (const c of d.channels) yield [d.sku, d.currency, c.channelName, c.averagePrice, c.units, d.lowest, d.highest, pct(d.spread)];
+        for (const c of d.channels)
+          yield [d.sku, d.currency, c.channelName, c.averagePrice, c.units, d.lowest, d.highest, pct(d.spread)];
       return;
     }
     case "health": {

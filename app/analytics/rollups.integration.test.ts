@@ -333,7 +333,11 @@ async function snapshot(shopId: string) {
     where: { shopId },
     orderBy: [{ day: "asc" }, { channelId: "asc" }, { cause: "asc" }],
   });
-  return JSON.parse(JSON.stringify({ sku, skuCh, ch, mv })) as unknown;
+  const price = await prisma.analyticsPriceDay.findMany({
+    where: { shopId },
+    orderBy: [{ day: "asc" }, { itemId: "asc" }, { channelId: "asc" }, { currency: "asc" }],
+  });
+  return JSON.parse(JSON.stringify({ sku, skuCh, ch, mv, price })) as unknown;
 }
 
 describe("analytics rollups", () => {

@@ -38,7 +38,7 @@
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { RECORD_KIND } from "../channels/channel";
-import { isDay, localDay } from "./period";
+import { addDays, isDay, localDay } from "./period";
 
 /** One SKU and local day (see the module comment for each rule). */
 export interface SkuDay {
@@ -175,29 +175,31 @@ export async function rebuildSkuDays(
           SELECT "itemId" AS item_id, day, min(total) AS min_total,
                  (array_agg(total ORDER BY "createdAt" DESC, id DESC))[1] AS end_total
           FROM tot GROUP BY 1, 2
-        ), lvday AS (
-          SELECT item_id, day, min_total, end_total,
-                 lag(end_total) OVER (PARTITION BY item_id ORDER BY day) AS start_total
-          FROM perday
-        ), days AS (
-          SELECT item_id, day FROM lvday WHERE day BETWEEN ${from}::date AND ${to}::date
-          UNION
-          SELECT item_id, day FROM analytics_sales
+        ), sd AS (
+          SELECT item_id, day, sum(units)::int AS units FROM analytics_sales GROUP BY 1, 2
+        ), j AS (
+          -- Every level day of the items' history (for the carried state) and every sale day in range.
+          SELECT COALESCE(p.item_id, s.item_id) AS item_id, COALESCE(p.day, s.day) AS day,
+                 p.min_total, p.end_total, s.units
+          FROM perday p FULL JOIN sd s ON s.item_id = p.item_id AND s.day = p.day
+        ), w AS (
+          SELECT j.*, count(end_total) OVER (PARTITION BY item_id ORDER BY day) AS grp FROM j
+        ), w2 AS (
+          -- The last end state at or before the day.
+          SELECT w.*, max(end_total) OVER (PARTITION BY item_id, grp) AS carried FROM w
+        ), w3 AS (
+          -- The state the day started with: the previous row's carried end state.
+          SELECT w2.*, lag(carried) OVER (PARTITION BY item_id ORDER BY day) AS start_total FROM w2
         )
         INSERT INTO "AnalyticsSkuDay" ("shopId", "itemId", day, "unitsSold", stockout, "minAvailable", "endAvailable")
-        SELECT ${shopId}, d.item_id, d.day,
-               COALESCE((SELECT sum(s.units) FROM analytics_sales s WHERE s.item_id = d.item_id AND s.day = d.day), 0)::int,
-               CASE WHEN lv.item_id IS NOT NULL THEN LEAST(COALESCE(lv.start_total, lv.min_total), lv.min_total) <= 0
-                    ELSE COALESCE(prev.end_total <= 0, false) END,
-               CASE WHEN lv.item_id IS NOT NULL THEN LEAST(COALESCE(lv.start_total, lv.min_total), lv.min_total)
-                    ELSE prev.end_total END,
-               CASE WHEN lv.item_id IS NOT NULL THEN lv.end_total ELSE prev.end_total END
-        FROM days d
-        LEFT JOIN lvday lv ON lv.item_id = d.item_id AND lv.day = d.day
-        LEFT JOIN LATERAL (
-          SELECT p.end_total FROM lvday p WHERE p.item_id = d.item_id AND p.day < d.day ORDER BY p.day DESC LIMIT 1
-        ) prev ON lv.item_id IS NULL
-        JOIN "CatalogItem" ci ON ci.id = d.item_id AND ci."shopId" = ${shopId}`;
+        SELECT ${shopId}, w3.item_id, w3.day, COALESCE(w3.units, 0),
+               CASE WHEN w3.min_total IS NOT NULL THEN LEAST(COALESCE(w3.start_total, w3.min_total), w3.min_total) <= 0
+                    ELSE COALESCE(w3.start_total <= 0, false) END,
+               CASE WHEN w3.min_total IS NOT NULL THEN LEAST(COALESCE(w3.start_total, w3.min_total), w3.min_total)
+                    ELSE w3.start_total END,
+               COALESCE(w3.end_total, w3.start_total)
+        FROM w3 JOIN "CatalogItem" ci ON ci.id = w3.item_id AND ci."shopId" = ${shopId}
+        WHERE w3.day BETWEEN ${from}::date AND ${to}::date`;
       await tx.$executeRaw`DROP TABLE IF EXISTS analytics_sales`;
     },
     { timeout: 600_000, maxWait: 30_000 },
@@ -243,12 +245,12 @@ export async function rebuildChannelDays(shopId: string, tz: string, from: strin
           SELECT r."orderId", sum(r.units * COALESCE((
             SELECT max(ol.price) FROM "OrderLine" ol WHERE ol."orderId" = r."orderId" AND ol."itemId" = r."itemId"), 0))
           FROM store_refunds r GROUP BY 1
+        ), refund_sums AS (
+          SELECT "orderId", sum(amount) AS amount FROM line_refunds GROUP BY 1
         ), refunded AS (
           SELECT o.id,
-                 CASE WHEN o.status = 'refunded' THEN o.total
-                      ELSE LEAST(o.total, COALESCE((SELECT sum(amount) FROM line_refunds lr WHERE lr."orderId" = o.id), 0))
-                 END AS amount
-          FROM o
+                 CASE WHEN o.status = 'refunded' THEN o.total ELSE LEAST(o.total, COALESCE(rs.amount, 0)) END AS amount
+          FROM o LEFT JOIN refund_sums rs ON rs."orderId" = o.id
         )
         INSERT INTO "AnalyticsChannelDay"
           ("shopId", "channelId", day, currency, orders, "cancelledOrders", units, revenue, "refundedOrders", refunds)
@@ -261,6 +263,19 @@ export async function rebuildChannelDays(shopId: string, tz: string, from: strin
                COALESCE(sum(r.amount) FILTER (WHERE NOT o.not_sale), 0)
         FROM o LEFT JOIN lines li ON li."orderId" = o.id LEFT JOIN refunded r ON r.id = o.id
         GROUP BY o."channelId", o.day, o.currency`;
+      await tx.$executeRaw`
+        DELETE FROM "AnalyticsPriceDay" WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date`;
+      await tx.$executeRaw`
+        INSERT INTO "AnalyticsPriceDay" ("shopId", "itemId", "channelId", currency, day, units, amount)
+        SELECT ${shopId}, ol."itemId", o."channelId", COALESCE(NULLIF(o.currency, ''), s.currency, 'XXX'),
+               ${dayOf(Prisma.sql`o."placedAt"`, tz)}, sum(ol.quantity)::int, sum(ol.price * ol.quantity)
+        FROM "Order" o JOIN "Shop" s ON s.id = o."shopId" JOIN "Channel" c ON c.id = o."channelId"
+        JOIN "OrderLine" ol ON ol."orderId" = o.id AND ol."itemId" IS NOT NULL AND ol.price IS NOT NULL AND ol.quantity > 0
+        WHERE o."shopId" = ${shopId} AND o."placedAt" >= ${startOf(from, tz)} AND o."placedAt" < ${endOf(to, tz)}
+          AND o."cancelledAt" IS NULL AND lower(o.status) <> ALL(${NOT_SALE_STATUSES}::text[])
+          AND NOT (c.kind = ${RECORD_KIND} AND EXISTS (
+            SELECT 1 FROM "Order" x WHERE x."shopId" = o."shopId" AND x."centralOrderId" = o."externalId"))
+        GROUP BY 2, 3, 4, 5`;
     },
     { timeout: 600_000, maxWait: 30_000 },
   );
@@ -399,57 +414,52 @@ export async function skuDailySales(
   checkDay(from, "from");
   checkDay(to, "to");
   const ids = opts.variantIds ?? null;
-  const rows = await prisma.$queryRaw<
-    {
-      item_id: string;
-      sku: string;
-      day: string;
-      units: number;
-      stockout: boolean;
-      end_available: number | null;
-      by_channel: Record<string, number> | null;
-    }[]
-  >`
-    WITH items AS (
-      SELECT id, sku FROM "CatalogItem" WHERE "shopId" = ${shopId} ${itemFilter(Prisma.sql`id`, ids)}
-    ), prior AS (
-      SELECT DISTINCT ON ("itemId") "itemId", "endAvailable"
+  if (ids && !ids.length) return [];
+  // Three index range reads (stored rows, the state before `from`, channel rows); the dense grid is filled here.
+  const [items, rows, prior, channels] = await Promise.all([
+    prisma.$queryRaw<{ id: string; sku: string }[]>`
+      SELECT id, sku FROM "CatalogItem" WHERE "shopId" = ${shopId} ${itemFilter(Prisma.sql`id`, ids)} ORDER BY id`,
+    prisma.$queryRaw<{ item_id: string; day: string; units: number; stockout: boolean; end: number | null }[]>`
+      SELECT "itemId" AS item_id, to_char(day, 'YYYY-MM-DD') AS day, "unitsSold" AS units, stockout, "endAvailable" AS end
+      FROM "AnalyticsSkuDay"
+      WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date ${itemFilter(Prisma.sql`"itemId"`, ids)}`,
+    prisma.$queryRaw<{ item_id: string; end: number }[]>`
+      SELECT DISTINCT ON ("itemId") "itemId" AS item_id, "endAvailable" AS end
       FROM "AnalyticsSkuDay"
       WHERE "shopId" = ${shopId} AND day < ${from}::date AND "endAvailable" IS NOT NULL ${itemFilter(Prisma.sql`"itemId"`, ids)}
-      ORDER BY "itemId", day DESC
-    ), grid AS (
-      SELECT i.id AS item_id, i.sku, g.day::date AS day
-      FROM items i CROSS JOIN generate_series(${from}::date, ${to}::date, interval '1 day') AS g(day)
-    ), joined AS (
-      SELECT g.item_id, g.sku, g.day, r."unitsSold", r.stockout, r."endAvailable",
-             count(r."endAvailable") OVER (PARTITION BY g.item_id ORDER BY g.day) AS grp
-      FROM grid g
-      LEFT JOIN "AnalyticsSkuDay" r ON r."shopId" = ${shopId} AND r."itemId" = g.item_id AND r.day = g.day
-    ), carried AS (
-      SELECT j.*, COALESCE(max(j."endAvailable") OVER (PARTITION BY j.item_id, j.grp),
-                           CASE WHEN j.grp = 0 THEN p."endAvailable" END) AS end_c,
-             (j."unitsSold" IS NOT NULL OR j.stockout IS NOT NULL) AS stored
-      FROM joined j LEFT JOIN prior p ON p."itemId" = j.item_id
-    ), ch AS (
-      SELECT "itemId", day, jsonb_object_agg("channelId", units) AS by_channel
+      ORDER BY "itemId", day DESC`,
+    prisma.$queryRaw<{ item_id: string; day: string; channel_id: string; units: number }[]>`
+      SELECT "itemId" AS item_id, to_char(day, 'YYYY-MM-DD') AS day, "channelId" AS channel_id, units
       FROM "AnalyticsSkuChannelDay"
-      WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date ${itemFilter(Prisma.sql`"itemId"`, ids)}
-      GROUP BY 1, 2
-    )
-    SELECT c.item_id, c.sku, to_char(c.day, 'YYYY-MM-DD') AS day, COALESCE(c."unitsSold", 0)::int AS units,
-           CASE WHEN c.stockout IS NOT NULL THEN c.stockout ELSE COALESCE(c.end_c <= 0, false) END AS stockout,
-           c.end_c::int AS end_available, ch.by_channel
-    FROM carried c LEFT JOIN ch ON ch."itemId" = c.item_id AND ch.day = c.day
-    ORDER BY c.item_id, c.day`;
-  return rows.map((r) => ({
-    variantId: r.item_id,
-    sku: r.sku,
-    day: r.day,
-    unitsSold: r.units,
-    unitsByChannel: r.by_channel ?? {},
-    stockout: r.stockout,
-    endAvailable: r.end_available,
-  }));
+      WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date ${itemFilter(Prisma.sql`"itemId"`, ids)}`,
+  ]);
+  const stored = new Map(rows.map((r) => [`${r.item_id}|${r.day}`, r]));
+  const before = new Map(prior.map((r) => [r.item_id, r.end]));
+  const byChannel = new Map<string, Record<string, number>>();
+  for (const c of channels) {
+    const k = `${c.item_id}|${c.day}`;
+    byChannel.set(k, { ...(byChannel.get(k) ?? {}), [c.channel_id]: c.units });
+  }
+  const days: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+  const out: SkuDay[] = [];
+  for (const it of items) {
+    let end: number | null = before.get(it.id) ?? null;
+    for (const day of days) {
+      const r = stored.get(`${it.id}|${day}`);
+      if (r && r.end != null) end = r.end;
+      out.push({
+        variantId: it.id,
+        sku: it.sku,
+        day,
+        unitsSold: r?.units ?? 0,
+        unitsByChannel: byChannel.get(`${it.id}|${day}`) ?? {},
+        stockout: r ? r.stockout : end != null && end <= 0,
+        endAvailable: end,
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,8 @@
  * 13.9.5 is untouched). The library measures its container, so charts render in the browser only: the server and the
  * first client render show a fixed-height box (no layout shift), and the library's code is loaded lazily after
  * hydration so it never delays the page's largest paint. Every chart sits beside a table view of the same data
- * (`ChartWithTable`), and the chart itself is `role="img"` with a text summary; the library's skip link jumps past it.
+ * (`ChartWithTable`); the chart box is `role="img"` labelled with a text summary of its data, and the drawing inside is
+ * inert and hidden from assistive technology (the summary and the table view carry the data).
  */
 import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { BlockStack, Box, ButtonGroup, Button, InlineStack, Text } from "@shopify/polaris";
@@ -61,10 +62,18 @@ export function ChartWithTable({
           {title}
         </Text>
         <ButtonGroup variant="segmented">
-          <Button pressed={view === "chart"} onClick={() => setView("chart")} accessibilityLabel={`${title}: chart view`}>
+          <Button
+            pressed={view === "chart"}
+            onClick={() => setView("chart")}
+            accessibilityLabel={`${title}: chart view`}
+          >
             Chart
           </Button>
-          <Button pressed={view === "table"} onClick={() => setView("table")} accessibilityLabel={`${title}: table view`}>
+          <Button
+            pressed={view === "table"}
+            onClick={() => setView("table")}
+            accessibilityLabel={`${title}: table view`}
+          >
             Table
           </Button>
         </ButtonGroup>
@@ -80,9 +89,13 @@ export function ChartWithTable({
               </Text>
             </Box>
           ) : hydrated ? (
-            <Suspense fallback={null}>
-              <VizChart spec={chart} title={title} />
-            </Suspense>
+            // The drawing itself is decorative for assistive technology (`inert` + aria-hidden): its text alternative is
+            // this box's label and the table view; the library's own SVG roles and focusable points are not exposed.
+            <div ref={(el) => el?.setAttribute("inert", "")} aria-hidden="true">
+              <Suspense fallback={null}>
+                <VizChart spec={chart} title={title} />
+              </Suspense>
+            </div>
           ) : null}
         </div>
       )}

@@ -10,7 +10,11 @@ import { CHART_HEIGHT } from "./AnalyticsCharts";
 
 export default function AnalyticsVizChart({ spec, title }: { spec: ChartSpec; title: string }) {
   const fmt = (v: string | number | null) =>
-    v == null ? "" : spec.format === "money" ? formatMoney(Number(v), spec.currency) : formatCount(Math.round(Number(v)));
+    v == null
+      ? ""
+      : spec.format === "money"
+        ? formatMoney(Number(v), spec.currency)
+        : formatCount(Math.round(Number(v)));
   const common = {
     data: spec.series,
     isAnimated: false,

@@ -16,7 +16,8 @@ import { ANALYTICS_TABLES, analyticsTable, parsePeriod, type AnalyticsTable } fr
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { shop } = await requireShop(request);
   const table = /^([a-z-]+)\.csv$/.exec(params.table ?? "")?.[1];
-  if (!table || !(ANALYTICS_TABLES as readonly string[]).includes(table)) throw new Response("Not Found", { status: 404 });
+  if (!table || !(ANALYTICS_TABLES as readonly string[]).includes(table))
+    throw new Response("Not Found", { status: 404 });
   if (!(await hasFeature(shop.id, "analytics")))
     throw new Response("Analytics are part of the Pro and Enterprise plans.", { status: 403 });
   const period = parsePeriod(new URL(request.url).searchParams, await shopTimeZone(shop.id));

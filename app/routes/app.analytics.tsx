@@ -26,7 +26,8 @@ import {
   Text,
   TextField,
 } from "@shopify/polaris";
-import { TitleBar } from "@shopify/app-bridge-react";
+import { TitleBar, useAppBridge } from "@shopify/app-bridge-react";
+import { downloadFile } from "../components/download";
 import { useState } from "react";
 import { requireShop } from "../models/shop.server";
 import { hasFeature } from "../billing/billing.server";
@@ -41,11 +42,18 @@ import {
   revenueTrend,
   skuStats,
 } from "../analytics/report.server";
-import { HEALTH_DAYS, parsePeriod, type Period } from "../analytics/period";
+import { HEALTH_HOURS, parsePeriod, type Period } from "../analytics/period";
 import prisma from "../db.server";
 import { PageError } from "../components/PageStates";
 import { ChartWithTable } from "../components/AnalyticsCharts";
-import { formatCount, formatDateTime, formatDay, formatDuration, formatMoney, formatPercent } from "../components/format";
+import {
+  formatCount,
+  formatDateTime,
+  formatDay,
+  formatDuration,
+  formatMoney,
+  formatPercent,
+} from "../components/format";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Analytics" }];
 
@@ -89,9 +97,20 @@ type Data = Exclude<ReturnType<typeof useLoaderData<typeof loader>>, { locked: t
 
 const exportUrl = (table: string, p: Period) => `/app/analytics-export/${table}.csv?from=${p.from}&to=${p.to}`;
 
+/** Downloads the table's CSV through the app's authenticated fetch (as the Activity page's export). */
 function CsvLink({ table, period, label }: { table: string; period: Period; label: string }) {
+  const shopify = useAppBridge();
   return (
-    <Button url={exportUrl(table, period)} variant="plain" download accessibilityLabel={`Export ${label} as CSV`}>
+    <Button
+      variant="plain"
+      accessibilityLabel={`Export CSV: ${label}`}
+      onClick={() =>
+        void downloadFile(exportUrl(table, period), `${table}.csv`).then(
+          (n) => shopify.toast.show(`Downloaded ${n}`),
+          (e: Error) => shopify.toast.show(e.message, { isError: true }),
+        )
+      }
+    >
       Export CSV
     </Button>
   );
@@ -256,7 +275,10 @@ function ChannelsSection({ data }: { data: Data }) {
                   format: "money",
                   currency: cur,
                   series: [
-                    { name: "This period", data: rs.map((r) => ({ key: r.channelName, value: Number(r.current?.revenue ?? 0) })) },
+                    {
+                      name: "This period",
+                      data: rs.map((r) => ({ key: r.channelName, value: Number(r.current?.revenue ?? 0) })),
+                    },
                     {
                       name: "Previous period",
                       data: rs.map((r) => ({ key: r.channelName, value: Number(r.previous?.revenue ?? 0) })),
@@ -286,7 +308,12 @@ function ChannelsSection({ data }: { data: Data }) {
 
 function TrendSection({ data }: { data: Data }) {
   return (
-    <Section title="Revenue trend" description="Revenue per day, one line per currency." table="revenue" period={data.period}>
+    <Section
+      title="Revenue trend"
+      description="Revenue per day, one line per currency."
+      table="revenue"
+      period={data.period}
+    >
       {data.trend.length === 0 ? (
         <Text as="p" tone="subdued">
           No revenue in this period.
@@ -305,13 +332,19 @@ function TrendSection({ data }: { data: Data }) {
               kind: "line",
               format: "money",
               currency: t.currency,
-              series: [{ name: t.currency, data: t.points.map((x) => ({ key: formatDay(x.day), value: Number(x.revenue) })) }],
+              series: [
+                { name: t.currency, data: t.points.map((x) => ({ key: formatDay(x.day), value: Number(x.revenue) })) },
+              ],
             }}
             table={
               <DataTable
                 columnContentTypes={["text", "numeric", "numeric"]}
                 headings={["Day", "Revenue", "Orders"]}
-                rows={t.points.map((x) => [formatDay(x.day), formatMoney(x.revenue, t.currency), formatCount(x.orders)])}
+                rows={t.points.map((x) => [
+                  formatDay(x.day),
+                  formatMoney(x.revenue, t.currency),
+                  formatCount(x.orders),
+                ])}
               />
             }
           />
@@ -386,8 +419,8 @@ function ValueSection({ data }: { data: Data }) {
           </InlineGrid>
           {noCost && noCost.items > 0 && (
             <Banner tone="info">
-              {formatCount(noCost.items)} item(s) ({formatCount(noCost.units)} units) have no cost per item in Shopify and are
-              not valued.
+              {formatCount(noCost.items)} item(s) ({formatCount(noCost.units)} units) have no cost per item in Shopify
+              and are not valued.
             </Banner>
           )}
           {currencies.map((cur) => {
@@ -450,13 +483,18 @@ function MovementsSection({ data }: { data: Data }) {
         <ChartWithTable
           id="movements"
           title="Movements by cause"
-          summary={m.map((x) => `${CAUSES[x.cause] ?? x.cause}: ${x.movements} this period, ${x.previousMovements} before`).join("; ")}
+          summary={m
+            .map((x) => `${CAUSES[x.cause] ?? x.cause}: ${x.movements} this period, ${x.previousMovements} before`)
+            .join("; ")}
           chart={{
             kind: "bar",
             format: "count",
             series: [
               { name: "This period", data: m.map((x) => ({ key: CAUSES[x.cause] ?? x.cause, value: x.movements })) },
-              { name: "Previous period", data: m.map((x) => ({ key: CAUSES[x.cause] ?? x.cause, value: x.previousMovements })) },
+              {
+                name: "Previous period",
+                data: m.map((x) => ({ key: CAUSES[x.cause] ?? x.cause, value: x.previousMovements })),
+              },
             ],
           }}
           table={
@@ -509,14 +547,22 @@ function PricesSection({ data }: { data: Data }) {
 function HealthSection({ data }: { data: Data }) {
   return (
     <Section
-      title={`Integration health (last ${HEALTH_DAYS} days)`}
+      title={`Integration health (last ${HEALTH_HOURS} hours)`}
       description="Success rate = stock writes ÷ (writes + jobs that used up their retries). Error rate = failed webhook deliveries ÷ deliveries. Latency = time from a delivery reaching SyncFlow to its change being applied."
       table="health"
       period={data.period}
     >
       <DataTable
         columnContentTypes={["text", "text", "numeric", "numeric", "numeric", "numeric", "text"]}
-        headings={["Channel", "Status", "Success rate", "Error rate", "Latency p50 / p95", "Webhooks (failed, stuck)", "API budget"]}
+        headings={[
+          "Channel",
+          "Status",
+          "Success rate",
+          "Error rate",
+          "Latency p50 / p95",
+          "Webhooks (failed, stuck)",
+          "API budget",
+        ]}
         rows={data.health.map((h) => [
           `${h.channelName} · ${h.kindLabel}`,
           h.status,
