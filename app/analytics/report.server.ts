@@ -6,7 +6,7 @@
  */
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
-import { channelSummary, shopTimeZone, type ChannelPeriodSummary } from "./rollups.server";
+import { channelSummary, type ChannelPeriodSummary } from "./rollups.server";
 import { addDays, HEALTH_HOURS, type Period } from "./period";
 import { inventoryValueSeries, type InventoryValuePoint } from "./inventory-value.server";
 import { readApiPoints } from "../models/dashboard.server";
@@ -281,8 +281,11 @@ export async function priceDifferences(
       WHERE "shopId" = ${shopId} AND day BETWEEN ${p.from}::date AND ${p.to}::date
       GROUP BY 1, 2, 3
     ), diff AS (
+      -- Spread per SKU and currency, the largest first; only the shown SKUs' channel rows are returned.
       SELECT "itemId", currency FROM lines GROUP BY 1, 2
       HAVING count(*) > 1 AND max(round(avg, 2)) - min(round(avg, 2)) >= 0.01
+      ORDER BY (max(round(avg, 2)) - min(round(avg, 2))) / NULLIF(min(round(avg, 2)), 0) DESC NULLS FIRST, 1, 2
+      ${limit == null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`}
     )
     SELECT l."itemId" AS item_id, ci.sku, l.currency, l."channelId" AS channel_id, c.name,
            round(l.avg, 2)::text AS avg, l.units
