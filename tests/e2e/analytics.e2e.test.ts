@@ -9,35 +9,24 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { parse as parseCsv } from "csv-parse/sync";
 import { startHarness, ROOT, type Harness } from "./harness";
+import { openAdminBrowser, pageTitle as titleOf, runAxe, SHOTS, type AdminBrowser } from "./browser";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
 const DOCS_SHOT = path.join(ROOT, "docs", "screenshots", "issue-18-analytics.png");
-const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
 
 let h: Harness;
-let browser: Browser;
-let context: BrowserContext;
+let b: AdminBrowser;
 let page: Page;
-const pageErrors: string[] = [];
-const offHost: string[] = [];
 
 /** Every axe violation, any impact ("axe finds nothing"). */
 async function axeViolations(): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  return (await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map(
-      (v: any) => `${v.id} [${v.impact}]: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`,
-    );
-  })) as string[];
+  const { violations } = await runAxe(page);
+  return violations.map((v) => `${v.id} [${v.impact}]: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
-const pageTitle = (name: string) => page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
+const pageTitle = (name: string) => titleOf(page, name);
 const DAY = 86_400_000;
 const dayIso = (offset: number) => new Date(Date.now() - offset * DAY).toISOString().slice(0, 10);
 
@@ -158,37 +147,15 @@ async function seedAnalytics(): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
   process.env.DATABASE_URL = h.databaseUrl;
   await seedAnalytics();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const version = browser.version().split(".")[0];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
-  });
-  const appOrigin = new URL(h.appUrl).origin;
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    offHost.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  b = await openAdminBrowser(h.appUrl);
+  page = b.page;
 }, 170_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+  await b?.close();
   await h?.stop();
 });
 
@@ -256,7 +223,7 @@ describe("analytics (browser)", () => {
     >[];
     const usd = rows.find((r) => r.Channel === "Woo Wholesale" && r.Currency === "USD")!;
     expect([usd.Orders, usd.Revenue, usd["Average order value"]]).toEqual(["7", "168.00", "24.00"]);
-    expect(pageErrors).toEqual([]);
-    expect(offHost).toEqual([]);
+    expect(b.pageErrors).toEqual([]);
+    expect(b.offHost).toEqual([]);
   });
 });
