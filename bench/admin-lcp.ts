@@ -31,8 +31,45 @@ const median = (xs: number[]) => {
 };
 const max = (xs: number[]) => Math.max(...xs);
 
+/** Ledger, orders and snapshots for the analytics page at catalog size (SQL inside PostgreSQL), then the rollups. */
+async function seedAnalyticsAtScale(
+  prisma: Awaited<ReturnType<typeof startHarness>>["prisma"],
+  shopId: string,
+  loc: string,
+): Promise<void> {
+  const woo = await prisma.channel.findMany({ where: { shopId, kind: "woocommerce" }, select: { id: true } });
+  const x = (sql: string) => prisma.$executeRawUnsafe(sql);
+  await x(`INSERT INTO "StockLedger" ("shopId", "itemId", "channelId", "locationGid", cause, after, "idempotencyKey", "createdAt")
+    SELECT '${shopId}', ci.id, NULL, '${loc}', 'webhook', (random() * 40)::int - 2, 'lcp:' || ci.id || ':' || k,
+           (now() AT TIME ZONE 'UTC') - random() * interval '90 days'
+    FROM "CatalogItem" ci, generate_series(1, 10) k WHERE ci."shopId" = '${shopId}'`);
+  await x(`CREATE TEMP TABLE lcp_orders AS
+    SELECT n, (ARRAY['${woo.map((c) => c.id).join("','")}'])[1 + n % ${woo.length}] AS channel,
+           (SELECT id FROM "CatalogItem" WHERE "shopId" = '${shopId}' OFFSET (n * 7) % 10000 LIMIT 1) AS item,
+           (now() AT TIME ZONE 'UTC') - random() * interval '90 days' AS placed
+    FROM generate_series(1, 5000) n`);
+  await x(`INSERT INTO "Order" (id, "shopId", "channelId", "externalId", number, status, currency, "totalPrice", "placedAt", "updatedAt")
+    SELECT 'lcp-o' || n, '${shopId}', channel, 'lcp-' || n, '#L' || n, 'processing', CASE WHEN n % 5 = 0 THEN 'USD' ELSE 'EUR' END,
+           20 + n % 7, placed, placed FROM lcp_orders`);
+  await x(`INSERT INTO "OrderLine" (id, "orderId", "externalLineId", "itemId", title, quantity, price)
+    SELECT 'lcp-ol' || n, 'lcp-o' || n, '1', item, 'line', 1, 20 + n % 7 FROM lcp_orders`);
+  await x(`INSERT INTO "StockLedger" ("shopId", "itemId", "channelId", cause, delta, "orderId", "idempotencyKey", "createdAt")
+    SELECT '${shopId}', item, channel, 'order', -1, 'lcp-o' || n, 'lcp-sale:' || n, placed FROM lcp_orders`);
+  await x(`INSERT INTO "InventoryValueSnapshot" ("shopId", day, "itemId", available, "unitCost", currency)
+    SELECT '${shopId}', d::date, ci.id, (random() * 40)::int, 5, 'EUR'
+    FROM "CatalogItem" ci, generate_series(current_date - 89, current_date, interval '1 day') d WHERE ci."shopId" = '${shopId}'`);
+  await x(`INSERT INTO "InventoryValueDay" ("shopId", day, currency, units, value, items, "itemsWithoutCost")
+    SELECT "shopId", day, currency, sum(available)::int, sum(available * "unitCost"), count(*)::int, 0
+    FROM "InventoryValueSnapshot" WHERE "shopId" = '${shopId}' GROUP BY 1, 2, 3`);
+  process.env.DATABASE_URL ??= h_databaseUrl;
+  const { rebuildRollups } = await import("../app/analytics/rollups.server");
+  await rebuildRollups(shopId);
+}
+let h_databaseUrl = "";
+
 async function main() {
   const h = await startHarness();
+  h_databaseUrl = h.databaseUrl;
   try {
     // Grow the demo shop's catalog to 10,000 SKUs (levels + a listing per store for each).
     const channels = await h.prisma.channel.findMany({ where: { shopId: h.shopId, kind: "woocommerce" } });
@@ -85,6 +122,9 @@ async function main() {
       where: { id: h.shopId },
       data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
     });
+    // Analytics page (issue 18) at that size: 90 days of Shopify level changes (10 per SKU), 5,000 store orders with
+    // their ledger sale rows, and a daily inventory-value snapshot of every SKU; then the rollups are built once.
+    await seedAnalyticsAtScale(h.prisma, h.shopId, loc);
     await h.prisma.$executeRawUnsafe("ANALYZE");
     const total = await h.prisma.catalogItem.count({ where: { shopId: h.shopId } });
 
@@ -230,6 +270,7 @@ async function main() {
         ["dashboard", "/app", ".Polaris-Page"],
         ["orders", "/app/orders", ".Polaris-Page"],
         ["plan", "/app/plan", ".Polaris-Page"],
+        ["analytics", "/app/analytics?days=90", ".Polaris-Page"],
       ] as const) {
         const c = await browser.newContext({
           viewport: { width: 1280, height: 900 },

@@ -112,10 +112,17 @@ async function* activity(shopId: string): AsyncGenerator<(string | number)[]> {
 
 /** A readable stream of the CSV export `kind` of a shop (bytes, UTF-8 with BOM). */
 export function csvStream(kind: CsvKind, shopId: string): Readable {
+  return csvFromRows(kind === "inventory" ? inventory(shopId) : kind === "orders" ? orders(shopId) : activity(shopId));
+}
+
+/**
+ * Any rows (header first) as the same Excel-friendly CSV stream: UTF-8 with BOM, CRLF, formula cells neutralised,
+ * written with backpressure. Used by the analytics tables' exports (app/routes/app.analytics-export.$table.tsx).
+ */
+export function csvFromRows(rows: AsyncIterable<(string | number)[]>): Readable {
   const out = new PassThrough();
   const csv = stringify({ bom: true, record_delimiter: "windows", quoted_match: /[",\r\n;]/ });
   csv.pipe(out);
-  const rows = kind === "inventory" ? inventory(shopId) : kind === "orders" ? orders(shopId) : activity(shopId);
   void (async () => {
     try {
       for await (const row of rows) {

@@ -66,6 +66,8 @@ export const QUEUES = {
   dailySummary: "daily-summary",
   /** Hourly: key rotation, webhook payload retention, nonce pruning (app/jobs/maintenance.server.ts). data: {} */
   maintenance: "maintenance",
+  /** Every 5 minutes: analytics rollup refresh and the daily inventory-value snapshot (app/analytics, issue 18). data: {} */
+  analyticsTick: "analytics-tick",
 } as const;
 
 /**
@@ -144,6 +146,7 @@ export interface JobData {
   "sheets-sync": { shopId: string; full?: boolean };
   "daily-summary": Record<string, never>;
   maintenance: Record<string, never>;
+  "analytics-tick": Record<string, never>;
 }
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */

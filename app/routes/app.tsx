@@ -28,6 +28,7 @@ const TITLES: Record<string, string> = {
   "/app": "Dashboard",
   "/app/inventory": "Inventory",
   "/app/orders": "Orders",
+  "/app/analytics": "Analytics",
   "/app/conflicts": "Conflicts",
   "/app/activity": "Activity",
   "/app/dead-letters": "Dead letters",
@@ -61,6 +62,7 @@ export default function App() {
         </NavLink>
         <NavLink to="/app/inventory">Inventory</NavLink>
         <NavLink to="/app/orders">Orders</NavLink>
+        <NavLink to="/app/analytics">Analytics</NavLink>
         <NavLink to="/app/conflicts">Conflicts</NavLink>
         <NavLink to="/app/activity">Activity</NavLink>
         <NavLink to="/app/dead-letters">Dead letters</NavLink>
