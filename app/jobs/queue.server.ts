@@ -66,6 +66,10 @@ export const QUEUES = {
   dailySummary: "daily-summary",
   /** Hourly: key rotation, webhook payload retention, nonce pruning (app/jobs/maintenance.server.ts). data: {} */
   maintenance: "maintenance",
+  /** Deliver one outbound webhook to the merchant's endpoint (app/outbound, issue 18). data: { shopId, deliveryId } */
+  webhookDeliver: "webhook-deliver",
+  /** Fan a shop's new ledger rows out to its `stock.changed` subscriptions (debounced per shop). data: { shopId } */
+  webhookStock: "webhook-stock",
 } as const;
 
 /**
@@ -81,6 +85,7 @@ export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "statel
   rebalance: "stately",
   // One queued poll per channel (singletonKey poll:<channelId>); the poll state's claim keeps one running.
   "poll-channel": "short",
+  "webhook-stock": "short",
 };
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -144,6 +149,8 @@ export interface JobData {
   "sheets-sync": { shopId: string; full?: boolean };
   "daily-summary": Record<string, never>;
   maintenance: Record<string, never>;
+  "webhook-deliver": { shopId: string; deliveryId: string };
+  "webhook-stock": { shopId: string };
 }
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */
