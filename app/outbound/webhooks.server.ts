@@ -28,16 +28,9 @@ import { checkStoreUrl, outboundPolicy, OutboundBlockedError, storeRequestConfig
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { env } from "../env.server";
 
-export const OUTBOUND_TOPICS = ["stock.changed", "order.imported", "conflict.raised", "store.unhealthy"] as const;
-export type OutboundTopic = (typeof OUTBOUND_TOPICS)[number];
+import { OUTBOUND_TOPICS } from "./topics";
 
-/** What each topic means (admin page, docs). */
-export const TOPIC_INFO: Record<OutboundTopic, string> = {
-  "stock.changed": "Stock changed (every ledger movement: sales, restocks, pushes, reconciliation, API changes)",
-  "order.imported": "Order imported from a sales channel",
-  "conflict.raised": "Stock conflict raised for review",
-  "store.unhealthy": "A store became unhealthy (failing webhooks or writes)",
-};
+export { OUTBOUND_TOPICS, TOPIC_INFO, type OutboundTopic } from "./topics";
 
 /** Subscriptions per shop (a merchant's few endpoints, not a fan-out service). */
 export const MAX_SUBSCRIPTIONS = 10;
