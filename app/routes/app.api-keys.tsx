@@ -151,7 +151,7 @@ export default function ApiKeys() {
   const error = fetcher.data && !fetcher.data.ok ? fetcher.data.message : null;
 
   return (
-    <Page title="API" subtitle="Keys for your own tools, webhooks to your endpoints" backAction={{ url: "/app/settings" }}>
+    <Page title="API" subtitle="Keys for your own tools, webhooks to your endpoints" backAction={{ content: "Settings", url: "/app/settings" }}>
       <TitleBar title="API" />
       <Layout>
         {!apiAccess && (
