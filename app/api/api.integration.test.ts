@@ -434,6 +434,18 @@ describe("outbound webhooks", () => {
       expect(all).toHaveLength(4);
       expect(all[3]!.status).toBe(204);
       expect(verify(all[3]!).type).toBe("store.unhealthy");
+
+      // Off the Enterprise plan, events are not fanned out (and no backlog is kept for later).
+      await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+      try {
+        await emitEvent(shopId, "conflict.raised", { conflictId: "c-off-plan" });
+        const off = await prisma.domainEvent.findFirstOrThrow({ where: { shopId, type: "conflict.raised" }, orderBy: { createdAt: "desc" } });
+        expect(await fanOutDomainEvent(off.id)).toBe(0);
+        await new Promise((r) => setTimeout(r, 1_500)); // the notify job's own fan-out
+        expect(await prisma.webhookDelivery.count({ where: { eventId: `evt_${off.id}` } })).toBe(0);
+      } finally {
+        await prisma.shop.update({ where: { id: shopId }, data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" } });
+      }
     } finally {
       await rx.close();
     }

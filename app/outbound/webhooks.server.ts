@@ -27,6 +27,7 @@ import { decryptSecret, encryptSecret } from "../lib/crypto.server";
 import { checkStoreUrl, outboundPolicy, OutboundBlockedError, storeRequestConfig } from "../lib/outbound-guard.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { env } from "../env.server";
+import { hasFeature } from "../billing/billing.server";
 
 import { OUTBOUND_TOPICS } from "./topics";
 
@@ -179,6 +180,8 @@ export async function fanOutDomainEvent(eventId: string): Promise<number> {
     select: { id: true },
   });
   if (!subs.length) return 0;
+  // API access left with the plan (docs/decisions/286): nothing is sent until the shop is on Enterprise again.
+  if (!(await hasFeature(event.shopId, "apiAccess"))) return 0;
   const p = (event.payload ?? {}) as Record<string, unknown>;
   const itemId = event.itemId ?? (typeof p.itemId === "string" ? p.itemId : null);
   const item = itemId
@@ -213,6 +216,16 @@ export async function fanOutStock(shopId: string): Promise<number> {
     where: { shopId, disabledAt: null, topics: { has: "stock.changed" } },
     select: { id: true, ledgerCursor: true },
   });
+  if (!subs.length) return 0;
+  if (!(await hasFeature(shopId, "apiAccess"))) {
+    // Off the plan (docs/decisions/286): the cursors skip what happened meanwhile, so an upgrade sends no backlog.
+    const max = await prisma.stockLedger.aggregate({ where: { shopId }, _max: { id: true } });
+    await prisma.webhookSubscription.updateMany({
+      where: { id: { in: subs.map((x) => x.id) }, ledgerCursor: { lt: max._max.id ?? 0n } },
+      data: { ledgerCursor: max._max.id ?? 0n },
+    });
+    return 0;
+  }
   let created = 0;
   for (const sub of subs) {
     let cursor = sub.ledgerCursor;
