@@ -94,7 +94,13 @@ interface Answer {
  */
 async function call(
   operationId: string,
-  opts: { key?: string | null; query?: Record<string, string>; body?: unknown; idem?: string | null; valid?: boolean } = {},
+  opts: {
+    key?: string | null;
+    query?: Record<string, string>;
+    body?: unknown;
+    idem?: string | null;
+    valid?: boolean;
+  } = {},
 ): Promise<Answer> {
   const op = OPERATIONS.find((o) => o.operationId === operationId)!;
   const base = `/paths/${ptr(op.path)}/${op.method}`;
@@ -122,10 +128,14 @@ async function call(
     ...(opts.body !== undefined ? { body: typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body) } : {}),
   });
   const body = await res.json();
-  expect(Object.keys(spec.responses), `status ${res.status} documented for ${operationId}: ${JSON.stringify(body)}`).toContain(
-    String(res.status),
-  );
-  expect(validateAt(`${base}/responses/${res.status}/content/application~1json/schema`, body), `answer ${res.status}`).toBeNull();
+  expect(
+    Object.keys(spec.responses),
+    `status ${res.status} documented for ${operationId}: ${JSON.stringify(body)}`,
+  ).toContain(String(res.status));
+  expect(
+    validateAt(`${base}/responses/${res.status}/content/application~1json/schema`, body),
+    `answer ${res.status}`,
+  ).toBeNull();
   return { status: res.status, body, headers: res.headers };
 }
 
@@ -176,14 +186,20 @@ describe("keys", () => {
   });
 
   it("a shop that left Enterprise gets 403 plan_required; back on Enterprise, the same key works", async () => {
-    await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+    await prisma.shop.update({
+      where: { id: shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+    });
     try {
       const res = await call("listInventory", { key: readKey });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe("plan_required");
       expect(res.body.error.message).toMatch(/Enterprise/);
     } finally {
-      await prisma.shop.update({ where: { id: shopId }, data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" } });
+      await prisma.shop.update({
+        where: { id: shopId },
+        data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" },
+      });
     }
     expect((await call("listInventory", { key: readKey })).status).toBe(200);
   });
@@ -247,7 +263,10 @@ describe("reads", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Answer = await call("listInventory", { key: readKey, query: { limit: "7", ...(cursor ? { cursor } : {}) } });
+      const page: Answer = await call("listInventory", {
+        key: readKey,
+        query: { limit: "7", ...(cursor ? { cursor } : {}) },
+      });
       seen.push(...page.body.data.map((i: any) => i.itemId));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -283,7 +302,13 @@ describe("reads", () => {
     const window = { placedAtMin: "2026-11-01T00:00:00Z", placedAtMax: "2026-11-01T23:59:59Z" };
     const p1 = await call("listOrders", { key: readKey, query: { ...window, limit: "3" } });
     const p2 = await call("listOrders", { key: readKey, query: { ...window, limit: "3", cursor: p1.body.nextCursor } });
-    expect([...p1.body.data, ...p2.body.data].map((o: any) => o.number)).toEqual(["9004", "9003", "9002", "9001", "9000"]);
+    expect([...p1.body.data, ...p2.body.data].map((o: any) => o.number)).toEqual([
+      "9004",
+      "9003",
+      "9002",
+      "9001",
+      "9000",
+    ]);
     expect(p2.body.nextCursor).toBeNull();
     const done = await call("listOrders", { key: readKey, query: { ...window, status: "completed" } });
     expect(done.body.data.map((o: any) => o.number)).toEqual(["9003", "9001"]);
@@ -323,7 +348,9 @@ describe("stock writes through the sync engine", () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(shopifyAvailable(SKU)).toBe(before - 2);
-    const rows = await prisma.stockLedger.findMany({ where: { shopId, idempotencyKey: { startsWith: `api:${shopId}:${key}` } } });
+    const rows = await prisma.stockLedger.findMany({
+      where: { shopId, idempotencyKey: { startsWith: `api:${shopId}:${key}` } },
+    });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ cause: "manual", actor: "api", delta: -2 });
     // The same key with another change is refused, and nothing moves.
@@ -343,7 +370,10 @@ describe("stock writes through the sync engine", () => {
     expect(shopifyAvailable(SKU)).toBe(current);
     const key = `set-${crypto.randomUUID()}`;
     const body = { sku: SKU, quantity: 40, expectedQuantity: current };
-    const [a, b] = await Promise.all([call("setInventory", { body, idem: key }), call("setInventory", { body, idem: key })]);
+    const [a, b] = await Promise.all([
+      call("setInventory", { body, idem: key }),
+      call("setInventory", { body, idem: key }),
+    ]);
     expect(a.body).toEqual(b.body);
     expect(a.body).toMatchObject({ status: "applied", before: current, after: 40 });
     expect(shopifyAvailable(SKU)).toBe(40);
@@ -390,17 +420,32 @@ describe("outbound webhooks", () => {
 
       // A domain event → exactly one delivery, signed; a second fan-out (a retried notify job) adds nothing.
       await emitEvent(shopId, "conflict.raised", { conflictId: "c-api", kind: "store_drift", expected: 3, store: 5 });
-      const ev = await prisma.domainEvent.findFirstOrThrow({ where: { shopId, type: "conflict.raised" }, orderBy: { createdAt: "desc" } });
-      const got = await waitFor("conflict delivery", () => rx.received.find((r) => r.headers["webhook-id"] === `evt_${ev.id}`) ?? null);
+      const ev = await prisma.domainEvent.findFirstOrThrow({
+        where: { shopId, type: "conflict.raised" },
+        orderBy: { createdAt: "desc" },
+      });
+      const got = await waitFor(
+        "conflict delivery",
+        () => rx.received.find((r) => r.headers["webhook-id"] === `evt_${ev.id}`) ?? null,
+      );
       expect(verify(got)).toMatchObject({ type: "conflict.raised", data: { conflictId: "c-api" } });
-      expect(() => new Webhook(`whsec_${Buffer.from("wrong-secret-wrong-secret").toString("base64")}`).verify(got.body, got.headers)).toThrow();
+      expect(() =>
+        new Webhook(`whsec_${Buffer.from("wrong-secret-wrong-secret").toString("base64")}`).verify(
+          got.body,
+          got.headers,
+        ),
+      ).toThrow();
       expect(await fanOutDomainEvent(ev.id)).toBe(0);
 
       // An API adjustment → its ledger row as one stock.changed event.
       const adj = await call("adjustInventory", { body: { sku: SKU, delta: 1 } });
       expect(adj.status).toBe(200);
-      const stock = await waitFor("stock.changed", () =>
-        rx.received.map((r) => verify(r)).find((p) => p.type === "stock.changed" && p.data.cause === "manual" && p.data.delta === 1) ?? null,
+      const stock = await waitFor(
+        "stock.changed",
+        () =>
+          rx.received
+            .map((r) => verify(r))
+            .find((p) => p.type === "stock.changed" && p.data.cause === "manual" && p.data.delta === 1) ?? null,
       );
       expect(stock.data).toMatchObject({ sku: SKU, after: adj.body.after });
       await new Promise((r) => setTimeout(r, 2_500)); // let any duplicate show up
@@ -411,7 +456,10 @@ describe("outbound webhooks", () => {
       // A failing receiver: retried with the same id, then dead-lettered; replay delivers the same id.
       rx.state.fail = true;
       await emitEvent(shopId, "store.unhealthy", { reason: "api test: 503 for 5 minutes" });
-      const sick = await prisma.domainEvent.findFirstOrThrow({ where: { shopId, type: "store.unhealthy" }, orderBy: { createdAt: "desc" } });
+      const sick = await prisma.domainEvent.findFirstOrThrow({
+        where: { shopId, type: "store.unhealthy" },
+        orderBy: { createdAt: "desc" },
+      });
       const id = `evt_${sick.id}`;
       const delivery = await waitFor(
         "dead delivery",
@@ -422,29 +470,43 @@ describe("outbound webhooks", () => {
       expect(attempts).toHaveLength(3); // the first try and 2 retries (SYNCFLOW_RETRY_LIMIT=2)
       expect(attempts.every((r) => verify(r).type === "store.unhealthy")).toBe(true);
       expect(delivery.lastError).toMatch(/HTTP 500/);
-      const dead = await waitFor("dead letter", async () =>
-        (await listDeadLetters(shopId)).find((d) => (d.data as any)?.deliveryId === delivery.id) ?? null,
+      const dead = await waitFor(
+        "dead letter",
+        async () => (await listDeadLetters(shopId)).find((d) => (d.data as any)?.deliveryId === delivery.id) ?? null,
       );
       expect(dead.queue).toBe("webhook-deliver");
       expect(dead.cause).toMatch(/HTTP 500/);
       rx.state.fail = false;
       expect(await replayDeadLetters(shopId, [dead.id])).toBe(1);
-      await waitFor("replayed", () => prisma.webhookDelivery.findFirst({ where: { id: delivery.id, status: "delivered" } }), 30_000);
+      await waitFor(
+        "replayed",
+        () => prisma.webhookDelivery.findFirst({ where: { id: delivery.id, status: "delivered" } }),
+        30_000,
+      );
       const all = rx.received.filter((r) => r.headers["webhook-id"] === id);
       expect(all).toHaveLength(4);
       expect(all[3]!.status).toBe(204);
       expect(verify(all[3]!).type).toBe("store.unhealthy");
 
       // Off the Enterprise plan, events are not fanned out (and no backlog is kept for later).
-      await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+      await prisma.shop.update({
+        where: { id: shopId },
+        data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+      });
       try {
         await emitEvent(shopId, "conflict.raised", { conflictId: "c-off-plan" });
-        const off = await prisma.domainEvent.findFirstOrThrow({ where: { shopId, type: "conflict.raised" }, orderBy: { createdAt: "desc" } });
+        const off = await prisma.domainEvent.findFirstOrThrow({
+          where: { shopId, type: "conflict.raised" },
+          orderBy: { createdAt: "desc" },
+        });
         expect(await fanOutDomainEvent(off.id)).toBe(0);
         await new Promise((r) => setTimeout(r, 1_500)); // the notify job's own fan-out
         expect(await prisma.webhookDelivery.count({ where: { eventId: `evt_${off.id}` } })).toBe(0);
       } finally {
-        await prisma.shop.update({ where: { id: shopId }, data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" } });
+        await prisma.shop.update({
+          where: { id: shopId },
+          data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" },
+        });
       }
     } finally {
       await rx.close();

@@ -8,6 +8,8 @@ import { openApiDocument } from "./openapi";
 const esc = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
+// The document is plain JSON built by openapi.ts; this page only walks it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 /** The page's HTML for an API served at `serverUrl` (e.g. https://app.example/api/v1). */
@@ -18,7 +20,9 @@ export function renderDocs(serverUrl: string): string {
   for (const [path, item] of Object.entries(doc.paths as Json)) {
     for (const [method, o] of Object.entries(item as Json)) {
       const anchor = esc(o.operationId);
-      toc.push(`<li><a href="#${anchor}"><code>${method.toUpperCase()} ${esc(path)}</code> — ${esc(o.summary)}</a></li>`);
+      toc.push(
+        `<li><a href="#${anchor}"><code>${method.toUpperCase()} ${esc(path)}</code> — ${esc(o.summary)}</a></li>`,
+      );
       const params = (o.parameters ?? []) as Json[];
       const paramRows = params
         .map(

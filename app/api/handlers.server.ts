@@ -49,7 +49,10 @@ function parseQuery<T extends z.ZodType>(schema: T, url: URL): z.infer<T> {
   return r.data;
 }
 
-async function parseJsonBody<T extends z.ZodType>(schema: T, request: Request): Promise<{ data: z.infer<T>; raw: string }> {
+async function parseJsonBody<T extends z.ZodType>(
+  schema: T,
+  request: Request,
+): Promise<{ data: z.infer<T>; raw: string }> {
   let raw: string;
   try {
     raw = await readBody(request, BODY_LIMITS.merchantApi);
@@ -186,18 +189,31 @@ async function target(shopId: string, sku: string, locationId: string | undefine
   const item = skuKey
     ? await prisma.catalogItem.findFirst({
         where: { shopId, skuKey },
-        select: { id: true, sku: true, inventoryItemId: true, tracked: true, levels: { select: { locationGid: true, available: true } } },
+        select: {
+          id: true,
+          sku: true,
+          inventoryItemId: true,
+          tracked: true,
+          levels: { select: { locationGid: true, available: true } },
+        },
       })
     : null;
   if (!item) throw new ApiError(404, "unknown_sku", `No item with SKU "${sku}" in this shop's catalog.`);
   if (!item.inventoryItemId || !item.tracked)
-    throw new ApiError(422, "not_tracked", `SKU "${item.sku}" is not a tracked Shopify inventory item; its stock cannot be changed.`);
+    throw new ApiError(
+      422,
+      "not_tracked",
+      `SKU "${item.sku}" is not a tracked Shopify inventory item; its stock cannot be changed.`,
+    );
   let location = locationId;
   if (!location) {
     if (item.levels.length !== 1)
-      throw new ApiError(400, "location_required", `SKU "${item.sku}" is stocked at ${item.levels.length} locations: name one in locationId.`, [
-        { path: "locationId", message: "Required for this SKU." },
-      ]);
+      throw new ApiError(
+        400,
+        "location_required",
+        `SKU "${item.sku}" is stocked at ${item.levels.length} locations: name one in locationId.`,
+        [{ path: "locationId", message: "Required for this SKU." }],
+      );
     location = item.levels[0]!.locationGid;
   } else if (!item.levels.some((l) => l.locationGid === location))
     throw new ApiError(404, "unknown_location", `SKU "${item.sku}" is not stocked at ${location}.`);
@@ -258,8 +274,19 @@ export async function setInventory(caller: ApiCaller, request: Request): Promise
     let result;
     try {
       [result] = await adapter.setAvailable(
-        [{ inventoryItemId: item.inventoryItemId!, locationId: location, quantity: data.quantity, changeFromQuantity: data.expectedQuantity }],
-        { idempotencyKey: writeKey, reason: "correction", referenceDocumentUri: `gid://syncflow/ApiRequest/${encodeURIComponent(key)}` },
+        [
+          {
+            inventoryItemId: item.inventoryItemId!,
+            locationId: location,
+            quantity: data.quantity,
+            changeFromQuantity: data.expectedQuantity,
+          },
+        ],
+        {
+          idempotencyKey: writeKey,
+          reason: "correction",
+          referenceDocumentUri: `gid://syncflow/ApiRequest/${encodeURIComponent(key)}`,
+        },
       );
     } catch (err) {
       if (err instanceof ChannelError && err.code === "STALE") {
@@ -276,9 +303,16 @@ export async function setInventory(caller: ApiCaller, request: Request): Promise
       throw err; // unknown outcome: 500, not stored; the retry resends the same Shopify key (Shopify replays it)
     }
     const before = result!.before ?? data.expectedQuantity;
-    const scId = (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
+    const scId =
+      (await prisma.channel.findFirst({ where: { shopId, kind: "shopify" }, select: { id: true } }))?.id ?? null;
     await prisma.$transaction(async (tx) => {
-      await recordOwnLevels(tx, shopId, [{ itemId: item.id, locationGid: location, available: result!.after, before, key: writeKey }], scId, sentAt);
+      await recordOwnLevels(
+        tx,
+        shopId,
+        [{ itemId: item.id, locationGid: location, available: result!.after, before, key: writeKey }],
+        scId,
+        sentAt,
+      );
       await appendLedger(tx, {
         shopId,
         itemId: item.id,
@@ -308,7 +342,11 @@ function canonical(raw: string): string {
     Array.isArray(v)
       ? v.map(sort)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, sort(x)]),
+          )
         : v;
   try {
     return JSON.stringify(sort(JSON.parse(raw)));
@@ -331,7 +369,12 @@ export async function listOrders(caller: ApiCaller, url: URL): Promise<Response>
     ...(q.channelId ? { channelId: q.channelId } : {}),
     ...(q.status ? { status: q.status } : {}),
     ...(q.placedAtMin || q.placedAtMax
-      ? { placedAt: { ...(q.placedAtMin ? { gte: new Date(q.placedAtMin) } : {}), ...(q.placedAtMax ? { lte: new Date(q.placedAtMax) } : {}) } }
+      ? {
+          placedAt: {
+            ...(q.placedAtMin ? { gte: new Date(q.placedAtMin) } : {}),
+            ...(q.placedAtMax ? { lte: new Date(q.placedAtMax) } : {}),
+          },
+        }
       : {}),
   };
   if (after) {
@@ -362,7 +405,12 @@ export async function listOrders(caller: ApiCaller, url: URL): Promise<Response>
       placedAt: o.placedAt.toISOString(),
       cancelledAt: o.cancelledAt?.toISOString() ?? null,
       importState: o.importState,
-      lines: o.lines.map((l) => ({ sku: l.sku, title: l.title, quantity: l.quantity, price: l.price?.toFixed(2) ?? null })),
+      lines: o.lines.map((l) => ({
+        sku: l.sku,
+        title: l.title,
+        quantity: l.quantity,
+        price: l.price?.toFixed(2) ?? null,
+      })),
     })),
     nextCursor: rows.length > q.limit && last ? encodeCursor([last.placedAt.toISOString(), last.id]) : null,
   });
@@ -381,7 +429,10 @@ export async function listLedger(caller: ApiCaller, url: URL): Promise<Response>
   }
   if (q.cause) where.cause = q.cause;
   if (q.since || q.until)
-    where.createdAt = { ...(q.since ? { gte: new Date(q.since) } : {}), ...(q.until ? { lte: new Date(q.until) } : {}) };
+    where.createdAt = {
+      ...(q.since ? { gte: new Date(q.since) } : {}),
+      ...(q.until ? { lte: new Date(q.until) } : {}),
+    };
   if (after) where.id = { lt: BigInt(after) };
   const rows = await prisma.stockLedger.findMany({
     where,

@@ -32,7 +32,11 @@ export interface StoredAnswer {
 export function idempotencyKeyOf(request: Request): string {
   const raw = request.headers.get("idempotency-key");
   if (raw === null)
-    throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (e.g. a UUID) with every write.");
+    throw new ApiError(
+      400,
+      "idempotency_key_required",
+      "Send an Idempotency-Key header (e.g. a UUID) with every write.",
+    );
   if (!IdempotencyKey.safeParse(raw).success)
     throw new ApiError(400, "invalid_idempotency_key", "The Idempotency-Key must be 1–255 visible ASCII characters.");
   return raw;
@@ -77,7 +81,9 @@ export async function runIdempotent(
     answer = await work();
   } catch (err) {
     if (err instanceof ApiError && err.status < 500 && err.status !== 429) {
-      const body = { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } };
+      const body = {
+        error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) },
+      };
       await settle(shopId, key, { status: err.status, body });
     } else await release(shopId, key);
     throw err;
@@ -91,7 +97,9 @@ type Row = { status: string; requestHash: string; responseStatus: number | null;
 
 /** Claims the key (new, or a dead owner's): "mine", else the row as it stands. */
 async function claim(shopId: string, apiKeyId: string, key: string, requestHash: string): Promise<"mine" | Row> {
-  const rows = await prisma.$queryRaw<{ mine: boolean; status: string; requestHash: string; responseStatus: number | null; responseBody: unknown }[]>`
+  const rows = await prisma.$queryRaw<
+    { mine: boolean; status: string; requestHash: string; responseStatus: number | null; responseBody: unknown }[]
+  >`
     INSERT INTO "ApiIdempotency" (id, "shopId", "apiKeyId", key, "requestHash", status, "lockedUntil", "createdAt", "updatedAt")
     VALUES (${crypto.randomUUID()}, ${shopId}, ${apiKeyId}, ${key}, ${requestHash}, 'running',
             (now() AT TIME ZONE 'UTC') + make_interval(secs => ${CLAIM_MS / 1000}), (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'))

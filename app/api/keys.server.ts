@@ -64,7 +64,14 @@ export async function createApiKey(
   const prefix = `sf_live_${rand.slice(0, 8)}`;
   const secret = `${prefix}_${rand.slice(8)}`;
   const row = await prisma.apiKey.create({
-    data: { shopId, name, prefix, secretHash: sha256Hex(secret), scope: input.scope, createdBy: input.createdBy ?? null },
+    data: {
+      shopId,
+      name,
+      prefix,
+      secretHash: sha256Hex(secret),
+      scope: input.scope,
+      createdBy: input.createdBy ?? null,
+    },
   });
   return { key: view(row), secret };
 }
@@ -97,7 +104,10 @@ export async function listApiKeys(shopId: string): Promise<ApiKeyView[]> {
 
 /** Revokes the shop's key `id` (at once, for every process). @returns false when it is not the shop's or already revoked. */
 export async function revokeApiKey(shopId: string, id: string): Promise<boolean> {
-  const { count } = await prisma.apiKey.updateMany({ where: { id, shopId, revokedAt: null }, data: { revokedAt: new Date() } });
+  const { count } = await prisma.apiKey.updateMany({
+    where: { id, shopId, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
   return count === 1;
 }
 
@@ -163,7 +173,13 @@ export async function authenticate(request: Request, need: ApiScope): Promise<Ap
   if (!row || !safeEqual(row.secretHash, sha256Hex(secret)) || row.shop.uninstalledAt)
     throw new ApiError(401, "invalid_key", "This API key is not valid.", undefined, challenge);
   if (row.revokedAt)
-    throw new ApiError(401, "revoked_key", "This API key was revoked. Create a new one in SyncFlow → Settings → API.", undefined, challenge);
+    throw new ApiError(
+      401,
+      "revoked_key",
+      "This API key was revoked. Create a new one in SyncFlow → Settings → API.",
+      undefined,
+      challenge,
+    );
   try {
     await rateLimiter().consume(row.id);
   } catch (err) {
@@ -191,9 +207,18 @@ export async function authenticate(request: Request, need: ApiScope): Promise<Ap
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_EVERY_MS)
     await prisma.apiKey
       .updateMany({
-        where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(Date.now() - LAST_USED_EVERY_MS) } }] },
+        where: {
+          id: row.id,
+          OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(Date.now() - LAST_USED_EVERY_MS) } }],
+        },
         data: { lastUsedAt: new Date() },
       })
       .catch((err: unknown) => console.error("[api] could not record a key's last use:", err));
-  return { shopId: row.shopId, shopDomain: row.shop.domain, keyId: row.id, prefix: row.prefix, scope: row.scope as ApiScope };
+  return {
+    shopId: row.shopId,
+    shopDomain: row.shop.domain,
+    keyId: row.id,
+    prefix: row.prefix,
+    scope: row.scope as ApiScope,
+  };
 }

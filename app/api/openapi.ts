@@ -65,7 +65,11 @@ export const OPERATIONS: ApiOperation[] = [
       200: { description: "Applied to Shopify.", schema: AdjustmentResult },
       202: { description: "Accepted; the sync engine applies it (retried, never dropped).", schema: AdjustmentResult },
     },
-    errors: { 404: "Unknown SKU or location.", 409: "A request with this key is still running.", 422: "Idempotency key reused with another request." },
+    errors: {
+      404: "Unknown SKU or location.",
+      409: "A request with this key is still running.",
+      422: "Idempotency key reused with another request.",
+    },
   },
   {
     operationId: "setInventory",
@@ -99,8 +103,7 @@ export const OPERATIONS: ApiOperation[] = [
     method: "get",
     path: "/ledger",
     summary: "Stock ledger",
-    description:
-      "Every stock movement the hub observed or made, newest first; filter by SKU, cause and time. Paged.",
+    description: "Every stock movement the hub observed or made, newest first; filter by SKU, cause and time. Paged.",
     scope: "read",
     query: LedgerQuery,
     responses: { 200: { description: "A page of ledger rows.", schema: LedgerPage } },

@@ -21,7 +21,11 @@ export const LEDGER_CAUSES = [
 ] as const;
 
 const id = z.string().min(1).max(64);
-const sku = z.string().min(1).max(255).meta({ description: "The SKU as the catalog holds it (matched case-insensitively)." });
+const sku = z
+  .string()
+  .min(1)
+  .max(255)
+  .meta({ description: "The SKU as the catalog holds it (matched case-insensitively)." });
 const datetime = z.iso.datetime({ offset: true });
 const locationId = z
   .string()
@@ -60,7 +64,8 @@ export const InventoryItem = z
     record: z.object({
       available: z.int().meta({ description: "Shopify available summed over the locations below." }),
       pendingSales: z.int().meta({
-        description: "Units sold on sales channels (or adjusted through the API) not yet applied to Shopify (negative = leaving).",
+        description:
+          "Units sold on sales channels (or adjusted through the API) not yet applied to Shopify (negative = leaving).",
       }),
       locations: z.array(
         z.object({ locationId: z.string(), name: z.string().nullable(), available: z.int(), observedAt: datetime }),

@@ -119,7 +119,10 @@ export async function rotateSecrets(scope?: {
       const s = reseal(r.secretEnc, current);
       if (s)
         changed += (
-          await prisma.webhookSubscription.updateMany({ where: { id: r.id, secretEnc: r.secretEnc }, data: { secretEnc: s } })
+          await prisma.webhookSubscription.updateMany({
+            where: { id: r.id, secretEnc: r.secretEnc },
+            data: { secretEnc: s },
+          })
         ).count;
     }
     out.webhookSubscriptions += changed;

@@ -84,7 +84,13 @@ export async function createSubscription(
   return { subscription: subView(row), secret };
 }
 
-function subView(r: { id: string; url: string; topics: string[]; createdAt: Date; disabledAt: Date | null }): SubscriptionView {
+function subView(r: {
+  id: string;
+  url: string;
+  topics: string[];
+  createdAt: Date;
+  disabledAt: Date | null;
+}): SubscriptionView {
   return {
     id: r.id,
     url: r.url,
@@ -174,7 +180,8 @@ async function queuePending(shopId: string, where: Prisma.WebhookDeliveryWhereIn
  */
 export async function fanOutDomainEvent(eventId: string): Promise<number> {
   const event = await prisma.domainEvent.findUnique({ where: { id: eventId } });
-  if (!event || !(OUTBOUND_TOPICS as readonly string[]).includes(event.type) || event.type === "stock.changed") return 0;
+  if (!event || !(OUTBOUND_TOPICS as readonly string[]).includes(event.type) || event.type === "stock.changed")
+    return 0;
   const subs = await prisma.webhookSubscription.findMany({
     where: { shopId: event.shopId, disabledAt: null, topics: { has: event.type } },
     select: { id: true },
@@ -363,7 +370,13 @@ export async function deliverWebhook(deliveryId: string): Promise<{ status: stri
   if (!error) {
     await prisma.webhookDelivery.update({
       where: { id: d.id },
-      data: { status: "delivered", attempts: { increment: 1 }, lastStatus: httpStatus ?? null, lastError: null, deliveredAt: new Date() },
+      data: {
+        status: "delivered",
+        attempts: { increment: 1 },
+        lastStatus: httpStatus ?? null,
+        lastError: null,
+        deliveredAt: new Date(),
+      },
     });
     return { status: "delivered", httpStatus };
   }

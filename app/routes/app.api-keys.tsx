@@ -103,7 +103,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
       } catch {
         /* none */
       }
-      const { subscription, secret } = await createSubscription(shop.id, { url: String(form.get("url") ?? ""), topics });
+      const { subscription, secret } = await createSubscription(shop.id, {
+        url: String(form.get("url") ?? ""),
+        topics,
+      });
       return json<ActionData>({
         ok: true,
         message: "Webhook endpoint added",
@@ -112,7 +115,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     }
     if (intent === "delete-endpoint") {
       const ok = await deleteSubscription(shop.id, String(form.get("id") ?? ""));
-      return ok ? json<ActionData>({ ok: true, message: "Webhook endpoint deleted" }) : bad("That endpoint is gone.", 404);
+      return ok
+        ? json<ActionData>({ ok: true, message: "Webhook endpoint deleted" })
+        : bad("That endpoint is gone.", 404);
     }
   } catch (err) {
     if (err instanceof ApiError) return bad(err.message, 422);
@@ -151,7 +156,11 @@ export default function ApiKeys() {
   const error = fetcher.data && !fetcher.data.ok ? fetcher.data.message : null;
 
   return (
-    <Page title="API" subtitle="Keys for your own tools, webhooks to your endpoints" backAction={{ content: "Settings", url: "/app/settings" }}>
+    <Page
+      title="API"
+      subtitle="Keys for your own tools, webhooks to your endpoints"
+      backAction={{ content: "Settings", url: "/app/settings" }}
+    >
       <TitleBar title="API" />
       <Layout>
         {!apiAccess && (
@@ -174,7 +183,10 @@ export default function ApiKeys() {
               <BlockStack gap="200">
                 <p>
                   It is shown only this once: SyncFlow keeps{" "}
-                  {secret.kind === "key" ? "only a hash of it" : "it encrypted to sign deliveries and never shows it again"}.
+                  {secret.kind === "key"
+                    ? "only a hash of it"
+                    : "it encrypted to sign deliveries and never shows it again"}
+                  .
                 </p>
                 <TextField
                   label={secret.kind === "key" ? "New API key" : `Signing secret for ${secret.name}`}
@@ -357,7 +369,15 @@ export default function ApiKeys() {
                   d.url,
                   <Badge
                     key="s"
-                    tone={d.status === "delivered" ? "success" : d.status === "dead" ? "critical" : d.status === "failed" ? "warning" : undefined}
+                    tone={
+                      d.status === "delivered"
+                        ? "success"
+                        : d.status === "dead"
+                          ? "critical"
+                          : d.status === "failed"
+                            ? "warning"
+                            : undefined
+                    }
                   >
                     {d.status}
                   </Badge>,

@@ -36,8 +36,7 @@ async function axeCheck(): Promise<void> {
   expect(bad).toEqual([]);
 }
 
-const pageTitle = (name: string) =>
-  page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
+const pageTitle = (name: string) => page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
 
 const api = (key: string) =>
   fetch(`${h.appUrl}/api/v1/channels`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
@@ -47,7 +46,10 @@ beforeAll(async () => {
   h = await startHarness();
   process.env.DATABASE_URL = h.databaseUrl;
   // API access is an Enterprise feature (docs/decisions/170).
-  await h.prisma.shop.update({ where: { id: h.shopId }, data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" } });
+  await h.prisma.shop.update({
+    where: { id: h.shopId },
+    data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" },
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -172,7 +172,16 @@ const path = fc.oneof(
     .chain((r) => fc.option(segment).map((s) => `/api/woo/${r}${s === null ? "" : `/${s}`}`)),
   // issue 18: the merchant API (a forged or missing Bearer key, any method and body).
   fc
-    .constantFrom("inventory", "inventory/adjustments", "inventory/sets", "orders", "ledger", "channels", "openapi.json", "docs")
+    .constantFrom(
+      "inventory",
+      "inventory/adjustments",
+      "inventory/sets",
+      "orders",
+      "ledger",
+      "channels",
+      "openapi.json",
+      "docs",
+    )
     .chain((r) => fc.option(segment).map((s) => `/api/v1/${r}${s === null ? "" : `/${s}`}`)),
   fc
     .tuple(
