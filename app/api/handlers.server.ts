@@ -17,6 +17,7 @@ import { Prisma } from "@prisma/client";
 import type { z } from "zod";
 import prisma from "../db.server";
 import { ApiError, apiJson, errorResponse } from "./errors";
+import { ledgerEntry } from "./views";
 import { authenticate, type ApiCaller } from "./keys.server";
 import { idempotencyKeyOf, runIdempotent, type StoredAnswer } from "./idempotency.server";
 import { OPERATIONS, type ApiOperation } from "./openapi";
@@ -442,21 +443,7 @@ export async function listLedger(caller: ApiCaller, url: URL): Promise<Response>
   });
   const page = rows.slice(0, q.limit);
   return apiJson({
-    data: page.map((r) => ({
-      id: r.id.toString(),
-      itemId: r.itemId,
-      sku: r.item.sku,
-      channelId: r.channelId,
-      locationId: r.locationGid,
-      cause: r.cause,
-      delta: r.delta,
-      before: r.before,
-      after: r.after,
-      orderId: r.orderId,
-      actor: r.actor,
-      note: r.note,
-      createdAt: r.createdAt.toISOString(),
-    })),
+    data: page.map(ledgerEntry),
     nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id.toString()) : null,
   });
 }

@@ -127,7 +127,11 @@ let limiterFor = "";
 function rateLimiter(): RateLimiterPostgres {
   const sig = `${env.SYNCFLOW_API_RATE_LIMIT}/${env.SYNCFLOW_API_RATE_WINDOW_S}`;
   if (!limiter || limiterFor !== sig) {
-    pool ??= new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
+      // An idle client's error (a database restart) must not stop the process; the next request reconnects.
+      pool.on("error", (err) => console.error("[api] rate-limit pool:", err.message));
+    }
     limiter = new RateLimiterPostgres({
       storeClient: pool,
       storeType: "pg",

@@ -28,6 +28,7 @@ import { checkStoreUrl, outboundPolicy, OutboundBlockedError, storeRequestConfig
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { env } from "../env.server";
 import { hasFeature } from "../billing/billing.server";
+import { ledgerEntry } from "../api/views";
 
 import { OUTBOUND_TOPICS } from "./topics";
 
@@ -261,18 +262,7 @@ export async function fanOutStock(shopId: string): Promise<number> {
             payload: {
               type: "stock.changed",
               timestamp: r.createdAt.toISOString(),
-              data: {
-                ledgerId: r.id.toString(),
-                itemId: r.itemId,
-                sku: r.item.sku,
-                channelId: r.channelId,
-                locationId: r.locationGid,
-                cause: r.cause,
-                delta: r.delta,
-                before: r.before,
-                after: r.after,
-                orderId: r.orderId,
-              },
+              data: ledgerEntry(r),
             },
           })),
         );
