@@ -115,7 +115,11 @@ async function main() {
     ];
     const out: Record<string, { p50: number; p95: number }> = {};
     for (const [name, path, fn] of ops) {
-      const opId = path.startsWith("/inventory") ? "listInventory" : path.startsWith("/ledger") ? "listLedger" : "listOrders";
+      const opId = path.startsWith("/inventory")
+        ? "listInventory"
+        : path.startsWith("/ledger")
+          ? "listLedger"
+          : "listOrders";
       const times: number[] = [];
       for (let i = 0; i < RUNS + 3; i++) {
         const t = performance.now();
@@ -125,7 +129,9 @@ async function main() {
         if (i >= 3) times.push(performance.now() - t);
       }
       out[name] = { p50: pct(times, 50), p95: pct(times, 95) };
-      console.log(`${name.padEnd(40)} p50 ${String(out[name].p50).padStart(7)} ms   p95 ${String(out[name].p95).padStart(7)} ms`);
+      console.log(
+        `${name.padEnd(40)} p50 ${String(out[name].p50).padStart(7)} ms   p95 ${String(out[name].p95).padStart(7)} ms`,
+      );
     }
     console.log(JSON.stringify({ api: { skus: SKUS, ledger: LEDGER, orders: 20_000, runs: RUNS, seedMs, ops: out } }));
     await prisma.$disconnect();
