@@ -356,6 +356,9 @@ export const ENV_VARS = {
     int(10, 1),
   ),
   SYNCFLOW_REGISTER_SHOP_ATTEMPTS: v("tuning", "30", "Store registration attempts per shop per window.", int(30, 1)),
+  // issue 18 (M): the merchant API (app/api, docs/decisions/280)
+  SYNCFLOW_API_RATE_LIMIT: v("tuning", "120", "Merchant API requests per key per window.", int(120, 1)),
+  SYNCFLOW_API_RATE_WINDOW_S: v("tuning", "60", "Window of the merchant API rate limit (s).", int(60, 1)),
   SYNCFLOW_REGISTER_LINK_BUDGET_MS: v(
     "tuning",
     "20000",

@@ -7,6 +7,7 @@
 import { rotateSecrets } from "../lib/secrets-rotation.server";
 import { dropExpiredWebhookBodies } from "../webhooks/retention.server";
 import { pruneNonces } from "../lib/plugin-signature.server";
+import { purgeIdempotency } from "../api/idempotency.server";
 
 /** Runs every maintenance part; resolves a report `{ part: result | { error } }`. */
 export async function runMaintenance(): Promise<Record<string, unknown>> {
@@ -14,6 +15,8 @@ export async function runMaintenance(): Promise<Record<string, unknown>> {
     rotateSecrets: () => rotateSecrets(),
     dropExpiredWebhookBodies: () => dropExpiredWebhookBodies(),
     pruneNonces: () => pruneNonces(),
+    // issue 18: merchant API Idempotency-Key answers past their 7 days
+    purgeApiIdempotency: () => purgeIdempotency(),
   };
   const report: Record<string, unknown> = {};
   for (const [name, run] of Object.entries(parts)) {

@@ -68,6 +68,10 @@ export const QUEUES = {
   maintenance: "maintenance",
   /** Every 5 minutes: analytics rollup refresh and the daily inventory-value snapshot (app/analytics, issue 18). data: {} */
   analyticsTick: "analytics-tick",
+  /** Deliver one outbound webhook to the merchant's endpoint (app/outbound, issue 18). data: { shopId, deliveryId } */
+  webhookDeliver: "webhook-deliver",
+  /** Fan a shop's new ledger rows out to its `stock.changed` subscriptions (debounced per shop). data: { shopId } */
+  webhookStock: "webhook-stock",
 } as const;
 
 /**
@@ -83,6 +87,7 @@ export const QUEUE_POLICY: Partial<Record<string, "standard" | "short" | "statel
   rebalance: "stately",
   // One queued poll per channel (singletonKey poll:<channelId>); the poll state's claim keeps one running.
   "poll-channel": "short",
+  "webhook-stock": "short",
 };
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -147,6 +152,8 @@ export interface JobData {
   "daily-summary": Record<string, never>;
   maintenance: Record<string, never>;
   "analytics-tick": Record<string, never>;
+  "webhook-deliver": { shopId: string; deliveryId: string };
+  "webhook-stock": { shopId: string };
 }
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */

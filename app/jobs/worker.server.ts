@@ -37,6 +37,8 @@ import { signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
 import { syncSheet } from "../exports/sheets.server";
 import { env } from "../env.server";
+// ---- merchant API outbound webhooks (issue 18) ----
+import { deliverWebhook, fanOutDomainEvent, fanOutStock, markDeliveryDead } from "../outbound/webhooks.server";
 
 /** A handler per queue, typed by the queue's job data (`JobData`, app/jobs/queue.server.ts). */
 type Handlers = { [N in QueueName]?: (data: JobData[N]) => Promise<unknown> };
@@ -123,6 +125,7 @@ export const handlers: Handlers = {
   [QUEUES.notify]: async ({ eventId }: { eventId: string }) => {
     const r = await processEvent(eventId);
     await sendFlowTriggersForEvent(eventId);
+    await fanOutDomainEvent(eventId); // issue 18: the merchant's outbound webhooks (once per event and subscription)
     return r;
   },
   [QUEUES.notifySend]: async (data: Parameters<typeof handleNotifySend>[0]) => handleNotifySend(data),
@@ -160,6 +163,9 @@ export const handlers: Handlers = {
   // issue 16: polled sales channels (Amazon) — a tick queues the due polls; each poll stores receipts + its cursor.
   [QUEUES.pollTick]: async () => ({ queued: await scheduleDuePolls() }),
   [QUEUES.pollChannel]: ({ shopId, channelId }) => pollChannel(shopId, channelId),
+  // issue 18: outbound webhooks (app/outbound) — one signed delivery per job; the stock fan-out debounced per shop.
+  [QUEUES.webhookDeliver]: ({ deliveryId }) => deliverWebhook(deliveryId),
+  [QUEUES.webhookStock]: async ({ shopId }) => ({ created: await fanOutStock(shopId) }),
 };
 
 /**
@@ -247,6 +253,8 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.analyticsTick]: 1,
   [QUEUES.pollTick]: 1,
   [QUEUES.pollChannel]: 2,
+  [QUEUES.webhookDeliver]: 2,
+  [QUEUES.webhookStock]: 1,
 };
 
 /**
@@ -310,6 +318,7 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
       }
       if (queue === QUEUES.orderImport) await markImportDeadLettered(job.data, cause, job.retryCount + 1);
       if (queue === QUEUES.fulfilmentPush) await markPushDeadLettered(job.data.fulfilmentId, cause);
+      if (queue === QUEUES.webhookDeliver) await markDeliveryDead(job.data.deliveryId, cause);
       if (queue === QUEUES.shopifyAdjust) {
         await prisma.shopifyAdjustment.updateMany({
           where: { id: job.data.adjustmentId, status: "pending" },

@@ -11,4 +11,6 @@ export const BODY_LIMITS = {
   pluginBatch: 1024 * 1024,
   /** Webhook deliveries from Shopify and WooCommerce (a large order is tens of KB; Shopify's own cap is lower). */
   webhook: 5 * 1024 * 1024,
+  /** Merchant API writes (app/api, issue 18): one stock change per request. */
+  merchantApi: 64 * 1024,
 } as const;

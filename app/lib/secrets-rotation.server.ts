@@ -4,7 +4,7 @@
  * Shopify tokens still in plain text from before they were encrypted. Runs in the worker's hourly maintenance job
  * and is idempotent; once it reports 0 remaining, the retired keys can be removed from the environment.
  *
- * Columns: Channel.credentialsEnc, Channel.webhookSecretEnc, SheetConnection.credentialsEnc,
+ * Columns: Channel.credentialsEnc, Channel.webhookSecretEnc, SheetConnection.credentialsEnc, WebhookSubscription.secretEnc,
  * Session.accessToken, Session.refreshToken. Each row is updated only if it still holds the value read
  * (compare-and-set), so a concurrent write (a token refresh) is never overwritten with an older value.
  */
@@ -29,12 +29,12 @@ function reseal(value: string | null, current: string): string | null {
 export async function rotateSecrets(scope?: {
   shopId: string;
   shopDomain: string;
-}): Promise<{ channels: number; sheets: number; sessions: number }> {
+}): Promise<{ channels: number; sheets: number; sessions: number; webhookSubscriptions: number }> {
   const current = currentKeyId();
   const byShop = scope ? { shopId: scope.shopId } : {};
   const byDomain = scope ? { shop: scope.shopDomain } : {};
   const notCurrent = { not: { startsWith: `v2:${current}:` } };
-  const out = { channels: 0, sheets: 0, sessions: 0 };
+  const out = { channels: 0, sheets: 0, sessions: 0, webhookSubscriptions: 0 };
 
   for (;;) {
     const rows = await prisma.channel.findMany({
@@ -103,6 +103,29 @@ export async function rotateSecrets(scope?: {
       ).count;
     }
     out.sessions += changed;
+    if (rows.length < BATCH || changed === 0) break;
+  }
+
+  // issue 18: the signing secrets of the merchant's outbound webhook endpoints (app/outbound).
+  for (;;) {
+    const rows = await prisma.webhookSubscription.findMany({
+      where: { ...byShop, secretEnc: notCurrent },
+      select: { id: true, secretEnc: true },
+      take: BATCH,
+      orderBy: { id: "asc" },
+    });
+    let changed = 0;
+    for (const r of rows) {
+      const s = reseal(r.secretEnc, current);
+      if (s)
+        changed += (
+          await prisma.webhookSubscription.updateMany({
+            where: { id: r.id, secretEnc: r.secretEnc },
+            data: { secretEnc: s },
+          })
+        ).count;
+    }
+    out.webhookSubscriptions += changed;
     if (rows.length < BATCH || changed === 0) break;
   }
   return out;

@@ -111,7 +111,7 @@ describe("secrets at rest", () => {
         s.refreshToken ?? `v2:${newId}:`,
       ])
         expect(envelopeKeyId(v)).toBe(newId);
-      expect(await rotateSecrets(scope)).toEqual({ channels: 0, sheets: 0, sessions: 0 });
+      expect(await rotateSecrets(scope)).toEqual({ channels: 0, sheets: 0, sessions: 0, webhookSubscriptions: 0 });
       // The old key can go now.
       delete process.env.SYNCFLOW_ENCRYPTION_KEYS_RETIRED;
       expect(decryptJson(a.credentialsEnc!)).toEqual({ consumerKey: "ck_1", consumerSecret: "cs_1" });

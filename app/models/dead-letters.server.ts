@@ -65,6 +65,7 @@ export async function listDeadLetters(shopId: string, limit = 200): Promise<Dead
       itemIds?: string[];
       receiptId?: string;
       adjustmentId?: string;
+      deliveryId?: string;
       orderId?: string;
       action?: string;
     };
@@ -77,6 +78,7 @@ export async function listDeadLetters(shopId: string, limit = 200): Promise<Dead
     if (Array.isArray(data.itemIds)) parts.push(`${data.itemIds.length} SKU${data.itemIds.length === 1 ? "" : "s"}`);
     if (data.receiptId) parts.push(`webhook receipt ${data.receiptId}`);
     if (data.adjustmentId) parts.push(`Shopify adjustment ${data.adjustmentId}`);
+    if (data.deliveryId) parts.push(`outbound webhook delivery ${data.deliveryId}`);
     return {
       id: j.id,
       queue: j.sourceName ?? ev.queue ?? "unknown",

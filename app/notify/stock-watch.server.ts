@@ -14,6 +14,7 @@ import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
 import { emitEvent } from "../sync/events.server";
 import { env } from "../env.server";
+import { queueStockFanOut } from "../outbound/webhooks.server";
 
 /** Current stock picture of items: min and whether all known quantities are ≤ 0. */
 export async function stockPicture(
@@ -164,6 +165,7 @@ export async function signalStockChanged(shopId: string | null | undefined): Pro
   const skipMs = Math.min(SIGNAL_SKIP_MS, env.NOTIFY_WATCH_DEBOUNCE_S * 500);
   if (Date.now() - last < skipMs) return;
   lastSignal.set(shopId, Date.now());
+  await queueStockFanOut(shopId); // issue 18: the merchant's stock.changed webhooks (never throws)
   try {
     await enqueue(
       QUEUES.stockWatch,

@@ -88,6 +88,7 @@ const QUEUE_LABEL: Record<string, string> = {
   "link-channel": "Read store catalog",
   reconcile: "Reconciliation",
   bulk: "Bulk action",
+  "webhook-deliver": "Outbound webhook",
 };
 
 export default function DeadLetters() {

@@ -68,6 +68,7 @@ export default function App() {
         <NavLink to="/app/dead-letters">Dead letters</NavLink>
         <NavLink to="/app/channels">Channels</NavLink>
         <NavLink to="/app/settings">Settings</NavLink>
+        <NavLink to="/app/api-keys">API</NavLink>
         <NavLink to="/app/notifications">Notifications</NavLink>
         <NavLink to="/app/plan">Plan</NavLink>
         <NavLink to="/app/retailer">Retailer link</NavLink>

@@ -170,6 +170,19 @@ const path = fc.oneof(
   fc
     .constantFrom("register", "heartbeat", "disconnect", "stock-events")
     .chain((r) => fc.option(segment).map((s) => `/api/woo/${r}${s === null ? "" : `/${s}`}`)),
+  // issue 18: the merchant API (a forged or missing Bearer key, any method and body).
+  fc
+    .constantFrom(
+      "inventory",
+      "inventory/adjustments",
+      "inventory/sets",
+      "orders",
+      "ledger",
+      "channels",
+      "openapi.json",
+      "docs",
+    )
+    .chain((r) => fc.option(segment).map((s) => `/api/v1/${r}${s === null ? "" : `/${s}`}`)),
   fc
     .tuple(
       fc.constantFrom(
@@ -298,6 +311,7 @@ const extraHeaders = fc.record(
     Authorization: fc.oneof(
       fc.constant("Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"),
       junkHeader.map((h) => `Bearer ${h}`),
+      fc.stringMatching(/^[a-z2-7]{40}$/).map((r) => `Bearer sf_live_${r.slice(0, 8)}_${r.slice(8)}`), // well-formed, unknown
     ),
     Cookie: junkHeader,
     Accept: fc.constantFrom("application/json", "text/html", "*/*", "text/csv"),

@@ -42,6 +42,18 @@ interface BatchChange {
   members: string[];
 }
 
+/**
+ * Ledger cause and actor of an applied change: a change made through the merchant API (key `api:…`, app/api,
+ * docs/decisions/282) is `manual` by `api`; a store's sale is `order`, its release or restock `cancel`.
+ */
+export function ledgerCauseOf(m: { delta: number; idempotencyKey: string }): {
+  cause: "order" | "cancel" | "manual";
+  actor?: string;
+} {
+  if (m.idempotencyKey.startsWith("api:")) return { cause: "manual", actor: "api" };
+  return { cause: m.delta < 0 ? "order" : "cancel" };
+}
+
 /** What one flush did. */
 export interface SalesFlushOutcome {
   /** Sales applied (by adjustment id): `available` before and after the sale itself, in units. */
@@ -291,7 +303,7 @@ async function send(
             itemId: m.itemId,
             channelId: scId,
             locationGid: m.locationGid,
-            cause: m.delta < 0 ? "order" : "cancel",
+            ...ledgerCauseOf(m),
             delta: m.delta,
             before: q,
             after: q + m.delta,
@@ -372,7 +384,7 @@ async function commitWithoutWrite(
           itemId: m.itemId,
           channelId: scId,
           locationGid: m.locationGid,
-          cause: m.delta < 0 ? "order" : "cancel",
+          ...ledgerCauseOf(m),
           delta: m.delta,
           before: q,
           after: q + m.delta,
