@@ -260,6 +260,48 @@ export const ENV_VARS = {
     "How long a write waits for an Amazon feed's report before its outcome counts as unknown (ms).",
     int(900_000, 100, 3_600_000),
   ),
+  ETSY_KEYSTRING: v(
+    "production",
+    "",
+    "Keystring (client id) of SyncFlow's Etsy Open API v3 app. Unset: Connect Etsy is off.",
+    text(),
+  ),
+  ETSY_SHARED_SECRET: v(
+    "production",
+    "",
+    "Shared secret of the Etsy app (sent as `x-api-key: keystring:secret`).",
+    text(),
+  ),
+  ETSY_QPD: v(
+    "tuning",
+    "10000",
+    "The Etsy app's requests per 24 h (Etsy's default 10,000; set to the raised limit Etsy granted): the budget every Etsy shop shares.",
+    int(10_000, 100, 10_000_000),
+  ),
+  ETSY_QPS: v(
+    "tuning",
+    "8",
+    "Etsy requests per second each SyncFlow process sends at most (Etsy allows the app 10).",
+    int(8, 1, 1000),
+  ),
+  ETSY_API_BASE: v(
+    "demo/test",
+    "https://openapi.etsy.com",
+    "Etsy API base URL override (the Etsy emulator).",
+    httpUrl(),
+  ),
+  ETSY_TOKEN_URL: v(
+    "demo/test",
+    "https://api.etsy.com/v3/public/oauth/token",
+    "Etsy OAuth token URL override (the Etsy emulator).",
+    httpUrl(),
+  ),
+  ETSY_CONSENT_URL: v(
+    "demo/test",
+    "https://www.etsy.com/oauth/connect",
+    "Etsy OAuth consent page override (the Etsy emulator).",
+    httpUrl(),
+  ),
   NODE_ENV: v(
     "production",
     "production",
