@@ -284,6 +284,7 @@ export const ENV_VARS = {
     "Etsy requests per second each SyncFlow process sends at most (Etsy allows the app 10).",
     int(8, 1, 1000),
   ),
+  ETSY_RECEIPTS_PAGE_SIZE: v("tuning", "100", "Etsy receipts per getShopReceipts page (1–100).", int(100, 1, 100)),
   ETSY_API_BASE: v(
     "demo/test",
     "https://openapi.etsy.com",

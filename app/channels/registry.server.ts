@@ -239,6 +239,7 @@ registerSalesChannel({
       keystring: env.ETSY_KEYSTRING ?? "",
       sharedSecret: env.ETSY_SHARED_SECRET ?? "",
       qps: env.ETSY_QPS,
+      receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
     }),
   parseDelivery: parseEtsyDelivery,
   authorization: etsyAuthorization(() => ({

@@ -60,6 +60,8 @@ export interface EtsyAppConfig {
   qps?: number;
   /** Requests of the day kept for writes: reads are refused when fewer remain (default 2 % of the day's limit). */
   dailyReserve?: number;
+  /** Receipts per getShopReceipts page (1–100; default 100). */
+  receiptsPageSize?: number;
   timeoutMs?: number;
 }
 
@@ -67,8 +69,7 @@ export interface EtsyAppConfig {
 export const ETSY_MAX_QUANTITY = 999;
 /** How far back each poll re-reads (ms): receipts whose index lags are found by the overlap. */
 export const POLL_OVERLAP_MS = 2 * 60_000;
-/** Receipts per getShopReceipts page (`limit` ≤ 100) and pages per poll at most (the rest resumes next poll). */
-const RECEIPTS_PAGE = 100;
+/** Pages of receipts one poll reads at most (the rest resumes next poll). */
 const MAX_PAGES_PER_POLL = 10;
 
 /** What every Etsy channel can do (the poll interval is refined by the request budget, ./budget.ts). */
@@ -224,7 +225,9 @@ export class EtsyChannel implements SalesChannel {
     if (!creds?.refreshToken || !creds.shopId || !creds.apiBase || !creds.tokenUrl)
       throw new ChannelError("BAD_REQUEST", "Etsy credentials incomplete (refresh token, shop)", { retryable: false });
     this.qps = Math.max(1, app.qps ?? ETSY_DEFAULT_QPS - 2);
+    this.pageSize = Math.min(100, Math.max(1, app.receiptsPageSize ?? 100));
   }
+  private readonly pageSize: number;
 
   /** Waits for a slot of the app's one-second window (at most `maxWaitMs`), else THROTTLED (nothing sent). */
   private async slot(maxWaitMs: number, write: boolean): Promise<void> {
@@ -536,7 +539,7 @@ export class EtsyChannel implements SalesChannel {
       let res: { count: number; results: IShopReceipt[] };
       try {
         res = await this.call("GET", `/v3/application/shops/${this.creds.shopId}/receipts`, {
-          query: { min_last_modified: c.since, sort_on: "updated", sort_order: "asc", limit: RECEIPTS_PAGE, offset },
+          query: { min_last_modified: c.since, sort_on: "updated", sort_order: "asc", limit: this.pageSize, offset },
           maxWaitMs: 2_000,
         });
       } catch (err) {
@@ -573,7 +576,7 @@ export class EtsyChannel implements SalesChannel {
         "GET",
         `/v3/application/shops/${this.creds.shopId}/receipts`,
         {
-          query: { min_last_modified: min, sort_on: "updated", sort_order: "asc", limit: RECEIPTS_PAGE, offset },
+          query: { min_last_modified: min, sort_on: "updated", sort_order: "asc", limit: this.pageSize, offset },
           maxWaitMs: 30_000,
         },
       );

@@ -124,6 +124,8 @@ export interface EtsyRequestLogEntry {
   method: string;
   path: string;
   status: number;
+  /** The JSON body of a PUT, as sent. */
+  body?: unknown;
 }
 
 export interface EtsyEmulator {
@@ -574,7 +576,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
 
     // ---- the application API: key, limits, token ----
     const op = operationOf(method, path);
-    const log = { operation: op, method, path };
+    const log: { operation: string; method: string; path: string; body?: unknown } = { operation: op, method, path };
     const key = String(req.headers["x-api-key"] ?? "");
     if (key !== `${keystring}:${sharedSecret}`)
       return send(
@@ -644,6 +646,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
         } catch {
           return fail(400, "Request body must be JSON");
         }
+        (log as { body?: unknown }).body = json;
         const parsed = UpdateListingInventoryPayload.safeParse(json);
         if (!parsed.success)
           return fail(400, parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
