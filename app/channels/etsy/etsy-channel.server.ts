@@ -4,7 +4,7 @@
  * - **Calls** are plain HTTPS with Etsy's two headers: `x-api-key: <keystring>:<shared secret>` and the seller's
  *   bearer token (./oauth.ts refreshes it; Etsy's access tokens last one hour). Request and answer shapes are the
  *   types `etsy-ts` 8.0.1 generates from Etsy's published OpenAPI document (`IListingInventory`, `IShopReceipt`, …;
- *   type imports only). Every call first takes a slot of the application's per-second window in this process
+ *   type imports only). Every call first takes a slot of the application's per-second pace in this process
  *   (`qps`, default 8 of Etsy's 10, so a second process has room) and is refused THROTTLED without being sent when the
  *   day's budget (the last `x-remaining-today`) is down to its reserve or the slot would come later than the call's
  *   wait budget. A 429 is THROTTLED with `retry-after`.
@@ -91,7 +91,8 @@ export const ETSY_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
 
 /** The application's call pacing in this process: a sliding one-second window and the day's last known remainder. */
 interface AppPace {
-  recent: number[];
+  /** The earliest time (epoch ms) the next request may leave. */
+  next: number;
   limitPerDay: number;
   remainingToday: number | null;
   at: number;
@@ -99,7 +100,7 @@ interface AppPace {
 const paces = new Map<string, AppPace>();
 const paceOf = (keystring: string): AppPace => {
   let p = paces.get(keystring);
-  if (!p) paces.set(keystring, (p = { recent: [], limitPerDay: ETSY_DEFAULT_QPD, remainingToday: null, at: 0 }));
+  if (!p) paces.set(keystring, (p = { next: 0, limitPerDay: ETSY_DEFAULT_QPD, remainingToday: null, at: 0 }));
   return p;
 };
 
@@ -229,7 +230,11 @@ export class EtsyChannel implements SalesChannel {
   }
   private readonly pageSize: number;
 
-  /** Waits for a slot of the app's one-second window (at most `maxWaitMs`), else THROTTLED (nothing sent). */
+  /**
+   * Waits for the app's next request slot in this process (at most `maxWaitMs`), else THROTTLED (nothing sent): calls
+   * are spaced 1000 / qps ms apart, so any one-second window Etsy counts holds about `qps` of them even when their
+   * arrival jitters. Reads are refused when the day's remainder is down to the reserve (kept for stock writes).
+   */
   private async slot(maxWaitMs: number, write: boolean): Promise<void> {
     const pace = paceOf(this.app.keystring);
     const reserve = this.app.dailyReserve ?? Math.ceil(pace.limitPerDay * 0.02);
@@ -239,21 +244,15 @@ export class EtsyChannel implements SalesChannel {
         `Etsy's daily request budget is nearly spent (${pace.remainingToday} of ${pace.limitPerDay} left; kept for stock writes)`,
         { retryAfterMs: 15 * 60_000 },
       );
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      const now = Date.now();
-      while (pace.recent.length && pace.recent[0]! <= now - 1000) pace.recent.shift();
-      if (pace.recent.length < this.qps) {
-        pace.recent.push(now);
-        return;
-      }
-      const wait = pace.recent[0]! + 1001 - now;
-      if (now + wait > deadline)
-        throw new ChannelError("THROTTLED", `Etsy: ${this.qps} requests a second already sent by SyncFlow`, {
-          retryAfterMs: wait,
-        });
-      await new Promise((r) => setTimeout(r, wait));
-    }
+    const spacing = Math.ceil(1000 / this.qps);
+    const now = Date.now();
+    const at = Math.max(now, pace.next);
+    if (at - now > maxWaitMs)
+      throw new ChannelError("THROTTLED", `Etsy: ${this.qps} requests a second already queued by SyncFlow`, {
+        retryAfterMs: at - now,
+      });
+    pace.next = at + spacing;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 
   /**
@@ -265,10 +264,10 @@ export class EtsyChannel implements SalesChannel {
     path: string,
     opts: { query?: Record<string, string | number>; body?: unknown; maxWaitMs?: number; retried?: boolean } = {},
   ): Promise<T> {
-    await this.slot(opts.maxWaitMs ?? 5_000, method === "PUT");
     const url = new URL(path, this.creds.apiBase);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
     const token = await etsyAccessToken(this.creds.tokenUrl, this.app.keystring, this.creds.refreshToken);
+    await this.slot(opts.maxWaitMs ?? 5_000, method === "PUT");
     let res: Response;
     try {
       res = await fetch(url, {
