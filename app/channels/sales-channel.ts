@@ -226,6 +226,11 @@ export interface ChannelAuthorizationFlow {
    * `complete`. Absent/false: no PKCE (Amazon).
    */
   pkce?: boolean;
+  /**
+   * What the merchant reads on the Connect card about this kind's protection level and limits (absent: the generic
+   * set-only text).
+   */
+  description?: string;
   /** Whether the SyncFlow application's platform credentials are configured on this server. */
   configured(): boolean;
   /** The markets the merchant chooses from (Amazon marketplaces), by id with the name the merchant reads. */
