@@ -21,6 +21,7 @@ import { pkceChallenge } from "../lib/pkce.server";
 import { startChannelAuthorization } from "./stores/authorize.server";
 import { pollChannel } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
+import { reconcileShop } from "./reconcile/reconcile.server";
 import type { EtsyCredentials } from "../channels/etsy/etsy-channel.server";
 
 let world: World;
@@ -245,6 +246,19 @@ describe("Etsy sales channel", () => {
       (await prisma.order.findFirstOrThrow({ where: { channelId, externalId: String(receipt.receipt_id) } })).status,
     ).toBe("cancelled");
   }, 40_000);
+
+  it("reconciles Etsy on its budget's cadence: a manual run goes at once, a scheduled one within the cadence skips Etsy only", async () => {
+    const runs = () => prisma.syncRun.count({ where: { channelId, kind: "reconcile" } });
+    const before = await runs();
+    // A manual run ("Reconcile now") reconciles Etsy at once, whatever the cadence.
+    const first = await reconcileShop(shopId, { trigger: "manual" });
+    expect(await runs()).toBe(before + 1);
+    // The seller's edit of green on Etsy (7, the test above) is corrected to the record's quantity.
+    await waitFor("Etsy edit corrected", () => etsyQty("woo-hoodie-green") === derived("woo-hoodie-green"), 20_000);
+    const second = await reconcileShop(shopId, { trigger: "schedule" });
+    expect(await runs()).toBe(before + 1); // within the plan's cadence (54 min for this catalog): Etsy waits
+    expect(second.length).toBe(first.length - 1); // the WooCommerce store still reconciles on the shop's schedule
+  }, 90_000);
 
   it("a listing Etsy refuses parks only its SKUs, with Etsy's message; the other listings are written", async () => {
     const message = "Listing is in an invalid state: a processing profile is required.";
