@@ -23,6 +23,7 @@ import {
   type StreamRun,
 } from "./stream";
 import { onboardShop } from "./lib/onboard";
+import { marketplaceDrivers } from "./lib/marketplaces";
 import { startShopifyEmulator } from "../tests/emulators/shopify/index";
 
 const quick = process.argv.includes("--quick");
@@ -71,6 +72,17 @@ const flash: FlashParams = quick
       retailers,
       allocations: argValue("--flash-allocations") !== "off",
     };
+/**
+ * Marketplace channels in the stream (issue 16; bench/lib/marketplaces.ts): `--marketplaces amazon` (default: every
+ * known driver), `--marketplaces none` for the earlier configuration. Each takes MARKETPLACE_SHARE of the orders.
+ */
+const drivers = marketplaceDrivers(argValue("--marketplaces"));
+/** The app's and worker's environment for the marketplaces (their application keys and emulator endpoints). */
+async function marketplaceEnv(): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const d of drivers) Object.assign(env, await d.stackEnv());
+  return env;
+}
 const reconcileSkus = Number(argValue("--skus") ?? (quick ? 1000 : 10_000));
 const ingestMs = quick ? 3000 : 10_000;
 /**
@@ -128,7 +140,7 @@ async function soloScenario(
       databaseUrl: db.url,
       shopifyOrigin: shopify.url,
       log,
-      env: { SYNCFLOW_BULK_POLL_MS: "500" },
+      env: { SYNCFLOW_BULK_POLL_MS: "500", ...(await marketplaceEnv()) },
     });
     shopify.control.setAppUrl(stack.appUrl);
     const out = await run(stack, shopify);
@@ -183,7 +195,8 @@ async function mainReconcileOnly() {
  */
 const streamParams: Partial<StreamParams> = {
   retailers,
-  split: streamSplit(retailers),
+  marketplaces: drivers.map((d) => d.kind),
+  split: streamSplit(retailers, drivers.length),
   ...(quick
     ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 }
     : {}),
@@ -197,6 +210,7 @@ async function runStreams(
   shopify: Awaited<ReturnType<typeof startShopifyEmulator>>,
 ): Promise<StreamRun[]> {
   const runs: StreamRun[] = [];
+  let run = 0;
   for (const allocations of argValue("--allocations") === "only"
     ? [true]
     : argValue("--allocations") === "off"
@@ -210,6 +224,8 @@ async function runStreams(
         shop: `stream-${allocations ? "alloc" : "plain"}.myshopify.com`,
         allocations,
         params: streamParams,
+        drivers,
+        run: run++,
         log,
       }),
     );
@@ -277,6 +293,15 @@ function streamSummary(runs: StreamRun[]) {
         },
         wrongAt60s: c.wrongAt["60"],
         wrongAtEnd: c.wrongAtEnd,
+        settleSeconds: c.settleSeconds,
+        ...(c.marketplace
+          ? {
+              throttled: c.marketplace.throttled,
+              feeds: c.marketplace.feeds,
+              writes: c.writes,
+              mode: c.marketplace.mode,
+            }
+          : {}),
       })),
     };
   const without = runs.find((r) => !r.allocations);
@@ -322,7 +347,7 @@ async function main() {
           databaseUrl: db.url,
           shopifyOrigin: origin,
           log,
-          env: { SYNCFLOW_BULK_POLL_MS: "500" },
+          env: { SYNCFLOW_BULK_POLL_MS: "500", ...(await marketplaceEnv()) },
         })),
     );
     cleanups.push(sf.closeWorld, () => sf.shopify.close());

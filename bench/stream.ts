@@ -36,6 +36,12 @@ import { onboardShop } from "./lib/onboard";
 import { addRetailerShop } from "../tests/harness/retailers";
 import { latency, RETAILER_NAMES, toRecordLatency, type Latency } from "./flash-sale";
 import { cpuSeconds, postgresPids, type Stack } from "./lib/stack";
+import {
+  connectByAuthorization,
+  MarketplaceShort,
+  type MarketplaceDriver,
+  type MarketplaceRun,
+} from "./lib/marketplaces";
 
 /** Parameters of one stream run. */
 export interface StreamParams {
@@ -43,7 +49,10 @@ export interface StreamParams {
   ordersPerSecond: number;
   durationMs: number;
   seed: number;
-  /** Share of orders per channel: Shopify, Woo A, Woo B, then each retailer shop (as many shares as channels). */
+  /**
+   * Share of orders per channel: Shopify, Woo A, Woo B, then each retailer shop, then each marketplace (as many shares
+   * as channels).
+   */
   split: number[];
   /** Retailer Shopify shops selling beside Shopify and the two stores (0 = the issue-11 configuration). */
   retailers: number;
@@ -59,6 +68,8 @@ export interface StreamParams {
   migrationMaxMs: number;
   /** Shopify per-call latency (ms) of the measured part. */
   shopifyLatencyMs: number;
+  /** Marketplace channels (issue 16) selling beside the others, by driver kind (bench/lib/marketplaces.ts). */
+  marketplaces: string[];
 }
 
 export const STREAM_DEFAULTS: StreamParams = {
@@ -75,21 +86,25 @@ export const STREAM_DEFAULTS: StreamParams = {
   settleMaxMs: 120_000,
   migrationMaxMs: 300_000,
   shopifyLatencyMs: 75,
+  marketplaces: [],
 };
+
+/** Each marketplace channel's share of the stream's orders (taken from Shopify's own share, as the retailers'). */
+export const MARKETPLACE_SHARE = 0.1;
 
 /**
  * The order split for `retailers` retailer shops (decision 210): the WooCommerce stores keep their issue-11 shares
  * (25 % each) so their load and figures stay comparable; the retailers take their share from Shopify's 50 % (a retailer
  * is a Shopify shop: 20 % for one, 15 % each for two, 10 % each for three).
  */
-export function streamSplit(retailers: number): number[] {
-  if (retailers === 0) return [0.5, 0.25, 0.25];
-  const each = retailers === 1 ? 0.2 : retailers === 2 ? 0.15 : 0.1;
+export function streamSplit(retailers: number, marketplaces = 0): number[] {
+  const each = retailers === 0 ? 0 : retailers === 1 ? 0.2 : retailers === 2 ? 0.15 : 0.1;
   return [
-    Math.round((0.5 - each * retailers) * 100) / 100,
+    Math.round((0.5 - each * retailers - MARKETPLACE_SHARE * marketplaces) * 100) / 100,
     0.25,
     0.25,
     ...Array.from({ length: retailers }, () => each),
+    ...Array.from({ length: marketplaces }, () => MARKETPLACE_SHARE),
   ];
 }
 
@@ -97,7 +112,7 @@ export function streamSplit(retailers: number): number[] {
 type PlannedOrder = {
   kind: "order";
   t: number;
-  /** 0 Shopify, 1/2 Woo A/B, 3… retailer shops. */
+  /** 0 Shopify, 1/2 Woo A/B, 3… retailer shops, then marketplaces. */
   channel: number;
   lines: { sku: number; qty: number }[];
   follow: "cancel" | "refund" | null;
@@ -209,7 +224,7 @@ export interface StreamRun {
 /** One channel's figures in a stream run (units; latencies in ms). */
 export interface StreamChannel {
   name: string;
-  kind: "record" | "woocommerce" | "retailer";
+  kind: "record" | "woocommerce" | "retailer" | "marketplace";
   orders: number;
   unitsSold: number;
   oversold: number;
@@ -224,8 +239,23 @@ export interface StreamChannel {
   wrongAt: Record<"5" | "30" | "60", number>;
   /** Listings wrong when the run ends (after the settle window / +60 s). */
   wrongAtEnd: number;
-  /** Quantities written to the channel during the run (store items; retailer Admin mutations). */
+  /** Quantities written to the channel during the run (store items; retailer Admin mutations; marketplace items). */
   writes: number;
+  /**
+   * s from the last stream event until this channel's listings all show what the record implies and (marketplaces)
+   * every order placed there has reached the hub, for good; null = not by the end of the settle window.
+   */
+  settleSeconds: number | null;
+  /** Marketplaces: the model the run used, API calls per operation, requests refused for the rate limit, feeds. */
+  marketplace?: {
+    model: MarketplaceRun["model"];
+    calls: Record<string, number>;
+    throttled: number;
+    feeds: number;
+    writeCalls: number;
+    buffer: number;
+    mode: string;
+  };
 }
 
 const SKU = (i: number) => `STR-${String(i).padStart(5, "0")}`;
@@ -254,7 +284,7 @@ function storeWrites(w: WooEmulator): { requests: number; items: number } {
  */
 async function queueDepth(): Promise<Record<string, number>> {
   const rows = await prisma.$queryRawUnsafe<{ name: string; n: bigint }[]>(
-    `SELECT name, count(*)::bigint AS n FROM pgboss.job j WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter')
+    `SELECT name, count(*)::bigint AS n FROM pgboss.job j WHERE state IN ('created','retry','active') AND name NOT IN ('sweep','reconcile-tick','poll-tick','stock-watch','sheets-sync','daily-summary','notify','notify-send','dead-letter')
        AND NOT EXISTS (SELECT 1 FROM "Channel" c WHERE c.id = j.data->>'channelId' AND c.status = 'disconnected') GROUP BY name`,
   );
   return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
@@ -271,6 +301,10 @@ export async function runStream(input: {
   shop: string;
   allocations: boolean;
   params?: Partial<StreamParams>;
+  /** Drivers of `params.marketplaces` (bench/lib/marketplaces.ts; their stackEnv() was given to the stack). */
+  drivers?: MarketplaceDriver[];
+  /** Run number (a fresh marketplace account per run). */
+  run?: number;
   log: (m: string) => void;
 }): Promise<StreamRun> {
   const p: StreamParams = { ...STREAM_DEFAULTS, ...input.params };
@@ -360,6 +394,44 @@ export async function runStream(input: {
     channelIds.push(r.channelId);
     await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
   }
+  // Marketplace channels (issue 16): a fresh account per run whose listings already show what SyncFlow will derive
+  // (record − the channel's buffer), connected through the real authorisation flow and linked by SKU.
+  const markets: { run: MarketplaceRun; channelId: string; buffer: number; mode: string }[] = [];
+  if (p.marketplaces.length && p.retailers === 0)
+    await prisma.shop.update({
+      where: { id: shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+    });
+  for (const kind of p.marketplaces) {
+    const driver = input.drivers?.find((d) => d.kind === kind);
+    if (!driver) throw new Error(`stream: no driver for marketplace "${kind}"`);
+    const buffer = 2; // a set-only channel is created buffered with 2 units (decision 133's default)
+    const run = await driver.start({
+      skus: Array.from({ length: p.skus }, (_, i) => SKU(i)),
+      shown: plan.stock.map((q) => Math.max(0, q - buffer)),
+      run: input.run ?? 0,
+    });
+    const channelId = await connectByAuthorization({
+      appUrl: stack.appUrl,
+      shopId,
+      kind,
+      market: run.market,
+      expectLinked: p.skus,
+    });
+    const row = await prisma.channel.findUniqueOrThrow({
+      where: { id: channelId },
+      select: { mode: true, bufferUnits: true },
+    });
+    if ((row.bufferUnits ?? 0) !== buffer)
+      throw new Error(`stream: ${run.name} channel has buffer ${row.bufferUnits}, expected ${buffer}`);
+    await prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: 100_000 } });
+    markets.push({ run, channelId, buffer, mode: row.mode });
+    channelIds.push(channelId);
+    await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
+  }
+  const firstMarket = 3 + retailers.length;
+  /** The marketplace of channel index `c` (null for the others). */
+  const marketOf = (c: number) => (c >= firstMarket ? markets[c - firstMarket]! : null);
   /** What each retailer shows per SKU index (its `available` at the SyncFlow location). */
   const retailerShown = () =>
     retailers.map((r) => {
@@ -371,7 +443,13 @@ export async function runStream(input: {
       }
       return out;
     });
-  const channelNames = ["Shopify", "Woo A", "Woo B", ...retailers.map((r) => r.name)];
+  const channelNames = [
+    "Shopify",
+    "Woo A",
+    "Woo B",
+    ...retailers.map((r) => r.name),
+    ...markets.map((m) => m.run.name),
+  ];
   const nChannels = channelNames.length;
   if (p.split.length !== nChannels)
     throw new Error(`stream split has ${p.split.length} shares for ${nChannels} channels (${channelNames.join(", ")})`);
@@ -396,16 +474,18 @@ export async function runStream(input: {
   if (input.allocations) {
     // As the Settings page does: the flag, then the store's re-link (which queues its migration).
     const t0 = Date.now();
-    await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
-    for (const id of channelIds)
+    // Allocations are exact mode's (usesAllocations): a set-only marketplace stays buffered (decision 251).
+    const allocIds = channelIds.filter((id) => !markets.some((m) => m.channelId === id));
+    await prisma.channel.updateMany({ where: { id: { in: allocIds } }, data: { allocationEnabled: true } });
+    for (const id of allocIds)
       await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
-    const total = p.skus * channelIds.length;
+    const total = p.skus * allocIds.length;
     let migrated = 0;
     const deadline = Date.now() + p.migrationMaxMs;
     for (;;) {
       migrated = await prisma.listing.count({
         where: {
-          channelId: { in: channelIds },
+          channelId: { in: allocIds },
           matchStatus: "linked",
           allocatedQuantity: { not: null },
           allocOp: { equals: Prisma.DbNull },
@@ -427,6 +507,7 @@ export async function runStream(input: {
   shopify.control.setRateLimit({ restoreRate: 100, bucketSize: 2000 });
   shopify.control.setFaults({ latencyMs: p.shopifyLatencyMs, delayWebhooksMs: 300 });
   for (const w of woo) w.control.setLatency({ ...REALISTIC_STREAM_WOO });
+  for (const m of markets) m.run.realistic();
   const shopifyChannelId = (
     await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "shopify" }, select: { id: true } })
   ).id;
@@ -460,7 +541,8 @@ export async function runStream(input: {
   const wrongPerChannel = async (): Promise<number[]> => {
     const { avail } = stateAt();
     const rShown = retailerShown();
-    const shownOn = (s: number, i: number) => (s < 2 ? wooStock(s, i) : rShown[s - 2]![i]!);
+    const shownOn = (s: number, i: number) =>
+      s < 2 ? wooStock(s, i) : s < 2 + retailers.length ? rShown[s - 2]![i]! : marketOf(s + 1)!.run.shown(SKU(i));
     const per = new Array<number>(nChannels).fill(0);
     const now = Date.now() - t0;
     const mark = (s: number, i: number, wrong: boolean) => {
@@ -474,7 +556,7 @@ export async function runStream(input: {
         lagSpells[s + 1]!.push({ ms: now - since, open: false });
       }
     };
-    if (!input.allocations) {
+    const pendingBySku = async () => {
       const pend = await prisma.shopifyAdjustment.groupBy({
         by: ["itemId"],
         where: { shopId, status: "pending", quantityName: "available" },
@@ -489,14 +571,25 @@ export async function runStream(input: {
         const sku = items.find((it) => it.id === x.itemId)?.sku;
         if (sku) pendBySku.set(Number(sku.slice(4)), x._sum.delta ?? 0);
       }
-      for (let s = 0; s < nChannels - 1; s++)
-        for (let i = 0; i < p.skus; i++)
-          mark(s, i, shownOn(s, i) !== Math.max(0, avail[i]! + Math.min(0, pendBySku.get(i) ?? 0)));
+      return pendBySku;
+    };
+    // A marketplace (buffered, set-only) shows the derived quantity: the record's available less its pending sales and
+    // the channel's buffer — in both runs (allocations are exact mode's; the buffered channel sells Shopify's available).
+    const derivedOf = (pend: Map<number, number>, i: number, buffer: number) =>
+      Math.max(0, avail[i]! + Math.min(0, pend.get(i) ?? 0) - buffer);
+    const pend = !input.allocations || markets.length ? await pendingBySku() : new Map<number, number>();
+    for (const [k, m] of markets.entries())
+      for (let i = 0; i < p.skus; i++)
+        mark(firstMarket - 1 + k, i, shownOn(firstMarket - 1 + k, i) !== derivedOf(pend, i, m.buffer));
+    if (!input.allocations) {
+      for (let s = 0; s < firstMarket - 1; s++)
+        for (let i = 0; i < p.skus; i++) mark(s, i, shownOn(s, i) !== derivedOf(pend, i, 0));
       return per;
     }
     const rows = await listingRows();
     for (const r of rows) {
       const s = channelIds.indexOf(r.channelId);
+      if (s >= firstMarket - 1) continue;
       const i = Number((r.sku ?? "").slice(4));
       mark(s, i, shownOn(s, i) !== (r.lastWrittenQuantity ?? 0));
     }
@@ -527,7 +620,7 @@ export async function runStream(input: {
   const shopifyOf = (channel: number) =>
     channel === 0
       ? { domain: shop, itemOf }
-      : channel >= 3
+      : channel >= 3 && channel < firstMarket
         ? { domain: retailers[channel - 3]!.domain, itemOf: retailers[channel - 3]!.itemOf }
         : null;
   const pg = postgresPids();
@@ -552,7 +645,11 @@ export async function runStream(input: {
     for (let attempt = 0; attempt < 10 && lines.length; attempt++) {
       try {
         const on = shopifyOf(o.channel);
-        if (on) {
+        const market = marketOf(o.channel);
+        if (market) {
+          const r = market.run.placeOrder(lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })));
+          record(o, o.channel, r.id, lines);
+        } else if (on) {
           const r = shopify.control.placeOrder(on.domain, {
             lines: lines.map((l) => ({ sku: SKU(l.sku), quantity: l.qty })),
           });
@@ -577,7 +674,10 @@ export async function runStream(input: {
         let short: number | undefined;
         let have = 0;
         const on = shopifyOf(o.channel);
-        if (on) {
+        if (err instanceof MarketplaceShort) {
+          short = Number(err.sku.slice(4));
+          have = err.available;
+        } else if (on) {
           const m = /inventory item (\d+): (-?\d+) < (\d+)/.exec(String(e.message));
           if (m) {
             short = on.itemOf.get(m[1]!);
@@ -610,6 +710,16 @@ export async function runStream(input: {
   const follow = (kind: "cancel" | "refund", e: (typeof placed)[number]) => {
     const t = Date.now() - t0;
     const on = shopifyOf(e.channel);
+    const market = marketOf(e.channel);
+    if (market) {
+      // A marketplace refund (after shipment) does not put units back on the listing; a cancellation does.
+      if (kind === "cancel") {
+        for (const back of market.run.cancel(String(e.id)))
+          if (back.quantity > 0) restocks.push({ t, sku: Number(back.sku.slice(4)), qty: back.quantity });
+        stats.cancelled++;
+      } else stats.refunded++;
+      return;
+    }
     if (on) {
       if (kind === "cancel") {
         shopify.control.cancelOrder(on.domain, { orderId: String(e.id), restock: true });
@@ -646,6 +756,7 @@ export async function runStream(input: {
   let lastWrites = woo.reduce((n, w) => n + storeWrites(w).requests, 0);
   const writesAtStart = lastWrites;
   const itemsAtStart = woo.reduce((n, w) => n + storeWrites(w).items, 0);
+  const marketWritesAtStart = markets.map((m) => m.run.writes().items);
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -690,8 +801,26 @@ export async function runStream(input: {
   const wrongAt: StreamRun["wrongAt"] = { "5": -1, "30": -1, "60": -1 };
   let settledAt: number | null = null;
   const marks = [5, 30, 60] as const;
+  // Per channel: when it was last seen behind (a listing wrong; for a marketplace also an order placed there that the
+  // hub has not recorded yet) after the last stream event.
+  const lastBehind = channelNames.map(() => lastEventAt);
+  let behindNow = channelNames.map(() => true);
+  // A marketplace's orders reach the hub on its poll (every pollIntervalMs, after the order index lag) and its writes
+  // may wait for a feed: its settle window is longer by those.
+  const settleMaxMs =
+    p.settleMaxMs +
+    Math.max(
+      0,
+      ...markets.map(
+        (m) => 2 * m.run.model.pollIntervalMs + m.run.model.orderIndexLagMs + m.run.model.feedProcessingMs,
+      ),
+    );
   for (;;) {
     const since = Date.now() - lastEventAt;
+    const per = await wrongPerChannel();
+    const recorded = await Promise.all(markets.map((m) => prisma.order.count({ where: { channelId: m.channelId } })));
+    behindNow = per.map((n, c) => n > 0 || (marketOf(c) ? recorded[c - firstMarket]! < stats.byChannel[c]! : false));
+    behindNow.forEach((b, c) => b && (lastBehind[c] = Date.now()));
     for (const m of marks)
       if (wrongAt[m] < 0 && since >= m * 1000) {
         wrongAtBy[m] = await wrongPerChannel();
@@ -703,9 +832,9 @@ export async function runStream(input: {
       const dirty = await prisma.listing.count({
         where: { channelId: { in: channelIds }, OR: [{ inFlightPushSeq: { not: null } }] },
       });
-      if (depth === 0 && pending === 0 && dirty === 0 && (await wrongNow()) === 0) settledAt = Date.now();
+      if (depth === 0 && pending === 0 && dirty === 0 && !behindNow.some(Boolean)) settledAt = Date.now();
     }
-    if ((settledAt !== null || since > p.settleMaxMs) && wrongAt["60"] >= 0) break;
+    if ((settledAt !== null || since > settleMaxMs) && wrongAt["60"] >= 0) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   sampling = false;
@@ -796,13 +925,37 @@ export async function runStream(input: {
   const wrongEnd = await wrongPerChannel();
   for (const [key, since] of wrongSince)
     lagSpells[Math.floor(key / p.skus) + 1]!.push({ ms: endAt - t0 - since, open: true });
+  if (process.env.BENCH_DEBUG && markets.length) {
+    // Which marketplace listings are still wrong at the end, and what the hub holds for them.
+    const { avail } = stateAt();
+    for (const [k, m] of markets.entries()) {
+      const wrong = [];
+      for (let i = 0; i < p.skus && wrong.length < 8; i++) {
+        const want = Math.max(0, avail[i]! - m.buffer);
+        if (m.run.shown(SKU(i)) !== want) wrong.push({ i, shown: m.run.shown(SKU(i)), record: avail[i], want });
+      }
+      const rows = await prisma.listing.findMany({
+        where: { channelId: m.channelId, sku: { in: wrong.map((w) => SKU(w.i)) } },
+        select: {
+          sku: true,
+          lastWrittenQuantity: true,
+          lastObservedQuantity: true,
+          pushRequestedAt: true,
+          inFlightPushSeq: true,
+          inFlightPushQuantity: true,
+          matchStatus: true,
+        },
+      });
+      log(`debug ${m.run.name} wrong at end (market ${k}): ${JSON.stringify(wrong)} rows ${JSON.stringify(rows)}`);
+    }
+  }
   const storeChannelIds = [null, ...channelIds];
   const channels: StreamChannel[] = [];
   for (const [c, name] of channelNames.entries()) {
     const channelId = storeChannelIds[c] ?? null;
     channels.push({
       name,
-      kind: c === 0 ? "record" : c < 3 ? "woocommerce" : "retailer",
+      kind: c === 0 ? "record" : c < 3 ? "woocommerce" : marketOf(c) ? "marketplace" : "retailer",
       orders: stats.byChannel[c]!,
       unitsSold: unitsSoldByChannel[c]!,
       oversold: oversoldBy[c]!,
@@ -822,9 +975,25 @@ export async function runStream(input: {
           ? 0
           : c < 3
             ? storeWrites(woo[c - 1]!).items
-            : shopify.control
-                .graphqlLog(retailers[c - 3]!.domain)
-                .filter((x) => x.at >= gqlStart && /^\s*mutation/.test(x.query)).length,
+            : marketOf(c)
+              ? marketOf(c)!.run.writes().items - marketWritesAtStart[c - firstMarket]!
+              : shopify.control
+                  .graphqlLog(retailers[c - 3]!.domain)
+                  .filter((x) => x.at >= gqlStart && /^\s*mutation/.test(x.query)).length,
+      settleSeconds: c === 0 ? null : behindNow[c] ? null : Math.round((lastBehind[c]! - lastEventAt) / 100) / 10,
+      ...(marketOf(c)
+        ? {
+            marketplace: {
+              model: marketOf(c)!.run.model,
+              calls: marketOf(c)!.run.calls(),
+              throttled: marketOf(c)!.run.throttled(),
+              feeds: marketOf(c)!.run.writes().feeds,
+              writeCalls: marketOf(c)!.run.writes().calls,
+              buffer: marketOf(c)!.buffer,
+              mode: marketOf(c)!.mode,
+            },
+          }
+        : {}),
     });
   }
   // The run's stores go away: what the hub still had to do for them (pushes in flight, requested rebalances) is dropped,
@@ -849,6 +1018,7 @@ export async function runStream(input: {
     await prisma.catalogItem.updateMany({ where: { shopId }, data: { rebalanceRequestedAt: null } });
   });
   for (const w of woo) await w.close();
+  for (const m of markets) await m.run.close();
   return {
     allocations: input.allocations,
     orders: {
@@ -922,12 +1092,43 @@ Per channel (channel → record: an order placed there → its units applied to 
 long a listing showed other than what the record implies — the derived quantity, or with allocations the hub's last
 write — per wrong spell, sampled once a second, so ≈ 1 s resolution; spells open at the end count until then):
 
-| run | channel | orders | units sold | oversold | channel → record p50 / p95 / p99 (ms) | record → channel p50 / p95 / p99 (ms) | listings wrong +5 / +30 / +60 s / end | writes to it |
-|---|---|---:|---:|---:|---|---|---:|---:|
-${runs.flatMap((r) => r.channels.map((c) => `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${c.kind}) | ${c.orders} | ${c.unitsSold} | ${c.oversold} | ${lat(c.toRecord)} | ${lat(c.fromRecord)} | ${c.kind === "record" ? "–" : `${c.wrongAt["5"]} / ${c.wrongAt["30"]} / ${c.wrongAt["60"]} / ${c.wrongAtEnd}`} | ${c.writes} |`)).join("\n")}
-
+| run | channel | orders | units sold | oversold | channel → record p50 / p95 / p99 (ms) | record → channel p50 / p95 / p99 (ms) | listings wrong +5 / +30 / +60 s / end | writes to it | settle (s) |
+|---|---|---:|---:|---:|---|---|---:|---:|---:|
+${runs.flatMap((r) => r.channels.map((c) => `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${c.kind}) | ${c.orders} | ${c.unitsSold} | ${c.oversold} | ${lat(c.toRecord)} | ${lat(c.fromRecord)} | ${c.kind === "record" ? "–" : `${c.wrongAt["5"]} / ${c.wrongAt["30"]} / ${c.wrongAt["60"]} / ${c.wrongAtEnd}`} | ${c.writes} | ${c.kind === "record" ? "–" : (c.settleSeconds ?? "not reached")} |`)).join("\n")}
+${renderMarketplaces(runs)}
 Orders: ${runs.map((r) => `${r.allocations ? "with" : "without"} allocations ${r.orders.placed} placed (${r.orders.byChannel.join(" / ")}), ${r.orders.refused} refused outright, ${r.orders.cancelled} cancelled, ${r.orders.refunded} refunded, ${r.unitsRequested} units asked for, ${r.pendingAtEnd} store sales pending at the end, Shopify calls ${r.shopifyCalls.queries} queries + ${r.shopifyCalls.mutations} mutations (${r.shopifyCalls.throttled} throttled), CPU s app ${r.cpu.app} / worker ${r.cpu.worker} / PostgreSQL ${r.cpu.postgres} (${r.cpu.msPerOrder} ms per order)`).join("; ")}.
 Demand above stock on ${runs[0]?.shortSkus ?? 0} of ${p.skus} SKUs.${mig ? ` Enabling allocations: ${mig.seconds === null ? `not finished after ${p.migrationMaxMs / 1000} s (${mig.migratedAtStart} of ${mig.listings} listings migrated when the stream started)` : `${mig.seconds} s for ${mig.listings} listings`}.` : ""}
+`;
+}
+
+/**
+ * The marketplace channels' own section (issue 16): settle apart from the WooCommerce / Shopify figures, the model each
+ * ran with, and the API budget it used. Empty without marketplaces.
+ */
+function renderMarketplaces(runs: StreamRun[]): string {
+  const rows = runs.flatMap((r) =>
+    r.channels
+      .filter((c) => c.marketplace)
+      .map((c) => {
+        const m = c.marketplace!;
+        const others = r.channels.filter((x) => x.kind !== "record" && x.kind !== "marketplace");
+        const othersSettle = others.some((x) => x.settleSeconds === null)
+          ? "not reached"
+          : String(Math.max(0, ...others.map((x) => x.settleSeconds ?? 0)));
+        const calls = Object.entries(m.calls)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(", ");
+        return `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${m.mode}, buffer ${m.buffer}) | ${c.oversold} | ${c.settleSeconds ?? "not reached"} | ${othersSettle} | ${lat(c.toRecord)} | ${c.writes} items in ${m.writeCalls} calls (${m.feeds} feeds) | ${m.throttled} | ${calls} |`;
+      }),
+  );
+  if (!rows.length) return "";
+  const model = runs.flatMap((r) => r.channels).find((c) => c.marketplace)!.marketplace!.model;
+  return `
+Marketplace channels (model: ${model.latencyMs} ms per request, feeds processed ${model.feedProcessingMs / 1000} s after submission, orders in the order listing ${model.orderIndexLagMs / 1000} s after purchase, polled every ${model.pollIntervalMs / 1000} s by the worker's one-minute poll tick; rate limits: ${model.rateLimits}):
+
+| run | channel | oversold | settle (s) | settle of the WooCommerce / retailer channels (s) | channel → record p50 / p95 / p99 (ms) | writes | 429s | API calls (whole run incl. setup) |
+|---|---|---:|---:|---:|---|---|---:|---|
+${rows.join("\n")}
 `;
 }
 

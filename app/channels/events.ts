@@ -66,6 +66,13 @@ export interface SalesOrder {
    */
   statusEffect?: "take" | "release" | "keep";
   /**
+   * Whether the store's listing already shows the sale everywhere it sells (default true: the store moved its own
+   * stock for its own order, so the engine moves the listing's baseline by it and pushes nothing). false when one
+   * listing covers several storefronts and the sale moved only its own (an Amazon order in one marketplace of a
+   * several-marketplace channel, decision 276): the baseline stays and the next push writes every storefront.
+   */
+  listingFollowsSale?: boolean;
+  /**
    * true when the delivery carries only some lines and no order header (a retailer Shopify `refunds/create`: the
    * restocked lines, no number, total or status): the engine moves those lines' stock and keeps the stored header.
    */

@@ -1,11 +1,11 @@
 /**
  * Channels page (issue 16): connect a sales channel by authorising SyncFlow on the platform — "Connect Amazon" with the
- * marketplace the merchant chooses. The action answers the app's start URL, which opens at the top level (outside the
+ * marketplaces the merchant chooses (several of one region: a unified account, decision 276). The action answers the app's start URL, which opens at the top level (outside the
  * admin iframe, App Bridge handles `_top`): Seller Central's consent page, then back to SyncFlow's callback.
  * Set-only channels say their protection level: a buffer (no compare-and-set on the platform).
  */
 import { useState } from "react";
-import { Banner, BlockStack, Button, Card, InlineStack, Select, Text } from "@shopify/polaris";
+import { Banner, BlockStack, Button, Card, ChoiceList, InlineStack, Text } from "@shopify/polaris";
 
 export interface AuthorizedKindRow {
   kind: string;
@@ -18,11 +18,12 @@ export interface AuthorizedKindRow {
 
 export function ConnectAuthorizedCard(props: {
   kinds: AuthorizedKindRow[];
+  /** `market`: the chosen market ids, comma-separated, in the list's order (the first is the primary). */
   onConnect: (kind: string, market: string) => void;
   connecting: boolean;
   error: string | null;
 }) {
-  const [market, setMarket] = useState<Record<string, string>>({});
+  const [market, setMarket] = useState<Record<string, string[]>>({});
   if (!props.kinds.length) return null;
   return (
     <Card>
@@ -36,7 +37,7 @@ export function ConnectAuthorizedCard(props: {
           </Banner>
         )}
         {props.kinds.map((k) => {
-          const chosen = market[k.kind] ?? k.markets[0]?.id ?? "";
+          const chosen = market[k.kind] ?? (k.markets[0] ? [k.markets[0].id] : []);
           return (
             <BlockStack key={k.kind} gap="200">
               {k.description ? (
@@ -50,20 +51,35 @@ export function ConnectAuthorizedCard(props: {
                   {k.label} fulfils itself (FBA) is shown but never written.
                 </Text>
               )}
-              <InlineStack gap="200" blockAlign="end">
-                {k.markets.length > 1 && (
-                  <Select
-                    label={`${k.label} marketplace`}
-                    options={k.markets.map((m) => ({ label: m.name, value: m.id }))}
-                    value={chosen}
+              {k.markets.length > 1 && (
+                <>
+                  <ChoiceList
+                    title={`${k.label} marketplaces`}
+                    allowMultiple
+                    choices={k.markets.map((m) => ({ label: m.name, value: m.id }))}
+                    selected={chosen}
                     onChange={(v) => setMarket((s) => ({ ...s, [k.kind]: v }))}
                     disabled={!k.configured}
                   />
-                )}
+                  <Text as="p" tone="subdued" variant="bodySm">
+                    Choose every marketplace of one region where you sell with the same stock: SyncFlow polls orders
+                    from all of them and writes each SKU&apos;s quantity to every marketplace it is offered in.
+                  </Text>
+                </>
+              )}
+              <InlineStack gap="200" blockAlign="end">
                 <Button
-                  onClick={() => props.onConnect(k.kind, chosen)}
+                  onClick={() =>
+                    props.onConnect(
+                      k.kind,
+                      k.markets
+                        .filter((m) => chosen.includes(m.id))
+                        .map((m) => m.id)
+                        .join(","),
+                    )
+                  }
                   loading={props.connecting}
-                  disabled={!k.configured}
+                  disabled={!k.configured || !chosen.length}
                 >
                   {`Connect ${k.label}`}
                 </Button>

@@ -13,11 +13,11 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startAmazonEmulator, type AmazonEmulator } from "../../tests/emulators/amazon/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
 import { startChannelAuthorization } from "./stores/authorize.server";
 import { pollChannel, scheduleDuePolls } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
 import { reconcileChannel } from "./reconcile/reconcile.server";
+import { enqueue, QUEUES, stopBoss } from "../jobs/queue.server";
 
 let world: World;
 let app: AppHandle;
@@ -29,6 +29,8 @@ let channelId: string;
 const SHOP = "amazon-test.myshopify.com";
 const MFN = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-hoodie-blue"];
 const FBA = "woo-tshirt";
+/** Amazon.ca: the account's second marketplace (same region, same merchant-fulfilled stock). */
+const CA = "A2EUQ1WTGCTBG2";
 
 const shopifyAvailable = (sku: string) => world.shopify.control.state(SHOP).availableBySku[sku]?.[world.locationId];
 const amazonQty = (sku: string) => amazon.listings.get(sku)!.quantity;
@@ -40,7 +42,12 @@ const derived = (sku: string) => Math.max(0, shopifyAvailable(sku)! - buffer);
 
 beforeAll(async () => {
   world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
-  amazon = await startAmazonEmulator({ sellerId: "A1INTEGRATION", feedProcessingMs: 300 });
+  // A unified North America account: Amazon.com (primary) and Amazon.ca; SyncFlow is first connected for .com only.
+  amazon = await startAmazonEmulator({
+    sellerId: "A1INTEGRATION",
+    feedProcessingMs: 300,
+    marketplaceIds: ["ATVPDKIKX0DER", CA],
+  });
   for (const sku of MFN) amazon.control.addListing({ sku, quantity: 1, productType: "HAT" });
   amazon.control.addListing({ sku: "woo-hoodie", isParent: true, productType: "SWEATSHIRT" });
   amazon.listings.get("woo-hoodie-blue")!.parentSku = "woo-hoodie";
@@ -251,4 +258,46 @@ describe("Amazon sales channel", () => {
     // The WooCommerce store was never refused by the Amazon work (its own channel untouched).
     expect((await prisma.channel.findUniqueOrThrow({ where: { id: wooChannelId } })).status).toBe("active");
   });
+
+  it("a unified account: reconnected for Amazon.com and Amazon.ca, it polls both and every marketplace shows the quantity", async () => {
+    const caQty = (sku: string) => amazon.control.quantityOf(sku, CA);
+    expect(caQty("woo-beanie")).toBe(0); // never written: the channel was connected for Amazon.com only
+    const start = await startChannelAuthorization(shopId, "amazon", `${amazon.marketplaceId},${CA}`);
+    const first = await hop(start);
+    const cookie = first.cookie!.split(";")[0]!;
+    const consent = await hop(first.location!);
+    expect((await hop(consent.location!, cookie)).status).toBe(200);
+    // The same seller and primary marketplace: the same channel, now for both marketplaces.
+    expect(await prisma.channel.count({ where: { shopId, kind: "amazon" } })).toBe(1);
+    const ch = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    expect(ch.name).toContain("Amazon.ca");
+    // The link reads both marketplaces; every merchant-fulfilled SKU is written in each (FBA in none).
+    await waitFor(
+      "both marketplaces show the derived quantity",
+      () => MFN.every((sku) => amazonQty(sku) === derived(sku) && caQty(sku) === derived(sku)),
+      40_000,
+    );
+    expect(caQty(FBA)).toBe(0);
+    // An Amazon.ca order is polled (getOrders names both marketplaces) and reaches the record once; .com follows.
+    const sku = "woo-beanie";
+    const record = shopifyAvailable(sku)!;
+    amazon.control.placeOrder({ lines: [{ sku, quantity: 1 }], marketplaceId: CA });
+    await pollChannel(shopId, channelId, { force: true });
+    await waitFor("Amazon.ca order taken", () => shopifyAvailable(sku) === record - 1);
+    await waitFor("Amazon.com follows", () => amazonQty(sku) === derived(sku) && caQty(sku) === derived(sku), 20_000);
+    await pollChannel(shopId, channelId, { force: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(shopifyAvailable(sku)).toBe(record - 1);
+    expect(amazon.control.throttled()).toEqual({});
+  }, 90_000);
+
+  it("beside an allocation store, Amazon shows the record's unallocated available less its buffer", async () => {
+    // The WooCommerce store (exact mode, plugin) switches to allocations: its units move into safety_stock, so
+    // Shopify's available — what a buffered channel derives from — drops; Amazon must follow.
+    const before = Object.fromEntries(MFN.map((sku) => [sku, shopifyAvailable(sku)!]));
+    await prisma.channel.update({ where: { id: wooChannelId }, data: { allocationEnabled: true } });
+    await enqueue(QUEUES.linkChannel, { shopId, channelId: wooChannelId }, { singletonKey: `link:${wooChannelId}` });
+    await waitFor("allocations moved units", () => MFN.some((sku) => shopifyAvailable(sku)! < before[sku]!), 40_000);
+    await waitFor("Amazon shows available − buffer", () => MFN.every((sku) => amazonQty(sku) === derived(sku)), 40_000);
+  }, 90_000);
 });

@@ -55,6 +55,12 @@ export interface AmazonCredentials {
   /** `selling_partner_id` from the authorisation callback. */
   sellingPartnerId: string;
   marketplaceId: string;
+  /**
+   * Every marketplace the merchant chose (unified account: all of one region, `marketplaceId` first; decision 276).
+   * Absent = `[marketplaceId]`. The seller's merchant-fulfilled stock is one: orders are polled in all of them and a
+   * SKU's quantity is written to each marketplace it is offered in.
+   */
+  marketplaceIds?: string[];
   /** The SP-API endpoint and LWA token URL chosen at connection (production hosts, or an emulator in tests). */
   endpoint: string;
   lwaTokenUrl: string;
@@ -78,6 +84,12 @@ export interface AmazonAppConfig {
 export const GET_ORDERS_RATE = 0.0167;
 /** How far back each poll re-reads (ms): Amazon's order index lags up to two minutes (LastUpdatedBefore ≥ now − 2 min). */
 export const POLL_OVERLAP_MS = 2 * 60_000;
+
+/**
+ * The quantity a several-marketplace listing reports when its marketplaces show different quantities: no derived
+ * quantity equals it, so the engine writes the SKU again (in every marketplace).
+ */
+export const DISAGREE = -1;
 
 /** What every Amazon channel can do. */
 export const AMAZON_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
@@ -130,6 +142,8 @@ interface Apis {
   feeds: FeedsApi;
 }
 const buckets = new Map<string, { tokens: number; at: number }>();
+/** `seller:sku` → the marketplaces the SKU was last seen offered in (listings reads; several-marketplace channels). */
+const skuMarkets = new Map<string, string[]>();
 
 /** The published usage plan of a request (method + path), or null. */
 function planOf(method: string, path: string): Plan | null {
@@ -236,7 +250,7 @@ function statusWord(s: string): string {
  * them off the offer at order time, Pending included); AFN (FBA): nothing (Amazon's own stock).
  * `fallbackCurrency`: the marketplace's, for Pending orders (they carry no OrderTotal yet).
  */
-export function toSalesOrder(p: PolledOrder, fallbackCurrency: string): SalesOrder {
+export function toSalesOrder(p: PolledOrder, fallbackCurrency: string, severalMarketplaces = false): SalesOrder {
   const o = p.order;
   const fba = o.FulfillmentChannel === "AFN";
   const cancelled = o.OrderStatus === "Canceled";
@@ -253,6 +267,8 @@ export function toSalesOrder(p: PolledOrder, fallbackCurrency: string): SalesOrd
     modifiedAt: o.LastUpdateDate,
     customer: { firstName: null, lastName: null, email: o.BuyerInfo?.BuyerEmail ?? null },
     statusEffect: fba ? "keep" : cancelled ? "release" : "take",
+    // One marketplace's quantity moved; the channel's others still show the units (decision 276).
+    ...(severalMarketplaces ? { listingFollowsSale: false } : {}),
     paid: !["Pending", "PendingAvailability", "Canceled"].includes(o.OrderStatus),
     lines: p.items.map((i) => ({
       lineId: i.OrderItemId,
@@ -350,13 +366,27 @@ export class AmazonChannel implements SalesChannel {
   private get seller() {
     return this.creds.sellingPartnerId;
   }
-  private get marketplaces() {
-    return [this.creds.marketplaceId];
+  /** Every marketplace of the channel, primary first (getOrders takes them all at once: ≤ 50). */
+  private get marketplaces(): string[] {
+    const all = this.creds.marketplaceIds?.length ? this.creds.marketplaceIds : [this.creds.marketplaceId];
+    return [...new Set([this.creds.marketplaceId, ...all])];
+  }
+
+  /**
+   * The marketplaces `sku` is offered in, as the last listing read found them (this process; `listListings` fills it),
+   * else every marketplace of the channel (a write then skips the ones answering NOT_FOUND).
+   */
+  private marketsOf(sku: string): string[] {
+    return skuMarkets.get(`${this.seller}:${sku}`) ?? this.marketplaces;
   }
 
   async verifyConnection(): Promise<{ name: string; currency?: string | null }> {
     await this.call("searchListingsItems", (api) =>
-      api.listings.searchListingsItems({ sellerId: this.seller, marketplaceIds: this.marketplaces, pageSize: 1 }),
+      api.listings.searchListingsItems({
+        sellerId: this.seller,
+        marketplaceIds: [this.creds.marketplaceId],
+        pageSize: 1,
+      }),
     );
     const m = marketplaceById(this.creds.marketplaceId);
     return { name: `Amazon ${m?.name ?? this.creds.marketplaceId} · ${this.seller}`, currency: this.currency };
@@ -393,14 +423,15 @@ export class AmazonChannel implements SalesChannel {
     };
   }
 
-  async *listListings(): AsyncGenerator<ChannelListing[]> {
+  /** One marketplace's listings (searchListingsItems takes one marketplace per request), page by page. */
+  private async *listIn(marketplaceId: string): AsyncGenerator<SpListingsItem[]> {
     let pageToken: string | undefined;
     do {
       const page = await this.call("searchListingsItems", (api) =>
         api.listings.searchListingsItems(
           {
             sellerId: this.seller,
-            marketplaceIds: this.marketplaces,
+            marketplaceIds: [marketplaceId],
             includedData: ["summaries", "fulfillmentAvailability", "relationships"],
             pageSize: 20,
             ...(pageToken ? { pageToken } : {}),
@@ -408,22 +439,81 @@ export class AmazonChannel implements SalesChannel {
           { syncflowMaxWaitMs: 60_000 } as object,
         ),
       );
-      yield (page.items ?? []).map((i) => this.toListing(i));
+      yield page.items ?? [];
       pageToken = page.pagination?.nextToken;
     } while (pageToken);
   }
 
+  /**
+   * Every listing of the seller, by SKU. With several marketplaces each is read in turn and a SKU is one listing,
+   * merchant-fulfilled when it is in any marketplace. Its quantity is the one every marketplace shows; when they
+   * disagree it is `DISAGREE` (−1), which equals no derived quantity, so the next push or reconciliation writes the
+   * SKU in every marketplace it is offered in (a write always goes to all of them).
+   */
+  async *listListings(): AsyncGenerator<ChannelListing[]> {
+    const markets = this.marketplaces;
+    if (markets.length === 1) {
+      for await (const items of this.listIn(markets[0]!)) {
+        for (const i of items) skuMarkets.set(`${this.seller}:${i.sku}`, markets);
+        yield items.map((i) => this.toListing(i));
+      }
+      return;
+    }
+    const merged = new Map<string, { listing: ChannelListing; markets: string[] }>();
+    for (const m of markets)
+      for await (const items of this.listIn(m))
+        for (const i of items) {
+          const l = this.toListing(i);
+          const had = merged.get(i.sku);
+          if (!had) merged.set(i.sku, { listing: l, markets: [m] });
+          else {
+            had.markets.push(m);
+            if (l.manageStock && !had.listing.manageStock) had.listing = { ...l };
+            else if (l.manageStock && had.listing.manageStock && l.quantity !== had.listing.quantity)
+              had.listing.quantity = DISAGREE;
+          }
+        }
+    const all = [...merged.values()];
+    for (const x of all) skuMarkets.set(`${this.seller}:${x.listing.externalId}`, x.markets);
+    for (let k = 0; k < all.length; k += 20) yield all.slice(k, k + 20).map((x) => x.listing);
+  }
+
+  /**
+   * A SKU's merchant-fulfilled quantity: the one its marketplaces show, `DISAGREE` (−1) when they differ (null when
+   * none manages it; an FBA quantity is Amazon's, never compared or written). A marketplace not offering it is skipped.
+   */
   async readQuantity(listingId: string): Promise<number | null> {
-    const item = await this.call("getListingsItem", (api) =>
-      api.listings.getListingsItem({
-        sellerId: this.seller,
-        sku: listingId,
-        marketplaceIds: this.marketplaces,
-        includedData: ["fulfillmentAvailability"],
-      }),
-    );
-    // Only a merchant-fulfilled quantity is the seller's; an FBA one is Amazon's (never compared or written).
-    return item.fulfillmentAvailability?.find((f) => f.fulfillmentChannelCode === "DEFAULT")?.quantity ?? null;
+    let best: number | null = null;
+    const seen = new Set<number>();
+    let found = false;
+    for (const m of this.marketsOf(listingId)) {
+      let item: SpListingsItem;
+      try {
+        item = await this.call("getListingsItem", (api) =>
+          api.listings.getListingsItem({
+            sellerId: this.seller,
+            sku: listingId,
+            marketplaceIds: [m],
+            includedData: ["fulfillmentAvailability"],
+          }),
+        );
+      } catch (err) {
+        if (err instanceof ChannelError && err.code === "NOT_FOUND" && this.marketplaces.length > 1) continue;
+        throw err;
+      }
+      found = true;
+      const q = item.fulfillmentAvailability?.find((f) => f.fulfillmentChannelCode === "DEFAULT")?.quantity;
+      if (q != null) {
+        seen.add(q);
+        best = q;
+      }
+    }
+    if (seen.size > 1) return DISAGREE;
+    if (!found)
+      throw new ChannelError("NOT_FOUND", `Amazon: SKU ${listingId} is in none of the channel's marketplaces`, {
+        retryable: false,
+      });
+    return best;
   }
 
   // eslint-disable-next-line require-yield
@@ -480,13 +570,35 @@ export class AmazonChannel implements SalesChannel {
     return results as QuantityOpResult[];
   }
 
-  /** One merchant-fulfilled quantity through patchListingsItem; an INVALID submission is BAD_REQUEST with Amazon's issues. */
+  /**
+   * One merchant-fulfilled quantity through patchListingsItem, in every marketplace the SKU is offered in (a patch
+   * names one marketplace); an INVALID submission is BAD_REQUEST with Amazon's issues.
+   */
   private async patchOne(op: Extract<QuantityOp, { op: "set" }>): Promise<QuantityWriteResult> {
+    let written = 0;
+    for (const m of this.marketsOf(op.listingId)) {
+      try {
+        await this.patchIn(op, m);
+        written++;
+      } catch (err) {
+        // Several marketplaces: one that does not offer the SKU is not an error.
+        if (err instanceof ChannelError && err.code === "NOT_FOUND" && this.marketplaces.length > 1) continue;
+        throw err;
+      }
+    }
+    if (!written)
+      throw new ChannelError("NOT_FOUND", `Amazon: SKU ${op.listingId} is in none of the channel's marketplaces`, {
+        retryable: false,
+      });
+    return { before: null, after: op.quantity };
+  }
+
+  private async patchIn(op: Extract<QuantityOp, { op: "set" }>, marketplaceId: string): Promise<void> {
     const res = await this.call("patchListingsItem", (api) =>
       api.listings.patchListingsItem({
         sellerId: this.seller,
         sku: op.listingId,
-        marketplaceIds: this.marketplaces,
+        marketplaceIds: [marketplaceId],
         body: { productType: "PRODUCT", patches: AmazonChannel.patches(op.quantity) },
       }),
     );
@@ -499,7 +611,6 @@ export class AmazonChannel implements SalesChannel {
         retryable: false,
       });
     }
-    return { before: null, after: op.quantity };
   }
 
   /**
@@ -686,7 +797,10 @@ export class AmazonChannel implements SalesChannel {
   async pollEvents(cursor: string | null): Promise<{ events: SalesEvent[]; cursor: string }> {
     const res = await this.pollOrders(cursor);
     return {
-      events: res.orders.map((p) => ({ type: "order.changed", order: toSalesOrder(p, this.currency) })),
+      events: res.orders.map((p) => ({
+        type: "order.changed",
+        order: toSalesOrder(p, this.currency, this.marketplaces.length > 1),
+      })),
       cursor: res.cursor,
     };
   }
@@ -705,7 +819,13 @@ export class AmazonChannel implements SalesChannel {
       );
       const out: SalesOrder[] = [];
       for (const order of page.payload?.Orders ?? [])
-        out.push(toSalesOrder({ order, items: await this.orderItems(order.AmazonOrderId) }, this.currency));
+        out.push(
+          toSalesOrder(
+            { order, items: await this.orderItems(order.AmazonOrderId) },
+            this.currency,
+            this.marketplaces.length > 1,
+          ),
+        );
       yield out;
       nextToken = page.payload?.NextToken;
     } while (nextToken);

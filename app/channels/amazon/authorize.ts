@@ -27,6 +27,9 @@ export interface AmazonAuthorizationConfig {
   lwaTokenUrl?: string;
 }
 
+/** The SP-API regions as the merchant reads them (one connection's marketplaces are of one). */
+const REGION_NAMES: Record<string, string> = { na: "North America", eu: "Europe", fe: "Far East" };
+
 /** The Amazon authorisation flow for the application's configuration (read from env by the registry). */
 export function amazonAuthorization(config: () => AmazonAuthorizationConfig): ChannelAuthorizationFlow {
   const market = (id: string) => {
@@ -34,15 +37,30 @@ export function amazonAuthorization(config: () => AmazonAuthorizationConfig): Ch
     if (!m) throw new ChannelError("BAD_REQUEST", `unknown Amazon marketplace "${id}"`, { retryable: false });
     return m;
   };
+  /**
+   * The chosen marketplaces ("id" or "id,id,…", primary first): every one known and all of one region — a unified
+   * account's marketplaces share one SP-API endpoint and one merchant-fulfilled stock (decision 276).
+   */
+  const markets = (ids: string) => {
+    const ms = ids.split(",").filter(Boolean).map(market);
+    if (!ms.length) throw new ChannelError("BAD_REQUEST", "choose an Amazon marketplace", { retryable: false });
+    if (ms.some((x) => x.region !== ms[0]!.region))
+      throw new ChannelError(
+        "BAD_REQUEST",
+        "Amazon marketplaces of one connection must be of one region (North America, Europe or Far East)",
+        { retryable: false },
+      );
+    return ms;
+  };
   return {
     configured: () => {
       const c = config();
       return !!(c.clientId && c.clientSecret && c.applicationId);
     },
-    markets: MARKETPLACES.map((m) => ({ id: m.id, name: `${m.name} (${m.country})` })),
-    consentUrl({ state, redirectUri, market: marketId }) {
+    markets: MARKETPLACES.map((m) => ({ id: m.id, name: `${m.name} (${m.country}) — ${REGION_NAMES[m.region]}` })),
+    consentUrl({ state, redirectUri, market: marketIds }) {
       const c = config();
-      const m = market(marketId);
+      const m = markets(marketIds)[0]!;
       const u = new URL("/apps/authorize/consent", c.consentBaseUrl ?? m.sellerCentral);
       u.searchParams.set("application_id", c.applicationId ?? "");
       u.searchParams.set("state", state);
@@ -50,9 +68,10 @@ export function amazonAuthorization(config: () => AmazonAuthorizationConfig): Ch
       if (c.draft) u.searchParams.set("version", "beta");
       return u.toString();
     },
-    async complete({ query, redirectUri, market: marketId }) {
+    async complete({ query, redirectUri, market: marketIds }) {
       const c = config();
-      const m = market(marketId);
+      const all = markets(marketIds);
+      const m = all[0]!;
       const code = query.get("spapi_oauth_code");
       const seller = query.get("selling_partner_id");
       if (!code || !seller || !/^[A-Z0-9]{5,20}$/.test(seller))
@@ -69,13 +88,14 @@ export function amazonAuthorization(config: () => AmazonAuthorizationConfig): Ch
         refreshToken: tokens.refreshToken,
         sellingPartnerId: seller,
         marketplaceId: m.id,
+        ...(all.length > 1 ? { marketplaceIds: all.map((x) => x.id) } : {}),
         endpoint: c.endpoint ?? (await regionEndpoint(m.region)),
         lwaTokenUrl,
       };
       return {
         credentials,
         baseUrl: `${m.sellerCentral}/?seller=${seller}&marketplace=${m.id}`,
-        name: `Amazon ${m.name} · ${seller}`,
+        name: `Amazon ${all.map((x) => x.name).join(" + ")} · ${seller}`,
       };
     },
   };

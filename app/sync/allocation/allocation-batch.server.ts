@@ -254,7 +254,9 @@ export async function drainRebalances(shopId: string): Promise<RebalanceDrainOut
           // Requests made from here on mark the item again (the next round sees them).
           await prisma.catalogItem.updateMany({ where: { id: { in: ids } }, data: { rebalanceRequestedAt: null } });
           try {
+            const movesBefore = out.moves;
             await rebalanceRound(shopId, ids, out);
+            if (out.moves > movesBefore) await pushBufferedStores(shopId, ids);
           } catch (err) {
             lastError = err;
             // Asked again (their steps are persisted): the job's retry, paced by pg-boss's back-off, takes them first.
@@ -281,6 +283,23 @@ export async function drainRebalances(shopId: string): Promise<RebalanceDrainOut
   }
   if (lastError) throw lastError;
   return out;
+}
+
+/**
+ * The shop's stores without allocations (buffered, e.g. a set-only marketplace beside allocation stores) derive from
+ * Shopify's `available`, which a round's moves changed: their pushes of `itemIds` are requested (as the single-item
+ * rebalance does, allocation.server.ts). Without it a buffered channel kept showing what it showed before the
+ * migration moved units into safety_stock (found by the stream bench with Amazon, issue 16).
+ */
+async function pushBufferedStores(shopId: string, itemIds: string[]): Promise<void> {
+  const channels = await prisma.channel.findMany({
+    where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
+    select: { id: true, kind: true, mode: true, allocationEnabled: true },
+  });
+  const buffered = channels.filter((c) => !usesAllocations(c));
+  if (!buffered.length) return;
+  const { requestPush } = await import("../stock/push.server");
+  for (const c of buffered) await requestPush(shopId, c.id, itemIds);
 }
 
 /**

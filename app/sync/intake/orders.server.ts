@@ -127,7 +127,13 @@ export async function resolveOrderLines(
 
 /** Where a line's new tally comes from, for the ledger and the adjustment's reason. */
 export type TallySource =
-  | { kind: "webhook" | "reconcile"; status: string; effect: NonNullable<SalesOrder["statusEffect"]> }
+  | {
+      kind: "webhook" | "reconcile";
+      status: string;
+      effect: NonNullable<SalesOrder["statusEffect"]>;
+      /** false: the sale moved only part of what the listing covers (SalesOrder.listingFollowsSale). */
+      listingFollows?: boolean;
+    }
   | { kind: "event"; move: NonNullable<StockChange["order"]>["move"]; status: string | null; eventId: string };
 
 /** A line's tally to reach (units; WooCommerce's `_reduced_stock`), from an event or a payload. */
@@ -213,9 +219,11 @@ export async function moveLineTallies(
       FROM unnest(${moves.map((m) => m.t.orderLineId)}::text[], ${moves.map((m) => m.t.target)}::int[]) AS u(id, target)
       WHERE ol.id = u.id`;
     // The store moved its own stock for its own order: the listing's baseline moves by the same delta (summed per
-    // listing: two lines of one order can sell one listing).
+    // listing: two lines of one order can sell one listing). Not when the sale moved only part of the listing (one
+    // marketplace of several): the baseline stays, so the next push writes the new quantity everywhere.
     const baseline = new Map<string, number>();
-    for (const m of moves)
+    const follows = source.kind === "event" || source.listingFollows !== false;
+    for (const m of follows ? moves : [])
       if (m.t.line.listing?.lastWrittenQuantity != null)
         baseline.set(m.t.line.listing.id, (baseline.get(m.t.line.listing.id) ?? 0) + m.delta);
     if (baseline.size)
@@ -482,7 +490,12 @@ export async function ingestSalesOrder(
       channel,
       { id: row.id, externalId: order.orderId, number: order.number },
       targets,
-      { kind: via, status: order.status, effect: order.statusEffect ?? "keep" },
+      {
+        kind: via,
+        status: order.status,
+        effect: order.statusEffect ?? "keep",
+        listingFollows: order.listingFollowsSale ?? true,
+      },
     );
     const result = moved.taken ? "taken" : moved.released ? "released" : "unchanged";
     return { orderId: row.id, result, adjustmentIds: moved.adjustmentIds, itemIds: moved.itemIds };

@@ -20,6 +20,13 @@ import { budgetPlanOf } from "./request-budget.server";
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { sha256Hex } from "../../lib/crypto.server";
 
+/**
+ * How early a poll may start before its `nextPollAt` (ms). The tick runs once a minute and a poll sets its next time
+ * to its own start + the interval, a little after the following tick: without this slack a 60 s interval polled every
+ * other tick (every 120 s). Over time polls still average one per tick at most, within getOrders' plan (burst 20).
+ */
+export const POLL_SLACK_MS = 10_000;
+
 /** Kinds whose declared events are polled. */
 function polledKinds(): string[] {
   return salesChannelKinds()
@@ -44,7 +51,10 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
     skipDuplicates: true,
   });
   const due = await prisma.channelPollState.findMany({
-    where: { channelId: { in: channels.map((c) => c.id) }, nextPollAt: { lte: now } },
+    where: {
+      channelId: { in: channels.map((c) => c.id) },
+      nextPollAt: { lte: new Date(now.getTime() + POLL_SLACK_MS) },
+    },
     select: { channelId: true },
   });
   for (const d of due) {
@@ -100,7 +110,7 @@ export async function pollChannel(
   // Claim the poll: one at a time per channel, and only when due (a second job finds it claimed until the interval).
   const claimed = await prisma.$queryRaw<{ cursor: string | null }[]>`
     UPDATE "ChannelPollState" SET "nextPollAt" = now() + make_interval(secs => ${intervalMs / 1000}), "updatedAt" = now()
-    WHERE "channelId" = ${channelId} AND (${opts.force ?? false} OR "nextPollAt" <= now())
+    WHERE "channelId" = ${channelId} AND (${opts.force ?? false} OR "nextPollAt" <= now() + make_interval(secs => ${POLL_SLACK_MS / 1000}))
     RETURNING cursor`;
   if (!claimed.length) return { status: "not-due", events: 0, stored: 0 };
   let res: Awaited<ReturnType<NonNullable<typeof adapter.pollEvents>>>;

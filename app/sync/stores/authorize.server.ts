@@ -9,7 +9,8 @@
  * 2. `completeChannelAuthorization(kind, query)` (the callback `/channels/oauth/<kind>/callback`, after the cookie
  *    check): the state is used once (conditional update), the adapter exchanges the grant for credentials, the
  *    plan's channel count is checked, and the channel is created — or, for the same account and market, revived
- *    (unique `(shopId, baseUrl)`) with its listings and history — `mode` "buffered" (a set-only channel: protected by
+ *    (unique `(shopId, baseUrl)`) with its listings and history, its last written quantities forgotten (the link's
+ *    fresh read is the baseline) — `mode` "buffered" (a set-only channel: protected by
  *    its buffer, decision 133's default of 2 units), credentials encrypted like every store's (app/lib/crypto.server.ts,
  *    decision 006). Then its catalog is linked by SKU (link job) and, for a polled kind, its poll is due at once.
  * Errors: `AuthorizationError` (400 expired/used state, unknown kind or market; 402 plan limit) with a message the
@@ -58,7 +59,10 @@ export async function startChannelAuthorization(shopId: string, kind: string, ma
   const { def, flow } = flowOf(kind);
   if (!flow.configured())
     throw new AuthorizationError(400, `${def.label} is not configured on this SyncFlow server (its application keys).`);
-  if (!flow.markets.some((m) => m.id === market))
+  // A market may be several of the platform's markets, comma-separated (Amazon: marketplaces of one unified account;
+  // the flow checks they belong together when it completes).
+  const ids = market.split(",").filter(Boolean);
+  if (!ids.length || !ids.every((id) => flow.markets.some((m) => m.id === id)) || new Set(ids).size !== ids.length)
     throw new AuthorizationError(400, `Choose a ${def.label} marketplace.`);
   const state = crypto.randomBytes(24).toString("base64url");
   // PKCE flows (Etsy): the verifier stays on the server, encrypted with the state's row; only its S256 challenge
@@ -157,6 +161,10 @@ export async function completeChannelAuthorization(
       },
     });
     await tx.channelAuthorization.update({ where: { id: auth.id }, data: { channelId: ch.id } });
+    // A revived channel: what SyncFlow last wrote is no longer known to be what the platform shows (the account may
+    // have changed meanwhile, e.g. Amazon marketplaces added: decision 276). The link below reads every listing again
+    // and that read is the baseline its initial pushes compare with.
+    await tx.listing.updateMany({ where: { channelId: ch.id }, data: { lastWrittenQuantity: null } });
     await tx.channelPollState.upsert({
       where: { channelId: ch.id },
       create: { channelId: ch.id },

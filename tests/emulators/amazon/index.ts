@@ -43,8 +43,18 @@ export interface EmulatedListing {
   productType: string;
   title: string;
   fulfillment: "MFN" | "AFN";
-  /** Sellable units (MFN: what the seller set, minus open Pending/Unshipped orders; AFN: Amazon's fulfillable units). */
+  /**
+   * Sellable units in the seller's primary marketplace (MFN: what the seller set, minus open Pending/Unshipped orders;
+   * AFN: Amazon's fulfillable units).
+   */
   quantity: number;
+  /**
+   * Marketplaces the SKU has an offer in (default: every marketplace of the seller's account). A merchant-fulfilled
+   * quantity is per marketplace (the listings attribute `fulfillment_availability` is written per marketplaceIds):
+   * `quantity` is the primary marketplace's, `quantityIn` the others'.
+   */
+  marketplaces?: string[];
+  quantityIn?: Record<string, number>;
   price: string;
   /** A variation child's parent SKU (the parent itself has no offer: `isParent`). */
   parentSku?: string | null;
@@ -99,6 +109,12 @@ export interface AmazonEmulatorOptions {
   redirectUris?: string[];
   sellerId?: string;
   marketplaceId?: string;
+  /**
+   * Every marketplace of the seller's (unified) account, primary first (default: `[marketplaceId]`). All must be of one
+   * region (one SP-API endpoint serves them); the seller's merchant-fulfilled stock is one, each marketplace shows its
+   * own quantity of it.
+   */
+  marketplaceIds?: string[];
   currency?: string;
   /** How long a feed stays queued + in progress before its report is ready (ms; default 2,000). */
   feedProcessingMs?: number;
@@ -118,6 +134,10 @@ export interface AmazonEmulatorOptions {
    * change, so a poll in between misses it and the next poll finds it only by re-reading that window (a late order).
    */
   indexLagMs?: number;
+  /** Port to listen on (default: a free one). The bench reserves one so the app can be started with the endpoint first. */
+  port?: number;
+  /** Time each request takes before it is answered (ms; default 0): the bench's realistic SP-API round trip. */
+  latencyMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -137,6 +157,8 @@ export interface AmazonEmulator {
   url: string;
   sellerId: string;
   marketplaceId: string;
+  /** Every marketplace of the account, primary first. */
+  marketplaceIds: string[];
   clientId: string;
   clientSecret: string;
   applicationId: string;
@@ -145,9 +167,13 @@ export interface AmazonEmulator {
   requests: RequestLogEntry[];
   control: {
     addListing(l: Partial<EmulatedListing> & { sku: string }): EmulatedListing;
-    /** Places an order (Pending); MFN lines reserve the listing's units at once, as Amazon does. */
+    /**
+     * Places an order (Pending) in `marketplaceId` (default: the primary); MFN lines reserve the listing's units in that
+     * marketplace at once, as Amazon does.
+     */
     placeOrder(o: {
       lines: { sku: string; quantity: number }[];
+      marketplaceId?: string;
       fulfillment?: "MFN" | "AFN";
       status?: EmulatedOrder["OrderStatus"];
       purchaseDate?: string;
@@ -167,6 +193,14 @@ export interface AmazonEmulator {
     throttled(): Partial<Record<SpOperation, number>>;
     setRateScale(scale: number): void;
     setFeedProcessingMs(ms: number): void;
+    /** Per-request latency (ms) from now on. */
+    setLatency(ms: number): void;
+    /** How long an order update takes to reach getOrders (ms) from now on. */
+    setIndexLag(ms: number): void;
+    /** Feed messages processed so far (every message of every feed, accepted or not). */
+    feedMessages(): number;
+    /** The merchant-fulfilled (or FBA) quantity `sku` shows in `marketplaceId` (default: the primary). */
+    quantityOf(sku: string, marketplaceId?: string): number;
   };
   close(): Promise<void>;
 }
@@ -179,14 +213,24 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
   const clientSecret = opts.clientSecret ?? "amzn1.oa2-cs.v1.secret-" + randomBytes(8).toString("hex");
   const applicationId = opts.applicationId ?? "amzn1.sp.solution.syncflow-test";
   const sellerId = opts.sellerId ?? "A1SELLERSYNCFLOW";
-  const marketplaceId = opts.marketplaceId ?? "ATVPDKIKX0DER";
+  const marketplaceId = opts.marketplaceIds?.[0] ?? opts.marketplaceId ?? "ATVPDKIKX0DER";
+  const accountMarketplaces = opts.marketplaceIds?.length ? [...opts.marketplaceIds] : [marketplaceId];
+  /** Whether the SKU has an offer in marketplace `m`. */
+  const sellsIn = (l: EmulatedListing, m: string) => (l.marketplaces ?? accountMarketplaces).includes(m);
+  /** The listing's quantity in marketplace `m`. */
+  const qtyIn = (l: EmulatedListing, m: string) => (m === marketplaceId ? l.quantity : (l.quantityIn?.[m] ?? 0));
+  const setQtyIn = (l: EmulatedListing, m: string, q: number) => {
+    if (m === marketplaceId) l.quantity = q;
+    else l.quantityIn = { ...(l.quantityIn ?? {}), [m]: q };
+  };
   const currency = opts.currency ?? "USD";
   let feedProcessingMs = opts.feedProcessingMs ?? 2000;
   let rateScale = opts.rateScale ?? 1;
   const ttlS = opts.accessTokenTtlS ?? 3600;
   const maxOrdersPerPage = opts.maxOrdersPerPage ?? 100;
   const itemsPerPage = opts.itemsPerPage ?? 100;
-  const indexLagMs = opts.indexLagMs ?? 0;
+  let indexLagMs = opts.indexLagMs ?? 0;
+  let latencyMs = opts.latencyMs ?? 0;
 
   const listings = new Map<string, EmulatedListing>();
   const orders = new Map<string, EmulatedOrder>();
@@ -209,6 +253,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
   const timers = new Set<NodeJS.Timeout>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   let orderSeq = 0;
+  let feedMessagesProcessed = 0;
 
   /** Token bucket per (seller, operation): true when a request may proceed now. */
   const take = (seller: string, op: SpOperation): boolean => {
@@ -243,15 +288,20 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     },
     placeOrder(o) {
       orderSeq++;
-      const id = `11${orderSeq}-${String(1000000 + orderSeq).slice(-7)}-${String(2000000 + orderSeq * 7).slice(-7)}`;
+      // The 3-7-7 AmazonOrderId format getOrderItems checks (unique per emulator up to 10^7 orders).
+      const id = `${111 + (orderSeq % 889)}-${String(orderSeq).padStart(7, "0")}-${String((orderSeq * 7919) % 10_000_000).padStart(7, "0")}`;
       const fulfillment = o.fulfillment ?? "MFN";
+      const market = o.marketplaceId ?? marketplaceId;
+      if (!accountMarketplaces.includes(market)) throw new Error(`emulator: the seller does not sell in ${market}`);
       const items: EmulatedOrderItem[] = o.lines.map((line, i) => {
         const l = listings.get(line.sku);
         if (!l) throw new Error(`emulator: no listing ${line.sku}`);
+        if (!sellsIn(l, market)) throw new Error(`emulator: ${line.sku} is not offered in ${market}`);
         if (fulfillment === "MFN") {
           if (l.fulfillment !== "MFN") throw new Error(`emulator: ${line.sku} is fulfilled by Amazon`);
-          if (l.quantity < line.quantity) throw new Error(`emulator: ${line.sku} has only ${l.quantity}`);
-          l.quantity -= line.quantity;
+          const have = qtyIn(l, market);
+          if (have < line.quantity) throw new Error(`emulator: ${line.sku} has only ${have}`);
+          setQtyIn(l, market, have - line.quantity);
           touch(l);
         }
         return {
@@ -272,7 +322,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         LastUpdateDate: now,
         OrderStatus: o.status ?? "Pending",
         FulfillmentChannel: fulfillment,
-        MarketplaceId: marketplaceId,
+        MarketplaceId: market,
         SalesChannel: "Amazon.com",
         OrderType: "StandardOrder",
         OrderTotal: { CurrencyCode: currency, Amount: total },
@@ -292,7 +342,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         for (const i of o.items) {
           const l = listings.get(i.SellerSKU);
           if (l) {
-            l.quantity += i.QuantityOrdered - i.QuantityShipped;
+            setQtyIn(l, o.MarketplaceId, qtyIn(l, o.MarketplaceId) + i.QuantityOrdered - i.QuantityShipped);
             touch(l);
           }
         }
@@ -328,10 +378,21 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     setFeedProcessingMs(ms) {
       feedProcessingMs = ms;
     },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
+    setIndexLag(ms) {
+      indexLagMs = ms;
+    },
+    feedMessages: () => feedMessagesProcessed,
+    quantityOf(sku, m = marketplaceId) {
+      const l = listings.get(sku);
+      return l ? qtyIn(l, m) : 0;
+    },
   };
 
   // ---- listings ----
-  const itemJson = (l: EmulatedListing, included: string[]) => ({
+  const itemJson = (l: EmulatedListing, included: string[], marketplaceId: string) => ({
     sku: l.sku,
     ...(included.includes("summaries")
       ? {
@@ -355,8 +416,8 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
             ? []
             : [
                 l.fulfillment === "AFN"
-                  ? { fulfillmentChannelCode: "AMAZON_NA", quantity: l.quantity }
-                  : { fulfillmentChannelCode: "DEFAULT", quantity: l.quantity },
+                  ? { fulfillmentChannelCode: "AMAZON_NA", quantity: qtyIn(l, marketplaceId) }
+                  : { fulfillmentChannelCode: "DEFAULT", quantity: qtyIn(l, marketplaceId) },
               ],
         }
       : {}),
@@ -390,6 +451,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     l: EmulatedListing,
     productType: string,
     patches: { op: string; path: string; value?: Record<string, unknown>[] }[],
+    market: string,
   ): { code: string; message: string; severity: "ERROR"; attributeNames: string[] }[] => {
     const issues: { code: string; message: string; severity: "ERROR"; attributeNames: string[] }[] = [];
     if (productType !== l.productType && productType !== "PRODUCT")
@@ -439,7 +501,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     }
     if (!issues.length && newQty != null) {
       // Amazon's quantity is what the seller sets; open orders were already taken off at order time.
-      l.quantity = newQty;
+      setQtyIn(l, market, newQty);
       touch(l);
     }
     return issues;
@@ -481,6 +543,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const seen = new Set<number>();
       for (const raw of feedDoc.data.messages) {
         processed++;
+        feedMessagesProcessed++;
         const m = ListingsFeedMessage.safeParse(raw);
         const messageId = (raw as { messageId?: unknown })?.messageId;
         const sku = (raw as { sku?: unknown })?.sku;
@@ -504,8 +567,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         }
         seen.add(m.data.messageId);
         const l = listings.get(m.data.sku);
-        if (!l) {
-          issue("4000004", `SKU '${m.data.sku}' does not exist in marketplace ${marketplaceId}.`);
+        // The feed applies to each of its marketplaces the SKU is offered in.
+        const markets = l ? feed.marketplaceIds.filter((mk) => sellsIn(l, mk)) : [];
+        if (!l || !markets.length) {
+          issue("4000004", `SKU '${m.data.sku}' does not exist in marketplace ${feed.marketplaceIds.join(", ")}.`);
           continue;
         }
         const injected = injectedFailure(m.data.sku);
@@ -517,7 +582,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
           accepted++; // UPDATE / PARTIAL_UPDATE / DELETE: accepted, their attributes are not modelled
           continue;
         }
-        const found = applyPatches(l, m.data.productType!, m.data.patches!);
+        const found = markets.flatMap((mk) => applyPatches(l, m.data.productType!, m.data.patches!, mk));
         if (found.length) {
           invalid++;
           for (const f of found)
@@ -561,11 +626,15 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString("utf8"));
-      } catch (err) {
-        send(res, 500, spErrors("InternalFailure", String((err as Error).message)));
-      }
+      const run = () => {
+        try {
+          handle(req, res, Buffer.concat(chunks).toString("utf8"));
+        } catch (err) {
+          send(res, 500, spErrors("InternalFailure", String((err as Error).message)));
+        }
+      };
+      if (latencyMs > 0) schedule(run, latencyMs);
+      else run();
     });
   });
   const sockets = new Set<Socket>();
@@ -573,7 +642,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -667,8 +736,9 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const marketplaces = (q.get("marketplaceIds") ?? "").split(",").filter(Boolean);
       if (!marketplaces.length) return bad("Missing required parameter 'marketplaceIds'.");
       if (marketplaces.length > 1) return bad("Only one marketplaceId is supported per request.");
-      if (marketplaces[0] !== marketplaceId)
-        return bad(`Marketplace '${marketplaces[0]}' is not a marketplace the seller participates in.`);
+      const market = marketplaces[0]!;
+      if (!accountMarketplaces.includes(market))
+        return bad(`Marketplace '${market}' is not a marketplace the seller participates in.`);
       const included = (q.get("includedData") ?? "summaries").split(",").filter(Boolean);
       const allowed = [
         "summaries",
@@ -686,7 +756,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         const pageSize = q.has("pageSize") ? Number(q.get("pageSize")) : 10;
         if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 20)
           return bad("pageSize must be between 1 and 20.");
-        const all = [...listings.values()].sort((a, b) => a.sku.localeCompare(b.sku));
+        const all = [...listings.values()].filter((l) => sellsIn(l, market)).sort((a, b) => a.sku.localeCompare(b.sku));
         const offset = q.get("pageToken") ? Number(Buffer.from(q.get("pageToken")!, "base64url").toString()) : 0;
         if (!Number.isInteger(offset) || offset < 0) return bad("Invalid pageToken.");
         const page = all.slice(offset, offset + pageSize);
@@ -695,13 +765,14 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
         return reply(200, {
           numberOfResults: all.length,
           ...(next ? { pagination: { nextToken: next } } : {}),
-          items: page.map((l) => itemJson(l, included)),
+          items: page.map((l) => itemJson(l, included, market)),
         });
       }
       const sku = decodeURIComponent(m[2] ?? "");
       const l = listings.get(sku);
-      if (!l) return reply(404, spErrors("NOT_FOUND", `SKU '${sku}' not found in marketplace ${marketplaceId}`));
-      if (op === "getListingsItem") return reply(200, itemJson(l, included));
+      if (!l || !sellsIn(l, market))
+        return reply(404, spErrors("NOT_FOUND", `SKU '${sku}' not found in marketplace ${market}`));
+      if (op === "getListingsItem") return reply(200, itemJson(l, included, market));
       let parsedBody: unknown;
       try {
         parsedBody = JSON.parse(body);
@@ -714,7 +785,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const injected = injectedFailure(sku);
       const issues = injected
         ? [{ code: injected.code, message: injected.message, severity: "ERROR" as const, attributeNames: [] }]
-        : applyPatches(l, p.data.productType, p.data.patches);
+        : applyPatches(l, p.data.productType, p.data.patches, market);
       return reply(200, {
         sku,
         status: issues.length ? "INVALID" : "ACCEPTED",
@@ -833,7 +904,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const p = parseJson(body, CreateFeedSpecification);
       if (!p.ok) return bad(p.message);
       if (p.value.feedType !== "JSON_LISTINGS_FEED") return bad(`Unsupported feedType '${p.value.feedType}'.`);
-      if (!p.value.marketplaceIds.every((m) => m === marketplaceId)) return bad("Invalid marketplaceIds.");
+      if (!p.value.marketplaceIds.every((m) => accountMarketplaces.includes(m))) return bad("Invalid marketplaceIds.");
       const doc = documents.get(p.value.inputFeedDocumentId);
       if (!doc || doc.kind !== "input") return bad(`Invalid inputFeedDocumentId '${p.value.inputFeedDocumentId}'.`);
       const feedId = String(50000000000 + feeds.size + 1);
@@ -977,6 +1048,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
     url,
     sellerId,
     marketplaceId,
+    marketplaceIds: accountMarketplaces,
     clientId,
     clientSecret,
     applicationId,
