@@ -549,6 +549,36 @@ export const ENV_VARS = {
     "Latency the emulated Shopify adds per call in benchmarks (ms).",
     optInt(0),
   ),
+  BENCH_AMAZON_LATENCY_MS: v(
+    "test tooling",
+    "250",
+    "Round trip of each emulated Amazon call in the stream bench (ms).",
+    int(250, 0, 60_000),
+  ),
+  BENCH_AMAZON_FEED_MS: v(
+    "test tooling",
+    "120000",
+    "How long an emulated Amazon listings feed takes in the stream bench (ms).",
+    int(120_000, 0, 3_600_000),
+  ),
+  BENCH_AMAZON_INDEX_LAG_MS: v(
+    "test tooling",
+    "30000",
+    "How late an Amazon order reaches getOrders in the stream bench (ms).",
+    int(30_000, 0, 600_000),
+  ),
+  BENCH_ETSY_LATENCY_MS: v(
+    "test tooling",
+    "300",
+    "Round trip of each emulated Etsy call in the stream bench (ms).",
+    int(300, 0, 60_000),
+  ),
+  BENCH_ETSY_INDEX_LAG_MS: v(
+    "test tooling",
+    "15000",
+    "How late an Etsy receipt reaches getShopReceipts in the stream bench (ms).",
+    int(15_000, 0, 600_000),
+  ),
   BENCH_APP_NODE_ARGS: v(
     "test tooling",
     "",

@@ -116,6 +116,10 @@ export interface EtsyEmulatorOptions {
   accessTokenTtlS?: number;
   /** How long a receipt change takes to reach getShopReceipts (ms; default 0): a poll in between misses it. */
   indexLagMs?: number;
+  /** Added to every `/v3/application` answer (ms; default 0): a round trip to Etsy in the benchmarks. */
+  latencyMs?: number;
+  /** Listen on this port (default: a free one) — the benches restart an emulator on the app's configured port. */
+  port?: number;
 }
 
 export interface EtsyRequestLogEntry {
@@ -166,6 +170,7 @@ export interface EtsyEmulator {
     usedToday(): number;
     setLimits(l: { qps?: number; qpd?: number }): void;
     setIndexLagMs(ms: number): void;
+    setLatency(ms: number): void;
   };
   close(): Promise<void>;
 }
@@ -185,6 +190,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
   let qps = opts.qps ?? DEFAULT_QPS;
   let qpd = opts.qpd ?? DEFAULT_QPD;
   let indexLagMs = opts.indexLagMs ?? 0;
+  let latencyMs = opts.latencyMs ?? 0;
   const ttlS = opts.accessTokenTtlS ?? 3600;
 
   const listings = new Map<number, EmulatedListing>();
@@ -348,6 +354,9 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
     },
     setIndexLagMs(ms) {
       indexLagMs = ms;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
   };
 
@@ -573,6 +582,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
     }
 
     if (!path.startsWith("/v3/application/")) return send(res, 404, { error: "not found" });
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
 
     // ---- the application API: key, limits, token ----
     const op = operationOf(method, path);
@@ -692,7 +702,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
