@@ -10,12 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { startWorld, waitFor, type World } from "../../tests/harness/world";
-import { onboard } from "../../tests/harness/onboard";
+import type { AppHandle } from "../../tests/harness/app";
+import { waitFor, type World } from "../../tests/harness/world";
+import { startOnboardedWorld, type OnboardedWorld } from "../../tests/harness/onboard";
 import { startEtsyEmulator, type EtsyEmulator, type EmulatedListing } from "../../tests/emulators/etsy/index";
-import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
 import { decryptJson } from "../lib/crypto.server";
 import { pkceChallenge } from "../lib/pkce.server";
 import { startChannelAuthorization } from "./stores/authorize.server";
@@ -26,7 +24,6 @@ import type { EtsyCredentials } from "../channels/etsy/etsy-channel.server";
 
 let world: World;
 let app: AppHandle;
-let worker: WorkerHandle;
 let etsy: EtsyEmulator;
 let shopId: string;
 let channelId: string;
@@ -42,8 +39,9 @@ const derived = (sku: string) => Math.max(0, shopifyAvailable(sku)! - buffer);
 const puts = (listingId: number) =>
   etsy.requests.filter((r) => r.operation === "updateListingInventory" && r.path.includes(`/${listingId}/`));
 
+let stack: OnboardedWorld;
+
 beforeAll(async () => {
-  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
   etsy = await startEtsyEmulator();
   for (const sku of SIMPLE) etsy.control.addListing({ products: [{ sku, quantity: 1 }] });
   hoodie = etsy.control.addListing({
@@ -55,28 +53,24 @@ beforeAll(async () => {
       { sku: "woo-hoodie-blue", quantity: 3, value: "Blue" },
     ],
   });
-  app = await startApp({
-    SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
-    SYNCFLOW_RETRY_DELAY_S: "1",
-    SYNCFLOW_RETRY_LIMIT: "2",
-    ETSY_KEYSTRING: etsy.keystring,
-    ETSY_SHARED_SECRET: etsy.sharedSecret,
-    ETSY_CONSENT_URL: `${etsy.url}/oauth/connect`,
-    ETSY_API_BASE: etsy.url,
-    ETSY_TOKEN_URL: `${etsy.url}/v3/public/oauth/token`,
-    ETSY_RECEIPTS_PAGE_SIZE: "2",
+  stack = await startOnboardedWorld({
+    shop: SHOP,
+    plan: "professional", // room for a second sales channel (Free allows one)
+    appEnv: {
+      SYNCFLOW_RETRY_LIMIT: "2",
+      ETSY_KEYSTRING: etsy.keystring,
+      ETSY_SHARED_SECRET: etsy.sharedSecret,
+      ETSY_CONSENT_URL: `${etsy.url}/oauth/connect`,
+      ETSY_API_BASE: etsy.url,
+      ETSY_TOKEN_URL: `${etsy.url}/v3/public/oauth/token`,
+      ETSY_RECEIPTS_PAGE_SIZE: "2",
+    },
   });
-  world.shopify.control.setAppUrl(app.url);
-  worker = await startWorker();
-  ({ shopId } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET));
-  await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+  ({ world, app, shopId } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await stopBoss();
-  await app?.close();
-  await world?.close();
+  await stack?.close();
   await etsy?.close();
 });
 
