@@ -67,6 +67,11 @@ export class ChannelError extends Error {
       current?: number | null;
       status?: number;
       cause?: unknown;
+      /**
+       * The platform refused the channel's authorisation itself (an OAuth refresh answered `invalid_grant`: revoked
+       * or expired): no retry helps, only connecting the channel again (AUTH, not retryable).
+       */
+      revoked?: boolean;
     } = {},
   ) {
     super(message, { cause: opts.cause });

@@ -13,6 +13,11 @@ export interface ChannelRow {
   status: string;
   statusReason: string | null;
   mode: string;
+  /** Exact mode with allocations (decision 008). */
+  allocationEnabled: boolean;
+  /** Safety buffer (units, %) a buffered store shows below the record. */
+  bufferUnits: number;
+  bufferPercent: number;
   lastSyncAt: string | null;
   lastWebhookAt: string | null;
   createdAt: string;
@@ -36,6 +41,9 @@ export async function listChannels(shopId: string): Promise<ChannelRow[]> {
       status: true,
       statusReason: true,
       mode: true,
+      allocationEnabled: true,
+      bufferUnits: true,
+      bufferPercent: true,
       lastSyncAt: true,
       lastWebhookAt: true,
       createdAt: true,

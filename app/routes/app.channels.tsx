@@ -12,6 +12,7 @@ import {
   Banner,
   BlockStack,
   Box,
+  Button,
   Card,
   IndexTable,
   InlineStack,
@@ -35,7 +36,12 @@ import { RetailersCard } from "../components/RetailersCard";
 import { createRetailerCode, listRetailers, RetailerLinkError, shopRole } from "../retailers/links.server";
 import prisma from "../db.server";
 import { salesChannelKinds } from "../channels/registry.server";
-import { AuthorizationError, startChannelAuthorization } from "../sync/stores/authorize.server";
+import {
+  AuthorizationError,
+  disconnectAuthorizedChannel,
+  startChannelAuthorization,
+} from "../sync/stores/authorize.server";
+import { protectionOf } from "../models/protection";
 import { ConnectAuthorizedCard } from "../components/ConnectAuthorizedCard";
 import { budgetPlanOf } from "../sync/intake/request-budget.server";
 
@@ -72,8 +78,30 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
         perDay: plan.perDay,
       });
   }
+  const kinds = salesChannelKinds();
   return json({
-    channels,
+    channels: channels.map((c) => {
+      const def = kinds.find((k) => k.kind === c.kind);
+      return {
+        ...c,
+        // issue 16: the protection level each store gets, and why (app/models/protection.ts).
+        protection: protectionOf(
+          {
+            kind: c.kind,
+            mode: c.mode,
+            allocationEnabled: !!c.allocationEnabled,
+            bufferUnits: Number(c.bufferUnits ?? 0),
+            bufferPercent: Number(c.bufferPercent ?? 0),
+          },
+          def?.declared.writeModel === "set-only",
+          RECORD_KIND,
+        ),
+        /** Connected by authorisation (a marketplace): the merchant may disconnect it here. */
+        authorized: !!def?.authorization,
+        /** The platform's published API budget the adapter paces itself within (requests per second). */
+        budgetPerSecond: def?.declared.rateLimit.requestsPerSecond ?? null,
+      };
+    }),
     hubUrl: (env.SHOPIFY_APP_URL ?? new URL(request.url).origin).replace(/\/$/, ""),
     role:
       role.role === "retailer"
@@ -136,7 +164,8 @@ type ActionData = ({ ok: true; code: string; expiresAt: string } | { ok: false; 
   purpose?: "retailer";
 };
 /** `intent=authorize` (issue 16): the app's start URL of a channel authorisation, or why not. */
-type AuthorizeData = { ok: true; authorizeUrl: string } | { ok: false; error: string };
+type AuthorizeData =
+  { ok: true; authorizeUrl: string } | { ok: true; disconnected: string } | { ok: false; error: string };
 
 /** `intent=create-code`: a new one-time connection code for the session's shop (never cached). */
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -155,6 +184,17 @@ export const action = async ({ request }: ActionFunctionArgs) => {
         { ok: false, error: "The code could not be created. Try again.", purpose: "retailer" },
         { status: 500, headers },
       );
+    }
+  }
+  if (form.get("intent") === "disconnect-channel") {
+    // issue 16: Disconnect a marketplace — tokens deleted, polling stopped, listings unlinked; nothing else touched.
+    try {
+      const { name } = await disconnectAuthorizedChannel(shop.id, String(form.get("channelId")));
+      return json<AuthorizeData>({ ok: true, disconnected: name }, { headers });
+    } catch (e) {
+      if (e instanceof AuthorizationError)
+        return json<AuthorizeData>({ ok: false, error: e.message }, { status: e.status, headers });
+      throw e;
     }
   }
   if (form.get("intent") === "authorize") {
@@ -210,7 +250,7 @@ export default function Channels() {
   const authorizeResult = authorizeFetcher.data as AuthorizeData | undefined;
   useEffect(() => {
     // Seller Central's consent page must open at the top level (outside the admin iframe): App Bridge handles `_top`.
-    if (authorizeResult?.ok) window.open(authorizeResult.authorizeUrl, "_top");
+    if (authorizeResult?.ok && "authorizeUrl" in authorizeResult) window.open(authorizeResult.authorizeUrl, "_top");
   }, [authorizeResult]);
   const fetcher = useFetcher<typeof action>();
   const retailerFetcher = useFetcher<typeof action>();
@@ -241,6 +281,16 @@ export default function Channels() {
     >
       <TitleBar title="Channels" />
       <Layout>
+        {authorizeResult?.ok && "disconnected" in authorizeResult && (
+          <Layout.Section>
+            <Banner tone="success" title={`${authorizeResult.disconnected} was disconnected`}>
+              <Text as="p">
+                Its listings are unlinked and SyncFlow no longer polls or writes it. Its orders stay in SyncFlow;
+                connect it again any time.
+              </Text>
+            </Banner>
+          </Layout.Section>
+        )}
         {role.role === "retailer" && (
           <Layout.Section>
             <Banner tone="info" title={`Retailer of ${role.central}`}>
@@ -328,6 +378,7 @@ export default function Channels() {
                 { title: "Kind" },
                 { title: "Status" },
                 { title: "Mode" },
+                { title: "Protection" },
                 { title: "Last sync" },
                 { title: "Webhook or poll last seen" },
               ]}
@@ -352,7 +403,7 @@ export default function Channels() {
                       )}
                       {polls[c.id] && !polls[c.id]!.budget && (
                         <Text as="span" tone="subdued" variant="bodySm">
-                          {`Orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit) · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
+                          {`API budget: orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit)${c.budgetPerSecond ? `, writes paced to ${c.budgetPerSecond}/s` : ""} · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
                           {polls[c.id]!.lastError ? ` · last error: ${polls[c.id]!.lastError}` : ""}
                         </Text>
                       )}
@@ -376,6 +427,36 @@ export default function Channels() {
                     )}
                   </IndexTable.Cell>
                   <IndexTable.Cell>{c.kind === RECORD_KIND ? "Record" : <ModeBadge mode={c.mode} />}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <BlockStack gap="050">
+                      <Text as="span" fontWeight="medium">
+                        {c.protection.label}
+                      </Text>
+                      <Box maxWidth="320px">
+                        <Text as="p" tone="subdued" variant="bodySm" breakWord>
+                          {c.protection.why}
+                        </Text>
+                      </Box>
+                      {c.authorized && c.status !== "disconnected" && (
+                        <Box>
+                          <Button
+                            size="slim"
+                            tone="critical"
+                            variant="plain"
+                            onClick={() => {
+                              if (window.confirm(`Disconnect ${c.name}? Its listings are unlinked; orders stay.`))
+                                authorizeFetcher.submit(
+                                  { intent: "disconnect-channel", channelId: c.id },
+                                  { method: "post" },
+                                );
+                            }}
+                          >
+                            {`Disconnect ${c.kindLabel}`}
+                          </Button>
+                        </Box>
+                      )}
+                    </BlockStack>
+                  </IndexTable.Cell>
                   <IndexTable.Cell>
                     <Time value={c.lastSyncAt} />
                   </IndexTable.Cell>

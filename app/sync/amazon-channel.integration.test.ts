@@ -13,7 +13,9 @@ import { startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startAmazonEmulator, type AmazonEmulator } from "../../tests/emulators/amazon/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { startChannelAuthorization } from "./stores/authorize.server";
+import { disconnectAuthorizedChannel, startChannelAuthorization } from "./stores/authorize.server";
+import { AUTHORIZATION_REVOKED_REASON } from "./intake/poll.server";
+import { decryptJson } from "../lib/crypto.server";
 import { pollChannel, scheduleDuePolls } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
 import { reconcileChannel } from "./reconcile/reconcile.server";
@@ -300,4 +302,70 @@ describe("Amazon sales channel", () => {
     await waitFor("allocations moved units", () => MFN.some((sku) => shopifyAvailable(sku)! < before[sku]!), 40_000);
     await waitFor("Amazon shows available − buffer", () => MFN.every((sku) => amazonQty(sku) === derived(sku)), 40_000);
   }, 90_000);
+
+  it("a revoked authorisation marks the channel failing with a reason and a notification; polling stops until reconnected", async () => {
+    const row = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    const { refreshToken } = decryptJson<{ refreshToken: string }>(row.credentialsEnc!);
+    amazon.control.revokeRefreshToken(refreshToken); // the seller removed SyncFlow in Seller Central
+    const outcome = await pollChannel(shopId, channelId, { force: true });
+    expect(outcome.status).toBe("revoked");
+    const failing = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    expect(failing.status).toBe("failing");
+    expect(failing.statusReason).toContain(AUTHORIZATION_REVOKED_REASON);
+    expect(failing.statusReason).toContain("connect Amazon again");
+    const event = await prisma.domainEvent.findFirst({
+      where: { shopId, type: "store.unhealthy", payload: { path: ["channelId"], equals: channelId } },
+    });
+    expect(event).not.toBeNull();
+    // Due again, but not polled: nothing would answer but the same refusal.
+    await prisma.channelPollState.update({ where: { channelId }, data: { nextPollAt: new Date(Date.now() - 1000) } });
+    expect(await scheduleDuePolls()).toBe(0);
+    // A second refusal notifies no second time.
+    await pollChannel(shopId, channelId, { force: true });
+    expect(
+      await prisma.domainEvent.count({
+        where: { shopId, type: "store.unhealthy", payload: { path: ["channelId"], equals: channelId } },
+      }),
+    ).toBe(1);
+    // The merchant connects Amazon again: active, polled again.
+    const start = await startChannelAuthorization(shopId, "amazon", `${amazon.marketplaceId},${CA}`);
+    const first = await hop(start);
+    const consent = await hop(first.location!);
+    expect((await hop(consent.location!, first.cookie!.split(";")[0]!)).status).toBe(200);
+    expect((await prisma.channel.findUniqueOrThrow({ where: { id: channelId } })).status).toBe("active");
+    expect(await scheduleDuePolls()).toBe(1);
+    await waitFor(
+      "linked again",
+      async () => (await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })) === MFN.length,
+    );
+  }, 60_000);
+
+  it("Disconnect deletes the tokens, stops polling and unlinks the listings, and touches nothing else", async () => {
+    const ordersBefore = await prisma.order.count({ where: { channelId } });
+    const ledgerBefore = await prisma.stockLedger.count({ where: { shopId } });
+    const wooLinked = await prisma.listing.count({ where: { channelId: wooChannelId, matchStatus: "linked" } });
+    const record = Object.fromEntries(MFN.map((sku) => [sku, shopifyAvailable(sku)]));
+    expect(ordersBefore).toBeGreaterThan(0);
+    await disconnectAuthorizedChannel(shopId, channelId);
+    const ch = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    expect(ch).toMatchObject({ status: "disconnected", credentialsEnc: null });
+    expect(await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })).toBe(0);
+    expect(await prisma.channelPollState.count({ where: { channelId } })).toBe(0);
+    expect(await scheduleDuePolls()).toBe(0);
+    expect((await pollChannel(shopId, channelId, { force: true })).status).toBe("skipped");
+    // Nothing else: its orders and the ledger stay, the record and the WooCommerce store are untouched.
+    expect(await prisma.order.count({ where: { channelId } })).toBe(ordersBefore);
+    expect(await prisma.stockLedger.count({ where: { shopId } })).toBe(ledgerBefore);
+    expect(Object.fromEntries(MFN.map((sku) => [sku, shopifyAvailable(sku)]))).toEqual(record);
+    expect(await prisma.listing.count({ where: { channelId: wooChannelId, matchStatus: "linked" } })).toBe(wooLinked);
+    expect((await prisma.channel.findUniqueOrThrow({ where: { id: wooChannelId } })).status).toBe("active");
+    // A record change is no longer written to Amazon.
+    const writes = amazon.requests.filter((r) => ["patchListingsItem", "createFeed"].includes(r.operation)).length;
+    const item = await prisma.catalogItem.findFirstOrThrow({ where: { shopId, sku: "woo-cap" } });
+    await requestPush(shopId, channelId, [item.id]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(amazon.requests.filter((r) => ["patchListingsItem", "createFeed"].includes(r.operation)).length).toBe(
+      writes,
+    );
+  }, 30_000);
 });

@@ -304,10 +304,10 @@ describe("Etsy sales channel", () => {
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     etsy.control.revokeRefreshToken(decryptJson<EtsyCredentials>(channel.credentialsEnc!).refreshToken);
     const out = await pollChannel(shopId, channelId, { force: true });
-    expect(out.status).toBe("skipped");
+    expect(out.status).toBe("revoked");
     const after = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
     expect(after.status).toBe("failing");
-    expect(after.statusReason).toContain("Etsy refused SyncFlow's authorisation");
-    expect(after.statusReason).toContain("Connect it again");
+    expect(after.statusReason).toContain("Etsy no longer accepts SyncFlow's authorisation");
+    expect(after.statusReason).toContain("connect Etsy again");
   }, 20_000);
 });

@@ -353,12 +353,20 @@ export class AmazonChannel implements SalesChannel {
     return this.apisLoad;
   }
 
-  private async call<T>(what: string, fn: (api: Apis) => Promise<{ data: T }>): Promise<T> {
+  /**
+   * One SP-API call. A 403 with a cached access token (expired early, or the seller revoked the app) forgets it and is
+   * tried once more with a fresh one: a revoked authorisation then surfaces as LWA's `invalid_grant` (ChannelError
+   * AUTH with `revoked`), which stops polling until the seller connects again (decision 277).
+   */
+  private async call<T>(what: string, fn: (api: Apis) => Promise<{ data: T }>, retried = false): Promise<T> {
     try {
       return (await fn(await this.apis())).data;
     } catch (err) {
       const e = toChannelError(err, `Amazon ${what}`);
-      if (e.code === "AUTH") forgetAccessToken(this.lwa, this.creds.refreshToken);
+      if (e.code === "AUTH" && !e.opts.revoked) {
+        forgetAccessToken(this.lwa, this.creds.refreshToken);
+        if (!retried && e.opts.status === 403) return this.call(what, fn, true);
+      }
       throw e;
     }
   }

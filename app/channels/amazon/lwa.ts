@@ -59,6 +59,8 @@ async function grant(client: LwaClient, params: Record<string, string>, timeoutM
   throw new ChannelError("AUTH", `Login with Amazon refused the grant (${reason})`, {
     status: res.status,
     retryable: false,
+    // A refresh token the seller revoked (or that expired) answers invalid_grant: only a new authorisation helps.
+    revoked: params.grant_type === "refresh_token" && body.error === "invalid_grant",
   });
 }
 

@@ -56,7 +56,13 @@ async function grant(tokenUrl: string, params: Record<string, string>, timeoutMs
     throw new ChannelError("THROTTLED", `Etsy throttled the token request (${reason})`, { retryAfterMs: 1000 });
   if (res.status >= 500)
     throw new ChannelError("SERVER", `Etsy's token endpoint failed (${reason})`, { status: res.status });
-  throw new ChannelError("AUTH", `Etsy refused the grant (${reason})`, { status: res.status, retryable: false });
+  throw new ChannelError("AUTH", `Etsy refused the grant (${reason})`, {
+    status: res.status,
+    retryable: false,
+    // A refresh token the seller revoked (or that expired after 90 days) answers invalid_grant: only a new
+    // authorisation helps (the poll job marks the channel failing and stops polling it, decision 277).
+    revoked: params.grant_type === "refresh_token" && body.error === "invalid_grant",
+  });
 }
 
 /** The consent's `code` (with the PKCE verifier kept server-side) for tokens. */

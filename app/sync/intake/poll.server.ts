@@ -15,7 +15,7 @@
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { ChannelError } from "../../channels/channel";
-import { POLLED_EVENT_TOPIC, salesChannelKinds, salesChannelLabel } from "../../channels/registry.server";
+import { POLLED_EVENT_TOPIC, salesChannelKinds } from "../../channels/registry.server";
 import { budgetPlanOf } from "./request-budget.server";
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { sha256Hex } from "../../lib/crypto.server";
@@ -26,6 +26,12 @@ import { sha256Hex } from "../../lib/crypto.server";
  * other tick (every 120 s). Over time polls still average one per tick at most, within getOrders' plan (burst 20).
  */
 export const POLL_SLACK_MS = 10_000;
+
+/**
+ * The start of a polled channel's `statusReason` when the platform refused its authorisation (ChannelError `revoked`):
+ * polling stops until the merchant connects it again (the authorisation callback sets it active).
+ */
+export const AUTHORIZATION_REVOKED_REASON = "Authorisation revoked or expired";
 
 /** Kinds whose declared events are polled. */
 function polledKinds(): string[] {
@@ -42,7 +48,13 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
   const kinds = polledKinds();
   if (!kinds.length) return 0;
   const channels = await prisma.channel.findMany({
-    where: { kind: { in: kinds }, status: { not: "disconnected" }, credentialsEnc: { not: null } },
+    where: {
+      kind: { in: kinds },
+      status: { not: "disconnected" },
+      credentialsEnc: { not: null },
+      // A channel whose authorisation was refused is not polled until it is connected again.
+      NOT: { status: "failing", statusReason: { startsWith: AUTHORIZATION_REVOKED_REASON } },
+    },
     select: { id: true, shopId: true },
   });
   if (!channels.length) return 0;
@@ -65,7 +77,7 @@ export async function scheduleDuePolls(now = new Date()): Promise<number> {
 }
 
 export interface PollOutcome {
-  status: "polled" | "not-due" | "throttled" | "skipped";
+  status: "polled" | "not-due" | "throttled" | "skipped" | "revoked";
   /** Events the adapter returned. */
   events: number;
   /** Receipts stored by this poll (new order updates; re-read ones are duplicates). */
@@ -130,17 +142,9 @@ export async function pollChannel(
       return { status: "throttled", events: 0, stored: 0, note: message };
     }
     await prisma.channelPollState.update({ where: { channelId }, data: { lastError: message } });
-    if (err instanceof ChannelError && err.code === "AUTH") {
-      // The platform refused SyncFlow's authorisation (a revoked or expired refresh token): the merchant must connect
-      // again; the channel shows why (no retry can fix it).
-      await prisma.channel.update({
-        where: { id: channelId },
-        data: {
-          status: "failing",
-          statusReason: `${salesChannelLabel(channel.kind)} refused SyncFlow's authorisation (${message.slice(0, 300)}). Connect it again from the Channels page.`,
-        },
-      });
-      return { status: "skipped", events: 0, stored: 0, note: message };
+    if (err instanceof ChannelError && err.opts.revoked) {
+      await markAuthorizationRevoked(channel, message);
+      return { status: "revoked", events: 0, stored: 0, note: message };
     }
     throw err;
   }
@@ -186,4 +190,34 @@ export async function pollChannel(
   for (const r of stored) await enqueue(QUEUES.webhook, { receiptId: r.id });
   if (res.events.length) await prisma.channel.update({ where: { id: channelId }, data: { lastWebhookAt: new Date() } });
   return { status: "polled", events: res.events.length, stored: stored.length };
+}
+
+/**
+ * The platform refused a polled channel's authorisation (revoked or expired refresh token): the channel is marked
+ * `failing` with a reason the Channels page and dashboard show, one `store.unhealthy` event is emitted on the
+ * transition (notifications: "Store down", naming the channel), and polling stops (`scheduleDuePolls`) until the
+ * merchant connects the channel again (`completeChannelAuthorization` sets it active). Decision 277.
+ */
+async function markAuthorizationRevoked(
+  channel: { id: string; shopId: string; name: string | null; kind: string },
+  detail: string,
+): Promise<void> {
+  const label = salesChannelKinds().find((k) => k.kind === channel.kind)?.label ?? channel.kind;
+  const reason = `${AUTHORIZATION_REVOKED_REASON}: ${label} no longer accepts SyncFlow's authorisation (the seller revoked it, or it expired). Orders are not polled and quantities not written until you connect ${label} again from the Channels page.`;
+  const { count } = await prisma.channel.updateMany({
+    where: {
+      id: channel.id,
+      OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }],
+    },
+    data: { status: "failing", statusReason: reason },
+  });
+  if (count === 1) {
+    const { emitEvent } = await import("../events.server");
+    await emitEvent(
+      channel.shopId,
+      "store.unhealthy",
+      { channelId: channel.id, reason: `${reason} (${detail})`.slice(0, 500) },
+      { channelId: channel.id },
+    );
+  }
 }

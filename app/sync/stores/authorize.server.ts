@@ -175,3 +175,41 @@ export async function completeChannelAuthorization(
   await enqueue(QUEUES.linkChannel, { shopId, channelId: channel.id }, { singletonKey: `link:${channel.id}` });
   return { shopId, channelId: channel.id, name: done.name };
 }
+
+/**
+ * Disconnects a channel connected by authorisation (the Channels page's "Disconnect", issue 16): its credentials
+ * (the platform's refresh token) are deleted, it is marked `disconnected` (polling and pushes stop: both skip
+ * disconnected channels), its poll state is dropped, and its linked listings are unlinked (`unmatched`, pending
+ * writes forgotten) so nothing is written to it any more. Nothing else is touched: its orders, the ledger, the
+ * record and every other channel stay as they are; connecting it again revives the same channel and links anew.
+ * Throws AuthorizationError 404 when the channel is not one of the shop's authorised channels.
+ */
+export async function disconnectAuthorizedChannel(shopId: string, channelId: string): Promise<{ name: string }> {
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
+  if (!channel || !salesChannelKind(channel.kind)?.authorization)
+    throw new AuthorizationError(404, "No such marketplace channel.");
+  await prisma.$transaction(async (tx) => {
+    await tx.channel.update({
+      where: { id: channel.id },
+      data: {
+        status: "disconnected",
+        statusReason: "Disconnected by the merchant",
+        credentialsEnc: null,
+        allocationEnabled: false,
+      },
+    });
+    await tx.channelPollState.deleteMany({ where: { channelId: channel.id } });
+    await tx.listing.updateMany({
+      where: { channelId: channel.id, matchStatus: "linked" },
+      data: {
+        matchStatus: "unmatched",
+        pushRequestedAt: null,
+        inFlightPushSeq: null,
+        inFlightPushDelta: null,
+        inFlightPushQuantity: null,
+        inFlightPushAt: null,
+      },
+    });
+  });
+  return { name: channel.name ?? channel.kind };
+}

@@ -368,8 +368,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       return t;
     },
     revokeRefreshToken(token) {
+      // The seller removed the app's authorisation: its refresh token and the access tokens issued for the seller.
+      const seller = refreshTokens.get(token);
       refreshTokens.delete(token);
-      for (const [k, v] of accessTokens) if (v.sellerId === refreshTokens.get(token)) accessTokens.delete(k);
+      for (const [k, v] of accessTokens) if (v.sellerId === seller) accessTokens.delete(k);
     },
     throttled: () => ({ ...throttled }),
     setRateScale(scale) {
