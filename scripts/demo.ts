@@ -38,6 +38,8 @@ const children: ChildProcess[] = [];
 let world: World | undefined;
 /** The emulated Amazon seller (issue 16). */
 let amazon: import("../tests/emulators/amazon/index").AmazonEmulator | undefined;
+/** The emulated Etsy app and seller (issue 16, scripts/lib/demo-etsy.ts). */
+let etsy: import("../tests/emulators/etsy/index").EtsyEmulator | undefined;
 let stopDb: (() => Promise<void>) | undefined;
 
 // --smoke: the JSON line is the last line printed (late e-mail/SMS logs are muted once it is out).
@@ -78,6 +80,7 @@ async function shutdown(code: number): Promise<never> {
   for (const c of [...children].reverse()) await stopChild(c); // started app then worker: the worker stops first
   await world?.close().catch(() => {});
   await amazon?.close().catch(() => {});
+  await etsy?.close().catch(() => {});
   await stopDb?.().catch(() => {});
   if (!smoke) log("Stopped. Run `npm run demo` again for a fresh demo.");
   process.exit(code);
@@ -305,6 +308,13 @@ async function main() {
   Object.assign(env, amazonEnv);
   Object.assign(process.env, amazonEnv);
   log(`Emulated Amazon Selling Partner API at ${amazon.url} (seller ${amazon.sellerId}, ${amazon.marketplaceId})`);
+  // ---- Etsy (issue 16): an emulated Open API v3 app and seller (a listing of variations among its listings).
+  const demoEtsy = await import("./lib/demo-etsy");
+  const etsyStarted = await demoEtsy.startDemoEtsy(world);
+  etsy = etsyStarted.etsy;
+  Object.assign(env, etsyStarted.env);
+  Object.assign(process.env, etsyStarted.env);
+  log(`Emulated Etsy Open API v3 at ${etsy.url} (shop ${etsy.shopId})`);
   // The compiled production entry points (scripts/lib/build.ts): the app server and the worker.
   startChild("app", [path.join(root, NODE_ENTRIES.serveDemo.out), path.join(root, "build", "server", "index.js")], env);
   startChild("worker", [...WORKER_NODE_FLAGS, path.join(root, NODE_ENTRIES.worker.out)], env);
@@ -436,6 +446,13 @@ async function main() {
     log(
       `Amazon seller ${amazon.sellerId} connected (buffered: Amazon takes absolute quantities); 6 SKUs linked, 1 FBA shown read-only`,
     );
+  // Etsy: "Connect Etsy" (OAuth 2.0 with PKCE) → its products linked by SKU, its receipts polled.
+  const etsyChannel = await demoEtsy.connectDemoEtsy({ shopId: shop.id, etsy, waitFor }).catch((err) => {
+    log(`Etsy could not be connected: ${(err as Error).message}`);
+    return null;
+  });
+  if (etsyChannel)
+    log(`Etsy shop ${etsy.shopId} connected (buffered: Etsy takes absolute quantities, whole inventories per listing)`);
   // ---- orders hub (issue 15): the merchant approves the orders scope update and turns import and pushback on.
   const demoOrders = await import("./lib/demo-orders");
   await demoOrders.turnOnOrdersHub({ world, shopId: shop.id, wooChannelId: channelId, retailer });
@@ -519,6 +536,8 @@ async function main() {
     recordReachesRetailer: false,
     amazonSaleReachesRecord: false,
     recordReachesAmazon: false,
+    etsySaleReachesRecord: false,
+    recordReachesEtsy: false,
     orderImportedToShopify: false,
     trackingReachesStore: false,
   };
@@ -714,6 +733,24 @@ async function main() {
       }
     } else failures.push("no Amazon listing with stock");
   } else failures.push("Amazon not connected");
+  // 7b. Etsy: a receipt polled reaches the record once; a record change reaches Etsy.
+  let etsyToRecordMs = -1;
+  let recordToEtsyMs = -1;
+  if (etsyChannel) {
+    const e = await demoEtsy.smokeEtsy({
+      shopId: shop.id,
+      channel: etsyChannel,
+      etsy: etsy!,
+      shopifyAvailable,
+      sellOnShopify: (sku) => world!.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: 1 }] }),
+      waitFor,
+    });
+    checks.etsySaleReachesRecord = e.saleReachesRecord;
+    checks.recordReachesEtsy = e.recordReaches;
+    etsyToRecordMs = e.toRecordMs;
+    recordToEtsyMs = e.fromRecordMs;
+    failures.push(...e.failures.map((f) => `Etsy: ${f}`));
+  } else failures.push("Etsy not connected");
   if (!checks.planLimitsEnforced) failures.push(`second store answered ${second.status} ${JSON.stringify(secondBody)}`);
 
   // 8. Orders hub: the imported order is shipped from Shopify in two parts (two tracking numbers); each reaches the
@@ -750,6 +787,8 @@ async function main() {
       recordToRetailerMs,
       amazonToRecordMs,
       recordToAmazonMs,
+      etsyToRecordMs,
+      recordToEtsyMs,
       orderImportMs,
       fulfilmentToStoreMs,
     }),

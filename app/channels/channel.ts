@@ -6,7 +6,7 @@
  * (ISO-8601 strings as the platform sent them).
  */
 
-export type ChannelKind = "shopify" | "woocommerce" | "shopify_retailer" | "amazon";
+export type ChannelKind = "shopify" | "woocommerce" | "shopify_retailer" | "amazon" | "etsy";
 
 /** The stored `Channel.kind` of the record (the merchant's Shopify shop); every other kind is a sales channel (decision 180). */
 export const RECORD_KIND = "shopify";

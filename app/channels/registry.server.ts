@@ -36,6 +36,15 @@ import {
   type AmazonCredentials,
 } from "./amazon/amazon-channel.server";
 import { amazonAuthorization } from "./amazon/authorize";
+import {
+  ETSY_DECLARED_CAPABILITIES,
+  ETSY_KIND,
+  EtsyChannel,
+  parseEtsyDelivery,
+  type EtsyCredentials,
+} from "./etsy/etsy-channel.server";
+import { etsyAuthorization } from "./etsy/authorize";
+import { etsyBudgetPlan, type RequestBudgetPlan } from "./etsy/budget";
 
 export interface ShopifyCredentials {
   shop: string;
@@ -72,6 +81,12 @@ export interface SalesChannelKind {
   parseDelivery(delivery: RawDelivery): SalesEvent[];
   /** Kinds the merchant connects by authorising SyncFlow on the platform (Amazon): the flow. Absent: other ways. */
   authorization?: ChannelAuthorizationFlow;
+  /**
+   * Kinds whose platform limits requests per APPLICATION per day, shared by every merchant (Etsy): the plan of one
+   * channel — its poll interval and reconciliation cadence — from the connected channels of the kind and the
+   * channel's catalog size (linked SKUs). The engine polls and reconciles by it (decision 273). Absent: fixed cadences.
+   */
+  budgetPlan?(fleet: { channels: number; listings: number }): RequestBudgetPlan;
 }
 
 const kinds = new Map<string, SalesChannelKind>();
@@ -215,4 +230,27 @@ registerSalesChannel({
   })),
 });
 
+registerSalesChannel({
+  kind: ETSY_KIND,
+  label: "Etsy",
+  declared: ETSY_DECLARED_CAPABILITIES,
+  create: (c) =>
+    new EtsyChannel(c.credentials as EtsyCredentials, {
+      keystring: env.ETSY_KEYSTRING ?? "",
+      sharedSecret: env.ETSY_SHARED_SECRET ?? "",
+      qps: env.ETSY_QPS,
+      receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
+    }),
+  parseDelivery: parseEtsyDelivery,
+  authorization: etsyAuthorization(() => ({
+    keystring: env.ETSY_KEYSTRING,
+    sharedSecret: env.ETSY_SHARED_SECRET,
+    consentUrl: env.ETSY_CONSENT_URL,
+    apiBase: env.ETSY_API_BASE,
+    tokenUrl: env.ETSY_TOKEN_URL,
+  })),
+  budgetPlan: (fleet) => etsyBudgetPlan({ perDay: env.ETSY_QPD, shops: fleet.channels, listings: fleet.listings }),
+});
+
+export type { RequestBudgetPlan };
 export type { InventoryRecord, RecordApp, RecordOrders, SalesChannel };

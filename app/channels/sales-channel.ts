@@ -188,6 +188,11 @@ export interface SalesChannel extends Channel {
   ): Promise<{ regularPrice: string; name: string; modifiedAt: string | null }>;
   /** A raw delivery (webhook or plugin call) as normalised events. Throws `DeliveryParseError` for an unreadable body. */
   parseDelivery(delivery: RawDelivery): SalesEvent[];
+  /**
+   * The platform's own count of the application's request budget as it last reported it (Etsy's `x-limit-per-day` /
+   * `x-remaining-today`), for the Channels page; absent/null when the platform reports none.
+   */
+  requestUsage?(): { limitPerDay: number; remainingToday: number } | null;
   /** Polling stores (`events: "polling"`): events since `cursor` (null = from now) and the next cursor. */
   pollEvents?(cursor: string | null): Promise<{ events: SalesEvent[]; cursor: string }>;
   /** Orders created or modified at or after `since` (ISO-8601), a page at a time (missed-order reconciliation). */
@@ -215,12 +220,23 @@ export interface SalesChannel extends Channel {
  * the one-time state and builds the channel (app/sync/stores/authorize.server.ts); the adapter knows the platform.
  */
 export interface ChannelAuthorizationFlow {
+  /**
+   * OAuth 2.0 with PKCE (RFC 7636; Etsy): the engine makes a verifier per authorisation, keeps it server-side
+   * (encrypted, with the one-time state), passes its S256 `codeChallenge` to `consentUrl` and the verifier to
+   * `complete`. Absent/false: no PKCE (Amazon).
+   */
+  pkce?: boolean;
+  /**
+   * What the merchant reads on the Connect card about this kind's protection level and limits (absent: the generic
+   * set-only text).
+   */
+  description?: string;
   /** Whether the SyncFlow application's platform credentials are configured on this server. */
   configured(): boolean;
   /** The markets the merchant chooses from (Amazon marketplaces), by id with the name the merchant reads. */
   markets: readonly { id: string; name: string }[];
   /** The platform's consent page for `state`, returning to `redirectUri`. Throws ChannelError BAD_REQUEST for an unknown market. */
-  consentUrl(input: { state: string; redirectUri: string; market: string }): string;
+  consentUrl(input: { state: string; redirectUri: string; market: string; codeChallenge?: string }): string;
   /**
    * The callback's query (after the state was checked): exchanges the grant for credentials. Throws ChannelError AUTH
    * (grant refused), BAD_REQUEST (query incomplete), NETWORK/SERVER.
@@ -231,5 +247,7 @@ export interface ChannelAuthorizationFlow {
     query: URLSearchParams;
     redirectUri: string;
     market: string;
+    /** The PKCE verifier kept with the state (`pkce` flows only). */
+    codeVerifier?: string;
   }): Promise<{ credentials: unknown; baseUrl: string; name: string }>;
 }

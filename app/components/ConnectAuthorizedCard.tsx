@@ -12,6 +12,8 @@ export interface AuthorizedKindRow {
   label: string;
   configured: boolean;
   markets: { id: string; name: string }[];
+  /** The kind's own protection-level text (Etsy); absent: the set-only text below. */
+  description?: string;
 }
 
 export function ConnectAuthorizedCard(props: {
@@ -38,23 +40,33 @@ export function ConnectAuthorizedCard(props: {
           const chosen = market[k.kind] ?? (k.markets[0] ? [k.markets[0].id] : []);
           return (
             <BlockStack key={k.kind} gap="200">
-              <Text as="p" tone="subdued">
-                {k.label} takes absolute quantities only (last writer wins), so SyncFlow protects it with its buffer and
-                reconciliation, not compare-and-set. Orders are polled within {k.label}&apos;s rate limits; stock{" "}
-                {k.label} fulfils itself (FBA) is shown but never written.
-              </Text>
-              <ChoiceList
-                title={`${k.label} marketplaces`}
-                allowMultiple
-                choices={k.markets.map((m) => ({ label: m.name, value: m.id }))}
-                selected={chosen}
-                onChange={(v) => setMarket((s) => ({ ...s, [k.kind]: v }))}
-                disabled={!k.configured}
-              />
-              <Text as="p" tone="subdued" variant="bodySm">
-                Choose every marketplace of one region where you sell with the same stock: SyncFlow polls orders from
-                all of them and writes each SKU&apos;s quantity to every marketplace it is offered in.
-              </Text>
+              {k.description ? (
+                <Text as="p" tone="subdued">
+                  {k.description}
+                </Text>
+              ) : (
+                <Text as="p" tone="subdued">
+                  {k.label} takes absolute quantities only (last writer wins), so SyncFlow protects it with its buffer
+                  and reconciliation, not compare-and-set. Orders are polled within {k.label}&apos;s rate limits; stock{" "}
+                  {k.label} fulfils itself (FBA) is shown but never written.
+                </Text>
+              )}
+              {k.markets.length > 1 && (
+                <>
+                  <ChoiceList
+                    title={`${k.label} marketplaces`}
+                    allowMultiple
+                    choices={k.markets.map((m) => ({ label: m.name, value: m.id }))}
+                    selected={chosen}
+                    onChange={(v) => setMarket((s) => ({ ...s, [k.kind]: v }))}
+                    disabled={!k.configured}
+                  />
+                  <Text as="p" tone="subdued" variant="bodySm">
+                    Choose every marketplace of one region where you sell with the same stock: SyncFlow polls orders
+                    from all of them and writes each SKU&apos;s quantity to every marketplace it is offered in.
+                  </Text>
+                </>
+              )}
               <InlineStack gap="200" blockAlign="end">
                 <Button
                   onClick={() =>

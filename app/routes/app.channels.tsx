@@ -43,6 +43,14 @@ import {
 } from "../sync/stores/authorize.server";
 import { protectionOf } from "../models/protection";
 import { ConnectAuthorizedCard } from "../components/ConnectAuthorizedCard";
+import { budgetPlanOf } from "../sync/intake/request-budget.server";
+
+/** "45 s", "12 min", "3.5 h" — a cadence the merchant reads (ms in). */
+function formatCadence(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 360_000) / 10} h`;
+}
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Channels" }];
 
@@ -55,6 +63,21 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     listRetailers(shop.id),
     prisma.location.findMany({ where: { shopId: shop.id }, select: { gid: true, name: true } }),
   ]);
+  const budgets = new Map<
+    string,
+    { pollS: number; reconcileMin: number; shops: number; listings: number; perDay: number }
+  >();
+  for (const c of channels) {
+    const plan = c.kind === RECORD_KIND ? null : await budgetPlanOf(c);
+    if (plan)
+      budgets.set(c.id, {
+        pollS: Math.round(plan.pollIntervalMs / 1000),
+        reconcileMin: Math.round(plan.reconcileIntervalMs / 60_000),
+        shops: plan.shops,
+        listings: plan.listings,
+        perDay: plan.perDay,
+      });
+  }
   const kinds = salesChannelKinds();
   return json({
     channels: channels.map((c) => {
@@ -98,16 +121,31 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
         label: k.label,
         configured: k.authorization!.configured(),
         markets: [...k.authorization!.markets],
+        ...(k.authorization!.description ? { description: k.authorization!.description } : {}),
       })),
     polls: Object.fromEntries(
       (
         await prisma.channelPollState.findMany({
           where: { channelId: { in: channels.map((c) => c.id) } },
-          select: { channelId: true, lastPolledAt: true, throttled: true, polls: true, lastError: true },
+          select: {
+            channelId: true,
+            lastPolledAt: true,
+            throttled: true,
+            polls: true,
+            lastError: true,
+            budgetLimit: true,
+            budgetRemaining: true,
+          },
         })
       ).map((p) => [
         p.channelId,
         {
+          // issue 16 item 6: a kind whose day budget every merchant shares (Etsy) — cadences from it, use today.
+          budget: budgets.get(p.channelId) ?? null,
+          usedToday:
+            p.budgetLimit != null && p.budgetRemaining != null
+              ? { used: p.budgetLimit - p.budgetRemaining, limit: p.budgetLimit }
+              : null,
           lastPolledAt: p.lastPolledAt?.toISOString() ?? null,
           throttled: p.throttled,
           polls: p.polls,
@@ -355,7 +393,15 @@ export default function Channels() {
                       <Text as="span" tone="subdued" variant="bodySm">
                         {c.baseUrl}
                       </Text>
-                      {polls[c.id] && (
+                      {polls[c.id]?.budget && (
+                        <Text as="span" tone="subdued" variant="bodySm">
+                          {`${c.kindLabel}'s ${polls[c.id]!.budget!.perDay.toLocaleString("en-US")} requests a day are shared by every SyncFlow merchant (${polls[c.id]!.budget!.shops} shops connected): orders polled every ${formatCadence(polls[c.id]!.budget!.pollS * 1000)}, reconciled every ${formatCadence(polls[c.id]!.budget!.reconcileMin * 60_000)} for ${polls[c.id]!.budget!.listings} SKUs`}
+                          {polls[c.id]!.usedToday
+                            ? ` · requests used today ${polls[c.id]!.usedToday!.used.toLocaleString("en-US")} / ${polls[c.id]!.usedToday!.limit.toLocaleString("en-US")}`
+                            : ""}
+                        </Text>
+                      )}
+                      {polls[c.id] && !polls[c.id]!.budget && (
                         <Text as="span" tone="subdued" variant="bodySm">
                           {`API budget: orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit)${c.budgetPerSecond ? `, writes paced to ${c.budgetPerSecond}/s` : ""} · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
                           {polls[c.id]!.lastError ? ` · last error: ${polls[c.id]!.lastError}` : ""}

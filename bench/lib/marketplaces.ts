@@ -19,6 +19,8 @@ import crypto from "node:crypto";
 import prisma from "../../app/db.server";
 import { startChannelAuthorization } from "../../app/sync/stores/authorize.server";
 import { startAmazonEmulator, type AmazonEmulator } from "../../tests/emulators/amazon/index";
+import { startEtsyEmulator, type EtsyEmulator } from "../../tests/emulators/etsy/index";
+import { etsyBudgetPlan } from "../../app/channels/etsy/budget";
 import { waitFor } from "../../tests/harness/world";
 import { freePort } from "./stack";
 
@@ -243,9 +245,105 @@ export function amazonDriver(overrides: Partial<MarketplaceModel> = {}): Marketp
   };
 }
 
+/**
+ * Etsy (Open API v3) through its emulator (tests/emulators/etsy). The model: every request 300 ms
+ * (`BENCH_ETSY_LATENCY_MS`), Etsy's default per-app limits (10 requests a second, 10,000 a day: the emulator answers 429
+ * above them), receipts reaching getShopReceipts `BENCH_ETSY_INDEX_LAG_MS` after the purchase (default 15 s), polled at
+ * the interval the shared daily budget gives one shop of this catalog (decision 273: 60 s up to ~30,000 SKUs). No
+ * feeds: one whole-inventory GET + PUT per listing (every bench SKU is its own listing).
+ */
+export function etsyDriver(overrides: Partial<MarketplaceModel> = {}): MarketplaceDriver {
+  const keystring = "syncflowbenchkeystring";
+  const sharedSecret = crypto.randomBytes(6).toString("hex");
+  let port = 0;
+  let current: EtsyEmulator | null = null;
+  const num = (v: string | undefined, d: number) => (v && Number.isFinite(Number(v)) ? Number(v) : d);
+  const env = () => {
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      ETSY_KEYSTRING: keystring,
+      ETSY_SHARED_SECRET: sharedSecret,
+      ETSY_CONSENT_URL: `${url}/oauth/connect`,
+      ETSY_API_BASE: url,
+      ETSY_TOKEN_URL: `${url}/v3/public/oauth/token`,
+    };
+  };
+  return {
+    kind: "etsy",
+    async stackEnv() {
+      port ||= await freePort();
+      Object.assign(process.env, env());
+      return env();
+    },
+    async start({ skus, shown }) {
+      if (!port) throw new Error("etsyDriver: stackEnv() first (the app must know the endpoint)");
+      await current?.close();
+      // Cost-free set-up: unlimited and instant until realistic().
+      const etsy = await startEtsyEmulator({ port, keystring, sharedSecret, qps: 100_000, qpd: 100_000_000 });
+      current = etsy;
+      const model: MarketplaceModel = {
+        latencyMs: num(process.env.BENCH_ETSY_LATENCY_MS, 300),
+        feedProcessingMs: 0,
+        orderIndexLagMs: num(process.env.BENCH_ETSY_INDEX_LAG_MS, 15_000),
+        pollIntervalMs: etsyBudgetPlan({ shops: 1, listings: skus.length }).pollIntervalMs,
+        rateLimits: "Etsy's default per-app limits: 10 requests/s, 10,000/day (429 above); the adapter paces at 8/s",
+        ...overrides,
+      };
+      skus.forEach((sku, i) =>
+        etsy.control.addListing({ title: `Stream item ${i}`, products: [{ sku, quantity: shown[i]!, price: 12 }] }),
+      );
+      const puts = () => etsy.requests.filter((r) => r.operation === "updateListingInventory" && r.status === 200);
+      return {
+        name: "Etsy",
+        kind: "etsy",
+        market: "etsy",
+        model,
+        realistic() {
+          etsy.control.setLimits({ qps: 10, qpd: 10_000 });
+          etsy.control.setLatency(model.latencyMs);
+          etsy.control.setIndexLagMs(model.orderIndexLagMs);
+        },
+        shown: (sku) => etsy.control.quantityOf(sku) ?? 0,
+        placeOrder(lines) {
+          for (const l of lines) {
+            const have = etsy.control.quantityOf(l.sku) ?? 0;
+            if (have < l.quantity) throw new MarketplaceShort(l.sku, have);
+          }
+          return { id: String(etsy.control.placeReceipt(lines).receipt_id) };
+        },
+        cancel(orderId) {
+          const r = etsy.receipts.get(Number(orderId));
+          if (!r) return [];
+          const before = r.transactions.map((t) => etsy.control.quantityOf(t.sku) ?? 0);
+          etsy.control.cancelReceipt(r.receipt_id);
+          return r.transactions.map((t, k) => ({
+            sku: t.sku,
+            quantity: (etsy.control.quantityOf(t.sku) ?? 0) - before[k]!,
+          }));
+        },
+        writes() {
+          const p = puts();
+          return { items: p.length, calls: p.length, feeds: 0 };
+        },
+        throttled: () => etsy.control.throttled(),
+        calls() {
+          const out: Record<string, number> = {};
+          for (const r of etsy.requests) out[r.operation] = (out[r.operation] ?? 0) + 1;
+          return out;
+        },
+        close: async () => {
+          if (current === etsy) current = null;
+          await etsy.close();
+        },
+      };
+    },
+  };
+}
+
 /** Every marketplace the benchmarks know, by `--marketplaces` name. Add a driver here to bench a new one. */
 export const MARKETPLACE_DRIVERS: Record<string, () => MarketplaceDriver> = {
   amazon: () => amazonDriver(),
+  etsy: () => etsyDriver(),
 };
 
 /** The drivers named by `--marketplaces a,b` (default: every known one; `none` or "" for none). */

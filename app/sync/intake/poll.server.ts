@@ -16,6 +16,7 @@ import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { ChannelError } from "../../channels/channel";
 import { POLLED_EVENT_TOPIC, salesChannelKinds } from "../../channels/registry.server";
+import { budgetPlanOf } from "./request-budget.server";
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { sha256Hex } from "../../lib/crypto.server";
 
@@ -114,7 +115,9 @@ export async function pollChannel(
   const caps = await adapter.discoverCapabilities();
   if (caps.events !== "polling" || !adapter.pollEvents)
     return { status: "skipped", events: 0, stored: 0, note: "channel is not polled" };
-  const intervalMs = caps.pollIntervalMs ?? 60_000;
+  // A kind whose app-wide day budget every merchant shares (Etsy) polls as often as its plan allows (decision 273).
+  const plan = await budgetPlanOf(channel);
+  const intervalMs = plan?.pollIntervalMs ?? caps.pollIntervalMs ?? 60_000;
   await prisma.channelPollState.createMany({ data: [{ channelId }], skipDuplicates: true });
   // Claim the poll: one at a time per channel, and only when due (a second job finds it claimed until the interval).
   const claimed = await prisma.$queryRaw<{ cursor: string | null }[]>`
@@ -167,9 +170,11 @@ export async function pollChannel(
     );
     const fresh = rows.filter((r, i) => !before.has(r.dedupeKey) && keys.indexOf(r.dedupeKey) === i);
     if (fresh.length) await tx.webhookReceipt.createMany({ data: fresh, skipDuplicates: true });
+    const usage = adapter.requestUsage?.() ?? null;
     await tx.channelPollState.update({
       where: { channelId },
       data: {
+        ...(usage ? { budgetLimit: usage.limitPerDay, budgetRemaining: usage.remainingToday } : {}),
         cursor: res.cursor,
         lastPolledAt: new Date(),
         lastError: null,

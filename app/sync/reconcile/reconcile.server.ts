@@ -635,10 +635,15 @@ export async function reconcileShop(
   shopId: string,
   opts: { dryRun?: boolean; trigger?: string } = {},
 ): Promise<ReconcileResult[]> {
-  const channels = await prisma.channel.findMany({
+  const all = await prisma.channel.findMany({
     where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
     orderBy: { id: "asc" },
   });
+  // A channel whose platform's day budget is shared by every merchant (Etsy) is reconciled on the schedule its
+  // budget allows, not the shop's (decision 273); a manual run reconciles it at once.
+  const { reconcileWaitsForBudget } = await import("../intake/request-budget.server");
+  const channels: typeof all = [];
+  for (const c of all) if (opts.trigger !== "schedule" || !(await reconcileWaitsForBudget(c))) channels.push(c);
   const locs = [...new Set(channels.flatMap((c) => feedLocations(c)))];
   let shared: ReturnType<RecordSource> | undefined;
   const record: RecordSource = () =>

@@ -18,7 +18,8 @@
  */
 import crypto from "node:crypto";
 import prisma from "../../db.server";
-import { encryptJson, sha256Hex } from "../../lib/crypto.server";
+import { decryptJson, encryptJson, sha256Hex } from "../../lib/crypto.server";
+import { pkceChallenge, pkceVerifier } from "../../lib/pkce.server";
 import { salesChannelKind } from "../../channels/registry.server";
 import { assertCanConnectChannel, PlanLimitError } from "../../billing/billing.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
@@ -64,8 +65,18 @@ export async function startChannelAuthorization(shopId: string, kind: string, ma
   if (!ids.length || !ids.every((id) => flow.markets.some((m) => m.id === id)) || new Set(ids).size !== ids.length)
     throw new AuthorizationError(400, `Choose a ${def.label} marketplace.`);
   const state = crypto.randomBytes(24).toString("base64url");
+  // PKCE flows (Etsy): the verifier stays on the server, encrypted with the state's row; only its S256 challenge
+  // leaves, in the consent URL (decision 271).
+  const pkceVerifierEnc = flow.pkce ? encryptJson(pkceVerifier()) : null;
   await prisma.channelAuthorization.create({
-    data: { shopId, kind, market, stateHash: sha256Hex(state), expiresAt: new Date(Date.now() + STATE_TTL_MS) },
+    data: {
+      shopId,
+      kind,
+      market,
+      stateHash: sha256Hex(state),
+      pkceVerifierEnc,
+      expiresAt: new Date(Date.now() + STATE_TTL_MS),
+    },
   });
   return `${(env.SHOPIFY_APP_URL ?? "").replace(/\/$/, "")}/channels/oauth/start?state=${encodeURIComponent(state)}`;
 }
@@ -76,7 +87,13 @@ export async function authorizationConsentUrl(state: string): Promise<string | n
   const auth = await prisma.channelAuthorization.findUnique({ where: { stateHash: sha256Hex(state) } });
   if (!auth || auth.usedAt || auth.expiresAt < new Date()) return null;
   const { flow } = flowOf(auth.kind);
-  return flow.consentUrl({ state, redirectUri: authorizationRedirectUri(auth.kind), market: auth.market });
+  const verifier = auth.pkceVerifierEnc ? decryptJson<string>(auth.pkceVerifierEnc) : null;
+  return flow.consentUrl({
+    state,
+    redirectUri: authorizationRedirectUri(auth.kind),
+    market: auth.market,
+    ...(verifier ? { codeChallenge: pkceChallenge(verifier) } : {}),
+  });
 }
 
 /**
@@ -96,7 +113,14 @@ export async function completeChannelAuthorization(
     data: { usedAt: new Date() },
   });
   if (count !== 1) throw new AuthorizationError(400, EXPIRED);
-  const done = await flow.complete({ query, redirectUri: authorizationRedirectUri(kind), market: auth.market });
+  const codeVerifier = auth.pkceVerifierEnc ? decryptJson<string>(auth.pkceVerifierEnc) : undefined;
+  if (flow.pkce && !codeVerifier) throw new AuthorizationError(400, EXPIRED);
+  const done = await flow.complete({
+    query,
+    redirectUri: authorizationRedirectUri(kind),
+    market: auth.market,
+    ...(codeVerifier ? { codeVerifier } : {}),
+  });
   const shopId = auth.shopId;
   const credentialsEnc = encryptJson(done.credentials);
   const defaultLocation = await prisma.location.findFirst({
