@@ -598,24 +598,6 @@ export const ENV_VARS = {
   BENCH_WORKERS: v("test tooling", "1", "Worker processes the benchmark starts on the shared queues.", optInt(1)),
   BENCH_VERBOSE: v("test tooling", "", "Set: benchmarks show the app's and worker's full output.", text()),
   BENCH_DEBUG: v("test tooling", "", "Set: benchmarks print their internal timelines.", text()),
-  BENCH_AMAZON_LATENCY_MS: v(
-    "test tooling",
-    "250",
-    "Stream bench: each emulated SP-API request's round trip in the measured part (bench/lib/marketplaces.ts).",
-    text(),
-  ),
-  BENCH_AMAZON_FEED_MS: v(
-    "test tooling",
-    "120000",
-    "Stream bench: how long an emulated JSON_LISTINGS_FEED takes from createFeed to its report (real feeds take minutes).",
-    text(),
-  ),
-  BENCH_AMAZON_INDEX_LAG_MS: v(
-    "test tooling",
-    "30000",
-    "Stream bench: how long an emulated Amazon order takes to appear in getOrders (the next poll finds it).",
-    text(),
-  ),
   RUNS: v("test tooling", "5", "Page loads per measurement of the admin LCP benchmark.", optInt(1)),
 } as const satisfies Record<string, EnvVar>;
 
