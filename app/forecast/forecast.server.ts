@@ -3,8 +3,8 @@
  * (`skuDailySales`, app/analytics/rollups.server.ts — every channel, net of cancellations, with stockout days), runs the
  * pure model (app/forecast/model.ts) with the item's settings, stores one ItemForecast row per item (the Reorder view
  * and the scheduled report read those), and raises the `stock.low_cover` notification through the dispatcher for
- * items that newly reached their reorder point (AlertState `stock.low_cover:<itemId>` dedupes it until the item
- * recovers, exactly as the stock watch does for `stock.low`).
+ * items that newly reached their reorder point (AlertState `stock.low_cover:<itemId>`, claimed atomically here, dedupes
+ * it until the item recovers, as the stock watch's state does for `stock.low`).
  *
  * Run by the hourly `forecast-tick` job (every shop whose plan includes analytics) and the Reorder page's
  * "Recalculate" button (one shop). Items are read in chunks of CHUNK so memory stays flat at 10,000+ SKUs.
@@ -14,6 +14,7 @@ import { localDay, shopTimeZone, skuDailySales, type SkuDay } from "../analytics
 import { hasFeature } from "../billing/billing.server";
 import { newId } from "../lib/row-id.server";
 import { emitEvent } from "../sync/events.server";
+import { claimAlert } from "../notify/dispatch.server";
 import { addDays, forecast, type DemandDay, type Forecast } from "./model";
 import { getForecastSettings } from "./settings.server";
 
@@ -151,7 +152,9 @@ async function lowCoverAlerts(
     const key = lowCoverKey(r.itemId);
     if (r.lowCover && !active.has(key)) {
       if (baseline || !enabled) silent.push(key);
-      else {
+      // Claimed here, atomically (inactive → active), so two runs — or a run before the notify job — raise it once; the
+      // dispatcher then treats the event like any other kind (plan, switches, quiet hours, rate limits).
+      else if (await claimAlert(prisma, shopId, key)) {
         await emitEvent(
           shopId,
           "stock.low_cover",
@@ -191,11 +194,15 @@ const round1 = (x: number | null) => (x == null ? null : Math.round(x * 10) / 10
 
 /**
  * The hourly tick: recomputes the forecasts of every installed shop whose plan includes analytics (the plan gate of
- * issue 18, `features.analytics`). A failing shop is logged and the others go on; the job then throws (retried).
+ * issue 18, `features.analytics`) — or only `shopIds`. A failing shop is logged and the others go on; the job then throws (retried).
  * @returns the shops computed.
  */
-export async function runForecasts(now = new Date()): Promise<string[]> {
-  const shops = await prisma.shop.findMany({ where: { uninstalledAt: null }, select: { id: true } });
+export async function runForecasts(opts: { now?: Date; shopIds?: string[] } = {}): Promise<string[]> {
+  const now = opts.now ?? new Date();
+  const shops = await prisma.shop.findMany({
+    where: { uninstalledAt: null, ...(opts.shopIds ? { id: { in: opts.shopIds } } : {}) },
+    select: { id: true },
+  });
   const done: string[] = [];
   const failed: unknown[] = [];
   for (const s of shops) {

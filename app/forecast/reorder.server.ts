@@ -6,10 +6,9 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 
-export const REORDER_FILTERS = ["reorder", "all", "anomaly"] as const;
-export type ReorderFilter = (typeof REORDER_FILTERS)[number];
-export const REORDER_SORTS = ["cover", "sku", "demand", "suggested"] as const;
-export type ReorderSort = (typeof REORDER_SORTS)[number];
+import { round1, type ReorderFilter, type ReorderSort } from "./reorder";
+
+export { REORDER_FILTERS, REORDER_SORTS, round1, type ReorderFilter, type ReorderSort } from "./reorder";
 
 /** One row of the Reorder view (units, units/day, days; dates YYYY-MM-DD in the shop's time zone). */
 export interface ReorderRow {
@@ -165,5 +164,3 @@ export async function reorderRows(shopId: string, filter: ReorderFilter = "all")
     if (rows.length < 1000) return out;
   }
 }
-
-export const round1 = (x: number) => Math.round(x * 10) / 10;

@@ -211,8 +211,7 @@ export async function processEvent(eventId: string): Promise<{
   const msg = renderMessage(ctx);
   const sw = settings.switches[kind];
   const itemId = event.itemId ?? p.itemId ?? null;
-  const alertKey =
-    (kind === "stock.low" || kind === "stock.out" || kind === "stock.low_cover") && itemId ? `${kind}:${itemId}` : null;
+  const alertKey = (kind === "stock.low" || kind === "stock.out") && itemId ? `${kind}:${itemId}` : null;
 
   const created = await prisma.$transaction(async (tx) => {
     const plans: NewRow[] = [];

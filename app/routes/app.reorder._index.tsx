@@ -29,14 +29,8 @@ import { useState } from "react";
 import { requireShop } from "../models/shop.server";
 import { hasFeature } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import {
-  REORDER_FILTERS,
-  REORDER_SORTS,
-  reorderPage,
-  round1,
-  type ReorderFilter,
-  type ReorderSort,
-} from "../forecast/reorder.server";
+import { reorderPage } from "../forecast/reorder.server";
+import { REORDER_FILTERS, REORDER_SORTS, round1, type ReorderFilter, type ReorderSort } from "../forecast/reorder";
 import { Time } from "../components/Time";
 import { PageError } from "../components/PageStates";
 
