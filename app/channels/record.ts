@@ -113,6 +113,17 @@ export interface InventoryRecord extends Channel {
   adjustQuantitiesCall(name: string, changes: NamedAdjustChange[], meta: WriteMeta): Promise<QuantityWriteResult[]>;
   /** Atomic moves between quantity names (e.g. `available` → `safety_stock` for allocations, decision 008). */
   moveQuantities(changes: MoveChange[], meta: WriteMeta): Promise<MoveResult[]>;
+  /**
+   * The current unit cost of each inventory item (analytics, issue 18): item GID → { amount (decimal string), currency
+   * (ISO 4217) } or null when the item has no cost; items the record does not know are absent.
+   */
+  readUnitCosts(inventoryItemIds: string[]): Promise<Map<string, UnitCost | null>>;
+}
+
+/** A unit cost as the record holds it: a decimal string and its ISO 4217 currency. */
+export interface UnitCost {
+  amount: string;
+  currency: string;
 }
 
 /** One app subscription (billing) as the record's platform holds it. Times ISO-8601. */

@@ -71,6 +71,8 @@ export const QUEUES = {
   forecastTick: "forecast-tick",
   /** Hourly: key rotation, webhook payload retention, nonce pruning (app/jobs/maintenance.server.ts). data: {} */
   maintenance: "maintenance",
+  /** Every 5 minutes: analytics rollup refresh and the daily inventory-value snapshot (app/analytics, issue 18). data: {} */
+  analyticsTick: "analytics-tick",
 } as const;
 
 /**
@@ -150,6 +152,7 @@ export interface JobData {
   "daily-summary": Record<string, never>;
   "forecast-tick": { shopId?: string };
   maintenance: Record<string, never>;
+  "analytics-tick": Record<string, never>;
 }
 
 /** Retry policy per queue (seconds). Tests may shorten delays with SYNCFLOW_RETRY_DELAY_S. */

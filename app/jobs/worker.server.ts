@@ -110,6 +110,7 @@ export const handlers: Handlers = {
 
   [QUEUES.sweep]: async () => sweep(),
   [QUEUES.maintenance]: async () => (await import("./maintenance.server")).runMaintenance(),
+  [QUEUES.analyticsTick]: async () => (await import("../analytics/tick.server")).runAnalyticsTick(), // issue 18
 
   [QUEUES.rebalance]: async ({ shopId, itemId }: { shopId: string; itemId?: string }) => {
     // Jobs queued per item before rebalancing was batched (docs/decisions/104) carry their item: requested like any.
@@ -256,6 +257,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
   [QUEUES.maintenance]: 1,
+  [QUEUES.analyticsTick]: 1,
   [QUEUES.pollTick]: 1,
   [QUEUES.pollChannel]: 2,
 };
@@ -282,6 +284,7 @@ const BACKSTOP_S: Partial<Record<QueueName, number>> = {
   [QUEUES.reconcileTick]: 5,
   [QUEUES.sweep]: 5,
   [QUEUES.maintenance]: 5,
+  [QUEUES.analyticsTick]: 5,
 };
 
 /**
@@ -446,6 +449,9 @@ export async function startWorker(): Promise<WorkerHandle> {
   await boss
     .schedule(QUEUES.maintenance, "17 * * * *", {})
     .catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13
+  await boss
+    .schedule(QUEUES.analyticsTick, "*/5 * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule analytics:", err)); // issue 18
   await boss
     .schedule(QUEUES.reconcileTick, "* * * * *", {})
     .catch((err: unknown) => console.error("[worker] could not schedule reconciliation:", err));

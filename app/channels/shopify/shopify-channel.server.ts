@@ -12,6 +12,7 @@ import {
   RECORD_MAX_BATCH,
   type AdjustChange,
   type InventoryRecord,
+  type UnitCost,
   type RecordApp,
   type AppSubscriptionRead,
   type ImportOrderInput,
@@ -36,6 +37,7 @@ import {
   BULK_RUN_QUERY_MUTATION,
   INVENTORY_ADJUST_MUTATION,
   INVENTORY_ITEMS_AVAILABLE_QUERY,
+  INVENTORY_ITEMS_UNIT_COST_QUERY,
   INVENTORY_ITEMS_QUANTITIES_QUERY,
   INVENTORY_MOVE_MUTATION,
   INVENTORY_SET_MUTATION,
@@ -265,6 +267,28 @@ export class ShopifyChannel implements InventoryRecord, RecordApp, RecordOrders 
         for (const [loc, q] of Object.entries(availableByLocation(node)))
           if (wanted.size === 0 || wanted.has(loc)) m.set(loc, q);
         out.set(node.id, m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `InventoryItem.unitCost` of each item (https://shopify.dev/docs/api/admin-graphql/2026-10/objects/InventoryItem):
+   * the current cost only — Shopify keeps no history. 250 ids per `nodes` call.
+   * @returns inventory item GID → { amount, currency } or null (no cost set); unknown ids are absent
+   */
+  async readUnitCosts(inventoryItemIds: string[]): Promise<Map<string, UnitCost | null>> {
+    const out = new Map<string, UnitCost | null>();
+    for (const ids of chunks([...new Set(inventoryItemIds)], SHOPIFY_MAX_BATCH)) {
+      const r = await this.client.request<{
+        nodes: ({ id?: string; unitCost?: { amount: string; currencyCode: string } | null } | null)[];
+      }>(INVENTORY_ITEMS_UNIT_COST_QUERY, { ids });
+      for (const node of r.data.nodes) {
+        if (!node?.id) continue;
+        out.set(
+          node.id,
+          node.unitCost ? { amount: String(node.unitCost.amount), currency: node.unitCost.currencyCode } : null,
+        );
       }
     }
     return out;

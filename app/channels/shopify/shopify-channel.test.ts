@@ -110,6 +110,23 @@ describe("ShopifyChannel", () => {
     expect(read.get(it0.inventoryItemId)?.get(loc1)).toBe(7);
   });
 
+  it("reads each item's current unit cost (null when none is set), 250 ids per call", async () => {
+    const ch = new ShopifyChannel({ shop: SHOP, accessToken: token });
+    emu.control.setUnitCost(SHOP, { sku: items[0]!.sku!, amount: "4.5" });
+    emu.control.setUnitCost(SHOP, { sku: items[209]!.sku!, amount: 12 });
+    const before = emu.control.graphqlLog(SHOP).length;
+    const costs = await ch.readUnitCosts([
+      ...items.map((i) => i.inventoryItemId),
+      "gid://shopify/InventoryItem/999999999",
+    ]);
+    expect(costs.get(items[0]!.inventoryItemId)).toEqual({ amount: "4.50", currency: "USD" });
+    expect(costs.get(items[209]!.inventoryItemId)).toEqual({ amount: "12.00", currency: "USD" });
+    expect(costs.get(items[1]!.inventoryItemId)).toBeNull();
+    expect(costs.has("gid://shopify/InventoryItem/999999999")).toBe(false);
+    expect(costs.size).toBe(210);
+    expect(emu.control.graphqlLog(SHOP).length - before).toBe(1);
+  });
+
   it("sets with compare-and-set (ok and STALE) and chunks above 250", async () => {
     const ch = new ShopifyChannel({ shop: SHOP, accessToken: token });
     const it1 = items[1]!;

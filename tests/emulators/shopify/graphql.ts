@@ -304,6 +304,9 @@ export class Views {
       legacyResourceId: String(i.id),
       tracked: i.tracked,
       sku: v.sku,
+      unitCost: i.unitCost
+        ? { __typename: "MoneyV2", amount: i.unitCost.amount, currencyCode: i.unitCost.currencyCode }
+        : null,
       createdAt: iso(v.createdAt),
       updatedAt: iso(v.updatedAt),
       requiresShipping: true,

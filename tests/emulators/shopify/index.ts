@@ -110,6 +110,8 @@ export interface ShopifyEmulatorControl {
     shop: string,
     input: { variantId: string; sku?: string | null; price?: string | number; title?: string },
   ): { variantId: string };
+  /** Merchant admin edit of a variant's "Cost per item" (`InventoryItem.unitCost`; null clears it). Issue 18. */
+  setUnitCost(shop: string, input: { sku: string; amount: string | number | null }): { ok: boolean };
   /** Merchant admin edit of available (emits inventory_levels/update). */
   setAvailable(
     shop: string,
@@ -243,6 +245,10 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
     createProduct: (shop, input) => store.createProduct(shop, input),
     updateVariant: (shop, input) => store.updateVariant(shop, input),
     setAvailable: (shop, input) => store.setAvailable(shop, input),
+    setUnitCost(shop, input) {
+      store.setUnitCost(shop, input.sku, input.amount);
+      return { ok: true };
+    },
     placeOrder: (shop, input) => store.placeOrder(shop, input),
     cancelOrder: (shop, input) => store.cancelOrder(shop, input),
     refund: (shop, input) => store.refund(shop, input),
@@ -424,6 +430,8 @@ export async function startShopifyEmulator(opts: ShopifyEmulatorOptions): Promis
       else if (method === "POST" && b === "products") out = control.createProduct(shop, body as never);
       else if (method === "POST" && b === "variants") out = control.updateVariant(shop, body as never);
       else if (method === "POST" && b === "inventory" && c === "set") out = control.setAvailable(shop, body as never);
+      else if (method === "POST" && b === "inventory" && c === "unit-cost")
+        out = control.setUnitCost(shop, body as never);
       else if (method === "POST" && b === "orders" && !c) out = control.placeOrder(shop, body as never);
       else if (method === "POST" && b === "orders" && c === "cancel") out = control.cancelOrder(shop, body as never);
       else if (method === "POST" && b === "refunds") out = control.refund(shop, body as never);

@@ -47,6 +47,8 @@ export interface EmuInventoryItem {
   gid: string;
   variantId: number;
   tracked: boolean;
+  /** `InventoryItem.unitCost` (MoneyV2 in the Admin schema; null/absent = no cost set). Amount as a decimal string. */
+  unitCost?: { amount: string; currencyCode: string } | null;
 }
 export interface EmuLevel {
   itemId: number;
@@ -254,6 +256,8 @@ export class EmuStore {
         price: string | number;
         tracked?: boolean;
         quantities?: Record<string, number>;
+        /** Unit cost (decimal) in the shop's currency; absent = no cost set. */
+        unitCost?: string | number;
       }[];
     },
   ) {
@@ -293,6 +297,7 @@ export class EmuStore {
         gid: `gid://shopify/InventoryItem/${iid}`,
         variantId: vid,
         tracked: vi.tracked ?? true,
+        unitCost: vi.unitCost == null ? null : { amount: Number(vi.unitCost).toFixed(2), currencyCode: shop.currency },
       };
       shop.variants.set(vid, variant);
       shop.inventoryItems.set(iid, item);
@@ -340,6 +345,17 @@ export class EmuStore {
     p.updatedAt = v.updatedAt;
     this.emit(shop, "products/update", productPayload(shop, p));
     return { variantId: v.gid };
+  }
+
+  /**
+   * Sets a variant's `InventoryItem.unitCost` (what a merchant does in the product's "Cost per item" field; Shopify
+   * keeps only the current value). `amount` null clears it. Throws ControlError(404) for an unknown SKU.
+   */
+  setUnitCost(domain: string, sku: string, amount: string | number | null): void {
+    const shop = this.shop(domain);
+    const v = this.findVariant(shop, { sku });
+    shop.inventoryItems.get(v.inventoryItemId)!.unitCost =
+      amount == null ? null : { amount: Number(amount).toFixed(2), currencyCode: shop.currency };
   }
 
   /** Variant by SKU (exact) or GID. Throws ControlError(404). */

@@ -114,3 +114,22 @@ export const INVENTORY_ITEMS_QUANTITIES_QUERY = /* GraphQL */ `
     }
   }
 `;
+
+/**
+ * Unit cost of specific inventory items (≤250 ids; analytics' daily inventory-value snapshot, issue 18). Shopify keeps
+ * only the CURRENT `InventoryItem.unitCost` (MoneyV2, null when no cost is set), so history is SyncFlow's own snapshot.
+ * Cost ≈ 1 + 1 per item.
+ */
+export const INVENTORY_ITEMS_UNIT_COST_QUERY = /* GraphQL */ `
+  query SyncflowUnitCosts($ids: [ID!]!) {
+    nodes(ids: $ids) {
+      ... on InventoryItem {
+        id
+        unitCost {
+          amount
+          currencyCode
+        }
+      }
+    }
+  }
+`;
