@@ -11,6 +11,7 @@ import prisma from "../db.server";
 import { stopBoss } from "../jobs/queue.server";
 import { rebuildRollups } from "../analytics/rollups.server";
 import { processEvent } from "../notify/dispatch.server";
+import { summaryLines } from "../notify/summary.server";
 import { createTestShop } from "../notify/test-shop";
 import { computeShopForecasts, runForecasts } from "./forecast.server";
 import { reorderPage, reorderRows } from "./reorder.server";
@@ -151,6 +152,8 @@ describe("computeShopForecasts", () => {
     expect(page.toReorder).toBe(2);
     expect(page.rows.map((x) => x.sku)).toEqual(["NEW", "FAST"]); // 1.2 days, then 3 days
     expect((await reorderPage(f.shop.id, { filter: "all", q: "slo" })).rows.map((x) => x.sku)).toEqual(["SLOW"]);
+    // The daily summary (app/notify/summary.server.ts) names them too.
+    expect(await summaryLines(f.shop.id)).toContain("Items to reorder now (forecast): 2 (NEW, FAST)");
     const csv = await reorderRows(f.shop.id, "reorder");
     expect(csv[0]![0]).toBe("SKU");
     expect(csv.slice(1).map((x) => [x[0], x[2], x[3], x[5], x[9], x[11]])).toEqual([

@@ -82,7 +82,7 @@ export const KIND_INFO: Record<NotificationKind, { label: string; help: string }
   },
   "summary.daily": {
     label: "Daily summary",
-    help: "Orders, stock changes, low-stock items and failures of the last 24 hours.",
+    help: "Orders, stock changes, low-stock items, items to reorder and failures of the last 24 hours.",
   },
   "stock.low_cover": {
     label: "Time to reorder (low cover)",

@@ -125,7 +125,6 @@ export default function ForecastSettings() {
                       label="Lead time (days)"
                       name="leadTimeDays"
                       type="number"
-                      min={0}
                       value={v.leadTimeDays}
                       onChange={(x) => setV({ ...v, leadTimeDays: x })}
                       error={shopErrors.leadTimeDays}
@@ -136,7 +135,6 @@ export default function ForecastSettings() {
                       label="Safety stock (units)"
                       name="safetyStock"
                       type="number"
-                      min={0}
                       value={v.safetyStock}
                       onChange={(x) => setV({ ...v, safetyStock: x })}
                       error={shopErrors.safetyStock}
@@ -149,7 +147,6 @@ export default function ForecastSettings() {
                       label="Order for (days)"
                       name="orderForDays"
                       type="number"
-                      min={1}
                       value={v.orderForDays}
                       onChange={(x) => setV({ ...v, orderForDays: x })}
                       error={shopErrors.orderForDays}
@@ -160,8 +157,6 @@ export default function ForecastSettings() {
                       label="Sales history (days)"
                       name="historyDays"
                       type="number"
-                      min={14}
-                      max={90}
                       value={v.historyDays}
                       onChange={(x) => setV({ ...v, historyDays: x })}
                       error={shopErrors.historyDays}
@@ -209,7 +204,6 @@ export default function ForecastSettings() {
                         label="Lead time (days)"
                         name="leadTimeDays"
                         type="number"
-                        min={0}
                         value={item.leadTimeDays}
                         onChange={(x) => setItem({ ...item, leadTimeDays: x })}
                         error={itemErrors.leadTimeDays}
@@ -219,7 +213,6 @@ export default function ForecastSettings() {
                         label="Safety stock (units)"
                         name="safetyStock"
                         type="number"
-                        min={0}
                         value={item.safetyStock}
                         onChange={(x) => setItem({ ...item, safetyStock: x })}
                         error={itemErrors.safetyStock}
@@ -255,7 +248,7 @@ export default function ForecastSettings() {
                         <Form method="post">
                           <input type="hidden" name="intent" value="remove" />
                           <input type="hidden" name="sku" value={o.item.sku} />
-                          <Button submit variant="plain" accessibilityLabel={`Use the defaults for ${o.item.sku}`}>
+                          <Button submit variant="plain" accessibilityLabel={`Use defaults for ${o.item.sku}`}>
                             Use defaults
                           </Button>
                         </Form>
