@@ -12,9 +12,9 @@
 import prisma from "../db.server";
 import { localDay, shopTimeZone, skuDailySales, type SkuDay } from "../analytics/rollups.server";
 import { hasFeature } from "../billing/billing.server";
-import { newId } from "../lib/row-id.server";
 import { emitEvent } from "../sync/events.server";
 import { claimAlert } from "../notify/dispatch.server";
+import { setAlertStates } from "../notify/stock-watch.server";
 import { addDays, forecast, type DemandDay, type Forecast } from "./model";
 import { getForecastSettings } from "./settings.server";
 
@@ -175,18 +175,7 @@ async function lowCoverAlerts(
       }
     } else if (!r.lowCover && active.has(key)) clear.push(key);
   }
-  if (silent.length)
-    await prisma.$executeRaw`
-      INSERT INTO "AlertState" (id, "shopId", key, active, since, "updatedAt")
-      SELECT u.id, ${shopId}, u.key, true, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
-      FROM unnest(${silent.map(() => newId())}::text[], ${silent}::text[]) AS u(id, key)
-      ON CONFLICT ("shopId", key) DO UPDATE
-        SET active = true, since = (now() AT TIME ZONE 'UTC'), "clearedAt" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')`;
-  if (clear.length)
-    await prisma.alertState.updateMany({
-      where: { shopId, key: { in: clear }, active: true },
-      data: { active: false, clearedAt: new Date() },
-    });
+  await setAlertStates(shopId, silent, clear);
   return { raised, cleared: clear.length };
 }
 
