@@ -10,11 +10,9 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { schemaForWebhook } from "shopify-webhook-schemas";
 import prisma from "../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { adminHeaders, registerStore, startWorld, waitFor, type World } from "../../tests/harness/world";
-import { onboard } from "../../tests/harness/onboard";
-import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
+import { TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
+import { adminHeaders, registerStore, waitFor, type World } from "../../tests/harness/world";
+import { startOnboardedWorld, type OnboardedWorld } from "../../tests/harness/onboard";
 import { createConnectionCode } from "../sync/stores/registration.server";
 import { listOrders } from "../models/orders.server";
 import { applySubscription, billingUsage, hasFeature, needsOwnPlan } from "./billing.server";
@@ -24,9 +22,9 @@ import { WEBHOOK_SCHEMA_VERSION } from "../../tests/emulators/shopify/index";
 
 process.env.SYNCFLOW_TEST_DEFAULT_PLAN = "free";
 
+let ow: OnboardedWorld;
 let world: World;
 let app: AppHandle;
-let worker: WorkerHandle;
 let shopId: string;
 let firstChannel: string;
 const SHOP = "billing-test.myshopify.com";
@@ -68,18 +66,12 @@ async function subscribe(plan: "starter" | "professional"): Promise<string> {
 }
 
 beforeAll(async () => {
-  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 3 });
-  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
-  world.shopify.control.setAppUrl(app.url);
-  worker = await startWorker();
-  ({ shopId, channelId: firstChannel } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET));
+  ow = await startOnboardedWorld({ shop: SHOP, wooStores: 3 });
+  ({ world, app, shopId, wooChannelId: firstChannel } = ow);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await stopBoss();
-  await app?.close();
-  await world?.close();
+  await ow?.close();
 });
 
 describe("plan limits and plan changes", () => {

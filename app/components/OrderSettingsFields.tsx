@@ -120,17 +120,13 @@ export function OrderSettingsFields({
         error={errors.fromStatuses}
       />
       <FormLayout.Group>
-        <TextField
+        <LookbackHoursField
           id={`${idPrefix}-orderLookbackHours`}
           label="Order look-back (hours)"
           helpText="Orders placed longer ago are not imported (also the window of catch-up and first connection)."
-          type="number"
-          min={1}
-          max={720}
           value={s.orderLookbackHours}
           onChange={set("orderLookbackHours")}
           error={errors.orderLookbackHours}
-          autoComplete="off"
         />
         <TextField
           id={`${idPrefix}-tags`}
@@ -200,17 +196,13 @@ export function OrderSettingsFields({
         checked={s.pushFulfilments}
         onChange={set("pushFulfilments")}
       />
-      <TextField
+      <LookbackHoursField
         id={`${idPrefix}-fulfilmentLookbackHours`}
         label="Fulfilment look-back (hours)"
         helpText="Shipments older than this are not pushed back by catch-up."
-        type="number"
-        min={1}
-        max={720}
         value={s.fulfilmentLookbackHours}
         onChange={set("fulfilmentLookbackHours")}
         error={errors.fulfilmentLookbackHours}
-        autoComplete="off"
       />
       <Checkbox
         id={`${idPrefix}-notifySourceCustomer`}
@@ -221,4 +213,16 @@ export function OrderSettingsFields({
       />
     </FormLayout>
   );
+}
+
+/** A look-back window in whole hours, 1–720 (30 days), the range the settings' schema accepts. */
+function LookbackHoursField(props: {
+  id: string;
+  label: string;
+  helpText: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+}) {
+  return <TextField {...props} type="number" min={1} max={720} autoComplete="off" />;
 }

@@ -7,21 +7,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { adminHeaders, startWorld, type World } from "../../tests/harness/world";
-import { onboard } from "../../tests/harness/onboard";
+import { TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
+import { adminHeaders, type World } from "../../tests/harness/world";
+import { startOnboardedWorld, type OnboardedWorld } from "../../tests/harness/onboard";
 import { addRetailer, type RetailerShop } from "../../tests/harness/retailers";
-import { startWorker, type WorkerHandle } from "../jobs/worker.server";
-import { stopBoss } from "../jobs/queue.server";
 import { stockPicture } from "../notify/stock-watch.server";
 
 const SHOP = "kinds-hub.myshopify.com";
 const LINKED = ["woo-beanie", "woo-cap"];
 /** A SKU the central shop does not have: the retailer's listing needs review. */
 const RETAIL_ONLY = "retail-only-fern";
+let ow: OnboardedWorld;
 let world: World;
 let app: AppHandle;
-let worker: WorkerHandle;
 let shopId: string;
 let wooChannelId: string;
 let retailer: RetailerShop;
@@ -39,13 +37,9 @@ async function loaderData<T>(path: string, route: string): Promise<T> {
 }
 
 beforeAll(async () => {
-  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
-  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
-  world.shopify.control.setAppUrl(app.url);
-  worker = await startWorker();
-  ({ shopId, channelId: wooChannelId } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET));
-  // Room for two sales channels (the Free plan has one): as after an upgrade.
-  await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+  // Professional plan: room for two sales channels (the Free plan has one): as after an upgrade.
+  ow = await startOnboardedWorld({ shop: SHOP, plan: "professional" });
+  ({ world, app, shopId, wooChannelId } = ow);
   retailer = await addRetailer(world, app.url, TEST_API_KEY, TEST_API_SECRET, shopId, {
     domain: "botanical-interests.myshopify.com",
     name: "Botanical Interests",
@@ -57,10 +51,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await stopBoss();
-  await app?.close();
-  await world?.close();
+  await ow?.close();
 });
 
 describe("a retailer Shopify store in the admin's read models", () => {

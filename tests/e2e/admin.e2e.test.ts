@@ -13,79 +13,35 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { parse as parseCsv } from "csv-parse/sync";
 import type { PgBoss } from "pg-boss";
-import { startHarness, ROOT, SEED, type Harness } from "./harness";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
-const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
+import { startHarness, SEED, type Harness } from "./harness";
+import { openAdminBrowser, pageTitle as titleOf, runAxe, screenshot, SHOTS, type AdminBrowser } from "./browser";
 
 let h: Harness;
 let boss: PgBoss;
 /** Dead-letter job ids seeded in beforeAll: [replay, discard]. */
 const deadLetterIds: string[] = [];
-let browser: Browser;
-let context: BrowserContext;
+let ab: AdminBrowser;
 let page: Page;
-const pageErrors: string[] = [];
-const consoleErrors: string[] = [];
-const offHost: string[] = [];
 /** axe results per page, logged at the end (the report quotes them). */
 const axeSummary: Record<string, { violations: number; seriousOrCritical: number; ids: string[] }> = {};
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
 async function axeCheck(name: string): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const violations = (await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-
-    return r.violations.map((v: any) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n: any) => ({ target: n.target })),
-    }));
-  })) as AxeViolation[];
-  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const { violations, seriousOrCritical } = await runAxe(page);
   axeSummary[name] = {
     violations: violations.length,
-    seriousOrCritical: bad.length,
+    seriousOrCritical: seriousOrCritical.length,
     ids: violations.map((v) => `${v.id}(${v.impact})`),
   };
-  expect(
-    bad.map(
-      (v) =>
-        `${v.id} [${v.impact}] ${v.help}: ${v.nodes
-          .slice(0, 3)
-          .map((n) => n.target.join(" "))
-          .join(", ")}`,
-    ),
-  ).toEqual([]);
+  expect(seriousOrCritical).toEqual([]);
 }
 
-async function shot(name: string): Promise<void> {
-  await page.waitForLoadState("networkidle");
-  // IndexTable's "Loading …" overlay fades out after the data arrives.
-  await page
-    .locator(".Polaris-IndexTable__LoadingPanel")
-    .waitFor({ state: "detached", timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
+const shot = (name: string) => screenshot(page, name);
 
 /** The rendered page's title (not the loading skeleton's, which also has an h1). */
-function pageTitle(name: string) {
-  return page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
-}
+const pageTitle = (name: string) => titleOf(page, name);
 
 /** Client-side navigation through the NavMenu links, waiting for the page (not its skeleton). */
 async function gotoNav(label: string, heading: string): Promise<void> {
@@ -105,7 +61,6 @@ async function gotoNav(label: string, heading: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
   // The dashboard's charts are analytics, in the Professional plan and up (docs/decisions/171); this suite checks
   // them, so the demo shop is on Professional (tests/e2e/extensions.e2e.test.ts covers the Free plan).
@@ -114,41 +69,8 @@ beforeAll(async () => {
     data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
   });
   await seedQueue();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  // Headless Chromium's default user agent says "HeadlessChrome", which authenticate.admin rejects as a bot (410).
-  const version = browser.version().split(".")[0];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
-  });
-  const appOrigin = new URL(h.appUrl).origin;
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    // Shopify's App Bridge CDN script (e.g. on the auth bounce page) → the local demo shim; anything else off-host is refused.
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js")) {
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    }
-    offHost.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
+  ab = await openAdminBrowser(h.appUrl);
+  page = ab.page;
 }, 170_000);
 
 /**
@@ -198,9 +120,8 @@ async function seedQueue(): Promise<void> {
 afterAll(async () => {
   console.log(`[e2e] harness timings ms: ${JSON.stringify(h?.timings)}`);
   console.log(`[e2e] axe: ${JSON.stringify(axeSummary)}`);
-  if (offHost.length) console.log(`[e2e] blocked off-host requests: ${[...new Set(offHost)].join(", ")}`);
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+  if (ab?.offHost.length) console.log(`[e2e] blocked off-host requests: ${[...new Set(ab.offHost)].join(", ")}`);
+  await ab?.close();
   const { stopBoss } = await import("../../app/jobs/queue.server");
   await stopBoss(2000).catch(() => {});
   await h?.stop();
@@ -674,9 +595,9 @@ describe("embedded admin (demo mode)", () => {
   });
 
   it("had no page errors, hydration errors or off-host requests", () => {
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors.filter((e) => /hydrat|did not match|Minified React error/i.test(e))).toEqual([]);
+    expect(ab.pageErrors).toEqual([]);
+    expect(ab.consoleErrors.filter((e) => /hydrat|did not match|Minified React error/i.test(e))).toEqual([]);
     // Only Shopify's own preload hint for the App Bridge CDN script (Link header) may have been refused.
-    expect(offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
+    expect(ab.offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
   });
 });

@@ -12,14 +12,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { build } from "esbuild";
 import { startHarness, ROOT, API_KEY, API_SECRET, SHOP, type Harness } from "./harness";
 import { mintSessionToken } from "../emulators/shopify/index";
+import { desktopUserAgent, launchChromium, routeToApp, SHOTS } from "./browser";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
 const EXT_ORIGIN = "https://extensions.shopifycdn.com";
 const PRODUCT = "gid://shopify/Product/4242";
 
@@ -83,22 +81,11 @@ beforeAll(async () => {
     logLevel: "silent",
   });
   bundle = built.outputFiles[0]!.text;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      // The real admin (public) calls a public app URL; here the app is on loopback, which Chromium's
-      // local-network-access checks refuse to a public origin. Only that check is turned off.
-      "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults",
-    ],
-  });
+  browser = await launchChromium([
+    // The real admin (public) calls a public app URL; here the app is on loopback, which Chromium's
+    // local-network-access checks refuse to a public origin. Only that check is turned off.
+    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessRespectPreflightResults",
+  ]);
 }, 170_000);
 
 afterAll(async () => {
@@ -107,22 +94,16 @@ afterAll(async () => {
 });
 
 async function newContext() {
-  const version = browser.version().split(".")[0];
   const context = await browser.newContext({
     viewport: { width: 1100, height: 700 },
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
+    userAgent: desktopUserAgent(browser),
   });
-  const appOrigin = new URL(h.appUrl).origin;
   const token = mintSessionToken({ apiKey: API_KEY, apiSecret: API_SECRET, shop: SHOP });
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    if (url === `${EXT_ORIGIN}/syncflow-block.html`)
-      return route.fulfill({ status: 200, contentType: "text/html", body: hostPage(token, h.appUrl) });
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    offHost.push(url);
-    return route.abort();
+  // The admin's extension host page (the block's iframe parent) is answered here; everything else as routeToApp does.
+  await routeToApp(context, h.appUrl, offHost, async (url, route) => {
+    if (url !== `${EXT_ORIGIN}/syncflow-block.html`) return false;
+    await route.fulfill({ status: 200, contentType: "text/html", body: hostPage(token, h.appUrl) });
+    return true;
   });
   return context;
 }
@@ -136,14 +117,19 @@ describe("admin block on the product details page", () => {
     const apiCalls: { method: string; status: number; auth: boolean; origin?: string; allowOrigin?: string }[] = [];
     page.on("response", async (r) => {
       if (!r.url().includes("/api/extension/product")) return;
-      const req = await r.request().allHeaders();
-      apiCalls.push({
-        method: r.request().method(),
-        status: r.status(),
-        auth: !!req["authorization"],
-        origin: req["origin"],
-        allowOrigin: (await r.allHeaders())["access-control-allow-origin"],
-      });
+      // A response still being read when the test closes its context has nothing left to tell (and must not reject).
+      try {
+        const req = await r.request().allHeaders();
+        apiCalls.push({
+          method: r.request().method(),
+          status: r.status(),
+          auth: !!req["authorization"],
+          origin: req["origin"],
+          allowOrigin: (await r.allHeaders())["access-control-allow-origin"],
+        });
+      } catch {
+        /* the page closed first */
+      }
     });
     await page.goto(`${EXT_ORIGIN}/syncflow-block.html`);
     await page.locator("s-table-row").first().waitFor({ timeout: 20_000 });

@@ -9,50 +9,22 @@
  * docs/screenshots/issue-15-*.png). No worker runs for `order-import` / `fulfilment-push`: the re-queued jobs stay
  * queued and are asserted on.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { PgBoss } from "pg-boss";
-import { startHarness, ROOT, type Harness } from "./harness";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
-const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
+import { startHarness, type Harness } from "./harness";
+import { openAdminBrowser, pageTitle as titleOf, runAxe, screenshot, type AdminBrowser } from "./browser";
 
 let h: Harness;
 let boss: PgBoss;
-let browser: Browser;
-let context: BrowserContext;
+let ab: AdminBrowser;
 let page: Page;
-const pageErrors: string[] = [];
-const offHost: string[] = [];
 /** Seeded journey orders by name → Order id. */
 const ids: Record<string, string> = {};
 
-async function axeCheck(): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const bad = (await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v: any) => v.impact === "serious" || v.impact === "critical")
-      .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
-  })) as string[];
-  expect(bad).toEqual([]);
-}
-
-async function shot(name: string): Promise<void> {
-  await page.waitForLoadState("networkidle");
-  await page
-    .locator(".Polaris-IndexTable__LoadingPanel")
-    .waitFor({ state: "detached", timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const pageTitle = (name: string | RegExp) =>
-  page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: typeof name === "string" });
+const axeCheck = async () => expect((await runAxe(page)).seriousOrCritical).toEqual([]);
+const shot = (name: string) => screenshot(page, name);
+const pageTitle = (name: string | RegExp) => titleOf(page, name);
 const rows = () => page.locator(".Polaris-IndexTable__TableRow");
 const row = (number: string) => rows().filter({ hasText: number });
 
@@ -186,38 +158,17 @@ async function seedJourney(): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
   process.env.DATABASE_URL = h.databaseUrl;
   await seedJourney();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const version = browser.version().split(".")[0];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
-  });
-  const appOrigin = new URL(h.appUrl).origin;
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    offHost.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  ab = await openAdminBrowser(h.appUrl);
+  page = ab.page;
   await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent("/app/orders")}`);
   await pageTitle("Orders").waitFor({ timeout: 20_000 });
 }, 170_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+  await ab?.close();
   const { stopBoss } = await import("../../app/jobs/queue.server");
   await stopBoss(2000).catch(() => {});
   await h?.stop();
@@ -359,7 +310,7 @@ describe("orders hub journey (browser)", () => {
   });
 
   it("had no page errors or off-host requests", () => {
-    expect(pageErrors).toEqual([]);
-    expect(offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
+    expect(ab.pageErrors).toEqual([]);
+    expect(ab.offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
   });
 });

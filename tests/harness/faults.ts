@@ -266,6 +266,17 @@ export async function ledgerFor(shopId: string, sku: string) {
   return prisma.stockLedger.findMany({ where: { shopId, item: { sku } }, orderBy: { id: "asc" } });
 }
 
+/**
+ * Stock movements the hub booked for one order (ledger rows of the order whose note says the sale is pending on
+ * Shopify), as signed unit deltas in ledger order (oldest first): what the whole-journey tests assert so a sale or
+ * restock is never booked twice.
+ */
+export async function orderStockMovements(orderId: string): Promise<number[]> {
+  return (await prisma.stockLedger.findMany({ where: { orderId }, orderBy: { id: "asc" } }))
+    .filter((l) => /pending on Shopify/.test(l.note ?? ""))
+    .map((l) => l.delta ?? 0);
+}
+
 /** Shopify adjustments of a SKU in a shop. */
 export async function adjustmentsFor(shopId: string, sku: string) {
   return prisma.shopifyAdjustment.findMany({ where: { shopId, item: { sku } }, orderBy: { createdAt: "asc" } });

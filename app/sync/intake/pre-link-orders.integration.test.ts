@@ -8,7 +8,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  ledgerFor,
+  orderStockMovements,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 import { reconcileChannel } from "../reconcile/reconcile.server";
 
 const SHOP = "pre-link-orders.myshopify.com";
@@ -33,11 +40,6 @@ const rowOf = (externalId: string) =>
   });
 const movementsOf = async (orderId: string) =>
   (await prisma.shopifyAdjustment.findMany({ where: { orderId }, orderBy: { createdAt: "asc" } })).map((a) => a.delta);
-const ledgerMovementsOf = async (orderId: string) =>
-  (await prisma.stockLedger.findMany({ where: { orderId }, orderBy: { id: "asc" } }))
-    .filter((l) => /pending on Shopify/.test(l.note ?? ""))
-    .map((l) => l.delta);
-
 /** Settles every delivery and job in flight. */
 async function settle(ms = 1500): Promise<void> {
   await woo().control.idle();
@@ -100,7 +102,7 @@ describe("an order sold before the link reaches the intake after it", () => {
     await settle();
     expect(fw.shopifyAvailable(sku)).toBe(start + 2);
     expect(await movementsOf(row.id)).toEqual([2]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([2]);
+    expect(await orderStockMovements(row.id)).toEqual([2]);
     expect((await rowOf(String(placed.id)))!.lines.map((l) => l.stockTakenQuantity)).toEqual([0]);
   }, 120_000);
 

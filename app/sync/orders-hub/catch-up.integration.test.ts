@@ -10,7 +10,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { ledgerFor, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import {
+  ledgerFor,
+  orderStockMovements,
+  sleep,
+  startFaultWorld,
+  waitFor,
+  type FaultWorld,
+} from "../../../tests/harness/faults";
 import { TEST_API_KEY, TEST_API_SECRET } from "../../../tests/harness/app";
 import { addRetailer, type RetailerShop } from "../../../tests/harness/retailers";
 import { startSmtpFake, type SmtpFake } from "../../../tests/fakes/smtp/index";
@@ -108,15 +115,6 @@ async function settle(ms = 1500): Promise<void> {
 const movementsOf = async (orderId: string) =>
   (await prisma.shopifyAdjustment.findMany({ where: { orderId }, orderBy: { createdAt: "asc" } })).map((a) => a.delta);
 
-/**
- * The ledger's stock movements of one order: the rows that move the hub's count of the item (each movement is written
- * once when it is taken or given back; Shopify's confirmation of it is a second row that records the applied level).
- */
-const ledgerMovementsOf = async (orderId: string) =>
-  (await prisma.stockLedger.findMany({ where: { orderId }, orderBy: { id: "asc" } }))
-    .filter((l) => /pending on Shopify/.test(l.note ?? ""))
-    .map((l) => l.delta);
-
 /** Fulfils every open line of a central order (as the merchant does in Shopify admin). */
 async function fulfilCentral(orderId: string): Promise<void> {
   const gql = async (query: string, variables: Record<string, unknown>) => {
@@ -175,7 +173,7 @@ describe("WooCommerce: catch-up", () => {
     expect(centralByKey(wooChannel(), String(placed.id)).map((o) => o.id)).toEqual([row.centralOrderId]);
     expect(fw.shopifyAvailable(sku)).toBe(start - 2);
     expect(await movementsOf(row.id)).toEqual([-2]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([-2]);
+    expect(await orderStockMovements(row.id)).toEqual([-2]);
     expect((await rowOf(wooChannel(), String(placed.id)))!.importAttempts).toBe(1);
   }, 120_000);
 
@@ -217,7 +215,7 @@ describe("WooCommerce: catch-up", () => {
     await settle();
     expect(fw.shopifyAvailable(sku)).toBe(start + 1);
     expect(await movementsOf(row.id)).toEqual([1]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([1]);
+    expect(await orderStockMovements(row.id)).toEqual([1]);
     const central = centralOrders().find((o) => o.id === row.centralOrderId)!;
     expect(central.cancelledAt).not.toBeNull();
     expect(central.lines.map((l) => l.restocked)).toEqual([0]);
@@ -414,7 +412,7 @@ describe("WooCommerce: catch-up", () => {
       (await listDeadLetters(fw.shopId)).filter((d) => (d.data as { orderId?: string }).orderId === row.id),
     ).toEqual([]);
     expect(await movementsOf(row.id)).toEqual([-1, 1]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([-1, 1]);
+    expect(await orderStockMovements(row.id)).toEqual([-1, 1]);
   }, 120_000);
 });
 
@@ -450,7 +448,7 @@ describe("retailer Shopify store: catch-up and the whole journey", () => {
     await settle();
     expect(centralByKey(r.channelId, placed.orderId).map((o) => o.id)).toEqual([row.centralOrderId]);
     expect(await movementsOf(row.id)).toEqual([-2]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([-2]);
+    expect(await orderStockMovements(row.id)).toEqual([-2]);
   }, 120_000);
 
   it("a refund at the retailer is flagged on the central order, not followed; its restock moves stock once", async () => {
@@ -502,6 +500,6 @@ describe("retailer Shopify store: catch-up and the whole journey", () => {
     expect(centralOrders().find((o) => o.id === row.centralOrderId)!.cancelledAt).not.toBeNull();
     expect(fw.shopifyAvailable(sku)).toBe(start);
     expect(await movementsOf(row.id)).toEqual([-1, 1]);
-    expect(await ledgerMovementsOf(row.id)).toEqual([-1, 1]);
+    expect(await orderStockMovements(row.id)).toEqual([-1, 1]);
   }, 120_000);
 });

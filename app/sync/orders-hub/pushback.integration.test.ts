@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
+import { orderStockMovements, sleep, startFaultWorld, waitFor, type FaultWorld } from "../../../tests/harness/faults";
 import { TEST_API_KEY, TEST_API_SECRET } from "../../../tests/harness/app";
 import { addRetailer, type RetailerShop } from "../../../tests/harness/retailers";
 import { getBoss, QUEUES, replayDeadLetter } from "../../jobs/queue.server";
@@ -150,11 +150,7 @@ async function settle(): Promise<void> {
  * The ledger's stock movements of one order, smallest first: the rows that move the hub's count of an item (written
  * once when units are taken or given back; Shopify's confirmation is a second row that records the applied level).
  */
-const ledgerMovementsOf = async (orderId: string) =>
-  (await prisma.stockLedger.findMany({ where: { orderId } }))
-    .filter((l) => /pending on Shopify/.test(l.note ?? ""))
-    .map((l) => l.delta)
-    .sort((a, b) => (a ?? 0) - (b ?? 0));
+const ledgerMovementsOf = async (orderId: string) => (await orderStockMovements(orderId)).sort((a, b) => a - b);
 
 describe("WooCommerce order: central fulfilments pushed back once", () => {
   it("two parts with two tracking numbers: one customer note each, tracking meta, completed only after the second; duplicate and late webhooks change nothing", async () => {

@@ -11,18 +11,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../db.server";
-import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
-import { startWorld, waitFor, type World } from "../../../tests/harness/world";
-import { onboard } from "../../../tests/harness/onboard";
+import { TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../../tests/harness/app";
+import { waitFor, type World } from "../../../tests/harness/world";
+import { startOnboardedWorld, type OnboardedWorld } from "../../../tests/harness/onboard";
 import { addRetailer, retailerAvailable, type RetailerShop } from "../../../tests/harness/retailers";
-import { startWorker, type WorkerHandle } from "../../jobs/worker.server";
-import { stopBoss } from "../../jobs/queue.server";
 
 const SHOP = "push-refusal.myshopify.com";
 const SKUS = ["woo-cap", "woo-beanie"];
+let ow: OnboardedWorld;
 let world: World;
 let app: AppHandle;
-let worker: WorkerHandle;
 let shopId: string;
 let wooChannelId: string;
 let r1: RetailerShop;
@@ -61,13 +59,9 @@ function retailerRefusals(code: string): number {
 }
 
 beforeAll(async () => {
-  world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
-  app = await startApp({ SHOPIFY_ADMIN_ORIGIN: world.shopify.url, SYNCFLOW_RETRY_DELAY_S: "1" });
-  world.shopify.control.setAppUrl(app.url);
-  worker = await startWorker();
-  ({ shopId, channelId: wooChannelId } = await onboard(world, app.url, TEST_API_KEY, TEST_API_SECRET));
-  // Room for two sales channels (the Free plan has one): as after an upgrade.
-  await prisma.shop.update({ where: { id: shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+  // Professional plan: room for two sales channels (the Free plan has one): as after an upgrade.
+  ow = await startOnboardedWorld({ shop: SHOP, plan: "professional" });
+  ({ world, app, shopId, wooChannelId } = ow);
   expect((await prisma.channel.findUniqueOrThrow({ where: { id: wooChannelId } })).mode).toBe("exact");
   r1 = await addRetailer(world, app.url, TEST_API_KEY, TEST_API_SECRET, shopId, {
     domain: "refusing-retailer.myshopify.com",
@@ -79,10 +73,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await stopBoss();
-  await app?.close();
-  await world?.close();
+  await ow?.close();
 });
 
 describe("a refused push and the next one", () => {
