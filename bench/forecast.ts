@@ -63,10 +63,19 @@ async function main() {
 
     const t0 = Date.now();
     const shop = await client.shop.create({
-      data: { domain: `bench-forecast-${process.pid}.myshopify.com`, name: "B", planKey: "professional", subscriptionStatus: "ACTIVE" },
+      data: {
+        domain: `bench-forecast-${process.pid}.myshopify.com`,
+        name: "B",
+        planKey: "professional",
+        subscriptionStatus: "ACTIVE",
+      },
     });
-    const woo = await client.channel.create({ data: { shopId: shop.id, kind: "woocommerce", name: "Woo", baseUrl: "https://woo.example" } });
-    await client.channel.create({ data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: "https://shop.example" } });
+    const woo = await client.channel.create({
+      data: { shopId: shop.id, kind: "woocommerce", name: "Woo", baseUrl: "https://woo.example" },
+    });
+    await client.channel.create({
+      data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: "https://shop.example" },
+    });
     const born = new Date(Date.now() - (DAYS + 1) * 86_400_000);
     await client.$executeRaw`
       INSERT INTO "CatalogItem" (id, "shopId", sku, "skuKey", title, "createdAt", "updatedAt")
@@ -90,7 +99,7 @@ async function main() {
     const sales = ROWS - SKUS - outItems * 2;
     await client.$executeRaw`
       INSERT INTO "StockLedger" ("shopId", "itemId", "channelId", cause, delta, "idempotencyKey", "createdAt")
-      SELECT ${shop.id}, 'bi-' || (1 + (g * 7919) % ${SKUS}), ${woo.id}, 'order', -(1 + g % 3), 'b:sale:' || g,
+      SELECT ${shop.id}, 'bi-' || (1 + (g::bigint * 7919) % ${SKUS}), ${woo.id}, 'order', -(1 + g % 3), 'b:sale:' || g,
              now() - ((g % (${DAYS} * 24 * 60)) || ' minutes')::interval
       FROM generate_series(1, ${sales}) g`;
     await client.$executeRaw`ANALYZE`;
@@ -117,7 +126,9 @@ async function main() {
       await client.$executeRaw`ANALYZE`;
     }
     const seedRollupsMs = Date.now() - t;
-    await client.forecastSettings.create({ data: { shopId: shop.id, historyDays: DAYS, leadTimeDays: 14, safetyStock: 10 } });
+    await client.forecastSettings.create({
+      data: { shopId: shop.id, historyDays: DAYS, leadTimeDays: 14, safetyStock: 10 },
+    });
     t = Date.now();
     const computed = await computeShopForecasts(shop.id, { alerts: false });
     const computeShopMs = Date.now() - t;
@@ -125,15 +136,28 @@ async function main() {
     const toReorder = await client.itemForecast.count({ where: { shopId: shop.id, reorderNow: true } });
 
     const today = localDay("UTC");
-    const pageIds = (await client.catalogItem.findMany({ where: { shopId: shop.id }, select: { id: true }, orderBy: { skuKey: "asc" }, take: 50 })).map((x) => x.id);
+    const pageIds = (
+      await client.catalogItem.findMany({
+        where: { shopId: shop.id },
+        select: { id: true },
+        orderBy: { skuKey: "asc" },
+        take: 50,
+      })
+    ).map((x) => x.id);
     const runs: Record<string, () => Promise<unknown>> = {
       reorderPageMs: () => reorderPage(shop.id, { filter: "reorder", sort: "cover", pageSize: 50 }),
       reorderCsvMs: () => reorderRows(shop.id, "all"),
       livePageForecastMs: async () => {
         const series = await skuDailySales(shop.id, addDays(today, -DAYS), addDays(today, -1), { variantIds: pageIds });
         const by = new Map<string, { day: string; units: number; stockout: boolean }[]>();
-        for (const d of series) by.set(d.variantId, [...(by.get(d.variantId) ?? []), { day: d.day, units: d.unitsSold, stockout: d.stockout }]);
-        return [...by.values()].map((days) => forecast({ days, available: 100, today, leadTimeDays: 14, safetyStock: 10, orderForDays: 30 }));
+        for (const d of series)
+          by.set(d.variantId, [
+            ...(by.get(d.variantId) ?? []),
+            { day: d.day, units: d.unitsSold, stockout: d.stockout },
+          ]);
+        return [...by.values()].map((days) =>
+          forecast({ days, available: 100, today, leadTimeDays: 14, safetyStock: 10, orderForDays: 30 }),
+        );
       },
     };
     const cold: Record<string, number[]> = {};

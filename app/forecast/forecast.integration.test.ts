@@ -51,7 +51,15 @@ async function fixture(prefix: string, settings: Record<string, unknown> = {}) {
   /** A Shopify level observation (the record) at `day`, `hour`. */
   const level = async (itemId: string, available: number, day: number, hour = 0) => {
     await prisma.stockLedger.create({
-      data: { shopId: shop.id, itemId, cause: "webhook", locationGid: LOC, after: available, idempotencyKey: key(), createdAt: at(day, hour) },
+      data: {
+        shopId: shop.id,
+        itemId,
+        cause: "webhook",
+        locationGid: LOC,
+        after: available,
+        idempotencyKey: key(),
+        createdAt: at(day, hour),
+      },
     });
     await prisma.inventoryLevel.upsert({
       where: { id: `${itemId}-lv` },
@@ -62,7 +70,15 @@ async function fixture(prefix: string, settings: Record<string, unknown> = {}) {
   /** `units` sold on the WooCommerce store on `day`. */
   const sale = (itemId: string, units: number, day: number) =>
     prisma.stockLedger.create({
-      data: { shopId: shop.id, itemId, channelId: woo.id, cause: "order", delta: -units, idempotencyKey: key(), createdAt: at(day) },
+      data: {
+        shopId: shop.id,
+        itemId,
+        channelId: woo.id,
+        cause: "order",
+        delta: -units,
+        idempotencyKey: key(),
+        createdAt: at(day),
+      },
     });
   return { shop, woo, item, level, sale };
 }
@@ -70,7 +86,13 @@ async function fixture(prefix: string, settings: Record<string, unknown> = {}) {
 describe("computeShopForecasts", () => {
   it("forecasts from every channel's sales without the stockout days, stores the rows, and alerts low cover once", async () => {
     const f = await fixture("fc-main");
-    await saveShopForecastSettings(f.shop.id, { leadTimeDays: "7", safetyStock: "20", orderForDays: "30", historyDays: "56", lowCoverAlerts: "on" });
+    await saveShopForecastSettings(f.shop.id, {
+      leadTimeDays: "7",
+      safetyStock: "20",
+      orderForDays: "30",
+      historyDays: "56",
+      lowCoverAlerts: "on",
+    });
     // FAST: born 28 days ago, 10 a day; sold out from day −12 (level 0) until restocked at 00:30 of day −7 → days −12 …
     // −7 are stockout days (day −7 started at 0). 22 in-stock days of 10 → 10/day.
     const fast = await f.item("FAST", -28);
@@ -88,12 +110,16 @@ describe("computeShopForecasts", () => {
     for (let d = -3; d <= -1; d++) await f.sale(fresh.id, 5, d);
     await f.level(fresh.id, 6, -1, 20);
     // NEW has its own lead time (2 days) and safety stock (0): reorder point ⌈5·2⌉ = 10.
-    expect(await saveItemForecastSettings(f.shop.id, { itemId: fresh.id, leadTimeDays: "2", safetyStock: "0" })).toEqual({ ok: true });
+    expect(
+      await saveItemForecastSettings(f.shop.id, { itemId: fresh.id, leadTimeDays: "2", safetyStock: "0" }),
+    ).toEqual({ ok: true });
 
     await rebuildRollups(f.shop.id);
     const first = await computeShopForecasts(f.shop.id);
     expect(first).toMatchObject({ items: 3, baseline: true, raised: 0 });
-    const rows = Object.fromEntries((await prisma.itemForecast.findMany({ where: { shopId: f.shop.id } })).map((r) => [r.itemId, r]));
+    const rows = Object.fromEntries(
+      (await prisma.itemForecast.findMany({ where: { shopId: f.shop.id } })).map((r) => [r.itemId, r]),
+    );
     expect(rows[fast.id]).toMatchObject({
       method: "mean",
       demandPerDay: 10,
@@ -128,7 +154,13 @@ describe("computeShopForecasts", () => {
     const events = await prisma.domainEvent.findMany({ where: { shopId: f.shop.id, type: "stock.low_cover" } });
     expect(events).toHaveLength(1);
     expect(events[0]!.itemId).toBe(fast.id);
-    expect(events[0]!.payload).toMatchObject({ available: 40, demandPerDay: 10, daysOfCover: 4, reorderPoint: 90, suggestedQty: 10 * 37 + 20 - 40 });
+    expect(events[0]!.payload).toMatchObject({
+      available: 40,
+      demandPerDay: 10,
+      daysOfCover: 4,
+      reorderPoint: 90,
+      suggestedQty: 10 * 37 + 20 - 40,
+    });
 
     // Through the dispatcher: an e-mail "Time to reorder" (queued), deduped per item like stock.low.
     const r = await processEvent(events[0]!.id);
@@ -177,14 +209,21 @@ describe("computeShopForecasts", () => {
     expect(r.rows[0]).toMatchObject({ status: "held", reason: "quiet_hours" });
 
     // Alerts off: the state is recorded, no event.
-    await saveShopForecastSettings(f.shop.id, { leadTimeDays: "14", safetyStock: "0", orderForDays: "30", historyDays: "56" });
+    await saveShopForecastSettings(f.shop.id, {
+      leadTimeDays: "14",
+      safetyStock: "0",
+      orderForDays: "30",
+      historyDays: "56",
+    });
     const it2 = await f.item("Q-2", -20);
     await f.level(it2.id, 500, -20, 0);
     for (let d = -20; d <= -1; d++) await f.sale(it2.id, 4, d);
     await rebuildRollups(f.shop.id);
     await f.level(it2.id, 10, 0, 0);
     expect(await computeShopForecasts(f.shop.id)).toMatchObject({ raised: 0 });
-    expect(await prisma.alertState.count({ where: { shopId: f.shop.id, key: `stock.low_cover:${it2.id}`, active: true } })).toBe(1);
+    expect(
+      await prisma.alertState.count({ where: { shopId: f.shop.id, key: `stock.low_cover:${it2.id}`, active: true } }),
+    ).toBe(1);
   });
 
   it("plan gate: a shop without analytics gets no forecast from the hourly run", async () => {
@@ -199,13 +238,25 @@ describe("computeShopForecasts", () => {
 
   it("rejects bad settings with field errors and writes nothing", async () => {
     const f = await fixture("fc-settings");
-    const r = await saveShopForecastSettings(f.shop.id, { leadTimeDays: "-1", safetyStock: "x", orderForDays: "0", historyDays: "200" });
+    const r = await saveShopForecastSettings(f.shop.id, {
+      leadTimeDays: "-1",
+      safetyStock: "x",
+      orderForDays: "0",
+      historyDays: "200",
+    });
     expect(r.ok).toBe(false);
-    expect(Object.keys((r as { errors: object }).errors).sort()).toEqual(["historyDays", "leadTimeDays", "orderForDays", "safetyStock"]);
+    expect(Object.keys((r as { errors: object }).errors).sort()).toEqual([
+      "historyDays",
+      "leadTimeDays",
+      "orderForDays",
+      "safetyStock",
+    ]);
     expect(await prisma.forecastSettings.count({ where: { shopId: f.shop.id } })).toBe(0);
     const other = await fixture("fc-other");
     const foreign = await other.item("X-1", -1);
-    expect(await saveItemForecastSettings(f.shop.id, { itemId: foreign.id, leadTimeDays: "3", safetyStock: "" })).toEqual({
+    expect(
+      await saveItemForecastSettings(f.shop.id, { itemId: foreign.id, leadTimeDays: "3", safetyStock: "" }),
+    ).toEqual({
       ok: false,
       errors: { itemId: "No such item in this shop" },
     });

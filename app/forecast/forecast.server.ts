@@ -77,7 +77,14 @@ export async function computeShopForecasts(
       const leadTimeDays = item.forecastSetting?.leadTimeDays ?? settings.leadTimeDays;
       const safetyStock = item.forecastSetting?.safetyStock ?? settings.safetyStock;
       const avail = available.get(item.id) ?? null;
-      const f = forecast({ days, available: avail, today, leadTimeDays, safetyStock, orderForDays: settings.orderForDays });
+      const f = forecast({
+        days,
+        available: avail,
+        today,
+        leadTimeDays,
+        safetyStock,
+        orderForDays: settings.orderForDays,
+      });
       rows.push({ ...f, itemId: item.id, sku: item.sku, available: avail, leadTimeDays, safetyStock });
     }
   }
@@ -85,7 +92,8 @@ export async function computeShopForecasts(
   const baseline = settings.computedAt == null;
   let raised = 0;
   let cleared = 0;
-  if (opts.alerts !== false) ({ raised, cleared } = await lowCoverAlerts(shopId, rows, baseline, settings.lowCoverAlerts));
+  if (opts.alerts !== false)
+    ({ raised, cleared } = await lowCoverAlerts(shopId, rows, baseline, settings.lowCoverAlerts));
   await prisma.forecastSettings.upsert({
     where: { shopId },
     create: { shopId, computedAt: now },

@@ -34,7 +34,12 @@ describe("forecast: known answers", () => {
   });
 
   it("a linear trend: 2, 3, …, 29 → slope 1, demand 30 on the first forecast day", () => {
-    const f = forecast({ ...settings, days: series(Array.from({ length: 28 }, (_, t) => 2 + t)), available: 300, today: TODAY });
+    const f = forecast({
+      ...settings,
+      days: series(Array.from({ length: 28 }, (_, t) => 2 + t)),
+      available: 300,
+      today: TODAY,
+    });
     expect(f.method).toBe("trend");
     expect(f.slopePerDay).toBeCloseTo(1, 9);
     expect(f.demandPerDay).toBeCloseTo(30, 9);
@@ -44,7 +49,12 @@ describe("forecast: known answers", () => {
   });
 
   it("a falling trend never forecasts below zero", () => {
-    const f = forecast({ ...settings, days: series(Array.from({ length: 28 }, (_, t) => 27 - t)), available: 5, today: TODAY });
+    const f = forecast({
+      ...settings,
+      days: series(Array.from({ length: 28 }, (_, t) => 27 - t)),
+      available: 5,
+      today: TODAY,
+    });
     expect(f.method).toBe("trend");
     expect(f.demandPerDay).toBe(0);
     expect(f.daysOfCover).toBeNull();
@@ -52,7 +62,12 @@ describe("forecast: known answers", () => {
   });
 
   it("noise without a trend keeps the mean (the slope is not significant)", () => {
-    const f = forecast({ ...settings, days: series(Array.from({ length: 28 }, (_, t) => [9, 11, 10, 12, 8][t % 5]!)), available: 100, today: TODAY });
+    const f = forecast({
+      ...settings,
+      days: series(Array.from({ length: 28 }, (_, t) => [9, 11, 10, 12, 8][t % 5]!)),
+      available: 100,
+      today: TODAY,
+    });
     expect(f.method).toBe("mean");
     expect(f.demandPerDay).toBeCloseTo(280 / 28, 9);
   });
@@ -72,7 +87,15 @@ describe("forecast: known answers", () => {
 
   it("a trend across a stockout gap keeps its line (t is the calendar day, not the in-stock count)", () => {
     const units = Array.from({ length: 28 }, (_, t) => 2 + t);
-    const f = forecast({ ...settings, days: series(units.map((u, i) => (i >= 5 && i < 12 ? 0 : u)), [5, 6, 7, 8, 9, 10, 11]), available: 300, today: TODAY });
+    const f = forecast({
+      ...settings,
+      days: series(
+        units.map((u, i) => (i >= 5 && i < 12 ? 0 : u)),
+        [5, 6, 7, 8, 9, 10, 11],
+      ),
+      available: 300,
+      today: TODAY,
+    });
     expect(f.method).toBe("trend");
     expect(f.demandPerDay).toBeCloseTo(30, 9);
   });
@@ -89,13 +112,17 @@ describe("forecast: known answers", () => {
     // A wide baseline (MAD 10 → scale 14.8) needs a bigger departure: 40 against a median of 20 is z 1.35.
     const wide = Array.from({ length: 27 }, (_, t) => [10, 20, 30][t % 3]!);
     expect(forecast({ ...settings, days: series([...wide, 40]), available: 100, today: TODAY }).anomaly).toBeNull();
-    expect(forecast({ ...settings, days: series([...wide, 70]), available: 100, today: TODAY }).anomaly?.direction).toBe("spike");
+    expect(
+      forecast({ ...settings, days: series([...wide, 70]), available: 100, today: TODAY }).anomaly?.direction,
+    ).toBe("spike");
   });
 
   it("a sold-out latest day is no anomaly, and too little baseline checks nothing", () => {
     const base = Array(27).fill(10);
     expect(forecast({ ...settings, days: series([...base, 0], [27]), available: 0, today: TODAY }).anomaly).toBeNull();
-    expect(forecast({ ...settings, days: series([10, 10, 10, 10, 10, 40]), available: 100, today: TODAY }).anomaly).toBeNull();
+    expect(
+      forecast({ ...settings, days: series([10, 10, 10, 10, 10, 40]), available: 100, today: TODAY }).anomaly,
+    ).toBeNull();
   });
 });
 
@@ -117,7 +144,13 @@ describe("forecast: edge cases", () => {
     expect(f.demandPerDay).toBe(5);
     expect(f.daysOfCover).toBe(2);
     const none = forecast({ ...settings, days: [], available: 10, today: TODAY });
-    expect(none).toMatchObject({ method: "none", demandPerDay: null, daysOfCover: null, stockoutDate: null, lowCover: false });
+    expect(none).toMatchObject({
+      method: "none",
+      demandPerDay: null,
+      daysOfCover: null,
+      stockoutDate: null,
+      lowCover: false,
+    });
   });
 
   it("returns: a day with more returned than sold counts as 0 demand, not negative", () => {
@@ -129,7 +162,12 @@ describe("forecast: edge cases", () => {
   });
 
   it("always sold out: demand unknown (null), no cover claimed", () => {
-    const f = forecast({ ...settings, days: series(Array(10).fill(0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), available: 0, today: TODAY });
+    const f = forecast({
+      ...settings,
+      days: series(Array(10).fill(0), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      available: 0,
+      today: TODAY,
+    });
     expect(f.demandPerDay).toBeNull();
     expect(f.daysOfCover).toBeNull();
     expect(f.stockoutDays).toBe(10);
@@ -145,7 +183,14 @@ describe("forecast: edge cases", () => {
   });
 
   it("fractional demand rounds the reorder point and quantity up, without float dust", () => {
-    const f = forecast({ leadTimeDays: 3, safetyStock: 0, orderForDays: 10, days: series(Array(10).fill(0.1 * 10)), available: 0, today: TODAY });
+    const f = forecast({
+      leadTimeDays: 3,
+      safetyStock: 0,
+      orderForDays: 10,
+      days: series(Array(10).fill(0.1 * 10)),
+      available: 0,
+      today: TODAY,
+    });
     expect(f.reorderPoint).toBe(3);
     expect(f.suggestedQty).toBe(13);
   });

@@ -58,7 +58,9 @@ async function fixture(prefix: string) {
   await order(woo.id, "2026-11-18T09:00:00Z", "EUR", "40.00");
   await rebuildRollups(shop.id);
   // Stored forecasts (app/forecast): one item to reorder, one fine.
-  const low = await prisma.catalogItem.create({ data: { shopId: shop.id, sku: "LOW-1", skuKey: "low-1", title: "Low, \"quoted\" item" } });
+  const low = await prisma.catalogItem.create({
+    data: { shopId: shop.id, sku: "LOW-1", skuKey: "low-1", title: 'Low, "quoted" item' },
+  });
   const forecast = (itemId: string, reorderNow: boolean, available: number, cover: number, qty: number) =>
     prisma.itemForecast.create({
       data: {
@@ -102,7 +104,9 @@ describe("scheduled reports", () => {
     ).toEqual({ ok: true });
 
     // 06:30 in Berlin: not yet.
-    expect((await runScheduledReports(new Date("2026-11-30T05:30:00Z"))).filter((r) => r.shopId === shop.id)).toEqual([]);
+    expect((await runScheduledReports(new Date("2026-11-30T05:30:00Z"))).filter((r) => r.shopId === shop.id)).toEqual(
+      [],
+    );
 
     // Two workers run the tick at the same moment: one report.
     const [a, b] = await Promise.all([runScheduledReports(MONDAY_0730), runScheduledReports(MONDAY_0730)]);
@@ -110,7 +114,9 @@ describe("scheduled reports", () => {
       { shopId: shop.id, period: "weekly:2026-11-23", status: "sent" },
     ]);
     // The next tick of the day (and a third worker) sends nothing more.
-    expect((await runScheduledReports(new Date("2026-11-30T09:00:00Z"))).filter((r) => r.shopId === shop.id)).toEqual([]);
+    expect((await runScheduledReports(new Date("2026-11-30T09:00:00Z"))).filter((r) => r.shopId === shop.id)).toEqual(
+      [],
+    );
     const mails = mailsTo("owner@rep-weekly.test");
     expect(mails).toHaveLength(1);
     const m = mails[0]!;
@@ -121,8 +127,12 @@ describe("scheduled reports", () => {
     );
     expect(m.text).toContain("- Shopify (USD): 1 orders (new), 1 units (new), revenue 15.00 (new)");
     expect(m.text).toContain("Items to reorder now: 1");
-    expect(m.text).toContain('- LOW-1 — Low, "quoted" item: 5 available, 2.5/day, 2 days of cover (out ~2026-12-02), reorder 110');
-    expect(m.html).toContain("<td style=\"padding:4px 8px;border-bottom:1px solid #ddd\">Low, &quot;quoted&quot; item</td>");
+    expect(m.text).toContain(
+      '- LOW-1 — Low, "quoted" item: 5 available, 2.5/day, 2 days of cover (out ~2026-12-02), reorder 110',
+    );
+    expect(m.html).toContain(
+      '<td style="padding:4px 8px;border-bottom:1px solid #ddd">Low, &quot;quoted&quot; item</td>',
+    );
 
     expect(m.attachments.map((x) => x.filename).sort()).toEqual([
       "syncflow-channels-2026-11-23-2026-11-29.csv",
@@ -139,7 +149,11 @@ describe("scheduled reports", () => {
       "Shopify,shopify,USD,2026-11-23,2026-11-29,1,0,1,15.00,0,0.00,15.00,,,,",
       "Woo EU,woocommerce,EUR,2026-11-23,2026-11-29,3,0,3,60.00,0,0.00,20.00,1,1,40.00,0.00",
     ]);
-    const reorder = m.attachments.find((x) => x.filename.startsWith("syncflow-reorder"))!.content.slice(1).trimEnd().split("\r\n");
+    const reorder = m.attachments
+      .find((x) => x.filename.startsWith("syncflow-reorder"))!
+      .content.slice(1)
+      .trimEnd()
+      .split("\r\n");
     expect(reorder).toHaveLength(2); // header + the one item to reorder
     expect(reorder[0]!.startsWith("SKU,Title,Available,Demand per day")).toBe(true);
     expect(reorder[1]!.startsWith('LOW-1,"Low, ""quoted"" item",5,2.5,mean,2,2026-12-02,14,5,40,yes,110,')).toBe(true);
@@ -154,7 +168,13 @@ describe("scheduled reports", () => {
 
   it("a refused send is failed, retried by a later tick the same day, and sent once", async () => {
     const { shop } = await fixture("rep-retry");
-    await saveReportSchedule(shop.id, { enabled: "on", frequency: "daily", weekday: "1", hour: "7", recipients: "ops@rep-retry.test" });
+    await saveReportSchedule(shop.id, {
+      enabled: "on",
+      frequency: "daily",
+      weekday: "1",
+      hour: "7",
+      recipients: "ops@rep-retry.test",
+    });
     smtp.failNext(1, 451);
     expect((await runScheduledReports(MONDAY_0730)).filter((r) => r.shopId === shop.id)).toEqual([
       { shopId: shop.id, period: "daily:2026-11-29", status: "failed" },
@@ -164,18 +184,38 @@ describe("scheduled reports", () => {
     expect((await runScheduledReports(new Date("2026-11-30T07:00:00Z"))).filter((r) => r.shopId === shop.id)).toEqual([
       { shopId: shop.id, period: "daily:2026-11-29", status: "sent" },
     ]);
-    expect((await runScheduledReports(new Date("2026-11-30T08:00:00Z"))).filter((r) => r.shopId === shop.id)).toEqual([]);
+    expect((await runScheduledReports(new Date("2026-11-30T08:00:00Z"))).filter((r) => r.shopId === shop.id)).toEqual(
+      [],
+    );
     expect(mailsTo("ops@rep-retry.test")).toHaveLength(1);
     expect(mailsTo("ops@rep-retry.test")[0]!.subject).toBe("Daily report for Report Shop rep-retry: 2026-11-29");
-    expect(await prisma.reportRun.findFirstOrThrow({ where: { shopId: shop.id } })).toMatchObject({ status: "sent", attempts: 2 });
+    expect(await prisma.reportRun.findFirstOrThrow({ where: { shopId: shop.id } })).toMatchObject({
+      status: "sent",
+      attempts: 2,
+    });
   });
 
   it("a claim left 'sending' by a worker that died is taken again after the lease; a fresh one is not", async () => {
     const { shop } = await fixture("rep-lease");
-    await saveReportSchedule(shop.id, { enabled: "on", frequency: "daily", weekday: "1", hour: "7", recipients: "ops@rep-lease.test" });
+    await saveReportSchedule(shop.id, {
+      enabled: "on",
+      frequency: "daily",
+      weekday: "1",
+      hour: "7",
+      recipients: "ops@rep-lease.test",
+    });
     const schedule = await prisma.reportSchedule.findUniqueOrThrow({ where: { shopId: shop.id } });
     const run = await prisma.reportRun.create({
-      data: { shopId: shop.id, scheduleId: schedule.id, periodKey: "daily:2026-11-29", periodStart: "2026-11-29", periodEnd: "2026-11-29", status: "sending", attempts: 1, claimedAt: new Date() },
+      data: {
+        shopId: shop.id,
+        scheduleId: schedule.id,
+        periodKey: "daily:2026-11-29",
+        periodStart: "2026-11-29",
+        periodEnd: "2026-11-29",
+        status: "sending",
+        attempts: 1,
+        claimedAt: new Date(),
+      },
     });
     expect((await runScheduledReports(MONDAY_0730)).filter((r) => r.shopId === shop.id)).toEqual([]);
     await prisma.reportRun.update({ where: { id: run.id }, data: { claimedAt: new Date(Date.now() - 11 * 60_000) } });
@@ -188,7 +228,13 @@ describe("scheduled reports", () => {
   it("plan gate: a shop without analytics gets no report and no claim", async () => {
     const { shop } = await fixture("rep-plan");
     await prisma.shop.update({ where: { id: shop.id }, data: { planKey: "starter", subscriptionStatus: "ACTIVE" } });
-    await saveReportSchedule(shop.id, { enabled: "on", frequency: "daily", weekday: "1", hour: "7", recipients: "ops@rep-plan.test" });
+    await saveReportSchedule(shop.id, {
+      enabled: "on",
+      frequency: "daily",
+      weekday: "1",
+      hour: "7",
+      recipients: "ops@rep-plan.test",
+    });
     expect((await runScheduledReports(MONDAY_0730)).filter((r) => r.shopId === shop.id)).toEqual([]);
     expect(await prisma.reportRun.count({ where: { shopId: shop.id } })).toBe(0);
     expect(mailsTo("ops@rep-plan.test")).toHaveLength(0);

@@ -199,7 +199,16 @@ export async function buildReport(shopId: string, period: ReportPeriod): Promise
   for (const p of previous)
     if (!current.some((c) => c.channelId === p.channelId && c.currency === p.currency))
       channels.push({
-        current: { ...p, orders: 0, cancelledOrders: 0, units: 0, revenue: "0.00", refundedOrders: 0, refunds: "0.00", averageOrderValue: "0.00" },
+        current: {
+          ...p,
+          orders: 0,
+          cancelledOrders: 0,
+          units: 0,
+          revenue: "0.00",
+          refundedOrders: 0,
+          refunds: "0.00",
+          averageOrderValue: "0.00",
+        },
         previous: p,
       });
   const label = period.start === period.end ? period.start : `${period.start} to ${period.end}`;
@@ -260,7 +269,24 @@ ${
 <p style="color:#666;font-size:12px">Money is per currency, never summed across currencies. The CSV files attached hold every row.</p>
 </body></html>`;
   const channelsCsv = csvString([
-    ["Channel", "Kind", "Currency", "Period start", "Period end", "Orders", "Cancelled orders", "Units", "Revenue", "Refunded orders", "Refunds", "Average order value", "Previous orders", "Previous units", "Previous revenue", "Previous refunds"],
+    [
+      "Channel",
+      "Kind",
+      "Currency",
+      "Period start",
+      "Period end",
+      "Orders",
+      "Cancelled orders",
+      "Units",
+      "Revenue",
+      "Refunded orders",
+      "Refunds",
+      "Average order value",
+      "Previous orders",
+      "Previous units",
+      "Previous revenue",
+      "Previous refunds",
+    ],
     ...channels.map(({ current: c, previous: p }) => [
       c.channelName,
       c.channelKind,
@@ -286,7 +312,11 @@ ${
     text,
     html,
     attachments: [
-      { filename: `syncflow-channels-${period.start}-${period.end}.csv`, content: channelsCsv, contentType: "text/csv; charset=utf-8" },
+      {
+        filename: `syncflow-channels-${period.start}-${period.end}.csv`,
+        content: channelsCsv,
+        contentType: "text/csv; charset=utf-8",
+      },
       { filename: `syncflow-reorder-${period.end}.csv`, content: reorderCsv, contentType: "text/csv; charset=utf-8" },
     ],
     channels,
@@ -409,7 +439,11 @@ export async function runScheduledReports(
     if (!(await hasFeature(s.shopId, "analytics"))) continue;
     const runId = await claimRun(s.shopId, s.id, period, s.recipients);
     if (!runId) continue;
-    out.push({ shopId: s.shopId, period: period.key, status: await sendClaimedReport(runId, s.shopId, period, s.recipients) });
+    out.push({
+      shopId: s.shopId,
+      period: period.key,
+      status: await sendClaimedReport(runId, s.shopId, period, s.recipients),
+    });
   }
   return out;
 }

@@ -48,13 +48,37 @@ describe("change", () => {
 
 describe("reportScheduleSchema", () => {
   it("normalises recipients and needs one to send", () => {
-    const ok = reportScheduleSchema.parse({ enabled: "on", frequency: "weekly", weekday: "3", hour: "18", recipients: "A@x.test; b@x.test a@x.test" });
-    expect(ok).toEqual({ enabled: true, frequency: "weekly", weekday: 3, hour: 18, recipients: ["a@x.test", "b@x.test"] });
-    const bad = reportScheduleSchema.safeParse({ enabled: "on", frequency: "monthly", weekday: "8", hour: "24", recipients: "" });
+    const ok = reportScheduleSchema.parse({
+      enabled: "on",
+      frequency: "weekly",
+      weekday: "3",
+      hour: "18",
+      recipients: "A@x.test; b@x.test a@x.test",
+    });
+    expect(ok).toEqual({
+      enabled: true,
+      frequency: "weekly",
+      weekday: 3,
+      hour: 18,
+      recipients: ["a@x.test", "b@x.test"],
+    });
+    const bad = reportScheduleSchema.safeParse({
+      enabled: "on",
+      frequency: "monthly",
+      weekday: "8",
+      hour: "24",
+      recipients: "",
+    });
     expect(bad.success).toBe(false);
     const paths = new Set(bad.error!.issues.map((i) => String(i.path[0])));
     expect([...paths].sort()).toEqual(["frequency", "hour", "weekday"]);
-    expect(reportScheduleSchema.safeParse({ enabled: "on", frequency: "daily", weekday: "1", hour: "7", recipients: "" }).error?.issues[0]?.path).toEqual(["recipients"]);
-    expect(reportScheduleSchema.safeParse({ frequency: "daily", weekday: "1", hour: "7", recipients: "not-an-address" }).success).toBe(false);
+    expect(
+      reportScheduleSchema.safeParse({ enabled: "on", frequency: "daily", weekday: "1", hour: "7", recipients: "" })
+        .error?.issues[0]?.path,
+    ).toEqual(["recipients"]);
+    expect(
+      reportScheduleSchema.safeParse({ frequency: "daily", weekday: "1", hour: "7", recipients: "not-an-address" })
+        .success,
+    ).toBe(false);
   });
 });

@@ -59,7 +59,8 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 /** `intent=recalculate`: queue this shop's forecast now (collapsed per shop). */
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop } = await requireShop(request);
-  if (!(await hasFeature(shop.id, "analytics"))) return json({ ok: false, error: "Your plan does not include forecasting." }, { status: 403 });
+  if (!(await hasFeature(shop.id, "analytics")))
+    return json({ ok: false, error: "Your plan does not include forecasting." }, { status: 403 });
   const form = await request.formData();
   if (form.get("intent") !== "recalculate") return json({ ok: false, error: "Unknown action" }, { status: 400 });
   await enqueue(QUEUES.forecastTick, { shopId: shop.id }, { singletonKey: `forecast:${shop.id}` });
@@ -91,8 +92,8 @@ export default function Reorder() {
               Forecasting and reorder suggestions
             </Text>
             <Text as="p" tone="subdued">
-              Demand per day, days of cover, stockout dates and suggested reorder quantities are part of the Professional
-              and Enterprise plans.
+              Demand per day, days of cover, stockout dates and suggested reorder quantities are part of the
+              Professional and Enterprise plans.
             </Text>
             <Box>
               <Button url="/app/plan">See plans</Button>
@@ -144,7 +145,8 @@ export default function Reorder() {
               <Text as="p" tone="subdued" variant="bodySm">
                 {d.computedAt ? (
                   <>
-                    Forecast of <Time value={d.computedAt} />, from sales on every channel; sold-out days are left out.{" "}
+                    Forecast of <Time value={d.computedAt} />, from sales on every channel; sold-out days are left
+                    out.{" "}
                   </>
                 ) : (
                   "No forecast yet: it runs every hour, or recalculate now. "
@@ -275,7 +277,11 @@ export default function Reorder() {
                 </IndexTable.Cell>
                 <IndexTable.Cell>
                   <InlineStack align="end" gap="100">
-                    {r.reorderNow ? <Badge tone="attention">{`Order ${r.suggestedQty}`}</Badge> : <Text as="span">0</Text>}
+                    {r.reorderNow ? (
+                      <Badge tone="attention">{`Order ${r.suggestedQty}`}</Badge>
+                    ) : (
+                      <Text as="span">0</Text>
+                    )}
                   </InlineStack>
                 </IndexTable.Cell>
                 <IndexTable.Cell>

@@ -20,7 +20,9 @@ export default function ForecastMethod() {
           <Text as="p" tone="subdued" variant="bodySm">
             Decision record 294 (docs/decisions/294-demand-forecast-method.md)
           </Text>
-          <pre style={{ whiteSpace: "pre-wrap", fontFamily: "inherit", fontSize: "14px", lineHeight: 1.5 }}>{method}</pre>
+          <pre style={{ whiteSpace: "pre-wrap", fontFamily: "inherit", fontSize: "14px", lineHeight: 1.5 }}>
+            {method}
+          </pre>
         </Box>
       </Card>
     </Page>

@@ -28,11 +28,7 @@ import prisma from "../db.server";
 import { requireShop } from "../models/shop.server";
 import { hasFeature } from "../billing/billing.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
-import {
-  getForecastSettings,
-  saveItemForecastSettings,
-  saveShopForecastSettings,
-} from "../forecast/settings.server";
+import { getForecastSettings, saveItemForecastSettings, saveShopForecastSettings } from "../forecast/settings.server";
 import { PageError } from "../components/PageStates";
 
 export const meta: MetaFunction = () => [{ title: "SyncFlow · Forecast settings" }];
@@ -58,7 +54,10 @@ type ActionData = { ok: true; saved: string } | { ok: false; form: string; error
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop } = await requireShop(request);
   if (!(await hasFeature(shop.id, "analytics")))
-    return json<ActionData>({ ok: false, form: "shop", errors: { form: "Your plan does not include forecasting." } }, { status: 403 });
+    return json<ActionData>(
+      { ok: false, form: "shop", errors: { form: "Your plan does not include forecasting." } },
+      { status: 403 },
+    );
   const form = Object.fromEntries(await request.formData());
   const intent = String(form.intent ?? "");
   let r: { ok: true } | { ok: false; errors: Record<string, string> };
@@ -66,7 +65,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   else if (intent === "item" || intent === "remove") {
     const sku = String(form.sku ?? "").trim();
     const item = sku
-      ? await prisma.catalogItem.findFirst({ where: { shopId: shop.id, skuKey: sku.toLowerCase() }, select: { id: true } })
+      ? await prisma.catalogItem.findFirst({
+          where: { shopId: shop.id, skuKey: sku.toLowerCase() },
+          select: { id: true },
+        })
       : null;
     if (!item) r = { ok: false, errors: { sku: sku ? `No item with SKU ${sku}` : "Enter a SKU" } };
     else
@@ -75,7 +77,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
         intent === "remove" ? { itemId: item.id, leadTimeDays: "", safetyStock: "" } : { ...form, itemId: item.id },
       );
   } else return json<ActionData>({ ok: false, form: "shop", errors: { form: "Unknown action" } }, { status: 400 });
-  if (!r.ok) return json<ActionData>({ ok: false, form: intent === "shop" ? "shop" : "item", errors: r.errors }, { status: 422 });
+  if (!r.ok)
+    return json<ActionData>(
+      { ok: false, form: intent === "shop" ? "shop" : "item", errors: r.errors },
+      { status: 422 },
+    );
   await enqueue(QUEUES.forecastTick, { shopId: shop.id }, { singletonKey: `forecast:${shop.id}` });
   return json<ActionData>({ ok: true, saved: intent });
 };

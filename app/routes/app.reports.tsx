@@ -58,7 +58,10 @@ type ActionData = { ok: true } | { ok: false; errors: Record<string, string> };
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { shop } = await requireShop(request);
   if (!(await hasFeature(shop.id, "analytics")))
-    return json<ActionData>({ ok: false, errors: { form: "Your plan does not include scheduled reports." } }, { status: 403 });
+    return json<ActionData>(
+      { ok: false, errors: { form: "Your plan does not include scheduled reports." } },
+      { status: 403 },
+    );
   const r = await saveReportSchedule(shop.id, Object.fromEntries(await request.formData()));
   return r.ok ? json<ActionData>({ ok: true }) : json<ActionData>({ ok: false, errors: r.errors }, { status: 422 });
 };
@@ -99,11 +102,7 @@ export default function Reports() {
             <Card>
               <Form method="post">
                 <FormLayout>
-                  <Checkbox
-                    label="Send the report"
-                    checked={v.enabled}
-                    onChange={(x) => setV({ ...v, enabled: x })}
-                  />
+                  <Checkbox label="Send the report" checked={v.enabled} onChange={(x) => setV({ ...v, enabled: x })} />
                   {v.enabled && <input type="hidden" name="enabled" value="on" />}
                   <FormLayout.Group>
                     <Select

@@ -12,50 +12,28 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { parse as parseCsv } from "csv-parse/sync";
-import { startHarness, ROOT, type Harness } from "./harness";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
-const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
+import { startHarness, type Harness } from "./harness";
+import { openAdminBrowser, pageTitle as titleOf, runAxe, screenshot, SHOTS, type AdminBrowser } from "./browser";
 
 let h: Harness;
-let browser: Browser;
-let context: BrowserContext;
+let ab: AdminBrowser;
 let page: Page;
-const pageErrors: string[] = [];
-const offHost: string[] = [];
 
-async function axeCheck(): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const bad = (await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v: any) => v.impact === "serious" || v.impact === "critical")
-      .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
-  })) as string[];
-  expect(bad).toEqual([]);
-}
-
-async function shot(name: string): Promise<void> {
-  await page.waitForLoadState("networkidle");
-  await page
-    .locator(".Polaris-IndexTable__LoadingPanel")
-    .waitFor({ state: "detached", timeout: 5_000 })
-    .catch(() => {});
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-const pageTitle = (name: string) =>
-  page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
+const axeCheck = async () => expect((await runAxe(page)).seriousOrCritical).toEqual([]);
+const shot = (name: string) => screenshot(page, name);
+const pageTitle = (name: string) => titleOf(page, name);
 const rows = () => page.locator(".Polaris-IndexTable__TableRow");
 const row = (sku: string) => rows().filter({ hasText: sku });
 
 /** Stored forecasts for seeded items, as the forecast job leaves them (decision 295). */
 async function seedForecasts(): Promise<void> {
-  const items = await h.prisma.catalogItem.findMany({ where: { shopId: h.shopId }, orderBy: { skuKey: "asc" }, take: 8 });
+  const items = await h.prisma.catalogItem.findMany({
+    where: { shopId: h.shopId },
+    orderBy: { skuKey: "asc" },
+    take: 8,
+  });
   const base = {
     shopId: h.shopId,
     method: "mean",
@@ -85,7 +63,8 @@ async function seedForecasts(): Promise<void> {
         available,
         demandPerDay: d,
         daysOfCover: cover,
-        stockoutDate: cover == null ? null : new Date(Date.UTC(2026, 11, 5 + Math.floor(cover))).toISOString().slice(0, 10),
+        stockoutDate:
+          cover == null ? null : new Date(Date.UTC(2026, 11, 5 + Math.floor(cover))).toISOString().slice(0, 10),
         reorderPoint: Math.ceil(d * 14 + 10),
         reorderNow,
         suggestedQty,
@@ -99,41 +78,22 @@ async function seedForecasts(): Promise<void> {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
   process.env.DATABASE_URL = h.databaseUrl;
   // Forecasting is analytics: Professional and up (app/billing/plans.ts).
-  await h.prisma.shop.update({ where: { id: h.shopId }, data: { planKey: "professional", subscriptionStatus: "ACTIVE" } });
+  await h.prisma.shop.update({
+    where: { id: h.shopId },
+    data: { planKey: "professional", subscriptionStatus: "ACTIVE" },
+  });
   await seedForecasts();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const version = browser.version().split(".")[0];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
-  });
-  const appOrigin = new URL(h.appUrl).origin;
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    offHost.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  ab = await openAdminBrowser(h.appUrl);
+  page = ab.page;
   await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent("/app/reorder")}`);
   await pageTitle("Reorder").waitFor({ timeout: 20_000 });
 }, 170_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+  await ab?.close();
   const { stopBoss } = await import("../../app/jobs/queue.server");
   await stopBoss(2000).catch(() => {});
   await h?.stop();
@@ -147,7 +107,8 @@ describe("Reorder (browser)", () => {
     const texts = await rows().allInnerTexts();
     expect(texts.map((t) => t.split(/\s/)[0])).toEqual(["TEE-003", "TEE-001", "TEE-002"]); // 0, 3, 12 days of cover
     const first = row("TEE-001");
-    for (const cell of ["12", "4", "3", "2026-12-08", "66", "Order 162"]) await first.getByText(cell, { exact: true }).first().waitFor();
+    for (const cell of ["12", "4", "3", "2026-12-08", "66", "Order 162"])
+      await first.getByText(cell, { exact: true }).first().waitFor();
     await row("TEE-002").getByText("Sales spike").waitFor();
     await page.getByRole("link", { name: "How this is calculated" }).waitFor();
     await shot("reorder");
@@ -186,8 +147,13 @@ describe("Reorder (browser)", () => {
     ]);
     const file = path.join(SHOTS, "reorder.csv");
     await download.saveAs(file);
-    const records = parseCsv(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""), { columns: true }) as Record<string, string>[];
-    expect(records.map((r) => [r.SKU, r.Available, r["Days of cover"], r["Suggested quantity"], r["Reorder now"]])).toEqual([
+    const records = parseCsv(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(
+      records.map((r) => [r.SKU, r.Available, r["Days of cover"], r["Suggested quantity"], r["Reorder now"]]),
+    ).toEqual([
       ["TEE-003", "0", "0", "62", "yes"],
       ["TEE-001", "12", "3", "162", "yes"],
       ["TEE-002", "30", "12", "85", "yes"],
@@ -197,7 +163,9 @@ describe("Reorder (browser)", () => {
     const { getBoss } = await import("../../app/jobs/queue.server");
     const boss = await getBoss();
     await expect
-      .poll(async () => (await boss.findJobs<{ shopId: string }>("forecast-tick", { queued: true })).map((j) => j.data.shopId))
+      .poll(async () =>
+        (await boss.findJobs<{ shopId: string }>("forecast-tick", { queued: true })).map((j) => j.data.shopId),
+      )
       .toContain(h.shopId);
   });
 
@@ -216,20 +184,30 @@ describe("Reorder (browser)", () => {
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("Lead time must be a whole number").waitFor();
     await page.getByText("Sales history must be at most 90").waitFor();
-    expect(await h.prisma.forecastSettings.findUnique({ where: { shopId: h.shopId } })).toMatchObject({ leadTimeDays: 14, historyDays: 56 });
+    expect(await h.prisma.forecastSettings.findUnique({ where: { shopId: h.shopId } })).toMatchObject({
+      leadTimeDays: 14,
+      historyDays: 56,
+    });
     await axeCheck();
     await page.getByLabel("Lead time (days)").first().fill("21");
     await page.getByLabel("Sales history (days)").fill("28");
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("The forecast is being recalculated with the new settings.").waitFor();
-    expect(await h.prisma.forecastSettings.findUnique({ where: { shopId: h.shopId } })).toMatchObject({ leadTimeDays: 21, historyDays: 28, lowCoverAlerts: true });
+    expect(await h.prisma.forecastSettings.findUnique({ where: { shopId: h.shopId } })).toMatchObject({
+      leadTimeDays: 21,
+      historyDays: 28,
+      lowCoverAlerts: true,
+    });
 
     await page.getByLabel("SKU").fill("TEE-002");
     await page.getByLabel("Lead time (days)").nth(1).fill("5");
     await page.getByRole("button", { name: "Save item" }).click();
     await page.getByRole("cell", { name: "TEE-002", exact: true }).waitFor();
     const item = await h.prisma.catalogItem.findFirstOrThrow({ where: { shopId: h.shopId, sku: "TEE-002" } });
-    expect(await h.prisma.itemForecastSetting.findUnique({ where: { itemId: item.id } })).toMatchObject({ leadTimeDays: 5, safetyStock: null });
+    expect(await h.prisma.itemForecastSetting.findUnique({ where: { itemId: item.id } })).toMatchObject({
+      leadTimeDays: 5,
+      safetyStock: null,
+    });
     await shot("reorder-settings");
     await axeCheck();
   });
@@ -256,7 +234,7 @@ describe("Reorder (browser)", () => {
   });
 
   it("had no page errors or off-host requests", () => {
-    expect(pageErrors).toEqual([]);
-    expect(offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
+    expect(ab.pageErrors).toEqual([]);
+    expect(ab.offHost.filter((u) => !u.startsWith("https://cdn.shopify.com/"))).toEqual([]);
   });
 });
