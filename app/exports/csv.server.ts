@@ -8,6 +8,7 @@
 import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import { stringify } from "csv-stringify";
+import { stringify as stringifySync } from "csv-stringify/sync";
 import prisma from "../db.server";
 import { SALES_CHANNELS } from "../models/sales-channels.server";
 import { hiddenOrdersWhere } from "../billing/billing.server";
@@ -110,6 +111,20 @@ async function* activity(shopId: string): AsyncGenerator<(string | number)[]> {
   }
 }
 
+/** Options every SyncFlow CSV is written with (UTF-8 BOM, CRLF, fields quoted when needed). */
+const CSV_OPTIONS = { bom: true, record_delimiter: "windows", quoted_match: /[",\r\n;]/ } as const;
+
+/**
+ * A small CSV held in memory (a report's attachment, the Reorder export: bounded by the catalog size), written exactly
+ * as the streamed exports are (BOM, CRLF, formula-safe cells). `rows[0]` is the header.
+ */
+export function csvString(rows: unknown[][]): string {
+  return stringifySync(
+    rows.map((r) => r.map(safeCell)),
+    CSV_OPTIONS,
+  );
+}
+
 /** A readable stream of the CSV export `kind` of a shop (bytes, UTF-8 with BOM). */
 export function csvStream(kind: CsvKind, shopId: string): Readable {
   return csvFromRows(kind === "inventory" ? inventory(shopId) : kind === "orders" ? orders(shopId) : activity(shopId));
@@ -121,7 +136,7 @@ export function csvStream(kind: CsvKind, shopId: string): Readable {
  */
 export function csvFromRows(rows: AsyncIterable<(string | number)[]>): Readable {
   const out = new PassThrough();
-  const csv = stringify({ bom: true, record_delimiter: "windows", quoted_match: /[",\r\n;]/ });
+  const csv = stringify(CSV_OPTIONS);
   csv.pipe(out);
   void (async () => {
     try {

@@ -64,6 +64,11 @@ export const QUEUES = {
   sheetsSync: "sheets-sync",
   /** Hourly: send the daily summary to shops whose local summary hour it is. data: {} */
   dailySummary: "daily-summary",
+  /**
+   * Issue 18 (R): hourly, recompute every analytics shop's forecasts and raise low-cover notifications
+   * (app/forecast/forecast.server.ts); with `shopId`, that shop only (the Reorder page's Recalculate). data: { shopId? }
+   */
+  forecastTick: "forecast-tick",
   /** Hourly: key rotation, webhook payload retention, nonce pruning (app/jobs/maintenance.server.ts). data: {} */
   maintenance: "maintenance",
   /** Every 5 minutes: analytics rollup refresh and the daily inventory-value snapshot (app/analytics, issue 18). data: {} */
@@ -150,6 +155,7 @@ export interface JobData {
   "stock-watch": { shopId: string };
   "sheets-sync": { shopId: string; full?: boolean };
   "daily-summary": Record<string, never>;
+  "forecast-tick": { shopId?: string };
   maintenance: Record<string, never>;
   "analytics-tick": Record<string, never>;
   "webhook-deliver": { shopId: string; deliveryId: string };

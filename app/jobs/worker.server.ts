@@ -35,6 +35,8 @@ import { handleNotifySend, processEvent, sweepUnnotifiedEvents } from "../notify
 import { sendFlowTriggersForEvent } from "../flow/triggers.server";
 import { signalStockChanged, watchStock } from "../notify/stock-watch.server";
 import { runDailySummaries } from "../notify/summary.server";
+import { computeShopForecasts, runForecasts } from "../forecast/forecast.server";
+import { runScheduledReports } from "../reports/reports.server";
 import { syncSheet } from "../exports/sheets.server";
 import { env } from "../env.server";
 // ---- merchant API outbound webhooks (issue 18) ----
@@ -132,7 +134,17 @@ export const handlers: Handlers = {
   [QUEUES.stockWatch]: async ({ shopId }: { shopId: string }) => watchStock(shopId),
   [QUEUES.sheetsSync]: async ({ shopId, full }: { shopId: string; full?: boolean }) =>
     syncSheet(shopId, { full: !!full }),
-  [QUEUES.dailySummary]: async () => ({ shops: await runDailySummaries() }),
+  // The hourly e-mail tick: the daily summary and the scheduled reports (issue 18, app/reports) — each runs even when
+  // the other fails; a failure fails the job (retried; both are claimed per period, so a retry sends nothing twice).
+  [QUEUES.dailySummary]: async () => {
+    const [shops, reports] = await Promise.allSettled([runDailySummaries(), runScheduledReports()]);
+    if (shops.status === "rejected") throw shops.reason;
+    if (reports.status === "rejected") throw reports.reason;
+    return { shops: shops.value, reports: reports.value };
+  },
+  // Issue 18 (R): forecasts and low-cover alerts (app/forecast).
+  [QUEUES.forecastTick]: async ({ shopId }: { shopId?: string }) =>
+    shopId ? computeShopForecasts(shopId) : { shops: await runForecasts() },
 
   [QUEUES.bulk]: async (data) => runBulkJob(data as BulkJobData),
 
@@ -246,6 +258,7 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
   [QUEUES.stockWatch]: 2,
   [QUEUES.sheetsSync]: 2,
   [QUEUES.dailySummary]: 1,
+  [QUEUES.forecastTick]: 1,
   [QUEUES.bulk]: 2,
   [QUEUES.reconcile]: 1,
   [QUEUES.reconcileTick]: 1,
@@ -273,6 +286,7 @@ const BACKSTOP_S: Partial<Record<QueueName, number>> = {
   [QUEUES.initialPushCheck]: 5,
   [QUEUES.sheetsSync]: 5,
   [QUEUES.dailySummary]: 5,
+  [QUEUES.forecastTick]: 5,
   [QUEUES.bulk]: 5,
   [QUEUES.reconcile]: 5,
   [QUEUES.reconcileTick]: 5,
@@ -438,6 +452,9 @@ export async function startWorker(): Promise<WorkerHandle> {
   await boss
     .schedule(QUEUES.dailySummary, "0 * * * *", {})
     .catch((err: unknown) => console.error("[worker] could not schedule daily summary:", err)); // issue 6
+  await boss
+    .schedule(QUEUES.forecastTick, "23 * * * *", {})
+    .catch((err: unknown) => console.error("[worker] could not schedule forecasts:", err)); // issue 18
   await boss
     .schedule(QUEUES.maintenance, "17 * * * *", {})
     .catch((err: unknown) => console.error("[worker] could not schedule maintenance:", err)); // issue 13

@@ -30,6 +30,7 @@ const PATH_BY_KIND: Record<NotificationKind, string> = {
   "sku.ambiguous": "/app/listings",
   "data.request": "/app",
   "summary.daily": "/app",
+  "stock.low_cover": "/app/reorder",
 };
 
 /** The shop's display name and domain. */
@@ -123,6 +124,18 @@ export async function eventContext(
       break;
     case "summary.daily":
       facts.date = p.date;
+      break;
+    case "stock.low_cover":
+      Object.assign(facts, {
+        quantity: p.available,
+        demandPerDay: p.demandPerDay,
+        daysOfCover: p.daysOfCover,
+        stockoutDate: p.stockoutDate,
+        reorderPoint: p.reorderPoint,
+        suggestedQty: p.suggestedQty,
+        leadTimeDays: p.leadTimeDays,
+      });
+      if (facts.sku) path = `/app/reorder?q=${encodeURIComponent(String(facts.sku))}`;
       break;
     case "sku.ambiguous":
       Object.assign(facts, { count: p.count, ...(p.store ? { store: p.store } : {}) });

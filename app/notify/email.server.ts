@@ -68,6 +68,8 @@ export interface EmailMessage {
   html: string;
   /** Stable Message-ID seed (notification id) so a retried send is recognisable. */
   id?: string;
+  /** Files attached (scheduled reports' CSVs, issue 18): name, content, MIME type. */
+  attachments?: { filename: string; content: string | Buffer; contentType: string }[];
 }
 
 /**
@@ -85,6 +87,7 @@ export async function sendEmail(msg: EmailMessage): Promise<{ messageId: string;
     html: msg.html,
     ...(msg.id ? { messageId: `<${msg.id}@syncflow>` } : {}),
     headers: { "X-SyncFlow-Notification": msg.id ?? "" },
+    ...(msg.attachments?.length ? { attachments: msg.attachments } : {}),
   });
   return { messageId: info.messageId, response: String(info.response ?? "") };
 }

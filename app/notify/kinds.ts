@@ -18,6 +18,7 @@ export const NOTIFICATION_KINDS = [
   "sku.ambiguous",
   "data.request",
   "summary.daily",
+  "stock.low_cover",
 ] as const;
 
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
@@ -81,7 +82,11 @@ export const KIND_INFO: Record<NotificationKind, { label: string; help: string }
   },
   "summary.daily": {
     label: "Daily summary",
-    help: "Orders, stock changes, low-stock items and failures of the last 24 hours.",
+    help: "Orders, stock changes, low-stock items, items to reorder and failures of the last 24 hours.",
+  },
+  "stock.low_cover": {
+    label: "Time to reorder (low cover)",
+    help: "An item's forecast cover fell to its reorder point: order now to have stock before it runs out (once per item until it recovers; Reorder page).",
   },
 };
 
@@ -117,6 +122,7 @@ export const NOTIFIABLE_EVENT_TYPES = [
   "summary.daily",
   "customers.data_request",
   "sku.ambiguous",
+  "stock.low_cover",
 ] as const;
 
 export function kindOfEvent(type: string, payload: unknown): NotificationKind | null {
@@ -137,6 +143,7 @@ export function kindOfEvent(type: string, payload: unknown): NotificationKind | 
     case "conflict.raised":
     case "summary.daily":
     case "sku.ambiguous":
+    case "stock.low_cover":
       return type;
     default:
       return null;

@@ -133,23 +133,32 @@ export async function watchStock(
       }
     }
   }
-  if (baselineKeys.length)
-    await prisma.$executeRaw`
-      INSERT INTO "AlertState" (id, "shopId", key, active, since, "updatedAt")
-      SELECT u.id, ${shopId}, u.key, true, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
-      FROM unnest(${baselineKeys.map(() => newId())}::text[], ${baselineKeys}::text[]) AS u(id, key)
-      ON CONFLICT ("shopId", key) DO UPDATE
-        SET active = true, since = (now() AT TIME ZONE 'UTC'), "clearedAt" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')`;
-  if (clearKeys.length)
-    await prisma.alertState.updateMany({
-      where: { shopId, key: { in: clearKeys }, active: true },
-      data: { active: false, clearedAt: new Date() },
-    });
+  await setAlertStates(shopId, baselineKeys, clearKeys);
   await prisma.notificationSettings.updateMany({
     where: { shopId, watchedLedgerId: { lt: maxId } },
     data: { watchedLedgerId: maxId },
   });
   return { evaluated: picture.size, low, out, cleared, baseline };
+}
+
+/**
+ * Records alert conditions without telling anyone: `activate` keys become active (one statement — a baseline, or
+ * alerts switched off), `clear` keys inactive (recovered, so they can alert again). Shared by the stock watch and the
+ * low-cover alert (app/forecast/forecast.server.ts).
+ */
+export async function setAlertStates(shopId: string, activate: string[], clear: string[]): Promise<void> {
+  if (activate.length)
+    await prisma.$executeRaw`
+      INSERT INTO "AlertState" (id, "shopId", key, active, since, "updatedAt")
+      SELECT u.id, ${shopId}, u.key, true, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
+      FROM unnest(${activate.map(() => newId())}::text[], ${activate}::text[]) AS u(id, key)
+      ON CONFLICT ("shopId", key) DO UPDATE
+        SET active = true, since = (now() AT TIME ZONE 'UTC'), "clearedAt" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')`;
+  if (clear.length)
+    await prisma.alertState.updateMany({
+      where: { shopId, key: { in: clear }, active: true },
+      data: { active: false, clearedAt: new Date() },
+    });
 }
 
 /**

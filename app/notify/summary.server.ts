@@ -1,7 +1,8 @@
 /**
  * The daily summary (queue `daily-summary`, scheduled hourly): for every installed shop whose local
  * summary hour it is and that has not had today's summary, emits a `summary.daily` event whose lines
- * describe the last 24 hours; the dispatcher e-mails it like any other event. The local date is claimed
+ * describe the last 24 hours (and the forecast's items to reorder now, issue 18); the dispatcher e-mails it like any
+ * other event. The local date is claimed
  * with a conditional update, so several workers send it once.
  */
 import prisma from "../db.server";
@@ -28,6 +29,16 @@ export async function summaryLines(shopId: string, now = new Date()): Promise<st
     }),
   ]);
   const channels = await prisma.channel.findMany({ where: { shopId }, select: { id: true, name: true } });
+  // Issue 18: the forecast's items to reorder now (stored by the hourly forecast job, decision 295), least cover first.
+  const [toReorder, reorderFirst] = await Promise.all([
+    prisma.itemForecast.count({ where: { shopId, reorderNow: true } }),
+    prisma.itemForecast.findMany({
+      where: { shopId, reorderNow: true },
+      orderBy: [{ daysOfCover: { sort: "asc", nulls: "last" } }, { itemId: "asc" }],
+      take: 5,
+      select: { item: { select: { sku: true } } },
+    }),
+  ]);
   const name = (id: string) => channels.find((c) => c.id === id)?.name ?? "a store";
   const totalOrders = orders.reduce((s, o) => s + o._count, 0);
   const lowItems = lowKeys.length
@@ -42,6 +53,7 @@ export async function summaryLines(shopId: string, now = new Date()): Promise<st
     `Orders imported: ${totalOrders}${orders.length ? ` (${orders.map((o) => `${name(o.channelId)} ${o._count}`).join(", ")})` : ""}`,
     `Stock changes recorded: ${changes}`,
     `Items at or under their low-stock threshold: ${lowKeys.length}${lowItems.length ? ` (${lowItems.map((i) => i.sku).join(", ")}${lowKeys.length > lowItems.length ? ", ..." : ""})` : ""}`,
+    `Items to reorder now (forecast): ${toReorder}${reorderFirst.length ? ` (${reorderFirst.map((r) => r.item.sku).join(", ")}${toReorder > reorderFirst.length ? ", ..." : ""})` : ""}`,
     `Sync jobs that failed after retries: ${deadLetters}`,
     `Open conflicts to review: ${openConflicts}`,
     `Stores needing attention: ${failing.length ? failing.map((c) => `${c.name} (${c.status})`).join(", ") : "none"}`,

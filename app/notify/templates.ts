@@ -80,6 +80,16 @@ function headline(ctx: MessageContext): { title: string; body: string[]; sms: st
         ],
         sms: `Low stock: ${f.sku} at ${f.quantity} (threshold ${f.threshold})`,
       };
+    case "stock.low_cover":
+      return {
+        title: `Time to reorder: ${f.sku ?? "an item"} has ${f.daysOfCover ?? "?"} days of cover`,
+        body: [
+          `${item} has ${f.quantity} available and sells about ${f.demandPerDay} a day: it runs out around ${f.stockoutDate ?? "soon"}.`,
+          `That is at or under its reorder point of ${f.reorderPoint} (lead time ${f.leadTimeDays} days plus safety stock). Suggested order: ${f.suggestedQty} units.`,
+          "You will not be told again until its cover recovers.",
+        ],
+        sms: `Reorder ${f.sku}: ${f.daysOfCover} days of cover`,
+      };
     case "stock.out":
       return {
         title: `Out of stock everywhere: ${f.sku ?? "an item"}`,

@@ -37,6 +37,8 @@ const TITLES: Record<string, string> = {
   "/app/notifications": "Notifications",
   "/app/plan": "Plan",
   "/app/retailer": "Retailer link",
+  "/app/reorder": "Reorder",
+  "/app/reports": "Scheduled reports",
 };
 
 /** Title of the page being loaded (detail pages fall back to their section). */
@@ -63,6 +65,7 @@ export default function App() {
         <NavLink to="/app/inventory">Inventory</NavLink>
         <NavLink to="/app/orders">Orders</NavLink>
         <NavLink to="/app/analytics">Analytics</NavLink>
+        <NavLink to="/app/reorder">Reorder</NavLink>
         <NavLink to="/app/conflicts">Conflicts</NavLink>
         <NavLink to="/app/activity">Activity</NavLink>
         <NavLink to="/app/dead-letters">Dead letters</NavLink>

@@ -17,7 +17,8 @@ export type DomainEventType =
   | "summary.daily"
   | "dead_letter.discarded"
   | "customers.data_request"
-  | "sku.ambiguous";
+  | "sku.ambiguous"
+  | "stock.low_cover";
 
 /** Records one event for a shop. */
 export async function emitEvent(

@@ -18,6 +18,8 @@ export interface FakeMail {
   html: string;
   raw: string;
   headers: Record<string, string>;
+  /** Attached files (Content-Disposition: attachment), decoded as UTF-8 text (issue 18: the reports' CSVs). */
+  attachments: { filename: string; contentType: string; content: string }[];
 }
 
 export interface SmtpFake {
@@ -75,8 +77,10 @@ function decodeBody(headers: Record<string, string>, body: string): string {
   return body;
 }
 
-/** Minimal MIME walk: collects text/plain and text/html leaves. */
-function walk(raw: string, acc: { text: string; html: string }): Record<string, string> {
+type Acc = { text: string; html: string; attachments: FakeMail["attachments"] };
+
+/** Minimal MIME walk: collects text/plain and text/html leaves, and attachments apart. */
+function walk(raw: string, acc: Acc): Record<string, string> {
   const { headers, body } = splitPart(raw);
   const ct = headers["content-type"] ?? "text/plain";
   const boundary = /boundary="?([^";]+)"?/i.exec(ct)?.[1];
@@ -85,6 +89,9 @@ function walk(raw: string, acc: { text: string; html: string }): Record<string, 
       if (part.startsWith("--")) break;
       walk(part.replace(/^\r?\n/, ""), acc);
     }
+  } else if (/^attachment/i.test(headers["content-disposition"] ?? "")) {
+    const filename = /filename="?([^";]+)"?/i.exec(headers["content-disposition"] ?? "")?.[1] ?? "";
+    acc.attachments.push({ filename, contentType: ct, content: decodeBody(headers, body.replace(/\r?\n$/, "")) });
   } else if (/^text\/html/i.test(ct)) acc.html += decodeBody(headers, body);
   else if (/^text\/plain/i.test(ct)) acc.text += decodeBody(headers, body);
   return headers;
@@ -92,7 +99,7 @@ function walk(raw: string, acc: { text: string; html: string }): Record<string, 
 
 /** Parses a raw RFC 5322 message. */
 export function parseMail(raw: string, envelope: { from: string; to: string[] }): FakeMail {
-  const acc = { text: "", html: "" };
+  const acc: Acc = { text: "", html: "", attachments: [] };
   const headers = walk(raw, acc);
   return {
     from: envelope.from,
@@ -102,6 +109,7 @@ export function parseMail(raw: string, envelope: { from: string; to: string[] })
     html: acc.html,
     raw,
     headers,
+    attachments: acc.attachments,
   };
 }
 
