@@ -82,7 +82,26 @@ export async function createSubscription(
     data: { shopId, url: raw, topics, secretEnc: encryptSecret(secret), ledgerCursor: max._max.id ?? 0n },
   });
   subscribedShops.delete(shopId);
+  if (topics.includes("stock.changed")) await queueCatchUpFanOut(shopId);
   return { subscription: subView(row), secret };
+}
+
+/**
+ * Other processes may still hold "no stock.changed subscription" for this shop for up to SUBSCRIBED_TTL_MS, and skip
+ * their fan-out signals until it expires: one fan-out queued just after that window delivers the ledger rows they
+ * committed meanwhile (the subscription's cursor starts at creation, so nothing before it is sent). Never throws.
+ */
+async function queueCatchUpFanOut(shopId: string): Promise<void> {
+  try {
+    await enqueue(
+      QUEUES.webhookStock,
+      { shopId },
+      // Its own key: the debounced job of the usual signal must not absorb this later one.
+      { singletonKey: `webhook-stock-new:${shopId}`, startAfterSeconds: Math.ceil(SUBSCRIBED_TTL_MS / 1000) + 1 },
+    );
+  } catch (err) {
+    console.error(`[outbound] could not queue the first stock fan-out of ${shopId}:`, err);
+  }
 }
 
 function subView(r: {
