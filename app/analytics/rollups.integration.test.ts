@@ -383,8 +383,11 @@ describe("analytics rollups", () => {
       ["2026-11-04", 0, {}, true, 0], // carried: still out
     ]);
     expect(days[0]!.sku).toBeDefined();
-    // variantIds filter.
+    // variantIds filter (read item by item through the primary key, decision 291): exactly the unfiltered rows of
+    // those items, per-channel units and carried state included; an unknown id adds nothing.
     expect((await skuDailySales(f.shopId, "2026-11-03", "2026-11-03", { variantIds: [f.B] })).length).toBe(1);
+    const only = await skuDailySales(f.shopId, "2026-11-01", "2026-11-04", { variantIds: [f.B, f.A, "no-such-item"] });
+    expect(only).toEqual(days.filter((d) => d.variantId === f.A || d.variantId === f.B));
   }, 60_000);
 
   it("an incremental refresh equals a full rebuild", async () => {
