@@ -168,7 +168,9 @@ async function main(): Promise<void> {
         // The connections, not the query, pay for the new backends: every connection of the pool is opened (held
         // concurrently so the pool cannot reuse one) — a query that runs its statements in parallel would otherwise
         // time the opening of up to POOL_MAX backends (decision 291). Catalog and plan caches stay empty.
-        await Promise.all(Array.from({ length: POOL_MAX }, () => prisma.$queryRawUnsafe("SELECT pg_sleep(0.02)")));
+        await Promise.all(
+          Array.from({ length: POOL_MAX }, () => prisma.$queryRawUnsafe("SELECT 1 AS one FROM pg_sleep(0.02)")),
+        );
         const s = performance.now();
         await q(seeded.shopId, p);
         times.push(performance.now() - s);
