@@ -340,7 +340,7 @@ async function main() {
       // The part of any interaction spent in the app's own event handlers (the rest is input delay and rendering).
       eventProcessingMaxMs: max(col("processingMax")),
       otherPages: Object.fromEntries(
-        ["dashboard", "orders", "plan"].map((n) => {
+        ["dashboard", "orders", "plan", "analytics"].map((n) => {
           const lcps = results.map((r) => r.pages[n]!.lcp);
           const clss = results.map((r) => r.pages[n]!.cls);
           return [n, { lcpMs: { median: median(lcps), max: max(lcps) }, clsMax: max(clss) }];

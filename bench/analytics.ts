@@ -38,6 +38,8 @@ const LEDGER = Number(argValue("--ledger") ?? 1_000_000);
 const DAYS = Number(argValue("--days") ?? 91);
 const RUNS = Number(argValue("--runs") ?? 15);
 const TARGET_P95_MS = 300;
+/** Connections in the bench's pool (opened before every timed query, see `restart`). */
+const POOL_MAX = 10;
 const log = (m: string) => process.stderr.write(`[bench:analytics] ${m}\n`);
 
 /** Queries timed besides the page's own. R: add the forecast query here (same signature). */
@@ -58,8 +60,30 @@ async function main(): Promise<void> {
     password: PASSWORD,
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"],
-    onLog: () => {},
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "max_connections=50",
+      // Diagnosis: BENCH_EXPLAIN_MS=200 logs the plan (EXPLAIN ANALYZE, buffers) of every statement slower than that.
+      ...(process.env.BENCH_EXPLAIN_MS
+        ? [
+            "-c",
+            "shared_preload_libraries=auto_explain",
+            "-c",
+            `auto_explain.log_min_duration=${process.env.BENCH_EXPLAIN_MS}`,
+            "-c",
+            "auto_explain.log_analyze=on",
+            "-c",
+            "auto_explain.log_buffers=on",
+          ]
+        : []),
+    ],
+    onLog: (m: string) => {
+      if (process.env.BENCH_EXPLAIN_MS) process.stderr.write(m.toString());
+    },
     onError: () => {},
   });
   await server.initialise();
@@ -70,7 +94,9 @@ async function main(): Promise<void> {
     process.env.DATABASE_URL = url;
     migrateDeploy(url);
     const connect = () => {
-      globalThis.__syncflowPrisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 10 }) });
+      globalThis.__syncflowPrisma = new PrismaClient({
+        adapter: new PrismaPg({ connectionString: url, max: POOL_MAX }),
+      });
       return globalThis.__syncflowPrisma;
     };
     let prisma = connect();
@@ -139,7 +165,12 @@ async function main(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         await restart();
-        await prisma.$queryRawUnsafe("SELECT 1"); // the connection, not the query, pays for the new backend
+        // The connections, not the query, pay for the new backends: every connection of the pool is opened (held
+        // concurrently so the pool cannot reuse one) — a query that runs its statements in parallel would otherwise
+        // time the opening of up to POOL_MAX backends (decision 291). Catalog and plan caches stay empty.
+        await Promise.all(
+          Array.from({ length: POOL_MAX }, () => prisma.$queryRawUnsafe("SELECT 1 AS one FROM pg_sleep(0.02)")),
+        );
         const s = performance.now();
         await q(seeded.shopId, p);
         times.push(performance.now() - s);

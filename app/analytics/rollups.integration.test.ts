@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { createTestShop } from "../notify/test-shop";
 import { channelSummary, rebuildRollups, refreshRollups, skuDailySales } from "./rollups.server";
+import { priceDifferences } from "./report.server";
 
 const L1 = "gid://shopify/Location/1";
 const L2 = "gid://shopify/Location/2";
@@ -383,8 +384,73 @@ describe("analytics rollups", () => {
       ["2026-11-04", 0, {}, true, 0], // carried: still out
     ]);
     expect(days[0]!.sku).toBeDefined();
-    // variantIds filter.
+    // variantIds filter (read item by item through the primary key, decision 291): exactly the unfiltered rows of
+    // those items, per-channel units and carried state included; an unknown id adds nothing.
     expect((await skuDailySales(f.shopId, "2026-11-03", "2026-11-03", { variantIds: [f.B] })).length).toBe(1);
+    const only = await skuDailySales(f.shopId, "2026-11-01", "2026-11-04", { variantIds: [f.B, f.A, "no-such-item"] });
+    expect(only).toEqual(days.filter((d) => d.variantId === f.A || d.variantId === f.B));
+  }, 60_000);
+
+  it("lists price differences per SKU and currency between channels, by spread (hand-computed)", async () => {
+    const f = await base("an-price");
+    const o = (channel: string, ext: string, at: string, currency: string, item: string, qty: number, price: string) =>
+      order(f, {
+        channel,
+        ext,
+        at,
+        currency,
+        total: (qty * Number(price)).toFixed(2),
+        status: "paid",
+        lines: [{ item, qty, price }],
+      });
+    // TEE in EUR: Woo 2 × 15.00 + 1 × 16.00 → 46.00 / 3 = 15.33; Shopify 1 × 18.00. Spread 2.67 / 15.33 = 0.174.
+    await o(f.woo, "P1", "2026-11-01T09:00:00Z", "EUR", f.A, 2, "15.00");
+    await o(f.woo, "P2", "2026-11-02T09:00:00Z", "EUR", f.A, 1, "16.00");
+    await o(f.rec, "P3", "2026-11-02T10:00:00Z", "EUR", f.A, 1, "18.00");
+    // MUG in EUR: Woo 10.00, Shopify 11.00 → spread 0.1; in USD: Woo and the retailer both 12.00 → no difference.
+    await o(f.woo, "P4", "2026-11-03T09:00:00Z", "EUR", f.B, 1, "10.00");
+    await o(f.rec, "P5", "2026-11-03T10:00:00Z", "EUR", f.B, 1, "11.00");
+    await o(f.woo, "P6", "2026-11-03T11:00:00Z", "USD", f.B, 1, "12.00");
+    await o(f.ret, "P7", "2026-11-03T12:00:00Z", "USD", f.B, 1, "12.00");
+    // Outside the period (11-05): a different price that must not count.
+    await o(f.rec, "P8", "2026-11-05T10:00:00Z", "USD", f.B, 1, "99.00");
+    await rebuildRollups(f.shopId);
+    const period = { from: "2026-11-01", to: "2026-11-04", prevFrom: "2026-10-28", prevTo: "2026-10-31", days: 4 };
+    const view = (d: Awaited<ReturnType<typeof priceDifferences>>) =>
+      d.map((x) => [
+        x.sku,
+        x.currency,
+        x.lowest,
+        x.highest,
+        x.spread,
+        x.channels.map((c) => [c.channelName, c.averagePrice, c.units]),
+      ]);
+    expect(view(await priceDifferences(f.shopId, period, 50))).toEqual([
+      [
+        "TEE",
+        "EUR",
+        "15.33",
+        "18.00",
+        0.174,
+        [
+          ["Shopify", "18.00", 1],
+          ["Woo EU", "15.33", 3],
+        ],
+      ],
+      [
+        "MUG",
+        "EUR",
+        "10.00",
+        "11.00",
+        0.1,
+        [
+          ["Shopify", "11.00", 1],
+          ["Woo EU", "10.00", 1],
+        ],
+      ],
+    ]);
+    // The limit keeps the largest spread.
+    expect(view(await priceDifferences(f.shopId, period, 1)).map((r) => r[0])).toEqual(["TEE"]);
   }, 60_000);
 
   it("an incremental refresh equals a full rebuild", async () => {

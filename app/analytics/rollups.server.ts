@@ -109,6 +109,18 @@ const itemFilter = (col: Prisma.Sql, itemIds: string[] | null) =>
   itemIds ? Prisma.sql`AND ${col} = ANY(${itemIds}::text[])` : Prisma.empty;
 
 /**
+ * SQL `FROM` source aliased `t`: the rows of `table` matching `where`, for every item (`itemIds` null) or only the
+ * given items, read item by item through the (shopId, itemId, day) primary key (a LATERAL range scan per id). With
+ * `"itemId" = ANY(…)` the planner chose the (shopId, day) index and filtered a 90-day period of all 10,000 SKUs down
+ * to 100 (bench/analytics.ts `skuDailySales100`; decision 291).
+ */
+const perItem = (itemIds: string[] | null, table: Prisma.Sql, where: Prisma.Sql) =>
+  itemIds
+    ? Prisma.sql`unnest(${itemIds}::text[]) AS u(id) CROSS JOIN LATERAL (
+        SELECT * FROM ${table} WHERE ${where} AND "itemId" = u.id) t`
+    : Prisma.sql`${table} t WHERE ${where}`;
+
+/**
  * Rebuilds the SKU rollups (AnalyticsSkuDay, AnalyticsSkuChannelDay) of `shopId` for local days [from, to] from the
  * ledger and the orders, for every item or only `itemIds`. Idempotent; the rows in range are replaced.
  */
@@ -420,18 +432,17 @@ export async function skuDailySales(
     prisma.$queryRaw<{ id: string; sku: string }[]>`
       SELECT id, sku FROM "CatalogItem" WHERE "shopId" = ${shopId} ${itemFilter(Prisma.sql`id`, ids)} ORDER BY id`,
     prisma.$queryRaw<{ item_id: string; day: string; units: number; stockout: boolean; end: number | null }[]>`
-      SELECT "itemId" AS item_id, to_char(day, 'YYYY-MM-DD') AS day, "unitsSold" AS units, stockout, "endAvailable" AS end
-      FROM "AnalyticsSkuDay"
-      WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date ${itemFilter(Prisma.sql`"itemId"`, ids)}`,
+      SELECT t."itemId" AS item_id, to_char(t.day, 'YYYY-MM-DD') AS day, t."unitsSold" AS units, t.stockout,
+             t."endAvailable" AS end
+      FROM ${perItem(ids, Prisma.sql`"AnalyticsSkuDay"`, Prisma.sql`"shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date`)}`,
     prisma.$queryRaw<{ item_id: string; end: number }[]>`
       SELECT DISTINCT ON ("itemId") "itemId" AS item_id, "endAvailable" AS end
       FROM "AnalyticsSkuDay"
       WHERE "shopId" = ${shopId} AND day < ${from}::date AND "endAvailable" IS NOT NULL ${itemFilter(Prisma.sql`"itemId"`, ids)}
       ORDER BY "itemId", day DESC`,
     prisma.$queryRaw<{ item_id: string; day: string; channel_id: string; units: number }[]>`
-      SELECT "itemId" AS item_id, to_char(day, 'YYYY-MM-DD') AS day, "channelId" AS channel_id, units
-      FROM "AnalyticsSkuChannelDay"
-      WHERE "shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date ${itemFilter(Prisma.sql`"itemId"`, ids)}`,
+      SELECT t."itemId" AS item_id, to_char(t.day, 'YYYY-MM-DD') AS day, t."channelId" AS channel_id, t.units
+      FROM ${perItem(ids, Prisma.sql`"AnalyticsSkuChannelDay"`, Prisma.sql`"shopId" = ${shopId} AND day BETWEEN ${from}::date AND ${to}::date`)}`,
   ]);
   const stored = new Map(rows.map((r) => [`${r.item_id}|${r.day}`, r]));
   const before = new Map(prior.map((r) => [r.item_id, r.end]));
