@@ -598,6 +598,12 @@ export const ENV_VARS = {
   BENCH_WORKERS: v("test tooling", "1", "Worker processes the benchmark starts on the shared queues.", optInt(1)),
   BENCH_VERBOSE: v("test tooling", "", "Set: benchmarks show the app's and worker's full output.", text()),
   BENCH_DEBUG: v("test tooling", "", "Set: benchmarks print their internal timelines.", text()),
+  BENCH_EXPLAIN_MS: v(
+    "test tooling",
+    "",
+    "Analytics bench: log the plan of every statement slower than this (ms) through auto_explain (bench/analytics.ts).",
+    text(),
+  ),
   RUNS: v("test tooling", "5", "Page loads per measurement of the admin LCP benchmark.", optInt(1)),
 } as const satisfies Record<string, EnvVar>;
 
