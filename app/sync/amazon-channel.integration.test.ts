@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import { startApp, TEST_API_KEY, TEST_API_SECRET, type AppHandle } from "../../tests/harness/app";
-import { startWorld, waitFor, type World } from "../../tests/harness/world";
+import { redirectHop, startWorld, waitFor, type World } from "../../tests/harness/world";
 import { onboard } from "../../tests/harness/onboard";
 import { startAmazonEmulator, type AmazonEmulator } from "../../tests/emulators/amazon/index";
 import { startWorker, type WorkerHandle } from "../jobs/worker.server";
@@ -82,16 +82,7 @@ afterAll(async () => {
   await amazon?.close();
 });
 
-/** One hop of a redirect chain without following it: status, Location, Set-Cookie. */
-async function hop(url: string, cookie?: string) {
-  const res = await fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
-  return {
-    status: res.status,
-    location: res.headers.get("location"),
-    cookie: res.headers.get("set-cookie"),
-    body: await res.text(),
-  };
-}
+const hop = redirectHop;
 
 describe("Amazon sales channel", () => {
   it("connects through the website authorisation flow and links listings by seller SKU", async () => {

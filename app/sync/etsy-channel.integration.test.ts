@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
 import type { AppHandle } from "../../tests/harness/app";
-import { waitFor, type World } from "../../tests/harness/world";
+import { redirectHop, waitFor, type World } from "../../tests/harness/world";
 import { startOnboardedWorld, type OnboardedWorld } from "../../tests/harness/onboard";
 import { startEtsyEmulator, type EtsyEmulator, type EmulatedListing } from "../../tests/emulators/etsy/index";
 import { decryptJson } from "../lib/crypto.server";
@@ -74,15 +74,7 @@ afterAll(async () => {
   await etsy?.close();
 });
 
-async function hop(url: string, cookie?: string) {
-  const res = await fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
-  return {
-    status: res.status,
-    location: res.headers.get("location"),
-    cookie: res.headers.get("set-cookie"),
-    body: await res.text(),
-  };
-}
+const hop = redirectHop;
 
 describe("Etsy sales channel", () => {
   it("refuses a consent whose PKCE challenge was tampered with (the server-side verifier no longer matches)", async () => {

@@ -187,3 +187,20 @@ export function keepConnection(appUrl: string, woo: WooEmulator, consumerKey: st
     });
   }
 }
+
+/**
+ * One hop of a redirect chain (e.g. an OAuth consent flow) without following it.
+ * @returns the status, the Location and Set-Cookie headers (null when absent) and the body text
+ */
+export async function redirectHop(
+  url: string,
+  cookie?: string,
+): Promise<{ status: number; location: string | null; cookie: string | null; body: string }> {
+  const res = await fetch(url, { redirect: "manual", headers: cookie ? { cookie } : {} });
+  return {
+    status: res.status,
+    location: res.headers.get("location"),
+    cookie: res.headers.get("set-cookie"),
+    body: await res.text(),
+  };
+}
