@@ -2,7 +2,9 @@
 /**
  * Catalog-scale stock routes (contract 1.1, docs/contracts/wc-syncflow-v1.md):
  * - POST /stock/batch    — up to 100 delta / compare-and-set operations in one call, each with its own request key
- *                          and its own result, applied one by one through SyncFlow_Stock (the single routes' logic);
+ *                          and its own result, applied one by one, in order, through SyncFlow_Stock (the single routes'
+ *                          logic), each under its own savepoint inside a transaction shared by a run of ops
+ *                          (decision 309);
  * - GET  /stock/snapshot — the catalog's stock (id, parent id, type, SKU, stock management, quantity, modified time)
  *                          in id order, thousands of rows per call, paged by `after` (keyset).
  *
@@ -18,6 +20,14 @@ class SyncFlow_Stock_Batch {
 
 	/** Most operations per batch call (WooCommerce's own REST batch limit). */
 	const MAX_OPS = 100;
+	/**
+	 * A batch transaction is committed after this many ops or this much time (s), whichever comes first: the commit is
+	 * paid once per run of ops instead of once per op, while the rows a transaction locks (MySQL: the products' stock
+	 * and post rows, WooCommerce's shared transient-version option; SQLite: the whole database) are held about as long
+	 * as one slow request — a checkout waiting on them waits at most that long (decision 309).
+	 */
+	const CHUNK_OPS     = 25;
+	const CHUNK_SECONDS = 0.25;
 	/** Default and largest page of the snapshot, in rows. */
 	const SNAPSHOT_DEFAULT = 1000;
 	const SNAPSHOT_MAX     = 5000;
@@ -26,9 +36,15 @@ class SyncFlow_Stock_Batch {
 	 * POST /stock/batch {ops: [{op: "delta", product_id|sku, delta, request_key} | {op: "cas", product_id|sku, expected,
 	 * quantity, request_key}, ...]}. Answers 200 {results: [...]} with one result per op, in order: the single route's 200
 	 * body plus `status: 200`, or its error `{status, code, message[, current]}`. Each op is validated, made idempotent
-	 * and applied exactly as POST /stock/delta or /stock/cas would (its own transaction and request key), so one failing
-	 * op never undoes or blocks another. 400 syncflow_bad_request when `ops` is not a non-empty list; 413
-	 * syncflow_batch_too_large above 100 ops (nothing is applied).
+	 * and applied exactly as POST /stock/delta or /stock/cas would (same validation order, same request key, same
+	 * WooCommerce stock functions and hooks), in order, so one failing op never undoes or blocks another: the ops share
+	 * a transaction per run of CHUNK_OPS ops / CHUNK_SECONDS, each under its own savepoint (a failing op rolls back to
+	 * it); if the database ends a transaction (a MySQL deadlock victim), that run of ops is redone one by one, each in
+	 * its own transaction, as the single routes do. Before the first op the batch's products (and their parents) are
+	 * read into WordPress's object cache in a few queries and its request keys are looked up in one; term counts
+	 * (stock status → `product_visibility`) are recounted once at the end (wp_defer_term_counting).
+	 * 400 syncflow_bad_request when `ops` is not a non-empty list; 413 syncflow_batch_too_large above 100 ops (nothing
+	 * is applied).
 	 *
 	 * @param WP_REST_Request $request Request.
 	 * @return WP_REST_Response|WP_Error
@@ -43,11 +59,151 @@ class SyncFlow_Stock_Batch {
 			/* translators: %d: the largest number of operations per call */
 			return new WP_Error( 'syncflow_batch_too_large', sprintf( __( 'At most %d operations per batch.', 'syncflow-for-woocommerce' ), self::MAX_OPS ), array( 'status' => 413 ) );
 		}
-		$results = array();
-		foreach ( $ops as $op ) {
-			$results[] = self::result( self::run_op( is_array( $op ) ? $op : array() ) );
+		$ops = array_map(
+			static function ( $op ) {
+				return is_array( $op ) ? $op : array();
+			},
+			$ops
+		);
+		return new WP_REST_Response( array( 'results' => array_map( array( __CLASS__, 'result' ), self::apply( $ops ) ) ) );
+	}
+
+	/**
+	 * Applies the ops in order (see batch()).
+	 *
+	 * @param array[] $ops Operations.
+	 * @return array<int,array|WP_REST_Response|WP_Error> One outcome per op, same keys.
+	 */
+	private static function apply( array $ops ) {
+		global $wpdb;
+		/**
+		 * Whether POST /stock/batch shares transactions between its ops (default true, decision 309). False: each op in
+		 * its own transaction, exactly as the single routes and plugin 1.1.0 — for a database whose tables cannot roll
+		 * back to a savepoint (MyISAM), and to measure the difference (bench/woo-plugin-cost.ts).
+		 *
+		 * @param bool $shared Share transactions.
+		 */
+		if ( ! apply_filters( 'syncflow_stock_batch_transactions', true ) ) {
+			return array_map( array( __CLASS__, 'run_op' ), $ops );
 		}
-		return new WP_REST_Response( array( 'results' => $results ) );
+		self::prime( $ops );
+		$keys = array();
+		foreach ( $ops as $op ) {
+			if ( isset( $op['request_key'] ) && is_string( $op['request_key'] ) && '' !== $op['request_key'] && strlen( $op['request_key'] ) <= 200 ) {
+				$keys[] = $op['request_key'];
+			}
+		}
+		$outcomes = array();
+		$applied  = false;
+		$deferred = wp_defer_term_counting();
+		wp_defer_term_counting( true );
+		SyncFlow_Stock::begin_batch( $keys );
+		try {
+			$run   = array(); // ops in the open transaction
+			$open  = false;
+			$since = 0.0;
+			foreach ( $ops as $i => $op ) {
+				if ( ! $open ) {
+					if ( false === $wpdb->query( 'START TRANSACTION' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+						$outcomes[ $i ] = self::one_by_one( $op );
+						continue;
+					}
+					$open  = true;
+					$run   = array();
+					$since = microtime( true );
+				}
+				$outcomes[ $i ] = self::run_op( $op );
+				$run[]          = $i;
+				$lost           = SyncFlow_Stock::batch_is_lost();
+				if ( ! $lost && count( $run ) < self::CHUNK_OPS && microtime( true ) - $since < self::CHUNK_SECONDS ) {
+					continue;
+				}
+				$open = false;
+				$lost = $lost || false === $wpdb->query( 'COMMIT' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				if ( $lost ) {
+					self::redo( $ops, $run, $outcomes );
+				} else {
+					SyncFlow_Stock::batch_committed();
+				}
+			}
+			if ( $open && false === $wpdb->query( 'COMMIT' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				self::redo( $ops, $run, $outcomes );
+			}
+		} finally {
+			SyncFlow_Stock::end_batch();
+			wp_defer_term_counting( $deferred ); // false (the usual case): the deferred term counts are updated now
+		}
+		foreach ( $outcomes as $o ) {
+			$applied = $applied || ( is_array( $o ) && isset( $o['replayed'] ) && false === $o['replayed'] );
+		}
+		if ( $applied ) {
+			update_option( SyncFlow_Options::LAST_SYNC, SyncFlow_Options::now(), false );
+		}
+		ksort( $outcomes );
+		return $outcomes;
+	}
+
+	/**
+	 * The database ended the open transaction (or its COMMIT failed): nothing of it was kept. Rolls back, flushes what
+	 * it cached, and redoes its ops one by one, each in its own transaction like the single routes (an op whose key a
+	 * concurrent request committed meanwhile replays).
+	 *
+	 * @param array[] $ops      All ops.
+	 * @param int[]   $run      Indexes of the ops of the lost transaction.
+	 * @param array   $outcomes Outcomes, replaced for those indexes.
+	 */
+	private static function redo( array $ops, array $run, array &$outcomes ) {
+		global $wpdb;
+		$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+		SyncFlow_Stock::batch_reset();
+		foreach ( $run as $i ) {
+			$outcomes[ $i ] = self::one_by_one( $ops[ $i ] );
+		}
+	}
+
+	/**
+	 * One op outside the batch transaction, exactly as its single route runs it (own transaction).
+	 *
+	 * @param array $op Operation.
+	 * @return array|WP_REST_Response|WP_Error
+	 */
+	private static function one_by_one( array $op ) {
+		$state = SyncFlow_Stock::suspend_batch();
+		try {
+			return self::run_op( $op );
+		} finally {
+			SyncFlow_Stock::resume_batch( $state );
+		}
+	}
+
+	/**
+	 * Reads the batch's products, and the parents of its variations, into WordPress's object cache in a few queries
+	 * (posts, meta, terms: `_prime_post_caches`), so each op's wc_get_product() finds them there instead of querying
+	 * posts, postmeta and the term tables once per product. SKUs are left to the per-op lookup.
+	 *
+	 * @param array[] $ops Operations.
+	 */
+	private static function prime( array $ops ) {
+		$ids = array();
+		foreach ( $ops as $op ) {
+			if ( isset( $op['product_id'] ) && is_numeric( $op['product_id'] ) && absint( $op['product_id'] ) > 0 ) {
+				$ids[ absint( $op['product_id'] ) ] = true;
+			}
+		}
+		if ( ! $ids ) {
+			return;
+		}
+		_prime_post_caches( array_keys( $ids ), true, true );
+		$parents = array();
+		foreach ( array_keys( $ids ) as $id ) {
+			$post = get_post( $id );
+			if ( $post && 'product_variation' === $post->post_type && $post->post_parent ) {
+				$parents[ (int) $post->post_parent ] = true;
+			}
+		}
+		if ( $parents ) {
+			_prime_post_caches( array_keys( $parents ), true, true );
+		}
 	}
 
 	/**
