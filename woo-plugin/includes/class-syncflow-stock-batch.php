@@ -83,7 +83,8 @@ class SyncFlow_Stock_Batch {
 		 *
 		 * @param bool $shared Share transactions.
 		 */
-		if ( ! apply_filters( 'syncflow_stock_batch_transactions', true ) ) {
+		$isolation = self::isolation();
+		if ( false === $isolation || ! apply_filters( 'syncflow_stock_batch_transactions', true ) ) {
 			return array_map( array( __CLASS__, 'run_op' ), $ops );
 		}
 		self::prime( $ops );
@@ -104,6 +105,9 @@ class SyncFlow_Stock_Batch {
 			$since = 0.0;
 			foreach ( $ops as $i => $op ) {
 				if ( ! $open ) {
+					if ( $isolation ) {
+						$wpdb->query( $isolation ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.PreparedSQL.NotPrepared
+					}
 					if ( false === $wpdb->query( 'START TRANSACTION' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 						$outcomes[ $i ] = self::one_by_one( $op );
 						continue;
@@ -141,6 +145,34 @@ class SyncFlow_Stock_Batch {
 		}
 		ksort( $outcomes );
 		return $outcomes;
+	}
+
+	/**
+	 * How a shared transaction must be opened on this database: '' = as it is (SQLite: BEGIN IMMEDIATE holds the only
+	 * write lock, so no other request commits while it runs and every read sees the latest stock); the statement that
+	 * makes the next transaction READ COMMITTED (MySQL / MariaDB); or false = do not share transactions here.
+	 *
+	 * Why READ COMMITTED: under InnoDB's default REPEATABLE READ a transaction's plain SELECTs see the snapshot taken at
+	 * its first read, so an op late in a run of ops would read the stock a concurrent checkout has changed since —
+	 * WooCommerce's wc_update_product_stock() computes the quantity it returns and the stock status it saves from such
+	 * a SELECT (its UPDATE itself is atomic). Under READ COMMITTED every SELECT sees the latest committed stock, as a
+	 * transaction of one op did. InnoDB refuses writes under READ COMMITTED when the binary log is statement-based, so
+	 * such a server keeps one transaction per op (false).
+	 *
+	 * @return string|false
+	 */
+	private static function isolation() {
+		global $wpdb;
+		if ( ( defined( 'DB_ENGINE' ) && 'sqlite' === DB_ENGINE ) || ( class_exists( 'WP_SQLite_DB' ) && $wpdb instanceof WP_SQLite_DB ) ) {
+			return '';
+		}
+		$quiet  = $wpdb->suppress_errors( true );
+		$format = $wpdb->get_var( 'SELECT @@SESSION.binlog_format' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+		$wpdb->suppress_errors( $quiet );
+		if ( is_string( $format ) && 'STATEMENT' === strtoupper( $format ) ) {
+			return false;
+		}
+		return 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
 	}
 
 	/**
