@@ -4,15 +4,15 @@
  * syncflow-stock.ts).
  *
  *   WOOCOMMERCE_ZIP=../shared/vendor/woocommerce-10.0.2.zip WORDPRESS_ZIP=../shared/vendor/wordpress-6.8.zip \
- *     npx tsx bench/woo-plugin-cost.ts [--products 1000] [--runs 3] [--profile] [--json]
+ *   SYNCFLOW_MODE=test SYNCFLOW_ALLOW_LOOPBACK_STORES=1 npx tsx bench/woo-plugin-cost.ts [--products 400] [--runs 3] [--profile] [--json]
  *
  * The store: the real-WooCommerce harness (tests/wordpress/real-woocommerce.ts: native PHP 8.2, `php -S` with 4
  * workers, SQLite), SyncFlow connected in exact mode to the stub hub (stock events on, as a connected store runs),
- * WooCommerce's four webhooks pointing at it, `--products` simple products with managed stock (1,000 units each, so
- * no call changes a stock status). Before every timed call the pending webhook deliveries and related-transient
+ * WooCommerce's four webhooks pointing at it, `--products` (≥ 400, default 400) simple products with managed stock
+ * (1,000 units each, so no call changes a stock status). Before every timed call the pending webhook deliveries and related-transient
  * clean-ups are cancelled (a store's runner would have run them), so each call schedules its own, as on a live store.
  *
- * Per run, each on products no other call of the run touches, in both of the batch's modes back to back (`oneByOne`:
+ * Products are taken round-robin (a product is changed again a few calls later, as on a live store). Per run, in both of the batch's modes back to back (`oneByOne`:
  * each op in its own transaction, plugin 1.1.0; `shared`: decision 309, switched per call through the
  * `syncflow_stock_batch_transactions` filter): `POST stock/batch` of 10 and of 100 deltas, of 100 compare-and-sets,
  * and 4 batches of 100 deltas at once (the 4 workers together); then one `POST stock/delta`, one `PUT
@@ -42,7 +42,7 @@ const opt = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const PRODUCTS = opt("products", 1000);
+const PRODUCTS = Math.max(400, opt("products", 400));
 const RUNS = opt("runs", 3);
 const PROFILE = args.includes("--profile");
 const JSON_OUT = args.includes("--json");
@@ -90,16 +90,13 @@ async function main() {
       if (r.status !== 201) throw new Error(`webhook ${topic}: ${r.status} ${JSON.stringify(r.body)}`);
     }
 
-    // Products, 4 at a time (the 4 workers).
+    // Products, 100 per call in one transaction each.
     const t0 = Date.now();
-    const ids: number[] = new Array(PRODUCTS);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let i = next++; i < PRODUCTS; i = next++)
-          ids[i] = (await site.control("POST", "/product", { sku: `pc-${i}`, qty: 1000, price: 5 })).id;
-      }),
-    );
+    const ids: number[] = [];
+    for (let from = 0; from < PRODUCTS; from += 100) {
+      const r = await site.control("POST", "/products", { prefix: `pc-${from}-`, count: Math.min(100, PRODUCTS - from), qty: 1000 });
+      ids.push(...(r.ids as number[]));
+    }
     if (!JSON_OUT) console.log(`[woo-plugin-cost] ${PRODUCTS} products in ${round((Date.now() - t0) / 1000)} s`);
 
     let cursor = 0;

@@ -28,6 +28,14 @@ class SyncFlow_Stock_Batch {
 	 */
 	const CHUNK_OPS     = 25;
 	const CHUNK_SECONDS = 0.25;
+	/**
+	 * Stock holders whose stock this batch wrote (product id => true; WooCommerce's `woocommerce_updated_product_stock`),
+	 * for the term recount at the end, and => 'fresh' while the same op's product save runs (see absent_meta()).
+	 *
+	 * @var array<int,bool|string>
+	 */
+	private static $saved = array();
+
 	/** Default and largest page of the snapshot, in rows. */
 	const SNAPSHOT_DEFAULT = 1000;
 	const SNAPSHOT_MAX     = 5000;
@@ -98,6 +106,11 @@ class SyncFlow_Stock_Batch {
 		$applied  = false;
 		$deferred = wp_defer_term_counting();
 		wp_defer_term_counting( true );
+		self::$saved = array();
+		add_filter( 'woocommerce_product_recount_terms', '__return_false' );
+		add_action( 'woocommerce_updated_product_stock', array( __CLASS__, 'stock_written' ) );
+		add_filter( 'delete_post_metadata', array( __CLASS__, 'absent_meta' ), 10, 5 );
+		self::queue_webhooks_in_one_transaction();
 		SyncFlow_Stock::begin_batch( $keys );
 		try {
 			$run   = array(); // ops in the open transaction
@@ -135,6 +148,10 @@ class SyncFlow_Stock_Batch {
 			}
 		} finally {
 			SyncFlow_Stock::end_batch();
+			remove_filter( 'delete_post_metadata', array( __CLASS__, 'absent_meta' ), 10 );
+			remove_action( 'woocommerce_updated_product_stock', array( __CLASS__, 'stock_written' ) );
+			remove_filter( 'woocommerce_product_recount_terms', '__return_false' );
+			self::recount_terms( array_keys( self::$saved ) );
 			wp_defer_term_counting( $deferred ); // false (the usual case): the deferred term counts are updated now
 		}
 		foreach ( $outcomes as $o ) {
@@ -173,6 +190,119 @@ class SyncFlow_Stock_Batch {
 			return false;
 		}
 		return 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
+	}
+
+	/**
+	 * `woocommerce_updated_product_stock` (WC_Product_Data_Store_CPT::update_product_stock, right after its stock UPDATE
+	 * and its cache flush): remembers the holder for the term recount and marks its meta cache as read after the write.
+	 *
+	 * @param int $product_id Stock holder id.
+	 */
+	public static function stock_written( $product_id ) {
+		foreach ( self::$saved as $id => $state ) {
+			if ( 'fresh' === $state ) {
+				self::$saved[ $id ] = true;
+			}
+		}
+		self::$saved[ (int) $product_id ] = 'fresh';
+	}
+
+	/**
+	 * `delete_post_metadata` while the batch saves a product: WooCommerce's product save "deletes" every empty prop whose
+	 * meta row does not exist (WC_Data_Store_WP::get_props_to_update lists props without a row, and
+	 * update_or_delete_post_meta deletes empty ones): 16 SELECTs per save that find nothing. When WordPress's meta cache
+	 * of that product — loaded after this op's own stock write, inside this transaction — has no such key, there is no
+	 * row: answer false, as delete_metadata() would after its SELECT (no row deleted, no delete hooks fired). Anything
+	 * else goes to delete_metadata() as usual.
+	 *
+	 * @param null|bool $check      Short-circuit value so far.
+	 * @param int       $object_id  Post id.
+	 * @param string    $meta_key   Meta key.
+	 * @param mixed     $meta_value Value to match ('' = any).
+	 * @param bool      $delete_all Delete for every post.
+	 * @return null|bool
+	 */
+	public static function absent_meta( $check, $object_id, $meta_key, $meta_value, $delete_all ) {
+		if ( null !== $check || $delete_all || ! isset( self::$saved[ (int) $object_id ] ) || 'fresh' !== self::$saved[ (int) $object_id ] ) {
+			return $check;
+		}
+		if ( '' !== $meta_value && null !== $meta_value && false !== $meta_value ) {
+			return $check;
+		}
+		$cache = wp_cache_get( (int) $object_id, 'post_meta' );
+		if ( ! is_array( $cache ) || array_key_exists( (string) $meta_key, $cache ) ) {
+			return $check;
+		}
+		return false;
+	}
+
+	/**
+	 * The product category and tag counts WooCommerce keeps (`product_count_*` term meta, and hidden out-of-stock
+	 * products when the shop hides them), recounted once for every product the batch saved — what each save's
+	 * `_wc_recount_terms_by_product()` does, merged (WooCommerce's `woocommerce_product_recount_terms` filter exists for
+	 * exactly this: "prevent it from recounting per product but instead recount it once").
+	 *
+	 * @param int[] $product_ids Products saved.
+	 */
+	private static function recount_terms( array $product_ids ) {
+		if ( ! $product_ids || ! function_exists( '_wc_term_recount' ) ) {
+			return;
+		}
+		$by_taxonomy = array(
+			'product_cat' => array(),
+			'product_tag' => array(),
+		);
+		$found       = wp_get_object_terms( array_map( 'intval', $product_ids ), array_keys( $by_taxonomy ), array( 'fields' => 'all_with_object_id' ) );
+		foreach ( is_array( $found ) ? $found : array() as $term ) {
+			if ( $term instanceof WP_Term && isset( $by_taxonomy[ $term->taxonomy ] ) ) {
+				$by_taxonomy[ $term->taxonomy ][ $term->term_id ] = $term->parent;
+			}
+		}
+		foreach ( $by_taxonomy as $taxonomy => $terms ) {
+			if ( $terms ) {
+				_wc_term_recount( $terms, get_taxonomy( $taxonomy ), false, false );
+			}
+		}
+	}
+
+	/**
+	 * WooCommerce queues each changed product's webhook deliveries at `shutdown` (wc_webhook_execute_queue, priority
+	 * 10: per product and webhook a lookup and an Action Scheduler action with its log row) and syncs variable products'
+	 * parents there too (wc_deferred_product_sync): this runs that work in one transaction (priorities 9 and 11) instead
+	 * of one per statement. If the COMMIT fails, the queue is run again outside a transaction.
+	 */
+	private static function queue_webhooks_in_one_transaction() {
+		global $wpdb;
+		static $added = false;
+		if ( $added ) {
+			return;
+		}
+		$added = true;
+		$open  = false;
+		add_action(
+			'shutdown',
+			static function () use ( $wpdb, &$open ) {
+				global $wc_queued_webhooks;
+				if ( ! empty( $wc_queued_webhooks ) ) {
+					$open = false !== $wpdb->query( 'START TRANSACTION' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				}
+			},
+			9
+		);
+		add_action(
+			'shutdown',
+			static function () use ( $wpdb, &$open ) {
+				if ( ! $open ) {
+					return;
+				}
+				$open = false;
+				if ( false === $wpdb->query( 'COMMIT' ) && function_exists( 'wc_webhook_execute_queue' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+					$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+					wc_webhook_execute_queue();
+				}
+			},
+			11
+		);
 	}
 
 	/**

@@ -192,6 +192,30 @@ add_action(
 				return array( 'id' => $id );
 			}
 		);
+		// Many simple products with managed stock in one call and one transaction (bench/woo-plugin-cost.ts):
+		// {prefix, count, qty} → {ids} (SKUs <prefix><i>).
+		$route(
+			'/products',
+			'POST',
+			static function ( WP_REST_Request $r ) use ( $json ) {
+				global $wpdb;
+				$b   = $json( $r );
+				$ids = array();
+				$wpdb->query( 'START TRANSACTION' ); // phpcs:ignore
+				for ( $i = 0; $i < (int) $b['count']; $i++ ) {
+					$p = new WC_Product_Simple();
+					$p->set_name( $b['prefix'] . $i );
+					$p->set_sku( $b['prefix'] . $i );
+					$p->set_status( 'publish' );
+					$p->set_regular_price( '10' );
+					$p->set_manage_stock( true );
+					$p->set_stock_quantity( (int) $b['qty'] );
+					$ids[] = $p->save();
+				}
+				$wpdb->query( 'COMMIT' ); // phpcs:ignore
+				return array( 'ids' => $ids );
+			}
+		);
 		$route(
 			'/stock',
 			'GET',
