@@ -463,8 +463,11 @@ class SyncFlow_Stock {
 				$retry = true;
 			}
 			// Undo this op only. When even that fails, the database has ended the whole transaction (a MySQL deadlock
-			// victim is rolled back entirely): the batch redoes its ops one by one.
+			// victim is rolled back entirely; SQLite's layer rolls the transaction back on any failed statement): the
+			// batch redoes its ops one by one. That is an expected outcome, not a database error to log.
+			$quiet  = $wpdb->suppress_errors( true );
 			$undone = $wpdb->query( "ROLLBACK TO SAVEPOINT {$sp}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			$wpdb->suppress_errors( $quiet );
 			self::flush_caches( $holder );
 			if ( false === $undone ) {
 				self::batch_lost();
