@@ -17,7 +17,9 @@
  * `syncflow_stock_batch_transactions` filter): `POST stock/batch` of 10 and of 100 deltas, of 100 compare-and-sets,
  * and 4 batches of 100 deltas at once (the 4 workers together); then one `POST stock/delta`, one `PUT
  * wc/v3/products/<id>` of `stock_quantity` and `POST wc/v3/products/batch` of 100 stock updates.
- * Per op = (batch of 100 − batch of 10) / 90 (the call's own cost cancels out). Medians over `--runs`; times in ms.
+ * Per op = (batch of 100 − batch of 10) / 90 (the call's own cost cancels out), for wall time and for the PHP
+ * worker's CPU time and query count (`cpu*`, `queries*`: getrusage per request, logged by the test profile plugin —
+ * on a shared machine CPU time moves far less with the load than wall time). Medians over `--runs`; times in ms.
  *
  * `--profile` (best with `--runs 0`: SAVEQUERIES slows every call): also writes where one batch of 100's time goes (queries by caller and shape, request phases, and with
  * Debian's php-excimer loaded, a sampling profile by function) — tests/wordpress/real-woocommerce-site/mu-plugins/
@@ -61,6 +63,20 @@ async function main() {
   }
   const profileDir = PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), "syncflow-wp-profile-")) : null;
   if (profileDir) process.env.SYNCFLOW_WP_PROFILE = profileDir;
+  // Each plugin request's CPU time (the PHP worker's getrusage), wall time and query count, one line per request.
+  const cpuDir = fs.mkdtempSync(path.join(os.tmpdir(), "syncflow-wp-cpu-"));
+  process.env.SYNCFLOW_WP_CPU = cpuDir;
+  const cpuFile = path.join(cpuDir, "cpu.jsonl");
+  let cpuRead = 0;
+  /** The plugin requests logged since the last call: CPU ms and queries summed. */
+  const cpuSince = () => {
+    const text = fs.existsSync(cpuFile) ? fs.readFileSync(cpuFile, "utf8") : "";
+    const lines = text.slice(cpuRead).split("\n").filter(Boolean);
+    cpuRead = text.length;
+    return lines
+      .map((l) => JSON.parse(l) as { cpu_ms: number; queries: number })
+      .reduce((a, l) => ({ cpu: a.cpu + l.cpu_ms, queries: a.queries + l.queries }), { cpu: 0, queries: 0 });
+  };
   const [site, hub] = await Promise.all([startRealWooCommerce({ runner: false }), startStubHub()]);
   try {
     const admin = new AdminBrowser(site);
@@ -110,11 +126,16 @@ async function main() {
       for (const group of ["woocommerce-webhooks", "wc_delete_related_product_transients_group"])
         await site.control("POST", "/actions/cancel", { group });
     };
+    let last = { cpu: 0, queries: 0 };
     const timed = async (fn: () => Promise<{ status: number; body: any }>) => {
       await quiet();
+      await new Promise((r) => setTimeout(r, 50)); // the previous request's shutdown line is written
+      cpuSince();
       const t = performance.now();
       const r = await fn();
       const ms = performance.now() - t;
+      await new Promise((r) => setTimeout(r, 100));
+      last = cpuSince();
       const bad = Array.isArray(r.body?.results) ? r.body.results.filter((x: any) => x.status !== 200) : [];
       if (r.status >= 300 || bad.length) throw new Error(`call failed: ${r.status} ${JSON.stringify(bad[0] ?? r.body)}`);
       return ms;
@@ -144,7 +165,11 @@ async function main() {
       for (const mode of run % 2 ? (["shared", "oneByOne"] as const) : (["oneByOne", "shared"] as const)) {
         await setMode(mode);
         m[`${mode}.batch10`] = await timed(() => batch(deltas(take(10))));
+        m[`${mode}.cpu10`] = last.cpu;
+        m[`${mode}.queries10`] = last.queries;
         m[`${mode}.batch100`] = await timed(() => batch(deltas(take(100))));
+        m[`${mode}.cpu100`] = last.cpu;
+        m[`${mode}.queries100`] = last.queries;
         const casIds = take(100);
         const current = await stockOf(casIds);
         m[`${mode}.cas100`] = await timed(() =>
@@ -160,12 +185,17 @@ async function main() {
         );
         const four = [take(100), take(100), take(100), take(100)];
         await quiet();
+        cpuSince();
         const tp = performance.now();
         const answers = await Promise.all(four.map((ps) => batch(deltas(ps))));
         m[`${mode}.parallel4x100`] = performance.now() - tp;
+        await new Promise((r) => setTimeout(r, 100));
+        m[`${mode}.cpuParallel`] = cpuSince().cpu;
         if (answers.some((a) => a.status !== 200 || a.body.results.some((x: any) => x.status !== 200)))
           throw new Error(`a parallel batch failed: ${JSON.stringify(answers.map((a) => a.body).slice(0, 1)).slice(0, 800)}`);
         m[`${mode}.perOp`] = (m[`${mode}.batch100`]! - m[`${mode}.batch10`]!) / 90;
+        m[`${mode}.cpuPerOp`] = (m[`${mode}.cpu100`]! - m[`${mode}.cpu10`]!) / 90;
+        m[`${mode}.queriesPerOp`] = (m[`${mode}.queries100`]! - m[`${mode}.queries10`]!) / 90;
         m[`${mode}.parallelOpsPerS`] = 400 / (m[`${mode}.parallel4x100`]! / 1000);
       }
       const [one] = take(1);
@@ -206,6 +236,7 @@ async function main() {
   } finally {
     await Promise.all([site.close(), hub.close()]);
     if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+    fs.rmSync(cpuDir, { recursive: true, force: true });
   }
 }
 

@@ -13,6 +13,33 @@ defined( 'ABSPATH' ) || exit;
 
 $syncflow_profile_dir = getenv( 'SYNCFLOW_WP_PROFILE' );
 $syncflow_profile_uri = isset( $_SERVER['REQUEST_URI'] ) ? (string) $_SERVER['REQUEST_URI'] : ''; // phpcs:ignore
+$syncflow_cpu_dir     = getenv( 'SYNCFLOW_WP_CPU' );
+// SYNCFLOW_WP_CPU=<directory>: only the request's CPU time (getrusage of the PHP worker, user + system), wall time
+// and query count, one JSON line per /wc-syncflow/ request in <directory>/cpu.jsonl — cheap enough to leave on while
+// timing (CPU time is far less sensitive than wall time to other processes on a shared machine).
+if ( $syncflow_cpu_dir && false !== strpos( $syncflow_profile_uri, '/wc-syncflow/' ) ) {
+	$syncflow_cpu0 = getrusage();
+	add_action(
+		'shutdown',
+		static function () use ( $syncflow_cpu0, $syncflow_cpu_dir, $syncflow_profile_uri ) {
+			$u   = getrusage();
+			$cpu = static function ( $r ) {
+				return ( $r['ru_utime.tv_sec'] + $r['ru_stime.tv_sec'] ) * 1000 + ( $r['ru_utime.tv_usec'] + $r['ru_stime.tv_usec'] ) / 1000;
+			};
+			$line = wp_json_encode(
+				array(
+					'uri'     => $syncflow_profile_uri,
+					'at'      => microtime( true ),
+					'cpu_ms'  => round( $cpu( $u ) - $cpu( $syncflow_cpu0 ), 1 ),
+					'wall_ms' => round( ( microtime( true ) - (float) $_SERVER['REQUEST_TIME_FLOAT'] ) * 1000, 1 ), // phpcs:ignore
+					'queries' => (int) $GLOBALS['wpdb']->num_queries,
+				)
+			);
+			file_put_contents( $syncflow_cpu_dir . '/cpu.jsonl', $line . "\n", FILE_APPEND | LOCK_EX );
+		},
+		PHP_INT_MAX
+	);
+}
 if ( $syncflow_profile_dir && false !== strpos( $syncflow_profile_uri, '/wc-syncflow/' ) ) {
 	if ( ! defined( 'SAVEQUERIES' ) ) {
 		define( 'SAVEQUERIES', true );
