@@ -110,7 +110,11 @@ async function main() {
     const t0 = Date.now();
     const ids: number[] = [];
     for (let from = 0; from < PRODUCTS; from += 100) {
-      const r = await site.control("POST", "/products", { prefix: `pc-${from}-`, count: Math.min(100, PRODUCTS - from), qty: 1000 });
+      const r = await site.control("POST", "/products", {
+        prefix: `pc-${from}-`,
+        count: Math.min(100, PRODUCTS - from),
+        qty: 1000,
+      });
       ids.push(...(r.ids as number[]));
     }
     if (!JSON_OUT) console.log(`[woo-plugin-cost] ${PRODUCTS} products in ${round((Date.now() - t0) / 1000)} s`);
@@ -137,7 +141,8 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100));
       last = cpuSince();
       const bad = Array.isArray(r.body?.results) ? r.body.results.filter((x: any) => x.status !== 200) : [];
-      if (r.status >= 300 || bad.length) throw new Error(`call failed: ${r.status} ${JSON.stringify(bad[0] ?? r.body)}`);
+      if (r.status >= 300 || bad.length)
+        throw new Error(`call failed: ${r.status} ${JSON.stringify(bad[0] ?? r.body)}`);
       return ms;
     };
     // Alternating −1 / +1 keeps every quantity near 1,000: no stock-status change.
@@ -152,7 +157,10 @@ async function main() {
 
     const runs: Record<string, number>[] = [];
     const setMode = (mode: "oneByOne" | "shared") =>
-      site.control("POST", "/option", { name: "syncflow_test_batch_one_by_one", value: mode === "oneByOne" ? "yes" : "no" });
+      site.control("POST", "/option", {
+        name: "syncflow_test_batch_one_by_one",
+        value: mode === "oneByOne" ? "yes" : "no",
+      });
     // One untimed batch per mode first: PHP's opcache and SQLite's page cache warm, as on a store that has been running.
     for (const mode of ["oneByOne", "shared"] as const) {
       await setMode(mode);
@@ -192,7 +200,9 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
         m[`${mode}.cpuParallel`] = cpuSince().cpu;
         if (answers.some((a) => a.status !== 200 || a.body.results.some((x: any) => x.status !== 200)))
-          throw new Error(`a parallel batch failed: ${JSON.stringify(answers.map((a) => a.body).slice(0, 1)).slice(0, 800)}`);
+          throw new Error(
+            `a parallel batch failed: ${JSON.stringify(answers.map((a) => a.body).slice(0, 1)).slice(0, 800)}`,
+          );
         m[`${mode}.perOp`] = (m[`${mode}.batch100`]! - m[`${mode}.batch10`]!) / 90;
         m[`${mode}.cpuPerOp`] = (m[`${mode}.cpu100`]! - m[`${mode}.cpu10`]!) / 90;
         m[`${mode}.queriesPerOp`] = (m[`${mode}.queries100`]! - m[`${mode}.queries10`]!) / 90;

@@ -104,7 +104,8 @@ describeRealWooCommerce("POST /stock/batch in a real WooCommerce — shared tran
       value: mode === "oneByOne" ? "yes" : "no",
     });
     const tag = `${mode}-${Math.random().toString(36).slice(2, 7)}`; // a retried test must not reuse SKUs or keys
-    const ids = (await site.control("POST", "/products", { prefix: `sb-${tag}-`, count: 100, qty: 10 })).ids as number[];
+    const ids = (await site.control("POST", "/products", { prefix: `sb-${tag}-`, count: 100, qty: 10 }))
+      .ids as number[];
     for (const i of [0, 1, 2]) await site.control("POST", "/stock", { sku: `sb-${tag}-${i}`, quantity: startQty(i) });
     await site.control("POST", "/actions/cancel", { group: "woocommerce-webhooks" });
     const outboxBefore = (await site.control("GET", "/stock-events/outbox")).events.length;
@@ -187,10 +188,18 @@ describeRealWooCommerce("POST /stock/batch in a real WooCommerce — shared tran
   });
 
   it("low / no stock notifications: a batch raises the same as the single route (WooCommerce 10.0.2 raises them for orders only)", async () => {
-    const [a, b] = await each(["sb-notice-a", "sb-notice-b"], async (sku) => (await site.control("POST", "/product", { sku, qty: 3 })).id as number);
-    const notices = async () => (await site.control("GET", `/product-state?id=${a}`)).stock_notices as [string, number][];
+    const [a, b] = await each(
+      ["sb-notice-a", "sb-notice-b"],
+      async (sku) => (await site.control("POST", "/product", { sku, qty: 3 })).id as number,
+    );
+    const notices = async () =>
+      (await site.control("GET", `/product-state?id=${a}`)).stock_notices as [string, number][];
     const before = await notices();
-    const single = await restCall(plugin, "post", "stock/delta", { product_id: a, delta: -2, request_key: "sb-notice-single" });
+    const single = await restCall(plugin, "post", "stock/delta", {
+      product_id: a,
+      delta: -2,
+      request_key: "sb-notice-single",
+    });
     expect(single.body).toMatchObject({ after: 1 });
     const batch = await restCall(plugin, "post", "stock/batch", {
       ops: [{ op: "delta", product_id: b, delta: -3, request_key: "sb-notice-batch" }],
