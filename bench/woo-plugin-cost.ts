@@ -30,13 +30,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  AdminBrowser,
-  inputValue,
-  realWooCommerceUnavailable,
-  startRealWooCommerce,
-} from "../tests/wordpress/real-woocommerce";
-import { startStubHub } from "../tests/wordpress/stub-hub";
+import { realWooCommerceUnavailable, startRealWooCommerce } from "../tests/wordpress/real-woocommerce";
+import { connectToStubHub, startStubHub } from "../tests/wordpress/stub-hub";
 import { restCall, wooRestApi } from "../tests/wordpress/wp-site";
 
 const args = process.argv.slice(2);
@@ -79,16 +74,8 @@ async function main() {
   };
   const [site, hub] = await Promise.all([startRealWooCommerce({ runner: false }), startStubHub()]);
   try {
-    const admin = new AdminBrowser(site);
-    await admin.login("admin");
-    const page = await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow");
-    const connected = await admin.post("/wp-admin/admin-post.php", {
-      action: "syncflow_connect",
-      _syncflow_connect_nonce: inputValue(page.html, "_syncflow_connect_nonce")!,
-      syncflow_hub_url: hub.url,
-      syncflow_code: hub.issueCode(),
-    });
-    if (!connected.location?.includes("syncflow_result=ok")) throw new Error(`connect failed: ${connected.location}`);
+    const connected = await connectToStubHub(site, hub);
+    if (!connected?.includes("syncflow_result=ok")) throw new Error(`connect failed: ${connected}`);
     const key = await site.createKey("read_write");
     const rest = await wooRestApi({ url: site.url, ...key, timeoutMs: 300_000 });
     const plugin = await wooRestApi({ url: site.url, ...key, version: "wc-syncflow/v1", timeoutMs: 300_000 });

@@ -9,14 +9,8 @@
  * ways; a resent batch replays. WooCommerce's low / no stock notifications: the same as the single route's.
  */
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import {
-  AdminBrowser,
-  describeRealWooCommerce,
-  inputValue,
-  startRealWooCommerce,
-  type RealWooSite,
-} from "./real-woocommerce";
-import { startStubHub, type StubHub } from "./stub-hub";
+import { describeRealWooCommerce, startRealWooCommerce, type RealWooSite } from "./real-woocommerce";
+import { connectToStubHub, startStubHub, type StubHub } from "./stub-hub";
 import { restCall, wooRestApi, type WooRestApi } from "./wp-site";
 
 vi.setConfig({ testTimeout: 240_000 });
@@ -45,16 +39,7 @@ interface Outcome {
 describeRealWooCommerce("POST /stock/batch in a real WooCommerce — shared transactions with savepoints", () => {
   beforeAll(async () => {
     [site, hub] = await Promise.all([startRealWooCommerce({ runner: false }), startStubHub()]);
-    const admin = new AdminBrowser(site);
-    await admin.login("admin");
-    const page = await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow");
-    const r = await admin.post("/wp-admin/admin-post.php", {
-      action: "syncflow_connect",
-      _syncflow_connect_nonce: inputValue(page.html, "_syncflow_connect_nonce")!,
-      syncflow_hub_url: hub.url,
-      syncflow_code: hub.issueCode(),
-    });
-    expect(r.location).toContain("syncflow_result=ok");
+    expect(await connectToStubHub(site, hub)).toContain("syncflow_result=ok");
     const key = await site.createKey("read_write");
     rest = await wooRestApi({ url: site.url, ...key });
     plugin = await wooRestApi({ url: site.url, ...key, version: "wc-syncflow/v1", timeoutMs: 120_000 });

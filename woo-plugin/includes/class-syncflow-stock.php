@@ -234,16 +234,7 @@ class SyncFlow_Stock {
 				continue;
 			}
 
-			// The stock events this write causes are the hub's own (its echo), named by the request key.
-			$result = SyncFlow_Stock_Events::with_cause(
-				array(
-					'cause'       => 'hub_write',
-					'request_key' => $request_key,
-				),
-				static function () use ( $apply, $holder ) {
-					return $apply( $holder );
-				}
-			);
+			$result = self::apply_as_hub_write( $apply, $holder, $request_key );
 			if ( is_wp_error( $result ) && 'syncflow_db_error' === $result->get_error_code() ) {
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				self::flush_caches( $holder );
@@ -256,13 +247,7 @@ class SyncFlow_Stock {
 				return $result;
 			}
 
-			$body = array(
-				'product_id'       => (int) $product->get_id(),
-				'stock_product_id' => (int) $holder->get_id(),
-				'before'           => (int) $result['before'],
-				'after'            => (int) $result['after'],
-				'replayed'         => false,
-			);
+			$body = self::body( $product, $holder, $result );
 			$stored = $wpdb->update( $table, array( 'response' => wp_json_encode( $body ) ), array( 'key_hash' => $key_hash ), array( '%s' ), array( '%s' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 			if ( false === $stored ) {
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
@@ -274,7 +259,7 @@ class SyncFlow_Stock {
 			update_option( SyncFlow_Options::LAST_SYNC, SyncFlow_Options::now(), false );
 			return $body;
 		}
-		return new WP_Error( 'syncflow_busy', __( 'The store database is busy; retry with the same request_key.', 'syncflow-for-woocommerce' ), array( 'status' => 503 ) );
+		return self::busy();
 	}
 
 	/**
@@ -416,26 +401,12 @@ class SyncFlow_Stock {
 			}
 			if ( false === $wpdb->query( "SAVEPOINT {$sp}" ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				self::batch_lost();
-				return new WP_Error( 'syncflow_busy', __( 'The store database is busy; retry with the same request_key.', 'syncflow-for-woocommerce' ), array( 'status' => 503 ) );
+				return self::busy();
 			}
-			$result = SyncFlow_Stock_Events::with_cause(
-				array(
-					'cause'       => 'hub_write',
-					'request_key' => $request_key,
-				),
-				static function () use ( $apply, $holder ) {
-					return $apply( $holder );
-				}
-			);
+			$result = self::apply_as_hub_write( $apply, $holder, $request_key );
 			$retry = is_wp_error( $result ) && 'syncflow_db_error' === $result->get_error_code();
 			if ( ! $retry && is_array( $result ) ) {
-				$body = array(
-					'product_id'       => (int) $product->get_id(),
-					'stock_product_id' => (int) $holder->get_id(),
-					'before'           => (int) $result['before'],
-					'after'            => (int) $result['after'],
-					'replayed'         => false,
-				);
+				$body = self::body( $product, $holder, $result );
 				// The key and its outcome in one row. A concurrent request that committed the same key first makes this
 				// INSERT collide on the primary key (MySQL: after waiting for it): roll this op back and replay theirs.
 				$quiet  = $wpdb->suppress_errors( true );
@@ -471,13 +442,60 @@ class SyncFlow_Stock {
 			self::flush_caches( $holder );
 			if ( false === $undone ) {
 				self::batch_lost();
-				return new WP_Error( 'syncflow_busy', __( 'The store database is busy; retry with the same request_key.', 'syncflow-for-woocommerce' ), array( 'status' => 503 ) );
+				return self::busy();
 			}
 			if ( ! $retry ) {
 				return $result;
 			}
 			self::backoff( $attempt );
 		}
+		return self::busy();
+	}
+
+	/**
+	 * Runs a write with its stock events named as the hub's own (its echo), by the request key.
+	 *
+	 * @param callable   $apply       fn(WC_Product $holder): array{before,after}|WP_REST_Response|WP_Error.
+	 * @param WC_Product $holder      Stock holder.
+	 * @param string     $request_key Key.
+	 * @return array|WP_REST_Response|WP_Error What $apply returns.
+	 */
+	private static function apply_as_hub_write( callable $apply, $holder, $request_key ) {
+		return SyncFlow_Stock_Events::with_cause(
+			array(
+				'cause'       => 'hub_write',
+				'request_key' => $request_key,
+			),
+			static function () use ( $apply, $holder ) {
+				return $apply( $holder );
+			}
+		);
+	}
+
+	/**
+	 * The 200 body of an applied write.
+	 *
+	 * @param WC_Product $product Target.
+	 * @param WC_Product $holder  Stock holder.
+	 * @param array      $result  {before, after}.
+	 * @return array
+	 */
+	private static function body( $product, $holder, array $result ) {
+		return array(
+			'product_id'       => (int) $product->get_id(),
+			'stock_product_id' => (int) $holder->get_id(),
+			'before'           => (int) $result['before'],
+			'after'            => (int) $result['after'],
+			'replayed'         => false,
+		);
+	}
+
+	/**
+	 * 503 syncflow_busy: the write could not be made now; the caller retries with the same key.
+	 *
+	 * @return WP_Error
+	 */
+	private static function busy() {
 		return new WP_Error( 'syncflow_busy', __( 'The store database is busy; retry with the same request_key.', 'syncflow-for-woocommerce' ), array( 'status' => 503 ) );
 	}
 
