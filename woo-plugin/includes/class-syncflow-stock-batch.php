@@ -118,8 +118,8 @@ class SyncFlow_Stock_Batch {
 			$since = 0.0;
 			foreach ( $ops as $i => $op ) {
 				if ( ! $open ) {
-					if ( $isolation ) {
-						$wpdb->query( $isolation ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.PreparedSQL.NotPrepared
+					if ( 'read_committed' === $isolation ) {
+						$wpdb->query( 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 					}
 					if ( false === $wpdb->query( 'START TRANSACTION' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 						$outcomes[ $i ] = self::one_by_one( $op );
@@ -165,9 +165,9 @@ class SyncFlow_Stock_Batch {
 	}
 
 	/**
-	 * How a shared transaction must be opened on this database: '' = as it is (SQLite: BEGIN IMMEDIATE holds the only
-	 * write lock, so no other request commits while it runs and every read sees the latest stock); the statement that
-	 * makes the next transaction READ COMMITTED (MySQL / MariaDB); or false = do not share transactions here.
+	 * How a shared transaction must be opened on this database: 'as_is' (SQLite: BEGIN IMMEDIATE holds the only write
+	 * lock, so no other request commits while it runs and every read sees the latest stock); 'read_committed' (MySQL /
+	 * MariaDB: the next transaction is made READ COMMITTED); or false = do not share transactions here.
 	 *
 	 * Why READ COMMITTED: under InnoDB's default REPEATABLE READ a transaction's plain SELECTs see the snapshot taken at
 	 * its first read, so an op late in a run of ops would read the stock a concurrent checkout has changed since —
@@ -181,7 +181,7 @@ class SyncFlow_Stock_Batch {
 	private static function isolation() {
 		global $wpdb;
 		if ( ( defined( 'DB_ENGINE' ) && 'sqlite' === DB_ENGINE ) || ( class_exists( 'WP_SQLite_DB' ) && $wpdb instanceof WP_SQLite_DB ) ) {
-			return '';
+			return 'as_is';
 		}
 		$quiet  = $wpdb->suppress_errors( true );
 		$format = $wpdb->get_var( 'SELECT @@SESSION.binlog_format' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
@@ -189,7 +189,7 @@ class SyncFlow_Stock_Batch {
 		if ( is_string( $format ) && 'STATEMENT' === strtoupper( $format ) ) {
 			return false;
 		}
-		return 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
+		return 'read_committed';
 	}
 
 	/**
