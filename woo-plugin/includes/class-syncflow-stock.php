@@ -15,7 +15,8 @@ defined( 'ABSPATH' ) || exit;
  * response. Failures roll everything back, so only successful outcomes are remembered.
  *
  * Inside POST /stock/batch (SyncFlow_Stock_Batch, decision 309) the batch holds the transaction — one per run of ops
- * (at most CHUNK_OPS ops or CHUNK_SECONDS of work), not one per op — and each op runs under its own SAVEPOINT: it
+ * (at most CHUNK_OPS ops or CHUNK_SECONDS of work), not one per op — and each op runs under its own savepoint
+ * (`syncflow_op`): it
  * changes stock, then writes its request key together with its response (one INSERT instead of INSERT + UPDATE); a
  * failure rolls back to the op's savepoint, so only that op is undone and only successful outcomes are remembered.
  * Request keys are looked up for the whole batch in one query first.
@@ -26,8 +27,6 @@ class SyncFlow_Stock {
 	const DB_VERSION    = '2';
 	const RETENTION_H   = 48;
 	const MAX_ATTEMPTS  = 5;
-	/** Savepoint of the op in progress inside a batch transaction. */
-	const SAVEPOINT     = 'syncflow_op';
 
 	/**
 	 * Set while SyncFlow_Stock_Batch runs ops inside its transaction: `known` = request key hash => remembered row
@@ -389,7 +388,6 @@ class SyncFlow_Stock {
 		global $wpdb;
 		$key_hash = hash( 'sha256', $request_key );
 		$table    = self::table();
-		$sp       = self::SAVEPOINT;
 		for ( $attempt = 1; $attempt <= self::MAX_ATTEMPTS; $attempt++ ) {
 			$prior = array_key_exists( $key_hash, self::$batch['known'] ) && 1 === $attempt ? self::$batch['known'][ $key_hash ] : self::find( $key_hash );
 			if ( $prior ) {
@@ -399,7 +397,7 @@ class SyncFlow_Stock {
 			if ( ! $holder ) {
 				return self::not_managed( $product );
 			}
-			if ( false === $wpdb->query( "SAVEPOINT {$sp}" ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			if ( false === $wpdb->query( 'SAVEPOINT syncflow_op' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				self::batch_lost();
 				return self::busy();
 			}
@@ -422,7 +420,7 @@ class SyncFlow_Stock {
 				);
 				$wpdb->suppress_errors( $quiet );
 				if ( 1 === (int) $stored ) {
-					$wpdb->query( "RELEASE SAVEPOINT {$sp}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+					$wpdb->query( 'RELEASE SAVEPOINT syncflow_op' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 					self::$batch['holders'][ (int) $holder->get_id() ] = true;
 					self::$batch['known'][ $key_hash ]                 = (object) array(
 						'fingerprint' => $fingerprint,
@@ -437,7 +435,7 @@ class SyncFlow_Stock {
 			// victim is rolled back entirely; SQLite's layer rolls the transaction back on any failed statement): the
 			// batch redoes its ops one by one. That is an expected outcome, not a database error to log.
 			$quiet  = $wpdb->suppress_errors( true );
-			$undone = $wpdb->query( "ROLLBACK TO SAVEPOINT {$sp}" ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			$undone = $wpdb->query( 'ROLLBACK TO SAVEPOINT syncflow_op' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 			$wpdb->suppress_errors( $quiet );
 			self::flush_caches( $holder );
 			if ( false === $undone ) {
