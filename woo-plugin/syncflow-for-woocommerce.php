@@ -3,7 +3,7 @@
  * Plugin Name:          SyncFlow for WooCommerce
  * Plugin URI:           https://syncflow.app/woocommerce
  * Description:          Connects your WooCommerce store to SyncFlow for exact, oversell-free stock sync with Shopify: atomic stock endpoints, healthy webhooks and a heartbeat.
- * Version:              1.1.0
+ * Version:              1.1.1
  * Author:               SyncFlow
  * Author URI:           https://syncflow.app
  * License:              GPL-2.0-or-later
@@ -21,7 +21,7 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'SYNCFLOW_VERSION', '1.1.0' );
+define( 'SYNCFLOW_VERSION', '1.1.1' );
 define( 'SYNCFLOW_CONTRACT', 1 );
 // Contract 1.1: POST /stock/batch and GET /stock/snapshot, advertised as features (docs/contracts/wc-syncflow-v1.md).
 define( 'SYNCFLOW_CONTRACT_VERSION', '1.1' );

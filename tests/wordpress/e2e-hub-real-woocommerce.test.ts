@@ -159,7 +159,7 @@ describeRealWooCommerce("the hub end to end with a real WooCommerce 10.0.2 and S
     );
     const channel = await prisma.channel.findFirstOrThrow({ where: { shopId, kind: "woocommerce" } });
     channelId = channel.id;
-    expect(channel).toMatchObject({ baseUrl: site.url, mode: "exact", stockEvents: true, pluginVersion: "1.1.0" });
+    expect(channel).toMatchObject({ baseUrl: site.url, mode: "exact", stockEvents: true, pluginVersion: "1.1.1" });
     expect(await prisma.listing.count({ where: { channelId, matchStatus: "linked" } })).toBe(SKUS.length);
     expect(await prisma.listing.count({ where: { channelId, matchStatus: "unmatched" } })).toBe(1);
     const s = await site.control("GET", "/stock-events/outbox");

@@ -62,7 +62,7 @@ describeRealWooCommerce("plugin ⇄ real hub, in a real WooCommerce", () => {
         baseUrl: site.url,
         mode: "exact",
         status: "active",
-        pluginVersion: "1.1.0",
+        pluginVersion: "1.1.1",
       });
       const s = await site.control("GET", "/state");
       expect(s.options.syncflow_connection).toMatchObject({

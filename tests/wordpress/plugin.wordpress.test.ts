@@ -210,7 +210,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(reg.body).toMatchObject({
         code,
         store_url: site.url,
-        plugin_version: "1.1.0",
+        plugin_version: "1.1.1",
         store_name: expect.any(String),
       });
       expect(reg.body.consumer_key).toMatch(/^ck_[0-9a-f]{40}$/);
@@ -240,7 +240,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
 
     it("end to end (stub hub): the hub drives the stock endpoints with the key it received", async () => {
       const ch = hub.channel(); // the hub's own WooCommerceChannel client, with the credentials the plugin sent
-      expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.0" });
+      expect(await ch.capabilities()).toMatchObject({ exact: true, version: "1.1.1" });
       const { id } = await site.control("POST", "/product", { sku: "e2e-cap", qty: 12 });
       expect(await ch.adjustStock({ productId: id, delta: -3, requestKey: "order:1:line:1" })).toEqual({
         before: 12,
@@ -289,7 +289,7 @@ describeRealWooCommerce("SyncFlow for WooCommerce in a real WooCommerce", () => 
       expect(hb).toMatchObject({ path: "/api/woo/heartbeat", channel: reg.channelId, signatureOk: true });
       expect(hb.body).toMatchObject({
         store_url: site.url,
-        plugin_version: "1.1.0",
+        plugin_version: "1.1.1",
         features: ["stock-delta", "stock-cas", "idempotency", "stock-batch", "stock-snapshot", "stock-events"],
       });
       expect(hb.body.webhooks).toHaveLength(4);

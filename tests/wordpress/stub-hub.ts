@@ -11,6 +11,24 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { WooCommerceChannel } from "../../app/channels/woocommerce/woocommerce-channel.server";
+import { AdminBrowser, inputValue, type WpSite } from "./wp-site";
+
+/**
+ * Connects `site` to `hub` as a store owner does: logs in as admin, opens the SyncFlow tab and submits the hub's URL
+ * with a fresh connection code. Resolves to the redirect location (`…syncflow_result=ok` when connected).
+ */
+export async function connectToStubHub(site: Pick<WpSite, "url">, hub: StubHub): Promise<string | null> {
+  const admin = new AdminBrowser(site);
+  await admin.login("admin");
+  const page = await admin.get("/wp-admin/admin.php?page=wc-settings&tab=syncflow");
+  const r = await admin.post("/wp-admin/admin-post.php", {
+    action: "syncflow_connect",
+    _syncflow_connect_nonce: inputValue(page.html, "_syncflow_connect_nonce")!,
+    syncflow_hub_url: hub.url,
+    syncflow_code: hub.issueCode(),
+  });
+  return r.location;
+}
 
 /** A connection code the stub answers with 402 plan_limit, and the message the real hub sends with it. */
 export const PLAN_FULL_CODE = "SF-PLAN-FULL";

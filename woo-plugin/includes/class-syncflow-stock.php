@@ -9,10 +9,17 @@
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Stock writes. Each write runs in one database transaction that first claims the request key
+ * Stock writes. A single route's write runs in one database transaction that first claims the request key
  * (INSERT into the idempotency table: a concurrent duplicate waits on / collides with it), then changes stock
  * with WooCommerce's own atomic SQL (wc_update_product_stock) or a conditional UPDATE (CAS), then stores the
  * response. Failures roll everything back, so only successful outcomes are remembered.
+ *
+ * Inside POST /stock/batch (SyncFlow_Stock_Batch, decision 309) the batch holds the transaction — one per run of ops
+ * (at most CHUNK_OPS ops or CHUNK_SECONDS of work), not one per op — and each op runs under its own savepoint
+ * (`syncflow_op`): it
+ * changes stock, then writes its request key together with its response (one INSERT instead of INSERT + UPDATE); a
+ * failure rolls back to the op's savepoint, so only that op is undone and only successful outcomes are remembered.
+ * Request keys are looked up for the whole batch in one query first.
  */
 class SyncFlow_Stock {
 
@@ -20,6 +27,16 @@ class SyncFlow_Stock {
 	const DB_VERSION    = '2';
 	const RETENTION_H   = 48;
 	const MAX_ATTEMPTS  = 5;
+
+	/**
+	 * Set while SyncFlow_Stock_Batch runs ops inside its transaction: `known` = request key hash => remembered row
+	 * (object) or null (looked up for the whole batch, not found then), `holders` = stock holder ids written in the
+	 * open transaction (their caches are flushed if it is lost), `lost` = the database ended the transaction (a MySQL
+	 * deadlock victim, a failed savepoint): the batch redoes the transaction's ops one by one.
+	 *
+	 * @var array{known:array<string,object|null>,holders:array<int,bool>,lost:bool}|null
+	 */
+	private static $batch = null;
 
 	/**
 	 * Idempotency table name.
@@ -179,6 +196,9 @@ class SyncFlow_Stock {
 	 */
 	private static function run( $product, $request_key, $fingerprint, callable $apply ) {
 		global $wpdb;
+		if ( null !== self::$batch ) {
+			return self::run_in_batch( $product, $request_key, $fingerprint, $apply );
+		}
 		$key_hash = hash( 'sha256', $request_key );
 		$table    = self::table();
 
@@ -213,16 +233,7 @@ class SyncFlow_Stock {
 				continue;
 			}
 
-			// The stock events this write causes are the hub's own (its echo), named by the request key.
-			$result = SyncFlow_Stock_Events::with_cause(
-				array(
-					'cause'       => 'hub_write',
-					'request_key' => $request_key,
-				),
-				static function () use ( $apply, $holder ) {
-					return $apply( $holder );
-				}
-			);
+			$result = self::apply_as_hub_write( $apply, $holder, $request_key );
 			if ( is_wp_error( $result ) && 'syncflow_db_error' === $result->get_error_code() ) {
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 				self::flush_caches( $holder );
@@ -235,13 +246,7 @@ class SyncFlow_Stock {
 				return $result;
 			}
 
-			$body = array(
-				'product_id'       => (int) $product->get_id(),
-				'stock_product_id' => (int) $holder->get_id(),
-				'before'           => (int) $result['before'],
-				'after'            => (int) $result['after'],
-				'replayed'         => false,
-			);
+			$body = self::body( $product, $holder, $result );
 			$stored = $wpdb->update( $table, array( 'response' => wp_json_encode( $body ) ), array( 'key_hash' => $key_hash ), array( '%s' ), array( '%s' ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
 			if ( false === $stored ) {
 				$wpdb->query( 'ROLLBACK' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
@@ -253,6 +258,242 @@ class SyncFlow_Stock {
 			update_option( SyncFlow_Options::LAST_SYNC, SyncFlow_Options::now(), false );
 			return $body;
 		}
+		return self::busy();
+	}
+
+	/**
+	 * Starts batch mode (SyncFlow_Stock_Batch, inside its transaction): looks up every request key of the batch in one
+	 * query, so an op finds its remembered outcome without a query of its own.
+	 *
+	 * @param string[] $request_keys The batch's request keys (invalid ones are left out by the caller).
+	 */
+	public static function begin_batch( array $request_keys ) {
+		global $wpdb;
+		$known = array();
+		foreach ( $request_keys as $key ) {
+			$known[ hash( 'sha256', $key ) ] = null;
+		}
+		if ( $known ) {
+			$table = self::table();
+			$rows  = $wpdb->get_results( $wpdb->prepare( "SELECT key_hash, fingerprint, response FROM {$table} WHERE key_hash IN (" . implode( ',', array_fill( 0, count( $known ), '%s' ) ) . ')', array_keys( $known ) ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching,WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQLPlaceholders.UnfinishedPrepare
+			foreach ( (array) $rows as $row ) {
+				if ( null !== $row->response ) {
+					$known[ (string) $row->key_hash ] = $row;
+				}
+			}
+		}
+		self::$batch = array(
+			'known'   => $known,
+			'holders' => array(),
+			'lost'    => false,
+		);
+	}
+
+	/**
+	 * Ends batch mode.
+	 */
+	public static function end_batch() {
+		self::$batch = null;
+	}
+
+	/**
+	 * The batch's open transaction was committed: its holders need no cache flush any more, and the outcomes it wrote
+	 * are kept whatever happens to a later transaction of the batch.
+	 */
+	public static function batch_committed() {
+		if ( null === self::$batch ) {
+			return;
+		}
+		self::$batch['holders'] = array();
+		foreach ( self::$batch['known'] as $row ) {
+			if ( $row && isset( $row->written ) ) {
+				unset( $row->written );
+			}
+		}
+	}
+
+	/**
+	 * Leaves batch mode for one op run exactly as its single route (SyncFlow_Stock_Batch::one_by_one): outcomes written
+	 * meanwhile are not in the batch's lookup, so a later op with the same key looks it up in the database.
+	 *
+	 * @return array|null The batch state, for resume_batch().
+	 */
+	public static function suspend_batch() {
+		$state       = self::$batch;
+		self::$batch = null;
+		return $state;
+	}
+
+	/**
+	 * Returns to batch mode after suspend_batch().
+	 *
+	 * @param array|null $state What suspend_batch() returned.
+	 */
+	public static function resume_batch( $state ) {
+		if ( is_array( $state ) ) {
+			// Keys may have been written meanwhile: drop the "not found" answers so they are looked up again.
+			$state['known'] = array_filter( $state['known'] );
+		}
+		self::$batch = $state;
+	}
+
+	/**
+	 * Whether the database ended the batch's open transaction (the batch must redo its ops one by one).
+	 *
+	 * @return bool
+	 */
+	public static function batch_is_lost() {
+		return null !== self::$batch && self::$batch['lost'];
+	}
+
+	/**
+	 * After the batch's transaction was lost or rolled back: flushes the cached meta of every holder it wrote, forgets
+	 * the outcomes it wrote, and leaves batch mode's `lost` flag cleared for the next transaction.
+	 */
+	public static function batch_reset() {
+		if ( null === self::$batch ) {
+			return;
+		}
+		foreach ( array_keys( self::$batch['holders'] ) as $holder_id ) {
+			wp_cache_delete( (int) $holder_id, 'post_meta' );
+			wp_cache_delete( 'lookup_table', 'object_' . (int) $holder_id );
+			clean_post_cache( (int) $holder_id );
+		}
+		foreach ( self::$batch['known'] as $hash => $row ) {
+			if ( $row && ! empty( $row->written ) ) {
+				self::$batch['known'][ $hash ] = null;
+			}
+		}
+		self::$batch['holders'] = array();
+		self::$batch['lost']    = false;
+	}
+
+	/**
+	 * Marks the open batch transaction as lost.
+	 */
+	private static function batch_lost() {
+		self::$batch['lost'] = true;
+	}
+
+	/**
+	 * One idempotent write inside the batch's transaction, under its own savepoint (see the class comment).
+	 *
+	 * @param WC_Product $product     Target.
+	 * @param string     $request_key Key.
+	 * @param string     $fingerprint Fingerprint of the intended change.
+	 * @param callable   $apply       fn(WC_Product $holder): array{before,after}|WP_REST_Response|WP_Error.
+	 * @return array|WP_REST_Response|WP_Error
+	 */
+	private static function run_in_batch( $product, $request_key, $fingerprint, callable $apply ) {
+		global $wpdb;
+		$key_hash = hash( 'sha256', $request_key );
+		$table    = self::table();
+		for ( $attempt = 1; $attempt <= self::MAX_ATTEMPTS; $attempt++ ) {
+			$prior = array_key_exists( $key_hash, self::$batch['known'] ) && 1 === $attempt ? self::$batch['known'][ $key_hash ] : self::find( $key_hash );
+			if ( $prior ) {
+				return self::replay( $prior, $fingerprint );
+			}
+			$holder = self::stock_holder( $product );
+			if ( ! $holder ) {
+				return self::not_managed( $product );
+			}
+			if ( false === $wpdb->query( 'SAVEPOINT syncflow_op' ) ) { // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+				self::batch_lost();
+				return self::busy();
+			}
+			$result = self::apply_as_hub_write( $apply, $holder, $request_key );
+			$retry = is_wp_error( $result ) && 'syncflow_db_error' === $result->get_error_code();
+			if ( ! $retry && is_array( $result ) ) {
+				$body = self::body( $product, $holder, $result );
+				// The key and its outcome in one row. A concurrent request that committed the same key first makes this
+				// INSERT collide on the primary key (MySQL: after waiting for it): roll this op back and replay theirs.
+				$quiet  = $wpdb->suppress_errors( true );
+				$stored = $wpdb->query( // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+					$wpdb->prepare(
+						"INSERT INTO {$table} (key_hash, request_key, fingerprint, response, created_gmt) VALUES (%s, %s, %s, %s, %s)", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+						$key_hash,
+						$request_key,
+						$fingerprint,
+						wp_json_encode( $body ),
+						gmdate( 'Y-m-d H:i:s' )
+					)
+				);
+				$wpdb->suppress_errors( $quiet );
+				if ( 1 === (int) $stored ) {
+					$wpdb->query( 'RELEASE SAVEPOINT syncflow_op' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+					self::$batch['holders'][ (int) $holder->get_id() ] = true;
+					self::$batch['known'][ $key_hash ]                 = (object) array(
+						'fingerprint' => $fingerprint,
+						'response'    => wp_json_encode( $body ),
+						'written'     => true,
+					);
+					return $body;
+				}
+				$retry = true;
+			}
+			// Undo this op only. When even that fails, the database has ended the whole transaction (a MySQL deadlock
+			// victim is rolled back entirely; SQLite's layer rolls the transaction back on any failed statement): the
+			// batch redoes its ops one by one. That is an expected outcome, not a database error to log.
+			$quiet  = $wpdb->suppress_errors( true );
+			$undone = $wpdb->query( 'ROLLBACK TO SAVEPOINT syncflow_op' ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery.DirectQuery,WordPress.DB.DirectDatabaseQuery.NoCaching
+			$wpdb->suppress_errors( $quiet );
+			self::flush_caches( $holder );
+			if ( false === $undone ) {
+				self::batch_lost();
+				return self::busy();
+			}
+			if ( ! $retry ) {
+				return $result;
+			}
+			self::backoff( $attempt );
+		}
+		return self::busy();
+	}
+
+	/**
+	 * Runs a write with its stock events named as the hub's own (its echo), by the request key.
+	 *
+	 * @param callable   $apply       fn(WC_Product $holder): array{before,after}|WP_REST_Response|WP_Error.
+	 * @param WC_Product $holder      Stock holder.
+	 * @param string     $request_key Key.
+	 * @return array|WP_REST_Response|WP_Error What $apply returns.
+	 */
+	private static function apply_as_hub_write( callable $apply, $holder, $request_key ) {
+		return SyncFlow_Stock_Events::with_cause(
+			array(
+				'cause'       => 'hub_write',
+				'request_key' => $request_key,
+			),
+			static function () use ( $apply, $holder ) {
+				return $apply( $holder );
+			}
+		);
+	}
+
+	/**
+	 * The 200 body of an applied write.
+	 *
+	 * @param WC_Product $product Target.
+	 * @param WC_Product $holder  Stock holder.
+	 * @param array      $result  {before, after}.
+	 * @return array
+	 */
+	private static function body( $product, $holder, array $result ) {
+		return array(
+			'product_id'       => (int) $product->get_id(),
+			'stock_product_id' => (int) $holder->get_id(),
+			'before'           => (int) $result['before'],
+			'after'            => (int) $result['after'],
+			'replayed'         => false,
+		);
+	}
+
+	/**
+	 * 503 syncflow_busy: the write could not be made now; the caller retries with the same key.
+	 *
+	 * @return WP_Error
+	 */
+	private static function busy() {
 		return new WP_Error( 'syncflow_busy', __( 'The store database is busy; retry with the same request_key.', 'syncflow-for-woocommerce' ), array( 'status' => 503 ) );
 	}
 
@@ -338,6 +579,10 @@ class SyncFlow_Stock {
 	 */
 	private static function flush_caches( $holder ) {
 		wp_cache_delete( (int) $holder->get_id(), 'post_meta' );
+		// WooCommerce skips rewriting wc_product_meta_lookup when its cached copy already holds the new row
+		// (WC_Data_Store_WP::update_lookup_table): after a rollback that copy is wrong, and a retry would leave the
+		// rolled-back row in place.
+		wp_cache_delete( 'lookup_table', 'object_' . (int) $holder->get_id() );
 		clean_post_cache( (int) $holder->get_id() );
 	}
 

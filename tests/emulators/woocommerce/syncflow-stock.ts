@@ -13,14 +13,17 @@ import { WooEmulatorError, type WooStore } from "./store.js";
  * stream benchmark models it: 4 PHP workers, a single PUT ≈ 180 ms, GET of 100 products ≈ 1.1 s (180 ms + 9 ms per
  * item), a REST batch of 100 ≈ 9 s (88 ms per item), webhooks delivered 2–6 s after the change (Action Scheduler).
  * `pluginBatchLatencyPerItemMs` is the plugin's own batch endpoint, per op, and `snapshotLatencyPerRowMs` its snapshot,
- * per row, as measured on the real WooCommerce 10.0.2 (bench/README.md, "The plugin's endpoints on a real WooCommerce":
- * a batch of 100 deltas ≈ 8.2 s, i.e. ≈ 77 ms per op after the call; 1,000 snapshot rows ≈ 0.25 s).
+ * per row, as measured on the real WooCommerce 10.0.2 (bench/README.md, "Issue 11" → "The plugin's per-op cost";
+ * `bench/woo-plugin-cost.ts`): plugin 1.1.1 (decision 309) costs the PHP worker 28.2 ms of CPU per op (median of 3,
+ * 27.6–28.7; plugin 1.1.0 measured the same way: 48.7 ms, whose wall time on a quieter machine was 40.8 ms) — 30 ms
+ * here; 1,000 snapshot rows ≈ 0.25 s.
+ * (Before decision 309 the model used 80 ms, the slower of two sessions' wall times of plugin 1.1.0.)
  */
 export const REALISTIC_STREAM_WOO = {
   latencyMs: 180,
   readLatencyPerItemMs: 9,
   batchLatencyPerItemMs: 88,
-  pluginBatchLatencyPerItemMs: 80,
+  pluginBatchLatencyPerItemMs: 30,
   snapshotLatencyPerRowMs: 0.02,
   maxConcurrent: 4,
   deliveryDelayMs: 2000,

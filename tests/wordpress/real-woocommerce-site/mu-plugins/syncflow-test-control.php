@@ -192,6 +192,30 @@ add_action(
 				return array( 'id' => $id );
 			}
 		);
+		// Many simple products with managed stock in one call and one transaction (bench/woo-plugin-cost.ts):
+		// {prefix, count, qty} → {ids} (SKUs <prefix><i>).
+		$route(
+			'/products',
+			'POST',
+			static function ( WP_REST_Request $r ) use ( $json ) {
+				global $wpdb;
+				$b   = $json( $r );
+				$ids = array();
+				$wpdb->query( 'START TRANSACTION' ); // phpcs:ignore
+				for ( $i = 0; $i < (int) $b['count']; $i++ ) {
+					$p = new WC_Product_Simple();
+					$p->set_name( $b['prefix'] . $i );
+					$p->set_sku( $b['prefix'] . $i );
+					$p->set_status( 'publish' );
+					$p->set_regular_price( '10' );
+					$p->set_manage_stock( true );
+					$p->set_stock_quantity( (int) $b['qty'] );
+					$ids[] = $p->save();
+				}
+				$wpdb->query( 'COMMIT' ); // phpcs:ignore
+				return array( 'ids' => $ids );
+			}
+		);
 		$route(
 			'/stock',
 			'GET',
@@ -415,6 +439,46 @@ add_action(
 				$b = $json( $r );
 				update_option( $b['name'], $b['value'] );
 				return array( 'ok' => true );
+			}
+		);
+		// Cancels the pending actions of one Action Scheduler group (bench/woo-plugin-cost.ts: a store's runner would have
+		// delivered the previous call's webhooks, so the next call schedules its own instead of finding them pending).
+		$route(
+			'/actions/cancel',
+			'POST',
+			static function ( WP_REST_Request $r ) use ( $json ) {
+				$b = $json( $r );
+				ActionScheduler::store()->cancel_actions_by_group( (string) $b['group'] );
+				return array( 'ok' => true );
+			}
+		);
+		// What WooCommerce holds for a product after a stock change: the product object's stock and status, the
+		// stored meta, the wc_product_meta_lookup row, and the low / no stock actions fired in this site so far
+		// (counted by the test environment plugin).
+		$route(
+			'/product-state',
+			'GET',
+			static function ( WP_REST_Request $r ) {
+				global $wpdb;
+				$id = (int) $r->get_param( 'id' );
+				wp_cache_flush();
+				$p = wc_get_product( $id );
+				if ( ! $p ) {
+					return new WP_Error( 'syncflow_test', 'unknown product', array( 'status' => 404 ) );
+				}
+				$lookup = $wpdb->get_row( $wpdb->prepare( "SELECT stock_quantity, stock_status FROM {$wpdb->prefix}wc_product_meta_lookup WHERE product_id = %d", $id ), ARRAY_A ); // phpcs:ignore
+				return array(
+					'stock_quantity' => $p->get_stock_quantity(),
+					'stock_status'   => $p->get_stock_status(),
+					'meta_stock'     => get_post_meta( $id, '_stock', true ),
+					'meta_status'    => get_post_meta( $id, '_stock_status', true ),
+					'lookup'         => $lookup ? array(
+						'stock_quantity' => null === $lookup['stock_quantity'] ? null : (float) $lookup['stock_quantity'],
+						'stock_status'   => $lookup['stock_status'],
+					) : null,
+					'outofstock_term' => has_term( 'outofstock', 'product_visibility', $id ),
+					'stock_notices'  => get_option( 'syncflow_test_stock_notices', array() ),
+				);
 			}
 		);
 		$route(

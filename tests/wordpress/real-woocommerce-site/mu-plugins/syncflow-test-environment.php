@@ -83,3 +83,38 @@ add_filter(
 );
 add_filter( 'woocommerce_allow_marketplace_suggestions', '__return_false' );
 add_filter( 'woocommerce_admin_features', static function ( $features ) { return array_values( array_diff( (array) $features, array( 'remote-inbox-notifications', 'remote-free-extensions', 'payment-gateway-suggestions', 'marketing' ) ) ); } );
+
+// WooCommerce's low / no stock notifications (the actions its low-stock and no-stock emails hang on), recorded so a test
+// can compare which stock changes raise them (control GET /product-state `stock_notices`).
+foreach ( array( 'woocommerce_low_stock' => 'low', 'woocommerce_no_stock' => 'no' ) as $syncflow_test_hook => $syncflow_test_kind ) {
+	add_action(
+		$syncflow_test_hook,
+		static function ( $product ) use ( $syncflow_test_kind ) {
+			$seen   = get_option( 'syncflow_test_stock_notices', array() );
+			$seen[] = array( $syncflow_test_kind, $product instanceof WC_Product ? (int) $product->get_id() : 0 );
+			update_option( 'syncflow_test_stock_notices', $seen, false );
+		}
+	);
+}
+
+// bench/woo-plugin-cost.ts measures POST /stock/batch both ways on one site: option syncflow_test_batch_one_by_one = yes
+// runs each op in its own transaction (the plugin's `syncflow_stock_batch_transactions` filter, decision 309).
+add_filter(
+	'syncflow_stock_batch_transactions',
+	static function ( $shared ) {
+		return 'yes' === get_option( 'syncflow_test_batch_one_by_one' ) ? false : $shared;
+	}
+);
+
+// A database error on demand (tests/wordpress/stock-batch.wordpress.test.ts): SyncFlow's write of a request key that
+// contains "syncflow-test-fail-write" into its idempotency table fails as a lost connection or a full disk would —
+// after the op has changed stock when the batch writes the key last (decision 309), so the op must be rolled back.
+add_filter(
+	'query',
+	static function ( $query ) {
+		if ( is_string( $query ) && false !== strpos( $query, 'syncflow-test-fail-write' ) && preg_match( '/^\s*INSERT\s+INTO\s+\S*syncflow_idempotency\b/i', $query ) ) {
+			return preg_replace( '/syncflow_idempotency\b/', 'syncflow_test_no_such_table', $query, 1 );
+		}
+		return $query;
+	}
+);
