@@ -196,6 +196,8 @@ async function mainReconcileOnly() {
 const streamParams: Partial<StreamParams> = {
   retailers,
   marketplaces: drivers.map((d) => d.kind),
+  // Issue 16 (decision 300): `--marketplace-allocations off` keeps the marketplaces buffered in the allocations run.
+  marketplaceAllocations: argValue("--marketplace-allocations") !== "off",
   split: streamSplit(retailers, drivers.length),
   ...(quick
     ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 }

@@ -38,6 +38,7 @@ import {
   withAdvisoryLock,
   type AllocOp,
 } from "./allocation.server";
+import { readThenSetKinds } from "./allocation-terms";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 import { env } from "../../env.server";
 
@@ -539,6 +540,8 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
               listingId: p.listing.externalId,
               delta: qty,
               idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
+              // A read-then-set channel caps its fresh read at the baseline (decision 300); exact stores ignore it.
+              ...(p.listing.lastWrittenQuantity != null ? { atMost: p.listing.lastWrittenQuantity } : {}),
             }
           : {
               op: "cas",
@@ -770,7 +773,7 @@ async function heldSafety(shopId: string, itemIds: string[]): Promise<Map<string
   const rows = await prisma.$queryRaw<{ itemId: string; loc: string; held: bigint }[]>`
     SELECT l."itemId", c."salesLocationId" AS loc, COALESCE(SUM(l."allocatedQuantity"), 0)::bigint AS held
     FROM "Listing" l JOIN "Channel" c ON c.id = l."channelId"
-    WHERE l."shopId" = ${shopId} AND l."itemId" = ANY(${itemIds}::text[]) AND c."allocationEnabled" AND c.mode = 'exact' AND c.status <> 'disconnected' AND l."matchStatus" = 'linked'
+    WHERE l."shopId" = ${shopId} AND l."itemId" = ANY(${itemIds}::text[]) AND c."allocationEnabled" AND (c.mode = 'exact' OR c.kind = ANY(${readThenSetKinds()}::text[])) AND c.status <> 'disconnected' AND l."matchStatus" = 'linked'
     GROUP BY 1, 2`;
   return new Map(rows.map((r) => [`${r.itemId}|${r.loc}`, Number(r.held)]));
 }
