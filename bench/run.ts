@@ -351,6 +351,8 @@ async function main() {
           log,
           env: { SYNCFLOW_BULK_POLL_MS: "500", ...(await marketplaceEnv()) },
         })),
+      // Issue 16: the marketplaces sell in the SyncFlow run too (`--marketplaces none` for the earlier channels).
+      drivers,
     );
     cleanups.push(sf.closeWorld, () => sf.shopify.close());
     const flashSale = {
