@@ -496,7 +496,8 @@ export async function runStream(input: {
       await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
     const total = p.skus * allocIds.length;
     let migrated = 0;
-    const deadline = Date.now() + p.migrationMaxMs;
+    // A marketplace migrates at its platform's pace (a fresh read and a set per listing, ≈ 4–5 a second, decision 300).
+    const deadline = Date.now() + p.migrationMaxMs + (markets.some((m) => m.allocated) ? p.skus * 300 : 0);
     for (;;) {
       migrated = await prisma.listing.count({
         where: {

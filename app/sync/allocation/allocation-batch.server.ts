@@ -38,7 +38,7 @@ import {
   withAdvisoryLock,
   type AllocOp,
 } from "./allocation.server";
-import { readThenSetKinds } from "./allocation-terms";
+import { readThenSetKind, readThenSetKinds } from "./allocation-terms";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 import { env } from "../../env.server";
 
@@ -47,6 +47,12 @@ import { env } from "../../env.server";
  * keep a store's workers busy while the round's calls run; Shopify calls are split at 250 changes.
  */
 const ROUND_ITEMS = env.SYNCFLOW_REBALANCE_ROUND;
+/**
+ * Steps of one read-then-set channel (a set-only marketplace with allocations, decision 300) per round: each costs a
+ * fresh read and a set at the platform's published pace, so 50 keep a round near 10 s (Amazon 5 reads + 5 patches a
+ * second, two at once; Etsy 8 requests a second, GET + PUT per listing).
+ */
+export const READ_THEN_SET_STEPS = 50;
 /** Demand is measured over this window, with this decay (an order τ ago counts 1/e), ms. */
 export const DEMAND_WINDOW_MS = 30 * 60_000;
 export const DEMAND_TAU_MS = 10 * 60_000;
@@ -393,8 +399,27 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
     if (salesError && onlyOpen) throw salesError;
   }
 
-  // 3. Plan from the hub's numbers.
-  const planned = await planRound(shopId, ids, channels, scId);
+  // 3. Plan from the hub's numbers. A read-then-set channel (decision 300) writes at its platform's pace (a fresh read
+  //    and a set per step, ≈ 5 steps/s on Amazon, ≈ 4 on Etsy): at most READ_THEN_SET_STEPS of its steps per round, so
+  //    a round — which holds its items' allocation locks, and with them the application of every store's sales of those
+  //    items — stays seconds long; the items of the steps left out are asked again (the next round takes them).
+  const deferred = new Set<string>();
+  const perChannel = new Map<string, number>();
+  const planned = (await planRound(shopId, ids, channels, scId)).filter((p) => {
+    if (p.channel.mode === "exact" || !readThenSetKind(p.channel.kind)) return true;
+    const n = perChannel.get(p.channel.id) ?? 0;
+    if (n >= READ_THEN_SET_STEPS) {
+      deferred.add(p.listing.itemId);
+      return false;
+    }
+    perChannel.set(p.channel.id, n + 1);
+    return true;
+  });
+  if (deferred.size)
+    await prisma.catalogItem.updateMany({
+      where: { id: { in: [...deferred] }, rebalanceRequestedAt: null },
+      data: { rebalanceRequestedAt: new Date() },
+    });
   if (!planned.length) {
     if (salesError) throw salesError;
     return;
