@@ -612,7 +612,9 @@ export class AmazonChannel implements SalesChannel {
     const read = (await this.readQuantity(op.listingId)) ?? 0;
     const quantity = readThenSetQuantity(op, read);
     if (quantity instanceof ChannelError) throw quantity;
-    await this.patchIn({ op: "set", listingId: op.listingId, quantity }, this.creds.marketplaceId);
+    // Nothing to change (e.g. a take-back the channel's own unpolled sales already made): no write, no window.
+    if (quantity !== read)
+      await this.patchIn({ op: "set", listingId: op.listingId, quantity }, this.creds.marketplaceId);
     const result = { before: read, after: quantity };
     rememberReplay(`amazon:${this.seller}:${op.idempotencyKey}`, result);
     return result;

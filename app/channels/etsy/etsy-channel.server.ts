@@ -489,7 +489,8 @@ export class EtsyChannel implements SalesChannel {
         .map((o, k) => ({ o, q: planned[k] }))
         .filter((x): x is { o: ListingWrite; q: number } => typeof x.q === "number");
       const capped = present.map((x) => ({ ...x, q: Math.min(ETSY_MAX_QUANTITY, x.q) }));
-      if (capped.length) {
+      // Nothing to change (every product already shows its quantity): no PUT, no window.
+      if (capped.some((x) => x.q !== before.get(x.o.sku))) {
         await this.call("PUT", `/v3/application/listings/${listing}/inventory`, {
           body: inventoryForPut(inv, new Map(capped.map((x) => [x.o.sku, x.q]))),
           maxWaitMs: 30_000,
