@@ -420,6 +420,8 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
       where: { id: { in: [...deferred] }, rebalanceRequestedAt: null },
       data: { rebalanceRequestedAt: new Date() },
     });
+  // Read-then-set listings a polled sale marked for verification (decision 300): a fresh read capped at the baseline.
+  await verifyReadThenSet(shopId, ids, channels, new Set(planned.map((p) => p.listing.id)), out);
   if (!planned.length) {
     if (salesError) throw salesError;
     return;
@@ -653,6 +655,89 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
 }
 
 type Planned = { listing: StoreListing; channel: ChannelRow; step: PlanStep; loc: string };
+
+/**
+ * Verification steps of read-then-set listings (decision 300). A polled sale placed before its listing's last write
+ * may have landed between that write's read and its set, and been overwritten: its units shown again, beyond what the
+ * allocation holds. The intake marks such a listing (`pushRequestedAt`, unused otherwise on an allocation channel);
+ * here each marked listing of `itemIds` without a step this round gets a zero delta capped at its baseline — the adapter
+ * reads the channel afresh and writes only when it shows more than the baseline (the overwritten units), taking them
+ * off. At most READ_THEN_SET_STEPS per channel and round; the rest stay marked and their items asked again.
+ */
+async function verifyReadThenSet(
+  shopId: string,
+  itemIds: string[],
+  channels: ChannelRow[],
+  stepped: Set<string>,
+  out: RebalanceDrainOutcome,
+): Promise<void> {
+  const rts = channels.filter((c) => c.mode !== "exact" && readThenSetKind(c.kind));
+  if (!rts.length) return;
+  const marked = (
+    await prisma.listing.findMany({
+      where: {
+        shopId,
+        itemId: { in: itemIds },
+        channelId: { in: rts.map((c) => c.id) },
+        matchStatus: "linked",
+        pushRequestedAt: { not: null },
+        allocatedQuantity: { not: null },
+        allocOp: { equals: Prisma.DbNull },
+      },
+      select: { id: true, channelId: true, itemId: true, externalId: true, lastWrittenQuantity: true },
+      orderBy: { id: "asc" },
+    })
+  ).filter((l) => !stepped.has(l.id));
+  const left = new Set<string>();
+  for (const [ch, group] of groupBy(marked, (l) => l.channelId)) {
+    const send = group.slice(0, READ_THEN_SET_STEPS);
+    for (const l of group.slice(READ_THEN_SET_STEPS)) left.add(l.itemId!);
+    const at = Date.now();
+    const results = await storeWrite(
+      rts.find((c) => c.id === ch)!,
+      send.map((l) => ({
+        op: "delta",
+        listingId: l.externalId,
+        delta: 0,
+        idempotencyKey: `verify:${l.id}:${at}`,
+        atMost: l.lastWrittenQuantity ?? 0,
+      })),
+    );
+    out.storeWrites += send.length;
+    const ledger: LedgerRow[] = [];
+    const done: { id: string; observed: number }[] = [];
+    send.forEach((l, i) => {
+      const r = results[i]!;
+      if (!r.ok) return void left.add(l.itemId!); // still marked: the next round of the item tries again
+      done.push({ id: l.id, observed: r.after });
+      if (r.before != null && r.after < r.before)
+        ledger.push({
+          shopId,
+          itemId: l.itemId!,
+          channelId: ch,
+          cause: "allocate",
+          delta: r.after - r.before,
+          before: r.before,
+          after: r.after,
+          idempotencyKey: `verify:${l.id}:${at}`,
+          note: `verification: the channel showed ${r.before}, more than its baseline ${l.lastWrittenQuantity} (a sale an earlier set overwrote); lowered to it`,
+        });
+    });
+    if (done.length)
+      await prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`
+          UPDATE "Listing" l SET "pushRequestedAt" = NULL, "lastObservedQuantity" = u.observed, "lastObservedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+          FROM unnest(${done.map((d) => d.id)}::text[], ${done.map((d) => d.observed)}::int[]) AS u(id, observed)
+          WHERE l.id = u.id`;
+        await appendLedgerMany(tx, ledger);
+      });
+  }
+  if (left.size)
+    await prisma.catalogItem.updateMany({
+      where: { id: { in: [...left] }, rebalanceRequestedAt: null },
+      data: { rebalanceRequestedAt: new Date() },
+    });
+}
 
 /**
  * Plans `ids` (no lock needed: reads only the hub's numbers) for the shop's allocation `channels`: the steps of every
