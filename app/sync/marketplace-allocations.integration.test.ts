@@ -206,6 +206,40 @@ describe("set-only marketplaces with allocations (decision 300)", () => {
     expect(amazon.control.throttled()).toEqual({});
   }, 240_000);
 
+  it("Amazon: a sale a set overwrote (its units shown again) is taken off once the poll brings it", async () => {
+    const m = markets.amazon;
+    const { sku } = m;
+    const before = await listingOf(m);
+    expect(m.shown()).toBe(before.lastWrittenQuantity);
+    expect(before.lastWrittenQuantity!).toBeGreaterThanOrEqual(2);
+    // A buyer's order of 2 placed between the read and the set of SyncFlow's last write of the listing: the set
+    // overwrote Amazon's decrement, so the listing still shows the 2 units the buyer took.
+    amazon.control.placeOrder({
+      lines: [{ sku, quantity: 2 }],
+      purchaseDate: new Date(before.lastWrittenAt!.getTime() - 50).toISOString(),
+    });
+    amazon.listings.get(sku)!.quantity += 2;
+    const ledgerBefore = await prisma.stockLedger.count({ where: { channelId: m.channelId, idempotencyKey: { startsWith: "verify:" } } });
+    await pollChannel(shopId, m.channelId, { force: true });
+    await waitFor(
+      "overwritten units taken off",
+      async () => {
+        const l = await listingOf(m);
+        return l.pushRequestedAt == null && m.shown() === l.lastWrittenQuantity && (await idle());
+      },
+      40_000,
+    );
+    const end = await listingOf(m);
+    expect(end.allocatedQuantity).toBe(m.shown());
+    expect(level(sku).safety).toBe(end.allocatedQuantity);
+    const verified = await prisma.stockLedger.findMany({
+      where: { channelId: m.channelId, idempotencyKey: { startsWith: "verify:" } },
+      orderBy: { id: "desc" },
+    });
+    expect(verified.length).toBe(ledgerBefore + 1);
+    expect(verified[0]!.delta).toBe(-2);
+  }, 120_000);
+
   it("Etsy: an unpolled sale cannot be sold again by Shopify, a top-up does not show it again, the poll takes it once", async () => {
     await scenario(markets.etsy);
     expect(etsy.control.overwrittenSales().readThenSetWrites).toBeGreaterThanOrEqual(2);

@@ -421,7 +421,7 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
       data: { rebalanceRequestedAt: new Date() },
     });
   // Read-then-set listings a polled sale marked for verification (decision 300): a fresh read capped at the baseline.
-  await verifyReadThenSet(shopId, ids, channels, new Set(planned.map((p) => p.listing.id)), out);
+  await verifyReadThenSet(shopId, ids, channels, out);
   if (!planned.length) {
     if (salesError) throw salesError;
     return;
@@ -660,15 +660,14 @@ type Planned = { listing: StoreListing; channel: ChannelRow; step: PlanStep; loc
  * Verification steps of read-then-set listings (decision 300). A polled sale placed before its listing's last write
  * may have landed between that write's read and its set, and been overwritten: its units shown again, beyond what the
  * allocation holds. The intake marks such a listing (`pushRequestedAt`, unused otherwise on an allocation channel);
- * here each marked listing of `itemIds` without a step this round gets a zero delta capped at its baseline — the adapter
- * reads the channel afresh and writes only when it shows more than the baseline (the overwritten units), taking them
- * off. At most READ_THEN_SET_STEPS per channel and round; the rest stay marked and their items asked again.
+ * here, before the round's steps, each marked listing of `itemIds` gets a zero delta capped at its baseline — the
+ * adapter reads the channel afresh and writes only when it shows more than the baseline (the overwritten units), taking
+ * them off. At most READ_THEN_SET_STEPS per channel and round; the rest stay marked and their items asked again.
  */
 async function verifyReadThenSet(
   shopId: string,
   itemIds: string[],
   channels: ChannelRow[],
-  stepped: Set<string>,
   out: RebalanceDrainOutcome,
 ): Promise<void> {
   const rts = channels.filter((c) => c.mode !== "exact" && readThenSetKind(c.kind));
@@ -687,7 +686,7 @@ async function verifyReadThenSet(
       select: { id: true, channelId: true, itemId: true, externalId: true, lastWrittenQuantity: true },
       orderBy: { id: "asc" },
     })
-  ).filter((l) => !stepped.has(l.id));
+  );
   const left = new Set<string>();
   for (const [ch, group] of groupBy(marked, (l) => l.channelId)) {
     const send = group.slice(0, READ_THEN_SET_STEPS);
