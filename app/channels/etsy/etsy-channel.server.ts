@@ -444,11 +444,13 @@ export class EtsyChannel implements SalesChannel {
         const g = groups.get(listing) ?? [];
         const same = g.findIndex((x) => x.sku === sku);
         if (same >= 0) g.splice(same, 1); // the later operation of one product wins (absolute sets)
-        g.push(
-          op.op === "set"
-            ? { i, sku, quantity: () => Math.max(0, Math.min(ETSY_MAX_QUANTITY, Math.floor(op.quantity))) }
-            : { i, sku, quantity: (read) => readThenSetQuantity(op, read), key: op.idempotencyKey },
-        );
+        if (op.op === "set") {
+          const q = Math.max(0, Math.min(ETSY_MAX_QUANTITY, Math.floor(op.quantity)));
+          g.push({ i, sku, quantity: () => q });
+        } else {
+          const step = op;
+          g.push({ i, sku, quantity: (read) => readThenSetQuantity(step, read), key: step.idempotencyKey });
+        }
         groups.set(listing, g);
       } catch (error) {
         results[i] = { ok: false, error: error as ChannelError };

@@ -694,13 +694,15 @@ async function verifyReadThenSet(
     const at = Date.now();
     const results = await storeWrite(
       rts.find((c) => c.id === ch)!,
-      send.map((l) => ({
+      send.map(
+        (l): StoreOp => ({
         op: "delta",
         listingId: l.externalId,
         delta: 0,
         idempotencyKey: `verify:${l.id}:${at}`,
         atMost: l.lastWrittenQuantity ?? 0,
-      })),
+      }),
+      ),
     );
     out.storeWrites += send.length;
     const ledger: LedgerRow[] = [];
