@@ -13,10 +13,16 @@ describe("readThenSetQuantity (decision 300)", () => {
   });
   it("a take-back or migration (cas) treats `expected` as an upper bound and keeps the difference", () => {
     // Take-back of 2 from a baseline of 5 while 1 unit sold unpolled: 4 − 2.
-    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 5, quantity: 3, idempotencyKey: "k" }, 4)).toBe(2);
+    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 5, quantity: 3, idempotencyKey: "k" }, 4)).toBe(
+      2,
+    );
     // Migration of a buffered listing showing 10 to its reserved 4, 2 units sold unpolled: 8 − 6.
-    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 10, quantity: 4, idempotencyKey: "k" }, 8)).toBe(2);
-    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 5, quantity: 3, idempotencyKey: "k" }, 9)).toBe(3);
+    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 10, quantity: 4, idempotencyKey: "k" }, 8)).toBe(
+      2,
+    );
+    expect(readThenSetQuantity({ op: "cas", listingId: "S", expected: 5, quantity: 3, idempotencyKey: "k" }, 9)).toBe(
+      3,
+    );
   });
   it("refuses STALE with the read when it cannot take what the step takes (nothing written)", () => {
     const r = readThenSetQuantity({ op: "cas", listingId: "S", expected: 5, quantity: 1, idempotencyKey: "k" }, 2);

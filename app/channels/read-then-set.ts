@@ -32,9 +32,7 @@ export type EmulatedOp = Extract<QuantityOp, { op: "delta" } | { op: "cas" }>;
 export function readThenSetQuantity(op: EmulatedOp, read: number): number | ChannelError {
   const r = Math.max(0, read);
   const next =
-    op.op === "delta"
-      ? Math.min(r, op.atMost ?? r) + op.delta
-      : Math.min(r, op.expected) + (op.quantity - op.expected);
+    op.op === "delta" ? Math.min(r, op.atMost ?? r) + op.delta : Math.min(r, op.expected) + (op.quantity - op.expected);
   if (next < 0)
     return new ChannelError(
       "STALE",

@@ -108,7 +108,11 @@ beforeAll(async () => {
     const done = await redirectHop(consent.location!, first.cookie!.split(";")[0]!);
     expect(done.status).toBe(200);
     m.channelId = (await prisma.channel.findFirstOrThrow({ where: { shopId, kind: m.kind } })).id;
-    await waitFor(`${m.kind} linked`, async () => !!(await prisma.listing.findFirst({ where: { channelId: m.channelId, sku: m.sku, matchStatus: "linked" } })));
+    await waitFor(
+      `${m.kind} linked`,
+      async () =>
+        !!(await prisma.listing.findFirst({ where: { channelId: m.channelId, sku: m.sku, matchStatus: "linked" } })),
+    );
   }
   // Polls only when the test says so: an order is "not polled yet" for as long as the scenario needs.
   await prisma.channelPollState.updateMany({
@@ -153,9 +157,9 @@ async function scenario(m: Market) {
   expect(m.shown()).toBe(0);
   const physical = 12 - held;
   // Shopify's checkout can sell only what the marketplace did not: one unit more is refused.
-  expect(() =>
-    world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: physical + 1 }] }),
-  ).toThrow(/insufficient stock/);
+  expect(() => world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: physical + 1 }] })).toThrow(
+    /insufficient stock/,
+  );
   expect(level(sku).available).toBeLessThanOrEqual(physical);
 
   // 3. The merchant receives 10 units: the rebalance tops the marketplace up, written from a fresh read of it (0), so
@@ -219,7 +223,9 @@ describe("set-only marketplaces with allocations (decision 300)", () => {
       purchaseDate: new Date(before.lastWrittenAt!.getTime() - 50).toISOString(),
     });
     amazon.listings.get(sku)!.quantity += 2;
-    const ledgerBefore = await prisma.stockLedger.count({ where: { channelId: m.channelId, idempotencyKey: { startsWith: "verify:" } } });
+    const ledgerBefore = await prisma.stockLedger.count({
+      where: { channelId: m.channelId, idempotencyKey: { startsWith: "verify:" } },
+    });
     await pollChannel(shopId, m.channelId, { force: true });
     await waitFor(
       "overwritten units taken off",

@@ -672,21 +672,19 @@ async function verifyReadThenSet(
 ): Promise<void> {
   const rts = channels.filter((c) => c.mode !== "exact" && readThenSetKind(c.kind));
   if (!rts.length) return;
-  const marked = (
-    await prisma.listing.findMany({
-      where: {
-        shopId,
-        itemId: { in: itemIds },
-        channelId: { in: rts.map((c) => c.id) },
-        matchStatus: "linked",
-        pushRequestedAt: { not: null },
-        allocatedQuantity: { not: null },
-        allocOp: { equals: Prisma.DbNull },
-      },
-      select: { id: true, channelId: true, itemId: true, externalId: true, lastWrittenQuantity: true },
-      orderBy: { id: "asc" },
-    })
-  );
+  const marked = await prisma.listing.findMany({
+    where: {
+      shopId,
+      itemId: { in: itemIds },
+      channelId: { in: rts.map((c) => c.id) },
+      matchStatus: "linked",
+      pushRequestedAt: { not: null },
+      allocatedQuantity: { not: null },
+      allocOp: { equals: Prisma.DbNull },
+    },
+    select: { id: true, channelId: true, itemId: true, externalId: true, lastWrittenQuantity: true },
+    orderBy: { id: "asc" },
+  });
   const left = new Set<string>();
   for (const [ch, group] of groupBy(marked, (l) => l.channelId)) {
     const send = group.slice(0, READ_THEN_SET_STEPS);
@@ -694,15 +692,13 @@ async function verifyReadThenSet(
     const at = Date.now();
     const results = await storeWrite(
       rts.find((c) => c.id === ch)!,
-      send.map(
-        (l): StoreOp => ({
+      send.map((l): StoreOp => ({
         op: "delta",
         listingId: l.externalId,
         delta: 0,
         idempotencyKey: `verify:${l.id}:${at}`,
         atMost: l.lastWrittenQuantity ?? 0,
-      }),
-      ),
+      })),
     );
     out.storeWrites += send.length;
     const ledger: LedgerRow[] = [];
