@@ -70,7 +70,7 @@ const listingOf = (m: Market) =>
 /** No allocation or push work left in the queue. */
 const idle = async () => {
   const [row] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
-    `SELECT count(*)::bigint AS n FROM pgboss.job WHERE state IN ('created','retry','active') AND name IN ('rebalance','push-stock','shopify-adjust','webhook','link-channel')`,
+    `SELECT count(*)::bigint AS n FROM "${process.env.SYNCFLOW_QUEUE_SCHEMA ?? "pgboss"}".job WHERE state IN ('created','retry','active') AND name IN ('rebalance','push-stock','shopify-adjust','webhook','link-channel')`,
   );
   return Number(row?.n ?? 0) === 0;
 };
