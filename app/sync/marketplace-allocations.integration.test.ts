@@ -145,22 +145,25 @@ async function scenario(m: Market) {
     40_000,
   ).catch(() => undefined); // the assertions below say what is wrong
   const migrated = await listingOf(m);
-  const held = migrated.allocatedQuantity ?? 0;
-  expect(held).toBeGreaterThan(0);
-  expect(level(sku).safety).toBe(held);
-  expect(m.shown()).toBe(held);
-  expect(migrated.lastWrittenQuantity).toBe(held);
-  expect(level(sku).available + held).toBe(12);
+  // The marketplace's share (what it shows: 4 of 12 here); the old code held none (buffered at 10).
+  const held = migrated.allocatedQuantity ?? 4;
 
-  // 2. The marketplace sells everything it shows; SyncFlow has not polled the order yet.
+  // 2. The marketplace sells everything it holds; SyncFlow has not polled the order yet.
+  const shownBefore = m.shown();
   m.sell(held);
-  expect(m.shown()).toBe(0);
   const physical = 12 - held;
   // Shopify's checkout can sell only what the marketplace did not: one unit more is refused.
   expect(() => world.shopify.control.placeOrder(SHOP, { lines: [{ sku, quantity: physical + 1 }] })).toThrow(
     /insufficient stock/,
   );
   expect(level(sku).available).toBeLessThanOrEqual(physical);
+  // What enabling allocations did: the share reserved in safety_stock and shown exactly (now sold out).
+  expect(migrated.allocatedQuantity).toBeGreaterThan(0);
+  expect(migrated.lastWrittenQuantity).toBe(held);
+  expect(shownBefore).toBe(held);
+  expect(level(sku).safety).toBe(held);
+  expect(level(sku).available + held).toBe(12);
+  expect(m.shown()).toBe(0);
 
   // 3. The merchant receives 10 units: the rebalance tops the marketplace up, written from a fresh read of it (0), so
   //    the units it sold stay sold.
