@@ -17,6 +17,7 @@ import { startNaiveSyncer } from "./naive-syncer";
 import type { Stack } from "./lib/stack";
 import { onboardShop } from "./lib/onboard";
 import { addRetailerShop } from "../tests/harness/retailers";
+import { connectByAuthorization, type MarketplaceDriver, type MarketplaceRun } from "./lib/marketplaces";
 
 export const FLASH_SKU = "FLASH-TEE-1";
 
@@ -59,7 +60,7 @@ export interface Latency {
 /** Per-channel figures of one run (units, ms). */
 export interface ChannelFigures {
   name: string;
-  kind: "record" | "woocommerce" | "retailer";
+  kind: "record" | "woocommerce" | "retailer" | "marketplace";
   sold: number;
   oversold: number;
   /** An order placed here → its units applied to Shopify's record (null for the record itself and for the naive syncer). */
@@ -544,6 +545,13 @@ export const RETAILER_NAMES = ["Nationwide Plants", "Epic Gardening", "Botanical
 export async function runSyncflow(
   p: FlashParams,
   makeStack: (shopifyOrigin: string) => Promise<Stack>,
+  /**
+   * Marketplace channels selling in the SyncFlow run (issue 16; bench/lib/marketplaces.ts, their `stackEnv()` given to
+   * the stack): each connected through its authorisation flow, showing the K units less its buffer before the sale,
+   * with allocations when `p.allocations` (read-then-set, decision 300). The settle window grows to two polls plus the
+   * order index lag (a marketplace's sales reach the hub only when it is polled).
+   */
+  drivers: MarketplaceDriver[] = [],
 ): Promise<{ result: FlashResult; stack: Stack; shopify: ShopifyEmulator; closeWorld: () => Promise<void> }> {
   // The app's key/secret must match the emulator's: the stack uses fixed bench credentials.
   const w = await world(
@@ -594,6 +602,31 @@ export async function runSyncflow(
       });
     }
   }
+  const markets: MarketplaceRun[] = [];
+  if (drivers.length)
+    await prisma.shop.update({
+      where: { id: shopId },
+      data: { planKey: "professional", subscriptionStatus: "ACTIVE", reconcileEveryMin: 100_000 },
+    });
+  for (const d of drivers) {
+    const run = await d.start({ skus: [FLASH_SKU], shown: [Math.max(0, p.units - 2)], run: 0 });
+    const channelId = await connectByAuthorization({
+      appUrl: stack.appUrl,
+      shopId,
+      kind: d.kind,
+      market: run.market,
+      expectLinked: 1,
+    });
+    markets.push(run);
+    channelIds.push(channelId);
+    points.push({
+      name: run.name,
+      kind: "marketplace",
+      channelId,
+      shown: () => run.shown(FLASH_SKU),
+      buy: () => run.placeOrder([{ sku: FLASH_SKU, quantity: 1 }]).id,
+    });
+  }
   await w.woo[0]!.control.idle();
   await new Promise((r) => setTimeout(r, 1000));
   // Exact mode with allocations (docs/decisions/008): each store sells only units reserved for it in Shopify's safety_stock.
@@ -602,9 +635,15 @@ export async function runSyncflow(
       w.shopify.control.state(w.shop).levels.find((l) => l.sku === FLASH_SKU)!,
       ...points.slice(1).map((pt) => pt.shown()),
     ]);
+  for (const m of markets) m.realistic();
+  // A marketplace's sales reach the hub on its next poll after the order index lag: settle for two polls and the lag.
+  const settleMs = Math.max(
+    p.settleMs,
+    ...markets.map((m) => 2 * m.model.pollIntervalMs + m.model.orderIndexLagMs + 5_000),
+  );
   const pendingSales = () => prisma.shopifyAdjustment.count({ where: { shopId, status: "pending" } });
   const since = new Date();
-  const result = await drive(p, w.shopify, w.shop, w.created.locationId, points, pendingSales);
+  const result = await drive({ ...p, settleMs }, w.shopify, w.shop, w.created.locationId, points, pendingSales);
   const receipts = await prisma.webhookReceipt.findMany({
     where: { shopId, source: { not: "shopify" }, receivedAt: { gte: since } },
     select: { receivedAt: true, processedAt: true },
@@ -626,6 +665,7 @@ export async function runSyncflow(
     shopify: w.shopify,
     closeWorld: async () => {
       await Promise.all(w.woo.map((x) => x.close()));
+      await Promise.all(markets.map((m) => m.close()));
     },
   };
 }

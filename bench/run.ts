@@ -196,6 +196,8 @@ async function mainReconcileOnly() {
 const streamParams: Partial<StreamParams> = {
   retailers,
   marketplaces: drivers.map((d) => d.kind),
+  // Issue 16 (decision 300): `--marketplace-allocations off` keeps the marketplaces buffered in the allocations run.
+  marketplaceAllocations: argValue("--marketplace-allocations") !== "off",
   split: streamSplit(retailers, drivers.length),
   ...(quick
     ? { skus: 1000, ordersPerSecond: 10, durationMs: 30_000, settleMaxMs: 60_000, migrationMaxMs: 120_000 }
@@ -349,6 +351,8 @@ async function main() {
           log,
           env: { SYNCFLOW_BULK_POLL_MS: "500", ...(await marketplaceEnv()) },
         })),
+      // Issue 16: the marketplaces sell in the SyncFlow run too (`--marketplaces none` for the earlier channels).
+      drivers,
     );
     cleanups.push(sf.closeWorld, () => sf.shopify.close());
     const flashSale = {
@@ -725,7 +729,9 @@ function renderSvg(naive: FlashResult, sf: FlashResult, units: number): string {
     pad = 40;
   const palette = ["#008060", "#7f54b3", "#d0a000", "#c0392b", "#2980b9", "#8e44ad"];
   const maxT = Math.max(naive.timeline.at(-1)?.[0] ?? 1, sf.timeline.at(-1)?.[0] ?? 1);
-  const maxQ = Math.max(units, ...naive.timeline.flatMap((r) => r.slice(1)), ...sf.timeline.flatMap((r) => r.slice(1)));
+  // A loop, not a spread: with marketplaces the SyncFlow run samples for minutes (≈ 200,000 values; issue 16).
+  let maxQ = units;
+  for (const r of [...naive.timeline, ...sf.timeline]) for (let k = 1; k < r.length; k++) maxQ = Math.max(maxQ, r[k]!);
   const panel = (r: FlashResult, y0: number, title: string) => {
     const n = r.channelNames.length;
     const x = (t: number) => pad + (t / maxT) * (W - 2 * pad);

@@ -70,6 +70,11 @@ export interface StreamParams {
   shopifyLatencyMs: number;
   /** Marketplace channels (issue 16) selling beside the others, by driver kind (bench/lib/marketplaces.ts). */
   marketplaces: string[];
+  /**
+   * In the run with allocations, whether the marketplaces hold allocations too (read-then-set, decision 300; default)
+   * or stay buffered beside the allocation stores (decision 275's configuration: `--marketplace-allocations off`).
+   */
+  marketplaceAllocations: boolean;
 }
 
 export const STREAM_DEFAULTS: StreamParams = {
@@ -87,6 +92,7 @@ export const STREAM_DEFAULTS: StreamParams = {
   migrationMaxMs: 300_000,
   shopifyLatencyMs: 75,
   marketplaces: [],
+  marketplaceAllocations: true,
 };
 
 /** Each marketplace channel's share of the stream's orders (taken from Shopify's own share, as the retailers'). */
@@ -255,6 +261,13 @@ export interface StreamChannel {
     writeCalls: number;
     buffer: number;
     mode: string;
+    /** Whether the channel held allocations in this run (read-then-set, decision 300). */
+    allocations: boolean;
+    /**
+     * The read-then-set window as the marketplace saw it (decision 300): writes that followed a read of the listing,
+     * and those that overwrote buyers' orders placed between the read and the write (units shown again).
+     */
+    overwritten: { readThenSetWrites: number; writes: number; units: number };
   };
 }
 
@@ -396,7 +409,7 @@ export async function runStream(input: {
   }
   // Marketplace channels (issue 16): a fresh account per run whose listings already show what SyncFlow will derive
   // (record − the channel's buffer), connected through the real authorisation flow and linked by SKU.
-  const markets: { run: MarketplaceRun; channelId: string; buffer: number; mode: string }[] = [];
+  const markets: { run: MarketplaceRun; channelId: string; buffer: number; mode: string; allocated: boolean }[] = [];
   if (p.marketplaces.length && p.retailers === 0)
     await prisma.shop.update({
       where: { id: shopId },
@@ -425,7 +438,7 @@ export async function runStream(input: {
     if ((row.bufferUnits ?? 0) !== buffer)
       throw new Error(`stream: ${run.name} channel has buffer ${row.bufferUnits}, expected ${buffer}`);
     await prisma.shop.update({ where: { id: shopId }, data: { reconcileEveryMin: 100_000 } });
-    markets.push({ run, channelId, buffer, mode: row.mode });
+    markets.push({ run, channelId, buffer, mode: row.mode, allocated: false });
     channelIds.push(channelId);
     await waitFor("stream setup jobs drained", async () => Object.keys(await queueDepth()).length === 0, 900_000, 500);
   }
@@ -474,14 +487,17 @@ export async function runStream(input: {
   if (input.allocations) {
     // As the Settings page does: the flag, then the store's re-link (which queues its migration).
     const t0 = Date.now();
-    // Allocations are exact mode's (usesAllocations): a set-only marketplace stays buffered (decision 251).
-    const allocIds = channelIds.filter((id) => !markets.some((m) => m.channelId === id));
+    // Marketplaces hold allocations too (read-then-set, decision 300) unless `marketplaceAllocations` is off (then they
+    // stay buffered beside the allocation stores, decision 275's configuration).
+    for (const m of markets) m.allocated = p.marketplaceAllocations;
+    const allocIds = channelIds.filter((id) => !markets.some((m) => m.channelId === id && !m.allocated));
     await prisma.channel.updateMany({ where: { id: { in: allocIds } }, data: { allocationEnabled: true } });
     for (const id of allocIds)
       await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
     const total = p.skus * allocIds.length;
     let migrated = 0;
-    const deadline = Date.now() + p.migrationMaxMs;
+    // A marketplace migrates at its platform's pace (a fresh read and a set per listing, ≈ 4–5 a second, decision 300).
+    const deadline = Date.now() + p.migrationMaxMs + (markets.some((m) => m.allocated) ? p.skus * 300 : 0);
     for (;;) {
       migrated = await prisma.listing.count({
         where: {
@@ -577,10 +593,12 @@ export async function runStream(input: {
     // the channel's buffer — in both runs (allocations are exact mode's; the buffered channel sells Shopify's available).
     const derivedOf = (pend: Map<number, number>, i: number, buffer: number) =>
       Math.max(0, avail[i]! + Math.min(0, pend.get(i) ?? 0) - buffer);
-    const pend = !input.allocations || markets.length ? await pendingBySku() : new Map<number, number>();
+    const buffered = markets.filter((m) => !input.allocations || !m.allocated);
+    const pend = !input.allocations || buffered.length ? await pendingBySku() : new Map<number, number>();
     for (const [k, m] of markets.entries())
-      for (let i = 0; i < p.skus; i++)
-        mark(firstMarket - 1 + k, i, shownOn(firstMarket - 1 + k, i) !== derivedOf(pend, i, m.buffer));
+      if (!input.allocations || !m.allocated)
+        for (let i = 0; i < p.skus; i++)
+          mark(firstMarket - 1 + k, i, shownOn(firstMarket - 1 + k, i) !== derivedOf(pend, i, m.buffer));
     if (!input.allocations) {
       for (let s = 0; s < firstMarket - 1; s++)
         for (let i = 0; i < p.skus; i++) mark(s, i, shownOn(s, i) !== derivedOf(pend, i, 0));
@@ -589,7 +607,9 @@ export async function runStream(input: {
     const rows = await listingRows();
     for (const r of rows) {
       const s = channelIds.indexOf(r.channelId);
-      if (s >= firstMarket - 1) continue;
+      // A marketplace with allocations shows its allocation remaining, the hub's baseline, as the stores do (its own
+      // sales count as wrong until the poll brings them).
+      if (s >= firstMarket - 1 && !marketOf(s + 1)!.allocated) continue;
       const i = Number((r.sku ?? "").slice(4));
       mark(s, i, shownOn(s, i) !== (r.lastWrittenQuantity ?? 0));
     }
@@ -930,8 +950,16 @@ export async function runStream(input: {
     const { avail } = stateAt();
     for (const [k, m] of markets.entries()) {
       const wrong = [];
+      const baseline = new Map(
+        (
+          await prisma.listing.findMany({
+            where: { channelId: m.channelId, matchStatus: "linked" },
+            select: { sku: true, lastWrittenQuantity: true },
+          })
+        ).map((r) => [r.sku, r.lastWrittenQuantity ?? 0]),
+      );
       for (let i = 0; i < p.skus && wrong.length < 8; i++) {
-        const want = Math.max(0, avail[i]! - m.buffer);
+        const want = input.allocations && m.allocated ? baseline.get(SKU(i)) : Math.max(0, avail[i]! - m.buffer);
         if (m.run.shown(SKU(i)) !== want) wrong.push({ i, shown: m.run.shown(SKU(i)), record: avail[i], want });
       }
       const rows = await prisma.listing.findMany({
@@ -991,6 +1019,8 @@ export async function runStream(input: {
               writeCalls: marketOf(c)!.run.writes().calls,
               buffer: marketOf(c)!.buffer,
               mode: marketOf(c)!.mode,
+              allocations: input.allocations && marketOf(c)!.allocated,
+              overwritten: marketOf(c)!.run.overwritten(),
             },
           }
         : {}),
@@ -1118,7 +1148,10 @@ function renderMarketplaces(runs: StreamRun[]): string {
         const calls = Object.entries(m.calls)
           .map(([k, n]) => `${k} ${n}`)
           .join(", ");
-        return `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${m.mode}, buffer ${m.buffer}) | ${c.oversold} | ${c.settleSeconds ?? "not reached"} | ${othersSettle} | ${lat(c.toRecord)} | ${c.writes} items in ${m.writeCalls} calls (${m.feeds} feeds) | ${m.throttled} | ${calls} |`;
+        const share = r.orders.placed ? Math.round((1000 * c.orders) / r.orders.placed) / 10 : 0;
+        const protection = m.allocations ? "allocations, read-then-set" : `${m.mode}, buffer ${m.buffer}`;
+        const window = `${m.overwritten.writes} of ${m.overwritten.readThenSetWrites} (${m.overwritten.units} units)`;
+        return `| ${r.allocations ? "with" : "without"} allocations | ${c.name} (${protection}) | ${c.orders} (${share} %) | ${c.oversold} | ${c.settleSeconds ?? "not reached"} | ${othersSettle} | ${lat(c.toRecord)} | ${c.writes} items in ${m.writeCalls} calls (${m.feeds} feeds) | ${window} | ${m.throttled} | ${calls} |`;
       }),
   );
   if (!rows.length) return "";
@@ -1126,8 +1159,8 @@ function renderMarketplaces(runs: StreamRun[]): string {
   return `
 Marketplace channels (model: ${model.latencyMs} ms per request, feeds processed ${model.feedProcessingMs / 1000} s after submission, orders in the order listing ${model.orderIndexLagMs / 1000} s after purchase, polled every ${model.pollIntervalMs / 1000} s by the worker's one-minute poll tick; rate limits: ${model.rateLimits}):
 
-| run | channel | oversold | settle (s) | settle of the WooCommerce / retailer channels (s) | channel → record p50 / p95 / p99 (ms) | writes | 429s | API calls (whole run incl. setup) |
-|---|---|---:|---:|---:|---|---|---:|---|
+| run | channel (protection) | orders (share) | oversold | settle (s) | settle of the WooCommerce / retailer channels (s) | channel → record p50 / p95 / p99 (ms) | writes | writes that overwrote a sale placed between their read and the write, of writes after a read (units shown again) | 429s | API calls (whole run incl. setup) |
+|---|---|---:|---:|---:|---:|---|---|---|---:|---|
 ${rows.join("\n")}
 `;
 }

@@ -65,6 +65,14 @@ export interface SalesChannelCapabilities {
   listingDetails?: boolean;
   /** The store-side software version that answered (plugin version), when known. */
   version?: string | null;
+  /**
+   * Set-only platforms whose adapter EMULATES `delta` and `cas` (docs/decisions/300): each such operation reads the
+   * listing's quantity afresh (the platform's single-listing read) and then sets an absolute quantity computed from
+   * that read (`readThenSetQuantity`, ./read-then-set.ts). Not atomic: a sale landing between the read and the set is
+   * overwritten (the window is a round trip). Such a channel can hold allocations (exact by allocation); without them
+   * it stays buffered (`set` operations of the derived quantity).
+   */
+  readThenSet?: boolean;
 }
 
 /** Reconciliation's calls at once to a store whose kind declares no `reconcileConcurrency` (2 reads, 2 writes). */
@@ -79,12 +87,26 @@ export const FEATURE_SNAPSHOT = "stock-snapshot";
  * One quantity operation on a listing. `listingId` is the listing's `externalId`; `idempotencyKey` makes a resent
  * operation a replay (the store answers the first result again).
  * - `delta`: add `delta` units (negative to take);
- * - `cas`: set `quantity` only if the store holds `expected` now, else ChannelError STALE with `current`;
+ * - `cas`: set `quantity` only if the store holds `expected` now, else ChannelError STALE with `current`. On a
+ *   read-then-set store (capabilities `readThenSet`, decision 300) `expected` is the hub's upper bound instead: the
+ *   store sets min(read, expected) + (quantity − expected) — units sold there and not yet polled stay sold — and
+ *   refuses STALE only when that would be below 0;
  * - `set`: set `quantity` unconditionally (set-only stores; last writer wins). `parentId` is the variant's product
  *   id where the platform addresses variants under their product.
  */
 export type QuantityOp =
-  | { op: "delta"; listingId: string; delta: number; idempotencyKey: string }
+  | {
+      op: "delta";
+      listingId: string;
+      delta: number;
+      idempotencyKey: string;
+      /**
+       * Read-then-set stores only (decision 300): the quantity read is first capped at this (the hub's baseline: a read
+       * above it holds units no allocation covers — a sale an earlier set overwrote — so they are not shown again).
+       * Atomic stores ignore it.
+       */
+      atMost?: number;
+    }
   | { op: "cas"; listingId: string; expected: number; quantity: number; idempotencyKey: string }
   | { op: "set"; listingId: string; parentId?: string | null; quantity: number };
 

@@ -2,7 +2,8 @@
  * Channels page (issue 16): connect a sales channel by authorising SyncFlow on the platform — "Connect Amazon" with the
  * marketplaces the merchant chooses (several of one region: a unified account, decision 276). The action answers the app's start URL, which opens at the top level (outside the
  * admin iframe, App Bridge handles `_top`): Seller Central's consent page, then back to SyncFlow's callback.
- * Set-only channels say their protection level: a buffer (no compare-and-set on the platform).
+ * Set-only channels say their protection level: a buffer (no compare-and-set on the platform), or an allocation when
+ * the merchant reserves stock for them (decision 300).
  */
 import { useState } from "react";
 import { Banner, BlockStack, Button, Card, ChoiceList, InlineStack, Text } from "@shopify/polaris";
@@ -47,8 +48,9 @@ export function ConnectAuthorizedCard(props: {
               ) : (
                 <Text as="p" tone="subdued">
                   {k.label} takes absolute quantities only (last writer wins), so SyncFlow protects it with its buffer
-                  and reconciliation, not compare-and-set. Orders are polled within {k.label}&apos;s rate limits; stock{" "}
-                  {k.label} fulfils itself (FBA) is shown but never written.
+                  and reconciliation, not compare-and-set — or, with &quot;Reserve this store&apos;s stock&quot; on in
+                  Settings, with an allocation only it can sell (exact by allocation). Orders are polled within{" "}
+                  {k.label}&apos;s rate limits; stock {k.label} fulfils itself (FBA) is shown but never written.
                 </Text>
               )}
               {k.markets.length > 1 && (

@@ -9,6 +9,7 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { SALES_CHANNELS, kindLabel } from "./sales-channels.server";
+import { usesAllocations } from "../sync/allocation/allocation-terms";
 
 import { INVENTORY_PAGE_SIZE, INVENTORY_SORTS } from "../lib/page-constants";
 
@@ -234,8 +235,9 @@ export async function getInventoryPage(
   const listingByKey = new Map<string, (typeof listings)[number]>();
   for (const l of listings) listingByKey.set(`${l.itemId}|${l.channelId}`, l);
 
-  // Exact allocations need exact mode (decision 008): a buffered store with the flag left on reserves nothing.
-  const reserving = new Set(channels.filter((c) => c.allocationEnabled && c.mode === "exact").map((c) => c.id));
+  // Allocations need exact mode (decision 008) or a read-then-set marketplace (decision 300): any other store with the
+  // flag left on reserves nothing.
+  const reserving = new Set(channels.filter((c) => usesAllocations(c)).map((c) => c.id));
   const rows: InventoryRow[] = items.map((item) => {
     const itemLevels = levelsByItem.get(item.id);
     let shopifyAvailable: number | null = null;

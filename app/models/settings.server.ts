@@ -9,6 +9,7 @@ import { z } from "zod";
 import prisma from "../db.server";
 import { SALES_CHANNELS, kindLabel } from "./sales-channels.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { canAllocate, readThenSetKind } from "../sync/allocation/allocation-terms";
 
 import { RECONCILE_CHOICES } from "../lib/page-constants";
 
@@ -26,7 +27,7 @@ export interface SettingsForm {
     bufferPercent: number;
     conflictPolicy: "shopify_wins" | "review";
     lowStockThreshold: number | null;
-    /** Exact allocations (docs/decisions/008); only for stores in exact mode. */
+    /** Exact allocations (docs/decisions/008); stores in exact mode and set-only marketplaces (decision 300). */
     allocationEnabled: boolean;
   }[];
 }
@@ -91,6 +92,10 @@ export async function getSettings(shopId: string) {
       baseUrl: c.baseUrl,
       mode: c.mode,
       status: c.status,
+      /** Whether the store can hold allocations: exact mode, or a set-only read-then-set marketplace (decision 300). */
+      canAllocate: canAllocate(c),
+      /** A set-only marketplace whose allocation steps are a fresh read then a set (decision 300). */
+      readThenSet: readThenSetKind(c.kind),
     })),
     locations,
     lastReconcile: lastReconcile ? { ...lastReconcile, startedAt: lastReconcile.startedAt.toISOString() } : null,
@@ -146,7 +151,7 @@ export async function saveSettings(
     prisma.location.findMany({ where: { shopId }, select: { gid: true } }),
     prisma.channel.findMany({
       where: { shopId, ...SALES_CHANNELS },
-      select: { id: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true },
+      select: { id: true, kind: true, mode: true, allocationEnabled: true, bufferUnits: true, bufferPercent: true },
     }),
   ]);
   const gids = new Set(locations.map((l) => l.gid));
@@ -160,8 +165,8 @@ export async function saveSettings(
       errors[`stores.${i}.feedLocationIds`] = "Pick your Shopify locations only.";
     if (!s.salesLocationId)
       errors[`stores.${i}.salesLocationId`] = "Pick the location that absorbs this store's sales.";
-    const mode = channels.find((c) => c.id === s.id)?.mode;
-    if (s.allocationEnabled && mode !== "exact")
+    const ch = channels.find((c) => c.id === s.id);
+    if (s.allocationEnabled && ch && !canAllocate(ch))
       errors[`stores.${i}.allocationEnabled`] = "Reserving stock needs the SyncFlow plugin on the store (exact mode).";
   });
   if (Object.keys(errors).length) return { ok: false, errors };

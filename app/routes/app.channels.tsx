@@ -95,6 +95,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
           },
           def?.declared.writeModel === "set-only",
           RECORD_KIND,
+          !!def?.declared.readThenSet,
         ),
         /** Connected by authorisation (a marketplace): the merchant may disconnect it here. */
         authorized: !!def?.authorization,

@@ -256,10 +256,14 @@ export default function Settings() {
                           onChange={(v) => setStore(i, { conflictPolicy: v as "shopify_wins" | "review" })}
                         />
                       </FormLayout.Group>
-                      {s.mode === "exact" ? (
+                      {s.canAllocate ? (
                         <Checkbox
                           label="Reserve this store's stock in Shopify (exact allocations)"
-                          helpText="Off: the store shows Shopify's available stock minus its buffer, kept exact by compare-and-set; two channels can still sell the last units within a few seconds of each other. On: SyncFlow moves this store's units into Shopify's safety stock so no two channels ever offer the same unit; the store may show fewer units than Shopify has until stock is rebalanced, and Shopify admin shows them as safety stock."
+                          helpText={
+                            s.readThenSet
+                              ? "Off: the marketplace shows Shopify's available stock minus its buffer; a sale there reaches SyncFlow only on the next poll, so Shopify can sell the same unit meanwhile. On: SyncFlow moves the marketplace's units into Shopify's safety stock so only the marketplace can sell them; each change reads the marketplace's quantity first and writes from it (a sale in the second between the two can be overwritten; the next change corrects it)."
+                              : "Off: the store shows Shopify's available stock minus its buffer, kept exact by compare-and-set; two channels can still sell the last units within a few seconds of each other. On: SyncFlow moves this store's units into Shopify's safety stock so no two channels ever offer the same unit; the store may show fewer units than Shopify has until stock is rebalanced, and Shopify admin shows them as safety stock."
+                          }
                           checked={f.allocationEnabled}
                           onChange={(v) => setStore(i, { allocationEnabled: v })}
                           error={err("allocationEnabled")}

@@ -69,6 +69,11 @@ export interface MarketplaceRun {
   writes(): { items: number; calls: number; feeds: number };
   /** Requests refused for the rate limit so far (must stay 0: the adapter paces itself). */
   throttled(): number;
+  /**
+   * The read-then-set window as the marketplace saw it (decision 300): writes that followed a read of the listing, and
+   * those that overwrote buyers' orders placed between the read and the write (`units`: units shown again).
+   */
+  overwritten(): { readThenSetWrites: number; writes: number; units: number };
   /** Calls per operation so far (the API budget the run used). */
   calls(): Record<string, number>;
   close(): Promise<void>;
@@ -231,6 +236,7 @@ export function amazonDriver(overrides: Partial<MarketplaceModel> = {}): Marketp
           return { items: patches + amazon.control.feedMessages(), calls: patches + feeds, feeds };
         },
         throttled: () => Object.values(amazon.control.throttled()).reduce((a, b) => a + (b ?? 0), 0),
+        overwritten: () => amazon.control.overwrittenSales(),
         calls() {
           const out: Record<string, number> = {};
           for (const r of amazon.requests) out[r.operation] = (out[r.operation] ?? 0) + 1;
@@ -326,6 +332,7 @@ export function etsyDriver(overrides: Partial<MarketplaceModel> = {}): Marketpla
           return { items: p.length, calls: p.length, feeds: 0 };
         },
         throttled: () => etsy.control.throttled(),
+        overwritten: () => etsy.control.overwrittenSales(),
         calls() {
           const out: Record<string, number> = {};
           for (const r of etsy.requests) out[r.operation] = (out[r.operation] ?? 0) + 1;

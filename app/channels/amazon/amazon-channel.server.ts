@@ -40,6 +40,7 @@ import type {
   SubscriptionState,
 } from "../sales-channel";
 import { accessTokenFor, forgetAccessToken, type LwaClient } from "./lwa";
+import { readThenSetQuantity, rememberReplay, replayOf, type EmulatedOp } from "../read-then-set";
 import { marketplaceById } from "./marketplaces";
 
 /** The stored `Channel.kind`. */
@@ -106,6 +107,8 @@ export const AMAZON_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
   features: ["listings-feed"],
   reconcileConcurrency: { read: 1, write: 2 },
   listingDetails: false,
+  // Allocation steps as a fresh getListingsItem read then a patch (decision 300).
+  readThenSet: true,
 };
 
 type Plan = { method: string; urlRegex: RegExp; rate: number; burst: number };
@@ -542,40 +545,79 @@ export class AmazonChannel implements SalesChannel {
     ];
   }
 
+  /**
+   * Set operations as patches or one listings feed; `delta` / `cas` operations (allocation steps, decision 300) each as
+   * a fresh getListingsItem read then a patch computed from it (`emulated`), never in a feed (each needs its own read).
+   */
   async writeQuantities(ops: QuantityOp[]): Promise<QuantityOpResult[]> {
-    const results: (QuantityOpResult | null)[] = ops.map((op) =>
-      op.op === "set"
-        ? null
-        : {
-            ok: false,
-            error: new ChannelError("UNSUPPORTED", "Amazon takes absolute quantities only (set-only)", {
-              retryable: false,
-            }),
-          },
-    );
+    const results: (QuantityOpResult | null)[] = ops.map(() => null);
     const sets = ops.map((op, i) => ({ op, i })).filter((x) => x.op.op === "set") as {
       op: Extract<QuantityOp, { op: "set" }>;
       i: number;
     }[];
+    const emulated = ops.map((op, i) => ({ op, i })).filter((x) => x.op.op !== "set") as {
+      op: EmulatedOp;
+      i: number;
+    }[];
     const feedMin = this.app.feedMinOps ?? 25;
     if (sets.length >= feedMin) await this.apis(); // the usage plans are known once the SDK is loaded
-    if (sets.length >= feedMin && tokenAvailable(this.seller, "post", "/feeds/2021-06-30/feeds")) {
+    const useFeed = sets.length >= feedMin && tokenAvailable(this.seller, "post", "/feeds/2021-06-30/feeds");
+    if (useFeed) {
       const out = await this.writeFeed(sets.map((s) => s.op));
       sets.forEach((s, k) => (results[s.i] = out[k]!));
-    } else {
-      let next = 0;
-      const lane = async () => {
-        while (next < sets.length) {
-          const s = sets[next++]!;
-          results[s.i] = await this.patchOne(s.op).then(
-            (r): QuantityOpResult => ({ ok: true, ...r }),
-            (error: ChannelError): QuantityOpResult => ({ ok: false, error }),
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency(), sets.length) }, lane));
     }
+    const single: ({ kind: "set"; op: Extract<QuantityOp, { op: "set" }> } | { kind: "emulated"; op: EmulatedOp })[] =
+      [];
+    const index: number[] = [];
+    if (!useFeed)
+      for (const s of sets) {
+        single.push({ kind: "set", op: s.op });
+        index.push(s.i);
+      }
+    for (const e of emulated) {
+      single.push({ kind: "emulated", op: e.op });
+      index.push(e.i);
+    }
+    let next = 0;
+    const lane = async () => {
+      while (next < single.length) {
+        const k = next++;
+        const s = single[k]!;
+        results[index[k]!] = await (s.kind === "set" ? this.patchOne(s.op) : this.readThenPatch(s.op)).then(
+          (r): QuantityOpResult => ({ ok: true, ...r }),
+          (error: ChannelError): QuantityOpResult => ({ ok: false, error: toChannelError(error, "Amazon write") }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency(), single.length) }, lane));
     return results as QuantityOpResult[];
+  }
+
+  /**
+   * An allocation step on Amazon (decision 300): getListingsItem's merchant-fulfilled quantity read afresh, then one
+   * patch of the quantity `readThenSetQuantity` computes from it (the read and the patch back to back: the window in
+   * which an Amazon order can be overwritten is one round trip). A channel of several marketplaces is refused
+   * UNSUPPORTED (one allocation shown in each would be sold in each). Throws ChannelError (STALE when the read holds
+   * fewer units than the step takes).
+   */
+  private async readThenPatch(op: EmulatedOp): Promise<QuantityWriteResult> {
+    const replay = replayOf(`amazon:${this.seller}:${op.idempotencyKey}`);
+    if (replay) return { ...replay, replayed: true };
+    if (this.marketplaces.length > 1)
+      throw new ChannelError(
+        "UNSUPPORTED",
+        "Amazon: allocations need a channel of one marketplace (each marketplace would show the same reserved units)",
+        { retryable: false },
+      );
+    const read = (await this.readQuantity(op.listingId)) ?? 0;
+    const quantity = readThenSetQuantity(op, read);
+    if (quantity instanceof ChannelError) throw quantity;
+    // Nothing to change (e.g. a take-back the channel's own unpolled sales already made): no write, no window.
+    if (quantity !== read)
+      await this.patchIn({ op: "set", listingId: op.listingId, quantity }, this.creds.marketplaceId);
+    const result = { before: read, after: quantity };
+    rememberReplay(`amazon:${this.seller}:${op.idempotencyKey}`, result);
+    return result;
   }
 
   /**

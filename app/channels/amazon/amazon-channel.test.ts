@@ -88,8 +88,25 @@ describe("Amazon adapter", () => {
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/fulfilled by Amazon/);
     expect(emu.listings.get("FBA-1")!.quantity).toBe(40);
-    const delta = await ch.writeQuantities([{ op: "delta", listingId: "MUG-1", delta: 1, idempotencyKey: "k" }]);
-    expect(delta[0]).toMatchObject({ ok: false });
+    // A delta (an allocation step, decision 300) is a fresh getListingsItem read, then a patch computed from it.
+    emu.listings.get("MUG-1")!.quantity = 7; // as a buyer's order SyncFlow has not polled leaves it: 9 → 7
+    const delta = await ch.writeQuantities([
+      { op: "delta", listingId: "MUG-1", delta: 1, idempotencyKey: "k-topup", atMost: 9 },
+    ]);
+    expect(delta[0]).toEqual({ ok: true, before: 7, after: 8 });
+    expect(emu.listings.get("MUG-1")!.quantity).toBe(8);
+    // Resent with the same key (its answer lost): the first result again, nothing added twice.
+    expect(await ch.writeQuantity({ op: "delta", listingId: "MUG-1", delta: 1, idempotencyKey: "k-topup" })).toEqual({
+      before: 7,
+      after: 8,
+    });
+    expect(emu.listings.get("MUG-1")!.quantity).toBe(8);
+    // A take-back of more than the listing shows is refused STALE with what it shows (nothing written).
+    const stale = await ch
+      .writeQuantity({ op: "cas", listingId: "MUG-1", expected: 9, quantity: 0, idempotencyKey: "k-take" })
+      .catch((e) => e);
+    expect(stale).toMatchObject({ code: "STALE" });
+    expect(emu.listings.get("MUG-1")!.quantity).toBe(8);
   });
 
   it("writes many quantities in one listings feed; a per-SKU issue fails only that SKU, with Amazon's message", async () => {

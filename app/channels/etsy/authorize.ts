@@ -31,7 +31,7 @@ export function etsyAuthorization(config: () => EtsyAuthorizationConfig): Channe
   return {
     pkce: true,
     description:
-      "Etsy takes absolute quantities only (last writer wins), and each listing's inventory is written whole, so SyncFlow protects it with its buffer and reconciliation, not compare-and-set; a change to one variation keeps the others as Etsy holds them. Receipts are polled, and how often depends on Etsy's daily request limit, which every SyncFlow merchant shares.",
+      "Etsy takes absolute quantities only (last writer wins), and each listing's inventory is written whole, so SyncFlow protects it with its buffer and reconciliation, not compare-and-set — or, with “Reserve this store’s stock” on in Settings, with an allocation only Etsy can sell (exact by allocation); a change to one variation keeps the others as Etsy holds them. Receipts are polled, and how often depends on Etsy's daily request limit, which every SyncFlow merchant shares.",
     configured: () => {
       const c = config();
       return !!(c.keystring && c.sharedSecret);

@@ -35,6 +35,18 @@ import type {
 } from "../sales-channel";
 import { ETSY_DEFAULT_QPD, ETSY_DEFAULT_QPS } from "./budget";
 import { etsyAccessToken, forgetEtsyAccessToken } from "./oauth";
+import { readThenSetQuantity, rememberReplay, replayOf } from "../read-then-set";
+
+/**
+ * One product's write within a listing's whole-inventory PUT: its quantity computed from the quantity just read (a
+ * `set` ignores the read; a read-then-set step may refuse STALE), and the emulated step's key (replay memory).
+ */
+interface ListingWrite {
+  i: number;
+  sku: string;
+  quantity: (read: number) => number | ChannelError;
+  key?: string;
+}
 
 /** The stored `Channel.kind`. */
 export const ETSY_KIND = "etsy" as const;
@@ -87,6 +99,8 @@ export const ETSY_DECLARED_CAPABILITIES: SalesChannelCapabilities = {
   features: ["listing-inventory"],
   reconcileConcurrency: { read: 1, write: 2 },
   listingDetails: false,
+  // Allocation steps from the GET every whole-inventory write makes anyway, then the PUT (decision 300).
+  readThenSet: true,
 };
 
 /** The application's call pacing in this process: a sliding one-second window and the day's last known remainder. */
@@ -409,29 +423,34 @@ export class EtsyChannel implements SalesChannel {
   }
 
   /**
-   * Set operations grouped per Etsy listing: one GET + one PUT of the whole inventory per listing, only the operations'
-   * products changed. A listing Etsy refuses fails only its own operations (BAD_REQUEST with Etsy's message).
+   * Operations grouped per Etsy listing: one GET + one PUT of the whole inventory per listing, only the operations'
+   * products changed. A `set` writes its quantity; a `delta` / `cas` (allocation steps, decision 300) writes the
+   * quantity `readThenSetQuantity` computes from that same fresh GET (so an allocation step costs no extra read). A
+   * listing Etsy refuses fails only its own operations (BAD_REQUEST with Etsy's message).
    */
   async writeQuantities(ops: QuantityOp[]): Promise<QuantityOpResult[]> {
     const results: (QuantityOpResult | null)[] = ops.map(() => null);
-    const groups = new Map<string, { i: number; sku: string; quantity: number }[]>();
+    const groups = new Map<string, ListingWrite[]>();
     ops.forEach((op, i) => {
       if (op.op !== "set") {
-        results[i] = {
-          ok: false,
-          error: new ChannelError("UNSUPPORTED", "Etsy takes absolute quantities only (set-only)", {
-            retryable: false,
-          }),
-        };
-        return;
+        const replay = replayOf(`etsy:${this.creds.shopId}:${op.idempotencyKey}`);
+        if (replay) {
+          results[i] = { ok: true, ...replay, replayed: true };
+          return;
+        }
       }
       try {
         const { listing, sku } = EtsyChannel.parseKey(op.listingId);
-        const quantity = Math.max(0, Math.min(ETSY_MAX_QUANTITY, Math.floor(op.quantity)));
         const g = groups.get(listing) ?? [];
         const same = g.findIndex((x) => x.sku === sku);
         if (same >= 0) g.splice(same, 1); // the later operation of one product wins (absolute sets)
-        g.push({ i, sku, quantity });
+        if (op.op === "set") {
+          const q = Math.max(0, Math.min(ETSY_MAX_QUANTITY, Math.floor(op.quantity)));
+          g.push({ i, sku, quantity: () => q });
+        } else {
+          const step = op;
+          g.push({ i, sku, quantity: (read) => readThenSetQuantity(step, read), key: step.idempotencyKey });
+        }
         groups.set(listing, g);
       } catch (error) {
         results[i] = { ok: false, error: error as ChannelError };
@@ -449,14 +468,14 @@ export class EtsyChannel implements SalesChannel {
     await Promise.all(Array.from({ length: Math.min(this.concurrency(), entries.length) }, lane));
     // Operations superseded by a later one of the same product answer as that one did.
     ops.forEach((op, i) => {
-      if (results[i] || op.op !== "set") return;
-      const later = ops.findIndex((o, j) => j > i && o.op === "set" && o.listingId === op.listingId && !!results[j]);
+      if (results[i]) return;
+      const later = ops.findIndex((o, j) => j > i && o.listingId === op.listingId && !!results[j]);
       results[i] = later >= 0 ? results[later] : { ok: false, error: new ChannelError("SERVER", "not written") };
     });
     return results as QuantityOpResult[];
   }
 
-  private async writeListing(listing: string, ops: { sku: string; quantity: number }[]): Promise<QuantityOpResult[]> {
+  private async writeListing(listing: string, ops: ListingWrite[]): Promise<QuantityOpResult[]> {
     try {
       const inv = await this.call<IListingInventory>("GET", `/v3/application/listings/${listing}/inventory`, {
         maxWaitMs: 30_000,
@@ -466,23 +485,33 @@ export class EtsyChannel implements SalesChannel {
           .filter((p) => !p.is_deleted && p.sku)
           .map((p) => [p.sku!, p.offerings?.find((o) => !o.is_deleted)?.quantity ?? 0]),
       );
-      const present = ops.filter((o) => before.has(o.sku));
-      if (present.length) {
+      // Each operation's quantity from the inventory just read (a read-then-set step refused when it cannot take).
+      const planned = ops.map((o) => (before.has(o.sku) ? o.quantity(before.get(o.sku)!) : null));
+      const present = ops
+        .map((o, k) => ({ o, q: planned[k] }))
+        .filter((x): x is { o: ListingWrite; q: number } => typeof x.q === "number");
+      const capped = present.map((x) => ({ ...x, q: Math.min(ETSY_MAX_QUANTITY, x.q) }));
+      // Nothing to change (every product already shows its quantity): no PUT, no window.
+      if (capped.some((x) => x.q !== before.get(x.o.sku))) {
         await this.call("PUT", `/v3/application/listings/${listing}/inventory`, {
-          body: inventoryForPut(inv, new Map(present.map((o) => [o.sku, o.quantity]))),
+          body: inventoryForPut(inv, new Map(capped.map((x) => [x.o.sku, x.q]))),
           maxWaitMs: 30_000,
         });
       }
-      return ops.map((o): QuantityOpResult =>
-        before.has(o.sku)
-          ? { ok: true, before: before.get(o.sku)!, after: o.quantity }
-          : {
-              ok: false,
-              error: new ChannelError("NOT_FOUND", `Etsy listing ${listing} has no product with SKU ${o.sku}`, {
-                retryable: false,
-              }),
-            },
-      );
+      return ops.map((o, k): QuantityOpResult => {
+        const q = planned[k];
+        if (q instanceof ChannelError) return { ok: false, error: q };
+        if (q == null)
+          return {
+            ok: false,
+            error: new ChannelError("NOT_FOUND", `Etsy listing ${listing} has no product with SKU ${o.sku}`, {
+              retryable: false,
+            }),
+          };
+        const result = { before: before.get(o.sku)!, after: Math.min(ETSY_MAX_QUANTITY, q) };
+        if (o.key) rememberReplay(`etsy:${this.creds.shopId}:${o.key}`, result);
+        return { ok: true, ...result };
+      });
     } catch (err) {
       const e =
         err instanceof ChannelError ? err : new ChannelError("SERVER", `Etsy listing ${listing}: ${String(err)}`);

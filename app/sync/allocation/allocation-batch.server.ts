@@ -38,6 +38,7 @@ import {
   withAdvisoryLock,
   type AllocOp,
 } from "./allocation.server";
+import { readThenSetKind, readThenSetKinds } from "./allocation-terms";
 import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 import { env } from "../../env.server";
 
@@ -46,6 +47,12 @@ import { env } from "../../env.server";
  * keep a store's workers busy while the round's calls run; Shopify calls are split at 250 changes.
  */
 const ROUND_ITEMS = env.SYNCFLOW_REBALANCE_ROUND;
+/**
+ * Steps of one read-then-set channel (a set-only marketplace with allocations, decision 300) per round: each costs a
+ * fresh read and a set at the platform's published pace, so 50 keep a round near 10 s (Amazon 5 reads + 5 patches a
+ * second, two at once; Etsy 8 requests a second, GET + PUT per listing).
+ */
+export const READ_THEN_SET_STEPS = 50;
 /** Demand is measured over this window, with this decay (an order τ ago counts 1/e), ms. */
 export const DEMAND_WINDOW_MS = 30 * 60_000;
 export const DEMAND_TAU_MS = 10 * 60_000;
@@ -392,8 +399,29 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
     if (salesError && onlyOpen) throw salesError;
   }
 
-  // 3. Plan from the hub's numbers.
-  const planned = await planRound(shopId, ids, channels, scId);
+  // 3. Plan from the hub's numbers. A read-then-set channel (decision 300) writes at its platform's pace (a fresh read
+  //    and a set per step, ≈ 5 steps/s on Amazon, ≈ 4 on Etsy): at most READ_THEN_SET_STEPS of its steps per round, so
+  //    a round — which holds its items' allocation locks, and with them the application of every store's sales of those
+  //    items — stays seconds long; the items of the steps left out are asked again (the next round takes them).
+  const deferred = new Set<string>();
+  const perChannel = new Map<string, number>();
+  const planned = (await planRound(shopId, ids, channels, scId)).filter((p) => {
+    if (p.channel.mode === "exact" || !readThenSetKind(p.channel.kind)) return true;
+    const n = perChannel.get(p.channel.id) ?? 0;
+    if (n >= READ_THEN_SET_STEPS) {
+      deferred.add(p.listing.itemId);
+      return false;
+    }
+    perChannel.set(p.channel.id, n + 1);
+    return true;
+  });
+  if (deferred.size)
+    await prisma.catalogItem.updateMany({
+      where: { id: { in: [...deferred] }, rebalanceRequestedAt: null },
+      data: { rebalanceRequestedAt: new Date() },
+    });
+  // Read-then-set listings a polled sale marked for verification (decision 300): a fresh read capped at the baseline.
+  await verifyReadThenSet(shopId, ids, channels, out);
   if (!planned.length) {
     if (salesError) throw salesError;
     return;
@@ -539,6 +567,8 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
               listingId: p.listing.externalId,
               delta: qty,
               idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
+              // A read-then-set channel caps its fresh read at the baseline (decision 300); exact stores ignore it.
+              ...(p.listing.lastWrittenQuantity != null ? { atMost: p.listing.lastWrittenQuantity } : {}),
             }
           : {
               op: "cas",
@@ -625,6 +655,86 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
 }
 
 type Planned = { listing: StoreListing; channel: ChannelRow; step: PlanStep; loc: string };
+
+/**
+ * Verification steps of read-then-set listings (decision 300). A polled sale placed before its listing's last write
+ * may have landed between that write's read and its set, and been overwritten: its units shown again, beyond what the
+ * allocation holds. The intake marks such a listing (`pushRequestedAt`, unused otherwise on an allocation channel);
+ * here, before the round's steps, each marked listing of `itemIds` gets a zero delta capped at its baseline — the
+ * adapter reads the channel afresh and writes only when it shows more than the baseline (the overwritten units), taking
+ * them off. At most READ_THEN_SET_STEPS per channel and round; the rest stay marked and their items asked again.
+ */
+async function verifyReadThenSet(
+  shopId: string,
+  itemIds: string[],
+  channels: ChannelRow[],
+  out: RebalanceDrainOutcome,
+): Promise<void> {
+  const rts = channels.filter((c) => c.mode !== "exact" && readThenSetKind(c.kind));
+  if (!rts.length) return;
+  const marked = await prisma.listing.findMany({
+    where: {
+      shopId,
+      itemId: { in: itemIds },
+      channelId: { in: rts.map((c) => c.id) },
+      matchStatus: "linked",
+      pushRequestedAt: { not: null },
+      allocatedQuantity: { not: null },
+      allocOp: { equals: Prisma.DbNull },
+    },
+    select: { id: true, channelId: true, itemId: true, externalId: true, lastWrittenQuantity: true },
+    orderBy: { id: "asc" },
+  });
+  const left = new Set<string>();
+  for (const [ch, group] of groupBy(marked, (l) => l.channelId)) {
+    const send = group.slice(0, READ_THEN_SET_STEPS);
+    for (const l of group.slice(READ_THEN_SET_STEPS)) left.add(l.itemId!);
+    const at = Date.now();
+    const results = await storeWrite(
+      rts.find((c) => c.id === ch)!,
+      send.map((l): StoreOp => ({
+        op: "delta",
+        listingId: l.externalId,
+        delta: 0,
+        idempotencyKey: `verify:${l.id}:${at}`,
+        atMost: l.lastWrittenQuantity ?? 0,
+      })),
+    );
+    out.storeWrites += send.length;
+    const ledger: LedgerRow[] = [];
+    const done: { id: string; observed: number }[] = [];
+    send.forEach((l, i) => {
+      const r = results[i]!;
+      if (!r.ok) return void left.add(l.itemId!); // still marked: the next round of the item tries again
+      done.push({ id: l.id, observed: r.after });
+      if (r.before != null && r.after < r.before)
+        ledger.push({
+          shopId,
+          itemId: l.itemId!,
+          channelId: ch,
+          cause: "allocate",
+          delta: r.after - r.before,
+          before: r.before,
+          after: r.after,
+          idempotencyKey: `verify:${l.id}:${at}`,
+          note: `verification: the channel showed ${r.before}, more than its baseline ${l.lastWrittenQuantity} (a sale an earlier set overwrote); lowered to it`,
+        });
+    });
+    if (done.length)
+      await prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`
+          UPDATE "Listing" l SET "pushRequestedAt" = NULL, "lastObservedQuantity" = u.observed, "lastObservedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+          FROM unnest(${done.map((d) => d.id)}::text[], ${done.map((d) => d.observed)}::int[]) AS u(id, observed)
+          WHERE l.id = u.id`;
+        await appendLedgerMany(tx, ledger);
+      });
+  }
+  if (left.size)
+    await prisma.catalogItem.updateMany({
+      where: { id: { in: [...left] }, rebalanceRequestedAt: null },
+      data: { rebalanceRequestedAt: new Date() },
+    });
+}
 
 /**
  * Plans `ids` (no lock needed: reads only the hub's numbers) for the shop's allocation `channels`: the steps of every
@@ -770,7 +880,7 @@ async function heldSafety(shopId: string, itemIds: string[]): Promise<Map<string
   const rows = await prisma.$queryRaw<{ itemId: string; loc: string; held: bigint }[]>`
     SELECT l."itemId", c."salesLocationId" AS loc, COALESCE(SUM(l."allocatedQuantity"), 0)::bigint AS held
     FROM "Listing" l JOIN "Channel" c ON c.id = l."channelId"
-    WHERE l."shopId" = ${shopId} AND l."itemId" = ANY(${itemIds}::text[]) AND c."allocationEnabled" AND c.mode = 'exact' AND c.status <> 'disconnected' AND l."matchStatus" = 'linked'
+    WHERE l."shopId" = ${shopId} AND l."itemId" = ANY(${itemIds}::text[]) AND c."allocationEnabled" AND (c.mode = 'exact' OR c.kind = ANY(${readThenSetKinds()}::text[])) AND c.status <> 'disconnected' AND l."matchStatus" = 'linked'
     GROUP BY 1, 2`;
   return new Map(rows.map((r) => [`${r.itemId}|${r.loc}`, Number(r.held)]));
 }

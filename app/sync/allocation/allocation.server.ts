@@ -563,6 +563,8 @@ async function runTopUp(
     listingId: listing.externalId,
     delta: op.qty,
     idempotencyKey: key,
+    // A read-then-set channel caps its fresh read at the baseline (decision 300); exact stores ignore it.
+    ...(listing.lastWrittenQuantity != null ? { atMost: listing.lastWrittenQuantity } : {}),
   });
   await prisma.$transaction(async (tx) => {
     await tx.listing.update({

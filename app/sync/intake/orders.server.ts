@@ -158,7 +158,7 @@ export interface LineTarget {
 export async function moveLineTallies(
   tx: Tx,
   channel: ChannelRow,
-  order: { id: string; externalId: string; number: string },
+  order: { id: string; externalId: string; number: string; placedAt?: Date },
   targets: LineTarget[],
   source: TallySource,
 ): Promise<{ adjustmentIds: string[]; itemIds: string[]; taken: boolean; released: boolean }> {
@@ -231,6 +231,17 @@ export async function moveLineTallies(
         UPDATE "Listing" l SET "lastWrittenQuantity" = l."lastWrittenQuantity" + u.delta, "updatedAt" = (now() AT TIME ZONE 'UTC')
         FROM unnest(${[...baseline.keys()]}::text[], ${[...baseline.values()]}::int[]) AS u(id, delta)
         WHERE l.id = u.id`;
+    // A set-only channel under allocations (decision 300): a sale placed before the listing's last write may have
+    // landed between that write's read and its set (overwritten: its units shown again). The listing is marked for a
+    // verification step (a fresh read capped at the baseline, allocation-batch.server.ts) in the rebalance this sale
+    // requests.
+    if (order.placedAt && usesAllocations(channel) && channel.mode !== "exact") {
+      const verify = moves
+        .filter((m) => m.take && m.t.line.listing?.lastWrittenAt && order.placedAt! <= m.t.line.listing.lastWrittenAt)
+        .map((m) => m.t.line.listing!.id);
+      if (verify.length)
+        await tx.listing.updateMany({ where: { id: { in: verify } }, data: { pushRequestedAt: new Date() } });
+    }
   }
   const still = await tx.orderLine.count({ where: { orderId: order.id, stockTakenQuantity: { gt: 0 } } });
   await tx.order.update({ where: { id: order.id }, data: { stockTaken: still > 0 } });
@@ -488,7 +499,7 @@ export async function ingestSalesOrder(
     const moved = await moveLineTallies(
       tx,
       channel,
-      { id: row.id, externalId: order.orderId, number: order.number },
+      { id: row.id, externalId: order.orderId, number: order.number, ...(order.createdAt ? { placedAt } : {}) },
       targets,
       {
         kind: via,

@@ -57,6 +57,7 @@ import { emitEvent } from "../events.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { Listing, Prisma } from "@prisma/client";
 import { SAFETY_STOCK, usesAllocations, withItemLock } from "../allocation/allocation.server";
+import { readThenSetKinds } from "../allocation/allocation-terms";
 import { openConflict } from "./conflicts.server";
 import { catchUpPushback } from "../orders-hub/pushback.server";
 import { queueOrderImport } from "../orders-hub/import.server";
@@ -469,6 +470,18 @@ async function compareChunk(
         });
       continue;
     }
+    if (storeQty < d && usesAllocations(channel) && channel.mode !== "exact") {
+      // A set-only channel under allocations (decision 300) showing less than its baseline: its own sales the poll
+      // has not delivered yet (order index lag). Raising it would show sold units again; the poll takes them from the
+      // allocation, and the next allocation step's fresh read settles the rest.
+      changes.push({
+        kind: "skipped",
+        sku: l.sku,
+        listingId: l.id,
+        reason: `shows ${storeQty}, its allocation ${d}: sales not polled yet are never shown again`,
+      });
+      continue;
+    }
     const explained = l.lastWrittenQuantity == null || storeQty === l.lastWrittenQuantity;
     if (!explained && channel.conflictPolicy === "review") {
       changes.push({
@@ -560,7 +573,12 @@ async function checkAllocations(
     shopId: channel.shopId,
     itemId: { in: ids },
     matchStatus: "linked",
-    channel: { allocationEnabled: true, mode: "exact", salesLocationId: loc, status: { not: "disconnected" } },
+    channel: {
+      allocationEnabled: true,
+      OR: [{ mode: "exact" }, { kind: { in: readThenSetKinds() } }],
+      salesLocationId: loc,
+      status: { not: "disconnected" },
+    },
   });
   const heldBy = async (ids: string[]) => {
     const peers = await prisma.listing.findMany({
@@ -937,7 +955,7 @@ async function correctStoreBatch(
  * @returns "written" or the reason it was skipped
  */
 async function correctStore(
-  channel: { id: string; mode: string; shopId: string },
+  channel: { id: string; mode: string; shopId: string; kind: string; allocationEnabled: boolean },
   adapter: StoreAdapter,
   l: ReconcileListing,
   storeQty: number,
@@ -951,8 +969,9 @@ async function correctStore(
       if (!row || row.inFlightPushSeq != null) return "a push is in flight for this listing; left to it";
       let res;
       try {
+        // Exact stores: compare-and-set; a set-only channel under allocations: the emulated one (decision 300).
         res =
-          channel.mode === "exact"
+          channel.mode === "exact" || usesAllocations(channel)
             ? await adapter.writeQuantity({
                 op: "cas",
                 listingId: l.externalId,

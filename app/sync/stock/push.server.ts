@@ -273,10 +273,13 @@ export async function drainPushes(
     });
     if (marked.length) {
       await requestRebalance(shopId, marked.map((m) => m.itemId!).filter(Boolean));
-      await prisma.listing.updateMany({
-        where: { id: { in: marked.map((m) => m.id) } },
-        data: { pushRequestedAt: null },
-      });
+      // On a set-only channel with allocations the marks are verification requests (decision 300): the rebalance
+      // clears them once it has read the channel.
+      if (channel.mode === "exact")
+        await prisma.listing.updateMany({
+          where: { id: { in: marked.map((m) => m.id) } },
+          data: { pushRequestedAt: null },
+        });
     }
     return out;
   }

@@ -201,6 +201,12 @@ export interface AmazonEmulator {
     feedMessages(): number;
     /** The merchant-fulfilled (or FBA) quantity `sku` shows in `marketplaceId` (default: the primary). */
     quantityOf(sku: string, marketplaceId?: string): number;
+    /**
+     * The read-then-set window, measured (decision 300): patches of a SKU that followed a getListingsItem of it
+     * (`readThenSetWrites`), and those that overwrote buyers' orders placed between that read and the patch — the
+     * orders' units were shown again (`writes`, `units`).
+     */
+    overwrittenSales(): { readThenSetWrites: number; writes: number; units: number };
   };
   close(): Promise<void>;
 }
@@ -254,6 +260,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
   const buckets = new Map<string, { tokens: number; at: number }>();
   let orderSeq = 0;
   let feedMessagesProcessed = 0;
+  /** MFN units buyers took per SKU (primary marketplace) and, per SKU, that count at its last getListingsItem. */
+  const soldUnits = new Map<string, number>();
+  const readMark = new Map<string, number>();
+  const overwritten = { readThenSetWrites: 0, writes: 0, units: 0 };
 
   /** Token bucket per (seller, operation): true when a request may proceed now. */
   const take = (seller: string, op: SpOperation): boolean => {
@@ -302,6 +312,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
           const have = qtyIn(l, market);
           if (have < line.quantity) throw new Error(`emulator: ${line.sku} has only ${have}`);
           setQtyIn(l, market, have - line.quantity);
+          if (market === marketplaceId) soldUnits.set(l.sku, (soldUnits.get(l.sku) ?? 0) + line.quantity);
           touch(l);
         }
         return {
@@ -387,6 +398,7 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       indexLagMs = ms;
     },
     feedMessages: () => feedMessagesProcessed,
+    overwrittenSales: () => ({ ...overwritten }),
     quantityOf(sku, m = marketplaceId) {
       const l = listings.get(sku);
       return l ? qtyIn(l, m) : 0;
@@ -774,7 +786,10 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const l = listings.get(sku);
       if (!l || !sellsIn(l, market))
         return reply(404, spErrors("NOT_FOUND", `SKU '${sku}' not found in marketplace ${market}`));
-      if (op === "getListingsItem") return reply(200, itemJson(l, included, market));
+      if (op === "getListingsItem") {
+        if (market === marketplaceId) readMark.set(sku, soldUnits.get(sku) ?? 0);
+        return reply(200, itemJson(l, included, market));
+      }
       let parsedBody: unknown;
       try {
         parsedBody = JSON.parse(body);
@@ -788,6 +803,16 @@ export async function startAmazonEmulator(opts: AmazonEmulatorOptions = {}): Pro
       const issues = injected
         ? [{ code: injected.code, message: injected.message, severity: "ERROR" as const, attributeNames: [] }]
         : applyPatches(l, p.data.productType, p.data.patches, market);
+      const mark = readMark.get(sku);
+      if (!issues.length && market === marketplaceId && mark !== undefined) {
+        readMark.delete(sku);
+        overwritten.readThenSetWrites++;
+        const lost = (soldUnits.get(sku) ?? 0) - mark;
+        if (lost > 0) {
+          overwritten.writes++;
+          overwritten.units += lost;
+        }
+      }
       return reply(200, {
         sku,
         status: issues.length ? "INVALID" : "ACCEPTED",

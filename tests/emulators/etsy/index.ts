@@ -153,6 +153,12 @@ export interface EtsyEmulator {
     }): EmulatedListing;
     /** The quantity of the product of `sku` (any listing). */
     quantityOf(sku: string): number | undefined;
+    /**
+     * The read-then-set window, measured (decision 300): products written by a PUT that followed a GET of their
+     * listing's inventory (`readThenSetWrites`), and those whose PUT overwrote receipts placed between that GET and the
+     * PUT — their units were shown again (`writes`, `units`).
+     */
+    overwrittenSales(): { readThenSetWrites: number; writes: number; units: number };
     /** A paid receipt; its units leave the products at once. */
     placeReceipt(lines: { sku: string; quantity: number }[], opts?: { createdAt?: number }): EmulatedReceipt;
     /** Cancels a receipt (status "Canceled"): its units go back once. */
@@ -190,6 +196,10 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
   let qps = opts.qps ?? DEFAULT_QPS;
   let qpd = opts.qpd ?? DEFAULT_QPD;
   let indexLagMs = opts.indexLagMs ?? 0;
+  /** Units buyers took per SKU and, per SKU, that count at the last GET of its listing's inventory (decision 300). */
+  const soldUnits = new Map<string, number>();
+  const readMark = new Map<string, number>();
+  const overwritten = { readThenSetWrites: 0, writes: 0, units: 0 };
   let latencyMs = opts.latencyMs ?? 0;
   const ttlS = opts.accessTokenTtlS ?? 3600;
 
@@ -275,6 +285,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
       return l;
     },
     quantityOf: (sku) => findProduct(sku)?.p.offerings[0]?.quantity,
+    overwrittenSales: () => ({ ...overwritten }),
     placeReceipt(lines, o = {}) {
       const now = Date.now();
       const receiptId = 3_000_000_000 + id();
@@ -284,6 +295,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
         const off = hit.p.offerings[0]!;
         if (off.quantity < line.quantity) throw new Error(`emulator: ${line.sku} has only ${off.quantity}`);
         off.quantity -= line.quantity;
+        soldUnits.set(hit.p.sku, (soldUnits.get(hit.p.sku) ?? 0) + line.quantity);
         touch(hit.l);
         return {
           transaction_id: 4_000_000_000 + id(),
@@ -647,7 +659,10 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
     if ((m = path.match(/^\/v3\/application\/listings\/(\d+)\/inventory$/))) {
       const l = listings.get(Number(m[1]));
       if (!l) return fail(404, `Listing ${m[1]} not found`);
-      if (method === "GET") return ok(l.inventory);
+      if (method === "GET") {
+        for (const p of l.inventory.products) readMark.set(p.sku, soldUnits.get(p.sku) ?? 0);
+        return ok(l.inventory);
+      }
       if (method === "PUT") {
         const raw = await readBody(req);
         let json: unknown;
@@ -667,6 +682,17 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
         }
         const err = replaceInventory(l, parsed.data);
         if (err) return fail(400, err);
+        for (const p of l.inventory.products) {
+          const mark = readMark.get(p.sku);
+          if (mark === undefined) continue;
+          readMark.delete(p.sku);
+          overwritten.readThenSetWrites++;
+          const lost = (soldUnits.get(p.sku) ?? 0) - mark;
+          if (lost > 0) {
+            overwritten.writes++;
+            overwritten.units += lost;
+          }
+        }
         return ok(l.inventory);
       }
     }
