@@ -280,6 +280,12 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
  * rest (linking, initial-push checks, exports, reconciliation, the cron ticks — all due-now jobs NOTIFY wakes) 5 s.
  */
 const BACKSTOP_S: Partial<Record<QueueName, number>> = {
+  // Issue 11 (session 9): queues a store sale never touches — fulfilment pushback, channel polls, outbound webhook
+  // deliveries — were still at 1 s (≈ 2 fetches a second each, ≈ 500 of the stream bench's 90 s window); their due-now
+  // jobs are NOTIFY-woken, their retries (≥ retryDelay later) are found within 5 s.
+  [QUEUES.fulfilmentPush]: 5,
+  [QUEUES.pollChannel]: 5,
+  [QUEUES.webhookDeliver]: 5,
   [QUEUES.notify]: 2,
   [QUEUES.notifySend]: 2,
   [QUEUES.stockWatch]: 2,

@@ -31,7 +31,7 @@ import type { QuantityOp, SalesChannel } from "../../channels/sales-channel";
 import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
-import { emitEvent } from "../events.server";
+import { emitEvents } from "../events.server";
 import { requestRebalance, usesAllocations } from "../allocation/allocation.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { Channel as ChannelRow } from "@prisma/client";
@@ -681,16 +681,17 @@ async function record(
 async function lowStockEvents(channel: ChannelRow, written: PushOutcome[]): Promise<void> {
   if (!written.length) return;
   const threshold = channel.lowStockThreshold ?? (await shopLowStockThreshold(channel.shopId));
-  for (const w of written) {
-    if (w.after != null && w.after <= threshold && (w.before == null || w.before > threshold)) {
-      await emitEvent(
-        channel.shopId,
-        "stock.low",
-        { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold },
-        { itemId: w.itemId, channelId: channel.id },
-      );
-    }
-  }
+  // One insert for the chunk's events and one for their notify jobs (issue 11: two statements per event before).
+  await emitEvents(
+    channel.shopId,
+    written
+      .filter((w) => w.after != null && w.after <= threshold && (w.before == null || w.before > threshold))
+      .map((w) => ({
+        type: "stock.low" as const,
+        payload: { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold },
+        refs: { itemId: w.itemId, channelId: channel.id },
+      })),
+  );
 }
 
 /**
