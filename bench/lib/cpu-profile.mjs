@@ -49,7 +49,10 @@ for (let i = 0; i < samples.length; i++) {
   }
 }
 const busy = [...totals].filter(([k]) => k !== "idle").reduce((s, [, v]) => s + v, 0);
-console.log(`${file}: ${((prof.endTime - Math.max(prof.startTime, from)) / 1e6).toFixed(1)} s profiled, busy ${busy.toFixed(1)} s`);
+console.log(
+  `${file}: ${((prof.endTime - Math.max(prof.startTime, from)) / 1e6).toFixed(1)} s profiled, busy ${busy.toFixed(1)} s`,
+);
 for (const [k, v] of [...totals].sort((a, b) => b[1] - a[1])) console.log(`  ${v.toFixed(1).padStart(7)} s  ${k}`);
 console.log("  top own functions (self):");
-for (const [k, v] of [...ours].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${v.toFixed(2).padStart(7)} s  ${k}`);
+for (const [k, v] of [...ours].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`  ${v.toFixed(2).padStart(7)} s  ${k}`);

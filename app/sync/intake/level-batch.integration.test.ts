@@ -20,7 +20,10 @@ const LOC_GID = `gid://shopify/Location/${LOC}`;
 /** A whole second well in the past (S), as Shopify's `updated_at` renders it. */
 const S = new Date(Math.floor(Date.now() / 1000) * 1000 - 120_000);
 const at = (ms: number) => new Date(S.getTime() + ms);
-const second = (ms: number) => at(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+const second = (ms: number) =>
+  at(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "+00:00");
 
 beforeAll(async () => {
   process.env.SYNCFLOW_QUEUE_SCHEMA = SCHEMA;
@@ -39,7 +42,9 @@ afterAll(async () => {
 async function shopWithItems(n: number) {
   const domain = `level-batch-${crypto.randomBytes(4).toString("hex")}.myshopify.com`;
   const shop = await prisma.shop.create({ data: { domain } });
-  await prisma.channel.create({ data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: `https://${domain}` } });
+  await prisma.channel.create({
+    data: { shopId: shop.id, kind: "shopify", name: "Shopify", baseUrl: `https://${domain}` },
+  });
   const store = await prisma.channel.create({
     data: {
       shopId: shop.id,
@@ -121,8 +126,14 @@ async function shopWithItems(n: number) {
   const state = async () => {
     const idx = new Map(items.map((it, i) => [it.id, i]));
     const levels = await prisma.inventoryLevel.findMany({ where: { shopId: shop.id } });
-    const ledger = await prisma.stockLedger.findMany({ where: { shopId: shop.id }, orderBy: { idempotencyKey: "asc" } });
-    const receipts = await prisma.webhookReceipt.findMany({ where: { shopId: shop.id }, orderBy: { dedupeKey: "asc" } });
+    const ledger = await prisma.stockLedger.findMany({
+      where: { shopId: shop.id },
+      orderBy: { idempotencyKey: "asc" },
+    });
+    const receipts = await prisma.webhookReceipt.findMany({
+      where: { shopId: shop.id },
+      orderBy: { dedupeKey: "asc" },
+    });
     const listings = await prisma.listing.findMany({ where: { shopId: shop.id } });
     return {
       levels: levels

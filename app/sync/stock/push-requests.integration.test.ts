@@ -63,8 +63,7 @@ async function storeWithListings(n: number) {
     });
     itemIds.push(item.id);
   }
-  const marked = async () =>
-    prisma.listing.count({ where: { channelId: store.id, pushRequestedAt: { not: null } } });
+  const marked = async () => prisma.listing.count({ where: { channelId: store.id, pushRequestedAt: { not: null } } });
   return { shop, store, itemIds, marked };
 }
 
