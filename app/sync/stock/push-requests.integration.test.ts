@@ -70,15 +70,13 @@ async function storeWithListings(n: number) {
 describe("push requests while a drainer holds the store's lease", () => {
   it("mark the listing without queueing a drain; without a live lease the drain is queued", async () => {
     const w = await storeWithListings(3);
-    await prisma.channel.update({
-      where: { id: w.store.id },
-      data: { pushLeaseOwner: "other-drainer", pushLeaseUntil: new Date(Date.now() + 60_000) },
-    });
+    // Leased as takeLease leases: by the database clock (the lease is compared with now() in SQL).
+    await prisma.$executeRaw`UPDATE "Channel" SET "pushLeaseOwner" = 'other-drainer', "pushLeaseUntil" = now() + interval '60 seconds' WHERE id = ${w.store.id}`;
     await requestPush(w.shop.id, w.store.id, [w.itemIds[0]!]);
     expect(await w.marked()).toBe(1);
     expect(await jobs("push-stock", "channelId", w.store.id)).toHaveLength(0);
     // The lease expired (its drainer died): the request queues a drain of its own.
-    await prisma.channel.update({ where: { id: w.store.id }, data: { pushLeaseUntil: new Date(Date.now() - 1000) } });
+    await prisma.$executeRaw`UPDATE "Channel" SET "pushLeaseUntil" = now() - interval '1 second' WHERE id = ${w.store.id}`;
     await requestPush(w.shop.id, w.store.id, [w.itemIds[1]!]);
     expect(await w.marked()).toBe(2);
     expect(await jobs("push-stock", "channelId", w.store.id)).toEqual([{ singleton_key: `push:${w.store.id}` }]);
