@@ -252,6 +252,22 @@ export async function enqueue<N extends QueueName>(
 }
 
 /**
+ * Sends many jobs of one queue in one statement (pg-boss `insert`, the queue's retry policy and dead letter apply as for
+ * `enqueue`); each job keeps its own `singletonKey`. Issue 11: one insert for a chunk's events instead of one per event.
+ */
+export async function enqueueMany<N extends QueueName>(
+  name: N,
+  jobs: { data: JobData[N]; singletonKey?: string }[],
+): Promise<void> {
+  if (!jobs.length) return;
+  const boss = await getBoss();
+  await boss.insert(
+    name,
+    jobs.map((j) => ({ data: j.data, ...(j.singletonKey ? { singletonKey: j.singletonKey } : {}) })),
+  );
+}
+
+/**
  * Re-sends dead letters to their original queue (or `originalQueue`), each at most once even when two operators
  * replay the same job at the same time (the dead letter is claimed by cancelling it first).
  * @returns how many were re-sent

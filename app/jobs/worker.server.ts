@@ -13,6 +13,7 @@ import { getBoss, enqueue, replayDeadLetter, QUEUES, type JobData, type QueueNam
 import { processReceipt } from "../sync/intake/process-receipt.server";
 import { settleStaleLevelReceipts } from "../sync/intake/stale-receipts.server";
 import { settleProductObservations } from "../sync/intake/receipt-batch.server";
+import { applyLevelReceipts } from "../sync/intake/level-batch.server";
 import { applyAdjustment } from "../sync/stock/adjust.server";
 import { drainPushes, markForPush, queueDrain } from "../sync/stock/push.server";
 import {
@@ -279,6 +280,12 @@ const CONCURRENCY: Partial<Record<QueueName, number>> = {
  * rest (linking, initial-push checks, exports, reconciliation, the cron ticks — all due-now jobs NOTIFY wakes) 5 s.
  */
 const BACKSTOP_S: Partial<Record<QueueName, number>> = {
+  // Issue 11 (session 9): queues a store sale never touches — fulfilment pushback, channel polls, outbound webhook
+  // deliveries — were still at 1 s (≈ 2 fetches a second each, ≈ 500 of the stream bench's 90 s window); their due-now
+  // jobs are NOTIFY-woken, their retries (≥ retryDelay later) are found within 5 s.
+  [QUEUES.fulfilmentPush]: 5,
+  [QUEUES.pollChannel]: 5,
+  [QUEUES.webhookDeliver]: 5,
   [QUEUES.notify]: 2,
   [QUEUES.notifySend]: 2,
   [QUEUES.stockWatch]: 2,
@@ -379,14 +386,16 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
   };
   return boss.work(queue, options, async (jobs: JobWithMetadata<any>[]) => {
     const results: JobResult[] = [];
-    // Webhook receipts that are certainly no-ops (stale level updates) and WooCommerce product observations (echoes
-    // of our writes, the stock moves of the store's own orders) are settled for the whole batch at once.
+    // Webhook receipts that are certainly no-ops (stale level updates), WooCommerce product observations (echoes
+    // of our writes, the stock moves of the store's own orders) and Shopify level changes (issue 11, decision 313) are
+    // settled for the whole batch at once; what a pass leaves goes through processReceipt one by one, in order.
     const presettled = new Map<string, unknown>();
     if (queue === QUEUES.webhook) {
       const ids = jobs.map((j) => String(j.data?.receiptId ?? ""));
       for (const [name, pass] of [
         ["stale-receipt", settleStaleLevelReceipts],
         ["product-observation", settleProductObservations],
+        ["level-batch", applyLevelReceipts],
       ] as const) {
         const done = await pass(ids.filter((id) => !presettled.has(id))).catch((err: unknown) => {
           console.error(`[worker] ${name} pre-pass failed (processing one by one):`, err);
@@ -394,6 +403,13 @@ async function workBatched(boss: PgBoss, queue: QueueName, workers: number, batc
         });
         for (const [id, o] of done) presettled.set(id, o);
       }
+      // The shops whose stock a pass changed: the low-stock watch and sheet (as the webhook handler does per receipt).
+      const shops = new Set<string>();
+      for (const o of presettled.values()) {
+        const r = o as { status?: string; shopId?: string };
+        if (r.status === "processed" && r.shopId) shops.add(r.shopId);
+      }
+      for (const shopId of shops) await signalStockChanged(shopId);
     }
     for (const job of jobs) {
       const outcome = presettled.get(String(job.data?.receiptId ?? ""));

@@ -5,7 +5,7 @@
  */
 import prisma from "../db.server";
 import type { Channel as ChannelRow, Prisma } from "@prisma/client";
-import { enqueue, QUEUES } from "../jobs/queue.server";
+import { enqueue, enqueueMany, QUEUES } from "../jobs/queue.server";
 
 export type DomainEventType =
   | "stock.low"
@@ -37,6 +37,40 @@ export async function emitEvent(
     );
   } catch (err) {
     console.error(`[events] could not record ${type} for shop ${shopId}:`, err);
+  }
+}
+
+/**
+ * Records many events of one shop at once (issue 11: a push chunk's `stock.low` events) — one insert for the rows and
+ * one for their notify jobs, instead of two statements per event; otherwise exactly `emitEvent` (best-effort, never
+ * throws).
+ */
+export async function emitEvents(
+  shopId: string,
+  events: {
+    type: DomainEventType;
+    payload: Prisma.InputJsonValue;
+    refs?: { itemId?: string | null; channelId?: string | null };
+  }[],
+): Promise<void> {
+  if (!events.length) return;
+  try {
+    const rows = await prisma.domainEvent.createManyAndReturn({
+      data: events.map((e) => ({
+        shopId,
+        type: e.type,
+        payload: e.payload,
+        itemId: e.refs?.itemId ?? null,
+        channelId: e.refs?.channelId ?? null,
+      })),
+      select: { id: true },
+    });
+    await enqueueMany(
+      QUEUES.notify,
+      rows.map((r) => ({ data: { shopId, eventId: r.id }, singletonKey: `notify:${r.id}` })),
+    ).catch((err: unknown) => console.error(`[events] could not queue notify for ${rows.length} events:`, err));
+  } catch (err) {
+    console.error(`[events] could not record ${events.length} events for shop ${shopId}:`, err);
   }
 }
 

@@ -31,7 +31,7 @@ import type { QuantityOp, SalesChannel } from "../../channels/sales-channel";
 import { deriveStoreQuantity, feedLocations } from "./derive";
 import { appendLedgerMany, type LedgerRow } from "./ledger.server";
 import { NotFoundError, salesChannelOf } from "../stores/stores.server";
-import { emitEvent } from "../events.server";
+import { emitEvents } from "../events.server";
 import { requestRebalance, usesAllocations } from "../allocation/allocation.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { Channel as ChannelRow } from "@prisma/client";
@@ -124,7 +124,19 @@ export async function requestPush(shopId: string, channelId: string, itemIds: st
   }
   // Only a listing this call marked needs a drain queued: a listing already marked has one queued or running (its
   // marker queued it after marking; a running drainer checks for marks again after releasing its lease).
-  if (await markForPush(prisma, shopId, channelId, itemIds)) await queueDrain(shopId, channelId);
+  if (!(await markForPush(prisma, shopId, channelId, itemIds))) return;
+  // Nor while a live drainer holds the store's lease (issue 11, decision 314: under a stream most requests arrive while
+  // one does, and each queued a job that found nothing left). Read AFTER the mark committed: a drainer releases its
+  // lease and then counts the marks (drainPushes), so a lease seen held here is released after this mark and that count
+  // sees it.
+  if (!(await leaseHeld(channelId))) await queueDrain(shopId, channelId);
+}
+
+/** Whether a drainer holds the store's push lease now (not expired). */
+async function leaseHeld(channelId: string): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ held: boolean }[]>`
+    SELECT ("pushLeaseOwner" IS NOT NULL AND "pushLeaseUntil" > now()) AS held FROM "Channel" WHERE id = ${channelId}`;
+  return rows[0]?.held === true;
 }
 
 /**
@@ -232,6 +244,8 @@ export interface DrainOutcome {
   failed: number;
 }
 
+/** Passes (take the lease, drain, release, look for requests made meanwhile) of one drain job. */
+const MAX_PASSES = 20;
 /** A drainer of one store holds its lease this long without renewing it, ms. */
 const LEASE_MS = 60_000;
 /** Listings decided and sent per call (the plugin's and WooCommerce's batch limit). */
@@ -286,7 +300,8 @@ export async function drainPushes(
   const owner = `${process.pid}:${randomUUID()}`;
   const failures: string[] = [];
   let lastError: unknown = null;
-  for (let pass = 0; pass < 20; pass++) {
+  let requeue = false;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
     if (!(await takeLease(channelId, owner))) {
       out.busy = pass === 0;
       break;
@@ -301,7 +316,7 @@ export async function drainPushes(
             return adapter.concurrency();
           },
         },
-        async () => {
+        async (spawn) => {
           // Renewed once a sixth of the lease has passed (issue 11: was one UPDATE per step); a drainer that lost it
           // (stalled past LEASE_MS) stops here.
           if (Date.now() - leaseAt > LEASE_MS / 6) {
@@ -314,6 +329,8 @@ export async function drainPushes(
           out.unchanged += chunk.unchanged.length;
           for (const u of chunk.unchanged) opts.onOutcome?.(u);
           if (!chunk.decided.length) return true;
+          // While this chunk is on its way to the store, another lane looks for more (as the store's limiter allows).
+          spawn();
           out.calls++;
           const results = await send(adapter, chunk.decided);
           const rec = await record(channel, chunk.decided, results, skip);
@@ -334,7 +351,11 @@ export async function drainPushes(
     const more = await prisma.listing.count({
       where: { channelId, matchStatus: "linked", pushRequestedAt: { lte: new Date() }, id: { notIn: [...skip] } },
     });
-    if (more) continue;
+    if (more) {
+      // The last pass of this job: requests made while it held the lease queued no drain of their own (requestPush).
+      requeue = pass === MAX_PASSES - 1;
+      continue;
+    }
     // A listing the store refused recently is due again within seconds: wait for it, so this job (typically the
     // failed job's retry) tries it and fails again while the store keeps refusing — retried, then dead-lettered with
     // the store's reason, as pg-boss does for any job — instead of succeeding without trying.
@@ -352,6 +373,7 @@ export async function drainPushes(
     if (!next) break;
     await new Promise((r) => setTimeout(r, Math.max(0, next.pushRequestedAt!.getTime() - Date.now()) + 20));
   }
+  if (requeue) await queueDrain(shopId, channelId);
   if (out.written || out.unchanged)
     await prisma.channel.update({ where: { id: channel.id }, data: { lastSyncAt: new Date() } });
   if (failures.length) {
@@ -366,22 +388,20 @@ export async function drainPushes(
 }
 
 /**
- * Runs `step` in parallel lanes while it returns true: as many lanes as the store's limiter allows now (it grows while
- * the store answers quickly, shrinks when it slows down or refuses), re-checked after every step.
+ * Runs `step` in parallel lanes (issue 11, decision 314): one lane at first; a step that is about to wait on the store
+ * calls `spawn` to start one more lane, up to the store's limiter (it grows while the store answers quickly, shrinks
+ * when it slows down or refuses — re-checked after every step). A lane whose step finds nothing left (false) ends; the
+ * run ends when every lane has. Before, every pass started as many lanes as the limiter allowed (up to 16), all but one
+ * of which found nothing: one locking transaction each.
  */
-async function runLanes(limiter: { limit: number }, step: () => Promise<boolean>): Promise<void> {
+async function runLanes(limiter: { limit: number }, step: (spawn: () => void) => Promise<boolean>): Promise<void> {
   let active = 0;
-  let done = false;
   let failure: unknown = null;
   const lanes: Promise<void>[] = [];
   const lane = async () => {
     try {
-      while (!done && failure == null && active <= Math.max(1, limiter.limit)) {
-        if (!(await step())) {
-          done = true;
-          return;
-        }
-        spawn();
+      while (failure == null && active <= Math.max(1, limiter.limit)) {
+        if (!(await step(spawn))) return;
       }
     } catch (err) {
       failure ??= err;
@@ -390,10 +410,9 @@ async function runLanes(limiter: { limit: number }, step: () => Promise<boolean>
     }
   };
   const spawn = () => {
-    while (!done && failure == null && active < Math.max(1, limiter.limit)) {
-      active++;
-      lanes.push(lane());
-    }
+    if (failure != null || active >= Math.max(1, limiter.limit)) return;
+    active++;
+    lanes.push(lane());
   };
   spawn();
   for (let i = 0; i < lanes.length; i++) await lanes[i];
@@ -454,6 +473,18 @@ async function decide(
   drainStarted: Date,
   skip: Set<string>,
 ): Promise<{ decided: Decided[]; unchanged: PushOutcome[] } | null> {
+  // Nothing due that no other lane holds: answered by one statement instead of a locking transaction (BEGIN, the
+  // locking read, COMMIT) — under a stream most lanes end here (issue 11, decision 314). The probe locks its row only
+  // for its own statement; the transaction below takes the rows for good.
+  const [due] = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT id FROM "Listing"
+    WHERE "channelId" = ${channel.id} AND "matchStatus" = 'linked' AND "itemId" IS NOT NULL
+      AND (("pushRequestedAt" <= now() AND "inFlightPushSeq" IS NULL)
+           OR ("inFlightPushSeq" IS NOT NULL AND ("inFlightPushAt" IS NULL OR "inFlightPushAt" < ${drainStarted})))
+      AND NOT (id = ANY(${[...skip]}::text[]))
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED`;
+  if (!due) return null;
   return prisma.$transaction(
     async (tx) => {
       const rows = await tx.$queryRaw<ListingRow[]>`
@@ -652,22 +683,34 @@ async function record(
 /** `stock.low` for written listings that crossed the store's (or shop's) threshold downwards. */
 async function lowStockEvents(channel: ChannelRow, written: PushOutcome[]): Promise<void> {
   if (!written.length) return;
-  let threshold = channel.lowStockThreshold;
-  if (threshold == null)
-    threshold =
-      (await prisma.shop.findUnique({ where: { id: channel.shopId }, select: { lowStockThreshold: true } }))
-        ?.lowStockThreshold ?? 0;
-  for (const w of written) {
-    if (w.after != null && w.after <= threshold && (w.before == null || w.before > threshold)) {
-      await emitEvent(
-        channel.shopId,
-        "stock.low",
-        { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold },
-        { itemId: w.itemId, channelId: channel.id },
-      );
-    }
-  }
+  const threshold = channel.lowStockThreshold ?? (await shopLowStockThreshold(channel.shopId));
+  // One insert for the chunk's events and one for their notify jobs (issue 11: two statements per event before).
+  await emitEvents(
+    channel.shopId,
+    written
+      .filter((w) => w.after != null && w.after <= threshold && (w.before == null || w.before > threshold))
+      .map((w) => ({
+        type: "stock.low" as const,
+        payload: { channelId: channel.id, itemId: w.itemId, quantity: w.after, threshold },
+        refs: { itemId: w.itemId, channelId: channel.id },
+      })),
+  );
 }
+
+/**
+ * The shop's low-stock threshold (units), cached per process for STORES_TTL_MS like `storesOf` (issue 11: one read per
+ * written chunk before; it changes only in Settings).
+ */
+async function shopLowStockThreshold(shopId: string): Promise<number> {
+  const hit = thresholdCache.get(shopId);
+  if (hit && hit.at > Date.now() - STORES_TTL_MS) return hit.value;
+  const value =
+    (await prisma.shop.findUnique({ where: { id: shopId }, select: { lowStockThreshold: true } }))?.lowStockThreshold ??
+    0;
+  thresholdCache.set(shopId, { at: Date.now(), value });
+  return value;
+}
+const thresholdCache = new Map<string, { at: number; value: number }>();
 
 /** Item ids linked on a channel (for a full push after linking). */
 export async function linkedItemIds(shopId: string, channelId: string): Promise<string[]> {
