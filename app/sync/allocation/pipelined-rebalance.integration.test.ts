@@ -103,11 +103,17 @@ function shoppers(max = 90): { stop: () => Promise<Map<string, number>> } {
   };
 }
 
-/** Nothing outstanding: receipts, store sales, allocation steps, rebalance requests, queued work. */
-async function settle(timeoutMs = 120_000): Promise<void> {
+/**
+ * Nothing outstanding — receipts, store sales, allocation steps, rebalance requests, unmigrated listings — and the
+ * platforms unchanged for 2.5 s (a store's order webhook may still be on its way when the hub's side looks quiet).
+ */
+async function settle(timeoutMs = 180_000): Promise<void> {
+  let last = "";
+  let since = Date.now();
   await waitFor(
     "settled",
     async () => {
+      await Promise.all(fw.world.woo.map((w) => w.control.idle()));
       const [receipts, pending, ops, asked, unmigrated] = await Promise.all([
         prisma.webhookReceipt.count({ where: { shopId: fw.shopId, status: "received" } }),
         prisma.shopifyAdjustment.count({ where: { shopId: fw.shopId, status: "pending" } }),
@@ -117,13 +123,17 @@ async function settle(timeoutMs = 120_000): Promise<void> {
           where: { channelId: { in: fw.channelIds }, matchStatus: "linked", allocatedQuantity: null },
         }),
       ]);
-      return receipts + pending + ops + asked + unmigrated === 0;
+      const snap = JSON.stringify([receipts, pending, ops, asked, unmigrated, [...sample().bySku]]);
+      if (snap !== last) {
+        last = snap;
+        since = Date.now();
+        return false;
+      }
+      return receipts + pending + ops + asked + unmigrated === 0 && Date.now() - since > 2500;
     },
     timeoutMs,
-    200,
+    250,
   );
-  await Promise.all(fw.world.woo.map((w) => w.control.idle()));
-  await sleep(1500);
 }
 
 /** End state of every SKU: sellable = expected, safety_stock = Σ allocations, each store shows its allocation. */
