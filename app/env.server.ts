@@ -359,7 +359,12 @@ export const ENV_VARS = {
     "Rows per page of a stock snapshot read (at most 5000).",
     int(5000, 1, 5000),
   ),
-  SYNCFLOW_REBALANCE_ROUND: v("tuning", "1000", "Items per allocation rebalance round.", int(1000, 1)),
+  SYNCFLOW_REBALANCE_ROUND: v(
+    "tuning",
+    "800",
+    "Items per allocation rebalance round (a multiple of a store's workers × 100 operations per call; decision 318).",
+    int(800, 1),
+  ),
   SYNCFLOW_WOO_READ_CONCURRENCY: v(
     "tuning",
     "2",

@@ -4,8 +4,8 @@
  * corrections and allocations"):
  * 1. correcting 10,000 drifted listings on one exact store: every listing of store A edited on the store (its webhooks
  *    lost), then the store's reconciliation — snapshot read, compare, compare-and-set corrections in batches of 100;
- * 2. enabling allocations on the 10,000 listings of both stores, as the Settings page does (the flag, then the store's
- *    re-link): every listing migrated — units reserved on Shopify in batched moves, each store set to its share in
+ * 2. enabling allocations on the 10,000 listings of both stores, as the Settings page does (the flag, then a rebalance
+ *    request of every linked item, decision 318): every listing migrated — units reserved on Shopify in batched moves, each store set to its share in
  *    batched compare-and-sets — timed until nothing is left to do;
  * 3. a scheduled reconciliation's rebalancing of 10,000 allocated items: the merchant receives stock for every item on
  *    Shopify while its webhooks are lost; the reconciliation corrects the record from Shopify, finds the items whose
@@ -122,13 +122,13 @@ export async function runCatalogScenarios(input: {
     `catalog: correcting ${skus} drifted listings: ${correct.seconds} s (bound ${correct.lowerBoundSeconds} s, ratio ${correct.ratio}), ${w1[0]} store writes`,
   );
 
-  // ---- 2. Enabling allocations on both stores (the Settings page: the flag, then each store's re-link)
+  // ---- 2. Enabling allocations on both stores (as the Settings page does, app/models/settings.server.ts: the flag, then
+  //         each store's rebalance request of its linked items — decision 318)
   await waitFor("idle before allocations", async () => (await queueBusy()) === 0, 300_000, 500);
   const ops2 = woo.map((w) => ({ ops: opsOf(w) }));
   t0 = Date.now();
   await prisma.channel.updateMany({ where: { id: { in: channelIds } }, data: { allocationEnabled: true } });
-  for (const id of channelIds)
-    await enqueue(QUEUES.linkChannel, { shopId, channelId: id }, { singletonKey: `link:${id}` });
+  for (const id of channelIds) await enqueue(QUEUES.initialPushCheck, { shopId, channelId: id });
   const total = await prisma.listing.count({ where: { channelId: { in: channelIds }, matchStatus: "linked" } });
   await waitFor(
     "allocations enabled",

@@ -196,11 +196,14 @@ export async function saveSettings(
       }),
     ),
   ]);
-  // Switching reservations on or off re-links the store, which queues a full rebalance / push of its items.
+  // Switching reservations on requests a rebalance of every linked item of the store (its migration, in the drainer's
+  // rounds: the listings are already linked, so the store's catalog is not read again — decision 318); switching them
+  // off re-links the store, which queues the pushes of its derived quantities.
   const toggled = f.stores.filter(
     (s) => channels.find((c) => c.id === s.id)?.allocationEnabled !== s.allocationEnabled,
   );
   for (const s of toggled)
-    await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
+    if (s.allocationEnabled) await enqueue(QUEUES.initialPushCheck, { shopId, channelId: s.id });
+    else await enqueue(QUEUES.linkChannel, { shopId, channelId: s.id }, { singletonKey: `link:${s.id}` });
   return { ok: true };
 }

@@ -3,8 +3,9 @@
  *
  * Requests: anything that may change an item's split (a sale on any channel, a Shopify level change, linking,
  * enabling allocations, reconciliation finding an item off target) marks the item (`CatalogItem.rebalanceRequestedAt`,
- * once) and queues the shop's drainer (`rebalance` job, one per shop). The drainer takes up to 250 requested items at a
- * time, holding each item's allocation lock (the lock every `safety_stock` writer holds, decision 090), and per round:
+ * once) and queues the shop's drainer (`rebalance` job, one per shop). The drainer takes up to `SYNCFLOW_REBALANCE_ROUND`
+ * requested items at a time, holding each item's allocation lock (the lock every `safety_stock` writer holds, decision
+ * 090), and per round:
  * 1. applies the items' pending store sales to Shopify's `safety_stock`: one `inventoryAdjustQuantities` call per store
  *    (one ledger document per call) for all its items, compare-and-set per change on Σ allocations (the hub is
  *    `safety_stock`'s only writer under the lock), composition stored before sending (`ShopifyWriteBatch`);
@@ -17,6 +18,11 @@
  *    for top-ups and migrations), then the stores again (deltas for top-ups, compare-and-set for migrations).
  * Each listing's step is persisted in `Listing.allocOp` (decision 008's format, plus the stored call it rides in)
  * before each remote write, with the same keys as the per-item steps, so allocation.server.ts resumes it.
+ * Pipelined (decision 318): steps 1–4b of a round (its "front": planning, Shopify's calls) run while the store calls of
+ * the round before (its "back", 4c) are still out, so a store's workers always have the next round's calls queued; at
+ * most PIPELINE_DEPTH rounds are in flight, each under its own items' locks (a round's items are disjoint from the
+ * others', so every item keeps decision 008's order: a unit moves on Shopify before a store may show it, and back only
+ * after the store stopped showing it).
  * Times in ms, quantities in units.
  */
 import prisma from "../../db.server";
@@ -43,16 +49,22 @@ import { Prisma, type Channel as ChannelRow } from "@prisma/client";
 import { env } from "../../env.server";
 
 /**
- * Items per round (`SYNCFLOW_REBALANCE_ROUND`, default 1,000): enough store operations per round (≤ 100 per call) to
- * keep a store's workers busy while the round's calls run; Shopify calls are split at 250 changes.
+ * Items per round (`SYNCFLOW_REBALANCE_ROUND`, default 800): a multiple of a store's workers × 100 operations per call
+ * (4 × 100 on the measured WooCommerce host, twice over), so a round's store calls fill whole waves of the store's
+ * workers; Shopify calls are split at 250 changes. Read at each round (tests set it small).
  */
-const ROUND_ITEMS = env.SYNCFLOW_REBALANCE_ROUND;
+const roundItems = () => env.SYNCFLOW_REBALANCE_ROUND;
 /**
  * Steps of one read-then-set channel (a set-only marketplace with allocations, decision 300) per round: each costs a
  * fresh read and a set at the platform's published pace, so 50 keep a round near 10 s (Amazon 5 reads + 5 patches a
  * second, two at once; Etsy 8 requests a second, GET + PUT per listing).
  */
 export const READ_THEN_SET_STEPS = 50;
+/**
+ * Rounds in flight at once (decision 318): the front of round n+1 runs while round n's store calls are out; round n+2
+ * waits for round n to finish. Two keep a store's queue full without reserving far ahead of what stores show.
+ */
+export const PIPELINE_DEPTH = 2;
 /** Demand is measured over this window, with this decay (an order τ ago counts 1/e), ms. */
 export const DEMAND_WINDOW_MS = 30 * 60_000;
 export const DEMAND_TAU_MS = 10 * 60_000;
@@ -225,12 +237,16 @@ export interface RebalanceDrainOutcome {
   moves: number;
   storeWrites: number;
   shopifyCalls: number;
+  /** Rounds whose front (planning, Shopify's calls) ran while an earlier round's store calls were still out. */
+  overlapped: number;
 }
 
 /**
- * Drains the shop's requested rebalances (the `rebalance` job): rounds of ≤ 250 requested items under the shop's
- * drain lock and the items' allocation locks (items another holder has locked stay requested for the next round),
- * until none is left. A busy shop lock returns at once (`busy`): its holder checks for requests after each round.
+ * Drains the shop's requested rebalances (the `rebalance` job): rounds of ≤ `SYNCFLOW_REBALANCE_ROUND` requested items
+ * under the shop's drain lock (held while a round is planned and its Shopify calls are made) and the items' allocation
+ * locks (held until the round's store calls are recorded; items another holder has locked stay requested for a later
+ * round), pipelined up to PIPELINE_DEPTH rounds (see the module docs), until none is left. A busy shop lock returns at
+ * once (`busy`): its holder checks for requests after each round.
  * @throws ChannelError when Shopify or a store failed in a way the job should retry (steps stay persisted)
  */
 export async function drainRebalances(shopId: string): Promise<RebalanceDrainOutcome> {
@@ -242,54 +258,104 @@ export async function drainRebalances(shopId: string): Promise<RebalanceDrainOut
     moves: 0,
     storeWrites: 0,
     shopifyCalls: 0,
+    overlapped: 0,
   };
   let lastError: unknown = null;
-  for (let pass = 0; pass < 100000; pass++) {
-    const res = await withAdvisoryLock(`syncflow:rebalance:${shopId}`, async () => {
-      const items = await prisma.catalogItem.findMany({
-        where: { shopId, rebalanceRequestedAt: { lte: new Date() } },
-        orderBy: [{ rebalanceRequestedAt: "asc" }, { id: "asc" }],
-        take: ROUND_ITEMS,
-        select: { id: true },
+  const fail = (err: unknown) => void (lastError ??= err);
+  /** Rounds whose store phase is still out (oldest first); each settles, never rejects (errors go to `fail`). */
+  const inFlight: Promise<void>[] = [];
+  try {
+    for (let pass = 0; pass < 100000 && !lastError; pass++) {
+      while (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+      if (lastError) break;
+      const res = await withAdvisoryLock(`syncflow:rebalance:${shopId}`, async () => {
+        const items = await prisma.catalogItem.findMany({
+          where: { shopId, rebalanceRequestedAt: { lte: new Date() } },
+          orderBy: [{ rebalanceRequestedAt: "asc" }, { id: "asc" }],
+          // The first round is half a round: the stores get their first calls sooner, and the next round's front
+          // (planning, Shopify's calls) is done before they finish.
+          take: pass === 0 ? Math.max(1, Math.floor(roundItems() / 2)) : roundItems(),
+          select: { id: true },
+        });
+        if (!items.length) return false;
+        const overlapping = inFlight.length > 0;
+        const round = startRound(
+          shopId,
+          items.map((i) => i.id),
+          out,
+          fail,
+        );
+        const locked = await round.front;
+        if (locked && overlapping) out.overlapped++;
+        return { found: items.length, locked, done: round.done };
       });
-      if (!items.length) return false;
-      const found = items.length;
-      const locked = await withItemLocks(
-        items.map((i) => i.id),
-        async (ids) => {
-          if (!ids.length) return 0;
-          // Requests made from here on mark the item again (the next round sees them).
-          await prisma.catalogItem.updateMany({ where: { id: { in: ids } }, data: { rebalanceRequestedAt: null } });
-          try {
-            const movesBefore = out.moves;
-            await rebalanceRound(shopId, ids, out);
-            if (out.moves > movesBefore) await pushBufferedStores(shopId, ids);
-          } catch (err) {
-            lastError = err;
-            // Asked again (their steps are persisted): the job's retry, paced by pg-boss's back-off, takes them first.
-            await prisma.catalogItem.updateMany({
-              where: { id: { in: ids }, rebalanceRequestedAt: null },
-              data: { rebalanceRequestedAt: new Date() },
-            });
-          }
-          return ids.length;
-        },
-      );
+      if (!res.locked) {
+        out.busy = pass === 0;
+        break;
+      }
+      if (res.value === false) {
+        // Nothing requested now; a round still out may ask again for items whose steps it left in flight.
+        if (!inFlight.length) break;
+        await inFlight.shift();
+        continue;
+      }
       out.rounds++;
-      out.items += locked;
-      return { found, locked };
-    });
-    if (!res.locked) {
-      out.busy = pass === 0;
-      break;
+      out.items += res.value.locked;
+      if (res.value.locked) inFlight.push(res.value.done);
+      // Every requested item was locked by another holder (a per-item step, or our own round still out): wait for our
+      // oldest round, or a moment, rather than spin.
+      else if (inFlight.length) await inFlight.shift();
+      else await new Promise((r) => setTimeout(r, 100));
     }
-    if (res.value === false) break;
-    if (lastError) break;
-    // Every requested item was locked by another holder (a per-item step): wait a moment rather than spin.
-    if (res.value.locked === 0) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await Promise.all(inFlight);
   }
   if (lastError) throw lastError;
   return out;
+}
+
+/**
+ * Starts one round over `itemIds`: takes the allocation locks of those that are free (in one transaction that stays
+ * open until the round is recorded), clears their requests and runs the round's front; `front` resolves with the
+ * number of items locked once the front is done (or failed), `done` once the store phase is recorded. A failure
+ * re-requests the round's items (their steps are persisted; the job's retry takes them first) and goes to `fail`.
+ */
+function startRound(
+  shopId: string,
+  itemIds: string[],
+  out: RebalanceDrainOutcome,
+  fail: (err: unknown) => void,
+): { front: Promise<number>; done: Promise<void> } {
+  let frontDone!: (n: number) => void;
+  const front = new Promise<number>((resolve) => (frontDone = resolve));
+  const done = withItemLocks(itemIds, async (ids) => {
+    if (!ids.length) return frontDone(0);
+    // Requests made from here on mark the item again (a later round sees them).
+    await prisma.catalogItem.updateMany({ where: { id: { in: ids } }, data: { rebalanceRequestedAt: null } });
+    try {
+      const movesBefore = out.moves; // fronts run one at a time (the shop lock): these moves are this round's
+      const back = await rebalanceRound(shopId, ids, out);
+      const moved = out.moves > movesBefore;
+      frontDone(ids.length);
+      await back?.();
+      if (moved) await pushBufferedStores(shopId, ids);
+    } catch (err) {
+      fail(err);
+      await prisma.catalogItem.updateMany({
+        where: { id: { in: ids }, rebalanceRequestedAt: null },
+        data: { rebalanceRequestedAt: new Date() },
+      });
+      frontDone(ids.length);
+    }
+  }).then(
+    () => undefined,
+    (err: unknown) => {
+      // The locks' transaction itself failed (no connection, timeout): the items stay or become requested again.
+      fail(err);
+      frontDone(0);
+    },
+  );
+  return { front, done };
 }
 
 /**
@@ -336,15 +402,24 @@ type StoreListing = {
   allocOp: Prisma.JsonValue;
 };
 
-/** One round over `itemIds` (their locks held). */
-async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceDrainOutcome): Promise<void> {
+/**
+ * One round over `itemIds` (their locks held): runs the front (steps 0–4b: calls left open, steps in flight, pending
+ * store sales, planning, take-backs on the stores, Shopify's moves) and returns the back (4c: the stores' top-ups and
+ * migrations, then the bookkeeping), which the caller runs while the next round's front does its work; null when the
+ * round has nothing for the stores.
+ */
+async function rebalanceRound(
+  shopId: string,
+  itemIds: string[],
+  out: RebalanceDrainOutcome,
+): Promise<(() => Promise<void>) | null> {
   const channels = (
     await prisma.channel.findMany({
       where: { shopId, kind: { not: RECORD_KIND }, status: { not: "disconnected" } },
       orderBy: { id: "asc" },
     })
   ).filter((c) => usesAllocations(c) && c.salesLocationId);
-  if (!channels.length) return;
+  if (!channels.length) return null;
   const channelOf = new Map(channels.map((c) => [c.id, c]));
   const { adapter: shopify, shop } = await recordForShop(shopId);
   const scId =
@@ -353,7 +428,7 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
     where: { id: { in: itemIds }, inventoryItemId: { not: null }, tracked: true },
     select: { id: true, inventoryItemId: true },
   });
-  if (!items.length) return;
+  if (!items.length) return null;
   const inv = new Map(items.map((i) => [i.id, i.inventoryItemId!]));
   const ids = items.map((i) => i.id);
 
@@ -424,7 +499,7 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
   await verifyReadThenSet(shopId, ids, channels, out);
   if (!planned.length) {
     if (salesError) throw salesError;
-    return;
+    return null;
   }
 
   // 4a. Take-backs on the stores first (compare-and-set on what the store shows).
@@ -528,130 +603,142 @@ async function rebalanceRound(shopId: string, itemIds: string[], out: RebalanceD
     for (const [listingId, qty] of done) reserved.set(listingId, qty);
   }
 
-  if (planned.some((p) => p.step.kind === "topup" && reserved.has(p.listing.id))) maybeCrash("topup:shopify"); // test hook (decision 008's crash tests)
-  if (takenBack.size) maybeCrash("takeback:store");
+  // 4c runs in the back: the caller starts the next round's front meanwhile (decision 318).
+  return async () => {
+    if (planned.some((p) => p.step.kind === "topup" && reserved.has(p.listing.id))) maybeCrash("topup:shopify"); // test hook (decision 008's crash tests)
+    if (takenBack.size) maybeCrash("takeback:store");
 
-  // 4c. The stores again: top-ups shown (+x), migrations set to what was reserved (compare-and-set on what they showed).
-  const after = planned.filter(
-    (p) =>
-      (p.step.kind === "topup" && reserved.has(p.listing.id)) ||
-      (p.step.kind === "migrate" && (reserved.has(p.listing.id) || p.step.qty === 0)),
-  );
-  if (migratedEmpty.length) {
-    await prisma.$executeRaw`UPDATE "Listing" SET "allocatedQuantity" = 0 WHERE id = ANY(${migratedEmpty.map((p) => p.listing.id)}::text[])`;
-    await persistOps(
-      migratedEmpty.map((p) => ({
-        id: p.listing.id,
-        op: {
-          kind: "migrate",
-          seq: p.listing.allocSeq + 1,
-          qty: 0,
-          stage: "store",
-          attempt: 0,
-          fromCfq: null,
-          toCfq: null,
-          expected: null,
-        },
-      })),
+    // 4c. The stores again: top-ups shown (+x), migrations set to what was reserved (compare-and-set on what they showed).
+    const after = planned.filter(
+      (p) =>
+        (p.step.kind === "topup" && reserved.has(p.listing.id)) ||
+        (p.step.kind === "migrate" && (reserved.has(p.listing.id) || p.step.qty === 0)),
     );
-  }
-  await Promise.all(
-    [...groupBy(after, (p) => p.channel.id)].map(async ([ch, group]) => {
-      const ops: StoreOp[] = group.map((p) => {
-        const seq = p.listing.allocSeq + 1;
-        const qty = reserved.get(p.listing.id) ?? 0;
-        const shows = p.listing.lastWrittenQuantity ?? p.listing.lastObservedQuantity ?? 0;
-        return p.step.kind === "topup"
-          ? {
-              op: "delta",
-              listingId: p.listing.externalId,
-              delta: qty,
-              idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
-              // A read-then-set channel caps its fresh read at the baseline (decision 300); exact stores ignore it.
-              ...(p.listing.lastWrittenQuantity != null ? { atMost: p.listing.lastWrittenQuantity } : {}),
-            }
-          : {
-              op: "cas",
-              listingId: p.listing.externalId,
-              expected: shows,
-              quantity: qty,
-              idempotencyKey: `alloc:${p.listing.id}:${seq}:store:0`,
-            };
-      });
-      const send = ops
-        .map((o, i) => ({ o, i }))
-        .filter(({ o }) => (o.op === "cas" ? o.expected !== o.quantity : o.delta !== 0));
-      const results = send.length
-        ? await storeWrite(
-            channelOf.get(ch)!,
-            send.map((x) => x.o),
-          )
-        : [];
-      out.storeWrites += send.length;
-      const resultOf = new Map(send.map((x, k) => [x.i, results[k]!]));
-      const ledger: LedgerRow[] = [];
-      const steps: ListingStep[] = [];
-      {
-        for (let i = 0; i < group.length; i++) {
-          const p = group[i]!;
+    if (migratedEmpty.length) {
+      await prisma.$executeRaw`UPDATE "Listing" SET "allocatedQuantity" = 0 WHERE id = ANY(${migratedEmpty.map((p) => p.listing.id)}::text[])`;
+      await persistOps(
+        migratedEmpty.map((p) => ({
+          id: p.listing.id,
+          op: {
+            kind: "migrate",
+            seq: p.listing.allocSeq + 1,
+            qty: 0,
+            stage: "store",
+            attempt: 0,
+            fromCfq: null,
+            toCfq: null,
+            expected: null,
+          },
+        })),
+      );
+    }
+    await Promise.all(
+      [...groupBy(after, (p) => p.channel.id)].map(async ([ch, group]) => {
+        const ops: StoreOp[] = group.map((p) => {
           const seq = p.listing.allocSeq + 1;
           const qty = reserved.get(p.listing.id) ?? 0;
-          const r = resultOf.get(i);
           const shows = p.listing.lastWrittenQuantity ?? p.listing.lastObservedQuantity ?? 0;
-          if (!r) {
-            // Nothing to write (a migration whose store already shows what was reserved).
-            steps.push({ id: p.listing.id, op: null, seq, written: shows });
-            continue;
-          }
-          if (r.ok) {
-            steps.push(
-              p.step.kind === "topup"
-                ? { id: p.listing.id, op: null, seq, writtenDelta: qty, observed: r.after }
-                : { id: p.listing.id, op: null, seq, written: r.after, observed: r.after },
-            );
-            ledger.push({
-              shopId,
-              itemId: p.listing.itemId,
-              channelId: p.channel.id,
-              cause: "allocate",
-              delta: r.after - (r.before ?? shows),
-              before: r.before,
-              after: r.after,
-              idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
-              note:
+          return p.step.kind === "topup"
+            ? {
+                op: "delta",
+                listingId: p.listing.externalId,
+                // A read-then-set channel caps its fresh read at the baseline (decision 300); exact stores ignore it.
+                ...(p.listing.lastWrittenQuantity != null ? { atMost: p.listing.lastWrittenQuantity } : {}),
+                delta: qty,
+                idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
+              }
+            : {
+                op: "cas",
+                listingId: p.listing.externalId,
+                expected: shows,
+                quantity: qty,
+                idempotencyKey: `alloc:${p.listing.id}:${seq}:store:0`,
+              };
+        });
+        const send = ops
+          .map((o, i) => ({ o, i }))
+          .filter(({ o }) => (o.op === "cas" ? o.expected !== o.quantity : o.delta !== 0));
+        const results = send.length
+          ? await storeWrite(
+              channelOf.get(ch)!,
+              send.map((x) => x.o),
+            )
+          : [];
+        out.storeWrites += send.length;
+        const resultOf = new Map(send.map((x, k) => [x.i, results[k]!]));
+        const ledger: LedgerRow[] = [];
+        const steps: ListingStep[] = [];
+        {
+          for (let i = 0; i < group.length; i++) {
+            const p = group[i]!;
+            const seq = p.listing.allocSeq + 1;
+            const qty = reserved.get(p.listing.id) ?? 0;
+            const r = resultOf.get(i);
+            const shows = p.listing.lastWrittenQuantity ?? p.listing.lastObservedQuantity ?? 0;
+            if (!r) {
+              // Nothing to write (a migration whose store already shows what was reserved).
+              steps.push({ id: p.listing.id, op: null, seq, written: shows });
+              continue;
+            }
+            if (r.ok) {
+              steps.push(
                 p.step.kind === "topup"
-                  ? `top-up: ${qty} reserved unit(s) shown on the store (batched)`
-                  : `migration to allocations: store set to its reserved ${qty} unit(s) (batched)`,
-            });
-          } else if (r.error.code === "STALE" && p.step.kind === "migrate") {
-            // The store changed since it was read: decision 008's migration step re-reads it and compares-and-sets again.
-            steps.push({
-              id: p.listing.id,
-              op: { kind: "migrate", seq, qty, stage: "store", attempt: 1, fromCfq: null, toCfq: null, expected: null },
-            });
-          } // otherwise the step stays persisted at stage "store" and is resumed with the same key
+                  ? { id: p.listing.id, op: null, seq, writtenDelta: qty, observed: r.after }
+                  : { id: p.listing.id, op: null, seq, written: r.after, observed: r.after },
+              );
+              ledger.push({
+                shopId,
+                itemId: p.listing.itemId,
+                channelId: p.channel.id,
+                cause: "allocate",
+                delta: r.after - (r.before ?? shows),
+                before: r.before,
+                after: r.after,
+                idempotencyKey: `alloc:${p.listing.id}:${seq}:store`,
+                note:
+                  p.step.kind === "topup"
+                    ? `top-up: ${qty} reserved unit(s) shown on the store (batched)`
+                    : `migration to allocations: store set to its reserved ${qty} unit(s) (batched)`,
+              });
+            } else if (r.error.code === "STALE" && p.step.kind === "migrate") {
+              // The store changed since it was read: decision 008's migration step re-reads it and compares-and-sets again.
+              steps.push({
+                id: p.listing.id,
+                op: {
+                  kind: "migrate",
+                  seq,
+                  qty,
+                  stage: "store",
+                  attempt: 1,
+                  fromCfq: null,
+                  toCfq: null,
+                  expected: null,
+                },
+              });
+            } // otherwise the step stays persisted at stage "store" and is resumed with the same key
+          }
         }
-      }
-      await prisma.$transaction(
-        async (tx) => {
-          await updateListings(tx, steps);
-          await appendLedgerMany(tx, ledger);
-        },
-        { timeout: 120_000, maxWait: 30_000 },
-      );
-    }),
-  );
-  if (salesError) throw salesError;
-  // Steps still in flight are finished by the next round of these items.
-  const left = await prisma.listing.findMany({
-    where: { shopId, itemId: { in: ids }, NOT: { allocOp: { equals: Prisma.DbNull } } },
-    select: { itemId: true },
-  });
-  if (left.length)
-    await prisma.catalogItem.updateMany({
-      where: { id: { in: [...new Set(left.map((l) => l.itemId!))] }, rebalanceRequestedAt: null },
-      data: { rebalanceRequestedAt: new Date() },
+        await prisma.$transaction(
+          async (tx) => {
+            await updateListings(tx, steps);
+            await appendLedgerMany(tx, ledger);
+          },
+          { timeout: 120_000, maxWait: 30_000 },
+        );
+      }),
+    );
+    if (salesError) throw salesError;
+    // Steps still in flight are finished by the next round of these items.
+    const left = await prisma.listing.findMany({
+      where: { shopId, itemId: { in: ids }, NOT: { allocOp: { equals: Prisma.DbNull } } },
+      select: { itemId: true },
     });
+    if (left.length)
+      await prisma.catalogItem.updateMany({
+        where: { id: { in: [...new Set(left.map((l) => l.itemId!))] }, rebalanceRequestedAt: null },
+        data: { rebalanceRequestedAt: new Date() },
+      });
+  };
 }
 
 type Planned = { listing: StoreListing; channel: ChannelRow; step: PlanStep; loc: string };
@@ -783,13 +870,12 @@ async function planRound(
     select: { itemId: true, locationGid: true, available: true },
   });
   const availOf = new Map(levels.map((l) => [`${l.itemId}|${l.locationGid}`, l.available]));
+  const listingOf = new Map(listings.map((l) => [`${l.itemId}|${l.channelId}`, l]));
   const planned: Planned[] = [];
   for (const [loc, group] of byLoc) {
     for (const itemId of ids) {
       if (stillPending.has(itemId)) continue; // a sale's write failed: plan once it is applied
-      const ls = group
-        .map((c) => listings.find((l) => l.itemId === itemId && l.channelId === c.id))
-        .filter((l): l is StoreListing => !!l);
+      const ls = group.map((c) => listingOf.get(`${itemId}|${c.id}`)).filter((l): l is StoreListing => !!l);
       if (!ls.length) continue;
       const r = rates.get(itemId);
       const plan = planItem({

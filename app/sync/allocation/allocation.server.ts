@@ -759,7 +759,21 @@ async function runMigrate(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const fresh = await prisma.listing.findUniqueOrThrow({ where: { id: listing.id } });
     const c = op.expected ?? Math.max(0, (await store.readQuantity(listing.externalId)) ?? 0);
-    const target = Math.min(c, fresh.allocatedQuantity ?? 0);
+    // The store's sales not yet applied to safety_stock already left its shelf (c) and will leave its allocation: the
+    // store may show only what the allocation holds after them (issue 11, session 9: a sale between the reservation
+    // and this compare-and-set left the store one unit above its allocation).
+    const pending = await prisma.shopifyAdjustment.aggregate({
+      where: {
+        shopId: ctx.shopId,
+        itemId: ctx.itemId,
+        sourceChannelId: channel.id,
+        status: "pending",
+        quantityName: SAFETY_STOCK,
+        delta: { lt: 0 },
+      },
+      _sum: { delta: true },
+    });
+    const target = Math.max(0, Math.min(c, (fresh.allocatedQuantity ?? 0) + (pending._sum.delta ?? 0)));
     if (c <= target) {
       await setOp(listing.id, null, {
         allocSeq: op.seq,

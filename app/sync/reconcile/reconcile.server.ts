@@ -50,7 +50,6 @@ import { salesChannelKind } from "../../channels/registry.server";
 import { derivedQuantities } from "../stock/push.server";
 import { feedLocations } from "../stock/derive";
 import { ingestSalesOrder, orderRef } from "../intake/orders.server";
-import { recordLevel } from "../intake/levels.server";
 import { recordForShop, salesChannelOf } from "../stores/stores.server";
 import { webhookUrlFor } from "../stores/registration.server";
 import { emitEvent } from "../events.server";
@@ -355,7 +354,10 @@ async function ingestMissedOrders(
 /**
  * Phase 5a, per chunk: the hub's cached levels against the record's, one read of the chunk's cached levels (not one
  * per listing: 1,000 lookups cost ~3.5 s, one query ~25 ms). A difference is a lost `inventory_levels/update`: corrected
- * as observed when the read started (a webhook or hub write seen since then is newer and wins).
+ * as observed when the read started (a webhook or hub write seen since then is newer and wins) — `recordLevel`'s rule,
+ * for the whole chunk in one transaction of four statements (the locking read, the update, the inserts of levels the
+ * cache lacks, the ledger rows), not one transaction per level: a reconciliation that finds every level of a
+ * 10,000-item catalog changed (stock received with its webhooks lost) spent most of its time here (decision 319).
  */
 async function correctRecordLevels(
   { shopId, dryRun, runId, changes }: ReconcileRun,
@@ -369,52 +371,89 @@ async function correctRecordLevels(
     select: { itemId: true, locationGid: true, available: true },
   });
   const cachedBy = new Map(cachedRows.map((c) => [`${c.itemId}|${c.locationGid}`, c.available]));
+  const diffs: { item: NonNullable<ReconcileListing["item"]>; loc: string; truth: number; cached: number | null }[] =
+    [];
+  const seen = new Set<string>();
   for (const l of chunk) {
     const item = l.item!;
     for (const loc of locs) {
       const truth = record.levels.get(item.inventoryItemId ?? "")?.get(loc);
-      if (truth == null) continue;
+      if (truth == null || seen.has(`${item.id}|${loc}`)) continue;
+      seen.add(`${item.id}|${loc}`);
       const cached = cachedBy.get(`${item.id}|${loc}`);
       if (cached === truth) continue;
-      const change: ReconcileChange = {
-        kind: "record_corrected",
-        sku: item.sku,
-        itemId: item.id,
-        from: cached ?? null,
-        to: truth,
-        explained: true,
-        reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)",
-      };
-      if (dryRun) {
-        changes.push(change);
-        continue;
-      }
-      const applied = await prisma.$transaction(async (tx) => {
-        const res = await recordLevel(tx, {
-          shopId,
-          itemId: item.id,
-          locationGid: loc,
-          available: truth,
-          observedAt: record.readStartedAt,
-        });
-        if (res.stale || !res.changed) return false;
-        await appendLedger(tx, {
-          shopId,
-          itemId: item.id,
-          channelId: null,
-          locationGid: loc,
-          cause: "reconcile",
-          before: res.before,
-          after: truth,
-          delta: res.before == null ? null : truth - res.before,
-          idempotencyKey: `reconcile:${runId}:level:${item.id}:${loc}`,
-          note: "record corrected from Shopify (lost webhook)",
-        });
-        return true;
-      });
-      if (applied) changes.push(change);
+      diffs.push({ item, loc, truth, cached: cached ?? null });
     }
   }
+  const change = (d: (typeof diffs)[number], from: number | null): ReconcileChange => ({
+    kind: "record_corrected",
+    sku: d.item.sku,
+    itemId: d.item.id,
+    from,
+    to: d.truth,
+    explained: true,
+    reason: "Shopify's level differed from the hub's record (a lost inventory_levels/update)",
+  });
+  if (dryRun) {
+    for (const d of diffs) changes.push(change(d, d.cached));
+    return;
+  }
+  if (!diffs.length) return;
+  const applied = await prisma.$transaction(
+    async (tx) => {
+      const current = await tx.$queryRaw<
+        { itemId: string; locationGid: string; available: number; observedAt: Date }[]
+      >`
+        SELECT il."itemId", il."locationGid", il.available, il."observedAt" FROM "InventoryLevel" il
+        JOIN unnest(${diffs.map((d) => d.item.id)}::text[], ${diffs.map((d) => d.loc)}::text[]) AS u(item, loc)
+          ON il."itemId" = u.item AND il."locationGid" = u.loc
+        ORDER BY il.id FOR UPDATE OF il`;
+      const currentBy = new Map(current.map((c) => [`${c.itemId}|${c.locationGid}`, c]));
+      const done: { d: (typeof diffs)[number]; before: number | null }[] = [];
+      for (const d of diffs) {
+        const c = currentBy.get(`${d.item.id}|${d.loc}`);
+        if (!c) done.push({ d, before: null });
+        // A newer observation (a webhook, the hub's own write) since the read started wins; an equal one needs nothing.
+        else if (c.observedAt <= record.readStartedAt && c.available !== d.truth) done.push({ d, before: c.available });
+      }
+      const updates = done.filter((x) => x.before != null);
+      if (updates.length)
+        await tx.$executeRaw`
+          UPDATE "InventoryLevel" il SET available = u.available, "observedAt" = GREATEST(il."observedAt", ${record.readStartedAt}::timestamp(3)), "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+          FROM unnest(${updates.map((x) => x.d.item.id)}::text[], ${updates.map((x) => x.d.loc)}::text[], ${updates.map((x) => x.d.truth)}::int[]) AS u(item, loc, available)
+          WHERE il."itemId" = u.item AND il."locationGid" = u.loc`;
+      const creates = done.filter((x) => x.before == null);
+      if (creates.length)
+        await tx.inventoryLevel.createMany({
+          data: creates.map((x) => ({
+            shopId,
+            itemId: x.d.item.id,
+            locationGid: x.d.loc,
+            available: x.d.truth,
+            observedAt: record.readStartedAt,
+          })),
+          skipDuplicates: true,
+        });
+      await appendLedgerMany(
+        tx,
+        done.map(({ d, before }) => ({
+          shopId,
+          itemId: d.item.id,
+          channelId: null,
+          locationGid: d.loc,
+          cause: "reconcile" as const,
+          before,
+          after: d.truth,
+          delta: before == null ? null : d.truth - before,
+          idempotencyKey: `reconcile:${runId}:level:${d.item.id}:${d.loc}`,
+          note: "record corrected from Shopify (lost webhook)",
+        })),
+      );
+      return done;
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+  for (const { d, before } of applied) changes.push(change(d, before));
 }
 
 /**
@@ -536,9 +575,11 @@ async function writeCorrections(
     const batchSize = Math.max(1, salesChannelKind(channel.kind)?.declared.writeBatchSize ?? 1);
     const chunks: Correction[][] = [];
     for (let i = 0; i < corrections.length; i += batchSize) chunks.push(corrections.slice(i, i + batchSize));
+    // One lane more than the store's concurrency: while a lane records its answer (and the next prepares), the store's
+    // next call already waits at the limiter, so the store's workers are not idle during the hub's own work (decision 319).
     await runPool(
       chunks,
-      () => adapter.concurrency(),
+      () => adapter.concurrency() + 1,
       async (chunk) => {
         const outcomes = await correctStoreBatch(channel, adapter, chunk, runId);
         for (let i = 0; i < chunk.length; i++) await report(chunk[i]!, outcomes[i]!);
@@ -900,9 +941,9 @@ async function correctStoreBatch(
           )
         : [];
       const byListing = new Map(send.map((c, i) => [c.l.id, results[i]!]));
-      const now = new Date();
       const out: string[] = [];
       const ledger: LedgerRow[] = [];
+      const written: { id: string; after: number }[] = [];
       for (const c of chunk) {
         if (!present.has(c.l.id)) {
           out.push("the listing is gone");
@@ -920,15 +961,7 @@ async function correctStoreBatch(
           }
           throw r.error;
         }
-        await tx.listing.update({
-          where: { id: c.l.id },
-          data: {
-            lastWrittenQuantity: r.after,
-            lastWrittenAt: now,
-            lastObservedQuantity: r.after,
-            lastObservedAt: now,
-          },
-        });
+        written.push({ id: c.l.id, after: r.after });
         ledger.push({
           shopId: channel.shopId,
           itemId: c.l.itemId!,
@@ -942,6 +975,15 @@ async function correctStoreBatch(
         });
         out.push("written");
       }
+      // One statement for the chunk's baselines (was one per listing): the rows stay locked only briefly after the
+      // store's answer, so the echoes of these writes (product.updated) are not held up behind them (decision 319).
+      if (written.length)
+        await tx.$executeRaw`
+          UPDATE "Listing" l SET "lastWrittenQuantity" = u.after, "lastWrittenAt" = (now() AT TIME ZONE 'UTC')::timestamp(3),
+                 "lastObservedQuantity" = u.after, "lastObservedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3),
+                 "updatedAt" = (now() AT TIME ZONE 'UTC')::timestamp(3)
+          FROM unnest(${written.map((w) => w.id)}::text[], ${written.map((w) => w.after)}::int[]) AS u(id, after)
+          WHERE l.id = u.id`;
       await appendLedgerMany(tx, ledger);
       return out;
     },

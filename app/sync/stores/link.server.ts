@@ -17,7 +17,7 @@ import { exactSku, matchListings, normalizeSku, type MatchStatus } from "./sku";
 import { emitEvent } from "../events.server";
 import { recordForShop, salesChannelOf } from "./stores.server";
 import { derivedQuantities, requestPush, STORES_TTL_MS } from "../stock/push.server";
-import { usesAllocations } from "../allocation/allocation.server";
+import { requestRebalance, usesAllocations } from "../allocation/allocation.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import type { ChannelListing } from "../../channels/channel";
 
@@ -261,6 +261,14 @@ export async function queueInitialPushes(shopId: string, channelId: string): Pro
  */
 export async function requestInitialPushes(shopId: string, channelId: string): Promise<number> {
   const ids = await itemsNeedingInitialPush(shopId, channelId); // listings already showing their quantity need none
+  // An allocation store's items go straight to the rebalance drainer, by the channel row as it is now: requestPush
+  // decides from the per-process store list, which can still show the store without allocations for STORES_TTL_MS
+  // after reservations were switched on in Settings (decision 318).
+  const channel = await prisma.channel.findFirst({ where: { id: channelId, shopId } });
+  if (channel && usesAllocations(channel)) {
+    await requestRebalance(shopId, ids);
+    return ids.length;
+  }
   for (let i = 0; i < ids.length; i += 1000) await requestPush(shopId, channelId, ids.slice(i, i + 1000));
   return ids.length;
 }
