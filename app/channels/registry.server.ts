@@ -13,7 +13,12 @@ import { ChannelError, RETAILER_KIND } from "./channel";
 import { DeliveryParseError } from "./events";
 import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
 import type { InventoryRecord, RecordApp, RecordOrders } from "./record";
-import type { ChannelAuthorizationFlow, SalesChannel, SalesChannelCapabilities } from "./sales-channel";
+import type {
+  ChannelAuthorizationFlow,
+  CredentialStore,
+  SalesChannel,
+  SalesChannelCapabilities,
+} from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import {
@@ -65,6 +70,11 @@ export interface SalesChannelConnection {
   features?: string[];
   /** Client tuning: `maxRetries` 0 makes every call one request (registration checks, docs/decisions/142). */
   client?: { maxRetries?: number };
+  /**
+   * Where the adapter stores credentials the platform replaces (Etsy's rotated refresh tokens); the engine passes one
+   * for every stored channel. Absent (connection checks): replaced credentials live in the adapter only.
+   */
+  credentialStore?: CredentialStore;
 }
 
 /** A kind of sales channel as it registers itself. */
@@ -235,12 +245,16 @@ registerSalesChannel({
   label: "Etsy",
   declared: ETSY_DECLARED_CAPABILITIES,
   create: (c) =>
-    new EtsyChannel(c.credentials as EtsyCredentials, {
-      keystring: env.ETSY_KEYSTRING ?? "",
-      sharedSecret: env.ETSY_SHARED_SECRET ?? "",
-      qps: env.ETSY_QPS,
-      receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
-    }),
+    new EtsyChannel(
+      c.credentials as EtsyCredentials,
+      {
+        keystring: env.ETSY_KEYSTRING ?? "",
+        sharedSecret: env.ETSY_SHARED_SECRET ?? "",
+        qps: env.ETSY_QPS,
+        receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
+      },
+      c.credentialStore,
+    ),
   parseDelivery: parseEtsyDelivery,
   authorization: etsyAuthorization(() => ({
     keystring: env.ETSY_KEYSTRING,

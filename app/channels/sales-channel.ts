@@ -215,6 +215,19 @@ export interface SalesChannel extends Channel {
 }
 
 /**
+ * Where an adapter keeps credentials its platform REPLACES while the channel runs (Etsy rotates the refresh token on
+ * every refresh, docs/decisions/305). The engine implements it over the channel's stored, encrypted credentials
+ * (app/sync/stores/stores.server.ts): `rotate` runs `update` with the LATEST stored credentials while holding the
+ * channel's credential lock across every process, stores what `update` returns (encrypted) and returns it — so two
+ * processes never refresh with the same refresh token, and one that loaded the channel earlier sees the newer one.
+ * `update` returns its argument unchanged when nothing needs replacing (nothing is written). Throws ChannelError AUTH
+ * when the channel was disconnected meanwhile, and whatever `update` throws (nothing stored then).
+ */
+export interface CredentialStore {
+  rotate<T>(update: (latest: T) => Promise<T>): Promise<T>;
+}
+
+/**
  * How a kind of sales channel is connected when the merchant authorises SyncFlow on the platform (OAuth-style: Amazon's
  * website authorisation workflow; Etsy's OAuth 2.0 with PKCE later), instead of a plugin registration. The engine keeps
  * the one-time state and builds the channel (app/sync/stores/authorize.server.ts); the adapter knows the platform.

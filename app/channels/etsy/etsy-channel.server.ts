@@ -26,6 +26,7 @@ import type { IListingInventory, IShopReceipt } from "etsy-ts";
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
 import type {
+  CredentialStore,
   ListingQuantity,
   QuantityOp,
   QuantityOpResult,
@@ -34,15 +35,21 @@ import type {
   SubscriptionState,
 } from "../sales-channel";
 import { ETSY_DEFAULT_QPD, ETSY_DEFAULT_QPS } from "./budget";
-import { etsyAccessToken, forgetEtsyAccessToken } from "./oauth";
+import { refreshEtsyTokens } from "./oauth";
 
 /** The stored `Channel.kind`. */
 export const ETSY_KIND = "etsy" as const;
 
 /** The channel's credentials as stored (encrypted) on its `Channel` row. */
 export interface EtsyCredentials {
-  /** The seller's refresh token (`<user_id>.<…>`, 90 days). */
+  /** The seller's refresh token (`<user_id>.<…>`, 90 days; replaced by every refresh — Etsy rotates it). */
   refreshToken: string;
+  /**
+   * The access token of the last refresh and when it expires (epoch ms): stored with the refresh token so every
+   * process uses it instead of refreshing (and rotating) again. Absent on channels connected before decision 305.
+   */
+  accessToken?: string;
+  accessTokenExpiresAt?: number;
   userId: number;
   shopId: number;
   shopName: string;
@@ -218,10 +225,18 @@ export class EtsyChannel implements SalesChannel {
   readonly kind = ETSY_KIND;
   readonly topics: readonly string[] = [];
   private readonly qps: number;
+  /** A refresh in flight (calls of this adapter share it). */
+  private refreshing: Promise<string> | null = null;
 
+  /**
+   * `credentialStore` (the engine's, for a stored channel): where a rotated refresh token is kept, under a lock shared
+   * by every process (docs/decisions/305). Without one (connection checks, tests of the adapter alone) the rotated
+   * token lives in this adapter only.
+   */
   constructor(
-    private readonly creds: EtsyCredentials,
+    private creds: EtsyCredentials,
     private readonly app: EtsyAppConfig,
+    private readonly credentialStore?: CredentialStore,
   ) {
     if (!creds?.refreshToken || !creds.shopId || !creds.apiBase || !creds.tokenUrl)
       throw new ChannelError("BAD_REQUEST", "Etsy credentials incomplete (refresh token, shop)", { retryable: false });
@@ -262,11 +277,17 @@ export class EtsyChannel implements SalesChannel {
   private async call<T>(
     method: "GET" | "PUT",
     path: string,
-    opts: { query?: Record<string, string | number>; body?: unknown; maxWaitMs?: number; retried?: boolean } = {},
+    opts: {
+      query?: Record<string, string | number>;
+      body?: unknown;
+      maxWaitMs?: number;
+      /** The access token Etsy just answered 401 to (refresh unless another process already has). */
+      refusedToken?: string;
+    } = {},
   ): Promise<T> {
     const url = new URL(path, this.creds.apiBase);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
-    const token = await etsyAccessToken(this.creds.tokenUrl, this.app.keystring, this.creds.refreshToken);
+    const token = await this.accessToken(opts.refusedToken);
     await this.slot(opts.maxWaitMs ?? 5_000, method === "PUT");
     let res: Response;
     try {
@@ -307,10 +328,7 @@ export class EtsyChannel implements SalesChannel {
     }
     if (res.ok) return body as T;
     const msg = `Etsy ${method} ${url.pathname}: ${String((body as { error?: string } | null)?.error ?? text.slice(0, 300))}`;
-    if (res.status === 401 && !opts.retried) {
-      forgetEtsyAccessToken(this.creds.tokenUrl, this.app.keystring, this.creds.refreshToken);
-      return this.call<T>(method, path, { ...opts, retried: true });
-    }
+    if (res.status === 401 && !opts.refusedToken) return this.call<T>(method, path, { ...opts, refusedToken: token });
     if (res.status === 429) {
       const after = Number(res.headers.get("retry-after"));
       throw new ChannelError("THROTTLED", msg, { status: 429, retryAfterMs: after > 0 ? after * 1000 : 1000 });
@@ -320,6 +338,43 @@ export class EtsyChannel implements SalesChannel {
     if (res.status === 404) throw new ChannelError("NOT_FOUND", msg, { status: 404, retryable: false });
     if (res.status >= 500) throw new ChannelError("SERVER", msg, { status: res.status });
     throw new ChannelError("BAD_REQUEST", msg, { status: res.status, retryable: false });
+  }
+
+  /**
+   * A valid access token (Etsy's last one hour). The stored one while it has more than a minute left and is not
+   * `refused`; else one refresh through the credential store: under the channel's lock the LATEST stored credentials
+   * are read — another process may have refreshed already (its access token is used, nothing is sent) — otherwise
+   * Etsy is asked with the latest refresh token and the answer (a new access token AND the new refresh token that
+   * replaces the old one) is stored before the lock is released. Throws ChannelError AUTH `revoked` when Etsy refuses
+   * the refresh token.
+   */
+  private async accessToken(refused?: string): Promise<string> {
+    const usable = (c: EtsyCredentials) =>
+      !!c.accessToken && c.accessToken !== refused && (c.accessTokenExpiresAt ?? 0) - 60_000 > Date.now();
+    if (usable(this.creds)) return this.creds.accessToken!;
+    this.refreshing ??= (async () => {
+      const refresh = async (latest: EtsyCredentials): Promise<EtsyCredentials> => {
+        if (usable(latest)) return latest;
+        const t = await refreshEtsyTokens(latest.tokenUrl, this.app.keystring, latest.refreshToken);
+        return {
+          ...latest,
+          refreshToken: t.refreshToken,
+          accessToken: t.accessToken,
+          accessTokenExpiresAt: Date.now() + t.expiresInMs,
+        };
+      };
+      this.creds = this.credentialStore
+        ? await this.credentialStore.rotate<EtsyCredentials>(refresh)
+        : await refresh(this.creds);
+      // The store answers what it holds when the channel was reconnected meanwhile: the next call refreshes that one.
+      if (!usable(this.creds))
+        throw new ChannelError("AUTH", "Etsy: the channel's authorisation changed while refreshing; try again", {
+          retryable: true,
+          retryAfterMs: 1000,
+        });
+      return this.creds.accessToken!;
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
   }
 
   async verifyConnection(): Promise<{ name: string; currency?: string | null }> {

@@ -5,12 +5,12 @@
  * `TokenRefreshError` when Shopify refuses to refresh its offline token.
  */
 import prisma from "../../db.server";
-import { decryptJson } from "../../lib/crypto.server";
+import { decryptJson, encryptJson } from "../../lib/crypto.server";
 import { recordFor, salesChannelFor } from "../../channels/registry.server";
-import { RECORD_KIND } from "../../channels/channel";
+import { ChannelError, RECORD_KIND } from "../../channels/channel";
 import type { InventoryRecord, RecordApp, RecordOrders } from "../../channels/record";
-import type { SalesChannel } from "../../channels/sales-channel";
-import type { Channel as ChannelRow } from "@prisma/client";
+import type { CredentialStore, SalesChannel } from "../../channels/sales-channel";
+import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 
 export class NotFoundError extends Error {
   readonly status = 404;
@@ -132,5 +132,40 @@ export function salesAdapter(channel: ChannelRow): SalesChannel {
     baseUrl: channel.baseUrl,
     credentials: decryptJson<unknown>(channel.credentialsEnc),
     features: channel.pluginFeatures,
+    credentialStore: channelCredentialStore(channel.id),
   });
+}
+
+/**
+ * The port's `CredentialStore` over `Channel.credentialsEnc` (docs/decisions/305). `rotate` holds a transaction-scoped
+ * advisory lock per channel — every process's rotations of one channel queue behind it, while the row itself stays
+ * free for the push lease and status updates — reads the latest credentials, runs `update` (Etsy: one token request,
+ * ≤ 15 s) and stores its answer encrypted when it changed anything. It writes only if the stored credentials are still
+ * those it read (a reconnect or Disconnect meanwhile wins; a key rotation's re-encryption of the same credentials does
+ * not count) and returns what is stored then. Throws ChannelError AUTH (not retryable) for a disconnected channel.
+ */
+export function channelCredentialStore(channelId: string): CredentialStore {
+  const disconnected = () =>
+    new ChannelError("AUTH", `channel ${channelId} was disconnected`, { retryable: false });
+  const read = async (tx: Prisma.TransactionClient) => {
+    const row = await tx.channel.findUnique({ where: { id: channelId }, select: { credentialsEnc: true, status: true } });
+    if (!row?.credentialsEnc || row.status === "disconnected") throw disconnected();
+    return decryptJson<unknown>(row.credentialsEnc);
+  };
+  return {
+    rotate: <T>(update: (latest: T) => Promise<T>) =>
+      prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`syncflow:credentials:${channelId}`}))`;
+          const latest = (await read(tx)) as T;
+          const next = await update(latest);
+          if (next === latest) return latest;
+          const now = (await read(tx)) as T;
+          if (JSON.stringify(now) !== JSON.stringify(latest)) return now;
+          await tx.channel.update({ where: { id: channelId }, data: { credentialsEnc: encryptJson(next) } });
+          return next;
+        },
+        { maxWait: 30_000, timeout: 60_000 },
+      ),
+  };
 }
