@@ -281,7 +281,7 @@ export const ENV_VARS = {
   ETSY_QPS: v(
     "tuning",
     "8",
-    "Etsy requests per second each SyncFlow process sends at most (Etsy allows the app 10).",
+    "Etsy requests in any one second SyncFlow sends at most, every process together (Etsy allows the app 10).",
     int(8, 1, 1000),
   ),
   ETSY_RECEIPTS_PAGE_SIZE: v("tuning", "100", "Etsy receipts per getShopReceipts page (1–100).", int(100, 1, 100)),

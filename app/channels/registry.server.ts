@@ -16,6 +16,7 @@ import type { InventoryRecord, RecordApp, RecordOrders } from "./record";
 import type {
   ChannelAuthorizationFlow,
   CredentialStore,
+  RequestPacer,
   SalesChannel,
   SalesChannelCapabilities,
 } from "./sales-channel";
@@ -75,6 +76,11 @@ export interface SalesChannelConnection {
    * for every stored channel. Absent (connection checks): replaced credentials live in the adapter only.
    */
   credentialStore?: CredentialStore;
+  /**
+   * Request pacing shared by every process (marketplace rate limits per seller / per app, decision 306); the engine
+   * passes one for every stored channel. Absent: the adapter paces its own process.
+   */
+  pacer?: RequestPacer;
 }
 
 /** A kind of sales channel as it registers itself. */
@@ -221,13 +227,17 @@ registerSalesChannel({
   label: "Amazon",
   declared: AMAZON_DECLARED_CAPABILITIES,
   create: (c) =>
-    new AmazonChannel(c.credentials as AmazonCredentials, {
-      clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
-      clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
-      feedMinOps: env.AMAZON_FEED_MIN_OPS,
-      feedPollMs: env.AMAZON_FEED_POLL_MS,
-      feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
-    }),
+    new AmazonChannel(
+      c.credentials as AmazonCredentials,
+      {
+        clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
+        clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
+        feedMinOps: env.AMAZON_FEED_MIN_OPS,
+        feedPollMs: env.AMAZON_FEED_POLL_MS,
+        feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
+      },
+      { pacer: c.pacer },
+    ),
   parseDelivery: parseAmazonDelivery,
   authorization: amazonAuthorization(() => ({
     clientId: env.AMAZON_LWA_CLIENT_ID,
@@ -251,9 +261,10 @@ registerSalesChannel({
         keystring: env.ETSY_KEYSTRING ?? "",
         sharedSecret: env.ETSY_SHARED_SECRET ?? "",
         qps: env.ETSY_QPS,
+        qpd: env.ETSY_QPD,
         receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
       },
-      c.credentialStore,
+      { credentialStore: c.credentialStore, pacer: c.pacer },
     ),
   parseDelivery: parseEtsyDelivery,
   authorization: etsyAuthorization(() => ({

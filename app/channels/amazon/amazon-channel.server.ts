@@ -5,8 +5,10 @@
  *   `OrdersApi` v0, `FeedsApi` 2021-06-30) built on our own axios instance and base URL: the packages' ready-made
  *   `*ApiClient` classes take only a region (fixed amazon.com hosts) and their auth is fixed to api.amazon.com, so the
  *   adapter adds the LWA access token (`x-amz-access-token`, ./lwa.ts) itself. Each call first takes a token from the
- *   operation's published usage plan (the packages' `clientRateLimits`: rate per second, burst), per seller, in this
- *   process; a call that would wait longer than its budget is refused THROTTLED without being sent. A 429 is
+ *   operation's published usage plan (the packages' `clientRateLimits`: rate per second, burst), per seller — across
+ *   every process of the hub through the engine's shared pacer (windows that never overdraw the plan's bucket,
+ *   decision 306), or in this process alone without one; a call that would wait longer than its budget is refused
+ *   THROTTLED without being sent. A 429 is
  *   THROTTLED with `retryAfterMs` from `x-amzn-RateLimit-Limit`.
  * - **Listings** are linked by seller SKU (`externalId` = SKU). A merchant-fulfilled (MFN, `DEFAULT` channel) offer
  *   manages stock; an FBA offer (`AMAZON_*` channel) is shown with Amazon's own quantity and `manageStock` false, so
@@ -31,13 +33,15 @@ import type { OrdersApi, Order as SpOrder, OrderItem as SpOrderItem } from "@sp-
 import type { FeedsApi } from "@sp-api-sdk/feeds-api-2021-06-30";
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
-import type {
-  ListingQuantity,
-  QuantityOp,
-  QuantityOpResult,
-  SalesChannel,
-  SalesChannelCapabilities,
-  SubscriptionState,
+import {
+  windowsOfBucket,
+  type ListingQuantity,
+  type QuantityOp,
+  type QuantityOpResult,
+  type RequestPacer,
+  type SalesChannel,
+  type SalesChannelCapabilities,
+  type SubscriptionState,
 } from "../sales-channel";
 import { accessTokenFor, forgetAccessToken, type LwaClient } from "./lwa";
 import { marketplaceById } from "./marketplaces";
@@ -171,6 +175,13 @@ async function takeToken(seller: string, plan: Plan, maxWaitMs: number): Promise
     await new Promise((r) => setTimeout(r, wait));
   }
 }
+
+/**
+ * The shared pacer's key of a seller's usage plan at an SP-API endpoint (every process of the hub paces one seller's
+ * plan together; the endpoint keeps regions — and emulators in tests — apart).
+ */
+const paceKey = (endpoint: string, seller: string, plan: Plan) =>
+  `amazon:${new URL(endpoint).host}:${seller}:${plan.method}:${plan.urlRegex.source}`;
 
 /** Whether a token of the plan of (method, path) is available now for the seller (nothing taken). */
 function tokenAvailable(seller: string, method: string, path: string): boolean {
@@ -308,9 +319,14 @@ export class AmazonChannel implements SalesChannel {
   private readonly lwa: LwaClient;
   private readonly currency: string;
 
+  /**
+   * `ports.pacer` (the engine's, for stored channels): the seller's usage plans paced together by every process of the
+   * hub (docs/decisions/306); without one, this process paces alone (an in-memory token bucket per plan).
+   */
   constructor(
     private readonly creds: AmazonCredentials,
     private readonly app: AmazonAppConfig,
+    private readonly ports: { pacer?: RequestPacer } = {},
   ) {
     if (!creds?.refreshToken || !creds.sellingPartnerId || !creds.marketplaceId || !creds.endpoint)
       throw new ChannelError("BAD_REQUEST", "Amazon credentials incomplete (refresh token, seller, marketplace)", {
@@ -332,7 +348,14 @@ export class AmazonChannel implements SalesChannel {
         const plan = planOf(config.method ?? "get", url.pathname);
         const budget = (config as { syncflowMaxWaitMs?: number }).syncflowMaxWaitMs ?? 5_000;
         if (plan) {
-          const wait = await takeToken(creds.sellingPartnerId, plan, budget);
+          const pacer = this.ports.pacer;
+          const wait = pacer
+            ? await pacer.take(
+                paceKey(creds.endpoint, creds.sellingPartnerId, plan),
+                windowsOfBucket(plan.rate, plan.burst),
+                budget,
+              )
+            : await takeToken(creds.sellingPartnerId, plan, budget);
           if (wait)
             throw new ChannelError(
               "THROTTLED",
@@ -369,6 +392,17 @@ export class AmazonChannel implements SalesChannel {
       }
       throw e;
     }
+  }
+
+  /** Whether the seller's usage plan of (method, path) has room now (nothing taken), across processes with a pacer. */
+  private async planHasRoom(method: string, path: string): Promise<boolean> {
+    await loadSdk();
+    const plan = planOf(method, path);
+    if (!plan || !this.ports.pacer) return tokenAvailable(this.seller, method, path);
+    return this.ports.pacer.available(
+      paceKey(this.creds.endpoint, this.seller, plan),
+      windowsOfBucket(plan.rate, plan.burst),
+    );
   }
 
   private get seller() {
@@ -559,7 +593,7 @@ export class AmazonChannel implements SalesChannel {
     }[];
     const feedMin = this.app.feedMinOps ?? 25;
     if (sets.length >= feedMin) await this.apis(); // the usage plans are known once the SDK is loaded
-    if (sets.length >= feedMin && tokenAvailable(this.seller, "post", "/feeds/2021-06-30/feeds")) {
+    if (sets.length >= feedMin && (await this.planHasRoom("post", "/feeds/2021-06-30/feeds"))) {
       const out = await this.writeFeed(sets.map((s) => s.op));
       sets.forEach((s, k) => (results[s.i] = out[k]!));
     } else {

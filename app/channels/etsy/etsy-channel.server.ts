@@ -25,14 +25,16 @@
 import type { IListingInventory, IShopReceipt } from "etsy-ts";
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
-import type {
-  CredentialStore,
-  ListingQuantity,
-  QuantityOp,
-  QuantityOpResult,
-  SalesChannel,
-  SalesChannelCapabilities,
-  SubscriptionState,
+import {
+  windowsOfSliding,
+  type CredentialStore,
+  type ListingQuantity,
+  type QuantityOp,
+  type QuantityOpResult,
+  type RequestPacer,
+  type SalesChannel,
+  type SalesChannelCapabilities,
+  type SubscriptionState,
 } from "../sales-channel";
 import { ETSY_DEFAULT_QPD, ETSY_DEFAULT_QPS } from "./budget";
 import { refreshEtsyTokens } from "./oauth";
@@ -63,8 +65,13 @@ export interface EtsyCredentials {
 export interface EtsyAppConfig {
   keystring: string;
   sharedSecret: string;
-  /** Requests per second this process sends at most (default 8: Etsy's 10 minus room for another process). */
+  /**
+   * Requests in any one second the application sends at most (default 8 of Etsy's 10): across every process with the
+   * engine's shared pacer, else per process.
+   */
   qps?: number;
+  /** The application's requests a day (Etsy's default 10,000; ETSY_QPD): with the shared pacer, every process counts. */
+  qpd?: number;
   /** Requests of the day kept for writes: reads are refused when fewer remain (default 2 % of the day's limit). */
   dailyReserve?: number;
   /** Receipts per getShopReceipts page (1–100; default 100). */
@@ -229,14 +236,15 @@ export class EtsyChannel implements SalesChannel {
   private refreshing: Promise<string> | null = null;
 
   /**
-   * `credentialStore` (the engine's, for a stored channel): where a rotated refresh token is kept, under a lock shared
-   * by every process (docs/decisions/305). Without one (connection checks, tests of the adapter alone) the rotated
-   * token lives in this adapter only.
+   * `ports` (the engine's, for a stored channel): `credentialStore` keeps a rotated refresh token under a lock shared
+   * by every process (docs/decisions/305); `pacer` paces the application's requests (per second and per day) across
+   * every process (decision 306). Without them (connection checks, tests of the adapter alone) the rotated token lives
+   * in this adapter only and this process paces alone.
    */
   constructor(
     private creds: EtsyCredentials,
     private readonly app: EtsyAppConfig,
-    private readonly credentialStore?: CredentialStore,
+    private readonly ports: { credentialStore?: CredentialStore; pacer?: RequestPacer } = {},
   ) {
     if (!creds?.refreshToken || !creds.shopId || !creds.apiBase || !creds.tokenUrl)
       throw new ChannelError("BAD_REQUEST", "Etsy credentials incomplete (refresh token, shop)", { retryable: false });
@@ -259,6 +267,28 @@ export class EtsyChannel implements SalesChannel {
         `Etsy's daily request budget is nearly spent (${pace.remainingToday} of ${pace.limitPerDay} left; kept for stock writes)`,
         { retryAfterMs: 15 * 60_000 },
       );
+    const pacer = this.ports.pacer;
+    if (pacer) {
+      // Every process of the hub counts the application's day and second together (decision 306). Reads stop where
+      // the day's reserve starts (kept for stock writes).
+      const ks = this.app.keystring;
+      const qpd = this.app.qpd ?? pace.limitPerDay;
+      const day = (points: number) => ({ points: Math.max(1, points), durationMs: 86_400_000 });
+      if (!write && (await pacer.take(`etsy:${ks}:day-reads`, day(qpd - reserve), 0)))
+        throw new ChannelError("THROTTLED", `Etsy: SyncFlow's reads of the day are spent (${qpd - reserve} of ${qpd}; the rest is kept for stock writes)`, {
+          retryAfterMs: 15 * 60_000,
+        });
+      if (await pacer.take(`etsy:${ks}:day`, day(qpd), 0))
+        throw new ChannelError("THROTTLED", `Etsy: SyncFlow's ${qpd} requests of the day are spent`, {
+          retryAfterMs: 15 * 60_000,
+        });
+      const wait = await pacer.take(`etsy:${ks}:second`, windowsOfSliding(this.qps, 1000), maxWaitMs);
+      if (wait)
+        throw new ChannelError("THROTTLED", `Etsy: ${this.qps} requests a second already queued by SyncFlow`, {
+          retryAfterMs: wait,
+        });
+      return;
+    }
     const spacing = Math.ceil(1000 / this.qps);
     const now = Date.now();
     const at = Math.max(now, pace.next);
@@ -363,8 +393,8 @@ export class EtsyChannel implements SalesChannel {
           accessTokenExpiresAt: Date.now() + t.expiresInMs,
         };
       };
-      this.creds = this.credentialStore
-        ? await this.credentialStore.rotate<EtsyCredentials>(refresh)
+      this.creds = this.ports.credentialStore
+        ? await this.ports.credentialStore.rotate<EtsyCredentials>(refresh)
         : await refresh(this.creds);
       // The store answers what it holds when the channel was reconnected meanwhile: the next call refreshes that one.
       if (!usable(this.creds))

@@ -6,6 +6,7 @@
  */
 import prisma from "../../db.server";
 import { decryptJson, encryptJson } from "../../lib/crypto.server";
+import { sharedRequestPacer } from "../../lib/request-pacer.server";
 import { recordFor, salesChannelFor } from "../../channels/registry.server";
 import { ChannelError, RECORD_KIND } from "../../channels/channel";
 import type { InventoryRecord, RecordApp, RecordOrders } from "../../channels/record";
@@ -133,6 +134,7 @@ export function salesAdapter(channel: ChannelRow): SalesChannel {
     credentials: decryptJson<unknown>(channel.credentialsEnc),
     features: channel.pluginFeatures,
     credentialStore: channelCredentialStore(channel.id),
+    pacer: sharedRequestPacer,
   });
 }
 
