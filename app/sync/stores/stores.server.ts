@@ -76,9 +76,23 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   const reason = `${TOKEN_REFUSED_REASON} (the refresh was refused). Open SyncFlow from Shopify admin to sign in again, or reinstall the app.`;
   const channel = await prisma.channel.findFirst({
     where: { kind: "shopify", shop: { domain } },
-    select: { id: true, shopId: true, status: true },
+    select: { id: true, shopId: true },
   });
-  if (!channel) return;
+  if (channel) await markChannelFailing(channel, reason, `${TOKEN_REFUSED_REASON}: ${errorText(err)}`);
+}
+
+/**
+ * Marks a channel `failing` with `reason` (what the Channels page and dashboard show) and emits ONE `store.unhealthy`
+ * event on the transition (notifications: "Store down"; quiet hours and plans respected by the dispatcher): a channel
+ * already failing for the same reason is left as it is and nothing is emitted again. `eventReason` is the event's
+ * reason (default `reason`; ≤ 500 characters kept). Used for a refused Shopify token and a revoked marketplace
+ * authorisation (decision 277). @returns whether the channel changed (and the event was emitted).
+ */
+export async function markChannelFailing(
+  channel: { id: string; shopId: string },
+  reason: string,
+  eventReason: string = reason,
+): Promise<boolean> {
   const { count } = await prisma.channel.updateMany({
     where: {
       id: channel.id,
@@ -86,15 +100,15 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
     },
     data: { status: "failing", statusReason: reason },
   });
-  if (count === 1) {
-    const { emitEvent } = await import("../events.server");
-    await emitEvent(
-      channel.shopId,
-      "store.unhealthy",
-      { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${errorText(err)}`.slice(0, 500) },
-      { channelId: channel.id },
-    );
-  }
+  if (count !== 1) return false;
+  const { emitEvent } = await import("../events.server");
+  await emitEvent(
+    channel.shopId,
+    "store.unhealthy",
+    { channelId: channel.id, reason: eventReason.slice(0, 500) },
+    { channelId: channel.id },
+  );
+  return true;
 }
 
 export { RECORD_KIND };
