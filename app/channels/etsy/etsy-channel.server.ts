@@ -311,13 +311,16 @@ export class EtsyChannel implements SalesChannel {
       query?: Record<string, string | number>;
       body?: unknown;
       maxWaitMs?: number;
-      /** The access token Etsy just answered 401 to (refresh unless another process already has). */
-      refusedToken?: string;
+      /**
+       * Access tokens Etsy answered 401 to: the next one is the stored one (another process may have refreshed), and
+       * when Etsy refuses that too, a refresh.
+       */
+      refused?: string[];
     } = {},
   ): Promise<T> {
     const url = new URL(path, this.creds.apiBase);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
-    const token = await this.accessToken(opts.refusedToken);
+    const token = await this.accessToken(opts.refused ?? []);
     await this.slot(opts.maxWaitMs ?? 5_000, method === "PUT");
     let res: Response;
     try {
@@ -358,7 +361,8 @@ export class EtsyChannel implements SalesChannel {
     }
     if (res.ok) return body as T;
     const msg = `Etsy ${method} ${url.pathname}: ${String((body as { error?: string } | null)?.error ?? text.slice(0, 300))}`;
-    if (res.status === 401 && !opts.refusedToken) return this.call<T>(method, path, { ...opts, refusedToken: token });
+    if (res.status === 401 && (opts.refused ?? []).length < 2)
+      return this.call<T>(method, path, { ...opts, refused: [...(opts.refused ?? []), token] });
     if (res.status === 429) {
       const after = Number(res.headers.get("retry-after"));
       throw new ChannelError("THROTTLED", msg, { status: 429, retryAfterMs: after > 0 ? after * 1000 : 1000 });
@@ -371,16 +375,16 @@ export class EtsyChannel implements SalesChannel {
   }
 
   /**
-   * A valid access token (Etsy's last one hour). The stored one while it has more than a minute left and is not
-   * `refused`; else one refresh through the credential store: under the channel's lock the LATEST stored credentials
+   * A valid access token (Etsy's last one hour). The stored one while it has more than a minute left and Etsy did not
+   * refuse it (`refused`); else one refresh through the credential store: under the channel's lock the LATEST stored credentials
    * are read — another process may have refreshed already (its access token is used, nothing is sent) — otherwise
    * Etsy is asked with the latest refresh token and the answer (a new access token AND the new refresh token that
    * replaces the old one) is stored before the lock is released. Throws ChannelError AUTH `revoked` when Etsy refuses
    * the refresh token.
    */
-  private async accessToken(refused?: string): Promise<string> {
+  private async accessToken(refused: string[]): Promise<string> {
     const usable = (c: EtsyCredentials) =>
-      !!c.accessToken && c.accessToken !== refused && (c.accessTokenExpiresAt ?? 0) - 60_000 > Date.now();
+      !!c.accessToken && !refused.includes(c.accessToken) && (c.accessTokenExpiresAt ?? 0) - 60_000 > Date.now();
     if (usable(this.creds)) return this.creds.accessToken!;
     this.refreshing ??= (async () => {
       const refresh = async (latest: EtsyCredentials): Promise<EtsyCredentials> => {
