@@ -235,6 +235,7 @@ registerSalesChannel({
         feedMinOps: env.AMAZON_FEED_MIN_OPS,
         feedPollMs: env.AMAZON_FEED_POLL_MS,
         feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
+        rateScale: env.AMAZON_RATE_SCALE,
       },
       { pacer: c.pacer },
     ),

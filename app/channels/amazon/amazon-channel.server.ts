@@ -78,6 +78,8 @@ export interface AmazonAppConfig {
   feedMinOps?: number;
   /** How long a write waits for a feed's processing report (ms; default 15 min: feeds take minutes). */
   feedTimeoutMs?: number;
+  /** Multiplies the usage plans' refill rates (default 1 = published; an emulator's `rateScale` in tests). */
+  rateScale?: number;
   /** Pause between getFeed checks (ms; default 30 s; getFeed allows 2/s). */
   feedPollMs?: number;
   /** HTTP timeout per call (ms). */
@@ -184,12 +186,12 @@ const paceKey = (endpoint: string, seller: string, plan: Plan) =>
   `amazon:${new URL(endpoint).host}:${seller}:${plan.method}:${plan.urlRegex.source}`;
 
 /** Whether a token of the plan of (method, path) is available now for the seller (nothing taken). */
-function tokenAvailable(seller: string, method: string, path: string): boolean {
+function tokenAvailable(seller: string, method: string, path: string, scale = 1): boolean {
   const plan = planOf(method, path);
   if (!plan) return true;
   const b = buckets.get(`${seller}:${plan.method}:${plan.urlRegex.source}`);
   if (!b) return true;
-  return Math.min(plan.burst, b.tokens + ((Date.now() - b.at) / 1000) * plan.rate) >= 1;
+  return Math.min(plan.burst, b.tokens + ((Date.now() - b.at) / 1000) * plan.rate * scale) >= 1;
 }
 
 /** The SP-API error body's first message (`{ errors: [{ code, message, details }] }`). */
@@ -347,15 +349,17 @@ export class AmazonChannel implements SalesChannel {
         const url = new URL(config.url ?? "", config.baseURL ?? creds.endpoint);
         const plan = planOf(config.method ?? "get", url.pathname);
         const budget = (config as { syncflowMaxWaitMs?: number }).syncflowMaxWaitMs ?? 5_000;
+        // The access token first: a revoked authorisation surfaces (AUTH revoked) even while the plan is spent.
+        const accessToken = await accessTokenFor(this.lwa, creds.refreshToken);
         if (plan) {
           const pacer = this.ports.pacer;
           const wait = pacer
             ? await pacer.take(
                 paceKey(creds.endpoint, creds.sellingPartnerId, plan),
-                windowsOfBucket(plan.rate, plan.burst),
+                windowsOfBucket(plan.rate * this.rateScale, plan.burst),
                 budget,
               )
-            : await takeToken(creds.sellingPartnerId, plan, budget);
+            : await takeToken(creds.sellingPartnerId, { ...plan, rate: plan.rate * this.rateScale }, budget);
           if (wait)
             throw new ChannelError(
               "THROTTLED",
@@ -363,7 +367,7 @@ export class AmazonChannel implements SalesChannel {
               { retryAfterMs: wait },
             );
         }
-        config.headers.set("x-amz-access-token", await accessTokenFor(this.lwa, creds.refreshToken));
+        config.headers.set("x-amz-access-token", accessToken);
         config.headers.set("user-agent", "SyncFlow/1.0 (Language=TypeScript)");
         return config;
       });
@@ -398,11 +402,15 @@ export class AmazonChannel implements SalesChannel {
   private async planHasRoom(method: string, path: string): Promise<boolean> {
     await loadSdk();
     const plan = planOf(method, path);
-    if (!plan || !this.ports.pacer) return tokenAvailable(this.seller, method, path);
+    if (!plan || !this.ports.pacer) return tokenAvailable(this.seller, method, path, this.rateScale);
     return this.ports.pacer.available(
       paceKey(this.creds.endpoint, this.seller, plan),
-      windowsOfBucket(plan.rate, plan.burst),
+      windowsOfBucket(plan.rate * this.rateScale, plan.burst),
     );
+  }
+
+  private get rateScale(): number {
+    return Math.max(1, this.app.rateScale ?? 1);
   }
 
   private get seller() {
