@@ -394,22 +394,18 @@ export default function Channels() {
                         {c.baseUrl}
                       </Text>
                       {polls[c.id]?.budget && (
-                        <Box maxWidth="420px">
-                          <Text as="p" tone="subdued" variant="bodySm" breakWord>
-                            {`${c.kindLabel}'s ${polls[c.id]!.budget!.perDay.toLocaleString("en-US")} requests a day are shared by every SyncFlow merchant (${polls[c.id]!.budget!.shops} shops connected): orders polled every ${formatCadence(polls[c.id]!.budget!.pollS * 1000)}, reconciled every ${formatCadence(polls[c.id]!.budget!.reconcileMin * 60_000)} for ${polls[c.id]!.budget!.listings} SKUs`}
-                            {polls[c.id]!.usedToday
-                              ? ` · requests used today ${polls[c.id]!.usedToday!.used.toLocaleString("en-US")} / ${polls[c.id]!.usedToday!.limit.toLocaleString("en-US")}`
-                              : ""}
-                          </Text>
-                        </Box>
+                        <Text as="span" tone="subdued" variant="bodySm">
+                          {`${c.kindLabel}'s ${polls[c.id]!.budget!.perDay.toLocaleString("en-US")} requests a day are shared by every SyncFlow merchant (${polls[c.id]!.budget!.shops} shops connected): orders polled every ${formatCadence(polls[c.id]!.budget!.pollS * 1000)}, reconciled every ${formatCadence(polls[c.id]!.budget!.reconcileMin * 60_000)} for ${polls[c.id]!.budget!.listings} SKUs`}
+                          {polls[c.id]!.usedToday
+                            ? ` · requests used today ${polls[c.id]!.usedToday!.used.toLocaleString("en-US")} / ${polls[c.id]!.usedToday!.limit.toLocaleString("en-US")}`
+                            : ""}
+                        </Text>
                       )}
                       {polls[c.id] && !polls[c.id]!.budget && (
-                        <Box maxWidth="420px">
-                          <Text as="p" tone="subdued" variant="bodySm" breakWord>
-                            {`API budget: orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit)${c.budgetPerSecond ? `, writes paced to ${c.budgetPerSecond}/s` : ""} · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
-                            {polls[c.id]!.lastError ? ` · last error: ${polls[c.id]!.lastError}` : ""}
-                          </Text>
-                        </Box>
+                        <Text as="span" tone="subdued" variant="bodySm">
+                          {`API budget: orders polled every ${polls[c.id]!.intervalS} s (the platform's rate limit)${c.budgetPerSecond ? `, writes paced to ${c.budgetPerSecond}/s` : ""} · ${polls[c.id]!.polls} polls, ${polls[c.id]!.throttled} cut short by its rate limit`}
+                          {polls[c.id]!.lastError ? ` · last error: ${polls[c.id]!.lastError}` : ""}
+                        </Text>
                       )}
                     </BlockStack>
                   </IndexTable.Cell>
