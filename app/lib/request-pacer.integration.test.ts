@@ -73,7 +73,12 @@ async function etsyLoad(emu: EtsyEmulator, keys: string[], shared: boolean): Pro
       const lane = async () => {
         while (next < keys.length)
           // A 429 is THROTTLED (counted by the emulator); the read is then simply missing from `got`.
-          got.push(await ch.readQuantity(keys[next++]!).then((q) => q ?? -1, () => -2));
+          got.push(
+            await ch.readQuantity(keys[next++]!).then(
+              (q) => q ?? -1,
+              () => -2,
+            ),
+          );
       };
       return Promise.all([lane(), lane()]).then(() => got);
     }),

@@ -296,7 +296,9 @@ describe("Etsy sales channel", () => {
 
   it("stores Etsy's rotated refresh token: refreshes in two processes at once rotate once, and the channel keeps working after the old token is spent", async () => {
     const stored = async () =>
-      decryptJson<EtsyCredentials>((await prisma.channel.findUniqueOrThrow({ where: { id: channelId } })).credentialsEnc!);
+      decryptJson<EtsyCredentials>(
+        (await prisma.channel.findUniqueOrThrow({ where: { id: channelId } })).credentialsEnc!,
+      );
     const before = await stored();
     const r0 = etsy.control.refreshes();
     // Every access token expires: the app process and the worker (two adapters from the same row) refresh at once.

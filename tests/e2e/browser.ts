@@ -80,10 +80,7 @@ export interface AdminBrowser {
  * Opens Chromium on a 1280×900 desktop viewport routed to the app at `appUrl` (see {@link routeToApp}).
  * `allowOrigins`: other loopback origins the page may load (an emulated marketplace's consent page).
  */
-export async function openAdminBrowser(
-  appUrl: string,
-  opts: { allowOrigins?: string[] } = {},
-): Promise<AdminBrowser> {
+export async function openAdminBrowser(appUrl: string, opts: { allowOrigins?: string[] } = {}): Promise<AdminBrowser> {
   fs.mkdirSync(SHOTS, { recursive: true });
   const browser = await launchChromium();
   const context = await browser.newContext({

@@ -112,7 +112,9 @@ describe("Channels → Marketplaces (browser)", () => {
     await row.getByText("Amazon", { exact: true }).waitFor();
     await row.getByText("Buffered (2 units)").waitFor();
     await row.getByText(/takes absolute quantities only \(last writer wins\)/).waitFor();
-    await row.getByText(/API budget: orders polled every 60 s \(the platform's rate limit\), writes paced to 5\/s/).waitFor();
+    await row
+      .getByText(/API budget: orders polled every 60 s \(the platform's rate limit\), writes paced to 5\/s/)
+      .waitFor();
     await row.getByRole("button", { name: "Disconnect Amazon" }).waitFor();
   });
 

@@ -275,9 +275,13 @@ export class EtsyChannel implements SalesChannel {
       const qpd = this.app.qpd ?? pace.limitPerDay;
       const day = (points: number) => ({ points: Math.max(1, points), durationMs: 86_400_000 });
       if (!write && (await pacer.take(`etsy:${ks}:day-reads`, day(qpd - reserve), 0)))
-        throw new ChannelError("THROTTLED", `Etsy: SyncFlow's reads of the day are spent (${qpd - reserve} of ${qpd}; the rest is kept for stock writes)`, {
-          retryAfterMs: 15 * 60_000,
-        });
+        throw new ChannelError(
+          "THROTTLED",
+          `Etsy: SyncFlow's reads of the day are spent (${qpd - reserve} of ${qpd}; the rest is kept for stock writes)`,
+          {
+            retryAfterMs: 15 * 60_000,
+          },
+        );
       if (await pacer.take(`etsy:${ks}:day`, day(qpd), 0))
         throw new ChannelError("THROTTLED", `Etsy: SyncFlow's ${qpd} requests of the day are spent`, {
           retryAfterMs: 15 * 60_000,

@@ -297,10 +297,13 @@ describe("Etsy adapter", () => {
         opts: { revoked: true },
       });
       // The adapter keeps the rotated token across access-token expiries (no credential store: in memory).
-      const ch = new EtsyChannel({ ...credsOn(e), refreshToken: t1.refreshToken }, {
-        keystring: e.keystring,
-        sharedSecret: e.sharedSecret,
-      });
+      const ch = new EtsyChannel(
+        { ...credsOn(e), refreshToken: t1.refreshToken },
+        {
+          keystring: e.keystring,
+          sharedSecret: e.sharedSecret,
+        },
+      );
       for (let i = 0; i < 3; i++) {
         await ch.verifyConnection();
         e.control.expireAccessTokens();

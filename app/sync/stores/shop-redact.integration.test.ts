@@ -94,7 +94,13 @@ async function seedShop(label: string): Promise<Seeded> {
     prisma.orderImportSetting.create({ data: { channelId } }),
     prisma.orderLine.create({ data: { orderId: order.id, externalLineId: "1", title: "Shirt", quantity: 1 } }),
     prisma.orderFulfilment.create({
-      data: { orderId: order.id, centralFulfilmentId: rnd(), centralStatus: "success", lines: [], centralUpdatedAt: day },
+      data: {
+        orderId: order.id,
+        centralFulfilmentId: rnd(),
+        centralStatus: "success",
+        lines: [],
+        centralUpdatedAt: day,
+      },
     }),
     prisma.connectionCode.create({ data: { shopId, codeHash: rnd(), expiresAt: day } }),
     prisma.domainEvent.create({ data: { shopId, type: "order.imported", payload: { email: "buyer@x.test" } } }),

@@ -161,10 +161,12 @@ export function salesAdapter(channel: ChannelRow): SalesChannel {
  * not count) and returns what is stored then. Throws ChannelError AUTH (not retryable) for a disconnected channel.
  */
 export function channelCredentialStore(channelId: string): CredentialStore {
-  const disconnected = () =>
-    new ChannelError("AUTH", `channel ${channelId} was disconnected`, { retryable: false });
+  const disconnected = () => new ChannelError("AUTH", `channel ${channelId} was disconnected`, { retryable: false });
   const read = async (tx: Prisma.TransactionClient) => {
-    const row = await tx.channel.findUnique({ where: { id: channelId }, select: { credentialsEnc: true, status: true } });
+    const row = await tx.channel.findUnique({
+      where: { id: channelId },
+      select: { credentialsEnc: true, status: true },
+    });
     if (!row?.credentialsEnc || row.status === "disconnected") throw disconnected();
     return decryptJson<unknown>(row.credentialsEnc);
   };
