@@ -236,6 +236,12 @@ export const ENV_VARS = {
     "Login with Amazon token URL override (the Amazon emulator).",
     httpUrl(),
   ),
+  AMAZON_RATE_SCALE: v(
+    "demo/test",
+    "1",
+    "Multiplies the SP-API usage plans' refill rates the Amazon adapter paces by, to match an Amazon emulator started with the same `rateScale` (tests that poll many times a minute). Production: 1, the published plans.",
+    int(1, 1, 1000),
+  ),
   AMAZON_CONSENT_BASE_URL: v(
     "demo/test",
     "the marketplace's Seller Central",
@@ -281,7 +287,7 @@ export const ENV_VARS = {
   ETSY_QPS: v(
     "tuning",
     "8",
-    "Etsy requests per second each SyncFlow process sends at most (Etsy allows the app 10).",
+    "Etsy requests in any one second SyncFlow sends at most, every process together (Etsy allows the app 10).",
     int(8, 1, 1000),
   ),
   ETSY_RECEIPTS_PAGE_SIZE: v("tuning", "100", "Etsy receipts per getShopReceipts page (1–100).", int(100, 1, 100)),

@@ -13,7 +13,13 @@ import { ChannelError, RETAILER_KIND } from "./channel";
 import { DeliveryParseError } from "./events";
 import type { RawDelivery, RecordEvent, SalesEvent } from "./events";
 import type { InventoryRecord, RecordApp, RecordOrders } from "./record";
-import type { ChannelAuthorizationFlow, SalesChannel, SalesChannelCapabilities } from "./sales-channel";
+import type {
+  ChannelAuthorizationFlow,
+  CredentialStore,
+  RequestPacer,
+  SalesChannel,
+  SalesChannelCapabilities,
+} from "./sales-channel";
 import { ShopifyChannel } from "./shopify/shopify-channel.server";
 import { parseRecordDelivery as parseShopifyRecordDelivery } from "./shopify/record-events";
 import {
@@ -65,6 +71,16 @@ export interface SalesChannelConnection {
   features?: string[];
   /** Client tuning: `maxRetries` 0 makes every call one request (registration checks, docs/decisions/142). */
   client?: { maxRetries?: number };
+  /**
+   * Where the adapter stores credentials the platform replaces (Etsy's rotated refresh tokens); the engine passes one
+   * for every stored channel. Absent (connection checks): replaced credentials live in the adapter only.
+   */
+  credentialStore?: CredentialStore;
+  /**
+   * Request pacing shared by every process (marketplace rate limits per seller / per app, decision 306); the engine
+   * passes one for every stored channel. Absent: the adapter paces its own process.
+   */
+  pacer?: RequestPacer;
 }
 
 /** A kind of sales channel as it registers itself. */
@@ -211,13 +227,18 @@ registerSalesChannel({
   label: "Amazon",
   declared: AMAZON_DECLARED_CAPABILITIES,
   create: (c) =>
-    new AmazonChannel(c.credentials as AmazonCredentials, {
-      clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
-      clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
-      feedMinOps: env.AMAZON_FEED_MIN_OPS,
-      feedPollMs: env.AMAZON_FEED_POLL_MS,
-      feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
-    }),
+    new AmazonChannel(
+      c.credentials as AmazonCredentials,
+      {
+        clientId: env.AMAZON_LWA_CLIENT_ID ?? "",
+        clientSecret: env.AMAZON_LWA_CLIENT_SECRET ?? "",
+        feedMinOps: env.AMAZON_FEED_MIN_OPS,
+        feedPollMs: env.AMAZON_FEED_POLL_MS,
+        feedTimeoutMs: env.AMAZON_FEED_TIMEOUT_MS,
+        rateScale: env.AMAZON_RATE_SCALE,
+      },
+      { pacer: c.pacer },
+    ),
   parseDelivery: parseAmazonDelivery,
   authorization: amazonAuthorization(() => ({
     clientId: env.AMAZON_LWA_CLIENT_ID,
@@ -235,12 +256,17 @@ registerSalesChannel({
   label: "Etsy",
   declared: ETSY_DECLARED_CAPABILITIES,
   create: (c) =>
-    new EtsyChannel(c.credentials as EtsyCredentials, {
-      keystring: env.ETSY_KEYSTRING ?? "",
-      sharedSecret: env.ETSY_SHARED_SECRET ?? "",
-      qps: env.ETSY_QPS,
-      receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
-    }),
+    new EtsyChannel(
+      c.credentials as EtsyCredentials,
+      {
+        keystring: env.ETSY_KEYSTRING ?? "",
+        sharedSecret: env.ETSY_SHARED_SECRET ?? "",
+        qps: env.ETSY_QPS,
+        qpd: env.ETSY_QPD,
+        receiptsPageSize: env.ETSY_RECEIPTS_PAGE_SIZE,
+      },
+      { credentialStore: c.credentialStore, pacer: c.pacer },
+    ),
   parseDelivery: parseEtsyDelivery,
   authorization: etsyAuthorization(() => ({
     keystring: env.ETSY_KEYSTRING,

@@ -237,6 +237,59 @@ export interface SalesChannel extends Channel {
 }
 
 /**
+ * Where an adapter keeps credentials its platform REPLACES while the channel runs (Etsy rotates the refresh token on
+ * every refresh, docs/decisions/305). The engine implements it over the channel's stored, encrypted credentials
+ * (app/sync/stores/stores.server.ts): `rotate` runs `update` with the LATEST stored credentials while holding the
+ * channel's credential lock across every process, stores what `update` returns (encrypted) and returns it — so two
+ * processes never refresh with the same refresh token, and one that loaded the channel earlier sees the newer one.
+ * `update` returns its argument unchanged when nothing needs replacing (nothing is written). Throws ChannelError AUTH
+ * when the channel was disconnected meanwhile, and whatever `update` throws (nothing stored then).
+ */
+export interface CredentialStore {
+  rotate<T>(update: (latest: T) => Promise<T>): Promise<T>;
+}
+
+/** A request limit as windows: at most `points` requests in each window of `durationMs`. */
+export interface PaceLimit {
+  points: number;
+  durationMs: number;
+}
+
+/**
+ * A request pace shared by every process of the hub (the app and the worker), so a platform's per-seller or per-app
+ * limit is kept by all of them together (docs/decisions/306). The engine implements it with rate-limiter-flexible's
+ * PostgreSQL store (app/lib/request-pacer.server.ts); an adapter without one paces its own process only.
+ */
+export interface RequestPacer {
+  /**
+   * Takes one request of `key` under `limit`, waiting up to `maxWaitMs` for a window with room.
+   * @returns 0 when taken; else the ms until one could be taken (nothing is sent: the caller answers THROTTLED)
+   */
+  take(key: string, limit: PaceLimit, maxWaitMs: number): Promise<number>;
+  /** Whether `key` has room now under `limit` (nothing taken). */
+  available(key: string, limit: PaceLimit): Promise<boolean>;
+}
+
+/**
+ * A token bucket (`rate` requests a second refilled, `burst` held; Amazon's usage plans) as fixed windows that never
+ * exceed it, for a `RequestPacer`: ⌊burst/2⌋ requests per ⌊burst/2⌋ / rate seconds. Any interval t then holds at most
+ * p·(t/d + 2) = rate·t + 2p ≤ rate·t + burst requests — exactly what the bucket accepts — so two windows meeting at a
+ * boundary never overdraw it, and the sustained rate is the plan's. Needs burst ≥ 2 (every published plan has it).
+ */
+export function windowsOfBucket(rate: number, burst: number): PaceLimit {
+  const points = Math.max(1, Math.floor(burst / 2));
+  return { points, durationMs: Math.ceil((points / rate) * 1000) };
+}
+
+/**
+ * A sliding-window limit (`limit` requests in any `windowMs`; Etsy's per-second QPS) as fixed windows of one request:
+ * any window then holds at most ⌈windowMs/d⌉ + 1 ≤ `limit` requests.
+ */
+export function windowsOfSliding(limit: number, windowMs: number): PaceLimit {
+  return { points: 1, durationMs: Math.ceil(windowMs / Math.max(1, limit - 1)) };
+}
+
+/**
  * How a kind of sales channel is connected when the merchant authorises SyncFlow on the platform (OAuth-style: Amazon's
  * website authorisation workflow; Etsy's OAuth 2.0 with PKCE later), instead of a plugin registration. The engine keeps
  * the one-time state and builds the channel (app/sync/stores/authorize.server.ts); the adapter knows the platform.

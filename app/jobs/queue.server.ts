@@ -295,6 +295,23 @@ export async function replayDeadLetter(jobIds: string[], originalQueue?: QueueNa
   return n;
 }
 
+/**
+ * Deletes the jobs whose payload names a shop (`data.shopId`) in every state but active (queued, retrying, finished,
+ * failed, dead letters): shop/redact erases the shop, and a job for it could only fail — or keep its payload for
+ * pg-boss's retention. An active job finishes and finds no shop. @returns how many were deleted.
+ */
+export async function deleteQueuedJobsOfShop(shopId: string): Promise<number> {
+  const boss = await getBoss();
+  const schema = (env.SYNCFLOW_QUEUE_SCHEMA ?? "pgboss").replace(/"/g, '""');
+  const { rows } = await boss
+    .getDb()
+    .executeSql(
+      `WITH gone AS (DELETE FROM "${schema}".job WHERE data->>'shopId' = $1 AND state <> 'active' RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [shopId],
+    );
+  return (rows[0] as { n?: number } | undefined)?.n ?? 0;
+}
+
 /** Stops the process-wide instance (graceful: waits for active jobs up to `timeoutMs`). */
 export async function stopBoss(timeoutMs = 10_000): Promise<void> {
   if (!bossPromise) return;

@@ -33,6 +33,8 @@ const MFN = ["woo-beanie", "woo-cap", "woo-belt", "woo-sunglasses", "woo-hoodie-
 const FBA = "woo-tshirt";
 /** Amazon.ca: the account's second marketplace (same region, same merchant-fulfilled stock). */
 const CA = "A2EUQ1WTGCTBG2";
+/** Usage plans ×20 (emulator and pacing): see beforeAll. */
+const RATE_SCALE = 20;
 
 const shopifyAvailable = (sku: string) => world.shopify.control.state(SHOP).availableBySku[sku]?.[world.locationId];
 const amazonQty = (sku: string) => amazon.listings.get(sku)!.quantity;
@@ -45,10 +47,14 @@ const derived = (sku: string) => Math.max(0, shopifyAvailable(sku)! - buffer);
 beforeAll(async () => {
   world = await startWorld({ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, shop: SHOP, wooStores: 1 });
   // A unified North America account: Amazon.com (primary) and Amazon.ca; SyncFlow is first connected for .com only.
+  // The suite polls many times a minute (forced polls): Amazon's plans ×20 in the emulator and in SyncFlow's pacing
+  // alike (getOrders 0.33/s, burst 20 — SyncFlow's shared windows take 10 per 30 s), so "never exceeded" still holds.
+  process.env.AMAZON_RATE_SCALE = String(RATE_SCALE);
   amazon = await startAmazonEmulator({
     sellerId: "A1INTEGRATION",
     feedProcessingMs: 300,
     marketplaceIds: ["ATVPDKIKX0DER", CA],
+    rateScale: RATE_SCALE,
   });
   for (const sku of MFN) amazon.control.addListing({ sku, quantity: 1, productType: "HAT" });
   amazon.control.addListing({ sku: "woo-hoodie", isParent: true, productType: "SWEATSHIRT" });
@@ -66,6 +72,7 @@ beforeAll(async () => {
     AMAZON_LWA_TOKEN_URL: `${amazon.url}/auth/o2/token`,
     AMAZON_FEED_MIN_OPS: "3",
     AMAZON_FEED_POLL_MS: "100",
+    AMAZON_RATE_SCALE: String(RATE_SCALE),
   });
   world.shopify.control.setAppUrl(app.url);
   worker = await startWorker();
@@ -242,7 +249,7 @@ describe("Amazon sales channel", () => {
     await waitFor("Seller Central edit corrected", () => amazonQty("woo-cap") === derived("woo-cap"), 20_000);
   }, 60_000);
 
-  it("never exceeded getOrders' usage plan (0.0167/s, burst 20) and shows the API budget", async () => {
+  it("never exceeded getOrders' usage plan (0.0167/s ×20 here, burst 20) and shows the API budget", async () => {
     expect(amazon.control.throttled().getOrders ?? 0).toBe(0);
     const state = await prisma.channelPollState.findUniqueOrThrow({ where: { channelId } });
     expect(state.polls).toBeGreaterThan(0);

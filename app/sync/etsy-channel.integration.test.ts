@@ -5,8 +5,9 @@
  * linked by SKU, a listing with three variations included; a receipt polled reaches the record once (duplicates, a
  * late receipt, paging across the look-back); a record change reaches Etsy as one whole-inventory write per listing
  * that never resets a sibling variation; a cancelled receipt restocks once; a listing Etsy refuses parks only its
- * SKUs with Etsy's message; no request ever exceeds the app's per-second limit; a revoked refresh token marks the
- * channel failing.
+ * SKUs with Etsy's message; no request ever exceeds the app's per-second limit; Etsy's rotated refresh token is stored
+ * (encrypted) under a lock shared by every process, so the channel keeps working after the old token is spent; a
+ * revoked refresh token marks the channel failing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../db.server";
@@ -17,6 +18,7 @@ import { startEtsyEmulator, type EtsyEmulator, type EmulatedListing } from "../.
 import { decryptJson } from "../lib/crypto.server";
 import { pkceChallenge } from "../lib/pkce.server";
 import { startChannelAuthorization } from "./stores/authorize.server";
+import { salesChannelOf } from "./stores/stores.server";
 import { pollChannel } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
 import { reconcileShop } from "./reconcile/reconcile.server";
@@ -291,6 +293,35 @@ describe("Etsy sales channel", () => {
     expect(state.budgetRemaining).toBeLessThan(10_000);
     expect(10_000 - state.budgetRemaining!).toBeLessThanOrEqual(etsy.control.usedToday());
   });
+
+  it("stores Etsy's rotated refresh token: refreshes in two processes at once rotate once, and the channel keeps working after the old token is spent", async () => {
+    const stored = async () =>
+      decryptJson<EtsyCredentials>(
+        (await prisma.channel.findUniqueOrThrow({ where: { id: channelId } })).credentialsEnc!,
+      );
+    const before = await stored();
+    const r0 = etsy.control.refreshes();
+    // Every access token expires: the app process and the worker (two adapters from the same row) refresh at once.
+    etsy.control.expireAccessTokens();
+    const [a, b] = [await salesChannelOf(shopId, channelId), await salesChannelOf(shopId, channelId)];
+    await Promise.all([a.adapter.verifyConnection(), b.adapter.verifyConnection()]);
+    expect(etsy.control.refreshes()).toEqual({ granted: r0.granted + 1, refused: r0.refused });
+    const first = await stored();
+    expect(first.refreshToken).not.toBe(before.refreshToken); // the rotated token is stored…
+    const row = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });
+    expect(row.credentialsEnc).not.toContain(first.refreshToken); // …encrypted
+    // An adapter loaded now holds the rotated token; another rotation happens through the worker's poll.
+    const stale = await salesChannelOf(shopId, channelId);
+    etsy.control.expireAccessTokens();
+    expect((await pollChannel(shopId, channelId, { force: true })).status).not.toBe("revoked");
+    const second = await stored();
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    // The stale adapter's refresh token is spent at Etsy: it takes the stored one under the lock instead.
+    etsy.control.expireAccessTokens();
+    await stale.adapter.verifyConnection();
+    expect(etsy.control.refreshes().refused).toBe(r0.refused);
+    expect((await prisma.channel.findUniqueOrThrow({ where: { id: channelId } })).status).toBe("active");
+  }, 30_000);
 
   it("a revoked refresh token marks the channel failing with the reason", async () => {
     const channel = await prisma.channel.findUniqueOrThrow({ where: { id: channelId } });

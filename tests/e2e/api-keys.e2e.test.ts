@@ -6,43 +6,26 @@
  * tests/e2e/screenshots/issue-18-api-keys.png (git-ignored; a copy in docs/screenshots/issue-18-api-keys.png).
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { startHarness, ROOT, type Harness } from "./harness";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SHOTS = path.join(ROOT, "tests", "e2e", "screenshots");
-const AXE = fs.readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const SHIM = fs.readFileSync(path.join(ROOT, "public", "demo", "app-bridge-shim.js"), "utf8");
+import type { Page } from "playwright-core";
+import { startHarness, type Harness } from "./harness";
+import { openAdminBrowser, pageTitle as titleOf, runAxe, screenshot, type AdminBrowser } from "./browser";
 
 let h: Harness;
-let browser: Browser;
-let context: BrowserContext;
+let ab: AdminBrowser;
 let page: Page;
-const pageErrors: string[] = [];
-const offHost: string[] = [];
 let secret = "";
 
 async function axeCheck(): Promise<void> {
-  await page.addScriptTag({ content: AXE });
-  const bad = (await page.evaluate(async () => {
-    const r = await (window as any).axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v: any) => v.impact === "serious" || v.impact === "critical")
-      .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(" ")).join(", ")}`);
-  })) as string[];
-  expect(bad).toEqual([]);
+  expect((await runAxe(page)).seriousOrCritical).toEqual([]);
 }
 
-const pageTitle = (name: string) => page.locator(".Polaris-Page").getByRole("heading", { level: 1, name, exact: true });
+const pageTitle = (name: string) => titleOf(page, name);
 
 const api = (key: string) =>
   fetch(`${h.appUrl}/api/v1/channels`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
   h = await startHarness();
   process.env.DATABASE_URL = h.databaseUrl;
   // API access is an Enterprise feature (docs/decisions/170).
@@ -50,34 +33,14 @@ beforeAll(async () => {
     where: { id: h.shopId },
     data: { planKey: "enterprise", subscriptionStatus: "ACTIVE" },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-  });
-  const version = browser.version().split(".")[0];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${version}.0.0.0 Safari/537.36`,
-  });
-  const appOrigin = new URL(h.appUrl).origin;
-  await context.route("**/*", async (route) => {
-    const url = route.request().url();
-    if (url.startsWith(appOrigin)) return route.continue();
-    if (url.startsWith("https://cdn.shopify.com/shopifycloud/app-bridge.js"))
-      return route.fulfill({ status: 200, contentType: "text/javascript", body: SHIM });
-    offHost.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  ab = await openAdminBrowser(h.appUrl);
+  page = ab.page;
   await page.goto(`${h.appUrl}/demo/admin?return=${encodeURIComponent("/app/api-keys")}`);
   await pageTitle("API").waitFor({ timeout: 20_000 });
 }, 170_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => {});
-  await browser?.close().catch(() => {});
+  await ab?.close();
   const { stopBoss } = await import("../../app/jobs/queue.server");
   await stopBoss(2000).catch(() => {});
   await h?.stop();
@@ -110,8 +73,7 @@ describe("Settings → API (browser)", () => {
     await field.waitFor();
     expect(await field.inputValue()).toMatch(/^whsec_/);
     await page.locator("table").getByText("https://erp.example.com/syncflow-webhooks").waitFor();
-    await page.waitForLoadState("networkidle");
-    await page.screenshot({ path: path.join(SHOTS, "issue-18-api-keys.png"), fullPage: true });
+    await screenshot(page, "issue-18-api-keys");
     await axeCheck();
   });
 
@@ -127,7 +89,7 @@ describe("Settings → API (browser)", () => {
   });
 
   it("had no page errors or off-host requests", () => {
-    expect(pageErrors).toEqual([]);
-    expect(offHost).toEqual([]);
+    expect(ab.pageErrors).toEqual([]);
+    expect(ab.offHost).toEqual([]);
   });
 });

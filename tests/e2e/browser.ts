@@ -76,8 +76,11 @@ export interface AdminBrowser {
   close(): Promise<void>;
 }
 
-/** Opens Chromium on a 1280×900 desktop viewport routed to the app at `appUrl` (see {@link routeToApp}). */
-export async function openAdminBrowser(appUrl: string): Promise<AdminBrowser> {
+/**
+ * Opens Chromium on a 1280×900 desktop viewport routed to the app at `appUrl` (see {@link routeToApp}).
+ * `allowOrigins`: other loopback origins the page may load (an emulated marketplace's consent page).
+ */
+export async function openAdminBrowser(appUrl: string, opts: { allowOrigins?: string[] } = {}): Promise<AdminBrowser> {
   fs.mkdirSync(SHOTS, { recursive: true });
   const browser = await launchChromium();
   const context = await browser.newContext({
@@ -85,7 +88,12 @@ export async function openAdminBrowser(appUrl: string): Promise<AdminBrowser> {
     userAgent: desktopUserAgent(browser),
   });
   const offHost: string[] = [];
-  await routeToApp(context, appUrl, offHost);
+  const allowed = (opts.allowOrigins ?? []).map((o) => new URL(o).origin);
+  await routeToApp(context, appUrl, offHost, async (url, route) => {
+    if (!allowed.includes(new URL(url).origin)) return false;
+    await route.continue();
+    return true;
+  });
   const page = await context.newPage();
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];

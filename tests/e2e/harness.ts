@@ -88,8 +88,11 @@ async function waitForHttp(url: string, child: ChildProcess, log: () => string, 
   throw new Error(`app server did not answer ${url} within ${timeoutMs} ms:\n${log()}`);
 }
 
-/** Start everything and seed both shops. */
-export async function startHarness(): Promise<Harness> {
+/**
+ * Start everything and seed both shops. `serverEnv`: more environment for the app server (e.g. the marketplaces'
+ * emulator URLs and application keys).
+ */
+export async function startHarness(opts: { serverEnv?: Record<string, string> } = {}): Promise<Harness> {
   // Secrets at rest need a key (no built-in one, decision 145): one per run, for the seeding below and the server.
   process.env.SYNCFLOW_ENCRYPTION_KEY ??= randomBytes(32).toString("base64");
   const timings: Record<string, number> = {};
@@ -141,6 +144,7 @@ export async function startHarness(): Promise<Harness> {
         SHOPIFY_ADMIN_ORIGIN: emulator.url,
         SYNCFLOW_DEMO_SHOP: SHOP,
         SYNCFLOW_ENCRYPTION_KEY: process.env.SYNCFLOW_ENCRYPTION_KEY!,
+        ...opts.serverEnv,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

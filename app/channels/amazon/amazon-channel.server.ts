@@ -5,8 +5,10 @@
  *   `OrdersApi` v0, `FeedsApi` 2021-06-30) built on our own axios instance and base URL: the packages' ready-made
  *   `*ApiClient` classes take only a region (fixed amazon.com hosts) and their auth is fixed to api.amazon.com, so the
  *   adapter adds the LWA access token (`x-amz-access-token`, ./lwa.ts) itself. Each call first takes a token from the
- *   operation's published usage plan (the packages' `clientRateLimits`: rate per second, burst), per seller, in this
- *   process; a call that would wait longer than its budget is refused THROTTLED without being sent. A 429 is
+ *   operation's published usage plan (the packages' `clientRateLimits`: rate per second, burst), per seller — across
+ *   every process of the hub through the engine's shared pacer (windows that never overdraw the plan's bucket,
+ *   decision 306), or in this process alone without one; a call that would wait longer than its budget is refused
+ *   THROTTLED without being sent. A 429 is
  *   THROTTLED with `retryAfterMs` from `x-amzn-RateLimit-Limit`.
  * - **Listings** are linked by seller SKU (`externalId` = SKU). A merchant-fulfilled (MFN, `DEFAULT` channel) offer
  *   manages stock; an FBA offer (`AMAZON_*` channel) is shown with Amazon's own quantity and `manageStock` false, so
@@ -31,13 +33,15 @@ import type { OrdersApi, Order as SpOrder, OrderItem as SpOrderItem } from "@sp-
 import type { FeedsApi } from "@sp-api-sdk/feeds-api-2021-06-30";
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
-import type {
-  ListingQuantity,
-  QuantityOp,
-  QuantityOpResult,
-  SalesChannel,
-  SalesChannelCapabilities,
-  SubscriptionState,
+import {
+  windowsOfBucket,
+  type ListingQuantity,
+  type QuantityOp,
+  type QuantityOpResult,
+  type RequestPacer,
+  type SalesChannel,
+  type SalesChannelCapabilities,
+  type SubscriptionState,
 } from "../sales-channel";
 import { accessTokenFor, forgetAccessToken, type LwaClient } from "./lwa";
 import { readThenSetQuantity, rememberReplay, replayOf, type EmulatedOp } from "../read-then-set";
@@ -75,6 +79,8 @@ export interface AmazonAppConfig {
   feedMinOps?: number;
   /** How long a write waits for a feed's processing report (ms; default 15 min: feeds take minutes). */
   feedTimeoutMs?: number;
+  /** Multiplies the usage plans' refill rates (default 1 = published; an emulator's `rateScale` in tests). */
+  rateScale?: number;
   /** Pause between getFeed checks (ms; default 30 s; getFeed allows 2/s). */
   feedPollMs?: number;
   /** HTTP timeout per call (ms). */
@@ -175,13 +181,20 @@ async function takeToken(seller: string, plan: Plan, maxWaitMs: number): Promise
   }
 }
 
+/**
+ * The shared pacer's key of a seller's usage plan at an SP-API endpoint (every process of the hub paces one seller's
+ * plan together; the endpoint keeps regions — and emulators in tests — apart).
+ */
+const paceKey = (endpoint: string, seller: string, plan: Plan) =>
+  `amazon:${new URL(endpoint).host}:${seller}:${plan.method}:${plan.urlRegex.source}`;
+
 /** Whether a token of the plan of (method, path) is available now for the seller (nothing taken). */
-function tokenAvailable(seller: string, method: string, path: string): boolean {
+function tokenAvailable(seller: string, method: string, path: string, scale = 1): boolean {
   const plan = planOf(method, path);
   if (!plan) return true;
   const b = buckets.get(`${seller}:${plan.method}:${plan.urlRegex.source}`);
   if (!b) return true;
-  return Math.min(plan.burst, b.tokens + ((Date.now() - b.at) / 1000) * plan.rate) >= 1;
+  return Math.min(plan.burst, b.tokens + ((Date.now() - b.at) / 1000) * plan.rate * scale) >= 1;
 }
 
 /** The SP-API error body's first message (`{ errors: [{ code, message, details }] }`). */
@@ -311,9 +324,14 @@ export class AmazonChannel implements SalesChannel {
   private readonly lwa: LwaClient;
   private readonly currency: string;
 
+  /**
+   * `ports.pacer` (the engine's, for stored channels): the seller's usage plans paced together by every process of the
+   * hub (docs/decisions/306); without one, this process paces alone (an in-memory token bucket per plan).
+   */
   constructor(
     private readonly creds: AmazonCredentials,
     private readonly app: AmazonAppConfig,
+    private readonly ports: { pacer?: RequestPacer } = {},
   ) {
     if (!creds?.refreshToken || !creds.sellingPartnerId || !creds.marketplaceId || !creds.endpoint)
       throw new ChannelError("BAD_REQUEST", "Amazon credentials incomplete (refresh token, seller, marketplace)", {
@@ -334,8 +352,17 @@ export class AmazonChannel implements SalesChannel {
         const url = new URL(config.url ?? "", config.baseURL ?? creds.endpoint);
         const plan = planOf(config.method ?? "get", url.pathname);
         const budget = (config as { syncflowMaxWaitMs?: number }).syncflowMaxWaitMs ?? 5_000;
+        // The access token first: a revoked authorisation surfaces (AUTH revoked) even while the plan is spent.
+        const accessToken = await accessTokenFor(this.lwa, creds.refreshToken);
         if (plan) {
-          const wait = await takeToken(creds.sellingPartnerId, plan, budget);
+          const pacer = this.ports.pacer;
+          const wait = pacer
+            ? await pacer.take(
+                paceKey(creds.endpoint, creds.sellingPartnerId, plan),
+                windowsOfBucket(plan.rate * this.rateScale, plan.burst),
+                budget,
+              )
+            : await takeToken(creds.sellingPartnerId, { ...plan, rate: plan.rate * this.rateScale }, budget);
           if (wait)
             throw new ChannelError(
               "THROTTLED",
@@ -343,7 +370,7 @@ export class AmazonChannel implements SalesChannel {
               { retryAfterMs: wait },
             );
         }
-        config.headers.set("x-amz-access-token", await accessTokenFor(this.lwa, creds.refreshToken));
+        config.headers.set("x-amz-access-token", accessToken);
         config.headers.set("user-agent", "SyncFlow/1.0 (Language=TypeScript)");
         return config;
       });
@@ -372,6 +399,21 @@ export class AmazonChannel implements SalesChannel {
       }
       throw e;
     }
+  }
+
+  /** Whether the seller's usage plan of (method, path) has room now (nothing taken), across processes with a pacer. */
+  private async planHasRoom(method: string, path: string): Promise<boolean> {
+    await loadSdk();
+    const plan = planOf(method, path);
+    if (!plan || !this.ports.pacer) return tokenAvailable(this.seller, method, path, this.rateScale);
+    return this.ports.pacer.available(
+      paceKey(this.creds.endpoint, this.seller, plan),
+      windowsOfBucket(plan.rate * this.rateScale, plan.burst),
+    );
+  }
+
+  private get rateScale(): number {
+    return Math.max(1, this.app.rateScale ?? 1);
   }
 
   private get seller() {
@@ -561,7 +603,7 @@ export class AmazonChannel implements SalesChannel {
     }[];
     const feedMin = this.app.feedMinOps ?? 25;
     if (sets.length >= feedMin) await this.apis(); // the usage plans are known once the SDK is loaded
-    const useFeed = sets.length >= feedMin && tokenAvailable(this.seller, "post", "/feeds/2021-06-30/feeds");
+    const useFeed = sets.length >= feedMin && (await this.planHasRoom("post", "/feeds/2021-06-30/feeds"));
     if (useFeed) {
       const out = await this.writeFeed(sets.map((s) => s.op));
       sets.forEach((s, k) => (results[s.i] = out[k]!));

@@ -10,7 +10,7 @@
  * THROTTLED otherwise.
  */
 import { createHash } from "node:crypto";
-import { ChannelError } from "../channel";
+import { oauthTokenGrant, type OAuthTokens } from "../oauth-grant";
 
 export interface LwaClient {
   tokenUrl: string;
@@ -18,51 +18,16 @@ export interface LwaClient {
   clientSecret: string;
 }
 
-export interface LwaTokens {
-  accessToken: string;
-  refreshToken: string;
-  /** Lifetime of the access token (ms). */
-  expiresInMs: number;
-}
+export type LwaTokens = OAuthTokens;
 
-async function grant(client: LwaClient, params: Record<string, string>, timeoutMs = 15_000): Promise<LwaTokens> {
-  let res: Response;
-  try {
-    res = await fetch(client.tokenUrl, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded;charset=UTF-8" },
-      body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new ChannelError("NETWORK", `Login with Amazon unreachable: ${(err as Error).message}`, { cause: err });
-  }
-  const text = await res.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* not JSON: reported below */
-  }
-  if (res.ok && typeof body.access_token === "string") {
-    return {
-      accessToken: body.access_token,
-      refreshToken: typeof body.refresh_token === "string" ? body.refresh_token : (params.refresh_token ?? ""),
-      expiresInMs: (typeof body.expires_in === "number" ? body.expires_in : 3600) * 1000,
-    };
-  }
-  const reason = `${String(body.error ?? res.status)}: ${String(body.error_description ?? text.slice(0, 200))}`;
-  if (res.status === 429)
-    throw new ChannelError("THROTTLED", `Login with Amazon throttled (${reason})`, { retryAfterMs: 1000 });
-  if (res.status >= 500)
-    throw new ChannelError("SERVER", `Login with Amazon failed (${reason})`, { status: res.status });
-  throw new ChannelError("AUTH", `Login with Amazon refused the grant (${reason})`, {
-    status: res.status,
-    retryable: false,
-    // A refresh token the seller revoked (or that expired) answers invalid_grant: only a new authorisation helps.
-    revoked: params.grant_type === "refresh_token" && body.error === "invalid_grant",
+// A refresh token LWA refuses with invalid_grant (revoked by the seller, or expired) is AUTH `revoked`: only a new
+// authorisation helps (app/channels/oauth-grant.ts).
+const grant = (client: LwaClient, params: Record<string, string>): Promise<LwaTokens> =>
+  oauthTokenGrant("Login with Amazon", client.tokenUrl, {
+    ...params,
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
   });
-}
 
 /** Website authorisation step 4: the `spapi_oauth_code` (valid 5 minutes) for a refresh token. */
 export function exchangeAuthorizationCode(client: LwaClient, code: string, redirectUri: string): Promise<LwaTokens> {

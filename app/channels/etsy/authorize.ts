@@ -94,6 +94,9 @@ export function etsyAuthorization(config: () => EtsyAuthorizationConfig): Channe
       const shopName = shop.shop_name ?? String(me.shop_id);
       const credentials: EtsyCredentials = {
         refreshToken: tokens.refreshToken,
+        // Stored with the refresh token, so the first hour needs no refresh (which would rotate the refresh token).
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt: Date.now() + tokens.expiresInMs,
         userId: me.user_id ?? Number(tokens.accessToken.split(".")[0]),
         shopId: me.shop_id,
         shopName,

@@ -25,16 +25,19 @@
 import type { IListingInventory, IShopReceipt } from "etsy-ts";
 import { ChannelError, type ChannelListing, type QuantityWriteResult } from "../channel";
 import { DeliveryParseError, type RawDelivery, type SalesEvent, type SalesOrder } from "../events";
-import type {
-  ListingQuantity,
-  QuantityOp,
-  QuantityOpResult,
-  SalesChannel,
-  SalesChannelCapabilities,
-  SubscriptionState,
+import {
+  windowsOfSliding,
+  type CredentialStore,
+  type ListingQuantity,
+  type QuantityOp,
+  type QuantityOpResult,
+  type RequestPacer,
+  type SalesChannel,
+  type SalesChannelCapabilities,
+  type SubscriptionState,
 } from "../sales-channel";
 import { ETSY_DEFAULT_QPD, ETSY_DEFAULT_QPS } from "./budget";
-import { etsyAccessToken, forgetEtsyAccessToken } from "./oauth";
+import { refreshEtsyTokens } from "./oauth";
 import { readThenSetQuantity, rememberReplay, replayOf } from "../read-then-set";
 
 /**
@@ -53,8 +56,14 @@ export const ETSY_KIND = "etsy" as const;
 
 /** The channel's credentials as stored (encrypted) on its `Channel` row. */
 export interface EtsyCredentials {
-  /** The seller's refresh token (`<user_id>.<…>`, 90 days). */
+  /** The seller's refresh token (`<user_id>.<…>`, 90 days; replaced by every refresh — Etsy rotates it). */
   refreshToken: string;
+  /**
+   * The access token of the last refresh and when it expires (epoch ms): stored with the refresh token so every
+   * process uses it instead of refreshing (and rotating) again. Absent on channels connected before decision 305.
+   */
+  accessToken?: string;
+  accessTokenExpiresAt?: number;
   userId: number;
   shopId: number;
   shopName: string;
@@ -68,8 +77,13 @@ export interface EtsyCredentials {
 export interface EtsyAppConfig {
   keystring: string;
   sharedSecret: string;
-  /** Requests per second this process sends at most (default 8: Etsy's 10 minus room for another process). */
+  /**
+   * Requests in any one second the application sends at most (default 8 of Etsy's 10): across every process with the
+   * engine's shared pacer, else per process.
+   */
   qps?: number;
+  /** The application's requests a day (Etsy's default 10,000; ETSY_QPD): with the shared pacer, every process counts. */
+  qpd?: number;
   /** Requests of the day kept for writes: reads are refused when fewer remain (default 2 % of the day's limit). */
   dailyReserve?: number;
   /** Receipts per getShopReceipts page (1–100; default 100). */
@@ -232,10 +246,19 @@ export class EtsyChannel implements SalesChannel {
   readonly kind = ETSY_KIND;
   readonly topics: readonly string[] = [];
   private readonly qps: number;
+  /** A refresh in flight (calls of this adapter share it). */
+  private refreshing: Promise<string> | null = null;
 
+  /**
+   * `ports` (the engine's, for a stored channel): `credentialStore` keeps a rotated refresh token under a lock shared
+   * by every process (docs/decisions/305); `pacer` paces the application's requests (per second and per day) across
+   * every process (decision 306). Without them (connection checks, tests of the adapter alone) the rotated token lives
+   * in this adapter only and this process paces alone.
+   */
   constructor(
-    private readonly creds: EtsyCredentials,
+    private creds: EtsyCredentials,
     private readonly app: EtsyAppConfig,
+    private readonly ports: { credentialStore?: CredentialStore; pacer?: RequestPacer } = {},
   ) {
     if (!creds?.refreshToken || !creds.shopId || !creds.apiBase || !creds.tokenUrl)
       throw new ChannelError("BAD_REQUEST", "Etsy credentials incomplete (refresh token, shop)", { retryable: false });
@@ -258,6 +281,32 @@ export class EtsyChannel implements SalesChannel {
         `Etsy's daily request budget is nearly spent (${pace.remainingToday} of ${pace.limitPerDay} left; kept for stock writes)`,
         { retryAfterMs: 15 * 60_000 },
       );
+    const pacer = this.ports.pacer;
+    if (pacer) {
+      // Every process of the hub counts the application's day and second together (decision 306). Reads stop where
+      // the day's reserve starts (kept for stock writes).
+      const ks = this.app.keystring;
+      const qpd = this.app.qpd ?? pace.limitPerDay;
+      const day = (points: number) => ({ points: Math.max(1, points), durationMs: 86_400_000 });
+      if (!write && (await pacer.take(`etsy:${ks}:day-reads`, day(qpd - reserve), 0)))
+        throw new ChannelError(
+          "THROTTLED",
+          `Etsy: SyncFlow's reads of the day are spent (${qpd - reserve} of ${qpd}; the rest is kept for stock writes)`,
+          {
+            retryAfterMs: 15 * 60_000,
+          },
+        );
+      if (await pacer.take(`etsy:${ks}:day`, day(qpd), 0))
+        throw new ChannelError("THROTTLED", `Etsy: SyncFlow's ${qpd} requests of the day are spent`, {
+          retryAfterMs: 15 * 60_000,
+        });
+      const wait = await pacer.take(`etsy:${ks}:second`, windowsOfSliding(this.qps, 1000), maxWaitMs);
+      if (wait)
+        throw new ChannelError("THROTTLED", `Etsy: ${this.qps} requests a second already queued by SyncFlow`, {
+          retryAfterMs: wait,
+        });
+      return;
+    }
     const spacing = Math.ceil(1000 / this.qps);
     const now = Date.now();
     const at = Math.max(now, pace.next);
@@ -276,11 +325,20 @@ export class EtsyChannel implements SalesChannel {
   private async call<T>(
     method: "GET" | "PUT",
     path: string,
-    opts: { query?: Record<string, string | number>; body?: unknown; maxWaitMs?: number; retried?: boolean } = {},
+    opts: {
+      query?: Record<string, string | number>;
+      body?: unknown;
+      maxWaitMs?: number;
+      /**
+       * Access tokens Etsy answered 401 to: the next one is the stored one (another process may have refreshed), and
+       * when Etsy refuses that too, a refresh.
+       */
+      refused?: string[];
+    } = {},
   ): Promise<T> {
     const url = new URL(path, this.creds.apiBase);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, String(v));
-    const token = await etsyAccessToken(this.creds.tokenUrl, this.app.keystring, this.creds.refreshToken);
+    const token = await this.accessToken(opts.refused ?? []);
     await this.slot(opts.maxWaitMs ?? 5_000, method === "PUT");
     let res: Response;
     try {
@@ -321,10 +379,8 @@ export class EtsyChannel implements SalesChannel {
     }
     if (res.ok) return body as T;
     const msg = `Etsy ${method} ${url.pathname}: ${String((body as { error?: string } | null)?.error ?? text.slice(0, 300))}`;
-    if (res.status === 401 && !opts.retried) {
-      forgetEtsyAccessToken(this.creds.tokenUrl, this.app.keystring, this.creds.refreshToken);
-      return this.call<T>(method, path, { ...opts, retried: true });
-    }
+    if (res.status === 401 && (opts.refused ?? []).length < 2)
+      return this.call<T>(method, path, { ...opts, refused: [...(opts.refused ?? []), token] });
     if (res.status === 429) {
       const after = Number(res.headers.get("retry-after"));
       throw new ChannelError("THROTTLED", msg, { status: 429, retryAfterMs: after > 0 ? after * 1000 : 1000 });
@@ -334,6 +390,43 @@ export class EtsyChannel implements SalesChannel {
     if (res.status === 404) throw new ChannelError("NOT_FOUND", msg, { status: 404, retryable: false });
     if (res.status >= 500) throw new ChannelError("SERVER", msg, { status: res.status });
     throw new ChannelError("BAD_REQUEST", msg, { status: res.status, retryable: false });
+  }
+
+  /**
+   * A valid access token (Etsy's last one hour). The stored one while it has more than a minute left and Etsy did not
+   * refuse it (`refused`); else one refresh through the credential store: under the channel's lock the LATEST stored credentials
+   * are read — another process may have refreshed already (its access token is used, nothing is sent) — otherwise
+   * Etsy is asked with the latest refresh token and the answer (a new access token AND the new refresh token that
+   * replaces the old one) is stored before the lock is released. Throws ChannelError AUTH `revoked` when Etsy refuses
+   * the refresh token.
+   */
+  private async accessToken(refused: string[]): Promise<string> {
+    const usable = (c: EtsyCredentials) =>
+      !!c.accessToken && !refused.includes(c.accessToken) && (c.accessTokenExpiresAt ?? 0) - 60_000 > Date.now();
+    if (usable(this.creds)) return this.creds.accessToken!;
+    this.refreshing ??= (async () => {
+      const refresh = async (latest: EtsyCredentials): Promise<EtsyCredentials> => {
+        if (usable(latest)) return latest;
+        const t = await refreshEtsyTokens(latest.tokenUrl, this.app.keystring, latest.refreshToken);
+        return {
+          ...latest,
+          refreshToken: t.refreshToken,
+          accessToken: t.accessToken,
+          accessTokenExpiresAt: Date.now() + t.expiresInMs,
+        };
+      };
+      this.creds = this.ports.credentialStore
+        ? await this.ports.credentialStore.rotate<EtsyCredentials>(refresh)
+        : await refresh(this.creds);
+      // The store answers what it holds when the channel was reconnected meanwhile: the next call refreshes that one.
+      if (!usable(this.creds))
+        throw new ChannelError("AUTH", "Etsy: the channel's authorisation changed while refreshing; try again", {
+          retryable: true,
+          retryAfterMs: 1000,
+        });
+      return this.creds.accessToken!;
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
   }
 
   async verifyConnection(): Promise<{ name: string; currency?: string | null }> {

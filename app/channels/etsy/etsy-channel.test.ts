@@ -9,12 +9,15 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEtsyEmulator, type EtsyEmulator } from "../../../tests/emulators/etsy/index";
 import { EtsyChannel, inventoryForPut, receiptToSalesOrder, type EtsyCredentials } from "./etsy-channel.server";
-import { etsyAccessToken, exchangeCode } from "./oauth";
+import { exchangeCode, refreshEtsyTokens } from "./oauth";
 import { etsyBudgetPlan } from "./budget";
 import { etsyAuthorization } from "./authorize";
 import { ChannelError, type ChannelListing } from "../channel";
 import { salesChannelKind } from "../registry.server";
 import { pkceChallenge, pkceVerifier } from "../../lib/pkce.server";
+
+const etsyAccessToken = async (tokenUrl: string, keystring: string, refreshToken: string) =>
+  (await refreshEtsyTokens(tokenUrl, keystring, refreshToken)).accessToken;
 
 let emu: EtsyEmulator;
 const credsOn = (e: EtsyEmulator): EtsyCredentials => ({
@@ -277,6 +280,49 @@ describe("Etsy adapter", () => {
       );
       expect(paid).toMatchObject({ status: "paid", statusEffect: "take", paid: true });
       expect(paid.lines[0]!.variantId).toMatch(/:R$/);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it("a refresh rotates the refresh token: the old one is refused, the adapter refreshes with the new one", async () => {
+    const e = await startEtsyEmulator();
+    try {
+      const tokenUrl = `${e.url}/v3/public/oauth/token`;
+      const r0 = e.control.issueRefreshToken();
+      const t1 = await refreshEtsyTokens(tokenUrl, e.keystring, r0);
+      expect(t1.refreshToken).not.toBe(r0);
+      await expect(refreshEtsyTokens(tokenUrl, e.keystring, r0)).rejects.toMatchObject({
+        code: "AUTH",
+        opts: { revoked: true },
+      });
+      // The adapter keeps the rotated token across access-token expiries (no credential store: in memory).
+      const ch = new EtsyChannel(
+        { ...credsOn(e), refreshToken: t1.refreshToken },
+        {
+          keystring: e.keystring,
+          sharedSecret: e.sharedSecret,
+        },
+      );
+      for (let i = 0; i < 3; i++) {
+        await ch.verifyConnection();
+        e.control.expireAccessTokens();
+      }
+      expect(e.control.refreshes()).toEqual({ granted: 4, refused: 1 });
+    } finally {
+      await e.close();
+    }
+  });
+
+  it("a refresh token expires after its lifetime (Etsy: 90 days)", async () => {
+    const e = await startEtsyEmulator({ refreshTokenTtlS: 1 });
+    try {
+      const r0 = e.control.issueRefreshToken();
+      await new Promise((r) => setTimeout(r, 1100));
+      await expect(refreshEtsyTokens(`${e.url}/v3/public/oauth/token`, e.keystring, r0)).rejects.toMatchObject({
+        code: "AUTH",
+        opts: { revoked: true },
+      });
     } finally {
       await e.close();
     }

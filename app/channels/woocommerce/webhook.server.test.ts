@@ -104,6 +104,15 @@ describe("WooCommerce webhook helpers", () => {
     ).toBe(a);
   });
 
+  it("dedupe key changes with the SKU or stock management in the same second (a rename right after creation is not a retry)", () => {
+    const at = { id: 5, date_modified_gmt: "2026-01-01T00:00:00", stock_quantity: 2, manage_stock: true };
+    const created = dedupeKeyFor("product.created", { ...at, sku: "CASE-85123a" });
+    expect(dedupeKeyFor("product.updated", { ...at, sku: "CASE-85123A" })).not.toBe(created);
+    expect(dedupeKeyFor("product.updated", { ...at, sku: "CASE-85123a", manage_stock: false })).not.toBe(created);
+    // WooCommerce's retry of the same delivery still collapses.
+    expect(dedupeKeyFor("product.created", { ...at, sku: "CASE-85123a" })).toBe(created);
+  });
+
   it("ping detection and clear errors on malformed bodies", () => {
     expect(isPingDelivery({ "content-type": "application/x-www-form-urlencoded" }, "webhook_id=12")).toBe(true);
     expect(isPingDelivery(new Headers({ "X-WC-Webhook-Topic": "order.created" }), "webhook_id=12")).toBe(false);

@@ -250,7 +250,7 @@ export function parseWooProduct(body: unknown): ParsedWooProduct {
 
 /**
  * Dedupe key of a delivery: `<resource>:<id>:<date_modified_gmt>` plus the state that matters
- * (`:<stock_quantity>` for products; `:<status>` for orders, plus each line's `_reduced_stock` when a refund or a line
+ * (`:<stock_quantity>:<manage_stock>:<sku>` for products; `:<status>` for orders, plus each line's `_reduced_stock` when a refund or a line
  * edit moved stock without a status change). Delivery-ID is not unique (hash of id + second),
  * and date_modified_gmt has one-second resolution, so two real changes in the same second would otherwise
  * share a key and the second would be dropped. Duplicates of the same state still collapse.
@@ -266,9 +266,12 @@ export function dedupeKeyFor(topic: string, body: unknown): string {
     resource === "order" && Array.isArray(b.line_items) && b.line_items.some((l: any) => Array.isArray(l?.meta_data))
       ? `:${b.line_items.map((l: any) => reducedStockOf(l) ?? "").join(",")}`
       : "";
+  // A product's SKU and stock management count too: a SKU fixed (or stock management switched) in the same second as
+  // an earlier delivery of the same quantity — e.g. a product renamed right after it was created — is a real change
+  // that links or unlinks the listing, not a retry (decision 307).
   const state =
     resource === "product"
-      ? String(b.stock_quantity ?? "")
+      ? `${String(b.stock_quantity ?? "")}:${b.manage_stock === true ? 1 : b.manage_stock === "parent" ? "p" : 0}:${String(b.sku ?? "")}`
       : resource === "order"
         ? `${String(b.status ?? "")}${tallies}`
         : "";

@@ -17,7 +17,7 @@ import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { ChannelError } from "../../channels/channel";
 import { POLLED_EVENT_TOPIC, salesChannelKinds } from "../../channels/registry.server";
 import { budgetPlanOf } from "./request-budget.server";
-import { NotFoundError, salesChannelOf } from "../stores/stores.server";
+import { markChannelFailing, NotFoundError, salesChannelOf } from "../stores/stores.server";
 import { sha256Hex } from "../../lib/crypto.server";
 
 /**
@@ -204,20 +204,5 @@ async function markAuthorizationRevoked(
 ): Promise<void> {
   const label = salesChannelKinds().find((k) => k.kind === channel.kind)?.label ?? channel.kind;
   const reason = `${AUTHORIZATION_REVOKED_REASON}: ${label} no longer accepts SyncFlow's authorisation (the seller revoked it, or it expired). Orders are not polled and quantities not written until you connect ${label} again from the Channels page.`;
-  const { count } = await prisma.channel.updateMany({
-    where: {
-      id: channel.id,
-      OR: [{ status: { not: "failing" } }, { statusReason: null }, { statusReason: { not: reason } }],
-    },
-    data: { status: "failing", statusReason: reason },
-  });
-  if (count === 1) {
-    const { emitEvent } = await import("../events.server");
-    await emitEvent(
-      channel.shopId,
-      "store.unhealthy",
-      { channelId: channel.id, reason: `${reason} (${detail})`.slice(0, 500) },
-      { channelId: channel.id },
-    );
-  }
+  await markChannelFailing(channel, reason, `${reason} (${detail})`);
 }

@@ -3,6 +3,7 @@
  * Each shop gets one channel of kind "shopify" (the record) so listings and the ledger treat every
  * store alike.
  */
+import { Prisma } from "@prisma/client";
 import prisma from "../../db.server";
 import { enqueue, QUEUES } from "../../jobs/queue.server";
 import { redactCustomerReceipts, redactTargetOf } from "../../webhooks/retention.server";
@@ -48,17 +49,50 @@ export async function onShopUninstalled(domain: string): Promise<void> {
   await onUninstallBilling(domain);
 }
 
-/** shop/redact: erase everything SyncFlow holds for the shop (the ledger's append-only guard is lifted for this one transaction). */
+/**
+ * Tables that hold a shop's rows by a `shopId` column, read from Prisma's data model (every model with a scalar
+ * `shopId` field, by its database name). Most cascade from `Shop`; the analytics rollups (decision 287) and any
+ * future table without a foreign key do not — shop/redact deletes from every one of them by this list, so a new
+ * shop-owned table is erased without anyone remembering to add it (docs/decisions/304).
+ */
+export function shopOwnedTables(): string[] {
+  return Prisma.dmmf.datamodel.models
+    .filter((m) => m.fields.some((f) => f.name === "shopId" && f.kind === "scalar"))
+    .map((m) => m.dbName ?? m.name);
+}
+
+/**
+ * shop/redact (GDPR, 48 h after uninstall): erase everything SyncFlow holds for the shop, in one transaction — the
+ * `Shop` row (its cascades), then every table with a `shopId` column (`shopOwnedTables`, which reaches tables without
+ * a foreign key such as the analytics rollups), the shop's sessions, the webhook receipts that arrived for its domain
+ * before it was installed, and the shop's queued jobs (their payloads name it). The ledger's append-only guard is
+ * lifted for this one transaction. Idempotent: a second delivery finds nothing and returns false.
+ */
 export async function redactShop(domain: string): Promise<boolean> {
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT set_config('syncflow.allow_ledger_delete', 'on', true)`;
-    const { count } = await tx.shop.deleteMany({ where: { domain } });
-    await tx.session.deleteMany({ where: { shop: domain } });
-    // The shop's receipts went with it (cascade); these arrived before it was installed (the shop/redact receipt itself,
-    // which holds only the domain, stays as the record that the redaction happened).
-    await tx.$executeRaw`DELETE FROM "WebhookReceipt" WHERE "shopId" IS NULL AND "topic" <> 'shop/redact' AND "headers"->>'x-shopify-shop-domain' = ${domain}`;
-    return count > 0;
-  });
+  const removed = await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT set_config('syncflow.allow_ledger_delete', 'on', true)`;
+      const shop = await tx.shop.findUnique({ where: { domain }, select: { id: true } });
+      const { count } = await tx.shop.deleteMany({ where: { domain } });
+      if (shop)
+        for (const table of shopOwnedTables())
+          await tx.$executeRawUnsafe(`DELETE FROM "${table.replace(/"/g, '""')}" WHERE "shopId" = $1`, shop.id);
+      await tx.session.deleteMany({ where: { shop: domain } });
+      // The shop's receipts went with it (cascade); these arrived before it was installed (the shop/redact receipt itself,
+      // which holds only the domain, stays as the record that the redaction happened).
+      await tx.$executeRaw`DELETE FROM "WebhookReceipt" WHERE "shopId" IS NULL AND "topic" <> 'shop/redact' AND "headers"->>'x-shopify-shop-domain' = ${domain}`;
+      return shop ? { id: shop.id, count } : null;
+    },
+    { timeout: 120_000 },
+  );
+  if (removed) await dropQueuedJobsOf(removed.id);
+  return (removed?.count ?? 0) > 0;
+}
+
+/** Jobs waiting in the queue for a shop that is gone (their payloads carry its id): removed, never run. */
+async function dropQueuedJobsOf(shopId: string): Promise<void> {
+  const { deleteQueuedJobsOfShop } = await import("../../jobs/queue.server");
+  await deleteQueuedJobsOfShop(shopId);
 }
 
 /**

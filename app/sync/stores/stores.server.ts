@@ -5,12 +5,13 @@
  * `TokenRefreshError` when Shopify refuses to refresh its offline token.
  */
 import prisma from "../../db.server";
-import { decryptJson } from "../../lib/crypto.server";
+import { decryptJson, encryptJson } from "../../lib/crypto.server";
+import { sharedRequestPacer } from "../../lib/request-pacer.server";
 import { recordFor, salesChannelFor } from "../../channels/registry.server";
-import { RECORD_KIND } from "../../channels/channel";
+import { ChannelError, RECORD_KIND } from "../../channels/channel";
 import type { InventoryRecord, RecordApp, RecordOrders } from "../../channels/record";
-import type { SalesChannel } from "../../channels/sales-channel";
-import type { Channel as ChannelRow } from "@prisma/client";
+import type { CredentialStore, SalesChannel } from "../../channels/sales-channel";
+import type { Channel as ChannelRow, Prisma } from "@prisma/client";
 
 export class NotFoundError extends Error {
   readonly status = 404;
@@ -75,9 +76,23 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
   const reason = `${TOKEN_REFUSED_REASON} (the refresh was refused). Open SyncFlow from Shopify admin to sign in again, or reinstall the app.`;
   const channel = await prisma.channel.findFirst({
     where: { kind: "shopify", shop: { domain } },
-    select: { id: true, shopId: true, status: true },
+    select: { id: true, shopId: true },
   });
-  if (!channel) return;
+  if (channel) await markChannelFailing(channel, reason, `${TOKEN_REFUSED_REASON}: ${errorText(err)}`);
+}
+
+/**
+ * Marks a channel `failing` with `reason` (what the Channels page and dashboard show) and emits ONE `store.unhealthy`
+ * event on the transition (notifications: "Store down"; quiet hours and plans respected by the dispatcher): a channel
+ * already failing for the same reason is left as it is and nothing is emitted again. `eventReason` is the event's
+ * reason (default `reason`; ≤ 500 characters kept). Used for a refused Shopify token and a revoked marketplace
+ * authorisation (decision 277). @returns whether the channel changed (and the event was emitted).
+ */
+export async function markChannelFailing(
+  channel: { id: string; shopId: string },
+  reason: string,
+  eventReason: string = reason,
+): Promise<boolean> {
   const { count } = await prisma.channel.updateMany({
     where: {
       id: channel.id,
@@ -85,15 +100,15 @@ async function markTokenRefused(domain: string, err: unknown): Promise<void> {
     },
     data: { status: "failing", statusReason: reason },
   });
-  if (count === 1) {
-    const { emitEvent } = await import("../events.server");
-    await emitEvent(
-      channel.shopId,
-      "store.unhealthy",
-      { channelId: channel.id, reason: `${TOKEN_REFUSED_REASON}: ${errorText(err)}`.slice(0, 500) },
-      { channelId: channel.id },
-    );
-  }
+  if (count !== 1) return false;
+  const { emitEvent } = await import("../events.server");
+  await emitEvent(
+    channel.shopId,
+    "store.unhealthy",
+    { channelId: channel.id, reason: eventReason.slice(0, 500) },
+    { channelId: channel.id },
+  );
+  return true;
 }
 
 export { RECORD_KIND };
@@ -132,5 +147,43 @@ export function salesAdapter(channel: ChannelRow): SalesChannel {
     baseUrl: channel.baseUrl,
     credentials: decryptJson<unknown>(channel.credentialsEnc),
     features: channel.pluginFeatures,
+    credentialStore: channelCredentialStore(channel.id),
+    pacer: sharedRequestPacer,
   });
+}
+
+/**
+ * The port's `CredentialStore` over `Channel.credentialsEnc` (docs/decisions/305). `rotate` holds a transaction-scoped
+ * advisory lock per channel — every process's rotations of one channel queue behind it, while the row itself stays
+ * free for the push lease and status updates — reads the latest credentials, runs `update` (Etsy: one token request,
+ * ≤ 15 s) and stores its answer encrypted when it changed anything. It writes only if the stored credentials are still
+ * those it read (a reconnect or Disconnect meanwhile wins; a key rotation's re-encryption of the same credentials does
+ * not count) and returns what is stored then. Throws ChannelError AUTH (not retryable) for a disconnected channel.
+ */
+export function channelCredentialStore(channelId: string): CredentialStore {
+  const disconnected = () => new ChannelError("AUTH", `channel ${channelId} was disconnected`, { retryable: false });
+  const read = async (tx: Prisma.TransactionClient) => {
+    const row = await tx.channel.findUnique({
+      where: { id: channelId },
+      select: { credentialsEnc: true, status: true },
+    });
+    if (!row?.credentialsEnc || row.status === "disconnected") throw disconnected();
+    return decryptJson<unknown>(row.credentialsEnc);
+  };
+  return {
+    rotate: <T>(update: (latest: T) => Promise<T>) =>
+      prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`syncflow:credentials:${channelId}`}))`;
+          const latest = (await read(tx)) as T;
+          const next = await update(latest);
+          if (next === latest) return latest;
+          const now = (await read(tx)) as T;
+          if (JSON.stringify(now) !== JSON.stringify(latest)) return now;
+          await tx.channel.update({ where: { id: channelId }, data: { credentialsEnc: encryptJson(next) } });
+          return next;
+        },
+        { maxWait: 30_000, timeout: 60_000 },
+      ),
+  };
 }

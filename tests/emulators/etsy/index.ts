@@ -6,7 +6,11 @@
  *    the redirect URI with `code` and `state`) and the token endpoint `POST /v3/public/oauth/token`
  *    (authorization_code: client_id, redirect_uri equal to the consent's, a single-use code of 5 minutes, a
  *    code_verifier whose S256 is the challenge; refresh_token: client_id + a live refresh token). Access tokens last
- *    `accessTokenTtlS` (3,600 s) and start with the user id (`<user_id>.<random>`), as Etsy's do;
+ *    `accessTokenTtlS` (3,600 s) and start with the user id (`<user_id>.<random>`), as Etsy's do; refresh tokens last
+ *    `refreshTokenTtlS` (90 days) and ROTATE: every refresh answers a new refresh token and the one sent is refused
+ *    from then on (invalid_grant) — Etsy "Authentication" essentials (a refresh returns a new token pair) and the
+ *    rotation as Etsy clients observe it (docs/decisions/305); access tokens already issued stay valid until they
+ *    expire; revoking the seller's grant ends every token of it;
  *  - getMe, getShop, getListingsByShop (state, limit 1–100, offset, `includes=Inventory`), getListingInventory and
  *    updateListingInventory — the PUT replaces the WHOLE inventory and is validated as Etsy validates it (read-only
  *    fields such as `product_id`, `offering_id`, `is_deleted`, `scale_name` or a Money price are refused; products
@@ -114,6 +118,10 @@ export interface EtsyEmulatorOptions {
   qps?: number;
   qpd?: number;
   accessTokenTtlS?: number;
+  /** Lifetime of a refresh token (s; default 90 days, Etsy's). */
+  refreshTokenTtlS?: number;
+  /** Whether a refresh replaces the refresh token (default true, as Etsy does). */
+  rotateRefreshTokens?: boolean;
   /** How long a receipt change takes to reach getShopReceipts (ms; default 0): a poll in between misses it. */
   indexLagMs?: number;
   /** Added to every `/v3/application` answer (ms; default 0): a round trip to Etsy in the benchmarks. */
@@ -168,7 +176,12 @@ export interface EtsyEmulator {
     clearFailures(): void;
     /** A refresh token for the seller (as if authorised before); revoking one makes the token endpoint refuse it. */
     issueRefreshToken(): string;
+    /** Ends the seller's grant of `token` (any token of it, also one rotated away): every token of that grant stops. */
     revokeRefreshToken(token: string): void;
+    /** Every access token issued so far expires now (the next call answers 401 until a refresh). */
+    expireAccessTokens(): void;
+    /** Refresh grants answered (successful), and refused ones. */
+    refreshes(): { granted: number; refused: number };
     /** 429s answered so far, and the most requests any one-second window held. */
     throttled(): number;
     peakQps(): number;
@@ -202,13 +215,26 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
   const overwritten = { readThenSetWrites: 0, writes: 0, units: 0 };
   let latencyMs = opts.latencyMs ?? 0;
   const ttlS = opts.accessTokenTtlS ?? 3600;
+  const refreshTtlS = opts.refreshTokenTtlS ?? 90 * 86_400;
+  const rotate = opts.rotateRefreshTokens ?? true;
 
   const listings = new Map<number, EmulatedListing>();
   const receipts = new Map<number, EmulatedReceipt>();
   const requests: EtsyRequestLogEntry[] = [];
   const codes = new Map<string, { redirectUri: string; challenge: string; expiresAt: number; scope: string }>();
-  const refreshTokens = new Set<string>();
-  const accessTokens = new Map<string, { expiresAt: number; refresh: string }>();
+  /** Live refresh tokens, each of a grant (`family`: one seller authorisation); every token ever issued → its grant. */
+  const refreshTokens = new Map<string, { expiresAt: number; family: string }>();
+  const familyOf = new Map<string, string>();
+  const revokedFamilies = new Set<string>();
+  const accessTokens = new Map<string, { expiresAt: number; family: string }>();
+  let refreshGranted = 0;
+  let refreshRefused = 0;
+  const newRefreshToken = (family: string) => {
+    const t = `${userId}.${b64url(randomBytes(30))}`;
+    refreshTokens.set(t, { expiresAt: Date.now() + refreshTtlS * 1000, family });
+    familyOf.set(t, family);
+    return t;
+  };
   const failures = new Map<number, { message: string; times: number }>();
   /** Times (ms) of the app's counted requests: the sliding second and the 24-hour day. */
   const recent: number[] = [];
@@ -348,15 +374,18 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
       failures.set(listingId, { message, times });
     },
     clearFailures: () => failures.clear(),
-    issueRefreshToken() {
-      const t = `${userId}.${b64url(randomBytes(30))}`;
-      refreshTokens.add(t);
-      return t;
-    },
+    issueRefreshToken: () => newRefreshToken(b64url(randomBytes(9))),
     revokeRefreshToken(token) {
-      refreshTokens.delete(token);
-      for (const [k, v] of accessTokens) if (v.refresh === token) accessTokens.delete(k);
+      const family = familyOf.get(token);
+      if (!family) return;
+      revokedFamilies.add(family);
+      for (const [k, v] of refreshTokens) if (v.family === family) refreshTokens.delete(k);
+      for (const [k, v] of accessTokens) if (v.family === family) accessTokens.delete(k);
     },
+    expireAccessTokens() {
+      for (const v of accessTokens.values()) v.expiresAt = 0;
+    },
+    refreshes: () => ({ granted: refreshGranted, refused: refreshRefused }),
     throttled: () => throttledCount,
     peakQps: () => peak,
     usedToday: () => dayCount.filter((t) => t > Date.now() - 86_400_000).length,
@@ -560,7 +589,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
         return send(res, 401, { error: "invalid_client", error_description: "unknown client_id" }, {}, log);
       const issue = (refresh: string) => {
         const access = `${userId}.${b64url(randomBytes(40))}`;
-        accessTokens.set(access, { expiresAt: Date.now() + ttlS * 1000, refresh });
+        accessTokens.set(access, { expiresAt: Date.now() + ttlS * 1000, family: familyOf.get(refresh)! });
         return send(
           res,
           200,
@@ -581,14 +610,20 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
         if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return bad("code_verifier is required (43-128 characters)");
         if (b64url(createHash("sha256").update(verifier).digest()) !== c.challenge)
           return bad("code_verifier does not match the code_challenge");
-        const refresh = `${userId}.${b64url(randomBytes(30))}`;
-        refreshTokens.add(refresh);
-        return issue(refresh);
+        return issue(newRefreshToken(b64url(randomBytes(9))));
       }
       if (p.get("grant_type") === "refresh_token") {
         const refresh = p.get("refresh_token") ?? "";
-        if (!refreshTokens.has(refresh)) return bad("refresh token is invalid or was revoked");
-        return issue(refresh);
+        const live = refreshTokens.get(refresh);
+        if (!live || live.expiresAt < Date.now()) {
+          refreshRefused++;
+          refreshTokens.delete(refresh);
+          return bad("refresh token is invalid, expired, already used or was revoked");
+        }
+        refreshGranted++;
+        if (!rotate) return issue(refresh);
+        refreshTokens.delete(refresh); // rotated: the token sent is spent
+        return issue(newRefreshToken(live.family));
       }
       return send(res, 400, { error: "unsupported_grant_type" }, {}, log);
     }
@@ -626,7 +661,7 @@ export async function startEtsyEmulator(opts: EtsyEmulatorOptions = {}): Promise
     const auth = String(req.headers.authorization ?? "");
     const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
     const t = accessTokens.get(token);
-    if (!t || t.expiresAt < Date.now() || !refreshTokens.has(t.refresh))
+    if (!t || t.expiresAt < Date.now() || revokedFamilies.has(t.family))
       return send(res, 401, { error: "invalid_token" }, limitHeaders(), log);
     const ok = (body: unknown, status = 200) => send(res, status, body, limitHeaders(), log);
     const fail = (status: number, error: string) => send(res, status, { error }, limitHeaders(), log);
