@@ -615,6 +615,18 @@ export const ENV_VARS = {
     "Analytics bench: log the plan of every statement slower than this (ms) through auto_explain (bench/analytics.ts).",
     text(),
   ),
+  SYNCFLOW_WP_PROFILE: v(
+    "test tooling",
+    "",
+    "Plugin cost bench: a directory; set by bench/woo-plugin-cost.ts --profile for the real WooCommerce's PHP workers, whose test profile mu-plugin then logs each SyncFlow request's queries, phases and samples there.",
+    text(),
+  ),
+  SYNCFLOW_WP_CPU: v(
+    "test tooling",
+    "",
+    "Plugin cost bench: a directory; set by bench/woo-plugin-cost.ts for the real WooCommerce's PHP workers, whose test profile mu-plugin then writes each SyncFlow request's CPU time (getrusage), wall time and query count there.",
+    text(),
+  ),
   RUNS: v("test tooling", "5", "Page loads per measurement of the admin LCP benchmark.", optInt(1)),
 } as const satisfies Record<string, EnvVar>;
 
