@@ -320,8 +320,11 @@ async function runJob(queue: QueueName, job: JobWithMetadata<any>): Promise<unkn
       console.log(`[worker] done ${queue} ${JSON.stringify(job.data)} pid=${process.pid} ms=${Date.now() - started}`);
     return out;
   } catch (err) {
-    const final =
-      job.retryCount >= job.retryLimit || (err instanceof ChannelError && !err.retryable && job.retryCount >= 1);
+    // A non-retryable error is final at its second attempt (pg-boss still runs the attempts left, failing the same
+    // way): the dead-letter hooks below run once per job — at that attempt, or at the last one — never again, so the
+    // merchant is told once (a repeat at every remaining attempt notified twice).
+    const nonRetryable = err instanceof ChannelError && !err.retryable;
+    const final = nonRetryable ? job.retryCount === Math.min(1, job.retryLimit) : job.retryCount >= job.retryLimit;
     const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     console.error(
       `[worker] ${queue} job ${job.id} attempt ${job.retryCount + 1}/${job.retryLimit + 1} failed: ${cause}`,

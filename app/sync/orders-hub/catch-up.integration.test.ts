@@ -328,6 +328,9 @@ describe("WooCommerce: catch-up", () => {
     expect(mail?.subject).toContain("was not imported to Shopify");
     expect(mail?.text).toMatch(/write_orders/);
     expect(mail?.text).toContain(`/app/orders/${failed.id}`);
+    // Every attempt has run (the dead letter above comes after the last): once its notify jobs are done, one
+    // notification — the hooks of a non-retryable failure used to run again at each remaining attempt.
+    await settle(2000);
     const notes = await prisma.notification.findMany({ where: { shopId: fw.shopId, kind: "order.import_failed" } });
     expect(notes.filter((n) => n.subject?.includes(number))).toHaveLength(1);
     expect(await prisma.notification.count({ where: { shopId: fw.shopId, kind: "job.dead_lettered" } })).toBe(0);

@@ -367,7 +367,8 @@ async function cancelCentralOrder(order: {
 /**
  * The worker's dead-letter hook for `order-import` (its retries are spent): an import leaves the order "failed", a
  * cancel "needs_attention", each with the cause (replaying the dead letter runs it again, still once); and one
- * `order.import_failed` event names the order and the cause for the merchant's notification (decision 238).
+ * `order.import_failed` event names the order and the cause for the merchant's notification (decision 238) — once: an
+ * order already "failed" is left as it is and told nothing again.
  * @param job the dead job's data; `attempts` how many tries it had
  */
 export async function markImportDeadLettered(
@@ -379,7 +380,8 @@ export async function markImportDeadLettered(
   const changed = await prisma.order.updateMany({
     where: cancel
       ? { id: job.orderId, importState: "cancelling" }
-      : { id: job.orderId, centralOrderId: null, importState: { not: "cancelled" } },
+      : // Only the transition into "failed" tells the merchant: a second call for the same failure changes nothing.
+        { id: job.orderId, centralOrderId: null, importState: { notIn: ["cancelled", "failed"] } },
     data: cancel
       ? { importState: "needs_attention", importError: `cancel dead-lettered: ${cause}` }
       : { importState: "failed", importError: `dead-lettered: ${cause}` },
