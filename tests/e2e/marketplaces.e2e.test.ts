@@ -111,7 +111,9 @@ describe("Channels → Marketplaces (browser)", () => {
     await row.waitFor();
     await row.getByText("Amazon", { exact: true }).waitFor();
     await row.getByText("Buffered (2 units)").waitFor();
-    await row.getByText(/takes absolute quantities only \(last writer wins\)/).waitFor();
+    // Allocations off (decision 300): buffer only, and the way to exact protection named.
+    await row.getByText(/Buffer only \(allocations off\): this platform takes absolute quantities only/).waitFor();
+    await row.getByText(/Reserve this store's stock" in Settings for exact protection by allocation/).waitFor();
     await row
       .getByText(/API budget: orders polled every 60 s \(the platform's rate limit\), writes paced to 5\/s/)
       .waitFor();
