@@ -287,11 +287,15 @@ export class EtsyChannel implements SalesChannel {
       // the day's reserve starts (kept for stock writes).
       const ks = this.app.keystring;
       const qpd = this.app.qpd ?? pace.limitPerDay;
+      // The reserve is a share of the same day budget the pacer counts (qpd), not of the limit Etsy last reported: an
+      // app whose reported limit is far above ETSY_QPD (the bench's cost-free set-up reports 100,000,000) had a reserve
+      // larger than its budget, and every read was refused after the first.
+      const readsOfDay = qpd - (this.app.dailyReserve ?? Math.ceil(qpd * 0.02));
       const day = (points: number) => ({ points: Math.max(1, points), durationMs: 86_400_000 });
-      if (!write && (await pacer.take(`etsy:${ks}:day-reads`, day(qpd - reserve), 0)))
+      if (!write && (await pacer.take(`etsy:${ks}:day-reads`, day(readsOfDay), 0)))
         throw new ChannelError(
           "THROTTLED",
-          `Etsy: SyncFlow's reads of the day are spent (${qpd - reserve} of ${qpd}; the rest is kept for stock writes)`,
+          `Etsy: SyncFlow's reads of the day are spent (${readsOfDay} of ${qpd}; the rest is kept for stock writes)`,
           {
             retryAfterMs: 15 * 60_000,
           },
