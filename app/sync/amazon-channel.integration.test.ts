@@ -20,6 +20,7 @@ import { pollChannel, scheduleDuePolls } from "./intake/poll.server";
 import { requestPush } from "./stock/push.server";
 import { reconcileChannel } from "./reconcile/reconcile.server";
 import { enqueue, QUEUES, stopBoss } from "../jobs/queue.server";
+import { amazonAppEnv } from "../../tests/harness/marketplace-env";
 
 let world: World;
 let app: AppHandle;
@@ -64,12 +65,7 @@ beforeAll(async () => {
     SHOPIFY_ADMIN_ORIGIN: world.shopify.url,
     SYNCFLOW_RETRY_DELAY_S: "1",
     SYNCFLOW_RETRY_LIMIT: "2",
-    AMAZON_LWA_CLIENT_ID: amazon.clientId,
-    AMAZON_LWA_CLIENT_SECRET: amazon.clientSecret,
-    AMAZON_SP_APP_ID: amazon.applicationId,
-    AMAZON_CONSENT_BASE_URL: amazon.url,
-    AMAZON_SP_API_ENDPOINT: amazon.url,
-    AMAZON_LWA_TOKEN_URL: `${amazon.url}/auth/o2/token`,
+    ...amazonAppEnv(amazon),
     AMAZON_FEED_MIN_OPS: "3",
     AMAZON_FEED_POLL_MS: "100",
     AMAZON_RATE_SCALE: String(RATE_SCALE),

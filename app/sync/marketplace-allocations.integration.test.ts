@@ -22,6 +22,7 @@ import { startEtsyEmulator, type EtsyEmulator } from "../../tests/emulators/etsy
 import { startChannelAuthorization } from "./stores/authorize.server";
 import { pollChannel } from "./intake/poll.server";
 import { enqueue, QUEUES } from "../jobs/queue.server";
+import { amazonAppEnv, etsyAppEnv } from "../../tests/harness/marketplace-env";
 
 const SHOP = "marketplace-alloc.myshopify.com";
 let stack: OnboardedWorld;
@@ -85,17 +86,8 @@ beforeAll(async () => {
     plan: "professional", // room for three sales channels
     appEnv: {
       SYNCFLOW_RETRY_LIMIT: "2",
-      AMAZON_LWA_CLIENT_ID: amazon.clientId,
-      AMAZON_LWA_CLIENT_SECRET: amazon.clientSecret,
-      AMAZON_SP_APP_ID: amazon.applicationId,
-      AMAZON_CONSENT_BASE_URL: amazon.url,
-      AMAZON_SP_API_ENDPOINT: amazon.url,
-      AMAZON_LWA_TOKEN_URL: `${amazon.url}/auth/o2/token`,
-      ETSY_KEYSTRING: etsy.keystring,
-      ETSY_SHARED_SECRET: etsy.sharedSecret,
-      ETSY_CONSENT_URL: `${etsy.url}/oauth/connect`,
-      ETSY_API_BASE: etsy.url,
-      ETSY_TOKEN_URL: `${etsy.url}/v3/public/oauth/token`,
+      ...amazonAppEnv(amazon),
+      ...etsyAppEnv(etsy),
     },
   });
   ({ world, shopId } = stack);

@@ -14,6 +14,7 @@ import { startHarness, type Harness } from "./harness";
 import { openAdminBrowser, pageTitle as titleOf, runAxe, screenshot, type AdminBrowser } from "./browser";
 import { startAmazonEmulator, type AmazonEmulator } from "../emulators/amazon/index";
 import { startEtsyEmulator, type EtsyEmulator } from "../emulators/etsy/index";
+import { amazonAppEnv, etsyAppEnv } from "../harness/marketplace-env";
 
 let h: Harness;
 let ab: AdminBrowser;
@@ -46,17 +47,8 @@ beforeAll(async () => {
   etsy = await startEtsyEmulator({ shopName: "E2EEtsyShop" });
   etsy.control.addListing({ products: [{ sku: "TEE-002", quantity: 4 }] });
   const marketplaceEnv = {
-    AMAZON_LWA_CLIENT_ID: amazon.clientId,
-    AMAZON_LWA_CLIENT_SECRET: amazon.clientSecret,
-    AMAZON_SP_APP_ID: amazon.applicationId,
-    AMAZON_CONSENT_BASE_URL: amazon.url,
-    AMAZON_SP_API_ENDPOINT: amazon.url,
-    AMAZON_LWA_TOKEN_URL: `${amazon.url}/auth/o2/token`,
-    ETSY_KEYSTRING: etsy.keystring,
-    ETSY_SHARED_SECRET: etsy.sharedSecret,
-    ETSY_CONSENT_URL: `${etsy.url}/oauth/connect`,
-    ETSY_API_BASE: etsy.url,
-    ETSY_TOKEN_URL: `${etsy.url}/v3/public/oauth/token`,
+    ...amazonAppEnv(amazon),
+    ...etsyAppEnv(etsy),
   };
   h = await startHarness({ serverEnv: marketplaceEnv });
   // This process polls Etsy once (the server runs no worker): same database and application keys as the server.
